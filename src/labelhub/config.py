@@ -1,0 +1,73 @@
+"""Settings, read from ``LABELHUB_*`` environment variables (and a ``.env`` file when present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from labelhub.errors import ConfigurationError
+
+DEFAULT_SECRET = "change-me-labelhub-dev-secret"  # noqa: S105 - the sentinel we refuse outside dev mode
+
+
+class Settings(BaseSettings):
+    """Every setting labelhub reads; one instance is passed down explicitly, never kept as a global."""
+
+    model_config = SettingsConfigDict(env_prefix="LABELHUB_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("./labelhub-data"), description="Data folder: database, media, thumbnails")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite (WAL) at HOME/labelhub.db"
+    )
+    secret_key: str = DEFAULT_SECRET
+    dev: bool = Field(default=False, description="Development mode: allows the default secret key")
+    session_hours: int = 24 * 7
+    thumbnail_size: int = 256
+    max_upload_mb: int = 2048
+    worker_threads: int = 1
+    job_heartbeat_seconds: float = 5.0
+    job_stale_seconds: float = 60.0
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.secret_key == DEFAULT_SECRET and not self.dev:
+            raise ConfigurationError(
+                "LABELHUB_SECRET_KEY is the built-in default; set it to a long random string "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or set LABELHUB_DEV=1",
+                field="LABELHUB_SECRET_KEY",
+            )
+        if len(self.secret_key) < 16:
+            raise ConfigurationError(
+                "LABELHUB_SECRET_KEY must be at least 16 characters", field="LABELHUB_SECRET_KEY"
+            )
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in effect: the configured one, or SQLite under the home folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'labelhub.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.home / "thumbs"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    def ensure_dirs(self) -> None:
+        """Create the home folder and its sub-folders."""
+        for d in (self.home, self.media_dir, self.thumbs_dir, self.exports_dir, self.uploads_dir):
+            d.mkdir(parents=True, exist_ok=True)

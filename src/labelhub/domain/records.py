@@ -1,0 +1,69 @@
+"""Plain records that formats read and write: the shape of an item and its annotations outside the database.
+
+Formats never touch the database. An importer yields :class:`ItemRecord` objects; the import service
+validates them and writes them in one transaction. An exporter receives the same records back.
+All geometry follows the convention in :mod:`labelhub.domain.geometry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+
+
+@dataclass(slots=True)
+class AnnotationRecord:
+    """One annotation as a format sees it; ``label`` is a class name, never a numeric id."""
+
+    kind: AnnotationKind
+    label: str | None
+    geometry: dict[str, Any] = field(default_factory=dict)
+    source: Source = Source.HUMAN
+    state: AnnotationState = AnnotationState.ACCEPTED
+    score: float | None = None
+    model_version: str | None = None
+    frame: int | None = None
+    track_id: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    # Where the record came from, for error messages: e.g. "annotations[12]" or "line 40".
+    origin: str | None = None
+
+
+@dataclass(slots=True)
+class ItemRecord:
+    """One item as a format sees it.
+
+    ``name`` is the item's name inside the project (a relative file name for media); ``media_path`` is the
+    file to store, when there is one on disk. ``external_id`` keeps the id the source format used.
+    """
+
+    kind: ItemKind
+    name: str
+    media_path: Path | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_count: int | None = None
+    fps: float | None = None
+    text: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    external_id: str | None = None
+    split: str | None = None
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+    origin: str | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    """One thing wrong with an input: where (file, line or field) and what."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in (("file", self.file), ("line", self.line), ("field", self.field),
+                                  ("message", self.message)) if v is not None}  # fmt: skip

@@ -1,0 +1,122 @@
+"""A project's label schema: ordered classes, the annotation kinds allowed, and attribute definitions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labelhub.domain.enums import AnnotationKind
+from labelhub.errors import ValidationError
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# A palette with good contrast on photos; classes beyond it cycle.
+PALETTE = (
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
+)  # fmt: skip
+ATTRIBUTE_TYPES = ("text", "number", "bool", "select")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelClass:
+    """One class of the schema; ``hotkey`` is a single key the editor binds to it."""
+
+    name: str
+    color: str
+    hotkey: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """An attribute annotations may carry: its name, type and, for ``select``, the options."""
+
+    name: str
+    type: str = "text"
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSchema:
+    """The label schema of one project; classes keep their order, which is the order hotkeys and exports use."""
+
+    classes: tuple[LabelClass, ...] = ()
+    kinds: tuple[AnnotationKind, ...] = tuple(AnnotationKind)
+    attributes: tuple[AttributeSpec, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.classes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValidationError(f"duplicate class names: {', '.join(dupes)}", field="labels")
+        keys = [c.hotkey for c in self.classes if c.hotkey]
+        dupe_keys = sorted({k for k in keys if keys.count(k) > 1})
+        if dupe_keys:
+            raise ValidationError(f"hotkey used twice: {', '.join(dupe_keys)}", field="labels.hotkey")
+        for i, c in enumerate(self.classes):
+            if not c.name.strip():
+                raise ValidationError("a class name is empty", field=f"labels[{i}].name")
+            if not _COLOR.match(c.color):
+                raise ValidationError(f"colour {c.color!r} is not #rrggbb", field=f"labels[{i}].color")
+            if c.hotkey is not None and len(c.hotkey) != 1:
+                raise ValidationError(f"hotkey {c.hotkey!r} must be one key", field=f"labels[{i}].hotkey")
+        for i, a in enumerate(self.attributes):
+            if a.type not in ATTRIBUTE_TYPES:
+                raise ValidationError(
+                    f"attribute type {a.type!r} is not one of {', '.join(ATTRIBUTE_TYPES)}",
+                    field=f"attributes[{i}].type",
+                )
+
+    @classmethod
+    def from_names(cls, names: Iterable[str], kinds: Iterable[AnnotationKind] | None = None) -> LabelSchema:
+        """Build a schema from class names alone, with palette colours and hotkeys 1-9 for the first nine."""
+        classes = tuple(
+            LabelClass(name=n, color=PALETTE[i % len(PALETTE)], hotkey=str(i + 1) if i < 9 else None)
+            for i, n in enumerate(names)
+        )
+        return cls(classes=classes, kinds=tuple(kinds) if kinds is not None else tuple(AnnotationKind))
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def with_classes(self, names: Iterable[str]) -> LabelSchema:
+        """Return a schema that also holds ``names`` (appended in order, existing ones kept)."""
+        known = set(self.names)
+        extra = [n for n in names if n not in known and not known.add(n)]  # type: ignore[func-returns-value]
+        if not extra:
+            return self
+        start = len(self.classes)
+        added = tuple(
+            LabelClass(name=n, color=PALETTE[(start + i) % len(PALETTE)],
+                       hotkey=str(start + i + 1) if start + i < 9 else None)
+            for i, n in enumerate(extra)
+        )  # fmt: skip
+        return LabelSchema(classes=self.classes + added, kinds=self.kinds, attributes=self.attributes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classes": [{"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in self.classes],
+            "kinds": [k.value for k in self.kinds],
+            "attributes": [{"name": a.name, "type": a.type, "options": list(a.options)} for a in self.attributes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> LabelSchema:
+        data = data or {}
+        try:
+            return cls(
+                classes=tuple(
+                    LabelClass(name=str(c["name"]), color=str(c["color"]), hotkey=c.get("hotkey"))
+                    for c in data.get("classes", [])
+                ),
+                kinds=tuple(AnnotationKind(k) for k in data.get("kinds", [k.value for k in AnnotationKind])),
+                attributes=tuple(
+                    AttributeSpec(name=str(a["name"]), type=str(a.get("type", "text")),
+                                  options=tuple(a.get("options", ())))
+                    for a in data.get("attributes", [])
+                ),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"label schema is malformed: {exc}", field="labels") from exc

@@ -1,0 +1,88 @@
+"""The format registry: one entry per format, with its modules imported lazily on first use."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from labelhub.domain.enums import ItemKind
+from labelhub.errors import FormatError, ValidationError
+from labelhub.formats.base import FormatExporter, FormatImporter
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """A format: its name, what it holds, and ``module:Class`` paths of its importer and exporter."""
+
+    name: str
+    title: str
+    item_kinds: tuple[ItemKind, ...]
+    module: str
+    importer: str | None = None
+    exporter: str | None = None
+
+    def _load(self, attr: str | None, what: str) -> type:
+        if attr is None:
+            raise ValidationError(f"format {self.name!r} has no {what}", field="format")
+        mod = importlib.import_module(f"labelhub.formats.{self.module}")
+        cls: type = getattr(mod, attr)
+        return cls
+
+    def importer_class(self) -> type[FormatImporter]:
+        return self._load(self.importer, "importer")
+
+    def exporter_class(self) -> type[FormatExporter]:
+        return self._load(self.exporter, "exporter")
+
+    def detect(self, source: Path) -> bool:
+        """True when ``source`` looks like this format (each module has a ``detect(path)`` function)."""
+        if self.importer is None:
+            return False
+        mod = importlib.import_module(f"labelhub.formats.{self.module}")
+        detect = getattr(mod, "detect", None)
+        return bool(detect(source)) if detect is not None else False
+
+
+# Detection tries formats in this order: the most specific first, the plain image folder last.
+FORMATS: dict[str, FormatSpec] = {
+    spec.name: spec
+    for spec in (
+        FormatSpec("coco", "COCO detection JSON", (ItemKind.IMAGE,), "coco", "CocoImporter", "CocoExporter"),
+        FormatSpec("yolo", "YOLO detection txt", (ItemKind.IMAGE,), "yolo", "YoloImporter", "YoloExporter"),
+        FormatSpec(
+            "text", "Text items (JSONL or CSV)", (ItemKind.TEXT,), "text_table", "TextImporter", "TextExporter"
+        ),
+        FormatSpec(
+            "image_folder",
+            "Folder of images (class per sub-folder)",
+            (ItemKind.IMAGE,),
+            "image_folder",
+            "ImageFolderImporter",
+            "ImageFolderExporter",
+        ),
+    )
+}
+
+
+def get_format(name: str) -> FormatSpec:
+    """Return the format called ``name``, or raise an error that lists the known ones."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValidationError(
+            f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}", field="format"
+        ) from None
+
+
+def detect_format(source: Path) -> FormatSpec:
+    """Return the first format whose ``detect`` accepts ``source``, or raise naming what was tried."""
+    if not source.exists():
+        raise FormatError(f"{source} does not exist", file=str(source))
+    for spec in FORMATS.values():
+        if spec.detect(source):
+            return spec
+    raise FormatError(
+        f"could not tell the format of {source}; pass --format (one of {', '.join(sorted(FORMATS))})",
+        file=str(source),
+    )

@@ -1,0 +1,91 @@
+"""Engine and session factory: SQLite in WAL mode by default, PostgreSQL (psycopg 3) for teams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelhub.errors import ConfigurationError
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+    """Return an engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    With ``immediate=True`` a SQLite transaction takes the write lock at BEGIN, so concurrent writers queue
+    on the busy timeout instead of failing when a read transaction tries to upgrade.
+    """
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql(begin_sql)
+
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    raise ConfigurationError(
+        f"unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:/// or postgresql+psycopg://",
+        field="LABELHUB_DATABASE_URL",
+    )
+
+
+class Database:
+    """Owns the engine and hands out sessions; pass one instance down instead of using globals."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        if is_sqlite(self.engine):
+            self._write_engine = make_engine(url, immediate=True, **engine_kwargs)
+            self._write_factory = sessionmaker(self._write_engine, expire_on_commit=False)
+        else:
+            self._write_engine = self.engine
+            self._write_factory = self._factory
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """Yield a session in one transaction, committed on success and rolled back on any error.
+
+        Pass ``write=True`` for a transaction that writes: on SQLite it takes the write lock up front.
+        """
+        factory = self._write_factory if write else self._factory
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self._write_engine.dispose()
