@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     session_hours: int = 24 * 7
     thumbnail_size: int = 256
     max_upload_mb: int = 2048
+    import_roots: list[Path] = Field(
+        default_factory=list,
+        description="Server folders the API may import from by path (JSON list); uploads are always allowed",
+    )
     worker_threads: int = 1
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0

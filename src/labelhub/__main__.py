@@ -1,0 +1,3 @@
+from labelhub.cli import main
+
+main()

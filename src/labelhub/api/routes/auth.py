@@ -1,0 +1,64 @@
+"""Login, logout, the current user and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+
+from labelhub.api.deps import SESSION_COOKIE, ActorDep, HubDep
+from labelhub.api.schemas import LoginIn, TokenCreate, TokenIssued, TokenPublic, UserPublic
+from labelhub.services import audit, users
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=UserPublic)
+def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> UserPublic:
+    """Check the password and set a session cookie for the browser."""
+    hours = hub.settings.session_hours
+    with hub.db.session(write=True) as s:
+        user = users.authenticate(s, body.username, body.password)
+        issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
+        audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
+        out = UserPublic.model_validate(user)
+    response.set_cookie(SESSION_COOKIE, issued.token, max_age=hours * 3600, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")  # fmt: skip
+    return out
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, hub: HubDep) -> None:
+    """End the browser session (the cookie's token is revoked server-side)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        with hub.db.session(write=True) as s:
+            users.revoke_token(s, secret)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=UserPublic)
+def me(actor: ActorDep, hub: HubDep) -> UserPublic:
+    with hub.db.session() as s:
+        return UserPublic.model_validate(users.get_user(s, actor.user_id or 0))
+
+
+@router.get("/tokens", response_model=list[TokenPublic])
+def list_my_tokens(actor: ActorDep, hub: HubDep) -> list[TokenPublic]:
+    with hub.db.session() as s:
+        return [TokenPublic.model_validate(t) for t in users.list_tokens(s, actor.user_id or 0)]
+
+
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
+def create_my_token(body: TokenCreate, actor: ActorDep, hub: HubDep) -> TokenIssued:
+    """Create an API token for scripts; the secret is in this response only."""
+    with hub.db.session(write=True) as s:
+        user = users.get_user(s, actor.user_id or 0)
+        t = users.issue_token(s, user, body.name, lifetime=timedelta(days=body.days) if body.days else None)
+    return TokenIssued(id=t.id, name=t.name, token=t.token, expires_at=t.expires_at)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def delete_my_token(token_id: int, actor: ActorDep, hub: HubDep) -> None:
+    with hub.db.session(write=True) as s:
+        users.delete_token(s, actor, actor.user_id or 0, token_id)

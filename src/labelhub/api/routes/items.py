@@ -1,0 +1,89 @@
+"""Items (keyset pages with filters), their annotations, and review decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.schemas import (
+    AnnotationPublic,
+    AnnotationsPublic,
+    AnnotationsPut,
+    ItemPagePublic,
+    ItemPublic,
+    ReviewIn,
+)
+from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
+from labelhub.services import annotations, items
+from labelhub.services.annotations import AnnotationInput
+
+router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
+
+
+@router.get("", response_model=ItemPagePublic)
+def list_items(
+    project_id: int,
+    actor: ActorDep,
+    hub: HubDep,
+    after: Annotated[int | None, Query(description="Last id of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 100,
+    status: ItemStatus | None = None,
+    kind: ItemKind | None = None,
+    split: str | None = None,
+    label: str | None = None,
+    source: Source | None = None,
+    state: AnnotationState | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text contained in the item's text or name")] = None,
+    unlabeled: bool = False,
+) -> ItemPagePublic:
+    """One page of items in id order; pass ``next_after`` back as ``after`` for the next page."""
+    f = items.ItemFilter(status=status, kind=kind, split=split, label=label, source=source, state=state,
+                         min_score=min_score, max_score=max_score, q=q, unlabeled=unlabeled)  # fmt: skip
+    with hub.db.session() as s:
+        page = items.list_items(s, actor, project_id, f, after=after, limit=limit)
+        out = []
+        for it in page.items:
+            pub = ItemPublic.model_validate(it)
+            pub.annotation_count = page.annotation_counts.get(it.id, 0)
+            out.append(pub)
+    return ItemPagePublic(items=out, next_after=page.next_after)
+
+
+@router.get("/{item_id}", response_model=ItemPublic)
+def get_item(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> ItemPublic:
+    with hub.db.session() as s:
+        return ItemPublic.model_validate(items.get_item(s, actor, project_id, item_id))
+
+
+@router.post("/{item_id}/review", response_model=ItemPublic)
+def review_item(project_id: int, item_id: int, body: ReviewIn, actor: ActorDep, hub: HubDep) -> ItemPublic:
+    """Approve an item, or reject it with a comment so it goes back to its annotator (reviewers)."""
+    with hub.db.session(write=True) as s:
+        it = items.review_item(s, actor, project_id, item_id, approve=body.approve, comment=body.comment)
+        return ItemPublic.model_validate(it)
+
+
+@router.get("/{item_id}/annotations", response_model=AnnotationsPublic)
+def get_annotations(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> AnnotationsPublic:
+    with hub.db.session() as s:
+        it = items.get_item(s, actor, project_id, item_id)
+        anns = annotations.list_annotations(s, item_id)
+        return AnnotationsPublic(item_id=item_id, version=it.version,
+                                 annotations=[AnnotationPublic.model_validate(a) for a in anns])  # fmt: skip
+
+
+@router.put("/{item_id}/annotations", response_model=AnnotationsPublic)
+def replace_annotations(
+    project_id: int, item_id: int, body: AnnotationsPut, actor: ActorDep, hub: HubDep
+) -> AnnotationsPublic:
+    """Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale."""
+    inputs = [AnnotationInput(**a.model_dump()) for a in body.annotations]
+    with hub.db.session(write=True) as s:
+        res = annotations.replace_annotations(s, actor, project_id, item_id, expected_version=body.version,
+                                              annotations=inputs, status=body.status)  # fmt: skip
+        return AnnotationsPublic(item_id=item_id, version=res.version,
+                                 annotations=[AnnotationPublic.model_validate(a) for a in res.annotations])  # fmt: skip

@@ -1,0 +1,62 @@
+"""Item media and thumbnails over HTTP, with ETag and Range support; files are found by hash, never by path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.errors import NotFoundError
+from labelhub.services import items
+from labelhub.storage.models import Media
+
+router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["media"])
+_CACHE = "private, max-age=31536000, immutable"  # content-addressed: a key's bytes never change
+
+
+def _not_modified(request: Request, etag: str) -> Response | None:
+    tags = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if etag in tags or "*" in tags:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": _CACHE})
+    return None
+
+
+@router.get("/media", response_class=FileResponse, responses={304: {}, 206: {}, 416: {}})
+def get_item_media(project_id: int, item_id: int, request: Request, actor: ActorDep, hub: HubDep) -> Response:
+    """The item's original file; supports ``Range`` (video scrubbing) and ``If-None-Match``."""
+    with hub.db.session() as s:
+        it = items.get_item(s, actor, project_id, item_id)
+        if not it.media_key:
+            raise NotFoundError(f"item {item_id} has no stored media (imported as metadata only)", field="media")
+        row = s.execute(select(Media.mime, Media.path).where(Media.key == it.media_key)).first()
+    mime, linked = (row[0], row[1]) if row else ("application/octet-stream", None)
+    etag = f'"{it.media_key}"'
+    if (cached := _not_modified(request, etag)) is not None:
+        return cached
+    path = hub.media.local_path(it.media_key, linked)
+    if path is None or not Path(path).is_file():
+        raise NotFoundError(f"the media file of item {item_id} is missing from the store", field="media")
+    return FileResponse(path, media_type=mime, filename=Path(it.name).name,
+                        headers={"ETag": etag, "Cache-Control": _CACHE}, content_disposition_type="inline")  # fmt: skip
+
+
+@router.get("/thumbnail", response_class=FileResponse, responses={304: {}})
+def get_item_thumbnail(
+    project_id: int, item_id: int, request: Request, actor: ActorDep, hub: HubDep,
+    size: Annotated[int, Query(description="Longest side in pixels: 128, 256 or 512")] = 256,
+) -> Response:  # fmt: skip
+    """A cached WebP thumbnail of the item's image."""
+    with hub.db.session() as s:
+        it = items.get_item(s, actor, project_id, item_id)
+        if not it.media_key:
+            raise NotFoundError(f"item {item_id} has no stored media (imported as metadata only)", field="media")
+        linked = s.scalar(select(Media.path).where(Media.key == it.media_key))
+    etag = f'"{it.media_key}-{size}"'
+    if (cached := _not_modified(request, etag)) is not None:
+        return cached
+    path = hub.thumbnails.get(it.media_key, size, linked)
+    return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": _CACHE})

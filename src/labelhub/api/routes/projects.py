@@ -1,0 +1,118 @@
+"""Projects, their statistics and their members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.schemas import (
+    LabelClassIn,
+    MemberIn,
+    MemberPublic,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectUpdate,
+)
+from labelhub.domain.enums import AnnotationKind, Role
+from labelhub.domain.permissions import Action
+from labelhub.domain.schema import PALETTE, AttributeSpec, LabelClass, LabelSchema
+from labelhub.services import projects
+from labelhub.services.access import require, role_in
+from labelhub.services.stats import project_stats
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+def _schema(labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attributes: list[Any]) -> LabelSchema:
+    classes = tuple(
+        LabelClass(name=c.name, color=c.color or PALETTE[i % len(PALETTE)],
+                   hotkey=c.hotkey if c.hotkey is not None else (str(i + 1) if i < 9 else None))
+        for i, c in enumerate(labels)
+    )  # fmt: skip
+    return LabelSchema(
+        classes=classes,
+        kinds=tuple(kinds) if kinds else tuple(AnnotationKind),
+        attributes=tuple(AttributeSpec(a.name, a.type, tuple(a.options)) for a in attributes),
+    )
+
+
+def _public(p: Any, role: Role | None) -> ProjectPublic:
+    out = ProjectPublic.model_validate(p)
+    out.role = role
+    return out
+
+
+@router.get("", response_model=list[ProjectPublic])
+def list_projects(actor: ActorDep, hub: HubDep) -> list[ProjectPublic]:
+    with hub.db.session() as s:
+        return [_public(p, r) for p, r in projects.list_projects(s, actor)]
+
+
+@router.post("", response_model=ProjectPublic, status_code=201)
+def create_project(body: ProjectCreate, actor: ActorDep, hub: HubDep) -> ProjectPublic:
+    """Create a project; you become its owner."""
+    schema = _schema(body.labels, body.kinds, body.attributes)
+    with hub.db.session(write=True) as s:
+        p = projects.create_project(s, actor, body.name, item_kind=body.item_kind, schema=schema,
+                                    description=body.description)  # fmt: skip
+        return _public(p, role_in(s, actor, p.id))
+
+
+@router.get("/{project_id}", response_model=ProjectPublic)
+def get_project(project_id: int, actor: ActorDep, hub: HubDep) -> ProjectPublic:
+    with hub.db.session() as s:
+        p = require(s, actor, project_id, Action.READ)
+        return _public(p, role_in(s, actor, project_id))
+
+
+@router.patch("/{project_id}", response_model=ProjectPublic)
+def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: HubDep) -> ProjectPublic:
+    """Rename, describe or change the label schema; send the version you read (409 when stale)."""
+    with hub.db.session(write=True) as s:
+        current = require(s, actor, project_id, Action.EDIT_PROJECT)
+        schema = None
+        if body.labels is not None or body.kinds is not None or body.attributes is not None:
+            old = LabelSchema.from_json(current.label_schema)
+            labels = body.labels if body.labels is not None else [
+                LabelClassIn(name=c.name, color=c.color, hotkey=c.hotkey) for c in old.classes]  # fmt: skip
+            attrs = body.attributes if body.attributes is not None else list(old.attributes)
+            schema = _schema(labels, body.kinds or list(old.kinds), attrs)
+        p = projects.update_project(s, actor, project_id, expected_version=body.version, name=body.name,
+                                    description=body.description, schema=schema)  # fmt: skip
+        return _public(p, role_in(s, actor, project_id))
+
+
+@router.delete("/{project_id}", status_code=204)
+def delete_project(project_id: int, actor: ActorDep, hub: HubDep) -> None:
+    with hub.db.session(write=True) as s:
+        projects.delete_project(s, actor, project_id)
+
+
+@router.get("/{project_id}/stats")
+def get_project_stats(project_id: int, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
+    """Item counts by status, annotation counts by kind, label, source and state."""
+    with hub.db.session() as s:
+        return project_stats(s, actor, project_id)
+
+
+@router.get("/{project_id}/members", response_model=list[MemberPublic])
+def list_members(project_id: int, actor: ActorDep, hub: HubDep) -> list[MemberPublic]:
+    with hub.db.session() as s:
+        return [MemberPublic(user_id=m.user_id, username=m.username, role=m.role)
+                for m in projects.list_members(s, actor, project_id)]  # fmt: skip
+
+
+@router.put("/{project_id}/members/{user_id}", response_model=MemberPublic)
+def set_member(project_id: int, user_id: int, body: MemberIn, actor: ActorDep, hub: HubDep) -> MemberPublic:
+    """Add a member or change their role (managers and owners)."""
+    with hub.db.session(write=True) as s:
+        m = projects.set_member(s, actor, project_id, user_id, body.role)
+        return MemberPublic(user_id=m.user_id, username=m.username, role=m.role)
+
+
+@router.delete("/{project_id}/members/{user_id}", status_code=204)
+def remove_member(project_id: int, user_id: int, actor: ActorDep, hub: HubDep) -> None:
+    with hub.db.session(write=True) as s:
+        projects.remove_member(s, actor, project_id, user_id)

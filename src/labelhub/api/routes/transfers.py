@@ -1,0 +1,88 @@
+"""Starting imports (from an upload or an allowed server folder) and exports; both run as jobs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.schemas import ExportIn, FormatPublic, ImportIn, JobPublic
+from labelhub.domain.permissions import Action
+from labelhub.formats import FORMATS, get_format
+from labelhub.services import jobs
+from labelhub.services.access import require
+from labelhub.services.uploads import check_server_path, save_upload
+
+router = APIRouter(tags=["transfers"])
+_SUFFIX = {"coco": ".json", "text": ".jsonl"}
+
+
+def _notify(request: Request) -> None:
+    executor = getattr(request.app.state, "executor", None)
+    if executor is not None:
+        executor.notify()
+
+
+@router.get("/formats", response_model=list[FormatPublic])
+def list_formats(_: ActorDep) -> list[FormatPublic]:
+    return [FormatPublic(name=f.name, title=f.title, item_kinds=list(f.item_kinds),
+                         can_import=f.importer is not None, can_export=f.exporter is not None)
+            for f in FORMATS.values()]  # fmt: skip
+
+
+@router.post("/projects/{project_id}/imports", response_model=JobPublic, status_code=202)
+def start_import(project_id: int, body: ImportIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
+    """Import from a server path inside LABELHUB_IMPORT_ROOTS; returns the job to follow."""
+    if body.format != "auto":
+        get_format(body.format)
+    with hub.db.session(write=True) as s:
+        require(s, actor, project_id, Action.IMPORT)
+        source = check_server_path(body.source, hub.settings.import_roots)
+        images_dir = check_server_path(body.images_dir, hub.settings.import_roots) if body.images_dir else None
+        job = jobs.enqueue(s, actor, "import", {
+            "source": str(source), "format": body.format, "media": body.media, "skip_invalid": body.skip_invalid,
+            "images_dir": str(images_dir) if images_dir else None}, project_id=project_id)  # fmt: skip
+        out = JobPublic.model_validate(job)
+    _notify(request)
+    return out
+
+
+@router.post("/projects/{project_id}/uploads", response_model=JobPublic, status_code=202)
+def upload_and_import(
+    project_id: int,
+    request: Request,
+    actor: ActorDep,
+    hub: HubDep,
+    file: UploadFile = File(description="A .json, .jsonl, .csv or a .zip of a dataset folder"),
+    format: str = Form("auto"),
+    skip_invalid: bool = Form(False),
+) -> JobPublic:
+    """Upload a file (a zip is unpacked safely) and import it as a job."""
+    if format != "auto":
+        get_format(format)
+    with hub.db.session() as s:
+        require(s, actor, project_id, Action.IMPORT)
+    source = save_upload(hub.settings.uploads_dir, file.filename or "upload", file.file,
+                         max_bytes=hub.settings.max_upload_mb << 20)  # fmt: skip
+    with hub.db.session(write=True) as s:
+        job = jobs.enqueue(s, actor, "import", {"source": str(source), "format": format, "media": "copy",
+                                                "skip_invalid": skip_invalid}, project_id=project_id)  # fmt: skip
+        out = JobPublic.model_validate(job)
+    _notify(request)
+    return out
+
+
+@router.post("/projects/{project_id}/exports", response_model=JobPublic, status_code=202)
+def start_export(project_id: int, body: ExportIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
+    """Export as a job; download the result from ``/jobs/{id}/download`` when it has succeeded."""
+    spec = get_format(body.format)
+    if spec.exporter is None:
+        get_format(body.format).exporter_class()  # raises a clear "format has no exporter" error
+    filename = body.filename or f"{spec.name}-export{_SUFFIX.get(spec.name, '')}"
+    with hub.db.session(write=True) as s:
+        require(s, actor, project_id, Action.EXPORT)
+        job = jobs.enqueue(s, actor, "export", {"format": spec.name, "filename": filename,
+                                                "states": [st.value for st in body.states],
+                                                "copy_media": body.copy_media}, project_id=project_id)  # fmt: skip
+        out = JobPublic.model_validate(job)
+    _notify(request)
+    return out

@@ -1,0 +1,32 @@
+"""User administration (administrators only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from labelhub.api.deps import AdminDep, HubDep
+from labelhub.api.schemas import UserCreate, UserPublic, UserUpdate
+from labelhub.services import users
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", response_model=list[UserPublic])
+def list_users(_: AdminDep, hub: HubDep) -> list[UserPublic]:
+    with hub.db.session() as s:
+        return [UserPublic.model_validate(u) for u in users.list_users(s)]
+
+
+@router.post("", response_model=UserPublic, status_code=201)
+def create_user(body: UserCreate, actor: AdminDep, hub: HubDep) -> UserPublic:
+    with hub.db.session(write=True) as s:
+        return UserPublic.model_validate(users.create_user(s, actor, body.username, body.password,
+                                                           is_admin=body.is_admin))  # fmt: skip
+
+
+@router.patch("/{user_id}", response_model=UserPublic)
+def update_user(user_id: int, body: UserUpdate, actor: AdminDep, hub: HubDep) -> UserPublic:
+    with hub.db.session(write=True) as s:
+        user = users.update_user(s, actor, user_id, password=body.password, is_admin=body.is_admin,
+                                 is_active=body.is_active)  # fmt: skip
+        return UserPublic.model_validate(user)

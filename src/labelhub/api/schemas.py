@@ -1,0 +1,238 @@
+"""Request and response bodies. Every route declares a ``*Public`` response model, so rows never leak."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labelhub.domain.enums import (
+    AnnotationKind,
+    AnnotationState,
+    ItemKind,
+    ItemStatus,
+    JobStatus,
+    Role,
+    Source,
+)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- auth and users -----------------------------------------------------------------------------------------
+class LoginIn(BaseModel):
+    username: str
+    password: str
+
+
+class UserPublic(_Out):
+    id: int
+    username: str
+    is_admin: bool
+    is_active: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8)
+    is_admin: bool = False
+
+
+class UserUpdate(BaseModel):
+    password: str | None = Field(default=None, min_length=8)
+    is_admin: bool | None = None
+    is_active: bool | None = None
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime; none means no expiry")
+
+
+class TokenPublic(_Out):
+    id: int
+    name: str
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class TokenIssued(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Shown once; only its hash is stored")
+    expires_at: datetime | None
+
+
+# --- projects -----------------------------------------------------------------------------------------------
+class LabelClassIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    hotkey: str | None = Field(default=None, min_length=1, max_length=1)
+
+
+class AttributeIn(BaseModel):
+    name: str
+    type: Literal["text", "number", "bool", "select"] = "text"
+    options: list[str] = []
+
+
+class ProjectCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    item_kind: ItemKind = ItemKind.IMAGE
+    description: str = ""
+    labels: list[LabelClassIn] = []
+    kinds: list[AnnotationKind] | None = None
+    attributes: list[AttributeIn] = []
+
+
+class ProjectUpdate(BaseModel):
+    version: int = Field(description="The version you read; a stale one gets 409")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+    labels: list[LabelClassIn] | None = None
+    kinds: list[AnnotationKind] | None = None
+    attributes: list[AttributeIn] | None = None
+
+
+class ProjectPublic(_Out):
+    id: int
+    name: str
+    description: str
+    item_kind: ItemKind
+    label_schema: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    role: Role | None = Field(default=None, description="Your role in the project (none for admins)")
+
+
+class MemberIn(BaseModel):
+    role: Role
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+
+
+# --- items and annotations ----------------------------------------------------------------------------------
+class ItemPublic(_Out):
+    id: int
+    project_id: int
+    kind: ItemKind
+    name: str
+    media_key: str | None
+    width: int | None
+    height: int | None
+    frame_count: int | None
+    fps: float | None
+    text: str | None
+    meta: dict[str, Any]
+    split: str | None
+    status: ItemStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    annotation_count: int = 0
+
+
+class ItemPagePublic(BaseModel):
+    items: list[ItemPublic]
+    next_after: int | None = Field(description="Pass as ?after= for the next page; null on the last page")
+
+
+class ReviewIn(BaseModel):
+    approve: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class AnnotationIn(BaseModel):
+    id: int | None = Field(default=None, description="Set for an annotation that already exists")
+    kind: AnnotationKind
+    label: str | None = None
+    geometry: dict[str, Any] = {}
+    frame: int | None = Field(default=None, ge=0)
+    track_id: int | None = None
+    source: Source = Source.HUMAN
+    model_version: str | None = None
+    score: float | None = None
+    state: AnnotationState | None = None
+    attributes: dict[str, Any] = {}
+
+
+class AnnotationPublic(_Out):
+    id: int
+    item_id: int
+    kind: AnnotationKind
+    label: str | None
+    geometry: dict[str, Any]
+    frame: int | None
+    track_id: int | None
+    source: Source
+    model_version: str | None
+    score: float | None
+    state: AnnotationState
+    attributes: dict[str, Any]
+    author_id: int | None
+    reviewed_by: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnnotationsPut(BaseModel):
+    version: int = Field(description="The item version you read; a stale one gets 409 and nothing is written")
+    annotations: list[AnnotationIn]
+    status: ItemStatus | None = None
+
+
+class AnnotationsPublic(BaseModel):
+    item_id: int
+    version: int
+    annotations: list[AnnotationPublic]
+
+
+# --- jobs, import, export -----------------------------------------------------------------------------------
+class JobPublic(_Out):
+    id: int
+    kind: str
+    project_id: int | None
+    status: JobStatus
+    progress: float
+    message: str
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    cancel_requested: bool
+    created_by: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportIn(BaseModel):
+    source: str = Field(description="A path on the server, inside one of LABELHUB_IMPORT_ROOTS")
+    format: str = "auto"
+    media: Literal["copy", "link", "none"] = "copy"
+    skip_invalid: bool = False
+    images_dir: str | None = None
+
+
+class ExportIn(BaseModel):
+    format: str
+    filename: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    states: list[AnnotationState] = [AnnotationState.ACCEPTED]
+    copy_media: bool = False
+
+
+class FormatPublic(BaseModel):
+    name: str
+    title: str
+    item_kinds: list[ItemKind]
+    can_import: bool
+    can_export: bool

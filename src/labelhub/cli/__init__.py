@@ -1,0 +1,23 @@
+"""The ``labelhub`` command line: one module per command group, each a thin layer over the services."""
+
+from __future__ import annotations
+
+import typer
+
+from labelhub.cli import demo, projects, serve, transfer, users
+
+app = typer.Typer(name="labelhub", help="Self-hosted hub for AI-assisted annotation.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)  # fmt: skip
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(projects.project_app, name="project")
+app.command("stats")(projects.stats)
+app.command("import")(transfer.import_)
+app.command("export")(transfer.export)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

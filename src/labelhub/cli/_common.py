@@ -1,0 +1,73 @@
+"""Shared pieces of the CLI: opening the hub, acting as a user, progress bars and error output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from labelhub.config import Settings
+from labelhub.errors import LabelhubError
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.users import actor_for, get_user_by_name
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(exc: LabelhubError) -> NoReturn:
+    """Print a labelhub error with its context and exit with status 1."""
+    err_console.print(f"[bold red]error:[/] {exc.detail}")
+    for key in ("file", "line", "field"):
+        if key in exc.context:
+            err_console.print(f"  {key}: {exc.context[key]}")
+    for p in exc.context.get("problems", [])[:20]:
+        where = ", ".join(f"{k} {p[k]}" for k in ("file", "line", "field") if k in p)
+        err_console.print(f"  - {p.get('message', '')}" + (f" ({where})" if where else ""))
+    raise typer.Exit(1)
+
+
+@contextmanager
+def opened_hub() -> Iterator[Hub]:
+    """Open the hub from the environment's settings; labelhub errors become a clean message and exit 1."""
+    try:
+        hub = Hub.open(Settings())
+    except LabelhubError as exc:
+        fail(exc)
+    try:
+        yield hub
+    except LabelhubError as exc:
+        fail(exc)
+    finally:
+        hub.close()
+
+
+def acting_as(hub: Hub, username: str | None) -> Actor:
+    """Return the actor for ``--as USER``; without it the CLI acts as the local system administrator."""
+    if username is None:
+        return Actor.system()
+    with hub.db.session() as s:
+        return actor_for(get_user_by_name(s, username))
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
+    """Yield a ``progress(fraction, message)`` callback drawn as a rich progress bar on stderr."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[msg]}"),
+        console=err_console, transient=not sys.stderr.isatty(),
+    ) as bar:  # fmt: skip
+        task = bar.add_task(description, total=1.0, msg="")
+
+        def update(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, msg=message)
+
+        yield update
+        bar.update(task, completed=1.0)

@@ -1,0 +1,62 @@
+"""``labelhub demo``: a ready-made demo with generated media, then the server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from labelhub.cli._common import console, opened_hub, progress_bar
+from labelhub.cli.serve import serve
+from labelhub.domain.enums import ItemKind
+from labelhub.domain.schema import LabelSchema
+from labelhub.errors import NotFoundError
+from labelhub.formats import ImportOptions
+from labelhub.hub import Hub
+from labelhub.media.demo import DEMO_LABELS, generate_demo_images, generate_demo_texts
+from labelhub.services import projects, users
+from labelhub.services.access import Actor
+from labelhub.services.imports import import_records
+
+DEMO_USER = "admin"
+DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for the user on purpose
+IMAGE_PROJECT = "Demo: shapes"
+TEXT_PROJECT = "Demo: support requests"
+
+
+def _ensure_demo(hub: Hub) -> None:
+    with hub.db.session(write=True) as s:
+        try:
+            user = users.get_user_by_name(s, DEMO_USER)
+        except NotFoundError:
+            user = users.create_user(s, Actor.system(), DEMO_USER, DEMO_PASSWORD, is_admin=True)
+        actor = users.actor_for(user)
+        existing = {p.name for p, _ in projects.list_projects(s, actor)}
+        todo = []
+        for name, kind, labels in ((IMAGE_PROJECT, ItemKind.IMAGE, DEMO_LABELS),
+                                   (TEXT_PROJECT, ItemKind.TEXT, ["billing", "login", "shipping", "refund"])):  # fmt: skip
+            if name not in existing:
+                p = projects.create_project(s, actor, name, item_kind=kind, schema=LabelSchema.from_names(labels),
+                                            description="Generated demo data")  # fmt: skip
+                todo.append((p.id, kind, labels))
+    media_dir = hub.settings.home / "demo-media"
+    for pid, kind, labels in todo:
+        records = (generate_demo_images(media_dir, count=48) if kind is ItemKind.IMAGE
+                   else generate_demo_texts(count=60))  # fmt: skip
+        with progress_bar(f"demo {kind.value}s") as progress:
+            import_records(hub, actor, pid, records, labels=list(labels), format_name="demo",
+                           options=ImportOptions(), total=len(records), progress=progress)  # fmt: skip
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    run_server: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")] = True,
+) -> None:
+    """Create demo projects (generated images with boxes and model proposals, and text), then serve them."""
+    with opened_hub() as hub:
+        _ensure_demo(hub)
+    console.print(f"demo ready: log in at [bold]http://{host}:{port}[/] as [bold]{DEMO_USER}[/] / "
+                  f"[bold]{DEMO_PASSWORD}[/]")  # fmt: skip
+    if run_server:
+        serve(host=host, port=port, worker=True)

@@ -1,0 +1,41 @@
+"""``labelhub serve`` and ``labelhub worker``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from labelhub.api.app import create_app
+from labelhub.cli._common import console, opened_hub
+from labelhub.jobs.executor import LocalExecutor
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    worker: Annotated[bool, typer.Option(help="Run a job worker inside the server")] = True,
+) -> None:
+    """Serve the web app and the REST API (with a job worker unless --no-worker)."""
+    with opened_hub() as hub:
+        console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
+        uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info")
+
+
+def worker(threads: Annotated[int, typer.Option(help="Jobs to run at once")] = 1) -> None:
+    """Run jobs from the queue until interrupted (use with `serve --no-worker`, or several per machine)."""
+    with opened_hub() as hub:
+        executor = LocalExecutor(hub, threads=threads)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        executor.start()
+        console.print(f"worker {executor.worker_id} waiting for jobs (Ctrl-C to stop)")
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            executor.stop()

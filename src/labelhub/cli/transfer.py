@@ -1,0 +1,68 @@
+"""``labelhub import`` and ``labelhub export``, with progress bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.domain.enums import AnnotationState
+from labelhub.formats import ExportOptions, ImportOptions, detect_format
+from labelhub.services.exports import export_project
+from labelhub.services.imports import import_source
+from labelhub.services.projects import get_project_by_name
+
+AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
+
+
+def import_(
+    project: Annotated[str, typer.Argument(help="Project name or id")],
+    source: Annotated[Path, typer.Argument(help="File or folder to import")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Format name, or auto to detect")] = "auto",
+    link: Annotated[bool, typer.Option("--link", help="Keep media files in place instead of copying")] = False,
+    metadata_only: Annotated[bool, typer.Option("--metadata-only", help="Do not read or store media")] = False,
+    images_dir: Annotated[Path | None, typer.Option(help="Where the media files are, if not beside")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid part, report the rest")] = (
+        False
+    ),
+    as_user: AsUser = None,
+) -> None:
+    """Import a dataset into a project (all or nothing unless --skip-invalid)."""
+    with opened_hub() as hub:
+        if format == "auto":
+            spec = detect_format(source)
+            console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
+            format = spec.name
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            pid = get_project_by_name(s, actor, project).id
+        options = ImportOptions(media="none" if metadata_only else "link" if link else "copy",
+                                images_dir=images_dir, skip_invalid=skip_invalid)  # fmt: skip
+        with progress_bar(f"import {source.name}") as progress:
+            report = import_source(hub, actor, pid, source, fmt=format, options=options, progress=progress)
+    console.print(f"imported {report.items_added:,} new items ({report.items_matched:,} matched existing), "
+                  f"{report.annotations_added:,} annotations, {len(report.labels)} classes")  # fmt: skip
+    if report.skipped:
+        console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
+
+
+def export(
+    project: Annotated[str, typer.Argument(help="Project name or id")],
+    dest: Annotated[Path, typer.Argument(help="File or folder to write")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Format name")] = "coco",
+    copy_media: Annotated[bool, typer.Option("--copy-media", help="Also write the media files")] = False,
+    include_proposed: Annotated[bool, typer.Option(help="Also export model proposals not yet accepted")] = False,
+    as_user: AsUser = None,
+) -> None:
+    """Export a project's accepted annotations (streamed; memory stays flat)."""
+    states = (AnnotationState.ACCEPTED, AnnotationState.PROPOSED) if include_proposed else (AnnotationState.ACCEPTED,)
+    with opened_hub() as hub:
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            pid = get_project_by_name(s, actor, project).id
+        with progress_bar(f"export {format}") as progress:
+            report = export_project(hub, actor, pid, dest, fmt=format, options=ExportOptions(copy_media=copy_media),
+                                    states=states, progress=progress)  # fmt: skip
+    console.print(f"exported {report.items:,} items, {report.annotations:,} annotations to {report.dest}")

@@ -1,0 +1,341 @@
+"""COCO detection JSON: ``images``, ``annotations`` (``bbox = [x, y, width, height]``) and ``categories``.
+
+At this boundary COCO's ``[x, y, w, h]`` boxes in absolute pixels become labelhub's ``[x1, y1, x2, y2]``
+and back. Only boxes are handled yet: segmentation polygons, masks and keypoints are neither read nor
+written, and exported annotations carry ``"segmentation": []``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections.abc import Iterator
+from itertools import accumulate
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+
+from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.errors import FormatError
+from labelhub.formats._coco_export import CocoExporter
+from labelhub.formats._common import MediaResolver, gc_paused, image_size, is_safe_relative, list_images
+from labelhub.formats.base import FormatImporter, ImportOptions
+
+__all__ = ["CocoExporter", "CocoImporter", "detect", "find_annotation_file"]
+
+# COCO's own file names carry the split after a task prefix: instances_train2017.json -> train2017.
+_SPLIT_RE = re.compile(r"^(?:instances|person_keypoints|captions|image_info|panoptic|stuff)_(.+)$")
+# Enough of the head of a JSON file to see its top-level keys without reading a huge file.
+_DETECT_BYTES = 1 << 20
+_IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
+
+
+def detect(path: Path) -> bool:
+    """Return True when ``path`` is a COCO JSON file or a folder with one under ``annotations/``."""
+    try:
+        json_path = find_annotation_file(path)
+        with json_path.open("rb") as fh:
+            head = fh.read(_DETECT_BYTES)
+    except (FormatError, OSError):
+        return False
+    return head.lstrip().startswith(b"{") and b'"images"' in head
+
+
+def find_annotation_file(source: Path) -> Path:
+    """Return the COCO JSON file that ``source`` names: the file itself, or the one in ``annotations/``."""
+    if source.is_file():
+        if source.suffix.lower() != ".json":
+            raise FormatError(f"{source} is not a .json file", file=str(source))
+        return source
+    if not source.is_dir():
+        raise FormatError(f"{source} does not exist", file=str(source))
+    candidates = sorted((source / "annotations").glob("*.json")) or sorted(source.glob("*.json"))
+    if len(candidates) == 1:
+        return candidates[0]
+    instances = [p for p in candidates if p.name.startswith("instances_")]
+    if len(instances) == 1:
+        return instances[0]
+    if not candidates:
+        raise FormatError(f"no COCO .json file in {source} or {source / 'annotations'}", file=str(source))
+    names = ", ".join(p.name for p in candidates)
+    raise FormatError(f"several .json files in {source} ({names}); name the one to import", file=str(source))
+
+
+def _split_of(json_path: Path) -> str | None:
+    match = _SPLIT_RE.match(json_path.stem)
+    return match.group(1) if match else None
+
+
+def _int_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(slots=True)
+class _Index:
+    """The parsed file, checked once: valid images in order, and annotations grouped by image."""
+
+    images: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (index in file, entry)
+    annotations: list[Any] = field(default_factory=list)
+    categories: list[dict[str, Any]] = field(default_factory=list)
+    category_names: dict[int, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    # ``order`` lists the valid annotation indices grouped by image (in file order within an image), and
+    # ``order[starts[k]:starts[k + 1]]`` are those of ``images[k]``: two flat int arrays, not 100k lists.
+    order: array[int] = field(default_factory=lambda: array("q"))
+    starts: array[int] = field(default_factory=lambda: array("q", [0]))
+
+
+class CocoImporter(FormatImporter):
+    """Reads a COCO JSON file; yields one image item per ``images`` entry with its box annotations."""
+
+    item_kind = ItemKind.IMAGE
+
+    def __init__(self, source: Path, options: ImportOptions) -> None:
+        super().__init__(source, options)
+        self.json_path = find_annotation_file(source)
+        self._file = str(self.json_path)
+        self._index: _Index | None = None
+        self._basenames: dict[str, Path] | None = None
+
+    def close(self) -> None:
+        """Drop the parsed file."""
+        self._index = None
+
+    def labels(self) -> list[str]:
+        """Return the category names in the order the file lists them."""
+        return list(dict.fromkeys(c["name"] for c in self._load().categories))
+
+    def total(self) -> int | None:
+        """Return the number of valid image entries."""
+        return len(self._load().images)
+
+    def schema_meta(self) -> dict[str, Any]:
+        """Return ``{"coco": {"categories": [...]}}`` so an export can reuse the original category ids."""
+        cats = [
+            {"id": c["id"], "name": c["name"], "supercategory": c.get("supercategory", "")}
+            for c in self._load().categories
+        ]
+        return {"coco": {"categories": cats}}
+
+    def _problem(self, message: str, where: str) -> Problem:
+        return Problem(message, file=self._file, field=where)
+
+    def _load(self) -> _Index:
+        if self._index is not None:
+            return self._index
+        try:
+            raw = self.json_path.read_bytes()
+        except OSError as exc:
+            raise FormatError(f"cannot read {self.json_path}: {exc}", file=self._file) from None
+        with gc_paused():
+            index = self._parse(raw)
+        self._index = index
+        return index
+
+    def _parse(self, raw: bytes) -> _Index:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise FormatError(
+                f"{self.json_path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                file=self._file,
+                line=exc.lineno,
+                column=exc.colno,
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+            raise FormatError(
+                "a COCO file is an object with an 'images' list", file=self._file, field="images"
+            )
+        for key in ("annotations", "categories"):
+            if not isinstance(data.get(key, []), list):
+                raise FormatError(f"'{key}' must be a list", file=self._file, field=key)
+        index = _Index()
+        self._index_categories(data.get("categories", []), index)
+        positions, bad_ids = self._index_images(data["images"], index)
+        self._index_annotations(data.get("annotations", []), positions, bad_ids, index)
+        return index
+
+    def _index_categories(self, categories: list[Any], index: _Index) -> None:
+        for i, cat in enumerate(categories):
+            cid = _int_id(cat.get("id")) if isinstance(cat, dict) else None
+            name = cat.get("name") if isinstance(cat, dict) else None
+            if cid is None or not isinstance(name, str) or not name:
+                index.problems.append(
+                    self._problem("a category needs an integer id and a name", f"categories[{i}]")
+                )
+            elif cid in index.category_names:
+                index.problems.append(self._problem(f"duplicate category id {cid}", f"categories[{i}].id"))
+            else:
+                index.category_names[cid] = name
+                index.categories.append(cat)
+
+    def _index_images(self, images: list[Any], index: _Index) -> tuple[dict[int, int], set[int]]:
+        positions: dict[int, int] = {}
+        first_seen: dict[int, int] = {}
+        bad_ids: set[int] = set()  # ids of entries already reported; their annotations are not reported again
+        for i, img in enumerate(images):
+            iid = img.get("id") if type(img) is dict else None
+            if type(iid) is not int:
+                index.problems.append(self._problem("an image needs an integer id", f"images[{i}].id"))
+                continue
+            if iid in first_seen:
+                msg = f"duplicate image id {iid} (first at images[{first_seen[iid]}])"
+                index.problems.append(self._problem(msg, f"images[{i}].id"))
+                continue
+            first_seen[iid] = i
+            name = img.get("file_name")
+            if type(name) is str and "\\" in name:
+                # Written on Windows; the item name and the lookup both use posix separators.
+                name = img["file_name"] = name.replace("\\", "/")
+            if type(name) is not str or not is_safe_relative(name):
+                msg = f"file_name must be a relative path without '..', got {name!r}"
+                index.problems.append(self._problem(msg, f"images[{i}].file_name"))
+                bad_ids.add(iid)
+                continue
+            positions[iid] = len(index.images)
+            index.images.append((i, img))
+        return positions, bad_ids
+
+    def _index_annotations(
+        self, annotations: list[Any], positions: dict[int, int], bad_ids: set[int], index: _Index
+    ) -> None:
+        # This loop runs once per annotation (300k in a large file): type() checks and no per-row
+        # allocations unless something is wrong.
+        owner = array("q", [-1]) * len(annotations)
+        seen_ids: dict[int, int] = {}
+        cats = index.category_names
+        problems = index.problems
+        for j, ann in enumerate(annotations):
+            if type(ann) is not dict:
+                problems.append(self._problem("an annotation must be an object", f"annotations[{j}]"))
+                continue
+            aid = ann.get("id")
+            if type(aid) is int:
+                if aid in seen_ids:
+                    msg = f"duplicate annotation id {aid} (first at annotations[{seen_ids[aid]}])"
+                    problems.append(self._problem(msg, f"annotations[{j}].id"))
+                    continue
+                seen_ids[aid] = j
+            image_id = ann.get("image_id")
+            pos = positions.get(image_id) if type(image_id) is int else None
+            if pos is None:
+                if type(image_id) is not int or image_id not in bad_ids:
+                    msg = f"unknown image_id {image_id!r}"
+                    problems.append(self._problem(msg, f"annotations[{j}].image_id"))
+                continue
+            category_id = ann.get("category_id")
+            if type(category_id) is not int or category_id not in cats:
+                msg = f"unknown category_id {category_id!r}"
+                problems.append(self._problem(msg, f"annotations[{j}].category_id"))
+                continue
+            bbox = ann.get("bbox")
+            if not _valid_xywh(bbox):
+                msg = f"bbox must be 4 finite numbers [x, y, width, height], width and height > 0: {bbox!r}"
+                problems.append(self._problem(msg, f"annotations[{j}].bbox"))
+                continue
+            owner[j] = pos
+        # A stable sort keeps the file's annotation order within each image.
+        valid = [j for j, pos in enumerate(owner) if pos >= 0]
+        valid.sort(key=owner.__getitem__)
+        counts = [0] * (len(index.images) + 1)
+        for j in valid:
+            counts[owner[j] + 1] += 1
+        index.order = array("q", valid)
+        index.starts = array("q", accumulate(counts))
+        index.annotations = annotations
+
+    def __iter__(self) -> Iterator[ItemRecord | Problem]:
+        """Yield the problems found while indexing, then one item per image with its boxes."""
+        index = self._load()
+        yield from index.problems
+        json_dir = self.json_path.parent
+        split = _split_of(self.json_path)
+        guess = split or self.json_path.stem.rpartition("_")[2]
+        resolver = MediaResolver(
+            [p for p in (self.options.images_dir,) if p is not None]
+            + [json_dir, json_dir / "images", json_dir.parent / "images" / guess, json_dir.parent / "images"]
+        )
+        with_media = self.options.media != "none"
+        order, starts, anns, cats = index.order, index.starts, index.annotations, index.category_names
+        fname = self.json_path.name
+        for pos, (i, img) in enumerate(index.images):
+            boxes = [
+                _box(anns[j], cats, f"{fname}: annotations[{j}]")
+                for j in order[starts[pos] : starts[pos + 1]]
+            ]
+            name: str = img["file_name"]
+            width, height = img.get("width"), img.get("height")
+            item = ItemRecord(
+                kind=ItemKind.IMAGE,
+                name=name,
+                width=width if type(width) is int else None,
+                height=height if type(height) is int else None,
+                external_id=str(img["id"]),
+                split=split,
+                annotations=boxes,
+                origin=f"{fname}: images[{i}]",
+            )
+            extra = {k: v for k, v in img.items() if k not in _IMAGE_OWN_KEYS}
+            if extra:
+                item.meta["coco"] = extra
+            if with_media:
+                found = self._find_media(resolver, name)
+                if found is None:
+                    where = ", ".join(str(f) for f in resolver.folders) or "no existing folder"
+                    yield self._problem(
+                        f"image file {name!r} not found (looked in {where})", f"images[{i}].file_name"
+                    )
+                    continue
+                item.media_path = found
+                if item.width is None or item.height is None:
+                    try:
+                        item.width, item.height = image_size(found)
+                    except FormatError as exc:
+                        yield self._problem(exc.detail, f"images[{i}].file_name")
+                        continue
+            yield item
+
+    def _find_media(self, resolver: MediaResolver, name: str) -> Path | None:
+        found = resolver.find(name)
+        if found is not None:
+            return found
+        # A dataset folder may keep its images anywhere under images/: look them up by base name.
+        if self._basenames is None:
+            root = self.source / "images" if self.source.is_dir() else None
+            files = list_images(root) if root is not None and root.is_dir() else []
+            self._basenames = {}
+            for f in files:
+                self._basenames.setdefault(f.name, f)
+        found = self._basenames.get(PurePosixPath(name).name)
+        return found.absolute() if found is not None else None
+
+
+def _valid_xywh(bbox: Any) -> bool:
+    if type(bbox) is not list or len(bbox) != 4:
+        return False
+    for v in bbox:
+        t = type(v)
+        if t is not float and t is not int:
+            return False
+    x, y, w, h = bbox
+    # The sum is finite only when every term is; NaN fails both comparisons.
+    return bool(w > 0 and h > 0 and math.isfinite(x + y + w + h))
+
+
+def _box(ann: dict[str, Any], cats: dict[int, str], origin: str) -> AnnotationRecord:
+    x, y, w, h = ann["bbox"]
+    aid = ann.get("id")
+    attributes: dict[str, Any] = {"iscrowd": 1 if ann.get("iscrowd") else 0}
+    if type(aid) is int:
+        attributes["coco_id"] = aid
+    return AnnotationRecord(
+        kind=AnnotationKind.BOX,
+        label=cats[ann["category_id"]],
+        geometry={"bbox": [float(x), float(y), float(x + w), float(y + h)]},
+        attributes=attributes,
+        origin=origin,
+    )

@@ -1,0 +1,34 @@
+"""The running hub: settings, database, media store and thumbnails, built once and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labelhub.config import Settings
+from labelhub.media.store import LocalMediaStore, MediaStore
+from labelhub.media.thumbnails import ThumbnailCache
+from labelhub.storage.db import Database
+from labelhub.storage.migrate import upgrade
+
+
+@dataclass(slots=True)
+class Hub:
+    """Everything a service needs beyond its session; no module keeps any of this in a global."""
+
+    settings: Settings
+    db: Database
+    media: MediaStore
+    thumbnails: ThumbnailCache
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:
+        """Create the home folders, connect, and bring the database schema up to date."""
+        settings.ensure_dirs()
+        db = Database(settings.db_url)
+        if migrate:
+            upgrade(db)
+        media = LocalMediaStore(settings.media_dir)
+        return cls(settings=settings, db=db, media=media, thumbnails=ThumbnailCache(settings.thumbs_dir, media))
+
+    def close(self) -> None:
+        self.db.dispose()

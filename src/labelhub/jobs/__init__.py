@@ -1,0 +1,1 @@
+"""Running jobs: the executor protocol, the local worker, and the handlers for each job kind."""

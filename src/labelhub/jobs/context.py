@@ -1,0 +1,70 @@
+"""What a job handler sees: its parameters, the hub, and a progress reporter that also checks for cancel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from labelhub.domain.enums import JobStatus
+from labelhub.errors import JobCancelled
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.storage.models import Job, User, utcnow
+
+
+@dataclass(slots=True)
+class JobContext:
+    """Handed to a handler. Call :meth:`progress` often: it stores progress and raises JobCancelled on cancel."""
+
+    hub: Hub
+    job_id: int
+    kind: str
+    params: dict[str, Any]
+    project_id: int | None
+    actor: Actor
+    min_interval: float = 0.25
+    _last: float = field(default=0.0)
+
+    @classmethod
+    def load(cls, hub: Hub, job: Job) -> JobContext:
+        """Build the context for a claimed job, acting as the user who queued it."""
+        with hub.db.session() as s:
+            user = s.get(User, job.created_by) if job.created_by is not None else None
+        actor = Actor(user.id, user.username, user.is_admin) if user else Actor.system()
+        return cls(hub=hub, job_id=job.id, kind=job.kind, params=dict(job.params or {}),
+                   project_id=job.project_id, actor=actor)  # fmt: skip
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Record progress (at most every ``min_interval`` seconds) and stop if cancel was requested."""
+        now = time.monotonic()
+        if now - self._last < self.min_interval and fraction < 1.0:
+            return
+        self._last = now
+        with self.hub.db.session(write=True) as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(
+                progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow()))  # fmt: skip
+            cancelled = s.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+        if cancelled:
+            raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled when cancel was requested, without writing progress."""
+        with self.hub.db.session() as s:
+            if s.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)):
+                raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
+
+    def reporter(self) -> Callable[[float, str], None]:
+        return self.progress
+
+
+def finish(hub: Hub, job_id: int, status: JobStatus, *, message: str, result: dict[str, Any] | None = None,
+           error: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Store a job's final state."""
+    with hub.db.session(write=True) as s:
+        s.execute(update(Job).where(Job.id == job_id).values(
+            status=status.value, message=message[:500], result=result, error=error, finished_at=utcnow(),
+            progress=1.0 if status is JobStatus.SUCCEEDED else Job.progress))  # fmt: skip

@@ -1,0 +1,56 @@
+"""The job kinds labelhub knows and the function that runs each; the worker is built with this table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from labelhub.domain.enums import AnnotationState
+from labelhub.formats import ExportOptions, ImportOptions
+from labelhub.jobs.context import JobContext
+from labelhub.services.exports import export_project
+from labelhub.services.imports import import_source
+
+Handler = Callable[[JobContext], dict[str, Any]]
+
+
+def run_import(ctx: JobContext) -> dict[str, Any]:
+    """Import ``params.source`` into the job's project."""
+    p = ctx.params
+    if ctx.project_id is None:
+        raise ValueError("an import job needs a project")
+    options = ImportOptions(
+        media=p.get("media", "copy"),
+        images_dir=Path(p["images_dir"]) if p.get("images_dir") else None,
+        skip_invalid=bool(p.get("skip_invalid", False)),
+        extra=dict(p.get("extra", {})),
+    )
+    report = import_source(ctx.hub, ctx.actor, ctx.project_id, Path(p["source"]), fmt=p.get("format", "auto"),
+                           options=options, progress=ctx.progress)  # fmt: skip
+    return report.to_json()
+
+
+def run_export(ctx: JobContext) -> dict[str, Any]:
+    """Export the job's project into the exports folder (one file, or a folder zipped for download)."""
+    p = ctx.params
+    if ctx.project_id is None:
+        raise ValueError("an export job needs a project")
+    out_dir = ctx.hub.settings.exports_dir / f"job-{ctx.job_id}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / p["filename"]
+    states = tuple(AnnotationState(s) for s in p.get("states", ["accepted"]))
+    report = export_project(ctx.hub, ctx.actor, ctx.project_id, dest, fmt=p["format"],
+                            options=ExportOptions(copy_media=bool(p.get("copy_media", False))),
+                            states=states, progress=ctx.progress)  # fmt: skip
+    download = dest
+    if dest.is_dir():
+        import shutil
+
+        download = Path(shutil.make_archive(str(dest), "zip", root_dir=dest))
+    return {**report.to_json(), "download": str(download), "size": download.stat().st_size}
+
+
+def default_handlers() -> dict[str, Handler]:
+    """Return the built-in job kinds; later capabilities add theirs to this table."""
+    return {"import": run_import, "export": run_export}

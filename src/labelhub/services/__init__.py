@@ -1,0 +1,1 @@
+"""Service functions: the one place where rules meet storage. Routers and CLI commands call these."""

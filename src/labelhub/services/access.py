@@ -1,0 +1,60 @@
+"""Who is acting, and the one check every project route goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import Role
+from labelhub.domain.permissions import MINIMUM_ROLE, Action, allows
+from labelhub.errors import NotFoundError, PermissionDenied
+from labelhub.storage.models import Membership, Project
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The authenticated user behind a request or a CLI command."""
+
+    user_id: int | None
+    username: str
+    is_admin: bool = False
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The actor for work the system does on its own (CLI as admin, jobs)."""
+        return cls(user_id=None, username="system", is_admin=True)
+
+
+def role_in(session: Session, actor: Actor, project_id: int) -> Role | None:
+    """Return the actor's role in the project, or None when not a member."""
+    if actor.user_id is None:
+        return None
+    role = session.scalar(
+        select(Membership.role).where(Membership.project_id == project_id, Membership.user_id == actor.user_id)
+    )
+    return Role(role) if role else None
+
+
+def require(session: Session, actor: Actor, project_id: int, action: Action) -> Project:
+    """Return the project when the actor may perform ``action`` in it.
+
+    Raises NotFoundError when the project does not exist or the actor is not a member (so ids of other
+    teams' projects reveal nothing), and PermissionDenied when the actor is a member with too small a role.
+    """
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFoundError(f"project {project_id} not found", field="project_id")
+    if actor.is_admin:
+        return project
+    role = role_in(session, actor, project_id)
+    if role is None:
+        raise NotFoundError(f"project {project_id} not found", field="project_id")
+    if not allows(role, action):
+        raise PermissionDenied(
+            f"{action.value} needs the {MINIMUM_ROLE[action].value} role in project {project.name!r}; "
+            f"you are {role.value}",
+            field="role",
+        )
+    return project

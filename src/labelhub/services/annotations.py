@@ -1,0 +1,150 @@
+"""Reading an item's annotations and replacing them all in one call, guarded by the item's version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
+from labelhub.domain.geometry import validate_geometry
+from labelhub.domain.permissions import Action, allows
+from labelhub.domain.schema import LabelSchema
+from labelhub.errors import ConflictError, PermissionDenied, ValidationError
+from labelhub.services import audit
+from labelhub.services.access import Actor, require, role_in
+from labelhub.services.items import item_in_project
+from labelhub.storage.models import Annotation, Item, utcnow
+
+_COMPARED = ("kind", "label", "geometry", "frame", "track_id", "source", "model_version", "score", "state",
+             "attributes")  # fmt: skip
+
+
+@dataclass(slots=True, kw_only=True)
+class AnnotationInput:
+    """One annotation as a client sends it; ``id`` is set for annotations that already exist."""
+
+    kind: AnnotationKind
+    label: str | None = None
+    geometry: dict[str, Any] = field(default_factory=dict)
+    frame: int | None = None
+    track_id: int | None = None
+    source: Source = Source.HUMAN
+    model_version: str | None = None
+    score: float | None = None
+    state: AnnotationState | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    version: int
+    annotations: list[Annotation]
+    added: int
+    updated: int
+    deleted: int
+
+
+def list_annotations(session: Session, item_id: int) -> list[Annotation]:
+    return list(session.scalars(select(Annotation).where(Annotation.item_id == item_id).order_by(Annotation.id)))
+
+
+def _validated_row(a: AnnotationInput, i: int, schema: LabelSchema, item: Item) -> dict[str, Any]:
+    where = f"annotations[{i}]"
+    if a.kind not in schema.kinds:
+        raise ValidationError(f"{where}: kind {a.kind.value!r} is not allowed in this project", field=f"{where}.kind")
+    if a.kind is not AnnotationKind.CLASS or a.label is not None:
+        if a.label is None:
+            raise ValidationError(f"{where}: a label is required", field=f"{where}.label")
+        if schema.classes and a.label not in schema.names:
+            raise ValidationError(f"{where}: label {a.label!r} is not in the project's classes",
+                                  field=f"{where}.label")  # fmt: skip
+    try:
+        geometry = validate_geometry(a.kind, a.geometry, width=item.width, height=item.height,
+                                     text_length=len(item.text) if item.text is not None else None)  # fmt: skip
+    except ValidationError as exc:
+        raise ValidationError(f"{where}: {exc.detail}", field=f"{where}.{exc.context.get('field', 'geometry')}") from exc
+    if a.score is not None and not 0.0 <= a.score <= 1.0:
+        raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
+    if a.source is Source.MODEL and not a.model_version:
+        raise ValidationError(f"{where}: a model annotation needs model_version", field=f"{where}.model_version")
+    default_state = AnnotationState.ACCEPTED if a.source is Source.HUMAN else AnnotationState.PROPOSED
+    return {
+        "kind": a.kind.value, "label": a.label, "geometry": geometry, "frame": a.frame, "track_id": a.track_id,
+        "source": a.source.value, "model_version": a.model_version if a.source is Source.MODEL else None,
+        "score": a.score, "state": (a.state or default_state).value, "attributes": a.attributes,
+    }  # fmt: skip
+
+
+def replace_annotations(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    expected_version: int,
+    annotations: list[AnnotationInput],
+    status: ItemStatus | None = None,
+) -> SaveResult:
+    """Replace all of an item's annotations if the item is still at ``expected_version``.
+
+    Annotations with an ``id`` are updated in place (their own ``version`` goes up when they change), new ones
+    are inserted and missing ones deleted. Moving an annotation's state to accepted or rejected is a review
+    action and needs the reviewer role. A stale version raises ConflictError (HTTP 409) and writes nothing.
+    """
+    project = require(session, actor, project_id, Action.ANNOTATE)
+    item = item_in_project(session, project_id, item_id)
+    schema = LabelSchema.from_json(project.label_schema)
+    rows = [_validated_row(a, i, schema, item) for i, a in enumerate(annotations)]
+
+    now = utcnow()
+    new_status = status or (ItemStatus.LABELED if rows else ItemStatus(item.status))
+    res = session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.version == expected_version)
+        .values(version=Item.version + 1, status=new_status.value, updated_at=now)
+    )
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        current = session.scalar(select(Item.version).where(Item.id == item_id))
+        raise ConflictError(
+            f"item {item_id} was changed by someone else (you had version {expected_version}, "
+            f"it is now {current}); reload it, your edits are kept in the editor",
+            field="version", current_version=current,
+        )  # fmt: skip
+
+    existing = {a.id: a for a in list_annotations(session, item_id)}
+    can_review = actor.is_admin or allows(role_in(session, actor, project_id), Action.REVIEW)
+    keep: set[int] = set()
+    added = updated = 0
+    for i, (a, row) in enumerate(zip(annotations, rows, strict=True)):
+        old = existing.get(a.id) if a.id is not None else None
+        if a.id is not None and old is None:
+            raise ValidationError(f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}",
+                                  field=f"annotations[{i}].id")  # fmt: skip
+        old_state = old.state if old is not None else AnnotationState.PROPOSED.value
+        if row["source"] == Source.MODEL.value and row["state"] != old_state and not can_review:
+            raise PermissionDenied(f"annotations[{i}]: accepting or rejecting proposals needs the reviewer role",
+                                   field=f"annotations[{i}].state")  # fmt: skip
+        reviewed = actor.user_id if row["state"] != old_state and row["state"] != "proposed" else None
+        if old is None:
+            session.execute(insert(Annotation).values(
+                item_id=item_id, project_id=project_id, author_id=actor.user_id, reviewed_by=reviewed,
+                version=1, created_at=now, updated_at=now, **row))  # fmt: skip
+            added += 1
+            continue
+        keep.add(old.id)
+        if any(getattr(old, k) != row[k] for k in _COMPARED):
+            extra = {"reviewed_by": reviewed} if reviewed is not None else {}
+            session.execute(update(Annotation).where(Annotation.id == old.id).values(
+                version=Annotation.version + 1, updated_at=now, **row, **extra))  # fmt: skip
+            updated += 1
+    gone = [aid for aid in existing if aid not in keep]
+    if gone:
+        session.execute(delete(Annotation).where(Annotation.id.in_(gone)))
+    audit.record(session, actor, "annotations.replace", "item", item_id, project_id=project_id,
+                 detail={"added": added, "updated": updated, "deleted": len(gone), "version": expected_version + 1})
+    session.expire_all()
+    return SaveResult(expected_version + 1, list_annotations(session, item_id), added, updated, len(gone))

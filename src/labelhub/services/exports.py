@@ -1,0 +1,114 @@
+"""Exporting a project: stream items and their annotations from one consistent snapshot into a format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+from labelhub.domain.permissions import Action
+from labelhub.domain.records import AnnotationRecord, ItemRecord
+from labelhub.domain.schema import LabelSchema
+from labelhub.formats import ExportItem, ExportOptions, get_format
+from labelhub.hub import Hub
+from labelhub.services import audit
+from labelhub.services.access import Actor, require
+from labelhub.services.items import ItemFilter, filtered_items
+from labelhub.storage.models import Annotation, Item, Media
+
+Progress = Callable[[float, str], None]
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    format: str
+    dest: str
+    items: int
+    annotations: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, "dest": self.dest, "items": self.items, "annotations": self.annotations}
+
+
+def _records(
+    s: Session, hub: Hub, project_id: int, f: ItemFilter, states: tuple[str, ...]
+) -> Iterator[tuple[ExportItem, int]]:
+    """Yield each item with its annotations (in the given states) and the annotation count, in id order."""
+    after = 0
+    while True:
+        items = list(s.scalars(filtered_items(project_id, f).where(Item.id > after).limit(BATCH)))
+        if not items:
+            return
+        after = items[-1].id
+        ids = [i.id for i in items]
+        anns: dict[int, list[AnnotationRecord]] = {}
+        rows = s.execute(
+            select(Annotation.item_id, Annotation.kind, Annotation.label, Annotation.geometry, Annotation.source,
+                   Annotation.state, Annotation.score, Annotation.model_version, Annotation.frame,
+                   Annotation.track_id, Annotation.attributes)  # fmt: skip
+            .where(Annotation.item_id.in_(ids), Annotation.state.in_(states))
+            .order_by(Annotation.item_id, Annotation.id)
+        )
+        for item_id, kind, label, geom, source, state, score, mv, frame, track, attrs in rows:
+            anns.setdefault(item_id, []).append(AnnotationRecord(
+                kind=AnnotationKind(kind), label=label, geometry=geom, source=Source(source),
+                state=AnnotationState(state), score=score, model_version=mv, frame=frame, track_id=track,
+                attributes=attrs or {}))  # fmt: skip
+        keys = {i.media_key for i in items if i.media_key}
+        links = dict(s.execute(select(Media.key, Media.path).where(Media.key.in_(keys)))) if keys else {}
+        for it in items:
+            media_file = hub.media.local_path(it.media_key, links.get(it.media_key)) if it.media_key else None
+            meta = dict(it.meta or {})
+            rec = ItemRecord(kind=ItemKind(it.kind), name=it.name, width=it.width, height=it.height,
+                             frame_count=it.frame_count, fps=it.fps, text=it.text, meta=meta,
+                             external_id=meta.get("external_id"), split=it.split,
+                             annotations=anns.get(it.id, []), media_path=media_file)  # fmt: skip
+            yield ExportItem(record=rec, media_file=media_file), len(rec.annotations)
+
+
+def export_project(
+    hub: Hub,
+    actor: Actor,
+    project_id: int,
+    dest: Path,
+    *,
+    fmt: str,
+    options: ExportOptions | None = None,
+    states: tuple[AnnotationState, ...] = (AnnotationState.ACCEPTED,),
+    item_filter: ItemFilter | None = None,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Write the project to ``dest`` in ``fmt``; a failure removes the partial output."""
+    report_progress = progress or (lambda _f, _m: None)
+    spec = get_format(fmt)
+    f = item_filter or ItemFilter()
+    n_items = n_anns = 0
+    with hub.db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        project = require(s, actor, project_id, Action.EXPORT)
+        schema_json = project.label_schema
+        total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
+        labels = LabelSchema.from_json(schema_json).names
+        opts = options or ExportOptions()
+        opts = ExportOptions(copy_media=opts.copy_media,
+                             extra={"format_meta": schema_json.get("format_meta", {}), **opts.extra})  # fmt: skip
+        report_progress(0.0, f"exporting to {spec.title}")
+        with spec.exporter_class()(dest, labels, opts) as exporter:
+            for export_item, n in _records(s, hub, project_id, f, tuple(st.value for st in states)):
+                exporter.write(export_item)
+                n_items += 1
+                n_anns += n
+                if n_items % BATCH == 0:
+                    report_progress(0.99 * n_items / max(total, n_items), f"wrote {n_items:,} of {total:,} items")
+    with hub.db.session(write=True) as s:
+        audit.record(s, actor, "project.export", "project", project_id, project_id=project_id,
+                     detail={"format": fmt, "items": n_items, "annotations": n_anns})  # fmt: skip
+    return ExportReport(format=spec.name, dest=str(dest), items=n_items, annotations=n_anns)
+

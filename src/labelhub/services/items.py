@@ -1,0 +1,129 @@
+"""Items: keyset-paginated listing with filters, single reads, and the review decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
+from labelhub.domain.permissions import Action
+from labelhub.errors import NotFoundError, ValidationError
+from labelhub.services import audit
+from labelhub.services.access import Actor, require
+from labelhub.storage.models import Annotation, Item, utcnow
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemFilter:
+    """Filters for listing. Annotation filters (label, source, state, score) match items that have at least
+    one annotation meeting all of them at once."""
+
+    status: ItemStatus | None = None
+    kind: ItemKind | None = None
+    split: str | None = None
+    label: str | None = None
+    source: Source | None = None
+    state: AnnotationState | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    q: str | None = None
+    unlabeled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: list[Item]
+    annotation_counts: dict[int, int]
+    next_after: int | None
+
+
+def _annotation_conditions(f: ItemFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.label is not None:
+        conds.append(Annotation.label == f.label)
+    if f.source is not None:
+        conds.append(Annotation.source == f.source.value)
+    if f.state is not None:
+        conds.append(Annotation.state == f.state.value)
+    if f.min_score is not None:
+        conds.append(Annotation.score >= f.min_score)
+    if f.max_score is not None:
+        conds.append(Annotation.score <= f.max_score)
+    return conds
+
+
+def filtered_items(project_id: int, f: ItemFilter) -> Select[tuple[Item]]:
+    """Return the SELECT for a project's items under ``f``, ordered by id (the keyset)."""
+    stmt = select(Item).where(Item.project_id == project_id)
+    if f.status is not None:
+        stmt = stmt.where(Item.status == f.status.value)
+    if f.kind is not None:
+        stmt = stmt.where(Item.kind == f.kind.value)
+    if f.split is not None:
+        stmt = stmt.where(Item.split == f.split)
+    if f.q:
+        escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(or_(Item.text.ilike(pattern, escape="\\"), Item.name.ilike(pattern, escape="\\")))
+    conds = _annotation_conditions(f)
+    if conds:
+        stmt = stmt.where(exists().where(Annotation.item_id == Item.id, *conds))
+    if f.unlabeled:
+        stmt = stmt.where(~exists().where(Annotation.item_id == Item.id))
+    return stmt.order_by(Item.id)
+
+
+def list_items(
+    session: Session, actor: Actor, project_id: int, f: ItemFilter, *, after: int | None = None, limit: int = 100
+) -> ItemPage:
+    """Return one page of items after id ``after``; cost does not grow with depth (keyset pagination)."""
+    require(session, actor, project_id, Action.READ)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    stmt = filtered_items(project_id, f)
+    if after is not None:
+        stmt = stmt.where(Item.id > after)
+    items = list(session.scalars(stmt.limit(limit)))
+    counts: dict[int, int] = {}
+    if items:
+        rows = session.execute(
+            select(Annotation.item_id, func.count())
+            .where(Annotation.item_id.in_([i.id for i in items]))
+            .group_by(Annotation.item_id)
+        ).all()
+        counts = {item_id: n for item_id, n in rows}
+    next_after = items[-1].id if len(items) == limit else None
+    return ItemPage(items=items, annotation_counts=counts, next_after=next_after)
+
+
+def get_item(session: Session, actor: Actor, project_id: int, item_id: int, action: Action = Action.READ) -> Item:
+    """Return an item of the project, checking ``action``; another project's item id is a 404."""
+    require(session, actor, project_id, action)
+    return item_in_project(session, project_id, item_id)
+
+
+def item_in_project(session: Session, project_id: int, item_id: int) -> Item:
+    """Return the item when it belongs to the project; no access check (callers have made one)."""
+    item = session.get(Item, item_id)
+    if item is None or item.project_id != project_id:
+        raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
+    return item
+
+
+def review_item(
+    session: Session, actor: Actor, project_id: int, item_id: int, *, approve: bool, comment: str = ""
+) -> Item:
+    """Approve (status reviewed) or reject (status rejected, back to its annotator) an item."""
+    item = get_item(session, actor, project_id, item_id, Action.REVIEW)
+    status = ItemStatus.REVIEWED if approve else ItemStatus.REJECTED
+    session.execute(
+        update(Item).where(Item.id == item.id).values(status=status.value, updated_at=utcnow())
+    )
+    session.refresh(item)
+    audit.record(session, actor, "item.approve" if approve else "item.reject", "item", item.id,
+                 project_id=project_id, detail={"comment": comment} if comment else None)  # fmt: skip
+    return item

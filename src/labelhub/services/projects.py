@@ -1,0 +1,186 @@
+"""Projects, their label schemas and their members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import ItemKind, Role
+from labelhub.domain.permissions import Action
+from labelhub.domain.schema import LabelSchema
+from labelhub.errors import ConflictError, NotFoundError, ValidationError
+from labelhub.services import audit
+from labelhub.services.access import Actor, require
+from labelhub.storage.models import Membership, Project, User, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    user_id: int
+    username: str
+    role: Role
+
+
+def create_project(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    item_kind: ItemKind,
+    schema: LabelSchema,
+    description: str = "",
+) -> Project:
+    """Create a project; its creator becomes its owner."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError("project name must be 1-200 characters", field="name")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise ConflictError(f"a project named {name!r} already exists", field="name")
+    project = Project(
+        name=name,
+        description=description,
+        item_kind=item_kind.value,
+        label_schema=schema.to_json(),
+        created_by=actor.user_id,
+    )
+    session.add(project)
+    session.flush()
+    if actor.user_id is not None:
+        session.add(Membership(project_id=project.id, user_id=actor.user_id, role=Role.OWNER.value))
+    audit.record(session, actor, "project.create", "project", project.id, project_id=project.id,
+                 detail={"name": name, "kind": item_kind.value})  # fmt: skip
+    return project
+
+
+def list_projects(session: Session, actor: Actor) -> list[tuple[Project, Role | None]]:
+    """Return the projects the actor can see with their role in each (admins see all)."""
+    if actor.is_admin:
+        rows = session.execute(
+            select(Project, Membership.role)
+            .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id))
+            .order_by(Project.id)
+        ).all()
+    else:
+        rows = session.execute(
+            select(Project, Membership.role)
+            .join(Membership, Membership.project_id == Project.id)
+            .where(Membership.user_id == actor.user_id)
+            .order_by(Project.id)
+        ).all()
+    return [(p, Role(r) if r else None) for p, r in rows]
+
+
+def get_project_by_name(session: Session, actor: Actor, name_or_id: str) -> Project:
+    """Return the project with this name (or numeric id) that the actor may read."""
+    pid = session.scalar(select(Project.id).where(Project.name == name_or_id))
+    if pid is None and name_or_id.isdigit():
+        pid = int(name_or_id)
+    if pid is None:
+        raise NotFoundError(f"project {name_or_id!r} not found", field="project")
+    return require(session, actor, pid, Action.READ)
+
+
+def update_project(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    expected_version: int,
+    name: str | None = None,
+    description: str | None = None,
+    schema: LabelSchema | None = None,
+) -> Project:
+    """Change a project's name, description or schema; 409 when ``expected_version`` is stale."""
+    project = require(session, actor, project_id, Action.EDIT_PROJECT)
+    values: dict[str, Any] = {"version": Project.version + 1, "updated_at": utcnow()}
+    if name is not None:
+        values["name"] = name.strip()
+    if description is not None:
+        values["description"] = description
+    if schema is not None:
+        values["label_schema"] = {**project.label_schema, **schema.to_json()}
+    res = session.execute(
+        update(Project).where(Project.id == project_id, Project.version == expected_version).values(**values)
+    )
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"project {project_id} changed since version {expected_version}; reload and retry",
+            field="version", current_version=project.version,
+        )  # fmt: skip
+    session.refresh(project)
+    audit.record(session, actor, "project.update", "project", project_id, project_id=project_id,
+                 detail={"fields": sorted(k for k in values if k not in ("version", "updated_at"))})  # fmt: skip
+    return project
+
+
+def extend_schema(session: Session, project: Project, names: list[str], meta: dict[str, Any] | None = None) -> None:
+    """Add class names (and format metadata such as COCO category ids) to a project's schema, in place."""
+    schema = LabelSchema.from_json(project.label_schema).with_classes(names)
+    data = {**project.label_schema, **schema.to_json()}
+    if meta:
+        data["format_meta"] = {**project.label_schema.get("format_meta", {}), **meta}
+    if data != project.label_schema:
+        project.label_schema = data
+        project.version += 1
+
+
+def delete_project(session: Session, actor: Actor, project_id: int) -> None:
+    """Delete a project with its items, annotations and jobs."""
+    project = require(session, actor, project_id, Action.DELETE_PROJECT)
+    audit.record(session, actor, "project.delete", "project", project_id, detail={"name": project.name})
+    session.delete(project)
+
+
+def list_members(session: Session, actor: Actor, project_id: int) -> list[MemberView]:
+    require(session, actor, project_id, Action.READ)
+    rows = session.execute(
+        select(User.id, User.username, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id)
+        .order_by(User.username)
+    ).all()
+    return [MemberView(uid, uname, Role(role)) for uid, uname, role in rows]
+
+
+def set_member(session: Session, actor: Actor, project_id: int, user_id: int, role: Role) -> MemberView:
+    """Add a member or change their role; only an owner or admin may grant or take away ownership."""
+    require(session, actor, project_id, Action.MANAGE_MEMBERS)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found", field="user_id")
+    current = session.get(Membership, (project_id, user_id))
+    touches_owner = role is Role.OWNER or (current is not None and current.role == Role.OWNER.value)
+    if touches_owner:
+        require(session, actor, project_id, Action.DELETE_PROJECT)
+    if current is not None and current.role == Role.OWNER.value and role is not Role.OWNER:
+        _keep_one_owner(session, project_id, user_id)
+    if current is None:
+        session.add(Membership(project_id=project_id, user_id=user_id, role=role.value))
+    else:
+        current.role = role.value
+    audit.record(session, actor, "member.set", "membership", user_id, project_id=project_id,
+                 detail={"username": user.username, "role": role.value})  # fmt: skip
+    return MemberView(user.id, user.username, role)
+
+
+def remove_member(session: Session, actor: Actor, project_id: int, user_id: int) -> None:
+    require(session, actor, project_id, Action.MANAGE_MEMBERS)
+    current = session.get(Membership, (project_id, user_id))
+    if current is None:
+        raise NotFoundError(f"user {user_id} is not a member", field="user_id")
+    if current.role == Role.OWNER.value:
+        require(session, actor, project_id, Action.DELETE_PROJECT)
+        _keep_one_owner(session, project_id, user_id)
+    session.execute(delete(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id))
+    audit.record(session, actor, "member.remove", "membership", user_id, project_id=project_id)
+
+
+def _keep_one_owner(session: Session, project_id: int, leaving_user: int) -> None:
+    owners = session.scalars(
+        select(Membership.user_id).where(Membership.project_id == project_id, Membership.role == Role.OWNER.value)
+    ).all()
+    if [u for u in owners if u != leaving_user] == []:
+        raise ConflictError("a project needs at least one owner; make someone else owner first", field="role")

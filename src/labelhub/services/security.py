@@ -1,0 +1,40 @@
+"""Password hashing (Argon2) and opaque tokens stored as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "lh_"
+# A hash to verify against when the user does not exist, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("labelhub-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """Return the Argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; takes the same time when the hash is missing."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """Return a fresh random token (256 bits) with a recognisable prefix."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Return the SHA-256 hex digest under which a token is stored.
+
+    Tokens carry 256 random bits, so a fast hash is safe here; Argon2 is for low-entropy passwords.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,91 @@
+"""Where import sources may come from: uploaded files (zips unpacked safely) or allowed server folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import uuid
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from labelhub.errors import FormatError, PermissionDenied, ValidationError
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_ZIP_MEMBERS = 2_000_000
+
+
+def safe_filename(name: str) -> str:
+    """Return ``name`` reduced to a plain file name (no folders, no odd characters)."""
+    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "upload"
+    return base[:150]
+
+
+def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes: int) -> Path:
+    """Store an uploaded file in a fresh folder; a ``.zip`` is unpacked there. Returns the import source."""
+    folder = uploads_dir / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / safe_filename(filename)
+    written = 0
+    with target.open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            written += len(chunk)
+            if written > max_bytes:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                raise ValidationError(f"{filename} is larger than the {max_bytes >> 20} MB upload limit",
+                                      file=filename)  # fmt: skip
+            out.write(chunk)
+    if target.suffix.lower() != ".zip":
+        return target
+    unpacked = folder / target.stem
+    extract_zip(target, unpacked, max_bytes=max_bytes * 4)
+    target.unlink()
+    return unpacked
+
+
+def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
+    """Unpack ``archive`` into ``dest``, refusing paths that escape it, symlinks, and zip bombs."""
+    dest.mkdir(parents=True, exist_ok=True)
+    root = dest.resolve()
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                raise FormatError(f"{archive.name} has more than {MAX_ZIP_MEMBERS} entries", file=archive.name)
+            if sum(i.file_size for i in infos) > max_bytes:
+                raise FormatError(f"{archive.name} unpacks to more than {max_bytes >> 20} MB", file=archive.name)
+            for info in infos:
+                _check_member(archive, info, root)
+            for info in infos:
+                zf.extract(info, root)
+    except zipfile.BadZipFile as exc:
+        raise FormatError(f"{archive.name} is not a readable zip file: {exc}", file=archive.name) from exc
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise FormatError(f"{archive.name}: {info.filename} is a symbolic link; links are refused",
+                          file=archive.name, field=info.filename)  # fmt: skip
+    target = (root / info.filename).resolve()
+    if not target.is_relative_to(root):
+        raise FormatError(f"{archive.name}: {info.filename} would be written outside the upload folder",
+                          file=archive.name, field=info.filename)  # fmt: skip
+
+
+def check_server_path(source: str, roots: Iterable[Path]) -> Path:
+    """Return ``source`` resolved, when it lies inside one of the allowed roots; otherwise refuse."""
+    path = Path(source).expanduser().resolve()
+    allowed = [Path(r).expanduser().resolve() for r in roots]
+    if not any(path.is_relative_to(r) for r in allowed):
+        raise PermissionDenied(
+            f"{source} is not inside an allowed import folder; upload the file, or ask an administrator to add "
+            "its folder to LABELHUB_IMPORT_ROOTS",
+            field="source",
+        )
+    if not path.exists():
+        raise ValidationError(f"{source} does not exist on the server", field="source")
+    return path
