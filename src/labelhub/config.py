@@ -43,9 +43,7 @@ class Settings(BaseSettings):
                 field="LABELHUB_SECRET_KEY",
             )
         if len(self.secret_key) < 16:
-            raise ConfigurationError(
-                "LABELHUB_SECRET_KEY must be at least 16 characters", field="LABELHUB_SECRET_KEY"
-            )
+            raise ConfigurationError("LABELHUB_SECRET_KEY must be at least 16 characters", field="LABELHUB_SECRET_KEY")
         return self
 
     @property

@@ -38,9 +38,13 @@ def create_app(hub: Hub, *, run_worker: bool = True) -> FastAPI:
             if executor is not None:
                 executor.stop()
 
-    app = FastAPI(title="labelhub", version=__version__, lifespan=lifespan,
-                  generate_unique_id_function=_operation_id,
-                  description="Self-hosted hub for AI-assisted annotation. Errors are RFC 9457 problem+json.")  # fmt: skip
+    app = FastAPI(
+        title="labelhub",
+        version=__version__,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        description="Self-hosted hub for AI-assisted annotation. Errors are RFC 9457 problem+json.",
+    )
     app.state.hub = hub
     app.state.executor = None
     problems.install(app)

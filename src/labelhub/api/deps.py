@@ -36,8 +36,9 @@ def current_actor(request: Request, hub: HubDep) -> Actor:
     else:
         secret = request.cookies.get(SESSION_COOKIE, "")
         if secret and request.method not in _SAFE and not request.headers.get(CSRF_HEADER):
-            raise PermissionDenied(f"requests with a session cookie must send the {CSRF_HEADER} header",
-                                   field=CSRF_HEADER)  # fmt: skip
+            raise PermissionDenied(
+                f"requests with a session cookie must send the {CSRF_HEADER} header", field=CSRF_HEADER
+            )
     if not secret:
         raise AuthenticationError("log in, or send 'Authorization: Bearer <token>'")
     with hub.db.session() as s:

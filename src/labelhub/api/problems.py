@@ -18,7 +18,13 @@ log = logging.getLogger("labelhub.api")
 
 def problem(status: int, title: str, detail: str, *, slug: str, instance: str, **extra: Any) -> JSONResponse:
     """Return a problem+json response."""
-    body = {"type": PROBLEM_TYPE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+    body = {
+        "type": PROBLEM_TYPE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": 'Bearer realm="labelhub"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
@@ -38,21 +44,45 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
-        return problem(422, "Invalid input", f"{first['field']}: {first['message']}", slug="validation",
-                       instance=request.url.path, field=first["field"], errors=errors)  # fmt: skip
+        return problem(
+            422,
+            "Invalid input",
+            f"{first['field']}: {first['message']}",
+            slug="validation",
+            instance=request.url.path,
+            field=first["field"],
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail),
-                       slug=_TITLES.get(exc.status_code, "error").lower().replace(" ", "-"),
-                       instance=request.url.path)  # fmt: skip
+        return problem(
+            exc.status_code,
+            _TITLES.get(exc.status_code, "Error"),
+            str(exc.detail),
+            slug=_TITLES.get(exc.status_code, "error").lower().replace(" ", "-"),
+            instance=request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "Internal error", "the server hit an unexpected error; it has been logged",
-                       slug="internal", instance=request.url.path)  # fmt: skip
+        return problem(
+            500,
+            "Internal error",
+            "the server hit an unexpected error; it has been logged",
+            slug="internal",
+            instance=request.url.path,
+        )
 
 
-_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 413: "Too large", 416: "Range not satisfiable"}  # fmt: skip
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    416: "Range not satisfiable",
+}

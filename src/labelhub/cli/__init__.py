@@ -6,8 +6,12 @@ import typer
 
 from labelhub.cli import demo, projects, serve, transfer, users
 
-app = typer.Typer(name="labelhub", help="Self-hosted hub for AI-assisted annotation.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)  # fmt: skip
+app = typer.Typer(
+    name="labelhub",
+    help="Self-hosted hub for AI-assisted annotation.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.add_typer(users.user_app, name="user")

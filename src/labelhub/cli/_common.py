@@ -60,10 +60,15 @@ def acting_as(hub: Hub, username: str | None) -> Actor:
 def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
     """Yield a ``progress(fraction, message)`` callback drawn as a rich progress bar on stderr."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[msg]}"),
-        console=err_console, transient=not sys.stderr.isatty(),
-    ) as bar:  # fmt: skip
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[msg]}"),
+        console=err_console,
+        transient=not sys.stderr.isatty(),
+    ) as bar:
         task = bar.add_task(description, total=1.0, msg="")
 
         def update(fraction: float, message: str) -> None:

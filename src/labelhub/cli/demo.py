@@ -13,7 +13,7 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import NotFoundError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
-from labelhub.media.demo import DEMO_LABELS, generate_demo_images, generate_demo_texts
+from labelhub.media.demo import DEMO_LABELS, DEMO_TEXT_LABELS, generate_demo_images, generate_demo_texts
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
@@ -33,19 +33,35 @@ def _ensure_demo(hub: Hub) -> None:
         actor = users.actor_for(user)
         existing = {p.name for p, _ in projects.list_projects(s, actor)}
         todo = []
-        for name, kind, labels in ((IMAGE_PROJECT, ItemKind.IMAGE, DEMO_LABELS),
-                                   (TEXT_PROJECT, ItemKind.TEXT, ["billing", "login", "shipping", "refund"])):  # fmt: skip
+        for name, kind, labels in (
+            (IMAGE_PROJECT, ItemKind.IMAGE, DEMO_LABELS),
+            (TEXT_PROJECT, ItemKind.TEXT, DEMO_TEXT_LABELS),
+        ):
             if name not in existing:
-                p = projects.create_project(s, actor, name, item_kind=kind, schema=LabelSchema.from_names(labels),
-                                            description="Generated demo data")  # fmt: skip
+                p = projects.create_project(
+                    s,
+                    actor,
+                    name,
+                    item_kind=kind,
+                    schema=LabelSchema.from_names(labels),
+                    description="Generated demo data",
+                )
                 todo.append((p.id, kind, labels))
     media_dir = hub.settings.home / "demo-media"
     for pid, kind, labels in todo:
-        records = (generate_demo_images(media_dir, count=48) if kind is ItemKind.IMAGE
-                   else generate_demo_texts(count=60))  # fmt: skip
+        records = generate_demo_images(media_dir, count=48) if kind is ItemKind.IMAGE else generate_demo_texts(count=60)
         with progress_bar(f"demo {kind.value}s") as progress:
-            import_records(hub, actor, pid, records, labels=list(labels), format_name="demo",
-                           options=ImportOptions(), total=len(records), progress=progress)  # fmt: skip
+            import_records(
+                hub,
+                actor,
+                pid,
+                records,
+                labels=list(labels),
+                format_name="demo",
+                options=ImportOptions(),
+                total=len(records),
+                progress=progress,
+            )
 
 
 def demo(
@@ -56,7 +72,8 @@ def demo(
     """Create demo projects (generated images with boxes and model proposals, and text), then serve them."""
     with opened_hub() as hub:
         _ensure_demo(hub)
-    console.print(f"demo ready: log in at [bold]http://{host}:{port}[/] as [bold]{DEMO_USER}[/] / "
-                  f"[bold]{DEMO_PASSWORD}[/]")  # fmt: skip
+    console.print(
+        f"demo ready: log in at [bold]http://{host}:{port}[/] as [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
+    )
     if run_server:
         serve(host=host, port=port, worker=True)

@@ -30,8 +30,14 @@ def create(
     """Create a project."""
     names = [n.strip() for n in labels.split(",") if n.strip()]
     with opened_hub() as hub, hub.db.session(write=True) as s:
-        p = projects.create_project(s, acting_as(hub, owner), name, item_kind=kind,
-                                    schema=LabelSchema.from_names(names), description=description)  # fmt: skip
+        p = projects.create_project(
+            s,
+            acting_as(hub, owner),
+            name,
+            item_kind=kind,
+            schema=LabelSchema.from_names(names),
+            description=description,
+        )
         console.print(f"created project [bold]{p.name}[/] (id {p.id}, {kind.value}, {len(names)} classes)")
 
 
@@ -42,8 +48,14 @@ def list_projects(as_user: AsUser = None) -> None:
         table = Table("id", "name", "kind", "classes", "your role", "created")
         for p, role in projects.list_projects(s, acting_as(hub, as_user)):
             n = len(p.label_schema.get("classes", []))
-            table.add_row(str(p.id), p.name, p.item_kind, str(n), role.value if role else "-",
-                          f"{p.created_at:%Y-%m-%d %H:%M}")  # fmt: skip
+            table.add_row(
+                str(p.id),
+                p.name,
+                p.item_kind,
+                str(n),
+                role.value if role else "-",
+                f"{p.created_at:%Y-%m-%d %H:%M}",
+            )
         console.print(table)
 
 
@@ -70,11 +82,13 @@ def stats(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    console.print(f"[bold]{data['project']}[/]: {data['items']['total']:,} items, "
-                  f"{data['annotations']['total']:,} annotations")  # fmt: skip
-    for group, counts in [("items by status", data["items"]["by_status"]),
-                          *((f"annotations by {k[3:]}", v) for k, v in data["annotations"].items()
-                            if k.startswith("by_"))]:  # fmt: skip
+    console.print(
+        f"[bold]{data['project']}[/]: {data['items']['total']:,} items, {data['annotations']['total']:,} annotations"
+    )
+    for group, counts in [
+        ("items by status", data["items"]["by_status"]),
+        *((f"annotations by {k[3:]}", v) for k, v in data["annotations"].items() if k.startswith("by_")),
+    ]:
         table = Table(group, "count")
         for key, n in counts.items():
             table.add_row(key, f"{n:,}")

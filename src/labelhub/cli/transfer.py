@@ -38,12 +38,17 @@ def import_(
         actor = acting_as(hub, as_user)
         with hub.db.session() as s:
             pid = get_project_by_name(s, actor, project).id
-        options = ImportOptions(media="none" if metadata_only else "link" if link else "copy",
-                                images_dir=images_dir, skip_invalid=skip_invalid)  # fmt: skip
+        options = ImportOptions(
+            media="none" if metadata_only else "link" if link else "copy",
+            images_dir=images_dir,
+            skip_invalid=skip_invalid,
+        )
         with progress_bar(f"import {source.name}") as progress:
             report = import_source(hub, actor, pid, source, fmt=format, options=options, progress=progress)
-    console.print(f"imported {report.items_added:,} new items ({report.items_matched:,} matched existing), "
-                  f"{report.annotations_added:,} annotations, {len(report.labels)} classes")  # fmt: skip
+    console.print(
+        f"imported {report.items_added:,} new items ({report.items_matched:,} matched existing), "
+        f"{report.annotations_added:,} annotations, {len(report.labels)} classes"
+    )
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
 
@@ -63,6 +68,14 @@ def export(
         with hub.db.session() as s:
             pid = get_project_by_name(s, actor, project).id
         with progress_bar(f"export {format}") as progress:
-            report = export_project(hub, actor, pid, dest, fmt=format, options=ExportOptions(copy_media=copy_media),
-                                    states=states, progress=progress)  # fmt: skip
+            report = export_project(
+                hub,
+                actor,
+                pid,
+                dest,
+                fmt=format,
+                options=ExportOptions(copy_media=copy_media),
+                states=states,
+                progress=progress,
+            )
     console.print(f"exported {report.items:,} items, {report.annotations:,} annotations to {report.dest}")

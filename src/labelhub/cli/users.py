@@ -65,8 +65,13 @@ def list_users() -> None:
     with opened_hub() as hub, hub.db.session() as s:
         table = Table("id", "username", "admin", "active", "created")
         for u in users.list_users(s):
-            table.add_row(str(u.id), u.username, "yes" if u.is_admin else "", "yes" if u.is_active else "no",
-                          f"{u.created_at:%Y-%m-%d %H:%M}")  # fmt: skip
+            table.add_row(
+                str(u.id),
+                u.username,
+                "yes" if u.is_admin else "",
+                "yes" if u.is_active else "no",
+                f"{u.created_at:%Y-%m-%d %H:%M}",
+            )
         console.print(table)
 
 

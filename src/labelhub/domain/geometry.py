@@ -36,9 +36,7 @@ def _numbers(value: Any, field: str) -> list[float]:
     return out
 
 
-def _check_inside(
-    xs: Sequence[float], ys: Sequence[float], width: int | None, height: int | None, field: str
-) -> None:
+def _check_inside(xs: Sequence[float], ys: Sequence[float], width: int | None, height: int | None, field: str) -> None:
     lo = -EDGE_TOLERANCE
     if any(x < lo for x in xs) or any(y < lo for y in ys):
         raise ValidationError(f"{field} has negative coordinates", field=field)
@@ -107,9 +105,7 @@ def _validate_rle(g: Mapping[str, Any], width: int | None, height: int | None) -
         raise ValidationError("geometry.size must be [height, width] positive integers", field="geometry.size")
     h, w = int(size[0]), int(size[1])
     if (height is not None and h != height) or (width is not None and w != width):
-        raise ValidationError(
-            f"mask size {h}x{w} does not match the image {height}x{width}", field="geometry.size"
-        )
+        raise ValidationError(f"mask size {h}x{w} does not match the image {height}x{width}", field="geometry.size")
     if isinstance(counts, str):
         # Compressed COCO RLE string: kept as is; decoding needs pycocotools, which formats bring in.
         return {"size": [h, w], "counts": counts}

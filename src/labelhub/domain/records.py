@@ -65,5 +65,13 @@ class Problem:
     field: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in (("file", self.file), ("line", self.line), ("field", self.field),
-                                  ("message", self.message)) if v is not None}  # fmt: skip
+        return {
+            k: v
+            for k, v in (
+                ("file", self.file),
+                ("line", self.line),
+                ("field", self.field),
+                ("message", self.message),
+            )
+            if v is not None
+        }

@@ -13,9 +13,23 @@ from labelhub.errors import ValidationError
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # A palette with good contrast on photos; classes beyond it cycle.
 PALETTE = (
-    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
-    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
-)  # fmt: skip
+    "#e6194b",
+    "#3cb44b",
+    "#ffe119",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#46f0f0",
+    "#f032e6",
+    "#bcf60c",
+    "#fabebe",
+    "#008080",
+    "#e6beff",
+    "#9a6324",
+    "#fffac8",
+    "#800000",
+    "#aaffc3",
+)
 ATTRIBUTE_TYPES = ("text", "number", "bool", "select")
 
 
@@ -89,10 +103,13 @@ class LabelSchema:
             return self
         start = len(self.classes)
         added = tuple(
-            LabelClass(name=n, color=PALETTE[(start + i) % len(PALETTE)],
-                       hotkey=str(start + i + 1) if start + i < 9 else None)
+            LabelClass(
+                name=n,
+                color=PALETTE[(start + i) % len(PALETTE)],
+                hotkey=str(start + i + 1) if start + i < 9 else None,
+            )
             for i, n in enumerate(extra)
-        )  # fmt: skip
+        )
         return LabelSchema(classes=self.classes + added, kinds=self.kinds, attributes=self.attributes)
 
     def to_json(self) -> dict[str, Any]:
@@ -113,10 +130,13 @@ class LabelSchema:
                 ),
                 kinds=tuple(AnnotationKind(k) for k in data.get("kinds", [k.value for k in AnnotationKind])),
                 attributes=tuple(
-                    AttributeSpec(name=str(a["name"]), type=str(a.get("type", "text")),
-                                  options=tuple(a.get("options", ())))
+                    AttributeSpec(
+                        name=str(a["name"]),
+                        type=str(a.get("type", "text")),
+                        options=tuple(a.get("options", ())),
+                    )
                     for a in data.get("attributes", [])
                 ),
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"label schema is malformed: {exc}", field="labels") from exc

@@ -155,7 +155,7 @@ class AtomicDir:
         dest.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
 
-    def path(self, rel: PurePosixPath | str) -> Path:
+    def path(self, rel: str) -> Path:
         """Return the path of ``rel`` inside the folder being built, creating its parent folders."""
         target = self.tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)

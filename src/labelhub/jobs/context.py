@@ -35,8 +35,14 @@ class JobContext:
         with hub.db.session() as s:
             user = s.get(User, job.created_by) if job.created_by is not None else None
         actor = Actor(user.id, user.username, user.is_admin) if user else Actor.system()
-        return cls(hub=hub, job_id=job.id, kind=job.kind, params=dict(job.params or {}),
-                   project_id=job.project_id, actor=actor)  # fmt: skip
+        return cls(
+            hub=hub,
+            job_id=job.id,
+            kind=job.kind,
+            params=dict(job.params or {}),
+            project_id=job.project_id,
+            actor=actor,
+        )
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Record progress (at most every ``min_interval`` seconds) and stop if cancel was requested."""
@@ -45,8 +51,11 @@ class JobContext:
             return
         self._last = now
         with self.hub.db.session(write=True) as s:
-            s.execute(update(Job).where(Job.id == self.job_id).values(
-                progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow()))  # fmt: skip
+            s.execute(
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow())
+            )
             cancelled = s.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
         if cancelled:
             raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
@@ -61,10 +70,26 @@ class JobContext:
         return self.progress
 
 
-def finish(hub: Hub, job_id: int, status: JobStatus, *, message: str, result: dict[str, Any] | None = None,
-           error: dict[str, Any] | None = None) -> None:  # fmt: skip
+def finish(
+    hub: Hub,
+    job_id: int,
+    status: JobStatus,
+    *,
+    message: str,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
     """Store a job's final state."""
     with hub.db.session(write=True) as s:
-        s.execute(update(Job).where(Job.id == job_id).values(
-            status=status.value, message=message[:500], result=result, error=error, finished_at=utcnow(),
-            progress=1.0 if status is JobStatus.SUCCEEDED else Job.progress))  # fmt: skip
+        s.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                status=status.value,
+                message=message[:500],
+                result=result,
+                error=error,
+                finished_at=utcnow(),
+                progress=1.0 if status is JobStatus.SUCCEEDED else Job.progress,
+            )
+        )

@@ -34,8 +34,14 @@ class Executor(Protocol):
 class LocalExecutor:
     """Worker threads that claim jobs from the database; safe to run in several processes at once."""
 
-    def __init__(self, hub: Hub, *, threads: int = 1, handlers: dict[str, Handler] | None = None,
-                 poll_seconds: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        threads: int = 1,
+        handlers: dict[str, Handler] | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
         self.hub = hub
         self.handlers = handlers if handlers is not None else default_handlers()
         self.poll_seconds = poll_seconds
@@ -118,16 +124,32 @@ class LocalExecutor:
         except JobCancelled:
             finish(self.hub, job.id, JobStatus.CANCELLED, message="cancelled; nothing was changed")
         except LabelhubError as exc:
-            finish(self.hub, job.id, JobStatus.FAILED, message=f"failed: {exc.detail}"[:500],
-                   error={"title": exc.title, "status": exc.status, "detail": exc.detail, **_jsonable(exc.context)})
+            finish(
+                self.hub,
+                job.id,
+                JobStatus.FAILED,
+                message=f"failed: {exc.detail}"[:500],
+                error={
+                    "title": exc.title,
+                    "status": exc.status,
+                    "detail": exc.detail,
+                    **_jsonable(exc.context),
+                },
+            )
         except Exception as exc:  # report any crash on the job instead of losing it in a log
             log.exception("job %s crashed", job.id)
-            finish(self.hub, job.id, JobStatus.FAILED, message=f"failed: {type(exc).__name__}: {exc}"[:500],
-                   error={"title": type(exc).__name__, "detail": str(exc), "traceback": traceback.format_exc()})
+            finish(
+                self.hub,
+                job.id,
+                JobStatus.FAILED,
+                message=f"failed: {type(exc).__name__}: {exc}"[:500],
+                error={"title": type(exc).__name__, "detail": str(exc), "traceback": traceback.format_exc()},
+            )
         else:
             finish(self.hub, job.id, JobStatus.SUCCEEDED, message="done", result=result)
 
 
 def _jsonable(ctx: dict[str, object]) -> dict[str, object]:
-    return {k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v)
-            for k, v in ctx.items()}  # fmt: skip
+    return {
+        k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in ctx.items()
+    }

@@ -26,8 +26,15 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         skip_invalid=bool(p.get("skip_invalid", False)),
         extra=dict(p.get("extra", {})),
     )
-    report = import_source(ctx.hub, ctx.actor, ctx.project_id, Path(p["source"]), fmt=p.get("format", "auto"),
-                           options=options, progress=ctx.progress)  # fmt: skip
+    report = import_source(
+        ctx.hub,
+        ctx.actor,
+        ctx.project_id,
+        Path(p["source"]),
+        fmt=p.get("format", "auto"),
+        options=options,
+        progress=ctx.progress,
+    )
     return report.to_json()
 
 
@@ -40,9 +47,16 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / p["filename"]
     states = tuple(AnnotationState(s) for s in p.get("states", ["accepted"]))
-    report = export_project(ctx.hub, ctx.actor, ctx.project_id, dest, fmt=p["format"],
-                            options=ExportOptions(copy_media=bool(p.get("copy_media", False))),
-                            states=states, progress=ctx.progress)  # fmt: skip
+    report = export_project(
+        ctx.hub,
+        ctx.actor,
+        ctx.project_id,
+        dest,
+        fmt=p["format"],
+        options=ExportOptions(copy_media=bool(p.get("copy_media", False))),
+        states=states,
+        progress=ctx.progress,
+    )
     download = dest
     if dest.is_dir():
         import shutil

@@ -216,8 +216,9 @@ class LocalMediaStore:
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
-                self._finish(out)
-            key = digest.hexdigest()
+                key = digest.hexdigest()
+                if not self.path_for(key).exists():  # no fsync for a duplicate that is about to be dropped
+                    self._finish(out)
             self._commit(tmp, key)
             done = True
         finally:

@@ -82,7 +82,7 @@ def make_thumbnail(
                 file=name,
             )
         try:
-            if im.format == "JPEG":
+            if im.format in ("JPEG", "MPO"):  # MPO: phone photos, JPEG underneath
                 # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale: far faster for photos much larger than size.
                 im.draft("RGB", (size, size))
             upright = ImageOps.exif_transpose(im)

@@ -18,8 +18,18 @@ from labelhub.services.access import Actor, require, role_in
 from labelhub.services.items import item_in_project
 from labelhub.storage.models import Annotation, Item, utcnow
 
-_COMPARED = ("kind", "label", "geometry", "frame", "track_id", "source", "model_version", "score", "state",
-             "attributes")  # fmt: skip
+_COMPARED = (
+    "kind",
+    "label",
+    "geometry",
+    "frame",
+    "track_id",
+    "source",
+    "model_version",
+    "score",
+    "state",
+    "attributes",
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -60,23 +70,36 @@ def _validated_row(a: AnnotationInput, i: int, schema: LabelSchema, item: Item) 
         if a.label is None:
             raise ValidationError(f"{where}: a label is required", field=f"{where}.label")
         if schema.classes and a.label not in schema.names:
-            raise ValidationError(f"{where}: label {a.label!r} is not in the project's classes",
-                                  field=f"{where}.label")  # fmt: skip
+            raise ValidationError(f"{where}: label {a.label!r} is not in the project's classes", field=f"{where}.label")
     try:
-        geometry = validate_geometry(a.kind, a.geometry, width=item.width, height=item.height,
-                                     text_length=len(item.text) if item.text is not None else None)  # fmt: skip
+        geometry = validate_geometry(
+            a.kind,
+            a.geometry,
+            width=item.width,
+            height=item.height,
+            text_length=len(item.text) if item.text is not None else None,
+        )
     except ValidationError as exc:
-        raise ValidationError(f"{where}: {exc.detail}", field=f"{where}.{exc.context.get('field', 'geometry')}") from exc
+        raise ValidationError(
+            f"{where}: {exc.detail}", field=f"{where}.{exc.context.get('field', 'geometry')}"
+        ) from exc
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
     if a.source is Source.MODEL and not a.model_version:
         raise ValidationError(f"{where}: a model annotation needs model_version", field=f"{where}.model_version")
     default_state = AnnotationState.ACCEPTED if a.source is Source.HUMAN else AnnotationState.PROPOSED
     return {
-        "kind": a.kind.value, "label": a.label, "geometry": geometry, "frame": a.frame, "track_id": a.track_id,
-        "source": a.source.value, "model_version": a.model_version if a.source is Source.MODEL else None,
-        "score": a.score, "state": (a.state or default_state).value, "attributes": a.attributes,
-    }  # fmt: skip
+        "kind": a.kind.value,
+        "label": a.label,
+        "geometry": geometry,
+        "frame": a.frame,
+        "track_id": a.track_id,
+        "source": a.source.value,
+        "model_version": a.model_version if a.source is Source.MODEL else None,
+        "score": a.score,
+        "state": (a.state or default_state).value,
+        "attributes": a.attributes,
+    }
 
 
 def replace_annotations(
@@ -112,8 +135,9 @@ def replace_annotations(
         raise ConflictError(
             f"item {item_id} was changed by someone else (you had version {expected_version}, "
             f"it is now {current}); reload it, your edits are kept in the editor",
-            field="version", current_version=current,
-        )  # fmt: skip
+            field="version",
+            current_version=current,
+        )
 
     existing = {a.id: a for a in list_annotations(session, item_id)}
     can_review = actor.is_admin or allows(role_in(session, actor, project_id), Action.REVIEW)
@@ -122,29 +146,52 @@ def replace_annotations(
     for i, (a, row) in enumerate(zip(annotations, rows, strict=True)):
         old = existing.get(a.id) if a.id is not None else None
         if a.id is not None and old is None:
-            raise ValidationError(f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}",
-                                  field=f"annotations[{i}].id")  # fmt: skip
+            raise ValidationError(
+                f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}",
+                field=f"annotations[{i}].id",
+            )
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value
         if row["source"] == Source.MODEL.value and row["state"] != old_state and not can_review:
-            raise PermissionDenied(f"annotations[{i}]: accepting or rejecting proposals needs the reviewer role",
-                                   field=f"annotations[{i}].state")  # fmt: skip
+            raise PermissionDenied(
+                f"annotations[{i}]: accepting or rejecting proposals needs the reviewer role",
+                field=f"annotations[{i}].state",
+            )
         reviewed = actor.user_id if row["state"] != old_state and row["state"] != "proposed" else None
         if old is None:
-            session.execute(insert(Annotation).values(
-                item_id=item_id, project_id=project_id, author_id=actor.user_id, reviewed_by=reviewed,
-                version=1, created_at=now, updated_at=now, **row))  # fmt: skip
+            session.execute(
+                insert(Annotation).values(
+                    item_id=item_id,
+                    project_id=project_id,
+                    author_id=actor.user_id,
+                    reviewed_by=reviewed,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    **row,
+                )
+            )
             added += 1
             continue
         keep.add(old.id)
         if any(getattr(old, k) != row[k] for k in _COMPARED):
             extra = {"reviewed_by": reviewed} if reviewed is not None else {}
-            session.execute(update(Annotation).where(Annotation.id == old.id).values(
-                version=Annotation.version + 1, updated_at=now, **row, **extra))  # fmt: skip
+            session.execute(
+                update(Annotation)
+                .where(Annotation.id == old.id)
+                .values(version=Annotation.version + 1, updated_at=now, **row, **extra)
+            )
             updated += 1
     gone = [aid for aid in existing if aid not in keep]
     if gone:
         session.execute(delete(Annotation).where(Annotation.id.in_(gone)))
-    audit.record(session, actor, "annotations.replace", "item", item_id, project_id=project_id,
-                 detail={"added": added, "updated": updated, "deleted": len(gone), "version": expected_version + 1})
+    audit.record(
+        session,
+        actor,
+        "annotations.replace",
+        "item",
+        item_id,
+        project_id=project_id,
+        detail={"added": added, "updated": updated, "deleted": len(gone), "version": expected_version + 1},
+    )
     session.expire_all()
     return SaveResult(expected_version + 1, list_annotations(session, item_id), added, updated, len(gone))

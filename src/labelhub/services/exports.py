@@ -14,6 +14,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Sou
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
+from labelhub.errors import NotFoundError
 from labelhub.formats import ExportItem, ExportOptions, get_format
 from labelhub.hub import Hub
 from labelhub.services import audit
@@ -33,7 +34,12 @@ class ExportReport:
     annotations: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": self.format, "dest": self.dest, "items": self.items, "annotations": self.annotations}
+        return {
+            "format": self.format,
+            "dest": self.dest,
+            "items": self.items,
+            "annotations": self.annotations,
+        }
 
 
 def _records(
@@ -49,26 +55,56 @@ def _records(
         ids = [i.id for i in items]
         anns: dict[int, list[AnnotationRecord]] = {}
         rows = s.execute(
-            select(Annotation.item_id, Annotation.kind, Annotation.label, Annotation.geometry, Annotation.source,
-                   Annotation.state, Annotation.score, Annotation.model_version, Annotation.frame,
-                   Annotation.track_id, Annotation.attributes)  # fmt: skip
+            select(
+                Annotation.item_id,
+                Annotation.kind,
+                Annotation.label,
+                Annotation.geometry,
+                Annotation.source,
+                Annotation.state,
+                Annotation.score,
+                Annotation.model_version,
+                Annotation.frame,
+                Annotation.track_id,
+                Annotation.attributes,
+            )
             .where(Annotation.item_id.in_(ids), Annotation.state.in_(states))
             .order_by(Annotation.item_id, Annotation.id)
         )
         for item_id, kind, label, geom, source, state, score, mv, frame, track, attrs in rows:
-            anns.setdefault(item_id, []).append(AnnotationRecord(
-                kind=AnnotationKind(kind), label=label, geometry=geom, source=Source(source),
-                state=AnnotationState(state), score=score, model_version=mv, frame=frame, track_id=track,
-                attributes=attrs or {}))  # fmt: skip
+            anns.setdefault(item_id, []).append(
+                AnnotationRecord(
+                    kind=AnnotationKind(kind),
+                    label=label,
+                    geometry=geom,
+                    source=Source(source),
+                    state=AnnotationState(state),
+                    score=score,
+                    model_version=mv,
+                    frame=frame,
+                    track_id=track,
+                    attributes=attrs or {},
+                )
+            )
         keys = {i.media_key for i in items if i.media_key}
-        links = dict(s.execute(select(Media.key, Media.path).where(Media.key.in_(keys)))) if keys else {}
+        links = {k: p for k, p in s.execute(select(Media.key, Media.path).where(Media.key.in_(keys)))} if keys else {}
         for it in items:
-            media_file = hub.media.local_path(it.media_key, links.get(it.media_key)) if it.media_key else None
+            media_file = _media_file(hub, it.media_key, links.get(it.media_key or ""))
             meta = dict(it.meta or {})
-            rec = ItemRecord(kind=ItemKind(it.kind), name=it.name, width=it.width, height=it.height,
-                             frame_count=it.frame_count, fps=it.fps, text=it.text, meta=meta,
-                             external_id=meta.get("external_id"), split=it.split,
-                             annotations=anns.get(it.id, []), media_path=media_file)  # fmt: skip
+            rec = ItemRecord(
+                kind=ItemKind(it.kind),
+                name=it.name,
+                width=it.width,
+                height=it.height,
+                frame_count=it.frame_count,
+                fps=it.fps,
+                text=it.text,
+                meta=meta,
+                external_id=meta.get("external_id"),
+                split=it.split,
+                annotations=anns.get(it.id, []),
+                media_path=media_file,
+            )
             yield ExportItem(record=rec, media_file=media_file), len(rec.annotations)
 
 
@@ -97,8 +133,10 @@ def export_project(
         total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
         labels = LabelSchema.from_json(schema_json).names
         opts = options or ExportOptions()
-        opts = ExportOptions(copy_media=opts.copy_media,
-                             extra={"format_meta": schema_json.get("format_meta", {}), **opts.extra})  # fmt: skip
+        opts = ExportOptions(
+            copy_media=opts.copy_media,
+            extra={"format_meta": schema_json.get("format_meta", {}), **opts.extra},
+        )
         report_progress(0.0, f"exporting to {spec.title}")
         with spec.exporter_class()(dest, labels, opts) as exporter:
             for export_item, n in _records(s, hub, project_id, f, tuple(st.value for st in states)):
@@ -108,7 +146,26 @@ def export_project(
                 if n_items % BATCH == 0:
                     report_progress(0.99 * n_items / max(total, n_items), f"wrote {n_items:,} of {total:,} items")
     with hub.db.session(write=True) as s:
-        audit.record(s, actor, "project.export", "project", project_id, project_id=project_id,
-                     detail={"format": fmt, "items": n_items, "annotations": n_anns})  # fmt: skip
+        audit.record(
+            s,
+            actor,
+            "project.export",
+            "project",
+            project_id,
+            project_id=project_id,
+            detail={"format": fmt, "items": n_items, "annotations": n_anns},
+        )
     return ExportReport(format=spec.name, dest=str(dest), items=n_items, annotations=n_anns)
 
+
+def _media_file(hub: Hub, key: str | None, linked: str | None) -> Path | None:
+    """Return the stored file of an item, or None when it has none or the file is gone (a linked file moved).
+
+    Annotation-only formats export fine without it; formats that copy media raise their own error naming the item.
+    """
+    if key is None:
+        return None
+    try:
+        return hub.media.local_path(key, linked)
+    except NotFoundError:
+        return None

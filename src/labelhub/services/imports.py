@@ -50,11 +50,15 @@ class ImportReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": self.format, "items_added": self.items_added, "items_matched": self.items_matched,
-            "annotations_added": self.annotations_added, "labels": self.labels,
-            "skipped_count": len(self.skipped), "skipped": self.skipped[:MAX_LISTED_PROBLEMS],
+            "format": self.format,
+            "items_added": self.items_added,
+            "items_matched": self.items_matched,
+            "annotations_added": self.annotations_added,
+            "labels": self.labels,
+            "skipped_count": len(self.skipped),
+            "skipped": self.skipped[:MAX_LISTED_PROBLEMS],
             "report_path": self.report_path,
-        }  # fmt: skip
+        }
 
 
 @dataclass(slots=True)
@@ -76,8 +80,9 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
     """Validate one record and add its rows to ``st``; problems go to ``st.problems``."""
     where = rec.origin or rec.name
     if rec.kind is not kind:
-        st.problems.append(Problem(f"{rec.name}: a {rec.kind.value} item cannot go into a {kind.value} project",
-                                   file=where))  # fmt: skip
+        st.problems.append(
+            Problem(f"{rec.name}: a {rec.kind.value} item cannot go into a {kind.value} project", file=where)
+        )
         return
     if rec.name in st.names:
         st.problems.append(Problem(f"duplicate item {rec.name!r}", file=where, field="name"))
@@ -103,17 +108,41 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             p.message = f"{rec.name}: {p.message}"
             st.problems.append(p)
             continue
-        ann_rows.append((a.kind.value, a.label, orjson.dumps(geom).decode(), a.frame, a.track_id, a.source.value,
-                         a.model_version, a.score, a.state.value, orjson.dumps(a.attributes).decode()))  # fmt: skip
+        ann_rows.append(
+            (
+                a.kind.value,
+                a.label,
+                orjson.dumps(geom).decode(),
+                a.frame,
+                a.track_id,
+                a.source.value,
+                a.model_version,
+                a.score,
+                a.state.value,
+                orjson.dumps(a.attributes).decode(),
+            )
+        )
     index = len(st.items)
     st.names[rec.name] = index
     accepted = any(r[8] == AnnotationState.ACCEPTED.value for r in ann_rows)
     meta = dict(rec.meta)
     if rec.external_id is not None:
         meta.setdefault("external_id", rec.external_id)
-    st.items.append((kind.value, rec.name, media_key, rec.width, rec.height, rec.frame_count, rec.fps, rec.text,
-                     orjson.dumps(meta).decode(), rec.split,
-                     (ItemStatus.LABELED if accepted else ItemStatus.NEW).value))  # fmt: skip
+    st.items.append(
+        (
+            kind.value,
+            rec.name,
+            media_key,
+            rec.width,
+            rec.height,
+            rec.frame_count,
+            rec.fps,
+            rec.text,
+            orjson.dumps(meta).decode(),
+            rec.split,
+            (ItemStatus.LABELED if accepted else ItemStatus.NEW).value,
+        )
+    )
     st.annotations.extend((index, r) for r in ann_rows)
 
 
@@ -135,11 +164,18 @@ def import_source(
     with spec.importer_class()(source, options) as importer:
         schema_meta = getattr(importer, "schema_meta", None)
         return import_records(
-            hub, actor, project_id, importer, labels=importer.labels(),
-            meta=schema_meta() if callable(schema_meta) else {}, total=importer.total(),
-            format_name=spec.name, description=f"reading {source.name} as {spec.title}",
-            options=options, progress=progress,
-        )  # fmt: skip
+            hub,
+            actor,
+            project_id,
+            importer,
+            labels=importer.labels(),
+            meta=schema_meta() if callable(schema_meta) else {},
+            total=importer.total(),
+            format_name=spec.name,
+            description=f"reading {source.name} as {spec.title}",
+            options=options,
+            progress=progress,
+        )
 
 
 def import_records(
@@ -188,9 +224,13 @@ def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportVal
     where = ", ".join(x for x in (first.file, f"line {first.line}" if first.line else None, first.field) if x)
     return ImportValidationError(
         f"import refused, nothing was imported: {len(problems)} problem(s); first: {first.message}"
-        + (f" ({where})" if where else "") + ". Fix the source, or use --skip-invalid to import the rest.",
-        problems=listed[:MAX_LISTED_PROBLEMS], file=first.file, line=first.line, field=first.field,
-    )  # fmt: skip
+        + (f" ({where})" if where else "")
+        + ". Fix the source, or use --skip-invalid to import the rest.",
+        problems=listed[:MAX_LISTED_PROBLEMS],
+        file=first.file,
+        line=first.line,
+        field=first.field,
+    )
 
 
 def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[str, Any], rep: ImportReport) -> None:
@@ -206,19 +246,39 @@ def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[st
     item_id: dict[int, int] = {i: existing[row[1]] for i, row in enumerate(st.items) if row[1] in existing}
     item_id.update(zip(new_idx, ids, strict=True))
     insert_media_rows(s, st.media)
-    writer.write("items", ITEM_COLUMNS, (
-        (item_id[i], project_id, *st.items[i][:10], st.items[i][10], 1, now, now) for i in new_idx))  # fmt: skip
-    rep.annotations_added = writer.write("annotations", ANNOTATION_COLUMNS, (
-        (item_id[i], project_id, *r, actor.user_id, 1, now, now) for i, r in st.annotations))  # fmt: skip
+    writer.write(
+        "items",
+        ITEM_COLUMNS,
+        ((item_id[i], project_id, *st.items[i][:10], st.items[i][10], 1, now, now) for i in new_idx),
+    )
+    rep.annotations_added = writer.write(
+        "annotations",
+        ANNOTATION_COLUMNS,
+        ((item_id[i], project_id, *r, actor.user_id, 1, now, now) for i, r in st.annotations),
+    )
     if existing:
         touched = sorted({item_id[i] for i, _ in st.annotations if st.items[i][1] in existing})
         for chunk in range(0, len(touched), 900):
-            s.execute(update(Item).where(Item.id.in_(touched[chunk:chunk + 900])).values(
-                version=Item.version + 1, updated_at=utcnow()))  # fmt: skip
+            s.execute(
+                update(Item)
+                .where(Item.id.in_(touched[chunk : chunk + 900]))
+                .values(version=Item.version + 1, updated_at=utcnow())
+            )
     rep.items_added, rep.items_matched = len(new_idx), len(existing)
-    audit.record(s, actor, "project.import", "project", project_id, project_id=project_id,
-                 detail={"format": rep.format, "items_added": rep.items_added,
-                         "annotations_added": rep.annotations_added, "skipped": len(rep.skipped)})  # fmt: skip
+    audit.record(
+        s,
+        actor,
+        "project.import",
+        "project",
+        project_id,
+        project_id=project_id,
+        detail={
+            "format": rep.format,
+            "items_added": rep.items_added,
+            "annotations_added": rep.annotations_added,
+            "skipped": len(rep.skipped),
+        },
+    )
 
 
 def _existing_ids(s: Session, project_id: int, names: list[str]) -> dict[str, int]:
@@ -226,14 +286,17 @@ def _existing_ids(s: Session, project_id: int, names: list[str]) -> dict[str, in
         return {}
     found: dict[str, int] = {}
     for start in range(0, len(names), 900):
-        rows = s.execute(select(Item.name, Item.id).where(Item.project_id == project_id,
-                                                          Item.name.in_(names[start:start + 900])))  # fmt: skip
+        rows = s.execute(
+            select(Item.name, Item.id).where(Item.project_id == project_id, Item.name.in_(names[start : start + 900]))
+        )
         found.update({name: iid for name, iid in rows})
     return found
 
 
 def _write_report(hub: Hub, options: ImportOptions, report: ImportReport) -> str:
-    path = Path(options.extra.get("report_path") or hub.settings.exports_dir / f"import-report-{utcnow():%Y%m%d-%H%M%S-%f}.json")
+    path = Path(
+        options.extra.get("report_path") or hub.settings.exports_dir / f"import-report-{utcnow():%Y%m%d-%H%M%S-%f}.json"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps({**report.to_json(), "skipped": report.skipped}, option=orjson.OPT_INDENT_2))
     return str(path)

@@ -56,7 +56,7 @@ def _annotation_conditions(f: ItemFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
-def filtered_items(project_id: int, f: ItemFilter) -> Select[tuple[Item]]:
+def filtered_items(project_id: int, f: ItemFilter) -> Select[Item]:
     """Return the SELECT for a project's items under ``f``, ordered by id (the keyset)."""
     stmt = select(Item).where(Item.project_id == project_id)
     if f.status is not None:
@@ -78,7 +78,13 @@ def filtered_items(project_id: int, f: ItemFilter) -> Select[tuple[Item]]:
 
 
 def list_items(
-    session: Session, actor: Actor, project_id: int, f: ItemFilter, *, after: int | None = None, limit: int = 100
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    f: ItemFilter,
+    *,
+    after: int | None = None,
+    limit: int = 100,
 ) -> ItemPage:
     """Return one page of items after id ``after``; cost does not grow with depth (keyset pagination)."""
     require(session, actor, project_id, Action.READ)
@@ -120,10 +126,15 @@ def review_item(
     """Approve (status reviewed) or reject (status rejected, back to its annotator) an item."""
     item = get_item(session, actor, project_id, item_id, Action.REVIEW)
     status = ItemStatus.REVIEWED if approve else ItemStatus.REJECTED
-    session.execute(
-        update(Item).where(Item.id == item.id).values(status=status.value, updated_at=utcnow())
-    )
+    session.execute(update(Item).where(Item.id == item.id).values(status=status.value, updated_at=utcnow()))
     session.refresh(item)
-    audit.record(session, actor, "item.approve" if approve else "item.reject", "item", item.id,
-                 project_id=project_id, detail={"comment": comment} if comment else None)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "item.approve" if approve else "item.reject",
+        "item",
+        item.id,
+        project_id=project_id,
+        detail={"comment": comment} if comment else None,
+    )
     return item

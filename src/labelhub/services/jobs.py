@@ -25,12 +25,16 @@ from labelhub.storage.models import Job, Membership, utcnow
 MAX_ATTEMPTS = 3
 
 
-def enqueue(
-    session: Session, actor: Actor, kind: str, params: dict[str, Any], *, project_id: int | None = None
-) -> Job:
+def enqueue(session: Session, actor: Actor, kind: str, params: dict[str, Any], *, project_id: int | None = None) -> Job:
     """Queue a job; a worker picks it up after the transaction commits."""
-    job = Job(kind=kind, params=params, project_id=project_id, created_by=actor.user_id,
-              status=JobStatus.QUEUED.value, message="queued")  # fmt: skip
+    job = Job(
+        kind=kind,
+        params=params,
+        project_id=project_id,
+        created_by=actor.user_id,
+        status=JobStatus.QUEUED.value,
+        message="queued",
+    )
     session.add(job)
     session.flush()
     audit.record(session, actor, "job.create", "job", job.id, project_id=project_id, detail={"kind": kind})
@@ -54,7 +58,12 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
 
 
 def list_jobs(
-    session: Session, actor: Actor, *, project_id: int | None = None, after: int | None = None, limit: int = 100
+    session: Session,
+    actor: Actor,
+    *,
+    project_id: int | None = None,
+    after: int | None = None,
+    limit: int = 100,
 ) -> list[Job]:
     """Return jobs newest first, limited to what the actor may see."""
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
@@ -101,8 +110,14 @@ def claim_next(session: Session, worker_id: str, kinds: list[str] | None = None)
     res = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
-        .values(status=JobStatus.RUNNING.value, worker_id=worker_id, started_at=now, heartbeat_at=now,
-                attempts=Job.attempts + 1, message="running")  # fmt: skip
+        .values(
+            status=JobStatus.RUNNING.value,
+            worker_id=worker_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            message="running",
+        )
     )
     if res.rowcount == 0:  # type: ignore[attr-defined]  # another worker won the race
         return None
@@ -118,12 +133,18 @@ def requeue_stale(session: Session, stale_after: timedelta) -> int:
     cutoff = utcnow() - stale_after
     stale = (Job.status == JobStatus.RUNNING.value) & ((Job.heartbeat_at < cutoff) | Job.heartbeat_at.is_(None))
     session.execute(
-        update(Job).where(stale, Job.attempts >= MAX_ATTEMPTS).values(
-            status=JobStatus.FAILED.value, finished_at=utcnow(), message="failed: worker died repeatedly",
-            error={"title": "Worker lost", "detail": f"the job stopped its worker {MAX_ATTEMPTS} times"})
-    )  # fmt: skip
+        update(Job)
+        .where(stale, Job.attempts >= MAX_ATTEMPTS)
+        .values(
+            status=JobStatus.FAILED.value,
+            finished_at=utcnow(),
+            message="failed: worker died repeatedly",
+            error={"title": "Worker lost", "detail": f"the job stopped its worker {MAX_ATTEMPTS} times"},
+        )
+    )
     requeued = session.execute(
-        update(Job).where(stale).values(status=JobStatus.QUEUED.value, worker_id=None,
-                                        message="requeued after a restart")  # fmt: skip
+        update(Job)
+        .where(stale)
+        .values(status=JobStatus.QUEUED.value, worker_id=None, message="requeued after a restart")
     )
     return int(requeued.rowcount)  # type: ignore[attr-defined]

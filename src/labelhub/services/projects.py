@@ -50,8 +50,15 @@ def create_project(
     session.flush()
     if actor.user_id is not None:
         session.add(Membership(project_id=project.id, user_id=actor.user_id, role=Role.OWNER.value))
-    audit.record(session, actor, "project.create", "project", project.id, project_id=project.id,
-                 detail={"name": name, "kind": item_kind.value})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "project.create",
+        "project",
+        project.id,
+        project_id=project.id,
+        detail={"name": name, "kind": item_kind.value},
+    )
     return project
 
 
@@ -108,11 +115,19 @@ def update_project(
     if res.rowcount == 0:  # type: ignore[attr-defined]
         raise ConflictError(
             f"project {project_id} changed since version {expected_version}; reload and retry",
-            field="version", current_version=project.version,
-        )  # fmt: skip
+            field="version",
+            current_version=project.version,
+        )
     session.refresh(project)
-    audit.record(session, actor, "project.update", "project", project_id, project_id=project_id,
-                 detail={"fields": sorted(k for k in values if k not in ("version", "updated_at"))})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "project.update",
+        "project",
+        project_id,
+        project_id=project_id,
+        detail={"fields": sorted(k for k in values if k not in ("version", "updated_at"))},
+    )
     return project
 
 
@@ -161,8 +176,15 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
         session.add(Membership(project_id=project_id, user_id=user_id, role=role.value))
     else:
         current.role = role.value
-    audit.record(session, actor, "member.set", "membership", user_id, project_id=project_id,
-                 detail={"username": user.username, "role": role.value})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "member.set",
+        "membership",
+        user_id,
+        project_id=project_id,
+        detail={"username": user.username, "role": role.value},
+    )
     return MemberView(user.id, user.username, role)
 
 

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "lh_"
+TOKEN_PREFIX = "lh_"  # noqa: S105 - a prefix, not a secret
 # A hash to verify against when the user does not exist, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("labelhub-timing-equaliser")
 

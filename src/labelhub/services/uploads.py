@@ -35,8 +35,7 @@ def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes
             if written > max_bytes:
                 out.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise ValidationError(f"{filename} is larger than the {max_bytes >> 20} MB upload limit",
-                                      file=filename)  # fmt: skip
+                raise ValidationError(f"{filename} is larger than the {max_bytes >> 20} MB upload limit", file=filename)
             out.write(chunk)
     if target.suffix.lower() != ".zip":
         return target
@@ -68,12 +67,18 @@ def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
 def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise FormatError(f"{archive.name}: {info.filename} is a symbolic link; links are refused",
-                          file=archive.name, field=info.filename)  # fmt: skip
+        raise FormatError(
+            f"{archive.name}: {info.filename} is a symbolic link; links are refused",
+            file=archive.name,
+            field=info.filename,
+        )
     target = (root / info.filename).resolve()
     if not target.is_relative_to(root):
-        raise FormatError(f"{archive.name}: {info.filename} would be written outside the upload folder",
-                          file=archive.name, field=info.filename)  # fmt: skip
+        raise FormatError(
+            f"{archive.name}: {info.filename} would be written outside the upload folder",
+            file=archive.name,
+            field=info.filename,
+        )
 
 
 def check_server_path(source: str, roots: Iterable[Path]) -> Path:

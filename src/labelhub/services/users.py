@@ -36,9 +36,7 @@ def actor_for(user: User) -> Actor:
 def create_user(session: Session, actor: Actor, username: str, password: str, *, is_admin: bool = False) -> User:
     """Create a user; raises ConflictError when the name is taken."""
     if not _USERNAME.match(username):
-        raise ValidationError(
-            "username must be 1-64 letters, digits or . _ @ -", field="username"
-        )
+        raise ValidationError("username must be 1-64 letters, digits or . _ @ -", field="username")
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"password must be at least {MIN_PASSWORD} characters", field="password")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -147,7 +145,9 @@ def revoke_token(session: Session, secret: str) -> None:
 
 def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
     return list(
-        session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.kind == "api").order_by(ApiToken.id))
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.kind == "api").order_by(ApiToken.id)
+        )
     )
 
 

@@ -16,7 +16,9 @@ def insert_media_rows(s: Session, media: dict[str, tuple[int, str, str | None]])
     dialect = s.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
-    rows = [{"key": k, "size": size, "mime": mime, "path": link, "created_at": now}
-            for k, (size, mime, link) in media.items()]  # fmt: skip
+    rows = [
+        {"key": k, "size": size, "mime": mime, "path": link, "created_at": now}
+        for k, (size, mime, link) in media.items()
+    ]
     for start in range(0, len(rows), 500):
-        s.execute(insert(Media).values(rows[start:start + 500]).on_conflict_do_nothing(index_elements=["key"]))
+        s.execute(insert(Media).values(rows[start : start + 500]).on_conflict_do_nothing(index_elements=["key"]))

@@ -22,8 +22,15 @@ def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> U
         issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
         audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
         out = UserPublic.model_validate(user)
-    response.set_cookie(SESSION_COOKIE, issued.token, max_age=hours * 3600, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return out
 
 

@@ -16,7 +16,8 @@ from labelhub.api.schemas import (
     ReviewIn,
 )
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
-from labelhub.services import annotations, items
+from labelhub.services import annotations as annotation_service
+from labelhub.services import items
 from labelhub.services.annotations import AnnotationInput
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
@@ -41,8 +42,18 @@ def list_items(
     unlabeled: bool = False,
 ) -> ItemPagePublic:
     """One page of items in id order; pass ``next_after`` back as ``after`` for the next page."""
-    f = items.ItemFilter(status=status, kind=kind, split=split, label=label, source=source, state=state,
-                         min_score=min_score, max_score=max_score, q=q, unlabeled=unlabeled)  # fmt: skip
+    f = items.ItemFilter(
+        status=status,
+        kind=kind,
+        split=split,
+        label=label,
+        source=source,
+        state=state,
+        min_score=min_score,
+        max_score=max_score,
+        q=q,
+        unlabeled=unlabeled,
+    )
     with hub.db.session() as s:
         page = items.list_items(s, actor, project_id, f, after=after, limit=limit)
         out = []
@@ -71,9 +82,12 @@ def review_item(project_id: int, item_id: int, body: ReviewIn, actor: ActorDep, 
 def get_annotations(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> AnnotationsPublic:
     with hub.db.session() as s:
         it = items.get_item(s, actor, project_id, item_id)
-        anns = annotations.list_annotations(s, item_id)
-        return AnnotationsPublic(item_id=item_id, version=it.version,
-                                 annotations=[AnnotationPublic.model_validate(a) for a in anns])  # fmt: skip
+        anns = annotation_service.list_annotations(s, item_id)
+        return AnnotationsPublic(
+            item_id=item_id,
+            version=it.version,
+            annotations=[AnnotationPublic.model_validate(a) for a in anns],
+        )
 
 
 @router.put("/{item_id}/annotations", response_model=AnnotationsPublic)
@@ -83,7 +97,17 @@ def replace_annotations(
     """Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale."""
     inputs = [AnnotationInput(**a.model_dump()) for a in body.annotations]
     with hub.db.session(write=True) as s:
-        res = annotations.replace_annotations(s, actor, project_id, item_id, expected_version=body.version,
-                                              annotations=inputs, status=body.status)  # fmt: skip
-        return AnnotationsPublic(item_id=item_id, version=res.version,
-                                 annotations=[AnnotationPublic.model_validate(a) for a in res.annotations])  # fmt: skip
+        res = annotation_service.replace_annotations(
+            s,
+            actor,
+            project_id,
+            item_id,
+            expected_version=body.version,
+            annotations=inputs,
+            status=body.status,
+        )
+        return AnnotationsPublic(
+            item_id=item_id,
+            version=res.version,
+            annotations=[AnnotationPublic.model_validate(a) for a in res.annotations],
+        )

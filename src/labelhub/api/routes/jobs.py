@@ -28,8 +28,10 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[JobPublic]:
     with hub.db.session() as s:
-        return [JobPublic.model_validate(j) for j in jobs.list_jobs(s, actor, project_id=project_id,
-                                                                      after=after, limit=limit)]  # fmt: skip
+        return [
+            JobPublic.model_validate(j)
+            for j in jobs.list_jobs(s, actor, project_id=project_id, after=after, limit=limit)
+        ]
 
 
 @router.get("/{job_id}", response_model=JobPublic)
@@ -54,8 +56,9 @@ def download_job_result(job_id: int, actor: ActorDep, hub: HubDep) -> FileRespon
             raise NotFoundError(f"job {job_id} has no download", field="job_id")
         require(s, actor, job.project_id, Action.EXPORT)
     if job.status != JobStatus.SUCCEEDED.value or not job.result:
-        raise ConflictError(f"job {job_id} is {job.status}; the download is ready when it has succeeded",
-                            field="status")  # fmt: skip
+        raise ConflictError(
+            f"job {job_id} is {job.status}; the download is ready when it has succeeded", field="status"
+        )
     path = Path(job.result["download"]).resolve()
     if not path.is_relative_to(hub.settings.exports_dir.resolve()) or not path.is_file():
         raise NotFoundError(f"the result of job {job_id} is no longer on the server", field="download")

@@ -40,15 +40,24 @@ def get_item_media(project_id: int, item_id: int, request: Request, actor: Actor
     path = hub.media.local_path(it.media_key, linked)
     if path is None or not Path(path).is_file():
         raise NotFoundError(f"the media file of item {item_id} is missing from the store", field="media")
-    return FileResponse(path, media_type=mime, filename=Path(it.name).name,
-                        headers={"ETag": etag, "Cache-Control": _CACHE}, content_disposition_type="inline")  # fmt: skip
+    return FileResponse(
+        path,
+        media_type=mime,
+        filename=Path(it.name).name,
+        headers={"ETag": etag, "Cache-Control": _CACHE},
+        content_disposition_type="inline",
+    )
 
 
 @router.get("/thumbnail", response_class=FileResponse, responses={304: {}})
 def get_item_thumbnail(
-    project_id: int, item_id: int, request: Request, actor: ActorDep, hub: HubDep,
+    project_id: int,
+    item_id: int,
+    request: Request,
+    actor: ActorDep,
+    hub: HubDep,
     size: Annotated[int, Query(description="Longest side in pixels: 128, 256 or 512")] = 256,
-) -> Response:  # fmt: skip
+) -> Response:
     """A cached WebP thumbnail of the item's image."""
     with hub.db.session() as s:
         it = items.get_item(s, actor, project_id, item_id)

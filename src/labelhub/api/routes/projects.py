@@ -27,10 +27,13 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 def _schema(labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attributes: list[Any]) -> LabelSchema:
     classes = tuple(
-        LabelClass(name=c.name, color=c.color or PALETTE[i % len(PALETTE)],
-                   hotkey=c.hotkey if c.hotkey is not None else (str(i + 1) if i < 9 else None))
+        LabelClass(
+            name=c.name,
+            color=c.color or PALETTE[i % len(PALETTE)],
+            hotkey=c.hotkey if c.hotkey is not None else (str(i + 1) if i < 9 else None),
+        )
         for i, c in enumerate(labels)
-    )  # fmt: skip
+    )
     return LabelSchema(
         classes=classes,
         kinds=tuple(kinds) if kinds else tuple(AnnotationKind),
@@ -55,8 +58,9 @@ def create_project(body: ProjectCreate, actor: ActorDep, hub: HubDep) -> Project
     """Create a project; you become its owner."""
     schema = _schema(body.labels, body.kinds, body.attributes)
     with hub.db.session(write=True) as s:
-        p = projects.create_project(s, actor, body.name, item_kind=body.item_kind, schema=schema,
-                                    description=body.description)  # fmt: skip
+        p = projects.create_project(
+            s, actor, body.name, item_kind=body.item_kind, schema=schema, description=body.description
+        )
         return _public(p, role_in(s, actor, p.id))
 
 
@@ -75,12 +79,22 @@ def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: H
         schema = None
         if body.labels is not None or body.kinds is not None or body.attributes is not None:
             old = LabelSchema.from_json(current.label_schema)
-            labels = body.labels if body.labels is not None else [
-                LabelClassIn(name=c.name, color=c.color, hotkey=c.hotkey) for c in old.classes]  # fmt: skip
+            labels = (
+                body.labels
+                if body.labels is not None
+                else [LabelClassIn(name=c.name, color=c.color, hotkey=c.hotkey) for c in old.classes]
+            )
             attrs = body.attributes if body.attributes is not None else list(old.attributes)
             schema = _schema(labels, body.kinds or list(old.kinds), attrs)
-        p = projects.update_project(s, actor, project_id, expected_version=body.version, name=body.name,
-                                    description=body.description, schema=schema)  # fmt: skip
+        p = projects.update_project(
+            s,
+            actor,
+            project_id,
+            expected_version=body.version,
+            name=body.name,
+            description=body.description,
+            schema=schema,
+        )
         return _public(p, role_in(s, actor, project_id))
 
 
@@ -100,8 +114,10 @@ def get_project_stats(project_id: int, actor: ActorDep, hub: HubDep) -> dict[str
 @router.get("/{project_id}/members", response_model=list[MemberPublic])
 def list_members(project_id: int, actor: ActorDep, hub: HubDep) -> list[MemberPublic]:
     with hub.db.session() as s:
-        return [MemberPublic(user_id=m.user_id, username=m.username, role=m.role)
-                for m in projects.list_members(s, actor, project_id)]  # fmt: skip
+        return [
+            MemberPublic(user_id=m.user_id, username=m.username, role=m.role)
+            for m in projects.list_members(s, actor, project_id)
+        ]
 
 
 @router.put("/{project_id}/members/{user_id}", response_model=MemberPublic)

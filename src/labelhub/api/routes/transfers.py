@@ -24,9 +24,16 @@ def _notify(request: Request) -> None:
 
 @router.get("/formats", response_model=list[FormatPublic])
 def list_formats(_: ActorDep) -> list[FormatPublic]:
-    return [FormatPublic(name=f.name, title=f.title, item_kinds=list(f.item_kinds),
-                         can_import=f.importer is not None, can_export=f.exporter is not None)
-            for f in FORMATS.values()]  # fmt: skip
+    return [
+        FormatPublic(
+            name=f.name,
+            title=f.title,
+            item_kinds=list(f.item_kinds),
+            can_import=f.importer is not None,
+            can_export=f.exporter is not None,
+        )
+        for f in FORMATS.values()
+    ]
 
 
 @router.post("/projects/{project_id}/imports", response_model=JobPublic, status_code=202)
@@ -38,9 +45,19 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
         require(s, actor, project_id, Action.IMPORT)
         source = check_server_path(body.source, hub.settings.import_roots)
         images_dir = check_server_path(body.images_dir, hub.settings.import_roots) if body.images_dir else None
-        job = jobs.enqueue(s, actor, "import", {
-            "source": str(source), "format": body.format, "media": body.media, "skip_invalid": body.skip_invalid,
-            "images_dir": str(images_dir) if images_dir else None}, project_id=project_id)  # fmt: skip
+        job = jobs.enqueue(
+            s,
+            actor,
+            "import",
+            {
+                "source": str(source),
+                "format": body.format,
+                "media": body.media,
+                "skip_invalid": body.skip_invalid,
+                "images_dir": str(images_dir) if images_dir else None,
+            },
+            project_id=project_id,
+        )
         out = JobPublic.model_validate(job)
     _notify(request)
     return out
@@ -61,11 +78,20 @@ def upload_and_import(
         get_format(format)
     with hub.db.session() as s:
         require(s, actor, project_id, Action.IMPORT)
-    source = save_upload(hub.settings.uploads_dir, file.filename or "upload", file.file,
-                         max_bytes=hub.settings.max_upload_mb << 20)  # fmt: skip
+    source = save_upload(
+        hub.settings.uploads_dir,
+        file.filename or "upload",
+        file.file,
+        max_bytes=hub.settings.max_upload_mb << 20,
+    )
     with hub.db.session(write=True) as s:
-        job = jobs.enqueue(s, actor, "import", {"source": str(source), "format": format, "media": "copy",
-                                                "skip_invalid": skip_invalid}, project_id=project_id)  # fmt: skip
+        job = jobs.enqueue(
+            s,
+            actor,
+            "import",
+            {"source": str(source), "format": format, "media": "copy", "skip_invalid": skip_invalid},
+            project_id=project_id,
+        )
         out = JobPublic.model_validate(job)
     _notify(request)
     return out
@@ -80,9 +106,18 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
     filename = body.filename or f"{spec.name}-export{_SUFFIX.get(spec.name, '')}"
     with hub.db.session(write=True) as s:
         require(s, actor, project_id, Action.EXPORT)
-        job = jobs.enqueue(s, actor, "export", {"format": spec.name, "filename": filename,
-                                                "states": [st.value for st in body.states],
-                                                "copy_media": body.copy_media}, project_id=project_id)  # fmt: skip
+        job = jobs.enqueue(
+            s,
+            actor,
+            "export",
+            {
+                "format": spec.name,
+                "filename": filename,
+                "states": [st.value for st in body.states],
+                "copy_media": body.copy_media,
+            },
+            project_id=project_id,
+        )
         out = JobPublic.model_validate(job)
     _notify(request)
     return out

@@ -20,13 +20,15 @@ def list_users(_: AdminDep, hub: HubDep) -> list[UserPublic]:
 @router.post("", response_model=UserPublic, status_code=201)
 def create_user(body: UserCreate, actor: AdminDep, hub: HubDep) -> UserPublic:
     with hub.db.session(write=True) as s:
-        return UserPublic.model_validate(users.create_user(s, actor, body.username, body.password,
-                                                           is_admin=body.is_admin))  # fmt: skip
+        return UserPublic.model_validate(
+            users.create_user(s, actor, body.username, body.password, is_admin=body.is_admin)
+        )
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(user_id: int, body: UserUpdate, actor: AdminDep, hub: HubDep) -> UserPublic:
     with hub.db.session(write=True) as s:
-        user = users.update_user(s, actor, user_id, password=body.password, is_admin=body.is_admin,
-                                 is_active=body.is_active)  # fmt: skip
+        user = users.update_user(
+            s, actor, user_id, password=body.password, is_admin=body.is_admin, is_active=body.is_active
+        )
         return UserPublic.model_validate(user)

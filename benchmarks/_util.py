@@ -1,0 +1,159 @@
+"""Small helpers shared by the benchmark scripts: percentiles, peak memory, machine facts and table output.
+
+Nothing here imports labelhub, so a benchmark can use it before it has set up its environment.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import socket
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Return the ``q``-th percentile (0..100) of ``values`` with linear interpolation; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summarize_ms(samples_s: Sequence[float]) -> dict[str, float]:
+    """Return n, p50, p95, mean and max of durations given in seconds, as milliseconds."""
+    ms = [s * 1000.0 for s in samples_s]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p95_ms": round(percentile(ms, 95), 3),
+        "mean_ms": round(statistics.fmean(ms), 3) if ms else float("nan"),
+        "max_ms": round(max(ms), 3) if ms else float("nan"),
+    }
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """Yield a one-element list that holds the elapsed seconds once the block ends."""
+    out = [0.0]
+    start = time.perf_counter()
+    try:
+        yield out
+    finally:
+        out[0] = time.perf_counter() - start
+
+
+def self_peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def proc_peak_rss_mb(pid: int) -> float | None:
+    """Peak resident set size (VmHWM) of a live process, in MiB; None when it cannot be read.
+
+    psutil does not expose the high-water mark on Linux, so this reads /proc directly.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def proc_rss_mb(pid: int) -> float | None:
+    """Current resident set size of a live process, in MiB (psutil when installed, else /proc)."""
+    try:
+        import psutil  # noqa: PLC0415 - optional dependency
+
+        return float(psutil.Process(pid).memory_info().rss) / (1024.0 * 1024.0)
+    except ImportError:
+        pass
+    except Exception:  # noqa: BLE001 - psutil raises its own NoSuchProcess/AccessDenied
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU count and model, memory, OS and Python: what a reader needs to compare figures across machines."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": model,
+        "mem_total_gb": mem_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "date": date.today().isoformat(),
+    }
+
+
+@dataclass(slots=True)
+class Row:
+    """One line of the results table; ``ok`` is None for figures given for information only."""
+
+    what: str
+    value: str
+    target: str = ""
+    ok: bool | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, what: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(what, value, target, ok))
+
+    def render(self) -> str:
+        verdicts = ["" if r.ok is None else ("PASS" if r.ok else "MISS") for r in self.rows]
+        w0 = max([len("what"), *(len(r.what) for r in self.rows)])
+        w1 = max([len("value"), *(len(r.value) for r in self.rows)])
+        w2 = max([len("target"), *(len(r.target) for r in self.rows)])
+        lines = [self.title, f"{'what':<{w0}}  {'value':>{w1}}  {'target':<{w2}}  result",
+                 f"{'-' * w0}  {'-' * w1}  {'-' * w2}  ------"]  # fmt: skip
+        lines += [f"{r.what:<{w0}}  {r.value:>{w1}}  {r.target:<{w2}}  {v}" for r, v in zip(self.rows, verdicts,
+                                                                                          strict=True)]  # fmt: skip
+        return "\n".join(lines)

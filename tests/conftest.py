@@ -1,0 +1,116 @@
+"""Shared fixtures: every storage and API test runs against SQLite and PostgreSQL.
+
+PostgreSQL tests use a database created for this test run (one per xdist worker) on the server in
+``LABELHUB_TEST_PG`` (default: the local server with trust auth). When the server is not reachable those
+tests are skipped, unless ``LABELHUB_REQUIRE_PG=1`` (set by CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from labelhub.api.app import create_app
+from labelhub.config import Settings
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.users import create_user, issue_token
+from labelhub.storage.db import Database
+from labelhub.storage.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / ".." / "shared" / "data").resolve()
+PG_SERVER = os.environ.get("LABELHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+TABLES = ("audit_events", "annotations", "items", "jobs", "memberships", "api_tokens", "media", "projects", "users")
+
+
+def data_path(*parts: str) -> Path:
+    """Return a path under ../shared/data, skipping the test when that data is not on this machine."""
+    p = DATA.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared data {p} is not available")
+    return p
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_database(worker_id: str) -> Iterator[str]:
+    name = f"labelhub_test_{os.getpid()}_{worker_id}"
+    try:
+        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("LABELHUB_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL at {PG_SERVER} is required but not reachable: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_SERVER} is not reachable: {exc}")
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    yield url
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "labelhub.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("_pg_database")
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=db_url, dev=True,
+                    import_roots=[DATA, tmp_path], job_heartbeat_seconds=0.2, job_stale_seconds=1.0)  # fmt: skip
+
+
+@pytest.fixture
+def hub(settings: Settings) -> Iterator[Hub]:
+    h = Hub.open(settings)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def client(hub: Hub) -> Iterator[TestClient]:
+    """An API client without a background worker; tests run queued jobs with LocalExecutor.run_once()."""
+    with TestClient(create_app(hub, run_worker=False)) as c:
+        yield c
+
+
+def make_user(hub: Hub, name: str, *, admin: bool = False) -> dict[str, str]:
+    """Create a user and return Authorization headers with a fresh token for them."""
+    with hub.db.session(write=True) as s:
+        user = create_user(s, Actor.system(), name, f"{name}-password", is_admin=admin)
+        token = issue_token(s, user, "test").token
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin_headers(hub: Hub) -> dict[str, str]:
+    return make_user(hub, "admin", admin=True)
