@@ -1,0 +1,61 @@
+"""The database layer: migrations, SQLite's WAL set-up, and transactions that roll back on error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from labelhub.config import Settings
+from labelhub.errors import ConfigurationError
+from labelhub.hub import Hub
+from labelhub.storage.db import Database
+from labelhub.storage.migrate import is_current
+from labelhub.storage.models import User
+
+
+def test_migrated_database_is_at_head(hub: Hub) -> None:
+    assert is_current(hub.db)
+
+
+def test_session_rolls_back_on_error(hub: Hub) -> None:
+    with pytest.raises(RuntimeError), hub.db.session(write=True) as s:
+        s.add(User(username="ghost", password_hash="x"))
+        s.flush()
+        raise RuntimeError("boom")
+    with hub.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, dev=True)
+    h = Hub.open(settings)
+    with h.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert h.db.url.endswith("labelhub.db")
+    h.close()
+
+
+def test_unknown_database_url_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        Database("mysql://localhost/x")
+    assert err.value.context["field"] == "LABELHUB_DATABASE_URL"
+
+
+def test_default_secret_refused_outside_dev_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LABELHUB_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LABELHUB_DEV", raising=False)
+    with pytest.raises(ConfigurationError) as err:
+        Settings()
+    assert "LABELHUB_SECRET_KEY" in str(err.value)
+    assert Settings(secret_key="x" * 32).secret_key == "x" * 32
+
+
+def test_postgres_has_the_keyset_indexes(hub: Hub) -> None:
+    if hub.db.dialect != "postgresql":
+        pytest.skip("checks PostgreSQL's catalogue")
+    with hub.db.session() as s:
+        names = set(s.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
+    assert {"ix_items_project_id_id", "ix_items_project_status_id"} <= names
