@@ -18,7 +18,7 @@ from labelhub.services.access import Actor
 from labelhub.services.users import actor_for, get_user_by_name
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(exc: LabelhubError) -> NoReturn:

@@ -45,20 +45,21 @@ class JobContext:
         )
 
     def progress(self, fraction: float, message: str = "") -> None:
-        """Record progress (at most every ``min_interval`` seconds) and stop if cancel was requested."""
+        """Record progress (written at most every ``min_interval`` seconds) and stop if cancel was requested.
+
+        The cancel flag is read on every call, throttled or not: a handler's last call before an
+        all-or-nothing write is its last chance to stop, and must not be skipped.
+        """
         now = time.monotonic()
-        if now - self._last < self.min_interval and fraction < 1.0:
-            return
-        self._last = now
-        with self.hub.db.session(write=True) as s:
-            s.execute(
-                update(Job)
-                .where(Job.id == self.job_id)
-                .values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow())
-            )
-            cancelled = s.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
-        if cancelled:
-            raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
+        if now - self._last >= self.min_interval or fraction >= 1.0:
+            self._last = now
+            with self.hub.db.session(write=True) as s:
+                s.execute(
+                    update(Job)
+                    .where(Job.id == self.job_id)
+                    .values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow())
+                )
+        self.check_cancelled()
 
     def check_cancelled(self) -> None:
         """Raise JobCancelled when cancel was requested, without writing progress."""

@@ -100,7 +100,7 @@ def claim_next(session: Session, worker_id: str, kinds: list[str] | None = None)
     """Mark the oldest queued job as running for ``worker_id`` and return it, or None when the queue is empty."""
     now = utcnow()
     stmt = select(Job.id).where(Job.status == JobStatus.QUEUED.value).order_by(Job.id).limit(1)
-    if kinds:
+    if kinds is not None:
         stmt = stmt.where(Job.kind.in_(kinds))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)

@@ -1,0 +1,182 @@
+"""The ``labelhub`` command line, run as a user would: users and tokens, projects, import, export, stats, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.builders import coco_dict, write_dataset
+from typer.testing import CliRunner, Result
+
+from labelhub.api.app import create_app
+from labelhub.cli import app
+from labelhub.config import Settings
+from labelhub.domain.schema import LabelSchema
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.stats import project_stats
+from labelhub.storage.models import Project, User
+
+Env = dict[str, str | None]
+
+
+@pytest.fixture
+def cli_env(settings: Settings, db_url: str) -> Env:
+    """The environment of a CLI run against the test's database; None removes a variable."""
+    return {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
+            "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
+
+
+def run(env: Env, *args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), input=stdin, env=env)
+
+
+def ok(env: Env, *args: str, stdin: str | None = None) -> Result:
+    result = run(env, *args, stdin=stdin)
+    assert result.exit_code == 0, f"{args}: {result.output}\n{result.exception!r}"
+    return result
+
+
+def flat(text: str) -> str:
+    """Join rich's wrapped lines, so a message can be matched whatever the terminal width."""
+    return " ".join(text.split())
+
+
+def assert_clean_failure(result: Result, *expected: str) -> None:
+    """Exit status 1 with a message on stderr naming the problem, and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # not a crash
+    assert "Traceback" not in result.output
+    for text in expected:
+        # Rich wraps at 80 columns when not on a terminal, even inside a long path: compare without whitespace.
+        assert "".join(text.split()) in "".join(result.stderr.split()), result.stderr
+
+
+def test_user_add_and_token_work_on_the_api(cli_env: Env, hub: Hub) -> None:
+    out = ok(cli_env, "user", "add", "alice", "--role", "admin", "--password-stdin", stdin="alice-long-password\n")
+    assert "created user alice" in out.output
+    with hub.db.session() as s:
+        alice = s.scalars(select(User).where(User.username == "alice")).one()
+    assert alice.is_admin
+    token = ok(cli_env, "token", "create", "alice").stdout.strip()
+    assert token and "\n" not in token
+    with TestClient(create_app(hub, run_worker=False)) as client:
+        me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.text
+        assert me.json()["username"] == "alice"
+        login = client.post("/api/v1/auth/login", json={"username": "alice", "password": "alice-long-password"})
+        assert login.status_code == 200, login.text
+        assert client.get("/api/v1/auth/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_project_create_and_list(cli_env: Env, hub: Hub) -> None:
+    out = ok(cli_env, "project", "create", "notes", "--kind", "text", "--labels", "a,b,c")
+    assert "created project notes" in out.output
+    ok(cli_env, "project", "create", "pics")
+    with hub.db.session() as s:
+        notes = s.scalars(select(Project).where(Project.name == "notes")).one()
+    assert notes.item_kind == "text"
+    assert LabelSchema.from_json(notes.label_schema).names == ["a", "b", "c"]
+    listing = ok(cli_env, "project", "list").stdout
+    assert "notes" in listing and "pics" in listing and "text" in listing and "image" in listing
+
+
+def test_import_export_and_stats(cli_env: Env, hub: Hub, tmp_path: Path) -> None:
+    ok(cli_env, "project", "create", "boxes")
+    source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png", "c.png"]))
+    out = ok(cli_env, "import", "boxes", str(source), "--format", "auto")
+    assert "detected format: coco" in out.stdout
+    assert "imported 3 new items" in flat(out.stdout) and "6 annotations" in flat(out.stdout)
+
+    dest = tmp_path / "out" / "boxes.json"
+    out = ok(cli_env, "export", "boxes", str(dest), "--format", "coco")
+    assert "exported 3 items, 6 annotations" in flat(out.stdout)
+    exported = orjson.loads(dest.read_bytes())
+    assert len(exported["images"]) == 3 and len(exported["annotations"]) == 6
+    assert {c["id"]: c["name"] for c in exported["categories"]} == {1: "cat", 7: "dog"}
+
+    stats = json.loads(ok(cli_env, "stats", "boxes", "--json").stdout)
+    assert stats["items"] == {"total": 3, "by_status": {"labeled": 3}}
+    assert stats["annotations"] == {
+        "total": 6, "by_kind": {"box": 6}, "by_label": {"cat": 3, "dog": 3}, "by_source": {"human": 6},
+        "by_state": {"accepted": 6},
+    }  # fmt: skip
+    with hub.db.session() as s:
+        pid = s.scalars(select(Project.id).where(Project.name == "boxes")).one()
+        assert project_stats(s, Actor.system(), pid) == stats
+
+
+def test_errors_exit_1_with_a_message_and_no_traceback(cli_env: Env, hub: Hub, tmp_path: Path) -> None:
+    assert_clean_failure(run(cli_env, "stats", "nope"), "project 'nope' not found")
+    source = write_dataset(tmp_path / "ds", coco_dict(["a.png"]))
+    assert_clean_failure(run(cli_env, "import", "nope", str(source)), "project 'nope' not found")
+
+    ok(cli_env, "project", "create", "boxes")
+    text = source.read_bytes()
+    source.write_bytes(text[: len(text) // 2])
+    result = run(cli_env, "import", "boxes", str(source), "--format", "coco")
+    assert_clean_failure(result, "ann.json is not valid JSON", f"file: {source}", "line:")
+    missing = tmp_path / "missing.json"
+    assert_clean_failure(run(cli_env, "import", "boxes", str(missing)), f"{missing} does not exist")
+    assert_clean_failure(run(cli_env, "export", "boxes", str(tmp_path / "x.json"), "--format", "nope"),
+                         "unknown format 'nope'")  # fmt: skip
+    with hub.db.session() as s:
+        pid = s.scalars(select(Project.id).where(Project.name == "boxes")).one()
+        assert project_stats(s, Actor.system(), pid)["items"]["total"] == 0
+
+
+def test_import_refusal_lists_the_problems(cli_env: Env, tmp_path: Path) -> None:
+    ok(cli_env, "project", "create", "boxes")
+    data = coco_dict(["a.png", "b.png"])
+    data["annotations"][1]["category_id"] = 99
+    source = write_dataset(tmp_path / "ds", data)
+    result = run(cli_env, "import", "boxes", str(source))
+    assert_clean_failure(result, "import refused, nothing was imported", "unknown category_id 99",
+                         "annotations[1].category_id")  # fmt: skip
+    skipped = ok(cli_env, "import", "boxes", str(source), "--skip-invalid")
+    assert "skipped 1 invalid record" in flat(skipped.stdout)
+
+
+def test_default_secret_is_refused_outside_dev_mode(cli_env: Env) -> None:
+    result = run({**cli_env, "LABELHUB_DEV": None}, "project", "list")
+    assert_clean_failure(result, "LABELHUB_SECRET_KEY")
+    ok({**cli_env, "LABELHUB_DEV": None, "LABELHUB_SECRET_KEY": "a-long-and-random-enough-secret"}, "project", "list")
+
+
+def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: Path) -> None:
+    # The same checks through a real process: nothing in-process (CliRunner) hides what a user would see.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
+    env |= {k: v for k, v in cli_env.items() if v is not None}
+    cmd = [sys.executable, "-m", "labelhub"]
+    done = subprocess.run([*cmd, "stats", "nope"], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
+    assert "project 'nope' not found" in flat(done.stderr)
+    env.pop("LABELHUB_DEV")
+    done = subprocess.run([*cmd, "project", "list"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
+    assert "LABELHUB_SECRET_KEY" in flat(done.stderr)
+
+
+def test_demo_creates_two_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:
+    out = ok(cli_env, "demo", "--no-serve")
+    assert "admin / labelhub-demo" in flat(out.stdout)
+    with hub.db.session() as s:
+        projects = {p.name: p for p in s.scalars(select(Project))}
+        assert set(projects) == {"Demo: shapes", "Demo: support requests"}
+        counts = {name: project_stats(s, Actor.system(), p.id)["items"]["total"] for name, p in projects.items()}
+    assert all(n > 0 for n in counts.values()), counts
+    with TestClient(create_app(hub, run_worker=False)) as client:
+        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "labelhub-demo"})
+        assert login.status_code == 200, login.text
+    again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
+    assert "demo ready" in again.stdout
+    with hub.db.session() as s:
+        assert len(s.scalars(select(Project)).all()) == 2
