@@ -49,8 +49,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _pg_database(worker_id: str) -> Iterator[str]:
-    name = f"labelhub_test_{os.getpid()}_{worker_id}"
+def _pg_database() -> Iterator[str]:
+    name = f"labelhub_test_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     try:
         admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:

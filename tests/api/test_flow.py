@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from tests.conftest import data_path, make_user
 
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
-from tests.conftest import data_path, make_user
 
 
 def _run_jobs(hub: Hub) -> None:

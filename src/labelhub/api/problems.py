@@ -39,10 +39,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
+        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return problem(
             422,
@@ -74,6 +71,16 @@ def install(app: FastAPI) -> None:
             slug="internal",
             instance=request.url.path,
         )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Return a location like ``annotations[0].geometry``, the spelling the services use too."""
+    out = ""
+    for part in loc:
+        if part == "body" and not out:
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 _TITLES = {

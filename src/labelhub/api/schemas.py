@@ -158,10 +158,10 @@ class AnnotationIn(BaseModel):
     geometry: dict[str, Any] = {}
     frame: int | None = Field(default=None, ge=0)
     track_id: int | None = None
-    source: Source = Source.HUMAN
+    source: Source | None = Field(default=None, description="Omit to keep an existing annotation's source (new: human)")
     model_version: str | None = None
     score: float | None = None
-    state: AnnotationState | None = None
+    state: AnnotationState | None = Field(default=None, description="Omit to keep the state (new: by source)")
     attributes: dict[str, Any] = {}
 
 

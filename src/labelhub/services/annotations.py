@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
@@ -17,6 +17,9 @@ from labelhub.services import audit
 from labelhub.services.access import Actor, require, role_in
 from labelhub.services.items import item_in_project
 from labelhub.storage.models import Annotation, Item, utcnow
+
+# The Core table, for the executemany insert below (declarative types ``__table__`` as a FromClause).
+_ANNOTATIONS_TABLE = cast(Table, Annotation.__table__)
 
 _COMPARED = (
     "kind",
@@ -41,10 +44,10 @@ class AnnotationInput:
     geometry: dict[str, Any] = field(default_factory=dict)
     frame: int | None = None
     track_id: int | None = None
-    source: Source = Source.HUMAN
+    source: Source | None = None  # None: keep an existing annotation's source; human for a new one
     model_version: str | None = None
     score: float | None = None
-    state: AnnotationState | None = None
+    state: AnnotationState | None = None  # None: keep an existing annotation's state; the source's default
     attributes: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
 
@@ -62,7 +65,9 @@ def list_annotations(session: Session, item_id: int) -> list[Annotation]:
     return list(session.scalars(select(Annotation).where(Annotation.item_id == item_id).order_by(Annotation.id)))
 
 
-def _validated_row(a: AnnotationInput, i: int, schema: LabelSchema, item: Item) -> dict[str, Any]:
+def _validated_row(
+    a: AnnotationInput, i: int, schema: LabelSchema, item: Item, old: Annotation | None
+) -> dict[str, Any]:
     where = f"annotations[{i}]"
     if a.kind not in schema.kinds:
         raise ValidationError(f"{where}: kind {a.kind.value!r} is not allowed in this project", field=f"{where}.kind")
@@ -85,17 +90,21 @@ def _validated_row(a: AnnotationInput, i: int, schema: LabelSchema, item: Item) 
         ) from exc
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
-    if a.source is Source.MODEL and not a.model_version:
+    source = a.source or (Source(old.source) if old is not None else Source.HUMAN)
+    model_version = a.model_version or (old.model_version if old is not None else None)
+    if source is Source.MODEL and not model_version:
         raise ValidationError(f"{where}: a model annotation needs model_version", field=f"{where}.model_version")
-    default_state = AnnotationState.ACCEPTED if a.source is Source.HUMAN else AnnotationState.PROPOSED
+    default_state = AnnotationState.ACCEPTED if source is Source.HUMAN else AnnotationState.PROPOSED
+    if old is not None:
+        default_state = AnnotationState(old.state)
     return {
         "kind": a.kind.value,
         "label": a.label,
         "geometry": geometry,
         "frame": a.frame,
         "track_id": a.track_id,
-        "source": a.source.value,
-        "model_version": a.model_version if a.source is Source.MODEL else None,
+        "source": source.value,
+        "model_version": model_version if source is Source.MODEL else None,
         "score": a.score,
         "state": (a.state or default_state).value,
         "attributes": a.attributes,
@@ -121,7 +130,15 @@ def replace_annotations(
     project = require(session, actor, project_id, Action.ANNOTATE)
     item = item_in_project(session, project_id, item_id)
     schema = LabelSchema.from_json(project.label_schema)
-    rows = [_validated_row(a, i, schema, item) for i, a in enumerate(annotations)]
+    existing = {a.id: a for a in list_annotations(session, item_id)}
+    olds: list[Annotation | None] = []
+    for i, a in enumerate(annotations):
+        if a.id is not None and a.id not in existing:
+            raise ValidationError(
+                f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}", field=f"annotations[{i}].id"
+            )
+        olds.append(existing[a.id] if a.id is not None else None)
+    rows = [_validated_row(a, i, schema, item, old) for i, (a, old) in enumerate(zip(annotations, olds, strict=True))]
 
     now = utcnow()
     new_status = status or (ItemStatus.LABELED if rows else ItemStatus(item.status))
@@ -129,6 +146,8 @@ def replace_annotations(
         update(Item)
         .where(Item.id == item_id, Item.version == expected_version)
         .values(version=Item.version + 1, status=new_status.value, updated_at=now)
+        # ``item`` is not read again below (and everything is expired at the end): skip the ORM's evaluation.
+        .execution_options(synchronize_session=False)
     )
     if res.rowcount == 0:  # type: ignore[attr-defined]
         current = session.scalar(select(Item.version).where(Item.id == item_id))
@@ -139,38 +158,25 @@ def replace_annotations(
             current_version=current,
         )
 
-    existing = {a.id: a for a in list_annotations(session, item_id)}
     can_review = actor.is_admin or allows(role_in(session, actor, project_id), Action.REVIEW)
     keep: set[int] = set()
-    added = updated = 0
-    for i, (a, row) in enumerate(zip(annotations, rows, strict=True)):
-        old = existing.get(a.id) if a.id is not None else None
-        if a.id is not None and old is None:
-            raise ValidationError(
-                f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}",
-                field=f"annotations[{i}].id",
-            )
+    new_rows: list[dict[str, Any]] = []
+    updated = 0
+    for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
+        # Deciding on a model's proposal is review work, whatever source the client now claims for it.
+        from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value
-        if row["source"] == Source.MODEL.value and row["state"] != old_state and not can_review:
+        decided = from_model and row["state"] != old_state
+        if decided and not can_review:
             raise PermissionDenied(
                 f"annotations[{i}]: accepting or rejecting proposals needs the reviewer role",
                 field=f"annotations[{i}].state",
             )
-        reviewed = actor.user_id if row["state"] != old_state and row["state"] != "proposed" else None
+        reviewed = actor.user_id if decided and row["state"] != AnnotationState.PROPOSED.value else None
         if old is None:
-            session.execute(
-                insert(Annotation).values(
-                    item_id=item_id,
-                    project_id=project_id,
-                    author_id=actor.user_id,
-                    reviewed_by=reviewed,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    **row,
-                )
-            )
-            added += 1
+            new_rows.append({"item_id": item_id, "project_id": project_id, "author_id": actor.user_id,
+                             "reviewed_by": reviewed, "version": 1, "created_at": now, "updated_at": now,
+                             **row})  # fmt: skip
             continue
         keep.add(old.id)
         if any(getattr(old, k) != row[k] for k in _COMPARED):
@@ -181,6 +187,12 @@ def replace_annotations(
                 .values(version=Annotation.version + 1, updated_at=now, **row, **extra)
             )
             updated += 1
+    if new_rows:
+        # One executemany of a constant statement: building ``insert(Annotation).values(**row)`` per row (bind
+        # parameters, ORM bookkeeping, cache key over every value) cost more than the database's own work.
+        # Inserted before the delete, as before, so SQLite never reuses a deleted row's id.
+        session.execute(insert(_ANNOTATIONS_TABLE), new_rows)
+    added = len(new_rows)
     gone = [aid for aid in existing if aid not in keep]
     if gone:
         session.execute(delete(Annotation).where(Annotation.id.in_(gone)))

@@ -126,7 +126,12 @@ def review_item(
     """Approve (status reviewed) or reject (status rejected, back to its annotator) an item."""
     item = get_item(session, actor, project_id, item_id, Action.REVIEW)
     status = ItemStatus.REVIEWED if approve else ItemStatus.REJECTED
-    session.execute(update(Item).where(Item.id == item.id).values(status=status.value, updated_at=utcnow()))
+    # The version moves too, so an editor still holding the item before the review gets 409 on save.
+    session.execute(
+        update(Item)
+        .where(Item.id == item.id)
+        .values(status=status.value, version=Item.version + 1, updated_at=utcnow())
+    )
     session.refresh(item)
     audit.record(
         session,

@@ -104,7 +104,13 @@ def update_project(
     project = require(session, actor, project_id, Action.EDIT_PROJECT)
     values: dict[str, Any] = {"version": Project.version + 1, "updated_at": utcnow()}
     if name is not None:
-        values["name"] = name.strip()
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationError("project name must be 1-200 characters", field="name")
+        taken = session.scalar(select(Project.id).where(Project.name == name, Project.id != project_id))
+        if taken is not None:
+            raise ConflictError(f"a project named {name!r} already exists", field="name")
+        values["name"] = name
     if description is not None:
         values["description"] = description
     if schema is not None:
@@ -145,7 +151,9 @@ def extend_schema(session: Session, project: Project, names: list[str], meta: di
 def delete_project(session: Session, actor: Actor, project_id: int) -> None:
     """Delete a project with its items, annotations and jobs."""
     project = require(session, actor, project_id, Action.DELETE_PROJECT)
-    audit.record(session, actor, "project.delete", "project", project_id, detail={"name": project.name})
+    audit.record(
+        session, actor, "project.delete", "project", project_id, project_id=project_id, detail={"name": project.name}
+    )
     session.delete(project)
 
 

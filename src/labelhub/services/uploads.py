@@ -40,7 +40,11 @@ def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes
     if target.suffix.lower() != ".zip":
         return target
     unpacked = folder / target.stem
-    extract_zip(target, unpacked, max_bytes=max_bytes * 4)
+    try:
+        extract_zip(target, unpacked, max_bytes=max_bytes * 4)
+    except FormatError:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused archive must not stay on disk
+        raise
     target.unlink()
     return unpacked
 

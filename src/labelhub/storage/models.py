@@ -183,13 +183,16 @@ class Job(Base):
 
 
 class AuditEvent(Base):
+    """One write: who, what, which object, when. ``project_id`` has no foreign key on purpose, so a project's
+    history outlives the project."""
+
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_project_id", "project_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))

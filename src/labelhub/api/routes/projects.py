@@ -26,11 +26,14 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 def _schema(labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attributes: list[Any]) -> LabelSchema:
+    # Classes without a hotkey get the first digit 1-9 that no class has asked for.
+    taken = {c.hotkey for c in labels if c.hotkey}
+    free = iter(d for d in "123456789" if d not in taken)
     classes = tuple(
         LabelClass(
             name=c.name,
             color=c.color or PALETTE[i % len(PALETTE)],
-            hotkey=c.hotkey if c.hotkey is not None else (str(i + 1) if i < 9 else None),
+            hotkey=c.hotkey if c.hotkey is not None else next(free, None),
         )
         for i, c in enumerate(labels)
     )

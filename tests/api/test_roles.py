@@ -1,0 +1,246 @@
+"""Who may do what: every project route against every role, as one table.
+
+A member whose role is too small gets 403; someone who is not a member gets 404 (and no data), so ids of
+other teams' projects reveal nothing; an item id of another project is a 404 even through a project the user
+belongs to. ``/users`` is for administrators only.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.api._support import API, assert_problem, create_project, import_coco, quick_user, write_coco
+
+from labelhub.domain.enums import Role
+from labelhub.hub import Hub
+
+ROLES = ("viewer", "annotator", "reviewer", "manager", "owner", "outsider", "admin")
+PROJECT = "secret-roles-project"
+BOX = {"kind": "box", "label": "cat", "geometry": {"bbox": [1, 1, 20, 20]}}
+PROPOSAL = {"kind": "box", "label": "dog", "geometry": {"bbox": [5, 5, 30, 30]}, "source": "model",
+            "model_version": "det-v1", "score": 0.9}  # fmt: skip
+
+
+@dataclass
+class World:
+    """A project with a member of every role, two items (one with a model proposal), and another project."""
+
+    tmp: Path
+    pid: int
+    item: int
+    item_version: int
+    proposal_item: int
+    proposal_id: int
+    proposal_version: int
+    other_item: int
+    project_version: int
+    users: dict[str, int]
+    headers: dict[str, dict[str, str]]
+
+
+def _build(client: TestClient, hub: Hub, tmp: Path) -> World:
+    users: dict[str, int] = {}
+    headers: dict[str, dict[str, str]] = {}
+    for name in (*ROLES, "spare"):
+        users[name], headers[name] = quick_user(hub, name, admin=name == "admin")
+    admin = headers["admin"]
+    pid = create_project(client, admin, PROJECT)["id"]
+    for role in ("viewer", "annotator", "reviewer", "manager", "owner"):
+        r = client.put(f"{API}/projects/{pid}/members/{users[role]}", json={"role": role}, headers=admin)
+        assert r.status_code == 200, r.text
+    client.put(f"{API}/projects/{pid}/members/{users['spare']}", json={"role": "viewer"}, headers=admin)
+    coco = write_coco(tmp / "roles.json", [("a.jpg", 64, 48, [("cat", (1, 1, 10, 10))]), ("b.jpg", 64, 48, [])])
+    import_coco(hub, pid, coco)
+    first, second = (i["id"] for i in client.get(f"{API}/projects/{pid}/items", headers=admin).json()["items"])
+    r = client.put(f"{API}/projects/{pid}/items/{second}/annotations",
+                   json={"version": 1, "annotations": [PROPOSAL]}, headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    proposal = r.json()
+    assert proposal["annotations"][0]["state"] == "proposed"
+
+    other = create_project(client, admin, "other-team")["id"]
+    import_coco(hub, other, write_coco(tmp / "other.json", [("x.jpg", 64, 48, [])]))
+    other_item = client.get(f"{API}/projects/{other}/items", headers=admin).json()["items"][0]["id"]
+    version = client.get(f"{API}/projects/{pid}", headers=admin).json()["version"]
+    return World(tmp, pid, first, 1, second, proposal["annotations"][0]["id"], proposal["version"], other_item,
+                 version, users, headers)  # fmt: skip
+
+
+Request = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row: the least role allowed (``admin``: administrators only), the success status, the request."""
+
+    name: str
+    least: str
+    ok: int
+    build: Callable[[World], Request]
+
+
+def _call(method: str, path: str, body: Callable[[World], Any] | None = None) -> Callable[[World], Request]:
+    """Return a request builder; ``path`` is formatted with the world as ``w``."""
+
+    def build(w: World) -> Request:
+        req: Request = {"method": method, "url": API + path.format(w=w)}
+        if body is not None:
+            req["json"] = body(w)
+        return req
+
+    return build
+
+
+def _accept(w: World) -> Request:
+    accepted = {**PROPOSAL, "id": w.proposal_id, "state": "accepted"}
+    url = f"{API}/projects/{w.pid}/items/{w.proposal_item}/annotations"
+    return {"method": "PUT", "url": url, "json": {"version": w.proposal_version, "annotations": [accepted]}}
+
+
+def _upload(w: World) -> Request:
+    data = (w.tmp / "roles.json").read_bytes()
+    files = {"file": ("roles.json", io.BytesIO(data), "application/json")}
+    return {"method": "POST", "url": f"{API}/projects/{w.pid}/uploads", "files": files, "data": {"format": "coco"}}
+
+
+P = "/projects/{w.pid}"
+ITEM = P + "/items/{w.item}"
+OTHER = P + "/items/{w.other_item}"
+SPARE = P + "/members/{w.users[spare]}"
+ROUTES = [
+    Route("get_project", "viewer", 200, _call("GET", P)),
+    Route("list_items", "viewer", 200, _call("GET", P + "/items")),
+    Route("get_item", "viewer", 200, _call("GET", ITEM)),
+    Route("get_annotations", "viewer", 200, _call("GET", ITEM + "/annotations")),
+    Route("get_project_stats", "viewer", 200, _call("GET", P + "/stats")),
+    Route("list_members", "viewer", 200, _call("GET", P + "/members")),
+    Route("list_jobs_of_project", "viewer", 200, _call("GET", "/jobs?project_id={w.pid}")),
+    Route("get_item_of_other_project", "viewer", 404, _call("GET", OTHER)),
+    Route("get_annotations_of_other_project", "viewer", 404, _call("GET", OTHER + "/annotations")),
+    Route("get_media_of_other_project", "viewer", 404, _call("GET", OTHER + "/media")),
+    Route("get_thumbnail_of_other_project", "viewer", 404, _call("GET", OTHER + "/thumbnail")),
+    Route(
+        "replace_annotations",
+        "annotator",
+        200,
+        _call("PUT", ITEM + "/annotations", lambda w: {"version": w.item_version, "annotations": [BOX]}),
+    ),
+    Route(
+        "replace_annotations_of_other_project",
+        "annotator",
+        404,
+        _call("PUT", OTHER + "/annotations", lambda w: {"version": 1, "annotations": [BOX]}),
+    ),
+    Route("review_item", "reviewer", 200, _call("POST", ITEM + "/review", lambda w: {"approve": True})),
+    Route("accept_model_proposal", "reviewer", 200, _accept),
+    Route(
+        "start_import",
+        "manager",
+        202,
+        _call("POST", P + "/imports", lambda w: {"source": str(w.tmp / "roles.json"), "media": "none"}),
+    ),
+    Route("upload_and_import", "manager", 202, _upload),
+    Route("start_export", "manager", 202, _call("POST", P + "/exports", lambda w: {"format": "coco"})),
+    Route("set_member", "manager", 200, _call("PUT", SPARE, lambda w: {"role": "annotator"})),
+    Route("remove_member", "manager", 204, _call("DELETE", SPARE)),
+    Route(
+        "update_project",
+        "manager",
+        200,
+        _call("PATCH", P, lambda w: {"version": w.project_version, "description": "edited"}),
+    ),
+    Route("grant_owner", "owner", 200, _call("PUT", SPARE, lambda w: {"role": "owner"})),
+    Route("demote_an_owner", "owner", 200, _call("PUT", P + "/members/{w.users[admin]}", lambda w: {"role": "viewer"})),
+    Route("delete_project", "owner", 204, _call("DELETE", P)),
+    Route("list_users", "admin", 200, _call("GET", "/users")),
+    Route(
+        "create_user",
+        "admin",
+        201,
+        _call("POST", "/users", lambda w: {"username": "newbie", "password": "long-password"}),
+    ),
+    Route("update_user", "admin", 200, _call("PATCH", "/users/{w.users[spare]}", lambda w: {"is_active": False})),
+]
+
+
+def expected_status(route: Route, role: str) -> int:
+    """The status ``role`` must get on ``route``."""
+    if route.least == "admin":
+        return route.ok if role == "admin" else 403
+    if role == "admin":
+        return route.ok
+    if role == "outsider":
+        return 404
+    return route.ok if Role(role).at_least(Role(route.least)) else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_route_allows_exactly_the_roles_in_the_table(
+    client: TestClient, hub: Hub, tmp_path: Path, route: Route, role: str
+) -> None:
+    world = _build(client, hub, tmp_path)
+    r = client.request(**route.build(world), headers=world.headers[role])
+    want = expected_status(route, role)
+    if want >= 400:
+        body = assert_problem(r, want)
+        assert PROJECT not in r.text or want == 403, "a non-member learnt the project's name"
+        if want == 403 and route.least != "admin":
+            assert body["field"] in ("role", "annotations[0].state"), body
+    else:
+        assert r.status_code == want, r.text
+
+
+def test_non_members_see_nothing_of_a_project(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    w = _build(client, hub, tmp_path)
+    outsider = w.headers["outsider"]
+    assert client.get(f"{API}/projects", headers=outsider).json() == []
+    assert client.get(f"{API}/jobs", headers=outsider).json() == []
+    for path in (f"/projects/{w.pid}", f"/projects/{w.pid}/items", "/projects/999999"):
+        body = assert_problem(client.get(API + path, headers=outsider), 404)
+        assert PROJECT not in body["detail"]
+    # A missing project and a hidden one answer the same way.
+    hidden = client.get(f"{API}/projects/{w.pid}", headers=outsider).json()["detail"]
+    assert hidden == f"project {w.pid} not found"
+
+
+def test_accepting_a_proposal_needs_a_reviewer_and_records_who(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    w = _build(client, hub, tmp_path)
+    url = f"{API}/projects/{w.pid}/items/{w.proposal_item}/annotations"
+    body = assert_problem(client.request(**_accept(w), headers=w.headers["annotator"]), 403,
+                          field="annotations[0].state")  # fmt: skip
+    assert "reviewer" in body["detail"]
+    unchanged = client.get(url, headers=w.headers["viewer"]).json()
+    assert unchanged["version"] == w.proposal_version
+    assert unchanged["annotations"][0]["state"] == "proposed" and unchanged["annotations"][0]["reviewed_by"] is None
+
+    r = client.request(**_accept(w), headers=w.headers["reviewer"])
+    assert r.status_code == 200, r.text
+    ann = r.json()["annotations"][0]
+    assert ann["id"] == w.proposal_id and ann["state"] == "accepted"
+    assert ann["reviewed_by"] == w.users["reviewer"] and ann["source"] == "model"
+
+    # An annotator may still edit a proposal as long as they leave its state alone.
+    current = client.get(url, headers=w.headers["annotator"]).json()
+    moved = {**PROPOSAL, "id": w.proposal_id, "state": "accepted", "geometry": {"bbox": [6, 6, 30, 30]}}
+    r = client.put(url, json={"version": current["version"], "annotations": [moved]}, headers=w.headers["annotator"])
+    assert r.status_code == 200, r.text
+    assert r.json()["annotations"][0]["reviewed_by"] == w.users["reviewer"]
+
+
+def test_only_an_owner_hands_out_ownership(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    w = _build(client, hub, tmp_path)
+    spare = f"{API}/projects/{w.pid}/members/{w.users['spare']}"
+    assert_problem(client.put(spare, json={"role": "owner"}, headers=w.headers["manager"]), 403, field="role")
+    owner_url = f"{API}/projects/{w.pid}/members/{w.users['owner']}"
+    assert_problem(client.delete(owner_url, headers=w.headers["manager"]), 403, field="role")
+    roles = {m["username"]: m["role"] for m in client.get(f"{API}/projects/{w.pid}/members",
+                                                          headers=w.headers["viewer"]).json()}  # fmt: skip
+    assert roles["spare"] == "viewer" and roles["owner"] == "owner"
+    assert client.put(spare, json={"role": "owner"}, headers=w.headers["owner"]).json()["role"] == "owner"
