@@ -9,6 +9,7 @@ import typer
 
 from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
 from labelhub.domain.enums import AnnotationState
+from labelhub.errors import ValidationError
 from labelhub.formats import ExportOptions, ImportOptions, detect_format
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
@@ -27,10 +28,15 @@ def import_(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid part, report the rest")] = (
         False
     ),
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Format option KEY=VALUE, e.g. text_column=utterance (repeatable)"),
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """Import a dataset into a project (all or nothing unless --skip-invalid)."""
     with opened_hub() as hub:
+        extra = _parse_options(option or [])
         if format == "auto":
             spec = detect_format(source)
             console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
@@ -42,6 +48,7 @@ def import_(
             media="none" if metadata_only else "link" if link else "copy",
             images_dir=images_dir,
             skip_invalid=skip_invalid,
+            extra=extra,
         )
         with progress_bar(f"import {source.name}") as progress:
             report = import_source(hub, actor, pid, source, fmt=format, options=options, progress=progress)
@@ -51,6 +58,16 @@ def import_(
     )
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
+
+
+def _parse_options(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"--option {pair!r} is not KEY=VALUE", field="option")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def export(

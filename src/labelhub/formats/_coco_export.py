@@ -80,11 +80,7 @@ class CocoExporter(FormatExporter):
         known = coco.get("categories") if isinstance(coco, dict) else None
         by_name: dict[str, dict[str, Any]] = {}
         for cat in known if isinstance(known, list) else []:
-            if (
-                isinstance(cat, dict)
-                and isinstance(cat.get("name"), str)
-                and _as_int(cat.get("id")) is not None
-            ):
+            if isinstance(cat, dict) and isinstance(cat.get("name"), str) and _as_int(cat.get("id")) is not None:
                 by_name.setdefault(cat["name"], cat)
         taken: set[int] = set()
         planned: dict[str, dict[str, Any]] = {}
@@ -150,9 +146,7 @@ class CocoExporter(FormatExporter):
             if ann.kind is not AnnotationKind.BOX:
                 continue
             if ann.label is None:
-                raise FormatError(
-                    f"a box of item {rec.name!r} has no label, which COCO requires", item=rec.name
-                )
+                raise FormatError(f"a box of item {rec.name!r} has no label, which COCO requires", item=rec.name)
             x1, y1, x2, y2 = (float(v) for v in ann.geometry["bbox"])
             w, h = x2 - x1, y2 - y1
             obj = {
@@ -173,13 +167,18 @@ class CocoExporter(FormatExporter):
         """Append the buffered annotations and the categories, then move the file into place."""
         if self._out is None or self._anns is None:
             raise FormatError("CocoExporter.finish() called before open()", file=str(self.dest))
-        out = self._out.handle
-        out.write(b'\n],"annotations":[\n')
-        self._anns.seek(0)
-        shutil.copyfileobj(self._anns, out, 1 << 20)
-        out.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
-        self._anns.close()
-        self._out.commit()
+        # The base class calls abort() only when the with-body fails; a failing trailer must clean up too.
+        try:
+            out = self._out.handle
+            out.write(b'\n],"annotations":[\n')
+            self._anns.seek(0)
+            shutil.copyfileobj(self._anns, out, 1 << 20)
+            out.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
+            self._anns.close()
+            self._out.commit()
+        except BaseException:
+            self.abort()
+            raise
         self._out = self._anns = None
 
     def abort(self) -> None:

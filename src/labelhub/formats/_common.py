@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import math
 import os
 import shutil
 import tempfile
@@ -34,7 +33,7 @@ def image_size(path: Path) -> tuple[int, int]:
             width, height = im.size
     except FileNotFoundError:
         raise FormatError(f"image file {path} does not exist", file=str(path)) from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise FormatError(f"cannot read the image header of {path}: {exc}", file=str(path)) from None
     return int(width), int(height)
 
@@ -74,46 +73,65 @@ def safe_component(value: str, what: str, item: str) -> str:
     return value
 
 
-class MediaResolver:
-    """Finds media files named relative to an annotation file by trying a list of folders in order."""
+def absolute(path: Path) -> Path:
+    """Return ``path`` made absolute with ``..`` folded away, without resolving symlinks.
 
-    def __init__(self, folders: Sequence[Path]) -> None:
-        seen: set[Path] = set()
-        self.folders: list[Path] = []
-        for folder in folders:
-            if folder not in seen and folder.is_dir():
-                seen.add(folder)
-                self.folders.append(folder)
-        # The folder that matched last is tried first: in a dataset every file lives in the same place.
+    Linked media keep this path, so it must not depend on the working directory, and a symlinked dataset
+    folder should stay the folder the user named.
+    """
+    return Path(os.path.abspath(path))
+
+
+class MediaResolver:
+    """Finds media files named relative to an annotation file: in the folder the user named, then in guesses."""
+
+    def __init__(self, named: Path | None, guesses: Sequence[Path]) -> None:
+        self.named = named
+        self.guesses: list[Path] = []
+        for folder in guesses:
+            if folder not in self.guesses and folder != named and folder.is_dir():
+                self.guesses.append(folder)
+        # The guess that matched last is tried first: in a dataset the files live side by side, and this
+        # saves a few failed stat calls per file on 100k images.
         self._last: Path | None = None
+
+    @property
+    def folders(self) -> list[Path]:
+        """Return every folder looked in, in order."""
+        return ([self.named] if self.named is not None else []) + self.guesses
 
     def find(self, rel: str) -> Path | None:
         """Return the first existing file ``folder / rel`` as an absolute path, or None when none has it."""
-        if self._last is not None:
-            candidate = self._last / rel
-            if candidate.is_file():
-                return candidate.absolute()
-        for folder in self.folders:
+        if self.named is not None and (self.named / rel).is_file():
+            return absolute(self.named / rel)
+        if self._last is not None and (self._last / rel).is_file():
+            return absolute(self._last / rel)
+        for folder in self.guesses:
             candidate = folder / rel
             if candidate.is_file():
                 self._last = folder
-                return candidate.absolute()
+                return absolute(candidate)
         return None
 
 
-def finite_numbers(values: Sequence[Any]) -> list[float] | None:
-    """Return the values as floats, or None when one is not a finite number (booleans are not numbers)."""
-    out: list[float] = []
-    for v in values:
-        # type() rather than isinstance: bool is an int subclass, and this runs per coordinate.
-        t = type(v)
-        if t is not float and t is not int:
-            return None
-        f = float(v)
-        if not math.isfinite(f):
-            return None
-        out.append(f)
-    return out
+def make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing ancestors; return the ones created, outermost first."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders ``make_parents`` created, innermost first, as long as they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (someone else wrote there) or already gone: leave it and its parents
 
 
 class AtomicFile:
@@ -124,7 +142,7 @@ class AtomicFile:
 
     def __init__(self, dest: Path, *, binary: bool = False, newline: str | None = None) -> None:
         self.dest = dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.created = make_parents(dest.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         self.tmp = Path(tmp)
         mode = "wb" if binary else "w"
@@ -140,6 +158,7 @@ class AtomicFile:
         """Close the file and delete it; the destination is left untouched."""
         self.handle.close()
         self.tmp.unlink(missing_ok=True)
+        remove_empty(self.created)
 
 
 class AtomicDir:
@@ -152,7 +171,7 @@ class AtomicDir:
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise FormatError(f"{dest} already exists and is not an empty folder", file=str(dest))
         self.dest = dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.created = make_parents(dest.parent)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
 
     def path(self, rel: str) -> Path:
@@ -170,6 +189,7 @@ class AtomicDir:
     def discard(self) -> None:
         """Delete everything written so far."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+        remove_empty(self.created)
 
 
 def copy_media(src: Path, target: Path) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
@@ -68,7 +68,7 @@ class FormatImporter(ABC):
         self.source = source
         self.options = options
 
-    def __enter__(self) -> FormatImporter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -87,6 +87,10 @@ class FormatImporter(ABC):
         """Return how many items the source holds when cheaply known, for progress bars."""
         return None
 
+    def schema_meta(self) -> dict[str, Any]:
+        """Return format facts the project schema should keep for a faithful export (e.g. COCO category ids)."""
+        return {}
+
     @abstractmethod
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield every item, or a Problem where an item or annotation cannot be read."""
@@ -100,17 +104,21 @@ class FormatExporter(ABC):
         self.labels = labels
         self.options = options
 
-    def __enter__(self) -> FormatExporter:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is None:
-            self.finish()
-        else:
+        if exc_type is not None:
             self.abort()
+            return
+        try:
+            self.finish()
+        except BaseException:
+            self.abort()
+            raise
 
     @abstractmethod
     def open(self) -> None:

@@ -22,7 +22,7 @@ from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._coco_export import CocoExporter
-from labelhub.formats._common import MediaResolver, gc_paused, image_size, is_safe_relative, list_images
+from labelhub.formats._common import MediaResolver, absolute, gc_paused, image_size, is_safe_relative, list_images
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["CocoExporter", "CocoImporter", "detect", "find_annotation_file"]
@@ -32,6 +32,7 @@ _SPLIT_RE = re.compile(r"^(?:instances|person_keypoints|captions|image_info|pano
 # Enough of the head of a JSON file to see its top-level keys without reading a huge file.
 _DETECT_BYTES = 1 << 20
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
+_NUMBER = (int, float)
 
 
 def detect(path: Path) -> bool:
@@ -42,7 +43,8 @@ def detect(path: Path) -> bool:
             head = fh.read(_DETECT_BYTES)
     except (FormatError, OSError):
         return False
-    return head.lstrip().startswith(b"{") and b'"images"' in head
+    # Writers put "images" first or after the annotations; either key with COCO's own field names will do.
+    return head.lstrip().startswith(b"{") and (b'"images"' in head or b'"image_id"' in head)
 
 
 def find_annotation_file(source: Path) -> Path:
@@ -70,13 +72,20 @@ def _split_of(json_path: Path) -> str | None:
     return match.group(1) if match else None
 
 
+def _pixels(value: Any) -> int | None:
+    # Some writers store sizes as 640.0; a size that is not a positive whole number is left to the header.
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    return value if type(value) is int and value > 0 else None
+
+
 def _int_id(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(slots=True)
 class _Index:
-    """The parsed file, checked once: valid images in order, and annotations grouped by image."""
+    """The parsed file: the valid images in file order, and the annotations grouped by image."""
 
     images: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (index in file, entry)
     annotations: list[Any] = field(default_factory=list)
@@ -98,6 +107,7 @@ class CocoImporter(FormatImporter):
         super().__init__(source, options)
         self.json_path = find_annotation_file(source)
         self._file = str(self.json_path)
+        self._fname = self.json_path.name
         self._index: _Index | None = None
         self._basenames: dict[str, Path] | None = None
 
@@ -147,9 +157,7 @@ class CocoImporter(FormatImporter):
                 column=exc.colno,
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-            raise FormatError(
-                "a COCO file is an object with an 'images' list", file=self._file, field="images"
-            )
+            raise FormatError("a COCO file is an object with an 'images' list", file=self._file, field="images")
         for key in ("annotations", "categories"):
             if not isinstance(data.get(key, []), list):
                 raise FormatError(f"'{key}' must be a list", file=self._file, field=key)
@@ -164,9 +172,7 @@ class CocoImporter(FormatImporter):
             cid = _int_id(cat.get("id")) if isinstance(cat, dict) else None
             name = cat.get("name") if isinstance(cat, dict) else None
             if cid is None or not isinstance(name, str) or not name:
-                index.problems.append(
-                    self._problem("a category needs an integer id and a name", f"categories[{i}]")
-                )
+                index.problems.append(self._problem("a category needs an integer id and a name", f"categories[{i}]"))
             elif cid in index.category_names:
                 index.problems.append(self._problem(f"duplicate category id {cid}", f"categories[{i}].id"))
             else:
@@ -233,28 +239,27 @@ class CocoImporter(FormatImporter):
         split = _split_of(self.json_path)
         guess = split or self.json_path.stem.rpartition("_")[2]
         resolver = MediaResolver(
-            [p for p in (self.options.images_dir,) if p is not None]
-            + [json_dir, json_dir / "images", json_dir.parent / "images" / guess, json_dir.parent / "images"]
+            self.options.images_dir,
+            [json_dir, json_dir / "images", json_dir.parent / "images" / guess, json_dir.parent / "images"],
         )
         with_media = self.options.media != "none"
         order, starts, anns = index.order, index.starts, index.annotations
         seen_ids: dict[int, int] = {}
-        fname = self.json_path.name
+        fname = self._fname
         for pos, (i, img) in enumerate(index.images):
             boxes: list[AnnotationRecord] = []
             for j in order[starts[pos] : starts[pos + 1]]:
                 rec = self._box(j, anns[j], index.category_names, seen_ids)
-                if type(rec) is AnnotationRecord:
-                    boxes.append(rec)
-                else:
+                if isinstance(rec, Problem):
                     yield rec
+                else:
+                    boxes.append(rec)
             name: str = img["file_name"]
-            width, height = img.get("width"), img.get("height")
             item = ItemRecord(
                 kind=ItemKind.IMAGE,
                 name=name,
-                width=width if type(width) is int else None,
-                height=height if type(height) is int else None,
+                width=_pixels(img.get("width")),
+                height=_pixels(img.get("height")),
                 external_id=str(img["id"]),
                 split=split,
                 annotations=boxes,
@@ -293,11 +298,25 @@ class CocoImporter(FormatImporter):
         label = cats.get(category_id) if type(category_id) is int else None
         if label is None:
             return self._problem(f"unknown category_id {category_id!r}", f"annotations[{j}].category_id")
-        bbox = ann.get("bbox")
-        if not _valid_xywh(bbox):
+        bbox: Any = ann.get("bbox")
+        try:
+            x, y, w, h = bbox
+            # type() not isinstance: booleans are ints but not coordinates. The sum is finite only when
+            # every term is, and NaN fails every comparison.
+            valid = (
+                type(x) in _NUMBER
+                and type(y) in _NUMBER
+                and type(w) in _NUMBER
+                and type(h) in _NUMBER
+                and w > 0
+                and h > 0
+                and math.isfinite(x + y + w + h)
+            )
+        except (TypeError, ValueError, OverflowError):  # not 4 values, or an int too large for a float
+            valid = False
+        if not valid or type(bbox) is not list:
             msg = f"bbox must be 4 finite numbers [x, y, width, height], width and height > 0: {bbox!r}"
             return self._problem(msg, f"annotations[{j}].bbox")
-        x, y, w, h = bbox
         x1, y1 = float(x), float(y)
         attributes: dict[str, Any] = {"iscrowd": 1 if ann.get("iscrowd") else 0}
         if type(aid) is int:
@@ -307,7 +326,7 @@ class CocoImporter(FormatImporter):
             label=label,
             geometry={"bbox": [x1, y1, x1 + w, y1 + h]},
             attributes=attributes,
-            origin=f"{self.json_path.name}: annotations[{j}]",
+            origin=f"{self._fname}: annotations[{j}]",
         )
 
     def _find_media(self, resolver: MediaResolver, name: str) -> Path | None:
@@ -322,16 +341,4 @@ class CocoImporter(FormatImporter):
             for f in files:
                 self._basenames.setdefault(f.name, f)
         found = self._basenames.get(PurePosixPath(name).name)
-        return found.absolute() if found is not None else None
-
-
-def _valid_xywh(bbox: Any) -> bool:
-    if type(bbox) is not list or len(bbox) != 4:
-        return False
-    for v in bbox:
-        t = type(v)
-        if t is not float and t is not int:
-            return False
-    x, y, w, h = bbox
-    # The sum is finite only when every term is; NaN fails both comparisons.
-    return bool(w > 0 and h > 0 and math.isfinite(x + y + w + h))
+        return absolute(found) if found is not None else None

@@ -50,9 +50,7 @@ FORMATS: dict[str, FormatSpec] = {
     for spec in (
         FormatSpec("coco", "COCO detection JSON", (ItemKind.IMAGE,), "coco", "CocoImporter", "CocoExporter"),
         FormatSpec("yolo", "YOLO detection txt", (ItemKind.IMAGE,), "yolo", "YoloImporter", "YoloExporter"),
-        FormatSpec(
-            "text", "Text items (JSONL or CSV)", (ItemKind.TEXT,), "text_table", "TextImporter", "TextExporter"
-        ),
+        FormatSpec("text", "Text items (JSONL or CSV)", (ItemKind.TEXT,), "text_table", "TextImporter", "TextExporter"),
         FormatSpec(
             "image_folder",
             "Folder of images (class per sub-folder)",

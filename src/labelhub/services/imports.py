@@ -162,14 +162,13 @@ def import_source(
         require(s, actor, project_id, Action.IMPORT)
     spec = detect_format(source) if fmt == "auto" else get_format(fmt)
     with spec.importer_class()(source, options) as importer:
-        schema_meta = getattr(importer, "schema_meta", None)
         return import_records(
             hub,
             actor,
             project_id,
             importer,
             labels=importer.labels(),
-            meta=schema_meta() if callable(schema_meta) else {},
+            meta=importer.schema_meta(),
             total=importer.total(),
             format_name=spec.name,
             description=f"reading {source.name} as {spec.title}",

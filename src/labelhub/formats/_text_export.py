@@ -1,0 +1,93 @@
+"""The text exporter: JSONL (labels and spans) or CSV (one label per row), chosen by the file suffix."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.records import ItemRecord
+from labelhub.errors import FormatError
+from labelhub.formats._common import AtomicFile
+from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+
+# The JSONL keys this exporter writes itself, and the import service's copy of the id kept in ``meta``.
+_OWN_KEYS = frozenset({"id", "text", "label", "labels", "spans", "split", "external_id"})
+
+
+class TextExporter(FormatExporter):
+    """Writes text items to ``dest``: ``.jsonl`` keeps every label and span, ``.csv`` one label per row.
+
+    The ``id`` written is the item's external id, or its name when it has none, so importing the file
+    again gives the same item names.
+    """
+
+    def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
+        super().__init__(dest, labels, options)
+        suffix = dest.suffix.lower()
+        if suffix not in (".jsonl", ".ndjson", ".csv"):
+            raise FormatError(f"a text export goes to a .jsonl or .csv file, not {dest.name}", file=str(dest))
+        self._is_csv = suffix == ".csv"
+        self._out: AtomicFile | None = None
+        self._csv: Any = None  # csv.writer's type is private to typeshed
+
+    def open(self) -> None:
+        """Create the file under a temporary name; a CSV gets its header row."""
+        if self._is_csv:
+            self._out = AtomicFile(self.dest, newline="")
+            self._csv = csv.writer(self._out.handle)
+            text_col = self.options.extra.get("text_column", "text")
+            label_col = self.options.extra.get("label_column", "label")
+            self._csv.writerow(["id", text_col, label_col])
+        else:
+            self._out = AtomicFile(self.dest, binary=True)
+
+    def write(self, item: ExportItem) -> None:
+        """Write one line or row for the item."""
+        if self._out is None:
+            raise FormatError("TextExporter.write() called before open()", file=str(self.dest))
+        rec = item.record
+        if rec.text is None:
+            raise FormatError(f"item {rec.name!r} has no text to export", item=rec.name)
+        labels = [a.label for a in rec.annotations if a.kind is AnnotationKind.CLASS and a.label is not None]
+        spans = [a for a in rec.annotations if a.kind is AnnotationKind.SPAN]
+        item_id = rec.external_id if rec.external_id is not None else rec.name
+        if self._is_csv:
+            self._write_row(rec, item_id, labels, bool(spans))
+            return
+        obj: dict[str, Any] = {k: v for k, v in rec.meta.items() if k not in _OWN_KEYS}
+        obj.update(id=item_id, text=rec.text)
+        if len(labels) == 1:
+            obj["label"] = labels[0]
+        elif labels:
+            obj["labels"] = labels
+        if spans:
+            obj["spans"] = [{"start": s.geometry["start"], "end": s.geometry["end"], "label": s.label} for s in spans]
+        if rec.split is not None:
+            obj["split"] = rec.split
+        self._out.handle.write(orjson.dumps(obj) + b"\n")
+
+    def _write_row(self, rec: ItemRecord, item_id: str, labels: list[str], has_spans: bool) -> None:
+        if has_spans:
+            raise FormatError(f"item {rec.name!r} has spans, which CSV cannot hold; export to .jsonl", item=rec.name)
+        if len(labels) > 1:
+            raise FormatError(
+                f"item {rec.name!r} has {len(labels)} labels but a CSV row holds one; export to .jsonl",
+                item=rec.name,
+            )
+        self._csv.writerow([item_id, rec.text, labels[0] if labels else ""])
+
+    def finish(self) -> None:
+        """Move the finished file into place."""
+        if self._out is not None:
+            self._out.commit()
+            self._out = None
+
+    def abort(self) -> None:
+        """Delete the temporary file; an existing ``dest`` is left as it was."""
+        if self._out is not None:
+            self._out.discard()
+            self._out = None

@@ -1,0 +1,320 @@
+"""YOLO detection txt: one ``<image stem>.txt`` per image, each line ``class cx cy w h`` normalised to 0..1.
+
+At this boundary the normalised centre boxes become labelhub's absolute ``[x1, y1, x2, y2]`` pixels, which
+needs each image's size: the importer reads it from the image header, so YOLO cannot be imported
+metadata-only. Supported layouts: an Ultralytics ``data.yaml``; a folder with ``images/`` and ``labels/``
+(optionally split into sub-folders) and ``classes.txt`` or a ``*.yaml`` with ``names``; and labels kept
+apart from the images, given as ``extra["labels_dir"]`` with ``images_dir`` (or found as ``labels_yolo/``
+next to ``images/``). A sixth number on a line is read as a model confidence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.errors import FormatError
+from labelhub.formats._common import absolute, image_size, is_image, list_images
+from labelhub.formats._yolo_export import YoloExporter
+from labelhub.formats.base import FormatImporter, ImportOptions
+
+__all__ = ["YoloExporter", "YoloImporter", "detect"]
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+_SPLIT_KEYS = ("train", "val", "test")
+_SPLIT_NAME = re.compile(r"^(train|val|valid|validation|test)\w*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """One folder of images and the folder of their label files."""
+
+    name: str | None
+    images: Path
+    labels: Path
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    names: list[str]
+    splits: list[_Split]
+
+
+def detect(path: Path) -> bool:
+    """Return True when ``path`` is a YOLO ``data.yaml`` or a folder in one of the YOLO layouts."""
+    try:
+        if path.is_file():
+            return path.suffix.lower() in _YAML_SUFFIXES and _yaml_names(path) is not None
+        if not path.is_dir():
+            return False
+        if (path / "images").is_dir() and ((path / "labels").is_dir() or (path / "labels_yolo").is_dir()):
+            return True
+        return _data_yaml(path) is not None
+    except (FormatError, OSError):
+        return False
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise FormatError(f"{path.name} is not valid YAML: {exc.problem}", file=str(path), line=line) from None
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read {path.name}: {exc}", file=str(path)) from None
+
+
+def _yaml_names(path: Path) -> list[str] | None:
+    """Return the ``names`` a YAML file declares, or None when it has none."""
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or "names" not in data:
+        return None
+    names = data["names"]
+    if isinstance(names, list) and all(isinstance(n, str | int | float) for n in names):
+        return [str(n) for n in names]
+    if isinstance(names, dict) and all(isinstance(k, int) for k in names):
+        # Ultralytics writes {0: person, 1: bicycle}; the ids must run 0..n-1 to index the lines.
+        if sorted(names) != list(range(len(names))):
+            raise FormatError("names ids must run 0, 1, 2, ... without gaps", file=str(path), field="names")
+        return [str(names[i]) for i in range(len(names))]
+    raise FormatError("names must be a list or a {id: name} mapping", file=str(path), field="names")
+
+
+def _data_yaml(folder: Path) -> Path | None:
+    """Return the YAML file in ``folder`` that names classes and image folders, preferring data.yaml."""
+    candidates = sorted(p for p in folder.iterdir() if p.suffix.lower() in _YAML_SUFFIXES and p.is_file())
+    candidates.sort(key=lambda p: p.stem != "data")
+    for path in candidates:
+        data = _read_yaml(path)
+        if isinstance(data, dict) and "names" in data and any(k in data for k in _SPLIT_KEYS):
+            return path
+    return None
+
+
+def _names_near(*folders: Path) -> list[str] | None:
+    """Return the class names from a ``classes.txt`` or a YAML file with ``names`` in the first folder that has one."""
+    for folder in folders:
+        classes = folder / "classes.txt"
+        if classes.is_file():
+            try:
+                text = classes.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise FormatError(f"cannot read classes.txt: {exc}", file=str(classes)) from None
+            return [line.strip() for line in text.splitlines() if line.strip()]
+        for path in sorted(folder.glob("*.y*ml")):
+            names = _yaml_names(path)
+            if names is not None:
+                return names
+    return None
+
+
+def _paired_splits(images: Path, labels: Path) -> list[_Split]:
+    """Return one split per sub-folder of ``images`` (train, val, ...), or one unnamed split."""
+    subdirs = sorted(p for p in images.iterdir() if p.is_dir() and not p.name.startswith("."))
+    direct = any(p.is_file() and is_image(p) for p in images.iterdir())
+    if subdirs and not direct:
+        return [_Split(sub.name, sub, labels / sub.name) for sub in subdirs]
+    # A single folder of images is a split when it is named like one (images/train2017 given directly).
+    split = images.name if _SPLIT_NAME.match(images.name) else None
+    return [_Split(split, images, labels)]
+
+
+def _labels_for(images: Path) -> Path:
+    # Ultralytics swaps the last "images" folder of the path for "labels".
+    parts = list(images.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            return Path(*parts)
+    return images.parent / "labels" / images.name
+
+
+def _from_data_yaml(path: Path) -> _Layout:
+    data = _read_yaml(path)
+    names = _yaml_names(path)
+    if not isinstance(data, dict) or names is None:
+        raise FormatError("the YAML file has no 'names'", file=str(path), field="names")
+    root = path.parent
+    if isinstance(data.get("path"), str):
+        # Ultralytics resolves a relative ``path`` against its own datasets folder; next to the YAML file is
+        # the only place we can look, and the YAML's own folder when that does not exist.
+        candidate = root / data["path"]
+        root = candidate if candidate.is_dir() else root
+    splits: list[_Split] = []
+    seen: set[Path] = set()
+    for key in _SPLIT_KEYS:
+        value = data.get(key)
+        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        for entry in entries:
+            images = root / str(entry)
+            if not images.is_dir():
+                # Ultralytics also accepts a .txt list of image paths; only folders are read here.
+                raise FormatError(f"{key}: {entry} is not a folder of images", file=str(path), field=key)
+            if images.resolve() in seen:
+                continue
+            seen.add(images.resolve())
+            split = images.name if images.name != "images" else key
+            splits.append(_Split(split, images, _labels_for(images)))
+    return _Layout(names, splits)
+
+
+def resolve_layout(source: Path, options: ImportOptions) -> _Layout:
+    """Return the class names and the image/label folder pairs that ``source`` and ``options`` describe."""
+    labels_dir = options.extra.get("labels_dir")
+    if labels_dir is not None:
+        if options.images_dir is None:
+            raise FormatError("extra['labels_dir'] needs images_dir as well", field="images_dir")
+        labels, images = Path(labels_dir), options.images_dir
+        names = options.extra.get("names") or _names_near(labels, labels.parent)
+        return _layout(names, images, labels, source)
+    if source.is_file():
+        return _from_data_yaml(source)
+    if not source.is_dir():
+        raise FormatError(f"{source} does not exist", file=str(source))
+    images = options.images_dir or source / "images"
+    if (source / "labels_yolo").is_dir() and images.is_dir():
+        labels = source / "labels_yolo"
+        return _layout(_names_near(labels, source), images, labels, source)
+    data_yaml = _data_yaml(source)
+    if data_yaml is not None:
+        return _from_data_yaml(data_yaml)
+    if (source / "labels").is_dir() and images.is_dir():
+        labels = source / "labels"
+        return _layout(_names_near(source, labels), images, labels, source)
+    raise FormatError(
+        f"{source} is not a YOLO dataset: expected data.yaml, or images/ with labels/ or labels_yolo/",
+        file=str(source),
+    )
+
+
+def _layout(names: list[str] | None, images: Path, labels: Path, source: Path) -> _Layout:
+    if not names:
+        raise FormatError(
+            f"no class names found for {labels}: add classes.txt or a YAML file with 'names'", file=str(source)
+        )
+    if not images.is_dir():
+        raise FormatError(f"{images} is not a folder of images", file=str(images))
+    return _Layout([str(n) for n in names], _paired_splits(images, labels))
+
+
+class YoloImporter(FormatImporter):
+    """Reads a YOLO dataset; yields one image item per image file, with its label file's boxes."""
+
+    item_kind = ItemKind.IMAGE
+
+    def __init__(self, source: Path, options: ImportOptions) -> None:
+        super().__init__(source, options)
+        if options.media == "none":
+            raise FormatError(
+                "YOLO boxes are relative to the image size, so a YOLO import needs the image files; "
+                "import with media 'copy' or 'link'",
+                file=str(source),
+                field="media",
+            )
+        self.layout = resolve_layout(source, options)
+        self._images: list[tuple[_Split, list[Path]]] | None = None
+
+    def labels(self) -> list[str]:
+        """Return the class names, index i naming class id i."""
+        return list(self.layout.names)
+
+    def total(self) -> int | None:
+        """Return the number of image files found."""
+        return sum(len(files) for _, files in self._listing())
+
+    def _listing(self) -> list[tuple[_Split, list[Path]]]:
+        if self._images is None:
+            self._images = [(split, list_images(split.images)) for split in self.layout.splits]
+        return self._images
+
+    def __iter__(self) -> Iterator[ItemRecord | Problem]:
+        """Yield per image its line problems and then the item; label files with no image come last."""
+        names_seen: dict[str, Path] = {}
+        for split, files in self._listing():
+            expected: set[Path] = set()
+            for image in files:
+                rel = image.relative_to(split.images)
+                label_file = split.labels / rel.with_suffix(".txt")
+                expected.add(label_file)
+                name = rel.as_posix()
+                if name in names_seen:
+                    msg = f"image name {name!r} is also used by {names_seen[name]}"
+                    yield Problem(msg, file=str(image))
+                    continue
+                names_seen[name] = image
+                yield from self._item(split, image, name, label_file)
+            if split.labels.is_dir():
+                for orphan in sorted(split.labels.rglob("*.txt")):
+                    if orphan not in expected and orphan.name != "classes.txt":
+                        yield Problem("label file has no matching image", file=str(orphan))
+
+    def _item(self, split: _Split, image: Path, name: str, label_file: Path) -> Iterator[ItemRecord | Problem]:
+        try:
+            width, height = image_size(image)
+        except FormatError as exc:
+            yield Problem(exc.detail, file=str(image))
+            return
+        boxes: list[AnnotationRecord] = []
+        origin = label_file.relative_to(split.labels.parent).as_posix()
+        if label_file.is_file():
+            try:
+                text = label_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                yield Problem(f"cannot read the label file: {exc}", file=str(label_file))
+                return
+            for n, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    rec = self._box(line, width, height, label_file, n, f"{origin}: line {n}")
+                    if isinstance(rec, Problem):
+                        yield rec
+                    else:
+                        boxes.append(rec)
+        yield ItemRecord(
+            kind=ItemKind.IMAGE,
+            name=name,
+            media_path=absolute(image),
+            width=width,
+            height=height,
+            split=split.name,
+            annotations=boxes,
+            origin=origin,
+        )
+
+    def _box(
+        self, line: str, width: int, height: int, label_file: Path, n: int, origin: str
+    ) -> AnnotationRecord | Problem:
+        tokens = line.split()
+        if len(tokens) not in (5, 6):
+            hint = " (polygon lines are not supported yet)" if len(tokens) > 6 else ""
+            return Problem(f"expected 'class cx cy w h', got {len(tokens)} values{hint}", file=str(label_file), line=n)
+        try:
+            cls_f, cx, cy, w, h, *conf = (float(t) for t in tokens)
+        except ValueError:
+            return Problem(f"not a number in {line.strip()!r}", file=str(label_file), line=n)
+        if not all(math.isfinite(v) for v in (cls_f, cx, cy, w, h, *conf)):
+            return Problem(f"non-finite number in {line.strip()!r}", file=str(label_file), line=n)
+        names = self.layout.names
+        if not cls_f.is_integer() or not 0 <= cls_f < len(names):
+            msg = f"class id {tokens[0]} is not one of the {len(names)} names (0..{len(names) - 1})"
+            return Problem(msg, file=str(label_file), line=n)
+        if w <= 0 or h <= 0:
+            return Problem(f"box width and height must be > 0, got {w} {h}", file=str(label_file), line=n)
+        rec = AnnotationRecord(
+            kind=AnnotationKind.BOX,
+            label=names[int(cls_f)],
+            geometry={
+                "bbox": [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
+            },
+            origin=origin,
+        )
+        if conf:
+            rec.score, rec.source, rec.state = conf[0], Source.MODEL, AnnotationState.PROPOSED
+        return rec
