@@ -79,9 +79,7 @@ def test_probe_matches_the_coco_annotation_sizes() -> None:
         assert probe_image(COCO_IMAGES / entry["file_name"]) == (entry["width"], entry["height"])
 
 
-def test_cache_generates_once_and_reuses_the_file(
-    store: MediaStore, coco_image: Path, tmp_path: Path
-) -> None:
+def test_cache_generates_once_and_reuses_the_file(store: MediaStore, coco_image: Path, tmp_path: Path) -> None:
     stored = store.put_file(coco_image)
     cache = ThumbnailCache(tmp_path / "thumbs", store)
     first = cache.get(stored.key, 256)
@@ -129,9 +127,7 @@ def test_truncated_jpeg_is_reported_with_its_file_name(coco_image: Path, tmp_pat
     assert "broken.jpg" in str(info.value)
 
 
-def test_truncated_media_in_the_cache_names_the_key(
-    store: MediaStore, coco_image: Path, tmp_path: Path
-) -> None:
+def test_truncated_media_in_the_cache_names_the_key(store: MediaStore, coco_image: Path, tmp_path: Path) -> None:
     stored = store.put_bytes(coco_image.read_bytes()[:500], name="broken.jpg")
     cache = ThumbnailCache(tmp_path / "thumbs", store)
     with pytest.raises(FormatError) as info:

@@ -53,9 +53,7 @@ class _Shape:
             corners = [(self.r, self.angle + k * 2 * math.pi / 3) for k in range(3)]
         elif self.label == "star":
             # Alternate outer and inner points; 0.45 gives the usual five-pointed star.
-            corners = [
-                (self.r if k % 2 == 0 else 0.45 * self.r, self.angle + k * math.pi / 5) for k in range(10)
-            ]
+            corners = [(self.r if k % 2 == 0 else 0.45 * self.r, self.angle + k * math.pi / 5) for k in range(10)]
         else:
             return []
         return [(self.cx + d * math.cos(a), self.cy + d * math.sin(a)) for d, a in corners]
@@ -70,9 +68,7 @@ class _Shape:
         return [min(xs), min(ys), max(xs), max(ys)]
 
 
-def _colour(
-    rng: random.Random, saturation: tuple[float, float], value: tuple[float, float]
-) -> tuple[int, ...]:
+def _colour(rng: random.Random, saturation: tuple[float, float], value: tuple[float, float]) -> tuple[int, ...]:
     r, g, b = colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value))
     return (round(r * 255), round(g * 255), round(b * 255))
 
@@ -261,8 +257,6 @@ def generate_demo_texts(count: int = 40, seed: int = 0) -> list[ItemRecord]:
         text = _sentence(label, rng)
         annotations = [AnnotationRecord(AnnotationKind.CLASS, label)] if index % 2 == 0 else []
         items.append(
-            ItemRecord(
-                kind=ItemKind.TEXT, name=f"request_{index:03d}.txt", text=text, annotations=annotations
-            )
+            ItemRecord(kind=ItemKind.TEXT, name=f"request_{index:03d}.txt", text=text, annotations=annotations)
         )
     return items

@@ -124,9 +124,7 @@ def _open_source(path: Path) -> BinaryIO:
     except FileNotFoundError as exc:
         raise NotFoundError(f"media file not found: {path}", file=str(path)) from exc
     except OSError as exc:
-        raise ValidationError(
-            f"cannot read media file {path}: {exc.strerror or exc}", file=str(path)
-        ) from exc
+        raise ValidationError(f"cannot read media file {path}: {exc.strerror or exc}", file=str(path)) from exc
 
 
 def _open_linked(key: str, linked_path: str, expected_size: int | None) -> BinaryIO:

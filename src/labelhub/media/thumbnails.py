@@ -62,9 +62,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def make_thumbnail(
-    src: BinaryIO | Path, size: int, *, max_pixels: int = MAX_PIXELS, name: str | None = None
-) -> bytes:
+def make_thumbnail(src: BinaryIO | Path, size: int, *, max_pixels: int = MAX_PIXELS, name: str | None = None) -> bytes:
     """Return WebP bytes of ``src`` fitted into ``size`` x ``size``, turned upright by its EXIF orientation.
 
     ``name`` is what errors report as the file (default: the path, or the stream's name). Raises

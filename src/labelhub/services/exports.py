@@ -24,6 +24,12 @@ from labelhub.storage.models import Annotation, Item, Media
 
 Progress = Callable[[float, str], None]
 BATCH = 2000
+_ITEM_COLUMNS = (Item.id, Item.kind, Item.name, Item.media_key, Item.width, Item.height, Item.frame_count, Item.fps,
+                 Item.text, Item.meta, Item.split)  # fmt: skip
+# Stored value -> enum member by dict lookup: calling the enum class costs ~0.5 us, a million times per export.
+_KINDS = {k.value: k for k in AnnotationKind}
+_SOURCES = {x.value: x for x in Source}
+_STATES = {x.value: x for x in AnnotationState}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,10 @@ def _records(
     """Yield each item with its annotations (in the given states) and the annotation count, in id order."""
     after = 0
     while True:
-        items = list(s.scalars(filtered_items(project_id, f).where(Item.id > after).limit(BATCH)))
+        # Plain rows, not ORM objects: building 100k Item instances was a large share of an export's time.
+        items = s.execute(
+            filtered_items(project_id, f).with_only_columns(*_ITEM_COLUMNS).where(Item.id > after).limit(BATCH)
+        ).all()
         if not items:
             return
         after = items[-1].id
@@ -74,11 +83,11 @@ def _records(
         for item_id, kind, label, geom, source, state, score, mv, frame, track, attrs in rows:
             anns.setdefault(item_id, []).append(
                 AnnotationRecord(
-                    kind=AnnotationKind(kind),
+                    kind=_KINDS[kind],
                     label=label,
                     geometry=geom,
-                    source=Source(source),
-                    state=AnnotationState(state),
+                    source=_SOURCES[source],
+                    state=_STATES[state],
                     score=score,
                     model_version=mv,
                     frame=frame,
