@@ -59,3 +59,23 @@ def test_postgres_has_the_keyset_indexes(hub: Hub) -> None:
     with hub.db.session() as s:
         names = set(s.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
     assert {"ix_items_project_id_id", "ix_items_project_status_id"} <= names
+
+
+def test_migrations_create_exactly_the_models_schema(hub: Hub) -> None:
+    """A model change without a migration (or the reverse) shows up here, on both backends."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from labelhub.storage.models import Base
+
+    with hub.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_timestamps_read_back_in_utc(hub: Hub) -> None:
+    with hub.db.session(write=True) as s:
+        s.add(User(username="tz", password_hash="x"))
+    with hub.db.session() as s:
+        created = s.scalar(select(User.created_at).where(User.username == "tz"))
+    assert created is not None and created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
