@@ -259,3 +259,18 @@ def test_metadata_only_stores_no_media(hub: Hub, tmp_path: Path) -> None:
         n_media = s.scalar(select(func.count()).select_from(Media))
     assert [tuple(r) for r in rows] == [(None, 64, 48), (None, 64, 48)]
     assert n_media == 0
+
+
+def test_annotation_kinds_the_project_does_not_allow_are_refused(hub: Hub, tmp_path: Path) -> None:
+    with hub.db.session(write=True) as s:
+        from labelhub.domain.enums import AnnotationKind
+        from labelhub.services.projects import create_project
+
+        schema = LabelSchema.from_names(["cat", "dog"], kinds=[AnnotationKind.CLASS])
+        pid = create_project(s, Actor.system(), "tags only", item_kind=ItemKind.IMAGE, schema=schema).id
+    source = write_dataset(tmp_path, coco_dict(["a.png"]))
+    with pytest.raises(ImportValidationError) as err:
+        import_source(hub, Actor.system(), pid, source, options=ImportOptions(media="none"))
+    assert "box annotations are not allowed" in err.value.problems[0]["message"]
+    assert err.value.problems[0]["field"] == "kind"
+    assert snapshot(hub, pid)[:2] == (0, 0)

@@ -68,6 +68,7 @@ class _Staged:
     media: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)  # key -> size, mime, link
     names: dict[str, int] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
+    kinds: frozenset[AnnotationKind] = frozenset(AnnotationKind)  # what the project's schema allows
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -100,6 +101,8 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
     ann_rows: list[tuple[Any, ...]] = []
     for a in rec.annotations:
         try:
+            if a.kind not in st.kinds:
+                raise ValidationError(f"{a.kind.value} annotations are not allowed in this project", field="kind")
             if a.kind is not AnnotationKind.CLASS and not a.label:
                 raise ValidationError("annotation has no label", field="label")
             geom = validate_geometry(a.kind, a.geometry, width=rec.width, height=rec.height, text_length=text_len)
@@ -194,9 +197,11 @@ def import_records(
     """Validate and write ``records`` into the project in one transaction; the core of every import."""
     report_progress = progress or (lambda _f, _m: None)
     with hub.db.session() as s:
-        kind = ItemKind(require(s, actor, project_id, Action.IMPORT).item_kind)
+        project = require(s, actor, project_id, Action.IMPORT)
+        kind = ItemKind(project.item_kind)
+        allowed = frozenset(LabelSchema.from_json(project.label_schema).kinds)
     report = ImportReport(format=format_name)
-    st = _Staged(labels=list(labels))
+    st = _Staged(labels=list(labels), kinds=allowed)
     report_progress(0.0, description)
     for n, rec in enumerate(records, 1):
         if isinstance(rec, Problem):
