@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.builders import coco_dict, new_project, write_dataset
 from tests.conftest import data_path
 
-from labelhub.domain.enums import ItemKind
+from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import FormatError, ImportValidationError
 from labelhub.formats import ExportOptions, ImportOptions
@@ -21,6 +21,7 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
+from labelhub.services.projects import create_project
 from labelhub.services.stats import project_stats
 from labelhub.storage.models import Annotation, Item, Media, Project
 
@@ -263,9 +264,6 @@ def test_metadata_only_stores_no_media(hub: Hub, tmp_path: Path) -> None:
 
 def test_annotation_kinds_the_project_does_not_allow_are_refused(hub: Hub, tmp_path: Path) -> None:
     with hub.db.session(write=True) as s:
-        from labelhub.domain.enums import AnnotationKind
-        from labelhub.services.projects import create_project
-
         schema = LabelSchema.from_names(["cat", "dog"], kinds=[AnnotationKind.CLASS])
         pid = create_project(s, Actor.system(), "tags only", item_kind=ItemKind.IMAGE, schema=schema).id
     source = write_dataset(tmp_path, coco_dict(["a.png"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from labelhub.config import Settings
@@ -12,7 +14,7 @@ from labelhub.errors import ConfigurationError
 from labelhub.hub import Hub
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import is_current
-from labelhub.storage.models import User
+from labelhub.storage.models import Base, User
 
 
 def test_migrated_database_is_at_head(hub: Hub) -> None:
@@ -63,11 +65,6 @@ def test_postgres_has_the_keyset_indexes(hub: Hub) -> None:
 
 def test_migrations_create_exactly_the_models_schema(hub: Hub) -> None:
     """A model change without a migration (or the reverse) shows up here, on both backends."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from labelhub.storage.models import Base
-
     with hub.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
