@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from labelhub.errors import NotFoundError, ValidationError
+from labelhub.media.memory import InMemoryMediaStore
 from labelhub.media.store import (
-    InMemoryMediaStore,
     LocalMediaStore,
     MediaStore,
     guess_mime,

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from labelhub.errors import FormatError, NotFoundError, ValidationError
-from labelhub.media.store import InMemoryMediaStore, LocalMediaStore, MediaStore
+from labelhub.media.memory import InMemoryMediaStore
+from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache, make_thumbnail, probe_image
 
 DATA = Path(__file__).resolve().parents[2] / "../shared/data"
