@@ -12,7 +12,7 @@ import socket
 import statistics
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,7 +77,7 @@ def proc_peak_rss_mb(pid: int) -> float | None:
 def proc_rss_mb(pid: int) -> float | None:
     """Current resident set size of a live process, in MiB (psutil when installed, else /proc)."""
     try:
-        import psutil  # noqa: PLC0415 - optional dependency
+        import psutil  # type: ignore[import-untyped,unused-ignore]
 
         return float(psutil.Process(pid).memory_info().rss) / (1024.0 * 1024.0)
     except ImportError:
@@ -157,3 +157,75 @@ class Table:
         lines += [f"{r.what:<{w0}}  {r.value:>{w1}}  {r.target:<{w2}}  {v}" for r, v in zip(self.rows, verdicts,
                                                                                           strict=True)]  # fmt: skip
         return "\n".join(lines)
+
+
+def proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used so far (from /proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, summed over CPUs (from /proc/stat)."""
+    try:
+        parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)  # idle + iowait
+    return (sum(parts) - idle) / tick, sum(parts) / tick
+
+
+@dataclass(slots=True)
+class CpuMeter:
+    """CPU used during a block: by one process (the server), by this process and its children (the
+    clients), and by the whole machine (everything else shows up as the difference)."""
+
+    pid: int
+    start: dict[str, float] = field(default_factory=dict)
+    result: dict[str, float] = field(default_factory=dict)
+
+    def _read(self) -> dict[str, float]:
+        me = os.times()
+        busy, total = machine_busy_s()
+        return {"server": proc_cpu_s(self.pid) or 0.0, "self": me.user + me.system,
+                "children": me.children_user + me.children_system, "busy": busy, "total": total,
+                "wall": time.perf_counter()}  # fmt: skip
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._read()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        end = self._read()
+        d = {k: end[k] - self.start[k] for k in end}
+        wall = d["wall"] or 1e-9
+        cpus = os.cpu_count() or 1
+        self.result = {
+            "server_cpu_s": round(d["server"], 2),
+            "server_cores": round(d["server"] / wall, 2),
+            "clients_cpu_s": round(d["self"] + d["children"], 2),
+            "clients_cores": round((d["self"] + d["children"]) / wall, 2),
+            "machine_busy_cores": round(d["busy"] / d["total"] * cpus, 2) if d["total"] else float("nan"),
+        }
+
+
+def machine_load() -> dict[str, float]:
+    """Load averages and CPU pressure (share of time some task waited for a CPU, last 10 s and 60 s).
+
+    Other work on the machine slows every figure; these numbers say how busy it was around a run.
+    """
+    out: dict[str, float] = {}
+    with suppress(OSError):
+        out["load1"], out["load5"], _ = (round(x, 2) for x in os.getloadavg())
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()
+        values = dict(kv.split("=") for kv in some[1:])
+        out["cpu_pressure_avg10"] = float(values["avg10"])
+        out["cpu_pressure_avg60"] = float(values["avg60"])
+    except (OSError, KeyError, ValueError, IndexError):
+        pass
+    return out

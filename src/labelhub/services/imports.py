@@ -260,6 +260,7 @@ def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[st
         ANNOTATION_COLUMNS,
         ((item_id[i], project_id, *r, actor.user_id, 1, now, now) for i, r in st.annotations),
     )
+    writer.finish()
     if existing:
         touched = sorted({item_id[i] for i, _ in st.annotations if st.items[i][1] in existing})
         for chunk in range(0, len(touched), 900):

