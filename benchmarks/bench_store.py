@@ -162,10 +162,11 @@ def server_env(home: Path, db_url: str) -> dict[str, str]:
     return env
 
 
-def start_server(home: Path, db_url: str, log: Path, timeout: float = 60.0) -> Server:
-    """Run ``labelhub serve --no-worker`` on a free port and wait until /api/v1/health answers."""
+def start_server(home: Path, db_url: str, log: Path, timeout: float = 60.0, workers: int = 1) -> Server:
+    """Run ``labelhub serve --no-worker --workers N`` on a free port and wait until /api/v1/health answers."""
     port = free_port()
-    cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"]
+    cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker",
+           "--workers", str(workers)]  # fmt: skip
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, env=server_env(home, db_url), stdout=fh, stderr=subprocess.STDOUT,
                                 cwd=home)  # fmt: skip
@@ -530,7 +531,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         # 4. server
         log("starting the server")
-        server = start_server(home, db_url, work / "server.log")
+        server = start_server(home, db_url, work / "server.log", workers=args.server_workers)
         out["server"] = {"pid": server.proc.pid, "rss_mb_start": proc_rss_mb(server.proc.pid)}
         try:
             client = make_client(args.client_lib, server.port, st.token)
@@ -655,6 +656,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--tries", type=int, default=20, help="timed requests per listing case")
+    p.add_argument("--server-workers", type=int, default=1, help="server processes (labelhub serve --workers)")
     p.add_argument("--clients", type=int, default=8, help="concurrent save clients (the target uses 8)")
     p.add_argument("--save-seconds", type=float, default=10.0, help="length of each save run")
     p.add_argument("--saves-per-client", type=int, default=0, help="stop each client after N saves instead")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -180,3 +184,30 @@ def test_demo_creates_two_projects_and_prints_the_login(cli_env: Env, hub: Hub) 
     assert "demo ready" in again.stdout
     with hub.db.session() as s:
         assert len(s.scalars(select(Project)).all()) == 2
+
+
+def test_serve_with_two_processes_answers(tmp_path: Path) -> None:
+    """``serve --workers 2`` migrates once, then both server processes answer on the one port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "LABELHUB_HOME": str(tmp_path / "home"), "LABELHUB_DEV": "1"}
+    env.pop("LABELHUB_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "labelhub", "serve", "--port", str(port), "--workers", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        status = None
+        deadline = time.monotonic() + 60
+        while status != 200 and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/v1/health")
+                status = conn.getresponse().status
+                conn.close()
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=30)[0].decode()
+    assert out.count("Started server process") == 2

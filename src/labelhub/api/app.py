@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,10 +13,12 @@ from fastapi.routing import APIRoute
 from labelhub import __version__
 from labelhub.api import problems
 from labelhub.api.routes import auth, health, items, jobs, media, projects, transfers, users
+from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
 
 API_PREFIX = "/api/v1"
+EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -60,3 +63,12 @@ def create_app(hub: Hub, *, run_worker: bool = True) -> FastAPI:
         )
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Build the app from ``LABELHUB_*`` settings in a server process that ``serve --workers N`` started.
+
+    The parent has migrated the database already, so the processes do not race to do it.
+    """
+    hub = Hub.open(Settings(), migrate=False)
+    return create_app(hub, run_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") == "1")

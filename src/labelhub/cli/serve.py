@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelhub.api.app import create_app
+from labelhub.api.app import EMBEDDED_WORKER_ENV, app_from_env, create_app
 from labelhub.cli._common import console, opened_hub
 from labelhub.jobs.executor import LocalExecutor
 
@@ -18,11 +19,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     worker: Annotated[bool, typer.Option(help="Run a job worker inside the server")] = True,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (more use more cores)")] = 1,
 ) -> None:
     """Serve the web app and the REST API (with a job worker unless --no-worker)."""
     with opened_hub() as hub:
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
-        uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info")
+            return
+    # Several processes: the schema was migrated above, once; each process builds its app from the environment.
+    os.environ[EMBEDDED_WORKER_ENV] = "1" if worker else "0"
+    uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")  # fmt: skip
 
 
 def worker(threads: Annotated[int, typer.Option(help="Jobs to run at once")] = 1) -> None:
