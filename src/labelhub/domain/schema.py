@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,12 +61,12 @@ class LabelSchema:
     attributes: tuple[AttributeSpec, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.classes]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = Counter(c.name for c in self.classes)
+        dupes = sorted(n for n, k in names.items() if k > 1)
         if dupes:
             raise ValidationError(f"duplicate class names: {', '.join(dupes)}", field="labels")
-        keys = [c.hotkey for c in self.classes if c.hotkey]
-        dupe_keys = sorted({k for k in keys if keys.count(k) > 1})
+        keys = Counter(c.hotkey for c in self.classes if c.hotkey)
+        dupe_keys = sorted(k for k, n in keys.items() if n > 1)
         if dupe_keys:
             raise ValidationError(f"hotkey used twice: {', '.join(dupe_keys)}", field="labels.hotkey")
         for i, c in enumerate(self.classes):

@@ -43,11 +43,16 @@ def require(session: Session, actor: Actor, project_id: int, action: Action) -> 
     Raises NotFoundError when the project does not exist or the actor is not a member (so ids of other
     teams' projects reveal nothing), and PermissionDenied when the actor is a member with too small a role.
     """
+    return require_with_role(session, actor, project_id, action)[0]
+
+
+def require_with_role(session: Session, actor: Actor, project_id: int, action: Action) -> tuple[Project, Role | None]:
+    """Return the project and the actor's role in it (None for admins), checking as ``require`` does."""
     project = session.get(Project, project_id)
     if project is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
     if actor.is_admin:
-        return project
+        return project, None  # admins may do anything; their membership does not matter here
     role = role_in(session, actor, project_id)
     if role is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
@@ -57,4 +62,4 @@ def require(session: Session, actor: Actor, project_id: int, action: Action) -> 
             f"you are {role.value}",
             field="role",
         )
-    return project
+    return project, role

@@ -14,7 +14,7 @@ from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, PermissionDenied, ValidationError
 from labelhub.services import audit
-from labelhub.services.access import Actor, require, role_in
+from labelhub.services.access import Actor, require_with_role
 from labelhub.services.items import item_in_project
 from labelhub.storage.models import Annotation, Item, utcnow
 
@@ -127,7 +127,7 @@ def replace_annotations(
     are inserted and missing ones deleted. Moving an annotation's state to accepted or rejected is a review
     action and needs the reviewer role. A stale version raises ConflictError (HTTP 409) and writes nothing.
     """
-    project = require(session, actor, project_id, Action.ANNOTATE)
+    project, role = require_with_role(session, actor, project_id, Action.ANNOTATE)
     item = item_in_project(session, project_id, item_id)
     schema = LabelSchema.from_json(project.label_schema)
     existing = {a.id: a for a in list_annotations(session, item_id)}
@@ -158,7 +158,7 @@ def replace_annotations(
             current_version=current,
         )
 
-    can_review = actor.is_admin or allows(role_in(session, actor, project_id), Action.REVIEW)
+    can_review = allows(role, Action.REVIEW, is_admin=actor.is_admin)
     keep: set[int] = set()
     new_rows: list[dict[str, Any]] = []
     updated = 0
