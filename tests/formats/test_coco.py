@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
-from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.coco import CocoExporter, CocoImporter
-
-
-def _read(records: Iterable[ItemRecord | Problem]) -> tuple[list[ItemRecord], list[Problem]]:
-    items: list[ItemRecord] = []
-    problems: list[Problem] = []
-    for rec in records:
-        if isinstance(rec, Problem):
-            problems.append(rec)
-        else:
-            items.append(rec)
-    return items, problems
 
 
 def _export(dest: Path, items: list[ItemRecord], labels: list[str], meta: dict[str, Any] | None = None) -> None:
@@ -55,7 +45,7 @@ def _ann(aid: int, image_id: int, category_id: int = 1, bbox: Any = None) -> dic
 def test_coco128_reads_every_image_box_and_category(coco128: Path) -> None:
     importer = CocoImporter(coco128, ImportOptions())
     with importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
         labels = importer.labels()
         meta = importer.schema_meta()
     assert problems == []
@@ -84,7 +74,7 @@ def test_coco128_round_trip_keeps_boxes_names_and_category_ids(coco128: Path, tm
     original = json.loads(src.read_text())
     importer = CocoImporter(src, ImportOptions(media="none"))
     with importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
         labels, meta = importer.labels(), importer.schema_meta()
     dest = tmp_path / "out" / "instances.json"
     _export(dest, items, labels, meta)
@@ -102,7 +92,7 @@ def test_coco128_round_trip_keeps_boxes_names_and_category_ids(coco128: Path, tm
 
     # Importing the export again gives the same records.
     with CocoImporter(dest, ImportOptions(media="none")) as again:
-        items2, problems2 = _read(again)
+        items2, problems2 = split_records(again)
     assert problems2 == []
     assert [i.name for i in items2] == [i.name for i in items]
     assert [(i.width, i.height, i.meta) for i in items2] == [(i.width, i.height, i.meta) for i in items]
@@ -133,7 +123,7 @@ def test_export_without_metadata_numbers_categories_in_label_order(tmp_path: Pat
 def test_metadata_only_import_opens_no_media(tmp_path: Path) -> None:
     src = _write_coco(tmp_path / "a.json", [_image(1), _image(2)], [_ann(1, 1), _ann(2, 2, 2)])
     with CocoImporter(src, ImportOptions(media="none")) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert problems == []
     assert [(i.name, i.media_path, i.width, len(i.annotations)) for i in items] == [
         ("1.png", None, 64, 1),
@@ -146,7 +136,7 @@ def test_images_dir_and_missing_image_file(tmp_path: Path, make_image: Callable[
     make_image(elsewhere / "1.png")
     src = _write_coco(tmp_path / "ann" / "a.json", [_image(1), _image(2)], [_ann(1, 1), _ann(2, 2)])
     with CocoImporter(src, ImportOptions(media="link", images_dir=elsewhere)) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert [i.name for i in items] == ["1.png"]
     assert items[0].media_path == elsewhere / "1.png"
     assert len(problems) == 1
@@ -172,7 +162,7 @@ def test_bad_records_are_problems_naming_the_field(
 ) -> None:
     src = _write_coco(tmp_path / "bad.json", images, annotations)
     with CocoImporter(src, ImportOptions(media="none")) as importer:
-        _, problems = _read(importer)
+        _, problems = split_records(importer)
     assert [(p.file, p.field) for p in problems] == [(str(src), field)]
     assert words in problems[0].message
 

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
-from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.image_folder import ImageFolderExporter, ImageFolderImporter
-
-
-def _read(records: Iterable[ItemRecord | Problem]) -> tuple[list[ItemRecord], list[Problem]]:
-    items: list[ItemRecord] = []
-    problems: list[Problem] = []
-    for rec in records:
-        if isinstance(rec, Problem):
-            problems.append(rec)
-        else:
-            items.append(rec)
-    return items, problems
 
 
 def _labels(items: list[ItemRecord]) -> Counter[str | None]:
@@ -32,7 +22,7 @@ def _labels(items: list[ItemRecord]) -> Counter[str | None]:
 
 def test_hymenoptera_class_folders(hymenoptera: Path) -> None:
     with ImageFolderImporter(hymenoptera, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
         assert importer.labels() == ["ants", "bees"]
         assert importer.total() == 100
     assert problems == []
@@ -47,7 +37,7 @@ def test_hymenoptera_class_folders(hymenoptera: Path) -> None:
 
 def test_hymenoptera_round_trip(hymenoptera: Path, tmp_path: Path) -> None:
     with ImageFolderImporter(hymenoptera, ImportOptions()) as importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
         labels = importer.labels()
     dest = tmp_path / "export"
     with ImageFolderExporter(dest, labels, ExportOptions(copy_media=True)) as exporter:
@@ -55,7 +45,7 @@ def test_hymenoptera_round_trip(hymenoptera: Path, tmp_path: Path) -> None:
             exporter.write(ExportItem(record=item, media_file=item.media_path))
     assert sorted(p.name for p in dest.iterdir()) == ["ants", "bees"]
     with ImageFolderImporter(dest, ImportOptions()) as importer:
-        back, problems = _read(importer)
+        back, problems = split_records(importer)
     assert problems == []
     assert [(i.name, i.annotations[0].label, i.width, i.height) for i in back] == [
         (i.name, i.annotations[0].label, i.width, i.height) for i in items
@@ -69,7 +59,7 @@ def test_mixed_tree_has_no_labels(tmp_path: Path, make_image: Callable[..., Path
     make_image(tmp_path / ".hidden" / "skip.png")
     (tmp_path / "notes.txt").write_text("not an image")
     with ImageFolderImporter(tmp_path, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
         assert importer.labels() == []
     assert problems == []
     assert [(i.name, i.annotations) for i in items] == [("a/deep/two.jpg", []), ("a/one.png", []), ("top.png", [])]
@@ -80,14 +70,14 @@ def test_metadata_only_and_unreadable_image(tmp_path: Path, make_image: Callable
     make_image(tmp_path / "cats" / "ok.png")
     (tmp_path / "cats" / "broken.jpg").write_bytes(b"not really a jpeg")
     with ImageFolderImporter(tmp_path, ImportOptions(media="none")) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert problems == []
     assert [(i.name, i.width, i.media_path) for i in items] == [
         ("cats/broken.jpg", None, None),
         ("cats/ok.png", None, None),
     ]
     with ImageFolderImporter(tmp_path, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert [i.name for i in items] == ["cats/ok.png"]
     assert [p.file for p in problems] == [str(tmp_path / "cats" / "broken.jpg")]
 
@@ -110,7 +100,7 @@ def test_export_unlabeled_and_same_file_names(tmp_path: Path, make_image: Callab
     ]
     # The unlabeled folder reads back as no label.
     with ImageFolderImporter(dest, ImportOptions()) as importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
         assert importer.labels() == ["cat"]
     assert _labels(items) == {"cat": 2, None: 1}
 

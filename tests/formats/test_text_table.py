@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
-from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.text_table import TextExporter, TextImporter
-
-
-def _read(records: Iterable[ItemRecord | Problem]) -> tuple[list[ItemRecord], list[Problem]]:
-    items: list[ItemRecord] = []
-    problems: list[Problem] = []
-    for rec in records:
-        if isinstance(rec, Problem):
-            problems.append(rec)
-        else:
-            items.append(rec)
-    return items, problems
 
 
 def _export(dest: Path, items: list[ItemRecord], labels: list[str]) -> None:
@@ -35,7 +24,7 @@ def test_banking77_train_csv(banking77_train: Path) -> None:
     with TextImporter(banking77_train, ImportOptions()) as importer:
         labels = importer.labels()
         assert importer.total() == 10_003
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert problems == []
     assert len(items) == 10_003
     assert len(labels) == 77 and labels[0] == "card_arrival"
@@ -50,13 +39,13 @@ def test_banking77_train_csv(banking77_train: Path) -> None:
 def test_banking77_through_jsonl_and_csv(banking77_train: Path, tmp_path: Path) -> None:
     with TextImporter(banking77_train, ImportOptions()) as importer:
         labels = importer.labels()
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
     for suffix in (".jsonl", ".csv"):
         dest = tmp_path / f"out{suffix}"
         _export(dest, items, labels)
         with TextImporter(dest, ImportOptions()) as again:
             assert again.labels() == labels
-            back, problems = _read(again)
+            back, problems = split_records(again)
         assert problems == []
         # The exported id is the item name, so the names survive too.
         assert [(i.name, i.text, i.annotations[0].label) for i in back] == [
@@ -78,7 +67,7 @@ def test_jsonl_round_trip_with_spans_labels_and_meta(tmp_path: Path) -> None:
     _export(dest, [item, plain], ["book_restaurant", "polite", "restaurant", "time"])
     with TextImporter(dest, ImportOptions()) as importer:
         assert importer.labels() == ["book_restaurant", "polite", "restaurant", "time"]
-        (back, back_plain), problems = _read(importer)
+        (back, back_plain), problems = split_records(importer)
     assert problems == []
     assert (back.name, back.external_id, back.text, back.split, back.meta) == ("q1", "q1", text, "val", {"lang": "en"})
     assert [(a.kind, a.label, a.geometry) for a in back.annotations] == [
@@ -106,7 +95,7 @@ def test_bad_jsonl_line_is_a_problem(tmp_path: Path, line: str, field: str | Non
     src = tmp_path / "in.jsonl"
     src.write_text('{"text": "fine", "label": "a"}\n' + line + "\n")
     with TextImporter(src, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert len(items) == 1
     assert [(p.file, p.line, p.field) for p in problems] == [(str(src), 2, field)]
     assert words in problems[0].message
@@ -116,7 +105,7 @@ def test_csv_columns_ids_and_row_problems(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text('id,utterance,intent\nu1,"two\nlines",greet\nu2,  ,greet\nu3,too,many,fields\nu4,bye,\n')
     with TextImporter(src, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert [(i.name, i.text, [a.label for a in i.annotations]) for i in items] == [
         ("u1", "two\nlines", ["greet"]),
         ("u4", "bye", []),
@@ -130,7 +119,7 @@ def test_chosen_columns(tmp_path: Path) -> None:
     src.write_text("body,topic,text\nhello there,greet,ignored\n")
     options = ImportOptions(extra={"text_column": "body", "label_column": "topic"})
     with TextImporter(src, options) as importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
     assert (items[0].text, items[0].annotations[0].label) == ("hello there", "greet")
     with pytest.raises(FormatError, match="no column 'nope'") as err:
         list(TextImporter(src, ImportOptions(extra={"text_column": "nope"})))

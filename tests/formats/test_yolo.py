@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
-from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.coco import CocoExporter, CocoImporter
 from labelhub.formats.yolo import YoloExporter, YoloImporter
-
-
-def _read(records: Iterable[ItemRecord | Problem]) -> tuple[list[ItemRecord], list[Problem]]:
-    items: list[ItemRecord] = []
-    problems: list[Problem] = []
-    for rec in records:
-        if isinstance(rec, Problem):
-            problems.append(rec)
-        else:
-            items.append(rec)
-    return items, problems
 
 
 def _dataset(root: Path, make_image: Callable[..., Path], lines: str, names: str = "cat\ndog\n") -> Path:
@@ -42,7 +32,7 @@ def test_coco128_yolo_labels(coco128: Path) -> None:
         extra={"labels_dir": str(coco128 / "labels_yolo" / "train2017")},
     )
     with YoloImporter(coco128, options) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
         labels = importer.labels()
     assert len(labels) == 80 and labels[0] == "person" and labels[79] == "toothbrush"
     assert len(items) == 128 and {i.split for i in items} == {"train2017"}
@@ -67,14 +57,14 @@ def test_coco128_yolo_labels(coco128: Path) -> None:
 
 def test_coco128_root_is_found_without_options(coco128: Path) -> None:
     with YoloImporter(coco128, ImportOptions(media="link")) as importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
     assert len(items) == 128 and sum(len(i.annotations) for i in items) == 929
 
 
 def test_coco_to_yolo_to_coco_keeps_every_box(coco128: Path, tmp_path: Path) -> None:
     importer = CocoImporter(coco128, ImportOptions(media="link"))
     with importer:
-        original, problems = _read(importer)
+        original, problems = split_records(importer)
         labels, meta = importer.labels(), importer.schema_meta()
     assert problems == []
 
@@ -88,14 +78,14 @@ def test_coco_to_yolo_to_coco_keeps_every_box(coco128: Path, tmp_path: Path) -> 
     assert len(list((yolo_dir / "images" / "train2017").iterdir())) == 128
 
     with YoloImporter(yolo_dir, ImportOptions()) as yolo:
-        via_yolo, problems = _read(yolo)
+        via_yolo, problems = split_records(yolo)
     assert problems == []
     coco_out = tmp_path / "back.json"
     with CocoExporter(coco_out, labels, ExportOptions(extra={"format_meta": meta})) as exporter:
         for item in via_yolo:
             exporter.write(ExportItem(record=item))
     with CocoImporter(coco_out, ImportOptions(media="none")) as again:
-        back, problems = _read(again)
+        back, problems = split_records(again)
     assert problems == []
 
     by_name = {i.name: i for i in back}
@@ -127,7 +117,7 @@ def test_data_yaml_layout_with_splits(tmp_path: Path, make_image: Callable[..., 
         (tmp_path / "labels" / split / f"{split}1.txt").write_text("1 0.5 0.5 0.2 0.4\n")
     (tmp_path / "data.yaml").write_text("path: .\ntrain: images/train\nval: images/val\nnames:\n  0: cat\n  1: dog\n")
     with YoloImporter(tmp_path / "data.yaml", ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
         assert importer.labels() == ["cat", "dog"]
     assert problems == []
     assert [(i.name, i.split) for i in items] == [("train1.png", "train"), ("val1.png", "val")]
@@ -139,7 +129,7 @@ def test_image_without_label_file_has_no_boxes(tmp_path: Path, make_image: Calla
     _dataset(tmp_path, make_image, "0 0.5 0.5 0.5 0.5\n")
     make_image(tmp_path / "images" / "b.png")
     with YoloImporter(tmp_path, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert problems == []
     assert [(i.name, len(i.annotations)) for i in items] == [("a.png", 1), ("b.png", 0)]
 
@@ -161,7 +151,7 @@ def test_bad_line_is_a_problem_naming_file_and_line(
 ) -> None:
     _dataset(tmp_path, make_image, f"0 0.5 0.5 0.5 0.5\n{line}\n1 0.25 0.25 0.5 0.5\n")
     with YoloImporter(tmp_path, ImportOptions()) as importer:
-        items, problems = _read(importer)
+        items, problems = split_records(importer)
     assert [(p.file, p.line) for p in problems] == [(str(tmp_path / "labels" / "a.txt"), 2)]
     assert words in problems[0].message
     # The good lines around it are kept.
@@ -171,7 +161,7 @@ def test_bad_line_is_a_problem_naming_file_and_line(
 def test_confidence_column_makes_a_model_proposal(tmp_path: Path, make_image: Callable[..., Path]) -> None:
     _dataset(tmp_path, make_image, "1 0.5 0.5 0.5 0.5 0.87\n")
     with YoloImporter(tmp_path, ImportOptions()) as importer:
-        items, _ = _read(importer)
+        items, _ = split_records(importer)
     ann = items[0].annotations[0]
     assert (ann.score, ann.source.value, ann.state.value) == (0.87, "model", "proposed")
 
