@@ -13,9 +13,8 @@ from typing import IO, Any
 
 import orjson
 
-from labelhub.domain.enums import AnnotationKind
 from labelhub.errors import FormatError
-from labelhub.formats._common import AtomicFile
+from labelhub.formats._common import AtomicFile, labelled_boxes
 from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
 
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
@@ -142,17 +141,12 @@ class CocoExporter(FormatExporter):
             image.update((k, v) for k, v in extra.items() if k not in _IMAGE_OWN_KEYS)
         self._out.handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
         self._n_images += 1
-        for ann in rec.annotations:
-            if ann.kind is not AnnotationKind.BOX:
-                continue
-            if ann.label is None:
-                raise FormatError(f"a box of item {rec.name!r} has no label, which COCO requires", item=rec.name)
-            x1, y1, x2, y2 = (float(v) for v in ann.geometry["bbox"])
+        for ann, label, x1, y1, x2, y2 in labelled_boxes(rec, "COCO"):
             w, h = x2 - x1, y2 - y1
             obj = {
                 "id": self._ann_ids.take(_as_int(ann.attributes.get("coco_id"))),
                 "image_id": image_id,
-                "category_id": self._category_id(ann.label),
+                "category_id": self._category_id(label),
                 "bbox": [x1, y1, w, h],
                 "area": w * h,
                 "iscrowd": 1 if ann.attributes.get("iscrowd") else 0,
@@ -167,18 +161,14 @@ class CocoExporter(FormatExporter):
         """Append the buffered annotations and the categories, then move the file into place."""
         if self._out is None or self._anns is None:
             raise FormatError("CocoExporter.finish() called before open()", file=str(self.dest))
-        # The base class calls abort() only when the with-body fails; a failing trailer must clean up too.
-        try:
-            out = self._out.handle
-            out.write(b'\n],"annotations":[\n')
-            self._anns.seek(0)
-            shutil.copyfileobj(self._anns, out, 1 << 20)
-            out.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
-            self._anns.close()
-            self._out.commit()
-        except BaseException:
-            self.abort()
-            raise
+        # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
+        out = self._out.handle
+        out.write(b'\n],"annotations":[\n')
+        self._anns.seek(0)
+        shutil.copyfileobj(self._anns, out, 1 << 20)
+        out.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
+        self._anns.close()
+        self._out.commit()
         self._out = self._anns = None
 
     def abort(self) -> None:

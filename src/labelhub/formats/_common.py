@@ -13,6 +13,8 @@ from typing import IO, Any
 
 from PIL import Image, UnidentifiedImageError
 
+from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
@@ -215,3 +217,19 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def labelled_boxes(
+    rec: ItemRecord, format_name: str
+) -> Iterator[tuple[AnnotationRecord, str, float, float, float, float]]:
+    """Yield each box of ``rec`` with its label and ``x1, y1, x2, y2``; other kinds are skipped.
+
+    Raises FormatError naming the item when a box has no label, which box formats cannot write.
+    """
+    for ann in rec.annotations:
+        if ann.kind is not AnnotationKind.BOX:
+            continue
+        if ann.label is None:
+            raise FormatError(f"a box of item {rec.name!r} has no label, which {format_name} requires", item=rec.name)
+        x1, y1, x2, y2 = (float(v) for v in ann.geometry["bbox"])
+        yield ann, ann.label, x1, y1, x2, y2

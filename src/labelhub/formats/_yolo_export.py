@@ -10,9 +10,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from labelhub.domain.enums import AnnotationKind
 from labelhub.errors import FormatError
-from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, safe_component
+from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, labelled_boxes, safe_component
 from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
 
 _DEFAULT_SPLIT = "train"
@@ -67,15 +66,10 @@ class YoloExporter(FormatExporter):
         if label_rel in self._written:
             raise FormatError(f"two items of split {split!r} would both write {label_rel}", item=rec.name)
         lines: list[str] = []
-        for ann in rec.annotations:
-            if ann.kind is not AnnotationKind.BOX:
-                continue
-            if ann.label is None:
-                raise FormatError(f"a box of item {rec.name!r} has no label, which YOLO requires", item=rec.name)
-            x1, y1, x2, y2 = (float(v) for v in ann.geometry["bbox"])
+        for _ann, label, x1, y1, x2, y2 in labelled_boxes(rec, "YOLO"):
             cx, cy = (x1 + x2) / 2 / rec.width, (y1 + y2) / 2 / rec.height
             w, h = (x2 - x1) / rec.width, (y2 - y1) / rec.height
-            lines.append(f"{self._class_id(ann.label)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+            lines.append(f"{self._class_id(label)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
         with self._dir.path(label_rel).open("w", encoding="utf-8") as fh:
             fh.writelines(lines)
         self._written.add(label_rel)
@@ -99,14 +93,10 @@ class YoloExporter(FormatExporter):
         """Write data.yaml and move the folder into place."""
         if self._dir is None:
             raise FormatError("YoloExporter.finish() called before open()", file=str(self.dest))
-        # The base class calls abort() only when the with-body fails; a failing trailer must clean up too.
-        try:
-            with self._dir.path("data.yaml").open("w", encoding="utf-8") as fh:
-                yaml.safe_dump(self._data_yaml(), fh, sort_keys=False, allow_unicode=True)
-            self._dir.commit()
-        except BaseException:
-            self.abort()
-            raise
+        # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
+        with self._dir.path("data.yaml").open("w", encoding="utf-8") as fh:
+            yaml.safe_dump(self._data_yaml(), fh, sort_keys=False, allow_unicode=True)
+        self._dir.commit()
         self._dir = None
 
     def abort(self) -> None:
