@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,6 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     )
     download = dest
     if dest.is_dir():
-        import shutil
-
         download = Path(shutil.make_archive(str(dest), "zip", root_dir=dest))
     return {**report.to_json(), "download": str(download), "size": download.stat().st_size}
 
