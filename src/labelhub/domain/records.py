@@ -3,6 +3,19 @@
 Formats never touch the database. An importer yields :class:`ItemRecord` objects; the import service
 validates them and writes them in one transaction. An exporter receives the same records back.
 All geometry follows the convention in :mod:`labelhub.domain.geometry`.
+
+Video, the convention every video format follows:
+
+- A video item has ``kind=video``, ``frame_count`` and ``fps``. Its media is either one video file
+  (``media_path``) or an image sequence (``frame_files``, in frame order; the first is also ``media_path``).
+- A track is one object through the video: every box of it is an :class:`AnnotationRecord` with
+  ``kind=track_box``, the track's ``label``, a 0-based ``frame`` and the same ``track_id`` (an integer unique
+  within the item).
+- ``attributes["keyframe"]`` is True for a box a person set, False for one the system propagated or
+  interpolated (its confidence in ``score``); ``attributes["outside"]`` is True where the object is not
+  visible (the box then keeps the last known place). Formats keep their own per-box attributes next to these.
+- Boxes on video frames that belong to no track (COCO frame by frame, MOT detections) are ``kind=box`` with
+  ``frame`` set.
 """
 
 from __future__ import annotations
@@ -53,6 +66,8 @@ class ItemRecord:
     split: str | None = None
     annotations: list[AnnotationRecord] = field(default_factory=list)
     origin: str | None = None
+    # An image-sequence video: its frames in order (each stored; the item's meta lists their keys).
+    frame_files: list[Path] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -56,6 +56,8 @@ class ExportItem:
 
     record: ItemRecord
     media_file: Path | None = None
+    # The stored frames of an image-sequence video, in order (empty otherwise).
+    frame_files: list[Path] = field(default_factory=list)
 
 
 class FormatImporter(ABC):

@@ -96,10 +96,15 @@ def _records(
                 )
             )
         keys = {i.media_key for i in items if i.media_key}
+        for it in items:
+            if it.meta and isinstance(it.meta.get("frames"), list):
+                keys.update(it.meta["frames"])
         links = {k: p for k, p in s.execute(select(Media.key, Media.path).where(Media.key.in_(keys)))} if keys else {}
         for it in items:
             media_file = _media_file(hub, it.media_key, links.get(it.media_key or ""))
             meta = dict(it.meta or {})
+            frame_files = [_media_file(hub, k, links.get(k)) for k in meta.get("frames") or ()]
+            frames = [f for f in frame_files if f is not None] if all(frame_files) else []
             rec = ItemRecord(
                 kind=ItemKind(it.kind),
                 name=it.name,
@@ -113,8 +118,9 @@ def _records(
                 split=it.split,
                 annotations=anns.get(it.id, []),
                 media_path=media_file,
+                frame_files=frames,
             )
-            yield ExportItem(record=rec, media_file=media_file), len(rec.annotations)
+            yield ExportItem(record=rec, media_file=media_file, frame_files=frames), len(rec.annotations)
 
 
 def export_project(

@@ -89,14 +89,18 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
         st.problems.append(Problem(f"duplicate item {rec.name!r}", file=where, field="name"))
         return
     media_key = None
-    if rec.media_path is not None and options.media != "none":
-        try:
-            stored = hub.media.put_file(rec.media_path, link=options.media == "link")
-        except (OSError, LabelhubError) as exc:
-            st.problems.append(Problem(f"cannot store media {rec.media_path}: {exc}", file=str(rec.media_path)))
-            return
-        media_key = stored.key
-        st.media.setdefault(stored.key, (stored.size, stored.mime, stored.linked_path))
+    frame_keys: list[str] = []
+    if options.media != "none":
+        files = rec.frame_files or ([rec.media_path] if rec.media_path is not None else [])
+        for path in files:
+            try:
+                stored = hub.media.put_file(path, link=options.media == "link")
+            except (OSError, LabelhubError) as exc:
+                st.problems.append(Problem(f"cannot store media {path}: {exc}", file=str(path)))
+                return
+            frame_keys.append(stored.key)
+            st.media.setdefault(stored.key, (stored.size, stored.mime, stored.linked_path))
+        media_key = frame_keys[0] if frame_keys else None
     text_len = len(rec.text) if rec.text is not None else None
     ann_rows: list[tuple[Any, ...]] = []
     for a in rec.annotations:
@@ -131,6 +135,8 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
     meta = dict(rec.meta)
     if rec.external_id is not None:
         meta.setdefault("external_id", rec.external_id)
+    if rec.frame_files and frame_keys:
+        meta["frames"] = frame_keys  # an image sequence: the item's media is the first frame
     st.items.append(
         (
             kind.value,
@@ -262,6 +268,7 @@ def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[st
     )
     writer.finish()
     if existing:
+        _merge_meta(s, {item_id[i]: row[8] for i, row in enumerate(st.items) if row[1] in existing and row[8] != "{}"})
         touched = sorted({item_id[i] for i, _ in st.annotations if st.items[i][1] in existing})
         for chunk in range(0, len(touched), 900):
             s.execute(
@@ -284,6 +291,19 @@ def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[st
             "skipped": len(rep.skipped),
         },
     )
+
+
+def _merge_meta(s: Session, new_meta: dict[int, str]) -> None:
+    """Add the keys of an import's metadata to items that already exist (e.g. captions onto imported images).
+
+    A key the import brings replaces the stored value; keys it does not bring stay.
+    """
+    ids = sorted(new_meta)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for iid, stored in s.execute(select(Item.id, Item.meta).where(Item.id.in_(chunk))):
+            merged = {**(stored or {}), **orjson.loads(new_meta[iid])}
+            s.execute(update(Item).where(Item.id == iid).values(meta=merged, version=Item.version + 1))
 
 
 def _existing_ids(s: Session, project_id: int, names: list[str]) -> dict[str, int]:
