@@ -221,6 +221,9 @@ class ImportIn(BaseModel):
     media: Literal["copy", "link", "none"] = "copy"
     skip_invalid: bool = False
     images_dir: str | None = None
+    split: str | None = Field(default=None, description="0.8/0.1/0.1, train=0.7,val=0.3, or field:NAME")
+    seed: int = 0
+    options: dict[str, str] = Field(default_factory=dict, description="Format options, e.g. text_column")
 
 
 class ExportIn(BaseModel):
@@ -228,6 +231,9 @@ class ExportIn(BaseModel):
     filename: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     states: list[AnnotationState] = [AnnotationState.ACCEPTED]
     copy_media: bool = False
+    split: str | None = Field(default=None, description="0.8/0.1/0.1, train=0.7,val=0.3, or field:NAME")
+    seed: int = 0
+    options: dict[str, str] = Field(default_factory=dict, description="Format options, e.g. shard_size")
 
 
 class FormatPublic(BaseModel):

@@ -9,6 +9,7 @@ import typer
 
 from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
 from labelhub.domain.enums import AnnotationState
+from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
 from labelhub.formats import ExportOptions, ImportOptions, detect_format
 from labelhub.services.exports import export_project
@@ -16,6 +17,18 @@ from labelhub.services.imports import import_source
 from labelhub.services.projects import get_project_by_name
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
+Split = Annotated[
+    str | None,
+    typer.Option(
+        "--split",
+        help="Assign splits: ratios train/val/test such as 0.8/0.1/0.1, NAME=RATIO pairs, or field:NAME to read them",
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of a ratio split (the same seed gives the same split)")]
+FormatOptions = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Format option KEY=VALUE, e.g. text_column=utterance (repeatable)"),
+]
 
 
 def import_(
@@ -28,13 +41,13 @@ def import_(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid part, report the rest")] = (
         False
     ),
-    option: Annotated[
-        list[str] | None,
-        typer.Option("--option", "-o", help="Format option KEY=VALUE, e.g. text_column=utterance (repeatable)"),
-    ] = None,
+    option: FormatOptions = None,
+    split: Split = None,
+    seed: Seed = 0,
     as_user: AsUser = None,
 ) -> None:
     """Import a dataset into a project (all or nothing unless --skip-invalid)."""
+    rule = parse_split(split, seed) if split else None
     with opened_hub() as hub:
         extra = _parse_options(option or [])
         if format == "auto":
@@ -49,6 +62,7 @@ def import_(
             images_dir=images_dir,
             skip_invalid=skip_invalid,
             extra=extra,
+            split=rule,
         )
         with progress_bar(f"import {source.name}") as progress:
             report = import_source(hub, actor, pid, source, fmt=format, options=options, progress=progress)
@@ -76,9 +90,14 @@ def export(
     format: Annotated[str, typer.Option("--format", "-f", help="Format name")] = "coco",
     copy_media: Annotated[bool, typer.Option("--copy-media", help="Also write the media files")] = False,
     include_proposed: Annotated[bool, typer.Option(help="Also export model proposals not yet accepted")] = False,
+    option: FormatOptions = None,
+    split: Split = None,
+    seed: Seed = 0,
     as_user: AsUser = None,
 ) -> None:
     """Export a project's accepted annotations (streamed; memory stays flat)."""
+    rule = parse_split(split, seed) if split else None
+    extra = _parse_options(option or [])
     states = (AnnotationState.ACCEPTED, AnnotationState.PROPOSED) if include_proposed else (AnnotationState.ACCEPTED,)
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
@@ -91,7 +110,7 @@ def export(
                 pid,
                 dest,
                 fmt=format,
-                options=ExportOptions(copy_media=copy_media),
+                options=ExportOptions(copy_media=copy_media, extra=extra, split=rule),
                 states=states,
                 progress=progress,
             )

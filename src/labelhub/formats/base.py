@@ -22,6 +22,7 @@ from typing import Any, Literal, Self
 
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
+from labelhub.domain.splits import SplitRule
 
 MediaMode = Literal["copy", "link", "none"]
 
@@ -34,20 +35,27 @@ class ImportOptions:
     metadata only (no file is opened; a missing file is then not a problem).
     ``images_dir``: where media files named by the annotation file live, when not next to it.
     ``extra``: format-specific options, e.g. ``{"text_column": "text", "label_column": "category"}``.
+    ``split``: assign train/val/test to every imported item (replacing what the source said).
     """
 
     media: MediaMode = "copy"
     images_dir: Path | None = None
     skip_invalid: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    split: SplitRule | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExportOptions:
-    """How to write: ``copy_media`` also writes media files next to the annotations when they are stored."""
+    """How to write.
+
+    ``copy_media`` also writes media files next to the annotations when they are stored. ``split`` assigns
+    train/val/test to each exported item (formats with a split layout, such as YOLO, write one part per split).
+    """
 
     copy_media: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    split: SplitRule | None = None
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from labelhub.domain.enums import AnnotationState
+from labelhub.domain.splits import parse_split
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
 from labelhub.services.exports import export_project
@@ -25,7 +26,8 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         media=p.get("media", "copy"),
         images_dir=Path(p["images_dir"]) if p.get("images_dir") else None,
         skip_invalid=bool(p.get("skip_invalid", False)),
-        extra=dict(p.get("extra", {})),
+        extra=dict(p.get("extra") or {}),
+        split=parse_split(p["split"], int(p.get("seed") or 0)) if p.get("split") else None,
     )
     report = import_source(
         ctx.hub,
@@ -54,7 +56,11 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         ctx.project_id,
         dest,
         fmt=p["format"],
-        options=ExportOptions(copy_media=bool(p.get("copy_media", False))),
+        options=ExportOptions(
+            copy_media=bool(p.get("copy_media", False)),
+            extra=dict(p.get("extra") or {}),
+            split=parse_split(p["split"], int(p.get("seed") or 0)) if p.get("split") else None,
+        ),
         states=states,
         progress=ctx.progress,
     )

@@ -151,10 +151,15 @@ def export_project(
         opts = ExportOptions(
             copy_media=opts.copy_media,
             extra={"format_meta": schema_json.get("format_meta", {}), **opts.extra},
+            split=opts.split,
         )
+        rule = opts.split
         report_progress(0.0, f"exporting to {spec.title}")
         with spec.exporter_class()(dest, labels, opts) as exporter:
             for export_item, n in _records(s, hub, project_id, f, tuple(st.value for st in states)):
+                if rule is not None:
+                    rec = export_item.record
+                    rec.split = rule.assign(rec.name, rec.meta, rec.split)
                 exporter.write(export_item)
                 n_items += 1
                 n_anns += n

@@ -131,6 +131,7 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
         )
     index = len(st.items)
     st.names[rec.name] = index
+    split = options.split.assign(rec.name, rec.meta, rec.split) if options.split else rec.split
     accepted = any(r[8] == AnnotationState.ACCEPTED.value for r in ann_rows)
     meta = dict(rec.meta)
     if rec.external_id is not None:
@@ -148,7 +149,7 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             rec.fps,
             rec.text,
             orjson.dumps(meta).decode(),
-            rec.split,
+            split,
             (ItemStatus.LABELED if accepted else ItemStatus.NEW).value,
         )
     )

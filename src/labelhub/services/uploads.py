@@ -98,3 +98,26 @@ def check_server_path(source: str, roots: Iterable[Path]) -> Path:
     if not path.exists():
         raise ValidationError(f"{source} does not exist on the server", field="source")
     return path
+
+
+# Format options a remote caller may not set: where the server writes a report.
+_SERVER_ONLY_OPTIONS = frozenset({"report_path", "format_meta"})
+
+
+def checked_options(options: dict[str, str], roots: Iterable[Path]) -> dict[str, str]:
+    """Return format options from an API caller, with every path-like option checked against the roots.
+
+    Options naming a file or folder (keys ending in ``_dir``, ``_path``, ``_file``, or ``video``) can make a
+    format read from the server's disk, so they must lie inside LABELHUB_IMPORT_ROOTS like the source does.
+    """
+    out: dict[str, str] = {}
+    for key, value in options.items():
+        if key in _SERVER_ONLY_OPTIONS:
+            raise PermissionDenied(f"option {key!r} can only be set on the server", field=f"options.{key}")
+        if key.endswith(("_dir", "_path", "_file")) or key == "video":
+            try:
+                value = str(check_server_path(value, roots))
+            except (PermissionDenied, ValidationError) as exc:
+                raise type(exc)(exc.detail, field=f"options.{key}") from None
+        out[key] = value
+    return out

@@ -7,10 +7,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from labelhub.api.deps import ActorDep, HubDep
 from labelhub.api.schemas import ExportIn, FormatPublic, ImportIn, JobPublic
 from labelhub.domain.permissions import Action
+from labelhub.domain.splits import parse_split
 from labelhub.formats import FORMATS, get_format
 from labelhub.services import jobs
 from labelhub.services.access import require
-from labelhub.services.uploads import check_server_path, save_upload
+from labelhub.services.uploads import check_server_path, checked_options, save_upload
 
 router = APIRouter(tags=["transfers"])
 _SUFFIX = {"coco": ".json", "text": ".jsonl"}
@@ -45,6 +46,9 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
         require(s, actor, project_id, Action.IMPORT)
         source = check_server_path(body.source, hub.settings.import_roots)
         images_dir = check_server_path(body.images_dir, hub.settings.import_roots) if body.images_dir else None
+        extra = checked_options(body.options, hub.settings.import_roots)
+        if body.split:
+            parse_split(body.split, body.seed)
         job = jobs.enqueue(
             s,
             actor,
@@ -55,6 +59,9 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
                 "media": body.media,
                 "skip_invalid": body.skip_invalid,
                 "images_dir": str(images_dir) if images_dir else None,
+                "extra": extra,
+                "split": body.split,
+                "seed": body.seed,
             },
             project_id=project_id,
         )
@@ -72,10 +79,14 @@ def upload_and_import(
     file: UploadFile = File(description="A .json, .jsonl, .csv or a .zip of a dataset folder"),
     format: str = Form("auto"),
     skip_invalid: bool = Form(False),
+    split: str | None = Form(None),
+    seed: int = Form(0),
 ) -> JobPublic:
     """Upload a file (a zip is unpacked safely) and import it as a job."""
     if format != "auto":
         get_format(format)
+    if split:
+        parse_split(split, seed)
     with hub.db.session() as s:
         require(s, actor, project_id, Action.IMPORT)
     source = save_upload(
@@ -89,7 +100,14 @@ def upload_and_import(
             s,
             actor,
             "import",
-            {"source": str(source), "format": format, "media": "copy", "skip_invalid": skip_invalid},
+            {
+                "source": str(source),
+                "format": format,
+                "media": "copy",
+                "skip_invalid": skip_invalid,
+                "split": split,
+                "seed": seed,
+            },
             project_id=project_id,
         )
         out = JobPublic.model_validate(job)
@@ -104,6 +122,9 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
     if spec.exporter is None:
         get_format(body.format).exporter_class()  # raises a clear "format has no exporter" error
     filename = body.filename or f"{spec.name}-export{_SUFFIX.get(spec.name, '')}"
+    if body.split:
+        parse_split(body.split, body.seed)
+    extra = checked_options(body.options, hub.settings.import_roots)
     with hub.db.session(write=True) as s:
         require(s, actor, project_id, Action.EXPORT)
         job = jobs.enqueue(
@@ -115,6 +136,9 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
                 "filename": filename,
                 "states": [st.value for st in body.states],
                 "copy_media": body.copy_media,
+                "split": body.split,
+                "seed": body.seed,
+                "extra": extra,
             },
             project_id=project_id,
         )

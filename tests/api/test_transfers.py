@@ -1,0 +1,50 @@
+"""Import and export options through the API: splits, format options, and paths outside the allowed roots."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi.testclient import TestClient
+from tests.api._support import API, assert_problem, create_project, run_jobs
+from tests.conftest import data_path
+
+from labelhub.hub import Hub
+
+
+def test_import_job_assigns_a_seeded_split(client: TestClient, hub: Hub, admin_headers: dict[str, str]) -> None:
+    pid = create_project(client, admin_headers, "split", item_kind="image")["id"]
+    body = {"source": str(data_path("detection_coco128")), "media": "none", "split": "0.5/0.5", "seed": 11}
+    r = client.post(f"{API}/projects/{pid}/imports", json=body, headers=admin_headers)
+    assert r.status_code == 202, r.text
+    run_jobs(hub)
+    job = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()
+    assert job["status"] == "succeeded", job
+    items = client.get(f"{API}/projects/{pid}/items?limit=500", headers=admin_headers).json()["items"]
+    counts = Counter(i["split"] for i in items)
+    assert set(counts) == {"train", "val"} and counts["train"] + counts["val"] == 128
+
+
+def test_bad_split_is_refused_before_a_job_starts(client: TestClient, admin_headers: dict[str, str]) -> None:
+    pid = create_project(client, admin_headers, "bad", item_kind="image")["id"]
+    body = {"source": str(data_path("detection_coco128")), "split": "0.5/x"}
+    assert_problem(client.post(f"{API}/projects/{pid}/imports", json=body, headers=admin_headers), 422, field="split")
+    body = {"format": "coco", "split": "train"}
+    assert_problem(client.post(f"{API}/projects/{pid}/exports", json=body, headers=admin_headers), 422, field="split")
+    assert client.get(f"{API}/jobs", headers=admin_headers).json() == []
+
+
+def test_path_options_must_stay_inside_the_import_roots(client: TestClient, admin_headers: dict[str, str]) -> None:
+    pid = create_project(client, admin_headers, "paths", item_kind="image")["id"]
+    src = str(data_path("detection_coco128"))
+    for options, field in (
+        ({"labels_dir": "/etc"}, "options.labels_dir"),
+        ({"report_path": "/tmp/x"}, "options.report_path"),
+    ):
+        r = client.post(
+            f"{API}/projects/{pid}/imports", json={"source": src, "options": options}, headers=admin_headers
+        )
+        problem = assert_problem(r, 403, field=field)
+        assert "LABELHUB_IMPORT_ROOTS" in problem["detail"] or "server" in problem["detail"]
+    inside = {"labels_dir": str(data_path("detection_coco128") / "labels_yolo")}
+    r = client.post(f"{API}/projects/{pid}/imports", json={"source": src, "options": inside}, headers=admin_headers)
+    assert r.status_code == 202, r.text
