@@ -168,6 +168,24 @@ def proc_cpu_s(pid: int) -> float | None:
         return None
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (a server with several worker processes)."""
+    total = proc_cpu_s(pid) or 0.0
+    for child in _children(pid):
+        total += tree_cpu_s(child)
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out.extend(int(c) for c in (task / "children").read_text().split())
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def machine_busy_s() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot, summed over CPUs (from /proc/stat)."""
     try:
@@ -191,7 +209,7 @@ class CpuMeter:
     def _read(self) -> dict[str, float]:
         me = os.times()
         busy, total = machine_busy_s()
-        return {"server": proc_cpu_s(self.pid) or 0.0, "self": me.user + me.system,
+        return {"server": tree_cpu_s(self.pid), "self": me.user + me.system,
                 "children": me.children_user + me.children_system, "busy": busy, "total": total,
                 "wall": time.perf_counter()}  # fmt: skip
 

@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import queue
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -167,6 +168,8 @@ def start_server(home: Path, db_url: str, log: Path, timeout: float = 60.0, work
     port = free_port()
     cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker",
            "--workers", str(workers)]  # fmt: skip
+    # For profiling: e.g. LABELHUB_BENCH_SERVER_PREFIX="py-spy record -f raw -o /tmp/server.txt --"
+    cmd = shlex.split(os.environ.get("LABELHUB_BENCH_SERVER_PREFIX", "")) + cmd
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, env=server_env(home, db_url), stdout=fh, stderr=subprocess.STDOUT,
                                 cwd=home)  # fmt: skip

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     dev: bool = Field(default=False, description="Development mode: allows the default secret key")
     session_hours: int = 24 * 7
+    # Seconds a resolved token is trusted without reading the database again (0: never).
+    auth_cache_seconds: float = 5.0
     thumbnail_size: int = 256
     max_upload_mb: int = 2048
     import_roots: list[Path] = Field(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from labelhub.config import Settings
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
+from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import upgrade
 
@@ -19,6 +20,7 @@ class Hub:
     db: Database
     media: MediaStore
     thumbnails: ThumbnailCache
+    actors: ActorCache
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:
@@ -28,7 +30,13 @@ class Hub:
         if migrate:
             upgrade(db)
         media = LocalMediaStore(settings.media_dir)
-        return cls(settings=settings, db=db, media=media, thumbnails=ThumbnailCache(settings.thumbs_dir, media))
+        return cls(
+            settings=settings,
+            db=db,
+            media=media,
+            thumbnails=ThumbnailCache(settings.thumbs_dir, media),
+            actors=ActorCache(settings.auth_cache_seconds),
+        )
 
     def close(self) -> None:
         self.db.dispose()

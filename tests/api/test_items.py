@@ -19,6 +19,7 @@ from tests.api._support import (
 from tests.conftest import make_user
 
 from labelhub.api.app import create_app
+from labelhub.api.schemas import AnnotationPublic, AnnotationsPublic
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord
 from labelhub.formats import ImportOptions
@@ -56,6 +57,9 @@ def _annotations(client: TestClient, headers: dict[str, str], pid: int, iid: int
     r = client.get(f"{API}/projects/{pid}/items/{iid}/annotations", headers=headers)
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
+    # The route serialises rows itself: what it sends must be exactly the documented shape.
+    AnnotationsPublic.model_validate(out, strict=False)
+    assert all(set(a) == set(AnnotationPublic.model_fields) for a in out["annotations"])
     return out
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from labelhub.errors import AuthenticationError, PermissionDenied
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
-from labelhub.services.users import actor_for, resolve_token
+from labelhub.services.users import actor_for, resolve_token_with_expiry
 
 SESSION_COOKIE = "labelhub_session"
 CSRF_HEADER = "x-requested-with"
@@ -24,7 +25,7 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def current_actor(request: Request, hub: HubDep) -> Actor:
+async def current_actor(request: Request, hub: HubDep) -> Actor:
     """Return the actor for a bearer token or a session cookie, or raise 401.
 
     A cookie-authenticated request that changes something must carry ``X-Requested-With``: browsers do not
@@ -41,8 +42,18 @@ def current_actor(request: Request, hub: HubDep) -> Actor:
             )
     if not secret:
         raise AuthenticationError("log in, or send 'Authorization: Bearer <token>'")
+    actor = hub.actors.get(secret)
+    if actor is None:
+        actor = await run_in_threadpool(_resolve, hub, secret)
+    return actor
+
+
+def _resolve(hub: Hub, secret: str) -> Actor:
     with hub.db.session() as s:
-        return actor_for(resolve_token(s, secret))
+        user, expires_at = resolve_token_with_expiry(s, secret)
+        actor = actor_for(user)
+    hub.actors.put(secret, actor, expires_at)
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

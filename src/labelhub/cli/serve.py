@@ -20,17 +20,22 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     worker: Annotated[bool, typer.Option(help="Run a job worker inside the server")] = True,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (more use more cores)")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (costs CPU per request; writes are in the audit log anyway)")
+    ] = False,
 ) -> None:
     """Serve the web app and the REST API (with a job worker unless --no-worker)."""
     with opened_hub() as hub:
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:
-            uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(hub, run_worker=worker), host=host, port=port, log_level="info", access_log=access_log
+            )
             return
     # Several processes: the schema was migrated above, once; each process builds its app from the environment.
     os.environ[EMBEDDED_WORKER_ENV] = "1" if worker else "0"
     uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info")  # fmt: skip
+                log_level="info", access_log=access_log)  # fmt: skip
 
 
 def worker(threads: Annotated[int, typer.Option(help="Jobs to run at once")] = 1) -> None:

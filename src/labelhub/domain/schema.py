@@ -59,8 +59,10 @@ class LabelSchema:
     classes: tuple[LabelClass, ...] = ()
     kinds: tuple[AnnotationKind, ...] = tuple(AnnotationKind)
     attributes: tuple[AttributeSpec, ...] = field(default=())
+    _name_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_name_set", frozenset(c.name for c in self.classes))
         names = Counter(c.name for c in self.classes)
         dupes = sorted(n for n, k in names.items() if k > 1)
         if dupes:
@@ -95,6 +97,10 @@ class LabelSchema:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.classes]
+
+    def has_class(self, name: str) -> bool:
+        """True when ``name`` is one of the classes (a set lookup)."""
+        return name in self._name_set
 
     def with_classes(self, names: Iterable[str]) -> LabelSchema:
         """Return a schema that also holds ``names`` (appended in order, existing ones kept)."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from labelhub.domain.enums import Role
 from labelhub.domain.permissions import MINIMUM_ROLE, Action, allows
+from labelhub.domain.schema import LabelSchema
 from labelhub.errors import NotFoundError, PermissionDenied
 from labelhub.storage.models import Membership, Project
 
@@ -48,7 +51,8 @@ def require(session: Session, actor: Actor, project_id: int, action: Action) -> 
 
 def require_with_role(session: Session, actor: Actor, project_id: int, action: Action) -> tuple[Project, Role | None]:
     """Return the project and the actor's role in it (None for admins), checking as ``require`` does."""
-    project = session.get(Project, project_id)
+    # The schema (a large JSON document with many classes) is loaded only where it is used: see project_schema.
+    project = session.get(Project, project_id, options=[defer(Project.label_schema)])
     if project is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
     if actor.is_admin:
@@ -63,3 +67,27 @@ def require_with_role(session: Session, actor: Actor, project_id: int, action: A
             field="role",
         )
     return project, role
+
+
+_SchemaKey = tuple[int, int, int, datetime]
+_SCHEMAS: dict[_SchemaKey, LabelSchema] = {}
+_SCHEMAS_LOCK = threading.Lock()
+_SCHEMAS_MAX = 512
+
+
+def project_schema(session: Session, project: Project) -> LabelSchema:
+    """Return the project's parsed label schema, cached per project version.
+
+    Every change to a schema raises the project's version, so (database, project, version) names one schema;
+    the creation time guards against a recreated database reusing ids. Saves read the schema on every
+    request, and parsing its JSON (80 classes and their format metadata) cost more than the save's SQL.
+    """
+    key = (id(session.get_bind()), project.id, project.version, project.created_at)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = LabelSchema.from_json(project.label_schema)
+        with _SCHEMAS_LOCK:
+            if len(_SCHEMAS) >= _SCHEMAS_MAX:
+                _SCHEMAS.clear()
+            _SCHEMAS[key] = schema
+    return schema

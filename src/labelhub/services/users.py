@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -120,6 +122,11 @@ def issue_token(
 
 def resolve_token(session: Session, secret: str) -> User:
     """Return the user a token or session secret belongs to, or raise AuthenticationError."""
+    return resolve_token_with_expiry(session, secret)[0]
+
+
+def resolve_token_with_expiry(session: Session, secret: str) -> tuple[User, datetime | None]:
+    """Return the user a token or session secret belongs to and when it expires, or raise AuthenticationError."""
     row = session.execute(
         select(ApiToken.expires_at, User)
         .join(User, User.id == ApiToken.user_id)
@@ -135,7 +142,7 @@ def resolve_token(session: Session, secret: str) -> User:
             raise AuthenticationError("session or token expired; log in again")
     if not user.is_active:
         raise AuthenticationError("this account is disabled")
-    return user
+    return user, expires_at
 
 
 def revoke_token(session: Session, secret: str) -> None:
@@ -158,3 +165,42 @@ def delete_token(session: Session, actor: Actor, user_id: int, token_id: int) ->
         raise NotFoundError(f"token {token_id} not found", field="token_id")
     session.delete(row)
     audit.record(session, actor, "token.delete", "token", token_id)
+
+
+class ActorCache:
+    """Tokens resolved in the last few seconds, so a request does not read the token table every time.
+
+    Hand-written (a dict with expiry times): caching libraries key on function arguments and cannot be cleared
+    for one event. Within one process a logout, a deleted token or a changed user clears it at once (the API
+    routes that do those call :meth:`clear`); another process (a second server worker, ``labelhub user``)
+    is seen within ``ttl`` seconds. An entry never outlives its token's own expiry. ``ttl=0`` turns it off.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret: str) -> Actor | None:
+        if self.ttl <= 0:
+            return None
+        hit = self._entries.get(token_digest(secret))
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, secret: str, actor: Actor, expires_at: datetime | None) -> None:
+        if self.ttl <= 0:
+            return
+        until = time.monotonic() + self.ttl
+        if expires_at is not None:
+            until = min(until, time.monotonic() + (expires_at - utcnow()).total_seconds())
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[token_digest(secret)] = (until, actor)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

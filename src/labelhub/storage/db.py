@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelhub.errors import ConfigurationError, ConflictError
+from labelhub.storage.write_lock import SqliteWriteLock
 
 WRITE_LOCK_TIMEOUT_S = 30.0  # the same as SQLite's busy timeout below
 
@@ -73,7 +74,9 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
 
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+        # No pre-ping: it costs a round trip on every checkout, twice per request. A connection the server dropped
+        # fails one request, and SQLAlchemy then discards the pool's other connections of that generation.
+        return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, **kwargs)
     raise ConfigurationError(
         f"unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:/// or postgresql+psycopg://",
         field="LABELHUB_DATABASE_URL",
@@ -87,16 +90,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one write lock per file. Writers of this process queue on a Python lock, which wakes the
-        # next one the moment the lock is free; left to SQLite's busy handler they poll with sleeps of up to
-        # 100 ms, so a few concurrent writers convoy (measured: p95 250 ms and 90 saves/s with 8 clients).
-        # Other processes (a separate worker) still wait on the busy timeout. Reentrant, so a nested write
-        # session in one thread behaves as before (SQLite's own lock decides).
-        self._write_lock: threading.RLock | None = None
+        # SQLite has one write lock per file: writers queue on SqliteWriteLock (see there) before BEGIN IMMEDIATE.
+        self._write_lock: SqliteWriteLock | None = None
         if is_sqlite(self.engine):
             self._write_engine = make_engine(url, immediate=True, **engine_kwargs)
             self._write_factory = sessionmaker(self._write_engine, expire_on_commit=False)
-            self._write_lock = threading.RLock()
+            db_file = self.engine.url.database
+            in_memory = not db_file or db_file == ":memory:" or db_file.startswith("file::memory:")
+            self._write_lock = SqliteWriteLock(None if in_memory else Path(f"{db_file}-writelock"))
         else:
             self._write_engine = self.engine
             self._write_factory = self._factory
@@ -113,26 +114,22 @@ class Database:
         """
         factory = self._write_factory if write else self._factory
         lock = self._write_lock if write else None
-        # Bounded like SQLite's busy timeout; past it, BEGIN IMMEDIATE waits (and fails) as it would without us.
-        locked = lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S) if lock is not None else False
-        try:
-            with factory() as session:
-                try:
-                    yield session
-                    session.commit()
-                except IntegrityError as exc:
-                    # A unique key that a concurrent writer claimed between our check and our write.
-                    session.rollback()
-                    raise ConflictError(
-                        f"the change conflicts with data written at the same time; reload and retry ({exc.orig})"
-                    ) from exc
-                except BaseException:
-                    session.rollback()
-                    raise
-        finally:
-            if locked and lock is not None:
-                lock.release()
+        with lock.hold(WRITE_LOCK_TIMEOUT_S) if lock is not None else nullcontext(), factory() as session:
+            try:
+                yield session
+                session.commit()
+            except IntegrityError as exc:
+                # A unique key that a concurrent writer claimed between our check and our write.
+                session.rollback()
+                raise ConflictError(
+                    f"the change conflicts with data written at the same time; reload and retry ({exc.orig})"
+                ) from exc
+            except BaseException:
+                session.rollback()
+                raise
 
     def dispose(self) -> None:
         self.engine.dispose()
         self._write_engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()

@@ -41,6 +41,7 @@ def logout(request: Request, response: Response, hub: HubDep) -> None:
     if secret:
         with hub.db.session(write=True) as s:
             users.revoke_token(s, secret)
+        hub.actors.clear()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -69,3 +70,4 @@ def create_my_token(body: TokenCreate, actor: ActorDep, hub: HubDep) -> TokenIss
 def delete_my_token(token_id: int, actor: ActorDep, hub: HubDep) -> None:
     with hub.db.session(write=True) as s:
         users.delete_token(s, actor, actor.user_id or 0, token_id)
+    hub.actors.clear()

@@ -31,4 +31,6 @@ def update_user(user_id: int, body: UserUpdate, actor: AdminDep, hub: HubDep) ->
         user = users.update_user(
             s, actor, user_id, password=body.password, is_admin=body.is_admin, is_active=body.is_active
         )
-        return UserPublic.model_validate(user)
+        out = UserPublic.model_validate(user)
+    hub.actors.clear()  # a disabled user or a lost admin right counts from the next request
+    return out
