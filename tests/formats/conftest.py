@@ -25,6 +25,12 @@ def coco128() -> Path:
 
 
 @pytest.fixture
+def coco_captions() -> Path:
+    """COCO-MINI captions: annotations/captions_{val,train}2017.json, images/{val,train}2017/, xtd10/."""
+    return _data("captions_coco_mini_en_plus_xtd10")
+
+
+@pytest.fixture
 def banking77_train() -> Path:
     """BANKING77 train.csv: text,category with 10,003 rows."""
     return _data("text_banking77/train.csv")
@@ -34,6 +40,12 @@ def banking77_train() -> Path:
 def hymenoptera() -> Path:
     """50 ants and 50 bees in class folders."""
     return _data("classification_hymenoptera_val_subset100")
+
+
+@pytest.fixture
+def otb_crossing() -> Path:
+    """OTB-2015 Crossing: img/0001.jpg ... img/0120.jpg (360x240) and groundtruth_rect.txt."""
+    return _data("tracking_otb_crossing")
 
 
 @pytest.fixture

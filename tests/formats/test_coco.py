@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from tests.formats._coco_support import ann_entry, export_records, image_entry, write_coco
 from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
@@ -16,30 +18,6 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.coco import CocoExporter, CocoImporter
-
-
-def _export(dest: Path, items: list[ItemRecord], labels: list[str], meta: dict[str, Any] | None = None) -> None:
-    options = ExportOptions(extra={"format_meta": meta} if meta is not None else {})
-    with CocoExporter(dest, labels, options) as exporter:
-        for item in items:
-            exporter.write(ExportItem(record=item))
-
-
-def _write_coco(path: Path, images: list[Any], annotations: list[Any], categories: list[Any] | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cats = categories if categories is not None else [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]
-    path.write_bytes(
-        orjson.dumps({"images": images, "annotations": annotations, "categories": cats}, option=orjson.OPT_INDENT_2)
-    )
-    return path
-
-
-def _image(iid: int, name: str | None = None) -> dict[str, Any]:
-    return {"id": iid, "file_name": name or f"{iid}.png", "width": 64, "height": 48}
-
-
-def _ann(aid: int, image_id: int, category_id: int = 1, bbox: Any = None) -> dict[str, Any]:
-    return {"id": aid, "image_id": image_id, "category_id": category_id, "bbox": bbox or [1, 2, 10, 20]}
 
 
 def test_coco128_reads_every_image_box_and_category(coco128: Path) -> None:
@@ -50,7 +28,9 @@ def test_coco128_reads_every_image_box_and_category(coco128: Path) -> None:
         meta = importer.schema_meta()
     assert problems == []
     assert len(items) == 128
-    assert sum(len(i.annotations) for i in items) == 939
+    # Each COCO annotation gives its box; its 1,048 polygon parts and 10 crowd RLE masks come on top.
+    kinds = Counter(a.kind for i in items for a in i.annotations)
+    assert kinds == {AnnotationKind.BOX: 939, AnnotationKind.POLYGON: 1048, AnnotationKind.MASK: 10}
     assert len(labels) == 80 and labels[:3] == ["person", "bicycle", "car"] and labels[-1] == "toothbrush"
     cats = meta["coco"]["categories"]
     assert len(cats) == 80 and cats[-1] == {"id": 90, "name": "toothbrush", "supercategory": "indoor"}
@@ -66,7 +46,7 @@ def test_coco128_reads_every_image_box_and_category(coco128: Path) -> None:
     assert box.geometry["bbox"] == pytest.approx([1.08, 187.69, 612.67, 473.53])
     assert box.attributes == {"iscrowd": 0, "coco_id": 1038967}
     assert box.origin is not None and box.origin.startswith("instances_train2017.json: annotations[")
-    assert sum(a.attributes["iscrowd"] for i in items for a in i.annotations) == 10
+    assert sum(a.attributes["iscrowd"] for i in items for a in i.annotations if a.kind is AnnotationKind.BOX) == 10
 
 
 def test_coco128_round_trip_keeps_boxes_names_and_category_ids(coco128: Path, tmp_path: Path) -> None:
@@ -77,7 +57,7 @@ def test_coco128_round_trip_keeps_boxes_names_and_category_ids(coco128: Path, tm
         items, _ = split_records(importer)
         labels, meta = importer.labels(), importer.schema_meta()
     dest = tmp_path / "out" / "instances.json"
-    _export(dest, items, labels, meta)
+    export_records(dest, items, labels, meta)
     out = json.loads(dest.read_text())
 
     assert out["categories"] == original["categories"]
@@ -107,7 +87,7 @@ def test_export_without_metadata_numbers_categories_in_label_order(tmp_path: Pat
     items[1].annotations.append(AnnotationRecord(AnnotationKind.BOX, "zebra", {"bbox": [1.0, 2.0, 4.0, 8.0]}))
     items[2].annotations.append(AnnotationRecord(AnnotationKind.BOX, "new", {"bbox": [0.0, 0.0, 1.0, 1.0]}))
     dest = tmp_path / "out.json"
-    _export(dest, items, ["zebra", "ant"])
+    export_records(dest, items, ["zebra", "ant"])
     out = json.loads(dest.read_text())
     assert out["categories"] == [
         {"id": 1, "name": "zebra", "supercategory": ""},
@@ -121,7 +101,7 @@ def test_export_without_metadata_numbers_categories_in_label_order(tmp_path: Pat
 
 
 def test_metadata_only_import_opens_no_media(tmp_path: Path) -> None:
-    src = _write_coco(tmp_path / "a.json", [_image(1), _image(2)], [_ann(1, 1), _ann(2, 2, 2)])
+    src = write_coco(tmp_path / "a.json", [image_entry(1), image_entry(2)], [ann_entry(1, 1), ann_entry(2, 2, 2)])
     with CocoImporter(src, ImportOptions(media="none")) as importer:
         items, problems = split_records(importer)
     assert problems == []
@@ -134,7 +114,7 @@ def test_metadata_only_import_opens_no_media(tmp_path: Path) -> None:
 def test_images_dir_and_missing_image_file(tmp_path: Path, make_image: Callable[..., Path]) -> None:
     elsewhere = tmp_path / "pictures"
     make_image(elsewhere / "1.png")
-    src = _write_coco(tmp_path / "ann" / "a.json", [_image(1), _image(2)], [_ann(1, 1), _ann(2, 2)])
+    src = write_coco(tmp_path / "ann" / "a.json", [image_entry(1), image_entry(2)], [ann_entry(1, 1), ann_entry(2, 2)])
     with CocoImporter(src, ImportOptions(media="link", images_dir=elsewhere)) as importer:
         items, problems = split_records(importer)
     assert [i.name for i in items] == ["1.png"]
@@ -147,20 +127,25 @@ def test_images_dir_and_missing_image_file(tmp_path: Path, make_image: Callable[
 @pytest.mark.parametrize(
     ("images", "annotations", "field", "words"),
     [
-        ([_image(1), _image(1, "b.png")], [], "images[1].id", "duplicate image id 1"),
-        ([_image(1)], [_ann(1, 1), _ann(2, 1, category_id=7)], "annotations[1].category_id", "unknown category_id 7"),
-        ([_image(1)], [_ann(5, 1), _ann(5, 1)], "annotations[1].id", "duplicate annotation id 5"),
-        ([_image(1)], [_ann(1, 9)], "annotations[0].image_id", "unknown image_id 9"),
-        ([_image(1)], [_ann(1, 1, bbox=[1, 2, 3])], "annotations[0].bbox", "4 finite numbers"),
-        ([_image(1)], [_ann(1, 1, bbox=[1, 2, 0, 5])], "annotations[0].bbox", "width and height > 0"),
-        ([_image(1)], [_ann(1, 1, bbox=[1, 2, "3", 5])], "annotations[0].bbox", "4 finite numbers"),
-        ([_image(1, "../../etc/passwd")], [], "images[0].file_name", "relative path"),
+        ([image_entry(1), image_entry(1, "b.png")], [], "images[1].id", "duplicate image id 1"),
+        (
+            [image_entry(1)],
+            [ann_entry(1, 1), ann_entry(2, 1, category_id=7)],
+            "annotations[1].category_id",
+            "unknown category_id 7",
+        ),
+        ([image_entry(1)], [ann_entry(5, 1), ann_entry(5, 1)], "annotations[1].id", "duplicate annotation id 5"),
+        ([image_entry(1)], [ann_entry(1, 9)], "annotations[0].image_id", "unknown image_id 9"),
+        ([image_entry(1)], [ann_entry(1, 1, bbox=[1, 2, 3])], "annotations[0].bbox", "4 finite numbers"),
+        ([image_entry(1)], [ann_entry(1, 1, bbox=[1, 2, 0, 5])], "annotations[0].bbox", "width and height > 0"),
+        ([image_entry(1)], [ann_entry(1, 1, bbox=[1, 2, "3", 5])], "annotations[0].bbox", "4 finite numbers"),
+        ([image_entry(1, "../../etc/passwd")], [], "images[0].file_name", "relative path"),
     ],
 )
 def test_bad_records_are_problems_naming_the_field(
     tmp_path: Path, images: list[Any], annotations: list[Any], field: str, words: str
 ) -> None:
-    src = _write_coco(tmp_path / "bad.json", images, annotations)
+    src = write_coco(tmp_path / "bad.json", images, annotations)
     with CocoImporter(src, ImportOptions(media="none")) as importer:
         _, problems = split_records(importer)
     assert [(p.file, p.field) for p in problems] == [(str(src), field)]
@@ -168,7 +153,9 @@ def test_bad_records_are_problems_naming_the_field(
 
 
 def test_truncated_json_names_the_line(tmp_path: Path) -> None:
-    text = orjson.dumps({"images": [_image(1), _image(2)], "annotations": []}, option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps(
+        {"images": [image_entry(1), image_entry(2)], "annotations": []}, option=orjson.OPT_INDENT_2
+    ).decode()
     cut = text[: text.index('"id": 2')]  # the file ends inside the second image, on line 10
     src = tmp_path / "cut.json"
     src.write_text(cut)
@@ -188,8 +175,8 @@ def test_syntax_error_names_line_and_column(tmp_path: Path) -> None:
 
 def test_folder_source_needs_one_annotation_file(tmp_path: Path) -> None:
     (tmp_path / "annotations").mkdir()
-    _write_coco(tmp_path / "annotations" / "a.json", [], [])
-    _write_coco(tmp_path / "annotations" / "b.json", [], [])
+    write_coco(tmp_path / "annotations" / "a.json", [], [])
+    write_coco(tmp_path / "annotations" / "b.json", [], [])
     with pytest.raises(FormatError, match=r"several \.json files"):
         CocoImporter(tmp_path, ImportOptions())
 
@@ -204,3 +191,6 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path) -> None:
         exp.write(ExportItem(record=good))
         exp.write(ExportItem(record=sizeless))
     assert list(tmp_path.iterdir()) == []
+
+
+# --- segmentation: polygons, RLE masks, iscrowd and keypoints ---------------------------------------------------

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from sqlalchemy import func, select
+from tests.builders import new_project
+from tests.conftest import data_path
 from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
@@ -12,6 +18,11 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.text_table import TextExporter, TextImporter
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.exports import export_project
+from labelhub.services.imports import import_source
+from labelhub.storage.models import Annotation, Item
 
 
 def _export(dest: Path, items: list[ItemRecord], labels: list[str]) -> None:
@@ -149,3 +160,118 @@ def test_csv_export_refuses_spans_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match=r"export to \.jsonl"):
         _export(tmp_path / "out.csv", [fine, spanned], ["x"])
     assert list(tmp_path.iterdir()) == []
+
+
+# --- real data through a project: import, export, import again ------------------------------------------
+
+SYSTEM = Actor.system()
+
+
+def _snips_jsonl(root: Path, dest: Path) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """Write SNIPS (its own JSON: text pieces, some with an ``entity``) as our JSONL.
+
+    Return the rows written and, by id, the text of each entity piece as SNIPS has it.
+    """
+    rows: list[dict[str, Any]] = []
+    covered: dict[str, list[str]] = {}
+    for path in sorted(root.glob("*/*.json")):
+        ((intent, queries),) = orjson.loads(path.read_bytes()).items()
+        split = path.name.split("_", 1)[0]  # train_<Intent>.json, validate_<Intent>.json
+        for n, query in enumerate(queries):
+            text, spans, item_id = "", [], f"{intent}/{split}/{n}"
+            for piece in query["data"]:
+                if "entity" in piece:
+                    spans.append({"start": len(text), "end": len(text) + len(piece["text"]), "label": piece["entity"]})
+                text += piece["text"]
+            covered[item_id] = [p["text"] for p in query["data"] if "entity" in p]
+            rows.append({"id": item_id, "text": text, "label": intent, "spans": spans, "split": split})
+    dest.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return rows, covered
+
+
+Stored = dict[str, tuple[str | None, str | None, list[str], list[tuple[int, int, str]]]]
+
+
+def _project_items(hub: Hub, pid: int) -> Stored:
+    """Return each item of a project by name: text, split, class labels and spans (start, end, label)."""
+    out: Stored = {}
+    with hub.db.session() as s:
+        ids = {}
+        items = select(Item.id, Item.name, Item.text, Item.split).where(Item.project_id == pid)
+        for iid, name, text, split in s.execute(items):
+            ids[iid] = name
+            out[name] = (text, split, [], [])
+        rows = s.execute(
+            select(Annotation.item_id, Annotation.kind, Annotation.label, Annotation.geometry)
+            .where(Annotation.project_id == pid)
+            .order_by(Annotation.id)
+        )
+        for iid, kind, label, geom in rows:
+            _, _, classes, spans = out[ids[iid]]
+            if kind == AnnotationKind.SPAN.value:
+                spans.append((geom["start"], geom["end"], label))
+            else:
+                classes.append(label)
+    return out
+
+
+def test_snips_spans_survive_a_project_round_trip(hub: Hub, tmp_path: Path) -> None:
+    rows, covered = _snips_jsonl(data_path("text_snips_nlu_benchmark_2017"), tmp_path / "snips.jsonl")
+    n_spans = sum(len(r["spans"]) for r in rows)
+    assert (len(rows), n_spans) == (2800, 7212)
+    first = new_project(hub, "snips", ItemKind.TEXT)
+    report = import_source(hub, SYSTEM, first, tmp_path / "snips.jsonl", fmt="auto")
+    assert (report.format, report.items_added, report.annotations_added) == ("text", 2800, 2800 + n_spans)
+    labels = report.labels
+    assert len(labels) == 7 + len({s["label"] for r in rows for s in r["spans"]})
+    out = tmp_path / "out.jsonl"
+    assert export_project(hub, SYSTEM, first, out, fmt="text").annotations == 2800 + n_spans
+    second = new_project(hub, "snips-again", ItemKind.TEXT)
+    again = import_source(hub, SYSTEM, second, out, fmt="text")
+    assert (again.items_added, again.annotations_added) == (2800, 2800 + n_spans)
+    assert again.labels == labels
+    got = _project_items(hub, second)
+    want = {
+        r["id"]: (r["text"], r["split"], [r["label"]], [(s["start"], s["end"], s["label"]) for s in r["spans"]])
+        for r in rows
+    }
+    assert got == want
+    # Each span still covers the words SNIPS marked.
+    assert {name: [text[a:b] for a, b, _ in spans] for name, (text, _, _, spans) in got.items()} == covered
+
+
+def test_banking77_csv_survives_a_project_round_trip(hub: Hub, banking77_train: Path, tmp_path: Path) -> None:
+    # Items are named file:line by the line each record starts on; some texts hold line breaks.
+    original: dict[str, tuple[str, str]] = {}
+    with banking77_train.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        assert next(reader) == ["text", "category"]
+        start = reader.line_num + 1
+        for text, category in reader:
+            original[f"train.csv:{start}"] = (text, category)
+            start = reader.line_num + 1
+    assert len(original) == 10_003 and len({c for _, c in original.values()}) == 77
+    first = new_project(hub, "banking77", ItemKind.TEXT)
+    import_source(hub, SYSTEM, first, banking77_train, fmt="text")
+    out = tmp_path / "out.csv"
+    assert export_project(hub, SYSTEM, first, out, fmt="text").items == 10_003
+    second = new_project(hub, "banking77-again", ItemKind.TEXT)
+    report = import_source(hub, SYSTEM, second, out, fmt="text")
+    assert (report.items_added, report.annotations_added, len(report.labels)) == (10_003, 10_003, 77)
+    got = _project_items(hub, second)
+    # The names survive through the export's id column.
+    assert {name: (text, classes) for name, (text, _, classes, _) in got.items()} == {
+        name: (text, [label]) for name, (text, label) in original.items()
+    }
+
+
+def test_unterminated_quote_refuses_the_import(hub: Hub, tmp_path: Path) -> None:
+    src = tmp_path / "broken.csv"
+    src.write_text('text,label\nfine,a\n"runs to the end,b\nlater,c\n')
+    pid = new_project(hub, "broken", ItemKind.TEXT)
+    with pytest.raises(FormatError, match="broken CSV quoting") as err:
+        import_source(hub, SYSTEM, pid, src, fmt="text")
+    assert (err.value.context["file"], err.value.context["line"]) == (str(src), 3)
+    assert "broken.csv" in str(err.value) and "line 3" in str(err.value)
+    with hub.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Item).where(Item.project_id == pid)) == 0

@@ -1,4 +1,4 @@
-"""YOLO txt: COCO128's YOLO labels, COCO -> YOLO -> COCO on real data, layouts, and broken lines."""
+"""YOLO txt: COCO128's YOLO labels, COCO -> YOLO -> COCO on real data, segmentation, layouts, and broken lines."""
 
 from __future__ import annotations
 
@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.builders import new_project
 from tests.formats._support import split_records
 
-from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats.base import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats.coco import CocoExporter, CocoImporter
+from labelhub.formats.registry import detect_format
 from labelhub.formats.yolo import YoloExporter, YoloImporter
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.exports import export_project
+from labelhub.services.imports import import_source
 
 
 def _dataset(root: Path, make_image: Callable[..., Path], lines: str, names: str = "cat\ndog\n") -> Path:
@@ -61,6 +67,38 @@ def test_coco128_root_is_found_without_options(coco128: Path) -> None:
     assert len(items) == 128 and sum(len(i.annotations) for i in items) == 929
 
 
+def _boxes(item: ItemRecord) -> list[AnnotationRecord]:
+    return [a for a in item.annotations if a.kind is AnnotationKind.BOX]
+
+
+def _match_boxes(want: list[ItemRecord], got: list[ItemRecord], *, by_basename: bool = False) -> int:
+    """Assert every box of ``want`` has one box in ``got`` with its label within 1 px, and nothing else; count them."""
+
+    def key(item: ItemRecord) -> str:
+        return Path(item.name).name if by_basename else item.name
+
+    by_name = {key(i): i for i in got}
+    assert by_name.keys() == {key(i) for i in want}
+    total = 0
+    for item in want:
+        remaining = _boxes(by_name[key(item)])
+        assert len(remaining) == len(_boxes(item)), item.name
+        for ann in _boxes(item):
+            match = next(
+                (
+                    b
+                    for b in remaining
+                    if b.label == ann.label
+                    and all(abs(p - q) <= 1.0 for p, q in zip(b.geometry["bbox"], ann.geometry["bbox"], strict=True))
+                ),
+                None,
+            )
+            assert match is not None, f"{item.name}: {ann.label} {ann.geometry['bbox']} was lost"
+            remaining.remove(match)
+            total += 1
+    return total
+
+
 def test_coco_to_yolo_to_coco_keeps_every_box(coco128: Path, tmp_path: Path) -> None:
     importer = CocoImporter(coco128, ImportOptions(media="link"))
     with importer:
@@ -87,27 +125,41 @@ def test_coco_to_yolo_to_coco_keeps_every_box(coco128: Path, tmp_path: Path) -> 
     with CocoImporter(coco_out, ImportOptions(media="none")) as again:
         back, problems = split_records(again)
     assert problems == []
+    assert _match_boxes(original, back) == 939
 
-    by_name = {i.name: i for i in back}
-    assert by_name.keys() == {i.name for i in original}
-    total = 0
-    for item in original:
-        remaining = list(by_name[item.name].annotations)
-        assert len(remaining) == len(item.annotations)
-        for ann in item.annotations:
-            match = next(
-                (
-                    b
-                    for b in remaining
-                    if b.label == ann.label
-                    and all(abs(p - q) <= 1.0 for p, q in zip(b.geometry["bbox"], ann.geometry["bbox"], strict=True))
-                ),
-                None,
-            )
-            assert match is not None, f"{item.name}: {ann.label} {ann.geometry['bbox']} was lost"
-            remaining.remove(match)
-            total += 1
-    assert total == 939
+
+def test_coco128_from_a_project_to_yolo_and_back_from_data_yaml(hub: Hub, coco128: Path, tmp_path: Path) -> None:
+    pid = new_project(hub, "coco128")
+    report = import_source(hub, Actor.system(), pid, coco128, fmt="coco")
+    assert (report.items_added, report.format) == (128, "coco")
+    out = tmp_path / "yolo"
+    export_project(hub, Actor.system(), pid, out, fmt="yolo", options=ExportOptions(copy_media=True))
+
+    # The Ultralytics layout: images/<split>/, labels/<split>/ and data.yaml naming the classes in project order.
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert data["path"] == "" and data["train"] == "images/train2017" and data["val"] == "images/train2017"
+    assert "test" not in data
+    assert data["names"][0] == "person" and data["names"][79] == "toothbrush" and len(data["names"]) == 80
+    assert len(list((out / "images" / "train2017").glob("*.jpg"))) == 128
+    label_files = sorted((out / "labels" / "train2017").glob("*.txt"))
+    assert len(label_files) == 128
+    # COCO gave each object a box and a polygon: the detection labels hold one box line per object.
+    lines = [line.split() for f in label_files for line in f.read_text().splitlines()]
+    assert len(lines) == 939 and {len(t) for t in lines} == {5}
+
+    source = out / "data.yaml"
+    assert detect_format(source).name == "yolo"
+    with YoloImporter(source, ImportOptions()) as importer:
+        back, problems = split_records(importer)
+    assert problems == []
+    with CocoImporter(coco128, ImportOptions(media="none")) as coco:
+        original, _ = split_records(coco)
+    assert _match_boxes(original, back) == 939
+    assert {i.split for i in back} == {"train2017"}
+
+    second = new_project(hub, "from-yolo")
+    report = import_source(hub, Actor.system(), second, source)
+    assert (report.format, report.items_added, report.annotations_added) == ("yolo", 128, 939)
 
 
 def test_data_yaml_layout_with_splits(tmp_path: Path, make_image: Callable[..., Path]) -> None:
@@ -144,6 +196,19 @@ def test_image_without_label_file_has_no_boxes(tmp_path: Path, make_image: Calla
         ("0 0.5 0.5 0 0.5", "must be > 0"),
         ("0 0.5 0.5 nan 0.5", "non-finite"),
         ("0 0.1 0.1 0.2 0.1 0.3 0.3 0.1", "polygon"),
+        # An even count of 8 or more: a polygon with a confidence, or with a coordinate missing; not guessed.
+        ("0 0.1 0.1 0.2 0.1 0.3 0.3 0.1 0.2 0.9", "got 10 values"),
+        ("0 0.5", "got 2 values"),
+        ("0 -0.2 0.5 0.5 0.5", "negative coordinate -0.2"),
+        ("0 0.5 0.5 1.5 0.5", "coordinate 1.5 (value 4 of the line) is above 1"),
+        ("0 32 24 10 10", "coordinate 32 (value 2 of the line) is above 1"),
+        ("0 0.9 0.5 0.5 0.5", "extends outside the image"),
+        ("1 0.5 0.5 0.5 0.5 1.7", "confidence 1.7"),
+        ("5 0.1 0.1 0.5 0.1 0.5 0.5", "class id 5 is not one of the 2 names"),
+        ("1.5 0.1 0.1 0.5 0.1 0.5 0.5", "class id 1.5"),
+        ("0 0.1 0.1 0.5 0.1 inf 0.5", "non-finite"),
+        ("0 0.1 0.1 0.5 -0.3 0.5 0.5", "negative coordinate -0.3 (value 5"),
+        ("0 0.1 0.1 0.5 0.1 1.2 0.5", "coordinate 1.2 (value 6 of the line) is above 1"),
     ],
 )
 def test_bad_line_is_a_problem_naming_file_and_line(
@@ -180,29 +245,57 @@ def test_missing_class_names_is_a_format_error(tmp_path: Path, make_image: Calla
         YoloImporter(tmp_path, ImportOptions())
 
 
-def test_export_writes_normalised_lines_and_empty_label_files(tmp_path: Path) -> None:
-    item = ItemRecord(kind=ItemKind.IMAGE, name="sub/a.jpg", width=200, height=100, split="val")
-    item.annotations.append(AnnotationRecord(AnnotationKind.BOX, "dog", {"bbox": [20.0, 10.0, 60.0, 50.0]}))
-    empty = ItemRecord(kind=ItemKind.IMAGE, name="b.jpg", width=10, height=10)
-    dest = tmp_path / "out"
-    with YoloExporter(dest, ["cat", "dog"], ExportOptions()) as exporter:
-        exporter.write(ExportItem(record=item))
-        exporter.write(ExportItem(record=empty))
-    assert (dest / "labels" / "val" / "sub" / "a.txt").read_text() == "1 0.200000 0.300000 0.200000 0.400000\n"
-    assert (dest / "labels" / "train" / "b.txt").read_text() == ""
-    data = yaml.safe_load((dest / "data.yaml").read_text())
-    assert data == {"path": ".", "val": "images/val", "train": "images/train", "names": {0: "cat", 1: "dog"}}
-    assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())
+def test_polygon_lines_become_polygons_in_pixels(tmp_path: Path, make_image: Callable[..., Path]) -> None:
+    # A triangle (7 values), a quadrilateral (9 values, also the shape of an oriented box) and a box.
+    lines = "1 0.25 0.5 0.5 0.25 0.75 0.5\n0 0 0 1 0 1 1 0 1\n0 0.5 0.5 0.5 0.5\n"
+    _dataset(tmp_path, make_image, lines)
+    with YoloImporter(tmp_path, ImportOptions()) as importer:
+        items, problems = split_records(importer)
+    assert problems == []
+    triangle, square, box = items[0].annotations
+    assert (triangle.kind, triangle.label, square.kind, box.kind) == (
+        AnnotationKind.POLYGON,
+        "dog",
+        AnnotationKind.POLYGON,
+        AnnotationKind.BOX,
+    )
+    assert triangle.geometry["points"] == pytest.approx([16.0, 24.0, 32.0, 12.0, 48.0, 24.0])  # 64x48 image
+    assert square.geometry["points"] == pytest.approx([0, 0, 64, 0, 64, 48, 0, 48])
+    assert triangle.origin == "labels/a.txt: line 1"
 
 
-def test_failed_export_leaves_nothing_behind(tmp_path: Path) -> None:
-    good = ItemRecord(kind=ItemKind.IMAGE, name="a.jpg", width=10, height=10)
-    good.annotations.append(AnnotationRecord(AnnotationKind.BOX, "cat", {"bbox": [1.0, 1.0, 5.0, 5.0]}))
-    sizeless = ItemRecord(kind=ItemKind.IMAGE, name="b.jpg")
-    with (
-        pytest.raises(FormatError, match=r"'b\.jpg' has no width/height"),
-        YoloExporter(tmp_path / "new" / "out", ["cat"], ExportOptions()) as exporter,
-    ):
-        exporter.write(ExportItem(record=good))
-        exporter.write(ExportItem(record=sizeless))
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize(
+    ("yaml_text", "field"),
+    [
+        ("train: ../outside\nval: images/val\n", "train"),
+        ("train: images/train\nval: /etc\n", "val"),
+        ("train: images/train\nval: [images/train, ../../x]\n", "val"),
+    ],
+)
+def test_data_yaml_folders_outside_the_dataset_are_refused(tmp_path: Path, yaml_text: str, field: str) -> None:
+    (tmp_path / "images" / "train").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "data.yaml").write_text(yaml_text + "names: [cat]\n")
+    with pytest.raises(FormatError, match="must be a folder inside the dataset") as err:
+        YoloImporter(tmp_path / "data.yaml", ImportOptions())
+    assert err.value.context["field"] == field and err.value.context["file"] == str(tmp_path / "data.yaml")
+
+
+def test_data_yaml_path_outside_is_not_followed(tmp_path: Path, make_image: Callable[..., Path]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    make_image(elsewhere / "images" / "train" / "secret.png")
+    dataset = tmp_path / "dataset"
+    make_image(dataset / "images" / "train" / "mine.png")
+    (dataset / "data.yaml").write_text(f"path: {elsewhere}\ntrain: images/train\nval: images/train\nnames: [cat]\n")
+    with YoloImporter(dataset / "data.yaml", ImportOptions()) as importer:
+        items, _ = split_records(importer)
+    assert [i.name for i in items] == ["mine.png"]
+
+
+def test_label_file_that_is_not_utf8_is_a_problem(tmp_path: Path, make_image: Callable[..., Path]) -> None:
+    _dataset(tmp_path, make_image, "")
+    (tmp_path / "labels" / "a.txt").write_bytes(b"0 0.5 0.5 0.5 0.5\n\xff\xfe\n")
+    with YoloImporter(tmp_path, ImportOptions()) as importer:
+        items, problems = split_records(importer)
+    assert items == [] and [p.file for p in problems] == [str(tmp_path / "labels" / "a.txt")]
+    assert "cannot read the label file" in problems[0].message

@@ -58,9 +58,16 @@ def within_a_pixel(a: list[float], b: list[float]) -> bool:
 def test_coco128_import_fills_the_project(hub: Hub) -> None:
     pid = new_project(hub, "coco128")
     report = import_source(hub, SYSTEM, pid, data_path("detection_coco128"), fmt="coco")
-    assert (report.items_added, report.annotations_added) == (128, 939)
+    # Every COCO object keeps its box; its segmentation comes as polygons (or a mask for the crowd ones).
+    assert (report.items_added, report.annotations_added) == (128, 939 + 1048 + 10)
     items, anns, schema, _ = snapshot(hub, pid)
-    assert (items, anns) == (128, 939)
+    assert (items, anns) == (128, 1997)
+    with hub.db.session() as s:
+        rows = s.execute(
+            select(Annotation.kind, func.count()).where(Annotation.project_id == pid).group_by(Annotation.kind)
+        )
+        kinds = {kind: n for kind, n in rows}
+    assert kinds == {"box": 939, "polygon": 1048, "mask": 10}
     assert len(LabelSchema.from_json(schema).names) == 80
 
 
@@ -70,7 +77,7 @@ def test_coco_export_gives_back_every_box_and_category(hub: Hub, tmp_path: Path)
     import_source(hub, SYSTEM, pid, src, fmt="coco")
     out = tmp_path / "out.json"
     report = export_project(hub, SYSTEM, pid, out, fmt="coco")
-    assert (report.items, report.annotations) == (128, 939)
+    assert (report.items, report.annotations) == (128, 1997)
 
     original = orjson.loads((src / "annotations" / "instances_train2017.json").read_bytes())
     exported = orjson.loads(out.read_bytes())

@@ -1,21 +1,36 @@
 """The COCO exporter, kept apart from the importer so each module stays one concern.
 
-Boxes leave as COCO ``[x, y, width, height]`` in absolute pixels. Only boxes are written yet; other
-annotation kinds are left out of the file.
+Boxes leave as COCO ``[x, y, width, height]`` in absolute pixels. The box, polygons, mask and keypoints of
+one object (the same ``attributes["coco_id"]`` and label, as the importer reads them) become one COCO
+annotation again: the box gives ``bbox``, the polygons or the mask give ``segmentation`` and ``area``.
+A polygon, mask or keypoints record without a box of its own is written alone, with the ``bbox`` that
+encloses it. Other annotation kinds (class, span, track boxes) are left out of the file.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
+from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
-from labelhub.formats._common import AtomicFile, labelled_boxes
+from labelhub.formats._coco_segm import compress, decode_counts, mask_area_bbox, polygons_area, polygons_bbox, same_area
+from labelhub.formats._common import AtomicFile
 from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+
+_BOX, _POLYGON, _MASK, _KEYPOINTS = (
+    AnnotationKind.BOX,
+    AnnotationKind.POLYGON,
+    AnnotationKind.MASK,
+    AnnotationKind.KEYPOINTS,
+)
+_WRITTEN = frozenset({_BOX, _POLYGON, _MASK, _KEYPOINTS})
 
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
 
@@ -51,6 +66,86 @@ class _Ids:
         return self._next
 
 
+@dataclass(slots=True)
+class _Object:
+    """The records that make one COCO annotation."""
+
+    label: str
+    coco_id: int | None
+    box: AnnotationRecord | None = None
+    polygons: list[AnnotationRecord] = field(default_factory=list)
+    mask: AnnotationRecord | None = None
+    keypoints: AnnotationRecord | None = None
+
+    def accepts(self, kind: AnnotationKind) -> bool:
+        """Return True when a record of ``kind`` has a free place here (COCO has one segmentation form)."""
+        if kind is _BOX:
+            return self.box is None
+        if kind is _POLYGON:
+            return self.mask is None
+        if kind is _MASK:
+            return self.mask is None and not self.polygons
+        return self.keypoints is None
+
+    def add(self, ann: AnnotationRecord) -> None:
+        if ann.kind is _BOX:
+            self.box = ann
+        elif ann.kind is _POLYGON:
+            self.polygons.append(ann)
+        elif ann.kind is _MASK:
+            self.mask = ann
+        else:
+            self.keypoints = ann
+
+    def members(self) -> list[AnnotationRecord]:
+        found = [self.box, *self.polygons, self.mask, self.keypoints]
+        return [a for a in found if a is not None]
+
+
+def _objects(rec: ItemRecord) -> list[_Object]:
+    """Group the item's boxes, polygons, masks and keypoints into COCO objects, in order of first appearance."""
+    objects: list[_Object] = []
+    by_key: dict[tuple[str, int, str], _Object] = {}
+    for ann in rec.annotations:
+        if ann.kind not in _WRITTEN:
+            continue
+        if ann.label is None:
+            msg = f"a {ann.kind.value} of item {rec.name!r} has no label, which COCO requires"
+            raise FormatError(msg, item=rec.name)
+        cid, group = ann.attributes.get("coco_id"), ann.attributes.get("coco_group")
+        key = (
+            ("id", cid, ann.label) if type(cid) is int else ("group", group, ann.label) if type(group) is int else None
+        )
+        obj = by_key.get(key) if key is not None else None
+        if obj is None or not obj.accepts(ann.kind):
+            obj = _Object(ann.label, cid if type(cid) is int else None)
+            objects.append(obj)
+            if key is not None:
+                by_key.setdefault(key, obj)
+        obj.add(ann)
+    return objects
+
+
+def _mask_counts(ann: AnnotationRecord, rec: ItemRecord) -> tuple[int, int, list[int], bool]:
+    """Return ``height, width, counts, was_compressed`` of a mask, checked, or raise naming the item."""
+    size, counts = ann.geometry.get("size"), ann.geometry.get("counts")
+    compressed = isinstance(counts, str)
+    if isinstance(counts, str):
+        counts = decode_counts(counts)
+    ok = isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
+    if not ok or not isinstance(counts, list) or not all(type(c) is int and 0 <= c < 2**32 for c in counts):
+        raise FormatError(f"a mask of item {rec.name!r} is not a valid RLE", item=rec.name)
+    h, w = size  # type: ignore[misc]
+    if (h, w) != (rec.height, rec.width) or sum(counts) != h * w:
+        msg = f"a mask of item {rec.name!r} is {h}x{w} or covers another size than the image {rec.height}x{rec.width}"
+        raise FormatError(msg, item=rec.name)
+    return h, w, counts, compressed or ann.attributes.get("coco_rle") == "compressed"
+
+
+def _whole(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else v
+
+
 class CocoExporter(FormatExporter):
     """Writes one COCO JSON file, streaming images while annotations wait in a temporary file.
 
@@ -65,6 +160,7 @@ class CocoExporter(FormatExporter):
             raise FormatError(f"a COCO export goes to a .json file, not {dest}", file=str(dest))
         self._categories: list[dict[str, Any]] = []
         self._category_ids: dict[str, int] = {}
+        self._keypoint_counts: dict[str, int] = {}
         self._plan_categories()
         self._image_ids = _Ids()
         self._ann_ids = _Ids()
@@ -89,6 +185,7 @@ class CocoExporter(FormatExporter):
             if cat is not None and cid is not None and cid > 0 and cid not in taken:
                 taken.add(cid)
                 planned[label] = {"id": cid, "name": label, "supercategory": cat.get("supercategory", "")}
+                planned[label].update((k, cat[k]) for k in ("keypoints", "skeleton") if isinstance(cat.get(k), list))
         next_id = max(taken, default=0) + 1
         for label in dict.fromkeys(self.labels):
             entry = planned.get(label)
@@ -100,6 +197,8 @@ class CocoExporter(FormatExporter):
     def _add_category(self, entry: dict[str, Any]) -> None:
         self._categories.append(entry)
         self._category_ids[entry["name"]] = entry["id"]
+        if isinstance(entry.get("keypoints"), list):
+            self._keypoint_counts[entry["name"]] = len(entry["keypoints"])
 
     def _category_id(self, label: str) -> int:
         cid = self._category_ids.get(label)
@@ -141,21 +240,63 @@ class CocoExporter(FormatExporter):
             image.update((k, v) for k, v in extra.items() if k not in _IMAGE_OWN_KEYS)
         self._out.handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
         self._n_images += 1
-        for ann, label, x1, y1, x2, y2 in labelled_boxes(rec, "COCO"):
-            w, h = x2 - x1, y2 - y1
-            obj = {
-                "id": self._ann_ids.take(_as_int(ann.attributes.get("coco_id"))),
-                "image_id": image_id,
-                "category_id": self._category_id(label),
-                "bbox": [x1, y1, w, h],
-                "area": w * h,
-                "iscrowd": 1 if ann.attributes.get("iscrowd") else 0,
-                "segmentation": [],
-            }
-            if ann.score is not None:
-                obj["score"] = ann.score
-            self._anns.write((b",\n" if self._n_anns else b"") + orjson.dumps(obj))
+        for obj in _objects(rec):
+            ann = self._annotation(obj, rec, image_id)
+            self._anns.write((b",\n" if self._n_anns else b"") + orjson.dumps(ann))
             self._n_anns += 1
+
+    def _annotation(self, obj: _Object, rec: ItemRecord, image_id: int) -> dict[str, Any]:
+        """Return the COCO annotation of one object: bbox from its box, segmentation and area from its shape."""
+        bbox: list[float] | None = None
+        if obj.box is not None:
+            x1, y1, x2, y2 = (float(v) for v in obj.box.geometry["bbox"])
+            bbox = [x1, y1, x2 - x1, y2 - y1]
+        segmentation: Any = []
+        if obj.polygons:
+            parts = [[float(v) for v in a.geometry["points"]] for a in obj.polygons]
+            segmentation, area = parts, polygons_area(parts)
+            bbox = bbox or polygons_bbox(parts)
+        elif obj.mask is not None:
+            h, w, counts, compressed = _mask_counts(obj.mask, rec)
+            area, mask_box = mask_area_bbox(counts, h, w)
+            segmentation = {"size": [h, w], "counts": compress(counts, h, w) if compressed else counts}
+            bbox = bbox or mask_box
+        elif bbox is None and obj.keypoints is not None:
+            pts = obj.keypoints.geometry["points"]
+            xs = [x for x, v in zip(pts[0::3], pts[2::3], strict=True) if v > 0] or pts[0::3]
+            ys = [y for y, v in zip(pts[1::3], pts[2::3], strict=True) if v > 0] or pts[1::3]
+            bbox = [float(min(xs)), float(min(ys)), float(max(xs) - min(xs)), float(max(ys) - min(ys))]
+        assert bbox is not None  # every object has a box, a polygon, a mask or keypoints
+        if not segmentation:
+            area = bbox[2] * bbox[3]
+        kept = obj.box.attributes.get("coco_area") if obj.box is not None else None
+        if (
+            isinstance(kept, dict)
+            and isinstance(kept.get("computed"), int | float)
+            and same_area(kept["computed"], area)
+        ):
+            area = kept["area"]  # the file's own area, for geometry that has not changed since the import
+        members = obj.members()
+        out: dict[str, Any] = {
+            "id": self._ann_ids.take(obj.coco_id),
+            "image_id": image_id,
+            "category_id": self._category_id(obj.label),
+            "bbox": bbox,
+            "area": area,
+            "iscrowd": 1 if any(a.attributes.get("iscrowd") for a in members) else 0,
+            "segmentation": segmentation,
+        }
+        n_points = self._keypoint_counts.get(obj.label)
+        if obj.keypoints is not None:
+            pts = obj.keypoints.geometry["points"]
+            out["keypoints"] = [_whole(v) for v in pts]
+            out["num_keypoints"] = sum(1 for v in pts[2::3] if v > 0)
+        elif n_points:
+            out["keypoints"], out["num_keypoints"] = [0] * (3 * n_points), 0
+        score = next((a.score for a in members if a.score is not None), None)
+        if score is not None:
+            out["score"] = score
+        return out
 
     def finish(self) -> None:
         """Append the buffered annotations and the categories, then move the file into place."""

@@ -1,7 +1,28 @@
 """The YOLO exporter: ``images/<split>/``, ``labels/<split>/`` and a ``data.yaml`` Ultralytics can train on.
 
-Boxes leave as ``class cx cy w h`` normalised by the image size, six decimals. Only boxes are written;
-items without boxes get an empty label file, which YOLO reads as a background image.
+Boxes leave as ``class cx cy w h`` and polygons as segmentation lines ``class x1 y1 ... xn yn``, normalised by
+the image size with six decimals and clipped to 0..1 (the domain lets geometry overhang the image by up to a
+pixel; Ultralytics rejects values above 1). Masks, keypoints and track boxes are not written. Items without
+annotations get an empty label file, which YOLO reads as a background image.
+
+Ultralytics misreads a label file that mixes box and polygon lines (one long line makes it read every line as
+a polygon), and one object often carries both a box and a polygon (COCO's bbox and segmentation). So each file
+holds one kind, chosen by ``extra["task"]``:
+
+- ``detect``: every box as a box line, plus the bounding box of each polygon whose object has no box, so no
+  object is lost and none is written twice;
+- ``segment``: every polygon as a polygon line, plus each box whose object has no polygon, as a four-corner
+  polygon;
+- ``auto`` (default): per item, ``segment`` when it has polygons and no boxes, ``detect`` otherwise; so a box
+  project gives box lines, a polygon project polygon lines, and a project with both the detection labels.
+
+A box and a polygon are one object when they share ``attributes["coco_id"]`` (the COCO importer's link);
+shapes without it are one object when they have the same label and the polygon lies inside the box.
+
+``data.yaml`` has ``path: ''`` (Ultralytics then takes the folder of the YAML file as the root, wherever the
+folder is moved), one key per split present (``train2017`` goes under ``train``, ``valid`` under ``val``; a
+split that is none of train/val/test keeps its own name as key), ``val`` pointing at the training images when
+there is no validation split (Ultralytics refuses a YAML without ``val``), and ``names`` as ``{id: name}``.
 """
 
 from __future__ import annotations
@@ -10,20 +31,74 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from labelhub.errors import FormatError
-from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, labelled_boxes, safe_component
+from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.geometry import EDGE_TOLERANCE
+from labelhub.domain.records import ItemRecord
+from labelhub.errors import FormatError, ValidationError
+from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, safe_component
 from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
 
 _DEFAULT_SPLIT = "train"
+_TASKS = ("auto", "detect", "segment")
+_YAML_KEYS = (("train", "train"), ("val", "val"), ("valid", "val"), ("dev", "val"), ("test", "test"))
+# Keys Ultralytics reads for something else: a split of that name cannot be its own key.
+_RESERVED_KEYS = frozenset({"path", "names", "nc", "download", "channels", "yaml_file", "kpt_shape", "flip_idx"})
 
 
 def _yaml_key(split: str) -> str:
-    """Return the data.yaml key a split folder belongs to: train2017 -> train, valid -> val."""
+    """Return the data.yaml key a split folder belongs to: train2017 -> train, valid -> val, holdout -> holdout."""
     lowered = split.lower()
-    for key in ("train", "val", "test"):
-        if lowered.startswith(key):
+    for prefix, key in _YAML_KEYS:
+        if lowered.startswith(prefix):
             return key
     return split
+
+
+def _clip(v: float) -> float:
+    return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
+
+
+def _bounds(points: list[float]) -> list[float]:
+    xs, ys = points[0::2], points[1::2]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def _inside(inner: list[float], outer: list[float]) -> bool:
+    return (
+        inner[0] >= outer[0] - EDGE_TOLERANCE
+        and inner[1] >= outer[1] - EDGE_TOLERANCE
+        and inner[2] <= outer[2] + EDGE_TOLERANCE
+        and inner[3] <= outer[3] + EDGE_TOLERANCE
+    )
+
+
+# A shape as the exporter plans it: label, the object id it shares with the other shapes of its object (COCO's
+# annotation id, when it came from COCO), and its box (x1, y1, x2, y2) or its polygon points.
+_Shape = tuple[str, object, list[float]]
+
+
+def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) -> list[_Shape]:
+    """Return the shapes (with box bounds) whose object none of ``partners`` stands for.
+
+    A partner stands for a shape's object when both carry the same object id or, when either has none, when
+    it has the same label and one lies inside the other: the shape inside the partner when ``shape_inside``,
+    else the partner inside the shape.
+    """
+    ids = {oid for _, oid, _ in partners if oid is not None}
+    by_label: dict[str, list[tuple[object, list[float]]]] = {}
+    for label, oid, bounds in partners:
+        by_label.setdefault(label, []).append((oid, bounds))
+    out: list[_Shape] = []
+    for label, oid, bounds in shapes:
+        if oid is not None and oid in ids:
+            continue
+        if any(
+            (oid is None or p_oid is None) and (_inside(bounds, pb) if shape_inside else _inside(pb, bounds))
+            for p_oid, pb in by_label.get(label, ())
+        ):
+            continue
+        out.append((label, oid, bounds))
+    return out
 
 
 class YoloExporter(FormatExporter):
@@ -31,6 +106,10 @@ class YoloExporter(FormatExporter):
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
+        task = options.extra.get("task", "auto")
+        if task not in _TASKS:
+            raise ValidationError(f"task must be one of {', '.join(_TASKS)}, got {task!r}", field="task")
+        self.task: str = task
         self._names: list[str] = list(dict.fromkeys(labels))
         self._ids = {name: i for i, name in enumerate(self._names)}
         self._splits: dict[str, None] = {}  # an ordered set: splits in the order items used them
@@ -48,6 +127,41 @@ class YoloExporter(FormatExporter):
             self._names.append(label)
         return cid
 
+    def _lines(self, rec: ItemRecord, width: int, height: int) -> list[str]:
+        boxes: list[_Shape] = []
+        polygons: list[_Shape] = []
+        for ann in rec.annotations:
+            if ann.kind not in (AnnotationKind.BOX, AnnotationKind.POLYGON):
+                continue
+            if ann.label is None:
+                msg = f"a {ann.kind.value} of item {rec.name!r} has no label, which YOLO requires"
+                raise FormatError(msg, item=rec.name)
+            oid = ann.attributes.get("coco_id")
+            if ann.kind is AnnotationKind.BOX:
+                boxes.append((ann.label, oid, [float(v) for v in ann.geometry["bbox"]]))
+            else:
+                polygons.append((ann.label, oid, [float(v) for v in ann.geometry["points"]]))
+        task = self.task
+        if task == "auto":
+            task = "segment" if polygons and not boxes else "detect"
+        lines: list[str] = []
+        outlines = [(label, oid, _bounds(pts)) for label, oid, pts in polygons]
+        if task == "detect":
+            for label, _oid, (x1, y1, x2, y2) in boxes + _alone(outlines, boxes, shape_inside=True):
+                x1, x2 = _clip(x1 / width), _clip(x2 / width)
+                y1, y2 = _clip(y1 / height), _clip(y2 / height)
+                cid = self._class_id(label)
+                lines.append(f"{cid} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n")
+            return lines
+        rects = [
+            (label, oid, [x1, y1, x2, y1, x2, y2, x1, y2])
+            for label, oid, (x1, y1, x2, y2) in _alone(boxes, outlines, shape_inside=False)
+        ]
+        for label, _oid, pts in polygons + rects:
+            xy = " ".join(f"{_clip(v / (width if i % 2 == 0 else height)):.6f}" for i, v in enumerate(pts))
+            lines.append(f"{self._class_id(label)} {xy}\n")
+        return lines
+
     def write(self, item: ExportItem) -> None:
         """Write the item's label file, and copy its image when ``copy_media`` is set."""
         if self._dir is None:
@@ -61,15 +175,13 @@ class YoloExporter(FormatExporter):
         if not is_safe_relative(rec.name):
             raise FormatError(f"item name {rec.name!r} cannot be used as a file path", item=rec.name)
         split = safe_component(rec.split or _DEFAULT_SPLIT, "split", rec.name)
+        if _yaml_key(split) in _RESERVED_KEYS:
+            raise FormatError(f"split {split!r} of item {rec.name!r} clashes with a data.yaml key", item=rec.name)
         rel = PurePosixPath(rec.name)
         label_rel = f"labels/{split}/{rel.with_suffix('.txt')}"
         if label_rel in self._written:
             raise FormatError(f"two items of split {split!r} would both write {label_rel}", item=rec.name)
-        lines: list[str] = []
-        for _ann, label, x1, y1, x2, y2 in labelled_boxes(rec, "YOLO"):
-            cx, cy = (x1 + x2) / 2 / rec.width, (y1 + y2) / 2 / rec.height
-            w, h = (x2 - x1) / rec.width, (y2 - y1) / rec.height
-            lines.append(f"{self._class_id(label)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+        lines = self._lines(rec, rec.width, rec.height)
         with self._dir.path(label_rel).open("w", encoding="utf-8") as fh:
             fh.writelines(lines)
         self._written.add(label_rel)
@@ -81,8 +193,10 @@ class YoloExporter(FormatExporter):
         grouped: dict[str, list[str]] = {}
         for split in self._splits or {_DEFAULT_SPLIT: None}:
             grouped.setdefault(_yaml_key(split), []).append(f"images/{split}")
-        data: dict[str, object] = {"path": "."}
-        for key, folders in grouped.items():
+        data: dict[str, object] = {"path": ""}
+        standard = [k for k in ("train", "val", "test") if k in grouped]
+        for key in [*standard, *(k for k in grouped if k not in standard)]:
+            folders = grouped[key]
             data[key] = folders[0] if len(folders) == 1 else folders
         # Ultralytics refuses a data.yaml without 'val'; validating on the training images is its fallback too.
         data.setdefault("val", data.get("train", f"images/{_DEFAULT_SPLIT}"))

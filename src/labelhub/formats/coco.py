@@ -1,8 +1,11 @@
 """COCO detection JSON: ``images``, ``annotations`` (``bbox = [x, y, width, height]``) and ``categories``.
 
 At this boundary COCO's ``[x, y, w, h]`` boxes in absolute pixels become labelhub's ``[x1, y1, x2, y2]``
-and back. Only boxes are handled yet: segmentation polygons, masks and keypoints are neither read nor
-written, and exported annotations carry ``"segmentation": []``.
+and back. Each COCO annotation becomes one ``box`` (its ``bbox``, which box-only formats and detectors use)
+plus, when it has them, one ``polygon`` per polygon part, one ``mask`` for an RLE segmentation and one
+``keypoints`` record; all carry the COCO id in ``attributes["coco_id"]`` so the exporter can put them back
+together into one COCO annotation. ``extra["segmentation"] = False`` reads boxes only. Segmentation details
+are in :mod:`labelhub.formats._coco_segm`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._coco_export import CocoExporter
+from labelhub.formats._coco_segm import SegmentationError, keep_area, read_shapes
 from labelhub.formats._common import MediaResolver, absolute, gc_paused, image_size, is_safe_relative, list_images
 from labelhub.formats.base import FormatImporter, ImportOptions
+from labelhub.formats.coco_captions import is_captions_head, sniff
 
 __all__ = ["CocoExporter", "CocoImporter", "detect", "find_annotation_file"]
 
@@ -33,17 +38,20 @@ _SPLIT_RE = re.compile(r"^(?:instances|person_keypoints|captions|image_info|pano
 _DETECT_BYTES = 1 << 20
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
 _NUMBER = (int, float)
+_OFF = frozenset({"0", "false", "no", "off", "none", "boxes"})
 
 
 def detect(path: Path) -> bool:
     """Return True when ``path`` is a COCO JSON file or a folder with one under ``annotations/``."""
     try:
         json_path = find_annotation_file(path)
-        with json_path.open("rb") as fh:
-            head = fh.read(_DETECT_BYTES)
+        head, tail = sniff(json_path, _DETECT_BYTES)
     except (FormatError, OSError):
         return False
     # Writers put "images" first or after the annotations; either key with COCO's own field names will do.
+    # A captions file has the same keys but no boxes: that one is coco_captions'.
+    if is_captions_head(json_path, head, tail):
+        return False
     return head.lstrip().startswith(b"{") and (b'"images"' in head or b'"image_id"' in head)
 
 
@@ -91,6 +99,7 @@ class _Index:
     annotations: list[Any] = field(default_factory=list)
     categories: list[dict[str, Any]] = field(default_factory=list)
     category_names: dict[int, str] = field(default_factory=dict)
+    keypoint_counts: dict[int, int] = field(default_factory=dict)  # category id -> number of keypoint names
     problems: list[Problem] = field(default_factory=list)
     # ``order`` lists the valid annotation indices grouped by image (in file order within an image), and
     # ``order[starts[k]:starts[k + 1]]`` are those of ``images[k]``: two flat int arrays, not 100k lists.
@@ -110,6 +119,8 @@ class CocoImporter(FormatImporter):
         self._fname = self.json_path.name
         self._index: _Index | None = None
         self._basenames: dict[str, Path] | None = None
+        flag = options.extra.get("segmentation", True)
+        self._shapes = flag is not False and str(flag).strip().lower() not in _OFF
 
     def close(self) -> None:
         """Drop the parsed file."""
@@ -127,6 +138,7 @@ class CocoImporter(FormatImporter):
         """Return ``{"coco": {"categories": [...]}}`` so an export can reuse the original category ids."""
         cats = [
             {"id": c["id"], "name": c["name"], "supercategory": c.get("supercategory", "")}
+            | {k: c[k] for k in ("keypoints", "skeleton") if isinstance(c.get(k), list)}
             for c in self._load().categories
         ]
         return {"coco": {"categories": cats}}
@@ -178,6 +190,8 @@ class CocoImporter(FormatImporter):
             else:
                 index.category_names[cid] = name
                 index.categories.append(cat)
+                if isinstance(cat.get("keypoints"), list):
+                    index.keypoint_counts[cid] = len(cat["keypoints"])
 
     def _index_images(self, images: list[Any], index: _Index) -> tuple[dict[int, int], set[int]]:
         positions: dict[int, int] = {}
@@ -246,20 +260,31 @@ class CocoImporter(FormatImporter):
         order, starts, anns = index.order, index.starts, index.annotations
         seen_ids: dict[int, int] = {}
         fname = self._fname
+        shapes = self._shapes
         for pos, (i, img) in enumerate(index.images):
             boxes: list[AnnotationRecord] = []
+            width, height = _pixels(img.get("width")), _pixels(img.get("height"))
             for j in order[starts[pos] : starts[pos + 1]]:
-                rec = self._box(j, anns[j], index.category_names, seen_ids)
+                ann = anns[j]
+                with_shapes = shapes and (ann.get("segmentation") or "keypoints" in ann)
+                rec = self._box(j, ann, index.category_names, seen_ids, not with_shapes)
                 if isinstance(rec, Problem):
                     yield rec
+                    continue
+                if with_shapes:
+                    more = self._with_shapes(j, ann, rec, index, width, height)
+                    if isinstance(more, Problem):
+                        yield more
+                        continue
+                    boxes.extend(more)
                 else:
                     boxes.append(rec)
             name: str = img["file_name"]
             item = ItemRecord(
                 kind=ItemKind.IMAGE,
                 name=name,
-                width=_pixels(img.get("width")),
-                height=_pixels(img.get("height")),
+                width=width,
+                height=height,
                 external_id=str(img["id"]),
                 split=split,
                 annotations=boxes,
@@ -285,7 +310,7 @@ class CocoImporter(FormatImporter):
             yield item
 
     def _box(
-        self, j: int, ann: dict[str, Any], cats: dict[int, str], seen_ids: dict[int, int]
+        self, j: int, ann: dict[str, Any], cats: dict[int, str], seen_ids: dict[int, int], check_area: bool
     ) -> AnnotationRecord | Problem:
         # Runs once per annotation: type() checks instead of isinstance, and no allocation unless it is valid.
         aid = ann.get("id")
@@ -321,13 +346,35 @@ class CocoImporter(FormatImporter):
         attributes: dict[str, Any] = {"iscrowd": 1 if ann.get("iscrowd") else 0}
         if type(aid) is int:
             attributes["coco_id"] = aid
-        return AnnotationRecord(
+        box = AnnotationRecord(
             kind=AnnotationKind.BOX,
             label=label,
             geometry={"bbox": [x1, y1, x1 + w, y1 + h]},
             attributes=attributes,
             origin=f"{self._fname}: annotations[{j}]",
         )
+        area = ann.get("area") if check_area else None  # a shape's area is checked with the shape
+        if area is not None and area != w * h:  # the common case costs one comparison
+            keep_area(box, ann, ((x1 + w) - x1) * ((y1 + h) - y1))
+        return box
+
+    def _with_shapes(
+        self, j: int, ann: dict[str, Any], box: AnnotationRecord, index: _Index, width: int | None, height: int | None
+    ) -> list[AnnotationRecord] | Problem:
+        """Return the box followed by the polygons, mask and keypoints of annotation ``j``, or one Problem."""
+        label = box.label or ""
+        if "coco_id" not in box.attributes:
+            box.attributes["coco_group"] = j  # no usable id: the index in the file still ties the parts together
+        keypoint_count = index.keypoint_counts.get(ann["category_id"])
+        try:
+            more, area = read_shapes(ann, label, box.attributes, box.origin or "", keypoint_count, width, height)
+        except SegmentationError as exc:
+            return self._problem(exc.message, f"annotations[{j}].{exc.where}")
+        if area is None:
+            x1, y1, x2, y2 = box.geometry["bbox"]
+            area = (x2 - x1) * (y2 - y1)
+        keep_area(box, ann, area)
+        return [box, *more]
 
     def _find_media(self, resolver: MediaResolver, name: str) -> Path | None:
         found = resolver.find(name)

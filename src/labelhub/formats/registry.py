@@ -49,8 +49,53 @@ FORMATS: dict[str, FormatSpec] = {
     spec.name: spec
     for spec in (
         FormatSpec("coco", "COCO detection JSON", (ItemKind.IMAGE,), "coco", "CocoImporter", "CocoExporter"),
-        FormatSpec("yolo", "YOLO detection txt", (ItemKind.IMAGE,), "yolo", "YoloImporter", "YoloExporter"),
+        FormatSpec(
+            "coco_captions",
+            "COCO captions JSON (import only)",
+            (ItemKind.IMAGE,),
+            "coco_captions",
+            "CocoCaptionsImporter",
+        ),
+        FormatSpec(
+            "yolo", "YOLO txt (boxes and segmentation)", (ItemKind.IMAGE,), "yolo", "YoloImporter", "YoloExporter"
+        ),
+        FormatSpec("voc", "Pascal VOC XML", (ItemKind.IMAGE,), "voc", "VocImporter", "VocExporter"),
         FormatSpec("text", "Text items (JSONL or CSV)", (ItemKind.TEXT,), "text_table", "TextImporter", "TextExporter"),
+        FormatSpec(
+            "label_studio",
+            "Label Studio JSON export (import only)",
+            (ItemKind.IMAGE, ItemKind.VIDEO, ItemKind.TEXT),
+            "label_studio",
+            "LabelStudioImporter",
+        ),
+        FormatSpec(
+            "webdataset",
+            "WebDataset tar shards (JSON + media per sample)",
+            (ItemKind.IMAGE, ItemKind.VIDEO, ItemKind.TEXT),
+            "webdataset",
+            "WebDatasetImporter",
+            "WebDatasetExporter",
+        ),
+        FormatSpec(
+            "cvat_images",
+            "CVAT for images 1.1 XML",
+            (ItemKind.IMAGE,),
+            "cvat",
+            "CvatImagesImporter",
+            "CvatImagesExporter",
+        ),
+        FormatSpec(
+            "cvat_video",
+            "CVAT for video 1.1 XML (tracks)",
+            (ItemKind.VIDEO,),
+            "cvat_video",
+            "CvatVideoImporter",
+            "CvatVideoExporter",
+        ),
+        FormatSpec("mot", "MOT challenge sequences", (ItemKind.VIDEO,), "mot", "MotImporter", "MotExporter"),
+        FormatSpec(
+            "video", "Video files and image sequences", (ItemKind.VIDEO,), "video", "VideoImporter", "VideoExporter"
+        ),
         FormatSpec(
             "image_folder",
             "Folder of images (class per sub-folder)",

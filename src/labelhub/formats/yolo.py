@@ -1,16 +1,20 @@
-"""YOLO detection txt: one ``<image stem>.txt`` per image, each line ``class cx cy w h`` normalised to 0..1.
+"""YOLO txt: one ``<image stem>.txt`` per image, each line a box or a segmentation polygon, normalised to 0..1.
 
-At this boundary the normalised centre boxes become labelhub's absolute ``[x1, y1, x2, y2]`` pixels, which
-needs each image's size: the importer reads it from the image header, so YOLO cannot be imported
-metadata-only. Supported layouts: an Ultralytics ``data.yaml``; a folder with ``images/`` and ``labels/``
-(optionally split into sub-folders) and ``classes.txt`` or a ``*.yaml`` with ``names``; and labels kept
-apart from the images, given as ``extra["labels_dir"]`` with ``images_dir`` (or found as ``labels_yolo/``
-next to ``images/``). A sixth number on a line is read as a model confidence.
+A line ``class cx cy w h`` (a sixth number is a model confidence) is a box; a line ``class x1 y1 ... xn yn``
+(an odd count of at least 7 values) is a polygon; :mod:`labelhub.formats._yolo_lines` says how each line is
+told apart and checked. At this boundary normalised values become labelhub's absolute pixels, which needs each
+image's size: the importer reads it from the image header, so YOLO cannot be imported metadata-only.
+
+Supported layouts: an Ultralytics ``data.yaml``; a folder with ``images/`` and ``labels/`` (optionally split
+into sub-folders) and ``classes.txt`` or a ``*.yaml`` with ``names``; and labels kept apart from the images,
+given as ``extra["labels_dir"]`` with ``images_dir`` (or found as ``labels_yolo/`` next to ``images/``).
+The folders a ``data.yaml`` names must lie inside the dataset: relative, without ``..``. A ``path`` that is
+absolute or climbs out is not followed (the folder of ``data.yaml`` is the root then), so an uploaded dataset
+cannot pull other files of the server into the media store.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,17 +23,19 @@ from typing import Any
 
 import yaml
 
-from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._common import absolute, image_size, is_image, list_images
+from labelhub.formats._common import absolute, image_size, is_image, is_safe_relative, list_images
 from labelhub.formats._yolo_export import YoloExporter
+from labelhub.formats._yolo_lines import LineError, parse_line
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["YoloExporter", "YoloImporter", "detect"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _SPLIT_KEYS = ("train", "val", "test")
+_NOT_SPLITS = frozenset({"path", "download", "names", "nc", "yaml_file"})
 _SPLIT_NAME = re.compile(r"^(train|val|valid|validation|test)\w*$", re.IGNORECASE)
 
 
@@ -137,32 +143,53 @@ def _labels_for(images: Path) -> Path:
     return images.parent / "labels" / images.name
 
 
+def _split_entries(data: dict[Any, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key, folder)`` for every image folder the YAML names: train/val/test, then other split keys.
+
+    The YOLO exporter writes a split it cannot map to train/val/test (e.g. ``holdout``) under its own key with
+    an ``images/...`` value; Ultralytics ignores such keys, and reading them back keeps those items.
+    """
+    for key, value in data.items():
+        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        other = (
+            isinstance(key, str) and key not in _NOT_SPLITS and bool(entries) and all(map(_is_images_entry, entries))
+        )
+        if key in _SPLIT_KEYS or other:
+            for entry in entries:
+                yield str(key), str(entry)
+
+
+def _is_images_entry(entry: object) -> bool:
+    return isinstance(entry, str) and entry.startswith("images/")
+
+
 def _from_data_yaml(path: Path) -> _Layout:
     data = _read_yaml(path)
     names = _yaml_names(path)
     if not isinstance(data, dict) or names is None:
         raise FormatError("the YAML file has no 'names'", file=str(path), field="names")
     root = path.parent
-    if isinstance(data.get("path"), str):
-        # Ultralytics resolves a relative ``path`` against its own datasets folder; next to the YAML file is
-        # the only place we can look, and the YAML's own folder when that does not exist.
-        candidate = root / data["path"]
+    declared = data.get("path")
+    if isinstance(declared, str) and declared and is_safe_relative(declared.rstrip("/")):
+        # Ultralytics resolves a relative ``path`` against the working directory or its own datasets folder;
+        # next to the YAML file is the only place we can look, and the YAML's own folder when that does not exist.
+        candidate = root / declared
         root = candidate if candidate.is_dir() else root
     splits: list[_Split] = []
     seen: set[Path] = set()
-    for key in _SPLIT_KEYS:
-        value = data.get(key)
-        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
-        for entry in entries:
-            images = root / str(entry)
-            if not images.is_dir():
-                # Ultralytics also accepts a .txt list of image paths; only folders are read here.
-                raise FormatError(f"{key}: {entry} is not a folder of images", file=str(path), field=key)
-            if images.resolve() in seen:
-                continue
-            seen.add(images.resolve())
-            split = images.name if images.name != "images" else key
-            splits.append(_Split(split, images, _labels_for(images)))
+    for key, entry in _split_entries(data):
+        if not is_safe_relative(entry.rstrip("/")):
+            msg = f"{key}: {entry!r} must be a folder inside the dataset (a relative path without '..')"
+            raise FormatError(msg, file=str(path), field=key)
+        images = root / entry
+        if not images.is_dir():
+            # Ultralytics also accepts a .txt list of image paths; only folders are read here.
+            raise FormatError(f"{key}: {entry} is not a folder of images", file=str(path), field=key)
+        if images.resolve() in seen:
+            continue
+        seen.add(images.resolve())
+        split = images.name if images.name != "images" else key
+        splits.append(_Split(split, images, _labels_for(images)))
     return _Layout(names, splits)
 
 
@@ -206,7 +233,7 @@ def _layout(names: list[str] | None, images: Path, labels: Path, source: Path) -
 
 
 class YoloImporter(FormatImporter):
-    """Reads a YOLO dataset; yields one image item per image file, with its label file's boxes."""
+    """Reads a YOLO dataset; yields one image item per image file, with its label file's boxes and polygons."""
 
     item_kind = ItemKind.IMAGE
 
@@ -262,21 +289,28 @@ class YoloImporter(FormatImporter):
         except FormatError as exc:
             yield Problem(exc.detail, file=str(image))
             return
-        boxes: list[AnnotationRecord] = []
+        annotations: list[AnnotationRecord] = []
+        problems: list[Problem] = []
         origin = label_file.relative_to(split.labels.parent).as_posix()
         if label_file.is_file():
+            names, file = self.layout.names, str(label_file)
             try:
-                text = label_file.read_text(encoding="utf-8")
+                with label_file.open(encoding="utf-8") as fh:
+                    for n, line in enumerate(fh, start=1):
+                        tokens = line.split()
+                        if not tokens:
+                            continue
+                        try:
+                            rec = parse_line(tokens, names, width, height)
+                        except LineError as exc:
+                            problems.append(Problem(str(exc), file=file, line=n))
+                            continue
+                        rec.origin = f"{origin}: line {n}"
+                        annotations.append(rec)
             except (OSError, UnicodeDecodeError) as exc:
-                yield Problem(f"cannot read the label file: {exc}", file=str(label_file))
+                yield Problem(f"cannot read the label file: {exc}", file=file)
                 return
-            for n, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    rec = self._box(line, width, height, label_file, n, f"{origin}: line {n}")
-                    if isinstance(rec, Problem):
-                        yield rec
-                    else:
-                        boxes.append(rec)
+        yield from problems
         yield ItemRecord(
             kind=ItemKind.IMAGE,
             name=name,
@@ -284,37 +318,6 @@ class YoloImporter(FormatImporter):
             width=width,
             height=height,
             split=split.name,
-            annotations=boxes,
+            annotations=annotations,
             origin=origin,
         )
-
-    def _box(
-        self, line: str, width: int, height: int, label_file: Path, n: int, origin: str
-    ) -> AnnotationRecord | Problem:
-        tokens = line.split()
-        if len(tokens) not in (5, 6):
-            hint = " (polygon lines are not supported yet)" if len(tokens) > 6 else ""
-            return Problem(f"expected 'class cx cy w h', got {len(tokens)} values{hint}", file=str(label_file), line=n)
-        try:
-            cls_f, cx, cy, w, h, *conf = (float(t) for t in tokens)
-        except ValueError:
-            return Problem(f"not a number in {line.strip()!r}", file=str(label_file), line=n)
-        if not all(math.isfinite(v) for v in (cls_f, cx, cy, w, h, *conf)):
-            return Problem(f"non-finite number in {line.strip()!r}", file=str(label_file), line=n)
-        names = self.layout.names
-        if not cls_f.is_integer() or not 0 <= cls_f < len(names):
-            msg = f"class id {tokens[0]} is not one of the {len(names)} names (0..{len(names) - 1})"
-            return Problem(msg, file=str(label_file), line=n)
-        if w <= 0 or h <= 0:
-            return Problem(f"box width and height must be > 0, got {w} {h}", file=str(label_file), line=n)
-        rec = AnnotationRecord(
-            kind=AnnotationKind.BOX,
-            label=names[int(cls_f)],
-            geometry={
-                "bbox": [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
-            },
-            origin=origin,
-        )
-        if conf:
-            rec.score, rec.source, rec.state = conf[0], Source.MODEL, AnnotationState.PROPOSED
-        return rec

@@ -1,0 +1,338 @@
+"""What CVAT for images 1.1 and CVAT for video 1.1 share: a safe streaming XML reader, ``<meta>`` and shapes.
+
+Both formats are one XML file: ``<annotations><version>1.1</version><meta>...</meta>`` followed by ``<image>``
+elements (images) or ``<track>`` elements (video). The file is read with defusedxml's ``iterparse``, which
+refuses DTDs, entity declarations and external references (a FormatError naming the file); each top-level
+element is handed over when it is complete and then dropped, so a large file is never held whole.
+
+expat knows the line of each start tag only while it reads it, and ElementTree does not keep it: the small
+parser subclass below stores it in the element under an attribute name no XML document can contain, so every
+Problem names its line. At this boundary CVAT's ``xtl, ytl, xbr, ybr`` pixel boxes and ``"x,y;x,y"`` point
+lists become labelhub's ``[x1, y1, x2, y2]`` and flat ``[x, y, ...]`` lists.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser, iterparse
+
+from labelhub.domain.enums import AnnotationKind, Source
+from labelhub.domain.records import AnnotationRecord, Problem
+from labelhub.errors import FormatError
+
+LINE = " line"  # XML names cannot contain a space, so no document can set this attribute itself
+# Internal attributes written as XML attributes of the shape, never as <attribute> children.
+RESERVED = frozenset({"occluded", "z_order", "group_id", "keyframe", "outside", "rotation"})
+_TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
+_HEAD_BYTES = 1 << 20
+
+
+class _LineParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml ships no type information
+    """defusedxml's parser, noting the line of every start tag in the element it builds."""
+
+    def _start(self, tag: str, attr_list: list[str]) -> Element:
+        elem: Element = super()._start(tag, attr_list)
+        elem.attrib[LINE] = str(self.parser.CurrentLineNumber)
+        return elem
+
+
+def line_of(elem: Element) -> int | None:
+    """Return the line of ``elem``'s start tag in its file."""
+    value = elem.get(LINE)
+    return int(value) if value is not None else None
+
+
+def find_xml(source: Path) -> Path:
+    """Return the CVAT XML file ``source`` names: the file itself, ``annotations.xml`` in it, or its only .xml."""
+    if source.is_file():
+        if source.suffix.lower() != ".xml":
+            raise FormatError(f"{source} is not an .xml file", file=str(source))
+        return source
+    if not source.is_dir():
+        raise FormatError(f"{source} does not exist", file=str(source))
+    if (source / "annotations.xml").is_file():
+        return source / "annotations.xml"
+    candidates = sorted(p for p in source.glob("*.xml") if p.is_file())
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise FormatError(f"no annotations.xml (or other .xml file) in {source}", file=str(source))
+    names = ", ".join(p.name for p in candidates)
+    raise FormatError(f"several .xml files in {source} ({names}); name the one to import", file=str(source))
+
+
+def sniff_mode(source: Path) -> str | None:
+    """Return ``"images"`` or ``"video"`` when ``source`` holds a CVAT 1.1 XML file, None otherwise.
+
+    The first element after ``</meta>`` decides (an ``<image>`` or a ``<track>``); a file without any falls
+    back to the task's ``<mode>`` (``interpolation`` is a video task).
+    """
+    try:
+        path = find_xml(source)
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except (FormatError, OSError):
+        return None
+    if b"<annotations" not in head or b"<version>" not in head:
+        return None
+    _, _, after = head.partition(b"</meta>")
+    first = re.search(rb"<(image|track)[\s>]", after)
+    if first is not None:
+        return "images" if first.group(1) == b"image" else "video"
+    return "video" if b"<mode>interpolation</mode>" in head else "images"
+
+
+def top_level(path: Path) -> Iterator[Element]:
+    """Yield each complete child of the root ``<annotations>`` element, then forget it.
+
+    Raises FormatError naming the file (and line) for malformed XML, a DTD, an entity or another root.
+    """
+    parser = _LineParser(target=TreeBuilder(), forbid_dtd=True)
+    file = str(path)
+    try:
+        with path.open("rb") as fh:
+            depth = 0
+            root: Element | None = None
+            for event, elem in iterparse(fh, events=("start", "end"), parser=parser):
+                if event == "start":
+                    depth += 1
+                    if root is None:
+                        root = elem
+                        if elem.tag != "annotations":
+                            msg = f"{path.name} is not a CVAT XML file: its root is <{elem.tag}>, not <annotations>"
+                            raise FormatError(msg, file=file, line=line_of(elem))
+                    continue
+                depth -= 1
+                if depth == 1 and root is not None:
+                    yield elem
+                    root.clear()  # the element is done with: keep memory flat on big files
+    except ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        raise FormatError(f"{path.name} is not well-formed XML: {exc.msg}", file=file, line=line) from None
+    except DefusedXmlException as exc:
+        msg = f"{path.name} declares a DTD or an entity ({exc}), which is refused: CVAT files have none"
+        raise FormatError(msg, file=file, line=parser.parser.CurrentLineNumber) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc}", file=file) from None
+
+
+@dataclass(slots=True)
+class CvatMeta:
+    """The ``<meta>`` block: labels (with colour, type and attribute specs) and the task's facts."""
+
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    name: str | None = None
+    size: int | None = None
+    mode: str | None = None
+    width: int | None = None
+    height: int | None = None
+    source: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [label["name"] for label in self.labels]
+
+    def input_types(self) -> dict[str, dict[str, str]]:
+        """Return label -> attribute name -> CVAT input type (select, checkbox, radio, number, text)."""
+        return {lab["name"]: {a["name"]: a.get("input_type", "text") for a in lab["attributes"]} for lab in self.labels}
+
+
+def _text(elem: Element | None, path: str) -> str | None:
+    found = elem.find(path) if elem is not None else None
+    text = found.text.strip() if found is not None and found.text else None
+    return text or None
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def parse_meta(meta: Element) -> CvatMeta:
+    """Return the labels and task facts of a ``<meta>`` element (task, job or project export)."""
+    task = meta.find("task")
+    if task is None:
+        task = meta.find("job")
+    if task is None:
+        task = meta.find("project")
+    out = CvatMeta(
+        name=_text(task, "name"),
+        size=_int(_text(task, "size")),
+        mode=_text(task, "mode"),
+        width=_int(_text(task, "original_size/width")),
+        height=_int(_text(task, "original_size/height")),
+        source=_text(task, "source"),
+    )
+    seen: set[str] = set()
+    for labels in meta.iter("labels"):
+        for label in labels.findall("label"):
+            name = _text(label, "name")
+            if name is None or name in seen or _text(label, "parent") is not None:
+                continue  # skeleton sub-labels (with a parent) are not classes of their own
+            seen.add(name)
+            attrs: list[dict[str, str]] = []
+            for a in label.iter("attribute"):
+                spec = {k: v for k in ("name", "mutable", "input_type", "default_value") if (v := _text(a, k))}
+                if "name" in spec:
+                    spec["values"] = a.findtext("values") or ""
+                    attrs.append(spec)
+            entry: dict[str, Any] = {"name": name, "attributes": attrs}
+            for key in ("color", "type"):
+                value = _text(label, key)
+                if value is not None:
+                    entry[key] = value
+            out.labels.append(entry)
+    return out
+
+
+def convert_value(text: str, input_type: str | None) -> Any:
+    """Return an attribute's text as the type its spec declares: checkbox -> bool, number -> int or float."""
+    if input_type == "checkbox":
+        return text.strip() in _TRUE
+    if input_type == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        if math.isfinite(number):
+            return int(number) if number.is_integer() and "." not in text else number
+    return text
+
+
+class ShapeReader:
+    """Turns shape elements of one file into annotation records, or Problems naming the file and line."""
+
+    def __init__(self, path: Path, meta: CvatMeta) -> None:
+        self.file = str(path)
+        self.fname = path.name
+        self.meta = meta
+        self.known = set(meta.names)
+        self.types = meta.input_types()
+
+    def problem(self, message: str, elem: Element, field: str | None = None) -> Problem:
+        return Problem(message, file=self.file, line=line_of(elem), field=field)
+
+    def check_label(self, label: str | None, elem: Element) -> Problem | None:
+        if not label:
+            return self.problem(f"<{elem.tag}> has no label", elem, "label")
+        if self.known and label not in self.known:
+            return self.problem(f"label {label!r} is not declared in <meta> labels", elem, "label")
+        return None
+
+    def number(self, elem: Element, name: str) -> float | Problem:
+        raw = elem.get(name)
+        try:
+            value = float(raw) if raw is not None else math.nan
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            return self.problem(f"<{elem.tag}> {name} must be a finite number, got {raw!r}", elem, name)
+        return value
+
+    def points(self, elem: Element) -> list[float] | Problem:
+        raw = elem.get("points") or ""
+        out: list[float] = []
+        for pair in raw.split(";"):
+            xy = pair.split(",")
+            try:
+                x, y = (float(xy[0]), float(xy[1])) if len(xy) == 2 else (math.nan, math.nan)
+            except ValueError:
+                x = y = math.nan
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return self.problem(f"<{elem.tag}> points must be 'x,y;x,y;...' finite numbers", elem, "points")
+            out += (x, y)
+        return out
+
+    def attributes(self, elem: Element, label: str, into: dict[str, Any]) -> None:
+        """Add the shape's flags and its ``<attribute>`` children to ``into``."""
+        into["occluded"] = elem.get("occluded", "0") in _TRUE
+        for key in ("z_order", "group_id"):
+            value = _int(elem.get(key))
+            if value:
+                into[key] = value
+        types = self.types.get(label, {})
+        for attr in elem.findall("attribute"):
+            name = attr.get("name")
+            if name:
+                into[name] = convert_value(attr.text or "", types.get(name))
+
+    def shape(
+        self, elem: Element, track_label: str | None = None, track_source: str = "manual"
+    ) -> AnnotationRecord | Problem:
+        """Return the annotation of one shape (``box``, ``polygon``, ``points``) or ``tag`` element.
+
+        Inside a ``<track>`` the label and source are the track's, and a box is a ``track_box``.
+        """
+        in_track = track_label is not None
+        label = track_label if in_track else elem.get("label")
+        bad = self.check_label(label, elem)
+        if bad is not None or label is None:
+            return bad or self.problem("no label", elem)
+        tag = elem.tag
+        geometry: dict[str, Any]
+        attributes: dict[str, Any] = {}
+        if tag == "box":
+            nums = [self.number(elem, k) for k in ("xtl", "ytl", "xbr", "ybr")]
+            fails = [n for n in nums if isinstance(n, Problem)]
+            if fails:
+                return fails[0]
+            x1, y1, x2, y2 = (float(n) for n in nums if not isinstance(n, Problem))
+            if x2 <= x1 or y2 <= y1:
+                return self.problem(f"<box> is empty or inverted: xtl={x1} ytl={y1} xbr={x2} ybr={y2}", elem, "xbr")
+            rotation = self.number(elem, "rotation") if elem.get("rotation") is not None else 0.0
+            if isinstance(rotation, Problem):
+                return rotation
+            if rotation % 360:
+                if in_track:
+                    return self.problem("rotated boxes in tracks are not supported", elem, "rotation")
+                kind, geometry = AnnotationKind.POLYGON, {"points": _rotated(x1, y1, x2, y2, rotation)}
+                attributes["rotation"] = rotation
+            else:
+                kind = AnnotationKind.TRACK_BOX if in_track else AnnotationKind.BOX
+                geometry = {"bbox": [x1, y1, x2, y2]}
+        elif tag in ("polygon", "points"):
+            pts = self.points(elem)
+            if isinstance(pts, Problem):
+                return pts
+            if tag == "polygon":
+                if len(pts) < 6:
+                    return self.problem("<polygon> needs at least 3 points", elem, "points")
+                kind, geometry = AnnotationKind.POLYGON, {"points": pts}
+            else:
+                kind = AnnotationKind.KEYPOINTS
+                geometry = {"points": [v for i in range(0, len(pts), 2) for v in (pts[i], pts[i + 1], 2.0)]}
+        elif tag == "tag" and not in_track:
+            kind, geometry = AnnotationKind.CLASS, {}
+        else:
+            return self.problem(f"<{tag}> shapes are not supported (boxes, polygons, points and tags are)", elem)
+        self.attributes(elem, label, attributes)
+        if tag == "tag":
+            attributes.pop("occluded", None)  # a tag has no occluded flag
+        source = elem.get("source", track_source)
+        return AnnotationRecord(
+            kind=kind,
+            label=label,
+            geometry=geometry,
+            source=Source.MODEL if source in ("auto", "semi-auto") else Source.HUMAN,
+            attributes=attributes,
+            origin=f"{self.fname}: line {line_of(elem)}",
+        )
+
+
+def _rotated(x1: float, y1: float, x2: float, y2: float, degrees: float) -> list[float]:
+    """Return the corners of a box turned ``degrees`` clockwise about its centre (CVAT's rotation)."""
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    a = math.radians(degrees)
+    cos, sin = math.cos(a), math.sin(a)
+    out: list[float] = []
+    for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2)):
+        dx, dy = x - cx, y - cy
+        out += (cx + dx * cos - dy * sin, cy + dx * sin + dy * cos)
+    return out

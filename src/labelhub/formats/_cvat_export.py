@@ -1,0 +1,302 @@
+"""The CVAT for images 1.1 exporter, and the XML pieces the CVAT for video exporter shares with it.
+
+Elements are built with ElementTree and serialised one item at a time; nothing is written by hand but the
+XML declaration and the root's open and close tags. Boxes leave as ``xtl ytl xbr ybr`` (two decimals, as CVAT
+writes them), polygons and keypoints as ``"x,y;x,y"``, class annotations as ``<tag>``; a polygon imported
+from a rotated box goes back as that box. Masks and spans have no CVAT shape here and are left out.
+Scalar attributes become ``<attribute>`` children and are declared on their label in ``<meta>`` (number,
+checkbox or text), unless the project keeps CVAT's own spec for them (``format_meta["cvat"]["labels"]``).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from xml.etree.ElementTree import Element, SubElement, indent, tostring
+
+from labelhub.domain.enums import AnnotationKind, ItemKind, Source
+from labelhub.domain.records import AnnotationRecord
+from labelhub.domain.schema import PALETTE
+from labelhub.errors import FormatError
+from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
+from labelhub.formats._cvat_common import RESERVED
+from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+
+XML_HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
+XML_TAIL = b"</annotations>\n"
+_SHAPE_TAGS = {AnnotationKind.BOX: "box", AnnotationKind.TRACK_BOX: "box", AnnotationKind.POLYGON: "polygon",
+               AnnotationKind.KEYPOINTS: "points", AnnotationKind.CLASS: "tag"}  # fmt: skip
+
+
+def num(value: float) -> str:
+    """Return a coordinate as CVAT writes it: two decimals."""
+    return f"{value:.2f}"
+
+
+def _attr_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    return None  # lists, dicts and None have no CVAT attribute form
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What the values of one attribute of one label looked like, to declare it."""
+
+    input_type: str
+    low: float = math.inf
+    high: float = -math.inf
+    whole: bool = True
+
+
+@dataclass(slots=True)
+class LabelCatalog:
+    """The labels to declare in ``<meta>``: the project's, in order, then any met while writing."""
+
+    order: list[str]
+    specs: dict[str, dict[str, Any]]
+    seen: dict[str, dict[str, _Seen]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, labels: list[str], options: ExportOptions) -> LabelCatalog:
+        meta = options.extra.get("format_meta")
+        cvat = meta.get("cvat") if isinstance(meta, dict) else None
+        known = cvat.get("labels") if isinstance(cvat, dict) else None
+        specs = {s["name"]: s for s in known or [] if isinstance(s, dict) and isinstance(s.get("name"), str)}
+        return cls(order=list(dict.fromkeys(labels)), specs=specs)
+
+    def use(self, label: str, attributes: list[tuple[str, Any]]) -> None:
+        """Note a label and the attributes a shape of it carries."""
+        if label not in self.seen:
+            self.seen[label] = {}
+            if label not in self.order:
+                self.order.append(label)
+        seen = self.seen[label]
+        for name, value in attributes:
+            if isinstance(value, bool):
+                kind = "checkbox"
+            elif isinstance(value, int | float):
+                kind = "number"
+            else:
+                kind = "text"
+            entry = seen.setdefault(name, _Seen(kind))
+            if entry.input_type != kind:
+                entry.input_type = "text"
+            if kind == "number":
+                entry.low, entry.high = min(entry.low, value), max(entry.high, value)
+                entry.whole = entry.whole and float(value).is_integer()
+
+    def element(self) -> Element:
+        """Return the ``<labels>`` element."""
+        labels = Element("labels")
+        for i, name in enumerate(self.order):
+            spec = self.specs.get(name, {})
+            label = SubElement(labels, "label")
+            SubElement(label, "name").text = name
+            SubElement(label, "color").text = spec.get("color") or PALETTE[i % len(PALETTE)]
+            SubElement(label, "type").text = spec.get("type") or "any"
+            attributes = SubElement(label, "attributes")
+            declared: set[str] = set()
+            for a in spec.get("attributes") or []:
+                if isinstance(a, dict) and isinstance(a.get("name"), str):
+                    declared.add(a["name"])
+                    node = SubElement(attributes, "attribute")
+                    for key in ("name", "mutable", "input_type", "default_value", "values"):
+                        SubElement(node, key).text = str(a.get(key, ""))
+            for attr, seen in self.seen.get(name, {}).items():
+                if attr not in declared:
+                    _declare(SubElement(attributes, "attribute"), attr, seen)
+        return labels
+
+
+def _declare(node: Element, name: str, seen: _Seen) -> None:
+    if seen.input_type == "number":
+        step = 1 if seen.whole else 0.01
+        low, high = (math.floor(seen.low), math.ceil(seen.high)) if seen.whole else (seen.low, seen.high)
+        values, default = f"{low}\n{high}\n{step}", str(low)
+    elif seen.input_type == "checkbox":
+        values = default = "false"
+    else:
+        values = default = ""
+    for key, text in (("name", name), ("mutable", "True"), ("input_type", seen.input_type),
+                      ("default_value", default), ("values", values)):  # fmt: skip
+        SubElement(node, key).text = text
+
+
+def meta_element(catalog: LabelCatalog, task: dict[str, str], size: tuple[int, int] | None = None) -> Element:
+    """Return ``<meta>`` with the task's facts (in order), its labels and, for video, ``original_size``."""
+    meta = Element("meta")
+    node = SubElement(meta, "task")
+    for key, text in task.items():
+        SubElement(node, key).text = text
+    node.append(catalog.element())
+    if size is not None:
+        original = SubElement(node, "original_size")
+        SubElement(original, "width").text = str(size[0])
+        SubElement(original, "height").text = str(size[1])
+    SubElement(meta, "dumped").text = datetime.now(UTC).isoformat(sep=" ", timespec="seconds")
+    return meta
+
+
+def serialise(elem: Element) -> bytes:
+    """Return an element indented one level below the root, with a newline."""
+    indent(elem, space="  ", level=1)
+    text: bytes = tostring(elem, encoding="utf-8", xml_declaration=False)
+    return b"  " + text + b"\n"
+
+
+def _unrotated(points: list[float]) -> list[float] | None:
+    """Return the box ``[x1, y1, x2, y2]`` that turned about its centre has the four corners ``points``."""
+    if len(points) != 8:
+        return None
+    xs, ys = points[0::2], points[1::2]
+    cx, cy = sum(xs) / 4, sum(ys) / 4
+    w = math.dist(points[0:2], points[2:4])
+    h = math.dist(points[2:4], points[4:6])
+    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] if w > 0 and h > 0 else None
+
+
+def shape_element(ann: AnnotationRecord, catalog: LabelCatalog, label: str | None, **flags: str) -> Element | None:
+    """Return the CVAT element of one annotation (None for kinds CVAT has no shape for here).
+
+    ``label`` is written on the element (shapes on images); a track's shapes pass None and carry ``flags``
+    such as ``frame``, ``outside`` and ``keyframe`` instead.
+    """
+    tag = _SHAPE_TAGS.get(ann.kind)
+    if tag is None:
+        return None
+    attrs = ann.attributes
+    elem = Element(tag)
+    if label is not None:
+        elem.set("label", label)
+        elem.set("source", "auto" if ann.source is Source.MODEL else "manual")
+    for key, value in flags.items():
+        elem.set(key, value)
+    if tag != "tag":
+        elem.set("occluded", "1" if attrs.get("occluded") else "0")
+    g = ann.geometry
+    raw_turn = attrs.get("rotation")
+    turn = float(raw_turn) % 360 if isinstance(raw_turn, int | float) and not isinstance(raw_turn, bool) else 0.0
+    box = g.get("bbox")
+    if ann.kind is AnnotationKind.POLYGON and turn:
+        box = _unrotated([float(v) for v in g["points"]])
+        tag = elem.tag = "box" if box is not None else tag
+    if tag == "box" and box is not None:
+        for key, value in zip(("xtl", "ytl", "xbr", "ybr"), box, strict=True):
+            elem.set(key, num(float(value)))
+        if ann.kind is AnnotationKind.POLYGON:
+            elem.set("rotation", num(turn))
+    elif tag in ("polygon", "points"):
+        pts = [float(v) for v in g["points"]]
+        step = 3 if ann.kind is AnnotationKind.KEYPOINTS else 2
+        elem.set("points", ";".join(f"{num(pts[i])},{num(pts[i + 1])}" for i in range(0, len(pts), step)))
+    if tag != "tag":
+        elem.set("z_order", str(int(attrs.get("z_order") or 0)))
+    if attrs.get("group_id"):
+        elem.set("group_id", str(attrs["group_id"]))
+    extra = [(k, v) for k, v in attrs.items() if k not in RESERVED and _attr_text(v) is not None]
+    catalog.use(label or ann.label or "", extra)
+    for key, value in extra:
+        SubElement(elem, "attribute", name=key).text = _attr_text(value)
+    return elem
+
+
+class CvatImagesExporter(FormatExporter):
+    """Writes CVAT for images 1.1: ``dest`` as one .xml file, or a folder with ``annotations.xml`` and
+    ``images/`` (with ``copy_media``), the layout of CVAT's own export zip."""
+
+    def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
+        super().__init__(dest, labels, options)
+        self._single = dest.suffix.lower() == ".xml"
+        if self._single and options.copy_media:
+            raise FormatError(f"copying media needs a folder to export to, not the file {dest}", file=str(dest))
+        self._catalog = LabelCatalog.build(labels, options)
+        self._file: AtomicFile | None = None
+        self._dir: AtomicDir | None = None
+        self._body: IO[bytes] | None = None
+        self._count = 0
+        self._names: set[str] = set()
+
+    def open(self) -> None:
+        """Start the destination and the buffer the ``<image>`` elements wait in until ``<meta>`` is known."""
+        if self._single:
+            self._file = AtomicFile(self.dest, binary=True)
+        else:
+            self._dir = AtomicDir(self.dest)
+        # Kept open across write() calls and closed in finish()/abort(), so no with-block fits.
+        self._body = tempfile.TemporaryFile(  # noqa: SIM115
+            dir=self.dest.parent, prefix=f".{self.dest.name}.", suffix=".body"
+        )
+
+    def write(self, item: ExportItem) -> None:
+        """Write one ``<image>`` with its shapes, and copy its file with ``copy_media``."""
+        if self._body is None:
+            raise FormatError("CvatImagesExporter.write() called before open()", file=str(self.dest))
+        rec = item.record
+        if rec.kind is not ItemKind.IMAGE:
+            raise FormatError(f"item {rec.name!r} is a {rec.kind.value}; export videos as cvat_video", item=rec.name)
+        if rec.name in self._names:
+            raise FormatError(f"two items are named {rec.name!r}", item=rec.name)
+        self._names.add(rec.name)
+        image = Element("image", id=str(self._count), name=rec.name)
+        if rec.width and rec.height:
+            image.set("width", str(rec.width))
+            image.set("height", str(rec.height))
+        if rec.split:
+            image.set("subset", rec.split)
+        for ann in rec.annotations:
+            if ann.frame is not None or ann.label is None:
+                continue  # frames belong to videos; a shape without a label cannot be written
+            elem = shape_element(ann, self._catalog, ann.label)
+            if elem is not None:
+                image.append(elem)
+        self._body.write(serialise(image))
+        self._count += 1
+        if self._dir is not None and self.options.copy_media and item.media_file is not None:
+            if not is_safe_relative(rec.name):
+                raise FormatError(f"item name {rec.name!r} cannot be used as a file path", item=rec.name)
+            copy_media(item.media_file, self._dir.path(f"images/{rec.name}"))
+
+    def finish(self) -> None:
+        """Write ``<meta>`` and the buffered images, then move the result into place."""
+        if self._body is None:
+            raise FormatError("CvatImagesExporter.finish() called before open()", file=str(self.dest))
+        task = {"name": self.dest.stem, "size": str(self._count), "mode": "annotation", "overlap": "0",
+                "bugtracker": "", "flipped": "False"}  # fmt: skip
+        head = XML_HEAD + serialise(meta_element(self._catalog, task))
+        if self._file is not None:
+            self._assemble(self._file.handle, head)
+            self._file.commit()
+        elif self._dir is not None:
+            with self._dir.path("annotations.xml").open("wb") as out:
+                self._assemble(out, head)
+            self._dir.commit()
+        self._body.close()
+        self._file = self._dir = self._body = None
+
+    def _assemble(self, out: IO[bytes], head: bytes) -> None:
+        if self._body is None:
+            return
+        out.write(head)
+        self._body.seek(0)
+        shutil.copyfileobj(self._body, out, 1 << 20)
+        out.write(XML_TAIL)
+
+    def abort(self) -> None:
+        """Delete everything written so far; an existing ``dest`` is left as it was."""
+        if self._body is not None:
+            self._body.close()
+        if self._file is not None:
+            self._file.discard()
+        if self._dir is not None:
+            self._dir.discard()
+        self._file = self._dir = self._body = None

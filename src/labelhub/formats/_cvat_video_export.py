@@ -1,0 +1,166 @@
+"""The CVAT for video 1.1 exporter: one task XML per video item, tracks with their keyframe and outside flags.
+
+Each track (annotations sharing a ``track_id``) becomes a ``<track id label source>`` with one shape per
+annotation, in frame order, ``keyframe`` and ``outside`` as the attributes say. CVAT shows a track's last shape
+on every later frame, and interpolates across gaps, so where a visible shape is not followed by one on the
+next frame the exporter adds CVAT's closing ``outside="1"`` copy there, as CVAT's own exports do (not past the
+last frame). Per-frame shapes outside tracks go on ``<image id=frame>`` elements, which CVAT's loader reads
+in video tasks too. Annotations without a frame are left out.
+
+``dest`` ending in ``.xml`` receives a single video; otherwise ``dest`` is a folder with
+``<item name>/annotations.xml`` per video, and with ``copy_media`` its frames as ``images/frame_000000.jpg``
+(CVAT's layout) or its video file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+from xml.etree.ElementTree import Element
+
+from labelhub.domain.enums import AnnotationKind, ItemKind, Source
+from labelhub.domain.records import AnnotationRecord, ItemRecord
+from labelhub.errors import FormatError
+from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
+from labelhub.formats._cvat_export import XML_HEAD, XML_TAIL, LabelCatalog, meta_element, serialise, shape_element
+from labelhub.formats._media_names import file_suffix
+from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+
+_TRACK_KINDS = frozenset(
+    {AnnotationKind.TRACK_BOX, AnnotationKind.BOX, AnnotationKind.POLYGON, AnnotationKind.KEYPOINTS}
+)
+
+
+def _flag(value: object, default: bool) -> str:
+    return "1" if (default if value is None else bool(value)) else "0"
+
+
+def _size(rec: ItemRecord, item: ExportItem) -> int:
+    frames = [a.frame for a in rec.annotations if a.frame is not None]
+    return rec.frame_count or len(item.frame_files) or (max(frames) + 1 if frames else 0)
+
+
+class CvatVideoExporter(FormatExporter):
+    """Writes CVAT for video 1.1 task files (see the module docstring for the layout)."""
+
+    def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
+        super().__init__(dest, labels, options)
+        self._single = dest.suffix.lower() == ".xml"
+        if self._single and options.copy_media:
+            raise FormatError(f"copying media needs a folder to export to, not the file {dest}", file=str(dest))
+        self._file: AtomicFile | None = None
+        self._dir: AtomicDir | None = None
+        self._count = 0
+        self._names: set[str] = set()
+
+    def open(self) -> None:
+        """Start the destination file or folder."""
+        if self._single:
+            self._file = AtomicFile(self.dest, binary=True)
+        else:
+            self._dir = AtomicDir(self.dest)
+
+    def write(self, item: ExportItem) -> None:
+        """Write one video's task XML, and its frames or video file with ``copy_media``."""
+        rec = item.record
+        if rec.kind is not ItemKind.VIDEO:
+            raise FormatError(f"item {rec.name!r} is a {rec.kind.value}; export images as cvat_images", item=rec.name)
+        if self._file is not None:
+            if self._count:
+                raise FormatError(
+                    f"{self.dest.name} can hold one video; export to a folder to write {rec.name!r} too", item=rec.name
+                )
+            self._write_task(self._file.handle, rec, item)
+        elif self._dir is not None:
+            if not is_safe_relative(rec.name) or rec.name in self._names:
+                raise FormatError(f"item name {rec.name!r} cannot be used as a folder name here", item=rec.name)
+            self._names.add(rec.name)
+            with self._dir.path(f"{rec.name}/annotations.xml").open("wb") as out:
+                self._write_task(out, rec, item)
+            if self.options.copy_media:
+                self._copy_media(self._dir, rec.name, item)
+        else:
+            raise FormatError("CvatVideoExporter.write() called before open()", file=str(self.dest))
+        self._count += 1
+
+    def _write_task(self, out: IO[bytes], rec: ItemRecord, item: ExportItem) -> None:
+        write = out.write
+        size = _size(rec, item)
+        catalog = LabelCatalog.build(self.labels, self.options)
+        tracks: dict[int, list[AnnotationRecord]] = {}
+        frames: dict[int, list[AnnotationRecord]] = {}
+        for ann in rec.annotations:
+            if ann.frame is None or ann.label is None:
+                continue
+            if ann.track_id is not None and ann.kind in _TRACK_KINDS:
+                tracks.setdefault(ann.track_id, []).append(ann)
+            else:
+                frames.setdefault(ann.frame, []).append(ann)
+        body = [serialise(self._track(tid, sorted(anns, key=lambda a: a.frame or 0), catalog, size))
+                for tid, anns in sorted(tracks.items())]  # fmt: skip
+        for frame, anns in sorted(frames.items()):
+            image = Element("image", id=str(frame), name=f"frame_{frame:06d}")
+            for ann in anns:
+                elem = shape_element(ann, catalog, ann.label)
+                if elem is not None:
+                    image.append(elem)
+            body.append(serialise(image))
+        task = {"name": rec.name, "size": str(size), "mode": "interpolation", "overlap": "0", "bugtracker": "",
+                "flipped": "False", "start_frame": "0", "stop_frame": str(max(size - 1, 0))}  # fmt: skip
+        source = rec.meta.get("cvat", {}).get("source") if isinstance(rec.meta.get("cvat"), dict) else None
+        if isinstance(source, str):
+            task["source"] = source
+        dims = (rec.width, rec.height) if rec.width and rec.height else None
+        write(XML_HEAD + serialise(meta_element(catalog, task, dims)))
+        for chunk in body:
+            write(chunk)
+        write(XML_TAIL)
+
+    def _track(self, track_id: int, anns: list[AnnotationRecord], catalog: LabelCatalog, size: int) -> Element:
+        first = anns[0]
+        track = Element("track", id=str(track_id), label=first.label or "")
+        track.set("source", "auto" if first.source is Source.MODEL else "manual")
+        for i, ann in enumerate(anns):
+            frame = ann.frame or 0
+            outside = bool(ann.attributes.get("outside"))
+            flags = {"frame": str(frame), "outside": _flag(outside, False),
+                     "keyframe": _flag(ann.attributes.get("keyframe"), True)}  # fmt: skip
+            elem = shape_element(ann, catalog, None, **flags)
+            if elem is None:
+                continue
+            track.append(elem)
+            following = anns[i + 1].frame if i + 1 < len(anns) else None
+            if not outside and following != frame + 1 and frame + 1 < size:
+                # CVAT would carry this shape on (or interpolate across the gap): close it on the next frame.
+                closing = shape_element(ann, catalog, None, frame=str(frame + 1), outside="1", keyframe="1")
+                if closing is not None:
+                    track.append(closing)
+        return track
+
+    def _copy_media(self, folder: AtomicDir, name: str, item: ExportItem) -> None:
+        if item.frame_files:
+            suffix = file_suffix(item.frame_files[0], ".png")
+            for i, frame in enumerate(item.frame_files):
+                copy_media(frame, folder.path(f"{name}/images/frame_{i:06d}{suffix}"))
+        elif item.media_file is not None:
+            copy_media(item.media_file, folder.path(f"{name}/video{file_suffix(item.media_file, '.mp4')}"))
+
+    def finish(self) -> None:
+        """Move the finished file or folder into place."""
+        if self._file is not None:
+            if not self._count:  # no video at all: still a valid file, declaring the labels
+                task = {"name": self.dest.stem, "size": "0", "mode": "interpolation"}
+                catalog = LabelCatalog.build(self.labels, self.options)
+                self._file.handle.write(XML_HEAD + serialise(meta_element(catalog, task)) + XML_TAIL)
+            self._file.commit()
+        elif self._dir is not None:
+            self._dir.commit()
+        self._file = self._dir = None
+
+    def abort(self) -> None:
+        """Delete everything written so far; an existing ``dest`` is left as it was."""
+        if self._file is not None:
+            self._file.discard()
+        if self._dir is not None:
+            self._dir.discard()
+        self._file = self._dir = None

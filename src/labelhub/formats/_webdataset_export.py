@@ -1,0 +1,271 @@
+"""The WebDataset exporter: numbered tar shards of samples, written deterministically and all or nothing.
+
+Each item becomes one sample with the key ``%08d`` (its position in the export, from 0):
+
+- ``<key>.<ext>``: the stored media file of an image or video-file item, with the extension of its name
+  (``a.JPG`` -> ``jpg``; read from the image header when the name has none);
+- ``<key>.<frame>.<ext>``: each frame of an image-sequence video (``<frame>`` is ``%06d`` from 0), which
+  WebDataset groups into the same sample as ``"000000.jpg"``, ``"000001.jpg"``, ...;
+- ``<key>.txt``: the text of a text item (UTF-8);
+- ``<key>.json``: the item (name, kind, width, height, frame_count, fps, split, external_id, meta) and its
+  annotations in labelhub's geometry convention (absolute pixels, boxes ``x1, y1, x2, y2``), each with its
+  label name and ``label_id``, the label's 0-based position in the project's label order.
+
+Shards are ``<name>-000000.tar``, ``<name>-000001.tar``, ...; a new one starts when the current one holds
+``shard_size`` samples or the next sample would take it past ``shard_bytes`` (a single larger sample gets a
+shard of its own). ``<name>-index.json`` lists the shards, their sample counts and sizes, the brace pattern
+(``<name>-{000000..000003}.tar``), the label order and the project's format metadata.
+
+Written with :mod:`tarfile` rather than ``webdataset.ShardWriter`` so every header field is fixed (mtime 0,
+uid/gid 0, no user names, mode 0644, members in sample order): the same project exports byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from labelhub.domain.enums import ItemKind
+from labelhub.domain.records import AnnotationRecord
+from labelhub.errors import FormatError
+from labelhub.formats._common import AtomicDir
+from labelhub.formats._media_names import media_extension
+from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+
+INDEX_SUFFIX = "-index.json"
+INDEX_FORMAT = "labelhub-webdataset"
+DEFAULT_SHARD_SIZE = 10_000
+DEFAULT_SHARD_BYTES = 1 << 30
+SHARD_DIGITS = 6
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_BLOCK = tarfile.BLOCKSIZE
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS
+
+
+def shard_name(name: str, number: int) -> str:
+    """Return the file name of shard ``number``: ``name-000003.tar``."""
+    return f"{name}-{number:0{SHARD_DIGITS}d}.tar"
+
+
+def _member_cost(size: int) -> int:
+    """Return the bytes a member of ``size`` bytes takes in a tar: one header block plus padded data."""
+    return _BLOCK + -(-size // _BLOCK) * _BLOCK
+
+
+def _positive_int(extra: dict[str, Any], key: str, default: int) -> int:
+    value = extra.get(key, default)
+    try:
+        number = int(value)
+        ok = number > 0 and not isinstance(value, bool) and float(value) == number
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise FormatError(f"option {key} must be a positive whole number, got {value!r}", field=key)
+    return number
+
+
+@dataclass(slots=True)
+class _Member:
+    """One file of a sample: its name in the tar and its bytes, or the file holding them."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+    size: int = 0
+
+
+class WebDatasetExporter(FormatExporter):
+    """Writes WebDataset shards and an index into the folder ``dest`` (which must not exist or be empty).
+
+    Options (``extra``): ``name`` (shard prefix; default the folder's name, or ``shard`` when that is not a
+    plain name), ``shard_size`` (samples per shard, default 10,000), ``shard_bytes`` (default 1 GiB).
+    """
+
+    def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
+        super().__init__(dest, labels, options)
+        extra = options.extra
+        name = extra.get("name") or (dest.name if NAME_RE.match(dest.name) else "shard")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise FormatError(
+                f"option name must be letters, digits, '.', '_' or '-' (at most 100), got {name!r}", field="name"
+            )
+        self.name = name
+        self.shard_size = _positive_int(extra, "shard_size", DEFAULT_SHARD_SIZE)
+        self.shard_bytes = _positive_int(extra, "shard_bytes", DEFAULT_SHARD_BYTES)
+        self._label_ids = {label: i for i, label in enumerate(dict.fromkeys(labels))}
+        self._dir: AtomicDir | None = None
+        self._fh: IO[bytes] | None = None
+        self._tar: tarfile.TarFile | None = None
+        self._shards: list[dict[str, Any]] = []
+        self._in_shard = 0
+        self._shard_cost = 0
+        self._samples = 0
+
+    def open(self) -> None:
+        """Start building the folder under a temporary name next to ``dest``."""
+        self._dir = AtomicDir(self.dest)
+
+    def _label_id(self, label: str | None) -> int | None:
+        if label is None:
+            return None
+        # A label used on an annotation but missing from the project's list gets the next id.
+        return self._label_ids.setdefault(label, len(self._label_ids))
+
+    def _annotation(self, ann: AnnotationRecord) -> dict[str, Any]:
+        return {
+            "kind": ann.kind.value,
+            "label": ann.label,
+            "label_id": self._label_id(ann.label),
+            "geometry": ann.geometry,
+            "source": ann.source.value,
+            "state": ann.state.value,
+            "score": ann.score,
+            "model_version": ann.model_version,
+            "frame": ann.frame,
+            "track_id": ann.track_id,
+            "attributes": ann.attributes,
+        }
+
+    def _members(self, item: ExportItem, key: str) -> tuple[list[_Member], dict[str, Any]]:
+        rec = item.record
+        members: list[_Member] = []
+        doc: dict[str, Any] = {
+            "name": rec.name,
+            "kind": rec.kind.value,
+            "width": rec.width,
+            "height": rec.height,
+            "frame_count": rec.frame_count,
+            "fps": rec.fps,
+            "split": rec.split,
+            "external_id": rec.external_id,
+            # Media keys of the frames mean nothing outside this hub; the frames travel as files.
+            "meta": {k: v for k, v in rec.meta.items() if k != "frames"},
+            "media": None,
+            "frames": len(item.frame_files),
+        }
+        if item.frame_files:
+            for i, frame in enumerate(item.frame_files):
+                members.append(_Member(f"{key}.{i:06d}.{media_extension('', frame)}", path=frame))
+        elif isinstance(rec.meta.get("frames"), list):
+            raise FormatError(f"some stored frames of sequence {rec.name!r} are missing", item=rec.name)
+        elif item.media_file is not None:
+            ext = media_extension(rec.name, item.media_file)
+            if ext in ("json", "txt"):
+                ext = "bin"  # never collide with the sample's own JSON or text
+            doc["media"] = ext
+            members.append(_Member(f"{key}.{ext}", path=item.media_file))
+        if rec.kind is ItemKind.TEXT and rec.text is not None:
+            members.append(_Member(f"{key}.txt", data=rec.text.encode("utf-8")))
+        doc["annotations"] = [self._annotation(a) for a in rec.annotations]
+        members.append(_Member(f"{key}.json", data=orjson.dumps(doc, option=_JSON_OPTIONS)))
+        return members, doc
+
+    def write(self, item: ExportItem) -> None:
+        """Add the item as one sample, starting a new shard when the current one is full."""
+        if self._dir is None:
+            raise FormatError("WebDatasetExporter.write() called before open()", file=str(self.dest))
+        key = f"{self._samples:08d}"
+        members, _ = self._members(item, key)
+        for m in members:
+            if m.data is not None:
+                m.size = len(m.data)
+            elif m.path is not None:
+                try:
+                    m.size = m.path.stat().st_size
+                except OSError as exc:
+                    raise FormatError(f"cannot read media file {m.path}: {exc}", file=str(m.path)) from None
+        cost = sum(_member_cost(m.size) for m in members)
+        full = self._in_shard >= self.shard_size or self._shard_cost + cost > self.shard_bytes
+        if self._tar is None or (self._in_shard and full):
+            self._next_shard()
+        tar = self._tar
+        assert tar is not None
+        for m in members:
+            self._add(tar, m, item.record.name)
+        self._in_shard += 1
+        self._shard_cost += cost
+        self._samples += 1
+
+    @staticmethod
+    def _add(tar: tarfile.TarFile, member: _Member, item: str) -> None:
+        info = tarfile.TarInfo(member.name)
+        info.size = member.size
+        info.mtime = 0
+        info.mode = 0o644
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        if member.data is not None:
+            tar.addfile(info, io.BytesIO(member.data))
+            return
+        assert member.path is not None
+        try:
+            with member.path.open("rb") as fh:
+                tar.addfile(info, fh)
+        except OSError as exc:
+            # Also raised by tarfile when the file is shorter than its size: it changed while exporting.
+            raise FormatError(
+                f"cannot read media file {member.path} of item {item!r}: {exc}", file=str(member.path)
+            ) from None
+
+    def _close_shard(self) -> None:
+        if self._tar is None or self._fh is None or self._dir is None:
+            return
+        self._tar.close()  # writes the end-of-archive blocks; the file object stays ours to close
+        self._fh.close()
+        self._tar = self._fh = None
+        entry = self._shards[-1]
+        entry["samples"] = self._in_shard
+        entry["bytes"] = self._dir.path(entry["name"]).stat().st_size
+
+    def _next_shard(self) -> None:
+        assert self._dir is not None
+        self._close_shard()
+        name = shard_name(self.name, len(self._shards))
+        self._fh = self._dir.path(name).open("wb")
+        # Kept open across write() calls and closed in _close_shard()/abort(), so no with-block fits.
+        self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        self._shards.append({"name": name, "samples": 0, "bytes": 0})
+        self._in_shard = 0
+        self._shard_cost = 0
+
+    def pattern(self) -> str | None:
+        """Return the brace pattern of the shards written, ``name-{000000..000003}.tar``, or None for none."""
+        if not self._shards:
+            return None
+        last = len(self._shards) - 1
+        return f"{self.name}-{{{0:0{SHARD_DIGITS}d}..{last:0{SHARD_DIGITS}d}}}.tar"
+
+    def finish(self) -> None:
+        """Close the last shard, write the index and move the folder into place."""
+        if self._dir is None:
+            raise FormatError("WebDatasetExporter.finish() called before open()", file=str(self.dest))
+        self._close_shard()
+        index = {
+            "format": INDEX_FORMAT,
+            "version": 1,
+            "name": self.name,
+            "pattern": self.pattern(),
+            "samples": self._samples,
+            "shards": self._shards,
+            "labels": list(self._label_ids),
+            "format_meta": self.options.extra.get("format_meta") or {},
+        }
+        self._dir.path(f"{self.name}{INDEX_SUFFIX}").write_bytes(orjson.dumps(index, option=orjson.OPT_INDENT_2))
+        self._dir.commit()
+        self._dir = None
+
+    def abort(self) -> None:
+        """Close the open shard and delete every shard written."""
+        # The tar object owns no file of its own; closing ours is enough before the folder goes.
+        if self._fh is not None:
+            self._fh.close()
+        self._tar = self._fh = None
+        if self._dir is not None:
+            self._dir.discard()
+            self._dir = None

@@ -1,0 +1,137 @@
+"""CVAT for images 1.1: one XML file, an ``<image>`` per item with its boxes, polygons, points and tags.
+
+The source is the XML file, or a folder holding ``annotations.xml`` (CVAT's export zip, unpacked) with the
+images under ``images/``. ``<box xtl ytl xbr ybr>`` becomes a box ``[x1, y1, x2, y2]``, ``<polygon>`` a polygon,
+``<points>`` keypoints (each point visible), ``<tag>`` a class annotation; a rotated box becomes the polygon
+of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero ``z_order`` and ``group_id``
+and every ``<attribute>`` are kept as annotation attributes, typed by the label's attribute spec (checkbox ->
+bool, number -> number). The labels of ``<meta>`` keep their order, and their colours, types and attribute
+specs are kept in the project's format metadata (``schema_meta``) so an export declares them again.
+Polylines, ellipses, cuboids, skeletons and masks are reported as not supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from labelhub.domain.enums import ItemKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
+from labelhub.errors import FormatError
+from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
+from labelhub.formats._cvat_common import CvatMeta, ShapeReader, find_xml, line_of, parse_meta, sniff_mode, top_level
+from labelhub.formats._cvat_export import CvatImagesExporter
+from labelhub.formats.base import FormatImporter, ImportOptions
+
+__all__ = ["CvatImagesExporter", "CvatImagesImporter", "detect", "read_meta"]
+
+
+def detect(path: Path) -> bool:
+    """Return True when ``path`` is a CVAT 1.1 XML file (or a folder with one) whose items are ``<image>``s."""
+    return sniff_mode(path) == "images"
+
+
+def read_meta(xml_path: Path) -> CvatMeta:
+    """Return the ``<meta>`` block at the head of a CVAT file (empty when the file has none)."""
+    for elem in top_level(xml_path):
+        if elem.tag == "meta":
+            return parse_meta(elem)
+        if elem.tag != "version":
+            break  # <meta> comes first: the items have begun
+    return CvatMeta()
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and int(value) > 0 else None
+
+
+class CvatImagesImporter(FormatImporter):
+    """Reads a CVAT for images 1.1 file; yields one image item per ``<image>`` element."""
+
+    item_kind = ItemKind.IMAGE
+
+    def __init__(self, source: Path, options: ImportOptions) -> None:
+        super().__init__(source, options)
+        self.xml_path = find_xml(source)
+        self._file = str(self.xml_path)
+        self._meta: CvatMeta | None = None
+
+    def meta(self) -> CvatMeta:
+        """Return the file's ``<meta>`` (read once)."""
+        if self._meta is None:
+            self._meta = read_meta(self.xml_path)
+        return self._meta
+
+    def labels(self) -> list[str]:
+        """Return the labels ``<meta>`` declares, in its order."""
+        return self.meta().names
+
+    def total(self) -> int | None:
+        """Return the task size ``<meta>`` states, when it does."""
+        return self.meta().size
+
+    def schema_meta(self) -> dict[str, Any]:
+        """Return ``{"cvat": {"labels": [...]}}``: each label's colour, type and attribute specs, for export."""
+        labels = self.meta().labels
+        return {"cvat": {"labels": labels}} if labels else {}
+
+    def __iter__(self) -> Iterator[ItemRecord | Problem]:
+        """Yield per ``<image>`` its problems and then the item, reading the file once, element by element."""
+        folder = self.xml_path.parent
+        resolver = MediaResolver(self.options.images_dir, [folder / "images", folder])
+        reader = ShapeReader(self.xml_path, self.meta())
+        seen: dict[str, int | None] = {}
+        for elem in top_level(self.xml_path):
+            if elem.tag == "image":
+                yield from self._image(elem, reader, resolver, seen)
+            elif elem.tag == "track":
+                msg = "<track> elements belong to CVAT for video: import this file with the cvat_video format"
+                yield Problem(msg, file=self._file, line=line_of(elem), field="track")
+
+    def _image(
+        self, elem: Element, reader: ShapeReader, resolver: MediaResolver, seen: dict[str, int | None]
+    ) -> Iterator[ItemRecord | Problem]:
+        line = line_of(elem)
+        name = (elem.get("name") or "").replace("\\", "/")
+        if not is_safe_relative(name):
+            msg = f"<image> name must be a relative path without '..', got {elem.get('name')!r}"
+            yield Problem(msg, file=self._file, line=line, field="name")
+            return
+        if name in seen:
+            yield Problem(f"image {name!r} is listed twice (first at line {seen[name]})", file=self._file, line=line)
+            return
+        seen[name] = line
+        annotations: list[AnnotationRecord] = []
+        for child in elem:
+            rec = reader.shape(child, None)
+            if isinstance(rec, Problem):
+                yield rec
+            else:
+                annotations.append(rec)
+        item = ItemRecord(
+            kind=ItemKind.IMAGE,
+            name=name,
+            width=_int(elem.get("width")),
+            height=_int(elem.get("height")),
+            external_id=elem.get("id"),
+            split=elem.get("subset") or None,
+            annotations=annotations,
+            origin=f"{self.xml_path.name}: line {line}",
+        )
+        if self.options.media != "none":
+            found = resolver.find(name)
+            if found is None:
+                where = ", ".join(str(f) for f in resolver.folders) or "no existing folder"
+                msg = f"image file {name!r} not found (looked in {where})"
+                yield Problem(msg, file=self._file, line=line, field="name")
+                return
+            item.media_path = found
+            if item.width is None or item.height is None:
+                try:
+                    item.width, item.height = image_size(found)
+                except FormatError as exc:
+                    yield Problem(exc.detail, file=self._file, line=line, field="name")
+                    return
+        yield item

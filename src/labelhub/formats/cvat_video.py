@@ -1,0 +1,238 @@
+"""CVAT for video 1.1: one XML file per task, ``<track>`` elements holding one shape per frame.
+
+One task is one video item. Every ``<box>`` of a ``<track id label source>`` becomes one ``track_box``
+annotation with its 0-based ``frame``, the track's ``id`` as ``track_id``, the track's label and source, and the
+attributes ``keyframe``, ``outside`` and ``occluded`` (plus ``z_order``, ``group_id`` of the shape or the track,
+and every ``<attribute>``). Nothing is interpolated: each box in the file is one annotation, so CVAT's closing
+``outside="1"`` box after a track's last frame comes in as a box with ``outside`` set, and a hand-written file
+that lists only keyframes imports only those. Polygons and points in tracks keep their kind with ``frame`` and
+``track_id``; shapes on ``<image id=frame>`` elements are per-frame annotations outside any track.
+
+Media: the task's frames come from ``images_dir``, or ``images/`` next to the XML (CVAT's export layout), as an
+image sequence in name order; or from a video file, ``extra["video"]`` or the only video next to the XML. The
+frame count is ``<meta><task><size>`` (checked against the frames) or the media's. The source may also be a
+folder of task folders, each with its ``annotations.xml``: one item per task. The item is named after
+``<task><name>`` (or ``extra["name"]`` for a single task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from labelhub.domain.enums import ItemKind
+from labelhub.domain.records import ItemRecord, Problem
+from labelhub.errors import FormatError
+from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level
+from labelhub.formats._cvat_video_export import CvatVideoExporter
+from labelhub.formats._video_media import find_video, first_frame_size, frame_folder
+from labelhub.formats.base import FormatImporter, ImportOptions
+from labelhub.formats.cvat import read_meta
+from labelhub.media.video import probe_video
+
+__all__ = ["CvatVideoExporter", "CvatVideoImporter", "detect", "find_tasks"]
+
+_FLAG_TRUE = frozenset({"1", "true", "True"})
+
+
+def detect(path: Path) -> bool:
+    """Return True when ``path`` is a CVAT 1.1 XML file (or a folder with one) holding ``<track>`` elements."""
+    return sniff_mode(path) == "video"
+
+
+def find_tasks(source: Path) -> list[Path]:
+    """Return the task XML files ``source`` names: the file, ``annotations.xml`` or the only .xml in the folder,
+    or else every ``*/annotations.xml`` below it (one task per folder)."""
+    if source.is_file():
+        if source.suffix.lower() != ".xml":
+            raise FormatError(f"{source} is not an .xml file", file=str(source))
+        return [source]
+    if not source.is_dir():
+        raise FormatError(f"{source} does not exist", file=str(source))
+    if (source / "annotations.xml").is_file():
+        return [source / "annotations.xml"]
+    direct = sorted(p for p in source.glob("*.xml") if p.is_file())
+    if len(direct) == 1:
+        return direct
+    nested = sorted(p for p in source.rglob("annotations.xml") if p.is_file())
+    if nested:
+        return nested
+    if direct:
+        names = ", ".join(p.name for p in direct)
+        raise FormatError(f"several .xml files in {source} ({names}); name the one to import", file=str(source))
+    raise FormatError(f"no annotations.xml in {source} or its sub-folders", file=str(source))
+
+
+def _frame(elem: Element, key: str) -> int | None:
+    raw = elem.get(key)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+class CvatVideoImporter(FormatImporter):
+    """Reads CVAT for video 1.1 task files; yields one video item per task."""
+
+    item_kind = ItemKind.VIDEO
+
+    def __init__(self, source: Path, options: ImportOptions) -> None:
+        super().__init__(source, options)
+        self.tasks = find_tasks(source)
+        self._metas: dict[Path, CvatMeta] = {}
+
+    def meta(self, xml_path: Path) -> CvatMeta:
+        """Return the ``<meta>`` of one task file (read once)."""
+        if xml_path not in self._metas:
+            self._metas[xml_path] = read_meta(xml_path)
+        return self._metas[xml_path]
+
+    def labels(self) -> list[str]:
+        """Return the labels the tasks declare, in order of first mention."""
+        return list(dict.fromkeys(name for xml in self.tasks for name in self.meta(xml).names))
+
+    def total(self) -> int | None:
+        """Return the number of tasks (items)."""
+        return len(self.tasks)
+
+    def schema_meta(self) -> dict[str, Any]:
+        """Return ``{"cvat": {"labels": [...]}}``: each label's colour, type and attribute specs, for export."""
+        labels: dict[str, dict[str, Any]] = {}
+        for xml in self.tasks:
+            for label in self.meta(xml).labels:
+                labels.setdefault(label["name"], label)
+        return {"cvat": {"labels": list(labels.values())}} if labels else {}
+
+    def __iter__(self) -> Iterator[ItemRecord | Problem]:
+        """Yield per task its problems and then its video item."""
+        for xml in self.tasks:
+            yield from self._task(xml)
+
+    def _name(self, xml: Path, meta: CvatMeta) -> str:
+        if len(self.tasks) == 1 and self.options.extra.get("name"):
+            return str(self.options.extra["name"])
+        if meta.name:
+            return meta.name
+        return xml.parent.name if xml.name == "annotations.xml" else xml.stem
+
+    def _task(self, xml: Path) -> Iterator[ItemRecord | Problem]:
+        meta = self.meta(xml)
+        item = ItemRecord(
+            kind=ItemKind.VIDEO,
+            name=self._name(xml, meta),
+            width=meta.width,
+            height=meta.height,
+            frame_count=meta.size,
+            origin=xml.name,
+        )
+        if meta.source:
+            item.meta["cvat"] = {"source": meta.source}
+        if self.options.media != "none":
+            problem = self._media(xml, meta, item)
+            if problem is not None:
+                yield problem
+                return
+        reader = ShapeReader(xml, meta)
+        track_lines: dict[int, int | None] = {}
+        for elem in top_level(xml):
+            if elem.tag == "track":
+                yield from self._track(elem, reader, item, track_lines)
+            elif elem.tag == "image":
+                yield from self._image(elem, reader, item)
+        yield item
+
+    def _media(self, xml: Path, meta: CvatMeta, item: ItemRecord) -> Problem | None:
+        """Fill the item's frames or video file, frame count and size; return a Problem when there is none."""
+        file = str(xml)
+        video_opt = self.options.extra.get("video") if len(self.tasks) == 1 else None
+        folder = self.options.images_dir if self.options.images_dir is not None and len(self.tasks) == 1 else None
+        folder = folder or xml.parent / "images"
+        video = Path(video_opt) if video_opt else None
+        frames = frame_folder(folder) if video is None else []
+        if video is None and not frames:
+            video = find_video(xml.parent)
+        try:
+            if video is not None:
+                info = probe_video(video)
+                item.media_path = video
+                item.fps = info.fps
+                item.frame_count = item.frame_count or info.frame_count
+                item.width, item.height = item.width or info.width, item.height or info.height
+                return None
+            if not frames:
+                msg = f"no frames for task {item.name!r}: {folder} has no images and no video file is given"
+                return Problem(msg + " (pass images_dir, or extra video=FILE)", file=file)
+            if meta.size is not None and meta.size != len(frames):
+                msg = f"<meta> says the task has {meta.size} frames, but {folder} holds {len(frames)} images"
+                return Problem(msg, file=file, field="meta.task.size")
+            item.frame_files, item.media_path, item.frame_count = frames, frames[0], len(frames)
+            if item.width is None or item.height is None:
+                item.width, item.height = first_frame_size(frames)
+        except FormatError as exc:
+            return Problem(exc.detail, file=exc.context.get("file", file))
+        return None
+
+    def _frame_problem(
+        self, reader: ShapeReader, elem: Element, frame: int | None, key: str, count: int | None
+    ) -> Problem | None:
+        if frame is None:
+            return reader.problem(f"<{elem.tag}> {key} must be a frame number >= 0, got {elem.get(key)!r}", elem, key)
+        if count is not None and frame >= count:
+            return reader.problem(f"frame {frame} is beyond the video's {count} frames (0..{count - 1})", elem, key)
+        return None
+
+    def _track(
+        self, elem: Element, reader: ShapeReader, item: ItemRecord, track_lines: dict[int, int | None]
+    ) -> Iterator[Problem]:
+        raw_id = elem.get("id", "")
+        track_id = int(raw_id) if raw_id.lstrip("-").isdigit() else None
+        if track_id is None:
+            yield reader.problem(f"<track> id must be an integer, got {raw_id!r}", elem, "id")
+            return
+        if track_id in track_lines:
+            yield reader.problem(f"duplicate track id {track_id} (first at line {track_lines[track_id]})", elem, "id")
+            return
+        track_lines[track_id] = line_of(elem)
+        label = elem.get("label")
+        bad = reader.check_label(label, elem)
+        if bad is not None or label is None:
+            yield bad or reader.problem("<track> has no label", elem, "label")
+            return
+        group = elem.get("group_id")
+        frames: dict[int, int | None] = {}
+        for child in elem:
+            if child.tag == "attribute":
+                continue
+            frame = _frame(child, "frame")
+            problem = self._frame_problem(reader, child, frame, "frame", item.frame_count)
+            if problem is not None or frame is None:
+                yield problem or reader.problem("no frame", child)
+                continue
+            if frame in frames:
+                msg = f"track {track_id} has two shapes on frame {frame} (first at line {frames[frame]})"
+                yield reader.problem(msg, child, "frame")
+                continue
+            frames[frame] = line_of(child)
+            rec = reader.shape(child, label, elem.get("source", "manual"))
+            if isinstance(rec, Problem):
+                yield rec
+                continue
+            rec.frame, rec.track_id = frame, track_id
+            rec.attributes["keyframe"] = child.get("keyframe", "1") in _FLAG_TRUE
+            rec.attributes["outside"] = child.get("outside", "0") in _FLAG_TRUE
+            if group and group.isdigit() and int(group) and "group_id" not in rec.attributes:
+                rec.attributes["group_id"] = int(group)
+            item.annotations.append(rec)
+
+    def _image(self, elem: Element, reader: ShapeReader, item: ItemRecord) -> Iterator[Problem]:
+        frame = _frame(elem, "id")
+        problem = self._frame_problem(reader, elem, frame, "id", item.frame_count)
+        if problem is not None:
+            yield problem
+            return
+        for child in elem:
+            rec = reader.shape(child)
+            if isinstance(rec, Problem):
+                yield rec
+                continue
+            rec.frame = frame
+            item.annotations.append(rec)
