@@ -14,7 +14,7 @@ from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
-from labelhub.services.access import Actor, project_schema, require, require_with_role
+from labelhub.services.access import Actor, check_access, project_schema
 from labelhub.storage.models import Annotation, Item, utcnow
 
 # The Core table, for the executemany insert below (declarative types ``__table__`` as a FromClause).
@@ -83,7 +83,7 @@ def list_annotations(session: Session, item_id: int) -> list[Row[Any]]:
 
 def read_annotations(session: Session, actor: Actor, project_id: int, item_id: int) -> tuple[int, list[Row[Any]]]:
     """Return the item's version and its annotations, for a reader of the project."""
-    require(session, actor, project_id, Action.READ)
+    check_access(session, actor, project_id, Action.READ)
     version = session.scalar(select(_I.version).where(_I.id == item_id, _I.project_id == project_id))
     if version is None:
         raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
@@ -95,12 +95,13 @@ class _ItemFacts(NamedTuple):
     height: int | None
     text: str | None
     status: str
+    version: int
 
 
 def _item_facts(session: Session, project_id: int, item_id: int) -> _ItemFacts:
     """Return what validation needs of the item (size, text, status), or 404 when it is not in the project."""
     row = session.execute(
-        select(_I.width, _I.height, _I.text, _I.status).where(_I.id == item_id, _I.project_id == project_id)
+        select(_I.width, _I.height, _I.text, _I.status, _I.version).where(_I.id == item_id, _I.project_id == project_id)
     ).first()
     if row is None:
         raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
@@ -153,7 +154,20 @@ def _validated_row(
     }
 
 
-def replace_annotations(
+@dataclass(slots=True)
+class SavePlan:
+    """What a save will write, worked out (and checked) before the write transaction begins."""
+
+    project_id: int
+    item_id: int
+    expected_version: int
+    status: str
+    inserts: list[dict[str, Any]]
+    updates: list[tuple[int, dict[str, Any]]]  # (annotation id, new values)
+    deletes: list[int]
+
+
+def plan_save(
     session: Session,
     actor: Actor,
     project_id: int,
@@ -162,15 +176,18 @@ def replace_annotations(
     expected_version: int,
     annotations: list[AnnotationInput],
     status: ItemStatus | None = None,
-) -> SaveResult:
-    """Replace all of an item's annotations if the item is still at ``expected_version``.
+) -> SavePlan:
+    """Check a save and work out its rows, reading only; :func:`apply_save` writes them.
 
-    Annotations with an ``id`` are updated in place (their own ``version`` goes up when they change), new ones
-    are inserted and missing ones deleted. Moving an annotation's state to accepted or rejected is a review
-    action and needs the reviewer role. A stale version raises ConflictError (HTTP 409) and writes nothing.
+    Everything that can refuse a save (roles, labels, geometry, ids, a stale version) is decided here, in a
+    read transaction, so the write transaction, which holds SQLite's single write lock, does only the writes.
+    ``apply_save`` guards the gap with the item's version: every change to an item's annotations moves it, so
+    if the version is still ``expected_version`` then, the annotations read here are still the stored ones.
     """
-    project, role = require_with_role(session, actor, project_id, Action.ANNOTATE)
+    project, role = check_access(session, actor, project_id, Action.ANNOTATE)
     item = _item_facts(session, project_id, item_id)
+    if item.version != expected_version:
+        raise _conflict(item_id, expected_version, item.version)
     schema = project_schema(session, project)
     existing = {a.id: a for a in list_annotations(session, item_id)}
     olds: list[Row[Any] | None] = []
@@ -182,28 +199,17 @@ def replace_annotations(
         olds.append(existing[a.id] if a.id is not None else None)
     rows = [_validated_row(a, i, schema, item, old) for i, (a, old) in enumerate(zip(annotations, olds, strict=True))]
 
-    now = utcnow()
-    new_status = status or (ItemStatus.LABELED if rows else ItemStatus(item.status))
-    res = session.execute(
-        # Core statements on the tables (here and below): the ORM's bulk-update and bulk-delete paths evaluate
-        # and synchronise the session, which this function does not need (it reads the rows back at the end).
-        update(_ITEMS_TABLE)
-        .where(_ITEMS_TABLE.c.id == item_id, _ITEMS_TABLE.c.version == expected_version)
-        .values(version=_ITEMS_TABLE.c.version + 1, status=new_status.value, updated_at=now)
-    )
-    if res.rowcount == 0:  # type: ignore[attr-defined]
-        current = session.scalar(select(Item.version).where(Item.id == item_id))
-        raise ConflictError(
-            f"item {item_id} was changed by someone else (you had version {expected_version}, "
-            f"it is now {current}); reload it, your edits are kept in the editor",
-            field="version",
-            current_version=current,
-        )
-
     can_review = allows(role, Action.REVIEW, is_admin=actor.is_admin)
+    plan = SavePlan(
+        project_id,
+        item_id,
+        expected_version,
+        (status or (ItemStatus.LABELED if rows else ItemStatus(item.status))).value,
+        [],
+        [],
+        [],
+    )
     keep: set[int] = set()
-    new_rows: list[dict[str, Any]] = []
-    updated = 0
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
         # Deciding on a model's proposal is review work, whatever source the client now claims for it.
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
@@ -216,37 +222,94 @@ def replace_annotations(
             )
         reviewed = actor.user_id if decided and row["state"] != AnnotationState.PROPOSED.value else None
         if old is None:
-            new_rows.append({"item_id": item_id, "project_id": project_id, "author_id": actor.user_id,
-                             "reviewed_by": reviewed, "version": 1, "created_at": now, "updated_at": now,
-                             **row})  # fmt: skip
+            plan.inserts.append({"item_id": item_id, "project_id": project_id, "author_id": actor.user_id,
+                                 "reviewed_by": reviewed, "version": 1, **row})  # fmt: skip
             continue
         keep.add(old.id)
         if any(getattr(old, k) != row[k] for k in _COMPARED):
-            extra = {"reviewed_by": reviewed} if reviewed is not None else {}
-            session.execute(
-                update(Annotation)
-                .where(Annotation.id == old.id)
-                .values(version=Annotation.version + 1, updated_at=now, **row, **extra)
-            )
-            updated += 1
-    if new_rows:
+            plan.updates.append((old.id, {**row, **({"reviewed_by": reviewed} if reviewed is not None else {})}))
+    plan.deletes = [aid for aid in existing if aid not in keep]
+    return plan
+
+
+def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
+    """Write a planned save in the current (write) transaction and return the item's new version.
+
+    Raises ConflictError (HTTP 409), writing nothing, when the item moved on since the plan was made.
+    """
+    now = utcnow()
+    item_id = plan.item_id
+    res = session.execute(
+        # Core statements on the tables (here and below): the ORM's bulk-update and bulk-delete paths evaluate
+        # and synchronise the session, which this function does not need.
+        update(_ITEMS_TABLE)
+        .where(_ITEMS_TABLE.c.id == item_id, _ITEMS_TABLE.c.version == plan.expected_version)
+        .values(version=_ITEMS_TABLE.c.version + 1, status=plan.status, updated_at=now)
+    )
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        current = session.scalar(select(_I.version).where(_I.id == item_id))
+        if current is None:
+            raise NotFoundError(f"item {item_id} not found in project {plan.project_id}", field="item_id")
+        raise _conflict(item_id, plan.expected_version, current)
+    for aid, values in plan.updates:
+        session.execute(
+            update(_ANNOTATIONS_TABLE).where(_A.id == aid).values(version=_A.version + 1, updated_at=now, **values)
+        )
+    if plan.inserts:
         # One executemany of a constant statement: building ``insert(Annotation).values(**row)`` per row (bind
         # parameters, ORM bookkeeping, cache key over every value) cost more than the database's own work.
         # Inserted before the delete, as before, so SQLite never reuses a deleted row's id.
-        session.execute(insert(_ANNOTATIONS_TABLE), new_rows)
-    added = len(new_rows)
-    gone = [aid for aid in existing if aid not in keep]
-    if gone:
+        session.execute(insert(_ANNOTATIONS_TABLE), [{**r, "created_at": now, "updated_at": now} for r in plan.inserts])
+    if plan.deletes:
         # executemany of one constant statement; an IN list is compiled anew for every length.
-        session.execute(delete(_ANNOTATIONS_TABLE).where(_ANNOTATIONS_TABLE.c.id == bindparam("gone_id")),
-                        [{"gone_id": aid} for aid in gone])  # fmt: skip
+        session.execute(delete(_ANNOTATIONS_TABLE).where(_A.id == bindparam("gone_id")),
+                        [{"gone_id": aid} for aid in plan.deletes])  # fmt: skip
+    version = plan.expected_version + 1
     audit.record(
         session,
         actor,
         "annotations.replace",
         "item",
         item_id,
-        project_id=project_id,
-        detail={"added": added, "updated": updated, "deleted": len(gone), "version": expected_version + 1},
+        project_id=plan.project_id,
+        detail={
+            "added": len(plan.inserts),
+            "updated": len(plan.updates),
+            "deleted": len(plan.deletes),
+            "version": version,
+        },
     )
-    return SaveResult(expected_version + 1, list_annotations(session, item_id), added, updated, len(gone))
+    return version
+
+
+def _conflict(item_id: int, expected: int, current: int | None) -> ConflictError:
+    return ConflictError(
+        f"item {item_id} was changed by someone else (you had version {expected}, it is now {current}); "
+        "reload it, your edits are kept in the editor",
+        field="version",
+        current_version=current,
+    )
+
+
+def replace_annotations(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    expected_version: int,
+    annotations: list[AnnotationInput],
+    status: ItemStatus | None = None,
+) -> SaveResult:
+    """Replace all of an item's annotations if the item is still at ``expected_version``, in one transaction.
+
+    Annotations with an ``id`` are updated in place (their own ``version`` goes up when they change), new ones
+    are inserted and missing ones deleted. Moving an annotation's state to accepted or rejected is a review
+    action and needs the reviewer role. A stale version raises ConflictError (HTTP 409) and writes nothing.
+    The API does the same in two transactions (:func:`plan_save` reading, :func:`apply_save` writing).
+    """
+    plan = plan_save(session, actor, project_id, item_id, expected_version=expected_version,
+                     annotations=annotations, status=status)  # fmt: skip
+    version = apply_save(session, actor, plan)
+    return SaveResult(version, list_annotations(session, item_id), len(plan.inserts), len(plan.updates),
+                      len(plan.deletes))  # fmt: skip

@@ -90,17 +90,16 @@ def get_annotations(project_id: int, item_id: int, actor: ActorDep, hub: HubDep)
 def replace_annotations(project_id: int, item_id: int, body: AnnotationsPut, actor: ActorDep, hub: HubDep) -> Response:
     """Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale."""
     inputs = [AnnotationInput(**a.model_dump()) for a in body.annotations]
+    # Checked in a read transaction, written in a short write transaction (SQLite has one writer at a time),
+    # read back in another: see plan_save.
+    with hub.db.session() as s:
+        plan = annotation_service.plan_save(s, actor, project_id, item_id, expected_version=body.version,
+                                            annotations=inputs, status=body.status)  # fmt: skip
     with hub.db.session(write=True) as s:
-        res = annotation_service.replace_annotations(
-            s,
-            actor,
-            project_id,
-            item_id,
-            expected_version=body.version,
-            annotations=inputs,
-            status=body.status,
-        )
-    return _annotations_response(item_id, res.version, res.annotations)
+        version = annotation_service.apply_save(s, actor, plan)
+    with hub.db.session() as s:
+        rows = annotation_service.list_annotations(s, item_id)
+    return _annotations_response(item_id, version, rows)
 
 
 def _annotations_response(item_id: int, version: int, rows: list[Row[Any]]) -> Response:
