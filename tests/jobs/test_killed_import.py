@@ -36,7 +36,8 @@ def _wait(condition: Callable[[], bool], what: str, proc: subprocess.Popen[bytes
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             proc.wait()
-            pytest.fail(f"never saw {what}; exit {proc.returncode}; stderr ends:\n{bytes(stderr[-2000:]).decode()}")
+            tail = bytes(stderr[-2000:]).decode(errors="replace")
+            pytest.fail(f"never saw {what}; exit {proc.returncode}; stderr ends:\n{tail}")
         time.sleep(0.005)
 
 

@@ -1,21 +1,21 @@
-"""Importing a source into a project: read, validate, store media, then write everything in one transaction.
+"""Importing a source into a project: read, validate, store media, and write everything in one transaction.
 
-The work runs in two phases. The first reads the source through its format module, validates every
-record against the project and stores media files (content-addressed, so a retry stores nothing twice);
-it reports progress freely. The second writes all rows in a single transaction, so a failed, cancelled or
-killed import leaves the project exactly as it was. Rows are kept as compact tuples between the phases.
+The import reads the source through its format module, validates every record against the project and
+stores media files (content-addressed, so a retry stores nothing twice), reporting progress as it goes. All
+rows are written in a single transaction, so a failed, cancelled or killed import leaves the project exactly
+as it was. Rows are kept as compact tuples until written; when the transaction opens depends on the database
+(see :mod:`labelhub.services._import_rows`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, ItemStatus
 from labelhub.domain.geometry import validate_geometry
@@ -25,12 +25,9 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
 from labelhub.formats import ImportOptions, detect_format, get_format
 from labelhub.hub import Hub
-from labelhub.services import audit
+from labelhub.services._import_rows import CHUNK_ITEMS, RowSink, Staged
 from labelhub.services.access import Actor, require
-from labelhub.services.projects import extend_schema
-from labelhub.services.writes import insert_media_rows
-from labelhub.storage.bulk import ANNOTATION_COLUMNS, ITEM_COLUMNS, bulk_writer
-from labelhub.storage.models import Item, utcnow
+from labelhub.storage.models import utcnow
 
 Progress = Callable[[float, str], None]
 MAX_LISTED_PROBLEMS = 200
@@ -61,23 +58,12 @@ class ImportReport:
         }
 
 
-@dataclass(slots=True)
-class _Staged:
-    items: list[tuple[Any, ...]] = field(default_factory=list)  # ITEM_COLUMNS without id/project/timestamps
-    annotations: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)  # (item index, columns)
-    media: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)  # key -> size, mime, link
-    names: dict[str, int] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)
-    kinds: frozenset[AnnotationKind] = frozenset(AnnotationKind)  # what the project's schema allows
-    problems: list[Problem] = field(default_factory=list)
-
-
 def _problem_from(exc: LabelhubError, origin: str | None) -> Problem:
     ctx = exc.context
     return Problem(message=exc.detail, file=ctx.get("file") or origin, line=ctx.get("line"), field=ctx.get("field"))
 
 
-def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOptions, st: _Staged) -> None:
+def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOptions, st: Staged) -> None:
     """Validate one record and add its rows to ``st``; problems go to ``st.problems``."""
     where = rec.origin or rec.name
     if rec.kind is not kind:
@@ -129,7 +115,7 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
                 orjson.dumps(a.attributes).decode(),
             )
         )
-    index = len(st.items)
+    index = st.base + len(st.items)
     st.names[rec.name] = index
     split = options.split.assign(rec.name, rec.meta, rec.split) if options.split else rec.split
     accepted = any(r[8] == AnnotationState.ACCEPTED.value for r in ann_rows)
@@ -208,26 +194,45 @@ def import_records(
         kind = ItemKind(project.item_kind)
         allowed = frozenset(LabelSchema.from_json(project.label_schema).kinds)
     report = ImportReport(format=format_name)
-    st = _Staged(labels=list(labels), kinds=allowed)
+    st = Staged(labels=list(labels), kinds=allowed)
     report_progress(0.0, description)
-    for n, rec in enumerate(records, 1):
-        if isinstance(rec, Problem):
-            st.problems.append(rec)
-        else:
-            _stage_record(hub, rec, kind, options, st)
-        if n % 2000 == 0:
-            frac = 0.8 * n / total if total else 0.4
-            report_progress(min(frac, 0.8), f"read {n:,} of {total or '?'} items")
-    report.skipped = [p.to_json() for p in st.problems]
-    if st.problems and not options.skip_invalid:
-        raise _refusal(st.problems, report.skipped)
-    # The last chance to cancel: after this the write is one transaction and cannot be half-done.
-    report_progress(0.8, f"writing {len(st.items):,} items and {len(st.annotations):,} annotations")
-    with hub.db.session(write=True) as s:
-        _write(s, actor, project_id, st, meta or {}, report)
+    # PostgreSQL: the transaction opens now and takes rows chunk by chunk while the source is read (see
+    # _import_rows). SQLite: it opens only after every record was read and checked, to hold the lock briefly.
+    streaming = hub.db.dialect == "postgresql"
+    with hub.db.session(write=True) if streaming else nullcontext() as early:
+        sink = RowSink(early, actor, project_id) if early is not None else None
+        for n, rec in enumerate(records, 1):
+            if isinstance(rec, Problem):
+                st.problems.append(rec)
+            else:
+                _stage_record(hub, rec, kind, options, st)
+            if n % 2000 == 0:
+                frac = 0.8 * n / total if total else 0.4
+                report_progress(min(frac, 0.8), f"read {n:,} of {total or '?'} items")
+            if sink is not None and len(st.items) >= CHUNK_ITEMS and not (st.problems and not options.skip_invalid):
+                sink.take(st)
+        report.skipped = [p.to_json() for p in st.problems]
+        if st.problems and not options.skip_invalid:
+            raise _refusal(st.problems, report.skipped)  # rolls back whatever the sink wrote
+        # The last chance to cancel: after this the write cannot be half-done.
+        n_anns = len(st.annotations) + (sink.counts.annotations_added if sink is not None else 0)
+        report_progress(0.8, f"writing {st.base + len(st.items):,} items and {n_anns:,} annotations")
+        if sink is not None:
+            _finish(sink, st, meta, report)
+    if sink is None:
+        with hub.db.session(write=True) as s:
+            _finish(RowSink(s, actor, project_id), st, meta, report)
     if st.problems:
         report.report_path = _write_report(hub, options, report)
     return report
+
+
+def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport) -> None:
+    sink.take(st)
+    report.labels = sink.finish(st.labels, meta or {}, report.format, len(report.skipped))
+    report.items_added = sink.counts.items_added
+    report.items_matched = sink.counts.items_matched
+    report.annotations_added = sink.counts.annotations_added
 
 
 def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportValidationError:
@@ -242,81 +247,6 @@ def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportVal
         line=first.line,
         field=first.field,
     )
-
-
-def _write(s: Session, actor: Actor, project_id: int, st: _Staged, meta: dict[str, Any], rep: ImportReport) -> None:
-    project = require(s, actor, project_id, Action.IMPORT)
-    used = list(dict.fromkeys([*st.labels, *(r[1] for _, r in st.annotations if r[1] is not None)]))
-    extend_schema(s, project, used, meta)
-    rep.labels = LabelSchema.from_json(project.label_schema).names
-    existing = _existing_ids(s, project_id, list(st.names))
-    writer = bulk_writer(s)
-    now = writer.timestamp(utcnow())
-    new_idx = [i for i, row in enumerate(st.items) if row[1] not in existing]
-    ids = writer.reserve_item_ids(len(new_idx))
-    item_id: dict[int, int] = {i: existing[row[1]] for i, row in enumerate(st.items) if row[1] in existing}
-    item_id.update(zip(new_idx, ids, strict=True))
-    insert_media_rows(s, st.media)
-    writer.write(
-        "items",
-        ITEM_COLUMNS,
-        ((item_id[i], project_id, *st.items[i][:10], st.items[i][10], 1, now, now) for i in new_idx),
-    )
-    rep.annotations_added = writer.write(
-        "annotations",
-        ANNOTATION_COLUMNS,
-        ((item_id[i], project_id, *r, actor.user_id, 1, now, now) for i, r in st.annotations),
-    )
-    writer.finish()
-    if existing:
-        _merge_meta(s, {item_id[i]: row[8] for i, row in enumerate(st.items) if row[1] in existing and row[8] != "{}"})
-        touched = sorted({item_id[i] for i, _ in st.annotations if st.items[i][1] in existing})
-        for chunk in range(0, len(touched), 900):
-            s.execute(
-                update(Item)
-                .where(Item.id.in_(touched[chunk : chunk + 900]))
-                .values(version=Item.version + 1, updated_at=utcnow())
-            )
-    rep.items_added, rep.items_matched = len(new_idx), len(existing)
-    audit.record(
-        s,
-        actor,
-        "project.import",
-        "project",
-        project_id,
-        project_id=project_id,
-        detail={
-            "format": rep.format,
-            "items_added": rep.items_added,
-            "annotations_added": rep.annotations_added,
-            "skipped": len(rep.skipped),
-        },
-    )
-
-
-def _merge_meta(s: Session, new_meta: dict[int, str]) -> None:
-    """Add the keys of an import's metadata to items that already exist (e.g. captions onto imported images).
-
-    A key the import brings replaces the stored value; keys it does not bring stay.
-    """
-    ids = sorted(new_meta)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        for iid, stored in s.execute(select(Item.id, Item.meta).where(Item.id.in_(chunk))):
-            merged = {**(stored or {}), **orjson.loads(new_meta[iid])}
-            s.execute(update(Item).where(Item.id == iid).values(meta=merged, version=Item.version + 1))
-
-
-def _existing_ids(s: Session, project_id: int, names: list[str]) -> dict[str, int]:
-    if s.scalar(select(Item.id).where(Item.project_id == project_id).limit(1)) is None:
-        return {}
-    found: dict[str, int] = {}
-    for start in range(0, len(names), 900):
-        rows = s.execute(
-            select(Item.name, Item.id).where(Item.project_id == project_id, Item.name.in_(names[start : start + 900]))
-        )
-        found.update({name: iid for name, iid in rows})
-    return found
 
 
 def _write_report(hub: Hub, options: ImportOptions, report: ImportReport) -> str:
