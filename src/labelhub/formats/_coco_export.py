@@ -9,11 +9,9 @@ encloses it. Other annotation kinds (class, span, track boxes) are left out of t
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -22,7 +20,8 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._coco_segm import compress, decode_counts, mask_area_bbox, polygons_area, polygons_bbox, same_area
 from labelhub.formats._common import AtomicFile
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats._export_base import FileExporter, Spool
+from labelhub.formats.base import ExportItem, ExportOptions
 
 _BOX, _POLYGON, _MASK, _KEYPOINTS = (
     AnnotationKind.BOX,
@@ -146,7 +145,7 @@ def _whole(v: float) -> float | int:
     return int(v) if float(v).is_integer() else v
 
 
-class CocoExporter(FormatExporter):
+class CocoExporter(FileExporter):
     """Writes one COCO JSON file, streaming images while annotations wait in a temporary file.
 
     Category ids come from ``options.extra["format_meta"]["coco"]["categories"]`` (as given by
@@ -164,8 +163,7 @@ class CocoExporter(FormatExporter):
         self._plan_categories()
         self._image_ids = _Ids()
         self._ann_ids = _Ids()
-        self._out: AtomicFile | None = None
-        self._anns: IO[bytes] | None = None
+        self._anns = Spool(dest, ".anns")
         self._n_images = 0
         self._n_anns = 0
 
@@ -210,18 +208,14 @@ class CocoExporter(FormatExporter):
 
     def open(self) -> None:
         """Start the JSON file and the temporary annotation buffer next to it."""
-        self._out = AtomicFile(self.dest, binary=True)
-        # Kept open across write() calls and closed in finish()/abort(), so no with-block fits.
-        self._anns = tempfile.TemporaryFile(  # noqa: SIM115
-            dir=self.dest.parent, prefix=f".{self.dest.name}.", suffix=".anns"
-        )
+        super().open()
+        self._anns.open()
         info = {"description": "exported by labelhub"}
-        self._out.handle.write(b'{"info":' + orjson.dumps(info) + b',"licenses":[],"images":[\n')
+        self._opened("open").handle.write(b'{"info":' + orjson.dumps(info) + b',"licenses":[],"images":[\n')
 
     def write(self, item: ExportItem) -> None:
         """Write the image entry now and its boxes to the annotation buffer."""
-        if self._out is None or self._anns is None:
-            raise FormatError("CocoExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.width is None or rec.height is None:
             raise FormatError(
@@ -238,7 +232,7 @@ class CocoExporter(FormatExporter):
         extra = rec.meta.get("coco")
         if isinstance(extra, dict):
             image.update((k, v) for k, v in extra.items() if k not in _IMAGE_OWN_KEYS)
-        self._out.handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
+        out.handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
         self._n_images += 1
         for obj in _objects(rec):
             ann = self._annotation(obj, rec, image_id)
@@ -298,24 +292,11 @@ class CocoExporter(FormatExporter):
             out["score"] = score
         return out
 
-    def finish(self) -> None:
-        """Append the buffered annotations and the categories, then move the file into place."""
-        if self._out is None or self._anns is None:
-            raise FormatError("CocoExporter.finish() called before open()", file=str(self.dest))
-        # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
-        out = self._out.handle
-        out.write(b'\n],"annotations":[\n')
-        self._anns.seek(0)
-        shutil.copyfileobj(self._anns, out, 1 << 20)
-        out.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
-        self._anns.close()
-        self._out.commit()
-        self._out = self._anns = None
+    def _complete(self, out: AtomicFile) -> None:
+        """Append the buffered annotations and the categories."""
+        out.handle.write(b'\n],"annotations":[\n')
+        self._anns.copy_to(out.handle)
+        out.handle.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
 
-    def abort(self) -> None:
-        """Delete the temporary files; an existing ``dest`` is left as it was."""
-        if self._anns is not None:
-            self._anns.close()
-        if self._out is not None:
-            self._out.discard()
-        self._out = self._anns = None
+    def _release(self) -> None:
+        self._anns.close()

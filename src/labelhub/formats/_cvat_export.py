@@ -11,8 +11,6 @@ checkbox or text), unless the project keeps CVAT's own spec for them (``format_m
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +23,8 @@ from labelhub.domain.schema import PALETTE
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
 from labelhub.formats._cvat_common import RESERVED
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats._export_base import FileOrFolderExporter, Spool
+from labelhub.formats.base import ExportItem, ExportOptions
 
 XML_HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
 XML_TAIL = b"</annotations>\n"
@@ -210,37 +209,25 @@ def shape_element(ann: AnnotationRecord, catalog: LabelCatalog, label: str | Non
     return elem
 
 
-class CvatImagesExporter(FormatExporter):
+class CvatImagesExporter(FileOrFolderExporter):
     """Writes CVAT for images 1.1: ``dest`` as one .xml file, or a folder with ``annotations.xml`` and
     ``images/`` (with ``copy_media``), the layout of CVAT's own export zip."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
-        self._single = dest.suffix.lower() == ".xml"
-        if self._single and options.copy_media:
-            raise FormatError(f"copying media needs a folder to export to, not the file {dest}", file=str(dest))
         self._catalog = LabelCatalog.build(labels, options)
-        self._file: AtomicFile | None = None
-        self._dir: AtomicDir | None = None
-        self._body: IO[bytes] | None = None
+        self._body = Spool(dest, ".body")
         self._count = 0
         self._names: set[str] = set()
 
     def open(self) -> None:
         """Start the destination and the buffer the ``<image>`` elements wait in until ``<meta>`` is known."""
-        if self._single:
-            self._file = AtomicFile(self.dest, binary=True)
-        else:
-            self._dir = AtomicDir(self.dest)
-        # Kept open across write() calls and closed in finish()/abort(), so no with-block fits.
-        self._body = tempfile.TemporaryFile(  # noqa: SIM115
-            dir=self.dest.parent, prefix=f".{self.dest.name}.", suffix=".body"
-        )
+        super().open()
+        self._body.open()
 
     def write(self, item: ExportItem) -> None:
         """Write one ``<image>`` with its shapes, and copy its file with ``copy_media``."""
-        if self._body is None:
-            raise FormatError("CvatImagesExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.kind is not ItemKind.IMAGE:
             raise FormatError(f"item {rec.name!r} is a {rec.kind.value}; export videos as cvat_video", item=rec.name)
@@ -261,42 +248,26 @@ class CvatImagesExporter(FormatExporter):
                 image.append(elem)
         self._body.write(serialise(image))
         self._count += 1
-        if self._dir is not None and self.options.copy_media and item.media_file is not None:
+        if isinstance(out, AtomicDir) and self.options.copy_media and item.media_file is not None:
             if not is_safe_relative(rec.name):
                 raise FormatError(f"item name {rec.name!r} cannot be used as a file path", item=rec.name)
-            copy_media(item.media_file, self._dir.path(f"images/{rec.name}"))
+            copy_media(item.media_file, out.path(f"images/{rec.name}"))
 
-    def finish(self) -> None:
-        """Write ``<meta>`` and the buffered images, then move the result into place."""
-        if self._body is None:
-            raise FormatError("CvatImagesExporter.finish() called before open()", file=str(self.dest))
+    def _complete(self, out: AtomicFile | AtomicDir) -> None:
+        """Write ``<meta>``, then the buffered images."""
         task = {"name": self.dest.stem, "size": str(self._count), "mode": "annotation", "overlap": "0",
                 "bugtracker": "", "flipped": "False"}  # fmt: skip
         head = XML_HEAD + serialise(meta_element(self._catalog, task))
-        if self._file is not None:
-            self._assemble(self._file.handle, head)
-            self._file.commit()
-        elif self._dir is not None:
-            with self._dir.path("annotations.xml").open("wb") as out:
-                self._assemble(out, head)
-            self._dir.commit()
-        self._body.close()
-        self._file = self._dir = self._body = None
+        if isinstance(out, AtomicFile):
+            self._assemble(out.handle, head)
+        else:
+            with out.path("annotations.xml").open("wb") as fh:
+                self._assemble(fh, head)
 
     def _assemble(self, out: IO[bytes], head: bytes) -> None:
-        if self._body is None:
-            return
         out.write(head)
-        self._body.seek(0)
-        shutil.copyfileobj(self._body, out, 1 << 20)
+        self._body.copy_to(out)
         out.write(XML_TAIL)
 
-    def abort(self) -> None:
-        """Delete everything written so far; an existing ``dest`` is left as it was."""
-        if self._body is not None:
-            self._body.close()
-        if self._file is not None:
-            self._file.discard()
-        if self._dir is not None:
-            self._dir.discard()
-        self._file = self._dir = self._body = None
+    def _release(self) -> None:
+        self._body.close()

@@ -23,8 +23,9 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
 from labelhub.formats._cvat_export import XML_HEAD, XML_TAIL, LabelCatalog, meta_element, serialise, shape_element
+from labelhub.formats._export_base import FileOrFolderExporter, frame_total
 from labelhub.formats._media_names import file_suffix
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 _TRACK_KINDS = frozenset(
     {AnnotationKind.TRACK_BOX, AnnotationKind.BOX, AnnotationKind.POLYGON, AnnotationKind.KEYPOINTS}
@@ -35,57 +36,39 @@ def _flag(value: object, default: bool) -> str:
     return "1" if (default if value is None else bool(value)) else "0"
 
 
-def _size(rec: ItemRecord, item: ExportItem) -> int:
-    frames = [a.frame for a in rec.annotations if a.frame is not None]
-    return rec.frame_count or len(item.frame_files) or (max(frames) + 1 if frames else 0)
-
-
-class CvatVideoExporter(FormatExporter):
+class CvatVideoExporter(FileOrFolderExporter):
     """Writes CVAT for video 1.1 task files (see the module docstring for the layout)."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
-        self._single = dest.suffix.lower() == ".xml"
-        if self._single and options.copy_media:
-            raise FormatError(f"copying media needs a folder to export to, not the file {dest}", file=str(dest))
-        self._file: AtomicFile | None = None
-        self._dir: AtomicDir | None = None
         self._count = 0
         self._names: set[str] = set()
 
-    def open(self) -> None:
-        """Start the destination file or folder."""
-        if self._single:
-            self._file = AtomicFile(self.dest, binary=True)
-        else:
-            self._dir = AtomicDir(self.dest)
-
     def write(self, item: ExportItem) -> None:
         """Write one video's task XML, and its frames or video file with ``copy_media``."""
+        out = self._opened("write")
         rec = item.record
         if rec.kind is not ItemKind.VIDEO:
             raise FormatError(f"item {rec.name!r} is a {rec.kind.value}; export images as cvat_images", item=rec.name)
-        if self._file is not None:
+        if isinstance(out, AtomicFile):
             if self._count:
                 raise FormatError(
                     f"{self.dest.name} can hold one video; export to a folder to write {rec.name!r} too", item=rec.name
                 )
-            self._write_task(self._file.handle, rec, item)
-        elif self._dir is not None:
+            self._write_task(out.handle, rec, item)
+        else:
             if not is_safe_relative(rec.name) or rec.name in self._names:
                 raise FormatError(f"item name {rec.name!r} cannot be used as a folder name here", item=rec.name)
             self._names.add(rec.name)
-            with self._dir.path(f"{rec.name}/annotations.xml").open("wb") as out:
-                self._write_task(out, rec, item)
+            with out.path(f"{rec.name}/annotations.xml").open("wb") as fh:
+                self._write_task(fh, rec, item)
             if self.options.copy_media:
-                self._copy_media(self._dir, rec.name, item)
-        else:
-            raise FormatError("CvatVideoExporter.write() called before open()", file=str(self.dest))
+                self._copy_media(out, rec.name, item)
         self._count += 1
 
     def _write_task(self, out: IO[bytes], rec: ItemRecord, item: ExportItem) -> None:
         write = out.write
-        size = _size(rec, item)
+        size = frame_total(item)
         catalog = LabelCatalog.build(self.labels, self.options)
         tracks: dict[int, list[AnnotationRecord]] = {}
         frames: dict[int, list[AnnotationRecord]] = {}
@@ -145,22 +128,9 @@ class CvatVideoExporter(FormatExporter):
         elif item.media_file is not None:
             copy_media(item.media_file, folder.path(f"{name}/video{file_suffix(item.media_file, '.mp4')}"))
 
-    def finish(self) -> None:
-        """Move the finished file or folder into place."""
-        if self._file is not None:
-            if not self._count:  # no video at all: still a valid file, declaring the labels
-                task = {"name": self.dest.stem, "size": "0", "mode": "interpolation"}
-                catalog = LabelCatalog.build(self.labels, self.options)
-                self._file.handle.write(XML_HEAD + serialise(meta_element(catalog, task)) + XML_TAIL)
-            self._file.commit()
-        elif self._dir is not None:
-            self._dir.commit()
-        self._file = self._dir = None
-
-    def abort(self) -> None:
-        """Delete everything written so far; an existing ``dest`` is left as it was."""
-        if self._file is not None:
-            self._file.discard()
-        if self._dir is not None:
-            self._dir.discard()
-        self._file = self._dir = None
+    def _complete(self, out: AtomicFile | AtomicDir) -> None:
+        """Give a file that received no video at all its labels, so it is still a valid task file."""
+        if isinstance(out, AtomicFile) and not self._count:
+            task = {"name": self.dest.stem, "size": "0", "mode": "interpolation"}
+            catalog = LabelCatalog.build(self.labels, self.options)
+            out.handle.write(XML_HEAD + serialise(meta_element(catalog, task)) + XML_TAIL)

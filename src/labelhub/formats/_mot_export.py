@@ -24,8 +24,9 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Sou
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative
+from labelhub.formats._export_base import FolderExporter, frame_total
 from labelhub.formats._media_names import file_suffix
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 MOT_CLASSES = ("pedestrian", "person_on_vehicle", "car", "bicycle", "motorbike", "non_motorized_vehicle",
                "static_person", "distractor", "occluder", "occluder_on_the_ground", "occluder_full", "reflection",
@@ -52,19 +53,44 @@ def _unclipped(ann: AnnotationRecord, box: list[float], width: int | None, heigh
     return [x1, y1, x2, y2] if same else box
 
 
-class MotExporter(FormatExporter):
+def _text(out: AtomicDir, rel: str, lines: list[str]) -> None:
+    with out.path(rel).open("w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(f"{line}\n" for line in lines)
+
+
+def _frames(out: AtomicDir, item: ExportItem, suffix: str) -> None:
+    """Copy a sequence's frames to ``img1/000001<suffix> ...``, or decode a video file's frames to JPEG."""
+    rec = item.record
+    if item.frame_files:
+        for i, frame in enumerate(item.frame_files, start=1):
+            copy_media(frame, out.path(f"{rec.name}/img1/{i:06d}{suffix}"))
+        return
+    if item.media_file is None:
+        return
+    capture = cv2.VideoCapture(str(item.media_file))
+    try:
+        if not capture.isOpened():
+            raise FormatError(f"OpenCV cannot open the video of item {rec.name!r}", item=rec.name)
+        n = 0
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                break
+            n += 1
+            if not cv2.imwrite(str(out.path(f"{rec.name}/img1/{n:06d}.jpg")), image):
+                raise FormatError(f"cannot write frame {n} of item {rec.name!r}", item=rec.name)
+    finally:
+        capture.release()
+
+
+class MotExporter(FolderExporter):
     """Writes MOT sequence folders under ``dest`` (see the module docstring)."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
         self._names = list(dict.fromkeys(labels))
         self._standard = all(name in MOT_CLASSES for name in self._names)
-        self._dir: AtomicDir | None = None
         self._written: set[str] = set()
-
-    def open(self) -> None:
-        """Start building the folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
 
     def _class(self, label: str) -> int:
         if self._standard:
@@ -77,8 +103,7 @@ class MotExporter(FormatExporter):
 
     def write(self, item: ExportItem) -> None:
         """Write one sequence: gt.txt, det.txt when there are proposals, labels.txt, seqinfo.ini, frames."""
-        if self._dir is None:
-            raise FormatError("MotExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.kind is not ItemKind.VIDEO:
             raise FormatError(f"item {rec.name!r} is a {rec.kind.value}; MOT holds videos", item=rec.name)
@@ -86,22 +111,21 @@ class MotExporter(FormatExporter):
             raise FormatError(f"item name {rec.name!r} cannot be used as a folder name here", item=rec.name)
         self._written.add(rec.name)
         gt, det = self._rows(rec)
-        self._text(f"{rec.name}/gt/gt.txt", [",".join(row) for _, _, row in sorted(gt)])
+        _text(out, f"{rec.name}/gt/gt.txt", [",".join(row) for _, _, row in sorted(gt)])
         if det:
-            self._text(f"{rec.name}/det/det.txt", [",".join(row) for _, row in sorted(det, key=lambda r: r[0])])
+            _text(out, f"{rec.name}/det/det.txt", [",".join(row) for _, row in sorted(det, key=lambda r: r[0])])
         if not self._standard:
-            self._text(f"{rec.name}/gt/labels.txt", self._names)
-        frames = [a.frame for a in rec.annotations if a.frame is not None]
-        length = rec.frame_count or len(item.frame_files) or (max(frames) + 1 if frames else 0)
+            _text(out, f"{rec.name}/gt/labels.txt", self._names)
+        length = frame_total(item)
         suffix = file_suffix(item.frame_files[0], ".jpg") if item.frame_files else ".jpg"
         if rec.width and rec.height:
             fps = round(rec.fps) if rec.fps else 30
             lines = ["[Sequence]", f"name={rec.name.rsplit('/', 1)[-1]}", "imDir=img1", f"frameRate={fps}",
                      f"seqLength={length}", f"imWidth={rec.width}", f"imHeight={rec.height}",
                      f"imExt={suffix}"]  # fmt: skip
-            self._text(f"{rec.name}/seqinfo.ini", lines)
+            _text(out, f"{rec.name}/seqinfo.ini", lines)
         if self.options.copy_media:
-            self._frames(rec, item, suffix)
+            _frames(out, item, suffix)
 
     def _rows(self, rec: ItemRecord) -> tuple[list[tuple[int, int, list[str]]], list[tuple[int, list[str]]]]:
         anns = [a for a in rec.annotations if a.kind in _BOX_KINDS and a.frame is not None and a.label is not None]
@@ -134,46 +158,3 @@ class MotExporter(FormatExporter):
             label = ann.label or ""
             gt.append((tid, frame, [str(frame), str(tid), *box, conf, str(self._class(label)), f"{float(vis):.6g}"]))
         return gt, det
-
-    def _text(self, rel: str, lines: list[str]) -> None:
-        if self._dir is None:
-            return
-        with self._dir.path(rel).open("w", encoding="utf-8", newline="\n") as fh:
-            fh.writelines(f"{line}\n" for line in lines)
-
-    def _frames(self, rec: ItemRecord, item: ExportItem, suffix: str) -> None:
-        if self._dir is None:
-            return
-        if item.frame_files:
-            for i, frame in enumerate(item.frame_files, start=1):
-                copy_media(frame, self._dir.path(f"{rec.name}/img1/{i:06d}{suffix}"))
-            return
-        if item.media_file is None:
-            return
-        capture = cv2.VideoCapture(str(item.media_file))
-        try:
-            if not capture.isOpened():
-                raise FormatError(f"OpenCV cannot open the video of item {rec.name!r}", item=rec.name)
-            n = 0
-            while True:
-                ok, image = capture.read()
-                if not ok:
-                    break
-                n += 1
-                if not cv2.imwrite(str(self._dir.path(f"{rec.name}/img1/{n:06d}.jpg")), image):
-                    raise FormatError(f"cannot write frame {n} of item {rec.name!r}", item=rec.name)
-        finally:
-            capture.release()
-
-    def finish(self) -> None:
-        """Move the finished folder into place."""
-        if self._dir is None:
-            raise FormatError("MotExporter.finish() called before open()", file=str(self.dest))
-        self._dir.commit()
-        self._dir = None
-
-    def abort(self) -> None:
-        """Delete the partly built folder."""
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None

@@ -12,13 +12,14 @@ from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.records import ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicFile
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats._export_base import FileExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 # The JSONL keys this exporter writes itself, and the import service's copy of the id kept in ``meta``.
 _OWN_KEYS = frozenset({"id", "text", "label", "labels", "spans", "split", "external_id"})
 
 
-class TextExporter(FormatExporter):
+class TextExporter(FileExporter):
     """Writes text items to ``dest``: ``.jsonl`` keeps every label and span, ``.csv`` one label per row.
 
     The ``id`` written is the item's external id, or its name when it has none, so importing the file
@@ -31,24 +32,22 @@ class TextExporter(FormatExporter):
         if suffix not in (".jsonl", ".ndjson", ".csv"):
             raise FormatError(f"a text export goes to a .jsonl or .csv file, not {dest.name}", file=str(dest))
         self._is_csv = suffix == ".csv"
-        self._out: AtomicFile | None = None
         self._csv: Any = None  # csv.writer's type is private to typeshed
 
-    def open(self) -> None:
-        """Create the file under a temporary name; a CSV gets its header row."""
-        if self._is_csv:
-            self._out = AtomicFile(self.dest, newline="")
-            self._csv = csv.writer(self._out.handle)
-            text_col = self.options.extra.get("text_column", "text")
-            label_col = self.options.extra.get("label_column", "label")
-            self._csv.writerow(["id", text_col, label_col])
-        else:
-            self._out = AtomicFile(self.dest, binary=True)
+    def _create(self) -> AtomicFile:
+        """Create the file under a temporary name: binary JSONL, or a text CSV with its header row."""
+        if not self._is_csv:
+            return super()._create()
+        out = AtomicFile(self.dest, newline="")
+        self._csv = csv.writer(out.handle)
+        text_col = self.options.extra.get("text_column", "text")
+        label_col = self.options.extra.get("label_column", "label")
+        self._csv.writerow(["id", text_col, label_col])
+        return out
 
     def write(self, item: ExportItem) -> None:
         """Write one line or row for the item."""
-        if self._out is None:
-            raise FormatError("TextExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.text is None:
             raise FormatError(f"item {rec.name!r} has no text to export", item=rec.name)
@@ -68,7 +67,7 @@ class TextExporter(FormatExporter):
             obj["spans"] = [{"start": s.geometry["start"], "end": s.geometry["end"], "label": s.label} for s in spans]
         if rec.split is not None:
             obj["split"] = rec.split
-        self._out.handle.write(orjson.dumps(obj) + b"\n")
+        out.handle.write(orjson.dumps(obj) + b"\n")
 
     def _write_row(self, rec: ItemRecord, item_id: str, labels: list[str], has_spans: bool) -> None:
         if has_spans:
@@ -79,15 +78,3 @@ class TextExporter(FormatExporter):
                 item=rec.name,
             )
         self._csv.writerow([item_id, rec.text, labels[0] if labels else ""])
-
-    def finish(self) -> None:
-        """Move the finished file into place."""
-        if self._out is not None:
-            self._out.commit()
-            self._out = None
-
-    def abort(self) -> None:
-        """Delete the temporary file; an existing ``dest`` is left as it was."""
-        if self._out is not None:
-            self._out.discard()
-            self._out = None

@@ -8,7 +8,7 @@ Annotations are not written: tracks leave through the tracking formats (or ``web
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -16,21 +16,19 @@ import orjson
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative
+from labelhub.formats._export_base import FolderExporter
 from labelhub.formats._media_names import media_extension
-from labelhub.formats.base import ExportItem, FormatExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 MANIFEST = "videos.json"
 MANIFEST_FORMAT = "labelhub-video"
 
 
-class VideoExporter(FormatExporter):
+class VideoExporter(FolderExporter):
     """Copies every video item's file or frames into a folder and writes ``videos.json``; needs stored media."""
 
-    _dir: AtomicDir | None = None
-
-    def open(self) -> None:
-        """Start building the folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
+    def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
+        super().__init__(dest, labels, options)
         self._videos: list[dict[str, Any]] = []
         self._files: set[str] = {MANIFEST}
         self._folders: set[str] = set()
@@ -47,8 +45,7 @@ class VideoExporter(FormatExporter):
 
     def write(self, item: ExportItem) -> None:
         """Copy the item's video file, or its frames, into place."""
-        if self._dir is None:
-            raise FormatError("VideoExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.kind is not ItemKind.VIDEO:
             raise FormatError(
@@ -70,27 +67,17 @@ class VideoExporter(FormatExporter):
             self._sequences.add(rec.name)
             for i, frame in enumerate(item.frame_files):
                 target = self._claim(f"{rec.name}/{i:06d}.{media_extension('', frame)}", rec.name)
-                copy_media(frame, self._dir.path(target))
+                copy_media(frame, out.path(target))
         elif isinstance(rec.meta.get("frames"), list):
             raise FormatError(f"some stored frames of sequence {rec.name!r} are missing", item=rec.name)
         elif item.media_file is not None:
             entry["kind"] = "file"
-            copy_media(item.media_file, self._dir.path(self._claim(rec.name, rec.name)))
+            copy_media(item.media_file, out.path(self._claim(rec.name, rec.name)))
         else:
             raise FormatError(f"item {rec.name!r} has no stored video to export", item=rec.name)
         self._videos.append(entry)
 
-    def finish(self) -> None:
-        """Write ``videos.json`` and move the finished folder into place."""
-        if self._dir is None:
-            raise FormatError("VideoExporter.finish() called before open()", file=str(self.dest))
+    def _complete(self, out: AtomicDir) -> None:
+        """Write ``videos.json``."""
         manifest = {"format": MANIFEST_FORMAT, "videos": self._videos}
-        self._dir.path(MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        self._dir.commit()
-        self._dir = None
-
-    def abort(self) -> None:
-        """Delete the partly built folder."""
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None
+        out.path(MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))

@@ -24,7 +24,8 @@ from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, copy_media, image_size, is_safe_relative, labelled_boxes, safe_component
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats._export_base import FolderExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -47,7 +48,7 @@ def _flag(value: object) -> str:
     return "1" if value in (1, True, "1", "true") else "0"
 
 
-class VocExporter(FormatExporter):
+class VocExporter(FolderExporter):
     """Writes a VOC folder, one XML file per image item."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
@@ -55,11 +56,6 @@ class VocExporter(FormatExporter):
         self._names: dict[str, None] = dict.fromkeys(labels)
         self._written: dict[str, str] = {}  # image id -> item name
         self._lists: dict[str, IO[str]] = {}
-        self._dir: AtomicDir | None = None
-
-    def open(self) -> None:
-        """Start building the folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
 
     def _text(self, parent: Element, tag: str, value: object, item: str) -> None:
         text = str(value)
@@ -69,8 +65,7 @@ class VocExporter(FormatExporter):
 
     def write(self, item: ExportItem) -> None:
         """Write the item's XML file, list it in its split, and copy its image when ``copy_media`` is set."""
-        if self._dir is None:
-            raise FormatError("VocExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if rec.kind is not ItemKind.IMAGE:
             raise FormatError(f"item {rec.name!r} is a {rec.kind.value} item; VOC holds images", item=rec.name)
@@ -112,7 +107,7 @@ class VocExporter(FormatExporter):
             ):
                 self._text(bndbox, tag, value, rec.name)
         indent(root)
-        with self._dir.path(f"Annotations/{image_id}.xml").open("w", encoding="utf-8") as fh:
+        with out.path(f"Annotations/{image_id}.xml").open("w", encoding="utf-8") as fh:
             ElementTree(root).write(fh, encoding="unicode")
             fh.write("\n")
         self._written[image_id] = rec.name
@@ -120,31 +115,19 @@ class VocExporter(FormatExporter):
             split = safe_component(rec.split, "split", rec.name)
             handle = self._lists.get(split)
             if handle is None:
-                # Kept open across write() calls and closed in finish()/abort(), so no with-block fits.
-                handle = self._lists[split] = self._dir.path(f"ImageSets/Main/{split}.txt").open("w", encoding="utf-8")
+                # Kept open across write() calls and closed in _release(), so no with-block fits.
+                handle = self._lists[split] = out.path(f"ImageSets/Main/{split}.txt").open("w", encoding="utf-8")
             handle.write(image_id + "\n")
         if self.options.copy_media and item.media_file is not None:
-            copy_media(item.media_file, self._dir.path(f"JPEGImages/{rec.name}"))
+            copy_media(item.media_file, out.path(f"JPEGImages/{rec.name}"))
 
-    def _close_lists(self) -> None:
+    def _complete(self, out: AtomicDir) -> None:
+        """Write labels.txt."""
+        with out.path("labels.txt").open("w", encoding="utf-8") as fh:
+            fh.writelines(f"{name}\n" for name in self._names)
+
+    def _release(self) -> None:
+        """Close the split lists."""
         for handle in self._lists.values():
             handle.close()
         self._lists = {}
-
-    def finish(self) -> None:
-        """Close the split lists, write labels.txt and move the folder into place."""
-        if self._dir is None:
-            raise FormatError("VocExporter.finish() called before open()", file=str(self.dest))
-        # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
-        self._close_lists()
-        with self._dir.path("labels.txt").open("w", encoding="utf-8") as fh:
-            fh.writelines(f"{name}\n" for name in self._names)
-        self._dir.commit()
-        self._dir = None
-
-    def abort(self) -> None:
-        """Delete the partly built folder."""
-        self._close_lists()
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None

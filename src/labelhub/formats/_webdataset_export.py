@@ -35,8 +35,9 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir
+from labelhub.formats._export_base import FolderExporter
 from labelhub.formats._media_names import media_extension
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 INDEX_SUFFIX = "-index.json"
 INDEX_FORMAT = "labelhub-webdataset"
@@ -80,7 +81,7 @@ class _Member:
     size: int = 0
 
 
-class WebDatasetExporter(FormatExporter):
+class WebDatasetExporter(FolderExporter):
     """Writes WebDataset shards and an index into the folder ``dest`` (which must not exist or be empty).
 
     Options (``extra``): ``name`` (shard prefix; default the folder's name, or ``shard`` when that is not a
@@ -99,17 +100,12 @@ class WebDatasetExporter(FormatExporter):
         self.shard_size = _positive_int(extra, "shard_size", DEFAULT_SHARD_SIZE)
         self.shard_bytes = _positive_int(extra, "shard_bytes", DEFAULT_SHARD_BYTES)
         self._label_ids = {label: i for i, label in enumerate(dict.fromkeys(labels))}
-        self._dir: AtomicDir | None = None
         self._fh: IO[bytes] | None = None
         self._tar: tarfile.TarFile | None = None
         self._shards: list[dict[str, Any]] = []
         self._in_shard = 0
         self._shard_cost = 0
         self._samples = 0
-
-    def open(self) -> None:
-        """Start building the folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
 
     def _label_id(self, label: str | None) -> int | None:
         if label is None:
@@ -168,8 +164,7 @@ class WebDatasetExporter(FormatExporter):
 
     def write(self, item: ExportItem) -> None:
         """Add the item as one sample, starting a new shard when the current one is full."""
-        if self._dir is None:
-            raise FormatError("WebDatasetExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         key = f"{self._samples:08d}"
         members, _ = self._members(item, key)
         for m in members:
@@ -183,7 +178,7 @@ class WebDatasetExporter(FormatExporter):
         cost = sum(_member_cost(m.size) for m in members)
         full = self._in_shard >= self.shard_size or self._shard_cost + cost > self.shard_bytes
         if self._tar is None or (self._in_shard and full):
-            self._next_shard()
+            self._next_shard(out)
         tar = self._tar
         assert tar is not None
         for m in members:
@@ -213,22 +208,21 @@ class WebDatasetExporter(FormatExporter):
                 f"cannot read media file {member.path} of item {item!r}: {exc}", file=str(member.path)
             ) from None
 
-    def _close_shard(self) -> None:
-        if self._tar is None or self._fh is None or self._dir is None:
+    def _close_shard(self, out: AtomicDir) -> None:
+        if self._tar is None or self._fh is None:
             return
         self._tar.close()  # writes the end-of-archive blocks; the file object stays ours to close
         self._fh.close()
         self._tar = self._fh = None
         entry = self._shards[-1]
         entry["samples"] = self._in_shard
-        entry["bytes"] = self._dir.path(entry["name"]).stat().st_size
+        entry["bytes"] = out.path(entry["name"]).stat().st_size
 
-    def _next_shard(self) -> None:
-        assert self._dir is not None
-        self._close_shard()
+    def _next_shard(self, out: AtomicDir) -> None:
+        self._close_shard(out)
         name = shard_name(self.name, len(self._shards))
-        self._fh = self._dir.path(name).open("wb")
-        # Kept open across write() calls and closed in _close_shard()/abort(), so no with-block fits.
+        self._fh = out.path(name).open("wb")
+        # Kept open across write() calls and closed in _close_shard()/_release(), so no with-block fits.
         self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         self._shards.append({"name": name, "samples": 0, "bytes": 0})
         self._in_shard = 0
@@ -241,11 +235,9 @@ class WebDatasetExporter(FormatExporter):
         last = len(self._shards) - 1
         return f"{self.name}-{{{0:0{SHARD_DIGITS}d}..{last:0{SHARD_DIGITS}d}}}.tar"
 
-    def finish(self) -> None:
-        """Close the last shard, write the index and move the folder into place."""
-        if self._dir is None:
-            raise FormatError("WebDatasetExporter.finish() called before open()", file=str(self.dest))
-        self._close_shard()
+    def _complete(self, out: AtomicDir) -> None:
+        """Close the last shard and write the index."""
+        self._close_shard(out)
         index = {
             "format": INDEX_FORMAT,
             "version": 1,
@@ -256,16 +248,11 @@ class WebDatasetExporter(FormatExporter):
             "labels": list(self._label_ids),
             "format_meta": self.options.extra.get("format_meta") or {},
         }
-        self._dir.path(f"{self.name}{INDEX_SUFFIX}").write_bytes(orjson.dumps(index, option=orjson.OPT_INDENT_2))
-        self._dir.commit()
-        self._dir = None
+        out.path(f"{self.name}{INDEX_SUFFIX}").write_bytes(orjson.dumps(index, option=orjson.OPT_INDENT_2))
 
-    def abort(self) -> None:
-        """Close the open shard and delete every shard written."""
-        # The tar object owns no file of its own; closing ours is enough before the folder goes.
+    def _release(self) -> None:
+        """Close the open shard (before the folder is deleted)."""
+        # The tar object owns no file of its own; closing ours is enough.
         if self._fh is not None:
             self._fh.close()
         self._tar = self._fh = None
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None

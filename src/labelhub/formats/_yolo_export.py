@@ -36,7 +36,8 @@ from labelhub.domain.geometry import EDGE_TOLERANCE
 from labelhub.domain.records import ItemRecord
 from labelhub.errors import FormatError, ValidationError
 from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, safe_component
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats._export_base import FolderExporter
+from labelhub.formats.base import ExportItem, ExportOptions
 
 _DEFAULT_SPLIT = "train"
 _TASKS = ("auto", "detect", "segment")
@@ -101,7 +102,7 @@ def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) 
     return out
 
 
-class YoloExporter(FormatExporter):
+class YoloExporter(FolderExporter):
     """Writes a YOLO dataset folder; class ids follow ``labels`` order, and labels met later are appended."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
@@ -114,11 +115,6 @@ class YoloExporter(FormatExporter):
         self._ids = {name: i for i, name in enumerate(self._names)}
         self._splits: dict[str, None] = {}  # an ordered set: splits in the order items used them
         self._written: set[str] = set()
-        self._dir: AtomicDir | None = None
-
-    def open(self) -> None:
-        """Start building the dataset folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
 
     def _class_id(self, label: str) -> int:
         cid = self._ids.get(label)
@@ -164,8 +160,7 @@ class YoloExporter(FormatExporter):
 
     def write(self, item: ExportItem) -> None:
         """Write the item's label file, and copy its image when ``copy_media`` is set."""
-        if self._dir is None:
-            raise FormatError("YoloExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if not rec.width or not rec.height:
             raise FormatError(
@@ -182,12 +177,12 @@ class YoloExporter(FormatExporter):
         if label_rel in self._written:
             raise FormatError(f"two items of split {split!r} would both write {label_rel}", item=rec.name)
         lines = self._lines(rec, rec.width, rec.height)
-        with self._dir.path(label_rel).open("w", encoding="utf-8") as fh:
+        with out.path(label_rel).open("w", encoding="utf-8") as fh:
             fh.writelines(lines)
         self._written.add(label_rel)
         self._splits[split] = None
         if self.options.copy_media and item.media_file is not None:
-            copy_media(item.media_file, self._dir.path(f"images/{split}/{rel}"))
+            copy_media(item.media_file, out.path(f"images/{split}/{rel}"))
 
     def _data_yaml(self) -> dict[str, object]:
         grouped: dict[str, list[str]] = {}
@@ -203,18 +198,7 @@ class YoloExporter(FormatExporter):
         data["names"] = dict(enumerate(self._names))
         return data
 
-    def finish(self) -> None:
-        """Write data.yaml and move the folder into place."""
-        if self._dir is None:
-            raise FormatError("YoloExporter.finish() called before open()", file=str(self.dest))
-        # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
-        with self._dir.path("data.yaml").open("w", encoding="utf-8") as fh:
+    def _complete(self, out: AtomicDir) -> None:
+        """Write data.yaml."""
+        with out.path("data.yaml").open("w", encoding="utf-8") as fh:
             yaml.safe_dump(self._data_yaml(), fh, sort_keys=False, allow_unicode=True)
-        self._dir.commit()
-        self._dir = None
-
-    def abort(self) -> None:
-        """Delete the partly built folder."""
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None

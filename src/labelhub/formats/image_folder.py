@@ -13,8 +13,9 @@ from pathlib import Path, PurePosixPath
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._common import AtomicDir, absolute, copy_media, image_size, is_image, list_images, safe_component
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter, FormatImporter, ImportOptions
+from labelhub.formats._common import absolute, copy_media, image_size, is_image, list_images, safe_component
+from labelhub.formats._export_base import FolderExporter
+from labelhub.formats.base import ExportItem, ExportOptions, FormatImporter, ImportOptions
 
 __all__ = ["ImageFolderExporter", "ImageFolderImporter", "detect"]
 
@@ -81,22 +82,16 @@ class ImageFolderImporter(FormatImporter):
             yield item
 
 
-class ImageFolderExporter(FormatExporter):
+class ImageFolderExporter(FolderExporter):
     """Copies each item's image into ``dest/<label>/<file name>``, or ``dest/unlabeled/`` without a label."""
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
-        self._dir: AtomicDir | None = None
         self._used: set[str] = set()
-
-    def open(self) -> None:
-        """Start building the folder under a temporary name next to ``dest``."""
-        self._dir = AtomicDir(self.dest)
 
     def write(self, item: ExportItem) -> None:
         """Copy the item's stored image into its class folder."""
-        if self._dir is None:
-            raise FormatError("ImageFolderExporter.write() called before open()", file=str(self.dest))
+        out = self._opened("write")
         rec = item.record
         if item.media_file is None:
             raise FormatError(f"item {rec.name!r} has no stored image to export", item=rec.name)
@@ -114,16 +109,4 @@ class ImageFolderExporter(FormatExporter):
             target = f"{folder}/{stem}-{k}{suffix}"
             k += 1
         self._used.add(target)
-        copy_media(item.media_file, self._dir.path(target))
-
-    def finish(self) -> None:
-        """Move the finished folder into place."""
-        if self._dir is not None:
-            self._dir.commit()
-            self._dir = None
-
-    def abort(self) -> None:
-        """Delete the partly built folder."""
-        if self._dir is not None:
-            self._dir.discard()
-            self._dir = None
+        copy_media(item.media_file, out.path(target))
