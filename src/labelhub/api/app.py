@@ -1,14 +1,18 @@
-"""The FastAPI application: routers under /api/v1, problem+json errors, and the job worker's lifetime."""
+"""The FastAPI application: routers under /api/v1, problem+json errors, the web UI, and the job worker's lifetime."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.staticfiles import PathLike
+from starlette.types import Scope
 
 from labelhub import __version__
 from labelhub.api import problems
@@ -19,6 +23,29 @@ from labelhub.jobs.executor import LocalExecutor
 
 API_PREFIX = "/api/v1"
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"
+# `vite build` (make web) writes the browser UI here; it ships as package data, so no Node is needed at run time.
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+# index.html is read again on every visit, so a new build is picked up at once; the hashed assets never change.
+_INDEX_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+class _HashedAssets(StaticFiles):
+    """Static files whose names carry a content hash (Vite's output), so browsers may keep them for a year."""
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -26,8 +53,11 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(hub: Hub, *, run_worker: bool = True) -> FastAPI:
-    """Build the app around ``hub``; with ``run_worker`` a local job worker runs while the app runs."""
+def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) -> FastAPI:
+    """Build the app around ``hub``; with ``run_worker`` a local job worker runs while the app runs.
+
+    ``web_dist`` is the built browser UI: ``/`` serves its ``index.html`` and ``/assets/...`` its files.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,15 +84,28 @@ def create_app(hub: Hub, *, run_worker: bool = True) -> FastAPI:
     for module in (health, auth, users, projects, items, media, jobs, transfers):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse(
-            "<!doctype html><title>labelhub</title><h1>labelhub</h1>"
-            f"<p>Server {__version__} is running. The API is under <code>{API_PREFIX}</code>; "
-            "see <a href='/docs'>/docs</a>.</p>"
-        )
+    # check_dir=False: a checkout without a build still starts, and a build made later is served without a restart.
+    app.mount("/assets", _HashedAssets(directory=web_dist / "assets", check_dir=False), name="assets")
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def index() -> FileResponse | HTMLResponse:
+        page = web_dist / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html", headers=_INDEX_HEADERS)
+        return HTMLResponse(_NOT_BUILT.format(version=__version__, api=API_PREFIX))
 
     return app
+
+
+_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>labelhub</title>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">
+<h1>labelhub {version}</h1>
+<p>The server is running, but the browser UI has not been built in this checkout.</p>
+<p>Build it with <code>make web</code> (it needs Node.js 20.19 or newer, for the build only), then reload this page.
+Released packages ship the UI already built.</p>
+<p>The REST API is under <code>{api}</code>; its interactive docs are at <a href="/docs">/docs</a>.</p>
+</body>
+"""
 
 
 def app_from_env() -> FastAPI:

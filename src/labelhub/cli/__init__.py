@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from labelhub.cli import demo, projects, serve, transfer, users
+from labelhub.cli import demo, openapi, projects, serve, transfer, users
 
 app = typer.Typer(
     name="labelhub",
@@ -21,6 +21,7 @@ app.command("stats")(projects.stats)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("demo")(demo.demo)
+app.command("openapi")(openapi.openapi)
 
 
 def main() -> None:

@@ -1,0 +1,211 @@
+"""In the browser as an administrator: log in, create a project, import COCO128 through the dialog and watch the
+job, scroll the virtualized grid, read the label counts, filter by a label, export, and find the jobs listed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+from tests.conftest import data_path
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, login, wait_for_thumbnails
+
+
+def _coco128_counts() -> tuple[int, Counter[str], Counter[str], int]:
+    """Images in COCO128, labelhub annotations per category, images per category, and the number of categories,
+    read from its COCO file.
+
+    One COCO object becomes a box plus one polygon per part of its segmentation, or plus a mask (crowd RLE).
+    """
+    doc = json.loads((data_path("detection_coco128") / "annotations" / "instances_train2017.json").read_text())
+    names = {c["id"]: c["name"] for c in doc["categories"]}
+    per_label: Counter[str] = Counter()
+    for a in doc["annotations"]:
+        seg = a.get("segmentation")
+        per_label[names[a["category_id"]]] += 1 + (len(seg) if isinstance(seg, list) else int(isinstance(seg, dict)))
+    images = Counter(name for name, _ in {(names[a["category_id"]], a["image_id"]) for a in doc["annotations"]})
+    return len(doc["images"]), per_label, images, len(names)
+
+
+def test_login_refuses_a_wrong_password_and_logout_ends_the_session(page: Any, server: Server, shots: Shots) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Log in to labelhub")).to_be_visible()
+    shots(page, "login")
+    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("problem")).to_contain_text("username or password is wrong")
+    shots(page, "wrong-password")
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    expect(page.get_by_test_id("current-user")).to_have_text(ADMIN_USER)
+    shots(page, "logged-in")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in to labelhub")).to_be_visible()
+    # The cookie's session is revoked on the server, not only forgotten by the page.
+    assert page.request.get(f"{API}/auth/me").status == 401
+    page.reload()
+    expect(page.get_by_role("heading", name="Log in to labelhub")).to_be_visible()
+
+
+def test_create_import_browse_filter_export(page: Any, server: Server, shots: Shots) -> None:
+    n_images, per_label, images_with, n_categories = _coco128_counts()
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+
+    # A project with three classes, made with the schema editor.
+    page.get_by_test_id("new-project").click()
+    page.get_by_label("Name", exact=True).fill("COCO128 street scenes")
+    page.get_by_label("Description").fill("The first 128 COCO train2017 images")
+    for i, name in enumerate(["person", "car", "dog"], 1):
+        page.get_by_test_id("add-class").click()
+        page.get_by_label(f"Name of class {i}", exact=True).fill(name)
+    expect(page.get_by_label("Hotkey of class 3", exact=True)).to_have_value("3")
+    # COCO's crowd regions are masks: allow them, or the import is refused (test_a_refused_import_... shows how).
+    page.get_by_role("checkbox", name="Masks", exact=True).check()
+    shots(page, "new-project-form")
+    page.get_by_test_id("create-project").click()
+    expect(page.get_by_test_id("project-name")).to_have_text("COCO128 street scenes")
+    expect(page.get_by_text("This project is empty")).to_be_visible()
+    shots(page, "empty-project")
+    project_id = int(page.url.rsplit("/", 1)[-1])
+    schema = server.api.get(f"{API}/projects/{project_id}").json()["label_schema"]
+    assert [c["name"] for c in schema["classes"]] == ["person", "car", "dog"]
+
+    # Import through the dialog (a folder on the server) and watch the job until it is done.
+    page.get_by_test_id("import-button").click()
+    dialog = page.get_by_test_id("import-dialog")
+    dialog.get_by_label("Path on the server").fill(str(data_path("detection_coco128")))
+    dialog.get_by_label("Format").select_option("coco")
+    shots(page, "import-dialog")
+    dialog.get_by_test_id("start-import").click()
+    progress = dialog.get_by_test_id("job-progress")
+    expect(progress).to_be_visible()
+    shots(page, "import-running")
+    expect(progress).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(dialog.get_by_test_id("job-result")).to_contain_text(f"{n_images} items added")
+    expect(dialog.get_by_test_id("job-result")).to_contain_text(f"{sum(per_label.values()):,} annotations")
+    shots(page, "import-done")
+    dialog.get_by_test_id("import-close").click()
+
+    # The grid holds every item, but only the rows in view are in the page.
+    grid = page.get_by_test_id("grid")
+    expect(grid).to_have_attribute("data-done", "true")
+    expect(grid).to_have_attribute("data-loaded", str(n_images))
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{n_images} items")
+    expect(page.get_by_test_id("item-total")).to_have_text(str(n_images))
+    rendered = page.get_by_test_id("thumb").count()
+    assert 0 < rendered < n_images, f"{rendered} thumbnails in the DOM: the grid is not virtualized"
+    wait_for_thumbnails(page)
+    shots(page, "grid-top")
+    ids = [it["id"] for it in server.api.get(f"{API}/projects/{project_id}/items?limit=500").json()["items"]]
+    grid.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(page.locator(f'[data-testid="thumb"][data-item-id="{max(ids)}"]')).to_be_visible()
+    expect(page.locator(f'[data-testid="thumb"][data-item-id="{min(ids)}"]')).to_have_count(0)
+    wait_for_thumbnails(page)
+    shots(page, "grid-bottom")
+
+    # Counts per label: every class the import met, with its number of annotations.
+    counts = page.get_by_test_id("label-counts")
+    for name in ("person", "car", "dog"):
+        expect(counts.locator(f'button[data-label="{name}"] [data-testid="label-count"]')).to_have_text(
+            str(per_label[name])
+        )
+    # The import added every category of the file to the schema, those without annotations too.
+    expect(counts.locator("button")).to_have_count(n_categories)
+
+    # Filter by a label: only the images with a dog.
+    page.get_by_test_id("filter-label").select_option("dog")
+    expect(grid).to_have_attribute("data-done", "true")
+    expect(grid).to_have_attribute("data-loaded", str(images_with["dog"]))
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{images_with['dog']} items match")
+    expect(page.get_by_test_id("thumb")).to_have_count(images_with["dog"])
+    wait_for_thumbnails(page)
+    shots(page, "filtered-dog")
+    # A label in the counts panel filters too.
+    counts.locator('button[data-label="car"]').click()
+    expect(page.get_by_test_id("filter-label")).to_have_value("car")
+    expect(grid).to_have_attribute("data-loaded", str(images_with["car"]))
+    page.get_by_role("button", name="Clear filters").click()
+    expect(grid).to_have_attribute("data-loaded", str(n_images))
+
+    # Clicking a thumbnail opens the item's page.
+    page.get_by_test_id("thumb").first.click()
+    expect(page.get_by_test_id("item-page")).to_be_visible()
+    assert "/items/" in page.url
+    page.go_back()
+    expect(page.get_by_test_id("grid")).to_be_visible()
+
+    # Export, follow the job, and download the file.
+    page.get_by_test_id("export-button").click()
+    dialog = page.get_by_test_id("export-dialog")
+    dialog.get_by_label("Format").select_option("coco")
+    dialog.get_by_test_id("start-export").click()
+    expect(dialog.get_by_test_id("job-progress")).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(dialog.get_by_test_id("job-result")).to_contain_text(f"{n_images} items")
+    shots(page, "export-done")
+    with page.expect_download() as download:
+        dialog.get_by_test_id("download").click()
+    exported = json.loads(Path(download.value.path()).read_bytes())
+    # The export puts each object's box and shapes back into one COCO annotation.
+    assert len(exported["images"]) == n_images and len(exported["annotations"]) == 939
+    dialog.get_by_role("button", name="Close", exact=True).click()
+
+    # Settings: the schema now holds every class the import met; the admin who made the project owns it.
+    page.get_by_test_id("settings-link").click()
+    expect(page.get_by_role("heading", name="Project settings")).to_be_visible()
+    expect(page.get_by_test_id("member-row")).to_have_count(1)
+    expect(page.get_by_label("Name of class 1", exact=True)).to_have_value("person")
+    expect(page.get_by_label("Name of class 80", exact=True)).to_be_attached()
+    shots(page, "settings")
+    page.get_by_test_id("members").scroll_into_view_if_needed()
+    shots(page, "settings-members")
+
+    # The jobs page lists the import and the export.
+    page.get_by_role("link", name="Jobs").click()
+    # (The server is shared with other tests: an administrator sees their jobs too.)
+    rows = page.get_by_test_id("jobs-table").get_by_test_id("job-row").filter(has_text="COCO128 street scenes")
+    expect(rows).to_have_count(2)
+    expect(rows.and_(page.locator('[data-kind="import"][data-status="succeeded"]'))).to_have_count(1)
+    expect(rows.and_(page.locator('[data-kind="export"][data-status="succeeded"]'))).to_have_count(1)
+    shots(page, "jobs")
+
+
+def test_a_refused_import_shows_the_server_s_reason(page: Any, server: Server, shots: Shots) -> None:
+    project = server.create_project("Refusals", ["cat"])
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{project['id']}")
+    page.get_by_test_id("import-button").click()
+    dialog = page.get_by_test_id("import-dialog")
+    dialog.get_by_label("Path on the server").fill("/etc")
+    dialog.get_by_test_id("start-import").click()
+    problem = dialog.get_by_test_id("problem")
+    expect(problem).to_contain_text("LABELHUB_IMPORT_ROOTS")
+    expect(problem).to_contain_text("Field: source")
+    shots(page, "import-refused")
+
+
+def test_an_uploaded_file_is_imported_with_a_split(page: Any, server: Server, shots: Shots, tmp_path: Path) -> None:
+    project = server.create_project("Uploaded requests", ["card", "refund"], item_kind="text")
+    upload = tmp_path / "requests.jsonl"
+    rows = [{"id": f"r{i}", "text": f"request {i}", "label": "card" if i % 2 else "refund"} for i in range(10)]
+    upload.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{project['id']}")
+    page.get_by_test_id("import-button").click()
+    dialog = page.get_by_test_id("import-dialog")
+    dialog.get_by_role("tab", name="Upload a file").click()
+    dialog.get_by_label("File").set_input_files(str(upload))
+    dialog.get_by_role("textbox", name="Split").fill("train=0.5,val=0.5")
+    shots(page, "upload-dialog")
+    dialog.get_by_test_id("start-import").click()
+    expect(dialog.get_by_test_id("job-progress")).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(dialog.get_by_test_id("job-result")).to_contain_text("10 items added")
+    dialog.get_by_test_id("import-close").click()
+    expect(page.get_by_test_id("grid")).to_have_attribute("data-loaded", "10")
+    expect(page.get_by_test_id("thumb").first).to_contain_text("request 0")
+    shots(page, "uploaded-texts")
+    items = server.api.get(f"{API}/projects/{project['id']}/items").json()["items"]
+    assert sorted({i["split"] for i in items}) == ["train", "val"]

@@ -1,0 +1,134 @@
+// The items of a project, a keyset page at a time, for the virtualized grid. Only the few fields a thumbnail
+// needs are kept, in a plain (non-reactive) array: 100k reactive proxies would cost more than the grid itself.
+// `loaded` is the reactive signal that the array grew.
+
+import { api, unwrap, type AnnotationState, type Item, type ItemStatus, type Source } from "./api/client";
+
+export interface ItemFilter {
+  status?: ItemStatus | undefined;
+  label?: string | undefined;
+  source?: Source | undefined;
+  state?: AnnotationState | undefined;
+  min_score?: number | undefined;
+  max_score?: number | undefined;
+  q?: string | undefined;
+}
+
+export interface GridItem {
+  id: number;
+  name: string;
+  status: ItemStatus;
+  annotations: number;
+  hasMedia: boolean;
+  text: string | null;
+}
+
+export interface ItemPage {
+  items: GridItem[];
+  nextAfter: number | null;
+}
+
+export type PageFetcher = (
+  filter: ItemFilter,
+  after: number | null,
+  limit: number,
+  signal: AbortSignal,
+) => Promise<ItemPage>;
+
+/** The first page is small so the grid paints at once; later pages are larger, so a long scroll needs fewer
+ * round trips (the API allows 1,000 a page). */
+export const FIRST_PAGE = 200;
+export const NEXT_PAGE = 1000;
+
+/** True when the filter narrows the list (so the project's total item count no longer applies). */
+export function isFiltered(f: ItemFilter): boolean {
+  return Object.values(f).some((v) => v !== undefined && v !== "");
+}
+
+function slim(it: Item): GridItem {
+  return {
+    id: it.id,
+    name: it.name,
+    status: it.status,
+    annotations: it.annotation_count ?? 0,
+    hasMedia: it.media_key != null,
+    text: it.text ? it.text.slice(0, 240) : null,
+  };
+}
+
+/** Fetches pages of a project's items from the API. */
+export function apiPages(projectId: number): PageFetcher {
+  return async (filter, after, limit, signal) => {
+    const query = { ...filter, after: after ?? undefined, limit };
+    const page = await unwrap(
+      api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query }, signal }),
+    );
+    return { items: page.items.map(slim), nextAfter: page.next_after };
+  };
+}
+
+export class ItemSource {
+  /** Loaded items in id order; read `loaded` first so a component re-renders when this grows. */
+  readonly items: GridItem[] = [];
+  loaded = $state(0);
+  loading = $state(false);
+  done = $state(false);
+  error: unknown = $state(null);
+  filter: ItemFilter = $state({});
+
+  private after: number | null = null;
+  private controller: AbortController | null = null;
+  private readonly fetchPage: PageFetcher;
+  private readonly firstPage: number;
+  private readonly nextPage: number;
+
+  constructor(fetchPage: PageFetcher, firstPage = FIRST_PAGE, nextPage = NEXT_PAGE) {
+    this.fetchPage = fetchPage;
+    this.firstPage = firstPage;
+    this.nextPage = nextPage;
+  }
+
+  /** Starts over with ``filter`` (an answer still on its way for the old filter is dropped). */
+  reset(filter: ItemFilter): void {
+    this.controller?.abort();
+    this.controller = null;
+    this.items.length = 0;
+    this.after = null;
+    this.filter = filter;
+    this.loaded = 0;
+    this.loading = false;
+    this.done = false;
+    this.error = null;
+  }
+
+  /** Loads the next page unless one is on its way, all are loaded, or the last attempt failed. */
+  async loadMore(): Promise<void> {
+    if (this.loading || this.done || this.error) return;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.loading = true;
+    try {
+      const size = this.items.length === 0 ? this.firstPage : this.nextPage;
+      const page = await this.fetchPage($state.snapshot(this.filter), this.after, size, controller.signal);
+      if (controller.signal.aborted) return;
+      for (const it of page.items) this.items.push(it);
+      this.after = page.nextAfter;
+      this.done = page.nextAfter === null;
+      this.loaded = this.items.length;
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      this.error = err;
+    } finally {
+      if (this.controller === controller) {
+        this.loading = false;
+        this.controller = null;
+      }
+    }
+  }
+
+  /** Clears a failed page's error and tries again. */
+  retry(): Promise<void> {
+    this.error = null;
+    return this.loadMore();
+  }
+}

@@ -1,0 +1,50 @@
+// Following a job until it ends: one GET every half second, the way the import and export dialogs show progress.
+
+import { api, unwrap, type Job, type JobStatus } from "./api/client";
+
+export const FINISHED: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
+export const POLL_MS = 500;
+
+/** Calls ``onUpdate`` with each new state of the job and resolves with the finished job; rejects on abort. */
+export async function followJob(jobId: number, onUpdate: (job: Job) => void, signal?: AbortSignal): Promise<Job> {
+  for (;;) {
+    if (signal?.aborted) throw new DOMException("stopped following the job", "AbortError");
+    const job = await unwrap(api.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: jobId } }, signal }));
+    onUpdate(job);
+    if (FINISHED.has(job.status)) return job;
+    await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+export async function cancelJob(jobId: number): Promise<Job> {
+  return unwrap(api.POST("/api/v1/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } }));
+}
+
+/** A one-line summary of a finished job's result, for people (not the raw JSON). */
+export function resultSummary(job: Job): string {
+  const r = job.result ?? {};
+  if (job.kind === "import") {
+    const parts = [`${Number(r.items_added ?? 0).toLocaleString()} items added`];
+    if (Number(r.items_matched ?? 0) > 0) parts.push(`${Number(r.items_matched).toLocaleString()} matched`);
+    parts.push(`${Number(r.annotations_added ?? 0).toLocaleString()} annotations`);
+    if (Number(r.skipped_count ?? 0) > 0) parts.push(`${Number(r.skipped_count).toLocaleString()} skipped`);
+    return parts.join(", ");
+  }
+  if (job.kind === "export") {
+    const size = Number(r.size ?? 0);
+    return `${Number(r.items ?? 0).toLocaleString()} items, ${Number(r.annotations ?? 0).toLocaleString()} annotations, ${formatBytes(size)}`;
+  }
+  return job.message;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

@@ -1,0 +1,91 @@
+// The project's label schema as the UI reads it (the `label_schema` JSON of a project), and its defaults.
+
+import type { AnnotationKind, ItemKind, Project } from "./api/client";
+
+export interface LabelClass {
+  name: string;
+  color: string;
+  hotkey: string | null;
+}
+
+export interface LabelSchema {
+  classes: LabelClass[];
+  kinds: AnnotationKind[];
+}
+
+/** The server's palette (domain/schema.py), so classes made here look like classes an import made. */
+export const PALETTE = [
+  "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+  "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
+] as const;
+
+export const ANNOTATION_KINDS: AnnotationKind[] = ["box", "polygon", "mask", "keypoints", "class", "span", "track_box"];
+
+export const KIND_TITLES: Record<AnnotationKind, string> = {
+  box: "Boxes",
+  polygon: "Polygons",
+  mask: "Masks",
+  keypoints: "Keypoints",
+  class: "Whole-item classes",
+  span: "Text spans",
+  track_box: "Track boxes (video)",
+};
+
+/** The annotation kinds that make sense for each item kind: what a new project offers checked. */
+export const DEFAULT_KINDS: Record<ItemKind, AnnotationKind[]> = {
+  image: ["box", "polygon", "class"],
+  video: ["track_box", "box", "class"],
+  text: ["class", "span"],
+  volume: ["mask", "class"],
+};
+
+/** The kinds that apply to an item kind at all (the others are not offered). */
+export const APPLICABLE_KINDS: Record<ItemKind, AnnotationKind[]> = {
+  image: ["box", "polygon", "mask", "keypoints", "class"],
+  video: ["track_box", "box", "polygon", "class"],
+  text: ["class", "span"],
+  volume: ["mask", "class"],
+};
+
+/** Reads a project's label schema defensively (older rows may lack a member). */
+export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
+  const raw = project.label_schema as { classes?: unknown; kinds?: unknown };
+  const classes = Array.isArray(raw.classes)
+    ? raw.classes.map((c: { name?: unknown; color?: unknown; hotkey?: unknown }, i: number) => ({
+        name: String(c.name ?? ""),
+        color: typeof c.color === "string" ? c.color : (PALETTE[i % PALETTE.length] ?? "#888888"),
+        hotkey: typeof c.hotkey === "string" ? c.hotkey : null,
+      }))
+    : [];
+  const kinds = Array.isArray(raw.kinds) ? (raw.kinds as AnnotationKind[]) : [...ANNOTATION_KINDS];
+  return { classes, kinds };
+}
+
+/** Problems with a list of classes a person is editing, keyed by row index ("" when the row is fine). */
+export function classProblems(classes: LabelClass[]): string[] {
+  const names = new Map<string, number>();
+  const keys = new Map<string, number>();
+  for (const c of classes) {
+    const n = c.name.trim().toLowerCase();
+    names.set(n, (names.get(n) ?? 0) + 1);
+    if (c.hotkey) keys.set(c.hotkey, (keys.get(c.hotkey) ?? 0) + 1);
+  }
+  return classes.map((c) => {
+    const n = c.name.trim();
+    if (!n) return "Give the class a name.";
+    if ((names.get(n.toLowerCase()) ?? 0) > 1) return `Two classes are called “${n}”.`;
+    if (!/^#[0-9a-fA-F]{6}$/.test(c.color)) return "The colour must look like #RRGGBB.";
+    if (c.hotkey && c.hotkey.length !== 1) return "A hotkey is a single key.";
+    if (c.hotkey && (keys.get(c.hotkey) ?? 0) > 1) return `Hotkey ${c.hotkey} is used twice.`;
+    return "";
+  });
+}
+
+/** The next unused palette colour and digit hotkey, for a class added to ``classes``. */
+export function nextClass(classes: LabelClass[]): LabelClass {
+  const colors = new Set(classes.map((c) => c.color.toLowerCase()));
+  const keys = new Set(classes.map((c) => c.hotkey));
+  const color = PALETTE.find((p) => !colors.has(p)) ?? PALETTE[classes.length % PALETTE.length] ?? "#888888";
+  const hotkey = "123456789".split("").find((d) => !keys.has(d)) ?? null;
+  return { name: "", color, hotkey };
+}
