@@ -211,6 +211,23 @@ def test_other_split_names_keep_their_own_data_yaml_key(tmp_path: Path, make_ima
     ]
 
 
+def test_without_a_train_split_data_yaml_names_only_folders_that_exist(
+    tmp_path: Path, make_image: Callable[..., Path]
+) -> None:
+    make_image(tmp_path / "src" / "a.png", 20, 10)
+    item = ItemRecord(kind=ItemKind.IMAGE, name="a.png", width=20, height=10, split="holdout")
+    item.annotations.append(AnnotationRecord(AnnotationKind.BOX, "cat", {"bbox": [2.0, 2.0, 8.0, 6.0]}))
+    out = tmp_path / "out"
+    with YoloExporter(out, ["cat"], ExportOptions(copy_media=True)) as exporter:
+        exporter.write(ExportItem(record=item, media_file=tmp_path / "src" / "a.png"))
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert (data["train"], data["val"], data["holdout"]) == ("images/holdout",) * 3
+    assert all((out / data[k]).is_dir() for k in ("train", "val"))
+    with YoloImporter(out / "data.yaml", ImportOptions()) as importer:
+        back, problems = split_records(importer)
+    assert problems == [] and [(i.name, len(i.annotations)) for i in back] == [("a.png", 1)]
+
+
 def test_a_split_named_like_a_data_yaml_key_is_refused(tmp_path: Path) -> None:
     item = ItemRecord(kind=ItemKind.IMAGE, name="a.jpg", width=10, height=10, split="names")
     with (

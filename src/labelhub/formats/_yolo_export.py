@@ -193,8 +193,12 @@ class YoloExporter(FolderExporter):
         for key in [*standard, *(k for k in grouped if k not in standard)]:
             folders = grouped[key]
             data[key] = folders[0] if len(folders) == 1 else folders
-        # Ultralytics refuses a data.yaml without 'val'; validating on the training images is its fallback too.
-        data.setdefault("val", data.get("train", f"images/{_DEFAULT_SPLIT}"))
+        # Ultralytics refuses a data.yaml without 'train' or 'val'. Only folders that were written may be named:
+        # with no train split (every item in, say, 'holdout') training uses all of them, and validating on the
+        # training images is Ultralytics' own fallback.
+        written = [f"images/{split}" for split in self._splits or {_DEFAULT_SPLIT: None}]
+        data.setdefault("train", written[0] if len(written) == 1 else written)
+        data.setdefault("val", data["train"])
         data["names"] = dict(enumerate(self._names))
         return data
 
