@@ -1,0 +1,27 @@
+/** The editor's programmatic handle, handed to `onready` (the harness and tests put it on `window.__editor`). */
+
+import type { EditorCore, SaveStatus } from './core';
+import type { AnnotationInput, Tool } from './types';
+import type { CanvasView } from './view';
+
+export interface EditorStateSummary {
+  version: number;
+  saveStatus: SaveStatus;
+  selected: string | null;
+  selectedId: number | null;
+  tool: Tool;
+  zoom: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  conflict: boolean;
+}
+
+export interface EditorApi {
+  core: EditorCore;
+  view: CanvasView;
+  /** The annotation list as a save would send it. */
+  annotations: () => AnnotationInput[];
+  state: () => EditorStateSummary;
+  /** Save now and wait. */
+  flush: () => Promise<void>;
+}

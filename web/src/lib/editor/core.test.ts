@@ -1,0 +1,340 @@
+import { describe, expect, it } from 'vitest';
+import { EditorCore, type Timers } from './core';
+import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from './types';
+
+const schema: LabelSchema = {
+  classes: [
+    { name: 'car', color: '#e6194b', hotkey: '1' },
+    { name: 'dog', color: '#3cb44b', hotkey: '2' },
+  ],
+  kinds: ['box', 'polygon', 'class'],
+};
+
+/** Timers run by hand: `tick()` fires everything that is due. */
+class FakeTimers implements Timers {
+  now = 0;
+  private next = 1;
+  private jobs = new Map<number, { at: number; fn: () => void }>();
+  set(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.jobs.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+  clear(h: unknown): void {
+    this.jobs.delete(h as number);
+  }
+  get pending(): number {
+    return this.jobs.size;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+    for (const [id, j] of [...this.jobs]) {
+      if (j.at <= this.now) {
+        this.jobs.delete(id);
+        j.fn();
+      }
+    }
+  }
+}
+
+/** A server like the real one: version check, ids in insertion order, list returned in id order. */
+class Server {
+  version = 3;
+  nextId = 100;
+  list: ApiAnnotation[];
+  calls: { version: number; list: AnnotationInput[] }[] = [];
+  constructor(list: ApiAnnotation[]) {
+    this.list = list;
+  }
+  save = async (version: number, list: AnnotationInput[]): Promise<SavedState> => {
+    this.calls.push({ version, list });
+    if (version !== this.version) throw new ConflictError('stale', this.version);
+    const known = new Set(this.list.map((a) => a.id));
+    const out = list.map((a) => {
+      if (a.id !== null && !known.has(a.id)) throw new Error(`annotation ${a.id} does not belong to the item`);
+      return { ...a, id: a.id ?? this.nextId++ } as ApiAnnotation;
+    });
+    this.list = out.sort((a, b) => a.id - b.id);
+    this.version += 1;
+    return { version: this.version, annotations: this.list };
+  };
+  load = async (): Promise<SavedState> => ({ version: this.version, annotations: this.list });
+}
+
+function ann(id: number, extra: Partial<ApiAnnotation> = {}): ApiAnnotation {
+  return { id, kind: 'box', label: 'car', geometry: { bbox: [10, 10, 50, 50] }, source: 'human', model_version: null, score: null, state: 'accepted', ...extra };
+}
+
+function setup(list: ApiAnnotation[] = [ann(1), ann(2, { label: 'dog' })], standing: Standing = 'annotator') {
+  const server = new Server(list);
+  const timers = new FakeTimers();
+  const core = new EditorCore({
+    item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
+    schema,
+    annotations: list,
+    standing,
+    save: server.save,
+    load: server.load,
+    autosaveDelay: 800,
+    retryDelay: 1000,
+    timers,
+  });
+  return { core, server, timers };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('editing', () => {
+  it('draws a box with the current label, and undo/redo restore the lists', () => {
+    const { core } = setup();
+    core.chooseLabel('dog');
+    const key = core.addBox({ x1: 100, y1: 100, x2: 200.123, y2: 150 });
+    expect(key).not.toBeNull();
+    expect(core.selectedKey).toBe(key);
+    const added = core.get(key)!;
+    expect(added.label).toBe('dog');
+    expect(added.geometry.bbox).toEqual([100, 100, 200.12, 150]);
+    expect(added.source).toBe('human');
+    expect(core.anns.length).toBe(3);
+    core.setGeometry(key!, { bbox: [100, 100, 300, 200] }, 'resize box');
+    expect(core.undo()).toBe(true);
+    expect(core.get(key)!.geometry.bbox).toEqual([100, 100, 200.12, 150]);
+    expect(core.undo()).toBe(true);
+    expect(core.anns.length).toBe(2);
+    expect(core.selectedKey).toBeNull();
+    expect(core.redo()).toBe(true);
+    expect(core.redo()).toBe(true);
+    expect(core.get(key)!.geometry.bbox).toEqual([100, 100, 300, 200]);
+    expect(core.redo()).toBe(false);
+  });
+
+  it('relabels the selected shape from the label picker', () => {
+    const { core } = setup();
+    core.select('s1');
+    core.chooseLabel('dog');
+    expect(core.get('s1')!.label).toBe('dog');
+    expect(core.history.undoLabel).toBe('relabel to dog');
+  });
+
+  it('deletes the selection and toggles whole-image tags', () => {
+    const { core } = setup();
+    core.select('s2');
+    core.deleteSelected();
+    expect(core.anns.map((a) => a.key)).toEqual(['s1']);
+    core.toggleTag('car');
+    expect(core.tags().map((a) => [a.label, a.kind, a.geometry])).toEqual([['car', 'class', {}]]);
+    core.toggleTag('car');
+    expect(core.tags()).toEqual([]);
+  });
+
+  it('refuses edits for viewers and kinds the project does not allow', () => {
+    const viewer = setup(undefined, 'viewer').core;
+    expect(viewer.readonly).toBe(true);
+    expect(viewer.addBox({ x1: 0, y1: 0, x2: 10, y2: 10 })).toBeNull();
+    expect(viewer.saveStatus).toBe('readonly');
+    const { core } = setup();
+    expect(core.addPolygon([0, 0, 10, 0])).toBeNull();
+    expect(core.notice?.text).toMatch(/at least 3 points/);
+  });
+});
+
+describe('proposals', () => {
+  const list = [ann(1), ann(2, { source: 'model', model_version: 'm', score: 0.8, state: 'proposed' }), ann(3, { source: 'model', model_version: 'm', score: 0.3, state: 'proposed' })];
+
+  it('lets a reviewer accept (keeping the model as source) and moves to the next proposal', () => {
+    const { core } = setup(list, 'reviewer');
+    core.select('s2');
+    expect(core.decide('s2', 'accepted')).toBe(true);
+    expect(core.get('s2')).toMatchObject({ state: 'accepted', source: 'model', score: 0.8, model_version: 'm' });
+    expect(core.selectedKey).toBe('s3');
+    core.decide('s3', 'rejected');
+    expect(core.get('s3')!.state).toBe('rejected');
+    expect(core.visible(core.get('s3')!)).toBe(false);
+  });
+
+  it('refuses accept and reject below the reviewer role', () => {
+    const { core } = setup(list, 'annotator');
+    expect(core.decide('s2', 'accepted')).toBe(false);
+    expect(core.get('s2')!.state).toBe('proposed');
+    expect(core.notice?.text).toMatch(/reviewer/);
+    expect(core.acceptAbove(0.1)).toBe(0);
+  });
+
+  it('accepts all above a threshold as one undoable step', () => {
+    const { core } = setup(list, 'owner');
+    expect(core.acceptAbove(0.5)).toBe(1);
+    expect(core.get('s2')!.state).toBe('accepted');
+    expect(core.get('s3')!.state).toBe('proposed');
+    core.undo();
+    expect(core.get('s2')!.state).toBe('proposed');
+  });
+});
+
+describe('autosave', () => {
+  it('saves the whole list once, 800 ms after the last change, and adopts version and ids', async () => {
+    const { core, server, timers } = setup();
+    const k1 = core.addBox({ x1: 1, y1: 1, x2: 20, y2: 20 })!;
+    timers.advance(500);
+    const k2 = core.addBox({ x1: 30, y1: 30, x2: 60, y2: 60 })!;
+    expect(core.saveStatus).toBe('pending');
+    timers.advance(700);
+    expect(server.calls.length).toBe(0);
+    timers.advance(100);
+    expect(core.saveStatus).toBe('saving');
+    await flush();
+    expect(server.calls.length).toBe(1);
+    expect(server.calls[0]!.version).toBe(3);
+    expect(server.calls[0]!.list.map((a) => a.id)).toEqual([1, 2, null, null]);
+    expect(core.saveStatus).toBe('saved');
+    expect(core.version).toBe(4);
+    expect(core.idOf(k1)).toBe(100);
+    expect(core.idOf(k2)).toBe(101);
+    expect(core.hasUnsaved).toBe(false);
+  });
+
+  it('keeps edits made while a save is in flight and saves them next', async () => {
+    const { core, server, timers } = setup();
+    core.addBox({ x1: 1, y1: 1, x2: 20, y2: 20 });
+    timers.advance(800);
+    core.select('s1');
+    core.deleteSelected();
+    await flush();
+    expect(core.saveStatus).toBe('pending');
+    timers.advance(800);
+    await flush();
+    expect(server.calls.length).toBe(2);
+    expect(server.calls[1]!.version).toBe(4);
+    expect(server.calls[1]!.list.map((a) => a.id)).toEqual([2, 100]);
+    expect(core.saveStatus).toBe('saved');
+  });
+
+  it('sends a deleted-then-restored annotation as new, not with its stale id', async () => {
+    const { core, server } = setup();
+    core.select('s1');
+    core.deleteSelected();
+    await core.flush();
+    expect(server.calls[0]!.list.map((a) => a.id)).toEqual([2]);
+    core.undo();
+    await core.flush();
+    expect(server.calls[1]!.list.map((a) => [a.id, a.label])).toEqual([
+      [null, 'car'],
+      [2, 'dog'],
+    ]);
+    expect(core.saveStatus).toBe('saved');
+    expect(core.idOf('s1')).toBe(100);
+  });
+
+  it('retries a failed save and says why', async () => {
+    const { core, server, timers } = setup();
+    let fail = true;
+    const real = server.save;
+    server.save = async (v, l) => {
+      if (fail) throw new Error('network down');
+      return real(v, l);
+    };
+    const c2 = new EditorCore({
+      item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: 3 },
+      schema,
+      annotations: server.list,
+      standing: 'annotator',
+      save: (v, l) => server.save(v, l),
+      timers,
+      retryDelay: 1000,
+    });
+    core.dispose();
+    c2.addBox({ x1: 1, y1: 1, x2: 20, y2: 20 });
+    await c2.flush();
+    expect(c2.saveStatus).toBe('error');
+    expect(c2.saveError).toBe('network down');
+    expect(c2.hasUnsaved).toBe(true);
+    fail = false;
+    timers.advance(999);
+    await flush();
+    expect(c2.saveStatus).toBe('error');
+    timers.advance(1);
+    await flush();
+    expect(c2.saveStatus).toBe('saved');
+    expect(server.list.length).toBe(3);
+  });
+
+  it('does not retry a save the server refused as invalid', async () => {
+    const { core, server, timers } = setup();
+    server.save = async () => {
+      throw Object.assign(new Error('annotations[0]: label is not in the project'), { status: 422 });
+    };
+    const c2 = new EditorCore({
+      item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: 3 },
+      schema,
+      annotations: [],
+      standing: 'annotator',
+      save: (v, l) => server.save(v, l),
+      timers,
+    });
+    core.dispose();
+    c2.addBox({ x1: 1, y1: 1, x2: 20, y2: 20 });
+    await c2.flush();
+    expect(c2.saveStatus).toBe('error');
+    expect(timers.pending).toBe(0);
+  });
+});
+
+describe('conflicts', () => {
+  async function conflicted() {
+    const s = setup();
+    // Someone else saves first: removes annotation 2, changes 1, adds 50.
+    s.server.list = [ann(1, { label: 'dog' }), ann(50, { label: 'car' })];
+    s.server.version = 4;
+    const mine = s.core.addBox({ x1: 5, y1: 5, x2: 25, y2: 25 })!;
+    await s.core.flush();
+    await flush();
+    return { ...s, mine };
+  }
+
+  it('keeps the work, shows what changed, and does not autosave over theirs', async () => {
+    const { core, server, timers } = await conflicted();
+    expect(core.saveStatus).toBe('conflict');
+    expect(core.anns.length).toBe(3);
+    const c = core.conflict!;
+    expect(c.currentVersion).toBe(4);
+    expect(c.loading).toBe(false);
+    expect(c.theirChanges).toEqual({ added: 1, removed: 1, changed: 1, unchanged: 0 });
+    expect(c.yourChanges).toEqual({ added: 1, removed: 0, changed: 0, unchanged: 2 });
+    expect(c.mineOverTheirs).toEqual({ added: 2, removed: 1, changed: 1, unchanged: 0 });
+    core.addBox({ x1: 70, y1: 70, x2: 90, y2: 90 });
+    timers.advance(5000);
+    await flush();
+    expect(server.calls.length).toBe(1);
+  });
+
+  it('"keep mine" saves over theirs, re-creating what they deleted', async () => {
+    const { core, server } = await conflicted();
+    await core.resolveConflict('mine');
+    expect(core.saveStatus).toBe('saved');
+    expect(core.conflict).toBeNull();
+    const last = server.calls.at(-1)!;
+    expect(last.version).toBe(4);
+    expect(last.list.map((a) => [a.id, a.label])).toEqual([
+      [1, 'car'],
+      [null, 'dog'],
+      [null, 'car'],
+    ]);
+    expect(server.list.map((a) => a.label).sort()).toEqual(['car', 'car', 'dog']);
+    expect(core.version).toBe(5);
+  });
+
+  it('"take theirs" loads their list as an undoable step', async () => {
+    const { core, server } = await conflicted();
+    await core.resolveConflict('theirs');
+    expect(core.saveStatus).toBe('saved');
+    expect(core.version).toBe(4);
+    expect(core.toInputs().map((a) => [a.id, a.label])).toEqual([
+      [1, 'dog'],
+      [50, 'car'],
+    ]);
+    core.undo();
+    expect(core.anns.length).toBe(3);
+    await core.flush();
+    expect(server.calls.at(-1)!.version).toBe(4);
+    expect(core.saveStatus).toBe('saved');
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Undo and redo as a stack of snapshots. A snapshot is the whole annotation list, but the lists share their
+ * (immutable) annotation objects, so one costs an array of pointers, not a deep copy.
+ */
+
+export interface Snapshot<T> {
+  value: T;
+  /** What the step did, for the status line ("Undo move box"). */
+  label: string;
+}
+
+export class History<T> {
+  private past: Snapshot<T>[] = [];
+  private future: Snapshot<T>[] = [];
+
+  constructor(private readonly limit = 500) {}
+
+  /** Record `previous` (the state before a step described by `label`); clears the redo stack. */
+  push(previous: T, label: string): void {
+    this.past.push({ value: previous, label });
+    if (this.past.length > this.limit) this.past.shift();
+    this.future = [];
+  }
+
+  /** Step back: returns the state to restore and the step's label, or null when there is nothing to undo. */
+  undo(current: T): Snapshot<T> | null {
+    const s = this.past.pop();
+    if (!s) return null;
+    this.future.push({ value: current, label: s.label });
+    return s;
+  }
+
+  redo(current: T): Snapshot<T> | null {
+    const s = this.future.pop();
+    if (!s) return null;
+    this.past.push({ value: current, label: s.label });
+    return s;
+  }
+
+  get canUndo(): boolean {
+    return this.past.length > 0;
+  }
+
+  get canRedo(): boolean {
+    return this.future.length > 0;
+  }
+
+  get undoLabel(): string | null {
+    return this.past.at(-1)?.label ?? null;
+  }
+
+  get redoLabel(): string | null {
+    return this.future.at(-1)?.label ?? null;
+  }
+
+  get depth(): number {
+    return this.past.length;
+  }
+
+  clear(): void {
+    this.past = [];
+    this.future = [];
+  }
+}

@@ -1,0 +1,70 @@
+/** Model proposals: which annotations are open proposals, and the list edits that accept or reject them. */
+
+import type { Ann, AnnotationState } from './types';
+
+export function isProposal(a: Ann): boolean {
+  return a.source === 'model' && a.state === 'proposed';
+}
+
+export function isRejected(a: Ann): boolean {
+  return a.state === 'rejected';
+}
+
+/**
+ * Set one annotation's state. Accepting keeps `source: model` (and the model version and score); the server
+ * records who decided. Returns the same list when nothing changes.
+ */
+export function setState(list: readonly Ann[], key: string, state: AnnotationState): readonly Ann[] {
+  const i = list.findIndex((a) => a.key === key);
+  if (i < 0 || list[i]!.state === state) return list;
+  const out = list.slice();
+  out[i] = { ...list[i]!, state };
+  return out;
+}
+
+/** Open proposals with a score at or above `threshold` (proposals without a score never qualify). */
+export function proposalsAbove(list: readonly Ann[], threshold: number): Ann[] {
+  return list.filter((a) => isProposal(a) && a.score !== null && a.score >= threshold);
+}
+
+/** Accept every open proposal scoring at least `threshold`; returns the new list and how many were accepted. */
+export function acceptAllAbove(list: readonly Ann[], threshold: number): { list: readonly Ann[]; count: number } {
+  let count = 0;
+  const out = list.map((a) => {
+    if (isProposal(a) && a.score !== null && a.score >= threshold) {
+      count += 1;
+      return { ...a, state: 'accepted' as const };
+    }
+    return a;
+  });
+  return { list: count ? out : list, count };
+}
+
+/**
+ * The proposal to review after `afterKey`: shape proposals ordered by score (highest first, then list order),
+ * the one following `afterKey` in that order, wrapping around; the first when `afterKey` is not one of them.
+ * Whole-image tag proposals are left out: they are decided in the tag bar, and have nothing to show on the image.
+ */
+export function nextProposal(list: readonly Ann[], afterKey: string | null, step: 1 | -1 = 1): string | null {
+  const props = list
+    .map((a, i) => ({ a, i }))
+    .filter(({ a }) => isProposal(a) && a.kind !== 'class')
+    .sort((x, y) => (y.a.score ?? -1) - (x.a.score ?? -1) || x.i - y.i);
+  if (props.length === 0) return null;
+  const at = afterKey === null ? -1 : props.findIndex(({ a }) => a.key === afterKey);
+  if (at < 0) return props[step === 1 ? 0 : props.length - 1]!.a.key;
+  return props[(at + step + props.length) % props.length]!.a.key;
+}
+
+export function proposalCounts(list: readonly Ann[]): { proposed: number; accepted: number; rejected: number } {
+  let proposed = 0;
+  let accepted = 0;
+  let rejected = 0;
+  for (const a of list) {
+    if (a.source !== 'model') continue;
+    if (a.state === 'proposed') proposed += 1;
+    else if (a.state === 'accepted') accepted += 1;
+    else rejected += 1;
+  }
+  return { proposed, accepted, rejected };
+}

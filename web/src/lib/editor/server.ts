@@ -1,0 +1,62 @@
+/**
+ * The editor's `save` and `load` for the real API, through the app's generated client: the item route mounts
+ * `<Editor>` with `itemSaver(projectId, itemId)`. This is the one place where the API's 409 becomes the
+ * editor's ConflictError; other failures stay ApiErrors, whose `status` tells autosave whether to retry.
+ */
+
+import { api, mediaUrl, unwrap } from '../api/client';
+import { ApiError } from '../api/problem';
+import { ConflictError, type AnnotationInput, type ApiAnnotation, type EditorItem, type LoadFn, type SavedState, type SaveFn, type Standing } from './types';
+
+type Body = { version: number; annotations: unknown[] };
+
+function asSaved(body: Body): SavedState {
+  // The generated types spell geometry as a free-form object; the editor reads bbox/points from it.
+  return { version: body.version, annotations: body.annotations as ApiAnnotation[] };
+}
+
+export function itemSaver(projectId: number, itemId: number): { save: SaveFn; load: LoadFn } {
+  const path = { project_id: projectId, item_id: itemId };
+  const load: LoadFn = async () =>
+    asSaved(await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/annotations', { params: { path } })));
+  const save: SaveFn = async (version: number, annotations: AnnotationInput[]) => {
+    try {
+      const body = await unwrap(
+        api.PUT('/api/v1/projects/{project_id}/items/{item_id}/annotations', {
+          params: { path },
+          body: { version, annotations: annotations as never[] },
+        }),
+      );
+      return asSaved(body);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        const current = err.problem.current_version;
+        throw new ConflictError(err.message, typeof current === 'number' ? current : null);
+      }
+      throw err;
+    }
+  };
+  return { save, load };
+}
+
+/** The editor's item from the API's item and the version its annotations were read at. */
+export function editorItem(
+  item: { id: number; project_id: number; name: string; width: number | null; height: number | null },
+  version: number,
+): EditorItem {
+  return {
+    id: item.id,
+    projectId: item.project_id,
+    name: item.name,
+    width: item.width ?? 1,
+    height: item.height ?? 1,
+    mediaUrl: mediaUrl(item.project_id, item.id),
+    version,
+  };
+}
+
+/** The user's standing from the project's `role` (null for administrators, who are not members). */
+export function standingOf(role: Standing | null | undefined, isAdmin: boolean): Standing {
+  if (isAdmin) return 'admin';
+  return role ?? 'viewer';
+}

@@ -1,0 +1,140 @@
+/**
+ * A plain, immutable picture of what the panels show, rebuilt on every change of the core. The Svelte side
+ * keeps one of these in `$state.raw`, so the annotation list itself never becomes a deep reactive proxy.
+ */
+
+import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
+import { annBounds } from './geometry';
+import { isProposal, proposalCounts, proposalsAbove } from './proposals';
+import type { Ann, LabelClass, Tool } from './types';
+
+export interface ClassRow extends LabelClass {
+  count: number;
+  hidden: boolean;
+  /** The key that picks it, when it does not clash with an editor shortcut. */
+  key: string | null;
+}
+
+export interface TagChip {
+  name: string;
+  color: string;
+  state: 'off' | 'on' | 'proposed';
+  score: number | null;
+}
+
+export interface SelectionInfo {
+  key: string;
+  kind: string;
+  label: string | null;
+  color: string;
+  source: string;
+  state: string;
+  score: number | null;
+  modelVersion: string | null;
+  size: string;
+  proposal: boolean;
+  id: number | null;
+}
+
+export interface EditorUi {
+  tool: Tool;
+  currentLabel: string | null;
+  classes: ClassRow[];
+  tags: TagChip[];
+  selection: SelectionInfo | null;
+  shapes: number;
+  proposals: { proposed: number; accepted: number; rejected: number };
+  threshold: number;
+  aboveThreshold: number;
+  showRejected: boolean;
+  shapesHidden: boolean;
+  saveStatus: SaveStatus;
+  saveError: string | null;
+  lastSavedAt: number | null;
+  conflict: ConflictInfo | null;
+  notice: Notice | null;
+  canUndo: boolean;
+  canRedo: boolean;
+  undoLabel: string | null;
+  redoLabel: string | null;
+  version: number;
+  readonly: boolean;
+  mayReview: boolean;
+  allowsBox: boolean;
+  allowsPolygon: boolean;
+  allowsTags: boolean;
+}
+
+function describe(core: EditorCore, a: Ann): SelectionInfo {
+  const r = annBounds(a);
+  const size = r ? `${Math.round(r.x2 - r.x1)} × ${Math.round(r.y2 - r.y1)} px` : 'whole image';
+  return {
+    key: a.key,
+    kind: a.kind,
+    label: a.label,
+    color: core.colorOf(a.label),
+    source: a.source,
+    state: a.state,
+    score: a.score,
+    modelVersion: a.model_version,
+    size,
+    proposal: isProposal(a),
+    id: core.idOf(a.key),
+  };
+}
+
+export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>): EditorUi {
+  const counts = core.labelCounts();
+  const keyOf = new Map<string, string>();
+  for (const [k, name] of hotkeys) keyOf.set(name, k);
+  const tagsByLabel = new Map<string, Ann>();
+  for (const a of core.anns) {
+    if (a.kind !== 'class' || a.label === null || a.state === 'rejected') continue;
+    const prev = tagsByLabel.get(a.label);
+    if (!prev || (isProposal(prev) && !isProposal(a))) tagsByLabel.set(a.label, a);
+  }
+  let shapes = 0;
+  for (const a of core.anns) if (a.kind !== 'class' && a.state !== 'rejected') shapes += 1;
+  const sel = core.selected;
+  return {
+    tool: core.tool,
+    currentLabel: core.currentLabel,
+    classes: core.classes.map((c) => ({
+      ...c,
+      count: counts.get(c.name) ?? 0,
+      hidden: core.hiddenLabels.has(c.name),
+      key: keyOf.get(c.name) ?? null,
+    })),
+    tags: core.classes.map((c) => {
+      const t = tagsByLabel.get(c.name);
+      return {
+        name: c.name,
+        color: c.color,
+        state: !t ? 'off' : isProposal(t) ? 'proposed' : 'on',
+        score: t?.score ?? null,
+      };
+    }),
+    selection: sel ? describe(core, sel) : null,
+    shapes,
+    proposals: proposalCounts(core.anns),
+    threshold: core.threshold,
+    aboveThreshold: proposalsAbove(core.anns, core.threshold).length,
+    showRejected: core.showRejected,
+    shapesHidden: core.shapesHidden,
+    saveStatus: core.saveStatus,
+    saveError: core.saveError,
+    lastSavedAt: core.lastSavedAt,
+    conflict: core.conflict ? { ...core.conflict } : null,
+    notice: core.notice,
+    canUndo: core.history.canUndo,
+    canRedo: core.history.canRedo,
+    undoLabel: core.history.undoLabel,
+    redoLabel: core.history.redoLabel,
+    version: core.version,
+    readonly: core.readonly,
+    mayReview: core.mayReview,
+    allowsBox: core.allows('box'),
+    allowsPolygon: core.allows('polygon'),
+    allowsTags: core.allows('class'),
+  };
+}
