@@ -27,20 +27,35 @@ from defusedxml.ElementTree import DefusedXMLParser, iterparse
 from labelhub.domain.enums import AnnotationKind, Source
 from labelhub.domain.records import AnnotationRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._guards import MAX_INT, MAX_XML_DEPTH, XmlTooDeep, bad_label
 
 LINE = " line"  # XML names cannot contain a space, so no document can set this attribute itself
 # Internal attributes written as XML attributes of the shape, never as <attribute> children.
 RESERVED = frozenset({"occluded", "z_order", "group_id", "keyframe", "outside", "rotation"})
 _TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
 _HEAD_BYTES = 1 << 20
+# A size, frame number or id in ASCII digits; int() alone would take "²" for a digit and fail on it, and
+# spend quadratic time on a 100,000-digit number.
+_WHOLE = re.compile(r"[0-9]{1,18}")
 
 
 class _LineParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml ships no type information
-    """defusedxml's parser, noting the line of every start tag in the element it builds."""
+    """defusedxml's parser, noting the line of every start tag in the element it builds, and refusing elements
+    nested deeper than :data:`MAX_XML_DEPTH`."""
+
+    depth = 0
 
     def _start(self, tag: str, attr_list: list[str]) -> Element:
+        self.depth += 1
+        if self.depth > MAX_XML_DEPTH:
+            raise XmlTooDeep(self.parser.CurrentLineNumber)
         elem: Element = super()._start(tag, attr_list)
         elem.attrib[LINE] = str(self.parser.CurrentLineNumber)
+        return elem
+
+    def _end(self, tag: str) -> Element:
+        self.depth -= 1
+        elem: Element = super()._end(tag)
         return elem
 
 
@@ -120,6 +135,11 @@ def top_level(path: Path) -> Iterator[Element]:
     except DefusedXmlException as exc:
         msg = f"{path.name} declares a DTD or an entity ({exc}), which is refused: CVAT files have none"
         raise FormatError(msg, file=file, line=parser.parser.CurrentLineNumber) from None
+    except XmlTooDeep as exc:
+        raise FormatError(f"{path.name}: {exc}, which is refused", file=file, line=exc.line) from None
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know, or expat cannot read
+        msg = f"{path.name} declares an encoding that cannot be read: {str(exc)[:100]}"
+        raise FormatError(msg, file=file, line=1, field="encoding") from None
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc}", file=file) from None
 
@@ -151,12 +171,22 @@ def _text(elem: Element | None, path: str) -> str | None:
     return text or None
 
 
+def whole(text: str | None) -> int | None:
+    """Return ``text`` as a non-negative integer when it is written in ASCII digits (at most 18), else None."""
+    return int(text) if text is not None and _WHOLE.fullmatch(text) else None
+
+
 def _int(text: str | None) -> int | None:
-    return int(text) if text is not None and text.isdigit() else None
+    """Return ``text`` as an integer from 0 to what labelhub stores, else None (the value is then ignored)."""
+    number = whole(text)
+    return number if number is not None and number <= MAX_INT else None
 
 
-def parse_meta(meta: Element) -> CvatMeta:
-    """Return the labels and task facts of a ``<meta>`` element (task, job or project export)."""
+def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
+    """Return the labels and task facts of a ``<meta>`` element (task, job or project export).
+
+    Raises FormatError naming the file and line of a label whose name cannot be a class name (too long).
+    """
     task = meta.find("task")
     if task is None:
         task = meta.find("job")
@@ -176,6 +206,10 @@ def parse_meta(meta: Element) -> CvatMeta:
             name = _text(label, "name")
             if name is None or name in seen or _text(label, "parent") is not None:
                 continue  # skeleton sub-labels (with a parent) are not classes of their own
+            why = bad_label(name)
+            if why is not None:
+                msg = f"<label> name {name[:80]!r} {why}"
+                raise FormatError(msg, file=str(path) if path else None, line=line_of(label), field="meta.labels")
             seen.add(name)
             attrs: list[dict[str, str]] = []
             for a in label.iter("attribute"):

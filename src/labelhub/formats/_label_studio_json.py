@@ -23,6 +23,7 @@ import ijson
 import orjson
 
 from labelhub.errors import FormatError
+from labelhub.formats._guards import JsonDepthGuard
 
 CHUNK = 1 << 16
 EXACT_LIMIT = 64 << 20
@@ -136,8 +137,8 @@ def iter_tasks(path: Path) -> Iterator[Any]:
     with path.open("rb") as fh:
         reader = NanTolerantReader(fh)
         try:
-            yield from ijson.items(reader, prefix, use_float=True, buf_size=CHUNK)
-        except ijson.JSONError as exc:
+            yield from ijson.items(JsonDepthGuard(reader, path), prefix, use_float=True, buf_size=CHUNK)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:  # the latter: a lone surrogate such as "\ud800"
             raise _syntax_error(path, reader, exc) from None
 
 

@@ -58,8 +58,8 @@ def convert(result: Any, ctx: Context) -> list[AnnotationRecord]:
         raise BadResult("a result must be an object", "")
     rtype = result.get("type")
     value = result.get("value")
-    if rtype not in KNOWN_TYPES:
-        raise BadResult(f"result type {rtype!r} is not imported (known: {', '.join(sorted(KNOWN_TYPES))})", "type")
+    if not isinstance(rtype, str) or rtype not in KNOWN_TYPES:
+        raise BadResult(f"result type {rtype!r:.60} is not imported (known: {', '.join(sorted(KNOWN_TYPES))})", "type")
     if not isinstance(value, dict):
         raise BadResult("a result needs a 'value' object")
     rotation = result.get("image_rotation") or 0

@@ -90,7 +90,8 @@ def _media(parts: SampleParts, doc: dict[str, Any], frame_re: re.Pattern[str]) -
     others = {ext: path for ext, path in parts.files.items() if not frame_re.match(ext)}
     declared = _get(doc, "frames", (int,), "", 0) or 0
     if frames or declared:
-        if [n for n, _ in frames] != list(range(declared)):
+        # Lengths first: a hostile count of 10**18 must not build a list of that many numbers.
+        if declared < 0 or len(frames) != declared or [n for n, _ in frames] != list(range(declared)):
             raise _Bad("frames", f"the JSON says {declared} frames, the sample holds frames {[n for n, _ in frames]}")
         files = [p for _, p in frames if p is not None]
         return (files[0] if files else None), files

@@ -9,7 +9,8 @@ A line is ``class`` followed by numbers normalised to the image size (0..1):
 - anything else is refused: 4 or fewer numbers is incomplete, and an even count of 8 or more is either a polygon
   with a trailing confidence or one with a coordinate missing, which no rule can tell apart.
 
-Every coordinate must lie in 0..1, give or take one pixel (the domain's edge tolerance), so that pixel
+A polygon of more than :data:`MAX_POINTS` points is refused before its numbers are read. Every coordinate must
+lie in 0..1, give or take one pixel (the domain's edge tolerance), so that pixel
 coordinates and negative values are reported on their line instead of becoming boxes far outside the image.
 Hand-written: Ultralytics' own checks run on whole label arrays with numpy and reject a file at a time, not a line.
 """
@@ -21,6 +22,10 @@ import math
 from labelhub.domain.enums import AnnotationKind, AnnotationState, Source
 from labelhub.domain.geometry import EDGE_TOLERANCE
 from labelhub.domain.records import AnnotationRecord
+
+# A polygon line of more points than this is refused before its numbers are read: contours traced from masks
+# of 4K images stay well below it, and a line of a million numbers should end in an error, not a record.
+MAX_POINTS = 100_000
 
 
 class LineError(ValueError):
@@ -36,6 +41,8 @@ def parse_line(tokens: list[str], names: list[str], width: int, height: int) -> 
             f"got {n} values; expected a box 'class cx cy w h' (5, or 6 with a confidence) or a polygon "
             "'class x1 y1 ... xn yn' (an odd count of at least 7)"
         )
+    if n > 2 * MAX_POINTS + 1:
+        raise LineError(f"a polygon of {(n - 1) // 2} points is more than the {MAX_POINTS} labelhub reads")
     try:
         values = [float(t) for t in tokens]
     except ValueError:

@@ -27,6 +27,7 @@ from labelhub.errors import FormatError
 from labelhub.formats._coco_export import CocoExporter
 from labelhub.formats._coco_segm import SegmentationError, keep_area, read_shapes
 from labelhub.formats._common import MediaResolver, absolute, gc_paused, image_size, is_safe_relative, list_images
+from labelhub.formats._guards import MAX_INT, bad_label, check_meta, find_media, storable
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.formats.coco_captions import is_captions_head, sniff
 
@@ -84,7 +85,7 @@ def _pixels(value: Any) -> int | None:
     # Some writers store sizes as 640.0; a size that is not a positive whole number is left to the header.
     if type(value) is float and value.is_integer():
         value = int(value)
-    return value if type(value) is int and value > 0 else None
+    return value if type(value) is int and 0 < value <= MAX_INT else None
 
 
 def _int_id(value: Any) -> int | None:
@@ -141,7 +142,7 @@ class CocoImporter(FormatImporter):
             | {k: c[k] for k in ("keypoints", "skeleton") if isinstance(c.get(k), list)}
             for c in self._load().categories
         ]
-        return {"coco": {"categories": cats}}
+        return check_meta({"coco": {"categories": cats}}, self.json_path, "categories")
 
     def _problem(self, message: str, where: str) -> Problem:
         return Problem(message, file=self._file, field=where)
@@ -185,6 +186,8 @@ class CocoImporter(FormatImporter):
             name = cat.get("name") if isinstance(cat, dict) else None
             if cid is None or not isinstance(name, str) or not name:
                 index.problems.append(self._problem("a category needs an integer id and a name", f"categories[{i}]"))
+            elif (why := bad_label(name)) is not None:
+                index.problems.append(self._problem(f"category name {name[:80]!r} {why}", f"categories[{i}].name"))
             elif cid in index.category_names:
                 index.problems.append(self._problem(f"duplicate category id {cid}", f"categories[{i}].id"))
             else:
@@ -247,6 +250,9 @@ class CocoImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield the problems found while indexing, then per image its annotation problems and the item."""
+        return storable(self._records(), self.json_path)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         index = self._load()
         yield from index.problems
         json_dir = self.json_path.parent
@@ -377,7 +383,7 @@ class CocoImporter(FormatImporter):
         return [box, *more]
 
     def _find_media(self, resolver: MediaResolver, name: str) -> Path | None:
-        found = resolver.find(name)
+        found = find_media(resolver, name)
         if found is not None:
             return found
         # A dataset folder may keep its images anywhere under images/: look them up by base name.

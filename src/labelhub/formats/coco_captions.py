@@ -32,6 +32,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
+from labelhub.formats._guards import MAX_INT, JsonDepthGuard, find_media, storable
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["CocoCaptionsImporter", "detect", "is_captions_head", "sniff"]
@@ -117,7 +118,7 @@ class _File:
 def _pixels(value: Any) -> int | None:
     if type(value) is float and value.is_integer():
         value = int(value)
-    return value if type(value) is int and value > 0 else None
+    return value if type(value) is int and 0 < value <= MAX_INT else None
 
 
 class CocoCaptionsImporter(FormatImporter):
@@ -211,8 +212,8 @@ class CocoCaptionsImporter(FormatImporter):
                 raise FormatError(f"{path.name} is not a COCO captions object", file=str(path))
             fh.seek(0)
             try:
-                yield from enumerate(ijson.items(fh, prefix, use_float=True))
-            except ijson.JSONError as exc:
+                yield from enumerate(ijson.items(JsonDepthGuard(fh, path), prefix, use_float=True))
+            except (ijson.JSONError, UnicodeDecodeError) as exc:  # the latter: a lone surrogate such as "\ud800"
                 raise _syntax_error(path, exc) from None
 
     def _xtd10(self) -> dict[int, list[tuple[str, str]]]:
@@ -241,6 +242,9 @@ class CocoCaptionsImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield each file's problems, then one item per image with its captions."""
+        return storable(self._records(), self.source)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         xtd = self._xtd10()
         with_media = self.options.media != "none"
         for f in self._load():
@@ -282,7 +286,7 @@ class CocoCaptionsImporter(FormatImporter):
         return out
 
     def _attach_media(self, item: ItemRecord, resolver: MediaResolver, json_path: Path, i: int) -> Problem | None:
-        found = resolver.find(item.name)
+        found = find_media(resolver, item.name)
         where = f"images[{i}].file_name"
         if found is None:
             folders = ", ".join(str(p) for p in resolver.folders) or "no existing folder"

@@ -21,8 +21,18 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
-from labelhub.formats._cvat_common import CvatMeta, ShapeReader, find_xml, line_of, parse_meta, sniff_mode, top_level
+from labelhub.formats._cvat_common import (
+    CvatMeta,
+    ShapeReader,
+    find_xml,
+    line_of,
+    parse_meta,
+    sniff_mode,
+    top_level,
+    whole,
+)
 from labelhub.formats._cvat_export import CvatImagesExporter
+from labelhub.formats._guards import MAX_INT, find_media, storable
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["CvatImagesExporter", "CvatImagesImporter", "detect", "read_meta"]
@@ -37,14 +47,16 @@ def read_meta(xml_path: Path) -> CvatMeta:
     """Return the ``<meta>`` block at the head of a CVAT file (empty when the file has none)."""
     for elem in top_level(xml_path):
         if elem.tag == "meta":
-            return parse_meta(elem)
+            return parse_meta(elem, xml_path)
         if elem.tag != "version":
             break  # <meta> comes first: the items have begun
     return CvatMeta()
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() and int(value) > 0 else None
+    """Return a size attribute as a positive integer, or None when it is not one (the header is read then)."""
+    number = whole(value)
+    return number if number is not None and 0 < number <= MAX_INT else None
 
 
 class CvatImagesImporter(FormatImporter):
@@ -79,6 +91,9 @@ class CvatImagesImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per ``<image>`` its problems and then the item, reading the file once, element by element."""
+        return storable(self._records(), self.xml_path)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         folder = self.xml_path.parent
         resolver = MediaResolver(self.options.images_dir, [folder / "images", folder])
         reader = ShapeReader(self.xml_path, self.meta())
@@ -121,7 +136,7 @@ class CvatImagesImporter(FormatImporter):
             origin=f"{self.xml_path.name}: line {line}",
         )
         if self.options.media != "none":
-            found = resolver.find(name)
+            found = find_media(resolver, name)
             if found is None:
                 where = ", ".join(str(f) for f in resolver.folders) or "no existing folder"
                 msg = f"image file {name!r} not found (looked in {where})"

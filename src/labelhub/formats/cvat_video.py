@@ -25,8 +25,9 @@ from xml.etree.ElementTree import Element
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level
+from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level, whole
 from labelhub.formats._cvat_video_export import CvatVideoExporter
+from labelhub.formats._guards import MAX_INT, storable
 from labelhub.formats._video_media import find_video, first_frame_size, frame_folder
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.formats.cvat import read_meta
@@ -66,8 +67,15 @@ def find_tasks(source: Path) -> list[Path]:
 
 
 def _frame(elem: Element, key: str) -> int | None:
-    raw = elem.get(key)
-    return int(raw) if raw is not None and raw.isdigit() else None
+    number = whole(elem.get(key))
+    return number if number is not None and number <= MAX_INT else None
+
+
+def _track_id(raw: str) -> int | None:
+    number = whole(raw.removeprefix("-"))
+    if number is None or number > MAX_INT:
+        return None
+    return -number if raw.startswith("-") else number
 
 
 class CvatVideoImporter(FormatImporter):
@@ -104,8 +112,7 @@ class CvatVideoImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per task its problems and then its video item."""
-        for xml in self.tasks:
-            yield from self._task(xml)
+        return storable((rec for xml in self.tasks for rec in self._task(xml)), self.source)
 
     def _name(self, xml: Path, meta: CvatMeta) -> str:
         if len(self.tasks) == 1 and self.options.extra.get("name"):
@@ -184,7 +191,7 @@ class CvatVideoImporter(FormatImporter):
         self, elem: Element, reader: ShapeReader, item: ItemRecord, track_lines: dict[int, int | None]
     ) -> Iterator[Problem]:
         raw_id = elem.get("id", "")
-        track_id = int(raw_id) if raw_id.lstrip("-").isdigit() else None
+        track_id = _track_id(raw_id)
         if track_id is None:
             yield reader.problem(f"<track> id must be an integer, got {raw_id!r}", elem, "id")
             return
@@ -219,8 +226,9 @@ class CvatVideoImporter(FormatImporter):
             rec.frame, rec.track_id = frame, track_id
             rec.attributes["keyframe"] = child.get("keyframe", "1") in _FLAG_TRUE
             rec.attributes["outside"] = child.get("outside", "0") in _FLAG_TRUE
-            if group and group.isdigit() and int(group) and "group_id" not in rec.attributes:
-                rec.attributes["group_id"] = int(group)
+            group_id = whole(group)
+            if group_id and "group_id" not in rec.attributes:
+                rec.attributes["group_id"] = group_id
             item.annotations.append(rec)
 
     def _image(self, elem: Element, reader: ShapeReader, item: ItemRecord) -> Iterator[Problem]:

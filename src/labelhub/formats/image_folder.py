@@ -15,6 +15,7 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import absolute, copy_media, image_size, is_image, list_images, safe_component
 from labelhub.formats._export_base import FolderExporter
+from labelhub.formats._guards import bad_label, storable
 from labelhub.formats.base import ExportItem, ExportOptions, FormatImporter, ImportOptions
 
 __all__ = ["ImageFolderExporter", "ImageFolderImporter", "detect"]
@@ -56,7 +57,9 @@ class ImageFolderImporter(FormatImporter):
         """Return the class folder names, sorted, or [] when the images are not in class folders."""
         if not self._classed():
             return []
-        return sorted({f.relative_to(self.root).parts[0] for f in self._listing()} - {_UNLABELED})
+        names = {f.relative_to(self.root).parts[0] for f in self._listing()} - {_UNLABELED}
+        # A folder name that cannot be a class (too long) is left out; its images come as Problems.
+        return sorted(n for n in names if bad_label(n) is None)
 
     def total(self) -> int | None:
         """Return the number of image files found."""
@@ -64,6 +67,9 @@ class ImageFolderImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield one item per image file, or a Problem when its header cannot be read."""
+        return storable(self._records(), self.root)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         classed = self._classed()
         with_media = self.options.media != "none"
         for path in self._listing():

@@ -25,6 +25,7 @@ from labelhub.domain.enums import AnnotationState, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative
+from labelhub.formats._guards import MAX_INT, bad_label, find_media, storable
 from labelhub.formats._label_studio_json import CHUNK, first_byte, iter_tasks
 from labelhub.formats._label_studio_results import KNOWN_TYPES, LABEL_KEYS, BadResult, Context, convert
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -118,7 +119,7 @@ def _kind_of(value: str) -> ItemKind:
 def _positive(v: Any) -> int | None:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return v if type(v) is int and v > 0 else None
+    return v if type(v) is int and 0 < v <= MAX_INT else None
 
 
 class LabelStudioImporter(FormatImporter):
@@ -149,12 +150,13 @@ class LabelStudioImporter(FormatImporter):
             for task in iter_tasks(self.source):
                 count += 1
                 for result in _all_results(task):
-                    value = result.get("value")
-                    if result.get("type") in KNOWN_TYPES and isinstance(value, dict):
+                    value, rtype = result.get("value"), result.get("type")
+                    if isinstance(rtype, str) and rtype in KNOWN_TYPES and isinstance(value, dict):
                         for key in LABEL_KEYS:
                             names = value.get(key)
                             if isinstance(names, list):
-                                seen.update((n, None) for n in names if isinstance(n, str) and n)
+                                # A name that cannot be a class is left out here; its result is a Problem later.
+                                seen.update((n, None) for n in names if isinstance(n, str) and bad_label(n) is None)
             self._labels, self._count = list(seen), count
         return list(self._labels)
 
@@ -164,6 +166,9 @@ class LabelStudioImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per task its problems, then its item (unless the task itself cannot be read)."""
+        return storable(self._records(), self.source)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         folder = self.source.parent
         resolver = MediaResolver(self.options.images_dir, [folder, folder / "images"])
         names: set[str] = set()
@@ -313,12 +318,13 @@ class LabelStudioImporter(FormatImporter):
                 item.frame_count = _positive(value.get("framesCount"))
                 duration = value.get("duration")
                 if item.frame_count and isinstance(duration, int | float) and duration > 0:
-                    item.fps = item.frame_count / float(duration)
+                    rate = item.frame_count / float(duration)
+                    item.fps = rate if math.isfinite(rate) else None
         if self.options.media == "none":
             return None
         found = None
         for rel in candidates:
-            found = resolver.find(rel)
+            found = find_media(resolver, rel)
             if found is not None:
                 item.name = rel
                 break

@@ -34,6 +34,7 @@ from typing import Any
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._guards import MAX_INT, is_dir, read_names, storable
 from labelhub.formats._mot_export import MOT_CLASSES, MotExporter
 from labelhub.formats._video_media import first_frame_size, frame_folder
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -119,8 +120,9 @@ def _positive(info: dict[str, str], key: str, path: Path) -> int | None:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0 and (key == "frameRate" or value.is_integer())):
-        raise FormatError(f"{path.name}: {key} must be a positive number, got {raw!r}", file=str(path), field=key)
+    if not (math.isfinite(value) and 0 < value <= MAX_INT and (key == "frameRate" or value.is_integer())):
+        msg = f"{path.name}: {key} must be a positive number up to {MAX_INT}, got {raw[:40]!r}"
+        raise FormatError(msg, file=str(path), field=key)
     return int(value) if value.is_integer() else None
 
 
@@ -167,12 +169,7 @@ class MotImporter(FormatImporter):
 
     def _names_file(self, seq: Sequence) -> list[str] | None:
         path = seq.folder / "gt" / "labels.txt"
-        if not path.is_file():
-            return None
-        try:
-            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FormatError(f"cannot read {path.name}: {exc}", file=str(path)) from None
+        return read_names(path) if path.is_file() else None
 
     def _label(self, cls: int | None, names: list[str] | None) -> str | None:
         fixed = self.options.extra.get("label")
@@ -197,8 +194,7 @@ class MotImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per sequence its problems and then its video item."""
-        for seq in self.sequences:
-            yield from self._sequence(seq)
+        return storable((rec for seq in self.sequences for rec in self._sequence(seq)), self.source)
 
     def _sequence(self, seq: Sequence) -> Iterator[ItemRecord | Problem]:
         ini = seq.folder / "seqinfo.ini"
@@ -218,7 +214,7 @@ class MotImporter(FormatImporter):
             if "/" in im_dir or "\\" in im_dir or im_dir in ("", ".", ".."):
                 yield Problem(f"imDir must be a folder name, got {im_dir!r}", file=str(ini), field="imDir")
                 return
-            frames = frame_folder(folder)
+            frames = frame_folder(folder) if is_dir(folder) else []
             if not frames:
                 yield Problem(f"no frames in {folder}", file=str(folder))
                 return
@@ -325,19 +321,22 @@ class MotImporter(FormatImporter):
                 return Problem(f"{name} is not a finite number: {raw!r}", file=file, line=n, field=name)
             values.append(value)
         frame, tid, x, y, w, h = values[:6]
-        if not frame.is_integer() or frame < 1:
-            return Problem(f"frame must be a whole number from 1, got {fields[0]!r}", file=file, line=n, field="frame")
+        if not frame.is_integer() or not 1 <= frame <= MAX_INT:
+            msg = f"frame must be a whole number from 1 to {MAX_INT}, got {fields[0][:40]!r}"
+            return Problem(msg, file=file, line=n, field="frame")
         if count is not None and frame > count:
             msg = f"frame {int(frame)} is beyond the sequence's {count} frames"
             return Problem(msg, file=file, line=n, field="frame")
-        if not tid.is_integer():
-            return Problem(f"id must be a whole number, got {fields[1]!r}", file=file, line=n, field="id")
+        if not tid.is_integer() or abs(tid) > MAX_INT:
+            msg = f"id must be a whole number up to {MAX_INT}, got {fields[1][:40]!r}"
+            return Problem(msg, file=file, line=n, field="id")
         if w <= 0 or h <= 0:
             return Problem(
                 f"width and height must be > 0, got {fields[4]} and {fields[5]}", file=file, line=n, field="w"
             )
-        if len(fields) == 9 and not values[7].is_integer():
-            return Problem(f"class must be a whole number, got {fields[7]!r}", file=file, line=n, field="class")
+        if len(fields) == 9 and (not values[7].is_integer() or abs(values[7]) > MAX_INT):
+            msg = f"class must be a whole number up to {MAX_INT}, got {fields[7][:40]!r}"
+            return Problem(msg, file=file, line=n, field="class")
         conf = values[6] if len(values) > 6 else 1.0
         # MOT15 puts world coordinates (-1 when unknown) where MOT16+ put class and visibility.
         cls = _class_of(fields) if len(fields) == 9 else None
@@ -353,4 +352,4 @@ def _class_of(fields: list[str]) -> int | None:
         value = float(fields[7])
     except ValueError:
         return None
-    return int(value) if math.isfinite(value) and value.is_integer() else None
+    return int(value) if math.isfinite(value) and value.is_integer() and abs(value) <= MAX_INT else None

@@ -19,6 +19,7 @@ import orjson
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._guards import storable
 from labelhub.formats._text_export import TextExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 
@@ -91,7 +92,7 @@ class TextImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield one item per line or row, or a Problem naming the line."""
-        return self._iter_csv() if self._is_csv else self._iter_jsonl()
+        return storable(self._iter_csv() if self._is_csv else self._iter_jsonl(), self.source)
 
     def _problem(self, message: str, line: int, field: str | None = None) -> Problem:
         return Problem(message, file=self._file, line=line, field=field)

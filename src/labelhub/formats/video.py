@@ -27,6 +27,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import absolute, image_size, is_image
+from labelhub.formats._guards import storable
 from labelhub.formats._video_export import MANIFEST, MANIFEST_FORMAT, VideoExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.media.video import DEFAULT_MAX_COUNT_FRAMES, VIDEO_EXTENSIONS, is_video, natural_key, probe_video
@@ -161,6 +162,9 @@ class VideoImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield one video item per file or sequence, or Problems naming the files that cannot be read."""
+        return storable(self._records(), self.source)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         for entry in self._scan():
             if entry.frames:
                 yield from self._sequence(entry)

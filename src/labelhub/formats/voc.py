@@ -36,6 +36,7 @@ from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, image_size, is_safe_relative
+from labelhub.formats._guards import MAX_XML_DEPTH, XmlTooDeep, is_file, read_names, storable
 from labelhub.formats._voc_export import VocExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 
@@ -51,11 +52,22 @@ _LINE = " line"  # XML names cannot hold a space, so no document can set this at
 
 
 class _LineParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml ships no type information
-    """defusedxml's parser, noting the line of every start tag so problems can name it."""
+    """defusedxml's parser, noting the line of every start tag so problems can name it, and refusing elements
+    nested deeper than :data:`MAX_XML_DEPTH`."""
+
+    depth = 0
 
     def _start(self, tag: str, attr_list: list[str]) -> Element:
+        self.depth += 1
+        if self.depth > MAX_XML_DEPTH:
+            raise XmlTooDeep(self.parser.CurrentLineNumber)
         elem: Element = super()._start(tag, attr_list)
         elem.attrib[_LINE] = str(self.parser.CurrentLineNumber)
+        return elem
+
+    def _end(self, tag: str) -> Element:
+        self.depth -= 1
+        elem: Element = super()._end(tag)
         return elem
 
 
@@ -134,11 +146,7 @@ class VocImporter(FormatImporter):
         path = self.root / "labels.txt"
         if not path.is_file():
             return []
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FormatError(f"cannot read labels.txt: {exc}", file=str(path)) from None
-        return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+        return list(dict.fromkeys(read_names(path)))
 
     def total(self) -> int | None:
         """Return the number of XML files."""
@@ -173,6 +181,9 @@ class VocImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield the split list problems, then per XML file its problems and then its item."""
+        return storable(self._records(), self.root)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         yield from self._split_problems
         seen: dict[str, str] = {}
         for xml in self.xml_files:
@@ -201,6 +212,11 @@ class VocImporter(FormatImporter):
         except ParseError as exc:
             line = exc.position[0] if exc.position else None
             return Problem(f"{xml.name} is not well-formed XML: {exc}", file=file, line=line)
+        except XmlTooDeep as exc:
+            return Problem(f"{xml.name}: {exc}, which is refused", file=file, line=exc.line)
+        except (LookupError, ValueError) as exc:  # an encoding Python does not know, or expat cannot read
+            msg = f"{xml.name} declares an encoding that cannot be read: {str(exc)[:100]}"
+            return Problem(msg, file=file, line=1, field="encoding")
         except OSError as exc:
             return Problem(f"cannot read {xml.name}: {exc}", file=file)
         if root.tag != "annotation":
@@ -268,7 +284,7 @@ class VocImporter(FormatImporter):
                 return Problem("<filename> is missing", file=str(xml), field="filename")
             return prefix + filename, None
         for candidate in candidates:
-            if (base / candidate).is_file():
+            if is_file(base / candidate):
                 return prefix + candidate, absolute(base / candidate)
         what = f"image file {filename!r}" if filename else f"an image named {stem}.*"
         msg = f"{what} not found in {base}"

@@ -25,6 +25,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import is_safe_relative
+from labelhub.formats._guards import check_labels, check_meta, is_file, storable
 from labelhub.formats._webdataset_export import INDEX_FORMAT, INDEX_SUFFIX, WebDatasetExporter
 from labelhub.formats._webdataset_sample import SampleParts, build_record
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -39,6 +40,9 @@ _EXT_RE = re.compile(r"^[a-z0-9]{1,16}$")
 _FRAME_RE = re.compile(r"^(\d{1,9})\.([a-z0-9]{1,16})$")
 # JSON and text members are read into memory; anything larger is not one of our samples.
 MAX_INLINE_BYTES = 64 << 20
+# A shard's members may add up to this many times its size on disk (plus 1 MiB): more is a decompression bomb,
+# a gzip stream of zeros or a sparse member declaring terabytes, and is refused before anything is extracted.
+MAX_EXPANSION = 100
 
 
 def _is_shard(path: Path) -> bool:
@@ -81,9 +85,10 @@ class WebDatasetImporter(FormatImporter):
                 field="media",
             )
         self.index: dict[str, Any] = {}
+        self._index_file = str(source)
         self.shards = self._find_shards(source)
         labels = self.index.get("labels")
-        self._labels = [x for x in labels if isinstance(x, str)] if isinstance(labels, list) else []
+        self._labels = check_labels(labels, self._index_file) if isinstance(labels, list) else []
         self._tmp: Path | None = None
         self._extracted = 0
 
@@ -124,10 +129,11 @@ class WebDatasetImporter(FormatImporter):
                 raise FormatError(
                     f"{path.name}: {where} must be a shard file name, got {name!r}", file=str(path), field=where
                 )
-            if not (path.parent / name).is_file():
+            if not is_file(path.parent / name):
                 raise FormatError(f"{path.name}: shard {name} is missing", file=str(path), field=where)
             shards.append(path.parent / name)
         self.index = index
+        self._index_file = str(path)
         return shards
 
     def labels(self) -> list[str]:
@@ -142,7 +148,7 @@ class WebDatasetImporter(FormatImporter):
     def schema_meta(self) -> dict[str, Any]:
         """Return the format metadata the exporting project kept (e.g. COCO category ids)."""
         meta = self.index.get("format_meta")
-        return meta if isinstance(meta, dict) else {}
+        return check_meta(meta, self._index_file, "format_meta") if isinstance(meta, dict) else {}
 
     def close(self) -> None:
         """Remove the temporary folder holding the extracted media."""
@@ -152,6 +158,9 @@ class WebDatasetImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield one item per sample, shard after shard, or Problems naming the shard and member."""
+        return storable(self._records(), self.source)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         seen: dict[str, str] = {}
         for shard in self.shards:
             try:
@@ -162,9 +171,17 @@ class WebDatasetImporter(FormatImporter):
 
     def _read(self, shard: Path, tar: tarfile.TarFile, seen: dict[str, str]) -> Iterator[ItemRecord | Problem]:
         parts: SampleParts | None = None
+        budget = MAX_EXPANSION * shard.stat().st_size + (1 << 20)
         for member in tar:
             if member.isdir():
                 continue  # harmless, and never created
+            budget -= max(member.size, 0)
+            if budget < 0:
+                msg = (
+                    f"{shard.name} unpacks to more than {MAX_EXPANSION} times its size (at member {member.name!r}); "
+                    "refused as a decompression bomb"
+                )
+                raise FormatError(msg, file=str(shard), field=member.name)
             problem = self._check(shard, member)
             match = _KEY_RE.match(member.name)
             if problem is None and match is None:

@@ -27,6 +27,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import absolute, image_size, is_image, is_safe_relative, list_images
+from labelhub.formats._guards import check_labels, is_dir, read_names, storable
 from labelhub.formats._yolo_export import YoloExporter
 from labelhub.formats._yolo_lines import LineError, parse_line
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -74,8 +75,9 @@ def _read_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         raise FormatError(f"{path.name} is not valid YAML: {exc.problem}", file=str(path), line=line) from None
-    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot read {path.name}: {exc}", file=str(path)) from None
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: an integer of thousands of digits; RecursionError: lists nested thousands deep.
+        raise FormatError(f"cannot read {path.name}: {str(exc)[:200]}", file=str(path)) from None
 
 
 def _yaml_names(path: Path) -> list[str] | None:
@@ -85,12 +87,12 @@ def _yaml_names(path: Path) -> list[str] | None:
         return None
     names = data["names"]
     if isinstance(names, list) and all(isinstance(n, str | int | float) for n in names):
-        return [str(n) for n in names]
+        return check_labels([str(n) for n in names], path, "names")
     if isinstance(names, dict) and all(isinstance(k, int) for k in names):
         # Ultralytics writes {0: person, 1: bicycle}; the ids must run 0..n-1 to index the lines.
         if sorted(names) != list(range(len(names))):
             raise FormatError("names ids must run 0, 1, 2, ... without gaps", file=str(path), field="names")
-        return [str(names[i]) for i in range(len(names))]
+        return check_labels([str(names[i]) for i in range(len(names))], path, "names")
     raise FormatError("names must be a list or a {id: name} mapping", file=str(path), field="names")
 
 
@@ -110,11 +112,7 @@ def _names_near(*folders: Path) -> list[str] | None:
     for folder in folders:
         classes = folder / "classes.txt"
         if classes.is_file():
-            try:
-                text = classes.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise FormatError(f"cannot read classes.txt: {exc}", file=str(classes)) from None
-            return [line.strip() for line in text.splitlines() if line.strip()]
+            return read_names(classes)
         for path in sorted(folder.glob("*.y*ml")):
             names = _yaml_names(path)
             if names is not None:
@@ -174,7 +172,7 @@ def _from_data_yaml(path: Path) -> _Layout:
         # Ultralytics resolves a relative ``path`` against the working directory or its own datasets folder;
         # next to the YAML file is the only place we can look, and the YAML's own folder when that does not exist.
         candidate = root / declared
-        root = candidate if candidate.is_dir() else root
+        root = candidate if is_dir(candidate) else root
     splits: list[_Split] = []
     seen: set[Path] = set()
     for key, entry in _split_entries(data):
@@ -182,7 +180,7 @@ def _from_data_yaml(path: Path) -> _Layout:
             msg = f"{key}: {entry!r} must be a folder inside the dataset (a relative path without '..')"
             raise FormatError(msg, file=str(path), field=key)
         images = root / entry
-        if not images.is_dir():
+        if not is_dir(images):
             # Ultralytics also accepts a .txt list of image paths; only folders are read here.
             raise FormatError(f"{key}: {entry} is not a folder of images", file=str(path), field=key)
         if images.resolve() in seen:
@@ -264,6 +262,9 @@ class YoloImporter(FormatImporter):
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per image its line problems and then the item; label files with no image come last."""
+        return storable(self._records(), self.source)
+
+    def _records(self) -> Iterator[ItemRecord | Problem]:
         names_seen: dict[str, Path] = {}
         for split, files in self._listing():
             expected: set[Path] = set()

@@ -24,6 +24,7 @@ from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
 from labelhub.formats import ImportOptions, detect_format, get_format
+from labelhub.formats._guards import json_text
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, RowSink, Staged
 from labelhub.services.access import Actor, require
@@ -96,6 +97,8 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             if a.kind is not AnnotationKind.CLASS and not a.label:
                 raise ValidationError("annotation has no label", field="label")
             geom = validate_geometry(a.kind, a.geometry, width=rec.width, height=rec.height, text_length=text_len)
+            geom_json = json_text(geom, "geometry")
+            attrs_json = json_text(a.attributes, "attributes")
         except ValidationError as exc:
             p = _problem_from(exc, a.origin or where)
             p.message = f"{rec.name}: {p.message}"
@@ -105,25 +108,30 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             (
                 a.kind.value,
                 a.label,
-                orjson.dumps(geom).decode(),
+                geom_json,
                 a.frame,
                 a.track_id,
                 a.source.value,
                 a.model_version,
                 a.score,
                 a.state.value,
-                orjson.dumps(a.attributes).decode(),
+                attrs_json,
             )
         )
-    index = st.base + len(st.items)
-    st.names[rec.name] = index
-    split = options.split.assign(rec.name, rec.meta, rec.split) if options.split else rec.split
-    accepted = any(r[8] == AnnotationState.ACCEPTED.value for r in ann_rows)
     meta = dict(rec.meta)
     if rec.external_id is not None:
         meta.setdefault("external_id", rec.external_id)
     if rec.frame_files and frame_keys:
         meta["frames"] = frame_keys  # an image sequence: the item's media is the first frame
+    try:
+        meta_json = json_text(meta, "meta")
+    except ValidationError as exc:
+        st.problems.append(Problem(f"{rec.name}: {exc.detail}", file=where, field="meta"))
+        return
+    index = st.base + len(st.items)
+    st.names[rec.name] = index
+    split = options.split.assign(rec.name, rec.meta, rec.split) if options.split else rec.split
+    accepted = any(r[8] == AnnotationState.ACCEPTED.value for r in ann_rows)
     st.items.append(
         (
             kind.value,
@@ -134,7 +142,7 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             rec.frame_count,
             rec.fps,
             rec.text,
-            orjson.dumps(meta).decode(),
+            meta_json,
             split,
             (ItemStatus.LABELED if accepted else ItemStatus.NEW).value,
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import lzma
 import re
 import shutil
 import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +17,23 @@ from labelhub.errors import FormatError, PermissionDenied, ValidationError
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ZIP_MEMBERS = 2_000_000
+# Longer member names cannot be item names, and deeper ones would make os.makedirs recurse out of stack.
+MAX_MEMBER_NAME = 1024
+MAX_NAME_PART_BYTES = 255  # one file or folder name, as Linux and macOS file systems allow
+_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+# What zipfile and the decompressors raise on a damaged archive besides BadZipFile: a name that is not UTF-8
+# (ValueError), a member cut short (EOFError), a corrupt stream (zlib.error, lzma.LZMAError, OSError), and
+# what the checks before extracting rule out already (NotImplementedError, RuntimeError for encryption).
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def safe_filename(name: str) -> str:
@@ -42,7 +61,7 @@ def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes
     unpacked = folder / target.stem
     try:
         extract_zip(target, unpacked, max_bytes=max_bytes * 4)
-    except FormatError:
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # a refused archive must not stay on disk
         raise
     target.unlink()
@@ -50,7 +69,11 @@ def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes
 
 
 def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
-    """Unpack ``archive`` into ``dest``, refusing paths that escape it, symlinks, and zip bombs."""
+    """Unpack ``archive`` into ``dest``, refusing paths that escape it, symlinks, and zip bombs.
+
+    Every member is checked before anything is written; a member that still cannot be written (a name used
+    as both a file and a folder, a damaged stream, a size that lies) raises FormatError naming it.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     root = dest.resolve()
     try:
@@ -63,19 +86,34 @@ def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
             for info in infos:
                 _check_member(archive, info, root)
             for info in infos:
-                zf.extract(info, root)
-    except zipfile.BadZipFile as exc:
-        raise FormatError(f"{archive.name} is not a readable zip file: {exc}", file=archive.name) from exc
+                try:
+                    zf.extract(info, root)
+                except (*_UNREADABLE, OSError) as exc:
+                    raise _member_error(archive, info, f"cannot be unpacked: {exc}") from None
+    except _UNREADABLE as exc:
+        raise FormatError(f"{archive.name} is not a readable zip file: {exc}", file=archive.name) from None
+    except OSError as exc:
+        raise FormatError(f"{archive.name} cannot be read: {exc}", file=archive.name) from None
+
+
+def _member_error(archive: Path, info: zipfile.ZipInfo, why: str) -> FormatError:
+    name = info.filename if len(info.filename) <= 200 else f"{info.filename[:197]}..."
+    return FormatError(f"{archive.name}: {name} {why}", file=archive.name, field=name)
 
 
 def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise FormatError(
-            f"{archive.name}: {info.filename} is a symbolic link; links are refused",
-            file=archive.name,
-            field=info.filename,
-        )
+        raise _member_error(archive, info, "is a symbolic link; links are refused")
+    if info.flag_bits & 0x1:
+        raise _member_error(archive, info, "is encrypted; zip the files again without a password")
+    if info.compress_type not in _METHODS:
+        raise _member_error(archive, info, f"uses compression method {info.compress_type}, which is not supported")
+    if len(info.filename) > MAX_MEMBER_NAME or any(
+        len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_PART_BYTES for part in info.filename.split("/")
+    ):
+        why = f"has a name too long to unpack (over {MAX_MEMBER_NAME} characters, or a part over 255 bytes)"
+        raise _member_error(archive, info, why)
     target = (root / info.filename).resolve()
     if not target.is_relative_to(root):
         raise FormatError(
