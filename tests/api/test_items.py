@@ -100,7 +100,8 @@ def test_each_filter_selects_the_right_items(
     r = _put(client, admin_headers, pid, ids[2], 1, [{**model, "label": "cat", "score": 0.2, "state": "accepted"}])
     assert r.status_code == 200, r.text
     for iid, approve in ((ids[3], True), (ids[4], False)):
-        r = client.post(f"{API}/projects/{pid}/items/{iid}/review", json={"approve": approve}, headers=admin_headers)
+        body = {"approve": approve, "comment": "" if approve else "missing the cat"}
+        r = client.post(f"{API}/projects/{pid}/items/{iid}/review", json=body, headers=admin_headers)
         assert r.status_code == 200, r.text
 
     def q(**query: Any) -> list[int]:
@@ -297,7 +298,8 @@ def test_a_review_makes_an_editor_s_older_copy_stale(
 ) -> None:
     pid, ids = _image_project(client, hub, admin_headers, tmp_path, n=1)
     before = _annotations(client, admin_headers, pid, ids[0])
-    r = client.post(f"{API}/projects/{pid}/items/{ids[0]}/review", json={"approve": False}, headers=admin_headers)
+    body = {"approve": False, "comment": "loose box"}
+    r = client.post(f"{API}/projects/{pid}/items/{ids[0]}/review", json=body, headers=admin_headers)
     assert r.json()["version"] == before["version"] + 1
     # The annotator's editor still holds the pre-review version: its save must not wipe the rejection.
     assert_problem(_put(client, admin_headers, pid, ids[0], before["version"], [BOX]), 409, field="version")

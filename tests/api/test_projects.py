@@ -182,7 +182,8 @@ def test_every_write_is_in_the_audit_log(client: TestClient, hub: Hub, tmp_path:
     iid = item_ids(client, bob_h, pid)[0]
     body = {"version": 1, "annotations": [{"kind": "box", "label": "cat", "geometry": {"bbox": [2, 2, 9, 9]}}]}
     assert client.put(f"{API}/projects/{pid}/items/{iid}/annotations", json=body, headers=bob_h).is_success
-    assert client.post(f"{API}/projects/{pid}/items/{iid}/review", json={"approve": False}, headers=bob_h).is_success
+    assert client.post(f"{API}/projects/{pid}/items/{iid}/review", json={"approve": False, "comment": "redo"},
+                       headers=bob_h).is_success  # fmt: skip
     version = client.get(f"{API}/projects/{pid}", headers=alice_h).json()["version"]
     r = client.patch(f"{API}/projects/{pid}", json={"version": version, "name": "pets2"}, headers=alice_h)
     assert r.status_code == 200, r.text

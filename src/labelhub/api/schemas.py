@@ -36,6 +36,11 @@ class UserPublic(_Out):
     created_at: datetime
 
 
+class UserBrief(BaseModel):
+    id: int
+    username: str
+
+
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8)
@@ -136,6 +141,12 @@ class ItemPublic(_Out):
     split: str | None
     status: ItemStatus
     version: int
+    annotator_id: int | None = Field(
+        default=None, description="Who labelled the item; a rejected item goes back to them"
+    )
+    reviewer_id: int | None = Field(default=None, description="Who made the last review decision")
+    reviewed_at: datetime | None = None
+    review_comment: str | None = Field(default=None, description="The reviewer's comment, e.g. why it was rejected")
     created_at: datetime
     updated_at: datetime
     annotation_count: int = 0

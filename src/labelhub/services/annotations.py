@@ -96,12 +96,15 @@ class _ItemFacts(NamedTuple):
     text: str | None
     status: str
     version: int
+    annotator_id: int | None
 
 
 def _item_facts(session: Session, project_id: int, item_id: int) -> _ItemFacts:
     """Return what validation needs of the item (size, text, status), or 404 when it is not in the project."""
     row = session.execute(
-        select(_I.width, _I.height, _I.text, _I.status, _I.version).where(_I.id == item_id, _I.project_id == project_id)
+        select(_I.width, _I.height, _I.text, _I.status, _I.version, _I.annotator_id).where(
+            _I.id == item_id, _I.project_id == project_id
+        )
     ).first()
     if row is None:
         raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
@@ -165,6 +168,7 @@ class SavePlan:
     inserts: list[dict[str, Any]]
     updates: list[tuple[int, dict[str, Any]]]  # (annotation id, new values)
     deletes: list[int]
+    annotator_id: int | None = None  # set on the item when not None
 
 
 def plan_save(
@@ -229,6 +233,10 @@ def plan_save(
         if any(getattr(old, k) != row[k] for k in _COMPARED):
             plan.updates.append((old.id, {**row, **({"reviewed_by": reviewed} if reviewed is not None else {})}))
     plan.deletes = [aid for aid in existing if aid not in keep]
+    # The item's annotator (to whom a rejected item goes back): whoever labels it, but a reviewer's fix does not
+    # take the item over from the person who labelled it.
+    if actor.user_id is not None and (not can_review or item.annotator_id is None):
+        plan.annotator_id = actor.user_id
     return plan
 
 
@@ -244,7 +252,12 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
         # and synchronise the session, which this function does not need.
         update(_ITEMS_TABLE)
         .where(_ITEMS_TABLE.c.id == item_id, _ITEMS_TABLE.c.version == plan.expected_version)
-        .values(version=_ITEMS_TABLE.c.version + 1, status=plan.status, updated_at=now)
+        .values(
+            version=_ITEMS_TABLE.c.version + 1,
+            status=plan.status,
+            updated_at=now,
+            **({"annotator_id": plan.annotator_id} if plan.annotator_id is not None else {}),
+        )
     )
     if res.rowcount == 0:  # type: ignore[attr-defined]
         current = session.scalar(select(_I.version).where(_I.id == item_id))

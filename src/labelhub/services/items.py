@@ -32,6 +32,7 @@ class ItemFilter:
     max_score: float | None = None
     q: str | None = None
     unlabeled: bool = False
+    annotator_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ def filtered_items(project_id: int, f: ItemFilter) -> Select[Item]:
         stmt = stmt.where(Item.kind == f.kind.value)
     if f.split is not None:
         stmt = stmt.where(Item.split == f.split)
+    if f.annotator_id is not None:
+        stmt = stmt.where(Item.annotator_id == f.annotator_id)
     if f.q:
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -126,14 +129,29 @@ def item_in_project(session: Session, project_id: int, item_id: int) -> Item:
 def review_item(
     session: Session, actor: Actor, project_id: int, item_id: int, *, approve: bool, comment: str = ""
 ) -> Item:
-    """Approve (status reviewed) or reject (status rejected, back to its annotator) an item."""
+    """Approve (status reviewed) or reject (status rejected, back to its annotator) an item.
+
+    A rejection needs a comment telling the annotator what to fix. Any item can be approved, an empty one too
+    (an image with nothing to label is a finished item).
+    """
     item = get_item(session, actor, project_id, item_id, Action.REVIEW)
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError("say what to fix: a rejection needs a comment for the annotator", field="comment")
     status = ItemStatus.REVIEWED if approve else ItemStatus.REJECTED
+    now = utcnow()
     # The version moves too, so an editor still holding the item before the review gets 409 on save.
     session.execute(
         update(Item)
         .where(Item.id == item.id)
-        .values(status=status.value, version=Item.version + 1, updated_at=utcnow())
+        .values(
+            status=status.value,
+            version=Item.version + 1,
+            updated_at=now,
+            reviewer_id=actor.user_id,
+            reviewed_at=now,
+            review_comment=comment or None,
+        )
     )
     session.refresh(item)
     audit.record(

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from labelhub.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from labelhub.domain.enums import Role
+from labelhub.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor
 from labelhub.services.security import hash_password, new_token, token_digest, verify_password
-from labelhub.storage.models import ApiToken, User, utcnow
+from labelhub.storage.models import ApiToken, Membership, User, utcnow
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD = 8
@@ -95,6 +96,25 @@ def get_user_by_name(session: Session, username: str) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def directory(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """Return ``(id, username)`` of every active user, for picking project members.
+
+    Administrators, and people who manage members of at least one project (owner or manager), may look;
+    everyone else gets PermissionDenied.
+    """
+    if not actor.is_admin:
+        managing = (Role.OWNER.value, Role.MANAGER.value)
+        manages = session.scalar(
+            select(Membership.project_id)
+            .where(Membership.user_id == actor.user_id, Membership.role.in_(managing))
+            .limit(1)
+        )
+        if manages is None:
+            raise PermissionDenied("only administrators and project managers can list users")
+    rows = session.execute(select(User.id, User.username).where(User.is_active).order_by(User.username)).all()
+    return [(uid, name) for uid, name in rows]
 
 
 def authenticate(session: Session, username: str, password: str) -> User:

@@ -124,6 +124,7 @@ class Item(Base):
         UniqueConstraint("project_id", "name", name="uq_items_project_name"),
         Index("ix_items_project_id_id", "project_id", "id"),
         Index("ix_items_project_status_id", "project_id", "status", "id"),
+        Index("ix_items_project_annotator_id", "project_id", "annotator_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -140,6 +141,11 @@ class Item(Base):
     split: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="new")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Review: who labelled the item (a rejected item goes back to them), and the last review decision.
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_comment: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

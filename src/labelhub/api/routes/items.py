@@ -41,6 +41,10 @@ def list_items(
     max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text contained in the item's text or name")] = None,
     unlabeled: bool = False,
+    annotator: Annotated[
+        str | None,
+        Query(pattern=r"^(me|[0-9]{1,9})$", description="Items labelled by this user id, or by `me`"),
+    ] = None,
 ) -> ItemPagePublic:
     """One page of items in id order; pass ``next_after`` back as ``after`` for the next page."""
     f = items.ItemFilter(
@@ -54,6 +58,7 @@ def list_items(
         max_score=max_score,
         q=q,
         unlabeled=unlabeled,
+        annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )
     with hub.db.session() as s:
         page = items.list_items(s, actor, project_id, f, after=after, limit=limit)

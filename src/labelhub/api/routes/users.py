@@ -1,11 +1,11 @@
-"""User administration (administrators only)."""
+"""User administration (administrators only), and the user directory for picking project members."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from labelhub.api.deps import AdminDep, HubDep
-from labelhub.api.schemas import UserCreate, UserPublic, UserUpdate
+from labelhub.api.deps import ActorDep, AdminDep, HubDep
+from labelhub.api.schemas import UserBrief, UserCreate, UserPublic, UserUpdate
 from labelhub.services import users
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -15,6 +15,13 @@ router = APIRouter(prefix="/users", tags=["users"])
 def list_users(_: AdminDep, hub: HubDep) -> list[UserPublic]:
     with hub.db.session() as s:
         return [UserPublic.model_validate(u) for u in users.list_users(s)]
+
+
+@router.get("/directory", response_model=list[UserBrief])
+def user_directory(actor: ActorDep, hub: HubDep) -> list[UserBrief]:
+    """Active users' ids and names, to add as project members (administrators and project managers)."""
+    with hub.db.session() as s:
+        return [UserBrief(id=uid, username=name) for uid, name in users.directory(s, actor)]
 
 
 @router.post("", response_model=UserPublic, status_code=201)

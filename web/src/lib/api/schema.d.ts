@@ -137,6 +137,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Directory
+         * @description Active users' ids and names, to add as project members (administrators and project managers).
+         */
+        get: operations["user_directory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}": {
         parameters: {
             query?: never;
@@ -823,6 +843,23 @@ export interface components {
             /** Version */
             version: number;
             /**
+             * Annotator Id
+             * @description Who labelled the item; a rejected item goes back to them
+             */
+            annotator_id?: number | null;
+            /**
+             * Reviewer Id
+             * @description Who made the last review decision
+             */
+            reviewer_id?: number | null;
+            /** Reviewed At */
+            reviewed_at?: string | null;
+            /**
+             * Review Comment
+             * @description The reviewer's comment, e.g. why it was rejected
+             */
+            review_comment?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1041,6 +1078,13 @@ export interface components {
             created_at?: string | null;
             /** Expires At */
             expires_at?: string | null;
+        };
+        /** UserBrief */
+        UserBrief: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -1325,6 +1369,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    user_directory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserBrief"][];
                 };
             };
         };
@@ -1659,6 +1723,8 @@ export interface operations {
                 /** @description Text contained in the item's text or name */
                 q?: string | null;
                 unlabeled?: boolean;
+                /** @description Items labelled by this user id, or by `me` */
+                annotator?: string | null;
             };
             header?: never;
             path: {

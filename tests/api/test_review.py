@@ -1,0 +1,96 @@
+"""Review: who labelled an item, rejecting it back to them with a comment, and the user directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from tests.api._support import API, assert_problem, create_project, import_coco, item_ids, quick_user, write_coco
+
+from labelhub.hub import Hub
+
+BOX = {"kind": "box", "label": "cat", "geometry": {"bbox": [10, 10, 50, 60]}}
+
+
+def _team(
+    client: TestClient, hub: Hub, admin: dict[str, str], tmp: Path
+) -> tuple[int, list[int], dict[str, tuple[int, dict[str, str]]]]:
+    """A project of three unlabelled images with an annotator, a reviewer and a manager."""
+    pid = create_project(client, admin, "review", labels=[{"name": "cat"}])["id"]
+    import_coco(hub, pid, write_coco(tmp / "c.json", [(f"{n}.jpg", 100, 80, []) for n in "abc"], labels=["cat"]))
+    team = {role: quick_user(hub, f"{role}-{pid}") for role in ("annotator", "reviewer", "manager")}
+    for role, (uid, _) in team.items():
+        r = client.put(f"{API}/projects/{pid}/members/{uid}", json={"role": role}, headers=admin)
+        assert r.status_code == 200, r.text
+    return pid, item_ids(client, admin, pid), team
+
+
+def _save(
+    client: TestClient, headers: dict[str, str], pid: int, iid: int, anns: list[dict[str, object]]
+) -> dict[str, object]:
+    url = f"{API}/projects/{pid}/items/{iid}"
+    version = client.get(f"{url}/annotations", headers=headers).json()["version"]
+    r = client.put(f"{url}/annotations", json={"version": version, "annotations": anns}, headers=headers)
+    assert r.status_code == 200, r.text
+    item: dict[str, object] = client.get(url, headers=headers).json()
+    return item
+
+
+def test_a_rejected_item_goes_back_to_its_annotator_with_the_comment(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, ids, team = _team(client, hub, admin_headers, tmp_path)
+    (ann_id, ann), (rev_id, rev) = team["annotator"], team["reviewer"]
+    item = _save(client, ann, pid, ids[0], [BOX])
+    assert (item["status"], item["annotator_id"], item["review_comment"]) == ("labeled", ann_id, None)
+    assert item_ids(client, rev, pid, status="labeled") == [ids[0]]  # the review queue
+
+    url = f"{API}/projects/{pid}/items/{ids[0]}/review"
+    assert_problem(client.post(url, json={"approve": False, "comment": "  "}, headers=rev), 422, field="comment")
+    assert_problem(client.post(url, json={"approve": False, "comment": "fix"}, headers=ann), 403)
+    r = client.post(url, json={"approve": False, "comment": " The box cuts off the tail "}, headers=rev)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["status"], out["reviewer_id"], out["review_comment"]) == (
+        "rejected",
+        rev_id,
+        "The box cuts off the tail",
+    )
+    assert out["reviewed_at"] is not None and out["annotator_id"] == ann_id
+
+    # The annotator finds it under "returned to me"; nobody else's items are there.
+    assert item_ids(client, ann, pid, status="rejected", annotator="me") == [ids[0]]
+    assert item_ids(client, rev, pid, status="rejected", annotator="me") == []
+    assert item_ids(client, rev, pid, annotator=str(ann_id)) == [ids[0]]
+    assert_problem(client.get(f"{API}/projects/{pid}/items", params={"annotator": "bob"}, headers=ann), 422)
+
+    # A reviewer's own fix does not take the item from its annotator; the annotator's save puts it back in the queue.
+    wider = {**BOX, "geometry": {"bbox": [5, 10, 60, 60]}}
+    assert _save(client, rev, pid, ids[0], [wider])["annotator_id"] == ann_id
+    again = _save(client, ann, pid, ids[0], [wider])
+    assert (again["status"], again["annotator_id"]) == ("labeled", ann_id)
+    assert item_ids(client, rev, pid, status="labeled") == [ids[0]]
+    r = client.post(url, json={"approve": True}, headers=rev)
+    assert (r.json()["status"], r.json()["review_comment"]) == ("reviewed", None)
+
+
+def test_a_reviewer_labelling_an_unclaimed_item_becomes_its_annotator(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, ids, team = _team(client, hub, admin_headers, tmp_path)
+    rev_id, rev = team["reviewer"]
+    assert _save(client, rev, pid, ids[1], [BOX])["annotator_id"] == rev_id
+    assert item_ids(client, rev, pid, annotator="me") == [ids[1]]
+
+
+def test_the_user_directory_is_for_admins_and_managers(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, _, team = _team(client, hub, admin_headers, tmp_path)
+    r = client.get(f"{API}/users/directory", headers=team["manager"][1])
+    assert r.status_code == 200, r.text
+    names = [u["username"] for u in r.json()]
+    assert f"annotator-{pid}" in names and names == sorted(names) and set(r.json()[0]) == {"id", "username"}
+    assert client.get(f"{API}/users/directory", headers=admin_headers).status_code == 200
+    assert_problem(client.get(f"{API}/users/directory", headers=team["annotator"][1]), 403)
+    assert_problem(client.get(f"{API}/users", headers=team["manager"][1]), 403)
