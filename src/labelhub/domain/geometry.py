@@ -48,6 +48,22 @@ def _check_inside(xs: Sequence[float], ys: Sequence[float], width: int | None, h
 
 def validate_box(bbox: Any, width: int | None = None, height: int | None = None, field: str = "bbox") -> list[float]:
     """Return ``[x1, y1, x2, y2]`` as floats, or raise naming ``field`` when it is not a box in the image."""
+    if type(bbox) is list and len(bbox) == 4:
+        # The common case (importers and the editor send four floats), checked in one expression; anything
+        # else, NaN and infinities included, fails it and takes the general path, which names the fault.
+        x1, y1, x2, y2 = bbox
+        lo = -EDGE_TOLERANCE
+        if (
+            type(x1) is float
+            and type(y1) is float
+            and type(x2) is float
+            and type(y2) is float
+            and lo <= x1 < x2
+            and lo <= y1 < y2
+            and (x2 <= width + EDGE_TOLERANCE if width is not None else math.isfinite(x2))
+            and (y2 <= height + EDGE_TOLERANCE if height is not None else math.isfinite(y2))
+        ):
+            return [x1, y1, x2, y2]
     nums = _numbers(bbox, field)
     if len(nums) != 4:
         raise ValidationError(f"{field} needs 4 numbers x1,y1,x2,y2, got {len(nums)}", field=field)

@@ -106,8 +106,30 @@ def json_text(value: object, field: str) -> str:
     return data.decode()
 
 
+def _plain_item(rec: ItemRecord) -> bool:
+    """Return True for the common image item that needs no further check: short ASCII names without NUL,
+    sizes in range, and no text, frame count or fps. The rest go through :func:`_item_fault`."""
+    w, h = rec.width, rec.height
+    return (
+        _plain_text(rec.name, NAME_CHARS)
+        and (w is None or (type(w) is int and 1 <= w <= MAX_INT))
+        and (h is None or (type(h) is int and 1 <= h <= MAX_INT))
+        and (rec.split is None or _plain_text(rec.split, SPLIT_CHARS))
+        and (rec.external_id is None or _plain_text(rec.external_id, NAME_CHARS))
+        and rec.text is None
+        and rec.frame_count is None
+        and rec.fps is None
+    )
+
+
+def _plain_text(value: object, limit: int) -> bool:
+    return type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value
+
+
 def _item_fault(rec: ItemRecord) -> tuple[str, str] | None:
     """Return ``(field, why)`` for the first item field that cannot be stored, or None."""
+    if _plain_item(rec):
+        return None
     checks: list[tuple[str, str | None]] = [("name", _bad_text(rec.name, NAME_CHARS))]
     if rec.split is not None:
         checks.append(("split", _bad_text(rec.split, SPLIT_CHARS)))

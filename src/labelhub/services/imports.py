@@ -64,6 +64,9 @@ def _problem_from(exc: LabelhubError, origin: str | None) -> Problem:
     return Problem(message=exc.detail, file=ctx.get("file") or origin, line=ctx.get("line"), field=ctx.get("field"))
 
 
+_BOX = AnnotationKind.BOX
+
+
 def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOptions, st: Staged) -> None:
     """Validate one record and add its rows to ``st``; problems go to ``st.problems``."""
     where = rec.origin or rec.name
@@ -97,24 +100,26 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
             if a.kind is not AnnotationKind.CLASS and not a.label:
                 raise ValidationError("annotation has no label", field="label")
             geom = validate_geometry(a.kind, a.geometry, width=rec.width, height=rec.height, text_length=text_len)
-            geom_json = json_text(geom, "geometry")
-            attrs_json = json_text(a.attributes, "attributes")
+            # A box is four floats (validate_geometry made them so): nothing in it to check.
+            geom_json = orjson.dumps(geom).decode() if a.kind is _BOX else json_text(geom, "geometry")
+            attrs_json = json_text(a.attributes, "attributes") if a.attributes else "{}"
         except ValidationError as exc:
             p = _problem_from(exc, a.origin or where)
             p.message = f"{rec.name}: {p.message}"
             st.problems.append(p)
             continue
+        # str() of a StrEnum member is its value, without the slower ``.value`` property.
         ann_rows.append(
             (
-                a.kind.value,
+                str(a.kind),
                 a.label,
                 geom_json,
                 a.frame,
                 a.track_id,
-                a.source.value,
+                str(a.source),
                 a.model_version,
                 a.score,
-                a.state.value,
+                str(a.state),
                 attrs_json,
             )
         )
