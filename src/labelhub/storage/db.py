@@ -53,6 +53,11 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("json_deserializer", json_loads)
     if url.startswith("sqlite"):
+        # A pool as large as the server's thread pool is busy: a connection opened past ``pool_size`` is closed
+        # on return, and opening one (with the pragmas below) cost more than a save's own SQL.
+        if url not in ("sqlite://", "sqlite:///:memory:") and "mode=memory" not in url:
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 

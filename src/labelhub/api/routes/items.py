@@ -95,14 +95,14 @@ def get_annotations(project_id: int, item_id: int, actor: ActorDep, hub: HubDep)
 def replace_annotations(project_id: int, item_id: int, body: AnnotationsPut, actor: ActorDep, hub: HubDep) -> Response:
     """Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale."""
     inputs = [AnnotationInput(**a.model_dump()) for a in body.annotations]
-    # Checked in a read transaction, written in a short write transaction (SQLite has one writer at a time),
-    # read back in another: see plan_save.
+    # Checked in a read transaction, then written and read back in a short write transaction (SQLite has one
+    # writer at a time): see plan_save.
     with hub.db.session() as s:
         plan = annotation_service.plan_save(s, actor, project_id, item_id, expected_version=body.version,
                                             annotations=inputs, status=body.status)  # fmt: skip
     with hub.db.session(write=True) as s:
         version = annotation_service.apply_save(s, actor, plan)
-    with hub.db.session() as s:
+        # Read back in the same transaction: a few rows by index cost less than opening another one.
         rows = annotation_service.list_annotations(s, item_id)
     return _annotations_response(item_id, version, rows)
 
