@@ -17,10 +17,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -34,6 +34,7 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "e2e-admin-password"  # a throwaway login for a throwaway server
 API = "/api/v1"
 VIEWPORT = {"width": 1440, "height": 900}
+T = TypeVar("T")
 
 
 def _free_port() -> int:
@@ -231,3 +232,114 @@ def wait_for_thumbnails(page: Any) -> None:
               .filter(i => i.getBoundingClientRect().top < innerHeight)
               .every(i => i.complete && i.naturalWidth > 0)"""
     )
+
+
+def logout(page: Any) -> None:
+    """Log out through the sidebar (from any page: the full-screen item page has no sidebar)."""
+    page.goto("/#/projects")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in to labelhub").wait_for()
+
+
+def add_member(server: Server, project_id: int, username: str, role: str) -> tuple[int, str]:
+    """Create a user and make them a member of the project with ``role``; return their id and password."""
+    password = f"{username}-password"
+    user_id = server.create_user(username, password)
+    r = server.api.put(f"{API}/projects/{project_id}/members/{user_id}", json={"role": role})
+    assert r.status_code == 200, r.text
+    return user_id, password
+
+
+def import_images(
+    server: Server, project_id: int, folder: str, count: int, size: tuple[int, int] = (800, 600)
+) -> list[int]:
+    """Write ``count`` distinct PNGs (a street-like scene each) into the server's home and import them as an image
+    folder; return the new items' ids in order."""
+    from PIL import Image, ImageDraw
+
+    src = server.home / folder
+    src.mkdir()
+    w, h = size
+    for i in range(count):
+        img = Image.new("RGB", size, (92 + 20 * i, 134, 184))
+        d = ImageDraw.Draw(img)
+        d.rectangle([0, int(h * 0.62), w, h], fill=(70, 72, 78))
+        for k in range(7):
+            x = 40 + k * (w // 7) + 9 * i
+            d.rectangle(
+                [x, int(h * 0.2) + 17 * ((k + i) % 4), x + w // 10, int(h * 0.62)], fill=(120 + 9 * k, 110, 100)
+            )
+        d.rectangle([w // 3, int(h * 0.55), w // 3 + w // 5, int(h * 0.72)], fill=(200, 40 + 50 * i, 50))
+        img.save(src / f"scene-{i + 1:02d}.png")
+    r = server.api.post(f"{API}/projects/{project_id}/imports", json={"source": str(src), "format": "image_folder"})
+    assert r.status_code == 202, r.text
+    job = server.wait_for_job(r.json()["id"])
+    assert job["status"] == "succeeded", job
+    items = server.api.get(f"{API}/projects/{project_id}/items", params={"limit": 500}).raise_for_status().json()
+    ids: list[int] = [it["id"] for it in items["items"]]
+    assert len(ids) == count, items
+    return ids
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0) -> T:
+    """Call ``check`` until it returns without an AssertionError (every 0.1 s, at most ``timeout`` s) and return
+    its result; for server state that follows a UI action with a delay (autosave)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+# The image editor on the item page. Its view starts fitted: the whole image centred in the canvas with a 16 px
+# margin (web/src/lib/editor/viewport.ts fitView), so image pixels map to the page without reaching into the app;
+# wait_for_editor checks that mapping against the editor's own pointer readout in its status line.
+_FIT_MARGIN = 16
+
+
+def image_to_screen(page: Any, size: tuple[int, int], x: float, y: float) -> tuple[float, float]:
+    """Image pixels to page coordinates for the fitted view of an image of ``size``."""
+    pt: dict[str, float] = page.evaluate(
+        """([w, h, x, y, m]) => {
+             const r = document.querySelector('[data-testid="editor-canvas"]').getBoundingClientRect();
+             const s = Math.min((r.width - 2 * m) / w, (r.height - 2 * m) / h);
+             return { x: r.left + (r.width - w * s) / 2 + x * s, y: r.top + (r.height - h * s) / 2 + y * s };
+           }""",
+        [*size, x, y, _FIT_MARGIN],
+    )
+    return pt["x"], pt["y"]
+
+
+def pointer_readout(page: Any) -> tuple[int, int]:
+    """The pointer position in image pixels as the editor's status line shows it."""
+    text = page.get_by_test_id("editor").locator("footer .mono").first.inner_text()
+    x, y = (int(v) for v in text.split(","))
+    return x, y
+
+
+def wait_for_editor(page: Any, size: tuple[int, int]) -> None:
+    """Wait until the editor shows its image, then check the page-to-image mapping with the pointer readout."""
+    editor = page.get_by_test_id("editor")
+    editor.wait_for()
+    page.get_by_test_id("editor-canvas").wait_for()
+    editor.get_by_text("Loading image…").wait_for(state="detached")
+    w, h = size
+    for x, y in ((w * 0.1, h * 0.1), (w * 0.9, h * 0.8)):
+        page.mouse.move(*image_to_screen(page, size, x, y))
+        got = pointer_readout(page)
+        assert abs(got[0] - x) <= 1.5 and abs(got[1] - y) <= 1.5, f"pointer at image ({x}, {y}) reads {got}"
+
+
+def drag_in_image(page: Any, size: tuple[int, int], a: tuple[float, float], b: tuple[float, float]) -> None:
+    """Press the mouse at image point ``a``, move to ``b`` in steps as a hand would, and release."""
+    page.mouse.move(*image_to_screen(page, size, *a))
+    page.mouse.down()
+    page.mouse.move(*image_to_screen(page, size, *b), steps=8)
+    page.mouse.up()
+
+
+def close_to(got: list[float], want: list[float], tol: float = 2.0) -> bool:
+    return len(got) == len(want) and all(abs(g - w) <= tol for g, w in zip(got, want, strict=True))

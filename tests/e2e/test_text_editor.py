@@ -1,0 +1,166 @@
+"""The text editor on the item page of a real server: a whole-text class chosen with its hotkey, spans made by
+selecting words with the mouse, an overlapping span, autosave, and a reload that shows them all again; the API
+stores the spans with the selected words' character offsets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.sync_api import expect
+from tests.e2e.conftest import API, Server, Shots, add_member, eventually, login
+
+TEXTS = [
+    "My card was stolen in Berlin yesterday, please block it before anyone uses it.",
+    "I was charged twice for the same order, can I get one of the payments back?",
+    "Where can I see the exchange rate you applied to my transfer to Japan?",
+]
+# Whole-text classes (hotkeys 1, 2) and span labels (3, 4) share the project's class list.
+LABELS = ["lost_or_stolen", "refund", "city", "event"]
+
+
+def _text_project(server: Server, name: str, folder: str) -> tuple[int, list[int]]:
+    body = {"name": name, "item_kind": "text", "labels": [{"name": n} for n in LABELS], "kinds": ["class", "span"]}
+    r = server.api.post(f"{API}/projects", json=body)
+    assert r.status_code == 201, r.text
+    pid: int = r.json()["id"]
+    assert [c["hotkey"] for c in r.json()["label_schema"]["classes"]] == ["1", "2", "3", "4"]
+    src = server.home / folder
+    src.mkdir()
+    source = src / "requests.jsonl"
+    source.write_text("".join(json.dumps({"id": f"req-{i + 1}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
+    assert r.status_code == 202, r.text
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    items = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
+    assert [i["text"] for i in items] == TEXTS
+    return pid, [i["id"] for i in items]
+
+
+def _select_text(page: Any, start: int, end: int) -> None:
+    """Select the characters [start, end) of the item's text with the mouse: press on the first character's left
+    edge, drag to the last character's right edge, release.
+
+    Character offsets are counted over the text nodes of the text body (the text as the item has it), so the
+    highlight elements the editor wraps around spans do not matter.
+    """
+    rects: dict[str, float] = page.get_by_test_id("text-body").evaluate(
+        """(body, [start, end]) => {
+             const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+             const at = (offset) => {
+               let seen = 0;
+               for (let n = walker.currentNode = body; (n = walker.nextNode()); ) {
+                 const len = n.textContent.length;
+                 if (offset < seen + len) return [n, offset - seen];
+                 seen += len;
+               }
+               throw new Error(`offset ${offset} is past the text (${seen} characters)`);
+             };
+             const rect = (offset) => {
+               const [node, i] = at(offset);
+               const r = document.createRange();
+               r.setStart(node, i);
+               r.setEnd(node, i + 1);
+               return r.getBoundingClientRect();
+             };
+             const a = rect(start), b = rect(end - 1);
+             return { x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2 };
+           }""",
+        [start, end],
+    )
+    page.mouse.move(rects["x1"], rects["y1"])
+    page.mouse.down()
+    page.mouse.move(rects["x2"], rects["y2"], steps=6)
+    page.mouse.up()
+
+
+def _body_text(page: Any) -> str:
+    text: str = page.get_by_test_id("text-body").evaluate(
+        """(body) => { let s = ''; const w = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+                       while (w.nextNode()) s += w.currentNode.textContent; return s; }"""
+    )
+    return text
+
+
+def _span(page: Any, label: str, start: int, end: int) -> Any:
+    return page.locator(f'[data-testid="span"][data-label="{label}"][data-start="{start}"][data-end="{end}"]')
+
+
+def test_class_hotkey_spans_by_mouse_selection_overlap_and_reload(page: Any, server: Server, shots: Shots) -> None:
+    pid, ids = _text_project(server, "Support requests", "text-editor")
+    annotator_id, password = add_member(server, pid, "text-annotator", "annotator")
+    text = TEXTS[0]
+    city = (text.index("Berlin"), text.index("Berlin") + len("Berlin"))
+    event = (text.index("stolen in Berlin"), text.index("stolen in Berlin") + len("stolen in Berlin"))
+    assert event[0] < city[0] < event[1] and city[1] == event[1], "the two spans must overlap"
+
+    login(page, "text-annotator", password)
+    page.goto(f"/#/projects/{pid}/items/{ids[0]}")
+    editor = page.get_by_test_id("text-editor")
+    expect(editor).to_be_visible()
+    expect(page.get_by_test_id("text-body")).to_contain_text(text)
+    assert _body_text(page) == text, "the text body must show the item's text and nothing else"
+    expect(page.get_by_test_id("span")).to_have_count(0)
+    shots(page, "opened")
+
+    # The whole-text class with its hotkey (nothing selected).
+    page.keyboard.press("1")
+    tag = page.get_by_test_id("class-tag-lost_or_stolen")
+    expect(tag).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("aria-pressed", "false")
+    shots(page, "class-chosen")
+
+    # "Berlin" selected with the mouse and labelled by clicking the label.
+    _select_text(page, *city)
+    # The selection waits, shown dashed, for a label (the editor takes it over from the browser's selection).
+    expect(page.get_by_test_id("pending-selection")).to_have_text("Berlin")
+    shots(page, "word-selected")
+    page.get_by_test_id("text-label-city").click()
+    expect(_span(page, "city", *city)).to_have_count(1)
+    expect(_span(page, "city", *city)).to_have_text("Berlin")
+    shots(page, "first-span")
+
+    # "stolen in Berlin", overlapping it, labelled with the hotkey.
+    _select_text(page, *event)
+    expect(page.get_by_test_id("pending-selection")).to_have_text("stolen in Berlin")
+    page.keyboard.press("4")
+    expect(_span(page, "event", *event)).to_have_count(1)
+    expect(page.get_by_test_id("span")).to_have_count(2)
+    expect(page.get_by_test_id("pending-selection")).to_have_count(0)
+    # Choosing span labels did not touch the whole-text class.
+    expect(tag).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("class-tag-event")).to_have_attribute("aria-pressed", "false")
+    shots(page, "overlapping-spans")
+
+    def stored() -> list[tuple[str, str | None, dict[str, Any]]]:
+        anns = server.api.get(f"{API}/projects/{pid}/items/{ids[0]}/annotations").json()["annotations"]
+        got = sorted((a["kind"], a["label"], a["geometry"]) for a in anns)
+        want = [
+            ("class", "lost_or_stolen", {}),
+            ("span", "city", {"start": city[0], "end": city[1]}),
+            ("span", "event", {"start": event[0], "end": event[1]}),
+        ]
+        assert got == sorted(want), got
+        return got
+
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    eventually(stored)
+    shots(page, "saved")
+    item = server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()
+    assert item["status"] == "labeled" and item["annotator_id"] == annotator_id, item
+    assert text[city[0] : city[1]] == "Berlin" and text[event[0] : event[1]] == "stolen in Berlin"
+
+    # A reload shows both spans and the class again.
+    page.reload()
+    expect(page.get_by_test_id("text-editor")).to_be_visible()
+    expect(page.get_by_test_id("span")).to_have_count(2)
+    expect(_span(page, "city", *city)).to_have_text("Berlin")
+    expect(_span(page, "event", *event)).to_have_count(1)
+    expect(page.get_by_test_id("class-tag-lost_or_stolen")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "saved")
+    rows = page.get_by_test_id("span-row")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="city")).to_contain_text("Berlin")
+    expect(rows.filter(has_text="event")).to_contain_text("stolen in Berlin")
+    assert _body_text(page) == text, "after a reload the text body must still show the text unchanged"
+    shots(page, "reloaded")
