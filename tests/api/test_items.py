@@ -90,6 +90,21 @@ def test_keyset_paging_visits_every_item_once_in_id_order(
     assert [i["annotation_count"] for i in first["items"]] == [1, 1, 0, 1, 1, 0, 1]
 
 
+def test_before_gives_the_items_just_before_an_id_with_the_filters(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, ids = _image_project(client, hub, admin_headers, tmp_path, n=12)
+    url = f"{API}/projects/{pid}/items"
+    page = client.get(url, params={"before": ids[7], "limit": 3}, headers=admin_headers).json()
+    assert [i["id"] for i in page["items"]] == ids[4:7] and page["next_after"] is None
+    cats = [iid for i, iid in enumerate(ids) if i % 3 == 0]  # the previous cat before the last item
+    page = client.get(url, params={"before": ids[-1], "limit": 1, "label": "cat"}, headers=admin_headers).json()
+    assert [i["id"] for i in page["items"]] == [c for c in cats if c < ids[-1]][-1:]
+    assert client.get(url, params={"before": ids[0]}, headers=admin_headers).json()["items"] == []
+    both = client.get(url, params={"before": ids[5], "after": ids[1]}, headers=admin_headers)
+    assert_problem(both, 422, field="before")
+
+
 def test_each_filter_selects_the_right_items(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:

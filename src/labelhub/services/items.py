@@ -90,16 +90,27 @@ def list_items(
     f: ItemFilter,
     *,
     after: int | None = None,
+    before: int | None = None,
     limit: int = 100,
 ) -> ItemPage:
-    """Return one page of items after id ``after``; cost does not grow with depth (keyset pagination)."""
+    """Return one page of items after id ``after``; cost does not grow with depth (keyset pagination).
+
+    With ``before`` instead, the page holds the ``limit`` items just before that id (still in id order), and
+    ``next_after`` is not set: the editor's "previous item" at any depth, without walking the list.
+    """
     require(session, actor, project_id, Action.READ)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if after is not None and before is not None:
+        raise ValidationError("pass after or before, not both", field="before")
     stmt = filtered_items(project_id, f)
     if after is not None:
         stmt = stmt.where(Item.id > after)
+    if before is not None:
+        stmt = stmt.where(Item.id < before).order_by(None).order_by(Item.id.desc())
     items = list(session.scalars(stmt.limit(limit)))
+    if before is not None:
+        items.reverse()
     counts: dict[int, int] = {}
     if items:
         rows = session.execute(
@@ -108,7 +119,7 @@ def list_items(
             .group_by(Annotation.item_id)
         ).all()
         counts = {item_id: n for item_id, n in rows}
-    next_after = items[-1].id if len(items) == limit else None
+    next_after = items[-1].id if len(items) == limit and before is None else None
     return ItemPage(items=items, annotation_counts=counts, next_after=next_after)
 
 

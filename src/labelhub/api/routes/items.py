@@ -30,6 +30,9 @@ def list_items(
     actor: ActorDep,
     hub: HubDep,
     after: Annotated[int | None, Query(description="Last id of the previous page")] = None,
+    before: Annotated[
+        int | None, Query(description="Instead of after: the items just before this id (still in id order)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 100,
     status: ItemStatus | None = None,
     kind: ItemKind | None = None,
@@ -61,7 +64,7 @@ def list_items(
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )
     with hub.db.session() as s:
-        page = items.list_items(s, actor, project_id, f, after=after, limit=limit)
+        page = items.list_items(s, actor, project_id, f, after=after, before=before, limit=limit)
         out = []
         for it in page.items:
             pub = ItemPublic.model_validate(it)

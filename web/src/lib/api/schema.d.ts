@@ -1711,6 +1711,8 @@ export interface operations {
             query?: {
                 /** @description Last id of the previous page */
                 after?: number | null;
+                /** @description Instead of after: the items just before this id (still in id order) */
+                before?: number | null;
                 limit?: number;
                 status?: components["schemas"]["ItemStatus"] | null;
                 kind?: components["schemas"]["ItemKind"] | null;
