@@ -29,7 +29,8 @@ VIEWPORT = {"width": 1440, "height": 900}
 
 def _newest_source() -> float:
     files = [WEB / "editor-harness.html", WEB / "vite.config.ts", WEB / "src" / "app.css"]
-    files += [*(WEB / "src" / "lib" / "editor").glob("*"), WEB / "src" / "editor-harness.ts"]
+    # The editor imports modules from all over web/src/lib (plural.ts, the API types, ...): any of them counts.
+    files += [*(WEB / "src" / "lib").rglob("*"), WEB / "src" / "editor-harness.ts"]
     return max(f.stat().st_mtime for f in files if f.is_file())
 
 

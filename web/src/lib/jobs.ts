@@ -1,6 +1,7 @@
 // Following a job until it ends: one GET every half second, the way the import and export dialogs show progress.
 
 import { api, unwrap, type Job, type JobStatus } from "./api/client";
+import { count } from "./plural";
 
 export const FINISHED: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
 export const POLL_MS = 500;
@@ -24,15 +25,15 @@ export async function cancelJob(jobId: number): Promise<Job> {
 export function resultSummary(job: Job): string {
   const r = job.result ?? {};
   if (job.kind === "import") {
-    const parts = [`${Number(r.items_added ?? 0).toLocaleString()} items added`];
+    const parts = [`${count(Number(r.items_added ?? 0), "item")} added`];
     if (Number(r.items_matched ?? 0) > 0) parts.push(`${Number(r.items_matched).toLocaleString()} matched`);
-    parts.push(`${Number(r.annotations_added ?? 0).toLocaleString()} annotations`);
+    parts.push(count(Number(r.annotations_added ?? 0), "annotation"));
     if (Number(r.skipped_count ?? 0) > 0) parts.push(`${Number(r.skipped_count).toLocaleString()} skipped`);
     return parts.join(", ");
   }
   if (job.kind === "export") {
     const size = Number(r.size ?? 0);
-    return `${Number(r.items ?? 0).toLocaleString()} items, ${Number(r.annotations ?? 0).toLocaleString()} annotations, ${formatBytes(size)}`;
+    return `${count(Number(r.items ?? 0), "item")}, ${count(Number(r.annotations ?? 0), "annotation")}, ${formatBytes(size)}`;
   }
   return job.message;
 }

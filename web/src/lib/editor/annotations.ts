@@ -1,6 +1,6 @@
 /** Converting between the API's annotations and the editor's, and comparing lists (for the conflict panel). */
 
-import type { Ann, AnnotationInput, ApiAnnotation } from './types';
+import type { Ann, AnnotationInput, AnnotationKind, ApiAnnotation, Geometry } from './types';
 
 let counter = 0;
 
@@ -8,6 +8,23 @@ let counter = 0;
 export function newKey(): string {
   counter += 1;
   return `n${counter.toString(36)}`;
+}
+
+/** A new annotation made by a person (accepted, like a drawn box or a selected span). */
+export function newAnnotation(kind: AnnotationKind, geometry: Geometry, label: string | null): Ann {
+  return {
+    key: newKey(),
+    kind,
+    label,
+    geometry,
+    frame: null,
+    track_id: null,
+    source: 'human',
+    model_version: null,
+    score: null,
+    state: 'accepted',
+    attributes: {},
+  };
 }
 
 export function serverKey(id: number): string {

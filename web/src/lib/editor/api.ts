@@ -25,3 +25,16 @@ export interface EditorApi {
   /** Save now and wait. */
   flush: () => Promise<void>;
 }
+
+/** What both editors' `state()` report about the core. */
+export function coreState(core: EditorCore): Omit<EditorStateSummary, 'tool' | 'zoom'> {
+  return {
+    version: core.version,
+    saveStatus: core.saveStatus,
+    selected: core.selectedKey,
+    selectedId: core.selectedKey === null ? null : core.idOf(core.selectedKey),
+    canUndo: core.history.canUndo,
+    canRedo: core.history.canRedo,
+    conflict: core.conflict !== null,
+  };
+}

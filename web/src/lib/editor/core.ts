@@ -11,13 +11,14 @@ import {
   fromApi,
   keyedAnns,
   keyedApi,
-  newKey,
+  newAnnotation,
   serverKey,
   toInput,
   type Keyed,
   type ListDiff,
 } from './annotations';
 import { annBounds, isDrawable, rectToBox, round2 } from './geometry';
+import { count as countOf } from '../plural';
 import { History } from './history';
 import { acceptAllAbove, isProposal, nextProposal, setState } from './proposals';
 import { GridIndex } from './spatial';
@@ -359,22 +360,6 @@ export class EditorCore {
     return this.commit(next, label);
   }
 
-  private newAnn(kind: AnnotationKind, geometry: Geometry, label: string | null): Ann {
-    return {
-      key: newKey(),
-      kind,
-      label,
-      geometry,
-      frame: null,
-      track_id: null,
-      source: 'human',
-      model_version: null,
-      score: null,
-      state: 'accepted',
-      attributes: {},
-    };
-  }
-
   private labelForNew(): string | null | false {
     if (this.classes.length === 0) return null;
     if (this.currentLabel === null) {
@@ -388,7 +373,7 @@ export class EditorCore {
     if (!this.allows('box')) return (this.notify('This project does not allow boxes', 'warn'), null);
     const label = this.labelForNew();
     if (label === false) return null;
-    const a = this.newAnn('box', { bbox: rectToBox(r) }, label);
+    const a = newAnnotation('box', { bbox: rectToBox(r) }, label);
     return this.commit([...this.anns, a], 'draw box', a.key) ? a.key : null;
   }
 
@@ -397,7 +382,7 @@ export class EditorCore {
     if (points.length < 6) return (this.notify('A polygon needs at least 3 points', 'warn'), null);
     const label = this.labelForNew();
     if (label === false) return null;
-    const a = this.newAnn('polygon', { points: points.map(round2) }, label);
+    const a = newAnnotation('polygon', { points: points.map(round2) }, label);
     return this.commit([...this.anns, a], 'draw polygon', a.key) ? a.key : null;
   }
 
@@ -423,7 +408,7 @@ export class EditorCore {
     if (!existing) {
       const rejected = this.anns.find((a) => a.kind === 'class' && a.label === label);
       const next = this.anns.filter((a) => a !== rejected);
-      return this.commit([...next, this.newAnn('class', {}, label)], `tag ${label}`);
+      return this.commit([...next, newAnnotation('class', {}, label)], `tag ${label}`);
     }
     if (isProposal(existing)) return this.decide(existing.key, 'accepted');
     return this.commit(
@@ -457,8 +442,10 @@ export class EditorCore {
       return 0;
     }
     const { list, count } = acceptAllAbove(this.anns, threshold);
-    if (count) this.commit(list, `accept ${count} proposals`);
-    this.notify(count ? `Accepted ${count} proposals scoring ${threshold.toFixed(2)} or more` : 'No proposals above that score');
+    if (count) this.commit(list, `accept ${countOf(count, 'proposal')}`);
+    this.notify(
+      count ? `Accepted ${countOf(count, 'proposal')} scoring ${threshold.toFixed(2)} or more` : 'No proposals above that score',
+    );
     return count;
   }
 

@@ -11,6 +11,7 @@ export {
   type AnnotationInput,
   type ApiAnnotation,
   type EditorItem,
+  type EditorProps,
   type LabelClass,
   type LabelSchema,
   type LoadFn,

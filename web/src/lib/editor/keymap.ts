@@ -1,8 +1,12 @@
-/** Every keyboard shortcut in one table: the key handler reads it, and so does the help overlay (`?`). */
+/**
+ * The image editor's keyboard shortcuts in one place: the key handler reads the key table, and the help
+ * overlay (`?`) the list. The keys both editors share (undo, proposals, items, ...) come from `keys.ts`.
+ */
 
-import type { LabelClass } from './types';
+import { keymap, type HelpEntry, type KeyLike, type SharedAction } from './keys';
 
 export type Action =
+  | SharedAction
   | 'tool.select'
   | 'tool.box'
   | 'tool.polygon'
@@ -10,28 +14,12 @@ export type Action =
   | 'zoom.out'
   | 'zoom.fit'
   | 'zoom.actual'
-  | 'undo'
-  | 'redo'
-  | 'delete'
-  | 'accept'
-  | 'reject'
-  | 'proposal.next'
-  | 'proposal.prev'
   | 'shape.next'
   | 'shape.prev'
-  | 'escape'
   | 'enter'
-  | 'item.next'
-  | 'item.prev'
-  | 'help'
-  | 'save'
-  | 'shapes.toggle'
-  | 'rejected.toggle';
+  | 'shapes.toggle';
 
-export interface Shortcut {
-  /** Keys as shown to people ("Ctrl+Z"); the first is the main one. */
-  keys: string[];
-  description: string;
+export interface Shortcut extends HelpEntry {
   group: 'Tools' | 'Labels' | 'Edit' | 'Proposals' | 'View' | 'Items';
   action?: Action;
 }
@@ -67,71 +55,32 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['P', '←'], description: 'Previous item (saves first)', group: 'Items', action: 'item.prev' },
 ];
 
-export interface KeyLike {
-  key: string;
-  ctrlKey: boolean;
-  metaKey: boolean;
-  shiftKey: boolean;
-  altKey: boolean;
-}
-
-const PLAIN: Record<string, Action> = {
-  v: 'tool.select',
-  b: 'tool.box',
-  g: 'tool.polygon',
-  '+': 'zoom.in',
-  '=': 'zoom.in',
-  '-': 'zoom.out',
-  _: 'zoom.out',
-  f: 'zoom.fit',
-  '0': 'zoom.actual',
-  Delete: 'delete',
-  Backspace: 'delete',
-  a: 'accept',
-  x: 'reject',
-  ']': 'proposal.next',
-  '[': 'proposal.prev',
-  Escape: 'escape',
-  Enter: 'enter',
-  n: 'item.next',
-  ArrowRight: 'item.next',
-  p: 'item.prev',
-  ArrowLeft: 'item.prev',
-  '?': 'help',
-  h: 'shapes.toggle',
-  r: 'rejected.toggle',
-};
+const IMAGE_KEYS = keymap<Action>({
+  plain: {
+    v: 'tool.select',
+    b: 'tool.box',
+    g: 'tool.polygon',
+    '+': 'zoom.in',
+    '=': 'zoom.in',
+    '-': 'zoom.out',
+    _: 'zoom.out',
+    f: 'zoom.fit',
+    '0': 'zoom.actual',
+    Enter: 'enter',
+    h: 'shapes.toggle',
+  },
+  tab: ['shape.next', 'shape.prev'],
+});
 
 /** Keys the editor itself uses: a class hotkey on one of these is ignored (the label list says so). */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.keys(PLAIN).filter((k) => k.length === 1));
+export const RESERVED_KEYS: ReadonlySet<string> = IMAGE_KEYS.reserved;
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function actionFor(e: KeyLike): Action | null {
-  const mod = e.ctrlKey || e.metaKey;
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  if (mod && !e.altKey) {
-    if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
-    if (key === 'y') return 'redo';
-    if (key === 's') return 'save';
-    return null;
-  }
-  if (e.altKey) return null;
-  if (e.key === 'Tab') return e.shiftKey ? 'shape.prev' : 'shape.next';
-  if (e.key === '?') return 'help';
-  return PLAIN[key] ?? null;
+  return IMAGE_KEYS.actionFor(e);
 }
 
 /** Hotkey -> class name, for the classes whose hotkey does not clash with an editor shortcut. */
-export function labelHotkeys(classes: readonly LabelClass[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const c of classes) {
-    const k = c.hotkey?.toLowerCase();
-    if (k && !RESERVED_KEYS.has(k) && !out.has(k)) out.set(k, c.name);
-  }
-  return out;
-}
+export const labelHotkeys = IMAGE_KEYS.hotkeys;
 
-export function labelForKey(e: KeyLike, hotkeys: ReadonlyMap<string, string>): string | null {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return null;
-  return hotkeys.get(e.key.toLowerCase()) ?? null;
-}
+export { labelForKey, type KeyLike } from './keys';

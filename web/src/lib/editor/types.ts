@@ -6,6 +6,8 @@
  * y2 > y1, polygons `{points: [x, y, x, y, ...]}` (see src/labelhub/domain/geometry.py).
  */
 
+import type { HelpEntry } from './keys';
+
 export type AnnotationKind = 'box' | 'polygon' | 'mask' | 'keypoints' | 'class' | 'span' | 'track_box';
 export type Source = 'human' | 'model';
 export type AnnotationState = 'proposed' | 'accepted' | 'rejected';
@@ -148,4 +150,22 @@ export function canEdit(standing: Standing): boolean {
 /** Accepting or rejecting a model's proposal is review work: the server refuses it below reviewer. */
 export function canReview(standing: Standing): boolean {
   return standing === 'reviewer' || standing === 'manager' || standing === 'owner' || standing === 'admin';
+}
+
+/** What both editors (image and text) are mounted with; each adds its own (`onready`, the text editor's text). */
+export interface EditorProps {
+  item: EditorItem;
+  schema: LabelSchema;
+  annotations: ApiAnnotation[];
+  standing: Standing;
+  save?: SaveFn;
+  load?: LoadFn;
+  /** Called (after the work is saved) to move on; the buttons and keys are off when absent. */
+  onnext?: () => void;
+  onprev?: () => void;
+  /** Shown next to the item's name, e.g. "12 / 480". */
+  position?: string;
+  autosaveDelay?: number;
+  /** More entries for the shortcut sheet (the item page's review keys). */
+  extraShortcuts?: readonly HelpEntry[];
 }

@@ -15,15 +15,16 @@ export function reviewItem(projectId: number, itemId: number, approve: boolean, 
   );
 }
 
-/** Item ids of a list, a keyset page at a time. */
+/** Item ids of a list, a keyset page at a time, after or before an id (the API pages both ways). */
 export function apiIds(projectId: number): IdFetcher {
-  return async (query, after, limit) => {
+  return async (query, cursor, limit) => {
+    const at = "before" in cursor ? { before: cursor.before } : { after: cursor.after ?? undefined };
     const page = await unwrap(
       api.GET("/api/v1/projects/{project_id}/items", {
-        params: { path: { project_id: projectId }, query: { ...query, after: after ?? undefined, limit } },
+        params: { path: { project_id: projectId }, query: { ...query, ...at, limit } },
       }),
     );
-    return { ids: page.items.map((it) => it.id), nextAfter: page.next_after };
+    return page.items.map((it) => it.id);
   };
 }
 

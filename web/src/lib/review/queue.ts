@@ -2,10 +2,11 @@
 // every item of the project in id order, the review queue (labelled items), and the items a reviewer returned
 // to me (rejected, labelled by me). The item URL names the list with `?queue=review` or `?queue=returned`.
 //
-// The API pages forward only (`after=<id>`), so "next" is one small request, while "previous" and the position
-// ("12 / 480") need the ids before the item. A trail keeps the ids of a list from its start, a page at a time
-// (a few pages at most, so a deep item in a huge project costs no more than that), and remembers the steps
-// the user took, so "previous" works after "next" even where the prefix does not reach.
+// The API pages both ways by id (`after=<id>`, `before=<id>`), so the neighbours of an item at any depth cost two
+// small requests, and nothing is loaded from the list's start. The position ("12 / 480") is shown only where
+// it comes cheaply: the request for "previous" asks for a few items before the item, so near the start of a
+// list it sees them all and knows the position; deeper, a position is known from one the user stepped from
+// (next is +1, previous -1). The list's size comes from the project's counts, or from reaching its end.
 
 import type { ItemStatus } from "../api/client";
 
@@ -35,23 +36,32 @@ export function queueQuery(kind: QueueKind): QueueQuery {
   return {};
 }
 
+/** Whether an item belongs to a list as it is now (a reviewed item is no longer in the review queue). */
+export function inQueue(
+  kind: QueueKind,
+  item: { status: ItemStatus; annotator_id?: number | null },
+  me: number | null,
+): boolean {
+  if (kind === "review") return item.status === "labeled";
+  if (kind === "returned") return item.status === "rejected" && me !== null && item.annotator_id === me;
+  return true;
+}
+
 /** The path of an item in a list (the query keeps the list when moving on). */
 export function itemPath(projectId: number, itemId: number, kind: QueueKind): string {
   return `/projects/${projectId}/items/${itemId}${kind === "all" ? "" : `?queue=${kind}`}`;
 }
 
-export interface IdPage {
-  ids: number[];
-  nextAfter: number | null;
-}
+/** Where a page of ids starts: just after an id (null: the list's start), or just before one. */
+export type Cursor = { after: number | null } | { before: number };
 
-/** Fetches a page of a list's item ids after `after` (null: from the start). */
-export type IdFetcher = (query: QueueQuery, after: number | null, limit: number) => Promise<IdPage>;
+/** Fetches up to `limit` item ids of a list at a cursor, in id order. */
+export type IdFetcher = (query: QueueQuery, cursor: Cursor, limit: number) => Promise<number[]>;
 
 export interface Neighbours {
   prev: number | null;
   next: number | null;
-  /** 0-based position of the item in the list, when the ids before it are known. */
+  /** 0-based position of the item in the list, when it is known cheaply. */
   index: number | null;
   /** How many items the list holds, when known. */
   total: number | null;
@@ -64,109 +74,91 @@ export function positionText(n: Pick<Neighbours, "index" | "total">): string {
   return n.total === null ? at : `${at} / ${n.total.toLocaleString("en-US")}`;
 }
 
-export const PAGE = 500;
-export const MAX_PAGES = 4;
-
-/** The first index in sorted `ids` whose value is >= `id`. */
-function lowerBound(ids: readonly number[], id: number): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((ids[mid] as number) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** How many ids the "previous" request asks for: an item among the first this many knows its position. */
+export const LOOK_BACK = 50;
 
 export class QueueTrail {
-  /** The list's ids from its start, in id order (a prefix of the list). */
-  readonly ids: number[] = [];
-  /** True when `ids` is the whole list. */
-  complete = false;
-  /** The list's size from elsewhere (project counts), when `ids` is not complete. */
-  knownTotal: number | null = null;
-  /** Steps the user took: id -> the item they came from by "next". */
-  private readonly cameFrom = new Map<number, number>();
   readonly query: QueueQuery;
+  /** The list's size from elsewhere (project counts). */
+  knownTotal: number | null = null;
+  /** Positions learned so far: id -> 0-based index. */
+  private readonly at = new Map<number, number>();
+  /** The size seen by reaching the list's end with a known position. */
+  private endTotal: number | null = null;
   private readonly fetchIds: IdFetcher;
-  private readonly maxPages: number;
-  private readonly pageSize: number;
-  private cursor: number | null = null;
-  private pages = 0;
-  private loading: Promise<void> | null = null;
+  private readonly lookBack: number;
 
-  constructor(query: QueueQuery, fetchIds: IdFetcher, maxPages = MAX_PAGES, pageSize = PAGE) {
+  constructor(query: QueueQuery, fetchIds: IdFetcher, lookBack = LOOK_BACK) {
     this.query = query;
     this.fetchIds = fetchIds;
-    this.maxPages = maxPages;
-    this.pageSize = pageSize;
+    this.lookBack = lookBack;
   }
 
   get total(): number | null {
-    return this.complete ? this.ids.length : this.knownTotal;
+    return this.endTotal ?? this.knownTotal;
   }
 
-  /** True when the prefix reaches `id` (or the list's end), so what comes before `id` is known. */
-  covers(id: number): boolean {
-    const last = this.ids[this.ids.length - 1];
-    return this.complete || (last !== undefined && last >= id);
+  /** The position of `id` when it has been learned. */
+  indexOf(id: number): number | null {
+    return this.at.get(id) ?? null;
   }
 
-  /** Loads prefix pages until it reaches `id`, within the page budget. */
-  async extendTo(id: number): Promise<void> {
-    while (!this.covers(id) && this.pages < this.maxPages) {
-      if (!this.loading) this.loading = this.loadPage();
-      try {
-        await this.loading;
-      } finally {
-        this.loading = null;
+  /** The item after `id` in the list, asked of the server (the list may have changed since). */
+  async next(id: number): Promise<number | null> {
+    const ids = await this.fetchIds(this.query, { after: id }, 1);
+    return ids[0] ?? null;
+  }
+
+  /** The item before `id` in the list, asked of the server. */
+  async prev(id: number): Promise<number | null> {
+    const ids = await this.fetchIds(this.query, { before: id }, 1);
+    return ids[ids.length - 1] ?? null;
+  }
+
+  /**
+   * Where `id` sits: previous and next (two requests, at any depth), and its position and the list's size as
+   * far as they are known cheaply. `member` says whether the item itself is in the list (when it is not, its
+   * neighbours are still those around where it would be, but it has no position).
+   */
+  async neighbours(id: number, member = true): Promise<Neighbours> {
+    const [before, after] = await Promise.all([
+      this.fetchIds(this.query, { before: id }, this.lookBack),
+      this.fetchIds(this.query, { after: id }, 1),
+    ]);
+    const prev = before[before.length - 1] ?? null;
+    const next = after[0] ?? null;
+    let index: number | null = null;
+    if (member) {
+      if (before.length < this.lookBack) {
+        // The whole start of the list came back: every position in it is known.
+        before.forEach((b, i) => this.at.set(b, i));
+        index = before.length;
+      } else {
+        index = this.at.get(id) ?? null;
+        if (index === null && prev !== null && this.at.has(prev)) index = (this.at.get(prev) as number) + 1;
       }
     }
-  }
-
-  private async loadPage(): Promise<void> {
-    const page = await this.fetchIds(this.query, this.cursor, this.pageSize);
-    this.pages += 1;
-    for (const id of page.ids) if (id > (this.ids[this.ids.length - 1] ?? -Infinity)) this.ids.push(id);
-    this.cursor = page.nextAfter;
-    if (page.nextAfter === null) this.complete = true;
-  }
-
-  /** The item after `id` in the list: from the prefix, or asked of the server (`fresh` always asks). */
-  async next(id: number, fresh = false): Promise<number | null> {
-    if (!fresh) {
-      const i = lowerBound(this.ids, id + 1);
-      if (i < this.ids.length) return this.ids[i] as number;
-      if (this.complete) return null;
+    if (index !== null) {
+      this.at.set(id, index);
+      if (next !== null) this.at.set(next, index + 1);
+      else this.endTotal = index + 1;
     }
-    const page = await this.fetchIds(this.query, id, 1);
-    return page.ids[0] ?? null;
+    return { prev, next, index, total: this.total };
   }
 
-  /** Where `id` sits: previous, next, position and size, as far as they can be known cheaply. */
-  async neighbours(id: number): Promise<Neighbours> {
-    await this.extendTo(id);
-    const i = lowerBound(this.ids, id);
-    const inList = this.ids[i] === id;
-    let prev: number | null = null;
-    if (this.covers(id)) prev = i > 0 ? (this.ids[i - 1] as number) : null;
-    else prev = this.cameFrom.get(id) ?? null;
-    const next = await this.next(id);
-    return { prev, next, index: inList ? i : null, total: this.total };
-  }
-
-  /** Remembers that the user went from `from` to `to` by "next" (so "previous" leads back). */
+  /** Remembers that the user went from `from` (at a known position) to its neighbour `to`. */
   stepped(from: number, to: number): void {
-    if (to > from) this.cameFrom.set(to, from);
+    const i = this.at.get(from);
+    if (i === undefined) return;
+    this.at.set(to, to > from ? i + 1 : i - 1);
   }
 
-  /** Drops an item that left the list (reviewed out of the queue, say). */
+  /** Drops an item that left the list (reviewed out of the queue, say): the ones after it move up by one. */
   forget(id: number): void {
-    const i = lowerBound(this.ids, id);
-    if (this.ids[i] !== id) return;
-    this.ids.splice(i, 1);
+    this.at.delete(id);
+    for (const [k, v] of this.at) if (k > id) this.at.set(k, v - 1);
     if (this.knownTotal !== null) this.knownTotal = Math.max(0, this.knownTotal - 1);
+    if (this.endTotal !== null) this.endTotal = Math.max(0, this.endTotal - 1);
   }
 }
 

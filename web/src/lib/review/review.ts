@@ -2,6 +2,7 @@
 // review keys, and the words shown for a decision. Pure functions (unit-tested); the calls live in api.ts.
 
 import type { Item, ItemStatus, Member, Role } from "../api/client";
+import type { HelpEntry } from "../editor/keys";
 import { can } from "../roles";
 
 /** Reviewers, managers, owners and administrators approve and reject items. */
@@ -37,6 +38,14 @@ export function reviewKey(e: KeyLike): ReviewKey | null {
 }
 
 export const REVIEW_KEYS: Record<ReviewKey, string> = { approve: "Shift+A", reject: "Shift+R" };
+
+/** The review keys for the editors' shortcut sheet (`?`) on the item page, shown to those who review. */
+export const REVIEW_SHORTCUTS: readonly HelpEntry[] = [
+  { keys: [REVIEW_KEYS.approve], description: "Approve the item (saves first)", group: "Review" },
+  { keys: [REVIEW_KEYS.reject], description: "Reject: return the item to its annotator with a comment", group: "Review" },
+  { keys: ["Ctrl+Enter"], description: "Send the rejection (in the comment box)", group: "Review" },
+  { keys: ["Esc"], description: "Close the comment box without rejecting", group: "Review" },
+];
 
 /** Ctrl+Enter (or Cmd+Enter) sends the rejection comment. */
 export function isSubmitKey(e: Pick<KeyLike, "key" | "ctrlKey" | "metaKey">): boolean {

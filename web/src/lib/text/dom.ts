@@ -1,7 +1,7 @@
 /**
  * Reading the browser's text selection as offsets into the text. The text body holds only the text (marks are
- * elements around it; score tags are CSS, not text), so the characters before a point are the length of a
- * DOM Range from the body's start to it, in UTF-16 units.
+ * elements around it; label and score tags are CSS, not text), so the characters before a point are the length
+ * of a DOM Range from the body's start to it, in UTF-16 units.
  */
 
 /** The unit offset of a DOM boundary point inside `body`; points outside clamp to the start or the end. */

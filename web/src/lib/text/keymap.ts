@@ -1,29 +1,10 @@
 /** The text editor's shortcuts: one table for the key handler and the help overlay (`?`). */
 
-import type { LabelClass } from '../editor/types';
+import { keymap, type HelpEntry, type KeyLike, type SharedAction } from '../editor/keys';
 
-export type TextAction =
-  | 'undo'
-  | 'redo'
-  | 'save'
-  | 'delete'
-  | 'accept'
-  | 'reject'
-  | 'proposal.next'
-  | 'proposal.prev'
-  | 'span.next'
-  | 'span.prev'
-  | 'escape'
-  | 'item.next'
-  | 'item.prev'
-  | 'help'
-  | 'rejected.toggle';
+export type TextAction = SharedAction | 'span.next' | 'span.prev';
 
-export interface TextShortcut {
-  keys: string[];
-  description: string;
-  group: string;
-}
+export type TextShortcut = HelpEntry;
 
 export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['Select text'], description: 'Drag or double-click over the text to start a span', group: 'Labels' },
@@ -43,64 +24,20 @@ export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['R'], description: 'Show or hide rejected proposals', group: 'Proposals' },
   { keys: ['N', '→'], description: 'Next item (saves first)', group: 'Items' },
   { keys: ['P', '←'], description: 'Previous item (saves first)', group: 'Items' },
-  { keys: ['Shift+A', 'Shift+R'], description: 'Approve / reject the item (reviewers, on the item page)', group: 'Items' },
   { keys: ['?'], description: 'This help', group: 'Items' },
 ];
 
-export interface KeyLike {
-  key: string;
-  ctrlKey: boolean;
-  metaKey: boolean;
-  shiftKey: boolean;
-  altKey: boolean;
-}
-
-const PLAIN: Record<string, TextAction> = {
-  Delete: 'delete',
-  Backspace: 'delete',
-  a: 'accept',
-  x: 'reject',
-  ']': 'proposal.next',
-  '[': 'proposal.prev',
-  Escape: 'escape',
-  n: 'item.next',
-  ArrowRight: 'item.next',
-  p: 'item.prev',
-  ArrowLeft: 'item.prev',
-  '?': 'help',
-  r: 'rejected.toggle',
-};
+// Shifted letters belong to the page (Shift+A approves the item); arrows with Shift extend selections.
+const TEXT_KEYS = keymap<TextAction>({ plain: {}, tab: ['span.next', 'span.prev'], freeShifted: true });
 
 /** Keys the text editor uses: a class hotkey on one of these is ignored. */
-export const TEXT_RESERVED: ReadonlySet<string> = new Set(Object.keys(PLAIN).filter((k) => k.length === 1));
+export const TEXT_RESERVED: ReadonlySet<string> = TEXT_KEYS.reserved;
 
 export function textActionFor(e: KeyLike): TextAction | null {
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  if ((e.ctrlKey || e.metaKey) && !e.altKey) {
-    if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
-    if (key === 'y') return 'redo';
-    if (key === 's') return 'save';
-    return null;
-  }
-  if (e.altKey || e.ctrlKey || e.metaKey) return null;
-  if (e.key === 'Tab') return e.shiftKey ? 'span.prev' : 'span.next';
-  if (e.key === '?') return 'help';
-  // Shifted letters belong to the page (Shift+A approves the item); arrows with Shift extend selections.
-  if (e.shiftKey && (e.key.length === 1 ? /[a-z]/i.test(e.key) : e.key.startsWith('Arrow'))) return null;
-  return PLAIN[key] ?? null;
+  return TEXT_KEYS.actionFor(e);
 }
 
 /** Hotkey -> class name for the classes whose key does not clash with a text editor key. */
-export function textHotkeys(classes: readonly LabelClass[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const c of classes) {
-    const k = c.hotkey?.toLowerCase();
-    if (k && !TEXT_RESERVED.has(k) && !out.has(k)) out.set(k, c.name);
-  }
-  return out;
-}
+export const textHotkeys = TEXT_KEYS.hotkeys;
 
-export function labelForKey(e: KeyLike, hotkeys: ReadonlyMap<string, string>): string | null {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return null;
-  return hotkeys.get(e.key.toLowerCase()) ?? null;
-}
+export { labelForKey, type KeyLike } from '../editor/keys';

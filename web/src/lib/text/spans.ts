@@ -1,25 +1,13 @@
 /** Span edits and what the span list shows: pure functions over the editor's immutable annotation list. */
 
-import { newKey } from '../editor/annotations';
+import { newAnnotation } from '../editor/annotations';
 import { isProposal } from '../editor/proposals';
 import type { Ann } from '../editor/types';
 import { type CharIndex, excerpt, type Range, spanRange } from './offsets';
 
 /** A new span by a person (accepted, like a drawn box). */
 export function newSpan(r: Range, label: string | null): Ann {
-  return {
-    key: newKey(),
-    kind: 'span',
-    label,
-    geometry: { start: r.start, end: r.end },
-    frame: null,
-    track_id: null,
-    source: 'human',
-    model_version: null,
-    score: null,
-    state: 'accepted',
-    attributes: {},
-  };
+  return newAnnotation('span', { start: r.start, end: r.end }, label);
 }
 
 /** The same label over the same characters (rejected proposals do not count: they are not shown). */
