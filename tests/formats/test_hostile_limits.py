@@ -21,7 +21,7 @@ from tests.formats._hostile_samples import CASES, SHARD
 
 from labelhub.errors import FormatError
 from labelhub.formats import ImportOptions
-from labelhub.formats._guards import MAX_JSON_DEPTH, MAX_XML_DEPTH, JsonDepthGuard
+from labelhub.formats._nesting import MAX_JSON_DEPTH, MAX_XML_DEPTH, JsonDepthGuard
 
 MILLION = 10**6
 DEEP_JSON = "[" * MILLION + "]" * MILLION

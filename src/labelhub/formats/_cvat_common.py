@@ -27,7 +27,8 @@ from defusedxml.ElementTree import DefusedXMLParser, iterparse
 from labelhub.domain.enums import AnnotationKind, Source
 from labelhub.domain.records import AnnotationRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._guards import MAX_INT, MAX_XML_DEPTH, XmlTooDeep, bad_label
+from labelhub.formats._guards import MAX_INT, bad_label
+from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 
 LINE = " line"  # XML names cannot contain a space, so no document can set this attribute itself
 # Internal attributes written as XML attributes of the shape, never as <attribute> children.

@@ -23,7 +23,7 @@ import ijson
 import orjson
 
 from labelhub.errors import FormatError
-from labelhub.formats._guards import JsonDepthGuard
+from labelhub.formats._nesting import JsonDepthGuard
 
 CHUNK = 1 << 16
 EXACT_LIMIT = 64 << 20

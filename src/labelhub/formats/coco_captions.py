@@ -32,7 +32,8 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
-from labelhub.formats._guards import MAX_INT, JsonDepthGuard, find_media, storable
+from labelhub.formats._guards import MAX_INT, find_media, storable
+from labelhub.formats._nesting import JsonDepthGuard
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["CocoCaptionsImporter", "detect", "is_captions_head", "sniff"]

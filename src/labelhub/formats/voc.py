@@ -36,7 +36,8 @@ from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, image_size, is_safe_relative
-from labelhub.formats._guards import MAX_XML_DEPTH, XmlTooDeep, is_file, read_names, storable
+from labelhub.formats._guards import is_file, read_names, storable
+from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 from labelhub.formats._voc_export import VocExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 
