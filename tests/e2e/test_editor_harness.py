@@ -30,7 +30,11 @@ VIEWPORT = {"width": 1440, "height": 900}
 def _newest_source() -> float:
     files = [WEB / "editor-harness.html", WEB / "vite.config.ts", WEB / "src" / "app.css"]
     # The editor imports modules from all over web/src/lib (plural.ts, the API types, ...): any of them counts.
-    files += [*(WEB / "src" / "lib").rglob("*"), WEB / "src" / "editor-harness.ts"]
+    files += [
+        *(WEB / "src" / "lib").rglob("*"),
+        *(WEB / "src" / "styles").rglob("*"),
+        WEB / "src" / "editor-harness.ts",
+    ]
     return max(f.stat().st_mtime for f in files if f.is_file())
 
 

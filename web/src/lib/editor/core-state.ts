@@ -1,0 +1,303 @@
+/**
+ * The state core of `EditorCore` (free of the DOM): the annotation list and everything the editor keeps about
+ * it, reading it (the spatial index, lookups, visibility, counts), change events, and undo and redo. The layers
+ * on top add saving and conflicts (`core-save.ts`), proposal decisions (`core-proposals.ts`) and the
+ * selection and editing commands (`core.ts`).
+ */
+
+import { fromApi, keyedApi, serverKey, toInput, type Keyed, type ListDiff } from './annotations';
+import { annBounds } from './geometry';
+import { History } from './history';
+import { GridIndex } from './spatial';
+import {
+  type Ann,
+  type AnnotationInput,
+  type AnnotationKind,
+  type ApiAnnotation,
+  canEdit,
+  canReview,
+  type EditorItem,
+  type LabelClass,
+  type LabelSchema,
+  type LoadFn,
+  type SavedState,
+  type SaveFn,
+  type Standing,
+  type Tool,
+} from './types';
+
+export type SaveStatus = 'saved' | 'pending' | 'saving' | 'error' | 'conflict' | 'readonly';
+
+export interface ConflictInfo {
+  /** The version the server reported in its 409, when it did. */
+  currentVersion: number | null;
+  /** The server's copy, once fetched. */
+  theirs: SavedState | null;
+  loading: boolean;
+  error: string | null;
+  /** What the other person changed, from the copy this editor last saved or loaded to theirs. */
+  theirChanges: ListDiff | null;
+  /** What you changed since that copy. */
+  yourChanges: ListDiff;
+  /** What "keep mine" would do to their copy. */
+  mineOverTheirs: ListDiff | null;
+}
+
+export interface Notice {
+  text: string;
+  tone: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+export interface CoreOptions {
+  item: EditorItem;
+  schema: LabelSchema;
+  annotations: readonly ApiAnnotation[];
+  standing: Standing;
+  save?: SaveFn;
+  load?: LoadFn;
+  /** Milliseconds after the last change before autosave runs (default 800). */
+  autosaveDelay?: number;
+  /** First delay before retrying a save that failed for a reason other than a conflict (doubles, max 60 s). */
+  retryDelay?: number;
+  timers?: Timers;
+}
+
+const GREY = '#9aa3af';
+
+export abstract class CoreState {
+  readonly item: EditorItem;
+  readonly schema: LabelSchema;
+  readonly standing: Standing;
+  readonly classes: readonly LabelClass[];
+
+  /** The annotation list; replaced (never mutated) by every edit. */
+  anns: readonly Ann[];
+  version: number;
+  selectedKey: string | null = null;
+  tool: Tool = 'select';
+  currentLabel: string | null;
+  hiddenLabels = new Set<string>();
+  showRejected = false;
+  shapesHidden = false;
+  threshold = 0.5;
+
+  saveStatus: SaveStatus;
+  saveError: string | null = null;
+  lastSavedAt: number | null = null;
+  conflict: ConflictInfo | null = null;
+  notice: Notice | null = null;
+  /** Bumped on every change; UI code compares it to know it must re-read. */
+  revision = 0;
+
+  readonly history = new History<readonly Ann[]>(500);
+
+  protected readonly saveFn: SaveFn | undefined;
+  protected readonly loadFn: LoadFn | undefined;
+  protected readonly delay: number;
+  protected readonly retryBase: number;
+  protected readonly timers: Timers;
+  protected readonly listeners = new Set<() => void>();
+  protected readonly colors = new Map<string, string>();
+
+  /** Local key -> server id, for every annotation that ever had one. */
+  protected readonly ids = new Map<string, number>();
+  /** The ids the server holds for this item, as of the last load or save. */
+  protected serverIds = new Set<number>();
+  /** The last copy the server confirmed, for the conflict panel's "what changed". */
+  protected base: Keyed[];
+  /** The list as of the last successful save or load: when `anns` is this list, nothing is unsaved. */
+  protected syncedAnns: readonly Ann[];
+  protected timer: unknown = null;
+  protected inflight: Promise<void> | null = null;
+  protected retries = 0;
+
+  private indexFor: readonly Ann[] | null = null;
+  private indexCache: GridIndex<Ann> | null = null;
+  private keyMap = new Map<string, Ann>();
+
+  constructor(opts: CoreOptions) {
+    this.item = opts.item;
+    this.schema = opts.schema;
+    this.standing = opts.standing;
+    this.classes = opts.schema.classes ?? [];
+    this.classes.forEach((c) => this.colors.set(c.name, c.color));
+    this.currentLabel = this.classes[0]?.name ?? null;
+    this.saveFn = opts.save;
+    this.loadFn = opts.load;
+    this.delay = opts.autosaveDelay ?? 800;
+    this.retryBase = opts.retryDelay ?? 5000;
+    this.timers = opts.timers ?? realTimers;
+    this.version = opts.item.version;
+    this.anns = this.adoptServerList(opts.annotations);
+    this.base = keyedApi(opts.annotations);
+    this.syncedAnns = this.anns;
+    this.saveStatus = this.readonly ? 'readonly' : 'saved';
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------
+
+  get readonly(): boolean {
+    return !canEdit(this.standing) || !this.saveFn;
+  }
+
+  get mayReview(): boolean {
+    return canReview(this.standing) && !this.readonly;
+  }
+
+  /** The spatial index over drawable annotations, rebuilt lazily when the list changes. */
+  get index(): GridIndex<Ann> {
+    if (this.indexFor !== this.anns || !this.indexCache) {
+      const idx = new GridIndex<Ann>(this.item.width, this.item.height);
+      const keys = new Map<string, Ann>();
+      for (const a of this.anns) {
+        keys.set(a.key, a);
+        const r = annBounds(a);
+        if (r) idx.insert(r, a);
+      }
+      this.indexCache = idx;
+      this.keyMap = keys;
+      this.indexFor = this.anns;
+    }
+    return this.indexCache;
+  }
+
+  get(key: string | null): Ann | undefined {
+    if (key === null) return undefined;
+    void this.index;
+    return this.keyMap.get(key);
+  }
+
+  get selected(): Ann | undefined {
+    return this.get(this.selectedKey);
+  }
+
+  /** The server id of an annotation, or null when the server does not hold it (new, or deleted since). */
+  idOf(key: string): number | null {
+    const id = this.ids.get(key);
+    return id !== undefined && this.serverIds.has(id) ? id : null;
+  }
+
+  colorOf(label: string | null): string {
+    return (label !== null && this.colors.get(label)) || GREY;
+  }
+
+  allows(kind: AnnotationKind): boolean {
+    return !this.schema.kinds || this.schema.kinds.includes(kind);
+  }
+
+  /** Whether an annotation is shown (and can be hit): not hidden by its class, not a hidden rejected one. */
+  visible(a: Ann): boolean {
+    if (this.shapesHidden && a.key !== this.selectedKey) return false;
+    if (a.label !== null && this.hiddenLabels.has(a.label)) return false;
+    return this.showRejected || a.state !== 'rejected';
+  }
+
+  get hasUnsaved(): boolean {
+    return !this.readonly && (this.anns !== this.syncedAnns || this.inflight !== null);
+  }
+
+  /** Per class: how many boxes/polygons/tags use it (rejected ones not counted). */
+  labelCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.anns) {
+      if (a.state === 'rejected' || a.label === null) continue;
+      out.set(a.label, (out.get(a.label) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  tags(): Ann[] {
+    return this.anns.filter((a) => a.kind === 'class');
+  }
+
+  /** The list as the API would receive it (what tests read through `window.__editor`). */
+  toInputs(): AnnotationInput[] {
+    return this.anns.map((a) => toInput(a, this.idOf(a.key)));
+  }
+
+  // ---- events --------------------------------------------------------------------------------------------
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  protected emit(): void {
+    this.revision += 1;
+    for (const fn of this.listeners) fn();
+  }
+
+  notify(text: string, tone: Notice['tone'] = 'info'): void {
+    this.notice = { text, tone, at: Date.now() };
+    this.emit();
+  }
+
+  // ---- edits ---------------------------------------------------------------------------------------------
+
+  /** Replace the list with `next` as one undoable step. Returns false (and says why) when not allowed. */
+  commit(next: readonly Ann[], label: string, select?: string | null): boolean {
+    if (this.readonly) {
+      this.notify('This item is read-only for you', 'warn');
+      return false;
+    }
+    if (next === this.anns) return false;
+    this.history.push(this.anns, label);
+    this.anns = next;
+    if (select !== undefined) this.selectedKey = select;
+    else if (this.selectedKey !== null && !this.get(this.selectedKey)) this.selectedKey = null;
+    this.changed();
+    return true;
+  }
+
+  undo(): boolean {
+    if (this.readonly) return false;
+    const s = this.history.undo(this.anns);
+    if (!s) return false;
+    this.anns = s.value;
+    this.fixSelection();
+    this.notice = { text: `Undid ${s.label}`, tone: 'info', at: Date.now() };
+    this.changed();
+    return true;
+  }
+
+  redo(): boolean {
+    if (this.readonly) return false;
+    const s = this.history.redo(this.anns);
+    if (!s) return false;
+    this.anns = s.value;
+    this.fixSelection();
+    this.notice = { text: `Redid ${s.label}`, tone: 'info', at: Date.now() };
+    this.changed();
+    return true;
+  }
+
+  protected fixSelection(): void {
+    if (this.selectedKey !== null && !this.anns.some((a) => a.key === this.selectedKey)) this.selectedKey = null;
+  }
+
+  /** Editor annotations for a server list, reusing the local key of every id this editor already knows. */
+  protected adoptServerList(list: readonly ApiAnnotation[]): Ann[] {
+    const keyById = new Map<number, string>();
+    for (const [k, id] of this.ids) keyById.set(id, k);
+    return list.map((a) => {
+      const key = keyById.get(a.id) ?? serverKey(a.id);
+      this.ids.set(key, a.id);
+      this.serverIds.add(a.id);
+      return fromApi(a, key);
+    });
+  }
+
+  /** After an edit: mark unsaved and (re)start the autosave countdown (`core-save.ts`). */
+  protected abstract changed(): void;
+}
