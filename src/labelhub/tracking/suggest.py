@@ -1,0 +1,54 @@
+"""Suggested frames: where a person should look next, least confident first and spread over the video.
+
+Frames a person has not set are ranked by confidence, lowest first; a frame within ``min_gap`` frames of one
+already suggested is skipped (temporal non-maximum suppression), so ten suggestions are not ten neighbours of
+one bad moment. Ties go to the frame farther from any keyframe, then the earlier frame.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from labelhub.errors import ValidationError
+from labelhub.tracking.track import Track
+
+__all__ = ["Suggestion", "suggest_frames"]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A frame to check, with the confidence that put it on the list."""
+
+    frame: int
+    confidence: float
+    needs_review: bool
+
+
+def _distance_to_keyframe(frame: int, keyframes: list[int]) -> int:
+    i = bisect_left(keyframes, frame)
+    near = [abs(frame - keyframes[j]) for j in (i - 1, i) if 0 <= j < len(keyframes)]
+    return min(near) if near else len(keyframes)
+
+
+def suggest_frames(track: Track, k: int = 10, *, min_gap: int | None = None) -> list[Suggestion]:
+    """Return up to ``k`` frames to check next, least confident first, no two within ``min_gap`` frames.
+
+    ``min_gap`` defaults to a twentieth of the video (at least 1). Keyframes are never suggested.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValidationError(f"k must be a whole number >= 0, got {k!r}", field="k")
+    gap = max(1, len(track) // 20) if min_gap is None else min_gap
+    if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
+        raise ValidationError(f"min_gap must be a whole number >= 0, got {min_gap!r}", field="min_gap")
+    keyframes = [fb.frame for fb in track.boxes if fb.keyframe]
+    candidates = [fb for fb in track.boxes if not fb.keyframe]
+    candidates.sort(key=lambda fb: (fb.confidence, -_distance_to_keyframe(fb.frame, keyframes), fb.frame))
+    picked: list[Suggestion] = []
+    for fb in candidates:
+        if len(picked) >= k:
+            break
+        if any(abs(fb.frame - s.frame) < gap for s in picked):
+            continue
+        picked.append(Suggestion(fb.frame, fb.confidence, fb.needs_review))
+    return picked

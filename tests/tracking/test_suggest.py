@@ -1,0 +1,60 @@
+"""Suggested frames: least confident first, spread over the video, never a keyframe."""
+
+from __future__ import annotations
+
+import pytest
+
+from labelhub.domain.enums import Source
+from labelhub.errors import ValidationError
+from labelhub.tracking import BoxState, FrameBox, Track, suggest_frames
+
+BOX = (0.0, 0.0, 10.0, 10.0)
+
+
+def _track(confidences: list[float], keyframes: tuple[int, ...] = ()) -> Track:
+    boxes = []
+    for i, c in enumerate(confidences):
+        if i in keyframes:
+            boxes.append(FrameBox(i, BoxState.KEYFRAME, BOX, 1.0, source=Source.HUMAN))
+        else:
+            boxes.append(FrameBox(i, BoxState.PROPAGATED, BOX, c, c < 0.5))
+    return Track("car", tuple(boxes))
+
+
+def test_lowest_confidence_first() -> None:
+    conf = [0.9] * 40
+    conf[7], conf[25], conf[33] = 0.2, 0.1, 0.4
+    picks = suggest_frames(_track(conf), 3, min_gap=3)
+    assert [s.frame for s in picks] == [25, 7, 33]
+    assert picks[0].confidence == 0.1 and picks[0].needs_review
+
+
+def test_suggestions_are_spread_out() -> None:
+    # A bad stretch 10..19 (worst at 14) and a milder one at 30: the second suggestion is not 13 or 15.
+    conf = [0.95] * 40
+    for f in range(10, 20):
+        conf[f] = 0.1 + 0.02 * abs(f - 14)
+    conf[30] = 0.5
+    picks = [s.frame for s in suggest_frames(_track(conf), 3, min_gap=8)]
+    assert picks[0] == 14
+    assert all(abs(a - b) >= 8 for i, a in enumerate(picks) for b in picks[i + 1 :])
+    assert 30 in picks
+    without_gap = [s.frame for s in suggest_frames(_track(conf), 3, min_gap=0)]
+    assert without_gap == [14, 13, 15]
+
+
+def test_keyframes_are_never_suggested() -> None:
+    picks = suggest_frames(_track([0.0] * 10, keyframes=(0, 5)), 10, min_gap=0)
+    assert {s.frame for s in picks} == set(range(10)) - {0, 5}
+
+
+def test_ties_go_to_the_frame_farthest_from_a_keyframe() -> None:
+    picks = suggest_frames(_track([0.5] * 21, keyframes=(0, 20)), 1)
+    assert picks[0].frame == 10
+
+
+@pytest.mark.parametrize(("k", "gap", "field"), [(-1, None, "k"), (3, -2, "min_gap")])
+def test_bad_arguments_name_the_field(k: int, gap: int | None, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        suggest_frames(_track([0.5] * 5), k, min_gap=gap)
+    assert err.value.context["field"] == field
