@@ -10,7 +10,7 @@ from tests.builders import new_project
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
-from labelhub.errors import ImportValidationError
+from labelhub.errors import FormatError, ImportValidationError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS
@@ -54,3 +54,18 @@ def test_every_chunk_is_written_and_a_second_import_matches_across_chunks(hub: H
                             options=ImportOptions(media="none"))  # fmt: skip
     assert (report.items_added, report.items_matched, report.annotations_added) == (0, N, N)
     assert _counts(hub, pid) == (N, 2 * N)
+
+
+def test_a_source_that_breaks_while_a_chunk_is_being_written_leaves_nothing(hub: Hub) -> None:
+    def breaking() -> Iterator[ItemRecord | Problem]:
+        for n, rec in enumerate(_records()):
+            if n == CHUNK_ITEMS + 1:  # the first chunk was just handed to the writer (on PostgreSQL)
+                raise FormatError("the file ends in the middle of an image", file="big.json", line=12)
+            yield rec
+
+    pid = new_project(hub, "chunks")
+    with pytest.raises(FormatError, match="ends in the middle"):
+        _import(hub, pid, breaking())
+    assert _counts(hub, pid) == (0, 0)
+    _import(hub, pid, _records())  # the project and its connection are usable afterwards
+    assert _counts(hub, pid) == (N, N)

@@ -4,12 +4,14 @@ An import stages each record as compact row tuples (:class:`Staged`). :class:`Ro
 into the import's single transaction. On SQLite it is given everything at the end, after every record was
 read and checked, so the one write lock is held only while writing. On PostgreSQL the transaction opens
 first and the sink takes a chunk whenever enough rows are staged: the server checks foreign keys and builds
-indexes for one chunk (in its own process, on the other core) while Python reads the next. A problem found
-later still refuses the whole import, because nothing is committed until the end (rollback).
+indexes for one chunk (in its own process, on the other core) while Python reads the next: a
+:class:`BackgroundSink` writes each chunk from a thread, so the reader does not wait for the server. A problem
+found later still refuses the whole import, because nothing is committed until the end (rollback).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,3 +150,38 @@ class RowSink:
             )
             found.update({name: iid for name, iid in rows})
         return found
+
+
+class BackgroundSink:
+    """Runs a :class:`RowSink`'s ``take`` on one worker thread, at most one chunk behind the reader.
+
+    The reader hands a chunk over and goes on reading while the thread sends it (COPY) and the server checks and
+    indexes it; the session is used only by that thread until :meth:`wait` returns. One chunk in flight keeps
+    memory bounded, and a write error surfaces at the next hand-over or at :meth:`wait`.
+    """
+
+    def __init__(self, sink: RowSink) -> None:
+        self.sink = sink
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelhub-import-write")
+        self._pending: Future[None] | None = None
+
+    def take(self, st: Staged) -> None:
+        """Hand the staged rows to the writer thread and empty ``st`` for the next chunk."""
+        self.wait()
+        chunk = Staged(items=st.items, annotations=st.annotations, media=st.media, base=st.base)
+        st.base += len(st.items)
+        st.items, st.annotations, st.media = [], [], {}
+        self._pending = self._pool.submit(self.sink.take, chunk)
+
+    def wait(self) -> None:
+        """Return once the chunk in flight is written; raise what its write raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the chunk in flight (so the transaction can end), without raising its error, and stop."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.exception()  # an error here is the import's failure already being handled, or seen by wait()
+        self._pool.shutdown(wait=True)

@@ -10,7 +10,7 @@ as it was. Rows are kept as compact tuples until written; when the transaction o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from labelhub.errors import ImportValidationError, LabelhubError, ValidationErro
 from labelhub.formats import ImportOptions, detect_format, get_format
 from labelhub.formats._guards import json_text
 from labelhub.hub import Hub
-from labelhub.services._import_rows import CHUNK_ITEMS, RowSink, Staged
+from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
 from labelhub.storage.models import utcnow
 
@@ -214,16 +214,12 @@ def import_records(
     streaming = hub.db.dialect == "postgresql"
     with hub.db.session(write=True) if streaming else nullcontext() as early:
         sink = RowSink(early, actor, project_id) if early is not None else None
-        for n, rec in enumerate(records, 1):
-            if isinstance(rec, Problem):
-                st.problems.append(rec)
-            else:
-                _stage_record(hub, rec, kind, options, st)
-            if n % 2000 == 0:
-                frac = 0.8 * n / total if total else 0.4
-                report_progress(min(frac, 0.8), f"read {n:,} of {total or '?'} items")
-            if sink is not None and len(st.items) >= CHUNK_ITEMS and not (st.problems and not options.skip_invalid):
-                sink.take(st)
+        if sink is not None:
+            with closing(BackgroundSink(sink)) as background:
+                _read(hub, records, kind, options, st, total, report_progress, background)
+                background.wait()
+        else:
+            _read(hub, records, kind, options, st, total, report_progress, None)
         report.skipped = [p.to_json() for p in st.problems]
         if st.problems and not options.skip_invalid:
             raise _refusal(st.problems, report.skipped)  # rolls back whatever the sink wrote
@@ -238,6 +234,29 @@ def import_records(
     if st.problems:
         report.report_path = _write_report(hub, options, report)
     return report
+
+
+def _read(
+    hub: Hub,
+    records: Iterable[ItemRecord | Problem],
+    kind: ItemKind,
+    options: ImportOptions,
+    st: Staged,
+    total: int | None,
+    report_progress: Progress,
+    background: BackgroundSink | None,
+) -> None:
+    """Stage every record into ``st``, handing full chunks to ``background`` (PostgreSQL) as they fill."""
+    for n, rec in enumerate(records, 1):
+        if isinstance(rec, Problem):
+            st.problems.append(rec)
+        else:
+            _stage_record(hub, rec, kind, options, st)
+        if n % 2000 == 0:
+            frac = 0.8 * n / total if total else 0.4
+            report_progress(min(frac, 0.8), f"read {n:,} of {total or '?'} items")
+        if background is not None and len(st.items) >= CHUNK_ITEMS and not (st.problems and not options.skip_invalid):
+            background.take(st)
 
 
 def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport) -> None:
