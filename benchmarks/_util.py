@@ -10,6 +10,7 @@ import platform
 import resource
 import socket
 import statistics
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -157,6 +158,27 @@ class Table:
         lines += [f"{r.what:<{w0}}  {r.value:>{w1}}  {r.target:<{w2}}  {v}" for r, v in zip(self.rows, verdicts,
                                                                                           strict=True)]  # fmt: skip
         return "\n".join(lines)
+
+
+def log(msg: str) -> None:
+    """Print a timestamped progress line to stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def report(out: dict[str, Any], table: Table, json_path: Path | None, *, fail_on_miss: bool) -> int:
+    """Print the table, write ``out`` (with the table) to ``json_path`` if given; return the exit status."""
+    import orjson  # the benchmarks' own dependency, loaded only where results are written
+
+    out["table"] = [{"what": r.what, "value": r.value, "target": r.target, "ok": r.ok} for r in table.rows]
+    print(table.render())
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        log(f"wrote {json_path}")
+    missed = [r.what.strip() for r in table.rows if r.ok is False]
+    if missed:
+        log(f"missed: {', '.join(missed)}")
+    return 1 if missed and fail_on_miss else 0
 
 
 def proc_cpu_s(pid: int) -> float | None:

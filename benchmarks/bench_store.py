@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
@@ -54,10 +54,12 @@ from _util import (
     CpuMeter,
     Table,
     free_port,
+    log,
     machine_info,
     machine_load,
     proc_peak_rss_mb,
     proc_rss_mb,
+    report,
     self_peak_rss_mb,
     stopwatch,
     summarize_ms,
@@ -481,10 +483,6 @@ def code_version() -> dict[str, Any]:
     return info
 
 
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from labelhub.formats import ImportOptions
     from labelhub.services.exports import export_project
@@ -690,17 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="labelhub-bench-") as tmp:
             out = run(args, Path(tmp))
-    table = verdicts(out)
-    out["table"] = [asdict(r) for r in table.rows]
-    print(table.render())
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
-        log(f"wrote {args.json}")
-    missed = [r.what.strip() for r in table.rows if r.ok is False]
-    if missed:
-        log(f"missed: {', '.join(missed)}")
-    return 1 if missed and args.fail_on_miss else 0
+    return report(out, verdicts(out), args.json, fail_on_miss=args.fail_on_miss)
 
 
 if __name__ == "__main__":

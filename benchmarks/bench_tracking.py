@@ -35,17 +35,14 @@ import math
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-import orjson
 
-from _util import Table, machine_info, machine_load, stopwatch
+from _util import Table, log, machine_info, machine_load, report, stopwatch
 
 TARGET_VS_FRAMES = 10.0
 TARGET_VS_INTERPOLATION = 2.0
@@ -54,10 +51,6 @@ TARGET_FPS = 100.0
 SPEED_SIZE = (640, 480)
 
 Box = tuple[float, float, float, float]
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # --- 1. ground truth --------------------------------------------------------------------------------------
@@ -391,17 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="labelhub-bench-tracking-") as tmp:
         out = run(args, Path(tmp))
-    table = verdicts(out, args.threshold)
-    out["table"] = [asdict(r) for r in table.rows]
-    print(table.render())
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
-        log(f"wrote {args.json}")
-    missed = [r.what.strip() for r in table.rows if r.ok is False]
-    if missed:
-        log(f"missed: {', '.join(missed)}")
-    return 1 if missed and args.fail_on_miss else 0
+    return report(out, verdicts(out, args.threshold), args.json, fail_on_miss=args.fail_on_miss)
 
 
 if __name__ == "__main__":
