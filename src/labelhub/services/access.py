@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, and_, null, select
 from sqlalchemy.orm import Session, defer
 
 from labelhub.domain.enums import Role
 from labelhub.domain.permissions import MINIMUM_ROLE, Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import NotFoundError, PermissionDenied
-from labelhub.storage.models import Membership, Project
+from labelhub.storage.models import Item, Membership, Project
 
-_P = cast(Table, Project.__table__).c
+_PROJECTS = cast(Table, Project.__table__)
+_P = _PROJECTS.c
+_ITEMS = cast(Table, Item.__table__)
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_M = _MEMBERSHIPS.c
 _WITHOUT_SCHEMA = [defer(Project.label_schema)]  # built once: building a loader option costs per call
 
 
@@ -87,10 +92,37 @@ def check_access(session: Session, actor: Actor, project_id: int, action: Action
     return ref, _role_for(session, actor, project_id, ref.name, action)
 
 
+def check_item_access(
+    session: Session, actor: Actor, project_id: int, item_id: int, action: Action, columns: Sequence[ColumnElement[Any]]
+) -> tuple[ProjectRef, Role | None, tuple[Any, ...]]:
+    """Check as :func:`check_access` does and read ``columns`` of one of the project's items, in one query.
+
+    The editor's save reads the project, the user's role and the item before anything else; one statement
+    instead of three. Raises NotFoundError (field ``item_id``) when the item is not in the project.
+    """
+    member = not actor.is_admin and actor.user_id is not None
+    joined = _PROJECTS.outerjoin(_ITEMS, and_(_ITEMS.c.id == item_id, _ITEMS.c.project_id == _P.id))
+    if member:
+        joined = joined.outerjoin(_MEMBERSHIPS, and_(_M.project_id == _P.id, _M.user_id == actor.user_id))
+    head = [_P.id, _P.name, _P.version, _P.created_at, _P.item_kind, _ITEMS.c.id, _M.role if member else null()]
+    row = session.execute(select(*head, *columns).select_from(joined).where(_P.id == project_id)).first()
+    if row is None:
+        raise NotFoundError(f"project {project_id} not found", field="project_id")
+    ref = ProjectRef(*row[:5])
+    role = None if actor.is_admin else _checked(Role(row[6]) if row[6] else None, project_id, ref.name, action)
+    if row[5] is None:
+        raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
+    return ref, role, tuple(row[7:])
+
+
 def _role_for(session: Session, actor: Actor, project_id: int, name: str, action: Action) -> Role | None:
     if actor.is_admin:
         return None  # admins may do anything; their membership does not matter here
-    role = role_in(session, actor, project_id)
+    return _checked(role_in(session, actor, project_id), project_id, name, action)
+
+
+def _checked(role: Role | None, project_id: int, name: str, action: Action) -> Role:
+    """Return ``role`` when it allows ``action``: NotFoundError for a non-member, PermissionDenied for too small."""
     if role is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
     if not allows(role, action):

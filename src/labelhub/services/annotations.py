@@ -14,7 +14,7 @@ from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
-from labelhub.services.access import Actor, check_access, project_schema
+from labelhub.services.access import Actor, check_item_access, project_schema
 from labelhub.storage.models import Annotation, Item, utcnow
 
 # The Core table, for the executemany insert below (declarative types ``__table__`` as a FromClause).
@@ -83,10 +83,7 @@ def list_annotations(session: Session, item_id: int) -> list[Row[Any]]:
 
 def read_annotations(session: Session, actor: Actor, project_id: int, item_id: int) -> tuple[int, list[Row[Any]]]:
     """Return the item's version and its annotations, for a reader of the project."""
-    check_access(session, actor, project_id, Action.READ)
-    version = session.scalar(select(_I.version).where(_I.id == item_id, _I.project_id == project_id))
-    if version is None:
-        raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
+    _, _, (version,) = check_item_access(session, actor, project_id, item_id, Action.READ, [_I.version])
     return version, list_annotations(session, item_id)
 
 
@@ -99,16 +96,7 @@ class _ItemFacts(NamedTuple):
     annotator_id: int | None
 
 
-def _item_facts(session: Session, project_id: int, item_id: int) -> _ItemFacts:
-    """Return what validation needs of the item (size, text, status), or 404 when it is not in the project."""
-    row = session.execute(
-        select(_I.width, _I.height, _I.text, _I.status, _I.version, _I.annotator_id).where(
-            _I.id == item_id, _I.project_id == project_id
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(f"item {item_id} not found in project {project_id}", field="item_id")
-    return _ItemFacts(*row)
+_FACTS = [_I.width, _I.height, _I.text, _I.status, _I.version, _I.annotator_id]
 
 
 def _validated_row(
@@ -188,8 +176,8 @@ def plan_save(
     ``apply_save`` guards the gap with the item's version: every change to an item's annotations moves it, so
     if the version is still ``expected_version`` then, the annotations read here are still the stored ones.
     """
-    project, role = check_access(session, actor, project_id, Action.ANNOTATE)
-    item = _item_facts(session, project_id, item_id)
+    project, role, facts = check_item_access(session, actor, project_id, item_id, Action.ANNOTATE, _FACTS)
+    item = _ItemFacts(*facts)
     if item.version != expected_version:
         raise _conflict(item_id, expected_version, item.version)
     schema = project_schema(session, project)
