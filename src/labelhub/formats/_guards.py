@@ -10,7 +10,7 @@
   (file and line or element) and the field, so ``--skip-invalid`` can skip it like any other bad record. It also
   refuses image files cut short (importers read only headers) and images too large to decode (decompression
   bombs), naming the image file. Metadata, attributes and geometry are checked where the import encodes
-  them, once, with :func:`json_text`.
+  them, once, with :func:`labelhub.storage.json_text.json_text`.
 - :func:`find_media`, :func:`is_file` and :func:`is_dir` look up names taken from a file, where the OS may
   refuse the lookup itself (a name part over 255 bytes): that name is then not found, instead of an OSError.
 - :func:`check_labels`, :func:`read_names` and :func:`check_meta` refuse class lists and format metadata that
@@ -23,26 +23,22 @@ integer beyond 64 bits, or nesting deeper than it serialises, is an error there 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError, ValidationError
 from labelhub.formats._common import MediaResolver
 from labelhub.media.thumbnails import MAX_PIXELS
+from labelhub.storage.json_text import json_text
 
 MAX_INT = 2**31 - 1  # the database's INTEGER columns
 NAME_CHARS = 1024  # items.name
 LABEL_CHARS = 200  # annotations.label, annotations.model_version
 SPLIT_CHARS = 32  # items.split
 _TAIL_BYTES = 64 << 10  # how far from its end an image file must hold its end marker
-# A NUL in a JSON string, as orjson writes it: ``\u0000`` after an even number of backslashes.
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _bad_text(value: object, limit: int | None) -> str | None:
@@ -89,21 +85,6 @@ def _bad_json(value: object) -> str | None:
     except ValidationError as exc:
         return exc.detail.removeprefix("value ")
     return None
-
-
-def json_text(value: object, field: str) -> str:
-    """Return ``value`` as JSON text the database can store, or raise ValidationError naming ``field``.
-
-    The import encodes each record's geometry, attributes and metadata once, here, so checking them costs
-    only a byte search on the encoded text (a NUL is rare; the regular expression runs only when it may hold one).
-    """
-    try:
-        data = orjson.dumps(value)
-    except orjson.JSONEncodeError as exc:
-        raise ValidationError(f"{field} cannot be stored as JSON: {exc}", field=field) from None
-    if b"\\u0000" in data and _JSON_NUL.search(data):
-        raise ValidationError(f"{field} holds a NUL character", field=field)
-    return data.decode()
 
 
 def _plain_item(rec: ItemRecord) -> bool:

@@ -24,10 +24,10 @@ from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
 from labelhub.formats import ImportOptions, detect_format, get_format
-from labelhub.formats._guards import json_text
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
+from labelhub.storage.json_text import json_text
 from labelhub.storage.models import utcnow
 
 Progress = Callable[[float, str], None]
