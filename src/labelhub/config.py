@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         return self.home / "thumbs"
 
     @property
+    def frames_dir(self) -> Path:
+        """Decoded video frames (JPEG), a cache: deleting it costs only decoding again."""
+        return self.home / "frames"
+
+    @property
     def exports_dir(self) -> Path:
         return self.home / "exports"
 
@@ -73,5 +78,5 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the home folder and its sub-folders."""
-        for d in (self.home, self.media_dir, self.thumbs_dir, self.exports_dir, self.uploads_dir):
+        for d in (self.home, self.media_dir, self.thumbs_dir, self.frames_dir, self.exports_dir, self.uploads_dir):
             d.mkdir(parents=True, exist_ok=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from labelhub.config import Settings
+from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import upgrade
+from labelhub.tracking.cache import PropagationCache
 
 
 @dataclass(slots=True)
@@ -21,6 +23,8 @@ class Hub:
     media: MediaStore
     thumbnails: ThumbnailCache
     actors: ActorCache
+    frames: FrameCache
+    propagations: PropagationCache = field(default_factory=PropagationCache)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:
@@ -36,7 +40,9 @@ class Hub:
             media=media,
             thumbnails=ThumbnailCache(settings.thumbs_dir, media),
             actors=ActorCache(settings.auth_cache_seconds),
+            frames=FrameCache(settings.frames_dir),
         )
 
     def close(self) -> None:
+        self.frames.close()
         self.db.dispose()

@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from labelhub import __version__
 from labelhub.api import problems
-from labelhub.api.routes import auth, health, items, jobs, media, projects, transfers, users
+from labelhub.api.routes import auth, health, items, jobs, media, projects, tracks, transfers, users
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
@@ -81,7 +81,7 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     app.state.hub = hub
     app.state.executor = None
     problems.install(app)
-    for module in (health, auth, users, projects, items, media, jobs, transfers):
+    for module in (health, auth, users, projects, items, media, tracks, jobs, transfers):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # check_dir=False: a checkout without a build still starts, and a build made later is served without a restart.

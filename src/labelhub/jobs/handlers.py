@@ -13,6 +13,7 @@ from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
+from labelhub.services.propagation import run_propagation
 
 Handler = Callable[[JobContext], dict[str, Any]]
 
@@ -70,6 +71,17 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     return {**report.to_json(), "download": str(download), "size": download.stat().st_size}
 
 
+def run_propagate(ctx: JobContext) -> dict[str, Any]:
+    """Propagate one track of a video item from its keyframes (``params``: item_id, track_id, method)."""
+    p = ctx.params
+    if ctx.project_id is None:
+        raise ValueError("a propagation job needs a project")
+    return run_propagation(
+        ctx.hub, ctx.actor, ctx.project_id, int(p["item_id"]), int(p["track_id"]), str(p.get("method", "track")),
+        ctx.progress,
+    )  # fmt: skip
+
+
 def default_handlers() -> dict[str, Handler]:
     """Return the built-in job kinds; later capabilities add theirs to this table."""
-    return {"import": run_import, "export": run_export}
+    return {"import": run_import, "export": run_export, "propagate": run_propagate}

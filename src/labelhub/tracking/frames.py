@@ -6,14 +6,12 @@ and :class:`VideoFileFrames` (one video file read with OpenCV; reading in order 
 any other index seeks first). :class:`ScaledFrames` wraps a source and gives its frames resized, for trackers
 that run on a resized copy; within one propagation, passes whose targets have about the same size share them.
 
-The caches are hand-written (an ``OrderedDict`` bounded in frames): ``functools.lru_cache`` would hold the
-source object alive and cannot be sized per instance.
+The caches are :class:`labelhub.tracking._lru.Lru` maps bounded in frames.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labelhub.errors import FormatError, ValidationError
+from labelhub.tracking._lru import Lru
 
 __all__ = ["ArrayFrames", "FrameSource", "Image", "ImageFileFrames", "ScaledFrames", "VideoFileFrames"]
 
@@ -54,34 +53,6 @@ class FrameSource(Protocol):
 def _check_index(index: int, n: int) -> None:
     if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n:
         raise ValidationError(f"frame must be in [0, {n}), got {index!r}", field="frame")
-
-
-class _Lru:
-    """A bounded map from key to frame that forgets the least recently used entry first; thread-safe.
-
-    The forward and backward passes of a segment run in two threads over the same sources.
-    """
-
-    def __init__(self, max_items: int) -> None:
-        if max_items < 1:
-            raise ValidationError(f"cache_frames must be at least 1, got {max_items}", field="cache_frames")
-        self.max_items = max_items
-        self._items: OrderedDict[object, Image] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: object) -> Image | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: object, value: Image) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
 
 
 class ArrayFrames:
@@ -124,7 +95,7 @@ class ImageFileFrames:
         if not paths:
             raise ValidationError("an image sequence needs at least one file", field="paths")
         self.paths = [Path(p) for p in paths]
-        self._cache = _Lru(cache_frames)
+        self._cache = Lru[Image](cache_frames, field="cache_frames")
         first = self.frame(0)
         self._size = (int(first.shape[1]), int(first.shape[0]))
 
@@ -176,7 +147,7 @@ class VideoFileFrames:
         if self._n <= 0:
             raise FormatError(f"{self.path} declares no frames; pass n_frames", file=str(self.path))
         self._next = 0  # the index the next plain read() returns
-        self._cache = _Lru(cache_frames)
+        self._cache = Lru[Image](cache_frames, field="cache_frames")
         self._lock = threading.Lock()  # one decoder: passes in two threads take turns
         first = self.frame(0)
         self._size = (int(first.shape[1]), int(first.shape[0]))
@@ -230,7 +201,7 @@ class ScaledFrames:
 
     def __init__(self, source: FrameSource, *, cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
         self.source = source
-        self._cache = _Lru(cache_frames)
+        self._cache = Lru[Image](cache_frames, field="cache_frames")
 
     @classmethod
     def snap(cls, scale: float) -> float:

@@ -26,6 +26,7 @@ on the video's resolution.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -132,8 +133,18 @@ def _similarity(reference: np.ndarray | None, image: Image, box: Box) -> float:
     return max(0.0, ncc) if math.isfinite(ncc) else 0.0
 
 
-def run_pass(frames: ScaledFrames, start: int, key: Box, end: int, config: PropagationConfig) -> Pass:
-    """Return the pass that tracks ``key`` (the box on keyframe ``start``) frame by frame up to ``end``."""
+def run_pass(
+    frames: ScaledFrames,
+    start: int,
+    key: Box,
+    end: int,
+    config: PropagationConfig,
+    on_frame: Callable[[], None] | None = None,
+) -> Pass:
+    """Return the pass that tracks ``key`` (the box on keyframe ``start``) frame by frame up to ``end``.
+
+    ``on_frame`` is called after every tracker update (progress reporting; it may raise to stop the pass).
+    """
     step = 1 if end >= start else -1
     if end == start:
         return Pass(start, step, key, end, ())
@@ -160,6 +171,8 @@ def run_pass(frames: ScaledFrames, start: int, key: Box, end: int, config: Propa
             break
         image = frames.frame(f, scale)
         result = tracker.update(image)
+        if on_frame is not None:
+            on_frame()
         box = scaled(result.box, 1 / scale)
         response = result.score if result.score is not None else (1.0 if result.found else 0.0)
         agreement = kalman.agreement(box)

@@ -14,7 +14,8 @@ running them again, so only the two passes that start at the new keyframe are tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -31,6 +32,22 @@ from labelhub.tracking.track import FrameBox, Keyframe, Track, check_keyframes
 __all__ = ["Propagation", "propagate", "remove_keyframe", "set_keyframe"]
 
 PassKey = tuple[int, int]  # (keyframe, step): step +1 forward, -1 backward
+Progress = Callable[[int, int], None]
+"""Called with (tracker updates done, tracker updates planned) as passes run, from the passes' threads."""
+
+
+class _Counter:
+    """Counts tracker updates across the passes' threads and reports them; an exception it raises stops a pass."""
+
+    def __init__(self, total: int, report: Progress) -> None:
+        self.total, self.report, self.done = total, report, 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.done += 1
+            done = self.done
+        self.report(done, self.total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +104,7 @@ def _build(
     label: str,
     span: tuple[int, int],
     previous: Propagation | None,
+    progress: Progress | None = None,
 ) -> Propagation:
     """Return the propagation for ``keyframes``, recomputing frames in ``span`` and copying the rest."""
     n = len(frames)
@@ -103,8 +121,9 @@ def _build(
             else:
                 todo.append((key, box, end))
     scaled = ScaledFrames(frames)
+    counter = _Counter(sum(abs(end - key[0]) for key, _, end in todo), progress) if progress is not None else None
     with ThreadPoolExecutor(max_workers=config.workers) as pool:
-        done = list(pool.map(lambda job: run_pass(scaled, job[0][0], job[1], job[2], config), todo))
+        done = list(pool.map(lambda job: run_pass(scaled, job[0][0], job[1], job[2], config, counter), todo))
     passes.update({job[0]: p for job, p in zip(todo, done, strict=True)})
     tracked = sum(len(p.boxes) for p in done)
 
@@ -141,8 +160,11 @@ def propagate(
     *,
     label: str = "",
     config: PropagationConfig | None = None,
+    progress: Progress | None = None,
 ) -> Propagation:
     """Return the track over every frame of ``frames`` propagated from ``keyframes``.
+
+    ``progress`` is called with (tracker updates done, planned) while the passes run (from their threads).
 
     Raises ValidationError naming the field when a keyframe is out of range, duplicated or not a box in the
     image, or when no keyframe has a box.
@@ -150,7 +172,7 @@ def propagate(
     config = config or PropagationConfig()
     width, height = frames.size
     kfs = check_keyframes(keyframes, len(frames), width, height)
-    return _build(frames, kfs, config, label, (0, len(frames) - 1), None)
+    return _build(frames, kfs, config, label, (0, len(frames) - 1), None, progress)
 
 
 def _affected(keyframes: list[Keyframe], frame: int, n: int) -> tuple[int, int]:
@@ -160,7 +182,9 @@ def _affected(keyframes: list[Keyframe], frame: int, n: int) -> tuple[int, int]:
     return (before[-1] + 1 if before else 0, after[0] - 1 if after else n - 1)
 
 
-def set_keyframe(previous: Propagation, frames: FrameSource, keyframe: Keyframe) -> Propagation:
+def set_keyframe(
+    previous: Propagation, frames: FrameSource, keyframe: Keyframe, progress: Progress | None = None
+) -> Propagation:
     """Return ``previous`` with ``keyframe`` added (or replacing the one on its frame), re-propagating only the
     segments between its neighbouring keyframes.
     """
@@ -172,10 +196,12 @@ def set_keyframe(previous: Propagation, frames: FrameSource, keyframe: Keyframe)
     width, height = frames.size
     kfs = check_keyframes([*others, keyframe], len(frames), width, height)
     span = _affected(kfs, keyframe.frame, len(frames))
-    return _build(frames, kfs, previous.config, previous.track.label, span, previous)
+    return _build(frames, kfs, previous.config, previous.track.label, span, previous, progress)
 
 
-def remove_keyframe(previous: Propagation, frames: FrameSource, frame: int) -> Propagation:
+def remove_keyframe(
+    previous: Propagation, frames: FrameSource, frame: int, progress: Progress | None = None
+) -> Propagation:
     """Return ``previous`` without the keyframe on ``frame``, re-propagating the segment that now spans it."""
     current = previous.keyframes
     if frame not in {kf.frame for kf in current}:
@@ -184,4 +210,4 @@ def remove_keyframe(previous: Propagation, frames: FrameSource, frame: int) -> P
     width, height = frames.size
     kfs = check_keyframes(rest, len(frames), width, height)
     span = _affected(kfs, frame, len(frames))
-    return _build(frames, kfs, previous.config, previous.track.label, span, previous)
+    return _build(frames, kfs, previous.config, previous.track.label, span, previous, progress)

@@ -1,0 +1,171 @@
+"""Video items: frames for scrubbing, and tracks (read, start, keyframe edits, propagation jobs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.schemas import JobPublic
+from labelhub.api.track_schemas import (
+    FrameRangePublic,
+    KeyframePut,
+    PropagateIn,
+    TrackChange,
+    TrackCreate,
+    TrackPatch,
+    TrackPublic,
+    TracksPublic,
+    VersionPublic,
+)
+from labelhub.domain.permissions import Action
+from labelhub.hub import Hub
+from labelhub.services import frames as frame_service
+from labelhub.services import tracks as track_service
+from labelhub.services.access import Actor
+from labelhub.services.frames import VideoItem
+from labelhub.services.propagation import latest_jobs, queue_propagation
+from labelhub.storage.models import Job
+
+router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["video"])
+_CACHE = "private, max-age=31536000, immutable"  # a stored video's frames never change
+
+
+def _frame_url(project_id: int, item_id: int, index: int) -> str:
+    return f"/api/v1/projects/{project_id}/items/{item_id}/frames/{index}"
+
+
+@router.get("/frames/{frame}", response_class=FileResponse, responses={304: {}})
+def get_frame(project_id: int, item_id: int, frame: int, request: Request, actor: ActorDep, hub: HubDep) -> Response:
+    """One frame of a video item as an image (JPEG for video files, the stored file for image sequences)."""
+    with hub.db.session() as s:
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id)
+    etag = f'"{v.media_key}-{frame}"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": _CACHE})
+    path, mime = frame_service.frame_file(hub, v, frame)
+    return FileResponse(path, media_type=mime, headers={"ETag": etag, "Cache-Control": _CACHE})
+
+
+@router.get("/frames", response_model=FrameRangePublic)
+def get_frame_range(
+    project_id: int,
+    item_id: int,
+    actor: ActorDep,
+    hub: HubDep,
+    start: Annotated[int, Query(ge=0)] = 0,
+    count: Annotated[int, Query(ge=1, le=frame_service.MAX_RANGE)] = 30,
+) -> FrameRangePublic:
+    """Decode a range of frames in order (ahead of the playhead) and return their URLs."""
+    with hub.db.session() as s:
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id)
+    served = frame_service.warm_frames(hub, v, start, count)
+    urls = [_frame_url(project_id, item_id, i) for i in served]
+    return FrameRangePublic(item_id=item_id, frame_count=v.frame_count, start=start, count=len(urls), urls=urls)
+
+
+def _public(view: track_service.TrackView, job: Job | None) -> TrackPublic:
+    return TrackPublic(
+        track_id=view.track_id, label=view.label, frame_count=view.frame_count, keyframes=view.keyframes,
+        states=view.states, boxes=view.boxes, confidence=view.confidence, review=view.review,
+        suggested=view.suggested, job=JobPublic.model_validate(job) if job is not None else None,
+    )  # fmt: skip
+
+
+@router.get("/tracks", response_model=TracksPublic)
+def list_tracks(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> TracksPublic:
+    """Every track of a video item, frame by frame, with suggested frames and each track's latest job."""
+    with hub.db.session() as s:
+        v, views = track_service.read_tracks(s, hub, actor, project_id, item_id)
+        jobs = latest_jobs(s, project_id, item_id)
+        tracks = [_public(view, jobs.get(view.track_id)) for view in views]
+    return TracksPublic(item_id=item_id, version=v.version, frame_count=v.frame_count, width=v.width,
+                        height=v.height, fps=v.fps, tracks=tracks)  # fmt: skip
+
+
+def _changed(
+    s: Session, hub: Hub, actor: Actor, v: VideoItem, version: int, track_id: int, method: str | None
+) -> TrackChange:
+    """Queue the propagation (``method`` None: none) and describe the track after a change."""
+    job = queue_propagation(s, actor, v, track_id, method) if method is not None else None
+    view = track_service.read_track(s, v, track_id)
+    if job is None:
+        job = latest_jobs(s, v.project_id, v.item_id).get(track_id)
+    return TrackChange(version=version, track=_public(view, job), job=JobPublic.model_validate(job) if job else None)
+
+
+@router.post("/tracks", response_model=TrackChange, status_code=201)
+def create_track(project_id: int, item_id: int, body: TrackCreate, actor: ActorDep, hub: HubDep) -> TrackChange:
+    """Start a track from one box; by default its propagation job starts at once."""
+    with hub.db.session(write=True) as s:
+        version, track_id = track_service.create_track(s, hub, actor, project_id, item_id, version=body.version,
+                                                       label=body.label, frame=body.frame, box=body.box)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        return _changed(s, hub, actor, v, version, track_id, body.method if body.propagate else None)
+
+
+@router.put("/tracks/{track_id}/keyframes/{frame}", response_model=TrackChange)
+def put_keyframe(
+    project_id: int, item_id: int, track_id: int, frame: int, body: KeyframePut, actor: ActorDep, hub: HubDep
+) -> TrackChange:
+    """Set a keyframe (a box, or null for outside); a job re-propagates the segments next to it."""
+    with hub.db.session(write=True) as s:
+        version = track_service.set_keyframe(s, hub, actor, project_id, item_id, track_id, frame,
+                                             version=body.version, box=body.box)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        return _changed(s, hub, actor, v, version, track_id, _method_of(s, v, track_id))
+
+
+@router.delete("/tracks/{track_id}/keyframes/{frame}", response_model=TrackChange)
+def delete_keyframe(
+    project_id: int, item_id: int, track_id: int, frame: int, version: int, actor: ActorDep, hub: HubDep
+) -> TrackChange:
+    """Remove a keyframe; a job fills the frame in again from the keyframes around it."""
+    with hub.db.session(write=True) as s:
+        new = track_service.remove_keyframe(s, hub, actor, project_id, item_id, track_id, frame, version=version)
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        return _changed(s, hub, actor, v, new, track_id, _method_of(s, v, track_id))
+
+
+@router.post("/tracks/{track_id}/propagate", response_model=JobPublic, status_code=202)
+def propagate_track(
+    project_id: int, item_id: int, track_id: int, body: PropagateIn, actor: ActorDep, hub: HubDep
+) -> JobPublic:
+    """Propagate the whole track again, by tracking or by linear interpolation."""
+    with hub.db.session(write=True) as s:
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        track_service.read_track(s, v, track_id)  # 404 for an unknown track
+        return JobPublic.model_validate(queue_propagation(s, actor, v, track_id, body.method))
+
+
+@router.patch("/tracks/{track_id}", response_model=TrackChange)
+def patch_track(
+    project_id: int, item_id: int, track_id: int, body: TrackPatch, actor: ActorDep, hub: HubDep
+) -> TrackChange:
+    """Change a track's label."""
+    with hub.db.session(write=True) as s:
+        version = track_service.rename_track(s, hub, actor, project_id, item_id, track_id, version=body.version,
+                                             label=body.label)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        return _changed(s, hub, actor, v, version, track_id, None)
+
+
+@router.delete("/tracks/{track_id}", response_model=VersionPublic)
+def delete_track(
+    project_id: int, item_id: int, track_id: int, version: int, actor: ActorDep, hub: HubDep
+) -> VersionPublic:
+    """Delete a track and all its boxes."""
+    with hub.db.session(write=True) as s:
+        return VersionPublic(
+            version=track_service.delete_track(s, hub, actor, project_id, item_id, track_id, version=version)
+        )
+
+
+def _method_of(s: Session, v: VideoItem, track_id: int) -> str:
+    """An edit re-propagates the way the track was last propagated (tracking unless it was interpolated)."""
+    job = latest_jobs(s, v.project_id, v.item_id).get(track_id)
+    method = (job.params or {}).get("method") if job is not None else None
+    return method if method in ("track", "interpolate") else "track"

@@ -1,0 +1,79 @@
+"""Request and response bodies of the video routes: frames and tracks (see docs/api.md, "Video and tracks")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from labelhub.api.schemas import JobPublic
+
+Bbox = Annotated[list[float], Field(min_length=4, max_length=4, description="x1, y1, x2, y2 in pixels")]
+Method = Literal["track", "interpolate"]
+
+
+class FrameRangePublic(BaseModel):
+    item_id: int
+    frame_count: int
+    start: int
+    count: int
+    urls: list[str] = Field(description="One URL per frame of the range, ready to load (decoded on the server)")
+
+
+class TrackPublic(BaseModel):
+    track_id: int
+    label: str
+    frame_count: int
+    keyframes: list[int] = Field(description="Frames a person set (a box, or outside), ascending")
+    states: str = Field(
+        description="One character per frame: k keyframe box, x keyframe outside, p propagated, "
+        "o outside (the object left), - nothing yet"
+    )
+    boxes: list[list[float] | None] = Field(description="One box per frame; outside frames keep the last place")
+    confidence: list[float | None] = Field(description="One per frame in [0, 1]; null on keyframes and '-'")
+    review: list[int] = Field(description="Frames whose confidence fell below the review threshold")
+    suggested: list[int] = Field(description="Up to 10 frames to check next, best first")
+    job: JobPublic | None = Field(default=None, description="The track's latest propagation job")
+
+
+class TracksPublic(BaseModel):
+    item_id: int
+    version: int
+    frame_count: int
+    width: int
+    height: int
+    fps: float | None
+    tracks: list[TrackPublic]
+
+
+class TrackCreate(BaseModel):
+    version: int
+    label: str = Field(min_length=1, max_length=200)
+    frame: int = Field(ge=0)
+    box: Bbox
+    propagate: bool = True
+    method: Method = "track"
+
+
+class KeyframePut(BaseModel):
+    version: int
+    box: Bbox | None = Field(description="The box on this frame, or null: the object is not visible (outside)")
+
+
+class TrackPatch(BaseModel):
+    version: int
+    label: str = Field(min_length=1, max_length=200)
+
+
+class PropagateIn(BaseModel):
+    method: Method = "track"
+
+
+class TrackChange(BaseModel):
+    version: int = Field(description="The item's new version")
+    track: TrackPublic
+    job: JobPublic | None = Field(description="The propagation job this change queued")
+
+
+class VersionPublic(BaseModel):
+    version: int

@@ -1,0 +1,113 @@
+"""A video item's frames: files the browser loads while scrubbing, and the frame source the tracker reads.
+
+An image-sequence video (``meta["frames"]``, one stored image per frame) serves its stored frames as they are.
+A video file's frames are decoded on demand into the hub's JPEG frame cache (:mod:`labelhub.media.frames`).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import ItemKind
+from labelhub.domain.permissions import Action
+from labelhub.errors import NotFoundError, ValidationError
+from labelhub.media.frames import CachedVideoFrames
+from labelhub.services.access import Actor, check_item_access
+from labelhub.storage.models import Item, Media
+from labelhub.tracking.frames import FrameSource, ImageFileFrames
+
+if TYPE_CHECKING:
+    from labelhub.hub import Hub
+
+__all__ = ["MAX_RANGE", "VideoItem", "frame_file", "frame_source", "load_video_item", "warm_frames"]
+
+MAX_RANGE = 120  # frames one range request may decode: about four seconds of video at 30 fps
+
+
+@dataclass(frozen=True, slots=True)
+class VideoItem:
+    """What the frame routes and the tracker need of a video item; ``video`` or ``frame_files`` is set."""
+
+    item_id: int
+    project_id: int
+    media_key: str
+    frame_count: int
+    width: int
+    height: int
+    fps: float | None
+    version: int
+    video: Path | None
+    frame_files: tuple[Path, ...]
+
+
+_I = Item.__table__.c
+_COLUMNS = [_I.kind, _I.media_key, _I.frame_count, _I.width, _I.height, _I.fps, _I.meta, _I.version]
+
+
+def load_video_item(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, action: Action = Action.READ
+) -> VideoItem:
+    """Check that ``actor`` may do ``action`` on the item, that it is a video with stored media, and find it."""
+    _, _, row = check_item_access(session, actor, project_id, item_id, action, _COLUMNS)
+    kind, key, frame_count, width, height, fps, meta, version = row
+    if kind != ItemKind.VIDEO.value:
+        raise ValidationError(
+            f"item {item_id} is a {kind} item; frames and tracks are for video items", field="item_id"
+        )
+    if not key or not width or not height:
+        raise NotFoundError(f"item {item_id} has no stored video (imported as metadata only)", field="media")
+    keys = (meta or {}).get("frames")
+    wanted = list(keys) if isinstance(keys, list) else [key]
+    links = {k: p for k, p in session.execute(select(Media.key, Media.path).where(Media.key.in_(set(wanted))))}
+    paths: list[Path] = []
+    for i, k in enumerate(wanted):
+        path = hub.media.local_path(k, links.get(k))
+        if path is None or not path.is_file():
+            what = f"frame {i}" if isinstance(keys, list) else "the video file"
+            raise NotFoundError(f"{what} of item {item_id} is missing from the media store", field="media")
+        paths.append(path)
+    if isinstance(keys, list):
+        return VideoItem(item_id, project_id, key, len(paths), width, height, fps, version, None, tuple(paths))
+    if not frame_count or frame_count <= 0:
+        raise ValidationError(f"item {item_id} has no frame count; import the video again", field="frame_count")
+    return VideoItem(item_id, project_id, key, frame_count, width, height, fps, version, paths[0], ())
+
+
+def _check_frame(v: VideoItem, index: int) -> None:
+    if not 0 <= index < v.frame_count:
+        raise NotFoundError(
+            f"frame {index} is not in item {v.item_id} (frames 0 to {v.frame_count - 1})", field="frame"
+        )
+
+
+def frame_file(hub: Hub, v: VideoItem, index: int) -> tuple[Path, str]:
+    """Return the image file of frame ``index`` and its MIME type, decoding it into the cache if needed."""
+    _check_frame(v, index)
+    if v.video is None:
+        path = v.frame_files[index]
+        return path, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return hub.frames.get(v.media_key, v.video, v.frame_count, index), "image/jpeg"
+
+
+def warm_frames(hub: Hub, v: VideoItem, start: int, count: int) -> range:
+    """Make frames ``start .. start + count - 1`` ready to serve (decoded in order); return the range served."""
+    _check_frame(v, start)
+    if not 1 <= count <= MAX_RANGE:
+        raise ValidationError(f"count must be in [1, {MAX_RANGE}], got {count}", field="count")
+    stop = min(v.frame_count, start + count)
+    if v.video is not None:
+        hub.frames.warm(v.media_key, v.video, v.frame_count, start, stop - start)
+    return range(start, stop)
+
+
+def frame_source(hub: Hub, v: VideoItem) -> FrameSource:
+    """Return the frames of ``v`` for the tracker: the stored sequence, or the video file through the cache."""
+    if v.video is None:
+        return ImageFileFrames(list(v.frame_files))
+    return CachedVideoFrames(hub.frames, v.media_key, v.video, v.frame_count)

@@ -1,0 +1,185 @@
+"""The propagation job: fill in a track's frames between its keyframes, and write only what changed.
+
+:func:`queue_propagation` queues a ``propagate`` job for one track (after every edit, and on request);
+:func:`run_propagation` is its body. It reads the track's keyframes, brings the hub's cached
+:class:`~labelhub.tracking.Propagation` of that track up to date with them (an edit re-tracks only the
+segments next to it; a restart or a first run propagates the whole video), and then, in one write
+transaction that holds the item's row, checks that the keyframes are still the ones it used and replaces the
+propagated boxes of the frames it recomputed. When a newer edit changed the keyframes meanwhile, it writes
+nothing and says ``superseded``: that edit queued its own job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import cv2
+from sqlalchemy import Table, and_, delete, insert, select
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import AnnotationState, Source
+from labelhub.domain.permissions import Action
+from labelhub.errors import ValidationError
+from labelhub.services import jobs
+from labelhub.services.access import Actor
+from labelhub.services.frames import VideoItem, frame_source, load_video_item
+from labelhub.services.tracks import TRACK_BOX, read_keyframes
+from labelhub.storage.models import Annotation, Item, Job, utcnow
+from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
+from labelhub.tracking import remove_keyframe as engine_remove
+from labelhub.tracking import set_keyframe as engine_set
+from labelhub.tracking.frames import FrameSource
+
+if TYPE_CHECKING:
+    from labelhub.hub import Hub
+
+__all__ = ["METHODS", "queue_propagation", "run_propagation"]
+
+KIND = "propagate"
+METHODS = ("track", "interpolate")
+TRACKER_VERSION = "labelhub-tracking/csrt-kalman"
+INTERPOLATION_VERSION = "labelhub-tracking/linear"
+_MAX_EDITS = 8  # more keyframe changes than this since the cached propagation: propagate from scratch
+_TABLE = cast(Table, Annotation.__table__)
+_A = _TABLE.c
+Report = Callable[[float, str], None]
+
+
+def queue_propagation(session: Session, actor: Actor, v: VideoItem, track_id: int, method: str = "track") -> Job:
+    """Queue a propagation job for one track of ``v`` (in the caller's write transaction)."""
+    if method not in METHODS:
+        raise ValidationError(f"method must be one of {', '.join(METHODS)}, got {method!r}", field="method")
+    params = {"item_id": v.item_id, "track_id": track_id, "method": method}
+    return jobs.enqueue(session, actor, KIND, params, project_id=v.project_id)
+
+
+def latest_jobs(session: Session, project_id: int, item_id: int, limit: int = 200) -> dict[int, Job]:
+    """Return the newest propagation job of each track of the item, among the project's recent ones."""
+    q = select(Job).where(Job.project_id == project_id, Job.kind == KIND).order_by(Job.id.desc()).limit(limit)
+    out: dict[int, Job] = {}
+    for job in session.scalars(q):
+        p = job.params or {}
+        if p.get("item_id") == item_id and isinstance(p.get("track_id"), int):
+            out.setdefault(p["track_id"], job)
+    return out
+
+
+class _Throttled:
+    """Turns the tracker's (done, planned) calls from two threads into a job report at most every 0.2 s."""
+
+    def __init__(self, report: Report, low: float, high: float) -> None:
+        self.report, self.low, self.high = report, low, high
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2 and done < total:
+            return
+        with self._lock:
+            self._last = now
+            share = done / total if total else 1.0
+            self.report(self.low + (self.high - self.low) * share, f"tracked {done} of {total} frames")
+
+
+def _update(
+    previous: Propagation | None, frames: FrameSource, keyframes: list[Keyframe], label: str, progress: _Throttled
+) -> Propagation:
+    """Return the propagation for ``keyframes``, re-tracking only what changed since ``previous``."""
+    n = len(frames)
+    if previous is None or len(previous.track) != n:
+        return propagate(frames, keyframes, label=label, config=PropagationConfig(), progress=progress)
+    old = {kf.frame: kf.box for kf in previous.keyframes}
+    new = {kf.frame: kf.box for kf in keyframes}
+    to_set = [kf for kf in keyframes if kf.frame not in old or old[kf.frame] != kf.box]
+    to_remove = [f for f in old if f not in new]
+    if not to_set and not to_remove:
+        return dataclasses.replace(previous, changed=(0, n - 1), tracked_frames=0)  # rewrite all, track nothing
+    if len(to_set) + len(to_remove) > _MAX_EDITS:
+        return propagate(frames, keyframes, label=label, config=previous.config, progress=progress)
+    result, lo, hi, tracked = previous, n, -1, 0
+    for kf in to_set:  # additions first: removals then never leave the track without a box keyframe
+        result = engine_set(result, frames, kf, progress)
+        lo, hi, tracked = min(lo, result.changed[0]), max(hi, result.changed[1]), tracked + result.tracked_frames
+    for f in to_remove:
+        result = engine_remove(result, frames, f, progress)
+        lo, hi, tracked = min(lo, result.changed[0]), max(hi, result.changed[1]), tracked + result.tracked_frames
+    return dataclasses.replace(result, changed=(lo, hi), tracked_frames=tracked)
+
+
+def _rows(p: Propagation, v: VideoItem, track_id: int, label: str, model_version: str) -> list[dict[str, Any]]:
+    """Return the propagated (not keyframe) boxes of the frames ``p`` recomputed, as annotation rows."""
+    lo, hi = p.changed
+    now = utcnow()
+    out: list[dict[str, Any]] = []
+    for fb in p.track.boxes[lo : hi + 1]:
+        if fb.keyframe or fb.box is None:
+            continue
+        out.append(
+            {"item_id": v.item_id, "project_id": v.project_id, "kind": TRACK_BOX, "label": label,
+             "geometry": {"bbox": [round(c, 2) for c in fb.box]}, "frame": fb.frame, "track_id": track_id,
+             "source": Source.MODEL.value, "model_version": model_version, "score": round(fb.confidence, 4),
+             "state": AnnotationState.ACCEPTED.value, "author_id": None, "version": 1, "created_at": now,
+             "updated_at": now,
+             "attributes": {"keyframe": False, "outside": not fb.visible, "needs_review": fb.needs_review}}
+        )  # fmt: skip
+    return out
+
+
+def run_propagation(
+    hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, method: str, report: Report
+) -> dict[str, Any]:
+    """Propagate one track and store its boxes; return what was done (for the job's result)."""
+    started = time.monotonic()
+    cv2.setNumThreads(1)  # the passes run in their own threads; OpenCV's pool would compete with them
+    with hub.db.session() as s:
+        v = load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        label, keyframes = read_keyframes(s, v, track_id)
+    report(0.02, "reading frames")
+    key = (item_id, track_id)
+    if method == "interpolate":
+        track = interpolate(v.frame_count, keyframes, size=(v.width, v.height), label=label)
+        result = Propagation(track, PropagationConfig(), {}, (0, v.frame_count - 1), 0)
+        hub.propagations.drop(key)
+    else:
+        frames = frame_source(hub, v)
+        result = _update(hub.propagations.get(key), frames, keyframes, label, _Throttled(report, 0.05, 0.95))
+        hub.propagations.put(key, result)
+    report(0.96, "saving boxes")
+    model_version = INTERPOLATION_VERSION if method == "interpolate" else TRACKER_VERSION
+    rows = _rows(result, v, track_id, label, model_version)
+    lo, hi = result.changed
+    with hub.db.session(write=True) as s:
+        # Hold the item's row (PostgreSQL; SQLite has one writer anyway) so no edit lands between the check
+        # and the write.
+        s.execute(select(Item.id).where(Item.id == item_id).with_for_update())
+        current_label, current = read_keyframes(s, v, track_id)
+        superseded = current != keyframes
+        if not superseded:
+            s.execute(
+                delete(_TABLE).where(
+                    and_(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id),
+                    _A.frame.between(lo, hi),
+                    _A.source == Source.MODEL.value,
+                )
+            )
+            if rows:
+                for r in rows:
+                    r["label"] = current_label  # renamed while tracking: the boxes follow the track's label
+                s.execute(insert(_TABLE), rows)
+    track = result.track
+    return {
+        "item_id": item_id,
+        "track_id": track_id,
+        "method": method,
+        "superseded": superseded,
+        "frames": [lo, hi],
+        "boxes_written": 0 if superseded else len(rows),
+        "tracked_frames": result.tracked_frames,
+        "needs_review": len(track.review_frames()),
+        "seconds": round(time.monotonic() - started, 3),
+    }

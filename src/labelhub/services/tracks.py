@@ -1,0 +1,332 @@
+"""Tracks on video items: read them frame by frame, and apply a person's edits (new track, keyframe, outside).
+
+A track is stored as ``track_box`` annotations of one item sharing a ``track_id``, one per frame that has a box
+(the video convention of :mod:`labelhub.domain.records`): ``attributes.keyframe`` marks the frames a person
+set, ``attributes.outside`` the frames where the object is not visible, and a propagated box carries its
+confidence in ``score``. Every edit here is a human decision: it raises the item's ``version`` (409 when the
+caller's is stale, as the image editor's saves) and the caller then queues a propagation job
+(:mod:`labelhub.services.propagation`) that fills in the frames between keyframes. Propagated boxes are
+derived data: the job rewrites them without touching the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
+from labelhub.domain.geometry import validate_box
+from labelhub.domain.permissions import Action
+from labelhub.errors import ConflictError, NotFoundError, ValidationError
+from labelhub.services import audit
+from labelhub.services.access import Actor, project_schema, require
+from labelhub.services.frames import VideoItem, load_video_item
+from labelhub.storage.models import Annotation, Item, utcnow
+from labelhub.tracking import BoxState, FrameBox, Keyframe, Track, suggest_frames
+from labelhub.tracking._boxes import as_box, clip
+
+if TYPE_CHECKING:
+    from labelhub.hub import Hub
+
+__all__ = [
+    "TrackView",
+    "create_track",
+    "delete_track",
+    "read_keyframes",
+    "read_tracks",
+    "remove_keyframe",
+    "rename_track",
+    "set_keyframe",
+]
+
+TRACK_BOX = AnnotationKind.TRACK_BOX.value
+SUGGESTIONS = 10
+_TABLE = cast(Table, Annotation.__table__)
+_A = _TABLE.c
+_ITEMS = cast(Table, Item.__table__)
+_ROW = (_A.id, _A.track_id, _A.frame, _A.label, _A.geometry, _A.source, _A.score, _A.attributes)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackView:
+    """One track as the editor draws it: a state character, a box and a confidence per frame.
+
+    ``states``: ``k`` keyframe with a box, ``x`` keyframe marked outside, ``p`` propagated, ``o`` outside
+    (the system saw the object leave), ``-`` nothing yet.
+    """
+
+    track_id: int
+    label: str
+    frame_count: int
+    keyframes: list[int]
+    states: str
+    boxes: list[list[float] | None]
+    confidence: list[float | None]
+    review: list[int]
+    suggested: list[int]
+
+
+def _is_keyframe(source: str, attributes: dict[str, Any] | None) -> bool:
+    value = (attributes or {}).get("keyframe")
+    return bool(value) if isinstance(value, bool) else source == Source.HUMAN.value
+
+
+def _rows(session: Session, item_id: int, track_id: int | None = None) -> list[Row[Any]]:
+    q = select(*_ROW).where(_A.item_id == item_id, _A.kind == TRACK_BOX)
+    if track_id is not None:
+        q = q.where(_A.track_id == track_id)
+    return list(session.execute(q.order_by(_A.track_id, _A.frame, _A.id)))
+
+
+def _view(track_id: int, rows: Sequence[Row[Any]], n: int) -> TrackView:
+    states = ["-"] * n
+    boxes: list[list[float] | None] = [None] * n
+    conf: list[float | None] = [None] * n
+    review: list[int] = []
+    engine: list[FrameBox | None] = [None] * n
+    for r in rows:
+        f = r.frame
+        if f is None or not 0 <= f < n:
+            continue  # a box on a frame the video does not have (a damaged import): not drawable
+        attrs = r.attributes or {}
+        key, outside = _is_keyframe(r.source, attrs), bool(attrs.get("outside"))
+        bbox = (r.geometry or {}).get("bbox")
+        boxes[f] = [float(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else None
+        states[f] = ("x" if outside else "k") if key else ("o" if outside else "p")
+        score = 1.0 if key else float(r.score) if r.score is not None else 0.0
+        conf[f] = None if key else score
+        flagged = bool(attrs.get("needs_review"))
+        if flagged and not key:
+            review.append(f)
+        engine[f] = FrameBox(
+            f,
+            BoxState.OUTSIDE if outside else (BoxState.KEYFRAME if key else BoxState.PROPAGATED),
+            as_box(boxes[f]) if boxes[f] is not None else None,
+            score,
+            flagged,
+            Source.HUMAN if key else Source.MODEL,
+        )
+    propagated = any(s in "po" for s in states)
+    suggested: list[int] = []
+    if propagated:
+        full = tuple(fb or FrameBox(i, BoxState.OUTSIDE, None, 0.0, True) for i, fb in enumerate(engine))
+        suggested = [s.frame for s in suggest_frames(Track(rows[0].label or "", full), SUGGESTIONS)]
+    keyframes = [i for i, s in enumerate(states) if s in "kx"]
+    return TrackView(track_id, rows[0].label or "", n, keyframes, "".join(states), boxes, conf, review, suggested)
+
+
+def read_tracks(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int
+) -> tuple[VideoItem, list[TrackView]]:
+    """Return the video item (its version and size) and its tracks in ``track_id`` order, for a reader."""
+    v = load_video_item(session, hub, actor, project_id, item_id)
+    by_track: dict[int, list[Row[Any]]] = {}
+    for r in _rows(session, item_id):
+        if r.track_id is not None:
+            by_track.setdefault(r.track_id, []).append(r)
+    return v, [_view(tid, rows, v.frame_count) for tid, rows in sorted(by_track.items())]
+
+
+def read_track(session: Session, v: VideoItem, track_id: int) -> TrackView:
+    """Return one track of ``v``; NotFoundError when the item has no such track."""
+    rows = _rows(session, v.item_id, track_id)
+    if not rows:
+        raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
+    return _view(track_id, rows, v.frame_count)
+
+
+def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, list[Keyframe]]:
+    """Return a track's label and keyframes as the tracker takes them (boxes clipped to the image).
+
+    A keyframe whose box lies wholly outside the image (possible in imported files) counts as outside.
+    """
+    rows = _rows(session, v.item_id, track_id)
+    if not rows:
+        raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
+    kfs: list[Keyframe] = []
+    for r in rows:
+        if r.frame is None or not 0 <= r.frame < v.frame_count or not _is_keyframe(r.source, r.attributes):
+            continue
+        bbox = (r.geometry or {}).get("bbox")
+        box = None
+        if not (r.attributes or {}).get("outside") and isinstance(bbox, list) and len(bbox) == 4:
+            box = clip(as_box(bbox), v.width, v.height)
+            if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+                box = None
+        kfs.append(Keyframe(r.frame, box))
+    return rows[0].label or "", kfs
+
+
+def _checked_box(v: VideoItem, box: Sequence[float], field: str = "box") -> list[float]:
+    return validate_box([float(x) for x in box] if isinstance(box, list | tuple) else box, v.width, v.height, field)
+
+
+def _check_frame(v: VideoItem, frame: int) -> None:
+    if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < v.frame_count:
+        raise ValidationError(f"frame must be in [0, {v.frame_count}), got {frame!r}", field="frame")
+
+
+def _bump(session: Session, actor: Actor, v: VideoItem, expected: int) -> int:
+    """Raise the item's version (409 when ``expected`` is stale) and mark it labelled by ``actor``."""
+    res = session.execute(
+        update(_ITEMS)
+        .where(_ITEMS.c.id == v.item_id, _ITEMS.c.version == expected)
+        .values(
+            version=_ITEMS.c.version + 1,
+            status=ItemStatus.LABELED.value,
+            updated_at=utcnow(),
+            **({"annotator_id": actor.user_id} if actor.user_id is not None else {}),
+        )
+    )
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        current = session.scalar(select(_ITEMS.c.version).where(_ITEMS.c.id == v.item_id))
+        raise ConflictError(
+            f"item {v.item_id} was changed by someone else (you had version {expected}, it is now {current}); "
+            "reload its tracks",
+            field="version",
+            current_version=current,
+        )
+    return expected + 1
+
+
+def _keyframe_values(actor: Actor, box: list[float], outside: bool) -> dict[str, Any]:
+    return {
+        "geometry": {"bbox": box},
+        "source": Source.HUMAN.value,
+        "model_version": None,
+        "score": None,
+        "state": AnnotationState.ACCEPTED.value,
+        "attributes": {"keyframe": True, "outside": outside, "needs_review": False},
+        "author_id": actor.user_id,
+        "updated_at": utcnow(),
+    }
+
+
+def _editable(session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int) -> VideoItem:
+    return load_video_item(session, hub, actor, project_id, item_id, Action.ANNOTATE)
+
+
+def create_track(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, *, version: int, label: str,
+    frame: int, box: Sequence[float],
+) -> tuple[int, int]:  # fmt: skip
+    """Start a track with one keyframe; return (the item's new version, the new track's id)."""
+    v = _editable(session, hub, actor, project_id, item_id)
+    schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
+    if AnnotationKind.TRACK_BOX not in schema.kinds:
+        raise ValidationError("this project does not allow tracks (kind track_box)", field="kind")
+    if schema.classes and not schema.has_class(label):
+        raise ValidationError(f"label {label!r} is not in the project's classes", field="label")
+    _check_frame(v, frame)
+    bbox = _checked_box(v, box)
+    new_version = _bump(session, actor, v, version)
+    top = session.scalar(select(func.max(_A.track_id)).where(_A.item_id == item_id, _A.kind == TRACK_BOX))
+    track_id = (top or 0) + 1
+    session.execute(
+        insert(_TABLE),
+        {"item_id": item_id, "project_id": project_id, "kind": TRACK_BOX, "label": label, "frame": frame,
+         "track_id": track_id, "version": 1, "created_at": utcnow(), **_keyframe_values(actor, bbox, False)},
+    )  # fmt: skip
+    audit.record(session, actor, "track.create", "item", item_id, project_id=project_id,
+                 detail={"track_id": track_id, "frame": frame, "label": label})  # fmt: skip
+    return new_version, track_id
+
+
+def set_keyframe(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, frame: int, *,
+    version: int, box: Sequence[float] | None,
+) -> int:  # fmt: skip
+    """Make ``frame`` a keyframe of the track: ``box``, or outside when ``box`` is None; return the new version."""
+    v = _editable(session, hub, actor, project_id, item_id)
+    _check_frame(v, frame)
+    rows = _rows(session, item_id, track_id)
+    if not rows:
+        raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
+    here = next((r for r in rows if r.frame == frame), None)
+    if box is not None:
+        bbox, outside = _checked_box(v, box), False
+    else:
+        # Outside keeps a place (the video convention): the box shown here, or the nearest keyframe's.
+        boxed = [r for r in rows if (r.geometry or {}).get("bbox") and _is_keyframe(r.source, r.attributes)]
+        source = here if here is not None else min(boxed or rows, key=lambda r: abs((r.frame or 0) - frame))
+        bbox, outside = list(source.geometry["bbox"]), True
+        others = [r for r in boxed if r.frame != frame and not (r.attributes or {}).get("outside")]
+        if not others:
+            raise ValidationError("a track needs at least one keyframe with a box; delete the track instead",
+                                  field="box")  # fmt: skip
+    new_version = _bump(session, actor, v, version)
+    values = _keyframe_values(actor, bbox, outside)
+    if here is not None:
+        session.execute(update(_TABLE).where(_A.id == here.id).values(version=_A.version + 1, **values))
+    else:
+        session.execute(
+            insert(_TABLE),
+            {"item_id": item_id, "project_id": project_id, "kind": TRACK_BOX, "label": rows[0].label,
+             "frame": frame, "track_id": track_id, "version": 1, "created_at": utcnow(), **values},
+        )  # fmt: skip
+    audit.record(session, actor, "track.keyframe", "item", item_id, project_id=project_id,
+                 detail={"track_id": track_id, "frame": frame, "outside": outside})  # fmt: skip
+    return new_version
+
+
+def remove_keyframe(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, frame: int, *,
+    version: int,
+) -> int:  # fmt: skip
+    """Remove the keyframe on ``frame`` (the propagation fills the frame in again); return the new version."""
+    v = _editable(session, hub, actor, project_id, item_id)
+    rows = _rows(session, item_id, track_id)
+    if not rows:
+        raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
+    here = next((r for r in rows if r.frame == frame and _is_keyframe(r.source, r.attributes)), None)
+    if here is None:
+        raise NotFoundError(f"frame {frame} is not a keyframe of track {track_id}", field="frame")
+    boxed = [r for r in rows if _is_keyframe(r.source, r.attributes) and not (r.attributes or {}).get("outside")]
+    if all(r.frame == frame for r in boxed):
+        raise ValidationError("this is the track's last keyframe with a box; delete the track instead", field="frame")
+    new_version = _bump(session, actor, v, version)
+    session.execute(delete(_TABLE).where(_A.id == here.id))
+    audit.record(session, actor, "track.keyframe_remove", "item", item_id, project_id=project_id,
+                 detail={"track_id": track_id, "frame": frame})  # fmt: skip
+    return new_version
+
+
+def rename_track(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, *, version: int,
+    label: str,
+) -> int:  # fmt: skip
+    """Give every box of the track a new label; return the item's new version."""
+    v = _editable(session, hub, actor, project_id, item_id)
+    schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
+    if schema.classes and not schema.has_class(label):
+        raise ValidationError(f"label {label!r} is not in the project's classes", field="label")
+    if not _rows(session, item_id, track_id):
+        raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
+    new_version = _bump(session, actor, v, version)
+    session.execute(
+        update(_TABLE)
+        .where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id)
+        .values(label=label, version=_A.version + 1, updated_at=utcnow())
+    )
+    audit.record(session, actor, "track.rename", "item", item_id, project_id=project_id,
+                 detail={"track_id": track_id, "label": label})  # fmt: skip
+    return new_version
+
+
+def delete_track(
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, *, version: int
+) -> int:
+    """Delete every box of the track; return the item's new version."""
+    v = _editable(session, hub, actor, project_id, item_id)
+    if not _rows(session, item_id, track_id):
+        raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
+    new_version = _bump(session, actor, v, version)
+    session.execute(delete(_TABLE).where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id))
+    audit.record(session, actor, "track.delete", "item", item_id, project_id=project_id,
+                 detail={"track_id": track_id})  # fmt: skip
+    hub.propagations.drop((item_id, track_id))
+    return new_version

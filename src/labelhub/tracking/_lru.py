@@ -1,0 +1,48 @@
+"""A small thread-safe LRU map, bounded in entries.
+
+Hand-written: ``functools.lru_cache`` caches a function's results, keeps its arguments alive and cannot be
+sized per instance; the frame caches and the propagation cache need a map they fill and empty themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+from labelhub.errors import ValidationError
+
+V = TypeVar("V")
+
+
+class Lru(Generic[V]):
+    """A bounded map that forgets the least recently used entry first; safe to share between threads."""
+
+    def __init__(self, max_items: int, *, field: str = "max_items") -> None:
+        if max_items < 1:
+            raise ValidationError(f"{field} must be at least 1, got {max_items}", field=field)
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def drop(self, key: Hashable) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
