@@ -393,6 +393,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/frames/{frame}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Frame
+         * @description One frame of a video item as an image (JPEG for video files, the stored file for image sequences).
+         */
+        get: operations["get_frame"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Frame Range
+         * @description Decode a range of frames in order (ahead of the playhead) and return their URLs.
+         */
+        get: operations["get_frame_range"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tracks
+         * @description Every track of a video item, frame by frame, with suggested frames and each track's latest job.
+         */
+        get: operations["list_tracks"];
+        put?: never;
+        /**
+         * Create Track
+         * @description Start a track from one box; by default its propagation job starts at once.
+         */
+        post: operations["create_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/keyframes/{frame}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Keyframe
+         * @description Set a keyframe (a box, or null for outside); a job re-propagates the segments next to it.
+         */
+        put: operations["put_keyframe"];
+        post?: never;
+        /**
+         * Delete Keyframe
+         * @description Remove a keyframe; a job fills the frame in again from the keyframes around it.
+         */
+        delete: operations["delete_keyframe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/propagate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propagate Track
+         * @description Propagate the whole track again, by tracking or by linear interpolation.
+         */
+        post: operations["propagate_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Track
+         * @description Delete a track and all its boxes.
+         */
+        delete: operations["delete_track"];
+        options?: never;
+        head?: never;
+        /**
+         * Patch Track
+         * @description Change a track's label.
+         */
+        patch: operations["patch_track"];
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -749,6 +881,22 @@ export interface components {
             /** Can Export */
             can_export: boolean;
         };
+        /** FrameRangePublic */
+        FrameRangePublic: {
+            /** Item Id */
+            item_id: number;
+            /** Frame Count */
+            frame_count: number;
+            /** Start */
+            start: number;
+            /** Count */
+            count: number;
+            /**
+             * Urls
+             * @description One URL per frame of the range, ready to load (decoded on the server)
+             */
+            urls: string[];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -925,6 +1073,16 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** KeyframePut */
+        KeyframePut: {
+            /** Version */
+            version: number;
+            /**
+             * Box
+             * @description The box on this frame, or null: the object is not visible (outside)
+             */
+            box: number[] | null;
+        };
         /** LabelClassIn */
         LabelClassIn: {
             /** Name */
@@ -1023,6 +1181,15 @@ export interface components {
             /** Attributes */
             attributes?: components["schemas"]["AttributeIn"][] | null;
         };
+        /** PropagateIn */
+        PropagateIn: {
+            /**
+             * Method
+             * @default track
+             * @enum {string}
+             */
+            method?: "track" | "interpolate";
+        };
         /** ReviewIn */
         ReviewIn: {
             /** Approve */
@@ -1078,6 +1245,107 @@ export interface components {
             created_at?: string | null;
             /** Expires At */
             expires_at?: string | null;
+        };
+        /** TrackChange */
+        TrackChange: {
+            /**
+             * Version
+             * @description The item's new version
+             */
+            version: number;
+            track: components["schemas"]["TrackPublic"];
+            /** @description The propagation job this change queued */
+            job: components["schemas"]["JobPublic"] | null;
+        };
+        /** TrackCreate */
+        TrackCreate: {
+            /** Version */
+            version: number;
+            /** Label */
+            label: string;
+            /** Frame */
+            frame: number;
+            /**
+             * Box
+             * @description x1, y1, x2, y2 in pixels
+             */
+            box: number[];
+            /**
+             * Propagate
+             * @default true
+             */
+            propagate?: boolean;
+            /**
+             * Method
+             * @default track
+             * @enum {string}
+             */
+            method?: "track" | "interpolate";
+        };
+        /** TrackPatch */
+        TrackPatch: {
+            /** Version */
+            version: number;
+            /** Label */
+            label: string;
+        };
+        /** TrackPublic */
+        TrackPublic: {
+            /** Track Id */
+            track_id: number;
+            /** Label */
+            label: string;
+            /** Frame Count */
+            frame_count: number;
+            /**
+             * Keyframes
+             * @description Frames a person set (a box, or outside), ascending
+             */
+            keyframes: number[];
+            /**
+             * States
+             * @description One character per frame: k keyframe box, x keyframe outside, p propagated, o outside (the object left), - nothing yet
+             */
+            states: string;
+            /**
+             * Boxes
+             * @description One box per frame; outside frames keep the last place
+             */
+            boxes: (number[] | null)[];
+            /**
+             * Confidence
+             * @description One per frame in [0, 1]; null on keyframes and '-'
+             */
+            confidence: (number | null)[];
+            /**
+             * Review
+             * @description Frames whose confidence fell below the review threshold
+             */
+            review: number[];
+            /**
+             * Suggested
+             * @description Up to 10 frames to check next, best first
+             */
+            suggested: number[];
+            /** @description The track's latest propagation job */
+            job?: components["schemas"]["JobPublic"] | null;
+        };
+        /** TracksPublic */
+        TracksPublic: {
+            /** Item Id */
+            item_id: number;
+            /** Version */
+            version: number;
+            /** Frame Count */
+            frame_count: number;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Fps */
+            fps: number | null;
+            /** Tracks */
+            tracks: components["schemas"]["TrackPublic"][];
         };
         /** UserBrief */
         UserBrief: {
@@ -1135,6 +1403,11 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** VersionPublic */
+        VersionPublic: {
+            /** Version */
+            version: number;
         };
     };
     responses: never;
@@ -1971,6 +2244,330 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_frame: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                frame: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_frame_range: {
+        parameters: {
+            query?: {
+                start?: number;
+                count?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameRangePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tracks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracksPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_keyframe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+                frame: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyframePut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_keyframe: {
+        parameters: {
+            query: {
+                version: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+                frame: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    propagate_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PropagateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_track: {
+        parameters: {
+            query: {
+                version: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackChange"];
+                };
             };
             /** @description Validation Error */
             422: {
