@@ -149,7 +149,22 @@ def test_broken_videos_are_problems_naming_the_file(tmp_path: Path) -> None:
     assert set(by_file) == {"cut.avi", "cut.mp4", "text.mp4", "over.avi"}
     assert "truncated or corrupt" in by_file["cut.avi"] and "declares 20 frames" in by_file["cut.avi"]
     assert "declares 30 frames but only 20 decode" in by_file["over.avi"]
-    assert "not a video" in by_file["cut.mp4"] and "not a video" in by_file["text.mp4"]
+    assert "MP4/MOV file" in by_file["cut.mp4"] and "damaged header" in by_file["cut.mp4"]
+    assert "not a video" in by_file["text.mp4"]
+
+
+def test_a_video_with_no_frames_or_a_codec_opencv_lacks_is_refused_by_name(tmp_path: Path) -> None:
+    root = tmp_path / "videos"
+    make_video(root / "empty.avi", "MJPG", 0, 10.0)
+    odd = make_video(root / "odd.avi", "MJPG", 8, 10.0)
+    odd.write_bytes(odd.read_bytes().replace(b"MJPG", b"QQQQ"))  # a FourCC no decoder knows
+
+    items, problems = read_all(root)
+    assert items == []
+    by_file = {Path(p.split(": ", 1)[0]).name: p for p in problems}
+    assert "the video has no frames" in by_file["empty.avi"]
+    assert "AVI file whose video codec (FourCC 'QQQQ')" in by_file["odd.avi"]
+    assert "convert it to H.264 MP4 or MJPEG AVI" in by_file["odd.avi"]
 
 
 def test_sequence_frames_of_different_sizes_or_unreadable_are_problems(

@@ -83,6 +83,34 @@ class VideoInfo:
     exact: bool = True
 
 
+def _why_not_open(path: Path) -> str:
+    """Say why OpenCV could not open ``path``: a known container with a codec it lacks, or not a video at all.
+
+    Hand-written sniffing of the first bytes (and of an AVI's stream header for its codec's FourCC), for the
+    message only: OpenCV reports nothing but "not opened".
+    """
+    with path.open("rb") as f:
+        head = f.read(64 * 1024)
+    container = None
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        container = "AVI"
+    elif head[4:8] == b"ftyp":
+        container = "MP4/MOV"
+    elif head[:4] == b"\x1a\x45\xdf\xa3":
+        container = "Matroska/WebM"
+    if container is None:
+        return "not a video OpenCV can open (unknown container, or a corrupt file)"
+    codec = ""
+    at = head.find(b"strh")  # "strh", chunk size, fccType "vids", fccHandler: the codec
+    if container == "AVI" and at >= 0 and head[at + 8 : at + 12] == b"vids":
+        fourcc = head[at + 12 : at + 16].decode("latin-1")
+        codec = f" (FourCC {fourcc!r})" if fourcc.isprintable() else ""
+    return (
+        f"an {container} file whose video codec{codec} this server's OpenCV/FFmpeg cannot decode, or a damaged "
+        "header; convert it to H.264 MP4 or MJPEG AVI, or import its frames as images"
+    )
+
+
 @contextmanager
 def open_video(path: Path) -> Iterator[cv2.VideoCapture]:
     """Yield an opened ``cv2.VideoCapture`` for ``path`` and release it afterwards.
@@ -94,7 +122,7 @@ def open_video(path: Path) -> Iterator[cv2.VideoCapture]:
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
-            raise FormatError(f"{path} is not a video OpenCV can open (unknown container, or corrupt)", file=str(path))
+            raise FormatError(f"{path}: {_why_not_open(path)}", file=str(path))
         yield cap
     finally:
         cap.release()
@@ -133,6 +161,8 @@ def probe_video(path: Path, *, max_count_frames: int = DEFAULT_MAX_COUNT_FRAMES)
     with open_video(path) as cap:
         ok, first = cap.read()
         if not ok or first is None:
+            if not cap.get(cv2.CAP_PROP_FRAME_COUNT):
+                raise FormatError(f"{path}: the video has no frames", file=str(path))
             raise FormatError(f"{path}: no frame can be decoded (corrupt, or not a video)", file=str(path))
         height, width = int(first.shape[0]), int(first.shape[1])
         raw_fps = float(cap.get(cv2.CAP_PROP_FPS))
