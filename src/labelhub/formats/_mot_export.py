@@ -89,7 +89,8 @@ class MotExporter(FolderExporter):
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
         self._names = list(dict.fromkeys(labels))
-        self._standard = all(name in MOT_CLASSES for name in self._names)
+        # A project without classes has no standard to keep: its labels go to labels.txt as they come.
+        self._standard = bool(self._names) and all(name in MOT_CLASSES for name in self._names)
         self._written: set[str] = set()
 
     def _class(self, label: str) -> int:

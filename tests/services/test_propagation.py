@@ -1,0 +1,97 @@
+"""The propagation job end to end: import -> one box -> propagate -> export MOT -> import again; video files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+from tests.api._support import run_jobs
+from tests.api._video import OTB, otb_truth, video_file_item, video_of_frames
+from tests.builders import new_project
+
+from labelhub.domain.enums import ItemKind
+from labelhub.formats import ExportOptions, ImportOptions
+from labelhub.hub import Hub
+from labelhub.services import tracks
+from labelhub.services.access import Actor
+from labelhub.services.exports import export_project
+from labelhub.services.frames import load_video_item
+from labelhub.services.imports import import_source
+from labelhub.services.propagation import queue_propagation
+from labelhub.storage.models import Item
+from labelhub.tracking._boxes import iou
+
+SYSTEM = Actor.system()
+
+
+def _start_track(hub: Hub, pid: int, iid: int, box: list[float], label: str = "person") -> int:
+    with hub.db.session(write=True) as s:
+        v = load_video_item(s, hub, SYSTEM, pid, iid)
+        _, tid = tracks.create_track(s, hub, SYSTEM, pid, iid, version=v.version, label=label, frame=0, box=box)
+        queue_propagation(s, SYSTEM, v, tid)
+    run_jobs(hub)
+    return tid
+
+
+def _only_track(hub: Hub, pid: int, iid: int) -> tracks.TrackView:
+    with hub.db.session() as s:
+        _, views = tracks.read_tracks(s, hub, SYSTEM, pid, iid)
+    (view,) = views
+    return view
+
+
+def test_import_propagate_export_mot_and_import_again_gives_the_same_track(hub: Hub, tmp_path: Path) -> None:
+    pid = new_project(hub, "walk", ItemKind.VIDEO)
+    iid = video_of_frames(hub, pid, sorted((OTB / "img").glob("*.jpg"))[:30], tmp_path)
+    _start_track(hub, pid, iid, otb_truth()[0])
+    track = _only_track(hub, pid, iid)
+    assert track.states == "k" + "p" * 29
+
+    dest = tmp_path / "out" / "mot"
+    export_project(hub, SYSTEM, pid, dest, fmt="mot", options=ExportOptions(copy_media=True))
+    gt = (dest / "clip" / "gt" / "gt.txt").read_text().splitlines()
+    assert len(gt) == 30 and gt[0].startswith("1,1,")
+
+    again = new_project(hub, "walk again", ItemKind.VIDEO)
+    import_source(hub, SYSTEM, again, dest, fmt="mot", options=ImportOptions(media="copy"))
+    with hub.db.session() as s:
+        (iid2,) = s.scalars(select(Item.id).where(Item.project_id == again)).all()
+    back = _only_track(hub, again, iid2)
+    assert back.label == "person" and back.frame_count == 30
+    # MOT has no keyframe flag: every box of the file is a person's box again.
+    assert back.states == "k" * 30
+    for f in range(30):
+        assert back.boxes[f] is not None and track.boxes[f] is not None
+        assert np.allclose(back.boxes[f], track.boxes[f], atol=0.01), (f, back.boxes[f], track.boxes[f])
+
+
+def _square_video(path: Path, frames: int = 40) -> tuple[Path, list[list[float]]]:
+    """An MJPG AVI of a textured 24x24 square moving 3 pixels right and 1 down per frame on a noisy background."""
+    rng = np.random.default_rng(7)
+    background = rng.integers(0, 80, (120, 160, 3), dtype=np.uint8)
+    patch = rng.integers(150, 255, (24, 24, 3), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (160, 120))
+    truth = []
+    for i in range(frames):
+        x, y = 10 + 3 * i, 20 + i
+        image = background.copy()
+        image[y : y + 24, x : x + 24] = patch
+        writer.write(image)
+        truth.append([float(x), float(y), float(x + 24), float(y + 24)])
+    writer.release()
+    return path, truth
+
+
+def test_a_video_file_is_tracked_through_the_frame_cache(hub: Hub, tmp_path: Path) -> None:
+    pid = new_project(hub, "squares", ItemKind.VIDEO)
+    path, truth = _square_video(tmp_path / "in" / "square.avi")
+    iid = video_file_item(hub, pid, path)
+    _start_track(hub, pid, iid, truth[0], label="square")
+    track = _only_track(hub, pid, iid)
+    assert track.states == "k" + "p" * 39
+    ious = [iou(tuple(track.boxes[f]), tuple(truth[f])) for f in range(40)]  # type: ignore[arg-type]
+    assert min(ious) >= 0.7, [round(v, 2) for v in ious]
+    assert len(list(hub.settings.frames_dir.rglob("*.jpg"))) == 40  # decoded once, kept for the browser
