@@ -165,11 +165,14 @@ def server_env(home: Path, db_url: str) -> dict[str, str]:
     return env
 
 
-def start_server(home: Path, db_url: str, log: Path, timeout: float = 60.0, workers: int = 1) -> Server:
-    """Run ``labelhub serve --no-worker --workers N`` on a free port and wait until /api/v1/health answers."""
+def start_server(
+    home: Path, db_url: str, log: Path, timeout: float = 60.0, workers: int = 1, *, job_worker: bool = False
+) -> Server:
+    """Run ``labelhub serve --workers N`` (``--no-worker`` unless ``job_worker``) on a free port and wait until
+    /api/v1/health answers."""
     port = free_port()
-    cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker",
-           "--workers", str(workers)]  # fmt: skip
+    cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--worker" if job_worker else "--no-worker", "--workers", str(workers)]  # fmt: skip
     # For profiling: e.g. LABELHUB_BENCH_SERVER_PREFIX="py-spy record -f raw -o /tmp/server.txt --"
     cmd = shlex.split(os.environ.get("LABELHUB_BENCH_SERVER_PREFIX", "")) + cmd
     with log.open("wb") as fh:

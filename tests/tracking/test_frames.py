@@ -81,6 +81,40 @@ def test_video_file_reads_in_order_and_seeks(tmp_path: Path) -> None:
         assert int(frames.frame(11)[30, 30, 0]) == pytest.approx(220, abs=4)  # forward: a seek
 
 
+def test_video_file_read_backwards_decodes_a_chunk_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for img in _frames(12):
+        writer.write(img)
+    writer.release()
+    with VideoFileFrames(path, cache_frames=16, chunk=4) as frames:
+        frames.frame(11)
+        seeks: list[float] = []
+        monkeypatch.setattr(frames, "_cap", _CountingCapture(frames._cap, seeks))
+        levels = [int(frames.frame(i)[30, 30, 0]) for i in range(10, -1, -1)]  # a backward pass
+        assert levels == pytest.approx([20 * i for i in range(10, -1, -1)], abs=4)
+        assert seeks == [7.0, 3.0, 0.0]  # one seek per chunk of 4 (7-10, 3-6, 0-2), not one per frame
+
+
+class _CountingCapture:
+    """Wraps a cv2.VideoCapture and records the frames it is asked to seek to."""
+
+    def __init__(self, cap: cv2.VideoCapture, seeks: list[float]) -> None:
+        self._cap, self._seeks = cap, seeks
+
+    def set(self, prop: int, value: float) -> bool:
+        if prop == cv2.CAP_PROP_POS_FRAMES:
+            self._seeks.append(value)
+        return bool(self._cap.set(prop, value))
+
+    def read(self) -> tuple[bool, object]:
+        ok, image = self._cap.read()
+        return bool(ok), image
+
+    def release(self) -> None:
+        self._cap.release()
+
+
 def test_missing_video_file_is_a_format_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as err:
         VideoFileFrames(tmp_path / "none.mp4")

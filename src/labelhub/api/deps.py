@@ -66,3 +66,10 @@ def admin_actor(actor: ActorDep) -> Actor:
 
 
 AdminDep = Annotated[Actor, Depends(admin_actor)]
+
+
+def wake_worker(request: Request) -> None:
+    """Tell the server's job worker (when it runs one) that a job was queued, so it starts without polling."""
+    executor = getattr(request.app.state, "executor", None)
+    if executor is not None:
+        executor.notify()

@@ -1,9 +1,10 @@
 """Frames of stored video files, decoded on demand and cached as JPEG files next to the thumbnails.
 
-The browser scrubs through a video one frame at a time and the tracker reads frames by index; both ask this
-cache. A frame of a video file is decoded once (OpenCV, sequential reads where it can, a seek otherwise) and
-kept as ``root/ab/<key>/<frame:06d>.jpg``; later requests are a file read. Image-sequence videos need none of
-this: their frames are stored files already.
+The browser scrubs through a video one frame at a time and plays it in ranges; it asks this cache. A frame
+of a video file is decoded once (OpenCV, sequential reads where it can, a seek otherwise) and kept as
+``root/ab/<key>/<frame:06d>.jpg``; later requests are a file read. Image-sequence videos need none of this:
+their frames are stored files already. (The tracker does not read through here: it decodes the video file
+itself, see :func:`labelhub.services.frames.open_frames`.)
 
 The open decoders are kept in a small LRU by media key (an evicted one is released when no reader holds it),
 so a range of frames (or the next frame while a video plays) continues the same decoder instead of opening
@@ -23,9 +24,9 @@ import cv2
 
 from labelhub.errors import FormatError, ValidationError
 from labelhub.media.store import validate_key
-from labelhub.tracking.frames import Image, ImageFileFrames, VideoFileFrames
+from labelhub.tracking.frames import Image, VideoFileFrames
 
-__all__ = ["FRAME_QUALITY", "CachedVideoFrames", "FrameCache"]
+__all__ = ["FRAME_QUALITY", "FrameCache"]
 
 FRAME_QUALITY = 90  # JPEG quality of cached frames: no visible loss, about a tenth of the raw size
 _OPEN_DECODERS = 4
@@ -123,31 +124,3 @@ class FrameCache:
         for d in decoders:
             with d.lock:
                 d.frames.close()
-
-
-class CachedVideoFrames:
-    """A :class:`~labelhub.tracking.frames.FrameSource` over a video file's cached JPEG frames.
-
-    A frame not cached yet is decoded with its neighbours (``chunk`` frames around it, in order), so a pass
-    that walks backwards costs one seek per chunk instead of one per frame.
-    """
-
-    def __init__(self, cache: FrameCache, key: str, video: Path, n_frames: int, *, chunk: int = 64) -> None:
-        self._cache, self._key, self._video, self._n, self._chunk = cache, key, video, n_frames, chunk
-        self._paths = [cache.path_for(key, i) for i in range(n_frames)]
-        cache.warm(key, video, n_frames, 0, 1)
-        self._files = ImageFileFrames(self._paths)
-
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._files.size
-
-    def frame(self, index: int) -> Image:
-        """Return frame ``index``, decoding the chunk around it into the cache when it is not there yet."""
-        if 0 <= index < self._n and not self._paths[index].exists():
-            half = self._chunk // 2
-            self._cache.warm(self._key, self._video, self._n, max(0, index - half + 1), self._chunk)
-        return self._files.frame(index)

@@ -7,6 +7,8 @@ A video file's frames are decoded on demand into the hub's JPEG frame cache (:mo
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,15 +19,14 @@ from sqlalchemy.orm import Session
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.permissions import Action
 from labelhub.errors import NotFoundError, ValidationError
-from labelhub.media.frames import CachedVideoFrames
 from labelhub.services.access import Actor, check_item_access
 from labelhub.storage.models import Item, Media
-from labelhub.tracking.frames import FrameSource, ImageFileFrames
+from labelhub.tracking.frames import FrameSource, ImageFileFrames, VideoFileFrames
 
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["MAX_RANGE", "VideoItem", "frame_file", "frame_source", "load_video_item", "warm_frames"]
+__all__ = ["MAX_RANGE", "VideoItem", "frame_file", "load_video_item", "open_frames", "warm_frames"]
 
 MAX_RANGE = 120  # frames one range request may decode: about four seconds of video at 30 fps
 
@@ -106,8 +107,15 @@ def warm_frames(hub: Hub, v: VideoItem, start: int, count: int) -> range:
     return range(start, stop)
 
 
-def frame_source(hub: Hub, v: VideoItem) -> FrameSource:
-    """Return the frames of ``v`` for the tracker: the stored sequence, or the video file through the cache."""
+@contextmanager
+def open_frames(v: VideoItem) -> Iterator[FrameSource]:
+    """Yield the frames of ``v`` for the tracker: the stored sequence, or the video file decoded in memory.
+
+    Not through the browser's JPEG cache: decoding the video is faster than decoding JPEGs, and encoding them
+    would cost more than the tracking.
+    """
     if v.video is None:
-        return ImageFileFrames(list(v.frame_files))
-    return CachedVideoFrames(hub.frames, v.media_key, v.video, v.frame_count)
+        yield ImageFileFrames(list(v.frame_files))
+        return
+    with VideoFileFrames(v.video, n_frames=v.frame_count) as frames:
+        yield frames

@@ -26,7 +26,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor
-from labelhub.services.frames import VideoItem, frame_source, load_video_item
+from labelhub.services.frames import VideoItem, load_video_item, open_frames
 from labelhub.services.tracks import TRACK_BOX, read_keyframes
 from labelhub.storage.models import Annotation, Item, Job, utcnow
 from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
@@ -146,8 +146,8 @@ def run_propagation(
         result = Propagation(track, PropagationConfig(), {}, (0, v.frame_count - 1), 0)
         hub.propagations.drop(key)
     else:
-        frames = frame_source(hub, v)
-        result = _update(hub.propagations.get(key), frames, keyframes, label, _Throttled(report, 0.05, 0.95))
+        with open_frames(v) as frames:
+            result = _update(hub.propagations.get(key), frames, keyframes, label, _Throttled(report, 0.05, 0.95))
         hub.propagations.put(key, result)
     report(0.96, "saving boxes")
     model_version = INTERPOLATION_VERSION if method == "interpolate" else TRACKER_VERSION

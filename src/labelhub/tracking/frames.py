@@ -131,11 +131,16 @@ class ImageFileFrames:
 class VideoFileFrames:
     """One video file read with OpenCV: frames in order are decoded one after another, others by seeking.
 
-    ``n_frames`` is the item's frame count when known (from the import's probe); otherwise the container's.
-    Use it as a context manager, or call :meth:`close`, to release the file.
+    A backward pass would cost a seek per frame (a seek decodes from the codec's previous keyframe). So when a
+    thread asks for an earlier frame than its last one, the ``chunk`` frames up to it are decoded in order
+    and cached, and the next ``chunk - 1`` backward steps are cache hits. ``n_frames`` is the item's frame
+    count when known (from the import's probe); otherwise the container's. Use it as a context manager, or
+    call :meth:`close`, to release the file.
     """
 
-    def __init__(self, path: Path, *, n_frames: int | None = None, cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
+    def __init__(
+        self, path: Path, *, n_frames: int | None = None, cache_frames: int = DEFAULT_CACHE_FRAMES, chunk: int = 48
+    ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FormatError(f"video file {self.path} does not exist", file=str(self.path))
@@ -148,7 +153,9 @@ class VideoFileFrames:
             raise FormatError(f"{self.path} declares no frames; pass n_frames", file=str(self.path))
         self._next = 0  # the index the next plain read() returns
         self._cache = Lru[Image](cache_frames, field="cache_frames")
+        self._chunk = max(1, min(chunk, cache_frames // 2))  # two passes' chunks fit in the cache at once
         self._lock = threading.Lock()  # one decoder: passes in two threads take turns
+        self._last = threading.local()  # per thread (per pass): the index it asked for last
         first = self.frame(0)
         self._size = (int(first.shape[1]), int(first.shape[0]))
 
@@ -162,19 +169,25 @@ class VideoFileFrames:
     def frame(self, index: int) -> Image:
         """Return frame ``index``, seeking only when it is not the next one; FormatError when it cannot be read."""
         _check_index(index, self._n)
+        backward = index < getattr(self._last, "index", -1)
+        self._last.index = index
         cached = self._cache.get(index)
         if cached is not None:
             return cached
         with self._lock:
-            if index != self._next and not self._cap.set(cv2.CAP_PROP_POS_FRAMES, index):
-                raise FormatError(f"cannot seek to frame {index} of {self.path}", file=str(self.path), field="frame")
-            ok, image = self._cap.read()
-            if not ok or image is None:
-                self._next = -1  # the position is unknown now: seek next time
-                raise FormatError(f"frame {index} of {self.path} cannot be decoded", file=str(self.path), field="frame")
+            start = max(0, index - self._chunk + 1) if backward else index
+            if start != self._next and not self._cap.set(cv2.CAP_PROP_POS_FRAMES, start):
+                raise FormatError(f"cannot seek to frame {start} of {self.path}", file=str(self.path), field="frame")
+            frame: Image | None = None
+            for i in range(start, index + 1):
+                ok, image = self._cap.read()
+                if not ok or image is None:
+                    self._next = -1  # the position is unknown now: seek next time
+                    raise FormatError(f"frame {i} of {self.path} cannot be decoded", file=str(self.path), field="frame")
+                frame = np.asarray(image, dtype=np.uint8)
+                self._cache.put(i, frame)
             self._next = index + 1
-        frame = np.asarray(image, dtype=np.uint8)
-        self._cache.put(index, frame)
+        assert frame is not None  # the loop ran at least once: start <= index
         return frame
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.deps import ActorDep, HubDep, wake_worker
 from labelhub.api.schemas import JobPublic
 from labelhub.api.track_schemas import (
     FrameRangePublic,
@@ -98,47 +98,71 @@ def _changed(
 
 
 @router.post("/tracks", response_model=TrackChange, status_code=201)
-def create_track(project_id: int, item_id: int, body: TrackCreate, actor: ActorDep, hub: HubDep) -> TrackChange:
+def create_track(
+    project_id: int, item_id: int, body: TrackCreate, request: Request, actor: ActorDep, hub: HubDep
+) -> TrackChange:
     """Start a track from one box; by default its propagation job starts at once."""
     with hub.db.session(write=True) as s:
         version, track_id = track_service.create_track(s, hub, actor, project_id, item_id, version=body.version,
                                                        label=body.label, frame=body.frame, box=body.box)  # fmt: skip
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
-        return _changed(s, hub, actor, v, version, track_id, body.method if body.propagate else None)
+        out = _changed(s, hub, actor, v, version, track_id, body.method if body.propagate else None)
+    wake_worker(request)
+    return out
 
 
 @router.put("/tracks/{track_id}/keyframes/{frame}", response_model=TrackChange)
 def put_keyframe(
-    project_id: int, item_id: int, track_id: int, frame: int, body: KeyframePut, actor: ActorDep, hub: HubDep
+    project_id: int,
+    item_id: int,
+    track_id: int,
+    frame: int,
+    body: KeyframePut,
+    request: Request,
+    actor: ActorDep,
+    hub: HubDep,
 ) -> TrackChange:
     """Set a keyframe (a box, or null for outside); a job re-propagates the segments next to it."""
     with hub.db.session(write=True) as s:
         version = track_service.set_keyframe(s, hub, actor, project_id, item_id, track_id, frame,
                                              version=body.version, box=body.box)  # fmt: skip
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
-        return _changed(s, hub, actor, v, version, track_id, _method_of(s, v, track_id))
+        out = _changed(s, hub, actor, v, version, track_id, _method_of(s, v, track_id))
+    wake_worker(request)
+    return out
 
 
 @router.delete("/tracks/{track_id}/keyframes/{frame}", response_model=TrackChange)
 def delete_keyframe(
-    project_id: int, item_id: int, track_id: int, frame: int, version: int, actor: ActorDep, hub: HubDep
+    project_id: int,
+    item_id: int,
+    track_id: int,
+    frame: int,
+    version: int,
+    request: Request,
+    actor: ActorDep,
+    hub: HubDep,
 ) -> TrackChange:
     """Remove a keyframe; a job fills the frame in again from the keyframes around it."""
     with hub.db.session(write=True) as s:
         new = track_service.remove_keyframe(s, hub, actor, project_id, item_id, track_id, frame, version=version)
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
-        return _changed(s, hub, actor, v, new, track_id, _method_of(s, v, track_id))
+        out = _changed(s, hub, actor, v, new, track_id, _method_of(s, v, track_id))
+    wake_worker(request)
+    return out
 
 
 @router.post("/tracks/{track_id}/propagate", response_model=JobPublic, status_code=202)
 def propagate_track(
-    project_id: int, item_id: int, track_id: int, body: PropagateIn, actor: ActorDep, hub: HubDep
+    project_id: int, item_id: int, track_id: int, body: PropagateIn, request: Request, actor: ActorDep, hub: HubDep
 ) -> JobPublic:
     """Propagate the whole track again, by tracking or by linear interpolation."""
     with hub.db.session(write=True) as s:
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         track_service.read_track(s, v, track_id)  # 404 for an unknown track
-        return JobPublic.model_validate(queue_propagation(s, actor, v, track_id, body.method))
+        out = JobPublic.model_validate(queue_propagation(s, actor, v, track_id, body.method))
+    wake_worker(request)
+    return out
 
 
 @router.patch("/tracks/{track_id}", response_model=TrackChange)

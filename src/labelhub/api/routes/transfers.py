@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.deps import ActorDep, HubDep, wake_worker
 from labelhub.api.schemas import ExportIn, FormatPublic, ImportIn, JobPublic
 from labelhub.domain.permissions import Action
 from labelhub.domain.splits import parse_split
@@ -15,12 +15,6 @@ from labelhub.services.uploads import check_server_path, checked_options, save_u
 
 router = APIRouter(tags=["transfers"])
 _SUFFIX = {"coco": ".json", "text": ".jsonl"}
-
-
-def _notify(request: Request) -> None:
-    executor = getattr(request.app.state, "executor", None)
-    if executor is not None:
-        executor.notify()
 
 
 @router.get("/formats", response_model=list[FormatPublic])
@@ -66,7 +60,7 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
             project_id=project_id,
         )
         out = JobPublic.model_validate(job)
-    _notify(request)
+    wake_worker(request)
     return out
 
 
@@ -111,7 +105,7 @@ def upload_and_import(
             project_id=project_id,
         )
         out = JobPublic.model_validate(job)
-    _notify(request)
+    wake_worker(request)
     return out
 
 
@@ -143,5 +137,5 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
             project_id=project_id,
         )
         out = JobPublic.model_validate(job)
-    _notify(request)
+    wake_worker(request)
     return out
