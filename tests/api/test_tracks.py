@@ -195,3 +195,20 @@ def test_tracks_are_for_video_items(client: TestClient, hub: Hub, admin_headers:
     (iid,) = [i["id"] for i in client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]]
     body = assert_problem(client.get(f"{API}/projects/{pid}/items/{iid}/tracks", headers=admin_headers), 422)
     assert "video" in body["detail"]
+
+
+def test_a_track_deleted_while_it_is_tracked_stays_deleted(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], video: tuple[int, int]
+) -> None:
+    pid, iid = video
+    made = _start(client, admin_headers, pid, iid, [100.0, 50.0, 120.0, 100.0], propagate=False)
+    tid, version = made["track"]["track_id"], made["version"]
+
+    def delete_while_saving(fraction: float, message: str) -> None:
+        if message == "saving boxes":
+            url = f"{API}/projects/{pid}/items/{iid}/tracks/{tid}"
+            assert client.delete(url, params={"version": version}, headers=admin_headers).status_code == 200
+
+    result = run_propagation(hub, Actor.system(), pid, iid, tid, "track", delete_while_saving)
+    assert result["superseded"] and result["boxes_written"] == 0
+    assert _tracks(client, admin_headers, pid, iid)["tracks"] == []

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
-from labelhub.errors import ValidationError
+from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
@@ -157,7 +157,10 @@ def run_propagation(
         # Hold the item's row (PostgreSQL; SQLite has one writer anyway) so no edit lands between the check
         # and the write.
         s.execute(select(Item.id).where(Item.id == item_id).with_for_update())
-        current_label, current = read_keyframes(s, v, track_id)
+        try:
+            current_label, current = read_keyframes(s, v, track_id)
+        except NotFoundError:  # the track was deleted while it was being tracked: nothing to write
+            current_label, current = label, []
         superseded = current != keyframes
         if not superseded:
             s.execute(
