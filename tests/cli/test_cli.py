@@ -169,12 +169,12 @@ def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: P
     assert "LABELHUB_SECRET_KEY" in flat(done.stderr)
 
 
-def test_demo_creates_two_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:
+def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:
     out = ok(cli_env, "demo", "--no-serve")
     assert "admin / labelhub-demo" in flat(out.stdout)
     with hub.db.session() as s:
         projects = {p.name: p for p in s.scalars(select(Project))}
-        assert set(projects) == {"Demo: shapes", "Demo: support requests"}
+        assert set(projects) == {"Demo: shapes", "Demo: support requests", "Demo: moving shapes (video)"}
         counts = {name: project_stats(s, Actor.system(), p.id)["items"]["total"] for name, p in projects.items()}
     assert all(n > 0 for n in counts.values()), counts
     with TestClient(create_app(hub, run_worker=False)) as client:
@@ -183,7 +183,7 @@ def test_demo_creates_two_projects_and_prints_the_login(cli_env: Env, hub: Hub) 
     again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
     assert "demo ready" in again.stdout
     with hub.db.session() as s:
-        assert len(s.scalars(select(Project)).all()) == 2
+        assert len(s.scalars(select(Project)).all()) == 3
 
 
 def test_serve_with_two_processes_answers(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from labelhub.errors import NotFoundError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.media.demo import DEMO_LABELS, DEMO_TEXT_LABELS, generate_demo_images, generate_demo_texts
+from labelhub.media.demo_video import generate_demo_video
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
@@ -22,6 +23,7 @@ DEMO_USER = "admin"
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for the user on purpose
 IMAGE_PROJECT = "Demo: shapes"
 TEXT_PROJECT = "Demo: support requests"
+VIDEO_PROJECT = "Demo: moving shapes (video)"
 
 
 def _ensure_demo(hub: Hub) -> None:
@@ -36,6 +38,7 @@ def _ensure_demo(hub: Hub) -> None:
         for name, kind, labels in (
             (IMAGE_PROJECT, ItemKind.IMAGE, DEMO_LABELS),
             (TEXT_PROJECT, ItemKind.TEXT, DEMO_TEXT_LABELS),
+            (VIDEO_PROJECT, ItemKind.VIDEO, DEMO_LABELS),
         ):
             if name not in existing:
                 p = projects.create_project(
@@ -49,7 +52,12 @@ def _ensure_demo(hub: Hub) -> None:
                 todo.append((p.id, kind, labels))
     media_dir = hub.settings.home / "demo-media"
     for pid, kind, labels in todo:
-        records = generate_demo_images(media_dir, count=48) if kind is ItemKind.IMAGE else generate_demo_texts(count=60)
+        if kind is ItemKind.IMAGE:
+            records = generate_demo_images(media_dir, count=48)
+        elif kind is ItemKind.VIDEO:
+            records = [generate_demo_video(media_dir / "video")]
+        else:
+            records = generate_demo_texts(count=60)
         with progress_bar(f"demo {kind.value}s") as progress:
             import_records(
                 hub,
@@ -69,7 +77,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     run_server: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")] = True,
 ) -> None:
-    """Create demo projects (generated images with boxes and model proposals, and text), then serve them."""
+    """Create demo projects (generated images with boxes and model proposals, text, and a video), then serve them."""
     with opened_hub() as hub:
         _ensure_demo(hub)
     console.print(

@@ -38,7 +38,7 @@ _HUMAN_SHARE = 2 / 3
 
 
 @dataclass(slots=True)
-class _Shape:
+class Shape:
     label: str
     cx: float
     cy: float
@@ -73,7 +73,7 @@ def _colour(rng: random.Random, saturation: tuple[float, float], value: tuple[fl
     return (round(r * 255), round(g * 255), round(b * 255))
 
 
-def _background(rng: random.Random) -> Image.Image:
+def draw_background(rng: random.Random) -> Image.Image:
     """Return a muted two-colour gradient with blotchy texture and fine grain."""
     size = (WIDTH, HEIGHT)
     first = Image.new("RGB", size, _colour(rng, (0.05, 0.35), (0.35, 0.85)))
@@ -94,9 +94,9 @@ def _contains(outer: list[float], inner: list[float]) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
-def _place_shapes(rng: random.Random) -> list[_Shape]:
+def _place_shapes(rng: random.Random) -> list[Shape]:
     """Return 1-6 shapes inside the image; some overlap, none hides another completely."""
-    shapes: list[_Shape] = []
+    shapes: list[Shape] = []
     for _ in range(rng.randint(1, 6)):
         for _attempt in range(20):
             r = rng.uniform(_MIN_RADIUS, _MAX_RADIUS)
@@ -110,7 +110,7 @@ def _place_shapes(rng: random.Random) -> list[_Shape]:
                 cx, cy = rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT)
             # Every vertex lies within r of the centre, so this keeps the whole shape in the image.
             cx, cy = min(max(cx, r + 1), WIDTH - r - 1), min(max(cy, r + 1), HEIGHT - r - 1)
-            shape = _Shape(rng.choice(DEMO_LABELS), cx, cy, r, rng.uniform(0, 2 * math.pi))
+            shape = Shape(rng.choice(DEMO_LABELS), cx, cy, r, rng.uniform(0, 2 * math.pi))
             box = shape.box()
             if not any(_contains(s.box(), box) or _contains(box, s.box()) for s in shapes):
                 shapes.append(shape)
@@ -118,7 +118,7 @@ def _place_shapes(rng: random.Random) -> list[_Shape]:
     return shapes
 
 
-def _draw(image: Image.Image, shapes: list[_Shape], rng: random.Random) -> None:
+def draw_shapes(image: Image.Image, shapes: list[Shape], rng: random.Random) -> None:
     draw = ImageDraw.Draw(image)
     for shape in shapes:
         fill = _colour(rng, (0.6, 1.0), (0.7, 1.0))
@@ -143,7 +143,7 @@ def _jitter(box: list[float], rng: random.Random) -> list[float]:
     return _round_box([x1, y1, x2, y2])
 
 
-def _annotations(shapes: list[_Shape], human: bool, rng: random.Random) -> list[AnnotationRecord]:
+def _annotations(shapes: list[Shape], human: bool, rng: random.Random) -> list[AnnotationRecord]:
     out: list[AnnotationRecord] = []
     for shape in shapes:
         if human:
@@ -182,9 +182,9 @@ def generate_demo_images(dest: Path, count: int = 24, seed: int = 0) -> list[Ite
     human_count = round(count * _HUMAN_SHARE)
     items: list[ItemRecord] = []
     for index in range(count):
-        image = _background(rng)
+        image = draw_background(rng)
         shapes = _place_shapes(rng)
-        _draw(image, shapes, rng)
+        draw_shapes(image, shapes, rng)
         name = f"demo_{index:03d}.jpg"
         path = dest / name
         image.save(path, format="JPEG", quality=JPEG_QUALITY)
