@@ -4,7 +4,18 @@ Boxes leave as COCO ``[x, y, width, height]`` in absolute pixels. The box, polyg
 one object (the same ``attributes["coco_id"]`` and label, as the importer reads them) become one COCO
 annotation again: the box gives ``bbox``, the polygons or the mask give ``segmentation`` and ``area``.
 A polygon, mask or keypoints record without a box of its own is written alone, with the ``bbox`` that
-encloses it. Other annotation kinds (class, span, track boxes) are left out of the file.
+encloses it. Other annotation kinds (class, span) are left out of the file.
+
+A video item is written frame by frame (:mod:`labelhub.formats._coco_video`): one COCO image per frame,
+``file_name`` ``<item name>/<frame:06d>.<ext>`` with the keys ``video`` (the item's name) and ``frame_index``,
+and on it the frame's boxes, shapes and visible track boxes. The records of one track on one frame are one
+object, whose annotation carries ``attributes: {"track_id", "keyframe"}`` (CVAT's COCO layout); ``outside``
+boxes and annotations without a frame are not written.
+
+With ``copy_media`` the media go to ``images/`` next to the JSON file (a folder that must not exist or be
+empty), where the importer looks: each image under its item name, each frame under its ``file_name`` (a video
+file's frames decoded with OpenCV and written as JPEG). Everything is streamed, one item (and one decoded
+frame) at a time; the folder is built under a temporary name and renamed into place with the JSON file.
 """
 
 from __future__ import annotations
@@ -15,12 +26,19 @@ from typing import Any
 
 import orjson
 
-from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._coco_segm import compress, decode_counts, mask_area_bbox, polygons_area, polygons_bbox, same_area
+from labelhub.formats._coco_video import (
+    MediaFolder,
+    check_frames_written,
+    frame_annotations,
+    is_sequence,
+    video_frames,
+)
 from labelhub.formats._common import AtomicFile
-from labelhub.formats._export_base import FileExporter, Spool
+from labelhub.formats._export_base import FileExporter, Spool, frame_total
 from labelhub.formats.base import ExportItem, ExportOptions
 
 _BOX, _POLYGON, _MASK, _KEYPOINTS = (
@@ -32,6 +50,8 @@ _BOX, _POLYGON, _MASK, _KEYPOINTS = (
 _WRITTEN = frozenset({_BOX, _POLYGON, _MASK, _KEYPOINTS})
 
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
+#: Where ``copy_media`` puts the images and frames: this folder next to the JSON file.
+MEDIA_FOLDER = "images"
 
 
 def _as_int(value: Any) -> int | None:
@@ -71,6 +91,7 @@ class _Object:
 
     label: str
     coco_id: int | None
+    track_id: int | None = None
     box: AnnotationRecord | None = None
     polygons: list[AnnotationRecord] = field(default_factory=list)
     mask: AnnotationRecord | None = None
@@ -111,13 +132,17 @@ def _objects(rec: ItemRecord) -> list[_Object]:
         if ann.label is None:
             msg = f"a {ann.kind.value} of item {rec.name!r} has no label, which COCO requires"
             raise FormatError(msg, item=rec.name)
-        cid, group = ann.attributes.get("coco_id"), ann.attributes.get("coco_group")
-        key = (
-            ("id", cid, ann.label) if type(cid) is int else ("group", group, ann.label) if type(group) is int else None
-        )
+        cid, group, tid = ann.attributes.get("coco_id"), ann.attributes.get("coco_group"), ann.track_id
+        key: tuple[str, int, str] | None = None
+        if type(cid) is int:
+            key = ("id", cid, ann.label)
+        elif type(group) is int:
+            key = ("group", group, ann.label)
+        elif tid is not None:  # on a video frame: the records of one track are one object
+            key = ("track", tid, ann.label)
         obj = by_key.get(key) if key is not None else None
         if obj is None or not obj.accepts(ann.kind):
-            obj = _Object(ann.label, cid if type(cid) is int else None)
+            obj = _Object(ann.label, cid if type(cid) is int else None, tid)
             objects.append(obj)
             if key is not None:
                 by_key.setdefault(key, obj)
@@ -164,6 +189,7 @@ class CocoExporter(FileExporter):
         self._image_ids = _Ids()
         self._ann_ids = _Ids()
         self._anns = Spool(dest, ".anns")
+        self._media: MediaFolder | None = None
         self._n_images = 0
         self._n_anns = 0
 
@@ -207,21 +233,30 @@ class CocoExporter(FileExporter):
         return cid
 
     def open(self) -> None:
-        """Start the JSON file and the temporary annotation buffer next to it."""
+        """Start the JSON file, the temporary annotation buffer and, with ``copy_media``, the media folder."""
         super().open()
-        self._anns.open()
-        info = {"description": "exported by labelhub"}
-        self._opened("open").handle.write(b'{"info":' + orjson.dumps(info) + b',"licenses":[],"images":[\n')
+        try:
+            self._anns.open()
+            if self.options.copy_media:
+                self._media = MediaFolder(self.dest.parent / MEDIA_FOLDER)
+            info = {"description": "exported by labelhub"}
+            self._opened("open").handle.write(b'{"info":' + orjson.dumps(info) + b',"licenses":[],"images":[\n')
+        except BaseException:
+            self.abort()  # __exit__ does not run when open() fails: remove what was started
+            raise
 
     def write(self, item: ExportItem) -> None:
-        """Write the image entry now and its boxes to the annotation buffer."""
-        out = self._opened("write")
+        """Write the image entry (a video: one per frame) now and its annotations to the annotation buffer."""
+        self._opened("write")
         rec = item.record
         if rec.width is None or rec.height is None:
             raise FormatError(
                 f"item {rec.name!r} has no width/height, which COCO requires; import it with its media",
                 item=rec.name,
             )
+        if rec.kind is ItemKind.VIDEO:
+            self._write_video(item)
+            return
         image_id = self._image_ids.take(_as_int(rec.external_id))
         image: dict[str, Any] = {
             "id": image_id,
@@ -232,8 +267,42 @@ class CocoExporter(FileExporter):
         extra = rec.meta.get("coco")
         if isinstance(extra, dict):
             image.update((k, v) for k, v in extra.items() if k not in _IMAGE_OWN_KEYS)
-        out.handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
+        self._write_image(image)
+        if self._media is not None and item.media_file is not None:
+            self._media.add_image(rec.name, item.media_file)
+        self._write_objects(rec, image_id)
+
+    def _write_video(self, item: ExportItem) -> None:
+        """Write one image per frame, with the frame's annotations, and with ``copy_media`` the frame's file."""
+        rec = item.record
+        media = self._media
+        if media is not None:
+            if is_sequence(item) and not item.frame_files:
+                raise FormatError(f"some stored frames of sequence {rec.name!r} are missing", item=rec.name)
+            media.add_video(rec.name)
+        by_frame = frame_annotations(rec)
+        written = 0
+        for frame in video_frames(item, frame_total(item), decode=media is not None):
+            file_name = f"{rec.name}/{frame.index:06d}.{frame.ext}"
+            image_id = self._image_ids.take()
+            self._write_image({"id": image_id, "file_name": file_name, "width": rec.width, "height": rec.height,
+                               "video": rec.name, "frame_index": frame.index})  # fmt: skip
+            if media is not None:
+                media.add_frame(rec.name, file_name, frame)
+            anns = by_frame.pop(frame.index, None)
+            if anns:
+                on_frame = ItemRecord(
+                    kind=rec.kind, name=rec.name, width=rec.width, height=rec.height, annotations=anns
+                )
+                self._write_objects(on_frame, image_id)
+            written += 1
+        check_frames_written(rec, list(by_frame), written)
+
+    def _write_image(self, image: dict[str, Any]) -> None:
+        self._opened("write").handle.write((b",\n" if self._n_images else b"") + orjson.dumps(image))
         self._n_images += 1
+
+    def _write_objects(self, rec: ItemRecord, image_id: int) -> None:
         for obj in _objects(rec):
             ann = self._annotation(obj, rec, image_id)
             self._anns.write((b",\n" if self._n_anns else b"") + orjson.dumps(ann))
@@ -290,13 +359,31 @@ class CocoExporter(FileExporter):
         score = next((a.score for a in members if a.score is not None), None)
         if score is not None:
             out["score"] = score
+        if obj.track_id is not None:
+            # CVAT's COCO layout; "keyframe" as the video convention has it (a box without the flag was set by hand).
+            flag = next((a.attributes["keyframe"] for a in members if "keyframe" in a.attributes), True)
+            out["attributes"] = {"track_id": obj.track_id, "keyframe": bool(flag)}
         return out
 
     def _complete(self, out: AtomicFile) -> None:
-        """Append the buffered annotations and the categories."""
+        """Append the buffered annotations and the categories, and move the media folder into place."""
         out.handle.write(b'\n],"annotations":[\n')
         self._anns.copy_to(out.handle)
         out.handle.write(b'\n],"categories":' + orjson.dumps(self._categories) + b"}\n")
+        if self._media is not None:
+            self._media.commit()
 
     def _release(self) -> None:
         self._anns.close()
+
+    def finish(self) -> None:
+        """Complete the file; the media folder, moved into place with it, is no longer this exporter's to remove."""
+        super().finish()
+        self._media = None
+
+    def abort(self) -> None:
+        """Delete the media folder and the file written so far (in that order, so their folder can go too)."""
+        media, self._media = self._media, None
+        if media is not None:
+            media.remove()
+        super().abort()

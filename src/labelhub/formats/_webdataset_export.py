@@ -11,6 +11,9 @@ Each item becomes one sample with the key ``%08d`` (its position in the export, 
   annotations in labelhub's geometry convention (absolute pixels, boxes ``x1, y1, x2, y2``), each with its
   label name and ``label_id``, the label's 0-based position in the project's label order.
 
+With ``clip_length=N`` each video item is cut into samples of N consecutive frames, keyed ``<key>_<first
+frame>`` (see :mod:`labelhub.formats._webdataset_clips`); other items are written as above.
+
 Shards are ``<name>-000000.tar``, ``<name>-000001.tar``, ...; a new one starts when the current one holds
 ``shard_size`` samples or the next sample would take it past ``shard_bytes`` (a single larger sample gets a
 shard of its own). ``<name>-index.json`` lists the shards, their sample counts and sizes, the brace pattern
@@ -22,6 +25,7 @@ uid/gid 0, no user names, mode 0644, members in sample order): the same project 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import tarfile
@@ -37,6 +41,7 @@ from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir
 from labelhub.formats._export_base import FolderExporter
 from labelhub.formats._media_names import media_extension
+from labelhub.formats._webdataset_clips import clip_length, clip_samples, clip_workdir
 from labelhub.formats.base import ExportItem, ExportOptions
 
 INDEX_SUFFIX = "-index.json"
@@ -85,7 +90,8 @@ class WebDatasetExporter(FolderExporter):
     """Writes WebDataset shards and an index into the folder ``dest`` (which must not exist or be empty).
 
     Options (``extra``): ``name`` (shard prefix; default the folder's name, or ``shard`` when that is not a
-    plain name), ``shard_size`` (samples per shard, default 10,000), ``shard_bytes`` (default 1 GiB).
+    plain name), ``shard_size`` (samples per shard, default 10,000), ``shard_bytes`` (default 1 GiB),
+    ``clip_length`` (frames per video clip; default off, one sample per video).
     """
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
@@ -99,6 +105,7 @@ class WebDatasetExporter(FolderExporter):
         self.name = name
         self.shard_size = _positive_int(extra, "shard_size", DEFAULT_SHARD_SIZE)
         self.shard_bytes = _positive_int(extra, "shard_bytes", DEFAULT_SHARD_BYTES)
+        self.clip_length = clip_length(extra)
         self._label_ids = {label: i for i, label in enumerate(dict.fromkeys(labels))}
         self._fh: IO[bytes] | None = None
         self._tar: tarfile.TarFile | None = None
@@ -106,6 +113,7 @@ class WebDatasetExporter(FolderExporter):
         self._in_shard = 0
         self._shard_cost = 0
         self._samples = 0
+        self._items = 0
 
     def _label_id(self, label: str | None) -> int | None:
         if label is None:
@@ -128,10 +136,11 @@ class WebDatasetExporter(FolderExporter):
             "attributes": ann.attributes,
         }
 
-    def _members(self, item: ExportItem, key: str) -> tuple[list[_Member], dict[str, Any]]:
+    @staticmethod
+    def _item_doc(item: ExportItem) -> dict[str, Any]:
+        """Return the item's own fields of its sample JSON (annotations and media come on top)."""
         rec = item.record
-        members: list[_Member] = []
-        doc: dict[str, Any] = {
+        return {
             "name": rec.name,
             "kind": rec.kind.value,
             "width": rec.width,
@@ -145,6 +154,11 @@ class WebDatasetExporter(FolderExporter):
             "media": None,
             "frames": len(item.frame_files),
         }
+
+    def _members(self, item: ExportItem, key: str) -> tuple[list[_Member], dict[str, Any]]:
+        rec = item.record
+        members: list[_Member] = []
+        doc = self._item_doc(item)
         if item.frame_files:
             for i, frame in enumerate(item.frame_files):
                 members.append(_Member(f"{key}.{i:06d}.{media_extension('', frame)}", path=frame))
@@ -163,10 +177,29 @@ class WebDatasetExporter(FolderExporter):
         return members, doc
 
     def write(self, item: ExportItem) -> None:
-        """Add the item as one sample, starting a new shard when the current one is full."""
+        """Add the item as one sample (a video as one per clip with ``clip_length``), starting shards as they fill."""
         out = self._opened("write")
-        key = f"{self._samples:08d}"
+        key = f"{self._items:08d}"
+        self._items += 1
+        rec = item.record
+        if self.clip_length is not None and rec.kind is ItemKind.VIDEO:
+            base = self._item_doc(item)
+            with (
+                clip_workdir(self.dest.parent) as tmp,
+                contextlib.closing(
+                    clip_samples(item, key, self.clip_length, base, self._annotation, Path(tmp))
+                ) as clips,
+            ):
+                for clip in clips:
+                    members = [_Member(name, path=path) for name, path in clip.frames]
+                    members.append(_Member(f"{clip.key}.json", data=orjson.dumps(clip.doc, option=_JSON_OPTIONS)))
+                    self._add_sample(out, members, rec.name)
+            return
         members, _ = self._members(item, key)
+        self._add_sample(out, members, rec.name)
+
+    def _add_sample(self, out: AtomicDir, members: list[_Member], item: str) -> None:
+        """Write one sample's members, starting a new shard when the current one is full."""
         for m in members:
             if m.data is not None:
                 m.size = len(m.data)
@@ -182,7 +215,7 @@ class WebDatasetExporter(FolderExporter):
         tar = self._tar
         assert tar is not None
         for m in members:
-            self._add(tar, m, item.record.name)
+            self._add(tar, m, item)
         self._in_shard += 1
         self._shard_cost += cost
         self._samples += 1
@@ -248,6 +281,8 @@ class WebDatasetExporter(FolderExporter):
             "labels": list(self._label_ids),
             "format_meta": self.options.extra.get("format_meta") or {},
         }
+        if self.clip_length is not None:
+            index["clip_length"] = self.clip_length
         out.path(f"{self.name}{INDEX_SUFFIX}").write_bytes(orjson.dumps(index, option=orjson.OPT_INDENT_2))
 
     def _release(self) -> None:

@@ -6,7 +6,8 @@ member names: a member named with ``..`` or an absolute path, and any link, devi
 refused with a Problem naming the shard and the member, and its whole sample is dropped. The media of the
 other samples are copied under our own names into a private temporary folder, removed on ``close()``, for
 the import service to store (so ``--link`` is impossible here). Geometry is labelhub's own in the JSON, so
-nothing is converted at this boundary; a record comes back exactly as it was exported.
+nothing is converted at this boundary; a record comes back exactly as it was exported. Video clips (export
+option ``clip_length``) are joined back into their video by :class:`~labelhub.formats._webdataset_clips.ClipJoiner`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import is_safe_relative
 from labelhub.formats._guards import check_labels, check_meta, is_file, storable
+from labelhub.formats._webdataset_clips import ClipJoiner
 from labelhub.formats._webdataset_export import INDEX_FORMAT, INDEX_SUFFIX, WebDatasetExporter
 from labelhub.formats._webdataset_sample import SampleParts, build_record
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -91,6 +93,7 @@ class WebDatasetImporter(FormatImporter):
         self._labels = check_labels(labels, self._index_file) if isinstance(labels, list) else []
         self._tmp: Path | None = None
         self._extracted = 0
+        self._clips = ClipJoiner()
 
     def _find_shards(self, source: Path) -> list[Path]:
         if source.is_file() and source.name.endswith(INDEX_SUFFIX):
@@ -162,12 +165,14 @@ class WebDatasetImporter(FormatImporter):
 
     def _records(self) -> Iterator[ItemRecord | Problem]:
         seen: dict[str, str] = {}
+        self._clips = ClipJoiner()
         for shard in self.shards:
             try:
                 with tarfile.open(shard, mode="r|*") as tar:
                     yield from self._read(shard, tar, seen)
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise FormatError(f"cannot read shard {shard.name}: {exc}", file=str(shard)) from None
+        yield from self._clips.flush()  # a video whose last clip never came
 
     def _read(self, shard: Path, tar: tarfile.TarFile, seen: dict[str, str]) -> Iterator[ItemRecord | Problem]:
         parts: SampleParts | None = None
@@ -252,7 +257,9 @@ class WebDatasetImporter(FormatImporter):
         yield from parts.problems
         if parts.dropped:
             return
-        yield from build_record(parts, self._labels, with_media=self.options.media != "none", frame_re=_FRAME_RE)
+        records = build_record(parts, self._labels, with_media=self.options.media != "none", frame_re=_FRAME_RE)
+        # Clips of one video (export option clip_length) are joined back into that video.
+        yield from self._clips.feed(parts.shard, parts.key, parts.inline.get("json"), records)
 
 
 def _copy(src: IO[bytes], out: IO[bytes]) -> None:
