@@ -5,6 +5,7 @@
  * input (`view.ts`) build on it.
  */
 
+import { fitCanvas } from './canvas';
 import type { EditorCore } from './core';
 import { annBounds, clampPoint } from './geometry';
 import { buildLevels, drawFrame, type ImageSource, type Overlay } from './render';
@@ -196,18 +197,10 @@ export abstract class CanvasFrame {
   // ---- sizing ----------------------------------------------------------------------------------------------
 
   protected resize(): void {
-    const box = (this.canvas.parentElement ?? this.canvas).getBoundingClientRect();
-    const w = Math.max(1, Math.floor(box.width));
-    const h = Math.max(1, Math.floor(box.height));
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
-    if (w === this.width && h === this.height && dpr === this.dpr) return;
-    this.width = w;
-    this.height = h;
-    this.dpr = dpr;
-    this.canvas.width = Math.round(w * dpr);
-    this.canvas.height = Math.round(h * dpr);
-    this.canvas.style.width = `${w}px`;
-    this.canvas.style.height = `${h}px`;
+    const size = fitCanvas(this.canvas, { width: this.width, height: this.height, dpr: this.dpr });
+    if (!size) return;
+    ({ width: this.width, height: this.height, dpr: this.dpr } = size);
+    const [w, h] = [size.width, size.height];
     if (this.fitted) this.view = fitView(this.core.item.width, this.core.item.height, w, h);
     else this.view = constrainView(this.view, this.core.item.width, this.core.item.height, w, h);
     this.render();

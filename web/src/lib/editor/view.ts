@@ -7,6 +7,7 @@
  * pointer and wheel input: clicks, drags (pan, draw, move, resize, vertex) and zoom.
  */
 
+import { listener } from './canvas';
 import type { EditorCore } from './core';
 import {
   annBounds,
@@ -31,14 +32,7 @@ export type { Probe } from './view-frame';
 export class CanvasView extends CanvasTools {
   constructor(canvas: HTMLCanvasElement, core: EditorCore) {
     super(canvas, core);
-    const on = <K extends keyof HTMLElementEventMap>(
-      type: K,
-      fn: (e: HTMLElementEventMap[K]) => void,
-      opts?: AddEventListenerOptions,
-    ): void => {
-      canvas.addEventListener(type, fn as EventListener, opts);
-      this.cleanup.push(() => canvas.removeEventListener(type, fn as EventListener, opts));
-    };
+    const on = listener(canvas, this.cleanup);
     on('pointerdown', (e) => this.onDown(e));
     on('pointermove', (e) => this.onMove(e));
     on('pointerup', (e) => this.onUp(e));

@@ -1,0 +1,467 @@
+"""The video editor on the item page of a real server: a box drawn around the pedestrian of OTB Crossing on the
+first frame becomes a track, its propagation job shows its progress and fills in the other frames; on frame 20
+the propagated box is drawn and a drag corrects it, which makes frame 20 a keyframe (a marker on the timeline)
+and re-propagates the frames around it. A viewer sees the tracks read-only, and the API refuses their changes.
+
+The video is the first 40 frames of ``../shared/data/tracking_otb_crossing`` (360x240 JPEGs), copied into the
+test's temporary folder, zipped and uploaded as an image sequence (format ``video``), the way a person imports
+one. Coordinates are frame pixels: the tests map them to the page through the stage's fitted view (a 16 px
+margin, like the image editor) and check that mapping against the pointer readout of the status line.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+from tests.conftest import data_path
+from tests.e2e.conftest import API, Server, Shots, add_member, close_to, eventually, login
+
+FRAMES = 40
+SIZE = (360, 240)
+_FIT_MARGIN = 16
+
+
+def _truth() -> list[list[float]]:
+    """OTB's ground truth of the first frames as 0-based ``[x1, y1, x2, y2]`` (the file is 1-based x, y, w, h)."""
+    out = []
+    for line in (data_path("tracking_otb_crossing") / "groundtruth_rect.txt").read_text().splitlines()[:FRAMES]:
+        x, y, w, h = (float(v) for v in line.replace(",", " ").split())
+        out.append([x - 1, y - 1, x - 1 + w, y - 1 + h])
+    return out
+
+
+def _import_clip(server: Server, pid: int, tmp_path: Path) -> int:
+    """Copy the first 40 frames into ``tmp_path``, upload them as a zip with format ``video``; return the item id."""
+    src = data_path("tracking_otb_crossing", "img")
+    folder = tmp_path / "crossing"
+    folder.mkdir()
+    for i in range(1, FRAMES + 1):
+        shutil.copy(src / f"{i:04d}.jpg", folder / f"{i:04d}.jpg")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    r = server.api.post(
+        f"{API}/projects/{pid}/uploads",
+        files={"file": ("crossing.zip", buf.getvalue(), "application/zip")},
+        data={"format": "video"},
+    )
+    assert r.status_code == 202, r.text
+    job = server.wait_for_job(r.json()["id"])
+    assert job["status"] == "succeeded", job
+    [item] = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
+    assert item["kind"] == "video" and item["frame_count"] == FRAMES, item
+    assert (item["width"], item["height"]) == SIZE, item
+    iid: int = item["id"]
+    return iid
+
+
+def _tracks(client: httpx.Client, pid: int, iid: int) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"{API}/projects/{pid}/items/{iid}/tracks").raise_for_status().json()
+    return body
+
+
+def _to_screen(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Frame pixels to page coordinates for the stage's fitted view."""
+    pt: dict[str, float] = page.evaluate(
+        """([w, h, x, y, m]) => {
+             const r = document.querySelector('[data-testid="video-canvas"]').getBoundingClientRect();
+             const s = Math.min((r.width - 2 * m) / w, (r.height - 2 * m) / h);
+             return { x: r.left + (r.width - w * s) / 2 + x * s, y: r.top + (r.height - h * s) / 2 + y * s };
+           }""",
+        [*SIZE, x, y, _FIT_MARGIN],
+    )
+    return pt["x"], pt["y"]
+
+
+def _scale(page: Any) -> float:
+    a, b = _to_screen(page, 0, 0), _to_screen(page, 100, 0)
+    return (b[0] - a[0]) / 100
+
+
+def _pointer(page: Any) -> tuple[int, int]:
+    text = page.locator("footer.video-status .mono").first.inner_text()
+    x, y = (int(v) for v in text.split(","))
+    return x, y
+
+
+def _open(page: Any, pid: int, iid: int) -> None:
+    """Open the item, wait for the first frame on the stage, and check the page-to-frame mapping."""
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    page.get_by_test_id("video-editor").wait_for()
+    page.wait_for_function("() => window.__videoEditor?.state().frameShown && window.__videoEditor.session.loaded")
+    for x, y in ((36.0, 24.0), (324.0, 192.0)):
+        page.mouse.move(*_to_screen(page, x, y))
+        got = _pointer(page)
+        assert abs(got[0] - x) <= 1.5 and abs(got[1] - y) <= 1.5, f"pointer at frame ({x}, {y}) reads {got}"
+
+
+def _state(page: Any) -> dict[str, Any]:
+    state: dict[str, Any] = page.evaluate("() => window.__videoEditor.state()")
+    return state
+
+
+def _canvas_rgb(page: Any, testid: str, x: float, y: float) -> tuple[int, int, int]:
+    """The colour of a canvas at page point (x, y)."""
+    rgb: list[int] = page.evaluate(
+        """([id, x, y]) => {
+             const c = document.querySelector(`[data-testid="${id}"]`);
+             const r = c.getBoundingClientRect();
+             const k = c.width / r.width;
+             const px = [Math.floor((x - r.left) * k), Math.floor((y - r.top) * k)];
+             const d = c.getContext('2d').getImageData(px[0], px[1], 1, 1).data;
+             return [d[0], d[1], d[2]];
+           }""",
+        [testid, x, y],
+    )
+    return rgb[0], rgb[1], rgb[2]
+
+
+def _track_rgb(page: Any, track_id: int) -> tuple[int, int, int]:
+    """The track's colour as the panel shows it (its swatch)."""
+    css: str = page.evaluate(
+        """(id) => getComputedStyle(document.querySelector(`[data-testid="track-row"][data-track-id="${id}"]`))
+                     .getPropertyValue('--c').trim()""",
+        track_id,
+    )
+    m = re.fullmatch(r"#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})", css)
+    assert m, css
+    return int(m[1], 16), int(m[2], 16), int(m[3], 16)
+
+
+def _near(a: tuple[int, int, int], b: tuple[int, int, int], tol: int = 40) -> bool:
+    return all(abs(p - q) <= tol for p, q in zip(a, b, strict=True))
+
+
+def _box_edge_drawn(page: Any, box: list[float], color: tuple[int, int, int]) -> bool:
+    """Whether the stage shows the track's colour along the top edge of ``box`` (frame pixels)."""
+    x1, y1, x2, _ = box
+    for t in (0.3, 0.5, 0.7):
+        sx, sy = _to_screen(page, x1 + (x2 - x1) * t, y1)
+        if any(_near(_canvas_rgb(page, "video-canvas", sx, sy + d), color) for d in (-1, 0, 1)):
+            return True
+    return False
+
+
+def _lane_point(page: Any, frame: int, lane: int = 0) -> tuple[float, float]:
+    """The page point of ``frame`` on the timeline lane ``lane`` (the playhead's arithmetic: 148 px of names)."""
+    pt: dict[str, float] = page.evaluate(
+        """([f, lane, n]) => {
+             const c = document.querySelector('[data-testid="timeline-lanes"]').getBoundingClientRect();
+             const w = c.width - 148 - 14;
+             return { x: c.left + 148 + (f + 0.5) * w / n, y: c.top + lane * 24 + 12 };
+           }""",
+        [frame, lane, FRAMES],
+    )
+    return pt["x"], pt["y"]
+
+
+def _ruler_point(page: Any, frame: int) -> tuple[float, float]:
+    x, _ = _lane_point(page, frame)
+    r = page.get_by_test_id("timeline-ruler").bounding_box()
+    return x, r["y"] + r["height"] / 2
+
+
+def _wait_propagated(page: Any, server: Server, pid: int, iid: int) -> dict[str, Any]:
+    """Wait until no track propagates, in the page and on the server, and return the server's tracks."""
+    page.wait_for_function("() => window.__videoEditor.state().propagating === 0", timeout=90_000)
+
+    def done() -> dict[str, Any]:
+        body = _tracks(server.api, pid, iid)
+        for t in body["tracks"]:
+            assert t["job"] and t["job"]["status"] == "succeeded", t["job"]
+            assert "-" not in t["states"], t["states"]
+        return body
+
+    return eventually(done, timeout=30)
+
+
+def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
+    page: Any, server: Server, shots: Shots, tmp_path: Path
+) -> None:
+    project = server.create_project("Video tracking", ["person", "car"], item_kind="video")
+    pid = project["id"]
+    iid = _import_clip(server, pid, tmp_path)
+    _, password = add_member(server, pid, "video-annotator", "annotator")
+    truth = _truth()
+
+    login(page, "video-annotator", password)
+    _open(page, pid, iid)
+    editor = page.get_by_test_id("video-editor")
+    expect(editor).to_contain_text("360 \u00d7 240 · 40 frames")
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 0 / 39")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "saved")
+    shots(page, "item-opened")
+
+    # Draw a box around the pedestrian on frame 0 (class 1, "person"): a track, and its propagation starts.
+    page.keyboard.press("1")
+    gt0 = truth[0]
+    page.mouse.move(*_to_screen(page, gt0[0], gt0[1]))
+    page.mouse.down()
+    page.mouse.move(*_to_screen(page, gt0[2], gt0[3]), steps=8)
+    shots(page, "drawing-the-first-box")
+    page.mouse.up()
+    row = page.get_by_test_id("track-row")
+    expect(row).to_have_count(1)
+    track_id = int(row.get_attribute("data-track-id"))
+    expect(row.get_by_test_id("track-label")).to_have_value("person")
+    job = row.get_by_test_id("track-job")
+    expect(job).to_be_visible()
+    expect(job.get_by_role("progressbar")).to_be_visible()
+    shots(page, "propagation-started")
+    [created] = _tracks(server.api, pid, iid)["tracks"]
+    assert created["keyframes"] == [0] and created["states"][0] == "k", created
+    assert close_to(created["boxes"][0], gt0), (created["boxes"][0], gt0)
+
+    # The job finishes: its progress bar is full, and the tracks are reloaded with a box on every frame.
+    tracks = _wait_propagated(page, server, pid, iid)
+    expect(job).to_have_attribute("data-status", "succeeded")
+    expect(row.get_by_test_id("track-keyframes")).to_have_text("1 keyframe")
+    [track] = tracks["tracks"]
+    assert track["states"].startswith("k") and set(track["states"][1:]) <= {"p", "o"}, track["states"]
+    page.wait_for_function("(n) => window.__videoEditor.session.tracks[0]?.states === n", arg=track["states"])
+    shots(page, "propagation-done")
+
+    # Scrub to frame 20: a click on the timeline's ruler at frame 17, then `f` three times.
+    page.mouse.click(*_ruler_point(page, 17))
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 17 / 39")
+    for _ in range(3):
+        page.keyboard.press("f")
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 20 / 39")
+    expect(page.get_by_test_id("frame-input")).to_have_value("20")
+    expect(page.get_by_test_id("playhead")).to_have_attribute("data-frame", "20")
+    page.wait_for_function("() => window.__videoEditor.state().frameShown")
+    color = _track_rgb(page, track_id)
+    before20 = track["boxes"][20]
+    assert track["states"][20] == "p", track["states"]
+    page.wait_for_timeout(100)  # the redraw after the frame decoded
+    assert _box_edge_drawn(page, before20, color), "no box drawn on frame 20"
+    expect(page.get_by_test_id("status-track")).to_contain_text("propagated")
+    expect(page.get_by_test_id("status-track")).to_contain_text("confidence")
+    lane_before = _canvas_rgb(page, "timeline-lanes", *_lane_point(page, 20))
+    shots(page, "frame-20-propagated")
+
+    # Correct frame 20: drag the box (selected by the press) so that its centre lands on the ground truth's.
+    # The pointer first goes well away, so the drag counts even when the box was already in place.
+    gt20 = truth[20]
+    start = _to_screen(page, (before20[0] + before20[2]) / 2, (before20[1] + before20[3]) / 2)
+    target = _to_screen(page, (gt20[0] + gt20[2]) / 2, (gt20[1] + gt20[3]) / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 40, start[1] + 20, steps=4)
+    page.mouse.move(*target, steps=6)
+    shots(page, "dragging-on-frame-20")
+    page.mouse.up()
+    k = _scale(page)
+    dx, dy = (target[0] - start[0]) / k, (target[1] - start[1]) / k
+    dragged = [before20[0] + dx, before20[1] + dy, before20[2] + dx, before20[3] + dy]
+    expect(page.get_by_test_id("status-track")).to_contain_text("keyframe")
+    selected = page.locator(f'[data-testid="track-row"][data-track-id="{track_id}"]')
+    expect(selected.get_by_test_id("track-keyframes")).to_have_text("2 keyframes")
+    expect(selected.locator(".vtr-chip", has_text=re.compile(r"^20$"))).to_be_visible()
+
+    # The keyframe marker on the timeline: frame 20's cell on the lane now shows the diamond, in the full colour.
+    def marker() -> None:
+        got = _canvas_rgb(page, "timeline-lanes", *_lane_point(page, 20))
+        assert _near(got, color, 12) and got != lane_before, (got, color, lane_before)
+
+    eventually(marker, timeout=5)
+    shots(page, "frame-20-keyframe")
+
+    # Through the API: frame 20 is a keyframe with the dragged box; the re-propagation job changed its neighbours.
+    def saved() -> dict[str, Any]:
+        [t] = _tracks(server.api, pid, iid)["tracks"]
+        assert t["keyframes"] == [0, 20] and t["states"][20] == "k", t["keyframes"]
+        return t
+
+    t = eventually(saved)
+    assert close_to(t["boxes"][20], dragged, 2.0), (t["boxes"][20], dragged)
+    tracks = _wait_propagated(page, server, pid, iid)
+    [after] = tracks["tracks"]
+    assert after["job"]["id"] != track["job"]["id"] and not after["job"]["result"]["superseded"], after["job"]
+    lo, hi = after["job"]["result"]["frames"]
+    assert lo <= 19 and hi >= 21, after["job"]["result"]
+    changed = [f for f in (17, 18, 19, 21, 22, 23) if not close_to(after["boxes"][f], track["boxes"][f], 0.01)]
+    assert changed, "the frames next to frame 20 did not change after the re-propagation"
+    assert after["boxes"][:1] == track["boxes"][:1], "the first keyframe moved"
+    expect(page.get_by_test_id("status-propagation")).to_have_count(0)
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    shots(page, "repropagated")
+
+    # `n` jumps to a suggested frame of the selected track, and the help sheet lists the keys.
+    page.keyboard.press("n")
+    suggested = _tracks(server.api, pid, iid)["tracks"][0]["suggested"]
+    if suggested:
+        page.wait_for_function("(s) => s.includes(window.__videoEditor.state().frame)", arg=suggested)
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text("Next suggested frame")
+    shots(page, "help")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_have_count(0)
+
+    # A frame that needs review: its box is drawn in the warning style and the status line says so.
+    review = after["review"]
+    if review:
+        page.get_by_test_id("frame-input").fill(str(review[-1]))
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status-frame")).to_have_text(f"Frame {review[-1]} / 39")
+        expect(page.get_by_test_id("status-track")).to_contain_text("needs review")
+        page.wait_for_function("() => window.__videoEditor.state().frameShown")
+        shots(page, "needs-review-frame")
+
+    # Someone else sets a keyframe meanwhile: `k` on frame 30 comes back 409, the tracks are reloaded, and the
+    # conflict panel offers to apply the change again on top of theirs.
+    version = _tracks(server.api, pid, iid)["version"]
+    other = after["boxes"][35]
+    r = server.api.put(
+        f"{API}/projects/{pid}/items/{iid}/tracks/{track_id}/keyframes/35", json={"version": version, "box": other}
+    )
+    assert r.status_code == 200, r.text
+    page.get_by_test_id("frame-input").fill("30")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 30 / 39")
+    page.keyboard.press("k")
+    conflict = page.get_by_test_id("video-conflict")
+    expect(conflict).to_contain_text("Someone else changed this item")
+    expect(conflict.get_by_test_id("unsaved-change")).to_have_text("make frame 30 a keyframe of track 1")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "conflict")
+    expect(selected.get_by_test_id("track-keyframes")).to_have_text("3 keyframes")  # theirs: 0, 20, 35
+    shots(page, "conflict")
+    conflict.get_by_role("button", name="Apply my change again").click()
+    expect(conflict).to_have_count(0)
+    expect(selected.get_by_test_id("track-keyframes")).to_have_text("4 keyframes")
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    eventually(lambda: _tracks(server.api, pid, iid)["tracks"][0]["keyframes"] == [0, 20, 30, 35] or _fail("no"))
+    _wait_propagated(page, server, pid, iid)
+    shots(page, "conflict-settled")
+
+    # A second track (the car, class 2) on frame 20: two lanes, and its job runs beside the first track's.
+    page.get_by_test_id("frame-input").fill("20")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 20 / 39")
+    page.keyboard.press("Escape")
+    page.keyboard.press("2")
+    page.mouse.move(*_to_screen(page, 44, 126))
+    page.mouse.down()
+    page.mouse.move(*_to_screen(page, 158, 168), steps=8)
+    page.mouse.up()
+    expect(page.get_by_test_id("track-row")).to_have_count(2)
+    car = page.locator('[data-testid="track-row"]').nth(1)
+    expect(car.get_by_test_id("track-label")).to_have_value("car")
+    shots(page, "second-track")
+    both = _wait_propagated(page, server, pid, iid)
+    expect(page.get_by_test_id("track-list")).to_contain_text("2 tracks")
+    shots(page, "two-tracks-propagated")
+
+    # Where the car is outside (it drives in), its box is hidden; "Show outside" draws it faint and dashed, and
+    # the choice is remembered for the session (a reload keeps it).
+    car_states = both["tracks"][1]["states"]
+    if "o" in car_states:
+        page.get_by_test_id("frame-input").fill(str(car_states.index("o")))
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status-track")).to_contain_text("outside")
+        page.get_by_test_id("show-outside").check()
+        page.wait_for_function("() => window.__videoEditor.state().frameShown")
+        shots(page, "car-outside-shown")
+        page.reload()
+        page.get_by_test_id("video-editor").wait_for()
+        expect(page.get_by_test_id("show-outside")).to_be_checked()
+        page.get_by_test_id("show-outside").uncheck()
+        page.wait_for_function("() => window.__videoEditor?.session.loaded")
+    car = page.locator('[data-testid="track-row"]').nth(1)
+
+    # Deleting the car's track asks first.
+    car.get_by_test_id("delete-track").click()
+    dialog = page.get_by_test_id("confirm-delete-track")
+    expect(dialog).to_be_visible()
+    shots(page, "confirm-delete")
+    dialog.get_by_test_id("confirm-delete").click()
+    expect(page.get_by_test_id("track-row")).to_have_count(1)
+    eventually(lambda: len(_tracks(server.api, pid, iid)["tracks"]) == 1 or _fail("the car's track is still there"))
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+
+
+def _fail(message: str) -> bool:
+    raise AssertionError(message)
+
+
+def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
+    page: Any, server: Server, shots: Shots, tmp_path: Path
+) -> None:
+    project = server.create_project("Video to look at", ["person"], item_kind="video")
+    pid = project["id"]
+    iid = _import_clip(server, pid, tmp_path)
+    box = _truth()[0]
+    version = _tracks(server.api, pid, iid)["version"]
+    r = server.api.post(
+        f"{API}/projects/{pid}/items/{iid}/tracks",
+        json={"version": version, "label": "person", "frame": 0, "box": box, "method": "interpolate"},
+    )
+    assert r.status_code == 201, r.text
+    assert server.wait_for_job(r.json()["job"]["id"])["status"] == "succeeded"
+    track_id = r.json()["track"]["track_id"]
+    _, password = add_member(server, pid, "video-viewer", "viewer")
+
+    login(page, "video-viewer", password)
+    _open(page, pid, iid)
+    expect(page.get_by_test_id("readonly-badge")).to_be_visible()
+    expect(page.get_by_test_id("save-status")).to_have_text("Read-only")
+    expect(page.get_by_test_id("track-row")).to_have_count(1)
+    expect(page.get_by_test_id("propagate")).to_have_count(0)
+    expect(page.get_by_test_id("delete-track")).to_have_count(0)
+    expect(page.get_by_test_id("track-label")).to_be_disabled()
+    shots(page, "viewer-opened")
+
+    # A drag on the frame pans instead of drawing; a click selects the track; `o` and `k` change nothing.
+    before = _tracks(server.api, pid, iid)
+    a, b = _to_screen(page, 40, 40), _to_screen(page, 120, 120)
+    page.mouse.move(*a)
+    page.mouse.down()
+    page.mouse.move(*b, steps=6)
+    page.mouse.up()
+    page.keyboard.press("Shift+F")
+    page.mouse.click(*_to_screen(page, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+    expect(page.get_by_test_id("status-track")).to_contain_text(f"#{track_id}")
+    page.keyboard.press("o")
+    expect(page.locator(".video-toast")).to_contain_text("look but not edit")
+    page.keyboard.press("k")
+    shots(page, "viewer-tried-to-edit")
+    page.wait_for_timeout(300)
+    assert _tracks(server.api, pid, iid) == before
+
+    # Viewers can play the video: Space plays at the item's frame rate to the last frame, which pauses it.
+    requests: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("play")).to_have_attribute("data-playing", "true")
+    page.wait_for_function("() => window.__videoEditor.state().frame > 3")
+    shots(page, "viewer-playing")
+    page.wait_for_function("() => !window.__videoEditor.state().playing", timeout=20_000)
+    expect(page.get_by_test_id("status-frame")).to_have_text("Frame 39 / 39")
+    assert any("/frames?" in u for u in requests), "playback did not ask the server to decode frames ahead"
+
+    # The API refuses the viewer's changes (403), with a problem+json body.
+    with httpx.Client(base_url=server.url, headers={"X-Requested-With": "labelhub-e2e"}, timeout=30) as viewer:
+        viewer.post(f"{API}/auth/login", json={"username": "video-viewer", "password": password}).raise_for_status()
+        assert _tracks(viewer, pid, iid)["tracks"][0]["track_id"] == track_id
+        base = f"{API}/projects/{pid}/items/{iid}/tracks"
+        v = before["version"]
+        refused = [
+            viewer.post(base, json={"version": v, "label": "person", "frame": 3, "box": [10, 10, 40, 60]}),
+            viewer.put(f"{base}/{track_id}/keyframes/20", json={"version": v, "box": [10, 10, 40, 60]}),
+            viewer.delete(f"{base}/{track_id}/keyframes/0", params={"version": v}),
+            viewer.patch(f"{base}/{track_id}", json={"version": v, "label": "person"}),
+            viewer.post(f"{base}/{track_id}/propagate", json={"method": "track"}),
+            viewer.delete(f"{base}/{track_id}", params={"version": v}),
+        ]
+        for resp in refused:
+            assert resp.status_code == 403, (resp.request.method, resp.request.url, resp.status_code, resp.text)
+            assert resp.headers["content-type"].startswith("application/problem+json")
+    assert _tracks(server.api, pid, iid) == before

@@ -1,0 +1,155 @@
+/**
+ * What the video editor's keys and timeline buttons do, on top of the session, the player and the stage:
+ * stepping and seeking frames (with the frames ahead prefetched), suggested frames and keyframes of the
+ * selected track, keyframe and outside edits, selecting tracks, zoom, moving to another item. The Svelte
+ * component only turns key presses into `VideoAction`s (`keymap.ts`) and calls `run`.
+ */
+
+import { ZOOM_STEP } from '../editor/viewport';
+import { makeKeyframe, removeKeyframe, toggleOutside } from './edits';
+import type { FrameCache } from './frames';
+import { FRAME_STEP, type VideoAction } from './keymap';
+import type { Player } from './player.svelte';
+import type { VideoSession } from './session.svelte';
+import type { VideoStage } from './stage';
+import { stepKeyframe, stepSuggested } from './states';
+import type { Track } from './types';
+
+export interface ControlsHost {
+  session: VideoSession;
+  player: Player;
+  frames: FrameCache;
+  stage: () => VideoStage | null;
+  /** Ids of the tracks with a box on the current frame (Tab steps through these first). */
+  shown: () => number[];
+  editable: boolean;
+  /** Ask before deleting a whole track. */
+  confirmDelete: (id: number) => void;
+  toggleHelp: () => void;
+  onnext?: () => void;
+  onprev?: () => void;
+}
+
+/** Tab / Shift+Tab: the track after (or before) `selected` among `ids`, wrapping; the first (last) with none. */
+export function stepTrack(ids: readonly number[], selected: number | null, dir: 1 | -1): number | null {
+  const sorted = [...ids].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const i = selected === null ? -1 : sorted.indexOf(selected);
+  if (i < 0) return dir > 0 ? sorted[0]! : sorted[sorted.length - 1]!;
+  return sorted[(i + dir + sorted.length) % sorted.length]!;
+}
+
+export class VideoControls {
+  constructor(private readonly h: ControlsHost) {}
+
+  /** Go to frame `f`, and have the next few decoded. */
+  seek(f: number): void {
+    const s = this.h.session;
+    s.seek(f);
+    this.h.frames.ahead(s.frame, 6);
+  }
+
+  step(by: number): void {
+    this.h.player.pause();
+    this.seek(this.h.session.frame + by);
+  }
+
+  /** n / Shift+n: the selected track's next or previous suggested frame. */
+  suggest(dir: 1 | -1): void {
+    const s = this.h.session;
+    const t = s.selectedTrack;
+    if (!t) return s.notify('Select a track to step through its suggested frames', 'warn');
+    const f = stepSuggested(t.suggested, s.frame, dir);
+    if (f === null) return s.notify(`Track ${t.track_id} has no suggested frames to check`);
+    this.h.player.pause();
+    this.seek(f);
+  }
+
+  private jumpKeyframe(dir: 1 | -1): void {
+    const s = this.h.session;
+    const t = s.selectedTrack;
+    const f = t ? stepKeyframe(t.keyframes, s.frame, dir) : null;
+    if (f === null) return s.notify(t ? `No keyframe ${dir > 0 ? 'after' : 'before'} this frame` : 'Select a track first', 'warn');
+    this.h.player.pause();
+    this.seek(f);
+  }
+
+  private cycleTrack(dir: 1 | -1): void {
+    const s = this.h.session;
+    const shown = this.h.shown();
+    s.select(stepTrack(shown.length ? shown : s.tracks.map((t) => t.track_id), s.selected, dir));
+  }
+
+  private withTrack(fn: (t: Track) => void): void {
+    const s = this.h.session;
+    const t = s.selectedTrack;
+    if (!t) return s.notify('Select a track first (click its box, or Tab)', 'warn');
+    if (!this.h.editable) return s.notify('You can look but not edit this item', 'warn');
+    this.h.player.pause();
+    fn(t);
+  }
+
+  /** Next or previous item, once the changes in flight are saved; stays while a conflict is open. */
+  leave(to: (() => void) | undefined): void {
+    if (!to) return;
+    const s = this.h.session;
+    this.h.player.pause();
+    void s.settled().then(() => {
+      if (s.conflict) s.notify('Settle the conflict before moving on', 'warn');
+      else to();
+    });
+  }
+
+  run(a: VideoAction): void {
+    const { session: s, player } = this.h;
+    const stage = this.h.stage();
+    switch (a) {
+      case 'play':
+        return player.toggle();
+      case 'frame.next':
+      case 'frame.prev':
+        return this.step(a === 'frame.next' ? 1 : -1);
+      case 'frame.forward':
+      case 'frame.back':
+        return this.step(a === 'frame.forward' ? FRAME_STEP : -FRAME_STEP);
+      case 'frame.first':
+      case 'frame.last':
+        player.pause();
+        return this.seek(a === 'frame.first' ? 0 : s.frameCount - 1);
+      case 'suggest.next':
+      case 'suggest.prev':
+        return this.suggest(a === 'suggest.next' ? 1 : -1);
+      case 'keyframe.next':
+      case 'keyframe.prev':
+        return this.jumpKeyframe(a === 'keyframe.next' ? 1 : -1);
+      case 'keyframe':
+        return this.withTrack((t) => void makeKeyframe(s, t, s.frame));
+      case 'outside':
+        return this.withTrack((t) => void toggleOutside(s, t, s.frame));
+      case 'delete':
+        return this.withTrack((t) => {
+          if (removeKeyframe(s, t, s.frame) === 'last') this.h.confirmDelete(t.track_id);
+        });
+      case 'track.next':
+      case 'track.prev':
+        return this.cycleTrack(a === 'track.next' ? 1 : -1);
+      case 'escape':
+        if (stage?.cancelDrag()) return;
+        return s.select(null);
+      case 'zoom.in':
+      case 'zoom.out':
+        return stage?.zoomBy(a === 'zoom.in' ? ZOOM_STEP : 1 / ZOOM_STEP);
+      case 'zoom.fit':
+        return stage?.fit();
+      case 'zoom.actual':
+        return stage?.actualSize();
+      case 'save':
+        return s.notify('Every change is saved as you make it');
+      case 'help':
+        return this.h.toggleHelp();
+      case 'item.next':
+      case 'item.prev':
+        return this.leave(a === 'item.next' ? this.h.onnext : this.h.onprev);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { videoActionFor, videoHotkeys } from './keymap';
+
+const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  shiftKey: false,
+  altKey: false,
+  ...mods,
+});
+
+describe('video keys', () => {
+  it('steps frames like CVAT', () => {
+    expect(videoActionFor(key('f'))).toBe('frame.next');
+    expect(videoActionFor(key('d'))).toBe('frame.prev');
+    expect(videoActionFor(key(' '))).toBe('play');
+    expect(videoActionFor(key('k'))).toBe('keyframe');
+    expect(videoActionFor(key('o'))).toBe('outside');
+  });
+
+  it('tells n from Shift+n', () => {
+    expect(videoActionFor(key('n'))).toBe('suggest.next');
+    expect(videoActionFor(key('N', { shiftKey: true }))).toBe('suggest.prev');
+    expect(videoActionFor(key('F', { shiftKey: true }))).toBe('zoom.fit');
+  });
+
+  it('leaves unknown Shift+letters and browser shortcuts alone', () => {
+    expect(videoActionFor(key('A', { shiftKey: true }))).toBeNull();
+    expect(videoActionFor(key('f', { ctrlKey: true }))).toBeNull();
+    expect(videoActionFor(key('s', { ctrlKey: true }))).toBe('save');
+  });
+
+  it('ignores class hotkeys that clash with editor keys', () => {
+    const classes = [
+      { name: 'person', color: '#f00', hotkey: '1' },
+      { name: 'car', color: '#0f0', hotkey: 'f' },
+      { name: 'bike', color: '#00f', hotkey: '2' },
+    ];
+    expect([...videoHotkeys(classes)]).toEqual([
+      ['1', 'person'],
+      ['2', 'bike'],
+    ]);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The track routes of the real API through the app's generated client (`TrackServer`, see `types.ts`): the
+ * one file of the video editor that knows it. A 409 becomes the editor's `ConflictError`; other refusals stay
+ * `ApiError`s with their problem (title, detail, field), which the session shows as toasts.
+ */
+
+import { API, api, unwrap } from '../api/client';
+import { ApiError } from '../api/problem';
+import { ConflictError } from '../editor/types';
+import { followJob } from '../jobs';
+import type { Job, Method, Track, TrackResult, TrackServer, TrackSet } from './types';
+
+async function checked<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const current = err.problem.current_version;
+      throw new ConflictError(err.message, typeof current === 'number' ? current : null);
+    }
+    throw err;
+  }
+}
+
+// The generated types spell a box as number[] and a job's fields as the API's JobPublic, as `types.ts` does.
+const asTrack = (t: unknown): Track => t as Track;
+const asResult = (r: { version: number; track: unknown; job?: Job | null }): TrackResult => ({
+  version: r.version,
+  track: asTrack(r.track),
+  job: r.job ?? null,
+});
+
+export function frameUrl(projectId: number, itemId: number, frame: number): string {
+  return `${API}/projects/${projectId}/items/${itemId}/frames/${frame}`;
+}
+
+export function trackServer(projectId: number, itemId: number): TrackServer {
+  const path = { project_id: projectId, item_id: itemId };
+  const onTrack = (trackId: number) => ({ ...path, track_id: trackId });
+  return {
+    async list(): Promise<TrackSet> {
+      const r = await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path } }));
+      return { ...r, tracks: r.tracks.map(asTrack) };
+    },
+    async create(body) {
+      const r = await checked(unwrap(api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path }, body })));
+      return asResult(r);
+    },
+    async setKeyframe(trackId, frame, version, box) {
+      const r = await checked(
+        unwrap(
+          api.PUT('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/keyframes/{frame}', {
+            params: { path: { ...onTrack(trackId), frame } },
+            body: { version, box },
+          }),
+        ),
+      );
+      return asResult(r);
+    },
+    async removeKeyframe(trackId, frame, version) {
+      const r = await checked(
+        unwrap(
+          api.DELETE('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/keyframes/{frame}', {
+            params: { path: { ...onTrack(trackId), frame }, query: { version } },
+          }),
+        ),
+      );
+      return asResult(r);
+    },
+    async relabel(trackId, version, label) {
+      const r = await checked(
+        unwrap(
+          api.PATCH('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}', {
+            params: { path: onTrack(trackId) },
+            body: { version, label },
+          }),
+        ),
+      );
+      return asResult(r);
+    },
+    deleteTrack: (trackId, version) =>
+      checked(
+        unwrap(
+          api.DELETE('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}', {
+            params: { path: onTrack(trackId), query: { version } },
+          }),
+        ),
+      ),
+    propagate: (trackId: number, method: Method) =>
+      unwrap(
+        api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/propagate', {
+          params: { path: onTrack(trackId) },
+          body: { method },
+        }),
+      ),
+    follow: (jobId, onUpdate, signal) => followJob(jobId, onUpdate, signal),
+    frameUrl: (frame) => frameUrl(projectId, itemId, frame),
+    async prefetch(start, count) {
+      const r = await unwrap(
+        api.GET('/api/v1/projects/{project_id}/items/{item_id}/frames', { params: { path, query: { start, count } } }),
+      );
+      return r.urls;
+    },
+  };
+}

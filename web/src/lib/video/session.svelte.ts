@@ -1,0 +1,346 @@
+/**
+ * One video item's tracks as the editor holds them, and every change sent to the server one after another,
+ * each with the item version the last answer gave. A change shows at once (the track is changed locally), is
+ * replaced by the server's answer, and is undone by a reload when the server refuses it. On 409 the tracks are
+ * reloaded and the change waits in `conflict` until the person applies it again or drops it.
+ *
+ * Propagation jobs are followed per track (several at once); when one finishes, the tracks are reloaded. The
+ * fields are Svelte state (`$state.raw`: tracks are replaced, never changed in place), so the panels, the stage
+ * and the timeline read them directly. The commands on top of this (keyframe, outside, ...) are in `edits.ts`.
+ */
+
+import { isConflict } from '../editor/types';
+import type { Job, Track, TrackResult, TrackServer } from './types';
+
+export type SaveState = 'saved' | 'saving' | 'error' | 'conflict' | 'readonly';
+
+export interface VideoConflict {
+  /** The change that was not saved, in words ("move the box of track 3 on frame 20"). */
+  what: string;
+  /** The item version the server has, once the tracks are reloaded. */
+  theirs: number | null;
+  loading: boolean;
+  error: string | null;
+}
+
+export interface Notice {
+  text: string;
+  tone: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+/** A change to send: its words, the request (with the version to send), and how it shows before the answer. */
+export interface Edit {
+  what: string;
+  send: (version: number) => Promise<TrackResult | { version: number }>;
+  local?: () => void;
+}
+
+export interface SessionOptions {
+  readonly: boolean;
+  frameCount: number;
+  width: number;
+  height: number;
+  fps: number | null;
+  version: number;
+  /** Shows a server error to the person (the app's toasts: title, detail and the field it names). */
+  report: (err: unknown, context: string) => void;
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class VideoSession {
+  tracks: Track[] = $state.raw([]);
+  version = $state(0);
+  frameCount = $state(1);
+  width = $state(1);
+  height = $state(1);
+  fps: number | null = $state(null);
+  frame = $state(0);
+  selected: number | null = $state(null);
+  saveState: SaveState = $state('saved');
+  saveError: string | null = $state(null);
+  lastSavedAt: number | null = $state(null);
+  conflict: VideoConflict | null = $state.raw(null);
+  /** The job followed per track id (running, or the last one that ended this session). */
+  jobs: ReadonlyMap<number, Job> = $state.raw(new Map());
+  notice: Notice | null = $state.raw(null);
+  loaded = $state(false);
+  loadError: unknown = $state.raw(null);
+
+  readonly readonly: boolean;
+  readonly server: TrackServer;
+  private readonly report: (err: unknown, context: string) => void;
+  private chain: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private refreshQueued = false;
+  private waiting: Edit | null = null;
+  private readonly followers = new Map<number, AbortController>();
+  private disposed = false;
+
+  constructor(server: TrackServer, o: SessionOptions) {
+    this.server = server;
+    this.readonly = o.readonly;
+    this.report = o.report;
+    this.frameCount = Math.max(1, o.frameCount);
+    this.width = Math.max(1, o.width);
+    this.height = Math.max(1, o.height);
+    this.fps = o.fps;
+    this.version = o.version;
+    this.saveState = o.readonly ? 'readonly' : 'saved';
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------------------
+
+  track(id: number | null): Track | null {
+    return id === null ? null : (this.tracks.find((t) => t.track_id === id) ?? null);
+  }
+
+  get selectedTrack(): Track | null {
+    return this.track(this.selected);
+  }
+
+  /** The track's job: the one followed this session, else the latest the server reported. */
+  jobOf(id: number): Job | null {
+    return this.jobs.get(id) ?? this.track(id)?.job ?? null;
+  }
+
+  /** Tracks with a propagation job queued or running. */
+  get propagating(): number {
+    let n = 0;
+    for (const t of this.tracks) {
+      const j = this.jobOf(t.track_id);
+      if (j && !FINISHED.has(j.status)) n++;
+    }
+    return n;
+  }
+
+  notify(text: string, tone: Notice['tone'] = 'info'): void {
+    this.notice = { text, tone, at: Date.now() };
+  }
+
+  // ---- frames and selection --------------------------------------------------------------------------------
+
+  seek(f: number): void {
+    const n = Math.max(0, Math.min(this.frameCount - 1, Math.round(f)));
+    if (n !== this.frame) this.frame = n;
+  }
+
+  select(id: number | null): void {
+    this.selected = id !== null && this.track(id) ? id : null;
+  }
+
+  // ---- loading ---------------------------------------------------------------------------------------------
+
+  async load(): Promise<void> {
+    this.loadError = null;
+    try {
+      await this.fetchTracks();
+      this.loaded = true;
+      for (const t of this.tracks) if (t.job && !FINISHED.has(t.job.status)) this.follow(t.track_id, t.job);
+    } catch (err) {
+      this.loadError = err;
+    }
+  }
+
+  /** Reload the tracks after the changes in flight (several requests for one reload collapse into one). */
+  refresh(): Promise<void> {
+    if (this.refreshQueued) return this.chain;
+    this.refreshQueued = true;
+    this.chain = this.chain.then(async () => {
+      this.refreshQueued = false;
+      try {
+        await this.fetchTracks();
+      } catch (err) {
+        this.report(err, 'Could not reload the tracks');
+      }
+    });
+    return this.chain;
+  }
+
+  /** After a refused change: reload the tracks and stop saying "Not saved" (the reason was shown). */
+  async clearError(): Promise<void> {
+    await this.refresh();
+    if (this.saveState === 'error') {
+      this.saveState = 'saved';
+      this.saveError = null;
+    }
+  }
+
+  private async fetchTracks(): Promise<void> {
+    const set = await this.server.list();
+    if (this.disposed) return;
+    this.tracks = set.tracks;
+    this.version = set.version;
+    this.frameCount = Math.max(1, set.frame_count);
+    this.width = Math.max(1, set.width);
+    this.height = Math.max(1, set.height);
+    this.fps = set.fps;
+    if (this.selected !== null && !this.track(this.selected)) this.selected = null;
+    if (this.frame >= this.frameCount) this.frame = this.frameCount - 1;
+  }
+
+  // ---- changes ---------------------------------------------------------------------------------------------
+
+  /** Replace (or add) a track by id, keeping the list in id order. */
+  putTrack(t: Track): void {
+    const rest = this.tracks.filter((x) => x.track_id !== t.track_id);
+    rest.push(t);
+    rest.sort((a, b) => a.track_id - b.track_id);
+    this.tracks = rest;
+  }
+
+  dropTrack(id: number): void {
+    this.tracks = this.tracks.filter((t) => t.track_id !== id);
+    if (this.selected === id) this.selected = null;
+  }
+
+  /** Send a change after those in flight; resolves with the server's answer, or null when it was not saved. */
+  edit(e: Edit): Promise<TrackResult | { version: number } | null> {
+    if (this.readonly) {
+      this.notify('You can look but not edit this item', 'warn');
+      return Promise.resolve(null);
+    }
+    if (this.conflict) {
+      this.notify('Settle the conflict first: apply your change again or keep theirs', 'warn');
+      return Promise.resolve(null);
+    }
+    e.local?.();
+    this.inFlight++;
+    this.saveState = 'saving';
+    let answer: TrackResult | { version: number } | null = null;
+    this.chain = this.chain.then(async () => {
+      answer = await this.send(e);
+    });
+    return this.chain.then(() => answer);
+  }
+
+  private async send(e: Edit): Promise<TrackResult | { version: number } | null> {
+    try {
+      // A change queued behind one that conflicted is not sent: the reload showed their tracks instead.
+      if (this.conflict) return null;
+      const r = await e.send(this.version);
+      if (this.disposed) return r;
+      this.version = r.version;
+      if ('track' in r) {
+        this.putTrack(r.track);
+        if (r.job) this.follow(r.track.track_id, r.job);
+      }
+      this.lastSavedAt = Date.now();
+      this.saveError = null;
+      return r;
+    } catch (err) {
+      if (isConflict(err)) await this.onConflict(e);
+      else {
+        this.saveError = errorText(err);
+        this.saveState = 'error';
+        this.report(err, `Could not ${e.what}`);
+        // The local change is not what the server has: show the server's tracks again.
+        try {
+          await this.fetchTracks();
+        } catch (reloadErr) {
+          this.report(reloadErr, 'Could not reload the tracks');
+        }
+      }
+      return null;
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.saveState === 'saving') this.saveState = 'saved';
+    }
+  }
+
+  private async onConflict(e: Edit): Promise<void> {
+    this.waiting = e;
+    this.saveState = 'conflict';
+    this.conflict = { what: e.what, theirs: null, loading: true, error: null };
+    await this.fetchTheirs();
+  }
+
+  /** Reload the tracks for the conflict panel (again, after it failed). */
+  async fetchTheirs(): Promise<void> {
+    const c = this.conflict;
+    if (!c) return;
+    this.conflict = { ...c, loading: true, error: null };
+    try {
+      await this.fetchTracks();
+      if (this.conflict) this.conflict = { ...this.conflict, theirs: this.version, loading: false };
+    } catch (err) {
+      if (this.conflict) this.conflict = { ...this.conflict, loading: false, error: errorText(err) };
+    }
+  }
+
+  /** After a 409: send the change again on top of their version (`mine`), or drop it (`theirs`). */
+  resolveConflict(choice: 'mine' | 'theirs'): Promise<unknown> {
+    const e = this.waiting;
+    this.waiting = null;
+    this.conflict = null;
+    this.saveState = this.readonly ? 'readonly' : 'saved';
+    if (choice === 'mine' && e) return this.edit(e);
+    return Promise.resolve();
+  }
+
+  // ---- propagation jobs ------------------------------------------------------------------------------------
+
+  private setJob(id: number, job: Job): void {
+    const m = new Map(this.jobs);
+    m.set(id, job);
+    this.jobs = m;
+  }
+
+  /** Follow a track's propagation job (a newer one replaces it); reload the tracks when it has succeeded. */
+  follow(id: number, job: Job): void {
+    this.followers.get(id)?.abort();
+    this.setJob(id, job);
+    if (FINISHED.has(job.status)) {
+      this.finished(id, job);
+      return;
+    }
+    const ac = new AbortController();
+    this.followers.set(id, ac);
+    this.server
+      .follow(job.id, (j) => !ac.signal.aborted && !this.disposed && this.setJob(id, j), ac.signal)
+      .then((done) => {
+        if (ac.signal.aborted || this.disposed) return;
+        this.followers.delete(id);
+        this.setJob(id, done);
+        this.finished(id, done);
+      })
+      .catch((err: unknown) => {
+        if (ac.signal.aborted || this.disposed) return;
+        this.followers.delete(id);
+        this.report(err, `Could not follow the propagation of track ${id}`);
+      });
+  }
+
+  private finished(id: number, job: Job): void {
+    if (job.status === 'succeeded') {
+      // A superseded job's result was replaced by a newer edit, whose own job is followed.
+      if (!job.result?.superseded) void this.refresh();
+    } else if (job.status === 'failed') {
+      const e = job.error as { title?: string; detail?: string } | null;
+      this.notify(`Propagation of track ${id} failed: ${e?.detail ?? e?.title ?? job.message}`, 'error');
+      void this.refresh();
+    }
+  }
+
+  async propagate(id: number, method: 'track' | 'interpolate'): Promise<void> {
+    if (this.readonly) return this.notify('You can look but not edit this item', 'warn');
+    try {
+      const job = await this.server.propagate(id, method);
+      this.follow(id, job);
+    } catch (err) {
+      this.report(err, `Could not propagate track ${id}`);
+    }
+  }
+
+  /** Wait for the changes in flight (tests, and before leaving the item). */
+  settled = (): Promise<void> => this.chain;
+
+  dispose(): void {
+    this.disposed = true;
+    for (const ac of this.followers.values()) ac.abort();
+    this.followers.clear();
+  }
+}
