@@ -22,6 +22,8 @@ from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
 
 API_PREFIX = "/api/v1"
+# Every router of the API, in the order OpenAPI lists them.
+ROUTERS = tuple(m.router for m in (health, auth, users, projects, items, media, tracks, jobs, transfers))
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"
 # `vite build` (make web) writes the browser UI here; it ships as package data, so no Node is needed at run time.
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
@@ -81,8 +83,8 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     app.state.hub = hub
     app.state.executor = None
     problems.install(app)
-    for module in (health, auth, users, projects, items, media, tracks, jobs, transfers):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
 
     # check_dir=False: a checkout without a build still starts, and a build made later is served without a restart.
     app.mount("/assets", _HashedAssets(directory=web_dist / "assets", check_dir=False), name="assets")
