@@ -212,3 +212,23 @@ def test_a_track_deleted_while_it_is_tracked_stays_deleted(
     result = run_propagation(hub, Actor.system(), pid, iid, tid, "track", delete_while_saving)
     assert result["superseded"] and result["boxes_written"] == 0
     assert _tracks(client, admin_headers, pid, iid)["tracks"] == []
+
+
+def test_the_annotator_stays_when_a_reviewer_fixes_a_track(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], video: tuple[int, int]
+) -> None:
+    pid, iid = video
+    people = {}
+    for role in ("annotator", "reviewer"):
+        uid, headers = quick_user(hub, role)
+        r = client.put(f"{API}/projects/{pid}/members/{uid}", json={"role": role}, headers=admin_headers)
+        assert r.status_code == 200, r.text
+        people[role] = (uid, headers)
+    made = _start(client, people["annotator"][1], pid, iid, [100.0, 50.0, 120.0, 100.0], propagate=False)
+    url = f"{API}/projects/{pid}/items/{iid}/tracks/{made['track']['track_id']}/keyframes/9"
+    r = client.put(url, json={"version": made["version"], "box": [104.0, 50.0, 124.0, 100.0]},
+                   headers=people["reviewer"][1])  # fmt: skip
+    assert r.status_code == 200, r.text
+    item = client.get(f"{API}/projects/{pid}/items/{iid}", headers=admin_headers).json()
+    assert item["status"] == "labeled" and item["annotator_id"] == people["annotator"][0]
+    assert item["version"] == r.json()["version"]

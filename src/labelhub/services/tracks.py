@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_box
-from labelhub.domain.permissions import Action
+from labelhub.domain.permissions import Action, allows
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
-from labelhub.services.access import Actor, project_schema, require
+from labelhub.services.access import Actor, project_schema, require, role_in
 from labelhub.services.frames import VideoItem, load_video_item
 from labelhub.storage.models import Annotation, Item, utcnow
 from labelhub.tracking import BoxState, FrameBox, Keyframe, Track, suggest_frames
@@ -171,16 +171,19 @@ def _check_frame(v: VideoItem, frame: int) -> None:
 
 
 def _bump(session: Session, actor: Actor, v: VideoItem, expected: int) -> int:
-    """Raise the item's version (409 when ``expected`` is stale) and mark it labelled by ``actor``."""
+    """Raise the item's version (409 when ``expected`` is stale) and mark it labelled by ``actor``.
+
+    As with the image editor's saves, a reviewer's fix does not take the item over from the person who
+    labelled it: a reviewer becomes its annotator only when it has none.
+    """
+    values: dict[str, Any] = {}
+    if actor.user_id is not None:
+        reviewer = allows(role_in(session, actor, v.project_id), Action.REVIEW, is_admin=actor.is_admin)
+        values["annotator_id"] = func.coalesce(_ITEMS.c.annotator_id, actor.user_id) if reviewer else actor.user_id
     res = session.execute(
         update(_ITEMS)
         .where(_ITEMS.c.id == v.item_id, _ITEMS.c.version == expected)
-        .values(
-            version=_ITEMS.c.version + 1,
-            status=ItemStatus.LABELED.value,
-            updated_at=utcnow(),
-            **({"annotator_id": actor.user_id} if actor.user_id is not None else {}),
-        )
+        .values(version=_ITEMS.c.version + 1, status=ItemStatus.LABELED.value, updated_at=utcnow(), **values)
     )
     if res.rowcount == 0:  # type: ignore[attr-defined]
         current = session.scalar(select(_ITEMS.c.version).where(_ITEMS.c.id == v.item_id))
