@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ def test_frames_form_one_video_item_whose_content_moves(tmp_path: Path) -> None:
     assert item.media_path == item.frame_files[0] and item.annotations == []
     with Image.open(item.frame_files[-1]) as im:
         assert im.size == (640, 480) and im.format == "JPEG"
-    steps = [float(np.abs(_grey(a) - _grey(b)).mean()) for a, b in zip(item.frame_files, item.frame_files[1:])]
+    steps = [float(np.abs(_grey(a) - _grey(b)).mean()) for a, b in pairwise(item.frame_files)]
     assert max(steps) > 0.5  # the shapes move
     assert min(steps) < max(steps) / 2  # and not always at the same speed (they stop, then sprint)
 
