@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from sqlalchemy import select
-from tests.conftest import DATA
+from tests.conftest import DATA, data_path
 
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord
@@ -20,10 +20,15 @@ from labelhub.storage.models import Item
 OTB = DATA / "tracking_otb_crossing"
 
 
+def otb_frames(n: int) -> list[Path]:
+    """Return the first ``n`` frames of OTB Crossing (the test is skipped where the shared data is missing)."""
+    return sorted(data_path("tracking_otb_crossing", "img").glob("*.jpg"))[:n]
+
+
 def otb_truth() -> list[list[float]]:
     """Return OTB Crossing's ground truth as 0-based ``[x1, y1, x2, y2]`` (the file is 1-based x, y, w, h)."""
     out = []
-    for line in (OTB / "groundtruth_rect.txt").read_text().splitlines():
+    for line in data_path("tracking_otb_crossing", "groundtruth_rect.txt").read_text().splitlines():
         x, y, w, h = (float(v) for v in line.replace(",", " ").split())
         out.append([x - 1, y - 1, x - 1 + w, y - 1 + h])
     return out

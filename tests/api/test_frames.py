@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, create_project, quick_user
-from tests.api._video import OTB, grey_video, video_file_item, video_of_frames
+from tests.api._video import grey_video, otb_frames, video_file_item, video_of_frames
 
 from labelhub.hub import Hub
 
@@ -54,7 +54,7 @@ def test_an_image_sequence_serves_its_stored_frames(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     pid = create_project(client, admin_headers, "walk", item_kind="video", labels=[{"name": "person"}])["id"]
-    frames = sorted((OTB / "img").glob("*.jpg"))[:5]
+    frames = otb_frames(5)
     iid = video_of_frames(hub, pid, frames, tmp_path)
     r = client.get(f"{API}/projects/{pid}/items/{iid}/frames/3", headers=admin_headers)
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"

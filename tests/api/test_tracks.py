@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, create_project, import_coco, quick_user, run_jobs, write_coco
-from tests.api._video import OTB, otb_truth, video_of_frames
+from tests.api._video import otb_frames, otb_truth, video_of_frames
 
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
@@ -27,7 +27,7 @@ def _tracks(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> 
 def video(client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path) -> tuple[int, int]:
     """A video project with the first 40 frames of OTB Crossing as one image-sequence item."""
     pid = create_project(client, admin_headers, "walk", item_kind="video", labels=[{"name": "person"}])["id"]
-    return pid, video_of_frames(hub, pid, sorted((OTB / "img").glob("*.jpg"))[:40], tmp_path)
+    return pid, video_of_frames(hub, pid, otb_frames(40), tmp_path)
 
 
 def _start(client: TestClient, headers: dict[str, str], pid: int, iid: int, box: list[float], **extra: Any) -> Any:

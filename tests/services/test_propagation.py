@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 from tests.api._support import run_jobs
-from tests.api._video import OTB, otb_truth, video_file_item, video_of_frames
+from tests.api._video import otb_frames, otb_truth, video_file_item, video_of_frames
 from tests.builders import new_project
 
 from labelhub.domain.enums import ItemKind
@@ -44,7 +44,7 @@ def _only_track(hub: Hub, pid: int, iid: int) -> tracks.TrackView:
 
 def test_import_propagate_export_mot_and_import_again_gives_the_same_track(hub: Hub, tmp_path: Path) -> None:
     pid = new_project(hub, "walk", ItemKind.VIDEO)
-    iid = video_of_frames(hub, pid, sorted((OTB / "img").glob("*.jpg"))[:30], tmp_path)
+    iid = video_of_frames(hub, pid, otb_frames(30), tmp_path)
     _start_track(hub, pid, iid, otb_truth()[0])
     track = _only_track(hub, pid, iid)
     assert track.states == "k" + "p" * 29
