@@ -124,6 +124,11 @@ def test_outside_interpolation_and_removing_keyframes(
     r = client.put(f"{url}/keyframes/0", json={"version": version, "box": None}, headers=admin_headers)
     assert_problem(r, 422, field="box")
 
+    anns = f"{API}/projects/{pid}/items/{iid}/annotations"
+    every = client.get(anns, headers=admin_headers).json()
+    assert len(every["annotations"]) == 40 and every["version"] == version  # one track box per frame
+    assert client.get(anns, params={"tracks": "false"}, headers=admin_headers).json()["annotations"] == []
+
     r = client.patch(url, json={"version": version, "label": "cyclist"}, headers=admin_headers)
     assert_problem(r, 422, field="label")
     r = client.delete(url, params={"version": version}, headers=admin_headers)

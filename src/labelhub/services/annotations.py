@@ -70,21 +70,25 @@ class SaveResult:
     deleted: int
 
 
-def list_annotations(session: Session, item_id: int) -> list[Row[Any]]:
-    """Return the item's annotations as plain rows of ANNOTATION_FIELDS, in id order.
+def list_annotations(session: Session, item_id: int, *, tracks: bool = True) -> list[Row[Any]]:
+    """Return the item's annotations as plain rows of ANNOTATION_FIELDS, in id order (``tracks=False``: without
+    the ``track_box`` rows, which the video editor reads through its own route).
 
     Rows, not ORM objects: the editor reads and saves one item at a time, many times a second, and building
     ORM instances was a large share of a request's CPU.
     """
-    return list(
-        session.execute(select(*ANNOTATION_FIELDS).where(Annotation.item_id == item_id).order_by(Annotation.id))
-    )
+    q = select(*ANNOTATION_FIELDS).where(Annotation.item_id == item_id)
+    if not tracks:
+        q = q.where(Annotation.kind != AnnotationKind.TRACK_BOX.value)
+    return list(session.execute(q.order_by(Annotation.id)))
 
 
-def read_annotations(session: Session, actor: Actor, project_id: int, item_id: int) -> tuple[int, list[Row[Any]]]:
+def read_annotations(
+    session: Session, actor: Actor, project_id: int, item_id: int, *, tracks: bool = True
+) -> tuple[int, list[Row[Any]]]:
     """Return the item's version and its annotations, for a reader of the project."""
     _, _, (version,) = check_item_access(session, actor, project_id, item_id, Action.READ, [_I.version])
-    return version, list_annotations(session, item_id)
+    return version, list_annotations(session, item_id, tracks=tracks)
 
 
 class _ItemFacts(NamedTuple):

@@ -88,9 +88,17 @@ def review_item(project_id: int, item_id: int, body: ReviewIn, actor: ActorDep, 
 
 
 @router.get("/{item_id}/annotations", response_model=AnnotationsPublic)
-def get_annotations(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> Response:
+def get_annotations(
+    project_id: int,
+    item_id: int,
+    actor: ActorDep,
+    hub: HubDep,
+    tracks: Annotated[
+        bool, Query(description="Include track boxes (false: a video's tracks come from `.../tracks`)")
+    ] = True,
+) -> Response:
     with hub.db.session() as s:
-        version, rows = annotation_service.read_annotations(s, actor, project_id, item_id)
+        version, rows = annotation_service.read_annotations(s, actor, project_id, item_id, tracks=tracks)
     return _annotations_response(item_id, version, rows)
 
 

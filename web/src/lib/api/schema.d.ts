@@ -2099,7 +2099,10 @@ export interface operations {
     };
     get_annotations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Include track boxes (false: a video's tracks come from `.../tracks`) */
+                tracks?: boolean;
+            };
             header?: never;
             path: {
                 project_id: number;
