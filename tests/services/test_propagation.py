@@ -11,16 +11,17 @@ from tests.api._support import run_jobs
 from tests.api._video import otb_frames, otb_truth, video_file_item, video_of_frames
 from tests.builders import new_project
 
-from labelhub.domain.enums import ItemKind
+from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.hub import Hub
 from labelhub.services import tracks
 from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
 from labelhub.services.frames import load_video_item
-from labelhub.services.imports import import_source
+from labelhub.services.imports import import_records, import_source
 from labelhub.services.propagation import queue_propagation
-from labelhub.storage.models import Item
+from labelhub.storage.models import Annotation, Item
 from labelhub.tracking._boxes import iou
 
 SYSTEM = Actor.system()
@@ -95,3 +96,28 @@ def test_a_video_file_item_is_tracked_from_the_file(hub: Hub, tmp_path: Path) ->
     ious = [iou(tuple(track.boxes[f]), tuple(truth[f])) for f in range(40)]  # type: ignore[arg-type]
     assert min(ious) >= 0.7, [round(v, 2) for v in ious]
     assert not any(hub.settings.frames_dir.rglob("*.jpg"))  # decoded in memory, not through the browser's cache
+
+
+def test_an_imported_tracks_interpolated_boxes_are_replaced_not_doubled(hub: Hub, tmp_path: Path) -> None:
+    pid = new_project(hub, "cvat-like", ItemKind.VIDEO)
+    frames = otb_frames(20)
+    truth = otb_truth()
+    # As a CVAT-video import gives them: a keyframe, then boxes a tool interpolated, all with source human.
+    boxes = [AnnotationRecord(AnnotationKind.TRACK_BOX, "person", {"bbox": truth[f] if f == 0 else truth[0]},
+                              frame=f, track_id=1, attributes={"keyframe": f == 0, "outside": False})
+             for f in range(20)]  # fmt: skip
+    record = ItemRecord(kind=ItemKind.VIDEO, name="clip", media_path=frames[0], frame_files=frames,
+                        frame_count=20, width=360, height=240, annotations=boxes)  # fmt: skip
+    import_records(hub, SYSTEM, pid, [record], labels=["person"], format_name="test",
+                   options=ImportOptions(media="link"))  # fmt: skip
+    with hub.db.session() as s:
+        (iid,) = s.scalars(select(Item.id).where(Item.project_id == pid)).all()
+        v = load_video_item(s, hub, SYSTEM, pid, iid)
+    with hub.db.session(write=True) as s:
+        queue_propagation(s, SYSTEM, v, 1)
+    run_jobs(hub)
+    track = _only_track(hub, pid, iid)
+    assert track.states == "k" + "p" * 19
+    with hub.db.session() as s:
+        frames_stored = s.scalars(select(Annotation.frame).where(Annotation.item_id == iid)).all()
+    assert sorted(frames_stored) == list(range(20))  # one box per frame: the imported ones were replaced

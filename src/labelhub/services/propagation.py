@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import cv2
-from sqlalchemy import Table, and_, delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationState, Source
@@ -27,7 +27,7 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
-from labelhub.services.tracks import TRACK_BOX, read_keyframes
+from labelhub.services.tracks import TRACK_BOX, propagated_ids, read_keyframes
 from labelhub.storage.models import Annotation, Item, Job, utcnow
 from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
 from labelhub.tracking import remove_keyframe as engine_remove
@@ -43,6 +43,7 @@ KIND = "propagate"
 METHODS = ("track", "interpolate")
 TRACKER_VERSION = "labelhub-tracking/csrt-kalman"
 INTERPOLATION_VERSION = "labelhub-tracking/linear"
+_DELETE_CHUNK = 5_000
 _MAX_EDITS = 8  # more keyframe changes than this since the cached propagation: propagate from scratch
 _TABLE = cast(Table, Annotation.__table__)
 _A = _TABLE.c
@@ -163,13 +164,9 @@ def run_propagation(
             current_label, current = label, []
         superseded = current != keyframes
         if not superseded:
-            s.execute(
-                delete(_TABLE).where(
-                    and_(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id),
-                    _A.frame.between(lo, hi),
-                    _A.source == Source.MODEL.value,
-                )
-            )
+            stale = propagated_ids(s, item_id, track_id, lo, hi)
+            for at in range(0, len(stale), _DELETE_CHUNK):  # within every database's limit of bound values
+                s.execute(delete(_TABLE).where(_A.id.in_(stale[at : at + _DELETE_CHUNK])))
             if rows:
                 for r in rows:
                     r["label"] = current_label  # renamed while tracking: the boxes follow the track's label

@@ -36,6 +36,7 @@ __all__ = [
     "TrackView",
     "create_track",
     "delete_track",
+    "propagated_ids",
     "read_keyframes",
     "read_tracks",
     "remove_keyframe",
@@ -159,6 +160,18 @@ def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, 
                 box = None
         kfs.append(Keyframe(r.frame, box))
     return rows[0].label or "", kfs
+
+
+def propagated_ids(session: Session, item_id: int, track_id: int, first: int, last: int) -> list[int]:
+    """Return the ids of the track's rows on frames ``first .. last`` that no person set (not keyframes).
+
+    Decided per row as everywhere here (``attributes.keyframe``, else the source): an imported track's
+    interpolated boxes can be ``human`` rows with ``keyframe: false``, and a propagation replaces them too.
+    """
+    q = select(_A.id, _A.source, _A.attributes).where(
+        _A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id, _A.frame.between(first, last)
+    )
+    return [r.id for r in session.execute(q) if not _is_keyframe(r.source, r.attributes)]
 
 
 def _checked_box(v: VideoItem, box: Sequence[float], field: str = "box") -> list[float]:
