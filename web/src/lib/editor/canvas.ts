@@ -34,3 +34,12 @@ export function listener(target: HTMLElement, cleanup: (() => void)[]): Listen {
     cleanup.push(() => target.removeEventListener(type, fn as EventListener, opts));
   };
 }
+
+/** Capture the pointer of ``e`` on ``target`` so a drag follows it outside; synthetic events have none. */
+export function capturePointer(target: Element, e: PointerEvent): void {
+  try {
+    target.setPointerCapture(e.pointerId);
+  } catch {
+    // Synthetic events (tests) have no active pointer to capture.
+  }
+}

@@ -7,7 +7,7 @@
  * pointer and wheel input: clicks, drags (pan, draw, move, resize, vertex) and zoom.
  */
 
-import { listener } from './canvas';
+import { capturePointer, listener } from './canvas';
 import type { EditorCore } from './core';
 import {
   annBounds,
@@ -154,11 +154,7 @@ export class CanvasView extends CanvasTools {
 
   private startDrag(e: PointerEvent, d: Drag): void {
     this.drag = d;
-    try {
-      this.canvas.setPointerCapture(e.pointerId);
-    } catch {
-      // Synthetic events (tests) have no active pointer to capture.
-    }
+    capturePointer(this.canvas, e);
     this.updateCursor(null);
   }
 

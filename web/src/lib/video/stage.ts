@@ -6,7 +6,7 @@
  * selection) comes from the host each frame, so the stage holds no tracks of its own.
  */
 
-import { fitCanvas, listener } from '../editor/canvas';
+import { capturePointer, fitCanvas, listener } from '../editor/canvas';
 import { clamp, clampMove, clampPoint, MIN_BOX, rectFromPoints, resizeRect } from '../editor/geometry';
 import type { Handle, Point, Rect } from '../editor/types';
 import { constrainView, fitView, minScale, panBy, toImage, type View, ZOOM_STEP, zoomAt } from '../editor/viewport';
@@ -175,11 +175,7 @@ export class VideoStage {
 
   private startDrag(e: PointerEvent, d: Drag): void {
     this.drag = d;
-    try {
-      this.canvas.setPointerCapture(e.pointerId);
-    } catch {
-      // Synthetic events have no pointer to capture.
-    }
+    capturePointer(this.canvas, e);
     this.updateCursor(null);
   }
 
