@@ -16,6 +16,11 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     EDIT_PROJECT = "edit_project"
     DELETE_PROJECT = "delete_project"
+    # Assist models and search: training, pre-labelling and the project's assist settings are a manager's;
+    # computing embeddings (a heavy job) too; searching is reading.
+    TRAIN_MODEL = "train_model"
+    PRELABEL = "prelabel"
+    EMBED = "embed"
 
 
 MINIMUM_ROLE: dict[Action, Role] = {
@@ -27,6 +32,9 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_MEMBERS: Role.MANAGER,
     Action.EDIT_PROJECT: Role.MANAGER,
     Action.DELETE_PROJECT: Role.OWNER,
+    Action.TRAIN_MODEL: Role.MANAGER,
+    Action.PRELABEL: Role.MANAGER,
+    Action.EMBED: Role.MANAGER,
 }
 
 

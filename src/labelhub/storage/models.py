@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -222,3 +223,71 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ModelVersion(Base):
+    """One trained (or registered) assist model of a project: what it learnt from, how, and how well.
+
+    ``name`` is the model line (``text-classifier``, ``detector``...), ``version`` counts up within it.
+    ``data`` records the training set (annotation ids and their hash), ``artifacts`` the files under
+    ``HOME/models`` (state dict, TorchScript or ONNX export), relative to that folder.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", "version", name="uq_model_versions_project_name_version"),
+        Index("ix_model_versions_project_id", "project_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="training")
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str | None] = mapped_column(String(16), default=None)
+    seed: Mapped[int | None] = mapped_column(Integer, default=None)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    artifacts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectAssist(Base):
+    """A project's assist settings (auto-accept bands, retrain interval, queue strategy, active model) and
+    the count of accepted human labels at the last training, which the retrain trigger compares against."""
+
+    __tablename__ = "project_assist"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    labels_at_last_train: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Embedding(Base):
+    """One item's vector in one embedding space (an embedder name), with the embedder's version and the hash
+    of the content it was computed from, so an embedding job only recomputes new or changed items.
+    ``vector`` is little-endian float32; the per-project vector index is built from these rows."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (
+        UniqueConstraint("project_id", "space", "item_id", name="uq_embeddings_project_space_item"),
+        Index("ix_embeddings_project_space_id", "project_id", "space", "id"),
+        Index("ix_embeddings_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    space: Mapped[str] = mapped_column(String(200))
+    embedder_version: Mapped[str] = mapped_column(String(200))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

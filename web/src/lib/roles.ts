@@ -3,7 +3,18 @@
 
 import type { Role } from "./api/client";
 
-export type Action = "read" | "annotate" | "review" | "import" | "export" | "manage_members" | "edit_project" | "delete_project";
+export type Action =
+  | "read"
+  | "annotate"
+  | "review"
+  | "import"
+  | "export"
+  | "manage_members"
+  | "edit_project"
+  | "delete_project"
+  | "train_model"
+  | "prelabel"
+  | "embed";
 
 const RANK: Record<Role, number> = { viewer: 0, annotator: 1, reviewer: 2, manager: 3, owner: 4 };
 
@@ -16,6 +27,9 @@ const MINIMUM: Record<Action, Role> = {
   manage_members: "manager",
   edit_project: "manager",
   delete_project: "owner",
+  train_model: "manager",
+  prelabel: "manager",
+  embed: "manager",
 };
 
 export const ROLES: Role[] = ["viewer", "annotator", "reviewer", "manager", "owner"];
