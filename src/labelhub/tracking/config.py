@@ -40,6 +40,10 @@ class PropagationConfig:
       the rest comes from the two keyframes' sizes, interpolated geometrically. Before the first and after the
       last keyframe the size is the tracker's.
     - ``appearance``: count the similarity of the box's pixels to the keyframe's in the confidence.
+    - ``surprise_weight``, ``surprise_reach``: where a pass arrives at a keyframe farther off than its
+      confidence said, lower the confidence of the frames around that keyframe by up to
+      ``min(1, surprise_weight * surprise)``, fading as ``exp(-distance / surprise_reach)``
+      (:mod:`labelhub.tracking.surprise`; weight 0 turns it off).
     - ``workers``: passes run in this many threads (OpenCV releases the GIL while it tracks).
     """
 
@@ -56,6 +60,8 @@ class PropagationConfig:
     smooth: bool = True
     tracker_size_weight: float = 0.0
     appearance: bool = True
+    surprise_weight: float = 2.0
+    surprise_reach: float = 3.0
     kalman: KalmanNoise = field(default_factory=KalmanNoise)
     workers: int = 2
 
@@ -75,6 +81,8 @@ class PropagationConfig:
         _fraction(self.min_visible, "min_visible")
         _fraction(self.tracker_size_weight, "tracker_size_weight")
         _fraction(self.confidence_half_life, "confidence_half_life", low=1.0, high=1e6)
+        _fraction(self.surprise_weight, "surprise_weight", low=0.0, high=100.0)
+        _fraction(self.surprise_reach, "surprise_reach", low=0.1, high=1e3)
         for name, minimum in (("max_coast", 0), ("workers", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

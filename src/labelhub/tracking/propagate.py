@@ -27,6 +27,7 @@ from labelhub.tracking.blend import Segment, keyframe_box, segment_boxes
 from labelhub.tracking.config import PropagationConfig
 from labelhub.tracking.frames import FrameSource, ScaledFrames
 from labelhub.tracking.passes import Pass, run_pass
+from labelhub.tracking.surprise import keyframe_surprise, rescore
 from labelhub.tracking.track import FrameBox, Keyframe, Track, check_keyframes
 
 __all__ = ["Propagation", "propagate", "remove_keyframe", "set_keyframe"]
@@ -55,8 +56,11 @@ class Propagation:
     """A propagated track, with what is needed to re-propagate it after an edit.
 
     ``changed`` is the range of frames the call that made this value recomputed (``first``, ``last``
-    inclusive): a caller saving the track needs to write only those. ``passes`` holds the tracking passes by
-    (keyframe, direction) for reuse; ``tracked_frames`` counts the tracker updates this call made.
+    inclusive): a caller saving the track needs to write only those. The boxes are tracked again only between
+    the keyframes next to an edit; a few frames beyond them may change confidence (the keyframes' surprise,
+    :mod:`labelhub.tracking.surprise`). ``passes`` holds the tracking passes by (keyframe, direction) for reuse;
+    ``tracked_frames`` counts the tracker updates this call made; ``raw_confidence`` is each frame's confidence
+    before the surprise penalty (None: take the track's).
     """
 
     track: Track
@@ -64,6 +68,7 @@ class Propagation:
     passes: Mapping[PassKey, Pass] = field(repr=False)
     changed: tuple[int, int]
     tracked_frames: int = 0
+    raw_confidence: tuple[float, ...] | None = field(default=None, repr=False)
 
     @property
     def keyframes(self) -> tuple[Keyframe, ...]:
@@ -128,6 +133,7 @@ def _build(
     tracked = sum(len(p.boxes) for p in done)
 
     boxes: list[FrameBox | None] = list(previous.track.boxes) if previous is not None else [None] * n
+    raw = _raw_confidence(previous, n)
     by_frame = {kf.frame: kf for kf in keyframes}
     for f in range(lo, hi + 1):
         if f in by_frame:
@@ -136,22 +142,39 @@ def _build(
         fwd = passes.get((seg.before.frame, 1)) if seg.before is not None else None
         bwd = passes.get((seg.after.frame, -1)) if seg.after is not None else None
         boxes[seg.first : seg.last + 1] = segment_boxes(seg, fwd, bwd, frames.size, config)
+        raw[seg.first : seg.last + 1] = [fb.confidence for fb in boxes[seg.first : seg.last + 1] if fb is not None]
     last_place: Box | None = None
     for f in range(n):
         fb = boxes[f]
         if f in by_frame and lo <= f <= hi:
             fb = keyframe_box(by_frame[f], last_place)
             boxes[f] = fb
+            raw[f] = 1.0
         if fb is not None and fb.box is not None and fb.visible:
             last_place = fb.box
     # Keep every pass that a later edit may reuse: those of segments outside the span too.
     for key, p in old.items():
         if key not in passes and key[0] in by_frame and by_frame[key[0]].box == p.key:
             passes[key] = p
-    full = tuple(fb for fb in boxes if fb is not None)
-    if len(full) != n:  # pragma: no cover - every frame is a keyframe or in a segment
+    blended = [fb for fb in boxes if fb is not None]
+    if len(blended) != n:  # pragma: no cover - every frame is a keyframe or in a segment
         raise RuntimeError("propagation left frames without a box")
-    return Propagation(Track(label, full), config, MappingProxyType(passes), (lo, hi), tracked)
+    keep = previous.track.boxes if previous is not None else None
+    full = rescore(blended, raw, keyframe_surprise(keyframes, passes), config, keep)
+    if keep is not None:  # frames beyond the span whose confidence the keyframes' surprise changed
+        moved = [f for f in range(n) if full[f] is not keep[f]]
+        lo, hi = min([lo, *moved]), max([hi, *moved])
+    track = Track(label, tuple(full))
+    return Propagation(track, config, MappingProxyType(passes), (lo, hi), tracked, tuple(raw))
+
+
+def _raw_confidence(previous: Propagation | None, n: int) -> list[float]:
+    """Return the confidences before the surprise penalty that ``previous`` had (its track's when unknown)."""
+    if previous is None:
+        return [0.0] * n
+    if previous.raw_confidence is not None and len(previous.raw_confidence) == n:
+        return list(previous.raw_confidence)
+    return [fb.confidence for fb in previous.track.boxes]
 
 
 def propagate(

@@ -3,6 +3,11 @@
 Frames a person has not set are ranked by confidence, lowest first; a frame within ``min_gap`` frames of one
 already suggested is skipped (temporal non-maximum suppression), so ten suggestions are not ten neighbours of
 one bad moment. Ties go to the frame farther from any keyframe, then the earlier frame.
+
+The confidence already carries the keyframes' *surprise* (:mod:`labelhub.tracking.surprise`): next to a
+keyframe where the person showed the system wrong while it was sure, frames rank first. Ranking by an expected
+gain (how many doubtful frames a keyframe would repair) instead was measured and left out (``docs/tracking.md``,
+"Suggestions for the guided mode").
 """
 
 from __future__ import annotations
