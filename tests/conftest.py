@@ -17,6 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+# The CLI's rich console takes its width once, when labelhub.cli is first imported, from COLUMNS (80 without
+# a terminal). Set it before any test module imports the CLI, so wide tables print whole wherever they run.
+os.environ.setdefault("COLUMNS", "200")
+
 from labelhub.api.app import create_app
 from labelhub.config import Settings
 from labelhub.hub import Hub

@@ -22,6 +22,7 @@ from tests.conftest import make_user
 
 from labelhub.domain.schema import PALETTE
 from labelhub.hub import Hub
+from labelhub.services.projects import project_folders
 from labelhub.storage.models import AuditEvent
 
 SCHEMA: dict[str, Any] = {
@@ -210,3 +211,17 @@ def test_every_write_is_in_the_audit_log(client: TestClient, hub: Hub, tmp_path:
     # The project's history outlives it: its earlier events are still there, and the deletion is recorded.
     assert after[: len(events)] == events
     assert after[-1] == ("project.delete", alice, pid, str(pid))
+
+
+def test_deleting_a_project_removes_its_indexes_maps_and_models(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    """SQLite may give the next project the same id: it must not inherit the old project's files."""
+    r = client.post(f"{API}/projects", json={"name": "gone", "item_kind": "text"}, headers=admin_headers)
+    pid = r.json()["id"]
+    folders = project_folders(hub.settings.home, pid)
+    for folder in folders:
+        folder.mkdir(parents=True)
+        (folder / "state.json").write_text("{}")
+    assert client.delete(f"{API}/projects/{pid}", headers=admin_headers).status_code == 204
+    assert [f for f in folders if f.exists()] == []

@@ -295,3 +295,23 @@ def test_concurrent_executors_run_every_job_exactly_once(hub: Hub, settings: Set
     with hub.db.session() as s:
         rows = s.execute(select(Job.status, Job.attempts).where(Job.id.in_(ids))).all()
     assert sorted(set(rows)) == [("succeeded", 1)]
+
+
+def test_cancelled_batch_job_says_its_finished_batches_are_kept(hub: Hub) -> None:
+    """A pre-labelling job commits batch by batch: its cancel message must not claim that nothing changed."""
+    pid = new_project(hub, "batches")
+
+    def prelabel_cancelled_after_two_batches(ctx: JobContext) -> dict[str, Any]:
+        ctx.min_interval = 0.0
+        ctx.progress(0.2, "pre-labelled 64 of 320 items")
+        ctx.progress(0.4, "pre-labelled 128 of 320 items")
+        with ctx.hub.db.session(write=True) as s:
+            cancel(s, Actor.system(), ctx.job_id)
+        ctx.progress(0.4, "pre-labelled 128 of 320 items")
+        return {}
+
+    job_id = queue(hub, "prelabel", {}, pid)
+    assert LocalExecutor(hub, handlers={"prelabel": prelabel_cancelled_after_two_batches}).run_once()
+    job = job_row(hub, job_id)
+    assert job.status == "cancelled"
+    assert job.message == "cancelled; the work done before it is kept (pre-labelled 128 of 320 items)"

@@ -16,14 +16,47 @@ from starlette.types import Scope
 
 from labelhub import __version__
 from labelhub.api import problems
-from labelhub.api.routes import auth, health, items, jobs, media, projects, tracks, transfers, users
+from labelhub.api.routes import (
+    assist,
+    auth,
+    embedders,
+    grabcut,
+    health,
+    items,
+    jobs,
+    media,
+    models,
+    projects,
+    search,
+    tracks,
+    transfers,
+    users,
+)
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
 
 API_PREFIX = "/api/v1"
 # Every router of the API, in the order OpenAPI lists them.
-ROUTERS = tuple(m.router for m in (health, auth, users, projects, items, media, tracks, jobs, transfers))
+ROUTERS = tuple(
+    m.router
+    for m in (
+        health,
+        auth,
+        users,
+        projects,
+        items,
+        media,
+        tracks,
+        jobs,
+        transfers,
+        grabcut,
+        models,
+        assist,
+        search,
+        embedders,
+    )
+)
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"
 # `vite build` (make web) writes the browser UI here; it ships as package data, so no Node is needed at run time.
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from labelhub.cli import demo, openapi, projects, serve, transfer, users
+from labelhub.cli import demo, models, openapi, prelabel, projects, search, serve, transfer, users
 
 app = typer.Typer(
     name="labelhub",
@@ -17,11 +17,16 @@ app.command("worker")(serve.worker)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(projects.project_app, name="project")
+app.add_typer(models.model_app, name="model")
 app.command("stats")(projects.stats)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("demo")(demo.demo)
 app.command("openapi")(openapi.openapi)
+app.command("prelabel")(prelabel.prelabel)
+app.command("search")(search.search)
+app.command("embed")(search.embed)
+app.command("train-encoder")(search.train_encoder)
 
 
 def main() -> None:

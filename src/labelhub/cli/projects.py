@@ -64,9 +64,12 @@ def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not as
     """Delete a project and everything in it."""
     if not yes:
         typer.confirm(f"Delete project {name!r} with all its items and annotations?", abort=True)
-    with opened_hub() as hub, hub.db.session(write=True) as s:
-        actor = acting_as(hub, None)
-        projects.delete_project(s, actor, get_project_by_name(s, actor, name).id)
+    with opened_hub() as hub:
+        with hub.db.session(write=True) as s:
+            actor = acting_as(hub, None)
+            pid = get_project_by_name(s, actor, name).id
+            projects.delete_project(s, actor, pid)
+        projects.remove_project_files(hub.settings.home, pid)
         console.print(f"deleted project {name}")
 
 

@@ -10,13 +10,13 @@ import traceback
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from labelhub.domain.enums import JobStatus
 from labelhub.errors import JobCancelled, LabelhubError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext, finish
-from labelhub.jobs.handlers import Handler, default_handlers
+from labelhub.jobs.handlers import COMMITS_AS_IT_GOES, Handler, default_handlers
 from labelhub.services.jobs import claim_next, requeue_stale
 from labelhub.storage.models import Job, utcnow
 
@@ -122,7 +122,7 @@ class LocalExecutor:
         try:
             result = handler(ctx)
         except JobCancelled:
-            finish(self.hub, job.id, JobStatus.CANCELLED, message="cancelled; nothing was changed")
+            finish(self.hub, job.id, JobStatus.CANCELLED, message=_cancelled_message(self.hub, job))
         except LabelhubError as exc:
             finish(
                 self.hub,
@@ -153,3 +153,14 @@ def _jsonable(ctx: dict[str, object]) -> dict[str, object]:
     return {
         k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in ctx.items()
     }
+
+
+def _cancelled_message(hub: Hub, job: Job) -> str:
+    """What a cancelled job left: nothing, or (for kinds that commit batch by batch) what its last progress
+    message says was done."""
+    if job.kind not in COMMITS_AS_IT_GOES:
+        return "cancelled; nothing was changed"
+    with hub.db.session() as s:
+        last = s.scalar(select(Job.message).where(Job.id == job.id)) or ""
+    kept = "cancelled; the work done before it is kept"
+    return f"{kept} ({last})" if last else kept

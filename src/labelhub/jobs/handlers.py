@@ -11,11 +11,19 @@ from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
+from labelhub.services.embedder_training import run_train_embedder
+from labelhub.services.embedding_map import run_map_job
+from labelhub.services.embeddings import run_embed_job
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
+from labelhub.services.model_jobs import run_evaluate_model, run_train_model
+from labelhub.services.prelabel import run_prelabel
 from labelhub.services.propagation import run_propagation
 
 Handler = Callable[[JobContext], dict[str, Any]]
+# Kinds that commit as they go (batch by batch): a cancel keeps the batches already written. Every other kind
+# writes all at once at its end, so a cancel leaves nothing behind.
+COMMITS_AS_IT_GOES = frozenset({"prelabel", "embed"})
 
 
 def run_import(ctx: JobContext) -> dict[str, Any]:
@@ -82,6 +90,16 @@ def run_propagate(ctx: JobContext) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def run_prelabel_job(ctx: JobContext) -> dict[str, Any]:
+    """Pre-label the job's project with a model (``params``: model_id, only_unlabelled, batch_size)."""
+    if ctx.project_id is None:
+        raise ValueError("a pre-labelling job needs a project")
+    return run_prelabel(ctx.hub, ctx.actor, ctx.project_id, ctx.params, ctx.progress)
+
+
 def default_handlers() -> dict[str, Handler]:
     """Return the built-in job kinds; later capabilities add theirs to this table."""
-    return {"import": run_import, "export": run_export, "propagate": run_propagate}
+    return {"import": run_import, "export": run_export, "propagate": run_propagate, "prelabel": run_prelabel_job,
+            "train_model": run_train_model, "evaluate_model": run_evaluate_model,
+            "embed": run_embed_job, "embedding_map": run_map_job,
+            "train_embedder": run_train_embedder}  # fmt: skip

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from labelhub.errors import ValidationError
 from labelhub.search.config import NgramConfig, OpenClipConfig
+from labelhub.search.dual.config import EncoderCheckpoint
 
 __all__ = ["EMBEDDERS", "Embedder", "EmbedderSpec", "create_embedder", "embedder_names", "get_embedder"]
 
@@ -104,6 +105,24 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             modalities=frozenset({"image", "text"}),
             needs_config=True,
             description="an open_clip model (multilingual ones included) from a local checkpoint",
+        ),
+        "dual": EmbedderSpec(
+            name="dual",
+            module="labelhub.search.dual.embedder",
+            cls="DualEmbedder",
+            config_type=EncoderCheckpoint,
+            modalities=frozenset({"image", "text"}),
+            needs_config=True,
+            description="the built-in multilingual dual encoder, trained on the project (train_embedder job)",
+        ),
+        "ssl": EmbedderSpec(
+            name="ssl",
+            module="labelhub.search.ssl",
+            cls="SslEmbedder",
+            config_type=EncoderCheckpoint,
+            modalities=frozenset({"image"}),
+            needs_config=True,
+            description="the built-in self-supervised (SimCLR) image encoder, trained on the project's images",
         ),
     }
 )

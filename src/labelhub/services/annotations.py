@@ -15,6 +15,7 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, check_item_access, project_schema
+from labelhub.services.retrain import maybe_retrain
 from labelhub.storage.models import Annotation, Item, utcnow
 
 # The Core table, for the executemany insert below (declarative types ``__table__`` as a FromClause).
@@ -270,6 +271,7 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
         session.execute(delete(_ANNOTATIONS_TABLE).where(_A.id == bindparam("gone_id")),
                         [{"gone_id": aid} for aid in plan.deletes])  # fmt: skip
     version = plan.expected_version + 1
+    maybe_retrain(session, plan.project_id)  # queues a training job after every retrain_every new labels
     audit.record(
         session,
         actor,

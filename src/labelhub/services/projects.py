@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -148,8 +150,26 @@ def extend_schema(session: Session, project: Project, names: list[str], meta: di
         project.version += 1
 
 
+def project_folders(home: Path, project_id: int) -> list[Path]:
+    """The folders under HOME that belong to one project: its vector indexes, embedding maps, trained encoders
+    and model versions. (Media is shared between projects by content hash and stays.)"""
+    return [
+        home / "indexes" / str(project_id),
+        home / "maps" / str(project_id),
+        home / "embedders" / str(project_id),
+        home / "models" / f"project-{project_id}",
+    ]
+
+
+def remove_project_files(home: Path, project_id: int) -> None:
+    """Remove a deleted project's folders, once its deletion has committed: SQLite may hand the same id to the
+    next project, which must not find the old project's index or models."""
+    for folder in project_folders(home, project_id):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def delete_project(session: Session, actor: Actor, project_id: int) -> None:
-    """Delete a project with its items, annotations and jobs."""
+    """Delete a project with its items, annotations and jobs (the caller then calls remove_project_files)."""
     project = require(session, actor, project_id, Action.DELETE_PROJECT)
     audit.record(
         session, actor, "project.delete", "project", project_id, project_id=project_id, detail={"name": project.name}

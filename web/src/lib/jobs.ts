@@ -35,6 +35,25 @@ export function resultSummary(job: Job): string {
     const size = Number(r.size ?? 0);
     return `${count(Number(r.items ?? 0), "item")}, ${count(Number(r.annotations ?? 0), "annotation")}, ${formatBytes(size)}`;
   }
+  const n = (key: string): number => Number(r[key] ?? 0);
+  if (job.kind === "prelabel") {
+    const parts = [`${count(n("items"), "item")} pre-labelled`, `${n("accepted").toLocaleString()} accepted`];
+    parts.push(`${n("proposed").toLocaleString()} proposed`, `${n("dropped").toLocaleString()} dropped`);
+    if (n("errors_total") > 0) parts.push(count(n("errors_total"), "error"));
+    return parts.join(", ");
+  }
+  if (job.kind === "train_model") {
+    const m = (r.metrics ?? {}) as Record<string, unknown>;
+    const acc = typeof m.accuracy === "number" ? `, accuracy ${(m.accuracy * 100).toFixed(1)} %` : "";
+    return `version ${String(r.version ?? "?")} ready${acc}`;
+  }
+  if (job.kind === "embed") {
+    const parts = [`${count(n("embedded"), "item")} embedded`, `${n("unchanged").toLocaleString()} unchanged`];
+    if (n("removed") > 0) parts.push(`${n("removed").toLocaleString()} removed`);
+    return `${parts.join(", ")} (${String(r.space ?? "")})`;
+  }
+  if (job.kind === "embedding_map") return `${count(n("points"), "item")} mapped (${String(r.method ?? "")})`;
+  if (job.kind === "train_embedder") return `${String(r.kind ?? "")} encoder ${String(r.version ?? "")} trained`;
   return job.message;
 }
 

@@ -105,6 +105,7 @@ def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: H
 def delete_project(project_id: int, actor: ActorDep, hub: HubDep) -> None:
     with hub.db.session(write=True) as s:
         projects.delete_project(s, actor, project_id)
+    projects.remove_project_files(hub.settings.home, project_id)
 
 
 @router.get("/{project_id}/stats")

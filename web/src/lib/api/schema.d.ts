@@ -676,10 +676,452 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/grabcut": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grabcut
+         * @description Segment the object inside ``box`` with GrabCut and return its outline (ANNOTATE).
+         */
+        post: operations["grabcut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The project's model versions, newest first.
+         */
+        get: operations["list_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train Model
+         * @description Queue a training job on the project's accepted class labels; the job registers the new version.
+         */
+        post: operations["train_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Model */
+        get: operations["get_model"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Model
+         * @description Delete a version and its files.
+         */
+        delete: operations["delete_model"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/{model_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate Model
+         * @description Make this version the project's active model (the others become inactive).
+         */
+        post: operations["activate_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/{model_id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate Model
+         * @description Queue the validation report against the accepted human labels; stored in the version's metrics.report.
+         */
+        post: operations["evaluate_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/{model_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Report
+         * @description The last validation report of the version; 404 before it was evaluated.
+         */
+        get: operations["get_model_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/{model_id}/report.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Report Html
+         * @description The validation report as one self-contained HTML page with its plots inline.
+         */
+        get: operations["get_model_report_html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Assist
+         * @description The project's auto-accept bands, retrain interval, queue strategy and model, with suggested bands.
+         */
+        get: operations["get_assist"];
+        /**
+         * Put Assist
+         * @description Change the settings; 409 when ``version`` is not the current one (managers).
+         */
+        put: operations["put_assist"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/prelabel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Prelabel
+         * @description Queue a job that runs the model over the unlabelled items and stores its proposals through the bands.
+         */
+        post: operations["start_prelabel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Queue
+         * @description The next items to label, best first (items sent to labelling first; random order without a model).
+         */
+        get: operations["get_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/queue/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Queue Next
+         * @description The item the editor's "next" opens; null when nothing is left to label.
+         */
+        get: operations["get_queue_next"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/models/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register Model
+         * @description Register an ONNX detector, a Label Studio ML backend or an HTTP model server as a ready model version.
+         */
+        post: operations["register_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Embeddings
+         * @description The project's embedding spaces: how many items have vectors, how many are stale, the index backend.
+         */
+        get: operations["list_embeddings"];
+        put?: never;
+        /**
+         * Compute Embeddings
+         * @description Start (or return the unfinished) embedding job of a space; it computes only new and changed items.
+         */
+        post: operations["compute_embeddings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Items
+         * @description The items most similar to a text, best first.
+         */
+        get: operations["search_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Similar Items
+         * @description More like this: the items most similar to an item (the item itself first).
+         */
+        get: operations["similar_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Duplicates
+         * @description Groups of exact copies (same file or text) and of near copies (embeddings above the threshold).
+         */
+        get: operations["list_duplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/duplicates/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Duplicates
+         * @description Keep one item and delete the others (their annotations too), in one transaction.
+         */
+        post: operations["resolve_duplicates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map
+         * @description The embedding map with labels as they are now; 404 before it was computed.
+         */
+        get: operations["get_map"];
+        put?: never;
+        /**
+         * Compute Map
+         * @description Start the job that lays the space's items out in 2-D (UMAP).
+         */
+        post: operations["compute_map"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Update Items
+         * @description Tag, untag or send to labelling many items at once (a lasso selection on the map).
+         */
+        post: operations["bulk_update_items"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/embedders/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train Embedder
+         * @description Queue a training job for a built-in encoder; the embedding job then uses the newest trained one.
+         */
+        post: operations["train_embedder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptedUnchangedPublic */
+        AcceptedUnchangedPublic: {
+            /** Proposals */
+            proposals: number;
+            /** Accepted Unchanged */
+            accepted_unchanged: number;
+            /** Share */
+            share: number | null;
+        };
         /** AnnotationIn */
         AnnotationIn: {
             /**
@@ -791,6 +1233,56 @@ export interface components {
             annotations: components["schemas"]["AnnotationIn"][];
             status?: components["schemas"]["ItemStatus"] | null;
         };
+        /** AssistPublic */
+        AssistPublic: {
+            settings: components["schemas"]["AssistSettings"];
+            /** Labels Since Train */
+            labels_since_train: number;
+            /** Version */
+            version: number;
+            suggested_bands?: components["schemas"]["SuggestedBands"] | null;
+        };
+        /** AssistPut */
+        AssistPut: {
+            settings: components["schemas"]["AssistSettings"];
+            /**
+             * Version
+             * @description The version you read; a stale one is refused with 409
+             */
+            version: number;
+        };
+        /** AssistSettings */
+        AssistSettings: {
+            /**
+             * Lower
+             * @description Proposals scoring below this are dropped
+             * @default 0.5
+             */
+            lower?: number;
+            /**
+             * Upper
+             * @description Proposals scoring above this are accepted (source model)
+             * @default 0.95
+             */
+            upper?: number;
+            /**
+             * Retrain Every
+             * @description Retrain after this many new labels; null: never
+             * @default 50
+             */
+            retrain_every?: number | null;
+            /**
+             * Strategy
+             * @description Active-learning strategy of the queue
+             * @default hybrid
+             */
+            strategy?: string;
+            /**
+             * Model Id
+             * @description The model to use; null: the project's active model
+             */
+            model_id?: number | null;
+        };
         /** AttributeIn */
         AttributeIn: {
             /** Name */
@@ -831,6 +1323,144 @@ export interface components {
              * @default 0
              */
             seed?: number;
+        };
+        /** BulkIn */
+        BulkIn: {
+            /** Item Ids */
+            item_ids: number[];
+            /**
+             * Add Tags
+             * @default []
+             */
+            add_tags?: string[];
+            /**
+             * Remove Tags
+             * @default []
+             */
+            remove_tags?: string[];
+            /**
+             * Send To Labelling
+             * @default false
+             */
+            send_to_labelling?: boolean;
+        };
+        /** BulkPublic */
+        BulkPublic: {
+            /** Updated */
+            updated: number;
+        };
+        /** DuplicateGroupPublic */
+        DuplicateGroupPublic: {
+            /**
+             * Kind
+             * @description exact (same file or text) or near (embeddings above the threshold)
+             */
+            kind: string;
+            /** Items */
+            items: components["schemas"]["DuplicateMemberPublic"][];
+        };
+        /** DuplicateMemberPublic */
+        DuplicateMemberPublic: {
+            /** Item Id */
+            item_id: number;
+            /** Name */
+            name: string;
+            /** Thumb Url */
+            thumb_url: string | null;
+            /**
+             * Similarity
+             * @description Cosine to the first item of the group (the one suggested to keep)
+             */
+            similarity: number;
+        };
+        /** DuplicatesPublic */
+        DuplicatesPublic: {
+            /**
+             * Space
+             * @description The space near groups come from; null when there are no vectors
+             */
+            space: string | null;
+            /** Threshold */
+            threshold: number;
+            /** Groups */
+            groups: components["schemas"]["DuplicateGroupPublic"][];
+        };
+        /** EmbedIn */
+        EmbedIn: {
+            /**
+             * Space
+             * @description Default: the project's default space
+             */
+            space?: string | null;
+        };
+        /** EmbedderTrainIn */
+        EmbedderTrainIn: {
+            /**
+             * Kind
+             * @description dual: image and multilingual text towers; ssl: images only
+             * @enum {string}
+             */
+            kind: "dual" | "ssl";
+            /**
+             * Epochs
+             * @description Passes over the data (default: by data size)
+             */
+            epochs?: number | null;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Bitext
+             * @description dual only: translation pairs (TSV or parallel files), inside LABELHUB_IMPORT_ROOTS
+             */
+            bitext?: string | null;
+            /**
+             * Bitext Splits
+             * @description Which splits of the bitext folder to train on
+             */
+            bitext_splits?: string[] | null;
+        };
+        /** EmbeddingSpacePublic */
+        EmbeddingSpacePublic: {
+            /**
+             * Space
+             * @description The embedder's registry name (ngram, open_clip, dual, ssl, ...)
+             */
+            space: string;
+            /**
+             * Embedder Version
+             * @description The version the index holds; null before the first run
+             */
+            embedder_version: string | null;
+            /**
+             * Count
+             * @description Items with a stored vector in this space
+             */
+            count: number;
+            /** Dim */
+            dim: number | null;
+            /**
+             * Items Total
+             * @description Items of the project this space can embed
+             */
+            items_total: number;
+            /**
+             * Stale
+             * @description Items the next run would compute: new, changed, or of another version
+             */
+            stale: number;
+            /**
+             * Backend
+             * @description The index backend: exact (small projects) or hnswlib
+             */
+            backend: string | null;
+            /**
+             * Default
+             * @description The project's default space (computed when no space is given)
+             */
+            default: boolean;
         };
         /** ExportIn */
         ExportIn: {
@@ -896,6 +1526,32 @@ export interface components {
              * @description One URL per frame of the range, ready to load (decoded on the server)
              */
             urls: string[];
+        };
+        /** GrabcutIn */
+        GrabcutIn: {
+            /**
+             * Box
+             * @description x1, y1, x2, y2 in image pixels
+             */
+            box: number[];
+            /**
+             * Iterations
+             * @default 5
+             */
+            iterations?: number;
+        };
+        /** GrabcutPublic */
+        GrabcutPublic: {
+            /**
+             * Polygon
+             * @description The outline as [x, y] points in image pixels, at least 3
+             */
+            polygon: number[][];
+            /**
+             * Area
+             * @description The polygon's area in square pixels
+             */
+            area: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1099,6 +1755,49 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** MapIn */
+        MapIn: {
+            /**
+             * Space
+             * @description Default: the space search uses
+             */
+            space?: string | null;
+        };
+        /** MapPointPublic */
+        MapPointPublic: {
+            /** Item Id */
+            item_id: number;
+            /**
+             * X
+             * @description In [0, 1]; both axes share one scale
+             */
+            x: number;
+            /** Y */
+            y: number;
+            /**
+             * Label
+             * @description The accepted class label, else the first accepted box label
+             */
+            label: string | null;
+            /** Name */
+            name: string;
+            /** Thumb Url */
+            thumb_url: string | null;
+        };
+        /** MapPublic */
+        MapPublic: {
+            /** Space */
+            space: string;
+            /** Computed At */
+            computed_at: string;
+            /**
+             * Method
+             * @description umap, or pca for fewer than 15 items
+             */
+            method: string;
+            /** Points */
+            points: components["schemas"]["MapPointPublic"][];
+        };
         /** MemberIn */
         MemberIn: {
             role: components["schemas"]["Role"];
@@ -1110,6 +1809,176 @@ export interface components {
             /** Username */
             username: string;
             role: components["schemas"]["Role"];
+        };
+        /** ModelDataPublic */
+        ModelDataPublic: {
+            /**
+             * Count
+             * @default 0
+             */
+            count?: number;
+            /** Hash */
+            hash?: string | null;
+        };
+        /** ModelRegisterIn */
+        ModelRegisterIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "onnx_detector" | "label_studio_ml" | "http";
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description onnx_detector: the .onnx file, inside LABELHUB_IMPORT_ROOTS
+             */
+            path?: string | null;
+            /**
+             * Url
+             * @description label_studio_ml and http: the server's base URL
+             */
+            url?: string | null;
+            /**
+             * Labels
+             * @description Model class (index or name) or server label -> project label; unmapped: skipped
+             */
+            labels?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Input Size
+             * @default 640
+             */
+            input_size?: number;
+            /**
+             * Score Threshold
+             * @default 0.25
+             */
+            score_threshold?: number;
+            /**
+             * Iou Threshold
+             * @default 0.45
+             */
+            iou_threshold?: number;
+            /**
+             * Timeout
+             * @default 30
+             */
+            timeout?: number;
+            /**
+             * Retries
+             * @default 2
+             */
+            retries?: number;
+            /**
+             * Label Config
+             * @description label_studio_ml: the labelling config XML sent along
+             */
+            label_config?: string | null;
+            /**
+             * Image Url
+             * @description Template for an image task's URL ({item_id}, {name}, {path}); default: the file path
+             */
+            image_url?: string | null;
+        };
+        /** ModelVersionPublic */
+        ModelVersionPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Version */
+            version: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "training" | "ready" | "failed";
+            /** Active */
+            active: boolean;
+            /** Mode */
+            mode: ("sgd" | "swa" | "swag") | null;
+            /** Seed */
+            seed: number | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description The training labels: how many, and the hash of (id, version, label) */
+            data: components["schemas"]["ModelDataPublic"];
+            /**
+             * Metrics
+             * @description accuracy, nll, ece, temperature, per_class; report after evaluation
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Artifacts
+             * @description Files under HOME/models: state (model.pt), onnx (head.onnx)
+             */
+            artifacts: {
+                [key: string]: unknown;
+            };
+            /** Job Id */
+            job_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** OpenClipBackbone */
+        OpenClipBackbone: {
+            /**
+             * Model
+             * @description open_clip architecture name or the path of its config JSON
+             */
+            model: string;
+            /**
+             * Pretrained
+             * @description Checkpoint file (or folder holding one) on the server
+             */
+            pretrained: string;
+            /** Text Model Dir */
+            text_model_dir?: string | null;
+        };
+        /** PerClassPublic */
+        PerClassPublic: {
+            /** Label */
+            label: string;
+            /** Precision */
+            precision: number;
+            /** Recall */
+            recall: number;
+            /** F1 */
+            f1: number;
+            /** Support */
+            support: number;
+        };
+        /** PrelabelIn */
+        PrelabelIn: {
+            /**
+             * Model Id
+             * @description Default: the project's active model
+             */
+            model_id?: number | null;
+            /**
+             * Only Unlabelled
+             * @description Skip items that already have an accepted label
+             * @default true
+             */
+            only_unlabelled?: boolean;
+            /**
+             * Batch Size
+             * @default 64
+             */
+            batch_size?: number;
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -1190,6 +2059,104 @@ export interface components {
              */
             method?: "track" | "interpolate";
         };
+        /** QueueItemPublic */
+        QueueItemPublic: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Score
+             * @description The strategy's score (higher: more worth labelling); null when random
+             */
+            score: number | null;
+            /** Reason */
+            reason: string;
+        };
+        /** QueueNextPublic */
+        QueueNextPublic: {
+            /** Item Id */
+            item_id: number | null;
+        };
+        /** QueuePublic */
+        QueuePublic: {
+            /** Strategy */
+            strategy: string;
+            /** Model Version */
+            model_version: string | null;
+            /** Items */
+            items: components["schemas"]["QueueItemPublic"][];
+            /**
+             * Pool
+             * @description Unlabelled items the model ranked (at most 5,000, the lowest ids)
+             */
+            pool: number;
+            /**
+             * Capped
+             * @description True when there were more unlabelled items than were ranked
+             */
+            capped: boolean;
+        };
+        /** ReliabilityBinPublic */
+        ReliabilityBinPublic: {
+            /** Lo */
+            lo: number;
+            /** Hi */
+            hi: number;
+            /** Count */
+            count: number;
+            /** Accuracy */
+            accuracy: number | null;
+            /** Confidence */
+            confidence: number | null;
+        };
+        /** ReportPublic */
+        ReportPublic: {
+            /** Kind */
+            kind: string;
+            /** N */
+            n: number;
+            /** Classes */
+            classes: string[];
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Per Class */
+            per_class: components["schemas"]["PerClassPublic"][];
+            /**
+             * Confusion
+             * @description Rows: human label; columns: the model's; in `classes` order
+             */
+            confusion: number[][];
+            /** Reliability */
+            reliability: components["schemas"]["ReliabilityBinPublic"][];
+            /** Ece */
+            ece: number | null;
+            accepted_unchanged: components["schemas"]["AcceptedUnchangedPublic"];
+            /**
+             * On Training Data
+             * @description True when no label outside training was left
+             * @default false
+             */
+            on_training_data?: boolean;
+            /** Map50 */
+            map50?: number | null;
+            /** Map50 95 */
+            map50_95?: number | null;
+        };
+        /** ResolveIn */
+        ResolveIn: {
+            /** Keep */
+            keep: number;
+            /** Drop */
+            drop: number[];
+        };
+        /** ResolvedPublic */
+        ResolvedPublic: {
+            /** Deleted */
+            deleted: number;
+        };
         /** ReviewIn */
         ReviewIn: {
             /** Approve */
@@ -1206,11 +2173,73 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "annotator" | "reviewer" | "manager" | "owner";
+        /** SearchHitPublic */
+        SearchHitPublic: {
+            /** Item Id */
+            item_id: number;
+            /** Name */
+            name: string;
+            kind: components["schemas"]["ItemKind"];
+            /**
+             * Score
+             * @description Cosine similarity to the query, in [-1, 1]
+             */
+            score: number;
+            /**
+             * Thumb Url
+             * @description Image thumbnail or a video's middle frame; null for texts
+             */
+            thumb_url: string | null;
+            /**
+             * Text
+             * @description A text item's text, shortened to a snippet
+             */
+            text?: string | null;
+        };
+        /** SearchPublic */
+        SearchPublic: {
+            /** Space */
+            space: string;
+            /**
+             * Query
+             * @description The text searched for, or the name of the item for 'more like this'
+             */
+            query: string;
+            /**
+             * Lang
+             * @description The language given; passed to embedders that take it
+             */
+            lang?: string | null;
+            /**
+             * Indexed
+             * @description Items in the space's index; 0 means: compute embeddings first
+             */
+            indexed: number;
+            /** Hits */
+            hits: components["schemas"]["SearchHitPublic"][];
+        };
         /**
          * Source
          * @enum {string}
          */
         Source: "human" | "model";
+        /** SuggestedBands */
+        SuggestedBands: {
+            /** Lower */
+            lower: number;
+            /** Upper */
+            upper: number;
+            /**
+             * Precision
+             * @description Precision of the accepted held-out proposals at these bands
+             */
+            precision: number | null;
+            /**
+             * Share
+             * @description Share of the held-out proposals these bands accept
+             */
+            share: number;
+        };
         /** TokenCreate */
         TokenCreate: {
             /** Name */
@@ -1346,6 +2375,40 @@ export interface components {
             fps: number | null;
             /** Tracks */
             tracks: components["schemas"]["TrackPublic"][];
+        };
+        /** TrainIn */
+        TrainIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "text_classifier" | "image_classifier";
+            /**
+             * Name
+             * @description Model line; default per kind
+             */
+            name?: string | null;
+            /**
+             * Mode
+             * @default swag
+             * @enum {string}
+             */
+            mode?: "sgd" | "swa" | "swag";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /** Epochs */
+            epochs?: number | null;
+            /**
+             * Held Out
+             * @description Share of labels kept out to fit the temperature
+             * @default 0.1
+             */
+            held_out?: number;
+            /** @description Image backbone; default: ssl, else a CNN */
+            open_clip?: components["schemas"]["OpenClipBackbone"] | null;
         };
         /** UserBrief */
         UserBrief: {
@@ -2810,6 +3873,862 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ExportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    grabcut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrabcutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrabcutPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    train_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    activate_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    evaluate_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_model_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_model_report_html: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_assist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_assist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssistPut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_prelabel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrelabelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_queue: {
+        parameters: {
+            query?: {
+                /** @description Default: the project's strategy */
+                strategy?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_queue_next: {
+        parameters: {
+            query?: {
+                /** @description The item on screen; its successor in the queue is returned */
+                after?: number | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueNextPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelRegisterIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_embeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSpacePublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compute_embeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_items: {
+        parameters: {
+            query: {
+                /** @description What to look for, in any language */
+                q: string;
+                /** @description The query's language, e.g. de */
+                lang?: string | null;
+                /** @description Embedding space; default: the project's */
+                space?: string | null;
+                /** @description How many items to return */
+                k?: number;
+                /** @description Only items with an accepted annotation of this label */
+                label?: string | null;
+                status?: components["schemas"]["ItemStatus"] | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    similar_items: {
+        parameters: {
+            query?: {
+                /** @description Embedding space; default: the project's */
+                space?: string | null;
+                /** @description How many items to return */
+                k?: number;
+                /** @description Only items with an accepted annotation of this label */
+                label?: string | null;
+                status?: components["schemas"]["ItemStatus"] | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_duplicates: {
+        parameters: {
+            query?: {
+                /** @description Cosine above which items are near copies */
+                threshold?: number;
+                /** @description Embedding space; default: the project's */
+                space?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicatesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resolve_duplicates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResolvedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_map: {
+        parameters: {
+            query?: {
+                /** @description Embedding space; default: the project's */
+                space?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compute_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MapIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_update_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    train_embedder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedderTrainIn"];
             };
         };
         responses: {

@@ -22,6 +22,7 @@ import {
   type LoadFn,
   type SavedState,
   type SaveFn,
+  type SegmentFn,
   type Standing,
   type Tool,
 } from './types';
@@ -66,6 +67,8 @@ export interface CoreOptions {
   standing: Standing;
   save?: SaveFn;
   load?: LoadFn;
+  /** Box to polygon (the "Box → polygon" tool); absent: the tool is off. */
+  segment?: SegmentFn;
   /** Milliseconds after the last change before autosave runs (default 800). */
   autosaveDelay?: number;
   /** First delay before retrying a save that failed for a reason other than a conflict (doubles, max 60 s). */
@@ -102,7 +105,11 @@ export abstract class CoreState {
 
   readonly history = new History<readonly Ann[]>(500);
 
+  /** True while a box waits for the server's polygon (the tool shows it is busy and takes no new box). */
+  segmenting = false;
+
   protected readonly saveFn: SaveFn | undefined;
+  protected readonly segmentFn: SegmentFn | undefined;
   protected readonly loadFn: LoadFn | undefined;
   protected readonly delay: number;
   protected readonly retryBase: number;
@@ -135,6 +142,7 @@ export abstract class CoreState {
     this.currentLabel = this.classes[0]?.name ?? null;
     this.saveFn = opts.save;
     this.loadFn = opts.load;
+    this.segmentFn = opts.segment;
     this.delay = opts.autosaveDelay ?? 800;
     this.retryBase = opts.retryDelay ?? 5000;
     this.timers = opts.timers ?? realTimers;

@@ -37,6 +37,7 @@ export class EditorCore extends ProposalCore {
 
   setTool(tool: Tool): void {
     if (tool !== 'select' && this.readonly) return this.notify('This item is read-only for you', 'warn');
+    if (tool === 'grabcut' && !this.canSegment) return this.notify('Box → polygon is not available here', 'warn');
     const kind = tool === 'box' ? 'box' : 'polygon';
     if (tool !== 'select' && !this.allows(kind)) {
       return this.notify(`This project does not allow ${kind === 'box' ? 'boxes' : 'polygons'}`, 'warn');
@@ -116,6 +117,39 @@ export class EditorCore extends ProposalCore {
     if (label === false) return null;
     const a = newAnnotation('polygon', { points: points.map(round2) }, label);
     return this.commit([...this.anns, a], 'draw polygon', a.key) ? a.key : null;
+  }
+
+  /** Whether the "Box → polygon" tool can run: an editable item, polygons allowed and a segmenter given. */
+  get canSegment(): boolean {
+    return !this.readonly && this.allows('polygon') && this.segmentFn !== undefined;
+  }
+
+  /**
+   * Box to polygon: asks the segmenter for the outline of the object in `r` and adds it as a polygon of the
+   * current label (one undoable step). Resolves with the new key, or null when nothing was added; rejects with
+   * the segmenter's error (the caller shows it) after noting it in the status line.
+   */
+  async segmentBox(r: Rect): Promise<string | null> {
+    if (!this.canSegment || !this.segmentFn) return (this.notify('Box → polygon is not available here', 'warn'), null);
+    if (this.segmenting) return (this.notify('Still finding the outline of the last box', 'warn'), null);
+    const label = this.labelForNew();
+    if (label === false) return null;
+    this.segmenting = true;
+    this.emit();
+    let points: number[];
+    try {
+      points = await this.segmentFn([r.x1, r.y1, r.x2, r.y2].map(round2) as [number, number, number, number]);
+    } catch (err) {
+      this.segmenting = false;
+      this.notify('Could not turn the box into a polygon', 'error');
+      throw err;
+    }
+    this.segmenting = false;
+    if (points.length < 6) return (this.notify('No outline found in that box', 'warn'), null);
+    const a = newAnnotation('polygon', { points: points.map(round2) }, label);
+    if (this.commit([...this.anns, a], 'box → polygon', a.key)) return a.key;
+    this.emit();
+    return null;
   }
 
   setGeometry(key: string, geometry: Geometry, label: string): boolean {

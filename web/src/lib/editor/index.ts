@@ -17,6 +17,7 @@ export {
   type LoadFn,
   type SavedState,
   type SaveFn,
+  type SegmentFn,
   type Standing,
 } from './types';
-export { editorItem, itemSaver, standingOf } from './server';
+export { editorItem, itemSaver, itemSegmenter, standingOf } from './server';

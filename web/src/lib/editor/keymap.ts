@@ -10,6 +10,7 @@ export type Action =
   | 'tool.select'
   | 'tool.box'
   | 'tool.polygon'
+  | 'tool.grabcut'
   | 'zoom.in'
   | 'zoom.out'
   | 'zoom.fit'
@@ -28,6 +29,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['V'], description: 'Select and edit', group: 'Tools', action: 'tool.select' },
   { keys: ['B'], description: 'Draw boxes (drag)', group: 'Tools', action: 'tool.box' },
   { keys: ['G'], description: 'Draw polygons (click points)', group: 'Tools', action: 'tool.polygon' },
+  {
+    keys: ['S'],
+    description: 'Box → polygon: drag a box round an object, the server cuts out its outline (GrabCut)',
+    group: 'Tools',
+    action: 'tool.grabcut',
+  },
   { keys: ['Enter', 'Double-click'], description: 'Close the polygon being drawn', group: 'Tools', action: 'enter' },
   { keys: ['Backspace'], description: 'Remove the last point of the polygon being drawn', group: 'Tools' },
   { keys: ['Esc'], description: 'Cancel drawing, or clear the selection', group: 'Tools', action: 'escape' },
@@ -60,6 +67,7 @@ const IMAGE_KEYS = keymap<Action>({
     v: 'tool.select',
     b: 'tool.box',
     g: 'tool.polygon',
+    s: 'tool.grabcut',
     '+': 'zoom.in',
     '=': 'zoom.in',
     '-': 'zoom.out',

@@ -129,6 +129,8 @@ describe('keymap', () => {
     expect(actionFor(k('x'))).toBe('reject');
     expect(actionFor(k('?', { shiftKey: true }))).toBe('help');
     expect(actionFor(k('n'))).toBe('item.next');
+    expect(actionFor(k('s'))).toBe('tool.grabcut');
+    expect(actionFor(k('s', { ctrlKey: true }))).toBe('save');
     expect(actionFor(k('ArrowLeft'))).toBe('item.prev');
     expect(actionFor(k('Tab', { shiftKey: true }))).toBe('shape.prev');
     expect(actionFor(k('a', { altKey: true }))).toBeNull();

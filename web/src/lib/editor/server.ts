@@ -6,7 +6,17 @@
 
 import { api, mediaUrl, unwrap } from '../api/client';
 import { ApiError } from '../api/problem';
-import { ConflictError, type AnnotationInput, type ApiAnnotation, type EditorItem, type LoadFn, type SavedState, type SaveFn, type Standing } from './types';
+import {
+  ConflictError,
+  type AnnotationInput,
+  type ApiAnnotation,
+  type EditorItem,
+  type LoadFn,
+  type SavedState,
+  type SaveFn,
+  type SegmentFn,
+  type Standing,
+} from './types';
 
 type Body = { version: number; annotations: unknown[] };
 
@@ -37,6 +47,19 @@ export function itemSaver(projectId: number, itemId: number): { save: SaveFn; lo
     }
   };
   return { save, load };
+}
+
+/** The "Box → polygon" tool's segmenter for the real API: GrabCut on the server, `[[x, y], ...]` flattened. */
+export function itemSegmenter(projectId: number, itemId: number): SegmentFn {
+  return async (box) => {
+    const body = await unwrap(
+      api.POST('/api/v1/projects/{project_id}/items/{item_id}/grabcut', {
+        params: { path: { project_id: projectId, item_id: itemId } },
+        body: { box },
+      }),
+    );
+    return body.polygon.flat();
+  };
 }
 
 /** The editor's item from the API's item and the version its annotations were read at. */

@@ -63,6 +63,8 @@ export interface EditorUi {
   allowsBox: boolean;
   allowsPolygon: boolean;
   allowsTags: boolean;
+  /** A box waits for the server's polygon ("Box → polygon"). */
+  segmenting: boolean;
 }
 
 function describe(core: EditorCore, a: Ann): SelectionInfo {
@@ -136,5 +138,6 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     allowsBox: core.allows('box'),
     allowsPolygon: core.allows('polygon'),
     allowsTags: core.allows('class'),
+    segmenting: core.segmenting,
   };
 }

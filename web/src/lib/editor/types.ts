@@ -125,7 +125,13 @@ export function isConflict(err: unknown): err is ConflictError {
   return err instanceof ConflictError || (err instanceof Error && err.name === 'ConflictError');
 }
 
-export type Tool = 'select' | 'box' | 'polygon';
+export type Tool = 'select' | 'box' | 'polygon' | 'grabcut';
+
+/**
+ * Box to polygon: the outline of the object inside `box` ([x1, y1, x2, y2] image pixels), as flat polygon points
+ * `[x, y, x, y, ...]`. The app's is a call to the server's GrabCut route (`server.ts`); rejects with its error.
+ */
+export type SegmentFn = (box: [number, number, number, number]) => Promise<number[]>;
 
 export interface Point {
   x: number;
@@ -160,6 +166,8 @@ export interface EditorProps {
   standing: Standing;
   save?: SaveFn;
   load?: LoadFn;
+  /** Box to polygon (image editor only); the tool is off without it. */
+  segment?: SegmentFn;
   /** Called (after the work is saved) to move on; the buttons and keys are off when absent. */
   onnext?: () => void;
   onprev?: () => void;

@@ -6,7 +6,7 @@
 
 import { clampPoint, insertVertex } from './geometry';
 import { hitTest, type Hit } from './hittest';
-import type { Handle } from './types';
+import type { Handle, Rect } from './types';
 import { CanvasFrame } from './view-frame';
 
 const HANDLE_CURSOR: Record<Handle, string> = {
@@ -21,6 +21,22 @@ const HANDLE_CURSOR: Record<Handle, string> = {
 };
 
 export abstract class CanvasTools extends CanvasFrame {
+  /** Shows an error of the "Box → polygon" tool (the app's toast); the status line says it either way. */
+  onSegmentError: (err: unknown) => void = () => {};
+
+  /** Box to polygon: the box stays drawn while the server finds the outline, then the polygon replaces it. */
+  protected segment(r: Rect): void {
+    this.overlay.draftBox = r;
+    this.invalidate();
+    this.core
+      .segmentBox(r)
+      .catch((err: unknown) => this.onSegmentError(err))
+      .finally(() => {
+        if (this.overlay.draftBox === r) this.overlay.draftBox = null;
+        this.invalidate();
+      });
+  }
+
   get drawing(): boolean {
     return this.overlay.draftPolygon !== null || this.drag?.type === 'draw-box';
   }

@@ -122,7 +122,8 @@ export class CanvasView extends CanvasTools {
         return;
       }
     }
-    if (editable && core.tool === 'box') {
+    if (editable && (core.tool === 'box' || core.tool === 'grabcut')) {
+      if (core.tool === 'grabcut' && core.segmenting) return core.notify('Still finding the outline of the last box', 'warn');
       this.startDrag(e, { type: 'draw-box', start: this.imagePoint(s) });
       this.overlay.draftBox = null;
       return;
@@ -228,7 +229,8 @@ export class CanvasView extends CanvasTools {
         const r = this.overlay.draftBox;
         this.overlay.draftBox = null;
         if (r && r.x2 - r.x1 >= MIN_BOX && r.y2 - r.y1 >= MIN_BOX && (r.x2 - r.x1) * this.view.scale >= 4) {
-          core.addBox(r);
+          if (core.tool === 'grabcut') this.segment(r);
+          else core.addBox(r);
         } else {
           // A click with the box tool: select what is under it, so boxes can be picked without switching tools.
           const a = clickTarget(core.index, this.imagePoint(this.screenPoint(e), false), this.hitOptions());

@@ -1,0 +1,89 @@
+"""Request and response bodies of the assist model routes (see docs/api.md, "Assist models")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TrainableKind = Literal["text_classifier", "image_classifier"]
+Mode = Literal["sgd", "swa", "swag"]
+
+
+class ModelDataPublic(BaseModel):
+    count: int = 0
+    hash: str | None = None
+
+
+class ModelVersionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    project_id: int
+    name: str
+    kind: str
+    version: int
+    status: Literal["training", "ready", "failed"]
+    active: bool
+    mode: Mode | None
+    seed: int | None
+    params: dict[str, Any]
+    data: ModelDataPublic = Field(description="The training labels: how many, and the hash of (id, version, label)")
+    metrics: dict[str, Any] = Field(description="accuracy, nll, ece, temperature, per_class; report after evaluation")
+    artifacts: dict[str, Any] = Field(description="Files under HOME/models: state (model.pt), onnx (head.onnx)")
+    job_id: int | None
+    created_at: datetime
+
+
+class OpenClipBackbone(BaseModel):
+    model: str = Field(description="open_clip architecture name or the path of its config JSON")
+    pretrained: str = Field(description="Checkpoint file (or folder holding one) on the server")
+    text_model_dir: str | None = None
+
+
+class TrainIn(BaseModel):
+    kind: TrainableKind
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="Model line; default per kind")
+    mode: Mode = "swag"
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    epochs: int | None = Field(default=None, ge=1, le=10_000)
+    held_out: float = Field(default=0.1, ge=0.0, le=0.5, description="Share of labels kept out to fit the temperature")
+    open_clip: OpenClipBackbone | None = Field(default=None, description="Image backbone; default: ssl, else a CNN")
+
+
+class PerClassPublic(BaseModel):
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ReliabilityBinPublic(BaseModel):
+    lo: float
+    hi: float
+    count: int
+    accuracy: float | None
+    confidence: float | None
+
+
+class AcceptedUnchangedPublic(BaseModel):
+    proposals: int
+    accepted_unchanged: int
+    share: float | None
+
+
+class ReportPublic(BaseModel):
+    kind: str
+    n: int
+    classes: list[str]
+    accuracy: float | None = None
+    per_class: list[PerClassPublic]
+    confusion: list[list[int]] = Field(description="Rows: human label; columns: the model's; in `classes` order")
+    reliability: list[ReliabilityBinPublic]
+    ece: float | None
+    accepted_unchanged: AcceptedUnchangedPublic
+    on_training_data: bool = Field(default=False, description="True when no label outside training was left")
+    map50: float | None = None
+    map50_95: float | None = None

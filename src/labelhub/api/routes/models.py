@@ -1,0 +1,92 @@
+"""Assist model versions: list, train (a job), activate, delete, evaluate (a job) and the validation report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.model_schemas import ModelVersionPublic, ReportPublic, TrainIn
+from labelhub.api.schemas import JobPublic
+from labelhub.assist.report import render_html
+from labelhub.errors import NotFoundError
+from labelhub.services import models as model_service
+
+router = APIRouter(prefix="/projects/{project_id}/models", tags=["models"])
+
+
+@router.get("", response_model=list[ModelVersionPublic])
+def list_models(project_id: int, actor: ActorDep, hub: HubDep) -> list[ModelVersionPublic]:
+    """The project's model versions, newest first."""
+    with hub.db.session() as s:
+        return [ModelVersionPublic.model_validate(mv) for mv in model_service.list_versions(s, actor, project_id)]
+
+
+@router.post("/train", response_model=JobPublic, status_code=202)
+def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
+    """Queue a training job on the project's accepted class labels; the job registers the new version."""
+    spec = model_service.TrainSpec(
+        kind=body.kind,
+        name=body.name,
+        mode=body.mode,
+        seed=body.seed,
+        epochs=body.epochs,
+        held_out=body.held_out,
+        open_clip=body.open_clip.model_dump(exclude_none=True) if body.open_clip else None,
+    )
+    with hub.db.session(write=True) as s:
+        out = JobPublic.model_validate(model_service.queue_training(s, actor, project_id, spec))
+    wake_worker(request)
+    return out
+
+
+@router.get("/{model_id}", response_model=ModelVersionPublic)
+def get_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> ModelVersionPublic:
+    with hub.db.session() as s:
+        return ModelVersionPublic.model_validate(model_service.get_version(s, actor, project_id, model_id))
+
+
+@router.post("/{model_id}/activate", response_model=ModelVersionPublic)
+def activate_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> ModelVersionPublic:
+    """Make this version the project's active model (the others become inactive)."""
+    with hub.db.session(write=True) as s:
+        return ModelVersionPublic.model_validate(model_service.activate_version(s, actor, project_id, model_id))
+
+
+@router.delete("/{model_id}", status_code=204)
+def delete_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> None:
+    """Delete a version and its files."""
+    with hub.db.session(write=True) as s:
+        model_service.delete_version(s, hub, actor, project_id, model_id)
+
+
+@router.post("/{model_id}/evaluate", response_model=JobPublic, status_code=202)
+def evaluate_model(project_id: int, model_id: int, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
+    """Queue the validation report against the accepted human labels; stored in the version's metrics.report."""
+    with hub.db.session(write=True) as s:
+        out = JobPublic.model_validate(model_service.queue_evaluation(s, actor, project_id, model_id))
+    wake_worker(request)
+    return out
+
+
+def _report(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> tuple[str, dict[str, object]]:
+    with hub.db.session() as s:
+        mv = model_service.get_version(s, actor, project_id, model_id)
+        report = (mv.metrics or {}).get("report")
+        title = f"{mv.name} v{mv.version}"
+    if not isinstance(report, dict):
+        raise NotFoundError(f"model version {model_id} has no report yet; evaluate it first", field="model_id")
+    return title, report
+
+
+@router.get("/{model_id}/report", response_model=ReportPublic)
+def get_model_report(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> ReportPublic:
+    """The last validation report of the version; 404 before it was evaluated."""
+    return ReportPublic.model_validate(_report(project_id, model_id, actor, hub)[1])
+
+
+@router.get("/{model_id}/report.html", response_class=HTMLResponse)
+def get_model_report_html(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> HTMLResponse:
+    """The validation report as one self-contained HTML page with its plots inline."""
+    title, report = _report(project_id, model_id, actor, hub)
+    return HTMLResponse(render_html(report, title=f"Validation report: {title}"))

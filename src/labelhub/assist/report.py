@@ -1,0 +1,247 @@
+"""The validation report: a model against accepted human labels, as JSON and as a self-contained HTML page.
+
+- Classification: per-class precision, recall and F1 and the confusion matrix (scikit-learn's
+  ``precision_recall_fscore_support`` and ``confusion_matrix``; rows are the human label, columns the
+  model's), and the reliability diagram with its ECE (:func:`labelhub.assist.calibration.reliability_bins`,
+  so the figure and the number agree).
+- Detection: mAP at IoU 0.5 and averaged over IoU 0.5:0.95 by pycocotools' ``COCOeval`` (boxes are converted
+  from the hub's absolute ``x1, y1, x2, y2`` to COCO's ``x, y, w, h`` here, at that library's boundary).
+- The share of the model's proposals accepted unchanged is counted by the service that reads the annotations
+  (:mod:`labelhub.services.models`) and added to the report.
+
+:func:`render_html` draws the plots with matplotlib's Agg backend into PNGs inlined as ``data:`` URLs, and
+escapes every string that came from a user (class names, model names).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import io
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from labelhub.assist.calibration import ece, reliability_bins
+from labelhub.errors import ValidationError
+
+__all__ = ["Box", "classification_report", "detection_map", "render_html"]
+
+Box = tuple[str, tuple[float, float, float, float]]
+"""A labelled box in hub coordinates: (label, (x1, y1, x2, y2)) in absolute pixels."""
+
+
+def classification_report(
+    true_labels: Sequence[str], probs: npt.ArrayLike, classes: Sequence[str], *, n_bins: int = 15
+) -> dict[str, Any]:
+    """Return the report of class probabilities ``(items, classes)`` against the human ``true_labels``.
+
+    ``classes`` are the model's outputs in order; a human label the model does not know counts as always
+    wrong (it appears in ``per_class`` and in the confusion matrix with an all-zero column).
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # type: ignore[import-untyped]
+
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 2 or p.shape != (len(true_labels), len(classes)):
+        raise ValidationError(
+            f"probs must have shape ({len(true_labels)}, {len(classes)}), got {p.shape}", field="probs"
+        )
+    names = list(classes) + sorted({t for t in true_labels} - set(classes))
+    index = {c: i for i, c in enumerate(names)}
+    y_true = np.array([index[t] for t in true_labels], dtype=np.int64)
+    y_pred = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=np.int64)
+    labels = list(range(len(names)))
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    confusion = confusion_matrix(y_true, y_pred, labels=labels) if len(p) else np.zeros((len(names),) * 2)
+    report: dict[str, Any] = {
+        "kind": "classification",
+        "n": len(true_labels),
+        "classes": names,
+        "accuracy": float((y_true == y_pred).mean()) if len(p) else None,
+        "per_class": [
+            {
+                "label": names[i],
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i in labels
+        ],
+        "confusion": [[int(v) for v in row] for row in confusion],
+        "reliability": [],
+        "ece": None,
+    }
+    known = y_true < len(classes)  # calibration is about the model's own classes
+    if known.any():
+        bins = reliability_bins(p[known], y_true[known], n_bins)
+        report["reliability"] = [
+            {
+                "lo": b.lower,
+                "hi": b.upper,
+                "count": b.count,
+                "accuracy": None if math.isnan(b.accuracy) else b.accuracy,
+                "confidence": None if math.isnan(b.confidence) else b.confidence,
+            }
+            for b in bins
+        ]
+        report["ece"] = ece(p[known], y_true[known], n_bins)
+    return report
+
+
+def detection_map(
+    truth: Sequence[Sequence[Box]], predicted: Sequence[Sequence[tuple[str, tuple[float, float, float, float], float]]]
+) -> dict[str, float]:
+    """Return ``{"map50", "map50_95"}`` of predicted boxes (label, box, score) against the true boxes, per image.
+
+    Averaged over the classes that have a true box, as COCO does; -1 from COCOeval (no true box at all) is 0.
+    """
+    from pycocotools.coco import COCO  # type: ignore[import-untyped]
+    from pycocotools.cocoeval import COCOeval  # type: ignore[import-untyped]
+
+    if len(truth) != len(predicted):
+        raise ValidationError(f"{len(predicted)} predictions for {len(truth)} images", field="predicted")
+    names = sorted({lab for boxes in truth for lab, _ in boxes} | {lab for boxes in predicted for lab, _, _ in boxes})
+    cat = {n: i + 1 for i, n in enumerate(names)}
+    images = [{"id": i + 1} for i in range(len(truth))]
+    gts: list[dict[str, Any]] = []
+    dts: list[dict[str, Any]] = []
+    for i, boxes in enumerate(truth):
+        for lab, b in boxes:
+            w, h = b[2] - b[0], b[3] - b[1]
+            gts.append(
+                {
+                    "id": len(gts) + 1,
+                    "image_id": i + 1,
+                    "category_id": cat[lab],
+                    "bbox": [b[0], b[1], w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                }
+            )
+    for i, dets in enumerate(predicted):
+        for lab, b, score in dets:
+            dts.append(
+                {
+                    "image_id": i + 1,
+                    "category_id": cat[lab],
+                    "score": float(score),
+                    "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                }
+            )
+    if not gts or not dts:
+        return {"map50": 0.0, "map50_95": 0.0}
+    coco = COCO()
+    coco.dataset = {"images": images, "annotations": gts, "categories": [{"id": v, "name": k} for k, v in cat.items()]}
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
+        coco.createIndex()
+        found = coco.loadRes(dts)
+        ev = COCOeval(coco, found, "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return {"map50_95": max(0.0, float(ev.stats[0])), "map50": max(0.0, float(ev.stats[1]))}
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(report: dict[str, Any]) -> list[tuple[str, str]]:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    out: list[tuple[str, str]] = []
+    bins = [b for b in report.get("reliability") or []]
+    if bins:
+        fig = Figure(figsize=(4.5, 4.5))
+        ax = fig.add_subplot()
+        centres = [(b["lo"] + b["hi"]) / 2 for b in bins]
+        ax.bar(
+            centres,
+            [b["accuracy"] or 0.0 for b in bins],
+            width=bins[0]["hi"] - bins[0]["lo"],
+            edgecolor="black",
+            label="accuracy",
+        )
+        ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+        ax.set(
+            xlabel="confidence",
+            ylabel="accuracy",
+            xlim=(0, 1),
+            ylim=(0, 1),
+            title=f"Reliability (ECE {report.get('ece') or 0:.3f})",
+        )
+        ax.legend(loc="upper left")
+        out.append(("Reliability diagram", _png(fig)))
+    confusion = report.get("confusion") or []
+    if confusion:
+        n = len(confusion)
+        fig = Figure(figsize=(min(12, 2 + 0.25 * n), min(12, 2 + 0.25 * n)))
+        ax = fig.add_subplot()
+        image = ax.imshow(np.asarray(confusion, dtype=np.float64), cmap="Blues")
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        if n <= 30:
+            ticks = list(range(n))
+            ax.set_xticks(ticks, [str(c)[:20] for c in report["classes"]], rotation=90, fontsize=7)
+            ax.set_yticks(ticks, [str(c)[:20] for c in report["classes"]], fontsize=7)
+        ax.set(xlabel="model", ylabel="human label", title="Confusion matrix")
+        out.append(("Confusion matrix", _png(fig)))
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return html.escape(str(v))
+
+
+def render_html(report: dict[str, Any], *, title: str) -> str:
+    """Return the report as one self-contained HTML page (inline PNG plots, no external resources)."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(str(c['label']))}</td><td>{_fmt(c['precision'])}</td><td>{_fmt(c['recall'])}</td>"
+        f"<td>{_fmt(c['f1'])}</td><td>{c['support']}</td></tr>"
+        for c in report.get("per_class") or []
+    )
+    summary = [("items", report.get("n")), ("accuracy", report.get("accuracy")), ("ECE", report.get("ece"))]
+    if "map50" in report:
+        summary += [("mAP@0.5", report.get("map50")), ("mAP@0.5:0.95", report.get("map50_95"))]
+    saved = report.get("accepted_unchanged") or {}
+    if saved:
+        summary.append(
+            (
+                "proposals accepted unchanged",
+                f"{saved.get('accepted_unchanged', 0)} of {saved.get('proposals', 0)} ({_fmt(saved.get('share'))})",
+            )
+        )
+    facts = "".join(
+        f"<tr><th>{esc(k)}</th><td>{_fmt(v) if not isinstance(v, str) else esc(v)}</td></tr>" for k, v in summary
+    )
+    figures = "".join(
+        f'<figure><img alt="{esc(name)}" src="{src}"><figcaption>{esc(name)}</figcaption></figure>'
+        for name, src in _plots(report)
+    )
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
+        "margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
+        "figure{display:inline-block;margin:1em}img{max-width:100%}"
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        f"<style>{style}</style></head><body><h1>{esc(title)}</h1><table>{facts}</table>{figures}"
+        "<h2>Per class</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th>"
+        f"<th>support</th></tr>{rows}</table></body></html>"
+    )

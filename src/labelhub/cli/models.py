@@ -1,0 +1,129 @@
+"""``labelhub model train|list|eval``: assist model versions from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.services.projects import get_project_by_name
+
+# The model services load PyTorch and scikit-learn: imported inside the commands, so that every other
+# ``labelhub`` command starts without them.
+
+model_app = typer.Typer(help="Train, list and evaluate assist models.", no_args_is_help=True)
+AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
+Project = Annotated[str, typer.Argument(help="Project name or id")]
+
+
+def _fmt(v: object) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v)
+
+
+@model_app.command("train")
+def train(
+    project: Project,
+    kind: Annotated[str, typer.Option(help="text_classifier or image_classifier; default from the project")] = "",
+    mode: Annotated[str, typer.Option(help="sgd, swa or swag")] = "swag",
+    seed: Annotated[int, typer.Option(help="The one seed of the run: the same seed and labels, the same model")] = 0,
+    name: Annotated[str | None, typer.Option(help="Model line name (default per kind)")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the labels (at least 500 steps run)")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Train here with a progress bar instead of queueing a job")] = (
+        False
+    ),
+    as_user: AsUser = None,
+) -> None:
+    """Train a model version from the project's accepted class labels (queued as a job unless --wait)."""
+    from labelhub.services import models as model_service
+    from labelhub.services.model_jobs import train_version
+
+    with opened_hub() as hub:
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            p = get_project_by_name(s, actor, project)
+            pid, item_kind = p.id, p.item_kind
+        chosen = kind or ("text_classifier" if item_kind == "text" else "image_classifier")
+        spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode, seed=seed, epochs=epochs)
+        if not wait:
+            with hub.db.session(write=True) as s:
+                job = model_service.queue_training(s, actor, pid, spec)
+            console.print(f"queued training job {job.id} ({chosen}, {mode}, seed {seed}); a worker runs it")
+            return
+        with progress_bar(f"train {spec.line}") as progress:
+            mv_id = train_version(hub, actor, pid, spec, progress=progress)
+        with hub.db.session() as s:
+            mv = model_service.get_version(s, actor, pid, mv_id)
+            m = mv.metrics
+            console.print(
+                f"trained [bold]{mv.name} v{mv.version}[/] (id {mv.id}) on {mv.data.get('count')} labels: "
+                f"accuracy {_fmt(m.get('accuracy'))}, ECE {_fmt(m.get('ece'))}, "
+                f"temperature {_fmt(m.get('temperature'))} on {m.get('evaluated_on')}"
+                + (", now the active model" if mv.active else "")
+            )
+
+
+@model_app.command("list")
+def list_models(project: Project, as_user: AsUser = None) -> None:
+    """List the project's model versions, newest first."""
+    from labelhub.services import models as model_service
+
+    with opened_hub() as hub, hub.db.session() as s:
+        actor = acting_as(hub, as_user)
+        pid = get_project_by_name(s, actor, project).id
+        # Few, short columns: the table must read whole in an 80-column terminal.
+        table = Table(
+            "id", Column("model", overflow="fold"), "kind", "status", "mode", "labels", "acc.", "ECE", "created"
+        )
+        for mv in model_service.list_versions(s, actor, pid):
+            m = mv.metrics or {}
+            table.add_row(
+                str(mv.id),
+                f"{mv.name}@{mv.version}" + (" [bold](active)[/]" if mv.active else ""),
+                mv.kind.replace("_classifier", "").replace("_", " "),
+                mv.status,
+                f"{mv.mode or '-'}/{_fmt(mv.seed)}",
+                _fmt((mv.data or {}).get("count")),
+                _fmt(m.get("accuracy")),
+                _fmt(m.get("ece")),
+                f"{mv.created_at:%m-%d %H:%M}",
+            )
+        console.print(table)
+
+
+@model_app.command("eval")
+def evaluate(
+    project: Project,
+    version_id: Annotated[int, typer.Argument(help="Model version id (see `labelhub model list`)")],
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the report as a self-contained HTML file")] = (
+        None
+    ),
+    as_user: AsUser = None,
+) -> None:
+    """Evaluate a version against the accepted human labels: per-class scores, calibration, work saved."""
+    from labelhub.assist.report import render_html
+    from labelhub.services import models as model_service
+    from labelhub.services.model_jobs import evaluate_version
+
+    with opened_hub() as hub:
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            pid = get_project_by_name(s, actor, project).id
+            mv = model_service.get_version(s, actor, pid, version_id)
+            title = f"{mv.name} v{mv.version}"
+        with progress_bar(f"evaluate {title}") as progress:
+            report = evaluate_version(hub, actor, pid, version_id, progress=progress)
+    table = Table("label", "precision", "recall", "F1", "support", title=f"{title} on {report['n']} labels")
+    for c in report["per_class"]:
+        table.add_row(c["label"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), str(c["support"]))
+    console.print(table)
+    saved = report["accepted_unchanged"]
+    console.print(
+        f"accuracy {_fmt(report['accuracy'])}, ECE {_fmt(report['ece'])}; proposals accepted unchanged: "
+        f"{saved['accepted_unchanged']} of {saved['proposals']}"
+    )
+    if html is not None:
+        html.write_text(render_html(report, title=f"Validation report: {title}"), encoding="utf-8")
+        console.print(f"wrote {html}")

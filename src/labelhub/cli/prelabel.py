@@ -1,0 +1,57 @@
+"""``labelhub prelabel``: queue a pre-labelling job, or run it here with ``--wait``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.domain.enums import JobStatus
+from labelhub.jobs.executor import LocalExecutor
+from labelhub.jobs.handlers import run_prelabel_job
+from labelhub.services.prelabel import KIND, start_prelabel
+from labelhub.services.projects import get_project_by_name
+from labelhub.storage.models import Job
+
+AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
+
+
+def prelabel(
+    project: Annotated[str, typer.Argument(help="Project name or id")],
+    model: Annotated[int | None, typer.Option("--model", help="Model version id (default: the active model)")] = None,
+    all_items: Annotated[bool, typer.Option("--all", help="Also items that already have an accepted label")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per model call")] = 64,
+    wait: Annotated[bool, typer.Option("--wait", help="Run the job in this process and print its result")] = False,
+    as_user: AsUser = None,
+) -> None:
+    """Pre-label a project's unlabelled items with a model, through the project's auto-accept bands."""
+    with opened_hub() as hub:
+        actor = acting_as(hub, as_user)
+        with hub.db.session(write=True) as s:
+            pid = get_project_by_name(s, actor, project).id
+            job_id = start_prelabel(s, actor, pid, model_id=model, only_unlabelled=not all_items,
+                                    batch_size=batch_size).id  # fmt: skip
+        if not wait:
+            console.print(f"queued pre-labelling job {job_id}; a worker (labelhub serve or worker) runs it")
+            return
+        executor = LocalExecutor(hub, handlers={KIND: run_prelabel_job})
+        with progress_bar("pre-label") as progress:
+            while True:
+                with hub.db.session() as s:
+                    job = s.get(Job, job_id)
+                    status = JobStatus(job.status) if job is not None else JobStatus.FAILED
+                    progress(job.progress if job is not None else 1.0, job.message if job is not None else "")
+                if status.finished or not executor.run_once():
+                    break
+        with hub.db.session() as s:
+            job = s.get(Job, job_id)
+    if job is None or job.status != JobStatus.SUCCEEDED.value:
+        console.print(f"[red]job {job_id} {job.status if job else 'vanished'}: {job.message if job else ''}[/]")
+        raise typer.Exit(1)
+    r = job.result or {}
+    console.print(f"pre-labelled {r.get('items', 0):,} items with {r.get('model_version')}: "
+                  f"{r.get('accepted', 0):,} accepted, {r.get('proposed', 0):,} proposed, "
+                  f"{r.get('dropped', 0):,} dropped, {r.get('errors_total', 0):,} errors")  # fmt: skip
+    for e in r.get("errors", [])[:10]:
+        console.print(f"  item {e['item_id']}: {e['error']}")

@@ -1,0 +1,343 @@
+"""The model registry: a project's model versions, the data they train on, and the training job's body.
+
+Training data (:func:`select_training_data`): the project's accepted annotations of kind ``class`` written
+by a person or reviewed by one (a model's auto-accepted proposal that nobody looked at would teach the model
+its own mistakes), one label per item: an item with two different accepted class labels is skipped and
+counted. Text comes from ``item.text``, images from the media store. The data hash is the SHA-256 of the
+sorted ``(annotation id, annotation version, label)`` triples, so any edit to a training label changes it.
+
+A version's files live under ``HOME/models/project-<pid>/<name>-v<version>-<id>/``; ``artifacts`` holds
+their paths relative to ``HOME/models`` (what :class:`~labelhub.assist.predictors.ModelRef` resolves).
+Importing this module registers the trained kinds' predictor loaders (:mod:`labelhub.assist.kinds`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import labelhub.assist.kinds  # noqa: F401 - registers the text and image classifier loaders
+from labelhub.assist.predictors import ItemInput, ModelRef
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+from labelhub.domain.permissions import Action
+from labelhub.errors import ConflictError, NotFoundError, ValidationError
+from labelhub.hub import Hub
+from labelhub.services import audit, jobs
+from labelhub.services.access import Actor, require
+from labelhub.storage.models import Annotation, Item, Job, Media, ModelVersion, ProjectAssist, utcnow
+
+__all__ = [
+    "TRAINABLE",
+    "TrainSpec",
+    "TrainingData",
+    "activate_version",
+    "count_human_labels",
+    "data_hash",
+    "delete_version",
+    "get_version",
+    "item_inputs",
+    "list_versions",
+    "model_ref",
+    "models_dir",
+    "next_version",
+    "queue_evaluation",
+    "queue_training",
+    "select_training_data",
+]
+
+TRAIN_KIND = "train_model"
+EVALUATE_KIND = "evaluate_model"
+TRAINABLE = {"text_classifier": ItemKind.TEXT, "image_classifier": ItemKind.IMAGE}
+DEFAULT_NAMES = {"text_classifier": "text-classifier", "image_classifier": "image-classifier"}
+MIN_LABELS = 4
+Report = Callable[[float, str], None]
+
+
+def models_dir(hub: Hub) -> Path:
+    """Return the folder all model files live under (``HOME/models``)."""
+    return hub.settings.home / "models"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainSpec:
+    """What to train: the kind, the model line's name, mode, seed, and optional engine settings."""
+
+    kind: str
+    name: str | None = None
+    mode: str = "swag"
+    seed: int = 0
+    epochs: int | None = None
+    held_out: float = 0.1
+    min_steps: int | None = None  # at least this many optimiser steps; None: the engine's default (500)
+    features: int | None = None  # hashed columns per n-gram kind (text); None: the engine's default
+    open_clip: dict[str, str] | None = None  # {"model", "pretrained"[, "text_model_dir"]}: the image backbone
+
+    def __post_init__(self) -> None:
+        if self.kind not in TRAINABLE:
+            raise ValidationError(f"kind must be one of {', '.join(TRAINABLE)}, got {self.kind!r}", field="kind")
+        if self.mode not in ("sgd", "swa", "swag"):
+            raise ValidationError(f"mode must be sgd, swa or swag, got {self.mode!r}", field="mode")
+        if not 0.0 <= self.held_out <= 0.5:
+            raise ValidationError("held_out must be within 0..0.5", field="held_out")
+
+    @property
+    def line(self) -> str:
+        """The model line's name (default per kind)."""
+        return self.name or DEFAULT_NAMES[self.kind]
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.line,
+            "mode": self.mode,
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "held_out": self.held_out,
+            "min_steps": self.min_steps,
+            "features": self.features,
+            "open_clip": self.open_clip,
+        }
+
+    @classmethod
+    def from_params(cls, p: dict[str, Any]) -> TrainSpec:
+        keys = ("kind", "name", "mode", "seed", "epochs", "held_out", "min_steps", "features", "open_clip")
+        return cls(**{k: p[k] for k in keys if k in p and p[k] is not None})
+
+
+def model_ref(hub: Hub, mv: ModelVersion) -> ModelRef:
+    """Return what a predictor loader needs of a version."""
+    return ModelRef(
+        id=mv.id,
+        project_id=mv.project_id,
+        name=mv.name,
+        kind=mv.kind,
+        version=mv.version,
+        params=dict(mv.params or {}),
+        artifacts=dict(mv.artifacts or {}),
+        models_dir=models_dir(hub),
+    )
+
+
+def list_versions(session: Session, actor: Actor, project_id: int) -> list[ModelVersion]:
+    """Return the project's model versions, newest first."""
+    require(session, actor, project_id, Action.READ)
+    stmt = select(ModelVersion).where(ModelVersion.project_id == project_id).order_by(ModelVersion.id.desc())
+    return list(session.scalars(stmt))
+
+
+def get_version(
+    session: Session, actor: Actor, project_id: int, model_id: int, action: Action = Action.READ
+) -> ModelVersion:
+    """Return one model version of the project; NotFoundError names ``model_id`` when it is not there."""
+    require(session, actor, project_id, action)
+    mv = session.get(ModelVersion, model_id)
+    if mv is None or mv.project_id != project_id:
+        raise NotFoundError(f"model version {model_id} not found in project {project_id}", field="model_id")
+    return mv
+
+
+def activate_version(session: Session, actor: Actor, project_id: int, model_id: int) -> ModelVersion:
+    """Make a ready version the project's active one (the others become inactive) and return it."""
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    if mv.status != "ready":
+        raise ConflictError(
+            f"model version {model_id} is {mv.status}; only a ready version can be active", field="status"
+        )
+    session.execute(update(ModelVersion).where(ModelVersion.project_id == project_id).values(active=False))
+    mv.active = True
+    session.flush()
+    audit.record(session, actor, "model.activate", "model_version", mv.id, project_id=project_id)
+    return mv
+
+
+def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, model_id: int) -> None:
+    """Delete a version and its files; a version still training is refused (cancel its job first)."""
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    if mv.status == "training":
+        raise ConflictError(f"model version {model_id} is still training; cancel job {mv.job_id} first", field="status")
+    folder = mv.artifacts.get("folder") if mv.artifacts else None
+    session.delete(mv)
+    audit.record(
+        session,
+        actor,
+        "model.delete",
+        "model_version",
+        model_id,
+        project_id=project_id,
+        detail={"name": mv.name, "version": mv.version},
+    )
+    root = models_dir(hub).resolve()
+    if isinstance(folder, str):
+        target = (root / folder).resolve()
+        if target.is_relative_to(root) and target != root:
+            shutil.rmtree(target, ignore_errors=True)
+
+
+def next_version(session: Session, project_id: int, name: str) -> int:
+    """Return the next version number of the model line ``name`` in the project (1 for the first)."""
+    top = session.scalar(
+        select(func.max(ModelVersion.version)).where(ModelVersion.project_id == project_id, ModelVersion.name == name)
+    )
+    return int(top or 0) + 1
+
+
+def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainSpec) -> Job:
+    """Queue a training job after checking the role and that the kind fits the project's items."""
+    project = require(session, actor, project_id, Action.TRAIN_MODEL)
+    if project.item_kind != TRAINABLE[spec.kind].value:
+        raise ValidationError(
+            f"a {spec.kind} needs a project of {TRAINABLE[spec.kind].value} items; this one holds "
+            f"{project.item_kind} items",
+            field="kind",
+        )
+    return jobs.enqueue(session, actor, TRAIN_KIND, spec.to_params(), project_id=project_id)
+
+
+def queue_evaluation(session: Session, actor: Actor, project_id: int, model_id: int) -> Job:
+    """Queue the validation report of a ready version."""
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    if mv.status != "ready":
+        raise ConflictError(f"model version {model_id} is {mv.status}, not ready", field="status")
+    return jobs.enqueue(session, actor, EVALUATE_KIND, {"model_id": model_id}, project_id=project_id)
+
+
+@dataclass(slots=True)
+class TrainingData:
+    """The labels a model trains on: per item its annotation (id, version), label and text or image file."""
+
+    annotation_ids: list[int] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def hash(self) -> str:
+        return data_hash(zip(self.annotation_ids, self.versions, self.labels, strict=True))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "count": len(self.labels),
+            "hash": self.hash,
+            "annotation_ids": self.annotation_ids,
+            "skipped": self.skipped,
+            "classes": sorted(set(self.labels)),
+        }
+
+
+def data_hash(rows: Iterable[tuple[int, int, str]]) -> str:
+    """Return the SHA-256 (hex) of the sorted ``(annotation id, version, label)`` triples, one per line."""
+    h = hashlib.sha256()
+    for aid, version, label in sorted(rows):
+        h.update(f"{aid}\t{version}\t{label}\n".encode())
+    return h.hexdigest()
+
+
+def _human_labels(project_id: int) -> Any:
+    reviewed = (Annotation.source == Source.HUMAN.value) | Annotation.reviewed_by.is_not(None)
+    return (
+        (Annotation.project_id == project_id)
+        & (Annotation.kind == AnnotationKind.CLASS.value)
+        & (Annotation.state == AnnotationState.ACCEPTED.value)
+        & Annotation.label.is_not(None)
+        & reviewed
+    )
+
+
+def count_human_labels(session: Session, project_id: int) -> int:
+    """Return the project's accepted class labels a person gave or reviewed (what training learns from).
+
+    ``ProjectAssist.labels_at_last_train`` holds this count at the last training; the retrain trigger compares.
+    """
+    return int(session.scalar(select(func.count()).select_from(Annotation).where(_human_labels(project_id))) or 0)
+
+
+def select_training_data(session: Session, hub: Hub, project_id: int, item_kind: str) -> TrainingData:
+    """Return the project's training labels (see the module docstring), ordered by annotation id."""
+    stmt = (
+        select(Annotation.id, Annotation.version, Annotation.label, Item.id, Item.text, Item.media_key, Media.path)
+        .join(Item, Item.id == Annotation.item_id)
+        .outerjoin(Media, Media.key == Item.media_key)
+        .where(_human_labels(project_id))
+        .order_by(Annotation.id)
+    )
+    by_item: dict[int, list[tuple[Any, ...]]] = {}
+    for row in session.execute(stmt):
+        by_item.setdefault(row[3], []).append(tuple(row))
+    out = TrainingData()
+    for rows in sorted(by_item.values(), key=lambda r: r[0][0]):
+        if len({r[2] for r in rows}) > 1:
+            out.skipped += 1
+            continue
+        aid, version, label, item_id, text, key, linked = rows[0]
+        if item_kind == ItemKind.TEXT.value:
+            if text is None:
+                out.skipped += 1
+                continue
+            out.texts.append(text)
+        else:
+            path = _media_path(hub, key, linked)
+            if path is None:
+                out.skipped += 1
+                continue
+            out.paths.append(path)
+        out.annotation_ids.append(aid)
+        out.versions.append(version)
+        out.labels.append(label)
+        out.item_ids.append(item_id)
+    return out
+
+
+def _media_path(hub: Hub, key: str | None, linked: str | None) -> Path | None:
+    if key is None:
+        return None
+    try:
+        return hub.media.local_path(key, linked)
+    except NotFoundError:
+        return None
+
+
+def item_inputs(session: Session, hub: Hub, project_id: int, item_ids: Sequence[int]) -> list[ItemInput]:
+    """Return the items as predictors take them (text, or the image file and its size), in the given order."""
+    stmt = (
+        select(Item.id, Item.kind, Item.text, Item.media_key, Media.path, Item.width, Item.height, Item.name)
+        .outerjoin(Media, Media.key == Item.media_key)
+        .where(Item.project_id == project_id, Item.id.in_(list(item_ids)))
+    )
+    rows = {r[0]: r for r in session.execute(stmt)}
+    out = []
+    for iid in item_ids:
+        if iid in rows:
+            r = rows[iid]
+            out.append(
+                ItemInput(
+                    item_id=r[0],
+                    kind=r[1],
+                    text=r[2],
+                    path=_media_path(hub, r[3], r[4]),
+                    width=r[5],
+                    height=r[6],
+                    name=r[7],
+                )
+            )
+    return out
+
+
+def record_training(session: Session, project_id: int, labels: int) -> None:
+    """Store the label count at this training on the project's assist row (created when missing)."""
+    row = session.get(ProjectAssist, project_id)
+    if row is None:
+        session.add(ProjectAssist(project_id=project_id, labels_at_last_train=labels))
+    else:
+        row.labels_at_last_train = labels
+        row.updated_at = utcnow()
+    session.flush()

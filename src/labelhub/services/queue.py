@@ -1,0 +1,262 @@
+"""The labelling queue: which items a person should label next, best first (``GET .../queue``, the editor's next).
+
+Candidates are the project's items still to label: status ``new`` and no accepted annotation. Items someone
+sent to labelling from the embedding map (``meta.priority``) come first, highest priority first. The rest are
+ranked by the project's active-learning strategy (:mod:`labelhub.assist.strategies`) with the active model's
+probabilities; ``bald`` takes SWAG's per-sample probabilities, ``kcenter`` and ``hybrid`` embeddings (the
+search index's stored ``embeddings`` when they cover the pool, else the model's own features). A strategy
+whose input the model cannot give falls back to ``entropy`` (or ``margin`` for ``hybrid``), and says so in
+each item's ``reason``. Without a model the order is a random permutation seeded by the project id.
+
+To answer quickly on a large project the model scores at most :data:`POOL_CAP` candidates (the lowest ids),
+and the ranking is cached per (project, model version, label count, pool): a save that labels an item
+changes the pool, so the next call ranks again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from labelhub.assist.predictors import ItemInput, Prediction, Predictor
+from labelhub.assist.strategies import (
+    Pool,
+    bald_scores,
+    entropy_scores,
+    get_strategy,
+    least_confidence_scores,
+    margin_scores,
+)
+from labelhub.assist.strategies import select as select_items
+from labelhub.domain.enums import AnnotationState, ItemStatus
+from labelhub.domain.permissions import Action
+from labelhub.errors import ValidationError
+from labelhub.services.access import Actor, require
+from labelhub.services.assist_settings import active_model, effective_settings
+from labelhub.services.models import count_human_labels, item_inputs, model_ref
+from labelhub.services.prelabel import load_model
+from labelhub.storage.models import Annotation, Embedding, Item, ModelVersion, ProjectAssist
+
+if TYPE_CHECKING:
+    from labelhub.hub import Hub
+
+__all__ = ["POOL_CAP", "QueueEntry", "QueueView", "next_item", "queue"]
+
+POOL_CAP = 5_000
+MAX_LIMIT = 200
+_BATCH = 256
+_SCORES = {"least_confidence": least_confidence_scores, "margin": margin_scores, "entropy": entropy_scores}
+_CACHE_MAX = 64
+_RANKS: dict[tuple[Any, ...], list[tuple[int, float | None, str]]] = {}
+_PREDICTORS: dict[tuple[Any, ...], Predictor] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    id: int
+    name: str
+    kind: str
+    score: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    strategy: str
+    model_version: str | None
+    items: list[QueueEntry]
+    pool: int  # candidates the model scored
+    capped: bool  # True when there were more than POOL_CAP candidates (the rest wait for a later call)
+
+
+def _candidates(project_id: int) -> list[Any]:
+    a = Annotation
+    return [
+        Item.project_id == project_id,
+        Item.status == ItemStatus.NEW.value,
+        ~exists().where(a.item_id == Item.id, a.project_id == project_id, a.state == AnnotationState.ACCEPTED.value),
+    ]
+
+
+def _priority() -> Any:
+    return func.coalesce(Item.meta["priority"].as_float(), 0.0)
+
+
+def _predictor(hub: Hub, mv: ModelVersion) -> Predictor:
+    key = (hub.settings.db_url, mv.id, mv.created_at)  # the time tells a recreated database's id 1 apart
+    with _LOCK:
+        found = _PREDICTORS.get(key)
+    if found is None:
+        found = load_model(model_ref(hub, mv))
+        with _LOCK:
+            if len(_PREDICTORS) >= 8:
+                _PREDICTORS.clear()
+            _PREDICTORS[key] = found
+    return found
+
+
+def _embeddings(session: Session, project_id: int, ids: list[int]) -> npt.NDArray[np.float32] | None:
+    """The stored embeddings of ``ids`` in the project's fullest space, when every id has one."""
+    space = session.scalar(
+        select(Embedding.space).where(Embedding.project_id == project_id).group_by(Embedding.space)
+        .order_by(func.count().desc(), Embedding.space).limit(1)
+    )  # fmt: skip
+    if space is None:
+        return None
+    found: dict[int, bytes] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        q = select(Embedding.item_id, Embedding.vector).where(
+            Embedding.project_id == project_id, Embedding.space == space, Embedding.item_id.in_(chunk)
+        )
+        found.update({r.item_id: r.vector for r in session.execute(q)})
+    if len(found) != len(ids):
+        return None
+    return np.stack([np.frombuffer(found[i], dtype="<f4") for i in ids]).astype(np.float32)
+
+
+def _model_features(predictor: Predictor, inputs: list[ItemInput]) -> npt.NDArray[np.float32] | None:
+    embed = getattr(predictor, "embed", None)
+    if not callable(embed):
+        return None
+    try:
+        return np.asarray(embed(inputs), dtype=np.float32)
+    except (ValidationError, ValueError, RuntimeError):
+        return None
+
+
+def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strategy: str, ids: list[int],
+          limit: int) -> list[tuple[int, float | None, str]]:  # fmt: skip
+    """Return up to ``limit`` (item id, score, reason) of the pool, best first, by ``strategy`` with ``mv``."""
+    predictor = _predictor(hub, mv)
+    inputs = item_inputs(session, hub, project_id, ids)
+    preds: list[Prediction] = []
+    for start in range(0, len(inputs), _BATCH):
+        batch = inputs[start : start + _BATCH]
+        try:
+            preds += predictor.predict(batch)
+        except Exception as exc:  # noqa: BLE001 - a foreign model must not break the queue: its items go unscored
+            preds += [Prediction(it.item_id, error=f"{type(exc).__name__}: {exc}") for it in batch]
+    usable = [(inp, p) for inp, p in zip(inputs, preds, strict=True) if p.error is None and p.probs is not None]
+    failed: list[tuple[int, float | None, str]] = [
+        (inp.item_id, None, f"the model could not score it: {p.error}")
+        for inp, p in zip(inputs, preds, strict=True)
+        if p.error is not None
+    ]
+    if not usable:
+        rng = np.random.default_rng(project_id)
+        order = rng.permutation(len(ids))[:limit]
+        return [(ids[int(i)], None, "random: the model gives no class probabilities") for i in order]
+    probs = np.stack([np.asarray(p.probs, dtype=np.float64) for _, p in usable])
+    spec = get_strategy(strategy)
+    used, note = strategy, ""
+    samples = None
+    if spec.needs_samples:
+        if all(p.samples is not None for _, p in usable):
+            samples = np.stack([np.asarray(p.samples, dtype=np.float64) for _, p in usable], axis=1)
+        else:
+            used, note = "entropy", f" ({strategy} needs SWAG samples; this model has none)"
+    embeddings = labelled = None
+    if spec.needs_embeddings and used == strategy:
+        pool_ids = [inp.item_id for inp, _ in usable]
+        embeddings = _embeddings(session, project_id, pool_ids)
+        if embeddings is None:
+            embeddings = _model_features(predictor, [inp for inp, _ in usable])
+        if embeddings is None:
+            used = "margin" if strategy == "hybrid" else "entropy"
+            note = f" ({strategy} needs embeddings: compute them with `labelhub embed`, or use a model with features)"
+    if used == strategy and embeddings is not None:
+        labelled = _labelled_embeddings(session, project_id, embeddings.shape[1])
+    pool = Pool(probs=probs, samples=samples, embeddings=embeddings, labelled=labelled)
+    picks = select_items(used, pool, min(limit, len(usable)), seed=project_id)
+    scores = bald_scores(samples) if used == "bald" and samples is not None else (
+        _SCORES[used](probs) if used in _SCORES else margin_scores(probs))  # fmt: skip
+    shown = used if used in _SCORES or used == "bald" else "margin"
+    out: list[tuple[int, float | None, str]] = [
+        (
+            usable[int(i)][0].item_id,
+            round(float(scores[int(i)]), 6),
+            f"{used}; {shown} {float(scores[int(i)]):.3f}{note}",
+        )
+        for i in picks
+    ]
+    return (out + failed)[:limit]
+
+
+def _labelled_embeddings(session: Session, project_id: int, dim: int) -> npt.NDArray[np.float32] | None:
+    """Stored embeddings of up to POOL_CAP labelled items (k-center keeps away from them), in any space of ``dim``."""
+    a = Annotation
+    rows = session.execute(
+        select(Embedding.vector).join(Item, Item.id == Embedding.item_id)
+        .where(Embedding.project_id == project_id, Embedding.dim == dim,
+               exists().where(a.item_id == Item.id, a.project_id == project_id,
+                              a.state == AnnotationState.ACCEPTED.value))
+        .order_by(Embedding.item_id).limit(POOL_CAP)
+    ).scalars().all()  # fmt: skip
+    if not rows:
+        return None
+    return np.stack([np.frombuffer(v, dtype="<f4") for v in rows]).astype(np.float32)
+
+
+def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy: str | None = None,
+          limit: int = 50) -> QueueView:  # fmt: skip
+    """Return the next items to label in the project, best first."""
+    require(session, actor, project_id, Action.READ)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be 1..{MAX_LIMIT}, got {limit}", field="limit")
+    settings = effective_settings(session.get(ProjectAssist, project_id))
+    strategy = strategy or str(settings["strategy"])
+    get_strategy(strategy)  # 422 naming the known strategies
+    prio = _priority()
+    first = session.execute(
+        select(Item.id, Item.name, Item.kind, prio.label("p")).where(*_candidates(project_id), prio > 0)
+        .order_by(prio.desc(), Item.id).limit(limit)
+    ).all()  # fmt: skip
+    entries = [QueueEntry(r.id, r.name, r.kind, float(r.p), "sent to labelling (priority)") for r in first]
+    ids = list(session.scalars(
+        select(Item.id).where(*_candidates(project_id), prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
+    ))  # fmt: skip
+    capped = len(ids) > POOL_CAP
+    ids = ids[:POOL_CAP]
+    mv = active_model(session, project_id, settings)
+    room = limit - len(entries)
+    ranked: list[tuple[int, float | None, str]] = []
+    if room > 0 and ids:
+        if mv is None:
+            order = np.random.default_rng(project_id).permutation(len(ids))[:room]
+            ranked = [(ids[int(i)], None, "random: the project has no model yet") for i in order]
+        else:
+            key = (hub.settings.db_url, project_id, mv.id, mv.created_at, count_human_labels(session, project_id),
+                   strategy, room, len(ids), ids[0], ids[-1])  # fmt: skip
+            with _LOCK:
+                cached = _RANKS.get(key)
+            if cached is None:
+                cached = _rank(session, hub, project_id, mv, strategy, ids, room)
+                with _LOCK:
+                    if len(_RANKS) >= _CACHE_MAX:
+                        _RANKS.clear()
+                    _RANKS[key] = cached
+            ranked = cached
+    names = {r.id: (r.name, r.kind) for r in session.execute(
+        select(Item.id, Item.name, Item.kind).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip
+    entries += [QueueEntry(i, *names[i], score, reason) for i, score, reason in ranked if i in names]
+    return QueueView(strategy=strategy, model_version=f"{mv.name}@{mv.version}" if mv is not None else None,
+                     items=entries, pool=len(ids), capped=capped)  # fmt: skip
+
+
+def next_item(session: Session, hub: Hub, actor: Actor, project_id: int, after: int | None = None) -> int | None:
+    """Return the item the editor's "next" opens: the queue's item after ``after`` (the one on screen) when that
+    is still in the queue, else the queue's first item that is not ``after``; None when nothing is left."""
+    ids = [e.id for e in queue(session, hub, actor, project_id, limit=MAX_LIMIT).items]
+    if after is not None and after in ids:
+        pos = ids.index(after)
+        rest = ids[pos + 1 :] or [i for i in ids if i != after]
+        return rest[0] if rest else None
+    return next((i for i in ids if i != after), None)

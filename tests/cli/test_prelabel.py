@@ -1,0 +1,31 @@
+"""``labelhub prelabel``: queue a job, or run it here with --wait and print what it did."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from tests.model_servers import http_contract, register_http, serve, text_project
+from typer.testing import CliRunner
+
+from labelhub.cli import app
+from labelhub.config import Settings
+from labelhub.hub import Hub
+from labelhub.storage.models import Annotation, Job
+
+
+def test_prelabel_waits_and_reports(hub: Hub, settings: Settings, db_url: str) -> None:
+    env = {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
+           "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
+    pid, _ = text_project(hub, "cli", ["a p=0.99", "b p=0.7", "c p=0.1"])
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        queued = CliRunner().invoke(app, ["prelabel", "cli"], env=env)
+        assert queued.exit_code == 0, queued.output
+        assert "queued pre-labelling job" in queued.output
+        done = CliRunner().invoke(app, ["prelabel", str(pid), "--wait"], env=env)
+    assert done.exit_code == 0, done.output
+    # The first (queued) job ran too: the second found every item pre-labelled already.
+    assert "pre-labelled 0 items with remote@1" in " ".join(done.output.split())
+    with hub.db.session() as s:
+        states = sorted(s.scalars(select(Annotation.state)))
+        assert [j.status for j in s.scalars(select(Job).order_by(Job.id))] == ["succeeded", "succeeded"]
+    assert states == ["accepted", "proposed", "proposed"]  # a: pos 0.99; b: pos 0.7 and c: neg 0.9 (below 0.95)

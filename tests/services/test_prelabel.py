@@ -1,0 +1,106 @@
+"""The pre-labelling job: bands route each proposal (accepted above upper, proposed between, dropped below),
+per-item errors are reported without stopping the job, and a second run skips what this model version did."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from tests.api._support import run_jobs
+from tests.model_servers import http_contract, register_http, serve, text_project
+
+from labelhub.errors import ValidationError
+from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.assist_settings import update_assist
+from labelhub.services.prelabel import start_prelabel
+from labelhub.storage.models import Annotation, Item, Job
+
+SYSTEM = Actor.system()
+TEXTS = ["a p=0.97", "b p=0.8", "c p=0.45", "d p=0.05", "e fail", "f p=0.75"]
+
+
+def _bands(hub: Hub, pid: int, lower: float, upper: float) -> None:
+    with hub.db.session(write=True) as s:
+        update_assist(s, SYSTEM, pid, {"lower": lower, "upper": upper}, version=1)
+
+
+def _prelabel(hub: Hub, pid: int, **kw: object) -> Job:
+    with hub.db.session(write=True) as s:
+        job_id = start_prelabel(s, SYSTEM, pid, **kw).id  # type: ignore[arg-type]
+    run_jobs(hub)
+    with hub.db.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_bands_route_each_proposal(hub: Hub) -> None:
+    pid, ids = text_project(hub, "bands", TEXTS)
+    with hub.db.session(write=True) as s:  # f is labelled by a person already: not pre-labelled
+        s.add(Annotation(item_id=ids[5], project_id=pid, kind="class", label="pos", source="human", state="accepted"))
+    _bands(hub, pid, lower=0.6, upper=0.9)
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        job = _prelabel(hub, pid, batch_size=2)
+    assert job.status == "succeeded", job.error
+    assert job.message == "done" and job.result is not None
+    r = job.result
+    assert (r["items"], r["accepted"], r["proposed"], r["dropped"]) == (5, 2, 1, 1)
+    assert r["errors"] == [{"item_id": ids[4], "error": "this item makes the model fail"}]
+    assert r["model_version"] == "remote@1"
+    with hub.db.session() as s:
+        got = {(row.name, row.label, row.state, row.score, row.source, row.model_version) for row in s.execute(
+            select(Item.name, Annotation.label, Annotation.state, Annotation.score, Annotation.source,
+                   Annotation.model_version).join(Annotation, Annotation.item_id == Item.id))}  # fmt: skip
+        items = {it.name: (it.status, it.version) for it in s.scalars(select(Item))}
+    assert got == {
+        ("t000", "pos", "accepted", 0.97, "model", "remote@1"),  # above upper
+        ("t001", "pos", "proposed", 0.8, "model", "remote@1"),  # between the bands
+        ("t003", "neg", "accepted", 0.95, "model", "remote@1"),
+        ("t005", "pos", "accepted", None, "human", None),  # the person's label, untouched
+    }  # c (neg 0.55, below lower) was dropped; e failed
+    assert items["t000"] == ("labeled", 2) and items["t003"] == ("labeled", 2)  # sure: labelled, leaves the queue
+    assert items["t001"] == ("new", 2)  # a proposal moves the version (an open editor gets a 409), not the status
+    assert items["t002"] == ("new", 1) and items["t004"] == ("new", 1)
+
+
+def test_a_second_run_skips_items_this_version_already_proposed(hub: Hub) -> None:
+    pid, _ = text_project(hub, "again", TEXTS[:3])
+    _bands(hub, pid, lower=0.6, upper=0.9)
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        first = _prelabel(hub, pid)
+        second = _prelabel(hub, pid, only_unlabelled=False)
+    assert first.result is not None and second.result is not None
+    assert first.result["items"] == 3
+    # a (accepted) and b (proposed) carry this version's proposals; c's was dropped, so it is asked again.
+    assert (second.result["items"], second.result["dropped"], second.result["proposed"]) == (1, 1, 0)
+    with hub.db.session() as s:
+        assert len(s.scalars(select(Annotation.id)).all()) == 2
+
+
+def test_an_unreachable_server_fails_items_not_the_job(hub: Hub) -> None:
+    pid, ids = text_project(hub, "down", TEXTS[:2])
+    with serve(http_contract) as srv:
+        url = srv.url
+    register_http(hub, pid, url, retries=0)  # the server is gone now
+    job = _prelabel(hub, pid)
+    assert job.status == "succeeded" and job.result is not None
+    assert [e["item_id"] for e in job.result["errors"]] == ids
+    assert all("cannot reach" in e["error"] for e in job.result["errors"])
+
+
+def test_labels_outside_the_project_are_per_item_errors(hub: Hub) -> None:
+    pid, ids = text_project(hub, "classes", ["x p=0.9"], classes=("neg",))
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        job = _prelabel(hub, pid)
+    assert job.result is not None and job.result["errors"][0]["item_id"] == ids[0]
+    assert "'pos' is not in the project's classes" in job.result["errors"][0]["error"]
+
+
+def test_without_a_model_there_is_nothing_to_run(hub: Hub) -> None:
+    pid, _ = text_project(hub, "nomodel", TEXTS[:1])
+    with hub.db.session(write=True) as s, pytest.raises(ValidationError, match="no active model") as exc:
+        start_prelabel(s, SYSTEM, pid)
+    assert exc.value.context["field"] == "model_id"

@@ -1,0 +1,44 @@
+// The assist settings form's rules: the strategies the queue offers, what is wrong with a set of bands, and
+// what changed between two settings (for the conflict message). Pure; tested in settings.test.ts.
+
+import type { AssistSettings } from "./api";
+
+export const STRATEGIES: { name: string; text: string }[] = [
+  { name: "hybrid", text: "Hybrid (uncertain and diverse)" },
+  { name: "margin", text: "Margin" },
+  { name: "least_confidence", text: "Least confidence" },
+  { name: "entropy", text: "Entropy" },
+  { name: "bald", text: "BALD (SWAG disagreement)" },
+  { name: "kcenter", text: "k-center (diverse)" },
+  { name: "random", text: "Random" },
+];
+
+/** What is wrong with the settings (by field), empty when they can be saved. */
+export function settingsProblems(s: AssistSettings): Partial<Record<keyof AssistSettings, string>> {
+  const out: Partial<Record<keyof AssistSettings, string>> = {};
+  if (!(s.lower >= 0 && s.lower <= 1)) out.lower = "The lower bound is a score from 0 to 1.";
+  if (!(s.upper >= 0 && s.upper <= 1)) out.upper = "The upper bound is a score from 0 to 1.";
+  else if (s.lower > s.upper) out.upper = "The upper bound must not be below the lower bound.";
+  if (s.retrain_every !== null && !(Number.isInteger(s.retrain_every) && s.retrain_every >= 1)) {
+    out.retrain_every = "Retrain after a whole number of new labels (1 or more), or never.";
+  }
+  return out;
+}
+
+const NAMES: Record<keyof AssistSettings, string> = {
+  lower: "lower bound",
+  upper: "upper bound",
+  retrain_every: "retrain every",
+  strategy: "queue strategy",
+  model_id: "model",
+};
+
+/** The fields whose values differ, in words ("upper bound, queue strategy"), for the conflict message. */
+export function changedFields(a: AssistSettings, b: AssistSettings): string[] {
+  return (Object.keys(NAMES) as (keyof AssistSettings)[]).filter((k) => a[k] !== b[k]).map((k) => NAMES[k]);
+}
+
+/** What the bands do to a proposal with this score, in words for the slider's hint. */
+export function bandsText(lower: number, upper: number): string {
+  return `Below ${lower.toFixed(2)}: dropped · ${lower.toFixed(2)}–${upper.toFixed(2)}: proposed for review · above ${upper.toFixed(2)}: accepted`;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { Job } from './api/client';
+import { resultSummary } from './jobs';
+
+function job(kind: string, result: Record<string, unknown>): Job {
+  return { kind, result, message: 'done' } as unknown as Job;
+}
+
+describe('resultSummary', () => {
+  it('says what a pre-labelling job did with its proposals', () => {
+    const r = { items: 32, proposed: 23, accepted: 9, dropped: 0, errors_total: 0 };
+    expect(resultSummary(job('prelabel', r))).toBe('32 items pre-labelled, 9 accepted, 23 proposed, 0 dropped');
+    expect(resultSummary(job('prelabel', { ...r, errors_total: 2 }))).toContain('2 errors');
+  });
+
+  it('gives a trained version and its accuracy', () => {
+    expect(resultSummary(job('train_model', { version: 3, metrics: { accuracy: 0.9123 } }))).toBe(
+      'version 3 ready, accuracy 91.2 %',
+    );
+  });
+
+  it('counts embedded and mapped items', () => {
+    const r = { embedded: 1200, unchanged: 5, removed: 0, space: 'ngram' };
+    expect(resultSummary(job('embed', r))).toBe('1,200 items embedded, 5 unchanged (ngram)');
+    expect(resultSummary(job('embedding_map', { points: 14, method: 'pca' }))).toBe('14 items mapped (pca)');
+  });
+
+  it('falls back to the message for kinds it does not know', () => {
+    expect(resultSummary(job('propagate', {}))).toBe('done');
+  });
+});

@@ -1,0 +1,45 @@
+// Colours of the embedding map's points: each label gets its class colour from the project's schema, a label
+// the schema does not know gets a stable colour from the palette (by its name, so it keeps it across reloads),
+// and items without a label are grey. The legend lists the labels by how many points have them.
+
+import { PALETTE, type LabelClass } from "../labels";
+
+export const UNLABELLED = "#a3abb8";
+
+export interface LegendEntry {
+  label: string | null;
+  color: string;
+  count: number;
+}
+
+/** A stable index into the palette for a name (FNV-1a). */
+function hash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The colour of a point with `label`, given the project's classes. */
+export function colorOf(label: string | null | undefined, classes: readonly LabelClass[]): string {
+  if (label == null || label === "") return UNLABELLED;
+  const known = classes.find((c) => c.name === label);
+  if (known) return known.color;
+  return PALETTE[hash(label) % PALETTE.length] ?? UNLABELLED;
+}
+
+/** The legend: one entry per label present, most points first, the unlabelled entry last; ties by name. */
+export function legendOf(labels: readonly (string | null)[], classes: readonly LabelClass[]): LegendEntry[] {
+  const counts = new Map<string | null, number>();
+  for (const l of labels) {
+    const key = l === "" ? null : l;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const entries = [...counts].map(([label, count]) => ({ label, count, color: colorOf(label, classes) }));
+  return entries.sort((a, b) => {
+    if ((a.label === null) !== (b.label === null)) return a.label === null ? 1 : -1;
+    return b.count - a.count || String(a.label).localeCompare(String(b.label));
+  });
+}
