@@ -2,7 +2,7 @@
 
     python benchmarks/bench_active.py --train CSV --test CSV [--text-col text --label-col label] \\
         --seed-labels 100 --batch 100 --budget 2000 --strategies random,entropy,margin,bald,kcenter,hybrid \\
-        --seeds 3 [--json OUT]
+        --seeds 3 [--jobs 1] [--json OUT]
 
 Steps:
 
@@ -19,6 +19,9 @@ Steps:
    reach random's mean accuracy at the full budget (first label count whose mean accuracy is at least that).
 
 Target: the best strategy needs at most half the labels random needs (random needs the full budget).
+
+``--jobs N`` runs N (strategy, seed) loops side by side in forked processes, each with ``--threads`` PyTorch
+threads; every loop is seeded on its own, so the figures do not depend on N (only the seconds do).
 """
 
 from __future__ import annotations
@@ -66,6 +69,27 @@ def run_strategy(name: str, seed: int, ctx: dict[str, Any], args: argparse.Names
     return {"labels": counts, "accuracy": accuracy, "seconds": round(seconds, 1)}
 
 
+_SHARED: dict[str, Any] = {}
+
+
+def _worker(task: tuple[str, int]) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(_SHARED["args"].threads)
+    return run_strategy(task[0], task[1], _SHARED["ctx"], _SHARED["args"])
+
+
+def run_all(tasks: list[tuple[str, int]], ctx: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run the (strategy, seed) loops, in ``--jobs`` forked processes; each loop's result does not depend on it."""
+    if args.jobs <= 1:
+        return [run_strategy(name, seed, ctx, args) for name, seed in tasks]
+    import multiprocessing
+
+    _SHARED.update(ctx=ctx, args=args)  # inherited by the forked workers, not pickled
+    with multiprocessing.get_context("fork").Pool(args.jobs) as workers:
+        return list(workers.imap(_worker, tasks, chunksize=1))
+
+
 def area(counts: Sequence[int], acc: Sequence[float]) -> float:
     """Normalised area under accuracy-vs-labels (the curve's mean height over its label range)."""
     c, a = np.asarray(counts, dtype=np.float64), np.asarray(acc, dtype=np.float64)
@@ -99,10 +123,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     x_pool = featurizer.transform(data["train_texts"])
     ctx = {**data, "x_pool": x_pool, "x_test": featurizer.transform(data["test_texts"]),
            "emb_pool": featurizer.embed(rows=x_pool)}  # fmt: skip
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = [(name, seed) for seed in seeds for name in args.strategies]
+    results = run_all(tasks, ctx, args)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in args.strategies}
-    for seed in range(args.seeds):
-        for name in args.strategies:
-            runs[name].append(run_strategy(name, seed, ctx, args))
+    for (name, _seed), result in zip(tasks, results, strict=True):
+        runs[name].append(result)
     out["runs"] = runs
     curves = {}
     for name, rs in runs.items():
@@ -125,8 +151,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def verdicts(out: dict[str, Any], args: argparse.Namespace) -> Table:
     m, d, curves = out["machine"], out["data"], out["curves"]
     table = Table(f"labelhub active learning: pool {d['pool']}, test {d['test']}, {d['classes']} classes, "
-                  f"{args.seed_labels} seed labels + {args.batch} per round to {args.budget}, {args.seeds} seeds, "
-                  f"{m['cpus']} CPUs ({m['cpu_model']}), {m['date']}")  # fmt: skip
+                  f"{args.seed_labels} seed labels + {args.batch} per round to {args.budget}, "
+                  f"{args.seeds} seeds from {args.first_seed}, {m['cpus']} CPUs ({m['cpu_model']}), "
+                  f"{m['date']}")  # fmt: skip
     marks = [c for c in (args.seed_labels, 500, 1000, args.budget) if c in curves[args.strategies[0]]["labels"]]
     for name, c in curves.items():
         at = ", ".join(f"{n}: {c['accuracy'][c['labels'].index(n)]:.3f}" for n in marks)
@@ -166,8 +193,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=int, default=2000, help="labels at the end")
     p.add_argument("--strategies", default="random,entropy,margin,bald,kcenter,hybrid",
                    help=f"comma-separated, from: {', '.join(strategy_names())}")  # fmt: skip
-    p.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1")
-    p.add_argument("--threads", type=int, default=1, help="PyTorch threads")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 (from --first-seed)")
+    p.add_argument("--first-seed", type=int, default=0, help="first seed (to add seeds to an earlier run)")
+    p.add_argument("--threads", type=int, default=1, help="PyTorch threads per process")
+    p.add_argument("--jobs", type=int, default=1, help="loops run side by side in forked processes (same figures)")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when a target is missed")
     args = p.parse_args(argv)
@@ -177,8 +206,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error(f"unknown strategies {unknown}; known: {', '.join(strategy_names())}")
     if "random" not in args.strategies:
         args.strategies.insert(0, "random")  # the yardstick every other strategy is measured against
-    if not 0 < args.seed_labels <= args.budget or args.batch < 1 or args.seeds < 1:
-        p.error("need 0 < --seed-labels <= --budget, --batch >= 1 and --seeds >= 1")
+    if not 0 < args.seed_labels <= args.budget or min(args.batch, args.seeds, args.jobs) < 1 or args.first_seed < 0:
+        p.error("need 0 < --seed-labels <= --budget, --batch, --seeds and --jobs >= 1, --first-seed >= 0")
     return args
 
 

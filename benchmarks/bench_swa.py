@@ -72,6 +72,22 @@ def fmt(ms: dict[str, float], digits: int = 4) -> str:
     return f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f}"
 
 
+def ece_floor(probs: Any, seed: int, draws: int = 200) -> float:
+    """The ECE a perfectly calibrated model with these confidences would show on this many items (mean of draws).
+
+    Each test item is redrawn as right with probability equal to its top-class confidence, ``draws`` times;
+    the ECE of each draw is pure sampling noise of the 15-bin estimator. A measured ECE near this figure
+    cannot be lowered by any calibration: it is what the test set's size allows one to see.
+    """
+    from labelhub.assist import ece
+
+    conf = np.asarray(probs).max(axis=1)
+    pred = np.asarray(probs).argmax(axis=1)
+    rng = np.random.default_rng(seed)
+    wrong = (pred + 1) % np.asarray(probs).shape[1]
+    return statistics.fmean(ece(probs, np.where(rng.random(len(conf)) < conf, pred, wrong)) for _ in range(draws))
+
+
 def run_seed(data: dict[str, Any], x_train: Any, x_test: Any, seed: int, held_out: float) -> dict[str, Any]:
     """Train the three modes on one split; return their test figures and the auto-accept figures."""
     from labelhub.assist import TrainConfig, ece, fit_temperature, nll, suggest_bands, train_head
@@ -96,6 +112,7 @@ def run_seed(data: dict[str, Any], x_train: Any, x_test: Any, seed: int, held_ou
         right = cal.argmax(axis=1) == y_test
         out[mode] = {
             "accuracy": float((raw.argmax(axis=1) == y_test).mean()), "nll": nll(raw, y_test), "ece": ece(raw, y_test),
+            "ece_floor": ece_floor(raw, seed),
             "temperature": model.temperature, "nll_calibrated": nll(cal, y_test), "ece_calibrated": ece(cal, y_test),
             "bands": {"lower": suggestion.bands.lower, "upper": upper, "reached": suggestion.reached,
                       "held_out_precision": suggestion.accepted_precision,
@@ -105,7 +122,8 @@ def run_seed(data: dict[str, Any], x_train: Any, x_test: Any, seed: int, held_ou
             "train_s": round(train_s, 2), "predict_s": round(time.perf_counter() - t0 - train_s, 2),
         }  # fmt: skip
         log(f"seed {seed} {mode}: acc {out[mode]['accuracy']:.4f} nll {out[mode]['nll']:.4f} "
-            f"ece {out[mode]['ece']:.4f} T {model.temperature:.3f} ece(T) {out[mode]['ece_calibrated']:.4f} "
+            f"ece {out[mode]['ece']:.4f} (floor {out[mode]['ece_floor']:.4f}) T {model.temperature:.3f} "
+            f"ece(T) {out[mode]['ece_calibrated']:.4f} "
             f"auto {out[mode]['auto_accept_share']:.3f} @ {out[mode]['auto_accept_precision']:.4f} "
             f"({train_s:.1f} s)")  # fmt: skip
     return out
@@ -132,8 +150,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out["features_s"] = round(time.perf_counter() - t0, 2)
     runs = [run_seed(data, x_train, x_test, seed, args.held_out) for seed in range(args.seeds)]
     out["runs"] = runs
-    keys = ("accuracy", "nll", "ece", "temperature", "nll_calibrated", "ece_calibrated", "auto_accept_precision",
-            "auto_accept_share", "train_s")  # fmt: skip
+    keys = ("accuracy", "nll", "ece", "ece_floor", "temperature", "nll_calibrated", "ece_calibrated",
+            "auto_accept_precision", "auto_accept_share", "train_s")  # fmt: skip
     out["summary"] = {m: {k: mean_std([r[m][k] for r in runs]) for k in keys} for m in MODES}
     out["load"]["end"] = machine_load()
     out["wall_s"] = round(time.perf_counter() - t0, 1)
@@ -148,6 +166,7 @@ def verdicts(out: dict[str, Any]) -> Table:
         r = s[mode]
         table.add(f"{mode}: accuracy", fmt(r["accuracy"]))
         table.add(f"{mode}: NLL / ECE", f"{fmt(r['nll'])} / {fmt(r['ece'])}")
+        table.add(f"{mode}: ECE of a perfectly calibrated model with these scores", fmt(r["ece_floor"]))
         table.add(f"{mode}: after temperature, NLL / ECE", f"{fmt(r['nll_calibrated'])} / {fmt(r['ece_calibrated'])}")
         table.add(f"{mode}: temperature", fmt(r["temperature"], 3))
     sgd, swa, swag = s["sgd"], s["swa"], s["swag"]

@@ -36,6 +36,7 @@ import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from labelhub.assist._checks import check_int, check_probs, check_sample_probs
+from labelhub.assist.batch_strategies import badge_select, cluster_margin_select
 from labelhub.assist.features import Features
 from labelhub.errors import ValidationError
 
@@ -201,6 +202,18 @@ def _hybrid(pool: Pool, k: int, seed: int, *, candidates: int = 10) -> Indices:
     return k_center_greedy(pool.embeddings, k, labelled=pool.labelled, candidates=shortlist)
 
 
+def _badge(pool: Pool, k: int, seed: int) -> Indices:
+    if pool.embeddings is None:
+        raise ValidationError("badge needs pool.embeddings", field="embeddings")
+    return badge_select(pool.probs, pool.embeddings, k, seed=seed)
+
+
+def _cluster_margin(pool: Pool, k: int, seed: int) -> Indices:
+    if pool.embeddings is None:
+        raise ValidationError("cluster_margin needs pool.embeddings", field="embeddings")
+    return cluster_margin_select(pool.probs, pool.embeddings, k)
+
+
 @dataclass(frozen=True, slots=True)
 class StrategySpec:
     """A strategy by name: the function, and what it needs from the pool besides ``probs``."""
@@ -223,6 +236,8 @@ STRATEGIES: Mapping[str, StrategySpec] = MappingProxyType({
     "bald": StrategySpec("bald", _bald, needs_samples=True),
     "kcenter": StrategySpec("kcenter", _kcenter, needs_embeddings=True),
     "hybrid": StrategySpec("hybrid", _hybrid, needs_embeddings=True),
+    "badge": StrategySpec("badge", _badge, needs_embeddings=True),
+    "cluster_margin": StrategySpec("cluster_margin", _cluster_margin, needs_embeddings=True),
 })  # fmt: skip
 
 

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from labelhub.assist.train import deterministic as seeded
 from labelhub.errors import FormatError
 from labelhub.search.dual.config import TextHashing
 from labelhub.search.dual.images import ImageTower
@@ -49,15 +50,10 @@ def threads(count: int) -> Iterator[None]:
 
 @contextmanager
 def deterministic(seed: int, thread_count: int = 1) -> Iterator[None]:
-    """Run the block seeded, with deterministic algorithms and ``thread_count`` threads; restore all three."""
-    previous = torch.are_deterministic_algorithms_enabled()
-    with torch.random.fork_rng(devices=[]), threads(thread_count):
-        torch.manual_seed(seed)
-        torch.use_deterministic_algorithms(True)
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(previous)
+    """The assist engine's seeded, deterministic block (:func:`labelhub.assist.train.deterministic`), run with
+    ``thread_count`` torch threads; everything is restored after."""
+    with threads(thread_count), seeded(seed):
+        yield
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:

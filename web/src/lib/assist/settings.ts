@@ -10,6 +10,8 @@ export const STRATEGIES: { name: string; text: string }[] = [
   { name: "entropy", text: "Entropy" },
   { name: "bald", text: "BALD (SWAG disagreement)" },
   { name: "kcenter", text: "k-center (diverse)" },
+  { name: "badge", text: "BADGE (gradient embeddings)" },
+  { name: "cluster_margin", text: "Cluster-margin" },
   { name: "random", text: "Random" },
 ];
 
