@@ -180,6 +180,12 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
     with TestClient(create_app(hub, run_worker=False)) as client:
         login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "labelhub-demo"})
         assert login.status_code == 200, login.text
+        # The text project's n-gram embeddings are computed: its search page works out of the box.
+        text_id = projects["Demo: support requests"].id
+        found = client.get(f"/api/v1/projects/{text_id}/search", params={"q": "refund my money", "k": 3})
+        assert found.status_code == 200, found.text
+        assert found.json()["space"] == "ngram" and found.json()["indexed"] == counts["Demo: support requests"]
+        assert len(found.json()["hits"]) == 3
     again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
     assert "demo ready" in again.stdout
     with hub.db.session() as s:

@@ -70,6 +70,12 @@ def _ensure_demo(hub: Hub) -> None:
                 total=len(records),
                 progress=progress,
             )
+        if kind is ItemKind.TEXT:
+            # Embeddings with the built-in n-gram embedder (no download): search and duplicates work at once.
+            from labelhub.services.embeddings import embed_project
+
+            with progress_bar("demo embeddings") as progress:
+                embed_project(hub, actor, pid, None, progress=progress)
 
 
 def demo(
