@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,33 @@ def test_training_data_is_reviewed_labels_one_per_item_and_its_hash_follows_edit
         edited = svc.select_training_data(s, hub, pid, "text")
     assert edited.labels == after.labels and edited.hash != after.hash
     assert svc.data_hash([(2, 1, "b"), (1, 1, "a")]) == svc.data_hash([(1, 1, "a"), (2, 1, "b")])
+
+
+def test_versions_registered_at_the_same_moment_get_different_numbers(hub: Hub, tmp_path: Path) -> None:
+    """The second registration waits for the first one's transaction instead of taking the same number."""
+    pid = banking_project(hub, tmp_path, n_classes=2, per_class=2)
+    first_holds = threading.Event()
+    numbers: list[int] = []
+
+    def register(release: threading.Event | None) -> None:
+        with hub.db.session(write=True) as s:
+            version = svc.next_version(s, pid, "line")
+            s.add(ModelVersion(project_id=pid, name="line", kind="text_classifier", version=version))
+            s.flush()
+            if release is not None:
+                first_holds.set()
+                release.wait(timeout=10)
+        numbers.append(version)
+
+    release = threading.Event()
+    first = threading.Thread(target=register, args=(release,))
+    first.start()
+    assert first_holds.wait(timeout=10)
+    second = threading.Thread(target=register, args=(None,))
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive()  # waiting for the first transaction, not racing it
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert numbers == [1, 2]

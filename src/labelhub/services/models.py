@@ -31,7 +31,7 @@ from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.hub import Hub
 from labelhub.services import audit, jobs
 from labelhub.services.access import Actor, require
-from labelhub.storage.models import Annotation, Item, Job, Media, ModelVersion, ProjectAssist, utcnow
+from labelhub.storage.models import Annotation, Item, Job, Media, ModelVersion, Project, ProjectAssist, utcnow
 
 __all__ = [
     "TRAINABLE",
@@ -181,7 +181,13 @@ def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, mo
 
 
 def next_version(session: Session, project_id: int, name: str) -> int:
-    """Return the next version number of the model line ``name`` in the project (1 for the first)."""
+    """Return the next version number of the model line ``name`` in the project (1 for the first).
+
+    Takes the project's row lock for the rest of the caller's write transaction, so two versions registered at
+    the same moment (two trainings, or a training and a registration) get different numbers instead of one
+    failing on the unique constraint. (SQLite's write transactions are serialised anyway; FOR UPDATE is a no-op.)
+    """
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
     top = session.scalar(
         select(func.max(ModelVersion.version)).where(ModelVersion.project_id == project_id, ModelVersion.name == name)
     )
