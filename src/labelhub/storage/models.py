@@ -152,7 +152,12 @@ class Item(Base):
 
 
 class Annotation(Base):
-    """One label on an item. ``project_id`` is copied from the item so filters and stats need no join."""
+    """One label on an item. ``project_id`` is copied from the item so filters and stats need no join.
+
+    It has no foreign key of its own (migration 0004): the item's key already ties the annotation to a project
+    (deleting a project deletes its items, and they their annotations), the services always copy the item's
+    project, and the extra per-row check cost PostgreSQL about 1 s of a 100k-item, 300k-box import.
+    """
 
     __tablename__ = "annotations"
     __table_args__ = (
@@ -164,7 +169,7 @@ class Annotation(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(200))
     geometry: Mapped[dict[str, Any]] = mapped_column(default=dict)
