@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sqlalchemy import select
 
 from labelhub.assist import TextFeaturizer, TrainConfig, TrainMode, nll, train_text_classifier
@@ -40,6 +37,7 @@ from labelhub.assist.persist import Classifier, save_classifier
 from labelhub.assist.predictors import Predictor, load_predictor
 from labelhub.assist.report import classification_report, detection_map
 from labelhub.assist.text import TextClassifier
+from labelhub.assist.train import threads
 from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
@@ -66,28 +64,11 @@ from labelhub.storage.models import Annotation, ModelVersion, ProjectAssist
 __all__ = ["evaluate_version", "run_evaluate_model", "run_train_model", "train_version"]
 
 
-TRAIN_THREADS = 1  # see _torch_threads
+TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind to a busy 2-core machine
 
 
 def _quiet(fraction: float, message: str) -> None:
     return None
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` PyTorch threads, restored after.
-
-    The engine's weights are bit-for-bit reproducible for the same seed, labels *and thread count*, so training
-    always uses one thread: a retrain in the server's worker and one in ``labelhub model train --wait`` then
-    agree. One thread also costs little on heads this small, and two threads spinning on a busy 2-core
-    machine made a training several times slower (measured while writing the tests).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def train_version(
@@ -120,7 +101,7 @@ def train_version(
             labels_now = count_human_labels(s, project_id)
         progress(0.02, f"{len(data.labels)} labels of {len(set(data.labels))} classes")
         ssl = _ssl_encoder(hub, project_id) if not data.texts else None
-        with _torch_threads(TRAIN_THREADS):
+        with threads(TRAIN_THREADS):
             clf = _train(data, spec, lambda f, m: progress(0.02 + 0.88 * f, m), ssl)
         progress(0.92, "saving")
         files = save_classifier(clf, models_dir(hub) / rel)

@@ -27,6 +27,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from labelhub.assist.train import deterministic as seeded
+from labelhub.assist.train import threads
 from labelhub.errors import FormatError
 from labelhub.search.dual.config import TextHashing
 from labelhub.search.dual.images import ImageTower
@@ -35,17 +36,6 @@ from labelhub.search.dual.text import TextBags, TextTower
 __all__ = ["DualEncoder", "deterministic", "info_nce", "load_encoder", "save_encoder", "threads", "weights_version"]
 
 FORMAT = 1
-
-
-@contextmanager
-def threads(count: int) -> Iterator[None]:
-    """Run the block with ``count`` torch threads; restore the previous count after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @contextmanager
