@@ -165,6 +165,12 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def _json_default(value: object) -> str:
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def report(out: dict[str, Any], table: Table, json_path: Path | None, *, fail_on_miss: bool) -> int:
     """Print the table, write ``out`` (with the table) to ``json_path`` if given; return the exit status."""
     import orjson  # the benchmarks' own dependency, loaded only where results are written
@@ -173,7 +179,9 @@ def report(out: dict[str, Any], table: Table, json_path: Path | None, *, fail_on
     print(table.render())
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        # Paths (a --workdir, say) are written as their text.
+        opts = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
+        json_path.write_bytes(orjson.dumps(out, default=_json_default, option=opts))
         log(f"wrote {json_path}")
     missed = [r.what.strip() for r in table.rows if r.ok is False]
     if missed:
