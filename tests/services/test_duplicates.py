@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import logging
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +25,14 @@ from tests.services._search import tiny_clip as tiny_clip
 
 from labelhub.errors import PermissionDenied, ValidationError
 from labelhub.hub import Hub
-from labelhub.search import near_duplicates, open_index
-from labelhub.services._neighbours import _searched, leader_groups, neighbours
+from labelhub.search import VectorIndex, near_duplicates, open_index
+from labelhub.services import _neighbours
+from labelhub.services._neighbours import GRAPH_FILE, K, Neighbours, Tick, _searched, leader_groups, neighbours
 from labelhub.services._spaces import index_folder
 from labelhub.services.access import Actor
 from labelhub.services.duplicates import find_duplicates, forget_in_indexes, resolve_duplicates
 from labelhub.services.embeddings import embed_project
+from labelhub.services.imports import import_source
 from labelhub.services.search import search_text
 from labelhub.services.users import create_user
 from labelhub.storage.models import AuditEvent, Item, Membership
@@ -129,3 +134,78 @@ def test_the_cached_graph_groups_as_near_duplicates_does(hub: Hub, tmp_path: Pat
     for threshold in (0.5, 0.6, 0.7):
         expected = [(g.keep, list(g.others)) for g in near_duplicates(index, threshold)]
         assert leader_groups(graph, threshold) == expected and expected
+
+
+# --- the graph saved beside the index by the embedding job --------------------------------------------------
+_COMPUTE = _neighbours.compute_neighbours
+
+
+def _near(hub: Hub, pid: int, threshold: float = 0.9) -> list[list[int]]:
+    with hub.db.session() as s:
+        _, groups = find_duplicates(s, hub, SYSTEM, pid, threshold=threshold)
+    return [sorted(m.item_id for m in g.items) for g in groups if g.kind == "near"]
+
+
+def _as_a_fresh_process(monkeypatch: pytest.MonkeyPatch, *, compute: bool) -> list[int]:
+    """Forget the graphs held in memory; when not ``compute``, computing one fails the test. Return a call log."""
+    calls: list[int] = []
+
+    def counted(index: VectorIndex, k: int = K, tick: Tick | None = None) -> Neighbours:
+        calls.append(1)
+        if not compute:
+            raise AssertionError("the neighbour graph was computed, not read from its file")
+        return _COMPUTE(index, k, tick)
+
+    monkeypatch.setattr(_neighbours, "_CACHE", OrderedDict())
+    monkeypatch.setattr(_neighbours, "compute_neighbours", counted)
+    return calls
+
+
+def test_the_graph_of_the_embed_job_answers_a_fresh_process(
+    hub: Hub, texts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (index_folder(hub.settings, texts, "ngram") / GRAPH_FILE).is_file()
+    ids = item_ids(hub, texts)
+    _as_a_fresh_process(monkeypatch, compute=False)
+    assert _near(hub, texts) == [[ids["t000"], ids["t001"]]]
+    assert _near(hub, texts, 0.999) == []  # another threshold: the same graph, held in memory now
+
+
+def test_items_embedded_since_are_grouped_not_the_old_graph(
+    hub: Hub, texts: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(_near(hub, texts)) == 1  # the graph is now in memory and in its file
+    folder = index_folder(hub.settings, texts, "ngram")
+    old = (folder / GRAPH_FILE).read_bytes()
+    path = tmp_path / "more.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("id", "text", "label"), ("extra", "How do I locate my card ?", "card_arrival")])
+    import_source(hub, SYSTEM, texts, path, fmt="text")
+    embed_project(hub, SYSTEM, texts)
+    ids = item_ids(hub, texts)
+    expected = [[ids["t000"], ids["t001"], ids["extra"]]]
+    assert _near(hub, texts) == expected  # this process
+    _as_a_fresh_process(monkeypatch, compute=False)
+    assert _near(hub, texts) == expected  # another worker: the job's new file
+    (folder / GRAPH_FILE).write_bytes(old)  # a file of the index before the run is not used
+    calls = _as_a_fresh_process(monkeypatch, compute=True)
+    assert _near(hub, texts) == expected and calls == [1]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_broken_graph_file_is_computed_again_with_a_warning(
+    hub: Hub, texts: int, damage: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = index_folder(hub.settings, texts, "ngram") / GRAPH_FILE
+    whole = path.read_bytes()
+    path.write_bytes(
+        {"truncated": whole[: len(whole) // 2], "garbage": b"PK\x03\x04" + b"x" * 500, "empty": b""}[damage]
+    )
+    calls = _as_a_fresh_process(monkeypatch, compute=True)
+    ids = item_ids(hub, texts)
+    with caplog.at_level(logging.WARNING, logger="labelhub.services._neighbours"):
+        assert _near(hub, texts) == [[ids["t000"], ids["t001"]]]
+    assert calls == [1]
+    assert [r.levelno for r in caplog.records] == [logging.WARNING] and GRAPH_FILE in caplog.records[0].getMessage()
+    _as_a_fresh_process(monkeypatch, compute=False)
+    assert _near(hub, texts) == [[ids["t000"], ids["t001"]]]  # the graph computed again was saved whole

@@ -18,9 +18,13 @@ from labelhub.config import Settings
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError, JobCancelled, ValidationError
 from labelhub.hub import Hub
+from labelhub.jobs.executor import LocalExecutor
 from labelhub.search import open_index
+from labelhub.services import _neighbours
+from labelhub.services._neighbours import GRAPH_FILE, Neighbours, compute_neighbours, index_state, load_graph
 from labelhub.services._spaces import index_folder, load_embedder, read_state
-from labelhub.services.embeddings import embed_project, list_spaces
+from labelhub.services.embeddings import embed_project, list_spaces, queue_embedding
+from labelhub.services.projects import delete_project, remove_project_files
 from labelhub.services.search import search_text
 from labelhub.storage.models import Embedding, Item, utcnow
 
@@ -39,10 +43,15 @@ def _rows(hub: Hub, pid: int) -> dict[int, tuple[str, bytes]]:
 
 
 def test_second_run_embeds_nothing(hub: Hub, texts: int) -> None:
-    seen: list[str] = []
-    first = embed_project(hub, SYSTEM, texts, progress=lambda f, m: seen.append(m))
+    seen: list[tuple[float, str]] = []
+    first = embed_project(hub, SYSTEM, texts, progress=lambda f, m: seen.append((f, m)))
     assert (first.space, first.backend, first.items, first.embedded, first.unchanged) == ("ngram", "exact", 30, 30, 0)
-    assert seen[0] == "embedded 0 of 30 items" and seen[-1] == "embedded 30 of 30 items"
+    messages = [m for _, m in seen]
+    assert messages[0] == "embedded 0 of 30 items" and "embedded 30 of 30 items" in messages
+    assert messages[-3:] == ["neighbour graph: 0 of 30 items", "neighbour graph: 30 of 30 items",
+                             "neighbour graph: 30 items"]  # fmt: skip
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0  # the graph is the last phase of one bar
     rows = _rows(hub, texts)
     assert len(rows) == 30
     assert all(len(v) == 512 * 4 for _, v in rows.values())  # float32 bytes of the 512-d n-gram vectors
@@ -205,3 +214,70 @@ def test_a_cancelled_run_keeps_its_batches_and_the_next_one_finishes(hub: Hub, t
     assert len(open_index(index_folder(hub.settings, texts, "ngram"))) == 8  # saved on the way out
     report = embed_project(hub, SYSTEM, texts)
     assert (report.embedded, report.unchanged, report.restored) == (22, 8, 0)
+
+
+# --- the neighbour graph saved at the end of a run ------------------------------------------------------------
+def _saved_graph(hub: Hub, pid: int) -> Neighbours | None:
+    """Return the graph file of the project's n-gram index when it is of the index's current state."""
+    index = open_index(index_folder(hub.settings, pid, "ngram"))
+    return load_graph(index, index_state(index))
+
+
+def _same(a: Neighbours, b: Neighbours) -> bool:
+    return all(np.array_equal(x, y) for x, y in ((a.ids, b.ids), (a.nbr, b.nbr), (a.score, b.score)))
+
+
+def _no_compute(*args: object, **kwargs: object) -> Neighbours:
+    raise AssertionError("the neighbour graph was computed")
+
+
+def test_the_embed_job_saves_the_graph_and_a_run_that_changes_nothing_keeps_it(
+    hub: Hub, texts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with hub.db.session(write=True) as s:
+        queue_embedding(s, hub, SYSTEM, texts, None)
+    assert LocalExecutor(hub).run_once()
+    folder = index_folder(hub.settings, texts, "ngram")
+    saved = _saved_graph(hub, texts)
+    assert (folder / GRAPH_FILE).is_file() and saved is not None
+    assert _same(saved, compute_neighbours(open_index(folder)))
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]  # written whole, then moved
+    before = index_state(open_index(folder))
+    monkeypatch.setattr(_neighbours, "compute_neighbours", _no_compute)
+    seen: list[str] = []
+    report = embed_project(hub, SYSTEM, texts, progress=lambda f, m: seen.append(m))
+    assert report.embedded == 0 and seen[-1] == "neighbour graph: 30 items, unchanged"
+    after = _saved_graph(hub, texts)  # the run saved the index again: the graph is saved under its new state
+    assert index_state(open_index(folder)) != before and after is not None and _same(after, saved)
+
+
+def test_a_changed_text_gets_a_new_graph(hub: Hub, texts: int) -> None:
+    embed_project(hub, SYSTEM, texts)
+    old = _saved_graph(hub, texts)
+    target = item_ids(hub, texts)["t003"]
+    with hub.db.session(write=True) as s:
+        s.execute(update(Item).where(Item.id == target).values(text="How long does a transfer to Germany take?"))
+    embed_project(hub, SYSTEM, texts)
+    new = _saved_graph(hub, texts)
+    assert old is not None and new is not None and np.array_equal(old.ids, new.ids)  # same items, other vectors
+    assert not _same(old, new)
+    assert _same(new, compute_neighbours(open_index(index_folder(hub.settings, texts, "ngram"))))
+
+
+def test_a_graph_left_from_before_a_refill_or_a_project_delete_is_not_trusted(hub: Hub, texts: int) -> None:
+    embed_project(hub, SYSTEM, texts)
+    folder = index_folder(hub.settings, texts, "ngram")
+    left = (folder / GRAPH_FILE).read_bytes()
+    shutil.rmtree(folder)
+    embed_project(hub, SYSTEM, texts)  # refilled from the stored vectors: the same ids in a new index
+    (folder / GRAPH_FILE).write_bytes(left)  # as if the old file had stayed
+    assert _saved_graph(hub, texts) is None
+    with hub.db.session(write=True) as s:
+        delete_project(s, SYSTEM, texts)
+    remove_project_files(hub.settings.home, texts)
+    assert not folder.exists()  # the graph goes with the index folder
+    again = text_project(hub, hub.settings.home.parent / "again", banking_rows(per_class=6), name="again")
+    embed_project(hub, SYSTEM, again)
+    other = index_folder(hub.settings, again, "ngram")
+    (other / GRAPH_FILE).write_bytes(left)  # a graph of the deleted project's index, in the new project's folder
+    assert _saved_graph(hub, again) is None

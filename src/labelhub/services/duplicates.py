@@ -3,9 +3,9 @@
 **Exact**: image and video items with the same media key (the file's SHA-256), text items with the same text
 once whitespace runs are collapsed (``"a  cat\\n"`` and ``"a cat"`` are the same sentence to a person).
 **Near**: leader groups (``labelhub.search.near_duplicates``'s rule: every member is above the threshold with the
-item kept) over the index's nearest-neighbour graph, which ``_neighbours`` computes once per saved index state,
-so moving the threshold costs nothing more; the extra copies of exact groups are mapped to the item they copy, so
-a group is not shown twice.
+item kept) over the index's nearest-neighbour graph, which the embedding job saves beside the index and
+``_neighbours`` otherwise computes once per saved index state, so moving the threshold costs nothing more; the
+extra copies of exact groups are mapped to the item they copy, so a group is not shown twice.
 
 **Resolve** keeps one item and deletes the others in one transaction (their annotations and embedding rows go
 with them through the foreign keys), with one audit event per deleted item; the items then leave the indexes.
@@ -146,7 +146,11 @@ def resolve_duplicates(session: Session, hub: Hub, actor: Actor, project_id: int
 
 
 def forget_in_indexes(hub: Hub, project_id: int, ids: list[int]) -> None:
-    """Remove deleted items from the project's indexes (a search also skips them until the next embedding run)."""
+    """Remove deleted items from the project's indexes (a search also skips them until the next embedding run).
+
+    The save gives the index a new state, so its saved neighbour graph is no longer trusted: the next duplicates
+    request computes the graph again (and saves it).
+    """
     root = hub.settings.home / "indexes" / str(project_id)
     if not root.is_dir():
         return

@@ -16,7 +16,9 @@ A run (``embed_project``, the body of the ``embed`` job and of ``labelhub embed`
 4. embeds the items to compute in batches (progress "embedded N of M items"); each batch goes into the index,
    then into the ``embeddings`` table; the index is saved every ``SAVE_SECONDS`` and at the end (``_Saver``),
    and rows written after its last save are added again by the next run (step 3), so a run that stops early
-   leaves nothing the next one does not repair.
+   leaves nothing the next one does not repair;
+5. saves each item's nearest neighbours (the duplicates page's graph) beside the index, computed anew unless the
+   run changed nothing in it (``_neighbours.refresh_graph``: "neighbour graph: N of M items", the last 10%).
 
 Video items are embedded from their middle frame (``services.frames``), as an image. An item whose file cannot
 be read or whose text has no words is reported in ``errors`` and left out; the job goes on.
@@ -45,6 +47,7 @@ from labelhub.jobs.context import JobContext
 from labelhub.search import Embedder, VectorIndex, create_index, open_index
 from labelhub.search.index import META_FILE, read_meta
 from labelhub.services import audit, frames
+from labelhub.services._neighbours import index_state, refresh_graph
 from labelhub.services._spaces import (
     EXACT_LIMIT,
     SpaceState,
@@ -74,6 +77,7 @@ __all__ = [
 
 BATCH = 64
 SAVE_SECONDS = 30.0
+EMBED_SHARE = 0.9  # of the progress bar; the neighbour graph takes the rest
 _CHUNK = 1_000
 Progress = Callable[[float, str], None]
 
@@ -302,11 +306,12 @@ def embed_project(
     current = {i for i in wanted if rows.get(i) == (version, wanted[i])}
     state = read_state(hub.settings, project_id, space)
     index = _open_or_create(hub, project_id, space, embedder.dim, len(wanted), exact_limit)
+    found_state = index_state(index)
     backend = str(read_meta(index.folder)["backend"])
     report = EmbedReport(space, version, backend, items=len(wanted), unchanged=len(current), skipped=skipped,
                          removed=len(gone))  # fmt: skip
     in_index = set(index.ids().tolist())
-    index.remove(sorted(in_index - current))
+    dropped = index.remove(sorted(in_index - current))
     # Rows the saved index may lack: missing from it, or written after its last save (a run that stopped early).
     late = _written_after(hub, project_id, space, state.saved_at if state is not None else "", current)
     missing = sorted((current - in_index) | late)
@@ -329,12 +334,14 @@ def embed_project(
             done += len(chunk)
             saver.maybe_save()
             if progress is not None:
-                progress(done / total, f"embedded {done:,} of {total:,} items")
+                progress(EMBED_SHARE * done / total, f"embedded {done:,} of {total:,} items")
     finally:
         saver.save()  # a cancelled run keeps its batches searchable (the job's rows are kept too)
     with hub.db.session(write=True) as s:
         audit.record(s, actor, "embeddings.compute", "project", project_id, project_id=project_id,
                      detail={"space": space, "embedded": report.embedded, "removed": report.removed})  # fmt: skip
+    changed = bool(dropped or missing or report.embedded)  # else the graph saved before the run is still right
+    refresh_graph(index, unchanged_since=None if changed else found_state, progress=progress, start=EMBED_SHARE)
     return report
 
 
