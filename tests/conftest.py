@@ -118,3 +118,15 @@ def make_user(hub: Hub, name: str, *, admin: bool = False) -> dict[str, str]:
 @pytest.fixture
 def admin_headers(hub: Hub) -> dict[str, str]:
     return make_user(hub, "admin", admin=True)
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One PyTorch thread for a test that trains a model (tests/assist does it for the whole folder): two
+    spinning OpenMP threads per process make every step several times slower on a busy 2-core machine."""
+    import torch  # only the model tests need it
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

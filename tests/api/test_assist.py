@@ -39,7 +39,7 @@ def test_settings_roles_and_stale_versions(client: TestClient, hub: Hub, admin_h
     r = client.get(f"{API}/projects/{pid}/assist", headers=users["annotator"])
     assert r.status_code == 200, r.text
     assert r.json() == {"settings": {"lower": 0.5, "upper": 0.95, "retrain_every": 50, "strategy": "hybrid",
-                                     "model_id": None}, "labels_since_train": 0, "version": 1,
+                                     "model_id": None, "keep_versions": 5}, "labels_since_train": 0, "version": 1,
                         "suggested_bands": None}  # fmt: skip
     body = {"settings": {"lower": 0.3, "upper": 0.9, "retrain_every": 10, "strategy": "entropy"}, "version": 1}
     assert_problem(client.put(f"{API}/projects/{pid}/assist", json=body, headers=users["annotator"]), 403)

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, quick_user, run_jobs
 from tests.services._banking_project import banking_project
 
 from labelhub.hub import Hub
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One PyTorch thread, as in tests/assist: two spinning OpenMP threads on a busy 2-core machine crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_train_evaluate_and_manage_model_versions(client: TestClient, hub: Hub, tmp_path: Path) -> None:

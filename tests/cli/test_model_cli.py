@@ -1,12 +1,10 @@
-"""``labelhub model train|list|eval`` run as a user would, against a project of imported BANKING77 labels."""
+"""``labelhub model train|list|eval|prune`` run as a user would, against a project of imported BANKING77 labels."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from sqlalchemy import select
 from tests.services._banking_project import banking_project
 from typer.testing import CliRunner, Result
@@ -14,17 +12,19 @@ from typer.testing import CliRunner, Result
 from labelhub.cli import app
 from labelhub.config import Settings
 from labelhub.hub import Hub
+from labelhub.services import models as svc
+from labelhub.services.access import Actor
+from labelhub.services.assist_settings import get_assist, update_assist
+from labelhub.services.model_jobs import train_version
+from labelhub.services.model_retention import folder_bytes, human_size
 from labelhub.storage.models import Job, ModelVersion
 
 Env = dict[str, str | None]
+SYSTEM = Actor.system()
+SPEC = svc.TrainSpec(kind="text_classifier", mode="sgd", epochs=2, features=2**10, min_steps=60)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
@@ -70,3 +70,31 @@ def test_train_list_and_evaluate_from_the_command_line(hub: Hub, cli_env: Env, t
     failed = run(cli_env, "model", "eval", "banking", "999")
     assert failed.exit_code == 1 and isinstance(failed.exception, SystemExit)
     assert "model version 999 not found" in " ".join(failed.output.split())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the services and API tests cover PostgreSQL
+def test_prune_prints_what_it_removed(hub: Hub, cli_env: Env, tmp_path: Path) -> None:
+    pid = banking_project(hub, tmp_path, n_classes=3, per_class=10)
+    first, second = train_version(hub, SYSTEM, pid, SPEC), train_version(hub, SYSTEM, pid, SPEC)
+    assert "nothing to prune" in ok(cli_env, "model", "prune", "banking")  # the default keeps 5
+    with hub.db.session(write=True) as s:
+        view = get_assist(s, SYSTEM, pid)
+        update_assist(s, SYSTEM, pid, {**view.settings, "keep_versions": 1}, view.version)
+        mv = s.get(ModelVersion, first)
+        assert mv is not None
+        folder = svc.models_dir(hub) / mv.artifacts["folder"]
+    size = human_size(folder_bytes(folder))
+    assert size.endswith(("kB", "MB"))
+
+    out = ok(cli_env, "model", "prune", "banking")
+    assert f"pruned text-classifier@1 (id {first}): {size}" in out
+    assert f"removed the files of 1 version, {size} freed" in out and "text-classifier@2" not in out
+    assert not folder.exists()
+    with hub.db.session() as s:
+        statuses = {m.id: m.status for m in svc.list_versions(s, SYSTEM, pid)}
+    assert statuses == {first: "pruned", second: "ready"}
+    assert "pruned" in ok(cli_env, "model", "list", "banking")
+
+    failed = run(cli_env, "model", "eval", "banking", str(first))
+    assert failed.exit_code == 1
+    assert "files were removed by the project's retention setting" in " ".join(failed.output.split())

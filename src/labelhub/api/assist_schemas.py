@@ -16,6 +16,9 @@ class AssistSettings(BaseModel):
     retrain_every: int | None = Field(default=50, ge=1, description="Retrain after this many new labels; null: never")
     strategy: str = Field(default="hybrid", description="Active-learning strategy of the queue")
     model_id: int | None = Field(default=None, description="The model to use; null: the project's active model")
+    keep_versions: int = Field(
+        default=5, ge=1, le=1000, description="Keep the files of the newest N versions per trained model line"
+    )
 
 
 class SuggestedBands(BaseModel):

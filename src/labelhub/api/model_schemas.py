@@ -24,16 +24,34 @@ class ModelVersionPublic(BaseModel):
     name: str
     kind: str
     version: int
-    status: Literal["training", "ready", "failed"]
+    status: Literal["training", "ready", "failed", "pruned"] = Field(
+        description="pruned: the retention setting (keep_versions) removed its files; the row and metrics stay"
+    )
     active: bool
     mode: Mode | None
     seed: int | None
     params: dict[str, Any]
     data: ModelDataPublic = Field(description="The training labels: how many, and the hash of (id, version, label)")
     metrics: dict[str, Any] = Field(description="accuracy, nll, ece, temperature, per_class; report after evaluation")
-    artifacts: dict[str, Any] = Field(description="Files under HOME/models: state (model.pt), onnx (head.onnx)")
+    artifacts: dict[str, Any] = Field(
+        description="Files under HOME/models: state (model.pt), onnx (head.onnx); empty once pruned"
+    )
     job_id: int | None
     created_at: datetime
+
+
+class PrunedVersionPublic(BaseModel):
+    id: int
+    name: str
+    version: int
+    bytes: int = Field(description="Size of the files removed")
+
+
+class PruneResultPublic(BaseModel):
+    keep_versions: int = Field(description="The project's setting that was applied")
+    pruned_ids: list[int] = Field(description="The versions whose files were removed, oldest first")
+    bytes_freed: int
+    pruned: list[PrunedVersionPublic]
 
 
 class OpenClipBackbone(BaseModel):

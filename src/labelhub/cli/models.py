@@ -1,4 +1,4 @@
-"""``labelhub model train|list|eval``: assist model versions from the command line."""
+"""``labelhub model train|list|eval|prune``: assist model versions from the command line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from labelhub.services.projects import get_project_by_name
 # The model services load PyTorch and scikit-learn: imported inside the commands, so that every other
 # ``labelhub`` command starts without them.
 
-model_app = typer.Typer(help="Train, list and evaluate assist models.", no_args_is_help=True)
+model_app = typer.Typer(help="Train, list, evaluate and prune assist models.", no_args_is_help=True)
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 Project = Annotated[str, typer.Argument(help="Project name or id")]
 
@@ -91,6 +91,28 @@ def list_models(project: Project, as_user: AsUser = None) -> None:
                 f"{mv.created_at:%m-%d %H:%M}",
             )
         console.print(table)
+
+
+@model_app.command("prune")
+def prune(project: Project, as_user: AsUser = None) -> None:
+    """Remove the files of the versions beyond the project's keep_versions setting (rows and metrics stay)."""
+    from labelhub.services.model_retention import human_size, prune_versions
+
+    with opened_hub() as hub:
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            pid = get_project_by_name(s, actor, project).id
+        result = prune_versions(hub, actor, pid)
+    if not result.pruned:
+        console.print(f"nothing to prune: every model line keeps at most {result.keep_versions} versions' files")
+        return
+    for p in result.pruned:
+        console.print(f"pruned {p.name}@{p.version} (id {p.id}): {human_size(p.bytes)}")
+    n = len(result.pruned)
+    console.print(
+        f"removed the files of {n} version{'s' if n != 1 else ''}, {human_size(result.bytes_freed)} freed "
+        f"(keeping the last {result.keep_versions} per model line, the active and the pinned one)"
+    )
 
 
 @model_app.command("eval")

@@ -1,4 +1,5 @@
-"""A project's assist settings: auto-accept bands, retrain interval, queue strategy and the model to use.
+"""A project's assist settings: auto-accept bands, retrain interval, queue strategy, the model to use, and how
+many trained versions keep their files (``keep_versions``, see :mod:`labelhub.services.model_retention`).
 
 Stored in ``project_assist.settings`` (one row per project, created on the first change; until then the
 defaults apply) and guarded by the row's ``version``: a change based on a stale version is a 409.
@@ -17,11 +18,13 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
-from labelhub.services.models import count_human_labels
+from labelhub.services.models import count_human_labels, unusable_reason
 from labelhub.storage.models import ModelVersion, ProjectAssist, utcnow
 
-DEFAULTS: dict[str, Any] = {"lower": 0.5, "upper": 0.95, "retrain_every": 50, "strategy": "hybrid", "model_id": None}
+DEFAULTS: dict[str, Any] = {"lower": 0.5, "upper": 0.95, "retrain_every": 50, "strategy": "hybrid", "model_id": None,
+                            "keep_versions": 5}  # fmt: skip
 MAX_RETRAIN_EVERY = 1_000_000
+MAX_KEEP_VERSIONS = 1000
 # Keys the system writes into the same settings (the trained encoders, see services/embedder_training.py):
 # not set through the settings API, and carried over when a person saves the settings.
 SYSTEM_KEYS = ("embedders",)
@@ -120,6 +123,10 @@ def validate_settings(session: Session, project_id: int, settings: dict[str, Any
     ):
         msg = f"settings.retrain_every must be null (never) or 1..{MAX_RETRAIN_EVERY}, got {every!r:.40}"
         raise ValidationError(msg, field="settings.retrain_every")
+    keep = out["keep_versions"]
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= MAX_KEEP_VERSIONS:
+        msg = f"settings.keep_versions must be a whole number 1..{MAX_KEEP_VERSIONS}, got {keep!r:.40}"
+        raise ValidationError(msg, field="settings.keep_versions")
     from labelhub.assist.strategies import strategy_names
 
     if out["strategy"] not in strategy_names():
@@ -134,8 +141,9 @@ def validate_settings(session: Session, project_id: int, settings: dict[str, Any
         )
         if mv is None or mv.project_id != project_id:
             raise NotFoundError(f"model {model_id!r:.40} not found in project {project_id}", field="settings.model_id")
-        if mv.status != "ready":
-            raise ValidationError(f"model {model_id} is {mv.status}, not ready", field="settings.model_id")
+        reason = unusable_reason(mv)
+        if reason is not None:
+            raise ValidationError(reason, field="settings.model_id")
     return out
 
 

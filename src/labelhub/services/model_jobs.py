@@ -3,7 +3,9 @@
 Training registers the version first (status ``training``, so the UI shows it at once), trains outside any
 transaction, saves the files, then records data, metrics and artifacts and marks it ``ready``; the first
 ready version of a project becomes its active one, and so does a newer version of the active line (a
-retraining). Any failure marks the version ``failed`` with the error.
+retraining). Any failure marks the version ``failed`` with the error. Once the new version is committed, the
+project's ``keep_versions`` setting is applied (:mod:`labelhub.services.model_retention`): older versions'
+files are removed; a failure there is logged and does not fail the training.
 
 Metrics come from the held-out slice (the labels the temperature was fitted on, which the head never saw):
 accuracy, NLL, ECE, the temperature and per-class precision, recall and F1. With under 20 held-out labels
@@ -24,6 +26,7 @@ train on (the held-out slice and every label given since); when there are none, 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,11 +43,12 @@ from labelhub.assist.text import TextClassifier
 from labelhub.assist.train import threads
 from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
-from labelhub.errors import ValidationError
+from labelhub.errors import ConflictError, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
+from labelhub.services.model_retention import PruneResult, human_size, prune_versions
 from labelhub.services.models import (
     MIN_LABELS,
     Report,
@@ -58,6 +62,7 @@ from labelhub.services.models import (
     next_version,
     record_training,
     select_training_data,
+    unusable_reason,
 )
 from labelhub.storage.models import Annotation, ModelVersion, ProjectAssist
 
@@ -65,6 +70,7 @@ __all__ = ["evaluate_version", "run_evaluate_model", "run_train_model", "train_v
 
 
 TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind to a busy 2-core machine
+log = logging.getLogger("labelhub.models")
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -142,8 +148,25 @@ def train_version(
             project_id=project_id,
             detail={"name": spec.line, "version": version, "labels": len(data.labels)},
         )
-    progress(1.0, f"{spec.line} v{version} ready")
+    pruned = _prune_after_training(hub, actor, project_id)
+    progress(1.0, f"{spec.line} v{version} ready" + _pruned_note(pruned))
     return mv_id
+
+
+def _prune_after_training(hub: Hub, actor: Actor, project_id: int) -> PruneResult | None:
+    """Apply the retention setting after a new version is committed; None when that failed (logged)."""
+    try:
+        return prune_versions(hub, actor, project_id)
+    except Exception:  # the version is trained and committed: a failed clean-up must not fail the job
+        log.exception("removing old model versions' files of project %s failed", project_id)
+        return None
+
+
+def _pruned_note(result: PruneResult | None) -> str:
+    if result is None or not result.pruned:
+        return ""
+    n = len(result.pruned)
+    return f"; removed the files of {n} old version{'s' if n != 1 else ''} ({human_size(result.bytes_freed)})"
 
 
 def _held(data: TrainingData, spec: TrainSpec) -> np.ndarray:
@@ -275,6 +298,9 @@ def evaluate_version(
     """Compute the validation report of a version, store it in ``metrics.report`` and return it."""
     with hub.db.session() as s:
         mv = get_version(s, actor, project_id, model_id, Action.TRAIN_MODEL)
+        reason = unusable_reason(mv)  # pruned (or failed) after the job was queued
+        if reason is not None:
+            raise ConflictError(reason, field="status")
         ref, trained = model_ref(hub, mv), dict(mv.data or {})
         item_kind = require(s, actor, project_id, Action.READ).item_kind
         data = select_training_data(s, hub, project_id, item_kind)

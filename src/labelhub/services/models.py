@@ -7,8 +7,11 @@ counted. Text comes from ``item.text``, images from the media store. The data ha
 sorted ``(annotation id, annotation version, label)`` triples, so any edit to a training label changes it.
 
 A version's files live under ``HOME/models/project-<pid>/<name>-v<version>-<id>/``; ``artifacts`` holds
-their paths relative to ``HOME/models`` (what :class:`~labelhub.assist.predictors.ModelRef` resolves).
-Importing this module registers the trained kinds' predictor loaders (:mod:`labelhub.assist.kinds`).
+their paths relative to ``HOME/models`` (what :class:`~labelhub.assist.predictors.ModelRef` resolves). A
+version whose files the retention setting removed is ``pruned`` (:mod:`labelhub.services.model_retention`):
+its row, data and metrics stay, but it cannot be activated, evaluated or used.
+The trained kinds' predictor loaders (:mod:`labelhub.assist.kinds`) register themselves when a model is first
+loaded (:func:`labelhub.assist.predictors.load_predictor`), so importing this module does not load PyTorch.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-import labelhub.assist.kinds  # noqa: F401 - registers the text and image classifier loaders
 from labelhub.assist.predictors import ItemInput, ModelRef
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
 from labelhub.domain.permissions import Action
@@ -34,6 +36,7 @@ from labelhub.services.access import Actor, require
 from labelhub.storage.models import Annotation, Item, Job, Media, ModelVersion, Project, ProjectAssist, utcnow
 
 __all__ = [
+    "PRUNED",
     "TRAINABLE",
     "TrainSpec",
     "TrainingData",
@@ -44,12 +47,16 @@ __all__ = [
     "get_version",
     "item_inputs",
     "list_versions",
+    "lock_project",
     "model_ref",
     "models_dir",
     "next_version",
+    "pruned_detail",
     "queue_evaluation",
     "queue_training",
     "select_training_data",
+    "unusable_reason",
+    "version_folder",
 ]
 
 TRAIN_KIND = "train_model"
@@ -57,6 +64,7 @@ EVALUATE_KIND = "evaluate_model"
 TRAINABLE = {"text_classifier": ItemKind.TEXT, "image_classifier": ItemKind.IMAGE}
 DEFAULT_NAMES = {"text_classifier": "text-classifier", "image_classifier": "image-classifier"}
 MIN_LABELS = 4
+PRUNED = "pruned"  # the status of a version whose files the retention setting removed
 Report = Callable[[float, str], None]
 
 
@@ -125,6 +133,38 @@ def model_ref(hub: Hub, mv: ModelVersion) -> ModelRef:
     )
 
 
+def version_folder(hub: Hub, mv: ModelVersion) -> Path | None:
+    """Return the resolved folder of a version's files (``artifacts.folder``), or None when it has none or the
+    recorded path would lead outside ``HOME/models``."""
+    folder = mv.artifacts.get("folder") if mv.artifacts else None
+    if not isinstance(folder, str):
+        return None
+    root = models_dir(hub).resolve()
+    target = (root / folder).resolve()
+    return target if target.is_relative_to(root) and target != root else None
+
+
+def pruned_detail(mv: ModelVersion) -> str:
+    """Return what a person reads when they try to use a pruned version."""
+    return (
+        f"model version {mv.id} ({mv.name}@{mv.version}) is pruned: its files were removed by the project's "
+        "retention setting (keep_versions); train the model again to get a version you can use"
+    )
+
+
+def unusable_reason(mv: ModelVersion) -> str | None:
+    """Return why a version cannot be used (activated, evaluated, pre-labelled with), or None when it is ready."""
+    if mv.status == "ready":
+        return None
+    return pruned_detail(mv) if mv.status == PRUNED else f"model version {mv.id} is {mv.status}, not ready"
+
+
+def lock_project(session: Session, project_id: int) -> None:
+    """Take the project's row lock for the rest of the caller's write transaction (registering, activating and
+    pruning versions take it, so they do not interleave; SQLite's write transactions are serialised anyway)."""
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+
+
 def list_versions(session: Session, actor: Actor, project_id: int) -> list[ModelVersion]:
     """Return the project's model versions, newest first."""
     require(session, actor, project_id, Action.READ)
@@ -145,7 +185,10 @@ def get_version(
 
 def activate_version(session: Session, actor: Actor, project_id: int, model_id: int) -> ModelVersion:
     """Make a ready version the project's active one (the others become inactive) and return it."""
+    lock_project(session, project_id)  # the status is read after a prune that holds the lock has committed
     mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    if mv.status == PRUNED:
+        raise ConflictError(pruned_detail(mv), field="status")
     if mv.status != "ready":
         raise ConflictError(
             f"model version {model_id} is {mv.status}; only a ready version can be active", field="status"
@@ -162,7 +205,7 @@ def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, mo
     mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
     if mv.status == "training":
         raise ConflictError(f"model version {model_id} is still training; cancel job {mv.job_id} first", field="status")
-    folder = mv.artifacts.get("folder") if mv.artifacts else None
+    target = version_folder(hub, mv)
     session.delete(mv)
     audit.record(
         session,
@@ -173,11 +216,8 @@ def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, mo
         project_id=project_id,
         detail={"name": mv.name, "version": mv.version},
     )
-    root = models_dir(hub).resolve()
-    if isinstance(folder, str):
-        target = (root / folder).resolve()
-        if target.is_relative_to(root) and target != root:
-            shutil.rmtree(target, ignore_errors=True)
+    if target is not None:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def next_version(session: Session, project_id: int, name: str) -> int:
@@ -187,7 +227,7 @@ def next_version(session: Session, project_id: int, name: str) -> int:
     the same moment (two trainings, or a training and a registration) get different numbers instead of one
     failing on the unique constraint. (SQLite's write transactions are serialised anyway; FOR UPDATE is a no-op.)
     """
-    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+    lock_project(session, project_id)
     top = session.scalar(
         select(func.max(ModelVersion.version)).where(ModelVersion.project_id == project_id, ModelVersion.name == name)
     )
@@ -209,8 +249,9 @@ def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainS
 def queue_evaluation(session: Session, actor: Actor, project_id: int, model_id: int) -> Job:
     """Queue the validation report of a ready version."""
     mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
-    if mv.status != "ready":
-        raise ConflictError(f"model version {model_id} is {mv.status}, not ready", field="status")
+    reason = unusable_reason(mv)
+    if reason is not None:
+        raise ConflictError(reason, field="status")
     return jobs.enqueue(session, actor, EVALUATE_KIND, {"model_id": model_id}, project_id=project_id)
 
 

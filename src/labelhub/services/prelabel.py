@@ -31,7 +31,7 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import audit, jobs
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.assist_settings import active_model, effective_settings
-from labelhub.services.models import item_inputs, model_ref
+from labelhub.services.models import item_inputs, model_ref, unusable_reason
 from labelhub.storage.models import Annotation, Item, Job, ModelVersion, ProjectAssist, utcnow
 
 if TYPE_CHECKING:
@@ -48,16 +48,8 @@ _I = _ITEMS.c
 Report = Callable[[float, str], None]
 
 
-def _ensure_loaders() -> None:
-    """Import the modules that register the detector and remote loaders (each registers itself on import; the
-    trained classifiers' loaders come with :mod:`labelhub.services.models`)."""
-    import labelhub.assist.detector
-    import labelhub.assist.remote  # noqa: F401
-
-
 def load_model(ref: ModelRef) -> Predictor:
     """Return the predictor of a model version (any registered kind)."""
-    _ensure_loaders()
     return load_predictor(ref)
 
 
@@ -72,8 +64,9 @@ def _model_for(session: Session, project_id: int, model_id: int | None) -> Model
             raise ValidationError("the project has no active model: train or register one first, or pass model_id",
                                   field="model_id")  # fmt: skip
         mv = found
-    if mv.status != "ready":
-        raise ValidationError(f"model {mv.name}@{mv.version} is {mv.status}, not ready", field="model_id")
+    reason = unusable_reason(mv)
+    if reason is not None:
+        raise ValidationError(f"model {mv.name}@{mv.version}: {reason}", field="model_id")
     return mv
 
 

@@ -1,4 +1,5 @@
-"""Assist model versions: list, train (a job), activate, delete, evaluate (a job) and the validation report."""
+"""Assist model versions: list, train (a job), activate, delete, prune old versions' files, evaluate (a job) and
+the validation report."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from labelhub.api.deps import ActorDep, HubDep, wake_worker
-from labelhub.api.model_schemas import ModelVersionPublic, ReportPublic, TrainIn
+from labelhub.api.model_schemas import (
+    ModelVersionPublic,
+    PrunedVersionPublic,
+    PruneResultPublic,
+    ReportPublic,
+    TrainIn,
+)
 from labelhub.api.schemas import JobPublic
-from labelhub.assist.report import render_html
 from labelhub.errors import NotFoundError
+from labelhub.services import model_retention
 from labelhub.services import models as model_service
 
 router = APIRouter(prefix="/projects/{project_id}/models", tags=["models"])
@@ -38,6 +45,19 @@ def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDe
         out = JobPublic.model_validate(model_service.queue_training(s, actor, project_id, spec))
     wake_worker(request)
     return out
+
+
+@router.post("/prune", response_model=PruneResultPublic)
+def prune_models(project_id: int, actor: ActorDep, hub: HubDep) -> PruneResultPublic:
+    """Remove the files of the versions beyond the project's ``keep_versions`` (the active and the pinned
+    version always keep theirs); their rows stay with status ``pruned``."""
+    result = model_retention.prune_versions(hub, actor, project_id)
+    return PruneResultPublic(
+        keep_versions=result.keep_versions,
+        pruned_ids=result.ids,
+        bytes_freed=result.bytes_freed,
+        pruned=[PrunedVersionPublic(id=p.id, name=p.name, version=p.version, bytes=p.bytes) for p in result.pruned],
+    )
 
 
 @router.get("/{model_id}", response_model=ModelVersionPublic)
@@ -88,5 +108,7 @@ def get_model_report(project_id: int, model_id: int, actor: ActorDep, hub: HubDe
 @router.get("/{model_id}/report.html", response_class=HTMLResponse)
 def get_model_report_html(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> HTMLResponse:
     """The validation report as one self-contained HTML page with its plots inline."""
+    from labelhub.assist.report import render_html  # the report module loads PyTorch: only for this page
+
     title, report = _report(project_id, model_id, actor, hub)
     return HTMLResponse(render_html(report, title=f"Validation report: {title}"))

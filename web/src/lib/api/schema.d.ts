@@ -736,6 +736,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/models/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prune Models
+         * @description Remove the files of the versions beyond the project's ``keep_versions`` (the active and the pinned
+         *     version always keep theirs); their rows stay with status ``pruned``.
+         */
+        post: operations["prune_models"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/models/{model_id}": {
         parameters: {
             query?: never;
@@ -1282,6 +1303,12 @@ export interface components {
              * @description The model to use; null: the project's active model
              */
             model_id?: number | null;
+            /**
+             * Keep Versions
+             * @description Keep the files of the newest N versions per trained model line
+             * @default 5
+             */
+            keep_versions?: number;
         };
         /** AttributeIn */
         AttributeIn: {
@@ -1896,9 +1923,10 @@ export interface components {
             version: number;
             /**
              * Status
+             * @description pruned: the retention setting (keep_versions) removed its files; the row and metrics stay
              * @enum {string}
              */
-            status: "training" | "ready" | "failed";
+            status: "training" | "ready" | "failed" | "pruned";
             /** Active */
             active: boolean;
             /** Mode */
@@ -1920,7 +1948,7 @@ export interface components {
             };
             /**
              * Artifacts
-             * @description Files under HOME/models: state (model.pt), onnx (head.onnx)
+             * @description Files under HOME/models: state (model.pt), onnx (head.onnx); empty once pruned
              */
             artifacts: {
                 [key: string]: unknown;
@@ -2058,6 +2086,37 @@ export interface components {
              * @enum {string}
              */
             method?: "track" | "interpolate";
+        };
+        /** PruneResultPublic */
+        PruneResultPublic: {
+            /**
+             * Keep Versions
+             * @description The project's setting that was applied
+             */
+            keep_versions: number;
+            /**
+             * Pruned Ids
+             * @description The versions whose files were removed, oldest first
+             */
+            pruned_ids: number[];
+            /** Bytes Freed */
+            bytes_freed: number;
+            /** Pruned */
+            pruned: components["schemas"]["PrunedVersionPublic"][];
+        };
+        /** PrunedVersionPublic */
+        PrunedVersionPublic: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+            /**
+             * Bytes
+             * @description Size of the files removed
+             */
+            bytes: number;
         };
         /** QueueItemPublic */
         QueueItemPublic: {
@@ -3985,6 +4044,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    prune_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneResultPublic"];
                 };
             };
             /** @description Validation Error */

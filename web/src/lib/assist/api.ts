@@ -16,8 +16,9 @@ export type QueueItem = Schemas["QueueItemPublic"];
 export type TrainRequest = Schemas["TrainIn"];
 export type Mode = NonNullable<TrainRequest["mode"]>;
 export type TrainableKind = TrainRequest["kind"];
+export type PruneResult = Schemas["PruneResultPublic"];
 
-const DEFAULTS: AssistSettings = { lower: 0.5, upper: 0.95, retrain_every: 50, strategy: "hybrid", model_id: null };
+const DEFAULTS: AssistSettings = { lower: 0.5, upper: 0.95, retrain_every: 50, strategy: "hybrid", model_id: null, keep_versions: 5 };
 
 function withData(m: Schemas["ModelVersionPublic"]): ModelVersion {
   return { ...m, data: { count: m.data.count ?? 0, hash: m.data.hash ?? null } };
@@ -41,6 +42,9 @@ export const activateModel = async (pid: number, mid: number): Promise<ModelVers
 
 export const deleteModel = (pid: number, mid: number): Promise<unknown> =>
   unwrap(api.DELETE("/api/v1/projects/{project_id}/models/{model_id}", model(pid, mid)));
+
+export const pruneModels = (pid: number): Promise<PruneResult> =>
+  unwrap(api.POST("/api/v1/projects/{project_id}/models/prune", project(pid)));
 
 export const evaluateModel = (pid: number, mid: number): Promise<Job> =>
   unwrap(api.POST("/api/v1/projects/{project_id}/models/{model_id}/evaluate", model(pid, mid)));

@@ -15,6 +15,9 @@ export const STRATEGIES: { name: string; text: string }[] = [
   { name: "random", text: "Random" },
 ];
 
+/** The most versions per model line whose files a project may keep (the server's limit). */
+export const MAX_KEEP_VERSIONS = 1000;
+
 /** What is wrong with the settings (by field), empty when they can be saved. */
 export function settingsProblems(s: AssistSettings): Partial<Record<keyof AssistSettings, string>> {
   const out: Partial<Record<keyof AssistSettings, string>> = {};
@@ -23,6 +26,9 @@ export function settingsProblems(s: AssistSettings): Partial<Record<keyof Assist
   else if (s.lower > s.upper) out.upper = "The upper bound must not be below the lower bound.";
   if (s.retrain_every !== null && !(Number.isInteger(s.retrain_every) && s.retrain_every >= 1)) {
     out.retrain_every = "Retrain after a whole number of new labels (1 or more), or never.";
+  }
+  if (!(Number.isInteger(s.keep_versions) && s.keep_versions >= 1 && s.keep_versions <= MAX_KEEP_VERSIONS)) {
+    out.keep_versions = `Keep the files of 1 to ${MAX_KEEP_VERSIONS} versions.`;
   }
   return out;
 }
@@ -33,6 +39,7 @@ const NAMES: Record<keyof AssistSettings, string> = {
   retrain_every: "retrain every",
   strategy: "queue strategy",
   model_id: "model",
+  keep_versions: "versions kept",
 };
 
 /** The fields whose values differ, in words ("upper bound, queue strategy"), for the conflict message. */
