@@ -12,6 +12,7 @@ No database here: the caller passes the version's fields as a :class:`ModelRef`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,14 @@ class Predictor(Protocol):
 
 Loader = Callable[[ModelRef], Predictor]
 _LOADERS: dict[str, Loader] = {}
+# The modules of the kinds labelhub ships; each registers its loaders when imported. They load PyTorch,
+# scikit-learn or onnxruntime, so they are imported when a model is first loaded or listed, not at start.
+BUILTIN_LOADERS = ("labelhub.assist.kinds", "labelhub.assist.detector", "labelhub.assist.remote")
+
+
+def _import_builtin_loaders() -> None:
+    for module in BUILTIN_LOADERS:
+        importlib.import_module(module)
 
 
 def register_loader(kind: str, loader: Loader) -> None:
@@ -99,11 +108,13 @@ def register_loader(kind: str, loader: Loader) -> None:
 
 
 def loader_kinds() -> list[str]:
+    _import_builtin_loaders()
     return sorted(_LOADERS)
 
 
 def load_predictor(ref: ModelRef) -> Predictor:
     """Return the predictor for a registered model version; an unknown kind names the known ones."""
+    _import_builtin_loaders()
     try:
         loader = _LOADERS[ref.kind]
     except KeyError:

@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from labelhub.api.app import create_app
 from labelhub.config import Settings
 from labelhub.hub import Hub
 
 
 def openapi_schema() -> dict[str, object]:
     """Return the OpenAPI schema of the app, built around a throwaway hub (no database is opened or migrated)."""
+    from labelhub.api.app import create_app  # the web stack: only for this command
+
     with tempfile.TemporaryDirectory(prefix="labelhub-openapi-") as home:
         # Explicit settings: the schema must not depend on the caller's LABELHUB_* environment.
         hub = Hub.open(Settings(home=Path(home), dev=True, database_url="sqlite://"), migrate=False)

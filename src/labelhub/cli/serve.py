@@ -8,9 +8,7 @@ import threading
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from labelhub.api.app import EMBEDDED_WORKER_ENV, app_from_env, create_app
 from labelhub.cli._common import console, opened_hub
 from labelhub.jobs.executor import LocalExecutor
 
@@ -25,6 +23,11 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web app and the REST API (with a job worker unless --no-worker)."""
+    # The web stack is imported by the command that serves it, so the other commands start faster.
+    import uvicorn
+
+    from labelhub.api.app import EMBEDDED_WORKER_ENV, app_from_env, create_app
+
     with opened_hub() as hub:
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:

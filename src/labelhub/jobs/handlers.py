@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,14 +12,8 @@ from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
-from labelhub.services.embedder_training import run_train_embedder
-from labelhub.services.embedding_map import run_map_job
-from labelhub.services.embeddings import run_embed_job
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
-from labelhub.services.model_jobs import run_evaluate_model, run_train_model
-from labelhub.services.prelabel import run_prelabel
-from labelhub.services.propagation import run_propagation
 
 Handler = Callable[[JobContext], dict[str, Any]]
 # Kinds that commit as they go (batch by batch): a cancel keeps the batches already written. Every other kind
@@ -84,6 +79,8 @@ def run_propagate(ctx: JobContext) -> dict[str, Any]:
     p = ctx.params
     if ctx.project_id is None:
         raise ValueError("a propagation job needs a project")
+    from labelhub.services.propagation import run_propagation  # the tracking engine: when a job needs it
+
     return run_propagation(
         ctx.hub, ctx.actor, ctx.project_id, int(p["item_id"]), int(p["track_id"]), str(p.get("method", "track")),
         ctx.progress,
@@ -94,12 +91,29 @@ def run_prelabel_job(ctx: JobContext) -> dict[str, Any]:
     """Pre-label the job's project with a model (``params``: model_id, only_unlabelled, batch_size)."""
     if ctx.project_id is None:
         raise ValueError("a pre-labelling job needs a project")
+    from labelhub.services.prelabel import run_prelabel
+
     return run_prelabel(ctx.hub, ctx.actor, ctx.project_id, ctx.params, ctx.progress)
+
+
+def imported(module: str, name: str) -> Handler:
+    """A handler that imports ``module`` when its first job runs: the model, tracking and search services
+    load PyTorch, scikit-learn, OpenCV or UMAP, which a server that never runs such a job need not hold."""
+
+    def run(ctx: JobContext) -> dict[str, Any]:
+        handler: Handler = getattr(importlib.import_module(module), name)
+        return handler(ctx)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"Runs {module}.{name} (imported on first use)."
+    return run
 
 
 def default_handlers() -> dict[str, Handler]:
     """Return the built-in job kinds; later capabilities add theirs to this table."""
     return {"import": run_import, "export": run_export, "propagate": run_propagate, "prelabel": run_prelabel_job,
-            "train_model": run_train_model, "evaluate_model": run_evaluate_model,
-            "embed": run_embed_job, "embedding_map": run_map_job,
-            "train_embedder": run_train_embedder}  # fmt: skip
+            "train_model": imported("labelhub.services.model_jobs", "run_train_model"),
+            "evaluate_model": imported("labelhub.services.model_jobs", "run_evaluate_model"),
+            "embed": imported("labelhub.services.embeddings", "run_embed_job"),
+            "embedding_map": imported("labelhub.services.embedding_map", "run_map_job"),
+            "train_embedder": imported("labelhub.services.embedder_training", "run_train_embedder")}  # fmt: skip

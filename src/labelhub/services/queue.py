@@ -25,15 +25,6 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from labelhub.assist.predictors import ItemInput, Prediction, Predictor
-from labelhub.assist.strategies import (
-    Pool,
-    bald_scores,
-    entropy_scores,
-    get_strategy,
-    least_confidence_scores,
-    margin_scores,
-)
-from labelhub.assist.strategies import select as select_items
 from labelhub.domain.enums import AnnotationState, ItemStatus
 from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
@@ -51,7 +42,6 @@ __all__ = ["POOL_CAP", "QueueEntry", "QueueView", "next_item", "queue"]
 POOL_CAP = 5_000
 MAX_LIMIT = 200
 _BATCH = 256
-_SCORES = {"least_confidence": least_confidence_scores, "margin": margin_scores, "entropy": entropy_scores}
 _CACHE_MAX = 64
 _RANKS: dict[tuple[Any, ...], list[tuple[int, float | None, str]]] = {}
 _PREDICTORS: dict[tuple[Any, ...], Predictor] = {}
@@ -155,7 +145,10 @@ def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strateg
         order = rng.permutation(len(ids))[:limit]
         return [(ids[int(i)], None, "random: the model gives no class probabilities") for i in order]
     probs = np.stack([np.asarray(p.probs, dtype=np.float64) for _, p in usable])
-    spec = get_strategy(strategy)
+    # The strategies load PyTorch (BADGE's gradient embeddings): imported when a queue is first ranked.
+    from labelhub.assist import strategies as st
+
+    spec = st.get_strategy(strategy)
     used, note = strategy, ""
     samples = None
     if spec.needs_samples:
@@ -174,11 +167,12 @@ def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strateg
             note = f" ({strategy} needs embeddings: compute them with `labelhub embed`, or use a model with features)"
     if used == strategy and embeddings is not None:
         labelled = _labelled_embeddings(session, project_id, embeddings.shape[1])
-    pool = Pool(probs=probs, samples=samples, embeddings=embeddings, labelled=labelled)
-    picks = select_items(used, pool, min(limit, len(usable)), seed=project_id)
-    scores = bald_scores(samples) if used == "bald" and samples is not None else (
-        _SCORES[used](probs) if used in _SCORES else margin_scores(probs))  # fmt: skip
-    shown = used if used in _SCORES or used == "bald" else "margin"
+    pool = st.Pool(probs=probs, samples=samples, embeddings=embeddings, labelled=labelled)
+    picks = st.select(used, pool, min(limit, len(usable)), seed=project_id)
+    named = {"least_confidence": st.least_confidence_scores, "margin": st.margin_scores, "entropy": st.entropy_scores}
+    scores = st.bald_scores(samples) if used == "bald" and samples is not None else (
+        named[used](probs) if used in named else st.margin_scores(probs))  # fmt: skip
+    shown = used if used in named or used == "bald" else "margin"
     out: list[tuple[int, float | None, str]] = [
         (
             usable[int(i)][0].item_id,
@@ -213,6 +207,8 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
         raise ValidationError(f"limit must be 1..{MAX_LIMIT}, got {limit}", field="limit")
     settings = effective_settings(session.get(ProjectAssist, project_id))
     strategy = strategy or str(settings["strategy"])
+    from labelhub.assist.strategies import get_strategy
+
     get_strategy(strategy)  # 422 naming the known strategies
     prio = _priority()
     first = session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -10,8 +11,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "lh_"  # noqa: S105 - a prefix, not a secret
-# A hash to verify against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("labelhub-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so a wrong username costs as long as a wrong
+    password. Made at the first login attempt, not at import (an Argon2 hash costs ~0.1 s)."""
+    return _hasher.hash("labelhub-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -22,7 +28,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``password_hash``; takes the same time when the hash is missing."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

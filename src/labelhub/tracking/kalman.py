@@ -17,8 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from filterpy.common import Q_discrete_white_noise
-from filterpy.kalman import KalmanFilter
 
 from labelhub.errors import ValidationError
 from labelhub.tracking._boxes import Box, from_cxcywh, to_cxcywh
@@ -49,6 +47,11 @@ class BoxKalman:
     """A constant-velocity filter on one box; :meth:`predict` then :meth:`update` (or not) once per frame."""
 
     def __init__(self, box: Box, noise: KalmanNoise | None = None) -> None:
+        # filterpy loads SciPy's statistics (0.3-0.5 s): imported by the first filter, not by every process that
+        # imports the tracking package (the CLI and the server do, through the media store's frame cache).
+        from filterpy.common import Q_discrete_white_noise
+        from filterpy.kalman import KalmanFilter
+
         noise = noise or KalmanNoise()
         c = to_cxcywh(box)
         size = math.sqrt(max(c[2] * c[3], 1.0))
