@@ -24,6 +24,7 @@ from labelhub.cli import app
 from labelhub.config import Settings
 from labelhub.domain.schema import LabelSchema
 from labelhub.hub import Hub
+from labelhub.jobs.executor import LocalExecutor
 from labelhub.services.access import Actor
 from labelhub.services.stats import project_stats
 from labelhub.storage.models import Project, User
@@ -186,6 +187,25 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
         assert found.status_code == 200, found.text
         assert found.json()["space"] == "ngram" and found.json()["indexed"] == counts["Demo: support requests"]
         assert len(found.json()["hits"]) == 3
+        # The map and a first classifier are queued for the server's worker; run them here.
+        queued = client.get("/api/v1/jobs", params={"project_id": text_id}).json()
+        assert sorted(j["kind"] for j in queued if j["status"] == "queued") == ["embedding_map", "train_model"]
+        video_id = projects["Demo: moving shapes (video)"].id
+        video_jobs = client.get("/api/v1/jobs", params={"project_id": video_id}).json()
+        assert [(j["kind"], j["status"]) for j in video_jobs] == [("propagate", "queued")]
+        executor = LocalExecutor(hub)
+        while executor.run_once():
+            pass
+        [video] = client.get(f"/api/v1/projects/{video_id}/items").json()["items"]
+        [track] = client.get(f"/api/v1/projects/{video_id}/items/{video['id']}/tracks").json()["tracks"]
+        # The square is tracked through the whole video from its one keyframe, with frames suggested to check.
+        assert track["label"] == "square" and track["keyframes"] == [0]
+        assert track["states"] == "k" + "p" * (video["frame_count"] - 1) and track["suggested"]
+        the_map = client.get(f"/api/v1/projects/{text_id}/map")
+        assert the_map.status_code == 200, the_map.text
+        assert len(the_map.json()["points"]) == counts["Demo: support requests"]
+        versions = client.get(f"/api/v1/projects/{text_id}/models").json()
+        assert [(v["status"], v["active"]) for v in versions] == [("ready", True)]
     again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
     assert "demo ready" in again.stdout
     with hub.db.session() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from labelhub.cli._common import console, opened_hub, progress_bar
 from labelhub.cli.serve import serve
@@ -18,6 +19,7 @@ from labelhub.media.demo_video import generate_demo_video
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
+from labelhub.storage.models import Item
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for the user on purpose
@@ -70,12 +72,38 @@ def _ensure_demo(hub: Hub) -> None:
                 total=len(records),
                 progress=progress,
             )
+        if kind is ItemKind.VIDEO:
+            _queue_video_track(hub, actor, pid)
         if kind is ItemKind.TEXT:
             # Embeddings with the built-in n-gram embedder (no download): search and duplicates work at once.
             from labelhub.services.embeddings import embed_project
 
             with progress_bar("demo embeddings") as progress:
                 embed_project(hub, actor, pid, None, progress=progress)
+            _queue_text_assist(hub, actor, pid)
+
+
+def _queue_video_track(hub: Hub, actor: Actor, project_id: int) -> None:
+    """Queue the propagation of the demo video's one started track (the square, keyframed on frame 0)."""
+    from labelhub.services.frames import load_video_item
+    from labelhub.services.propagation import queue_propagation
+
+    with hub.db.session(write=True) as s:
+        for item_id in s.scalars(select(Item.id).where(Item.project_id == project_id)):
+            queue_propagation(s, actor, load_video_item(s, hub, actor, project_id, item_id), 1)
+    console.print("queued for the worker: tracking the demo video's square from its first-frame box")
+
+
+def _queue_text_assist(hub: Hub, actor: Actor, project_id: int) -> None:
+    """Queue the text project's embedding map and its first classifier: the server's worker runs both, so the
+    map page and the models page (with the labelling queue ranked by the model) have something to show."""
+    from labelhub.services.embedding_map import queue_map
+    from labelhub.services.models import TrainSpec, queue_training
+
+    with hub.db.session(write=True) as s:
+        queue_map(s, hub, actor, project_id, None)
+        queue_training(s, actor, project_id, TrainSpec(kind="text_classifier"))
+    console.print("queued for the worker: the text project's embedding map and a first text classifier (see Jobs)")
 
 
 def demo(

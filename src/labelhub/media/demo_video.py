@@ -3,7 +3,8 @@
 The motion is what breaks straight-line interpolation between keyframes (a curve, a stop, a sudden change of
 speed), so the demo shows what tracking propagation is for. Drawn from one seeded generator with the image
 demo's shapes and background (:mod:`labelhub.media.demo`); the same seed gives byte-identical frames. The
-video is an image sequence of JPEG files and comes without annotations: a person draws the first box.
+video is an image sequence of JPEG files with one track started: the square's true box on the first frame, a
+keyframe (``labelhub demo`` then queues its propagation); the other two shapes are left for a person.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import math
 import random
 from pathlib import Path
 
-from labelhub.domain.enums import ItemKind
-from labelhub.domain.records import ItemRecord
+from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import ValidationError
 from labelhub.media.demo import HEIGHT, JPEG_QUALITY, WIDTH, Shape, draw_background, draw_shapes
 
@@ -63,9 +64,11 @@ def generate_demo_video(dest: Path, frames: int = 150, seed: int = 0) -> ItemRec
     colours = random.Random(seed + 1)  # the same colours on every frame: one generator reseeded per frame
     paths = _paths(rng, frames, len(kinds))
     files = []
+    first: list[Shape] = []
     for i in range(frames):
         image = background.copy()
         shapes = [Shape(k, *p[i][:2], r, p[i][2]) for k, p, r in zip(kinds, paths, sizes, strict=True)]
+        first = first or shapes
         colours.seed(seed + 1)
         draw_shapes(image, shapes, colours)
         path = dest / f"frame_{i:04d}.jpg"
@@ -80,4 +83,12 @@ def generate_demo_video(dest: Path, frames: int = 150, seed: int = 0) -> ItemRec
         fps=DEMO_VIDEO_FPS,
         width=WIDTH,
         height=HEIGHT,
+        annotations=[_first_keyframe(first[0])],
     )
+
+
+def _first_keyframe(shape: Shape) -> AnnotationRecord:
+    """The shape's box on frame 0 as the keyframe that starts track 1."""
+    bbox = [round(v, 2) for v in shape.box()]
+    return AnnotationRecord(AnnotationKind.TRACK_BOX, shape.label, {"bbox": bbox}, frame=0, track_id=1,
+                            attributes={"keyframe": True, "outside": False})  # fmt: skip
