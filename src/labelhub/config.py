@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
         description="Server folders the API may import from by path (JSON list); uploads are always allowed",
     )
     worker_threads: int = 1
+    embedders: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Embedder settings by name (JSON), e.g. {"open_clip": {"model": ..., "pretrained": ...}}; '
+        "an entry here replaces the same name's entry in HOME/embedders.json",
+    )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -162,6 +163,32 @@ def test_images_are_embedded_by_a_configured_open_clip(hub: Hub, tmp_path: Path,
     with hub.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Embedding).where(Embedding.dim == 32)) == 5
     assert embed_project(hub, SYSTEM, pid).embedded == 0
+
+
+def test_embedder_settings_from_the_environment_replace_the_file(
+    hub: Hub, tmp_path: Path, tiny_clip: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"img/{p.name}": p for p in coco_images(3)}
+    pid = image_project(hub, tmp_path / "imgs", files)
+    configure(hub, {"open_clip": {"model": "no-such-model", "colour": "red"}})  # the file's entry is not used
+    monkeypatch.setenv("LABELHUB_EMBEDDERS", json.dumps({"open_clip": tiny_clip}))
+    env_hub = Hub.open(Settings(home=hub.settings.home, database_url=hub.settings.db_url, dev=True))
+    try:
+        assert env_hub.settings.embedders == {"open_clip": tiny_clip}
+        report = embed_project(env_hub, SYSTEM, pid)
+        assert (report.space, report.embedded, report.errors) == ("open_clip", 3, [])
+    finally:
+        env_hub.close()
+    # Without the variable the file's entry counts again, and its unknown setting is named with where it is.
+    with pytest.raises(ValidationError, match=r"embedders\.json: open_clip has no settings \['colour'\]"):
+        embed_project(hub, SYSTEM, pid)
+    monkeypatch.setenv("LABELHUB_EMBEDDERS", json.dumps({"open_clip": {**tiny_clip, "colour": "red"}}))
+    bad = Hub.open(Settings(home=hub.settings.home, database_url=hub.settings.db_url, dev=True))
+    try:
+        with pytest.raises(ValidationError, match=r"LABELHUB_EMBEDDERS: open_clip has no settings \['colour'\]"):
+            embed_project(bad, SYSTEM, pid)
+    finally:
+        bad.close()
 
 
 def test_a_video_is_embedded_from_its_middle_frame(hub: Hub, tmp_path: Path, tiny_clip: dict[str, str]) -> None:

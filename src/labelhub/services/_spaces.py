@@ -10,9 +10,10 @@ index was filled with.
 
 1. a checkpoint trained on the project (``dual`` and ``ssl``: ``labelhub.services.embedder_training``'s
    ``trained_embedder``, looked up at run time so this module works before and without it);
-2. the hub's embedder file ``HOME/embedders.json``, one object of settings per embedder name, e.g.
-   ``{"open_clip": {"model": "xlm-roberta-base-ViT-B-32", "pretrained": "~/models/mclip",
-   "text_model_dir": "~/models/xlm-roberta-base"}}`` (the fields of the embedder's config class);
+2. the hub's embedder settings, one object per embedder name, e.g. ``{"open_clip": {"model":
+   "xlm-roberta-base-ViT-B-32", "pretrained": "~/models/mclip", "text_model_dir": "~/models/xlm-roberta-base"}}``
+   (the fields of the embedder's config class): ``Settings.embedders`` (``LABELHUB_EMBEDDERS``, JSON) over the
+   file ``HOME/embedders.json``, name by name;
 3. the embedder's defaults, for embedders that need no settings (``ngram``).
 
 **The project's default space**: text projects ``ngram``; image and video projects ``open_clip`` when it is
@@ -137,7 +138,7 @@ def write_state(settings: Settings, project_id: int, space: str, state: SpaceSta
 
 
 # --- embedders ---------------------------------------------------------------------------------------------
-def _configured(settings: Settings) -> dict[str, dict[str, Any]]:
+def _from_file(settings: Settings) -> dict[str, dict[str, Any]]:
     """Return the settings of each embedder from ``HOME/embedders.json`` ({} when the file is absent)."""
     path = settings.home / EMBEDDERS_FILE
     try:
@@ -151,17 +152,24 @@ def _configured(settings: Settings) -> dict[str, dict[str, Any]]:
     return data
 
 
+def _settings_origin(settings: Settings, name: str) -> str:
+    """Where the settings of embedder ``name`` come from, as a person would look for them."""
+    return "LABELHUB_EMBEDDERS" if name in settings.embedders else str(settings.home / EMBEDDERS_FILE)
+
+
 def _config_for(settings: Settings, name: str) -> Any | None:
-    """Return the embedder's config object built from ``HOME/embedders.json``, or None when it has no entry."""
-    fields = _configured(settings).get(name)
+    """Return the embedder's config object built from its settings (``Settings.embedders``, else
+    ``HOME/embedders.json``), or None when neither has an entry for it."""
+    fields = settings.embedders[name] if name in settings.embedders else _from_file(settings).get(name)
     if fields is None:
         return None
+    source = _settings_origin(settings, name)
     spec = get_embedder(name)
     known = {f.name: f for f in dataclasses.fields(spec.config_type)}
     unknown = sorted(set(fields) - set(known))
     if unknown:
-        raise ValidationError(f"{EMBEDDERS_FILE}: {name} has no settings {unknown}; known: {sorted(known)}",
-                              file=str(settings.home / EMBEDDERS_FILE), field=unknown[0])  # fmt: skip
+        raise ValidationError(f"{source}: {name} has no settings {unknown}; known: {sorted(known)}",
+                              file=source, field=unknown[0])  # fmt: skip
     values: dict[str, Any] = {}
     for key, value in fields.items():
         if isinstance(value, list):
@@ -172,7 +180,7 @@ def _config_for(settings: Settings, name: str) -> Any | None:
     try:
         return spec.config_type(**values)
     except TypeError as exc:
-        raise ValidationError(f"{EMBEDDERS_FILE}: {name}: {exc}", file=str(settings.home / EMBEDDERS_FILE)) from exc
+        raise ValidationError(f"{source}: {name}: {exc}", file=source) from exc
 
 
 def _trained(hub: Hub, project_id: int, name: str) -> Embedder | None:
@@ -230,7 +238,7 @@ def _source(hub: Hub, project_id: int, name: str) -> tuple[Embedder | None, Any]
     config = _config_for(hub.settings, name)
     if config is None and get_embedder(name).needs_config:
         how = "train it on the project (a train_embedder job)" if name in TRAINED_KINDS else (
-            f"add its settings to {hub.settings.home / EMBEDDERS_FILE}")  # fmt: skip
+            f"add its settings to {hub.settings.home / EMBEDDERS_FILE} or LABELHUB_EMBEDDERS")  # fmt: skip
         raise ValidationError(f"the {name} embedder is not set up: {how}", field="space")
     return None, config
 
@@ -241,7 +249,11 @@ def _usable(hub: Hub, project_id: int, name: str) -> bool:
         check_ready(hub, project_id, name)
     except FormatError:
         raise  # an unreadable embedders.json must be named, not taken for "nothing configured"
-    except (ValidationError, ConfigurationError):
+    except ValidationError as exc:
+        if "file" in exc.context:
+            raise  # settings that are there but wrong (an unknown field): named, not skipped
+        return False
+    except ConfigurationError:
         return False
     return True
 
@@ -261,7 +273,8 @@ def default_space(hub: Hub, project_id: int, item_kind: str) -> str | None:
         return "ngram"
     if modality != "image":
         return None
-    if "open_clip" in _configured(hub.settings) and _usable(hub, project_id, "open_clip"):
+    configured = "open_clip" in hub.settings.embedders or "open_clip" in _from_file(hub.settings)
+    if configured and _usable(hub, project_id, "open_clip"):
         return "open_clip"
     if "ssl" in EMBEDDERS and _trained(hub, project_id, "ssl") is not None:
         return "ssl"
