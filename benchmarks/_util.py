@@ -5,6 +5,7 @@ Nothing here imports labelhub, so a benchmark can use it before it has set up it
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -148,6 +149,11 @@ class Table:
     def add(self, what: str, value: str, target: str = "", ok: bool | None = None) -> None:
         self.rows.append(Row(what, value, target, ok))
 
+    def add_load(self, out: dict[str, Any]) -> None:
+        """Add the machine's 1-minute load average at the run's start and end (``out["load"]``)."""
+        start, end = out["load"]["start"], out["load"].get("end", {})
+        self.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+
     def render(self) -> str:
         verdicts = ["" if r.ok is None else ("PASS" if r.ok else "MISS") for r in self.rows]
         w0 = max([len("what"), *(len(r.what) for r in self.rows)])
@@ -277,3 +283,11 @@ def machine_load() -> dict[str, float]:
     except (OSError, KeyError, ValueError, IndexError):
         pass
     return out
+
+
+def text_data_args(p: argparse.ArgumentParser, *, train_help: str) -> None:
+    """Add the options of the benchmarks that read a text classification data set (two CSV files)."""
+    p.add_argument("--train", type=Path, required=True, help=train_help)
+    p.add_argument("--test", type=Path, required=True, help="CSV of the test texts and labels")
+    p.add_argument("--text-col", default="text", help="column holding the text")
+    p.add_argument("--label-col", default="label", help="column holding the class name")

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from _util import Table, log, machine_info, machine_load, report
+from _util import Table, log, machine_info, machine_load, report, text_data_args
 from bench_swa import load
 
 TARGET_RATIO = 0.5
@@ -174,8 +174,7 @@ def verdicts(out: dict[str, Any], args: argparse.Namespace) -> Table:
             table.add("best strategy: labels / random's labels", "none reached it", f"<= {TARGET_RATIO}", False)
         table.add("random's accuracy at the budget", f"{out['random_final_accuracy']:.4f}")
     table.add("seconds per loop (mean)", ", ".join(f"{n} {c['seconds_per_run']:.0f}" for n, c in curves.items()))
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     table.add("wall time, s", f"{out['wall_s']:.0f}")
     return table
 
@@ -184,10 +183,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from labelhub.assist import strategy_names
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--train", type=Path, required=True, help="CSV of the pool (texts and their true labels)")
-    p.add_argument("--test", type=Path, required=True, help="CSV of the test texts and labels")
-    p.add_argument("--text-col", default="text", help="column holding the text")
-    p.add_argument("--label-col", default="label", help="column holding the class name")
+    text_data_args(p, train_help="CSV of the pool (texts and their true labels)")
     p.add_argument("--seed-labels", type=int, default=100, help="random labels to start from")
     p.add_argument("--batch", type=int, default=100, help="labels per round")
     p.add_argument("--budget", type=int, default=2000, help="labels at the end")

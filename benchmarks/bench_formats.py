@@ -497,8 +497,7 @@ def verdicts(out: dict[str, Any]) -> Table:
                   f"{r['shard_bytes'] / 1e6 / r['seconds']:.1f} / {_rate(r['samples'], r['seconds'])}")  # fmt: skip
         table.add("  peak RSS (base)", f"{r['peak_rss_mb']:.0f} MiB ({r['base_rss_mb']:.0f})")
         table.add("  samples read", f"{r['samples']:,}", "all", r["complete"])
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     return table
 
 

@@ -303,8 +303,7 @@ def verdicts(out: dict[str, Any]) -> Table:
         if "removed_returned" in b:
             table.add(f"  {name} remove 1 %: s, removed ids returned", f"{b['remove_1pct_s']}, {b['removed_returned']}",
                       "0", b["removed_returned"] == 0)  # fmt: skip
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     return table
 
 

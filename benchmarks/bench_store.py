@@ -647,8 +647,7 @@ def verdicts(out: dict[str, Any]) -> Table:
     table.add("peak RSS, benchmark process", f"{out['bench_peak_rss_mb']:.0f} MiB")
     peak = out["server"].get("peak_rss_mb")
     table.add("peak RSS, server process", f"{peak:.0f} MiB" if peak is not None else "n/a")
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     return table
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from _util import Table, log, machine_info, machine_load, report
+from _util import Table, log, machine_info, machine_load, report, text_data_args
 
 MODES = ("sgd", "swa", "swag")
 TARGET_PRECISION = 0.98
@@ -184,18 +184,14 @@ def verdicts(out: dict[str, Any]) -> Table:
         table.add(f"{mode}: share auto-accepted, test", fmt(r["auto_accept_share"], 3))
     table.add("training seconds per model (sgd / swa / swag)",
               " / ".join(f"{s[mode]['train_s']['mean']:.1f}" for mode in MODES))  # fmt: skip
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     table.add("wall time, s", f"{out['wall_s']:.0f}")
     return table
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--train", type=Path, required=True, help="CSV with the training texts and labels")
-    p.add_argument("--test", type=Path, required=True, help="CSV with the test texts and labels")
-    p.add_argument("--text-col", default="text", help="column holding the text")
-    p.add_argument("--label-col", default="label", help="column holding the class name")
+    text_data_args(p, train_help="CSV of the training texts and labels")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1 (at least 5 for the figures)")
     p.add_argument("--held-out", type=float, default=0.1, help="share of the train rows kept for calibration")
     p.add_argument(

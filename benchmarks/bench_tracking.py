@@ -359,8 +359,7 @@ def verdicts(out: dict[str, Any], threshold: float) -> Table:
     dec = out["decode"]
     table.add("decoding frames/s (JPEG), native / 640x480",
               f"{dec['frames_per_s']:.0f} / {dec['frames_per_s_640x480']:.0f}")  # fmt: skip
-    start, end = out["load"]["start"], out["load"].get("end", {})
-    table.add("machine load avg (1 min), start / end", f"{start.get('load1', 0):.1f} / {end.get('load1', 0):.1f}")
+    table.add_load(out)
     return table
 
 
