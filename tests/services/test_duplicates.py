@@ -27,7 +27,16 @@ from labelhub.errors import PermissionDenied, ValidationError
 from labelhub.hub import Hub
 from labelhub.search import VectorIndex, near_duplicates, open_index
 from labelhub.services import _neighbours
-from labelhub.services._neighbours import GRAPH_FILE, K, Neighbours, Tick, _searched, leader_groups, neighbours
+from labelhub.services._neighbours import (
+    GRAPH_FILE,
+    K,
+    Neighbours,
+    Tick,
+    _searched,
+    drop_from_graph,
+    leader_groups,
+    neighbours,
+)
 from labelhub.services._spaces import index_folder
 from labelhub.services.access import Actor
 from labelhub.services.duplicates import find_duplicates, forget_in_indexes, resolve_duplicates
@@ -146,19 +155,24 @@ def _near(hub: Hub, pid: int, threshold: float = 0.9) -> list[list[int]]:
     return [sorted(m.item_id for m in g.items) for g in groups if g.kind == "near"]
 
 
-def _as_a_fresh_process(monkeypatch: pytest.MonkeyPatch, *, compute: bool) -> list[int]:
-    """Forget the graphs held in memory; when not ``compute``, computing one fails the test. Return a call log."""
+def _counted(monkeypatch: pytest.MonkeyPatch, *, compute: bool) -> list[int]:
+    """Count the graphs computed from now on; when not ``compute``, computing one fails the test."""
     calls: list[int] = []
 
     def counted(index: VectorIndex, k: int = K, tick: Tick | None = None) -> Neighbours:
         calls.append(1)
         if not compute:
-            raise AssertionError("the neighbour graph was computed, not read from its file")
+            raise AssertionError("the neighbour graph was computed, not read from memory or its file")
         return _COMPUTE(index, k, tick)
 
-    monkeypatch.setattr(_neighbours, "_CACHE", OrderedDict())
     monkeypatch.setattr(_neighbours, "compute_neighbours", counted)
     return calls
+
+
+def _as_a_fresh_process(monkeypatch: pytest.MonkeyPatch, *, compute: bool) -> list[int]:
+    """Forget the graphs held in memory; when not ``compute``, computing one fails the test. Return a call log."""
+    monkeypatch.setattr(_neighbours, "_CACHE", OrderedDict())
+    return _counted(monkeypatch, compute=compute)
 
 
 def test_the_graph_of_the_embed_job_answers_a_fresh_process(
@@ -209,3 +223,105 @@ def test_a_broken_graph_file_is_computed_again_with_a_warning(
     assert [r.levelno for r in caplog.records] == [logging.WARNING] and GRAPH_FILE in caplog.records[0].getMessage()
     _as_a_fresh_process(monkeypatch, compute=False)
     assert _near(hub, texts) == [[ids["t000"], ids["t001"]]]  # the graph computed again was saved whole
+
+
+# --- a resolve patches the graph to the index's new state ----------------------------------------------------
+@pytest.fixture
+def bank(hub: Hub, tmp_path: Path) -> int:
+    """64 texts (the near and exact pairs, 12 of each of 5 classes): a row lists 10 of 63, so a removal leaves
+    most rows as they were."""
+    pid = text_project(hub, tmp_path / "bank", NEAR_TEXTS + banking_rows(per_class=12), name="bank")
+    embed_project(hub, SYSTEM, pid)
+    return pid
+
+
+def _resolve(hub: Hub, pid: int, keep: int, drop: list[int]) -> None:
+    with hub.db.session(write=True) as s:
+        resolve_duplicates(s, hub, SYSTEM, pid, keep, drop)
+    forget_in_indexes(hub, pid, drop)
+
+
+def _assert_same(got: Neighbours, expected: Neighbours) -> None:
+    assert np.array_equal(got.ids, expected.ids)
+    assert np.array_equal(got.nbr, expected.nbr)
+    assert np.array_equal(got.score, expected.score)
+
+
+@pytest.mark.parametrize("held", ["memory", "file"])
+def test_a_resolve_patches_the_graph_as_computing_it_would(
+    hub: Hub, bank: int, held: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = item_ids(hub, bank)
+    folder = index_folder(hub.settings, bank, "ngram")
+    assert _near(hub, bank) == [[ids["t000"], ids["t001"]]]  # the graph is in memory and in its file now
+    if held == "memory":
+        _counted(monkeypatch, compute=False)
+    else:  # another worker resolves: the graph is read from its file
+        _as_a_fresh_process(monkeypatch, compute=False)
+    _resolve(hub, bank, ids["t000"], [ids["t001"]])
+    assert _near(hub, bank) == []  # not computed (that would fail the test): patched at the resolve
+    loose = _near(hub, bank, 0.6)
+    index = open_index(folder)
+    expected = _COMPUTE(index)
+    assert np.array_equal(expected.ids, index.ids()) and ids["t001"] not in expected.ids
+    _assert_same(neighbours(index), expected)
+    _as_a_fresh_process(monkeypatch, compute=False)
+    _assert_same(neighbours(open_index(folder)), expected)  # saved under the new state: another worker reads it
+    assert _near(hub, bank, 0.6) == loose and loose
+    (folder / GRAPH_FILE).unlink()
+    calls = _as_a_fresh_process(monkeypatch, compute=True)
+    assert _near(hub, bank, 0.6) == loose and calls == [1]  # the groups of the graph computed whole
+
+
+@pytest.mark.parametrize("path", ["blocked", "searched"])
+def test_rows_that_lost_a_neighbour_get_the_next_one(
+    hub: Hub, bank: int, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if path == "searched":  # one index search per row, as above BLOCK_LIMIT (on the exact index here)
+        monkeypatch.setattr(_neighbours, "BLOCK_LIMIT", 8)
+    ids = item_ids(hub, bank)
+    index = open_index(index_folder(hub.settings, bank, "ngram"))
+    before = _COMPUTE(index)
+    drop = [ids["t001"], ids["t010"], ids["t040"]]
+    assert index.remove(drop) == 3
+    index.save()
+    after = drop_from_graph(index, before, drop)
+    _assert_same(after, _COMPUTE(index))
+    kept = ~np.isin(before.ids, drop)
+    lost = kept & np.isin(before.nbr, drop).any(axis=1)
+    assert lost.sum() >= 3 and (kept & ~lost).sum() >= 20  # both kinds of rows are there
+    again = np.isin(after.ids, before.ids[lost])
+    assert (after.nbr[again, K - 1] >= 0).all() and np.isfinite(after.score[again, K - 1]).all()
+    assert not np.isin(after.nbr, drop).any()
+    assert np.array_equal(after.nbr[~again], before.nbr[kept & ~lost])  # the others are kept as they were
+    assert np.array_equal(after.score[~again], before.score[kept & ~lost])
+
+
+def test_a_resolve_without_a_graph_computes_none(hub: Hub, bank: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = index_folder(hub.settings, bank, "ngram")
+    (folder / GRAPH_FILE).unlink()
+    _as_a_fresh_process(monkeypatch, compute=False)
+    ids = item_ids(hub, bank)
+    _resolve(hub, bank, ids["t000"], [ids["t001"]])  # computing a graph here would fail the test
+    assert not (folder / GRAPH_FILE).exists()
+    calls = _as_a_fresh_process(monkeypatch, compute=True)
+    assert _near(hub, bank) == [] and calls == [1]  # the next request computes it, as before
+
+
+def test_a_failed_patch_leaves_the_graph_to_the_next_request(
+    hub: Hub, bank: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = item_ids(hub, bank)
+    assert _near(hub, bank) == [[ids["t000"], ids["t001"]]]
+
+    def broken(*args: object, **kwargs: object) -> Neighbours:
+        raise MemoryError("no room for the vectors")
+
+    monkeypatch.setattr(_neighbours, "drop_from_graph", broken)
+    with caplog.at_level(logging.WARNING, logger="labelhub.services.duplicates"):
+        _resolve(hub, bank, ids["t000"], [ids["t001"]])
+    warnings = [r.getMessage() for r in caplog.records if r.name == "labelhub.services.duplicates"]
+    assert len(warnings) == 1 and "the next duplicates request computes it" in warnings[0], warnings
+    assert ids["t001"] not in open_index(index_folder(hub.settings, bank, "ngram"))  # the removal itself stands
+    calls = _counted(monkeypatch, compute=True)
+    assert _near(hub, bank) == [] and calls == [1]

@@ -6,7 +6,8 @@ vector); so the k-nearest-neighbour graph is computed once per saved state of th
 and a threshold only filters its edges:
 
 - up to ``BLOCK_LIMIT`` items the vectors are read once and multiplied block by block (512 rows at a time
-  against all: BLAS does the n² work, ~2 s at 10k x 512 on two idle cores);
+  against all: BLAS does the n² work, ~2 s at 10k x 512 on two idle cores); the few pairs near each row's k-th
+  are scored again one by one, so a row's neighbours and cosines do not depend on the rows computed with it;
 - above, one index search per item (hnswlib answers in ~1 ms).
 
 **Where it is kept.** The embedding job computes the graph at its end (:func:`refresh_graph`) and saves it in
@@ -19,6 +20,8 @@ inode and size) *and* its ids are the index's ids: every save of the index write
 index changed, refilled, or deleted with its project and made again under the same id does not match a graph
 left from before. A file that cannot be read is logged as a warning and computed again. It is written to a
 temporary file moved over the old one, so a reader sees the old graph or the new one, never half of one.
+Removing items (a resolve on the duplicates page) saves the index too: :func:`patch_after_removal` derives the
+new state's graph from the old one, computing only the rows that lost a neighbour (:func:`drop_from_graph`).
 
 Groups follow ``labelhub.search.near_duplicates``'s leader rule (the item with the most near copies keeps a
 group of its ungrouped neighbours, then the next...), so every member is above the threshold with the item kept;
@@ -43,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from labelhub.errors import FormatError
+from labelhub.errors import ConflictError, FormatError
 from labelhub.search import VectorIndex
 from labelhub.search.index import META_FILE
 
@@ -53,10 +56,13 @@ __all__ = [
     "K",
     "Neighbours",
     "compute_neighbours",
+    "drop_from_graph",
+    "held_graph",
     "index_state",
     "leader_groups",
     "load_graph",
     "neighbours",
+    "patch_after_removal",
     "refresh_graph",
     "save_graph",
 ]
@@ -67,6 +73,7 @@ GRAPH_FILE = "neighbours.npz"
 _FORMAT = 1
 _ROWS = 512
 Tick = Callable[[int, int], None]  # (items done, items in all)
+Scores = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
 
 
@@ -79,21 +86,71 @@ class Neighbours:
     score: npt.NDArray[np.float32]
 
 
+def _eps(dim: int) -> float:
+    """How far below a row's k-th product a column may be and still be among its k nearest by :func:`_scores`.
+
+    A float32 product (BLAS) and :func:`_scores` each come within ``(dim + 8) * 2**-24`` of two unit vectors' true
+    cosine (the worst case of summing ``dim`` products): the k nearest by score are within twice that of the k-th
+    by product. Twice that again, for margin (at 10k x 512, 0.3 % more pairs are scored).
+    """
+    return 4.0 * (dim + 8) * 2.0**-24
+
+
+def _scores(vectors: npt.NDArray[np.float32], a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> Scores:
+    """Return the cosine of rows ``a[i]`` and ``b[i]``: products summed along the row by numpy (pairwise).
+
+    Pair by pair, so a pair's score does not depend on which other rows were multiplied with it (a BLAS product's
+    does, by an ulp): a graph patched row by row holds the numbers of one computed whole.
+    """
+    out = np.empty(a.size, dtype=np.float32)
+    for s in range(0, a.size, 4_096):
+        x = vectors[a[s : s + 4_096]]
+        x *= vectors[b[s : s + 4_096]]
+        out[s : s + 4_096] = x.sum(axis=1)
+    return out
+
+
+def _top(
+    vectors: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], k: int
+) -> tuple[npt.NDArray[np.int64], Scores]:
+    """Return the k nearest other items of ``rows`` (positions in ``ids``), nearest first, ties to the smaller id.
+
+    BLAS multiplies the rows with every vector; the columns within :func:`_eps` of a row's k-th product are scored
+    again by :func:`_scores`, whose numbers choose: so the rows are the same whichever rows were computed together.
+    """
+    take = min(k, ids.size - 1)
+    nbr = np.full((rows.size, k), -1, dtype=np.int64)
+    score = np.full((rows.size, k), -np.inf, dtype=np.float32)
+    if take < 1:
+        return nbr, score
+    sims = vectors[rows] @ vectors.T
+    sims[np.arange(rows.size), rows] = -np.inf  # not its own neighbour
+    kth = np.partition(sims, ids.size - take, axis=1)[:, ids.size - take]  # the take-th largest
+    r, c = np.nonzero(sims >= (kth - _eps(vectors.shape[1]))[:, None])
+    exact = _scores(vectors, rows[r], c)
+    order = np.lexsort((c, -exact, r))  # by row, then score, then column (ids ascend with columns)
+    r, c, exact = r[order], c[order], exact[order]
+    rank = np.arange(r.size) - np.searchsorted(r, r)  # place within its row
+    chosen = rank < take
+    nbr[r[chosen], rank[chosen]] = ids[c[chosen]]
+    score[r[chosen], rank[chosen]] = exact[chosen]
+    return nbr, score
+
+
+def _vectors(index: VectorIndex, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+    return np.concatenate([index.get(ids[s : s + 8_192]) for s in range(0, ids.size, 8_192)])
+
+
 def _blocked(index: VectorIndex, ids: npt.NDArray[np.int64], k: int, tick: Tick | None = None) -> Neighbours:
-    vectors = np.concatenate([index.get(ids[s : s + 8_192]) for s in range(0, ids.size, 8_192)])
+    vectors = _vectors(index, ids)
     n = ids.size
-    take = min(k, n - 1)
     nbr = np.full((n, k), -1, dtype=np.int64)
     score = np.full((n, k), -np.inf, dtype=np.float32)
     for start in range(0, n, _ROWS):
-        sims = vectors[start : start + _ROWS] @ vectors.T
-        rows = np.arange(sims.shape[0])
-        sims[rows, rows + start] = -np.inf  # not its own neighbour
-        part = np.argpartition(-sims, take - 1, axis=1)[:, :take]
-        nbr[start : start + _ROWS, :take] = ids[part]
-        score[start : start + _ROWS, :take] = np.take_along_axis(sims, part, axis=1)
+        rows = np.arange(start, min(start + _ROWS, n))
+        nbr[rows], score[rows] = _top(vectors, ids, rows, k)
         if tick is not None:
-            tick(min(start + _ROWS, n), n)
+            tick(int(rows[-1]) + 1, n)
     return Neighbours(ids, nbr, score)
 
 
@@ -197,8 +254,8 @@ def _remember(index: VectorIndex, state: str, k: int, graph: Neighbours) -> None
             _CACHE.popitem(last=False)
 
 
-def _compute_and_save(index: VectorIndex, state: str, k: int, tick: Tick | None = None) -> Neighbours:
-    graph = compute_neighbours(index, k, tick)
+def _keep(index: VectorIndex, graph: Neighbours, state: str, k: int) -> bool:
+    """Save and hold the graph of ``state`` when the index is still in that state; return whether it was."""
     try:
         same = index_state(index) == state
     except FileNotFoundError:  # the index folder went (its project was deleted)
@@ -206,7 +263,69 @@ def _compute_and_save(index: VectorIndex, state: str, k: int, tick: Tick | None 
     if same:  # else saved again meanwhile: the graph may be of neither state, so it is not kept
         save_graph(index, graph, state)
         _remember(index, state, k, graph)
+    return same
+
+
+def _compute_and_save(index: VectorIndex, state: str, k: int, tick: Tick | None = None) -> Neighbours:
+    graph = compute_neighbours(index, k, tick)
+    _keep(index, graph, state, k)
     return graph
+
+
+def held_graph(index: VectorIndex, k: int = K) -> Neighbours | None:
+    """Return the graph of the index's current state from memory or its file, or None: it is never computed here."""
+    state = index_state(index)
+    with _LOCK:
+        held = _CACHE.get((index.folder, state, k))
+    return held if held is not None else load_graph(index, state, k)
+
+
+def drop_from_graph(index: VectorIndex, graph: Neighbours, removed: npt.ArrayLike, k: int = K) -> Neighbours:
+    """Return the graph of ``index`` after ``removed`` left it, from ``graph``, its graph before.
+
+    Rows of removed items go; a row that listed a removed item as a neighbour is computed again, alone, over the
+    index as it is now (against every vector, in blocks of rows, up to ``BLOCK_LIMIT`` items, else one index
+    search for k + 1 without the item itself); every other row is kept as it is. That is the graph computing it
+    whole would give: a row holds the k items first in one order of all the others (score, then the smaller id),
+    and taking away items that are not among those k leaves them the first k, so only a row that lost one of its
+    k can change (a row of fewer than k lists every other item, so it lost one); and a row's numbers do not depend
+    on the rows computed with it (:func:`_top`, :func:`_searched`). Above ``BLOCK_LIMIT`` the kept rows are the
+    approximate searches made before rather than new ones. Hand-written: hnswlib and numpy answer searches, no
+    library here keeps a neighbour graph up to date. ConflictError when the index does not hold the graph's items
+    less ``removed``.
+    """
+    gone = np.asarray(removed, dtype=np.int64).ravel()
+    alive = ~np.isin(graph.ids, gone)
+    ids = graph.ids[alive]
+    if not np.array_equal(ids, index.ids()):
+        raise ConflictError(f"the index in {index.folder} does not hold the graph's items less the removed ones")
+    nbr, score = graph.nbr[alive], graph.score[alive]
+    stale = np.flatnonzero(np.isin(nbr, gone).any(axis=1))
+    if stale.size and ids.size <= BLOCK_LIMIT:
+        vectors = _vectors(index, ids)
+        for start in range(0, stale.size, _ROWS):
+            rows = stale[start : start + _ROWS]
+            nbr[rows], score[rows] = _top(vectors, ids, rows, k)
+    elif stale.size:
+        again = _searched(index, ids[stale], k)
+        nbr[stale], score[stale] = again.nbr, again.score
+    return Neighbours(ids, nbr, score)
+
+
+def patch_after_removal(
+    index: VectorIndex, graph: Neighbours, removed: npt.ArrayLike, state: str, k: int = K
+) -> Neighbours | None:
+    """Derive the graph of ``state`` (the index saved after ``removed`` left it) from ``graph``, its graph
+    before (:func:`drop_from_graph`), save it and hold it in memory; return it.
+
+    None when it is left to the next request to compute: an index that shrank from above ``BLOCK_LIMIT`` to
+    within it (computing it gives exact rows, patching would keep the approximate ones), or one saved again since
+    ``state``.
+    """
+    if graph.ids.size > BLOCK_LIMIT >= len(index):
+        return None
+    patched = drop_from_graph(index, graph, removed, k)
+    return patched if _keep(index, patched, state, k) else None
 
 
 def neighbours(index: VectorIndex, k: int = K) -> Neighbours:

@@ -8,13 +8,15 @@ item kept) over the index's nearest-neighbour graph, which the embedding job sav
 extra copies of exact groups are mapped to the item they copy, so a group is not shown twice.
 
 **Resolve** keeps one item and deletes the others in one transaction (their annotations and embedding rows go
-with them through the foreign keys), with one audit event per deleted item; the items then leave the indexes.
+with them through the foreign keys), with one audit event per deleted item; the items then leave the indexes,
+and the neighbour graph is patched to the index's new state rather than computed again whole.
 There is no other item delete path in labelhub yet, so this is it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -26,7 +28,14 @@ from labelhub.errors import ValidationError
 from labelhub.hub import Hub
 from labelhub.search import DuplicateGroup, VectorIndex, exact_duplicates
 from labelhub.services import audit
-from labelhub.services._neighbours import leader_groups, neighbours
+from labelhub.services._neighbours import (
+    Neighbours,
+    held_graph,
+    index_state,
+    leader_groups,
+    neighbours,
+    patch_after_removal,
+)
 from labelhub.services._spaces import cached_index, index_folder
 from labelhub.services.access import Actor, require
 from labelhub.services.search import describe_items, search_space
@@ -35,6 +44,7 @@ from labelhub.storage.models import Item
 __all__ = ["MAX_DROP", "DuplicateMember", "DuplicateSet", "find_duplicates", "forget_in_indexes", "resolve_duplicates"]
 
 MAX_DROP = 1_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,13 +158,38 @@ def resolve_duplicates(session: Session, hub: Hub, actor: Actor, project_id: int
 def forget_in_indexes(hub: Hub, project_id: int, ids: list[int]) -> None:
     """Remove deleted items from the project's indexes (a search also skips them until the next embedding run).
 
-    The save gives the index a new state, so its saved neighbour graph is no longer trusted: the next duplicates
-    request computes the graph again (and saves it).
+    The save gives the index a new state. The neighbour graph of the state before, when memory or its file holds
+    one (none is computed here), is patched to the new state and saved (``_neighbours.patch_after_removal``: only
+    the rows that listed a removed item are computed again), so the next duplicates request reads it. When that
+    fails, a warning says so and the next request computes the whole graph.
     """
     root = hub.settings.home / "indexes" / str(project_id)
     if not root.is_dir():
         return
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         index = cached_index(folder)
-        if index is not None and index.remove(ids):
+        if index is None:
+            continue
+        before = _graph_before(index)
+        if index.remove(ids):
             index.save()
+            if before is not None:
+                _patch(index, before, ids)
+
+
+def _graph_before(index: VectorIndex) -> Neighbours | None:
+    try:
+        return held_graph(index)
+    except Exception as exc:  # noqa: BLE001 - the graph only saves time: without it, the next request computes it
+        log.warning("cannot read the neighbour graph of %s, the next duplicates request computes it: %s",
+                    index.folder, exc)  # fmt: skip
+        return None
+
+
+def _patch(index: VectorIndex, graph: Neighbours, ids: list[int]) -> None:
+    try:
+        if patch_after_removal(index, graph, ids, index_state(index)) is None:
+            log.info("the neighbour graph of %s is left to the next duplicates request to compute", index.folder)
+    except Exception as exc:  # noqa: BLE001 - the graph only saves time: without it, the next request computes it
+        log.warning("cannot patch the neighbour graph of %s after removing %d items, the next duplicates request "
+                    "computes it: %s: %s", index.folder, len(ids), type(exc).__name__, exc)  # fmt: skip
