@@ -263,3 +263,32 @@ def test_search_more_like_this_duplicates_and_the_map(page: Any, server: Server,
     page.mouse.click(*where[lone])
     expect(page.get_by_test_id("item-page")).to_be_visible()
     assert page.url.endswith(f"/items/{points[lone]['item_id']}")
+
+
+def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots) -> None:
+    """Text items have no thumbnail: the duplicates page shows each copy's text, in the group and in the
+    confirmation, and the search box suggests a text query."""
+    body = {"name": "Texts with copies", "item_kind": "text", "labels": [{"name": "refund"}], "kinds": ["class"]}
+    r = server.api.post(f"{API}/projects", json=body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    texts = ["Where is my refund?", "Where is my refund?", "My card does not work abroad."]
+    source = server.home / "text-copies.jsonl"
+    source.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
+    assert r.status_code == 202, r.text
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/duplicates")
+    group = page.locator('[data-testid="dup-group"][data-kind="exact"]')
+    expect(group).to_have_count(1)
+    expect(group.get_by_test_id("dup-text")).to_have_text(["Where is my refund?", "Where is my refund?"])
+    expect(group.locator("img")).to_have_count(0)
+    group.get_by_test_id("keep-this").first.click()
+    dialog = page.get_by_test_id("confirm-drop")
+    expect(dialog.get_by_text("Where is my refund?")).to_have_count(2)
+    shots(page, "text-duplicates")
+    dialog.get_by_role("button", name="Cancel").click()
+    page.goto(f"/#/projects/{pid}/search")
+    expect(page.get_by_test_id("search-input")).to_have_attribute("placeholder", re.compile("refund"))

@@ -66,6 +66,8 @@ def test_exact_and_near_text_duplicates(hub: Hub, texts: int) -> None:
     assert [sorted(m.item_id for m in g.items) for g in near] == [[ids["t000"], ids["t001"]]]
     assert 0.9 <= near[0].items[1].similarity < 1.0 and near[0].items[0].similarity == 1.0
     assert near[0].items[0].name in ("t000", "t001") and near[0].items[0].thumb_url is None
+    # Texts have no thumbnail: each member carries its text, which the duplicates page shows instead.
+    assert {m.text for m in near[0].items} == {"How do I locate my card?", "how do I locate my card"}
 
 
 def test_a_higher_threshold_finds_fewer_near_groups(hub: Hub, texts: int) -> None:

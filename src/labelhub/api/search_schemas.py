@@ -49,6 +49,7 @@ class DuplicateMemberPublic(BaseModel):
     name: str
     thumb_url: str | None
     similarity: float = Field(description="Cosine to the first item of the group (the one suggested to keep)")
+    text: str | None = Field(default=None, description="A text item's text, shortened to a snippet")
 
 
 class DuplicateGroupPublic(BaseModel):

@@ -55,6 +55,7 @@ class DuplicateMember:
     name: str
     thumb_url: str | None
     similarity: float
+    text: str | None = None  # a text item's snippet (texts have no thumbnail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,8 @@ def find_duplicates(
     for g in groups:
         members = [(i, s) for i, s in zip(g.ids, (1.0, *g.scores), strict=True) if i in described]
         if len(members) > 1:
-            out.append(DuplicateSet(g.kind, [DuplicateMember(i, described[i][0], described[i][2], float(s))
-                                             for i, s in members]))  # fmt: skip
+            out.append(DuplicateSet(g.kind, [DuplicateMember(i, described[i][0], described[i][2], float(s),
+                                                             described[i][3]) for i, s in members]))  # fmt: skip
     return space, out
 
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from './api/client';
-import { resultSummary } from './jobs';
+import { jobKindLabel, resultSummary } from './jobs';
 
 function job(kind: string, result: Record<string, unknown>): Job {
   return { kind, result, message: 'done' } as unknown as Job;
@@ -27,5 +27,14 @@ describe('resultSummary', () => {
 
   it('falls back to the message for kinds it does not know', () => {
     expect(resultSummary(job('propagate', {}))).toBe('done');
+  });
+});
+
+describe('jobKindLabel', () => {
+  it('names the known kinds for people and spaces out the others', () => {
+    expect(jobKindLabel('train_model')).toBe('Model training');
+    expect(jobKindLabel('propagate')).toBe('Tracking');
+    expect(jobKindLabel('embedding_map')).toBe('Embedding map');
+    expect(jobKindLabel('some_new_kind')).toBe('Some new kind');
   });
 });

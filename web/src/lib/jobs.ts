@@ -21,6 +21,26 @@ export async function cancelJob(jobId: number): Promise<Job> {
   return unwrap(api.POST("/api/v1/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } }));
 }
 
+const KIND_LABELS: Readonly<Record<string, string>> = {
+  import: "Import",
+  export: "Export",
+  propagate: "Tracking",
+  prelabel: "Pre-labelling",
+  train_model: "Model training",
+  evaluate_model: "Model evaluation",
+  embed: "Embeddings",
+  embedding_map: "Embedding map",
+  train_embedder: "Encoder training",
+};
+
+/** What a job kind is called on the page: the known kinds by name, others with their underscores as spaces. */
+export function jobKindLabel(kind: string): string {
+  const known = KIND_LABELS[kind];
+  if (known) return known;
+  const words = kind.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** A one-line summary of a finished job's result, for people (not the raw JSON). */
 export function resultSummary(job: Job): string {
   const r = job.result ?? {};

@@ -1399,6 +1399,11 @@ export interface components {
              * @description Cosine to the first item of the group (the one suggested to keep)
              */
             similarity: number;
+            /**
+             * Text
+             * @description A text item's text, shortened to a snippet
+             */
+            text?: string | null;
         };
         /** DuplicatesPublic */
         DuplicatesPublic: {
