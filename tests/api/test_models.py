@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from tests.api._support import API, assert_problem, quick_user, run_jobs
 from tests.services._banking_project import banking_project
 
 from labelhub.hub import Hub
+from labelhub.services.access import Actor
+from labelhub.services.imports import import_source
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -78,3 +81,25 @@ def test_train_evaluate_and_manage_model_versions(client: TestClient, hub: Hub, 
     assert client.delete(one, headers=manager).status_code == 204
     assert [m["id"] for m in client.get(base, headers=viewer).json()] == [newest["id"]]
     assert_problem(client.get(one, headers=viewer), 404)
+
+
+def test_training_can_queue_prelabelling_with_the_new_version(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    pid = banking_project(hub, tmp_path, n_classes=3, per_class=10)
+    unlabelled = tmp_path / "new.jsonl"
+    unlabelled.write_text("".join(json.dumps({"id": f"new-{i}", "text": f"where is my card number {i}"}) + "\n"
+                                  for i in range(6)))  # fmt: skip
+    import_source(hub, Actor.system(), pid, unlabelled, fmt="text")
+    _, admin = quick_user(hub, "boss", admin=True)
+    body = {"kind": "text_classifier", "mode": "sgd", "epochs": 2, "prelabel": True}
+    r = client.post(f"{API}/projects/{pid}/models/train", json=body, headers=admin)
+    assert r.status_code == 202, r.text
+    assert r.json()["params"]["prelabel"] is True
+    run_jobs(hub)
+    train = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin).json()
+    assert train["status"] == "succeeded", train
+    pre = client.get(f"{API}/jobs/{train['result']['prelabel_job']}", headers=admin).json()
+    assert pre["kind"] == "prelabel" and pre["status"] == "succeeded", pre
+    assert pre["params"]["model_id"] == train["result"]["model_id"] and pre["result"]["items"] == 6
+    # The version keeps the training spec only: a retraining of this line does not pre-label by itself.
+    (mv,) = client.get(f"{API}/projects/{pid}/models", headers=admin).json()
+    assert "prelabel" not in mv["params"]

@@ -206,6 +206,12 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
         assert len(the_map.json()["points"]) == counts["Demo: support requests"]
         versions = client.get(f"/api/v1/projects/{text_id}/models").json()
         assert [(v["status"], v["active"]) for v in versions] == [("ready", True)]
+        # The training queued the pre-labelling of the unlabelled half with the new version, which ran too.
+        texts_jobs = client.get("/api/v1/jobs", params={"project_id": text_id}).json()
+        [pre] = [j for j in texts_jobs if j["kind"] == "prelabel"]
+        assert pre["status"] == "succeeded" and pre["params"]["model_id"] == versions[0]["id"]
+        assert pre["result"]["items"] == counts["Demo: support requests"] // 2
+        assert sum(pre["result"][k] for k in ("proposed", "accepted", "dropped")) == pre["result"]["items"]
     again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
     assert "demo ready" in again.stdout
     with hub.db.session() as s:

@@ -129,12 +129,18 @@ def test_prelabel_accept_and_the_queue_reorders_after_retraining(page: Any, serv
     before = _queue_ids(page)
     assert top not in before and len(before) == 10, before
 
-    # Train again with the Train button (the new version becomes the active one): the job runs live, and the
-    # queue is ranked by the new model.
+    # Train again with the Train button (the new version becomes the active one, then pre-labels the unlabelled
+    # items): the job runs live, links to the pre-labelling it queued, and the queue is ranked by the new model.
     form = page.get_by_test_id("train-form")
     expect(form.get_by_test_id("train-activate")).to_be_checked()
+    form.get_by_test_id("train-prelabel").check()
     form.get_by_test_id("train-button").click()
     expect(form.get_by_test_id("job-progress")).to_have_attribute("data-status", "succeeded", timeout=120_000)
+    link = form.get_by_test_id("train-prelabel-job").get_by_role("link")
+    prelabel_job = int(link.inner_text().removeprefix("job #"))
+    done = server.wait_for_job(prelabel_job, timeout=120)
+    assert done["kind"] == "prelabel" and done["status"] == "succeeded", done
+    page.reload()
     expect(page.get_by_test_id("model-row")).to_have_count(2)
     expect(page.locator('[data-testid="model-row"][data-active="true"] .mono')).to_have_text("text-classifier@2")
     expect(page.get_by_test_id("queue-model")).to_have_text("text-classifier@2")

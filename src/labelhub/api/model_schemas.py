@@ -68,6 +68,9 @@ class TrainIn(BaseModel):
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     held_out: float = Field(default=0.1, ge=0.0, le=0.5, description="Share of labels kept out to fit the temperature")
     open_clip: OpenClipBackbone | None = Field(default=None, description="Image backbone; default: ssl, else a CNN")
+    prelabel: bool = Field(
+        default=False, description="When the version is ready, queue pre-labelling of the unlabelled items with it"
+    )
 
 
 class PerClassPublic(BaseModel):

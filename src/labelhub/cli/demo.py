@@ -95,15 +95,19 @@ def _queue_video_track(hub: Hub, actor: Actor, project_id: int) -> None:
 
 
 def _queue_text_assist(hub: Hub, actor: Actor, project_id: int) -> None:
-    """Queue the text project's embedding map and its first classifier: the server's worker runs both, so the
-    map page and the models page (with the labelling queue ranked by the model) have something to show."""
+    """Queue the text project's embedding map and its first classifier, which then pre-labels the unlabelled
+    items: the server's worker runs them, so the map, the models page (the labelling queue ranked by the model)
+    and the unlabelled texts' proposals have something to show."""
     from labelhub.services.embedding_map import queue_map
     from labelhub.services.models import TrainSpec, queue_training
 
     with hub.db.session(write=True) as s:
         queue_map(s, hub, actor, project_id, None)
-        queue_training(s, actor, project_id, TrainSpec(kind="text_classifier"))
-    console.print("queued for the worker: the text project's embedding map and a first text classifier (see Jobs)")
+        queue_training(s, actor, project_id, TrainSpec(kind="text_classifier"), prelabel=True)
+    console.print(
+        "queued for the worker: the text project's embedding map, and a first text classifier that then pre-labels "
+        "the unlabelled requests (see Jobs)"
+    )
 
 
 def demo(

@@ -34,11 +34,14 @@ def train(
     wait: Annotated[bool, typer.Option("--wait", help="Train here with a progress bar instead of queueing a job")] = (
         False
     ),
+    prelabel: Annotated[
+        bool, typer.Option("--prelabel", help="Then queue pre-labelling of the unlabelled items with the new version")
+    ] = False,
     as_user: AsUser = None,
 ) -> None:
     """Train a model version from the project's accepted class labels (queued as a job unless --wait)."""
     from labelhub.services import models as model_service
-    from labelhub.services.model_jobs import train_version
+    from labelhub.services.model_jobs import queue_prelabel_after, train_version
 
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
@@ -49,8 +52,9 @@ def train(
         spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode, seed=seed, epochs=epochs)
         if not wait:
             with hub.db.session(write=True) as s:
-                job = model_service.queue_training(s, actor, pid, spec)
-            console.print(f"queued training job {job.id} ({chosen}, {mode}, seed {seed}); a worker runs it")
+                job = model_service.queue_training(s, actor, pid, spec, prelabel=prelabel)
+            then = ", then pre-labelling with it" if prelabel else ""
+            console.print(f"queued training job {job.id} ({chosen}, {mode}, seed {seed}{then}); a worker runs it")
             return
         with progress_bar(f"train {spec.line}") as progress:
             mv_id = train_version(hub, actor, pid, spec, progress=progress)
@@ -63,6 +67,9 @@ def train(
                 f"temperature {_fmt(m.get('temperature'))} on {m.get('evaluated_on')}"
                 + (", now the active model" if mv.active else "")
             )
+        if prelabel:
+            job_id = queue_prelabel_after(hub, actor, pid, mv_id)
+            console.print(f"queued pre-labelling job {job_id} with it; a worker runs it")
 
 
 @model_app.command("list")

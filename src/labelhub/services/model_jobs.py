@@ -263,7 +263,18 @@ def run_train_model(ctx: JobContext) -> dict[str, Any]:
     )
     with ctx.hub.db.session() as s:
         mv = s.get(ModelVersion, mv_id)
-        return {"model_id": mv_id, "version": mv.version if mv else None, "metrics": dict(mv.metrics) if mv else {}}
+        out = {"model_id": mv_id, "version": mv.version if mv else None, "metrics": dict(mv.metrics) if mv else {}}
+    if ctx.params.get("prelabel") and mv is not None:
+        out["prelabel_job"] = queue_prelabel_after(ctx.hub, ctx.actor, ctx.project_id, mv_id)
+    return out
+
+
+def queue_prelabel_after(hub: Hub, actor: Actor, project_id: int, model_id: int) -> int:
+    """Queue the pre-labelling of the items without an accepted label with a new version; return the job id."""
+    from labelhub.services.prelabel import start_prelabel
+
+    with hub.db.session(write=True) as s:
+        return start_prelabel(s, actor, project_id, model_id=model_id).id
 
 
 def _accepted_unchanged(s: Any, project_id: int, tag: str, model_label: dict[int, str] | None) -> dict[str, Any]:

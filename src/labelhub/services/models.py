@@ -234,8 +234,12 @@ def next_version(session: Session, project_id: int, name: str) -> int:
     return int(top or 0) + 1
 
 
-def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainSpec) -> Job:
-    """Queue a training job after checking the role and that the kind fits the project's items."""
+def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainSpec, *, prelabel: bool = False) -> Job:
+    """Queue a training job after checking the role and that the kind fits the project's items.
+
+    ``prelabel``: when the new version is ready, the job queues a pre-labelling job with it (the items without
+    an accepted label); the flag is the job's, not the version's, so retraining does not repeat it.
+    """
     project = require(session, actor, project_id, Action.TRAIN_MODEL)
     if project.item_kind != TRAINABLE[spec.kind].value:
         raise ValidationError(
@@ -243,7 +247,11 @@ def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainS
             f"{project.item_kind} items",
             field="kind",
         )
-    return jobs.enqueue(session, actor, TRAIN_KIND, spec.to_params(), project_id=project_id)
+    params = spec.to_params()
+    if prelabel:
+        require(session, actor, project_id, Action.PRELABEL)
+        params["prelabel"] = True
+    return jobs.enqueue(session, actor, TRAIN_KIND, params, project_id=project_id)
 
 
 def queue_evaluation(session: Session, actor: Actor, project_id: int, model_id: int) -> Job:

@@ -42,7 +42,7 @@ def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDe
         open_clip=body.open_clip.model_dump(exclude_none=True) if body.open_clip else None,
     )
     with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(model_service.queue_training(s, actor, project_id, spec))
+        out = JobPublic.model_validate(model_service.queue_training(s, actor, project_id, spec, prelabel=body.prelabel))
     wake_worker(request)
     return out
 

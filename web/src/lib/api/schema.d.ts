@@ -2473,6 +2473,12 @@ export interface components {
             held_out?: number;
             /** @description Image backbone; default: ssl, else a CNN */
             open_clip?: components["schemas"]["OpenClipBackbone"] | null;
+            /**
+             * Prelabel
+             * @description When the version is ready, queue pre-labelling of the unlabelled items with it
+             * @default false
+             */
+            prelabel?: boolean;
         };
         /** UserBrief */
         UserBrief: {
