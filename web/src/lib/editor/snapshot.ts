@@ -20,6 +20,8 @@ export interface TagChip {
   color: string;
   state: 'off' | 'on' | 'proposed';
   score: number | null;
+  /** The model that gave the class (``name@version``) when it came from one, proposed or accepted. */
+  model: string | null;
 }
 
 export interface SelectionInfo {
@@ -114,6 +116,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
         color: c.color,
         state: !t ? 'off' : isProposal(t) ? 'proposed' : 'on',
         score: t?.score ?? null,
+        model: t?.source === 'model' ? (t.model_version ?? 'a model') : null,
       };
     }),
     selection: sel ? describe(core, sel) : null,
