@@ -319,10 +319,9 @@ def embed_project(
     report.restored = len(missing)
     saver = _Saver(hub, project_id, SpaceState(space, version, embedder.dim, backend, ""), index)
     saver.save()
-    total = len(todo)
+    total, done = len(todo), 0
     if progress is not None:
         progress(0.0, f"embedded 0 of {total:,} items")
-    done = 0
     try:
         for chunk in _chunks(todo, batch_size):
             batch = _inputs(hub, actor, project_id, chunk)
