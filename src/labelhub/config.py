@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from labelhub.errors import ConfigurationError
 
@@ -53,6 +55,25 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise ConfigurationError("LABELHUB_SECRET_KEY must be at least 16 characters", field="LABELHUB_SECRET_KEY")
         return self
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings from the environment (and ``.env``); a value that does not parse raises
+        ConfigurationError naming its variable, as a person would set it, instead of pydantic's report."""
+        try:
+            return cls()
+        except SettingsError as exc:  # a JSON setting (LABELHUB_EMBEDDERS, LABELHUB_IMPORT_ROOTS) that does not parse
+            found = re.search(r'field "(\w+)"', str(exc))
+            name = f"LABELHUB_{found.group(1).upper()}" if found else "LABELHUB_*"
+            raise ConfigurationError(f"{name} is not valid JSON: {exc.__cause__ or exc}", field=name) from None
+        except PydanticValidationError as exc:
+            errors = exc.errors()
+            names = [f"LABELHUB_{str(e['loc'][0]).upper()}" if e["loc"] else "LABELHUB_*" for e in errors]
+            problems = []
+            for name, err in zip(names, errors, strict=True):
+                where = ".".join(str(part) for part in err["loc"][1:])
+                problems.append(f"{name}{f' ({where})' if where else ''}: {err['msg']}, got {err.get('input')!r:.60}")
+            raise ConfigurationError("; ".join(problems), field=names[0] if names else "LABELHUB_*") from None
 
     @property
     def db_url(self) -> str:

@@ -155,6 +155,20 @@ def test_default_secret_is_refused_outside_dev_mode(cli_env: Env) -> None:
     ok({**cli_env, "LABELHUB_DEV": None, "LABELHUB_SECRET_KEY": "a-long-and-random-enough-secret"}, "project", "list")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("LABELHUB_WORKER_THREADS", "abc", "LABELHUB_WORKER_THREADS: Input should be a valid integer"),
+        ("LABELHUB_EMBEDDERS", "{oops", "LABELHUB_EMBEDDERS is not valid JSON"),
+        ("LABELHUB_EMBEDDERS", '{"open_clip": 3}', "LABELHUB_EMBEDDERS (open_clip): Input should be a valid dict"),
+        ("LABELHUB_IMPORT_ROOTS", "/data", "LABELHUB_IMPORT_ROOTS is not valid JSON"),
+    ],
+)
+def test_a_setting_that_does_not_parse_is_named(cli_env: Env, variable: str, value: str, said: str) -> None:
+    result = run({**cli_env, variable: value}, "project", "list")
+    assert_clean_failure(result, said)
+
+
 def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: Path) -> None:
     # The same checks through a real process: nothing in-process (CliRunner) hides what a user would see.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}

@@ -148,5 +148,5 @@ def app_from_env() -> FastAPI:
 
     The parent has migrated the database already, so the processes do not race to do it.
     """
-    hub = Hub.open(Settings(), migrate=False)
+    hub = Hub.open(Settings.from_env(), migrate=False)
     return create_app(hub, run_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") == "1")

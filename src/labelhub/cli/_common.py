@@ -37,7 +37,7 @@ def fail(exc: LabelhubError) -> NoReturn:
 def opened_hub() -> Iterator[Hub]:
     """Open the hub from the environment's settings; labelhub errors become a clean message and exit 1."""
     try:
-        hub = Hub.open(Settings())
+        hub = Hub.open(Settings.from_env())
     except LabelhubError as exc:
         fail(exc)
     try:
