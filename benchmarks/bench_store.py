@@ -29,31 +29,31 @@ Steps (every figure is printed next to its ROADMAP target, with PASS/MISS):
 from __future__ import annotations
 
 import argparse
-import http.client
-import multiprocessing as mp
 import os
-import queue
-import random
-import shlex
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 
+from _store_clients import SaveJob, SaveMode, make_client, run_saves, time_listing
+from _store_setup import (
+    N_CATEGORIES,
+    accepted_boxes,
+    code_version,
+    drop_database,
+    fresh_database,
+    generate_in_child,
+    item_ids,
+    setup_hub,
+    start_server,
+)
 from _util import (
-    CpuMeter,
     Table,
-    free_port,
     log,
     machine_info,
     machine_load,
@@ -66,424 +66,14 @@ from _util import (
 )
 
 API = "/api/v1"
-N_CATEGORIES = 80
 PG_SERVER_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
-PG_BENCH_DB = "labelhub_bench"
 DEEP_POSITION = 90_000  # the item whose id is the deep page's ``after`` (1-based position in the import)
-IMAGE_SIZES = ((640, 480), (800, 600), (1024, 768), (1280, 720), (1920, 1080), (320, 240))
-MAX_CLIENT_ERRORS = 50  # a save client gives up after this many failed requests (they are reported)
 
 # The ROADMAP targets this benchmark checks.
 TARGET_IMPORT_S = 10.0
 TARGET_PAGE_MS = 20.0
 TARGET_SAVES_PER_S = 300.0
 TARGET_EXPORT_S = 10.0
-
-ClientMode = Literal["thread", "process"]
-ClientLib = Literal["stdlib", "httpx"]
-SaveMode = Literal["open+save", "autosave"]
-
-
-# --- 1. synthetic COCO -------------------------------------------------------------------------------------
-def generate_coco(path: str, n_items: int, boxes_per_item: int, seed: int) -> dict[str, int]:
-    """Write a COCO detection file with metadata-only images; return its counts.
-
-    Runs in a child process (see ``_generate_in_child``), so its Python objects never count towards the
-    benchmark process' peak memory.
-    """
-    rng = random.Random(seed)
-    dims = [IMAGE_SIZES[rng.randrange(len(IMAGE_SIZES))] for _ in range(n_items)]
-    images = [{"id": i + 1, "file_name": f"images/{i + 1:07d}.jpg", "width": w, "height": h}
-              for i, (w, h) in enumerate(dims)]  # fmt: skip
-    categories = [{"id": c + 1, "name": f"class_{c:02d}", "supercategory": f"group_{c // 10}"}
-                  for c in range(N_CATEGORIES)]  # fmt: skip
-    annotations: list[dict[str, Any]] = []
-    for a in range(n_items * boxes_per_item):
-        img = rng.randrange(n_items)
-        w, h = dims[img]
-        bw, bh = rng.uniform(4.0, w / 2), rng.uniform(4.0, h / 2)
-        x, y = rng.uniform(0.0, w - bw), rng.uniform(0.0, h - bh)
-        bbox = [round(x, 2), round(y, 2), round(bw, 2), round(bh, 2)]
-        annotations.append({"id": a + 1, "image_id": img + 1, "category_id": rng.randrange(N_CATEGORIES) + 1,
-                            "bbox": bbox, "area": round(bbox[2] * bbox[3], 2), "iscrowd": 0})  # fmt: skip
-    doc = {"info": {"description": f"labelhub bench, seed {seed}"}, "licenses": [], "images": images,
-           "annotations": annotations, "categories": categories}  # fmt: skip
-    Path(path).write_bytes(orjson.dumps(doc))
-    return {"images": len(images), "annotations": len(annotations), "categories": len(categories),
-            "bytes": Path(path).stat().st_size}  # fmt: skip
-
-
-def _generate_in_child(path: Path, n_items: int, boxes_per_item: int, seed: int) -> dict[str, int]:
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(generate_coco, str(path), n_items, boxes_per_item, seed).result()
-
-
-# --- 2. database ------------------------------------------------------------------------------------------
-def fresh_database(kind: str, work: Path, pg_server: str) -> str:
-    """Return the SQLAlchemy URL of a new, empty database of ``kind``."""
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'labelhub.db'}"
-    import psycopg
-
-    with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{pg_server.replace('postgresql://', 'postgresql+psycopg://')}/{PG_BENCH_DB}"
-
-
-def drop_database(pg_server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-
-
-# --- 4. the server ----------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Server:
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-def server_env(home: Path, db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"LABELHUB_HOME": str(home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1"})
-    return env
-
-
-def start_server(
-    home: Path, db_url: str, log: Path, timeout: float = 60.0, workers: int = 1, *, job_worker: bool = False
-) -> Server:
-    """Run ``labelhub serve --workers N`` (``--no-worker`` unless ``job_worker``) on a free port and wait until
-    /api/v1/health answers."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "labelhub", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--worker" if job_worker else "--no-worker", "--workers", str(workers)]  # fmt: skip
-    # For profiling: e.g. LABELHUB_BENCH_SERVER_PREFIX="py-spy record -f raw -o /tmp/server.txt --"
-    cmd = shlex.split(os.environ.get("LABELHUB_BENCH_SERVER_PREFIX", "")) + cmd
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, env=server_env(home, db_url), stdout=fh, stderr=subprocess.STDOUT,
-                                cwd=home)  # fmt: skip
-    server = Server(proc, port, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", f"{API}/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"the server did not answer /health within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-# --- HTTP clients -----------------------------------------------------------------------------------------
-class JsonClient(Protocol):
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]: ...
-    def close(self) -> None: ...
-
-
-class StdlibClient:
-    """One keep-alive HTTP/1.1 connection (http.client): the least client-side CPU per request."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                        "Accept": "application/json"}  # fmt: skip
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = orjson.dumps(body) if body is not None else None
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=data, headers=self.headers)
-                resp = self.conn.getresponse()
-                raw = resp.read()
-                return resp.status, orjson.loads(raw) if raw else None
-            except (http.client.HTTPException, ConnectionError):
-                # The server closed an idle keep-alive connection: reconnect once.
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-class HttpxClient:
-    """An ``httpx.Client`` (keep-alive pool), for comparison with the stdlib client."""
-
-    def __init__(self, port: int, token: str) -> None:
-        import httpx
-
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = orjson.dumps(body) if body is not None else None
-        resp = self.client.request(method, path, content=data,
-                                   headers={"Content-Type": "application/json"} if data else None)  # fmt: skip
-        return resp.status_code, orjson.loads(resp.content) if resp.content else None
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def make_client(lib: ClientLib, port: int, token: str) -> JsonClient:
-    return HttpxClient(port, token) if lib == "httpx" else StdlibClient(port, token)
-
-
-# --- 5. listing -------------------------------------------------------------------------------------------
-def time_listing(client: JsonClient, path: str, tries: int, warmup: int = 2) -> tuple[list[float], int]:
-    """Return the durations of ``tries`` GETs of ``path`` (after ``warmup`` untimed ones) and the page size."""
-    size = 0
-    for _ in range(warmup):
-        status, body = client.call("GET", path)
-        if status != 200:
-            raise RuntimeError(f"GET {path} answered {status}: {body}")
-        size = len(body["items"])
-    samples: list[float] = []
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        status, body = client.call("GET", path)
-        samples.append(time.perf_counter() - t0)
-        if status != 200:
-            raise RuntimeError(f"GET {path} answered {status}: {body}")
-    return samples, size
-
-
-# --- 6. saves ---------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class SaveJob:
-    port: int
-    token: str
-    project_id: int
-    items: list[int]
-    labels: list[str]
-    mode: SaveMode
-    lib: ClientLib
-    start_at: float  # wall-clock time (time.time) at which every client starts
-    seconds: float
-    max_saves: int  # 0: until ``seconds`` have passed
-
-
-@dataclass(slots=True)
-class SaveResult:
-    saves: int = 0
-    conflicts: int = 0
-    errors: int = 0
-    put_s: list[float] = field(default_factory=list)
-    get_s: list[float] = field(default_factory=list)
-    began: float = 0.0
-    ended: float = 0.0
-    first_error: str = ""
-
-
-def _boxes(item_id: int, n: int, labels: Sequence[str]) -> list[dict[str, Any]]:
-    # Inside the smallest generated image (320x240), so every box is valid on every item.
-    off = float(item_id % 50)
-    return [{"kind": "box", "label": labels[(item_id + k) % len(labels)],
-             "geometry": {"bbox": [off + 40.0 * k, 10.0 + off, off + 40.0 * k + 30.0, 60.0 + off]}}
-            for k in range(n)]  # fmt: skip
-
-
-def run_save_client(job: SaveJob) -> SaveResult:
-    """One annotator: save its own items until time is up (or ``max_saves``); see the module docstring."""
-    client = make_client(job.lib, job.port, job.token)
-    res = SaveResult()
-    versions: dict[int, int] = {}
-    base = f"{API}/projects/{job.project_id}/items"
-    delay = job.start_at - time.time()
-    if delay > 0:
-        time.sleep(delay)
-    res.began = time.time()
-    stop_at = res.began + job.seconds
-    n = 0
-    try:
-        while res.errors < MAX_CLIENT_ERRORS and (
-            (job.max_saves and res.saves < job.max_saves) or (not job.max_saves and time.time() < stop_at)
-        ):
-            item_id = job.items[n % len(job.items)]
-            n += 1
-            if job.mode == "open+save" or item_id not in versions:
-                t0 = time.perf_counter()
-                status, body = client.call("GET", f"{base}/{item_id}/annotations")
-                res.get_s.append(time.perf_counter() - t0)
-                if status != 200:
-                    res.errors += 1
-                    res.first_error = res.first_error or f"GET {status}: {body}"
-                    continue
-                versions[item_id] = body["version"]
-            for _attempt in range(5):
-                payload = {"version": versions[item_id], "annotations": _boxes(item_id + n, 3, job.labels)}
-                t0 = time.perf_counter()
-                status, body = client.call("PUT", f"{base}/{item_id}/annotations", payload)
-                res.put_s.append(time.perf_counter() - t0)
-                if status == 200:
-                    versions[item_id] = body["version"]
-                    res.saves += 1
-                    break
-                if status == 409:
-                    res.conflicts += 1
-                    status, body = client.call("GET", f"{base}/{item_id}/annotations")
-                    if status == 200:
-                        versions[item_id] = body["version"]
-                        continue
-                res.errors += 1
-                res.first_error = res.first_error or f"PUT {status}: {body}"
-                break
-    finally:
-        res.ended = time.time()
-        client.close()
-    return res
-
-
-def _process_entry(job: SaveJob, out: mp.Queue[SaveResult]) -> None:
-    out.put(run_save_client(job))
-
-
-def run_saves(jobs: list[SaveJob], mode: ClientMode, server_pid: int) -> dict[str, Any]:
-    """Run the clients (threads in this process, or one process each) and merge their results."""
-    with CpuMeter(server_pid) as cpu:
-        results = _run_clients(jobs, mode)
-    saves = sum(r.saves for r in results)
-    puts = [s for r in results for s in r.put_s]
-    gets = [s for r in results for s in r.get_s]
-    wall = max(r.ended for r in results) - min(r.began for r in results)
-    requests = len(puts) + len(gets)
-    return {
-        "clients": len(jobs), "client_mode": mode, "save_mode": jobs[0].mode, "wall_s": round(wall, 3),
-        "saves": saves, "saves_per_s": round(saves / wall, 1) if wall > 0 else 0.0,
-        "requests_per_s": round(requests / wall, 1) if wall > 0 else 0.0,
-        "conflicts": sum(r.conflicts for r in results), "errors": sum(r.errors for r in results),
-        "first_error": next((r.first_error for r in results if r.first_error), ""),
-        "put": summarize_ms(puts), "get": summarize_ms(gets), "cpu": cpu.result,
-        "server_cpu_ms_per_request": round(1000 * cpu.result["server_cpu_s"] / requests, 3) if requests else None,
-    }  # fmt: skip
-
-
-def _run_clients(jobs: list[SaveJob], mode: ClientMode) -> list[SaveResult]:
-    results: list[SaveResult] = []
-    if mode == "thread":
-        lock = threading.Lock()
-
-        def target(job: SaveJob) -> None:
-            r = run_save_client(job)
-            with lock:
-                results.append(r)
-
-        threads = [threading.Thread(target=target, args=(j,)) for j in jobs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        ctx = mp.get_context("spawn")
-        out: mp.Queue[SaveResult] = ctx.Queue()
-        procs = [ctx.Process(target=_process_entry, args=(j, out)) for j in jobs]
-        for p in procs:
-            p.start()
-        deadline = time.monotonic() + max(j.seconds for j in jobs) + 300
-        while len(results) < len(procs):
-            try:
-                results.append(out.get(timeout=max(1.0, deadline - time.monotonic())))
-            except queue.Empty:
-                break
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.kill()
-        if len(results) < len(procs):
-            raise RuntimeError(f"only {len(results)} of {len(procs)} save clients reported")
-    return results
-
-
-# --- the benchmark ----------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Setup:
-    hub: Any
-    actor: Any
-    project_id: int
-    token: str
-
-
-def setup_hub(home: Path, db_url: str) -> Setup:
-    from labelhub.config import Settings
-    from labelhub.domain.enums import ItemKind
-    from labelhub.domain.schema import LabelSchema
-    from labelhub.hub import Hub
-    from labelhub.services.access import Actor
-    from labelhub.services.projects import create_project
-    from labelhub.services.users import actor_for, create_user, issue_token
-
-    hub = Hub.open(Settings(home=home, database_url=db_url, dev=True))
-    with hub.db.session(write=True) as s:
-        user = create_user(s, Actor.system(), "bench-admin", "bench-admin-password", is_admin=True)
-        token = issue_token(s, user, "bench").token
-        actor = actor_for(user)
-        project = create_project(s, actor, "bench", item_kind=ItemKind.IMAGE, schema=LabelSchema.from_names([]))
-        pid = project.id
-    return Setup(hub=hub, actor=actor, project_id=pid, token=token)
-
-
-def item_ids(hub: Any, project_id: int) -> list[int]:
-    from sqlalchemy import select
-
-    from labelhub.storage.models import Item
-
-    with hub.db.session() as s:
-        return list(s.scalars(select(Item.id).where(Item.project_id == project_id).order_by(Item.id)))
-
-
-def accepted_boxes(hub: Any, project_id: int) -> int:
-    from sqlalchemy import func, select
-
-    from labelhub.storage.models import Annotation
-
-    with hub.db.session() as s:
-        return int(s.scalar(select(func.count()).select_from(Annotation).where(
-            Annotation.project_id == project_id, Annotation.state == "accepted",
-            Annotation.kind == "box")) or 0)  # fmt: skip
-
-
-def code_version() -> dict[str, Any]:
-    """The labelhub that was measured: its path, and the git commit and changed files when in a checkout."""
-    import labelhub
-
-    src = Path(labelhub.__file__).resolve().parent
-    info: dict[str, Any] = {"labelhub": str(src)}
-    try:
-        git = ["git", "-C", str(src)]
-        info["commit"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                        check=True, timeout=10).stdout.strip()  # fmt: skip
-        changed = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True,
-                                 check=True, timeout=10).stdout.splitlines()  # fmt: skip
-        info["uncommitted"] = [line[3:] for line in changed]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -498,7 +88,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     coco.parent.mkdir(parents=True)
     log(f"generating {args.items:,} images and {args.items * args.boxes_per_item:,} boxes (seed {args.seed})")
     with stopwatch() as t:
-        out["dataset"] = _generate_in_child(coco, args.items, args.boxes_per_item, args.seed)
+        out["dataset"] = generate_in_child(coco, args.items, args.boxes_per_item, args.seed)
     out["dataset"]["generate_s"] = round(t[0], 2)
 
     db_url = fresh_database(args.db, work, args.pg_server)
