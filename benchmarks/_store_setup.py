@@ -188,21 +188,3 @@ def accepted_boxes(hub: Any, project_id: int) -> int:
         return int(s.scalar(select(func.count()).select_from(Annotation).where(
             Annotation.project_id == project_id, Annotation.state == "accepted",
             Annotation.kind == "box")) or 0)  # fmt: skip
-
-
-def code_version() -> dict[str, Any]:
-    """The labelhub that was measured: its path, and the git commit and changed files when in a checkout."""
-    import labelhub
-
-    src = Path(labelhub.__file__).resolve().parent
-    info: dict[str, Any] = {"labelhub": str(src)}
-    try:
-        git = ["git", "-C", str(src)]
-        info["commit"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                        check=True, timeout=10).stdout.strip()  # fmt: skip
-        changed = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True,
-                                 check=True, timeout=10).stdout.splitlines()  # fmt: skip
-        info["uncommitted"] = [line[3:] for line in changed]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info

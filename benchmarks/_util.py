@@ -11,6 +11,7 @@ import platform
 import resource
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -291,3 +292,21 @@ def text_data_args(p: argparse.ArgumentParser, *, train_help: str) -> None:
     p.add_argument("--test", type=Path, required=True, help="CSV of the test texts and labels")
     p.add_argument("--text-col", default="text", help="column holding the text")
     p.add_argument("--label-col", default="label", help="column holding the class name")
+
+
+def code_version() -> dict[str, Any]:
+    """The labelhub that was measured: its path, and the git commit and changed files when in a checkout."""
+    import labelhub
+
+    src = Path(labelhub.__file__).resolve().parent
+    info: dict[str, Any] = {"labelhub": str(src)}
+    try:
+        git = ["git", "-C", str(src)]
+        info["commit"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                                        check=True, timeout=10).stdout.strip()  # fmt: skip
+        changed = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True,
+                                 check=True, timeout=10).stdout.splitlines()  # fmt: skip
+        info["uncommitted"] = [line[3:] for line in changed]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info

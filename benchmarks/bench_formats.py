@@ -32,7 +32,6 @@ import argparse
 import multiprocessing as mp
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ from typing import Any
 
 import orjson
 
-from _util import Table, machine_info, machine_load, proc_peak_rss_mb, proc_rss_mb
+from _util import Table, code_version, machine_info, machine_load, proc_peak_rss_mb, proc_rss_mb
 
 N_CATEGORIES = 80
 IMAGE_SIZES = ((640, 480), (800, 600), (1024, 768), (1280, 720), (1920, 1080), (320, 240))
@@ -307,24 +306,6 @@ def in_child(kind: str, task: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- the benchmark ------------------------------------------------------------------------------------------
-def code_version() -> dict[str, Any]:
-    """The labelhub that was measured: its path, and the git commit and changed files when in a checkout."""
-    import labelhub
-
-    src = Path(labelhub.__file__).resolve().parent
-    info: dict[str, Any] = {"labelhub": str(src)}
-    try:
-        git = ["git", "-C", str(src)]
-        info["commit"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                        check=True, timeout=10).stdout.strip()  # fmt: skip
-        changed = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True,
-                                 check=True, timeout=10).stdout.splitlines()  # fmt: skip
-        info["uncommitted"] = [line[3:] for line in changed]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
-
-
 class Run:
     """One benchmark run: the stores it made, the expected counts, and every measurement."""
 

@@ -44,7 +44,6 @@ from _store_clients import SaveJob, SaveMode, make_client, run_saves, time_listi
 from _store_setup import (
     N_CATEGORIES,
     accepted_boxes,
-    code_version,
     drop_database,
     fresh_database,
     generate_in_child,
@@ -54,6 +53,7 @@ from _store_setup import (
 )
 from _util import (
     Table,
+    code_version,
     log,
     machine_info,
     machine_load,

@@ -39,8 +39,8 @@ from typing import Any
 import cv2
 import orjson
 
-from _store_setup import code_version, setup_hub, start_server
-from _util import Table, log, machine_info, machine_load, report, summarize_ms
+from _store_setup import setup_hub, start_server
+from _util import Table, code_version, log, machine_info, machine_load, report, summarize_ms
 from bench_tracking import clip_truth, read_otb, read_vot
 
 API = "/api/v1"
