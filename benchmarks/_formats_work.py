@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from _util import log, proc_peak_rss_mb, proc_rss_mb
+from _util import log, proc_peak_rss_mb, proc_rss_mb, random_coco_boxes
 
 N_CATEGORIES = 80
 IMAGE_SIZES = ((640, 480), (800, 600), (1024, 768), (1280, 720), (1920, 1080), (320, 240))
@@ -29,20 +29,6 @@ NEEDS_MEDIA = frozenset({"yolo"})
 
 
 # --- 1. data (child process) --------------------------------------------------------------------------------
-def _boxes(rng: random.Random, dims: list[tuple[int, int]], n_boxes: int) -> list[dict[str, Any]]:
-    annotations: list[dict[str, Any]] = []
-    n_items = len(dims)
-    for a in range(n_boxes):
-        img = rng.randrange(n_items)
-        w, h = dims[img]
-        bw, bh = rng.uniform(4.0, w / 2), rng.uniform(4.0, h / 2)
-        x, y = rng.uniform(0.0, w - bw), rng.uniform(0.0, h - bh)
-        bbox = [round(x, 2), round(y, 2), round(bw, 2), round(bh, 2)]
-        annotations.append({"id": a + 1, "image_id": img + 1, "category_id": rng.randrange(N_CATEGORIES) + 1,
-                            "bbox": bbox, "area": round(bbox[2] * bbox[3], 2), "iscrowd": 0})  # fmt: skip
-    return annotations
-
-
 def _write_coco(path: Path, dims: list[tuple[int, int]], annotations: list[dict[str, Any]], seed: int) -> int:
     images = [{"id": i + 1, "file_name": f"{i + 1:07d}.jpg", "width": w, "height": h} for i, (w, h) in enumerate(dims)]
     categories = [{"id": c + 1, "name": f"class_{c:02d}", "supercategory": f"group_{c // 10}"}
@@ -67,7 +53,7 @@ def generate(work: str, n_items: int, n_boxes: int, n_media: int, seed: int) -> 
     root = Path(work)
     rng = random.Random(seed)
     dims = [IMAGE_SIZES[rng.randrange(len(IMAGE_SIZES))] for _ in range(n_items)]
-    anns = _boxes(rng, dims, n_boxes)
+    anns = random_coco_boxes(rng, dims, n_boxes, N_CATEGORIES)
     full_bytes = _write_coco(root / "full" / "annotations" / "instances_train.json", dims, anns, seed)
     del anns
     out: dict[str, Any] = {"full": {"images": n_items, "boxes": n_boxes, "bytes": full_bytes}}
@@ -88,7 +74,7 @@ def generate(work: str, n_items: int, n_boxes: int, n_media: int, seed: int) -> 
             raise RuntimeError("cv2.imencode failed")
         (images / f"{i + 1:07d}.jpg").write_bytes(buf.tobytes())
         media_bytes += len(buf)
-    manns = _boxes(rng, mdims, n_media_boxes)
+    manns = random_coco_boxes(rng, mdims, n_media_boxes, N_CATEGORIES)
     coco_bytes = _write_coco(root / "media" / "annotations" / "instances_train.json", mdims, manns, seed)
     out["media"] = {"images": n_media, "boxes": n_media_boxes, "bytes": coco_bytes, "image_bytes": media_bytes}
     return out

@@ -19,9 +19,7 @@ from typing import Any
 
 import orjson
 
-from _util import (
-    free_port,
-)
+from _util import free_port, random_coco_boxes
 
 API = "/api/v1"
 N_CATEGORIES = 80
@@ -42,15 +40,7 @@ def generate_coco(path: str, n_items: int, boxes_per_item: int, seed: int) -> di
               for i, (w, h) in enumerate(dims)]  # fmt: skip
     categories = [{"id": c + 1, "name": f"class_{c:02d}", "supercategory": f"group_{c // 10}"}
                   for c in range(N_CATEGORIES)]  # fmt: skip
-    annotations: list[dict[str, Any]] = []
-    for a in range(n_items * boxes_per_item):
-        img = rng.randrange(n_items)
-        w, h = dims[img]
-        bw, bh = rng.uniform(4.0, w / 2), rng.uniform(4.0, h / 2)
-        x, y = rng.uniform(0.0, w - bw), rng.uniform(0.0, h - bh)
-        bbox = [round(x, 2), round(y, 2), round(bw, 2), round(bh, 2)]
-        annotations.append({"id": a + 1, "image_id": img + 1, "category_id": rng.randrange(N_CATEGORIES) + 1,
-                            "bbox": bbox, "area": round(bbox[2] * bbox[3], 2), "iscrowd": 0})  # fmt: skip
+    annotations = random_coco_boxes(rng, dims, n_items * boxes_per_item, N_CATEGORIES)
     doc = {"info": {"description": f"labelhub bench, seed {seed}"}, "licenses": [], "images": images,
            "annotations": annotations, "categories": categories}  # fmt: skip
     Path(path).write_bytes(orjson.dumps(doc))

@@ -310,3 +310,19 @@ def code_version() -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         pass
     return info
+
+
+def random_coco_boxes(rng: Any, dims: list[tuple[int, int]], n_boxes: int, n_categories: int) -> list[dict[str, Any]]:
+    """COCO annotations of ``n_boxes`` random boxes, each on a random one of the images of sizes ``dims``
+    (``rng`` a ``random.Random``: the same seed gives the same boxes)."""
+    annotations: list[dict[str, Any]] = []
+    n_items = len(dims)
+    for a in range(n_boxes):
+        img = rng.randrange(n_items)
+        w, h = dims[img]
+        bw, bh = rng.uniform(4.0, w / 2), rng.uniform(4.0, h / 2)
+        x, y = rng.uniform(0.0, w - bw), rng.uniform(0.0, h - bh)
+        bbox = [round(x, 2), round(y, 2), round(bw, 2), round(bh, 2)]
+        annotations.append({"id": a + 1, "image_id": img + 1, "category_id": rng.randrange(n_categories) + 1,
+                            "bbox": bbox, "area": round(bbox[2] * bbox[3], 2), "iscrowd": 0})  # fmt: skip
+    return annotations
