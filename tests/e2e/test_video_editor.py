@@ -11,176 +11,14 @@ margin, like the image editor) and check that mapping against the pointer readou
 
 from __future__ import annotations
 
-import io
 import re
-import shutil
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
-from tests.conftest import data_path
+from tests.e2e import _video_page as vp
 from tests.e2e.conftest import API, Server, Shots, add_member, close_to, eventually, login
-
-FRAMES = 40
-SIZE = (360, 240)
-_FIT_MARGIN = 16
-
-
-def _truth() -> list[list[float]]:
-    """OTB's ground truth of the first frames as 0-based ``[x1, y1, x2, y2]`` (the file is 1-based x, y, w, h)."""
-    out = []
-    for line in (data_path("tracking_otb_crossing") / "groundtruth_rect.txt").read_text().splitlines()[:FRAMES]:
-        x, y, w, h = (float(v) for v in line.replace(",", " ").split())
-        out.append([x - 1, y - 1, x - 1 + w, y - 1 + h])
-    return out
-
-
-def _import_clip(server: Server, pid: int, tmp_path: Path) -> int:
-    """Copy the first 40 frames into ``tmp_path``, upload them as a zip with format ``video``; return the item id."""
-    src = data_path("tracking_otb_crossing", "img")
-    folder = tmp_path / "crossing"
-    folder.mkdir()
-    for i in range(1, FRAMES + 1):
-        shutil.copy(src / f"{i:04d}.jpg", folder / f"{i:04d}.jpg")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in sorted(folder.iterdir()):
-            zf.write(f, f.name)
-    r = server.api.post(
-        f"{API}/projects/{pid}/uploads",
-        files={"file": ("crossing.zip", buf.getvalue(), "application/zip")},
-        data={"format": "video"},
-    )
-    assert r.status_code == 202, r.text
-    job = server.wait_for_job(r.json()["id"])
-    assert job["status"] == "succeeded", job
-    [item] = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
-    assert item["kind"] == "video" and item["frame_count"] == FRAMES, item
-    assert (item["width"], item["height"]) == SIZE, item
-    iid: int = item["id"]
-    return iid
-
-
-def _tracks(client: httpx.Client, pid: int, iid: int) -> dict[str, Any]:
-    body: dict[str, Any] = client.get(f"{API}/projects/{pid}/items/{iid}/tracks").raise_for_status().json()
-    return body
-
-
-def _to_screen(page: Any, x: float, y: float) -> tuple[float, float]:
-    """Frame pixels to page coordinates for the stage's fitted view."""
-    pt: dict[str, float] = page.evaluate(
-        """([w, h, x, y, m]) => {
-             const r = document.querySelector('[data-testid="video-canvas"]').getBoundingClientRect();
-             const s = Math.min((r.width - 2 * m) / w, (r.height - 2 * m) / h);
-             return { x: r.left + (r.width - w * s) / 2 + x * s, y: r.top + (r.height - h * s) / 2 + y * s };
-           }""",
-        [*SIZE, x, y, _FIT_MARGIN],
-    )
-    return pt["x"], pt["y"]
-
-
-def _scale(page: Any) -> float:
-    a, b = _to_screen(page, 0, 0), _to_screen(page, 100, 0)
-    return (b[0] - a[0]) / 100
-
-
-def _pointer(page: Any) -> tuple[int, int]:
-    text = page.locator("footer.video-status .mono").first.inner_text()
-    x, y = (int(v) for v in text.split(","))
-    return x, y
-
-
-def _open(page: Any, pid: int, iid: int) -> None:
-    """Open the item, wait for the first frame on the stage, and check the page-to-frame mapping."""
-    page.goto(f"/#/projects/{pid}/items/{iid}")
-    page.get_by_test_id("video-editor").wait_for()
-    page.wait_for_function("() => window.__videoEditor?.state().frameShown && window.__videoEditor.session.loaded")
-    for x, y in ((36.0, 24.0), (324.0, 192.0)):
-        page.mouse.move(*_to_screen(page, x, y))
-        got = _pointer(page)
-        assert abs(got[0] - x) <= 1.5 and abs(got[1] - y) <= 1.5, f"pointer at frame ({x}, {y}) reads {got}"
-
-
-def _state(page: Any) -> dict[str, Any]:
-    state: dict[str, Any] = page.evaluate("() => window.__videoEditor.state()")
-    return state
-
-
-def _canvas_rgb(page: Any, testid: str, x: float, y: float) -> tuple[int, int, int]:
-    """The colour of a canvas at page point (x, y)."""
-    rgb: list[int] = page.evaluate(
-        """([id, x, y]) => {
-             const c = document.querySelector(`[data-testid="${id}"]`);
-             const r = c.getBoundingClientRect();
-             const k = c.width / r.width;
-             const px = [Math.floor((x - r.left) * k), Math.floor((y - r.top) * k)];
-             const d = c.getContext('2d').getImageData(px[0], px[1], 1, 1).data;
-             return [d[0], d[1], d[2]];
-           }""",
-        [testid, x, y],
-    )
-    return rgb[0], rgb[1], rgb[2]
-
-
-def _track_rgb(page: Any, track_id: int) -> tuple[int, int, int]:
-    """The track's colour as the panel shows it (its swatch)."""
-    css: str = page.evaluate(
-        """(id) => getComputedStyle(document.querySelector(`[data-testid="track-row"][data-track-id="${id}"]`))
-                     .getPropertyValue('--c').trim()""",
-        track_id,
-    )
-    m = re.fullmatch(r"#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})", css)
-    assert m, css
-    return int(m[1], 16), int(m[2], 16), int(m[3], 16)
-
-
-def _near(a: tuple[int, int, int], b: tuple[int, int, int], tol: int = 40) -> bool:
-    return all(abs(p - q) <= tol for p, q in zip(a, b, strict=True))
-
-
-def _box_edge_drawn(page: Any, box: list[float], color: tuple[int, int, int]) -> bool:
-    """Whether the stage shows the track's colour along the top edge of ``box`` (frame pixels)."""
-    x1, y1, x2, _ = box
-    for t in (0.3, 0.5, 0.7):
-        sx, sy = _to_screen(page, x1 + (x2 - x1) * t, y1)
-        if any(_near(_canvas_rgb(page, "video-canvas", sx, sy + d), color) for d in (-1, 0, 1)):
-            return True
-    return False
-
-
-def _lane_point(page: Any, frame: int, lane: int = 0) -> tuple[float, float]:
-    """The page point of ``frame`` on the timeline lane ``lane`` (the playhead's arithmetic: 148 px of names)."""
-    pt: dict[str, float] = page.evaluate(
-        """([f, lane, n]) => {
-             const c = document.querySelector('[data-testid="timeline-lanes"]').getBoundingClientRect();
-             const w = c.width - 148 - 14;
-             return { x: c.left + 148 + (f + 0.5) * w / n, y: c.top + lane * 24 + 12 };
-           }""",
-        [frame, lane, FRAMES],
-    )
-    return pt["x"], pt["y"]
-
-
-def _ruler_point(page: Any, frame: int) -> tuple[float, float]:
-    x, _ = _lane_point(page, frame)
-    r = page.get_by_test_id("timeline-ruler").bounding_box()
-    return x, r["y"] + r["height"] / 2
-
-
-def _wait_propagated(page: Any, server: Server, pid: int, iid: int) -> dict[str, Any]:
-    """Wait until no track propagates, in the page and on the server, and return the server's tracks."""
-    page.wait_for_function("() => window.__videoEditor.state().propagating === 0", timeout=90_000)
-
-    def done() -> dict[str, Any]:
-        body = _tracks(server.api, pid, iid)
-        for t in body["tracks"]:
-            assert t["job"] and t["job"]["status"] == "succeeded", t["job"]
-            assert "-" not in t["states"], t["states"]
-        return body
-
-    return eventually(done, timeout=30)
 
 
 def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
@@ -188,12 +26,12 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
 ) -> None:
     project = server.create_project("Video tracking", ["person", "car"], item_kind="video")
     pid = project["id"]
-    iid = _import_clip(server, pid, tmp_path)
+    iid = vp.import_clip(server, pid, tmp_path)
     _, password = add_member(server, pid, "video-annotator", "annotator")
-    truth = _truth()
+    truth = vp.truth()
 
     login(page, "video-annotator", password)
-    _open(page, pid, iid)
+    vp.open_item(page, pid, iid)
     editor = page.get_by_test_id("video-editor")
     expect(editor).to_contain_text("360 \u00d7 240 · 40 frames")
     expect(page.get_by_test_id("status-frame")).to_have_text("Frame 0 / 39")
@@ -203,9 +41,9 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     # Draw a box around the pedestrian on frame 0 (class 1, "person"): a track, and its propagation starts.
     page.keyboard.press("1")
     gt0 = truth[0]
-    page.mouse.move(*_to_screen(page, gt0[0], gt0[1]))
+    page.mouse.move(*vp.to_screen(page, gt0[0], gt0[1]))
     page.mouse.down()
-    page.mouse.move(*_to_screen(page, gt0[2], gt0[3]), steps=8)
+    page.mouse.move(*vp.to_screen(page, gt0[2], gt0[3]), steps=8)
     shots(page, "drawing-the-first-box")
     page.mouse.up()
     row = page.get_by_test_id("track-row")
@@ -216,12 +54,12 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(job).to_be_visible()
     expect(job.get_by_role("progressbar")).to_be_visible()
     shots(page, "propagation-started")
-    [created] = _tracks(server.api, pid, iid)["tracks"]
+    [created] = vp.tracks(server.api, pid, iid)["tracks"]
     assert created["keyframes"] == [0] and created["states"][0] == "k", created
     assert close_to(created["boxes"][0], gt0), (created["boxes"][0], gt0)
 
     # The job finishes: its progress bar is full, and the tracks are reloaded with a box on every frame.
-    tracks = _wait_propagated(page, server, pid, iid)
+    tracks = vp.wait_propagated(page, server, pid, iid)
     expect(job).to_have_attribute("data-status", "succeeded")
     expect(row.get_by_test_id("track-keyframes")).to_have_text("1 keyframe")
     [track] = tracks["tracks"]
@@ -230,7 +68,7 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     shots(page, "propagation-done")
 
     # Scrub to frame 20: a click on the timeline's ruler at frame 17, then `f` three times.
-    page.mouse.click(*_ruler_point(page, 17))
+    page.mouse.click(*vp.ruler_point(page, 17))
     expect(page.get_by_test_id("status-frame")).to_have_text("Frame 17 / 39")
     for _ in range(3):
         page.keyboard.press("f")
@@ -238,28 +76,28 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(page.get_by_test_id("frame-input")).to_have_value("20")
     expect(page.get_by_test_id("playhead")).to_have_attribute("data-frame", "20")
     page.wait_for_function("() => window.__videoEditor.state().frameShown")
-    color = _track_rgb(page, track_id)
+    color = vp.track_rgb(page, track_id)
     before20 = track["boxes"][20]
     assert track["states"][20] == "p", track["states"]
     page.wait_for_timeout(100)  # the redraw after the frame decoded
-    assert _box_edge_drawn(page, before20, color), "no box drawn on frame 20"
+    assert vp.box_edge_drawn(page, before20, color), "no box drawn on frame 20"
     expect(page.get_by_test_id("status-track")).to_contain_text("propagated")
     expect(page.get_by_test_id("status-track")).to_contain_text("confidence")
-    lane_before = _canvas_rgb(page, "timeline-lanes", *_lane_point(page, 20))
+    lane_before = vp.canvas_rgb(page, "timeline-lanes", *vp.lane_point(page, 20))
     shots(page, "frame-20-propagated")
 
     # Correct frame 20: drag the box (selected by the press) so that its centre lands on the ground truth's.
     # The pointer first goes well away, so the drag counts even when the box was already in place.
     gt20 = truth[20]
-    start = _to_screen(page, (before20[0] + before20[2]) / 2, (before20[1] + before20[3]) / 2)
-    target = _to_screen(page, (gt20[0] + gt20[2]) / 2, (gt20[1] + gt20[3]) / 2)
+    start = vp.to_screen(page, (before20[0] + before20[2]) / 2, (before20[1] + before20[3]) / 2)
+    target = vp.to_screen(page, (gt20[0] + gt20[2]) / 2, (gt20[1] + gt20[3]) / 2)
     page.mouse.move(*start)
     page.mouse.down()
     page.mouse.move(start[0] + 40, start[1] + 20, steps=4)
     page.mouse.move(*target, steps=6)
     shots(page, "dragging-on-frame-20")
     page.mouse.up()
-    k = _scale(page)
+    k = vp.scale(page)
     dx, dy = (target[0] - start[0]) / k, (target[1] - start[1]) / k
     dragged = [before20[0] + dx, before20[1] + dy, before20[2] + dx, before20[3] + dy]
     expect(page.get_by_test_id("status-track")).to_contain_text("keyframe")
@@ -269,21 +107,21 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
 
     # The keyframe marker on the timeline: frame 20's cell on the lane now shows the diamond, in the full colour.
     def marker() -> None:
-        got = _canvas_rgb(page, "timeline-lanes", *_lane_point(page, 20))
-        assert _near(got, color, 12) and got != lane_before, (got, color, lane_before)
+        got = vp.canvas_rgb(page, "timeline-lanes", *vp.lane_point(page, 20))
+        assert vp.near(got, color, 12) and got != lane_before, (got, color, lane_before)
 
     eventually(marker, timeout=5)
     shots(page, "frame-20-keyframe")
 
     # Through the API: frame 20 is a keyframe with the dragged box; the re-propagation job changed its neighbours.
     def saved() -> dict[str, Any]:
-        [t] = _tracks(server.api, pid, iid)["tracks"]
+        [t] = vp.tracks(server.api, pid, iid)["tracks"]
         assert t["keyframes"] == [0, 20] and t["states"][20] == "k", t["keyframes"]
         return t
 
     t = eventually(saved)
     assert close_to(t["boxes"][20], dragged, 2.0), (t["boxes"][20], dragged)
-    tracks = _wait_propagated(page, server, pid, iid)
+    tracks = vp.wait_propagated(page, server, pid, iid)
     [after] = tracks["tracks"]
     assert after["job"]["id"] != track["job"]["id"] and not after["job"]["result"]["superseded"], after["job"]
     lo, hi = after["job"]["result"]["frames"]
@@ -297,7 +135,7 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
 
     # `n` jumps to a suggested frame of the selected track, and the help sheet lists the keys.
     page.keyboard.press("n")
-    suggested = _tracks(server.api, pid, iid)["tracks"][0]["suggested"]
+    suggested = vp.tracks(server.api, pid, iid)["tracks"][0]["suggested"]
     if suggested:
         page.wait_for_function("(s) => s.includes(window.__videoEditor.state().frame)", arg=suggested)
     page.keyboard.press("?")
@@ -318,7 +156,7 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
 
     # Someone else sets a keyframe meanwhile: `k` on frame 30 comes back 409, the tracks are reloaded, and the
     # conflict panel offers to apply the change again on top of theirs.
-    version = _tracks(server.api, pid, iid)["version"]
+    version = vp.tracks(server.api, pid, iid)["version"]
     other = after["boxes"][35]
     r = server.api.put(
         f"{API}/projects/{pid}/items/{iid}/tracks/{track_id}/keyframes/35", json={"version": version, "box": other}
@@ -338,8 +176,8 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(conflict).to_have_count(0)
     expect(selected.get_by_test_id("track-keyframes")).to_have_text("4 keyframes")
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
-    eventually(lambda: _tracks(server.api, pid, iid)["tracks"][0]["keyframes"] == [0, 20, 30, 35] or _fail("no"))
-    _wait_propagated(page, server, pid, iid)
+    eventually(lambda: vp.tracks(server.api, pid, iid)["tracks"][0]["keyframes"] == [0, 20, 30, 35] or vp.fail("no"))
+    vp.wait_propagated(page, server, pid, iid)
     shots(page, "conflict-settled")
 
     # A second track (the car, class 2) on frame 20: two lanes, and its job runs beside the first track's.
@@ -348,15 +186,15 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(page.get_by_test_id("status-frame")).to_have_text("Frame 20 / 39")
     page.keyboard.press("Escape")
     page.keyboard.press("2")
-    page.mouse.move(*_to_screen(page, 44, 126))
+    page.mouse.move(*vp.to_screen(page, 44, 126))
     page.mouse.down()
-    page.mouse.move(*_to_screen(page, 158, 168), steps=8)
+    page.mouse.move(*vp.to_screen(page, 158, 168), steps=8)
     page.mouse.up()
     expect(page.get_by_test_id("track-row")).to_have_count(2)
     car = page.locator('[data-testid="track-row"]').nth(1)
     expect(car.get_by_test_id("track-label")).to_have_value("car")
     shots(page, "second-track")
-    both = _wait_propagated(page, server, pid, iid)
+    both = vp.wait_propagated(page, server, pid, iid)
     expect(page.get_by_test_id("track-list")).to_contain_text("2 tracks")
     shots(page, "two-tracks-propagated")
 
@@ -384,12 +222,8 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     shots(page, "confirm-delete")
     dialog.get_by_test_id("confirm-delete").click()
     expect(page.get_by_test_id("track-row")).to_have_count(1)
-    eventually(lambda: len(_tracks(server.api, pid, iid)["tracks"]) == 1 or _fail("the car's track is still there"))
+    eventually(lambda: len(vp.tracks(server.api, pid, iid)["tracks"]) == 1 or vp.fail("the car's track is still there"))
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
-
-
-def _fail(message: str) -> bool:
-    raise AssertionError(message)
 
 
 def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
@@ -397,9 +231,9 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
 ) -> None:
     project = server.create_project("Video to look at", ["person"], item_kind="video")
     pid = project["id"]
-    iid = _import_clip(server, pid, tmp_path)
-    box = _truth()[0]
-    version = _tracks(server.api, pid, iid)["version"]
+    iid = vp.import_clip(server, pid, tmp_path)
+    box = vp.truth()[0]
+    version = vp.tracks(server.api, pid, iid)["version"]
     r = server.api.post(
         f"{API}/projects/{pid}/items/{iid}/tracks",
         json={"version": version, "label": "person", "frame": 0, "box": box, "method": "interpolate"},
@@ -410,7 +244,7 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
     _, password = add_member(server, pid, "video-viewer", "viewer")
 
     login(page, "video-viewer", password)
-    _open(page, pid, iid)
+    vp.open_item(page, pid, iid)
     expect(page.get_by_test_id("readonly-badge")).to_be_visible()
     expect(page.get_by_test_id("save-status")).to_have_text("Read-only")
     expect(page.get_by_test_id("track-row")).to_have_count(1)
@@ -420,21 +254,21 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
     shots(page, "viewer-opened")
 
     # A drag on the frame pans instead of drawing; a click selects the track; `o` and `k` change nothing.
-    before = _tracks(server.api, pid, iid)
-    a, b = _to_screen(page, 40, 40), _to_screen(page, 120, 120)
+    before = vp.tracks(server.api, pid, iid)
+    a, b = vp.to_screen(page, 40, 40), vp.to_screen(page, 120, 120)
     page.mouse.move(*a)
     page.mouse.down()
     page.mouse.move(*b, steps=6)
     page.mouse.up()
     page.keyboard.press("Shift+F")
-    page.mouse.click(*_to_screen(page, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+    page.mouse.click(*vp.to_screen(page, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
     expect(page.get_by_test_id("status-track")).to_contain_text(f"#{track_id}")
     page.keyboard.press("o")
     expect(page.locator(".video-toast")).to_contain_text("look but not edit")
     page.keyboard.press("k")
     shots(page, "viewer-tried-to-edit")
     page.wait_for_timeout(300)
-    assert _tracks(server.api, pid, iid) == before
+    assert vp.tracks(server.api, pid, iid) == before
 
     # Viewers can play the video: Space plays at the item's frame rate to the last frame, which pauses it.
     requests: list[str] = []
@@ -450,7 +284,7 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
     # The API refuses the viewer's changes (403), with a problem+json body.
     with httpx.Client(base_url=server.url, headers={"X-Requested-With": "labelhub-e2e"}, timeout=30) as viewer:
         viewer.post(f"{API}/auth/login", json={"username": "video-viewer", "password": password}).raise_for_status()
-        assert _tracks(viewer, pid, iid)["tracks"][0]["track_id"] == track_id
+        assert vp.tracks(viewer, pid, iid)["tracks"][0]["track_id"] == track_id
         base = f"{API}/projects/{pid}/items/{iid}/tracks"
         v = before["version"]
         refused = [
@@ -464,4 +298,4 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
         for resp in refused:
             assert resp.status_code == 403, (resp.request.method, resp.request.url, resp.status_code, resp.text)
             assert resp.headers["content-type"].startswith("application/problem+json")
-    assert _tracks(server.api, pid, iid) == before
+    assert vp.tracks(server.api, pid, iid) == before
