@@ -9,7 +9,7 @@ import pytest
 from tests.model_servers import http_contract, serve
 
 from labelhub.assist.predictors import ItemInput
-from labelhub.assist.remote import HttpModel, LabelStudioML, RemoteConfig
+from labelhub.assist.remote import HttpModel, LabelStudioML, RemoteConfig, check_reachable
 from labelhub.errors import ValidationError
 
 TEXT = "Book a flight to Paris"
@@ -149,3 +149,15 @@ def test_bad_settings_name_their_field(field: str, params: dict[str, Any]) -> No
     with pytest.raises(ValidationError) as exc:
         RemoteConfig.from_params(params)
     assert exc.value.context["field"] == field
+
+
+def test_registering_checks_that_a_server_answers_at_all() -> None:
+    # A server that answers, whatever it says to GET /health (this one only knows POST), is there.
+    with serve(http_contract) as srv:
+        check_reachable(RemoteConfig(url=srv.url))
+        gone = srv.url
+    # Once it stopped, nothing listens on its port: refused, naming the URL and what to check.
+    refused = r"cannot reach http://127\.0\.0\.1:\d+ .*is the model server running"
+    with pytest.raises(ValidationError, match=refused) as err:
+        check_reachable(RemoteConfig(url=gone))
+    assert err.value.context["field"] == "url"

@@ -82,9 +82,8 @@ def test_a_second_run_skips_items_this_version_already_proposed(hub: Hub) -> Non
 def test_an_unreachable_server_fails_items_not_the_job(hub: Hub) -> None:
     pid, ids = text_project(hub, "down", TEXTS[:2])
     with serve(http_contract) as srv:
-        url = srv.url
-    register_http(hub, pid, url, retries=0)  # the server is gone now
-    job = _prelabel(hub, pid)
+        register_http(hub, pid, srv.url, retries=0)  # registering checks that the server answers
+    job = _prelabel(hub, pid)  # the server is gone now
     assert job.status == "succeeded" and job.result is not None
     assert [e["item_id"] for e in job.result["errors"]] == ids
     assert all("cannot reach" in e["error"] for e in job.result["errors"])

@@ -118,6 +118,32 @@ def post_json(
     raise RemoteFailure(f"{last} (tried {tries} time{'s' if tries > 1 else ''})", answered=answered)
 
 
+REACH_TIMEOUT = 5.0  # seconds a registration waits for the server to answer at all
+
+
+def check_reachable(config: RemoteConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+    """Refuse (ValidationError on ``url``) a server nothing answers at, as Label Studio's "Add model" does.
+
+    ``GET {url}/health`` (Label Studio ML backends answer it); any HTTP answer, even 404, shows a server is there.
+    Only a failed connection or no answer within ``REACH_TIMEOUT`` seconds is refused.
+    """
+    url = config.url.rstrip("/") + "/health"
+    try:
+        with httpx.Client(transport=transport, timeout=min(config.timeout, REACH_TIMEOUT)) as client:
+            client.get(url, headers=dict(config.headers))
+    except httpx.TimeoutException:
+        raise ValidationError(
+            f"{config.url} did not answer within {min(config.timeout, REACH_TIMEOUT):g} s; is the "
+            "model server running and reachable from the labelhub server?",
+            field="url",
+        ) from None
+    except httpx.TransportError as exc:
+        raise ValidationError(
+            f"cannot reach {config.url} ({exc}); is the model server running and reachable from the labelhub server?",
+            field="url",
+        ) from None
+
+
 class _Batched:
     """The retry-then-split logic both remote kinds share; subclasses build a request and read its answer."""
 

@@ -62,9 +62,10 @@ def _detector_params(body: Mapping[str, Any], roots: Iterable[Path]) -> dict[str
 
 
 def _remote_params(body: Mapping[str, Any]) -> dict[str, Any]:
-    from labelhub.assist.remote import RemoteConfig
+    from labelhub.assist.remote import RemoteConfig, check_reachable
 
     config = RemoteConfig.from_params({**body, "labels": _labels(body.get("labels"))})
+    check_reachable(config)
     params: dict[str, Any] = {"url": config.url, "timeout": config.timeout, "retries": config.retries,
                               "labels": dict(config.labels)}  # fmt: skip
     for key in ("label_config", "image_url"):

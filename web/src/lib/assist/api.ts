@@ -17,6 +17,8 @@ export type TrainRequest = Schemas["TrainIn"];
 export type Mode = NonNullable<TrainRequest["mode"]>;
 export type TrainableKind = TrainRequest["kind"];
 export type PruneResult = Schemas["PruneResultPublic"];
+export type RegisterRequest = Schemas["ModelRegisterIn"];
+export type RegisteredKind = RegisterRequest["kind"];
 
 const DEFAULTS: AssistSettings = { lower: 0.5, upper: 0.95, retrain_every: 50, strategy: "hybrid", model_id: null, keep_versions: 5 };
 
@@ -36,6 +38,10 @@ export const listModels = async (pid: number): Promise<ModelVersion[]> =>
 
 export const trainModel = (pid: number, body: TrainRequest): Promise<Job> =>
   unwrap(api.POST("/api/v1/projects/{project_id}/models/train", { ...project(pid), body }));
+
+/** Connect a model labelhub did not train (a Label Studio ML backend, an HTTP server, an ONNX file): a ready version. */
+export const registerModel = async (pid: number, body: RegisterRequest): Promise<ModelVersion> =>
+  withData(await unwrap(api.POST("/api/v1/projects/{project_id}/models/register", { ...project(pid), body })));
 
 export const activateModel = async (pid: number, mid: number): Promise<ModelVersion> =>
   withData(await unwrap(api.POST("/api/v1/projects/{project_id}/models/{model_id}/activate", model(pid, mid))));
