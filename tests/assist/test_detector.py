@@ -21,6 +21,7 @@ from tests.builders import new_project
 
 from labelhub.assist.detector import DetectorConfig, OnnxDetector, decode_output, letterbox
 from labelhub.assist.predictors import ItemInput
+from labelhub.domain.enums import ItemKind
 from labelhub.errors import PermissionDenied, ValidationError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
@@ -162,3 +163,11 @@ def test_a_detector_outside_the_import_roots_is_refused(hub: Hub, onnx_file: Pat
         register_model(s, Actor.system(), pid, {"kind": "onnx_detector", "name": "d", "path": str(onnx_file)},
                        roots=[tmp_path / "elsewhere"])  # fmt: skip
     assert exc.value.context["field"] == "source"
+
+
+def test_a_detector_is_refused_on_a_project_without_images(hub: Hub, onnx_file: Path) -> None:
+    pid = new_project(hub, "texts", ItemKind.TEXT)
+    with hub.db.session() as s, pytest.raises(ValidationError, match="proposes boxes on images") as exc:
+        register_model(s, Actor.system(), pid, {"kind": "onnx_detector", "name": "d", "path": str(onnx_file)},
+                       roots=[onnx_file.parent])  # fmt: skip
+    assert exc.value.context["field"] == "kind"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelhub.domain.enums import ItemKind
 from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.services import audit
@@ -80,11 +81,14 @@ def check_registration(session: Session, actor: Actor, project_id: int, body: Ma
 
     Reads only, so the API runs it before the write transaction (loading a model must not hold SQLite's lock).
     """
-    require(session, actor, project_id, Action.TRAIN_MODEL)
+    project = require(session, actor, project_id, Action.TRAIN_MODEL)
     kind = body.get("kind")
     name = str(body.get("name") or "").strip()
     if kind not in REGISTERED_KINDS:
         raise ValidationError(f"kind must be one of {', '.join(REGISTERED_KINDS)}, got {kind!r:.40}", field="kind")
+    if kind == "onnx_detector" and project.item_kind != ItemKind.IMAGE.value:
+        msg = f"an ONNX detector proposes boxes on images; this project holds {project.item_kind} items"
+        raise ValidationError(msg, field="kind")
     if not name or len(name) > 100:
         raise ValidationError("name must be 1-100 characters", field="name")
     return kind, name, _detector_params(body, roots) if kind == "onnx_detector" else _remote_params(body)
