@@ -169,6 +169,15 @@ def test_a_setting_that_does_not_parse_is_named(cli_env: Env, variable: str, val
     assert_clean_failure(result, said)
 
 
+def test_serve_on_a_port_in_use_says_so(cli_env: Env) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(cli_env, "serve", "--port", str(port))
+    assert_clean_failure(result, f"cannot listen on 127.0.0.1:{port}", "choose another --port")
+
+
 def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: Path) -> None:
     # The same checks through a real process: nothing in-process (CliRunner) hides what a user would see.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}

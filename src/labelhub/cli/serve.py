@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from typing import Annotated
 
 import typer
 
-from labelhub.cli._common import console, opened_hub
+from labelhub.cli._common import console, fail, opened_hub
+from labelhub.errors import ConfigurationError
 from labelhub.jobs.executor import LocalExecutor
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a message a person can act on when the address is taken (uvicorn would log an errno and exit 3).
+    A check before binding, so another program can still take the port in between; uvicorn reports that case."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            fail(ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; another labelhub or "
+                                    "program may be serving there: stop it, or choose another --port",
+                                    field="port"))  # fmt: skip
 
 
 def serve(
@@ -28,6 +44,7 @@ def serve(
 
     from labelhub.api.app import EMBEDDED_WORKER_ENV, app_from_env, create_app
 
+    _check_port(host, port)
     with opened_hub() as hub:
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:
