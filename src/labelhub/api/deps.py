@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +12,12 @@ from labelhub.errors import AuthenticationError, PermissionDenied
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.users import actor_for, resolve_token_with_expiry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from labelhub.api.schemas import JobPublic
+    from labelhub.storage.models import Job
 
 SESSION_COOKIE = "labelhub_session"
 CSRF_HEADER = "x-requested-with"
@@ -73,3 +80,14 @@ def wake_worker(request: Request) -> None:
     executor = getattr(request.app.state, "executor", None)
     if executor is not None:
         executor.notify()
+
+
+def queued_job(request: Request, hub: Hub, enqueue: Callable[[Session], Job]) -> JobPublic:
+    """Run ``enqueue`` (the service that checks the role and writes the job row) in a write transaction, then
+    wake the server's worker; return the queued job as the 202 body of the routes that start work."""
+    from labelhub.api.schemas import JobPublic
+
+    with hub.db.session(write=True) as s:
+        out = JobPublic.model_validate(enqueue(s))
+    wake_worker(request)
+    return out

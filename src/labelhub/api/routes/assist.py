@@ -16,7 +16,7 @@ from labelhub.api.assist_schemas import (
     QueueNextPublic,
     QueuePublic,
 )
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.model_schemas import ModelVersionPublic
 from labelhub.api.schemas import JobPublic
 from labelhub.services import assist_settings, prelabel
@@ -59,12 +59,9 @@ def put_assist(project_id: int, body: AssistPut, actor: ActorDep, hub: HubDep) -
 @router.post("/prelabel", response_model=JobPublic, status_code=202)
 def start_prelabel(project_id: int, body: PrelabelIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue a job that runs the model over the unlabelled items and stores its proposals through the bands."""
-    with hub.db.session(write=True) as s:
-        job = prelabel.start_prelabel(s, actor, project_id, model_id=body.model_id,
-                                      only_unlabelled=body.only_unlabelled, batch_size=body.batch_size)  # fmt: skip
-        out = JobPublic.model_validate(job)
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: prelabel.start_prelabel(
+        s, actor, project_id, model_id=body.model_id, only_unlabelled=body.only_unlabelled, batch_size=body.batch_size
+    ))  # fmt: skip
 
 
 @router.get("/queue", response_model=QueuePublic)

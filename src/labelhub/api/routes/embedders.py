@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.schemas import JobPublic
 from labelhub.services.embedder_training import queue_embedder_training
 
@@ -27,11 +27,7 @@ class EmbedderTrainIn(BaseModel):
 @router.post("/train", response_model=JobPublic, status_code=202)
 def train_embedder(project_id: int, body: EmbedderTrainIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue a training job for a built-in encoder; the embedding job then uses the newest trained one."""
-    with hub.db.session(write=True) as s:
-        job = queue_embedder_training(
-            s, actor, project_id, body.kind, epochs=body.epochs, seed=body.seed, bitext=body.bitext,
-            bitext_splits=body.bitext_splits, roots=hub.settings.import_roots,
-        )  # fmt: skip
-        out = JobPublic.model_validate(job)
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: queue_embedder_training(
+        s, actor, project_id, body.kind, epochs=body.epochs, seed=body.seed, bitext=body.bitext,
+        bitext_splits=body.bitext_splits, roots=hub.settings.import_roots,
+    ))  # fmt: skip

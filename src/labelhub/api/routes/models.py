@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.model_schemas import (
     ModelVersionPublic,
     PrunedVersionPublic,
@@ -41,10 +41,8 @@ def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDe
         held_out=body.held_out,
         open_clip=body.open_clip.model_dump(exclude_none=True) if body.open_clip else None,
     )
-    with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(model_service.queue_training(s, actor, project_id, spec, prelabel=body.prelabel))
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: model_service.queue_training(s, actor, project_id, spec,
+                                                                          prelabel=body.prelabel))  # fmt: skip
 
 
 @router.post("/prune", response_model=PruneResultPublic)
@@ -83,10 +81,7 @@ def delete_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -
 @router.post("/{model_id}/evaluate", response_model=JobPublic, status_code=202)
 def evaluate_model(project_id: int, model_id: int, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue the validation report against the accepted human labels; stored in the version's metrics.report."""
-    with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(model_service.queue_evaluation(s, actor, project_id, model_id))
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: model_service.queue_evaluation(s, actor, project_id, model_id))
 
 
 def _report(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> tuple[str, dict[str, object]]:

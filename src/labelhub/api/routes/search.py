@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.schemas import JobPublic
 from labelhub.api.search_schemas import (
     BulkIn,
@@ -52,10 +52,7 @@ def list_embeddings(project_id: int, actor: ActorDep, hub: HubDep) -> list[Embed
 @router.post("/embeddings", response_model=JobPublic, status_code=202)
 def compute_embeddings(project_id: int, body: EmbedIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Start (or return the unfinished) embedding job of a space; it computes only new and changed items."""
-    with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(embeddings.queue_embedding(s, hub, actor, project_id, body.space))
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: embeddings.queue_embedding(s, hub, actor, project_id, body.space))
 
 
 @router.get("/search", response_model=SearchPublic)
@@ -123,10 +120,7 @@ def resolve_duplicates(project_id: int, body: ResolveIn, actor: ActorDep, hub: H
 @router.post("/map", response_model=JobPublic, status_code=202)
 def compute_map(project_id: int, body: MapIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Start the job that lays the space's items out in 2-D (UMAP)."""
-    with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(embedding_map.queue_map(s, hub, actor, project_id, body.space))
-    wake_worker(request)
-    return out
+    return queued_job(request, hub, lambda s: embedding_map.queue_map(s, hub, actor, project_id, body.space))
 
 
 @router.get("/map", response_model=MapPublic)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, queued_job, wake_worker
 from labelhub.api.schemas import JobPublic
 from labelhub.api.track_schemas import (
     FrameRangePublic,
@@ -157,12 +157,13 @@ def propagate_track(
     project_id: int, item_id: int, track_id: int, body: PropagateIn, request: Request, actor: ActorDep, hub: HubDep
 ) -> JobPublic:
     """Propagate the whole track again, by tracking or by linear interpolation."""
-    with hub.db.session(write=True) as s:
+
+    def enqueue(s: Session) -> Job:
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         track_service.read_track(s, v, track_id)  # 404 for an unknown track
-        out = JobPublic.model_validate(queue_propagation(s, actor, v, track_id, body.method))
-    wake_worker(request)
-    return out
+        return queue_propagation(s, actor, v, track_id, body.method)
+
+    return queued_job(request, hub, enqueue)
 
 
 @router.patch("/tracks/{track_id}", response_model=TrackChange)
