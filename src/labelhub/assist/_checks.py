@@ -1,38 +1,18 @@
-"""Input checks shared by the assist modules: each failure is a ValidationError naming the field at fault."""
+"""Input checks shared by the assist modules: each failure is a ValidationError naming the field at fault.
+
+The checks of single values (``check_int``, ``check_number``) are :mod:`labelhub.domain.checks`'s, re-exported."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from labelhub.domain.checks import check_int, check_number
 from labelhub.errors import ValidationError
 
 __all__ = ["check_int", "check_labels", "check_number", "check_probs", "check_sample_probs"]
-
-
-def check_int(value: object, name: str, *, low: int = 0, high: int | None = None) -> int:
-    """Return ``value`` when it is a whole number in ``[low, high]``; raise ValidationError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValidationError(f"{name} must be a whole number, got {value!r:.80}", field=name)
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValidationError(f"{name} must be {bound}, got {value!r}", field=name)
-    return int(value)
-
-
-def check_number(value: object, name: str, *, low: float, high: float, open_low: bool = False) -> float:
-    """Return ``value`` as a float when it is finite and in range (``(low, high]`` with ``open_low``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ValidationError(f"{name} must be a number, got {value!r:.80}", field=name)
-    v = float(value)
-    below = v <= low if open_low else v < low
-    if not math.isfinite(v) or below or v > high:
-        bound = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
-        raise ValidationError(f"{name} must be in {bound}, got {value!r}", field=name)
-    return v
 
 
 def check_probs(probs: object, name: str = "probs") -> npt.NDArray[np.float64]:

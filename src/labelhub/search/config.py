@@ -5,21 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from labelhub.domain.checks import check_int, check_span
 from labelhub.errors import ValidationError
 
 __all__ = ["NgramConfig", "OpenClipConfig"]
-
-
-def _whole(value: object, name: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(f"{name} must be a whole number in [{low}, {high}], got {value!r}", field=name)
-
-
-def _span(value: object, name: str, low: int, high: int) -> None:
-    ok = isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                               for v in value)  # fmt: skip
-    if not ok or not low <= value[0] <= value[1] <= high:  # type: ignore[index]
-        raise ValidationError(f"{name} must be (smallest, largest) within [{low}, {high}], got {value!r}", field=name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,9 +27,9 @@ class NgramConfig:
     word_ngrams: tuple[int, int] = (1, 2)
 
     def __post_init__(self) -> None:
-        _whole(self.dim, "dim", 16, 1 << 20)
-        _span(self.char_ngrams, "char_ngrams", 1, 8)
-        _span(self.word_ngrams, "word_ngrams", 1, 4)
+        check_int(self.dim, "dim", low=16, high=1 << 20)
+        check_span(self.char_ngrams, "char_ngrams", low=1, high=8)
+        check_span(self.word_ngrams, "word_ngrams", low=1, high=4)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +68,6 @@ class OpenClipConfig:
                 object.__setattr__(self, "text_model_dir", Path(str(self.text_model_dir)))
             if not Path(self.text_model_dir).is_dir():
                 raise ValidationError(f"{self.text_model_dir} is not a folder", field="text_model_dir")
-        _whole(self.batch_size, "batch_size", 1, 4096)
+        check_int(self.batch_size, "batch_size", low=1, high=4096)
         if not isinstance(self.device, str) or not self.device:
             raise ValidationError("device must be a torch device name such as 'cpu'", field="device")

@@ -10,26 +10,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from labelhub.domain.checks import check_int, check_number, check_span
 from labelhub.errors import ValidationError
 
 __all__ = ["DualConfig", "EncoderCheckpoint", "SslConfig", "TextHashing"]
-
-
-def _whole(value: object, name: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(f"{name} must be a whole number in [{low}, {high}], got {value!r}", field=name)
-
-
-def _number(value: object, name: str, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ValidationError(f"{name} must be a number in [{low}, {high}], got {value!r}", field=name)
-
-
-def _span(value: object, name: str, low: int, high: int) -> None:
-    ok = isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                               for v in value)  # fmt: skip
-    if not ok or not low <= value[0] <= value[1] <= high:  # type: ignore[index]
-        raise ValidationError(f"{name} must be (smallest, largest) within [{low}, {high}], got {value!r}", field=name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,9 +30,9 @@ class TextHashing:
     word_ngrams: tuple[int, int] = (1, 2)
 
     def __post_init__(self) -> None:
-        _whole(self.buckets, "buckets", 256, 1 << 22)
-        _span(self.char_ngrams, "char_ngrams", 1, 8)
-        _span(self.word_ngrams, "word_ngrams", 1, 4)
+        check_int(self.buckets, "buckets", low=256, high=1 << 22)
+        check_span(self.char_ngrams, "char_ngrams", low=1, high=8)
+        check_span(self.word_ngrams, "word_ngrams", low=1, high=4)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TextHashing:
@@ -102,24 +86,13 @@ class DualConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        _whole(self.dim, "dim", 8, 4096)
-        _whole(self.image_size, "image_size", 32, 512)
-        _whole(self.width, "width", 4, 256)
-        _whole(self.threads, "threads", 1, 256)
-        _whole(self.text_width, "text_width", 8, 2048)
+        _check_training(self)
+        check_int(self.text_width, "text_width", low=8, high=2048)
         if not isinstance(self.hashing, TextHashing):
             raise ValidationError("hashing must be a TextHashing", field="hashing")
-        _whole(self.epochs, "epochs", 1, 100_000)
-        _whole(self.min_steps, "min_steps", 0, 10_000_000)
-        _whole(self.batch_size, "batch_size", 2, 4096)
-        _whole(self.translation_batch, "translation_batch", 0, 65_536)
-        _number(self.translation_weight, "translation_weight", 0.0, 100.0)
-        _number(self.lr, "lr", 1e-6, 1.0)
-        _number(self.weight_decay, "weight_decay", 0.0, 1.0)
-        _number(self.swa_start, "swa_start", 0.0, 1.0)
-        _number(self.swa_lr_share, "swa_lr_share", 0.0, 1.0)
-        _number(self.temperature, "temperature", 0.01, 1.0)
-        _whole(self.seed, "seed", 0, 2**31 - 1)
+        check_int(self.translation_batch, "translation_batch", low=0, high=65_536)
+        check_number(self.translation_weight, "translation_weight", low=0.0, high=100.0)
+        check_number(self.temperature, "temperature", low=0.01, high=1.0)
 
     def architecture(self) -> dict[str, Any]:
         """Return what rebuilds the network (saved next to the weights)."""
@@ -156,24 +129,29 @@ class SslConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        _whole(self.threads, "threads", 1, 256)
-        _whole(self.dim, "dim", 8, 4096)
-        _whole(self.projection, "projection", 8, 4096)
-        _whole(self.image_size, "image_size", 32, 512)
-        _whole(self.width, "width", 4, 256)
-        _whole(self.epochs, "epochs", 1, 100_000)
-        _whole(self.min_steps, "min_steps", 0, 10_000_000)
-        _whole(self.batch_size, "batch_size", 2, 4096)
-        _number(self.temperature, "temperature", 0.01, 10.0)
-        _number(self.lr, "lr", 1e-6, 1.0)
-        _number(self.weight_decay, "weight_decay", 0.0, 1.0)
-        _number(self.swa_start, "swa_start", 0.0, 1.0)
-        _number(self.swa_lr_share, "swa_lr_share", 0.0, 1.0)
-        _whole(self.seed, "seed", 0, 2**31 - 1)
+        _check_training(self)
+        check_int(self.projection, "projection", low=8, high=4096)
+        check_number(self.temperature, "temperature", low=0.01, high=10.0)
 
     def architecture(self) -> dict[str, Any]:
         """Return what rebuilds the network (saved next to the weights)."""
         return {"dim": self.dim, "projection": self.projection, "image_size": self.image_size, "width": self.width}
+
+
+def _check_training(cfg: DualConfig | SslConfig) -> None:
+    """Check what both encoders' configs share: the image tower, the schedule (AdamW, cosine, then SWA), the seed."""
+    check_int(cfg.dim, "dim", low=8, high=4096)
+    check_int(cfg.image_size, "image_size", low=32, high=512)
+    check_int(cfg.width, "width", low=4, high=256)
+    check_int(cfg.threads, "threads", low=1, high=256)
+    check_int(cfg.epochs, "epochs", low=1, high=100_000)
+    check_int(cfg.min_steps, "min_steps", low=0, high=10_000_000)
+    check_int(cfg.batch_size, "batch_size", low=2, high=4096)
+    check_number(cfg.lr, "lr", low=1e-6, high=1.0)
+    check_number(cfg.weight_decay, "weight_decay", low=0.0, high=1.0)
+    check_number(cfg.swa_start, "swa_start", low=0.0, high=1.0)
+    check_number(cfg.swa_lr_share, "swa_lr_share", low=0.0, high=1.0)
+    check_int(cfg.seed, "seed", low=0, high=2**31 - 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,7 +174,7 @@ class EncoderCheckpoint:
             object.__setattr__(self, "path", Path(str(self.path)))
         if not (self.path / "encoder.json").is_file():
             raise ValidationError(f"no trained encoder at {self.path} (encoder.json is missing)", field="path")
-        _whole(self.batch_size, "batch_size", 1, 4096)
-        _whole(self.threads, "threads", 1, 256)
+        check_int(self.batch_size, "batch_size", low=1, high=4096)
+        check_int(self.threads, "threads", low=1, high=256)
         if not isinstance(self.device, str) or not self.device:
             raise ValidationError("device must be a torch device name such as 'cpu'", field="device")
