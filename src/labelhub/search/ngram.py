@@ -26,19 +26,36 @@ import numpy.typing as npt
 from labelhub.errors import ConfigurationError, ValidationError
 from labelhub.search.config import NgramConfig
 
-__all__ = ["NgramEmbedder"]
+__all__ = ["NgramEmbedder", "fold", "hashed_ngrams"]
 
 
-def _vectorizer(**kwargs: Any) -> Any:
+def _vectorizer(who: str, **kwargs: Any) -> Any:
     try:
         text = importlib.import_module("sklearn.feature_extraction.text")
     except ImportError as exc:
-        raise ConfigurationError("the ngram embedder needs scikit-learn: pip install scikit-learn") from exc
+        raise ConfigurationError(f"{who} needs scikit-learn: pip install scikit-learn") from exc
     return text.HashingVectorizer(**kwargs)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """The form a text is hashed in: Unicode-normalised (NFKC) and case-folded."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def hashed_ngrams(word_ngrams: tuple[int, int], char_ngrams: tuple[int, int], n_features: int, *,
+                  alternate_sign: bool, who: str) -> Any:  # fmt: skip
+    """Return a scikit-learn ``HashingVectorizer`` that counts a (folded) text's word and character n-grams in
+    one hashing step (``w:`` and ``c:`` prefixes keep the two kinds apart); the n-gram embedder and the dual
+    encoder's text tower use it. ``who`` names the user in the error when scikit-learn is missing."""
+    # scikit-learn's own analyzers cut the n-grams; one analyzer chains them so one hashing step counts both.
+    words = _vectorizer(who, analyzer="word", ngram_range=word_ngrams, lowercase=False,
+                        token_pattern=r"(?u)\b\w+\b").build_analyzer()  # noqa: S106  # fmt: skip
+    chars = _vectorizer(who, analyzer="char_wb", ngram_range=char_ngrams, lowercase=False).build_analyzer()
+    analyze: Callable[[str], Iterator[str]] = lambda doc: chain(  # noqa: E731
+        (f"w:{w}" for w in words(doc)), (f"c:{g}" for g in chars(doc))
+    )
+    return _vectorizer(who, analyzer=analyze, n_features=n_features, alternate_sign=alternate_sign, norm=None,
+                       dtype=np.float32)  # fmt: skip
 
 
 class NgramEmbedder:
@@ -50,15 +67,8 @@ class NgramEmbedder:
     def __init__(self, config: NgramConfig | None = None) -> None:
         self.config = config or NgramConfig()
         c = self.config
-        # scikit-learn's own analyzers cut the n-grams; one analyzer chains them so one hashing step counts both.
-        words = _vectorizer(analyzer="word", ngram_range=c.word_ngrams, lowercase=False,
-                            token_pattern=r"(?u)\b\w+\b").build_analyzer()  # noqa: S106  # fmt: skip
-        chars = _vectorizer(analyzer="char_wb", ngram_range=c.char_ngrams, lowercase=False).build_analyzer()
-        analyze: Callable[[str], Iterator[str]] = lambda doc: chain(  # noqa: E731
-            (f"w:{w}" for w in words(doc)), (f"c:{g}" for g in chars(doc))
-        )
-        self._hasher = _vectorizer(analyzer=analyze, n_features=c.dim, alternate_sign=True, norm=None,
-                                   dtype=np.float32)  # fmt: skip
+        self._hasher = hashed_ngrams(c.word_ngrams, c.char_ngrams, c.dim, alternate_sign=True,
+                                     who="the ngram embedder")  # fmt: skip
 
     @property
     def dim(self) -> int:
@@ -79,7 +89,7 @@ class NgramEmbedder:
                 raise ValidationError(f"texts[{i}] is {type(t).__name__}, not a string", field="texts", row=i)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        counts = self._hasher.transform([_fold(t) for t in texts]).toarray().astype(np.float32)
+        counts = self._hasher.transform([fold(t) for t in texts]).toarray().astype(np.float32)
         norms = np.linalg.norm(counts, axis=1, keepdims=True)
         unit: npt.NDArray[np.float32] = np.divide(counts, norms, out=np.zeros_like(counts), where=norms > 0)
         return unit

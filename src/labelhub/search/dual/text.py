@@ -16,35 +16,21 @@ mean of its n-grams' rows. The hashing settings are saved with the weights; they
 
 from __future__ import annotations
 
-import importlib
-import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from itertools import chain
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from labelhub.errors import ConfigurationError, ValidationError
+from labelhub.errors import ValidationError
 from labelhub.search.dual.config import TextHashing
+from labelhub.search.ngram import fold, hashed_ngrams
 
 __all__ = ["NgramHasher", "TextBags", "TextTower"]
 
 TextBags = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 """(n-gram ids, offset of each text's first id, each id's weight): what ``nn.EmbeddingBag`` takes."""
-
-
-def _vectorizer(**kwargs: Any) -> Any:
-    try:
-        text = importlib.import_module("sklearn.feature_extraction.text")
-    except ImportError as exc:
-        raise ConfigurationError("the dual encoder needs scikit-learn: pip install scikit-learn") from exc
-    return text.HashingVectorizer(**kwargs)
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def check_texts(texts: Sequence[str]) -> None:
@@ -61,18 +47,12 @@ class NgramHasher:
 
     def __init__(self, hashing: TextHashing) -> None:
         self.hashing = hashing
-        words = _vectorizer(analyzer="word", ngram_range=hashing.word_ngrams, lowercase=False,
-                            token_pattern=r"(?u)\b\w+\b").build_analyzer()  # noqa: S106  # fmt: skip
-        chars = _vectorizer(analyzer="char_wb", ngram_range=hashing.char_ngrams, lowercase=False).build_analyzer()
-        analyze: Callable[[str], Iterator[str]] = lambda doc: chain(  # noqa: E731
-            (f"w:{w}" for w in words(doc)), (f"c:{g}" for g in chars(doc))
-        )
-        self._hasher = _vectorizer(analyzer=analyze, n_features=hashing.buckets, alternate_sign=False, norm=None,
-                                   dtype=np.float32)  # fmt: skip
+        self._hasher = hashed_ngrams(hashing.word_ngrams, hashing.char_ngrams, hashing.buckets, alternate_sign=False,
+                                     who="the dual encoder")  # fmt: skip
 
     def counts(self, texts: Sequence[str]) -> Any:
         """Return the CSR matrix of n-gram counts, one row per text."""
-        return self._hasher.transform([_fold(t) for t in texts]).tocsr()
+        return self._hasher.transform([fold(t) for t in texts]).tocsr()
 
     @staticmethod
     def bags(rows: Any) -> TextBags:
