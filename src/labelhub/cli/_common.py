@@ -15,6 +15,7 @@ from labelhub.config import Settings
 from labelhub.errors import LabelhubError
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
+from labelhub.services.projects import get_project_by_name
 from labelhub.services.users import actor_for, get_user_by_name
 
 console = Console()
@@ -54,6 +55,12 @@ def acting_as(hub: Hub, username: str | None) -> Actor:
         return Actor.system()
     with hub.db.session() as s:
         return actor_for(get_user_by_name(s, username))
+
+
+def project_id(hub: Hub, actor: Actor, project: str) -> int:
+    """Return the id of the project named (or numbered) ``project`` that ``actor`` may see; 404-style error if none."""
+    with hub.db.session() as s:
+        return get_project_by_name(s, actor, project).id
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.services.projects import get_project_by_name
 
 # The model services load PyTorch and scikit-learn: imported inside the commands, so that every other
@@ -107,8 +107,7 @@ def prune(project: Project, as_user: AsUser = None) -> None:
 
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
-        with hub.db.session() as s:
-            pid = get_project_by_name(s, actor, project).id
+        pid = project_id(hub, actor, project)
         result = prune_versions(hub, actor, pid)
     if not result.pruned:
         console.print(f"nothing to prune: every model line keeps at most {result.keep_versions} versions' files")

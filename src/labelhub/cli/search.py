@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.services.embeddings import embed_project
 from labelhub.services.projects import get_project_by_name
 from labelhub.services.search import MAX_K, search_text
@@ -54,8 +54,7 @@ def embed(
     """Compute the embeddings of a project's new and changed items, and update its vector index."""
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
-        with hub.db.session() as s:
-            pid = get_project_by_name(s, actor, project).id
+        pid = project_id(hub, actor, project)
         with progress_bar(f"embed {project}") as progress:
             report = embed_project(hub, actor, pid, space, progress=progress)
     console.print(

@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
 from labelhub.formats import ExportOptions, ImportOptions, detect_format
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
-from labelhub.services.projects import get_project_by_name
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 Split = Annotated[
@@ -55,8 +54,7 @@ def import_(
             console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
             format = spec.name
         actor = acting_as(hub, as_user)
-        with hub.db.session() as s:
-            pid = get_project_by_name(s, actor, project).id
+        pid = project_id(hub, actor, project)
         options = ImportOptions(
             media="none" if metadata_only else "link" if link else "copy",
             images_dir=images_dir,
@@ -101,8 +99,7 @@ def export(
     states = (AnnotationState.ACCEPTED, AnnotationState.PROPOSED) if include_proposed else (AnnotationState.ACCEPTED,)
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
-        with hub.db.session() as s:
-            pid = get_project_by_name(s, actor, project).id
+        pid = project_id(hub, actor, project)
         with progress_bar(f"export {format}") as progress:
             report = export_project(
                 hub,
