@@ -21,7 +21,6 @@ operators do not load next to labelhub's CPU torch; the loss is a dozen lines, a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from labelhub.errors import ValidationError
 from labelhub.search.dual.checkpoint import CheckpointEmbedder
 from labelhub.search.dual.config import SslConfig
 from labelhub.search.dual.images import ImageTower, augment, load_images, normalise
-from labelhub.search.dual.model import deterministic
+from labelhub.search.dual.model import Schedule, deterministic
 
 __all__ = ["SslEmbedder", "SslEncoder", "SslHistory", "nt_xent", "train_ssl"]
 
@@ -105,19 +104,14 @@ def train_ssl(
         raise ValidationError("self-supervised training needs at least 2 images", field="images")
     pixels = load_images(images, round(cfg.image_size * 1.25))
     n = len(images)
-    per_pass = math.ceil(n / cfg.batch_size)
-    passes = max(cfg.epochs, math.ceil(cfg.min_steps / per_pass))
-    swa_from = min(passes, max(1, round(cfg.swa_start * passes))) if cfg.swa_start < 1 else passes
+    plan = Schedule.of(n, cfg)
+    per_pass, passes, swa_from = plan.per_pass, plan.passes, plan.swa_from
     history = SslHistory()
     with deterministic(cfg.seed, cfg.threads):
         gen = torch.Generator().manual_seed(cfg.seed)
         model = SslEncoder(dim=cfg.dim, projection=cfg.projection, image_size=cfg.image_size, width=cfg.width)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        cosine_steps = max(1, swa_from * per_pass)
-        low = cfg.swa_lr_share
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: low + (1 - low) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cosine_steps)))
-        )
+        sched = plan.learning_rate(opt, cfg)
         swa = AveragedModel(model) if swa_from < passes else None
         for epoch in range(passes):
             model.train()

@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,20 @@ from torch import nn
 from labelhub.assist.train import deterministic as seeded
 from labelhub.assist.train import threads
 from labelhub.errors import FormatError
-from labelhub.search.dual.config import TextHashing
+from labelhub.search.dual.config import DualConfig, SslConfig, TextHashing
 from labelhub.search.dual.images import ImageTower
 from labelhub.search.dual.text import TextBags, TextTower
 
-__all__ = ["DualEncoder", "deterministic", "info_nce", "load_encoder", "save_encoder", "threads", "weights_version"]
+__all__ = [
+    "DualEncoder",
+    "Schedule",
+    "deterministic",
+    "info_nce",
+    "load_encoder",
+    "save_encoder",
+    "threads",
+    "weights_version",
+]
 
 FORMAT = 1
 
@@ -44,6 +54,33 @@ def deterministic(seed: int, thread_count: int = 1) -> Iterator[None]:
     ``thread_count`` torch threads; everything is restored after."""
     with threads(thread_count), seeded(seed):
         yield
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """The passes of an encoder's training: ``per_pass`` batches each, averaged (SWA) from pass ``swa_from``."""
+
+    per_pass: int
+    passes: int
+    swa_from: int
+
+    @classmethod
+    def of(cls, n: int, cfg: DualConfig | SslConfig) -> Schedule:
+        """``cfg.epochs`` passes over ``n`` examples, more when that is under ``cfg.min_steps`` steps."""
+        per_pass = math.ceil(n / cfg.batch_size)
+        passes = max(cfg.epochs, math.ceil(cfg.min_steps / per_pass))
+        swa_from = min(passes, max(1, round(cfg.swa_start * passes))) if cfg.swa_start < 1 else passes
+        return cls(per_pass, passes, swa_from)
+
+    def learning_rate(
+        self, opt: torch.optim.Optimizer, cfg: DualConfig | SslConfig
+    ) -> torch.optim.lr_scheduler.LambdaLR:
+        """Cosine decay from ``cfg.lr`` to ``cfg.swa_lr_share * cfg.lr`` until SWA starts, then constant."""
+        cosine_steps = max(1, self.swa_from * self.per_pass)
+        low = cfg.swa_lr_share
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: low + (1 - low) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cosine_steps)))
+        )
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,6 @@ same weights bit for bit.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ from torch.optim.swa_utils import AveragedModel, update_bn
 from labelhub.errors import ValidationError
 from labelhub.search.dual.config import DualConfig
 from labelhub.search.dual.images import augment, load_images, normalise
-from labelhub.search.dual.model import DualEncoder, deterministic, info_nce
+from labelhub.search.dual.model import DualEncoder, Schedule, deterministic, info_nce
 from labelhub.search.dual.text import NgramHasher
 
 __all__ = ["DualHistory", "Progress", "train_dual"]
@@ -104,9 +103,8 @@ def train_dual(
     eval_pixels = normalise(load_images(images, cfg.image_size))
 
     n = len(images)
-    per_pass = math.ceil(n / cfg.batch_size)
-    passes = max(cfg.epochs, math.ceil(cfg.min_steps / per_pass))
-    swa_from = min(passes, max(1, round(cfg.swa_start * passes))) if cfg.swa_start < 1 else passes
+    plan = Schedule.of(n, cfg)
+    per_pass, passes, swa_from = plan.per_pass, plan.passes, plan.swa_from
     history = DualHistory()
     with deterministic(cfg.seed, cfg.threads):
         gen = torch.Generator().manual_seed(cfg.seed)
@@ -117,11 +115,7 @@ def train_dual(
         rest = [p for k, p in model.named_parameters() if k in no_decay or p.dim() <= 1]
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                  {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)  # fmt: skip
-        cosine_steps = max(1, swa_from * per_pass)
-        low = cfg.swa_lr_share
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: low + (1 - low) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cosine_steps)))
-        )
+        sched = plan.learning_rate(opt, cfg)
         swa = AveragedModel(model) if swa_from < passes else None
         order = torch.randperm(len(translations), generator=gen) if use_translation else torch.empty(0)
         cursor = 0
