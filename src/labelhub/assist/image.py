@@ -10,8 +10,10 @@ The embeddings come from a backbone, chosen in this order (:func:`resolve_backbo
    It is hand-written (four lines of layers) because no library ships a backbone that trains in seconds on a
    CPU from a few hundred images: three 3x3 convolution blocks (16, 32, 64 channels, ReLU, 2x2 max pooling)
    on 64x64 RGB, global average pooling to a 64-number embedding, and a linear layer used only while it
-   trains (cross-entropy, Adam, seeded and deterministic). Its embedding then feeds the assist head, so the
-   head's calibration and SWAG uncertainty work as for any other backbone.
+   trains (cross-entropy, Adam, seeded and deterministic). Its embedding, scaled to unit length like every
+   embedder's, then feeds the assist head, so the head's calibration and SWAG uncertainty work as for any
+   other backbone (the head's learning rate is set for unit rows: on the raw pooled activations, whose
+   length grows with training to 10 or more, it diverged).
 
 As in :func:`labelhub.assist.text.train_text_classifier`, a share of the labels is held out of training (the
 CNN's too) to fit the temperature.
@@ -131,8 +133,9 @@ class CnnBackbone:
 
     name = "cnn"
 
-    def __init__(self, net: SmallCNN) -> None:
+    def __init__(self, net: SmallCNN, *, unit: bool = True) -> None:
         self.net = net.eval()
+        self.unit = unit  # False only for a model saved before embeddings were scaled to unit length
 
     @classmethod
     def train(
@@ -174,6 +177,8 @@ class CnnBackbone:
         with torch.inference_mode():
             parts = [self.net.embed(images[s : s + 256]) for s in range(0, len(images), 256)]
         z = torch.cat(parts) if parts else torch.zeros((0, self.net.dim))
+        if self.unit:
+            z = nn.functional.normalize(z, dim=1)  # an all-zero row (every unit inactive) stays zero
         return np.ascontiguousarray(z.numpy(), dtype=np.float32)
 
     def embed(self, paths: Sequence[Path]) -> npt.NDArray[np.float32]:
@@ -184,6 +189,7 @@ class CnnBackbone:
         return {
             "type": "cnn",
             "n_classes": n_classes,
+            "unit": self.unit,
             "weights": {k: v.clone() for k, v in self.net.state_dict().items()},
         }
 
@@ -193,7 +199,7 @@ def backbone_from_state(state: dict[str, Any]) -> Backbone:
     if state.get("type") == "cnn":
         net = SmallCNN(int(state["n_classes"]))
         net.load_state_dict(state["weights"])
-        return CnnBackbone(net)
+        return CnnBackbone(net, unit=bool(state.get("unit", False)))  # saved before "unit": raw embeddings
     if state.get("type") == "embedder":
         config = dict(state.get("config") or {})
         if state["embedder"] == "open_clip":
