@@ -133,11 +133,16 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
     shots(page, "repropagated")
 
-    # `n` jumps to a suggested frame of the selected track, and the help sheet lists the keys.
-    page.keyboard.press("n")
+    # `n` jumps to a suggested frame of the selected track, `g` to the one ranked first (the least sure
+    # frame; past it when it is the frame shown), and the help sheet lists the keys.
     suggested = vp.tracks(server.api, pid, iid)["tracks"][0]["suggested"]
-    if suggested:
-        page.wait_for_function("(s) => s.includes(window.__videoEditor.state().frame)", arg=suggested)
+    assert suggested, "a track with two keyframes in a longer video has frames to suggest"
+    page.keyboard.press("n")
+    page.wait_for_function("(s) => s.includes(window.__videoEditor.state().frame)", arg=suggested)
+    shown = page.evaluate("window.__videoEditor.state().frame")
+    top = next(f for f in suggested if f != shown)
+    page.keyboard.press("g")
+    page.wait_for_function("(f) => window.__videoEditor.state().frame === f", arg=top)
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text("Next suggested frame")
     shots(page, "help")

@@ -12,7 +12,7 @@ import { FRAME_STEP, type VideoAction } from './keymap';
 import type { Player } from './player.svelte';
 import type { VideoSession } from './session.svelte';
 import type { VideoStage } from './stage';
-import { stepKeyframe, stepSuggested } from './states';
+import { stepKeyframe, stepSuggested, topSuggested } from './states';
 import type { Track } from './types';
 
 export interface ControlsHost {
@@ -54,12 +54,12 @@ export class VideoControls {
     this.seek(this.h.session.frame + by);
   }
 
-  /** n / Shift+n: the selected track's next or previous suggested frame. */
-  suggest(dir: 1 | -1): void {
+  /** n / Shift+n: the selected track's next or previous suggested frame; g (`dir` 0): its top suggestion. */
+  suggest(dir: 1 | -1 | 0): void {
     const s = this.h.session;
     const t = s.selectedTrack;
     if (!t) return s.notify('Select a track to step through its suggested frames', 'warn');
-    const f = stepSuggested(t.suggested, s.frame, dir);
+    const f = dir === 0 ? topSuggested(t.suggested, s.frame) : stepSuggested(t.suggested, s.frame, dir);
     if (f === null) return s.notify(`Track ${t.track_id} has no suggested frames to check`);
     this.h.player.pause();
     this.seek(f);
@@ -119,6 +119,8 @@ export class VideoControls {
       case 'suggest.next':
       case 'suggest.prev':
         return this.suggest(a === 'suggest.next' ? 1 : -1);
+      case 'suggest.top':
+        return this.suggest(0);
       case 'keyframe.next':
       case 'keyframe.prev':
         return this.jumpKeyframe(a === 'keyframe.next' ? 1 : -1);

@@ -22,6 +22,7 @@ describe('video keys', () => {
   it('tells n from Shift+n', () => {
     expect(videoActionFor(key('n'))).toBe('suggest.next');
     expect(videoActionFor(key('N', { shiftKey: true }))).toBe('suggest.prev');
+    expect(videoActionFor(key('g'))).toBe('suggest.top');
     expect(videoActionFor(key('F', { shiftKey: true }))).toBe('zoom.fit');
   });
 

@@ -18,6 +18,7 @@ export type VideoAction =
   | 'frame.last'
   | 'suggest.next'
   | 'suggest.prev'
+  | 'suggest.top'
   | 'keyframe.next'
   | 'keyframe.prev'
   | 'keyframe'
@@ -49,6 +50,7 @@ const PLAIN: Readonly<Record<string, VideoAction>> = {
   Home: 'frame.first',
   End: 'frame.last',
   n: 'suggest.next',
+  g: 'suggest.top',
   ']': 'keyframe.next',
   '[': 'keyframe.prev',
   k: 'keyframe',
@@ -103,6 +105,7 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['Click', 'Drag'], description: 'Seek on the timeline (a lane also selects its track)', group: 'Frames' },
   { keys: ['N'], description: 'Next suggested frame of the selected track', group: 'Frames' },
   { keys: ['Shift+N'], description: 'Previous suggested frame', group: 'Frames' },
+  { keys: ['G'], description: 'The frame the system most wants checked (its top suggestion)', group: 'Frames' },
   { keys: [']', '['], description: 'Next / previous keyframe of the selected track', group: 'Frames' },
   { keys: ['Drag on the frame'], description: 'Draw a box: a new track with the active class, propagated', group: 'Tracks' },
   { keys: ['1 – 9'], description: 'Choose the class (relabels the selected track)', group: 'Tracks' },

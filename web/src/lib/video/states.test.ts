@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxAt, isLastBoxKeyframe, stateAt, stateCounts, stateRuns, stepKeyframe, stepSuggested, withKeyframe } from './states';
+import { boxAt, isLastBoxKeyframe, stateAt, stateCounts, stateRuns, stepKeyframe, stepSuggested, topSuggested, withKeyframe } from './states';
 import type { Track } from './types';
 
 function track(states: string, over: Partial<Track> = {}): Track {
@@ -65,6 +65,15 @@ describe('boxAt', () => {
     expect(boxAt(t, 1)?.outside).toBe(false);
     expect(boxAt(t, 2)).toEqual({ box: [12, 20, 32, 60], state: 'o', outside: true });
     expect(boxAt(t, 3)).toBeNull();
+  });
+});
+
+describe('topSuggested', () => {
+  it('goes to the first suggestion from the server, and past it when it is already shown', () => {
+    expect(topSuggested([31, 5, 18], 0)).toBe(31);
+    expect(topSuggested([31, 5, 18], 31)).toBe(5);
+    expect(topSuggested([7], 7)).toBeNull();
+    expect(topSuggested([], 3)).toBeNull();
   });
 });
 

@@ -88,6 +88,14 @@ export function stepSuggested(suggested: readonly number[], frame: number, dir: 
   return frames[frames.length - 1]!;
 }
 
+/**
+ * The suggestion the server ranks first (least confident, see `suggest_frames`), skipping `frame` itself so
+ * that a second press moves on when the person judged the shown frame fine; null when there is none.
+ */
+export function topSuggested(suggested: readonly number[], frame: number): number | null {
+  return suggested.find((f) => f !== frame) ?? null;
+}
+
 /** The neighbouring keyframe after (dir 1) or before (dir -1) `frame`, without wrapping; null at the ends. */
 export function stepKeyframe(keyframes: readonly number[], frame: number, dir: 1 | -1): number | null {
   if (dir === 1) return keyframes.find((f) => f > frame) ?? null;
