@@ -48,3 +48,18 @@ def test_path_options_must_stay_inside_the_import_roots(client: TestClient, admi
     inside = {"labels_dir": str(data_path("detection_coco128") / "labels_yolo")}
     r = client.post(f"{API}/projects/{pid}/imports", json={"source": src, "options": inside}, headers=admin_headers)
     assert r.status_code == 202, r.text
+
+
+def test_formats_list_what_their_export_writes_and_a_misfit_export_is_refused(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    formats = {f["name"]: f for f in client.get(f"{API}/formats", headers=admin_headers).json()}
+    assert formats["coco"]["item_kinds"] == ["image"] and formats["coco"]["export_kinds"] == ["image", "video"]
+    assert formats["mot"]["export_kinds"] == ["video"]
+    assert formats["coco_captions"]["export_kinds"] == []  # import only
+    pid = create_project(client, admin_headers, "images", item_kind="image")["id"]
+    r = client.post(f"{API}/projects/{pid}/exports", json={"format": "mot"}, headers=admin_headers)
+    problem = assert_problem(r, 422, field="format")
+    assert "does not export image items" in problem["detail"] and "coco" in problem["detail"]
+    assert "mot" not in problem["detail"].split("formats that do:")[1]
+    assert client.get(f"{API}/jobs", headers=admin_headers).json() == []

@@ -250,6 +250,7 @@ class ExportIn(BaseModel):
 class FormatPublic(BaseModel):
     name: str
     title: str
-    item_kinds: list[ItemKind]
+    item_kinds: list[ItemKind] = Field(description="Kinds of item it holds, imported and exported")
+    export_kinds: list[ItemKind] = Field(description="Kinds of item its export writes (COCO: video too)")
     can_import: bool
     can_export: bool

@@ -13,7 +13,11 @@ from labelhub.formats.base import FormatExporter, FormatImporter
 
 @dataclass(frozen=True, slots=True)
 class FormatSpec:
-    """A format: its name, what it holds, and ``module:Class`` paths of its importer and exporter."""
+    """A format: its name, what it holds, and ``module:Class`` paths of its importer and exporter.
+
+    ``item_kinds`` are the kinds of item it holds both ways; ``export_extra`` adds kinds only its exporter
+    writes (COCO writes a video frame by frame, but a COCO file imports as images).
+    """
 
     name: str
     title: str
@@ -21,6 +25,12 @@ class FormatSpec:
     module: str
     importer: str | None = None
     exporter: str | None = None
+    export_extra: tuple[ItemKind, ...] = ()
+
+    @property
+    def export_kinds(self) -> tuple[ItemKind, ...]:
+        """The kinds of item the exporter writes (none without an exporter)."""
+        return (*self.item_kinds, *self.export_extra) if self.exporter is not None else ()
 
     def _load(self, attr: str | None, what: str) -> type:
         if attr is None:
@@ -48,7 +58,15 @@ class FormatSpec:
 FORMATS: dict[str, FormatSpec] = {
     spec.name: spec
     for spec in (
-        FormatSpec("coco", "COCO detection JSON", (ItemKind.IMAGE,), "coco", "CocoImporter", "CocoExporter"),
+        FormatSpec(
+            "coco",
+            "COCO detection JSON",
+            (ItemKind.IMAGE,),
+            "coco",
+            "CocoImporter",
+            "CocoExporter",
+            export_extra=(ItemKind.VIDEO,),
+        ),
         FormatSpec(
             "coco_captions",
             "COCO captions JSON (import only)",

@@ -15,8 +15,8 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Sou
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import NotFoundError
-from labelhub.formats import ExportItem, ExportOptions, get_format
+from labelhub.errors import NotFoundError, ValidationError
+from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, get_format
 from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
@@ -130,6 +130,17 @@ def _records(
             yield ExportItem(record=rec, media_file=media_file, frame_files=frames), len(rec.annotations)
 
 
+def check_export_kind(spec: FormatSpec, item_kind: str) -> None:
+    """Refuse a format whose exporter does not write the project's kind of item, naming the ones that do."""
+    if any(k.value == item_kind for k in spec.export_kinds):
+        return
+    fits = sorted(f.name for f in FORMATS.values() if any(k.value == item_kind for k in f.export_kinds))
+    raise ValidationError(
+        f"{spec.name} ({spec.title}) does not export {item_kind} items; formats that do: {', '.join(fits)}",
+        field="format",
+    )
+
+
 def export_project(
     hub: Hub,
     actor: Actor,
@@ -151,6 +162,7 @@ def export_project(
         if s.get_bind().dialect.name == "postgresql":
             s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         project = require(s, actor, project_id, Action.EXPORT)
+        check_export_kind(spec, project.item_kind)
         schema_json = project.label_schema
         total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
         labels = LabelSchema.from_json(schema_json).names

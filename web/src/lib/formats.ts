@@ -15,6 +15,6 @@ export function fetchFormats(): Promise<Format[]> {
 /** The formats that can import (or export) items of this kind, by title. */
 export function formatsFor(all: Format[], kind: ItemKind, direction: "import" | "export"): Format[] {
   return all
-    .filter((f) => (direction === "import" ? f.can_import : f.can_export) && f.item_kinds.includes(kind))
+    .filter((f) => (direction === "import" ? f.can_import && f.item_kinds.includes(kind) : f.export_kinds.includes(kind)))
     .sort((a, b) => a.title.localeCompare(b.title));
 }

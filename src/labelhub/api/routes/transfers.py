@@ -11,6 +11,7 @@ from labelhub.domain.splits import parse_split
 from labelhub.formats import FORMATS, get_format
 from labelhub.services import jobs
 from labelhub.services.access import require
+from labelhub.services.exports import check_export_kind
 from labelhub.services.uploads import check_server_path, checked_options, save_upload
 
 router = APIRouter(tags=["transfers"])
@@ -24,6 +25,7 @@ def list_formats(_: ActorDep) -> list[FormatPublic]:
             name=f.name,
             title=f.title,
             item_kinds=list(f.item_kinds),
+            export_kinds=list(f.export_kinds),
             can_import=f.importer is not None,
             can_export=f.exporter is not None,
         )
@@ -120,7 +122,8 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
         parse_split(body.split, body.seed)
     extra = checked_options(body.options, hub.settings.import_roots)
     with hub.db.session(write=True) as s:
-        require(s, actor, project_id, Action.EXPORT)
+        project = require(s, actor, project_id, Action.EXPORT)
+        check_export_kind(spec, project.item_kind)
         job = jobs.enqueue(
             s,
             actor,

@@ -1536,8 +1536,16 @@ export interface components {
             name: string;
             /** Title */
             title: string;
-            /** Item Kinds */
+            /**
+             * Item Kinds
+             * @description Kinds of item it holds, imported and exported
+             */
             item_kinds: components["schemas"]["ItemKind"][];
+            /**
+             * Export Kinds
+             * @description Kinds of item its export writes (COCO: video too)
+             */
+            export_kinds: components["schemas"]["ItemKind"][];
             /** Can Import */
             can_import: boolean;
             /** Can Export */
