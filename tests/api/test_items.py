@@ -340,3 +340,24 @@ def test_an_annotator_cannot_accept_a_proposal_by_leaving_out_its_source(
     moved = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": {"bbox": [12, 12, 52, 62]}}
     out = _put(client, annotator, pid, ids[0], saved["version"], [moved]).json()["annotations"][0]
     assert (out["source"], out["state"], out["model_version"], out["version"]) == ("model", "proposed", "m1", 2)
+
+
+def test_a_reviewer_who_relabels_a_proposal_makes_it_their_own_label(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, ids = _image_project(client, hub, admin_headers, tmp_path, n=1)
+    version = _annotations(client, admin_headers, pid, ids[0])["version"]
+    model = {"source": "model", "model_version": "m1"}
+    proposals = [{**BOX, **model, "score": 0.7}, {**BOX, **model, "geometry": {"bbox": [50, 50, 60, 60]}, "score": 0.6}]
+    saved = _put(client, admin_headers, pid, ids[0], version, proposals).json()
+    first, second = saved["annotations"]
+    me = client.get(f"{API}/auth/me", headers=admin_headers).json()["id"]
+    # The editor sends the proposal back with the model's source and score, only the label changed; the other
+    # proposal is accepted as it is.
+    relabelled = {**first, "label": "dog"}
+    accepted = {**second, "state": "accepted"}
+    out = _put(client, admin_headers, pid, ids[0], saved["version"], [relabelled, accepted]).json()["annotations"]
+    mine, kept = sorted(out, key=lambda a: a["id"])
+    assert (mine["label"], mine["source"], mine["state"], mine["score"]) == ("dog", "human", "accepted", None)
+    assert (mine["author_id"], mine["model_version"]) == (me, "m1")  # still says which model proposed it
+    assert (kept["source"], kept["state"], kept["score"], kept["reviewed_by"]) == ("model", "accepted", 0.6, me)

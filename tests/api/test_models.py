@@ -63,7 +63,9 @@ def test_train_evaluate_and_manage_model_versions(client: TestClient, hub: Hub, 
     report = client.get(f"{one}/report", headers=viewer).json()
     assert report["kind"] == "text_classifier" and report["n"] == 75 and report["on_training_data"] is True
     assert [c["label"] for c in report["per_class"]] == report["classes"] and len(report["confusion"]) == 3
-    assert report["accepted_unchanged"] == {"proposals": 0, "accepted_unchanged": 0, "share": None}
+    assert report["accepted_unchanged"] == {
+        "proposals": 0, "reviewed": 0, "accepted_unchanged": 0, "auto_accepted": 0, "share": None
+    }  # fmt: skip
     page = client.get(f"{one}/report.html", headers=viewer)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.text.count("data:image/png;base64,") == 2 and report["classes"][0] in page.text

@@ -70,10 +70,12 @@ def test_detection_map_is_one_for_exact_boxes_and_lower_for_poor_ones() -> None:
 def test_the_html_page_holds_the_plots_inline_and_escapes_names() -> None:
     r = classification_report(TRUTH, PROBS, CLASSES)
     r["per_class"][0]["label"] = "<script>alert(1)</script>"
-    r["accepted_unchanged"] = {"proposals": 10, "accepted_unchanged": 7, "share": 0.7}
+    r["accepted_unchanged"] = {"proposals": 12, "reviewed": 10, "accepted_unchanged": 7, "auto_accepted": 2}
+    r["accepted_unchanged"]["share"] = 0.7
     page = render_html(r, title="model <v1>")
     assert page.startswith("<!doctype html>")
     assert page.count('src="data:image/png;base64,') == 2  # reliability diagram and confusion matrix
     assert "<script>" not in page and "&lt;script&gt;" in page and "model &lt;v1&gt;" in page
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
-    assert "7 of 10" in text and "http" not in text and 'src="/' not in text  # self-contained: nothing to fetch
+    assert "7 of 10 reviewed" in text and "2 auto-accepted" in text
+    assert "http" not in text and 'src="/' not in text  # self-contained: nothing to fetch

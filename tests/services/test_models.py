@@ -20,6 +20,7 @@ from labelhub.hub import Hub
 from labelhub.services import models as svc
 from labelhub.services.access import Actor
 from labelhub.services.model_jobs import evaluate_version, train_version
+from labelhub.services.users import create_user
 from labelhub.storage.models import Annotation, Item, ModelVersion, ProjectAssist
 
 SPEC = svc.TrainSpec(kind="text_classifier", mode="swag", seed=3, features=2**10, min_steps=200)
@@ -92,26 +93,34 @@ def test_the_report_counts_proposals_accepted_unchanged(hub: Hub, tmp_path: Path
     mid = train_version(hub, SYSTEM, pid, svc.TrainSpec(kind="text_classifier", mode="sgd", **QUICK))
     mv = _version(hub, mid)
     tag = f"{mv.name}@{mv.version}"
-    texts = [t for t, _ in banking_rows(4, 3, "test.csv")][:4]
+    texts = [t for t, _ in banking_rows(4, 3, "test.csv")][:6]
     predicted = load_predictor(svc.model_ref(hub, mv)).predict(
         [ItemInput(i, "text", text=t) for i, t in enumerate(texts)]
     )
     model_label = [p.proposals[0].label for p in predicted]
     other = [next(c for c in mv.data["classes"] if c != lab) for lab in model_label]
-    # (label, state, version): untouched auto-accept; accepted after an edit; rejected; relabelled in one save.
-    cases = [(model_label[0], "accepted", 1), (model_label[1], "accepted", 3), (model_label[2], "rejected", 2),
-             (other[3], "accepted", 2)]  # fmt: skip
     with hub.db.session(write=True) as s:
-        for i, (label, state, version) in enumerate(cases):
+        reviewer = create_user(s, SYSTEM, "rita", "rita-password-long").id
+    # (label, source, state, version, reviewed by): auto-accepted by the band and never looked at; accepted by
+    # a reviewer as proposed; relabelled by a person (theirs now); rejected; accepted with another label in one
+    # save (stored before edits became the person's); still waiting for a review.
+    cases = [(model_label[0], "model", "accepted", 1, None), (model_label[1], "model", "accepted", 2, reviewer),
+             (other[2], "human", "accepted", 2, None), (model_label[3], "model", "rejected", 2, reviewer),
+             (other[4], "model", "accepted", 2, reviewer), (model_label[5], "model", "proposed", 1, None)]  # fmt: skip
+    with hub.db.session(write=True) as s:
+        for i, (label, source, state, version, by) in enumerate(cases):
             item = Item(project_id=pid, kind="text", name=f"new-{i}", text=texts[i])
             s.add(item)
             s.flush()
-            s.add(Annotation(item_id=item.id, project_id=pid, kind="class", label=label, source="model",
-                             model_version=tag, score=0.9, state=state, version=version))  # fmt: skip
+            s.add(Annotation(item_id=item.id, project_id=pid, kind="class", label=label, source=source,
+                             model_version=tag, score=0.9, state=state, version=version, reviewed_by=by))  # fmt: skip
     report = evaluate_version(hub, SYSTEM, pid, mid)
-    assert report["accepted_unchanged"] == {"proposals": 4, "accepted_unchanged": 1, "share": 0.25}
-    assert report["n"] == 20 and report["on_training_data"] is False  # the held-out slice: 10 % of 200
-    assert report["kind"] == "text_classifier" and sum(sum(r) for r in report["confusion"]) == 20
+    assert report["accepted_unchanged"] == {
+        "proposals": 6, "reviewed": 4, "accepted_unchanged": 1, "auto_accepted": 1, "share": 0.25
+    }  # fmt: skip
+    # The held-out slice (10 % of 200) and the three labels people gave since: the relabel and two accepts.
+    assert report["n"] == 23 and report["on_training_data"] is False
+    assert report["kind"] == "text_classifier" and sum(sum(r) for r in report["confusion"]) == 23
     assert _version(hub, mid).metrics["report"] == report
 
 

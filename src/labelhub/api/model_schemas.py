@@ -90,9 +90,11 @@ class ReliabilityBinPublic(BaseModel):
 
 
 class AcceptedUnchangedPublic(BaseModel):
-    proposals: int
-    accepted_unchanged: int
-    share: float | None
+    proposals: int = Field(description="Proposals of this version still stored, edited ones included")
+    reviewed: int = Field(0, description="Proposals a person accepted, rejected, relabelled or reshaped")
+    accepted_unchanged: int = Field(description="Reviewed proposals accepted as the model gave them")
+    auto_accepted: int = Field(0, description="Accepted by the project's band and never reviewed")
+    share: float | None = Field(description="accepted_unchanged / reviewed: the work the model saved")
 
 
 class ReportPublic(BaseModel):

@@ -224,7 +224,9 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
         summary.append(
             (
                 "proposals accepted unchanged",
-                f"{saved.get('accepted_unchanged', 0)} of {saved.get('proposals', 0)} ({_fmt(saved.get('share'))})",
+                f"{saved.get('accepted_unchanged', 0)} of {saved.get('reviewed', 0)} reviewed"
+                f" ({_fmt(saved.get('share'))}); {saved.get('auto_accepted', 0)} auto-accepted, not reviewed;"
+                f" {saved.get('proposals', 0)} proposals in all",
             )
         )
     facts = "".join(

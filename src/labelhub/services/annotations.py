@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeGuard, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -130,6 +130,8 @@ def _validated_row(
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
     source = a.source or (Source(old.source) if old is not None else Source.HUMAN)
+    if old is not None and old.source == Source.HUMAN.value:
+        source = Source.HUMAN  # a person's label never turns into a model's (an editor may hold a stale copy)
     model_version = a.model_version or (old.model_version if old is not None else None)
     if source is Source.MODEL and not model_version:
         raise ValidationError(f"{where}: a model annotation needs model_version", field=f"{where}.model_version")
@@ -143,7 +145,7 @@ def _validated_row(
         "frame": a.frame,
         "track_id": a.track_id,
         "source": source.value,
-        "model_version": model_version if source is Source.MODEL else None,
+        "model_version": model_version,  # on a person's row: the model whose proposal it was edited from
         "score": a.score,
         "state": (a.state or default_state).value,
         "attributes": a.attributes,
@@ -208,6 +210,15 @@ def plan_save(
     )
     keep: set[int] = set()
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
+        if can_review and _edited_proposal(old, row):
+            # A reviewer who relabels or reshapes a model's proposal makes it their own label: source human, no
+            # score, accepted, remembering the proposing model version. An annotator's edit stays a proposal
+            # (moved or relabelled) for a reviewer to decide on, as accepting one needs that role.
+            keep.add(old.id)
+            plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None,
+                                          "state": AnnotationState.ACCEPTED.value, "author_id": actor.user_id,
+                                          "model_version": old.model_version}))  # fmt: skip
+            continue
         # Deciding on a model's proposal is review work, whatever source the client now claims for it.
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value
@@ -231,6 +242,16 @@ def plan_save(
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
     return plan
+
+
+def _edited_proposal(old: Row[Any] | None, row: dict[str, Any]) -> TypeGuard[Row[Any]]:
+    """True when a save changes a model annotation's label or shape (and does not reject it)."""
+    return (
+        old is not None
+        and old.source == Source.MODEL.value
+        and row["state"] != AnnotationState.REJECTED.value
+        and (row["label"] != old.label or row["geometry"] != old.geometry)
+    )
 
 
 def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:

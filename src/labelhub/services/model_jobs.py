@@ -15,12 +15,14 @@ The evaluation (:func:`evaluate_version`) compares the version with the accepted
 train on (the held-out slice and every label given since); when there are none, with all of them
 (``on_training_data: true``). It also counts the share of the version's proposals accepted unchanged:
 
-- proposals: annotations with source ``model`` and this version's ``name@version`` (proposals that were
-  deleted leave no row and are not counted);
-- accepted unchanged: state ``accepted``, annotation version at most 2 (an auto-accepted proposal is written
-  at version 1; a reviewer's accept is one update) and, for classifiers, the label still the one the model
-  gives the item. An accepted proposal whose box was moved in the same save as the accept cannot be told
-  from an untouched one (the original geometry is not kept) and counts as unchanged.
+- proposals: annotations with this version's ``name@version`` (proposals that were deleted leave no row and
+  are not counted), including those a person edited (they keep the version they came from);
+- reviewed: proposals a person decided on: accepted or rejected by a reviewer (``reviewed_by`` set), or
+  relabelled / reshaped (which makes them the person's, source ``human``);
+- accepted unchanged: reviewed, state ``accepted``, source still ``model``, annotation version at most 2
+  (a reviewer's accept is one update) and, for classifiers, the label still the one the model gives the item;
+- auto-accepted: accepted by the project's band and never reviewed; they are not in the share, which is
+  ``accepted unchanged / reviewed``: nobody has checked them, so they show no work saved yet.
 """
 
 from __future__ import annotations
@@ -278,19 +280,27 @@ def queue_prelabel_after(hub: Hub, actor: Actor, project_id: int, model_id: int)
 
 
 def _accepted_unchanged(s: Any, project_id: int, tag: str, model_label: dict[int, str] | None) -> dict[str, Any]:
-    stmt = select(Annotation.item_id, Annotation.label, Annotation.state, Annotation.version).where(
-        Annotation.project_id == project_id, Annotation.source == Source.MODEL.value, Annotation.model_version == tag
+    a = Annotation
+    stmt = select(a.item_id, a.label, a.source, a.state, a.version, a.reviewed_by).where(
+        a.project_id == project_id, a.model_version == tag
     )
-    proposals = unchanged = 0
-    for item_id, label, state, version in s.execute(stmt):
+    proposals = reviewed = unchanged = auto = 0
+    for item_id, label, source, state, version, reviewer in s.execute(stmt):
         proposals += 1
-        same = model_label is None or model_label.get(item_id) == label
-        if state == AnnotationState.ACCEPTED.value and version <= 2 and same:
-            unchanged += 1
+        if source == Source.HUMAN.value:  # a person relabelled or reshaped it: reviewed, changed
+            reviewed += 1
+        elif reviewer is not None and state != AnnotationState.PROPOSED.value:
+            reviewed += 1
+            same = model_label is None or model_label.get(item_id) == label
+            unchanged += int(state == AnnotationState.ACCEPTED.value and version <= 2 and same)
+        elif state == AnnotationState.ACCEPTED.value:
+            auto += 1  # accepted by the band, never looked at: no evidence of work saved either way
     return {
         "proposals": proposals,
+        "reviewed": reviewed,
         "accepted_unchanged": unchanged,
-        "share": unchanged / proposals if proposals else None,
+        "auto_accepted": auto,
+        "share": unchanged / reviewed if reviewed else None,
     }
 
 

@@ -1136,11 +1136,32 @@ export interface components {
     schemas: {
         /** AcceptedUnchangedPublic */
         AcceptedUnchangedPublic: {
-            /** Proposals */
+            /**
+             * Proposals
+             * @description Proposals of this version still stored, edited ones included
+             */
             proposals: number;
-            /** Accepted Unchanged */
+            /**
+             * Reviewed
+             * @description Proposals a person accepted, rejected, relabelled or reshaped
+             * @default 0
+             */
+            reviewed?: number;
+            /**
+             * Accepted Unchanged
+             * @description Reviewed proposals accepted as the model gave them
+             */
             accepted_unchanged: number;
-            /** Share */
+            /**
+             * Auto Accepted
+             * @description Accepted by the project's band and never reviewed
+             * @default 0
+             */
+            auto_accepted?: number;
+            /**
+             * Share
+             * @description accepted_unchanged / reviewed: the work the model saved
+             */
             share: number | null;
         };
         /** AnnotationIn */

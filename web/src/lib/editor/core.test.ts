@@ -160,6 +160,30 @@ describe('proposals', () => {
     expect(core.acceptAbove(0.1)).toBe(0);
   });
 
+  it("makes a proposal a reviewer relabels or moves their own label, and keeps an annotator's a proposal", () => {
+    const { core } = setup(list, 'reviewer');
+    core.select('s2');
+    core.chooseLabel('dog');
+    expect(core.get('s2')).toMatchObject({ label: 'dog', source: 'human', state: 'accepted', score: null, model_version: 'm' });
+    core.setGeometry('s3', { bbox: [0, 0, 20, 20] }, 'move box');
+    expect(core.get('s3')).toMatchObject({ source: 'human', state: 'accepted', score: null });
+    const annotator = setup(list, 'annotator').core;
+    annotator.select('s2');
+    annotator.chooseLabel('dog');
+    expect(annotator.get('s2')).toMatchObject({ label: 'dog', source: 'model', state: 'proposed', score: 0.8 });
+  });
+
+  it('drops the selection when a drawing tool is picked, so a class key then picks the new shape\'s class', () => {
+    const { core } = setup(list, 'reviewer');
+    core.decide('s2', 'rejected');
+    expect(core.selectedKey).toBe('s3'); // the next proposal, selected for review
+    core.setTool('box');
+    expect(core.selectedKey).toBeNull();
+    core.chooseLabel('dog');
+    expect(core.get('s3')).toMatchObject({ label: 'car', source: 'model', state: 'proposed' });
+    expect(core.currentLabel).toBe('dog');
+  });
+
   it('accepts all above a threshold as one undoable step', () => {
     const { core } = setup(list, 'owner');
     expect(core.acceptAbove(0.5)).toBe(1);

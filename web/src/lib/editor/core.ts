@@ -43,6 +43,9 @@ export class EditorCore extends ProposalCore {
       return this.notify(`This project does not allow ${kind === 'box' ? 'boxes' : 'polygons'}`, 'warn');
     }
     this.tool = tool;
+    // A drawing tool starts a new shape: drop the selection, so that a class key picks the new shape's class
+    // instead of relabelling whatever was selected (after a reject, the next proposal is).
+    if (tool !== 'select') this.selectedKey = null;
     this.emit();
   }
 
@@ -52,7 +55,7 @@ export class EditorCore extends ProposalCore {
     this.currentLabel = name;
     const sel = this.selected;
     if (sel && sel.kind !== 'class' && sel.label !== name && !this.readonly) {
-      this.replace(sel.key, { ...sel, label: name }, `relabel to ${name}`);
+      this.replace(sel.key, this.edited(sel, { label: name }), `relabel to ${name}`);
       return;
     }
     this.emit();
@@ -156,7 +159,17 @@ export class EditorCore extends ProposalCore {
     const a = this.get(key);
     if (!a) return false;
     if (JSON.stringify(a.geometry) === JSON.stringify(geometry)) return false;
-    return this.replace(key, { ...a, geometry }, label);
+    return this.replace(key, this.edited(a, { geometry }), label);
+  }
+
+  /**
+   * `a` with `changes`. A reviewer who relabels or reshapes a model's proposal makes it their own label
+   * (human, accepted, no score; the model version stays as its origin), as the server records it; an
+   * annotator's change stays a proposal for a reviewer to decide on.
+   */
+  private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry'>>): Ann {
+    if (a.source !== 'model' || a.state === 'rejected' || !this.mayReview) return { ...a, ...changes };
+    return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }
 
   deleteSelected(): boolean {
