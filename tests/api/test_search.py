@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from tests.api._support import API, assert_problem, quick_user, run_jobs
 from tests.services._search import NEAR_TEXTS, banking_rows, item_ids, text_project
 
 from labelhub.hub import Hub
-from labelhub.storage.models import Item, Membership
+from labelhub.storage.models import Annotation, Item, Membership
 
 
 @dataclass
@@ -111,19 +111,22 @@ def test_the_map_and_bulk_changes(client: TestClient, hub: Hub, world: World) ->
     assert (view["space"], view["method"], len(view["points"])) == ("ngram", "pca", len(w.ids))
     assert {p["label"] for p in view["points"]} >= {"card_arrival", "exchange_rate"}
     picked = [w.ids["t000"], w.ids["t005"]]
-    with hub.db.session(write=True) as s:  # someone had started on t005; t000 is labelled (imported with a label)
+    with hub.db.session(write=True) as s:  # someone had started on t005 (its label removed); t000 is labelled
         s.execute(update(Item).where(Item.id == picked[1]).values(status="in_progress"))
+        s.execute(delete(Annotation).where(Annotation.item_id == picked[1]))
     version = client.get(f"{base}/items/{picked[1]}", headers=w.headers["viewer"]).json()["version"]
     tag = {"item_ids": picked, "add_tags": ["cluster-3"], "send_to_labelling": True}
     assert_problem(client.post(f"{base}/items/bulk", json=tag, headers=w.headers["viewer"]), 403)
     r = client.post(f"{base}/items/bulk", json=tag, headers=w.headers["annotator"])
-    assert r.status_code == 200 and r.json() == {"updated": 2}, r.text
+    # Both get the priority; only t005 (no label yet) is offered by the labelling queue.
+    assert r.status_code == 200 and r.json() == {"updated": 2, "queued": 1}, r.text
     item = client.get(f"{base}/items/{picked[0]}", headers=w.headers["viewer"]).json()
     assert (item["meta"]["tags"], item["meta"]["priority"], item["status"]) == (["cluster-3"], 1, "labeled")
     started = client.get(f"{base}/items/{picked[1]}", headers=w.headers["viewer"]).json()
     assert (started["meta"]["priority"], started["status"], started["version"]) == (1, "new", version + 1)
     untag = {"item_ids": picked, "remove_tags": ["cluster-3"]}
-    assert client.post(f"{base}/items/bulk", json=untag, headers=w.headers["annotator"]).json() == {"updated": 2}
+    untagged = client.post(f"{base}/items/bulk", json=untag, headers=w.headers["annotator"]).json()
+    assert untagged == {"updated": 2, "queued": None}
     assert client.get(f"{base}/items/{picked[0]}", headers=w.headers["viewer"]).json()["meta"]["tags"] == []
     foreign = {"item_ids": [999_999], "add_tags": ["x"]}
     assert_problem(client.post(f"{base}/items/bulk", json=foreign, headers=w.headers["annotator"]), 422)

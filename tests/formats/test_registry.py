@@ -55,9 +55,10 @@ def test_detects_yolo_and_jsonl(tmp_path: Path, make_image: Callable[..., Path])
 
 def test_undetectable_source_names_the_choices(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(FormatError, match="pass --format") as err:
+    with pytest.raises(FormatError, match="choose it") as err:
         detect_format(tmp_path / "notes.txt")
     assert err.value.context["file"] == str(tmp_path / "notes.txt")
+    assert "notes.txt; choose it" in str(err.value) and "--format" in str(err.value) and "coco" in str(err.value)
     json_list = tmp_path / "list.json"
     json_list.write_text("[1, 2, 3]")
     with pytest.raises(FormatError):

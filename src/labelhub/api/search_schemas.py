@@ -97,3 +97,6 @@ class BulkIn(BaseModel):
 
 class BulkPublic(BaseModel):
     updated: int
+    queued: int | None = Field(
+        None, description="With send_to_labelling: how many of the items the labelling queue offers (no label yet)"
+    )

@@ -144,6 +144,7 @@ def detect_format(source: Path) -> FormatSpec:
         if spec.detect(source):
             return spec
     raise FormatError(
-        f"could not tell the format of {source}; pass --format (one of {', '.join(sorted(FORMATS))})",
+        f"could not tell the format of {source.name}; choose it (the import dialog's format, or --format):"
+        f" one of {', '.join(sorted(FORMATS))}",
         file=str(source),
     )

@@ -273,7 +273,8 @@ def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportVal
     return ImportValidationError(
         f"import refused, nothing was imported: {len(problems)} problem(s); first: {first.message}"
         + (f" ({where})" if where else "")
-        + ". Fix the source, or use --skip-invalid to import the rest.",
+        + ". Fix the source, or import the rest with invalid items skipped (the import dialog's"
+        + " 'Skip invalid items', or --skip-invalid).",
         problems=listed[:MAX_LISTED_PROBLEMS],
         file=first.file,
         line=first.line,

@@ -9,7 +9,9 @@ alone leave the version alone (they do not touch the annotations the version gua
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import ItemStatus
@@ -17,9 +19,10 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
+from labelhub.services.items import to_label
 from labelhub.storage.models import Item, utcnow
 
-__all__ = ["MAX_ITEMS", "MAX_TAG", "bulk_update"]
+__all__ = ["MAX_ITEMS", "MAX_TAG", "BulkResult", "bulk_update"]
 
 MAX_ITEMS = 10_000
 MAX_TAG = 64
@@ -37,6 +40,12 @@ def _tags(values: list[str] | None, field: str) -> set[str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    changed: int  # items whose tags, priority or status changed
+    queued: int | None  # when sending to labelling: how many of them the labelling queue offers (no label yet)
+
+
 def bulk_update(
     session: Session,
     actor: Actor,
@@ -46,8 +55,12 @@ def bulk_update(
     add_tags: list[str] | None = None,
     remove_tags: list[str] | None = None,
     send_to_labelling: bool = False,
-) -> int:
-    """Tag, untag and/or send to labelling the items; return how many changed. All ids must be the project's."""
+) -> BulkResult:
+    """Tag, untag and/or send to labelling the items; all ids must be the project's.
+
+    Items that already have an accepted label (a person's, or a proposal the band accepted) get the priority
+    too, but the queue does not offer them: ``queued`` says how many it does, so the caller can tell the rest.
+    """
     require(session, actor, project_id, Action.ANNOTATE)
     wanted = sorted(set(item_ids))
     if not wanted:
@@ -85,4 +98,8 @@ def bulk_update(
     audit.record(session, actor, "item.bulk_update", "project", project_id, project_id=project_id,
                  detail={"items": len(wanted), "changed": changed, "add_tags": sorted(add),
                          "remove_tags": sorted(remove), "send_to_labelling": send_to_labelling})  # fmt: skip
-    return changed
+    if not send_to_labelling:
+        return BulkResult(changed, None)
+    session.flush()
+    queued = session.scalar(select(func.count()).select_from(Item).where(*to_label(project_id), Item.id.in_(wanted)))
+    return BulkResult(changed, int(queued or 0))

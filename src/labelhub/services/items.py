@@ -17,6 +17,16 @@ from labelhub.storage.models import Annotation, Item, utcnow
 MAX_PAGE = 1000
 
 
+def to_label(project_id: int) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Item` for what the labelling queue offers: status new and no accepted label."""
+    a = Annotation
+    return [
+        Item.project_id == project_id,
+        Item.status == ItemStatus.NEW.value,
+        ~exists().where(a.item_id == Item.id, a.project_id == project_id, a.state == AnnotationState.ACCEPTED.value),
+    ]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ItemFilter:
     """Filters for listing. Annotation filters (label, source, state, score) match items that have at least

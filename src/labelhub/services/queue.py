@@ -25,11 +25,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from labelhub.assist.predictors import ItemInput, Prediction, Predictor
-from labelhub.domain.enums import AnnotationState, ItemStatus
+from labelhub.domain.enums import AnnotationState
 from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.services.access import Actor, require
 from labelhub.services.assist_settings import active_model, effective_settings
+from labelhub.services.items import to_label
 from labelhub.services.models import count_human_labels, item_inputs, model_ref
 from labelhub.services.prelabel import load_model
 from labelhub.storage.models import Annotation, Embedding, Item, ModelVersion, ProjectAssist
@@ -64,15 +65,6 @@ class QueueView:
     items: list[QueueEntry]
     pool: int  # candidates the model scored
     capped: bool  # True when there were more than POOL_CAP candidates (the rest wait for a later call)
-
-
-def _candidates(project_id: int) -> list[Any]:
-    a = Annotation
-    return [
-        Item.project_id == project_id,
-        Item.status == ItemStatus.NEW.value,
-        ~exists().where(a.item_id == Item.id, a.project_id == project_id, a.state == AnnotationState.ACCEPTED.value),
-    ]
 
 
 def _priority() -> Any:
@@ -212,12 +204,12 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
     get_strategy(strategy)  # 422 naming the known strategies
     prio = _priority()
     first = session.execute(
-        select(Item.id, Item.name, Item.kind, prio.label("p")).where(*_candidates(project_id), prio > 0)
+        select(Item.id, Item.name, Item.kind, prio.label("p")).where(*to_label(project_id), prio > 0)
         .order_by(prio.desc(), Item.id).limit(limit)
     ).all()  # fmt: skip
     entries = [QueueEntry(r.id, r.name, r.kind, float(r.p), "sent to labelling (priority)") for r in first]
     ids = list(session.scalars(
-        select(Item.id).where(*_candidates(project_id), prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
+        select(Item.id).where(*to_label(project_id), prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
     ))  # fmt: skip
     capped = len(ids) > POOL_CAP
     ids = ids[:POOL_CAP]

@@ -136,6 +136,6 @@ def get_map(project_id: int, actor: ActorDep, hub: HubDep, space: Space = None) 
 def bulk_update_items(project_id: int, body: BulkIn, actor: ActorDep, hub: HubDep) -> BulkPublic:
     """Tag, untag or send to labelling many items at once (a lasso selection on the map)."""
     with hub.db.session(write=True) as s:
-        n = item_bulk.bulk_update(s, actor, project_id, body.item_ids, add_tags=body.add_tags,
+        r = item_bulk.bulk_update(s, actor, project_id, body.item_ids, add_tags=body.add_tags,
                                   remove_tags=body.remove_tags, send_to_labelling=body.send_to_labelling)  # fmt: skip
-    return BulkPublic(updated=n)
+    return BulkPublic(updated=r.changed, queued=r.queued)

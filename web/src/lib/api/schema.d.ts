@@ -1396,6 +1396,11 @@ export interface components {
         BulkPublic: {
             /** Updated */
             updated: number;
+            /**
+             * Queued
+             * @description With send_to_labelling: how many of the items the labelling queue offers (no label yet)
+             */
+            queued?: number | null;
         };
         /** DuplicateGroupPublic */
         DuplicateGroupPublic: {
