@@ -168,6 +168,9 @@ def test_stats_count_what_was_imported(
     assert stats["annotations"]["by_source"] == {"human": 4, "model": 1}
     assert stats["annotations"]["by_state"] == {"accepted": 4, "proposed": 1}
     assert stats["annotations"]["by_label"] == {"dog": 3, "cat": 2}
+    # Per label, what the project page shows: labels apart from proposals still to review.
+    assert stats["labels"] == {"cat": {"accepted": 2, "proposed": 0, "rejected": 0, "tracks": 0},
+                               "dog": {"accepted": 2, "proposed": 1, "rejected": 0, "tracks": 0}}  # fmt: skip
 
 
 def test_every_write_is_in_the_audit_log(client: TestClient, hub: Hub, tmp_path: Path) -> None:

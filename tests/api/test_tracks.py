@@ -60,6 +60,9 @@ def test_one_box_becomes_a_track_that_follows_the_pedestrian(
     assert all(c is None for c in track["confidence"][:1]) and all(0 <= c <= 1 for c in track["confidence"][1:])
     suggested = track["suggested"]
     assert suggested and 0 not in suggested and len(set(suggested)) == len(suggested)
+    # The project's label counts see one track, not a box per frame.
+    labels = client.get(f"{API}/projects/{pid}/stats", headers=admin_headers).json()["labels"]
+    assert labels["person"]["tracks"] == 1
 
 
 def test_an_edit_rewrites_only_the_frames_between_its_neighbours(

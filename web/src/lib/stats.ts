@@ -13,6 +13,8 @@ export interface Stats {
     by_source: Record<string, number>;
     by_state: Record<string, number>;
   };
+  /** Per label: accepted, proposed and rejected annotations, and distinct tracks. */
+  labels: Record<string, { accepted: number; proposed: number; rejected: number; tracks: number }>;
 }
 
 export async function fetchStats(projectId: number): Promise<Stats> {
