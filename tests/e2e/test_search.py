@@ -269,15 +269,10 @@ def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots
     """Text items have no thumbnail: the duplicates page shows each copy's text, in the group and in the
     confirmation, and the search box suggests a text query."""
     body = {"name": "Texts with copies", "item_kind": "text", "labels": [{"name": "refund"}], "kinds": ["class"]}
-    r = server.api.post(f"{API}/projects", json=body)
-    assert r.status_code == 201, r.text
-    pid = r.json()["id"]
     texts = ["Where is my refund?", "Where is my refund?", "My card does not work abroad."]
     source = server.home / "text-copies.jsonl"
     source.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
-    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
-    assert r.status_code == 202, r.text
-    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    pid = _imported_project(server, body, source, "text")
 
     login(page, ADMIN_USER, ADMIN_PASSWORD)
     page.goto(f"/#/projects/{pid}/duplicates")
@@ -292,3 +287,43 @@ def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots
     dialog.get_by_role("button", name="Cancel").click()
     page.goto(f"/#/projects/{pid}/search")
     expect(page.get_by_test_id("search-input")).to_have_attribute("placeholder", re.compile("refund"))
+
+
+def test_an_image_project_without_an_embedder_offers_to_train_one(page: Any, server: Server, shots: Shots) -> None:
+    """No open_clip checkpoint on this server and no trained encoder: the search page says so and starts the
+    training of the project's own image encoder instead of a "Compute embeddings" that can only fail."""
+    src = server.home / "no-embedder-images"
+    src.mkdir()
+    for image in sorted(data_path("captions_coco_mini_en_plus_xtd10", "images", "val2017").glob("*.jpg"))[:4]:
+        shutil.copy(image, src / image.name)
+    pid = _imported_project(server, {"name": "Photos, no embedder", "item_kind": "image"}, src, "image_folder")
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/search")
+    empty = page.get_by_test_id("no-embedder")
+    expect(empty).to_contain_text("No image embedder yet", timeout=60_000)
+    expect(page.get_by_test_id("compute-embeddings")).to_have_count(0)
+    page.get_by_test_id("train-encoder").click()
+    expect(empty.get_by_test_id("job-progress")).to_be_visible()
+    shots(page, "no-embedder")
+
+    def started() -> int:
+        jobs = server.api.get(f"{API}/jobs").json()
+        ids = [j["id"] for j in jobs if j["kind"] == "train_embedder" and j["project_id"] == pid]
+        assert ids, jobs
+        return int(ids[0])
+
+    job_id = eventually(started)
+    # The server is shared with the other browser tests: its worker should not spend their time training.
+    assert server.api.post(f"{API}/jobs/{job_id}/cancel").status_code == 200
+
+
+def _imported_project(server: Server, body: dict[str, Any], source: Path, fmt: str) -> int:
+    """Create a project from ``body`` and import ``source`` in ``fmt`` into it; return its id."""
+    r = server.api.post(f"{API}/projects", json=body)
+    assert r.status_code == 201, r.text
+    pid = int(r.json()["id"])
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": fmt})
+    assert r.status_code == 202, r.text
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    return pid

@@ -161,6 +161,8 @@ def test_training_without_enough_labels_fails_the_version(hub: Hub, tmp_path: Pa
     with hub.db.session() as s:
         (mv,) = svc.list_versions(s, SYSTEM, pid)
         assert mv.status == "failed" and "two classes" in mv.metrics["error"] and not mv.active
+        # The error says which labels count, so a project of boxes knows why it has none.
+        assert "10 such label(s) of 1 class(es)" in mv.metrics["error"] and "not a box" in mv.metrics["error"]
     with hub.db.session(write=True) as s, pytest.raises(ValidationError, match="image items"):
         svc.queue_training(s, SYSTEM, pid, svc.TrainSpec(kind="image_classifier"))
 

@@ -288,8 +288,9 @@ def check_space(hub: Hub, project_id: int, item_kind: str, space: str | None) ->
         space = default_space(hub, project_id, item_kind)
         if space is None:
             raise ValidationError(
-                f"no embedder for {item_kind} items is set up: configure open_clip in "
-                f"{hub.settings.home / EMBEDDERS_FILE}, or train the ssl encoder on the project",
+                f"no embedder for {item_kind} items yet: train the project's own image encoder (the Search page's"
+                f" 'Train an image encoder', or POST .../embedders/train with kind ssl), or set up an open_clip"
+                f" checkpoint (LABELHUB_EMBEDDERS or {EMBEDDERS_FILE} in the data folder; see docs/search.md)",
                 field="space",
             )
     if space not in EMBEDDERS:

@@ -194,8 +194,9 @@ def _train(data: TrainingData, spec: TrainSpec, progress: Report, ssl: dict[str,
     n_classes = len(set(data.labels))
     if len(data.labels) < MIN_LABELS or n_classes < 2:
         raise ValidationError(
-            f"training needs at least {MIN_LABELS} accepted class labels of two classes or more; "
-            f"the project has {len(data.labels)} of {n_classes}",
+            f"training a classifier needs at least {MIN_LABELS} items with an accepted class label (a whole-item"
+            f" tag or class, not a box or span), of two classes or more; the project has {len(data.labels)} such"
+            f" label(s) of {n_classes} class(es)",
             field="labels",
         )
     cfg = TrainConfig(mode=TrainMode(spec.mode), seed=spec.seed)

@@ -32,6 +32,11 @@ export function mainSpace(spaces: readonly EmbeddingSpace[]): EmbeddingSpace | n
   return spaces.find((s) => s.default) ?? [...spaces].sort((a, b) => b.count - a.count)[0] ?? null;
 }
 
+/** Train the project's own self-supervised image encoder (`ssl`): the embedder of image projects without open_clip. */
+export function trainImageEncoder(pid: number): Promise<Job> {
+  return unwrap(api.POST("/api/v1/projects/{project_id}/embedders/train", { params: { path: path(pid) }, body: { kind: "ssl" } }));
+}
+
 export function startEmbedding(pid: number): Promise<Job> {
   return unwrap(api.POST("/api/v1/projects/{project_id}/embeddings", { params: { path: path(pid) }, body: {} }));
 }
