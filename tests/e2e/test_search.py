@@ -287,6 +287,9 @@ def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots
     dialog.get_by_role("button", name="Cancel").click()
     page.goto(f"/#/projects/{pid}/search")
     expect(page.get_by_test_id("search-input")).to_have_attribute("placeholder", re.compile("refund"))
+    # The n-gram space matches words, not meanings: no query language to pick, and a note says why.
+    expect(page.get_by_test_id("words-only")).to_have_text("Same-language words")
+    expect(page.get_by_test_id("search-lang")).to_have_count(0)
 
 
 def test_an_image_project_without_an_embedder_offers_to_train_one(page: Any, server: Server, shots: Shots) -> None:
