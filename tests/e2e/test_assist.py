@@ -148,8 +148,21 @@ def test_prelabel_accept_and_the_queue_reorders_after_retraining(page: Any, serv
     assert after != before, f"the queue did not change after retraining: {before}"
     shots(page, "models-page-retrained", full_page=True)
 
-    # The new version's report against the accepted human labels, inline, with its HTML export.
+    # "Report" on a version not evaluated yet says so without asking the server (its 404 would be logged).
     row = page.locator('[data-testid="model-row"][data-active="true"]')
+    asked: list[str] = []
+
+    def report_request(req: Any) -> None:
+        if "/report" in req.url:
+            asked.append(req.url)
+
+    page.on("request", report_request)
+    row.get_by_test_id("report-button").click()
+    expect(page.get_by_test_id("report-missing")).to_contain_text("has not been evaluated yet")
+    page.remove_listener("request", report_request)
+    assert asked == [], asked
+
+    # The new version's report against the accepted human labels, inline, with its HTML export.
     row.get_by_test_id("evaluate-button").click()
     report = page.get_by_test_id("model-report")
     expect(report).to_be_visible(timeout=60_000)

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 from tests.conftest import data_path
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, login, wait_for_thumbnails
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, import_images, login, wait_for_thumbnails
 
 
 def _coco128_counts() -> tuple[int, Counter[str], Counter[str], int]:
@@ -124,6 +124,15 @@ def test_create_import_browse_filter_export(page: Any, server: Server, shots: Sh
     expect(page.get_by_test_id("thumb")).to_have_count(images_with["dog"])
     wait_for_thumbnails(page)
     shots(page, "filtered-dog")
+    # A score bound (typed, then Tab) narrows it further: COCO's boxes are people's, without a score. A cleared
+    # box is no bound.
+    lowest = page.get_by_label("Lowest score")
+    lowest.fill("0.5")
+    lowest.press("Tab")
+    expect(page.get_by_test_id("shown-count")).to_have_text("0 items match")
+    lowest.fill("")
+    lowest.press("Tab")
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{images_with['dog']} items match")
     # A label in the counts panel filters too.
     counts.locator('button[data-label="car"]').click()
     expect(page.get_by_test_id("filter-label")).to_have_value("car")
@@ -171,6 +180,12 @@ def test_create_import_browse_filter_export(page: Any, server: Server, shots: Sh
     expect(rows.and_(page.locator('[data-kind="import"][data-status="succeeded"]'))).to_have_count(1)
     expect(rows.and_(page.locator('[data-kind="export"][data-status="succeeded"]'))).to_have_count(1)
     shots(page, "jobs")
+    # A job started elsewhere (here through the API) shows up without a click on Refresh: the page polls slowly
+    # while nothing runs.
+    r = server.api.post(f"{API}/projects/{project_id}/exports", json={"format": "coco"})
+    assert r.status_code == 202, r.text
+    expect(page.locator(f'[data-testid="job-row"][data-job-id="{r.json()["id"]}"]')).to_be_visible(timeout=12_000)
+    expect(rows).to_have_count(3)
 
 
 def test_a_refused_import_shows_the_server_s_reason(page: Any, server: Server, shots: Shots) -> None:
@@ -209,3 +224,55 @@ def test_an_uploaded_file_is_imported_with_a_split(page: Any, server: Server, sh
     shots(page, "uploaded-texts")
     items = server.api.get(f"{API}/projects/{project['id']}/items").json()["items"]
     assert sorted({i["split"] for i in items}) == ["train", "val"]
+
+
+def test_an_error_message_does_not_follow_to_other_pages(page: Any, server: Server, shots: Shots) -> None:
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto("/#/projects/999999")
+    expect(page.get_by_test_id("problem")).to_contain_text("not found")
+    toast = page.get_by_test_id("toast-error")
+    expect(toast).to_contain_text("Could not load the counts")
+    shots(page, "missing-project")
+    # Through the app's own links (the page is not reloaded, so the messages would stay if nothing dropped them).
+    page.get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    expect(toast).to_have_count(0)
+    page.get_by_role("link", name="Projects").first.click()
+    page.get_by_test_id("new-project").click()
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()
+    expect(toast).to_have_count(0)
+    shots(page, "new-project-page")
+
+
+def test_the_project_header_and_the_jobs_table_fit_a_laptop_window(page: Any, server: Server, shots: Shots) -> None:
+    # A name long enough to wrap if the header squeezed it, and an import and an export in the jobs list.
+    project = server.create_project("Street scenes photographed in the morning", ["car"])
+    pid = project["id"]
+    import_images(server, pid, "laptop-window-scenes-with-a-long-folder-name", 2, (200, 150))
+    r = server.api.post(f"{API}/projects/{pid}/exports", json={"format": "coco"})
+    assert r.status_code == 202, r.text
+    server.wait_for_job(r.json()["id"])
+    page.set_viewport_size({"width": 1024, "height": 700})
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+
+    def inside(locator: Any) -> None:
+        box = locator.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1024, box
+
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("project-name")).to_be_visible()
+    actions = ("review-queue-link", "search-link", "models-link", "import-button", "export-button", "settings-link")
+    for action in actions:
+        inside(page.get_by_test_id(action))
+    name = page.get_by_test_id("project-name").bounding_box()
+    assert name is not None and name["height"] < 40, f"the project's name wraps: {name}"
+    shots(page, "project-at-1024")
+
+    page.get_by_role("link", name="Jobs").click()
+    table = page.get_by_test_id("jobs-table")
+    expect(table.locator(f'[data-testid="job-row"][data-job-id="{r.json()["id"]}"]')).to_be_visible()
+    for column in ("Started", "Took"):
+        inside(table.get_by_role("columnheader", name=column))
+    inside(table.get_by_role("link", name="Download").first)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    shots(page, "jobs-at-1024")

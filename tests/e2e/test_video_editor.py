@@ -202,6 +202,16 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     both = vp.wait_propagated(page, server, pid, iid)
     expect(page.get_by_test_id("track-list")).to_contain_text("2 tracks")
     shots(page, "two-tracks-propagated")
+    # A click on a track's card selects it; one on another card's label menu is the menu's and selects nothing.
+    # (The car, drawn last, ends up selected again, as the steps below expect.)
+    person = page.locator('[data-testid="track-row"]').nth(0)
+    person.get_by_test_id("track-keyframes").click()
+    expect(person.locator(".vtr-pick")).to_have_attribute("aria-pressed", "true")
+    car.get_by_test_id("track-label").dispatch_event("click")
+    expect(person.locator(".vtr-pick")).to_have_attribute("aria-pressed", "true")
+    expect(car.locator(".vtr-pick")).to_have_attribute("aria-pressed", "false")
+    car.get_by_test_id("track-keyframes").click()
+    expect(car.locator(".vtr-pick")).to_have_attribute("aria-pressed", "true")
 
     # Where the car is outside (it drives in), its box is hidden; "Show outside" draws it faint and dashed, and
     # the choice is remembered for the session (a reload keeps it).
@@ -285,6 +295,24 @@ def test_a_viewer_sees_the_tracks_read_only_and_the_api_refuses_their_changes(
     page.wait_for_function("() => !window.__videoEditor.state().playing", timeout=20_000)
     expect(page.get_by_test_id("status-frame")).to_have_text("Frame 39 / 39")
     assert any("/frames?" in u for u in requests), "playback did not ask the server to decode frames ahead"
+
+    # With none selected, `g` and `n` step through the suggested frames of the video's only track, and select it;
+    # a click anywhere on a track's card selects it too. (After playing: the frames these steps seek to would be
+    # loaded before it otherwise.)
+    row = page.get_by_test_id("track-row")
+    picked = row.locator(".vtr-pick")
+    page.keyboard.press("Escape")
+    expect(picked).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("g")
+    expect(picked).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Escape")
+    page.keyboard.press("n")
+    expect(picked).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".video-toast", has_text="Select a track")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(picked).to_have_attribute("aria-pressed", "false")
+    row.get_by_test_id("track-review").click()
+    expect(picked).to_have_attribute("aria-pressed", "true")
 
     # The API refuses the viewer's changes (403), with a problem+json body.
     with httpx.Client(base_url=server.url, headers={"X-Requested-With": "labelhub-e2e"}, timeout=30) as viewer:

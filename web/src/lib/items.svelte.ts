@@ -45,6 +45,25 @@ export function isFiltered(f: ItemFilter): boolean {
   return Object.values(f).some((v) => v !== undefined && v !== "");
 }
 
+/** A score bound from the filter's number box: Svelte binds it to a number, or to null when the box is empty or
+ * holds no number (typed text is accepted too). Undefined means no bound, NaN a value that is no score; the rest
+ * is clamped to 0..1, all the API accepts. */
+export function parseScore(v: number | string | null | undefined): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === "string") {
+    if (v.trim() === "") return undefined;
+    v = Number(v);
+  }
+  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : NaN;
+}
+
+/** Why a pair of parsed score bounds cannot be applied, or "" when they can. */
+export function scoreProblem(lo: number | undefined, hi: number | undefined): string {
+  if (Number.isNaN(lo) || Number.isNaN(hi)) return "Scores are numbers from 0 to 1.";
+  if (lo !== undefined && hi !== undefined && lo > hi) return "The lowest score is above the highest.";
+  return "";
+}
+
 function slim(it: Item): GridItem {
   return {
     id: it.id,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ItemSource, type GridItem, type ItemFilter, type PageFetcher } from "./items.svelte";
+import { ItemSource, parseScore, scoreProblem, type GridItem, type ItemFilter, type PageFetcher } from "./items.svelte";
 
 function item(id: number): GridItem {
   return { id, name: `${id}.jpg`, status: "new", annotations: 0, hasMedia: true, text: null };
@@ -65,5 +65,41 @@ describe("ItemSource", () => {
     await src.retry();
     expect(src.loaded).toBe(1);
     expect(src.error).toBeNull();
+  });
+});
+
+describe("parseScore", () => {
+  it("takes the number a bound number box gives, and typed text", () => {
+    expect(parseScore(0.9)).toBe(0.9);
+    expect(parseScore(0)).toBe(0);
+    expect(parseScore(" 0.25 ")).toBe(0.25);
+  });
+
+  it("reads an empty box as no bound", () => {
+    expect(parseScore(null)).toBeUndefined();
+    expect(parseScore(undefined)).toBeUndefined();
+    expect(parseScore("")).toBeUndefined();
+    expect(parseScore("  ")).toBeUndefined();
+  });
+
+  it("clamps to 0..1 and marks what is no number", () => {
+    expect(parseScore(1.5)).toBe(1);
+    expect(parseScore(-2)).toBe(0);
+    expect(parseScore("abc")).toBeNaN();
+    expect(parseScore(Number.POSITIVE_INFINITY)).toBeNaN();
+  });
+});
+
+describe("scoreProblem", () => {
+  it("accepts open, one-sided and ordered ranges", () => {
+    expect(scoreProblem(undefined, undefined)).toBe("");
+    expect(scoreProblem(0.9, undefined)).toBe("");
+    expect(scoreProblem(undefined, 0.2)).toBe("");
+    expect(scoreProblem(0.5, 0.5)).toBe("");
+  });
+
+  it("refuses a reversed range and a bound that is no number", () => {
+    expect(scoreProblem(0.8, 0.2)).toMatch(/above the highest/);
+    expect(scoreProblem(Number.NaN, 0.2)).toMatch(/numbers from 0 to 1/);
   });
 });

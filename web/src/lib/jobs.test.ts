@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from './api/client';
-import { jobKindLabel, resultSummary } from './jobs';
+import { JOBS_FAST_MS, JOBS_SLOW_MS, jobKindLabel, jobsPollDelay, resultSummary } from './jobs';
 
 function job(kind: string, result: Record<string, unknown>): Job {
   return { kind, result, message: 'done' } as unknown as Job;
@@ -36,5 +36,14 @@ describe('jobKindLabel', () => {
     expect(jobKindLabel('propagate')).toBe('Tracking');
     expect(jobKindLabel('embedding_map')).toBe('Embedding map');
     expect(jobKindLabel('some_new_kind')).toBe('Some new kind');
+  });
+});
+
+describe('jobsPollDelay', () => {
+  it('polls fast while a job is queued or running, slowly otherwise', () => {
+    expect(jobsPollDelay([{ status: 'succeeded' }, { status: 'running' }])).toBe(JOBS_FAST_MS);
+    expect(jobsPollDelay([{ status: 'queued' }])).toBe(JOBS_FAST_MS);
+    expect(jobsPollDelay([{ status: 'failed' }, { status: 'cancelled' }])).toBe(JOBS_SLOW_MS);
+    expect(jobsPollDelay([])).toBe(JOBS_SLOW_MS);
   });
 });

@@ -17,6 +17,15 @@ export async function followJob(jobId: number, onUpdate: (job: Job) => void, sig
   }
 }
 
+/** The jobs page asks again soon while a job is queued or running (its progress moves), and slowly otherwise, so
+ * that a job started elsewhere (another page or tab, the CLI, a colleague) shows up without a click on Refresh. */
+export const JOBS_FAST_MS = 1000;
+export const JOBS_SLOW_MS = 5000;
+
+export function jobsPollDelay(jobs: readonly Pick<Job, "status">[]): number {
+  return jobs.some((j) => !FINISHED.has(j.status)) ? JOBS_FAST_MS : JOBS_SLOW_MS;
+}
+
 export async function cancelJob(jobId: number): Promise<Job> {
   return unwrap(api.POST("/api/v1/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } }));
 }

@@ -39,6 +39,17 @@ export function stepTrack(ids: readonly number[], selected: number | null, dir: 
   return sorted[(i + dir + sorted.length) % sorted.length]!;
 }
 
+/**
+ * The track the suggested-frame and keyframe steps work on: the selected one, or with none selected the only one
+ * that can be meant (the only one on the frame, or, with none on the frame, the video's only track); null when
+ * several could be.
+ */
+export function impliedTrack(all: readonly number[], shown: readonly number[], selected: number | null): number | null {
+  if (selected !== null) return selected;
+  const candidates = shown.length ? shown : all;
+  return candidates.length === 1 ? candidates[0]! : null;
+}
+
 export class VideoControls {
   constructor(private readonly h: ControlsHost) {}
 
@@ -54,10 +65,18 @@ export class VideoControls {
     this.seek(this.h.session.frame + by);
   }
 
+  /** The selected track, or the one `impliedTrack` finds, which becomes selected (the panel then lists its frames). */
+  private trackToStep(): Track | null {
+    const s = this.h.session;
+    const id = impliedTrack(s.tracks.map((t) => t.track_id), this.h.shown(), s.selected);
+    if (id !== s.selected) s.select(id);
+    return s.selectedTrack;
+  }
+
   /** n / Shift+n: the selected track's next or previous suggested frame; g (`dir` 0): its top suggestion. */
   suggest(dir: 1 | -1 | 0): void {
     const s = this.h.session;
-    const t = s.selectedTrack;
+    const t = this.trackToStep();
     if (!t) return s.notify('Select a track to step through its suggested frames', 'warn');
     const f = dir === 0 ? topSuggested(t.suggested, s.frame) : stepSuggested(t.suggested, s.frame, dir);
     if (f === null) return s.notify(`Track ${t.track_id} has no suggested frames to check`);
@@ -67,7 +86,7 @@ export class VideoControls {
 
   private jumpKeyframe(dir: 1 | -1): void {
     const s = this.h.session;
-    const t = s.selectedTrack;
+    const t = this.trackToStep();
     const f = t ? stepKeyframe(t.keyframes, s.frame, dir) : null;
     if (f === null) return s.notify(t ? `No keyframe ${dir > 0 ? 'after' : 'before'} this frame` : 'Select a track first', 'warn');
     this.h.player.pause();
