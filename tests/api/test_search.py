@@ -124,6 +124,11 @@ def test_the_map_and_bulk_changes(client: TestClient, hub: Hub, world: World) ->
     assert (item["meta"]["tags"], item["meta"]["priority"], item["status"]) == (["cluster-3"], 1, "labeled")
     started = client.get(f"{base}/items/{picked[1]}", headers=w.headers["viewer"]).json()
     assert (started["meta"]["priority"], started["status"], started["version"]) == (1, "new", version + 1)
+    # The tags are found again: as a filter, and by the grid's search box (an exact tag, like a name's part).
+    for params in ({"tag": "cluster-3"}, {"q": "cluster-3"}):
+        listed = client.get(f"{base}/items", params=params, headers=w.headers["viewer"]).json()["items"]
+        assert sorted(it["id"] for it in listed) == sorted(picked), params
+    assert client.get(f"{base}/items", params={"tag": "cluster"}, headers=w.headers["viewer"]).json()["items"] == []
     untag = {"item_ids": picked, "remove_tags": ["cluster-3"]}
     untagged = client.post(f"{base}/items/bulk", json=untag, headers=w.headers["annotator"]).json()
     assert untagged == {"updated": 2, "queued": None}

@@ -13,6 +13,7 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
 from labelhub.storage.models import Annotation, Item, utcnow
+from labelhub.storage.tags import has_tag
 
 MAX_PAGE = 1000
 
@@ -41,6 +42,7 @@ class ItemFilter:
     min_score: float | None = None
     max_score: float | None = None
     q: str | None = None
+    tag: str | None = None
     unlabeled: bool = False
     annotator_id: int | None = None
 
@@ -81,7 +83,11 @@ def filtered_items(project_id: int, f: ItemFilter) -> Select[Item]:
     if f.q:
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        stmt = stmt.where(or_(Item.text.ilike(pattern, escape="\\"), Item.name.ilike(pattern, escape="\\")))
+        stmt = stmt.where(
+            or_(Item.text.ilike(pattern, escape="\\"), Item.name.ilike(pattern, escape="\\"), has_tag(f.q.strip()))
+        )
+    if f.tag:
+        stmt = stmt.where(has_tag(f.tag))
     conds = _annotation_conditions(f)
     if conds:
         # ``Annotation.project_id`` (a copy of the item's) lets the database walk the (project, label|source|

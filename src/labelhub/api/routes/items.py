@@ -42,7 +42,10 @@ def list_items(
     state: AnnotationState | None = None,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text contained in the item's text or name")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text contained in the item's text or name, or one of its tags")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="Items with this tag (meta.tags)")] = None,
     unlabeled: bool = False,
     annotator: Annotated[
         str | None,
@@ -60,6 +63,7 @@ def list_items(
         min_score=min_score,
         max_score=max_score,
         q=q,
+        tag=tag,
         unlabeled=unlabeled,
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )

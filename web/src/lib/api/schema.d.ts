@@ -3162,8 +3162,10 @@ export interface operations {
                 state?: components["schemas"]["AnnotationState"] | null;
                 min_score?: number | null;
                 max_score?: number | null;
-                /** @description Text contained in the item's text or name */
+                /** @description Text contained in the item's text or name, or one of its tags */
                 q?: string | null;
+                /** @description Items with this tag (meta.tags) */
+                tag?: string | null;
                 unlabeled?: boolean;
                 /** @description Items labelled by this user id, or by `me` */
                 annotator?: string | null;
