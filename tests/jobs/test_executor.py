@@ -315,3 +315,27 @@ def test_cancelled_batch_job_says_its_finished_batches_are_kept(hub: Hub) -> Non
     job = job_row(hub, job_id)
     assert job.status == "cancelled"
     assert job.message == "cancelled; the work done before it is kept (pre-labelled 128 of 320 items)"
+
+
+def test_a_new_phase_shows_at_once_while_small_steps_are_throttled(hub: Hub) -> None:
+    seen: list[tuple[float, str]] = []
+
+    def message() -> tuple[float, str]:
+        with hub.db.session() as s:
+            row = s.get(Job, job_id)
+            assert row is not None
+            return row.progress, row.message
+
+    def phases(ctx: JobContext) -> dict[str, Any]:
+        ctx.min_interval = 60.0  # only the first call and the phase changes are written
+        ctx.progress(0.05, "reading vectors")
+        seen.append(message())
+        ctx.progress(0.08, "still reading")  # a small step soon after: throttled
+        seen.append(message())
+        ctx.progress(0.2, "laying out 60 items")  # a new phase (a long fit without reports follows)
+        seen.append(message())
+        return {}
+
+    job_id = queue(hub, "phases", {}, None)
+    assert LocalExecutor(hub, handlers={"phases": phases}).run_once()
+    assert seen == [(0.05, "reading vectors"), (0.05, "reading vectors"), (0.2, "laying out 60 items")]

@@ -27,7 +27,9 @@ class JobContext:
     project_id: int | None
     actor: Actor
     min_interval: float = 0.25
+    min_step: float = 0.1
     _last: float = field(default=0.0)
+    _written: float = field(default=0.0)
 
     @classmethod
     def load(cls, hub: Hub, job: Job) -> JobContext:
@@ -47,12 +49,15 @@ class JobContext:
     def progress(self, fraction: float, message: str = "") -> None:
         """Record progress (written at most every ``min_interval`` seconds) and stop if cancel was requested.
 
+        A call that moves the fraction on by ``min_step`` or more is written however soon it comes: it starts a
+        new phase ("laying out 60 items" right after "reading vectors"), and the phase may be long and report
+        nothing (a library's fit), so a throttled message would stay hidden behind the previous one.
         The cancel flag is read on every call, throttled or not: a handler's last call before an
         all-or-nothing write is its last chance to stop, and must not be skipped.
         """
         now = time.monotonic()
-        if now - self._last >= self.min_interval or fraction >= 1.0:
-            self._last = now
+        if now - self._last >= self.min_interval or fraction >= 1.0 or fraction - self._written >= self.min_step:
+            self._last, self._written = now, fraction
             with self.hub.db.session(write=True) as s:
                 s.execute(
                     update(Job)

@@ -155,7 +155,8 @@ def compute_map(
         vectors = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows])
         labels = item_labels(s, project_id)
     if progress is not None:
-        progress(0.2, f"laying out {len(ids):,} items")
+        how = "UMAP; the first map after a server start compiles it, up to a minute" if len(ids) >= MIN_UMAP else "PCA"
+        progress(0.2, f"laying out {len(ids):,} items ({how})")
     coords, method, neighbours = layout(vectors)
     now = datetime.now(UTC).isoformat()
     doc = {"space": space, "computed_at": now, "method": method, "n_neighbors": neighbours, "random_state": SEED,
