@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commentProblem, isReviewable, isSubmitKey, mayReview, nameOf, returnedText, reviewKey } from './review';
+import { commentProblem, decisionText, isReviewable, isSubmitKey, mayReview, nameOf, returnedText, reviewKey } from './review';
 
 const key = (k: string, mods: Partial<{ shiftKey: boolean; ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) => ({
   key: k, shiftKey: false, ctrlKey: false, metaKey: false, altKey: false, ...mods,
@@ -41,5 +41,13 @@ describe('review rules', () => {
   it('needs a comment to reject', () => {
     expect(commentProblem('  ')).not.toBe('');
     expect(commentProblem('fix the car')).toBe('');
+  });
+});
+
+describe("decisionText", () => {
+  it("says where a rejected item goes", () => {
+    expect(decisionText(true, "a.jpg")).toBe("Approved a.jpg");
+    expect(decisionText(false, "a.jpg")).toBe("Returned a.jpg to its annotator");
+    expect(decisionText(false, "a.jpg", false)).toMatch(/^Rejected a\.jpg: no annotator is recorded/);
   });
 });

@@ -74,7 +74,8 @@ export function commentProblem(comment: string): string {
   return comment.trim() === "" ? "Say what to fix: the annotator reads this." : "";
 }
 
-/** What a decision did, for the confirmation. */
-export function decisionText(approve: boolean, name: string): string {
-  return approve ? `Approved ${name}` : `Returned ${name} to its annotator`;
+/** What a decision did, for the confirmation; a rejected item nobody is recorded as labelling has no one to go to. */
+export function decisionText(approve: boolean, name: string, hasAnnotator = true): string {
+  if (approve) return `Approved ${name}`;
+  return hasAnnotator ? `Returned ${name} to its annotator` : `Rejected ${name}: no annotator is recorded for it (the status filter "Rejected" lists it)`;
 }
