@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from './api/client';
-import { JOBS_FAST_MS, JOBS_SLOW_MS, jobKindLabel, jobsPollDelay, resultSummary } from './jobs';
+import { JOBS_FAST_MS, JOBS_SLOW_MS, jobKindLabel, jobsPollDelay, resultSummary, sourceName } from './jobs';
 
 function job(kind: string, result: Record<string, unknown>): Job {
   return { kind, result, message: 'done' } as unknown as Job;
@@ -45,5 +45,14 @@ describe('jobsPollDelay', () => {
     expect(jobsPollDelay([{ status: 'queued' }])).toBe(JOBS_FAST_MS);
     expect(jobsPollDelay([{ status: 'failed' }, { status: 'cancelled' }])).toBe(JOBS_SLOW_MS);
     expect(jobsPollDelay([])).toBe(JOBS_SLOW_MS);
+  });
+});
+
+describe("sourceName", () => {
+  it("names an upload by its file and a server path by its last two parts", () => {
+    expect(sourceName("/home/lh/uploads/6720668c87fe4b1d/notes.txt")).toBe("notes.txt");
+    expect(sourceName("/data/coco128/labels")).toBe("coco128/labels");
+    expect(sourceName("instances.json")).toBe("instances.json");
+    expect(sourceName("")).toBe("");
   });
 });

@@ -97,3 +97,11 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
+
+/** An import's source for the jobs table: its last two path parts, without an upload's hash folder
+ * (`.../uploads/6720668c87fe.../notes.txt` is "notes.txt", `/data/coco128/labels` "coco128/labels"). */
+export function sourceName(path: string): string {
+  const parts = path.split("/").filter((x) => x !== "");
+  const tail = parts.slice(-2);
+  return (tail.length === 2 && /^[0-9a-f]{12,}$/.test(tail[0]!) ? tail.slice(1) : tail).join("/");
+}
