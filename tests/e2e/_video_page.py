@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,19 @@ def wait_propagated(page: Any, server: Server, pid: int, iid: int) -> dict[str, 
         return body
 
     return eventually(done, timeout=30)
+
+
+def synced(page: Any, server: Server, pid: int, iid: int, ok: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Wait until the server's first track passes ``ok`` (the change arrived), its propagation has finished, and
+    the page shows the track as the server has it; return that track."""
+    eventually(lambda: ok(tracks(server.api, pid, iid)["tracks"][0]) or fail("the change did not reach the server"))
+    t: dict[str, Any] = wait_propagated(page, server, pid, iid)["tracks"][0]
+    assert ok(t), (t["keyframes"], t["states"])
+    page.wait_for_function(
+        "(s) => window.__videoEditor.session.tracks[0]?.states === s && !window.__videoEditor.state().propagating",
+        arg=t["states"],
+    )
+    return t
 
 
 def fail(message: str) -> bool:

@@ -1,7 +1,8 @@
 """The video editor on the item page of a real server: a box drawn around the pedestrian of OTB Crossing on the
 first frame becomes a track, its propagation job shows its progress and fills in the other frames; on frame 20
 the propagated box is drawn and a drag corrects it, which makes frame 20 a keyframe (a marker on the timeline)
-and re-propagates the frames around it. A viewer sees the tracks read-only, and the API refuses their changes.
+and re-propagates the frames around it; Ctrl+Z undoes that correction (the frame is propagated again) and
+Ctrl+Shift+Z redoes it. A viewer sees the tracks read-only, and the API refuses their changes.
 
 The video is the first 40 frames of ``../shared/data/tracking_otb_crossing`` (360x240 JPEGs), copied into the
 test's temporary folder, zipped and uploaded as an image sequence (format ``video``), the way a person imports
@@ -132,6 +133,27 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     expect(page.get_by_test_id("status-propagation")).to_have_count(0)
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
     shots(page, "repropagated")
+
+    # Ctrl+Z undoes the correction: frame 20 is no longer a keyframe, and the track is propagated again from
+    # frame 0 as before the drag. Ctrl+Shift+Z makes it the dragged keyframe again, for the steps below.
+    what = f"move the box of track {track_id} on frame 20"
+    expect(page.get_by_test_id("undo")).to_have_attribute("title", f"Undo: {what} (Ctrl+Z)")
+    page.keyboard.press("Control+z")
+    expect(page.locator(".video-toast")).to_have_text(f"Undid: {what}")
+    undone = vp.synced(page, server, pid, iid, lambda t: t["keyframes"] == [0])
+    assert undone["states"][20] in "po" and undone["job"]["id"] != after["job"]["id"], undone["job"]
+    assert undone["job"]["result"]["frames"][0] <= 20 <= undone["job"]["result"]["frames"][1], undone["job"]
+    assert close_to(undone["boxes"][20], before20, 2.0), (undone["boxes"][20], before20)
+    expect(selected.get_by_test_id("track-keyframes")).to_have_text("1 keyframe")
+    expect(page.get_by_test_id("undo")).to_have_attribute("title", "Undo: add a person track on frame 0 (Ctrl+Z)")
+    expect(page.get_by_test_id("redo")).to_be_enabled()
+    shots(page, "correction-undone")
+    page.keyboard.press("Control+Shift+Z")
+    expect(page.locator(".video-toast")).to_have_text(f"Redid: {what}")
+    after = vp.synced(page, server, pid, iid, lambda t: t["keyframes"] == [0, 20] and t["states"][20] == "k")
+    assert close_to(after["boxes"][20], dragged, 2.0), (after["boxes"][20], dragged)
+    expect(selected.get_by_test_id("track-keyframes")).to_have_text("2 keyframes")
+    expect(page.get_by_test_id("redo")).to_be_disabled()
 
     # `n` jumps to a suggested frame of the selected track, `g` to the one ranked first (the least sure
     # frame; past it when it is the frame shown), and the help sheet lists the keys.

@@ -1,12 +1,12 @@
 /**
  * What the video editor's keys and timeline buttons do, on top of the session, the player and the stage:
  * stepping and seeking frames (with the frames ahead prefetched), suggested frames and keyframes of the
- * selected track, keyframe and outside edits, selecting tracks, zoom, moving to another item. The Svelte
- * component only turns key presses into `VideoAction`s (`keymap.ts`) and calls `run`.
+ * selected track, keyframe and outside edits, undo and redo, selecting tracks, zoom, moving to another item.
+ * The Svelte component only turns key presses into `VideoAction`s (`keymap.ts`) and calls `run`.
  */
 
 import { ZOOM_STEP } from '../editor/viewport';
-import { makeKeyframe, removeKeyframe, toggleOutside } from './edits';
+import { makeKeyframe, redo, removeKeyframe, toggleOutside, undo } from './edits';
 import type { FrameCache } from './frames';
 import { FRAME_STEP, type VideoAction } from './keymap';
 import type { Player } from './player.svelte';
@@ -164,6 +164,10 @@ export class VideoControls {
         return stage?.fit();
       case 'zoom.actual':
         return stage?.actualSize();
+      case 'undo':
+      case 'redo':
+        player.pause();
+        return void (a === 'undo' ? undo(s) : redo(s));
       case 'save':
         return s.notify('Every change is saved as you make it');
       case 'help':

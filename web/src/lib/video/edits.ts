@@ -1,11 +1,17 @@
 /**
  * What the video editor's keys and drags do to tracks, as requests through the session (`session.svelte.ts`):
  * a new track from a drawn box, a keyframe from a moved box or from `k`, outside from `o`, removing a keyframe,
- * relabelling and deleting a track. Each says in words what it does (the conflict panel and the error toasts
- * repeat it), and shows at once where it can.
+ * relabelling and deleting a track, and undoing and redoing them. Each says in words what it does (the conflict
+ * panel, the error toasts and "Undid: …" repeat it), and shows at once where it can.
+ *
+ * Each change that the server takes becomes a step of the session's undo history (`history.ts`), whose undo is
+ * the inverse change (`inverse.ts`) read from the track just before this one showed. Undo and redo go through
+ * `VideoSession.edit` like the first change, so they get the same versions, conflict panel and re-propagation.
  */
 
-import type { Edit, VideoSession } from './session.svelte';
+import type { TrackRef } from './history';
+import { inverseOf, type TrackOp } from './inverse';
+import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
 import type { Box, Method, Track } from './types';
 
@@ -17,34 +23,90 @@ export function apiBox(b: Box, width: number, height: number): number[] {
   return [cl(b[0], width), cl(b[1], height), cl(b[2], width), cl(b[3], height)];
 }
 
+/** `op` on the track `ref` points to, as a request through the session. */
+function opEdit(s: VideoSession, ref: TrackRef, op: TrackOp, what: string, saved?: (a: Answer) => void): Edit {
+  switch (op.op) {
+    case 'keyframe': {
+      const b = op.box;
+      return {
+        what,
+        saved,
+        local: () => {
+          const cur = s.track(ref.id);
+          if (cur) s.putTrack(withKeyframe(cur, op.frame, b ? [b[0]!, b[1]!, b[2]!, b[3]!] : null));
+        },
+        send: (version) => s.server.setKeyframe(ref.id, op.frame, version, b),
+      };
+    }
+    case 'unkeyframe':
+      // No local change: only the server's propagation knows what the frame becomes.
+      return { what, saved, send: (version) => s.server.removeKeyframe(ref.id, op.frame, version) };
+    case 'relabel':
+      return {
+        what,
+        saved,
+        local: () => {
+          const cur = s.track(ref.id);
+          if (cur) s.putTrack({ ...cur, label: op.label });
+        },
+        send: (version) => s.server.relabel(ref.id, version, op.label),
+      };
+  }
+}
+
+/** Send `op` on `t`; once saved, it can be undone. The inverse is read now, before the change shows. */
+function recorded(s: VideoSession, t: Track, op: TrackOp, what: string): Promise<Answer | null> {
+  const ref = s.history.ref(t.track_id);
+  const back = inverseOf(s.track(t.track_id) ?? t, op);
+  const step = {
+    what,
+    track: ref,
+    undo: (done: () => void) => s.edit(opEdit(s, ref, back, `undo: ${what}`, done)),
+    redo: (done: () => void) => s.edit(opEdit(s, ref, op, `redo: ${what}`, done)),
+  };
+  return s.edit(opEdit(s, ref, op, what, () => s.history.push(step)));
+}
+
 /** A new track from a box drawn on frame `frame`; propagation starts on the server. */
 export async function createTrack(s: VideoSession, label: string, frame: number, box: Box, method: Method = 'track'): Promise<Track | null> {
   const b = apiBox(box, s.width, s.height);
-  const r = await s.edit({
-    what: `add a ${label} track on frame ${frame}`,
-    send: (version) => s.server.create({ version, label, frame, box: b, propagate: true, method }),
+  const what = `add a ${label} track on frame ${frame}`;
+  const send = (version: number): Promise<Answer> => s.server.create({ version, label, frame, box: b, propagate: true, method });
+  const step = (ref: TrackRef) => ({
+    what,
+    track: ref,
+    undo: (done: () => void) =>
+      s.edit({ what: `undo: ${what}`, local: () => s.dropTrack(ref.id), send: (v) => s.server.deleteTrack(ref.id, v), saved: done }),
+    // Made again, the track gets a new id: the steps after this one hold `ref` and follow it there.
+    redo: (done: () => void) =>
+      s.edit({
+        what: `redo: ${what}`,
+        send,
+        saved: (r) => {
+          if ('track' in r) {
+            s.history.moveRef(ref, r.track.track_id);
+            s.select(r.track.track_id);
+          }
+          done();
+        },
+      }),
   });
+  const saved = (a: Answer): void => {
+    if ('track' in a) s.history.push(step(s.history.ref(a.track.track_id)));
+  };
+  const r = await s.edit({ what, send, saved });
   if (!r || !('track' in r)) return null;
   s.select(r.track.track_id);
   return r.track;
 }
 
-function keyframeEdit(s: VideoSession, t: Track, frame: number, box: Box | null, what: string): Edit {
-  const b = box ? apiBox(box, s.width, s.height) : null;
-  const id = t.track_id;
-  return {
-    what,
-    local: () => {
-      const cur = s.track(id);
-      if (cur) s.putTrack(withKeyframe(cur, frame, b ? [b[0]!, b[1]!, b[2]!, b[3]!] : null));
-    },
-    send: (version) => s.server.setKeyframe(id, frame, version, b),
-  };
+function setKeyframe(s: VideoSession, t: Track, frame: number, box: Box | null, what: string): Promise<Answer | null> {
+  return recorded(s, t, { op: 'keyframe', frame, box: box ? apiBox(box, s.width, s.height) : null }, what);
 }
 
 /** A moved or resized box: a keyframe on this frame (the frames around it are propagated again). */
 export function setBox(s: VideoSession, t: Track, frame: number, box: Box, verb = 'move'): Promise<unknown> {
-  return s.edit(keyframeEdit(s, t, frame, box, `${verb} the box of track ${t.track_id} on frame ${frame}`));
+  return setKeyframe(s, t, frame, box, `${verb} the box of track ${t.track_id} on frame ${frame}`);
 }
 
 /** `k`: the shown propagated box becomes a keyframe as it is (an outside frame becomes an outside keyframe). */
@@ -60,7 +122,7 @@ export function makeKeyframe(s: VideoSession, t: Track, frame: number): Promise<
     return null;
   }
   const what = `make frame ${frame} a keyframe of track ${t.track_id}`;
-  return s.edit(keyframeEdit(s, t, frame, shown.outside ? null : shown.box, what));
+  return setKeyframe(s, t, frame, shown.outside ? null : shown.box, what);
 }
 
 /** `o`: outside on this frame; on an outside frame, visible again where the object was last seen. */
@@ -70,12 +132,12 @@ export function toggleOutside(s: VideoSession, t: Track, frame: number): Promise
     s.notify(`Track ${t.track_id} has nothing on frame ${frame} yet`, 'warn');
     return null;
   }
-  if (shown.outside) return s.edit(keyframeEdit(s, t, frame, shown.box, `show track ${t.track_id} again on frame ${frame}`));
+  if (shown.outside) return setKeyframe(s, t, frame, shown.box, `show track ${t.track_id} again on frame ${frame}`);
   if (isLastBoxKeyframe(t, frame)) {
     s.notify('This is the track’s only keyframe with a box: draw the box on another frame first', 'warn');
     return null;
   }
-  return s.edit(keyframeEdit(s, t, frame, null, `mark track ${t.track_id} outside on frame ${frame}`));
+  return setKeyframe(s, t, frame, null, `mark track ${t.track_id} outside on frame ${frame}`);
 }
 
 export type RemoveOutcome = 'removed' | 'not-keyframe' | 'last';
@@ -90,32 +152,52 @@ export function removeKeyframe(s: VideoSession, t: Track, frame: number): Remove
     return 'not-keyframe';
   }
   if (isLastBoxKeyframe(t, frame)) return 'last';
-  const id = t.track_id;
-  void s.edit({
-    what: `remove the keyframe of track ${id} on frame ${frame}`,
-    send: (version) => s.server.removeKeyframe(id, frame, version),
-  });
+  void recorded(s, t, { op: 'unkeyframe', frame }, `remove the keyframe of track ${t.track_id} on frame ${frame}`);
   return 'removed';
 }
 
-/** Delete a whole track (every keyframe and propagated box). A refused delete reloads the tracks. */
+/**
+ * Delete a whole track (every keyframe and propagated box). A refused delete reloads the tracks. It cannot be
+ * undone (it asked first, and the server keeps no copy): its steps go, and Ctrl+Z says so when it gets there.
+ */
 export function deleteTrack(s: VideoSession, id: number): Promise<unknown> {
+  const what = `delete track ${id}`;
   return s.edit({
-    what: `delete track ${id}`,
+    what,
     local: () => s.dropTrack(id),
     send: (version) => s.server.deleteTrack(id, version),
+    saved: () => {
+      s.history.forgetTrack(id);
+      s.history.push({ what, track: null, undo: null, redo: async () => null });
+    },
   });
 }
 
 export function relabel(s: VideoSession, id: number, label: string): Promise<unknown> | null {
   const t = s.track(id);
   if (!t || t.label === label) return null;
-  return s.edit({
-    what: `relabel track ${id} as ${label}`,
-    local: () => {
-      const cur = s.track(id);
-      if (cur) s.putTrack({ ...cur, label });
-    },
-    send: (version) => s.server.relabel(id, version, label),
-  });
+  return recorded(s, t, { op: 'relabel', label }, `relabel track ${id} as ${label}`);
+}
+
+/**
+ * Ctrl+Z: once the changes in flight are saved (the last of them is the one the person means), send the last
+ * step's inverse. Several presses queue one inverse after another, newest first.
+ */
+export async function undo(s: VideoSession): Promise<void> {
+  if (s.refusesChanges()) return;
+  await s.settled();
+  if (s.refusesChanges()) return;
+  const step = s.history.undo();
+  if (!step) s.notify('Nothing to undo');
+  else if (!step.undo) s.notify(`Cannot undo: ${step.what} (a deleted track cannot be brought back)`, 'warn');
+  else s.notify(`Undid: ${step.what}`);
+}
+
+/** Ctrl+Shift+Z / Ctrl+Y: send the last undone change again. */
+export async function redo(s: VideoSession): Promise<void> {
+  if (s.refusesChanges()) return;
+  await s.settled();
+  if (s.refusesChanges()) return;
+  const step = s.history.redo();
+  s.notify(step ? `Redid: ${step.what}` : 'Nothing to redo');
 }

@@ -32,6 +32,16 @@ describe('video keys', () => {
     expect(videoActionFor(key('s', { ctrlKey: true }))).toBe('save');
   });
 
+  it('undoes and redoes with the image and text editors’ keys', () => {
+    expect(videoActionFor(key('z', { ctrlKey: true }))).toBe('undo');
+    expect(videoActionFor(key('z', { metaKey: true }))).toBe('undo');
+    expect(videoActionFor(key('Z', { ctrlKey: true, shiftKey: true }))).toBe('redo');
+    expect(videoActionFor(key('Z', { metaKey: true, shiftKey: true }))).toBe('redo');
+    expect(videoActionFor(key('y', { ctrlKey: true }))).toBe('redo');
+    expect(videoActionFor(key('z', { ctrlKey: true, altKey: true }))).toBeNull();
+    expect(videoActionFor(key('z'))).toBeNull();
+  });
+
   it('ignores class hotkeys that clash with editor keys', () => {
     const classes = [
       { name: 'person', color: '#f00', hotkey: '1' },

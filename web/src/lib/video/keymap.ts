@@ -31,6 +31,8 @@ export type VideoAction =
   | 'zoom.out'
   | 'zoom.fit'
   | 'zoom.actual'
+  | 'undo'
+  | 'redo'
   | 'save'
   | 'help'
   | 'item.next'
@@ -78,7 +80,13 @@ export const VIDEO_RESERVED: ReadonlySet<string> = new Set(Object.keys(PLAIN).fi
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function videoActionFor(e: KeyLike): VideoAction | null {
-  if ((e.ctrlKey || e.metaKey) && !e.altKey) return e.key.toLowerCase() === 's' ? 'save' : null;
+  if ((e.ctrlKey || e.metaKey) && !e.altKey) {
+    // The image and text editors' keys (`../editor/keys.ts`), so that a person's hands do the same everywhere.
+    const k = e.key.toLowerCase();
+    if (k === 'z') return e.shiftKey ? 'redo' : 'undo';
+    if (k === 'y') return 'redo';
+    return k === 's' ? 'save' : null;
+  }
   if (e.altKey || e.ctrlKey || e.metaKey) return null;
   if (e.key === 'Tab') return e.shiftKey ? 'track.prev' : 'track.next';
   if (e.key === '?') return 'help';
@@ -113,6 +121,8 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['K'], description: 'Make the shown propagated box a keyframe as it is', group: 'Tracks' },
   { keys: ['O'], description: 'Outside on this frame (again: visible, where it was)', group: 'Tracks' },
   { keys: ['Delete', 'Backspace'], description: 'Remove the keyframe on this frame (the last one: delete the track)', group: 'Tracks' },
+  { keys: ['Ctrl+Z'], description: 'Undo the last change (a deleted track stays deleted)', group: 'Tracks' },
+  { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Tracks' },
   { keys: ['Tab', 'Shift+Tab'], description: 'Select the next / previous track', group: 'Tracks' },
   { keys: ['Esc'], description: 'Cancel the drag, or clear the selection', group: 'Tracks' },
   { keys: ['Wheel', '+', '−'], description: 'Zoom in / out', group: 'View' },

@@ -6,10 +6,11 @@
  *
  * Propagation jobs are followed per track (several at once); when one finishes, the tracks are reloaded. The
  * fields are Svelte state (`$state.raw`: tracks are replaced, never changed in place), so the panels, the stage
- * and the timeline read them directly. The commands on top of this (keyframe, outside, ...) are in `edits.ts`.
+ * and the timeline read them directly. The commands on top of this (keyframe, outside, ..., undo) are in `edits.ts`.
  */
 
 import { isConflict } from '../editor/types';
+import { UndoHistory } from './history';
 import type { Job, Track, TrackResult, TrackServer } from './types';
 
 export type SaveState = 'saved' | 'saving' | 'error' | 'conflict' | 'readonly';
@@ -29,11 +30,18 @@ export interface Notice {
   at: number;
 }
 
+export type Answer = TrackResult | { version: number };
+
 /** A change to send: its words, the request (with the version to send), and how it shows before the answer. */
 export interface Edit {
   what: string;
-  send: (version: number) => Promise<TrackResult | { version: number }>;
+  send: (version: number) => Promise<Answer>;
   local?: () => void;
+  /**
+   * Once the server took it, also when sent again after a 409: the undo history learns of a change here, so a
+   * change that was refused or dropped for theirs is never undone.
+   */
+  saved?: (answer: Answer) => void;
 }
 
 export interface SessionOptions {
@@ -69,6 +77,14 @@ export class VideoSession {
   notice: Notice | null = $state.raw(null);
   loaded = $state(false);
   loadError: unknown = $state.raw(null);
+  /** What Ctrl+Z would undo, and Ctrl+Shift+Z redo (the toolbar's buttons); null for nothing. */
+  undoWhat: string | null = $state(null);
+  redoWhat: string | null = $state(null);
+  /** Undo and redo (`edits.ts` pushes the steps and sends them). */
+  readonly history = new UndoHistory(() => {
+    this.undoWhat = this.history.undoWhat;
+    this.redoWhat = this.history.redoWhat;
+  });
 
   readonly readonly: boolean;
   readonly server: TrackServer;
@@ -197,27 +213,28 @@ export class VideoSession {
     if (this.selected === id) this.selected = null;
   }
 
+  /** True (and the person is told why) when no change can be sent now. */
+  refusesChanges(): boolean {
+    if (this.readonly) this.notify('You can look but not edit this item', 'warn');
+    else if (this.conflict) this.notify('Settle the conflict first: apply your change again or keep theirs', 'warn');
+    else return false;
+    return true;
+  }
+
   /** Send a change after those in flight; resolves with the server's answer, or null when it was not saved. */
-  edit(e: Edit): Promise<TrackResult | { version: number } | null> {
-    if (this.readonly) {
-      this.notify('You can look but not edit this item', 'warn');
-      return Promise.resolve(null);
-    }
-    if (this.conflict) {
-      this.notify('Settle the conflict first: apply your change again or keep theirs', 'warn');
-      return Promise.resolve(null);
-    }
+  edit(e: Edit): Promise<Answer | null> {
+    if (this.refusesChanges()) return Promise.resolve(null);
     e.local?.();
     this.inFlight++;
     this.saveState = 'saving';
-    let answer: TrackResult | { version: number } | null = null;
+    let answer: Answer | null = null;
     this.chain = this.chain.then(async () => {
       answer = await this.send(e);
     });
     return this.chain.then(() => answer);
   }
 
-  private async send(e: Edit): Promise<TrackResult | { version: number } | null> {
+  private async send(e: Edit): Promise<Answer | null> {
     try {
       // A change queued behind one that conflicted is not sent: the reload showed their tracks instead.
       if (this.conflict) return null;
@@ -230,6 +247,7 @@ export class VideoSession {
       }
       this.lastSavedAt = Date.now();
       this.saveError = null;
+      e.saved?.(r);
       return r;
     } catch (err) {
       if (isConflict(err)) await this.onConflict(e);

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { type Step, UndoHistory } from './history';
+
+/** A step whose requests are recorded in `log` and answer as `ok` says (false: the server refused it). */
+function step(what: string, log: string[], ok = { undo: true, redo: true }, track: { id: number } | null = null): Step {
+  return {
+    what,
+    track,
+    undo: async (done) => {
+      log.push(`undo ${what}`);
+      if (ok.undo) done();
+    },
+    redo: async (done) => {
+      log.push(`redo ${what}`);
+      if (ok.redo) done();
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe('UndoHistory', () => {
+  it('undoes newest first and redoes in the order undone', async () => {
+    const log: string[] = [];
+    const h = new UndoHistory();
+    h.push(step('a', log));
+    h.push(step('b', log));
+    expect(h.undoWhat).toBe('b');
+    expect(h.undo()?.what).toBe('b');
+    expect(h.undo()?.what).toBe('a');
+    expect(h.undo()).toBeNull();
+    await tick();
+    expect(h.redoWhat).toBe('a');
+    expect(h.redo()?.what).toBe('a');
+    await tick();
+    expect(h.undoWhat).toBe('a');
+    expect(h.redoWhat).toBe('b');
+    expect(log).toEqual(['undo b', 'undo a', 'redo a']);
+  });
+
+  it('forgets what could be redone when a new change is made', async () => {
+    const log: string[] = [];
+    const h = new UndoHistory();
+    h.push(step('a', log));
+    h.undo();
+    await tick();
+    expect(h.redoWhat).toBe('a');
+    h.push(step('b', log));
+    expect(h.redoWhat).toBeNull();
+    expect(h.redo()).toBeNull();
+  });
+
+  it('drops a step whose request the server refused', async () => {
+    const log: string[] = [];
+    const h = new UndoHistory();
+    h.push(step('a', log));
+    h.push(step('b', log, { undo: false, redo: true }));
+    h.undo();
+    await tick();
+    expect(h.redoWhat).toBeNull();
+    expect(h.undoWhat).toBe('a');
+    h.undo();
+    await tick();
+    h.push(step('c', log, { undo: true, redo: false }));
+    h.undo();
+    await tick();
+    h.redo();
+    await tick();
+    expect([h.undoWhat, h.redoWhat]).toEqual([null, null]);
+  });
+
+  it('takes off a step that cannot be undone without sending anything', () => {
+    const h = new UndoHistory();
+    h.push({ what: 'delete track 2', track: null, undo: null, redo: async () => null });
+    expect(h.undo()?.undo).toBeNull();
+    expect([h.undoWhat, h.redoWhat]).toEqual([null, null]);
+  });
+
+  it('keeps at most `limit` steps, the newest', () => {
+    const log: string[] = [];
+    const h = new UndoHistory(() => {}, 3);
+    for (const w of ['a', 'b', 'c', 'd', 'e']) h.push(step(w, log));
+    expect(h.depth).toBe(3);
+    expect([h.undo()?.what, h.undo()?.what, h.undo()?.what, h.undo()]).toEqual(['e', 'd', 'c', null]);
+  });
+
+  it('tells when what it can undo or redo changed', async () => {
+    let changes = 0;
+    const h = new UndoHistory(() => changes++);
+    h.push(step('a', []));
+    h.undo();
+    await tick();
+    h.redo();
+    await tick();
+    expect(changes).toBe(5);
+  });
+
+  it('forgets the steps of a deleted track, both ways', async () => {
+    const log: string[] = [];
+    const h = new UndoHistory();
+    const one = h.ref(1);
+    const two = h.ref(2);
+    expect(h.ref(1)).toBe(one);
+    h.push(step('a1', log, undefined, one));
+    h.push(step('b2', log, undefined, two));
+    h.push(step('c1', log, undefined, one));
+    h.undo();
+    await tick();
+    h.forgetTrack(1);
+    expect([h.undoWhat, h.redoWhat, h.depth]).toEqual(['b2', null, 1]);
+    expect(h.ref(1)).not.toBe(one);
+  });
+
+  it('moves a ref to the id a track came back with, for the steps that hold it', () => {
+    const h = new UndoHistory();
+    const ref = h.ref(3);
+    h.moveRef(ref, 7);
+    expect(ref.id).toBe(7);
+    expect(h.ref(7)).toBe(ref);
+    expect(h.ref(3)).not.toBe(ref);
+  });
+});

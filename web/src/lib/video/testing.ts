@@ -1,0 +1,142 @@
+/**
+ * For the video editor's unit tests only: tracks from a state string, jobs, and an in-memory `TrackServer` that
+ * keeps versions, keyframes and labels like the real one (a removed keyframe is propagated again at once).
+ */
+
+import { ConflictError } from '../editor/types';
+import { VideoSession } from './session.svelte';
+import type { Job, Track, TrackResult, TrackServer } from './types';
+
+export const BOX = [10, 10, 40, 80];
+
+export function track(id: number, states: string): Track {
+  const n = states.length;
+  return {
+    track_id: id,
+    label: 'person',
+    frame_count: n,
+    keyframes: [...states].flatMap((c, i) => (c === 'k' || c === 'x' ? [i] : [])),
+    states,
+    boxes: Array.from({ length: n }, () => [...BOX]),
+    confidence: Array.from({ length: n }, (_, i) => (states[i] === 'p' ? 0.8 : null)),
+    review: [],
+    suggested: [],
+    job: null,
+  };
+}
+
+export function job(id: number, status: Job['status'], extra: Partial<Job> = {}): Job {
+  return {
+    id,
+    kind: 'propagate',
+    project_id: 1,
+    status,
+    progress: status === 'succeeded' ? 1 : 0.5,
+    message: '',
+    params: {},
+    result: null,
+    error: null,
+    cancel_requested: false,
+    created_by: 1,
+    created_at: '',
+    started_at: null,
+    finished_at: null,
+    ...extra,
+  };
+}
+
+const setChar = (s: string, f: number, c: string): string => s.slice(0, f) + c + s.slice(f + 1);
+
+/** An in-memory server keeping versions like the real one; `failNext` makes the next change answer with an error. */
+export function fakeServer(initial: Track[]) {
+  const state = { version: 5, tracks: initial.map((t) => ({ ...t })), lists: 0, sent: [] as { op: string; version: number }[] };
+  let fail: Error | null = null;
+  let jobs = 100;
+  // Ids are never given twice here, so that a test sees a track made again under another id.
+  let nextId = Math.max(0, ...initial.map((t) => t.track_id)) + 1;
+  const finishJob: ((j: Job) => void)[] = [];
+  const check = (op: string, version: number): void => {
+    state.sent.push({ op, version });
+    if (fail) {
+      const e = fail;
+      fail = null;
+      throw e;
+    }
+    if (version !== state.version) throw new ConflictError('stale', state.version);
+  };
+  const find = (id: number): Track => {
+    const t = state.tracks.find((x) => x.track_id === id);
+    if (!t) throw new Error(`no track ${id}`);
+    return t;
+  };
+  const change = (op: string, version: number, t: () => Track): TrackResult => {
+    check(op, version);
+    const next = t();
+    state.version++;
+    state.tracks = [...state.tracks.filter((x) => x.track_id !== next.track_id), next].sort((a, b) => a.track_id - b.track_id);
+    return { version: state.version, track: next, job: job(++jobs, 'queued') };
+  };
+  const server: TrackServer = {
+    list: async () => {
+      state.lists++;
+      return { version: state.version, frame_count: 10, width: 320, height: 240, fps: 25, tracks: state.tracks };
+    },
+    create: async (b) =>
+      change('create', b.version, () => {
+        const t = track(nextId++, 'k---------');
+        return { ...t, label: b.label, boxes: t.boxes.map((x, i) => (i === b.frame ? [...b.box] : x)) };
+      }),
+    setKeyframe: async (id, f, version, box) =>
+      change('keyframe', version, () => {
+        const t = find(id);
+        const boxes = t.boxes.map((x, i) => (i === f && box ? [...box] : x));
+        return { ...t, boxes, states: setChar(t.states, f, box ? 'k' : 'x'), keyframes: [...new Set([...t.keyframes, f])].sort((a, b) => a - b) };
+      }),
+    removeKeyframe: async (id, f, version) =>
+      change('remove', version, () => {
+        const t = find(id);
+        if (!t.keyframes.includes(f)) throw new Error(`frame ${f} is not a keyframe`);
+        return { ...t, states: setChar(t.states, f, 'p'), keyframes: t.keyframes.filter((k) => k !== f) };
+      }),
+    relabel: async (id, version, label) => change('relabel', version, () => ({ ...find(id), label })),
+    deleteTrack: async (id, version) => {
+      check('delete', version);
+      find(id);
+      state.tracks = state.tracks.filter((t) => t.track_id !== id);
+      return { version: ++state.version };
+    },
+    propagate: async () => job(++jobs, 'queued'),
+    follow: (_id, onUpdate, signal) =>
+      new Promise<Job>((resolve, reject) => {
+        onUpdate(job(_id, 'running'));
+        finishJob.push(resolve);
+        signal.addEventListener('abort', () => reject(new DOMException('stopped', 'AbortError')));
+      }),
+    frameUrl: (f) => `/frames/${f}`,
+    prefetch: async () => [],
+  };
+  return {
+    server,
+    state,
+    failNext: (e: Error) => (fail = e),
+    finish: (j: Job) => finishJob.shift()?.(j),
+    otherUserEdits: () => state.version++,
+  };
+}
+
+/** A loaded session on a fake server, with the contexts of the errors it reported. */
+export async function session(tracks: Track[]) {
+  const fake = fakeServer(tracks);
+  const reports: string[] = [];
+  const s = new VideoSession(fake.server, {
+    readonly: false,
+    frameCount: 10,
+    width: 320,
+    height: 240,
+    fps: 25,
+    version: 5,
+    report: (_e, ctx) => reports.push(ctx),
+  });
+  await s.load();
+  return { s, fake, reports };
+}

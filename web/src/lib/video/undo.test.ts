@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { createTrack, deleteTrack, redo, relabel, removeKeyframe, setBox, toggleOutside, undo } from './edits';
+import { session, track } from './testing';
+
+describe('undo and redo in the video editor', () => {
+  it('undoes a moved box on a propagated frame by removing the keyframe, and redoes it', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    expect(s.undoWhat).toBe('move the box of track 1 on frame 3');
+    await undo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe('Undid: move the box of track 1 on frame 3');
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+    expect(s.track(1)!.states[3]).toBe('p');
+    expect([s.undoWhat, s.redoWhat]).toEqual([null, 'move the box of track 1 on frame 3']);
+    await redo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe('Redid: move the box of track 1 on frame 3');
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0, 3]);
+    expect(fake.state.tracks[0]!.boxes[3]).toEqual([20, 20, 60, 90]);
+    expect(fake.state.sent.map((x) => [x.op, x.version])).toEqual([['keyframe', 5], ['remove', 6], ['keyframe', 7]]);
+  });
+
+  it('puts back the box a keyframe had before it was moved', async () => {
+    const { s, fake } = await session([track(1, 'kppppkpppp')]);
+    await setBox(s, s.track(1)!, 5, [1, 1, 30, 30]);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks[0]!.boxes[5]).toEqual([10, 10, 40, 80]);
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0, 5]);
+  });
+
+  it('undoes outside both ways', async () => {
+    const { s, fake } = await session([track(1, 'kppxpppppp')]);
+    await toggleOutside(s, s.track(1)!, 2);
+    await toggleOutside(s, s.track(1)!, 3);
+    expect(fake.state.tracks[0]!.states.slice(0, 4)).toBe('kpxk');
+    await undo(s);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks[0]!.states.slice(0, 4)).toBe('kppx');
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0, 3]);
+  });
+
+  it('puts a removed keyframe back with its box', async () => {
+    const { s, fake } = await session([track(1, 'kppppkpppp')]);
+    fake.state.tracks[0]!.boxes[5] = [5, 6, 7, 8];
+    await s.load();
+    removeKeyframe(s, s.track(1)!, 5);
+    await s.settled();
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0, 5]);
+    expect(fake.state.tracks[0]!.boxes[5]).toEqual([5, 6, 7, 8]);
+  });
+
+  it('relabels back', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    await relabel(s, 1, 'car');
+    await undo(s);
+    expect(s.track(1)!.label).toBe('person');
+    await s.settled();
+    expect(fake.state.tracks[0]!.label).toBe('person');
+  });
+
+  it('undoes a new track by deleting it; made again, the later steps follow its new id', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    const t = await createTrack(s, 'car', 0, [5, 5, 50, 50]);
+    await setBox(s, s.track(t!.track_id)!, 4, [6, 6, 60, 60]);
+    await undo(s);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks.map((x) => x.track_id)).toEqual([1]);
+    expect(s.tracks.map((x) => x.track_id)).toEqual([1]);
+    await redo(s);
+    await redo(s);
+    await s.settled();
+    const again = fake.state.tracks[1]!;
+    expect(again.track_id).not.toBe(t!.track_id);
+    expect([again.label, again.keyframes, again.boxes[4]]).toEqual(['car', [0, 4], [6, 6, 60, 60]]);
+    expect(s.selected).toBe(again.track_id);
+  });
+
+  it('drops a step whose undo the server refused, and says so', async () => {
+    const { s, reports } = await session([track(1, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    s.server.removeKeyframe = async () => {
+      throw new Error('no track 1');
+    };
+    await undo(s);
+    await s.settled();
+    expect(reports).toEqual(['Could not undo: move the box of track 1 on frame 3']);
+    expect([s.undoWhat, s.redoWhat]).toEqual([null, null]);
+  });
+
+  it('cannot bring a deleted track back: says so, and forgets its steps', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp'), track(2, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    await setBox(s, s.track(2)!, 4, [20, 20, 60, 90]);
+    await deleteTrack(s, 2);
+    await undo(s);
+    expect(s.notice).toMatchObject({ text: 'Cannot undo: delete track 2 (a deleted track cannot be brought back)', tone: 'warn' });
+    expect(fake.state.tracks.map((x) => x.track_id)).toEqual([1]);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+    await undo(s);
+    expect(s.notice?.text).toBe('Nothing to undo');
+  });
+
+  it('waits for the change in flight, so Ctrl+Z right after a drag undoes that drag', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    void setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    await undo(s);
+    await s.settled();
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+  });
+
+  it('records a change applied again after a conflict, and not one dropped for theirs', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    fake.otherUserEdits();
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    expect(s.undoWhat).toBeNull();
+    await undo(s);
+    expect(s.notice?.text).toMatch(/Settle the conflict/);
+    await s.resolveConflict('mine');
+    expect(s.undoWhat).toBe('move the box of track 1 on frame 3');
+    fake.otherUserEdits();
+    await setBox(s, s.track(1)!, 6, [20, 20, 60, 90]);
+    await s.resolveConflict('theirs');
+    expect(s.undoWhat).toBe('move the box of track 1 on frame 3');
+  });
+
+  it('an undo that meets a conflict can be applied again, and then redone', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    fake.otherUserEdits();
+    await undo(s);
+    await s.settled();
+    expect(s.conflict?.what).toBe('undo: move the box of track 1 on frame 3');
+    await s.resolveConflict('mine');
+    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+    expect(s.redoWhat).toBe('move the box of track 1 on frame 3');
+  });
+
+  it('keeps nothing when a change is refused', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    fake.failNext(new Error('box: x2 must be greater than x1'));
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    expect(s.undoWhat).toBeNull();
+  });
+});
