@@ -361,3 +361,9 @@ def test_a_reviewer_who_relabels_a_proposal_makes_it_their_own_label(
     assert (mine["label"], mine["source"], mine["state"], mine["score"]) == ("dog", "human", "accepted", None)
     assert (mine["author_id"], mine["model_version"]) == (me, "m1")  # still says which model proposed it
     assert (kept["source"], kept["state"], kept["score"], kept["reviewed_by"]) == ("model", "accepted", 0.6, me)
+    # A rejected proposal is not counted on the item's thumbnail.
+    version = _annotations(client, admin_headers, pid, ids[0])["version"]
+    _put(client, admin_headers, pid, ids[0], version, [mine, {**kept, "state": "rejected"}])
+    (listed,) = [i for i in client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]
+                 if i["id"] == ids[0]]  # fmt: skip
+    assert listed["annotation_count"] == 1

@@ -63,6 +63,8 @@ def test_one_box_becomes_a_track_that_follows_the_pedestrian(
     # The project's label counts see one track, not a box per frame.
     labels = client.get(f"{API}/projects/{pid}/stats", headers=admin_headers).json()["labels"]
     assert labels["person"]["tracks"] == 1
+    (listed,) = client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]
+    assert listed["annotation_count"] == 1  # the thumbnail's badge: one track, not 40 boxes
 
 
 def test_an_edit_rewrites_only_the_frames_between_its_neighbours(

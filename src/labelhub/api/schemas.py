@@ -149,7 +149,7 @@ class ItemPublic(_Out):
     review_comment: str | None = Field(default=None, description="The reviewer's comment, e.g. why it was rejected")
     created_at: datetime
     updated_at: datetime
-    annotation_count: int = 0
+    annotation_count: int = Field(default=0, description="Annotations not rejected, a track counted once")
 
 
 class ItemPagePublic(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
@@ -129,9 +129,12 @@ def list_items(
         items.reverse()
     counts: dict[int, int] = {}
     if items:
+        # What the thumbnail's badge counts: annotations not rejected, a track once (not a box per frame; track
+        # ids and annotation ids are both positive, so a track is keyed by its negative id).
+        one = case((Annotation.track_id.is_not(None), -Annotation.track_id), else_=Annotation.id)
         rows = session.execute(
-            select(Annotation.item_id, func.count())
-            .where(Annotation.item_id.in_([i.id for i in items]))
+            select(Annotation.item_id, func.count(distinct(one)))
+            .where(Annotation.item_id.in_([i.id for i in items]), Annotation.state != AnnotationState.REJECTED.value)
             .group_by(Annotation.item_id)
         ).all()
         counts = {item_id: n for item_id, n in rows}

@@ -1741,6 +1741,7 @@ export interface components {
             updated_at: string;
             /**
              * Annotation Count
+             * @description Annotations not rejected, a track counted once
              * @default 0
              */
             annotation_count?: number;
