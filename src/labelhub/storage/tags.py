@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Boolean, ColumnElement, bindparam
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from labelhub.storage.models import Item
 
@@ -21,6 +22,8 @@ __all__ = ["has_tag"]
 class _HasTag(ColumnElement[bool]):
     type = Boolean()
     inherit_cache = True
+    # The tag is a child of the statement: cached compilations then take each query's own value.
+    _traverse_internals = [("tag", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, tag: str) -> None:
         self.tag: BindParameter[str] = bindparam("tag_value", tag, unique=True)
