@@ -13,16 +13,8 @@ there is no slice, and the figures are those on the training labels (``metrics.e
 
 The evaluation (:func:`evaluate_version`) compares the version with the accepted human labels it did not
 train on (the held-out slice and every label given since); when there are none, with all of them
-(``on_training_data: true``). It also counts the share of the version's proposals accepted unchanged:
-
-- proposals: annotations with this version's ``name@version`` (proposals that were deleted leave no row and
-  are not counted), including those a person edited (they keep the version they came from);
-- reviewed: proposals a person decided on: accepted or rejected by a reviewer (``reviewed_by`` set), or
-  relabelled / reshaped (which makes them the person's, source ``human``);
-- accepted unchanged: reviewed, state ``accepted``, source still ``model``, annotation version at most 2
-  (a reviewer's accept is one update) and, for classifiers, the label still the one the model gives the item;
-- auto-accepted: accepted by the project's band and never reviewed; they are not in the share, which is
-  ``accepted unchanged / reviewed``: nobody has checked them, so they show no work saved yet.
+(``on_training_data: true``). It also counts the share of the version's proposals accepted unchanged
+(:func:`labelhub.services.proposal_review.accepted_unchanged`).
 """
 
 from __future__ import annotations
@@ -66,6 +58,7 @@ from labelhub.services.models import (
     select_training_data,
     unusable_reason,
 )
+from labelhub.services.proposal_review import accepted_unchanged
 from labelhub.storage.models import Annotation, ModelVersion, ProjectAssist
 
 __all__ = ["evaluate_version", "run_evaluate_model", "run_train_model", "train_version"]
@@ -280,31 +273,6 @@ def queue_prelabel_after(hub: Hub, actor: Actor, project_id: int, model_id: int)
         return start_prelabel(s, actor, project_id, model_id=model_id).id
 
 
-def _accepted_unchanged(s: Any, project_id: int, tag: str, model_label: dict[int, str] | None) -> dict[str, Any]:
-    a = Annotation
-    stmt = select(a.item_id, a.label, a.source, a.state, a.version, a.reviewed_by).where(
-        a.project_id == project_id, a.model_version == tag
-    )
-    proposals = reviewed = unchanged = auto = 0
-    for item_id, label, source, state, version, reviewer in s.execute(stmt):
-        proposals += 1
-        if source == Source.HUMAN.value:  # a person relabelled or reshaped it: reviewed, changed
-            reviewed += 1
-        elif reviewer is not None and state != AnnotationState.PROPOSED.value:
-            reviewed += 1
-            same = model_label is None or model_label.get(item_id) == label
-            unchanged += int(state == AnnotationState.ACCEPTED.value and version <= 2 and same)
-        elif state == AnnotationState.ACCEPTED.value:
-            auto += 1  # accepted by the band, never looked at: no evidence of work saved either way
-    return {
-        "proposals": proposals,
-        "reviewed": reviewed,
-        "accepted_unchanged": unchanged,
-        "auto_accepted": auto,
-        "share": unchanged / reviewed if reviewed else None,
-    }
-
-
 def _predict_all(predictor: Predictor, inputs: list[Any], progress: Report) -> dict[int, Any]:
     out: dict[int, Any] = {}
     for start in range(0, len(inputs), 256):
@@ -369,7 +337,7 @@ def evaluate_version(
         report |= detection_map(list(boxes.values()), found)
     labels = {iid: p.proposals[0].label for iid, p in predictions.items() if p.proposals and p.probs is not None}
     with hub.db.session(write=True) as s:
-        report["accepted_unchanged"] = _accepted_unchanged(s, project_id, ref.tag, labels if labels else None)
+        report["accepted_unchanged"] = accepted_unchanged(s, project_id, ref.tag, labels if labels else None)
         row = s.get(ModelVersion, model_id)
         if row is not None:
             row.metrics = {**(row.metrics or {}), "report": report}
