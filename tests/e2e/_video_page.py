@@ -13,11 +13,10 @@ from typing import Any
 
 import httpx
 from tests.conftest import data_path
-from tests.e2e.conftest import API, Server, eventually
+from tests.e2e.conftest import API, Server, eventually, image_to_screen
 
 FRAMES = 40
 SIZE = (360, 240)
-FIT_MARGIN = 16
 
 
 def truth() -> list[list[float]]:
@@ -62,15 +61,7 @@ def tracks(client: httpx.Client, pid: int, iid: int) -> dict[str, Any]:
 
 def to_screen(page: Any, x: float, y: float) -> tuple[float, float]:
     """Frame pixels to page coordinates for the stage's fitted view."""
-    pt: dict[str, float] = page.evaluate(
-        """([w, h, x, y, m]) => {
-             const r = document.querySelector('[data-testid="video-canvas"]').getBoundingClientRect();
-             const s = Math.min((r.width - 2 * m) / w, (r.height - 2 * m) / h);
-             return { x: r.left + (r.width - w * s) / 2 + x * s, y: r.top + (r.height - h * s) / 2 + y * s };
-           }""",
-        [*SIZE, x, y, FIT_MARGIN],
-    )
-    return pt["x"], pt["y"]
+    return image_to_screen(page, SIZE, x, y, canvas="video-canvas")
 
 
 def scale(page: Any) -> float:

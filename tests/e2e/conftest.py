@@ -300,15 +300,18 @@ def eventually(check: Callable[[], T], timeout: float = 10.0) -> T:
 _FIT_MARGIN = 16
 
 
-def image_to_screen(page: Any, size: tuple[int, int], x: float, y: float) -> tuple[float, float]:
-    """Image pixels to page coordinates for the fitted view of an image of ``size``."""
+def image_to_screen(
+    page: Any, size: tuple[int, int], x: float, y: float, canvas: str = "editor-canvas"
+) -> tuple[float, float]:
+    """Image pixels to page coordinates for the fitted view of an image of ``size`` on the ``canvas`` test id
+    (the image editor's, or the video editor's ``video-canvas``: both fit with the same margin)."""
     pt: dict[str, float] = page.evaluate(
-        """([w, h, x, y, m]) => {
-             const r = document.querySelector('[data-testid="editor-canvas"]').getBoundingClientRect();
+        """([w, h, x, y, m, c]) => {
+             const r = document.querySelector(`[data-testid="${c}"]`).getBoundingClientRect();
              const s = Math.min((r.width - 2 * m) / w, (r.height - 2 * m) / h);
              return { x: r.left + (r.width - w * s) / 2 + x * s, y: r.top + (r.height - h * s) / 2 + y * s };
            }""",
-        [*size, x, y, _FIT_MARGIN],
+        [*size, x, y, _FIT_MARGIN, canvas],
     )
     return pt["x"], pt["y"]
 
