@@ -202,17 +202,23 @@ def test_a_refused_import_shows_the_server_s_reason(page: Any, server: Server, s
     shots(page, "import-refused")
 
 
-def test_an_uploaded_file_is_imported_with_a_split(page: Any, server: Server, shots: Shots, tmp_path: Path) -> None:
-    project = server.create_project("Uploaded requests", ["card", "refund"], item_kind="text")
+def _upload_dialog(page: Any, project_id: int, tmp_path: Path, rows: list[dict[str, str]]) -> Any:
+    """Log in as the administrator, open the project's import dialog and choose ``rows`` as requests.jsonl."""
     upload = tmp_path / "requests.jsonl"
-    rows = [{"id": f"r{i}", "text": f"request {i}", "label": "card" if i % 2 else "refund"} for i in range(10)]
     upload.write_text("".join(json.dumps(r) + "\n" for r in rows))
     login(page, ADMIN_USER, ADMIN_PASSWORD)
-    page.goto(f"/#/projects/{project['id']}")
+    page.goto(f"/#/projects/{project_id}")
     page.get_by_test_id("import-button").click()
     dialog = page.get_by_test_id("import-dialog")
     dialog.get_by_role("tab", name="Upload a file").click()
     dialog.get_by_label("File").set_input_files(str(upload))
+    return dialog
+
+
+def test_an_uploaded_file_is_imported_with_a_split(page: Any, server: Server, shots: Shots, tmp_path: Path) -> None:
+    project = server.create_project("Uploaded requests", ["card", "refund"], item_kind="text")
+    rows = [{"id": f"r{i}", "text": f"request {i}", "label": "card" if i % 2 else "refund"} for i in range(10)]
+    dialog = _upload_dialog(page, project["id"], tmp_path, rows)
     dialog.get_by_role("textbox", name="Split").fill("train=0.5,val=0.5")
     shots(page, "upload-dialog")
     dialog.get_by_test_id("start-import").click()
@@ -276,3 +282,58 @@ def test_the_project_header_and_the_jobs_table_fit_a_laptop_window(page: Any, se
     inside(table.get_by_role("link", name="Download").first)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     shots(page, "jobs-at-1024")
+
+
+def test_a_failed_import_is_retried_skipping_the_invalid_rows(
+    page: Any, server: Server, shots: Shots, tmp_path: Path
+) -> None:
+    project = server.create_project("Retried upload", ["card", "refund"], item_kind="text")
+    rows = [{"id": f"r{i}", "text": f"request {i}", "label": "card"} for i in range(5)]
+    rows.append({"id": "r1", "text": "the same id again", "label": "refund"})
+    dialog = _upload_dialog(page, project["id"], tmp_path, rows)
+    dialog.get_by_test_id("start-import").click()
+    progress = dialog.get_by_test_id("job-progress")
+    expect(progress).to_have_attribute("data-status", "failed", timeout=60_000)
+    expect(progress).to_contain_text("duplicate item 'r1'")
+    shots(page, "import-failed")
+    # Back to the form: every setting and the uploaded file are kept.
+    dialog.get_by_test_id("import-edit").click()
+    expect(dialog.get_by_test_id("kept-file")).to_contain_text("requests.jsonl")
+    expect(dialog.get_by_test_id("start-import")).to_be_enabled()
+    dialog.get_by_test_id("start-import").click()
+    expect(progress).to_have_attribute("data-status", "failed", timeout=60_000)
+    # One click imports the valid part of the same file.
+    dialog.get_by_test_id("import-retry-skip").click()
+    expect(progress).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(dialog.get_by_test_id("job-result")).to_contain_text("5 items added")
+    dialog.get_by_test_id("import-close").click()
+    expect(page.get_by_test_id("grid")).to_have_attribute("data-loaded", "5")
+
+
+def test_an_item_shows_its_tags_and_each_lists_the_items_sharing_it(page: Any, server: Server, shots: Shots) -> None:
+    project = server.create_project("Tagged texts", ["card"], item_kind="text")
+    pid = project["id"]
+    source = server.home / "tagged.jsonl"
+    source.write_text("".join(json.dumps({"id": f"t{i}", "text": f"text number {i}"}) + "\n" for i in range(4)))
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
+    assert r.status_code == 202, r.text
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    items = server.api.get(f"{API}/projects/{pid}/items").json()["items"]
+    ids = [i["id"] for i in sorted(items, key=lambda i: i["name"])]
+    r = server.api.post(f"{API}/projects/{pid}/items/bulk", json={"item_ids": ids[:2], "add_tags": ["night shift"]})
+    assert r.status_code == 200, r.text
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/items/{ids[1]}")
+    tags = page.get_by_test_id("item-tags")
+    expect(tags).to_have_text("night shift")
+    shots(page, "item-tags")
+    tags.get_by_role("link", name="night shift").click()
+    expect(page.get_by_test_id("filter-tag")).to_contain_text("night shift")
+    expect(page.get_by_test_id("grid")).to_have_attribute("data-loaded", "2")
+    page.get_by_role("button", name="Drop the tag filter").click()
+    expect(page.get_by_test_id("grid")).to_have_attribute("data-loaded", "4")
+    # An item without tags shows none.
+    page.goto(f"/#/projects/{pid}/items/{ids[3]}")
+    expect(page.get_by_test_id("item-page")).to_be_visible()
+    expect(page.get_by_text("text number 3")).to_be_visible()
+    expect(page.get_by_test_id("item-tags")).to_have_count(0)

@@ -12,6 +12,18 @@ export interface ItemFilter {
   min_score?: number | undefined;
   max_score?: number | undefined;
   q?: string | undefined;
+  /** Items carrying this tag exactly (`meta.tags`, as the map's and search's bulk actions set them). */
+  tag?: string | undefined;
+}
+
+/** The filter a link can carry in the project page's address (`#/projects/1?tag=night`). */
+export function filterFromQuery(query: URLSearchParams): ItemFilter {
+  const out: ItemFilter = {};
+  const tag = query.get("tag")?.trim();
+  const q = query.get("q")?.trim();
+  if (tag) out.tag = tag;
+  if (q) out.q = q;
+  return out;
 }
 
 export interface GridItem {
