@@ -337,9 +337,11 @@ def test_an_annotator_cannot_accept_a_proposal_by_leaving_out_its_source(
     sneaky = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": ann["geometry"], "state": "accepted"}
     assert_problem(_put(client, annotator, pid, ids[0], saved["version"], [sneaky]), 403)
     # Moving the box without deciding keeps the model's source and the proposed state.
-    moved = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": {"bbox": [12, 12, 52, 62]}}
+    # The model's score goes, even when the client sends it back: it rated the box where the model put it.
+    moved = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": {"bbox": [12, 12, 52, 62]}, "score": 0.7}
     out = _put(client, annotator, pid, ids[0], saved["version"], [moved]).json()["annotations"][0]
     assert (out["source"], out["state"], out["model_version"], out["version"]) == ("model", "proposed", "m1", 2)
+    assert out["score"] is None
 
 
 def test_a_reviewer_who_relabels_a_proposal_makes_it_their_own_label(

@@ -219,6 +219,10 @@ def plan_save(
                                           "state": AnnotationState.ACCEPTED.value, "author_id": actor.user_id,
                                           "model_version": old.model_version}))  # fmt: skip
             continue
+        if _edited_proposal(old, row) and row["state"] == AnnotationState.PROPOSED.value:
+            # An annotator's edit: still a proposal, but the model's score rated the label and shape it proposed,
+            # not these, so it goes (a reviewer then sees an edited proposal, unscored).
+            row = {**row, "score": None}
         # Deciding on a model's proposal is review work, whatever source the client now claims for it.
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value

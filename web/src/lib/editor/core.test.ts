@@ -170,7 +170,7 @@ describe('proposals', () => {
     const annotator = setup(list, 'annotator').core;
     annotator.select('s2');
     annotator.chooseLabel('dog');
-    expect(annotator.get('s2')).toMatchObject({ label: 'dog', source: 'model', state: 'proposed', score: 0.8 });
+    expect(annotator.get('s2')).toMatchObject({ label: 'dog', source: 'model', state: 'proposed', score: null });
   });
 
   it('drops the selection when a drawing tool is picked, so a class key then picks the new shape\'s class', () => {

@@ -165,10 +165,12 @@ export class EditorCore extends ProposalCore {
   /**
    * `a` with `changes`. A reviewer who relabels or reshapes a model's proposal makes it their own label
    * (human, accepted, no score; the model version stays as its origin), as the server records it; an
-   * annotator's change stays a proposal for a reviewer to decide on.
+   * annotator's change stays a proposal for a reviewer to decide on, without the model's score (it rated
+   * what the model proposed).
    */
   private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry'>>): Ann {
-    if (a.source !== 'model' || a.state === 'rejected' || !this.mayReview) return { ...a, ...changes };
+    if (a.source !== 'model' || a.state === 'rejected') return { ...a, ...changes };
+    if (!this.mayReview) return { ...a, ...changes, score: null };
     return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }
 
