@@ -321,27 +321,37 @@ def test_a_review_makes_an_editor_s_older_copy_stale(
     assert client.get(f"{API}/projects/{pid}/items/{ids[0]}", headers=admin_headers).json()["status"] == "rejected"
 
 
-def test_an_annotator_cannot_accept_a_proposal_by_leaving_out_its_source(
+def test_an_annotator_who_confirms_or_edits_a_proposal_makes_it_their_own_label(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     pid, ids = _image_project(client, hub, admin_headers, tmp_path, n=1)
-    proposal = {**BOX, "source": "model", "model_version": "m1", "score": 0.7}
+    model = {"source": "model", "model_version": "m1"}
+    proposals = [{**BOX, **model, "score": 0.7}, {**BOX, **model, "geometry": {"bbox": [50, 50, 60, 60]}, "score": 0.6},
+                 {**BOX, **model, "geometry": {"bbox": [70, 70, 90, 90]}, "score": 0.5}]  # fmt: skip
     saved = _put(client, admin_headers, pid, ids[0], _annotations(client, admin_headers, pid, ids[0])["version"],
-                 [proposal]).json()  # fmt: skip
-    ann = saved["annotations"][0]
-    assert (ann["source"], ann["state"], ann["reviewed_by"]) == ("model", "proposed", None)
-
+                 proposals).json()  # fmt: skip
+    first, second, third = saved["annotations"]
+    assert (first["source"], first["state"], first["reviewed_by"]) == ("model", "proposed", None)
     annotator = make_user(hub, "ann")
     uid = client.get(f"{API}/auth/me", headers=annotator).json()["id"]
     client.put(f"{API}/projects/{pid}/members/{uid}", json={"role": "annotator"}, headers=admin_headers)
-    sneaky = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": ann["geometry"], "state": "accepted"}
-    assert_problem(_put(client, annotator, pid, ids[0], saved["version"], [sneaky]), 403)
-    # Moving the box without deciding keeps the model's source and the proposed state.
-    # The model's score goes, even when the client sends it back: it rated the box where the model put it.
-    moved = {"id": ann["id"], "kind": "box", "label": "cat", "geometry": {"bbox": [12, 12, 52, 62]}, "score": 0.7}
-    out = _put(client, annotator, pid, ids[0], saved["version"], [moved]).json()["annotations"][0]
-    assert (out["source"], out["state"], out["model_version"], out["version"]) == ("model", "proposed", "m1", 2)
-    assert out["score"] is None
+    v = saved["version"]
+    # Rejecting, removing or forging a proposal is refused: each would misstate what the model did.
+    assert_problem(_put(client, annotator, pid, ids[0], v, [first, second, {**third, "state": "rejected"}]), 403)
+    assert_problem(_put(client, annotator, pid, ids[0], v, [first, second]), 403, field="annotations")
+    forged = {**BOX, "source": "model", "model_version": "fake@9", "score": 0.99}
+    assert_problem(_put(client, annotator, pid, ids[0], v, [first, second, third, forged]), 403)
+    # Confirming one (leaving out its source, as an editor may) and moving another: both become the annotator's
+    # own labels, unscored, remembering the model; the third stays the model's open proposal.
+    confirmed = {"id": first["id"], "kind": "box", "label": "cat", "geometry": first["geometry"], "state": "accepted"}
+    moved = {**second, "geometry": {"bbox": [52, 52, 62, 62]}}
+    out = _put(client, annotator, pid, ids[0], v, [confirmed, moved, third]).json()["annotations"]
+    by_id = {a["id"]: a for a in out}
+    for a in (by_id[first["id"]], by_id[second["id"]]):
+        assert (a["source"], a["state"], a["score"], a["model_version"], a["author_id"], a["reviewed_by"]) == (
+            "human", "accepted", None, "m1", uid, None)  # fmt: skip
+    assert (by_id[third["id"]]["source"], by_id[third["id"]]["state"], by_id[third["id"]]["score"]) == (
+        "model", "proposed", 0.5)  # fmt: skip
 
 
 def test_a_reviewer_who_relabels_a_proposal_makes_it_their_own_label(

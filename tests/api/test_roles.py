@@ -97,10 +97,14 @@ def _call(method: str, path: str, body: Callable[[World], Any] | None = None) ->
     return build
 
 
-def _accept(w: World) -> Request:
-    accepted = {**PROPOSAL, "id": w.proposal_id, "state": "accepted"}
+def _decide(w: World, state: str = "accepted") -> Request:
+    decided = {**PROPOSAL, "id": w.proposal_id, "state": state}
     url = f"{API}/projects/{w.pid}/items/{w.proposal_item}/annotations"
-    return {"method": "PUT", "url": url, "json": {"version": w.proposal_version, "annotations": [accepted]}}
+    return {"method": "PUT", "url": url, "json": {"version": w.proposal_version, "annotations": [decided]}}
+
+
+def _reject(w: World) -> Request:
+    return _decide(w, "rejected")
 
 
 def _upload(w: World) -> Request:
@@ -138,7 +142,7 @@ ROUTES = [
         _call("PUT", OTHER + "/annotations", lambda w: {"version": 1, "annotations": [BOX]}),
     ),
     Route("review_item", "reviewer", 200, _call("POST", ITEM + "/review", lambda w: {"approve": True})),
-    Route("accept_model_proposal", "reviewer", 200, _accept),
+    Route("reject_model_proposal", "reviewer", 200, _reject),
     Route(
         "start_import",
         "manager",
@@ -210,28 +214,38 @@ def test_non_members_see_nothing_of_a_project(client: TestClient, hub: Hub, tmp_
     assert hidden == f"project {w.pid} not found"
 
 
-def test_accepting_a_proposal_needs_a_reviewer_and_records_who(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+def test_only_a_reviewer_s_accept_keeps_a_proposal_the_model_s(client: TestClient, hub: Hub, tmp_path: Path) -> None:
     w = _build(client, hub, tmp_path)
     url = f"{API}/projects/{w.pid}/items/{w.proposal_item}/annotations"
-    body = assert_problem(client.request(**_accept(w), headers=w.headers["annotator"]), 403,
+    body = assert_problem(client.request(**_reject(w), headers=w.headers["annotator"]), 403,
                           field="annotations[0].state")  # fmt: skip
     assert "reviewer" in body["detail"]
     unchanged = client.get(url, headers=w.headers["viewer"]).json()
     assert unchanged["version"] == w.proposal_version
     assert unchanged["annotations"][0]["state"] == "proposed" and unchanged["annotations"][0]["reviewed_by"] is None
 
-    r = client.request(**_accept(w), headers=w.headers["reviewer"])
+    r = client.request(**_decide(w), headers=w.headers["reviewer"])
     assert r.status_code == 200, r.text
     ann = r.json()["annotations"][0]
     assert ann["id"] == w.proposal_id and ann["state"] == "accepted"
     assert ann["reviewed_by"] == w.users["reviewer"] and ann["source"] == "model"
 
-    # An annotator may still edit a proposal as long as they leave its state alone.
+    # An annotator who moves it afterwards makes it their own label; the reviewer's decision stays on record.
     current = client.get(url, headers=w.headers["annotator"]).json()
     moved = {**PROPOSAL, "id": w.proposal_id, "state": "accepted", "geometry": {"bbox": [6, 6, 30, 30]}}
     r = client.put(url, json={"version": current["version"], "annotations": [moved]}, headers=w.headers["annotator"])
     assert r.status_code == 200, r.text
-    assert r.json()["annotations"][0]["reviewed_by"] == w.users["reviewer"]
+    ann = r.json()["annotations"][0]
+    assert (ann["source"], ann["author_id"], ann["reviewed_by"]) == ("human", w.users["annotator"], w.users["reviewer"])
+
+
+def test_an_annotator_s_accept_makes_the_proposal_their_own_label(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    w = _build(client, hub, tmp_path)
+    r = client.request(**_decide(w), headers=w.headers["annotator"])
+    assert r.status_code == 200, r.text
+    ann = r.json()["annotations"][0]
+    assert (ann["source"], ann["state"], ann["score"], ann["reviewed_by"]) == ("human", "accepted", None, None)
+    assert ann["author_id"] == w.users["annotator"]
 
 
 def test_only_an_owner_hands_out_ownership(client: TestClient, hub: Hub, tmp_path: Path) -> None:

@@ -164,3 +164,55 @@ def test_class_hotkey_spans_by_mouse_selection_overlap_and_reload(page: Any, ser
     expect(rows.filter(has_text="event")).to_contain_text("stolen in Berlin")
     assert _body_text(page) == text, "after a reload the text body must still show the text unchanged"
     shots(page, "reloaded")
+
+
+def _propose(server: Server, pid: int, item: int, proposals: list[tuple[str, float]]) -> None:
+    """Store model class proposals on ``item`` (as a model server's pre-labels would be)."""
+    url = f"{API}/projects/{pid}/items/{item}/annotations"
+    version = server.api.get(url).json()["version"]
+    body = [{"kind": "class", "label": label, "geometry": {}, "source": "model", "model_version": "intents@1",
+             "score": score, "state": "proposed"} for label, score in proposals]  # fmt: skip
+    assert server.api.put(url, json={"version": version, "annotations": body}).status_code == 200
+
+
+def _classes(server: Server, pid: int, item: int) -> list[tuple[str, str, str]]:
+    anns = server.api.get(f"{API}/projects/{pid}/items/{item}/annotations").json()["annotations"]
+    return sorted((a["label"], a["source"], a["state"]) for a in anns)
+
+
+def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, shots: Shots) -> None:
+    pid, ids = _text_project(server, "Proposed intents", "text-proposals")
+    _propose(server, pid, ids[0], [("lost_or_stolen", 0.9), ("refund", 0.3)])
+    _propose(server, pid, ids[1], [("refund", 0.8)])
+    add_member(server, pid, "text-reviewer", "reviewer")
+    _, password = add_member(server, pid, "text-annotator-2", "annotator")
+
+    # An annotator confirms a right proposal with its hotkey: it becomes their own label.
+    login(page, "text-annotator-2", password)
+    page.goto(f"/#/projects/{pid}/items/{ids[1]}")
+    chip = page.get_by_test_id("class-tag-refund")
+    expect(chip).to_have_attribute("data-state", "proposed")
+    expect(page.get_by_test_id("reject-tag-refund")).to_have_count(0)  # rejecting is the reviewer's
+    page.keyboard.press("2")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    eventually(lambda: _expect_equal(_classes(server, pid, ids[1]), [("refund", "human", "accepted")]))
+    page.context.clear_cookies()
+
+    # A reviewer rejects the wrong proposal with its button, then accepts the best one left with A (no selection).
+    login(page, "text-reviewer", "text-reviewer-password")
+    page.goto(f"/#/projects/{pid}/items/{ids[0]}")
+    expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "proposed")
+    shots(page, "two-proposals")
+    page.get_by_test_id("reject-tag-refund").click()
+    expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "off")
+    page.keyboard.press("a")
+    expect(page.get_by_test_id("class-tag-lost_or_stolen")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    want = [("lost_or_stolen", "model", "accepted"), ("refund", "model", "rejected")]
+    eventually(lambda: _expect_equal(_classes(server, pid, ids[0]), want))
+    shots(page, "decided")
+
+
+def _expect_equal(got: object, want: object) -> None:
+    assert got == want, got

@@ -22,6 +22,7 @@ from labelhub.storage.models import Annotation, Item, utcnow
 _ANNOTATIONS_TABLE = cast(Table, Annotation.__table__)
 _ITEMS_TABLE = cast(Table, Item.__table__)
 
+_ACCEPTED = AnnotationState.ACCEPTED.value
 _COMPARED = (
     "kind",
     "label",
@@ -210,28 +211,23 @@ def plan_save(
     )
     keep: set[int] = set()
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
-        if can_review and _edited_proposal(old, row):
-            # A reviewer who relabels or reshapes a model's proposal makes it their own label: source human, no
-            # score, accepted, remembering the proposing model version. An annotator's edit stays a proposal
-            # (moved or relabelled) for a reviewer to decide on, as accepting one needs that role.
-            keep.add(old.id)
-            plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None,
-                                          "state": AnnotationState.ACCEPTED.value, "author_id": actor.user_id,
-                                          "model_version": old.model_version}))  # fmt: skip
-            continue
-        if _edited_proposal(old, row) and row["state"] == AnnotationState.PROPOSED.value:
-            # An annotator's edit: still a proposal, but the model's score rated the label and shape it proposed,
-            # not these, so it goes (a reviewer then sees an edited proposal, unscored).
-            row = {**row, "score": None}
-        # Deciding on a model's proposal is review work, whatever source the client now claims for it.
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value
         decided = from_model and row["state"] != old_state
-        if decided and not can_review:
-            raise PermissionDenied(
-                f"annotations[{i}]: accepting or rejecting proposals needs the reviewer role",
-                field=f"annotations[{i}].state",
-            )
+        if old is not None and (
+            _edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
+        ):
+            # Whoever relabels or reshapes a model's proposal, or (without the reviewer role) confirms it, makes it
+            # their own label: source human, no score, accepted, remembering the proposing model version. Only a
+            # reviewer's accept keeps it the model's (counted in the model's report as accepted unchanged).
+            keep.add(old.id)
+            plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None, "state": _ACCEPTED,
+                                          "author_id": actor.user_id, "model_version": old.model_version}))  # fmt: skip
+            continue
+        if not can_review and (decided or (old is None and from_model)):
+            # Rejecting a proposal is review work; storing a new one would claim a model's output as the model's.
+            what = "storing model proposals" if old is None else "rejecting proposals"
+            raise PermissionDenied(f"annotations[{i}]: {what} needs the reviewer role", field=f"annotations[{i}].state")
         reviewed = actor.user_id if decided and row["state"] != AnnotationState.PROPOSED.value else None
         if old is None:
             plan.inserts.append({"item_id": item_id, "project_id": project_id, "author_id": actor.user_id,
@@ -241,11 +237,23 @@ def plan_save(
         if any(getattr(old, k) != row[k] for k in _COMPARED):
             plan.updates.append((old.id, {**row, **({"reviewed_by": reviewed} if reviewed is not None else {})}))
     plan.deletes = [aid for aid in existing if aid not in keep]
+    if not can_review:
+        dropped = [aid for aid in plan.deletes if _open_proposal(existing[aid])]
+        if dropped:
+            raise PermissionDenied(
+                f"removing the model's proposal {dropped[0]} rejects it, which needs the reviewer role; label the "
+                "item yourself and leave the proposal for a reviewer",
+                field="annotations",
+            )
     # The item's annotator (to whom a rejected item goes back): whoever labels it, but a reviewer's fix does not
     # take the item over from the person who labelled it.
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
     return plan
+
+
+def _open_proposal(a: Row[Any]) -> bool:
+    return bool(a.source == Source.MODEL.value and a.state == AnnotationState.PROPOSED.value)
 
 
 def _edited_proposal(old: Row[Any] | None, row: dict[str, Any]) -> TypeGuard[Row[Any]]:

@@ -2,24 +2,29 @@
 
 import { count as countOf } from '../plural';
 import { SavingCore } from './core-save';
-import { acceptAllAbove, nextProposal, setState } from './proposals';
+import { acceptAllAbove, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
 
 export abstract class ProposalCore extends SavingCore {
   // ---- proposals -----------------------------------------------------------------------------------------
 
-  /** Accept (`accepted`) or reject (`rejected`) a model proposal; moves the selection to the next proposal. */
+  /**
+   * Accept (`accepted`) or reject (`rejected`) a model proposal; moves the selection to the next proposal. With
+   * no proposal selected it decides the item's best-scoring open class proposal (a text's or image's class has
+   * nothing to select on the canvas). Without the reviewer role an accept makes the proposal the person's own
+   * label (human, unscored, as the server records it) and a reject is refused.
+   */
   decide(key: string | null, state: 'accepted' | 'rejected'): boolean {
-    const a = this.get(key);
+    const a = key === null ? topClassProposal(this.anns) : this.get(key);
     if (!a || a.source !== 'model') {
       this.notify('Select a model proposal first', 'warn');
       return false;
     }
-    if (!this.mayReview) {
-      this.notify('Accepting or rejecting proposals needs the reviewer role', 'warn');
+    if (!this.mayReview && state === 'rejected') {
+      this.notify('Rejecting proposals needs the reviewer role: label the item yourself and leave it for a reviewer', 'warn');
       return false;
     }
     const nextKey = nextProposal(this.anns, a.key);
-    const next = setState(this.anns, a.key, state);
+    const next = this.mayReview ? setState(this.anns, a.key, state) : ownLabel(this.anns, a.key);
     const follow = nextKey !== a.key ? nextKey : null;
     const label = `${state === 'accepted' ? 'accept' : 'reject'} proposal`;
     const select = a.kind === 'class' ? this.selectedKey : follow;

@@ -152,25 +152,39 @@ describe('proposals', () => {
     expect(core.visible(core.get('s3')!)).toBe(false);
   });
 
-  it('refuses accept and reject below the reviewer role', () => {
+  it('makes an annotator\'s accept their own label, and refuses their reject, removal and bulk accept', () => {
     const { core } = setup(list, 'annotator');
-    expect(core.decide('s2', 'accepted')).toBe(false);
-    expect(core.get('s2')!.state).toBe('proposed');
+    expect(core.decide('s3', 'rejected')).toBe(false);
     expect(core.notice?.text).toMatch(/reviewer/);
+    core.select('s3');
+    expect(core.deleteSelected()).toBe(false);
+    expect(core.get('s3')!.state).toBe('proposed');
     expect(core.acceptAbove(0.1)).toBe(0);
+    expect(core.decide('s2', 'accepted')).toBe(true);
+    expect(core.get('s2')).toMatchObject({ source: 'human', state: 'accepted', score: null, model_version: 'm' });
   });
 
-  it("makes a proposal a reviewer relabels or moves their own label, and keeps an annotator's a proposal", () => {
-    const { core } = setup(list, 'reviewer');
-    core.select('s2');
-    core.chooseLabel('dog');
-    expect(core.get('s2')).toMatchObject({ label: 'dog', source: 'human', state: 'accepted', score: null, model_version: 'm' });
-    core.setGeometry('s3', { bbox: [0, 0, 20, 20] }, 'move box');
-    expect(core.get('s3')).toMatchObject({ source: 'human', state: 'accepted', score: null });
-    const annotator = setup(list, 'annotator').core;
-    annotator.select('s2');
-    annotator.chooseLabel('dog');
-    expect(annotator.get('s2')).toMatchObject({ label: 'dog', source: 'model', state: 'proposed', score: null });
+  it('makes a proposal anyone relabels or moves their own label', () => {
+    for (const standing of ['reviewer', 'annotator'] as const) {
+      const { core } = setup(list, standing);
+      core.select('s2');
+      core.chooseLabel('dog');
+      expect(core.get('s2')).toMatchObject({ label: 'dog', source: 'human', state: 'accepted', score: null, model_version: 'm' });
+      core.setGeometry('s3', { bbox: [0, 0, 20, 20] }, 'move box');
+      expect(core.get('s3')).toMatchObject({ source: 'human', state: 'accepted', score: null });
+    }
+  });
+
+  it('decides the best class proposal when nothing is selected', () => {
+    const classes = [ann(4, { kind: 'class', label: 'car', geometry: {}, source: 'model', model_version: 'm', score: 0.4, state: 'proposed' }),
+      ann(5, { kind: 'class', label: 'dog', geometry: {}, source: 'model', model_version: 'm', score: 0.9, state: 'proposed' })];
+    const { core } = setup(classes, 'reviewer');
+    expect(core.decide(null, 'rejected')).toBe(true);
+    expect(core.get('s5')!.state).toBe('rejected');
+    expect(core.decide(null, 'accepted')).toBe(true);
+    expect(core.get('s4')).toMatchObject({ state: 'accepted', source: 'model' });
+    expect(core.decide(null, 'accepted')).toBe(false);
+    expect(core.notice?.text).toMatch(/Select a model proposal/);
   });
 
   it('drops the selection when a drawing tool is picked, so a class key then picks the new shape\'s class', () => {

@@ -163,14 +163,11 @@ export class EditorCore extends ProposalCore {
   }
 
   /**
-   * `a` with `changes`. A reviewer who relabels or reshapes a model's proposal makes it their own label
-   * (human, accepted, no score; the model version stays as its origin), as the server records it; an
-   * annotator's change stays a proposal for a reviewer to decide on, without the model's score (it rated
-   * what the model proposed).
+   * `a` with `changes`. Whoever relabels or reshapes a model's proposal makes it their own label (human,
+   * accepted, no score; the model version stays as its origin), as the server records it.
    */
   private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry'>>): Ann {
     if (a.source !== 'model' || a.state === 'rejected') return { ...a, ...changes };
-    if (!this.mayReview) return { ...a, ...changes, score: null };
     return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }
 
@@ -178,8 +175,18 @@ export class EditorCore extends ProposalCore {
     const key = this.selectedKey;
     if (key === null) return false;
     const a = this.get(key);
+    if (a && isProposal(a) && !this.mayReview) {
+      this.notify('Removing a proposal rejects it, which needs the reviewer role: label the item yourself instead', 'warn');
+      return false;
+    }
     const next = this.anns.filter((x) => x.key !== key);
     return this.commit(next, `delete ${a?.kind ?? 'annotation'}`, null);
+  }
+
+  /** Reject the open proposal of the class `label` (the × beside a proposed chip). */
+  rejectTag(label: string): boolean {
+    const p = this.anns.find((a) => a.kind === 'class' && a.label === label && isProposal(a));
+    return p ? this.decide(p.key, 'rejected') : false;
   }
 
   /** Add the whole-image tag `label`, or remove it when present (a proposed tag is accepted instead). */

@@ -22,6 +22,19 @@ export function setState(list: readonly Ann[], key: string, state: AnnotationSta
   return out;
 }
 
+/** A proposal made the person's own label: human, accepted, unscored; the model version stays as its origin. */
+export function ownLabel(list: readonly Ann[], key: string): readonly Ann[] {
+  return list.map((a) => (a.key === key ? { ...a, source: 'human' as const, state: 'accepted' as const, score: null } : a));
+}
+
+/** The open class (whole-item) proposal with the highest score, or null. */
+export function topClassProposal(list: readonly Ann[]): Ann | null {
+  let best: Ann | null = null;
+  for (const a of list)
+    if (a.kind === 'class' && isProposal(a) && (best === null || (a.score ?? -1) > (best.score ?? -1))) best = a;
+  return best;
+}
+
 /** Open proposals with a score at or above `threshold` (proposals without a score never qualify). */
 export function proposalsAbove(list: readonly Ann[], threshold: number): Ann[] {
   return list.filter((a) => isProposal(a) && a.score !== null && a.score >= threshold);

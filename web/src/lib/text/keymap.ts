@@ -18,7 +18,7 @@ export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['Ctrl+Z'], description: 'Undo', group: 'Edit' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Edit' },
   { keys: ['Ctrl+S'], description: 'Save now (autosave runs after every change)', group: 'Edit' },
-  { keys: ['A'], description: 'Accept the selected proposal', group: 'Proposals' },
+  { keys: ['A'], description: 'Accept the selected proposal (nothing selected: the best class proposal)', group: 'Proposals' },
   { keys: ['X'], description: 'Reject the selected proposal', group: 'Proposals' },
   { keys: [']', '['], description: 'Select the next / previous proposal', group: 'Proposals' },
   { keys: ['R'], description: 'Show or hide rejected proposals', group: 'Proposals' },
