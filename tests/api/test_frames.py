@@ -44,6 +44,11 @@ def test_a_video_files_frames_are_decoded_once_and_served_as_jpeg(
     last = _decode(client.get(body["urls"][-1], headers=admin_headers).content)
     assert abs(float(last.mean()) - 235) < 4
 
+    # The grid's thumbnail of a video file is its first frame (grey level 0 here), as WebP.
+    thumb = client.get(f"{url}/thumbnail", params={"size": 128}, headers=admin_headers)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp", thumb.text
+    assert _decode(thumb.content).mean() < 8
+
     assert_problem(client.get(f"{url}/frames/48", headers=admin_headers), 404, field="frame")
     assert_problem(client.get(f"{url}/frames", params={"start": 0, "count": 500}, headers=admin_headers), 422)
     _, stranger = quick_user(hub, "stranger")

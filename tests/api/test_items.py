@@ -379,3 +379,8 @@ def test_a_reviewer_who_relabels_a_proposal_makes_it_their_own_label(
     (listed,) = [i for i in client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]
                  if i["id"] == ids[0]]  # fmt: skip
     assert listed["annotation_count"] == 1
+    # The item alone and a review's answer count the same as its row in the list.
+    item_url = f"{API}/projects/{pid}/items/{ids[0]}"
+    assert client.get(item_url, headers=admin_headers).json()["annotation_count"] == 1
+    reviewed = client.post(f"{item_url}/review", json={"approve": True}, headers=admin_headers).json()
+    assert reviewed["annotation_count"] == 1

@@ -123,17 +123,19 @@ class ThumbnailCache:
             raise ValidationError(f"thumbnail size must be one of {allowed}, got {size}", field="size")
         return self.root / key[:2] / f"{key}_{size}.webp"
 
-    def get(self, key: str, size: int, linked_path: str | None = None) -> Path:
+    def get(self, key: str, size: int, linked_path: str | None = None, *, source: Path | None = None) -> Path:
         """Return the cached thumbnail file of ``key`` at ``size``, generating it on a miss.
 
-        Generation writes a temporary file in the same folder and renames it into place, so a reader
-        never sees half a thumbnail; two callers racing on a miss both generate, and either result wins.
+        ``source`` is the image to draw it from when that is not the stored file of ``key`` itself (a video
+        file's thumbnail comes from its first decoded frame). Generation writes a temporary file in the same
+        folder and renames it into place, so a reader never sees half a thumbnail; two callers racing on a miss
+        both generate, and either result wins.
         """
         target = self.path_for(key, size)
         if target.exists():
             return target
         name = linked_path or key
-        source = self.store.local_path(key, linked_path)
+        source = source or self.store.local_path(key, linked_path)
         if source is not None:
             data = make_thumbnail(source, size, max_pixels=self.max_pixels, name=name)
         else:

@@ -45,6 +45,7 @@ class VideoItem:
     version: int
     video: Path | None
     frame_files: tuple[Path, ...]
+    frame_types: tuple[str, ...] = ()  # the stored frames' MIME types (their files have no extension)
 
 
 _I = Item.__table__.c
@@ -65,7 +66,9 @@ def load_video_item(
         raise NotFoundError(f"item {item_id} has no stored video (imported as metadata only)", field="media")
     keys = (meta or {}).get("frames")
     wanted = list(keys) if isinstance(keys, list) else [key]
-    links = {k: p for k, p in session.execute(select(Media.key, Media.path).where(Media.key.in_(set(wanted))))}
+    found = session.execute(select(Media.key, Media.path, Media.mime).where(Media.key.in_(set(wanted)))).all()
+    links = {k: p for k, p, _ in found}
+    types = {k: m for k, _, m in found}
     paths: list[Path] = []
     for i, k in enumerate(wanted):
         path = hub.media.local_path(k, links.get(k))
@@ -74,7 +77,8 @@ def load_video_item(
             raise NotFoundError(f"{what} of item {item_id} is missing from the media store", field="media")
         paths.append(path)
     if isinstance(keys, list):
-        return VideoItem(item_id, project_id, key, len(paths), width, height, fps, version, None, tuple(paths))
+        mimes = tuple(types.get(k) or "" for k in wanted)
+        return VideoItem(item_id, project_id, key, len(paths), width, height, fps, version, None, tuple(paths), mimes)
     if not frame_count or frame_count <= 0:
         raise ValidationError(f"item {item_id} has no frame count; import the video again", field="frame_count")
     return VideoItem(item_id, project_id, key, frame_count, width, height, fps, version, paths[0], ())
@@ -92,7 +96,8 @@ def frame_file(hub: Hub, v: VideoItem, index: int) -> tuple[Path, str]:
     _check_frame(v, index)
     if v.video is None:
         path = v.frame_files[index]
-        return path, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        stored = v.frame_types[index] if index < len(v.frame_types) else None
+        return path, stored or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return hub.frames.get(v.media_key, v.video, v.frame_count, index), "image/jpeg"
 
 

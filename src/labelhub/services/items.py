@@ -127,19 +127,24 @@ def list_items(
     items = list(session.scalars(stmt.limit(limit)))
     if before is not None:
         items.reverse()
-    counts: dict[int, int] = {}
-    if items:
-        # What the thumbnail's badge counts: annotations not rejected, a track once (not a box per frame; track
-        # ids and annotation ids are both positive, so a track is keyed by its negative id).
-        one = case((Annotation.track_id.is_not(None), -Annotation.track_id), else_=Annotation.id)
-        rows = session.execute(
-            select(Annotation.item_id, func.count(distinct(one)))
-            .where(Annotation.item_id.in_([i.id for i in items]), Annotation.state != AnnotationState.REJECTED.value)
-            .group_by(Annotation.item_id)
-        ).all()
-        counts = {item_id: n for item_id, n in rows}
+    counts = annotation_counts(session, [i.id for i in items])
     next_after = items[-1].id if len(items) == limit and before is None else None
     return ItemPage(items=items, annotation_counts=counts, next_after=next_after)
+
+
+def annotation_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
+    """What an item's thumbnail badge counts, per item id: annotations not rejected, a track once (not a box per
+    frame). Items without any are left out (count 0)."""
+    if not item_ids:
+        return {}
+    # Track ids and annotation ids are both positive, so a track is keyed by its negative id.
+    one = case((Annotation.track_id.is_not(None), -Annotation.track_id), else_=Annotation.id)
+    rows = session.execute(
+        select(Annotation.item_id, func.count(distinct(one)))
+        .where(Annotation.item_id.in_(item_ids), Annotation.state != AnnotationState.REJECTED.value)
+        .group_by(Annotation.item_id)
+    ).all()
+    return {item_id: n for item_id, n in rows}
 
 
 def get_item(session: Session, actor: Actor, project_id: int, item_id: int, action: Action = Action.READ) -> Item:

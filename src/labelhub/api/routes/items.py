@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from labelhub.api.deps import ActorDep, HubDep
 from labelhub.api.schemas import (
@@ -20,6 +21,7 @@ from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.services import annotations as annotation_service
 from labelhub.services import items
 from labelhub.services.annotations import AnnotationInput
+from labelhub.storage.models import Item
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
 
@@ -80,7 +82,7 @@ def list_items(
 @router.get("/{item_id}", response_model=ItemPublic)
 def get_item(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> ItemPublic:
     with hub.db.session() as s:
-        return ItemPublic.model_validate(items.get_item(s, actor, project_id, item_id))
+        return _counted(s, items.get_item(s, actor, project_id, item_id))
 
 
 @router.post("/{item_id}/review", response_model=ItemPublic)
@@ -88,7 +90,14 @@ def review_item(project_id: int, item_id: int, body: ReviewIn, actor: ActorDep, 
     """Approve an item, or reject it with a comment so it goes back to its annotator (reviewers)."""
     with hub.db.session(write=True) as s:
         it = items.review_item(s, actor, project_id, item_id, approve=body.approve, comment=body.comment)
-        return ItemPublic.model_validate(it)
+        return _counted(s, it)
+
+
+def _counted(s: Session, it: Item) -> ItemPublic:
+    """The item as the API shows it, with the same annotation count as its row in the list."""
+    pub = ItemPublic.model_validate(it)
+    pub.annotation_count = items.annotation_counts(s, [it.id]).get(it.id, 0)
+    return pub
 
 
 @router.get("/{item_id}/annotations", response_model=AnnotationsPublic)

@@ -10,8 +10,10 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 
 from labelhub.api.deps import ActorDep, HubDep
+from labelhub.domain.enums import ItemKind
 from labelhub.errors import NotFoundError
 from labelhub.services import items
+from labelhub.services.frames import frame_file, load_video_item
 from labelhub.storage.models import Media
 
 router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["media"])
@@ -58,14 +60,16 @@ def get_item_thumbnail(
     hub: HubDep,
     size: Annotated[int, Query(description="Longest side in pixels: 128, 256 or 512")] = 256,
 ) -> Response:
-    """A cached WebP thumbnail of the item's image."""
+    """A cached WebP thumbnail of the item's image (a video's: its first frame)."""
     with hub.db.session() as s:
         it = items.get_item(s, actor, project_id, item_id)
         if not it.media_key:
             raise NotFoundError(f"item {item_id} has no stored media (imported as metadata only)", field="media")
         linked = s.scalar(select(Media.path).where(Media.key == it.media_key))
+        video = load_video_item(s, hub, actor, project_id, item_id) if it.kind == ItemKind.VIDEO.value else None
     etag = f'"{it.media_key}-{size}"'
     if (cached := _not_modified(request, etag)) is not None:
         return cached
-    path = hub.thumbnails.get(it.media_key, size, linked)
+    first = frame_file(hub, video, 0)[0] if video is not None else None
+    path = hub.thumbnails.get(it.media_key, size, linked, source=first)
     return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": _CACHE})
