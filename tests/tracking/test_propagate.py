@@ -13,6 +13,7 @@ from labelhub.tracking import (
     propagate,
     remove_keyframe,
     set_keyframe,
+    suggest_frames,
 )
 from labelhub.tracking._boxes import iou
 
@@ -101,6 +102,12 @@ def test_outside_keyframe_starts_no_pass_and_bounds_the_track() -> None:
     assert all(s is BoxState.OUTSIDE for s in states[13:])
     assert all(s is BoxState.PROPAGATED for s in states[1:12])
     assert [kf.frame for kf in result.keyframes] == [0, 12] and result.keyframes[1].outside
+    # The person said the object left: the frames after stay out of view, at its last place, with nothing to check
+    # (they were left without a box, so not stored, and suggested for review).
+    after = result.track.boxes[13:]
+    assert all(fb.box == result.track.boxes[11].box and fb.confidence == 1.0 and not fb.needs_review for fb in after)
+    assert {r.frame for r in result.track.to_records(track_id=1)} == set(range(20))
+    assert all(s.frame <= 12 for s in suggest_frames(result.track, 5))
 
 
 def test_low_confidence_frames_are_marked_for_review() -> None:

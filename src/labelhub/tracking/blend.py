@@ -202,6 +202,12 @@ def _unreached(seg: Segment, t: int, lo: int, span: int, last_place: Box | None)
     b_box = seg.after.box if seg.after is not None else None
     if a_box is not None and b_box is not None:
         return FrameBox(t, BoxState.PROPAGATED, lerp(a_box, b_box, (t - lo) / span), 0.0, True)
+    if (seg.before is not None and seg.before.box is None and seg.after is None) or (
+        seg.after is not None and seg.after.box is None and seg.before is None
+    ):
+        # Beyond the last (or before the first) keyframe, which a person marked outside: the object stays out of
+        # view, as the person said (as in CVAT); nothing for anyone to check.
+        return FrameBox(t, BoxState.OUTSIDE, last_place, 1.0, False)
     if (seg.before is not None and seg.before.box is None) or (seg.after is not None and seg.after.box is None):
         return FrameBox(t, BoxState.OUTSIDE, last_place, 0.0, True)
     known = a_box if a_box is not None else (b_box if b_box is not None else last_place)

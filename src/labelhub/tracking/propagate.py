@@ -150,6 +150,10 @@ def _build(
             fb = keyframe_box(by_frame[f], last_place)
             boxes[f] = fb
             raw[f] = 1.0
+        elif fb is not None and fb.box is None and lo <= f <= hi and last_place is not None:
+            # Outside after an outside keyframe: the box keeps the last place seen, so the frame can be stored.
+            fb = FrameBox(f, fb.state, last_place, fb.confidence, fb.needs_review, fb.source)
+            boxes[f] = fb
         if fb is not None and fb.box is not None and fb.visible:
             last_place = fb.box
     # Keep every pass that a later edit may reuse: those of segments outside the span too.
