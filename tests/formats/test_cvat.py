@@ -135,9 +135,10 @@ def test_otb_track_through_cvat_video_and_back(hub: Hub, otb_crossing: Path, tmp
     assert all(b.get("keyframe") == "1" and b.get("outside") == "0" for b in boxes)
     assert len(list((dest / "crossing" / "images").iterdir())) == 120
     assert detect_format(dest / "crossing").name == "cvat_video"
+    assert detect_format(dest).name == "cvat_video"  # the export's own folder, a task folder per video
 
     again = new_project(hub, "again", ItemKind.VIDEO)
-    report = import_source(hub, SYSTEM, again, dest, fmt="cvat_video", options=ImportOptions(media="link"))
+    report = import_source(hub, SYSTEM, again, dest, fmt="auto", options=ImportOptions(media="link"))
     assert (report.items_added, report.annotations_added) == (1, 120)
     items, tracks = project_tracks(hub, again)
     assert items == [("crossing", 120, 120)]

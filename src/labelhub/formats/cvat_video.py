@@ -39,8 +39,14 @@ _FLAG_TRUE = frozenset({"1", "true", "True"})
 
 
 def detect(path: Path) -> bool:
-    """Return True when ``path`` is a CVAT 1.1 XML file (or a folder with one) holding ``<track>`` elements."""
-    return sniff_mode(path) == "video"
+    """Return True when ``path`` is a CVAT 1.1 XML file (or a folder with one) holding ``<track>`` elements, or a
+    folder of task folders each with one (what labelhub's own export writes: ``<video>/annotations.xml``)."""
+    if sniff_mode(path) == "video":
+        return True
+    if not path.is_dir() or (path / "annotations.xml").is_file():
+        return False
+    tasks = sorted(p.parent for p in path.glob("*/annotations.xml"))
+    return bool(tasks) and all(sniff_mode(t) == "video" for t in tasks[:8])
 
 
 def find_tasks(source: Path) -> list[Path]:
