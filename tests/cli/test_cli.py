@@ -81,6 +81,15 @@ def test_user_add_and_token_work_on_the_api(cli_env: Env, hub: Hub) -> None:
         assert client.get("/api/v1/auth/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
 
 
+def test_acting_as_a_deactivated_user_is_refused(cli_env: Env, hub: Hub) -> None:
+    ok(cli_env, "user", "add", "dave", "--password-stdin", stdin="dave-long-password\n")
+    ok(cli_env, "project", "create", "notes", "--kind", "text", "--owner", "dave")
+    assert "notes" in ok(cli_env, "project", "list", "--as", "dave").stdout
+    with hub.db.session(write=True) as s:
+        s.scalars(select(User).where(User.username == "dave")).one().is_active = False
+    assert_clean_failure(run(cli_env, "project", "list", "--as", "dave"), "user 'dave' is deactivated", "field: as")
+
+
 def test_project_create_and_list(cli_env: Env, hub: Hub) -> None:
     out = ok(cli_env, "project", "create", "notes", "--kind", "text", "--labels", "a,b,c")
     assert "created project notes" in out.output

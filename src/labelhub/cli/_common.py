@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from labelhub.config import Settings
-from labelhub.errors import LabelhubError
+from labelhub.errors import LabelhubError, PermissionDenied
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.projects import get_project_by_name
@@ -54,7 +54,11 @@ def acting_as(hub: Hub, username: str | None) -> Actor:
     if username is None:
         return Actor.system()
     with hub.db.session() as s:
-        return actor_for(get_user_by_name(s, username))
+        user = get_user_by_name(s, username)
+        if not user.is_active:
+            # The server refuses a deactivated user's requests; the CLI acting for them must too.
+            raise PermissionDenied(f"user {username!r} is deactivated; reactivate them to act as them", field="as")
+        return actor_for(user)
 
 
 def project_id(hub: Hub, actor: Actor, project: str) -> int:
