@@ -105,13 +105,14 @@ def tracked(hub: Hub, otb_crossing: Path, tmp_path: Path) -> tuple[int, Tracks]:
     report = import_records(
         hub, SYSTEM, pid, [item], labels=["person"], format_name="video", options=ImportOptions(media="link")
     )
-    assert (report.items_added, report.annotations_added) == (1, FRAMES + ENDED_AT + 1)
+    assert (report.items_added, report.annotations_added) == (1, 2 * FRAMES)  # track 2 stays outside after 24
     items, tracks, _ = stored_tracks(hub, pid)
     assert items == [("crossing", FRAMES, FRAMES)]
     assert tracks == as_tracks(item.annotations)
-    # What the round trips must carry: propagated boxes (not keyframes) on most frames, and one outside box.
-    assert sum(not kf for _, kf, _, _ in tracks.values()) == (FRAMES - 1) + (ENDED_AT - 1)
-    assert [key for key, (_, _, outside, _) in tracks.items() if outside] == [(2, ENDED_AT)]
+    # What the round trips must carry: propagated boxes (not keyframes) on most frames, and outside boxes from the
+    # outside keyframe on.
+    assert sum(not kf for _, kf, _, _ in tracks.values()) == (FRAMES - 1) + (FRAMES - 2)
+    assert [key for key, (_, _, outside, _) in tracks.items() if outside] == [(2, f) for f in range(ENDED_AT, FRAMES)]
     return pid, tracks
 
 
@@ -152,7 +153,8 @@ def test_tracks_through_cvat_video_and_back(hub: Hub, tracked: tuple[int, Tracks
     written = {t.get("id"): [(b.get("frame"), b.get("keyframe"), b.get("outside")) for b in t.findall("box")]
                for t in root.findall("track")}  # fmt: skip
     assert written["1"][:2] == [("0", "1", "0"), ("1", "0", "0")]
-    assert written["2"][-1] == (str(ENDED_AT), "1", "1") and len(written["2"]) == ENDED_AT + 1  # no closing copy
+    assert written["2"][ENDED_AT] == (str(ENDED_AT), "1", "1")  # the person's outside keyframe, then outside boxes
+    assert written["2"][ENDED_AT + 1 :] == [(str(f), "0", "1") for f in range(ENDED_AT + 1, FRAMES)]
     assert len(list((dest / "crossing" / "images").iterdir())) == FRAMES
 
     again = new_project(hub, "from cvat", ItemKind.VIDEO)

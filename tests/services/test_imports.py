@@ -235,6 +235,15 @@ def test_reimport_attaches_annotations_to_existing_items(hub: Hub, tmp_path: Pat
         per_item = dict(s.execute(select(Annotation.item_id, func.count()).group_by(Annotation.item_id)).all())
     assert per_item == {i: 2 for i, _, _ in items_before}
 
+    # The same file a third time adds nothing twice; a file with one box moved adds that box only.
+    third = import_source(hub, SYSTEM, pid, tmp_path / "full" / "ann.json", fmt="coco")
+    assert (third.items_matched, third.annotations_added, third.annotations_present) == (3, 0, 6)
+    moved = coco_dict(names)
+    moved["annotations"][0]["bbox"] = [4.0, 3.0, 20.0, 15.25]
+    fourth = import_source(hub, SYSTEM, pid, write_dataset(tmp_path / "moved", moved), fmt="coco")
+    assert (fourth.annotations_added, fourth.annotations_present) == (1, 5)
+    assert snapshot(hub, pid)[1] == 7
+
 
 def _stored_copies(hub: Hub) -> list[Path]:
     root = hub.settings.media_dir

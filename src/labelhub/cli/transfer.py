@@ -67,7 +67,9 @@ def import_(
     console.print(
         f"imported {report.items_added:,} new items ({report.items_matched:,} matched existing), "
         f"{report.annotations_added:,} annotations, {len(report.labels)} classes"
-    )
+        + (f"; {report.annotations_present:,} annotations already there, not added again"
+           if report.annotations_present else "")
+    )  # fmt: skip
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
 

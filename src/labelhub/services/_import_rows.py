@@ -28,7 +28,7 @@ from labelhub.services.access import Actor, require
 from labelhub.services.projects import extend_schema
 from labelhub.services.writes import insert_media_rows
 from labelhub.storage.bulk import ANNOTATION_COLUMNS, ITEM_COLUMNS, bulk_writer
-from labelhub.storage.models import Item, utcnow
+from labelhub.storage.models import Annotation, Item, utcnow
 
 # Rows staged before the PostgreSQL sink takes them: large enough that COPY's set-up is noise, small enough
 # that the server always has work while Python reads.
@@ -54,6 +54,7 @@ class Counts:
     items_added: int = 0
     items_matched: int = 0
     annotations_added: int = 0
+    annotations_present: int = 0  # on matched items, identical to one they hold already: not added again
 
 
 class RowSink:
@@ -81,6 +82,9 @@ class RowSink:
         item_id = {i: existing[row[1]] for i, row in enumerate(items) if row[1] in existing}
         item_id.update(zip(new_idx, self.writer.reserve_item_ids(len(new_idx)), strict=True))
         insert_media_rows(self.s, st.media)
+        if item_id and existing:
+            st.annotations = self._without_present(st.annotations, {i + base: item_id[i] for i in item_id
+                                                                  if items[i][1] in existing})  # fmt: skip
         pid, now = self.project_id, self.now
         self.writer.write("items", ITEM_COLUMNS, ((item_id[i], pid, *items[i][:11], 1, now, now) for i in new_idx))
         self.counts.annotations_added += self.writer.write(
@@ -140,6 +144,32 @@ class RowSink:
                 merged = {**(stored or {}), **orjson.loads(new_meta[iid])}
                 self.s.execute(update(Item).where(Item.id == iid).values(meta=merged, version=Item.version + 1))
 
+    def _without_present(
+        self, staged: list[tuple[int, tuple[Any, ...]]], matched: dict[int, int]
+    ) -> list[tuple[int, tuple[Any, ...]]]:
+        """Drop the staged annotations of matched items (import index -> item id) that the item already holds:
+        same kind, label, geometry and frame. Importing a file again then adds nothing twice; what it changes
+        (another label, a moved box) is added beside what was there."""
+        ids = sorted(set(matched.values()))
+        held: set[tuple[int, str, str | None, bytes, int | None]] = set()
+        for start in range(0, len(ids), 900):
+            rows = self.s.execute(
+                select(
+                    Annotation.item_id, Annotation.kind, Annotation.label, Annotation.geometry, Annotation.frame
+                ).where(Annotation.item_id.in_(ids[start : start + 900]))
+            )
+            held.update((i, k, lab, _canonical(g), f) for i, k, lab, g, f in rows)
+        if not held:
+            return staged
+        kept = []
+        for index, r in staged:
+            iid = matched.get(index)
+            if iid is not None and (iid, r[0], r[1], _canonical(orjson.loads(r[2])), r[3]) in held:
+                self.counts.annotations_present += 1
+                continue
+            kept.append((index, r))
+        return kept
+
     def _existing_ids(self, names: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(names), 900):
@@ -150,6 +180,11 @@ class RowSink:
             )
             found.update({name: iid for name, iid in rows})
         return found
+
+
+def _canonical(geometry: Any) -> bytes:
+    """A geometry as comparable bytes: keys sorted, numbers as JSON writes them."""
+    return orjson.dumps(geometry, option=orjson.OPT_SORT_KEYS)
 
 
 class BackgroundSink:

@@ -42,6 +42,7 @@ class ImportReport:
     items_added: int = 0
     items_matched: int = 0
     annotations_added: int = 0
+    annotations_present: int = 0
     labels: list[str] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     report_path: str | None = None
@@ -52,6 +53,7 @@ class ImportReport:
             "items_added": self.items_added,
             "items_matched": self.items_matched,
             "annotations_added": self.annotations_added,
+            "annotations_present": self.annotations_present,
             "labels": self.labels,
             "skipped_count": len(self.skipped),
             "skipped": self.skipped[:MAX_LISTED_PROBLEMS],
@@ -265,6 +267,7 @@ def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: Impo
     report.items_added = sink.counts.items_added
     report.items_matched = sink.counts.items_matched
     report.annotations_added = sink.counts.annotations_added
+    report.annotations_present = sink.counts.annotations_present
 
 
 def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportValidationError:

@@ -57,6 +57,8 @@ export function resultSummary(job: Job): string {
     const parts = [`${count(Number(r.items_added ?? 0), "item")} added`];
     if (Number(r.items_matched ?? 0) > 0) parts.push(`${Number(r.items_matched).toLocaleString()} matched`);
     parts.push(count(Number(r.annotations_added ?? 0), "annotation"));
+    const present = Number(r.annotations_present ?? 0);
+    if (present > 0) parts.push(`${present.toLocaleString()} already there, not added again`);
     if (Number(r.skipped_count ?? 0) > 0) parts.push(`${Number(r.skipped_count).toLocaleString()} skipped`);
     return parts.join(", ");
   }
