@@ -251,7 +251,8 @@ def test_an_annotator_s_accept_makes_the_proposal_their_own_label(client: TestCl
 def test_only_an_owner_hands_out_ownership(client: TestClient, hub: Hub, tmp_path: Path) -> None:
     w = _build(client, hub, tmp_path)
     spare = f"{API}/projects/{w.pid}/members/{w.users['spare']}"
-    assert_problem(client.put(spare, json={"role": "owner"}, headers=w.headers["manager"]), 403, field="role")
+    refused = assert_problem(client.put(spare, json={"role": "owner"}, headers=w.headers["manager"]), 403, field="role")
+    assert refused["detail"].startswith("granting or taking away ownership needs the owner role")
     owner_url = f"{API}/projects/{w.pid}/members/{w.users['owner']}"
     assert_problem(client.delete(owner_url, headers=w.headers["manager"]), 403, field="role")
     roles = {m["username"]: m["role"] for m in client.get(f"{API}/projects/{w.pid}/members",

@@ -49,22 +49,28 @@ def role_in(session: Session, actor: Actor, project_id: int) -> Role | None:
     return Role(role) if role else None
 
 
-def require(session: Session, actor: Actor, project_id: int, action: Action) -> Project:
+def require(session: Session, actor: Actor, project_id: int, action: Action, *, doing: str | None = None) -> Project:
     """Return the project when the actor may perform ``action`` in it.
 
     Raises NotFoundError when the project does not exist or the actor is not a member (so ids of other
     teams' projects reveal nothing), and PermissionDenied when the actor is a member with too small a role.
     """
-    return require_with_role(session, actor, project_id, action)[0]
+    return require_with_role(session, actor, project_id, action, doing=doing)[0]
 
 
-def require_with_role(session: Session, actor: Actor, project_id: int, action: Action) -> tuple[Project, Role | None]:
-    """Return the project and the actor's role in it (None for admins), checking as ``require`` does."""
+def require_with_role(
+    session: Session, actor: Actor, project_id: int, action: Action, *, doing: str | None = None
+) -> tuple[Project, Role | None]:
+    """Return the project and the actor's role in it (None for admins), checking as ``require`` does.
+
+    ``doing`` names what the person tried, in a refusal, where that is not the action itself (cancelling
+    someone's job is checked as the role that starts jobs).
+    """
     # The schema (a large JSON document with many classes) is loaded only where it is used: see project_schema.
     project = session.get(Project, project_id, options=_WITHOUT_SCHEMA)
     if project is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
-    return project, _role_for(session, actor, project_id, project.name, action)
+    return project, _role_for(session, actor, project_id, project.name, action, doing)
 
 
 class ProjectRef(NamedTuple):
@@ -115,19 +121,22 @@ def check_item_access(
     return ref, role, tuple(row[7:])
 
 
-def _role_for(session: Session, actor: Actor, project_id: int, name: str, action: Action) -> Role | None:
+def _role_for(
+    session: Session, actor: Actor, project_id: int, name: str, action: Action, doing: str | None = None
+) -> Role | None:
     if actor.is_admin:
         return None  # admins may do anything; their membership does not matter here
-    return _checked(role_in(session, actor, project_id), project_id, name, action)
+    return _checked(role_in(session, actor, project_id), project_id, name, action, doing)
 
 
-def _checked(role: Role | None, project_id: int, name: str, action: Action) -> Role:
+def _checked(role: Role | None, project_id: int, name: str, action: Action, doing: str | None = None) -> Role:
     """Return ``role`` when it allows ``action``: NotFoundError for a non-member, PermissionDenied for too small."""
     if role is None:
         raise NotFoundError(f"project {project_id} not found", field="project_id")
     if not allows(role, action):
         raise PermissionDenied(
-            f"{action.value} needs the {MINIMUM_ROLE[action].value} role in project {name!r}; you are {role.value}",
+            f"{doing or action.value} needs the {MINIMUM_ROLE[action].value} role in project {name!r};"
+            f" you are {role.value}",
             field="role",
         )
     return role

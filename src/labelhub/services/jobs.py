@@ -84,7 +84,7 @@ def cancel(session: Session, actor: Actor, job_id: int) -> Job:
     if not actor.is_admin and job.created_by != actor.user_id:
         if job.project_id is None:
             raise NotFoundError(f"job {job_id} not found", field="job_id")
-        require(session, actor, job.project_id, Action.IMPORT)
+        require(session, actor, job.project_id, Action.IMPORT, doing="cancelling another person's job")
     if JobStatus(job.status).finished:
         raise ConflictError(f"job {job_id} has already {job.status}", field="status")
     values: dict[str, Any] = {"cancel_requested": True}

@@ -197,7 +197,7 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
     current = session.get(Membership, (project_id, user_id))
     touches_owner = role is Role.OWNER or (current is not None and current.role == Role.OWNER.value)
     if touches_owner:
-        require(session, actor, project_id, Action.DELETE_PROJECT)
+        require(session, actor, project_id, Action.DELETE_PROJECT, doing="granting or taking away ownership")
     if current is not None and current.role == Role.OWNER.value and role is not Role.OWNER:
         _keep_one_owner(session, project_id, user_id)
     if current is None:
@@ -222,7 +222,7 @@ def remove_member(session: Session, actor: Actor, project_id: int, user_id: int)
     if current is None:
         raise NotFoundError(f"user {user_id} is not a member", field="user_id")
     if current.role == Role.OWNER.value:
-        require(session, actor, project_id, Action.DELETE_PROJECT)
+        require(session, actor, project_id, Action.DELETE_PROJECT, doing="removing an owner")
         _keep_one_owner(session, project_id, user_id)
     session.execute(delete(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id))
     audit.record(session, actor, "member.remove", "membership", user_id, project_id=project_id)
