@@ -382,7 +382,7 @@ export interface paths {
         };
         /**
          * Get Item Thumbnail
-         * @description A cached WebP thumbnail of the item's image.
+         * @description A cached WebP thumbnail of the item's image (a video's: its first frame).
          */
         get: operations["get_item_thumbnail"];
         put?: never;
