@@ -223,6 +223,7 @@ def test_reimport_attaches_annotations_to_existing_items(hub: Hub, tmp_path: Pat
     bare = coco_dict(names) | {"annotations": []}
     first = import_source(hub, SYSTEM, pid, write_dataset(tmp_path / "bare", bare), fmt="coco")
     assert (first.items_added, first.annotations_added) == (3, 0)
+    assert first.labels_added == ["cat", "dog"]  # the empty project's schema grew by the file's categories
     _, _, _, items_before = snapshot(hub, pid)
 
     again = import_source(hub, SYSTEM, pid, write_dataset(tmp_path / "full", coco_dict(names)), fmt="coco")
@@ -238,6 +239,7 @@ def test_reimport_attaches_annotations_to_existing_items(hub: Hub, tmp_path: Pat
     # The same file a third time adds nothing twice; a file with one box moved adds that box only.
     third = import_source(hub, SYSTEM, pid, tmp_path / "full" / "ann.json", fmt="coco")
     assert (third.items_matched, third.annotations_added, third.annotations_present) == (3, 0, 6)
+    assert third.labels_added == []  # nothing new: the result lists no classes
     moved = coco_dict(names)
     moved["annotations"][0]["bbox"] = [4.0, 3.0, 20.0, 15.25]
     fourth = import_source(hub, SYSTEM, pid, write_dataset(tmp_path / "moved", moved), fmt="coco")

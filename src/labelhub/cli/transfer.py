@@ -70,6 +70,8 @@ def import_(
         + (f"; {report.annotations_present:,} annotations already there, not added again"
            if report.annotations_present else "")
     )  # fmt: skip
+    if report.labels_added:
+        console.print(f"new classes added to the project: {', '.join(report.labels_added)}")
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
 

@@ -71,6 +71,7 @@ class RowSink:
         self.had_items = s.scalar(select(Item.id).where(Item.project_id == project_id).limit(1)) is not None
         self.used_labels: dict[str, None] = {}
         self.counts = Counts()
+        self.labels_added: list[str] = []  # classes the import added to the project's schema (set by finish)
 
     def take(self, st: Staged) -> None:
         """Write the staged items, their annotations and media rows, and empty ``st`` for the next chunk."""
@@ -113,7 +114,9 @@ class RowSink:
     def finish(self, labels: list[str], meta: dict[str, Any], fmt: str, skipped: int) -> list[str]:
         """Add the labels to the schema, gather statistics, audit; return the project's class names."""
         project = require(self.s, self.actor, self.project_id, Action.IMPORT)
+        before = set(LabelSchema.from_json(project.label_schema).names)
         extend_schema(self.s, project, list(dict.fromkeys([*labels, *self.used_labels])), meta)
+        self.labels_added = [n for n in LabelSchema.from_json(project.label_schema).names if n not in before]
         self.writer.finish()
         c = self.counts
         audit.record(

@@ -44,6 +44,7 @@ class ImportReport:
     annotations_added: int = 0
     annotations_present: int = 0
     labels: list[str] = field(default_factory=list)
+    labels_added: list[str] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     report_path: str | None = None
 
@@ -55,6 +56,7 @@ class ImportReport:
             "annotations_added": self.annotations_added,
             "annotations_present": self.annotations_present,
             "labels": self.labels,
+            "labels_added": self.labels_added,
             "skipped_count": len(self.skipped),
             "skipped": self.skipped[:MAX_LISTED_PROBLEMS],
             "report_path": self.report_path,
@@ -268,6 +270,7 @@ def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: Impo
     report.items_matched = sink.counts.items_matched
     report.annotations_added = sink.counts.annotations_added
     report.annotations_present = sink.counts.annotations_present
+    report.labels_added = sink.labels_added
 
 
 def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportValidationError:

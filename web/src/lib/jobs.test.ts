@@ -25,6 +25,13 @@ describe('resultSummary', () => {
     expect(resultSummary(job('embedding_map', { points: 14, method: 'pca' }))).toBe('14 items mapped (pca)');
   });
 
+  it('says what an import added, found already there and made new', () => {
+    const r = { items_added: 0, items_matched: 10, annotations_added: 1, annotations_present: 107, labels_added: ['spaceship'] };
+    expect(resultSummary(job('import', r))).toBe(
+      '0 items added, 10 matched, 1 annotation, 107 already there, not added again, new classes: spaceship',
+    );
+  });
+
   it('falls back to the message for kinds it does not know', () => {
     expect(resultSummary(job('propagate', {}))).toBe('done');
   });

@@ -60,6 +60,8 @@ export function resultSummary(job: Job): string {
     const present = Number(r.annotations_present ?? 0);
     if (present > 0) parts.push(`${present.toLocaleString()} already there, not added again`);
     if (Number(r.skipped_count ?? 0) > 0) parts.push(`${Number(r.skipped_count).toLocaleString()} skipped`);
+    const added = Array.isArray(r.labels_added) ? r.labels_added.map(String) : [];
+    if (added.length) parts.push(`new classes: ${added.slice(0, 8).join(", ")}${added.length > 8 ? ", …" : ""}`);
     return parts.join(", ");
   }
   if (job.kind === "export") {
