@@ -204,6 +204,10 @@ def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, 
     page.goto(f"/#/projects/{pid}/items/{ids[0]}")
     expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "proposed")
     shots(page, "two-proposals")
+    # Approving the item over open proposals asks first.
+    page.keyboard.press("Shift+A")
+    expect(page.get_by_test_id("toast-info")).to_contain_text("2 model proposals are still open")
+    assert server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"] == "labeled"
     page.get_by_test_id("reject-tag-refund").click()
     expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "off")
     page.keyboard.press("a")
@@ -212,6 +216,8 @@ def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, 
     want = [("lost_or_stolen", "model", "accepted"), ("refund", "model", "rejected")]
     eventually(lambda: _expect_equal(_classes(server, pid, ids[0]), want))
     shots(page, "decided")
+    page.keyboard.press("Shift+A")  # nothing open now: approved at once
+    expect(page.get_by_test_id("item-status")).to_have_attribute("data-status", "reviewed")
 
 
 def _expect_equal(got: object, want: object) -> None:
