@@ -2,7 +2,7 @@
 
 import { count as countOf } from '../plural';
 import { SavingCore } from './core-save';
-import { acceptAllAbove, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
+import { acceptAllAbove, isProposal, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
 
 export abstract class ProposalCore extends SavingCore {
   // ---- proposals -----------------------------------------------------------------------------------------
@@ -24,7 +24,8 @@ export abstract class ProposalCore extends SavingCore {
       return false;
     }
     const nextKey = nextProposal(this.anns, a.key);
-    const next = this.mayReview ? setState(this.anns, a.key, state) : ownLabel(this.anns, a.key);
+    // An annotator confirms only open proposals; one already accepted (by a reviewer or the band) stays as it is.
+    const next = this.mayReview ? setState(this.anns, a.key, state) : isProposal(a) ? ownLabel(this.anns, a.key) : this.anns;
     const follow = nextKey !== a.key ? nextKey : null;
     const label = `${state === 'accepted' ? 'accept' : 'reject'} proposal`;
     const select = a.kind === 'class' ? this.selectedKey : follow;

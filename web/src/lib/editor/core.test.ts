@@ -162,6 +162,10 @@ describe('proposals', () => {
     expect(core.acceptAbove(0.1)).toBe(0);
     expect(core.decide('s2', 'accepted')).toBe(true);
     expect(core.get('s2')).toMatchObject({ source: 'human', state: 'accepted', score: null, model_version: 'm' });
+    // One already accepted (by a reviewer or the auto-accept band) stays the model's.
+    const decided = setup([ann(4, { source: 'model', model_version: 'm', score: 0.97, state: 'accepted' })], 'annotator').core;
+    decided.decide('s4', 'accepted');
+    expect(decided.get('s4')).toMatchObject({ source: 'model', state: 'accepted', score: 0.97 });
   });
 
   it('makes a proposal anyone relabels or moves their own label', () => {
