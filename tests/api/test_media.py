@@ -209,3 +209,20 @@ def test_openapi_operation_ids_are_the_route_function_names(client: TestClient) 
     assert len(set(ids.values())) == len(ids), "operation ids must be unique"
     assert ids[(f"{API}/projects/{{project_id}}/items", "GET")] == "list_items"
     assert ids[(f"{API}/projects/{{project_id}}/items/{{item_id}}/annotations", "PUT")] == "replace_annotations"
+
+
+def test_a_refused_upload_names_the_file_as_uploaded_not_the_server_s_folder(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    pid = create_project(client, admin_headers, "texts", item_kind="text")["id"]
+    rows = b'{"id": "r1", "text": "one"}\n{"id": "r1", "text": "the same id"}\n'
+    r = client.post(f"{API}/projects/{pid}/uploads", files={"file": ("requests.jsonl", rows, "application/json")},
+                    headers=admin_headers)  # fmt: skip
+    assert r.status_code == 202, r.text
+    run_jobs(hub)
+    job = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()
+    assert job["status"] == "failed", job
+    error = job["error"]
+    assert "duplicate item 'r1' (requests.jsonl: line 2" in error["detail"], error
+    assert error["problems"][0]["file"].startswith("requests.jsonl")
+    assert str(hub.settings.uploads_dir) not in str(error)

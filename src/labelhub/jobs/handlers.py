@@ -10,6 +10,7 @@ from typing import Any
 
 from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
+from labelhub.errors import LabelhubError
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
 from labelhub.services.exports import export_project
@@ -33,16 +34,35 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         extra=dict(p.get("extra") or {}),
         split=parse_split(p["split"], int(p.get("seed") or 0)) if p.get("split") else None,
     )
-    report = import_source(
-        ctx.hub,
-        ctx.actor,
-        ctx.project_id,
-        Path(p["source"]),
-        fmt=p.get("format", "auto"),
-        options=options,
-        progress=ctx.progress,
-    )
+    source = Path(p["source"])
+    try:
+        report = import_source(
+            ctx.hub, ctx.actor, ctx.project_id, source, fmt=p.get("format", "auto"), options=options,
+            progress=ctx.progress,
+        )  # fmt: skip
+    except LabelhubError as exc:
+        uploads = ctx.hub.settings.uploads_dir
+        if source.is_relative_to(uploads) and len(source.relative_to(uploads).parts) > 1:
+            _hide_folder(exc, uploads / source.relative_to(uploads).parts[0])
+        raise
     return report.to_json()
+
+
+def _hide_folder(exc: LabelhubError, folder: Path) -> None:
+    """Name an uploaded file as the person uploaded it: drop the server's upload folder from the error's text,
+    its ``file`` and its listed problems (they said ``/srv/labelhub/uploads/<hex>/requests.jsonl``)."""
+    prefix = f"{folder}/"
+
+    def plain(value: Any) -> Any:
+        return value.replace(prefix, "") if isinstance(value, str) else value
+
+    exc.detail = plain(exc.detail)
+    exc.args = (exc.detail,)
+    for key, value in list(exc.context.items()):
+        if isinstance(value, list):
+            exc.context[key] = [{k: plain(v) for k, v in x.items()} if isinstance(x, dict) else plain(x) for x in value]
+        else:
+            exc.context[key] = plain(value)
 
 
 def run_export(ctx: JobContext) -> dict[str, Any]:
