@@ -48,6 +48,9 @@ def test_a_video_files_frames_are_decoded_once_and_served_as_jpeg(
     thumb = client.get(f"{url}/thumbnail", params={"size": 128}, headers=admin_headers)
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp", thumb.text
     assert _decode(thumb.content).mean() < 8
+    again = client.get(f"{url}/thumbnail", params={"size": 128}, headers=admin_headers)  # from the cache
+    assert again.status_code == 200 and again.content == thumb.content
+    assert_problem(client.get(f"{url}/thumbnail", params={"size": 100}, headers=admin_headers), 422, field="size")
 
     assert_problem(client.get(f"{url}/frames/48", headers=admin_headers), 404, field="frame")
     assert_problem(client.get(f"{url}/frames", params={"start": 0, "count": 500}, headers=admin_headers), 422)

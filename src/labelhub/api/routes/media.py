@@ -66,7 +66,11 @@ def get_item_thumbnail(
         if not it.media_key:
             raise NotFoundError(f"item {item_id} has no stored media (imported as metadata only)", field="media")
         linked = s.scalar(select(Media.path).where(Media.key == it.media_key))
-        video = load_video_item(s, hub, actor, project_id, item_id) if it.kind == ItemKind.VIDEO.value else None
+        # A video file's thumbnail is drawn from its first decoded frame (an image sequence's media key is its
+        # first frame already); only looked up when the thumbnail is not cached yet.
+        video_file = it.kind == ItemKind.VIDEO.value and not (it.meta or {}).get("frames")
+        missing = not hub.thumbnails.path_for(it.media_key, size).exists()
+        video = load_video_item(s, hub, actor, project_id, item_id) if video_file and missing else None
     etag = f'"{it.media_key}-{size}"'
     if (cached := _not_modified(request, etag)) is not None:
         return cached
