@@ -83,7 +83,7 @@ class RowSink:
         item_id = {i: existing[row[1]] for i, row in enumerate(items) if row[1] in existing}
         item_id.update(zip(new_idx, self.writer.reserve_item_ids(len(new_idx)), strict=True))
         insert_media_rows(self.s, st.media)
-        if item_id and existing:
+        if existing:
             st.annotations = self._without_present(st.annotations, {i + base: item_id[i] for i in item_id
                                                                   if items[i][1] in existing})  # fmt: skip
         pid, now = self.project_id, self.now

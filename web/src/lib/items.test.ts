@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ItemSource, parseScore, scoreProblem, type GridItem, type ItemFilter, type PageFetcher } from "./items.svelte";
+import { filterFromQuery, ItemSource, parseScore, scoreProblem, type GridItem, type ItemFilter, type PageFetcher } from "./items.svelte";
 
 function item(id: number): GridItem {
   return { id, name: `${id}.jpg`, status: "new", annotations: 0, hasMedia: true, text: null };
@@ -101,5 +101,15 @@ describe("scoreProblem", () => {
   it("refuses a reversed range and a bound that is no number", () => {
     expect(scoreProblem(0.8, 0.2)).toMatch(/above the highest/);
     expect(scoreProblem(Number.NaN, 0.2)).toMatch(/numbers from 0 to 1/);
+  });
+});
+
+describe("filterFromQuery", () => {
+  it("takes a tag and a search from a link's address, and nothing else", () => {
+    expect(filterFromQuery(new URLSearchParams("tag=night%20shift&q=%20card%20&status=new"))).toEqual({
+      tag: "night shift",
+      q: "card",
+    });
+    expect(filterFromQuery(new URLSearchParams("tag=%20%20"))).toEqual({});
   });
 });
