@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from labelhub.api.strict import StrictIn
+
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class AssistSettings(BaseModel):
+class AssistSettings(StrictIn):
     lower: Unit = Field(default=0.5, description="Proposals scoring below this are dropped")
     upper: Unit = Field(default=0.95, description="Proposals scoring above this are accepted (source model)")
     retrain_every: int | None = Field(default=50, ge=1, description="Retrain after this many new labels; null: never")
@@ -35,12 +37,12 @@ class AssistPublic(BaseModel):
     suggested_bands: SuggestedBands | None = None
 
 
-class AssistPut(BaseModel):
+class AssistPut(StrictIn):
     settings: AssistSettings
     version: int = Field(description="The version you read; a stale one is refused with 409")
 
 
-class PrelabelIn(BaseModel):
+class PrelabelIn(StrictIn):
     model_id: int | None = Field(default=None, description="Default: the project's active model")
     only_unlabelled: bool = Field(default=True, description="Skip items that already have an accepted label")
     batch_size: int = Field(default=64, ge=1, le=1024)
@@ -66,7 +68,7 @@ class QueueNextPublic(BaseModel):
     item_id: int | None
 
 
-class ModelRegisterIn(BaseModel):
+class ModelRegisterIn(StrictIn):
     kind: Literal["onnx_detector", "label_studio_ml", "http"]
     name: str = Field(min_length=1, max_length=100)
     path: str | None = Field(default=None, description="onnx_detector: the .onnx file, inside LABELHUB_IMPORT_ROOTS")

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from labelhub.api.strict import StrictIn
+
 TrainableKind = Literal["text_classifier", "image_classifier"]
 Mode = Literal["sgd", "swa", "swag"]
 
@@ -54,13 +56,13 @@ class PruneResultPublic(BaseModel):
     pruned: list[PrunedVersionPublic]
 
 
-class OpenClipBackbone(BaseModel):
+class OpenClipBackbone(StrictIn):
     model: str = Field(description="open_clip architecture name or the path of its config JSON")
     pretrained: str = Field(description="Checkpoint file (or folder holding one) on the server")
     text_model_dir: str | None = None
 
 
-class TrainIn(BaseModel):
+class TrainIn(StrictIn):
     kind: TrainableKind
     name: str | None = Field(default=None, min_length=1, max_length=100, description="Model line; default per kind")
     mode: Mode = "swag"

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelhub.api.strict import unknown_field_message
 from labelhub.errors import LabelhubError
 
 PROBLEM_TYPE = "https://labelhub.dev/problems/"
@@ -39,7 +40,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+        errors = [
+            {
+                "field": _field(e.get("loc", ())),
+                "message": unknown_field_message(request, e.get("loc", ()))
+                if e.get("type") == "extra_forbidden"
+                else e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return problem(
             422,

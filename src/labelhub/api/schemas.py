@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from labelhub.api.strict import StrictIn
 from labelhub.domain.enums import (
     AnnotationKind,
     AnnotationState,
@@ -23,7 +24,7 @@ class _Out(BaseModel):
 
 
 # --- auth and users -----------------------------------------------------------------------------------------
-class LoginIn(BaseModel):
+class LoginIn(StrictIn):
     username: str
     password: str
 
@@ -41,19 +42,19 @@ class UserBrief(BaseModel):
     username: str
 
 
-class UserCreate(BaseModel):
+class UserCreate(StrictIn):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8)
     is_admin: bool = False
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(StrictIn):
     password: str | None = Field(default=None, min_length=8)
     is_admin: bool | None = None
     is_active: bool | None = None
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(StrictIn):
     name: str = Field(min_length=1, max_length=128)
     days: int | None = Field(default=None, ge=1, le=3650, description="Lifetime; none means no expiry")
 
@@ -73,19 +74,19 @@ class TokenIssued(BaseModel):
 
 
 # --- projects -----------------------------------------------------------------------------------------------
-class LabelClassIn(BaseModel):
+class LabelClassIn(StrictIn):
     name: str = Field(min_length=1, max_length=200)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
     hotkey: str | None = Field(default=None, min_length=1, max_length=1)
 
 
-class AttributeIn(BaseModel):
+class AttributeIn(StrictIn):
     name: str
     type: Literal["text", "number", "bool", "select"] = "text"
     options: list[str] = []
 
 
-class ProjectCreate(BaseModel):
+class ProjectCreate(StrictIn):
     name: str = Field(min_length=1, max_length=200)
     item_kind: ItemKind = ItemKind.IMAGE
     description: str = ""
@@ -94,7 +95,7 @@ class ProjectCreate(BaseModel):
     attributes: list[AttributeIn] = []
 
 
-class ProjectUpdate(BaseModel):
+class ProjectUpdate(StrictIn):
     version: int = Field(description="The version you read; a stale one gets 409")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = None
@@ -115,7 +116,7 @@ class ProjectPublic(_Out):
     role: Role | None = Field(default=None, description="Your role in the project (none for admins)")
 
 
-class MemberIn(BaseModel):
+class MemberIn(StrictIn):
     role: Role
 
 
@@ -157,12 +158,14 @@ class ItemPagePublic(BaseModel):
     next_after: int | None = Field(description="Pass as ?after= for the next page; null on the last page")
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(StrictIn):
     approve: bool
     comment: str = Field(default="", max_length=2000)
 
 
-class AnnotationIn(BaseModel):
+class AnnotationIn(StrictIn):
+    echoed = frozenset({"item_id", "author_id", "reviewed_by", "version", "created_at", "updated_at"})
+
     id: int | None = Field(default=None, description="Set for an annotation that already exists")
     kind: AnnotationKind
     label: str | None = None
@@ -196,7 +199,7 @@ class AnnotationPublic(_Out):
     updated_at: datetime
 
 
-class AnnotationsPut(BaseModel):
+class AnnotationsPut(StrictIn):
     version: int = Field(description="The item version you read; a stale one gets 409 and nothing is written")
     annotations: list[AnnotationIn]
     status: ItemStatus | None = None
@@ -226,7 +229,7 @@ class JobPublic(_Out):
     finished_at: datetime | None
 
 
-class ImportIn(BaseModel):
+class ImportIn(StrictIn):
     source: str = Field(description="A path on the server, inside one of LABELHUB_IMPORT_ROOTS")
     format: str = "auto"
     media: Literal["copy", "link", "none"] = "copy"
@@ -237,7 +240,7 @@ class ImportIn(BaseModel):
     options: dict[str, str] = Field(default_factory=dict, description="Format options, e.g. text_column")
 
 
-class ExportIn(BaseModel):
+class ExportIn(StrictIn):
     format: str
     filename: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     states: list[AnnotationState] = [AnnotationState.ACCEPTED]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from labelhub.api.strict import StrictIn
 from labelhub.domain.enums import ItemKind
 
 
@@ -19,11 +20,11 @@ class EmbeddingSpacePublic(BaseModel):
     default: bool = Field(description="The project's default space (computed when no space is given)")
 
 
-class EmbedIn(BaseModel):
+class EmbedIn(StrictIn):
     space: str | None = Field(default=None, description="Default: the project's default space")
 
 
-class MapIn(BaseModel):
+class MapIn(StrictIn):
     space: str | None = Field(default=None, description="Default: the space search uses")
 
 
@@ -63,7 +64,7 @@ class DuplicatesPublic(BaseModel):
     groups: list[DuplicateGroupPublic]
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(StrictIn):
     keep: int
     drop: list[int] = Field(min_length=1, max_length=1000)
 
@@ -88,7 +89,7 @@ class MapPublic(BaseModel):
     points: list[MapPointPublic]
 
 
-class BulkIn(BaseModel):
+class BulkIn(StrictIn):
     item_ids: list[int] = Field(min_length=1, max_length=10_000)
     add_tags: list[str] = []
     remove_tags: list[str] = []

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from labelhub.api.schemas import JobPublic
+from labelhub.api.strict import StrictIn
 
 Bbox = Annotated[list[float], Field(min_length=4, max_length=4, description="x1, y1, x2, y2 in pixels")]
 Method = Literal["track", "interpolate"]
@@ -46,7 +47,7 @@ class TracksPublic(BaseModel):
     tracks: list[TrackPublic]
 
 
-class TrackCreate(BaseModel):
+class TrackCreate(StrictIn):
     version: int
     label: str = Field(min_length=1, max_length=200)
     frame: int = Field(ge=0)
@@ -55,17 +56,17 @@ class TrackCreate(BaseModel):
     method: Method = "track"
 
 
-class KeyframePut(BaseModel):
+class KeyframePut(StrictIn):
     version: int
     box: Bbox | None = Field(description="The box on this frame, or null: the object is not visible (outside)")
 
 
-class TrackPatch(BaseModel):
+class TrackPatch(StrictIn):
     version: int
     label: str = Field(min_length=1, max_length=200)
 
 
-class PropagateIn(BaseModel):
+class PropagateIn(StrictIn):
     method: Method = "track"
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.schemas import JobPublic
+from labelhub.api.strict import StrictIn
 from labelhub.services.embedder_training import queue_embedder_training
 
 router = APIRouter(prefix="/projects/{project_id}/embedders", tags=["search"])
 
 
-class EmbedderTrainIn(BaseModel):
+class EmbedderTrainIn(StrictIn):
     kind: Literal["dual", "ssl"] = Field(description="dual: image and multilingual text towers; ssl: images only")
     epochs: int | None = Field(default=None, ge=1, description="Passes over the data (default: by data size)")
     seed: int = Field(default=0, ge=0, lt=2**31)

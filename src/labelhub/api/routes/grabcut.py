@@ -8,12 +8,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.strict import StrictIn
 from labelhub.services import grabcut as grabcut_service
 
 router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["assist"])
 
 
-class GrabcutIn(BaseModel):
+class GrabcutIn(StrictIn):
     # Four numbers; whether they lie inside the image is checked by the service (422 naming ``box``).
     box: Annotated[list[float], Field(min_length=4, max_length=4, description="x1, y1, x2, y2 in image pixels")]
     iterations: int = Field(default=5, ge=1, le=grabcut_service.MAX_ITERATIONS)
