@@ -102,6 +102,28 @@ def test_project_create_and_list(cli_env: Env, hub: Hub) -> None:
     assert "notes" in listing and "pics" in listing and "text" in listing and "image" in listing
 
 
+def test_members_are_added_listed_and_removed_from_the_command_line(cli_env: Env, hub: Hub) -> None:
+    ok(cli_env, "user", "add", "ann", "--password-stdin", stdin="annotate-me\n")
+    ok(cli_env, "user", "add", "olga", "--password-stdin", stdin="owner-pass\n")
+    out = ok(cli_env, "project", "create", "street scenes").output
+    assert "no members yet" in out and "labelhub project add-member 'street scenes' USER --role owner" in flat(out)
+    assert "has no members: only administrators see it" in ok(cli_env, "project", "members", "street scenes").output
+
+    ok(cli_env, "project", "add-member", "street scenes", "olga", "--role", "owner")
+    assert "ann is annotator" in ok(cli_env, "project", "add-member", "street scenes", "ann").output
+    # The annotator now sees the project and may list who works on it, but not change it.
+    assert "street scenes" in ok(cli_env, "project", "list", "--as", "ann").stdout
+    members = ok(cli_env, "project", "members", "street scenes", "--as", "ann").stdout
+    rows = [line.strip("│ ").split() for line in members.splitlines()]
+    assert [r[::2] for r in rows if r and r[0] in ("ann", "olga")] == [["ann", "annotator"], ["olga", "owner"]]
+    refused = run(cli_env, "project", "add-member", "street scenes", "ann", "--role", "manager", "--as", "ann")
+    assert refused.exit_code == 1 and "manager" in refused.output.lower()
+    last_owner = run(cli_env, "project", "remove-member", "street scenes", "olga")
+    assert last_owner.exit_code == 1 and "at least one owner" in last_owner.output
+    assert "removed ann" in ok(cli_env, "project", "remove-member", "street scenes", "ann").output
+    assert "street scenes" not in ok(cli_env, "project", "list", "--as", "ann").stdout
+
+
 def test_import_export_and_stats(cli_env: Env, hub: Hub, tmp_path: Path) -> None:
     ok(cli_env, "project", "create", "boxes")
     source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png", "c.png"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,8 @@ from labelhub.services.users import actor_for, get_user_by_name
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+# ``--as USER`` of the commands that act inside a project.
+AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 
 
 def fail(exc: LabelhubError) -> NoReturn:

@@ -8,14 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
+from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.services.projects import get_project_by_name
 
 # The model services load PyTorch and scikit-learn: imported inside the commands, so that every other
 # ``labelhub`` command starts without them.
 
 model_app = typer.Typer(help="Train, list, evaluate and prune assist models.", no_args_is_help=True)
-AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 Project = Annotated[str, typer.Argument(help="Project name or id")]
 
 

@@ -6,15 +6,13 @@ from typing import Annotated
 
 import typer
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar
+from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar
 from labelhub.domain.enums import JobStatus
 from labelhub.jobs.executor import LocalExecutor
 from labelhub.jobs.handlers import run_prelabel_job
 from labelhub.services.prelabel import KIND, start_prelabel
 from labelhub.services.projects import get_project_by_name
 from labelhub.storage.models import Job
-
-AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 
 
 def prelabel(

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from labelhub.cli._common import acting_as, console, opened_hub
+from labelhub.cli import members
+from labelhub.cli._common import AsUser, acting_as, console, opened_hub
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.schema import LabelSchema
 from labelhub.services import projects
 from labelhub.services.projects import get_project_by_name
 from labelhub.services.stats import project_stats
 
-project_app = typer.Typer(help="Manage projects.", no_args_is_help=True)
-AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
+project_app = typer.Typer(help="Manage projects and their members.", no_args_is_help=True)
 
 
 @project_app.command("create")
@@ -39,6 +40,11 @@ def create(
             description=description,
         )
         console.print(f"created project [bold]{p.name}[/] (id {p.id}, {kind.value}, {len(names)} classes)")
+    if owner is None:
+        console.print(
+            f"it has no members yet, so only administrators see it: "
+            f"labelhub project add-member {shlex.quote(name)} USER --role owner"
+        )
 
 
 @project_app.command("list")
@@ -96,3 +102,6 @@ def stats(
         for key, n in counts.items():
             table.add_row(key, f"{n:,}")
         console.print(table)
+
+
+members.register(project_app)

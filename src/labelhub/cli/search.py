@@ -7,12 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
+from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.services.embeddings import embed_project
 from labelhub.services.projects import get_project_by_name
 from labelhub.services.search import MAX_K, search_text
 
-AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 SpaceOption = Annotated[
     str | None, typer.Option("--space", help="Embedding space (an embedder name); default: the project's")
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelhub.cli._common import acting_as, console, opened_hub, progress_bar, project_id
+from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
@@ -15,7 +15,6 @@ from labelhub.formats import ExportOptions, ImportOptions, detect_format
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
 
-AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user instead of the local administrator")]
 Split = Annotated[
     str | None,
     typer.Option(
