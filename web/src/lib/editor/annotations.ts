@@ -165,3 +165,44 @@ export function assignNewIds(
   }
   return out;
 }
+
+const contents = new WeakMap<Ann, string>();
+
+/** `contentKey` of an editor annotation, remembered per (immutable) object. */
+export function contentOf(a: Ann): string {
+  let c = contents.get(a);
+  if (c === undefined) {
+    c = contentKey(a);
+    contents.set(a, c);
+  }
+  return c;
+}
+
+/** Compare two editor lists by local key: added, removed, changed (by content) and unchanged annotations. */
+export function diffByKey(from: readonly Ann[], to: readonly Ann[]): ListDiff {
+  const before = new Map<string, Ann>();
+  for (const a of from) before.set(a.key, a);
+  const out: ListDiff = { added: 0, removed: 0, changed: 0, unchanged: 0 };
+  let seen = 0;
+  for (const a of to) {
+    const old = before.get(a.key);
+    if (!old) out.added += 1;
+    else {
+      seen += 1;
+      if (old === a || contentOf(old) === contentOf(a)) out.unchanged += 1;
+      else out.changed += 1;
+    }
+  }
+  out.removed = before.size - seen;
+  return out;
+}
+
+/** Whether two editor lists hold the same annotations (keys and contents) in the same order. */
+export function sameList(a: readonly Ann[], b: readonly Ann[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return x === y || (x.key === y.key && contentOf(x) === contentOf(y));
+  });
+}

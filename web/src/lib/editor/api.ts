@@ -14,6 +14,8 @@ export interface EditorStateSummary {
   canUndo: boolean;
   canRedo: boolean;
   conflict: boolean;
+  /** Annotations added, removed or changed since the server's copy. */
+  unsaved: number;
 }
 
 export interface EditorApi {
@@ -36,5 +38,6 @@ export function coreState(core: EditorCore): Omit<EditorStateSummary, 'tool' | '
     canUndo: core.history.canUndo,
     canRedo: core.history.canRedo,
     conflict: core.conflict !== null,
+    unsaved: core.unsavedCount,
   };
 }

@@ -1,10 +1,10 @@
 /** Model proposal decisions, on top of the state core and saving: accept or reject one, accept all above a score. */
 
 import { count as countOf } from '../plural';
-import { SavingCore } from './core-save';
+import { ConflictCore } from './core-conflict';
 import { acceptAllAbove, isProposal, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
 
-export abstract class ProposalCore extends SavingCore {
+export abstract class ProposalCore extends ConflictCore {
   // ---- proposals -----------------------------------------------------------------------------------------
 
   /**

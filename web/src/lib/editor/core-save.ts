@@ -1,9 +1,9 @@
 /**
- * Saving, on top of the state core: autosave with the item's version check, retries, flushing before the
- * editor leaves the item, and the 409 conflict (fetch their copy, "keep mine" or "take theirs").
+ * Saving, on top of the state core: autosave with the item's version check, retries, and flushing before the
+ * editor leaves the item. A 409 hands over to the conflict layer (`core-conflict.ts`).
  */
 
-import { assignNewIds, contentKey, diffLists, keyedAnns, keyedApi, toInput } from './annotations';
+import { assignNewIds, contentKey, toInput } from './annotations';
 import { CoreState } from './core-state';
 import { isConflict } from './types';
 
@@ -33,7 +33,7 @@ export abstract class SavingCore extends CoreState {
     this.emit();
   }
 
-  private schedule(ms: number): void {
+  protected schedule(ms: number): void {
     if (this.timer !== null) this.timers.clear(this.timer);
     this.timer = this.timers.set(() => {
       this.timer = null;
@@ -43,10 +43,7 @@ export abstract class SavingCore extends CoreState {
 
   /** Save now if anything is unsaved, and wait for it (used when leaving the item). */
   async flush(): Promise<void> {
-    if (this.timer !== null) {
-      this.timers.clear(this.timer);
-      this.timer = null;
-    }
+    this.stopTimer();
     while (this.inflight) await this.inflight;
     if (this.anns !== this.syncedAnns) await this.saveNow();
   }
@@ -72,7 +69,7 @@ export abstract class SavingCore extends CoreState {
         this.version = res.version;
         for (const [key, id] of assignNewIds(sent, res.annotations)) this.ids.set(key, id);
         this.serverIds = new Set(res.annotations.map((a) => a.id));
-        this.base = keyedApi(res.annotations);
+        this.setBase(res.annotations);
         this.syncedAnns = snapshot;
         this.saveError = null;
         this.retries = 0;
@@ -99,85 +96,18 @@ export abstract class SavingCore extends CoreState {
     return this.inflight;
   }
 
-  private enterConflict(currentVersion: number | null): void {
+  /** A save came back 409: stop autosaving and open the conflict (`core-conflict.ts`). */
+  protected abstract enterConflict(currentVersion: number | null): void;
+
+  protected stopTimer(): void {
     if (this.timer !== null) {
       this.timers.clear(this.timer);
       this.timer = null;
     }
-    this.saveStatus = 'conflict';
-    this.conflict = {
-      currentVersion,
-      theirs: null,
-      loading: !!this.loadFn,
-      error: this.loadFn ? null : 'The server copy cannot be fetched here',
-      theirChanges: null,
-      yourChanges: diffLists(this.base, keyedAnns(this.anns, (k) => this.idOf(k))),
-      mineOverTheirs: null,
-    };
-    if (this.loadFn) void this.fetchTheirs();
-  }
-
-  /** Fetch the server's copy for the conflict panel. */
-  async fetchTheirs(): Promise<void> {
-    const c = this.conflict;
-    if (!c || !this.loadFn) return;
-    c.loading = true;
-    c.error = null;
-    this.emit();
-    try {
-      const theirs = await this.loadFn();
-      if (this.conflict !== c) return;
-      const theirKeyed = keyedApi(theirs.annotations);
-      c.theirs = theirs;
-      c.theirChanges = diffLists(this.base, theirKeyed);
-      c.yourChanges = diffLists(this.base, keyedAnns(this.anns, (k) => this.idOf(k)));
-      const theirIds = new Set(theirs.annotations.map((a) => a.id));
-      const mine = keyedAnns(this.anns, (k) => {
-        const id = this.idOf(k);
-        return id !== null && theirIds.has(id) ? id : null;
-      });
-      c.mineOverTheirs = diffLists(theirKeyed, mine);
-    } catch (err) {
-      if (this.conflict === c) c.error = message(err);
-    } finally {
-      if (this.conflict === c) c.loading = false;
-      this.emit();
-    }
-  }
-
-  /**
-   * Settle a conflict. `mine` saves this editor's list over the server's copy (annotations they deleted come
-   * back as new ones); `theirs` replaces this editor's list with theirs, as an undoable step.
-   */
-  async resolveConflict(choice: 'mine' | 'theirs'): Promise<void> {
-    const c = this.conflict;
-    if (!c) return;
-    if (!c.theirs) await this.fetchTheirs();
-    const theirs = c.theirs;
-    if (!theirs) return;
-    this.conflict = null;
-    this.version = theirs.version;
-    this.serverIds = new Set(theirs.annotations.map((a) => a.id));
-    this.base = keyedApi(theirs.annotations);
-    if (choice === 'mine') {
-      this.saveStatus = 'pending';
-      this.syncedAnns = [];
-      this.emit();
-      await this.saveNow();
-      return;
-    }
-    const list = this.adoptServerList(theirs.annotations);
-    this.history.push(this.anns, 'take their version');
-    this.anns = list;
-    this.syncedAnns = list;
-    this.fixSelection();
-    this.saveStatus = 'saved';
-    this.notify('Loaded their version (Ctrl+Z brings yours back)');
   }
 
   dispose(): void {
-    if (this.timer !== null) this.timers.clear(this.timer);
-    this.timer = null;
+    this.stopTimer();
     this.listeners.clear();
   }
 }

@@ -5,9 +5,11 @@
  * selection and editing commands (`core.ts`).
  */
 
-import { fromApi, keyedApi, serverKey, toInput, type Keyed, type ListDiff } from './annotations';
+import { diffByKey, fromApi, keyedApi, serverKey, toInput, type Keyed, type ListDiff } from './annotations';
 import { annBounds } from './geometry';
 import { History } from './history';
+import type { MergeStats } from './merge';
+import type { ConflictRow } from './merge-describe';
 import { GridIndex } from './spatial';
 import {
   type Ann,
@@ -42,6 +44,16 @@ export interface ConflictInfo {
   yourChanges: ListDiff;
   /** What "keep mine" would do to their copy. */
   mineOverTheirs: ListDiff | null;
+  /** What "merge" would do, once their copy is here. */
+  merge: MergeView | null;
+}
+
+export interface MergeView {
+  stats: MergeStats;
+  /** Annotations both sides changed (or one deleted and the other changed), with the choice made so far. */
+  conflicts: ConflictRow[];
+  /** Conflicts still without a choice: "merge" waits for them. */
+  open: number;
 }
 
 export interface Notice {
@@ -121,7 +133,9 @@ export abstract class CoreState {
   protected readonly ids = new Map<string, number>();
   /** The ids the server holds for this item, as of the last load or save. */
   protected serverIds = new Set<number>();
-  /** The last copy the server confirmed, for the conflict panel's "what changed". */
+  /** The last copy the server confirmed (what this editor last loaded or saved): the merge's base. */
+  protected baseList: readonly ApiAnnotation[];
+  /** The same, as ids and contents, for the conflict panel's "what changed". */
   protected base: Keyed[];
   /** The list as of the last successful save or load: when `anns` is this list, nothing is unsaved. */
   protected syncedAnns: readonly Ann[];
@@ -148,6 +162,7 @@ export abstract class CoreState {
     this.timers = opts.timers ?? realTimers;
     this.version = opts.item.version;
     this.anns = this.adoptServerList(opts.annotations);
+    this.baseList = opts.annotations;
     this.base = keyedApi(opts.annotations);
     this.syncedAnns = this.anns;
     this.saveStatus = this.readonly ? 'readonly' : 'saved';
@@ -213,6 +228,28 @@ export abstract class CoreState {
 
   get hasUnsaved(): boolean {
     return !this.readonly && (this.anns !== this.syncedAnns || this.inflight !== null);
+  }
+
+  private unsavedFor: [readonly Ann[], readonly Ann[]] | null = null;
+  private unsavedCache: ListDiff = { added: 0, removed: 0, changed: 0, unchanged: 0 };
+
+  /**
+   * What is not saved yet: the list against the copy the server last confirmed (`syncedAnns`, which every save,
+   * load and conflict resolution replaces), matched by local key. Recomputed whenever either list changes.
+   */
+  get unsaved(): ListDiff {
+    const u = this.unsavedFor;
+    if (!u || u[0] !== this.anns || u[1] !== this.syncedAnns) {
+      this.unsavedCache = diffByKey(this.syncedAnns, this.anns);
+      this.unsavedFor = [this.anns, this.syncedAnns];
+    }
+    return this.unsavedCache;
+  }
+
+  /** How many annotations differ from the server's copy (added, removed or changed). */
+  get unsavedCount(): number {
+    const d = this.unsaved;
+    return this.readonly ? 0 : d.added + d.removed + d.changed;
   }
 
   /** Per class: how many boxes/polygons/tags use it (rejected ones not counted). */
@@ -296,14 +333,32 @@ export abstract class CoreState {
 
   /** Editor annotations for a server list, reusing the local key of every id this editor already knows. */
   protected adoptServerList(list: readonly ApiAnnotation[]): Ann[] {
-    const keyById = new Map<number, string>();
-    for (const [k, id] of this.ids) keyById.set(id, k);
-    return list.map((a) => {
-      const key = keyById.get(a.id) ?? serverKey(a.id);
-      this.ids.set(key, a.id);
-      this.serverIds.add(a.id);
-      return fromApi(a, key);
+    const out = this.asEditorList(list);
+    out.forEach((a, i) => {
+      const id = list[i]!.id;
+      this.ids.set(a.key, id);
+      this.serverIds.add(id);
     });
+    return out;
+  }
+
+  /** The copy the server confirmed, as of a load, a save or a conflict's resolution: the merge's base. */
+  protected setBase(list: readonly ApiAnnotation[]): void {
+    this.baseList = list;
+    this.base = keyedApi(list);
+  }
+
+  /** Server id -> the local key this editor uses for it (for every id that ever had one). */
+  protected keyById(): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const [k, id] of this.ids) out.set(id, k);
+    return out;
+  }
+
+  /** Editor annotations for a server list, without registering their ids (see `adoptServerList`). */
+  protected asEditorList(list: readonly ApiAnnotation[]): Ann[] {
+    const keyById = this.keyById();
+    return list.map((a) => fromApi(a, keyById.get(a.id) ?? serverKey(a.id)));
   }
 
   /** After an edit: mark unsaved and (re)start the autosave countdown (`core-save.ts`). */

@@ -364,8 +364,9 @@ describe('conflicts', () => {
     expect(core.version).toBe(5);
   });
 
-  it('"take theirs" loads their list as an undoable step', async () => {
+  it('"take theirs" loads their list and clears the undo history, so undo cannot save over theirs', async () => {
     const { core, server } = await conflicted();
+    expect(core.history.canUndo).toBe(true);
     await core.resolveConflict('theirs');
     expect(core.saveStatus).toBe('saved');
     expect(core.version).toBe(4);
@@ -373,10 +374,15 @@ describe('conflicts', () => {
       [1, 'dog'],
       [50, 'car'],
     ]);
-    core.undo();
-    expect(core.anns.length).toBe(3);
+    expect(core.history.canUndo).toBe(false);
+    expect(core.undo()).toBe(false);
+    expect(core.anns.length).toBe(2);
+    expect(core.unsavedCount).toBe(0);
     await core.flush();
-    expect(server.calls.at(-1)!.version).toBe(4);
-    expect(core.saveStatus).toBe('saved');
+    expect(server.calls.length).toBe(1);
+    expect(server.list.map((a) => [a.id, a.label])).toEqual([
+      [1, 'dog'],
+      [50, 'car'],
+    ]);
   });
 });

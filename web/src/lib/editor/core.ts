@@ -14,7 +14,9 @@ import { isDrawable, rectToBox, round2 } from './geometry';
 import { isProposal } from './proposals';
 import type { Ann, Geometry, Rect, Tool } from './types';
 
-export type { ConflictInfo, CoreOptions, Notice, SaveStatus, Timers } from './core-state';
+export type { ConflictInfo, CoreOptions, MergeView, Notice, SaveStatus, Timers } from './core-state';
+export type { ConflictRow } from './merge-describe';
+export type { Side } from './merge';
 
 export class EditorCore extends ProposalCore {
   // ---- view state ------------------------------------------------------------------------------------------

@@ -57,6 +57,20 @@ export class History<T> {
     return this.past.length;
   }
 
+  /**
+   * Rewrite every snapshot, undo and redo alike, with `map` (after a conflict was merged: each state is merged
+   * onto the server's new copy). A step that `same` finds no different from the state it leads to (`current`
+   * for the newest) is dropped, so that no undo does nothing visible.
+   */
+  rebase(map: (value: T) => T, current: T, same: (a: T, b: T) => boolean): void {
+    const past = this.past.map((s) => ({ value: map(s.value), label: s.label }));
+    const future = this.future.map((s) => ({ value: map(s.value), label: s.label }));
+    // Undo walks past from the end towards the start; each snapshot leads to the next newer one (or `current`).
+    this.past = past.filter((s, i) => !same(s.value, past[i + 1]?.value ?? current));
+    // Redo walks future from the end towards the start; each snapshot comes from the next older one (or `current`).
+    this.future = future.filter((s, i) => !same(s.value, future[i + 1]?.value ?? current));
+  }
+
   clear(): void {
     this.past = [];
     this.future = [];

@@ -51,6 +51,8 @@ export interface EditorUi {
   showRejected: boolean;
   shapesHidden: boolean;
   saveStatus: SaveStatus;
+  /** Annotations added, removed or changed since the server's copy (recomputed after every save and resolution). */
+  unsaved: number;
   saveError: string | null;
   lastSavedAt: number | null;
   conflict: ConflictInfo | null;
@@ -127,9 +129,10 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     showRejected: core.showRejected,
     shapesHidden: core.shapesHidden,
     saveStatus: core.saveStatus,
+    unsaved: core.unsavedCount,
     saveError: core.saveError,
     lastSavedAt: core.lastSavedAt,
-    conflict: core.conflict ? { ...core.conflict } : null,
+    conflict: core.conflict ? { ...core.conflict, merge: core.conflict.merge ? { ...core.conflict.merge } : null } : null,
     notice: core.notice,
     canUndo: core.history.canUndo,
     canRedo: core.history.canRedo,

@@ -270,6 +270,9 @@ export class VideoSession {
   }
 
   private async onConflict(e: Edit): Promise<void> {
+    // An undo sends the inverse of a step at the current version; after the reload that is their version, so an
+    // old step undone would overwrite what they changed without a 409. Undo starts again from their tracks.
+    this.history.clear();
     this.waiting = e;
     this.saveState = 'conflict';
     this.conflict = { what: e.what, theirs: null, loading: true, error: null };
