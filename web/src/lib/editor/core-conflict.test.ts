@@ -1,63 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EditorCore, type Timers } from './core';
+import { EditorCore } from './core';
+import { FakeServer, FakeTimers, schema } from './testing';
 import { History } from './history';
 import { snapshot } from './snapshot';
-import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from './types';
-
-const schema: LabelSchema = {
-  classes: [
-    { name: 'car', color: '#e6194b', hotkey: '1' },
-    { name: 'dog', color: '#3cb44b', hotkey: '2' },
-  ],
-  kinds: ['box', 'polygon', 'class'],
-};
-
-class FakeTimers implements Timers {
-  private next = 1;
-  private jobs = new Map<number, () => void>();
-  set(fn: () => void): unknown {
-    const id = this.next++;
-    this.jobs.set(id, fn);
-    return id;
-  }
-  clear(h: unknown): void {
-    this.jobs.delete(h as number);
-  }
-}
-
-/** A server like the real one: version check, ids in insertion order, list returned in id order. */
-class Server {
-  version = 3;
-  nextId = 100;
-  calls: { version: number; list: AnnotationInput[] }[] = [];
-  /** Lose the answer of the next save (it is stored all the same). */
-  loseAnswer = false;
-  constructor(public list: ApiAnnotation[]) {}
-  save = async (version: number, list: AnnotationInput[]): Promise<SavedState> => {
-    this.calls.push({ version, list });
-    if (version !== this.version) throw new ConflictError('stale', this.version);
-    const known = new Set(this.list.map((a) => a.id));
-    const ids = new Set<number>();
-    const out = list.map((a) => {
-      if (a.id !== null && (!known.has(a.id) || ids.has(a.id))) throw new Error(`bad id ${a.id}`);
-      if (a.id !== null) ids.add(a.id);
-      return { ...a, id: a.id ?? this.nextId++ } as ApiAnnotation;
-    });
-    this.list = out.sort((a, b) => a.id - b.id);
-    this.version += 1;
-    if (this.loseAnswer) {
-      this.loseAnswer = false;
-      throw Object.assign(new Error('network down'), { status: 0 });
-    }
-    return { version: this.version, annotations: this.list };
-  };
-  load = async (): Promise<SavedState> => ({ version: this.version, annotations: this.list });
-  /** Someone else's save: `edit` changes a copy of the list. */
-  other(edit: (list: ApiAnnotation[]) => ApiAnnotation[]): void {
-    this.list = edit(this.list.map((a) => ({ ...a })));
-    this.version += 1;
-  }
-}
+import type { ApiAnnotation, Standing } from './types';
 
 function box(id: number, bbox: number[], extra: Partial<ApiAnnotation> = {}): ApiAnnotation {
   return { id, kind: 'box', label: 'car', geometry: { bbox }, source: 'human', model_version: null, score: null, state: 'accepted', ...extra };
@@ -68,7 +14,7 @@ const B2 = [100, 100, 150, 150];
 const shift = (b: readonly number[], dx: number): number[] => b.map((v, i) => (i % 2 === 0 ? v + dx : v));
 
 function setup(list: ApiAnnotation[] = [box(1, B1), box(2, B2, { label: 'dog' })], standing: Standing = 'annotator') {
-  const server = new Server(list);
+  const server = new FakeServer(list);
   const core = new EditorCore({
     item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
     schema,

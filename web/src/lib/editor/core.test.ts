@@ -1,72 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { EditorCore, type Timers } from './core';
-import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from './types';
-
-const schema: LabelSchema = {
-  classes: [
-    { name: 'car', color: '#e6194b', hotkey: '1' },
-    { name: 'dog', color: '#3cb44b', hotkey: '2' },
-  ],
-  kinds: ['box', 'polygon', 'class'],
-};
-
-/** Timers run by hand: `tick()` fires everything that is due. */
-class FakeTimers implements Timers {
-  now = 0;
-  private next = 1;
-  private jobs = new Map<number, { at: number; fn: () => void }>();
-  set(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.jobs.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clear(h: unknown): void {
-    this.jobs.delete(h as number);
-  }
-  get pending(): number {
-    return this.jobs.size;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const [id, j] of [...this.jobs]) {
-      if (j.at <= this.now) {
-        this.jobs.delete(id);
-        j.fn();
-      }
-    }
-  }
-}
-
-/** A server like the real one: version check, ids in insertion order, list returned in id order. */
-class Server {
-  version = 3;
-  nextId = 100;
-  list: ApiAnnotation[];
-  calls: { version: number; list: AnnotationInput[] }[] = [];
-  constructor(list: ApiAnnotation[]) {
-    this.list = list;
-  }
-  save = async (version: number, list: AnnotationInput[]): Promise<SavedState> => {
-    this.calls.push({ version, list });
-    if (version !== this.version) throw new ConflictError('stale', this.version);
-    const known = new Set(this.list.map((a) => a.id));
-    const out = list.map((a) => {
-      if (a.id !== null && !known.has(a.id)) throw new Error(`annotation ${a.id} does not belong to the item`);
-      return { ...a, id: a.id ?? this.nextId++ } as ApiAnnotation;
-    });
-    this.list = out.sort((a, b) => a.id - b.id);
-    this.version += 1;
-    return { version: this.version, annotations: this.list };
-  };
-  load = async (): Promise<SavedState> => ({ version: this.version, annotations: this.list });
-}
+import { EditorCore } from './core';
+import { FakeServer, FakeTimers, schema } from './testing';
+import type { ApiAnnotation, Standing } from './types';
 
 function ann(id: number, extra: Partial<ApiAnnotation> = {}): ApiAnnotation {
   return { id, kind: 'box', label: 'car', geometry: { bbox: [10, 10, 50, 50] }, source: 'human', model_version: null, score: null, state: 'accepted', ...extra };
 }
 
 function setup(list: ApiAnnotation[] = [ann(1), ann(2, { label: 'dog' })], standing: Standing = 'annotator') {
-  const server = new Server(list);
+  const server = new FakeServer(list);
   const timers = new FakeTimers();
   const core = new EditorCore({
     item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },

@@ -6,20 +6,7 @@ import type { Ann } from './types';
 
 /** A stored annotation (key `s<id>`), a box of "car" unless told otherwise. */
 function ann(id: number, extra: Partial<Ann> = {}): Ann {
-  return {
-    key: serverKey(id),
-    kind: 'box',
-    label: 'car',
-    geometry: { bbox: [10 * id, 10, 10 * id + 20, 40] },
-    frame: null,
-    track_id: null,
-    source: 'human',
-    model_version: null,
-    score: null,
-    state: 'accepted',
-    attributes: {},
-    ...extra,
-  };
+  return { ...newAnnotation('box', { bbox: [10 * id, 10, 10 * id + 20, 40] }, 'car'), key: serverKey(id), ...extra };
 }
 
 const moved = (a: Ann, dx: number): Ann => ({ ...a, geometry: { bbox: a.geometry.bbox!.map((v, i) => (i % 2 === 0 ? v + dx : v)) } });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EditorCore, type Timers } from '../editor/core';
+import { EditorCore } from '../editor/core';
+import { FakeTimers } from '../editor/testing';
 import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from '../editor/types';
 import { labelIntent, labelSpan, pickInStack } from './commands';
 import { labelForKey, textActionFor, textHotkeys } from './keymap';
@@ -16,23 +17,6 @@ const schema: LabelSchema = {
   kinds: ['class', 'span'],
 };
 
-class ManualTimers implements Timers {
-  private jobs = new Map<number, () => void>();
-  private next = 1;
-  set(fn: () => void): unknown {
-    const id = this.next++;
-    this.jobs.set(id, fn);
-    return id;
-  }
-  clear(h: unknown): void {
-    this.jobs.delete(h as number);
-  }
-  runAll(): void {
-    const jobs = [...this.jobs.values()];
-    this.jobs.clear();
-    for (const j of jobs) j();
-  }
-}
 
 /** Keeps versions and ids like the real server (new ids in the order sent, list returned in id order). */
 class Server {
@@ -53,7 +37,7 @@ class Server {
 function setup(annotations: ApiAnnotation[] = [], standing: Standing = 'annotator') {
   const server = new Server();
   server.list = annotations;
-  const timers = new ManualTimers();
+  const timers = new FakeTimers();
   const core = new EditorCore({
     item: { id: 3, projectId: 1, name: 't1', width: 1, height: 1, mediaUrl: '', version: server.version },
     schema,
