@@ -8,6 +8,7 @@ from labelhub.config import Settings
 from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
+from labelhub.services.queue_cache import QueueCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import upgrade
@@ -25,6 +26,7 @@ class Hub:
     actors: ActorCache
     frames: FrameCache
     propagations: PropagationCache = field(default_factory=PropagationCache)
+    queue: QueueCache = field(default_factory=QueueCache)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:

@@ -9,13 +9,12 @@ whose input the model cannot give falls back to ``entropy`` (or ``margin`` for `
 each item's ``reason``. Without a model the order is a random permutation seeded by the project id.
 
 To answer quickly on a large project the model scores at most :data:`POOL_CAP` candidates (the lowest ids),
-and the ranking is cached per (project, model version, label count, pool): a save that labels an item
-changes the pool, so the next call ranks again.
+and the ranking is kept in the hub's :class:`~labelhub.services.queue_cache.QueueCache` per (project, model
+version, label count, pool): a save that labels an item changes the pool, so the next call ranks again.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,10 +42,6 @@ __all__ = ["POOL_CAP", "QueueEntry", "QueueView", "next_item", "queue"]
 POOL_CAP = 5_000
 MAX_LIMIT = 200
 _BATCH = 256
-_CACHE_MAX = 64
-_RANKS: dict[tuple[Any, ...], list[tuple[int, float | None, str]]] = {}
-_PREDICTORS: dict[tuple[Any, ...], Predictor] = {}
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +67,11 @@ def _priority() -> Any:
 
 
 def _predictor(hub: Hub, mv: ModelVersion) -> Predictor:
-    key = (hub.settings.db_url, mv.id, mv.created_at)  # the time tells a recreated database's id 1 apart
-    with _LOCK:
-        found = _PREDICTORS.get(key)
+    key = (mv.id, mv.created_at)  # the time tells a recreated database's id 1 apart
+    found = hub.queue.predictors.get(key)
     if found is None:
         found = load_model(model_ref(hub, mv))
-        with _LOCK:
-            if len(_PREDICTORS) >= 8:
-                _PREDICTORS.clear()
-            _PREDICTORS[key] = found
+        hub.queue.predictors.put(key, found)
     return found
 
 
@@ -221,16 +212,12 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
             order = np.random.default_rng(project_id).permutation(len(ids))[:room]
             ranked = [(ids[int(i)], None, "random: the project has no model yet") for i in order]
         else:
-            key = (hub.settings.db_url, project_id, mv.id, mv.created_at, count_human_labels(session, project_id),
-                   strategy, room, len(ids), ids[0], ids[-1])  # fmt: skip
-            with _LOCK:
-                cached = _RANKS.get(key)
+            key = (project_id, mv.id, mv.created_at, count_human_labels(session, project_id), strategy, room,
+                   len(ids), ids[0], ids[-1])  # fmt: skip
+            cached = hub.queue.ranks.get(key)
             if cached is None:
                 cached = _rank(session, hub, project_id, mv, strategy, ids, room)
-                with _LOCK:
-                    if len(_RANKS) >= _CACHE_MAX:
-                        _RANKS.clear()
-                    _RANKS[key] = cached
+                hub.queue.ranks.put(key, cached)
             ranked = cached
     names = {r.id: (r.name, r.kind) for r in session.execute(
         select(Item.id, Item.name, Item.kind).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip

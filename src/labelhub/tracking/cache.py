@@ -7,7 +7,7 @@ propagates from the stored keyframes, which gives the same boxes and costs the w
 
 from __future__ import annotations
 
-from labelhub.tracking._lru import Lru
+from labelhub._lru import Lru
 from labelhub.tracking.propagate import Propagation
 
 __all__ = ["PropagationCache"]

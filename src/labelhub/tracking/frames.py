@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from labelhub._lru import Lru
 from labelhub.errors import FormatError, ValidationError
-from labelhub.tracking._lru import Lru
 
 __all__ = ["ArrayFrames", "FrameSource", "Image", "ImageFileFrames", "ScaledFrames", "VideoFileFrames"]
 

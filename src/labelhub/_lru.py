@@ -1,7 +1,8 @@
 """A small thread-safe LRU map, bounded in entries.
 
 Hand-written: ``functools.lru_cache`` caches a function's results, keeps its arguments alive and cannot be
-sized per instance; the frame caches and the propagation cache need a map they fill and empty themselves.
+sized per instance; the frame caches, the propagation cache and the queue cache need a map they fill and empty
+themselves.
 """
 
 from __future__ import annotations
