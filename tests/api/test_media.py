@@ -9,6 +9,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -226,3 +227,29 @@ def test_a_refused_upload_names_the_file_as_uploaded_not_the_server_s_folder(
     assert "duplicate item 'r1' (requests.jsonl: line 2" in error["detail"], error
     assert error["problems"][0]["file"].startswith("requests.jsonl")
     assert str(hub.settings.uploads_dir) not in str(error)
+
+
+def test_an_upload_takes_format_options_and_refuses_bad_ones(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    pid = create_project(client, admin_headers, "texts", item_kind="text")["id"]
+    rows = b"transcript,gold_intent\nmy card was declined,card_declined\nwhere is my refund,refund\n"
+    url = f"{API}/projects/{pid}/uploads"
+
+    def upload(options: str) -> httpx.Response:
+        return client.post(url, files={"file": ("calls.csv", rows, "text/csv")},
+                           data={"format": "text", "options": options}, headers=admin_headers)  # fmt: skip
+
+    assert_problem(upload('{"text_column": 3}'), 422, field="options.text_column")
+    assert_problem(upload("text_column=transcript"), 422, field="options")
+    assert_problem(upload('{"images_dir": "/etc"}'), 403, field="options.images_dir")
+    r = upload('{"text_column": "transcript", "label_column": "gold_intent"}')
+    assert r.status_code == 202, r.text
+    run_jobs(hub)
+    assert client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()["status"] == "succeeded"
+    texts = {
+        i["text"]: i["id"] for i in client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]
+    }
+    assert set(texts) == {"my card was declined", "where is my refund"}
+    anns = client.get(f"{API}/projects/{pid}/items/{texts['where is my refund']}/annotations", headers=admin_headers)
+    assert [a["label"] for a in anns.json()["annotations"]] == ["refund"]

@@ -259,7 +259,8 @@ def test_search_more_like_this_duplicates_and_the_map(page: Any, server: Server,
     page.get_by_role("button", name="Fit").click()
     expect(canvas).to_have_attribute("data-drawn", str(N_IMAGES))
 
-    # Clicking a point opens its item.
+    # Clicking a point opens its item (once the toasts of the steps above, which sit over the map's corner, are gone).
+    expect(page.get_by_test_id("toast-success")).to_have_count(0)
     page.mouse.click(*where[lone])
     expect(page.get_by_test_id("item-page")).to_be_visible()
     assert page.url.endswith(f"/items/{points[lone]['item_id']}")

@@ -132,6 +132,13 @@ def list_items(
     return ItemPage(items=items, annotation_counts=counts, next_after=next_after)
 
 
+def count_items(session: Session, actor: Actor, project_id: int, f: ItemFilter) -> int:
+    """Return how many of the project's items match ``f`` (the size of the list :func:`list_items` pages)."""
+    require(session, actor, project_id, Action.READ)
+    listed = filtered_items(project_id, f).order_by(None)
+    return int(session.scalar(listed.with_only_columns(func.count(Item.id), maintain_column_froms=True)) or 0)
+
+
 def annotation_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
     """What an item's thumbnail badge counts, per item id: annotations not rejected, a track once (not a box per
     frame). Items without any are left out (count 0)."""

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
+
 from labelhub.errors import FormatError, PermissionDenied, ValidationError
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -140,6 +142,22 @@ def check_server_path(source: str, roots: Iterable[Path]) -> Path:
 
 # Format options a remote caller may not set: where the server writes a report.
 _SERVER_ONLY_OPTIONS = frozenset({"report_path", "format_meta"})
+
+
+def form_options(raw: str | None) -> dict[str, str]:
+    """Parse the ``options`` field of a multipart upload: a JSON object whose values are strings."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"options must be a JSON object: {exc}", field="options") from None
+    if not isinstance(parsed, dict):
+        raise ValidationError(f"options must be a JSON object, got {type(parsed).__name__}", field="options")
+    for key, value in parsed.items():
+        if not isinstance(value, str):
+            raise ValidationError(f"option {key!r} must be a string, got {value!r}", field=f"options.{key}")
+    return parsed
 
 
 def checked_options(options: dict[str, str], roots: Iterable[Path]) -> dict[str, str]:

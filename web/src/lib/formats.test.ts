@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Format } from "./api/client";
-import { formatsFor } from "./formats";
+import { formatsFor, importOptions, importOptionsFor } from "./formats";
 
 const fmt = (name: string, kinds: Format["item_kinds"], exportKinds: Format["export_kinds"], canImport = true): Format => ({
   name,
@@ -27,5 +27,27 @@ describe("formatsFor", () => {
   it("leaves import-only formats out of exports", () => {
     expect(formatsFor(all, "image", "export").map((f) => f.name)).toEqual(["coco"]);
     expect(formatsFor(all, "image", "import").map((f) => f.name)).toEqual(["coco", "coco_captions"]);
+  });
+});
+
+describe("import options", () => {
+  it("asks for the text importer's columns, and nothing for other formats or for auto", () => {
+    expect(importOptionsFor("text").map((o) => o.key)).toEqual(["text_column", "label_column"]);
+    expect(importOptionsFor("coco")).toEqual([]);
+    expect(importOptionsFor("auto")).toEqual([]);
+  });
+
+  it("sends the filled-in columns, trimmed, and leaves the empty ones to the importer's defaults", () => {
+    expect(importOptions("text", { text_column: " utterance ", label_column: "" })).toEqual({ text_column: "utterance" });
+    expect(importOptions("text", { text_column: "body", label_column: "gold intent" })).toEqual({
+      text_column: "body",
+      label_column: "gold intent",
+    });
+    expect(importOptions("text", {})).toEqual({});
+  });
+
+  it("sends no column to a format that takes none (a value typed before switching format stays behind)", () => {
+    expect(importOptions("coco", { text_column: "utterance" })).toEqual({});
+    expect(importOptions("auto", { text_column: "utterance" })).toEqual({});
   });
 });

@@ -18,3 +18,45 @@ export function formatsFor(all: Format[], kind: ItemKind, direction: "import" | 
     .filter((f) => (direction === "import" ? f.can_import && f.item_kinds.includes(kind) : f.export_kinds.includes(kind)))
     .sort((a, b) => a.title.localeCompare(b.title));
 }
+
+/** A format option the import dialog asks for; it reaches the importer as `options[key]` (its `extra`). */
+export interface ImportOption {
+  key: string;
+  label: string;
+  /** What the importer uses when the box is left empty. */
+  placeholder: string;
+  hint: string;
+}
+
+/** The options each format's importer takes (the server's format list does not describe them). */
+const IMPORT_OPTIONS: Record<string, ImportOption[]> = {
+  text: [
+    {
+      key: "text_column",
+      label: "Text column",
+      placeholder: "text",
+      hint: "The CSV column holding the texts. Empty: text, sentence or utterance.",
+    },
+    {
+      key: "label_column",
+      label: "Label column",
+      placeholder: "label",
+      hint: "Optional. Empty: label, category, intent or class, when there is one.",
+    },
+  ],
+};
+
+/** The options the import dialog shows for a format ("auto" takes none: a format is chosen to set them). */
+export function importOptionsFor(format: string): ImportOption[] {
+  return IMPORT_OPTIONS[format] ?? [];
+}
+
+/** What the import request sends as `options`: the format's own options that were filled in, trimmed. */
+export function importOptions(format: string, values: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of importOptionsFor(format)) {
+    const v = values[o.key]?.trim();
+    if (v) out[o.key] = v;
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
 // `loaded` is the reactive signal that the array grew.
 
 import { api, unwrap, type AnnotationState, type Item, type ItemStatus, type Source } from "./api/client";
+import { ITEM_STATUSES } from "./status";
 
 export interface ItemFilter {
   status?: ItemStatus | undefined;
@@ -16,14 +17,64 @@ export interface ItemFilter {
   tag?: string | undefined;
 }
 
-/** The filter a link can carry in the project page's address (`#/projects/1?tag=night`). */
+/** The filter's keys in the order an address spells them (one filter, one address: links compare as strings). */
+const FILTER_KEYS = ["q", "status", "label", "source", "state", "min_score", "max_score", "tag"] as const;
+const STATUSES: readonly string[] = ITEM_STATUSES;
+const SOURCES: readonly string[] = ["human", "model"] satisfies Source[];
+const STATES: readonly string[] = ["proposed", "accepted", "rejected"] satisfies AnnotationState[];
+
+function scoreParam(v: string | null): number | undefined {
+  if (v === null || v.trim() === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : undefined;
+}
+
+/**
+ * The filter an address carries (`#/projects/1?status=new&tag=night`, and an item opened from that grid): the
+ * grid's filters, each dropped when it holds no value the API accepts (a hand-edited or old link).
+ */
 export function filterFromQuery(query: URLSearchParams): ItemFilter {
   const out: ItemFilter = {};
-  const tag = query.get("tag")?.trim();
-  const q = query.get("q")?.trim();
-  if (tag) out.tag = tag;
-  if (q) out.q = q;
+  const text = (key: string): string | undefined => query.get(key)?.trim() || undefined;
+  const oneOf = (key: string, allowed: readonly string[]): string | undefined => {
+    const v = query.get(key);
+    return v !== null && allowed.includes(v) ? v : undefined;
+  };
+  const found: ItemFilter = {
+    q: text("q"),
+    status: oneOf("status", STATUSES) as ItemStatus | undefined,
+    label: query.get("label") || undefined,
+    source: oneOf("source", SOURCES) as Source | undefined,
+    state: oneOf("state", STATES) as AnnotationState | undefined,
+    min_score: scoreParam(query.get("min_score")),
+    max_score: scoreParam(query.get("max_score")),
+    tag: text("tag"),
+  };
+  for (const k of FILTER_KEYS) if (found[k] !== undefined) (out as Record<string, unknown>)[k] = found[k];
   return out;
+}
+
+/** The query that carries a filter (`status=new&label=dog`), "" for none; the inverse of filterFromQuery. */
+export function filterToQuery(f: ItemFilter): string {
+  const out = new URLSearchParams();
+  for (const k of FILTER_KEYS) {
+    const v = f[k];
+    if (v === undefined || v === "" || (typeof v === "number" && !Number.isFinite(v))) continue;
+    out.set(k, String(v));
+  }
+  return out.toString();
+}
+
+/** The grid of a project showing a filter. */
+export function gridPath(projectId: number, f: ItemFilter): string {
+  const q = filterToQuery(f);
+  return `/projects/${projectId}${q ? `?${q}` : ""}`;
+}
+
+/** An item opened from a filtered grid: its next and previous walk the same filtered list. */
+export function gridItemPath(projectId: number, itemId: number, f: ItemFilter): string {
+  const q = filterToQuery(f);
+  return `/projects/${projectId}/items/${itemId}${q ? `?${q}` : ""}`;
 }
 
 export interface GridItem {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { filterFromQuery, ItemSource, parseScore, scoreProblem, type GridItem, type ItemFilter, type PageFetcher } from "./items.svelte";
+import {
+  filterFromQuery,
+  filterToQuery,
+  gridItemPath,
+  gridPath,
+  ItemSource,
+  parseScore,
+  scoreProblem,
+  type GridItem,
+  type ItemFilter,
+  type PageFetcher,
+} from "./items.svelte";
+import { parseHash } from "./router.svelte";
 
 function item(id: number): GridItem {
   return { id, name: `${id}.jpg`, status: "new", annotations: 0, hasMedia: true, text: null };
@@ -105,11 +117,54 @@ describe("scoreProblem", () => {
 });
 
 describe("filterFromQuery", () => {
-  it("takes a tag and a search from a link's address, and nothing else", () => {
-    expect(filterFromQuery(new URLSearchParams("tag=night%20shift&q=%20card%20&status=new"))).toEqual({
+  it("takes every grid filter from an address, trimming the typed ones", () => {
+    const query = new URLSearchParams(
+      "tag=night%20shift&q=%20card%20&status=new&label=Dog%20walker&source=model&state=proposed&min_score=0.25&max_score=1",
+    );
+    expect(filterFromQuery(query)).toEqual({
       tag: "night shift",
       q: "card",
+      status: "new",
+      label: "Dog walker",
+      source: "model",
+      state: "proposed",
+      min_score: 0.25,
+      max_score: 1,
     });
-    expect(filterFromQuery(new URLSearchParams("tag=%20%20"))).toEqual({});
+  });
+
+  it("drops what the API would refuse, and what is not a filter", () => {
+    const query = new URLSearchParams("tag=%20%20&status=done&source=robot&state=maybe&min_score=2&max_score=abc&queue=review&label=");
+    expect(filterFromQuery(query)).toEqual({});
+    expect(filterFromQuery(new URLSearchParams("min_score=0&max_score="))).toEqual({ min_score: 0 });
+  });
+});
+
+describe("filterToQuery", () => {
+  it("spells a filter in one order, whatever order it was built in, and nothing for none", () => {
+    const a: ItemFilter = { tag: "night", status: "labeled", label: "dog" };
+    const b: ItemFilter = { label: "dog", tag: "night", status: "labeled", q: undefined };
+    expect(filterToQuery(a)).toBe("status=labeled&label=dog&tag=night");
+    expect(filterToQuery(b)).toBe(filterToQuery(a));
+    expect(filterToQuery({})).toBe("");
+    expect(filterToQuery({ q: "", min_score: Number.NaN })).toBe("");
+  });
+
+  it("is read back as the same filter", () => {
+    const f: ItemFilter = { q: "a&b=c #1", status: "rejected", label: "a/b", source: "human", state: "accepted", min_score: 0, max_score: 0.5, tag: "x y" };
+    expect(filterFromQuery(new URLSearchParams(filterToQuery(f)))).toEqual(f);
+  });
+});
+
+describe("grid links", () => {
+  it("carry the filter to the item and back to the grid, through the hash router", () => {
+    const f: ItemFilter = { status: "new", q: "card #2" };
+    expect(gridItemPath(4, 17, f)).toBe("/projects/4/items/17?q=card+%232&status=new");
+    expect(gridItemPath(4, 17, {})).toBe("/projects/4/items/17");
+    expect(gridPath(4, f)).toBe("/projects/4?q=card+%232&status=new");
+    expect(gridPath(4, {})).toBe("/projects/4");
+    const { path, query } = parseHash(`#${gridItemPath(4, 17, f)}`);
+    expect(path).toBe("/projects/4/items/17");
+    expect(filterFromQuery(query)).toEqual(f);
   });
 });

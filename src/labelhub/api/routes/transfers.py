@@ -12,7 +12,7 @@ from labelhub.formats import FORMATS, get_format
 from labelhub.services import jobs
 from labelhub.services.access import require
 from labelhub.services.exports import check_export_kind
-from labelhub.services.uploads import check_server_path, checked_options, save_upload
+from labelhub.services.uploads import check_server_path, checked_options, form_options, save_upload
 
 router = APIRouter(tags=["transfers"])
 _SUFFIX = {"coco": ".json", "text": ".jsonl"}
@@ -77,12 +77,16 @@ def upload_and_import(
     skip_invalid: bool = Form(False),
     split: str | None = Form(None),
     seed: int = Form(0),
+    options: str | None = Form(
+        None, description='Format options as a JSON object of strings, e.g. {"text_column": "utterance"}'
+    ),
 ) -> JobPublic:
     """Upload a file (a zip is unpacked safely) and import it as a job."""
     if format != "auto":
         get_format(format)
     if split:
         parse_split(split, seed)
+    extra = checked_options(form_options(options), hub.settings.import_roots)
     with hub.db.session() as s:
         require(s, actor, project_id, Action.IMPORT)
     source = save_upload(
@@ -101,6 +105,7 @@ def upload_and_import(
                 "format": format,
                 "media": "copy",
                 "skip_invalid": skip_invalid,
+                "extra": extra,
                 "split": split,
                 "seed": seed,
             },

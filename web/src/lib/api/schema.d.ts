@@ -1371,6 +1371,11 @@ export interface components {
              * @default 0
              */
             seed?: number;
+            /**
+             * Options
+             * @description Format options as a JSON object of strings, e.g. {"text_column": "utterance"}
+             */
+            options?: string | null;
         };
         /** BulkIn */
         BulkIn: {
@@ -1672,8 +1677,11 @@ export interface components {
          * @enum {string}
          */
         ItemKind: "image" | "video" | "text" | "volume";
-        /** ItemPagePublic */
-        ItemPagePublic: {
+        /**
+         * ItemListPublic
+         * @description A page of items, and how many match the filters in all when ``with_total`` asked for it.
+         */
+        ItemListPublic: {
             /** Items */
             items: components["schemas"]["ItemPublic"][];
             /**
@@ -1681,6 +1689,11 @@ export interface components {
              * @description Pass as ?after= for the next page; null on the last page
              */
             next_after: number | null;
+            /**
+             * Total
+             * @description Items matching the filters (null unless with_total)
+             */
+            total?: number | null;
         };
         /** ItemPublic */
         ItemPublic: {
@@ -3170,6 +3183,8 @@ export interface operations {
                 unlabeled?: boolean;
                 /** @description Items labelled by this user id, or by `me` */
                 annotator?: string | null;
+                /** @description Also count every item matching the filters (`total`), for an item's position */
+                with_total?: boolean;
             };
             header?: never;
             path: {
@@ -3185,7 +3200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ItemPagePublic"];
+                    "application/json": components["schemas"]["ItemListPublic"];
                 };
             };
             /** @description Validation Error */

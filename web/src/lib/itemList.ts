@@ -1,0 +1,142 @@
+// The list the item page walks with next / previous, and counts its position in: the review queue or the items
+// returned to me (`?queue=review|returned`), else the project's items under the grid's filter. The item URL
+// carries that filter (`#/projects/1/items/7?status=new&label=dog`, as the grid links it), so next, previous, the
+// position ("2 / 14") and the way back follow the list the grid showed, in the grid's (id) order, after a reload
+// and from a shared link too. The API pages every filter both ways by id, so a filtered list costs what the
+// whole project does: two small requests for the neighbours, one count for its size.
+
+import { api, unwrap, type ItemStatus } from "./api/client";
+import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, type ItemFilter } from "./items.svelte";
+import { apiIds, queueTotal } from "./review/api";
+import {
+  dropTrails,
+  inQueue,
+  itemPath,
+  QueueTrail,
+  queueOf,
+  trailFor,
+  type Cursor,
+  type IdFetcher,
+  type Neighbours,
+  type QueueKind,
+} from "./review/queue";
+
+/** Up to `limit` ids of the items matching a filter, at a cursor, in id order. */
+export type FilteredIds = (filter: ItemFilter, cursor: Cursor, limit: number) => Promise<number[]>;
+
+/** Where a list's items and sizes come from (the API; tests give their own). */
+export interface ListSources {
+  queueIds: IdFetcher;
+  queueTotal: (kind: QueueKind) => Promise<number | null>;
+  filteredIds: FilteredIds;
+  /** How many items match a filter in all. */
+  filteredTotal: (filter: ItemFilter) => Promise<number | null>;
+}
+
+function listQuery(filter: ItemFilter, cursor: Cursor, limit: number) {
+  const at = "before" in cursor ? { before: cursor.before } : { after: cursor.after ?? undefined };
+  return { ...filter, ...at, limit };
+}
+
+export function apiSources(projectId: number): ListSources {
+  const path = { project_id: projectId };
+  return {
+    queueIds: apiIds(projectId),
+    queueTotal: (kind) => queueTotal(projectId, kind),
+    filteredIds: async (filter, cursor, limit) => {
+      const query = listQuery(filter, cursor, limit);
+      const page = await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }));
+      return page.items.map((it) => it.id);
+    },
+    filteredTotal: async (filter) => {
+      const query = { ...filter, limit: 1, with_total: true };
+      const page = await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }));
+      return page.total ?? null;
+    },
+  };
+}
+
+/** Filtered lists' trails live across item pages for a few minutes, like the queues' (a few at a time). */
+const TTL_MS = 5 * 60_000;
+const MAX_KEPT = 20;
+const kept = new Map<string, { trail: QueueTrail; at: number }>();
+
+function filteredTrail(projectId: number, filter: ItemFilter, ids: FilteredIds, now: number): QueueTrail {
+  const key = `${projectId}?${filterToQuery(filter)}`;
+  const hit = kept.get(key);
+  if (hit && now - hit.at < TTL_MS) return hit.trail;
+  const trail = new QueueTrail({}, (_query, cursor, limit) => ids(filter, cursor, limit));
+  kept.delete(key);
+  kept.set(key, { trail, at: now });
+  for (const k of kept.keys()) if (kept.size > MAX_KEPT) kept.delete(k);
+  return trail;
+}
+
+/** Forgets the cached filtered lists of a project. */
+export function dropFilteredTrails(projectId: number): void {
+  for (const k of [...kept.keys()]) if (k.startsWith(`${projectId}?`)) kept.delete(k);
+}
+
+type Standing = { status: ItemStatus; annotator_id?: number | null };
+
+export interface ItemList {
+  readonly queue: QueueKind;
+  /** The grid's filter the list is of: {} for a queue and for the whole project. */
+  readonly filter: ItemFilter;
+  readonly filtered: boolean;
+  readonly trail: QueueTrail;
+  /** The project's grid as it was left (its filter still applied). */
+  readonly gridPath: string;
+  /** The list's own page: the queue's, else the grid. */
+  readonly listPath: string;
+  /** What the header calls the list its position is in; null where the header shows no position. */
+  readonly noun: string | null;
+  /** The path of another item of the same list. */
+  path(itemId: number): string;
+  /** Whether an item is in the list as it is now, as far as the page can tell (status; not its labels). */
+  holds(item: Standing, me: number | null): boolean;
+  /** Previous, next, the position and the list's size (the size of a filtered list counted afresh). */
+  neighbours(itemId: number, member: boolean): Promise<Neighbours>;
+  /** After a review decision on an item: drop it from the lists it left. */
+  decided(itemId: number, wasQueued: boolean, now: Standing, me: number | null): void;
+}
+
+/** The list named by an item URL's query. */
+export function itemList(projectId: number, query: URLSearchParams, sources = apiSources(projectId), now = Date.now()): ItemList {
+  const queue = queueOf(query);
+  const filter = queue === "all" ? filterFromQuery(query) : {};
+  const filtered = isFiltered(filter);
+  const trail = filtered ? filteredTrail(projectId, filter, sources.filteredIds, now) : trailFor(projectId, queue, sources.queueIds, now);
+  const grid = gridPath(projectId, filter);
+  const holds = (item: Standing, me: number | null): boolean =>
+    queue !== "all" ? inQueue(queue, item, me) : filter.status === undefined || item.status === filter.status;
+  return {
+    queue,
+    filter,
+    filtered,
+    trail,
+    gridPath: grid,
+    listPath: queue === "all" ? grid : `/projects/${projectId}/review${queue === "returned" ? "?list=returned" : ""}`,
+    noun: queue === "review" ? "queue" : queue === "returned" ? "list" : filtered ? "filtered list" : null,
+    path: (itemId) => (queue === "all" ? gridItemPath(projectId, itemId, filter) : itemPath(projectId, itemId, queue)),
+    holds,
+    async neighbours(itemId, member) {
+      if (filtered) {
+        // Counted each time: a filtered list changes as its items are labelled (a status filter, say).
+        const [nav, total] = await Promise.all([trail.neighbours(itemId, member), sources.filteredTotal(filter)]);
+        trail.knownTotal = total;
+        return { ...nav, total };
+      }
+      const nav = await trail.neighbours(itemId, member);
+      if (nav.index === null || nav.total !== null || trail.knownTotal !== null || queue === "returned") return nav;
+      trail.knownTotal = await sources.queueTotal(queue);
+      return { ...nav, total: trail.total };
+    },
+    decided(itemId, wasQueued, item, me) {
+      // A decision takes a labelled item out of the review queue (the ones after it move up one place).
+      if (wasQueued) trailFor(projectId, "review", sources.queueIds).forget(itemId);
+      dropTrails(projectId, ["returned"]);
+      if (filtered && !holds(item, me)) trail.forget(itemId);
+    },
+  };
+}
