@@ -124,6 +124,19 @@ def test_members_are_added_listed_and_removed_from_the_command_line(cli_env: Env
     assert "street scenes" not in ok(cli_env, "project", "list", "--as", "ann").stdout
 
 
+def test_an_export_says_what_its_format_left_out(cli_env: Env, tmp_path: Path) -> None:
+    ok(cli_env, "project", "create", "outlines")
+    data = coco_dict(["a.png", "b.png"])
+    # One object outlined as well as boxed: YOLO's detect labels hold its box, not its outline.
+    data["annotations"][0]["segmentation"] = [[2.5, 3.0, 22.5, 3.0, 22.5, 18.25]]
+    ok(cli_env, "import", "outlines", str(write_dataset(tmp_path / "ds", data)), "--format", "coco")
+    out = flat(ok(cli_env, "export", "outlines", str(tmp_path / "yolo"), "--format", "yolo").stdout)
+    assert "exported 2 items, 4 annotations" in out
+    assert "left out, as yolo cannot hold them: 1 polygon" in out
+    coco = ok(cli_env, "export", "outlines", str(tmp_path / "c.json"), "--format", "coco")
+    assert "left out" not in flat(coco.stdout)
+
+
 def test_import_export_and_stats(cli_env: Env, hub: Hub, tmp_path: Path) -> None:
     ok(cli_env, "project", "create", "boxes")
     source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png", "c.png"]))

@@ -115,3 +115,7 @@ def export(
                 progress=progress,
             )
     console.print(f"exported {report.items:,} items, {report.annotations:,} annotations to {report.dest}")
+    skipped = {kind: n for kind, n in report.annotations_skipped.items() if n}
+    if skipped:
+        left = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items(), key=lambda kv: -kv[1]))
+        console.print(f"left out, as {format} cannot hold them: {left}")

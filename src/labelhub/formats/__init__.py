@@ -3,6 +3,7 @@
 from labelhub.formats.base import (
     ExportItem,
     ExportOptions,
+    ExportTally,
     FormatExporter,
     FormatImporter,
     ImportOptions,
@@ -13,6 +14,7 @@ __all__ = [
     "FORMATS",
     "ExportItem",
     "ExportOptions",
+    "ExportTally",
     "FormatExporter",
     "FormatImporter",
     "FormatSpec",

@@ -8,7 +8,8 @@ groups the item's annotations by frame the way COCO sees them: boxes, polygons, 
 and each visible ``track_box`` as a box (``outside`` frames are left out).
 
 :class:`MediaFolder` is the ``images/`` folder a COCO export with ``copy_media`` fills: every image under its
-item name, every frame under its ``file_name``, built under a temporary name and renamed into place at the end.
+item name, every frame under its ``file_name``, built under a temporary name and renamed into place at the end
+(next to the JSON file, or inside the export folder being built).
 
 A video file may decode to fewer frames than its container declared (the ``video`` importer accepts a small
 shortfall as an estimate); the frames stop at the first one that does not decode, and
@@ -39,6 +40,7 @@ __all__ = [
     "check_frames_written",
     "frame_annotations",
     "is_sequence",
+    "on_a_frame",
     "video_frames",
     "write_frame",
 ]
@@ -111,6 +113,15 @@ def write_frame(frame: VideoFrame, target: Path, item: str) -> bool:
     return True
 
 
+def on_a_frame(ann: AnnotationRecord) -> bool:
+    """Return True when COCO writes the annotation on a frame's image (see :func:`frame_annotations`)."""
+    if ann.frame is None:
+        return False
+    if ann.kind is AnnotationKind.TRACK_BOX:
+        return not ann.attributes.get("outside")
+    return ann.kind in _ON_FRAME
+
+
 def frame_annotations(rec: ItemRecord) -> dict[int, list[AnnotationRecord]]:
     """Return the item's annotations by frame, as COCO writes them on that frame's image.
 
@@ -121,14 +132,10 @@ def frame_annotations(rec: ItemRecord) -> dict[int, list[AnnotationRecord]]:
     by_frame: dict[int, list[AnnotationRecord]] = {}
     for ann in rec.annotations:
         frame = ann.frame
-        if frame is None:
+        if frame is None or not on_a_frame(ann):
             continue
         if ann.kind is AnnotationKind.TRACK_BOX:
-            if ann.attributes.get("outside"):
-                continue
             ann = dataclasses.replace(ann, kind=AnnotationKind.BOX)
-        elif ann.kind not in _ON_FRAME:
-            continue
         by_frame.setdefault(frame, []).append(ann)
     return by_frame
 

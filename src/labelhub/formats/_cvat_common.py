@@ -31,6 +31,9 @@ from labelhub.formats._guards import MAX_INT, bad_label
 from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 
 LINE = " line"  # XML names cannot contain a space, so no document can set this attribute itself
+#: labelhub's own element in ``<meta><task>``, for what CVAT 1.1 has no field for (``<fps>``); CVAT's loader and
+#: Datumaro's CVAT reader pass over task elements they do not know.
+LABELHUB_ELEMENT = "labelhub"
 # Internal attributes written as XML attributes of the shape, never as <attribute> children.
 RESERVED = frozenset({"occluded", "z_order", "group_id", "keyframe", "outside", "rotation"})
 _TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
@@ -156,6 +159,7 @@ class CvatMeta:
     width: int | None = None
     height: int | None = None
     source: str | None = None
+    fps: float | None = None  # labelhub's own <labelhub><fps>, written by its CVAT for video export
 
     @property
     def names(self) -> list[str]:
@@ -183,6 +187,17 @@ def _int(text: str | None) -> int | None:
     return number if number is not None and number <= MAX_INT else None
 
 
+def _rate(text: str | None) -> float | None:
+    """Return ``text`` as a frame rate (a finite number above 0), else None (the value is then ignored)."""
+    if text is None or len(text) > 40:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
     """Return the labels and task facts of a ``<meta>`` element (task, job or project export).
 
@@ -200,6 +215,7 @@ def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
         width=_int(_text(task, "original_size/width")),
         height=_int(_text(task, "original_size/height")),
         source=_text(task, "source"),
+        fps=_rate(_text(task, f"{LABELHUB_ELEMENT}/fps")),
     )
     seen: set[str] = set()
     for labels in meta.iter("labels"):

@@ -241,14 +241,16 @@ class CvatImagesExporter(FileOrFolderExporter):
         if rec.split:
             image.set("subset", rec.split)
         for ann in rec.annotations:
-            if ann.frame is not None or ann.label is None:
-                continue  # frames belong to videos; a shape without a label cannot be written
-            elem = shape_element(ann, self._catalog, ann.label)
-            if elem is not None:
-                image.append(elem)
+            # Frames belong to videos, and a shape without a label cannot be written.
+            elem = None if ann.frame is not None or ann.label is None else shape_element(ann, self._catalog, ann.label)
+            if elem is None:
+                self.tally.skip(ann)
+                continue
+            image.append(elem)
+            self.tally.annotations += 1
         self._body.write(serialise(image))
         self._count += 1
-        if isinstance(out, AtomicDir) and self.options.copy_media and item.media_file is not None:
+        if isinstance(out, AtomicDir) and self.wants_media(item) and item.media_file is not None:
             if not is_safe_relative(rec.name):
                 raise FormatError(f"item name {rec.name!r} cannot be used as a file path", item=rec.name)
             copy_media(item.media_file, out.path(f"images/{rec.name}"))

@@ -5,23 +5,29 @@ annotation, in frame order, ``keyframe`` and ``outside`` as the attributes say. 
 on every later frame, and interpolates across gaps, so where a visible shape is not followed by one on the
 next frame the exporter adds CVAT's closing ``outside="1"`` copy there, as CVAT's own exports do (not past the
 last frame). Per-frame shapes outside tracks go on ``<image id=frame>`` elements, which CVAT's loader reads
-in video tasks too. Annotations without a frame are left out.
+in video tasks too. Annotations without a frame or a label, and masks and spans, are left out (the tally
+counts them by kind).
+
+CVAT for video 1.1 has no frame rate field. The item's fps goes into ``<meta><task><labelhub><fps>``, an
+element of labelhub's own that CVAT's loader and Datumaro's CVAT reader pass over (they read only the task
+elements they know), and the importer reads it back.
 
 ``dest`` ending in ``.xml`` receives a single video; otherwise ``dest`` is a folder with
 ``<item name>/annotations.xml`` per video, and with ``copy_media`` its frames as ``images/frame_000000.jpg``
-(CVAT's layout) or its video file.
+(CVAT's layout) or its video file; a video whose media is not stored fails the export, naming it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import IO
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, SubElement
 
 from labelhub.domain.enums import AnnotationKind, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
+from labelhub.formats._cvat_common import LABELHUB_ELEMENT
 from labelhub.formats._cvat_export import XML_HEAD, XML_TAIL, LabelCatalog, meta_element, serialise, shape_element
 from labelhub.formats._export_base import FileOrFolderExporter, frame_total
 from labelhub.formats._media_names import file_suffix
@@ -62,7 +68,7 @@ class CvatVideoExporter(FileOrFolderExporter):
             self._names.add(rec.name)
             with out.path(f"{rec.name}/annotations.xml").open("wb") as fh:
                 self._write_task(fh, rec, item)
-            if self.options.copy_media:
+            if self.wants_media(item):
                 self._copy_media(out, rec.name, item)
         self._count += 1
 
@@ -74,8 +80,8 @@ class CvatVideoExporter(FileOrFolderExporter):
         frames: dict[int, list[AnnotationRecord]] = {}
         for ann in rec.annotations:
             if ann.frame is None or ann.label is None:
-                continue
-            if ann.track_id is not None and ann.kind in _TRACK_KINDS:
+                self.tally.skip(ann)
+            elif ann.track_id is not None and ann.kind in _TRACK_KINDS:
                 tracks.setdefault(ann.track_id, []).append(ann)
             else:
                 frames.setdefault(ann.frame, []).append(ann)
@@ -85,8 +91,11 @@ class CvatVideoExporter(FileOrFolderExporter):
             image = Element("image", id=str(frame), name=f"frame_{frame:06d}")
             for ann in anns:
                 elem = shape_element(ann, catalog, ann.label)
-                if elem is not None:
-                    image.append(elem)
+                if elem is None:
+                    self.tally.skip(ann)
+                    continue
+                image.append(elem)
+                self.tally.annotations += 1
             body.append(serialise(image))
         task = {"name": rec.name, "size": str(size), "mode": "interpolation", "overlap": "0", "bugtracker": "",
                 "flipped": "False", "start_frame": "0", "stop_frame": str(max(size - 1, 0))}  # fmt: skip
@@ -94,7 +103,12 @@ class CvatVideoExporter(FileOrFolderExporter):
         if isinstance(source, str):
             task["source"] = source
         dims = (rec.width, rec.height) if rec.width and rec.height else None
-        write(XML_HEAD + serialise(meta_element(catalog, task, dims)))
+        meta = meta_element(catalog, task, dims)
+        if rec.fps is not None:
+            node = meta.find("task")
+            assert node is not None  # meta_element always writes <task>
+            SubElement(SubElement(node, LABELHUB_ELEMENT), "fps").text = repr(float(rec.fps))
+        write(XML_HEAD + serialise(meta))
         for chunk in body:
             write(chunk)
         write(XML_TAIL)
@@ -110,8 +124,10 @@ class CvatVideoExporter(FileOrFolderExporter):
                      "keyframe": _flag(ann.attributes.get("keyframe"), True)}  # fmt: skip
             elem = shape_element(ann, catalog, None, **flags)
             if elem is None:
+                self.tally.skip(ann)
                 continue
             track.append(elem)
+            self.tally.annotations += 1
             following = anns[i + 1].frame if i + 1 < len(anns) else None
             if not outside and following != frame + 1 and frame + 1 < size:
                 # CVAT would carry this shape on (or interpolate across the gap): close it on the next frame.

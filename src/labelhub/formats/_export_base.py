@@ -7,7 +7,9 @@
   (which alone can take media files).
 
 A subclass writes its items in ``write()`` (reaching the output through ``_opened("write")``), anything that
-goes last in ``_complete()``, and closes what it keeps open across ``write()`` calls in ``_release()``.
+goes last in ``_complete()``, and closes what it keeps open across ``write()`` calls in ``_release()``. It copies
+an item's media only when ``wants_media(item)`` says so; ``finish()`` then refuses the export, naming the items,
+when ``copy_media`` was asked for and some items had no stored media (see :func:`check_media`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import IO, ClassVar, Generic, Protocol, TypeVar
 
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, AtomicFile
-from labelhub.formats.base import ExportItem, ExportOptions, FormatExporter
+from labelhub.formats.base import ExportItem, ExportOptions, ExportTally, FormatExporter
+
+# How many items without media the error's message names (its ``items`` lists the tally's first 200).
+_NAMED_IN_MESSAGE = 10
 
 
 class _Output(Protocol):
@@ -60,9 +65,13 @@ class AtomicExporter(FormatExporter, Generic[_Out]):
         self._out = self._create()
 
     def finish(self) -> None:
-        """Write what goes last, close every file and move the output into place."""
+        """Write what goes last, close every file and move the output into place.
+
+        Raises FormatError naming the items whose media ``copy_media`` could not write (nothing is kept then).
+        """
         out = self._opened("finish")
         # A failure here is cleaned up by FormatExporter.__exit__, which calls abort().
+        check_media(self.tally)
         self._complete(out)
         self._release()
         out.commit()
@@ -74,6 +83,22 @@ class AtomicExporter(FormatExporter, Generic[_Out]):
         if self._out is not None:
             self._out.discard()
             self._out = None
+
+
+def check_media(tally: ExportTally) -> None:
+    """Raise FormatError naming the items ``tally`` noted as having no stored media to write, if any."""
+    n = tally.media_missing
+    if not n:
+        return
+    names = tally.media_missing_names
+    shown = ", ".join(repr(name) for name in names[:_NAMED_IN_MESSAGE])
+    more = f" and {n - _NAMED_IN_MESSAGE:,} more" if n > _NAMED_IN_MESSAGE else ""
+    raise FormatError(
+        f"cannot write the media of {n:,} item{'s' if n > 1 else ''}, which labelhub has no stored file for: "
+        f"{shown}{more} (imported without media, or a linked file or frame was moved or deleted); nothing was "
+        "exported. Export without the media files to write the annotations alone.",
+        items=names,
+    )
 
 
 class FolderExporter(AtomicExporter[AtomicDir]):

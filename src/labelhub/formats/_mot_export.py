@@ -9,7 +9,9 @@ Model proposals outside tracks go to ``det/det.txt`` (``frame,-1,x,y,w,h,score,-
 
 Class ids: MOT17/MOT20's when every label of the project is one of their classes; otherwise the project's
 labels in order, listed in ``gt/labels.txt`` (class ``i`` is line ``i``, the file CVAT and Datumaro write).
-With ``copy_media`` the frames go to ``img1/000001.jpg ...`` (a video file is decoded with OpenCV).
+With ``copy_media`` the frames go to ``img1/000001.jpg ...`` (a video file is decoded with OpenCV); a video
+whose media is not stored fails the export, naming it. Polygons, masks, keypoints, tags, outside boxes and
+annotations without a frame have no MOT row: the tally counts them as left out, by kind.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def _fmt(value: float) -> str:
     """Return a pixel value with at most two decimals and no trailing zeros (``12``, ``12.5``)."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def _has_row(ann: AnnotationRecord) -> bool:
+    """Return True when the annotation is a visible box on a frame, which MOT writes as a row."""
+    visible = not ann.attributes.get("outside")
+    return ann.kind in _BOX_KINDS and ann.frame is not None and ann.label is not None and visible
 
 
 def _unclipped(ann: AnnotationRecord, box: list[float], width: int | None, height: int | None) -> list[float]:
@@ -125,12 +133,12 @@ class MotExporter(FolderExporter):
                      f"seqLength={length}", f"imWidth={rec.width}", f"imHeight={rec.height}",
                      f"imExt={suffix}"]  # fmt: skip
             _text(out, f"{rec.name}/seqinfo.ini", lines)
-        if self.options.copy_media:
+        if self.wants_media(item):
             _frames(out, item, suffix)
 
     def _rows(self, rec: ItemRecord) -> tuple[list[tuple[int, int, list[str]]], list[tuple[int, list[str]]]]:
-        anns = [a for a in rec.annotations if a.kind in _BOX_KINDS and a.frame is not None and a.label is not None]
-        anns = [a for a in anns if not a.attributes.get("outside")]
+        anns = [a for a in rec.annotations if _has_row(a)]
+        self.tally.count(rec.annotations, _has_row)
         used = {a.track_id for a in anns if a.track_id is not None and a.track_id > 0}
         next_id = max(used, default=0) + 1
         renumbered: dict[int, int] = {}

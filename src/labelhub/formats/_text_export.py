@@ -1,4 +1,7 @@
-"""The text exporter: JSONL (labels and spans) or CSV (one label per row), chosen by the file suffix."""
+"""The text exporter: JSONL (labels and spans) or CSV (one label per row), chosen by the file suffix.
+
+Tags (class annotations) and, in JSONL, spans are written; the tally counts any other kind as left out.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 import orjson
 
 from labelhub.domain.enums import AnnotationKind
-from labelhub.domain.records import ItemRecord
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicFile
 from labelhub.formats._export_base import FileExporter
@@ -17,6 +20,10 @@ from labelhub.formats.base import ExportItem, ExportOptions
 
 # The JSONL keys this exporter writes itself, and the import service's copy of the id kept in ``meta``.
 _OWN_KEYS = frozenset({"id", "text", "label", "labels", "spans", "split", "external_id"})
+
+
+def _is_tag(ann: AnnotationRecord) -> bool:
+    return ann.kind is AnnotationKind.CLASS and ann.label is not None
 
 
 class TextExporter(FileExporter):
@@ -51,12 +58,14 @@ class TextExporter(FileExporter):
         rec = item.record
         if rec.text is None:
             raise FormatError(f"item {rec.name!r} has no text to export", item=rec.name)
-        labels = [a.label for a in rec.annotations if a.kind is AnnotationKind.CLASS and a.label is not None]
+        labels = [a.label for a in rec.annotations if _is_tag(a) and a.label is not None]
         spans = [a for a in rec.annotations if a.kind is AnnotationKind.SPAN]
         item_id = rec.external_id if rec.external_id is not None else rec.name
         if self._is_csv:
             self._write_row(rec, item_id, labels, bool(spans))
+            self.tally.count(rec.annotations, _is_tag)
             return
+        self.tally.count(rec.annotations, lambda a: _is_tag(a) or a.kind is AnnotationKind.SPAN)
         obj: dict[str, Any] = {k: v for k, v in rec.meta.items() if k not in _OWN_KEYS}
         obj.update(id=item_id, text=rec.text)
         if len(labels) == 1:

@@ -3,7 +3,8 @@
 A video file item is copied to ``DEST/<item name>``; an image sequence to ``DEST/<item name>/000000.<ext>``,
 ``000001.<ext>``, ... (frame numbers from 0, the extension read from each frame's header). ``videos.json``
 lists every item with its kind, fps, frame count and size, so a sequence's fps survives the round trip.
-Annotations are not written: tracks leave through the tracking formats (or ``webdataset``).
+Annotations are not written (the tally counts every one as left out): tracks leave through the tracking formats
+(or ``webdataset``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class VideoExporter(FolderExporter):
         else:
             raise FormatError(f"item {rec.name!r} has no stored video to export", item=rec.name)
         self._videos.append(entry)
+        self.tally.count(rec.annotations, lambda _a: False)
 
     def _complete(self, out: AtomicDir) -> None:
         """Write ``videos.json``."""

@@ -5,9 +5,10 @@ Boxes leave in VOC's 1-based, pixel-inclusive integers: ``xmin = round(x1) + 1``
 the file back gives every edge within half a pixel (a box under a pixel wide becomes one pixel wide).
 ``truncated``, ``difficult``, ``occluded`` and ``pose`` come from the annotation's attributes (``pose``
 ``Unspecified`` and the flags 0 when absent; ``occluded`` only when set). Only boxes are written: VOC detection
-XML has no polygons or masks. Items with a split are listed in ``ImageSets/Main/<split>.txt`` by image id (the
-name without its extension); items without one are in no list. ``labels.txt`` keeps the class order, and
-``JPEGImages/`` gets the images when ``copy_media`` is set.
+XML has no polygons, masks, keypoints or tags (the tally counts those as left out, by kind). Items with a split
+are listed in ``ImageSets/Main/<split>.txt`` by image id (the name without its extension); items without one are
+in no list. ``labels.txt`` keeps the class order, and ``JPEGImages/`` gets the images when ``copy_media`` is set
+(an item without a stored image fails the export, naming it).
 
 The XML is built with the standard library's ElementTree, which escapes text; characters XML 1.0 cannot hold
 (control characters) are refused with an error naming the item, so every file written can be read back.
@@ -21,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
 
-from labelhub.domain.enums import ItemKind
+from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, copy_media, image_size, is_safe_relative, labelled_boxes, safe_component
 from labelhub.formats._export_base import FolderExporter
@@ -106,6 +107,7 @@ class VocExporter(FolderExporter):
                 ("xmin", "ymin", "xmax", "ymax"), voc_box(x1, y1, x2, y2, width, height), strict=True
             ):
                 self._text(bndbox, tag, value, rec.name)
+        self.tally.count(rec.annotations, lambda a: a.kind is AnnotationKind.BOX)
         indent(root)
         with out.path(f"Annotations/{image_id}.xml").open("w", encoding="utf-8") as fh:
             ElementTree(root).write(fh, encoding="unicode")
@@ -118,7 +120,7 @@ class VocExporter(FolderExporter):
                 # Kept open across write() calls and closed in _release(), so no with-block fits.
                 handle = self._lists[split] = out.path(f"ImageSets/Main/{split}.txt").open("w", encoding="utf-8")
             handle.write(image_id + "\n")
-        if self.options.copy_media and item.media_file is not None:
+        if self.wants_media(item) and item.media_file is not None:
             copy_media(item.media_file, out.path(f"JPEGImages/{rec.name}"))
 
     def _complete(self, out: AtomicDir) -> None:

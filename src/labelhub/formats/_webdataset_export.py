@@ -11,6 +11,9 @@ Each item becomes one sample with the key ``%08d`` (its position in the export, 
   annotations in labelhub's geometry convention (absolute pixels, boxes ``x1, y1, x2, y2``), each with its
   label name and ``label_id``, the label's 0-based position in the project's label order.
 
+An image or video item without stored media gets ``"media": null``, unless ``copy_media`` is set: the export
+then fails, naming every such item.
+
 With ``clip_length=N`` each video item is cut into samples of N consecutive frames, keyed ``<key>_<first
 frame>`` (see :mod:`labelhub.formats._webdataset_clips`); other items are written as above.
 
@@ -182,6 +185,9 @@ class WebDatasetExporter(FolderExporter):
         key = f"{self._items:08d}"
         self._items += 1
         rec = item.record
+        self.tally.annotations += len(rec.annotations)  # every annotation goes into the sample JSON
+        # Media are written whenever stored; copy_media also requires them (an item without fails the export).
+        self.wants_media(item)
         if self.clip_length is not None and rec.kind is ItemKind.VIDEO:
             base = self._item_doc(item)
             with (

@@ -2,8 +2,10 @@
 
 Boxes leave as ``class cx cy w h`` and polygons as segmentation lines ``class x1 y1 ... xn yn``, normalised by
 the image size with six decimals and clipped to 0..1 (the domain lets geometry overhang the image by up to a
-pixel; Ultralytics rejects values above 1). Masks, keypoints and track boxes are not written. Items without
-annotations get an empty label file, which YOLO reads as a background image.
+pixel; Ultralytics rejects values above 1). Masks, keypoints, tags, spans and track boxes are not written. Items
+without annotations get an empty label file, which YOLO reads as a background image. The tally counts one
+written annotation per line; every other annotation, also the polygon or box that another line already stands
+for (below), is counted as left out, by kind.
 
 Ultralytics misreads a label file that mixes box and polygon lines (one long line makes it read every line as
 a polygon), and one object often carries both a box and a polygon (COCO's bbox and segmentation). So each file
@@ -74,8 +76,9 @@ def _inside(inner: list[float], outer: list[float]) -> bool:
 
 
 # A shape as the exporter plans it: label, the object id it shares with the other shapes of its object (COCO's
-# annotation id, when it came from COCO), and its box (x1, y1, x2, y2) or its polygon points.
-_Shape = tuple[str, object, list[float]]
+# annotation id, when it came from COCO), its box (x1, y1, x2, y2) or its polygon points, and its annotation's
+# position in the item.
+_Shape = tuple[str, object, list[float], int]
 
 
 def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) -> list[_Shape]:
@@ -85,12 +88,12 @@ def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) 
     it has the same label and one lies inside the other: the shape inside the partner when ``shape_inside``,
     else the partner inside the shape.
     """
-    ids = {oid for _, oid, _ in partners if oid is not None}
+    ids = {oid for _, oid, _, _ in partners if oid is not None}
     by_label: dict[str, list[tuple[object, list[float]]]] = {}
-    for label, oid, bounds in partners:
+    for label, oid, bounds, _ in partners:
         by_label.setdefault(label, []).append((oid, bounds))
     out: list[_Shape] = []
-    for label, oid, bounds in shapes:
+    for label, oid, bounds, at in shapes:
         if oid is not None and oid in ids:
             continue
         if any(
@@ -98,7 +101,7 @@ def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) 
             for p_oid, pb in by_label.get(label, ())
         ):
             continue
-        out.append((label, oid, bounds))
+        out.append((label, oid, bounds, at))
     return out
 
 
@@ -124,9 +127,10 @@ class YoloExporter(FolderExporter):
         return cid
 
     def _lines(self, rec: ItemRecord, width: int, height: int) -> list[str]:
+        """Return the item's label lines, counting in the tally what they hold and what they leave out."""
         boxes: list[_Shape] = []
         polygons: list[_Shape] = []
-        for ann in rec.annotations:
+        for at, ann in enumerate(rec.annotations):
             if ann.kind not in (AnnotationKind.BOX, AnnotationKind.POLYGON):
                 continue
             if ann.label is None:
@@ -134,28 +138,32 @@ class YoloExporter(FolderExporter):
                 raise FormatError(msg, item=rec.name)
             oid = ann.attributes.get("coco_id")
             if ann.kind is AnnotationKind.BOX:
-                boxes.append((ann.label, oid, [float(v) for v in ann.geometry["bbox"]]))
+                boxes.append((ann.label, oid, [float(v) for v in ann.geometry["bbox"]], at))
             else:
-                polygons.append((ann.label, oid, [float(v) for v in ann.geometry["points"]]))
+                polygons.append((ann.label, oid, [float(v) for v in ann.geometry["points"]], at))
         task = self.task
         if task == "auto":
             task = "segment" if polygons and not boxes else "detect"
         lines: list[str] = []
-        outlines = [(label, oid, _bounds(pts)) for label, oid, pts in polygons]
+        written: set[int] = set()
+        outlines = [(label, oid, _bounds(pts), at) for label, oid, pts, at in polygons]
         if task == "detect":
-            for label, _oid, (x1, y1, x2, y2) in boxes + _alone(outlines, boxes, shape_inside=True):
+            for label, _oid, (x1, y1, x2, y2), at in boxes + _alone(outlines, boxes, shape_inside=True):
                 x1, x2 = _clip(x1 / width), _clip(x2 / width)
                 y1, y2 = _clip(y1 / height), _clip(y2 / height)
                 cid = self._class_id(label)
                 lines.append(f"{cid} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n")
-            return lines
-        rects = [
-            (label, oid, [x1, y1, x2, y1, x2, y2, x1, y2])
-            for label, oid, (x1, y1, x2, y2) in _alone(boxes, outlines, shape_inside=False)
-        ]
-        for label, _oid, pts in polygons + rects:
-            xy = " ".join(f"{_clip(v / (width if i % 2 == 0 else height)):.6f}" for i, v in enumerate(pts))
-            lines.append(f"{self._class_id(label)} {xy}\n")
+                written.add(at)
+        else:
+            rects = [
+                (label, oid, [x1, y1, x2, y1, x2, y2, x1, y2], at)
+                for label, oid, (x1, y1, x2, y2), at in _alone(boxes, outlines, shape_inside=False)
+            ]
+            for label, _oid, pts, at in polygons + rects:
+                xy = " ".join(f"{_clip(v / (width if i % 2 == 0 else height)):.6f}" for i, v in enumerate(pts))
+                lines.append(f"{self._class_id(label)} {xy}\n")
+                written.add(at)
+        self.tally.count_at(rec.annotations, written)
         return lines
 
     def write(self, item: ExportItem) -> None:
@@ -181,7 +189,7 @@ class YoloExporter(FolderExporter):
             fh.writelines(lines)
         self._written.add(label_rel)
         self._splits[split] = None
-        if self.options.copy_media and item.media_file is not None:
+        if self.wants_media(item) and item.media_file is not None:
             copy_media(item.media_file, out.path(f"images/{split}/{rel}"))
 
     def _data_yaml(self) -> dict[str, object]:

@@ -6,7 +6,8 @@ the import service can refuse the whole import or, with ``skip_invalid``, skip j
 that cannot be read at all raises :class:`FormatError` naming the file and line.
 
 An exporter is a context manager that receives records one at a time and streams them to disk; on an error
-it removes what it wrote, so a failed export leaves no half-written file behind.
+it removes what it wrote, so a failed export leaves no half-written file behind. Its :class:`ExportTally`
+counts the annotations it wrote and, by kind, those it left out, for the export's report.
 
 Both sides speak the internal convention of :mod:`labelhub.domain.geometry` and convert at the boundary.
 """
@@ -14,17 +15,19 @@ Both sides speak the internal convention of :mod:`labelhub.domain.geometry` and 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from labelhub.domain.enums import ItemKind
-from labelhub.domain.records import ItemRecord, Problem
+from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.domain.splits import SplitRule
 
 MediaMode = Literal["copy", "link", "none"]
+#: How many items without media an export's tally (and so its error) names.
+LISTED_MISSING = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +69,59 @@ class ExportItem:
     media_file: Path | None = None
     # The stored frames of an image-sequence video, in order (empty otherwise).
     frame_files: list[Path] = field(default_factory=list)
+
+
+def has_media(item: ExportItem) -> bool:
+    """Return True when the item's media is all at hand: its stored file, or every stored frame of a sequence."""
+    if item.frame_files:
+        return True
+    if isinstance(item.record.meta.get("frames"), list):
+        return False  # an image sequence with a stored frame missing (the export service then passes none)
+    return item.media_file is not None
+
+
+@dataclass(slots=True)
+class ExportTally:
+    """What an exporter wrote, for the export's report.
+
+    ``annotations`` counts the project's annotations whose label and geometry went into the output (several may
+    make one record of the format: COCO joins an object's box and polygons into one annotation); ``skipped``
+    counts by kind those left out because the format, or the layout chosen, has no place for them.
+    ``media_missing`` counts the items whose media ``copy_media`` asked for but that have no stored file, and
+    ``media_missing_names`` names the first :data:`LISTED_MISSING` of them.
+    """
+
+    annotations: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    media_missing: int = 0
+    media_missing_names: list[str] = field(default_factory=list)
+
+    def no_media(self, name: str) -> None:
+        """Note that the item ``name`` has no stored media to write."""
+        self.media_missing += 1
+        if len(self.media_missing_names) < LISTED_MISSING:
+            self.media_missing_names.append(name)
+
+    def skip(self, ann: AnnotationRecord) -> None:
+        """Count ``ann`` as left out."""
+        kind = ann.kind.value
+        self.skipped[kind] = self.skipped.get(kind, 0) + 1
+
+    def count(self, annotations: Iterable[AnnotationRecord], written: Callable[[AnnotationRecord], bool]) -> None:
+        """Count each annotation as written when ``written(ann)`` says so, else as left out."""
+        for ann in annotations:
+            if written(ann):
+                self.annotations += 1
+            else:
+                self.skip(ann)
+
+    def count_at(self, annotations: Iterable[AnnotationRecord], written: Container[int]) -> None:
+        """Count the annotations at the positions in ``written`` as written, the others as left out."""
+        for i, ann in enumerate(annotations):
+            if i in written:
+                self.annotations += 1
+            else:
+                self.skip(ann)
 
 
 class FormatImporter(ABC):
@@ -113,6 +169,21 @@ class FormatExporter(ABC):
         self.dest = dest
         self.labels = labels
         self.options = options
+        self.tally = ExportTally()
+
+    def wants_media(self, item: ExportItem) -> bool:
+        """Return True when ``copy_media`` is set and the item's media is at hand to be written.
+
+        An item ``copy_media`` asks media of but whose media is not stored (imported without media, a linked file
+        that moved, a frame of a sequence gone) is noted in the tally: the export then fails at the end, naming
+        such items, instead of succeeding without their files.
+        """
+        if not self.options.copy_media or item.record.kind is ItemKind.TEXT:
+            return False  # a text item has no media to write
+        if has_media(item):
+            return True
+        self.tally.no_media(item.record.name)
+        return False
 
     def __enter__(self) -> Self:
         self.open()

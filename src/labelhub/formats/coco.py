@@ -77,8 +77,10 @@ def find_annotation_file(source: Path) -> Path:
 
 
 def _split_of(json_path: Path) -> str | None:
+    """Return the split a COCO file's name gives (``instances_val2017.json``: ``val2017``); ``default``, the name
+    CVAT (and labelhub's folder export) gives a task without subsets, is no split."""
     match = _SPLIT_RE.match(json_path.stem)
-    return match.group(1) if match else None
+    return match.group(1) if match and match.group(1) != "default" else None
 
 
 def _pixels(value: Any) -> int | None:

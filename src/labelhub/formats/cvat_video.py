@@ -10,7 +10,9 @@ that lists only keyframes imports only those. Polygons and points in tracks keep
 
 Media: the task's frames come from ``images_dir``, or ``images/`` next to the XML (CVAT's export layout), as an
 image sequence in name order; or from a video file, ``extra["video"]`` or the only video next to the XML. The
-frame count is ``<meta><task><size>`` (checked against the frames) or the media's. The source may also be a
+frame count is ``<meta><task><size>`` (checked against the frames) or the media's. The frame rate is
+``<meta><task><labelhub><fps>`` (what labelhub's export writes; CVAT has no such field), else the video file's,
+else none. The source may also be a
 folder of task folders, each with its ``annotations.xml``: one item per task. The item is named after
 ``<task><name>`` (or ``extra["name"]`` for a single task).
 """
@@ -135,6 +137,7 @@ class CvatVideoImporter(FormatImporter):
             width=meta.width,
             height=meta.height,
             frame_count=meta.size,
+            fps=meta.fps,
             origin=xml.name,
         )
         if meta.source:
@@ -167,7 +170,7 @@ class CvatVideoImporter(FormatImporter):
             if video is not None:
                 info = probe_video(video)
                 item.media_path = video
-                item.fps = info.fps
+                item.fps = item.fps or info.fps  # the rate labelhub wrote, else the file's
                 item.frame_count = item.frame_count or info.frame_count
                 item.width, item.height = item.width or info.width, item.height or info.height
                 return None

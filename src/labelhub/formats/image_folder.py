@@ -106,6 +106,7 @@ class ImageFolderExporter(FolderExporter):
             raise FormatError(
                 f"item {rec.name!r} has {len(labels)} class labels but an image folder holds one", item=rec.name
             )
+        self.tally.count(rec.annotations, lambda a: a.kind is AnnotationKind.CLASS and a.label is not None)
         folder = safe_component(labels[0], "label", rec.name) if labels else _UNLABELED
         base = PurePosixPath(rec.name).name or item.media_file.name
         target = f"{folder}/{base}"

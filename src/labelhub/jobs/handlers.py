@@ -73,6 +73,9 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     out_dir = ctx.hub.settings.exports_dir / f"job-{ctx.job_id}"
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / p["filename"]
+    if bool(p.get("copy_media", False)) and dest.suffix.lower() == ".json":
+        # COCO with its images: a folder (annotations/ and images/) that is zipped below, not the JSON alone.
+        dest = dest.with_suffix("")
     states = tuple(AnnotationState(s) for s in p.get("states", ["accepted"]))
     report = export_project(
         ctx.hub,

@@ -1,9 +1,14 @@
-"""Exporting a project: stream items and their annotations from one consistent snapshot into a format."""
+"""Exporting a project: stream items and their annotations from one consistent snapshot into a format.
+
+The report counts the annotations the format wrote, not those the project holds: a format leaves out what it
+has no place for (YOLO writes boxes and polygons, not tags), and ``annotations_skipped`` says how many of each
+kind that was. With ``copy_media`` an item whose media is not stored makes the export fail, naming it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +46,13 @@ _RAW_GEOMETRY = type_coerce(Annotation.geometry, Text)
 
 @dataclass(frozen=True, slots=True)
 class ExportReport:
+    """What an export wrote: ``annotations`` written, and per kind those the format left out."""
+
     format: str
     dest: str
     items: int
     annotations: int
+    annotations_skipped: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,13 +60,12 @@ class ExportReport:
             "dest": self.dest,
             "items": self.items,
             "annotations": self.annotations,
+            "annotations_skipped": dict(self.annotations_skipped),
         }
 
 
-def _records(
-    s: Session, hub: Hub, project_id: int, f: ItemFilter, states: tuple[str, ...]
-) -> Iterator[tuple[ExportItem, int]]:
-    """Yield each item with its annotations (in the given states) and the annotation count, in id order."""
+def _records(s: Session, hub: Hub, project_id: int, f: ItemFilter, states: tuple[str, ...]) -> Iterator[ExportItem]:
+    """Yield each item with its annotations (in the given states), in id order."""
     after = 0
     while True:
         # Plain rows, not ORM objects: building 100k Item instances was a large share of an export's time.
@@ -127,7 +134,7 @@ def _records(
                 media_path=media_file,
                 frame_files=frames,
             )
-            yield ExportItem(record=rec, media_file=media_file, frame_files=frames), len(rec.annotations)
+            yield ExportItem(record=rec, media_file=media_file, frame_files=frames)
 
 
 def check_export_kind(spec: FormatSpec, item_kind: str) -> None:
@@ -157,7 +164,7 @@ def export_project(
     report_progress = progress or (lambda _f, _m: None)
     spec = get_format(fmt)
     f = item_filter or ItemFilter()
-    n_items = n_anns = 0
+    n_items = 0
     with hub.db.session() as s:
         if s.get_bind().dialect.name == "postgresql":
             s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -175,15 +182,16 @@ def export_project(
         rule = opts.split
         report_progress(0.0, f"exporting to {spec.title}")
         with spec.exporter_class()(dest, labels, opts) as exporter:
-            for export_item, n in _records(s, hub, project_id, f, tuple(st.value for st in states)):
+            for export_item in _records(s, hub, project_id, f, tuple(st.value for st in states)):
                 if rule is not None:
                     rec = export_item.record
                     rec.split = rule.assign(rec.name, rec.meta, rec.split)
                 exporter.write(export_item)
                 n_items += 1
-                n_anns += n
                 if n_items % BATCH == 0:
                     report_progress(0.99 * n_items / max(total, n_items), f"wrote {n_items:,} of {total:,} items")
+    tally = exporter.tally
+    skipped = dict(sorted(tally.skipped.items()))
     with hub.db.session(write=True) as s:
         audit.record(
             s,
@@ -192,15 +200,17 @@ def export_project(
             "project",
             project_id,
             project_id=project_id,
-            detail={"format": fmt, "items": n_items, "annotations": n_anns},
+            detail={"format": fmt, "items": n_items, "annotations": tally.annotations, "annotations_skipped": skipped},
         )
-    return ExportReport(format=spec.name, dest=str(dest), items=n_items, annotations=n_anns)
+    return ExportReport(
+        format=spec.name, dest=str(dest), items=n_items, annotations=tally.annotations, annotations_skipped=skipped
+    )
 
 
 def _media_file(hub: Hub, key: str | None, linked: str | None) -> Path | None:
     """Return the stored file of an item, or None when it has none or the file is gone (a linked file moved).
 
-    Annotation-only formats export fine without it; formats that copy media raise their own error naming the item.
+    Annotation-only formats export fine without it; with ``copy_media`` the exporter fails naming such items.
     """
     if key is None:
         return None

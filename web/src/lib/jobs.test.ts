@@ -32,6 +32,14 @@ describe('resultSummary', () => {
     );
   });
 
+  it('says what an export wrote and what its format left out', () => {
+    const r = { items: 128, annotations: 939, annotations_skipped: { mask: 10, polygon: 1048, class: 2, box: 0 }, size: 2048 };
+    expect(resultSummary(job('export', r))).toBe(
+      '128 items, 939 annotations, 1,048 polygons, 10 masks and 2 class labels left out (the format cannot hold them), 2.0 KB',
+    );
+    expect(resultSummary(job('export', { items: 1, annotations: 1, annotations_skipped: {}, size: 10 }))).toBe('1 item, 1 annotation, 10 B');
+  });
+
   it('falls back to the message for kinds it does not know', () => {
     expect(resultSummary(job('propagate', {}))).toBe('done');
   });

@@ -66,7 +66,10 @@ export function resultSummary(job: Job): string {
   }
   if (job.kind === "export") {
     const size = Number(r.size ?? 0);
-    return `${count(Number(r.items ?? 0), "item")}, ${count(Number(r.annotations ?? 0), "annotation")}, ${formatBytes(size)}`;
+    const parts = [count(Number(r.items ?? 0), "item"), count(Number(r.annotations ?? 0), "annotation")];
+    const left = skippedKinds(r.annotations_skipped);
+    if (left) parts.push(`${left} left out (the format cannot hold them)`);
+    return `${parts.join(", ")}, ${formatBytes(size)}`;
   }
   const n = (key: string): number => Number(r[key] ?? 0);
   if (job.kind === "prelabel") {
@@ -88,6 +91,28 @@ export function resultSummary(job: Job): string {
   if (job.kind === "embedding_map") return `${count(n("points"), "item")} mapped (${String(r.method ?? "")})`;
   if (job.kind === "train_embedder") return `${String(r.kind ?? "")} encoder ${String(r.version ?? "")} trained`;
   return job.message;
+}
+
+/** Annotation kinds as words, where "kind" + "s" is not one. */
+const KIND_WORDS: Record<string, [string, string]> = {
+  class: ["class label", "class labels"],
+  keypoints: ["keypoint set", "keypoint sets"],
+  track_box: ["track box", "track boxes"],
+  box: ["box", "boxes"],
+};
+
+/** An export's `annotations_skipped` ({kind: n}) as "1,048 polygons and 10 masks"; "" when none. */
+export function skippedKinds(skipped: unknown): string {
+  if (skipped === null || typeof skipped !== "object") return "";
+  const parts = Object.entries(skipped as Record<string, unknown>)
+    .map(([kind, n]) => [kind, Number(n)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => {
+      const [one, many] = KIND_WORDS[kind] ?? [kind, `${kind}s`];
+      return count(n, one, many);
+    });
+  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : (parts[0] ?? "");
 }
 
 export function formatBytes(n: number): string {
