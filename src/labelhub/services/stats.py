@@ -6,8 +6,8 @@ what the project page shows.
 
 Every annotation count comes from one grouped query over ``(kind, label, state, source)``: one pass over the
 project's annotations instead of five, and tracks are counted only when the project has track boxes (a million
-boxes on SQLite: 1.3 s, where the six queries took 4.8 s). An index in that group order would answer it in
-0.13 s, but it cost the 1M-box import 20-30 % in a trial, so there is none.
+boxes on SQLite, side by side at load 3: 2.5-3.1 s, where the six queries took 6.2 s). An index in that group
+order answered it in 0.15 s, but it cost the 1M-box import 20-30 % in a trial, so there is none.
 """
 
 from __future__ import annotations
