@@ -2,7 +2,7 @@
 // needs are kept, in a plain (non-reactive) array: 100k reactive proxies would cost more than the grid itself.
 // `loaded` is the reactive signal that the array grew.
 
-import { api, unwrap, type AnnotationState, type Item, type ItemStatus, type Source } from "./api/client";
+import type { AnnotationState, Item, ItemStatus, Source } from "./api/client";
 import { ITEM_STATUSES } from "./status";
 
 export interface ItemFilter {
@@ -127,7 +127,8 @@ export function scoreProblem(lo: number | undefined, hi: number | undefined): st
   return "";
 }
 
-function slim(it: Item): GridItem {
+/** What a thumbnail needs of an item (as the grid keeps it). */
+export function gridItem(it: Item): GridItem {
   return {
     id: it.id,
     name: it.name,
@@ -138,28 +139,41 @@ function slim(it: Item): GridItem {
   };
 }
 
-/** Fetches pages of a project's items from the API. */
-export function apiPages(projectId: number): PageFetcher {
-  return async (filter, after, limit, signal) => {
-    const query = { ...filter, after: after ?? undefined, limit };
-    const page = await unwrap(
-      api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query }, signal }),
-    );
-    return { items: page.items.map(slim), nextAfter: page.next_after };
-  };
+
+/** What a grid had loaded: enough to show it again where it was without fetching it page by page. */
+export interface SourceState {
+  /** The items in id order (the source's own array: it is replaced, never emptied, on reset). */
+  items: GridItem[];
+  after: number | null;
+  done: boolean;
+}
+
+/** The position of the first item with an id at or above ``id`` in items sorted by id (items.length if none). */
+export function indexOfId(items: readonly GridItem[], id: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((items[mid] as GridItem).id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class ItemSource {
   /** Loaded items in id order; read `loaded` first so a component re-renders when this grows. */
-  readonly items: GridItem[] = [];
+  items: GridItem[] = [];
   loaded = $state(0);
   loading = $state(false);
+  /** True while a `refresh` re-reads items already shown (no "Loading items…" for it). */
+  refreshing = $state(false);
   done = $state(false);
   error: unknown = $state(null);
   filter: ItemFilter = $state({});
 
   private after: number | null = null;
   private controller: AbortController | null = null;
+  private inflight: Promise<void> | null = null;
   private readonly fetchPage: PageFetcher;
   private readonly firstPage: number;
   private readonly nextPage: number;
@@ -174,38 +188,103 @@ export class ItemSource {
   reset(filter: ItemFilter): void {
     this.controller?.abort();
     this.controller = null;
-    this.items.length = 0;
+    this.inflight = null;
+    // A new array: a state handed out by `state()` keeps the old one as it was.
+    this.items = [];
     this.after = null;
     this.filter = filter;
     this.loaded = 0;
     this.loading = false;
+    this.refreshing = false;
     this.done = false;
     this.error = null;
   }
 
-  /** Loads the next page unless one is on its way, all are loaded, or the last attempt failed. */
-  async loadMore(): Promise<void> {
-    if (this.loading || this.done || this.error) return;
-    const controller = new AbortController();
-    this.controller = controller;
-    this.loading = true;
-    try {
-      const size = this.items.length === 0 ? this.firstPage : this.nextPage;
-      const page = await this.fetchPage($state.snapshot(this.filter), this.after, size, controller.signal);
-      if (controller.signal.aborted) return;
+  /** What is loaded, to be shown again later (`restore`). */
+  state(): SourceState {
+    return { items: this.items, after: this.after, done: this.done };
+  }
+
+  /** Shows a kept state again (for the current filter: the caller matches them). */
+  restore(state: SourceState): void {
+    this.reset($state.snapshot(this.filter));
+    this.items = state.items.slice();
+    this.after = state.after;
+    this.done = state.done;
+    this.loaded = this.items.length;
+  }
+
+  /** Loads the next page unless one is on its way (then waits for it), all are loaded, or the last attempt failed. */
+  loadMore(): Promise<void> {
+    if (this.loading) return this.inflight ?? Promise.resolve();
+    if (this.done || this.error) return Promise.resolve();
+    const size = this.items.length === 0 ? this.firstPage : this.nextPage;
+    return this.run(this.after, size, (page) => {
       for (const it of page.items) this.items.push(it);
       this.after = page.nextAfter;
       this.done = page.nextAfter === null;
-      this.loaded = this.items.length;
-    } catch (err) {
-      if (controller.signal.aborted) return;
-      this.error = err;
-    } finally {
-      if (this.controller === controller) {
-        this.loading = false;
-        this.controller = null;
-      }
+    });
+  }
+
+  /** Loads pages until the item ``id`` (or the first after it) is loaded, at most ``maxPages`` of them. */
+  async loadThrough(id: number, maxPages = 20): Promise<void> {
+    for (let n = 0; n < maxPages; n++) {
+      const last = this.items[this.items.length - 1];
+      if (this.done || this.error || (last && last.id >= id)) return;
+      await this.loadMore();
     }
+  }
+
+  /**
+   * Reads ``limit`` items again from position ``from`` on, in place: statuses, counts and membership of the filter
+   * move while the user is away on an item page. Items before ``from`` keep their places.
+   */
+  async refresh(from: number, limit: number): Promise<void> {
+    if (this.inflight) await this.inflight;
+    if (this.error || from >= this.items.length) return;
+    const prev = from > 0 ? (this.items[from - 1] as GridItem).id : null;
+    this.refreshing = true;
+    await this.run(prev, Math.min(NEXT_PAGE, Math.max(1, limit)), (page) => {
+      const fresh = page.items;
+      const last = fresh[fresh.length - 1];
+      // The page holds every item after `prev` up to its last id (or to the end of the list when it is the last).
+      const end = page.nextAfter === null || !last ? Infinity : last.id;
+      let to = from;
+      while (to < this.items.length && (this.items[to] as GridItem).id <= end) to++;
+      const tail = to === this.items.length;
+      this.items.splice(from, to - from, ...fresh);
+      if (tail) {
+        this.done = page.nextAfter === null;
+        this.after = this.done ? null : (this.items[this.items.length - 1] as GridItem).id;
+      }
+    });
+  }
+
+  private run(after: number | null, limit: number, apply: (page: ItemPage) => void): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.loading = true;
+    const filter = $state.snapshot(this.filter);
+    const p = (async () => {
+      try {
+        const page = await this.fetchPage(filter, after, limit, controller.signal);
+        if (controller.signal.aborted) return;
+        apply(page);
+        this.loaded = this.items.length;
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        this.error = err;
+      } finally {
+        if (this.controller === controller) {
+          this.loading = false;
+          this.refreshing = false;
+          this.controller = null;
+          this.inflight = null;
+        }
+      }
+    })();
+    this.inflight = p;
+    return p;
   }
 
   /** Clears a failed page's error and tries again. */

@@ -4,6 +4,7 @@ import {
   filterToQuery,
   gridItemPath,
   gridPath,
+  indexOfId,
   ItemSource,
   parseScore,
   scoreProblem,
@@ -77,6 +78,102 @@ describe("ItemSource", () => {
     await src.retry();
     expect(src.loaded).toBe(1);
     expect(src.error).toBeNull();
+  });
+});
+
+/** A fake API over a list of items that the test can change between calls (ids in order). */
+function liveApi(list: GridItem[]) {
+  const calls: { after: number | null; limit: number }[] = [];
+  const fetch: PageFetcher = async (_f, after, limit) => {
+    calls.push({ after, limit });
+    const rest = list.filter((it) => after === null || it.id > after);
+    const page = rest.slice(0, limit);
+    return { items: page.map((it) => ({ ...it })), nextAfter: rest.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  };
+  return { fetch, calls };
+}
+
+describe("ItemSource kept and shown again", () => {
+  it("restores what was loaded without fetching, and goes on from there", async () => {
+    const { fetch, calls } = fakePages(3000);
+    const first = new ItemSource(fetch, 200, 1000);
+    await first.loadMore();
+    await first.loadMore();
+    const kept = first.state();
+    first.reset({}); // leaving the page must not empty the kept items
+    expect(kept.items).toHaveLength(1200);
+
+    const again = new ItemSource(fetch, 200, 1000);
+    again.restore(kept);
+    expect(again.loaded).toBe(1200);
+    expect(calls).toHaveLength(2);
+    await again.loadMore();
+    expect(calls[2]).toEqual({ filter: {}, after: 1200, limit: 1000 });
+    expect(again.loaded).toBe(2200);
+    expect(kept.items).toHaveLength(1200);
+  });
+
+  it("loads through an item past what is loaded, and no further", async () => {
+    const { fetch, calls } = fakePages(5000);
+    const src = new ItemSource(fetch, 200, 1000);
+    await src.loadMore();
+    await src.loadThrough(1500);
+    expect(src.loaded).toBe(2200);
+    await src.loadThrough(100);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("re-reads a window in place: changes show, items that left the filter go, the rest keep their places", async () => {
+    const list = Array.from({ length: 300 }, (_, i) => item(i + 1));
+    const { fetch, calls } = liveApi(list);
+    const src = new ItemSource(fetch, 100, 100);
+    await src.loadMore();
+    await src.loadMore();
+    expect(src.loaded).toBe(200);
+    // On the item page: item 52 was labelled, 53 left the filter.
+    list[51] = { ...item(52), status: "labeled", annotations: 2 };
+    list.splice(52, 1);
+    await src.refresh(50, 20);
+    expect(calls.at(-1)).toEqual({ after: 50, limit: 20 });
+    expect(src.items[49]?.id).toBe(50);
+    expect(src.items[51]).toMatchObject({ id: 52, status: "labeled", annotations: 2 });
+    expect(src.items[52]?.id).toBe(54);
+    expect(src.items.map((it) => it.id)).toEqual(list.slice(0, 199).map((it) => it.id));
+    expect(src.loaded).toBe(199);
+    expect(src.refreshing).toBe(false);
+    // Paging on continues after the last loaded item.
+    await src.loadMore();
+    expect(calls.at(-1)).toEqual({ after: 200, limit: 100 });
+    expect(src.done).toBe(true);
+    expect(src.loaded).toBe(299);
+  });
+
+  it("re-reads the end of the list, finding items added there", async () => {
+    const list = Array.from({ length: 30 }, (_, i) => item(i + 1));
+    const { fetch } = liveApi(list);
+    const src = new ItemSource(fetch, 100, 100);
+    await src.loadMore();
+    expect(src.done).toBe(true);
+    list.push(item(31));
+    await src.refresh(25, 10);
+    expect(src.items.map((it) => it.id).slice(24)).toEqual([25, 26, 27, 28, 29, 30, 31]);
+    expect(src.done).toBe(true);
+    list.push(item(32), item(33));
+    await src.refresh(28, 3); // a full page up to the last loaded item, with more after it
+    expect(src.done).toBe(false);
+    await src.loadMore();
+    expect(src.items.map((it) => it.id).slice(28)).toEqual([29, 30, 31, 32, 33]);
+  });
+});
+
+describe("indexOfId", () => {
+  it("finds an id, or where it would be", () => {
+    const list = [item(2), item(4), item(9)];
+    expect(indexOfId(list, 4)).toBe(1);
+    expect(indexOfId(list, 5)).toBe(2);
+    expect(indexOfId(list, 1)).toBe(0);
+    expect(indexOfId(list, 10)).toBe(3);
+    expect(indexOfId([], 3)).toBe(0);
   });
 });
 

@@ -2,7 +2,8 @@
 
 export interface ImageSource {
   image: CanvasImageSource | null;
-  state: 'loading' | 'ready' | 'error';
+  /** `none`: the item has no stored media (nothing is loaded). */
+  state: 'loading' | 'ready' | 'error' | 'none';
   /** Copies of the image at 1/2, 1/4, ... (built once it loads), for cheap zoomed-out draws. */
   levels?: { scale: number; canvas: HTMLCanvasElement }[];
   /** A copy at exactly the current device scale, built once the scale holds still (panning is then a blit). */

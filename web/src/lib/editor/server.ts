@@ -64,7 +64,7 @@ export function itemSegmenter(projectId: number, itemId: number): SegmentFn {
 
 /** The editor's item from the API's item and the version its annotations were read at. */
 export function editorItem(
-  item: { id: number; project_id: number; name: string; width: number | null; height: number | null },
+  item: { id: number; project_id: number; name: string; width: number | null; height: number | null; media_key?: string | null },
   version: number,
 ): EditorItem {
   return {
@@ -73,7 +73,8 @@ export function editorItem(
     name: item.name,
     width: item.width ?? 1,
     height: item.height ?? 1,
-    mediaUrl: mediaUrl(item.project_id, item.id),
+    // An item imported without media has none to ask for (the request would only be refused).
+    mediaUrl: item.media_key === null ? null : mediaUrl(item.project_id, item.id),
     version,
   };
 }

@@ -96,8 +96,9 @@ export interface EditorItem {
   name?: string;
   width: number;
   height: number;
-  /** Usually `/api/v1/projects/{pid}/items/{iid}/media`. */
-  mediaUrl: string;
+  /** Usually `/api/v1/projects/{pid}/items/{iid}/media`; null when no media is stored (a metadata-only import):
+   * the editor then asks for none and draws the shapes on a blank image of the item's size. */
+  mediaUrl: string | null;
   version: number;
 }
 

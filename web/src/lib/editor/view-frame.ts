@@ -97,9 +97,16 @@ export abstract class CanvasFrame {
     return this.view.scale;
   }
 
-  async loadImage(url: string): Promise<void> {
-    this.img.state = 'loading';
+  /** Loads the item's image; without one (`null`: no media stored) the shapes are drawn on a blank image. */
+  async loadImage(url: string | null): Promise<void> {
     this.img.image = null;
+    if (url === null) {
+      this.img.state = 'none';
+      this.invalidate();
+      this.emit();
+      return;
+    }
+    this.img.state = 'loading';
     this.invalidate();
     const image = new Image();
     image.decoding = 'async';

@@ -1,8 +1,7 @@
 // The review calls of the API, through the generated client: a decision on an item, the ids of a list for
-// navigation, the members (for names), and the project's counts (for a list's size).
+// navigation, the members (for names), and a list's size (counted by the list API: `with_total`).
 
 import { api, unwrap, type Item, type Member } from "../api/client";
-import { fetchStats } from "../stats";
 import { queueQuery, type IdFetcher, type QueueKind } from "./queue";
 
 /** Approves an item, or rejects it with a comment for its annotator; returns the item as it is now. */
@@ -32,24 +31,23 @@ export function fetchMembers(projectId: number): Promise<Member[]> {
   return unwrap(api.GET("/api/v1/projects/{project_id}/members", { params: { path: { project_id: projectId } } }));
 }
 
-/** A list's size from the project's counts; null for the returned list, which the counts do not split out. */
+/** A list's size, counted by the list API (a fraction of a second on a big project; the project's counts, which
+ * also hold it, take seconds there). */
 export async function queueTotal(projectId: number, kind: QueueKind): Promise<number | null> {
-  if (kind === "returned") return null;
-  const stats = await fetchStats(projectId);
-  return kind === "review" ? (stats.items.by_status["labeled"] ?? 0) : stats.items.total;
+  return (await fetchQueuePage(projectId, kind, null, 1, true)).total;
 }
 
-/** A page of a list's items (for the queue page's table). */
+/** A page of a list's items (for the queue page's table), and with `withTotal` the size of the whole list. */
 export async function fetchQueuePage(
   projectId: number,
   kind: QueueKind,
   after: number | null,
   limit: number,
-): Promise<{ items: Item[]; nextAfter: number | null }> {
+  withTotal = false,
+): Promise<{ items: Item[]; nextAfter: number | null; total: number | null }> {
+  const query = { ...queueQuery(kind), after: after ?? undefined, limit, with_total: withTotal || undefined };
   const page = await unwrap(
-    api.GET("/api/v1/projects/{project_id}/items", {
-      params: { path: { project_id: projectId }, query: { ...queueQuery(kind), after: after ?? undefined, limit } },
-    }),
+    api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query } }),
   );
-  return { items: page.items, nextAfter: page.next_after };
+  return { items: page.items, nextAfter: page.next_after, total: withTotal ? (page.total ?? null) : null };
 }

@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import type { ItemFilter } from "./items.svelte";
+import { countedPages, countText, known, Latest, LOADING, type Count, type CountedPage, type CountedPageFetcher } from "./itemCount";
+
+describe("countText", () => {
+  const text = (count: Count, loaded: number, done: boolean, filtered: boolean) => countText({ count, loaded, done, filtered });
+
+  it("says nothing that looks like a number while the count is on its way", () => {
+    expect(text(LOADING, 0, false, false)).toBe("… items");
+    expect(text(LOADING, 200, false, false)).toBe("… items");
+    expect(text(LOADING, 200, false, true)).toBe("… items match");
+    expect(text(LOADING, 0, false, true)).not.toMatch(/\d/);
+  });
+
+  it("tells the counted size before the list is loaded", () => {
+    expect(text({ state: "known", n: 100128 }, 200, false, false)).toBe("100,128 items");
+    expect(text({ state: "known", n: 66982 }, 200, false, true)).toBe("66,982 items match");
+    expect(text({ state: "known", n: 1 }, 0, false, true)).toBe("1 item matches");
+    expect(text({ state: "known", n: 0 }, 0, false, true)).toBe("0 items match");
+  });
+
+  it("counts the rows once all of them are loaded, counted or not", () => {
+    expect(text(LOADING, 3, true, true)).toBe("3 items match");
+    expect(text({ state: "failed" }, 1, true, true)).toBe("1 item matches");
+    expect(text({ state: "known", n: 5 }, 4, true, false)).toBe("4 items");
+    expect(text(LOADING, 0, true, true)).toBe("0 items match");
+  });
+
+  it("falls back to what is certain when the count failed", () => {
+    expect(text({ state: "failed" }, 200, false, true)).toBe("200+ items match");
+    expect(text({ state: "failed" }, 1200, false, false)).toBe("1,200+ items");
+    expect(text({ state: "failed" }, 0, false, false)).toBe("… items");
+  });
+
+  it("reads a known count", () => {
+    expect(known(LOADING)).toBeNull();
+    expect(known({ state: "failed" })).toBeNull();
+    expect(known({ state: "known", n: 0 })).toBe(0);
+  });
+});
+
+describe("Latest", () => {
+  it("lets only the newest request tell its answer", () => {
+    const latest = new Latest();
+    const a = latest.begin();
+    expect(a()).toBe(true);
+    const b = latest.begin();
+    expect(a()).toBe(false);
+    expect(b()).toBe(true);
+  });
+});
+
+/** A page fetcher whose answers the test releases one by one, in any order. */
+function held() {
+  const calls: { filter: ItemFilter; after: number | null; withTotal: boolean; signal: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
+  const fetch: CountedPageFetcher = (filter, after, _limit, withTotal, signal) =>
+    new Promise<CountedPage>((resolve, reject) => {
+      calls.push({
+        filter, after, withTotal, signal,
+        answer: (total) => resolve({ items: [], nextAfter: null, total }),
+        fail: () => reject(new Error("offline")),
+      });
+    });
+  return { calls, fetch };
+}
+
+describe("countedPages", () => {
+  it("asks for the count with the first page of a filter only", async () => {
+    const { calls, fetch } = held();
+    const seen: [Count, ItemFilter][] = [];
+    const pages = countedPages(fetch, (c, f) => seen.push([c, f]));
+    const signal = new AbortController().signal;
+    const first = pages({ status: "labeled" }, null, 200, signal);
+    expect(seen).toEqual([[LOADING, { status: "labeled" }]]);
+    calls[0]!.answer(66982);
+    await first;
+    expect(seen.at(-1)).toEqual([{ state: "known", n: 66982 }, { status: "labeled" }]);
+    const second = pages({ status: "labeled" }, 500, 1000, signal);
+    expect(calls.map((c) => c.withTotal)).toEqual([true, false]);
+    calls[1]!.answer(null);
+    await second;
+    expect(seen).toHaveLength(2);
+  });
+
+  it("does not let an older filter's late answer overwrite the newer one's", async () => {
+    const { calls, fetch } = held();
+    let shown: Count = LOADING;
+    const pages = countedPages(fetch, (c) => (shown = c));
+    const old = pages({ label: "car" }, null, 200, new AbortController().signal);
+    const now = pages({ label: "dog" }, null, 200, new AbortController().signal);
+    calls[1]!.answer(12);
+    await now;
+    expect(shown).toEqual({ state: "known", n: 12 });
+    calls[0]!.answer(66982); // the first filter's count arrives last
+    await old;
+    expect(shown).toEqual({ state: "known", n: 12 });
+  });
+
+  it("drops the answer of an aborted page, even the newest", async () => {
+    const { calls, fetch } = held();
+    const seen: Count[] = [];
+    const pages = countedPages(fetch, (c) => seen.push(c));
+    const controller = new AbortController();
+    const p = pages({}, null, 200, controller.signal);
+    controller.abort();
+    calls[0]!.answer(100128);
+    await p;
+    expect(seen).toEqual([LOADING]);
+  });
+
+  it("says the count failed when the first page failed", async () => {
+    const { calls, fetch } = held();
+    const seen: Count[] = [];
+    const pages = countedPages(fetch, (c) => seen.push(c));
+    const p = pages({ q: "night" }, null, 200, new AbortController().signal);
+    calls[0]!.fail();
+    await expect(p).rejects.toThrow("offline");
+    expect(seen).toEqual([LOADING, { state: "failed" }]);
+  });
+});

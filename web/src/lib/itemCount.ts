@@ -1,0 +1,107 @@
+// How many items a list holds, told honestly and early. The project's counts (GET .../stats) are the slow request
+// of a big project (seconds), so a list's size does not wait for them: the list API counts the items matching any
+// filter when asked (`with_total=true`), and the grid asks on its first page, so the count arrives with what the
+// grid paints, in the same request. Until it is known the text says "…", never a number that is not true; after a
+// failed count it says what is certain ("200+ items").
+
+import { api, unwrap } from "./api/client";
+import { gridItem, type GridItem, type ItemFilter, type ItemPage, type PageFetcher } from "./items.svelte";
+import { count } from "./plural";
+
+/** What is known of a list's size. */
+export type Count = { state: "loading" } | { state: "known"; n: number } | { state: "failed" };
+
+export const LOADING: Count = { state: "loading" };
+
+/** The number a Count holds, or null while it is not known. */
+export function known(c: Count): number | null {
+  return c.state === "known" ? c.n : null;
+}
+
+/**
+ * Only the newest of a run of requests may tell its answer: a slow answer for a filter the user has already left
+ * must not overwrite the count of the one now shown.
+ */
+export class Latest {
+  private seq = 0;
+
+  /** Starts a request; the function returned tells whether it is still the newest one. */
+  begin(): () => boolean {
+    const mine = ++this.seq;
+    return () => mine === this.seq;
+  }
+}
+
+export interface CountShown {
+  /** The list's size, as counted. */
+  count: Count;
+  /** Items loaded so far, and whether that is all of them (then `loaded` is the size, counted or not). */
+  loaded: number;
+  done: boolean;
+  /** A filtered list says "match": "3 items match", "1 item matches". */
+  filtered: boolean;
+}
+
+/** The words for a list's size: "66,982 items match", "100,128 items", "… items match" while counting. */
+export function countText({ count: c, loaded, done, filtered }: CountShown): string {
+  const verb = (n: number) => (filtered ? (n === 1 ? " matches" : " match") : "");
+  // All loaded: what the list shows is its size, and the freshest one.
+  if (done) return count(loaded, "item") + verb(loaded);
+  if (c.state === "known") return count(c.n, "item") + verb(c.n);
+  // Not counted: a lower bound once some are loaded, else nothing that could be mistaken for a number.
+  if (c.state === "failed" && loaded > 0) return `${loaded.toLocaleString("en-US")}+ items${verb(2)}`;
+  return `… items${verb(2)}`;
+}
+
+/** One page of a list with, when asked, the count of all its items. */
+export interface CountedPage extends ItemPage {
+  total: number | null;
+}
+
+export type CountedPageFetcher = (
+  filter: ItemFilter,
+  after: number | null,
+  limit: number,
+  withTotal: boolean,
+  signal: AbortSignal,
+) => Promise<CountedPage>;
+
+/**
+ * A grid's page fetcher that asks for the count with the first page of each filter and reports it (loading,
+ * then known or failed) for that filter. An answer that is no longer the newest first page (the filter changed,
+ * its request was aborted) is not reported.
+ */
+export function countedPages(
+  fetchPage: CountedPageFetcher,
+  report: (c: Count, filter: ItemFilter) => void,
+): PageFetcher {
+  const latest = new Latest();
+  return async (filter, after, limit, signal) => {
+    if (after !== null) return fetchPage(filter, after, limit, false, signal);
+    const current = latest.begin();
+    const tell = (c: Count) => {
+      if (current() && !signal.aborted) report(c, filter);
+    };
+    tell(LOADING);
+    try {
+      const page = await fetchPage(filter, null, limit, true, signal);
+      tell(page.total === null ? { state: "failed" } : { state: "known", n: page.total });
+      return page;
+    } catch (err) {
+      tell({ state: "failed" });
+      throw err;
+    }
+  };
+}
+
+
+/** Pages of a project's items from the API, counted on request. */
+export function apiCountedPages(projectId: number): CountedPageFetcher {
+  return async (filter, after, limit, withTotal, signal) => {
+    const query = { ...filter, after: after ?? undefined, limit, with_total: withTotal || undefined };
+    const page = await unwrap(
+      api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query }, signal }),
+    );
+    return { items: page.items.map(gridItem), nextAfter: page.next_after, total: withTotal ? (page.total ?? null) : null };
+  };
+}

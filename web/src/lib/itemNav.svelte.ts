@@ -1,0 +1,88 @@
+// The item page's previous / next. The neighbours are looked up after the item is drawn (two small requests, see
+// lib/itemList), so a press of N or P (or a click on the item buttons) can come before they are known: it is kept
+// and carried out when they arrive, never dropped. Only the latest press is kept: one step, since the next page
+// looks up its own neighbours.
+
+import { apiIds } from "./review/api";
+import { itemPath, trailFor, type Neighbours } from "./review/queue";
+import { navigate } from "./router.svelte";
+import { notify, reportError } from "./toasts.svelte";
+
+export type Direction = "next" | "prev";
+
+const UNKNOWN: Neighbours = { prev: null, next: null, index: null, total: null };
+
+export class ItemNav {
+  /** The neighbours and the position, once known (all null before). */
+  nav: Neighbours = $state(UNKNOWN);
+  /** True once the lookup answered (or failed). */
+  settled = $state(false);
+  private pending: Direction | null = null;
+  private closed = false;
+  private readonly go: (id: number) => void;
+  private readonly none: (dir: Direction) => void;
+
+  /** ``go`` opens a neighbour; ``none`` says there is none that way (after a press that waited for the lookup). */
+  constructor(go: (id: number) => void, none: (dir: Direction) => void = () => {}) {
+    this.go = go;
+    this.none = none;
+  }
+
+  /** Whether a move that way can be asked for: while the lookup runs (it then waits), and when there is one. */
+  may(dir: Direction): boolean {
+    return !this.settled || this.nav[dir] !== null;
+  }
+
+  /** Moves now, or as soon as the neighbours are known. */
+  move(dir: Direction): void {
+    if (this.closed) return;
+    if (!this.settled) {
+      this.pending = dir;
+      return;
+    }
+    const id = this.nav[dir];
+    if (id !== null) this.go(id);
+    else this.none(dir);
+  }
+
+  /** The lookup answered (null: it failed, and said so; a waiting press is then dropped). */
+  settle(nav: Neighbours | null): void {
+    if (this.closed) return;
+    this.nav = nav ?? UNKNOWN;
+    this.settled = true;
+    const waiting = this.pending;
+    this.pending = null;
+    if (waiting && nav) this.move(waiting);
+  }
+
+  /** The page is gone: nothing waiting is carried out any more. */
+  close(): void {
+    this.closed = true;
+    this.pending = null;
+  }
+
+  /** True once the page is gone (a step that was on its way must not move the user again). */
+  get gone(): boolean {
+    return this.closed;
+  }
+}
+
+/**
+ * After a decision in the review queue: the next labelled item, or back to the queue when none is left. Nothing
+ * happens when the user left the page meanwhile (pressed N, say): that would skip an item.
+ */
+export async function nextInReview(projectId: number, itemId: number, page: { readonly gone: boolean }): Promise<void> {
+  let next: number | null = null;
+  try {
+    next = await trailFor(projectId, "review", apiIds(projectId)).next(itemId);
+  } catch (err) {
+    if (!page.gone) reportError(err, "Could not find the next labelled item");
+    return;
+  }
+  if (page.gone) return;
+  if (next !== null) navigate(itemPath(projectId, next, "review"));
+  else {
+    notify("info", "No labelled items after this one", "The review queue lists any left before it.");
+    navigate(`/projects/${projectId}/review`);
+  }
+}
