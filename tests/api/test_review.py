@@ -94,3 +94,26 @@ def test_the_user_directory_is_for_admins_and_managers(
     assert client.get(f"{API}/users/directory", headers=admin_headers).status_code == 200
     assert_problem(client.get(f"{API}/users/directory", headers=team["annotator"][1]), 403)
     assert_problem(client.get(f"{API}/users", headers=team["manager"][1]), 403)
+
+
+def test_sending_back_what_was_read_leaves_a_reviewed_item_alone(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, ids, team = _team(client, hub, admin_headers, tmp_path)
+    ann, rev = team["annotator"][1], team["reviewer"][1]
+    _save(client, ann, pid, ids[0], [BOX])
+    assert client.post(f"{API}/projects/{pid}/items/{ids[0]}/review", json={"approve": True}, headers=rev).is_success
+    url = f"{API}/projects/{pid}/items/{ids[0]}"
+    read = client.get(f"{url}/annotations", headers=ann).json()
+
+    r = client.put(f"{url}/annotations", json=read, headers=ann)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == read["version"]
+    assert client.get(url, headers=ann).json()["status"] == "reviewed"
+    assert item_ids(client, rev, pid, status="labeled") == []  # not back in the review queue
+
+    # A real change does move it back, and so does asking for a status.
+    moved = [{**read["annotations"][0], "geometry": {"bbox": [12, 10, 50, 60]}}]
+    r = client.put(f"{url}/annotations", json={"version": read["version"], "annotations": moved}, headers=ann)
+    assert r.json()["version"] == read["version"] + 1
+    assert client.get(url, headers=ann).json()["status"] == "labeled"

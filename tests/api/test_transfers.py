@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, create_project, run_jobs
 from tests.conftest import data_path
@@ -48,6 +50,20 @@ def test_path_options_must_stay_inside_the_import_roots(client: TestClient, admi
     inside = {"labels_dir": str(data_path("detection_coco128") / "labels_yolo")}
     r = client.post(f"{API}/projects/{pid}/imports", json={"source": src, "options": inside}, headers=admin_headers)
     assert r.status_code == 202, r.text
+
+
+def test_a_link_inside_the_roots_to_a_file_outside_says_where_it_leads(
+    client: TestClient, admin_headers: dict[str, str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "coco.json"
+    outside.write_text("{}")
+    assert not outside.is_relative_to(tmp_path)
+    link = tmp_path / "coco-link.json"  # tmp_path is one of the test server's import roots
+    link.symlink_to(outside)
+    pid = create_project(client, admin_headers, "links", item_kind="image")["id"]
+    r = client.post(f"{API}/projects/{pid}/imports", json={"source": str(link)}, headers=admin_headers)
+    problem = assert_problem(r, 403, field="source")
+    assert f"(it is a link to {outside}, which is not)" in problem["detail"], problem
 
 
 def test_formats_list_what_their_export_writes_and_a_misfit_export_is_refused(

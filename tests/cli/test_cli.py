@@ -142,6 +142,9 @@ def test_import_export_and_stats(cli_env: Env, hub: Hub, tmp_path: Path) -> None
     source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png", "c.png"]))
     out = ok(cli_env, "import", "boxes", str(source), "--format", "auto")
     assert "detected format: coco" in out.stdout
+    # Not a terminal here: the progress comes as plain lines on stderr, a phase at a time.
+    assert out.stderr.splitlines() == ["import ann.json: 0% reading ann.json as COCO detection JSON",
+                                       "import ann.json: 80% writing 3 items and 6 annotations"]  # fmt: skip
     assert "imported 3 new items" in flat(out.stdout) and "6 annotations" in flat(out.stdout)
 
     dest = tmp_path / "out" / "boxes.json"

@@ -200,6 +200,8 @@ class AnnotationPublic(_Out):
 
 
 class AnnotationsPut(StrictIn):
+    echoed = frozenset({"item_id"})  # of AnnotationsPublic, so a GET's answer can be sent back as it is
+
     version: int = Field(description="The item version you read; a stale one gets 409 and nothing is written")
     annotations: list[AnnotationIn]
     status: ItemStatus | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, NoReturn
@@ -71,7 +70,15 @@ def project_id(hub: Hub, actor: Actor, project: str) -> int:
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
-    """Yield a ``progress(fraction, message)`` callback drawn as a rich progress bar on stderr."""
+    """Yield a ``progress(fraction, message)`` callback drawn as a rich progress bar on stderr.
+
+    When stderr is not a terminal (a log file, CI) a bar cannot be drawn; a plain line is printed instead at
+    every tenth of the work and whenever a new phase starts ("read ..." -> "writing ..."), so a long import in a
+    log is not silent until its summary.
+    """
+    if not err_console.is_terminal:
+        yield _progress_lines(description)
+        return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -80,7 +87,6 @@ def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
         TimeRemainingColumn(),
         TextColumn("{task.fields[msg]}"),
         console=err_console,
-        transient=not sys.stderr.isatty(),
     ) as bar:
         task = bar.add_task(description, total=1.0, msg="")
 
@@ -89,3 +95,16 @@ def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
 
         yield update
         bar.update(task, completed=1.0)
+
+
+def _progress_lines(description: str) -> Callable[[float, str], None]:
+    """A progress callback that prints ``description: 40% read 40,000 of 100,000 items`` now and then."""
+    last = {"step": -1, "phase": ""}
+
+    def update(fraction: float, message: str) -> None:
+        step, phase = int(max(0.0, min(1.0, fraction)) * 10), message.split(" ", 1)[0]
+        if step != last["step"] or phase != last["phase"]:
+            last["step"], last["phase"] = step, phase
+            err_console.print(f"{description}: {fraction:.0%} {message}".rstrip(), highlight=False)
+
+    return update

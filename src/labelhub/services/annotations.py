@@ -165,6 +165,9 @@ class SavePlan:
     updates: list[tuple[int, dict[str, Any]]]  # (annotation id, new values)
     deletes: list[int]
     annotator_id: int | None = None  # set on the item when not None
+    # Nothing to write: the same annotations and no new status. Such a save keeps the item's version and status
+    # (sending back what one read must not move a reviewed item back to review).
+    unchanged: bool = False
 
 
 def plan_save(
@@ -249,6 +252,7 @@ def plan_save(
     # take the item over from the person who labelled it.
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
+    plan.unchanged = not (plan.inserts or plan.updates or plan.deletes) and (status is None or status == item.status)
     return plan
 
 
@@ -269,8 +273,11 @@ def _edited_proposal(old: Row[Any] | None, row: dict[str, Any]) -> TypeGuard[Row
 def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
     """Write a planned save in the current (write) transaction and return the item's new version.
 
-    Raises ConflictError (HTTP 409), writing nothing, when the item moved on since the plan was made.
+    Raises ConflictError (HTTP 409), writing nothing, when the item moved on since the plan was made. A plan
+    that changes nothing writes nothing and returns the version it was made at.
     """
+    if plan.unchanged:
+        return plan.expected_version
     now = utcnow()
     item_id = plan.item_id
     res = session.execute(

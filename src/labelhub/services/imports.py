@@ -258,7 +258,7 @@ def _read(
             _stage_record(hub, rec, kind, options, st)
         if n % 2000 == 0:
             frac = 0.8 * n / total if total else 0.4
-            report_progress(min(frac, 0.8), f"read {n:,} of {total or '?'} items")
+            report_progress(min(frac, 0.8), f"read {n:,} of {f'{total:,}' if total else '?'} items")
         if background is not None and len(st.items) >= CHUNK_ITEMS and not (st.problems and not options.skip_invalid):
             background.take(st)
 

@@ -127,12 +127,16 @@ def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
 
 def check_server_path(source: str, roots: Iterable[Path]) -> Path:
     """Return ``source`` resolved, when it lies inside one of the allowed roots; otherwise refuse."""
-    path = Path(source).expanduser().resolve()
+    typed = Path(source).expanduser()
+    path = typed.resolve()
     allowed = [Path(r).expanduser().resolve() for r in roots]
     if not any(path.is_relative_to(r) for r in allowed):
+        # A symbolic link inside an allowed folder is followed, and where it leads is what counts.
+        inside = typed.is_absolute() and any(typed.is_relative_to(r) for r in allowed)
+        where = f" (it is a link to {path}, which is not)" if inside and path != typed else ""
         raise PermissionDenied(
-            f"{source} is not inside an allowed import folder; upload the file, or ask an administrator to add "
-            "its folder to LABELHUB_IMPORT_ROOTS",
+            f"{source} is not inside an allowed import folder{where}; upload the file, or ask an administrator to "
+            "add its folder to LABELHUB_IMPORT_ROOTS",
             field="source",
         )
     if not path.exists():
