@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EditorCore } from './core';
-import { FakeServer, FakeTimers, schema } from './testing';
+import { editorOn } from './testing';
 import { History } from './history';
 import { snapshot } from './snapshot';
 import type { ApiAnnotation, Standing } from './types';
@@ -14,16 +14,7 @@ const B2 = [100, 100, 150, 150];
 const shift = (b: readonly number[], dx: number): number[] => b.map((v, i) => (i % 2 === 0 ? v + dx : v));
 
 function setup(list: ApiAnnotation[] = [box(1, B1), box(2, B2, { label: 'dog' })], standing: Standing = 'annotator') {
-  const server = new FakeServer(list);
-  const core = new EditorCore({
-    item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
-    schema,
-    annotations: list,
-    standing,
-    save: server.save,
-    load: server.load,
-    timers: new FakeTimers(),
-  });
+  const { core, server } = editorOn(list, standing);
   return { core, server };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EditorCore } from './core';
-import { FakeServer, FakeTimers, schema } from './testing';
+import { editorOn, schema } from './testing';
 import type { ApiAnnotation, Standing } from './types';
 
 function ann(id: number, extra: Partial<ApiAnnotation> = {}): ApiAnnotation {
@@ -8,20 +8,7 @@ function ann(id: number, extra: Partial<ApiAnnotation> = {}): ApiAnnotation {
 }
 
 function setup(list: ApiAnnotation[] = [ann(1), ann(2, { label: 'dog' })], standing: Standing = 'annotator') {
-  const server = new FakeServer(list);
-  const timers = new FakeTimers();
-  const core = new EditorCore({
-    item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
-    schema,
-    annotations: list,
-    standing,
-    save: server.save,
-    load: server.load,
-    autosaveDelay: 800,
-    retryDelay: 1000,
-    timers,
-  });
-  return { core, server, timers };
+  return editorOn(list, standing, { autosaveDelay: 800, retryDelay: 1000 });
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));

@@ -2,8 +2,8 @@
  * Test doubles for the editor core's tests (`core.test.ts`, `core-conflict.test.ts`, the text editor's
  * `commands.test.ts`): a two-class schema, timers run by hand, and a server that checks versions like the real one.
  */
-import type { Timers } from './core';
-import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState } from './types';
+import { EditorCore, type Timers } from './core';
+import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from './types';
 
 export const schema: LabelSchema = {
   classes: [
@@ -77,4 +77,21 @@ export class FakeServer {
     this.list = edit(this.list.map((a) => ({ ...a })));
     this.version += 1;
   }
+}
+
+/** An editor on a 640x480 item holding `list`, saving to a fresh FakeServer, with hand-run timers. */
+export function editorOn(list: ApiAnnotation[], standing: Standing = 'annotator', delays: { autosaveDelay?: number; retryDelay?: number } = {}) {
+  const server = new FakeServer(list);
+  const timers = new FakeTimers();
+  const core = new EditorCore({
+    item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
+    schema,
+    annotations: list,
+    standing,
+    save: server.save,
+    load: server.load,
+    ...delays,
+    timers,
+  });
+  return { core, server, timers };
 }
