@@ -25,8 +25,10 @@ def test_the_grid_loads_pages_as_it_scrolls_and_keeps_the_dom_small(page: Any, s
     pages: list[str] = []
 
     def grid_page(req: Any) -> None:
-        # The grid's pages; the project page also counts the items "Returned to me" (status=rejected&annotator=me).
-        if f"/projects/{project['id']}/items?" in req.url and "annotator=" not in req.url:
+        # The grid's pages; the project page also counts the items "Returned to me" (status=rejected&annotator=me)
+        # and those waiting for review (status=labeled&limit=1&with_total=true).
+        counting = "annotator=" in req.url or "limit=1&" in req.url or req.url.endswith("limit=1")
+        if f"/projects/{project['id']}/items?" in req.url and not counting:
             pages.append(req.url)
 
     page.on("request", grid_page)

@@ -103,6 +103,8 @@ def test_the_label_panel_shows_placeholders_not_zeros_until_the_stats_arrive(
     expect(counts.locator("button")).to_have_count(3)
     for name in ("card", "other", "refund"):
         expect(counts.locator(f'button[data-label="{name}"] [data-testid="label-count"]')).to_have_text("…")
+    # So does the review queue's button: the list API counts the labelled items.
+    expect(page.get_by_test_id("review-queue-link")).to_have_text(f"Review ({N_ITEMS - N_NEW:,})")
     shots(page, "stats-on-their-way")
 
     _release(held_stats)
