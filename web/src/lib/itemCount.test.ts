@@ -52,7 +52,7 @@ describe("Latest", () => {
 
 /** A page fetcher whose answers the test releases one by one, in any order. */
 function held() {
-  const calls: { filter: ItemFilter; after: number | null; withTotal: boolean; signal: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
+  const calls: { filter: ItemFilter; after: number | null; withTotal: boolean; signal?: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
   const fetch: CountedPageFetcher = (filter, after, _limit, withTotal, signal) =>
     new Promise<CountedPage>((resolve, reject) => {
       calls.push({

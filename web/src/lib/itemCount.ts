@@ -63,7 +63,7 @@ export type CountedPageFetcher = (
   after: number | null,
   limit: number,
   withTotal: boolean,
-  signal: AbortSignal,
+  signal?: AbortSignal,
 ) => Promise<CountedPage>;
 
 /**

@@ -7,6 +7,7 @@
 
 import { api, unwrap, type ItemStatus } from "./api/client";
 import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, type ItemFilter } from "./items.svelte";
+import { apiCountedPages } from "./itemCount";
 import { apiIds, queueTotal } from "./review/api";
 import {
   dropTrails,
@@ -48,11 +49,7 @@ export function apiSources(projectId: number): ListSources {
       const page = await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }));
       return page.items.map((it) => it.id);
     },
-    filteredTotal: async (filter) => {
-      const query = { ...filter, limit: 1, with_total: true };
-      const page = await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }));
-      return page.total ?? null;
-    },
+    filteredTotal: async (filter) => (await apiCountedPages(projectId)(filter, null, 1, true)).total,
   };
 }
 

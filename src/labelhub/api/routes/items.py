@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Response
-from pydantic import Field
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -27,13 +26,7 @@ from labelhub.storage.models import Item
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
 
 
-class ItemListPublic(ItemPagePublic):
-    """A page of items, and how many match the filters in all when ``with_total`` asked for it."""
-
-    total: int | None = Field(default=None, description="Items matching the filters (null unless with_total)")
-
-
-@router.get("", response_model=ItemListPublic)
+@router.get("", response_model=ItemPagePublic)
 def list_items(
     project_id: int,
     actor: ActorDep,
@@ -63,7 +56,7 @@ def list_items(
     with_total: Annotated[
         bool, Query(description="Also count every item matching the filters (`total`), for an item's position")
     ] = False,
-) -> ItemListPublic:
+) -> ItemPagePublic:
     """One page of items in id order; pass ``next_after`` back as ``after`` for the next page."""
     f = items.ItemFilter(
         status=status,
@@ -87,7 +80,7 @@ def list_items(
             pub.annotation_count = page.annotation_counts.get(it.id, 0)
             out.append(pub)
         total = items.count_items(s, actor, project_id, f) if with_total else None
-    return ItemListPublic(items=out, next_after=page.next_after, total=total)
+    return ItemPagePublic(items=out, next_after=page.next_after, total=total)
 
 
 @router.get("/{item_id}", response_model=ItemPublic)

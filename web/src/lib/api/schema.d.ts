@@ -1678,10 +1678,10 @@ export interface components {
          */
         ItemKind: "image" | "video" | "text" | "volume";
         /**
-         * ItemListPublic
+         * ItemPagePublic
          * @description A page of items, and how many match the filters in all when ``with_total`` asked for it.
          */
-        ItemListPublic: {
+        ItemPagePublic: {
             /** Items */
             items: components["schemas"]["ItemPublic"][];
             /**
@@ -3200,7 +3200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ItemListPublic"];
+                    "application/json": components["schemas"]["ItemPagePublic"];
                 };
             };
             /** @description Validation Error */
