@@ -10,9 +10,11 @@ import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, typ
 import { apiCountedPages } from "./itemCount";
 import { apiIds, queueTotal } from "./review/api";
 import {
+  dropKeptTrails,
   dropTrails,
   inQueue,
   itemPath,
+  keptTrail,
   QueueTrail,
   queueOf,
   trailFor,
@@ -53,25 +55,14 @@ export function apiSources(projectId: number): ListSources {
   };
 }
 
-/** Filtered lists' trails live across item pages for a few minutes, like the queues' (a few at a time). */
-const TTL_MS = 5 * 60_000;
-const MAX_KEPT = 20;
-const kept = new Map<string, { trail: QueueTrail; at: number }>();
-
 function filteredTrail(projectId: number, filter: ItemFilter, ids: FilteredIds, now: number): QueueTrail {
-  const key = `${projectId}?${filterToQuery(filter)}`;
-  const hit = kept.get(key);
-  if (hit && now - hit.at < TTL_MS) return hit.trail;
-  const trail = new QueueTrail({}, (_query, cursor, limit) => ids(filter, cursor, limit));
-  kept.delete(key);
-  kept.set(key, { trail, at: now });
-  for (const k of kept.keys()) if (kept.size > MAX_KEPT) kept.delete(k);
-  return trail;
+  const make = () => new QueueTrail({}, (_query, cursor, limit) => ids(filter, cursor, limit));
+  return keptTrail(`${projectId}?${filterToQuery(filter)}`, make, now);
 }
 
 /** Forgets the cached filtered lists of a project. */
 export function dropFilteredTrails(projectId: number): void {
-  for (const k of [...kept.keys()]) if (k.startsWith(`${projectId}?`)) kept.delete(k);
+  dropKeptTrails(`${projectId}?`);
 }
 
 type Standing = { status: ItemStatus; annotator_id?: number | null };

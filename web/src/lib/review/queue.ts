@@ -162,17 +162,30 @@ export class QueueTrail {
   }
 }
 
-/** Trails live across item pages (each item is a fresh page) for a few minutes, per project and list. */
+/** Trails live across item pages (each item is a fresh page) for a few minutes, a few at a time, per project and
+ * list: a queue (`3:review`) or the grid's filter (`3?status=new`). */
 const TTL_MS = 5 * 60_000;
+const MAX_KEPT = 20;
 const trails = new Map<string, { trail: QueueTrail; at: number }>();
 
-export function trailFor(projectId: number, kind: QueueKind, fetchIds: IdFetcher, now = Date.now()): QueueTrail {
-  const key = `${projectId}:${kind}`;
+/** The trail kept under `key`, or a new one from `make` (kept from now on; the oldest go beyond MAX_KEPT). */
+export function keptTrail(key: string, make: () => QueueTrail, now = Date.now()): QueueTrail {
   const hit = trails.get(key);
   if (hit && now - hit.at < TTL_MS) return hit.trail;
-  const trail = new QueueTrail(queueQuery(kind), fetchIds);
+  const trail = make();
+  trails.delete(key);
   trails.set(key, { trail, at: now });
+  for (const k of trails.keys()) if (trails.size > MAX_KEPT) trails.delete(k);
   return trail;
+}
+
+export function trailFor(projectId: number, kind: QueueKind, fetchIds: IdFetcher, now = Date.now()): QueueTrail {
+  return keptTrail(`${projectId}:${kind}`, () => new QueueTrail(queueQuery(kind), fetchIds), now);
+}
+
+/** Forgets every kept trail whose key starts with `prefix` (`3?`: the grid's filtered lists of project 3). */
+export function dropKeptTrails(prefix: string): void {
+  for (const k of [...trails.keys()]) if (k.startsWith(prefix)) trails.delete(k);
 }
 
 /** Forgets the cached lists of a project (after review decisions changed what the queues hold). */
