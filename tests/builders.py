@@ -64,3 +64,14 @@ def synthetic_coco(path: Path, *, images: int, boxes_per_image: int) -> Path:
     ]  # fmt: skip
     path.write_bytes(orjson.dumps({"images": imgs, "annotations": anns, "categories": cats}))
     return path
+
+
+def write_frames(folder: Path, n: int, size: tuple[int, int]) -> list[Path]:
+    """Write ``n`` PNG frames of ``size``, frame i red level 40 * i (so each has its own hash), named 000.png ...;
+    return them in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        paths.append(folder / f"{i:03d}.png")
+        Image.new("RGB", size, (40 * i, 0, 0)).save(paths[-1])
+    return paths

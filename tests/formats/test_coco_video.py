@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 import pytest
 from PIL import Image
-from tests.builders import new_project
+from tests.builders import new_project, write_frames
 from tests.formats._support import split_records
 from tests.formats._video_support import SYSTEM, otb_project
 
@@ -42,16 +42,6 @@ def make_video(path: Path, frames: int) -> Path:
     return path
 
 
-def make_frames(folder: Path, n: int) -> list[Path]:
-    """Write ``n`` PNG frames (32x24), frame i red level 40 * i, and return them in order."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        paths.append(folder / f"{i}.png")
-        Image.new("RGB", SIZE, (40 * i, 0, 0)).save(paths[-1])
-    return paths
-
-
 def track_box(frame: int, tid: int, *, keyframe: bool = True, outside: bool = False) -> AnnotationRecord:
     return AnnotationRecord(
         AnnotationKind.TRACK_BOX, "walker", {"bbox": [1.0 + frame, 2.0, 10.5 + frame, 12.0]}, frame=frame,
@@ -66,7 +56,7 @@ def video_items(tmp_path: Path) -> list[ItemRecord]:
     a car box on frame 3 outside any track, and a class annotation without a frame; the video file has track 3
     on frames 5 and 6.
     """
-    frames = make_frames(tmp_path / "media" / "seq", 5)
+    frames = write_frames(tmp_path / "media" / "seq", 5, SIZE)
     video = make_video(tmp_path / "media" / "v.avi", 7)
     image = tmp_path / "media" / "a.png"
     Image.new("RGB", SIZE, (0, 0, 200)).save(image)

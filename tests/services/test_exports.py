@@ -15,7 +15,7 @@ import orjson
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from tests.builders import new_project
+from tests.builders import new_project, write_frames
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
@@ -71,19 +71,10 @@ def image_project(hub: Hub, root: Path, *, media: MediaMode = "link") -> int:
     return pid
 
 
-def make_frames(folder: Path, n: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        paths.append(folder / f"{i:03d}.png")
-        Image.new("RGB", (W, H), (40 * i, 0, 0)).save(paths[-1])
-    return paths
-
-
 def video_record(root: Path, *, fps: float | None = 12.5) -> ItemRecord:
     """A three-frame image sequence with a track (visible on frames 0-1, outside on 2), a box and a polygon on
     frames, and a tag of the whole video: six annotations."""
-    frames = make_frames(root / "clip", 3)
+    frames = write_frames(root / "clip", 3, (W, H))
     track = [
         _ann(AnnotationKind.TRACK_BOX, "cat", {"bbox": [1.0 + f, 2.0, 20.0 + f, 22.0]}, frame=f, track_id=4,
              attributes={"keyframe": f == 0, "outside": f == 2})
