@@ -117,6 +117,19 @@ def _b_moves(b: Any, server: Server, pid: int, iid: int, box: list[float], dx: f
     return eventually(stored)
 
 
+def _b_saved_first(
+    page: Any, browser: Any, server: Server, shots: Shots, name: str, box: list[float], dx: float, dy: float
+) -> tuple[int, int, int]:
+    """A and B open the same item; B moves ``box`` and saves first. Returns (project, item, version after B)."""
+    pid, iid, pa, pb = _item_with_two_boxes(server, name)
+    _open(page, f"{name}-a", pa, pid, iid)
+    with _second_user(browser, server, shots) as b:
+        _open(b, f"{name}-b", pb, pid, iid)
+        v_b = _b_moves(b, server, pid, iid, box, dx, dy)
+        shots(b, "b-moved")
+    return pid, iid, v_b
+
+
 def _conflict(page: Any) -> Any:
     panel = page.get_by_role("alertdialog", name="Someone else changed this item")
     expect(panel).to_be_visible()
@@ -126,13 +139,8 @@ def _conflict(page: Any) -> Any:
 
 
 def test_merge_keeps_both_peoples_moves(page: Any, browser: Any, server: Server, shots: Shots) -> None:
-    pid, iid, pa, pb = _item_with_two_boxes(server, "merge")
-    _open(page, "merge-a", pa, pid, iid)
-    with _second_user(browser, server, shots) as b:
-        _open(b, "merge-b", pb, pid, iid)
-        # B moves box 2 and saves first.
-        v_b = _b_moves(b, server, pid, iid, BOX2, 30, 20)
-        shots(b, "b-moved-box-2")
+    # B moves box 2 and saves first.
+    pid, iid, v_b = _b_saved_first(page, browser, server, shots, "merge", BOX2, 30, 20)
 
     # A moves box 1 on the old version and saves: 409, the panel offers the merge.
     _move(page, BOX1, 40, 30)
@@ -177,11 +185,7 @@ def _checked(server: Server, pid: int, iid: int, version: int) -> tuple[int, dic
 def test_a_box_both_moved_is_named_and_settled_by_the_side_picked(
     page: Any, browser: Any, server: Server, shots: Shots
 ) -> None:
-    pid, iid, pa, pb = _item_with_two_boxes(server, "same")
-    _open(page, "same-a", pa, pid, iid)
-    with _second_user(browser, server, shots) as b:
-        _open(b, "same-b", pb, pid, iid)
-        v_b = _b_moves(b, server, pid, iid, BOX1, 60, 0)
+    pid, iid, v_b = _b_saved_first(page, browser, server, shots, "same", BOX1, 60, 0)
 
     _move(page, BOX1, 0, 50)
     page.keyboard.press("Control+s")
@@ -215,11 +219,7 @@ def test_a_box_both_moved_is_named_and_settled_by_the_side_picked(
 def test_undo_after_take_theirs_does_not_save_over_theirs(
     page: Any, browser: Any, server: Server, shots: Shots
 ) -> None:
-    pid, iid, pa, pb = _item_with_two_boxes(server, "undo")
-    _open(page, "undo-a", pa, pid, iid)
-    with _second_user(browser, server, shots) as b:
-        _open(b, "undo-b", pb, pid, iid)
-        v_b = _b_moves(b, server, pid, iid, BOX2, -40, 30)
+    pid, iid, v_b = _b_saved_first(page, browser, server, shots, "undo", BOX2, -40, 30)
 
     # A moves both boxes (two undoable steps), then saves: conflict.
     _move(page, BOX1, 30, 30)
