@@ -187,7 +187,7 @@ class WebDatasetExporter(FolderExporter):
         rec = item.record
         self.tally.annotations += len(rec.annotations)  # every annotation goes into the sample JSON
         # Media are written whenever stored; copy_media also requires them (an item without fails the export).
-        self.wants_media(item)
+        self.note_missing_media(item)
         if self.clip_length is not None and rec.kind is ItemKind.VIDEO:
             base = self._item_doc(item)
             with (

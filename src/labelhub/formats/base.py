@@ -185,6 +185,13 @@ class FormatExporter(ABC):
         self.tally.no_media(item.record.name)
         return False
 
+    def note_missing_media(self, item: ExportItem) -> None:
+        """With ``copy_media``, note an item whose media is not stored (the export then fails naming it).
+
+        For formats that write whatever media is stored, ``copy_media`` or not, and only need the check.
+        """
+        self.wants_media(item)
+
     def __enter__(self) -> Self:
         self.open()
         return self
