@@ -3,6 +3,8 @@
 * The grid comes back where it was left (the same first item in view), by the item page's "← project" link and by
   the browser's Back, without loading the list again page by page; after walking on with N, the item the user was
   on is in view and marked.
+* A reload keeps the place too: the grid loads its pages down to where it was, and after a reload on an item page
+  the way back still marks the item the user was on.
 * N pressed the moment an item is drawn, while its neighbours are still being looked up, is carried out when they
   arrive, not dropped.
 * A metadata-only image (no stored media) opens without asking for its media and with a neutral notice, not the
@@ -134,8 +136,8 @@ def _shows_first(page: Any, first: int) -> None:
     eventually(check, timeout=5)
 
 
-def test_the_grid_comes_back_where_it_was_by_the_link_and_by_back(page: Any, server: Server, shots: Shots) -> None:
-    pid, ids = _texts(server, "Long grid")
+def _fifty_screens_down(page: Any, pid: int, ids: list[int]) -> tuple[Any, int]:
+    """Log in, open the project's grid and scroll it 50 screens down; return the grid and its first item in view."""
     login(page, ADMIN_USER, ADMIN_PASSWORD)
     page.goto(f"/#/projects/{pid}")
     grid = page.get_by_test_id("grid")
@@ -143,6 +145,24 @@ def test_the_grid_comes_back_where_it_was_by_the_link_and_by_back(page: Any, ser
     _scroll_screens(grid, 50)
     first = _first_visible(page)
     assert ids.index(first) > 900, f"50 screens down should be past item 900, the first in view is #{ids.index(first)}"
+    return grid, first
+
+
+def _open_and_walk(page: Any, ids: list[int], first: int, steps: int) -> int:
+    """Open item ``first`` from the grid and press N ``steps`` times; return its place in ``ids``."""
+    page.locator(f'[data-testid="thumb"][data-item-id="{first}"]').click()
+    at = ids.index(first)
+    for step in range(1, steps + 1):
+        expect(page.get_by_test_id("text-body")).to_have_text(f"support request number {at + step - 1}")
+        expect(page.get_by_test_id("next-item")).to_be_enabled()
+        page.keyboard.press("n")
+        expect(page).to_have_url(re.compile(rf"/items/{ids[at + step]}$"))
+    return at
+
+
+def test_the_grid_comes_back_where_it_was_by_the_link_and_by_back(page: Any, server: Server, shots: Shots) -> None:
+    pid, ids = _texts(server, "Long grid")
+    grid, first = _fifty_screens_down(page, pid, ids)
     shots(page, "fifty-screens-down")
 
     # Open the first item in view, then come back by the page's own link.
@@ -170,13 +190,7 @@ def test_the_grid_comes_back_where_it_was_by_the_link_and_by_back(page: Any, ser
     shots(page, "back-by-the-browser")
 
     # Walk on with N past the end of the screen: back on the grid, the item the user was on is in view and marked.
-    page.locator(f'[data-testid="thumb"][data-item-id="{first}"]').click()
-    at = ids.index(first)
-    for step in range(1, 41):
-        expect(page.get_by_test_id("text-body")).to_have_text(f"support request number {at + step - 1}")
-        expect(page.get_by_test_id("next-item")).to_be_enabled()
-        page.keyboard.press("n")
-        expect(page).to_have_url(re.compile(rf"/items/{ids[at + step]}$"))
+    at = _open_and_walk(page, ids, first, 40)
     last = ids[at + 40]
     expect(page.get_by_test_id("text-body")).to_have_text(f"support request number {at + 40}")
     page.get_by_test_id("back-to-grid").click()
@@ -186,6 +200,27 @@ def test_the_grid_comes_back_where_it_was_by_the_link_and_by_back(page: Any, ser
     expect(walked).to_be_focused()
     assert _first_visible(page) > first
     shots(page, "back-after-walking")
+
+
+def test_a_reload_keeps_the_place_in_the_grid_and_on_the_way_back(page: Any, server: Server, shots: Shots) -> None:
+    pid, ids = _texts(server, "Reloaded grid")
+    grid, first = _fifty_screens_down(page, pid, ids)
+
+    page.reload()
+    expect(page.get_by_test_id("thumb").first).to_be_visible()
+    _shows_first(page, first)
+    shots(page, "after-a-reload")
+
+    # Open an item, walk on with N, reload on the item page: the way back still marks the item the user was on.
+    at = _open_and_walk(page, ids, first, 3)
+    page.reload()
+    expect(page.get_by_test_id("text-body")).to_have_text(f"support request number {at + 3}")
+    page.get_by_test_id("back-to-grid").click()
+    walked = page.locator(f'[data-testid="thumb"][data-item-id="{ids[at + 3]}"]')
+    expect(walked).to_have_attribute("aria-current", "true")
+    page.wait_for_function(IN_VIEW, arg=[grid.element_handle(), ids[at + 3]])
+    _shows_first(page, first)
+    shots(page, "back-after-a-reload-on-the-item")
 
 
 def test_n_pressed_while_the_neighbours_load_is_carried_out(page: Any, server: Server, shots: Shots) -> None:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GridMemory, scrollForSpot, scrollToReveal, spotAt } from "./gridMemory";
+import { GridMemory, scrollForSpot, scrollToReveal, spotAt, type PlaceStore } from "./gridMemory";
 import type { GridItem, SourceState } from "./items.svelte";
 
 function item(id: number): GridItem {
@@ -45,6 +45,85 @@ describe("GridMemory", () => {
     expect(m.recall(1, { tag: "c" }, 4)).toBeNull();
     m.drop(1);
     expect(m.recall(1, { tag: "b" }, 4)).toBeNull();
+  });
+});
+
+/** sessionStorage as the browser has it, in a Map; ``deny`` makes every call throw (storage disabled). */
+class MapStore implements PlaceStore {
+  readonly map = new Map<string, string>();
+  deny = false;
+  get length(): number {
+    return this.map.size;
+  }
+  key(i: number): string | null {
+    return [...this.map.keys()][i] ?? null;
+  }
+  getItem(k: string): string | null {
+    if (this.deny) throw new Error("SecurityError");
+    return this.map.get(k) ?? null;
+  }
+  setItem(k: string, v: string): void {
+    if (this.deny) throw new Error("QuotaExceededError");
+    this.map.set(k, v);
+  }
+  removeItem(k: string): void {
+    this.map.delete(k);
+  }
+}
+
+describe("GridMemory across a reload", () => {
+  it("keeps the place and the item last opened, not the items, and a new memory (a reload) finds them", () => {
+    const store = new MapStore();
+    new GridMemory(1000, 3, store).save(1, { status: "new" }, state(2000), { anchorId: 991, offset: 0.25 }, 0);
+    expect([...store.map.values()].join()).not.toContain("991.jpg");
+    const reloaded = new GridMemory(1000, 3, store);
+    expect(reloaded.recall(1, { status: "new" }, 10)).toBeNull(); // the items are gone with the page
+    expect(reloaded.recallPlace(1, { status: "new" }, 10)).toEqual({
+      spot: { anchorId: 991, offset: 0.25 },
+      opened: null,
+      at: 0,
+    });
+    expect(reloaded.recallPlace(1, {}, 10)).toBeNull();
+    expect(reloaded.recallPlace(2, { status: "new" }, 10)).toBeNull();
+  });
+
+  it("follows the item the user walks to, also after a reload on the item page", () => {
+    const store = new MapStore();
+    new GridMemory(1000, 3, store).save(1, {}, state(50), { anchorId: 8, offset: 0 }, 0);
+    const onItemPage = new GridMemory(1000, 3, store); // reloaded while on an item
+    onItemPage.opened(1, {}, 12, 100);
+    onItemPage.opened(1, {}, 13, 200);
+    expect(new GridMemory(1000, 3, store).recallPlace(1, {}, 300)).toEqual({
+      spot: { anchorId: 8, offset: 0 },
+      opened: 13,
+      at: 200,
+    });
+    // Left again without having opened anything since: the item stays remembered.
+    const back = new GridMemory(1000, 3, store);
+    back.save(1, {}, state(50), { anchorId: 15, offset: 0 }, 300);
+    expect(back.recallPlace(1, {}, 400)?.opened).toBe(13);
+  });
+
+  it("forgets a place too old, unreadable or dropped, and works without storage", () => {
+    const store = new MapStore();
+    const m = new GridMemory(1000, 3, store);
+    m.save(1, {}, state(50), { anchorId: 8, offset: 0 }, 0);
+    expect(m.recallPlace(1, {}, 1500)).toBeNull();
+    expect(store.map.size).toBe(0);
+    store.map.set("labelhub.grid:1?", "{not json");
+    expect(m.recallPlace(1, {}, 0)).toBeNull();
+    store.map.set("labelhub.grid:1?", JSON.stringify({ spot: { anchorId: "8" }, opened: null, at: 0 }));
+    expect(m.recallPlace(1, {}, 0)).toBeNull();
+    m.save(1, {}, state(50), { anchorId: 8, offset: 0 }, 0);
+    m.save(2, {}, state(50), { anchorId: 9, offset: 0 }, 0);
+    m.drop(1);
+    expect(m.recallPlace(1, {}, 0)).toBeNull();
+    expect(m.recallPlace(2, {}, 0)?.spot?.anchorId).toBe(9);
+    store.deny = true;
+    expect(() => m.save(3, {}, state(5), null, 0)).not.toThrow();
+    expect(m.recall(3, {}, 0)?.state.items).toHaveLength(5); // the in-memory part still works
+    expect(m.recallPlace(3, {}, 0)).toBeNull();
+    expect(new GridMemory(1000, 3, null).recallPlace(1, {}, 0)).toBeNull();
   });
 });
 
