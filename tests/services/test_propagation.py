@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import select
 from tests.api._support import run_jobs
 from tests.api._video import otb_frames, otb_truth, video_file_item, video_of_frames
@@ -13,6 +14,7 @@ from tests.builders import new_project
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
+from labelhub.errors import ImportValidationError
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.hub import Hub
 from labelhub.services import tracks
@@ -121,3 +123,24 @@ def test_an_imported_tracks_interpolated_boxes_are_replaced_not_doubled(hub: Hub
     with hub.db.session() as s:
         frames_stored = s.scalars(select(Annotation.frame).where(Annotation.item_id == iid)).all()
     assert sorted(frames_stored) == list(range(20))  # one box per frame: the imported ones were replaced
+
+
+def test_an_outside_box_past_the_edge_is_clipped_on_import_and_a_visible_one_refused(hub: Hub) -> None:
+    pid = new_project(hub, "edge", ItemKind.VIDEO)
+
+    def record(name: str, outside: bool) -> ItemRecord:
+        # Frame 1 keeps the place where the object was last seen: half past the left edge, as CVAT may write it.
+        boxes = [AnnotationRecord(AnnotationKind.TRACK_BOX, "person", {"bbox": bbox}, frame=f, track_id=1,
+                                  attributes={"keyframe": True, "outside": f == 1 and outside})
+                 for f, bbox in ((0, [2.0, 30.0, 40.0, 90.0]), (1, [-43.73, 153.88, 46.13, 192.39]))]  # fmt: skip
+        return ItemRecord(kind=ItemKind.VIDEO, name=name, frame_count=2, width=360, height=240, annotations=boxes)
+
+    import_records(hub, SYSTEM, pid, [record("left", True)], labels=["person"], format_name="test",
+                   options=ImportOptions(media="none"))  # fmt: skip
+    with hub.db.session() as s:
+        stored = s.scalars(select(Annotation).where(Annotation.frame == 1)).one()
+        assert stored.geometry == {"bbox": [0.0, 153.88, 46.13, 192.39]}
+    with pytest.raises(ImportValidationError) as err:
+        import_records(hub, SYSTEM, pid, [record("visible", False)], labels=["person"], format_name="test",
+                       options=ImportOptions(media="none"))  # fmt: skip
+    assert "visible: geometry.bbox has negative coordinates" in str(err.value)

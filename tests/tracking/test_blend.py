@@ -102,6 +102,29 @@ def test_a_pass_that_saw_the_object_leave_makes_the_rest_outside() -> None:
     assert out[-1].box == edge
 
 
+def test_an_outside_frame_keeps_its_last_place_inside_the_image() -> None:
+    seg = Segment(Keyframe(0, A), None, 1, 4)
+    edge: Box = (1.0, 10.0, 21.0, 30.0)
+    past: Box = (-12.0, 10.0, 8.0, 30.0)  # the filter's prediction, half past the left edge
+    left = Pass(0, 1, A, 4, (PassBox(edge, 0.8), PassBox(past, 0.8, outside=True)), StopReason.OUTSIDE)
+    out = segment_boxes(seg, left, None, SIZE, NO_DRIFT)
+    assert [fb.state for fb in out] == [BoxState.PROPAGATED] + [BoxState.OUTSIDE] * 3
+    assert all(fb.box == (0.0, 10.0, 8.0, 30.0) for fb in out[1:])
+    gone = Pass(0, 1, A, 4, (PassBox(edge, 0.8), PassBox((-30.0, 10.0, -10.0, 30.0), 0.8, outside=True)),
+                StopReason.OUTSIDE)  # fmt: skip
+    assert all(fb.box == edge for fb in segment_boxes(seg, gone, None, SIZE, NO_DRIFT)[1:])  # wholly out: last seen
+
+
+def test_before_an_outside_keyframe_frames_no_pass_reaches_hold_the_last_place_for_review() -> None:
+    seg = Segment(Keyframe(0, A), Keyframe(10, None), 1, 9)
+    seen: Box = (22.0, 10.0, 42.0, 30.0)
+    lost = Pass(0, 1, A, 10, (PassBox(seen, 0.9),), StopReason.LOST)
+    out = segment_boxes(seg, lost, None, SIZE, NO_DRIFT)
+    assert out[0].box == seen and out[0].state is BoxState.PROPAGATED
+    # Visible up to the frame the person said it left (as in CVAT), where it was last seen, to be checked.
+    assert all(fb.state is BoxState.PROPAGATED and fb.box == seen and fb.needs_review for fb in out[1:])
+
+
 def test_between_keyframes_the_size_comes_from_the_keyframes_by_default() -> None:
     first: Box = (0.0, 0.0, 10.0, 10.0)
     last: Box = (0.0, 0.0, 160.0, 160.0)

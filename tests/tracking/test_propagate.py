@@ -91,6 +91,12 @@ def test_object_leaving_the_frame_becomes_outside() -> None:
     assert 18 <= gone <= 26
     assert all(s is BoxState.OUTSIDE for s in states[gone:])
     assert track.boxes[-1].box is not None  # an outside frame keeps the last place seen
+    # ... inside the image, as every stored box must be (a box past the edge fails the export's re-import).
+    width, height = scene.frames.size
+    for fb in track.boxes:
+        assert fb.box is not None
+        x1, y1, x2, y2 = fb.box
+        assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height, (fb.frame, fb.state, fb.box)
 
 
 def test_outside_keyframe_starts_no_pass_and_bounds_the_track() -> None:
@@ -108,6 +114,19 @@ def test_outside_keyframe_starts_no_pass_and_bounds_the_track() -> None:
     assert all(fb.box == result.track.boxes[11].box and fb.confidence == 1.0 and not fb.needs_review for fb in after)
     assert {r.frame for r in result.track.to_records(track_id=1)} == set(range(20))
     assert all(s.frame <= 12 for s in suggest_frames(result.track, 5))
+
+
+def test_after_an_outside_keyframe_the_object_stays_out_of_view_until_the_next_keyframe() -> None:
+    # As in CVAT: the person said the object left at 8 and drew it again at 14; nothing is tracked in between.
+    scene = moving_square(20)
+    kfs = [Keyframe(0, scene.boxes[0]), Keyframe(8, None), Keyframe(14, scene.boxes[14])]
+    result = propagate(scene.frames, kfs, config=CONFIG)
+    boxes = result.track.boxes
+    assert [fb.state for fb in boxes[9:14]] == [BoxState.OUTSIDE] * 5
+    assert all(fb.confidence == 1.0 and not fb.needs_review and fb.box == boxes[7].box for fb in boxes[9:14])
+    assert all(fb.state is BoxState.PROPAGATED for fb in [*boxes[1:8], *boxes[15:]])
+    assert (14, -1) not in result.passes  # no backward pass into the stretch the person said is out of view
+    assert all(s.frame not in range(8, 15) for s in suggest_frames(result.track, 10, min_gap=1))
 
 
 def test_low_confidence_frames_are_marked_for_review() -> None:

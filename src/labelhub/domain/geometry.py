@@ -74,6 +74,25 @@ def validate_box(bbox: Any, width: int | None = None, height: int | None = None,
     return nums
 
 
+def outside_box_in_image(geometry: Mapping[str, Any] | None, width: int | None, height: int | None) -> Any:
+    """Return a track's *outside* box clipped into the image, or ``geometry`` as it is when that cannot be done.
+
+    An outside frame's box is only where the object was last seen: CVAT copies the last shape there, a tracker's
+    last prediction may run past the edge. Such a box is clipped rather than refused; one wholly off the image,
+    or not four numbers, is left for :func:`validate_geometry` to name.
+    """
+    bbox = (geometry or {}).get("bbox")
+    if width is None or height is None or not isinstance(bbox, list) or len(bbox) != 4:
+        return geometry
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in bbox):
+        return geometry
+    x1, y1 = min(max(float(bbox[0]), 0.0), width), min(max(float(bbox[1]), 0.0), height)
+    x2, y2 = min(max(float(bbox[2]), 0.0), width), min(max(float(bbox[3]), 0.0), height)
+    if x2 <= x1 or y2 <= y1:
+        return geometry
+    return {**geometry, "bbox": [x1, y1, x2, y2]} if geometry else geometry
+
+
 def validate_geometry(
     kind: AnnotationKind,
     geometry: Mapping[str, Any] | None,

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, ItemStatus
-from labelhub.domain.geometry import validate_geometry
+from labelhub.domain.geometry import outside_box_in_image, validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
@@ -103,7 +103,10 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
                 raise ValidationError(f"{a.kind.value} annotations are not allowed in this project", field="kind")
             if a.kind is not AnnotationKind.CLASS and not a.label:
                 raise ValidationError("annotation has no label", field="label")
-            geom = validate_geometry(a.kind, a.geometry, width=rec.width, height=rec.height, text_length=text_len)
+            g = a.geometry
+            if a.kind is AnnotationKind.TRACK_BOX and a.attributes.get("outside") is True:
+                g = outside_box_in_image(g, rec.width, rec.height)  # only where it was last seen
+            geom = validate_geometry(a.kind, g, width=rec.width, height=rec.height, text_length=text_len)
             # A box is four floats (validate_geometry made them so): nothing in it to check.
             geom_json = orjson.dumps(geom).decode() if a.kind is _BOX else json_text(geom, "geometry")
             attrs_json = json_text(a.attributes, "attributes") if a.attributes else "{}"

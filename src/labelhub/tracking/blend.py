@@ -26,7 +26,9 @@ object leave the image. Where both saw it leave (or one did and the other stoppe
 Where neither pass reaches (both lost the object), the box is the straight line between the keyframes with
 confidence 0, marked for review. Before the first keyframe and after the last there is only one pass, and its
 confidence is the frame's. Boxes are clipped to the image; one with less than ``min_visible`` of it inside
-is outside.
+is outside, and keeps the last place seen (clipped too). After a keyframe a person marked outside, up to the next
+keyframe, the object is outside (no pass runs there), as in CVAT; before such a keyframe, frames no pass reaches
+hold the last place known, visible and marked for review.
 """
 
 from __future__ import annotations
@@ -140,7 +142,12 @@ def segment_boxes(
         fb = _frame(seg, t, lo, hi, f, b, arrival_f, arrival_b, last_place, config)
         if fb.box is not None and fb.state is BoxState.PROPAGATED and seg.before is not None and seg.after is not None:
             fb = _sized(fb, seg.before.box, seg.after.box, (t - lo) / (hi - lo), config.tracker_size_weight)
-        if fb.box is not None and fb.state is not BoxState.OUTSIDE:
+        if fb.box is not None and fb.state is BoxState.OUTSIDE:
+            # The place kept for an outside frame is where the object was last seen, inside the image.
+            box = clip(fb.box, width, height)
+            fb = FrameBox(t, fb.state, box if box[2] - box[0] >= 1 and box[3] - box[1] >= 1 else last_place,
+                          fb.confidence, fb.needs_review)  # fmt: skip
+        elif fb.box is not None:
             box = clip(fb.box, width, height)
             if (
                 visible_fraction(fb.box, width, height) < config.min_visible
@@ -202,13 +209,15 @@ def _unreached(seg: Segment, t: int, lo: int, span: int, last_place: Box | None)
     b_box = seg.after.box if seg.after is not None else None
     if a_box is not None and b_box is not None:
         return FrameBox(t, BoxState.PROPAGATED, lerp(a_box, b_box, (t - lo) / span), 0.0, True)
-    if (seg.before is not None and seg.before.box is None and seg.after is None) or (
-        seg.after is not None and seg.after.box is None and seg.before is None
-    ):
-        # Beyond the last (or before the first) keyframe, which a person marked outside: the object stays out of
-        # view, as the person said (as in CVAT); nothing for anyone to check.
+    if (seg.before is not None and seg.before.box is None) or (seg.after is not None and seg.after.box is None and
+                                                              seg.before is None):  # fmt: skip
+        # After a keyframe a person marked outside, up to the next keyframe (or before the first keyframe, when it
+        # is outside): the object stays out of view, as the person said (as in CVAT); nothing to check.
         return FrameBox(t, BoxState.OUTSIDE, last_place, 1.0, False)
-    if (seg.before is not None and seg.before.box is None) or (seg.after is not None and seg.after.box is None):
-        return FrameBox(t, BoxState.OUTSIDE, last_place, 0.0, True)
-    known = a_box if a_box is not None else (b_box if b_box is not None else last_place)
+    # No pass got here: the last place known is held, visible (before an outside keyframe too, as in CVAT, up to
+    # the frame the person said it left), and marked for review.
+    if a_box is not None:  # forward from a keyframe: where the object was last seen on the way
+        known = last_place if last_place is not None else a_box
+    else:
+        known = b_box if b_box is not None else last_place
     return FrameBox(t, BoxState.PROPAGATED, known, 0.0, True)

@@ -96,7 +96,8 @@ def _needed(seg: Segment, n: int) -> list[tuple[PassKey, Box, int]]:
     if seg.before is not None and seg.before.box is not None:
         end = seg.after.frame if seg.after is not None else n - 1
         out.append(((seg.before.frame, 1), seg.before.box, end))
-    if seg.after is not None and seg.after.box is not None:
+    after_outside = seg.before is not None and seg.before.box is None  # out of view until the next keyframe
+    if seg.after is not None and seg.after.box is not None and not after_outside:
         end = seg.before.frame if seg.before is not None else 0
         out.append(((seg.after.frame, -1), seg.after.box, end))
     return out
