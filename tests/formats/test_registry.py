@@ -6,9 +6,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.conftest import data_path
 
+from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError, ValidationError
-from labelhub.formats import FORMATS, FormatExporter, FormatImporter, detect_format, get_format
+from labelhub.formats import (
+    FORMATS,
+    FormatExporter,
+    FormatImporter,
+    check_format_for,
+    detect_format,
+    formats_for,
+    get_format,
+    kind_with_article,
+)
 
 IMPORT_ONLY = {"coco_captions", "label_studio"}
 
@@ -41,6 +52,34 @@ def test_detects_the_real_data(coco128: Path, banking77_train: Path, hymenoptera
     assert detect_format(coco128).name == "coco"
     assert detect_format(banking77_train).name == "text"
     assert detect_format(hymenoptera).name == "image_folder"
+
+
+def test_detection_tries_only_the_formats_of_the_projects_kind(
+    coco128: Path, banking77_train: Path, hymenoptera: Path
+) -> None:
+    otb_frames = data_path("tracking_otb_crossing", "img")
+    # In a video project a folder of images is an image sequence, not a folder of stills.
+    assert detect_format(otb_frames, ItemKind.VIDEO).name == "video"
+    assert detect_format(hymenoptera, ItemKind.VIDEO).name == "video"
+    assert detect_format(hymenoptera, ItemKind.IMAGE).name == "image_folder"
+    assert detect_format(coco128, ItemKind.IMAGE).name == "coco"
+    assert detect_format(banking77_train, ItemKind.TEXT).name == "text"
+    with pytest.raises(FormatError, match="choose it") as err:
+        detect_format(banking77_train, ItemKind.VIDEO)
+    assert err.value.detail.endswith("one of cvat_video, label_studio, mot, video, webdataset")
+
+
+def test_a_format_that_cannot_make_the_projects_items_names_those_that_can() -> None:
+    check_format_for(get_format("video"), ItemKind.VIDEO)  # fits: nothing raised
+    with pytest.raises(ValidationError) as err:
+        check_format_for(get_format("image_folder"), ItemKind.VIDEO)
+    assert err.value.detail == (
+        "the image_folder format makes image items and this is a video project;"
+        " choose one of: cvat_video, label_studio, mot, video, webdataset"
+    )
+    assert err.value.context["field"] == "format"
+    assert formats_for(ItemKind.TEXT) == ["label_studio", "text", "webdataset"]
+    assert kind_with_article(ItemKind.IMAGE) == "an image"
 
 
 def test_detects_yolo_and_jsonl(tmp_path: Path, make_image: Callable[..., Path]) -> None:

@@ -15,7 +15,7 @@ from tests.conftest import data_path
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import FormatError, ImportValidationError
+from labelhub.errors import FormatError, ImportValidationError, ValidationError
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
@@ -290,3 +290,15 @@ def test_annotation_kinds_the_project_does_not_allow_are_refused(hub: Hub, tmp_p
     assert "box annotations are not allowed" in err.value.problems[0]["message"]
     assert err.value.problems[0]["field"] == "kind"
     assert snapshot(hub, pid)[:2] == (0, 0)
+
+
+def test_a_folder_of_images_detected_in_a_video_project_is_one_image_sequence(hub: Hub) -> None:
+    pid = new_project(hub, "otb", ItemKind.VIDEO)
+    frames = data_path("tracking_otb_crossing", "img")
+    with pytest.raises(ValidationError) as err:
+        import_source(hub, SYSTEM, pid, frames, fmt="image_folder", options=ImportOptions(media="link"))
+    assert "the image_folder format makes image items and this is a video project" in err.value.detail
+    report = import_source(hub, SYSTEM, pid, frames, options=ImportOptions(media="link"))
+    assert report.format == "video" and report.items_added == 1
+    with hub.db.session() as s:
+        assert s.execute(select(Item.name, Item.frame_count).where(Item.project_id == pid)).one() == ("img", 120)

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
-from labelhub.domain.enums import AnnotationState
+from labelhub.domain.enums import AnnotationState, ItemKind
 from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
 from labelhub.formats import ExportOptions, ImportOptions, detect_format
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
+from labelhub.services.projects import get_project_by_name
 
 Split = Annotated[
     str | None,
@@ -48,12 +49,14 @@ def import_(
     rule = parse_split(split, seed) if split else None
     with opened_hub() as hub:
         extra = _parse_options(option or [])
+        actor = acting_as(hub, as_user)
+        with hub.db.session() as s:
+            found = get_project_by_name(s, actor, project)
+            pid, kind = found.id, ItemKind(found.item_kind)
         if format == "auto":
-            spec = detect_format(source)
+            spec = detect_format(source, kind)
             console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
             format = spec.name
-        actor = acting_as(hub, as_user)
-        pid = project_id(hub, actor, project)
         options = ImportOptions(
             media="none" if metadata_only else "link" if link else "copy",
             images_dir=images_dir,

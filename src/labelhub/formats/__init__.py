@@ -8,7 +8,15 @@ from labelhub.formats.base import (
     FormatImporter,
     ImportOptions,
 )
-from labelhub.formats.registry import FORMATS, FormatSpec, detect_format, get_format
+from labelhub.formats.registry import (
+    FORMATS,
+    FormatSpec,
+    check_format_for,
+    detect_format,
+    formats_for,
+    get_format,
+    kind_with_article,
+)
 
 __all__ = [
     "FORMATS",
@@ -19,6 +27,9 @@ __all__ = [
     "FormatImporter",
     "FormatSpec",
     "ImportOptions",
+    "check_format_for",
     "detect_format",
+    "formats_for",
     "get_format",
+    "kind_with_article",
 ]

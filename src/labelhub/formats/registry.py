@@ -136,15 +136,43 @@ def get_format(name: str) -> FormatSpec:
         ) from None
 
 
-def detect_format(source: Path) -> FormatSpec:
-    """Return the first format whose ``detect`` accepts ``source``, or raise naming what was tried."""
+def formats_for(kind: ItemKind) -> list[str]:
+    """The names of the formats that import items of ``kind``."""
+    return sorted(name for name, spec in FORMATS.items() if spec.importer is not None and kind in spec.item_kinds)
+
+
+def check_format_for(spec: FormatSpec, kind: ItemKind) -> None:
+    """Raise a ValidationError saying which formats fit when ``spec`` cannot import items of ``kind``."""
+    if kind not in spec.item_kinds:
+        made = " and ".join(k.value for k in spec.item_kinds)
+        raise ValidationError(
+            f"the {spec.name} format makes {made} items and this is {kind_with_article(kind)} project;"
+            f" choose one of: {', '.join(formats_for(kind))}",
+            field="format",
+        )
+
+
+def kind_with_article(kind: ItemKind) -> str:
+    """``an image``, ``a video``, ``a text``: for messages."""
+    return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+
+
+def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
+    """Return the first format whose ``detect`` accepts ``source``, or raise naming what was tried.
+
+    With ``kind`` (the project's), only formats that import that kind are tried, and in a video project a folder
+    of images is an image sequence (the ``video`` format), not an ``image_folder`` of stills.
+    """
     if not source.exists():
         raise FormatError(f"{source} does not exist", file=str(source))
     for spec in FORMATS.values():
-        if spec.detect(source):
+        if (kind is None or kind in spec.item_kinds) and spec.detect(source):
             return spec
+    if kind is ItemKind.VIDEO and FORMATS["image_folder"].detect(source):
+        return FORMATS["video"]
+    names = formats_for(kind) if kind is not None else sorted(FORMATS)
     raise FormatError(
         f"could not tell the format of {source.name}; choose it (the import dialog's format, or --format):"
-        f" one of {', '.join(sorted(FORMATS))}",
+        f" one of {', '.join(names)}",
         file=str(source),
     )

@@ -23,7 +23,7 @@ from labelhub.domain.permissions import Action
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
-from labelhub.formats import ImportOptions, detect_format, get_format
+from labelhub.formats import ImportOptions, check_format_for, detect_format, get_format, kind_with_article
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
@@ -75,9 +75,8 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
     """Validate one record and add its rows to ``st``; problems go to ``st.problems``."""
     where = rec.origin or rec.name
     if rec.kind is not kind:
-        st.problems.append(
-            Problem(f"{rec.name}: a {rec.kind.value} item cannot go into a {kind.value} project", file=where)
-        )
+        msg = f"{rec.name}: {kind_with_article(rec.kind)} item cannot go into {kind_with_article(kind)} project"
+        st.problems.append(Problem(msg, file=where))
         return
     if rec.name in st.names:
         st.problems.append(Problem(f"duplicate item {rec.name!r}", file=where, field="name"))
@@ -175,8 +174,9 @@ def import_source(
     """Import ``source`` into the project; all or nothing unless ``options.skip_invalid``."""
     options = options or ImportOptions()
     with hub.db.session() as s:
-        require(s, actor, project_id, Action.IMPORT)
-    spec = detect_format(source) if fmt == "auto" else get_format(fmt)
+        kind = ItemKind(require(s, actor, project_id, Action.IMPORT).item_kind)
+    spec = detect_format(source, kind) if fmt == "auto" else get_format(fmt)
+    check_format_for(spec, kind)
     with spec.importer_class()(source, options) as importer:
         return import_records(
             hub,
