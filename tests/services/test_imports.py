@@ -240,11 +240,15 @@ def test_reimport_attaches_annotations_to_existing_items(hub: Hub, tmp_path: Pat
     third = import_source(hub, SYSTEM, pid, tmp_path / "full" / "ann.json", fmt="coco")
     assert (third.items_matched, third.annotations_added, third.annotations_present) == (3, 0, 6)
     assert third.labels_added == []  # nothing new: the result lists no classes
+    # ... and moves no item's version: an editor open on one would otherwise get a conflict for nothing.
+    assert snapshot(hub, pid)[3] == items_after
     moved = coco_dict(names)
     moved["annotations"][0]["bbox"] = [4.0, 3.0, 20.0, 15.25]
     fourth = import_source(hub, SYSTEM, pid, write_dataset(tmp_path / "moved", moved), fmt="coco")
     assert (fourth.annotations_added, fourth.annotations_present) == (1, 5)
-    assert snapshot(hub, pid)[1] == 7
+    items, anns, _, items_fourth = snapshot(hub, pid)
+    assert anns == 7
+    assert [v - v_before for (_, _, v), (_, _, v_before) in zip(items_fourth, items_after, strict=True)] == [1, 0, 0]
 
 
 def _stored_copies(hub: Hub) -> list[Path]:

@@ -138,13 +138,16 @@ class RowSink:
     def _merge_meta(self, new_meta: dict[int, str]) -> None:
         """Add the keys of an import's metadata to items that already exist (e.g. captions onto imported images).
 
-        A key the import brings replaces the stored value; keys it does not bring stay.
+        A key the import brings replaces the stored value; keys it does not bring stay. An item whose metadata this
+        leaves as it was keeps its version (importing the same file again must not make open editors conflict).
         """
         ids = sorted(new_meta)
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
             for iid, stored in self.s.execute(select(Item.id, Item.meta).where(Item.id.in_(chunk))):
                 merged = {**(stored or {}), **orjson.loads(new_meta[iid])}
+                if merged == (stored or {}):
+                    continue
                 self.s.execute(update(Item).where(Item.id == iid).values(meta=merged, version=Item.version + 1))
 
     def _without_present(
