@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -238,6 +240,25 @@ def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: P
                           check=False)  # fmt: skip
     assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
     assert "LABELHUB_SECRET_KEY" in flat(done.stderr)
+
+
+def test_a_bad_video_is_explained_once_without_ffmpegs_own_lines(cli_env: Env, tmp_path: Path) -> None:
+    good = tmp_path / "good.mp4"
+    writer = cv2.VideoWriter(str(good), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (32, 24))
+    for i in range(20):
+        writer.write(np.full((24, 32, 3), i * 10, np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    ok(cli_env, "project", "create", "clips", "--kind", "video")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELHUB_", "OPENCV_"))}
+    env |= {k: v for k, v in cli_env.items() if v is not None}
+    done = subprocess.run([sys.executable, "-m", "labelhub", "import", "clips", str(cut)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
+    assert "without its index (no 'moov' atom): it was cut short" in flat(done.stderr)
+    assert "moov atom not found" not in done.stderr  # FFmpeg's own line, which said it in its words
+    assert flat(done.stderr).count(str(cut)) == 2  # in the summary and in the problem's line, not again after each
 
 
 def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:

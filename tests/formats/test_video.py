@@ -139,18 +139,22 @@ def test_broken_videos_are_problems_naming_the_file(tmp_path: Path) -> None:
     moov_lost = make_video(root / "cut.mp4", "mp4v", 20, 10.0)
     moov_lost.write_bytes(moov_lost.read_bytes()[: moov_lost.stat().st_size // 2])
     (root / "text.mp4").write_text("this is not a video")
+    (root / "zero.mp4").write_bytes(b"")
     overclaims = make_video(root / "over.avi", "MJPG", 20, 10.0)
     set_avi_frame_count(overclaims, 30)
 
     items, problems = read_all(root)
     assert [i.name for i in items] == ["good.avi"]
-    assert len(problems) == 4
+    assert len(problems) == 5
     by_file = {Path(p.split(": ", 1)[0]).name: p for p in problems}
-    assert set(by_file) == {"cut.avi", "cut.mp4", "text.mp4", "over.avi"}
+    assert set(by_file) == {"cut.avi", "cut.mp4", "text.mp4", "over.avi", "zero.mp4"}
     assert "truncated or corrupt" in by_file["cut.avi"] and "declares 20 frames" in by_file["cut.avi"]
     assert "declares 30 frames but only 20 decode" in by_file["over.avi"]
-    assert "MP4/MOV file" in by_file["cut.mp4"] and "damaged header" in by_file["cut.mp4"]
+    # An MP4 cut short has no index ('moov'): it is said so, not blamed on a codec.
+    assert "MP4/MOV file without its index (no 'moov' atom): it was cut short" in by_file["cut.mp4"]
+    assert "codec" not in by_file["cut.mp4"]
     assert "not a video" in by_file["text.mp4"]
+    assert "the file is empty (0 bytes)" in by_file["zero.mp4"]
 
 
 def test_a_video_with_no_frames_or_a_codec_opencv_lacks_is_refused_by_name(tmp_path: Path) -> None:

@@ -27,11 +27,13 @@ def fail(exc: LabelhubError) -> NoReturn:
     """Print a labelhub error with its context and exit with status 1."""
     err_console.print(f"[bold red]error:[/] {exc.detail}")
     for key in ("file", "line", "field"):
-        if key in exc.context:
+        if key in exc.context and not (key == "file" and str(exc.context[key]) in exc.detail):
             err_console.print(f"  {key}: {exc.context[key]}")
     for p in exc.context.get("problems", [])[:20]:
-        where = ", ".join(f"{k} {p[k]}" for k in ("file", "line", "field") if k in p)
-        err_console.print(f"  - {p.get('message', '')}" + (f" ({where})" if where else ""))
+        message = str(p.get("message", ""))
+        # A message that names its file already does not say it again.
+        where = ", ".join(f"{k} {p[k]}" for k in ("file", "line", "field") if k in p and str(p[k]) not in message)
+        err_console.print(f"  - {message}" + (f" ({where})" if where else ""))
     raise typer.Exit(1)
 
 

@@ -89,6 +89,8 @@ def _why_not_open(path: Path) -> str:
     Hand-written sniffing of the first bytes (and of an AVI's stream header for its codec's FourCC), for the
     message only: OpenCV reports nothing but "not opened".
     """
+    if path.stat().st_size == 0:
+        return "the file is empty (0 bytes): copy it again from where it came from"
     with path.open("rb") as f:
         head = f.read(64 * 1024)
     container = None
@@ -100,6 +102,11 @@ def _why_not_open(path: Path) -> str:
         container = "Matroska/WebM"
     if container is None:
         return "not a video OpenCV can open (unknown container, or a corrupt file)"
+    if container == "MP4/MOV" and not _has_mp4_index(path):
+        return (
+            "an MP4/MOV file without its index (no 'moov' atom): it was cut short (an unfinished download, copy or "
+            "recording); copy it again, repair it, or import its frames as images"
+        )
     codec = ""
     at = head.find(b"strh")  # "strh", chunk size, fccType "vids", fccHandler: the codec
     if container == "AVI" and at >= 0 and head[at + 8 : at + 12] == b"vids":
@@ -109,6 +116,29 @@ def _why_not_open(path: Path) -> str:
         f"an {container} file whose video codec{codec} this server's OpenCV/FFmpeg cannot decode, or a damaged "
         "header; convert it to H.264 MP4 or MJPEG AVI, or import its frames as images"
     )
+
+
+def _has_mp4_index(path: Path) -> bool:
+    """True when the top-level boxes of an MP4/MOV file include a whole ``moov`` (its index), header by header.
+
+    Hand-written (ISO/IEC 14496-12 box headers: a 32-bit size, or 1 and a 64-bit size after the type, or 0 for
+    "to the end"), for the error message only: a recording stopped before its end writes no ``moov``.
+    """
+    size = path.stat().st_size
+    at = 0
+    with path.open("rb") as f:
+        while at + 8 <= size:
+            f.seek(at)
+            header = f.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            if kind == b"moov":
+                return length == 0 or at + length <= size  # whole, not cut off inside
+            if length == 0 or length < 8:
+                return False  # the last box runs to the end, or a broken header: no index after it
+            at += length
+    return False
 
 
 @contextmanager

@@ -278,7 +278,8 @@ def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: Impo
 
 def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportValidationError:
     first = problems[0]
-    where = ", ".join(x for x in (first.file, f"line {first.line}" if first.line else None, first.field) if x)
+    file = first.file if first.file and first.file not in first.message else None  # said once is enough
+    where = ", ".join(x for x in (file, f"line {first.line}" if first.line else None, first.field) if x)
     return ImportValidationError(
         f"import refused, nothing was imported: {len(problems)} problem(s); first: {first.message}"
         + (f" ({where})" if where else "")
