@@ -100,6 +100,16 @@ def test_export_without_metadata_numbers_categories_in_label_order(tmp_path: Pat
     assert first["bbox"] == [1.0, 2.0, 3.0, 6.0] and first["area"] == 18.0 and first["segmentation"] == []
 
 
+def test_widths_and_areas_are_written_without_float_noise(tmp_path: Path) -> None:
+    rec = ItemRecord(kind=ItemKind.IMAGE, name="a.png", width=640, height=480)
+    rec.annotations.append(AnnotationRecord(AnnotationKind.BOX, "car", {"bbox": [181.42, 118.47, 325.37, 253.69]}))
+    dest = tmp_path / "out.json"
+    export_records(dest, [rec], ["car"])
+    # 325.37 - 181.42 is 143.95000000000002 in floating point; the file says what a person would write.
+    assert '"bbox":[181.42,118.47,143.95,135.22]' in dest.read_text().replace(" ", "")
+    assert json.loads(dest.read_text())["annotations"][0]["area"] == 19464.919
+
+
 def test_metadata_only_import_opens_no_media(tmp_path: Path) -> None:
     src = write_coco(tmp_path / "a.json", [image_entry(1), image_entry(2)], [ann_entry(1, 1), ann_entry(2, 2, 2)])
     with CocoImporter(src, ImportOptions(media="none")) as importer:

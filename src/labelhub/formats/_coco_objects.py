@@ -154,7 +154,7 @@ def coco_annotation(
     bbox: list[float] | None = None
     if obj.box is not None:
         x1, y1, x2, y2 = (float(v) for v in obj.box.geometry["bbox"])
-        bbox = [x1, y1, x2 - x1, y2 - y1]
+        bbox = [x1, y1, _tidy(x2 - x1), _tidy(y2 - y1)]
     segmentation: Any = []
     if obj.polygons:
         parts = [[float(v) for v in a.geometry["points"]] for a in obj.polygons]
@@ -172,7 +172,7 @@ def coco_annotation(
         bbox = [float(min(xs)), float(min(ys)), float(max(xs) - min(xs)), float(max(ys) - min(ys))]
     assert bbox is not None  # every object has a box, a polygon, a mask or keypoints
     if not segmentation:
-        area = bbox[2] * bbox[3]
+        area = _tidy(bbox[2] * bbox[3])
     kept = obj.box.attributes.get("coco_area") if obj.box is not None else None
     if isinstance(kept, dict) and isinstance(kept.get("computed"), int | float) and same_area(kept["computed"], area):
         area = kept["area"]  # the file's own area, for geometry that has not changed since the import
@@ -200,3 +200,8 @@ def coco_annotation(
         flag = next((a.attributes["keyframe"] for a in members if "keyframe" in a.attributes), True)
         out["attributes"] = {"track_id": obj.track_id, "keyframe": bool(flag)}
     return out
+
+
+def _tidy(value: float) -> float:
+    """``value`` to 12 significant digits: a width of ``x2 - x1`` is written ``143.95``, not ``143.95000000000002``."""
+    return float(f"{value:.12g}")
