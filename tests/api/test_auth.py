@@ -60,6 +60,22 @@ def test_logout_revokes_the_session_on_the_server(client: TestClient, hub: Hub) 
     assert_problem(client.get(f"{API}/auth/me"), 401)
 
 
+def test_the_session_endpoint_says_who_is_logged_in_and_never_answers_401(client: TestClient, hub: Hub) -> None:
+    headers = make_user(hub, "alice")
+    nobody = client.get(f"{API}/auth/session")
+    assert (nobody.status_code, nobody.json()) == (200, {"user": None})
+    client.cookies.set(SESSION_COOKIE, "not-a-session")
+    assert client.get(f"{API}/auth/session").json() == {"user": None}
+    client.cookies.clear()
+    assert client.get(f"{API}/auth/session", headers={"Authorization": "Bearer nope"}).json() == {"user": None}
+    assert client.get(f"{API}/auth/session", headers=headers).json()["user"]["username"] == "alice"
+    secret = _login(client, "alice", "alice-password")
+    assert client.get(f"{API}/auth/session").json()["user"]["username"] == "alice"
+    client.post(f"{API}/auth/logout")
+    client.cookies.set(SESSION_COOKIE, secret)  # the revoked session: nobody again, still a 200
+    assert client.get(f"{API}/auth/session").json() == {"user": None}
+
+
 def test_cookie_writes_need_the_x_requested_with_header(client: TestClient, hub: Hub) -> None:
     make_user(hub, "root", admin=True)
     bob_headers = make_user(hub, "bob")

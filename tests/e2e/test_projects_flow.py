@@ -30,8 +30,13 @@ def _coco128_counts() -> tuple[int, Counter[str], Counter[str], int]:
 
 
 def test_login_refuses_a_wrong_password_and_logout_ends_the_session(page: Any, server: Server, shots: Shots) -> None:
+    # Every error the console shows, failed requests included: asking who is logged in must not add one.
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
     page.goto("/")
     expect(page.get_by_role("heading", name="Log in to labelhub")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert console == [], console
     shots(page, "login")
     page.get_by_label("Username").fill(ADMIN_USER)
     page.get_by_label("Password").fill("not-the-password")
@@ -42,6 +47,10 @@ def test_login_refuses_a_wrong_password_and_logout_ends_the_session(page: Any, s
     login(page, ADMIN_USER, ADMIN_PASSWORD)
     expect(page.get_by_test_id("current-user")).to_have_text(ADMIN_USER)
     shots(page, "logged-in")
+    console.clear()
+    page.reload()
+    expect(page.get_by_test_id("current-user")).to_have_text(ADMIN_USER)  # the session is found again
+    assert console == [], console
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to labelhub")).to_be_visible()

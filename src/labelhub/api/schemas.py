@@ -37,6 +37,12 @@ class UserPublic(_Out):
     created_at: datetime
 
 
+class SessionPublic(BaseModel):
+    """Who the request's session cookie or token belongs to; ``user`` is None when nobody is logged in."""
+
+    user: UserPublic | None
+
+
 class UserBrief(BaseModel):
     id: int
     username: str

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from labelhub.api.deps import SESSION_COOKIE, ActorDep, HubDep
-from labelhub.api.schemas import LoginIn, TokenCreate, TokenIssued, TokenPublic, UserPublic
+from labelhub.api.deps import SESSION_COOKIE, ActorDep, HubDep, current_actor
+from labelhub.api.schemas import LoginIn, SessionPublic, TokenCreate, TokenIssued, TokenPublic, UserPublic
+from labelhub.errors import AuthenticationError
 from labelhub.services import audit, users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -49,6 +51,20 @@ def logout(request: Request, response: Response, hub: HubDep) -> None:
 def me(actor: ActorDep, hub: HubDep) -> UserPublic:
     with hub.db.session() as s:
         return UserPublic.model_validate(users.get_user(s, actor.user_id or 0))
+
+
+@router.get("/session", response_model=SessionPublic)
+async def session(request: Request, hub: HubDep) -> SessionPublic:
+    """Who is logged in, or ``{"user": null}``: always 200, so a page that only asks logs no failed request.
+
+    ``GET /auth/me`` answers 401 for nobody, which a browser reports as an error in its console on every visit
+    to the login page.
+    """
+    try:
+        actor = await current_actor(request, hub)
+    except AuthenticationError:
+        return SessionPublic(user=None)
+    return SessionPublic(user=await run_in_threadpool(me, actor, hub))
 
 
 @router.get("/tokens", response_model=list[TokenPublic])

@@ -81,6 +81,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Session
+         * @description Who is logged in, or ``{"user": null}``: always 200, so a page that only asks logs no failed request.
+         *
+         *     ``GET /auth/me`` answers 401 for nobody, which a browser reports as an error in its console on every visit
+         *     to the login page.
+         */
+        get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/tokens": {
         parameters: {
             query?: never;
@@ -2331,6 +2354,13 @@ export interface components {
             hits: components["schemas"]["SearchHitPublic"][];
         };
         /**
+         * SessionPublic
+         * @description Who the request's session cookie or token belongs to; ``user`` is None when nobody is logged in.
+         */
+        SessionPublic: {
+            user: components["schemas"]["UserPublic"] | null;
+        };
+        /**
          * Source
          * @enum {string}
          */
@@ -2688,6 +2718,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+        };
+    };
+    session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPublic"];
                 };
             };
         };
