@@ -1,9 +1,11 @@
-"""The video editor page as the browser tests drive it: the OTB Crossing clip imported as a video, frame pixels
-mapped to the page through the stage's fitted view, canvas colours read back, timeline points, tracks over the API."""
+"""The video editor page as the browser tests drive it: the OTB Crossing clip imported as a video (or as a MOT
+sequence without a frame rate), frame pixels mapped to the page through the stage's fitted view, canvas colours
+read back, timeline points, tracks over the API; an MP4 for the import dialog; where a toast lands."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 from tests.conftest import data_path
 from tests.e2e.conftest import API, Server, eventually, image_to_screen
 
@@ -181,3 +184,109 @@ def synced(page: Any, server: Server, pid: int, iid: int, ok: Callable[[dict[str
 
 def fail(message: str) -> bool:
     raise AssertionError(message)
+
+
+def add_track(server: Server, pid: int, iid: int, label: str = "person") -> dict[str, Any]:
+    """Make a track over the API from the pedestrian's true box on frame 0, interpolated (quick, and with frames to
+    suggest: the confidence falls away from the keyframe); wait for its job and return the track."""
+    version = tracks(server.api, pid, iid)["version"]
+    body = {"version": version, "label": label, "frame": 0, "box": truth()[0], "method": "interpolate"}
+    r = server.api.post(f"{API}/projects/{pid}/items/{iid}/tracks", json=body)
+    assert r.status_code == 201, r.text
+    assert server.wait_for_job(r.json()["job"]["id"])["status"] == "succeeded"
+    track: dict[str, Any] = tracks(server.api, pid, iid)["tracks"][-1]
+    assert track["suggested"], track
+    return track
+
+
+def import_mot_without_fps(server: Server, pid: int, name: str) -> int:
+    """The clip's frames as a MOT sequence without ``seqinfo.ini`` (so without a frame rate), imported from a folder
+    in the server's home; return the item id."""
+    src = data_path("tracking_otb_crossing", "img")
+    seq = server.home / name
+    (seq / "img1").mkdir(parents=True)
+    (seq / "gt").mkdir()
+    (seq / "gt" / "gt.txt").write_text("")
+    for i in range(1, FRAMES + 1):
+        shutil.copy(src / f"{i:04d}.jpg", seq / "img1" / f"{i:06d}.jpg")
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(seq), "format": "mot"})
+    assert r.status_code == 202, r.text
+    job = server.wait_for_job(r.json()["id"])
+    assert job["status"] == "succeeded", job
+    items = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
+    [item] = [it for it in items if it["name"] == name]
+    assert item["fps"] is None and item["frame_count"] == FRAMES, item
+    iid: int = item["id"]
+    return iid
+
+
+def write_mp4(path: Path, frames: int, fps: float, size: tuple[int, int] = (64, 48)) -> Path:
+    """An MPEG-4 file whose frame i is a flat grey of level 5 * i."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    assert writer.isOpened()
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), 5 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def open_upload(page: Any, pid: int) -> tuple[Any, Any]:
+    """Open the project's import dialog on its "Upload a file" tab; return the dialog and its file picker."""
+    page.goto(f"/#/projects/{pid}")
+    page.get_by_test_id("import-button").click()
+    dialog = page.get_by_test_id("import-dialog")
+    dialog.get_by_role("tab", name="Upload a file").click()
+    return dialog, dialog.get_by_label("File", exact=True)
+
+
+def run_import(dialog: Any) -> None:
+    """Start the import the dialog is set up for, wait until it has succeeded, and close the dialog."""
+    dialog.get_by_test_id("start-import").click()
+    expect(dialog.get_by_test_id("job-progress")).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    dialog.get_by_test_id("import-close").click()
+
+
+def key_then_button(page: Any, key: str, button: Any, start: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The editor's state after ``key``, then after a click on ``button`` instead, each from frame ``start`` with no
+    track selected."""
+    after = []
+    for act in (lambda: page.keyboard.press(key), button.click):
+        page.keyboard.press("Escape")
+        page.evaluate("(f) => window.__videoEditor.session.seek(f)", start)
+        assert state(page)["selected"] is None
+        act()
+        after.append(state(page))
+    return after[0], after[1]
+
+
+def refuse_propagation(page: Any, detail: str) -> None:
+    """Answer the page's propagation requests with a 500 problem+json saying ``detail``."""
+    body = json.dumps({"title": "Internal Server Error", "status": 500, "detail": detail})
+    page.route(
+        "**/propagate", lambda route: route.fulfill(status=500, content_type="application/problem+json", body=body)
+    )
+
+
+# What a toast in the video editor must leave free: the timeline (with its controls) and the track panel.
+_KEEP_CLEAR = ['[data-testid="timeline"]', '[data-testid="top-suggestion"]', 'aside[aria-label="Classes and tracks"]']
+
+
+def toast_covers(page: Any, toast: Any) -> list[str]:
+    """What of the editor's timeline and track panel the ``toast`` (a locator) covers, and "outside the stage"
+    when it is not over the frame."""
+    found: list[str] = page.evaluate(
+        """([el, sels]) => {
+             const a = el.getBoundingClientRect();
+             const hit = (b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+             const covered = (s) => [...document.querySelectorAll(s)].some((e) => hit(e.getBoundingClientRect()));
+             const out = sels.filter(covered);
+             const st = document.querySelector('.video-stage').getBoundingClientRect();
+             const inside = a.left >= st.left && a.right <= st.right && a.top >= st.top && a.bottom <= st.bottom;
+             return inside ? out : [...out, 'outside the stage'];
+           }""",
+        [toast.element_handle(), _KEEP_CLEAR],
+    )
+    return found

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Format } from "./api/client";
-import { formatsFor, importOptions, importOptionsFor } from "./formats";
+import { formatsFor, importOptions, importOptionsFor, uploadAccept, uploadHint, VIDEO_FILES } from "./formats";
 
 const fmt = (name: string, kinds: Format["item_kinds"], exportKinds: Format["export_kinds"], canImport = true): Format => ({
   name,
@@ -49,5 +49,19 @@ describe("import options", () => {
   it("sends no column to a format that takes none (a value typed before switching format stays behind)", () => {
     expect(importOptions("coco", { text_column: "utterance" })).toEqual({});
     expect(importOptions("auto", { text_column: "utterance" })).toEqual({});
+  });
+});
+
+describe('the import dialog file picker', () => {
+  it('offers video files in a video project, and says so', () => {
+    const accept = uploadAccept('video').split(',');
+    for (const ext of ['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.zip', '.json']) expect(accept).toContain(ext);
+    expect(uploadHint('video')).toContain('a video file (.mp4, .mov, .avi, .mkv, .webm, .m4v)');
+  });
+
+  it('offers dataset files only in other projects', () => {
+    expect(uploadAccept('image')).toBe('.json,.jsonl,.csv,.zip,.txt,.xml');
+    expect(uploadAccept('text').split(',').some((e) => VIDEO_FILES.includes(e))).toBe(false);
+    expect(uploadHint('image')).toBe('A .json, .jsonl or .csv file, or a .zip of a dataset folder.');
   });
 });

@@ -60,3 +60,25 @@ export function importOptions(format: string, values: Record<string, string | un
   }
   return out;
 }
+
+// The import dialog's "Upload a file" picker, by the project's item kind. A video project also takes a bare video
+// file: the upload route stores a file that is not a .zip as it is, and the `video` importer reads one video file
+// as one item (`formats/video.py`, extensions from `media/video.py` `VIDEO_EXTENSIONS`).
+
+/** Dataset files every project can upload (a .zip holds a dataset folder). */
+const DATASET_FILES = ['.json', '.jsonl', '.csv', '.zip', '.txt', '.xml'];
+
+/** The video files the server's `video` importer reads (`labelhub.media.video.VIDEO_EXTENSIONS`). */
+export const VIDEO_FILES = ['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v'];
+
+/** The picker's `accept` attribute for a project of `kind`. */
+export function uploadAccept(kind: string): string {
+  return (kind === 'video' ? [...DATASET_FILES, ...VIDEO_FILES] : DATASET_FILES).join(',');
+}
+
+/** The hint next to the picker: what can be uploaded into a project of `kind`. */
+export function uploadHint(kind: string): string {
+  return kind === 'video'
+    ? `A .json, .jsonl or .csv file, a .zip of a dataset folder, or a video file (${VIDEO_FILES.join(', ')}).`
+    : 'A .json, .jsonl or .csv file, or a .zip of a dataset folder.';
+}

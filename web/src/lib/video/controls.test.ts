@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { impliedTrack, stepTrack } from './controls';
+import { impliedTrack, stepTrack, suggestButtons } from './controls';
+import { track } from './testing';
 
 describe('stepTrack', () => {
   it('steps through the tracks in id order and wraps', () => {
@@ -33,5 +34,34 @@ describe('impliedTrack', () => {
     expect(impliedTrack([1, 2], [], null)).toBeNull();
     expect(impliedTrack([1, 2, 3], [1, 3], null)).toBeNull();
     expect(impliedTrack([], [], null)).toBeNull();
+  });
+});
+
+describe('suggestButtons', () => {
+  const withSuggestions = (id: number, suggested: number[]) => ({ ...track(id, 'kpppppppppppppppppppp'), suggested });
+
+  it('follows the only track when none is selected, as N does, and says which track', () => {
+    const b = suggestButtons([withSuggestions(1, [16, 8])], [1], null);
+    expect(b.track?.track_id).toBe(1);
+    expect(b.enabled).toBe(true);
+    expect(b.next).toBe('Next suggested frame of track 1, the only track on this frame (N)');
+    expect(b.prev).toBe('Previous suggested frame of track 1, the only track on this frame (Shift+N)');
+    expect(b.top).toBe('The least sure frame of track 1, the only track on this frame (G)');
+    expect(suggestButtons([withSuggestions(1, [16])], [], null).next).toBe(
+      'Next suggested frame of track 1, the only track in the video (N)',
+    );
+  });
+
+  it('follows the selected track', () => {
+    const b = suggestButtons([withSuggestions(1, [3]), withSuggestions(2, [5])], [1, 2], 2);
+    expect([b.track?.track_id, b.enabled, b.next]).toEqual([2, true, 'Next suggested frame of track 2 (N)']);
+  });
+
+  it('is off, saying why, when several tracks could be meant, none exists, or the track has no suggestions', () => {
+    const several = suggestButtons([withSuggestions(1, [3]), withSuggestions(2, [5])], [1, 2], null);
+    expect([several.track, several.enabled, several.next]).toEqual([null, false, 'Select a track first (N)']);
+    expect(suggestButtons([], [], null)).toMatchObject({ enabled: false, top: 'No tracks yet (G)' });
+    const none = suggestButtons([withSuggestions(1, [])], [1], null);
+    expect([none.track?.track_id, none.enabled, none.prev]).toEqual([1, false, 'Track 1 has no suggested frames to check (Shift+N)']);
   });
 });

@@ -50,6 +50,45 @@ export function impliedTrack(all: readonly number[], shown: readonly number[], s
   return candidates.length === 1 ? candidates[0]! : null;
 }
 
+/** What the timeline's suggestion buttons follow, and their tooltips. */
+export interface SuggestButtons {
+  /** The track `N`, `Shift+N`, `G` and the buttons step through (`impliedTrack`), or null. */
+  track: Track | null;
+  /** The track has suggested frames: the buttons are enabled (the keys then move too). */
+  enabled: boolean;
+  next: string;
+  prev: string;
+  top: string;
+}
+
+/**
+ * The suggestion buttons work on the same track as the keys: the selected one, or with none selected the only
+ * one that can be meant; their tooltips say which (and why the buttons are off when they are).
+ */
+export function suggestButtons(tracks: readonly Track[], shown: readonly number[], selected: number | null): SuggestButtons {
+  const id = impliedTrack(tracks.map((t) => t.track_id), shown, selected);
+  const t = id === null ? null : (tracks.find((x) => x.track_id === id) ?? null);
+  if (!t) {
+    const why = tracks.length === 0 ? 'No tracks yet' : 'Select a track first';
+    return { track: null, enabled: false, next: `${why} (N)`, prev: `${why} (Shift+N)`, top: `${why} (G)` };
+  }
+  if (t.suggested.length === 0) {
+    const why = `Track ${t.track_id} has no suggested frames to check`;
+    return { track: t, enabled: false, next: `${why} (N)`, prev: `${why} (Shift+N)`, top: `${why} (G)` };
+  }
+  const which =
+    t.track_id === selected
+      ? `track ${t.track_id}`
+      : `track ${t.track_id}, the only track ${shown.length ? 'on this frame' : 'in the video'}`;
+  return {
+    track: t,
+    enabled: true,
+    next: `Next suggested frame of ${which} (N)`,
+    prev: `Previous suggested frame of ${which} (Shift+N)`,
+    top: `The least sure frame of ${which} (G)`,
+  };
+}
+
 export class VideoControls {
   constructor(private readonly h: ControlsHost) {}
 

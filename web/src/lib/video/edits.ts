@@ -173,10 +173,25 @@ export function deleteTrack(s: VideoSession, id: number): Promise<unknown> {
   });
 }
 
-export function relabel(s: VideoSession, id: number, label: string): Promise<unknown> | null {
+export function relabel(s: VideoSession, id: number, label: string): Promise<Answer | null> | null {
   const t = s.track(id);
   if (!t || t.label === label) return null;
   return recorded(s, t, { op: 'relabel', label }, `relabel track ${id} as ${label}`);
+}
+
+/** What `relabelSelected` says once the server took the new label. */
+export const relabelledText = (id: number, label: string): string => `Track ${id} is now '${label}' (Ctrl+Z undoes)`;
+
+/**
+ * A class chosen (`1`-`9`, or a click in the class list) while a track is selected relabels that track too.
+ * People often press the key meaning the class of their next box, so once the server took the new label
+ * `tell` says what happened and how to undo it. Nothing is sent, or said, without a selection or when the
+ * track has that label already; a refused relabel is reported by the session as any refused change.
+ */
+export async function relabelSelected(s: VideoSession, label: string, tell: (text: string) => void): Promise<void> {
+  const id = s.selected;
+  const sent = id === null ? null : relabel(s, id, label);
+  if (id !== null && sent && (await sent)) tell(relabelledText(id, label));
 }
 
 /**

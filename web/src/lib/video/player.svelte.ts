@@ -5,10 +5,8 @@
  */
 
 import type { FrameCache } from './frames';
+import { playbackFps } from './scale';
 import type { VideoSession } from './session.svelte';
-
-/** Frame rate used when the item has none. */
-export const DEFAULT_FPS = 25;
 
 export class Player {
   playing = $state(false);
@@ -21,9 +19,9 @@ export class Player {
     private readonly frames: FrameCache,
   ) {}
 
+  /** The item's frame rate, or `DEFAULT_FPS` (`scale.ts`) when it has none. */
   get fps(): number {
-    const f = this.session.fps;
-    return f && f > 0 && Number.isFinite(f) ? f : DEFAULT_FPS;
+    return playbackFps(this.session.fps);
   }
 
   toggle(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameEdge, frameToX, formatTime, parseFrame, tickStep, xToFrame } from './scale';
+import { DEFAULT_FPS, fpsText, frameEdge, frameToX, formatTime, parseFrame, playbackFps, tickStep, timeReadout, xToFrame } from './scale';
 
 describe('frame <-> x', () => {
   const s = { n: 40, x0: 100, width: 800 };
@@ -51,5 +51,36 @@ describe('the ruler and times', () => {
     expect(parseFrame('-3', 40)).toBe(0);
     expect(parseFrame('1.5', 40)).toBeNull();
     expect(parseFrame('abc', 40)).toBeNull();
+  });
+});
+
+describe('the timeline time and the frame rate', () => {
+  it('shows the length of the video as frame_count / fps, not the start of its last frame', () => {
+    expect(timeReadout(0, 120, 30).text).toBe('0:00.00 / 0:04.00');
+    expect(timeReadout(119, 120, 30).text).toBe('0:03.97 / 0:04.00');
+    expect(timeReadout(195, 196, 25).text).toBe('0:07.80 / 0:07.84');
+    expect(timeReadout(195, 196, 25).assumed).toBe(false);
+  });
+
+  it('times a video without a frame rate at the rate it plays at, and says it is assumed', () => {
+    expect(DEFAULT_FPS).toBe(25);
+    expect(playbackFps(null)).toBe(DEFAULT_FPS);
+    expect(playbackFps(0)).toBe(DEFAULT_FPS);
+    expect(playbackFps(29.97)).toBe(29.97);
+    const t = timeReadout(10, 40, null);
+    expect(t).toMatchObject({ text: '0:00.40 / 0:01.60 (25 fps assumed)', assumed: true });
+    expect(t.title).toContain('no frame rate');
+    expect(timeReadout(10, 40, Number.NaN).assumed).toBe(true);
+  });
+
+  it('names the frame rate in the toolbar, or the one it plays at', () => {
+    expect(fpsText(30)).toBe('30 fps');
+    expect(fpsText(29.97003)).toBe('29.97 fps');
+    expect(fpsText(null)).toBe('fps unknown (plays at 25)');
+  });
+
+  it('rounds to the hundredths shown before splitting into minutes', () => {
+    expect(formatTime(59.996 * 100, 100)).toBe('1:00.00');
+    expect(formatTime(3599.996 * 100, 100)).toBe('1:00:00.00');
   });
 });

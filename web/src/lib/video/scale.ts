@@ -1,7 +1,19 @@
 /**
  * The timeline's frame axis: frame <-> x (CSS pixels) for `n` frames over a strip from `x0` of `width` pixels,
- * each frame a cell of `width / n`; the ruler's tick step; and a frame's time. Pure functions.
+ * each frame a cell of `width / n`; the ruler's tick step; a frame's time and the video's length; the frame
+ * rate a video without one plays at. Pure functions.
  */
+
+/** Frame rate a video without one (MOT without `seqinfo.ini`) plays at, and its times are shown at. */
+export const DEFAULT_FPS = 25;
+
+/** The video's own frame rate when it has a usable one. */
+const knownFps = (fps: number | null): fps is number => fps !== null && fps > 0 && Number.isFinite(fps);
+
+/** The frame rate a video plays at: its own, else `DEFAULT_FPS`. */
+export function playbackFps(fps: number | null): number {
+  return knownFps(fps) ? fps : DEFAULT_FPS;
+}
 
 export interface FrameScale {
   /** Number of frames. */
@@ -43,12 +55,41 @@ export function tickStep(s: FrameScale, minPx = 56): number {
 /** Frame `f` as time at `fps` ("0:01.33", "1:02:03.50" past an hour); "–" without a frame rate. */
 export function formatTime(f: number, fps: number | null): string {
   if (!fps || fps <= 0 || !Number.isFinite(fps)) return '–';
-  const total = f / fps;
+  // Rounded to the hundredths shown first, so that 59.996 s reads 1:00.00 rather than 0:60.00.
+  const total = Math.round((f / fps) * 100) / 100;
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const sec = total - h * 3600 - m * 60;
   const ss = sec.toFixed(2).padStart(5, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+export interface TimeReadout {
+  /** "0:01.20 / 0:04.00": the current frame's start, then the length of the video. */
+  text: string;
+  /** True when the video has no frame rate and the times are at `DEFAULT_FPS`. */
+  assumed: boolean;
+  /** What the times are measured in, for a tooltip. */
+  title: string;
+}
+
+/**
+ * The timeline's time: frame `frame` starts at `frame / fps`; the video lasts `frameCount / fps` (the end of
+ * its last frame, not the start: 120 frames at 30 fps last 0:04.00). A video without a frame rate is timed at
+ * the rate it plays at, `DEFAULT_FPS`, and says so.
+ */
+export function timeReadout(frame: number, frameCount: number, fps: number | null): TimeReadout {
+  const assumed = !knownFps(fps);
+  const rate = playbackFps(fps);
+  const times = `${formatTime(frame, rate)} / ${formatTime(Math.max(0, frameCount), rate)}`;
+  return assumed
+    ? { text: `${times} (${DEFAULT_FPS} fps assumed)`, assumed, title: `The video has no frame rate: times are at ${DEFAULT_FPS} fps, the rate it plays at` }
+    : { text: times, assumed, title: `Time of this frame / length of the video, at ${Math.round(rate * 100) / 100} fps` };
+}
+
+/** The toolbar's frame rate: "30 fps", or "fps unknown (plays at 25)". */
+export function fpsText(fps: number | null): string {
+  return knownFps(fps) ? `${Math.round(fps * 100) / 100} fps` : `fps unknown (plays at ${DEFAULT_FPS})`;
 }
 
 /** A frame number typed by a person, clamped into the video; null for something that is not a number. */
