@@ -99,3 +99,22 @@ def test_a_trained_text_model_embeds_items_for_the_diversity_strategies(swag: Te
     assert np.allclose(z[0], predictor.embed([ItemInput(item_id=0, kind="text", text=texts[0])])[0], atol=1e-5)
     with pytest.raises(ValueError, match="no text"):
         predictor.embed([ItemInput(item_id=1, kind="text", text=None)])
+
+
+def test_a_swag_text_predictor_asks_for_large_batches_and_answers_them_as_small_ones(
+    swag: TextClassifier, rows: Rows
+) -> None:
+    """A SWAG text model draws its weight samples once per call: pre-labelling and the queue send it large batches
+    (``batch_hint``), which must give what small batches give."""
+    from labelhub.assist.kinds import ClassifierPredictor
+    from labelhub.assist.predictors import ItemInput
+
+    predictor = ClassifierPredictor(swag)
+    assert predictor.batch_hint == 2048
+    assert ClassifierPredictor(_train(rows, TrainMode.SGD)).batch_hint == 0  # one set of weights: no cost per call
+    items = [ItemInput(item_id=i, kind="text", text=t) for i, t in enumerate(rows[2][:40])]
+    whole = predictor.predict(items)
+    pieces = [p for start in range(0, 40, 7) for p in predictor.predict(items[start : start + 7])]
+    assert [p.item_id for p in whole] == [p.item_id for p in pieces] == list(range(40))
+    for a, b in zip(whole, pieces, strict=True):
+        assert a.probs is not None and b.probs is not None and np.allclose(a.probs, b.probs, atol=1e-6)

@@ -81,3 +81,45 @@ def test_hybrid_uses_the_stored_embeddings(hub: Hub) -> None:
             view = queue(s, hub, SYSTEM, pid, strategy="hybrid", limit=3)
     assert len(view.items) == 3 and len({e.id for e in view.items}) == 3
     assert all(e.reason.startswith("hybrid;") and "needs" not in e.reason for e in view.items)
+
+
+def test_a_label_ranks_again_without_asking_the_model_about_the_items_it_already_scored(hub: Hub) -> None:
+    texts = [f"p=0.{i:02d}" for i in range(1, 100)]
+    pid, _ = text_project(hub, "cached", texts)
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        with hub.db.session() as s:
+            first = queue(s, hub, SYSTEM, pid, strategy="margin", limit=5)
+        asked = [len(body["items"]) for path, body in srv.requests if path == "/predict"]
+        assert sum(asked) == 99  # the whole pool, once
+        with hub.db.session(write=True) as s:
+            s.add(Annotation(item_id=first.items[0].id, project_id=pid, kind="class", label="pos", source="human",
+                             state="accepted"))  # fmt: skip
+        with hub.db.session() as s:
+            again = queue(s, hub, SYSTEM, pid, strategy="margin", limit=5)
+            entropy = queue(s, hub, SYSTEM, pid, strategy="entropy", limit=5)
+        # Ranked again (the labelled item left) from what the model said before: no item was sent to it again.
+        assert [len(body["items"]) for path, body in srv.requests if path == "/predict"] == asked
+    assert first.items[0].id not in [e.id for e in again.items]
+    assert [e.id for e in again.items] == [e.id for e in first.items[1:]] + [again.items[-1].id]
+    assert [e.id for e in entropy.items] == [e.id for e in again.items]  # two classes: the same order
+
+
+def test_a_batch_strategy_opens_the_first_item_of_the_list_whatever_its_length(hub: Hub) -> None:
+    rng = np.random.default_rng(1)
+    pid, ids = text_project(hub, "batch", [f"p=0.{i:02d}" for i in rng.integers(1, 99, size=60)])
+    with hub.db.session(write=True) as s:
+        for iid in ids:
+            s.add(Embedding(project_id=pid, item_id=iid, space="test", embedder_version="1", source_hash="x", dim=8,
+                            vector=rng.normal(size=8).astype("<f4").tobytes()))  # fmt: skip
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        with hub.db.session() as s:
+            for strategy in ("hybrid", "kcenter", "cluster_margin", "badge"):
+                firsts = {queue(s, hub, SYSTEM, pid, strategy=strategy, limit=n).items[0].id for n in (1, 5, 10, 50)}
+                listed = [e.id for e in queue(s, hub, SYSTEM, pid, strategy=strategy, limit=50).items]
+                assert len(firsts) == 1, (strategy, firsts)
+                assert [e.id for e in queue(s, hub, SYSTEM, pid, strategy=strategy, limit=10).items] == listed[:10]
+            # The editor's "next" (the project's strategy) opens what the queue panel lists first.
+            panel = queue(s, hub, SYSTEM, pid, limit=10)
+            assert panel.strategy == "hybrid" and next_item(s, hub, SYSTEM, pid) == panel.items[0].id

@@ -205,6 +205,7 @@ def run_prelabel(hub: Hub, actor: Actor, project_id: int, params: dict[str, Any]
     result = PrelabelResult(model_version=ref.tag, items=len(ids))
     report(0.0, f"loading model {ref.tag}")
     predictor = load_model(ref)
+    batch_size = max(batch_size, int(getattr(predictor, "batch_hint", 0) or 0))  # see ClassifierPredictor
     total = len(ids)
     try:
         for start in range(0, total, batch_size):

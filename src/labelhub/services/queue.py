@@ -10,12 +10,14 @@ each item's ``reason``. Without a model the order is a random permutation seeded
 
 To answer quickly on a large project the model scores at most :data:`POOL_CAP` candidates (the lowest ids),
 and the ranking is kept in the hub's :class:`~labelhub.services.queue_cache.QueueCache` per (project, model
-version, label count, pool): a save that labels an item changes the pool, so the next call ranks again.
+version, label count, pool): a save that labels an item changes the pool, so the next call ranks again, from
+the model's predictions of the pool kept there too (a label does not change the model: only the strategy runs
+again, not the model).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import numpy.typing as npt
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from labelhub.assist.predictors import ItemInput, Prediction, Predictor
+from labelhub.assist.predictors import Prediction, Predictor
 from labelhub.domain.enums import AnnotationState
 from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
@@ -95,76 +97,112 @@ def _embeddings(session: Session, project_id: int, ids: list[int]) -> npt.NDArra
     return np.stack([np.frombuffer(found[i], dtype="<f4") for i in ids]).astype(np.float32)
 
 
-def _model_features(predictor: Predictor, inputs: list[ItemInput]) -> npt.NDArray[np.float32] | None:
+def _model_features(session: Session, hub: Hub, project_id: int, mv: ModelVersion, predictor: Predictor,
+                    ids: list[int]) -> npt.NDArray[np.float32] | None:  # fmt: skip
+    """The model's own embeddings of ``ids`` (None when it has none for some), cached in the hub as predictions are."""
     embed = getattr(predictor, "embed", None)
     if not callable(embed):
         return None
-    try:
-        return np.asarray(embed(inputs), dtype=np.float32)
-    except (ValidationError, ValueError, RuntimeError):
-        return None
-
-
-def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strategy: str, ids: list[int],
-          limit: int) -> list[tuple[int, float | None, str]]:  # fmt: skip
-    """Return up to ``limit`` (item id, score, reason) of the pool, best first, by ``strategy`` with ``mv``."""
-    predictor = _predictor(hub, mv)
-    inputs = item_inputs(session, hub, project_id, ids)
-    preds: list[Prediction] = []
-    for start in range(0, len(inputs), _BATCH):
-        batch = inputs[start : start + _BATCH]
+    key = (mv.id, mv.created_at)
+    cache = hub.queue.features.get(key)
+    if cache is None:
+        cache = {}
+        hub.queue.features.put(key, cache)
+    missing = [i for i in ids if i not in cache]
+    if missing:
         try:
-            preds += predictor.predict(batch)
+            vectors = np.asarray(embed(item_inputs(session, hub, project_id, missing)), dtype=np.float32)
+        except (ValidationError, ValueError, RuntimeError):
+            return None
+        cache.update(zip(missing, vectors, strict=True))
+    return np.stack([cache[i] for i in ids])
+
+
+def _predictions(session: Session, hub: Hub, project_id: int, mv: ModelVersion, predictor: Predictor,
+                 ids: list[int], samples: bool) -> list[Prediction]:  # fmt: skip
+    """The model's predictions of ``ids``, in order: from the hub's cache where it holds them (a label changes the
+    pool, not the model), the rest predicted in as few calls as the predictor likes (``batch_hint``: a SWAG text
+    model draws its weight samples once per call). SWAG's per-sample rows are kept only when ``samples`` asks;
+    an item the model could not score is not kept, and is tried again next time."""
+    key = (mv.id, mv.created_at)
+    cache = hub.queue.predictions.get(key)
+    if cache is None:
+        cache = {}
+        hub.queue.predictions.put(key, cache)
+    missing = [i for i in ids if i not in cache or (samples and cache[i].samples is None)]
+    failed: dict[int, Prediction] = {}
+    batch = max(_BATCH, int(getattr(predictor, "batch_hint", 0) or 0))
+    for start in range(0, len(missing), batch):
+        inputs = item_inputs(session, hub, project_id, missing[start : start + batch])
+        try:
+            preds = predictor.predict(inputs)
         except Exception as exc:  # noqa: BLE001 - a foreign model must not break the queue: its items go unscored
-            preds += [Prediction(it.item_id, error=f"{type(exc).__name__}: {exc}") for it in batch]
-    usable = [(inp, p) for inp, p in zip(inputs, preds, strict=True) if p.error is None and p.probs is not None]
-    failed: list[tuple[int, float | None, str]] = [
-        (inp.item_id, None, f"the model could not score it: {p.error}")
-        for inp, p in zip(inputs, preds, strict=True)
-        if p.error is not None
-    ]
-    if not usable:
-        rng = np.random.default_rng(project_id)
-        order = rng.permutation(len(ids))[:limit]
-        return [(ids[int(i)], None, "random: the model gives no class probabilities") for i in order]
-    probs = np.stack([np.asarray(p.probs, dtype=np.float64) for _, p in usable])
+            preds = [Prediction(it.item_id, error=f"{type(exc).__name__}: {exc}") for it in inputs]
+        for p in preds:
+            if p.error is not None or p.probs is None:
+                failed[p.item_id] = p
+            else:
+                cache[p.item_id] = p if samples or p.samples is None else replace(p, samples=None)
+    return [failed[i] if i in failed else cache.get(i, Prediction(i, error="the model returned nothing"))
+            for i in ids]  # fmt: skip
+
+
+def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strategy: str,
+          ids: list[int]) -> list[tuple[int, float | None, str]]:  # fmt: skip
+    """Return the first :data:`MAX_LIMIT` (item id, score, reason) of the pool, best first, by ``strategy``.
+
+    The batch strategies (k-center, hybrid, BADGE, cluster-margin) pick a whole batch at once, so a shorter
+    batch could start with another item: ranking always :data:`MAX_LIMIT` deep keeps the editor's "next" the
+    queue's first item, whatever ``limit`` a list asks for.
+    """
+    predictor = _predictor(hub, mv)
     # The strategies load PyTorch (BADGE's gradient embeddings): imported when a queue is first ranked.
     from labelhub.assist import strategies as st
 
     spec = st.get_strategy(strategy)
+    preds = _predictions(session, hub, project_id, mv, predictor, ids, spec.needs_samples)
+    usable = [p for p in preds if p.error is None and p.probs is not None]
+    failed: list[tuple[int, float | None, str]] = [
+        (p.item_id, None, f"the model could not score it: {p.error}") for p in preds if p.error is not None
+    ]
+    if not usable:
+        rng = np.random.default_rng(project_id)
+        order = rng.permutation(len(ids))[:MAX_LIMIT]
+        return [(ids[int(i)], None, "random: the model gives no class probabilities") for i in order]
+    probs = np.stack([np.asarray(p.probs, dtype=np.float64) for p in usable])
     used, note = strategy, ""
     samples = None
     if spec.needs_samples:
-        if all(p.samples is not None for _, p in usable):
-            samples = np.stack([np.asarray(p.samples, dtype=np.float64) for _, p in usable], axis=1)
+        if all(p.samples is not None for p in usable):
+            samples = np.stack([np.asarray(p.samples, dtype=np.float64) for p in usable], axis=1)
         else:
             used, note = "entropy", f" ({strategy} needs SWAG samples; this model has none)"
     embeddings = labelled = None
     if spec.needs_embeddings and used == strategy:
-        pool_ids = [inp.item_id for inp, _ in usable]
+        pool_ids = [p.item_id for p in usable]
         embeddings = _embeddings(session, project_id, pool_ids)
         if embeddings is None:
-            embeddings = _model_features(predictor, [inp for inp, _ in usable])
+            embeddings = _model_features(session, hub, project_id, mv, predictor, pool_ids)
         if embeddings is None:
             used = "margin" if strategy == "hybrid" else "entropy"
             note = f" ({strategy} needs embeddings: compute them with `labelhub embed`, or use a model with features)"
     if used == strategy and embeddings is not None:
         labelled = _labelled_embeddings(session, project_id, embeddings.shape[1])
     pool = st.Pool(probs=probs, samples=samples, embeddings=embeddings, labelled=labelled)
-    picks = st.select(used, pool, min(limit, len(usable)), seed=project_id)
+    picks = st.select(used, pool, min(MAX_LIMIT, len(usable)), seed=project_id)
     named = {"least_confidence": st.least_confidence_scores, "margin": st.margin_scores, "entropy": st.entropy_scores}
     scores = st.bald_scores(samples) if used == "bald" and samples is not None else (
         named[used](probs) if used in named else st.margin_scores(probs))  # fmt: skip
     shown = used if used in named or used == "bald" else "margin"
     out: list[tuple[int, float | None, str]] = [
         (
-            usable[int(i)][0].item_id,
+            usable[int(i)].item_id,
             round(float(scores[int(i)]), 6),
             f"{used}; {shown} {float(scores[int(i)]):.3f}{note}",
         )
         for i in picks
     ]
-    return (out + failed)[:limit]
+    return (out + failed)[:MAX_LIMIT]
 
 
 def _labelled_embeddings(session: Session, project_id: int, dim: int) -> npt.NDArray[np.float32] | None:
@@ -212,13 +250,13 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
             order = np.random.default_rng(project_id).permutation(len(ids))[:room]
             ranked = [(ids[int(i)], None, "random: the project has no model yet") for i in order]
         else:
-            key = (project_id, mv.id, mv.created_at, count_human_labels(session, project_id), strategy, room,
+            key = (project_id, mv.id, mv.created_at, count_human_labels(session, project_id), strategy,
                    len(ids), ids[0], ids[-1])  # fmt: skip
             cached = hub.queue.ranks.get(key)
             if cached is None:
-                cached = _rank(session, hub, project_id, mv, strategy, ids, room)
+                cached = _rank(session, hub, project_id, mv, strategy, ids)
                 hub.queue.ranks.put(key, cached)
-            ranked = cached
+            ranked = cached[:room]
     names = {r.id: (r.name, r.kind) for r in session.execute(
         select(Item.id, Item.name, Item.kind).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip
     entries += [QueueEntry(i, *names[i], score, reason) for i, score, reason in ranked if i in names]

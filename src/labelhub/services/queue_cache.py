@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from labelhub._lru import Lru
 
 if TYPE_CHECKING:
-    from labelhub.assist.predictors import Predictor
+    import numpy as np
+    import numpy.typing as npt
+
+    from labelhub.assist.predictors import Prediction, Predictor
 
 __all__ = ["QueueCache", "Ranking"]
 
@@ -28,9 +31,17 @@ def _predictors() -> Lru[Any]:
     return Lru(8)
 
 
+def _per_model() -> Lru[Any]:
+    return Lru(2)
+
+
 @dataclass(slots=True)
 class QueueCache:
-    """Rankings by their key, and loaded predictors by (model version id, its creation time)."""
+    """Rankings by their key; by (model version id, its creation time): loaded predictors, and the predictions and
+    embeddings they gave, per item (the two most recent models: a SWAG model's predictions of a 5,000-item pool
+    take seconds, and do not change when an item is labelled)."""
 
     ranks: Lru[Ranking] = field(default_factory=_ranks)
     predictors: Lru[Predictor] = field(default_factory=_predictors)
+    predictions: Lru[dict[int, Prediction]] = field(default_factory=_per_model)
+    features: Lru[dict[int, npt.NDArray[np.float32]]] = field(default_factory=_per_model)
