@@ -164,7 +164,7 @@ def test_stats_count_what_was_imported(
                    json={"version": 1, "annotations": [proposal]}, headers=admin_headers)  # fmt: skip
     assert r.status_code == 200, r.text
     stats = client.get(f"{API}/projects/{pid}/stats", headers=admin_headers).json()
-    assert stats["items"]["by_status"] == {"labeled": 3}
+    assert stats["items"]["by_status"] == {"labeled": 2, "new": 1}  # a proposal labels nothing: still to label
     assert stats["annotations"]["by_source"] == {"human": 4, "model": 1}
     assert stats["annotations"]["by_state"] == {"accepted": 4, "proposed": 1}
     assert stats["annotations"]["by_label"] == {"dog": 3, "cat": 2}

@@ -199,19 +199,23 @@ def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, 
     eventually(lambda: _expect_equal(_classes(server, pid, ids[1]), [("refund", "human", "accepted")]))
     page.context.clear_cookies()
 
-    # A reviewer rejects the wrong proposal with its button, then accepts the best one left with A (no selection).
+    # A reviewer accepts the best proposal with A (no selection), then rejects the other with its button.
     login(page, "text-reviewer", "text-reviewer-password")
     page.goto(f"/#/projects/{pid}/items/{ids[0]}")
     expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "proposed")
     shots(page, "two-proposals")
-    # Approving the item over open proposals asks first.
-    page.keyboard.press("Shift+A")
-    expect(page.get_by_test_id("toast-info")).to_contain_text("2 model proposals are still open")
-    assert server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"] == "labeled"
-    page.get_by_test_id("reject-tag-refund").click()
-    expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "off")
+    # Proposals alone label nothing: the item is still to label (and in the labelling queue).
+    assert server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"] == "new"
     page.keyboard.press("a")
     expect(page.get_by_test_id("class-tag-lost_or_stolen")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    eventually(lambda: _expect_equal(server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"],
+                                     "labeled"))  # fmt: skip
+    # Approving the item over an open proposal asks first.
+    page.keyboard.press("Shift+A")
+    expect(page.get_by_test_id("toast-info")).to_contain_text("1 model proposal is still open")
+    page.get_by_test_id("reject-tag-refund").click()
+    expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "off")
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
     want = [("lost_or_stolen", "model", "accepted"), ("refund", "model", "rejected")]
     eventually(lambda: _expect_equal(_classes(server, pid, ids[0]), want))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, select
 from tests.builders import new_project
 
-from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
 from labelhub.domain.records import ItemRecord
 from labelhub.errors import ConflictError, NotFoundError
 from labelhub.formats import ImportOptions
@@ -61,3 +61,29 @@ def test_an_item_deleted_between_plan_and_write_is_not_found(hub: Hub) -> None:
         s.execute(delete(Item).where(Item.id == iid))
     with pytest.raises(NotFoundError), hub.db.session(write=True) as s:
         apply_save(s, SYSTEM, plan)
+
+
+def _save(hub: Hub, pid: int, iid: int, annotations: list[AnnotationInput]) -> str:
+    """Save as a reviewer would (the system actor may review) and return the item's status afterwards."""
+    with hub.db.session(write=True) as s:
+        version = s.get_one(Item, iid).version
+        apply_save(s, SYSTEM, plan_save(s, SYSTEM, pid, iid, expected_version=version, annotations=annotations))
+    with hub.db.session() as s:
+        return s.get_one(Item, iid).status
+
+
+def test_an_item_is_labelled_by_an_accepted_annotation_not_by_a_proposal_or_a_rejected_one(hub: Hub) -> None:
+    pid, iid = _item(hub)
+
+    def proposal(state: AnnotationState, ann_id: int | None = None) -> AnnotationInput:
+        return AnnotationInput(kind=AnnotationKind.BOX, label="cat", geometry={"bbox": [1, 1, 11, 11]},
+                               source=Source.MODEL, model_version="m@1", score=0.6, state=state, id=ann_id)  # fmt: skip
+
+    assert _save(hub, pid, iid, [proposal(AnnotationState.PROPOSED)]) == "new"  # pre-labelled: still to label
+    with hub.db.session() as s:
+        (ann_id,) = [r.id for r in list_annotations(s, iid)]
+    assert _save(hub, pid, iid, [proposal(AnnotationState.REJECTED, ann_id)]) == "new"  # the reviewer said no
+    assert _save(hub, pid, iid, [proposal(AnnotationState.ACCEPTED, ann_id)]) == "labeled"
+    assert _save(hub, pid, iid, [proposal(AnnotationState.ACCEPTED, ann_id), _box(30)]) == "labeled"
+    # Every label removed: the item is to label again, not "labelled" with nothing on it.
+    assert _save(hub, pid, iid, []) == "new"

@@ -203,15 +203,7 @@ def plan_save(
     rows = [_validated_row(a, i, schema, item, old) for i, (a, old) in enumerate(zip(annotations, olds, strict=True))]
 
     can_review = allows(role, Action.REVIEW, is_admin=actor.is_admin)
-    plan = SavePlan(
-        project_id,
-        item_id,
-        expected_version,
-        (status or (ItemStatus.LABELED if rows else ItemStatus(item.status))).value,
-        [],
-        [],
-        [],
-    )
+    plan = SavePlan(project_id, item_id, expected_version, (status or ItemStatus(item.status)).value, [], [], [])
     keep: set[int] = set()
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
@@ -252,8 +244,19 @@ def plan_save(
     # take the item over from the person who labelled it.
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
+    if status is None:
+        plan.status = _status_after(ItemStatus(item.status), plan, rows)
     plan.unchanged = not (plan.inserts or plan.updates or plan.deletes) and (status is None or status == item.status)
     return plan
+
+
+def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]]) -> str:
+    """The item's status after a save that does not set one: labelled when an accepted annotation remains (a
+    proposal or a rejected one labels nothing), back to new when a labelled item keeps none; else as it was."""
+    # Every annotation the item keeps is one of ``rows``; an update may only turn a proposal into an accepted label.
+    if any(row["state"] == _ACCEPTED for row in rows) or any(new["state"] == _ACCEPTED for _, new in plan.updates):
+        return ItemStatus.LABELED.value
+    return (ItemStatus.NEW if current is ItemStatus.LABELED else current).value
 
 
 def _open_proposal(a: Row[Any]) -> bool:
