@@ -94,6 +94,11 @@ def test_prelabel_with_a_label_studio_backend(client: TestClient, hub: Hub, admi
     assert r.status_code == 200, r.text
     q = r.json()
     assert q["model_version"] == "ls@1" and sorted(e["id"] for e in q["items"]) == ids[1:]
+    texts = {
+        it["id"]: it["text"]
+        for it in client.get(f"{API}/projects/{pid}/items", headers=users["annotator"]).json()["items"]
+    }
+    assert all(e["text"] == texts[e["id"]][:160] and e["text"] for e in q["items"])  # each entry shows its text
     r = client.get(
         f"{API}/projects/{pid}/queue/next", params={"after": q["items"][0]["id"]}, headers=users["annotator"]
     )

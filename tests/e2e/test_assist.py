@@ -40,9 +40,10 @@ def _texts() -> dict[str, list[str]]:
     return out
 
 
-def _project(server: Server) -> int:
-    """A text classification project: labelled requests first, then unlabelled ones, imported as JSONL."""
-    body = {"name": "assist-e2e", "item_kind": "text", "labels": [{"name": n} for n in INTENTS], "kinds": ["class"]}
+def _project(server: Server, name: str = "assist-e2e") -> int:
+    """A text classification project: labelled requests first, then unlabelled ones, imported as JSONL (``name``
+    is the project's and its source folder's: one per test)."""
+    body = {"name": name, "item_kind": "text", "labels": [{"name": n} for n in INTENTS], "kinds": ["class"]}
     r = server.api.post(f"{API}/projects", json=body)
     assert r.status_code == 201, r.text
     pid: int = r.json()["id"]
@@ -51,7 +52,7 @@ def _project(server: Server) -> int:
         rows += [{"id": f"{intent}-{k}", "text": t, "label": intent} for k, t in enumerate(texts[:LABELLED])]
     for intent, texts in _texts().items():
         rows += [{"id": f"new-{intent}-{k}", "text": t} for k, t in enumerate(texts[LABELLED:])]
-    src = server.home / "assist-e2e"
+    src = server.home / name
     src.mkdir()
     (src / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "requests.jsonl"), "format": "text"})

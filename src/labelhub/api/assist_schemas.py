@@ -54,6 +54,7 @@ class QueueItemPublic(BaseModel):
     kind: str
     score: float | None = Field(description="The strategy's score (higher: more worth labelling); null when random")
     reason: str
+    text: str | None = Field(default=None, description="The start of a text item's text (up to 160 characters)")
 
 
 class QueuePublic(BaseModel):

@@ -21,6 +21,7 @@ import html
 import io
 import math
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +31,15 @@ import numpy.typing as npt
 from labelhub.assist.calibration import ece, reliability_bins
 from labelhub.errors import ValidationError
 
-__all__ = ["Box", "classification_report", "detection_map", "render_html"]
+__all__ = [
+    "Box",
+    "classification_report",
+    "confusion_figure",
+    "detection_map",
+    "reliability_figure",
+    "render_html",
+    "report_filename",
+]
 
 Box = tuple[str, tuple[float, float, float, float]]
 """A labelled box in hub coordinates: (label, (x1, y1, x2, y2)) in absolute pixels."""
@@ -154,50 +163,107 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _plots(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _figure(size: tuple[float, float]) -> Any:
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    out: list[tuple[str, str]] = []
-    bins = [b for b in report.get("reliability") or []]
-    if bins:
-        fig = Figure(figsize=(4.5, 4.5))
-        ax = fig.add_subplot()
-        centres = [(b["lo"] + b["hi"]) / 2 for b in bins]
-        ax.bar(
-            centres,
-            [b["accuracy"] or 0.0 for b in bins],
-            width=bins[0]["hi"] - bins[0]["lo"],
-            edgecolor="black",
-            label="accuracy",
-        )
-        ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-        ax.set(
-            xlabel="confidence",
-            ylabel="accuracy",
-            xlim=(0, 1),
-            ylim=(0, 1),
-            title=f"Reliability (ECE {report.get('ece') or 0:.3f})",
-        )
-        ax.legend(loc="upper left")
-        out.append(("Reliability diagram", _png(fig)))
+    return Figure(figsize=size)
+
+
+# The web app's reliability colours (web/src/lib/assist/charts.ts), drawn opaque so that a gap over a bar keeps
+# the colour its legend shows.
+_ACCURACY, _OVER, _UNDER = "#6d66ea", "#ef8a80", "#f4b740"
+_STUB = 0.006  # a bin with items and none right still shows this much bar (in accuracy units)
+
+
+def reliability_figure(report: dict[str, Any]) -> Any | None:
+    """The reliability diagram as a matplotlib ``Figure`` (None without scored predictions): per bin that holds
+    items, a bar at its accuracy (a stub when none was right) and the gap to its confidence, red where the model
+    is over-confident and amber where it is under-confident, with the diagonal of perfect calibration."""
+    bins = [b for b in report.get("reliability") or [] if b.get("count") and b.get("confidence") is not None]
+    if not bins:
+        return None
+    fig = _figure((4.5, 4.5))
+    ax = fig.add_subplot()
+    centres = [(b["lo"] + b["hi"]) / 2 for b in bins]
+    widths = [(b["hi"] - b["lo"]) * 0.9 for b in bins]
+    acc = [float(b["accuracy"] or 0.0) for b in bins]
+    conf = [float(b["confidence"]) for b in bins]
+    ax.bar(centres, [max(a, _STUB) for a in acc], width=widths, color=_ACCURACY, label="accuracy")
+    for over, colour, name in ((True, _OVER, "over-confident"), (False, _UNDER, "under-confident")):
+        picked = [i for i in range(len(bins)) if (conf[i] > acc[i]) == over and abs(conf[i] - acc[i]) > 1e-9]
+        if picked:
+            ax.bar(
+                [centres[i] for i in picked],
+                [abs(conf[i] - acc[i]) for i in picked],
+                bottom=[min(conf[i], acc[i]) for i in picked],
+                width=[widths[i] for i in picked],
+                color=colour,
+                edgecolor="#00000030",
+                linewidth=0.5,
+                label=name,
+            )
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    ece_value = report.get("ece")
+    ax.set(
+        xlabel="confidence",
+        ylabel="accuracy",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title="Reliability" + (f" (ECE {ece_value:.3f})" if isinstance(ece_value, int | float) else ""),
+    )
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def confusion_figure(report: dict[str, Any]) -> Any | None:
+    """The confusion matrix as a matplotlib ``Figure`` (None when empty), every class named on both axes: the
+    figure grows with the class count (about 0.2 inch a class) instead of the names being left out."""
     confusion = report.get("confusion") or []
-    if confusion:
-        n = len(confusion)
-        fig = Figure(figsize=(min(12, 2 + 0.25 * n), min(12, 2 + 0.25 * n)))
-        ax = fig.add_subplot()
-        image = ax.imshow(np.asarray(confusion, dtype=np.float64), cmap="Blues")
-        fig.colorbar(image, ax=ax, shrink=0.8)
-        if n <= 30:
-            ticks = list(range(n))
-            ax.set_xticks(ticks, [str(c)[:20] for c in report["classes"]], rotation=90, fontsize=7)
-            ax.set_yticks(ticks, [str(c)[:20] for c in report["classes"]], fontsize=7)
-        ax.set(xlabel="model", ylabel="human label", title="Confusion matrix")
-        out.append(("Confusion matrix", _png(fig)))
+    if not confusion:
+        return None
+    n = len(confusion)
+    names = [str(c) for c in report.get("classes") or range(n)]
+    names = [c if len(c) <= 28 else c[:27] + "…" for c in names]
+    side = min(32.0, max(5.0, 2.5 + 0.2 * n))
+    font = 8.0 if n <= 30 else max(5.5, 8.0 - (n - 30) / 20)
+    fig = _figure((side + 1.2, side))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.asarray(confusion, dtype=np.float64), cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.6)
+    ticks = list(range(n))
+    ax.set_xticks(ticks, names, rotation=90, fontsize=font)
+    ax.set_yticks(ticks, names, fontsize=font)
+    ax.set(xlabel="model", ylabel="human label", title="Confusion matrix")
+    return fig
+
+
+def _plots(report: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(name, PNG data URL, wide) of each plot; a wide one is shown at its size, scrolling."""
+    out: list[tuple[str, str, bool]] = []
+    fig = reliability_figure(report)
+    if fig is not None:
+        out.append(("Reliability diagram", _png(fig), False))
+    fig = confusion_figure(report)
+    if fig is not None:
+        out.append(("Confusion matrix", _png(fig), len(report.get("confusion") or []) > 30))
     return out
+
+
+def _confused_pairs(report: dict[str, Any], limit: int = 15) -> list[tuple[str, str, int]]:
+    """The off-diagonal cells with the most items: (human label, model's label, count), largest first."""
+    classes = [str(c) for c in report.get("classes") or []]
+    cells = [
+        (int(v), i, j)
+        for i, row in enumerate(report.get("confusion") or [])
+        for j, v in enumerate(row)
+        if i != j and v and i < len(classes) and j < len(classes)
+    ]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(classes[i], classes[j], v) for v, i, j in cells[:limit]]
 
 
 def _fmt(v: Any) -> str:
@@ -208,14 +274,30 @@ def _fmt(v: Any) -> str:
     return html.escape(str(v))
 
 
+def _per_class_row(c: dict[str, Any]) -> str:
+    """A per-class row; a class with no item to measure on (support 0) shows a dash, not 0.000, as the web app."""
+    label = html.escape(str(c["label"]))
+    if not c.get("support"):
+        cells = '<td class="none" title="No labels of this class to measure on">—</td>' * 3
+    else:
+        cells = f"<td>{_fmt(c['precision'])}</td><td>{_fmt(c['recall'])}</td><td>{_fmt(c['f1'])}</td>"
+    return f"<tr><td>{label}</td>{cells}<td>{c.get('support', 0)}</td></tr>"
+
+
+def report_filename(project: str, name: str, version: int) -> str:
+    """The HTML report's download name, ``<project>-<model>@<version>-report.html``, safe on every system (the
+    web app names its download link the same way)."""
+
+    def safe(s: str, fallback: str) -> str:
+        return re.sub(r"^[-.]+|-+$", "", re.sub(r"[^A-Za-z0-9._@-]+", "-", s)) or fallback
+
+    return f"{safe(project, 'project')}-{safe(name, 'model')}@{version}-report.html"
+
+
 def render_html(report: dict[str, Any], *, title: str) -> str:
     """Return the report as one self-contained HTML page (inline PNG plots, no external resources)."""
     esc = html.escape
-    rows = "".join(
-        f"<tr><td>{esc(str(c['label']))}</td><td>{_fmt(c['precision'])}</td><td>{_fmt(c['recall'])}</td>"
-        f"<td>{_fmt(c['f1'])}</td><td>{c['support']}</td></tr>"
-        for c in report.get("per_class") or []
-    )
+    rows = "".join(_per_class_row(c) for c in report.get("per_class") or [])
     summary = [("items", report.get("n")), ("accuracy", report.get("accuracy")), ("ECE", report.get("ece"))]
     if "map50" in report:
         summary += [("mAP@0.5", report.get("map50")), ("mAP@0.5:0.95", report.get("map50_95"))]
@@ -233,13 +315,22 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
         f"<tr><th>{esc(k)}</th><td>{_fmt(v) if not isinstance(v, str) else esc(v)}</td></tr>" for k, v in summary
     )
     figures = "".join(
-        f'<figure><img alt="{esc(name)}" src="{src}"><figcaption>{esc(name)}</figcaption></figure>'
-        for name, src in _plots(report)
+        f'<figure class="{"wide" if wide else "plot"}"><img alt="{esc(name)}" src="{src}">'
+        f"<figcaption>{esc(name)}</figcaption></figure>"
+        for name, src, wide in _plots(report)
     )
+    pairs = _confused_pairs(report)
+    if pairs:
+        figures += (
+            "<h2>Most confused</h2><table><tr><th>human label</th><th>model's label</th><th>items</th></tr>"
+            + "".join(f"<tr><td>{esc(h)}</td><td>{esc(m)}</td><td>{v}</td></tr>" for h, m, v in pairs)
+            + "</table>"
+        )
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
         "margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
-        "figure{display:inline-block;margin:1em}img{max-width:100%}"
+        "figure{display:inline-block;margin:1em}img{max-width:100%}figure.wide{display:block;overflow:auto}"
+        "figure.wide img{max-width:none}td.none{color:#888;text-align:center}"
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'

@@ -46,6 +46,9 @@ MAX_LIMIT = 200
 _BATCH = 256
 
 
+SNIPPET = 160  # characters of a text item's text shown with its queue entry
+
+
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
     id: int
@@ -53,6 +56,7 @@ class QueueEntry:
     kind: str
     score: float | None
     reason: str
+    text: str | None = None  # the start of a text item's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +236,12 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
 
     get_strategy(strategy)  # 422 naming the known strategies
     prio = _priority()
+    start = func.substr(Item.text, 1, SNIPPET).label("start")
     first = session.execute(
-        select(Item.id, Item.name, Item.kind, prio.label("p")).where(*to_label(project_id), prio > 0)
+        select(Item.id, Item.name, Item.kind, start, prio.label("p")).where(*to_label(project_id), prio > 0)
         .order_by(prio.desc(), Item.id).limit(limit)
     ).all()  # fmt: skip
-    entries = [QueueEntry(r.id, r.name, r.kind, float(r.p), "sent to labelling (priority)") for r in first]
+    entries = [QueueEntry(r.id, r.name, r.kind, float(r.p), "sent to labelling (priority)", r.start) for r in first]
     ids = list(session.scalars(
         select(Item.id).where(*to_label(project_id), prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
     ))  # fmt: skip
@@ -257,9 +262,10 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
                 cached = _rank(session, hub, project_id, mv, strategy, ids)
                 hub.queue.ranks.put(key, cached)
             ranked = cached[:room]
-    names = {r.id: (r.name, r.kind) for r in session.execute(
-        select(Item.id, Item.name, Item.kind).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip
-    entries += [QueueEntry(i, *names[i], score, reason) for i, score, reason in ranked if i in names]
+    names = {r.id: r for r in session.execute(
+        select(Item.id, Item.name, Item.kind, start).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip
+    entries += [QueueEntry(i, names[i].name, names[i].kind, score, reason, names[i].start)
+                for i, score, reason in ranked if i in names]  # fmt: skip
     return QueueView(strategy=strategy, model_version=f"{mv.name}@{mv.version}" if mv is not None else None,
                      items=entries, pool=len(ids), capped=capped)  # fmt: skip
 

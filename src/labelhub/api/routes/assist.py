@@ -75,7 +75,10 @@ def get_queue(
     """The next items to label, best first (items sent to labelling first; random order without a model)."""
     with hub.db.session() as s:
         view = queue_service.queue(s, hub, actor, project_id, strategy=strategy, limit=limit)
-    items = [QueueItemPublic(id=e.id, name=e.name, kind=e.kind, score=e.score, reason=e.reason) for e in view.items]
+    items = [
+        QueueItemPublic(id=e.id, name=e.name, kind=e.kind, score=e.score, reason=e.reason, text=e.text)
+        for e in view.items
+    ]
     return QueuePublic(strategy=view.strategy, model_version=view.model_version, items=items, pool=view.pool,
                        capped=view.capped)  # fmt: skip
 

@@ -18,6 +18,7 @@ from labelhub.api.schemas import JobPublic
 from labelhub.errors import NotFoundError
 from labelhub.services import model_retention
 from labelhub.services import models as model_service
+from labelhub.storage.models import Project
 
 router = APIRouter(prefix="/projects/{project_id}/models", tags=["models"])
 
@@ -84,14 +85,18 @@ def evaluate_model(project_id: int, model_id: int, request: Request, actor: Acto
     return queued_job(request, hub, lambda s: model_service.queue_evaluation(s, actor, project_id, model_id))
 
 
-def _report(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> tuple[str, dict[str, object]]:
+def _report(
+    project_id: int, model_id: int, actor: ActorDep, hub: HubDep
+) -> tuple[str, dict[str, object], tuple[str, str, int]]:
+    """The version's title, its report, and (project, model, version) to name the report's file."""
     with hub.db.session() as s:
         mv = model_service.get_version(s, actor, project_id, model_id)
         report = (mv.metrics or {}).get("report")
         title = f"{mv.name} v{mv.version}"
+        naming = (s.get_one(Project, project_id).name, mv.name, mv.version)
     if not isinstance(report, dict):
         raise NotFoundError(f"model version {model_id} has no report yet; evaluate it first", field="model_id")
-    return title, report
+    return title, report, naming
 
 
 @router.get("/{model_id}/report", response_model=ReportPublic)
@@ -103,7 +108,11 @@ def get_model_report(project_id: int, model_id: int, actor: ActorDep, hub: HubDe
 @router.get("/{model_id}/report.html", response_class=HTMLResponse)
 def get_model_report_html(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> HTMLResponse:
     """The validation report as one self-contained HTML page with its plots inline."""
-    from labelhub.assist.report import render_html  # the report module loads PyTorch: only for this page
+    # The report module loads PyTorch: only for this page.
+    from labelhub.assist.report import render_html, report_filename
 
-    title, report = _report(project_id, model_id, actor, hub)
-    return HTMLResponse(render_html(report, title=f"Validation report: {title}"))
+    title, report, naming = _report(project_id, model_id, actor, hub)
+    # Shown in the browser; saved under the project's and the version's name, not "report.html".
+    disposition = f'inline; filename="{report_filename(*naming)}"'
+    return HTMLResponse(render_html(report, title=f"Validation report: {title}"),
+                        headers={"Content-Disposition": disposition})  # fmt: skip

@@ -2209,6 +2209,11 @@ export interface components {
             score: number | null;
             /** Reason */
             reason: string;
+            /**
+             * Text
+             * @description The start of a text item's text (up to 160 characters)
+             */
+            text?: string | null;
         };
         /** QueueNextPublic */
         QueueNextPublic: {

@@ -73,6 +73,10 @@ export const fetchQueue = (pid: number, limit = 20): Promise<Queue> =>
 export const queueNext = (pid: number, after: number | null): Promise<{ item_id: number | null }> =>
   unwrap(api.GET("/api/v1/projects/{project_id}/queue/next", { params: { path: { project_id: pid }, query: { after } } }));
 
+/** The project's newest jobs, newest first (the models page watches its trainings with it). */
+export const listJobs = (pid: number, limit: number): Promise<Job[]> =>
+  unwrap(api.GET("/api/v1/jobs", { params: { query: { project_id: pid, limit } } }));
+
 /** The URL of a version's self-contained HTML report (a same-origin link: the session cookie goes with it). */
 export function reportHtmlUrl(pid: number, mid: number): string {
   return `${API}/projects/${pid}/models/${mid}/report.html`;

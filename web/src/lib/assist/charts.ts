@@ -26,7 +26,36 @@ export interface Bar {
   gapY: number;
   gapHeight: number;
   over: boolean;
+  /** The gap's colour: the same one the legend shows (drawn opaque, so nothing under it changes its hue). */
+  gapFill: string;
 }
+
+/** The reliability diagram's colours, for the bars and the legend alike. */
+export const RELIABILITY_COLORS = {
+  accuracy: "#6d66ea",
+  over: "#ef8a80",
+  under: "#f4b740",
+} as const;
+
+/** The legend under the diagram: what each colour means. */
+export const RELIABILITY_LEGEND: readonly { key: keyof typeof RELIABILITY_COLORS; text: string; color: string; hint: string }[] = [
+  { key: "accuracy", text: "accuracy", color: RELIABILITY_COLORS.accuracy, hint: "The share of the bin's items the model got right" },
+  {
+    key: "over",
+    text: "over-confident",
+    color: RELIABILITY_COLORS.over,
+    hint: "Above the bar, up to the bin's confidence: the score promises more than the model gets right",
+  },
+  {
+    key: "under",
+    text: "under-confident",
+    color: RELIABILITY_COLORS.under,
+    hint: "The top of the bar, from the bin's confidence up to its accuracy: right more often than the score says",
+  },
+];
+
+/** A bin that holds items but got none right still shows a stub this tall (pixels), so it is not taken for empty. */
+export const MIN_BAR = 2;
 
 export interface Reliability {
   bars: Bar[];
@@ -53,6 +82,8 @@ export function reliability(bins: readonly ReliabilityBin[], { size, pad }: Fram
     if (b.count <= 0 || b.accuracy === null || b.confidence === null) continue;
     const top = sy(b.accuracy);
     const conf = sy(b.confidence);
+    const height = Math.max(MIN_BAR, y0 + side - top);
+    const over = b.confidence > b.accuracy;
     bars.push({
       lo: b.lo,
       hi: b.hi,
@@ -60,12 +91,13 @@ export function reliability(bins: readonly ReliabilityBin[], { size, pad }: Fram
       accuracy: b.accuracy,
       confidence: b.confidence,
       x: sx(b.lo) + 1,
-      y: top,
+      y: y0 + side - height,
       width: Math.max(1, sx(b.hi) - sx(b.lo) - 2),
-      height: y0 + side - top,
+      height,
       gapY: Math.min(top, conf),
       gapHeight: Math.abs(top - conf),
-      over: b.confidence > b.accuracy,
+      over,
+      gapFill: over ? RELIABILITY_COLORS.over : RELIABILITY_COLORS.under,
     });
   }
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, x: sx(value), y: sy(value) }));
@@ -79,6 +111,29 @@ export function cellShade(count: number, rowTotal: number, diagonal: boolean): {
   const alpha = 0.12 + 0.78 * share;
   const rgb = diagonal ? "79 70 229" : "217 45 32";
   return { background: `rgb(${rgb} / ${Math.round(alpha * 100)}%)`, color: alpha > 0.5 ? "#fff" : "var(--text)" };
+}
+
+/**
+ * The classes of a confusion matrix worth showing first: those in the most mistakes (off the diagonal, as the
+ * human label or as the model's), at most `n`, returned in their matrix order. Classes in no mistake come only
+ * to fill up to `n` when fewer are confused, largest support first.
+ */
+export function mostConfused(confusion: readonly (readonly number[])[], n: number): number[] {
+  const k = confusion.length;
+  if (k <= n) return confusion.map((_, i) => i);
+  const errors = new Array<number>(k).fill(0);
+  const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  confusion.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (i === j || v <= 0) return;
+      errors[i]! += v;
+      errors[j]! += v;
+    }),
+  );
+  const order = confusion
+    .map((_, i) => i)
+    .sort((a, b) => errors[b]! - errors[a]! || support[b]! - support[a]! || a - b);
+  return order.slice(0, n).sort((a, b) => a - b);
 }
 
 /** 0.8712 -> "87.1 %"; null -> "–". */

@@ -47,7 +47,31 @@ export function changedFields(a: AssistSettings, b: AssistSettings): string[] {
   return (Object.keys(NAMES) as (keyof AssistSettings)[]).filter((k) => a[k] !== b[k]).map((k) => NAMES[k]);
 }
 
+/** Digits a band keeps when it is taken from the suggestion (the sliders move in steps of 0.01). */
+const BAND_DIGITS = 4;
+
+/** A bound as the form shows it: at least two decimals, up to four, no trailing zeros past two (0.9545, 0.95). */
+export function bandText(v: number): string {
+  return v.toFixed(BAND_DIGITS).replace(/(\.\d\d\d*?)0+$/, "$1");
+}
+
+/**
+ * The suggested bands as the form takes them ("Use these"). Rounding must never accept more than suggested: the
+ * upper bound is rounded up and the lower bound down (to four decimals, so 0.9545 stays 0.9545; a hair of float
+ * error, 0.95000000001, does not turn into 0.9501).
+ */
+export function takeSuggested(s: { lower: number; upper: number }): { lower: number; upper: number } {
+  const f = 10 ** BAND_DIGITS;
+  const eps = 1e-6;
+  const clamp = (v: number): number => Math.min(1, Math.max(0, v));
+  return {
+    lower: clamp(Math.floor(s.lower * f + eps) / f),
+    upper: clamp(Math.ceil(s.upper * f - eps) / f),
+  };
+}
+
 /** What the bands do to a proposal with this score, in words for the slider's hint. */
 export function bandsText(lower: number, upper: number): string {
-  return `Below ${lower.toFixed(2)}: dropped · ${lower.toFixed(2)}–${upper.toFixed(2)}: proposed for review · above ${upper.toFixed(2)}: accepted`;
+  const [lo, up] = [bandText(lower), bandText(upper)];
+  return `Below ${lo}: dropped · ${lo}–${up}: proposed for review · above ${up}: accepted`;
 }
