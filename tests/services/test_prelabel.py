@@ -4,7 +4,7 @@ per-item errors are reported without stopping the job, and a second run skips wh
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.api._support import run_jobs
 from tests.model_servers import http_contract, register_http, serve, text_project
 
@@ -13,7 +13,7 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.assist_settings import update_assist
 from labelhub.services.prelabel import start_prelabel
-from labelhub.storage.models import Annotation, Item, Job
+from labelhub.storage.models import Annotation, Item, Job, ModelVersion
 
 SYSTEM = Actor.system()
 TEXTS = ["a p=0.97", "b p=0.8", "c p=0.45", "d p=0.05", "e fail", "f p=0.75"]
@@ -103,3 +103,48 @@ def test_without_a_model_there_is_nothing_to_run(hub: Hub) -> None:
     with hub.db.session(write=True) as s, pytest.raises(ValidationError, match="no active model") as exc:
         start_prelabel(s, SYSTEM, pid)
     assert exc.value.context["field"] == "model_id"
+
+
+def test_a_newer_version_replaces_the_open_proposals_of_an_older_one(hub: Hub) -> None:
+    pid, ids = text_project(hub, "versions", TEXTS[:4])
+    _bands(hub, pid, lower=0.6, upper=0.99)  # a, b and d proposed; c dropped
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)  # remote@1, the active model
+        first = _prelabel(hub, pid)
+        with hub.db.session(write=True) as s:  # a reviewer accepted b's proposal of version 1: that stays
+            s.execute(update(Annotation).where(Annotation.item_id == ids[1]).values(state="accepted"))
+        v2 = register_http(hub, pid, srv.url)  # remote@2, the same model line
+        second = _prelabel(hub, pid, model_id=v2, only_unlabelled=False)
+        other = register_http(hub, pid, srv.url, name="other")  # another line: it replaces none of remote's
+        third = _prelabel(hub, pid, model_id=other, only_unlabelled=False)
+    assert first.result is not None and second.result is not None and third.result is not None
+    assert (first.result["proposed"], first.result["dropped"]) == (3, 1)
+    assert (second.result["replaced"], third.result["replaced"]) == (2, 0)
+    with hub.db.session() as s:
+        rows = s.execute(select(Annotation.item_id, Annotation.model_version, Annotation.state)
+                         .where(Annotation.model_version != "other@1")
+                         .order_by(Annotation.item_id, Annotation.model_version)).all()  # fmt: skip
+    # a, d: version 1's open proposals replaced by version 2's; b: the accepted one kept beside version 2's.
+    assert [tuple(r) for r in rows] == [
+        (ids[0], "remote@2", "proposed"),
+        (ids[1], "remote@1", "accepted"),
+        (ids[1], "remote@2", "proposed"),
+        (ids[3], "remote@2", "proposed"),
+    ]
+
+
+def test_the_model_accepts_only_as_far_as_its_held_out_labels_support(hub: Hub) -> None:
+    pid, _ = text_project(hub, "evidence", TEXTS[:4])
+    _bands(hub, pid, lower=0.1, upper=0.9)
+    with serve(http_contract) as srv:
+        mid = register_http(hub, pid, srv.url)
+        # Its held-out labels: sure of everything and right half the time; no bound reaches 98 % precision.
+        held = {"scores": [0.99] * 40, "correct": [True, False] * 20}
+        with hub.db.session(write=True) as s:
+            s.execute(update(ModelVersion).where(ModelVersion.id == mid).values(metrics={"held_out": held}))
+        job = _prelabel(hub, pid)
+    r = job.result
+    assert r is not None and (r["accepted"], r["proposed"]) == (0, 4)  # the 0.97 and 0.95 ones too: proposed
+    assert r["upper"] == 1.0
+    assert r["upper_note"] == ("accepted only above 1, not the project's 0.9: remote@1's held-out labels do not "
+                               "reach 98 % precision below it (nothing is accepted)")  # fmt: skip

@@ -51,5 +51,9 @@ def prelabel(
     console.print(f"pre-labelled {r.get('items', 0):,} items with {r.get('model_version')}: "
                   f"{r.get('accepted', 0):,} accepted, {r.get('proposed', 0):,} proposed, "
                   f"{r.get('dropped', 0):,} dropped, {r.get('errors_total', 0):,} errors")  # fmt: skip
+    if r.get("upper_note"):
+        console.print(f"[yellow]{r['upper_note']}[/]")
+    if r.get("replaced"):
+        console.print(f"replaced {r['replaced']:,} open proposals of earlier versions of the model")
     for e in r.get("errors", [])[:10]:
         console.print(f"  item {e['item_id']}: {e['error']}")

@@ -62,7 +62,7 @@ def active_model(session: Session, project_id: int, settings: dict[str, Any] | N
     )
 
 
-def _suggested(mv: ModelVersion | None) -> dict[str, float] | None:
+def suggested_bands(mv: ModelVersion | None) -> dict[str, float] | None:
     """Bands from the model's held-out predictions (``metrics.held_out``: scores and whether each was right)."""
     if mv is None:
         return None
@@ -89,7 +89,7 @@ def view(session: Session, project_id: int) -> AssistView:
         settings=settings,
         labels_since_train=max(0, since),
         version=row.version if row is not None else 1,
-        suggested_bands=_suggested(active_model(session, project_id, settings)),
+        suggested_bands=suggested_bands(active_model(session, project_id, settings)),
     )
 
 
