@@ -98,3 +98,14 @@ def test_prune_prints_what_it_removed(hub: Hub, cli_env: Env, tmp_path: Path) ->
     failed = run(cli_env, "model", "eval", "banking", str(first))
     assert failed.exit_code == 1
     assert "files were removed by the project's retention setting" in " ".join(failed.output.split())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_bad_seed_or_epoch_count_is_refused_before_a_job_is_queued(hub: Hub, cli_env: Env, tmp_path: Path) -> None:
+    banking_project(hub, tmp_path, n_classes=3, per_class=5)
+    for args, said in ((("--seed", "-5"), "seed must be a whole number in 0..2147483647, got -5"),
+                       (("--epochs", "0"), "epochs must be in 1..10000, got 0")):  # fmt: skip
+        result = run(cli_env, "model", "train", "banking", *args)
+        assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
+    with hub.db.session() as s:
+        assert s.scalars(select(Job)).all() == [] and s.scalars(select(ModelVersion)).all() == []

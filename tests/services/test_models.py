@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,31 @@ def test_registry_operations_check_state_and_clean_up(hub: Hub, tmp_path: Path) 
         svc.activate_version(s, SYSTEM, pid, busy or 0)
     with hub.db.session(write=True) as s, pytest.raises(ConflictError, match="still training"):
         svc.delete_version(s, hub, SYSTEM, pid, busy or 0)
+
+
+def test_a_training_asked_not_to_activate_leaves_the_live_model_active(hub: Hub, tmp_path: Path) -> None:
+    pid = banking_project(hub, tmp_path, n_classes=3, per_class=10)
+    spec = svc.TrainSpec(kind="text_classifier", mode="sgd", epochs=2, **QUICK)
+    live = train_version(hub, SYSTEM, pid, spec)  # the first: active
+    trial = train_version(hub, SYSTEM, pid, replace(spec, activate=False))
+    other = train_version(hub, SYSTEM, pid, replace(spec, name="other"))
+    with hub.db.session() as s:
+        # The same line would have taken over by default; asked not to, it did not. Another line never does.
+        assert [m.id for m in svc.list_versions(s, SYSTEM, pid) if m.active] == [live]
+    chosen = train_version(hub, SYSTEM, pid, replace(spec, name="other", activate=True))
+    with hub.db.session() as s:
+        assert [m.id for m in svc.list_versions(s, SYSTEM, pid) if m.active] == [chosen]
+        assert svc.get_version(s, SYSTEM, pid, trial).params["activate"] is False
+    assert len({live, trial, other, chosen}) == 4
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"), [({"seed": -5}, "seed"), ({"seed": 2**31}, "seed"), ({"epochs": 0}, "epochs")]
+)
+def test_a_train_spec_out_of_range_is_refused_before_any_job(settings: dict[str, int], field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        svc.TrainSpec(kind="text_classifier", **settings)  # type: ignore[arg-type]
+    assert err.value.context["field"] == field
 
 
 def test_training_without_enough_labels_fails_the_version(hub: Hub, tmp_path: Path) -> None:

@@ -73,6 +73,11 @@ class TrainIn(StrictIn):
     prelabel: bool = Field(
         default=False, description="When the version is ready, queue pre-labelling of the unlabelled items with it"
     )
+    activate: bool | None = Field(
+        default=None,
+        description="true: the new version becomes the active model; false: it does not (try a variant beside the "
+        "live one); null: it does when nothing is active or the active one is of its line (a retraining)",
+    )
 
 
 class PerClassPublic(BaseModel):

@@ -36,6 +36,14 @@ def train(
     prelabel: Annotated[
         bool, typer.Option("--prelabel", help="Then queue pre-labelling of the unlabelled items with the new version")
     ] = False,
+    activate: Annotated[
+        bool | None,
+        typer.Option(
+            "--activate/--no-activate",
+            help="Make the new version the active model, or not (default: when nothing is active or the active "
+            "model is of its line)",
+        ),
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """Train a model version from the project's accepted class labels (queued as a job unless --wait)."""
@@ -48,7 +56,8 @@ def train(
             p = get_project_by_name(s, actor, project)
             pid, item_kind = p.id, p.item_kind
         chosen = kind or ("text_classifier" if item_kind == "text" else "image_classifier")
-        spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode, seed=seed, epochs=epochs)
+        spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode, seed=seed, epochs=epochs,
+                                       activate=activate)  # fmt: skip
         if not wait:
             with hub.db.session(write=True) as s:
                 job = model_service.queue_training(s, actor, pid, spec, prelabel=prelabel)

@@ -123,13 +123,14 @@ def train_version(
             return mv_id
         row.status, row.metrics, row.artifacts = "ready", metrics, artifacts
         row.data = {**data.summary(), "held_out_ids": [data.annotation_ids[i] for i in _held(data, spec)]}
-        # The new version takes over when nothing is active, or when the active model is an older version of
-        # the same line (a retraining): pre-labelling and the queue then follow the newest labels. A model of
-        # another line that a person made active stays active.
+        # The new version takes over when asked to (``spec.activate``), or by default when nothing is active or
+        # the active model is an older version of the same line (a retraining): pre-labelling and the queue then
+        # follow the newest labels. A model of another line that a person made active stays active, and a
+        # training asked not to activate (to try a variant beside the live model) never does.
         current = s.scalars(
             select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.active.is_(True))
         ).all()
-        if all(mv.name == row.name for mv in current):
+        if spec.activate or (spec.activate is None and all(mv.name == row.name for mv in current)):
             for mv in current:
                 mv.active = False
             row.active = True

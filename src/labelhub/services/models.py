@@ -86,6 +86,9 @@ class TrainSpec:
     min_steps: int | None = None  # at least this many optimiser steps; None: the engine's default (500)
     features: int | None = None  # hashed columns per n-gram kind (text); None: the engine's default
     open_clip: dict[str, str] | None = None  # {"model", "pretrained"[, "text_model_dir"]}: the image backbone
+    # True: the new version becomes the active one; False: it does not, even as the project's first; None: it
+    # does when nothing is active or the active one is of its line (a retraining).
+    activate: bool | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TRAINABLE:
@@ -94,6 +97,11 @@ class TrainSpec:
             raise ValidationError(f"mode must be sgd, swa or swag, got {self.mode!r}", field="mode")
         if not 0.0 <= self.held_out <= 0.5:
             raise ValidationError("held_out must be within 0..0.5", field="held_out")
+        # Checked here, not only by the API: the CLI queues a job with these, which would fail a minute later.
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= 2**31 - 1:
+            raise ValidationError(f"seed must be a whole number in 0..{2**31 - 1}, got {self.seed!r}", field="seed")
+        if self.epochs is not None and (isinstance(self.epochs, bool) or not 1 <= self.epochs <= 10_000):
+            raise ValidationError(f"epochs must be in 1..10000, got {self.epochs!r}", field="epochs")
 
     @property
     def line(self) -> str:
@@ -111,11 +119,13 @@ class TrainSpec:
             "min_steps": self.min_steps,
             "features": self.features,
             "open_clip": self.open_clip,
+            "activate": self.activate,
         }
 
     @classmethod
     def from_params(cls, p: dict[str, Any]) -> TrainSpec:
-        keys = ("kind", "name", "mode", "seed", "epochs", "held_out", "min_steps", "features", "open_clip")
+        keys = ("kind", "name", "mode", "seed", "epochs", "held_out", "min_steps", "features", "open_clip",
+                "activate")  # fmt: skip
         return cls(**{k: p[k] for k in keys if k in p and p[k] is not None})
 
 

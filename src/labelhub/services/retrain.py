@@ -62,7 +62,9 @@ def maybe_retrain(session: Session, project_id: int) -> Job | None:
     if count - baseline < every:
         return None
     # The same settings as the model it replaces (its params hold the training spec), in the same model line.
+    # Activation follows the default rule (a retraining of the active line takes over), whatever the model
+    # it replaces was asked at its own training.
     spec = TrainSpec.from_params({**(mv.params or {}), "kind": mv.kind, "name": mv.name, "mode": mv.mode or "swag",
-                                  "seed": mv.seed or 0})  # fmt: skip
+                                  "seed": mv.seed or 0, "activate": None})  # fmt: skip
     params = {**spec.to_params(), "trigger": "retrain_every", "labels": count}
     return jobs.enqueue(session, Actor.system(), TRAIN_KIND, params, project_id=project_id)

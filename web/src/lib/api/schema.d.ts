@@ -2562,6 +2562,11 @@ export interface components {
              * @default false
              */
             prelabel?: boolean;
+            /**
+             * Activate
+             * @description true: the new version becomes the active model; false: it does not (try a variant beside the live one); null: it does when nothing is active or the active one is of its line (a retraining)
+             */
+            activate?: boolean | null;
         };
         /** UserBrief */
         UserBrief: {
