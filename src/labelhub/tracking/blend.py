@@ -216,8 +216,7 @@ def _unreached(seg: Segment, t: int, lo: int, span: int, last_place: Box | None)
         return FrameBox(t, BoxState.OUTSIDE, last_place, 1.0, False)
     # No pass got here: the last place known is held, visible (before an outside keyframe too, as in CVAT, up to
     # the frame the person said it left), and marked for review.
+    known: Box | None = b_box if b_box is not None else last_place
     if a_box is not None:  # forward from a keyframe: where the object was last seen on the way
         known = last_place if last_place is not None else a_box
-    else:
-        known = b_box if b_box is not None else last_place
     return FrameBox(t, BoxState.PROPAGATED, known, 0.0, True)
