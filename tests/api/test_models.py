@@ -56,7 +56,9 @@ def test_train_evaluate_and_manage_model_versions(client: TestClient, hub: Hub, 
     assert_problem(client.get(f"{base}/999999", headers=viewer), 404, field="model_id")
 
     assert_problem(client.get(f"{one}/report", headers=viewer), 404)
-    assert_problem(client.post(f"{one}/evaluate", headers=viewer), 403)
+    refused = assert_problem(client.post(f"{one}/evaluate", headers=viewer), 403)
+    # The refusal names what was refused, not the role's generic action.
+    assert refused["detail"].startswith("evaluating a model version needs the manager role"), refused["detail"]
     r = client.post(f"{one}/evaluate", headers=manager)
     assert r.status_code == 202 and r.json()["kind"] == "evaluate_model", r.text
     run_jobs(hub)

@@ -118,3 +118,10 @@ def test_a_swag_text_predictor_asks_for_large_batches_and_answers_them_as_small_
     assert [p.item_id for p in whole] == [p.item_id for p in pieces] == list(range(40))
     for a, b in zip(whole, pieces, strict=True):
         assert a.probs is not None and b.probs is not None and np.allclose(a.probs, b.probs, atol=1e-6)
+
+
+def test_probabilities_from_logits_drawn_once_are_the_models_probabilities(swag: TextClassifier, rows: Rows) -> None:
+    model = swag.model
+    x = swag.featurizer.transform(rows[2][:30])
+    assert model.temperature != 1.0  # fitted on held-out labels: the division by it is part of what is checked
+    assert np.allclose(model.proba_from_logits(model.logit_samples(x)), model.predict_proba(x), rtol=0, atol=1e-12)

@@ -124,6 +124,12 @@ def test_members_are_added_listed_and_removed_from_the_command_line(cli_env: Env
     assert last_owner.exit_code == 1 and "at least one owner" in last_owner.output
     assert "removed ann" in ok(cli_env, "project", "remove-member", "street scenes", "ann").output
     assert "street scenes" not in ok(cli_env, "project", "list", "--as", "ann").stdout
+    # No longer a member: the project is as unknown to ann as one that does not exist (its id is not given away).
+    gone, nothing = run(cli_env, "stats", "street scenes", "--as", "ann"), run(cli_env, "stats", "nope", "--as", "ann")
+    assert "project 'street scenes' not found" in flat(gone.output) and "project 'nope' not found" in flat(
+        nothing.output
+    )
+    assert flat(gone.output).replace("street scenes", "nope") == flat(nothing.output)
 
 
 def test_an_export_says_what_its_format_left_out(cli_env: Env, tmp_path: Path) -> None:

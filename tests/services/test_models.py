@@ -16,7 +16,7 @@ from tests.services._banking_project import banking_project
 
 from labelhub.assist.predictors import ItemInput, load_predictor
 from labelhub.domain.enums import ItemKind
-from labelhub.errors import ConflictError, NotFoundError, ValidationError
+from labelhub.errors import ConflictError, JobCancelled, NotFoundError, ValidationError
 from labelhub.hub import Hub
 from labelhub.services import models as svc
 from labelhub.services.access import Actor
@@ -169,6 +169,23 @@ def test_a_training_asked_not_to_activate_leaves_the_live_model_active(hub: Hub,
         assert [m.id for m in svc.list_versions(s, SYSTEM, pid) if m.active] == [chosen]
         assert svc.get_version(s, SYSTEM, pid, trial).params["activate"] is False
     assert len({live, trial, other, chosen}) == 4
+
+
+def test_a_cancelled_training_leaves_no_version_behind(hub: Hub, tmp_path: Path) -> None:
+    pid = banking_project(hub, tmp_path, n_classes=3, per_class=10)
+    calls: list[str] = []
+
+    def cancel_soon(fraction: float, message: str) -> None:
+        calls.append(message)
+        if len(calls) == 3:
+            raise JobCancelled("job 1 was cancelled", field="cancel_requested")
+
+    with pytest.raises(JobCancelled):
+        train_version(hub, SYSTEM, pid, svc.TrainSpec(kind="text_classifier", mode="sgd", **QUICK),
+                      progress=cancel_soon)  # fmt: skip
+    with hub.db.session() as s:
+        assert s.scalars(select(ModelVersion)).all() == []  # "nothing was changed", as the job says
+    assert not any(p.is_dir() for p in svc.models_dir(hub).glob("project-*/*"))
 
 
 @pytest.mark.parametrize(

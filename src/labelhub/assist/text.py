@@ -183,10 +183,12 @@ def train_text_classifier(
     model = train_head(x[fit_rows], y[fit_rows], len(names), cfg, progress=progress)
     report = None
     if n_out:
-        logits = model.logit_samples(x[out_rows])
-        before = model.predict_proba(x[out_rows])
+        if progress is not None:
+            progress(1.0, f"fitting the temperature on {n_out} held-out labels")
+        logits = model.logit_samples(x[out_rows])  # the weight samples are drawn once for the three uses below
+        before = model.proba_from_logits(logits)
         model = model.with_temperature(fit_temperature(logits, y[out_rows]))
-        after = model.predict_proba(x[out_rows])
+        after = model.proba_from_logits(logits)
         report = HeldOutReport(n=n_out, temperature=model.temperature, nll_before=nll(before, y[out_rows]),
                                nll_after=nll(after, y[out_rows]), ece_before=ece(before, y[out_rows]),
                                ece_after=ece(after, y[out_rows]))  # fmt: skip

@@ -151,7 +151,7 @@ def update_assist(
     session: Session, actor: Actor, project_id: int, settings: dict[str, Any], version: int
 ) -> AssistView:
     """Replace the project's assist settings if ``version`` is current; 409 (ConflictError) when stale."""
-    require(session, actor, project_id, Action.TRAIN_MODEL)
+    require(session, actor, project_id, Action.TRAIN_MODEL, doing="changing the assist settings")
     row = session.get(ProjectAssist, project_id, with_for_update=True)
     current = row.version if row is not None else 1
     if version != current:

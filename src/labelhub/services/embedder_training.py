@@ -73,7 +73,7 @@ def queue_embedder_training(
     ``roots``: where a remote caller may point ``bitext`` (the API passes LABELHUB_IMPORT_ROOTS, as for
     imports); None (the CLI, on the server itself) allows any path.
     """
-    require(session, actor, project_id, Action.TRAIN_MODEL)
+    require(session, actor, project_id, Action.TRAIN_MODEL, doing="training the search encoder")
     if bitext is not None and roots is not None:
         try:
             bitext = str(check_server_path(bitext, roots))
@@ -179,7 +179,7 @@ def run_train_embedder(ctx: JobContext) -> dict[str, Any]:
     pid = ctx.project_id
     _check_params(p.get("kind"), p.get("epochs"), p.get("seed", 0), p.get("bitext"))
     with ctx.hub.db.session() as s:
-        require(s, ctx.actor, pid, Action.TRAIN_MODEL)
+        require(s, ctx.actor, pid, Action.TRAIN_MODEL, doing="training the search encoder")
     ctx.progress(0.0, f"training the {p['kind']} encoder")
     model, arch, summary = _train(ctx.hub, pid, p, lambda f, m: ctx.progress(0.02 + 0.95 * f, m))
     root = ctx.hub.settings.home / "embedders" / str(pid)

@@ -3,9 +3,10 @@
 Training registers the version first (status ``training``, so the UI shows it at once), trains outside any
 transaction, saves the files, then records data, metrics and artifacts and marks it ``ready``; the first
 ready version of a project becomes its active one, and so does a newer version of the active line (a
-retraining). Any failure marks the version ``failed`` with the error. Once the new version is committed, the
-project's ``keep_versions`` setting is applied (:mod:`labelhub.services.model_retention`): older versions'
-files are removed; a failure there is logged and does not fail the training.
+retraining). Any failure marks the version ``failed`` with the error; a cancelled training removes its
+version. Once the new version is committed, the project's ``keep_versions`` setting is applied
+(:mod:`labelhub.services.model_retention`): older versions' files are removed; a failure there is logged and
+does not fail the training.
 
 Metrics come from the held-out slice (the labels the temperature was fitted on, which the head never saw):
 accuracy, NLL, ECE, the temperature and per-class precision, recall and F1. With under 20 held-out labels
@@ -37,7 +38,7 @@ from labelhub.assist.text import TextClassifier
 from labelhub.assist.train import threads
 from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
-from labelhub.errors import ConflictError, ValidationError
+from labelhub.errors import ConflictError, JobCancelled, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.services import audit
@@ -77,7 +78,7 @@ def train_version(
 ) -> int:
     """Train, save and register a model version from the project's labels; return its id."""
     with hub.db.session(write=True) as s:
-        project = require(s, actor, project_id, Action.TRAIN_MODEL)
+        project = require(s, actor, project_id, Action.TRAIN_MODEL, doing="training a model")
         item_kind = project.item_kind
         mv = ModelVersion(
             project_id=project_id,
@@ -108,11 +109,13 @@ def train_version(
         files = save_classifier(clf, models_dir(hub) / rel)
         artifacts: dict[str, Any] = {"folder": rel.as_posix(), **{k: (rel / v).as_posix() for k, v in files.items()}}
         metrics = _metrics(clf, data, spec)
-    except BaseException as exc:  # cancelled too: the version says why it has no model
+    except BaseException as exc:
         shutil.rmtree(models_dir(hub) / rel, ignore_errors=True)
         with hub.db.session(write=True) as s:
             row = s.get(ModelVersion, mv_id)
-            if row is not None:
+            if row is not None and isinstance(exc, JobCancelled):
+                s.delete(row)  # a cancelled training leaves nothing behind, as its job says
+            elif row is not None:  # a failed one stays, saying why it has no model
                 row.status = "failed"
                 row.metrics = {"error": getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"}
         raise
@@ -288,7 +291,7 @@ def evaluate_version(
 ) -> dict[str, Any]:
     """Compute the validation report of a version, store it in ``metrics.report`` and return it."""
     with hub.db.session() as s:
-        mv = get_version(s, actor, project_id, model_id, Action.TRAIN_MODEL)
+        mv = get_version(s, actor, project_id, model_id, Action.TRAIN_MODEL, doing="evaluating a model version")
         reason = unusable_reason(mv)  # pruned (or failed) after the job was queued
         if reason is not None:
             raise ConflictError(reason, field="status")

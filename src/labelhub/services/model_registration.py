@@ -81,7 +81,7 @@ def check_registration(session: Session, actor: Actor, project_id: int, body: Ma
 
     Reads only, so the API runs it before the write transaction (loading a model must not hold SQLite's lock).
     """
-    project = require(session, actor, project_id, Action.TRAIN_MODEL)
+    project = require(session, actor, project_id, Action.TRAIN_MODEL, doing="connecting a model")
     kind = body.get("kind")
     name = str(body.get("name") or "").strip()
     if kind not in REGISTERED_KINDS:
@@ -97,7 +97,7 @@ def check_registration(session: Session, actor: Actor, project_id: int, body: Ma
 def store_model(session: Session, actor: Actor, project_id: int, kind: str, name: str,
                 params: dict[str, Any]) -> ModelVersion:  # fmt: skip
     """Store a checked registration as the next ready version of ``name`` (active when the project has none)."""
-    require(session, actor, project_id, Action.TRAIN_MODEL)
+    require(session, actor, project_id, Action.TRAIN_MODEL, doing="connecting a model")
     has_active = session.scalar(
         select(ModelVersion.id).where(ModelVersion.project_id == project_id, ModelVersion.active.is_(True)).limit(1)
     )

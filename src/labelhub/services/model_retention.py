@@ -155,7 +155,7 @@ def prune_versions(hub: Hub, actor: Actor, project_id: int) -> PruneResult:
     Commits its own transaction, then deletes the folders: call it outside any open write session.
     """
     with hub.db.session(write=True) as s:
-        require(s, actor, project_id, Action.TRAIN_MODEL)
+        require(s, actor, project_id, Action.TRAIN_MODEL, doing="removing old versions' files")
         lock_project(s, project_id)
         settings = effective_settings(s.get(ProjectAssist, project_id, with_for_update=True))
         keep = int(settings["keep_versions"])

@@ -183,10 +183,18 @@ def list_versions(session: Session, actor: Actor, project_id: int) -> list[Model
 
 
 def get_version(
-    session: Session, actor: Actor, project_id: int, model_id: int, action: Action = Action.READ
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    model_id: int,
+    action: Action = Action.READ,
+    doing: str | None = None,
 ) -> ModelVersion:
-    """Return one model version of the project; NotFoundError names ``model_id`` when it is not there."""
-    require(session, actor, project_id, action)
+    """Return one model version of the project; NotFoundError names ``model_id`` when it is not there.
+
+    ``doing`` names the operation in a refusal ("activating a model version needs the manager role ...").
+    """
+    require(session, actor, project_id, action, doing=doing)
     mv = session.get(ModelVersion, model_id)
     if mv is None or mv.project_id != project_id:
         raise NotFoundError(f"model version {model_id} not found in project {project_id}", field="model_id")
@@ -196,7 +204,7 @@ def get_version(
 def activate_version(session: Session, actor: Actor, project_id: int, model_id: int) -> ModelVersion:
     """Make a ready version the project's active one (the others become inactive) and return it."""
     lock_project(session, project_id)  # the status is read after a prune that holds the lock has committed
-    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL, doing="activating a model version")
     if mv.status == PRUNED:
         raise ConflictError(pruned_detail(mv), field="status")
     if mv.status != "ready":
@@ -212,7 +220,7 @@ def activate_version(session: Session, actor: Actor, project_id: int, model_id: 
 
 def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, model_id: int) -> None:
     """Delete a version and its files; a version still training is refused (cancel its job first)."""
-    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL, doing="deleting a model version")
     if mv.status == "training":
         raise ConflictError(f"model version {model_id} is still training; cancel job {mv.job_id} first", field="status")
     target = version_folder(hub, mv)
@@ -250,10 +258,10 @@ def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainS
     ``prelabel``: when the new version is ready, the job queues a pre-labelling job with it (the items without
     an accepted label); the flag is the job's, not the version's, so retraining does not repeat it.
     """
-    project = require(session, actor, project_id, Action.TRAIN_MODEL)
+    project = require(session, actor, project_id, Action.TRAIN_MODEL, doing="training a model")
     if project.item_kind != TRAINABLE[spec.kind].value:
         raise ValidationError(
-            f"a {spec.kind} needs a project of {TRAINABLE[spec.kind].value} items; this one holds "
+            f"kind {spec.kind} needs a project of {TRAINABLE[spec.kind].value} items; this one holds "
             f"{project.item_kind} items",
             field="kind",
         )
@@ -266,7 +274,7 @@ def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainS
 
 def queue_evaluation(session: Session, actor: Actor, project_id: int, model_id: int) -> Job:
     """Queue the validation report of a ready version."""
-    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL)
+    mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL, doing="evaluating a model version")
     reason = unusable_reason(mv)
     if reason is not None:
         raise ConflictError(reason, field="status")

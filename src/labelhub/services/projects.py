@@ -87,9 +87,13 @@ def get_project_by_name(session: Session, actor: Actor, name_or_id: str) -> Proj
     pid = session.scalar(select(Project.id).where(Project.name == name_or_id))
     if pid is None and name_or_id.isdigit():
         pid = int(name_or_id)
+    missing = NotFoundError(f"project {name_or_id!r} not found", field="project")
     if pid is None:
-        raise NotFoundError(f"project {name_or_id!r} not found", field="project")
-    return require(session, actor, pid, Action.READ)
+        raise missing
+    try:
+        return require(session, actor, pid, Action.READ)
+    except NotFoundError:
+        raise missing from None  # the same words as for no such project: a non-member learns nothing of it
 
 
 def update_project(
