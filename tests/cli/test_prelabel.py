@@ -29,3 +29,25 @@ def test_prelabel_waits_and_reports(hub: Hub, settings: Settings, db_url: str) -
         states = sorted(s.scalars(select(Annotation.state)))
         assert [j.status for j in s.scalars(select(Job).order_by(Job.id))] == ["succeeded", "succeeded"]
     assert states == ["accepted", "proposed", "proposed"]  # a: pos 0.99; b: pos 0.7 and c: neg 0.9 (below 0.95)
+
+
+def test_prelabel_wait_shows_its_progress_in_a_log(hub: Hub, settings: Settings, db_url: str) -> None:
+    """Not on a terminal (a log, CI), ``--wait`` prints plain progress lines while the job runs, not only 0 and 100 %."""
+    env = {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
+           "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
+    pid, _ = text_project(hub, "slow", [f"item {i} p=0.{i + 1}" for i in range(6)])
+
+    def slow(path: str, body: object) -> tuple[int, object, float]:
+        status, answer, _ = http_contract(path, body)
+        return status, answer, 0.4  # seconds per call of one item: the job takes about 2.4 s
+
+    with serve(slow) as srv:
+        register_http(hub, pid, srv.url)
+        done = CliRunner().invoke(app, ["prelabel", "slow", "--wait", "--batch-size", "1"], env=env)
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.stderr.splitlines() if line.startswith("pre-label: ")]
+    between = [
+        line for line in lines if "pre-labelled" in line and not line.startswith(("pre-label: 0%", "pre-label: 100%"))
+    ]
+    assert between, lines  # e.g. "pre-label: 33% pre-labelled 2 of 6 items"
+    assert "pre-labelled 6 items with remote@1" in " ".join(done.stdout.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progres
 from labelhub.domain.enums import JobStatus
 from labelhub.jobs.executor import LocalExecutor
 from labelhub.jobs.handlers import run_prelabel_job
+from labelhub.services.jobs import cancel as cancel_job
 from labelhub.services.prelabel import KIND, start_prelabel
 from labelhub.services.projects import get_project_by_name
 from labelhub.storage.models import Job
@@ -34,14 +36,34 @@ def prelabel(
             console.print(f"queued pre-labelling job {job_id}; a worker (labelhub serve or worker) runs it")
             return
         executor = LocalExecutor(hub, handlers={KIND: run_prelabel_job})
-        with progress_bar("pre-label") as progress:
-            while True:
+
+        # The job runs on a thread of this process; the bar follows the progress it records, as the web app does.
+        def run_until_done() -> None:  # jobs of this kind queued before it run first, as a worker would run them
+            while executor.run_once():
                 with hub.db.session() as s:
-                    job = s.get(Job, job_id)
-                    status = JobStatus(job.status) if job is not None else JobStatus.FAILED
-                    progress(job.progress if job is not None else 1.0, job.message if job is not None else "")
-                if status.finished or not executor.run_once():
-                    break
+                    done = s.get(Job, job_id)
+                    if done is None or JobStatus(done.status).finished:
+                        return
+
+        runner = threading.Thread(target=run_until_done, name="labelhub-prelabel", daemon=True)
+        runner.start()
+        try:
+            with progress_bar("pre-label") as progress:
+                while True:
+                    runner.join(timeout=0.5)
+                    with hub.db.session() as s:
+                        job = s.get(Job, job_id)
+                        status = JobStatus(job.status) if job is not None else JobStatus.FAILED
+                        progress(job.progress if job is not None else 1.0, job.message if job is not None else "")
+                    if status.finished or not runner.is_alive():
+                        break
+        except KeyboardInterrupt:
+            # Ctrl-C: the job stops at its next batch, keeping the batches it wrote (as a cancel from the web app).
+            with hub.db.session(write=True) as s:
+                cancel_job(s, actor, job_id)
+            runner.join(timeout=30)
+            console.print(f"[yellow]pre-labelling job {job_id} cancelled; the batches written so far are kept[/]")
+            raise typer.Exit(130) from None
         with hub.db.session() as s:
             job = s.get(Job, job_id)
     if job is None or job.status != JobStatus.SUCCEEDED.value:
