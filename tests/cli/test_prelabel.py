@@ -32,7 +32,7 @@ def test_prelabel_waits_and_reports(hub: Hub, settings: Settings, db_url: str) -
 
 
 def test_prelabel_wait_shows_its_progress_in_a_log(hub: Hub, settings: Settings, db_url: str) -> None:
-    """Not on a terminal (a log, CI), ``--wait`` prints plain progress lines while the job runs, not only 0 and 100 %."""
+    """Not on a terminal (a log, CI), ``--wait`` prints progress lines while the job runs, not only 0 and 100 %."""
     env = {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
            "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
     pid, _ = text_project(hub, "slow", [f"item {i} p=0.{i + 1}" for i in range(6)])
