@@ -158,8 +158,9 @@ def evaluate(
     saved = report["accepted_unchanged"]
     console.print(
         f"accuracy {_fmt(report['accuracy'])}, ECE {_fmt(report['ece'])}; proposals accepted unchanged: "
-        f"{saved['accepted_unchanged']} of {saved['proposals']}"
-    )
+        f"{saved['accepted_unchanged']} of {saved['reviewed']} reviewed ({_fmt(saved['share'])}); "
+        f"{saved['auto_accepted']} auto-accepted, not reviewed; {saved['proposals']} proposals in all"
+    )  # the same words as the HTML report and the web app
     if html is not None:
         html.write_text(render_html(report, title=f"Validation report: {title}"), encoding="utf-8")
         console.print(f"wrote {html}")
