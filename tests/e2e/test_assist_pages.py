@@ -147,33 +147,25 @@ def test_the_models_page_follows_trainings_started_anywhere(page: Any, server: S
     finally:
         server.api.post(f"{API}/jobs/{slow}/cancel")
     assert server.wait_for_job(slow, timeout=60)["status"] == "cancelled"
+    # A cancelled training leaves no version behind ("nothing was changed", as its job says).
+    expect(page.locator('[data-testid="model-row"][data-status="training"]')).to_have_count(0, timeout=15_000)
 
-    # The cancelled version says why, without "0 labels"; its report says training failed.
-    failed = page.locator('[data-testid="model-row"][data-status="failed"]')
-    expect(failed).to_have_count(1, timeout=15_000)
-    expect(failed.get_by_test_id("model-error")).not_to_be_empty()
-    assert "0 labels" not in failed.inner_text()
-    reason = failed.get_by_test_id("model-error").inner_text()
-    failed.get_by_test_id("report-button").click()
-    expect(page.get_by_test_id("report-missing")).to_contain_text(f"training failed: {reason}")
-    expect(page.get_by_test_id("report-missing")).not_to_contain_text("not been evaluated")
-
-    # The page's own training ends: three versions.
+    # The page's own training ends: two versions.
     expect(page.get_by_test_id("train-form").get_by_test_id("job-progress")).to_have_attribute(
         "data-status", "succeeded", timeout=120_000
     )
-    expect(_versions(page)).to_contain_text("3 versions")
+    expect(_versions(page)).to_contain_text("2 versions")
     expect(page.get_by_test_id("training-job")).to_have_count(0, timeout=10_000)
 
     # A training through the API that ends while the page is open: the versions and the queue follow, no reload.
     r = server.api.post(f"{API}/projects/{pid}/models/train", json={"kind": "text_classifier", "seed": 2})
     assert server.wait_for_job(r.json()["id"], timeout=120)["status"] == "succeeded"
-    expect(_versions(page)).to_contain_text("4 versions", timeout=15_000)
-    expect(page.get_by_test_id("queue-model")).to_have_text("text-classifier@4", timeout=15_000)
-    expect(page.locator('[data-testid="model-row"][data-active="true"] .mono')).to_have_text("text-classifier@4")
+    expect(_versions(page)).to_contain_text("3 versions", timeout=15_000)
+    expect(page.get_by_test_id("queue-model")).to_have_text("text-classifier@3", timeout=15_000)
+    expect(page.locator('[data-testid="model-row"][data-active="true"] .mono')).to_have_text("text-classifier@3")
 
     # At 1024 px the versions table fits its card: no sideways scrolling, every button inside.
-    expect(page.get_by_test_id("activate-button")).to_have_count(3)
+    expect(page.get_by_test_id("activate-button")).to_have_count(2)  # every version but the active one
     _fits(page)
     shots(page, "models-1024", full_page=True)
 
@@ -260,3 +252,29 @@ def test_the_report_of_a_model_with_many_classes(page: Any, server: Server, shot
 
     eventually(saved)
     assert want_upper >= suggested["upper"] - 1e-9
+
+
+def test_a_failed_training_says_why_on_its_row_and_in_its_report(page: Any, server: Server, shots: Shots) -> None:
+    rows = [r for r in _many_intents(1, 30)]  # thirty labels of one class: no classifier can be trained
+    body = {"name": "One intent", "item_kind": "text", "labels": [{"name": rows[0]["label"]}], "kinds": ["class"]}
+    pid = server.api.post(f"{API}/projects", json=body).json()["id"]
+    src = server.home / "assist-one-class"
+    src.mkdir()
+    (src / "r.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "r.jsonl"), "format": "text"})
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    r = server.api.post(f"{API}/projects/{pid}/models/train", json={"kind": "text_classifier"})
+    assert server.wait_for_job(r.json()["id"], timeout=120)["status"] == "failed"
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/models")
+
+    # The failed version says why, without "0 labels"; its report says training failed, not "evaluate it".
+    failed = page.locator('[data-testid="model-row"][data-status="failed"]')
+    expect(failed).to_have_count(1)
+    expect(failed.get_by_test_id("model-error")).to_contain_text("of two classes or more")
+    assert "0 labels" not in failed.inner_text()
+    reason = failed.get_by_test_id("model-error").inner_text()
+    failed.get_by_test_id("report-button").click()
+    expect(page.get_by_test_id("report-missing")).to_contain_text(f"training failed: {reason}")
+    expect(page.get_by_test_id("report-missing")).not_to_contain_text("not been evaluated")
+    shots(page, "failed-version")
