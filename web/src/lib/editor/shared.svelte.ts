@@ -5,7 +5,7 @@
 
 import type { EditorCore } from './core';
 import type { SharedAction } from './keys';
-import { nextProposal } from './proposals';
+import { isProposal, nextProposal } from './proposals';
 
 /** Moves to another item after saving; stays put (and says why) while a conflict or a failed save is open. */
 export class ItemMover {
@@ -62,7 +62,9 @@ export function runShared(action: SharedAction, core: EditorCore, view: SharedVi
     case 'proposal.next':
     case 'proposal.prev': {
       const k = nextProposal(core.anns, core.selectedKey, action === 'proposal.next' ? 1 : -1);
-      if (k === null) core.notify('No open proposals');
+      // A whole-item class proposal has no shape to step to: say how to decide it rather than "none open".
+      const classOpen = core.anns.some((a) => isProposal(a) && a.kind === 'class');
+      if (k === null) core.notify(classOpen ? "The open proposal is the item's class: A accepts it, X rejects it" : 'No open proposals');
       else view.pick(k);
       return true;
     }
