@@ -148,3 +148,18 @@ def test_the_model_accepts_only_as_far_as_its_held_out_labels_support(hub: Hub) 
     assert r["upper"] == 1.0
     assert r["upper_note"] == ("accepted only above 1, not the project's 0.9: remote@1's held-out labels do not "
                                "reach 98 % precision below it (nothing is accepted)")  # fmt: skip
+
+
+def test_a_model_trained_without_held_out_labels_accepts_nothing_by_itself(hub: Hub) -> None:
+    pid, _ = text_project(hub, "unmeasured", TEXTS[:4])
+    _bands(hub, pid, lower=0.1, upper=0.9)
+    with serve(http_contract) as srv:
+        mid = register_http(hub, pid, srv.url)
+        with hub.db.session(write=True) as s:  # what a training on under 20 held-out labels records
+            s.execute(
+                update(ModelVersion).where(ModelVersion.id == mid).values(metrics={"evaluated_on": "training labels"})
+            )
+        job = _prelabel(hub, pid)
+    r = job.result
+    assert r is not None and (r["accepted"], r["proposed"], r["upper"]) == (0, 4, 1.0)
+    assert r["upper_note"].startswith("accepted nothing: remote@1 was trained on too few labels to keep any out")

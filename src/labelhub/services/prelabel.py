@@ -217,6 +217,8 @@ def run_prelabel(hub: Hub, actor: Actor, project_id: int, params: dict[str, Any]
         ref = model_ref(hub, mv)
         bands = _bands(effective_settings(s.get(ProjectAssist, project_id)))
         evidence = suggested_bands(mv)
+        if evidence is None and (mv.metrics or {}).get("evaluated_on") == "training labels":
+            evidence = {"upper": 1.0, "unmeasured": True}  # trained here on too few labels to keep any out
         schema = project_schema(s, project)
         ids = list(s.scalars(select(Item.id).where(*_eligible(project_id, ref.tag, only_unlabelled)).order_by(Item.id)))
     result = PrelabelResult(model_version=ref.tag, items=len(ids))
@@ -269,16 +271,23 @@ def _evidence_bound(bands: Bands, evidence: dict[str, Any] | None, tag: str, res
     A model is trusted to label by itself only as far as its own held-out labels say it is right 98 % of the time
     (``suggest_bands``): a project's upper bound below that accepted labels nobody checked at a precision nobody
     measured (a 300-label model, 60 % right on its held-out labels, accepted 1,082 labels at the default 0.95, 66
-    of them wrong). The bound is only ever raised: a stricter project keeps its own. A model without held-out
-    predictions (a remote server, a detector) keeps the project's bands.
+    of them wrong). The bound is only ever raised: a stricter project keeps its own. A model trained here on too
+    few labels to hold any out has no measured precision and accepts nothing; a model from elsewhere (a remote
+    server, a detector), which labelhub cannot measure, keeps the project's bands.
     """
     result.upper = bands.upper
     if evidence is None or float(evidence["upper"]) <= bands.upper:
         return bands
     upper = float(evidence["upper"])
     result.upper = upper
-    result.upper_note = (
-        f"accepted only above {upper:.4g}, not the project's {bands.upper:.4g}: {tag}'s held-out labels do not "
-        "reach 98 % precision below it" + (" (nothing is accepted)" if upper >= 1.0 else "")
-    )
+    if evidence.get("unmeasured"):
+        result.upper_note = (
+            f"accepted nothing: {tag} was trained on too few labels to keep any out, so its precision is not "
+            "measured (train it again with more labels)"
+        )
+    else:
+        result.upper_note = (
+            f"accepted only above {upper:.4g}, not the project's {bands.upper:.4g}: {tag}'s held-out labels do "
+            "not reach 98 % precision below it" + (" (nothing is accepted)" if upper >= 1.0 else "")
+        )
     return Bands(min(bands.lower, upper), upper)
