@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from labelhub.errors import ValidationError
@@ -40,6 +40,17 @@ class Lru(Generic[V]):
             self._items.move_to_end(key)
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
+
+    def get_or_put(self, key: Hashable, make: Callable[[], V]) -> V:
+        """The value at ``key``, made by ``make()`` and kept when there is none."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                found = self._items[key] = make()
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+            return found
 
     def drop(self, key: Hashable) -> None:
         with self._lock:

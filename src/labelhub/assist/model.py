@@ -82,25 +82,24 @@ class AssistModel:
 
     def predict_proba(self, features: object) -> npt.NDArray[np.float64]:
         """Return the class probabilities, ``(items, classes)``: the mean over samples for SWAG."""
-        feats = self._features(features)
-        total: npt.NDArray[np.float64] | None = None
-        for logits in self._iter_logits(feats):
-            p = (torch.from_numpy(logits).double() / self.temperature).softmax(dim=-1).numpy()
-            total = p if total is None else total + p
-        if total is None:  # pragma: no cover - there is always at least one sample
-            raise RuntimeError("no weight sample")
-        return total / self.n_samples
+        return self._mean_softmax(self._iter_logits(self._features(features)))
 
     def proba_from_logits(self, logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """:meth:`predict_proba` from :meth:`logit_samples` already drawn (with this model's temperature): the
         same numbers, without drawing the weight samples again (seconds for a SWAG text model)."""
+        return self._mean_softmax(iter(logits))
+
+    def _mean_softmax(self, samples: Iterator[npt.NDArray[np.float32]]) -> npt.NDArray[np.float64]:
+        """The mean over weight samples of the softmax of their logits divided by the temperature."""
         total: npt.NDArray[np.float64] | None = None
-        for sample in logits:
-            p = (torch.from_numpy(sample).double() / self.temperature).softmax(dim=-1).numpy()
+        count = 0
+        for logits in samples:
+            p = (torch.from_numpy(logits).double() / self.temperature).softmax(dim=-1).numpy()
             total = p if total is None else total + p
+            count += 1
         if total is None:  # pragma: no cover - there is always at least one sample
             raise RuntimeError("no weight sample")
-        return total / len(logits)
+        return total / count
 
     def predict(self, features: object) -> npt.NDArray[np.int64]:
         """Return the most probable class index per item."""

@@ -107,11 +107,7 @@ def _model_features(session: Session, hub: Hub, project_id: int, mv: ModelVersio
     embed = getattr(predictor, "embed", None)
     if not callable(embed):
         return None
-    key = (mv.id, mv.created_at)
-    cache = hub.queue.features.get(key)
-    if cache is None:
-        cache = {}
-        hub.queue.features.put(key, cache)
+    cache = hub.queue.features.get_or_put((mv.id, mv.created_at), dict)
     missing = [i for i in ids if i not in cache]
     if missing:
         try:
@@ -128,11 +124,7 @@ def _predictions(session: Session, hub: Hub, project_id: int, mv: ModelVersion, 
     pool, not the model), the rest predicted in as few calls as the predictor likes (``batch_hint``: a SWAG text
     model draws its weight samples once per call). SWAG's per-sample rows are kept only when ``samples`` asks;
     an item the model could not score is not kept, and is tried again next time."""
-    key = (mv.id, mv.created_at)
-    cache = hub.queue.predictions.get(key)
-    if cache is None:
-        cache = {}
-        hub.queue.predictions.put(key, cache)
+    cache = hub.queue.predictions.get_or_put((mv.id, mv.created_at), dict)
     missing = [i for i in ids if i not in cache or (samples and cache[i].samples is None)]
     failed: dict[int, Prediction] = {}
     batch = max(_BATCH, int(getattr(predictor, "batch_hint", 0) or 0))
