@@ -37,3 +37,13 @@ def test_a_size_below_one_is_refused_naming_the_setting() -> None:
     with pytest.raises(ValidationError) as err:
         Lru(0, field="cache_items")
     assert err.value.context["field"] == "cache_items"
+
+
+def test_values_come_least_recently_used_first_and_clear_empties_the_map() -> None:
+    lru: Lru[int] = Lru(3)
+    for key, value in (("a", 1), ("b", 2), ("c", 3)):
+        lru.put(key, value)
+    lru.get("a")
+    assert lru.values() == [2, 3, 1]
+    lru.clear()
+    assert len(lru) == 0 and lru.get("a") is None and lru.values() == []

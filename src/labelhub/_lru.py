@@ -52,9 +52,18 @@ class Lru(Generic[V]):
                 self._items.popitem(last=False)
             return found
 
+    def values(self) -> list[V]:
+        """The values held now, least recently used first (a copy: the map may change meanwhile)."""
+        with self._lock:
+            return list(self._items.values())
+
     def drop(self, key: Hashable) -> None:
         with self._lock:
             self._items.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
     def __len__(self) -> int:
         return len(self._items)

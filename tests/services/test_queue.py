@@ -8,6 +8,7 @@ from tests.model_servers import http_contract, register_http, serve, text_projec
 
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
+from labelhub.services.duplicates import forget_in_indexes, resolve_duplicates
 from labelhub.services.queue import next_item, queue
 from labelhub.storage.models import Annotation, Embedding, Item
 
@@ -123,3 +124,27 @@ def test_a_batch_strategy_opens_the_first_item_of_the_list_whatever_its_length(h
             # The editor's "next" (the project's strategy) opens what the queue panel lists first.
             panel = queue(s, hub, SYSTEM, pid, limit=10)
             assert panel.strategy == "hybrid" and next_item(s, hub, SYSTEM, pid) == panel.items[0].id
+
+
+def test_a_new_item_in_a_deleted_items_place_is_scored_for_its_own_text(hub: Hub) -> None:
+    pid, ids = text_project(hub, "reused", TEXTS)
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        with hub.db.session() as s:
+            before = queue(s, hub, SYSTEM, pid, strategy="entropy")
+        with hub.db.session(write=True) as s:
+            resolve_duplicates(s, hub, SYSTEM, pid, keep=ids[0], drop=[ids[-1]])  # "p=0.8", the last id
+        forget_in_indexes(hub, pid, [ids[-1]])
+        with hub.db.session(write=True) as s:
+            new = Item(project_id=pid, kind="text", name="new", text="p=0.5")
+            s.add(new)
+            s.flush()
+            new_id = new.id  # SQLite gives it the deleted item's id; PostgreSQL a new one
+        with hub.db.session() as s:
+            after = queue(s, hub, SYSTEM, pid, strategy="entropy")
+    assert before.items[2].id == ids[-1] and before.items[2].score == round(
+        float(-0.8 * np.log(0.8) - 0.2 * np.log(0.2)), 6
+    )
+    scores = {e.id: e.score for e in after.items}
+    assert scores[new_id] == np.round(np.log(2), 6)  # the new item's own text, not the deleted one's prediction
+    assert [e.id for e in after.items][:2] in ([ids[1], new_id], [new_id, ids[1]])

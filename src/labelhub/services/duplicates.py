@@ -162,8 +162,10 @@ def forget_in_indexes(hub: Hub, project_id: int, ids: list[int]) -> None:
     The save gives the index a new state. The neighbour graph of the state before, when memory or its file holds
     one (none is computed here), is patched to the new state and saved (``_neighbours.patch_after_removal``: only
     the rows that listed a removed item are computed again), so the next duplicates request reads it. When that
-    fails, a warning says so and the next request computes the whole graph.
+    fails, a warning says so and the next request computes the whole graph. The labelling queue's cached
+    predictions of those items go too.
     """
+    hub.queue.forget_items(ids)
     root = hub.settings.home / "indexes" / str(project_id)
     if not root.is_dir():
         return

@@ -45,3 +45,13 @@ class QueueCache:
     predictors: Lru[Predictor] = field(default_factory=_predictors)
     predictions: Lru[dict[int, Prediction]] = field(default_factory=_per_model)
     features: Lru[dict[int, npt.NDArray[np.float32]]] = field(default_factory=_per_model)
+
+    def forget_items(self, ids: list[int]) -> None:
+        """Drop what the models said about deleted items: SQLite gives a deleted last id to the next new item, which
+        must not inherit its predictions, nor the rankings made with them (the pool's key would not change)."""
+        self.ranks.clear()
+        for item_id in ids:
+            for predicted in self.predictions.values():
+                predicted.pop(item_id, None)
+            for embedded in self.features.values():
+                embedded.pop(item_id, None)
