@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import sys
 import time
@@ -65,11 +66,20 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def mean_std(values: Sequence[float]) -> dict[str, float]:
-    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+    """Mean and standard deviation over the seeds that have a value (NaN: the auto-accepted precision of a seed
+    whose band accepted nothing); ``n`` counts them, ``of`` all seeds."""
+    kept = [v for v in values if not math.isnan(v)]
+    if not kept:
+        return {"mean": float("nan"), "std": float("nan"), "n": 0, "of": len(values)}
+    return {"mean": statistics.fmean(kept), "std": statistics.stdev(kept) if len(kept) > 1 else 0.0,
+            "n": len(kept), "of": len(values)}  # fmt: skip
 
 
 def fmt(ms: dict[str, float], digits: int = 4) -> str:
-    return f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f}"
+    if ms.get("n", 1) == 0:
+        return "none (nothing auto-accepted)"
+    shown = f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f}"
+    return shown if ms.get("n") == ms.get("of") else f"{shown} ({ms['n']} of {ms['of']} seeds)"
 
 
 def ece_floor(probs: Any, seed: int, draws: int = 200) -> float:
@@ -179,7 +189,7 @@ def verdicts(out: dict[str, Any]) -> Table:
         target, ok = ("", None)
         if mode == "swag":
             p = r["auto_accept_precision"]["mean"]
-            target, ok = f">= {TARGET_PRECISION}", p >= TARGET_PRECISION
+            target, ok = f">= {TARGET_PRECISION}", (p >= TARGET_PRECISION) if not math.isnan(p) else None
         table.add(f"{mode}: auto-accepted precision, test", fmt(r["auto_accept_precision"]), target, ok)
         table.add(f"{mode}: share auto-accepted, test", fmt(r["auto_accept_share"], 3))
     table.add("training seconds per model (sgd / swa / swag)",
