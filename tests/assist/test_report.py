@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
 from labelhub.assist import ece
-from labelhub.assist.report import classification_report, detection_map, render_html
+from labelhub.assist.report import classification_report, detection_map, detection_report, render_html
 
 CLASSES = ["cat", "dog", "bird"]
 TRUTH = ["cat", "cat", "cat", "dog", "dog", "bird", "bird", "bird"]
@@ -65,6 +65,30 @@ def test_detection_map_is_one_for_exact_boxes_and_lower_for_poor_ones() -> None:
     m = detection_map(truth, shifted)
     assert m["map50"] == pytest.approx(1.0) and 0.5 < m["map50_95"] < 1.0
     assert detection_map(truth, [[], []]) == {"map50": 0.0, "map50_95": 0.0}
+
+
+def test_a_detector_is_judged_on_the_classes_it_proposes_with_ap_per_class() -> None:
+    truth = [
+        [("cat", (10.0, 10.0, 50.0, 50.0)), ("zebra", (60.0, 60.0, 90.0, 90.0))],
+        [("dog", (0.0, 0.0, 30.0, 20.0)), ("zebra", (40.0, 40.0, 80.0, 90.0)), ("kite", (1.0, 1.0, 9.0, 9.0))],
+    ]
+    found = [[("cat", (10.0, 10.0, 50.0, 50.0), 0.9)], [("dog", (100.0, 100.0, 130.0, 120.0), 0.8)]]  # dog missed
+    r = detection_report(truth, found, ["cat", "dog"])
+    d = r["detection"]
+    assert d["classes"] == ["cat", "dog"] and d["images"] == 2 and d["true_boxes"] == 2 and d["predicted_boxes"] == 2
+    per = {c["label"]: c for c in d["per_class"]}
+    assert per["cat"]["ap50"] == pytest.approx(1.0) and per["dog"]["ap50"] == pytest.approx(0.0)
+    assert per["cat"]["true_boxes"] == 1 and per["dog"]["predicted_boxes"] == 1
+    assert r["map50"] == pytest.approx(0.5) and r["map50_95"] == pytest.approx(0.5)  # over cat and dog, not 4 classes
+    assert d["not_scored"] == {"classes": 2, "true_boxes": 3, "examples": ["zebra", "kite"]}
+    # Without the model's classes every class with a human box counts, as COCO averages.
+    assert detection_map(truth, found)["map50"] == pytest.approx(0.25)
+
+
+def test_a_report_with_no_whole_item_labels_has_an_empty_classification_part() -> None:
+    r = classification_report([], np.zeros((0, 3)), ["a", "b", "c"])
+    assert r["n"] == 0 and r["per_class"] == [] and r["confusion"] == [] and r["accuracy"] is None
+    assert r["ece"] is None and r["classes"] == ["a", "b", "c"]
 
 
 def test_the_html_page_holds_the_plots_inline_and_escapes_names() -> None:

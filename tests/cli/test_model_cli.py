@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.services._banking_project import banking_project
+from tests.services.test_model_eval import box_project, square_detector
 from typer.testing import CliRunner, Result
 
 from labelhub.cli import app
@@ -111,3 +112,30 @@ def test_a_bad_seed_or_epoch_count_is_refused_before_a_job_is_queued(hub: Hub, c
         assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
     with hub.db.session() as s:
         assert s.scalars(select(Job)).all() == [] and s.scalars(select(ModelVersion)).all() == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_kind_that_cannot_learn_from_the_items_is_refused_and_nothing_stored(
+    hub: Hub, cli_env: Env, tmp_path: Path
+) -> None:
+    banking_project(hub, tmp_path, n_classes=3, per_class=25)
+    for wait in (["--wait"], []):
+        failed = run(cli_env, "model", "train", "banking", "--kind", "image_classifier", *wait)
+        said = " ".join(failed.output.split())
+        assert failed.exit_code == 1 and "kind image_classifier needs a project of image items" in said, said
+    with hub.db.session() as s:
+        assert s.scalars(select(ModelVersion)).all() == [] and s.scalars(select(Job)).all() == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_detector_evaluated_from_the_command_line_shows_ap_per_class(hub: Hub, cli_env: Env, tmp_path: Path) -> None:
+    detector = square_detector(tmp_path)
+    _, mid = box_project(hub, tmp_path, detector, {"square.png": [("cat", [60.0, 20.0, 100.0, 60.0]),
+                                                                    ("dog", [5.0, 5.0, 30.0, 30.0])]})  # fmt: skip
+    page = tmp_path / "report.html"
+    out = ok(cli_env, "model", "eval", "boxes", str(mid), "--html", str(page))
+    assert "on 1 human boxes in 1 images" in out and "mAP@0.5 1.000" in out and "over 1 class(es)" in out
+    assert "not scored: 1 human boxes of 1 class(es) the model does not propose (dog)" in out
+    assert "accuracy" not in out  # no whole-item labels: no classification figures
+    html = page.read_text()
+    assert "Boxes per class" in html and "1 human boxes in 1 images" in html and "Per class</h2>" not in html

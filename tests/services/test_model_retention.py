@@ -15,7 +15,8 @@ from labelhub.services import jobs
 from labelhub.services import models as svc
 from labelhub.services.access import Actor
 from labelhub.services.assist_settings import get_assist, update_assist
-from labelhub.services.model_jobs import evaluate_version, train_version
+from labelhub.services.model_eval import evaluate_version
+from labelhub.services.model_jobs import train_version
 from labelhub.services.model_retention import folder_bytes, human_size, prune_versions
 from labelhub.storage.models import AuditEvent, ModelVersion
 

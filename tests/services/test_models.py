@@ -12,6 +12,7 @@ import torch
 from sqlalchemy import select
 from tests.assist._rows import banking_rows
 from tests.builders import new_project
+from tests.model_servers import http_contract, register_http, serve, text_project
 from tests.services._banking_project import banking_project
 
 from labelhub.assist.predictors import ItemInput, load_predictor
@@ -20,7 +21,8 @@ from labelhub.errors import ConflictError, JobCancelled, NotFoundError, Validati
 from labelhub.hub import Hub
 from labelhub.services import models as svc
 from labelhub.services.access import Actor
-from labelhub.services.model_jobs import evaluate_version, train_version
+from labelhub.services.model_eval import evaluate_version
+from labelhub.services.model_jobs import train_version
 from labelhub.services.users import create_user
 from labelhub.storage.models import Annotation, Item, ModelVersion, ProjectAssist
 
@@ -300,3 +302,25 @@ def test_versions_registered_at_the_same_moment_get_different_numbers(hub: Hub, 
     first.join(timeout=10)
     second.join(timeout=10)
     assert numbers == [1, 2]
+
+
+def test_deleting_a_version_removes_its_open_proposals_and_keeps_decided_ones(hub: Hub) -> None:
+    pid, ids = text_project(hub, "proposals", ["p=0.9", "p=0.8", "p=0.7", "p=0.6"])
+    with serve(http_contract) as srv:
+        mid = register_http(hub, pid, srv.url)
+    with hub.db.session(write=True) as s:
+        for iid, state, tag in ((ids[0], "proposed", "remote@1"), (ids[1], "accepted", "remote@1"),
+                                (ids[2], "rejected", "remote@1"), (ids[3], "proposed", "other@1")):  # fmt: skip
+            s.add(Annotation(item_id=iid, project_id=pid, kind="class", label="pos", source="model", state=state,
+                             model_version=tag, score=0.9))  # fmt: skip
+    with hub.db.session() as s:
+        before = {i: v for i, v in s.execute(select(Item.id, Item.version).where(Item.project_id == pid))}
+    with hub.db.session(write=True) as s:
+        assert svc.delete_version(s, hub, SYSTEM, pid, mid) == 1
+    with hub.db.session() as s:
+        left = sorted(
+            tuple(r) for r in s.execute(select(Annotation.item_id, Annotation.state, Annotation.model_version))
+        )
+        after = {i: v for i, v in s.execute(select(Item.id, Item.version).where(Item.project_id == pid))}
+    assert left == [(ids[1], "accepted", "remote@1"), (ids[2], "rejected", "remote@1"), (ids[3], "proposed", "other@1")]
+    assert after == {**before, ids[0]: before[ids[0]] + 1}  # only the item that lost a proposal moved on

@@ -104,6 +104,29 @@ class AcceptedUnchangedPublic(BaseModel):
     share: float | None = Field(description="accepted_unchanged / reviewed: the work the model saved")
 
 
+class DetectionClassPublic(BaseModel):
+    label: str
+    ap50: float = Field(description="Average precision at IoU 0.5 (COCO's 101-point interpolation)")
+    ap50_95: float = Field(description="Average precision averaged over IoU 0.5:0.95")
+    true_boxes: int
+    predicted_boxes: int
+
+
+class NotScoredPublic(BaseModel):
+    classes: int = Field(description="Classes with human boxes that the model cannot propose")
+    true_boxes: int
+    examples: list[str] = Field(description="Up to 20 of those classes, most boxes first")
+
+
+class DetectionPublic(BaseModel):
+    images: int = Field(description="Images with accepted human boxes")
+    true_boxes: int = Field(description="Human boxes of the classes the model proposes (the ones scored)")
+    predicted_boxes: int
+    classes: list[str] = Field(description="The classes mAP is averaged over")
+    per_class: list[DetectionClassPublic]
+    not_scored: NotScoredPublic
+
+
 class ReportPublic(BaseModel):
     kind: str
     n: int
@@ -117,3 +140,4 @@ class ReportPublic(BaseModel):
     on_training_data: bool = Field(default=False, description="True when no label outside training was left")
     map50: float | None = None
     map50_95: float | None = None
+    detection: DetectionPublic | None = Field(None, description="Boxes: what mAP was computed on, AP per class")

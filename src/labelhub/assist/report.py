@@ -4,8 +4,8 @@
   ``precision_recall_fscore_support`` and ``confusion_matrix``; rows are the human label, columns the
   model's), and the reliability diagram with its ECE (:func:`labelhub.assist.calibration.reliability_bins`,
   so the figure and the number agree).
-- Detection: mAP at IoU 0.5 and averaged over IoU 0.5:0.95 by pycocotools' ``COCOeval`` (boxes are converted
-  from the hub's absolute ``x1, y1, x2, y2`` to COCO's ``x, y, w, h`` here, at that library's boundary).
+- Detection: mAP at IoU 0.5 and averaged over IoU 0.5:0.95, and AP per class, by pycocotools' ``COCOeval``
+  (:mod:`labelhub.assist.report_detection`).
 - The share of the model's proposals accepted unchanged is counted by the service that reads the annotations
   (:mod:`labelhub.services.models`) and added to the report.
 
@@ -16,7 +16,6 @@ escapes every string that came from a user (class names, model names).
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import io
 import math
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labelhub.assist.calibration import ece, reliability_bins
+from labelhub.assist.report_detection import Box, detection_map, detection_report
 from labelhub.errors import ValidationError
 
 __all__ = [
@@ -36,13 +36,11 @@ __all__ = [
     "classification_report",
     "confusion_figure",
     "detection_map",
+    "detection_report",
     "reliability_figure",
     "render_html",
     "report_filename",
 ]
-
-Box = tuple[str, tuple[float, float, float, float]]
-"""A labelled box in hub coordinates: (label, (x1, y1, x2, y2)) in absolute pixels."""
 
 
 def classification_report(
@@ -60,6 +58,9 @@ def classification_report(
         raise ValidationError(
             f"probs must have shape ({len(true_labels)}, {len(classes)}), got {p.shape}", field="probs"
         )
+    if not len(true_labels):  # nothing to compare with (a detector judged on boxes only): an empty part
+        return {"kind": "classification", "n": 0, "classes": list(classes), "accuracy": None, "per_class": [],
+                "confusion": [], "reliability": [], "ece": None}  # fmt: skip
     names = list(classes) + sorted({t for t in true_labels} - set(classes))
     index = {c: i for i, c in enumerate(names)}
     y_true = np.array([index[t] for t in true_labels], dtype=np.int64)
@@ -101,60 +102,6 @@ def classification_report(
         ]
         report["ece"] = ece(p[known], y_true[known], n_bins)
     return report
-
-
-def detection_map(
-    truth: Sequence[Sequence[Box]], predicted: Sequence[Sequence[tuple[str, tuple[float, float, float, float], float]]]
-) -> dict[str, float]:
-    """Return ``{"map50", "map50_95"}`` of predicted boxes (label, box, score) against the true boxes, per image.
-
-    Averaged over the classes that have a true box, as COCO does; -1 from COCOeval (no true box at all) is 0.
-    """
-    from pycocotools.coco import COCO  # type: ignore[import-untyped]
-    from pycocotools.cocoeval import COCOeval  # type: ignore[import-untyped]
-
-    if len(truth) != len(predicted):
-        raise ValidationError(f"{len(predicted)} predictions for {len(truth)} images", field="predicted")
-    names = sorted({lab for boxes in truth for lab, _ in boxes} | {lab for boxes in predicted for lab, _, _ in boxes})
-    cat = {n: i + 1 for i, n in enumerate(names)}
-    images = [{"id": i + 1} for i in range(len(truth))]
-    gts: list[dict[str, Any]] = []
-    dts: list[dict[str, Any]] = []
-    for i, boxes in enumerate(truth):
-        for lab, b in boxes:
-            w, h = b[2] - b[0], b[3] - b[1]
-            gts.append(
-                {
-                    "id": len(gts) + 1,
-                    "image_id": i + 1,
-                    "category_id": cat[lab],
-                    "bbox": [b[0], b[1], w, h],
-                    "area": w * h,
-                    "iscrowd": 0,
-                }
-            )
-    for i, dets in enumerate(predicted):
-        for lab, b, score in dets:
-            dts.append(
-                {
-                    "image_id": i + 1,
-                    "category_id": cat[lab],
-                    "score": float(score),
-                    "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
-                }
-            )
-    if not gts or not dts:
-        return {"map50": 0.0, "map50_95": 0.0}
-    coco = COCO()
-    coco.dataset = {"images": images, "annotations": gts, "categories": [{"id": v, "name": k} for k, v in cat.items()]}
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
-        coco.createIndex()
-        found = coco.loadRes(dts)
-        ev = COCOeval(coco, found, "bbox")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return {"map50_95": max(0.0, float(ev.stats[0])), "map50": max(0.0, float(ev.stats[1]))}
 
 
 def _png(fig: Any) -> str:
@@ -298,9 +245,23 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
     """Return the report as one self-contained HTML page (inline PNG plots, no external resources)."""
     esc = html.escape
     rows = "".join(_per_class_row(c) for c in report.get("per_class") or [])
-    summary = [("items", report.get("n")), ("accuracy", report.get("accuracy")), ("ECE", report.get("ece"))]
+    summary: list[tuple[str, Any]] = []
+    if report.get("per_class"):
+        summary += [("items", report.get("n")), ("accuracy", report.get("accuracy")), ("ECE", report.get("ece"))]
+    det = report.get("detection")
     if "map50" in report:
         summary += [("mAP@0.5", report.get("map50")), ("mAP@0.5:0.95", report.get("map50_95"))]
+    if det:
+        summary.append(("boxes scored", f"{det['true_boxes']} human boxes in {det['images']} images, "
+                                        f"{len(det['classes'])} class(es) the model proposes"))  # fmt: skip
+        other = det["not_scored"]
+        if other["classes"]:
+            summary.append(
+                (
+                    "not scored",
+                    f"{other['true_boxes']} human boxes of {other['classes']} class(es) the model does not propose",
+                )
+            )
     saved = report.get("accepted_unchanged") or {}
     if saved:
         summary.append(
@@ -335,6 +296,27 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
         f"<style>{style}</style></head><body><h1>{esc(title)}</h1><table>{facts}</table>{figures}"
-        "<h2>Per class</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th>"
-        f"<th>support</th></tr>{rows}</table></body></html>"
+        + (
+            "<h2>Per class</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th>"
+            f"<th>support</th></tr>{rows}</table>"
+            if rows
+            else ""
+        )
+        + _detection_table(det)
+        + "</body></html>"
+    )
+
+
+def _detection_table(det: dict[str, Any] | None) -> str:
+    """AP per class of the box part, as the web app shows it."""
+    if not det or not det.get("per_class"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(c['label']))}</td><td>{_fmt(c['ap50'])}</td><td>{_fmt(c['ap50_95'])}</td>"
+        f"<td>{c['true_boxes']}</td><td>{c['predicted_boxes']}</td></tr>"
+        for c in det["per_class"]
+    )
+    return (
+        "<h2>Boxes per class</h2><table><tr><th>label</th><th>AP@0.5</th><th>AP@0.5:0.95</th>"
+        f"<th>human boxes</th><th>predicted</th></tr>{rows}</table>"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -141,7 +141,7 @@ def evaluate(
     """Evaluate a version against the accepted human labels: per-class scores, calibration, work saved."""
     from labelhub.assist.report import render_html
     from labelhub.services import models as model_service
-    from labelhub.services.model_jobs import evaluate_version
+    from labelhub.services.model_eval import evaluate_version
 
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
@@ -151,16 +151,37 @@ def evaluate(
             title = f"{mv.name} v{mv.version}"
         with progress_bar(f"evaluate {title}") as progress:
             report = evaluate_version(hub, actor, pid, version_id, progress=progress)
-    table = Table("label", "precision", "recall", "F1", "support", title=f"{title} on {report['n']} labels")
-    for c in report["per_class"]:
-        table.add_row(c["label"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), str(c["support"]))
-    console.print(table)
+    if report["per_class"]:
+        table = Table("label", "precision", "recall", "F1", "support", title=f"{title} on {report['n']} labels")
+        for c in report["per_class"]:
+            table.add_row(c["label"], _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), str(c["support"]))
+        console.print(table)
+        console.print(f"accuracy {_fmt(report['accuracy'])}, ECE {_fmt(report['ece'])}")
+    if report.get("detection") is not None:
+        _print_detection(report, title)
     saved = report["accepted_unchanged"]
     console.print(
-        f"accuracy {_fmt(report['accuracy'])}, ECE {_fmt(report['ece'])}; proposals accepted unchanged: "
+        "proposals accepted unchanged: "
         f"{saved['accepted_unchanged']} of {saved['reviewed']} reviewed ({_fmt(saved['share'])}); "
         f"{saved['auto_accepted']} auto-accepted, not reviewed; {saved['proposals']} proposals in all"
     )  # the same words as the HTML report and the web app
     if html is not None:
         html.write_text(render_html(report, title=f"Validation report: {title}"), encoding="utf-8")
         console.print(f"wrote {html}")
+
+
+def _print_detection(report: dict[str, Any], title: str) -> None:
+    """The box part of a report: AP per class, mAP, and the human boxes of classes the model cannot propose."""
+    d = report["detection"]
+    table = Table("label", "AP@0.5", "AP@0.5:0.95", "human boxes", "predicted",
+                  title=f"{title} on {d['true_boxes']} human boxes in {d['images']} images")  # fmt: skip
+    for c in d["per_class"]:
+        table.add_row(c["label"], _fmt(c["ap50"]), _fmt(c["ap50_95"]), str(c["true_boxes"]), str(c["predicted_boxes"]))
+    console.print(table)
+    console.print(f"mAP@0.5 {_fmt(report['map50'])}, mAP@0.5:0.95 {_fmt(report['map50_95'])} over "
+                  f"{len(d['classes'])} class(es) the model proposes")  # fmt: skip
+    other = d["not_scored"]
+    if other["classes"]:
+        named = ", ".join(other["examples"]) + (", ..." if other["classes"] > len(other["examples"]) else "")
+        console.print(f"not scored: {other['true_boxes']} human boxes of {other['classes']} class(es) the model "
+                      f"does not propose ({named})")  # fmt: skip

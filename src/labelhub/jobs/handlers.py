@@ -138,7 +138,7 @@ def default_handlers() -> dict[str, Handler]:
     """Return the built-in job kinds; later capabilities add theirs to this table."""
     return {"import": run_import, "export": run_export, "propagate": run_propagate, "prelabel": run_prelabel_job,
             "train_model": imported("labelhub.services.model_jobs", "run_train_model"),
-            "evaluate_model": imported("labelhub.services.model_jobs", "run_evaluate_model"),
+            "evaluate_model": imported("labelhub.services.model_eval", "run_evaluate_model"),
             "embed": imported("labelhub.services.embeddings", "run_embed_job"),
             "embedding_map": imported("labelhub.services.embedding_map", "run_map_job"),
             "train_embedder": imported("labelhub.services.embedder_training", "run_train_embedder")}  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeGuard, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
@@ -131,14 +131,22 @@ def _validated_row(
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
     source = a.source or (Source(old.source) if old is not None else Source.HUMAN)
-    if old is not None and old.source == Source.HUMAN.value:
+    if old is not None and old.source == Source.HUMAN.value and not _restores_proposal(a, old):
         source = Source.HUMAN  # a person's label never turns into a model's (an editor may hold a stale copy)
+    elif old is not None and old.source == Source.HUMAN.value and a.state is None:
+        a = replace(a, state=AnnotationState.PROPOSED)  # the proposal it was, open again
     model_version = a.model_version or (old.model_version if old is not None else None)
+    if source is Source.HUMAN and old is not None and old.source == Source.HUMAN.value:
+        model_version = old.model_version  # the model a person's label came from is the server's record
     if source is Source.MODEL and not model_version:
         raise ValidationError(f"{where}: a model annotation needs model_version", field=f"{where}.model_version")
     default_state = AnnotationState.ACCEPTED if source is Source.HUMAN else AnnotationState.PROPOSED
     if old is not None:
         default_state = AnnotationState(old.state)
+    if source is Source.HUMAN and (a.state or default_state) is AnnotationState.PROPOSED:
+        # A person's label is accepted or rejected, never an open proposal: a client that sends a person's row
+        # back as "proposed" (an undo that cannot restore the model's proposal) gets an accepted label.
+        default_state, a = AnnotationState.ACCEPTED, replace(a, state=None, score=None)
     return {
         "kind": a.kind.value,
         "label": a.label,
@@ -208,7 +216,9 @@ def plan_save(
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
         old_state = old.state if old is not None else AnnotationState.PROPOSED.value
-        decided = from_model and row["state"] != old_state
+        # A person's label given back to the proposal it was made from (an undo): no decision, anyone may do it.
+        restored = old is not None and old.source == Source.HUMAN.value and row["source"] == Source.MODEL.value
+        decided = from_model and row["state"] != old_state and not restored
         if old is not None and (
             _edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
         ):
@@ -224,13 +234,15 @@ def plan_save(
             what = "storing model proposals" if old is None else "rejecting proposals"
             raise PermissionDenied(f"annotations[{i}]: {what} needs the reviewer role", field=f"annotations[{i}].state")
         reviewed = actor.user_id if decided and row["state"] != AnnotationState.PROPOSED.value else None
+        reopened = (decided or restored) and row["state"] == AnnotationState.PROPOSED.value  # undone: no reviewer
         if old is None:
             plan.inserts.append({"item_id": item_id, "project_id": project_id, "author_id": actor.user_id,
                                  "reviewed_by": reviewed, "version": 1, **row})  # fmt: skip
             continue
         keep.add(old.id)
         if any(getattr(old, k) != row[k] for k in _COMPARED):
-            plan.updates.append((old.id, {**row, **({"reviewed_by": reviewed} if reviewed is not None else {})}))
+            marks = {"reviewed_by": reviewed} if reviewed is not None or reopened else {}
+            plan.updates.append((old.id, {**row, **marks}))
     plan.deletes = [aid for aid in existing if aid not in keep]
     if not can_review:
         dropped = [aid for aid in plan.deletes if _open_proposal(existing[aid])]
@@ -257,6 +269,18 @@ def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]
     if any(row["state"] == _ACCEPTED for row in rows) or any(new["state"] == _ACCEPTED for _, new in plan.updates):
         return ItemStatus.LABELED.value
     return (ItemStatus.NEW if current is ItemStatus.LABELED else current).value
+
+
+def _restores_proposal(a: AnnotationInput, old: Row[Any]) -> bool:
+    """True when a save gives a person's label back to the model proposal it was made from (an undo of the edit or
+    confirmation that made it the person's): the row was a proposal of that model version, and the client sends it
+    as that model's open proposal again."""
+    return bool(
+        old.model_version
+        and a.source is Source.MODEL
+        and a.model_version in (None, old.model_version)
+        and a.state in (None, AnnotationState.PROPOSED)
+    )
 
 
 def _open_proposal(a: Row[Any]) -> bool:

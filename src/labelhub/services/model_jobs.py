@@ -1,4 +1,4 @@
-"""The bodies of the ``train_model`` and ``evaluate_model`` jobs (and of ``labelhub model train --wait``).
+"""The body of the ``train_model`` job (and of ``labelhub model train --wait``).
 
 Training registers the version first (status ``training``, so the UI shows it at once), trains outside any
 transaction, saves the files, then records data, metrics and artifacts and marks it ``ready``; the first
@@ -12,10 +12,7 @@ Metrics come from the held-out slice (the labels the temperature was fitted on, 
 accuracy, NLL, ECE, the temperature and per-class precision, recall and F1. With under 20 held-out labels
 there is no slice, and the figures are those on the training labels (``metrics.evaluated_on`` says which).
 
-The evaluation (:func:`evaluate_version`) compares the version with the accepted human labels it did not
-train on (the held-out slice and every label given since); when there are none, with all of them
-(``on_training_data: true``). It also counts the share of the version's proposals accepted unchanged
-(:func:`labelhub.services.proposal_review.accepted_unchanged`).
+The evaluation is in :mod:`labelhub.services.model_eval`.
 """
 
 from __future__ import annotations
@@ -32,13 +29,11 @@ from sqlalchemy import select
 from labelhub.assist import TextFeaturizer, TrainConfig, TrainMode, nll, train_text_classifier
 from labelhub.assist.image import EmbedderBackbone, held_out_rows, resolve_backbone, train_image_classifier
 from labelhub.assist.persist import Classifier, save_classifier
-from labelhub.assist.predictors import Predictor, load_predictor
-from labelhub.assist.report import classification_report, detection_map
+from labelhub.assist.report import classification_report
 from labelhub.assist.text import TextClassifier
 from labelhub.assist.train import threads
-from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
-from labelhub.errors import ConflictError, JobCancelled, ValidationError
+from labelhub.errors import JobCancelled, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.services import audit
@@ -49,20 +44,16 @@ from labelhub.services.models import (
     Report,
     TrainingData,
     TrainSpec,
+    check_kind_fits,
     count_human_labels,
-    get_version,
-    item_inputs,
-    model_ref,
     models_dir,
     next_version,
     record_training,
     select_training_data,
-    unusable_reason,
 )
-from labelhub.services.proposal_review import accepted_unchanged
-from labelhub.storage.models import Annotation, ModelVersion, ProjectAssist
+from labelhub.storage.models import ModelVersion, ProjectAssist
 
-__all__ = ["evaluate_version", "run_evaluate_model", "run_train_model", "train_version"]
+__all__ = ["run_train_model", "train_version"]
 
 
 TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind to a busy 2-core machine
@@ -80,6 +71,7 @@ def train_version(
     with hub.db.session(write=True) as s:
         project = require(s, actor, project_id, Action.TRAIN_MODEL, doing="training a model")
         item_kind = project.item_kind
+        check_kind_fits(spec, item_kind)  # before anything is stored (the CLI's --wait comes straight here)
         mv = ModelVersion(
             project_id=project_id,
             name=spec.line,
@@ -275,106 +267,3 @@ def queue_prelabel_after(hub: Hub, actor: Actor, project_id: int, model_id: int)
 
     with hub.db.session(write=True) as s:
         return start_prelabel(s, actor, project_id, model_id=model_id).id
-
-
-def _predict_all(predictor: Predictor, inputs: list[Any], progress: Report) -> dict[int, Any]:
-    out: dict[int, Any] = {}
-    for start in range(0, len(inputs), 256):
-        for p in predictor.predict(inputs[start : start + 256]):
-            out[p.item_id] = p
-        progress(0.1 + 0.8 * min(1.0, (start + 256) / max(1, len(inputs))), f"predicted {len(out)} items")
-    return out
-
-
-def evaluate_version(
-    hub: Hub, actor: Actor, project_id: int, model_id: int, *, progress: Report = _quiet
-) -> dict[str, Any]:
-    """Compute the validation report of a version, store it in ``metrics.report`` and return it."""
-    with hub.db.session() as s:
-        mv = get_version(s, actor, project_id, model_id, Action.TRAIN_MODEL, doing="evaluating a model version")
-        reason = unusable_reason(mv)  # pruned (or failed) after the job was queued
-        if reason is not None:
-            raise ConflictError(reason, field="status")
-        ref, trained = model_ref(hub, mv), dict(mv.data or {})
-        item_kind = require(s, actor, project_id, Action.READ).item_kind
-        data = select_training_data(s, hub, project_id, item_kind)
-        boxes = _human_boxes(s, project_id) if ref.kind not in ("text_classifier", "image_classifier") else {}
-    predictor = load_predictor(ref)
-    progress(0.05, "model loaded")
-    fit = set(trained.get("annotation_ids") or []) - set(trained.get("held_out_ids") or [])
-    rows = [i for i, aid in enumerate(data.annotation_ids) if aid not in fit]
-    on_training = not rows
-    rows = rows or list(range(len(data.labels)))
-    with hub.db.session() as s:
-        proposal_items = [
-            r[0]
-            for r in s.execute(
-                select(Annotation.item_id)
-                .where(Annotation.project_id == project_id, Annotation.model_version == ref.tag)
-                .distinct()
-            )
-        ]
-        wanted = list(dict.fromkeys([data.item_ids[i] for i in rows] + proposal_items + list(boxes)))
-        inputs = item_inputs(s, hub, project_id, wanted)
-    predictions = _predict_all(predictor, inputs, progress)
-    classes = list(predictor.classes)
-    truth, probs = [], []
-    for i in rows:
-        p = predictions.get(data.item_ids[i])
-        if p is None or p.error is not None:
-            continue
-        truth.append(data.labels[i])
-        probs.append(p.probs if p.probs is not None else _one_hot(p, classes))
-    report = classification_report(truth, np.asarray(probs).reshape(len(truth), len(classes)), classes)
-    report |= {"kind": ref.kind, "on_training_data": on_training}
-    if boxes:
-        found = [
-            [
-                (q.label, tuple(q.geometry.get("bbox", (0, 0, 0, 0))), q.score)
-                for q in predictions[i].proposals
-                if q.kind == "box"
-            ]
-            if i in predictions
-            else []
-            for i in boxes
-        ]
-        report |= detection_map(list(boxes.values()), found)
-    labels = {iid: p.proposals[0].label for iid, p in predictions.items() if p.proposals and p.probs is not None}
-    with hub.db.session(write=True) as s:
-        report["accepted_unchanged"] = accepted_unchanged(s, project_id, ref.tag, labels if labels else None)
-        row = s.get(ModelVersion, model_id)
-        if row is not None:
-            row.metrics = {**(row.metrics or {}), "report": report}
-        audit.record(s, actor, "model.evaluate", "model_version", model_id, project_id=project_id)
-    progress(1.0, "report ready")
-    return report
-
-
-def _one_hot(p: Any, classes: list[str]) -> np.ndarray:
-    out = np.zeros(len(classes))
-    for q in p.proposals[:1]:
-        if q.label in classes:
-            out[classes.index(q.label)] = 1.0
-    return out
-
-
-def _human_boxes(s: Any, project_id: int) -> dict[int, list[Any]]:
-    stmt = select(Annotation.item_id, Annotation.label, Annotation.geometry).where(
-        Annotation.project_id == project_id,
-        Annotation.kind == "box",
-        Annotation.source == Source.HUMAN.value,
-        Annotation.state == AnnotationState.ACCEPTED.value,
-    )
-    out: dict[int, list[Any]] = {}
-    for item_id, label, geometry in s.execute(stmt):
-        bbox = (geometry or {}).get("bbox")
-        if label and bbox and len(bbox) == 4:
-            out.setdefault(item_id, []).append((label, tuple(float(v) for v in bbox)))
-    return out
-
-
-def run_evaluate_model(ctx: JobContext) -> dict[str, Any]:
-    """The ``evaluate_model`` job: the validation report of ``params.model_id``."""
-    if ctx.project_id is None:
-        raise ValueError("an evaluation job needs a project")
-    return evaluate_version(ctx.hub, ctx.actor, ctx.project_id, int(ctx.params["model_id"]), progress=ctx.progress)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.assist.predictors import ItemInput, ModelRef
@@ -42,6 +42,7 @@ __all__ = [
     "TrainSpec",
     "TrainingData",
     "activate_version",
+    "check_kind_fits",
     "count_human_labels",
     "data_hash",
     "delete_version",
@@ -161,24 +162,36 @@ def activate_version(session: Session, actor: Actor, project_id: int, model_id: 
     return mv
 
 
-def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, model_id: int) -> None:
-    """Delete a version and its files; a version still training is refused (cancel its job first)."""
+def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, model_id: int) -> int:
+    """Delete a version, its files and its open proposals; return how many proposals went.
+
+    A version still training is refused (cancel its job first). Proposals a person decided stay: accepted ones are
+    labels, rejected ones the record of a decision. The items that lose a proposal move to a new version.
+    """
     mv = get_version(session, actor, project_id, model_id, Action.TRAIN_MODEL, doing="deleting a model version")
     if mv.status == "training":
         raise ConflictError(f"model version {model_id} is still training; cancel job {mv.job_id} first", field="status")
     target = version_folder(hub, mv)
+    tag = f"{mv.name}@{mv.version}"
+    gone = list(session.scalars(
+        delete(Annotation).where(Annotation.project_id == project_id, Annotation.model_version == tag,
+                                 Annotation.source == Source.MODEL.value,
+                                 Annotation.state == AnnotationState.PROPOSED.value)
+        .returning(Annotation.item_id)
+    ))  # fmt: skip
+    for item_ids in _chunks(sorted(set(gone))):
+        session.execute(update(Item).where(Item.id.in_(item_ids)).values(version=Item.version + 1, updated_at=utcnow()))
     session.delete(mv)
-    audit.record(
-        session,
-        actor,
-        "model.delete",
-        "model_version",
-        model_id,
-        project_id=project_id,
-        detail={"name": mv.name, "version": mv.version},
-    )
+    audit.record(session, actor, "model.delete", "model_version", model_id, project_id=project_id,
+                 detail={"name": mv.name, "version": mv.version, "open_proposals_removed": len(gone)})  # fmt: skip
     if target is not None:
         shutil.rmtree(target, ignore_errors=True)
+    return len(gone)
+
+
+def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def next_version(session: Session, project_id: int, name: str) -> int:
@@ -195,6 +208,15 @@ def next_version(session: Session, project_id: int, name: str) -> int:
     return int(top or 0) + 1
 
 
+def check_kind_fits(spec: TrainSpec, item_kind: str) -> None:
+    """Refuse (422 on ``kind``) a model kind that cannot learn from the project's items."""
+    if item_kind != TRAINABLE[spec.kind].value:
+        raise ValidationError(
+            f"kind {spec.kind} needs a project of {TRAINABLE[spec.kind].value} items; this one holds {item_kind} items",
+            field="kind",
+        )
+
+
 def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainSpec, *, prelabel: bool = False) -> Job:
     """Queue a training job after checking the role and that the kind fits the project's items.
 
@@ -202,12 +224,7 @@ def queue_training(session: Session, actor: Actor, project_id: int, spec: TrainS
     an accepted label); the flag is the job's, not the version's, so retraining does not repeat it.
     """
     project = require(session, actor, project_id, Action.TRAIN_MODEL, doing="training a model")
-    if project.item_kind != TRAINABLE[spec.kind].value:
-        raise ValidationError(
-            f"kind {spec.kind} needs a project of {TRAINABLE[spec.kind].value} items; this one holds "
-            f"{project.item_kind} items",
-            field="kind",
-        )
+    check_kind_fits(spec, project.item_kind)
     params = spec.to_params()
     if prelabel:
         require(session, actor, project_id, Action.PRELABEL)

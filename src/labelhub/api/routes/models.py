@@ -75,7 +75,7 @@ def activate_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep)
 
 @router.delete("/{model_id}", status_code=204)
 def delete_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -> None:
-    """Delete a version and its files."""
+    """Delete a version, its files and its open proposals (proposals a person decided stay)."""
     with hub.db.session(write=True) as s:
         model_service.delete_version(s, hub, actor, project_id, model_id)
 

@@ -793,7 +793,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Model
-         * @description Delete a version and its files.
+         * @description Delete a version, its files and its open proposals (proposals a person decided stay).
          */
         delete: operations["delete_model"];
         options?: never;
@@ -1430,6 +1430,48 @@ export interface components {
              */
             queued?: number | null;
         };
+        /** DetectionClassPublic */
+        DetectionClassPublic: {
+            /** Label */
+            label: string;
+            /**
+             * Ap50
+             * @description Average precision at IoU 0.5 (COCO's 101-point interpolation)
+             */
+            ap50: number;
+            /**
+             * Ap50 95
+             * @description Average precision averaged over IoU 0.5:0.95
+             */
+            ap50_95: number;
+            /** True Boxes */
+            true_boxes: number;
+            /** Predicted Boxes */
+            predicted_boxes: number;
+        };
+        /** DetectionPublic */
+        DetectionPublic: {
+            /**
+             * Images
+             * @description Images with accepted human boxes
+             */
+            images: number;
+            /**
+             * True Boxes
+             * @description Human boxes of the classes the model proposes (the ones scored)
+             */
+            true_boxes: number;
+            /** Predicted Boxes */
+            predicted_boxes: number;
+            /**
+             * Classes
+             * @description The classes mAP is averaged over
+             */
+            classes: string[];
+            /** Per Class */
+            per_class: components["schemas"]["DetectionClassPublic"][];
+            not_scored: components["schemas"]["NotScoredPublic"];
+        };
         /** DuplicateGroupPublic */
         DuplicateGroupPublic: {
             /**
@@ -2037,6 +2079,21 @@ export interface components {
              */
             created_at: string;
         };
+        /** NotScoredPublic */
+        NotScoredPublic: {
+            /**
+             * Classes
+             * @description Classes with human boxes that the model cannot propose
+             */
+            classes: number;
+            /** True Boxes */
+            true_boxes: number;
+            /**
+             * Examples
+             * @description Up to 20 of those classes, most boxes first
+             */
+            examples: string[];
+        };
         /** OpenClipBackbone */
         OpenClipBackbone: {
             /**
@@ -2284,6 +2341,8 @@ export interface components {
             map50?: number | null;
             /** Map50 95 */
             map50_95?: number | null;
+            /** @description Boxes: what mAP was computed on, AP per class */
+            detection?: components["schemas"]["DetectionPublic"] | null;
         };
         /** ResolveIn */
         ResolveIn: {
