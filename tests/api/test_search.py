@@ -88,6 +88,11 @@ def test_duplicates_are_listed_for_readers_and_dropped_by_managers(client: TestC
     assert r.status_code == 200, r.text
     groups = {g["kind"]: [m["item_id"] for m in g["items"]] for g in r.json()["groups"]}
     assert groups == {"exact": [w.ids["t002"], w.ids["t003"]], "near": [w.ids["t000"], w.ids["t001"]]}
+    suggested = r.json()["suggested_threshold"]
+    assert r.json()["threshold"] == 0.9 and 0.9 <= suggested <= 0.999
+    # Without a threshold the space's own suggestion is used, and said.
+    own = client.get(f"{base}/duplicates", headers=w.headers["viewer"]).json()
+    assert own["threshold"] == own["suggested_threshold"] == suggested
     body = {"keep": w.ids["t002"], "drop": [w.ids["t003"]]}
     assert_problem(client.post(f"{base}/duplicates/resolve", json=body, headers=w.headers["annotator"]), 403)
     done = client.post(f"{base}/duplicates/resolve", json=body, headers=w.headers["manager"])

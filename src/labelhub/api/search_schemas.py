@@ -18,6 +18,7 @@ class EmbeddingSpacePublic(BaseModel):
     stale: int = Field(description="Items the next run would compute: new, changed, or of another version")
     backend: str | None = Field(description="The index backend: exact (small projects) or hnswlib")
     default: bool = Field(description="The project's default space (computed when no space is given)")
+    searches_text: bool = Field(False, description="Its embedder reads text: text queries can search this space")
 
 
 class EmbedIn(StrictIn):
@@ -60,7 +61,10 @@ class DuplicateGroupPublic(BaseModel):
 
 class DuplicatesPublic(BaseModel):
     space: str | None = Field(description="The space near groups come from; null when there are no vectors")
-    threshold: float
+    threshold: float = Field(description="The threshold used: the one asked for, else the suggested one")
+    suggested_threshold: float | None = Field(
+        None, description="From the space's own neighbour distances: a near copy is 10x closer than a typical neighbour"
+    )
     groups: list[DuplicateGroupPublic]
 
 

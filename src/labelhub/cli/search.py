@@ -83,4 +83,5 @@ def train_encoder(
             pid = get_project_by_name(s, actor, project).id
             job = queue_embedder_training(s, actor, pid, kind, epochs=epochs, seed=seed, bitext=bitext)
             job_id = job.id
-    console.print(f"queued job {job_id}: train the {kind} encoder of {project}; then run `labelhub embed {project}`")
+    console.print(f"queued job {job_id}: train the {kind} encoder of {project}; when a worker has run it, compute "
+                  f"its embeddings: `labelhub embed {project} --space {kind}`")  # fmt: skip

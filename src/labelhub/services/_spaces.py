@@ -289,7 +289,8 @@ def check_space(hub: Hub, project_id: int, item_kind: str, space: str | None) ->
         if space is None:
             raise ValidationError(
                 f"no embedder for {item_kind} items yet: train the project's own image encoder (the Search page's"
-                f" 'Train an image encoder', or POST .../embedders/train with kind ssl), or set up an open_clip"
+                f" 'Train an image encoder', `labelhub train-encoder PROJECT --kind ssl`, or POST"
+                f" .../embedders/train with kind ssl; --kind dual also reads text), or set up an open_clip"
                 f" checkpoint (LABELHUB_EMBEDDERS or {EMBEDDERS_FILE} in the data folder; see docs/search.md)",
                 field="space",
             )

@@ -35,13 +35,22 @@ from labelhub.services._neighbours import (
     leader_groups,
     neighbours,
     patch_after_removal,
+    suggested_threshold,
 )
 from labelhub.services._spaces import cached_index, index_folder
 from labelhub.services.access import Actor, require
 from labelhub.services.search import describe_items, search_space
 from labelhub.storage.models import Item
 
-__all__ = ["MAX_DROP", "DuplicateMember", "DuplicateSet", "find_duplicates", "forget_in_indexes", "resolve_duplicates"]
+__all__ = [
+    "MAX_DROP",
+    "DuplicateMember",
+    "DuplicateSet",
+    "find_duplicates",
+    "forget_in_indexes",
+    "resolve_duplicates",
+    "suggest_threshold",
+]
 
 MAX_DROP = 1_000
 log = logging.getLogger(__name__)
@@ -101,6 +110,20 @@ def _near_groups(index: VectorIndex, threshold: float, exact: list[DuplicateGrou
             scores = tuple(round(float(v), 6) for v in vectors[1:] @ vectors[0])
             out.append(DuplicateGroup(members[0], tuple(members[1:]), scores, "near"))
     return out
+
+
+def suggest_threshold(
+    session: Session, hub: Hub, actor: Actor, project_id: int, space: str | None = None
+) -> float | None:
+    """The near-copy threshold the space's own neighbour distances suggest (``_neighbours.suggested_threshold``),
+    or None when the project has no vectors there."""
+    project = require(session, actor, project_id, Action.READ)
+    try:
+        space = search_space(session, hub, project, space)
+    except ValidationError:
+        return None
+    index = cached_index(index_folder(hub.settings, project_id, space))
+    return suggested_threshold(neighbours(index)) if index is not None and len(index) else None
 
 
 def find_duplicates(

@@ -73,18 +73,42 @@ def queue_embedder_training(
     ``roots``: where a remote caller may point ``bitext`` (the API passes LABELHUB_IMPORT_ROOTS, as for
     imports); None (the CLI, on the server itself) allows any path.
     """
-    require(session, actor, project_id, Action.TRAIN_MODEL, doing="training the search encoder")
+    project = require(session, actor, project_id, Action.TRAIN_MODEL, doing="training the search encoder")
+    if kind in ENCODER_KINDS and project.item_kind != ItemKind.IMAGE.value:
+        raise ValidationError(f"the {kind} encoder learns from a project's images; project {project.name} holds "
+                              f"{project.item_kind} items (texts are searched with the built-in ngram space: "
+                              f"`labelhub embed {project.name}`)", field="kind")  # fmt: skip
     if bitext is not None and roots is not None:
         try:
             bitext = str(check_server_path(bitext, roots))
         except (PermissionDenied, ValidationError) as exc:
             raise type(exc)(exc.detail, field="bitext") from None
     _check_params(kind, epochs, seed, bitext)
+    _check_splits(bitext, bitext_splits)
     params: dict[str, Any] = {"kind": kind, "epochs": epochs, "seed": seed, "project_id": project_id}
     if bitext is not None:
         params["bitext"] = bitext
         params["bitext_splits"] = bitext_splits
     return jobs.enqueue(session, actor, KIND, params, project_id=project_id)
+
+
+def _check_splits(bitext: str | None, splits: list[str] | None) -> None:
+    """Refuse splits that the bitext does not have (a typo trained on no translation pairs at all)."""
+    if splits is None:
+        return
+    from labelhub.search.dual.bitext import bitext_splits
+
+    if bitext is None:
+        raise ValidationError("bitext_splits needs bitext (the folder of parallel files they are in)",
+                              field="bitext_splits")  # fmt: skip
+    have = bitext_splits(Path(bitext))
+    if not have:
+        raise ValidationError(f"{bitext} is not a folder of parallel files, so it has no splits; leave "
+                              "bitext_splits out", field="bitext_splits")  # fmt: skip
+    unknown = [sp for sp in splits if sp not in have]
+    if unknown or not splits:
+        raise ValidationError(f"unknown split(s) {', '.join(map(repr, unknown)) or '(none given)'}; {bitext} has: "
+                              f"{', '.join(have)}", field="bitext_splits")  # fmt: skip
 
 
 def _image_paths(hub: Hub, session: Session, project_id: int) -> list[tuple[int, Path, dict[str, Any]]]:

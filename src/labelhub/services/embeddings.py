@@ -44,7 +44,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import LabelhubError, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
-from labelhub.search import Embedder, VectorIndex, create_index, open_index
+from labelhub.search import EMBEDDERS, Embedder, VectorIndex, create_index, open_index
 from labelhub.search.index import META_FILE, read_meta
 from labelhub.services import audit, frames
 from labelhub.services._neighbours import index_state, refresh_graph
@@ -357,15 +357,19 @@ class SpaceSummary:
     stale: int
     backend: str | None
     default: bool
+    searches_text: bool = False  # its embedder has a text tower: a text query can search it
 
 
 def list_spaces(session: Session, hub: Hub, actor: Actor, project_id: int) -> list[SpaceSummary]:
     """Return the project's spaces with stored vectors, and its default space even when it has none yet.
 
     ``stale`` counts the items a run would compute: those without a row, whose content changed, or whose row
-    was made by another embedder version than the index holds. It is found without loading the embedder (which
-    can take seconds), so an embedder updated since the last run shows up only when the run starts.
+    was made by another embedder version than the current one. It is found without loading the embedder (which
+    can take seconds): for the encoders trained here the current version is the project's record of the latest
+    training; for the others, the version the index holds (an updated checkpoint shows when the run starts).
     """
+    from labelhub.services.embedder_training import ENCODER_KINDS, trained_record
+
     project = require(session, actor, project_id, Action.READ)
     modality = modality_of(project.item_kind) or ""
     wanted, _ = _wanted(session, project_id, modality)
@@ -382,12 +386,15 @@ def list_spaces(session: Session, hub: Hub, actor: Actor, project_id: int) -> li
             .where(Embedding.project_id == project_id, Embedding.space == space)
         ).all()  # fmt: skip
         version = state.embedder_version if state else None
-        fresh = sum(1 for i, v, h in rows if wanted.get(i) == h and (version is None or v == version))
+        record = trained_record(session, project_id, space) if space in ENCODER_KINDS else None
+        current = str(record["version"]) if record is not None and record.get("version") else version
+        fresh = sum(1 for i, v, h in rows if wanted.get(i) == h and (current is None or v == current))
         folder = index_folder(hub.settings, project_id, space)
         backend = str(read_meta(folder)["backend"]) if (folder / META_FILE).exists() else None
         out.append(SpaceSummary(space=space, embedder_version=version, count=len(rows),
                                 dim=state.dim if state else None, items_total=len(wanted),
-                                stale=len(wanted) - fresh, backend=backend, default=space == default))  # fmt: skip
+                                stale=len(wanted) - fresh, backend=backend, default=space == default,
+                                searches_text="text" in EMBEDDERS[space].modalities))  # fmt: skip
     return out
 
 

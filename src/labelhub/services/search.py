@@ -29,7 +29,7 @@ from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.hub import Hub
 from labelhub.search import EMBEDDERS, Embedder
 from labelhub.services._spaces import cached_index, default_space, index_folder, load_embedder, read_state
-from labelhub.services.access import Actor, require
+from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.items import item_in_project
 from labelhub.storage.models import Annotation, Embedding, Item, Project
 
@@ -104,6 +104,9 @@ def allowed_ids(session: Session, project_id: int, label: str | None, status: It
     """Return the ids a label/status filter allows, or None when there is no filter."""
     if label is None and status is None:
         return None
+    if label is not None and not _known_label(session, project_id, label):
+        raise ValidationError(f"{label!r} is not a label of this project; check its spelling (labels are "
+                              "case-sensitive)", field="label")  # fmt: skip
     stmt = select(Item.id).where(Item.project_id == project_id)
     if status is not None:
         stmt = stmt.where(Item.status == status.value)
@@ -114,22 +117,58 @@ def allowed_ids(session: Session, project_id: int, label: str | None, status: It
     return list(session.scalars(stmt))
 
 
-def search_space(session: Session, hub: Hub, project: Project, space: str | None) -> str:
-    """Return the space to search: ``space``, else the default one if it has vectors, else the fullest one."""
+def _known_label(session: Session, project_id: int, label: str) -> bool:
+    """True when ``label`` is one of the project's classes or on one of its annotations."""
+    project = session.get(Project, project_id)
+    if project is not None and project_schema(session, project).has_class(label):
+        return True
+    found = select(Annotation.id).where(Annotation.project_id == project_id, Annotation.label == label).limit(1)
+    return session.scalar(found) is not None
+
+
+def search_space(session: Session, hub: Hub, project: Project, space: str | None, *, text: bool = False) -> str:
+    """Return the space to search: ``space``, else the default one if it has vectors, else the fullest one.
+
+    ``text``: the query is text, so only a space with a text tower will do (an image project whose default is
+    its own image encoder, ``ssl``, searches by text through ``dual`` or ``open_clip``).
+    """
     if space is not None:
         if space not in EMBEDDERS:
             raise ValidationError(f"unknown space {space!r}; known: {', '.join(sorted(EMBEDDERS))}", field="space")
+        if text and "text" not in EMBEDDERS[space].modalities:
+            raise ValidationError(_no_text_search(project, space), field="space")
         return space
     rows = session.execute(
         select(Embedding.space, func.count()).where(Embedding.project_id == project.id).group_by(Embedding.space)
     ).all()
-    counts: dict[str, int] = {str(space_): int(n) for space_, n in rows}
+    counts: dict[str, int] = {
+        str(space_): int(n) for space_, n in rows if not text or "text" in EMBEDDERS[str(space_)].modalities
+    }
     default = default_space(hub, project.id, project.item_kind)
-    if default is not None and (counts.get(default) or not counts):
+    usable_default = default is not None and (not text or "text" in EMBEDDERS[default].modalities)
+    if default is not None and usable_default and (counts.get(default) or not counts):
         return default
     if counts:
         return max(sorted(counts), key=lambda s: counts[s])
-    raise ValidationError("no embeddings yet and no embedder is set up for this project", field="space")
+    if text and default is not None:
+        raise ValidationError(_no_text_search(project, default), field="space")
+    raise ValidationError(
+        f"project {project.name} has no embeddings yet and no embedder is set up: "
+        + ("train its image encoder (`labelhub train-encoder "
+           f"{project.name} --kind ssl`, or the Search page)" if project.item_kind == "image" else
+           f"compute them (`labelhub embed {project.name}`, or the Search page)"),
+        field="space",
+    )  # fmt: skip
+
+
+def _no_text_search(project: Project, space: str) -> str:
+    """What to do when a text query meets a project whose only space embeds images."""
+    return (
+        f"the {space} space embeds images only, and project {project.name} has no vectors in a space that reads "
+        f"text: train the multilingual text-image encoder (`labelhub train-encoder {project.name} --kind dual`, or "
+        f"the Search page), compute its embeddings (`labelhub embed {project.name} --space dual`) and search again; "
+        "or search by an item (more like this)"
+    )
 
 
 def _check_k(k: int) -> None:
@@ -204,11 +243,11 @@ def search_text(
     query = q.strip()
     if not query or len(query) > 1_000:
         raise ValidationError("type a query of 1 to 1000 characters", field="q")
+    if not any(ch.isalnum() for ch in query):
+        raise ValidationError("type words: a query of only symbols, emoji or punctuation matches nothing by meaning",
+                              field="q")  # fmt: skip
     _check_k(k)
-    space = search_space(session, hub, project, space)
-    if "text" not in EMBEDDERS[space].modalities:
-        raise ValidationError(f"the {space} space embeds images only; search it with an item (more like this)",
-                              field="space")  # fmt: skip
+    space = search_space(session, hub, project, space, text=True)
     embedder = load_embedder(hub, project_id, space)
 
     def vector() -> npt.NDArray[np.float32] | None:

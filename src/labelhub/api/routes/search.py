@@ -92,18 +92,27 @@ def similar_items(
     return _public(result)
 
 
+# Near-copy threshold when the space suggests none (too few vectors to tell).
+DEFAULT_DUPLICATE_THRESHOLD = 0.95
+
+
 @router.get("/duplicates", response_model=DuplicatesPublic)
 def list_duplicates(
     project_id: int,
     actor: ActorDep,
     hub: HubDep,
-    threshold: Annotated[float, Query(ge=0.5, le=1.0, description="Cosine above which items are near copies")] = 0.95,
+    threshold: Annotated[
+        float | None,
+        Query(ge=0.5, le=1.0, description="Cosine above which items are near copies (default: suggested_threshold)"),
+    ] = None,
     space: Space = None,
 ) -> DuplicatesPublic:
     """Groups of exact copies (same file or text) and of near copies (embeddings above the threshold)."""
     with hub.db.session() as s:
-        used, groups = duplicates.find_duplicates(s, hub, actor, project_id, threshold=threshold, space=space)
-    return DuplicatesPublic(space=used, threshold=threshold, groups=[
+        suggested = duplicates.suggest_threshold(s, hub, actor, project_id, space)
+        used_threshold = threshold if threshold is not None else (suggested or DEFAULT_DUPLICATE_THRESHOLD)
+        used, groups = duplicates.find_duplicates(s, hub, actor, project_id, threshold=used_threshold, space=space)
+    return DuplicatesPublic(space=used, threshold=used_threshold, suggested_threshold=suggested, groups=[
         DuplicateGroupPublic(kind=g.kind, items=[DuplicateMemberPublic(**asdict(m)) for m in g.items])
         for g in groups])  # fmt: skip
 

@@ -80,6 +80,14 @@ def _parallel(folder: Path, splits: Collection[str] | None, langs: Collection[st
     return pairs
 
 
+def bitext_splits(path: Path) -> list[str]:
+    """Return the splits a folder of parallel files holds (``[]`` for a TSV file, which has none)."""
+    if not path.is_dir():
+        return []
+    folder = path / "raw" if (path / "raw").is_dir() else path
+    return sorted({m["split"] for p in folder.iterdir() if p.is_file() and (m := _PARALLEL.match(p.name))})
+
+
 def read_bitext(
     path: Path, *, splits: Collection[str] | None = None, langs: Collection[str] | None = None
 ) -> list[TranslationPair]:

@@ -1508,8 +1508,16 @@ export interface components {
              * @description The space near groups come from; null when there are no vectors
              */
             space: string | null;
-            /** Threshold */
+            /**
+             * Threshold
+             * @description The threshold used: the one asked for, else the suggested one
+             */
             threshold: number;
+            /**
+             * Suggested Threshold
+             * @description From the space's own neighbour distances: a near copy is 10x closer than a typical neighbour
+             */
+            suggested_threshold?: number | null;
             /** Groups */
             groups: components["schemas"]["DuplicateGroupPublic"][];
         };
@@ -1589,6 +1597,12 @@ export interface components {
              * @description The project's default space (computed when no space is given)
              */
             default: boolean;
+            /**
+             * Searches Text
+             * @description Its embedder reads text: text queries can search this space
+             * @default false
+             */
+            searches_text?: boolean;
         };
         /** ExportIn */
         ExportIn: {
@@ -4817,8 +4831,8 @@ export interface operations {
     list_duplicates: {
         parameters: {
             query?: {
-                /** @description Cosine above which items are near copies */
-                threshold?: number;
+                /** @description Cosine above which items are near copies (default: suggested_threshold) */
+                threshold?: number | null;
                 /** @description Embedding space; default: the project's */
                 space?: string | null;
             };
