@@ -96,3 +96,34 @@ def test_the_suggested_threshold_is_ten_times_closer_than_a_typical_neighbour() 
     assert suggested_threshold(graph([-0.2, -0.1])) == 0.9
     assert suggested_threshold(graph([1.0, 1.0])) == 0.999
     assert suggested_threshold(graph([0.9])) is None
+
+
+def test_a_dual_training_reports_recall_on_translation_pairs_it_kept_out(hub: Hub, tmp_path: Path) -> None:
+    pid = captioned_project(hub, tmp_path / "data")
+    words = ["Hund", "Katze", "Haus", "Baum", "Auto", "Ball", "Tisch", "Stuhl", "Fenster", "Tür"]
+    english = ["dog", "cat", "house", "tree", "car", "ball", "table", "chair", "window", "door"]
+    bitext = tmp_path / "pairs.tsv"
+    bitext.write_text("".join(f"ein {w} Nummer {i}\ta {e} number {i}\tde\n" for i in range(6)
+                              for w, e in zip(words, english, strict=True)), encoding="utf-8")  # fmt: skip
+    with hub.db.session(write=True) as s:
+        job_id = queue_embedder_training(s, SYSTEM, pid, "dual", epochs=2, bitext=str(bitext)).id
+    job = run_job(hub, job_id)
+    assert job.status == JobStatus.SUCCEEDED.value, job.error
+    result = job.result or {}
+    # 60 pairs: 6 kept out, 54 trained on; 8 captioned images are too few to keep any out.
+    assert (result["translation_pairs"], result["held_out_translation_pairs"], result["held_out_images"]) == (54, 6, 0)
+    figures = result["held_out_recall"]
+    assert set(figures) == {"translations"} and figures["translations"]["n"] == 6
+    for way in ("to_english", "from_english"):
+        r = figures["translations"][way]
+        assert 0.0 <= r["r@1"] <= r["r@5"] <= r["r@10"] == 1.0  # 6 candidates: the match is always in the top 10
+    assert figures["translations"]["chance"] == {"r@1": round(1 / 6, 4), "r@5": round(5 / 6, 4), "r@10": 1.0}
+
+
+def test_recall_counts_a_query_whose_match_is_ranked_within_k() -> None:
+    from labelhub.services.embedder_eval import _recall
+
+    eye = np.eye(4, dtype=np.float32)
+    assert _recall(eye, eye) == {"r@1": 1.0, "r@5": 1.0, "r@10": 1.0}
+    shifted = np.roll(eye, 1, axis=0)  # query i best matches candidate i - 1, its own match ties the rest at 0
+    assert _recall(shifted, eye)["r@1"] == 0.0

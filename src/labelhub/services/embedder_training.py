@@ -32,6 +32,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor, require
+from labelhub.services.embedder_eval import MIN_IMAGES, MIN_PAIRS, held_out_recall, split_held_out
 from labelhub.services.uploads import check_server_path
 from labelhub.storage.models import Annotation, Item, Job, Media, ProjectAssist, utcnow
 
@@ -152,8 +153,13 @@ def _annotation_captions(session: Session, project_id: int) -> dict[int, list[st
     return out
 
 
-def _train(hub: Hub, project_id: int, p: dict[str, Any], progress: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """Train the encoder ``p`` asks for; return (model, architecture, summary)."""
+Held = tuple[list[tuple[Path, str]], list[tuple[str, str]]]  # held-out (image, caption), (source, English)
+
+
+def _train(
+    hub: Hub, project_id: int, p: dict[str, Any], progress: Any
+) -> tuple[Any, dict[str, Any], dict[str, Any], Held]:
+    """Train the encoder ``p`` asks for; return (model, architecture, summary, what was held out)."""
     with hub.db.session() as s:
         images = _image_paths(hub, s, project_id)
         extra = _annotation_captions(s, project_id) if p["kind"] == "dual" else {}
@@ -170,7 +176,7 @@ def _train(hub: Hub, project_id: int, p: dict[str, Any], progress: Any) -> tuple
         smodel, shist = train_ssl([path for _, path, _ in images], scfg, progress=progress)
         summary = {"images": len(images), "loss": shist.to_json()["loss"][-1:], "steps": shist.steps,
                    "averaged_passes": shist.averaged_passes}  # fmt: skip
-        return smodel, scfg.architecture(), summary
+        return smodel, scfg.architecture(), summary, ([], [])
     from labelhub.search.dual.bitext import read_bitext
     from labelhub.search.dual.config import DualConfig
     from labelhub.search.dual.train import train_dual
@@ -184,13 +190,19 @@ def _train(hub: Hub, project_id: int, p: dict[str, Any], progress: Any) -> tuple
     if p.get("bitext"):
         found = read_bitext(Path(p["bitext"]), splits=p.get("bitext_splits") or None)
         translations = [(t.source, t.english) for t in found]
-    dcfg = DualConfig(seed=int(p.get("seed") or 0), **epochs)
+    seed = int(p.get("seed") or 0)
+    fit, held = split_held_out(len(pairs), MIN_IMAGES, seed)
+    fit_t, held_t = split_held_out(len(translations), MIN_PAIRS, seed + 1)
+    held_out: Held = ([(pairs[i][0], pairs[i][1][0]) for i in held], [translations[i] for i in held_t])
+    pairs, translations = [pairs[i] for i in fit], [translations[i] for i in fit_t]
+    dcfg = DualConfig(seed=seed, **epochs)
     dmodel, dhist = train_dual([a for a, _ in pairs], [b for _, b in pairs], translations, dcfg, progress=progress)
     return dmodel, dcfg.architecture(), {
         "images": len(pairs), "captions": sum(len(c) for _, c in pairs), "translation_pairs": len(translations),
         "caption_loss": dhist.caption_loss[-1:], "translation_loss": dhist.translation_loss[-1:],
         "steps": dhist.steps, "averaged_passes": dhist.averaged_passes,
-    }  # fmt: skip
+        "held_out_images": len(held_out[0]), "held_out_translation_pairs": len(held_out[1]),
+    }, held_out  # fmt: skip
 
 
 def run_train_embedder(ctx: JobContext) -> dict[str, Any]:
@@ -205,7 +217,7 @@ def run_train_embedder(ctx: JobContext) -> dict[str, Any]:
     with ctx.hub.db.session() as s:
         require(s, ctx.actor, pid, Action.TRAIN_MODEL, doing="training the search encoder")
     ctx.progress(0.0, f"training the {p['kind']} encoder")
-    model, arch, summary = _train(ctx.hub, pid, p, lambda f, m: ctx.progress(0.02 + 0.95 * f, m))
+    model, arch, summary, held = _train(ctx.hub, pid, p, lambda f, m: ctx.progress(0.02 + 0.9 * f, m))
     root = ctx.hub.settings.home / "embedders" / str(pid)
     tmp = root / f".job-{ctx.job_id}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -215,6 +227,12 @@ def run_train_embedder(ctx: JobContext) -> dict[str, Any]:
         shutil.rmtree(tmp)
     else:
         tmp.rename(folder)
+    if held[0] or held[1]:
+        from labelhub.search.dual.config import EncoderCheckpoint
+        from labelhub.search.embedders import create_embedder
+
+        ctx.progress(0.93, f"measuring retrieval on {len(held[0])} held-out images, {len(held[1])} translation pairs")
+        summary["held_out_recall"] = held_out_recall(create_embedder(p["kind"], EncoderCheckpoint(path=folder)), *held)
     ctx.progress(0.98, "recording the trained encoder")
     record = {"path": str(folder.relative_to(ctx.hub.settings.home)), "version": version, "job_id": ctx.job_id,
               "trained_at": utcnow().isoformat(), **summary}  # fmt: skip
