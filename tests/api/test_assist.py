@@ -3,11 +3,13 @@ pre-labelling through the API, and the queue."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, quick_user, run_jobs
 from tests.model_servers import serve, text_project
+from tests.onnx_models import build_all
 
 from labelhub.hub import Hub
 
@@ -112,3 +114,36 @@ def test_registering_needs_a_reachable_kind_of_url(client: TestClient, hub: Hub,
     r = client.post(f"{API}/projects/{pid}/models/register", json={"kind": "http", "name": "x", "url": "ftp://h"},
                     headers=admin_headers)  # fmt: skip
     assert_problem(r, 422, field="url")
+
+
+def test_registering_a_detector_names_the_field_at_fault_and_stores_nothing(
+    client: TestClient, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """QA image report, defects 2, 3 and 13: each refusal is a problem naming the request's field."""
+    models = build_all(tmp_path / "onnx")  # tmp_path is an import root of the test server
+    body = {"name": "street", "item_kind": "image", "labels": [{"name": "person"}, {"name": "car"}]}
+    r = client.post(f"{API}/projects", json=body, headers=admin_headers)
+    assert r.status_code == 201, r.text
+    base = f"{API}/projects/{r.json()['id']}/models"
+
+    def register(**over: Any) -> Any:
+        reg = {"kind": "onnx_detector", "name": "det", "path": str(models["toy"]), "labels": {"0": "person"}, **over}
+        return client.post(f"{base}/register", json=reg, headers=admin_headers)
+
+    p = assert_problem(register(path=str(models["classifier"])), 422, field="path")
+    assert "output (1, 10) is not a detector's" in p["detail"] and "classifier" in p["detail"]
+    p = assert_problem(register(path=str(models["gray"])), 422, field="path")
+    assert "model input is 1x1x64x64; a detector needs 1x3xSxS" in p["detail"]
+    p = assert_problem(register(input_size=320), 422, field="input_size")
+    assert "leave input_size out or set it to 64" in p["detail"]
+    p = assert_problem(register(labels={"0": "unicorn"}), 422, field="labels")
+    assert "'unicorn' is not a class of project street (classes: person, car)" in p["detail"]
+    p = assert_problem(register(labels={"99": "person"}), 422, field="labels")
+    assert "model class 99 does not exist" in p["detail"] and "0 person, 1 car, 2 thing" in p["detail"]
+    p = assert_problem(register(path="/etc/passwd"), 403, field="path")
+    assert "not inside an allowed import folder" in p["detail"]
+    assert client.get(base, headers=admin_headers).json() == []
+
+    r = register()  # no input_size: the model's fixed 64, not the form's default 640
+    assert r.status_code == 201, r.text
+    assert (r.json()["params"]["input_size"], r.json()["active"]) == (64, True)

@@ -7,17 +7,16 @@ square as class 0 (0.9), the same box as class 1 (0.6), and a shifted copy as cl
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 import torch
 from PIL import Image
 from sqlalchemy import select
 from tests.api._support import run_jobs
 from tests.builders import new_project
+from tests.onnx_models import export
 
 from labelhub.assist.detector import DetectorConfig, OnnxDetector, decode_output, letterbox
 from labelhub.assist.predictors import ItemInput
@@ -33,6 +32,7 @@ from labelhub.storage.models import Annotation, Item
 
 SQUARE = (60, 20, 100, 60)  # x1, y1, x2, y2 in the 200x100 test image
 INPUT = 128
+SQUARE_NAMES = "{0: 'square', 1: 'box'}"  # as ultralytics writes it
 
 
 class SquareFinder(torch.nn.Module):
@@ -56,16 +56,8 @@ class SquareFinder(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def onnx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("detector") / "squares.onnx"
-    with warnings.catch_warnings():  # the legacy exporter warns that it is legacy; it needs no onnxscript
-        warnings.simplefilter("ignore")
-        torch.onnx.export(SquareFinder(), (torch.zeros(1, 3, INPUT, INPUT),), str(path), dynamo=False,
-                          opset_version=17, input_names=["images"], output_names=["output0"])  # fmt: skip
-    model = onnx.load(str(path))
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "names", "{0: 'square', 1: 'box'}"  # as ultralytics writes it
-    onnx.save(model, str(path))
-    return path
+    return export(SquareFinder(), tmp_path_factory.mktemp("detector") / "squares.onnx", (1, 3, INPUT, INPUT),
+                  names=SQUARE_NAMES)  # fmt: skip
 
 
 def square_image(with_square: bool = True) -> np.ndarray:
@@ -162,7 +154,7 @@ def test_a_detector_outside_the_import_roots_is_refused(hub: Hub, onnx_file: Pat
     with hub.db.session() as s, pytest.raises(PermissionDenied, match="not inside an allowed") as exc:
         register_model(s, Actor.system(), pid, {"kind": "onnx_detector", "name": "d", "path": str(onnx_file)},
                        roots=[tmp_path / "elsewhere"])  # fmt: skip
-    assert exc.value.context["field"] == "source"
+    assert exc.value.context["field"] == "path"  # the request's field (imports name theirs "source")
 
 
 def test_a_detector_is_refused_on_a_project_without_images(hub: Hub, onnx_file: Path) -> None:

@@ -51,3 +51,26 @@ def test_prelabel_wait_shows_its_progress_in_a_log(hub: Hub, settings: Settings,
     ]
     assert between, lines  # e.g. "pre-label: 33% pre-labelled 2 of 6 items"
     assert "pre-labelled 6 items with remote@1" in " ".join(done.stdout.split())
+
+
+def test_prelabel_wait_reports_failed_items_and_a_run_where_all_failed(hub: Hub, settings: Settings,
+                                                                       db_url: str) -> None:  # fmt: skip
+    env = {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
+           "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
+    pid, ids = text_project(hub, "some", ["a p=0.99", "b fail"])
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        some = CliRunner().invoke(app, ["prelabel", "some", "--wait"], env=env)
+    assert some.exit_code == 0, some.output
+    out = " ".join(some.output.split())
+    assert "pre-labelled 2 items with remote@1: 1 accepted, 0 proposed, 0 dropped, 1 errors" in out
+    assert f"item {ids[1]}: this item makes the model fail" in out
+
+    pid, ids = text_project(hub, "none", ["a p=0.99", "b p=0.7"])
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url, retries=0)
+    failed = CliRunner().invoke(app, ["prelabel", "none", "--wait"], env=env)  # the server is gone: all fail
+    assert failed.exit_code == 1, failed.output
+    out = " ".join(failed.output.split())
+    assert "failed: all 2 items failed with remote@1, so nothing was pre-labelled" in out
+    assert f"item {ids[0]}: cannot reach" in out

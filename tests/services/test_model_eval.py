@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-import torch
 from PIL import Image
-from tests.assist.test_detector import INPUT, SQUARE, SquareFinder
+from tests.assist.test_detector import INPUT, SQUARE, SQUARE_NAMES, SquareFinder
+from tests.onnx_models import export
 
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.schema import LabelSchema
@@ -29,16 +27,7 @@ SYSTEM = Actor.system()
 
 def square_detector(folder: Path) -> Path:
     """Export the test detector (it finds the white square; classes square and box) into ``folder``."""
-    path = folder / "squares.onnx"
-    with warnings.catch_warnings():  # the legacy exporter warns that it is legacy
-        warnings.simplefilter("ignore")
-        torch.onnx.export(SquareFinder(), (torch.zeros(1, 3, INPUT, INPUT),), str(path), dynamo=False,
-                          opset_version=17, input_names=["images"], output_names=["output0"])  # fmt: skip
-    model = onnx.load(str(path))
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "names", "{0: 'square', 1: 'box'}"  # as ultralytics writes it
-    onnx.save(model, str(path))
-    return path
+    return export(SquareFinder(), folder / "squares.onnx", (1, 3, INPUT, INPUT), names=SQUARE_NAMES)
 
 
 @pytest.fixture(scope="module")

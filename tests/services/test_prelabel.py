@@ -79,23 +79,29 @@ def test_a_second_run_skips_items_this_version_already_proposed(hub: Hub) -> Non
         assert len(s.scalars(select(Annotation.id)).all()) == 2
 
 
-def test_an_unreachable_server_fails_items_not_the_job(hub: Hub) -> None:
+def test_a_run_where_every_item_failed_fails_quoting_the_first_error(hub: Hub) -> None:
     pid, ids = text_project(hub, "down", TEXTS[:2])
     with serve(http_contract) as srv:
         register_http(hub, pid, srv.url, retries=0)  # registering checks that the server answers
-    job = _prelabel(hub, pid)  # the server is gone now
-    assert job.status == "succeeded" and job.result is not None
-    assert [e["item_id"] for e in job.result["errors"]] == ids
-    assert all("cannot reach" in e["error"] for e in job.result["errors"])
+    job = _prelabel(hub, pid, batch_size=1)  # the server is gone now: every item fails, batch after batch
+    assert job.status == "failed", job.result
+    assert job.message.startswith("failed: all 2 items failed with remote@1, so nothing was pre-labelled")
+    assert f"item {ids[0]}: cannot reach" in job.message
+    assert job.error is not None and job.error["title"] == "Pre-labelling failed"
+    assert (job.error["items"], job.error["errors_total"]) == (2, 2)
+    assert [e["item_id"] for e in job.error["errors"]] == ids  # every item was still tried
+    assert all("cannot reach" in e["error"] for e in job.error["errors"])
 
 
 def test_labels_outside_the_project_are_per_item_errors(hub: Hub) -> None:
-    pid, ids = text_project(hub, "classes", ["x p=0.9"], classes=("neg",))
+    pid, ids = text_project(hub, "classes", ["x p=0.9", "y p=0.1"], classes=("neg",))
     with serve(http_contract) as srv:
         register_http(hub, pid, srv.url)
         job = _prelabel(hub, pid)
-    assert job.result is not None and job.result["errors"][0]["item_id"] == ids[0]
+    assert job.status == "succeeded" and job.result is not None  # y's "neg" was fine: the job goes on
+    assert (job.result["errors_total"], job.result["errors"][0]["item_id"]) == (1, ids[0])
     assert "'pos' is not in the project's classes" in job.result["errors"][0]["error"]
+    assert job.result["proposed"] + job.result["accepted"] == 1
 
 
 def test_without_a_model_there_is_nothing_to_run(hub: Hub) -> None:

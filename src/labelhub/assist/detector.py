@@ -33,7 +33,15 @@ import numpy.typing as npt
 from labelhub.assist.predictors import ItemInput, ModelRef, Prediction, Proposal, register_loader
 from labelhub.errors import ValidationError
 
-__all__ = ["DetectorConfig", "Letterbox", "OnnxDetector", "decode_output", "letterbox", "load_onnx_detector"]
+__all__ = [
+    "DetectorConfig",
+    "Letterbox",
+    "OnnxDetector",
+    "decode_output",
+    "letterbox",
+    "load_onnx_detector",
+    "resolve_layout",
+]
 
 KIND = "onnx_detector"
 Layout = Literal["auto", "yolov5", "yolov8"]
@@ -99,6 +107,17 @@ def letterbox(image: npt.NDArray[np.uint8], size: int) -> tuple[F32, Letterbox]:
     return np.ascontiguousarray(blob), Letterbox(scale, float(left), float(top), w, h)
 
 
+def resolve_layout(a: int, b: int, layout: Layout = "auto", n_classes: int | None = None) -> Layout:
+    """Return the layout of an output ``(1, a, b)``: ``layout`` itself unless it is ``auto`` (see the module)."""
+    if layout != "auto":
+        return layout
+    if n_classes is not None and b == 5 + n_classes and a != 4 + n_classes:
+        return "yolov5"
+    if n_classes is not None and a == 4 + n_classes and b != 5 + n_classes:
+        return "yolov8"
+    return "yolov8" if a < b else "yolov5"
+
+
 def decode_output(
     output: npt.NDArray[Any], *, layout: Layout = "auto", n_classes: int | None = None
 ) -> tuple[F32, F32, npt.NDArray[np.int64]]:
@@ -109,13 +128,7 @@ def decode_output(
             f"detector output has shape {tuple(arr.shape)}; expected (1, N, 5+C) or (1, 4+C, N)", field="output"
         )
     a, b = arr.shape[1], arr.shape[2]
-    if layout == "auto":
-        if n_classes is not None and b == 5 + n_classes and a != 4 + n_classes:
-            layout = "yolov5"
-        elif n_classes is not None and a == 4 + n_classes and b != 5 + n_classes:
-            layout = "yolov8"
-        else:
-            layout = "yolov8" if a < b else "yolov5"
+    layout = resolve_layout(a, b, layout, n_classes)
     if layout == "yolov8":
         if a < 5:
             raise ValidationError(f"detector output (1, {a}, {b}) has no class rows for (1, 4+C, N)", field="output")
@@ -177,7 +190,12 @@ class OnnxDetector:
             ) from exc
         self.config = config
         self.model_version = model_version
-        self._input = self._session.get_inputs()[0].name
+        inputs = self._session.get_inputs()
+        self._input = inputs[0].name
+        # What the graph takes (checked when a detector is registered): dims are ints, or names/None when dynamic.
+        self.input_count = len(inputs)
+        self.input_shape: tuple[int | str | None, ...] = tuple(inputs[0].shape)
+        self.input_type: str = str(inputs[0].type)
         self.names = _class_names(self._session)
         # Integer keys of the mapping tell which classes matter, not how many there are: only names count them.
         self._n_classes = len(self.names) if self.names else None
@@ -191,6 +209,12 @@ class OnnxDetector:
         if label is None and self.names is not None and 0 <= class_id < len(self.names):
             label = self._labels.get(self.names[class_id])
         return label
+
+    def run_blank(self, size: int) -> npt.NDArray[Any]:
+        """Return the raw first output for a blank (grey) letterboxed ``size`` input: a registration's dry run."""
+        blob, _ = letterbox(np.full((max(1, size * 3 // 4), size, 3), PAD_VALUE, dtype=np.uint8), size)
+        (output, *_) = self._session.run(None, {self._input: blob})
+        return np.asarray(output)
 
     def detect(self, image: npt.NDArray[np.uint8]) -> list[Proposal]:
         """Return the box proposals for one ``(h, w, 3)`` RGB image, best score first."""

@@ -6,6 +6,7 @@ import threading
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar
 from labelhub.domain.enums import JobStatus
@@ -67,7 +68,9 @@ def prelabel(
         with hub.db.session() as s:
             job = s.get(Job, job_id)
     if job is None or job.status != JobStatus.SUCCEEDED.value:
-        console.print(f"[red]job {job_id} {job.status if job else 'vanished'}: {job.message if job else ''}[/]")
+        # The message starts with the status ("failed: all 34 items failed …"); a model's error text is no markup.
+        said = escape(job.message) if job is not None else "vanished"
+        console.print(f"[red]job {job_id} {said}[/]")
         raise typer.Exit(1)
     r = job.result or {}
     console.print(f"pre-labelled {r.get('items', 0):,} items with {r.get('model_version')}: "
@@ -78,4 +81,4 @@ def prelabel(
     if r.get("replaced"):
         console.print(f"replaced {r['replaced']:,} open proposals of earlier versions of the model")
     for e in r.get("errors", [])[:10]:
-        console.print(f"  item {e['item_id']}: {e['error']}")
+        console.print(f"  item {e['item_id']}: {escape(e['error'])}")

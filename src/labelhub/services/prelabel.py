@@ -8,7 +8,8 @@ predicted in batches outside any transaction; each batch is then written in one 
 first checks again which items still qualify (a person may have labelled one meanwhile), inserts the rows
 with one ``executemany`` (as the editor's save does) and moves each touched item's version, so an editor
 holding an older version gets a 409 instead of overwriting the proposals. A failing item is reported in the
-result and the job goes on; a cancelled job keeps the batches it has written.
+result and the job goes on; a run where every item failed fails the job (:class:`PrelabelFailed`, quoting the
+first error), so it does not read as a success. A cancelled job keeps the batches it has written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Ite
 from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import NotFoundError, ValidationError
+from labelhub.errors import LabelhubError, NotFoundError, ValidationError
 from labelhub.services import audit, jobs
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.assist_settings import active_model, effective_settings, suggested_bands
@@ -37,7 +38,7 @@ from labelhub.storage.models import Annotation, Item, Job, ModelVersion, Project
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["KIND", "PrelabelResult", "load_model", "run_prelabel", "start_prelabel"]
+__all__ = ["KIND", "PrelabelFailed", "PrelabelResult", "load_model", "run_prelabel", "start_prelabel"]
 
 KIND = "prelabel"
 MAX_BATCH = 1024
@@ -249,7 +250,28 @@ def run_prelabel(hub: Hub, actor: Actor, project_id: int, params: dict[str, Any]
     with hub.db.session(write=True) as s:
         audit.record(s, actor, "prelabel.run", "project", project_id, project_id=project_id,
                      detail={k: v for k, v in result.to_json().items() if k != "errors"})  # fmt: skip
+    if total and result.errors_total >= total:
+        raise _all_failed(result)
     return result.to_json()
+
+
+class PrelabelFailed(LabelhubError):
+    """Every item of a pre-labelling run failed: the job fails (some failing is the result's ``errors``)."""
+
+    status = 422
+    title = "Pre-labelling failed"
+    slug = "prelabel-failed"
+
+
+def _all_failed(result: PrelabelResult) -> PrelabelFailed:
+    """The error of a run where every item failed: how many, and the first error (most often all say the same)."""
+    n = result.errors_total
+    first = result.errors[0] if result.errors else {"item_id": "?", "error": "no error recorded"}
+    which = "its only item" if n == 1 else f"all {n:,} items"
+    detail = (f"{which} failed with {result.model_version}, so nothing was pre-labelled; the first error: "
+              f"item {first['item_id']}: {first['error']}")  # fmt: skip
+    return PrelabelFailed(detail, field="model_id", model_version=result.model_version, items=result.items,
+                          errors_total=n, errors=result.errors)  # fmt: skip
 
 
 def _predict(predictor: Predictor, inputs: list[ItemInput]) -> list[Prediction]:

@@ -125,8 +125,9 @@ def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
         )
 
 
-def check_server_path(source: str, roots: Iterable[Path]) -> Path:
-    """Return ``source`` resolved, when it lies inside one of the allowed roots; otherwise refuse."""
+def check_server_path(source: str, roots: Iterable[Path], *, field: str = "source") -> Path:
+    """Return ``source`` resolved, when it lies inside one of the allowed roots; otherwise refuse, naming ``field``
+    (the request's field that held the path: an import's ``source``, a model registration's ``path``)."""
     typed = Path(source).expanduser()
     path = typed.resolve()
     allowed = [Path(r).expanduser().resolve() for r in roots]
@@ -137,10 +138,10 @@ def check_server_path(source: str, roots: Iterable[Path]) -> Path:
         raise PermissionDenied(
             f"{source} is not inside an allowed import folder{where}; upload the file, or ask an administrator to "
             "add its folder to LABELHUB_IMPORT_ROOTS",
-            field="source",
+            field=field,
         )
     if not path.exists():
-        raise ValidationError(f"{source} does not exist on the server", field="source")
+        raise ValidationError(f"{source} does not exist on the server", field=field)
     return path
 
 

@@ -102,7 +102,10 @@ def register_model(project_id: int, body: ModelRegisterIn, actor: ActorDep, hub:
     """Register an ONNX detector, a Label Studio ML backend or an HTTP model server as a ready model version."""
     fields = _DETECTOR_FIELDS if body.kind == "onnx_detector" else _REMOTE_FIELDS
     data = body.model_dump()
-    params = {"kind": body.kind, "name": body.name, **{k: data[k] for k in fields if data[k] is not None}}
+    # Only what the caller sent: a detector without input_size takes its model's fixed size (the service's own
+    # defaults are the schema's for the other fields).
+    sent = {k: data[k] for k in fields if k in body.model_fields_set and data[k] is not None}
+    params = {"kind": body.kind, "name": body.name, **sent}
     with hub.db.session() as s:
         kind, name, checked = check_registration(s, actor, project_id, params, roots=hub.settings.import_roots)
     with hub.db.session(write=True) as s:
