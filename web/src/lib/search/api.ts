@@ -13,8 +13,7 @@ export type MapPoint = Schemas["MapPointPublic"];
 export type EmbeddingMap = Schemas["MapPublic"];
 export type ItemStatusFilter = Schemas["ItemStatus"];
 
-/** The server's largest k (services/search.py MAX_K). */
-export const MAX_K = 200;
+export { MAX_K } from "./state";
 
 export interface Filters {
   label?: string | undefined;
@@ -27,37 +26,57 @@ export function listEmbeddings(pid: number): Promise<EmbeddingSpace[]> {
   return unwrap(api.GET("/api/v1/projects/{project_id}/embeddings", { params: { path: path(pid) } }));
 }
 
-/** The space searches use: the project's default, else the one with the most vectors. */
-export function mainSpace(spaces: readonly EmbeddingSpace[]): EmbeddingSpace | null {
-  return spaces.find((s) => s.default) ?? [...spaces].sort((a, b) => b.count - a.count)[0] ?? null;
+export { mainSpace } from "./spaces";
+
+/** The built-in encoders a project trains on its own data: `ssl` (images only) and `dual` (text and images). */
+export type EncoderKind = "ssl" | "dual";
+
+/** Train one of the project's own encoders; `bitext` (dual only) is a folder or file of translation pairs on the
+ * server, inside its import roots. */
+export function trainEncoder(pid: number, kind: EncoderKind, opts: { bitext?: string | undefined; epochs?: number } = {}): Promise<Job> {
+  const body = { kind, ...(opts.bitext ? { bitext: opts.bitext } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}) };
+  return unwrap(api.POST("/api/v1/projects/{project_id}/embedders/train", { params: { path: path(pid) }, body }));
 }
 
 /** Train the project's own self-supervised image encoder (`ssl`): the embedder of image projects without open_clip. */
 export function trainImageEncoder(pid: number): Promise<Job> {
-  return unwrap(api.POST("/api/v1/projects/{project_id}/embedders/train", { params: { path: path(pid) }, body: { kind: "ssl" } }));
+  return trainEncoder(pid, "ssl");
 }
 
-export function startEmbedding(pid: number): Promise<Job> {
-  return unwrap(api.POST("/api/v1/projects/{project_id}/embeddings", { params: { path: path(pid) }, body: {} }));
+/** Compute (or update) the embeddings of a space; without one, of the project's default space. */
+export function startEmbedding(pid: number, space?: string | undefined): Promise<Job> {
+  const body = space ? { space } : {};
+  return unwrap(api.POST("/api/v1/projects/{project_id}/embeddings", { params: { path: path(pid) }, body }));
 }
 
-export function searchText(pid: number, q: string, lang: string | undefined, f: Filters, k: number, signal?: AbortSignal): Promise<SearchResult> {
+export function searchText(
+  pid: number, q: string, lang: string | undefined, f: Filters, k: number, space?: string | undefined, signal?: AbortSignal,
+): Promise<SearchResult> {
   return unwrap(
-    api.GET("/api/v1/projects/{project_id}/search", { params: { path: path(pid), query: { q, lang, k, ...f } }, signal }),
+    api.GET("/api/v1/projects/{project_id}/search", { params: { path: path(pid), query: { q, lang, k, space, ...f } }, signal }),
   );
 }
 
-export function searchSimilar(pid: number, itemId: number, f: Filters, k: number, signal?: AbortSignal): Promise<SearchResult> {
+export function searchSimilar(
+  pid: number, itemId: number, f: Filters, k: number, space?: string | undefined, signal?: AbortSignal,
+): Promise<SearchResult> {
   return unwrap(
     api.GET("/api/v1/projects/{project_id}/items/{item_id}/similar", {
-      params: { path: { project_id: pid, item_id: itemId }, query: { k, ...f } },
+      params: { path: { project_id: pid, item_id: itemId }, query: { k, space, ...f } },
       signal,
     }),
   );
 }
 
-export function findDuplicates(pid: number, threshold: number, signal?: AbortSignal): Promise<Schemas["DuplicatesPublic"]> {
-  return unwrap(api.GET("/api/v1/projects/{project_id}/duplicates", { params: { path: path(pid), query: { threshold } }, signal }));
+/** The duplicates' answer, with the threshold the server suggests (newer servers send it). */
+export type Duplicates = Schemas["DuplicatesPublic"] & { suggested_threshold?: number | null | undefined };
+
+/** Duplicate groups; without a threshold the server chooses one (older servers: 0.95), without a space its default. */
+export function findDuplicates(
+  pid: number, threshold: number | null, space?: string | undefined, signal?: AbortSignal,
+): Promise<Duplicates> {
+  const query = { ...(threshold === null ? {} : { threshold }), ...(space ? { space } : {}) };
+  return unwrap(api.GET("/api/v1/projects/{project_id}/duplicates", { params: { path: path(pid), query }, signal }));
 }
 
 export function resolveDuplicates(pid: number, keep: number, drop: number[]): Promise<Schemas["ResolvedPublic"]> {

@@ -1,10 +1,16 @@
 // Colours of the embedding map's points: each label gets its class colour from the project's schema, a label
 // the schema does not know gets a stable colour from the palette (by its name, so it keeps it across reloads),
-// and items without a label are grey. The legend lists the labels by how many points have them.
+// and items without a label are grey. The legend lists the labels by how many points have them. Two labels of a
+// map never share a colour while there are colours left: a label whose colour a larger one already has (classes
+// imported by the dozen cycle through the 16 schema colours) takes the next free one of MAP_PALETTE, so up to 20
+// labels are told apart.
 
 import { PALETTE, type LabelClass } from "../labels";
 
 export const UNLABELLED = "#a3abb8";
+
+/** The schema's 16 colours and four more that stand apart from them and from the unlabelled grey. */
+export const MAP_PALETTE: readonly string[] = [...PALETTE, "#808000", "#ffd8b1", "#000075", "#2b2b2b"];
 
 export interface LegendEntry {
   label: string | null;
@@ -38,8 +44,17 @@ export function legendOf(labels: readonly (string | null)[], classes: readonly L
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const entries = [...counts].map(([label, count]) => ({ label, count, color: colorOf(label, classes) }));
-  return entries.sort((a, b) => {
+  entries.sort((a, b) => {
     if ((a.label === null) !== (b.label === null)) return a.label === null ? 1 : -1;
     return b.count - a.count || String(a.label).localeCompare(String(b.label));
   });
+  // The larger label keeps a shared colour; the others take free ones (once all are taken, colours repeat).
+  const used = new Set<string>([UNLABELLED]);
+  for (const e of entries) {
+    if (e.label === null) continue;
+    const mine = e.color.toLowerCase();
+    if (used.has(mine)) e.color = MAP_PALETTE.find((c) => !used.has(c.toLowerCase())) ?? e.color;
+    used.add(e.color.toLowerCase());
+  }
+  return entries;
 }

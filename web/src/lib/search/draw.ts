@@ -11,7 +11,7 @@ export interface MapData {
   /** x0, y0, x1, y1, ... in UMAP's units. */
   xy: Float64Array;
   /** One entry per legend entry: its colour and the indices of its points. Drawn in this order. */
-  groups: { color: string; points: Uint32Array }[];
+  groups: { color: string; label: string | null; points: Uint32Array }[];
   legend: LegendEntry[];
 }
 
@@ -29,14 +29,14 @@ export function prepare(points: readonly MapPoint[], classes: readonly LabelClas
   }
   const legend = legendOf(labels, classes);
   const slot = new Map(legend.map((e, k) => [e.label, k]));
-  const buckets = legend.map((e) => ({ color: e.color, points: new Uint32Array(e.count), fill: 0 }));
+  const buckets = legend.map((e) => ({ color: e.color, label: e.label, points: new Uint32Array(e.count), fill: 0 }));
   for (let i = 0; i < n; i++) {
     const b = buckets[slot.get(labels[i] ?? null) ?? 0]!;
     b.points[b.fill++] = i;
   }
   const unlabelled = (k: number): boolean => legend[k]?.label === null;
   const order = [...buckets.filter((_, k) => unlabelled(k)), ...buckets.filter((_, k) => !unlabelled(k))];
-  return { n, xy, groups: order.map((b) => ({ color: b.color, points: b.points })), legend };
+  return { n, xy, groups: order.map((b) => ({ color: b.color, label: b.label, points: b.points })), legend };
 }
 
 /** The dot radius in CSS pixels: smaller for crowded maps, a little larger as one zooms in. */

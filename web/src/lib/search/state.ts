@@ -31,21 +31,36 @@ export interface SearchState {
   status: ItemStatus | "";
   /** "More like this": the item whose neighbours are wanted (then `q` is ignored). */
   similar: number | null;
+  /** The embedding space picked by the user ("": the page chooses, a text-reading one for a text query). */
+  space: string;
+  /** How many results are shown: a page more after each "Show more" (kept, so Back shows as many again). */
+  k: number;
 }
 
-export const EMPTY_SEARCH: SearchState = { q: "", lang: "auto", label: "", status: "", similar: null };
+/** Results a page: the first search asks for this many, each "Show more" for this many more. */
+export const PAGE = 48;
+/** The server's largest k (services/search.py MAX_K). */
+export const MAX_K = 200;
+/** The server's longest text query (characters). */
+export const MAX_QUERY = 1000;
+
+export const EMPTY_SEARCH: SearchState = { q: "", lang: "auto", label: "", status: "", similar: null, space: "", k: PAGE };
 
 /** Reads the state from the route's query, ignoring what it does not understand. */
 export function readSearch(query: URLSearchParams): SearchState {
   const similar = Number(query.get("similar"));
   const status = query.get("status") ?? "";
   const lang = query.get("lang") ?? "auto";
+  const space = query.get("space") ?? "";
+  const k = Number(query.get("k") ?? PAGE);
   return {
     q: query.get("q") ?? "",
     lang: LANGUAGES.some((l) => l.code === lang) ? lang : "auto",
     label: query.get("label") ?? "",
     status: (ITEM_STATUSES as string[]).includes(status) ? (status as ItemStatus) : "",
     similar: Number.isInteger(similar) && similar > 0 ? similar : null,
+    space: /^[a-z][a-z0-9_]{0,63}$/.test(space) ? space : "",
+    k: Number.isInteger(k) && k > 0 ? Math.min(MAX_K, k) : PAGE,
   };
 }
 
@@ -57,8 +72,16 @@ export function searchPath(projectId: number, s: Partial<SearchState>): string {
   if (s.lang && s.lang !== "auto" && s.similar == null) p.set("lang", s.lang);
   if (s.label) p.set("label", s.label);
   if (s.status) p.set("status", s.status);
+  if (s.space) p.set("space", s.space);
+  if (s.k && s.k !== PAGE) p.set("k", String(s.k));
   const qs = p.toString();
   return `/projects/${projectId}/search${qs ? `?${qs}` : ""}`;
+}
+
+/** True when two states are the same search, but for how many results are shown. */
+export function sameSearch(a: SearchState, b: SearchState): boolean {
+  return a.q === b.q && a.lang === b.lang && a.label === b.label && a.status === b.status && a.similar === b.similar &&
+    a.space === b.space;  // prettier-ignore
 }
 
 /** True when there is something to search for. */

@@ -87,3 +87,22 @@ export function visibleBounds(v: MapView, w: number, h: number): Bounds {
   const b = toData(v, { x: w, y: 0 });
   return { x1: a.x, y1: a.y, x2: b.x, y2: b.y };
 }
+
+/** A view as it survives another canvas size: the zoom relative to the fitted view and the data point in the
+ * canvas's centre. */
+export interface KeptView {
+  zoom: number;
+  cx: number;
+  cy: number;
+}
+
+export function keepView(v: MapView, fit: MapView, w: number, h: number): KeptView {
+  const c = toData(v, { x: w / 2, y: h / 2 });
+  return { zoom: v.scale / fit.scale, cx: c.x, cy: c.y };
+}
+
+/** The view a kept one stands for in a canvas of `w` x `h` fitted by `fit` (the zoom kept within the limits). */
+export function restoreView(k: KeptView, fit: MapView, w: number, h: number): MapView {
+  const scale = fit.scale * Math.min(ZOOM_IN_LIMIT, Math.max(ZOOM_OUT_LIMIT, k.zoom));
+  return { scale, tx: w / 2 - k.cx * scale, ty: h / 2 + k.cy * scale };
+}
