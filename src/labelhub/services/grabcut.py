@@ -1,8 +1,10 @@
 """GrabCut refinement: a box drawn on an image item becomes the polygon of the object inside it.
 
-OpenCV does the segmentation (``cv2.grabCut`` initialised with the rectangle); what is written here is the glue
-around it that OpenCV does not provide: reading the item's image from the media store, downscaling large images
-so one call stays well under a second, taking the largest outer contour of the foreground, simplifying it with
+OpenCV does the segmentation (``cv2.grabCut``, initialised with a mask: background outside the box, probably
+foreground inside); what is written here is the glue around it that OpenCV does not provide: reading the item's
+image from the media store, downscaling large images so one call stays well under a second, giving the sides of
+the box that lie on the image border some background evidence, seeding OpenCV's random numbers so that the same
+box always gives the same outline, taking the largest outer contour of the foreground, simplifying it with
 ``cv2.approxPolyDP`` and mapping it back to the item's pixel coordinates, clipped to the image. The result is in
 the hub's polygon geometry (flat ``[x, y, x, y, ...]`` absolute pixels, see :mod:`labelhub.domain.geometry`);
 the API returns it as ``[[x, y], ...]`` pairs.
@@ -10,6 +12,7 @@ the API returns it as ``[[x, y], ...]`` pairs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,17 @@ MIN_BOX_SIDE = 4.0
 MAX_ITERATIONS = 20
 # approxPolyDP tolerance as a share of the contour's perimeter (0.5 %: close to the outline, few points).
 EPSILON_SHARE = 0.005
+# A side of the box on the image border has no image beyond it for GrabCut to learn the background from, and a
+# box dragged past the border is often loose there: a band this share of the box's size inside such a side
+# starts as "probably background" (GrabCut may still give it to the object when the object reaches the border).
+# With three or four sides on the border there is little or no background outside the box, and the bands carry
+# more of it. Measured on COCO objects (tests/services/test_grabcut.py, docs/editor.md): wider bands cut into
+# objects that really reach the border, narrower ones leave loose boxes bleeding into the background.
+BORDER_BAND_SHARE = 0.1
+BORDER_BAND_SHARE_WIDE = 0.15
+# GrabCut's colour models start from k-means, which draws from OpenCV's random number generator: it is seeded
+# before each call so that a box gives the same outline every time (the generator is per thread in OpenCV).
+RNG_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -55,10 +69,15 @@ def check_box(box: Sequence[float], width: int, height: int) -> tuple[float, flo
     x1, y1, x2, y2 = validate_box(list(box), width, height, field="box")
     if x2 - x1 < MIN_BOX_SIDE or y2 - y1 < MIN_BOX_SIDE:
         raise ValidationError(
-            f"box is {x2 - x1:.0f} x {y2 - y1:.0f} px; draw one at least {MIN_BOX_SIDE:.0f} px on each side",
+            f"box is {_px(x2 - x1)} x {_px(y2 - y1)} px; draw one at least {_px(MIN_BOX_SIDE)} px on each side",
             field="box",
         )
     return max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2)
+
+
+def _px(v: float) -> str:
+    """A length to at most 2 decimals, rounded down so that a box just under the minimum never reads as it."""
+    return f"{math.floor(v * 100 + 1e-9) / 100:.2f}".rstrip("0").rstrip(".")
 
 
 def segment(
@@ -67,9 +86,10 @@ def segment(
     """Return the outline of the object inside ``box`` (item pixels) on an RGB ``image`` of shape (H, W, 3).
 
     GrabCut runs on the box with a margin around it, scaled so its longest side is at most ``max_side``; the
-    contour is mapped back.
-    When GrabCut keeps no foreground (a box over plain background), the box itself is returned, so the tool
-    always gives a shape a person can then edit.
+    contour is mapped back. The sides of the box on the image border get a band of probable background (see
+    ``BORDER_BAND_SHARE``). The same image and box always give the same outline.
+    When GrabCut keeps no foreground, or all of the box (a box over plain background), the box itself is
+    returned, so the tool always gives a shape a person can then edit.
     """
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise ValidationError(f"iterations must be 1 to {MAX_ITERATIONS}, got {iterations}", field="iterations")
@@ -88,18 +108,20 @@ def segment(
     rx, ry = int(np.floor((x1 - cx1) * scale)), int(np.floor((y1 - cy1) * scale))
     rw = max(2, min(sw - rx, int(np.ceil((x2 - cx1) * scale)) - rx))
     rh = max(2, min(sh - ry, int(np.ceil((y2 - cy1) * scale)) - ry))
-    mask = np.zeros((sh, sw), np.uint8)
+    mask = _start_mask(sh, sw, rx, ry, rw, rh)
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     bgr = np.ascontiguousarray(small[:, :, ::-1])
     try:
-        cv2.grabCut(bgr, mask, (rx, ry, rw, rh), bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
+        cv2.setRNGSeed(RNG_SEED)
+        cv2.grabCut(bgr, mask, (rx, ry, rw, rh), bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)  # rect unused
     except cv2.error:
-        # GrabCut refuses a rectangle that covers the whole image (no background to learn from).
+        # GrabCut needs both background and foreground to learn from (a box over the whole of a tiny image).
         return _box_outline(x1, y1, x2, y2)
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
+    # Nothing kept, or the whole box (a box over plain background, which the border bands cannot tell apart).
+    if not contours or np.count_nonzero(fg) >= rw * rh:
         return _box_outline(x1, y1, x2, y2)
     biggest = max(contours, key=cv2.contourArea)
     approx = cv2.approxPolyDP(biggest, EPSILON_SHARE * cv2.arcLength(biggest, True), True).reshape(-1, 2)
@@ -110,6 +132,27 @@ def segment(
     ys = np.clip((approx[:, 1] + 0.5) / scale + cy1, y1, y2)
     points = [round(float(v), 2) for pair in zip(xs, ys, strict=True) for v in pair]
     return Outline(points=points, area=round(_shoelace(xs, ys), 2))
+
+
+def _start_mask(sh: int, sw: int, rx: int, ry: int, rw: int, rh: int) -> NDArray[np.uint8]:
+    """GrabCut's starting labels on the working image: what GC_INIT_WITH_RECT starts from (background outside
+    the box ``rx, ry, rw, rh``, probably foreground inside), with a band of probable background inside each side
+    of the box that lies on the image border (less than 2 px of image beyond it)."""
+    mask = np.full((sh, sw), cv2.GC_BGD, np.uint8)
+    mask[ry : ry + rh, rx : rx + rw] = cv2.GC_PR_FGD
+    left, top, right, bottom = rx < 2, ry < 2, sw - (rx + rw) < 2, sh - (ry + rh) < 2
+    share = BORDER_BAND_SHARE_WIDE if left + top + right + bottom >= 3 else BORDER_BAND_SHARE
+    bx, by = int(rw * share), int(rh * share)
+    inside = mask[ry : ry + rh, rx : rx + rw]  # a view: writing it writes the mask
+    if left and bx > 0:
+        inside[:, :bx] = cv2.GC_PR_BGD
+    if right and bx > 0:
+        inside[:, rw - bx :] = cv2.GC_PR_BGD
+    if top and by > 0:
+        inside[:by, :] = cv2.GC_PR_BGD
+    if bottom and by > 0:
+        inside[rh - by :, :] = cv2.GC_PR_BGD
+    return mask
 
 
 def _box_outline(x1: float, y1: float, x2: float, y2: float) -> Outline:

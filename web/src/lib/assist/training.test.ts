@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Job } from "../api/client";
-import { activeTrainings, failureReason, hasTrainingData, reportFileName, WATCH_FAST_MS, WATCH_SLOW_MS, watchChange, watchState } from "./training";
+import { activeTrainings, failureReason, hasTrainingData, reportFileName, reportPane, WATCH_FAST_MS, WATCH_SLOW_MS, watchChange, watchState, type PaneState } from "./training";
 import { TrainingWatch, type WatchDeps } from "./watch.svelte";
 
 const job = (id: number, status: Job["status"], kind = "train_model"): Job =>
@@ -104,5 +104,34 @@ describe("the training watch", () => {
     await vi.advanceTimersByTimeAsync(WATCH_SLOW_MS * 3);
     expect(calls).toBe(4);
     expect(listener).toBeNull();
+  });
+});
+
+describe("the pane under the versions table", () => {
+  const ready = { id: 4, status: "ready" as const, metrics: {} };
+  const base: PaneState = { model: ready, report: false, unevaluated: false, reportError: false, evaluation: null };
+  const evaluating = (status: NonNullable<PaneState["evaluation"]>["status"], modelId = 4): PaneState => ({ ...base, evaluation: { modelId, status } });
+
+  it("says an evaluation of the version failed, was cancelled or could not start, instead of loading forever", () => {
+    expect(reportPane(evaluating("failed"))).toBe("evaluation-failed");
+    expect(reportPane(evaluating("cancelled"))).toBe("evaluation-failed");
+    expect(reportPane(evaluating("refused"))).toBe("evaluation-failed");
+    // A failure of another version's evaluation is not this one's.
+    expect(reportPane(evaluating("failed", 5))).toBe("loading");
+  });
+
+  it("waits on an evaluation in progress, then loads the report it made", () => {
+    expect(reportPane(evaluating("queued"))).toBe("evaluating");
+    expect(reportPane(evaluating("running"))).toBe("evaluating");
+    expect(reportPane(evaluating("succeeded"))).toBe("loading");
+    expect(reportPane({ ...evaluating("succeeded"), report: true })).toBe("report");
+    expect(reportPane({ ...evaluating("succeeded"), reportError: true })).toBe("error");
+  });
+
+  it("keeps the version's own states first", () => {
+    expect(reportPane({ ...base, model: { ...ready, status: "failed", metrics: { error: "too few labels" } } })).toBe("training-failed");
+    expect(reportPane({ ...base, model: { ...ready, status: "training" } })).toBe("training");
+    expect(reportPane({ ...base, unevaluated: true })).toBe("unevaluated");
+    expect(reportPane(base)).toBe("loading");
   });
 });

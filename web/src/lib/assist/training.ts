@@ -58,6 +58,42 @@ export function failureReason(m: Pick<ModelVersion, "status" | "metrics">): stri
   return "no reason was recorded";
 }
 
+/** What the models page shows under the table for the open version (ModelList.svelte); tested in training.test.ts. */
+export type ReportPane =
+  | "report"
+  | "training-failed"
+  | "training"
+  | "evaluating"
+  | "evaluation-failed"
+  | "unevaluated"
+  | "error"
+  | "loading";
+
+export interface PaneState {
+  model: Pick<ModelVersion, "id" | "status" | "metrics">;
+  /** Its report is read and shown. */
+  report: boolean;
+  /** It has no report (none in its metrics, or the server answered 404). */
+  unevaluated: boolean;
+  /** Reading its report failed otherwise. */
+  reportError: boolean;
+  /** The evaluation last started from the page: whose, and how it stands ("refused": it could not be started). */
+  evaluation: { modelId: number; status: Job["status"] | "refused" } | null;
+}
+
+/** Which pane: a failed or cancelled evaluation of the version says so (it never brings a report to load). */
+export function reportPane(s: PaneState): ReportPane {
+  if (s.report) return "report";
+  if (failureReason(s.model) !== null) return "training-failed";
+  if (s.model.status === "training") return "training";
+  const ev = s.evaluation !== null && s.evaluation.modelId === s.model.id ? s.evaluation.status : null;
+  if (ev === "queued" || ev === "running") return "evaluating";
+  if (ev === "failed" || ev === "cancelled" || ev === "refused") return "evaluation-failed";
+  if (s.unevaluated) return "unevaluated";
+  if (s.reportError) return "error";
+  return "loading";
+}
+
 /** Whether the version's training-label count means anything (a failed or running training recorded none). */
 export function hasTrainingData(m: Pick<ModelVersion, "status" | "data">): boolean {
   return (m.status !== "failed" && m.status !== "training") || m.data.count > 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EditorCore, type Timers } from './core';
-import type { AnnotationInput, LabelSchema, SavedState, SegmentFn, Standing } from './types';
+import { SegmentRefusal, type AnnotationInput, type LabelSchema, type SavedState, type SegmentFn, type Standing } from './types';
 
 const schema: LabelSchema = { classes: [{ name: 'car', color: '#e6194b' }, { name: 'dog', color: '#3cb44b' }], kinds: ['box', 'polygon'] };
 const idle: Timers = { set: () => 0, clear: () => {} };
@@ -66,6 +66,28 @@ describe('box to polygon', () => {
     expect(core.notice).toMatchObject({ tone: 'error', text: 'Could not turn the box into a polygon' });
     expect(core.anns).toHaveLength(0);
     expect(core.history.canUndo).toBe(false);
+  });
+
+  it('refuses a box under 4 px a side with its real size, without asking the server', async () => {
+    const seg = deferred();
+    const core = setup(seg.fn);
+    core.chooseLabel('car');
+    for (const [r, text] of [
+      [{ x1: 100, y1: 300, x2: 101, y2: 301 }, 'box is 1 x 1 px; draw one at least 4 px on each side'],
+      [{ x1: 100, y1: 300, x2: 102, y2: 300 }, 'box is 2 x 0 px; draw one at least 4 px on each side'],
+      [{ x1: 100, y1: 100, x2: 103.99, y2: 104 }, 'box is 3.99 x 4 px; draw one at least 4 px on each side'],
+    ] as const) {
+      const refused = core.segmentBox(r);
+      await expect(refused).rejects.toBeInstanceOf(SegmentRefusal);
+      await expect(refused).rejects.toThrow(text);
+      expect(core.notice).toMatchObject({ tone: 'warn', text });
+      expect(core.segmenting).toBe(false);
+    }
+    expect(seg.boxes).toEqual([]);
+    expect(core.anns).toHaveLength(0);
+    // 4 px after rounding to 1/100 px is enough: the server is asked.
+    void core.segmentBox({ x1: 10, y1: 10, x2: 13.999, y2: 14 });
+    expect(seg.boxes).toEqual([[10, 10, 14, 14]]);
   });
 
   it('is off without a segmenter, for viewers, and where polygons are not allowed', async () => {

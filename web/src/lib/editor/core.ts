@@ -10,9 +10,9 @@
 
 import { newAnnotation } from './annotations';
 import { ProposalCore } from './core-proposals';
-import { isDrawable, rectToBox, round2 } from './geometry';
+import { isDrawable, rectToBox, round2, segmentTooSmall } from './geometry';
 import { isProposal } from './proposals';
-import type { Ann, Geometry, Rect, Tool } from './types';
+import { SegmentRefusal, type Ann, type Geometry, type Rect, type Tool } from './types';
 
 export type { ConflictInfo, CoreOptions, MergeView, Notice, SaveStatus, Timers } from './core-state';
 export type { ConflictRow } from './merge-describe';
@@ -132,18 +132,25 @@ export class EditorCore extends ProposalCore {
   /**
    * Box to polygon: asks the segmenter for the outline of the object in `r` and adds it as a polygon of the
    * current label (one undoable step). Resolves with the new key, or null when nothing was added; rejects with
-   * the segmenter's error (the caller shows it) after noting it in the status line.
+   * the segmenter's error (the caller shows it) after noting it in the status line. A box the server would refuse
+   * for its size (any drag under 4 px a side) rejects with a `SegmentRefusal` in the server's words, unasked.
    */
   async segmentBox(r: Rect): Promise<string | null> {
     if (!this.canSegment || !this.segmentFn) return (this.notify('Box → polygon is not available here', 'warn'), null);
     if (this.segmenting) return (this.notify('Still finding the outline of the last box', 'warn'), null);
+    const box = [r.x1, r.y1, r.x2, r.y2].map(round2) as [number, number, number, number];
+    const small = segmentTooSmall(box);
+    if (small !== null) {
+      this.notify(small, 'warn');
+      throw new SegmentRefusal(small);
+    }
     const label = this.labelForNew();
     if (label === false) return null;
     this.segmenting = true;
     this.emit();
     let points: number[];
     try {
-      points = await this.segmentFn([r.x1, r.y1, r.x2, r.y2].map(round2) as [number, number, number, number]);
+      points = await this.segmentFn(box);
     } catch (err) {
       this.segmenting = false;
       this.notify('Could not turn the box into a polygon', 'error');

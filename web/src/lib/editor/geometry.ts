@@ -5,6 +5,21 @@ import type { Ann, Handle, Point, Rect } from './types';
 /** The smallest box side (image pixels) a drawn or resized box may have; smaller drags count as clicks. */
 export const MIN_BOX = 2;
 
+/** The smallest box side (image pixels) the server segments with "Box → polygon" (grabcut.py MIN_BOX_SIDE). */
+export const SEGMENT_MIN_SIDE = 4;
+
+/** A length in pixels to at most 2 decimals, rounded down so that 3.999 reads 3.99 and not 4 (as the server words it). */
+export function pxText(v: number): string {
+  return String(Math.floor(v * 100 + 1e-9) / 100);
+}
+
+/** Why the server would refuse to segment the box `[x1, y1, x2, y2]` for its size (its message), or null. */
+export function segmentTooSmall(box: readonly number[]): string | null {
+  const [x1 = 0, y1 = 0, x2 = 0, y2 = 0] = box;
+  if (x2 - x1 >= SEGMENT_MIN_SIDE && y2 - y1 >= SEGMENT_MIN_SIDE) return null;
+  return `box is ${pxText(x2 - x1)} x ${pxText(y2 - y1)} px; draw one at least ${SEGMENT_MIN_SIDE} px on each side`;
+}
+
 /** Coordinates are kept to 1/100 pixel so saved JSON stays short and round trips are exact. */
 export function round2(v: number): number {
   return Math.round(v * 100) / 100;

@@ -134,6 +134,16 @@ export type Tool = 'select' | 'box' | 'polygon' | 'grabcut';
  */
 export type SegmentFn = (box: [number, number, number, number]) => Promise<number[]>;
 
+/** A box the "Box → polygon" tool refuses without asking the server (too small); `message` is the server's words. */
+export class SegmentRefusal extends Error {
+  readonly field = 'box';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'SegmentRefusal';
+  }
+}
+
 export interface Point {
   x: number;
   y: number;

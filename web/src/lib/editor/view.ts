@@ -228,9 +228,11 @@ export class CanvasView extends CanvasTools {
       case 'draw-box': {
         const r = this.overlay.draftBox;
         this.overlay.draftBox = null;
-        if (r && r.x2 - r.x1 >= MIN_BOX && r.y2 - r.y1 >= MIN_BOX && (r.x2 - r.x1) * this.view.scale >= 4) {
-          if (core.tool === 'grabcut') this.segment(r);
-          else core.addBox(r);
+        if (r && core.tool === 'grabcut' && (r.x2 > r.x1 || r.y2 > r.y1)) {
+          // Any drag is a box to segment: one too small is refused with a message (core.segmentBox), not a click.
+          this.segment(r);
+        } else if (r && r.x2 - r.x1 >= MIN_BOX && r.y2 - r.y1 >= MIN_BOX && (r.x2 - r.x1) * this.view.scale >= 4) {
+          core.addBox(r);
         } else {
           // A click with the box tool: select what is under it, so boxes can be picked without switching tools.
           const a = clickTarget(core.index, this.imagePoint(this.screenPoint(e), false), this.hitOptions());
