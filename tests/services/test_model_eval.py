@@ -35,18 +35,23 @@ def detector(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return square_detector(tmp_path_factory.mktemp("eval-detector"))
 
 
-def box_project(
-    hub: Hub, tmp_path: Path, detector: Path, boxes: dict[str, list[tuple[str, list[float]]]]
-) -> tuple[int, int]:
-    """An image project of a square and an empty image with ``boxes`` (name -> human boxes); the detector registered."""
-    folder = tmp_path / "images"
-    folder.mkdir()
+def square_images(folder: Path) -> Path:
+    """Write square.png (the white square the test detector finds) and empty.png into ``folder``; return it."""
+    folder.mkdir(parents=True)
     for name, white in (("square.png", True), ("empty.png", False)):
         img = np.zeros((100, 200, 3), dtype=np.uint8)
         if white:
             x1, y1, x2, y2 = SQUARE
             img[y1:y2, x1:x2] = 255
         Image.fromarray(img).save(folder / name)
+    return folder
+
+
+def box_project(
+    hub: Hub, tmp_path: Path, detector: Path, boxes: dict[str, list[tuple[str, list[float]]]]
+) -> tuple[int, int]:
+    """An image project of a square and an empty image with ``boxes`` (name -> human boxes); the detector registered."""
+    folder = square_images(tmp_path / "images")
     with hub.db.session(write=True) as s:
         pid = create_project(
             s, SYSTEM, "boxes", item_kind=ItemKind.IMAGE, schema=LabelSchema.from_names(["cat", "dog"])
