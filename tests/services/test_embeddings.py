@@ -24,9 +24,10 @@ from labelhub.search import open_index
 from labelhub.services import _neighbours
 from labelhub.services._neighbours import GRAPH_FILE, Neighbours, compute_neighbours, index_state, load_graph
 from labelhub.services._spaces import index_folder, load_embedder, read_state
-from labelhub.services.embeddings import embed_project, list_spaces, queue_embedding
+from labelhub.services.embeddings import embed_project, queue_embedding
 from labelhub.services.projects import delete_project, remove_project_files
 from labelhub.services.search import search_text
+from labelhub.services.space_status import list_spaces
 from labelhub.storage.models import Embedding, Item, utcnow
 
 

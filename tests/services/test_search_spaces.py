@@ -12,10 +12,12 @@ from tests.services.test_embedder_training import captioned_project, run_job
 from labelhub.domain.enums import JobStatus
 from labelhub.errors import ValidationError
 from labelhub.hub import Hub
-from labelhub.services._neighbours import Neighbours, suggested_threshold
+from labelhub.services._neighbours import Neighbours
+from labelhub.services.duplicates import suggested_threshold
 from labelhub.services.embedder_training import queue_embedder_training
-from labelhub.services.embeddings import embed_project, list_spaces
+from labelhub.services.embeddings import embed_project
 from labelhub.services.search import search_text
+from labelhub.services.space_status import list_spaces
 
 
 def _train(hub: Hub, pid: int, kind: str, seed: int = 0) -> None:

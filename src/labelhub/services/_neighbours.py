@@ -377,22 +377,6 @@ def refresh_graph(
     return graph
 
 
-def suggested_threshold(graph: Neighbours) -> float | None:
-    """The cosine above which two items count as near copies in this space, from its own neighbour distances.
-
-    A near copy is ten times closer than a typical nearest neighbour: ``1 - median(1 - nearest cosine) / 10``,
-    within [0.9, 0.999]. A fixed 0.95 suits a pretrained CLIP, whose distinct photos sit far apart; an encoder
-    trained here on a hundred images packs everything close (median nearest cosine 0.97 in a QA pass, unrelated
-    pairs at 0.995) and would group unrelated photos. None for fewer than two items. Hand-written: the rule is
-    labelhub's.
-    """
-    nearest = graph.score[:, 0][graph.nbr[:, 0] >= 0]
-    if nearest.size < 2:
-        return None
-    typical = float(np.median(1.0 - nearest.astype(np.float64)))
-    return round(min(0.999, max(0.9, 1.0 - typical / 10.0)), 4)
-
-
 def leader_groups(graph: Neighbours, threshold: float) -> list[tuple[int, list[int]]]:
     """Return (kept item, its near copies) groups of the edges at or above ``threshold``, largest first."""
     edges: dict[int, set[int]] = defaultdict(set)

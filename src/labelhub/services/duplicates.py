@@ -19,6 +19,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,6 @@ from labelhub.services._neighbours import (
     leader_groups,
     neighbours,
     patch_after_removal,
-    suggested_threshold,
 )
 from labelhub.services._spaces import cached_index, index_folder
 from labelhub.services.access import Actor, require
@@ -112,10 +112,26 @@ def _near_groups(index: VectorIndex, threshold: float, exact: list[DuplicateGrou
     return out
 
 
+def suggested_threshold(graph: Neighbours) -> float | None:
+    """The cosine above which two items count as near copies in this space, from its own neighbour distances.
+
+    A near copy is ten times closer than a typical nearest neighbour: ``1 - median(1 - nearest cosine) / 10``,
+    within [0.9, 0.999]. A fixed 0.95 suits a pretrained CLIP, whose distinct photos sit far apart; an encoder
+    trained here on a hundred images packs everything close (median nearest cosine 0.97 in a QA pass, unrelated
+    pairs at 0.995) and would group unrelated photos. None for fewer than two items. Hand-written: the rule is
+    labelhub's.
+    """
+    nearest = graph.score[:, 0][graph.nbr[:, 0] >= 0]
+    if nearest.size < 2:
+        return None
+    typical = float(np.median(1.0 - nearest.astype(np.float64)))
+    return round(min(0.999, max(0.9, 1.0 - typical / 10.0)), 4)
+
+
 def suggest_threshold(
     session: Session, hub: Hub, actor: Actor, project_id: int, space: str | None = None
 ) -> float | None:
-    """The near-copy threshold the space's own neighbour distances suggest (``_neighbours.suggested_threshold``),
+    """The near-copy threshold the space's own neighbour distances suggest (:func:`suggested_threshold`),
     or None when the project has no vectors there."""
     project = require(session, actor, project_id, Action.READ)
     try:

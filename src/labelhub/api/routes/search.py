@@ -27,7 +27,7 @@ from labelhub.api.search_schemas import (
     SearchPublic,
 )
 from labelhub.domain.enums import ItemKind, ItemStatus
-from labelhub.services import duplicates, embedding_map, embeddings, item_bulk, search
+from labelhub.services import duplicates, embedding_map, embeddings, item_bulk, search, space_status
 from labelhub.services.search import MAX_K, SearchResult
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["search"])
@@ -46,7 +46,7 @@ def _public(result: SearchResult) -> SearchPublic:
 def list_embeddings(project_id: int, actor: ActorDep, hub: HubDep) -> list[EmbeddingSpacePublic]:
     """The project's embedding spaces: how many items have vectors, how many are stale, the index backend."""
     with hub.db.session() as s:
-        return [EmbeddingSpacePublic(**asdict(v)) for v in embeddings.list_spaces(s, hub, actor, project_id)]
+        return [EmbeddingSpacePublic(**asdict(v)) for v in space_status.list_spaces(s, hub, actor, project_id)]
 
 
 @router.post("/embeddings", response_model=JobPublic, status_code=202)
