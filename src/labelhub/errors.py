@@ -19,6 +19,7 @@ __all__ = [
     "LabelhubError",
     "NotFoundError",
     "PermissionDenied",
+    "PrelabelFailed",
     "ValidationError",
 ]
 
@@ -112,3 +113,11 @@ class JobCancelled(LabelhubError):
     status = 409
     title = "Job cancelled"
     slug = "job-cancelled"
+
+
+class PrelabelFailed(LabelhubError):
+    """Every item of a pre-labelling run failed: the job fails (some failing is the result's ``errors``)."""
+
+    status = 422
+    title = "Pre-labelling failed"
+    slug = "prelabel-failed"

@@ -8,8 +8,9 @@ predicted in batches outside any transaction; each batch is then written in one 
 first checks again which items still qualify (a person may have labelled one meanwhile), inserts the rows
 with one ``executemany`` (as the editor's save does) and moves each touched item's version, so an editor
 holding an older version gets a 409 instead of overwriting the proposals. A failing item is reported in the
-result and the job goes on; a run where every item failed fails the job (:class:`PrelabelFailed`, quoting the
-first error), so it does not read as a success. A cancelled job keeps the batches it has written.
+result and the job goes on; a run where every item failed fails the job
+(:class:`labelhub.errors.PrelabelFailed`, quoting the first error), so it does not read as a success. A
+cancelled job keeps the batches it has written.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Ite
 from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import LabelhubError, NotFoundError, ValidationError
+from labelhub.errors import NotFoundError, PrelabelFailed, ValidationError
 from labelhub.services import audit, jobs
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.assist_settings import active_model, effective_settings, suggested_bands
@@ -38,7 +39,7 @@ from labelhub.storage.models import Annotation, Item, Job, ModelVersion, Project
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["KIND", "PrelabelFailed", "PrelabelResult", "load_model", "run_prelabel", "start_prelabel"]
+__all__ = ["KIND", "PrelabelResult", "load_model", "run_prelabel", "start_prelabel"]
 
 KIND = "prelabel"
 MAX_BATCH = 1024
@@ -253,14 +254,6 @@ def run_prelabel(hub: Hub, actor: Actor, project_id: int, params: dict[str, Any]
     if total and result.errors_total >= total:
         raise _all_failed(result)
     return result.to_json()
-
-
-class PrelabelFailed(LabelhubError):
-    """Every item of a pre-labelling run failed: the job fails (some failing is the result's ``errors``)."""
-
-    status = 422
-    title = "Pre-labelling failed"
-    slug = "prelabel-failed"
 
 
 def _all_failed(result: PrelabelResult) -> PrelabelFailed:
