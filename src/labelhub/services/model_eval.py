@@ -26,7 +26,15 @@ from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
-from labelhub.services.models import Report, get_version, item_inputs, model_ref, select_training_data, unusable_reason
+from labelhub.services.models import (
+    Report,
+    get_version,
+    item_inputs,
+    model_ref,
+    quiet,
+    select_training_data,
+    unusable_reason,
+)
 from labelhub.services.proposal_review import accepted_unchanged
 from labelhub.storage.models import Annotation, ModelVersion
 
@@ -35,10 +43,6 @@ __all__ = ["evaluate_version", "run_evaluate_model"]
 # Model kinds that predict whole-item classes only, and those that predict boxes only.
 _CLASSIFIERS = frozenset({"text_classifier", "image_classifier"})
 _DETECTORS = frozenset({"onnx_detector"})
-
-
-def _quiet(fraction: float, message: str) -> None:
-    return None
 
 
 def _predict_all(predictor: Predictor, inputs: list[Any], progress: Report) -> dict[int, Any]:
@@ -51,7 +55,7 @@ def _predict_all(predictor: Predictor, inputs: list[Any], progress: Report) -> d
 
 
 def evaluate_version(
-    hub: Hub, actor: Actor, project_id: int, model_id: int, *, progress: Report = _quiet
+    hub: Hub, actor: Actor, project_id: int, model_id: int, *, progress: Report = quiet
 ) -> dict[str, Any]:
     """Compute the validation report of a version, store it in ``metrics.report`` and return it."""
     with hub.db.session() as s:

@@ -48,6 +48,7 @@ from labelhub.services.models import (
     count_human_labels,
     models_dir,
     next_version,
+    quiet,
     record_training,
     select_training_data,
 )
@@ -60,12 +61,8 @@ TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind t
 log = logging.getLogger("labelhub.models")
 
 
-def _quiet(fraction: float, message: str) -> None:
-    return None
-
-
 def train_version(
-    hub: Hub, actor: Actor, project_id: int, spec: TrainSpec, *, job_id: int | None = None, progress: Report = _quiet
+    hub: Hub, actor: Actor, project_id: int, spec: TrainSpec, *, job_id: int | None = None, progress: Report = quiet
 ) -> int:
     """Train, save and register a model version from the project's labels; return its id."""
     with hub.db.session(write=True) as s:

@@ -56,6 +56,7 @@ __all__ = [
     "pruned_detail",
     "queue_evaluation",
     "queue_training",
+    "quiet",
     "select_training_data",
     "unusable_reason",
     "version_folder",
@@ -66,6 +67,10 @@ EVALUATE_KIND = "evaluate_model"
 MIN_LABELS = 4
 PRUNED = "pruned"  # the status of a version whose files the retention setting removed
 Report = Callable[[float, str], None]
+
+
+def quiet(fraction: float, message: str) -> None:
+    """A :data:`Report` that reports nothing (the default of the job bodies when called directly)."""
 
 
 def models_dir(hub: Hub) -> Path:
@@ -173,25 +178,22 @@ def delete_version(session: Session, hub: Hub, actor: Actor, project_id: int, mo
         raise ConflictError(f"model version {model_id} is still training; cancel job {mv.job_id} first", field="status")
     target = version_folder(hub, mv)
     tag = f"{mv.name}@{mv.version}"
-    gone = list(session.scalars(
-        delete(Annotation).where(Annotation.project_id == project_id, Annotation.model_version == tag,
-                                 Annotation.source == Source.MODEL.value,
-                                 Annotation.state == AnnotationState.PROPOSED.value)
-        .returning(Annotation.item_id)
-    ))  # fmt: skip
-    for item_ids in _chunks(sorted(set(gone))):
-        session.execute(update(Item).where(Item.id.in_(item_ids)).values(version=Item.version + 1, updated_at=utcnow()))
+    open_proposals = (
+        Annotation.project_id == project_id,
+        Annotation.model_version == tag,
+        Annotation.source == Source.MODEL.value,
+        Annotation.state == AnnotationState.PROPOSED.value,
+    )
+    # The items first (their proposals are still there to find them), then the proposals.
+    touched = select(Annotation.item_id).where(*open_proposals).scalar_subquery()
+    session.execute(update(Item).where(Item.id.in_(touched)).values(version=Item.version + 1, updated_at=utcnow()))
+    gone = int(session.execute(delete(Annotation).where(*open_proposals)).rowcount or 0)  # type: ignore[attr-defined]
     session.delete(mv)
     audit.record(session, actor, "model.delete", "model_version", model_id, project_id=project_id,
-                 detail={"name": mv.name, "version": mv.version, "open_proposals_removed": len(gone)})  # fmt: skip
+                 detail={"name": mv.name, "version": mv.version, "open_proposals_removed": gone})  # fmt: skip
     if target is not None:
         shutil.rmtree(target, ignore_errors=True)
-    return len(gone)
-
-
-def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+    return gone
 
 
 def next_version(session: Session, project_id: int, name: str) -> int:
