@@ -52,7 +52,10 @@ def test_wrong_password_and_unknown_user_look_the_same(
 def test_logout_revokes_the_session_on_the_server(client: TestClient, hub: Hub) -> None:
     make_user(hub, "alice")
     secret = _login(client, "alice", "alice-password")
-    r = client.post(f"{API}/auth/logout")
+    # Without the CSRF header a cookie logout is refused: another site could log visitors out.
+    assert_problem(client.post(f"{API}/auth/logout"), 403, field="x-requested-with")
+    assert client.get(f"{API}/auth/me").status_code == 200
+    r = client.post(f"{API}/auth/logout", headers=XRW)
     assert r.status_code == 204
     assert SESSION_COOKIE not in client.cookies  # the browser is told to drop it
 
@@ -71,7 +74,7 @@ def test_the_session_endpoint_says_who_is_logged_in_and_never_answers_401(client
     assert client.get(f"{API}/auth/session", headers=headers).json()["user"]["username"] == "alice"
     secret = _login(client, "alice", "alice-password")
     assert client.get(f"{API}/auth/session").json()["user"]["username"] == "alice"
-    client.post(f"{API}/auth/logout")
+    assert client.post(f"{API}/auth/logout", headers=XRW).status_code == 204
     client.cookies.set(SESSION_COOKIE, secret)  # the revoked session: nobody again, still a 200
     assert client.get(f"{API}/auth/session").json() == {"user": None}
 
@@ -174,3 +177,20 @@ def test_missing_or_bad_credentials_get_401_with_www_authenticate(client: TestCl
 def test_an_unknown_session_cookie_gets_401(client: TestClient) -> None:
     client.cookies.set(SESSION_COOKIE, "lh_forged")
     assert_problem(client.get(f"{API}/auth/me"), 401)
+
+
+def test_a_new_password_ends_the_user_s_browser_sessions(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    """A reset is the answer to a leaked password: a session opened with the old one must not live on for days."""
+    headers = make_user(hub, "alice")
+    uid = user_id(client, headers)
+    secret = _login(client, "alice", "alice-password")
+    client.cookies.clear()
+    r = client.patch(f"{API}/users/{uid}", json={"password": "a-new-password"}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    client.cookies.set(SESSION_COOKIE, secret)
+    assert_problem(client.get(f"{API}/auth/me"), 401)
+    client.cookies.clear()
+    assert client.get(f"{API}/auth/me", headers=headers).status_code == 200  # API tokens are revoked one by one
+    assert _login(client, "alice", "a-new-password")

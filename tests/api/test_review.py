@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.api._support import API, assert_problem, create_project, import_coco, item_ids, quick_user, write_coco
 
 from labelhub.hub import Hub
+from labelhub.storage.models import AuditEvent
 
 BOX = {"kind": "box", "label": "cat", "geometry": {"bbox": [10, 10, 50, 60]}}
 
@@ -117,3 +119,39 @@ def test_sending_back_what_was_read_leaves_a_reviewed_item_alone(
     r = client.put(f"{url}/annotations", json={"version": read["version"], "annotations": moved}, headers=ann)
     assert r.json()["version"] == read["version"] + 1
     assert client.get(url, headers=ann).json()["status"] == "labeled"
+
+
+def test_approving_or_rejecting_through_a_save_is_for_reviewers(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """A save's ``status`` could skip the reviewer: an annotator may not set reviewed or rejected, nor store a
+    label as rejected; a reviewer may, and the audit log records the status change."""
+    pid, ids, team = _team(client, hub, admin_headers, tmp_path)
+    ann, rev = team["annotator"][1], team["reviewer"][1]
+    url = f"{API}/projects/{pid}/items/{ids[0]}"
+    version = client.get(f"{url}/annotations", headers=ann).json()["version"]
+    for status in ("reviewed", "rejected"):
+        body = {"version": version, "annotations": [BOX], "status": status}
+        problem = assert_problem(client.put(f"{url}/annotations", json=body, headers=ann), 403, field="status")
+        assert f"status to {status} is review work" in problem["detail"], problem
+    rejected = {**BOX, "state": "rejected"}
+    r = client.put(f"{url}/annotations", json={"version": version, "annotations": [rejected]}, headers=ann)
+    assert "marking an annotation rejected needs the reviewer role" in assert_problem(r, 403)["detail"]
+    assert client.get(url, headers=ann).json()["status"] == "new"  # nothing was written
+    assert client.get(f"{url}/annotations", headers=ann).json()["annotations"] == []
+
+    r = client.put(f"{url}/annotations", json={"version": version, "annotations": [BOX], "status": "labeled"},
+                   headers=ann)  # fmt: skip
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+    r = client.put(f"{url}/annotations", json={"version": version, "annotations": r.json()["annotations"],
+                                               "status": "reviewed"}, headers=rev)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert client.get(url, headers=rev).json()["status"] == "reviewed"
+    with hub.db.session() as s:
+        details = s.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "annotations.replace", AuditEvent.object_id == str(ids[0]))
+            .order_by(AuditEvent.id)
+        ).all()  # fmt: skip
+    assert [d.get("status") for d in details] == [["new", "labeled"], ["labeled", "reviewed"]]

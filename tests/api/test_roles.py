@@ -259,3 +259,24 @@ def test_only_an_owner_hands_out_ownership(client: TestClient, hub: Hub, tmp_pat
                                                           headers=w.headers["viewer"]).json()}  # fmt: skip
     assert roles["spare"] == "viewer" and roles["owner"] == "owner"
     assert client.put(spare, json={"role": "owner"}, headers=w.headers["owner"]).json()["role"] == "owner"
+
+
+def test_someone_removed_from_a_project_no_longer_sees_the_jobs_they_started_there(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """An export's job holds the server path of the file; a former member keeps nothing of the project."""
+    w = _build(client, hub, tmp_path)
+    manager = w.headers["manager"]
+    r = client.post(f"{API}/projects/{w.pid}/exports", json={"format": "coco"}, headers=manager)
+    assert r.status_code == 202, r.text
+    job = r.json()["id"]
+    assert client.get(f"{API}/jobs/{job}", headers=manager).status_code == 200
+    assert job in [j["id"] for j in client.get(f"{API}/jobs", headers=manager).json()]
+
+    r = client.delete(f"{API}/projects/{w.pid}/members/{w.users['manager']}", headers=w.headers["owner"])
+    assert r.status_code == 204, r.text
+    assert_problem(client.get(f"{API}/jobs/{job}", headers=manager), 404)
+    assert_problem(client.post(f"{API}/jobs/{job}/cancel", headers=manager), 404)
+    assert job not in [j["id"] for j in client.get(f"{API}/jobs", headers=manager).json()]
+    # The members who stay still see it.
+    assert client.get(f"{API}/jobs/{job}", headers=w.headers["viewer"]).status_code == 200

@@ -56,3 +56,22 @@ def test_annotations_read_and_written_back_unchanged_are_accepted(
     body = assert_problem(r, 422, field="annotations[0].lable")
     assert "did you mean 'label'?" in body["detail"]
     assert [a["label"] for a in client.get(url, headers=admin_headers).json()["annotations"]] == ["dog"]
+
+
+def test_a_query_parameter_the_route_does_not_read_is_refused(
+    client: TestClient, admin_headers: dict[str, str], hub: Hub, tmp_path: Path
+) -> None:
+    """``?offset=`` on a route that pages with ``after`` would silently give the first page again."""
+    project = create_project(client, admin_headers, "pets", labels=[{"name": "cat"}])
+    import_coco(hub, project["id"], write_coco(tmp_path / "c.json", [("a.jpg", 64, 48, [("cat", [1, 2, 10, 10])])]))
+    items = f"{API}/projects/{project['id']}/items"
+    body = assert_problem(client.get(f"{items}?offset=24&limit=10", headers=admin_headers), 422, field="offset")
+    assert body["detail"].startswith("unknown query parameter 'offset'"), body
+    assert "after" in body["detail"] and "limit" in body["detail"], body
+    typo = assert_problem(client.get(f"{items}?limt=10", headers=admin_headers), 422, field="limt")
+    assert "did you mean 'limit'?" in typo["detail"], typo
+    # The route's own parameters pass; a route that reads none says so.
+    assert client.get(f"{items}?limit=10&with_total=true", headers=admin_headers).json()["total"] == 1
+    assert "takes none" in assert_problem(client.get(f"{API}/health?v=2"), 422, field="v")["detail"]
+    # The web app's page itself is not an API route: any query string opens it.
+    assert client.get("/?utm_source=mail").status_code == 200

@@ -242,3 +242,25 @@ def test_the_annotator_stays_when_a_reviewer_fixes_a_track(
     item = client.get(f"{API}/projects/{pid}/items/{iid}", headers=admin_headers).json()
     assert item["status"] == "labeled" and item["annotator_id"] == people["annotator"][0]
     assert item["version"] == r.json()["version"]
+
+
+def test_saving_a_read_without_tracks_keeps_every_track(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], video: tuple[int, int]
+) -> None:
+    """``GET .../annotations?tracks=false`` leaves the track boxes out; sending that back (plus a whole-video tag)
+    must not delete them: tracks are edited through their own routes."""
+    pid, iid = video
+    _start(client, admin_headers, pid, iid, otb_truth()[0])
+    run_jobs(hub)
+    before = _tracks(client, admin_headers, pid, iid)["tracks"][0]["boxes"]
+    url = f"{API}/projects/{pid}/items/{iid}/annotations"
+    read = client.get(f"{url}?tracks=false", headers=admin_headers).json()
+    assert read["annotations"] == []
+    tag = {"kind": "class", "label": "person", "geometry": {}}
+    r = client.put(url, json={"version": read["version"], "annotations": [tag]}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    (track,) = _tracks(client, admin_headers, pid, iid)["tracks"]
+    assert track["boxes"] == before and len([b for b in before if b is not None]) >= 30
+    assert [a["kind"] for a in client.get(f"{url}?tracks=false", headers=admin_headers).json()["annotations"]] == [
+        "class"
+    ]

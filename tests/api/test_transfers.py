@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.api._support import API, assert_problem, create_project, run_jobs
+from tests.api._support import API, assert_problem, create_project, quick_user, run_jobs
 from tests.conftest import data_path
 
 from labelhub.hub import Hub
@@ -79,3 +79,36 @@ def test_formats_list_what_their_export_writes_and_a_misfit_export_is_refused(
     assert "does not export image items" in problem["detail"] and "coco" in problem["detail"]
     assert "mot" not in problem["detail"].split("formats that do:")[1]
     assert client.get(f"{API}/jobs", headers=admin_headers).json() == []
+
+
+def test_labelhub_s_own_data_folder_is_never_read_by_path(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """Here, as in a natural set-up (``/data`` a root, ``/data/labelhub`` the home), the home lies inside an import
+    root: another project's manager could import its exports by their guessable path. The home is refused
+    outright, through a link too, and for path options and model files as well."""
+    assert hub.settings.home.is_relative_to(tmp_path) and tmp_path in hub.settings.import_roots
+    secret = create_project(client, admin_headers, "secret", item_kind="image")["id"]
+    body = {"source": str(data_path("detection_coco128")), "media": "none"}
+    r = client.post(f"{API}/projects/{secret}/imports", json=body, headers=admin_headers)
+    assert r.status_code == 202, r.text
+    r = client.post(f"{API}/projects/{secret}/exports", json={"format": "coco"}, headers=admin_headers)
+    run_jobs(hub)
+    export = Path(client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()["result"]["dest"])
+    assert export.is_file() and export.is_relative_to(hub.settings.home)
+
+    _, outsider = quick_user(hub, "outsider")
+    own = create_project(client, outsider, "mine", item_kind="image")["id"]
+    link = tmp_path / "looks-harmless.json"
+    link.symlink_to(export)
+    for source in (str(export), str(link), str(hub.settings.home)):
+        r = client.post(f"{API}/projects/{own}/imports", json={"source": source}, headers=outsider)
+        assert "inside labelhub's own data folder" in assert_problem(r, 403, field="source")["detail"]
+    body = {"source": str(data_path("detection_coco128")), "options": {"labels_dir": str(export.parent)}}
+    r = client.post(f"{API}/projects/{own}/imports", json=body, headers=outsider)
+    assert_problem(r, 403, field="options.labels_dir")
+    r = client.post(f"{API}/projects/{own}/models/register",
+                    json={"kind": "onnx_detector", "name": "x", "path": str(export)}, headers=outsider)  # fmt: skip
+    assert_problem(r, 403, field="path")
+    assert client.get(f"{API}/projects/{own}/items", headers=outsider).json()["items"] == []
+    assert client.get(f"{API}/jobs?project_id={own}", headers=outsider).json() == []

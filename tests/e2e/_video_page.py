@@ -203,7 +203,7 @@ def import_mot_without_fps(server: Server, pid: int, name: str) -> int:
     """The clip's frames as a MOT sequence without ``seqinfo.ini`` (so without a frame rate), imported from a folder
     in the server's home; return the item id."""
     src = data_path("tracking_otb_crossing", "img")
-    seq = server.home / name
+    seq = server.files / name
     (seq / "img1").mkdir(parents=True)
     (seq / "gt").mkdir()
     (seq / "gt" / "gt.txt").write_text("")

@@ -52,6 +52,7 @@ class Server:
     home: Path
     api: httpx.Client
     log: Path
+    files: Path  # the tests' import sources: an import root apart from the home, which is never read by path
 
     def wait_for_job(self, job_id: int, timeout: float = 60.0) -> dict[str, Any]:
         """Poll a job until it finishes and return it."""
@@ -89,11 +90,12 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Start ``labelhub serve`` on a free port with an administrator made through the CLI."""
     home = tmp_path_factory.mktemp("e2e-home")
+    files = tmp_path_factory.mktemp("e2e-files")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
     env |= {
         "LABELHUB_HOME": str(home),
         "LABELHUB_DEV": "1",
-        "LABELHUB_IMPORT_ROOTS": json.dumps([str(DATA), str(home)]),
+        "LABELHUB_IMPORT_ROOTS": json.dumps([str(DATA), str(files)]),
         "LABELHUB_AUTH_CACHE_SECONDS": "0",
     }
     _cli(env, "user", "add", ADMIN_USER, "--role", "admin", "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
@@ -123,7 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 raise AssertionError(f"labelhub serve did not answer in 60 s:\n{log.read_text()}")
             time.sleep(0.1)
         client.post(f"{API}/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD}).raise_for_status()
-        yield Server(url=url, home=home, api=client, log=log)
+        yield Server(url=url, home=home, api=client, log=log, files=files)
     finally:
         client.close()
         proc.terminate()
@@ -253,11 +255,11 @@ def add_member(server: Server, project_id: int, username: str, role: str) -> tup
 def import_images(
     server: Server, project_id: int, folder: str, count: int, size: tuple[int, int] = (800, 600)
 ) -> list[int]:
-    """Write ``count`` distinct PNGs (a street-like scene each) into the server's home and import them as an image
-    folder; return the new items' ids in order."""
+    """Write ``count`` distinct PNGs (a street-like scene each) into the tests' import folder and import them as an
+    image folder; return the new items' ids in order."""
     from PIL import Image, ImageDraw
 
-    src = server.home / folder
+    src = server.files / folder
     src.mkdir()
     w, h = size
     for i in range(count):

@@ -52,7 +52,7 @@ def _project(server: Server, name: str = "assist-e2e") -> int:
         rows += [{"id": f"{intent}-{k}", "text": t, "label": intent} for k, t in enumerate(texts[:LABELLED])]
     for intent, texts in _texts().items():
         rows += [{"id": f"new-{intent}-{k}", "text": t} for k, t in enumerate(texts[LABELLED:])]
-    src = server.home / name
+    src = server.files / name
     src.mkdir()
     (src / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "requests.jsonl"), "format": "text"})

@@ -44,7 +44,7 @@ def test_a_class_proposal_is_reviewed_from_the_top_bar_and_the_panel(page: Any, 
     r = server.api.post(f"{API}/projects", json=body)
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
-    src = server.home / "class-proposal-review"
+    src = server.files / "class-proposal-review"
     src.mkdir()
     texts = ["My card has not arrived yet, it has been two weeks.", "Why was I charged a fee for my transfer?"]
     (src / "t.jsonl").write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
@@ -187,7 +187,7 @@ def test_the_report_of_a_model_with_many_classes(page: Any, server: Server, shot
     body = {"name": "Intents & more", "item_kind": "text", "labels": [{"name": n} for n in labels], "kinds": ["class"]}
     r = server.api.post(f"{API}/projects", json=body)
     pid = r.json()["id"]
-    src = server.home / "assist-report"
+    src = server.files / "assist-report"
     src.mkdir()
     (src / "r.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "r.jsonl"), "format": "text"})
@@ -258,7 +258,7 @@ def test_a_failed_training_says_why_on_its_row_and_in_its_report(page: Any, serv
     rows = [r for r in _many_intents(1, 30)]  # thirty labels of one class: no classifier can be trained
     body = {"name": "One intent", "item_kind": "text", "labels": [{"name": rows[0]["label"]}], "kinds": ["class"]}
     pid = server.api.post(f"{API}/projects", json=body).json()["id"]
-    src = server.home / "assist-one-class"
+    src = server.files / "assist-one-class"
     src.mkdir()
     (src / "r.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "r.jsonl"), "format": "text"})

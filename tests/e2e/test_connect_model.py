@@ -31,7 +31,7 @@ def _project(server: Server, name: str) -> tuple[int, list[int]]:
     r = server.api.post(f"{API}/projects", json=body)
     assert r.status_code == 201, r.text
     pid: int = r.json()["id"]
-    src = server.home / f"{name}.jsonl"
+    src = server.files / f"{name}.jsonl"
     src.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src), "format": "text"})
     assert r.status_code == 202, r.text

@@ -14,7 +14,7 @@ from tests.services.test_model_eval import square_detector, square_images
 
 def _box_project(server: Server) -> int:
     pid: int = server.create_project("detector-report-e2e", ["cat", "dog"])["id"]
-    src = square_images(server.home / "detector-report-e2e")
+    src = square_images(server.files / "detector-report-e2e")
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src), "format": "image_folder"})
     assert r.status_code == 202 and server.wait_for_job(r.json()["id"])["status"] == "succeeded", r.text
     items = server.api.get(f"{API}/projects/{pid}/items", params={"limit": 10}).raise_for_status().json()["items"]
@@ -29,7 +29,7 @@ def _box_project(server: Server) -> int:
 
 def test_a_detector_report_shows_map_over_its_classes_and_ap_per_class(page: Any, server: Server, shots: Shots) -> None:
     pid = _box_project(server)
-    model = square_detector(server.home)
+    model = square_detector(server.files)
     r = server.api.post(f"{API}/projects/{pid}/models/register", json={"kind": "onnx_detector", "name": "squares",
                         "path": str(model), "labels": {"0": "cat"}})  # fmt: skip
     assert r.status_code == 201, r.text

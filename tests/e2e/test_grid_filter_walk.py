@@ -20,7 +20,7 @@ LABELLED = [1, 3, 4, 6]  # imported with a label: status "labeled"; the others a
 def _project(server: Server) -> tuple[int, list[int]]:
     project = server.create_project("Filtered walk", ["refund"], item_kind="text")
     pid: int = project["id"]
-    src = server.home / "filtered-walk"
+    src = server.files / "filtered-walk"
     src.mkdir()
     rows = [{"id": f"req-{i}", "text": t} | ({"label": "refund"} if i in LABELLED else {}) for i, t in enumerate(TEXTS)]
     (src / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -13,7 +13,7 @@ N_ITEMS = 3_000
 
 
 def test_the_grid_loads_pages_as_it_scrolls_and_keeps_the_dom_small(page: Any, server: Server, shots: Shots) -> None:
-    source = server.home / "texts.jsonl"
+    source = server.files / "texts.jsonl"
     with source.open("w") as f:
         for i in range(N_ITEMS):
             f.write(json.dumps({"id": f"t{i:05d}", "text": f"support request number {i}", "label": "card"}) + "\n")

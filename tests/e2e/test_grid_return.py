@@ -57,7 +57,7 @@ IN_VIEW = """([el, id]) => {
 
 
 def _texts(server: Server, name: str) -> tuple[int, list[int]]:
-    source = server.home / f"{name}.jsonl"
+    source = server.files / f"{name}.jsonl"
     with source.open("w") as f:
         for i in range(N_TEXTS):
             f.write(json.dumps({"id": f"t{i:05d}", "text": f"support request number {i}"}) + "\n")
@@ -86,7 +86,7 @@ def _metadata_only_images(server: Server) -> tuple[int, list[int]]:
         "annotations": [{"id": 1, "image_id": 2, "category_id": 1, "bbox": [40, 40, 200, 120], "iscrowd": 0}],
         "categories": [{"id": 1, "name": "car"}],
     }
-    path = server.home / "metadata-only.json"
+    path = server.files / "metadata-only.json"
     path.write_text(json.dumps(doc))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(path), "format": "coco", "media": "none"})
     assert r.status_code == 202, r.text

@@ -44,7 +44,7 @@ new MutationObserver(() => {
 @pytest.fixture(scope="module")
 def project(server: Server) -> dict[str, Any]:
     """A text project with more items than a grid page and than a review-queue page, and a class without any."""
-    source = server.home / "honest-counts.jsonl"
+    source = server.files / "honest-counts.jsonl"
     with source.open("w") as f:
         for i in range(N_ITEMS):
             row: dict[str, Any] = {"id": f"h{i:04d}", "text": f"request {i}"}

@@ -22,7 +22,7 @@ ROWS = [("call-1", "hello, I would like to open an account", "open_account"),
 def test_the_import_dialog_sets_the_text_and_label_columns(page: Any, server: Server, shots: Shots) -> None:
     project = server.create_project("Call centre", [], item_kind="text")
     pid = project["id"]
-    folder = server.home / "call-centre"
+    folder = server.files / "call-centre"
     folder.mkdir()
     source = folder / "calls.csv"
     source.write_text("id,transcript,gold_intent\n" + "".join(f'{i},"{t}",{lb}\n' for i, t, lb in ROWS))

@@ -24,7 +24,7 @@ TEXTS = ["open an account", "close my account", "card swallowed by the machine",
 def _project_with_a_map(server: Server) -> tuple[int, list[dict[str, Any]]]:
     project = server.create_project("Map corners", [], item_kind="text")
     pid: int = project["id"]
-    src = server.home / "map-corners.jsonl"
+    src = server.files / "map-corners.jsonl"
     src.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))
     for url, body in ((f"{API}/projects/{pid}/imports", {"source": str(src), "format": "text"}),
                       (f"{API}/projects/{pid}/embeddings", {"space": "ngram"}),

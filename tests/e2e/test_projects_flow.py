@@ -322,7 +322,7 @@ def test_a_failed_import_is_retried_skipping_the_invalid_rows(
 def test_an_item_shows_its_tags_and_each_lists_the_items_sharing_it(page: Any, server: Server, shots: Shots) -> None:
     project = server.create_project("Tagged texts", ["card"], item_kind="text")
     pid = project["id"]
-    source = server.home / "tagged.jsonl"
+    source = server.files / "tagged.jsonl"
     source.write_text("".join(json.dumps({"id": f"t{i}", "text": f"text number {i}"}) + "\n" for i in range(4)))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
     assert r.status_code == 202, r.text

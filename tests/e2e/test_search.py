@@ -76,7 +76,7 @@ def _shot(page: Any, shots: Shots, name: str) -> None:
 def _project_with_images(server: Server) -> tuple[int, list[dict[str, Any]]]:
     """A project of COCO images plus an exact copy of the first, half of them labelled; returns its items."""
     images = sorted(data_path("captions_coco_mini_en_plus_xtd10", "images", "val2017").glob("*.jpg"))[:N_IMAGES]
-    src = server.home / "search-e2e-images"
+    src = server.files / "search-e2e-images"
     src.mkdir()
     for p in images:
         shutil.copy(p, src / p.name)
@@ -271,7 +271,7 @@ def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots
     confirmation, and the search box suggests a text query."""
     body = {"name": "Texts with copies", "item_kind": "text", "labels": [{"name": "refund"}], "kinds": ["class"]}
     texts = ["Where is my refund?", "Where is my refund?", "My card does not work abroad."]
-    source = server.home / "text-copies.jsonl"
+    source = server.files / "text-copies.jsonl"
     source.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     pid = _imported_project(server, body, source, "text")
 
@@ -296,7 +296,7 @@ def test_text_duplicates_show_their_text(page: Any, server: Server, shots: Shots
 def test_an_image_project_without_an_embedder_offers_to_train_one(page: Any, server: Server, shots: Shots) -> None:
     """No open_clip checkpoint on this server and no trained encoder: the search page says so and starts the
     training of the project's own image encoder instead of a "Compute embeddings" that can only fail."""
-    src = server.home / "no-embedder-images"
+    src = server.files / "no-embedder-images"
     src.mkdir()
     for image in sorted(data_path("captions_coco_mini_en_plus_xtd10", "images", "val2017").glob("*.jpg"))[:4]:
         shutil.copy(image, src / image.name)

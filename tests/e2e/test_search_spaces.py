@@ -40,7 +40,7 @@ def _captioned_images(server: Server) -> int:
     data = json.loads((root / "annotations" / "captions_val2017.json").read_text())
     images = sorted(data["images"], key=lambda im: int(im["id"]))[:CAPTIONED]
     keep = {int(im["id"]) for im in images}
-    folder = server.home / "spaces-e2e"
+    folder = server.files / "spaces-e2e"
     (folder / "images").mkdir(parents=True)
     for im in images:
         shutil.copy(root / "images" / "val2017" / im["file_name"], folder / "images" / im["file_name"])
@@ -54,7 +54,7 @@ def _captioned_images(server: Server) -> int:
 
 def _text_project(server: Server, name: str, texts: list[str], labels: list[str] | None = None) -> int:
     pid = int(server.create_project(name, labels or [], item_kind="text")["id"])
-    src = server.home / f"{name.replace(' ', '-')}.jsonl"
+    src = server.files / f"{name.replace(' ', '-')}.jsonl"
     src.write_text("".join(json.dumps({"id": f"t{i:03d}", "text": t}) + "\n" for i, t in enumerate(texts)))
     _run(server, f"{API}/projects/{pid}/imports", {"source": str(src), "format": "text"})
     _run(server, f"{API}/projects/{pid}/embeddings", {"space": "ngram"})

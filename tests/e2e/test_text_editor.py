@@ -25,7 +25,7 @@ def _text_project(server: Server, name: str, folder: str) -> tuple[int, list[int
     assert r.status_code == 201, r.text
     pid: int = r.json()["id"]
     assert [c["hotkey"] for c in r.json()["label_schema"]["classes"]] == ["1", "2", "3", "4"]
-    src = server.home / folder
+    src = server.files / folder
     src.mkdir()
     source = src / "requests.jsonl"
     source.write_text("".join(json.dumps({"id": f"req-{i + 1}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))

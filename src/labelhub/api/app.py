@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -32,6 +32,7 @@ from labelhub.api.routes import (
     transfers,
     users,
 )
+from labelhub.api.strict import refuse_unknown_query
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
@@ -117,7 +118,7 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     app.state.executor = None
     problems.install(app)
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
 
     # check_dir=False: a checkout without a build still starts, and a build made later is served without a restart.
     app.mount("/assets", _HashedAssets(directory=web_dist / "assets", check_dir=False), name="assets")

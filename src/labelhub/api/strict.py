@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.requests import Request
 
+from labelhub.errors import ValidationError
+
 
 class StrictIn(BaseModel):
     """A request body: an unknown field is a 422 naming it, never silently dropped.
@@ -93,3 +95,35 @@ def _unwrap(tp: Any) -> Any:
 def _as_model(tp: Any) -> type[BaseModel] | None:
     tp = _unwrap(tp)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A router dependency: a query parameter the route does not read is a 422 naming it.
+
+    ``?offset=24`` on a route that pages otherwise would silently return the first page again; bodies are
+    already strict (:class:`StrictIn`), and this makes the query string so too.
+    """
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    known = sorted(_query_names(dependant))
+    for name in request.query_params:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            takes = f" (this route takes: {', '.join(known)})" if known else " (this route takes none)"
+            raise ValidationError(f"unknown query parameter {name!r}{hint}{takes}", field=name)
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameter names a route reads, through its dependencies."""
+    names: set[str] = set()
+    for param in getattr(dependant, "query_params", None) or []:
+        model = _as_model(getattr(getattr(param, "field_info", None), "annotation", None))
+        if model is not None:  # a pydantic model of query parameters
+            names.update(f.alias or n for n, f in model.model_fields.items())
+        else:
+            names.add(param.alias)
+    for sub in getattr(dependant, "dependencies", None) or []:
+        names |= _query_names(sub)
+    return names

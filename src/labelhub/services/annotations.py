@@ -173,6 +173,7 @@ class SavePlan:
     updates: list[tuple[int, dict[str, Any]]]  # (annotation id, new values)
     deletes: list[int]
     annotator_id: int | None = None  # set on the item when not None
+    status_before: str | None = None  # the item's status when the plan was made (the audit records a change)
     # Nothing to write: the same annotations and no new status. Such a save keeps the item's version and status
     # (sending back what one read must not move a reviewed item back to review).
     unchanged: bool = False
@@ -211,7 +212,14 @@ def plan_save(
     rows = [_validated_row(a, i, schema, item, old) for i, (a, old) in enumerate(zip(annotations, olds, strict=True))]
 
     can_review = allows(role, Action.REVIEW, is_admin=actor.is_admin)
-    plan = SavePlan(project_id, item_id, expected_version, (status or ItemStatus(item.status)).value, [], [], [])
+    if not can_review and status in _REVIEW_STATUSES and status != item.status:
+        raise PermissionDenied(
+            f"setting an item's status to {status.value} is review work, for the reviewer "
+            "role; save it as labeled for a reviewer to decide",
+            field="status",
+        )
+    plan = SavePlan(project_id, item_id, expected_version, (status or ItemStatus(item.status)).value, [], [], [],
+                    status_before=item.status)  # fmt: skip
     keep: set[int] = set()
     for i, (old, row) in enumerate(zip(olds, rows, strict=True)):
         from_model = row["source"] == Source.MODEL.value or (old is not None and old.source == Source.MODEL.value)
@@ -229,9 +237,11 @@ def plan_save(
             plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None, "state": _ACCEPTED,
                                           "author_id": actor.user_id, "model_version": old.model_version}))  # fmt: skip
             continue
-        if not can_review and (decided or (old is None and from_model)):
+        rejects = row["state"] == AnnotationState.REJECTED.value and (old is None or old.state != row["state"])
+        if not can_review and (decided or (old is None and from_model) or rejects):
             # Rejecting a proposal is review work; storing a new one would claim a model's output as the model's.
-            what = "storing model proposals" if old is None else "rejecting proposals"
+            what = ("storing model proposals" if old is None and from_model
+                    else "rejecting proposals" if decided else "marking an annotation rejected")  # fmt: skip
             raise PermissionDenied(f"annotations[{i}]: {what} needs the reviewer role", field=f"annotations[{i}].state")
         reviewed = actor.user_id if decided and row["state"] != AnnotationState.PROPOSED.value else None
         reopened = (decided or restored) and row["state"] == AnnotationState.PROPOSED.value  # undone: no reviewer
@@ -243,7 +253,9 @@ def plan_save(
         if any(getattr(old, k) != row[k] for k in _COMPARED):
             marks = {"reviewed_by": reviewed} if reviewed is not None or reopened else {}
             plan.updates.append((old.id, {**row, **marks}))
-    plan.deletes = [aid for aid in existing if aid not in keep]
+    # Track boxes are edited through the tracks routes (a read with ``tracks=false`` leaves them out): one left
+    # out of a save is kept, never deleted.
+    plan.deletes = [aid for aid, a in existing.items() if aid not in keep and a.kind != AnnotationKind.TRACK_BOX.value]
     if not can_review:
         dropped = [aid for aid in plan.deletes if _open_proposal(existing[aid])]
         if dropped:
@@ -260,6 +272,9 @@ def plan_save(
         plan.status = _status_after(ItemStatus(item.status), plan, rows)
     plan.unchanged = not (plan.inserts or plan.updates or plan.deletes) and (status is None or status == item.status)
     return plan
+
+
+_REVIEW_STATUSES = frozenset({ItemStatus.REVIEWED, ItemStatus.REJECTED})
 
 
 def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]]) -> str:
@@ -351,6 +366,7 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
             "updated": len(plan.updates),
             "deleted": len(plan.deletes),
             "version": version,
+            **({"status": [plan.status_before, plan.status]} if plan.status != plan.status_before else {}),
         },
     )
     return version

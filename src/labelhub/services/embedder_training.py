@@ -33,7 +33,7 @@ from labelhub.errors import NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor, require
 from labelhub.services.embedder_eval import MIN_IMAGES, MIN_PAIRS, held_out_recall, split_held_out
-from labelhub.services.uploads import check_server_path
+from labelhub.services.uploads import ServerRoots, check_server_path
 from labelhub.storage.models import Annotation, Item, Job, Media, ProjectAssist, utcnow
 
 if TYPE_CHECKING:
@@ -67,7 +67,8 @@ def _check_params(kind: object, epochs: object, seed: object, bitext: object) ->
 
 def queue_embedder_training(
     session: Session, actor: Actor, project_id: int, kind: str, *, epochs: int | None = None, seed: int = 0,
-    bitext: str | None = None, bitext_splits: list[str] | None = None, roots: Iterable[Path] | None = None,
+    bitext: str | None = None, bitext_splits: list[str] | None = None,
+    roots: ServerRoots | Iterable[Path] | None = None,
 ) -> Job:  # fmt: skip
     """Queue a ``train_embedder`` job (in the caller's write transaction); ValidationError names a bad field.
 

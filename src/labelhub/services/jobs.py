@@ -42,11 +42,12 @@ def enqueue(session: Session, actor: Actor, kind: str, params: dict[str, Any], *
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> Job:
-    """Return a job the actor may see: their own, one in a project they can read, or any for admins."""
+    """Return a job the actor may see: one in a project they can read, their own without a project, or any for
+    admins. Someone removed from a project no longer sees the jobs they started there (results hold paths)."""
     job = session.get(Job, job_id)
     if job is None:
         raise NotFoundError(f"job {job_id} not found", field="job_id")
-    if actor.is_admin or job.created_by == actor.user_id:
+    if actor.is_admin or (job.project_id is None and job.created_by == actor.user_id):
         return job
     if job.project_id is not None:
         try:
@@ -72,7 +73,8 @@ def list_jobs(
         stmt = stmt.where(Job.project_id == project_id)
     elif not actor.is_admin:
         visible = select(Membership.project_id).where(Membership.user_id == actor.user_id)
-        stmt = stmt.where((Job.created_by == actor.user_id) | Job.project_id.in_(visible))
+        own = (Job.created_by == actor.user_id) & Job.project_id.is_(None)
+        stmt = stmt.where(own | Job.project_id.in_(visible))
     if after is not None:
         stmt = stmt.where(Job.id < after)
     return list(session.scalars(stmt))

@@ -26,7 +26,7 @@ from labelhub.errors import ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.models import next_version
-from labelhub.services.uploads import check_server_path
+from labelhub.services.uploads import ServerRoots, check_server_path
 from labelhub.storage.models import ModelVersion
 
 REGISTERED_KINDS = ("onnx_detector", "label_studio_ml", "http")
@@ -74,7 +74,7 @@ def _input_size(raw: Any) -> int | None:
         ) from None
 
 
-def _detector_params(body: Mapping[str, Any], roots: Iterable[Path], schema: LabelSchema,
+def _detector_params(body: Mapping[str, Any], roots: ServerRoots | Iterable[Path], schema: LabelSchema,
                      project: str) -> dict[str, Any]:  # fmt: skip
     from labelhub.assist.detector import DetectorConfig  # onnxruntime: only when registering one
     from labelhub.assist.detector_checks import inspect_detector, mapping_problem
@@ -131,7 +131,7 @@ def _remote_params(body: Mapping[str, Any], schema: LabelSchema, project: str) -
 
 
 def check_registration(session: Session, actor: Actor, project_id: int, body: Mapping[str, Any],
-                       *, roots: Iterable[Path]) -> tuple[str, str, dict[str, Any]]:  # fmt: skip
+                       *, roots: ServerRoots | Iterable[Path]) -> tuple[str, str, dict[str, Any]]:  # fmt: skip
     """Check the role and a registration (loading an ONNX file); return its kind, name and stored params.
 
     Reads only, so the API runs it before the write transaction (loading a model must not hold SQLite's lock).
@@ -170,7 +170,7 @@ def store_model(session: Session, actor: Actor, project_id: int, kind: str, name
 
 
 def register_model(session: Session, actor: Actor, project_id: int, body: Mapping[str, Any],
-                   *, roots: Iterable[Path]) -> ModelVersion:  # fmt: skip
+                   *, roots: ServerRoots | Iterable[Path]) -> ModelVersion:  # fmt: skip
     """Check and store a model version of kind ``body["kind"]`` (one of REGISTERED_KINDS), ready to use."""
     kind, name, params = check_registration(session, actor, project_id, body, roots=roots)
     return store_model(session, actor, project_id, kind, name, params)

@@ -10,12 +10,16 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
 
 from labelhub.errors import FormatError, PermissionDenied, ValidationError
+
+if TYPE_CHECKING:
+    from labelhub.config import Settings
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ZIP_MEMBERS = 2_000_000
@@ -125,12 +129,34 @@ def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
         )
 
 
-def check_server_path(source: str, roots: Iterable[Path], *, field: str = "source") -> Path:
+@dataclass(frozen=True, slots=True)
+class ServerRoots:
+    """Where a remote caller may point the server: inside one of ``allowed`` (LABELHUB_IMPORT_ROOTS), and never
+    inside labelhub's own data folder ``home``, whose exports, uploads and media belong to projects (a root that
+    holds the home folder, ``/data`` beside ``/data/labelhub``, would otherwise hand them to any manager)."""
+
+    allowed: tuple[Path, ...]
+    home: Path | None = None
+
+
+def server_roots(settings: Settings) -> ServerRoots:
+    return ServerRoots(tuple(settings.import_roots), settings.home)
+
+
+def check_server_path(source: str, roots: ServerRoots | Iterable[Path], *, field: str = "source") -> Path:
     """Return ``source`` resolved, when it lies inside one of the allowed roots; otherwise refuse, naming ``field``
     (the request's field that held the path: an import's ``source``, a model registration's ``path``)."""
+    if not isinstance(roots, ServerRoots):
+        roots = ServerRoots(tuple(roots))
     typed = Path(source).expanduser()
     path = typed.resolve()
-    allowed = [Path(r).expanduser().resolve() for r in roots]
+    if roots.home is not None and path.is_relative_to(roots.home.expanduser().resolve()):
+        raise PermissionDenied(
+            f"{source} is inside labelhub's own data folder (LABELHUB_HOME), which is never read by path: download "
+            "an export and upload it, or import from another folder",
+            field=field,
+        )
+    allowed = [Path(r).expanduser().resolve() for r in roots.allowed]
     if not any(path.is_relative_to(r) for r in allowed):
         # A symbolic link inside an allowed folder is followed, and where it leads is what counts.
         inside = typed.is_absolute() and any(typed.is_relative_to(r) for r in allowed)
@@ -165,7 +191,7 @@ def form_options(raw: str | None) -> dict[str, str]:
     return parsed
 
 
-def checked_options(options: dict[str, str], roots: Iterable[Path]) -> dict[str, str]:
+def checked_options(options: dict[str, str], roots: ServerRoots | Iterable[Path]) -> dict[str, str]:
     """Return format options from an API caller, with every path-like option checked against the roots.
 
     Options naming a file or folder (keys ending in ``_dir``, ``_path``, ``_file``, or ``video``) can make a

@@ -60,7 +60,10 @@ def update_user(
     is_admin: bool | None = None,
     is_active: bool | None = None,
 ) -> User:
-    """Change a user's password, admin flag or active flag."""
+    """Change a user's password, admin flag or active flag.
+
+    A new password ends the user's browser sessions (a reset is what one does about a leaked password; their API
+    tokens stay, as they are revoked one by one); deactivating ends sessions and tokens alike."""
     user = get_user(session, user_id)
     changed: list[str] = []
     if password is not None:
@@ -68,6 +71,7 @@ def update_user(
             raise ValidationError(f"password must be at least {MIN_PASSWORD} characters", field="password")
         user.password_hash = hash_password(password)
         changed.append("password")
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == "session"))
     if is_admin is not None:
         user.is_admin = is_admin
         changed.append("is_admin")

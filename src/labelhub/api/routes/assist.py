@@ -23,6 +23,7 @@ from labelhub.services import assist_settings, prelabel
 from labelhub.services import queue as queue_service
 from labelhub.services.assist_settings import AssistView
 from labelhub.services.model_registration import check_registration, store_model
+from labelhub.services.uploads import server_roots
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["assist"])
 
@@ -107,6 +108,6 @@ def register_model(project_id: int, body: ModelRegisterIn, actor: ActorDep, hub:
     sent = {k: data[k] for k in fields if k in body.model_fields_set and data[k] is not None}
     params = {"kind": body.kind, "name": body.name, **sent}
     with hub.db.session() as s:
-        kind, name, checked = check_registration(s, actor, project_id, params, roots=hub.settings.import_roots)
+        kind, name, checked = check_registration(s, actor, project_id, params, roots=server_roots(hub.settings))
     with hub.db.session(write=True) as s:
         return ModelVersionPublic.model_validate(store_model(s, actor, project_id, kind, name, checked))

@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from labelhub.api.deps import SESSION_COOKIE, ActorDep, HubDep, current_actor
+from labelhub.api.deps import CSRF_HEADER, SESSION_COOKIE, ActorDep, HubDep, current_actor
 from labelhub.api.schemas import LoginIn, SessionPublic, TokenCreate, TokenIssued, TokenPublic, UserPublic
-from labelhub.errors import AuthenticationError
+from labelhub.errors import AuthenticationError, PermissionDenied
 from labelhub.services import audit, users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -38,8 +38,11 @@ def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> U
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, response: Response, hub: HubDep) -> None:
-    """End the browser session (the cookie's token is revoked server-side)."""
+    """End the browser session (the cookie's token is revoked server-side); like every cookie write it needs the
+    CSRF header, or any site could log its visitors out of labelhub."""
     secret = request.cookies.get(SESSION_COOKIE)
+    if secret and not request.headers.get(CSRF_HEADER):
+        raise PermissionDenied(f"requests with a session cookie must send the {CSRF_HEADER} header", field=CSRF_HEADER)
     if secret:
         with hub.db.session(write=True) as s:
             users.revoke_token(s, secret)

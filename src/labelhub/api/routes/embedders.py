@@ -11,6 +11,7 @@ from labelhub.api.deps import ActorDep, HubDep, queued_job
 from labelhub.api.schemas import JobPublic
 from labelhub.api.strict import StrictIn
 from labelhub.services.embedder_training import queue_embedder_training
+from labelhub.services.uploads import server_roots
 
 router = APIRouter(prefix="/projects/{project_id}/embedders", tags=["search"])
 
@@ -30,5 +31,5 @@ def train_embedder(project_id: int, body: EmbedderTrainIn, request: Request, act
     """Queue a training job for a built-in encoder; the embedding job then uses the newest trained one."""
     return queued_job(request, hub, lambda s: queue_embedder_training(
         s, actor, project_id, body.kind, epochs=body.epochs, seed=body.seed, bitext=body.bitext,
-        bitext_splits=body.bitext_splits, roots=hub.settings.import_roots,
+        bitext_splits=body.bitext_splits, roots=server_roots(hub.settings),
     ))  # fmt: skip

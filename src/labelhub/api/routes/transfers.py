@@ -12,7 +12,7 @@ from labelhub.formats import FORMATS, get_format
 from labelhub.services import jobs
 from labelhub.services.access import require
 from labelhub.services.exports import check_export_kind
-from labelhub.services.uploads import check_server_path, checked_options, form_options, save_upload
+from labelhub.services.uploads import check_server_path, checked_options, form_options, save_upload, server_roots
 
 router = APIRouter(tags=["transfers"])
 _SUFFIX = {"coco": ".json", "text": ".jsonl"}
@@ -40,9 +40,9 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
         get_format(body.format)
     with hub.db.session(write=True) as s:
         require(s, actor, project_id, Action.IMPORT)
-        source = check_server_path(body.source, hub.settings.import_roots)
-        images_dir = check_server_path(body.images_dir, hub.settings.import_roots) if body.images_dir else None
-        extra = checked_options(body.options, hub.settings.import_roots)
+        source = check_server_path(body.source, server_roots(hub.settings))
+        images_dir = check_server_path(body.images_dir, server_roots(hub.settings)) if body.images_dir else None
+        extra = checked_options(body.options, server_roots(hub.settings))
         if body.split:
             parse_split(body.split, body.seed)
         job = jobs.enqueue(
@@ -86,7 +86,7 @@ def upload_and_import(
         get_format(format)
     if split:
         parse_split(split, seed)
-    extra = checked_options(form_options(options), hub.settings.import_roots)
+    extra = checked_options(form_options(options), server_roots(hub.settings))
     with hub.db.session() as s:
         require(s, actor, project_id, Action.IMPORT)
     source = save_upload(
@@ -125,7 +125,7 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
     filename = body.filename or f"{spec.name}-export{_SUFFIX.get(spec.name, '')}"
     if body.split:
         parse_split(body.split, body.seed)
-    extra = checked_options(body.options, hub.settings.import_roots)
+    extra = checked_options(body.options, server_roots(hub.settings))
     with hub.db.session(write=True) as s:
         project = require(s, actor, project_id, Action.EXPORT)
         check_export_kind(spec, project.item_kind)
