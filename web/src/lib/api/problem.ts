@@ -72,7 +72,8 @@ export interface Described {
 
 const MAX_LISTED = 5;
 
-function entryText(e: ProblemEntry): string {
+/** One listed problem as a line: its message, then where (file, line, field). */
+export function entryText(e: ProblemEntry): string {
   const at = [e.file, e.line != null ? `line ${e.line}` : null, e.field ? `field ${e.field}` : null]
     .filter((x): x is string => Boolean(x))
     .join(", ");
