@@ -228,3 +228,15 @@ def test_deleting_a_project_removes_its_indexes_maps_and_models(
         (folder / "state.json").write_text("{}")
     assert client.delete(f"{API}/projects/{pid}", headers=admin_headers).status_code == 204
     assert [f for f in folders if f.exists()] == []
+
+
+def test_a_deactivated_user_cannot_be_added_as_a_member(client: TestClient, admin_headers: dict[str, str]) -> None:
+    pid = create_project(client, admin_headers, "team")["id"]
+    r = client.post(f"{API}/users", json={"username": "gone", "password": "gone-password"}, headers=admin_headers)
+    gone = r.json()["id"]
+    assert client.patch(f"{API}/users/{gone}", json={"is_active": False}, headers=admin_headers).status_code == 200
+    r = client.put(f"{API}/projects/{pid}/members/{gone}", json={"role": "viewer"}, headers=admin_headers)
+    assert "gone is deactivated" in assert_problem(r, 422, field="user_id")["detail"]
+    assert [m["username"] for m in client.get(f"{API}/projects/{pid}/members", headers=admin_headers).json()] == [
+        "admin"
+    ]

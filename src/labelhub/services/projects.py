@@ -199,6 +199,9 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
     if user is None:
         raise NotFoundError(f"user {user_id} not found", field="user_id")
     current = session.get(Membership, (project_id, user_id))
+    if current is None and not user.is_active:
+        raise ValidationError(f"user {user.username} is deactivated; an administrator can reactivate them first",
+                              field="user_id")  # fmt: skip
     touches_owner = role is Role.OWNER or (current is not None and current.role == Role.OWNER.value)
     if touches_owner:
         require(session, actor, project_id, Action.DELETE_PROJECT, doing="granting or taking away ownership")
