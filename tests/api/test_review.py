@@ -155,3 +155,21 @@ def test_approving_or_rejecting_through_a_save_is_for_reviewers(
             .order_by(AuditEvent.id)
         ).all()  # fmt: skip
     assert [d.get("status") for d in details] == [["new", "labeled"], ["labeled", "reviewed"]]
+
+
+def test_a_decision_names_the_version_the_reviewer_saw_and_a_newer_save_is_a_conflict(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """The annotator saves again while the reviewer looks at the old version: approving it would approve work
+    nobody saw. With ``version`` the decision is a 409 naming the current one, and nothing changes."""
+    pid, ids, team = _team(client, hub, admin_headers, tmp_path)
+    ann, rev = team["annotator"][1], team["reviewer"][1]
+    seen = _save(client, ann, pid, ids[0], [BOX])["version"]
+    _save(client, ann, pid, ids[0], [BOX, {**BOX, "geometry": {"bbox": [60, 10, 90, 60]}}])
+    url = f"{API}/projects/{pid}/items/{ids[0]}"
+    r = client.post(f"{url}/review", json={"approve": True, "version": seen}, headers=rev)
+    problem = assert_problem(r, 409, field="version")
+    assert problem["current_version"] == seen + 1 and "look at it again" in problem["detail"], problem
+    assert client.get(url, headers=rev).json()["status"] == "labeled"
+    r = client.post(f"{url}/review", json={"approve": True, "version": seen + 1}, headers=rev)
+    assert r.status_code == 200 and r.json()["status"] == "reviewed", r.text

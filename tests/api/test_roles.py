@@ -151,6 +151,7 @@ ROUTES = [
     ),
     Route("upload_and_import", "manager", 202, _upload),
     Route("start_export", "manager", 202, _call("POST", P + "/exports", lambda w: {"format": "coco"})),
+    Route("list_project_audit", "manager", 200, _call("GET", P + "/audit")),
     Route("set_member", "manager", 200, _call("PUT", SPARE, lambda w: {"role": "annotator"})),
     Route("remove_member", "manager", 204, _call("DELETE", SPARE)),
     Route(
@@ -163,6 +164,7 @@ ROUTES = [
     Route("demote_an_owner", "owner", 200, _call("PUT", P + "/members/{w.users[admin]}", lambda w: {"role": "viewer"})),
     Route("delete_project", "owner", 204, _call("DELETE", P)),
     Route("list_users", "admin", 200, _call("GET", "/users")),
+    Route("list_audit", "admin", 200, _call("GET", "/audit")),
     Route(
         "create_user",
         "admin",

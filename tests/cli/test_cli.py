@@ -19,36 +19,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.builders import coco_dict, write_dataset
-from typer.testing import CliRunner, Result
+from tests.cli._support import Env, ok, run
+from typer.testing import Result
 
 from labelhub.api.app import create_app
-from labelhub.cli import app
-from labelhub.config import Settings
 from labelhub.domain.schema import LabelSchema
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
 from labelhub.services.access import Actor
 from labelhub.services.stats import project_stats
 from labelhub.storage.models import Project, User
-
-Env = dict[str, str | None]
-
-
-@pytest.fixture
-def cli_env(settings: Settings, db_url: str) -> Env:
-    """The environment of a CLI run against the test's database; None removes a variable."""
-    return {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
-            "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
-
-
-def run(env: Env, *args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), input=stdin, env=env)
-
-
-def ok(env: Env, *args: str, stdin: str | None = None) -> Result:
-    result = run(env, *args, stdin=stdin)
-    assert result.exit_code == 0, f"{args}: {result.output}\n{result.exception!r}"
-    return result
 
 
 def flat(text: str) -> str:

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.cli._support import Env, run
 from tests.services._banking_project import banking_project
 from tests.services.test_model_eval import box_project, square_detector
-from typer.testing import CliRunner, Result
 
-from labelhub.cli import app
-from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.services import models as svc
 from labelhub.services.access import Actor
@@ -20,22 +18,11 @@ from labelhub.services.model_jobs import train_version
 from labelhub.services.model_retention import folder_bytes, human_size
 from labelhub.storage.models import Job, ModelVersion
 
-Env = dict[str, str | None]
 SYSTEM = Actor.system()
 SPEC = svc.TrainSpec(kind="text_classifier", mode="sgd", epochs=2, features=2**10, min_steps=60)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture
-def cli_env(settings: Settings, db_url: str) -> Env:
-    return {"LABELHUB_HOME": str(settings.home), "LABELHUB_DATABASE_URL": db_url, "LABELHUB_DEV": "1",
-            "LABELHUB_SECRET_KEY": None, "COLUMNS": "200"}  # fmt: skip
-
-
-def run(env: Env, *args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env=env)
 
 
 def ok(env: Env, *args: str) -> str:

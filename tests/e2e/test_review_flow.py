@@ -210,3 +210,38 @@ def test_reject_with_a_comment_fix_and_approve(page: Any, server: Server, shots:
     expect(page.get_by_test_id("review-bar")).to_contain_text("Approved by you")
     expect(page.get_by_test_id("approve-item")).to_be_disabled()
     shots(page, "approved")
+
+
+def test_approving_an_item_someone_saved_since_is_refused_and_shows_the_new_work(
+    page: Any, server: Server, shots: Shots
+) -> None:
+    """The reviewer has the item open; the annotator saves a second box meanwhile. Approve must not approve the box
+    the reviewer never saw: it is refused, and the editor then shows both boxes to look at."""
+    pid = server.create_project("Stale reviews", ["car"])["id"]
+    (iid,) = import_images(server, pid, "stale-review", 1, SIZE)
+    _, reviewer_password = add_member(server, pid, "stale-reviewer", "reviewer")
+    url = f"{API}/projects/{pid}/items/{iid}/annotations"
+    box = {"kind": "box", "label": "car", "geometry": {"bbox": [100, 100, 300, 250]}}
+    version = server.api.get(url).json()["version"]
+    assert server.api.put(url, json={"version": version, "annotations": [box]}).status_code == 200
+
+    login(page, "stale-reviewer", reviewer_password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    expect(page.get_by_test_id("status-count")).to_contain_text("1")
+    read = server.api.get(url).json()
+    second = {"kind": "box", "label": "car", "geometry": {"bbox": [400, 300, 600, 450]}}
+    r = server.api.put(url, json={"version": read["version"], "annotations": [*read["annotations"], second]})
+    assert r.status_code == 200, r.text
+
+    page.get_by_test_id("approve-item").click()
+    expect(page.get_by_test_id("toast-error")).to_contain_text("look at it again before deciding")
+    expect(page.get_by_test_id("status-count")).to_contain_text("2")  # the editor started again from the server
+    assert _item(server, pid, iid)["status"] == "labeled"
+    shots(page, "stale-approve-refused")
+    page.get_by_test_id("approve-item").click()  # now it is what the reviewer sees
+
+    def approved() -> None:
+        assert _item(server, pid, iid)["status"] == "reviewed"
+
+    eventually(approved)

@@ -18,6 +18,7 @@ from labelhub import __version__
 from labelhub.api import problems
 from labelhub.api.routes import (
     assist,
+    audit,
     auth,
     embedders,
     grabcut,
@@ -56,6 +57,7 @@ ROUTERS = tuple(
         assist,
         search,
         embedders,
+        audit,
     )
 )
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"

@@ -170,6 +170,9 @@ class ItemPagePublic(BaseModel):
 class ReviewIn(StrictIn):
     approve: bool
     comment: str = Field(default="", max_length=2000)
+    version: int | None = Field(
+        default=None, description="The item version the reviewer looked at: 409 when someone saved since"
+    )
 
 
 class AnnotationIn(StrictIn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from labelhub.cli import demo, models, openapi, prelabel, projects, search, serve, transfer, users
+from labelhub.cli import audit, demo, models, openapi, prelabel, projects, search, serve, transfer, users
 
 app = typer.Typer(
     name="labelhub",
@@ -19,6 +19,7 @@ app.add_typer(users.token_app, name="token")
 app.add_typer(projects.project_app, name="project")
 app.add_typer(models.model_app, name="model")
 app.command("stats")(projects.stats)
+app.command("audit")(audit.audit)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("demo")(demo.demo)

@@ -21,6 +21,8 @@ class Action(StrEnum):
     TRAIN_MODEL = "train_model"
     PRELABEL = "prelabel"
     EMBED = "embed"
+    # Reading the project's audit log (who changed what): managers and owners; the whole log is for admins.
+    AUDIT = "audit"
 
 
 MINIMUM_ROLE: dict[Action, Role] = {
@@ -35,6 +37,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.TRAIN_MODEL: Role.MANAGER,
     Action.PRELABEL: Role.MANAGER,
     Action.EMBED: Role.MANAGER,
+    Action.AUDIT: Role.MANAGER,
 }
 
 

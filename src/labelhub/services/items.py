@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.domain.permissions import Action
-from labelhub.errors import NotFoundError, ValidationError
+from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
 from labelhub.storage.models import Annotation, Item, utcnow
@@ -169,23 +169,33 @@ def item_in_project(session: Session, project_id: int, item_id: int) -> Item:
 
 
 def review_item(
-    session: Session, actor: Actor, project_id: int, item_id: int, *, approve: bool, comment: str = ""
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    approve: bool,
+    comment: str = "",
+    expected_version: int | None = None,
 ) -> Item:
     """Approve (status reviewed) or reject (status rejected, back to its annotator) an item.
 
     A rejection needs a comment telling the annotator what to fix. Any item can be approved, an empty one too
-    (an image with nothing to label is a finished item).
+    (an image with nothing to label is a finished item). With ``expected_version`` (the version the reviewer
+    looked at) a decision on an item someone saved since is refused with ConflictError: nobody approves work
+    they have not seen.
     """
     item = get_item(session, actor, project_id, item_id, Action.REVIEW)
+    seen = item.version if expected_version is None else expected_version
     comment = comment.strip()
     if not approve and not comment:
         raise ValidationError("say what to fix: a rejection needs a comment for the annotator", field="comment")
     status = ItemStatus.REVIEWED if approve else ItemStatus.REJECTED
     now = utcnow()
     # The version moves too, so an editor still holding the item before the review gets 409 on save.
-    session.execute(
+    res = session.execute(
         update(Item)
-        .where(Item.id == item.id)
+        .where(Item.id == item.id, Item.version == seen)
         .values(
             status=status.value,
             version=Item.version + 1,
@@ -196,6 +206,13 @@ def review_item(
         )
     )
     session.refresh(item)
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"item {item_id} was changed since you looked at it (version {seen}, now {item.version}); look at it "
+            "again before deciding",
+            field="version",
+            current_version=item.version,
+        )
     audit.record(
         session,
         actor,

@@ -14,7 +14,8 @@ export type Action =
   | "delete_project"
   | "train_model"
   | "prelabel"
-  | "embed";
+  | "embed"
+  | "audit";
 
 const RANK: Record<Role, number> = { viewer: 0, annotator: 1, reviewer: 2, manager: 3, owner: 4 };
 
@@ -30,6 +31,7 @@ const MINIMUM: Record<Action, Role> = {
   train_model: "manager",
   prelabel: "manager",
   embed: "manager",
+  audit: "manager",
 };
 
 export const ROLES: Role[] = ["viewer", "annotator", "reviewer", "manager", "owner"];

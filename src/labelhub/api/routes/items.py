@@ -93,7 +93,8 @@ def get_item(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> Ite
 def review_item(project_id: int, item_id: int, body: ReviewIn, actor: ActorDep, hub: HubDep) -> ItemPublic:
     """Approve an item, or reject it with a comment so it goes back to its annotator (reviewers)."""
     with hub.db.session(write=True) as s:
-        it = items.review_item(s, actor, project_id, item_id, approve=body.approve, comment=body.comment)
+        it = items.review_item(s, actor, project_id, item_id, approve=body.approve, comment=body.comment,
+                               expected_version=body.version)  # fmt: skip
         return _counted(s, it)
 
 

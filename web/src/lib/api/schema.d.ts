@@ -55,7 +55,8 @@ export interface paths {
         put?: never;
         /**
          * Logout
-         * @description End the browser session (the cookie's token is revoked server-side).
+         * @description End the browser session (the cookie's token is revoked server-side); like every cookie write it needs the
+         *     CSRF header, or any site could log its visitors out of labelhub.
          */
         post: operations["logout"];
         delete?: never;
@@ -1153,6 +1154,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Project Audit
+         * @description The project's audit events, newest first (the project's managers and owners, and administrators).
+         */
+        get: operations["list_project_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description Every audit event, logins, users and tokens included, newest first (administrators).
+         */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1369,6 +1410,66 @@ export interface components {
              * @default []
              */
             options?: string[];
+        };
+        /**
+         * AuditEventPublic
+         * @description One recorded write: who, what, which object, when.
+         */
+        AuditEventPublic: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * User Id
+             * @description Who did it; null for the system or a user deleted since
+             */
+            user_id: number | null;
+            /**
+             * Username
+             * @description Their name now; null for the system or a user deleted since
+             */
+            username: string | null;
+            /**
+             * Project Id
+             * @description The project it happened in; null for logins, users and tokens
+             */
+            project_id: number | null;
+            /**
+             * Action
+             * @description What was done, e.g. annotations.replace, item.approve, member.set
+             */
+            action: string;
+            /**
+             * Object Type
+             * @description The kind of object: item, project, membership, job, user, token, ...
+             */
+            object_type: string;
+            /** Object Id */
+            object_id: string | null;
+            /**
+             * Detail
+             * @description What changed, by action (counts, old and new status, role, ...); `actor` is the name then
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * AuditPagePublic
+         * @description A page of audit events, newest first.
+         */
+        AuditPagePublic: {
+            /** Events */
+            events: components["schemas"]["AuditEventPublic"][];
+            /**
+             * Next After
+             * @description Pass as ?after= for the next (older) page; null on the last page
+             */
+            next_after: number | null;
         };
         /** Body_upload_and_import */
         Body_upload_and_import: {
@@ -2379,6 +2480,11 @@ export interface components {
              * @default
              */
             comment?: string;
+            /**
+             * Version
+             * @description The item version the reviewer looked at: 409 when someone saved since
+             */
+            version?: number | null;
         };
         /**
          * Role
@@ -5025,6 +5131,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_project_audit: {
+        parameters: {
+            query?: {
+                /** @description Events older than this event id (the previous page's next_after) */
+                after?: number | null;
+                limit?: number;
+                /** @description An exact action (item.approve) or a prefix ending in a dot */
+                action?: string | null;
+                /** @description Events of this user id */
+                user?: number | null;
+                /** @description item, project, membership, job... */
+                object_type?: string | null;
+                object_id?: string | null;
+                /** @description ISO 8601 time, included; without a zone: UTC */
+                since?: string | null;
+                /** @description ISO 8601 time, included; without a zone: UTC */
+                until?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPagePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                /** @description Only this project's events (also a deleted one) */
+                project_id?: number | null;
+                /** @description Events older than this event id (the previous page's next_after) */
+                after?: number | null;
+                limit?: number;
+                /** @description An exact action (item.approve) or a prefix ending in a dot */
+                action?: string | null;
+                /** @description Events of this user id */
+                user?: number | null;
+                /** @description item, project, membership, job... */
+                object_type?: string | null;
+                object_id?: string | null;
+                /** @description ISO 8601 time, included; without a zone: UTC */
+                since?: string | null;
+                /** @description ISO 8601 time, included; without a zone: UTC */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPagePublic"];
                 };
             };
             /** @description Validation Error */

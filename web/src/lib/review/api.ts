@@ -4,12 +4,19 @@
 import { api, unwrap, type Item, type Member } from "../api/client";
 import { queueQuery, type IdFetcher, type QueueKind } from "./queue";
 
-/** Approves an item, or rejects it with a comment for its annotator; returns the item as it is now. */
-export function reviewItem(projectId: number, itemId: number, approve: boolean, comment: string): Promise<Item> {
+/** Approves an item, or rejects it with a comment for its annotator; returns the item as it is now. `version` is
+ * the one the reviewer looked at: the server answers 409 when someone saved since (nobody approves unseen work). */
+export function reviewItem(
+  projectId: number,
+  itemId: number,
+  approve: boolean,
+  comment: string,
+  version: number,
+): Promise<Item> {
   return unwrap(
     api.POST("/api/v1/projects/{project_id}/items/{item_id}/review", {
       params: { path: { project_id: projectId, item_id: itemId } },
-      body: { approve, comment },
+      body: { approve, comment, version },
     }),
   );
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { actorName, itemOf, sentence, type AuditEvent } from './audit';
+
+function ev(action: string, detail: Record<string, unknown>, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: 1, at: '2026-12-05T10:00:00Z', user_id: 5, username: 'annotator1', project_id: 4, action,
+    object_type: 'item', object_id: '114', detail: { actor: 'annotator1', ...detail }, ...extra,
+  };
+}
+
+describe('sentence', () => {
+  it('says what a save changed, the status too', () => {
+    const save = ev('annotations.replace', { added: 1, updated: 0, deleted: 0, status: ['labeled', 'reviewed'] });
+    expect(sentence(save)).toBe(
+      'annotator1 replaced the annotations of item 114 (1 added, 0 deleted; status labeled -> reviewed)',
+    );
+    expect(sentence(ev('annotations.replace', { added: 0, updated: 2, deleted: 1511 }))).toBe(
+      'annotator1 replaced the annotations of item 114 (0 added, 2 updated, 1511 deleted)',
+    );
+  });
+
+  it('words reviews, members and imports', () => {
+    const reviewer = { username: 'reviewer1', user_id: 4 };
+    expect(sentence(ev('item.reject', { comment: 'box too loose' }, reviewer))).toBe(
+      'reviewer1 rejected item 114: “box too loose”',
+    );
+    const member = { object_type: 'membership', object_id: '6', username: 'owner1' };
+    expect(sentence(ev('member.set', { username: 'viewer1', role: 'viewer' }, member))).toBe('owner1 made viewer1 viewer');
+    expect(sentence(ev('member.remove', {}, member), new Map([[6, 'viewer1']]))).toBe(
+      'owner1 removed viewer1 from the project',
+    );
+    const imp = { object_type: 'project', object_id: '4', username: 'admin' };
+    expect(sentence(ev('project.import', { format: 'coco', items_added: 8, annotations_added: 1 }, imp))).toBe(
+      'admin imported 8 items and 1 annotation (coco)',
+    );
+  });
+
+  it('falls back to the raw action for one it does not know', () => {
+    expect(sentence(ev('something.new', {}, { object_type: 'thing', object_id: null }))).toBe('annotator1 something.new thing');
+  });
+});
+
+describe('actorName', () => {
+  it('names the system and a deleted user', () => {
+    expect(actorName(ev('x', { actor: 'system' }, { username: null, user_id: null }))).toBe('system');
+    expect(actorName(ev('x', { actor: 'gone' }, { username: null, user_id: null }))).toBe('gone (deleted user)');
+  });
+});
+
+describe('itemOf', () => {
+  it('links events about an item that still exists', () => {
+    expect(itemOf(ev('item.approve', {}))).toBe(114);
+    expect(itemOf(ev('item.delete', {}))).toBeNull();
+    expect(itemOf(ev('member.set', {}, { object_type: 'membership' }))).toBeNull();
+  });
+});
