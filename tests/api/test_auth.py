@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.api._support import API, assert_problem, create_project, user_id
 from tests.conftest import make_user
 
 from labelhub.api.deps import SESSION_COOKIE
 from labelhub.hub import Hub
 from labelhub.services.users import get_user_by_name, issue_token
+from labelhub.storage.models import AuditEvent
 
 XRW = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -57,6 +59,9 @@ def test_logout_revokes_the_session_on_the_server(client: TestClient, hub: Hub) 
     assert client.get(f"{API}/auth/me").status_code == 200
     r = client.post(f"{API}/auth/logout", headers=XRW)
     assert r.status_code == 204
+    with hub.db.session() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("auth."))).all()
+    assert sorted(actions) == ["auth.login", "auth.logout"]
     assert SESSION_COOKIE not in client.cookies  # the browser is told to drop it
 
     client.cookies.set(SESSION_COOKIE, secret)  # a copy of the old cookie must no longer work

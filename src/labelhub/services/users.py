@@ -169,6 +169,16 @@ def resolve_token_with_expiry(session: Session, secret: str) -> tuple[User, date
     return user, expires_at
 
 
+def end_session(session: Session, secret: str) -> None:
+    """Log out: revoke a browser session's token, recorded in the audit log as the login was (nothing to record
+    for a secret that no longer works)."""
+    user_id = session.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == token_digest(secret)))
+    revoke_token(session, secret)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is not None:
+        audit.record(session, actor_for(user), "auth.logout", "user", user.id)
+
+
 def revoke_token(session: Session, secret: str) -> None:
     """Delete the token or session with this secret (logout); unknown secrets are ignored."""
     session.execute(delete(ApiToken).where(ApiToken.token_hash == token_digest(secret)))

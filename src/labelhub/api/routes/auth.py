@@ -45,7 +45,7 @@ def logout(request: Request, response: Response, hub: HubDep) -> None:
         raise PermissionDenied(f"requests with a session cookie must send the {CSRF_HEADER} header", field=CSRF_HEADER)
     if secret:
         with hub.db.session(write=True) as s:
-            users.revoke_token(s, secret)
+            users.end_session(s, secret)
         hub.actors.clear()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
