@@ -112,3 +112,113 @@ def test_labelhub_s_own_data_folder_is_never_read_by_path(
     assert_problem(r, 403, field="path")
     assert client.get(f"{API}/projects/{own}/items", headers=outsider).json()["items"] == []
     assert client.get(f"{API}/jobs?project_id={own}", headers=outsider).json() == []
+
+
+# ----------------------------------------------------------------------------------------- QA formats findings
+
+
+def _zip_of(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _dataset_zip(tmp_path: Path, top: str = "ds/") -> dict[str, bytes]:
+    from tests.builders import coco_dict, write_dataset
+
+    root = tmp_path / "zipped"
+    write_dataset(root, coco_dict(["a.png", "b.png"]))
+    return {top + p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_an_uploaded_dataset_folder_imports_its_annotations_and_the_upload_is_removed(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid = create_project(client, admin_headers, "zipped", item_kind="image")["id"]
+    data = _zip_of(_dataset_zip(tmp_path))
+    r = client.post(f"{API}/projects/{pid}/uploads", files={"file": ("ds.zip", data, "application/zip")},
+                    headers=admin_headers)  # fmt: skip
+    assert r.status_code == 202, r.text
+    run_jobs(hub)
+    job = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["format"], job["result"]["annotations_added"]) == ("coco", 4)
+    assert list(hub.settings.uploads_dir.iterdir()) == []  # imported: the upload is gone
+
+    bad = _dataset_zip(tmp_path)
+    bad["ds/ann.json"] = bad["ds/ann.json"].replace(b'"category_id": 7', b'"category_id": 99')
+    r = client.post(f"{API}/projects/{pid}/uploads", files={"file": ("bad.zip", _zip_of(bad), "application/zip")},
+                    headers=admin_headers)  # fmt: skip
+    run_jobs(hub)
+    job = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()
+    assert job["status"] == "failed", job
+    assert len(list(hub.settings.uploads_dir.iterdir())) == 1  # a failed import keeps its upload
+
+
+def test_a_zip_with_a_member_twice_is_refused_naming_it(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    pid = create_project(client, admin_headers, "dup", item_kind="image")["id"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in _dataset_zip(tmp_path, top="").items():
+            zf.writestr(name, data)
+        zf.writestr("images/a.png", b"not an image, duplicate member")
+    r = client.post(f"{API}/projects/{pid}/uploads", files={"file": ("dup.zip", buf.getvalue(), "application/zip")},
+                    headers=admin_headers)  # fmt: skip
+    assert "appears twice" in assert_problem(r, 422, field="images/a.png")["detail"]
+    assert list(hub.settings.uploads_dir.iterdir()) == []
+
+
+def test_unknown_format_options_are_refused_naming_the_key(client: TestClient, admin_headers: dict[str, str]) -> None:
+    pid = create_project(client, admin_headers, "opts", item_kind="image")["id"]
+    body = {"source": str(data_path("detection_coco128")), "options": {"bogus": "1"}}
+    r = client.post(f"{API}/projects/{pid}/imports", json=body, headers=admin_headers)
+    assert "unknown option 'bogus'" in assert_problem(r, 422, field="options.bogus")["detail"]
+    body = {"source": str(data_path("detection_coco128")), "format": "coco", "options": {"segmentaton": "0"}}
+    r = client.post(f"{API}/projects/{pid}/imports", json=body, headers=admin_headers)
+    assert "did you mean 'segmentation'" in assert_problem(r, 422, field="options.segmentaton")["detail"]
+    # Checked against the chosen format and direction at once: COCO reads `segmentation` on import only.
+    r = client.post(f"{API}/projects/{pid}/exports", json={"format": "coco", "options": {"segmentation": "0"}},
+                    headers=admin_headers)  # fmt: skip
+    detail = assert_problem(r, 422, field="options.segmentation")["detail"]
+    assert "unknown option 'segmentation' for the coco format's export" in detail, detail
+    assert client.get(f"{API}/jobs", headers=admin_headers).json() == []
+
+
+def test_a_dotdot_path_leading_outside_is_not_called_a_link(
+    client: TestClient, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid = create_project(client, admin_headers, "dots", item_kind="image")["id"]
+    source = f"{tmp_path}/{'../' * (len(tmp_path.parts) - 1)}etc"
+    r = client.post(f"{API}/projects/{pid}/imports", json={"source": source}, headers=admin_headers)
+    detail = assert_problem(r, 403, field="source")["detail"]
+    assert "(it leads to /etc, which is not)" in detail and "link" not in detail.split("allowed import folder")[1]
+
+
+def test_downloads_are_named_for_the_project_and_cvat_names_its_task_so(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    pid = create_project(client, admin_headers, "Street Scenes 2", item_kind="image")["id"]
+    body = {"source": str(data_path("detection_coco128")), "media": "none"}
+    client.post(f"{API}/projects/{pid}/imports", json=body, headers=admin_headers)
+    ids = [client.post(f"{API}/projects/{pid}/exports", json={"format": f}, headers=admin_headers).json()["id"]
+           for f in ("coco", "cvat_images")]  # fmt: skip
+    run_jobs(hub)
+    coco = client.get(f"{API}/jobs/{ids[0]}/download", headers=admin_headers)
+    assert coco.status_code == 200
+    assert 'filename="street-scenes-2-coco-export.json"' in coco.headers["content-disposition"]
+    cvat = Path(client.get(f"{API}/jobs/{ids[1]}", headers=admin_headers).json()["result"]["download"])
+    assert cvat.name == "street-scenes-2-cvat_images-export.zip"
+    import zipfile
+
+    with zipfile.ZipFile(cvat) as zf:
+        assert b"<name>Street Scenes 2</name>" in zf.read("annotations.xml")

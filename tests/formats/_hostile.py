@@ -15,6 +15,7 @@ import json
 import math
 import struct
 import tarfile
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -315,3 +316,12 @@ def write_to(rel: str) -> Writer:
         (root / rel).write_bytes(data)
 
     return write
+
+
+def zip_bytes(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip archive of ``(member name, bytes)`` entries, in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()

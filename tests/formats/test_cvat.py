@@ -340,7 +340,7 @@ def test_malformed_xml_and_wrong_root_name_file_and_line(tmp_path: Path) -> None
 
 
 def test_missing_image_file_is_a_problem(tmp_path: Path, make_image: Callable[..., Path]) -> None:
-    make_image(tmp_path / "images" / "sub" / "a.jpg")
+    make_image(tmp_path / "images" / "sub" / "a.jpg", 640, 480)  # the size IMAGE_BODY declares
     cvat_xml(tmp_path / "annotations.xml", IMAGE_BODY)
     with CvatImagesImporter(tmp_path, ImportOptions(media="link")) as importer:
         items, problems = split_records(importer)

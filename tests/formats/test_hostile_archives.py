@@ -15,14 +15,13 @@ import json
 import struct
 import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.formats._hostile import FUZZ, make_shard, mutated_bytes, png_bytes, run_importer
+from tests.formats._hostile import FUZZ, make_shard, mutated_bytes, png_bytes, run_importer, zip_bytes
 from tests.formats._hostile_samples import COCO_DOC, WDS_DOCS
 
 from labelhub.errors import FormatError, LabelhubError
@@ -31,14 +30,6 @@ from labelhub.formats.webdataset import MAX_EXPANSION
 from labelhub.services.uploads import save_upload
 
 LIMIT = 1 << 20  # upload limit of these tests; a zip may unpack to 4x that
-
-
-def zip_bytes(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=method) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def patch_headers(data: bytes, offset_local: int, offset_central: int, fmt: str, value: int) -> bytes:

@@ -11,9 +11,9 @@ from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progres
 from labelhub.domain.enums import AnnotationState, ItemKind
 from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
-from labelhub.formats import ExportOptions, ImportOptions, detect_format
+from labelhub.formats import ExportOptions, ImportOptions, check_options, dataset_root, detect_format, get_format
 from labelhub.services.exports import export_project
-from labelhub.services.imports import import_source
+from labelhub.services.imports import import_source, unread_annotations
 from labelhub.services.projects import get_project_by_name
 
 Split = Annotated[
@@ -53,10 +53,13 @@ def import_(
         with hub.db.session() as s:
             found = get_project_by_name(s, actor, project)
             pid, kind = found.id, ItemKind(found.item_kind)
+        warnings: list[str] = []
         if format == "auto":
-            spec = detect_format(source, kind)
+            spec = detect_format(dataset_root(source), kind)
             console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
             format = spec.name
+            warnings = unread_annotations(source, dataset_root(source), spec.name)
+        check_options(get_format(format), extra, "import")  # before the progress bar: a typo is refused at once
         options = ImportOptions(
             media="none" if metadata_only else "link" if link else "copy",
             images_dir=images_dir,
@@ -74,6 +77,8 @@ def import_(
     )  # fmt: skip
     if report.labels_added:
         console.print(f"new classes added to the project: {', '.join(report.labels_added)}")
+    for warning in [*warnings, *report.warnings]:
+        console.print(f"[yellow]warning: {warning}[/]")
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped):,} invalid record(s); report: {report.report_path}[/]")
 
@@ -104,6 +109,7 @@ def export(
     extra = _parse_options(option or [])
     states = (AnnotationState.ACCEPTED, AnnotationState.PROPOSED) if include_proposed else (AnnotationState.ACCEPTED,)
     with opened_hub() as hub:
+        check_options(get_format(format), extra, "export")  # before the progress bar: a typo is refused at once
         actor = acting_as(hub, as_user)
         pid = project_id(hub, actor, project)
         with progress_bar(f"export {format}") as progress:

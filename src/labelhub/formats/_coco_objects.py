@@ -15,6 +15,7 @@ from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._coco_segm import compress, decode_counts, mask_area_bbox, polygons_area, polygons_bbox, same_area
+from labelhub.formats._coco_states import state_keys
 
 _BOX, _POLYGON, _MASK, _KEYPOINTS = (
     AnnotationKind.BOX,
@@ -192,9 +193,7 @@ def coco_annotation(
         out["num_keypoints"] = sum(1 for v in pts[2::3] if v > 0)
     elif n_points:
         out["keypoints"], out["num_keypoints"] = [0] * (3 * n_points), 0
-    score = next((a.score for a in members if a.score is not None), None)
-    if score is not None:
-        out["score"] = score
+    out.update(state_keys(members))  # "score", and "state" when not a plain accepted label
     if obj.track_id is not None:
         # CVAT's COCO layout; "keyframe" as the video convention has it (a box without the flag was set by hand).
         flag = next((a.attributes["keyframe"] for a in members if "keyframe" in a.attributes), True)

@@ -17,6 +17,10 @@ from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 
+# The process' umask, read once at import (os.umask can only be read by setting it): exports written under a
+# temporary name get the mode a plain open() would have given them.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 
 
@@ -38,6 +42,26 @@ def image_size(path: Path) -> tuple[int, int]:
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise FormatError(f"cannot read the image header of {path}: {exc}", file=str(path)) from None
     return int(width), int(height)
+
+
+def checked_size(path: Path, width: int | None, height: int | None) -> tuple[int, int]:
+    """Return ``(width, height)`` from the header of the image file ``path``, checked against the size an
+    annotation file declares (None: not declared).
+
+    Raises FormatError naming the file when it is not an image labelhub can read, and, with ``field`` set to
+    ``width`` or ``height``, when a declared size differs from the file's: boxes placed on the declared size
+    would not lie where they were drawn. Importers that read or copy the file anyway call this (one header read);
+    metadata-only imports open no file and keep the declared size.
+    """
+    real = image_size(path)
+    for field, declared, actual in (("width", width, real[0]), ("height", height, real[1])):
+        if declared is not None and declared != actual:
+            raise FormatError(
+                f"image file {path} is {real[0]}x{real[1]} pixels, but the annotation file gives {field} {declared}",
+                file=str(path),
+                field=field,
+            )
+    return real
 
 
 def list_images(root: Path) -> list[Path]:
@@ -152,8 +176,9 @@ class AtomicFile:
         self.handle: IO[Any] = os.fdopen(fd, mode, encoding=encoding, newline=newline)
 
     def commit(self) -> None:
-        """Close the file and move it to its destination."""
+        """Close the file and move it to its destination, readable as any new file is (mkstemp made it 0600)."""
         self.handle.close()
+        os.chmod(self.tmp, 0o666 & ~_UMASK)
         os.replace(self.tmp, self.dest)
 
     def discard(self) -> None:
@@ -183,7 +208,8 @@ class AtomicDir:
         return target
 
     def commit(self) -> None:
-        """Move the finished folder to its destination."""
+        """Move the finished folder to its destination, with the mode a new folder gets (mkdtemp made it 0700)."""
+        os.chmod(self.tmp, 0o777 & ~_UMASK)
         if self.dest.is_dir():
             self.dest.rmdir()  # empty, checked in __init__; os.replace cannot move onto it on every OS
         os.replace(self.tmp, self.dest)

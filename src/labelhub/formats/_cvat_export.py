@@ -257,7 +257,8 @@ class CvatImagesExporter(FileOrFolderExporter):
 
     def _complete(self, out: AtomicFile | AtomicDir) -> None:
         """Write ``<meta>``, then the buffered images."""
-        task = {"name": self.dest.stem, "size": str(self._count), "mode": "annotation", "overlap": "0",
+        name = str(self.options.extra.get("project_name") or self.dest.stem)  # the project, as CVAT names a task
+        task = {"name": name, "size": str(self._count), "mode": "annotation", "overlap": "0",
                 "bugtracker": "", "flipped": "False"}  # fmt: skip
         head = XML_HEAD + serialise(meta_element(self._catalog, task))
         if isinstance(out, AtomicFile):

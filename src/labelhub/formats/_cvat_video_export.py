@@ -147,6 +147,7 @@ class CvatVideoExporter(FileOrFolderExporter):
     def _complete(self, out: AtomicFile | AtomicDir) -> None:
         """Give a file that received no video at all its labels, so it is still a valid task file."""
         if isinstance(out, AtomicFile) and not self._count:
-            task = {"name": self.dest.stem, "size": "0", "mode": "interpolation"}
+            task = {"name": str(self.options.extra.get("project_name") or self.dest.stem), "size": "0",
+                    "mode": "interpolation"}  # fmt: skip
             catalog = LabelCatalog.build(self.labels, self.options)
             out.handle.write(XML_HEAD + serialise(meta_element(catalog, task)) + XML_TAIL)

@@ -11,7 +11,6 @@ are in :mod:`labelhub.formats._coco_segm`.
 from __future__ import annotations
 
 import math
-import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,16 +24,16 @@ from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._coco_export import CocoExporter
+from labelhub.formats._coco_files import find_annotation_file, split_of
 from labelhub.formats._coco_segm import SegmentationError, keep_area, read_shapes
-from labelhub.formats._common import MediaResolver, absolute, gc_paused, image_size, is_safe_relative, list_images
+from labelhub.formats._coco_states import StateError, mark_state
+from labelhub.formats._common import MediaResolver, absolute, checked_size, gc_paused, is_safe_relative, list_images
 from labelhub.formats._guards import MAX_INT, bad_label, check_meta, find_media, storable
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.formats.coco_captions import is_captions_head, sniff
 
 __all__ = ["CocoExporter", "CocoImporter", "detect", "find_annotation_file"]
 
-# COCO's own file names carry the split after a task prefix: instances_train2017.json -> train2017.
-_SPLIT_RE = re.compile(r"^(?:instances|person_keypoints|captions|image_info|panoptic|stuff)_(.+)$")
 # Enough of the head of a JSON file to see its top-level keys without reading a huge file.
 _DETECT_BYTES = 1 << 20
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
@@ -54,33 +53,6 @@ def detect(path: Path) -> bool:
     if is_captions_head(json_path, head, tail):
         return False
     return head.lstrip().startswith(b"{") and (b'"images"' in head or b'"image_id"' in head)
-
-
-def find_annotation_file(source: Path) -> Path:
-    """Return the COCO JSON file that ``source`` names: the file itself, or the one in ``annotations/``."""
-    if source.is_file():
-        if source.suffix.lower() != ".json":
-            raise FormatError(f"{source} is not a .json file", file=str(source))
-        return source
-    if not source.is_dir():
-        raise FormatError(f"{source} does not exist", file=str(source))
-    candidates = sorted((source / "annotations").glob("*.json")) or sorted(source.glob("*.json"))
-    if len(candidates) == 1:
-        return candidates[0]
-    instances = [p for p in candidates if p.name.startswith("instances_")]
-    if len(instances) == 1:
-        return instances[0]
-    if not candidates:
-        raise FormatError(f"no COCO .json file in {source} or {source / 'annotations'}", file=str(source))
-    names = ", ".join(p.name for p in candidates)
-    raise FormatError(f"several .json files in {source} ({names}); name the one to import", file=str(source))
-
-
-def _split_of(json_path: Path) -> str | None:
-    """Return the split a COCO file's name gives (``instances_val2017.json``: ``val2017``); ``default``, the name
-    CVAT (and labelhub's folder export) gives a task without subsets, is no split."""
-    match = _SPLIT_RE.match(json_path.stem)
-    return match.group(1) if match and match.group(1) != "default" else None
 
 
 def _pixels(value: Any) -> int | None:
@@ -258,7 +230,7 @@ class CocoImporter(FormatImporter):
         index = self._load()
         yield from index.problems
         json_dir = self.json_path.parent
-        split = _split_of(self.json_path)
+        split = split_of(self.json_path)
         guess = split or self.json_path.stem.rpartition("_")[2]
         resolver = MediaResolver(
             self.options.images_dir,
@@ -279,14 +251,17 @@ class CocoImporter(FormatImporter):
                 if isinstance(rec, Problem):
                     yield rec
                     continue
-                if with_shapes:
-                    more = self._with_shapes(j, ann, rec, index, width, height)
-                    if isinstance(more, Problem):
-                        yield more
+                parts = self._with_shapes(j, ann, rec, index, width, height) if with_shapes else [rec]
+                if isinstance(parts, Problem):
+                    yield parts
+                    continue
+                if "score" in ann or "state" in ann:  # a model's proposal, or labelhub's own export of a state
+                    try:
+                        mark_state(parts, ann)
+                    except StateError as exc:
+                        yield self._problem(exc.message, f"annotations[{j}].{exc.key}")
                         continue
-                    boxes.extend(more)
-                else:
-                    boxes.append(rec)
+                boxes.extend(parts)
             name: str = img["file_name"]
             item = ItemRecord(
                 kind=ItemKind.IMAGE,
@@ -309,12 +284,11 @@ class CocoImporter(FormatImporter):
                     yield self._problem(msg, f"images[{i}].file_name")
                     continue
                 item.media_path = found
-                if item.width is None or item.height is None:
-                    try:
-                        item.width, item.height = image_size(found)
-                    except FormatError as exc:
-                        yield self._problem(exc.detail, f"images[{i}].file_name")
-                        continue
+                try:  # the file is stored anyway: one header read checks it is an image of the declared size
+                    item.width, item.height = checked_size(found, width, height)
+                except FormatError as exc:
+                    yield self._problem(exc.detail, f"images[{i}].{exc.context.get('field', 'file_name')}")
+                    continue
             yield item
 
     def _box(

@@ -20,7 +20,7 @@ from xml.etree.ElementTree import Element
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
+from labelhub.formats._common import MediaResolver, checked_size, is_safe_relative
 from labelhub.formats._cvat_common import (
     CvatMeta,
     ShapeReader,
@@ -143,10 +143,9 @@ class CvatImagesImporter(FormatImporter):
                 yield Problem(msg, file=self._file, line=line, field="name")
                 return
             item.media_path = found
-            if item.width is None or item.height is None:
-                try:
-                    item.width, item.height = image_size(found)
-                except FormatError as exc:
-                    yield Problem(exc.detail, file=self._file, line=line, field="name")
-                    return
+            try:  # the file is stored anyway: one header read checks it is an image of the declared size
+                item.width, item.height = checked_size(found, item.width, item.height)
+            except FormatError as exc:
+                yield Problem(exc.detail, file=self._file, line=line, field=exc.context.get("field", "name"))
+                return
         yield item

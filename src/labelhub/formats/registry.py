@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,9 @@ class FormatSpec:
     """A format: its name, what it holds, and ``module:Class`` paths of its importer and exporter.
 
     ``item_kinds`` are the kinds of item it holds both ways; ``export_extra`` adds kinds only its exporter
-    writes (COCO writes a video frame by frame, but a COCO file imports as images).
+    writes (COCO writes a video frame by frame, but a COCO file imports as images). ``import_options`` and
+    ``export_options`` are the option keys (``-o KEY=VALUE``, the API's ``options``) its importer and its
+    exporter read; any other key is refused (:func:`check_options`), so a typo never falls back to a default.
     """
 
     name: str
@@ -26,6 +30,8 @@ class FormatSpec:
     importer: str | None = None
     exporter: str | None = None
     export_extra: tuple[ItemKind, ...] = ()
+    import_options: tuple[str, ...] = ()
+    export_options: tuple[str, ...] = ()
 
     @property
     def export_kinds(self) -> tuple[ItemKind, ...]:
@@ -66,6 +72,7 @@ FORMATS: dict[str, FormatSpec] = {
             "CocoImporter",
             "CocoExporter",
             export_extra=(ItemKind.VIDEO,),
+            import_options=("segmentation",),
         ),
         FormatSpec(
             "coco_captions",
@@ -73,18 +80,36 @@ FORMATS: dict[str, FormatSpec] = {
             (ItemKind.IMAGE,),
             "coco_captions",
             "CocoCaptionsImporter",
+            import_options=("lang", "xtd10", "xtd10_dir"),
         ),
         FormatSpec(
-            "yolo", "YOLO txt (boxes and segmentation)", (ItemKind.IMAGE,), "yolo", "YoloImporter", "YoloExporter"
+            "yolo",
+            "YOLO txt (boxes and segmentation)",
+            (ItemKind.IMAGE,),
+            "yolo",
+            "YoloImporter",
+            "YoloExporter",
+            import_options=("labels_dir", "names"),
+            export_options=("task",),
         ),
         FormatSpec("voc", "Pascal VOC XML", (ItemKind.IMAGE,), "voc", "VocImporter", "VocExporter"),
-        FormatSpec("text", "Text items (JSONL or CSV)", (ItemKind.TEXT,), "text_table", "TextImporter", "TextExporter"),
+        FormatSpec(
+            "text",
+            "Text items (JSONL or CSV)",
+            (ItemKind.TEXT,),
+            "text_table",
+            "TextImporter",
+            "TextExporter",
+            import_options=("text_column", "label_column", "delimiter"),
+            export_options=("text_column", "label_column"),
+        ),
         FormatSpec(
             "label_studio",
             "Label Studio JSON export (import only)",
             (ItemKind.IMAGE, ItemKind.VIDEO, ItemKind.TEXT),
             "label_studio",
             "LabelStudioImporter",
+            import_options=("data_key",),
         ),
         FormatSpec(
             "webdataset",
@@ -93,6 +118,7 @@ FORMATS: dict[str, FormatSpec] = {
             "webdataset",
             "WebDatasetImporter",
             "WebDatasetExporter",
+            export_options=("name", "shard_size", "shard_bytes", "clip_length"),
         ),
         FormatSpec(
             "cvat_images",
@@ -109,10 +135,25 @@ FORMATS: dict[str, FormatSpec] = {
             "cvat_video",
             "CvatVideoImporter",
             "CvatVideoExporter",
+            import_options=("name", "video"),
         ),
-        FormatSpec("mot", "MOT challenge sequences", (ItemKind.VIDEO,), "mot", "MotImporter", "MotExporter"),
         FormatSpec(
-            "video", "Video files and image sequences", (ItemKind.VIDEO,), "video", "VideoImporter", "VideoExporter"
+            "mot",
+            "MOT challenge sequences",
+            (ItemKind.VIDEO,),
+            "mot",
+            "MotImporter",
+            "MotExporter",
+            import_options=("label", "detections", "clip"),
+        ),
+        FormatSpec(
+            "video",
+            "Video files and image sequences",
+            (ItemKind.VIDEO,),
+            "video",
+            "VideoImporter",
+            "VideoExporter",
+            import_options=("fps", "max_count_frames"),
         ),
         FormatSpec(
             "image_folder",
@@ -134,6 +175,39 @@ def get_format(name: str) -> FormatSpec:
         raise ValidationError(
             f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}", field="format"
         ) from None
+
+
+# Keys every import or export takes: where the CLI writes an import's report, and the project's format facts and
+# name the export service passes on (an API caller may set none of them: services/uploads.py refuses them).
+_ALWAYS = {"import": frozenset({"report_path"}), "export": frozenset({"format_meta", "project_name"})}
+
+
+def known_options(spec: FormatSpec | None, side: str) -> list[str]:
+    """The option keys ``side`` (``import``, ``export`` or ``any``) of ``spec`` reads, sorted; None: of any format."""
+    keys: set[str] = set()
+    for one in [spec] if spec is not None else FORMATS.values():
+        if side in ("import", "any"):
+            keys.update(one.import_options)
+        if side in ("export", "any"):
+            keys.update(one.export_options)
+    return sorted(keys)
+
+
+def check_options(spec: FormatSpec | None, keys: Iterable[str], side: str) -> None:
+    """Refuse an option key that ``side`` (``import``, ``export``, or ``any``) of ``spec`` (None: every format)
+    does not read: a ValidationError on the field ``options.KEY`` with the closest known key and the known keys."""
+    known = known_options(spec, side)
+    always = _ALWAYS.get(side, _ALWAYS["import"] | _ALWAYS["export"])
+    for key in keys:
+        if key in known or key in always:
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        whose = f"the {spec.name} format's {side}" if spec is not None else "any format"
+        takes = f"it reads {', '.join(known)}" if known else "it takes no options"
+        if spec is None:
+            takes = f"the formats read {', '.join(known)}"
+        raise ValidationError(f"unknown option {key!r} for {whose}{hint} ({takes})", field=f"options.{key}")
 
 
 def formats_for(kind: ItemKind) -> list[str]:

@@ -3,8 +3,9 @@
 JSONL objects carry ``text``, optional ``id``, ``label`` (a string) or ``labels`` (a list), ``spans`` as
 ``[{"start", "end", "label"}]`` character offsets ``[start, end)`` (the internal convention, so nothing is
 converted), and optional ``split``; any other keys are kept in the item's ``meta``. A CSV has a header row
-naming a text column, optionally a label column and an ``id`` column; ``extra["text_column"]`` and
-``extra["label_column"]`` choose them. CSV holds one label per row and no spans.
+naming a text column, optionally a label column and an ``id`` column; the options ``text_column`` and
+``label_column`` (``-o text_column=NAME``) choose them, and ``delimiter`` (one character, or ``tab``) reads a file
+separated by something else than commas. CSV holds one label per row and no spans.
 """
 
 from __future__ import annotations
@@ -56,6 +57,29 @@ def _pick(header: list[str], wanted: str | None, defaults: tuple[str, ...], file
         if name in lowered:
             return lowered.index(name)
     return None
+
+
+def _delimiter(value: Any, file: str) -> str:
+    """The CSV separator the ``delimiter`` option names: one character, or ``tab`` (default ``,``)."""
+    if value is None:
+        return ","
+    text = "\t" if str(value).lower() in ("tab", "\\t", "\t") else str(value)
+    if len(text) != 1 or text in ('"', "\n", "\r"):
+        raise FormatError(
+            f"option delimiter must be one character or 'tab', got {value!r}", file=file, field="delimiter"
+        )
+    return text
+
+
+def _separator_hint(header: list[str], delimiter: str) -> str:
+    """Say which separator a header of one column seems to use (``text;category``)."""
+    if len(header) != 1:
+        return ""
+    for sep, shown in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if sep != delimiter and sep in header[0]:
+            option = "tab" if sep == "\t" else sep
+            return f"; the file looks separated by {shown}, not {delimiter!r}: add -o delimiter={option}"
+    return ""
 
 
 class TextImporter(FormatImporter):
@@ -171,8 +195,9 @@ class TextImporter(FormatImporter):
             fh = self.source.open(newline="", encoding="utf-8-sig")
         except OSError as exc:
             raise FormatError(f"cannot read {self.source.name}: {exc}", file=self._file) from None
+        delimiter = _delimiter(self.options.extra.get("delimiter"), self._file)
         with fh:
-            reader = csv.reader(fh, strict=True)
+            reader = csv.reader(fh, strict=True, delimiter=delimiter)
             start = 1
             try:
                 header = next(reader, None)
@@ -181,7 +206,8 @@ class TextImporter(FormatImporter):
                 ti = _pick(header, self.options.extra.get("text_column"), _TEXT_COLUMNS, self._file)
                 if ti is None:
                     raise FormatError(
-                        f"no text column in the header {header}; name one with extra['text_column']",
+                        f"no text column in the header {header}; name one with the option text_column "
+                        f"(-o text_column=NAME; API: options){_separator_hint(header, delimiter)}",
                         file=self._file,
                         line=1,
                     )

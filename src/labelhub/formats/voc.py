@@ -35,7 +35,7 @@ from defusedxml.ElementTree import parse as parse_xml
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, image_size, is_safe_relative
+from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, checked_size, is_safe_relative
 from labelhub.formats._guards import is_file, read_names, storable
 from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 from labelhub.formats._voc_export import VocExporter
@@ -304,15 +304,18 @@ class VocImporter(FormatImporter):
                 msg = f"<size><{tag}> must be a whole number of pixels, got {text!r}"
                 return Problem(msg, file=str(xml), line=_line(size), field=f"size.{tag}")
             dims.append(int(value))
-        if dims[0] > 0 and dims[1] > 0:
-            return dims[0], dims[1]
+        declared = dims[0] > 0 and dims[1] > 0
         if media is None:
+            if declared:
+                return dims[0], dims[1]
             msg = "<size> is missing or zero and the image is not read (metadata-only import)"
             return Problem(msg, file=str(xml), field="size")
-        try:
-            return image_size(media)
+        try:  # the file is stored anyway: one header read checks it is an image of the declared size
+            return checked_size(media, dims[0] if declared else None, dims[1] if declared else None)
         except FormatError as exc:
-            return Problem(exc.detail, file=str(xml), field="filename")
+            field = exc.context.get("field")
+            line = _line(size) if field else _line(root.find("filename"))
+            return Problem(exc.detail, file=str(xml), line=line, field=f"size.{field}" if field else "filename")
 
 
 def _object(obj: Element, i: int, width: int, height: int, file: str) -> AnnotationRecord | Problem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
+from labelhub.services.uploads import remove_upload
+from labelhub.storage.models import Project
 
 Handler = Callable[[JobContext], dict[str, Any]]
 # Kinds that commit as they go (batch by batch): a cancel keeps the batches already written. Every other kind
@@ -44,7 +47,10 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         uploads = ctx.hub.settings.uploads_dir
         if source.is_relative_to(uploads) and len(source.relative_to(uploads).parts) > 1:
             _hide_folder(exc, uploads / source.relative_to(uploads).parts[0])
-        raise
+        raise  # a failed import keeps its upload: the job's error names its files, and "Change settings" may follow
+    # Imported: the media are in the store, so the uploaded file (an unpacked zip may be gigabytes) goes.
+    # The import dialog's "Retry, skipping invalid items" sends the file again, so nothing needs it later.
+    remove_upload(ctx.hub.settings.uploads_dir, source)
     return report.to_json()
 
 
@@ -72,7 +78,7 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         raise ValueError("an export job needs a project")
     out_dir = ctx.hub.settings.exports_dir / f"job-{ctx.job_id}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    dest = out_dir / p["filename"]
+    dest = out_dir / _named_for_project(ctx, p["filename"], p["format"])
     if bool(p.get("copy_media", False)) and dest.suffix.lower() == ".json":
         # COCO with its images: a folder (annotations/ and images/) that is zipped below, not the JSON alone.
         dest = dest.with_suffix("")
@@ -97,6 +103,20 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(0.99, f"packing {report.items:,} items' files into a zip for download")
         download = Path(shutil.make_archive(str(dest), "zip", root_dir=dest))
     return {**report.to_json(), "download": str(download), "size": download.stat().st_size}
+
+
+def _named_for_project(ctx: JobContext, filename: str, fmt: str) -> str:
+    """The default name ``coco-export.json`` as ``<project-slug>-coco-export.json``, so two projects' downloads
+    do not collide in a Downloads folder; a name the caller chose stays as it is."""
+    if not filename.startswith(f"{fmt}-export"):
+        return filename
+    with ctx.hub.db.session() as s:
+        project = s.get(Project, ctx.project_id)
+    slug = _SLUG.sub("-", project.name.lower()).strip("-")[:60] if project is not None else ""
+    return f"{slug or f'project-{ctx.project_id}'}-{filename}"
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def run_propagate(ctx: JobContext) -> dict[str, Any]:

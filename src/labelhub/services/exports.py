@@ -21,7 +21,7 @@ from labelhub.domain.permissions import Action
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import NotFoundError, ValidationError
-from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, get_format
+from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, check_options, get_format
 from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
@@ -163,6 +163,7 @@ def export_project(
     """Write the project to ``dest`` in ``fmt``; a failure removes the partial output."""
     report_progress = progress or (lambda _f, _m: None)
     spec = get_format(fmt)
+    check_options(spec, (options or ExportOptions()).extra, "export")
     f = item_filter or ItemFilter()
     n_items = 0
     with hub.db.session() as s:
@@ -176,7 +177,7 @@ def export_project(
         opts = options or ExportOptions()
         opts = ExportOptions(
             copy_media=opts.copy_media,
-            extra={"format_meta": schema_json.get("format_meta", {}), **opts.extra},
+            extra={"format_meta": schema_json.get("format_meta", {}), "project_name": project.name, **opts.extra},
             split=opts.split,
         )
         rule = opts.split

@@ -23,7 +23,16 @@ from labelhub.domain.permissions import Action
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
-from labelhub.formats import ImportOptions, check_format_for, detect_format, get_format, kind_with_article
+from labelhub.formats import (
+    ImportOptions,
+    annotation_files,
+    check_format_for,
+    check_options,
+    dataset_root,
+    detect_format,
+    get_format,
+    kind_with_article,
+)
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
@@ -47,6 +56,8 @@ class ImportReport:
     labels_added: list[str] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     report_path: str | None = None
+    # What the person should know although the import succeeded (annotation files a plain image read left unread).
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +71,7 @@ class ImportReport:
             "skipped_count": len(self.skipped),
             "skipped": self.skipped[:MAX_LISTED_PROBLEMS],
             "report_path": self.report_path,
+            "warnings": self.warnings,
         }
 
 
@@ -175,10 +187,12 @@ def import_source(
     options = options or ImportOptions()
     with hub.db.session() as s:
         kind = ItemKind(require(s, actor, project_id, Action.IMPORT).item_kind)
+    named, source = source, dataset_root(source)  # a zipped dataset folder is read from inside it
     spec = detect_format(source, kind) if fmt == "auto" else get_format(fmt)
     check_format_for(spec, kind)
+    check_options(spec, options.extra, "import")
     with spec.importer_class()(source, options) as importer:
-        return import_records(
+        report = import_records(
             hub,
             actor,
             project_id,
@@ -191,6 +205,33 @@ def import_source(
             options=options,
             progress=progress,
         )
+    if fmt == "auto":
+        report.warnings.extend(unread_annotations(named, source, spec.name))
+    return report
+
+
+def unread_annotations(named: Path, source: Path, format_name: str) -> list[str]:
+    """Say so when auto-detection read ``source`` as plain images although files that may hold annotations lie
+    below it (a COCO file in an unexpected place, a format the project's kind does not take): no silent 0."""
+    if format_name not in ("image_folder", "video") or not source.is_dir():
+        return []
+    found = annotation_files(source)
+    if not found:
+        return []
+    shown = [f"{f.name} in {_as_named(named, f.parent)}" for f in found]
+    return [
+        f"no annotations were read: the folder was read as plain images ({format_name}); found {'; '.join(shown)}"
+        ": choose its format (the import dialog's format, or --format), or point the import at that file"
+    ]
+
+
+def _as_named(named: Path, folder: Path) -> str:
+    """``folder`` as the person knows it: relative to, and starting with, the source they named."""
+    try:
+        rel = folder.relative_to(named)
+    except ValueError:
+        return str(folder)
+    return (Path(named.name) / rel).as_posix() if rel.parts else named.name
 
 
 def import_records(

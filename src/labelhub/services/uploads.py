@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import orjson
 
 from labelhub.errors import FormatError, PermissionDenied, ValidationError
+from labelhub.formats import check_options, get_format
 
 if TYPE_CHECKING:
     from labelhub.config import Settings
@@ -26,6 +27,10 @@ MAX_ZIP_MEMBERS = 2_000_000
 # Longer member names cannot be item names, and deeper ones would make os.makedirs recurse out of stack.
 MAX_MEMBER_NAME = 1024
 MAX_NAME_PART_BYTES = 255  # one file or folder name, as Linux and macOS file systems allow
+# A zip that unpacks to more than this many times its own size, and to at least BOMB_FLOOR bytes, is refused as
+# a likely zip bomb (real datasets of JPEGs and JSON compress 1-10x; text and zeros compress up to 1,000x).
+MAX_ZIP_RATIO = 200
+BOMB_FLOOR = 100 << 20
 _METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 # What zipfile and the decompressors raise on a damaged archive besides BadZipFile: a name that is not UTF-8
 # (ValueError), a member cut short (EOFError), a corrupt stream (zlib.error, lzma.LZMAError, OSError), and
@@ -49,7 +54,11 @@ def safe_filename(name: str) -> str:
 
 
 def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes: int) -> Path:
-    """Store an uploaded file in a fresh folder; a ``.zip`` is unpacked there. Returns the import source."""
+    """Store an uploaded file in a fresh folder; a ``.zip`` is unpacked there. Returns the import source.
+
+    A zip is unpacked into a folder named like the archive (``<hex>/ds.zip/``), so messages about its files
+    read ``ds.zip/annotations/...``, as the person who uploaded it knows them.
+    """
     folder = uploads_dir / uuid.uuid4().hex
     folder.mkdir(parents=True)
     target = folder / safe_filename(filename)
@@ -64,14 +73,26 @@ def save_upload(uploads_dir: Path, filename: str, stream: BinaryIO, *, max_bytes
             out.write(chunk)
     if target.suffix.lower() != ".zip":
         return target
-    unpacked = folder / target.stem
+    unpacking = folder / ".unpacking"
     try:
-        extract_zip(target, unpacked, max_bytes=max_bytes * 4)
+        extract_zip(target, unpacking, max_bytes=max_bytes * 4)
+        target.unlink()
+        unpacking.rename(target)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # a refused archive must not stay on disk
         raise
-    target.unlink()
-    return unpacked
+    return target
+
+
+def remove_upload(uploads_dir: Path, source: Path) -> bool:
+    """Delete the upload folder ``source`` lies in (``uploads_dir/<hex>/...``); False when it is not an upload."""
+    if not source.is_relative_to(uploads_dir):
+        return False
+    parts = source.relative_to(uploads_dir).parts
+    if len(parts) < 2:
+        return False
+    shutil.rmtree(uploads_dir / parts[0], ignore_errors=True)
+    return True
 
 
 def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
@@ -87,10 +108,19 @@ def extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> None:
             infos = zf.infolist()
             if len(infos) > MAX_ZIP_MEMBERS:
                 raise FormatError(f"{archive.name} has more than {MAX_ZIP_MEMBERS} entries", file=archive.name)
-            if sum(i.file_size for i in infos) > max_bytes:
+            total = sum(i.file_size for i in infos)
+            if total > max_bytes:
                 raise FormatError(f"{archive.name} unpacks to more than {max_bytes >> 20} MB", file=archive.name)
+            _check_ratio(archive, total)
+            seen: dict[Path, str] = {}
             for info in infos:
-                _check_member(archive, info, root)
+                target = _check_member(archive, info, root)
+                if info.is_dir():
+                    continue
+                if target in seen:
+                    why = f"appears twice in the archive (first as {seen[target]!r}); nothing was unpacked"
+                    raise _member_error(archive, info, why)
+                seen[target] = info.filename
             for info in infos:
                 try:
                     zf.extract(info, root)
@@ -107,7 +137,18 @@ def _member_error(archive: Path, info: zipfile.ZipInfo, why: str) -> FormatError
     return FormatError(f"{archive.name}: {name} {why}", file=archive.name, field=name)
 
 
-def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
+def _check_ratio(archive: Path, total: int) -> None:
+    size = max(archive.stat().st_size, 1)
+    if total >= BOMB_FLOOR and total > MAX_ZIP_RATIO * size:
+        raise FormatError(
+            f"{archive.name} would unpack to {total >> 20:,} MB, {total // size:,} times its own size: refused as a "
+            f"likely zip bomb (at most {MAX_ZIP_RATIO} times, for archives that unpack to {BOMB_FLOOR >> 20} MB or"
+            " more)",
+            file=archive.name,
+        )
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> Path:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise _member_error(archive, info, "is a symbolic link; links are refused")
@@ -127,6 +168,7 @@ def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> None:
             file=archive.name,
             field=info.filename,
         )
+    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +200,12 @@ def check_server_path(source: str, roots: ServerRoots | Iterable[Path], *, field
         )
     allowed = [Path(r).expanduser().resolve() for r in roots.allowed]
     if not any(path.is_relative_to(r) for r in allowed):
-        # A symbolic link inside an allowed folder is followed, and where it leads is what counts.
+        # A symbolic link inside an allowed folder is followed, and where it leads is what counts; so is ``..``.
         inside = typed.is_absolute() and any(typed.is_relative_to(r) for r in allowed)
-        where = f" (it is a link to {path}, which is not)" if inside and path != typed else ""
+        where = ""
+        if inside and path != typed:
+            linked = any(p.is_symlink() for p in (typed, *typed.parents))
+            where = f" (it is a link to {path}, which is not)" if linked else f" (it leads to {path}, which is not)"
         raise PermissionDenied(
             f"{source} is not inside an allowed import folder{where}; upload the file, or ask an administrator to "
             "add its folder to LABELHUB_IMPORT_ROOTS",
@@ -172,7 +217,7 @@ def check_server_path(source: str, roots: ServerRoots | Iterable[Path], *, field
 
 
 # Format options a remote caller may not set: where the server writes a report.
-_SERVER_ONLY_OPTIONS = frozenset({"report_path", "format_meta"})
+_SERVER_ONLY_OPTIONS = frozenset({"report_path", "format_meta", "project_name"})
 
 
 def form_options(raw: str | None) -> dict[str, str]:
@@ -191,11 +236,16 @@ def form_options(raw: str | None) -> dict[str, str]:
     return parsed
 
 
-def checked_options(options: dict[str, str], roots: ServerRoots | Iterable[Path]) -> dict[str, str]:
+def checked_options(
+    options: dict[str, str], roots: ServerRoots | Iterable[Path], *, fmt: str = "auto", side: str = "any"
+) -> dict[str, str]:
     """Return format options from an API caller, with every path-like option checked against the roots.
 
     Options naming a file or folder (keys ending in ``_dir``, ``_path``, ``_file``, or ``video``) can make a
     format read from the server's disk, so they must lie inside LABELHUB_IMPORT_ROOTS like the source does.
+    A key the format ``fmt`` does not read on ``side`` (``import`` or ``export``; with ``auto`` or ``any``: a key
+    no format reads) is refused, naming ``options.KEY`` and the closest known key; the import and export
+    services check the keys again against the format actually used.
     """
     out: dict[str, str] = {}
     for key, value in options.items():
@@ -207,4 +257,6 @@ def checked_options(options: dict[str, str], roots: ServerRoots | Iterable[Path]
             except (PermissionDenied, ValidationError) as exc:
                 raise type(exc)(exc.detail, field=f"options.{key}") from None
         out[key] = value
+    spec = get_format(fmt) if fmt != "auto" else None
+    check_options(spec, out, side if spec is not None else "any")
     return out

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "./api/client";
-import { baseName, jobWhat, listProblems, problemLine, skippedRecords } from "./jobDetails";
+import { baseName, jobWarnings, jobWhat, listProblems, problemLine, skippedRecords } from "./jobDetails";
 
 describe("problemLine", () => {
   it("gives the message, then the file's base name, the line and the field", () => {
@@ -70,5 +70,14 @@ describe("jobWhat", () => {
   it("names an export's format and file", () => {
     expect(jobWhat(job({ kind: "export", params: { format: "coco", filename: "coco-export.json" } }))).toBe("coco → coco-export.json");
     expect(jobWhat(job({ kind: "embed", params: {} }))).toBe("");
+  });
+});
+
+describe("jobWarnings", () => {
+  it("gives an import's warnings and nothing of other jobs or of what is not text", () => {
+    const warned = { kind: "import", result: { warnings: ["no annotations were read", 3, ""] } } as unknown as Job;
+    expect(jobWarnings(warned)).toEqual(["no annotations were read"]);
+    expect(jobWarnings({ kind: "export", result: { warnings: ["x"] } } as unknown as Job)).toEqual([]);
+    expect(jobWarnings({ kind: "import", result: null } as unknown as Job)).toEqual([]);
   });
 });

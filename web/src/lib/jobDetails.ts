@@ -45,6 +45,13 @@ export function skippedRecords(job: Pick<Job, "kind" | "result">, max = LISTED):
   return { ...listProblems(list, count, max), count };
 }
 
+/** What a finished import says the person should know (``result.warnings``: e.g. no annotations were read although
+ * an annotation file lies in the folder). */
+export function jobWarnings(job: Pick<Job, "kind" | "result">): string[] {
+  const w = job.kind === "import" ? job.result?.warnings : undefined;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === "string" && x !== "") : [];
+}
+
 /** What a job worked on, for the Jobs table: an import's format (the detected one too) and source, an export's
  * format and file name. */
 export function jobWhat(job: Pick<Job, "kind" | "params" | "result">): string {

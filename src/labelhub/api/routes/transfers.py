@@ -42,7 +42,7 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
         require(s, actor, project_id, Action.IMPORT)
         source = check_server_path(body.source, server_roots(hub.settings))
         images_dir = check_server_path(body.images_dir, server_roots(hub.settings)) if body.images_dir else None
-        extra = checked_options(body.options, server_roots(hub.settings))
+        extra = checked_options(body.options, server_roots(hub.settings), fmt=body.format, side="import")
         if body.split:
             parse_split(body.split, body.seed)
         job = jobs.enqueue(
@@ -86,7 +86,7 @@ def upload_and_import(
         get_format(format)
     if split:
         parse_split(split, seed)
-    extra = checked_options(form_options(options), server_roots(hub.settings))
+    extra = checked_options(form_options(options), server_roots(hub.settings), fmt=format, side="import")
     with hub.db.session() as s:
         require(s, actor, project_id, Action.IMPORT)
     source = save_upload(
@@ -125,7 +125,7 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
     filename = body.filename or f"{spec.name}-export{_SUFFIX.get(spec.name, '')}"
     if body.split:
         parse_split(body.split, body.seed)
-    extra = checked_options(body.options, server_roots(hub.settings))
+    extra = checked_options(body.options, server_roots(hub.settings), fmt=spec.name, side="export")
     with hub.db.session(write=True) as s:
         project = require(s, actor, project_id, Action.EXPORT)
         check_export_kind(spec, project.item_kind)
