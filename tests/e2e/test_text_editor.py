@@ -4,11 +4,13 @@ stores the spans with the selected words' character offsets."""
 
 from __future__ import annotations
 
+import csv
 import json
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import API, Server, Shots, add_member, eventually, login
+from tests.conftest import data_path
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, add_member, eventually, login
 
 TEXTS = [
     "My card was stolen in Berlin yesterday, please block it before anyone uses it.",
@@ -226,3 +228,42 @@ def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, 
 
 def _expect_equal(got: object, want: object) -> None:
     assert got == want, got
+
+
+def test_seventy_seven_intents_leave_the_whole_text_classes_in_reach(page: Any, server: Server, shots: Shots) -> None:
+    """BANKING77's 77 intents as the classes: each list scrolls in its own box, so at 1280x720 the whole-text
+    classes are not pushed below the window by 77 span-label rows."""
+    with data_path("text_banking77", "test.csv").open(newline="", encoding="utf-8") as f:
+        intents = sorted({row["category"] for row in csv.DictReader(f)})
+    assert len(intents) == 77
+    body = {"name": "Banking intents", "item_kind": "text", "labels": [{"name": n} for n in intents],
+            "kinds": ["class", "span"]}  # fmt: skip
+    pid = server.api.post(f"{API}/projects", json=body).raise_for_status().json()["id"]
+    src = server.files / "banking-77"
+    src.mkdir()
+    (src / "one.jsonl").write_text(json.dumps({"id": "q1", "text": TEXTS[1]}) + "\n")
+    r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src / "one.jsonl"), "format": "text"})
+    assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
+    (item,) = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/items/{item['id']}")
+    expect(page.get_by_test_id("text-editor")).to_be_visible()
+    spans = page.get_by_role("list", name="Span labels")
+    chips = page.get_by_test_id("whole-text-classes")
+    for box in (spans, chips):
+        assert box.evaluate("e => e.scrollHeight > e.clientHeight"), "a long list scrolls in its own box"
+        assert box.bounding_box()["height"] <= 0.42 * 720
+    heading = page.get_by_role("heading", name="Whole-text classes")
+    assert heading.bounding_box()["y"] + heading.bounding_box()["height"] <= 720, "in the window without scrolling"
+    # The last intent is reachable and works.
+    last = page.get_by_test_id(f"class-tag-{intents[-1]}")
+    last.scroll_into_view_if_needed()
+    last.click()
+    expect(last).to_have_attribute("aria-pressed", "true")
+    inside = chips.bounding_box()
+    assert last.bounding_box()["x"] + last.bounding_box()["width"] <= inside["x"] + inside["width"] + 1, (
+        "no name runs out"
+    )
+    shots(page, "seventy-seven-intents")
