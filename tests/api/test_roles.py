@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.api._support import API, assert_problem, create_project, import_coco, quick_user, write_coco
+from tests.api._support import API, assert_problem, create_project, import_coco, quick_user, run_jobs, write_coco
 
 from labelhub.domain.enums import Role
 from labelhub.hub import Hub
@@ -282,3 +282,22 @@ def test_someone_removed_from_a_project_no_longer_sees_the_jobs_they_started_the
     assert job not in [j["id"] for j in client.get(f"{API}/jobs", headers=manager).json()]
     # The members who stay still see it.
     assert client.get(f"{API}/jobs/{job}", headers=w.headers["viewer"]).status_code == 200
+
+
+def test_members_see_paths_inside_labelhub_s_home_relative_to_it_and_admins_see_them_whole(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """An export's result names the file it wrote; a viewer has no use for the server's folders."""
+    w = _build(client, hub, tmp_path)
+    job = client.post(f"{API}/projects/{w.pid}/exports", json={"format": "coco"}, headers=w.headers["manager"]).json()
+    run_jobs(hub)
+    home = str(hub.settings.home.resolve())
+    whole = client.get(f"{API}/jobs/{job['id']}", headers=w.headers["admin"]).json()["result"]
+    assert whole["dest"].startswith(home + "/exports/"), whole
+    for role in ("viewer", "manager"):
+        seen = client.get(f"{API}/jobs/{job['id']}", headers=w.headers[role]).json()["result"]
+        assert seen["dest"] == whole["dest"][len(home) + 1 :] and seen["dest"].startswith("exports/"), seen
+        listed = client.get(f"{API}/jobs?project_id={w.pid}", headers=w.headers[role]).json()
+        assert home not in str(listed)
+    r = client.get(f"{API}/jobs/{job['id']}/download", headers=w.headers["manager"])
+    assert r.status_code == 200 and r.json()["images"], r.text[:200]

@@ -58,6 +58,18 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     raise NotFoundError(f"job {job_id} not found", field="job_id")
 
 
+def relative_paths(value: Any, home: str) -> Any:
+    """``value`` (a job's params, result or error) with every string that starts with ``home`` (labelhub's data
+    folder, ending in a slash) made relative to it; what a member who is not an administrator is shown."""
+    if isinstance(value, str):
+        return value[len(home) :] if value.startswith(home) else value
+    if isinstance(value, dict):
+        return {k: relative_paths(v, home) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relative_paths(v, home) for v in value]
+    return value
+
+
 def list_jobs(
     session: Session,
     actor: Actor,
