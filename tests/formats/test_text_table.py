@@ -153,13 +153,19 @@ def test_broken_csv_quoting_names_the_line(tmp_path: Path, body: str, line: int)
     assert (err.value.context["file"], err.value.context["line"]) == (str(src), line)
 
 
-def test_csv_export_refuses_spans_and_leaves_nothing(tmp_path: Path) -> None:
+def test_csv_export_writes_the_labels_and_counts_the_spans_left_out(tmp_path: Path) -> None:
     fine = ItemRecord(kind=ItemKind.TEXT, name="a", text="hello")
     spanned = ItemRecord(kind=ItemKind.TEXT, name="b", text="hello")
+    spanned.annotations.append(AnnotationRecord(AnnotationKind.CLASS, "greet", {}))
     spanned.annotations.append(AnnotationRecord(AnnotationKind.SPAN, "x", {"start": 0, "end": 2}))
-    with pytest.raises(FormatError, match=r"export to \.jsonl"):
-        _export(tmp_path / "out.csv", [fine, spanned], ["x"])
-    assert list(tmp_path.iterdir()) == []
+    spanned.annotations.append(AnnotationRecord(AnnotationKind.SPAN, "x", {"start": 2, "end": 4}))
+    dest = tmp_path / "out.csv"
+    with TextExporter(dest, ["greet", "x"], ExportOptions()) as exporter:
+        for item in (fine, spanned):
+            exporter.write(ExportItem(record=item))
+    assert (exporter.tally.annotations, exporter.tally.skipped) == (1, {"span": 2})
+    with dest.open(newline="", encoding="utf-8") as fh:
+        assert list(csv.reader(fh)) == [["id", "text", "label"], ["a", "hello", ""], ["b", "hello", "greet"]]
 
 
 # --- real data through a project: import, export, import again ------------------------------------------

@@ -299,3 +299,4 @@ def test_label_file_that_is_not_utf8_is_a_problem(tmp_path: Path, make_image: Ca
         items, problems = split_records(importer)
     assert items == [] and [p.file for p in problems] == [str(tmp_path / "labels" / "a.txt")]
     assert "cannot read the label file" in problems[0].message
+    assert "not valid UTF-8 (byte 0xff at line 2, column 1)" in problems[0].message and problems[0].line == 2

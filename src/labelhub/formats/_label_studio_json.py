@@ -23,6 +23,7 @@ import ijson
 import orjson
 
 from labelhub.errors import FormatError
+from labelhub.formats._encoding import bad_byte_in_file, not_utf8
 from labelhub.formats._nesting import JsonDepthGuard
 
 CHUNK = 1 << 16
@@ -145,6 +146,10 @@ def iter_tasks(path: Path) -> Iterator[Any]:
 def _syntax_error(path: Path, reader: NanTolerantReader, exc: Exception) -> FormatError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     exact = _exact_position(path)
+    if (exact is not None and "UTF-8" in exact[0]) or isinstance(exc, UnicodeDecodeError):
+        bad = bad_byte_in_file(path)
+        if bad is not None:
+            return not_utf8(path.name, bad, str(path))
     if exact is not None:
         msg, line, column = exact
         return FormatError(

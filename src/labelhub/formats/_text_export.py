@@ -1,6 +1,7 @@
 """The text exporter: JSONL (labels and spans) or CSV (one label per row), chosen by the file suffix.
 
-Tags (class annotations) and, in JSONL, spans are written; the tally counts any other kind as left out.
+Tags (class annotations) and, in JSONL, spans are written; the tally counts any other kind as left out (so
+a CSV export of a project with spans writes each item's class label and counts its spans in the report).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class TextExporter(FileExporter):
         spans = [a for a in rec.annotations if a.kind is AnnotationKind.SPAN]
         item_id = rec.external_id if rec.external_id is not None else rec.name
         if self._is_csv:
-            self._write_row(rec, item_id, labels, bool(spans))
+            self._write_row(rec, item_id, labels)
             self.tally.count(rec.annotations, _is_tag)
             return
         self.tally.count(rec.annotations, lambda a: _is_tag(a) or a.kind is AnnotationKind.SPAN)
@@ -78,9 +79,7 @@ class TextExporter(FileExporter):
             obj["split"] = rec.split
         out.handle.write(orjson.dumps(obj) + b"\n")
 
-    def _write_row(self, rec: ItemRecord, item_id: str, labels: list[str], has_spans: bool) -> None:
-        if has_spans:
-            raise FormatError(f"item {rec.name!r} has spans, which CSV cannot hold; export to .jsonl", item=rec.name)
+    def _write_row(self, rec: ItemRecord, item_id: str, labels: list[str]) -> None:
         if len(labels) > 1:
             raise FormatError(
                 f"item {rec.name!r} has {len(labels)} labels but a CSV row holds one; export to .jsonl",

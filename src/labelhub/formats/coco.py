@@ -28,7 +28,9 @@ from labelhub.formats._coco_files import find_annotation_file, split_of
 from labelhub.formats._coco_segm import SegmentationError, keep_area, read_shapes
 from labelhub.formats._coco_states import StateError, mark_state
 from labelhub.formats._common import MediaResolver, absolute, checked_size, gc_paused, is_safe_relative, list_images
+from labelhub.formats._encoding import json_error
 from labelhub.formats._guards import MAX_INT, bad_label, check_meta, find_media, storable
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.formats.coco_captions import is_captions_head, sniff
 
@@ -89,7 +91,10 @@ class CocoImporter(FormatImporter):
 
     def __init__(self, source: Path, options: ImportOptions) -> None:
         super().__init__(source, options)
-        self.json_path = find_annotation_file(source)
+        try:
+            self.json_path = find_annotation_file(source)
+        except FormatError as exc:
+            raise not_this_format(source, "coco", exc.detail) from None
         self._file = str(self.json_path)
         self._fname = self.json_path.name
         self._index: _Index | None = None
@@ -137,12 +142,7 @@ class CocoImporter(FormatImporter):
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise FormatError(
-                f"{self.json_path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                file=self._file,
-                line=exc.lineno,
-                column=exc.colno,
-            ) from None
+            raise json_error(self.json_path, exc, raw) from None
         if not isinstance(data, dict) or not isinstance(data.get("images"), list):
             raise FormatError("a COCO file is an object with an 'images' list", file=self._file, field="images")
         for key in ("annotations", "categories"):

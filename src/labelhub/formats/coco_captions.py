@@ -32,6 +32,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, image_size, is_safe_relative
+from labelhub.formats._encoding import bad_byte_in_file, json_error, not_utf8
 from labelhub.formats._guards import MAX_INT, find_media, storable
 from labelhub.formats._nesting import JsonDepthGuard
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -317,8 +318,11 @@ def _xtd_id(line: str) -> int | None:
 def _lines(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{path.name} is not UTF-8 text: {exc.reason}", file=str(path)) from None
+    except UnicodeDecodeError:
+        where = bad_byte_in_file(path)
+        if where is not None:
+            raise not_utf8(path.name, where, str(path)) from None
+        raise FormatError(f"{path.name} is not UTF-8 text", file=str(path)) from None
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc}", file=str(path)) from None
     # Only "\n" ends a line: str.splitlines() would also split at U+2028 or U+0085 inside a caption and shift
@@ -332,8 +336,7 @@ def _syntax_error(path: Path, exc: Exception) -> FormatError:
     try:
         orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as err:
-        msg = f"{path.name} is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-        return FormatError(msg, file=str(path), line=err.lineno, column=err.colno)
+        return json_error(path, err)
     except OSError:
         pass
     return FormatError(f"{path.name} is not valid JSON: {exc}", file=str(path))

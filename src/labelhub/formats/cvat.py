@@ -33,6 +33,7 @@ from labelhub.formats._cvat_common import (
 )
 from labelhub.formats._cvat_export import CvatImagesExporter
 from labelhub.formats._guards import MAX_INT, find_media, storable
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["CvatImagesExporter", "CvatImagesImporter", "detect", "read_meta"]
@@ -66,7 +67,10 @@ class CvatImagesImporter(FormatImporter):
 
     def __init__(self, source: Path, options: ImportOptions) -> None:
         super().__init__(source, options)
-        self.xml_path = find_xml(source)
+        try:
+            self.xml_path = find_xml(source)
+        except FormatError as exc:
+            raise not_this_format(source, "cvat_images", exc.detail) from None
         self._file = str(self.xml_path)
         self._meta: CvatMeta | None = None
 

@@ -1,4 +1,4 @@
-"""Label Studio JSON export (import only): a list of tasks with their annotations and predictions.
+"""Label Studio JSON (a Label Studio export, or labelhub's): a list of tasks with their annotations and predictions.
 
 A task is ``{"id", "data": {"image" | "video" | "text": ...}, "annotations": [{"result": [...]}],
 "predictions": [{"result": [...], "score", "model_version"}]}``. Rectangles, polygons, choices, text spans
@@ -26,11 +26,13 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative
 from labelhub.formats._guards import MAX_INT, bad_label, find_media, storable
+from labelhub.formats._label_studio_export import LabelStudioExporter
 from labelhub.formats._label_studio_json import CHUNK, first_byte, iter_tasks
 from labelhub.formats._label_studio_results import KNOWN_TYPES, LABEL_KEYS, BadResult, Context, convert
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats.base import FormatImporter, ImportOptions
 
-__all__ = ["LabelStudioImporter", "detect", "media_candidates"]
+__all__ = ["LabelStudioExporter", "LabelStudioImporter", "detect", "media_candidates"]
 
 _DATA_KEYS = {"image": ItemKind.IMAGE, "video": ItemKind.VIDEO, "text": ItemKind.TEXT}
 _VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg"})
@@ -134,7 +136,7 @@ class LabelStudioImporter(FormatImporter):
     def __init__(self, source: Path, options: ImportOptions) -> None:
         super().__init__(source, options)
         if not source.is_file():
-            raise FormatError(f"{source} is not a Label Studio JSON file", file=str(source))
+            raise not_this_format(source, "label_studio", f"{source} is not a Label Studio JSON file")
         self._file = str(source)
         self._fname = source.name
         self._labels: list[str] | None = None

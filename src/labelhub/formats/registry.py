@@ -105,10 +105,11 @@ FORMATS: dict[str, FormatSpec] = {
         ),
         FormatSpec(
             "label_studio",
-            "Label Studio JSON export (import only)",
+            "Label Studio JSON (tasks with annotations and predictions)",
             (ItemKind.IMAGE, ItemKind.VIDEO, ItemKind.TEXT),
             "label_studio",
             "LabelStudioImporter",
+            "LabelStudioExporter",
             import_options=("data_key",),
         ),
         FormatSpec(
@@ -245,8 +246,35 @@ def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
     if kind is ItemKind.VIDEO and FORMATS["image_folder"].detect(source):
         return FORMATS["video"]
     names = formats_for(kind) if kind is not None else sorted(FORMATS)
+    reasons = _why_undetected(source, kind)
+    why = f" ({'; '.join(reasons)})" if reasons else ""
     raise FormatError(
-        f"could not tell the format of {source.name}; choose it (the import dialog's format, or --format):"
+        f"could not tell the format of {source.name}{why}; choose it (the import dialog's format, or --format):"
         f" one of {', '.join(names)}",
         file=str(source),
     )
+
+
+def _why_undetected(source: Path, kind: ItemKind | None) -> list[str]:
+    """The most telling reasons no format took ``source``: it fits a format of another kind of project, and what
+    the formats with a ``why_not(path)`` function (the text format, for a CSV) found wrong with it."""
+    reasons: list[str] = []
+    if kind is not None:
+        for spec in FORMATS.values():
+            if kind not in spec.item_kinds and spec.detect(source):
+                made = " and ".join(k.value for k in spec.item_kinds)
+                reasons.append(
+                    f"it looks like {spec.title.split(' (')[0]} (the {spec.name} format), which holds {made} items,"
+                    " and this is"
+                    f" {kind_with_article(kind)} project: import it into {kind_with_article(spec.item_kinds[0])}"
+                    " project"
+                )
+                return reasons
+    for spec in FORMATS.values():
+        if spec.importer is None:
+            continue
+        why_not = getattr(importlib.import_module(f"labelhub.formats.{spec.module}"), "why_not", None)
+        reason = why_not(source) if why_not is not None else None
+        if reason:
+            reasons.append(reason)
+    return reasons

@@ -20,11 +20,13 @@ import orjson
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._encoding import bad_byte_in_file, first_bad_byte, not_utf8
 from labelhub.formats._guards import storable
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats._text_export import TextExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 
-__all__ = ["TextExporter", "TextImporter", "detect"]
+__all__ = ["TextExporter", "TextImporter", "detect", "why_not"]
 
 _SUFFIXES = (".jsonl", ".ndjson", ".csv")
 _TEXT_COLUMNS = ("text", "sentence", "utterance")
@@ -44,6 +46,28 @@ def detect(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
     return any(h.strip().lower() in _TEXT_COLUMNS for h in header)
+
+
+def why_not(path: Path) -> str | None:
+    """Say why a .csv file is not read as text (for "could not tell the format"), or None when it is not a CSV."""
+    if not path.is_file() or path.suffix.lower() != ".csv":
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh, strict=True), None)
+    except UnicodeDecodeError:
+        bad = bad_byte_in_file(path)
+        return f"{path.name} is not valid UTF-8" + (f" ({bad.describe()})" if bad else "")
+    except (OSError, csv.Error) as exc:
+        return f"{path.name} cannot be read as CSV: {exc}"
+    if header is None:
+        return f"{path.name} is empty; a text CSV needs a header row"
+    if any(h.strip().lower() in _TEXT_COLUMNS for h in header):
+        return None
+    return (
+        f"{path.name} has no text column ({', '.join(_TEXT_COLUMNS)}) in its header {header}: name one with the"
+        f" text format's option text_column (-o text_column=NAME){_separator_hint(header, ',')}"
+    )
 
 
 def _pick(header: list[str], wanted: str | None, defaults: tuple[str, ...], file: str) -> int | None:
@@ -90,7 +114,7 @@ class TextImporter(FormatImporter):
     def __init__(self, source: Path, options: ImportOptions) -> None:
         super().__init__(source, options)
         if source.suffix.lower() not in _SUFFIXES:
-            raise FormatError(f"{source.name} is not a .jsonl or .csv file", file=str(source))
+            raise not_this_format(source, "text", f"{source.name} is not a .jsonl or .csv file")
         if not source.is_file():
             raise FormatError(f"{source} does not exist", file=str(source))
         self._file = str(source)
@@ -129,7 +153,9 @@ class TextImporter(FormatImporter):
                 try:
                     obj = orjson.loads(raw)
                 except orjson.JSONDecodeError as exc:
-                    yield self._problem(f"not valid JSON: {exc.msg} (column {exc.colno})", n)
+                    bad = first_bad_byte(raw, n) if "UTF-8" in exc.msg else None
+                    what = f"not valid UTF-8: byte 0x{bad.byte:02x} at column {bad.column}" if bad else None
+                    yield self._problem(what or f"not valid JSON: {exc.msg} (column {exc.colno})", n)
                     continue
                 if not isinstance(obj, dict):
                     yield self._problem("each line must be a JSON object", n)
@@ -226,6 +252,9 @@ class TextImporter(FormatImporter):
                     f"{what} in the record starting at line {start}: {exc}", file=self._file, line=start
                 ) from None
             except UnicodeDecodeError as exc:
+                bad = bad_byte_in_file(self.source)
+                if bad is not None:
+                    raise not_utf8(self.source.name, bad, self._file) from None
                 raise FormatError(f"{self.source.name} is not UTF-8: {exc}", file=self._file) from None
 
     def _from_row(

@@ -37,6 +37,7 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, checked_size, is_safe_relative
 from labelhub.formats._guards import is_file, read_names, storable
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 from labelhub.formats._voc_export import VocExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -129,7 +130,8 @@ class VocImporter(FormatImporter):
     def __init__(self, source: Path, options: ImportOptions) -> None:
         super().__init__(source, options)
         if not source.is_dir():
-            raise FormatError(f"{source} is not a folder: a VOC import reads a folder of XML files", file=str(source))
+            msg = f"{source} is not a folder: a VOC import reads a folder of XML files"
+            raise not_this_format(source, "voc", msg)
         root = find_root(source)
         self.standard = root is not None
         self.root = root if root is not None else source

@@ -27,7 +27,9 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import absolute, image_size, is_image, is_safe_relative, list_images
+from labelhub.formats._encoding import bad_byte_in_file
 from labelhub.formats._guards import check_labels, is_dir, read_names, storable
+from labelhub.formats._mismatch import not_this_format
 from labelhub.formats._yolo_export import YoloExporter
 from labelhub.formats._yolo_lines import LineError, parse_line
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -214,9 +216,8 @@ def resolve_layout(source: Path, options: ImportOptions) -> _Layout:
     if (source / "labels").is_dir() and images.is_dir():
         labels = source / "labels"
         return _layout(_names_near(source, labels), images, labels, source)
-    raise FormatError(
-        f"{source} is not a YOLO dataset: expected data.yaml, or images/ with labels/ or labels_yolo/",
-        file=str(source),
+    raise not_this_format(
+        source, "yolo", f"{source} is not a YOLO dataset: expected data.yaml, or images/ with labels/ or labels_yolo/"
     )
 
 
@@ -308,7 +309,15 @@ class YoloImporter(FormatImporter):
                             continue
                         rec.origin = f"{origin}: line {n}"
                         annotations.append(rec)
-            except (OSError, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError:
+                bad = bad_byte_in_file(label_file)
+                if bad is None:
+                    yield Problem("cannot read the label file: it is not UTF-8", file=file)
+                else:
+                    msg = f"cannot read the label file: it is not valid UTF-8 ({bad.describe()})"
+                    yield Problem(msg, file=file, line=bad.line)
+                return
+            except OSError as exc:
                 yield Problem(f"cannot read the label file: {exc}", file=file)
                 return
         yield from problems

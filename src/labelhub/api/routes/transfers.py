@@ -15,7 +15,7 @@ from labelhub.services.exports import check_export_kind
 from labelhub.services.uploads import check_server_path, checked_options, form_options, save_upload, server_roots
 
 router = APIRouter(tags=["transfers"])
-_SUFFIX = {"coco": ".json", "text": ".jsonl"}
+_SUFFIX = {"coco": ".json", "text": ".jsonl", "label_studio": ".json"}
 
 
 @router.get("/formats", response_model=list[FormatPublic])
