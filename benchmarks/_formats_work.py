@@ -20,10 +20,10 @@ IMAGE_SIZES = ((640, 480), (800, 600), (1024, 768), (1280, 720), (1920, 1080), (
 MEDIA_SIZES = ((64, 48), (96, 72), (128, 96), (160, 120))
 PG_SERVER_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
 PG_DB_PREFIX = "labelhub_bench_fmt_"
-ALL_FORMATS = ("coco", "yolo", "voc", "cvat_images", "webdataset")
+ALL_FORMATS = ("coco", "yolo", "voc", "cvat_images", "webdataset", "label_studio")
 # Where each format's export goes: a file (with this suffix) or a folder (None).
 EXPORT_SUFFIX: dict[str, str | None] = {"coco": ".json", "yolo": None, "voc": None, "cvat_images": ".xml",
-                                        "webdataset": None}  # fmt: skip
+                                        "webdataset": None, "label_studio": ".json"}  # fmt: skip
 # Formats whose importer reads the images (so they cannot be imported metadata-only).
 NEEDS_MEDIA = frozenset({"yolo"})
 
