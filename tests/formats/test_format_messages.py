@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from tests.builders import new_project
+from tests.conftest import data_path
 from tests.formats._coco_support import ann_entry, image_entry, write_coco
 from tests.formats._support import split_records
 
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError, LabelhubError
-from labelhub.formats import detect_format
+from labelhub.formats import check_format_for, detect_format, get_format
 from labelhub.formats._encoding import bad_byte_in_file
 from labelhub.formats.base import ImportOptions
 from labelhub.formats.coco import CocoImporter
@@ -57,6 +58,16 @@ def test_a_text_csv_in_an_image_project_is_called_a_text_table(tmp_path: Path) -
     detail = err.value.detail
     assert "test.csv" in detail and "text" in detail and "an image project" in detail, detail
     assert "text items" in detail
+
+
+
+def test_a_volume_project_is_told_no_format_imports_volumes_yet() -> None:
+    """Not "choose one of" an empty list: a person should learn that volumes cannot be imported at all yet."""
+    src = data_path("medical_msd_hippocampus_subset40")
+    with pytest.raises(FormatError, match="no format imports volume items yet, so medical_msd_hippocampus_subset40"):
+        detect_format(src, ItemKind.VOLUME)
+    with pytest.raises(LabelhubError, match="a volume project; no format imports volume items yet"):
+        check_format_for(get_format("coco"), ItemKind.VOLUME)
 
 
 # --- (#11, #12) encoding errors name the line, column and byte; problems carry their line ----------------------

@@ -220,9 +220,10 @@ def check_format_for(spec: FormatSpec, kind: ItemKind) -> None:
     """Raise a ValidationError saying which formats fit when ``spec`` cannot import items of ``kind``."""
     if kind not in spec.item_kinds:
         made = " and ".join(k.value for k in spec.item_kinds)
+        fits = formats_for(kind)
+        choose = f"choose one of: {', '.join(fits)}" if fits else f"no format imports {kind.value} items yet"
         raise ValidationError(
-            f"the {spec.name} format makes {made} items and this is {kind_with_article(kind)} project;"
-            f" choose one of: {', '.join(formats_for(kind))}",
+            f"the {spec.name} format makes {made} items and this is {kind_with_article(kind)} project; {choose}",
             field="format",
         )
 
@@ -230,6 +231,10 @@ def check_format_for(spec: FormatSpec, kind: ItemKind) -> None:
 def kind_with_article(kind: ItemKind) -> str:
     """``an image``, ``a video``, ``a text``: for messages."""
     return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+
+
+def _importable_kinds() -> set[ItemKind]:
+    return {k for spec in FORMATS.values() if spec.importer is not None for k in spec.item_kinds}
 
 
 def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
@@ -240,6 +245,12 @@ def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
     """
     if not source.exists():
         raise FormatError(f"{source} does not exist", file=str(source))
+    if kind is not None and not formats_for(kind):
+        raise FormatError(
+            f"no format imports {kind.value} items yet, so {source.name} cannot be imported into this project; "
+            f"the projects that take imports hold {', '.join(sorted(k.value for k in _importable_kinds()))} items",
+            file=str(source),
+        )
     for spec in FORMATS.values():
         if (kind is None or kind in spec.item_kinds) and spec.detect(source):
             return spec
