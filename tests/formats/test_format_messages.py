@@ -60,7 +60,6 @@ def test_a_text_csv_in_an_image_project_is_called_a_text_table(tmp_path: Path) -
     assert "text items" in detail
 
 
-
 def test_a_volume_project_is_told_no_format_imports_volumes_yet() -> None:
     """Not "choose one of" an empty list: a person should learn that volumes cannot be imported at all yet."""
     src = data_path("medical_msd_hippocampus_subset40")
