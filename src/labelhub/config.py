@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from labelhub.errors import ConfigurationError
-
-DEFAULT_SECRET = "change-me-labelhub-dev-secret"  # noqa: S105 - the sentinel we refuse outside dev mode
 
 
 class Settings(BaseSettings):
@@ -24,18 +24,21 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is SQLite (WAL) at HOME/labelhub.db"
     )
-    secret_key: str = DEFAULT_SECRET
-    dev: bool = Field(default=False, description="Development mode: allows the default secret key")
-    session_hours: int = 24 * 7
+    # Accepted, not used yet: tokens and sessions are stored as digests, nothing is signed with a key.
+    secret_key: str | None = None
+    dev: bool = Field(
+        default=False, description="Development mode: `labelhub demo` may add its known admin login to any home"
+    )
+    session_hours: int = Field(default=24 * 7, ge=1)
     # Seconds a resolved token is trusted without reading the database again (0: never).
-    auth_cache_seconds: float = 5.0
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
     thumbnail_size: int = 256
-    max_upload_mb: int = 2048
+    max_upload_mb: int = Field(default=2048, ge=1)
     import_roots: list[Path] = Field(
         default_factory=list,
         description="Server folders the API may import from by path (JSON list); uploads are always allowed",
     )
-    worker_threads: int = 1
+    worker_threads: int = Field(default=1, ge=1)
     embedders: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='Embedder settings by name (JSON), e.g. {"open_clip": {"model": ..., "pretrained": ...}}; '
@@ -43,18 +46,6 @@ class Settings(BaseSettings):
     )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
-
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.secret_key == DEFAULT_SECRET and not self.dev:
-            raise ConfigurationError(
-                "LABELHUB_SECRET_KEY is the built-in default; set it to a long random string "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or set LABELHUB_DEV=1",
-                field="LABELHUB_SECRET_KEY",
-            )
-        if len(self.secret_key) < 16:
-            raise ConfigurationError("LABELHUB_SECRET_KEY must be at least 16 characters", field="LABELHUB_SECRET_KEY")
-        return self
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +62,11 @@ class Settings(BaseSettings):
             names = [f"LABELHUB_{str(e['loc'][0]).upper()}" if e["loc"] else "LABELHUB_*" for e in errors]
             problems = []
             for name, err in zip(names, errors, strict=True):
+                if err["type"] in ("greater_than_equal", "greater_than") and len(err["loc"]) == 1:
+                    bound = err.get("ctx", {}).get("ge", err.get("ctx", {}).get("gt"))
+                    word = "at least" if err["type"] == "greater_than_equal" else "more than"
+                    problems.append(f"{name} must be {word} {bound}, got {err.get('input')!s:.60}")
+                    continue
                 where = ".".join(str(part) for part in err["loc"][1:])
                 problems.append(f"{name}{f' ({where})' if where else ''}: {err['msg']}, got {err.get('input')!r:.60}")
             raise ConfigurationError("; ".join(problems), field=names[0] if names else "LABELHUB_*") from None
@@ -104,6 +100,15 @@ class Settings(BaseSettings):
         return self.home / "uploads"
 
     def ensure_dirs(self) -> None:
-        """Create the home folder and its sub-folders."""
-        for d in (self.home, self.media_dir, self.thumbs_dir, self.frames_dir, self.exports_dir, self.uploads_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the home folder and its sub-folders; ConfigurationError naming LABELHUB_HOME when it cannot."""
+        try:
+            for d in (self.home, self.media_dir, self.thumbs_dir, self.frames_dir, self.exports_dir, self.uploads_dir):
+                d.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.home, os.W_OK):  # a read-only mount: mkdir of existing folders succeeds
+                raise PermissionError(errno.EROFS, "read-only")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"LABELHUB_HOME {self.home} is not a writable folder ({exc.strerror or exc}); "
+                "point LABELHUB_HOME at a folder you can write, or one that can be created",
+                field="LABELHUB_HOME",
+            ) from None

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
 from labelhub.config import Settings
+from labelhub.errors import ConfigurationError
 from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
@@ -34,7 +38,11 @@ class Hub:
         settings.ensure_dirs()
         db = Database(settings.db_url)
         if migrate:
-            upgrade(db)
+            try:
+                upgrade(db)
+            except DBAPIError as exc:  # the first connection: a server that is down, a missing database or folder
+                db.dispose()
+                raise _cannot_connect(settings, exc) from None
         media = LocalMediaStore(settings.media_dir)
         return cls(
             settings=settings,
@@ -48,3 +56,25 @@ class Hub:
     def close(self) -> None:
         self.frames.close()
         self.db.dispose()
+
+
+def _cannot_connect(settings: Settings, exc: DBAPIError) -> ConfigurationError:
+    """Word a failed first connection for the person who set the URL: where it tried and what to check.
+    The URL's password is never repeated."""
+    url = make_url(settings.db_url)
+    reason = " ".join(str(exc.orig or exc).split())
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    if url.get_backend_name() == "sqlite":
+        where = url.database or ":memory:"
+        field = "LABELHUB_DATABASE_URL" if settings.database_url else "LABELHUB_HOME"
+        return ConfigurationError(
+            f"cannot open the SQLite database {where}: {reason}; check that its folder exists and is writable",
+            field=field,
+        )
+    place = f"{url.host or 'localhost'}:{url.port or 5432}"
+    return ConfigurationError(
+        f"cannot connect to LABELHUB_DATABASE_URL ({place}, database {url.database!r}): {reason}; "
+        "is PostgreSQL running there, and do the database, user and password exist?",
+        field="LABELHUB_DATABASE_URL",
+    )

@@ -123,6 +123,12 @@ def test_an_export_says_what_its_format_left_out(cli_env: Env, tmp_path: Path) -
     assert "left out, as yolo cannot hold them: 1 polygon" in out
     coco = ok(cli_env, "export", "outlines", str(tmp_path / "c.json"), "--format", "coco")
     assert "left out" not in flat(coco.stdout)
+    # A second export to the same file is refused (it could be a dataset's own annotation file), unless asked.
+    before = (tmp_path / "c.json").read_bytes()
+    again = run(cli_env, "export", "outlines", str(tmp_path / "c.json"), "--format", "coco")
+    assert_clean_failure(again, "c.json already exists; choose another name, or replace it (--overwrite)")
+    assert (tmp_path / "c.json").read_bytes() == before
+    ok(cli_env, "export", "outlines", str(tmp_path / "c.json"), "--format", "coco", "--overwrite")
 
 
 def test_import_export_and_stats(cli_env: Env, hub: Hub, tmp_path: Path) -> None:
@@ -184,12 +190,6 @@ def test_import_refusal_lists_the_problems(cli_env: Env, tmp_path: Path) -> None
     assert "skipped 1 invalid record" in flat(skipped.stdout)
 
 
-def test_default_secret_is_refused_outside_dev_mode(cli_env: Env) -> None:
-    result = run({**cli_env, "LABELHUB_DEV": None}, "project", "list")
-    assert_clean_failure(result, "LABELHUB_SECRET_KEY")
-    ok({**cli_env, "LABELHUB_DEV": None, "LABELHUB_SECRET_KEY": "a-long-and-random-enough-secret"}, "project", "list")
-
-
 @pytest.mark.parametrize(
     ("variable", "value", "said"),
     [
@@ -221,11 +221,11 @@ def test_real_process_reports_errors_without_traceback(cli_env: Env, tmp_path: P
     done = subprocess.run([*cmd, "stats", "nope"], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
     assert "project 'nope' not found" in flat(done.stderr)
-    env.pop("LABELHUB_DEV")
+    env["LABELHUB_SESSION_HOURS"] = "0"
     done = subprocess.run([*cmd, "project", "list"], env=env, cwd=tmp_path, capture_output=True, text=True,
                           check=False)  # fmt: skip
     assert (done.returncode, "Traceback" in done.stderr) == (1, False), done.stderr
-    assert "LABELHUB_SECRET_KEY" in flat(done.stderr)
+    assert "LABELHUB_SESSION_HOURS must be at least 1" in flat(done.stderr)
 
 
 def test_a_bad_video_is_explained_once_without_ffmpegs_own_lines(cli_env: Env, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def test_embed_then_search(settings: Settings, db_url: str, hub: Hub, tmp_path: 
     rows = banking_rows(per_class=4)
     pid = text_project(hub, tmp_path / "data", rows, name="bank")
     empty = _run(settings, db_url, "search", "bank", "exchange rate")
-    assert empty.exit_code == 0 and "labelhub embed bank" in " ".join(empty.output.split()), empty.output
+    assert empty.exit_code == 1 and "labelhub embed bank" in " ".join(empty.output.split()), empty.output
 
     embedded = _run(settings, db_url, "embed", "bank")
     assert embedded.exit_code == 0, embedded.output

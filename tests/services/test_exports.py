@@ -315,3 +315,15 @@ def test_cvat_video_round_trip_of_a_video_without_a_frame_rate_keeps_none(hub: H
     again = new_project(hub, "again", ItemKind.VIDEO)
     import_source(hub, SYSTEM, again, dest, fmt="cvat_video", options=ImportOptions(media="link"))
     assert _fps(hub, again) == [("clip", None)]
+
+
+def test_an_existing_file_is_replaced_only_when_asked(hub: Hub, tmp_path: Path) -> None:
+    """`export coco annotations/instances_train.json` by mistake must not replace a dataset's own file."""
+    pid = image_project(hub, tmp_path / "src")
+    dest = tmp_path / "instances_train.json"
+    dest.write_text('{"the": "original"}')
+    with pytest.raises(FormatError, match="already exists; choose another name, or replace it"):
+        export_project(hub, SYSTEM, pid, dest, fmt="coco")
+    assert dest.read_text() == '{"the": "original"}'
+    export_project(hub, SYSTEM, pid, dest, fmt="coco", overwrite=True)
+    assert len(orjson.loads(dest.read_bytes())["annotations"]) == 4

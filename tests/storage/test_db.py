@@ -46,13 +46,37 @@ def test_unknown_database_url_is_refused() -> None:
     assert err.value.context["field"] == "LABELHUB_DATABASE_URL"
 
 
-def test_default_secret_refused_outside_dev_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_secret_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    # LABELHUB_SECRET_KEY is accepted but not used (nothing is signed): a missing or short one is fine.
     monkeypatch.delenv("LABELHUB_SECRET_KEY", raising=False)
     monkeypatch.delenv("LABELHUB_DEV", raising=False)
+    assert Settings.from_env().secret_key is None
+    monkeypatch.setenv("LABELHUB_SECRET_KEY", "short")
+    assert Settings.from_env().secret_key == "short"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("LABELHUB_WORKER_THREADS", "0", "LABELHUB_WORKER_THREADS must be at least 1, got 0"),
+        ("LABELHUB_SESSION_HOURS", "-5", "LABELHUB_SESSION_HOURS must be at least 1, got -5"),
+        ("LABELHUB_MAX_UPLOAD_MB", "0", "LABELHUB_MAX_UPLOAD_MB must be at least 1"),
+        ("LABELHUB_AUTH_CACHE_SECONDS", "-1", "LABELHUB_AUTH_CACHE_SECONDS must be at least 0"),
+    ],
+)
+def test_settings_have_lower_bounds(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str) -> None:
+    monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigurationError) as err:
-        Settings()
-    assert "LABELHUB_SECRET_KEY" in str(err.value)
-    assert Settings(secret_key="x" * 32).secret_key == "x" * 32
+        Settings.from_env()
+    assert said in str(err.value)
+    assert err.value.context["field"] == variable
+
+
+def test_a_home_that_is_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ConfigurationError, match="is not a writable folder") as err:
+        Settings(home=tmp_path / "f").ensure_dirs()
+    assert err.value.context["field"] == "LABELHUB_HOME"
 
 
 def test_postgres_has_the_keyset_indexes(hub: Hub) -> None:
@@ -76,3 +100,11 @@ def test_timestamps_read_back_in_utc(hub: Hub) -> None:
     with hub.db.session() as s:
         created = s.scalar(select(User.created_at).where(User.username == "tz"))
     assert created is not None and created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+
+
+def test_a_read_only_home_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only mount: the folders exist, so mkdir succeeds; the write check must catch it (root included).
+    Settings(home=tmp_path / "h").ensure_dirs()
+    monkeypatch.setattr("labelhub.config.os.access", lambda path, mode: False)
+    with pytest.raises(ConfigurationError, match="is not a writable folder"):
+        Settings(home=tmp_path / "h").ensure_dirs()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from labelhub.config import Settings
-from labelhub.errors import LabelhubError, PermissionDenied
+from labelhub.errors import LabelhubError, PermissionDenied, ValidationError
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.projects import get_project_by_name
@@ -25,16 +29,44 @@ AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user inste
 
 def fail(exc: LabelhubError) -> NoReturn:
     """Print a labelhub error with its context and exit with status 1."""
-    err_console.print(f"[bold red]error:[/] {exc.detail}")
+    # Messages quote user input ("split '[train]'"): escaped, so rich does not read it as markup.
+    err_console.print(f"[bold red]error:[/] {escape(exc.detail)}")
     for key in ("file", "line", "field"):
         if key in exc.context and not (key == "file" and str(exc.context[key]) in exc.detail):
-            err_console.print(f"  {key}: {exc.context[key]}")
+            err_console.print(f"  {key}: {escape(str(exc.context[key]))}")
     for p in exc.context.get("problems", [])[:20]:
         message = str(p.get("message", ""))
         # A message that names its file already does not say it again.
         where = ", ".join(f"{k} {p[k]}" for k in ("file", "line", "field") if k in p and str(p[k]) not in message)
-        err_console.print(f"  - {message}" + (f" ({where})" if where else ""))
+        err_console.print(escape(f"  - {message}" + (f" ({where})" if where else "")))
     raise typer.Exit(1)
+
+
+def cannot_write(path: Path, exc: OSError, field: str) -> NoReturn:
+    """Fail with ``error: cannot write PATH: REASON`` for an output the command could not write."""
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    fail(ValidationError(f"cannot write {path}: {exc.strerror or exc}{where}", field=field))
+
+
+def prepare_output(path: Path, field: str) -> None:
+    """Create the parent folder of an output file (as export does) and check it can be written, before any work."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise PermissionError(errno.EACCES, "not writable", str(path))
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a folder", str(path))
+    except OSError as exc:
+        cannot_write(path, exc, field)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn labelhub errors raised outside :func:`opened_hub` (option parsing) into the clean message."""
+    try:
+        yield
+    except LabelhubError as exc:
+        fail(exc)
 
 
 @contextmanager

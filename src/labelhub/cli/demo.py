@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from labelhub.cli._common import console, opened_hub, progress_bar
-from labelhub.cli.serve import serve
+from labelhub.cli._common import console, err_console, opened_hub, progress_bar
+from labelhub.cli.serve import Host, Port, serve
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import NotFoundError
+from labelhub.errors import ConfigurationError, NotFoundError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.media.demo import DEMO_LABELS, DEMO_TEXT_LABELS, generate_demo_images, generate_demo_texts
@@ -19,7 +19,7 @@ from labelhub.media.demo_video import generate_demo_video
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
-from labelhub.storage.models import Item
+from labelhub.storage.models import Item, User
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for the user on purpose
@@ -28,12 +28,25 @@ TEXT_PROJECT = "Demo: support requests"
 VIDEO_PROJECT = "Demo: moving shapes (video)"
 
 
-def _ensure_demo(hub: Hub) -> None:
+def _ensure_demo(hub: Hub) -> bool:
+    """Create what is missing of the demo; True when the demo administrator was created (with DEMO_PASSWORD).
+
+    An existing ``admin`` keeps its password. Outside development mode a home that already has users does not get
+    an administrator with a published password: that is refused, naming the two ways on."""
+    created = False
     with hub.db.session(write=True) as s:
         try:
             user = users.get_user_by_name(s, DEMO_USER)
         except NotFoundError:
+            if not hub.settings.dev and s.scalar(select(func.count()).select_from(User)):
+                raise ConfigurationError(
+                    f"this home ({hub.settings.home}) already has users, and the demo would add an administrator "
+                    f"{DEMO_USER!r} whose password {DEMO_PASSWORD!r} is published; run the demo with a new "
+                    "LABELHUB_HOME, or set LABELHUB_DEV=1 to add it here anyway",
+                    field="LABELHUB_DEV",
+                ) from None
             user = users.create_user(s, Actor.system(), DEMO_USER, DEMO_PASSWORD, is_admin=True)
+            created = True
         actor = users.actor_for(user)
         existing = {p.name for p, _ in projects.list_projects(s, actor)}
         todo = []
@@ -81,6 +94,7 @@ def _ensure_demo(hub: Hub) -> None:
             with progress_bar("demo embeddings") as progress:
                 embed_project(hub, actor, pid, None, progress=progress)
             _queue_text_assist(hub, actor, pid)
+    return created
 
 
 def _queue_video_track(hub: Hub, actor: Actor, project_id: int) -> None:
@@ -111,15 +125,26 @@ def _queue_text_assist(hub: Hub, actor: Actor, project_id: int) -> None:
 
 
 def demo(
-    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    host: Host = "127.0.0.1",
+    port: Port = 8080,
     run_server: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")] = True,
 ) -> None:
     """Create demo projects (generated images with boxes and model proposals, text, and a video), then serve them."""
     with opened_hub() as hub:
-        _ensure_demo(hub)
-    console.print(
-        f"demo ready: log in at [bold]http://{host}:{port}[/] as [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
-    )
+        created = _ensure_demo(hub)
+        dev = hub.settings.dev
+    url = f"[bold]http://{host}:{port}[/]"
+    if created:
+        console.print(f"demo ready: log in at {url} as [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]")
+        if not dev:
+            err_console.print(
+                f"[bold yellow]warning:[/] {DEMO_USER} is an administrator with a published password; before anyone "
+                f"else can reach this server, change it: labelhub user passwd {DEMO_USER}"
+            )
+    else:
+        console.print(
+            f"demo ready: log in at {url} as [bold]{DEMO_USER}[/] (user {DEMO_USER} already exists; its password "
+            "was not changed)"
+        )
     if run_server:
         serve(host=host, port=port, worker=True)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
 
-from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
+from labelhub.cli._common import (
+    AsUser,
+    acting_as,
+    cannot_write,
+    console,
+    opened_hub,
+    prepare_output,
+    progress_bar,
+    project_id,
+)
 from labelhub.services.projects import get_project_by_name
 
 # The model services load PyTorch and scikit-learn: imported inside the commands, so that every other
@@ -81,13 +91,26 @@ def train(
 
 
 @model_app.command("list")
-def list_models(project: Project, as_user: AsUser = None) -> None:
+def list_models(
+    project: Project,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    as_user: AsUser = None,
+) -> None:
     """List the project's model versions, newest first."""
     from labelhub.services import models as model_service
 
     with opened_hub() as hub, hub.db.session() as s:
         actor = acting_as(hub, as_user)
         pid = get_project_by_name(s, actor, project).id
+        if as_json:
+            rows = [
+                {"id": mv.id, "name": mv.name, "version": mv.version, "kind": mv.kind, "status": mv.status,
+                 "active": mv.active, "mode": mv.mode, "seed": mv.seed, "labels": (mv.data or {}).get("count"),
+                 "metrics": mv.metrics or {}, "created_at": mv.created_at.isoformat()}
+                for mv in model_service.list_versions(s, actor, pid)
+            ]  # fmt: skip
+            typer.echo(json.dumps(rows, indent=2, default=str))
+            return
         # Few, short columns: the table must read whole in an 80-column terminal.
         table = Table(
             "id", Column("model", overflow="fold"), "kind", "status", "mode", "labels", "acc.", "ECE", "created"
@@ -143,6 +166,8 @@ def evaluate(
     from labelhub.services import models as model_service
     from labelhub.services.model_eval import evaluate_version
 
+    if html is not None:
+        prepare_output(html, "html")  # before the evaluation, which may take minutes
     with opened_hub() as hub:
         actor = acting_as(hub, as_user)
         with hub.db.session() as s:
@@ -166,7 +191,10 @@ def evaluate(
         f"{saved['auto_accepted']} auto-accepted, not reviewed; {saved['proposals']} proposals in all"
     )  # the same words as the HTML report and the web app
     if html is not None:
-        html.write_text(render_html(report, title=f"Validation report: {title}"), encoding="utf-8")
+        try:
+            html.write_text(render_html(report, title=f"Validation report: {title}"), encoding="utf-8")
+        except OSError as exc:
+            cannot_write(html, exc, "html")
         console.print(f"wrote {html}")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from labelhub.cli._common import cannot_write, prepare_output
 from labelhub.config import Settings
 from labelhub.hub import Hub
 
@@ -31,8 +32,13 @@ def openapi(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout")] = None,
 ) -> None:
     """Print the OpenAPI schema as JSON (`make api-client` turns it into the web UI's TypeScript client)."""
+    if output is not None:
+        prepare_output(output, "output")
     text = json.dumps(openapi_schema(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            cannot_write(output, exc, "output")

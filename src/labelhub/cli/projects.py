@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -48,21 +48,25 @@ def create(
 
 
 @project_app.command("list")
-def list_projects(as_user: AsUser = None) -> None:
+def list_projects(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    as_user: AsUser = None,
+) -> None:
     """List projects."""
     with opened_hub() as hub, hub.db.session() as s:
-        table = Table("id", "name", "kind", "classes", "your role", "created")
-        for p, role in projects.list_projects(s, acting_as(hub, as_user)):
-            n = len(p.label_schema.get("classes", []))
-            table.add_row(
-                str(p.id),
-                p.name,
-                p.item_kind,
-                str(n),
-                role.value if role else "-",
-                f"{p.created_at:%Y-%m-%d %H:%M}",
-            )
-        console.print(table)
+        rows: list[dict[str, Any]] = [
+            {"id": p.id, "name": p.name, "kind": p.item_kind, "classes": len(p.label_schema.get("classes", [])),
+             "role": role.value if role else None, "created_at": p.created_at.isoformat()}
+            for p, role in projects.list_projects(s, acting_as(hub, as_user))
+        ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "kind", "classes", "your role", "created")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["kind"], str(r["classes"]), r["role"] or "-",
+                      r["created_at"][:16].replace("T", " "))  # fmt: skip
+    console.print(table)
 
 
 @project_app.command("delete")

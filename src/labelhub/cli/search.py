@@ -33,7 +33,7 @@ def search(
             result = search_text(s, hub, actor, pid, query, lang=lang, space=space, k=k)
     if result.indexed == 0:
         console.print(f"no embeddings in the {result.space} space yet: run [bold]labelhub embed {project}[/]")
-        return
+        raise typer.Exit(1)  # a script must tell "nothing to search" from "no hits"
     table = Table(title=f"{result.query!r} in {result.space} ({result.indexed:,} items)")
     table.add_column("rank", justify="right")
     table.add_column("score", justify="right")

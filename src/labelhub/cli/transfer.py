@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
+from labelhub.cli._common import (
+    AsUser,
+    acting_as,
+    cannot_write,
+    console,
+    guarded,
+    opened_hub,
+    progress_bar,
+    project_id,
+)
 from labelhub.domain.enums import AnnotationState, ItemKind
 from labelhub.domain.splits import parse_split
 from labelhub.errors import ValidationError
@@ -36,7 +47,9 @@ def import_(
     format: Annotated[str, typer.Option("--format", "-f", help="Format name, or auto to detect")] = "auto",
     link: Annotated[bool, typer.Option("--link", help="Keep media files in place instead of copying")] = False,
     metadata_only: Annotated[bool, typer.Option("--metadata-only", help="Do not read or store media")] = False,
-    images_dir: Annotated[Path | None, typer.Option(help="Where the media files are, if not beside")] = None,
+    images_dir: Annotated[
+        Path | None, typer.Option(help="Where the media files are, if not beside the annotation file")
+    ] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid part, report the rest")] = (
         False
     ),
@@ -46,9 +59,10 @@ def import_(
     as_user: AsUser = None,
 ) -> None:
     """Import a dataset into a project (all or nothing unless --skip-invalid)."""
-    rule = parse_split(split, seed) if split else None
-    with opened_hub() as hub:
+    with guarded():
+        rule = parse_split(split, seed) if split else None
         extra = _parse_options(option or [])
+    with opened_hub() as hub:
         actor = acting_as(hub, as_user)
         with hub.db.session() as s:
             found = get_project_by_name(s, actor, project)
@@ -93,26 +107,38 @@ def _parse_options(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+@contextmanager
+def _written_to(dest: Path) -> Iterator[None]:
+    """An export's destination that cannot be written: the clean ``error: cannot write ...`` line."""
+    try:
+        yield
+    except OSError as exc:
+        cannot_write(dest, exc, "dest")
+
+
 def export(
     project: Annotated[str, typer.Argument(help="Project name or id")],
     dest: Annotated[Path, typer.Argument(help="File or folder to write")],
     format: Annotated[str, typer.Option("--format", "-f", help="Format name")] = "coco",
     copy_media: Annotated[bool, typer.Option("--copy-media", help="Also write the media files")] = False,
     include_proposed: Annotated[bool, typer.Option(help="Also export model proposals not yet accepted")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace DEST when it is an existing file")] = False,
     option: FormatOptions = None,
     split: Split = None,
     seed: Seed = 0,
     as_user: AsUser = None,
 ) -> None:
-    """Export a project's accepted annotations (streamed; memory stays flat)."""
-    rule = parse_split(split, seed) if split else None
-    extra = _parse_options(option or [])
+    """Export a project's accepted annotations (streamed; memory stays flat). An existing file is replaced only
+    with --overwrite; a folder must be new or empty."""
+    with guarded():
+        rule = parse_split(split, seed) if split else None
+        extra = _parse_options(option or [])
+        check_options(get_format(format), extra, "export")  # before the database: a typo is refused at once
     states = (AnnotationState.ACCEPTED, AnnotationState.PROPOSED) if include_proposed else (AnnotationState.ACCEPTED,)
     with opened_hub() as hub:
-        check_options(get_format(format), extra, "export")  # before the progress bar: a typo is refused at once
         actor = acting_as(hub, as_user)
         pid = project_id(hub, actor, project)
-        with progress_bar(f"export {format}") as progress:
+        with progress_bar(f"export {format}") as progress, _written_to(dest):
             report = export_project(
                 hub,
                 actor,
@@ -122,6 +148,7 @@ def export(
                 options=ExportOptions(copy_media=copy_media, extra=extra, split=rule),
                 states=states,
                 progress=progress,
+                overwrite=overwrite,
             )
     console.print(f"exported {report.items:,} items, {report.annotations:,} annotations to {report.dest}")
     skipped = {kind: n for kind, n in report.annotations_skipped.items() if n}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,8 +16,8 @@ from labelhub.errors import ValidationError
 from labelhub.services import users
 from labelhub.services.access import Actor
 
-user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
-token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Add, list and change users.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 
 
 class GlobalRole(StrEnum):
@@ -60,19 +61,40 @@ def set_password(
 
 
 @user_app.command("list")
-def list_users() -> None:
+def list_users(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False) -> None:
     """List users."""
     with opened_hub() as hub, hub.db.session() as s:
-        table = Table("id", "username", "admin", "active", "created")
-        for u in users.list_users(s):
-            table.add_row(
-                str(u.id),
-                u.username,
-                "yes" if u.is_admin else "",
-                "yes" if u.is_active else "no",
-                f"{u.created_at:%Y-%m-%d %H:%M}",
-            )
-        console.print(table)
+        rows: list[dict[str, Any]] = [
+            {"id": u.id, "username": u.username, "is_admin": u.is_admin, "is_active": u.is_active,
+             "created_at": u.created_at.isoformat()}
+            for u in users.list_users(s)
+        ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "username", "admin", "active", "created")
+    for r in rows:
+        table.add_row(str(r["id"]), r["username"], "yes" if r["is_admin"] else "", "yes" if r["is_active"] else "no",
+                      r["created_at"][:16].replace("T", " "))  # fmt: skip
+    console.print(table)
+
+
+@user_app.command("set")
+def set_user(
+    name: str,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Reactivate, or deactivate (ends sessions and tokens)")
+    ] = None,
+    admin: Annotated[bool | None, typer.Option("--admin/--no-admin", help="Make or unmake an administrator")] = None,
+) -> None:
+    """Change a user's active or administrator flag."""
+    with opened_hub() as hub, hub.db.session(write=True) as s:
+        if active is None and admin is None:
+            raise ValidationError("nothing to change: give --active or --inactive, --admin or --no-admin", field="name")
+        u = users.get_user_by_name(s, name)
+        users.update_user(s, Actor.system(), u.id, is_active=active, is_admin=admin)
+        state = f"{'active' if u.is_active else 'inactive'}{', admin' if u.is_admin else ', not admin'}"
+    console.print(f"user {name} is now {state}")
 
 
 @token_app.command("create")
@@ -88,3 +110,36 @@ def create_token(
         u = users.get_user_by_name(s, user)
         issued = users.issue_token(s, u, name, lifetime=timedelta(days=days) if days else None)
     typer.echo(issued.token)
+
+
+@token_app.command("list")
+def list_tokens(
+    user: Annotated[str, typer.Argument(help="The user whose API tokens to list")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """List a user's API tokens (ids and names; the secrets are not stored)."""
+    with opened_hub() as hub, hub.db.session() as s:
+        rows: list[dict[str, Any]] = [
+            {"id": t.id, "name": t.name, "created_at": t.created_at.isoformat(),
+             "expires_at": t.expires_at.isoformat() if t.expires_at else None}
+            for t in users.list_tokens(s, users.get_user_by_name(s, user).id)
+        ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "created", "expires")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["created_at"][:16].replace("T", " "),
+                      (r["expires_at"] or "never")[:16].replace("T", " "))  # fmt: skip
+    console.print(table)
+
+
+@token_app.command("revoke")
+def revoke_token(
+    user: Annotated[str, typer.Argument(help="The user the token acts as")],
+    token_id: Annotated[int, typer.Argument(help="Token id (see `labelhub token list USER`)")],
+) -> None:
+    """Revoke one of a user's API tokens; it stops working at once (other servers: within seconds)."""
+    with opened_hub() as hub, hub.db.session(write=True) as s:
+        users.delete_token(s, Actor.system(), users.get_user_by_name(s, user).id, token_id)
+    console.print(f"revoked token {token_id} of {user}")

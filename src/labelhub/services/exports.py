@@ -20,7 +20,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Sou
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import NotFoundError, ValidationError
+from labelhub.errors import FormatError, NotFoundError, ValidationError
 from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, check_options, get_format
 from labelhub.hub import Hub
 from labelhub.services import audit
@@ -159,11 +159,18 @@ def export_project(
     states: tuple[AnnotationState, ...] = (AnnotationState.ACCEPTED,),
     item_filter: ItemFilter | None = None,
     progress: Progress | None = None,
+    overwrite: bool = False,
 ) -> ExportReport:
-    """Write the project to ``dest`` in ``fmt``; a failure removes the partial output."""
+    """Write the project to ``dest`` in ``fmt``; a failure removes the partial output.
+
+    An existing file at ``dest`` is replaced only with ``overwrite`` (one careless name must not replace a
+    dataset's own annotation file); a folder export already refuses a folder that is not empty.
+    """
     report_progress = progress or (lambda _f, _m: None)
     spec = get_format(fmt)
     check_options(spec, (options or ExportOptions()).extra, "export")
+    if dest.is_file() and not overwrite:
+        raise FormatError(f"{dest} already exists; choose another name, or replace it (--overwrite)", file=str(dest))
     f = item_filter or ItemFilter()
     n_items = 0
     with hub.db.session() as s:

@@ -26,6 +26,20 @@ class MemberView:
     role: Role
 
 
+def _valid_name(name: str) -> str:
+    """The stripped name, or ValidationError: 1-200 characters, and not only digits (the CLI and the API take
+    a project's name or its id in one place, and a number there is an id)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError("project name must be 1-200 characters", field="name")
+    if name.isdigit():
+        raise ValidationError(
+            f"project name {name!r} is only digits, and a number is a project id; add a letter (e.g. 'p{name}')",
+            field="name",
+        )
+    return name
+
+
 def create_project(
     session: Session,
     actor: Actor,
@@ -36,9 +50,7 @@ def create_project(
     description: str = "",
 ) -> Project:
     """Create a project; its creator becomes its owner."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise ValidationError("project name must be 1-200 characters", field="name")
+    name = _valid_name(name)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise ConflictError(f"a project named {name!r} already exists", field="name")
     project = Project(
@@ -110,9 +122,7 @@ def update_project(
     project = require(session, actor, project_id, Action.EDIT_PROJECT)
     values: dict[str, Any] = {"version": Project.version + 1, "updated_at": utcnow()}
     if name is not None:
-        name = name.strip()
-        if not name or len(name) > 200:
-            raise ValidationError("project name must be 1-200 characters", field="name")
+        name = _valid_name(name)
         taken = session.scalar(select(Project.id).where(Project.name == name, Project.id != project_id))
         if taken is not None:
             raise ConflictError(f"a project named {name!r} already exists", field="name")
