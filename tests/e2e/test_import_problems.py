@@ -77,7 +77,7 @@ def test_a_refused_import_lists_its_problems_and_the_retry_lists_what_it_skipped
     # The retry imports the rest and says how many records it skipped; the list of them is one click away.
     dialog.get_by_test_id("import-retry-skip").click()
     expect(progress).to_have_attribute("data-status", "succeeded", timeout=60_000)
-    expect(dialog.get_by_test_id("job-result")).to_contain_text(f"{BAD} skipped")
+    expect(dialog.get_by_test_id("job-result")).to_contain_text(f"{BAD} invalid annotations skipped")
     skipped = progress.get_by_test_id("job-skipped")
     expect(skipped).to_have_count(0)
     toggle = dialog.get_by_role("button", name=f"Show the {BAD} skipped")

@@ -32,6 +32,23 @@ describe('resultSummary', () => {
     );
   });
 
+  it('says whether an import skipped annotations, items or records of both', () => {
+    const ann = (i: number) => ({ file: 'annotations.json', field: i % 2 ? 'kind' : 'geometry.points', message: `a${i}: no` });
+    const base = { items_added: 128, annotations_added: 1987 };
+    const anns = { ...base, skipped_count: 10, skipped: Array.from({ length: 10 }, (_, i) => ann(i)) };
+    expect(resultSummary(job('import', anns))).toBe('128 items added, 1,987 annotations, 10 invalid annotations skipped');
+    const items = { ...base, skipped_count: 2, skipped: [{ field: 'name', message: 'duplicate item' }, { field: 'meta', message: 'x' }] };
+    expect(resultSummary(job('import', items))).toContain(', 2 invalid items skipped');
+    const mixed = { ...base, skipped_count: 2, skipped: [ann(1), { field: 'name', message: 'duplicate item' }] };
+    expect(resultSummary(job('import', mixed))).toContain(', 2 invalid records skipped');
+    // Only part of the list came with the result: what the rest were is not known.
+    const cut = { ...base, skipped_count: 300, skipped: [ann(1)] };
+    expect(resultSummary(job('import', cut))).toContain(', 300 invalid records skipped');
+    expect(resultSummary(job('import', { ...base, skipped_count: 1, skipped: [ann(1)] }))).toContain(', 1 invalid annotation skipped');
+    const coco = { ...base, skipped_count: 1, skipped: [{ file: 'a.json', field: 'annotations[3].category_id', message: 'no' }] };
+    expect(resultSummary(job('import', coco))).toContain(', 1 invalid annotation skipped');
+  });
+
   it('says what an export wrote and what its format left out', () => {
     const r = { items: 128, annotations: 939, annotations_skipped: { mask: 10, polygon: 1048, class: 2, box: 0 }, size: 2048 };
     expect(resultSummary(job('export', r))).toBe(

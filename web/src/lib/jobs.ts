@@ -59,7 +59,8 @@ export function resultSummary(job: Job): string {
     parts.push(count(Number(r.annotations_added ?? 0), "annotation"));
     const present = Number(r.annotations_present ?? 0);
     if (present > 0) parts.push(`${present.toLocaleString()} already there, not added again`);
-    if (Number(r.skipped_count ?? 0) > 0) parts.push(`${Number(r.skipped_count).toLocaleString()} skipped`);
+    const skipped = Number(r.skipped_count ?? 0);
+    if (skipped > 0) parts.push(`${count(skipped, `invalid ${skippedWhat(r.skipped, skipped)}`)} skipped`);
     const added = Array.isArray(r.labels_added) ? r.labels_added.map(String) : [];
     if (added.length) parts.push(`new classes: ${added.slice(0, 8).join(", ")}${added.length > 8 ? ", …" : ""}`);
     return parts.join(", ");
@@ -91,6 +92,23 @@ export function resultSummary(job: Job): string {
   if (job.kind === "embedding_map") return `${count(n("points"), "item")} mapped (${String(r.method ?? "")})`;
   if (job.kind === "train_embedder") return `${String(r.kind ?? "")} encoder ${String(r.version ?? "")} trained`;
   return job.message;
+}
+
+/** The fields an import names when it skipped one annotation (its kind, label, geometry, ...; a COCO file's
+ * `annotations[12].category_id`). */
+const ANNOTATION_FIELD = /^(kind|label|geometry|attributes|score|state|source|frame|track_id|model_version)\b|^annotations\[/;
+/** ... and when it skipped a whole item (a duplicate name, its meta). */
+const ITEM_FIELD = /^(name|meta)\b/;
+
+/** What an import's skipped records were, from the listed ones (`result.skipped`, the first 200 of
+ * `result.skipped_count`): "annotation", "item", or "record" when they are mixed or not all listed. */
+function skippedWhat(list: unknown, total: number): string {
+  const entries = Array.isArray(list) ? list : [];
+  if (entries.length === 0 || entries.length < total) return "record";
+  const field = (e: unknown): string => String((e as { field?: unknown } | null)?.field ?? "");
+  if (entries.every((e) => ANNOTATION_FIELD.test(field(e)))) return "annotation";
+  if (entries.every((e) => ITEM_FIELD.test(field(e)))) return "item";
+  return "record";
 }
 
 /** Annotation kinds as words, where "kind" + "s" is not one. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classProblems, nextClass, PALETTE, schemaOf } from "./labels";
+import { classProblemFields, classProblems, nextClass, PALETTE, schemaOf } from "./labels";
 import { can } from "./roles";
 
 describe("classProblems", () => {
@@ -16,6 +16,32 @@ describe("classProblems", () => {
     expect(p[2]).toBe("Give the class a name.");
     expect(p[3]).toContain("Hotkey 2");
     expect(p[4]).toContain("#RRGGBB");
+  });
+});
+
+describe("class hotkeys and the image editor's keys", () => {
+  it("refuses a hotkey the editor uses itself, naming what the key does", () => {
+    const rows = [
+      { name: "person", color: "#ff0000", hotkey: "1" },
+      { name: "dog", color: "#00ff00", hotkey: "b" },
+      { name: "cat", color: "#0000ff", hotkey: "N" },
+    ];
+    const p = classProblems(rows);
+    expect(p[0]).toBe("");
+    expect(p[1]).toBe("b is the Box tool's key; choose another.");
+    expect(p[2]).toContain("n is the editor's key for the next item");
+    expect(classProblemFields(rows)).toEqual([null, "hotkey", "hotkey"]);
+  });
+
+  it("marks the hotkey field of every row sharing a hotkey, and the name field for name problems", () => {
+    const rows = [
+      { name: "a", color: "#ff0000", hotkey: "1" },
+      { name: "b", color: "#00ff00", hotkey: "1" },
+      { name: "", color: "#0000ff", hotkey: null },
+      { name: "d", color: "nope", hotkey: null },
+    ];
+    expect(classProblems(rows)[0]).toContain("Hotkey 1");
+    expect(classProblemFields(rows)).toEqual(["hotkey", "hotkey", "name", "color"]);
   });
 });
 

@@ -1,6 +1,7 @@
 // The project's label schema as the UI reads it (the `label_schema` JSON of a project), and its defaults.
 
 import type { AnnotationKind, ItemKind, Project } from "./api/client";
+import { keyOwner } from "./editor/keymap";
 
 export interface LabelClass {
   name: string;
@@ -61,24 +62,41 @@ export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
   return { classes, kinds };
 }
 
-/** Problems with a list of classes a person is editing, keyed by row index ("" when the row is fine). */
-export function classProblems(classes: LabelClass[]): string[] {
+/** Which field of a class row a problem is about (the one to outline), or null when the row is fine. */
+export type ClassField = "name" | "color" | "hotkey";
+
+/** Problems with a list of classes a person is editing, one per row: the message and the field it is about. */
+function classIssues(classes: LabelClass[]): { text: string; field: ClassField | null }[] {
   const names = new Map<string, number>();
   const keys = new Map<string, number>();
   for (const c of classes) {
     const n = c.name.trim().toLowerCase();
     names.set(n, (names.get(n) ?? 0) + 1);
-    if (c.hotkey) keys.set(c.hotkey, (keys.get(c.hotkey) ?? 0) + 1);
+    if (c.hotkey) keys.set(c.hotkey.toLowerCase(), (keys.get(c.hotkey.toLowerCase()) ?? 0) + 1);
   }
   return classes.map((c) => {
     const n = c.name.trim();
-    if (!n) return "Give the class a name.";
-    if ((names.get(n.toLowerCase()) ?? 0) > 1) return `Two classes are called “${n}”.`;
-    if (!/^#[0-9a-fA-F]{6}$/.test(c.color)) return "The colour must look like #RRGGBB.";
-    if (c.hotkey && c.hotkey.length !== 1) return "A hotkey is a single key.";
-    if (c.hotkey && (keys.get(c.hotkey) ?? 0) > 1) return `Hotkey ${c.hotkey} is used twice.`;
-    return "";
+    const key = c.hotkey?.toLowerCase() ?? "";
+    if (!n) return { text: "Give the class a name.", field: "name" };
+    if ((names.get(n.toLowerCase()) ?? 0) > 1) return { text: `Two classes are called “${n}”.`, field: "name" };
+    if (!/^#[0-9a-fA-F]{6}$/.test(c.color)) return { text: "The colour must look like #RRGGBB.", field: "color" };
+    if (key && key.length !== 1) return { text: "A hotkey is a single key.", field: "hotkey" };
+    // The image editor ignores a class hotkey that is one of its own keys: say so here, not silently there.
+    const owner = key ? keyOwner(key) : null;
+    if (owner) return { text: `${key} is ${owner}; choose another.`, field: "hotkey" };
+    if (key && (keys.get(key) ?? 0) > 1) return { text: `Hotkey ${c.hotkey} is used twice.`, field: "hotkey" };
+    return { text: "", field: null };
   });
+}
+
+/** Problems with a list of classes a person is editing, keyed by row index ("" when the row is fine). */
+export function classProblems(classes: LabelClass[]): string[] {
+  return classIssues(classes).map((p) => p.text);
+}
+
+/** The field to outline in each row (`classProblems` says why): the hotkey of every row sharing a hotkey, say. */
+export function classProblemFields(classes: LabelClass[]): (ClassField | null)[] {
+  return classIssues(classes).map((p) => p.field);
 }
 
 /** The next unused palette colour and digit hotkey, for a class added to ``classes``. */

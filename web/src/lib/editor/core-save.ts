@@ -6,6 +6,7 @@
 import { assignNewIds, contentKey, toInput } from './annotations';
 import { CoreState } from './core-state';
 import { isConflict } from './types';
+import { saveFailure } from './words';
 
 /** An error a SaveFn may throw with an HTTP status; 4xx other than 408/429 are not retried automatically. */
 function isPermanent(err: unknown): boolean {
@@ -48,6 +49,13 @@ export abstract class SavingCore extends CoreState {
     if (this.anns !== this.syncedAnns) await this.saveNow();
   }
 
+  /** A failed save that will be retried goes out now (the browser is back online, the tab is shown again);
+   * refusals a retry cannot mend, and saves that did not fail, are left alone. */
+  retryFailed(): Promise<void> {
+    if (this.saveStatus !== 'error' || this.timer === null) return this.inflight ?? Promise.resolve();
+    return this.flush();
+  }
+
   /** Send the whole list with the version; on success adopt the new version and the new ids. */
   saveNow(): Promise<void> {
     if (this.inflight) return this.inflight;
@@ -72,6 +80,7 @@ export abstract class SavingCore extends CoreState {
         this.setBase(res.annotations);
         this.syncedAnns = snapshot;
         this.saveError = null;
+        this.saveReason = null;
         this.retries = 0;
         this.lastSavedAt = Date.now();
         this.saveStatus = this.anns === snapshot ? 'saved' : 'pending';
@@ -81,7 +90,9 @@ export abstract class SavingCore extends CoreState {
         } else {
           this.saveStatus = 'error';
           this.saveError = message(err);
-          if (!isPermanent(err)) {
+          const retrying = !isPermanent(err);
+          this.saveReason = saveFailure(err, retrying);
+          if (retrying) {
             this.retries += 1;
             this.schedule(Math.min(60_000, this.retryBase * 2 ** (this.retries - 1)));
           }

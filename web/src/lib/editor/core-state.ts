@@ -109,6 +109,8 @@ export abstract class CoreState {
 
   saveStatus: SaveStatus;
   saveError: string | null = null;
+  /** Why the last save failed, in words for the status line ("the server cannot be reached; retrying"). */
+  saveReason: string | null = null;
   lastSavedAt: number | null = null;
   conflict: ConflictInfo | null = null;
   notice: Notice | null = null;

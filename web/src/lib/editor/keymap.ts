@@ -42,7 +42,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Ctrl+Z'], description: 'Undo', group: 'Edit', action: 'undo' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Edit', action: 'redo' },
   { keys: ['Delete', 'Backspace'], description: 'Delete the selected shape', group: 'Edit', action: 'delete' },
-  { keys: ['Tab', 'Shift+Tab'], description: 'Select the next / previous shape', group: 'Edit', action: 'shape.next' },
+  {
+    keys: ['Tab', 'Shift+Tab'],
+    description: 'Select the next / previous shape (on the canvas; on a button or field Tab moves focus)',
+    group: 'Edit',
+    action: 'shape.next',
+  },
   { keys: ['Drag handle'], description: 'Resize a box (8 handles) or move a polygon point', group: 'Edit' },
   { keys: ['Alt+click point'], description: 'Remove a polygon point', group: 'Edit' },
   { keys: ['Double-click edge'], description: 'Add a point to the selected polygon', group: 'Edit' },
@@ -58,6 +63,11 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Space+drag', 'Middle drag'], description: 'Pan', group: 'View' },
   { keys: ['H'], description: 'Hide or show all shapes', group: 'View', action: 'shapes.toggle' },
   { keys: ['?'], description: 'This help', group: 'View', action: 'help' },
+  {
+    keys: ['F6'],
+    description: 'Move focus to the toolbar: Tab then goes through the controls, Esc back to the canvas',
+    group: 'View',
+  },
   { keys: ['N', '→'], description: 'Next item (saves first)', group: 'Items', action: 'item.next' },
   { keys: ['P', '←'], description: 'Previous item (saves first)', group: 'Items', action: 'item.prev' },
 ];
@@ -82,6 +92,43 @@ const IMAGE_KEYS = keymap<Action>({
 
 /** Keys the editor itself uses: a class hotkey on one of these is ignored (the label list says so). */
 export const RESERVED_KEYS: ReadonlySet<string> = IMAGE_KEYS.reserved;
+
+/** What each action a single key can trigger is, as the wizard names a class hotkey that clashes with it. */
+const KEY_OWNERS: Readonly<Record<Action, string>> = {
+  'tool.select': "the Select tool's key",
+  'tool.box': "the Box tool's key",
+  'tool.polygon': "the Polygon tool's key",
+  'tool.grabcut': "the Box → polygon tool's key",
+  'zoom.in': "the editor's key for zooming in",
+  'zoom.out': "the editor's key for zooming out",
+  'zoom.fit': "the editor's key for fitting the image",
+  'zoom.actual': "the editor's key for actual pixels",
+  'shapes.toggle': "the editor's key for hiding shapes",
+  'shape.next': "the editor's key for the next shape",
+  'shape.prev': "the editor's key for the previous shape",
+  enter: "the editor's key for closing a polygon",
+  undo: "the editor's key for undo",
+  redo: "the editor's key for redo",
+  save: "the editor's key for saving",
+  delete: "the editor's key for deleting",
+  accept: "the editor's key for accepting a proposal",
+  reject: "the editor's key for rejecting a proposal",
+  'proposal.next': "the editor's key for the next proposal",
+  'proposal.prev': "the editor's key for the previous proposal",
+  escape: "the editor's key for cancelling",
+  'item.next': "the editor's key for the next item",
+  'item.prev': "the editor's key for the previous item",
+  help: "the editor's key for the shortcut sheet",
+  'rejected.toggle': "the editor's key for showing rejected proposals",
+};
+
+/** "the Box tool's key" for a single key the image editor uses itself (`b`), else null. */
+export function keyOwner(key: string): string | null {
+  const k = key.toLowerCase();
+  if (k.length !== 1 || !RESERVED_KEYS.has(k)) return null;
+  const action = actionFor({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false });
+  return action ? KEY_OWNERS[action] : "one of the editor's keys";
+}
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function actionFor(e: KeyLike): Action | null {

@@ -112,9 +112,17 @@ export function labelForKey(e: KeyLike, hotkeys: ReadonlyMap<string, string>): s
   return hotkeys.get(e.key.toLowerCase()) ?? null;
 }
 
-/** Keys that belong to the focused control (a text field, a button's Enter, a slider's arrows), not the editor. */
+/** Whether Tab on `t` moves focus (the page's own Tab order) rather than stepping through the editor's shapes:
+ * on every focused control, that is anything but the page body and the editor's canvas. */
+export function tabMovesFocus(t: { tagName: string } | null, body: unknown): boolean {
+  return t !== null && t !== body && t.tagName !== 'CANVAS' && t.tagName !== 'HTML' && t.tagName !== 'BODY';
+}
+
+/** Keys that belong to the focused control (a text field, a button's Enter, a slider's arrows, Tab on any control
+ * so that a keyboard user reaches the toolbar and the panels), not the editor. */
 export function ownedByControl(t: EventTarget | null, key: string): boolean {
   if (!(t instanceof HTMLElement)) return false;
+  if (key === 'Tab') return tabMovesFocus(t, document.body);
   if (t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return true;
   if ((key === 'Enter' || key === ' ') && (t.tagName === 'BUTTON' || t.tagName === 'A')) return true;
   if (t.tagName !== 'INPUT') return false;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assignNewIds, contentKey, diffLists, fromApi, keyedApi } from './annotations';
 import { History } from './history';
 import { actionFor, labelForKey, labelHotkeys } from './keymap';
+import { tabMovesFocus } from './keys';
 import { acceptAllAbove, nextProposal, proposalCounts, setState } from './proposals';
 import type { ApiAnnotation } from './types';
 
@@ -149,5 +150,15 @@ describe('keymap', () => {
     ]);
     expect(labelForKey(k('1'), keys)).toBe('car');
     expect(labelForKey(k('1', { ctrlKey: true }), keys)).toBeNull();
+  });
+
+  it('leaves Tab to a focused control and keeps it for shapes on the canvas or the page body', () => {
+    const body = { tagName: 'BODY' };
+    expect(tabMovesFocus({ tagName: 'BUTTON' }, body)).toBe(true);
+    expect(tabMovesFocus({ tagName: 'A' }, body)).toBe(true);
+    expect(tabMovesFocus({ tagName: 'SELECT' }, body)).toBe(true);
+    expect(tabMovesFocus({ tagName: 'CANVAS' }, body)).toBe(false);
+    expect(tabMovesFocus(body, body)).toBe(false);
+    expect(tabMovesFocus(null, body)).toBe(false);
   });
 });

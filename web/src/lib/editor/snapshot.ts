@@ -54,6 +54,8 @@ export interface EditorUi {
   /** Annotations added, removed or changed since the server's copy (recomputed after every save and resolution). */
   unsaved: number;
   saveError: string | null;
+  /** Why the last save failed, in words ("the server cannot be reached; retrying"); null when it did not. */
+  saveReason: string | null;
   lastSavedAt: number | null;
   conflict: ConflictInfo | null;
   notice: Notice | null;
@@ -131,6 +133,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     saveStatus: core.saveStatus,
     unsaved: core.unsavedCount,
     saveError: core.saveError,
+    saveReason: core.saveReason,
     lastSavedAt: core.lastSavedAt,
     conflict: core.conflict ? { ...core.conflict, merge: core.conflict.merge ? { ...core.conflict.merge } : null } : null,
     notice: core.notice,

@@ -1,4 +1,4 @@
-/** What both editors say in words: the save state, and the tone of an annotation's review state. */
+/** What both editors say in words: the save state and why a save failed, and the tone of an annotation's review state. */
 
 import type { SaveStatus } from './core';
 
@@ -15,4 +15,17 @@ export const SAVE_TEXT: Record<SaveStatus, (savedOnce: boolean) => string> = {
 /** The badge tone for an annotation's state (accepted, rejected, proposed). */
 export function stateTone(state: string): 'success' | 'danger' | 'warning' {
   return state === 'accepted' ? 'success' : state === 'rejected' ? 'danger' : 'warning';
+}
+
+/** Why a save failed, for the status line: "the server cannot be reached; retrying" rather than "Failed to fetch". */
+export function saveFailure(err: unknown, retrying: boolean): string {
+  const status = (err as { status?: unknown } | null)?.status;
+  const text = err instanceof Error ? err.message : String(err);
+  let why: string;
+  if (status === 0 || (typeof status !== 'number' && (err instanceof TypeError || /fetch|network/i.test(text)))) {
+    why = 'the server cannot be reached';
+  } else if (typeof status === 'number' && status >= 500) why = `the server had a problem (HTTP ${status})`;
+  else if (status === 408 || status === 429) why = 'the server is busy';
+  else why = text || 'the server refused it';
+  return retrying ? `${why}; retrying` : why;
 }

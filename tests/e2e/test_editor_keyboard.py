@@ -1,0 +1,136 @@
+"""The image editor and the keyboard: Tab on a control moves focus as in any page (so a keyboard user reaches
+the toolbar, the label list and the side panel; F6 goes from the canvas to the toolbar, Esc back), while Tab on
+the canvas (or with nothing focused) still steps through the shapes; the shortcut sheet (?) takes focus into its
+dialog and gives it back when it closes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+from tests.e2e.conftest import API, Server, Shots, add_member, import_images, login, wait_for_editor
+
+SIZE = (800, 600)
+
+
+def _item_with_two_boxes(server: Server, name: str) -> tuple[int, int, str]:
+    project = server.create_project(f"Keyboard {name}", ["car", "person"])
+    pid = project["id"]
+    [iid] = import_images(server, pid, f"keyboard-{name}", 1, SIZE)
+    version = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()["version"]
+    body = {
+        "version": version,
+        "annotations": [
+            {"kind": "box", "label": label, "geometry": {"bbox": bbox}, "source": "human", "state": "accepted"}
+            for label, bbox in (("car", [100, 100, 300, 250]), ("person", [400, 200, 550, 500]))
+        ],
+    }
+    server.api.put(f"{API}/projects/{pid}/items/{iid}/annotations", json=body).raise_for_status()
+    _, password = add_member(server, pid, f"kb-{name}", "annotator")
+    return pid, iid, password
+
+
+def _active(page: Any) -> str:
+    """The focused element, as "TAG name" (its accessible label, title or text)."""
+    text: str = page.evaluate(
+        """() => { const e = document.activeElement; if (!e) return 'none';
+                   const n = e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent || '';
+                   return e.tagName + ' ' + n.trim().slice(0, 60); }"""
+    )
+    return text
+
+
+def _selected(page: Any) -> Any:
+    selected: Any = page.evaluate("() => window.__editor ? window.__editor.state().selected : 'no handle'")
+    return selected
+
+
+def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canvas(
+    page: Any, server: Server, shots: Shots
+) -> None:
+    pid, iid, password = _item_with_two_boxes(server, "tab")
+    login(page, "kb-tab", password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    editor = page.get_by_test_id("editor")
+    sel = page.get_by_role("complementary", name="Labels and properties")
+
+    # From a toolbar button, Tab walks on through the controls and selects no shape.
+    editor.get_by_role("button", name="Keyboard shortcuts").focus()
+    seen = [_active(page)]
+    for _ in range(6):  # to the last control of the side panel (the canvas is no Tab stop)
+        page.keyboard.press("Tab")
+        seen.append(_active(page))
+    shots(page, "tabbed-from-toolbar")
+    assert len(set(seen)) == 7, f"Tab did not move focus: {seen}"
+    assert not any(s.startswith(("BODY", "CANVAS")) for s in seen), seen
+    assert "BUTTON Draw car" in seen, f"Tab did not reach the label list: {seen}"
+    assert _selected(page) is None, "a Tab on a control selected a shape"
+
+    # Shift+Tab goes back the same way.
+    page.keyboard.press("Shift+Tab")
+    assert _active(page) == seen[-2], (seen, _active(page))
+
+    # A label button: Tab leaves it rather than relabelling anything.
+    label_row = sel.get_by_title("Draw car")
+    expect(label_row).to_have_count(1)
+    label_row.focus()
+    before = _active(page)
+    page.keyboard.press("Tab")
+    assert _active(page) != before, before
+    assert _selected(page) is None
+    expect(label_row).to_have_attribute("title", "Draw car")
+
+    # Esc on a control goes back to the canvas; F6 there goes to the toolbar.
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("editor-canvas")).to_be_focused()
+    page.keyboard.press("F6")
+    assert page.evaluate("() => !!document.activeElement.closest('[role=toolbar]')"), _active(page)
+
+    # On the canvas, Tab and Shift+Tab still step through the shapes and focus stays there.
+    page.get_by_test_id("editor-canvas").focus()
+    page.keyboard.press("Tab")
+    first = _selected(page)
+    assert first is not None
+    page.keyboard.press("Tab")
+    second = _selected(page)
+    assert second is not None and second != first
+    assert _active(page).startswith("CANVAS"), _active(page)
+    shots(page, "tab-on-canvas-selects")
+
+    # With nothing focused (the page body) Tab steps through the shapes as before.
+    page.keyboard.press("Escape")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    assert _selected(page) is not None
+
+
+def test_the_shortcut_sheet_takes_focus_and_gives_it_back(page: Any, server: Server, shots: Shots) -> None:
+    pid, iid, password = _item_with_two_boxes(server, "help")
+    login(page, "kb-help", password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    canvas = page.get_by_test_id("editor-canvas")
+    canvas.focus()
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    inside = page.evaluate("() => !!document.activeElement && !!document.activeElement.closest('[role=dialog]')")
+    shots(page, "help-open")
+    assert inside, f"focus is on {_active(page)}, not in the dialog"
+    # Tab stays within the dialog (it has one control, Close).
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('[role=dialog]')"), _active(page)
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(canvas).to_be_focused()
+
+    # Opened from the toolbar button, it gives focus back to that button.
+    button = page.get_by_test_id("editor").get_by_role("button", name="Keyboard shortcuts")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(button).to_be_focused()
