@@ -1,0 +1,125 @@
+"""Selecting many items in the project grid and acting on them (QA finding 4): a checkbox per cell, click and
+shift+click, Space on a focused cell, ctrl+A and Esc; the selection bar tags, untags and sends to labelling through
+POST /items/bulk, and a viewer gets no checkboxes at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    API,
+    Server,
+    Shots,
+    add_member,
+    import_images,
+    login,
+    logout,
+)
+
+N_ITEMS = 40
+
+
+def _check(page: Any, item_id: int) -> Any:
+    return page.locator(f'[data-testid="thumb-check"][data-check-id="{item_id}"]')
+
+
+def _thumb(page: Any, item_id: int) -> Any:
+    return page.locator(f'[data-testid="thumb"][data-item-id="{item_id}"]')
+
+
+def _tagged(server: Server, pid: int, tag: str) -> set[int]:
+    r = server.api.get(f"{API}/projects/{pid}/items", params={"tag": tag, "limit": 500}).raise_for_status()
+    return {it["id"] for it in r.json()["items"]}
+
+
+def test_select_many_in_the_grid_then_tag_untag_and_send_to_labelling(page: Any, server: Server, shots: Shots) -> None:
+    project = server.create_project("Grid selection", ["car"])
+    pid = project["id"]
+    ids = import_images(server, pid, "grid-selection", N_ITEMS, (320, 240))
+    _, viewer_password = add_member(server, pid, "grid-sel-viewer", "viewer")
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{N_ITEMS} items")
+    bar = page.get_by_test_id("selection-bar")
+    expect(bar).to_have_count(0)
+
+    # Three by click (the checkbox shows on hover), then a range by shift+click: 10..13.
+    for i in (0, 2, 4):
+        _thumb(page, ids[i]).hover()
+        _check(page, ids[i]).click()
+    expect(page.get_by_test_id("selection-count")).to_have_text("3 selected")
+    _check(page, ids[10]).click()  # once anything is selected, every cell shows its checkbox
+    _check(page, ids[13]).click(modifiers=["Shift"])
+    expect(page.get_by_test_id("selection-count")).to_have_text("7 selected")
+    chosen = {ids[i] for i in (0, 2, 4, 10, 11, 12, 13)}
+    for i in range(15):
+        expect(_check(page, ids[i])).to_be_checked(checked=ids[i] in chosen)
+    shots(page, "seven-selected")
+
+    # Tag them "night": the selection stays, and the grid's tag filter finds exactly those.
+    bar.get_by_role("button", name="Tag…", exact=True).click()
+    page.get_by_test_id("tag-input").fill("night")
+    page.get_by_test_id("tag-submit").click()
+    expect(page.get_by_test_id("tag-dialog")).to_be_hidden()
+    expect(page.get_by_test_id("selection-count")).to_have_text("7 selected")
+    assert _tagged(server, pid, "night") == chosen
+
+    page.goto(f"/#/projects/{pid}?tag=night")
+    expect(page.get_by_test_id("shown-count")).to_have_text("7 items match")
+    expect(page.get_by_test_id("thumb")).to_have_count(7)
+    shown = {int(v) for v in page.get_by_test_id("thumb").evaluate_all("els => els.map(e => e.dataset.itemId)")}
+    assert shown == chosen
+    expect(bar).to_have_count(0)  # a new filter drops the selection
+    shots(page, "tag-filter")
+
+    # Ctrl+A in the grid selects every loaded cell; remove the tag from them all.
+    _thumb(page, ids[0]).focus()
+    page.keyboard.press("Control+a")
+    expect(page.get_by_test_id("selection-count")).to_have_text("7 selected")
+    bar.get_by_role("button", name="Remove tag", exact=True).click()
+    page.get_by_test_id("tag-input").fill("night")
+    page.get_by_test_id("tag-submit").click()
+    expect(page.get_by_test_id("tag-dialog")).to_be_hidden()
+    assert _tagged(server, pid, "night") == set()
+    expect(page.get_by_test_id("thumb")).to_have_count(0)  # the grid reads its page again
+
+    # Back to every item: Space on a focused cell toggles it, Esc clears, Clear clears.
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{N_ITEMS} items")
+    _thumb(page, ids[5]).focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("selection-count")).to_have_text("1 selected")
+    page.keyboard.press("Escape")
+    expect(bar).to_have_count(0)
+    _thumb(page, ids[5]).focus()
+    page.keyboard.press("Space")
+    _check(page, ids[6]).click()
+    expect(page.get_by_test_id("selection-count")).to_have_text("2 selected")
+
+    # Send them to labelling: both have no label, so both are queued.
+    with page.expect_response(lambda r: r.url.endswith(f"/projects/{pid}/items/bulk")) as answer:
+        bar.get_by_test_id("send-to-labelling").click()
+    assert answer.value.status == 200
+    assert answer.value.json()["queued"] == 2
+    expect(page.get_by_text("2 items sent to labelling")).to_be_visible()
+    expect(page.get_by_test_id("selection-count")).to_have_text("2 selected")
+    bar.get_by_role("button", name="Clear the selection").click()
+    expect(bar).to_have_count(0)
+    shots(page, "sent")
+
+    # A viewer may not annotate: no checkboxes, and ctrl+A selects nothing.
+    logout(page)
+    login(page, "grid-sel-viewer", viewer_password)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text(f"{N_ITEMS} items")
+    _thumb(page, ids[0]).hover()
+    expect(page.get_by_test_id("thumb-check")).to_have_count(0)
+    _thumb(page, ids[0]).focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Space")
+    expect(bar).to_have_count(0)
+    shots(page, "viewer")
