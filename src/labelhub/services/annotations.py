@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple, TypeGuard, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
+from labelhub.services._proposal_rules import edited_proposal, open_proposal, restores_proposal
 from labelhub.services.access import Actor, check_item_access, project_schema
 from labelhub.services.retrain import maybe_retrain
 from labelhub.storage.models import Annotation, Item, utcnow
@@ -131,7 +132,7 @@ def _validated_row(
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
     source = a.source or (Source(old.source) if old is not None else Source.HUMAN)
-    if old is not None and old.source == Source.HUMAN.value and not _restores_proposal(a, old):
+    if old is not None and old.source == Source.HUMAN.value and not restores_proposal(a, old):
         source = Source.HUMAN  # a person's label never turns into a model's (an editor may hold a stale copy)
     elif old is not None and old.source == Source.HUMAN.value and a.state is None:
         a = replace(a, state=AnnotationState.PROPOSED)  # the proposal it was, open again
@@ -228,7 +229,7 @@ def plan_save(
         restored = old is not None and old.source == Source.HUMAN.value and row["source"] == Source.MODEL.value
         decided = from_model and row["state"] != old_state and not restored
         if old is not None and (
-            _edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
+            edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
         ):
             # Whoever relabels or reshapes a model's proposal, or (without the reviewer role) confirms it, makes it
             # their own label: source human, no score, accepted, remembering the proposing model version. Only a
@@ -257,7 +258,7 @@ def plan_save(
     # out of a save is kept, never deleted.
     plan.deletes = [aid for aid, a in existing.items() if aid not in keep and a.kind != AnnotationKind.TRACK_BOX.value]
     if not can_review:
-        dropped = [aid for aid in plan.deletes if _open_proposal(existing[aid])]
+        dropped = [aid for aid in plan.deletes if open_proposal(existing[aid])]
         if dropped:
             raise PermissionDenied(
                 f"removing the model's proposal {dropped[0]} rejects it, which needs the reviewer role; label the "
@@ -284,32 +285,6 @@ def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]
     if any(row["state"] == _ACCEPTED for row in rows) or any(new["state"] == _ACCEPTED for _, new in plan.updates):
         return ItemStatus.LABELED.value
     return (ItemStatus.NEW if current is ItemStatus.LABELED else current).value
-
-
-def _restores_proposal(a: AnnotationInput, old: Row[Any]) -> bool:
-    """True when a save gives a person's label back to the model proposal it was made from (an undo of the edit or
-    confirmation that made it the person's): the row was a proposal of that model version, and the client sends it
-    as that model's open proposal again."""
-    return bool(
-        old.model_version
-        and a.source is Source.MODEL
-        and a.model_version in (None, old.model_version)
-        and a.state in (None, AnnotationState.PROPOSED)
-    )
-
-
-def _open_proposal(a: Row[Any]) -> bool:
-    return bool(a.source == Source.MODEL.value and a.state == AnnotationState.PROPOSED.value)
-
-
-def _edited_proposal(old: Row[Any] | None, row: dict[str, Any]) -> TypeGuard[Row[Any]]:
-    """True when a save changes a model annotation's label or shape (and does not reject it)."""
-    return (
-        old is not None
-        and old.source == Source.MODEL.value
-        and row["state"] != AnnotationState.REJECTED.value
-        and (row["label"] != old.label or row["geometry"] != old.geometry)
-    )
 
 
 def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
