@@ -47,3 +47,13 @@ def test_values_come_least_recently_used_first_and_clear_empties_the_map() -> No
     assert lru.values() == [2, 3, 1]
     lru.clear()
     assert len(lru) == 0 and lru.get("a") is None and lru.values() == []
+
+
+def test_drop_where_forgets_the_entries_whose_key_passes() -> None:
+    lru: Lru[str] = Lru(8)
+    for key in [(1, 10), (1, 11), (2, 10), "other"]:
+        lru.put(key, str(key))
+    assert lru.drop_where(lambda key: isinstance(key, tuple) and key[0] == 1) == 2
+    assert lru.get((1, 10)) is None and lru.get((1, 11)) is None
+    assert lru.get((2, 10)) == "(2, 10)" and lru.get("other") == "other" and len(lru) == 2
+    assert lru.drop_where(lambda key: False) == 0 and len(lru) == 2

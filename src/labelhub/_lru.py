@@ -61,6 +61,14 @@ class Lru(Generic[V]):
         with self._lock:
             self._items.pop(key, None)
 
+    def drop_where(self, test: Callable[[Hashable], bool]) -> int:
+        """Forget every entry whose key passes ``test``; return how many went."""
+        with self._lock:
+            gone = [key for key in self._items if test(key)]
+            for key in gone:
+                del self._items[key]
+            return len(gone)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

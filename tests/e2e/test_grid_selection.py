@@ -123,3 +123,54 @@ def test_select_many_in_the_grid_then_tag_untag_and_send_to_labelling(page: Any,
     page.keyboard.press("Space")
     expect(bar).to_have_count(0)
     shots(page, "viewer")
+
+
+def test_a_manager_deletes_selected_items_and_an_annotator_is_not_offered_it(
+    page: Any, server: Server, shots: Shots
+) -> None:
+    project = server.create_project("Grid deletion", ["car"])
+    pid = project["id"]
+    ids = import_images(server, pid, "grid-deletion", 12, (320, 240))
+    _, annotator_password = add_member(server, pid, "grid-del-annotator", "annotator")
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text("12 items")
+    for i in (1, 2):
+        _thumb(page, ids[i]).hover()
+        _check(page, ids[i]).click()
+    expect(page.get_by_test_id("selection-count")).to_have_text("2 selected")
+
+    # The dialog asks first; Cancel deletes nothing.
+    page.get_by_test_id("delete-selected").click()
+    dialog = page.get_by_test_id("delete-dialog")
+    expect(dialog).to_contain_text("Delete 2 items?")
+    expect(dialog).to_contain_text("cannot be undone")
+    shots(page, "delete-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert len(server.api.get(f"{API}/projects/{pid}/items").json()["items"]) == 12
+
+    page.get_by_test_id("delete-selected").click()
+    with page.expect_response(lambda r: r.url.endswith(f"/projects/{pid}/items/delete")) as answer:
+        page.get_by_test_id("delete-confirm").click()
+    assert answer.value.status == 200 and answer.value.json() == {"deleted": 2}
+    expect(page.get_by_text("Deleted 2 items")).to_be_visible()
+    expect(page.get_by_test_id("selection-bar")).to_have_count(0)
+    expect(page.get_by_test_id("shown-count")).to_have_text("10 items")
+    expect(_thumb(page, ids[1])).to_have_count(0)
+    expect(_thumb(page, ids[2])).to_have_count(0)
+    expect(_thumb(page, ids[3])).to_be_visible()
+    left = {it["id"] for it in server.api.get(f"{API}/projects/{pid}/items").json()["items"]}
+    assert left == set(ids) - {ids[1], ids[2]}
+    shots(page, "deleted")
+
+    # An annotator selects (to tag) but is offered no Delete.
+    logout(page)
+    login(page, "grid-del-annotator", annotator_password)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text("10 items")
+    _thumb(page, ids[0]).hover()
+    _check(page, ids[0]).click()
+    expect(page.get_by_test_id("selection-count")).to_have_text("1 selected")
+    expect(page.get_by_test_id("delete-selected")).to_have_count(0)

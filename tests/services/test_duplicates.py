@@ -39,9 +39,10 @@ from labelhub.services._neighbours import (
 )
 from labelhub.services._spaces import index_folder
 from labelhub.services.access import Actor
-from labelhub.services.duplicates import find_duplicates, forget_in_indexes, resolve_duplicates
+from labelhub.services.duplicates import find_duplicates, resolve_duplicates
 from labelhub.services.embeddings import embed_project
 from labelhub.services.imports import import_source
+from labelhub.services.item_delete import forget_items
 from labelhub.services.search import search_text
 from labelhub.services.users import create_user
 from labelhub.storage.models import AuditEvent, Item, Membership
@@ -83,7 +84,7 @@ def test_resolve_deletes_the_others_with_audit_and_index(hub: Hub, texts: int) -
     keep, drop = ids["t000"], [ids["t001"]]
     with hub.db.session(write=True) as s:
         assert resolve_duplicates(s, hub, SYSTEM, texts, keep, drop) == 1
-    forget_in_indexes(hub, texts, drop)
+    forget_items(hub, texts, drop)
     with hub.db.session() as s:
         assert s.get(Item, drop[0]) is None and s.get(Item, keep) is not None
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "item.delete")))
@@ -240,7 +241,7 @@ def bank(hub: Hub, tmp_path: Path) -> int:
 def _resolve(hub: Hub, pid: int, keep: int, drop: list[int]) -> None:
     with hub.db.session(write=True) as s:
         resolve_duplicates(s, hub, SYSTEM, pid, keep, drop)
-    forget_in_indexes(hub, pid, drop)
+    forget_items(hub, pid, drop)
 
 
 def _assert_same(got: Neighbours, expected: Neighbours) -> None:
@@ -320,9 +321,9 @@ def test_a_failed_patch_leaves_the_graph_to_the_next_request(
         raise MemoryError("no room for the vectors")
 
     monkeypatch.setattr(_neighbours, "drop_from_graph", broken)
-    with caplog.at_level(logging.WARNING, logger="labelhub.services.duplicates"):
+    with caplog.at_level(logging.WARNING, logger="labelhub.services.item_delete"):
         _resolve(hub, bank, ids["t000"], [ids["t001"]])
-    warnings = [r.getMessage() for r in caplog.records if r.name == "labelhub.services.duplicates"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "labelhub.services.item_delete"]
     assert len(warnings) == 1 and "the next duplicates request computes it" in warnings[0], warnings
     assert ids["t001"] not in open_index(index_folder(hub.settings, bank, "ngram"))  # the removal itself stands
     calls = _counted(monkeypatch, compute=True)

@@ -8,7 +8,8 @@ from tests.model_servers import http_contract, register_http, serve, text_projec
 
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
-from labelhub.services.duplicates import forget_in_indexes, resolve_duplicates
+from labelhub.services.duplicates import resolve_duplicates
+from labelhub.services.item_delete import forget_items
 from labelhub.services.queue import next_item, queue
 from labelhub.storage.models import Annotation, Embedding, Item
 
@@ -134,7 +135,7 @@ def test_a_new_item_in_a_deleted_items_place_is_scored_for_its_own_text(hub: Hub
             before = queue(s, hub, SYSTEM, pid, strategy="entropy")
         with hub.db.session(write=True) as s:
             resolve_duplicates(s, hub, SYSTEM, pid, keep=ids[0], drop=[ids[-1]])  # "p=0.8", the last id
-        forget_in_indexes(hub, pid, [ids[-1]])
+        forget_items(hub, pid, [ids[-1]])
         with hub.db.session(write=True) as s:
             new = Item(project_id=pid, kind="text", name="new", text="p=0.5")
             s.add(new)

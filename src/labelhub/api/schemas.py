@@ -271,3 +271,11 @@ class FormatPublic(BaseModel):
     export_kinds: list[ItemKind] = Field(description="Kinds of item its export writes (COCO: video too)")
     can_import: bool
     can_export: bool
+
+
+class ItemsDeleteIn(StrictIn):
+    item_ids: list[int] = Field(min_length=1, max_length=10_000, description="Items of the project; all or none go")
+
+
+class ItemsDeletedPublic(BaseModel):
+    deleted: int = Field(description="Items deleted, with their annotations, tracks and embeddings")

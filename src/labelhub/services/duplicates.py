@@ -9,8 +9,9 @@ extra copies of exact groups are mapped to the item they copy, so a group is not
 
 **Resolve** keeps one item and deletes the others in one transaction (their annotations and embedding rows go
 with them through the foreign keys), with one audit event per deleted item; the items then leave the indexes,
-and the neighbour graph is patched to the index's new state rather than computed again whole.
-There is no other item delete path in labelhub yet, so this is it.
+and the neighbour graph is patched to the index's new state rather than computed again whole
+(``item_delete.forget_items``).
+The deletion itself is :mod:`labelhub.services.item_delete`'s, as for any item.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import ItemKind
@@ -28,17 +29,10 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.hub import Hub
 from labelhub.search import DuplicateGroup, VectorIndex, exact_duplicates
-from labelhub.services import audit
-from labelhub.services._neighbours import (
-    Neighbours,
-    held_graph,
-    index_state,
-    leader_groups,
-    neighbours,
-    patch_after_removal,
-)
+from labelhub.services._neighbours import Neighbours, leader_groups, neighbours
 from labelhub.services._spaces import cached_index, index_folder
 from labelhub.services.access import Actor, require
+from labelhub.services.item_delete import delete_items
 from labelhub.services.search import describe_items, search_space
 from labelhub.storage.models import Item
 
@@ -47,7 +41,6 @@ __all__ = [
     "DuplicateMember",
     "DuplicateSet",
     "find_duplicates",
-    "forget_in_indexes",
     "resolve_duplicates",
     "suggest_threshold",
 ]
@@ -172,8 +165,8 @@ def find_duplicates(
 def resolve_duplicates(session: Session, hub: Hub, actor: Actor, project_id: int, keep: int, drop: list[int]) -> int:
     """Delete the ``drop`` items (keeping ``keep``) in the caller's transaction; return how many were deleted.
 
-    Every id must be an item of the project; nothing is deleted otherwise. Call :func:`forget_in_indexes` after
-    the transaction commits.
+    Every id must be an item of the project; nothing is deleted otherwise. Call
+    :func:`labelhub.services.item_delete.forget_items` after the transaction commits.
     """
     require(session, actor, project_id, Action.EDIT_PROJECT)
     wanted = sorted(set(drop))
@@ -183,55 +176,8 @@ def resolve_duplicates(session: Session, hub: Hub, actor: Actor, project_id: int
         raise ValidationError(f"drop at most {MAX_DROP} items at once, got {len(wanted)}", field="drop")
     if keep in wanted:
         raise ValidationError(f"item {keep} is both kept and dropped", field="drop")
-    found = {i: n for i, n in session.execute(
-        select(Item.id, Item.name).where(Item.project_id == project_id, Item.id.in_([keep, *wanted])))}  # fmt: skip
-    missing = [i for i in [keep, *wanted] if i not in found]
-    if missing:
-        raise ValidationError(f"items {missing[:10]} are not in project {project_id}", field="drop")
-    session.execute(delete(Item).where(Item.project_id == project_id, Item.id.in_(wanted)))
-    for item_id in wanted:
-        audit.record(session, actor, "item.delete", "item", item_id, project_id=project_id,
-                     detail={"name": found[item_id], "reason": "duplicate", "kept": keep})  # fmt: skip
-    return len(wanted)
-
-
-def forget_in_indexes(hub: Hub, project_id: int, ids: list[int]) -> None:
-    """Remove deleted items from the project's indexes (a search also skips them until the next embedding run).
-
-    The save gives the index a new state. The neighbour graph of the state before, when memory or its file holds
-    one (none is computed here), is patched to the new state and saved (``_neighbours.patch_after_removal``: only
-    the rows that listed a removed item are computed again), so the next duplicates request reads it. When that
-    fails, a warning says so and the next request computes the whole graph. The labelling queue's cached
-    predictions of those items go too.
-    """
-    hub.queue.forget_items(ids)
-    root = hub.settings.home / "indexes" / str(project_id)
-    if not root.is_dir():
-        return
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        index = cached_index(folder)
-        if index is None:
-            continue
-        before = _graph_before(index)
-        if index.remove(ids):
-            index.save()
-            if before is not None:
-                _patch(index, before, ids)
-
-
-def _graph_before(index: VectorIndex) -> Neighbours | None:
-    try:
-        return held_graph(index)
-    except Exception as exc:  # noqa: BLE001 - the graph only saves time: without it, the next request computes it
-        log.warning("cannot read the neighbour graph of %s, the next duplicates request computes it: %s",
-                    index.folder, exc)  # fmt: skip
-        return None
-
-
-def _patch(index: VectorIndex, graph: Neighbours, ids: list[int]) -> None:
-    try:
-        if patch_after_removal(index, graph, ids, index_state(index)) is None:
-            log.info("the neighbour graph of %s is left to the next duplicates request to compute", index.folder)
-    except Exception as exc:  # noqa: BLE001 - the graph only saves time: without it, the next request computes it
-        log.warning("cannot patch the neighbour graph of %s after removing %d items, the next duplicates request "
-                    "computes it: %s: %s", index.folder, len(ids), type(exc).__name__, exc)  # fmt: skip
+    if session.scalar(select(Item.id).where(Item.project_id == project_id, Item.id == keep)) is None:
+        raise ValidationError(f"item {keep} (the one to keep) not in project {project_id}", field="keep")
+    deleted = delete_items(session, actor, project_id, wanted, field="drop",
+                           detail={"reason": "duplicate", "kept": keep})  # fmt: skip
+    return len(deleted)

@@ -15,11 +15,13 @@ from labelhub.api.schemas import (
     AnnotationsPut,
     ItemPagePublic,
     ItemPublic,
+    ItemsDeletedPublic,
+    ItemsDeleteIn,
     ReviewIn,
 )
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.services import annotations as annotation_service
-from labelhub.services import items
+from labelhub.services import item_delete, items
 from labelhub.services.annotations import AnnotationInput
 from labelhub.storage.models import Item
 
@@ -81,6 +83,25 @@ def list_items(
             out.append(pub)
         total = items.count_items(s, actor, project_id, f) if with_total else None
     return ItemPagePublic(items=out, next_after=page.next_after, total=total)
+
+
+@router.post("/delete", response_model=ItemsDeletedPublic)
+def delete_items(project_id: int, body: ItemsDeleteIn, actor: ActorDep, hub: HubDep) -> ItemsDeletedPublic:
+    """Delete items with their annotations, tracks and embeddings (manager role); every id or none."""
+    with hub.db.session(write=True) as s:
+        deleted = item_delete.delete_items(s, actor, project_id, body.item_ids)
+    item_delete.forget_items(hub, project_id, deleted)
+    return ItemsDeletedPublic(deleted=len(deleted))
+
+
+@router.delete("/{item_id}", status_code=204)
+def delete_item(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> Response:
+    """Delete one item with its annotations, tracks and embeddings (manager role); 404 when it is not there."""
+    with hub.db.session(write=True) as s:
+        items.get_item(s, actor, project_id, item_id)  # another project's item, or none: 404
+        item_delete.delete_items(s, actor, project_id, [item_id], field="item_id")
+    item_delete.forget_items(hub, project_id, [item_id])
+    return Response(status_code=204)
 
 
 @router.get("/{item_id}", response_model=ItemPublic)

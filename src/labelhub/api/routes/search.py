@@ -27,7 +27,7 @@ from labelhub.api.search_schemas import (
     SearchPublic,
 )
 from labelhub.domain.enums import ItemKind, ItemStatus
-from labelhub.services import duplicates, embedding_map, embeddings, item_bulk, search, space_status
+from labelhub.services import duplicates, embedding_map, embeddings, item_bulk, item_delete, search, space_status
 from labelhub.services.search import MAX_K, SearchResult
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["search"])
@@ -122,7 +122,7 @@ def resolve_duplicates(project_id: int, body: ResolveIn, actor: ActorDep, hub: H
     """Keep one item and delete the others (their annotations too), in one transaction."""
     with hub.db.session(write=True) as s:
         deleted = duplicates.resolve_duplicates(s, hub, actor, project_id, body.keep, body.drop)
-    duplicates.forget_in_indexes(hub, project_id, body.drop)
+    item_delete.forget_items(hub, project_id, body.drop)
     return ResolvedPublic(deleted=deleted)
 
 

@@ -319,6 +319,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete Items
+         * @description Delete items with their annotations, tracks and embeddings (manager role); every id or none.
+         */
+        post: operations["delete_items"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}": {
         parameters: {
             query?: never;
@@ -330,7 +350,11 @@ export interface paths {
         get: operations["get_item"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Item
+         * @description Delete one item with its annotations, tracks and embeddings (manager role); 404 when it is not there.
+         */
+        delete: operations["delete_item"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1945,6 +1969,22 @@ export interface components {
          * @enum {string}
          */
         ItemStatus: "new" | "in_progress" | "labeled" | "reviewed" | "rejected";
+        /** ItemsDeleteIn */
+        ItemsDeleteIn: {
+            /**
+             * Item Ids
+             * @description Items of the project; all or none go
+             */
+            item_ids: number[];
+        };
+        /** ItemsDeletedPublic */
+        ItemsDeletedPublic: {
+            /**
+             * Deleted
+             * @description Items deleted, with their annotations, tracks and embeddings
+             */
+            deleted: number;
+        };
         /** JobPublic */
         JobPublic: {
             /** Id */
@@ -3453,6 +3493,41 @@ export interface operations {
             };
         };
     };
+    delete_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemsDeleteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsDeletedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_item: {
         parameters: {
             query?: never;
@@ -3473,6 +3548,36 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ItemPublic"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -100,3 +100,8 @@ export async function getMap(pid: number): Promise<EmbeddingMap | null> {
 export function bulkUpdate(pid: number, body: Schemas["BulkIn"]): Promise<Schemas["BulkPublic"]> {
   return unwrap(api.POST("/api/v1/projects/{project_id}/items/bulk", { params: { path: path(pid) }, body }));
 }
+
+/** Delete items with everything labelled on them (managers; every id or none). */
+export function deleteItems(pid: number, itemIds: number[]): Promise<Schemas["ItemsDeletedPublic"]> {
+  return unwrap(api.POST("/api/v1/projects/{project_id}/items/delete", { params: { path: path(pid) }, body: { item_ids: itemIds } }));
+}
