@@ -301,3 +301,20 @@ def test_members_see_paths_inside_labelhub_s_home_relative_to_it_and_admins_see_
         assert home not in str(listed)
     r = client.get(f"{API}/jobs/{job['id']}/download", headers=w.headers["manager"])
     assert r.status_code == 200 and r.json()["images"], r.text[:200]
+
+
+def test_the_202_that_queues_a_job_shows_a_member_no_server_folder(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """QA security finding 7: GET /jobs/{id} hid the home, the upload's 202 answer showed it."""
+    w = _build(client, hub, tmp_path)
+    home = str(hub.settings.home.resolve())
+    files = {"file": ("rows.csv", b"text,label\nhello,cat\n", "text/csv")}
+    for role in ("manager", "admin"):
+        r = client.post(f"{API}/projects/{w.pid}/uploads", files=files, headers=w.headers[role])
+        assert r.status_code == 202, r.text
+        source = r.json()["params"]["source"]
+        if role == "admin":
+            assert source.startswith(home + "/uploads/"), source
+        else:
+            assert source.startswith("uploads/") and source.endswith("/rows.csv") and home not in r.text, r.text

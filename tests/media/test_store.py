@@ -232,6 +232,8 @@ def test_clean_temp_removes_only_old_leftovers(tmp_path: Path) -> None:
         ("", GIF_MAGIC, "image/gif"),
         ("", WEBP_MAGIC, "image/webp"),
         ("upload", PNG_MAGIC, "image/png"),
+        ("cat.html", PNG_MAGIC + b"<script>alert(1)</script>", "image/png"),  # the bytes win over the name
+        ("page.html", b"<html><script>", "text/html"),
         ("", b"RIFF\x24\x00\x00\x00WAVEfmt ", "application/octet-stream"),
         ("", b"just some bytes", "application/octet-stream"),
     ],

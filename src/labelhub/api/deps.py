@@ -82,12 +82,27 @@ def wake_worker(request: Request) -> None:
         executor.notify()
 
 
-def queued_job(request: Request, hub: Hub, enqueue: Callable[[Session], Job]) -> JobPublic:
+def job_public(job: Job, actor: Actor, hub: Hub) -> JobPublic:
+    """A job as its reader may see it: an administrator gets the server's paths, anyone else paths inside
+    labelhub's home relative to it (``exports/job-8/coco-export.json``), so members do not learn the server's
+    folders from an export's result, an upload's report or the 202 answer that queued it."""
+    from labelhub.api.schemas import JobPublic
+    from labelhub.services.jobs import relative_paths
+
+    out = JobPublic.model_validate(job)
+    if actor.is_admin:
+        return out
+    home = str(hub.settings.home.resolve()) + "/"
+    out.params = relative_paths(out.params, home)
+    out.result = relative_paths(out.result, home) if out.result is not None else None
+    out.error = relative_paths(out.error, home) if out.error is not None else None
+    return out
+
+
+def queued_job(request: Request, hub: Hub, actor: Actor, enqueue: Callable[[Session], Job]) -> JobPublic:
     """Run ``enqueue`` (the service that checks the role and writes the job row) in a write transaction, then
     wake the server's worker; return the queued job as the 202 body of the routes that start work."""
-    from labelhub.api.schemas import JobPublic
-
     with hub.db.session(write=True) as s:
-        out = JobPublic.model_validate(enqueue(s))
+        out = job_public(enqueue(s), actor, hub)
     wake_worker(request)
     return out

@@ -105,14 +105,17 @@ def hash_file(path: Path) -> str:
 
 
 def guess_mime(name: str, head: bytes) -> str:
-    """Return the MIME type guessed from the file name, else from the leading bytes, else octet-stream."""
+    """Return the MIME type the leading bytes show, else the one the file name suggests, else octet-stream.
+
+    The bytes come first: a PNG named ``cat.html`` is an image/png (and an HTML type is served as a download
+    anyway: media/serving.py)."""
+    for magic, offset, mime in _MAGIC:
+        if head[offset : offset + len(magic)] == magic and (mime != "image/webp" or head[:4] == b"RIFF"):
+            return mime
     if name:
         guessed, _ = mimetypes.guess_type(name, strict=False)
         if guessed:
             return guessed
-    for magic, offset, mime in _MAGIC:
-        if head[offset : offset + len(magic)] == magic and (mime != "image/webp" or head[:4] == b"RIFF"):
-            return mime
     return OCTET_STREAM
 
 

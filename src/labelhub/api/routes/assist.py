@@ -60,7 +60,7 @@ def put_assist(project_id: int, body: AssistPut, actor: ActorDep, hub: HubDep) -
 @router.post("/prelabel", response_model=JobPublic, status_code=202)
 def start_prelabel(project_id: int, body: PrelabelIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue a job that runs the model over the unlabelled items and stores its proposals through the bands."""
-    return queued_job(request, hub, lambda s: prelabel.start_prelabel(
+    return queued_job(request, hub, actor, lambda s: prelabel.start_prelabel(
         s, actor, project_id, model_id=body.model_id, only_unlabelled=body.only_unlabelled, batch_size=body.batch_size
     ))  # fmt: skip
 

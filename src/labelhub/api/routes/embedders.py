@@ -29,7 +29,7 @@ class EmbedderTrainIn(StrictIn):
 @router.post("/train", response_model=JobPublic, status_code=202)
 def train_embedder(project_id: int, body: EmbedderTrainIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue a training job for a built-in encoder; the embedding job then uses the newest trained one."""
-    return queued_job(request, hub, lambda s: queue_embedder_training(
+    return queued_job(request, hub, actor, lambda s: queue_embedder_training(
         s, actor, project_id, body.kind, epochs=body.epochs, seed=body.seed, bitext=body.bitext,
         bitext_splits=body.bitext_splits, roots=server_roots(hub.settings),
     ))  # fmt: skip

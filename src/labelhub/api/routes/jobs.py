@@ -8,31 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.deps import ActorDep, HubDep, job_public
 from labelhub.api.schemas import JobPublic
 from labelhub.domain.enums import JobStatus
 from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError
-from labelhub.hub import Hub
 from labelhub.services import jobs
-from labelhub.services.access import Actor, require
-from labelhub.storage.models import Job
+from labelhub.services.access import require
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-
-def _public(job: Job, actor: Actor, hub: Hub) -> JobPublic:
-    """A job as its reader may see it: an administrator gets the server's paths, anyone else paths inside
-    labelhub's home relative to it (``exports/job-8/coco-export.json``), so members do not learn the server's
-    folders from an export's result or an upload's report."""
-    out = JobPublic.model_validate(job)
-    if actor.is_admin:
-        return out
-    home = str(hub.settings.home.resolve()) + "/"
-    out.params = jobs.relative_paths(out.params, home)
-    out.result = jobs.relative_paths(out.result, home) if out.result is not None else None
-    out.error = jobs.relative_paths(out.error, home) if out.error is not None else None
-    return out
 
 
 @router.get("", response_model=list[JobPublic])
@@ -45,21 +29,21 @@ def list_jobs(
 ) -> list[JobPublic]:
     with hub.db.session() as s:
         return [
-            _public(j, actor, hub) for j in jobs.list_jobs(s, actor, project_id=project_id, after=after, limit=limit)
+            job_public(j, actor, hub) for j in jobs.list_jobs(s, actor, project_id=project_id, after=after, limit=limit)
         ]
 
 
 @router.get("/{job_id}", response_model=JobPublic)
 def get_job(job_id: int, actor: ActorDep, hub: HubDep) -> JobPublic:
     with hub.db.session() as s:
-        return _public(jobs.get_job(s, actor, job_id), actor, hub)
+        return job_public(jobs.get_job(s, actor, job_id), actor, hub)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
 def cancel_job(job_id: int, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Cancel a queued job at once, or ask a running one to stop; a cancelled import writes nothing."""
     with hub.db.session(write=True) as s:
-        return _public(jobs.cancel(s, actor, job_id), actor, hub)
+        return job_public(jobs.cancel(s, actor, job_id), actor, hub)
 
 
 @router.get("/{job_id}/download", response_class=FileResponse)

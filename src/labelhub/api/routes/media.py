@@ -12,6 +12,7 @@ from sqlalchemy import select
 from labelhub.api.deps import ActorDep, HubDep
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import NotFoundError
+from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import items
 from labelhub.services.frames import frame_file, load_video_item
 from labelhub.storage.models import Media
@@ -42,12 +43,13 @@ def get_item_media(project_id: int, item_id: int, request: Request, actor: Actor
     path = hub.media.local_path(it.media_key, linked)
     if path is None or not Path(path).is_file():
         raise NotFoundError(f"the media file of item {item_id} is missing from the store", field="media")
+    media_type, disposition = served_type(mime)  # a user's file never runs as a page (media/serving.py)
     return FileResponse(
         path,
-        media_type=mime,
+        media_type=media_type,
         filename=Path(it.name).name,
-        headers={"ETag": etag, "Cache-Control": _CACHE},
-        content_disposition_type="inline",
+        headers={"ETag": etag, "Cache-Control": _CACHE, **FILE_HEADERS},
+        content_disposition_type=disposition,
     )
 
 
@@ -76,4 +78,4 @@ def get_item_thumbnail(
         return cached
     first = frame_file(hub, video, 0)[0] if video is not None else None
     path = hub.thumbnails.get(it.media_key, size, linked, source=first)
-    return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": _CACHE})
+    return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": _CACHE, **FILE_HEADERS})

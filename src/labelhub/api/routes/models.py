@@ -43,7 +43,7 @@ def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDe
         open_clip=body.open_clip.model_dump(exclude_none=True) if body.open_clip else None,
         activate=body.activate,
     )
-    return queued_job(request, hub, lambda s: model_service.queue_training(s, actor, project_id, spec,
+    return queued_job(request, hub, actor, lambda s: model_service.queue_training(s, actor, project_id, spec,
                                                                           prelabel=body.prelabel))  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def delete_model(project_id: int, model_id: int, actor: ActorDep, hub: HubDep) -
 @router.post("/{model_id}/evaluate", response_model=JobPublic, status_code=202)
 def evaluate_model(project_id: int, model_id: int, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Queue the validation report against the accepted human labels; stored in the version's metrics.report."""
-    return queued_job(request, hub, lambda s: model_service.queue_evaluation(s, actor, project_id, model_id))
+    return queued_job(request, hub, actor, lambda s: model_service.queue_evaluation(s, actor, project_id, model_id))
 
 
 def _report(

@@ -52,7 +52,7 @@ def list_embeddings(project_id: int, actor: ActorDep, hub: HubDep) -> list[Embed
 @router.post("/embeddings", response_model=JobPublic, status_code=202)
 def compute_embeddings(project_id: int, body: EmbedIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Start (or return the unfinished) embedding job of a space; it computes only new and changed items."""
-    return queued_job(request, hub, lambda s: embeddings.queue_embedding(s, hub, actor, project_id, body.space))
+    return queued_job(request, hub, actor, lambda s: embeddings.queue_embedding(s, hub, actor, project_id, body.space))
 
 
 @router.get("/search", response_model=SearchPublic)
@@ -129,7 +129,7 @@ def resolve_duplicates(project_id: int, body: ResolveIn, actor: ActorDep, hub: H
 @router.post("/map", response_model=JobPublic, status_code=202)
 def compute_map(project_id: int, body: MapIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Start the job that lays the space's items out in 2-D (UMAP)."""
-    return queued_job(request, hub, lambda s: embedding_map.queue_map(s, hub, actor, project_id, body.space))
+    return queued_job(request, hub, actor, lambda s: embedding_map.queue_map(s, hub, actor, project_id, body.space))
 
 
 @router.get("/map", response_model=MapPublic)

@@ -23,6 +23,7 @@ from labelhub.api.track_schemas import (
 )
 from labelhub.domain.permissions import Action
 from labelhub.hub import Hub
+from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import frames as frame_service
 from labelhub.services import tracks as track_service
 from labelhub.services.access import Actor
@@ -47,7 +48,9 @@ def get_frame(project_id: int, item_id: int, frame: int, request: Request, actor
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": _CACHE})
     path, mime = frame_service.frame_file(hub, v, frame)
-    return FileResponse(path, media_type=mime, headers={"ETag": etag, "Cache-Control": _CACHE})
+    media_type, disposition = served_type(mime)  # a stored frame is a user's file (media/serving.py)
+    headers = {"ETag": etag, "Cache-Control": _CACHE, **FILE_HEADERS}
+    return FileResponse(path, media_type=media_type, headers=headers, content_disposition_type=disposition)
 
 
 @router.get("/frames", response_model=FrameRangePublic)
@@ -163,7 +166,7 @@ def propagate_track(
         track_service.read_track(s, v, track_id)  # 404 for an unknown track
         return queue_propagation(s, actor, v, track_id, body.method)
 
-    return queued_job(request, hub, enqueue)
+    return queued_job(request, hub, actor, enqueue)
 
 
 @router.patch("/tracks/{track_id}", response_model=TrackChange)

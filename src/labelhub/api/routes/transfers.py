@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from labelhub.api.deps import ActorDep, HubDep, wake_worker
+from labelhub.api.deps import ActorDep, HubDep, job_public, wake_worker
 from labelhub.api.schemas import ExportIn, FormatPublic, ImportIn, JobPublic
 from labelhub.domain.permissions import Action
 from labelhub.domain.splits import parse_split
@@ -61,7 +61,7 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
             },
             project_id=project_id,
         )
-        out = JobPublic.model_validate(job)
+        out = job_public(job, actor, hub)
     wake_worker(request)
     return out
 
@@ -111,7 +111,7 @@ def upload_and_import(
             },
             project_id=project_id,
         )
-        out = JobPublic.model_validate(job)
+        out = job_public(job, actor, hub)
     wake_worker(request)
     return out
 
@@ -144,6 +144,6 @@ def start_export(project_id: int, body: ExportIn, request: Request, actor: Actor
             },
             project_id=project_id,
         )
-        out = JobPublic.model_validate(job)
+        out = job_public(job, actor, hub)
     wake_worker(request)
     return out
