@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     thumbnail_size: int = 256
     max_upload_mb: int = Field(default=2048, ge=1)
+    max_request_mb: int = Field(
+        default=32, ge=1, description="Largest request body (MB) on every route but the upload, which has max_upload_mb"
+    )
     import_roots: list[Path] = Field(
         default_factory=list,
         description="Server folders the API may import from by path (JSON list); uploads are always allowed",

@@ -7,15 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import FileResponse, HTMLResponse, Response
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.staticfiles import PathLike
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from labelhub import __version__
 from labelhub.api import problems
+from labelhub.api.limits import BodyTooLarge, RequestLimits, body_too_large_handler
 from labelhub.api.routes import (
     assist,
     audit,
@@ -37,6 +39,8 @@ from labelhub.api.strict import refuse_unknown_query
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
+from labelhub.services.login_throttle import LoginThrottle, TooManyAttempts
+from labelhub.services.security import HASH_SLOTS
 
 API_PREFIX = "/api/v1"
 # Every router of the API, in the order OpenAPI lists them.
@@ -86,6 +90,28 @@ class _HashedAssets(StaticFiles):
         return response
 
 
+class _App(FastAPI):
+    """FastAPI with :class:`RequestLimits` outside every other middleware, Starlette's error middleware included:
+    a body is refused before anything reads it, and the 500 page gets the security headers too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings = self.state.hub.settings
+        return RequestLimits(
+            super().build_middleware_stack(),
+            max_request_mb=settings.max_request_mb,
+            max_upload_mb=settings.max_upload_mb,
+        )
+
+
+async def _too_many_attempts(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyAttempts)
+    response = problems.problem(
+        exc.status, exc.title, exc.detail, slug=exc.slug, instance=request.url.path, **exc.context
+    )
+    response.headers["Retry-After"] = str(exc.context["retry_after"])
+    return response
+
+
 def _operation_id(route: APIRoute) -> str:
     # Stable ids (the function names) keep the generated TypeScript client's method names stable.
     return route.name
@@ -109,7 +135,7 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
             if executor is not None:
                 executor.stop()
 
-    app = FastAPI(
+    app = _App(
         title="labelhub",
         version=__version__,
         lifespan=lifespan,
@@ -118,7 +144,12 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     )
     app.state.hub = hub
     app.state.executor = None
+    # In memory, per process: with `serve --workers N` each process counts failed logins on its own.
+    app.state.login_throttle = LoginThrottle()
+    app.state.password_checks = anyio.Semaphore(HASH_SLOTS)  # bound to the server's event loop at first use
     problems.install(app)
+    app.add_exception_handler(BodyTooLarge, body_too_large_handler)
+    app.add_exception_handler(TooManyAttempts, _too_many_attempts)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
 

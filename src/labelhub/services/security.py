@@ -5,12 +5,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "lh_"  # noqa: S105 - a prefix, not a secret
+# Password hashes and checks running at once in this process. Each costs ~0.1 s of CPU and 64 MB; without a bound a
+# login flood runs dozens at once, and every other request waits for the CPU. Callers beyond it wait here; the login
+# route waits on an async semaphore of the same size first, so its waiting requests hold no thread.
+HASH_SLOTS = 2
+_slots = threading.BoundedSemaphore(HASH_SLOTS)
 
 
 @functools.cache
@@ -22,15 +28,17 @@ def _dummy_hash() -> str:
 
 def hash_password(password: str) -> str:
     """Return the Argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    with _slots:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``password_hash``; takes the same time when the hash is missing."""
-    try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with _slots:
+        try:
+            return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def new_token() -> str:

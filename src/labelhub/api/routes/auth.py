@@ -10,23 +10,37 @@ from starlette.concurrency import run_in_threadpool
 from labelhub.api.deps import CSRF_HEADER, SESSION_COOKIE, ActorDep, HubDep, current_actor
 from labelhub.api.schemas import LoginIn, SessionPublic, TokenCreate, TokenIssued, TokenPublic, UserPublic
 from labelhub.errors import AuthenticationError, PermissionDenied
+from labelhub.hub import Hub
 from labelhub.services import audit, users
+from labelhub.services.access import Actor
+from labelhub.services.login_throttle import LoginThrottle, Refusal, TooManyAttempts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=UserPublic)
-def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> UserPublic:
-    """Check the password and set a session cookie for the browser."""
+async def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> UserPublic:
+    """Check the password and set a session cookie for the browser.
+
+    Too many failures for the username or from the client address answer 429 with ``Retry-After``, without
+    checking the password (:mod:`labelhub.services.login_throttle`). The password check waits for one of
+    ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no thread of the pool other routes use.
+    """
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    await _refuse_if_throttled(hub, throttle, body.username, client)
+    async with request.app.state.password_checks:
+        await _refuse_if_throttled(hub, throttle, body.username, client)  # failures may have come in meanwhile
+        try:
+            out, secret = await run_in_threadpool(_log_in, hub, body)
+        except AuthenticationError:
+            throttle.failed(body.username, client)
+            raise
+    throttle.succeeded(body.username)
     hours = hub.settings.session_hours
-    with hub.db.session(write=True) as s:
-        user = users.authenticate(s, body.username, body.password)
-        issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
-        audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
-        out = UserPublic.model_validate(user)
     response.set_cookie(
         SESSION_COOKIE,
-        issued.token,
+        secret,
         max_age=hours * 3600,
         httponly=True,
         samesite="lax",
@@ -34,6 +48,41 @@ def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> U
         path="/",
     )
     return out
+
+
+def _log_in(hub: Hub, body: LoginIn) -> tuple[UserPublic, str]:
+    hours = hub.settings.session_hours
+    with hub.db.session(write=True) as s:
+        user = users.authenticate(s, body.username, body.password)
+        issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
+        audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
+        return UserPublic.model_validate(user), issued.token
+
+
+async def _refuse_if_throttled(hub: Hub, throttle: LoginThrottle, username: str, client: str) -> None:
+    refusal = throttle.check(username, client)
+    if refusal is None:
+        return
+    if refusal.first:  # one event per lockout, so a flood of refused attempts does not flood the log
+        await run_in_threadpool(_audit_throttled, hub, refusal, username, client)
+    raise TooManyAttempts(refusal.detail, retry_after=refusal.retry_after)
+
+
+def _audit_throttled(hub: Hub, refusal: Refusal, username: str, client: str) -> None:
+    with hub.db.session(write=True) as s:
+        audit.record(
+            s,
+            Actor(user_id=None, username="anonymous"),
+            "auth.throttled",
+            "login",
+            refusal.key[:64],
+            detail={
+                "username": username[:200],
+                "client": client,
+                "by": refusal.scope,
+                "retry_after": refusal.retry_after,
+            },
+        )
 
 
 @router.post("/logout", status_code=204)
