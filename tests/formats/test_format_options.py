@@ -11,6 +11,7 @@ from tests.builders import new_project
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import FormatError, ValidationError
 from labelhub.formats import ExportOptions, ImportOptions, check_options, get_format
+from labelhub.formats.registry import detect_format
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
@@ -86,3 +87,24 @@ def test_the_delimiter_option_reads_other_separators(tmp_path: Path) -> None:
     assert item.text == "hi there"
     with pytest.raises(FormatError, match="delimiter must be one character"):
         _read_csv(tmp_path, "text\nx\n", delimiter=";;")
+
+
+def test_options_steer_automatic_detection(tmp_path: Path) -> None:
+    """QA docs finding 2: ``-o text_column=utterance_x`` with the default ``--format auto`` failed with "could not
+    tell the format ... add -o text_column=NAME"."""
+    csv = tmp_path / "b.csv"
+    csv.write_text("utterance_x,intent_x\nwhere is my card,card_arrival\n")
+    with pytest.raises(FormatError, match="could not tell the format"):
+        detect_format(csv, ItemKind.TEXT)
+    assert detect_format(csv, ItemKind.TEXT, ["text_column", "label_column"]).name == "text"
+    with pytest.raises(FormatError, match="could not tell the format"):
+        detect_format(csv, ItemKind.TEXT, ["report_path"])  # a key every import takes does not steer
+    with pytest.raises(ValidationError, match="did you mean 'label_column'") as err:
+        detect_format(csv, ItemKind.TEXT, ["lable_column"])
+    assert err.value.context == {"field": "options.lable_column"}
+    with pytest.raises(ValidationError, match="no format of an image project reads all of the options text_column"):
+        detect_format(csv, ItemKind.IMAGE, ["text_column"])
+    coco = tmp_path / "instances.json"
+    coco.write_text('{"images": [], "annotations": [], "categories": []}')
+    assert detect_format(coco, ItemKind.IMAGE, ["segmentation"]).name == "coco"  # one reader: that format
+    assert detect_format(coco, ItemKind.IMAGE).name == "coco"

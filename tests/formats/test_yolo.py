@@ -300,3 +300,35 @@ def test_label_file_that_is_not_utf8_is_a_problem(tmp_path: Path, make_image: Ca
     assert items == [] and [p.file for p in problems] == [str(tmp_path / "labels" / "a.txt")]
     assert "cannot read the label file" in problems[0].message
     assert "not valid UTF-8 (byte 0xff at line 2, column 1)" in problems[0].message and problems[0].line == 2
+
+
+def test_names_option_is_a_comma_list_and_names_file_a_file(tmp_path: Path, make_image: Callable[..., Path]) -> None:
+    """QA docs finding 1: ``-o names=cat,dog`` made one class per character (c, a, t, ",", ...)."""
+    root = _dataset(tmp_path / "ds", make_image, "0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.1 0.1\n", names="x\ny\n")
+
+    def read(**extra: str) -> tuple[list[str], list[str | None]]:
+        with YoloImporter(root, ImportOptions(media="link", extra=extra)) as importer:
+            items, _ = split_records(importer)
+            return importer.labels(), [a.label for a in items[0].annotations]
+
+    assert read() == (["x", "y"], ["x", "y"])  # the dataset's classes.txt
+    assert read(names="cat, dog") == (["cat", "dog"], ["cat", "dog"])
+    (tmp_path / "names.yaml").write_text("names: {0: lion, 1: tiger}\n")
+    assert read(names_file=str(tmp_path / "names.yaml")) == (["lion", "tiger"], ["lion", "tiger"])
+    (tmp_path / "names.txt").write_text("ant\nbee\n")
+    assert read(names_file=str(tmp_path / "names.txt")) == (["ant", "bee"], ["ant", "bee"])
+
+    for extra, message in [
+        ({"names": str(tmp_path / "names.yaml")}, "not a file"),
+        ({"names": "cat,,dog"}, "an empty class name"),
+        ({"names": "cat", "names_file": str(tmp_path / "names.txt")}, "not both"),
+        ({"names_file": str(tmp_path / "none.txt")}, "is not a file"),
+    ]:
+        with pytest.raises(FormatError, match=message):
+            read(**extra)
+
+
+def test_labels_dir_without_an_images_folder_says_which_option_is_missing(coco128: Path) -> None:
+    options = ImportOptions(extra={"labels_dir": str(coco128 / "labels_yolo" / "train2017")})
+    with pytest.raises(FormatError, match=r"labels_dir needs the images' folder as well \(--images-dir"):
+        YoloImporter(coco128, options).labels()

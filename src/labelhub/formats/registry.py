@@ -89,7 +89,7 @@ FORMATS: dict[str, FormatSpec] = {
             "yolo",
             "YoloImporter",
             "YoloExporter",
-            import_options=("labels_dir", "names"),
+            import_options=("labels_dir", "names", "names_file"),
             export_options=("task",),
         ),
         FormatSpec("voc", "Pascal VOC XML", (ItemKind.IMAGE,), "voc", "VocImporter", "VocExporter"),
@@ -237,11 +237,14 @@ def _importable_kinds() -> set[ItemKind]:
     return {k for spec in FORMATS.values() if spec.importer is not None for k in spec.item_kinds}
 
 
-def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
+def detect_format(source: Path, kind: ItemKind | None = None, options: Iterable[str] = ()) -> FormatSpec:
     """Return the first format whose ``detect`` accepts ``source``, or raise naming what was tried.
 
     With ``kind`` (the project's), only formats that import that kind are tried, and in a video project a folder
-    of images is an image sequence (the ``video`` format), not an ``image_folder`` of stills.
+    of images is an image sequence (the ``video`` format), not an ``image_folder`` of stills. ``options`` (the
+    import's option keys) steer it: a key no format reads is refused as :func:`check_options` does, the formats
+    that read every key are the only ones tried, and when one format alone reads them it is the format (``-o
+    text_column=utterance`` on a CSV whose header has no ``text`` column is still a text import).
     """
     if not source.exists():
         raise FormatError(f"{source} does not exist", file=str(source))
@@ -251,10 +254,13 @@ def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
             f"the projects that take imports hold {', '.join(sorted(k.value for k in _importable_kinds()))} items",
             file=str(source),
         )
-    for spec in FORMATS.values():
-        if (kind is None or kind in spec.item_kinds) and spec.detect(source):
+    candidates = _reading(kind, [k for k in options if k not in _ALWAYS["import"]])
+    if len(candidates) == 1:
+        return candidates[0]
+    for spec in candidates:
+        if spec.detect(source):
             return spec
-    if kind is ItemKind.VIDEO and FORMATS["image_folder"].detect(source):
+    if kind is ItemKind.VIDEO and FORMATS["video"] in candidates and FORMATS["image_folder"].detect(source):
         return FORMATS["video"]
     names = formats_for(kind) if kind is not None else sorted(FORMATS)
     reasons = _why_undetected(source, kind)
@@ -264,6 +270,23 @@ def detect_format(source: Path, kind: ItemKind | None = None) -> FormatSpec:
         f" one of {', '.join(names)}",
         file=str(source),
     )
+
+
+def _reading(kind: ItemKind | None, keys: list[str]) -> list[FormatSpec]:
+    """The formats (of ``kind``) to try for an import with the option ``keys``: every one without keys; with
+    keys, those that read them all (a key no format reads is refused; keys no single format reads together too)."""
+    fits = [spec for spec in FORMATS.values() if kind is None or kind in spec.item_kinds]
+    if not keys:
+        return fits
+    check_options(None, keys, "import")
+    readers = [spec for spec in fits if set(keys) <= set(spec.import_options)]
+    if not readers:
+        raise ValidationError(
+            f"no format {'of ' + kind_with_article(kind) + ' project ' if kind else ''}reads all of the options "
+            f"{', '.join(sorted(keys))}; choose the format (--format, or the import dialog's format)",
+            field="options",
+        )
+    return readers
 
 
 def _why_undetected(source: Path, kind: ItemKind | None) -> list[str]:

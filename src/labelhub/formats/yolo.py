@@ -8,6 +8,8 @@ image's size: the importer reads it from the image header, so YOLO cannot be imp
 Supported layouts: an Ultralytics ``data.yaml``; a folder with ``images/`` and ``labels/`` (optionally split
 into sub-folders) and ``classes.txt`` or a ``*.yaml`` with ``names``; and labels kept apart from the images,
 given as ``extra["labels_dir"]`` with ``images_dir`` (or found as ``labels_yolo/`` next to ``images/``).
+The options ``names`` (``cat,dog``, in class-id order) or ``names_file`` (a ``classes.txt`` or YAML path, checked
+against the import roots like any ``_file`` option) give the class names instead of the dataset's.
 The folders a ``data.yaml`` names must lie inside the dataset: relative, without ``..``. A ``path`` that is
 absolute or climbs out is not followed (the folder of ``data.yaml`` is the root then), so an uploaded dataset
 cannot pull other files of the server into the media store.
@@ -193,15 +195,51 @@ def _from_data_yaml(path: Path) -> _Layout:
     return _Layout(names, splits)
 
 
+def _given_names(options: ImportOptions) -> list[str] | None:
+    """The class names the options give: ``names`` (``cat,dog``, in class-id order) or ``names_file`` (a
+    ``classes.txt`` or a YAML file with ``names``); None when neither is set."""
+    raw, file = options.extra.get("names"), options.extra.get("names_file")
+    if raw is not None and file is not None:
+        raise FormatError("give the class names once: the option names or names_file, not both", field="names")
+    if file is not None:
+        path = Path(file)
+        if not path.is_file():
+            raise FormatError(f"names_file: {path} is not a file", file=str(path), field="names_file")
+        if path.suffix.lower() not in _YAML_SUFFIXES:
+            return read_names(path)
+        names = _yaml_names(path)
+        if names is None:
+            raise FormatError("names_file: the YAML file has no 'names'", file=str(path), field="names")
+        return names
+    if raw is None:
+        return None
+    text = str(raw)
+    if "," not in text and ("/" in text or Path(text).suffix.lower() in (*_YAML_SUFFIXES, ".txt")):
+        raise FormatError(f"names takes the class names separated by commas (names=cat,dog), not a file ({text!r}); "
+                          "for a file of names use the option names_file", field="names")  # fmt: skip
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise FormatError(f"names: an empty class name in {text!r}; separate the names by single commas "
+                          "(names=cat,dog)", field="names")  # fmt: skip
+    return check_labels(names, "options", "names")
+
+
 def resolve_layout(source: Path, options: ImportOptions) -> _Layout:
-    """Return the class names and the image/label folder pairs that ``source`` and ``options`` describe."""
+    """Return the class names and the image/label folder pairs that ``source`` and ``options`` describe; the
+    options' names (:func:`_given_names`) take the place of any the dataset has."""
+    given = _given_names(options)
+    layout = _found_layout(source, options, given)
+    return _Layout(given, layout.splits) if given else layout
+
+
+def _found_layout(source: Path, options: ImportOptions, given: list[str] | None) -> _Layout:
     labels_dir = options.extra.get("labels_dir")
     if labels_dir is not None:
         if options.images_dir is None:
-            raise FormatError("extra['labels_dir'] needs images_dir as well", field="images_dir")
+            raise FormatError("the option labels_dir needs the images' folder as well (--images-dir; API: images_dir)",
+                              field="images_dir")  # fmt: skip
         labels, images = Path(labels_dir), options.images_dir
-        names = options.extra.get("names") or _names_near(labels, labels.parent)
-        return _layout(names, images, labels, source)
+        return _layout(given or _names_near(labels, labels.parent), images, labels, source)
     if source.is_file():
         return _from_data_yaml(source)
     if not source.is_dir():
@@ -209,13 +247,13 @@ def resolve_layout(source: Path, options: ImportOptions) -> _Layout:
     images = options.images_dir or source / "images"
     if (source / "labels_yolo").is_dir() and images.is_dir():
         labels = source / "labels_yolo"
-        return _layout(_names_near(labels, source), images, labels, source)
+        return _layout(given or _names_near(labels, source), images, labels, source)
     data_yaml = _data_yaml(source)
     if data_yaml is not None:
         return _from_data_yaml(data_yaml)
     if (source / "labels").is_dir() and images.is_dir():
         labels = source / "labels"
-        return _layout(_names_near(source, labels), images, labels, source)
+        return _layout(given or _names_near(source, labels), images, labels, source)
     raise not_this_format(
         source, "yolo", f"{source} is not a YOLO dataset: expected data.yaml, or images/ with labels/ or labels_yolo/"
     )
