@@ -240,3 +240,31 @@ def test_a_deactivated_user_cannot_be_added_as_a_member(client: TestClient, admi
     assert [m["username"] for m in client.get(f"{API}/projects/{pid}/members", headers=admin_headers).json()] == [
         "admin"
     ]
+
+
+def test_a_class_annotations_still_carry_cannot_be_removed(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """QA ops finding 8: removing "kite" was accepted, then every save of an item holding a kite box was a 422."""
+    pid = create_project(client, admin_headers, "pets", labels=[{"name": "cat"}, {"name": "dog"}, {"name": "bird"}])[
+        "id"
+    ]
+    images = [
+        ("a.jpg", 64, 48, [("cat", (1, 1, 5, 5)), ("dog", (2, 2, 5, 5))]),
+        ("b.jpg", 64, 48, [("dog", (1, 1, 4, 4))]),
+    ]
+    import_coco(hub, pid, write_coco(tmp_path / "coco.json", images, labels=("cat", "dog")))
+
+    version = client.get(f"{API}/projects/{pid}", headers=admin_headers).json()["version"]
+    r = client.patch(f"{API}/projects/{pid}", json={"version": version, "labels": [{"name": "cat"}]},
+                     headers=admin_headers)  # fmt: skip
+    detail = assert_problem(r, 422, field="labels")["detail"]
+    assert "'dog' by 2 annotations on 2 items" in detail and "bird" not in detail, detail
+    project = client.get(f"{API}/projects/{pid}", headers=admin_headers).json()
+    assert [c["name"] for c in project["label_schema"]["classes"]] == ["cat", "dog", "bird"]
+
+    # An unused class goes.
+    r = client.patch(f"{API}/projects/{pid}", json={"version": project["version"],
+                     "labels": [{"name": "cat"}, {"name": "dog"}]}, headers=admin_headers)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert [c["name"] for c in r.json()["label_schema"]["classes"]] == ["cat", "dog"]

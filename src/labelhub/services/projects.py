@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import ItemKind, Role
@@ -16,7 +16,7 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
-from labelhub.storage.models import Membership, Project, User, utcnow
+from labelhub.storage.models import Annotation, Membership, Project, User, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,7 @@ def update_project(
     if description is not None:
         values["description"] = description
     if schema is not None:
+        _refuse_removing_used_classes(session, project, schema)
         values["label_schema"] = {**project.label_schema, **schema.to_json()}
     res = session.execute(
         update(Project).where(Project.id == project_id, Project.version == expected_version).values(**values)
@@ -151,6 +152,28 @@ def update_project(
         detail={"fields": sorted(k for k in values if k not in ("version", "updated_at"))},
     )
     return project
+
+
+def _refuse_removing_used_classes(session: Session, project: Project, schema: LabelSchema) -> None:
+    """A class that annotations still carry cannot leave the schema: every save of an item holding one would be
+    refused from then on (its label is no class of the project). 422 on ``labels`` naming the classes and counts."""
+    kept = {c.name for c in schema.classes}
+    removed = [c.name for c in LabelSchema.from_json(project.label_schema).classes if c.name not in kept]
+    if not removed:
+        return
+    used = session.execute(
+        select(Annotation.label, func.count(), func.count(distinct(Annotation.item_id)))
+        .where(Annotation.project_id == project.id, Annotation.label.in_(removed))
+        .group_by(Annotation.label)
+        .order_by(Annotation.label)
+    ).all()
+    if used:
+        counts = "; ".join(f"{label!r} by {n:,} annotations on {items:,} items" for label, n, items in used)
+        raise ValidationError(
+            f"classes still in use cannot be removed: {counts}. Relabel or delete those annotations first "
+            f"(the grid's label filter finds their items), then remove the class",
+            field="labels",
+        )
 
 
 def extend_schema(session: Session, project: Project, names: list[str], meta: dict[str, Any] | None = None) -> None:
