@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from pathlib import Path
@@ -103,15 +102,24 @@ class Settings(BaseSettings):
         return self.home / "uploads"
 
     def ensure_dirs(self) -> None:
-        """Create the home folder and its sub-folders; ConfigurationError naming LABELHUB_HOME when it cannot."""
+        """Create the home folder and its sub-folders; ConfigurationError naming the folder when one cannot be
+        created or written (a restore with another owner, a read-only mount: found at start, not by a failed job)."""
+        folders = (self.home, self.media_dir, self.thumbs_dir, self.frames_dir, self.exports_dir, self.uploads_dir)
         try:
-            for d in (self.home, self.media_dir, self.thumbs_dir, self.frames_dir, self.exports_dir, self.uploads_dir):
+            for d in folders:
                 d.mkdir(parents=True, exist_ok=True)
-            if not os.access(self.home, os.W_OK):  # a read-only mount: mkdir of existing folders succeeds
-                raise PermissionError(errno.EROFS, "read-only")
         except OSError as exc:
             raise ConfigurationError(
                 f"LABELHUB_HOME {self.home} is not a writable folder ({exc.strerror or exc}); "
                 "point LABELHUB_HOME at a folder you can write, or one that can be created",
                 field="LABELHUB_HOME",
             ) from None
+        for d in folders:  # mkdir of existing folders succeeds on a read-only mount or a folder owned by another
+            if not os.access(d, os.W_OK | os.X_OK):
+                which = "LABELHUB_HOME" if d == self.home else f"LABELHUB_HOME's {d.name} folder"
+                raise ConfigurationError(
+                    f"{which} {d} cannot be written by this user (uid {os.getuid()}); check its owner and "
+                    "permissions (labelhub writes media, thumbnails, frames, exports and uploads there), "
+                    "or point LABELHUB_HOME elsewhere",
+                    field="LABELHUB_HOME",
+                )

@@ -106,5 +106,15 @@ def test_a_read_only_home_is_a_configuration_error(tmp_path: Path, monkeypatch: 
     # A read-only mount: the folders exist, so mkdir succeeds; the write check must catch it (root included).
     Settings(home=tmp_path / "h").ensure_dirs()
     monkeypatch.setattr("labelhub.config.os.access", lambda path, mode: False)
-    with pytest.raises(ConfigurationError, match="is not a writable folder"):
+    with pytest.raises(ConfigurationError, match=f"LABELHUB_HOME {tmp_path / 'h'} cannot be written by this user"):
         Settings(home=tmp_path / "h").ensure_dirs()
+
+
+def test_a_sub_folder_labelhub_cannot_write_is_named_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA ops finding 4: a media folder owned by another user failed every import as 128 "bad items"."""
+    settings = Settings(home=tmp_path / "h")
+    settings.ensure_dirs()
+    monkeypatch.setattr("labelhub.config.os.access", lambda path, mode: Path(path) != settings.media_dir)
+    with pytest.raises(ConfigurationError, match=r"LABELHUB_HOME's media folder .*/h/media cannot be written") as err:
+        settings.ensure_dirs()
+    assert err.value.context == {"field": "LABELHUB_HOME"}
