@@ -181,3 +181,33 @@ def test_the_request_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("LABELHUB_MAX_REQUEST_MB", "0")
     with pytest.raises(ConfigurationError, match="LABELHUB_MAX_REQUEST_MB must be at least 1"):
         Settings.from_env()
+
+
+def test_an_upload_is_refused_before_its_file_is_read_when_the_caller_may_not_import(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    """QA security: FastAPI spools a route's form to disk before its dependencies run, so anyone could send
+    LABELHUB_MAX_UPLOAD_MB of file before the 401."""
+    from tests.api._support import quick_user
+
+    pid = create_project(client, admin_headers, "texts", item_kind="text")["id"]
+    viewer_id, viewer = quick_user(hub, "vic")
+    _, outsider = quick_user(hub, "out")
+    assert client.put(f"{API}/projects/{pid}/members/{viewer_id}", json={"role": "viewer"},
+                      headers=admin_headers).status_code == 200  # fmt: skip
+    app = create_app(hub, run_worker=False)
+    form = [(b"content-type", b"multipart/form-data; boundary=xyz")]
+
+    def post(headers: dict[str, str], project: object = pid) -> tuple[int, int]:
+        scope = {**_scope(form + [(k.lower().encode(), v.encode()) for k, v in headers.items()]),
+                 "path": f"{API}/projects/{project}/uploads"}  # fmt: skip
+        pulled, sent = asyncio.run(_run(app, scope, [b"--xyz\r\n" + b"x" * 1000] * 3))  # type: ignore[arg-type]
+        return pulled, sent[0]["status"]
+
+    assert post({}) == (0, 401)
+    assert post({"Authorization": "Bearer lh_not-a-token"}) == (0, 401)
+    assert post(outsider) == (0, 404)
+    assert post(viewer) == (0, 403)
+    pulled, status = post(admin_headers)
+    assert pulled > 0 and status == 400  # a manager's request is read (and this one is no valid form)
+    assert post(admin_headers, project="abc")[0] > 0  # no number: the route reads and answers it
