@@ -47,6 +47,8 @@ def test_path_options_must_stay_inside_the_import_roots(client: TestClient, admi
         )
         problem = assert_problem(r, 403, field=field)
         assert "LABELHUB_IMPORT_ROOTS" in problem["detail"] or "server" in problem["detail"]
+    r = client.post(f"{API}/projects/{pid}/imports", json={"source": src, "images_dir": "/etc"}, headers=admin_headers)
+    assert_problem(r, 403, field="images_dir")  # the refused path's own field (QA security 8), not "source"
     inside = {"labels_dir": str(data_path("detection_coco128") / "labels_yolo")}
     r = client.post(f"{API}/projects/{pid}/imports", json={"source": src, "options": inside}, headers=admin_headers)
     assert r.status_code == 202, r.text

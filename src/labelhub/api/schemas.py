@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labelhub.api.strict import StrictIn
 from labelhub.domain.enums import (
@@ -256,12 +256,24 @@ class ImportIn(StrictIn):
 
 class ExportIn(StrictIn):
     format: str
-    filename: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    filename: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="A plain file name: letters, digits, '.', '_' and '-', not starting with '.'",
+    )
     states: list[AnnotationState] = [AnnotationState.ACCEPTED]
     copy_media: bool = False
     split: str | None = Field(default=None, description="0.8/0.1/0.1, train=0.7,val=0.3, or field:NAME")
     seed: int = 0
     options: dict[str, str] = Field(default_factory=dict, description="Format options, e.g. shard_size")
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_file_name(cls, value: str | None) -> str | None:
+        # ``.`` and ``..`` name folders, and a leading dot hides the file (the export's own temporary files start so).
+        if value is not None and value.startswith("."):
+            raise ValueError(f"{value!r} is not a plain file name: it must not start with '.' (nor be '.' or '..')")
+        return value
 
 
 class FormatPublic(BaseModel):

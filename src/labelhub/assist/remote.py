@@ -14,7 +14,9 @@ of the same objects): ``choices`` become class labels, ``rectanglelabels`` perce
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +30,14 @@ from labelhub.domain.enums import AnnotationState, Source
 from labelhub.errors import ValidationError
 from labelhub.formats._label_studio_results import BadResult, Context, convert
 
-__all__ = ["HttpModel", "LabelStudioML", "RemoteConfig", "RemoteFailure", "post_json"]
+__all__ = ["HttpModel", "LabelStudioML", "RemoteConfig", "RemoteFailure", "check_target", "post_json"]
 
 LS_KIND = "label_studio_ml"
 HTTP_KIND = "http"
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# One message for every failed connection (refused, reset, closed without an answer): the socket's own words
+# would tell a caller which ports of the server's network are open.
+_UNREACHABLE = "cannot reach {url}: no model server answered there (connection failed or closed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,49 @@ class RemoteConfig:
         return self.labels.get(label) if self.labels else label
 
 
+def _refused_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local:
+        return "a link-local address (169.254.0.0/16 or fe80::/10, where cloud metadata services answer)"
+    if ip.is_unspecified:
+        return "the unspecified address (0.0.0.0 or ::)"
+    if ip.is_multicast:
+        return "a multicast address"
+    return None
+
+
+def check_target(url: str) -> None:
+    """Refuse (ValidationError on ``url``) a URL whose host is, or resolves to, a link-local, unspecified or
+    multicast address: no model server lives there, and a cloud's metadata service does.
+
+    Loopback and private addresses are allowed (Label Studio ML backends often run beside labelhub). A literal
+    address is read without DNS; a name is resolved now, so a name that later resolves elsewhere is caught at the
+    next request. A name that does not resolve passes: its request fails as unreachable.
+    """
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValidationError(f"url is not a valid URL: {exc}", field="url") from None
+    if not host:
+        raise ValidationError(f"url {url!r:.80} names no host", field="url")
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for ip in addresses:
+        why = _refused_kind(ip)
+        if why is not None:
+            shown = host if str(ip) == host else f"{host} ({ip})"
+            raise ValidationError(
+                f"url {url!r:.200} leads to {shown}, {why}: labelhub sends no request there", field="url"
+            )
+
+
 class RemoteFailure(Exception):
     """A request that failed after its retries; ``answered`` is True when the server sent an HTTP error."""
 
@@ -91,6 +139,10 @@ def post_json(
     client: httpx.Client, url: str, body: Any, config: RemoteConfig, *, sleep: Callable[[float], None] = time.sleep
 ) -> Any:
     """POST ``body`` and return the decoded JSON answer, retrying as the module says; raise RemoteFailure."""
+    try:
+        check_target(url)  # every time: a name may resolve elsewhere than when the model was registered
+    except ValidationError as exc:
+        raise RemoteFailure(exc.detail, answered=False) from None
     last = ""
     answered = False
     for attempt in range(config.retries + 1):
@@ -101,8 +153,8 @@ def post_json(
         except httpx.TimeoutException:
             last, answered = f"no answer from {url} within {config.timeout:g} s", False
             continue
-        except httpx.TransportError as exc:
-            last, answered = f"cannot reach {url}: {exc}", False
+        except httpx.TransportError:
+            last, answered = _UNREACHABLE.format(url=url), False
             continue
         if r.status_code in _RETRY_STATUS:
             last, answered = f"{url} answered {r.status_code}: {r.text[:200]}", True
@@ -122,11 +174,15 @@ REACH_TIMEOUT = 5.0  # seconds a registration waits for the server to answer at 
 
 
 def check_reachable(config: RemoteConfig, *, transport: httpx.BaseTransport | None = None) -> None:
-    """Refuse (ValidationError on ``url``) a server nothing answers at, as Label Studio's "Add model" does.
+    """Refuse (ValidationError on ``url``) a server nothing answers at, as Label Studio's "Add model" does, and
+    a URL :func:`check_target` refuses.
 
     ``GET {url}/health`` (Label Studio ML backends answer it); any HTTP answer, even 404, shows a server is there.
-    Only a failed connection or no answer within ``REACH_TIMEOUT`` seconds is refused.
+    Only a failed connection or no answer within ``REACH_TIMEOUT`` seconds is refused; a failed connection with
+    one message whatever the socket said (refused, reset, closed), so the answer does not tell open ports from
+    closed ones.
     """
+    check_target(config.url)
     url = config.url.rstrip("/") + "/health"
     try:
         with httpx.Client(transport=transport, timeout=min(config.timeout, REACH_TIMEOUT)) as client:
@@ -137,9 +193,11 @@ def check_reachable(config: RemoteConfig, *, transport: httpx.BaseTransport | No
             "model server running and reachable from the labelhub server?",
             field="url",
         ) from None
-    except httpx.TransportError as exc:
+    except httpx.TransportError:
+        # Worded so that it reads as the other failures do ("cannot reach URL ..."), whatever the socket said.
         raise ValidationError(
-            f"cannot reach {config.url} ({exc}); is the model server running and reachable from the labelhub server?",
+            f"cannot reach {config.url} (no model server answered there: connection failed or closed); is the "
+            "model server running and reachable from the labelhub server?",
             field="url",
         ) from None
 

@@ -6,8 +6,9 @@ import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,27 @@ from labelhub.errors import FormatError
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+# What the running import allows to be read: a media file's path -> why it may not be (None: it may). Set by the
+# import service (services/imports.py) around an import; formats ask it before opening a media file.
+MediaCheck = Callable[[Path], str | None]
+_MEDIA_CHECK: ContextVar[MediaCheck | None] = ContextVar("labelhub_media_check", default=None)
+
+
+@contextmanager
+def media_checked(check: MediaCheck | None) -> Iterator[None]:
+    """Return a context in which :func:`media_refusal` asks ``check`` (None: every file may be read)."""
+    token = _MEDIA_CHECK.set(check)
+    try:
+        yield
+    finally:
+        _MEDIA_CHECK.reset(token)
+
+
+def media_refusal(path: Path) -> str | None:
+    """Say why the running import may not read the media file ``path`` (a link out of the import folders);
+    None when it may, or when no import set a check."""
+    check = _MEDIA_CHECK.get()
+    return check(path) if check is not None else None
 
 
 def is_image(path: Path) -> bool:
@@ -32,8 +54,12 @@ def is_image(path: Path) -> bool:
 def image_size(path: Path) -> tuple[int, int]:
     """Return ``(width, height)`` read from the image header, or raise FormatError naming the file.
 
-    PIL reads the header lazily, so this does not decode the pixels.
+    PIL reads the header lazily, so this does not decode the pixels. A file the running import may not read
+    (:func:`media_refusal`) is refused before it is opened.
     """
+    refused = media_refusal(path)
+    if refused is not None:
+        raise FormatError(refused, file=str(path))
     try:
         with Image.open(path) as im:
             width, height = im.size

@@ -33,9 +33,11 @@ from labelhub.formats import (
     get_format,
     kind_with_article,
 )
+from labelhub.formats._common import media_checked
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
+from labelhub.services.uploads import MediaGuard, import_roots_for
 from labelhub.storage.json_text import json_text
 from labelhub.storage.models import utcnow
 
@@ -83,8 +85,11 @@ def _problem_from(exc: LabelhubError, origin: str | None) -> Problem:
 _BOX = AnnotationKind.BOX
 
 
-def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOptions, st: Staged) -> None:
-    """Validate one record and add its rows to ``st``; problems go to ``st.problems``."""
+def _stage_record(
+    hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOptions, st: Staged, guard: MediaGuard | None = None
+) -> None:
+    """Validate one record and add its rows to ``st``; problems go to ``st.problems``. ``guard``: where media
+    files may lie (after links); a file elsewhere is a problem of the record, and is not read."""
     where = rec.origin or rec.name
     if rec.kind is not kind:
         msg = f"{rec.name}: {kind_with_article(rec.kind)} item cannot go into {kind_with_article(kind)} project"
@@ -98,6 +103,10 @@ def _stage_record(hub: Hub, rec: ItemRecord, kind: ItemKind, options: ImportOpti
     if options.media != "none":
         files = rec.frame_files or ([rec.media_path] if rec.media_path is not None else [])
         for path in files:
+            refused = guard.refusal(path) if guard is not None else None
+            if refused is not None:
+                st.problems.append(Problem(refused, file=str(path)))
+                return
             try:
                 stored = hub.media.put_file(path, link=options.media == "link")
             except (OSError, LabelhubError) as exc:
@@ -191,7 +200,11 @@ def import_source(
     spec = detect_format(source, kind) if fmt == "auto" else get_format(fmt)
     check_format_for(spec, kind)
     check_options(spec, options.extra, "import")
-    with spec.importer_class()(source, options) as importer:
+    # An import the API could have started reads media only inside the import folders, whatever links lead to.
+    roots = import_roots_for(hub.settings, named)
+    guard = MediaGuard(roots) if roots is not None else None
+    check = guard.refusal if guard is not None else None
+    with media_checked(check), spec.importer_class()(source, options) as importer:
         report = import_records(
             hub,
             actor,
@@ -204,6 +217,7 @@ def import_source(
             description=f"reading {source.name} as {spec.title}",
             options=options,
             progress=progress,
+            media_guard=guard,
         )
     if fmt == "auto":
         report.warnings.extend(unread_annotations(named, source, spec.name))
@@ -247,8 +261,11 @@ def import_records(
     total: int | None = None,
     description: str = "reading",
     progress: Progress | None = None,
+    media_guard: MediaGuard | None = None,
 ) -> ImportReport:
-    """Validate and write ``records`` into the project in one transaction; the core of every import."""
+    """Validate and write ``records`` into the project in one transaction; the core of every import.
+
+    ``media_guard``: where the records' media files may lie (see :func:`import_source`); None reads any file."""
     report_progress = progress or (lambda _f, _m: None)
     with hub.db.session() as s:
         project = require(s, actor, project_id, Action.IMPORT)
@@ -264,10 +281,10 @@ def import_records(
         sink = RowSink(early, actor, project_id) if early is not None else None
         if sink is not None:
             with closing(BackgroundSink(sink)) as background:
-                _read(hub, records, kind, options, st, total, report_progress, background)
+                _read(hub, records, kind, options, st, total, report_progress, background, media_guard)
                 background.wait()
         else:
-            _read(hub, records, kind, options, st, total, report_progress, None)
+            _read(hub, records, kind, options, st, total, report_progress, None, media_guard)
         report.skipped = [p.to_json() for p in st.problems]
         if st.problems and not options.skip_invalid:
             raise _refusal(st.problems, report.skipped)  # rolls back whatever the sink wrote
@@ -293,13 +310,14 @@ def _read(
     total: int | None,
     report_progress: Progress,
     background: BackgroundSink | None,
+    guard: MediaGuard | None,
 ) -> None:
     """Stage every record into ``st``, handing full chunks to ``background`` (PostgreSQL) as they fill."""
     for n, rec in enumerate(records, 1):
         if isinstance(rec, Problem):
             st.problems.append(rec)
         else:
-            _stage_record(hub, rec, kind, options, st)
+            _stage_record(hub, rec, kind, options, st, guard)
         if n % 2000 == 0:
             frac = 0.8 * n / total if total else 0.4
             report_progress(min(frac, 0.8), f"read {n:,} of {f'{total:,}' if total else '?'} items")

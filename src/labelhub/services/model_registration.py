@@ -4,10 +4,12 @@ speaking labelhub's remote-model contract. Each becomes a ready :class:`ModelVer
 A registration is checked before it is stored, and nothing is stored when it is refused: the ONNX file must
 lie inside LABELHUB_IMPORT_ROOTS (as an import's source must), load in onnxruntime and run as a detector
 (:mod:`labelhub.assist.detector_checks`: a ``1x3xSxS`` input of ``input_size``, an output the decoder reads); a
-server's URL must be http(s). A label mapping must map to classes of the project (when it has any) and, for a
-detector, from classes of the model; without one, a detector's class names map to the project classes of the
-same name. Refusals name the request's field (``path``, ``input_size``, ``labels``, ``url``). The version counts
-up per project and name; the first model of a project becomes its active one.
+server's URL must be http(s), must not lead to a link-local (cloud metadata), unspecified or multicast address,
+and a server must answer there (:func:`labelhub.assist.remote.check_reachable`). A label mapping must map to
+classes of the project (when it has any) and, for a detector, from classes of the model; without one, a
+detector's class names map to the project classes of the same name. Refusals name the request's field
+(``path``, ``input_size``, ``labels``, ``url``). The version counts up per project and name; the first model of
+a project becomes its active one.
 """
 
 from __future__ import annotations

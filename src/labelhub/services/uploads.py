@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import lzma
+import os
 import re
 import shutil
 import stat
+import tempfile
 import uuid
 import zipfile
 import zlib
@@ -175,14 +177,53 @@ def _check_member(archive: Path, info: zipfile.ZipInfo, root: Path) -> Path:
 class ServerRoots:
     """Where a remote caller may point the server: inside one of ``allowed`` (LABELHUB_IMPORT_ROOTS), and never
     inside labelhub's own data folder ``home``, whose exports, uploads and media belong to projects (a root that
-    holds the home folder, ``/data`` beside ``/data/labelhub``, would otherwise hand them to any manager)."""
+    holds the home folder, ``/data`` beside ``/data/labelhub``, would otherwise hand them to any manager).
+    ``upload``: the one upload folder (``HOME/uploads/<hex>``) an uploaded dataset's own files lie in, allowed
+    although it is inside the home."""
 
     allowed: tuple[Path, ...]
     home: Path | None = None
+    upload: Path | None = None
 
 
 def server_roots(settings: Settings) -> ServerRoots:
     return ServerRoots(tuple(settings.import_roots), settings.home)
+
+
+class _Resolved:
+    """``roots`` with every folder resolved once, for checking many paths."""
+
+    def __init__(self, roots: ServerRoots) -> None:
+        self.home = roots.home.expanduser().resolve() if roots.home is not None else None
+        self.allowed = [Path(r).expanduser().resolve() for r in roots.allowed]
+        self.upload = roots.upload.expanduser().resolve() if roots.upload is not None else None
+
+    def refusal(self, source: str, typed: Path, path: Path) -> str | None:
+        """Say why ``typed`` (as given), whose real path is ``path``, may not be read; None when it may."""
+        if self.upload is not None and path.is_relative_to(self.upload):
+            return None
+        if self.home is not None and path.is_relative_to(self.home):
+            where = f" (it is a link to {path})" if _linked(typed, path) else ""
+            return (
+                f"{source} is inside labelhub's own data folder (LABELHUB_HOME){where}, which is never read by path: "
+                "download an export and upload it, or import from another folder"
+            )
+        if not any(path.is_relative_to(r) for r in self.allowed):
+            # A symbolic link inside an allowed folder is followed, and where it leads is what counts; so is ``..``.
+            inside = typed.is_absolute() and any(typed.is_relative_to(r) for r in self.allowed)
+            where = ""
+            if inside and path != typed:
+                lead = "is a link" if _linked(typed, path) else "leads"
+                where = f" (it {lead} to {path}, which is not)"
+            return (
+                f"{source} is not inside an allowed import folder{where}; upload the file, or ask an administrator to "
+                "add its folder to LABELHUB_IMPORT_ROOTS"
+            )
+        return None
+
+
+def _linked(typed: Path, path: Path) -> bool:
+    return path != typed and any(p.is_symlink() for p in (typed, *typed.parents))
 
 
 def check_server_path(source: str, roots: ServerRoots | Iterable[Path], *, field: str = "source") -> Path:
@@ -192,28 +233,66 @@ def check_server_path(source: str, roots: ServerRoots | Iterable[Path], *, field
         roots = ServerRoots(tuple(roots))
     typed = Path(source).expanduser()
     path = typed.resolve()
-    if roots.home is not None and path.is_relative_to(roots.home.expanduser().resolve()):
-        raise PermissionDenied(
-            f"{source} is inside labelhub's own data folder (LABELHUB_HOME), which is never read by path: download "
-            "an export and upload it, or import from another folder",
-            field=field,
-        )
-    allowed = [Path(r).expanduser().resolve() for r in roots.allowed]
-    if not any(path.is_relative_to(r) for r in allowed):
-        # A symbolic link inside an allowed folder is followed, and where it leads is what counts; so is ``..``.
-        inside = typed.is_absolute() and any(typed.is_relative_to(r) for r in allowed)
-        where = ""
-        if inside and path != typed:
-            linked = any(p.is_symlink() for p in (typed, *typed.parents))
-            where = f" (it is a link to {path}, which is not)" if linked else f" (it leads to {path}, which is not)"
-        raise PermissionDenied(
-            f"{source} is not inside an allowed import folder{where}; upload the file, or ask an administrator to "
-            "add its folder to LABELHUB_IMPORT_ROOTS",
-            field=field,
-        )
+    refusal = _Resolved(roots).refusal(source, typed, path)
+    if refusal is not None:
+        raise PermissionDenied(refusal, field=field)
     if not path.exists():
         raise ValidationError(f"{source} does not exist on the server", field=field)
     return path
+
+
+def import_roots_for(settings: Settings, source: Path) -> ServerRoots | None:
+    """Return the roots every media file of an import of ``source`` must lie in (after links), or None.
+
+    An import the API could have started (a source inside LABELHUB_IMPORT_ROOTS and outside the home, or an upload)
+    reads media only from the import roots (an upload: from its own folder too), so a link placed in a shared
+    folder cannot pull in another file of the server. A source the API would refuse (the CLI reading a folder of
+    its own machine) gets None: nothing to hold it to.
+    """
+    roots = server_roots(settings)
+    uploads = settings.uploads_dir.expanduser().resolve()
+    real = source.expanduser().resolve()
+    if real.is_relative_to(uploads) and len(real.relative_to(uploads).parts) > 1:
+        return ServerRoots(roots.allowed, roots.home, uploads / real.relative_to(uploads).parts[0])
+    if _Resolved(roots).refusal(str(source), source.expanduser(), real) is None:
+        return roots
+    return None
+
+
+class MediaGuard:
+    """Checks media files an import resolves, by the rule :func:`check_server_path` applies to the request's path.
+
+    Built once per import: the roots are resolved once and the real path of each folder is remembered, so 100k
+    files side by side cost one ``lstat`` each more.
+    """
+
+    def __init__(self, roots: ServerRoots) -> None:
+        self._roots = _Resolved(roots)
+        self._folders: dict[Path, Path] = {}
+        self._work_named = Path(os.path.abspath(tempfile.gettempdir()))
+        self._work = self._work_named.resolve()
+
+    def refusal(self, path: Path) -> str | None:
+        """Say why the media file ``path`` may not be read (naming it and where its link leads); None when it may."""
+        typed = Path(os.path.abspath(path))
+        folder = self._folders.get(typed.parent)
+        if folder is None:
+            folder = self._folders[typed.parent] = typed.parent.resolve()
+        real = typed.resolve() if typed.is_symlink() else folder / typed.name
+        if self._own_work_file(typed, real):
+            return None
+        refusal = self._roots.refusal(str(path), typed, real)
+        if refusal is None:
+            return None
+        return refusal.split(";", 1)[0] + "; the file was not read"
+
+    def _own_work_file(self, typed: Path, real: Path) -> bool:
+        """A file the format itself unpacked (a WebDataset shard's members) into a ``labelhub-*`` folder of the
+        system's temporary folder: named there directly, not reached through a link from the dataset."""
+        if not typed.is_relative_to(self._work_named):
+            return False
+        rel = typed.relative_to(self._work_named)
+        return len(rel.parts) > 1 and rel.parts[0].startswith("labelhub-") and real == self._work / rel
 
 
 # Format options a remote caller may not set: where the server writes a report.

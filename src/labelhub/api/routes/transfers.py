@@ -41,7 +41,8 @@ def start_import(project_id: int, body: ImportIn, request: Request, actor: Actor
     with hub.db.session(write=True) as s:
         require(s, actor, project_id, Action.IMPORT)
         source = check_server_path(body.source, server_roots(hub.settings))
-        images_dir = check_server_path(body.images_dir, server_roots(hub.settings)) if body.images_dir else None
+        roots = server_roots(hub.settings)
+        images_dir = check_server_path(body.images_dir, roots, field="images_dir") if body.images_dir else None
         extra = checked_options(body.options, server_roots(hub.settings), fmt=body.format, side="import")
         if body.split:
             parse_split(body.split, body.seed)
