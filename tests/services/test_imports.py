@@ -15,7 +15,7 @@ from tests.conftest import data_path
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import FormatError, ImportValidationError, ValidationError
+from labelhub.errors import ConfigurationError, FormatError, ImportValidationError, ValidationError
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
@@ -306,3 +306,50 @@ def test_a_folder_of_images_detected_in_a_video_project_is_one_image_sequence(hu
     assert report.format == "video" and report.items_added == 1
     with hub.db.session() as s:
         assert s.execute(select(Item.name, Item.frame_count).where(Item.project_id == pid)).one() == ("img", 120)
+
+
+def test_a_media_folder_the_server_cannot_write_stops_the_import_as_the_server_s_fault(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA ops finding 4: an unwritable media folder failed every item as "bad" and advised skipping them; the
+    skipping retry then changed the project and still failed."""
+    pid = new_project(hub, "target")
+    before = snapshot(hub, pid)
+    source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png"]))
+
+    def unwritable(path: Path, *, link: bool = False) -> Any:
+        raise PermissionError(13, "Permission denied", str(hub.settings.media_dir / ".tmp"))
+
+    monkeypatch.setattr(hub.media, "put_file", unwritable)
+    for skip_invalid in (False, True):
+        with pytest.raises(ConfigurationError, match="the server cannot write its media folder") as err:
+            import_source(hub, SYSTEM, pid, source, fmt="coco", options=ImportOptions(skip_invalid=skip_invalid))
+        assert "Permission denied" in err.value.detail and "nothing was imported" in err.value.detail
+        assert snapshot(hub, pid) == before  # no classes, no items
+
+
+def test_an_import_whose_report_cannot_be_written_still_succeeds_and_says_so(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = _populated(hub, tmp_path)
+    items, _, _, _ = snapshot(hub, pid)
+    source = _bad_dataset(tmp_path, BAD_INPUTS[0][0])
+
+    def unwritable(*args: object) -> str:
+        raise PermissionError(13, "Permission denied", str(hub.settings.exports_dir))
+
+    monkeypatch.setattr("labelhub.services.imports._write_report", unwritable)
+    report = import_source(hub, SYSTEM, pid, source, fmt="coco", options=ImportOptions(skip_invalid=True))
+    assert report.items_added >= 1 and snapshot(hub, pid)[0] == items + report.items_added  # committed
+    assert report.report_path is None
+    assert any("report" in w and "Permission denied" in w for w in report.warnings), report.warnings
+
+
+def test_an_automatic_import_follows_its_options(hub: Hub, tmp_path: Path) -> None:
+    """QA docs finding 2: ``-o text_column=...`` under ``--format auto`` failed with "could not tell the format"."""
+    pid = new_project(hub, "texts", ItemKind.TEXT)
+    csv = tmp_path / "b.csv"
+    csv.write_text("utterance_x,intent_x\nwhere is my card,card_arrival\nI lost my card,lost_card\n")
+    options = ImportOptions(extra={"text_column": "utterance_x", "label_column": "intent_x"})
+    report = import_source(hub, SYSTEM, pid, csv, options=options)
+    assert (report.items_added, report.annotations_added) == (2, 2)

@@ -9,6 +9,7 @@ as it was. Rows are kept as compact tuples until written; when the transaction o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from labelhub.domain.geometry import outside_box_in_image, validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import ImportValidationError, LabelhubError, ValidationError
+from labelhub.errors import ConfigurationError, ImportValidationError, LabelhubError, ValidationError
 from labelhub.formats import (
     ImportOptions,
     annotation_files,
@@ -43,6 +44,8 @@ from labelhub.storage.models import utcnow
 
 Progress = Callable[[float, str], None]
 MAX_LISTED_PROBLEMS = 200
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -109,7 +112,11 @@ def _stage_record(
                 return
             try:
                 stored = hub.media.put_file(path, link=options.media == "link")
-            except (OSError, LabelhubError) as exc:
+            except OSError as exc:
+                _refuse_if_the_store_failed(hub, exc)
+                st.problems.append(Problem(f"cannot store media {path}: {exc}", file=str(path)))
+                return
+            except LabelhubError as exc:
                 st.problems.append(Problem(f"cannot store media {path}: {exc}", file=str(path)))
                 return
             frame_keys.append(stored.key)
@@ -197,7 +204,7 @@ def import_source(
     with hub.db.session() as s:
         kind = ItemKind(require(s, actor, project_id, Action.IMPORT).item_kind)
     named, source = source, dataset_root(source)  # a zipped dataset folder is read from inside it
-    spec = detect_format(source, kind) if fmt == "auto" else get_format(fmt)
+    spec = detect_format(source, kind, options.extra) if fmt == "auto" else get_format(fmt)
     check_format_for(spec, kind)
     check_options(spec, options.extra, "import")
     # An import the API could have started reads media only inside the import folders, whatever links lead to.
@@ -297,7 +304,11 @@ def import_records(
         with hub.db.session(write=True) as s:
             _finish(RowSink(s, actor, project_id), st, meta, report)
     if st.problems:
-        report.report_path = _write_report(hub, options, report)
+        try:
+            report.report_path = _write_report(hub, options, report)
+        except OSError as exc:  # the import has committed: say so, do not fail it
+            log.warning("import into project %s committed, but its report could not be written: %s", project_id, exc)
+            report.warnings.append(f"the import's report (the skipped items) could not be written: {exc}")
     return report
 
 
@@ -349,6 +360,19 @@ def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportVal
         line=first.line,
         field=first.field,
     )
+
+
+def _refuse_if_the_store_failed(hub: Hub, exc: OSError) -> None:
+    """An error writing into labelhub's own media folder is the server's, not the item's: stop the import with a
+    message an administrator can act on, instead of calling every item bad (and suggesting to skip them)."""
+    failed = Path(exc.filename) if isinstance(exc.filename, str) else None
+    media = hub.settings.media_dir.resolve()
+    if failed is not None and (failed == media or media in failed.resolve().parents):
+        raise ConfigurationError(
+            f"the server cannot write its media folder {media} ({exc.strerror or exc}); nothing was imported. "
+            "An administrator should check that folder's owner, permissions and free space (LABELHUB_HOME/media)",
+            field="LABELHUB_HOME",
+        ) from None
 
 
 def _write_report(hub: Hub, options: ImportOptions, report: ImportReport) -> str:
