@@ -134,3 +134,43 @@ def test_the_shortcut_sheet_takes_focus_and_gives_it_back(page: Any, server: Ser
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(button).to_be_focused()
+
+
+def _boxes(server: Server, pid: int, iid: int) -> list[tuple[str, list[float]]]:
+    anns = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()["annotations"]
+    return sorted((a["label"], a["geometry"]["bbox"]) for a in anns if a["kind"] == "box")
+
+
+def test_a_box_is_drawn_moved_and_resized_with_the_keyboard_alone(page: Any, server: Server, shots: Shots) -> None:
+    """No mouse: B and Enter add a box in the middle of the view, the arrow keys move it (Shift: 10 px), Ctrl+arrow
+    resizes it, and ← → change items only while no shape is selected."""
+    pid, iid, password = _item_with_two_boxes(server, "draw")
+    login(page, "kb-draw", password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    page.get_by_test_id("editor-canvas").focus()
+    page.keyboard.press("2")  # the label "person"
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    added = _selected(page)
+    assert added is not None, "Enter with the Box tool added no box"
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Control+ArrowRight")
+    page.keyboard.press("Control+Shift+ArrowDown")
+    page.keyboard.press("ArrowLeft")  # a shape is selected: this moves it, it does not leave the item
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "saved", timeout=10_000)
+    shots(page, "keyboard-box")
+    boxes = _boxes(server, pid, iid)
+    assert len(boxes) == 3 and page.url.endswith(f"/items/{iid}"), (boxes, page.url)
+    # The whole 800x600 image is in view: a 150 px box centred on it, [325, 225, 475, 375]; then 10 px right,
+    # 1 px down, the right edge 1 px out, the bottom edge 10 px down, 1 px left.
+    assert ("person", [334, 226, 485, 386]) in boxes, boxes
+
+    page.keyboard.press("Control+z")  # one undo step per key: the last move goes back
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "saved", timeout=10_000)
+    assert ("person", [335, 226, 486, 386]) in _boxes(server, pid, iid)
+    page.keyboard.press("Escape")
+    assert _selected(page) is None

@@ -37,6 +37,29 @@ describe('editing', () => {
     expect(core.redo()).toBe(false);
   });
 
+  it('moves and resizes the selected shape with the arrow keys, inside the image, one undo step each', () => {
+    const poly: ApiAnnotation = ann(3, { kind: 'polygon', geometry: { points: [600, 400, 630, 400, 630, 470] } });
+    const { core } = setup([ann(1), poly]);
+    expect(core.nudgeSelected(1, 0)).toBe(false); // nothing selected
+    core.select('s1');
+    expect(core.nudgeSelected(10, -1)).toBe(true);
+    expect(core.get('s1')!.geometry.bbox).toEqual([20, 9, 60, 49]);
+    expect(core.history.undoLabel).toBe('move (keys)');
+    expect(core.nudgeSelected(-100, 0)).toBe(true); // stops at the image's left edge
+    expect(core.get('s1')!.geometry.bbox).toEqual([0, 9, 40, 49]);
+    expect(core.nudgeSelected(-1, 0)).toBe(false);
+    expect(core.nudgeSelected(5, 1, true)).toBe(true); // Ctrl: the right and bottom edges
+    expect(core.get('s1')!.geometry.bbox).toEqual([0, 9, 45, 50]);
+    expect(core.nudgeSelected(-100, -100, true)).toBe(true); // never under 2 px a side
+    expect(core.get('s1')!.geometry.bbox).toEqual([0, 9, 2, 11]);
+    expect(core.undo() && core.undo()).toBe(true);
+    expect(core.get('s1')!.geometry.bbox).toEqual([0, 9, 40, 49]);
+    core.select('s3');
+    expect(core.nudgeSelected(20, 20)).toBe(true); // a polygon moves whole, up to the corner
+    expect(core.get('s3')!.geometry.points).toEqual([610, 410, 640, 410, 640, 480]);
+    expect(core.nudgeSelected(1, 1, true)).toBe(false); // and is not resized
+  });
+
   it('relabels the selected shape from the label picker', () => {
     const { core } = setup();
     core.select('s1');

@@ -10,7 +10,7 @@
 
 import { newAnnotation } from './annotations';
 import { ProposalCore } from './core-proposals';
-import { isDrawable, rectToBox, round2, segmentTooSmall } from './geometry';
+import { isDrawable, nudged, rectToBox, round2, segmentTooSmall } from './geometry';
 import { isProposal } from './proposals';
 import { SegmentRefusal, type Ann, type Geometry, type Rect, type Tool } from './types';
 
@@ -162,6 +162,17 @@ export class EditorCore extends ProposalCore {
     if (this.commit([...this.anns, a], 'box → polygon', a.key)) return a.key;
     this.emit();
     return null;
+  }
+
+  /**
+   * The arrow keys on the selected shape: move it by (dx, dy) image pixels, or with `resize` move a box's right
+   * and bottom edges; it stays inside the image. The keyboard's way to do what a drag does (one undo step each).
+   */
+  nudgeSelected(dx: number, dy: number, resize = false): boolean {
+    const a = this.selected;
+    if (!a || this.readonly || !isDrawable(a)) return false;
+    const g = nudged(a, dx, dy, resize, this.item.width, this.item.height);
+    return g !== null && this.setGeometry(a.key, g, resize ? 'resize box (keys)' : 'move (keys)');
   }
 
   setGeometry(key: string, geometry: Geometry, label: string): boolean {

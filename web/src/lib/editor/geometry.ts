@@ -1,6 +1,6 @@
 /** Pure geometry in image pixels: rectangles, the eight resize handles, polygons, clamping and hit distances. */
 
-import type { Ann, Handle, Point, Rect } from './types';
+import type { Ann, Geometry, Handle, Point, Rect } from './types';
 
 /** The smallest box side (image pixels) a drawn or resized box may have; smaller drags count as clicks. */
 export const MIN_BOX = 2;
@@ -148,6 +148,34 @@ export function clampMove(bounds: Rect, dx: number, dy: number, width: number, h
     x: clamp(dx, -bounds.x1, width - bounds.x2),
     y: clamp(dy, -bounds.y1, height - bounds.y2),
   };
+}
+
+/**
+ * A shape's geometry moved by (dx, dy) image pixels, kept inside the image, or with `resize` a box's right and
+ * bottom edges moved instead (no side under MIN_BOX): what the arrow keys do to the selected shape. Null when
+ * nothing changes (the image's edge, or a resize of what is not a box).
+ */
+export function nudged(
+  a: Pick<Ann, 'kind' | 'geometry'>,
+  dx: number,
+  dy: number,
+  resize: boolean,
+  width: number,
+  height: number,
+): Geometry | null {
+  const r = annBounds(a);
+  if (!r) return null;
+  if (resize) {
+    if (a.kind !== 'box') return null;
+    const x2 = clamp(r.x2 + dx, r.x1 + MIN_BOX, width);
+    const y2 = clamp(r.y2 + dy, r.y1 + MIN_BOX, height);
+    return x2 === r.x2 && y2 === r.y2 ? null : { bbox: [r.x1, r.y1, x2, y2].map(round2) };
+  }
+  const m = clampMove(r, dx, dy, width, height);
+  if (m.x === 0 && m.y === 0) return null;
+  if (a.kind === 'box') return { bbox: [r.x1 + m.x, r.y1 + m.y, r.x2 + m.x, r.y2 + m.y].map(round2) };
+  if (a.kind === 'polygon' && a.geometry.points) return { points: translatePoints(a.geometry.points, m.x, m.y) };
+  return null;
 }
 
 export function translatePoints(points: readonly number[], dx: number, dy: number): number[] {

@@ -48,6 +48,13 @@ export const SHORTCUTS: readonly Shortcut[] = [
     group: 'Edit',
     action: 'shape.next',
   },
+  {
+    keys: ['Arrow keys', 'Shift+arrow'],
+    description: 'Move the selected shape 1 px (Shift: 10 px); with nothing selected, ← and → change items',
+    group: 'Edit',
+  },
+  { keys: ['Ctrl+arrow', 'Ctrl+Shift+arrow'], description: 'Resize the selected box from its right and bottom edges', group: 'Edit' },
+  { keys: ['Enter (Box tool)'], description: 'Add a box in the middle of the view, to move and resize with the keys', group: 'Tools' },
   { keys: ['Drag handle'], description: 'Resize a box (8 handles) or move a polygon point', group: 'Edit' },
   { keys: ['Alt+click point'], description: 'Remove a polygon point', group: 'Edit' },
   { keys: ['Double-click edge'], description: 'Add a point to the selected polygon', group: 'Edit' },
@@ -68,8 +75,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
     description: 'Move focus to the toolbar: Tab then goes through the controls, Esc back to the canvas',
     group: 'View',
   },
-  { keys: ['N', '→'], description: 'Next item (saves first)', group: 'Items', action: 'item.next' },
-  { keys: ['P', '←'], description: 'Previous item (saves first)', group: 'Items', action: 'item.prev' },
+  { keys: ['N', '→'], description: 'Next item (saves first; → when no shape is selected)', group: 'Items', action: 'item.next' },
+  { keys: ['P', '←'], description: 'Previous item (saves first; ← when no shape is selected)', group: 'Items', action: 'item.prev' },
 ];
 
 const IMAGE_KEYS = keymap<Action>({
@@ -128,6 +135,22 @@ export function keyOwner(key: string): string | null {
   if (k.length !== 1 || !RESERVED_KEYS.has(k)) return null;
   const action = actionFor({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false });
   return action ? KEY_OWNERS[action] : "one of the editor's keys";
+}
+
+const ARROWS: Readonly<Record<string, readonly [number, number]>> = {
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+};
+
+/** What an arrow key does to a selected shape: the offset in image pixels (Shift: 10) and whether Ctrl (or Cmd)
+ * makes it a resize; null for any other key, or with Alt (the browser's back and forward). */
+export function nudgeFor(e: KeyLike): { dx: number; dy: number; resize: boolean } | null {
+  const dir = ARROWS[e.key];
+  if (!dir || e.altKey) return null;
+  const step = e.shiftKey ? 10 : 1;
+  return { dx: dir[0] * step, dy: dir[1] * step, resize: e.ctrlKey || e.metaKey };
 }
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assignNewIds, contentKey, diffLists, fromApi, keyedApi } from './annotations';
 import { History } from './history';
-import { actionFor, labelForKey, labelHotkeys } from './keymap';
+import { actionFor, labelForKey, labelHotkeys, nudgeFor } from './keymap';
 import { tabMovesFocus } from './keys';
 import { acceptAllAbove, nextProposal, proposalCounts, setState } from './proposals';
 import type { ApiAnnotation } from './types';
@@ -133,6 +133,11 @@ describe('keymap', () => {
     expect(actionFor(k('s'))).toBe('tool.grabcut');
     expect(actionFor(k('s', { ctrlKey: true }))).toBe('save');
     expect(actionFor(k('ArrowLeft'))).toBe('item.prev');
+    expect(nudgeFor(k('ArrowLeft'))).toEqual({ dx: -1, dy: 0, resize: false });
+    expect(nudgeFor(k('ArrowDown', { shiftKey: true }))).toEqual({ dx: 0, dy: 10, resize: false });
+    expect(nudgeFor(k('ArrowRight', { ctrlKey: true }))).toEqual({ dx: 1, dy: 0, resize: true });
+    expect(nudgeFor(k('ArrowLeft', { altKey: true }))).toBeNull(); // the browser's back
+    expect(nudgeFor(k('n'))).toBeNull();
     expect(actionFor(k('Tab', { shiftKey: true }))).toBe('shape.prev');
     expect(actionFor(k('a', { altKey: true }))).toBeNull();
     expect(actionFor(k('q', { ctrlKey: true }))).toBeNull();

@@ -4,10 +4,11 @@
  * drag, and the cursor each tool and hit shows.
  */
 
-import { clampPoint, insertVertex } from './geometry';
+import { clampPoint, insertVertex, MIN_BOX } from './geometry';
 import { hitTest, type Hit } from './hittest';
 import type { Handle, Rect } from './types';
 import { CanvasFrame } from './view-frame';
+import { visibleRect } from './viewport';
 
 const HANDLE_CURSOR: Record<Handle, string> = {
   nw: 'nwse-resize',
@@ -52,6 +53,18 @@ export abstract class CanvasTools extends CanvasFrame {
     const draft = this.overlay.draftPolygon;
     if (action === 'enter' && draft) {
       this.closePolygon();
+      return true;
+    }
+    if (action === 'enter' && this.core.tool === 'box' && !this.drag && !this.core.readonly) {
+      // The keyboard's way to draw: a box in the middle of what is shown, which the arrow keys then move and
+      // (with Ctrl) resize.
+      const seen = visibleRect(this.view, this.width, this.height);
+      const x1 = Math.max(0, seen.x1), y1 = Math.max(0, seen.y1);
+      const x2 = Math.min(this.core.item.width, seen.x2), y2 = Math.min(this.core.item.height, seen.y2);
+      const side = Math.max(MIN_BOX, Math.min(x2 - x1, y2 - y1) / 4);
+      const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
+      this.core.addBox({ x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 });
+      this.invalidate();
       return true;
     }
     if (action === 'backspace' && draft) {
