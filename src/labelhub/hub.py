@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -15,7 +16,7 @@ from labelhub.media.thumbnails import ThumbnailCache
 from labelhub.services.queue_cache import QueueCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
-from labelhub.storage.migrate import upgrade
+from labelhub.storage.migrate import SchemaTooNew, upgrade
 from labelhub.tracking.cache import PropagationCache
 
 
@@ -34,7 +35,11 @@ class Hub:
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:
-        """Create the home folders, connect, and bring the database schema up to date."""
+        """Create the home folders, connect, and bring the database schema up to date.
+
+        An older schema is upgraded (one logged line says so); a newer one (a newer labelhub migrated it) raises
+        ConfigurationError naming both revisions, and the database is left untouched.
+        """
         settings.ensure_dirs()
         db = Database(settings.db_url)
         if migrate:
@@ -43,6 +48,14 @@ class Hub:
             except DBAPIError as exc:  # the first connection: a server that is down, a missing database or folder
                 db.dispose()
                 raise _cannot_connect(settings, exc) from None
+            except SchemaTooNew as exc:
+                db.dispose()
+                raise SchemaTooNew(exc.detail, field=_url_field(settings)) from None
+            except CommandError as exc:  # a broken alembic_version table, say: one line, not a traceback
+                db.dispose()
+                raise ConfigurationError(
+                    f"cannot bring the database schema up to date: {exc}", field=_url_field(settings)
+                ) from None
         media = LocalMediaStore(settings.media_dir)
         return cls(
             settings=settings,
@@ -58,6 +71,11 @@ class Hub:
         self.db.dispose()
 
 
+def _url_field(settings: Settings) -> str:
+    """The setting that chose the database: its URL, or the home folder that holds the SQLite file."""
+    return "LABELHUB_DATABASE_URL" if settings.database_url else "LABELHUB_HOME"
+
+
 def _cannot_connect(settings: Settings, exc: DBAPIError) -> ConfigurationError:
     """Word a failed first connection for the person who set the URL: where it tried and what to check.
     The URL's password is never repeated."""
@@ -67,10 +85,9 @@ def _cannot_connect(settings: Settings, exc: DBAPIError) -> ConfigurationError:
         reason = reason.replace(str(url.password), "***")
     if url.get_backend_name() == "sqlite":
         where = url.database or ":memory:"
-        field = "LABELHUB_DATABASE_URL" if settings.database_url else "LABELHUB_HOME"
         return ConfigurationError(
             f"cannot open the SQLite database {where}: {reason}; check that its folder exists and is writable",
-            field=field,
+            field=_url_field(settings),
         )
     place = f"{url.host or 'localhost'}:{url.port or 5432}"
     return ConfigurationError(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import ctypes
 import errno
+import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,10 +22,115 @@ from labelhub.cli._common import console, fail, opened_hub
 from labelhub.errors import ConfigurationError, JobCancelled, LabelhubError
 from labelhub.jobs.context import JobContext
 from labelhub.jobs.executor import LocalExecutor
-from labelhub.jobs.handlers import Handler, default_handlers
+from labelhub.jobs.handlers import Handler
 
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")]
 Host = Annotated[str, typer.Option(help="Address to bind")]
+# Seconds uvicorn's supervisor (serve --workers N) waits for a server process to answer its ping before it kills
+# and replaces it. Its default, 5 s, is shorter than a server process's start-up (it imports the whole CLI) on a
+# busy machine: one process was killed at every start.
+HEALTHCHECK_TIMEOUT_S = 30
+# How long a stopping job worker may take to hand back its jobs before it is killed: its executor waits up to
+# 10 s for each of its threads.
+WORKER_STOP_TIMEOUT_S = 30.0
+WORKER_RESTART_DELAY_S = 5.0
+_WORKERS_HELP = "Server processes (more use more cores); with 2 or more, jobs run in one separate worker process"
+_LOG_FORMAT = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}
+log = logging.getLogger("labelhub.serve")
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up plus the ``labelhub.*`` loggers (INFO, with a time) on stderr; uvicorn applies it
+    in every server process too."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["labelhub"] = dict(_LOG_FORMAT)
+    config["handlers"]["labelhub"] = {"class": "logging.StreamHandler", "formatter": "labelhub",
+                                      "stream": "ext://sys.stderr"}  # fmt: skip
+    config["loggers"]["labelhub"] = {"handlers": ["labelhub"], "level": "INFO"}
+    return config
+
+
+def configure_logging() -> None:
+    """Show the ``labelhub.*`` loggers' INFO lines (job events, a schema upgrade) on stderr, with a time.
+
+    Only in a process whose logging nobody has set up (a command run from a shell or a service unit): an
+    application or test runner that calls the CLI in-process keeps its own handlers."""
+    labelhub_log = logging.getLogger("labelhub")
+    if logging.getLogger().handlers or labelhub_log.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT["format"], _LOG_FORMAT["datefmt"]))
+    labelhub_log.addHandler(handler)
+    if labelhub_log.level == logging.NOTSET:
+        labelhub_log.setLevel(logging.INFO)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the serving process dies, even by SIGKILL, so a
+    killed `serve` leaves no worker behind. Elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class JobWorkerProcess:
+    """`labelhub worker` as a child process of `serve --workers N`: started before the server processes,
+    restarted when it dies, stopped (SIGTERM, then SIGKILL after WORKER_STOP_TIMEOUT_S) when the server stops."""
+
+    def __init__(self, threads: int) -> None:
+        self.command = [sys.executable, "-m", "labelhub", "worker", "--threads", str(threads)]
+        self.stop_timeout = max(WORKER_STOP_TIMEOUT_S, 10.0 * (threads + 1) + 10.0)
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="labelhub-worker-watch", daemon=True)
+        self._watcher.start()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            # Its own process group: a Ctrl-C in the terminal reaches the server, which then stops the worker.
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+                self.command, preexec_fn=_die_with_parent, process_group=0
+            )
+        log.info("job worker process [%d] started", self.process.pid)
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            process = self.process
+            if process is None:
+                return
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            log.warning("job worker process [%d] exited with status %s; starting another in %.0f s",
+                        process.pid, code, WORKER_RESTART_DELAY_S)  # fmt: skip
+            if self._stopping.wait(WORKER_RESTART_DELAY_S):
+                return
+            self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("job worker process [%d] did not stop in %.0f s; killed", process.pid, self.stop_timeout)
+            process.kill()
+            process.wait()
+        else:
+            log.info("job worker process [%d] stopped", process.pid)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -54,8 +163,8 @@ def _check_port(host: str, port: int) -> None:
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8080,
-    worker: Annotated[bool, typer.Option(help="Run a job worker inside the server")] = True,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes (more use more cores)")] = 1,
+    worker: Annotated[bool, typer.Option(help="Run a job worker with the server")] = True,
+    workers: Annotated[int, typer.Option(min=1, help=_WORKERS_HELP)] = 1,
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs CPU per request; writes are in the audit log anyway)")
     ] = False,
@@ -66,23 +175,37 @@ def serve(
 
     from labelhub.api.app import EMBEDDED_WORKER_ENV, app_from_env, create_app
 
+    configure_logging()
     _check_port(host, port)
-    with opened_hub() as hub:
+    with opened_hub() as hub:  # migrates the schema, once, before any server or worker process starts
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:
-            uvicorn.run(
-                create_app(hub, run_worker=worker), host=host, port=port, log_level="info", access_log=access_log
-            )
+            # One process, no supervisor: the job worker runs in a thread of the server, as a single user wants.
+            uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info",
+                        access_log=access_log, log_config=log_config())  # fmt: skip
             return
-    # Several processes: the schema was migrated above, once; each process builds its app from the environment.
-    os.environ[EMBEDDED_WORKER_ENV] = "1" if worker else "0"
-    uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=access_log)  # fmt: skip
+        threads = hub.settings.worker_threads
+    # Several processes: uvicorn's supervisor kills a server process that does not answer its ping in time, and a
+    # CPU-bound job (training, an export) in a thread of that process can starve the answer; so the server
+    # processes run no jobs, and one separate `labelhub worker` process (started and stopped here) runs them.
+    os.environ[EMBEDDED_WORKER_ENV] = "0"
+    job_worker = JobWorkerProcess(threads) if worker else None
+    try:
+        if job_worker is not None:
+            job_worker.start()
+        uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=access_log, log_config=log_config(),
+                    timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S)  # fmt: skip
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
 
 
 def logged_handlers(handlers: dict[str, Handler], echo: Callable[[str], None]) -> dict[str, Handler]:
     """The handlers, each saying when its job starts and ends: ``job 2 train_model succeeded in 12 s`` (or failed,
-    with the first line of the error). The executor still records the outcome: errors are re-raised."""
+    with the first line of the error). The executor still records the outcome: errors are re-raised.
+
+    ``labelhub worker`` no longer uses this: the executor itself logs these lines now (``labelhub.jobs``)."""
 
     def logged(kind: str, handler: Handler) -> Handler:
         def run(ctx: JobContext) -> dict[str, Any]:
@@ -111,12 +234,9 @@ def logged_handlers(handlers: dict[str, Handler], echo: Callable[[str], None]) -
 
 def worker(threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once")] = 1) -> None:
     """Run jobs from the queue until interrupted (use with `serve --no-worker`, or several per machine)."""
-
-    def echo(line: str) -> None:
-        console.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {line}", highlight=False, markup=False)
-
+    configure_logging()  # the executor logs each job's start and end (labelhub.jobs, INFO)
     with opened_hub() as hub:
-        executor = LocalExecutor(hub, threads=threads, handlers=logged_handlers(default_handlers(), echo))
+        executor = LocalExecutor(hub, threads=threads)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         executor.start()

@@ -43,14 +43,23 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def normalize_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (as hosting panels and libpq tools write them) as the driver labelhub
+    ships, ``postgresql+psycopg://``; any other URL unchanged. Only the scheme is rewritten (the password stays
+    where it is and is never printed)."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
     """Return an engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys on every connection.
 
     With ``immediate=True`` a SQLite transaction takes the write lock at BEGIN, so concurrent writers queue
     on the busy timeout instead of failing when a read transaction tries to upgrade.
     """
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = normalize_url(url)
     kwargs.setdefault("json_deserializer", json_loads)
     if url.startswith("sqlite"):
         # A pool as large as the server's thread pool is busy: a connection opened past ``pool_size`` is closed
@@ -83,7 +92,8 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
         # fails one request, and SQLAlchemy then discards the pool's other connections of that generation.
         return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, **kwargs)
     raise ConfigurationError(
-        f"unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:/// or postgresql+psycopg://",
+        f"unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:/// or postgresql:// (postgres:// and "
+        "postgresql+psycopg:// are accepted too)",
         field="LABELHUB_DATABASE_URL",
     )
 
@@ -92,6 +102,7 @@ class Database:
     """Owns the engine and hands out sessions; pass one instance down instead of using globals."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        url = normalize_url(url)
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
