@@ -174,3 +174,35 @@ def test_a_manager_deletes_selected_items_and_an_annotator_is_not_offered_it(
     _check(page, ids[0]).click()
     expect(page.get_by_test_id("selection-count")).to_have_text("1 selected")
     expect(page.get_by_test_id("delete-selected")).to_have_count(0)
+
+
+def test_a_reviewer_accepts_the_proposals_of_selected_items(page: Any, server: Server, shots: Shots) -> None:
+    project = server.create_project("Grid accept", ["car"])
+    pid = project["id"]
+    ids = import_images(server, pid, "grid-accept", 4, (320, 240))
+    for iid, score in ((ids[0], 0.9), (ids[1], 0.8), (ids[2], 0.7)):
+        version = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").json()["version"]
+        proposal = {"kind": "box", "label": "car", "geometry": {"bbox": [10, 10, 60, 60]}, "source": "model",
+                    "model_version": "det@1", "score": score, "state": "proposed"}  # fmt: skip
+        r = server.api.put(f"{API}/projects/{pid}/items/{iid}/annotations",
+                           json={"version": version, "annotations": [proposal]})  # fmt: skip
+        assert r.status_code == 200, r.text
+    _, password = add_member(server, pid, "grid-acc-reviewer", "reviewer")
+
+    login(page, "grid-acc-reviewer", password)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text("4 items")
+    for i in (0, 1, 3):
+        _thumb(page, ids[i]).hover()
+        _check(page, ids[i]).click()
+    with page.expect_response(lambda r: r.url.endswith(f"/projects/{pid}/items/accept-proposals")) as answer:
+        page.get_by_test_id("accept-proposals").click()
+    assert answer.value.json() == {"items": 2, "accepted": 2, "skipped": 0}
+    expect(page.get_by_text("Accepted 2 proposals on 2 items")).to_be_visible()
+    shots(page, "accepted")
+    states = {}
+    for iid in ids[:3]:
+        anns = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").json()["annotations"]
+        states[iid] = [a["state"] for a in anns]
+    assert states == {ids[0]: ["accepted"], ids[1]: ["accepted"], ids[2]: ["proposed"]}
+    assert page.get_by_test_id("delete-selected").count() == 0  # a reviewer does not delete

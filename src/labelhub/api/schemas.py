@@ -291,3 +291,14 @@ class ItemsDeleteIn(StrictIn):
 
 class ItemsDeletedPublic(BaseModel):
     deleted: int = Field(description="Items deleted, with their annotations, tracks and embeddings")
+
+
+class AcceptProposalsIn(StrictIn):
+    item_ids: list[int] = Field(min_length=1, max_length=10_000)
+    min_score: float | None = Field(default=None, ge=0, le=1, description="Only proposals scoring at least this")
+
+
+class AcceptedProposalsPublic(BaseModel):
+    items: int = Field(description="Items with at least one proposal accepted")
+    accepted: int = Field(description="Proposals accepted")
+    skipped: int = Field(description="Class proposals left open: their item already has an accepted class label")

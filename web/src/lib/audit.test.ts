@@ -21,6 +21,10 @@ describe('sentence', () => {
 
   it('words reviews, members and imports', () => {
     const reviewer = { username: 'reviewer1', user_id: 4 };
+    const bulk = { ...reviewer, object_type: 'project', object_id: '4' };
+    expect(sentence(ev('item.accept_proposals', { items: 12, accepted: 30, skipped: 2 }, bulk))).toBe(
+      'reviewer1 accepted 30 proposals on 12 items at once (2 left open)',
+    );
     expect(sentence(ev('item.reject', { comment: 'box too loose' }, reviewer))).toBe(
       'reviewer1 rejected item 114: “box too loose”',
     );

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from labelhub.api.deps import ActorDep, HubDep
 from labelhub.api.schemas import (
+    AcceptedProposalsPublic,
+    AcceptProposalsIn,
     AnnotationsPublic,
     AnnotationsPut,
     ItemPagePublic,
@@ -21,7 +23,7 @@ from labelhub.api.schemas import (
 )
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.services import annotations as annotation_service
-from labelhub.services import item_delete, items
+from labelhub.services import item_delete, items, proposal_accept
 from labelhub.services.annotations import AnnotationInput
 from labelhub.storage.models import Item
 
@@ -92,6 +94,14 @@ def delete_items(project_id: int, body: ItemsDeleteIn, actor: ActorDep, hub: Hub
         deleted = item_delete.delete_items(s, actor, project_id, body.item_ids)
     item_delete.forget_items(hub, project_id, deleted)
     return ItemsDeletedPublic(deleted=len(deleted))
+
+
+@router.post("/accept-proposals", response_model=AcceptedProposalsPublic)
+def accept_proposals(project_id: int, body: AcceptProposalsIn, actor: ActorDep, hub: HubDep) -> AcceptedProposalsPublic:
+    """Accept the open model proposals of many items at once (reviewers): see services/proposal_accept.py."""
+    with hub.db.session(write=True) as s:
+        r = proposal_accept.accept_proposals(s, actor, project_id, body.item_ids, min_score=body.min_score)
+    return AcceptedProposalsPublic(items=r.items, accepted=r.accepted, skipped=r.skipped)
 
 
 @router.delete("/{item_id}", status_code=204)

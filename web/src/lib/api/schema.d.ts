@@ -36,6 +36,10 @@ export interface paths {
         /**
          * Login
          * @description Check the password and set a session cookie for the browser.
+         *
+         *     Too many failures for the username or from the client address answer 429 with ``Retry-After``, without
+         *     checking the password (:mod:`labelhub.services.login_throttle`). The password check waits for one of
+         *     ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no thread of the pool other routes use.
          */
         post: operations["login"];
         delete?: never;
@@ -333,6 +337,26 @@ export interface paths {
          * @description Delete items with their annotations, tracks and embeddings (manager role); every id or none.
          */
         post: operations["delete_items"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/accept-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Proposals
+         * @description Accept the open model proposals of many items at once (reviewers): see services/proposal_accept.py.
+         */
+        post: operations["accept_proposals"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1222,6 +1246,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptProposalsIn */
+        AcceptProposalsIn: {
+            /** Item Ids */
+            item_ids: number[];
+            /**
+             * Min Score
+             * @description Only proposals scoring at least this
+             */
+            min_score?: number | null;
+        };
+        /** AcceptedProposalsPublic */
+        AcceptedProposalsPublic: {
+            /**
+             * Items
+             * @description Items with at least one proposal accepted
+             */
+            items: number;
+            /**
+             * Accepted
+             * @description Proposals accepted
+             */
+            accepted: number;
+            /**
+             * Skipped
+             * @description Class proposals left open: their item already has an accepted class label
+             */
+            skipped: number;
+        };
         /** AcceptedUnchangedPublic */
         AcceptedUnchangedPublic: {
             /**
@@ -1733,7 +1785,10 @@ export interface components {
         ExportIn: {
             /** Format */
             format: string;
-            /** Filename */
+            /**
+             * Filename
+             * @description A plain file name: letters, digits, '.', '_' and '-', not starting with '.'
+             */
             filename?: string | null;
             /**
              * States
@@ -3515,6 +3570,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ItemsDeletedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_proposals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptProposalsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptedProposalsPublic"];
                 };
             };
             /** @description Validation Error */

@@ -101,6 +101,11 @@ export function bulkUpdate(pid: number, body: Schemas["BulkIn"]): Promise<Schema
   return unwrap(api.POST("/api/v1/projects/{project_id}/items/bulk", { params: { path: path(pid) }, body }));
 }
 
+/** Accept the open model proposals of items (reviewers; `min_score`: only those scoring at least it). */
+export function acceptProposals(pid: number, body: Schemas["AcceptProposalsIn"]): Promise<Schemas["AcceptedProposalsPublic"]> {
+  return unwrap(api.POST("/api/v1/projects/{project_id}/items/accept-proposals", { params: { path: path(pid) }, body }));
+}
+
 /** Delete items with everything labelled on them (managers; every id or none). */
 export function deleteItems(pid: number, itemIds: number[]): Promise<Schemas["ItemsDeletedPublic"]> {
   return unwrap(api.POST("/api/v1/projects/{project_id}/items/delete", { params: { path: path(pid) }, body: { item_ids: itemIds } }));
