@@ -138,7 +138,7 @@ def _dataset_zip(tmp_path: Path, top: str = "ds/") -> dict[str, bytes]:
     return {top + p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_an_uploaded_dataset_folder_imports_its_annotations_and_the_upload_is_removed(
+def test_an_uploaded_dataset_folder_imports_its_annotations_and_the_upload_is_removed_either_way(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     pid = create_project(client, admin_headers, "zipped", item_kind="image")["id"]
@@ -159,7 +159,8 @@ def test_an_uploaded_dataset_folder_imports_its_annotations_and_the_upload_is_re
     run_jobs(hub)
     job = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin_headers).json()
     assert job["status"] == "failed", job
-    assert len(list(hub.settings.uploads_dir.iterdir())) == 1  # a failed import keeps its upload
+    # A failed import removes its upload too (QA ops 10): the import dialog keeps the file and sends it again to retry.
+    assert list(hub.settings.uploads_dir.iterdir()) == []
 
 
 def test_a_zip_with_a_member_twice_is_refused_naming_it(
@@ -224,3 +225,17 @@ def test_downloads_are_named_for_the_project_and_cvat_names_its_task_so(
 
     with zipfile.ZipFile(cvat) as zf:
         assert b"<name>Street Scenes 2</name>" in zf.read("annotations.xml")
+
+
+def test_a_stranger_gets_404_before_the_body_is_judged(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    """QA security 8: a non-member's export with an unknown format was a 422 (unknown format), not the 404."""
+    from tests.api._support import quick_user
+
+    pid = create_project(client, admin_headers, "hidden")["id"]
+    _, stranger = quick_user(hub, "stranger")
+    for path, body in (("exports", {"format": "nope-format"}), ("imports", {"source": "/x", "format": "nope"})):
+        assert_problem(client.post(f"{API}/projects/{pid}/{path}", json=body, headers=stranger), 404)
+    assert_problem(client.post(f"{API}/projects/{pid}/exports", json={"format": "nope-format"},
+                               headers=admin_headers), 422, field="format")  # fmt: skip

@@ -36,14 +36,14 @@ def list_formats(_: ActorDep) -> list[FormatPublic]:
 @router.post("/projects/{project_id}/imports", response_model=JobPublic, status_code=202)
 def start_import(project_id: int, body: ImportIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Import from a server path inside LABELHUB_IMPORT_ROOTS; returns the job to follow."""
-    if body.format != "auto":
-        get_format(body.format)
     with hub.db.session(write=True) as s:
-        require(s, actor, project_id, Action.IMPORT)
-        source = check_server_path(body.source, server_roots(hub.settings))
+        require(s, actor, project_id, Action.IMPORT)  # before the body's checks: a stranger gets the 404
+        if body.format != "auto":
+            get_format(body.format)
         roots = server_roots(hub.settings)
+        source = check_server_path(body.source, roots)
         images_dir = check_server_path(body.images_dir, roots, field="images_dir") if body.images_dir else None
-        extra = checked_options(body.options, server_roots(hub.settings), fmt=body.format, side="import")
+        extra = checked_options(body.options, roots, fmt=body.format, side="import")
         if body.split:
             parse_split(body.split, body.seed)
         job = jobs.enqueue(
@@ -120,6 +120,8 @@ def upload_and_import(
 @router.post("/projects/{project_id}/exports", response_model=JobPublic, status_code=202)
 def start_export(project_id: int, body: ExportIn, request: Request, actor: ActorDep, hub: HubDep) -> JobPublic:
     """Export as a job; download the result from ``/jobs/{id}/download`` when it has succeeded."""
+    with hub.db.session() as s:
+        require(s, actor, project_id, Action.EXPORT)  # a stranger learns nothing from the body's checks: 404 first
     spec = get_format(body.format)
     if spec.exporter is None:
         get_format(body.format).exporter_class()  # raises a clear "format has no exporter" error
