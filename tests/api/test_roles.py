@@ -318,3 +318,21 @@ def test_the_202_that_queues_a_job_shows_a_member_no_server_folder(
             assert source.startswith(home + "/uploads/"), source
         else:
             assert source.startswith("uploads/") and source.endswith("/rows.csv") and home not in r.text, r.text
+
+
+def test_a_failure_s_traceback_is_for_administrators(client: TestClient, hub: Hub, tmp_path: Path) -> None:
+    """QA ops finding 4: an export's unexpected failure showed any project member the server's Python traceback."""
+    from labelhub.storage.models import Job
+
+    w = _build(client, hub, tmp_path)
+    home = str(hub.settings.home.resolve())
+    error = {"title": "PermissionError", "detail": f"[Errno 13] Permission denied: '{home}/exports/job-9'",
+             "traceback": 'Traceback (most recent call last):\n  File "/srv/labelhub/jobs/handlers.py"'}  # fmt: skip
+    with hub.db.session(write=True) as s:
+        job = Job(kind="export", project_id=w.pid, status="failed", error=error)
+        s.add(job)
+        s.flush()
+        jid = job.id
+    assert client.get(f"{API}/jobs/{jid}", headers=w.headers["admin"]).json()["error"] == error
+    seen = client.get(f"{API}/jobs/{jid}", headers=w.headers["manager"]).json()["error"]
+    assert seen == {"title": "PermissionError", "detail": "[Errno 13] Permission denied: 'exports/job-9'"}, seen

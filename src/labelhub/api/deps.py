@@ -83,9 +83,10 @@ def wake_worker(request: Request) -> None:
 
 
 def job_public(job: Job, actor: Actor, hub: Hub) -> JobPublic:
-    """A job as its reader may see it: an administrator gets the server's paths, anyone else paths inside
-    labelhub's home relative to it (``exports/job-8/coco-export.json``), so members do not learn the server's
-    folders from an export's result, an upload's report or the 202 answer that queued it."""
+    """A job as its reader may see it: an administrator gets the server's paths and an unexpected failure's
+    traceback, anyone else paths inside labelhub's home relative to it (``exports/job-8/coco-export.json``) and
+    no traceback, so members do not learn the server's folders or code from an export's result, an upload's
+    report, a failure or the 202 answer that queued it."""
     from labelhub.api.schemas import JobPublic
     from labelhub.services.jobs import relative_paths
 
@@ -95,7 +96,8 @@ def job_public(job: Job, actor: Actor, hub: Hub) -> JobPublic:
     home = str(hub.settings.home.resolve()) + "/"
     out.params = relative_paths(out.params, home)
     out.result = relative_paths(out.result, home) if out.result is not None else None
-    out.error = relative_paths(out.error, home) if out.error is not None else None
+    if out.error is not None:
+        out.error = relative_paths({k: v for k, v in out.error.items() if k != "traceback"}, home)
     return out
 
 

@@ -90,11 +90,16 @@ def show(job_id: JobId, as_json: AsJson = False, as_user: AsUser = None) -> None
 
 @jobs_app.command("cancel")
 def cancel(job_id: JobId, as_user: AsUser = None) -> None:
-    """Cancel a job: a queued one at once, a running one at its next progress report."""
+    """Cancel a job: a queued one at once, a running one at its next progress report (or, when its worker has
+    stopped, once a live worker finds it stale)."""
     with opened_hub() as hub, hub.db.session(write=True) as s:
         job = job_service.cancel(s, acting_as(hub, as_user), job_id)
         status = job.status
+        stale = hub.settings.job_stale_seconds
     if status == "cancelled":
         console.print(f"cancelled job {job_id}")
     else:
-        console.print(f"asked job {job_id} to stop; it stops at its next progress report (see labelhub jobs show)")
+        # A live worker checks for stale jobs every min(15 s, stale / 4): see labelhub.jobs.executor.
+        within = stale + min(15.0, stale / 4)
+        console.print(f"asked job {job_id} to stop; it stops at its next progress report, or, if its worker has "
+                      f"stopped, within about {within:.0f} s (see labelhub jobs show)")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,16 @@ from labelhub.services.access import Actor
 from labelhub.storage.models import Job, User, utcnow
 
 
+class JobTakenOver(JobCancelled):
+    """Raised inside a handler whose job is no longer this worker's: its heartbeat lapsed (a database outage, a
+    frozen process) and a live worker requeued, failed or cancelled it. Nothing of its outcome is recorded."""
+
+
+class JobInterrupted(JobTakenOver):
+    """Raised inside a handler when its worker is stopping (a restart): the job goes back to the queue at once,
+    as if it had not been tried, and its next worker runs it from the start."""
+
+
 @dataclass(slots=True)
 class JobContext:
     """Handed to a handler. Call :meth:`progress` often: it stores progress and raises JobCancelled on cancel."""
@@ -26,6 +37,8 @@ class JobContext:
     params: dict[str, Any]
     project_id: int | None
     actor: Actor
+    worker_id: str | None = None  # the claiming worker; when set, progress also checks the job is still ours
+    stopping: threading.Event | None = None  # set when the worker stops: the next progress call hands the job back
     min_interval: float = 0.25
     min_step: float = 0.1
     _last: float = field(default=0.0)
@@ -44,6 +57,7 @@ class JobContext:
             params=dict(job.params or {}),
             project_id=job.project_id,
             actor=actor,
+            worker_id=job.worker_id,
         )
 
     def progress(self, fraction: float, message: str = "") -> None:
@@ -58,19 +72,30 @@ class JobContext:
         now = time.monotonic()
         if now - self._last >= self.min_interval or fraction >= 1.0 or fraction - self._written >= self.min_step:
             self._last, self._written = now, fraction
+            stmt = update(Job).where(Job.id == self.job_id)
+            if self.worker_id is not None:  # a job taken over is not ours to report on (check_cancelled says so)
+                stmt = stmt.where(Job.worker_id == self.worker_id)
             with self.hub.db.session(write=True) as s:
                 s.execute(
-                    update(Job)
-                    .where(Job.id == self.job_id)
-                    .values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow())
+                    stmt.values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=utcnow())
                 )
         self.check_cancelled()
 
     def check_cancelled(self) -> None:
-        """Raise JobCancelled when cancel was requested, without writing progress."""
+        """Raise JobCancelled when cancel was requested, JobTakenOver when the job is no longer this worker's
+        and JobInterrupted when its worker is stopping, without writing progress."""
         with self.hub.db.session() as s:
-            if s.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)):
-                raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
+            row = s.execute(
+                select(Job.cancel_requested, Job.status, Job.worker_id).where(Job.id == self.job_id)
+            ).first()
+        if self.worker_id is not None and (
+            row is None or row.status != JobStatus.RUNNING.value or row.worker_id != self.worker_id
+        ):
+            raise JobTakenOver(f"job {self.job_id} is no longer run by {self.worker_id}", field="worker_id")
+        if row is not None and row.cancel_requested:
+            raise JobCancelled(f"job {self.job_id} was cancelled", field="cancel_requested")
+        if self.stopping is not None and self.stopping.is_set():
+            raise JobInterrupted(f"the worker of job {self.job_id} is stopping", field="worker_id")
 
     def reporter(self) -> Callable[[float, str], None]:
         return self.progress
@@ -84,13 +109,16 @@ def finish(
     message: str,
     result: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
-) -> None:
-    """Store a job's final state."""
+    worker_id: str | None = None,
+) -> bool:
+    """Store a job's final state; with ``worker_id``, only while the job is still running on that worker (False
+    when a live worker recovered it meanwhile: its new state stands)."""
+    stmt = update(Job).where(Job.id == job_id)
+    if worker_id is not None:
+        stmt = stmt.where(Job.worker_id == worker_id, Job.status == JobStatus.RUNNING.value)
     with hub.db.session(write=True) as s:
-        s.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(
+        res = s.execute(
+            stmt.values(
                 status=status.value,
                 message=message[:500],
                 result=result,
@@ -99,3 +127,4 @@ def finish(
                 progress=1.0 if status is JobStatus.SUCCEEDED else Job.progress,
             )
         )
+    return bool(res.rowcount)  # type: ignore[attr-defined]

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
+import time
 import traceback
-from datetime import timedelta
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 
 from labelhub.domain.enums import JobStatus
 from labelhub.errors import JobCancelled, LabelhubError
 from labelhub.hub import Hub
-from labelhub.jobs.context import JobContext, finish
+from labelhub.jobs.backoff import Backoff, first_line
+from labelhub.jobs.context import JobContext, JobInterrupted, JobTakenOver, finish
 from labelhub.jobs.handlers import COMMITS_AS_IT_GOES, Handler, default_handlers
-from labelhub.services.jobs import claim_next, requeue_stale
+from labelhub.jobs.recovery import recover
+from labelhub.services.jobs import claim_next, hand_back
 from labelhub.storage.models import Job, utcnow
 
 log = logging.getLogger("labelhub.jobs")
@@ -32,7 +37,13 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Worker threads that claim jobs from the database; safe to run in several processes at once."""
+    """Worker threads that claim jobs from the database; safe to run in several processes at once.
+
+    Beside them a watch thread beats ``heartbeat_at`` of the jobs running here every ``job_heartbeat_seconds``
+    and, every ``recover_seconds`` (15 s by default), recovers the jobs of workers that died
+    (:mod:`labelhub.jobs.recovery`). ``stale_seconds`` (default ``job_stale_seconds``) and ``clock`` (the
+    database time of "now") are there for tests.
+    """
 
     def __init__(
         self,
@@ -41,92 +52,175 @@ class LocalExecutor:
         threads: int = 1,
         handlers: dict[str, Handler] | None = None,
         poll_seconds: float = 1.0,
+        recover_seconds: float | None = None,
+        stale_seconds: float | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.hub = hub
         self.handlers = handlers if handlers is not None else default_handlers()
         self.poll_seconds = poll_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        stale = stale_seconds if stale_seconds is not None else hub.settings.job_stale_seconds
+        self.stale_after = timedelta(seconds=stale)
+        self.heartbeat_seconds = hub.settings.job_heartbeat_seconds
+        self.recover_seconds = recover_seconds if recover_seconds is not None else min(15.0, stale / 4)
+        self.clock = clock
+        self.backoff = Backoff(log)
         self._threads_n = threads
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: set[int] = set()
         self._lock = threading.Lock()
+        self._last_recover = -math.inf
+        self._started = False
 
     def start(self) -> None:
-        """Requeue jobs orphaned by a previous run, then start the worker and heartbeat threads."""
-        with self.hub.db.session(write=True) as s:
-            n = requeue_stale(s, timedelta(seconds=self.hub.settings.job_stale_seconds))
-        if n:
-            log.info("requeued %d job(s) left running by a stopped worker", n)
+        """Recover jobs orphaned by a previous run, then start the worker and watch threads."""
+        self._last_recover = time.monotonic()
+        try:
+            self.recover()
+        except Exception as exc:  # noqa: BLE001 - logged by Backoff; the watch thread tries again
+            self.backoff.failed(exc, "worker: start-up stale-job check")
+            self._last_recover = -math.inf
         self._stop.clear()
+        self._started = True
         for i in range(self._threads_n):
             t = threading.Thread(target=self._loop, name=f"labelhub-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
-        hb = threading.Thread(target=self._heartbeat, name="labelhub-heartbeat", daemon=True)
-        hb.start()
-        self._threads.append(hb)
+        watch = threading.Thread(target=self._watch, name="labelhub-heartbeat", daemon=True)
+        watch.start()
+        self._threads.append(watch)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the threads. A running job stops at its next progress report and goes back to the queue; one still
+        running after ``timeout`` (a long step without reports) is handed back by clearing its heartbeat, so the
+        next live worker requeues it at once instead of after the stale window."""
         self._stop.set()
         self._wake.set()
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
+        self._started = False
+        with self._lock:
+            running = sorted(self._running)
+        if not running:
+            return
+        log.warning("stopping with job(s) %s still running: handed back for the next worker", running)
+        try:
+            with self.hub.db.session(write=True) as s:
+                s.execute(self._own(running).values(heartbeat_at=None))
+        except Exception as exc:  # noqa: BLE001 - they go stale anyway, only later
+            log.warning("could not hand back job(s) %s: %s", running, first_line(exc))
 
     def notify(self) -> None:
         self._wake.set()
 
+    def recover(self) -> int:
+        """Requeue or end the jobs of workers that stopped (see :mod:`labelhub.jobs.recovery`); how many."""
+        return len(recover(self.hub, self.stale_after, now=self.clock()))
+
     def run_once(self) -> bool:
-        """Claim and run one job in this thread; True when there was one (used by tests and the CLI)."""
+        """Claim and run one job in this thread; True when there was one (used by tests and the CLI).
+
+        Without :meth:`start` (a ``--wait`` command) a thread beats the job's heartbeat while it runs, so a live
+        worker elsewhere never takes it for the job of a dead one."""
         with self.hub.db.session(write=True) as s:
             job = claim_next(s, self.worker_id, list(self.handlers))
         if job is None:
             return False
         with self._lock:
             self._running.add(job.id)
+        done = threading.Event()
+        if not self._started:
+            threading.Thread(target=self._beat_until, args=(done,), name="labelhub-heartbeat", daemon=True).start()
         try:
-            self._run(job)
+            self._run(job, stopping=self._stop if self._started else None)
         finally:
+            done.set()
             with self._lock:
                 self._running.discard(job.id)
         return True
 
+    def _beat_until(self, done: threading.Event) -> None:
+        while not done.wait(self.heartbeat_seconds):
+            try:
+                self._beat()
+            except Exception as exc:  # noqa: BLE001 - logged by Backoff; the job itself reports the outage
+                self.backoff.failed(exc, "worker: heartbeat")
+
+    def _beat(self) -> None:
+        with self._lock:
+            running = list(self._running)
+        if running:
+            with self.hub.db.session(write=True) as s:
+                s.execute(self._own(running).values(heartbeat_at=self.clock()))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            wait = self.poll_seconds
             try:
-                if self.run_once():
+                ran = self.run_once()
+                self.backoff.succeeded()
+                if ran:
                     continue
-            except Exception:  # a broken database connection must not kill the worker thread
-                log.exception("worker loop error")
-            self._wake.wait(self.poll_seconds)
+            except Exception as exc:  # noqa: BLE001 - a lost database must not kill the thread (Backoff logs it)
+                wait = self.backoff.failed(exc, "worker: claiming or finishing a job")
+            self._wake.wait(wait)
             self._wake.clear()
 
-    def _heartbeat(self) -> None:
-        interval = self.hub.settings.job_heartbeat_seconds
-        while not self._stop.wait(interval):
-            with self._lock:
-                running = list(self._running)
-            if not running:
-                continue
-            try:
-                with self.hub.db.session(write=True) as s:
-                    s.execute(update(Job).where(Job.id.in_(running)).values(heartbeat_at=utcnow()))
-            except Exception:  # heartbeats are best effort; a stale job is requeued, never lost
-                log.exception("heartbeat failed")
+    def _own(self, ids: list[int]) -> Update:
+        return update(Job).where(
+            Job.id.in_(ids), Job.worker_id == self.worker_id, Job.status == JobStatus.RUNNING.value
+        )
 
-    def _run(self, job: Job) -> None:
+    def _watch(self) -> None:
+        """Beat the running jobs' heartbeats; recover other workers' stale jobs every ``recover_seconds``."""
+        tick = min(self.heartbeat_seconds, self.recover_seconds)
+        wait = 0.0 if self._last_recover == -math.inf else tick
+        while not self._stop.wait(wait):
+            wait = tick
+            try:
+                self._beat()
+                if time.monotonic() - self._last_recover >= self.recover_seconds:
+                    self._last_recover = time.monotonic()
+                    self.recover()
+                self.backoff.succeeded()
+            except Exception as exc:  # noqa: BLE001 - logged by Backoff; a stale job is requeued, never lost
+                wait = max(tick, self.backoff.failed(exc, "worker: heartbeat or stale-job check"))
+
+    def _run(self, job: Job, *, stopping: threading.Event | None) -> None:
         handler = self.handlers[job.kind]
         ctx = JobContext.load(self.hub, job)
+        ctx.stopping = stopping
+        start = time.monotonic()
+        where = f"project {job.project_id}" if job.project_id is not None else "no project"
+        log.info("job %s %s started (%s, try %d)", job.id, job.kind, where, job.attempts)
+
+        def done(status: JobStatus, **values: Any) -> None:
+            took = time.monotonic() - start
+            if finish(self.hub, job.id, status, worker_id=self.worker_id, **values):
+                line = str(values.get("message") or "").removeprefix("failed: ") if status is JobStatus.FAILED else ""
+                line = (line.strip().splitlines() or [""])[0]
+                log.info("job %s %s %s in %.0f s%s", job.id, job.kind, status.value, took, f": {line}" if line else "")
+            else:
+                log.warning("job %s %s ended (%s) after another worker had taken it over; not recorded",
+                            job.id, job.kind, status.value)  # fmt: skip
+
         try:
             result = handler(ctx)
+        except JobInterrupted:
+            with self.hub.db.session(write=True) as s:
+                back = hand_back(s, job.id, self.worker_id)
+            if back:
+                log.warning("job %s %s handed back to the queue: its worker is stopping", job.id, job.kind)
+        except JobTakenOver:
+            log.warning("job %s %s stopped: a live worker took it over after its heartbeat lapsed", job.id, job.kind)
         except JobCancelled:
-            finish(self.hub, job.id, JobStatus.CANCELLED, message=_cancelled_message(self.hub, job))
+            done(JobStatus.CANCELLED, message=_cancelled_message(self.hub, job))
         except LabelhubError as exc:
-            finish(
-                self.hub,
-                job.id,
+            done(
                 JobStatus.FAILED,
                 message=f"failed: {exc.detail}"[:500],
                 error={
@@ -137,16 +231,14 @@ class LocalExecutor:
                 },
             )
         except Exception as exc:  # report any crash on the job instead of losing it in a log
-            log.exception("job %s crashed", job.id)
-            finish(
-                self.hub,
-                job.id,
+            log.exception("job %s %s (%s) crashed after %.0f s", job.id, job.kind, where, time.monotonic() - start)
+            done(
                 JobStatus.FAILED,
                 message=f"failed: {type(exc).__name__}: {exc}"[:500],
                 error={"title": type(exc).__name__, "detail": str(exc), "traceback": traceback.format_exc()},
             )
         else:
-            finish(self.hub, job.id, JobStatus.SUCCEEDED, message="done", result=result)
+            done(JobStatus.SUCCEEDED, message="done", result=result)
 
 
 def _jsonable(ctx: dict[str, object]) -> dict[str, object]:

@@ -13,7 +13,7 @@ from labelhub.domain.enums import AnnotationState
 from labelhub.domain.splits import parse_split
 from labelhub.errors import LabelhubError
 from labelhub.formats import ExportOptions, ImportOptions
-from labelhub.jobs.context import JobContext
+from labelhub.jobs.context import JobContext, JobTakenOver
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
 from labelhub.services.uploads import remove_upload
@@ -38,19 +38,27 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         split=parse_split(p["split"], int(p.get("seed") or 0)) if p.get("split") else None,
     )
     source = Path(p["source"])
+    uploads = ctx.hub.settings.uploads_dir
     try:
         report = import_source(
             ctx.hub, ctx.actor, ctx.project_id, source, fmt=p.get("format", "auto"), options=options,
             progress=ctx.progress,
         )  # fmt: skip
-    except LabelhubError as exc:
-        uploads = ctx.hub.settings.uploads_dir
-        if source.is_relative_to(uploads) and len(source.relative_to(uploads).parts) > 1:
+    except JobTakenOver:
+        raise  # another worker runs it again: it needs the upload
+    except Exception as exc:
+        if (
+            isinstance(exc, LabelhubError)
+            and source.is_relative_to(uploads)
+            and len(source.relative_to(uploads).parts) > 1
+        ):
             _hide_folder(exc, uploads / source.relative_to(uploads).parts[0])
-        raise  # a failed import keeps its upload: the job's error names its files, and "Change settings" may follow
-    # Imported: the media are in the store, so the uploaded file (an unpacked zip may be gigabytes) goes.
-    # The import dialog's "Retry, skipping invalid items" sends the file again, so nothing needs it later.
-    remove_upload(ctx.hub.settings.uploads_dir, source)
+        remove_upload(uploads, source)  # failed or cancelled: this job will not read it again
+        raise
+    # Imported, failed or cancelled, the uploaded file (an unpacked zip may be gigabytes) goes: the import
+    # dialog keeps the file in the browser and sends it again for "Retry, skipping invalid items" and "Change
+    # settings", so nothing on the server needs it later.
+    remove_upload(uploads, source)
     return report.to_json()
 
 

@@ -3,16 +3,19 @@
 Why a table and not a queue library: huey, rq and arq need Redis or keep SQLite and PostgreSQL apart, and
 labelhub must run on the embedded SQLite alone. A job row is claimed with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL (many workers, no blocking) and with a single conditional UPDATE on SQLite (one writer at a time,
-so the update itself is the lock). Jobs survive restarts because they live in the database: a running job
-whose heartbeat has gone stale is put back in the queue when a worker starts.
+so the update itself is the lock). Jobs survive restarts because they live in the database: every live worker
+beats its running jobs' ``heartbeat_at`` and, every few seconds, puts back in the queue (or ends) the running
+jobs whose heartbeat has gone stale, whichever process ran them (:func:`recover_stale`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import JobStatus
@@ -59,10 +62,11 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
 
 
 def relative_paths(value: Any, home: str) -> Any:
-    """``value`` (a job's params, result or error) with every string that starts with ``home`` (labelhub's data
-    folder, ending in a slash) made relative to it; what a member who is not an administrator is shown."""
+    """``value`` (a job's params, result or error) with every path under ``home`` (labelhub's data folder, ending
+    in a slash) made relative to it, also inside a text (an error's ``Permission denied: '/srv/.../exports/job-9'``);
+    what a member who is not an administrator is shown."""
     if isinstance(value, str):
-        return value[len(home) :] if value.startswith(home) else value
+        return value.replace(home, "")
     if isinstance(value, dict):
         return {k: relative_paths(v, home) for k, v in value.items()}
     if isinstance(value, list):
@@ -93,7 +97,8 @@ def list_jobs(
 
 
 def cancel(session: Session, actor: Actor, job_id: int) -> Job:
-    """Ask a job to stop: a queued job is cancelled at once, a running one at its next progress report."""
+    """Ask a job to stop: a queued job is cancelled at once, a running one at its next progress report (or, when
+    its worker has stopped, once a live worker finds its heartbeat stale)."""
     job = get_job(session, actor, job_id)
     if not actor.is_admin and job.created_by != actor.user_id:
         if job.project_id is None:
@@ -138,27 +143,103 @@ def claim_next(session: Session, worker_id: str, kinds: list[str] | None = None)
     return session.get(Job, job_id)
 
 
-def requeue_stale(session: Session, stale_after: timedelta) -> int:
-    """Put running jobs whose worker stopped sending heartbeats back in the queue; returns how many.
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """A running job whose worker stopped, as :func:`recover_stale` left it: ``status`` is ``queued`` (it runs
+    again), ``failed`` (it had stopped its worker ``MAX_ATTEMPTS`` times) or ``cancelled`` (cancel was asked)."""
 
-    A job that has already been tried ``MAX_ATTEMPTS`` times fails instead, so a job that kills its worker
-    cannot loop forever.
+    id: int
+    kind: str
+    project_id: int | None
+    worker_id: str | None
+    attempts: int
+    status: str
+    params: dict[str, Any]
+    last_message: str
+
+
+def stale_condition(cutoff: datetime) -> ColumnElement[bool]:
+    """Running jobs whose heartbeat is older than ``cutoff`` (or that never sent one)."""
+    return (Job.status == JobStatus.RUNNING.value) & ((Job.heartbeat_at < cutoff) | Job.heartbeat_at.is_(None))
+
+
+def has_stale(session: Session, stale_after: timedelta, *, now: datetime | None = None) -> bool:
+    """Whether any running job's heartbeat is older than ``stale_after``: a cheap read (the status index) that a
+    worker runs every few seconds before it opens a write transaction to recover them."""
+    cutoff = (now or utcnow()) - stale_after
+    return session.scalar(select(Job.id).where(stale_condition(cutoff)).limit(1)) is not None
+
+
+def recover_stale(
+    session: Session,
+    stale_after: timedelta,
+    *,
+    now: datetime | None = None,
+    keeps_work: Collection[str] = (),
+) -> list[Recovered]:
+    """End or requeue the running jobs whose worker stopped sending heartbeats; return what became of each.
+
+    A job whose cancel was asked ends ``cancelled`` (its worker can no longer honour it); one already tried
+    ``MAX_ATTEMPTS`` times ends ``failed``, so a job that kills its worker cannot loop forever; any other goes
+    back to the queue. ``keeps_work`` names the kinds that commit batch by batch (a cancel keeps their batches).
+    Several workers may run this at once: on PostgreSQL the rows are locked (others skip them), on SQLite the
+    write transaction is the lock, and every update re-checks that the job is still stale.
     """
-    cutoff = utcnow() - stale_after
-    stale = (Job.status == JobStatus.RUNNING.value) & ((Job.heartbeat_at < cutoff) | Job.heartbeat_at.is_(None))
-    session.execute(
+    now = now or utcnow()
+    stale = stale_condition(now - stale_after)
+    stmt = select(Job).where(stale).order_by(Job.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    out: list[Recovered] = []
+    for job in session.scalars(stmt).all():
+        # Read before the update, which refreshes ``job`` in this session.
+        seen = (job.id, job.kind, job.project_id, job.worker_id, job.attempts)
+        params, last = dict(job.params or {}), job.message or ""
+        gone = f"its worker {job.worker_id or '?'} stopped"
+        values: dict[str, Any]
+        if job.cancel_requested:
+            kept = (
+                f"the work done before it is kept ({job.message})" if job.kind in keeps_work else "nothing was changed"
+            )
+            values = {"status": JobStatus.CANCELLED.value, "finished_at": now, "message": f"cancelled ({gone}); {kept}"}
+        elif job.attempts >= MAX_ATTEMPTS:
+            values = {
+                "status": JobStatus.FAILED.value,
+                "finished_at": now,
+                "message": "failed: worker died repeatedly",
+                "error": {"title": "Worker lost", "detail": f"the job stopped its worker {MAX_ATTEMPTS} times"},
+            }
+        else:
+            values = {
+                "status": JobStatus.QUEUED.value,
+                "worker_id": None,
+                "progress": 0.0,
+                "message": f"requeued: {gone} during try {job.attempts}",
+            }
+        res = session.execute(update(Job).where(Job.id == job.id, stale).values(**values))
+        if res.rowcount:  # type: ignore[attr-defined]  # 0: its worker beat or finished it meanwhile
+            out.append(Recovered(*seen, status=values["status"], params=params, last_message=last))
+    return out
+
+
+def hand_back(session: Session, job_id: int, worker_id: str) -> bool:
+    """Put a job that ``worker_id`` runs back in the queue because that worker is stopping (a restart, not a
+    failure of the job: the try is not counted); False when the job is no longer that worker's."""
+    res = session.execute(
         update(Job)
-        .where(stale, Job.attempts >= MAX_ATTEMPTS)
+        .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == JobStatus.RUNNING.value)
         .values(
-            status=JobStatus.FAILED.value,
-            finished_at=utcnow(),
-            message="failed: worker died repeatedly",
-            error={"title": "Worker lost", "detail": f"the job stopped its worker {MAX_ATTEMPTS} times"},
+            status=JobStatus.QUEUED.value,
+            worker_id=None,
+            heartbeat_at=None,
+            attempts=Job.attempts - 1,
+            progress=0.0,
+            message=f"requeued: its worker {worker_id} was stopped",
         )
     )
-    requeued = session.execute(
-        update(Job)
-        .where(stale)
-        .values(status=JobStatus.QUEUED.value, worker_id=None, message="requeued after a restart")
-    )
-    return int(requeued.rowcount)  # type: ignore[attr-defined]
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_stale(session: Session, stale_after: timedelta) -> int:
+    """Recover stale jobs (see :func:`recover_stale`); returns how many were put back in the queue."""
+    return sum(r.status == JobStatus.QUEUED.value for r in recover_stale(session, stale_after))

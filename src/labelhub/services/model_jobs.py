@@ -4,6 +4,9 @@ Training registers the version first (status ``training``, so the UI shows it at
 transaction, saves the files, then records data, metrics and artifacts and marks it ``ready``; the first
 ready version of a project becomes its active one, and so does a newer version of the active line (a
 retraining). Any failure marks the version ``failed`` with the error; a cancelled training removes its
+version, and so does one interrupted because its worker is stopping (the job goes back to the queue). A
+training whose worker died (killed) is found by a live worker's stale-job check, which marks its version
+``failed`` and removes its half-written folder (:func:`abandon_training`); a retry of the job trains a new
 version. Once the new version is committed, the project's ``keep_versions`` setting is applied
 (:mod:`labelhub.services.model_retention`): older versions' files are removed; a failure there is logged and
 does not fail the training.
@@ -25,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from labelhub.assist import TextFeaturizer, TrainConfig, TrainMode, nll, train_text_classifier
 from labelhub.assist.image import EmbedderBackbone, held_out_rows, resolve_backbone, train_image_classifier
@@ -54,7 +58,7 @@ from labelhub.services.models import (
 )
 from labelhub.storage.models import ModelVersion, ProjectAssist
 
-__all__ = ["run_train_model", "train_version"]
+__all__ = ["abandon_training", "run_train_model", "train_version"]
 
 
 TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind to a busy 2-core machine
@@ -85,7 +89,7 @@ def train_version(
         s.add(mv)
         s.flush()
         mv_id, version = mv.id, mv.version
-    rel = Path(f"project-{project_id}") / f"{spec.line}-v{version}-{mv_id}"
+    rel = _relative_folder(project_id, spec.line, version, mv_id)
     try:
         with hub.db.session() as s:
             data = select_training_data(s, hub, project_id, item_kind)
@@ -102,15 +106,17 @@ def train_version(
         shutil.rmtree(models_dir(hub) / rel, ignore_errors=True)
         with hub.db.session(write=True) as s:
             row = s.get(ModelVersion, mv_id)
-            if row is not None and isinstance(exc, JobCancelled):
+            if row is None or row.status != "training":
+                pass  # a live worker recovered the job (JobTakenOver) and marked the version failed already
+            elif isinstance(exc, JobCancelled):
                 s.delete(row)  # a cancelled training leaves nothing behind, as its job says
-            elif row is not None:  # a failed one stays, saying why it has no model
+            else:  # a failed one stays, saying why it has no model
                 row.status = "failed"
                 row.metrics = {"error": getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"}
         raise
     with hub.db.session(write=True) as s:
         row = s.get(ModelVersion, mv_id)
-        if row is None:  # the project was deleted while training: the files go too
+        if row is None or row.status != "training":  # the project was deleted, or the job recovered as lost
             shutil.rmtree(models_dir(hub) / rel, ignore_errors=True)
             return mv_id
         row.status, row.metrics, row.artifacts = "ready", metrics, artifacts
@@ -139,6 +145,26 @@ def train_version(
     pruned = _prune_after_training(hub, actor, project_id)
     progress(1.0, f"{spec.line} v{version} ready" + _pruned_note(pruned))
     return mv_id
+
+
+def _relative_folder(project_id: int, line: str, version: int, mv_id: int) -> Path:
+    """Where a trained version's files go, relative to ``HOME/models``."""
+    return Path(f"project-{project_id}") / f"{line}-v{version}-{mv_id}"
+
+
+def abandon_training(session: Session, hub: Hub, job_id: int, reason: str) -> list[Path]:
+    """Mark the versions that training job ``job_id`` left ``training`` (its worker died) as ``failed`` with
+    ``reason``, and return their folders for the caller to remove (the half-written files of a killed run).
+
+    Called in the transaction that requeues or ends the job, so a retry's new version is never among them."""
+    folders: list[Path] = []
+    rows = session.scalars(
+        select(ModelVersion).where(ModelVersion.job_id == job_id, ModelVersion.status == "training")
+    ).all()
+    for row in rows:
+        row.status, row.metrics, row.artifacts = "failed", {"error": reason}, {}
+        folders.append(models_dir(hub) / _relative_folder(row.project_id, row.name, row.version, row.id))
+    return folders
 
 
 def _prune_after_training(hub: Hub, actor: Actor, project_id: int) -> PruneResult | None:
