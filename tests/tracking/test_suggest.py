@@ -58,3 +58,18 @@ def test_bad_arguments_name_the_field(k: int, gap: int | None, field: str) -> No
     with pytest.raises(ValidationError) as err:
         suggest_frames(_track([0.5] * 5), k, min_gap=gap)
     assert err.value.context["field"] == field
+
+
+def test_by_default_ten_suggestions_reach_across_the_whole_video() -> None:
+    """QA docs finding 13: with one keyframe at 0 and confidence falling with the distance, the ten suggestions of
+    a 150-frame video were 149, 142, ..., 86 (a twentieth apart: only the last 64 frames)."""
+    conf = [1.0 - f / 200 for f in range(150)]
+    picks = [s.frame for s in suggest_frames(_track(conf, keyframes=(0,)), 10)]
+    assert picks == [149, 134, 119, 104, 89, 74, 59, 44, 29, 14]
+    assert [s.frame for s in suggest_frames(_track(conf, keyframes=(0,)), 1)] == [149]  # the first is the same
+
+
+def test_frames_the_keyframes_settle_are_not_suggested() -> None:
+    conf = [0.6] * 10 + [1.0] * 10  # after an "outside" keyframe: nothing to check
+    picks = [s.frame for s in suggest_frames(_track(conf, keyframes=(0,)), 5, min_gap=1)]
+    assert picks and all(f < 10 for f in picks)

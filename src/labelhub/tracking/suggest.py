@@ -2,7 +2,10 @@
 
 Frames a person has not set are ranked by confidence, lowest first; a frame within ``min_gap`` frames of one
 already suggested is skipped (temporal non-maximum suppression), so ten suggestions are not ten neighbours of
-one bad moment. Ties go to the frame farther from any keyframe, then the earlier frame.
+one bad moment. ``min_gap`` defaults to the video's length over ``k``, so the ``k`` suggestions can reach across
+the whole video (a twentieth, as before, kept ten of them within half of it: on a 150-frame video with one
+keyframe at 0 they were 149, 142, ..., 86, now 149, 134, ..., 14). The first suggestion is the least confident
+frame whatever the gap. Ties go to the frame farther from any keyframe, then the earlier frame.
 
 The confidence already carries the keyframes' *surprise* (:mod:`labelhub.tracking.surprise`): next to a
 keyframe where the person showed the system wrong while it was sure, frames rank first. Ranking by an expected
@@ -39,15 +42,17 @@ def _distance_to_keyframe(frame: int, keyframes: list[int]) -> int:
 def suggest_frames(track: Track, k: int = 10, *, min_gap: int | None = None) -> list[Suggestion]:
     """Return up to ``k`` frames to check next, least confident first, no two within ``min_gap`` frames.
 
-    ``min_gap`` defaults to a twentieth of the video (at least 1). Keyframes are never suggested.
+    ``min_gap`` defaults to the video's length over ``k`` (at least 1), so they spread over the whole video.
+    Keyframes, and frames the keyframes settle (confidence 1), are never suggested.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValidationError(f"k must be a whole number >= 0, got {k!r}", field="k")
-    gap = max(1, len(track) // 20) if min_gap is None else min_gap
+    gap = max(1, len(track) // max(k, 1)) if min_gap is None else min_gap
     if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
         raise ValidationError(f"min_gap must be a whole number >= 0, got {min_gap!r}", field="min_gap")
     keyframes = [fb.frame for fb in track.boxes if fb.keyframe]
-    candidates = [fb for fb in track.boxes if not fb.keyframe]
+    # A frame the keyframes settle (confidence 1: after an "outside" keyframe) has nothing to check.
+    candidates = [fb for fb in track.boxes if not fb.keyframe and fb.confidence < 1.0]
     candidates.sort(key=lambda fb: (fb.confidence, -_distance_to_keyframe(fb.frame, keyframes), fb.frame))
     picked: list[Suggestion] = []
     for fb in candidates:
