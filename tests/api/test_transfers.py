@@ -239,3 +239,28 @@ def test_a_stranger_gets_404_before_the_body_is_judged(
         assert_problem(client.post(f"{API}/projects/{pid}/{path}", json=body, headers=stranger), 404)
     assert_problem(client.post(f"{API}/projects/{pid}/exports", json={"format": "nope-format"},
                                headers=admin_headers), 422, field="format")  # fmt: skip
+
+
+def test_an_export_made_before_the_home_moved_still_downloads(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str]
+) -> None:
+    """QA ops finding 11: after a restore at another path every old download was a 404 (the result keeps the old
+    home's absolute path)."""
+    from labelhub.storage.models import Job
+
+    pid = create_project(client, admin_headers, "moved", item_kind="text")["id"]
+    r = client.post(f"{API}/projects/{pid}/exports", json={"format": "text"}, headers=admin_headers)
+    run_jobs(hub)
+    job_id = r.json()["id"]
+    before = client.get(f"{API}/jobs/{job_id}/download", headers=admin_headers)
+    assert before.status_code == 200
+    with hub.db.session(write=True) as s:
+        job = s.get_one(Job, job_id)
+        old = Path("/srv/old-home/exports") / f"job-{job_id}" / Path(job.result["download"]).name
+        job.result = {**job.result, "download": str(old)}
+    after = client.get(f"{API}/jobs/{job_id}/download", headers=admin_headers)
+    assert after.status_code == 200 and after.content == before.content
+    with hub.db.session(write=True) as s:
+        job = s.get_one(Job, job_id)
+        job.result = {**job.result, "download": "/srv/old-home/exports/job-999/other.jsonl"}  # not this job's file
+    assert_problem(client.get(f"{API}/jobs/{job_id}/download", headers=admin_headers), 404, field="download")

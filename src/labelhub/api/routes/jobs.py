@@ -58,7 +58,12 @@ def download_job_result(job_id: int, actor: ActorDep, hub: HubDep) -> FileRespon
         raise ConflictError(
             f"job {job_id} is {job.status}; the download is ready when it has succeeded", field="status"
         )
+    exports = hub.settings.exports_dir.resolve()
     path = Path(job.result["download"]).resolve()
-    if not path.is_relative_to(hub.settings.exports_dir.resolve()) or not path.is_file():
+    if not path.is_relative_to(exports):
+        # A home restored at another path (or a volume mounted elsewhere): the result keeps the old absolute path,
+        # and the file is where every export writes it, exports/job-<id>/<name>, under the current home.
+        path = exports / f"job-{job_id}" / path.name
+    if not path.is_file():
         raise NotFoundError(f"the result of job {job_id} is no longer on the server", field="download")
     return FileResponse(path, filename=path.name)
