@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from tests.cli._support import Env, ok, run
 from tests.cli.test_cli import assert_clean_failure, flat
 
-from labelhub.cli.serve import logged_handlers
-from labelhub.errors import ValidationError
 from labelhub.hub import Hub
-from labelhub.jobs.context import JobContext
-from labelhub.jobs.executor import LocalExecutor
 from labelhub.services.access import Actor
 from labelhub.services.jobs import enqueue
-from labelhub.storage.models import Job, Project, User
+from labelhub.storage.models import Project, User
 
 
 def _queue(hub: Hub, kind: str, project: str | None = None) -> int:
@@ -89,26 +84,6 @@ def test_search_without_embeddings_exits_1(cli_env: Env) -> None:
     result = run(cli_env, "search", "p", "card")
     assert result.exit_code == 1, result.output
     assert "no embeddings in the" in flat(result.output)
-
-
-def test_the_worker_logs_each_job_it_starts_and_finishes(hub: Hub) -> None:
-    lines: list[str] = []
-
-    def good(ctx: JobContext) -> dict[str, Any]:
-        return {}
-
-    def bad(ctx: JobContext) -> dict[str, Any]:
-        raise ValidationError("no labels yet\nsecond line")
-
-    executor = LocalExecutor(hub, handlers=logged_handlers({"good": good, "bad": bad}, lines.append))
-    ok_id, bad_id = _queue(hub, "good"), _queue(hub, "bad")
-    assert executor.run_once() and executor.run_once()
-    assert lines[0] == f"job {ok_id} good started"
-    assert lines[1].startswith(f"job {ok_id} good succeeded in ") and lines[1].endswith(" s")
-    assert lines[2] == f"job {bad_id} bad started"
-    assert lines[3].startswith(f"job {bad_id} bad failed in ") and lines[3].endswith(": no labels yet")
-    with hub.db.session() as s:
-        assert s.get(Job, bad_id).status == "failed"  # the wrapper re-raises: the executor still records it
 
 
 @pytest.mark.parametrize("command", [("jobs", "--help"), ("token", "--help"), ("user", "--help")])

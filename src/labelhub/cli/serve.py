@@ -12,17 +12,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from labelhub.cli._common import console, fail, opened_hub
-from labelhub.errors import ConfigurationError, JobCancelled, LabelhubError
-from labelhub.jobs.context import JobContext
+from labelhub.errors import ConfigurationError
 from labelhub.jobs.executor import LocalExecutor
-from labelhub.jobs.handlers import Handler
 
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")]
 Host = Annotated[str, typer.Option(help="Address to bind")]
@@ -199,37 +195,6 @@ def serve(
     finally:
         if job_worker is not None:
             job_worker.stop()
-
-
-def logged_handlers(handlers: dict[str, Handler], echo: Callable[[str], None]) -> dict[str, Handler]:
-    """The handlers, each saying when its job starts and ends: ``job 2 train_model succeeded in 12 s`` (or failed,
-    with the first line of the error). The executor still records the outcome: errors are re-raised.
-
-    ``labelhub worker`` no longer uses this: the executor itself logs these lines now (``labelhub.jobs``)."""
-
-    def logged(kind: str, handler: Handler) -> Handler:
-        def run(ctx: JobContext) -> dict[str, Any]:
-            echo(f"job {ctx.job_id} {kind} started")
-            start = time.monotonic()
-
-            def took() -> str:
-                return f"in {time.monotonic() - start:.0f} s"
-
-            try:
-                result = handler(ctx)
-            except JobCancelled:
-                echo(f"job {ctx.job_id} {kind} cancelled {took()}")
-                raise
-            except Exception as exc:
-                text = exc.detail if isinstance(exc, LabelhubError) else f"{type(exc).__name__}: {exc}"
-                echo(f"job {ctx.job_id} {kind} failed {took()}: {(text.strip().splitlines() or [''])[0]}")
-                raise
-            echo(f"job {ctx.job_id} {kind} succeeded {took()}")
-            return result
-
-        return run
-
-    return {kind: logged(kind, handler) for kind, handler in handlers.items()}
 
 
 def worker(threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once")] = 1) -> None:
