@@ -130,6 +130,11 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['0'], description: 'Actual pixels (100 %)', group: 'View' },
   { keys: ['Space+drag', 'Middle drag'], description: 'Pan', group: 'View' },
   { keys: ['?'], description: 'This help', group: 'View' },
+  {
+    keys: ['F6'],
+    description: 'Move focus to the toolbar: Tab then goes through the controls and the track list, Esc back to the frame',
+    group: 'View',
+  },
   { keys: ['Page Down', 'Page Up'], description: 'Next / previous item', group: 'Items' },
 ];
 

@@ -63,7 +63,7 @@ export function drawRuler(s: Surface, scale: FrameScale): void {
     }
   }
   ctx.stroke();
-  ctx.strokeStyle = '#7a8494';
+  ctx.strokeStyle = '#5e6877';
   ctx.fillStyle = MUTED;
   ctx.beginPath();
   for (let f = 0; f < scale.n; f += step) {

@@ -1,0 +1,26 @@
+/**
+ * Arrow keys between the project grid's cells: ← → to the previous / next item, ↑ ↓ a row up / down (as the grid
+ * is laid out now). Pure, so tested without a browser.
+ */
+
+/** The index an arrow key on the cell at `index` moves to, or null (not an arrow key, or nowhere to go). */
+export function arrowTarget(key: string, index: number, columns: number, loaded: number): number | null {
+  if (index < 0 || loaded <= 0) return null;
+  let to: number;
+  if (key === 'ArrowRight') to = index + 1;
+  else if (key === 'ArrowLeft') to = index - 1;
+  else if (key === 'ArrowDown') to = Math.min(index + columns, loaded - 1);
+  else if (key === 'ArrowUp') to = index - columns;
+  else return null;
+  if (to < 0 || to >= loaded || to === index) return null;
+  return to;
+}
+
+/** The cell "Skip to items" focuses: the marked one (the item last opened), else the first in view; null if none. */
+export function cellToFocus(viewport: HTMLElement | undefined): HTMLElement | null {
+  if (!viewport) return null;
+  const marked = viewport.querySelector<HTMLElement>('a.cell[aria-current="true"]');
+  if (marked) return marked;
+  const top = viewport.getBoundingClientRect().top;
+  return [...viewport.querySelectorAll<HTMLElement>('a.cell')].find((c) => c.getBoundingClientRect().bottom > top) ?? null;
+}
