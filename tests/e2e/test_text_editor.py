@@ -267,3 +267,36 @@ def test_seventy_seven_intents_leave_the_whole_text_classes_in_reach(page: Any, 
         "no name runs out"
     )
     shots(page, "seventy-seven-intents")
+
+
+def test_a_span_made_with_the_keyboard_alone(page: Any, server: Server, shots: Shots) -> None:
+    """QA a11y finding 2: spans could only be made with a mouse. Shift+→ takes the first word and then one word
+    more, → moves the selection a word on, a label key makes it a span; plain → still changes items otherwise."""
+    pid, ids = _text_project(server, "Keyboard spans", "text-keyboard")
+    _, password = add_member(server, pid, "text-kb", "annotator")
+    text = TEXTS[0]
+    login(page, "text-kb", password)
+    page.goto(f"/#/projects/{pid}/items/{ids[0]}")
+    expect(page.get_by_test_id("text-body")).to_contain_text(text)
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.get_by_test_id("pending-selection")).to_have_text("My")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.get_by_test_id("pending-selection")).to_have_text("My card")
+    page.keyboard.press("ArrowRight")  # a selection is pending: → moves it, it does not leave the item
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("pending-selection")).to_have_text("stolen")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.get_by_test_id("pending-selection")).to_have_text("stolen in Berlin")
+    shots(page, "keyboard-selection")
+    page.keyboard.press("4")
+    span = (text.index("stolen in Berlin"), text.index("stolen in Berlin") + len("stolen in Berlin"))
+    expect(_span(page, "event", *span)).to_have_count(1)
+    page.keyboard.press("Control+s")
+
+    def stored() -> list[tuple[str, int, int]]:
+        anns = server.api.get(f"{API}/projects/{pid}/items/{ids[0]}/annotations").json()["annotations"]
+        return [(a["label"], a["geometry"]["start"], a["geometry"]["end"]) for a in anns if a["kind"] == "span"]
+
+    assert eventually(stored) == [("event", *span)]
+    assert page.url.endswith(f"/items/{ids[0]}")

@@ -8,6 +8,12 @@ export type TextShortcut = HelpEntry;
 
 export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['Select text'], description: 'Drag or double-click over the text to start a span', group: 'Labels' },
+  {
+    keys: ['Shift+→', 'Shift+←'],
+    description: 'Select text by keyboard: the first word, then one word more / less',
+    group: 'Labels',
+  },
+  { keys: ['→', '←'], description: 'With text selected: move the selection to the next / previous word', group: 'Labels' },
   { keys: ['1 – 9'], description: 'Label the selected text; with a span selected, relabel it', group: 'Labels' },
   { keys: ['1 – 9'], description: 'With no text or span selected: toggle that class for the whole text', group: 'Labels' },
   { keys: ['Click a label'], description: 'Make it active: every selection is labelled with it at once', group: 'Labels' },
@@ -22,8 +28,8 @@ export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['X'], description: 'Reject the selected proposal', group: 'Proposals' },
   { keys: [']', '['], description: 'Select the next / previous proposal', group: 'Proposals' },
   { keys: ['R'], description: 'Show or hide rejected proposals', group: 'Proposals' },
-  { keys: ['N', '→'], description: 'Next item (saves first)', group: 'Items' },
-  { keys: ['P', '←'], description: 'Previous item (saves first)', group: 'Items' },
+  { keys: ['N', '→'], description: 'Next item (saves first; → when no text is selected)', group: 'Items' },
+  { keys: ['P', '←'], description: 'Previous item (saves first; ← when no text is selected)', group: 'Items' },
   { keys: ['?'], description: 'This help', group: 'Items' },
 ];
 
