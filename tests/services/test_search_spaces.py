@@ -129,3 +129,11 @@ def test_recall_counts_a_query_whose_match_is_ranked_within_k() -> None:
     assert _recall(eye, eye) == {"r@1": 1.0, "r@5": 1.0, "r@10": 1.0}
     shifted = np.roll(eye, 1, axis=0)  # query i best matches candidate i - 1, its own match ties the rest at 0
     assert _recall(shifted, eye)["r@1"] == 0.0
+
+
+def test_a_hint_quotes_the_project_name_so_the_command_can_be_pasted(hub: Hub, tmp_path: Path) -> None:
+    """QA docs finding 9: the demo's names hold spaces and a colon (`labelhub embed Demo: bank` cannot be pasted)."""
+    pid = text_project(hub, tmp_path / "data", banking_rows(per_class=1), name="Demo: bank")
+    with hub.db.session(write=True) as s, pytest.raises(ValidationError) as err:
+        queue_embedder_training(s, SYSTEM, pid, "dual")
+    assert "`labelhub embed 'Demo: bank'`" in err.value.detail

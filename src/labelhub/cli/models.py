@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,23 @@ model_app = typer.Typer(help="Train, list, evaluate and prune assist models.", n
 Project = Annotated[str, typer.Argument(help="Project name or id")]
 
 
+# Choices as Typer sees them, so that a wrong one is a usage error (exit 2) and ``--help`` lists them; they are
+# those of labelhub.services.train_spec (TRAINABLE and the modes), which still checks every spec it is given.
+class TrainKind(StrEnum):
+    TEXT_CLASSIFIER = "text_classifier"
+    IMAGE_CLASSIFIER = "image_classifier"
+
+
+class TrainMode(StrEnum):
+    SGD = "sgd"
+    SWA = "swa"
+    SWAG = "swag"
+
+
+MAX_SEED = 2**31 - 1  # TrainSpec's range of seeds
+MAX_EPOCHS = 10_000  # TrainSpec's range of epochs
+
+
 def _fmt(v: object) -> str:
     return f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v)
 
@@ -35,11 +53,16 @@ def _fmt(v: object) -> str:
 @model_app.command("train")
 def train(
     project: Project,
-    kind: Annotated[str, typer.Option(help="text_classifier or image_classifier; default from the project")] = "",
-    mode: Annotated[str, typer.Option(help="sgd, swa or swag")] = "swag",
-    seed: Annotated[int, typer.Option(help="The one seed of the run: the same seed and labels, the same model")] = 0,
+    kind: Annotated[TrainKind | None, typer.Option(help="What to train; default from the project's kind")] = None,
+    mode: Annotated[TrainMode, typer.Option(help="Training mode")] = TrainMode.SWAG,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, max=MAX_SEED, help="The one seed of the run: the same seed and labels, the same model"),
+    ] = 0,
     name: Annotated[str | None, typer.Option(help="Model line name (default per kind)")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Passes over the labels (at least 500 steps run)")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, max=MAX_EPOCHS, help="Passes over the labels (at least 500 steps run)")
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Train here with a progress bar instead of queueing a job")] = (
         False
     ),
@@ -65,14 +88,14 @@ def train(
         with hub.db.session() as s:
             p = get_project_by_name(s, actor, project)
             pid, item_kind = p.id, p.item_kind
-        chosen = kind or ("text_classifier" if item_kind == "text" else "image_classifier")
-        spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode, seed=seed, epochs=epochs,
+        chosen = kind.value if kind else ("text_classifier" if item_kind == "text" else "image_classifier")
+        spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode.value, seed=seed, epochs=epochs,
                                        activate=activate)  # fmt: skip
         if not wait:
             with hub.db.session(write=True) as s:
                 job = model_service.queue_training(s, actor, pid, spec, prelabel=prelabel)
             then = ", then pre-labelling with it" if prelabel else ""
-            console.print(f"queued training job {job.id} ({chosen}, {mode}, seed {seed}{then}); a worker runs it")
+            console.print(f"queued training job {job.id} ({chosen}, {mode.value}, seed {seed}{then}); a worker runs it")
             return
         with progress_bar(f"train {spec.line}") as progress:
             mv_id = train_version(hub, actor, pid, spec, progress=progress)

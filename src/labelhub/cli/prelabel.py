@@ -13,7 +13,7 @@ from labelhub.domain.enums import JobStatus
 from labelhub.jobs.executor import LocalExecutor
 from labelhub.jobs.handlers import run_prelabel_job
 from labelhub.services.jobs import cancel as cancel_job
-from labelhub.services.prelabel import KIND, start_prelabel
+from labelhub.services.prelabel import KIND, MAX_BATCH, start_prelabel
 from labelhub.services.projects import get_project_by_name
 from labelhub.storage.models import Job
 
@@ -22,7 +22,7 @@ def prelabel(
     project: Annotated[str, typer.Argument(help="Project name or id")],
     model: Annotated[int | None, typer.Option("--model", help="Model version id (default: the active model)")] = None,
     all_items: Annotated[bool, typer.Option("--all", help="Also items that already have an accepted label")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per model call")] = 64,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=MAX_BATCH, help="Items per model call")] = 64,
     wait: Annotated[bool, typer.Option("--wait", help="Run the job in this process and print its result")] = False,
     as_user: AsUser = None,
 ) -> None:

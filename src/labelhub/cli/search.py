@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import shlex
+from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from labelhub.cli._common import AsUser, acting_as, console, opened_hub, progress_bar, project_id
 from labelhub.services.embeddings import embed_project
 from labelhub.services.projects import get_project_by_name
 from labelhub.services.search import MAX_K, search_text
+
+
+class EncoderKind(StrEnum):
+    """The built-in encoders ``train-encoder`` trains (labelhub.services.embedder_training.ENCODER_KINDS, which
+    still checks the kind): a Typer choice, so that another is a usage error and ``--help`` lists them."""
+
+    SSL = "ssl"
+    DUAL = "dual"
+
 
 SpaceOption = Annotated[
     str | None, typer.Option("--space", help="Embedding space (an embedder name); default: the project's")
@@ -32,7 +44,8 @@ def search(
             pid = get_project_by_name(s, actor, project).id
             result = search_text(s, hub, actor, pid, query, lang=lang, space=space, k=k)
     if result.indexed == 0:
-        console.print(f"no embeddings in the {result.space} space yet: run [bold]labelhub embed {project}[/]")
+        hint = escape(_command("embed", project))
+        console.print(f"no embeddings in the {result.space} space yet: run [bold]{hint}[/]")
         raise typer.Exit(1)  # a script must tell "nothing to search" from "no hits"
     table = Table(title=f"{result.query!r} in {result.space} ({result.indexed:,} items)")
     table.add_column("rank", justify="right")
@@ -66,9 +79,9 @@ def embed(
 
 def train_encoder(
     project: Annotated[str, typer.Argument(help="Project name or id")],
-    kind: Annotated[str, typer.Option("--kind", help="dual (images + multilingual text) or ssl (images only)")],
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Passes over the data")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="The run's one seed")] = 0,
+    kind: Annotated[EncoderKind, typer.Option("--kind", help="ssl (images only) or dual (images + multilingual text)")],
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, max=10_000, help="Passes over the data")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**31 - 1, help="The run's one seed")] = 0,
     bitext: Annotated[
         str | None, typer.Option("--bitext", help="dual: translation pairs, a TSV file or a folder of parallel files")
     ] = None,
@@ -81,7 +94,13 @@ def train_encoder(
         actor = acting_as(hub, as_user)
         with hub.db.session(write=True) as s:
             pid = get_project_by_name(s, actor, project).id
-            job = queue_embedder_training(s, actor, pid, kind, epochs=epochs, seed=seed, bitext=bitext)
+            job = queue_embedder_training(s, actor, pid, kind.value, epochs=epochs, seed=seed, bitext=bitext)
             job_id = job.id
-    console.print(f"queued job {job_id}: train the {kind} encoder of {project}; when a worker has run it, compute "
-                  f"its embeddings: `labelhub embed {project} --space {kind}`")  # fmt: skip
+    hint = escape(_command("embed", project, "--space", kind.value))
+    console.print(f"queued job {job_id}: train the {kind.value} encoder of {escape(project)}; when a worker has "
+                  f"run it, compute its embeddings: `{hint}`")  # fmt: skip
+
+
+def _command(*words: str) -> str:
+    """``labelhub WORDS...`` as a line to paste into a POSIX shell (``labelhub embed 'Demo: shapes'``)."""
+    return shlex.join(["labelhub", *words])

@@ -101,7 +101,7 @@ def set_user(
 def create_token(
     user: Annotated[str, typer.Argument(help="The user the token acts as")],
     name: Annotated[str, typer.Option(help="A label to recognise the token by")] = "cli",
-    days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Expire after this many days (default: never)")] = None,
 ) -> None:
     """Create an API token and print it (it is shown only once)."""
     with opened_hub() as hub, hub.db.session(write=True) as s:

@@ -19,6 +19,7 @@ and the image assist model find it. A new training replaces the record; older fo
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,7 +80,7 @@ def queue_embedder_training(
     if kind in ENCODER_KINDS and project.item_kind != ItemKind.IMAGE.value:
         raise ValidationError(f"the {kind} encoder learns from a project's images; project {project.name} holds "
                               f"{project.item_kind} items (texts are searched with the built-in ngram space: "
-                              f"`labelhub embed {project.name}`)", field="kind")  # fmt: skip
+                              f"`labelhub embed {shlex.quote(project.name)}`)", field="kind")  # fmt: skip
     if bitext is not None and roots is not None:
         try:
             bitext = str(check_server_path(bitext, roots))

@@ -14,6 +14,7 @@ them (exactly for small sets; docs/search.md has how each backend filters).
 from __future__ import annotations
 
 import inspect
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,18 +156,19 @@ def search_space(session: Session, hub: Hub, project: Project, space: str | None
     raise ValidationError(
         f"project {project.name} has no embeddings yet and no embedder is set up: "
         + ("train its image encoder (`labelhub train-encoder "
-           f"{project.name} --kind ssl`, or the Search page)" if project.item_kind == "image" else
-           f"compute them (`labelhub embed {project.name}`, or the Search page)"),
+           f"{shlex.quote(project.name)} --kind ssl`, or the Search page)" if project.item_kind == "image" else
+           f"compute them (`labelhub embed {shlex.quote(project.name)}`, or the Search page)"),
         field="space",
     )  # fmt: skip
 
 
 def _no_text_search(project: Project, space: str) -> str:
     """What to do when a text query meets a project whose only space embeds images."""
+    name = shlex.quote(project.name)  # a command to paste into a shell ('Demo: shapes')
     return (
         f"the {space} space embeds images only, and project {project.name} has no vectors in a space that reads "
-        f"text: train the multilingual text-image encoder (`labelhub train-encoder {project.name} --kind dual`, or "
-        f"the Search page), compute its embeddings (`labelhub embed {project.name} --space dual`) and search again; "
+        f"text: train the multilingual text-image encoder (`labelhub train-encoder {name} --kind dual`, or "
+        f"the Search page), compute its embeddings (`labelhub embed {name} --space dual`) and search again; "
         "or search by an item (more like this)"
     )
 
