@@ -97,3 +97,14 @@ def test_a_bad_host_is_blamed_on_the_host(tmp_path: Path) -> None:
     result = run(_env(tmp_path / "home"), "serve", "--host", "nosuchhost.invalid", "--port", "8714")
     assert_clean_failure(result, "cannot listen on nosuchhost.invalid:8714", "field: host")
     assert "--port" not in result.stderr
+
+
+def test_an_automatic_import_follows_its_options(cli_env: Env, tmp_path: Path) -> None:
+    """QA docs finding 2: `-o text_column=...` without `-f text` failed with "could not tell the format"."""
+    ok(cli_env, "project", "create", "p", "--kind", "text")
+    csv = tmp_path / "b.csv"
+    csv.write_text("utterance_x,intent_x\nwhere is my card,card_arrival\nI lost my card,lost_card\n")
+    out = ok(cli_env, "import", "p", str(csv), "-o", "text_column=utterance_x", "-o", "label_column=intent_x").stdout
+    assert "detected format: text" in out and "2 new items" in out, out
+    result = run(cli_env, "import", "p", str(csv), "-o", "lable_column=intent_x")
+    assert_clean_failure(result, "did you mean 'label_column'")

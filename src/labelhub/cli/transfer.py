@@ -69,7 +69,7 @@ def import_(
             pid, kind = found.id, ItemKind(found.item_kind)
         warnings: list[str] = []
         if format == "auto":
-            spec = detect_format(dataset_root(source), kind)
+            spec = detect_format(dataset_root(source), kind, extra)  # the options steer it (-o text_column=...)
             console.print(f"detected format: [bold]{spec.name}[/] ({spec.title})")
             format = spec.name
             warnings = unread_annotations(source, dataset_root(source), spec.name)
