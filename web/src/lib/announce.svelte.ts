@@ -17,3 +17,14 @@ export function announce(text: string): void {
 export function itemAnnouncement(name: string, position: string): string {
   return position ? `${name}, item ${position.replace(' / ', ' of ')}` : name;
 }
+
+/** In a component's set-up: say `text()` once, the first time it gives something (null: not yet). */
+export function announceOnce(text: () => string | null): void {
+  let said = false;
+  $effect(() => {
+    const t = said ? null : text();
+    if (t === null) return;
+    said = true;
+    announce(t);
+  });
+}

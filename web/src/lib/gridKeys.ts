@@ -24,3 +24,11 @@ export function cellToFocus(viewport: HTMLElement | undefined): HTMLElement | nu
   const top = viewport.getBoundingClientRect().top;
   return [...viewport.querySelectorAll<HTMLElement>('a.cell')].find((c) => c.getBoundingClientRect().bottom > top) ?? null;
 }
+
+/** The id of the cell an arrow key on cell `id` moves to, or null: other keys, modifiers, or nowhere to go. */
+export function cellArrow(e: KeyboardEvent, id: number, items: readonly { id: number }[], columns: number): number | null {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return null;
+  const at = items.findIndex((it) => it.id === id);
+  const to = arrowTarget(e.key, at, columns, items.length);
+  return to === null ? null : (items[to]?.id ?? null);
+}
