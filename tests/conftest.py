@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -52,15 +53,21 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _pg_database() -> Iterator[str]:
-    name = f"labelhub_test_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+def pg_admin() -> psycopg.Connection[Any]:
+    """An autocommit connection to the server's ``postgres`` database, to create and drop test databases; skips
+    the test when PostgreSQL is not reachable (fails it under LABELHUB_REQUIRE_PG=1, as CI sets)."""
     try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
+        return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         if os.environ.get("LABELHUB_REQUIRE_PG") == "1":
             pytest.fail(f"PostgreSQL at {PG_SERVER} is required but not reachable: {exc}")
         pytest.skip(f"PostgreSQL at {PG_SERVER} is not reachable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def _pg_database() -> Iterator[str]:
+    name = f"labelhub_test_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = pg_admin()
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://')}/{name}"

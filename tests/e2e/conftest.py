@@ -236,6 +236,16 @@ def wait_for_thumbnails(page: Any) -> None:
     )
 
 
+def focused(page: Any) -> str:
+    """The focused element, as "TAG name" (its accessible label, title or text): what a keyboard user is on."""
+    text: str = page.evaluate(
+        """() => { const e = document.activeElement; if (!e) return 'none';
+                   const n = e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent || '';
+                   return e.tagName + ' ' + n.trim().slice(0, 60); }"""
+    )
+    return text
+
+
 def logout(page: Any) -> None:
     """Log out through the sidebar (from any page: the full-screen item page has no sidebar)."""
     page.goto("/#/projects")

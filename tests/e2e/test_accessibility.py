@@ -11,7 +11,17 @@ import re
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, import_images, login, wait_for_editor
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    API,
+    Server,
+    Shots,
+    focused,
+    import_images,
+    login,
+    wait_for_editor,
+)
 
 SIZE = (800, 600)
 
@@ -31,15 +41,6 @@ def _project_with_labelled_items(server: Server, name: str, n: int = 3) -> tuple
     }
     server.api.put(f"{API}/projects/{pid}/items/{ids[0]}/annotations", json=body).raise_for_status()
     return pid, ids, name
-
-
-def _active(page: Any) -> str:
-    text: str = page.evaluate(
-        """() => { const e = document.activeElement; if (!e) return 'none';
-                   const n = e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent || '';
-                   return e.tagName + ' ' + n.trim().slice(0, 60); }"""
-    )
-    return text
 
 
 def test_titles_live_regions_and_the_label_listbox(page: Any, server: Server, shots: Shots) -> None:
@@ -115,7 +116,7 @@ def test_titles_live_regions_and_the_label_listbox(page: Any, server: Server, sh
     # Past the last row, Tab goes on to the show/hide buttons.
     options.nth(2).focus()
     page.keyboard.press("Tab")
-    assert _active(page) == "BUTTON Hide car", _active(page)
+    assert focused(page) == "BUTTON Hide car", focused(page)
 
     # The shortcut sheet's close button: its name has the text it shows.
     page.keyboard.press("Escape")
@@ -140,7 +141,7 @@ def test_reject_popover_keeps_tab_inside_and_esc_returns_to_reject(page: Any, se
     inside = "() => !!document.activeElement?.closest('[role=dialog][aria-label=\"Reject the item\"]')"
     for key in ["Tab"] * 5 + ["Shift+Tab"] * 5:
         page.keyboard.press(key)
-        assert page.evaluate(inside), f"{key} left the popover for {_active(page)}"
+        assert page.evaluate(inside), f"{key} left the popover for {focused(page)}"
     shots(page, "reject-popover")
     # Esc from a button in it (not only from the comment box): closed, and focus back on Reject.
     dialog.get_by_role("button", name=re.compile("^Cancel")).focus()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import API, Server, Shots, add_member, import_images, login, wait_for_editor
+from tests.e2e.conftest import API, Server, Shots, add_member, focused, import_images, login, wait_for_editor
 
 SIZE = (800, 600)
 
@@ -30,16 +30,6 @@ def _item_with_two_boxes(server: Server, name: str) -> tuple[int, int, str]:
     return pid, iid, password
 
 
-def _active(page: Any) -> str:
-    """The focused element, as "TAG name" (its accessible label, title or text)."""
-    text: str = page.evaluate(
-        """() => { const e = document.activeElement; if (!e) return 'none';
-                   const n = e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent || '';
-                   return e.tagName + ' ' + n.trim().slice(0, 60); }"""
-    )
-    return text
-
-
 def _selected(page: Any) -> Any:
     selected: Any = page.evaluate("() => window.__editor ? window.__editor.state().selected : 'no handle'")
     return selected
@@ -57,10 +47,10 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
 
     # From a toolbar button, Tab walks on through the controls and selects no shape.
     editor.get_by_role("button", name="Keyboard shortcuts").focus()
-    seen = [_active(page)]
+    seen = [focused(page)]
     for _ in range(6):  # to the last control of the side panel (the canvas is no Tab stop)
         page.keyboard.press("Tab")
-        seen.append(_active(page))
+        seen.append(focused(page))
     shots(page, "tabbed-from-toolbar")
     assert len(set(seen)) == 7, f"Tab did not move focus: {seen}"
     assert not any(s.startswith(("BODY", "CANVAS")) for s in seen), seen
@@ -69,15 +59,15 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
 
     # Shift+Tab goes back the same way.
     page.keyboard.press("Shift+Tab")
-    assert _active(page) == seen[-2], (seen, _active(page))
+    assert focused(page) == seen[-2], (seen, focused(page))
 
     # A label button: Tab leaves it rather than relabelling anything.
     label_row = sel.get_by_title("Draw car")
     expect(label_row).to_have_count(1)
     label_row.focus()
-    before = _active(page)
+    before = focused(page)
     page.keyboard.press("Tab")
-    assert _active(page) != before, before
+    assert focused(page) != before, before
     assert _selected(page) is None
     expect(label_row).to_have_attribute("title", "Draw car")
 
@@ -85,7 +75,7 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("editor-canvas")).to_be_focused()
     page.keyboard.press("F6")
-    assert page.evaluate("() => !!document.activeElement.closest('[role=toolbar]')"), _active(page)
+    assert page.evaluate("() => !!document.activeElement.closest('[role=toolbar]')"), focused(page)
 
     # On the canvas, Tab and Shift+Tab still step through the shapes and focus stays there.
     page.get_by_test_id("editor-canvas").focus()
@@ -95,7 +85,7 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
     page.keyboard.press("Tab")
     second = _selected(page)
     assert second is not None and second != first
-    assert _active(page).startswith("CANVAS"), _active(page)
+    assert focused(page).startswith("CANVAS"), focused(page)
     shots(page, "tab-on-canvas-selects")
 
     # With nothing focused (the page body) Tab steps through the shapes as before.
@@ -118,10 +108,10 @@ def test_the_shortcut_sheet_takes_focus_and_gives_it_back(page: Any, server: Ser
     expect(dialog).to_have_attribute("aria-modal", "true")
     inside = page.evaluate("() => !!document.activeElement && !!document.activeElement.closest('[role=dialog]')")
     shots(page, "help-open")
-    assert inside, f"focus is on {_active(page)}, not in the dialog"
+    assert inside, f"focus is on {focused(page)}, not in the dialog"
     # Tab stays within the dialog (it has one control, Close).
     page.keyboard.press("Tab")
-    assert page.evaluate("() => !!document.activeElement.closest('[role=dialog]')"), _active(page)
+    assert page.evaluate("() => !!document.activeElement.closest('[role=dialog]')"), focused(page)
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(canvas).to_be_focused()

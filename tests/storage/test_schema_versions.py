@@ -12,11 +12,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from tests.cli._support import run
-from tests.conftest import PG_SERVER
+from tests.conftest import PG_SERVER, pg_admin
 
 from labelhub.config import Settings
 from labelhub.errors import ConfigurationError
@@ -31,12 +30,7 @@ HEAD = head_revision()
 def scratch_pg() -> Iterator[str]:
     """A new, empty PostgreSQL database (URL with the libpq scheme ``postgresql://``), dropped afterwards."""
     name = f"labelhub_schema_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("LABELHUB_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL at {PG_SERVER} is required but not reachable: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_SERVER} is not reachable: {exc}")
+    admin = pg_admin()
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"{PG_SERVER}/{name}"
