@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from sqlalchemy import select
 from tests.cli._support import Env, ok, run
@@ -75,3 +77,30 @@ def test_only_managers_and_admins_read_the_log(team: Env) -> None:
     assert whole.exit_code == 1 and "reading the whole audit log needs an administrator" in whole.stderr
     unknown = run(team, "audit", "street", "--user", "nobody")
     assert unknown.exit_code == 1 and "user 'nobody' not found" in unknown.stderr
+
+
+def test_before_walks_older_pages_with_the_command_the_hint_prints(team: Env) -> None:
+    everything = [r[0] for r in rows(ok(team, "audit", "street").stdout)]
+    assert len(everything) == 5
+    seen: list[str] = []
+    args = ["audit", "street", "--as", "mo", "--limit", "2"]
+    while True:
+        out = ok(team, *args).stdout
+        page = [r[0] for r in rows(out)]
+        seen += page
+        hint = [line for line in out.splitlines() if line.startswith("older events exist; the next page: ")]
+        if not hint:
+            break
+        command = hint[0].removeprefix("older events exist; the next page: ")
+        assert command == f"labelhub audit street --limit 2 --as mo --before {page[-1]}"
+        args = shlex.split(command)[1:]
+    assert seen == everything  # every event once, newest first, over three pages of 2, 2 and 1
+    assert "no older audit events match" in ok(team, "audit", "street", "--before", everything[-1]).stdout
+
+
+def test_before_takes_a_time_and_refuses_anything_else(team: Env) -> None:
+    assert len(rows(ok(team, "audit", "street", "--before", "2999-01-01T00:00").stdout)) == 5
+    assert "no older audit events match" in ok(team, "audit", "street", "--before", "2000-01-01").stdout
+    bad = run({**team, "COLUMNS": "250"}, "audit", "street", "--before", "yesterday")
+    assert bad.exit_code == 2 and "Invalid value for '--before'" in bad.output
+    assert "'yesterday' is neither an event id (a number) nor a time" in bad.output

@@ -49,9 +49,6 @@ def test_a_home_that_cannot_be_created_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("import", "p", "SRC", "--split", "garbage"),
-        ("import", "p", "SRC", "--split", "0/0"),
-        ("export", "p", "OUT", "--split", "x"),
         ("export", "p", "OUT", "-f", "nosuch"),
         ("export", "p", "OUT", "-o", "foo"),
         ("export", "p", "OUT", "-o", "foo=1"),

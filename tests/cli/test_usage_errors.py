@@ -43,6 +43,24 @@ def test_a_value_out_of_range_or_choices_is_a_usage_error(cli_env: Env, args: li
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("command", ["import", "export"])
+@pytest.mark.parametrize(
+    ("split", "said"),
+    [
+        ("0.5/0.6", "split '0.5/0.6': the ratios sum to 1.1; give fractions that sum to 1"),
+        ("train=70,val=20", "the ratios sum to 90; give fractions that sum to 1 (0.8/0.1/0.1) or percentages"),
+        ("garbage", "give 2 or 3 ratios"),
+        ("0/0", "the ratios sum to 0"),
+    ],
+)
+def test_a_split_that_does_not_add_up_is_a_usage_error(cli_env: Env, command: str, split: str, said: str) -> None:
+    # Refused while the options are read, before the project or the path is looked at.
+    result = run({**cli_env, "COLUMNS": "250"}, command, "p", "nowhere.json", "--split", split)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--split'" in flat(result.output) and said in flat(result.output)
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(
     ("command", "shown"),
     [

@@ -37,6 +37,12 @@ def test_named_splits_and_percentages() -> None:
     assert {rule.assign(n, {}) for n in NAMES[:200]} == {"train", "holdout"}
 
 
+@pytest.mark.parametrize(("text", "first"), [("0.33/0.33/0.33", 1 / 3), ("99/1", 0.99), ("0.7/0.2/0.1", 0.7)])
+def test_ratios_summing_to_1_or_100_give_fractions(text: str, first: float) -> None:
+    ratios = parse_split(text).ratios
+    assert ratios[0][1] == pytest.approx(first) and sum(f for _, f in ratios) == pytest.approx(1)
+
+
 def test_a_zero_ratio_split_gets_nothing() -> None:
     rule = parse_split("0.9/0.1/0")
     assert {rule.assign(n, {}) for n in NAMES[:2000]} == {"train", "val"}
@@ -62,6 +68,9 @@ def test_field_rule_reads_the_metadata_or_keeps_the_source_split() -> None:
         ("train", "give 2 or 3 ratios"),
         ("=0.5", "is not NAME=RATIO"),
         ("field:", "needs a field name"),
+        ("0.5/0.6", "the ratios sum to 1.1; give fractions that sum to 1"),
+        ("80/10", "the ratios sum to 90;"),
+        ("3/1/1", "the ratios sum to 5;"),
     ],
 )
 def test_bad_split_options_name_the_problem(text: str, message: str) -> None:

@@ -281,3 +281,33 @@ def test_unterminated_quote_refuses_the_import(hub: Hub, tmp_path: Path) -> None
     assert "broken.csv" in str(err.value) and "line 3" in str(err.value)
     with hub.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Item).where(Item.project_id == pid)) == 0
+
+
+def test_multi_label_items_go_through_csv_with_the_labels_joined(hub: Hub, tmp_path: Path) -> None:
+    src = tmp_path / "tickets.csv"
+    src.write_text("id,text,label\nt1,card lost abroad,card|urgent\nt2,how do I top up,top_up\nt3,hello, \n")
+    first = new_project(hub, "tickets", ItemKind.TEXT)
+    report = import_source(hub, SYSTEM, first, src, fmt="text")
+    assert (report.items_added, report.annotations_added, report.labels) == (3, 3, ["card", "urgent", "top_up"])
+    want = {"t1": ["card", "urgent"], "t2": ["top_up"], "t3": []}
+    assert {name: classes for name, (_, _, classes, _) in _project_items(hub, first).items()} == want
+    out = tmp_path / "out.csv"
+    assert export_project(hub, SYSTEM, first, out, fmt="text").annotations == 3
+    with out.open(newline="", encoding="utf-8") as fh:
+        assert sorted(list(csv.reader(fh))[1:]) == [
+            ["t1", "card lost abroad", "card|urgent"],
+            ["t2", "how do I top up", "top_up"],
+            ["t3", "hello", ""],
+        ]
+    second = new_project(hub, "tickets-again", ItemKind.TEXT)
+    import_source(hub, SYSTEM, second, out, fmt="text")
+    assert {name: classes for name, (_, _, classes, _) in _project_items(hub, second).items()} == want
+
+
+def test_a_label_holding_the_separator_is_refused_by_a_csv_export(tmp_path: Path) -> None:
+    item = ItemRecord(kind=ItemKind.TEXT, name="a", text="hello")
+    item.annotations.append(AnnotationRecord(AnnotationKind.CLASS, "yes|no", {}))
+    with pytest.raises(FormatError, match=r"holds '\|'.*export to .jsonl") as err:
+        _export(tmp_path / "out.csv", [item], ["yes|no"])
+    assert (err.value.context["item"], err.value.context["label"]) == ("a", "yes|no")
+    assert not (tmp_path / "out.csv").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +17,27 @@ from labelhub.services.projects import get_project_by_name
 from labelhub.services.users import get_user_by_name
 
 
+def _before(value: str | None) -> str | None:
+    """Return ``--before`` as given once it reads as an event id or an ISO 8601 time; else a usage error."""
+    if value is not None:
+        _cursor(value)
+    return value
+
+
+def _cursor(value: str) -> int | datetime:
+    """An event id (a whole number) or a time (ISO 8601; without a zone, UTC) that ``--before`` names."""
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is neither an event id (a number) nor a time such as 2026-05-01 or 2026-05-01T14:30"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
 def audit(
     project: Annotated[
         str | None, typer.Argument(help="Project name or id; without it the whole log (administrators)")
@@ -24,16 +47,30 @@ def audit(
     ] = None,
     user: Annotated[str | None, typer.Option(help="Only this user's events (a username)")] = None,
     limit: Annotated[int, typer.Option(min=1, max=audit_log.MAX_LIMIT, help="How many events")] = 20,
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events older than this event id, or than this time (ISO 8601, UTC without a zone):"
+            " the next page",
+            callback=_before,
+        ),
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """List audit events newest first: when, who, what, which object, and what changed."""
+    cursor = _cursor(before) if before is not None else None
+    after = cursor if isinstance(cursor, int) else None
+    # AuditFilter.until includes its time; "before" does not.
+    until = cursor - timedelta(microseconds=1) if isinstance(cursor, datetime) else None
     with opened_hub() as hub, hub.db.session() as s:
         actor = acting_as(hub, as_user)
         pid = get_project_by_name(s, actor, project).id if project is not None else None
-        filters = AuditFilter(action=action, user_id=get_user_by_name(s, user).id if user else None)
-        page = audit_log.list_events(s, actor, project_id=pid, whole_log=pid is None, filters=filters, limit=limit)
+        filters = AuditFilter(action=action, user_id=get_user_by_name(s, user).id if user else None, until=until)
+        page = audit_log.list_events(
+            s, actor, project_id=pid, whole_log=pid is None, filters=filters, after=after, limit=limit
+        )
     if not page.events:
-        console.print("no audit events match")
+        console.print("no older audit events match" if before is not None else "no audit events match")
         return
     table = Table("id", "when (UTC)", "who", "action", "object", "detail")
     if pid is None:
@@ -43,7 +80,12 @@ def audit(
         table.add_row(*row, *([] if pid is not None else [str(e.project_id or "-")]))
     console.print(table)
     if page.next_after is not None:
-        console.print(f"older events exist: raise --limit (at most {audit_log.MAX_LIMIT}) to see more")
+        # The same command before the oldest event shown, on one line (soft_wrap) to be pasted whole.
+        words = ["labelhub", "audit", *([project] if project is not None else [])]
+        for option, value in (("--action", action), ("--user", user), ("--limit", str(limit)), ("--as", as_user)):
+            words += [option, value] if value else []
+        words += ["--before", str(page.next_after)]
+        console.print(f"older events exist; the next page: {escape(shlex.join(words))}", soft_wrap=True)
 
 
 def _who(e: AuditEntry) -> str:

@@ -27,11 +27,24 @@ from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source, unread_annotations
 from labelhub.services.projects import get_project_by_name
 
+
+def _checked_split(value: str | None) -> str | None:
+    """Return ``--split`` as given once it reads as a split; a mistake (``0.5/0.6``) is a usage error, exit 2."""
+    if value:
+        try:
+            parse_split(value)
+        except ValidationError as exc:
+            raise typer.BadParameter(exc.detail) from None
+    return value
+
+
 Split = Annotated[
     str | None,
     typer.Option(
         "--split",
-        help="Assign splits: ratios train/val/test such as 0.8/0.1/0.1, NAME=RATIO pairs, or field:NAME to read them",
+        help="Assign splits: ratios train/val/test such as 0.8/0.1/0.1 (summing to 1, or 100 as percentages),"
+        " NAME=RATIO pairs, or field:NAME to read them",
+        callback=_checked_split,
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of a ratio split (the same seed gives the same split)")]

@@ -12,25 +12,25 @@ from labelhub.domain.enums import AnnotationKind
 from labelhub.errors import ValidationError
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-# A palette with good contrast on photos; classes beyond it cycle.
+# Class colours, told apart for the first 80 classes (COCO's count; beyond that they repeat): every two are at
+# least 0.069 apart in OKLab (CIE76 delta E >= 10), none is pale or grey, and each stands out on photos and on the
+# editor's dark stage #15171c (WCAG contrast >= 3:1). The first ten are the earlier 16-colour palette's, in its
+# order, less its purple and maroon (too dark on the stage) and four pastels. Each later one is the sRGB colour
+# (on a grid of step 5, OKLab lightness 0.45-0.85, chroma >= 0.12, contrast >= 3:1) farthest in OKLab from all
+# before it and from the map's unlabelled grey #a3abb8, so the first N colours are spread apart for any N.
+# web/src/lib/labels.ts holds the same list (tests/domain/test_palette.py checks both).
 PALETTE = (
-    "#e6194b",
-    "#3cb44b",
-    "#ffe119",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#46f0f0",
-    "#f032e6",
-    "#bcf60c",
-    "#fabebe",
-    "#008080",
-    "#e6beff",
-    "#9a6324",
-    "#fffac8",
-    "#800000",
-    "#aaffc3",
-)
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#46f0f0", "#f032e6", "#bcf60c",
+    "#008080", "#9a6324", "#a0379b", "#ff9bff", "#a57dff", "#9100ff", "#00a5ff", "#dc73a5",
+    "#c3b419", "#008200", "#00e100", "#00c8b4", "#87e18c", "#969128", "#ffb96e", "#dc0096",
+    "#ff9baa", "#aa4155", "#64c8ff", "#8c69be", "#be00d7", "#b9aaff", "#cd6955", "#2387c3",
+    "#ff4600", "#00a07d", "#c35ac8", "#ff3c8c", "#e173ff", "#7d5fff", "#0069a5", "#8241c8",
+    "#b45f8c", "#6e780a", "#0082ff", "#c83c00", "#87c814", "#ff6e73", "#788cdc", "#b950ff",
+    "#ff64cd", "#5a3cff", "#d2d269", "#00aac8", "#c87d00", "#0fd27d", "#00f57d", "#559600",
+    "#c387d7", "#87b969", "#c30a69", "#645aaa", "#ff05b4", "#7daafa", "#eba00a", "#f08ccd",
+    "#0055ff", "#afdc32", "#dc5578", "#d705ff", "#1e8755", "#00e6be", "#00c81e", "#00d7e6",
+    "#ffc300", "#be9b37", "#ff9b73", "#a54bd2", "#e14baa", "#be05aa", "#c80532", "#8caa00",
+)  # fmt: skip
 ATTRIBUTE_TYPES = ("text", "number", "bool", "select")
 
 

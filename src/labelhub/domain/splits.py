@@ -21,6 +21,8 @@ from labelhub.errors import ValidationError
 
 DEFAULT_NAMES = ("train", "val", "test")
 _SCALE = float(1 << 64)
+# How far from 1 (or 100) the ratios may sum and still be scaled to 1: rounding such as 0.33/0.33/0.33.
+_SUM_SLACK = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,8 @@ def parse_split(text: str, seed: int = 0) -> SplitRule:
     - ``train=0.7,val=0.2,holdout=0.1``: named splits;
     - ``field:NAME``: take each item's split from its metadata field ``NAME`` (``field:split`` keeps the split
       the source format gave).
-    Ratios may be percentages or fractions; they are scaled to sum to 1.
+    Ratios are fractions summing to 1 or percentages summing to 100 (within 1 %, so ``33/33/33`` is fine);
+    any other sum (``0.5/0.6``) is most likely a typo, so it is refused rather than silently rescaled.
     """
     text = text.strip()
     if text.startswith("field:"):
@@ -98,4 +101,10 @@ def parse_split(text: str, seed: int = 0) -> SplitRule:
     total = sum(f for _, f in ratios)
     if total <= 0:
         raise ValidationError(f"split {text!r}: the ratios sum to 0", field="split")
+    if not any(abs(total - whole) <= whole * _SUM_SLACK * (1 + 1e-9) for whole in (1, 100)):
+        raise ValidationError(
+            f"split {text!r}: the ratios sum to {total:g}; give fractions that sum to 1 (0.8/0.1/0.1) or"
+            " percentages that sum to 100 (80/10/10)",
+            field="split",
+        )
     return SplitRule(ratios=tuple((n, f / total) for n, f in ratios if f > 0), seed=seed)

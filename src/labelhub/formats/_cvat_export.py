@@ -131,8 +131,25 @@ def _declare(node: Element, name: str, seen: _Seen) -> None:
         SubElement(node, key).text = text
 
 
-def meta_element(catalog: LabelCatalog, task: dict[str, str], size: tuple[int, int] | None = None) -> Element:
-    """Return ``<meta>`` with the task's facts (in order), its labels and, for video, ``original_size``."""
+def dumped_at(options: ExportOptions) -> str:
+    """Return the time ``<meta><dumped>`` states: when the exported data last changed, not when it was written.
+
+    The export service passes the newest change to the project (its settings, items and annotations) as the
+    option ``changed_at``. The clock's time would make two exports of the same data differ in this one line,
+    so a diff or a checksum could not tell that nothing changed; ``SOURCE_DATE_EPOCH`` would need every user
+    to set it. The clock is used only when an exporter is run without the service (and so without the time).
+    """
+    changed = options.extra.get("changed_at")
+    when = changed if isinstance(changed, datetime) else datetime.now(UTC)
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.isoformat(sep=" ", timespec="seconds")
+
+
+def meta_element(
+    catalog: LabelCatalog, task: dict[str, str], size: tuple[int, int] | None = None, *, dumped: str
+) -> Element:
+    """Return ``<meta>`` with the task's facts (in order), its labels, for video ``original_size``, and
+    ``<dumped>`` (see :func:`dumped_at`)."""
     meta = Element("meta")
     node = SubElement(meta, "task")
     for key, text in task.items():
@@ -142,7 +159,7 @@ def meta_element(catalog: LabelCatalog, task: dict[str, str], size: tuple[int, i
         original = SubElement(node, "original_size")
         SubElement(original, "width").text = str(size[0])
         SubElement(original, "height").text = str(size[1])
-    SubElement(meta, "dumped").text = datetime.now(UTC).isoformat(sep=" ", timespec="seconds")
+    SubElement(meta, "dumped").text = dumped
     return meta
 
 
@@ -260,7 +277,7 @@ class CvatImagesExporter(FileOrFolderExporter):
         name = str(self.options.extra.get("project_name") or self.dest.stem)  # the project, as CVAT names a task
         task = {"name": name, "size": str(self._count), "mode": "annotation", "overlap": "0",
                 "bugtracker": "", "flipped": "False"}  # fmt: skip
-        head = XML_HEAD + serialise(meta_element(self._catalog, task))
+        head = XML_HEAD + serialise(meta_element(self._catalog, task, dumped=dumped_at(self.options)))
         if isinstance(out, AtomicFile):
             self._assemble(out.handle, head)
         else:

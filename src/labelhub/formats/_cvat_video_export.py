@@ -28,7 +28,15 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
 from labelhub.formats._cvat_common import LABELHUB_ELEMENT
-from labelhub.formats._cvat_export import XML_HEAD, XML_TAIL, LabelCatalog, meta_element, serialise, shape_element
+from labelhub.formats._cvat_export import (
+    XML_HEAD,
+    XML_TAIL,
+    LabelCatalog,
+    dumped_at,
+    meta_element,
+    serialise,
+    shape_element,
+)
 from labelhub.formats._export_base import FileOrFolderExporter, frame_total
 from labelhub.formats._media_names import file_suffix
 from labelhub.formats.base import ExportItem, ExportOptions
@@ -103,7 +111,7 @@ class CvatVideoExporter(FileOrFolderExporter):
         if isinstance(source, str):
             task["source"] = source
         dims = (rec.width, rec.height) if rec.width and rec.height else None
-        meta = meta_element(catalog, task, dims)
+        meta = meta_element(catalog, task, dims, dumped=dumped_at(self.options))
         if rec.fps is not None:
             node = meta.find("task")
             assert node is not None  # meta_element always writes <task>
@@ -150,4 +158,5 @@ class CvatVideoExporter(FileOrFolderExporter):
             task = {"name": str(self.options.extra.get("project_name") or self.dest.stem), "size": "0",
                     "mode": "interpolation"}  # fmt: skip
             catalog = LabelCatalog.build(self.labels, self.options)
-            out.handle.write(XML_HEAD + serialise(meta_element(catalog, task)) + XML_TAIL)
+            meta = meta_element(catalog, task, dumped=dumped_at(self.options))
+            out.handle.write(XML_HEAD + serialise(meta) + XML_TAIL)

@@ -1,7 +1,9 @@
-"""The text exporter: JSONL (labels and spans) or CSV (one label per row), chosen by the file suffix.
+"""The text exporter: JSONL (labels and spans) or CSV (one row per item), chosen by the file suffix.
 
 Tags (class annotations) and, in JSONL, spans are written; the tally counts any other kind as left out (so
-a CSV export of a project with spans writes each item's class label and counts its spans in the report).
+a CSV export of a project with spans writes each item's class labels and counts its spans in the report).
+A CSV row holds an item's labels in its label column joined by :data:`LABEL_SEPARATOR` (``a|b`` for a
+multi-label item), which the text importer splits again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from labelhub.formats._common import AtomicFile
 from labelhub.formats._export_base import FileExporter
 from labelhub.formats.base import ExportItem, ExportOptions
 
+#: Joins the labels of a multi-label item in a CSV label column; the importer splits on it.
+LABEL_SEPARATOR = "|"
 # The JSONL keys this exporter writes itself, and the import service's copy of the id kept in ``meta``.
 _OWN_KEYS = frozenset({"id", "text", "label", "labels", "spans", "split", "external_id"})
 
@@ -28,7 +32,7 @@ def _is_tag(ann: AnnotationRecord) -> bool:
 
 
 class TextExporter(FileExporter):
-    """Writes text items to ``dest``: ``.jsonl`` keeps every label and span, ``.csv`` one label per row.
+    """Writes text items to ``dest``: ``.jsonl`` keeps every label and span, ``.csv`` an item's labels per row.
 
     The ``id`` written is the item's external id, or its name when it has none, so importing the file
     again gives the same item names.
@@ -80,9 +84,13 @@ class TextExporter(FileExporter):
         out.handle.write(orjson.dumps(obj) + b"\n")
 
     def _write_row(self, rec: ItemRecord, item_id: str, labels: list[str]) -> None:
-        if len(labels) > 1:
-            raise FormatError(
-                f"item {rec.name!r} has {len(labels)} labels but a CSV row holds one; export to .jsonl",
-                item=rec.name,
-            )
-        self._csv.writerow([item_id, rec.text, labels[0] if labels else ""])
+        """Write the item's row, its labels joined by ``|``; a label holding ``|`` would not read back."""
+        for label in labels:
+            if LABEL_SEPARATOR in label:
+                raise FormatError(
+                    f"label {label!r} of item {rec.name!r} holds {LABEL_SEPARATOR!r}, which a CSV label column uses"
+                    " to separate an item's labels; export to .jsonl",
+                    item=rec.name,
+                    label=label,
+                )
+        self._csv.writerow([item_id, rec.text, LABEL_SEPARATOR.join(labels)])

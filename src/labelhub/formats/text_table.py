@@ -5,7 +5,8 @@ JSONL objects carry ``text``, optional ``id``, ``label`` (a string) or ``labels`
 converted), and optional ``split``; any other keys are kept in the item's ``meta``. A CSV has a header row
 naming a text column, optionally a label column and an ``id`` column; the options ``text_column`` and
 ``label_column`` (``-o text_column=NAME``) choose them, and ``delimiter`` (one character, or ``tab``) reads a file
-separated by something else than commas. CSV holds one label per row and no spans.
+separated by something else than commas. A CSV label cell holds one label, or several joined by ``|``
+(``billing|urgent``, a multi-label item, as the exporter writes it); CSV holds no spans.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from labelhub.errors import FormatError
 from labelhub.formats._encoding import bad_byte_in_file, first_bad_byte, not_utf8
 from labelhub.formats._guards import storable
 from labelhub.formats._mismatch import not_this_format
-from labelhub.formats._text_export import TextExporter
+from labelhub.formats._text_export import LABEL_SEPARATOR, TextExporter
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["TextExporter", "TextImporter", "detect", "why_not"]
@@ -266,8 +267,10 @@ class TextImporter(FormatImporter):
         if not text.strip():
             return self._problem("empty text", n, text_col)
         origin = f"{self.source.name}: line {n}"
-        label = row[li].strip() if li is not None else ""
-        anns = [AnnotationRecord(kind=AnnotationKind.CLASS, label=label, origin=origin)] if label else []
+        cell = row[li] if li is not None else ""
+        # Several labels (a multi-label item) are joined by "|"; empty pieces ("a||b", a trailing "|") are dropped.
+        labels = dict.fromkeys(p.strip() for p in cell.split(LABEL_SEPARATOR) if p.strip())
+        anns = [AnnotationRecord(kind=AnnotationKind.CLASS, label=label, origin=origin) for label in labels]
         item_id = row[ii].strip() if ii is not None and row[ii].strip() else None
         return ItemRecord(
             kind=ItemKind.TEXT,

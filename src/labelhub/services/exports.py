@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ from labelhub.storage.models import Annotation, Item, Media
 
 Progress = Callable[[float, str], None]
 BATCH = 2000
+# An export reports its progress about this many times (at least every BATCH items): per item on a small export,
+# whose items may each be slow (a WebDataset shard copying images), yet not a million calls on a large one.
+PROGRESS_STEPS = 100
 _ITEM_COLUMNS = (Item.id, Item.kind, Item.name, Item.media_key, Item.width, Item.height, Item.frame_count, Item.fps,
                  Item.text, Item.meta, Item.split)  # fmt: skip
 # Stored value -> enum member by dict lookup: calling the enum class costs ~0.5 us, a million times per export.
@@ -182,12 +186,11 @@ def export_project(
         total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
         labels = LabelSchema.from_json(schema_json).names
         opts = options or ExportOptions()
-        opts = ExportOptions(
-            copy_media=opts.copy_media,
-            extra={"format_meta": schema_json.get("format_meta", {}), "project_name": project.name, **opts.extra},
-            split=opts.split,
-        )
+        internal = {"format_meta": schema_json.get("format_meta", {}), "project_name": project.name,
+                    "changed_at": _newest_change(s, project_id, project.updated_at)}  # fmt: skip
+        opts = ExportOptions(copy_media=opts.copy_media, extra={**internal, **opts.extra}, split=opts.split)
         rule = opts.split
+        step = max(1, min(BATCH, total // PROGRESS_STEPS))
         report_progress(0.0, f"exporting to {spec.title}")
         with spec.exporter_class()(dest, labels, opts) as exporter:
             for export_item in _records(s, hub, project_id, f, tuple(st.value for st in states)):
@@ -196,7 +199,7 @@ def export_project(
                     rec.split = rule.assign(rec.name, rec.meta, rec.split)
                 exporter.write(export_item)
                 n_items += 1
-                if n_items % BATCH == 0:
+                if n_items % step == 0:
                     report_progress(0.99 * n_items / max(total, n_items), f"wrote {n_items:,} of {total:,} items")
     tally = exporter.tally
     skipped = dict(sorted(tally.skipped.items()))
@@ -213,6 +216,17 @@ def export_project(
     return ExportReport(
         format=spec.name, dest=str(dest), items=n_items, annotations=tally.annotations, annotations_skipped=skipped
     )
+
+
+def _newest_change(s: Session, project_id: int, project_changed: datetime) -> datetime:
+    """Return when the project's data last changed: its settings, an item or an annotation.
+
+    Formats that write a date (CVAT's ``<dumped>``) write this one, not the clock's, so exporting the same data
+    twice gives the same bytes.
+    """
+    items = s.scalar(select(func.max(Item.updated_at)).where(Item.project_id == project_id))
+    annotations = s.scalar(select(func.max(Annotation.updated_at)).where(Annotation.project_id == project_id))
+    return max(t for t in (project_changed, items, annotations) if t is not None)
 
 
 def _media_file(hub: Hub, key: str | None, linked: str | None) -> Path | None:

@@ -2,14 +2,14 @@
 // the schema does not know gets a stable colour from the palette (by its name, so it keeps it across reloads),
 // and items without a label are grey. The legend lists the labels by how many points have them. Two labels of a
 // map never share a colour while there are colours left: a label whose colour a larger one already has (classes
-// imported by the dozen cycle through the 16 schema colours) takes the next free one of MAP_PALETTE, so up to 20
-// labels are told apart.
+// beyond the 80 schema colours repeat them, and a schema may set any) takes the next free one of MAP_PALETTE, so
+// up to 84 labels are told apart.
 
 import { PALETTE, type LabelClass } from "../labels";
 
 export const UNLABELLED = "#a3abb8";
 
-/** The schema's 16 colours and four more that stand apart from them and from the unlabelled grey. */
+/** The schema's 80 colours and four more that stand apart from the unlabelled grey. */
 export const MAP_PALETTE: readonly string[] = [...PALETTE, "#808000", "#ffd8b1", "#000075", "#2b2b2b"];
 
 export interface LegendEntry {

@@ -130,7 +130,7 @@ describe("map colours and view", () => {
     const legend = legendOf(labels, classes);
     expect(new Set(legend.map((e) => e.color)).size).toBe(20);
     expect(legend[0]?.color).toBe("#e6194b"); // the largest keeps its class colour
-    expect(MAP_PALETTE.length).toBe(20);
+    expect(MAP_PALETTE.length).toBe(84);
     expect(colorOf("class3", classes)).toBe("#e6194b"); // outside the map, a class keeps its own
   });
 
