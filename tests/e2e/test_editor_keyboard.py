@@ -1,10 +1,13 @@
 """The image editor and the keyboard: Tab on a control moves focus as in any page (so a keyboard user reaches
 the toolbar, the label list and the side panel; F6 goes from the canvas to the toolbar, Esc back), while Tab on
-the canvas (or with nothing focused) still steps through the shapes; the shortcut sheet (?) takes focus into its
-dialog and gives it back when it closes."""
+the canvas (or with nothing focused) still steps through the shapes; the label list and its show/hide buttons
+are one Tab stop each (arrow keys inside); Tab past the page's last control wraps to its first (not onto the page
+body); the shortcut sheet (?) takes focus into its dialog and gives it back when it closes; boxes and polygons
+are drawn with the keyboard alone."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -45,17 +48,26 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
     editor = page.get_by_test_id("editor")
     sel = page.get_by_role("complementary", name="Labels and properties")
 
-    # From a toolbar button, Tab walks on through the controls and selects no shape.
+    # From the toolbar's last button, Tab walks on through the side panel (the canvas is no Tab stop) and selects
+    # no shape. The label list is one Tab stop (its row in use, "car"; the arrow keys move inside it), and so are
+    # the show/hide buttons beside it: 2 stops for the 2 classes' 4 buttons (it was 4), then the 2 image tags.
     editor.get_by_role("button", name="Keyboard shortcuts").focus()
     seen = [focused(page)]
-    for _ in range(6):  # to the last control of the side panel (the canvas is no Tab stop)
+    for _ in range(4):  # to the last control of the side panel
         page.keyboard.press("Tab")
         seen.append(focused(page))
     shots(page, "tabbed-from-toolbar")
-    assert len(set(seen)) == 7, f"Tab did not move focus: {seen}"
-    assert not any(s.startswith(("BODY", "CANVAS")) for s in seen), seen
-    assert "BUTTON Draw car" in seen, f"Tab did not reach the label list: {seen}"
+    want = ["BUTTON Keyboard shortcuts", "BUTTON Draw car", "BUTTON Hide car", "BUTTON Add the tag car"]
+    assert seen == [*want, "BUTTON Add the tag person"], seen
     assert _selected(page) is None, "a Tab on a control selected a shape"
+
+    # Past the last control Tab wraps to the page's first (the top bar's Back link), not onto the page body where
+    # Tab would step through the shapes; Shift+Tab there wraps back.
+    page.keyboard.press("Tab")
+    assert focused(page) == "A Back to the project", focused(page)
+    assert _selected(page) is None
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == seen[-1], focused(page)
 
     # Shift+Tab goes back the same way.
     page.keyboard.press("Shift+Tab")
@@ -71,11 +83,38 @@ def test_tab_moves_focus_through_the_controls_and_cycles_shapes_only_on_the_canv
     assert _selected(page) is None
     expect(label_row).to_have_attribute("title", "Draw car")
 
+    # Inside the label list ↓ goes to the next row, which then is the list's Tab stop while focus is in it; Tab
+    # leaves the list at once, and Shift+Tab comes back to the row in use (nothing was chosen).
+    label_row.focus()
+    page.keyboard.press("ArrowDown")
+    assert focused(page) == "BUTTON Draw person", focused(page)
+    page.keyboard.press("Tab")
+    assert focused(page) == "BUTTON Hide car", focused(page)
+    page.keyboard.press("ArrowDown")
+    assert focused(page) == "BUTTON Hide person", focused(page)
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "BUTTON Draw car", focused(page)
+    assert page.url.endswith(f"/items/{iid}") and _selected(page) is None
+
     # Esc on a control goes back to the canvas; F6 there goes to the toolbar.
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("editor-canvas")).to_be_focused()
     page.keyboard.press("F6")
     assert page.evaluate("() => !!document.activeElement.closest('[role=toolbar]')"), focused(page)
+
+    # The tools are one Tab stop, the tool in use: F6 lands on it, → goes on to the next tool and chooses it,
+    # and Tab leaves the group.
+    assert focused(page) == "BUTTON Select (V)", focused(page)
+    page.keyboard.press("ArrowRight")
+    assert focused(page) == "BUTTON Box (B)", focused(page)
+    assert page.evaluate("() => window.__editor.state().tool") == "box"
+    page.keyboard.press("Tab")
+    assert not page.evaluate("() => !!document.activeElement.closest('[role=radiogroup]')"), focused(page)
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "BUTTON Box (B)", focused(page)
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("() => window.__editor.state().tool") == "select"
+    assert page.url.endswith(f"/items/{iid}") and _selected(page) is None
 
     # On the canvas, Tab and Shift+Tab still step through the shapes and focus stays there.
     page.get_by_test_id("editor-canvas").focus()
@@ -164,3 +203,81 @@ def test_a_box_is_drawn_moved_and_resized_with_the_keyboard_alone(page: Any, ser
     assert ("person", [335, 226, 486, 386]) in _boxes(server, pid, iid)
     page.keyboard.press("Escape")
     assert _selected(page) is None
+
+
+def _polygons(server: Server, pid: int, iid: int) -> list[tuple[str, list[float]]]:
+    anns = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()["annotations"]
+    return [(a["label"], a["geometry"]["points"]) for a in anns if a["kind"] == "polygon"]
+
+
+def test_a_polygon_is_drawn_with_the_keyboard_alone(page: Any, server: Server, shots: Shots) -> None:
+    """No mouse: G and Enter show a crosshair in the middle of the view, the arrow keys move it (Shift: 10 px),
+    Space adds a point there, Backspace removes the last, Enter closes (3 points at least), Esc cancels; each step
+    is said in the live region; the closed polygon is selected and the arrow keys move it; it is saved."""
+    pid, iid, password = _item_with_two_boxes(server, "poly")
+    login(page, "kb-poly", password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    canvas = page.get_by_test_id("editor-canvas")
+    readout = page.get_by_test_id("cursor-position")
+    announcer = page.get_by_test_id("announcer")
+
+    def said(text: str) -> None:
+        expect(announcer).to_have_text(re.compile("^" + re.escape(text)))
+
+    canvas.focus()
+    page.keyboard.press("2")  # the label "person"
+    page.keyboard.press("g")
+    page.keyboard.press("Enter")
+    # The whole 800x600 image is in view: the crosshair starts in its middle (the pointer rests elsewhere).
+    expect(readout).to_have_text("400, 300")
+    said("Polygon by keyboard at 400, 300")
+    page.keyboard.press("Space")
+    said("Point 1 at 400, 300")
+    for key in ["Shift+ArrowRight"] * 5:
+        page.keyboard.press(key)
+    page.keyboard.press("Space")
+    said("Point 2 at 450, 300")
+    for key in ["Shift+ArrowDown"] * 4 + ["ArrowLeft"] * 3:  # ← moves the crosshair, it does not leave the item
+        page.keyboard.press(key)
+    expect(readout).to_have_text("447, 340")
+    page.keyboard.press("Space")
+    page.keyboard.press("Space")  # the same point twice is one point
+    said("There is a point at 447, 340 already")
+    page.keyboard.press("Backspace")
+    said("Last point removed, 2 left")
+    page.keyboard.press("Enter")  # two points make no polygon: it says so and keeps them
+    said("A polygon needs at least 3 points: 2 so far")
+    page.keyboard.press("Space")
+    said("Point 3 at 447, 340")
+    for key in ["Shift+ArrowLeft"] * 10:
+        page.keyboard.press(key)
+    page.keyboard.press("Space")
+    shots(page, "keyboard-polygon-drawing")
+    page.keyboard.press("Enter")
+    said("Polygon closed with 4 points")
+    assert _selected(page) is not None and page.url.endswith(f"/items/{iid}"), page.url
+    assert page.evaluate("() => window.__editor.view.keyCursor") is None, "the crosshair still shows"
+    page.keyboard.press("ArrowUp")  # the selected polygon moves like a box
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-status", "saved", timeout=10_000)
+    shots(page, "keyboard-polygon-closed")
+    want = [400, 299, 450, 299, 447, 339, 347, 339]
+    assert _polygons(server, pid, iid) == [("person", want)], _polygons(server, pid, iid)
+
+    # Enter again shows the crosshair where it was; Esc cancels what was begun.
+    page.keyboard.press("Enter")
+    expect(readout).to_have_text("347, 340")
+    page.keyboard.press("Space")
+    page.keyboard.press("Escape")
+    said("Polygon cancelled")
+    expect(page.get_by_test_id("status-count")).to_have_text("3 shapes")
+
+    # After a reload the polygon is there, where it was put.
+    page.reload()
+    wait_for_editor(page, SIZE)
+    expect(page.get_by_test_id("status-count")).to_have_text("3 shapes")
+    shown = page.evaluate(
+        "() => window.__editor.annotations().filter(a => a.kind === 'polygon').map(a => [a.label, a.geometry.points])"
+    )
+    assert shown == [["person", want]], shown

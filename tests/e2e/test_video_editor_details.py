@@ -1,8 +1,8 @@
 """The video editor's details on a real server: keys and their buttons follow the same track and land on the same
-frame, a relabel by a digit says so, the time shows the video's length, an error toast keeps clear of the timeline
-and the tracks; the import dialog of a video project takes a video file as it is, and a video without a frame rate
-says what it plays at. The clip is the first 40 frames of ``../shared/data/tracking_otb_crossing`` (see
-``test_video_editor.py``).
+frame, a relabel by a digit says so, the time shows the video's length, an error toast keeps clear of the timeline,
+the tracks and the editor's own notice; the import dialog of a video project takes a video file as it is, and a
+video without a frame rate says what it plays at. The clip is the first 40 frames of
+``../shared/data/tracking_otb_crossing`` (see ``test_video_editor.py``).
 """
 
 from __future__ import annotations
@@ -64,6 +64,20 @@ def test_keys_and_buttons_agree_say_what_they_did_and_toasts_keep_clear_of_the_t
         page.set_viewport_size(size)
         eventually(lambda: vp.toast_covers(page, toast) == [] or vp.fail(str(vp.toast_covers(page, toast))))
         shots(page, f"error-toast-{size['width']}")
+
+    # The editor's own notice (here Ctrl+Shift+Z's "Redid: ...") and the app's toast share the stage's bottom edge:
+    # at 1280 px wide the centred notice ran under the toast; it keeps to the left of the toasts' column.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.keyboard.press("Control+Shift+z")
+    notice = page.locator(".video-toast")
+    expect(notice).to_have_text(f"Redid: relabel track {tid} as car")
+    overlap = page.evaluate(
+        """([a, b]) => { const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
+                         return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom; }""",
+        [notice.element_handle(), toast.element_handle()],
+    )
+    shots(page, "notice-and-toast-1280")
+    assert not overlap, "the editor's notice runs under the error toast"
 
 
 def test_a_video_file_uploads_as_it_is_and_a_video_without_a_frame_rate_says_what_it_plays_at(

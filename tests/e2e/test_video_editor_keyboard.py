@@ -1,8 +1,9 @@
 """The video editor and the keyboard, as in the image editor (``test_editor_keyboard.py``): Tab with nothing focused
 or on the frame steps through the tracks; F6 goes from the stage to the toolbar; Tab and Shift+Tab on a control
 move focus as in any page, so a keyboard user reaches the track list (a track's label select, its propagation
-method, Propagate) and uses them; Esc on a control gives the keyboard back to the frame. The clip is the first
-40 frames of ``../shared/data/tracking_otb_crossing`` (see ``_video_page.py``)."""
+method, Propagate) and uses them; Esc on a control gives the keyboard back to the frame; Tab wraps round the ends of
+the page rather than onto its body. The clip is the first 40 frames of ``../shared/data/tracking_otb_crossing``
+(see ``_video_page.py``)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,16 @@ def test_a_keyboard_user_reaches_the_track_list_uses_it_and_gets_back_to_the_fra
     # And F6 again from the frame.
     page.keyboard.press("F6")
     assert page.evaluate("() => !!document.activeElement?.closest('[role=toolbar]')"), _active(page)
+
+    # Shift+Tab on the page's first control (the top bar's Back link) wraps to the editor's last control, and Tab
+    # there back to the first: never onto the page body, where Tab would select tracks.
+    back = page.get_by_role("navigation", name="Breadcrumb").get_by_role("link").first
+    back.focus()
+    selected = vp.state(page)["selected"]
+    page.keyboard.press("Shift+Tab")
+    last = _active(page)
+    assert page.evaluate("() => !!document.activeElement?.closest('[data-testid=video-editor]')"), last
+    assert not last.startswith(("BODY", "CANVAS")), last
+    page.keyboard.press("Tab")
+    expect(back).to_be_focused()
+    assert vp.state(page)["selected"] == selected

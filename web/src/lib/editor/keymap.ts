@@ -35,6 +35,17 @@ export const SHORTCUTS: readonly Shortcut[] = [
     group: 'Tools',
     action: 'tool.grabcut',
   },
+  {
+    keys: ['Enter (Polygon tool)'],
+    description: 'Draw a polygon with the keys: a crosshair shows in the middle of the view',
+    group: 'Tools',
+  },
+  {
+    keys: ['Arrow keys (crosshair)', 'Shift+arrow'],
+    description: 'Move the crosshair 1 px (Shift: 10 px); the view follows it',
+    group: 'Tools',
+  },
+  { keys: ['Space (crosshair)'], description: 'Add a polygon point at the crosshair', group: 'Tools' },
   { keys: ['Enter', 'Double-click'], description: 'Close the polygon being drawn', group: 'Tools', action: 'enter' },
   { keys: ['Backspace'], description: 'Remove the last point of the polygon being drawn', group: 'Tools' },
   { keys: ['Esc'], description: 'Cancel drawing, or clear the selection', group: 'Tools', action: 'escape' },
@@ -44,13 +55,15 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Delete', 'Backspace'], description: 'Delete the selected shape', group: 'Edit', action: 'delete' },
   {
     keys: ['Tab', 'Shift+Tab'],
-    description: 'Select the next / previous shape (on the canvas; on a button or field Tab moves focus)',
+    description:
+      'Select the next / previous shape (on the canvas; on a control Tab moves focus: the tools and the label ' +
+      'list are one stop each, arrow keys inside)',
     group: 'Edit',
     action: 'shape.next',
   },
   {
     keys: ['Arrow keys', 'Shift+arrow'],
-    description: 'Move the selected shape 1 px (Shift: 10 px); with nothing selected, ← and → change items',
+    description: 'Move the selected box or polygon 1 px (Shift: 10 px); with nothing selected, ← and → change items',
     group: 'Edit',
   },
   { keys: ['Ctrl+arrow', 'Ctrl+Shift+arrow'], description: 'Resize the selected box from its right and bottom edges', group: 'Edit' },

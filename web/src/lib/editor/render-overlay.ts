@@ -20,6 +20,8 @@ export interface Overlay {
   draftPolygon: number[] | null;
   /** The pointer in image coordinates, for the crosshair and the polygon's rubber band. */
   cursor: Point | null;
+  /** The keyboard's crosshair (a polygon placed by keyboard), drawn as a ring round the point. */
+  keyCursor: Point | null;
   /** The polygon would close if clicked now (the pointer is on its first point). */
   closing: boolean;
 }
@@ -150,6 +152,7 @@ export function drawDrafts(
     ctx.lineTo(Math.round(c.x) + 0.5, height);
     ctx.stroke();
   }
+  if (o.keyCursor && core.tool !== 'select' && !core.readonly) drawReticle(ctx, toScreen(view, o.keyCursor), color);
   if (o.draftBox) {
     const a = toScreen(view, { x: o.draftBox.x1, y: o.draftBox.y1 });
     const b = toScreen(view, { x: o.draftBox.x2, y: o.draftBox.y2 });
@@ -181,7 +184,7 @@ export function drawDrafts(
       ctx.lineTo(p.x, p.y);
     }
     if (o.cursor) {
-      const c = o.closing ? first : toScreen(view, o.cursor);
+      const c = o.closing && !o.keyCursor ? first : toScreen(view, o.cursor);
       ctx.lineTo(c.x, c.y);
     }
     ctx.stroke();
@@ -201,5 +204,22 @@ export function drawDrafts(
       ctx.fill();
       ctx.stroke();
     }
+  }
+}
+
+/** The keyboard's crosshair: a ring with four ticks, dark-edged so that it shows on light and dark images. */
+function drawReticle(ctx: CanvasRenderingContext2D, c: Point, color: string): void {
+  const x = Math.round(c.x) + 0.5;
+  const y = Math.round(c.y) + 0.5;
+  for (const [style, w] of [['rgba(0,0,0,0.7)', 4], [color, 2]] as const) {
+    ctx.strokeStyle = style;
+    ctx.lineWidth = w;
+    ctx.beginPath();
+    ctx.arc(x, y, 9, 0, Math.PI * 2);
+    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+      ctx.moveTo(x + dx * 4, y + dy * 4);
+      ctx.lineTo(x + dx * 15, y + dy * 15);
+    }
+    ctx.stroke();
   }
 }

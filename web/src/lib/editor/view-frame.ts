@@ -45,6 +45,8 @@ export abstract class CanvasFrame {
   readonly img: ImageSource = { image: null, state: 'loading' };
   /** The pointer over the image (image pixels), or null when outside the canvas. */
   cursor: Point | null = null;
+  /** The keyboard's crosshair (image pixels) while a polygon is placed by keyboard (`view-tools.ts`), else null. */
+  keyCursor: Point | null = null;
   /**
    * Benchmark aid: read one pixel back after each redraw, which makes the browser rasterise the canvas before
    * `render` returns, so `probe.draw` includes the raster work that otherwise happens later, off the script.
@@ -66,6 +68,7 @@ export abstract class CanvasFrame {
     draftBox: null,
     draftPolygon: null,
     cursor: null,
+    keyCursor: null,
     closing: false,
   };
   protected pendingSelect: { key: string; at: number } | null = null;
@@ -181,7 +184,9 @@ export abstract class CanvasFrame {
   render(): void {
     this.dirty = false;
     const t0 = performance.now();
-    this.overlay.cursor = this.cursor;
+    // The keyboard's crosshair, while it shows, is where the rubber band goes (the pointer may rest anywhere).
+    this.overlay.cursor = this.keyCursor ?? this.cursor;
+    this.overlay.keyCursor = this.keyCursor;
     drawFrame({ ctx: this.ctx, width: this.width, height: this.height, dpr: this.dpr }, this.core, this.view, this.img, this.overlay);
     if (this.syncRaster) this.ctx.getImageData(0, 0, 1, 1);
     const t1 = performance.now();

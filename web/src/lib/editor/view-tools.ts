@@ -1,14 +1,19 @@
 /**
  * The tools on the canvas, between the base (`view-frame.ts`) and the pointer input (`view.ts`): the polygon
- * being drawn (Enter, Backspace, Esc, closing it, a double-click), adding a point on an edge, cancelling a
- * drag, and the cursor each tool and hit shows.
+ * being drawn (Enter, Backspace, Esc, closing it, a double-click), the same by keyboard (a crosshair moved by the
+ * arrow keys, `polygonKeys.ts`), adding a point on an edge, cancelling a drag, and the cursor each tool and hit
+ * shows.
  */
 
 import { clampPoint, insertVertex, MIN_BOX } from './geometry';
 import { hitTest, type Hit } from './hittest';
-import type { Handle, Rect } from './types';
+import { keepInView, moveCursor, type PolygonKey, SAY, startPoint, withVertex } from './polygonKeys';
+import type { Handle, Point, Rect } from './types';
 import { CanvasFrame } from './view-frame';
 import { visibleRect } from './viewport';
+
+/** How close (screen pixels) the keyboard's crosshair comes to the canvas edge before the view pans after it. */
+const FOLLOW_MARGIN = 24;
 
 const HANDLE_CURSOR: Record<Handle, string> = {
   nw: 'nwse-resize',
@@ -24,6 +29,9 @@ const HANDLE_CURSOR: Record<Handle, string> = {
 export abstract class CanvasTools extends CanvasFrame {
   /** Shows an error of the "Box → polygon" tool (the app's toast); the status line says it either way. */
   onSegmentError: (err: unknown) => void = () => {};
+  /** Says what a key did out of sight (the app's live region, `announce`). */
+  onAnnounce: (text: string) => void = () => {};
+  private lastKeyCursor: Point | null = null;
 
   /** Box to polygon: the box stays drawn while the server finds the outline, then the polygon replaces it. */
   protected segment(r: Rect): void {
@@ -63,7 +71,8 @@ export abstract class CanvasTools extends CanvasFrame {
       const x2 = Math.min(this.core.item.width, seen.x2), y2 = Math.min(this.core.item.height, seen.y2);
       const side = Math.max(MIN_BOX, Math.min(x2 - x1, y2 - y1) / 4);
       const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
-      this.core.addBox({ x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 });
+      const added = this.core.addBox({ x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 });
+      if (added) this.onAnnounce(SAY.box);
       this.invalidate();
       return true;
     }
@@ -74,13 +83,90 @@ export abstract class CanvasTools extends CanvasFrame {
       return true;
     }
     if (action === 'escape') {
-      if (draft || this.drag) {
+      const placing = this.keyCursor !== null;
+      this.dropKeyCursor();
+      if (draft || this.drag || placing) {
         this.overlay.draftPolygon = null;
         this.cancelDrag();
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * A key of the polygon placed by keyboard (`polygonKeyFor`); returns true when it was used. With the Polygon
+   * tool, Enter shows the crosshair (or closes a polygon begun with the mouse, as before); once it shows, the
+   * arrows move it, Space adds a point, Backspace removes one, Enter closes and Esc cancels. Arrow keys while a
+   * polygon is being drawn with the mouse bring the crosshair up at its last point.
+   */
+  polygonKey(k: PolygonKey): boolean {
+    const core = this.core;
+    if (core.tool !== 'polygon' || core.readonly || this.drag) return false;
+    const draft = this.overlay.draftPolygon;
+    const W = core.item.width, H = core.item.height;
+    if (this.keyCursor === null) {
+      if (k.kind === 'close' && draft) {
+        this.closePolygon();
+        return true;
+      }
+      if (k.kind === 'close') {
+        core.select(null);
+        this.keyCursor = startPoint(this.seen(), W, H, this.lastKeyCursor);
+        this.onAnnounce(SAY.start(this.keyCursor));
+      } else if (k.kind === 'move' && draft && draft.length >= 2) {
+        this.keyCursor = { x: Math.round(draft[draft.length - 2]!), y: Math.round(draft[draft.length - 1]!) };
+        return this.polygonKey(k);
+      } else return false;
+    } else if (k.kind === 'move') {
+      this.keyCursor = moveCursor(this.keyCursor, k.dx, k.dy, W, H);
+      this.follow(this.keyCursor);
+    } else if (k.kind === 'add') {
+      const pts = withVertex(draft ?? [], this.keyCursor);
+      if (pts) this.overlay.draftPolygon = pts;
+      this.onAnnounce(pts ? SAY.added(pts.length / 2, this.keyCursor) : SAY.repeated(this.keyCursor));
+    } else if (k.kind === 'undo') {
+      if (draft) this.handleKey('backspace');
+      this.onAnnounce(draft ? SAY.removed((this.overlay.draftPolygon?.length ?? 0) / 2) : SAY.none);
+    } else if (k.kind === 'close') {
+      const n = (draft?.length ?? 0) / 2;
+      if (n < 3) {
+        core.notify('A polygon needs at least 3 points', 'warn');
+        this.onAnnounce(SAY.tooFew(n));
+      } else {
+        this.dropKeyCursor();
+        this.closePolygon();
+        if (core.selected?.kind === 'polygon') this.onAnnounce(SAY.closed(n));
+      }
+    } else {
+      this.handleKey('escape');
+      this.onAnnounce(SAY.cancelled);
+    }
+    this.invalidate();
+    this.emit();
+    return true;
+  }
+
+  /** Hides the keyboard's crosshair (the mouse took over, another tool or shape was chosen); it comes back at
+   * the same place with Enter while that is in view. */
+  dropKeyCursor(): void {
+    if (this.keyCursor === null) return;
+    this.lastKeyCursor = this.keyCursor;
+    this.keyCursor = null;
+    this.invalidate();
+    this.emit();
+  }
+
+  private seen(): Rect {
+    return visibleRect(this.view, this.width, this.height);
+  }
+
+  /** Pans so that the crosshair stays in sight. */
+  private follow(p: Point): void {
+    const { dx, dy } = keepInView(this.seen(), p, FOLLOW_MARGIN / this.view.scale);
+    if (dx === 0 && dy === 0) return;
+    const s = this.view.scale;
+    this.setView({ scale: s, tx: this.view.tx - dx * s, ty: this.view.ty - dy * s });
   }
 
   protected cancelDrag(): void {

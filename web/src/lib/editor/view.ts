@@ -70,6 +70,7 @@ export class CanvasView extends CanvasTools {
 
   private onDown(e: PointerEvent): void {
     this.canvas.focus({ preventScroll: true });
+    this.dropKeyCursor();
     const s = this.screenPoint(e);
     const p = this.imagePoint(s, false);
     if (e.button === 1 || (e.button === 0 && this.space)) {
@@ -171,7 +172,7 @@ export class CanvasView extends CanvasTools {
       if (this.overlay.draftPolygon) {
         const pts = this.overlay.draftPolygon;
         const first = { x: pts[0]!, y: pts[1]! };
-        this.overlay.closing = pts.length >= 6 && Math.hypot(first.x - raw.x, first.y - raw.y) <= this.tol() * 1.5;
+        this.overlay.closing = !this.keyCursor && pts.length >= 6 && Math.hypot(first.x - raw.x, first.y - raw.y) <= this.tol() * 1.5;
       }
       const hit = core.tool === 'polygon' && !core.selected ? null : hitTest(core.index, raw, this.hitOptions());
       const hover = hit?.key ?? null;

@@ -1,0 +1,42 @@
+/**
+ * A roving Tab stop: a group of controls (the label list's rows, its show/hide buttons, the toolbar's tools) is
+ * one stop in the Tab order, and ↑/↓/Home/End move focus inside it, as in a desktop list (in a radio group the
+ * arrows go round and choose, `radioStep`). The one control of the group with
+ * `tabindex=0` is the one last focused while focus is in the group, else the `preferred` one (the label in use),
+ * else the first; the others have `tabindex=-1`.
+ */
+
+/** Where ↑/↓/Home/End go from position `at` of `n` (`at` -1: nothing focused yet); null for other keys. Stops at
+ * the ends (no wrap), as a listbox does. */
+export function rovingStep(key: string, at: number, n: number): number | null {
+  if (n === 0) return null;
+  if (key === 'ArrowDown') return at < 0 ? 0 : Math.min(n - 1, at + 1);
+  if (key === 'ArrowUp') return at < 0 ? 0 : Math.max(0, at - 1);
+  if (key === 'Home') return 0;
+  if (key === 'End') return n - 1;
+  return null;
+}
+
+/** Where an arrow key goes in a radio group of `n` from `at`: → and ↓ the next, ← and ↑ the previous, round
+ * the ends; null for other keys. */
+export function radioStep(key: string, at: number, n: number): number | null {
+  if (n === 0) return null;
+  if (key === 'ArrowRight' || key === 'ArrowDown') return (at + 1) % n;
+  if (key === 'ArrowLeft' || key === 'ArrowUp') return at < 0 ? n - 1 : (at - 1 + n) % n;
+  return null;
+}
+
+/** Which of `n` controls is the group's Tab stop: the focused one, else the preferred one, else the first. */
+export function stopIndex(focused: number, preferred: number, n: number): number {
+  if (n === 0) return -1;
+  if (focused >= 0) return focused;
+  return preferred >= 0 ? preferred : 0;
+}
+
+/** Gives `items[stop]` tabindex 0 and the others -1. */
+export function setStop(items: readonly HTMLElement[], stop: number): void {
+  items.forEach((el, i) => {
+    const want = i === stop ? 0 : -1;
+    if (el.tabIndex !== want) el.tabIndex = want;
+  });
+}
