@@ -1,25 +1,31 @@
-"""Accessibility behaviours the app promises, checked in the browser (no axe here: that runs by hand, see the QA
-notes): every route has a title "<page> · <project> · labelhub"; the editor's save state is a polite live region
-and opening an item says which item it is and where in the list; the editor's label list is a valid listbox (only
-options inside, arrow keys between the rows) with the show/hide buttons in a list of their own; the
-shortcut sheet's close button is named by what it shows; the reject popover keeps Tab inside and gives focus back
-to Reject on Esc; no empty table headers; fields and grid checkboxes show a solid focus ring."""
+"""Accessibility behaviours the app promises, checked in the browser: every route has a title "<page> · <project> ·
+labelhub"; every page and state has one h1 and headings that skip no level (axe's page-has-heading-one,
+heading-order and empty-heading rules; axe itself runs by hand, see docs/web.md); the editor's save state is a
+polite live region and opening an item says which item it is and where in the list; the editor's label list is a
+valid listbox (only options inside, arrow keys between the rows) with the show/hide buttons in a list of their own;
+the shortcut sheet's close button is named by what it shows; the reject popover keeps Tab inside and gives focus
+back to Reject on Esc; no empty table headers; fields and grid checkboxes show a solid focus ring."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+from tests.e2e._video_page import import_clip, open_item
 from tests.e2e.conftest import (
     ADMIN_PASSWORD,
     ADMIN_USER,
     API,
     Server,
     Shots,
+    add_member,
     focused,
     import_images,
     login,
+    logout,
     wait_for_editor,
 )
 
@@ -213,3 +219,125 @@ def test_skip_to_items_and_arrow_keys_between_grid_cells(page: Any, server: Serv
     shots(page, "grid-arrows")
     # The page stayed where it was (arrows move focus, they open nothing).
     assert page.url.endswith(f"#/projects/{pid}"), page.url
+
+
+# The headings a screen reader lists: <h1>-<h6> and role=heading, less those hidden from it (visually hidden ones,
+# .sr-only, count).
+_OUTLINE = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]')]
+  .filter(h => h.checkVisibility({visibilityProperty: true}) && !h.closest('[aria-hidden=true]'))
+  .map(h => [Number(h.getAttribute('aria-level') || h.tagName.slice(1)) || 2, h.textContent.trim()])"""
+
+
+def _outline_problems(page: Any) -> list[str]:
+    """What is wrong with the page's heading outline: not exactly one h1, a level skipped on the way down (an h3
+    under an h1), an empty heading; [] for none."""
+    outline: list[tuple[int, str]] = [(level, text) for level, text in page.evaluate(_OUTLINE)]
+    problems: list[str] = []
+    if [level for level, _ in outline].count(1) != 1:
+        problems.append("not exactly one h1")
+    previous = 0
+    for level, text in outline:
+        if level > previous + 1:
+            problems.append(f"h{level} {text!r} after h{previous}")
+        if not text:
+            problems.append(f"an empty h{level}")
+        previous = level
+    return [f"{page.url}: {p} in {outline}" for p in problems]
+
+
+def _check_outline(page: Any, path: str, h1: str | re.Pattern[str], shown: str | None = None) -> None:
+    """Open ``path``, wait for its h1 (and for what the selector ``shown`` finds: the state meant), and check its
+    heading outline."""
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(h1)
+    if shown:
+        page.locator(shown).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert _outline_problems(page) == []
+
+
+def _text_project_with_a_map(server: Server, name: str) -> int:
+    """A text project with class labels, its ngram embeddings and its map: the search results and the map's legend."""
+    pid = int(server.create_project(name, ["cards", "refunds"], item_kind="text")["id"])
+    src = server.files / (re.sub(r"\W+", "-", name.lower()) + ".jsonl")
+    texts = [f"{w} {n}" for n in range(4) for w in ("card arrived", "refund please", "pin change")]
+    src.write_text("".join(json.dumps({"id": f"t{i:02d}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    for url, body in (
+        (f"{API}/projects/{pid}/imports", {"source": str(src), "format": "text"}),
+        (f"{API}/projects/{pid}/embeddings", {"space": "ngram"}),
+        (f"{API}/projects/{pid}/map", {"space": "ngram"}),
+    ):
+        r = server.api.post(url, json=body)
+        assert r.status_code == 202, r.text
+        assert server.wait_for_job(r.json()["id"], timeout=120)["status"] == "succeeded"
+    return pid
+
+
+def test_every_page_has_one_h1_and_no_skipped_heading_levels(page: Any, server: Server, shots: Shots) -> None:
+    pid, _, name = _project_with_labelled_items(server, "A11y outline", n=2)
+    empty = server.create_project("A11y outline empty", ["car"])["id"]
+    tid = _text_project_with_a_map(server, "A11y outline texts")
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to labelhub")
+    assert _outline_problems(page) == []
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    for path, h1, shown in [
+        ("/#/projects", "Projects", None),
+        ("/#/projects/new", "New project", None),
+        (f"/#/projects/{pid}", name, "[data-testid=thumb]"),  # the counts beside the grid: h2 under the project's h1
+        (f"/#/projects/{pid}?status=rejected", name, "role=heading[name='No items match']"),
+        (f"/#/projects/{empty}", "A11y outline empty", "role=heading[name='This project is empty']"),
+        (f"/#/projects/{pid}/settings", "Project settings", None),
+        (f"/#/projects/{pid}/activity", "Activity", None),
+        (f"/#/projects/{pid}/review", "Review queue", None),
+        (f"/#/projects/{pid}/search", "Search", None),
+        (f"/#/projects/{tid}/search?q=card", "Search", "[data-testid=hit-more-like-this]"),
+        (f"/#/projects/{tid}/duplicates", "Duplicates", None),
+        (f"/#/projects/{pid}/map", "Embedding map", "[data-testid=map-needs-embeddings]"),
+        (f"/#/projects/{tid}/map", "Embedding map", "[data-testid=legend-entry]"),  # the legend: an h2
+        (f"/#/projects/{pid}/models", "Models", None),
+        ("/#/jobs", "Jobs", None),
+        ("/#/no-such-page", "Nothing here", None),
+    ]:
+        _check_outline(page, path, h1, shown)
+    # A dialog's title is an h2 under the page's h1.
+    page.goto(f"/#/projects/{pid}")
+    page.get_by_test_id("thumb").first.wait_for()
+    page.get_by_role("button", name=re.compile("^Import")).first.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert _outline_problems(page) == []
+    shots(page, "outline-import-dialog")
+    page.keyboard.press("Escape")
+    # A viewer is refused the activity page: the refusal is its h1.
+    _, password = add_member(server, pid, "a11y-outline-viewer", "viewer")
+    logout(page)
+    login(page, "a11y-outline-viewer", password)
+    _check_outline(page, f"/#/projects/{pid}/activity", "Managers only")
+
+
+def test_the_item_page_has_one_h1_and_its_panels_are_h2(
+    page: Any, server: Server, shots: Shots, tmp_path: Path
+) -> None:
+    pid, ids, _ = _project_with_labelled_items(server, "A11y item outline", n=1)
+    tid = _text_project_with_a_map(server, "A11y item outline texts")
+    vid_project = server.create_project("A11y video outline", ["person"], item_kind="video")["id"]
+    vid = import_clip(server, vid_project, tmp_path)
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    # The item's name is the page's h1 (for screen readers only: the editor shows it where it has room).
+    page.goto(f"/#/projects/{pid}/items/{ids[0]}")
+    wait_for_editor(page, SIZE)
+    expect(page.get_by_role("heading", level=1)).to_have_text("scene-01.png")
+    assert _outline_problems(page) == []
+    page.get_by_test_id("editor-canvas").focus()
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    assert _outline_problems(page) == []
+    page.keyboard.press("Escape")
+    page.goto(f"/#/projects/{tid}/items/{server.api.get(f'{API}/projects/{tid}/items').json()['items'][0]['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("t00")
+    expect(page.get_by_role("heading", name="Whole-text classes")).to_be_visible()
+    assert _outline_problems(page) == []
+    open_item(page, vid_project, vid)
+    expect(page.get_by_role("heading", level=1)).to_have_text("crossing.zip")
+    assert _outline_problems(page) == []
+    shots(page, "outline-video-editor")

@@ -163,7 +163,9 @@ class ItemPagePublic(BaseModel):
     """A page of items, and how many match the filters in all when ``with_total`` asked for it."""
 
     items: list[ItemPublic]
-    next_after: int | None = Field(description="Pass as ?after= for the next page; null on the last page")
+    next_after: int | None = Field(
+        description="The page's last item: pass as ?after= (with the same order) for the next page; null on the last"
+    )
     total: int | None = Field(default=None, description="Items matching the filters (null unless with_total)")
 
 

@@ -12,6 +12,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
+from labelhub.services.item_order import ItemOrder, anchor_key, ordered, ordered_before
 from labelhub.storage.models import Annotation, Item, utcnow
 from labelhub.storage.tags import has_tag
 
@@ -108,11 +109,14 @@ def list_items(
     after: int | None = None,
     before: int | None = None,
     limit: int = 100,
+    order: ItemOrder = ItemOrder.ID,
 ) -> ItemPage:
-    """Return one page of items after id ``after``; cost does not grow with depth (keyset pagination).
+    """Return one page of items in ``order``, after the item ``after``; cost does not grow with depth (keyset).
 
-    With ``before`` instead, the page holds the ``limit`` items just before that id (still in id order), and
-    ``next_after`` is not set: the editor's "previous item" at any depth, without walking the list.
+    With ``before`` instead, the page holds the ``limit`` items just before that item (still in ``order``), and
+    ``next_after`` is not set: the editor's "previous item" at any depth, without walking the list. In the id
+    orders ``after`` and ``before`` are ids that need not exist any more; in the name orders they name an item of
+    the project, whose name is the keyset's position.
     """
     require(session, actor, project_id, Action.READ)
     if not 1 <= limit <= MAX_PAGE:
@@ -120,10 +124,11 @@ def list_items(
     if after is not None and before is not None:
         raise ValidationError("pass after or before, not both", field="before")
     stmt = filtered_items(project_id, f)
-    if after is not None:
-        stmt = stmt.where(Item.id > after)
     if before is not None:
-        stmt = stmt.where(Item.id < before).order_by(None).order_by(Item.id.desc())
+        stmt = ordered_before(stmt, order, anchor_key(session, project_id, order, before, field="before"))
+    else:
+        start = None if after is None else anchor_key(session, project_id, order, after, field="after")
+        stmt = ordered(stmt, order, after=start)
     items = list(session.scalars(stmt.limit(limit)))
     if before is not None:
         items.reverse()

@@ -2,9 +2,10 @@
 // shows it where it was: the loaded items (100k of them cost one array kept for a few minutes, not a walk of 100
 // pages), the item at the top of the view, and the last item the user opened or walked to from it. Kept in memory
 // per project and filter, a few at a time, for a short while. The place alone (not the items) is also kept in the
-// tab's sessionStorage, so a reload shows the same spot too: the grid then loads its pages down to it again.
+// tab's sessionStorage, so a reload shows the same spot too: the grid then loads its pages down to it again. A grid
+// is kept per filter and sort (the address's query), so each sort comes back where it was.
 
-import { filterToQuery, indexOfId, type GridItem, type ItemFilter, type SourceState } from "./items.svelte";
+import { filterToQuery, indexOfId, type GridItem, type ItemFilter, type ItemOrder, type SourceState } from "./items.svelte";
 
 /** The view's place: the first item of the row at its top and how far (a fraction of a row) it is scrolled into it. */
 export interface GridSpot {
@@ -156,9 +157,14 @@ export function spotAt(items: readonly GridItem[], scrollTop: number, g: GridLay
   return { anchorId: anchor.id, offset: items[row * g.columns] ? offset : 0 };
 }
 
-/** The scrollTop that puts a spot's row at the top again (the next item's when the anchor left the list). */
-export function scrollForSpot(items: readonly GridItem[], spot: GridSpot, g: GridLayout): number {
-  const index = Math.min(indexOfId(items, spot.anchorId), Math.max(0, items.length - 1));
+/**
+ * The scrollTop that puts a spot's row at the top again. When the anchor left the list: the next item's row in an
+ * id order, the top in a name order (where the browser cannot tell which item came next).
+ */
+export function scrollForSpot(items: readonly GridItem[], spot: GridSpot, g: GridLayout, order?: ItemOrder): number {
+  let index = indexOfId(items, spot.anchorId, order);
+  if (index === items.length && (order === "name" || order === "-name")) index = 0;
+  index = Math.min(index, Math.max(0, items.length - 1));
   const row = Math.floor(index / g.columns);
   return Math.round((row + spot.offset) * g.rowHeight);
 }

@@ -1,12 +1,13 @@
 // The list the item page walks with next / previous, and counts its position in: the review queue or the items
 // returned to me (`?queue=review|returned`), else the project's items under the grid's filter. The item URL
-// carries that filter (`#/projects/1/items/7?status=new&label=dog`, as the grid links it), so next, previous, the
-// position ("2 / 14") and the way back follow the list the grid showed, in the grid's (id) order, after a reload
-// and from a shared link too. The API pages every filter both ways by id, so a filtered list costs what the
-// whole project does: two small requests for the neighbours, one count for its size.
+// carries that filter and the grid's sort (`#/projects/1/items/7?status=new&label=dog&order=-name`, as the grid
+// links it), so next, previous, the position ("2 / 14") and the way back follow the list the grid showed, in the
+// grid's order, after a reload and from a shared link too. The API pages every filter and order both ways from an
+// item, so a filtered or sorted list costs what the whole project does: two small requests for the neighbours,
+// one count for its size.
 
 import { api, unwrap, type ItemStatus } from "./api/client";
-import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, type ItemFilter } from "./items.svelte";
+import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, orderOf, type ItemFilter } from "./items.svelte";
 import { apiCountedPages } from "./itemCount";
 import { apiIds, queueTotal } from "./review/api";
 import {
@@ -24,7 +25,7 @@ import {
   type QueueKind,
 } from "./review/queue";
 
-/** Up to `limit` ids of the items matching a filter, at a cursor, in id order. */
+/** Up to `limit` ids of the items matching a filter, at a cursor, in the filter's order. */
 export type FilteredIds = (filter: ItemFilter, cursor: Cursor, limit: number) => Promise<number[]>;
 
 /** Where a list's items and sizes come from (the API; tests give their own). */
@@ -55,8 +56,33 @@ export function apiSources(projectId: number): ListSources {
   };
 }
 
+/**
+ * A list sorted by something else than ids (names): positions come only from the neighbours the server names,
+ * never from comparing ids, as QueueTrail may for its id-ordered lists. `neighbours` already places both
+ * neighbours of an item at a known position, so a step to either needs nothing more.
+ */
+export class SortedTrail extends QueueTrail {
+  override async neighbours(id: number, member = true): Promise<Neighbours> {
+    const nav = await super.neighbours(id, member);
+    if (nav.index !== null && nav.prev !== null) this.at.set(nav.prev, nav.index - 1);
+    return nav;
+  }
+
+  override stepped(): void {}
+
+  override forget(id: number): void {
+    const gone = this.at.get(id);
+    const kept = [...this.at].filter(([k]) => k !== id);
+    super.forget(id); // the list's size
+    this.at.clear();
+    // Only the items after it in the list move up; without its place nobody's is certain any more.
+    if (gone !== undefined) for (const [k, v] of kept) this.at.set(k, v > gone ? v - 1 : v);
+  }
+}
+
 function filteredTrail(projectId: number, filter: ItemFilter, ids: FilteredIds, now: number): QueueTrail {
-  const make = () => new QueueTrail({}, (_query, cursor, limit) => ids(filter, cursor, limit));
+  const fetch: IdFetcher = (_query, cursor, limit) => ids(filter, cursor, limit);
+  const make = () => (orderOf(filter) === "id" ? new QueueTrail({}, fetch) : new SortedTrail({}, fetch));
   return keptTrail(`${projectId}?${filterToQuery(filter)}`, make, now);
 }
 
@@ -69,7 +95,7 @@ type Standing = { status: ItemStatus; annotator_id?: number | null };
 
 export interface ItemList {
   readonly queue: QueueKind;
-  /** The grid's filter the list is of: {} for a queue and for the whole project. */
+  /** The grid's filter (and sort) the list is of: {} for a queue and for the whole project in id order. */
   readonly filter: ItemFilter;
   readonly filtered: boolean;
   readonly trail: QueueTrail;
@@ -94,7 +120,10 @@ export function itemList(projectId: number, query: URLSearchParams, sources = ap
   const queue = queueOf(query);
   const filter = queue === "all" ? filterFromQuery(query) : {};
   const filtered = isFiltered(filter);
-  const trail = filtered ? filteredTrail(projectId, filter, sources.filteredIds, now) : trailFor(projectId, queue, sources.queueIds, now);
+  // A sorted list of the whole project is walked like a filtered one (its query carries the order), and sized
+  // like the whole project.
+  const own = filtered || orderOf(filter) !== "id";
+  const trail = own ? filteredTrail(projectId, filter, sources.filteredIds, now) : trailFor(projectId, queue, sources.queueIds, now);
   const grid = gridPath(projectId, filter);
   const holds = (item: Standing, me: number | null): boolean =>
     queue !== "all" ? inQueue(queue, item, me) : filter.status === undefined || item.status === filter.status;

@@ -2,8 +2,20 @@
 // needs are kept, in a plain (non-reactive) array: 100k reactive proxies would cost more than the grid itself.
 // `loaded` is the reactive signal that the array grew.
 
-import type { AnnotationState, Item, ItemStatus, Source } from "./api/client";
+import type { AnnotationState, Item, ItemStatus, Schemas, Source } from "./api/client";
 import { ITEM_STATUSES } from "./status";
+
+/** The grid's sort: by id (the order items came in, the default) or by name, either way. */
+export type ItemOrder = Schemas["ItemOrder"];
+
+/** The sorts the grid offers, as its Sort menu names them. */
+export const ITEM_ORDERS: readonly { value: ItemOrder; text: string }[] = [
+  { value: "id", text: "Oldest first" },
+  { value: "-id", text: "Newest first" },
+  { value: "name", text: "Name A–Z" },
+  { value: "-name", text: "Name Z–A" },
+];
+const ORDERS: readonly string[] = ITEM_ORDERS.map((o) => o.value);
 
 export interface ItemFilter {
   status?: ItemStatus | undefined;
@@ -15,10 +27,12 @@ export interface ItemFilter {
   q?: string | undefined;
   /** Items carrying this tag exactly (`meta.tags`, as the map's and search's bulk actions set them). */
   tag?: string | undefined;
+  /** The list's sort (it narrows nothing); undefined is the id order, so an address without it means that. */
+  order?: ItemOrder | undefined;
 }
 
 /** The filter's keys in the order an address spells them (one filter, one address: links compare as strings). */
-const FILTER_KEYS = ["q", "status", "label", "source", "state", "min_score", "max_score", "tag"] as const;
+const FILTER_KEYS = ["q", "status", "label", "source", "state", "min_score", "max_score", "tag", "order"] as const;
 const STATUSES: readonly string[] = ITEM_STATUSES;
 const SOURCES: readonly string[] = ["human", "model"] satisfies Source[];
 const STATES: readonly string[] = ["proposed", "accepted", "rejected"] satisfies AnnotationState[];
@@ -49,6 +63,7 @@ export function filterFromQuery(query: URLSearchParams): ItemFilter {
     min_score: scoreParam(query.get("min_score")),
     max_score: scoreParam(query.get("max_score")),
     tag: text("tag"),
+    order: query.get("order") === "id" ? undefined : (oneOf("order", ORDERS) as ItemOrder | undefined),
   };
   for (const k of FILTER_KEYS) if (found[k] !== undefined) (out as Record<string, unknown>)[k] = found[k];
   return out;
@@ -103,9 +118,20 @@ export type PageFetcher = (
 export const FIRST_PAGE = 200;
 export const NEXT_PAGE = 1000;
 
-/** True when the filter narrows the list (so the project's total item count no longer applies). */
+/** The order a filter's list is in. */
+export function orderOf(f: ItemFilter): ItemOrder {
+  return f.order ?? "id";
+}
+
+/** The filter without its sort: what narrows the list, whatever order it is in. */
+export function withoutOrder(f: ItemFilter): ItemFilter {
+  const { order: _order, ...rest } = f;
+  return rest;
+}
+
+/** True when the filter narrows the list (so the project's total item count no longer applies); a sort does not. */
 export function isFiltered(f: ItemFilter): boolean {
-  return Object.values(f).some((v) => v !== undefined && v !== "");
+  return Object.values(withoutOrder(f)).some((v) => v !== undefined && v !== "");
 }
 
 /** A score bound from the filter's number box: Svelte binds it to a number, or to null when the box is empty or
@@ -142,26 +168,69 @@ export function gridItem(it: Item): GridItem {
 
 /** What a grid had loaded: enough to show it again where it was without fetching it page by page. */
 export interface SourceState {
-  /** The items in id order (the source's own array: it is replaced, never emptied, on reset). */
+  /** The items in the list's order (the source's own array: it is replaced, never emptied, on reset). */
   items: GridItem[];
   after: number | null;
   done: boolean;
 }
 
-/** The position of the first item with an id at or above ``id`` in items sorted by id (items.length if none). */
-export function indexOfId(items: readonly GridItem[], id: number): number {
+const byName = (order: ItemOrder): boolean => order === "name" || order === "-name";
+
+/**
+ * The position of item ``id`` in items in ``order``; when it is not there, where it would be (in an id order: the
+ * first item after it), or items.length in a name order (the browser cannot place a name as the database's
+ * collation would). Without an order, items in id order are assumed, but the item is found in any order.
+ */
+export function indexOfId(items: readonly GridItem[], id: number, order?: ItemOrder): number {
+  if (order !== undefined && byName(order)) {
+    const at = items.findIndex((it) => it.id === id);
+    return at < 0 ? items.length : at;
+  }
+  const down = order === "-id";
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((items[mid] as GridItem).id < id) lo = mid + 1;
+    const midId = (items[mid] as GridItem).id;
+    if (down ? midId > id : midId < id) lo = mid + 1;
     else hi = mid;
+  }
+  if (order === undefined && items[lo]?.id !== id) {
+    const at = items.findIndex((it) => it.id === id);
+    if (at >= 0) return at;
   }
   return lo;
 }
 
+/**
+ * Where a refreshed page ``fresh`` (the items just after position ``from - 1``, in ``order``) ends among the
+ * loaded ``items``: the loaded items from ``from`` up to there are the ones it replaces. ``toEnd`` says the page
+ * reached the end of the list.
+ */
+export function refreshedEnd(
+  items: readonly GridItem[],
+  from: number,
+  fresh: readonly GridItem[],
+  toEnd: boolean,
+  order: ItemOrder,
+): number {
+  const last = fresh[fresh.length - 1];
+  if (toEnd || !last) return items.length;
+  let to = from;
+  if (byName(order)) {
+    // Names sort by the database's collation, which the browser cannot repeat: the page ends at the furthest
+    // loaded item it holds again (loaded items between that are gone from the list).
+    const ids = new Set(fresh.map((it) => it.id));
+    for (let i = from; i < items.length; i++) if (ids.has((items[i] as GridItem).id)) to = i + 1;
+    return to;
+  }
+  const down = order === "-id";
+  while (to < items.length && (down ? (items[to] as GridItem).id >= last.id : (items[to] as GridItem).id <= last.id)) to++;
+  return to;
+}
+
 export class ItemSource {
-  /** Loaded items in id order; read `loaded` first so a component re-renders when this grows. */
+  /** Loaded items in the filter's order; read `loaded` first so a component re-renders when this grows. */
   items: GridItem[] = [];
   loaded = $state(0);
   loading = $state(false);
@@ -226,11 +295,20 @@ export class ItemSource {
     });
   }
 
+  /** Whether the loaded items reach item ``id``'s place in the list (it, or in an id order one past it). */
+  reached(id: number): boolean {
+    const last = this.items[this.items.length - 1];
+    if (!last) return false;
+    const order = orderOf(this.filter);
+    if (order === "id") return last.id >= id;
+    if (order === "-id") return last.id <= id;
+    return this.items.some((it) => it.id === id);
+  }
+
   /** Loads pages until the item ``id`` (or the first after it) is loaded, at most ``maxPages`` of them. */
   async loadThrough(id: number, maxPages = 20): Promise<void> {
     for (let n = 0; n < maxPages; n++) {
-      const last = this.items[this.items.length - 1];
-      if (this.done || this.error || (last && last.id >= id)) return;
+      if (this.done || this.error || this.reached(id)) return;
       await this.loadMore();
     }
   }
@@ -246,11 +324,8 @@ export class ItemSource {
     this.refreshing = true;
     await this.run(prev, Math.min(NEXT_PAGE, Math.max(1, limit)), (page) => {
       const fresh = page.items;
-      const last = fresh[fresh.length - 1];
-      // The page holds every item after `prev` up to its last id (or to the end of the list when it is the last).
-      const end = page.nextAfter === null || !last ? Infinity : last.id;
-      let to = from;
-      while (to < this.items.length && (this.items[to] as GridItem).id <= end) to++;
+      // The page holds every item after `prev` up to its last one (or to the end of the list when it is the last).
+      const to = refreshedEnd(this.items, from, fresh, page.nextAfter === null, orderOf(this.filter));
       const tail = to === this.items.length;
       this.items.splice(from, to - from, ...fresh);
       if (tail) {

@@ -25,6 +25,7 @@ from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.services import annotations as annotation_service
 from labelhub.services import item_delete, items, proposal_accept
 from labelhub.services.annotations import AnnotationInput
+from labelhub.services.item_order import ItemOrder
 from labelhub.storage.models import Item
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
@@ -35,11 +36,15 @@ def list_items(
     project_id: int,
     actor: ActorDep,
     hub: HubDep,
-    after: Annotated[int | None, Query(description="Last id of the previous page")] = None,
+    after: Annotated[int | None, Query(description="The previous page's last item (its next_after)")] = None,
     before: Annotated[
-        int | None, Query(description="Instead of after: the items just before this id (still in id order)")
+        int | None, Query(description="Instead of after: the items just before this item (still in the order)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 100,
+    order: Annotated[
+        ItemOrder,
+        Query(description="`id` (oldest first), `-id` (newest first), `name` (A to Z) or `-name` (Z to A)"),
+    ] = ItemOrder.ID,
     status: ItemStatus | None = None,
     kind: ItemKind | None = None,
     split: str | None = None,
@@ -61,7 +66,7 @@ def list_items(
         bool, Query(description="Also count every item matching the filters (`total`), for an item's position")
     ] = False,
 ) -> ItemPagePublic:
-    """One page of items in id order; pass ``next_after`` back as ``after`` for the next page."""
+    """One page of items in ``order``; pass ``next_after`` back as ``after`` (with the same order) for the next page."""
     f = items.ItemFilter(
         status=status,
         kind=kind,
@@ -77,7 +82,7 @@ def list_items(
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )
     with hub.db.session() as s:
-        page = items.list_items(s, actor, project_id, f, after=after, before=before, limit=limit)
+        page = items.list_items(s, actor, project_id, f, after=after, before=before, limit=limit, order=order)
         out = []
         for it in page.items:
             pub = ItemPublic.model_validate(it)

@@ -312,7 +312,7 @@ export interface paths {
         };
         /**
          * List Items
-         * @description One page of items in id order; pass ``next_after`` back as ``after`` for the next page.
+         * @description One page of items in ``order``; pass ``next_after`` back as ``after`` (with the same order) for the next page.
          */
         get: operations["list_items"];
         put?: never;
@@ -1937,6 +1937,12 @@ export interface components {
          */
         ItemKind: "image" | "video" | "text" | "volume";
         /**
+         * ItemOrder
+         * @description How an item list is sorted; ``-`` reverses it (newest first, Z to A).
+         * @enum {string}
+         */
+        ItemOrder: "id" | "-id" | "name" | "-name";
+        /**
          * ItemPagePublic
          * @description A page of items, and how many match the filters in all when ``with_total`` asked for it.
          */
@@ -1945,7 +1951,7 @@ export interface components {
             items: components["schemas"]["ItemPublic"][];
             /**
              * Next After
-             * @description Pass as ?after= for the next page; null on the last page
+             * @description The page's last item: pass as ?after= (with the same order) for the next page; null on the last
              */
             next_after: number | null;
             /**
@@ -3497,11 +3503,13 @@ export interface operations {
     list_items: {
         parameters: {
             query?: {
-                /** @description Last id of the previous page */
+                /** @description The previous page's last item (its next_after) */
                 after?: number | null;
-                /** @description Instead of after: the items just before this id (still in id order) */
+                /** @description Instead of after: the items just before this item (still in the order) */
                 before?: number | null;
                 limit?: number;
+                /** @description `id` (oldest first), `-id` (newest first), `name` (A to Z) or `-name` (Z to A) */
+                order?: components["schemas"]["ItemOrder"];
                 status?: components["schemas"]["ItemStatus"] | null;
                 kind?: components["schemas"]["ItemKind"] | null;
                 split?: string | null;

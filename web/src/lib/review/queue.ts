@@ -82,7 +82,7 @@ export class QueueTrail {
   /** The list's size from elsewhere (project counts). */
   knownTotal: number | null = null;
   /** Positions learned so far: id -> 0-based index. */
-  private readonly at = new Map<number, number>();
+  protected readonly at = new Map<number, number>();
   /** The size seen by reaching the list's end with a known position. */
   private endTotal: number | null = null;
   private readonly fetchIds: IdFetcher;

@@ -1,0 +1,68 @@
+"""The orders an item list can be read in, each a keyset: a page at any depth costs what the first one does."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from labelhub.errors import ValidationError
+from labelhub.storage.models import Item
+
+
+class ItemOrder(StrEnum):
+    """How an item list is sorted; ``-`` reverses it (newest first, Z to A)."""
+
+    ID = "id"
+    ID_DESC = "-id"
+    NAME = "name"
+    NAME_DESC = "-name"
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    @property
+    def by_name(self) -> bool:
+        return self.value.endswith("name")
+
+
+def _key(order: ItemOrder) -> InstrumentedAttribute[int] | InstrumentedAttribute[str]:
+    # A name is unique within a project (uq_items_project_name), so the name alone is a total order there and
+    # the (project_id, name) index serves the list without a sort step. Adding the id as a tie-break would make
+    # PostgreSQL sort each page behind that index for ties that cannot happen.
+    return Item.name if order.by_name else Item.id
+
+
+def anchor_key(session: Session, project_id: int, order: ItemOrder, item_id: int, *, field: str) -> int | str:
+    """Return the sort key of the item a page starts after (or ends before): its id, or its name in a name order.
+
+    In the id orders any id will do (as it always has: the item may be gone since). A name order needs the item's
+    name, read by its primary key; an id that is no item of the project is a ValidationError on ``field``.
+    """
+    if not order.by_name:
+        return item_id
+    name = session.scalar(select(Item.name).where(Item.id == item_id, Item.project_id == project_id))
+    if name is None:
+        raise ValidationError(
+            f"item {item_id} is not in project {project_id}: a page in {order.value} order starts at an item of it",
+            field=field,
+        )
+    return name
+
+
+def ordered(stmt: Select[Item], order: ItemOrder, *, after: int | str | None = None) -> Select[Item]:
+    """Return ``stmt`` in ``order``, from just after the item whose sort key is ``after`` (the start when None)."""
+    key = _key(order)
+    if after is not None:
+        stmt = stmt.where(key < after if order.descending else key > after)
+    return stmt.order_by(None).order_by(key.desc() if order.descending else key.asc())
+
+
+def ordered_before(stmt: Select[Item], order: ItemOrder, before: int | str) -> Select[Item]:
+    """Return ``stmt`` walking back from the item whose sort key is ``before``: nearest first, so the caller
+    reverses the page it reads to have it in ``order``."""
+    key = _key(order)
+    stmt = stmt.where(key > before if order.descending else key < before)
+    return stmt.order_by(None).order_by(key.asc() if order.descending else key.desc())
