@@ -4,7 +4,9 @@ heading-order and empty-heading rules; axe itself runs by hand, see docs/web.md)
 polite live region and opening an item says which item it is and where in the list; the editor's label list is a
 valid listbox (only options inside, arrow keys between the rows) with the show/hide buttons in a list of their own;
 the shortcut sheet's close button is named by what it shows; the reject popover keeps Tab inside and gives focus
-back to Reject on Esc; no empty table headers; fields and grid checkboxes show a solid focus ring."""
+back to Reject on Esc; no empty table headers; fields and grid checkboxes show a solid focus ring; a link in a
+sentence is underlined, not told apart by its colour alone (axe's link-in-text-block), and "More like this" on a
+result is named by the text it shows (label-content-name-mismatch)."""
 
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ def test_titles_live_regions_and_the_label_listbox(page: Any, server: Server, sh
     eyes = panel.get_by_role("list", name="Show or hide classes")
     expect(eyes.get_by_role("button", name="Hide person")).to_be_visible()
     # ↓/↑/End/Home move focus between the rows; Enter chooses; the editor's arrow keys (next item, nudge) stay out
-    # of it. (Every row is still a Tab stop: test_editor_keyboard.py counts them.)
+    # of it. (The list is one Tab stop: test_editor_keyboard.py walks the Tab order.)
     options.nth(0).focus()
     url = page.url
     page.keyboard.press("ArrowDown")
@@ -341,3 +343,48 @@ def test_the_item_page_has_one_h1_and_its_panels_are_h2(
     expect(page.get_by_role("heading", level=1)).to_have_text("crossing.zip")
     assert _outline_problems(page) == []
     shots(page, "outline-video-editor")
+
+
+# A link's own text decoration (not the one a parent draws): what tells it from the words around it.
+_DECORATION = "a => getComputedStyle(a).textDecorationLine"
+
+
+def test_links_in_sentences_are_underlined_and_more_like_this_reads_as_named(
+    page: Any, server: Server, shots: Shots
+) -> None:
+    pid, ids, _ = _project_with_labelled_items(server, "A11y links", n=1)
+    empty = server.create_project("A11y links empty", ["car"])["id"]
+    tid = _text_project_with_a_map(server, "A11y links texts")
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    # The activity page: a change names its item in the sentence ("… item N"): that link is underlined.
+    page.goto(f"/#/projects/{pid}/activity")
+    item = page.get_by_test_id("activity-row").get_by_role("link", name=f"item {ids[0]}").first
+    expect(item).to_be_visible()
+    assert item.evaluate(_DECORATION) == "underline"
+    shots(page, "activity-item-link")
+    # The empty map (no embeddings yet): "compute them on the search page".
+    page.goto(f"/#/projects/{pid}/map")
+    link = page.get_by_test_id("map-needs-embeddings").get_by_role("link", name="search page")
+    expect(link).to_be_visible()
+    assert link.evaluate(_DECORATION) == "underline"
+    # Search with no items: "import some first, from the project page".
+    page.goto(f"/#/projects/{empty}/search")
+    link = page.get_by_test_id("no-items").get_by_role("link", name="project page")
+    expect(link).to_be_visible()
+    assert link.evaluate(_DECORATION) == "underline"
+
+    # A result's "More like this": its name starts with what it shows, then says which result.
+    page.goto(f"/#/projects/{tid}/search?q=card")
+    hits = page.get_by_test_id("hit")
+    expect(hits.first).to_be_attached()
+    for hit in hits.all():
+        like = hit.get_by_test_id("hit-more-like-this")
+        expect(like).to_have_text("More like this")
+        expect(like).to_have_attribute("aria-label", f"More like this: {hit.locator('.name').inner_text()}")
+    # It leads to the items like the first result, whose name (a link in "Items like t01") is underlined too.
+    first = hits.first.locator(".name").inner_text()
+    hits.first.get_by_test_id("hit-more-like-this").click()
+    similar = page.get_by_test_id("similar-to").get_by_role("link", name=first)
+    expect(similar).to_be_visible()
+    assert similar.evaluate(_DECORATION) == "underline"
+    shots(page, "items-like")

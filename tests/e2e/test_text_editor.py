@@ -1,6 +1,7 @@
 """The text editor on the item page of a real server: a whole-text class chosen with its hotkey, spans made by
 selecting words with the mouse, an overlapping span, autosave, and a reload that shows them all again; the API
-stores the spans with the selected words' character offsets."""
+stores the spans with the selected words' character offsets; the span labels are one Tab stop with the arrow keys
+inside, as the image editor's label list."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 from tests.conftest import data_path
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, add_member, eventually, login
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, add_member, eventually, focused, login
 
 TEXTS = [
     "My card was stolen in Berlin yesterday, please block it before anyone uses it.",
@@ -294,9 +295,60 @@ def test_a_span_made_with_the_keyboard_alone(page: Any, server: Server, shots: S
     expect(_span(page, "event", *span)).to_have_count(1)
     page.keyboard.press("Control+s")
 
-    def stored() -> list[tuple[str, int, int]]:
+    def stored() -> None:
+        # An assertion inside, so that eventually waits for the save rather than returning the first answer.
         anns = server.api.get(f"{API}/projects/{pid}/items/{ids[0]}/annotations").json()["annotations"]
-        return [(a["label"], a["geometry"]["start"], a["geometry"]["end"]) for a in anns if a["kind"] == "span"]
+        spans = [(a["label"], a["geometry"]["start"], a["geometry"]["end"]) for a in anns if a["kind"] == "span"]
+        assert spans == [("event", *span)], spans
 
-    assert eventually(stored) == [("event", *span)]
+    eventually(stored)
     assert page.url.endswith(f"/items/{ids[0]}")
+
+
+def test_the_span_labels_are_one_tab_stop_with_the_arrow_keys_inside(page: Any, server: Server, shots: Shots) -> None:
+    """As in the image editor: Tab gets past the span labels in one press (to the label in use, else the first),
+    ↓/↑/Home/End move between them without touching the text or the item, Enter makes one the label in use."""
+    pid, ids = _text_project(server, "Span label stops", "text-tab")
+    _, password = add_member(server, pid, "text-tab", "annotator")
+    login(page, "text-tab", password)
+    page.goto(f"/#/projects/{pid}/items/{ids[0]}")
+    expect(page.get_by_test_id("text-body")).to_contain_text(TEXTS[0])
+    url = page.url
+
+    def tab_from_the_toolbar() -> list[str]:
+        page.get_by_test_id("text-editor").get_by_role("button", name="Keyboard shortcuts").focus()
+        seen = [focused(page)]
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            seen.append(focused(page))
+        return seen
+
+    # One stop for the four span labels (it was four), then the whole-text classes, then round to the top bar.
+    classes = [f"BUTTON Add the class {n}" for n in LABELS]
+    first = "BUTTON Label every selection lost_or_stolen at once"
+    want = ["BUTTON Keyboard shortcuts", first, *classes, "A Back to the project"]
+    assert tab_from_the_toolbar() == want
+
+    # Inside the list the arrows go from row to row (they neither select words nor change the item).
+    page.get_by_test_id("text-label-lost_or_stolen").focus()
+    for key, name in [("ArrowDown", "refund"), ("End", "event"), ("ArrowUp", "city"), ("Home", "lost_or_stolen"),
+                      ("ArrowUp", "lost_or_stolen"), ("ArrowDown", "refund")]:  # fmt: skip
+        page.keyboard.press(key)
+        assert focused(page) == f"BUTTON Label every selection {name} at once", (key, focused(page))
+    expect(page.get_by_test_id("pending-selection")).to_have_count(0)
+    assert page.url == url
+    # Tab leaves the list at once; Shift+Tab comes back to the row in use (none yet: the first).
+    page.keyboard.press("Tab")
+    assert focused(page) == classes[0], focused(page)
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == first, focused(page)
+
+    # Enter on "city" makes it the label in use: from then on it is the list's stop.
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    city = page.get_by_test_id("text-label-city")
+    expect(city).to_have_attribute("aria-pressed", "true")
+    shots(page, "label-in-use-by-keyboard")
+    want[1] = "BUTTON Stop applying this label"
+    assert tab_from_the_toolbar() == want
