@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from labelhub.domain.enums import ProjectCreators
 from labelhub.errors import ConfigurationError
 
 
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Embedder settings by name (JSON), e.g. {"open_clip": {"model": ..., "pretrained": ...}}; '
         "an entry here replaces the same name's entry in HOME/embedders.json",
+    )
+    # Failed logins within the window that lock a (username, address) pair, a username from every address, and an
+    # address for every username; see labelhub.services.login_throttle and docs/operations.md, "Security".
+    login_failures_per_user_address: int = Field(default=10, ge=1)
+    login_failures_per_user: int = Field(default=100, ge=1)
+    login_failures_per_address: int = Field(default=50, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    project_creators: ProjectCreators = Field(
+        default=ProjectCreators.EVERYONE, description="Who may create projects: everyone (any user) or admins"
     )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0

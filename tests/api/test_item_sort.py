@@ -84,3 +84,28 @@ def test_a_bad_order_or_a_missing_anchor_is_a_422_naming_the_field(
         assert_problem(client.get(url, params={"order": bad}, headers=admin_headers), 422, field="query.order")
     gone = client.get(url, params={"order": "name", "after": 10**9}, headers=admin_headers)
     assert "not in project" in assert_problem(gone, 422, field="after")["detail"]
+
+
+def test_the_next_name_page_comes_after_its_anchor_was_deleted(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """Another user deletes the last item of the page a grid shows: the grid's next page, asked for with that
+    item's name, holds the rest, none missed and none repeated; by the id alone it is a 422."""
+    pid = _project(client, hub, admin_headers, tmp_path)
+    url = f"{API}/projects/{pid}/items"
+    first = client.get(url, params={"order": "-name", "limit": 3}, headers=admin_headers).json()
+    last = first["items"][-1]
+    assert last["name"] == "b10.jpg"
+    r = client.post(f"{url}/delete", json={"item_ids": [last["id"]]}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    by_id = client.get(url, params={"order": "-name", "limit": 3, "after": last["id"]}, headers=admin_headers)
+    assert_problem(by_id, 422, field="after")
+    query = {"order": "-name", "limit": 3, "after": last["id"], "after_name": last["name"]}
+    second = client.get(url, params=query, headers=admin_headers)
+    assert second.status_code == 200, second.text
+    shown = [i["name"] for i in first["items"] + second.json()["items"]]
+    assert shown == sorted(NAMES, reverse=True)[:6]
+    before = client.get(url, params={"order": "-name", "before_name": "b10.jpg", "limit": 1}, headers=admin_headers)
+    assert [i["name"] for i in before.json()["items"]] == ["b2.jpg"]
+    in_id_order = client.get(url, params={"after_name": "b10.jpg"}, headers=admin_headers)
+    assert "name orders" in assert_problem(in_id_order, 422, field="after_name")["detail"]

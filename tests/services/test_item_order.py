@@ -14,6 +14,7 @@ from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
+from labelhub.services.item_delete import delete_items
 from labelhub.services.item_order import ItemOrder
 from labelhub.services.items import ItemFilter, list_items
 
@@ -112,3 +113,50 @@ def test_a_name_order_starts_only_at_an_item_of_the_project(hub: Hub, project: t
         # In id order an id that is no item still marks a place, as it always has.
         page = list_items(s, SYSTEM, pid, ItemFilter(), after=gone, order=ItemOrder.ID_DESC, limit=2)
         assert [it.name for it in page.items] == _expected(ids, ItemOrder.ID_DESC)[:2]
+
+
+@pytest.mark.parametrize("order", [ItemOrder.NAME, ItemOrder.NAME_DESC])
+def test_a_name_page_goes_on_from_a_deleted_item_by_its_name(
+    hub: Hub, project: tuple[int, dict[str, int]], order: ItemOrder
+) -> None:
+    """The grid holds page 1 while another user deletes its last item: page 2, asked for by that item's name,
+    holds the items after it, none missed and none repeated."""
+    pid, ids = project
+    listed = _expected(ids, order)
+    with hub.db.session() as s:
+        first = list_items(s, SYSTEM, pid, ItemFilter(), limit=5, order=order)
+    last = first.items[-1]
+    assert (last.name, first.next_after) == (listed[4], last.id)
+    with hub.db.session(write=True) as s:
+        assert delete_items(s, SYSTEM, pid, [last.id]) == [last.id]
+    seen = [it.name for it in first.items]
+    after, after_name = first.next_after, last.name
+    with hub.db.session() as s:
+        with pytest.raises(ValidationError):  # by its id alone the place is lost
+            list_items(s, SYSTEM, pid, ItemFilter(), after=after, limit=5, order=order)
+        while after is not None:
+            page = list_items(s, SYSTEM, pid, ItemFilter(), after=after, after_name=after_name, limit=5, order=order)
+            seen += [it.name for it in page.items]
+            after, after_name = page.next_after, page.items[-1].name if page.items else None
+    assert seen == listed
+    # Backwards too: the items just before the deleted one, in the order.
+    with hub.db.session() as s:
+        page = list_items(s, SYSTEM, pid, ItemFilter(), before=last.id, before_name=last.name, limit=3, order=order)
+    assert [it.name for it in page.items] == listed[1:4]
+
+
+def test_an_anchor_name_is_for_the_name_orders_only(hub: Hub, project: tuple[int, dict[str, int]]) -> None:
+    pid, ids = project
+    with hub.db.session() as s:
+        with pytest.raises(ValidationError) as exc:
+            list_items(s, SYSTEM, pid, ItemFilter(), after_name="dog", order=ItemOrder.ID)
+        assert exc.value.context["field"] == "after_name"
+        with pytest.raises(ValidationError) as exc:
+            list_items(s, SYSTEM, pid, ItemFilter(), before=ids["dog"], before_name="dog", order=ItemOrder.ID_DESC)
+        assert exc.value.context["field"] == "before_name"
+        with pytest.raises(ValidationError) as exc:
+            list_items(s, SYSTEM, pid, ItemFilter(), after_name="dog", before_name="cat", order=ItemOrder.NAME)
+        assert exc.value.context["field"] == "before"
+        # A name alone is a place: the first page after "dog" A to Z.
+        page = list_items(s, SYSTEM, pid, ItemFilter(), after_name="dog", limit=2, order=ItemOrder.NAME)
+        assert [it.name for it in page.items] == _expected(ids, ItemOrder.NAME)[sorted(NAMES).index("dog") + 1 :][:2]

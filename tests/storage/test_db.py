@@ -62,6 +62,8 @@ def test_no_secret_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LABELHUB_SESSION_HOURS", "-5", "LABELHUB_SESSION_HOURS must be at least 1, got -5"),
         ("LABELHUB_MAX_UPLOAD_MB", "0", "LABELHUB_MAX_UPLOAD_MB must be at least 1"),
         ("LABELHUB_AUTH_CACHE_SECONDS", "-1", "LABELHUB_AUTH_CACHE_SECONDS must be at least 0"),
+        ("LABELHUB_LOGIN_FAILURES_PER_USER", "0", "LABELHUB_LOGIN_FAILURES_PER_USER must be at least 1, got 0"),
+        ("LABELHUB_LOGIN_WINDOW_MINUTES", "0", "LABELHUB_LOGIN_WINDOW_MINUTES must be at least 1, got 0"),
     ],
 )
 def test_settings_have_lower_bounds(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str) -> None:

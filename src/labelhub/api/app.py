@@ -39,7 +39,7 @@ from labelhub.api.strict import refuse_unknown_query
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
-from labelhub.services.login_throttle import LoginThrottle, TooManyAttempts
+from labelhub.services.login_throttle import LoginLimits, LoginThrottle, TooManyAttempts
 from labelhub.services.security import HASH_SLOTS
 
 API_PREFIX = "/api/v1"
@@ -144,8 +144,8 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     )
     app.state.hub = hub
     app.state.executor = None
-    # In memory, per process: with `serve --workers N` each process counts failed logins on its own.
-    app.state.login_throttle = LoginThrottle()
+    # The counts are in the database: every process of `serve --workers N` sees the same ones.
+    app.state.login_throttle = LoginThrottle(LoginLimits.from_settings(hub.settings))
     app.state.password_checks = anyio.Semaphore(HASH_SLOTS)  # bound to the server's event loop at first use
     problems.install(app)
     app.add_exception_handler(BodyTooLarge, body_too_large_handler)

@@ -37,10 +37,16 @@ class UserPublic(_Out):
     created_at: datetime
 
 
+class CurrentUserPublic(UserPublic):
+    """The logged-in user, with what the server lets them do beyond their project roles."""
+
+    can_create_projects: bool
+
+
 class SessionPublic(BaseModel):
     """Who the request's session cookie or token belongs to; ``user`` is None when nobody is logged in."""
 
-    user: UserPublic | None
+    user: CurrentUserPublic | None
 
 
 class UserBrief(BaseModel):

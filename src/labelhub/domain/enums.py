@@ -74,3 +74,10 @@ class JobStatus(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class ProjectCreators(StrEnum):
+    """Who may create projects on a server (``LABELHUB_PROJECT_CREATORS``)."""
+
+    EVERYONE = "everyone"
+    ADMINS = "admins"

@@ -30,10 +30,9 @@ from labelhub.errors import FormatError
 from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level, whole
 from labelhub.formats._cvat_video_export import CvatVideoExporter
 from labelhub.formats._guards import MAX_INT, storable
-from labelhub.formats._video_media import find_video, first_frame_size, frame_folder
+from labelhub.formats._video_media import find_video, first_frame_size, frame_folder, probe_checked
 from labelhub.formats.base import FormatImporter, ImportOptions
 from labelhub.formats.cvat import read_meta
-from labelhub.media.video import probe_video
 
 __all__ = ["CvatVideoExporter", "CvatVideoImporter", "detect", "find_tasks"]
 
@@ -168,7 +167,7 @@ class CvatVideoImporter(FormatImporter):
             video = find_video(xml.parent)
         try:
             if video is not None:
-                info = probe_video(video)
+                info = probe_checked(video)  # a link out of the import folders is refused unopened
                 item.media_path = video
                 item.fps = item.fps or info.fps  # the rate labelhub wrote, else the file's
                 item.frame_count = item.frame_count or info.frame_count

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from labelhub.domain.enums import AnnotationState, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative
+from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative, media_refusal
 from labelhub.formats._guards import MAX_INT, bad_label, find_media, storable
 from labelhub.formats._label_studio_export import LabelStudioExporter
 from labelhub.formats._label_studio_json import CHUNK, first_byte, iter_tasks
@@ -94,6 +94,9 @@ def video_info(path: Path) -> tuple[int, int, int | None, float | None]:
     """Return ``(width, height, frame_count, fps)`` of a video file read with OpenCV, or raise FormatError."""
     import cv2  # imported here: only video tasks need OpenCV
 
+    refused = media_refusal(path)  # a link out of the import folders is refused before OpenCV opens it
+    if refused is not None:
+        raise FormatError(refused, file=str(path))
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():

@@ -4,7 +4,8 @@ A source is one video file (mp4, m4v, avi, webm, mkv, mov), or a folder: every v
 item named by its relative path, and every folder that directly holds image files is one image-sequence
 item (its frames sorted naturally, ``2.jpg`` before ``10.jpg``) named by its relative path, or by the
 source folder's own name when the images sit in the source folder itself. Frame count, fps and size of a
-video file come from :func:`labelhub.media.video.probe_video` (OpenCV); a sequence has one frame per image,
+video file come from :func:`labelhub.media.video.probe_video` (OpenCV), asked only once the import allows
+reading the file (a link out of the import folders is refused unopened); a sequence has one frame per image,
 its size from the first frame's header (every frame must match it) and its fps from ``videos.json`` (written
 by the exporter), ``-o fps=``, or :data:`DEFAULT_FPS`.
 
@@ -29,8 +30,9 @@ from labelhub.errors import FormatError
 from labelhub.formats._common import absolute, image_size, is_image
 from labelhub.formats._guards import storable
 from labelhub.formats._video_export import MANIFEST, MANIFEST_FORMAT, VideoExporter
+from labelhub.formats._video_media import probe_checked
 from labelhub.formats.base import FormatImporter, ImportOptions
-from labelhub.media.video import DEFAULT_MAX_COUNT_FRAMES, VIDEO_EXTENSIONS, is_video, natural_key, probe_video
+from labelhub.media.video import DEFAULT_MAX_COUNT_FRAMES, VIDEO_EXTENSIONS, is_video, natural_key
 
 __all__ = ["DEFAULT_FPS", "VideoExporter", "VideoImporter", "detect"]
 
@@ -173,7 +175,8 @@ class VideoImporter(FormatImporter):
 
     def _file(self, entry: _Entry) -> Iterator[ItemRecord | Problem]:
         try:
-            info = probe_video(entry.path, max_count_frames=self.max_count_frames)
+            # Checked before OpenCV opens it: a link out of the import folders is refused unread.
+            info = probe_checked(entry.path, max_count_frames=self.max_count_frames)
         except FormatError as exc:
             yield Problem(exc.detail, file=str(entry.path))
             return

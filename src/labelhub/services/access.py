@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, Table, and_, null, select
 from sqlalchemy.orm import Session, defer
 
-from labelhub.domain.enums import Role
+from labelhub.domain.enums import ProjectCreators, Role
 from labelhub.domain.permissions import MINIMUM_ROLE, Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import NotFoundError, PermissionDenied
@@ -37,6 +37,21 @@ class Actor:
     def system(cls) -> Actor:
         """The actor for work the system does on its own (CLI as admin, jobs)."""
         return cls(user_id=None, username="system", is_admin=True)
+
+
+def may_create_projects(actor: Actor, creators: ProjectCreators) -> bool:
+    """True when the server's rule (``LABELHUB_PROJECT_CREATORS``) lets the actor create projects."""
+    return creators is ProjectCreators.EVERYONE or actor.is_admin
+
+
+def require_project_creator(actor: Actor, creators: ProjectCreators) -> None:
+    """Raise PermissionDenied, saying who may, when the actor may not create projects on this server."""
+    if not may_create_projects(actor, creators):
+        raise PermissionDenied(
+            "on this server only administrators create projects (LABELHUB_PROJECT_CREATORS=admins); "
+            "ask an administrator to create the project and add you to it",
+            field="role",
+        )
 
 
 def role_in(session: Session, actor: Actor, project_id: int) -> Role | None:

@@ -35,21 +35,38 @@ def _key(order: ItemOrder) -> InstrumentedAttribute[int] | InstrumentedAttribute
     return Item.name if order.by_name else Item.id
 
 
-def anchor_key(session: Session, project_id: int, order: ItemOrder, item_id: int, *, field: str) -> int | str:
+def anchor_key(
+    session: Session, project_id: int, order: ItemOrder, item_id: int | None, *, name: str | None = None, field: str
+) -> int | str:
     """Return the sort key of the item a page starts after (or ends before): its id, or its name in a name order.
 
-    In the id orders any id will do (as it always has: the item may be gone since). A name order needs the item's
-    name, read by its primary key; an id that is no item of the project is a ValidationError on ``field``.
+    In the id orders any id will do (as it always has: the item may be gone since). A name order takes the
+    anchor's ``name`` when the caller has it (the client does, from the page it showed): it marks a place even
+    after that item was deleted or renamed, and nothing is looked up. Without it the name is read by the item's
+    primary key; an id that is no item of the project is a ValidationError on ``field``. A ``name`` in an id
+    order is a ValidationError on ``{field}_name``: it would be ignored, and the caller would not know.
     """
     if not order.by_name:
+        if name is not None:
+            raise ValidationError(
+                f"{field}_name marks a place only in the name orders, not in {order.value} order: pass {field}",
+                field=f"{field}_name",
+            )
+        if item_id is None:
+            raise ValidationError(f"{field} is needed in {order.value} order", field=field)
         return item_id
-    name = session.scalar(select(Item.name).where(Item.id == item_id, Item.project_id == project_id))
-    if name is None:
+    if name is not None:
+        return name
+    if item_id is None:
+        raise ValidationError(f"{field} or {field}_name is needed", field=field)
+    found = session.scalar(select(Item.name).where(Item.id == item_id, Item.project_id == project_id))
+    if found is None:
         raise ValidationError(
-            f"item {item_id} is not in project {project_id}: a page in {order.value} order starts at an item of it",
+            f"item {item_id} is not in project {project_id}: a page in {order.value} order starts at an item of it"
+            f" (or at the name given as {field}_name)",
             field=field,
         )
-    return name
+    return found
 
 
 def ordered(stmt: Select[Item], order: ItemOrder, *, after: int | str | None = None) -> Select[Item]:

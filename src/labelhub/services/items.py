@@ -108,6 +108,8 @@ def list_items(
     *,
     after: int | None = None,
     before: int | None = None,
+    after_name: str | None = None,
+    before_name: str | None = None,
     limit: int = 100,
     order: ItemOrder = ItemOrder.ID,
 ) -> ItemPage:
@@ -116,24 +118,32 @@ def list_items(
     With ``before`` instead, the page holds the ``limit`` items just before that item (still in ``order``), and
     ``next_after`` is not set: the editor's "previous item" at any depth, without walking the list. In the id
     orders ``after`` and ``before`` are ids that need not exist any more; in the name orders they name an item of
-    the project, whose name is the keyset's position.
+    the project, whose name is the keyset's position, unless ``after_name`` / ``before_name`` give that name
+    (then the item need not exist any more either).
     """
     require(session, actor, project_id, Action.READ)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    if after is not None and before is not None:
+    backwards = before is not None or before_name is not None
+    if backwards and (after is not None or after_name is not None):
         raise ValidationError("pass after or before, not both", field="before")
     stmt = filtered_items(project_id, f)
-    if before is not None:
-        stmt = ordered_before(stmt, order, anchor_key(session, project_id, order, before, field="before"))
+    if backwards:
+        stmt = ordered_before(
+            stmt, order, anchor_key(session, project_id, order, before, name=before_name, field="before")
+        )
     else:
-        start = None if after is None else anchor_key(session, project_id, order, after, field="after")
+        start = (
+            None
+            if after is None and after_name is None
+            else anchor_key(session, project_id, order, after, name=after_name, field="after")
+        )
         stmt = ordered(stmt, order, after=start)
     items = list(session.scalars(stmt.limit(limit)))
-    if before is not None:
+    if backwards:
         items.reverse()
     counts = annotation_counts(session, [i.id for i in items])
-    next_after = items[-1].id if len(items) == limit and before is None else None
+    next_after = items[-1].id if len(items) == limit and not backwards else None
     return ItemPage(items=items, annotation_counts=counts, next_after=next_after)
 
 

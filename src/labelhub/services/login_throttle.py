@@ -1,36 +1,43 @@
-"""Login throttling: too many failed logins for one username, or from one client address, get 429 for a while.
+"""Login throttling: too many failed logins for a username, an address, or the two together get 429 for a while.
 
-The rule: 10 failures for a username (case-insensitive) within 15 minutes, or 50 from one client address within
-15 minutes, and further attempts for it are refused, without checking the password, until the oldest of those
-failures is 15 minutes old. A successful login clears its username's failures (not its address's).
+Three counts of failures within a window (15 minutes by default), each with its own limit:
 
-The counts live in memory, in each server process (thread-safe). With ``labelhub serve --workers N`` every process
-counts on its own, so a username can take up to N times the failures before all of them refuse it; a restart
-forgets every count. Behind a reverse proxy the client address is the proxy's unless uvicorn trusts it for
-``X-Forwarded-For`` (``FORWARDED_ALLOW_IPS``; 127.0.0.1 is trusted by default).
+- **a username from one address** (10): the lock an attacker who guesses one account's password meets first;
+  it locks only that pair, so the account's owner, logging in from elsewhere, is not locked out by it;
+- **a username from every address** (100): a distributed guess, from many addresses, at one account; it takes
+  ten addresses at the pair limit to lock a user out this way;
+- **an address, for every username** (50): one address guessing many accounts.
 
-Written by hand (a sliding window of failure times per key, about 80 lines) rather than with the ``limits``
-package: that would be a new dependency for one counter, and its rate limiters count every hit, while here only
-failures count and a success must clear a username's count.
+An attempt that any count refuses is answered without checking the password, until enough of its failures are a
+window old. A successful login clears the failures of its (username, address) pair; those of other addresses
+stay, or a distributed guess could be reset by the account's owner logging in. Usernames count case-insensitively.
+
+The failures are rows of ``login_failures`` in the database (one insert per failed login; rows older than the
+window are deleted every ``PRUNE_EVERY`` failures), so every server process of ``labelhub serve --workers N``, and
+a restarted one, sees the same counts. Because a refused attempt counts nothing, each count stays below its
+limit plus the few failures that were being checked at once: reading one is cheap.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from labelhub.errors import LabelhubError
+from labelhub.storage.models import LoginFailure, utcnow
 
-MAX_PER_USERNAME = 10
-MAX_PER_CLIENT = 50
-WINDOW_SECONDS = 15 * 60.0
+if TYPE_CHECKING:
+    from labelhub.config import Settings
+
 _KEY_CHARS = 200  # a username longer than this is counted by its first 200 characters
-_SWEEP_EVERY = 1024  # failures between two sweeps of keys whose failures have all expired
+_ADDRESS_CHARS = 64
+PRUNE_EVERY = 256  # failures between two deletions of the rows older than the window
 
 
 class TooManyAttempts(LabelhubError):
@@ -42,122 +49,165 @@ class TooManyAttempts(LabelhubError):
 
 
 @dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """How many failures within ``window_seconds`` lock each count (see the module's docstring)."""
+
+    per_user_address: int = 10
+    per_user: int = 100
+    per_address: int = 50
+    window_seconds: float = 15 * 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        """The limits of the ``LABELHUB_LOGIN_*`` settings."""
+        return cls(
+            per_user_address=settings.login_failures_per_user_address,
+            per_user=settings.login_failures_per_user,
+            per_address=settings.login_failures_per_address,
+            window_seconds=settings.login_window_minutes * 60.0,
+        )
+
+
+_WHAT = {
+    "user_address": "this username from this address",
+    "user": "this username (from several addresses)",
+    "address": "this address",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why an attempt is refused: which count (``username`` or ``client``), for which key, for how long."""
+    """Why an attempt is refused: which count (``user_address``, ``user`` or ``address``), for which key (the
+    username, or the address), for how long."""
 
     scope: str
     key: str
     retry_after: int  # whole seconds, at least 1
-    first: bool  # the first refusal since this key was locked: the one worth an audit event
 
     @property
     def detail(self) -> str:
-        what = "this username" if self.scope == "username" else "this address"
         at = datetime.now(UTC) + timedelta(seconds=self.retry_after)
-        return f"too many failed logins for {what}; try again in {_duration(self.retry_after)}, after {at:%H:%M:%S} UTC"
+        return (
+            f"too many failed logins for {_WHAT[self.scope]}; try again in {_duration(self.retry_after)}, "
+            f"after {at:%H:%M:%S} UTC"
+        )
 
 
-@dataclass(slots=True)
-class _Failures:
-    times: deque[float]
-    reported: bool = False  # this lockout's first refusal was returned with first=True
-
-
-@dataclass(slots=True)
-class _Counter:
+@dataclass(frozen=True, slots=True)
+class _Count:
+    scope: str
+    key: str
     limit: int
-    keys: dict[str, _Failures] = field(default_factory=dict)
-
-    def live(self, key: str, since: float) -> _Failures | None:
-        entry = self.keys.get(key)
-        if entry is None:
-            return None
-        while entry.times and entry.times[0] <= since:
-            entry.times.popleft()
-        if not entry.times:
-            del self.keys[key]
-            return None
-        return entry
-
-    def add(self, key: str, now: float, since: float) -> None:
-        entry = self.live(key, since)
-        if entry is None:
-            entry = self.keys[key] = _Failures(deque(maxlen=self.limit))
-        entry.times.append(now)  # past the limit the oldest drops out: the lockout lasts longer
-        entry.reported = False
-
-    def refusal(self, scope: str, key: str, now: float, window: float) -> Refusal | None:
-        entry = self.live(key, now - window)
-        if entry is None or len(entry.times) < self.limit:
-            return None
-        first = not entry.reported
-        entry.reported = True
-        wait = max(1, math.ceil(entry.times[0] + window - now))
-        return Refusal(scope=scope, key=key, retry_after=wait, first=first)
-
-    def sweep(self, since: float) -> None:
-        for key in [k for k, e in self.keys.items() if not e.times or e.times[-1] <= since]:
-            del self.keys[key]
+    where: ColumnElement[bool]
 
 
 class LoginThrottle:
-    """Failed-login counts per username and per client address; see the module's docstring.
+    """Failed-login counts in the database; see the module's docstring.
 
-    ``clock`` returns seconds (monotonic); tests pass their own to move time forward.
+    The methods take the caller's session. ``clock`` returns the time (UTC); tests pass their own to move it on.
+    Every ``prune_every``-th failure (by row id, so across processes) deletes the rows older than the window.
     """
 
     def __init__(
         self,
+        limits: LoginLimits | None = None,
         *,
-        max_per_username: int = MAX_PER_USERNAME,
-        max_per_client: int = MAX_PER_CLIENT,
-        window_seconds: float = WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utcnow,
+        prune_every: int = PRUNE_EVERY,
     ) -> None:
-        self.window = window_seconds
+        self.limits = limits or LoginLimits()
         self.clock = clock
-        self._users = _Counter(max_per_username)
-        self._clients = _Counter(max_per_client)
-        self._lock = threading.Lock()
-        self._failures = 0
+        self.prune_every = prune_every
 
-    def check(self, username: str, client: str) -> Refusal | None:
-        """The refusal for an attempt at ``username`` from ``client``, or None when it may go on."""
+    def check(self, session: Session, username: str, address: str) -> Refusal | None:
+        """The refusal for an attempt at ``username`` from ``address``, or None when it may go on.
+
+        A count refuses while it holds ``limit`` failures within the window: until its ``limit``-th newest
+        failure is a window old. Of several, the one that lasts longest is returned.
+        """
+        found = self._refusals(session, self._counts(username, address))
+        return max(found, key=lambda r: r.retry_after) if found else None
+
+    def failed(self, session: Session, username: str, address: str) -> list[Refusal]:
+        """Count a failed login (a wrong password, an unknown or a deactivated user), in a write session.
+
+        Returns the lockouts this failure starts (the counts that reached their limit with it), each worth one
+        audit event; usually none.
+        """
         now = self.clock()
-        with self._lock:
-            found = [
-                r
-                for r in (
-                    self._users.refusal("username", _user_key(username), now, self.window),
-                    self._clients.refusal("client", client, now, self.window),
+        since = now - self._window
+        counts = self._counts(username, address)
+        new_id = session.scalar(
+            insert(LoginFailure)
+            .values(username=counts[0].key, address=counts[2].key, at=now)
+            .returning(LoginFailure.id)
+        )
+        sizes = session.execute(
+            select(
+                *(
+                    select(func.count())
+                    .select_from(LoginFailure)
+                    .where(c.where, LoginFailure.at > since)
+                    .scalar_subquery()
+                    for c in counts
                 )
-                if r is not None
-            ]
-        if not found:
-            return None
-        longest = max(found, key=lambda r: r.retry_after)
-        return replace(longest, first=any(r.first for r in found))
+            )
+        ).one()
+        if new_id is not None and new_id % self.prune_every == 0:
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= since))
+        reached = [c for c, n in zip(counts, sizes, strict=True) if n == c.limit]
+        return self._refusals(session, reached) if reached else []
 
-    def failed(self, username: str, client: str) -> None:
-        """Count a failed login (a wrong password, an unknown or a deactivated user)."""
+    def succeeded(self, session: Session, username: str, address: str) -> None:
+        """Clear the failures of this username from this address after a successful login (a write session)."""
+        session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.username == _user_key(username), LoginFailure.address == address[:_ADDRESS_CHARS]
+            )
+        )
+
+    @property
+    def _window(self) -> timedelta:
+        return timedelta(seconds=self.limits.window_seconds)
+
+    def _refusals(self, session: Session, counts: Sequence[_Count]) -> list[Refusal]:
+        """The refusals of the ``counts`` that hold their limit within the window (one query)."""
         now = self.clock()
-        since = now - self.window
-        with self._lock:
-            self._users.add(_user_key(username), now, since)
-            self._clients.add(client, now, since)
-            self._failures += 1
-            if self._failures % _SWEEP_EVERY == 0:
-                self._users.sweep(since)
-                self._clients.sweep(since)
+        since = now - self._window
+        nth_newest = [
+            select(LoginFailure.at)
+            .where(c.where, LoginFailure.at > since)
+            .order_by(LoginFailure.at.desc())
+            .offset(c.limit - 1)
+            .limit(1)
+            .scalar_subquery()
+            for c in counts
+        ]
+        row = session.execute(select(*nth_newest)).one()
+        return [
+            Refusal(c.scope, c.key, max(1, math.ceil((_utc(at) + self._window - now).total_seconds())))
+            for c, at in zip(counts, row, strict=True)
+            if at is not None
+        ]
 
-    def succeeded(self, username: str) -> None:
-        """Clear the username's failures after a successful login."""
-        with self._lock:
-            self._users.keys.pop(_user_key(username), None)
+    def _counts(self, username: str, address: str) -> tuple[_Count, ...]:
+        user, addr = _user_key(username), address[:_ADDRESS_CHARS]
+        by_user = LoginFailure.username == user
+        by_address = LoginFailure.address == addr
+        return (
+            _Count("user_address", user, self.limits.per_user_address, and_(by_user, by_address)),
+            _Count("user", user, self.limits.per_user, by_user),
+            _Count("address", addr, self.limits.per_address, by_address),
+        )
 
 
 def _user_key(username: str) -> str:
     return username.casefold()[:_KEY_CHARS]
+
+
+def _utc(at: datetime) -> datetime:
+    """A value read through a scalar subquery: SQLite gives it without a zone, and it is UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _duration(seconds: int) -> str:

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
-from labelhub.domain.enums import ItemKind, Role
+from labelhub.domain.enums import ItemKind, ProjectCreators, Role
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
-from labelhub.services.access import Actor, require
+from labelhub.services.access import Actor, require, require_project_creator
 from labelhub.storage.models import Annotation, Membership, Project, User, utcnow
 
 
@@ -48,8 +48,14 @@ def create_project(
     item_kind: ItemKind,
     schema: LabelSchema,
     description: str = "",
+    creators: ProjectCreators = ProjectCreators.EVERYONE,
 ) -> Project:
-    """Create a project; its creator becomes its owner."""
+    """Create a project; its creator becomes its owner.
+
+    ``creators`` is the server's rule of who may (``Settings.project_creators``): with ``admins`` anyone else
+    gets PermissionDenied. The CLI, run by whoever runs the server, leaves it at ``everyone``.
+    """
+    require_project_creator(actor, creators)
     name = _valid_name(name)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise ConflictError(f"a project named {name!r} already exists", field="name")

@@ -3,10 +3,12 @@
 Candidates are the project's items still to label: status ``new`` and no accepted annotation. Items someone
 sent to labelling from the embedding map (``meta.priority``) come first, highest priority first. The rest are
 ranked by the project's active-learning strategy (:mod:`labelhub.assist.strategies`) with the active model's
-probabilities; ``bald`` takes SWAG's per-sample probabilities, ``kcenter`` and ``hybrid`` embeddings (the
-search index's stored ``embeddings`` when they cover the pool, else the model's own features). A strategy
-whose input the model cannot give falls back to ``entropy`` (or ``margin`` for ``hybrid``), and says so in
-each item's ``reason``. Without a model the order is a random permutation seeded by the project id.
+probabilities; ``bald`` takes each item's BALD score, computed from SWAG's per-sample probabilities when the
+item is predicted (the samples are not kept: see :mod:`~labelhub.services.queue_cache`), ``kcenter`` and
+``hybrid`` embeddings (the search index's stored ``embeddings`` when they cover the pool, else the model's own
+features). A strategy whose input the model cannot give falls back to ``entropy`` (or ``margin`` for
+``hybrid``), and says so in each item's ``reason``. Without a model the order is a random permutation seeded by
+the project id.
 
 To answer quickly on a large project the model scores at most :data:`POOL_CAP` candidates (the lowest ids),
 and the ranking is kept in the hub's :class:`~labelhub.services.queue_cache.QueueCache` per (project, model
@@ -17,7 +19,7 @@ again, not the model).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +36,7 @@ from labelhub.services.assist_settings import active_model, effective_settings
 from labelhub.services.items import to_label
 from labelhub.services.models import count_human_labels, item_inputs, model_ref
 from labelhub.services.prelabel import load_model
+from labelhub.services.queue_cache import Scored
 from labelhub.storage.models import Annotation, Embedding, Item, ModelVersion, ProjectAssist
 
 if TYPE_CHECKING:
@@ -118,15 +121,27 @@ def _model_features(session: Session, hub: Hub, project_id: int, mv: ModelVersio
     return np.stack([cache[i] for i in ids])
 
 
+def _scored(preds: list[Prediction]) -> dict[int, Scored]:
+    """What the queue keeps of the usable predictions of one batch: the probabilities, and BALD's score where the
+    model gave SWAG's samples, computed here over the batch (an item's score depends on its samples only, so it
+    is the score a ranking of the whole pool would compute); the samples are then let go."""
+    from labelhub.assist.strategies import bald_scores  # PyTorch comes with the strategies: loaded on first use
+
+    sampled = [(p.item_id, p.samples) for p in preds if p.samples is not None]
+    bald = bald_scores(np.stack([s for _, s in sampled], axis=1)) if sampled else None
+    scores = {i: float(bald[n]) for n, (i, _) in enumerate(sampled)} if bald is not None else {}
+    return {p.item_id: Scored.of(p.probs, scores.get(p.item_id)) for p in preds if p.probs is not None}
+
+
 def _predictions(session: Session, hub: Hub, project_id: int, mv: ModelVersion, predictor: Predictor,
-                 ids: list[int], samples: bool) -> list[Prediction]:  # fmt: skip
-    """The model's predictions of ``ids``, in order: from the hub's cache where it holds them (a label changes the
-    pool, not the model), the rest predicted in as few calls as the predictor likes (``batch_hint``: a SWAG text
-    model draws its weight samples once per call). SWAG's per-sample rows are kept only when ``samples`` asks;
-    an item the model could not score is not kept, and is tried again next time."""
+                 ids: list[int]) -> tuple[dict[int, Scored], dict[int, str]]:  # fmt: skip
+    """What the model says of ``ids``, and why it could not score the others: from the hub's cache where it holds
+    them (a label changes the pool, not the model), the rest predicted in as few calls as the predictor likes
+    (``batch_hint``: a SWAG text model draws its weight samples once per call). An item the model could not
+    score is not kept, and is tried again next time."""
     cache = hub.queue.predictions.get_or_put((mv.id, mv.created_at), dict)
-    missing = [i for i in ids if i not in cache or (samples and cache[i].samples is None)]
-    failed: dict[int, Prediction] = {}
+    missing = [i for i in ids if i not in cache]
+    failed: dict[int, str] = {}
     batch = max(_BATCH, int(getattr(predictor, "batch_hint", 0) or 0))
     for start in range(0, len(missing), batch):
         inputs = item_inputs(session, hub, project_id, missing[start : start + batch])
@@ -134,13 +149,11 @@ def _predictions(session: Session, hub: Hub, project_id: int, mv: ModelVersion, 
             preds = predictor.predict(inputs)
         except Exception as exc:  # noqa: BLE001 - a foreign model must not break the queue: its items go unscored
             preds = [Prediction(it.item_id, error=f"{type(exc).__name__}: {exc}") for it in inputs]
-        for p in preds:
-            if p.error is not None or p.probs is None:
-                failed[p.item_id] = p
-            else:
-                cache[p.item_id] = p if samples or p.samples is None else replace(p, samples=None)
-    return [failed[i] if i in failed else cache.get(i, Prediction(i, error="the model returned nothing"))
-            for i in ids]  # fmt: skip
+        bad = {p.item_id: p.error or "it gave no class probabilities" for p in preds if p.error or p.probs is None}
+        failed |= bad
+        cache.update(_scored([p for p in preds if p.item_id not in bad]))
+    found = {i: cache[i] for i in ids if i in cache}
+    return found, {i: failed.get(i, "the model returned nothing") for i in ids if i not in found}
 
 
 def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strategy: str,
@@ -156,26 +169,26 @@ def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strateg
     from labelhub.assist import strategies as st
 
     spec = st.get_strategy(strategy)
-    preds = _predictions(session, hub, project_id, mv, predictor, ids, spec.needs_samples)
-    usable = [p for p in preds if p.error is None and p.probs is not None]
+    scored, errors = _predictions(session, hub, project_id, mv, predictor, ids)
+    pool_ids = [i for i in ids if i in scored]
+    usable = [scored[i] for i in pool_ids]
     failed: list[tuple[int, float | None, str]] = [
-        (p.item_id, None, f"the model could not score it: {p.error}") for p in preds if p.error is not None
+        (i, None, f"the model could not score it: {errors[i]}") for i in ids if i in errors
     ]
     if not usable:
         rng = np.random.default_rng(project_id)
         order = rng.permutation(len(ids))[:MAX_LIMIT]
         return [(ids[int(i)], None, "random: the model gives no class probabilities") for i in order]
-    probs = np.stack([np.asarray(p.probs, dtype=np.float64) for p in usable])
+    probs = np.stack([p.probs for p in usable])
     used, note = strategy, ""
-    samples = None
+    bald: npt.NDArray[np.float64] | None = None
     if spec.needs_samples:
-        if all(p.samples is not None for p in usable):
-            samples = np.stack([np.asarray(p.samples, dtype=np.float64) for p in usable], axis=1)
+        if all(p.bald is not None for p in usable):
+            bald = np.array([p.bald for p in usable], dtype=np.float64)
         else:
             used, note = "entropy", f" ({strategy} needs SWAG samples; this model has none)"
     embeddings = labelled = None
     if spec.needs_embeddings and used == strategy:
-        pool_ids = [p.item_id for p in usable]
         embeddings = _embeddings(session, project_id, pool_ids)
         if embeddings is None:
             embeddings = _model_features(session, hub, project_id, mv, predictor, pool_ids)
@@ -184,15 +197,20 @@ def _rank(session: Session, hub: Hub, project_id: int, mv: ModelVersion, strateg
             note = f" ({strategy} needs embeddings: compute them with `labelhub embed`, or use a model with features)"
     if used == strategy and embeddings is not None:
         labelled = _labelled_embeddings(session, project_id, embeddings.shape[1])
-    pool = st.Pool(probs=probs, samples=samples, embeddings=embeddings, labelled=labelled)
-    picks = st.select(used, pool, min(MAX_LIMIT, len(usable)), seed=project_id)
+    k = min(MAX_LIMIT, len(usable))
+    if bald is not None:
+        # BALD's pick from the scores kept with the predictions (see queue_cache): highest first, ties to the
+        # lower index, as strategies' bald picks from the samples.
+        picks = np.lexsort((np.arange(len(bald)), -bald))[:k]
+    else:
+        pool = st.Pool(probs=probs, embeddings=embeddings, labelled=labelled)
+        picks = st.select(used, pool, k, seed=project_id)
     named = {"least_confidence": st.least_confidence_scores, "margin": st.margin_scores, "entropy": st.entropy_scores}
-    scores = st.bald_scores(samples) if used == "bald" and samples is not None else (
-        named[used](probs) if used in named else st.margin_scores(probs))  # fmt: skip
+    scores = bald if bald is not None else (named[used](probs) if used in named else st.margin_scores(probs))
     shown = used if used in named or used == "bald" else "margin"
     out: list[tuple[int, float | None, str]] = [
         (
-            usable[int(i)].item_id,
+            pool_ids[int(i)],
             round(float(scores[int(i)]), 6),
             f"{used}; {shown} {float(scores[int(i)]):.3f}{note}",
         )

@@ -83,6 +83,26 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class LoginFailure(Base):
+    """One failed login, counted by :mod:`labelhub.services.login_throttle` for every server process.
+
+    ``username`` is case-folded (the key the throttle counts by), ``address`` the client's address. Rows older
+    than the throttle's window are deleted now and then; nothing else refers to them.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Project(Base):
     __tablename__ = "projects"
 

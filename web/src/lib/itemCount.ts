@@ -5,7 +5,7 @@
 // failed count it says what is certain ("200+ items").
 
 import { api, unwrap } from "./api/client";
-import { gridItem, type GridItem, type ItemFilter, type ItemPage, type PageFetcher } from "./items.svelte";
+import { gridItem, pageCursor, type GridItem, type ItemFilter, type ItemPage, type PageFetcher } from "./items.svelte";
 import { count } from "./plural";
 
 /** What is known of a list's size. */
@@ -64,6 +64,7 @@ export type CountedPageFetcher = (
   limit: number,
   withTotal: boolean,
   signal?: AbortSignal,
+  afterName?: string,
 ) => Promise<CountedPage>;
 
 /**
@@ -76,8 +77,8 @@ export function countedPages(
   report: (c: Count, filter: ItemFilter) => void,
 ): PageFetcher {
   const latest = new Latest();
-  return async (filter, after, limit, signal) => {
-    if (after !== null) return fetchPage(filter, after, limit, false, signal);
+  return async (filter, after, limit, signal, afterName) => {
+    if (after !== null) return fetchPage(filter, after, limit, false, signal, afterName);
     const current = latest.begin();
     const tell = (c: Count) => {
       if (current() && !signal.aborted) report(c, filter);
@@ -97,8 +98,8 @@ export function countedPages(
 
 /** Pages of a project's items from the API, counted on request. */
 export function apiCountedPages(projectId: number): CountedPageFetcher {
-  return async (filter, after, limit, withTotal, signal) => {
-    const query = { ...filter, after: after ?? undefined, limit, with_total: withTotal || undefined };
+  return async (filter, after, limit, withTotal, signal, afterName) => {
+    const query = { ...filter, ...pageCursor(filter, { after }, afterName), limit, with_total: withTotal || undefined };
     const page = await unwrap(
       api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query }, signal }),
     );

@@ -19,7 +19,8 @@ function fakeApi(statuses: ItemStatus[]) {
     filteredIds: async (filter, cursor, limit) => {
       asked.push({ filter, limit });
       const ids = match(filter);
-      return "before" in cursor ? ids.filter((i) => i < cursor.before).slice(-limit) : ids.filter((i) => i > (cursor.after ?? 0)).slice(0, limit);
+      const page = "before" in cursor ? ids.filter((i) => i < cursor.before).slice(-limit) : ids.filter((i) => i > (cursor.after ?? 0)).slice(0, limit);
+      return page.map((id) => ({ id, name: `${id}.jpg` }));
     },
     filteredTotal: async (filter) => {
       counted.push(filter);

@@ -7,7 +7,16 @@
 // one count for its size.
 
 import { api, unwrap, type ItemStatus } from "./api/client";
-import { filterFromQuery, filterToQuery, gridItemPath, gridPath, isFiltered, orderOf, type ItemFilter } from "./items.svelte";
+import {
+  filterFromQuery,
+  filterToQuery,
+  gridItemPath,
+  gridPath,
+  isFiltered,
+  orderOf,
+  pageCursor,
+  type ItemFilter,
+} from "./items.svelte";
 import { apiCountedPages } from "./itemCount";
 import { apiIds, queueTotal } from "./review/api";
 import {
@@ -25,8 +34,17 @@ import {
   type QueueKind,
 } from "./review/queue";
 
-/** Up to `limit` ids of the items matching a filter, at a cursor, in the filter's order. */
-export type FilteredIds = (filter: ItemFilter, cursor: Cursor, limit: number) => Promise<number[]>;
+/** An item of a list as the item page's trail keeps it: a sorted list places a page by its anchor's name. */
+export interface Listed {
+  id: number;
+  name: string;
+}
+
+/** A cursor and, in a name order, the name of the item it is at (when known). */
+export type NamedCursor = Cursor & { name?: string };
+
+/** Up to `limit` items matching a filter, at a cursor, in the filter's order. */
+export type FilteredIds = (filter: ItemFilter, cursor: NamedCursor, limit: number) => Promise<Listed[]>;
 
 /** Where a list's items and sizes come from (the API; tests give their own). */
 export interface ListSources {
@@ -37,9 +55,9 @@ export interface ListSources {
   filteredTotal: (filter: ItemFilter) => Promise<number | null>;
 }
 
-function listQuery(filter: ItemFilter, cursor: Cursor, limit: number) {
-  const at = "before" in cursor ? { before: cursor.before } : { after: cursor.after ?? undefined };
-  return { ...filter, ...at, limit };
+/** The API query for a page of a filter's list at a cursor (with its anchor's name in a name order). */
+export function listQuery(filter: ItemFilter, cursor: NamedCursor, limit: number) {
+  return { ...filter, ...pageCursor(filter, cursor, cursor.name), limit };
 }
 
 export function apiSources(projectId: number): ListSources {
@@ -50,7 +68,7 @@ export function apiSources(projectId: number): ListSources {
     filteredIds: async (filter, cursor, limit) => {
       const query = listQuery(filter, cursor, limit);
       const page = await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }));
-      return page.items.map((it) => it.id);
+      return page.items.map((it) => ({ id: it.id, name: it.name }));
     },
     filteredTotal: async (filter) => (await apiCountedPages(projectId)(filter, null, 1, true)).total,
   };
@@ -60,8 +78,32 @@ export function apiSources(projectId: number): ListSources {
  * A list sorted by something else than ids (names): positions come only from the neighbours the server names,
  * never from comparing ids, as QueueTrail may for its id-ordered lists. `neighbours` already places both
  * neighbours of an item at a known position, so a step to either needs nothing more.
+ *
+ * It keeps the names of the items its pages brought and asks for a page at an item by its name too: in a name
+ * order the API places the page by that name without looking the item up, so previous and next still come after
+ * another user deleted the item (by its id alone the API has no place for it, a 422).
  */
 export class SortedTrail extends QueueTrail {
+  /** Names of the items seen so far, by id. */
+  private readonly names: Map<number, string>;
+
+  constructor(fetchItems: (cursor: NamedCursor, limit: number) => Promise<Listed[]>) {
+    const names = new Map<number, string>();
+    super({}, async (_query, cursor, limit) => {
+      const id = "before" in cursor ? cursor.before : cursor.after;
+      const name = id === null ? undefined : names.get(id);
+      const items = await fetchItems(name === undefined ? cursor : { ...cursor, name }, limit);
+      for (const it of items) names.set(it.id, it.name);
+      return items.map((it) => it.id);
+    });
+    this.names = names;
+  }
+
+  /** The name of item `id`, when a page has brought it. */
+  nameOf(id: number): string | null {
+    return this.names.get(id) ?? null;
+  }
+
   override async neighbours(id: number, member = true): Promise<Neighbours> {
     const nav = await super.neighbours(id, member);
     if (nav.index !== null && nav.prev !== null) this.at.set(nav.prev, nav.index - 1);
@@ -81,8 +123,9 @@ export class SortedTrail extends QueueTrail {
 }
 
 function filteredTrail(projectId: number, filter: ItemFilter, ids: FilteredIds, now: number): QueueTrail {
-  const fetch: IdFetcher = (_query, cursor, limit) => ids(filter, cursor, limit);
-  const make = () => (orderOf(filter) === "id" ? new QueueTrail({}, fetch) : new SortedTrail({}, fetch));
+  const fetch: IdFetcher = async (_query, cursor, limit) => (await ids(filter, cursor, limit)).map((it) => it.id);
+  const make = () =>
+    orderOf(filter) === "id" ? new QueueTrail({}, fetch) : new SortedTrail((cursor, limit) => ids(filter, cursor, limit));
   return keptTrail(`${projectId}?${filterToQuery(filter)}`, make, now);
 }
 

@@ -9,13 +9,14 @@ import {
   indexOfId,
   isFiltered,
   ItemSource,
+  pageCursor,
   refreshedEnd,
   withoutOrder,
   type GridItem,
   type ItemFilter,
   type PageFetcher,
 } from "./items.svelte";
-import { dropFilteredTrails, itemList, type ListSources } from "./itemList";
+import { dropFilteredTrails, itemList, listQuery, SortedTrail, type ListSources, type NamedCursor } from "./itemList";
 import { positionText } from "./review/queue";
 
 function item(id: number, name = `${id}.jpg`): GridItem {
@@ -122,8 +123,11 @@ describe("the item page in a sorted grid's order", () => {
       filteredIds: async (filter, cursor, limit) => {
         asked.push(filter);
         const all = ids(filter);
-        if ("before" in cursor) return all.slice(0, all.indexOf(cursor.before)).slice(-limit);
-        return all.slice(cursor.after === null ? 0 : all.indexOf(cursor.after) + 1).slice(0, limit);
+        const page =
+          "before" in cursor
+            ? all.slice(0, all.indexOf(cursor.before)).slice(-limit)
+            : all.slice(cursor.after === null ? 0 : all.indexOf(cursor.after) + 1).slice(0, limit);
+        return page.map((id) => ({ id, name: `n${id}` }));
       },
       filteredTotal: async () => sorted.length,
     };
@@ -172,5 +176,103 @@ describe("the item page in a sorted grid's order", () => {
     expect(list.trail.indexOf(6)).toBe(2);
     expect(list.trail.indexOf(2)).toBe(3);
     expect(list.trail.indexOf(5)).toBe(1); // a higher id, before it in the list: stays
+  });
+});
+
+/**
+ * A fake API over `list` (in `-name` order) that places a page as the real one does: at the anchor's name when one
+ * is given, else at the name of the item the id is, which fails (a 422) for an item that is gone.
+ */
+function namePlacingApi(list: GridItem[]) {
+  const nameAt = (id: number, name: string | undefined): string => {
+    if (name !== undefined) return name;
+    const found = list.find((it) => it.id === id);
+    if (!found) throw new Error(`422: item ${id} is not in the project`);
+    return found.name;
+  };
+  const firstWhere = (ok: (it: GridItem) => boolean): number => {
+    const at = list.findIndex(ok);
+    return at < 0 ? list.length : at;
+  };
+  /** Z to A: the index of the first item after the anchor. */
+  const after = (id: number | null, name?: string): number => (id === null ? 0 : firstWhere((it) => it.name < nameAt(id, name)));
+  /** The up to `limit` items just before the anchor. */
+  const before = (id: number, limit: number, name?: string): GridItem[] => {
+    const end = firstWhere((it) => it.name <= nameAt(id, name));
+    return list.slice(Math.max(0, end - limit), end);
+  };
+  const fetchItems = async (cursor: NamedCursor, limit: number): Promise<GridItem[]> => {
+    if ("before" in cursor) return before(cursor.before, limit, cursor.name);
+    const start = after(cursor.after, cursor.name);
+    return list.slice(start, start + limit);
+  };
+  return { list, after, fetchItems };
+}
+
+describe("a name-sorted list whose anchor item was deleted meanwhile", () => {
+  it("puts the anchor's name in the API query in the name orders only", () => {
+    expect(pageCursor({ order: "name" }, { after: 4 }, "a")).toEqual({ after: 4, after_name: "a" });
+    expect(pageCursor({ order: "-name" }, { before: 4 }, "a")).toEqual({ before: 4, before_name: "a" });
+    expect(pageCursor({ order: "-id" }, { after: 4 }, "a")).toEqual({ after: 4 });
+    expect(pageCursor({}, { before: 4 }, "a")).toEqual({ before: 4 });
+    expect(pageCursor({ order: "name" }, { after: 4 })).toEqual({ after: 4 });
+    expect(pageCursor({ order: "name" }, { after: null }, "a")).toEqual({});
+    const cursor: NamedCursor = { before: 3, name: "x" };
+    expect(listQuery({ order: "-name", tag: "t" }, cursor, 50)).toEqual({ order: "-name", tag: "t", before: 3, before_name: "x", limit: 50 });
+  });
+
+  it("loads the grid's next page after its last item by that item's name: none missed, none twice", async () => {
+    const api = namePlacingApi([...Z_TO_A]); // x q m h c a
+    const names: (string | undefined)[] = [];
+    const fetch: PageFetcher = async (_filter, after, limit, _signal, afterName) => {
+      names.push(afterName);
+      const start = api.after(after, afterName);
+      const page = api.list.slice(start, start + limit);
+      return { items: page.map((it) => ({ ...it })), nextAfter: start + limit < api.list.length ? (page[page.length - 1]?.id ?? null) : null };
+    };
+    const src = new ItemSource(fetch, 2, 2);
+    src.reset({ order: "-name" });
+    await src.loadMore(); // x q
+    api.list.splice(1, 1); // another user deletes q (id 5), the last item loaded
+    await src.loadMore();
+    await src.loadMore();
+    expect(src.error).toBeNull();
+    expect(src.items.map((it) => it.name)).toEqual(["x", "q", "m", "h", "c", "a"]);
+    expect(names).toEqual([undefined, "q", "h"]);
+    api.list.splice(1, 1); // m (id 1) goes too: the window after it is re-read by its name
+    await src.refresh(3, 2); // after m: h c
+    expect(src.error).toBeNull();
+    expect(names[names.length - 1]).toBe("m");
+    expect(src.items.map((it) => it.name)).toEqual(["x", "q", "m", "h", "c", "a"]);
+  });
+
+  it("sends no name in an id order", async () => {
+    const { fetch } = sortedApi(NAMED);
+    const names: (string | undefined)[] = [];
+    const src = new ItemSource(async (f, after, limit, signal, afterName) => {
+      names.push(afterName);
+      return fetch(f, after, limit, signal);
+    }, 2, 2);
+    src.reset({ order: "-id" });
+    await src.loadMore();
+    await src.loadMore();
+    expect(names).toEqual([undefined, undefined]);
+  });
+
+  it("finds the item page's neighbours around a deleted item by its name", async () => {
+    const api = namePlacingApi([...Z_TO_A]); // x q m h c a: ids 3 5 1 6 2 4
+    const asked: NamedCursor[] = [];
+    const trail = new SortedTrail(async (cursor, limit) => {
+      asked.push(cursor);
+      return api.fetchItems(cursor, limit);
+    });
+    expect(await trail.neighbours(1, true)).toEqual({ prev: 5, next: 6, index: 2, total: null });
+    expect(trail.nameOf(6)).toBe("h");
+    api.list.splice(3, 1); // another user deletes h (id 6) as the user steps to it
+    const nav = await trail.neighbours(6, false);
+    expect(nav).toEqual({ prev: 1, next: 2, index: null, total: null });
+    expect(asked.slice(-2)).toEqual([{ before: 6, name: "h" }, { after: 6, name: "h" }]);
+    // A trail that never saw h's name asks by its id alone, and the API has no place for it.
+    await expect(new SortedTrail(api.fetchItems).next(6)).rejects.toThrow("422");
   });
 });

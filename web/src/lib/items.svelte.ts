@@ -106,12 +106,37 @@ export interface ItemPage {
   nextAfter: number | null;
 }
 
+/** Fetches the page after item ``after`` (null: the first page); in a name order ``afterName`` is that item's name. */
 export type PageFetcher = (
   filter: ItemFilter,
   after: number | null,
   limit: number,
   signal: AbortSignal,
+  afterName?: string,
 ) => Promise<ItemPage>;
+
+/** Where a page of the API's list starts: just after an item, or just before one. */
+export type PageAt = { after: number | null } | { before: number };
+
+/** The API's cursor parameters for a page at ``at`` in the filter's order. */
+export interface PageCursor {
+  after?: number;
+  before?: number;
+  after_name?: string;
+  before_name?: string;
+}
+
+/**
+ * The query parameters that start a page at ``at``: the item's id, and in a name order its ``name`` too when it is
+ * known. The API then places the page by that name without looking the item up, so the page comes even when
+ * another user deleted that item since (by its id alone that is a 422). The id orders take no name.
+ */
+export function pageCursor(filter: ItemFilter, at: PageAt, name?: string): PageCursor {
+  const named = name !== undefined && byName(orderOf(filter));
+  if ("before" in at) return named ? { before: at.before, before_name: name } : { before: at.before };
+  if (at.after === null) return {};
+  return named ? { after: at.after, after_name: name } : { after: at.after };
+}
 
 /** The first page is small so the grid paints at once; later pages are larger, so a long scroll needs fewer
  * round trips (the API allows 1,000 a page). */
@@ -121,6 +146,11 @@ export const NEXT_PAGE = 1000;
 /** The order a filter's list is in. */
 export function orderOf(f: ItemFilter): ItemOrder {
   return f.order ?? "id";
+}
+
+/** Whether a list in ``order`` is sorted by name (its pages then start at a name, not an id). */
+export function byName(order: ItemOrder): boolean {
+  return order === "name" || order === "-name";
 }
 
 /** The filter without its sort: what narrows the list, whatever order it is in. */
@@ -173,8 +203,6 @@ export interface SourceState {
   after: number | null;
   done: boolean;
 }
-
-const byName = (order: ItemOrder): boolean => order === "name" || order === "-name";
 
 /**
  * The position of item ``id`` in items in ``order``; when it is not there, where it would be (in an id order: the
@@ -288,7 +316,7 @@ export class ItemSource {
     if (this.loading) return this.inflight ?? Promise.resolve();
     if (this.done || this.error) return Promise.resolve();
     const size = this.items.length === 0 ? this.firstPage : this.nextPage;
-    return this.run(this.after, size, (page) => {
+    return this.run(this.after, this.nameFor(this.items[this.items.length - 1], this.after), size, (page) => {
       for (const it of page.items) this.items.push(it);
       this.after = page.nextAfter;
       this.done = page.nextAfter === null;
@@ -322,7 +350,7 @@ export class ItemSource {
     if (this.error || from >= this.items.length) return;
     const prev = from > 0 ? (this.items[from - 1] as GridItem).id : null;
     this.refreshing = true;
-    await this.run(prev, Math.min(NEXT_PAGE, Math.max(1, limit)), (page) => {
+    await this.run(prev, this.nameFor(this.items[from - 1], prev), Math.min(NEXT_PAGE, Math.max(1, limit)), (page) => {
       const fresh = page.items;
       // The page holds every item after `prev` up to its last one (or to the end of the list when it is the last).
       const to = refreshedEnd(this.items, from, fresh, page.nextAfter === null, orderOf(this.filter));
@@ -335,14 +363,23 @@ export class ItemSource {
     });
   }
 
-  private run(after: number | null, limit: number, apply: (page: ItemPage) => void): Promise<void> {
+  /**
+   * In a name order, the name of the loaded item ``it`` a page starts after (the last one loaded, or the one
+   * before a refreshed window; ``id`` is the anchor asked for), so the page keeps its place should that item be
+   * deleted meanwhile. Undefined in the id orders, where the id marks the place alone.
+   */
+  private nameFor(it: GridItem | undefined, id: number | null): string | undefined {
+    return it !== undefined && it.id === id && byName(orderOf(this.filter)) ? it.name : undefined;
+  }
+
+  private run(after: number | null, afterName: string | undefined, limit: number, apply: (page: ItemPage) => void): Promise<void> {
     const controller = new AbortController();
     this.controller = controller;
     this.loading = true;
     const filter = $state.snapshot(this.filter);
     const p = (async () => {
       try {
-        const page = await this.fetchPage(filter, after, limit, controller.signal);
+        const page = await this.fetchPage(filter, after, limit, controller.signal, afterName);
         if (controller.signal.aborted) return;
         apply(page);
         this.loaded = this.items.length;

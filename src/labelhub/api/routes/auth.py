@@ -8,35 +8,41 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from labelhub.api.deps import CSRF_HEADER, SESSION_COOKIE, ActorDep, HubDep, current_actor
-from labelhub.api.schemas import LoginIn, SessionPublic, TokenCreate, TokenIssued, TokenPublic, UserPublic
+from labelhub.api.schemas import (
+    CurrentUserPublic,
+    LoginIn,
+    SessionPublic,
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    UserPublic,
+)
 from labelhub.errors import AuthenticationError, PermissionDenied
 from labelhub.hub import Hub
 from labelhub.services import audit, users
-from labelhub.services.access import Actor
-from labelhub.services.login_throttle import LoginThrottle, Refusal, TooManyAttempts
+from labelhub.services.access import Actor, may_create_projects
+from labelhub.services.login_throttle import LoginThrottle, TooManyAttempts
+from labelhub.storage.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=UserPublic)
-async def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> UserPublic:
+@router.post("/login", response_model=CurrentUserPublic)
+async def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> CurrentUserPublic:
     """Check the password and set a session cookie for the browser.
 
-    Too many failures for the username or from the client address answer 429 with ``Retry-After``, without
-    checking the password (:mod:`labelhub.services.login_throttle`). The password check waits for one of
-    ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no thread of the pool other routes use.
+    Too many failures for the username from the client address, for the username from every address, or from
+    the address answer 429 with ``Retry-After``, without checking the password
+    (:mod:`labelhub.services.login_throttle`; the counts are in the database, shared by every server process).
+    The password check waits for one of ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no
+    thread of the pool other routes use.
     """
     throttle: LoginThrottle = request.app.state.login_throttle
-    client = request.client.host if request.client else "unknown"
-    await _refuse_if_throttled(hub, throttle, body.username, client)
+    # uvicorn puts the X-Forwarded-For address here when the request comes from a proxy it trusts.
+    address = request.client.host if request.client else "unknown"
+    await run_in_threadpool(_refuse_if_throttled, hub, throttle, body.username, address)
     async with request.app.state.password_checks:
-        await _refuse_if_throttled(hub, throttle, body.username, client)  # failures may have come in meanwhile
-        try:
-            out, secret = await run_in_threadpool(_log_in, hub, body)
-        except AuthenticationError:
-            throttle.failed(body.username, client)
-            raise
-    throttle.succeeded(body.username)
+        out, secret = await run_in_threadpool(_log_in, hub, throttle, body, address)
     hours = hub.settings.session_hours
     response.set_cookie(
         SESSION_COOKIE,
@@ -50,39 +56,53 @@ async def login(body: LoginIn, request: Request, response: Response, hub: HubDep
     return out
 
 
-def _log_in(hub: Hub, body: LoginIn) -> tuple[UserPublic, str]:
+def _log_in(hub: Hub, throttle: LoginThrottle, body: LoginIn, address: str) -> tuple[CurrentUserPublic, str]:
+    _refuse_if_throttled(hub, throttle, body.username, address)  # failures may have come in while this waited
+    try:
+        with hub.db.session() as s:  # a read: on SQLite the Argon2 check holds no write lock
+            user_id = users.authenticate(s, body.username, body.password).id
+    except AuthenticationError:
+        _count_failure(hub, throttle, body.username, address)
+        raise
     hours = hub.settings.session_hours
     with hub.db.session(write=True) as s:
-        user = users.authenticate(s, body.username, body.password)
+        user = users.get_user(s, user_id)
+        throttle.succeeded(s, body.username, address)
         issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
         audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
-        return UserPublic.model_validate(user), issued.token
+        return _current(hub, user), issued.token
 
 
-async def _refuse_if_throttled(hub: Hub, throttle: LoginThrottle, username: str, client: str) -> None:
-    refusal = throttle.check(username, client)
-    if refusal is None:
-        return
-    if refusal.first:  # one event per lockout, so a flood of refused attempts does not flood the log
-        await run_in_threadpool(_audit_throttled, hub, refusal, username, client)
-    raise TooManyAttempts(refusal.detail, retry_after=refusal.retry_after)
+def _current(hub: Hub, user: User) -> CurrentUserPublic:
+    public = UserPublic.model_validate(user)
+    creates = may_create_projects(users.actor_for(user), hub.settings.project_creators)
+    return CurrentUserPublic(**public.model_dump(), can_create_projects=creates)
 
 
-def _audit_throttled(hub: Hub, refusal: Refusal, username: str, client: str) -> None:
+def _refuse_if_throttled(hub: Hub, throttle: LoginThrottle, username: str, address: str) -> None:
+    with hub.db.session() as s:
+        refusal = throttle.check(s, username, address)
+    if refusal is not None:
+        raise TooManyAttempts(refusal.detail, retry_after=refusal.retry_after)
+
+
+def _count_failure(hub: Hub, throttle: LoginThrottle, username: str, address: str) -> None:
+    """Count the failure; one that starts a lockout is audited (once per lockout, not per refused attempt)."""
     with hub.db.session(write=True) as s:
-        audit.record(
-            s,
-            Actor(user_id=None, username="anonymous"),
-            "auth.throttled",
-            "login",
-            refusal.key[:64],
-            detail={
-                "username": username[:200],
-                "client": client,
-                "by": refusal.scope,
-                "retry_after": refusal.retry_after,
-            },
-        )
+        for lockout in throttle.failed(s, username, address):
+            audit.record(
+                s,
+                Actor(user_id=None, username="anonymous"),
+                "auth.throttled",
+                "login",
+                lockout.key[:64],
+                detail={
+                    "username": username[:200],
+                    "client": address,
+                    "by": lockout.scope,
+                    "retry_after": lockout.retry_after,
+                },
+            )
 
 
 @router.post("/logout", status_code=204)
@@ -99,10 +119,11 @@ def logout(request: Request, response: Response, hub: HubDep) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-@router.get("/me", response_model=UserPublic)
-def me(actor: ActorDep, hub: HubDep) -> UserPublic:
+@router.get("/me", response_model=CurrentUserPublic)
+def me(actor: ActorDep, hub: HubDep) -> CurrentUserPublic:
+    """The logged-in user; ``can_create_projects`` says whether the server lets them create projects."""
     with hub.db.session() as s:
-        return UserPublic.model_validate(users.get_user(s, actor.user_id or 0))
+        return _current(hub, users.get_user(s, actor.user_id or 0))
 
 
 @router.get("/session", response_model=SessionPublic)

@@ -40,6 +40,18 @@ def list_items(
     before: Annotated[
         int | None, Query(description="Instead of after: the items just before this item (still in the order)")
     ] = None,
+    after_name: Annotated[
+        str | None,
+        Query(
+            max_length=1024,
+            description="In the name orders: the previous page's last item's name. It marks the place without"
+            " looking the item up, so the page still comes when that item was deleted since",
+        ),
+    ] = None,
+    before_name: Annotated[
+        str | None,
+        Query(max_length=1024, description="In the name orders, instead of after: the name of the item `before` names"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 100,
     order: Annotated[
         ItemOrder,
@@ -82,7 +94,18 @@ def list_items(
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )
     with hub.db.session() as s:
-        page = items.list_items(s, actor, project_id, f, after=after, before=before, limit=limit, order=order)
+        page = items.list_items(
+            s,
+            actor,
+            project_id,
+            f,
+            after=after,
+            before=before,
+            after_name=after_name,
+            before_name=before_name,
+            limit=limit,
+            order=order,
+        )
         out = []
         for it in page.items:
             pub = ItemPublic.model_validate(it)

@@ -58,11 +58,18 @@ def list_projects(actor: ActorDep, hub: HubDep) -> list[ProjectPublic]:
 
 @router.post("", response_model=ProjectPublic, status_code=201)
 def create_project(body: ProjectCreate, actor: ActorDep, hub: HubDep) -> ProjectPublic:
-    """Create a project; you become its owner."""
+    """Create a project; you become its owner. With ``LABELHUB_PROJECT_CREATORS=admins`` only administrators may
+    (403 for anyone else)."""
     schema = _schema(body.labels, body.kinds, body.attributes)
     with hub.db.session(write=True) as s:
         p = projects.create_project(
-            s, actor, body.name, item_kind=body.item_kind, schema=schema, description=body.description
+            s,
+            actor,
+            body.name,
+            item_kind=body.item_kind,
+            schema=schema,
+            description=body.description,
+            creators=hub.settings.project_creators,
         )
         return _public(p, role_in(s, actor, p.id))
 

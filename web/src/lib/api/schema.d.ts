@@ -37,9 +37,11 @@ export interface paths {
          * Login
          * @description Check the password and set a session cookie for the browser.
          *
-         *     Too many failures for the username or from the client address answer 429 with ``Retry-After``, without
-         *     checking the password (:mod:`labelhub.services.login_throttle`). The password check waits for one of
-         *     ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no thread of the pool other routes use.
+         *     Too many failures for the username from the client address, for the username from every address, or from
+         *     the address answer 429 with ``Retry-After``, without checking the password
+         *     (:mod:`labelhub.services.login_throttle`; the counts are in the database, shared by every server process).
+         *     The password check waits for one of ``HASH_SLOTS`` slots here, in the event loop, so a login flood holds no
+         *     thread of the pool other routes use.
          */
         post: operations["login"];
         delete?: never;
@@ -76,7 +78,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description The logged-in user; ``can_create_projects`` says whether the server lets them create projects.
+         */
         get: operations["me"];
         put?: never;
         post?: never;
@@ -214,7 +219,8 @@ export interface paths {
         put?: never;
         /**
          * Create Project
-         * @description Create a project; you become its owner.
+         * @description Create a project; you become its owner. With ``LABELHUB_PROJECT_CREATORS=admins`` only administrators may
+         *     (403 for anyone else).
          */
         post: operations["create_project"];
         delete?: never;
@@ -1607,6 +1613,27 @@ export interface components {
              */
             queued?: number | null;
         };
+        /**
+         * CurrentUserPublic
+         * @description The logged-in user, with what the server lets them do beyond their project roles.
+         */
+        CurrentUserPublic: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
+            /** Is Admin */
+            is_admin: boolean;
+            /** Is Active */
+            is_active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Can Create Projects */
+            can_create_projects: boolean;
+        };
         /** DetectionClassPublic */
         DetectionClassPublic: {
             /** Label */
@@ -2643,7 +2670,7 @@ export interface components {
          * @description Who the request's session cookie or token belongs to; ``user`` is None when nobody is logged in.
          */
         SessionPublic: {
-            user: components["schemas"]["UserPublic"] | null;
+            user: components["schemas"]["CurrentUserPublic"] | null;
         };
         /**
          * Source
@@ -2960,7 +2987,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserPublic"];
+                    "application/json": components["schemas"]["CurrentUserPublic"];
                 };
             };
             /** @description Validation Error */
@@ -3007,7 +3034,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserPublic"];
+                    "application/json": components["schemas"]["CurrentUserPublic"];
                 };
             };
         };
@@ -3507,6 +3534,10 @@ export interface operations {
                 after?: number | null;
                 /** @description Instead of after: the items just before this item (still in the order) */
                 before?: number | null;
+                /** @description In the name orders: the previous page's last item's name. It marks the place without looking the item up, so the page still comes when that item was deleted since */
+                after_name?: string | null;
+                /** @description In the name orders, instead of after: the name of the item `before` names */
+                before_name?: string | null;
                 limit?: number;
                 /** @description `id` (oldest first), `-id` (newest first), `name` (A to Z) or `-name` (Z to A) */
                 order?: components["schemas"]["ItemOrder"];
