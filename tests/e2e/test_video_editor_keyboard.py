@@ -1,9 +1,9 @@
 """The video editor and the keyboard, as in the image editor (``test_editor_keyboard.py``): Tab with nothing focused
-or on the frame steps through the tracks; F6 goes from the stage to the toolbar; Tab and Shift+Tab on a control
-move focus as in any page, so a keyboard user reaches the track list (a track's label select, its propagation
-method, Propagate) and uses them; Esc on a control gives the keyboard back to the frame; Tab wraps round the ends of
-the page rather than onto its body. The clip is the first 40 frames of ``../shared/data/tracking_otb_crossing``
-(see ``_video_page.py``)."""
+or on the frame steps through the tracks; F6 goes from the stage to the toolbar and on round the editor's regions
+(Shift+F6 back); Tab and Shift+Tab on a control move focus as in any page, so a keyboard user reaches the track list
+(a track's label select, its propagation method, Propagate) and uses them; Esc on a control gives the keyboard back
+to the frame; Tab wraps round the ends of the page rather than onto its body. The clip is the first 40 frames of
+``../shared/data/tracking_otb_crossing`` (see ``_video_page.py``)."""
 
 from __future__ import annotations
 
@@ -103,9 +103,32 @@ def test_a_keyboard_user_reaches_the_track_list_uses_it_and_gets_back_to_the_fra
     assert vp.state(page)["selected"] == second
     expect(page.get_by_test_id("video-canvas")).to_be_focused()
 
-    # And F6 again from the frame.
+    # And F6 again from the frame, round the regions: the toolbar (its first enabled button: Undo, after the
+    # relabel), the timeline, the classes (the one in use), the tracks, the top bar, then the frame; Shift+F6 the
+    # other way round.
+    ring = []
+    for _ in range(5):
+        page.keyboard.press("F6")
+        ring.append(_active(page))
+    classes = "BUTTON New tracks get person; relabels the selected track"
+    assert ring == [
+        "BUTTON Undo",
+        "BUTTON First frame",
+        classes,
+        f"BUTTON Select track {first}",
+        "A Back to the project",
+    ]
     page.keyboard.press("F6")
-    assert page.evaluate("() => !!document.activeElement?.closest('[role=toolbar]')"), _active(page)
+    expect(page.get_by_test_id("video-canvas")).to_be_focused()
+    back_ring = []
+    for _ in range(5):
+        page.keyboard.press("Shift+F6")
+        back_ring.append(_active(page))
+    assert back_ring == ring[::-1], back_ring
+    # F6 from a select (which takes every other key) goes on too: from the track list to the top bar.
+    editor.get_by_label(f"Label of track {first}").focus()
+    page.keyboard.press("F6")
+    assert _active(page) == ring[-1], _active(page)
 
     # Shift+Tab on the page's first control (the top bar's Back link) wraps to the editor's last control, and Tab
     # there back to the first: never onto the page body, where Tab would select tracks.

@@ -84,8 +84,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['H'], description: 'Hide or show all shapes', group: 'View', action: 'shapes.toggle' },
   { keys: ['?'], description: 'This help', group: 'View', action: 'help' },
   {
-    keys: ['F6'],
-    description: 'Move focus to the toolbar: Tab then goes through the controls, Esc back to the canvas',
+    keys: ['F6', 'Shift+F6'],
+    description: 'Next / previous region: canvas, toolbar, each side panel section, top bar (Esc: back to the canvas)',
     group: 'View',
   },
   { keys: ['N', '→'], description: 'Next item (saves first; → when no shape is selected)', group: 'Items', action: 'item.next' },

@@ -1,7 +1,8 @@
 /**
  * A roving Tab stop: a group of controls (the label list's rows, its show/hide buttons, the toolbar's tools) is
  * one stop in the Tab order, and ↑/↓/Home/End move focus inside it, as in a desktop list (in a radio group the
- * arrows go round and choose, `radioStep`). The one control of the group with
+ * arrows go round and choose, `radioStep`; in a group that wraps into rows, the tag chips, all four arrows move,
+ * `gridStep`). The one control of the group with
  * `tabindex=0` is the one last focused while focus is in the group, else the `preferred` one (the label in use),
  * else the first; the others have `tabindex=-1`.
  */
@@ -39,4 +40,39 @@ export function setStop(items: readonly HTMLElement[], stop: number): void {
     const want = i === stop ? 0 : -1;
     if (el.tabIndex !== want) el.tabIndex = want;
   });
+}
+
+/** A control's box on the screen (what `getBoundingClientRect` gives). */
+export interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** Where an arrow key goes in a group of controls that wraps into rows (the tag chips), from `at` of `boxes` in
+ * their order: ←/→ the previous/next control (no wrap), ↑/↓ the control nearest in x in the row above/below
+ * (staying put on the first/last row), Home/End the first/last; null for other keys. */
+export function gridStep(key: string, at: number, boxes: readonly Box[]): number | null {
+  const n = boxes.length;
+  if (n === 0) return null;
+  if (key === 'Home') return 0;
+  if (key === 'End') return n - 1;
+  if (key !== 'ArrowRight' && key !== 'ArrowLeft' && key !== 'ArrowDown' && key !== 'ArrowUp') return null;
+  const from = boxes[at];
+  if (!from) return 0;
+  if (key === 'ArrowRight') return Math.min(n - 1, at + 1);
+  if (key === 'ArrowLeft') return Math.max(0, at - 1);
+  const down = key === 'ArrowDown';
+  // The controls wholly below (above) this one; the nearest row of them is the one whose top (bottom) is nearest.
+  const beyond = boxes
+    .map((b, i) => ({ b, i }))
+    .filter(({ b }) => (down ? b.top >= from.bottom - 1 : b.bottom <= from.top + 1));
+  if (beyond.length === 0) return at;
+  const edge = down ? Math.min(...beyond.map(({ b }) => b.top)) : Math.max(...beyond.map(({ b }) => b.bottom));
+  const first = beyond.find(({ b }) => (down ? b.top : b.bottom) === edge)?.b ?? from;
+  const row = beyond.filter(({ b }) => (down ? b.top < first.bottom : b.bottom > first.top));
+  const x = (from.left + from.right) / 2;
+  const gap = (b: Box): number => Math.abs((b.left + b.right) / 2 - x);
+  return row.reduce((best, c) => (gap(c.b) < gap(best.b) ? c : best)).i;
 }

@@ -28,6 +28,11 @@ export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
   { keys: ['X'], description: 'Reject the selected proposal', group: 'Proposals' },
   { keys: [']', '['], description: 'Select the next / previous proposal', group: 'Proposals' },
   { keys: ['R'], description: 'Show or hide rejected proposals', group: 'Proposals' },
+  {
+    keys: ['F6', 'Shift+F6'],
+    description: 'Next / previous region: the text, toolbar, each side panel section, top bar',
+    group: 'Edit',
+  },
   { keys: ['N', '→'], description: 'Next item (saves first; → when no text is selected)', group: 'Items' },
   { keys: ['P', '←'], description: 'Previous item (saves first; ← when no text is selected)', group: 'Items' },
   { keys: ['?'], description: 'This help', group: 'Items' },

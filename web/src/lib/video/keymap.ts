@@ -131,8 +131,8 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['Space+drag', 'Middle drag'], description: 'Pan', group: 'View' },
   { keys: ['?'], description: 'This help', group: 'View' },
   {
-    keys: ['F6'],
-    description: 'Move focus to the toolbar: Tab then goes through the controls and the track list, Esc back to the frame',
+    keys: ['F6', 'Shift+F6'],
+    description: 'Next / previous region: frame, toolbar, timeline, classes, tracks, top bar (Esc: back to the frame)',
     group: 'View',
   },
   { keys: ['Page Down', 'Page Up'], description: 'Next / previous item', group: 'Items' },

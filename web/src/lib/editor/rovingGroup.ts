@@ -1,17 +1,34 @@
 /**
- * The image editor's label-list keys (`editor/roving.ts`) for a group of buttons that is no listbox: the text
- * editor's span labels, toggle buttons that label the selected text. The group is one Tab stop and ↑/↓/Home/End
- * move focus inside it; the stop is the button last focused while focus is in the group, else the pressed one
- * (the label in use), else the first.
+ * The image editor's label-list keys (`roving.ts`) for a group of buttons that is no listbox: the text
+ * editor's span labels (toggle buttons that label the selected text) and its list of spans, and both editors' tag
+ * chips. The group is one Tab stop and the arrow keys move focus inside it (↑/↓/Home/End, or all four arrows in a
+ * group that wraps into rows); the stop is the button last focused while focus is in the group, else the preferred
+ * one (the pressed one: the label in use), else the first.
  */
 
 import type { Attachment } from 'svelte/attachments';
-import { rovingStep, setStop, stopIndex } from '../editor/roving';
+import { gridStep, rovingStep, setStop, stopIndex } from './roving';
 
 const PRESSED = (el: HTMLElement): boolean => el.getAttribute('aria-pressed') === 'true';
 
+export interface RovingOptions {
+  /** The control that is the stop while focus is outside the group (default: the pressed one). */
+  preferred?: (el: HTMLElement) => boolean;
+  /** `grid` for controls that wrap into rows (←/→ go along, ↑/↓ to the row above/below); default a list. */
+  layout?: 'list' | 'grid';
+  /** The attributes that change which control is preferred (default `aria-pressed`). */
+  watch?: readonly string[];
+}
+
+/** Where `key` goes from `at` of `items`, in a list or in a group that wraps into rows. */
+function step(layout: 'list' | 'grid', key: string, at: number, items: readonly HTMLElement[]): number | null {
+  if (layout === 'list') return rovingStep(key, at, items.length);
+  return gridStep(key, at, items.map((el) => el.getBoundingClientRect()));
+}
+
 /** An attachment making the controls `selector` finds under its element one Tab stop with the arrow keys inside. */
-export function rovingGroup(selector: string, preferred: (el: HTMLElement) => boolean = PRESSED): Attachment<HTMLElement> {
+export function rovingGroup(selector: string, options: RovingOptions = {}): Attachment<HTMLElement> {
+  const { preferred = PRESSED, layout = 'list', watch = ['aria-pressed'] } = options;
   return (root) => {
     const controls = (): HTMLElement[] => [...root.querySelectorAll<HTMLElement>(selector)];
 
@@ -24,7 +41,7 @@ export function rovingGroup(selector: string, preferred: (el: HTMLElement) => bo
     function onKeyDown(e: KeyboardEvent): void {
       if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return;
       const items = controls();
-      const next = rovingStep(e.key, items.findIndex((el) => el === document.activeElement), items.length);
+      const next = step(layout, e.key, items.findIndex((el) => el === document.activeElement), items);
       if (next === null) return;
       // The group's keys, not the editor's (whose arrows move the text selection or go to another item).
       e.preventDefault();
@@ -44,7 +61,7 @@ export function rovingGroup(selector: string, preferred: (el: HTMLElement) => bo
       subtree: true,
       childList: true,
       attributes: true,
-      attributeFilter: ['aria-pressed', 'disabled'],
+      attributeFilter: [...watch, 'disabled'],
     });
     root.addEventListener('keydown', onKeyDown);
     root.addEventListener('focusin', onFocusIn);
