@@ -5,16 +5,20 @@ Boxes here are COCO ``[x, y, width, height]`` in absolute pixels, as a COCO file
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 import orjson
 from PIL import Image
 
-from labelhub.domain.enums import ItemKind
+from labelhub.domain.enums import AnnotationKind, ItemKind
+from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
+from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
+from labelhub.services.imports import import_records
 from labelhub.services.projects import create_project
 
 CATEGORIES = [{"id": 1, "name": "cat", "supercategory": "animal"}, {"id": 7, "name": "dog", "supercategory": "animal"}]
@@ -75,3 +79,19 @@ def write_frames(folder: Path, n: int, size: tuple[int, int]) -> list[Path]:
         paths.append(folder / f"{i:03d}.png")
         Image.new("RGB", size, (40 * i, 0, 0)).save(paths[-1])
     return paths
+
+
+def shuffled_texts(hub: Hub, project: str, names: list[str], *, seed: int, label: str = "cat") -> int:
+    """A text project of ``names`` imported in a shuffled order (so id order is not name order), every other item
+    (by import order) with the class ``label``; returns the project's id."""
+    pid = new_project(hub, project, ItemKind.TEXT)
+    order = names[:]
+    random.Random(seed).shuffle(order)
+    records = [
+        ItemRecord(kind=ItemKind.TEXT, name=n, text=f"text {n}",
+                   annotations=[AnnotationRecord(kind=AnnotationKind.CLASS, label=label)] if i % 2 == 0 else [])
+        for i, n in enumerate(order)
+    ]  # fmt: skip
+    import_records(hub, Actor.system(), pid, records, labels=[label], format_name="test",
+                   options=ImportOptions(media="none"))  # fmt: skip
+    return pid

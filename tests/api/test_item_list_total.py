@@ -48,7 +48,7 @@ def test_with_total_counts_every_item_matching_the_filters_whatever_the_page(
         page = _page(client, admin_headers, pid, limit=1, with_total=True, **query)
         assert page["total"] == want == len(item_ids(client, admin_headers, pid, **query)), (query, page)
     assert _page(client, admin_headers, pid, limit=1, tag="nope", with_total=True) == {
-        "items": [], "next_after": None, "total": 0}  # fmt: skip
+        "items": [], "next_after": None, "total": 0, "position": None}  # fmt: skip
 
 
 def test_with_total_needs_read_access_like_the_list(

@@ -104,3 +104,13 @@ def test_before_takes_a_time_and_refuses_anything_else(team: Env) -> None:
     bad = run({**team, "COLUMNS": "250"}, "audit", "street", "--before", "yesterday")
     assert bad.exit_code == 2 and "Invalid value for '--before'" in bad.output
     assert "'yesterday' is neither an event id (a number) nor a time" in bad.output
+
+
+def test_a_refused_login_is_by_nobody_logged_in_and_a_deleted_user_keeps_the_name(team: Env, hub: Hub) -> None:
+    with hub.db.session(write=True) as s:
+        # What api/routes/auth.py records when a login lockout starts, and an event whose user was deleted since.
+        audit.record(s, Actor(None, "anonymous"), "auth.throttled", "login", "user:ann",
+                     detail={"username": "ann", "client": "10.0.0.1", "by": "user", "retry_after": 60})  # fmt: skip
+        audit.record(s, Actor(None, "gone"), "user.update", "user", 99, detail={"fields": ["admin"]})
+    who = {r[3]: r[2] for r in rows(ok(team, "audit", "--limit", "2").stdout)}
+    assert who == {"auth.throttled": "(not logged in)", "user.update": "gone (deleted)"}

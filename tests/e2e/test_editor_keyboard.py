@@ -282,3 +282,72 @@ def test_a_polygon_is_drawn_with_the_keyboard_alone(page: Any, server: Server, s
         "() => window.__editor.annotations().filter(a => a.kind === 'polygon').map(a => [a.label, a.geometry.points])"
     )
     assert shown == [["person", want]], shown
+
+
+def test_label_rows_read_well_and_keyboard_steps_are_said_once(page: Any, server: Server, shots: Shots) -> None:
+    """A screen reader hears each label row as "car, 1 shape, key 1" (not "car 1 1"), hears the label chosen with
+    Enter, and hears where a shape moved by the arrow keys once the keys rest (one announcement for a held key).
+    The "needs at least 3 points" warning goes once the polygon is closed, or cancelled."""
+    pid, iid, password = _item_with_two_boxes(server, "said")
+    login(page, "kb-said", password)
+    page.goto(f"/#/projects/{pid}/items/{iid}")
+    wait_for_editor(page, SIZE)
+    announcer = page.get_by_test_id("announcer")
+    warning = page.get_by_test_id("editor").get_by_role("status").filter(has_text=re.compile(r"^A polygon needs"))
+
+    def said(text: str) -> None:
+        expect(announcer).to_have_text(re.compile("^" + re.escape(text)))
+
+    options = page.get_by_role("listbox", name="Label for new shapes").get_by_role("option")
+    expect(options.nth(0)).to_have_accessible_name("car, 1 shape, key 1")
+    expect(options.nth(1)).to_have_accessible_name("person, 1 shape, key 2")
+    expect(options.nth(0)).to_have_text(re.compile(r"^\s*car\s*1\s*1\s*$"))  # the row still shows "car 1 1"
+
+    # Enter on a row chooses it, and says so.
+    options.nth(0).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    said("New shapes get person")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+
+    # Two points and Enter: the warning shows; a third point and Enter close the polygon, and the warning goes.
+    page.keyboard.press("Escape")  # back to the canvas
+    page.keyboard.press("g")
+    page.keyboard.press("Enter")
+    said("Polygon by keyboard at 400, 300")
+    for key in ["Space", *["Shift+ArrowRight"] * 5, "Space", "Enter"]:
+        page.keyboard.press(key)
+    said("A polygon needs at least 3 points: 2 so far")
+    expect(warning).to_be_visible()
+    for key in ["Shift+ArrowDown"] * 5 + ["Space", "Enter"]:
+        page.keyboard.press(key)
+    said("Polygon closed with 3 points")
+    assert warning.count() == 0, "the warning stayed after the polygon closed"
+    expect(options.nth(1)).to_have_accessible_name("person, 2 shapes, key 2")
+
+    # A held arrow key (20 key-downs, each in a task of its own) moves the polygon 20 px and says so once.
+    page.evaluate(
+        """async () => {
+            window.__said = [];
+            const region = document.querySelector('[data-testid=announcer]');
+            new MutationObserver(() => window.__said.push(region.textContent.trim()))
+              .observe(region, { childList: true, characterData: true, subtree: true });
+            const canvas = document.querySelector('[data-testid=editor-canvas]');
+            const down = { key: 'ArrowRight', bubbles: true, cancelable: true };
+            for (let i = 0; i < 20; i++) {
+              canvas.dispatchEvent(new KeyboardEvent('keydown', down));
+              await new Promise((r) => setTimeout(r, 0));
+            }
+        }"""
+    )
+    said("Moved to 420, 300")
+    assert page.evaluate("() => window.__said") == ["Moved to 420, 300"]
+    shots(page, "moved-and-said")
+
+    # The warning goes when the polygon is cancelled, too.
+    for key in ["Enter", "Space", "Enter"]:
+        page.keyboard.press(key)
+    expect(warning).to_be_visible()
+    page.keyboard.press("Escape")
+    said("Polygon cancelled")
+    assert warning.count() == 0, "the warning stayed after the polygon was cancelled"

@@ -95,7 +95,7 @@ def test_a_box_drawn_with_the_mouse_is_saved_resized_undone_and_redone(page: Any
     # A reload shows the saved box.
     page.reload()
     wait_for_editor(page, SIZE)
-    expect(sel.get_by_role("option", name=re.compile(r"^person\s*1\b"))).to_be_visible()
+    expect(sel.get_by_role("option", name=re.compile(r"^person, 1 shape\b"))).to_be_visible()
     page.keyboard.press("Tab")  # select the one shape
     expect(sel).to_contain_text(_size(300, 250))
     expect(sel).to_contain_text(str(box["id"]))
@@ -234,7 +234,7 @@ def test_next_and_previous_item_keep_the_saved_work(page: Any, server: Server, s
     wait_for_editor(page, SIZE)
     expect(editor).to_contain_text("scene-01.png")
     sel = _selection(page)
-    expect(sel.get_by_role("option", name=re.compile(r"^car\s*1\b"))).to_be_visible()
+    expect(sel.get_by_role("option", name=re.compile(r"^car, 1 shape\b"))).to_be_visible()
     page.keyboard.press("Tab")
     expect(sel).to_contain_text(_size(160, 120))
     shots(page, "back-on-first-item")
@@ -245,7 +245,7 @@ def test_next_and_previous_item_keep_the_saved_work(page: Any, server: Server, s
     page.get_by_test_id("next-item").click()
     expect(page).to_have_url(re.compile(rf"/items/{ids[1]}(\?|$)"))
     wait_for_editor(page, SIZE)
-    expect(sel.get_by_role("option", name=re.compile(r"^person\s*1\b"))).to_be_visible()
+    expect(sel.get_by_role("option", name=re.compile(r"^person, 1 shape\b"))).to_be_visible()
     page.keyboard.press("Tab")
     expect(sel).to_contain_text(_size(300, 250))
     shots(page, "forward-again")

@@ -311,3 +311,38 @@ def test_a_label_holding_the_separator_is_refused_by_a_csv_export(tmp_path: Path
         _export(tmp_path / "out.csv", [item], ["yes|no"])
     assert (err.value.context["item"], err.value.context["label"]) == ("a", "yes|no")
     assert not (tmp_path / "out.csv").exists()
+
+
+# --- CSV injection: exact cells by default, csv_safe=true for a spreadsheet -----------------------------------
+
+RISKY = ["=1+1", "+33 6 12", "-5 degrees", "@SUM(A1)", "\tTAB", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "texts"),
+    [
+        ({}, RISKY),
+        ({"csv_safe": "false"}, RISKY),
+        ({"csv_safe": "true"}, ["'=1+1", "'+33 6 12", "'-5 degrees", "'@SUM(A1)", "'\tTAB", "plain"]),
+        ({"csv_safe": True}, ["'=1+1", "'+33 6 12", "'-5 degrees", "'@SUM(A1)", "'\tTAB", "plain"]),
+    ],
+)
+def test_csv_cells_a_spreadsheet_would_run_are_prefixed_only_with_csv_safe(
+    tmp_path: Path, extra: dict[str, Any], texts: list[str]
+) -> None:
+    items = [ItemRecord(kind=ItemKind.TEXT, name=f"i{n}", text=t) for n, t in enumerate(RISKY)]
+    items[0].annotations.append(AnnotationRecord(AnnotationKind.CLASS, "=cmd", {}))
+    dest = tmp_path / "out.csv"
+    with TextExporter(dest, ["=cmd"], ExportOptions(extra=extra)) as exporter:
+        for item in items:
+            exporter.write(ExportItem(record=item))
+    with dest.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert [r[1] for r in rows[1:]] == texts
+    assert rows[1][2] == ("'=cmd" if texts[0].startswith("'") else "=cmd")
+
+
+def test_csv_safe_must_be_true_or_false(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="option csv_safe must be true or false, got 'maybe'") as err:
+        TextExporter(tmp_path / "out.csv", [], ExportOptions(extra={"csv_safe": "maybe"}))
+    assert err.value.context["field"] == "csv_safe"

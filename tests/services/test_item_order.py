@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from tests.builders import new_project
+from tests.builders import new_project, shuffled_texts
 
-from labelhub.domain.enums import AnnotationKind, ItemKind
-from labelhub.domain.records import AnnotationRecord, ItemRecord
+from labelhub.domain.enums import ItemKind
 from labelhub.errors import ValidationError
-from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
-from labelhub.services.imports import import_records
 from labelhub.services.item_delete import delete_items
 from labelhub.services.item_order import ItemOrder
 from labelhub.services.items import ItemFilter, list_items
@@ -29,15 +24,7 @@ NAMES = ["img", "img1", "img10", "img100", "img11", "img2", "img20", "imga", "im
 def project(hub: Hub) -> tuple[int, dict[str, int]]:
     """A text project of NAMES imported in a shuffled order (so id order is not name order); every other item
     (by import order) is labelled ``cat``. Returns the project and each name's item id."""
-    pid = new_project(hub, "sorted", ItemKind.TEXT)
-    names = NAMES[:]
-    random.Random(7).shuffle(names)
-    records = [
-        ItemRecord(kind=ItemKind.TEXT, name=n, text=f"text {n}",
-                   annotations=[AnnotationRecord(kind=AnnotationKind.CLASS, label="cat")] if i % 2 == 0 else [])
-        for i, n in enumerate(names)
-    ]  # fmt: skip
-    import_records(hub, SYSTEM, pid, records, labels=["cat"], format_name="test", options=ImportOptions(media="none"))
+    pid = shuffled_texts(hub, "sorted", NAMES, seed=7)
     with hub.db.session() as s:
         page = list_items(s, SYSTEM, pid, ItemFilter(), limit=1000)
     return pid, {it.name: it.id for it in page.items}

@@ -171,8 +171,13 @@ class ItemPagePublic(BaseModel):
     items: list[ItemPublic]
     next_after: int | None = Field(
         description="The page's last item: pass as ?after= (with the same order) for the next page; null on the last"
+        " page, and always null on a page read with before / before_name"
     )
     total: int | None = Field(default=None, description="Items matching the filters (null unless with_total)")
+    position: int | None = Field(
+        default=None,
+        description="How many items matching the filters come before `position_of` in the order (null unless asked)",
+    )
 
 
 class ReviewIn(StrictIn):

@@ -16,6 +16,10 @@ from labelhub.services.audit_log import AuditEntry, AuditFilter
 from labelhub.services.projects import get_project_by_name
 from labelhub.services.users import get_user_by_name
 
+#: The actor name the login routes audit under (``api/routes/auth.py``), and how the log shows it.
+ANONYMOUS = "anonymous"
+NOT_LOGGED_IN = "(not logged in)"
+
 
 def _before(value: str | None) -> str | None:
     """Return ``--before`` as given once it reads as an event id or an ISO 8601 time; else a usage error."""
@@ -89,10 +93,16 @@ def audit(
 
 
 def _who(e: AuditEntry) -> str:
+    """The actor's name; "system", "(not logged in)" for a refused login, or the old name of a deleted user."""
     if e.username is not None:
         return e.username
     then = e.detail.get("actor")
-    return "system" if then in (None, "system") else f"{then} (deleted)"
+    if then in (None, "system"):
+        return "system"
+    # The login routes audit as Actor(None, "anonymous"): nobody was logged in, no user was deleted.
+    if then == ANONYMOUS and e.action.startswith("auth."):
+        return NOT_LOGGED_IN
+    return f"{then} (deleted)"
 
 
 def _object(e: AuditEntry) -> str:

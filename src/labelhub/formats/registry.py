@@ -101,7 +101,7 @@ FORMATS: dict[str, FormatSpec] = {
             "TextImporter",
             "TextExporter",
             import_options=("text_column", "label_column", "delimiter"),
-            export_options=("text_column", "label_column"),
+            export_options=("text_column", "label_column", "csv_safe"),
         ),
         FormatSpec(
             "label_studio",

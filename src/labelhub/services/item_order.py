@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from labelhub.errors import ValidationError
@@ -83,3 +83,9 @@ def ordered_before(stmt: Select[Item], order: ItemOrder, before: int | str) -> S
     key = _key(order)
     stmt = stmt.where(key > before if order.descending else key < before)
     return stmt.order_by(None).order_by(key.asc() if order.descending else key.desc())
+
+
+def before_count_condition(order: ItemOrder, key: int | str) -> ColumnElement[bool]:
+    """Return the condition that holds for the items before the one whose sort key is ``key`` in ``order``."""
+    col = _key(order)
+    return col > key if order.descending else col < key

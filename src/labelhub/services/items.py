@@ -12,7 +12,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
-from labelhub.services.item_order import ItemOrder, anchor_key, ordered, ordered_before
+from labelhub.services.item_order import ItemOrder, anchor_key, before_count_condition, ordered, ordered_before
 from labelhub.storage.models import Annotation, Item, utcnow
 from labelhub.storage.tags import has_tag
 
@@ -151,6 +151,20 @@ def count_items(session: Session, actor: Actor, project_id: int, f: ItemFilter) 
     """Return how many of the project's items match ``f`` (the size of the list :func:`list_items` pages)."""
     require(session, actor, project_id, Action.READ)
     listed = filtered_items(project_id, f).order_by(None)
+    return int(session.scalar(listed.with_only_columns(func.count(Item.id), maintain_column_froms=True)) or 0)
+
+
+def item_position(
+    session: Session, actor: Actor, project_id: int, f: ItemFilter, item_id: int, order: ItemOrder = ItemOrder.ID
+) -> int:
+    """Return how many items matching ``f`` come before item ``item_id`` in ``order`` (its 0-based position).
+
+    One COUNT with the keyset condition, served by the order's index; the item itself need not match ``f``. In the
+    name orders the item's name is read first (an id that is no item of the project is a ValidationError).
+    """
+    require(session, actor, project_id, Action.READ)
+    key = anchor_key(session, project_id, order, item_id, field="position_of")
+    listed = filtered_items(project_id, f).order_by(None).where(before_count_condition(order, key))
     return int(session.scalar(listed.with_only_columns(func.count(Item.id), maintain_column_froms=True)) or 0)
 
 

@@ -49,6 +49,11 @@ describe('actorName', () => {
     expect(actorName(ev('x', { actor: 'system' }, { username: null, user_id: null }))).toBe('system');
     expect(actorName(ev('x', { actor: 'gone' }, { username: null, user_id: null }))).toBe('gone (deleted user)');
   });
+  it('names nobody for a refused login, and keeps a deleted user called anonymous', () => {
+    const none = { username: null, user_id: null };
+    expect(actorName(ev('auth.throttled', { actor: 'anonymous' }, none))).toBe('(not logged in)');
+    expect(actorName(ev('item.approve', { actor: 'anonymous' }, none))).toBe('anonymous (deleted user)');
+  });
 });
 
 describe('itemOf', () => {

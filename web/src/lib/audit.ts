@@ -38,11 +38,14 @@ export function fetchProjectAudit(projectId: number, query: AuditQuery): Promise
   );
 }
 
-/** Who did it: the user's name, "system" for the server's own work, the old name for a user deleted since. */
+/** Who did it: the user's name, "system" for the server's own work, "(not logged in)" for a refused login (the
+ * server audits it as "anonymous"), the old name for a user deleted since. */
 export function actorName(e: AuditEvent): string {
   if (e.username) return e.username;
   const then = typeof e.detail.actor === "string" ? e.detail.actor : null;
-  return then === null || then === "system" ? "system" : `${then} (deleted user)`;
+  if (then === null || then === "system") return "system";
+  if (then === "anonymous" && e.action.startsWith("auth.")) return "(not logged in)";
+  return `${then} (deleted user)`;
 }
 
 const num = (v: unknown): number => (typeof v === "number" ? v : Number(v ?? 0) || 0);

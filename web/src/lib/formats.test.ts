@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Format } from "./api/client";
-import { formatsFor, importOptions, importOptionsFor, uploadAccept, uploadHint, VIDEO_FILES } from "./formats";
+import {
+  exportFilename,
+  exportFilesFor,
+  formatsFor,
+  hasMediaFiles,
+  importOptions,
+  importOptionsFor,
+  uploadAccept,
+  uploadHint,
+  VIDEO_FILES,
+} from "./formats";
 
 const fmt = (name: string, kinds: Format["item_kinds"], exportKinds: Format["export_kinds"], canImport = true): Format => ({
   name,
@@ -63,5 +73,23 @@ describe('the import dialog file picker', () => {
     expect(uploadAccept('image')).toBe('.json,.jsonl,.csv,.zip,.txt,.xml');
     expect(uploadAccept('text').split(',').some((e) => VIDEO_FILES.includes(e))).toBe(false);
     expect(uploadHint('image')).toBe('A .json, .jsonl or .csv file, or a .zip of a dataset folder.');
+  });
+});
+
+describe("the export dialog's choices", () => {
+  it("offers JSONL or CSV for the text format, and sends a .csv filename for CSV", () => {
+    expect(exportFilesFor("text").map((f) => f.value)).toEqual(["jsonl", "csv"]);
+    expect(exportFilename("text", "csv")).toBe("text-export.csv");
+    expect(exportFilename("text", "jsonl")).toBeUndefined();
+    expect(exportFilesFor("coco")).toEqual([]);
+    expect(exportFilename("coco", "csv")).toBeUndefined();
+  });
+  it("copies media files for every kind but text", () => {
+    expect([hasMediaFiles("image"), hasMediaFiles("video"), hasMediaFiles("volume"), hasMediaFiles("text")]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -82,3 +82,36 @@ export function uploadHint(kind: string): string {
     ? `A .json, .jsonl or .csv file, a .zip of a dataset folder, or a video file (${VIDEO_FILES.join(', ')}).`
     : 'A .json, .jsonl or .csv file, or a .zip of a dataset folder.';
 }
+
+// The export dialog. The server picks a format's file type from the export's `filename` (the text exporter writes
+// CSV to a name ending in `.csv`, JSONL otherwise), so a format that writes several file types offers them here.
+
+/** One file type a format's export can write; `filename` is what the request sends (undefined: the default). */
+export interface ExportFile {
+  value: string;
+  label: string;
+  filename?: string;
+}
+
+const EXPORT_FILES: Record<string, ExportFile[]> = {
+  text: [
+    { value: "jsonl", label: "JSONL (labels and spans)" },
+    { value: "csv", label: "CSV (one row per item, its labels joined by |; no spans)", filename: "text-export.csv" },
+  ],
+};
+
+/** The file types the export dialog offers for `format` (empty: the format writes one kind of file). */
+export function exportFilesFor(format: string): ExportFile[] {
+  return EXPORT_FILES[format] ?? [];
+}
+
+/** The export request's `filename` for `format` written as `file` (a value of `exportFilesFor`); undefined: the
+ * server's default name. The server names the download after the project (`<project>-text-export.csv`). */
+export function exportFilename(format: string, file: string): string | undefined {
+  return exportFilesFor(format).find((f) => f.value === file)?.filename;
+}
+
+/** Whether an export of a project of `kind` can copy media files: a text project has none. */
+export function hasMediaFiles(kind: ItemKind): boolean {
+  return kind !== "text";
+}

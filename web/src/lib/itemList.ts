@@ -27,11 +27,13 @@ import {
   keptTrail,
   QueueTrail,
   queueOf,
+  queueQuery,
   trailFor,
   type Cursor,
   type IdFetcher,
   type Neighbours,
   type QueueKind,
+  type QueueQuery,
 } from "./review/queue";
 
 /** An item of a list as the item page's trail keeps it: a sorted list places a page by its anchor's name. */
@@ -53,6 +55,8 @@ export interface ListSources {
   filteredIds: FilteredIds;
   /** How many items match a filter in all. */
   filteredTotal: (filter: ItemFilter) => Promise<number | null>;
+  /** How many items of a list (a filter, or a queue's query) come before item `id`: its 0-based position. */
+  position?: (query: ItemFilter | QueueQuery, id: number) => Promise<number | null>;
 }
 
 /** The API query for a page of a filter's list at a cursor (with its anchor's name in a name order). */
@@ -71,6 +75,10 @@ export function apiSources(projectId: number): ListSources {
       return page.items.map((it) => ({ id: it.id, name: it.name }));
     },
     filteredTotal: async (filter) => (await apiCountedPages(projectId)(filter, null, 1, true)).total,
+    position: async (list, id) => {
+      const query = { ...list, position_of: id, limit: 1 };
+      return (await unwrap(api.GET("/api/v1/projects/{project_id}/items", { params: { path, query } }))).position ?? null;
+    },
   };
 }
 
@@ -110,7 +118,8 @@ export class SortedTrail extends QueueTrail {
     return nav;
   }
 
-  override stepped(): void {}
+  // Positions come from the server's neighbours only (ids say nothing of a name order).
+  protected override placeStep(): void {}
 
   override forget(id: number): void {
     const gone = this.at.get(id);
@@ -181,13 +190,20 @@ export function itemList(projectId: number, query: URLSearchParams, sources = ap
     path: (itemId) => (queue === "all" ? gridItemPath(projectId, itemId, filter) : itemPath(projectId, itemId, queue)),
     holds,
     async neighbours(itemId, member) {
+      // Deeper than the trail's look back, and not stepped to from a placed item: the server counts the place.
+      const placed = async (): Promise<Neighbours> => {
+        const nav = await trail.neighbours(itemId, member);
+        if (!member || nav.index !== null || !sources.position) return nav;
+        const at = await sources.position(own ? filter : queueQuery(queue), itemId).catch(() => null);
+        return at === null ? nav : trail.placed(itemId, at, nav);
+      };
       if (filtered) {
         // Counted each time: a filtered list changes as its items are labelled (a status filter, say).
-        const [nav, total] = await Promise.all([trail.neighbours(itemId, member), sources.filteredTotal(filter)]);
+        const [nav, total] = await Promise.all([placed(), sources.filteredTotal(filter)]);
         trail.knownTotal = total;
         return { ...nav, total };
       }
-      const nav = await trail.neighbours(itemId, member);
+      const nav = await placed();
       if (nav.index === null || nav.total !== null || trail.knownTotal !== null || queue === "returned") return nav;
       trail.knownTotal = await sources.queueTotal(queue);
       return { ...nav, total: trail.total };

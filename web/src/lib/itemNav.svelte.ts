@@ -3,8 +3,9 @@
 // and carried out when they arrive, never dropped. Only the latest press is kept: one step, since the next page
 // looks up its own neighbours.
 
+import { ApiError } from "./api/problem";
 import { apiIds } from "./review/api";
-import { itemPath, trailFor, type Neighbours } from "./review/queue";
+import { itemPath, trailFor, type Neighbours, type QueueTrail } from "./review/queue";
 import { navigate } from "./router.svelte";
 import { notify, reportError } from "./toasts.svelte";
 
@@ -19,11 +20,11 @@ export class ItemNav {
   settled = $state(false);
   private pending: Direction | null = null;
   private closed = false;
-  private readonly go: (id: number) => void;
+  private readonly go: (id: number, dir: Direction) => void;
   private readonly none: (dir: Direction) => void;
 
   /** ``go`` opens a neighbour; ``none`` says there is none that way (after a press that waited for the lookup). */
-  constructor(go: (id: number) => void, none: (dir: Direction) => void = () => {}) {
+  constructor(go: (id: number, dir: Direction) => void, none: (dir: Direction) => void = () => {}) {
     this.go = go;
     this.none = none;
   }
@@ -41,7 +42,7 @@ export class ItemNav {
       return;
     }
     const id = this.nav[dir];
-    if (id !== null) this.go(id);
+    if (id !== null) this.go(id, dir);
     else this.none(dir);
   }
 
@@ -85,4 +86,30 @@ export async function nextInReview(projectId: number, itemId: number, page: { re
     notify("info", "No labelled items after this one", "The review queue lists any left before it.");
     navigate(`/projects/${projectId}/review`);
   }
+}
+
+/**
+ * When the item a page was to show is gone (a 404: another user deleted it after the previous page looked up its
+ * neighbours) and a previous / next step led there: opens instead the item that step reaches now, asked of the
+ * server again from the item the step came from (the gone one is dropped from the list), or goes back to that
+ * item when none is left that way. True when it moved on; false leaves the error to the page.
+ */
+export async function stepPastGone(
+  err: unknown,
+  trail: QueueTrail,
+  gone: number,
+  open: (id: number) => void,
+  page: { readonly gone: boolean },
+): Promise<boolean> {
+  if (!(err instanceof ApiError) || err.status !== 404) return false;
+  let step: Awaited<ReturnType<QueueTrail["rerouted"]>>;
+  try {
+    step = await trail.rerouted(gone);
+  } catch {
+    return false;
+  }
+  if (step === undefined || page.gone) return false;
+  if (step.to === null) notify("info", "That item was deleted", "No other item is left that way.");
+  open(step.to ?? step.from);
+  return true;
 }

@@ -77,6 +77,10 @@ def list_items(
     with_total: Annotated[
         bool, Query(description="Also count every item matching the filters (`total`), for an item's position")
     ] = False,
+    position_of: Annotated[
+        int | None,
+        Query(description="Also tell this item's 0-based position in the order under the filters (`position`)"),
+    ] = None,
 ) -> ItemPagePublic:
     """One page of items in ``order``; pass ``next_after`` back as ``after`` (with the same order) for the next page."""
     f = items.ItemFilter(
@@ -112,7 +116,8 @@ def list_items(
             pub.annotation_count = page.annotation_counts.get(it.id, 0)
             out.append(pub)
         total = items.count_items(s, actor, project_id, f) if with_total else None
-    return ItemPagePublic(items=out, next_after=page.next_after, total=total)
+        position = None if position_of is None else items.item_position(s, actor, project_id, f, position_of, order)
+    return ItemPagePublic(items=out, next_after=page.next_after, total=total, position=position)
 
 
 @router.post("/delete", response_model=ItemsDeletedPublic)

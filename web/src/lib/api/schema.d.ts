@@ -1978,7 +1978,7 @@ export interface components {
             items: components["schemas"]["ItemPublic"][];
             /**
              * Next After
-             * @description The page's last item: pass as ?after= (with the same order) for the next page; null on the last
+             * @description The page's last item: pass as ?after= (with the same order) for the next page; null on the last page, and always null on a page read with before / before_name
              */
             next_after: number | null;
             /**
@@ -1986,6 +1986,11 @@ export interface components {
              * @description Items matching the filters (null unless with_total)
              */
             total?: number | null;
+            /**
+             * Position
+             * @description How many items matching the filters come before `position_of` in the order (null unless asked)
+             */
+            position?: number | null;
         };
         /** ItemPublic */
         ItemPublic: {
@@ -3558,6 +3563,8 @@ export interface operations {
                 annotator?: string | null;
                 /** @description Also count every item matching the filters (`total`), for an item's position */
                 with_total?: boolean;
+                /** @description Also tell this item's 0-based position in the order under the filters (`position`) */
+                position_of?: number | null;
             };
             header?: never;
             path: {

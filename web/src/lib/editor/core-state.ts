@@ -290,6 +290,13 @@ export abstract class CoreState {
     this.emit();
   }
 
+  /** Takes the notice back when it is `text` and no longer holds (the polygon that had too few points closed). */
+  dismissNotice(text: string): void {
+    if (this.notice?.text !== text) return;
+    this.notice = null;
+    this.emit();
+  }
+
   // ---- edits ---------------------------------------------------------------------------------------------
 
   /** Replace the list with `next` as one undoable step. Returns false (and says why) when not allowed. */

@@ -11,6 +11,7 @@
 import { newAnnotation } from './annotations';
 import { ProposalCore } from './core-proposals';
 import { isDrawable, nudged, rectToBox, round2, segmentTooSmall } from './geometry';
+import { TOO_FEW_POINTS } from './polygonKeys';
 import { isProposal } from './proposals';
 import { SegmentRefusal, type Ann, type Geometry, type Rect, type Tool } from './types';
 
@@ -117,7 +118,7 @@ export class EditorCore extends ProposalCore {
 
   addPolygon(points: readonly number[]): string | null {
     if (!this.allows('polygon')) return (this.notify('This project does not allow polygons', 'warn'), null);
-    if (points.length < 6) return (this.notify('A polygon needs at least 3 points', 'warn'), null);
+    if (points.length < 6) return (this.notify(TOO_FEW_POINTS, 'warn'), null);
     const label = this.labelForNew();
     if (label === false) return null;
     const a = newAnnotation('polygon', { points: points.map(round2) }, label);

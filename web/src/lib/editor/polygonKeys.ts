@@ -70,6 +70,10 @@ export function keepInView(seen: Rect, p: Point, margin: number): { dx: number; 
   return { dx: shift(p.x, seen.x1, seen.x2), dy: shift(p.y, seen.y1, seen.y2) };
 }
 
+/** The warning (a toast) when a polygon is closed with fewer than 3 points; it goes once a polygon closes or is
+ * cancelled. */
+export const TOO_FEW_POINTS = 'A polygon needs at least 3 points';
+
 /** What a screen reader hears as the polygon is placed by keyboard. */
 export const SAY = {
   start: (p: Point) =>

@@ -7,7 +7,7 @@
 
 import { clampPoint, insertVertex, MIN_BOX } from './geometry';
 import { hitTest, type Hit } from './hittest';
-import { keepInView, moveCursor, type PolygonKey, SAY, startPoint, withVertex } from './polygonKeys';
+import { keepInView, moveCursor, type PolygonKey, SAY, startPoint, TOO_FEW_POINTS, withVertex } from './polygonKeys';
 import type { Handle, Point, Rect } from './types';
 import { CanvasFrame } from './view-frame';
 import { visibleRect } from './viewport';
@@ -86,6 +86,7 @@ export abstract class CanvasTools extends CanvasFrame {
       const placing = this.keyCursor !== null;
       this.dropKeyCursor();
       if (draft || this.drag || placing) {
+        if (draft || placing) this.core.dismissNotice(TOO_FEW_POINTS);
         this.overlay.draftPolygon = null;
         this.cancelDrag();
         return true;
@@ -131,7 +132,7 @@ export abstract class CanvasTools extends CanvasFrame {
     } else if (k.kind === 'close') {
       const n = (draft?.length ?? 0) / 2;
       if (n < 3) {
-        core.notify('A polygon needs at least 3 points', 'warn');
+        core.notify(TOO_FEW_POINTS, 'warn');
         this.onAnnounce(SAY.tooFew(n));
       } else {
         this.dropKeyCursor();
@@ -209,10 +210,11 @@ export abstract class CanvasTools extends CanvasFrame {
     this.overlay.closing = false;
     if (!pts) return;
     if (pts.length < 6) {
-      this.core.notify('A polygon needs at least 3 points', 'warn');
+      this.core.notify(TOO_FEW_POINTS, 'warn');
       this.invalidate();
       return;
     }
+    this.core.dismissNotice(TOO_FEW_POINTS);
     this.core.addPolygon(pts);
     this.invalidate();
   }

@@ -6,7 +6,8 @@
 // small requests, and nothing is loaded from the list's start. The position ("12 / 480") is shown only where
 // it comes cheaply: the request for "previous" asks for a few items before the item, so near the start of a
 // list it sees them all and knows the position; deeper, a position is known from one the user stepped from
-// (next is +1, previous -1). The list's size comes from the project's counts, or from reaching its end.
+// (next is +1, previous -1), else the item page asks the API once (`position_of`, lib/itemList) and places it.
+// The list's size comes from the project's counts, or from reaching its end.
 
 import type { ItemStatus } from "../api/client";
 
@@ -85,6 +86,8 @@ export class QueueTrail {
   protected readonly at = new Map<number, number>();
   /** The size seen by reaching the list's end with a known position. */
   private endTotal: number | null = null;
+  /** The last step taken from an item of this list (for a step to an item gone since: `rerouted`). */
+  private step: { from: number; to: number; forward: boolean } | null = null;
   private readonly fetchIds: IdFetcher;
   private readonly lookBack: number;
 
@@ -146,11 +149,41 @@ export class QueueTrail {
     return { prev, next, index, total: this.total };
   }
 
-  /** Remembers that the user went from `from` (at a known position) to its neighbour `to`. */
-  stepped(from: number, to: number): void {
+  /** Remembers that the user went from `from` (at a known position) to its neighbour `to`, forward (next) or
+   * back; in an id order the ids tell which. */
+  stepped(from: number, to: number, forward = to > from): void {
+    this.step = { from, to, forward };
+    this.placeStep(from, to, forward);
+  }
+
+  /** Gives the item stepped to its position from the one stepped from. */
+  protected placeStep(from: number, to: number, forward: boolean): void {
     const i = this.at.get(from);
-    if (i === undefined) return;
-    this.at.set(to, to > from ? i + 1 : i - 1);
+    if (i !== undefined) this.at.set(to, forward ? i + 1 : i - 1);
+  }
+
+  /**
+   * After the last step led to item `gone`, which is gone now (another user deleted it): drops it, and asks the
+   * server again for the neighbour that way of the item the step came from. Undefined when the last step went
+   * elsewhere; `to` is null when no item is left that way.
+   */
+  async rerouted(gone: number): Promise<{ from: number; to: number | null } | undefined> {
+    const step = this.step;
+    if (step === null || step.to !== gone) return undefined;
+    this.step = null;
+    this.forget(gone);
+    const to = step.forward ? await this.next(step.from) : await this.prev(step.from);
+    if (to !== null) this.stepped(step.from, to, step.forward);
+    return { from: step.from, to };
+  }
+
+  /** Places item `id` at `index` (as the server counted it), with its neighbours `nav`; returns them placed. */
+  placed(id: number, index: number, nav: Neighbours): Neighbours {
+    this.at.set(id, index);
+    if (nav.prev !== null) this.at.set(nav.prev, index - 1);
+    if (nav.next !== null) this.at.set(nav.next, index + 1);
+    else this.endTotal = index + 1;
+    return { ...nav, index, total: this.total };
   }
 
   /** Drops an item that left the list (reviewed out of the queue, say): the ones after it move up by one. */

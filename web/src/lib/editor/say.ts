@@ -1,0 +1,48 @@
+/**
+ * What a screen reader hears about the image editor's side panel and the arrow keys on a selected shape (the
+ * polygon placed by keyboard says its own, `polygonKeys.ts`). Pure, so tested without a browser.
+ */
+
+import { count } from '../plural';
+import type { Rect } from './types';
+
+/** A label row's accessible name: "bowl, 26 shapes, key 1" (the visible row runs "bowl 26 1" together). */
+export function labelRowName(name: string, n: number, hotkey: string | null, unit = 'shape'): string {
+  return `${name}, ${count(n, unit)}${hotkey ? `, key ${hotkey}` : ''}`;
+}
+
+/** Said when a label is chosen in the list: the selected shape took it, or new shapes will get it. */
+export function labelChosen(name: string, relabelled: boolean): string {
+  return relabelled ? `Selection relabelled ${name}` : `New shapes get ${name}`;
+}
+
+/** Said once the arrow keys settle on a shape: where its top-left corner is, or (`resize`) its size. */
+export function nudgeSaid(r: Rect, resize: boolean): string {
+  const w = Math.round(r.x2 - r.x1), h = Math.round(r.y2 - r.y1);
+  return resize ? `Resized to ${w} × ${h}` : `Moved to ${Math.round(r.x1)}, ${Math.round(r.y1)}`;
+}
+
+/** How long (ms) the arrow keys must rest before the shape's place is said: a held key says it once. */
+export const SETTLE_MS = 500;
+
+/**
+ * A call of `fn` put off until `push` has not been called for `ms`, with the last value pushed (a held arrow key
+ * queues one announcement, not dozens). `cancel` drops a pending call (the editor going away).
+ */
+export function settled<T>(fn: (v: T) => void, ms: number): { push(v: T): void; cancel(): void } {
+  let handle: ReturnType<typeof setTimeout> | null = null;
+  const cancel = (): void => {
+    if (handle !== null) clearTimeout(handle);
+    handle = null;
+  };
+  return {
+    push(v: T): void {
+      cancel();
+      handle = setTimeout(() => {
+        handle = null;
+        fn(v);
+      }, ms);
+    },
+    cancel,
+  };
+}
