@@ -67,6 +67,8 @@ def _log_in(hub: Hub, throttle: LoginThrottle, body: LoginIn, address: str) -> t
     hours = hub.settings.session_hours
     with hub.db.session(write=True) as s:
         user = users.get_user(s, user_id)
+        if not user.is_active:  # deactivated between the password check and now
+            raise AuthenticationError("wrong username or password")
         throttle.succeeded(s, body.username, address)
         issued = users.issue_token(s, user, "browser session", kind="session", lifetime=timedelta(hours=hours))
         audit.record(s, users.actor_for(user), "auth.login", "user", user.id)
