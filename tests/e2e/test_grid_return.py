@@ -116,7 +116,9 @@ def _grid_requests(page: Any, pid: int) -> list[str]:
     urls: list[str] = []
 
     def on_request(req: Any) -> None:
-        if f"/projects/{pid}/items?" in req.url and "annotator=" not in req.url and "with_total" not in req.url:
+        # The item page's own lookups (its counts, its position) may still be on their way when it is left.
+        ours = "annotator=" not in req.url and "with_total" not in req.url and "position_of=" not in req.url
+        if f"/projects/{pid}/items?" in req.url and ours:
             urls.append(req.url)
 
     page.on("request", on_request)
