@@ -6,6 +6,7 @@ Boxes here are COCO ``[x, y, width, height]`` in absolute pixels, as a COCO file
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,16 @@ def shuffled_texts(hub: Hub, project: str, names: list[str], *, seed: int, label
     import_records(hub, Actor.system(), pid, records, labels=[label], format_name="test",
                    options=ImportOptions(media="none"))  # fmt: skip
     return pid
+
+
+class ManualClock:
+    """A UTC clock a test moves by hand (``advance``); call it for the time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -4,7 +4,6 @@ from every address, or from one address; the counts are in the database, shared 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.api._support import API, assert_problem
+from tests.builders import ManualClock
 from tests.conftest import make_user
 
 from labelhub.api.app import create_app
@@ -25,20 +25,7 @@ from labelhub.storage.models import AuditEvent
 WINDOW = 15 * 60
 
 
-class Clock:
-    """A UTC clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-def _throttle(client: TestClient, clock: Clock, **limits: int) -> LoginThrottle:
+def _throttle(client: TestClient, clock: ManualClock, **limits: int) -> LoginThrottle:
     throttle = LoginThrottle(LoginLimits(**limits), clock=clock)  # type: ignore[arg-type]
     cast(FastAPI, client.app).state.login_throttle = throttle
     return throttle
@@ -66,7 +53,7 @@ def test_ten_failures_lock_the_username_from_that_address_only(
 ) -> None:
     make_user(hub, "alice")
     make_user(hub, "bob")
-    clock = Clock()
+    clock = ManualClock()
     _throttle(client, clock)
     for i in range(10):  # the username counts whatever its case
         assert_problem(_login(client, "alice" if i % 2 else "ALICE", "wrong-password"), 401)
@@ -108,7 +95,7 @@ def test_a_username_is_locked_for_every_address_only_at_the_higher_count(
     client: TestClient, elsewhere: TestClient, hub: Hub
 ) -> None:
     make_user(hub, "alice")
-    clock = Clock()
+    clock = ManualClock()
     _throttle(client, clock, per_user_address=2, per_user=4)  # 10 and 100 by default; each failure costs a hash
     for _ in range(2):
         assert_problem(_login(client, "alice", "guess"), 401)
@@ -126,7 +113,7 @@ def test_a_success_clears_the_failures_of_its_username_and_address(
     client: TestClient, elsewhere: TestClient, hub: Hub
 ) -> None:
     make_user(hub, "alice")
-    _throttle(client, Clock(), per_user_address=3, per_user=5)
+    _throttle(client, ManualClock(), per_user_address=3, per_user=5)
     for _ in range(2):
         assert_problem(_login(client, "alice", "wrong-password"), 401)
         assert_problem(_login(client, "alice", "wrong-password"), 401)
@@ -140,7 +127,7 @@ def test_a_success_clears_the_failures_of_its_username_and_address(
 
 def test_too_many_failures_from_one_address_lock_it_for_every_username(client: TestClient, hub: Hub) -> None:
     make_user(hub, "alice")
-    _throttle(client, Clock(), per_address=4)  # 50 by default
+    _throttle(client, ManualClock(), per_address=4)  # 50 by default
     for name in ("a", "b", "c", "d"):
         assert_problem(_login(client, name, "guess"), 401)
     problem = assert_problem(_login(client, "alice", "alice-password"), 429)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy import func, select
+from tests.builders import ManualClock
 
 from labelhub.hub import Hub
 from labelhub.services.login_throttle import LoginThrottle, Refusal
 from labelhub.storage.models import LoginFailure
 
 WINDOW = 15 * 60
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def _fail(hub: Hub, throttle: LoginThrottle, username: str, address: str) -> list[Refusal]:
@@ -35,7 +23,7 @@ def _check(hub: Hub, throttle: LoginThrottle, username: str, address: str) -> Re
 
 
 def test_the_default_limits_10_per_username_and_address_100_per_username_50_per_address(hub: Hub) -> None:
-    clock = Clock()
+    clock = ManualClock()
     throttle = LoginThrottle(clock=clock)
     for _ in range(9):  # 9 guesses at alice from each of 11 addresses: no pair is locked, nor alice
         for a in range(11):
@@ -67,7 +55,7 @@ def test_the_default_limits_10_per_username_and_address_100_per_username_50_per_
 
 
 def test_a_lockout_ends_when_its_oldest_failures_are_a_window_old_and_comes_back_with_one_more(hub: Hub) -> None:
-    clock = Clock()
+    clock = ManualClock()
     throttle = LoginThrottle(clock=clock)
     for _ in range(10):
         _fail(hub, throttle, "bob", "10.0.0.1")
@@ -82,7 +70,7 @@ def test_a_lockout_ends_when_its_oldest_failures_are_a_window_old_and_comes_back
 
 
 def test_old_failures_are_deleted_now_and_then(hub: Hub) -> None:
-    clock = Clock()
+    clock = ManualClock()
     throttle = LoginThrottle(clock=clock, prune_every=4)
     for i in range(3):
         _fail(hub, throttle, f"user{i}", "10.0.0.1")
