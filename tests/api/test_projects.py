@@ -54,8 +54,8 @@ def test_a_label_schema_round_trips(client: TestClient, admin_headers: dict[str,
     ]
     assert schema["kinds"] == ["box", "polygon", "class"]
     assert schema["attributes"] == [
-        {"name": "occluded", "type": "bool", "options": []},
-        {"name": "pose", "type": "select", "options": ["sitting", "standing"]},
+        {"name": "occluded", "type": "bool", "options": [], "labels": [], "default": None},
+        {"name": "pose", "type": "select", "options": ["sitting", "standing"], "labels": [], "default": None},
     ]
     fetched = client.get(f"{API}/projects/{created['id']}", headers=admin_headers).json()
     assert fetched["label_schema"] == schema and fetched["item_kind"] == "image"

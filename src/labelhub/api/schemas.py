@@ -93,9 +93,15 @@ class LabelClassIn(StrictIn):
 
 
 class AttributeIn(StrictIn):
-    name: str
+    """An attribute annotations may carry (checked on every save; see docs/concepts.md, "Attributes")."""
+
+    name: str = Field(min_length=1, max_length=100)
     type: Literal["text", "number", "bool", "select"] = "text"
-    options: list[str] = []
+    options: list[str] = Field(default=[], description="The choices of a select attribute, in display order")
+    labels: list[str] = Field(default=[], description="The classes it applies to; empty: every class")
+    default: bool | int | float | str | None = Field(
+        default=None, description="The value a new shape starts with in the editor; null: unset"
+    )
 
 
 class ProjectCreate(StrictIn):

@@ -1,5 +1,6 @@
 """The plain domain layer: enums, geometry rules, the label schema and format records. No I/O."""
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import (
     AnnotationKind,
     AnnotationState,
@@ -12,7 +13,7 @@ from labelhub.domain.enums import (
 from labelhub.domain.geometry import validate_box, validate_geometry
 from labelhub.domain.permissions import Action, allows
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
-from labelhub.domain.schema import AttributeSpec, LabelClass, LabelSchema
+from labelhub.domain.schema import LabelClass, LabelSchema
 
 __all__ = [
     "Action",

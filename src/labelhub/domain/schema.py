@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from labelhub.domain.attributes import ATTRIBUTE_TYPES, AttributeSpec, check_specs
 from labelhub.domain.enums import AnnotationKind
 from labelhub.errors import ValidationError
 
@@ -31,7 +32,6 @@ PALETTE = (
     "#0055ff", "#afdc32", "#dc5578", "#d705ff", "#1e8755", "#00e6be", "#00c81e", "#00d7e6",
     "#ffc300", "#be9b37", "#ff9b73", "#a54bd2", "#e14baa", "#be05aa", "#c80532", "#8caa00",
 )  # fmt: skip
-ATTRIBUTE_TYPES = ("text", "number", "bool", "select")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +41,6 @@ class LabelClass:
     name: str
     color: str
     hotkey: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AttributeSpec:
-    """An attribute annotations may carry: its name, type and, for ``select``, the options."""
-
-    name: str
-    type: str = "text"
-    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +89,14 @@ class LabelSchema:
     def names(self) -> list[str]:
         return [c.name for c in self.classes]
 
+    def check_attributes(self) -> None:
+        """Raise ValidationError when an attribute declaration cannot be used (see ``domain.attributes``).
+
+        Not run on every load: a schema stored before a rule existed must still open; the routes that write a
+        schema call it.
+        """
+        check_specs(self.attributes, self.names)
+
     def has_class(self, name: str) -> bool:
         """True when ``name`` is one of the classes (a set lookup)."""
         return name in self._name_set
@@ -123,7 +122,7 @@ class LabelSchema:
         return {
             "classes": [{"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in self.classes],
             "kinds": [k.value for k in self.kinds],
-            "attributes": [{"name": a.name, "type": a.type, "options": list(a.options)} for a in self.attributes],
+            "attributes": [a.to_json() for a in self.attributes],
         }
 
     @classmethod
@@ -136,14 +135,7 @@ class LabelSchema:
                     for c in data.get("classes", [])
                 ),
                 kinds=tuple(AnnotationKind(k) for k in data.get("kinds", [k.value for k in AnnotationKind])),
-                attributes=tuple(
-                    AttributeSpec(
-                        name=str(a["name"]),
-                        type=str(a.get("type", "text")),
-                        options=tuple(a.get("options", ())),
-                    )
-                    for a in data.get("attributes", [])
-                ),
+                attributes=tuple(AttributeSpec.from_json(a) for a in data.get("attributes", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"label schema is malformed: {exc}", field="labels") from exc

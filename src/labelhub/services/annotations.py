@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from labelhub.domain.attributes import check_values
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.permissions import Action, allows
@@ -117,6 +118,15 @@ def _validated_row(
             raise ValidationError(f"{where}: a label is required", field=f"{where}.label")
         if schema.classes and not schema.has_class(a.label):
             raise ValidationError(f"{where}: label {a.label!r} is not in the project's classes", field=f"{where}.label")
+    if schema.attributes and a.attributes:
+        check_values(
+            schema.attributes,
+            a.label,
+            a.attributes,
+            where,
+            before=old.attributes if old is not None else None,
+            label_before=old.label if old is not None else None,
+        )
     try:
         geometry = validate_geometry(
             a.kind,

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from labelhub.api.deps import ActorDep, HubDep
 from labelhub.api.schemas import (
+    AttributeIn,
     LabelClassIn,
     MemberIn,
     MemberPublic,
@@ -15,9 +16,10 @@ from labelhub.api.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, Role
 from labelhub.domain.permissions import Action
-from labelhub.domain.schema import PALETTE, AttributeSpec, LabelClass, LabelSchema
+from labelhub.domain.schema import PALETTE, LabelClass, LabelSchema
 from labelhub.services import projects
 from labelhub.services.access import require, role_in
 from labelhub.services.stats import project_stats
@@ -25,7 +27,9 @@ from labelhub.services.stats import project_stats
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-def _schema(labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attributes: list[Any]) -> LabelSchema:
+def _schema(
+    labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attributes: list[AttributeIn] | list[AttributeSpec]
+) -> LabelSchema:
     # Classes without a hotkey get the first digit 1-9 that no class has asked for.
     taken = {c.hotkey for c in labels if c.hotkey}
     free = iter(d for d in "123456789" if d not in taken)
@@ -37,11 +41,15 @@ def _schema(labels: list[LabelClassIn], kinds: list[AnnotationKind] | None, attr
         )
         for i, c in enumerate(labels)
     )
-    return LabelSchema(
+    schema = LabelSchema(
         classes=classes,
         kinds=tuple(kinds) if kinds else tuple(AnnotationKind),
-        attributes=tuple(AttributeSpec(a.name, a.type, tuple(a.options)) for a in attributes),
+        attributes=tuple(
+            a if isinstance(a, AttributeSpec) else AttributeSpec.from_json(a.model_dump()) for a in attributes
+        ),
     )
+    schema.check_attributes()
+    return schema
 
 
 def _public(p: Any, role: Role | None) -> ProjectPublic:
@@ -94,7 +102,9 @@ def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: H
                 if body.labels is not None
                 else [LabelClassIn(name=c.name, color=c.color, hotkey=c.hotkey) for c in old.classes]
             )
-            attrs = body.attributes if body.attributes is not None else list(old.attributes)
+            attrs: list[AttributeIn] | list[AttributeSpec] = (
+                body.attributes if body.attributes is not None else list(old.attributes)
+            )
             schema = _schema(labels, body.kinds or list(old.kinds), attrs)
         p = projects.update_project(
             s,

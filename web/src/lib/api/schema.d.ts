@@ -1477,7 +1477,10 @@ export interface components {
              */
             keep_versions?: number;
         };
-        /** AttributeIn */
+        /**
+         * AttributeIn
+         * @description An attribute annotations may carry (checked on every save; see docs/concepts.md, "Attributes").
+         */
         AttributeIn: {
             /** Name */
             name: string;
@@ -1489,9 +1492,21 @@ export interface components {
             type?: "text" | "number" | "bool" | "select";
             /**
              * Options
+             * @description The choices of a select attribute, in display order
              * @default []
              */
             options?: string[];
+            /**
+             * Labels
+             * @description The classes it applies to; empty: every class
+             * @default []
+             */
+            labels?: string[];
+            /**
+             * Default
+             * @description The value a new shape starts with in the editor; null: unset
+             */
+            default?: boolean | number | string | null;
         };
         /**
          * AuditEventPublic

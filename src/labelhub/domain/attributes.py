@@ -1,0 +1,157 @@
+"""Attributes a project declares for its annotations, and the check of the values annotations carry.
+
+A project's label schema may declare attributes (CVAT's per-label attributes, Label Studio's per-region
+controls): a name, a type (``text``, ``number``, ``bool`` or ``select`` with its options), the classes it applies
+to (none named: every class) and a default the editor fills in on a new shape. An annotation keeps its values in
+``attributes`` next to the keys formats and tracks keep there (``keyframe``, ``outside``, ``coco_id``, ...);
+only declared names are checked, so format data passes through untouched. ``keyframe`` and ``outside`` carry
+meaning for tracks and cannot be declared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from labelhub.errors import ValidationError
+
+ATTRIBUTE_TYPES = ("text", "number", "bool", "select")
+RESERVED_ATTRIBUTES = frozenset({"keyframe", "outside"})
+MAX_TEXT_VALUE = 1000
+MAX_NAME = 100
+
+AttributeValue = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """An attribute annotations may carry.
+
+    ``labels`` names the classes it applies to (empty: all); ``default`` is what a new shape starts with
+    (``None``: unset).
+    """
+
+    name: str
+    type: str = "text"
+    options: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    default: AttributeValue | None = None
+
+    def applies_to(self, label: str | None) -> bool:
+        """True when an annotation labelled ``label`` may carry this attribute."""
+        return not self.labels or (label is not None and label in self.labels)
+
+    def problem(self, value: object) -> str | None:
+        """Why ``value`` is no value of this attribute, or None when it is one (None itself means unset)."""
+        if value is None:
+            return None
+        if self.type == "bool":
+            return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+        if self.type == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"must be a number, not {value!r}"
+            return None if math.isfinite(value) else f"must be a finite number, not {value!r}"
+        if not isinstance(value, str):
+            return f"must be text, not {value!r}"
+        if self.type == "select":
+            return None if value in self.options else f"{value!r} is not one of {', '.join(self.options)}"
+        return None if len(value) <= MAX_TEXT_VALUE else f"is longer than {MAX_TEXT_VALUE} characters"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "options": list(self.options),
+            "labels": list(self.labels),
+            "default": self.default,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AttributeSpec:
+        return cls(
+            name=str(data["name"]),
+            type=str(data.get("type", "text")),
+            options=tuple(str(o) for o in data.get("options") or ()),
+            labels=tuple(str(n) for n in data.get("labels") or ()),
+            default=data.get("default"),
+        )
+
+
+def check_specs(specs: Iterable[AttributeSpec], class_names: Iterable[str]) -> None:
+    """Raise ValidationError naming ``attributes[i].<field>`` for the first spec that cannot be used."""
+    specs = list(specs)
+    known = set(class_names)
+    counts = Counter(s.name for s in specs)
+    for i, s in enumerate(specs):
+        where = f"attributes[{i}]"
+        if not s.name.strip():
+            raise ValidationError(f"{where}: an attribute needs a name", field=f"{where}.name")
+        if len(s.name) > MAX_NAME:
+            raise ValidationError(f"{where}: the name is longer than {MAX_NAME} characters", field=f"{where}.name")
+        if counts[s.name] > 1:
+            raise ValidationError(f"attribute {s.name!r} is declared twice", field=f"{where}.name")
+        if s.name in RESERVED_ATTRIBUTES:
+            raise ValidationError(
+                f"attribute {s.name!r} is reserved: tracks use it (choose another name)", field=f"{where}.name"
+            )
+        if s.type not in ATTRIBUTE_TYPES:
+            raise ValidationError(
+                f"attribute type {s.type!r} is not one of {', '.join(ATTRIBUTE_TYPES)}", field=f"{where}.type"
+            )
+        if s.type == "select":
+            if not s.options:
+                raise ValidationError(f"{where}: a select attribute needs options", field=f"{where}.options")
+            twice = sorted(o for o, n in Counter(s.options).items() if n > 1)
+            if twice:
+                raise ValidationError(f"{where}: option listed twice: {', '.join(twice)}", field=f"{where}.options")
+            if any(not o.strip() for o in s.options):
+                raise ValidationError(f"{where}: an option is empty", field=f"{where}.options")
+        elif s.options:
+            raise ValidationError(f"{where}: only a select attribute has options", field=f"{where}.options")
+        unknown = [n for n in s.labels if n not in known]
+        if unknown:
+            raise ValidationError(
+                f"{where}: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a class"
+                " of the project",
+                field=f"{where}.labels",
+            )
+        why = s.problem(s.default)
+        if why:
+            raise ValidationError(f"{where}: the default {why}", field=f"{where}.default")
+
+
+def check_values(
+    specs: Iterable[AttributeSpec],
+    label: str | None,
+    values: Mapping[str, Any],
+    where: str,
+    *,
+    before: Mapping[str, Any] | None = None,
+    label_before: str | None = None,
+) -> None:
+    """Raise ValidationError (field ``{where}.attributes.<name>``) for a declared attribute's bad value.
+
+    With ``before`` (the stored annotation's attributes), a value that did not change is not checked again unless
+    the label changed: a value stored before its attribute was declared, or imported from a file, does not block
+    saving the item's other annotations; the editor shows it and the person fixes it when they choose.
+    """
+    relabelled = before is None or label != label_before
+    for spec in specs:
+        if spec.name not in values:
+            continue
+        value = values[spec.name]
+        if not relabelled and before is not None and spec.name in before and before[spec.name] == value:
+            continue
+        field = f"{where}.attributes.{spec.name}"
+        if value is not None and not spec.applies_to(label):
+            raise ValidationError(
+                f"{where}: attribute {spec.name!r} does not apply to label {label!r}"
+                f" (it applies to {', '.join(spec.labels)})",
+                field=field,
+            )
+        why = spec.problem(value)
+        if why:
+            raise ValidationError(f"{where}: attribute {spec.name!r} {why}", field=field)
