@@ -3,12 +3,8 @@ stopping the server (or killing it) leaves no process behind."""
 
 from __future__ import annotations
 
-import http.client
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,32 +12,13 @@ from pathlib import Path
 import psutil
 import pytest
 from tests.builders import new_project
+from tests.cli._serve import free_port, start_serve, stop
 
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.jobs import enqueue
 from labelhub.storage.models import Job
-
-START_TIMEOUT_S = 180.0  # two server processes import the whole CLI; a shared 2-core machine is slow at that
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _health(port: int) -> int | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/api/v1/health")
-        status = conn.getresponse().status
-        conn.close()
-        return status
-    except OSError:
-        return None
 
 
 def _roles(parent: psutil.Process) -> dict[str, list[psutil.Process]]:
@@ -73,31 +50,16 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """``labelhub serve --workers 2`` on a free port and a fresh SQLite home, up and answering /health."""
-    port = _free_port()
-    home = tmp_path / "home"
-    env = {**os.environ, "LABELHUB_HOME": str(home), "LABELHUB_DEV": "1"}
-    env.pop("LABELHUB_DATABASE_URL", None)
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "labelhub", "serve", "--port", str(port), "--workers", "2"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    port = free_port()
+    home, log = tmp_path / "home", tmp_path / "serve.log"
+    proc = start_serve(home, port, log, "--workers", "2")
     started = Served(proc, port, Settings(home=home, dev=True), log)
     seen: list[psutil.Process] = []
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while _health(port) != 200:
-            assert proc.poll() is None, f"serve exited early:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"serve did not answer in time:\n{log.read_text()}"
-            time.sleep(0.5)
         seen = started.parent.children(recursive=True)
         yield started
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(proc)
         for p in seen:  # whatever a failed test left: only processes this fixture started
             if p.is_running():
                 p.kill()

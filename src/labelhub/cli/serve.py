@@ -31,6 +31,13 @@ HEALTHCHECK_TIMEOUT_S = 30
 WORKER_STOP_TIMEOUT_S = 30.0
 WORKER_RESTART_DELAY_S = 5.0
 _WORKERS_HELP = "Server processes (more use more cores); with 2 or more, jobs run in one separate worker process"
+_FORWARDED_HELP = (
+    "Addresses of reverse proxies whose X-Forwarded-For header gives the client's address (comma-separated IPs or "
+    "networks, such as 10.0.0.5 or 10.0.0.0/24). Set it to the proxy's address when a proxy on another host "
+    "forwards to labelhub: otherwise every client has the proxy's address, which the login throttle and audit "
+    "log record. '*' trusts every client and lets anyone forge their address. "
+    "[default: the FORWARDED_ALLOW_IPS environment variable, else 127.0.0.1,::1 (this machine)]"
+)
 _LOG_FORMAT = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}
 log = logging.getLogger("labelhub.serve")
 
@@ -156,6 +163,15 @@ def _check_port(host: str, port: int) -> None:
                                     field="host"))  # fmt: skip
 
 
+def uvicorn_options(host: str, port: int, access_log: bool, forwarded_allow_ips: str | None) -> dict[str, Any]:
+    """Return the settings ``serve`` gives ``uvicorn.run`` (and so uvicorn's ``Config``), one process or several.
+
+    ``forwarded_allow_ips`` None leaves uvicorn's default: the ``FORWARDED_ALLOW_IPS`` environment variable, or
+    127.0.0.1 and ::1 (a proxy on this machine)."""
+    return {"host": host, "port": port, "log_level": "info", "access_log": access_log, "log_config": log_config(),
+            "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}  # fmt: skip
+
+
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8080,
@@ -164,6 +180,7 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs CPU per request; writes are in the audit log anyway)")
     ] = False,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(help=_FORWARDED_HELP, show_default=False)] = None,
 ) -> None:
     """Serve the web app and the REST API (with a job worker unless --no-worker)."""
     # The web stack is imported by the command that serves it, so the other commands start faster.
@@ -177,8 +194,9 @@ def serve(
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:
             # One process, no supervisor: the job worker runs in a thread of the server, as a single user wants.
-            uvicorn.run(create_app(hub, run_worker=worker), host=host, port=port, log_level="info",
-                        access_log=access_log, log_config=log_config())  # fmt: skip
+            uvicorn.run(
+                create_app(hub, run_worker=worker), **uvicorn_options(host, port, access_log, forwarded_allow_ips)
+            )
             return
         threads = hub.settings.worker_threads
     # Several processes: uvicorn's supervisor kills a server process that does not answer its ping in time, and a
@@ -189,9 +207,9 @@ def serve(
     try:
         if job_worker is not None:
             job_worker.start()
-        uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=access_log, log_config=log_config(),
-                    timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S)  # fmt: skip
+        uvicorn.run(f"{app_from_env.__module__}:app_from_env", factory=True, workers=workers,
+                    timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
+                    **uvicorn_options(host, port, access_log, forwarded_allow_ips))  # fmt: skip
     finally:
         if job_worker is not None:
             job_worker.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from labelhub.domain.splits import parse_split
 from labelhub.errors import LabelhubError
 from labelhub.formats import ExportOptions, ImportOptions
 from labelhub.jobs.context import JobContext, JobTakenOver
+from labelhub.jobs.zip_export import zip_folder
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
 from labelhub.services.uploads import remove_upload
@@ -107,9 +107,9 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     )
     download = dest
     if dest.is_dir():
-        # Packing 100k label files takes seconds: say so, or the job sits at "wrote N of N items".
-        ctx.progress(0.99, f"packing {report.items:,} items' files into a zip for download")
-        download = Path(shutil.make_archive(str(dest), "zip", root_dir=dest))
+        # Packing 100k label files or gigabytes of media takes a while: report it, or the job sits at "wrote N
+        # of N items" and cannot be cancelled. The zip is the same bytes for the same data (see zip_export).
+        download = zip_folder(dest, dest.with_name(f"{dest.name}.zip"), lambda f, m: ctx.progress(0.99 + 0.009 * f, m))
     return {**report.to_json(), "download": str(download), "size": download.stat().st_size}
 
 

@@ -88,8 +88,18 @@ export const SHORTCUTS: readonly Shortcut[] = [
     description: 'Next / previous region: canvas, toolbar, each side panel section, top bar (Esc: back to the canvas)',
     group: 'View',
   },
-  { keys: ['N', '→'], description: 'Next item (saves first; → when no shape is selected)', group: 'Items', action: 'item.next' },
-  { keys: ['P', '←'], description: 'Previous item (saves first; ← when no shape is selected)', group: 'Items', action: 'item.prev' },
+  {
+    keys: ['N', '→'],
+    description: 'Next item (saves first; → when no shape is selected and focus is not in a list, whose rows → steps through)',
+    group: 'Items',
+    action: 'item.next',
+  },
+  {
+    keys: ['P', '←'],
+    description: 'Previous item (saves first; ← when no shape is selected and focus is not in a list)',
+    group: 'Items',
+    action: 'item.prev',
+  },
 ];
 
 const IMAGE_KEYS = keymap<Action>({

@@ -118,16 +118,59 @@ export function tabMovesFocus(t: { tagName: string } | null, body: unknown): boo
   return t !== null && t !== body && t.tagName !== 'CANVAS' && t.tagName !== 'HTML' && t.tagName !== 'BODY';
 }
 
-/** Keys that belong to the focused control (a text field, a button's Enter, a slider's arrows, Tab on any control
- * so that a keyboard user reaches the toolbar and the panels), not the editor. */
+/** The attribute `rovingGroup` gives a group of controls that is one Tab stop with the arrow keys inside. */
+export const ROVING_ATTRIBUTE = 'data-roving';
+
+/** Roles of groups whose arrow keys move focus among their controls (a listbox's rows, a radio group's tools, a
+ * toolbar's buttons), by ARIA's rules. */
+const GROUP_ROLES: ReadonlySet<string> = new Set([
+  'listbox',
+  'radiogroup',
+  'toolbar',
+  'tablist',
+  'menu',
+  'menubar',
+  'grid',
+  'tree',
+  'slider',
+]);
+
+/** The keys a group of controls moves focus with. */
+const GROUP_KEYS: ReadonlySet<string> = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End']);
+
+/** What `inArrowGroup` reads of an element (an `HTMLElement` has it). */
+export interface ElementLike {
+  tagName: string;
+  getAttribute(name: string): string | null;
+  readonly parentElement: ElementLike | null;
+}
+
+/** Whether `key` pressed on `t` belongs to the group of controls `t` is in: an arrow, Home or End on a control of a
+ * roving group (`data-roving`) or of an element with a group role (listbox, radiogroup, toolbar, ...), or on a
+ * form field (a radio button, a checkbox). There the key moves focus in the group, or does nothing: it must not
+ * reach the editor, where ← and → open another item and the arrows move the selected shape. */
+export function inArrowGroup(t: ElementLike | null, key: string): boolean {
+  if (!GROUP_KEYS.has(key) || t === null) return false;
+  if (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA') return true;
+  for (let el: ElementLike | null = t; el !== null; el = el.parentElement) {
+    if (el.getAttribute(ROVING_ATTRIBUTE) !== null) return true;
+    const role = el.getAttribute('role');
+    if (role !== null && GROUP_ROLES.has(role)) return true;
+  }
+  return false;
+}
+
+/** Keys that belong to the focused control (a text field, a button's Enter, a slider's arrows, the arrows of a
+ * list of rows or of a radio group, Tab on any control so that a keyboard user reaches the toolbar and the
+ * panels), not the editor. */
 export function ownedByControl(t: EventTarget | null, key: string): boolean {
   if (!(t instanceof HTMLElement)) return false;
   if (key === 'Tab') return tabMovesFocus(t, document.body);
   if (t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return true;
   if ((key === 'Enter' || key === ' ') && (t.tagName === 'BUTTON' || t.tagName === 'A')) return true;
+  if (inArrowGroup(t, key)) return true;
   if (t.tagName !== 'INPUT') return false;
   const type = (t as HTMLInputElement).type;
-  if (type === 'range') return key.startsWith('Arrow') || key === 'Home' || key === 'End';
   if (type === 'checkbox' || type === 'radio') return key === ' ';
   return type !== 'button';
 }

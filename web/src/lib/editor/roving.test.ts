@@ -11,7 +11,10 @@ describe('roving Tab stop', () => {
     ['ArrowUp', -1, 3, 0],
     ['Home', 2, 3, 0],
     ['End', 0, 3, 2],
-    ['ArrowRight', 0, 3, null],
+    ['ArrowRight', 0, 3, 1],
+    ['ArrowRight', 2, 3, 2],
+    ['ArrowLeft', 1, 3, 0],
+    ['ArrowLeft', 0, 3, 0],
     ['Tab', 0, 3, null],
     ['ArrowDown', -1, 0, null],
   ] as const)('%s from %i of %i goes to %o', (key, at, n, want) => {

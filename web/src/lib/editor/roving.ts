@@ -1,6 +1,6 @@
 /**
  * A roving Tab stop: a group of controls (the label list's rows, its show/hide buttons, the toolbar's tools) is
- * one stop in the Tab order, and ↑/↓/Home/End move focus inside it, as in a desktop list (in a radio group the
+ * one stop in the Tab order, and ↑/↓/Home/End (and ←/→) move focus inside it, as in a desktop list (in a radio group the
  * arrows go round and choose, `radioStep`; in a group that wraps into rows, the tag chips, all four arrows move,
  * `gridStep`). The one control of the group with
  * `tabindex=0` is the one last focused while focus is in the group, else the `preferred` one (the label in use),
@@ -8,11 +8,12 @@
  */
 
 /** Where ↑/↓/Home/End go from position `at` of `n` (`at` -1: nothing focused yet); null for other keys. Stops at
- * the ends (no wrap), as a listbox does. */
+ * the ends (no wrap), as a listbox does. → and ← go as ↓ and ↑: an arrow pressed in the group stays in it (it
+ * used to reach the editor and open the next item, leaving the list). */
 export function rovingStep(key: string, at: number, n: number): number | null {
   if (n === 0) return null;
-  if (key === 'ArrowDown') return at < 0 ? 0 : Math.min(n - 1, at + 1);
-  if (key === 'ArrowUp') return at < 0 ? 0 : Math.max(0, at - 1);
+  if (key === 'ArrowDown' || key === 'ArrowRight') return at < 0 ? 0 : Math.min(n - 1, at + 1);
+  if (key === 'ArrowUp' || key === 'ArrowLeft') return at < 0 ? 0 : Math.max(0, at - 1);
   if (key === 'Home') return 0;
   if (key === 'End') return n - 1;
   return null;

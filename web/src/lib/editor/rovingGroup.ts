@@ -7,6 +7,7 @@
  */
 
 import type { Attachment } from 'svelte/attachments';
+import { ROVING_ATTRIBUTE } from './keys';
 import { gridStep, rovingStep, setStop, stopIndex } from './roving';
 
 const PRESSED = (el: HTMLElement): boolean => el.getAttribute('aria-pressed') === 'true';
@@ -54,6 +55,8 @@ export function rovingGroup(selector: string, options: RovingOptions = {}): Atta
       if (!(e.relatedTarget instanceof Node && root.contains(e.relatedTarget))) restop(null);
     }
 
+    // The editors leave the arrow keys pressed in here to the group (`keys.ts`, `inArrowGroup`).
+    root.setAttribute(ROVING_ATTRIBUTE, '');
     restop(document.activeElement);
     // Rows come, go, get pressed or disabled: the stop follows.
     const observer = new MutationObserver(() => restop(document.activeElement));
@@ -71,6 +74,7 @@ export function rovingGroup(selector: string, options: RovingOptions = {}): Atta
       root.removeEventListener('keydown', onKeyDown);
       root.removeEventListener('focusin', onFocusIn);
       root.removeEventListener('focusout', onFocusOut);
+      root.removeAttribute(ROVING_ATTRIBUTE);
     };
   };
 }

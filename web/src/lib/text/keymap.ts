@@ -33,8 +33,12 @@ export const TEXT_SHORTCUTS: readonly TextShortcut[] = [
     description: 'Next / previous region: the text, toolbar, each side panel section, top bar',
     group: 'Edit',
   },
-  { keys: ['N', '→'], description: 'Next item (saves first; → when no text is selected)', group: 'Items' },
-  { keys: ['P', '←'], description: 'Previous item (saves first; ← when no text is selected)', group: 'Items' },
+  {
+    keys: ['N', '→'],
+    description: 'Next item (saves first; → when no text is selected and focus is not in a list, whose rows → steps through)',
+    group: 'Items',
+  },
+  { keys: ['P', '←'], description: 'Previous item (saves first; ← when no text is selected and focus is not in a list)', group: 'Items' },
   { keys: ['?'], description: 'This help', group: 'Items' },
 ];
 
