@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.api._support import API, assert_problem, create_project, import_coco, item_ids, write_coco
+from tests.api._support import API, assert_problem, create_project, import_coco, item_ids, quick_user, write_coco
 
 from labelhub.hub import Hub
+from labelhub.storage.models import Annotation
 
 ATTRS: list[dict[str, Any]] = [
     {"name": "occluded", "type": "bool", "default": False},
@@ -105,3 +106,30 @@ def test_a_value_stored_before_its_declaration_does_not_block_other_edits(
     again = r.json()["annotations"]
     r = _put(client, admin_headers, pid, iid, 3, [{**again[0], "label": "person"}, again[1]])
     assert_problem(r, 422, field="annotations[0].attributes.colour")
+
+
+def test_setting_an_attribute_on_a_model_proposal_makes_it_the_person_s_label(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, iid = _project(client, hub, admin_headers, tmp_path)
+    with hub.db.session(write=True) as s:
+        s.add(Annotation(item_id=iid, project_id=pid, kind="box", label="car", geometry={"bbox": [10, 10, 50, 60]},
+                         source="model", model_version="det@1", score=0.8, state="proposed",
+                         attributes={"colour": "red"}))  # fmt: skip
+    user_id, headers = quick_user(hub, "ann")
+    r = client.put(f"{API}/projects/{pid}/members/{user_id}", json={"role": "annotator"}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    read = client.get(f"{API}/projects/{pid}/items/{iid}/annotations", headers=headers).json()
+    proposal = read["annotations"][0]  # sent back as it is (the model's open proposal), one value changed
+    assert (proposal["source"], proposal["state"]) == ("model", "proposed")
+    r = _put(client, headers, pid, iid, read["version"], [{**proposal, "attributes": {"colour": "blue"}}])
+    assert r.status_code == 200, r.text
+    saved = r.json()["annotations"][0]
+    assert (saved["source"], saved["state"], saved["score"], saved["model_version"], saved["author_id"]) == (
+        "human",
+        "accepted",
+        None,
+        "det@1",
+        user_id,
+    )
+    assert saved["attributes"] == {"colour": "blue"}

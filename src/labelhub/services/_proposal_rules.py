@@ -30,10 +30,10 @@ def open_proposal(a: Row[Any]) -> bool:
 
 
 def edited_proposal(old: Row[Any] | None, row: dict[str, Any]) -> TypeGuard[Row[Any]]:
-    """True when a save changes a model annotation's label or shape (and does not reject it)."""
+    """True when a save changes a model annotation's label, shape or attribute values (and does not reject it)."""
     return (
         old is not None
         and old.source == Source.MODEL.value
         and row["state"] != AnnotationState.REJECTED.value
-        and (row["label"] != old.label or row["geometry"] != old.geometry)
+        and (row["label"] != old.label or row["geometry"] != old.geometry or row["attributes"] != old.attributes)
     )

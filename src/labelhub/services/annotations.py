@@ -241,9 +241,10 @@ def plan_save(
         if old is not None and (
             edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
         ):
-            # Whoever relabels or reshapes a model's proposal, or (without the reviewer role) confirms it, makes it
-            # their own label: source human, no score, accepted, remembering the proposing model version. Only a
-            # reviewer's accept keeps it the model's (counted in the model's report as accepted unchanged).
+            # Whoever relabels, reshapes or sets an attribute of a model's proposal, or (without the reviewer role)
+            # confirms it, makes it their own label: source human, no score, accepted, remembering the proposing
+            # model version. Only a reviewer's accept keeps it the model's (counted in the model's report as
+            # accepted unchanged).
             keep.add(old.id)
             plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None, "state": _ACCEPTED,
                                           "author_id": actor.user_id, "model_version": old.model_version}))  # fmt: skip

@@ -11,7 +11,7 @@ const specs = readSpecs([
 describe('attribute declarations', () => {
   it('fills what an older schema lacks', () => {
     expect(specs[0]).toEqual({ name: 'occluded', type: 'bool', options: [], labels: [], default: false });
-    expect(specs[2].default).toBeNull();
+    expect(specs[2]!.default).toBeNull();
   });
 
   it('applies a declaration to its classes only', () => {
@@ -20,13 +20,13 @@ describe('attribute declarations', () => {
   });
 
   it('says why a value is no value of its attribute, as the server does', () => {
-    expect(valueProblem(specs[0], 'yes')).toBe("must be true or false, not 'yes'");
-    expect(valueProblem(specs[1], 'green')).toBe("'green' is not one of red, blue");
-    expect(valueProblem(specs[2], Number.NaN)).toBe('must be a finite number, not null');
-    expect(valueProblem(specs[2], true)).toBe('must be a number, not true');
-    expect(valueProblem(specs[3], 'x'.repeat(1001))).toBe('is longer than 1000 characters');
-    expect(valueProblem(specs[1], 'red')).toBeNull();
-    expect(valueProblem(specs[1], undefined)).toBeNull();
+    expect(valueProblem(specs[0]!, 'yes')).toBe("must be true or false, not 'yes'");
+    expect(valueProblem(specs[1]!, 'green')).toBe("'green' is not one of red, blue");
+    expect(valueProblem(specs[2]!, Number.NaN)).toBe('must be a finite number, not null');
+    expect(valueProblem(specs[2]!, true)).toBe('must be a number, not true');
+    expect(valueProblem(specs[3]!, 'x'.repeat(1001))).toBe('is longer than 1000 characters');
+    expect(valueProblem(specs[1]!, 'red')).toBeNull();
+    expect(valueProblem(specs[1]!, undefined)).toBeNull();
   });
 
   it('starts a new shape with the defaults and drops what a new label does not take', () => {

@@ -103,6 +103,6 @@ export function commonValue(
   name: string,
 ): { mixed: false; value: unknown } | { mixed: true } {
   if (values.length === 0) return { mixed: false, value: undefined };
-  const first = values[0][name];
+  const first = values[0]![name];
   return values.every((v) => v[name] === first) ? { mixed: false, value: first } : { mixed: true };
 }

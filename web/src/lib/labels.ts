@@ -1,6 +1,7 @@
 // The project's label schema as the UI reads it (the `label_schema` JSON of a project), and its defaults.
 
 import type { AnnotationKind, ItemKind, Project } from "./api/client";
+import { readSpecs, type AttributeSpec } from "./attributes";
 import { keyOwner } from "./editor/keymap";
 
 export interface LabelClass {
@@ -12,6 +13,8 @@ export interface LabelClass {
 export interface LabelSchema {
   classes: LabelClass[];
   kinds: AnnotationKind[];
+  /** The attributes annotations may carry (what the editors show per annotation). */
+  attributes?: AttributeSpec[];
 }
 
 /**
@@ -62,7 +65,7 @@ export const APPLICABLE_KINDS: Record<ItemKind, AnnotationKind[]> = {
 
 /** Reads a project's label schema defensively (older rows may lack a member). */
 export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
-  const raw = project.label_schema as { classes?: unknown; kinds?: unknown };
+  const raw = project.label_schema as { classes?: unknown; kinds?: unknown; attributes?: unknown };
   const classes = Array.isArray(raw.classes)
     ? raw.classes.map((c: { name?: unknown; color?: unknown; hotkey?: unknown }, i: number) => ({
         name: String(c.name ?? ""),
@@ -71,7 +74,8 @@ export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
       }))
     : [];
   const kinds = Array.isArray(raw.kinds) ? (raw.kinds as AnnotationKind[]) : [...ANNOTATION_KINDS];
-  return { classes, kinds };
+  const attributes = readSpecs(Array.isArray(raw.attributes) ? (raw.attributes as Record<string, unknown>[]) : []);
+  return { classes, kinds, attributes };
 }
 
 /** Which field of a class row a problem is about (the one to outline), or null when the row is fine. */

@@ -10,8 +10,14 @@ export function newKey(): string {
   return `n${counter.toString(36)}`;
 }
 
-/** A new annotation made by a person (accepted, like a drawn box or a selected span). */
-export function newAnnotation(kind: AnnotationKind, geometry: Geometry, label: string | null): Ann {
+/** A new annotation made by a person (accepted, like a drawn box or a selected span), with `attributes` (the
+ * defaults of its label's attributes, `defaultsFor`). */
+export function newAnnotation(
+  kind: AnnotationKind,
+  geometry: Geometry,
+  label: string | null,
+  attributes: Record<string, unknown> = {},
+): Ann {
   return {
     key: newKey(),
     kind,
@@ -23,7 +29,7 @@ export function newAnnotation(kind: AnnotationKind, geometry: Geometry, label: s
     model_version: null,
     score: null,
     state: 'accepted',
-    attributes: {},
+    attributes,
   };
 }
 

@@ -6,7 +6,7 @@
 import { assignNewIds, contentKey, toInput } from './annotations';
 import { CoreState } from './core-state';
 import { isConflict } from './types';
-import { saveFailure } from './words';
+import { refusalAbout, refusedIndex, saveFailure } from './words';
 
 /** An error a SaveFn may throw with an HTTP status; 4xx other than 408/429 are not retried automatically. */
 function isPermanent(err: unknown): boolean {
@@ -92,6 +92,7 @@ export abstract class SavingCore extends CoreState {
           this.saveError = message(err);
           const retrying = !isPermanent(err);
           this.saveReason = saveFailure(err, retrying);
+          if (!retrying) this.pointAt(snapshot[refusedIndex(err) ?? -1]?.key ?? null);
           if (retrying) {
             this.retries += 1;
             this.schedule(Math.min(60_000, this.retryBase * 2 ** (this.retries - 1)));
@@ -105,6 +106,18 @@ export abstract class SavingCore extends CoreState {
     };
     this.inflight = run();
     return this.inflight;
+  }
+
+  /**
+   * A save refused for one annotation (a 422 naming `annotations[i]`): select it when it is still there and the
+   * Select tool is in use (not while drawing), say the refusal in terms of the shape, and show it in full.
+   */
+  private pointAt(key: string | null): void {
+    const a = this.get(key);
+    if (!a || this.saveReason === null) return;
+    this.saveReason = refusalAbout(this.saveReason, a);
+    if (this.tool === 'select' && a.kind !== 'class') this.selectedKey = a.key;
+    this.notice = { text: `Not saved: ${this.saveReason}`, tone: 'error', at: Date.now() };
   }
 
   /** A save came back 409: stop autosaving and open the conflict (`core-conflict.ts`). */

@@ -5,6 +5,7 @@
  * selection and editing commands (`core.ts`).
  */
 
+import type { AttributeSpec } from '../attributes';
 import { diffByKey, fromApi, keyedApi, serverKey, toInput, type Keyed, type ListDiff } from './annotations';
 import { annBounds } from './geometry';
 import { History } from './history';
@@ -95,6 +96,8 @@ export abstract class CoreState {
   readonly schema: LabelSchema;
   readonly standing: Standing;
   readonly classes: readonly LabelClass[];
+  /** The attributes the project declares (the panel's controls, new shapes' defaults, what a relabel drops). */
+  readonly specs: readonly AttributeSpec[];
 
   /** The annotation list; replaced (never mutated) by every edit. */
   anns: readonly Ann[];
@@ -154,6 +157,7 @@ export abstract class CoreState {
     this.schema = opts.schema;
     this.standing = opts.standing;
     this.classes = opts.schema.classes ?? [];
+    this.specs = opts.schema.attributes ?? [];
     this.classes.forEach((c) => this.colors.set(c.name, c.color));
     this.currentLabel = this.classes[0]?.name ?? null;
     this.saveFn = opts.save;

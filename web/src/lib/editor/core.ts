@@ -8,6 +8,7 @@
  * the selection and editing commands.
  */
 
+import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue } from '../attributes';
 import { newAnnotation } from './annotations';
 import { ProposalCore } from './core-proposals';
 import { isDrawable, nudged, rectToBox, round2, segmentTooSmall } from './geometry';
@@ -58,7 +59,9 @@ export class EditorCore extends ProposalCore {
     this.currentLabel = name;
     const sel = this.selected;
     if (sel && sel.kind !== 'class' && sel.label !== name && !this.readonly) {
-      this.replace(sel.key, this.edited(sel, { label: name }), `relabel to ${name}`);
+      // Values the new class does not take are dropped (the server would refuse the save), its defaults filled in.
+      const attributes = relabelled(this.specs, sel.attributes, name);
+      this.replace(sel.key, this.edited(sel, { label: name, attributes }), `relabel to ${name}`);
       return;
     }
     this.emit();
@@ -112,7 +115,7 @@ export class EditorCore extends ProposalCore {
     if (!this.allows('box')) return (this.notify('This project does not allow boxes', 'warn'), null);
     const label = this.labelForNew();
     if (label === false) return null;
-    const a = newAnnotation('box', { bbox: rectToBox(r) }, label);
+    const a = newAnnotation('box', { bbox: rectToBox(r) }, label, defaultsFor(this.specs, label));
     return this.commit([...this.anns, a], 'draw box', a.key) ? a.key : null;
   }
 
@@ -121,7 +124,7 @@ export class EditorCore extends ProposalCore {
     if (points.length < 6) return (this.notify(TOO_FEW_POINTS, 'warn'), null);
     const label = this.labelForNew();
     if (label === false) return null;
-    const a = newAnnotation('polygon', { points: points.map(round2) }, label);
+    const a = newAnnotation('polygon', { points: points.map(round2) }, label, defaultsFor(this.specs, label));
     return this.commit([...this.anns, a], 'draw polygon', a.key) ? a.key : null;
   }
 
@@ -159,7 +162,7 @@ export class EditorCore extends ProposalCore {
     }
     this.segmenting = false;
     if (points.length < 6) return (this.notify('No outline found in that box', 'warn'), null);
-    const a = newAnnotation('polygon', { points: points.map(round2) }, label);
+    const a = newAnnotation('polygon', { points: points.map(round2) }, label, defaultsFor(this.specs, label));
     if (this.commit([...this.anns, a], 'box → polygon', a.key)) return a.key;
     this.emit();
     return null;
@@ -184,10 +187,36 @@ export class EditorCore extends ProposalCore {
   }
 
   /**
-   * `a` with `changes`. Whoever relabels or reshapes a model's proposal makes it their own label (human,
+   * Set the attribute `name` to `value` (null: unset it) on the annotations `keys`, as one undoable step. Only
+   * those whose label the attribute applies to take a value; unsetting also clears a value stored where it does
+   * not apply. A value that is no value of the attribute is refused (and said). Returns whether anything changed.
+   */
+  setAttribute(keys: readonly string[], name: string, value: AttributeValue | null): boolean {
+    const spec = this.specs.find((s) => s.name === name);
+    if (!spec) return false;
+    if (this.readonly) return (this.notify('This item is read-only for you', 'warn'), false);
+    const problem = valueProblem(spec, value);
+    if (problem !== null) return (this.notify(`${name}: ${problem}`, 'warn'), false);
+    const wanted = new Set(keys);
+    let changed = 0;
+    const next = this.anns.map((a) => {
+      if (!wanted.has(a.key)) return a;
+      const had = Object.hasOwn(a.attributes, name);
+      if (value === null ? !had : !appliesTo(spec, a.label) || a.attributes[name] === value) return a;
+      const attributes = { ...a.attributes };
+      if (value === null) delete attributes[name];
+      else attributes[name] = value;
+      changed += 1;
+      return this.edited(a, { attributes });
+    });
+    return changed > 0 && this.commit(next, `${value === null ? 'clear' : 'set'} ${name}`);
+  }
+
+  /**
+   * `a` with `changes`. Whoever relabels, reshapes or sets an attribute of a model's proposal makes it their own label (human,
    * accepted, no score; the model version stays as its origin), as the server records it.
    */
-  private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry'>>): Ann {
+  private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry' | 'attributes'>>): Ann {
     if (a.source !== 'model' || a.state === 'rejected') return { ...a, ...changes };
     return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }

@@ -3,6 +3,7 @@
  * and the shape being drawn (box with its size, polygon with its rubber band) under the crosshair.
  */
 
+import { attributeSummary } from './attribute-panel';
 import type { EditorCore } from './core';
 import { annBounds, handlePoints } from './geometry';
 import { isProposal } from './proposals';
@@ -51,7 +52,9 @@ export function drawLabel(ctx: CanvasRenderingContext2D, core: EditorCore, view:
   const p = toScreen(view, { x: r.x1, y: r.y1 });
   const wScreen = (r.x2 - r.x1) * view.scale;
   if (!strong && wScreen < 18) return;
-  const text = labelText(a);
+  // The selected shape's label carries its attribute values too.
+  const values = strong && core.specs.length > 0 ? attributeSummary(core.specs, a) : '';
+  const text = values ? `${labelText(a)} · ${values}` : labelText(a);
   const tw = measure(ctx, text);
   const h = 16;
   const x = p.x;

@@ -16,6 +16,13 @@ export function labelChosen(name: string, relabelled: boolean): string {
   return relabelled ? `Selection relabelled ${name}` : `New shapes get ${name}`;
 }
 
+/** Said when an attribute is set on the selection (`target`: "car", "3 shapes"): "colour blue on car", "occluded
+ * checked on car", "colour cleared on car". */
+export function attributeSaid(name: string, value: string | number | boolean | null, target: string): string {
+  const words = value === null ? 'cleared' : value === true ? 'checked' : value === false ? 'unchecked' : String(value);
+  return `${name} ${words} on ${target}`;
+}
+
 /** Said once the arrow keys settle on a shape: where its top-left corner is, or (`resize`) its size. */
 export function nudgeSaid(r: Rect, resize: boolean): string {
   const w = Math.round(r.x2 - r.x1), h = Math.round(r.y2 - r.y1);

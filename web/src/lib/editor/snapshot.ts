@@ -4,6 +4,7 @@
  */
 
 import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
+import { attributePanel, type AttributePanelModel } from './attribute-panel';
 import { annBounds } from './geometry';
 import { isProposal, proposalCounts, proposalsAbove } from './proposals';
 import type { Ann, LabelClass, Tool } from './types';
@@ -44,6 +45,8 @@ export interface EditorUi {
   classes: ClassRow[];
   tags: TagChip[];
   selection: SelectionInfo | null;
+  /** The "Attributes" section for the selection; null when the project declares no attributes. */
+  attributes: AttributePanelModel | null;
   shapes: number;
   proposals: { proposed: number; accepted: number; rejected: number };
   threshold: number;
@@ -124,6 +127,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
       };
     }),
     selection: sel ? describe(core, sel) : null,
+    attributes: core.specs.length > 0 ? attributePanel(core.specs, sel ? [sel] : []) : null,
     shapes,
     proposals: proposalCounts(core.anns),
     threshold: core.threshold,

@@ -6,6 +6,7 @@
  * y2 > y1, polygons `{points: [x, y, x, y, ...]}` (see src/labelhub/domain/geometry.py).
  */
 
+import type { AttributeSpec } from '../attributes';
 import type { HelpEntry } from './keys';
 
 export type AnnotationKind = 'box' | 'polygon' | 'mask' | 'keypoints' | 'class' | 'span' | 'track_box';
@@ -87,7 +88,8 @@ export interface LabelClass {
 export interface LabelSchema {
   classes: LabelClass[];
   kinds?: AnnotationKind[];
-  attributes?: { name: string; type: string; options?: string[] }[];
+  /** The attributes annotations may carry (`readSpecs` of the API's `label_schema.attributes`). */
+  attributes?: readonly AttributeSpec[];
 }
 
 export interface EditorItem {

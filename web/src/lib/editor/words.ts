@@ -29,3 +29,17 @@ export function saveFailure(err: unknown, retrying: boolean): string {
   else why = text || 'the server refused it';
   return retrying ? `${why}; retrying` : why;
 }
+
+/** Which annotation of the list sent a refused save names, from its problem's field ("annotations[2].attributes.colour"
+ * gives 2), or null when it names none. */
+export function refusedIndex(err: unknown): number | null {
+  const field = (err as { problem?: { field?: unknown } } | null)?.problem?.field;
+  const m = typeof field === 'string' ? /^annotations\[(\d+)\]/.exec(field) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/** A refusal's words with the list position the server names ("annotations[2]: …") told as the shape it is
+ * ("car box: …"), which a person can find. */
+export function refusalAbout(reason: string, shape: { label: string | null; kind: string }): string {
+  return reason.replace(/^annotations\[\d+\]:\s*/, `${shape.label ?? 'unlabelled'} ${shape.kind}: `);
+}

@@ -4,6 +4,7 @@
  * autosaved like any other.
  */
 
+import { defaultsFor } from '../attributes';
 import type { EditorCore } from '../editor/core';
 import type { Range } from './offsets';
 import { addSpan } from './spans';
@@ -21,13 +22,16 @@ export function labelIntent(s: { pending: boolean; spanSelected: boolean; fromKe
   return s.allowsClass ? 'class' : 'select-first';
 }
 
-/** Adds a span over `r` as one undoable step; says why when it cannot. Returns the new span's key. */
+/**
+ * Adds a span over `r` as one undoable step, with the label's attribute defaults; says why when it cannot.
+ * Returns the new span's key.
+ */
 export function labelSpan(core: EditorCore, r: Range, label: string): string | null {
   if (!core.allows('span')) {
     core.notify('This project does not allow text spans', 'warn');
     return null;
   }
-  const res = addSpan(core.anns, r, label);
+  const res = addSpan(core.anns, r, label, defaultsFor(core.specs, label));
   if ('error' in res) {
     core.notify(res.error, 'warn');
     return null;

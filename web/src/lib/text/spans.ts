@@ -5,9 +5,9 @@ import { isProposal } from '../editor/proposals';
 import type { Ann } from '../editor/types';
 import { type CharIndex, excerpt, type Range, spanRange } from './offsets';
 
-/** A new span by a person (accepted, like a drawn box). */
-export function newSpan(r: Range, label: string | null): Ann {
-  return newAnnotation('span', { start: r.start, end: r.end }, label);
+/** A new span by a person (accepted, like a drawn box), with the attribute values it starts with. */
+export function newSpan(r: Range, label: string | null, attributes: Record<string, unknown> = {}): Ann {
+  return newAnnotation('span', { start: r.start, end: r.end }, label, attributes);
 }
 
 /** The same label over the same characters (rejected proposals do not count: they are not shown). */
@@ -20,12 +20,20 @@ export function findSpan(list: readonly Ann[], r: Range, label: string | null): 
 
 export type AddResult = { list: readonly Ann[]; key: string } | { error: string };
 
-/** `list` with a span over `r` labelled `label` appended; refused when the exact span is already there. */
-export function addSpan(list: readonly Ann[], r: Range, label: string | null): AddResult {
+/**
+ * `list` with a span over `r` labelled `label` (starting with `attributes`, the label's defaults) appended;
+ * refused when the exact span is already there.
+ */
+export function addSpan(
+  list: readonly Ann[],
+  r: Range,
+  label: string | null,
+  attributes: Record<string, unknown> = {},
+): AddResult {
   if (r.end <= r.start) return { error: 'Select some text first' };
   const dup = findSpan(list, r, label);
   if (dup) return { error: `That text is already labelled ${label ?? '(no label)'}` };
-  const a = newSpan(r, label);
+  const a = newSpan(r, label, attributes);
   return { list: [...list, a], key: a.key };
 }
 
