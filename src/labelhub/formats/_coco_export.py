@@ -9,7 +9,8 @@ A video item is written frame by frame (:mod:`labelhub.formats._coco_video`): on
 ``file_name`` ``<item name>/<frame:06d>.<ext>`` with the keys ``video`` (the item's name) and ``frame_index``,
 and on it the frame's boxes, shapes and visible track boxes. The records of one track on one frame are one
 object, whose annotation carries ``attributes: {"track_id", "keyframe"}`` (CVAT's COCO layout); ``outside``
-boxes and annotations without a frame are not written.
+boxes and annotations without a frame are not written. The same ``attributes`` object, on any annotation, holds
+the values of the attributes the project declares, and ``occluded``, when the object's records carry them.
 
 ``dest`` ending in ``.json`` is the JSON file, and ``copy_media`` puts the media in ``images/`` next to it (a
 folder that must not exist or be empty). Any other ``dest`` is a folder in the layout of COCO's own releases
@@ -30,7 +31,8 @@ import orjson
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord
 from labelhub.errors import FormatError
-from labelhub.formats._coco_objects import WRITTEN, Ids, as_int, coco_annotation, group_objects
+from labelhub.formats._attributes import schema_attributes
+from labelhub.formats._coco_objects import OWN_ATTRIBUTES, WRITTEN, Ids, as_int, coco_annotation, group_objects
 from labelhub.formats._coco_video import MediaFolder, check_frames_written, frame_annotations, on_a_frame, video_frames
 from labelhub.formats._common import AtomicDir, AtomicFile
 from labelhub.formats._export_base import AtomicExporter, Spool, frame_total
@@ -58,6 +60,8 @@ class CocoExporter(AtomicExporter[AtomicFile | AtomicDir]):
         self._category_ids: dict[str, int] = {}
         self._keypoint_counts: dict[str, int] = {}
         self._plan_categories()
+        declared = (s.name for s in schema_attributes(options.extra))
+        self._attributes = tuple(n for n in dict.fromkeys(["occluded", *declared]) if n not in OWN_ATTRIBUTES)
         self._image_ids = Ids()
         self._ann_ids = Ids()
         self._anns = Spool(dest, ".anns")
@@ -199,6 +203,7 @@ class CocoExporter(AtomicExporter[AtomicFile | AtomicDir]):
                 ann_id=self._ann_ids.take(obj.coco_id),
                 category_id=self._category_id(obj.label),
                 n_points=self._keypoint_counts.get(obj.label),
+                attributes=self._attributes,
             )
             self._anns.write((b",\n" if self._n_anns else b"") + orjson.dumps(ann))
             self._n_anns += 1

@@ -59,6 +59,13 @@ class Ids:
         return self._next
 
 
+#: Attribute names the COCO format keeps to itself: an ``attributes`` object's keys of these names are not read
+#: as attributes (the track keys belong to videos, the others are labelhub's own record of the file).
+OWN_ATTRIBUTES = frozenset(
+    {"track_id", "keyframe", "outside", "coco_id", "coco_group", "coco_area", "coco_rle", "iscrowd"}
+)
+
+
 @dataclass(slots=True)
 class CocoObject:
     """The records that make one COCO annotation."""
@@ -145,12 +152,21 @@ def _whole(v: float) -> float | int:
 
 
 def coco_annotation(
-    obj: CocoObject, rec: ItemRecord, image_id: int, *, ann_id: int, category_id: int, n_points: int | None
+    obj: CocoObject,
+    rec: ItemRecord,
+    image_id: int,
+    *,
+    ann_id: int,
+    category_id: int,
+    n_points: int | None,
+    attributes: tuple[str, ...] = ("occluded",),
 ) -> dict[str, Any]:
     """Return the COCO annotation of one object: bbox from its box, segmentation and area from its shape.
 
     ``ann_id`` and ``category_id`` are the ids it takes; ``n_points`` is the number of keypoints its category
-    names (None without), so an object without keypoints gets COCO's all-zero keypoints.
+    names (None without), so an object without keypoints gets COCO's all-zero keypoints. ``attributes`` are the
+    names whose values go into the annotation's ``attributes`` object (CVAT's COCO layout), from the first of
+    the object's records that has one.
     """
     bbox: list[float] | None = None
     if obj.box is not None:
@@ -194,11 +210,31 @@ def coco_annotation(
     elif n_points:
         out["keypoints"], out["num_keypoints"] = [0] * (3 * n_points), 0
     out.update(state_keys(members))  # "score", and "state" when not a plain accepted label
+    values = _values(members, attributes) if attributes else None
     if obj.track_id is not None:
         # CVAT's COCO layout; "keyframe" as the video convention has it (a box without the flag was set by hand).
         flag = next((a.attributes["keyframe"] for a in members if "keyframe" in a.attributes), True)
-        out["attributes"] = {"track_id": obj.track_id, "keyframe": bool(flag)}
+        values = {**(values or {}), "track_id": obj.track_id, "keyframe": bool(flag)}
+    if values:
+        out["attributes"] = values
     return out
+
+
+def _values(members: list[AnnotationRecord], names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The value of each of ``names`` that one of ``members`` carries (the first one's), or None for none."""
+    found: dict[str, Any] | None = None
+    for a in members:
+        attrs = a.attributes
+        for name in names:
+            value = attrs.get(name)
+            if value is not None:
+                if found is None:
+                    found = {name: value}
+                elif name not in found:
+                    found[name] = value
+    if found is not None and len(found) > 1:
+        found = {n: found[n] for n in names if n in found}  # in the declared order
+    return found
 
 
 def _tidy(value: float) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,12 +260,15 @@ def convert_value(text: str, input_type: str | None) -> Any:
 class ShapeReader:
     """Turns shape elements of one file into annotation records, or Problems naming the file and line."""
 
-    def __init__(self, path: Path, meta: CvatMeta) -> None:
+    def __init__(self, path: Path, meta: CvatMeta, fallback: Mapping[str, str] | None = None) -> None:
+        """``fallback``: attribute name -> CVAT input type, for values the label's ``<meta>`` does not declare
+        (the project's declarations: a declared bool's ``true`` becomes True)."""
         self.file = str(path)
         self.fname = path.name
         self.meta = meta
         self.known = set(meta.names)
         self.types = meta.input_types()
+        self.fallback = fallback or {}
 
     def problem(self, message: str, elem: Element, field: str | None = None) -> Problem:
         return Problem(message, file=self.file, line=line_of(elem), field=field)
@@ -308,11 +311,15 @@ class ShapeReader:
             value = _int(elem.get(key))
             if value:
                 into[key] = value
+        self.values(elem, label, into)
+
+    def values(self, elem: Element, label: str, into: dict[str, Any]) -> None:
+        """Add the ``<attribute>`` children of ``elem`` to ``into``, typed as declared (file, else project)."""
         types = self.types.get(label, {})
         for attr in elem.findall("attribute"):
             name = attr.get("name")
             if name:
-                into[name] = convert_value(attr.text or "", types.get(name))
+                into[name] = convert_value(attr.text or "", types.get(name) or self.fallback.get(name))
 
     def shape(
         self, elem: Element, track_label: str | None = None, track_source: str = "manual"

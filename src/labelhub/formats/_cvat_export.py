@@ -4,8 +4,9 @@ Elements are built with ElementTree and serialised one item at a time; nothing i
 XML declaration and the root's open and close tags. Boxes leave as ``xtl ytl xbr ybr`` (two decimals, as CVAT
 writes them), polygons and keypoints as ``"x,y;x,y"``, class annotations as ``<tag>``; a polygon imported
 from a rotated box goes back as that box. Masks and spans have no CVAT shape here and are left out.
-Scalar attributes become ``<attribute>`` children and are declared on their label in ``<meta>`` (number,
-checkbox or text), unless the project keeps CVAT's own spec for them (``format_meta["cvat"]["labels"]``).
+Scalar attributes become ``<attribute>`` children. ``<meta>`` declares on each label the project's attributes
+that apply to it, those the imported file declared on it (``format_meta["cvat"]["labels"]``) and those its
+shapes carry (see :mod:`labelhub.formats._cvat_attributes`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord
 from labelhub.domain.schema import PALETTE
 from labelhub.errors import FormatError
+from labelhub.formats._attributes import schema_attributes
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
+from labelhub.formats._cvat_attributes import Seen, declare, seen_from
 from labelhub.formats._cvat_common import RESERVED
 from labelhub.formats._export_base import FileOrFolderExporter, Spool
 from labelhub.formats.base import ExportItem, ExportOptions
@@ -48,22 +52,17 @@ def _attr_text(value: Any) -> str | None:
 
 
 @dataclass(slots=True)
-class _Seen:
-    """What the values of one attribute of one label looked like, to declare it."""
-
-    input_type: str
-    low: float = math.inf
-    high: float = -math.inf
-    whole: bool = True
-
-
-@dataclass(slots=True)
 class LabelCatalog:
-    """The labels to declare in ``<meta>``: the project's, in order, then any met while writing."""
+    """The labels to declare in ``<meta>``: the project's, in order, then any met while writing.
+
+    ``specs`` are the imported file's label declarations (``format_meta["cvat"]["labels"]``) by name, and
+    ``attributes`` the project's attribute declarations (see :mod:`labelhub.formats._cvat_attributes`).
+    """
 
     order: list[str]
     specs: dict[str, dict[str, Any]]
-    seen: dict[str, dict[str, _Seen]] = field(default_factory=dict)
+    attributes: list[AttributeSpec] = field(default_factory=list)
+    seen: dict[str, dict[str, Seen]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, labels: list[str], options: ExportOptions) -> LabelCatalog:
@@ -71,7 +70,8 @@ class LabelCatalog:
         cvat = meta.get("cvat") if isinstance(meta, dict) else None
         known = cvat.get("labels") if isinstance(cvat, dict) else None
         specs = {s["name"]: s for s in known or [] if isinstance(s, dict) and isinstance(s.get("name"), str)}
-        return cls(order=list(dict.fromkeys(labels)), specs=specs)
+        attributes = [a for a in schema_attributes(options.extra) if a.name not in RESERVED]
+        return cls(order=list(dict.fromkeys(labels)), specs=specs, attributes=attributes)
 
     def use(self, label: str, attributes: list[tuple[str, Any]]) -> None:
         """Note a label and the attributes a shape of it carries."""
@@ -81,18 +81,11 @@ class LabelCatalog:
                 self.order.append(label)
         seen = self.seen[label]
         for name, value in attributes:
-            if isinstance(value, bool):
-                kind = "checkbox"
-            elif isinstance(value, int | float):
-                kind = "number"
+            entry = seen.get(name)
+            if entry is None:
+                seen[name] = seen_from(value)
             else:
-                kind = "text"
-            entry = seen.setdefault(name, _Seen(kind))
-            if entry.input_type != kind:
-                entry.input_type = "text"
-            if kind == "number":
-                entry.low, entry.high = min(entry.low, value), max(entry.high, value)
-                entry.whole = entry.whole and float(value).is_integer()
+                entry.note(value)
 
     def element(self) -> Element:
         """Return the ``<labels>`` element."""
@@ -103,32 +96,10 @@ class LabelCatalog:
             SubElement(label, "name").text = name
             SubElement(label, "color").text = spec.get("color") or PALETTE[i % len(PALETTE)]
             SubElement(label, "type").text = spec.get("type") or "any"
-            attributes = SubElement(label, "attributes")
-            declared: set[str] = set()
-            for a in spec.get("attributes") or []:
-                if isinstance(a, dict) and isinstance(a.get("name"), str):
-                    declared.add(a["name"])
-                    node = SubElement(attributes, "attribute")
-                    for key in ("name", "mutable", "input_type", "default_value", "values"):
-                        SubElement(node, key).text = str(a.get(key, ""))
-            for attr, seen in self.seen.get(name, {}).items():
-                if attr not in declared:
-                    _declare(SubElement(attributes, "attribute"), attr, seen)
+            hints = spec.get("attributes")
+            declare(SubElement(label, "attributes"), name, hints if isinstance(hints, list) else [],
+                    self.attributes, self.seen.get(name, {}))  # fmt: skip
         return labels
-
-
-def _declare(node: Element, name: str, seen: _Seen) -> None:
-    if seen.input_type == "number":
-        step = 1 if seen.whole else 0.01
-        low, high = (math.floor(seen.low), math.ceil(seen.high)) if seen.whole else (seen.low, seen.high)
-        values, default = f"{low}\n{high}\n{step}", str(low)
-    elif seen.input_type == "checkbox":
-        values = default = "false"
-    else:
-        values = default = ""
-    for key, text in (("name", name), ("mutable", "True"), ("input_type", seen.input_type),
-                      ("default_value", default), ("values", values)):  # fmt: skip
-        SubElement(node, key).text = text
 
 
 def dumped_at(options: ExportOptions) -> str:

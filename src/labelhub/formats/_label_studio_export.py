@@ -2,14 +2,15 @@
 
 One task per item: ``{"id", "data": {"image" | "video" | "text": ...}, "annotations": [{"result": [...]}],
 "predictions": [{"model_version", "score", "result": [...]}]}``. Accepted annotations go to the task's one
-annotation; open model proposals (an export that includes the proposed state) to one prediction per model
-version, each result with its own ``score``. Regions are written in percent of ``original_width`` /
-``original_height``: boxes as ``rectanglelabels`` (a box imported rotated goes back rotated), polygons as
-``polygonlabels``, class annotations as ``choices``, text spans as ``labels`` with ``start``, ``end`` and the
-covered ``text``, video tracks as ``videorectangle`` sequences of their keyframes (a keyframe followed by an
-``outside`` box gets ``enabled: false``; Label Studio interpolates between keyframes, so propagated boxes are not
-written). Masks, keypoints, other annotations on a video frame, rejected annotations and regions of an image
-or video whose size is unknown are left out and counted.
+annotation; open model proposals (an export that includes the proposed state) to one prediction per model version,
+each result with its own ``score``. Regions are written in percent of ``original_width`` / ``original_height``:
+boxes as ``rectanglelabels`` (a box imported rotated goes back rotated), polygons as ``polygonlabels``, class
+annotations as ``choices``, text spans as ``labels`` with ``start``, ``end`` and the covered ``text``, video tracks
+as ``videorectangle`` sequences of their keyframes (a keyframe followed by an ``outside`` box gets ``enabled:
+false``; Label Studio interpolates between keyframes, so propagated boxes are not written). The project's declared
+attributes of a region follow it as results with its ``id`` (see :mod:`labelhub.formats._label_studio_attributes`).
+Masks, keypoints, other annotations on a video frame, rejected annotations and regions of an image or video whose
+size is unknown are left out and counted.
 
 The media reference is the item's name (URL-quoted), which the importer looks up next to the JSON file (or in
 ``--images-dir``). A ``.json`` dest is the task list alone; any other dest is a folder holding ``tasks.json``
@@ -29,8 +30,10 @@ import orjson
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
+from labelhub.formats._attributes import schema_attributes
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
 from labelhub.formats._export_base import FileOrFolderExporter
+from labelhub.formats._label_studio_attributes import attribute_results
 from labelhub.formats.base import ExportItem, ExportOptions
 
 __all__ = ["TASKS_FILE", "LabelStudioExporter"]
@@ -52,6 +55,7 @@ class LabelStudioExporter(FileOrFolderExporter):
         self._n = 0
         self._ids: set[Any] = set()
         self._json: Any = None
+        self._specs = schema_attributes(options.extra)
 
     def _create(self) -> AtomicFile | AtomicDir:
         out = super()._create()
@@ -118,20 +122,22 @@ class LabelStudioExporter(FileOrFolderExporter):
                 self.tally.skip(ann)
                 continue
             self.tally.annotations += 1
+            held = self._attributes(result, ann)
             if ann.state is AnnotationState.PROPOSED:
                 if ann.score is not None:
                     result["score"] = ann.score
-                proposed.setdefault(ann.model_version, []).append(result)
+                proposed.setdefault(ann.model_version, []).extend([result, *held])
             else:
-                accepted.append(result)
+                accepted.extend([result, *held])
         for n, ((_, _, state, version), boxes) in enumerate(tracks.items()):
             result = self._track(rec, boxes, size, f"t{n}")
             if result is None or state is AnnotationState.REJECTED:
                 continue
+            held = self._attributes(result, min(boxes, key=lambda a: a.frame or 0))
             if state is AnnotationState.PROPOSED:
-                proposed.setdefault(version, []).append(result)
+                proposed.setdefault(version, []).extend([result, *held])
             else:
-                accepted.append(result)
+                accepted.extend([result, *held])
         task: dict[str, Any] = {"id": self._task_id(rec), "data": data, "annotations": [], "predictions": []}
         if accepted:
             task["annotations"].append({"result": accepted})
@@ -142,6 +148,12 @@ class LabelStudioExporter(FileOrFolderExporter):
                 pred["score"] = sum(scores) / len(scores)
             task["predictions"].append(pred)
         return task
+
+    def _attributes(self, region: dict[str, Any], ann: AnnotationRecord) -> list[dict[str, Any]]:
+        """The results holding the declared attributes of a region (none for a class annotation: no region)."""
+        if not self._specs or ann.kind is AnnotationKind.CLASS:
+            return []
+        return attribute_results(region, ann.label, ann.attributes, self._specs)
 
     def _track(
         self, rec: ItemRecord, boxes: list[AnnotationRecord], size: _ImageSize, rid: str

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.domain.splits import SplitRule
@@ -156,6 +157,11 @@ class FormatImporter(ABC):
     def schema_meta(self) -> dict[str, Any]:
         """Return format facts the project schema should keep for a faithful export (e.g. COCO category ids)."""
         return {}
+
+    def attribute_specs(self) -> list[AttributeSpec]:
+        """Return the attributes the source declares, one per label and attribute in the source's order (CVAT's
+        ``<meta>``); the import declares those the project does not yet (see ``services.projects``)."""
+        return []
 
     @abstractmethod
     def __iter__(self) -> Iterator[ItemRecord | Problem]:

@@ -4,7 +4,9 @@ At this boundary COCO's ``[x, y, w, h]`` boxes in absolute pixels become labelhu
 and back. Each COCO annotation becomes one ``box`` (its ``bbox``, which box-only formats and detectors use)
 plus, when it has them, one ``polygon`` per polygon part, one ``mask`` for an RLE segmentation and one
 ``keypoints`` record; all carry the COCO id in ``attributes["coco_id"]`` so the exporter can put them back
-together into one COCO annotation. ``extra["segmentation"] = False`` reads boxes only. Segmentation details
+together into one COCO annotation. An annotation's ``attributes`` object (CVAT's COCO layout: ``occluded`` and
+the task's attributes) comes in as the records' attributes, values as given, but for the keys the format keeps
+to itself (``track_id``, ``keyframe``, ...). ``extra["segmentation"] = False`` reads boxes only. Segmentation details
 are in :mod:`labelhub.formats._coco_segm`.
 """
 
@@ -25,6 +27,7 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._coco_export import CocoExporter
 from labelhub.formats._coco_files import find_annotation_file, split_of
+from labelhub.formats._coco_objects import OWN_ATTRIBUTES
 from labelhub.formats._coco_segm import SegmentationError, keep_area, read_shapes
 from labelhub.formats._coco_states import StateError, mark_state
 from labelhub.formats._common import MediaResolver, absolute, checked_size, gc_paused, is_safe_relative, list_images
@@ -328,6 +331,9 @@ class CocoImporter(FormatImporter):
         attributes: dict[str, Any] = {"iscrowd": 1 if ann.get("iscrowd") else 0}
         if type(aid) is int:
             attributes["coco_id"] = aid
+        more = ann.get("attributes")  # CVAT's COCO layout: occluded and the task's attributes, as given
+        if type(more) is dict and more:
+            attributes.update((k, v) for k, v in more.items() if k not in OWN_ATTRIBUTES)
         box = AnnotationRecord(
             kind=AnnotationKind.BOX,
             label=label,

@@ -5,8 +5,10 @@ images under ``images/``. ``<box xtl ytl xbr ybr>`` becomes a box ``[x1, y1, x2,
 ``<points>`` keypoints (each point visible), ``<tag>`` a class annotation; a rotated box becomes the polygon
 of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero ``z_order`` and ``group_id``
 and every ``<attribute>`` are kept as annotation attributes, typed by the label's attribute spec (checkbox ->
-bool, number -> number). The labels of ``<meta>`` keep their order, and their colours, types and attribute
-specs are kept in the project's format metadata (``schema_meta``) so an export declares them again.
+bool, number -> number; an attribute the file does not declare, by the project's declaration). The attributes
+``<meta>`` declares are declared in the project (see :mod:`labelhub.formats._cvat_attributes`). The labels of
+``<meta>`` keep their order, and their colours, types and attribute specs are kept in the project's format
+metadata (``schema_meta``) so an export declares them again.
 Polylines, ellipses, cuboids, skeletons and masks are reported as not supported.
 """
 
@@ -17,10 +19,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, checked_size, is_safe_relative
+from labelhub.formats._cvat_attributes import input_types, specs_from_labels
 from labelhub.formats._cvat_common import (
     CvatMeta,
     ShapeReader,
@@ -93,6 +97,10 @@ class CvatImagesImporter(FormatImporter):
         labels = self.meta().labels
         return {"cvat": {"labels": labels}} if labels else {}
 
+    def attribute_specs(self) -> list[AttributeSpec]:
+        """Return the attributes ``<meta>`` declares, one per label and attribute (see ``_cvat_attributes``)."""
+        return specs_from_labels(self.meta().labels)
+
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per ``<image>`` its problems and then the item, reading the file once, element by element."""
         return storable(self._records(), self.xml_path)
@@ -100,7 +108,7 @@ class CvatImagesImporter(FormatImporter):
     def _records(self) -> Iterator[ItemRecord | Problem]:
         folder = self.xml_path.parent
         resolver = MediaResolver(self.options.images_dir, [folder / "images", folder])
-        reader = ShapeReader(self.xml_path, self.meta())
+        reader = ShapeReader(self.xml_path, self.meta(), input_types(self.options.extra))
         seen: dict[str, int | None] = {}
         for elem in top_level(self.xml_path):
             if elem.tag == "image":

@@ -1,12 +1,14 @@
 """CVAT for video 1.1: one XML file per task, ``<track>`` elements holding one shape per frame.
 
-One task is one video item. Every ``<box>`` of a ``<track id label source>`` becomes one ``track_box``
-annotation with its 0-based ``frame``, the track's ``id`` as ``track_id``, the track's label and source, and the
-attributes ``keyframe``, ``outside`` and ``occluded`` (plus ``z_order``, ``group_id`` of the shape or the track,
-and every ``<attribute>``). Nothing is interpolated: each box in the file is one annotation, so CVAT's closing
-``outside="1"`` box after a track's last frame comes in as a box with ``outside`` set, and a hand-written file
-that lists only keyframes imports only those. Polygons and points in tracks keep their kind with ``frame`` and
-``track_id``; shapes on ``<image id=frame>`` elements are per-frame annotations outside any track.
+One task is one video item. Every ``<box>`` of a ``<track id label source>`` becomes one ``track_box`` annotation
+with its 0-based ``frame``, the track's ``id`` as ``track_id``, the track's label and source, and the attributes
+``keyframe``, ``outside`` and ``occluded`` (plus ``z_order``, ``group_id`` of the shape or the track, and every
+``<attribute>`` of the shape, or of the track for one the shape lacks). The attributes the tasks' ``<meta>`` declare
+are declared in the project, as for CVAT for images. Nothing is interpolated: each box in the file is one
+annotation, so CVAT's closing ``outside="1"`` box after a track's last frame comes in as a box with ``outside`` set,
+and a hand-written file that lists only keyframes imports only those. Polygons and points in tracks keep their kind
+with ``frame`` and ``track_id``; shapes on ``<image id=frame>`` elements are per-frame annotations outside any
+track.
 
 Media: the task's frames come from ``images_dir``, or ``images/`` next to the XML (CVAT's export layout), as an
 image sequence in name order; or from a video file, ``extra["video"]`` or the only video next to the XML. The
@@ -24,9 +26,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._cvat_attributes import input_types, specs_from_labels
 from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level, whole
 from labelhub.formats._cvat_video_export import CvatVideoExporter
 from labelhub.formats._guards import MAX_INT, storable
@@ -117,6 +121,10 @@ class CvatVideoImporter(FormatImporter):
                 labels.setdefault(label["name"], label)
         return {"cvat": {"labels": list(labels.values())}} if labels else {}
 
+    def attribute_specs(self) -> list[AttributeSpec]:
+        """Return the attributes the tasks' ``<meta>`` declare, one per label and attribute, tasks in order."""
+        return [spec for xml in self.tasks for spec in specs_from_labels(self.meta(xml).labels)]
+
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per task its problems and then its video item."""
         return storable((rec for xml in self.tasks for rec in self._task(xml)), self.source)
@@ -146,7 +154,7 @@ class CvatVideoImporter(FormatImporter):
             if problem is not None:
                 yield problem
                 return
-        reader = ShapeReader(xml, meta)
+        reader = ShapeReader(xml, meta, input_types(self.options.extra))
         track_lines: dict[int, int | None] = {}
         for elem in top_level(xml):
             if elem.tag == "track":
@@ -214,6 +222,8 @@ class CvatVideoImporter(FormatImporter):
             return
         group = elem.get("group_id")
         frames: dict[int, int | None] = {}
+        shared: dict[str, Any] = {}
+        reader.values(elem, label, shared)  # the track's own <attribute>s hold on every shape of it
         for child in elem:
             if child.tag == "attribute":
                 continue
@@ -232,6 +242,8 @@ class CvatVideoImporter(FormatImporter):
                 yield rec
                 continue
             rec.frame, rec.track_id = frame, track_id
+            for name, value in shared.items():
+                rec.attributes.setdefault(name, value)
             rec.attributes["keyframe"] = child.get("keyframe", "1") in _FLAG_TRUE
             rec.attributes["outside"] = child.get("outside", "0") in _FLAG_TRUE
             group_id = whole(group)

@@ -1,11 +1,12 @@
 """Label Studio JSON (a Label Studio export, or labelhub's): a list of tasks with their annotations and predictions.
 
-A task is ``{"id", "data": {"image" | "video" | "text": ...}, "annotations": [{"result": [...]}],
-"predictions": [{"result": [...], "score", "model_version"}]}``. Rectangles, polygons, choices, text spans
-and video tracks are read (see :mod:`labelhub.formats._label_studio_results` for the geometry); annotations
-become accepted human annotations, predictions proposed model annotations. The file is streamed with ijson,
-so an export of hundreds of MB is never held in memory; it is read twice, once for the labels (Label Studio
-files do not list the labeling config's classes) and once for the items.
+A task is ``{"id", "data": {"image" | "video" | "text": ...}, "annotations": [{"result": [...]}], "predictions":
+[{"result": [...], "score", "model_version"}]}``. Rectangles, polygons, choices, text spans and video tracks are
+read (see :mod:`labelhub.formats._label_studio_results` for the geometry); annotations become accepted human
+annotations, predictions proposed model annotations. A region's attributes (results sharing its ``id``, see
+:mod:`labelhub.formats._label_studio_attributes`) become its records' attributes. The file is streamed with ijson,
+so an export of hundreds of MB is never held in memory; it is read twice, once for the labels (Label Studio files do
+not list the labeling config's classes) and once for the items.
 
 Media URLs (``/data/upload/<project>/<hash>-<name>``, ``/data/local-files/?d=<path>``, ``http(s)://...``, or
 a relative path) are looked up by file name in ``images_dir`` (default: the JSON file's folder); a path that
@@ -24,8 +25,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from labelhub.domain.enums import AnnotationState, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._attributes import declared_bools
 from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative, media_refusal
 from labelhub.formats._guards import MAX_INT, bad_label, find_media, storable
+from labelhub.formats._label_studio_attributes import attribute_positions, attribute_value
 from labelhub.formats._label_studio_export import LabelStudioExporter
 from labelhub.formats._label_studio_json import CHUNK, first_byte, iter_tasks
 from labelhub.formats._label_studio_results import KNOWN_TYPES, LABEL_KEYS, BadResult, Context, convert
@@ -146,6 +149,7 @@ class LabelStudioImporter(FormatImporter):
         self._count = 0
         data_key = options.extra.get("data_key")
         self._data_key = str(data_key) if data_key else None
+        self._bools = declared_bools(options.extra)  # a region's "true"/"false" choice of these is a bool
 
     def labels(self) -> list[str]:
         """Return every label the results use, in order of first appearance (one streaming pass)."""
@@ -154,7 +158,7 @@ class LabelStudioImporter(FormatImporter):
             count = 0
             for task in iter_tasks(self.source):
                 count += 1
-                for result in _all_results(task):
+                for result in _all_results(task, regions_only=True):
                     value, rtype = result.get("value"), result.get("type")
                     if isinstance(rtype, str) and rtype in KNOWN_TYPES and isinstance(value, dict):
                         for key in LABEL_KEYS:
@@ -285,7 +289,17 @@ class LabelStudioImporter(FormatImporter):
         if not isinstance(results, list):
             yield self._problem(f"{who}: 'result' must be a list", f"{where}.result")
             return
+        skip = attribute_positions(results)
+        per_region: dict[Any, dict[str, Any]] = {}
+        for k in sorted(skip):
+            got = attribute_value(results[k], self._bools)
+            if isinstance(got, str):
+                yield self._problem(f"{who}: {got}", f"{where}.result[{k}]")
+            else:
+                per_region.setdefault(results[k]["id"], {})[got[0]] = got[1]
         for k, result in enumerate(results):
+            if k in skip:
+                continue
             ctx.origin = f"{self._fname}: {where}.result[{k}]"
             try:
                 records: list[AnnotationRecord] = convert(result, ctx)
@@ -293,6 +307,9 @@ class LabelStudioImporter(FormatImporter):
                 field = f"{where}.result[{k}]" + (f".{exc.field}" if exc.field else "")
                 yield self._problem(f"{who}: {exc.message}", field)
                 continue
+            held = per_region.get(result.get("id")) if per_region else None
+            for rec in records if held else ():
+                rec.attributes.update(held or {})
             item.annotations.extend(records)
         ctx.origin = where
 
@@ -352,8 +369,9 @@ class LabelStudioImporter(FormatImporter):
         return None
 
 
-def _all_results(task: Any) -> Iterator[dict[str, Any]]:
-    """Yield every result object of a task's annotations (not cancelled) and predictions."""
+def _all_results(task: Any, *, regions_only: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield every result object of a task's annotations (not cancelled) and predictions; ``regions_only``
+    leaves out those holding a region's attribute (whose choices are no labels)."""
     if not isinstance(task, dict):
         return
     for key in ("annotations", "predictions"):
@@ -365,4 +383,5 @@ def _all_results(task: Any) -> Iterator[dict[str, Any]]:
                 continue
             results = entry.get("result")
             if isinstance(results, list):
-                yield from (r for r in results if isinstance(r, dict))
+                skip = attribute_positions(results) if regions_only else ()
+                yield from (r for i, r in enumerate(results) if isinstance(r, dict) and i not in skip)

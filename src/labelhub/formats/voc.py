@@ -12,7 +12,8 @@ convention that box is ``[xmin - 1, ymin - 1, xmax, ymax]``; the exporter writes
 xmin`` is a box one pixel wide and is accepted; ``xmax < xmin`` is not. A box must lie in the image:
 ``xmax <= width``, ``ymax <= height``; ``xmin = 0`` (written by tools that count from 0) is accepted as the edge.
 
-Kept per object: ``truncated``, ``difficult``, ``occluded`` (integers) and ``pose`` (text) as attributes. Part
+Kept per object: ``truncated``, ``difficult``, ``occluded`` (integers 0 or 1; true or false when the project
+declares the attribute as a bool) and ``pose`` (text) as attributes. Part
 boxes (``<part>``), actions and ``<segmented>`` are not read. ``<size>`` gives the image size; when it is
 absent or zero the image header is read instead (so metadata-only imports need ``<size>``). VOC declares no
 class list: labels come in the order objects name them, or from a ``labels.txt`` (one name a line) when the
@@ -35,6 +36,7 @@ from defusedxml.ElementTree import parse as parse_xml
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._attributes import declared_bools
 from labelhub.formats._common import IMAGE_EXTENSIONS, absolute, checked_size, is_safe_relative
 from labelhub.formats._guards import is_file, read_names, storable
 from labelhub.formats._mismatch import not_this_format
@@ -141,6 +143,7 @@ class VocImporter(FormatImporter):
             raise FormatError(f"no .xml files in {self.xml_dir}", file=str(self.xml_dir))
         self._splits: dict[str, str] = {}
         self._split_problems: list[Problem] = []
+        self._bools = declared_bools(options.extra)  # flags the project declares as bools
         if self.standard:
             self._read_image_sets()
 
@@ -245,7 +248,7 @@ class VocImporter(FormatImporter):
         width, height = size
         boxes: list[AnnotationRecord] = []
         for i, obj in enumerate(root.findall("object")):
-            rec = _object(obj, i, width, height, file)
+            rec = _object(obj, i, width, height, file, self._bools)
             if isinstance(rec, Problem):
                 yield rec
                 continue
@@ -320,7 +323,9 @@ class VocImporter(FormatImporter):
             return Problem(exc.detail, file=str(xml), line=line, field=f"size.{field}" if field else "filename")
 
 
-def _object(obj: Element, i: int, width: int, height: int, file: str) -> AnnotationRecord | Problem:
+def _object(
+    obj: Element, i: int, width: int, height: int, file: str, bools: frozenset[str] = frozenset()
+) -> AnnotationRecord | Problem:
     """Return the box of one ``<object>``, or a Problem naming the field that is wrong."""
     where = f"object[{i}]"
     label = _text(obj, "name")
@@ -367,7 +372,7 @@ def _object(obj: Element, i: int, width: int, height: int, file: str) -> Annotat
         if value is None:
             msg = f"{where} ({label}): <{flag}> must be 0 or 1, got {text!r}"
             return Problem(msg, file=file, line=_line(obj.find(flag)), field=f"{where}.{flag}")
-        attributes[flag] = value
+        attributes[flag] = bool(value) if flag in bools else value
     pose = _text(obj, "pose")
     if pose is not None:
         attributes["pose"] = pose

@@ -23,6 +23,7 @@ from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import FormatError, NotFoundError, ValidationError
 from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, check_options, get_format
+from labelhub.formats._attributes import with_schema_attributes
 from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
@@ -184,11 +185,13 @@ def export_project(
         check_export_kind(spec, project.item_kind)
         schema_json = project.label_schema
         total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
-        labels = LabelSchema.from_json(schema_json).names
+        schema = LabelSchema.from_json(schema_json)
+        labels = schema.names
         opts = options or ExportOptions()
         internal = {"format_meta": schema_json.get("format_meta", {}), "project_name": project.name,
                     "changed_at": _newest_change(s, project_id, project.updated_at)}  # fmt: skip
         opts = ExportOptions(copy_media=opts.copy_media, extra={**internal, **opts.extra}, split=opts.split)
+        opts = with_schema_attributes(opts, schema.attributes)  # formats that declare or write them
         rule = opts.split
         step = max(1, min(BATCH, total // PROGRESS_STEPS))
         report_progress(0.0, f"exporting to {spec.title}")

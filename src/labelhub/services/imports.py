@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, ItemStatus
 from labelhub.domain.geometry import outside_box_in_image, validate_geometry
 from labelhub.domain.permissions import Action
@@ -34,10 +35,12 @@ from labelhub.formats import (
     get_format,
     kind_with_article,
 )
+from labelhub.formats._attributes import with_schema_attributes
 from labelhub.formats._common import media_checked
 from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
+from labelhub.services.projects import extend_attributes
 from labelhub.services.uploads import MediaGuard, import_roots_for
 from labelhub.storage.json_text import json_text
 from labelhub.storage.models import utcnow
@@ -202,11 +205,13 @@ def import_source(
     """Import ``source`` into the project; all or nothing unless ``options.skip_invalid``."""
     options = options or ImportOptions()
     with hub.db.session() as s:
-        kind = ItemKind(require(s, actor, project_id, Action.IMPORT).item_kind)
+        project = require(s, actor, project_id, Action.IMPORT)
+        kind, declared = ItemKind(project.item_kind), LabelSchema.from_json(project.label_schema).attributes
     named, source = source, dataset_root(source)  # a zipped dataset folder is read from inside it
     spec = detect_format(source, kind, options.extra) if fmt == "auto" else get_format(fmt)
     check_format_for(spec, kind)
     check_options(spec, options.extra, "import")
+    options = with_schema_attributes(options, declared)  # formats read values as the project declares them
     # An import the API could have started reads media only inside the import folders, whatever links lead to.
     roots = import_roots_for(hub.settings, named)
     guard = MediaGuard(roots) if roots is not None else None
@@ -219,6 +224,7 @@ def import_source(
             importer,
             labels=importer.labels(),
             meta=importer.schema_meta(),
+            attributes=importer.attribute_specs(),
             total=importer.total(),
             format_name=spec.name,
             description=f"reading {source.name} as {spec.title}",
@@ -269,10 +275,13 @@ def import_records(
     description: str = "reading",
     progress: Progress | None = None,
     media_guard: MediaGuard | None = None,
+    attributes: list[AttributeSpec] | None = None,
 ) -> ImportReport:
     """Validate and write ``records`` into the project in one transaction; the core of every import.
 
-    ``media_guard``: where the records' media files may lie (see :func:`import_source`); None reads any file."""
+    ``media_guard``: where the records' media files may lie (see :func:`import_source`); None reads any file.
+    ``attributes``: what the source declares (one per label and attribute), declared in the project's schema in
+    the same transaction (see :func:`labelhub.services.projects.merge_attributes`)."""
     report_progress = progress or (lambda _f, _m: None)
     with hub.db.session() as s:
         project = require(s, actor, project_id, Action.IMPORT)
@@ -299,10 +308,10 @@ def import_records(
         n_anns = len(st.annotations) + (sink.counts.annotations_added if sink is not None else 0)
         report_progress(0.8, f"writing {st.base + len(st.items):,} items and {n_anns:,} annotations")
         if sink is not None:
-            _finish(sink, st, meta, report)
+            _finish(sink, st, meta, report, attributes)
     if sink is None:
         with hub.db.session(write=True) as s:
-            _finish(RowSink(s, actor, project_id), st, meta, report)
+            _finish(RowSink(s, actor, project_id), st, meta, report, attributes)
     if st.problems:
         try:
             report.report_path = _write_report(hub, options, report)
@@ -336,9 +345,14 @@ def _read(
             background.take(st)
 
 
-def _finish(sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport) -> None:
+def _finish(
+    sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport, attributes: list[AttributeSpec] | None
+) -> None:
     sink.take(st)
     report.labels = sink.finish(st.labels, meta or {}, report.format, len(report.skipped))
+    if attributes:
+        project = require(sink.s, sink.actor, sink.project_id, Action.IMPORT)
+        report.warnings.extend(extend_attributes(sink.s, project, attributes))
     report.items_added = sink.counts.items_added
     report.items_matched = sink.counts.items_matched
     report.annotations_added = sink.counts.annotations_added

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
+from labelhub.domain.attributes import AttributeSpec, check_specs
 from labelhub.domain.enums import ItemKind, ProjectCreators, Role
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
@@ -191,6 +193,73 @@ def extend_schema(session: Session, project: Project, names: list[str], meta: di
     if data != project.label_schema:
         project.label_schema = data
         project.version += 1
+
+
+def extend_attributes(session: Session, project: Project, declared: Iterable[AttributeSpec]) -> list[str]:
+    """Declare in a project's schema the attributes an import's file declares, in place; return the warnings.
+
+    Runs in the import's transaction (after :func:`extend_schema` added the file's classes), so a failed import
+    declares nothing. See :func:`merge_attributes` for what is merged and what is warned about.
+    """
+    schema = LabelSchema.from_json(project.label_schema)
+    merged, warnings = merge_attributes(schema.attributes, declared, schema.names)
+    if merged != schema.attributes:
+        extended = LabelSchema(classes=schema.classes, kinds=schema.kinds, attributes=merged)
+        project.label_schema = {**project.label_schema, **extended.to_json()}
+        project.version += 1
+    return warnings
+
+
+def merge_attributes(
+    existing: Iterable[AttributeSpec], declared: Iterable[AttributeSpec], class_names: Iterable[str]
+) -> tuple[tuple[AttributeSpec, ...], list[str]]:
+    """Fold a file's declarations (one per label and attribute, in the file's order) into ``existing``.
+
+    A name not declared yet is added. The same name with the same type joins the classes it applies to (an
+    attribute that applies to every class keeps doing so) and, for ``select``, the options (new ones after the
+    known ones); the declaration met first keeps its default. The same name with another type keeps the first
+    declaration, the project's before the file's, and says so in a warning: the file's values for it come in as
+    they are, and the editor shows those that do not fit. A declaration that cannot be used (a reserved name,
+    a name too long) is left out with a warning; a default that does not fit its type is dropped.
+    """
+    known = list(class_names)
+    known_set = set(known)
+    specs: dict[str, AttributeSpec] = {s.name: s for s in existing}
+    from_file: set[str] = set()
+    warnings: list[str] = []
+    for spec in declared:
+        labels = tuple(n for n in dict.fromkeys(spec.labels) if n in known_set)
+        if spec.labels and not labels:
+            continue  # its classes are not the project's (an import refuses shapes of them anyway)
+        spec = replace(spec, labels=labels, default=None if spec.problem(spec.default) else spec.default)
+        try:
+            check_specs([spec], known)
+        except ValidationError as exc:
+            why = exc.detail.removeprefix("attributes[0]: ").replace(f"attribute {spec.name!r} is", "the name is")
+            warnings.append(
+                f"the file's attribute {spec.name[:60]!r} was not declared in the project: {why}."
+                " Its values come in as they are"
+            )
+            continue
+        have = specs.get(spec.name)
+        if have is None:
+            specs[spec.name] = spec
+            from_file.add(spec.name)
+        elif have.type != spec.type:
+            where = "the file" if spec.name in from_file else "the project"
+            warnings.append(
+                f"attribute {spec.name!r} is {spec.type} for {', '.join(labels) or 'every class'} in the file, but"
+                f" {where} declares it as {have.type}{_for(have)}: the {have.type} declaration is kept, and the"
+                f" file's values of it come in as they are (the editor shows those that do not fit)"
+            )
+        else:
+            joined = () if not have.labels or not labels else tuple(dict.fromkeys(have.labels + labels))
+            specs[spec.name] = replace(have, labels=joined, options=tuple(dict.fromkeys(have.options + spec.options)))
+    return tuple(specs.values()), warnings
+
+
+def _for(spec: AttributeSpec) -> str:
+    return f" (for {', '.join(spec.labels)})" if spec.labels else ""
 
 
 def project_folders(home: Path, project_id: int) -> list[Path]:
