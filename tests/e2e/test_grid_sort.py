@@ -14,15 +14,15 @@ from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, l
 NAMES = ["kiwi", "apple", "mango", "banana", "cherry", "fig"]
 
 
-def _project(server: Server) -> tuple[int, dict[str, int]]:
-    pid: int = server.create_project("Sorted grid", ["fruit"], item_kind="text")["id"]
-    src = server.files / "sorted-grid.jsonl"
-    src.write_text("".join(json.dumps({"id": n, "text": f"a note about {n}"}) + "\n" for n in NAMES))
+def _project(server: Server, names: list[str] = NAMES, title: str = "Sorted grid") -> tuple[int, dict[str, int]]:
+    pid: int = server.create_project(title, ["fruit"], item_kind="text")["id"]
+    src = server.files / f"{title}.jsonl"
+    src.write_text("".join(json.dumps({"id": n, "text": f"a note about {n}"}) + "\n" for n in names))
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(src), "format": "text"})
     assert r.status_code == 202, r.text
     assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
     items = server.api.get(f"{API}/projects/{pid}/items").raise_for_status().json()["items"]
-    assert [it["name"] for it in items] == NAMES
+    assert [it["name"] for it in items] == names
     return pid, {it["name"]: it["id"] for it in items}
 
 
@@ -64,3 +64,29 @@ def test_a_grid_sorted_by_name_descending_and_next_in_that_order(page: Any, serv
     expect(page).to_have_url(re.compile(rf"#/projects/{pid}\?order=-name$"))
     expect(sort).to_have_value("-name")
     expect(thumbs.first).to_have_attribute("title", "mango")
+
+
+def test_name_a_to_z_is_natural_and_ignores_case(page: Any, server: Server, shots: Shots) -> None:
+    """Numbers in names sort as numbers and case does not count: img2 before img10, a before B before img1."""
+    pid, ids = _project(server, ["img10", "img2", "img1", "B", "a", "Img3"], "Natural order")
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}")
+    thumbs = page.get_by_test_id("thumb")
+    expect(thumbs).to_have_count(6)
+    page.get_by_test_id("sort-items").select_option(label="Name A\u2013Z")
+    expect(page).to_have_url(re.compile(rf"#/projects/{pid}\?order=name$"))
+    expect(thumbs.first).to_have_attribute("title", "a")
+    assert thumbs.evaluate_all("els => els.map((e) => e.title)") == ["a", "B", "img1", "img2", "Img3", "img10"]
+    shots(page, "sorted-naturally")
+
+    # Opened from the sorted grid, N after img2 is Img3, then img10.
+    thumbs.nth(3).click()
+    expect(page).to_have_url(re.compile(rf"#/projects/{pid}/items/{ids['img2']}\?order=name$"))
+    expect(page.get_by_test_id("text-body")).to_have_text("a note about img2")
+    expect(page.get_by_test_id("next-item")).to_be_enabled()
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"#/projects/{pid}/items/{ids['Img3']}\?order=name$"))
+    expect(page.get_by_test_id("text-editor")).to_contain_text("5 / 6")
+    expect(page.get_by_test_id("next-item")).to_be_enabled()
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"#/projects/{pid}/items/{ids['img10']}\?order=name$"))

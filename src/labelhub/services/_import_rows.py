@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.natural import natural_key
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import Problem
 from labelhub.domain.schema import LabelSchema
@@ -87,7 +88,8 @@ class RowSink:
             st.annotations = self._without_present(st.annotations, {i + base: item_id[i] for i in item_id
                                                                   if items[i][1] in existing})  # fmt: skip
         pid, now = self.project_id, self.now
-        self.writer.write("items", ITEM_COLUMNS, ((item_id[i], pid, *items[i][:11], 1, now, now) for i in new_idx))
+        self.writer.write("items", ITEM_COLUMNS, ((item_id[i], pid, *items[i][:11], 1, now, now,
+                                                   natural_key(items[i][1])) for i in new_idx))  # fmt: skip
         self.counts.annotations_added += self.writer.write(
             "annotations",
             ANNOTATION_COLUMNS,

@@ -1,14 +1,28 @@
-"""The orders an item list can be read in, each a keyset: a page at any depth costs what the first one does."""
+"""The orders an item list can be read in, each a keyset: a page at any depth costs what the first one does.
+
+The name orders are natural and case-insensitive (img2 before img10, a before B): they sort by ``sort_key``
+(:func:`labelhub.domain.natural.natural_key` of the name, stored with the item), then by the exact name where
+keys tie (img01 and img1, a and A). Both compare by code point, on SQLite and PostgreSQL alike, so the order is
+the same on either database. A name is unique within a project, so the pair is a total order, and the index
+(project_id, sort_key, name) serves the list, its keyset and the position count without a sort step.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, String, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 
+from labelhub.domain.natural import natural_key
 from labelhub.errors import ValidationError
 from labelhub.storage.models import Item
+
+# Where a name-order page starts: the anchor's (sort key, name); an id in the id orders.
+NameKey = tuple[str, str]
+Key = int | NameKey
 
 
 class ItemOrder(StrEnum):
@@ -28,23 +42,46 @@ class ItemOrder(StrEnum):
         return self.value.endswith("name")
 
 
-def _key(order: ItemOrder) -> InstrumentedAttribute[int] | InstrumentedAttribute[str]:
-    # A name is unique within a project (uq_items_project_name), so the name alone is a total order there and
-    # the (project_id, name) index serves the list without a sort step. Adding the id as a tie-break would make
-    # PostgreSQL sort each page behind that index for ties that cannot happen.
-    return Item.name if order.by_name else Item.id
+class _ExactName(ColumnElement[str]):
+    """``items.name`` compared by code point, the tie-break of the name orders.
+
+    SQLite's default collation (BINARY) already compares so; PostgreSQL's is the database's own (en_US puts "a"
+    before "A", C the reverse), so there it says ``COLLATE "C"``, as the index of migration 0006 does. Written
+    here because SQLAlchemy's ``collate`` names one collation for every backend, and SQLite has no "C".
+    """
+
+    type = String()
+    inherit_cache = True
+    # No children: the cache key is the class alone, so statements holding it are compiled once, not per query.
+    _traverse_internals = []
+
+
+@compiles(_ExactName, "postgresql")
+def _exact_name_pg(element: _ExactName, compiler: Any, **kw: Any) -> str:
+    return f'{compiler.process(Item.__table__.c.name, **kw)} COLLATE "C"'
+
+
+@compiles(_ExactName)
+def _exact_name(element: _ExactName, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(Item.__table__.c.name, **kw))
+
+
+def _name_key(name: str) -> NameKey:
+    return natural_key(name), name
 
 
 def anchor_key(
     session: Session, project_id: int, order: ItemOrder, item_id: int | None, *, name: str | None = None, field: str
-) -> int | str:
-    """Return the sort key of the item a page starts after (or ends before): its id, or its name in a name order.
+) -> Key:
+    """Return the sort key of the item a page starts after (or ends before): its id, or in a name order its
+    (sort key, name).
 
     In the id orders any id will do (as it always has: the item may be gone since). A name order takes the
-    anchor's ``name`` when the caller has it (the client does, from the page it showed): it marks a place even
-    after that item was deleted or renamed, and nothing is looked up. Without it the name is read by the item's
-    primary key; an id that is no item of the project is a ValidationError on ``field``. A ``name`` in an id
-    order is a ValidationError on ``{field}_name``: it would be ignored, and the caller would not know.
+    anchor's ``name`` when the caller has it (the client does, from the page it showed): its key is computed, so
+    it marks a place even after that item was deleted or renamed, and nothing is looked up. Without it the key is
+    read by the item's primary key; an id that is no item of the project is a ValidationError on ``field``. A
+    ``name`` in an id order is a ValidationError on ``{field}_name``: it would be ignored, and the caller would
+    not know.
     """
     if not order.by_name:
         if name is not None:
@@ -56,36 +93,54 @@ def anchor_key(
             raise ValidationError(f"{field} is needed in {order.value} order", field=field)
         return item_id
     if name is not None:
-        return name
+        return _name_key(name)
     if item_id is None:
         raise ValidationError(f"{field} or {field}_name is needed", field=field)
-    found = session.scalar(select(Item.name).where(Item.id == item_id, Item.project_id == project_id))
+    found = session.execute(
+        select(Item.sort_key, Item.name).where(Item.id == item_id, Item.project_id == project_id)
+    ).first()
     if found is None:
         raise ValidationError(
             f"item {item_id} is not in project {project_id}: a page in {order.value} order starts at an item of it"
             f" (or at the name given as {field}_name)",
             field=field,
         )
-    return found
+    return found[0], found[1]
 
 
-def ordered(stmt: Select[Item], order: ItemOrder, *, after: int | str | None = None) -> Select[Item]:
+def _beyond(order: ItemOrder, key: Key, *, later: bool) -> ColumnElement[bool]:
+    """The items after ``key`` in ``order`` (``later``), or before it."""
+    up = later != order.descending  # the sort keys to keep are greater than the anchor's
+    if isinstance(key, int):
+        return Item.id > key if up else Item.id < key
+    # A row-value comparison: both databases take it as one range of the (project_id, sort_key, name) index.
+    pair, anchor = tuple_(Item.sort_key, _ExactName()), tuple_(*key)
+    return pair > anchor if up else pair < anchor
+
+
+def _sorted(stmt: Select[Item], order: ItemOrder, *, reverse: bool) -> Select[Item]:
+    down = order.descending != reverse
+    if not order.by_name:
+        return stmt.order_by(None).order_by(Item.id.desc() if down else Item.id.asc())
+    exact = _ExactName()
+    if down:
+        return stmt.order_by(None).order_by(Item.sort_key.desc(), exact.desc())
+    return stmt.order_by(None).order_by(Item.sort_key.asc(), exact.asc())
+
+
+def ordered(stmt: Select[Item], order: ItemOrder, *, after: Key | None = None) -> Select[Item]:
     """Return ``stmt`` in ``order``, from just after the item whose sort key is ``after`` (the start when None)."""
-    key = _key(order)
     if after is not None:
-        stmt = stmt.where(key < after if order.descending else key > after)
-    return stmt.order_by(None).order_by(key.desc() if order.descending else key.asc())
+        stmt = stmt.where(_beyond(order, after, later=True))
+    return _sorted(stmt, order, reverse=False)
 
 
-def ordered_before(stmt: Select[Item], order: ItemOrder, before: int | str) -> Select[Item]:
+def ordered_before(stmt: Select[Item], order: ItemOrder, before: Key) -> Select[Item]:
     """Return ``stmt`` walking back from the item whose sort key is ``before``: nearest first, so the caller
     reverses the page it reads to have it in ``order``."""
-    key = _key(order)
-    stmt = stmt.where(key > before if order.descending else key < before)
-    return stmt.order_by(None).order_by(key.asc() if order.descending else key.desc())
+    return _sorted(stmt.where(_beyond(order, before, later=False)), order, reverse=True)
 
 
-def before_count_condition(order: ItemOrder, key: int | str) -> ColumnElement[bool]:
+def before_count_condition(order: ItemOrder, key: Key) -> ColumnElement[bool]:
     """Return the condition that holds for the items before the one whose sort key is ``key`` in ``order``."""
-    col = _key(order)
-    return col > key if order.descending else col < key
+    return _beyond(order, key, later=False)

@@ -36,6 +36,7 @@ ITEM_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "sort_key",  # labelhub.domain.natural.natural_key(name): the writer's caller computes it, as the ORM would
 )
 ANNOTATION_COLUMNS = (
     "item_id",

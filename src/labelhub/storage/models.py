@@ -25,12 +25,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator
+
+from labelhub.domain.natural import KEY_CHARS, natural_key
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are INTEGER there and BIGINT elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Compared by code point on both backends: SQLite's default collation (BINARY) does; PostgreSQL's default is the
+# database's own (en_US and the like put "a" before "B"), so the column says "C".
+SortKey = String(KEY_CHARS).with_variant(String(KEY_CHARS, collation="C"), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -137,6 +143,12 @@ class Media(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def _sort_key_default(ctx: DefaultExecutionContext) -> str:
+    """The sort key of an item a Core INSERT writes without one (the ORM's items get theirs from the name)."""
+    params: dict[str, Any] = ctx.get_current_parameters()  # type: ignore[no-untyped-call]
+    return natural_key(params["name"])
+
+
 class Item(Base):
     """One image, video, text or volume. ``version`` guards the item's annotation set (409 when stale)."""
 
@@ -146,12 +158,18 @@ class Item(Base):
         Index("ix_items_project_id_id", "project_id", "id"),
         Index("ix_items_project_status_id", "project_id", "status", "id"),
         Index("ix_items_project_annotator_id", "project_id", "annotator_id", "id"),
+        # The name orders' keyset (labelhub.services.item_order). On PostgreSQL migration 0006 builds it with
+        # ``name COLLATE "C"``, the tie-break's comparison there.
+        Index("ix_items_project_sort_key_name", "project_id", "sort_key", "name"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(1024))
+    # natural_key(name): what the name orders sort by. Kept by the ORM on every insert and rename (the default
+    # and _keep_sort_key below); the bulk import writes it itself (labelhub.storage.bulk.ITEM_COLUMNS).
+    sort_key: Mapped[str] = mapped_column(SortKey, default=_sort_key_default)
     media_key: Mapped[str | None] = mapped_column(String(64), index=True)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -169,6 +187,11 @@ class Item(Base):
     review_comment: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @validates("name")
+    def _keep_sort_key(self, _key: str, name: str) -> str:
+        self.sort_key = natural_key(name)
+        return name
 
 
 class Annotation(Base):
