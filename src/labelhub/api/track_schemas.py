@@ -11,6 +11,7 @@ from labelhub.api.strict import StrictIn
 
 Bbox = Annotated[list[float], Field(min_length=4, max_length=4, description="x1, y1, x2, y2 in pixels")]
 Method = Literal["track", "interpolate"]
+Value = str | int | float | bool  # an attribute value (smart union: JSON true stays a bool, 1 an int)
 
 
 class FrameRangePublic(BaseModel):
@@ -34,6 +35,15 @@ class TrackPublic(BaseModel):
     confidence: list[float | None] = Field(description="One per frame in [0, 1]; null on keyframes and '-'")
     review: list[int] = Field(description="Frames whose confidence fell below the review threshold")
     suggested: list[int] = Field(description="Up to 10 frames to check next, best first")
+    attributes: dict[str, Value] = Field(
+        default_factory=dict,
+        description="The track's attribute values: the declared attributes' values all its boxes share",
+    )
+    attributes_mixed: list[str] = Field(
+        default_factory=list,
+        description="Declared attributes whose boxes hold different values (imported per-frame values); no value "
+        "is reported for them until one is set on the whole track",
+    )
     job: JobPublic | None = Field(default=None, description="The track's latest propagation job")
 
 
@@ -54,6 +64,9 @@ class TrackCreate(StrictIn):
     box: Bbox
     propagate: bool = True
     method: Method = "track"
+    attributes: dict[str, Value] | None = Field(
+        default=None, description="Attribute values of the new track (the editor sends its label's defaults)"
+    )
 
 
 class KeyframePut(StrictIn):
@@ -63,7 +76,11 @@ class KeyframePut(StrictIn):
 
 class TrackPatch(StrictIn):
     version: int
-    label: str = Field(min_length=1, max_length=200)
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+    attributes: dict[str, Value | None] | None = Field(
+        default=None,
+        description="Values to set on every box of the track; null removes that attribute's value",
+    )
 
 
 class PropagateIn(StrictIn):

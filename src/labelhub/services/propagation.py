@@ -5,7 +5,8 @@
 :class:`~labelhub.tracking.Propagation` of that track up to date with them (an edit re-tracks only the
 segments next to it; a restart or a first run propagates the whole video), and then, in one write
 transaction that holds the item's row, checks that the keyframes are still the ones it used and replaces the
-propagated boxes of the frames it recomputed. When a newer edit changed the keyframes meanwhile, it writes
+propagated boxes of the frames it recomputed, each carrying the track's attribute values (those of the
+keyframe before it, read in that transaction). When a newer edit changed the keyframes meanwhile, it writes
 nothing and says ``superseded``: that edit queued its own job.
 """
 
@@ -27,7 +28,8 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import jobs
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
-from labelhub.services.tracks import TRACK_BOX, propagated_ids, read_keyframes
+from labelhub.services.track_attributes import project_specs, values_at
+from labelhub.services.tracks import TRACK_BOX, keyframe_attributes, propagated_ids, read_keyframes
 from labelhub.storage.models import Annotation, Item, Job, utcnow
 from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
 from labelhub.tracking import remove_keyframe as engine_remove
@@ -168,8 +170,12 @@ def run_propagation(
             for at in range(0, len(stale), _DELETE_CHUNK):  # within every database's limit of bound values
                 s.execute(delete(_TABLE).where(_A.id.in_(stale[at : at + _DELETE_CHUNK])))
             if rows:
+                # Read here, under the item's lock: a relabel or new values while tracking are what the boxes get.
+                keyed = keyframe_attributes(s, item_id, track_id)
+                names = [spec.name for spec in project_specs(s, project_id)]
                 for r in rows:
                     r["label"] = current_label  # renamed while tracking: the boxes follow the track's label
+                    r["attributes"] = {**values_at(keyed, r["frame"], names), **r["attributes"]}
                 s.execute(insert(_TABLE), rows)
     track = result.track
     return {

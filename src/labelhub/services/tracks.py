@@ -11,18 +11,20 @@ derived data: the job rewrites them without touching the version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_box
 from labelhub.domain.permissions import Action, allows
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
+from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require, role_in
 from labelhub.services.frames import VideoItem, load_video_item
 from labelhub.storage.models import Annotation, Item, utcnow
@@ -36,11 +38,12 @@ __all__ = [
     "TrackView",
     "create_track",
     "delete_track",
+    "edit_track",
+    "keyframe_attributes",
     "propagated_ids",
     "read_keyframes",
     "read_tracks",
     "remove_keyframe",
-    "rename_track",
     "set_keyframe",
 ]
 
@@ -57,7 +60,8 @@ class TrackView:
     """One track as the editor draws it: a state character, a box and a confidence per frame.
 
     ``states``: ``k`` keyframe with a box, ``x`` keyframe marked outside, ``p`` propagated, ``o`` outside
-    (the system saw the object leave), ``-`` nothing yet.
+    (the system saw the object leave), ``-`` nothing yet. ``attributes``: the declared values all its boxes share;
+    ``attributes_mixed``: the declared names whose boxes differ (see :mod:`labelhub.services.track_attributes`).
     """
 
     track_id: int
@@ -69,6 +73,8 @@ class TrackView:
     confidence: list[float | None]
     review: list[int]
     suggested: list[int]
+    attributes: dict[str, Any]
+    attributes_mixed: list[str]
 
 
 def _is_keyframe(source: str, attributes: dict[str, Any] | None) -> bool:
@@ -83,7 +89,7 @@ def _rows(session: Session, item_id: int, track_id: int | None = None) -> list[R
     return list(session.execute(q.order_by(_A.track_id, _A.frame, _A.id)))
 
 
-def _view(track_id: int, rows: Sequence[Row[Any]], n: int) -> TrackView:
+def _view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
     states = ["-"] * n
     boxes: list[list[float] | None] = [None] * n
     conf: list[float | None] = [None] * n
@@ -117,7 +123,9 @@ def _view(track_id: int, rows: Sequence[Row[Any]], n: int) -> TrackView:
         full = tuple(fb or FrameBox(i, BoxState.OUTSIDE, None, 0.0, True) for i, fb in enumerate(engine))
         suggested = [s.frame for s in suggest_frames(Track(rows[0].label or "", full), SUGGESTIONS)]
     keyframes = [i for i, s in enumerate(states) if s in "kx"]
-    return TrackView(track_id, rows[0].label or "", n, keyframes, "".join(states), boxes, conf, review, suggested)
+    values, mixed = ta.shared_values(specs, (r.attributes for r in rows))
+    return TrackView(track_id, rows[0].label or "", n, keyframes, "".join(states), boxes, conf, review, suggested,
+                     values, mixed)  # fmt: skip
 
 
 def read_tracks(
@@ -125,11 +133,12 @@ def read_tracks(
 ) -> tuple[VideoItem, list[TrackView]]:
     """Return the video item (its version and size) and its tracks in ``track_id`` order, for a reader."""
     v = load_video_item(session, hub, actor, project_id, item_id)
+    specs = ta.project_specs(session, project_id)
     by_track: dict[int, list[Row[Any]]] = {}
     for r in _rows(session, item_id):
         if r.track_id is not None:
             by_track.setdefault(r.track_id, []).append(r)
-    return v, [_view(tid, rows, v.frame_count) for tid, rows in sorted(by_track.items())]
+    return v, [_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]
 
 
 def read_track(session: Session, v: VideoItem, track_id: int) -> TrackView:
@@ -137,7 +146,7 @@ def read_track(session: Session, v: VideoItem, track_id: int) -> TrackView:
     rows = _rows(session, v.item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
-    return _view(track_id, rows, v.frame_count)
+    return _view(track_id, rows, v.frame_count, ta.project_specs(session, v.project_id))
 
 
 def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, list[Keyframe]]:
@@ -160,6 +169,15 @@ def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, 
                 box = None
         kfs.append(Keyframe(r.frame, box))
     return rows[0].label or "", kfs
+
+
+def keyframe_attributes(session: Session, item_id: int, track_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """Return the track's keyframes as (frame, attributes) in frame order: where its boxes take their values."""
+    return [
+        (r.frame, dict(r.attributes or {}))
+        for r in _rows(session, item_id, track_id)
+        if r.frame is not None and _is_keyframe(r.source, r.attributes)
+    ]
 
 
 def propagated_ids(session: Session, item_id: int, track_id: int, first: int, last: int) -> list[int]:
@@ -209,14 +227,15 @@ def _bump(session: Session, actor: Actor, v: VideoItem, expected: int) -> int:
     return expected + 1
 
 
-def _keyframe_values(actor: Actor, box: list[float], outside: bool) -> dict[str, Any]:
+def _keyframe_values(actor: Actor, box: list[float], outside: bool, kept: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a keyframe row's columns; ``kept``: the attribute values it carries (the track's, or the row's own)."""
     return {
         "geometry": {"bbox": box},
         "source": Source.HUMAN.value,
         "model_version": None,
         "score": None,
         "state": AnnotationState.ACCEPTED.value,
-        "attributes": {"keyframe": True, "outside": outside, "needs_review": False},
+        "attributes": {**ta.carried(kept), "keyframe": True, "outside": outside, "needs_review": False},
         "author_id": actor.user_id,
         "updated_at": utcnow(),
     }
@@ -228,9 +247,10 @@ def _editable(session: Session, hub: Hub, actor: Actor, project_id: int, item_id
 
 def create_track(
     session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, *, version: int, label: str,
-    frame: int, box: Sequence[float],
+    frame: int, box: Sequence[float], attributes: Mapping[str, Any] | None = None,
 ) -> tuple[int, int]:  # fmt: skip
-    """Start a track with one keyframe; return (the item's new version, the new track's id)."""
+    """Start a track with one keyframe carrying ``attributes`` (checked against ``label``); return (the item's new
+    version, the new track's id)."""
     v = _editable(session, hub, actor, project_id, item_id)
     schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
     if AnnotationKind.TRACK_BOX not in schema.kinds:
@@ -239,13 +259,15 @@ def create_track(
         raise ValidationError(f"label {label!r} is not in the project's classes", field="label")
     _check_frame(v, frame)
     bbox = _checked_box(v, box)
-    new_version = _bump(session, actor, v, version)
     top = session.scalar(select(func.max(_A.track_id)).where(_A.item_id == item_id, _A.kind == TRACK_BOX))
     track_id = (top or 0) + 1
+    values = ta.checked_changes(schema.attributes, label, attributes or {}, track_id)
+    new_version = _bump(session, actor, v, version)
     session.execute(
         insert(_TABLE),
         {"item_id": item_id, "project_id": project_id, "kind": TRACK_BOX, "label": label, "frame": frame,
-         "track_id": track_id, "version": 1, "created_at": utcnow(), **_keyframe_values(actor, bbox, False)},
+         "track_id": track_id, "version": 1, "created_at": utcnow(),
+         **_keyframe_values(actor, bbox, False, {k: x for k, x in values.items() if x is not None})},
     )  # fmt: skip
     audit.record(session, actor, "track.create", "item", item_id, project_id=project_id,
                  detail={"track_id": track_id, "frame": frame, "label": label})  # fmt: skip
@@ -275,7 +297,12 @@ def set_keyframe(
             raise ValidationError("a track needs at least one keyframe with a box; delete the track instead",
                                   field="box")  # fmt: skip
     new_version = _bump(session, actor, v, version)
-    values = _keyframe_values(actor, bbox, outside)
+    if here is not None:  # the box keeps its own values; a new keyframe takes the track's
+        kept = ta.carried(here.attributes)
+    else:
+        keyed = [(r.frame, r.attributes) for r in rows if r.frame is not None and _is_keyframe(r.source, r.attributes)]
+        kept = ta.values_at(keyed, frame, (s.name for s in ta.project_specs(session, project_id)))
+    values = _keyframe_values(actor, bbox, outside, kept)
     if here is not None:
         session.execute(update(_TABLE).where(_A.id == here.id).values(version=_A.version + 1, **values))
     else:
@@ -311,25 +338,45 @@ def remove_keyframe(
     return new_version
 
 
-def rename_track(
+def edit_track(
     session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, *, version: int,
-    label: str,
+    label: str | None = None, attributes: Mapping[str, Any] | None = None,
 ) -> int:  # fmt: skip
-    """Give every box of the track a new label; return the item's new version."""
+    """Give every box of the track a new label and/or attribute values; return the item's new version.
+
+    ``attributes`` maps declared names to a value (set on every box) or None (removed from every box), checked
+    against the track's label after the change. A new label also drops the values it does not take.
+    """
     v = _editable(session, hub, actor, project_id, item_id)
     schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
-    if schema.classes and not schema.has_class(label):
+    if label is None and attributes is None:
+        raise ValidationError("send a new label or attribute values", field="label")
+    if label is not None and schema.classes and not schema.has_class(label):
         raise ValidationError(f"label {label!r} is not in the project's classes", field="label")
-    if not _rows(session, item_id, track_id):
+    rows = _rows(session, item_id, track_id)
+    if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
+    current = rows[0].label or ""
+    after = current if label is None else label
+    changes = ta.checked_changes(schema.attributes, after, attributes or {}, track_id)
+    drop = dict.fromkeys(ta.relabel_drops(schema.attributes, after) if after != current else ())
     new_version = _bump(session, actor, v, version)
-    session.execute(
-        update(_TABLE)
-        .where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id)
-        .values(label=label, version=_A.version + 1, updated_at=utcnow())
-    )
-    audit.record(session, actor, "track.rename", "item", item_id, project_id=project_id,
-                 detail={"track_id": track_id, "label": label})  # fmt: skip
+    now = utcnow()
+    updates = []
+    for r in rows:
+        new = ta.applied(r.attributes, {**drop, **changes})
+        if new != (r.attributes or {}) or after != r.label:
+            updates.append({"row_id": r.id, "new_label": after, "new_attributes": new, "now": now})
+    if updates:
+        stmt = update(_TABLE).where(_A.id == bindparam("row_id"))
+        stmt = stmt.values(label=bindparam("new_label"), attributes=bindparam("new_attributes"))
+        session.execute(stmt.values(updated_at=bindparam("now"), version=_A.version + 1), updates)
+    if label is not None:
+        audit.record(session, actor, "track.rename", "item", item_id, project_id=project_id,
+                     detail={"track_id": track_id, "label": label})  # fmt: skip
+    if attributes is not None:
+        audit.record(session, actor, "track.attributes", "item", item_id, project_id=project_id,
+                     detail={"track_id": track_id, "attributes": changes})  # fmt: skip
     return new_version
 
 

@@ -74,7 +74,8 @@ def _public(view: track_service.TrackView, job: Job | None) -> TrackPublic:
     return TrackPublic(
         track_id=view.track_id, label=view.label, frame_count=view.frame_count, keyframes=view.keyframes,
         states=view.states, boxes=view.boxes, confidence=view.confidence, review=view.review,
-        suggested=view.suggested, job=JobPublic.model_validate(job) if job is not None else None,
+        suggested=view.suggested, attributes=view.attributes, attributes_mixed=view.attributes_mixed,
+        job=JobPublic.model_validate(job) if job is not None else None,
     )  # fmt: skip
 
 
@@ -107,7 +108,8 @@ def create_track(
     """Start a track from one box; by default its propagation job starts at once."""
     with hub.db.session(write=True) as s:
         version, track_id = track_service.create_track(s, hub, actor, project_id, item_id, version=body.version,
-                                                       label=body.label, frame=body.frame, box=body.box)  # fmt: skip
+                                                       label=body.label, frame=body.frame, box=body.box,
+                                                       attributes=body.attributes)  # fmt: skip
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         out = _changed(s, hub, actor, v, version, track_id, body.method if body.propagate else None)
     wake_worker(request)
@@ -173,10 +175,10 @@ def propagate_track(
 def patch_track(
     project_id: int, item_id: int, track_id: int, body: TrackPatch, actor: ActorDep, hub: HubDep
 ) -> TrackChange:
-    """Change a track's label."""
+    """Change a track's label and/or its attribute values (on every box of the track)."""
     with hub.db.session(write=True) as s:
-        version = track_service.rename_track(s, hub, actor, project_id, item_id, track_id, version=body.version,
-                                             label=body.label)  # fmt: skip
+        version = track_service.edit_track(s, hub, actor, project_id, item_id, track_id, version=body.version,
+                                           label=body.label, attributes=body.attributes)  # fmt: skip
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         return _changed(s, hub, actor, v, version, track_id, None)
 

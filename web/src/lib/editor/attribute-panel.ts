@@ -9,6 +9,9 @@ import { appliesTo, commonValue, valueProblem, type AttributeSpec, type Attribut
 import { count } from '../plural';
 import type { Ann } from './types';
 
+/** What the section reads of a shape (the video editor hands it a track in this shape). */
+export type AttributeHolder = Pick<Ann, 'key' | 'label' | 'attributes'>;
+
 export interface AttributeRow {
   spec: AttributeSpec;
   /** The value the shapes it applies to share; null when unset, mixed, or no value of the attribute. */
@@ -31,12 +34,12 @@ export interface AttributePanelModel {
   empty: string | null;
 }
 
-function stored(a: Ann, name: string): unknown {
+function stored(a: AttributeHolder, name: string): unknown {
   return a.attributes[name] ?? null;
 }
 
 /** The row for `spec` over `anns`, or null when it neither applies to nor is stored on any of them. */
-function rowFor(spec: AttributeSpec, anns: readonly Ann[]): AttributeRow | null {
+function rowFor(spec: AttributeSpec, anns: readonly AttributeHolder[]): AttributeRow | null {
   const takers = anns.filter((a) => appliesTo(spec, a.label));
   if (takers.length === 0) {
     // A value kept where the attribute does not apply (stored before the label or the declaration changed).
@@ -63,7 +66,7 @@ function show(v: unknown): string {
 }
 
 /** The section's picture for the selected annotations `anns` under the project's declarations `specs`. */
-export function attributePanel(specs: readonly AttributeSpec[], anns: readonly Ann[]): AttributePanelModel {
+export function attributePanel(specs: readonly AttributeSpec[], anns: readonly AttributeHolder[]): AttributePanelModel {
   const keys = anns.map((a) => a.key);
   const target = anns.length === 1 ? (anns[0]!.label ?? 'this shape') : count(anns.length, 'shape');
   const rows = anns.length === 0 ? [] : specs.map((s) => rowFor(s, anns)).filter((r): r is AttributeRow => r !== null);

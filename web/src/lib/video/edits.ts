@@ -13,7 +13,8 @@ import type { TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
 import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
-import type { Box, Method, Track } from './types';
+import { newTrackValues, relabelChanges, withAttributes } from './track-attributes';
+import type { AttributeChanges, Box, Method, Track } from './types';
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
@@ -41,15 +42,27 @@ function opEdit(s: VideoSession, ref: TrackRef, op: TrackOp, what: string, saved
     case 'unkeyframe':
       // No local change: only the server's propagation knows what the frame becomes.
       return { what, saved, send: (version) => s.server.removeKeyframe(ref.id, op.frame, version) };
-    case 'relabel':
+    case 'relabel': {
+      const changes = op.attributes && Object.keys(op.attributes).length > 0 ? op.attributes : undefined;
       return {
         what,
         saved,
         local: () => {
           const cur = s.track(ref.id);
-          if (cur) s.putTrack({ ...cur, label: op.label });
+          if (cur) s.putTrack(changes ? withAttributes({ ...cur, label: op.label }, changes) : { ...cur, label: op.label });
         },
-        send: (version) => s.server.relabel(ref.id, version, op.label),
+        send: (version) => s.server.relabel(ref.id, version, op.label, changes),
+      };
+    }
+    case 'attributes':
+      return {
+        what,
+        saved,
+        local: () => {
+          const cur = s.track(ref.id);
+          if (cur) s.putTrack(withAttributes(cur, op.values));
+        },
+        send: (version) => s.server.relabel(ref.id, version, null, op.values),
       };
   }
 }
@@ -71,7 +84,10 @@ function recorded(s: VideoSession, t: Track, op: TrackOp, what: string): Promise
 export async function createTrack(s: VideoSession, label: string, frame: number, box: Box, method: Method = 'track'): Promise<Track | null> {
   const b = apiBox(box, s.width, s.height);
   const what = `add a ${label} track on frame ${frame}`;
-  const send = (version: number): Promise<Answer> => s.server.create({ version, label, frame, box: b, propagate: true, method });
+  const values = newTrackValues(s.attributes, label);
+  const attributes = Object.keys(values).length > 0 ? values : undefined;
+  const send = (version: number): Promise<Answer> =>
+    s.server.create({ version, label, frame, box: b, propagate: true, method, ...(attributes ? { attributes } : {}) });
   const step = (ref: TrackRef) => ({
     what,
     track: ref,
@@ -176,7 +192,26 @@ export function deleteTrack(s: VideoSession, id: number): Promise<unknown> {
 export function relabel(s: VideoSession, id: number, label: string): Promise<Answer | null> | null {
   const t = s.track(id);
   if (!t || t.label === label) return null;
-  return recorded(s, t, { op: 'relabel', label }, `relabel track ${id} as ${label}`);
+  const attributes = relabelChanges(s.attributes, t, label);
+  const op = Object.keys(attributes).length > 0 ? { op: 'relabel' as const, label, attributes } : { op: 'relabel' as const, label };
+  return recorded(s, t, op, `relabel track ${id} as ${label}`);
+}
+
+/**
+ * Set attribute values on the whole track `id` (null unsets one): one undoable step, saved at once. Returns null
+ * (nothing sent) when the values are what the track has already.
+ */
+export function setTrackAttributes(s: VideoSession, id: number, values: AttributeChanges): Promise<Answer | null> | null {
+  const t = s.track(id);
+  if (!t) return null;
+  const now = t.attributes ?? {};
+  const mixed = new Set(t.attributes_mixed ?? []);
+  const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => mixed.has(k) || (now[k] ?? null) !== v));
+  if (Object.keys(changes).length === 0) return null;
+  const words = Object.entries(changes)
+    .map(([k, v]) => (v === null ? `clear ${k}` : `set ${k} to ${String(v)}`))
+    .join(', ');
+  return recorded(s, t, { op: 'attributes', values: changes }, `${words} on track ${id}`);
 }
 
 /** What `relabelSelected` says once the server took the new label. */

@@ -67,12 +67,12 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
       );
       return asResult(r);
     },
-    async relabel(trackId, version, label) {
+    async relabel(trackId, version, label, attributes) {
       const r = await checked(
         unwrap(
           api.PATCH('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}', {
             params: { path: onTrack(trackId) },
-            body: { version, label },
+            body: { version, ...(label !== null ? { label } : {}), ...(attributes ? { attributes } : {}) },
           }),
         ),
       );

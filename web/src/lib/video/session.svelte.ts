@@ -9,6 +9,7 @@
  * and the timeline read them directly. The commands on top of this (keyframe, outside, ..., undo) are in `edits.ts`.
  */
 
+import type { AttributeSpec } from '../attributes';
 import { isConflict } from '../editor/types';
 import { UndoHistory } from './history';
 import type { Job, Track, TrackResult, TrackServer } from './types';
@@ -51,6 +52,8 @@ export interface SessionOptions {
   height: number;
   fps: number | null;
   version: number;
+  /** The attributes the project declares (tracks carry values for them). */
+  attributes?: readonly AttributeSpec[];
   /** Shows a server error to the person (the app's toasts: title, detail and the field it names). */
   report: (err: unknown, context: string) => void;
 }
@@ -88,6 +91,7 @@ export class VideoSession {
 
   readonly readonly: boolean;
   readonly server: TrackServer;
+  readonly attributes: readonly AttributeSpec[];
   private readonly report: (err: unknown, context: string) => void;
   private chain: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -99,6 +103,7 @@ export class VideoSession {
   constructor(server: TrackServer, o: SessionOptions) {
     this.server = server;
     this.readonly = o.readonly;
+    this.attributes = o.attributes ?? [];
     this.report = o.report;
     this.frameCount = Math.max(1, o.frameCount);
     this.width = Math.max(1, o.width);

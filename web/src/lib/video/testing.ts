@@ -1,10 +1,12 @@
 /**
  * For the video editor's unit tests only: tracks from a state string, jobs, and an in-memory `TrackServer` that
- * keeps versions, keyframes and labels like the real one (a removed keyframe is propagated again at once).
+ * keeps versions, keyframes, labels and attribute values like the real one (a removed keyframe is propagated again at once).
  */
 
 import { ConflictError } from '../editor/types';
+import type { AttributeSpec } from '../attributes';
 import { VideoSession } from './session.svelte';
+import { withAttributes } from './track-attributes';
 import type { Job, Track, TrackResult, TrackServer } from './types';
 
 export const BOX = [10, 10, 40, 80];
@@ -84,7 +86,8 @@ export function fakeServer(initial: Track[]) {
     create: async (b) =>
       change('create', b.version, () => {
         const t = track(nextId++, 'k---------');
-        return { ...t, label: b.label, boxes: t.boxes.map((x, i) => (i === b.frame ? [...b.box] : x)) };
+        const boxes = t.boxes.map((x, i) => (i === b.frame ? [...b.box] : x));
+        return { ...t, label: b.label, boxes, attributes: { ...(b.attributes ?? {}) } };
       }),
     setKeyframe: async (id, f, version, box) =>
       change('keyframe', version, () => {
@@ -98,7 +101,12 @@ export function fakeServer(initial: Track[]) {
         if (!t.keyframes.includes(f)) throw new Error(`frame ${f} is not a keyframe`);
         return { ...t, states: setChar(t.states, f, 'p'), keyframes: t.keyframes.filter((k) => k !== f) };
       }),
-    relabel: async (id, version, label) => change('relabel', version, () => ({ ...find(id), label })),
+    relabel: async (id, version, label, attributes) =>
+      change(label === null ? 'attributes' : 'relabel', version, () => {
+        const t = find(id);
+        const relabelled = label === null ? t : { ...t, label };
+        return attributes ? withAttributes(relabelled, attributes) : relabelled;
+      }),
     deleteTrack: async (id, version) => {
       check('delete', version);
       find(id);
@@ -125,7 +133,7 @@ export function fakeServer(initial: Track[]) {
 }
 
 /** A loaded session on a fake server, with the contexts of the errors it reported. */
-export async function session(tracks: Track[]) {
+export async function session(tracks: Track[], attributes: readonly AttributeSpec[] = []) {
   const fake = fakeServer(tracks);
   const reports: string[] = [];
   const s = new VideoSession(fake.server, {
@@ -135,6 +143,7 @@ export async function session(tracks: Track[]) {
     height: 240,
     fps: 25,
     version: 5,
+    attributes,
     report: (_e, ctx) => reports.push(ctx),
   });
   await s.load();

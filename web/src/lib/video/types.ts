@@ -8,6 +8,7 @@
  */
 
 import type { Job } from '../api/client';
+import type { AttributeValue } from '../attributes';
 import type { HelpEntry } from '../editor/keys';
 import type { LabelSchema, Standing } from '../editor/types';
 
@@ -38,9 +39,16 @@ export interface Track {
   review: number[];
   /** Up to ten frames to check next, best first. */
   suggested: number[];
+  /** The track's attribute values: the declared values every box of it shares (absent: none set). */
+  attributes?: Record<string, AttributeValue>;
+  /** Declared attributes whose boxes hold different values (imported per-frame values). */
+  attributes_mixed?: string[];
   /** The track's latest propagation job. */
   job: Job | null;
 }
+
+/** Attribute values to set on a whole track; null removes that attribute's value. */
+export type AttributeChanges = Record<string, AttributeValue | null>;
 
 /** `GET .../tracks`. */
 export interface TrackSet {
@@ -88,6 +96,8 @@ export interface NewTrack {
   box: number[];
   propagate: boolean;
   method: Method;
+  /** The new track's attribute values (its label's defaults). */
+  attributes?: Record<string, AttributeValue>;
 }
 
 /**
@@ -100,7 +110,8 @@ export interface TrackServer {
   /** Box null: the object is outside (not visible) on that frame. */
   setKeyframe: (trackId: number, frame: number, version: number, box: number[] | null) => Promise<TrackResult>;
   removeKeyframe: (trackId: number, frame: number, version: number) => Promise<TrackResult>;
-  relabel: (trackId: number, version: number, label: string) => Promise<TrackResult>;
+  /** A new label and/or attribute values, set on every box of the track (`PATCH .../tracks/{id}`). */
+  relabel: (trackId: number, version: number, label: string | null, attributes?: AttributeChanges) => Promise<TrackResult>;
   deleteTrack: (trackId: number, version: number) => Promise<{ version: number }>;
   propagate: (trackId: number, method: Method) => Promise<Job>;
   /** Calls `onUpdate` with each state of the job; resolves with the finished job, rejects on abort. */

@@ -1,0 +1,60 @@
+/**
+ * A track's attributes in the video editor: one value per attribute for the whole track, set on every box of it
+ * by the server (`PATCH .../tracks/{id}` with `attributes`). What the panel's "Attributes" section shows for the
+ * selected track (the image editor's rows, `../editor/attribute-panel.ts`), the values a change sends, and the
+ * values that put the track back as it was (undo). Pure, tested without a browser.
+ */
+
+import { defaultsFor, relabelled, type AttributeSpec, type AttributeValue } from '../attributes';
+import { attributePanel, type AttributePanelModel } from '../editor/attribute-panel';
+import type { AttributeChanges, Track } from './types';
+
+/** The track's values (none: `{}`). */
+export function valuesOf(t: Track): Record<string, AttributeValue> {
+  return t.attributes ?? {};
+}
+
+/** The "Attributes" section for the selected track `t` (null: none selected). An attribute whose boxes differ is
+ * shown as mixed; setting it sets one value on the whole track. */
+export function trackAttributePanel(specs: readonly AttributeSpec[], t: Track | null): AttributePanelModel {
+  if (!t) return { keys: [], target: '', rows: [], empty: 'Select a track to see and set its attributes.' };
+  const model = attributePanel(specs, [{ key: String(t.track_id), label: t.label, attributes: valuesOf(t) }]);
+  const mixed = new Set(t.attributes_mixed ?? []);
+  const rows = model.rows.map((r) => (mixed.has(r.spec.name) ? { ...r, value: null, mixed: true } : r));
+  const target = `track ${t.track_id}`;
+  const empty = model.empty === null ? null : `No attributes apply to ${t.label} tracks.`;
+  return { ...model, target, rows, empty };
+}
+
+/** `t` with `changes` applied (null removes a value): what the editor shows before the server answers. */
+export function withAttributes(t: Track, changes: AttributeChanges): Track {
+  const next: Record<string, AttributeValue> = { ...valuesOf(t) };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  const mixed = (t.attributes_mixed ?? []).filter((n) => !(n in changes));
+  return { ...t, attributes: next, attributes_mixed: mixed };
+}
+
+/** The values that undo `changes` on `t` (as `t` is before them): each name's value now, or null when unset. */
+export function undoChanges(t: Track, changes: AttributeChanges): AttributeChanges {
+  const now = valuesOf(t);
+  return Object.fromEntries(Object.keys(changes).map((k) => [k, now[k] ?? null]));
+}
+
+/** What relabelling `t` as `label` does to its values (the web's `relabelled` rule): the values the new label does
+ * not take go (null), its defaults fill what is unset. Empty when nothing changes. */
+export function relabelChanges(specs: readonly AttributeSpec[], t: Track, label: string): AttributeChanges {
+  const before = valuesOf(t);
+  const after = relabelled(specs, before, label);
+  const out: AttributeChanges = {};
+  for (const k of Object.keys(before)) if (!(k in after)) out[k] = null;
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v as AttributeValue;
+  return out;
+}
+
+/** The values a new track labelled `label` starts with: the defaults of the attributes it takes. */
+export function newTrackValues(specs: readonly AttributeSpec[], label: string): Record<string, AttributeValue> {
+  return defaultsFor(specs, label);
+}
