@@ -54,11 +54,11 @@ def test_a_bad_declaration_is_a_422_naming_it_and_changes_nothing(
     version = client.get(f"{API}/projects/{pid}", headers=admin_headers).json()["version"]
     bad = [*ATTRS, {"name": "size", "type": "select", "options": ["s"], "labels": ["truck"]}]
     r = client.patch(f"{API}/projects/{pid}", json={"version": version, "attributes": bad}, headers=admin_headers)
-    assert "'truck' is not a class" in assert_problem(r, 422, field="attributes[3].labels")["detail"]
+    assert "'truck', which is not a class" in assert_problem(r, 422, field="attributes[3].labels")["detail"]
     # Removing a class an attribute still names says which attribute holds on to it.
     r = client.patch(f"{API}/projects/{pid}", json={"version": version, "labels": [{"name": "person"}]},
                      headers=admin_headers)  # fmt: skip
-    assert "'car' is not a class" in assert_problem(r, 422, field="attributes[1].labels")["detail"]
+    assert "'car', which is not a class" in assert_problem(r, 422, field="attributes[1].labels")["detail"]
     project = client.get(f"{API}/projects/{pid}", headers=admin_headers).json()
     assert project["version"] == version and len(project["label_schema"]["attributes"]) == 3
 
@@ -133,3 +133,15 @@ def test_setting_an_attribute_on_a_model_proposal_makes_it_the_person_s_label(
         user_id,
     )
     assert saved["attributes"] == {"colour": "blue"}
+
+
+def test_a_number_too_big_for_json_or_a_browser_is_a_422_and_the_item_still_opens(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    pid, iid = _project(client, hub, admin_headers, tmp_path)
+    r = _put(client, admin_headers, pid, iid, 1, [_box("car", speed=99999999999999999999)])
+    assert "must be between" in assert_problem(r, 422, field="annotations[0].attributes.speed")["detail"]
+    r = _put(client, admin_headers, pid, iid, 1, [_box("car", undeclared=10**30)])
+    assert "cannot be stored as JSON" in assert_problem(r, 422, field="annotations[0].attributes")["detail"]
+    r = client.get(f"{API}/projects/{pid}/items/{iid}/annotations", headers=admin_headers)
+    assert r.status_code == 200 and r.json()["annotations"] == []

@@ -30,7 +30,7 @@ def _field(exc: pytest.ExceptionInfo[ValidationError]) -> str:
         (AttributeSpec("size", "select"), "attributes[0].options", "needs options"),
         (AttributeSpec("size", "select", options=("s", "s")), "attributes[0].options", "listed twice: s"),
         (AttributeSpec("size", "text", options=("s",)), "attributes[0].options", "only a select"),
-        (AttributeSpec("size", "text", labels=("truck",)), "attributes[0].labels", "'truck' is not a class"),
+        (AttributeSpec("size", "text", labels=("truck",)), "attributes[0].labels", "'truck', which is not a class"),
         (AttributeSpec("size", "select", options=("s", "m"), default="xl"), "attributes[0].default", "'xl'"),
         (AttributeSpec("size", "number", default=True), "attributes[0].default", "must be a number"),
         (AttributeSpec("size", "bool", default="yes"), "attributes[0].default", "true or false"),
@@ -93,3 +93,43 @@ def test_the_schema_json_round_trips_labels_and_defaults_and_reads_older_declara
     assert again.attributes == SPECS
     old = LabelSchema.from_json({"classes": [], "attributes": [{"name": "pose", "type": "select", "options": ["a"]}]})
     assert old.attributes == (AttributeSpec("pose", "select", ("a",)),)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "words"),
+    [
+        (AttributeSpec("coco_id", "text"), "attributes[0].name", "reserved"),
+        (AttributeSpec("ls_rotation", "text"), "attributes[0].name", "reserved"),
+        (AttributeSpec("track_id", "number"), "attributes[0].name", "reserved"),
+        (AttributeSpec(" size", "text"), "attributes[0].name", "starts or ends with a space"),
+        (AttributeSpec("size", "select", options=("s", " s")), "attributes[0].options", "starts or ends"),
+        (AttributeSpec("size", "select", options=tuple(map(str, range(501)))), "attributes[0].options", "at most"),
+        (AttributeSpec("size", "select", options=("x" * 201,)), "attributes[0].options", "longer than 200"),
+        (AttributeSpec("size", "text", labels=("car", "car")), "attributes[0].labels", "listed twice"),
+    ],
+)
+def test_names_formats_use_loose_spaces_and_oversized_declarations_are_refused(
+    spec: AttributeSpec, field: str, words: str
+) -> None:
+    with pytest.raises(ValidationError) as exc:
+        check_specs([spec], CLASSES)
+    assert _field(exc) == field and words in str(exc.value.detail)
+
+
+def test_a_project_declares_at_most_100_attributes_and_occluded_stays_declarable() -> None:
+    check_specs([AttributeSpec("occluded", "bool"), AttributeSpec("truncated", "bool")], CLASSES)
+    with pytest.raises(ValidationError) as exc:
+        check_specs([AttributeSpec(f"a{i}") for i in range(101)], CLASSES)
+    assert _field(exc) == "attributes"
+
+
+def test_a_number_must_be_one_a_browser_holds_exactly() -> None:
+    check_values(SPECS, "car", {"speed": 2**53 - 1}, "a")
+    with pytest.raises(ValidationError) as exc:
+        check_values(SPECS, "car", {"speed": 10**20}, "a")
+    assert "must be between" in str(exc.value.detail)
+
+
+def test_a_relabel_keeps_an_unchanged_stored_value_that_applies_to_the_new_label_however_it_looks() -> None:
+    stored = {"occluded": "yes"}  # imported as text before "occluded" was declared a bool; it applies to every class
+    check_values(SPECS, "person", {"occluded": "yes"}, "a", before=stored, label_before="car")

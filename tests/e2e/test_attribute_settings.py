@@ -95,7 +95,10 @@ def test_declare_attributes_reload_duplicate_name_and_removed_class(page: Any, s
         "“opinion” is not a class of the project any more (removed or renamed above)"
     )
     save.click()
-    expect(first.get_by_role("alert")).to_have_text("'opinion' is not a class of the project")
+    expect(first.get_by_role("alert")).to_have_text(
+        "attribute 'sentiment' applies to 'opinion', which is not a class of the project: take it out of the"
+        " attribute, or keep the class"
+    )
     expect(first.get_by_role("button", name="Remove “opinion” from this attribute")).to_be_focused()
     shots(page, "class-removed", full_page=True)
     assert [c["name"] for c in server.api.get(f"{API}/projects/{pid}").json()["label_schema"]["classes"]] == [

@@ -134,13 +134,14 @@ def test_the_same_name_on_several_labels_merges_and_a_type_conflict_keeps_the_fi
     pid = new_project(hub, "merge")
     report = import_source(hub, SYSTEM, pid, src, fmt="cvat_images", options=NONE)
     colour, speed = project_schema(hub, pid)[0].attributes
+    # Every label of the file declares colour: it applies to every class.
     assert (colour.type, colour.options, colour.labels, colour.default) == (
-        "select", ("red", "blue", "green"), ("car", "truck"), "red"
+        "select", ("red", "blue", "green"), (), "red"
     )  # fmt: skip
     assert (speed.type, speed.labels) == ("number", ("car",))
     assert report.warnings == [
-        "the file's attribute 'keyframe' was not declared in the project: the name is reserved: tracks use it"
-        " (choose another name). Its values come in as they are",
+        "the file's attribute 'keyframe' was not declared in the project: the name is reserved: tracks or formats"
+        " keep their own data under it (choose another name). Its values come in as they are",
         "attribute 'speed' is text for truck in the file, but the file declares it as number (for car): the number"
         " declaration is kept, and the file's values of it come in as they are (the editor shows those that do not"
         " fit)",
@@ -211,3 +212,41 @@ def test_an_export_declares_attributes_the_project_declared_itself(tmp_path: Pat
         ],
         "plate": [("parked", "checkbox", "true", "true"), ("speed", "number", "0", "0\n100\n1")],
     }
+
+
+UNDEFINED_META = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><task><name>t</name><labels>
+  <label><name>car</name><attributes>
+    <attribute><name>colour</name><input_type>select</input_type><default_value>__undefined__</default_value>
+      <values>__undefined__
+red
+blue</values></attribute>
+    <attribute><name>parked</name><input_type>checkbox</input_type><default_value>false</default_value>
+      <values>false</values></attribute>
+  </attributes></label>
+  <label><name>bus</name><attributes>
+    <attribute><name>parked</name><input_type>checkbox</input_type><default_value>false</default_value>
+      <values>false</values></attribute>
+  </attributes></label>
+</labels></task></meta>
+<image id="0" name="a.jpg" width="10" height="10">
+  <box label="car" occluded="0" xtl="1" ytl="1" xbr="9" ybr="9"><attribute name="colour">__undefined__</attribute>
+    <attribute name="parked">maybe</attribute></box>
+  <box label="bus" occluded="0" xtl="1" ytl="1" xbr="9" ybr="9"><attribute name="parked">true</attribute></box>
+</image></annotations>
+"""
+
+
+def test_cvat_s_undefined_is_no_value_a_checkbox_s_odd_word_stays_text_and_every_label_means_every_class(
+    hub: Hub, tmp_path: Path
+) -> None:
+    src = tmp_path / "undefined.xml"
+    src.write_text(UNDEFINED_META, encoding="utf-8")
+    pid = new_project(hub, "undefined")
+    import_source(hub, SYSTEM, pid, src, fmt="cvat_images", options=NONE)
+    colour, parked = project_schema(hub, pid)[0].attributes
+    assert (colour.options, colour.default, colour.labels) == (("red", "blue"), None, ("car",))
+    assert (parked.type, parked.labels) == ("bool", ())  # declared on every label of the file: every class
+    values = {label: a for _, label, _, a in annotation_values(hub, pid)}
+    assert "colour" not in values["car"]  # __undefined__: nothing chosen
+    assert values["car"]["parked"] == "maybe" and values["bus"]["parked"] is True  # "maybe" is not read as false

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 from labelhub.domain.attributes import AttributeSpec, AttributeValue
 from labelhub.formats._attributes import schema_attributes
+from labelhub.formats._cvat_common import UNDEFINED
 
 _TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
 _INPUT_TYPES = {"select": "select", "radio": "select", "checkbox": "bool", "number": "number", "text": "text"}
@@ -47,28 +48,37 @@ def spec_from_cvat(label: str, entry: Mapping[str, Any]) -> AttributeSpec:
     """Return the declaration of one ``<attribute>`` of ``label`` (as ``parse_meta`` read it)."""
     kind = _INPUT_TYPES.get(str(entry.get("input_type", "text")), "text")
     raw_default = entry.get("default_value")
-    default: AttributeValue | None = raw_default if isinstance(raw_default, str) else None
+    default: AttributeValue | None = raw_default if isinstance(raw_default, str) and raw_default != UNDEFINED else None
     options: tuple[str, ...] = ()
     if kind == "select":
-        options = tuple(dict.fromkeys(v.strip() for v in str(entry.get("values", "")).split("\n") if v.strip()))
+        values = (v.strip() for v in str(entry.get("values", "")).split("\n"))
+        options = tuple(dict.fromkeys(v for v in values if v and v != UNDEFINED))
         kind = "select" if options else "text"  # a select without values: its values can only be text
     if kind == "bool":
         default = default in _TRUE
     elif kind == "number":
         default = _number(raw_default)
-    elif kind == "select" and default not in options:
+    elif kind == "select" and default is not None and default not in options:
         default = options[0] if options else None
     return AttributeSpec(name=str(entry["name"]), type=kind, options=options, labels=(label,), default=default)
 
 
 def specs_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[AttributeSpec]:
     """Return a declaration per label and attribute of ``<meta>`` labels, in the file's order."""
-    return [
+    labels = list(labels)
+    specs = [
         spec_from_cvat(str(label["name"]), a)
         for label in labels
         for a in label.get("attributes") or []
         if isinstance(a, Mapping) and a.get("name")
     ]
+    # An attribute every label of the file declares with one type (as labelhub writes one that applies to every
+    # class) applies to every class of the project, also those added later.
+    everyone = {str(label["name"]) for label in labels}
+    declaring: dict[tuple[str, str], set[str]] = {}
+    for s in specs:
+        declaring.setdefault((s.name, s.type), set()).update(s.labels)
+    return [replace(s, labels=()) if len(everyone) > 1 and declaring[s.name, s.type] == everyone else s for s in specs]
 
 
 def input_types(extra: Mapping[str, Any]) -> dict[str, str]:

@@ -37,6 +37,8 @@ LABELHUB_ELEMENT = "labelhub"
 # Internal attributes written as XML attributes of the shape, never as <attribute> children.
 RESERVED = frozenset({"occluded", "z_order", "group_id", "keyframe", "outside", "rotation"})
 _TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
+_FALSE = frozenset({"0", "false", "no", ""})  # compared lower-cased
+UNDEFINED = "__undefined__"  # CVAT's value and default for "nothing chosen" in a select
 _HEAD_BYTES = 1 << 20
 # A size, frame number or id in ASCII digits; int() alone would take "²" for a digit and fail on it, and
 # spend quadratic time on a 100,000-digit number.
@@ -244,9 +246,11 @@ def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
 
 
 def convert_value(text: str, input_type: str | None) -> Any:
-    """Return an attribute's text as the type its spec declares: checkbox -> bool, number -> int or float."""
+    """Return an attribute's text as the type its spec declares: checkbox -> bool, number -> int or float; text
+    that is no value of its type (a checkbox's ``maybe``) stays text, for the editor to flag."""
     if input_type == "checkbox":
-        return text.strip() in _TRUE
+        word = text.strip()
+        return True if word in _TRUE else False if word.lower() in _FALSE else text
     if input_type == "number":
         try:
             number = float(text)
@@ -318,7 +322,7 @@ class ShapeReader:
         types = self.types.get(label, {})
         for attr in elem.findall("attribute"):
             name = attr.get("name")
-            if name:
+            if name and (attr.text or "").strip() != UNDEFINED:  # CVAT's "no value chosen"
                 into[name] = convert_value(attr.text or "", types.get(name) or self.fallback.get(name))
 
     def shape(

@@ -18,6 +18,7 @@ from labelhub.services import audit
 from labelhub.services._proposal_rules import edited_proposal, open_proposal, restores_proposal
 from labelhub.services.access import Actor, check_item_access, project_schema
 from labelhub.services.retrain import maybe_retrain
+from labelhub.storage.json_text import json_text
 from labelhub.storage.models import Annotation, Item, utcnow
 
 # The Core table, for the executemany insert below (declarative types ``__table__`` as a FromClause).
@@ -127,6 +128,8 @@ def _validated_row(
             before=old.attributes if old is not None else None,
             label_before=old.label if old is not None else None,
         )
+    if a.attributes:
+        json_text(a.attributes, f"{where}.attributes")  # what the database and the exports can hold
     try:
         geometry = validate_geometry(
             a.kind,

@@ -25,6 +25,7 @@ describe('attribute declarations', () => {
     expect(valueProblem(specs[2]!, Number.NaN)).toBe('must be a finite number, not null');
     expect(valueProblem(specs[2]!, true)).toBe('must be a number, not true');
     expect(valueProblem(specs[3]!, 'x'.repeat(1001))).toBe('is longer than 1000 characters');
+    expect(valueProblem(specs[2]!, 1e20)).toBe('must be between -9007199254740991 and 9007199254740991');
     expect(valueProblem(specs[1]!, 'red')).toBeNull();
     expect(valueProblem(specs[1]!, undefined)).toBeNull();
   });

@@ -20,9 +20,22 @@ export interface AttributeSpec {
 }
 
 export const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'bool', 'select'];
-/** Names tracks use (`keyframe`, `outside`): the server refuses to declare them. */
-export const RESERVED_ATTRIBUTES: readonly string[] = ['keyframe', 'outside'];
+/** Names tracks and formats keep their own data under: the server refuses to declare them (and any name starting
+ * `coco_` or `ls_`). */
+export const RESERVED_ATTRIBUTES: readonly string[] = [
+  'keyframe',
+  'outside',
+  'needs_review',
+  'track_id',
+  'iscrowd',
+  'rotation',
+  'z_order',
+  'group_id',
+];
+export const RESERVED_PREFIXES: readonly string[] = ['coco_', 'ls_'];
 export const MAX_TEXT_VALUE = 1000;
+/** The largest whole number a browser holds exactly; the server refuses bigger ones. */
+export const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
 
 /** Read the schema's declarations as the API sends them, filling what older schemas lack. */
 export function readSpecs(raw: readonly Record<string, unknown>[] | undefined | null): AttributeSpec[] {
@@ -53,7 +66,8 @@ export function valueProblem(spec: AttributeSpec, value: unknown): string | null
       return typeof value === 'boolean' ? null : `must be true or false, not ${show(value)}`;
     case 'number':
       if (typeof value !== 'number') return `must be a number, not ${show(value)}`;
-      return Number.isFinite(value) ? null : `must be a finite number, not ${show(value)}`;
+      if (!Number.isFinite(value)) return `must be a finite number, not ${show(value)}`;
+      return Math.abs(value) <= MAX_NUMBER ? null : `must be between -${MAX_NUMBER} and ${MAX_NUMBER}`;
     case 'select':
       if (typeof value !== 'string') return `must be text, not ${show(value)}`;
       return spec.options.includes(value) ? null : `${show(value)} is not one of ${spec.options.join(', ')}`;
