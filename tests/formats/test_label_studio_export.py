@@ -183,6 +183,11 @@ def test_a_video_track_round_trips_as_a_videorectangle(hub: Hub, tmp_path: Path)
     import_source(hub, SYSTEM, second, out / "tasks.json", fmt="auto")
     assert _track_rows(hub, second) == _track_rows(hub, first)
     assert len(_track_rows(hub, first)) == 4
+    # The export's folder (what its download zip unpacks to) imports as it is, chosen by hand or detected.
+    for fmt in ("label_studio", "auto"):
+        third = new_project(hub, f"clips-from-the-folder-{fmt}", ItemKind.VIDEO)
+        assert import_source(hub, SYSTEM, third, out, fmt=fmt).format == "label_studio"
+        assert _track_rows(hub, third) == _track_rows(hub, first)
 
 
 def test_what_it_cannot_hold_is_counted_and_rejected_ones_left_out(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from labelhub.formats._attributes import declared_bools
 from labelhub.formats._common import MediaResolver, absolute, image_size, is_safe_relative, media_refusal
 from labelhub.formats._guards import MAX_INT, bad_label, find_media, storable
 from labelhub.formats._label_studio_attributes import attribute_positions, attribute_value
-from labelhub.formats._label_studio_export import LabelStudioExporter
+from labelhub.formats._label_studio_export import TASKS_FILE, LabelStudioExporter
 from labelhub.formats._label_studio_json import CHUNK, first_byte, iter_tasks
 from labelhub.formats._label_studio_results import KNOWN_TYPES, LABEL_KEYS, BadResult, Context, convert
 from labelhub.formats._mismatch import not_this_format
@@ -44,8 +44,16 @@ _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", "
 _UPLOAD_NAME = re.compile(r"^[0-9a-f]{8}-(.+)$")
 
 
+def tasks_file(path: Path) -> Path:
+    """Return the task list to read for ``path``: itself, or the ``tasks.json`` in a folder (labelhub's export with
+    its media, unzipped)."""
+    return path / TASKS_FILE if path.is_dir() and (path / TASKS_FILE).is_file() else path
+
+
 def detect(path: Path) -> bool:
-    """Return True for a .json file holding a list of tasks with ``data`` and annotations or predictions."""
+    """Return True for a .json file holding a list of tasks with ``data`` and annotations or predictions, or a
+    folder whose ``tasks.json`` is one."""
+    path = tasks_file(path)
     if not path.is_file() or path.suffix.lower() != ".json":
         return False
     try:
@@ -140,9 +148,12 @@ class LabelStudioImporter(FormatImporter):
     item_kind = ItemKind.IMAGE
 
     def __init__(self, source: Path, options: ImportOptions) -> None:
-        super().__init__(source, options)
-        if not source.is_file():
-            raise not_this_format(source, "label_studio", f"{source} is not a Label Studio JSON file")
+        if not tasks_file(source).is_file():
+            raise not_this_format(
+                source, "label_studio", f"{source} is not a Label Studio JSON file, nor a folder holding tasks.json"
+            )
+        super().__init__(tasks_file(source), options)
+        source = self.source
         self._file = str(source)
         self._fname = source.name
         self._labels: list[str] | None = None
