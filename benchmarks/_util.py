@@ -326,3 +326,13 @@ def random_coco_boxes(rng: Any, dims: list[tuple[int, int]], n_boxes: int, n_cat
         annotations.append({"id": a + 1, "image_id": img + 1, "category_id": rng.randrange(n_categories) + 1,
                             "bbox": bbox, "area": round(bbox[2] * bbox[3], 2), "iscrowd": 0})  # fmt: skip
     return annotations
+
+
+def run_record(args: argparse.Namespace) -> dict[str, Any]:
+    """The start of a run's JSON: the machine, the options (``--json`` left out), the load now, the code."""
+    return {
+        "machine": machine_info(),
+        "config": {k: v for k, v in vars(args).items() if k != "json"},
+        "load": {"start": machine_load()},
+        "code": code_version(),
+    }

@@ -54,13 +54,12 @@ from _store_setup import (
 )
 from _util import (
     Table,
-    code_version,
     log,
-    machine_info,
     machine_load,
     proc_peak_rss_mb,
     proc_rss_mb,
     report,
+    run_record,
     self_peak_rss_mb,
     stopwatch,
     summarize_ms,
@@ -82,9 +81,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from labelhub.services.exports import export_project
     from labelhub.services.imports import import_source
 
-    out: dict[str, Any] = {"machine": machine_info(), "config": {k: v for k, v in vars(args).items() if k != "json"}}
-    out["load"] = {"start": machine_load()}
-    out["code"] = code_version()
+    out = run_record(args)
     coco = work / "annotations" / "instances_bench.json"
     coco.parent.mkdir(parents=True)
     log(f"generating {args.items:,} images and {args.items * args.boxes_per_item:,} boxes (seed {args.seed})")

@@ -358,3 +358,19 @@ def drag_in_image(page: Any, size: tuple[int, int], a: tuple[float, float], b: t
 
 def close_to(got: list[float], want: list[float], tol: float = 2.0) -> bool:
     return len(got) == len(want) and all(abs(g - w) <= tol for g, w in zip(got, want, strict=True))
+
+
+def open_item_as(
+    page: Any,
+    server: Server,
+    project_id: int,
+    item_id: int,
+    username: str,
+    size: tuple[int, int],
+    role: str = "annotator",
+) -> None:
+    """Make ``username`` a member with ``role``, log in as them and open the image item in the editor."""
+    _, password = add_member(server, project_id, username, role)
+    login(page, username, password)
+    page.goto(f"/#/projects/{project_id}/items/{item_id}")
+    wait_for_editor(page, size)

@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     eventually,
     import_images,
     login,
-    wait_for_editor,
+    open_item_as,
 )
 
 INTENTS = ["card_arrival", "exchange_rate", "lost_or_stolen_card", "top_up_failed"]
@@ -210,10 +210,7 @@ def test_box_to_polygon_in_the_image_editor(page: Any, server: Server, shots: Sh
     size = (800, 600)
     pid = server.create_project("grabcut-e2e", ["car", "person"])["id"]
     [iid] = import_images(server, pid, "grabcut-e2e", 1, size)
-    _, password = add_member(server, pid, "cut-annotator", "annotator")
-    login(page, "cut-annotator", password)
-    page.goto(f"/#/projects/{pid}/items/{iid}")
-    wait_for_editor(page, size)
+    open_item_as(page, server, pid, iid, "cut-annotator", size)
 
     # The scene's red car (import_images draws it at x 267-427, y 330-432) in a loose box: S, then drag.
     page.keyboard.press("s")

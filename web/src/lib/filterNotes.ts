@@ -2,6 +2,7 @@
 // is dropped by filterFromQuery, and `?label=nonexistent` names no class. The grid says so in a short note rather
 // than ignoring it without a word.
 
+import type { AttributeSpec } from "./attributes";
 import { ITEM_STATUSES } from "./status";
 
 const CHOICES: readonly { key: string; allowed: readonly string[]; what: string; all: string }[] = [
@@ -15,8 +16,52 @@ const SCORES: readonly [key: string, name: string][] = [
   ["max_score", "highest score"],
 ];
 
-/** Notes on the address's filter values that are not known; `classes` null until the project has loaded. */
-export function filterNotes(query: URLSearchParams, classes: readonly { name: string }[] | null): string[] {
+/** How an attribute filter reads: "colour = red", "occluded = yes", "speed: any value". */
+export function attributeFilterText(name: string, value: string | undefined, spec?: AttributeSpec): string {
+  if (value === undefined || value === "") return `${name}: any value`;
+  if (spec?.type === "bool" && (value === "true" || value === "false")) return `${name} = ${value === "true" ? "yes" : "no"}`;
+  return `${name} = ${value}`;
+}
+
+/**
+ * Why `raw` (an address's `attribute_value`) can match no value of `spec`, or null when it can: the API reads it by
+ * the type and refuses the rest. Empty text is "any value".
+ */
+export function attributeValueProblem(spec: AttributeSpec, raw: string): string | null {
+  if (raw === "") return null;
+  switch (spec.type) {
+    case "bool":
+      return raw === "true" || raw === "false" ? null : `${spec.name} is yes or no (true or false), not “${raw}”`;
+    case "number":
+      return raw.trim() !== "" && Number.isFinite(Number(raw)) ? null : `${spec.name} is a number, not “${raw}”`;
+    case "select":
+      return spec.options.includes(raw) ? null : `“${raw}” is not one of ${spec.name}'s options (${spec.options.join(", ")})`;
+    default:
+      return null;
+  }
+}
+
+/** Notes on the address's attribute filter; `attributes` null until the project has loaded. */
+function attributeNotes(query: URLSearchParams, attributes: readonly AttributeSpec[] | null): string[] {
+  const name = query.get("attribute");
+  const value = query.get("attribute_value");
+  if (!name) return value ? [`attribute value “${value}” names no attribute; ignored`] : [];
+  if (attributes === null) return [];
+  const spec = attributes.find((a) => a.name === name);
+  if (!spec) return [`attribute “${name}” is not declared in this project (see its settings)`];
+  const why = value === null ? null : attributeValueProblem(spec, value);
+  return why ? [why] : [];
+}
+
+/**
+ * Notes on the address's filter values that are not known; `classes` and `attributes` are null until the project
+ * has loaded.
+ */
+export function filterNotes(
+  query: URLSearchParams,
+  classes: readonly { name: string }[] | null,
+  attributes: readonly AttributeSpec[] | null = null,
+): string[] {
   const notes: string[] = [];
   for (const c of CHOICES) {
     const v = query.get(c.key);
@@ -32,5 +77,6 @@ export function filterNotes(query: URLSearchParams, classes: readonly { name: st
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0 || n > 1) notes.push(`${name} “${v}” is not a number from 0 to 1; ignored`);
   }
+  notes.push(...attributeNotes(query, attributes));
   return notes;
 }

@@ -25,12 +25,30 @@ export interface ItemFilter {
   q?: string | undefined;
   /** Items carrying this tag exactly (`meta.tags`, as the map's and search's bulk actions set them). */
   tag?: string | undefined;
+  /** Items with an annotation carrying a value for this declared attribute (on the same annotation as label,
+   * source, state and score). */
+  attribute?: string | undefined;
+  /** With `attribute`: the value, as the API reads it by the attribute's type (`true`/`false`, a number, an option,
+   * a text); undefined is any value. */
+  attribute_value?: string | undefined;
   /** The list's sort (it narrows nothing); undefined is the id order, so an address without it means that. */
   order?: ItemOrder | undefined;
 }
 
 /** The filter's keys in the order an address spells them (one filter, one address: links compare as strings). */
-const FILTER_KEYS = ["q", "status", "label", "source", "state", "min_score", "max_score", "tag", "order"] as const;
+const FILTER_KEYS = [
+  "q",
+  "status",
+  "label",
+  "source",
+  "state",
+  "min_score",
+  "max_score",
+  "tag",
+  "attribute",
+  "attribute_value",
+  "order",
+] as const;
 const STATUSES: readonly string[] = ITEM_STATUSES;
 const SOURCES: readonly string[] = ["human", "model"] satisfies Source[];
 const STATES: readonly string[] = ["proposed", "accepted", "rejected"] satisfies AnnotationState[];
@@ -61,6 +79,9 @@ export function filterFromQuery(query: URLSearchParams): ItemFilter {
     min_score: scoreParam(query.get("min_score")),
     max_score: scoreParam(query.get("max_score")),
     tag: text("tag"),
+    attribute: query.get("attribute") || undefined,
+    // A value names nothing without its attribute (the API refuses it alone): dropped, as filterNotes says.
+    attribute_value: query.get("attribute") ? query.get("attribute_value") || undefined : undefined,
     order: query.get("order") === "id" ? undefined : (oneOf("order", ORDERS) as ItemOrder | undefined),
   };
   for (const k of FILTER_KEYS) if (found[k] !== undefined) (out as Record<string, unknown>)[k] = found[k];
@@ -73,6 +94,7 @@ export function filterToQuery(f: ItemFilter): string {
   for (const k of FILTER_KEYS) {
     const v = f[k];
     if (v === undefined || v === "" || (typeof v === "number" && !Number.isFinite(v))) continue;
+    if (k === "attribute_value" && !f.attribute) continue;
     out.set(k, String(v));
   }
   return out.toString();

@@ -5,6 +5,7 @@ import {
   gridItemPath,
   gridPath,
   indexOfId,
+  isFiltered,
   ItemSource,
   parseScore,
   scoreProblem,
@@ -250,6 +251,23 @@ describe("filterToQuery", () => {
   it("is read back as the same filter", () => {
     const f: ItemFilter = { q: "a&b=c #1", status: "rejected", label: "a/b", source: "human", state: "accepted", min_score: 0, max_score: 0.5, tag: "x y" };
     expect(filterFromQuery(new URLSearchParams(filterToQuery(f)))).toEqual(f);
+  });
+});
+
+describe("the attribute filter in the address", () => {
+  it("keeps an attribute with its value, or alone for any value, and round-trips them", () => {
+    const f = filterFromQuery(new URLSearchParams("label=car&attribute=colour&attribute_value=red"));
+    expect(f).toEqual({ label: "car", attribute: "colour", attribute_value: "red" });
+    expect(filterToQuery(f)).toBe("label=car&attribute=colour&attribute_value=red");
+    expect(filterFromQuery(new URLSearchParams("attribute=occluded&attribute_value="))).toEqual({ attribute: "occluded" });
+    const spaced: ItemFilter = { attribute: "note name", attribute_value: "a&b = c", order: "-name" };
+    expect(filterFromQuery(new URLSearchParams(filterToQuery(spaced)))).toEqual(spaced);
+    expect(isFiltered({ attribute: "occluded" })).toBe(true);
+  });
+
+  it("drops a value without its attribute, which the API would refuse", () => {
+    expect(filterFromQuery(new URLSearchParams("attribute_value=red&status=new"))).toEqual({ status: "new" });
+    expect(filterToQuery({ attribute_value: "red", status: "new" })).toBe("status=new");
   });
 });
 

@@ -70,6 +70,22 @@ def list_items(
     ] = None,
     tag: Annotated[str | None, Query(max_length=64, description="Items with this tag (meta.tags)")] = None,
     unlabeled: bool = False,
+    attribute: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Items with an annotation carrying a value for this declared attribute (any value, or"
+            " `attribute_value`); it joins the other annotation filters on the same annotation",
+        ),
+    ] = None,
+    attribute_value: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="With `attribute`: the value, read by the attribute's type: `true`/`false` (bool), a"
+            " number, one of a select's options, or a text matched exactly",
+        ),
+    ] = None,
     annotator: Annotated[
         str | None,
         Query(pattern=r"^(me|[0-9]{1,9})$", description="Items labelled by this user id, or by `me`"),
@@ -95,6 +111,8 @@ def list_items(
         q=q,
         tag=tag,
         unlabeled=unlabeled,
+        attribute=attribute,
+        attribute_value=attribute_value,
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
     )
     with hub.db.session() as s:

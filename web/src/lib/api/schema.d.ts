@@ -598,7 +598,7 @@ export interface paths {
         head?: never;
         /**
          * Patch Track
-         * @description Change a track's label.
+         * @description Change a track's label and/or its attribute values (on every box of the track).
          */
         patch: operations["patch_track"];
         trace?: never;
@@ -2784,13 +2784,27 @@ export interface components {
              * @enum {string}
              */
             method?: "track" | "interpolate";
+            /**
+             * Attributes
+             * @description Attribute values of the new track (the editor sends its label's defaults)
+             */
+            attributes?: {
+                [key: string]: string | number | boolean;
+            } | null;
         };
         /** TrackPatch */
         TrackPatch: {
             /** Version */
             version: number;
             /** Label */
-            label: string;
+            label?: string | null;
+            /**
+             * Attributes
+             * @description Values to set on every box of the track; null removes that attribute's value
+             */
+            attributes?: {
+                [key: string]: string | number | boolean | null;
+            } | null;
         };
         /** TrackPublic */
         TrackPublic: {
@@ -2830,6 +2844,18 @@ export interface components {
              * @description Up to 10 frames to check next, best first
              */
             suggested: number[];
+            /**
+             * Attributes
+             * @description The track's attribute values: the declared attributes' values all its boxes share
+             */
+            attributes?: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * Attributes Mixed
+             * @description Declared attributes whose boxes hold different values (imported per-frame values); no value is reported for them until one is set on the whole track
+             */
+            attributes_mixed?: string[];
             /** @description The track's latest propagation job */
             job?: components["schemas"]["JobPublic"] | null;
         };
@@ -3574,6 +3600,10 @@ export interface operations {
                 /** @description Items with this tag (meta.tags) */
                 tag?: string | null;
                 unlabeled?: boolean;
+                /** @description Items with an annotation carrying a value for this declared attribute (any value, or `attribute_value`); it joins the other annotation filters on the same annotation */
+                attribute?: string | null;
+                /** @description With `attribute`: the value, read by the attribute's type: `true`/`false` (bool), a number, one of a select's options, or a text matched exactly */
+                attribute_value?: string | null;
                 /** @description Items labelled by this user id, or by `me` */
                 annotator?: string | null;
                 /** @description Also count every item matching the filters (`total`), for an item's position */

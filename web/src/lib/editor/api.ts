@@ -9,6 +9,9 @@ export interface EditorStateSummary {
   saveStatus: SaveStatus;
   selected: string | null;
   selectedId: number | null;
+  /** Every selected annotation's key (the primary last) and server id (null: not saved yet). */
+  selectedKeys: string[];
+  selectedIds: (number | null)[];
   tool: Tool;
   zoom: number;
   canUndo: boolean;
@@ -35,6 +38,8 @@ export function coreState(core: EditorCore): Omit<EditorStateSummary, 'tool' | '
     saveStatus: core.saveStatus,
     selected: core.selectedKey,
     selectedId: core.selectedKey === null ? null : core.idOf(core.selectedKey),
+    selectedKeys: [...core.selectedKeys],
+    selectedIds: [...core.selectedKeys].map((k) => core.idOf(k)),
     canUndo: core.history.canUndo,
     canRedo: core.history.canRedo,
     conflict: core.conflict !== null,

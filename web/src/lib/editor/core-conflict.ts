@@ -202,7 +202,7 @@ export abstract class ConflictCore extends SavingCore {
     this.conflict = null;
     this.choices = new Map();
     this.adoptTheirs(theirs);
-    for (const m of plan.matched) if (this.selectedKey === m.mine.key) this.selectedKey = m.theirs.key;
+    this.selection.rekey(new Map(plan.matched.map((m) => [m.mine.key, m.theirs.key])));
     this.anns = merged;
     this.syncedAnns = sameList(merged, theirList) ? merged : theirList;
     this.fixSelection();

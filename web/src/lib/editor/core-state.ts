@@ -11,6 +11,7 @@ import { annBounds } from './geometry';
 import { History } from './history';
 import type { MergeStats } from './merge';
 import type { ConflictRow } from './merge-describe';
+import { Selection } from './selection';
 import { GridIndex } from './spatial';
 import {
   type Ann,
@@ -102,7 +103,6 @@ export abstract class CoreState {
   /** The annotation list; replaced (never mutated) by every edit. */
   anns: readonly Ann[];
   version: number;
-  selectedKey: string | null = null;
   tool: Tool = 'select';
   currentLabel: string | null;
   hiddenLabels = new Set<string>();
@@ -147,6 +147,9 @@ export abstract class CoreState {
   protected timer: unknown = null;
   protected inflight: Promise<void> | null = null;
   protected retries = 0;
+
+  /** The selection: a set of keys and its primary (`selection.ts`). */
+  readonly selection = new Selection();
 
   private indexFor: readonly Ann[] | null = null;
   private indexCache: GridIndex<Ann> | null = null;
@@ -207,6 +210,21 @@ export abstract class CoreState {
     return this.keyMap.get(key);
   }
 
+  /** The primary selected annotation's key. Setting it selects that one alone (null: nothing), as every
+   * command that moves the selection (a click, Tab, a new shape, the next proposal) does. */
+  get selectedKey(): string | null {
+    return this.selection.primary;
+  }
+
+  set selectedKey(key: string | null) {
+    this.selection.only(key);
+  }
+
+  /** Every selected annotation's key, in the order picked (the primary last). */
+  get selectedKeys(): ReadonlySet<string> {
+    return this.selection.keys;
+  }
+
   get selected(): Ann | undefined {
     return this.get(this.selectedKey);
   }
@@ -227,7 +245,7 @@ export abstract class CoreState {
 
   /** Whether an annotation is shown (and can be hit): not hidden by its class, not a hidden rejected one. */
   visible(a: Ann): boolean {
-    if (this.shapesHidden && a.key !== this.selectedKey) return false;
+    if (this.shapesHidden && !this.selection.has(a.key)) return false;
     if (a.label !== null && this.hiddenLabels.has(a.label)) return false;
     return this.showRejected || a.state !== 'rejected';
   }
@@ -256,20 +274,6 @@ export abstract class CoreState {
   get unsavedCount(): number {
     const d = this.unsaved;
     return this.readonly ? 0 : d.added + d.removed + d.changed;
-  }
-
-  /** Per class: how many boxes/polygons/tags use it (rejected ones not counted). */
-  labelCounts(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const a of this.anns) {
-      if (a.state === 'rejected' || a.label === null) continue;
-      out.set(a.label, (out.get(a.label) ?? 0) + 1);
-    }
-    return out;
-  }
-
-  tags(): Ann[] {
-    return this.anns.filter((a) => a.kind === 'class');
   }
 
   /** The list as the API would receive it (what tests read through `window.__editor`). */
@@ -313,7 +317,7 @@ export abstract class CoreState {
     this.history.push(this.anns, label);
     this.anns = next;
     if (select !== undefined) this.selectedKey = select;
-    else if (this.selectedKey !== null && !this.get(this.selectedKey)) this.selectedKey = null;
+    else this.fixSelection();
     this.changed();
     return true;
   }
@@ -340,8 +344,14 @@ export abstract class CoreState {
     return true;
   }
 
-  protected fixSelection(): void {
-    if (this.selectedKey !== null && !this.anns.some((a) => a.key === this.selectedKey)) this.selectedKey = null;
+  /** Drop from the selection what the list no longer holds (after undo, redo, a load) or `keep` refuses (a shape
+   * hidden since); a primary dropped hands over to the last picked of those left. */
+  protected fixSelection(keep?: (a: Ann) => boolean): boolean {
+    if (this.selection.size === 0) return false;
+    return this.selection.retain((k) => {
+      const a = this.get(k);
+      return a !== undefined && (!keep || keep(a));
+    });
   }
 
   /** Editor annotations for a server list, reusing the local key of every id this editor already knows. */

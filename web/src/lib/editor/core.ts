@@ -9,8 +9,9 @@
  */
 
 import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue } from '../attributes';
+import { count } from '../plural';
 import { newAnnotation } from './annotations';
-import { ProposalCore } from './core-proposals';
+import { SelectionCore } from './core-selection';
 import { isDrawable, nudged, rectToBox, round2, segmentTooSmall } from './geometry';
 import { TOO_FEW_POINTS } from './polygonKeys';
 import { isProposal } from './proposals';
@@ -20,24 +21,8 @@ export type { ConflictInfo, CoreOptions, MergeView, Notice, SaveStatus, Timers }
 export type { ConflictRow } from './merge-describe';
 export type { Side } from './merge';
 
-export class EditorCore extends ProposalCore {
+export class EditorCore extends SelectionCore {
   // ---- view state ------------------------------------------------------------------------------------------
-
-  select(key: string | null): void {
-    if (key !== null && !this.get(key)) key = null;
-    if (key === this.selectedKey) return;
-    this.selectedKey = key;
-    this.emit();
-  }
-
-  /** Select the next (or previous) visible shape in list order, wrapping around. */
-  selectStep(step: 1 | -1): void {
-    const shapes = this.anns.filter((a) => isDrawable(a) && this.visible(a));
-    if (shapes.length === 0) return;
-    const at = shapes.findIndex((a) => a.key === this.selectedKey);
-    const next = at < 0 ? (step === 1 ? 0 : shapes.length - 1) : (at + step + shapes.length) % shapes.length;
-    this.select(shapes[next]!.key);
-  }
 
   setTool(tool: Tool): void {
     if (tool !== 'select' && this.readonly) return this.notify('This item is read-only for you', 'warn');
@@ -53,16 +38,23 @@ export class EditorCore extends ProposalCore {
     this.emit();
   }
 
-  /** Pick the label for new shapes; with a shape selected, relabel it too. */
+  /**
+   * Pick the label for new shapes; with shapes selected, relabel them all too (one undo step). Values the new class
+   * does not take are dropped (the server would refuse the save), its defaults filled in.
+   */
   chooseLabel(name: string): void {
     if (!this.colors.has(name)) return;
     this.currentLabel = name;
-    const sel = this.selected;
-    if (sel && sel.kind !== 'class' && sel.label !== name && !this.readonly) {
-      // Values the new class does not take are dropped (the server would refuse the save), its defaults filled in.
-      const attributes = relabelled(this.specs, sel.attributes, name);
-      this.replace(sel.key, this.edited(sel, { label: name, attributes }), `relabel to ${name}`);
-      return;
+    const keys = this.selectedKeys;
+    let changed = 0;
+    if (keys.size > 0 && !this.readonly) {
+      const next = this.anns.map((a) => {
+        if (!keys.has(a.key) || a.kind === 'class' || a.label === name) return a;
+        changed += 1;
+        return this.edited(a, { label: name, attributes: relabelled(this.specs, a.attributes, name) });
+      });
+      const what = changed === 1 ? '' : ` ${count(changed, 'shape')}`;
+      if (changed > 0 && this.commit(next, `relabel${what} to ${name}`)) return;
     }
     this.emit();
   }
@@ -70,15 +62,13 @@ export class EditorCore extends ProposalCore {
   toggleLabelHidden(name: string): void {
     if (this.hiddenLabels.has(name)) this.hiddenLabels.delete(name);
     else this.hiddenLabels.add(name);
-    const sel = this.selected;
-    if (sel && !this.visible(sel)) this.selectedKey = null;
+    this.keepVisibleSelected();
     this.emit();
   }
 
   setShowRejected(on: boolean): void {
     this.showRejected = on;
-    const sel = this.selected;
-    if (sel && !this.visible(sel)) this.selectedKey = null;
+    this.keepVisibleSelected();
     this.emit();
   }
 
@@ -169,7 +159,7 @@ export class EditorCore extends ProposalCore {
   }
 
   /**
-   * The arrow keys on the selected shape: move it by (dx, dy) image pixels, or with `resize` move a box's right
+   * The arrow keys on the selected shape (the primary only, with several selected: as in CVAT and Label Studio): move it by (dx, dy) image pixels, or with `resize` move a box's right
    * and bottom edges; it stays inside the image. The keyboard's way to do what a drag does (one undo step each).
    */
   nudgeSelected(dx: number, dy: number, resize = false): boolean {
@@ -221,16 +211,27 @@ export class EditorCore extends ProposalCore {
     return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }
 
+  /**
+   * Delete every selected annotation, as one undo step. Without the reviewer role a model's open proposal is kept
+   * (removing it would reject it) and the rest go; with only proposals selected nothing does. Returns whether any went.
+   */
   deleteSelected(): boolean {
-    const key = this.selectedKey;
-    if (key === null) return false;
-    const a = this.get(key);
-    if (a && isProposal(a) && !this.mayReview) {
+    const chosen = this.selectedAnns;
+    if (chosen.length === 0) return false;
+    const kept = this.mayReview ? [] : chosen.filter((a) => isProposal(a));
+    if (kept.length > 0 && kept.length === chosen.length) {
       this.notify('Removing a proposal rejects it, which needs the reviewer role: label the item yourself instead', 'warn');
       return false;
     }
-    const next = this.anns.filter((x) => x.key !== key);
-    return this.commit(next, `delete ${a?.kind ?? 'annotation'}`, null);
+    const gone = new Set(chosen.filter((a) => !kept.includes(a)).map((a) => a.key));
+    const next = this.anns.filter((x) => !gone.has(x.key));
+    const what = gone.size === 1 ? (chosen.find((a) => gone.has(a.key))?.kind ?? 'annotation') : count(gone.size, 'shape');
+    if (!this.commit(next, `delete ${what}`, null)) return false;
+    if (kept.length > 0) {
+      this.selection.replace(kept.map((a) => a.key));
+      this.notify(`${count(kept.length, 'proposal')} kept: removing a proposal rejects it, which needs the reviewer role`, 'warn');
+    }
+    return true;
   }
 
   /** Reject the open proposal of the class `label` (the × beside a proposed chip). */

@@ -18,7 +18,8 @@ export type Action =
   | 'shape.next'
   | 'shape.prev'
   | 'enter'
-  | 'shapes.toggle';
+  | 'shapes.toggle'
+  | 'select.all';
 
 export interface Shortcut extends HelpEntry {
   group: 'Tools' | 'Labels' | 'Edit' | 'Proposals' | 'View' | 'Items';
@@ -49,10 +50,17 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Enter', 'Double-click'], description: 'Close the polygon being drawn', group: 'Tools', action: 'enter' },
   { keys: ['Backspace'], description: 'Remove the last point of the polygon being drawn', group: 'Tools' },
   { keys: ['Esc'], description: 'Cancel drawing, or clear the selection', group: 'Tools', action: 'escape' },
-  { keys: ['1 – 9'], description: 'Choose the label (relabels the selected shape)', group: 'Labels' },
+  { keys: ['1 – 9'], description: 'Choose the label (relabels every selected shape)', group: 'Labels' },
   { keys: ['Ctrl+Z'], description: 'Undo', group: 'Edit', action: 'undo' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Edit', action: 'redo' },
-  { keys: ['Delete', 'Backspace'], description: 'Delete the selected shape', group: 'Edit', action: 'delete' },
+  { keys: ['Delete', 'Backspace'], description: 'Delete the selected shapes', group: 'Edit', action: 'delete' },
+  {
+    keys: ['Shift+click', 'Ctrl+click'],
+    description: 'Add a shape to the selection, or take it out (Select tool); the last picked shows its handles',
+    group: 'Edit',
+  },
+  { keys: ['Shift+drag'], description: 'Select the shapes lying wholly inside the band (Select tool, from empty canvas)', group: 'Edit' },
+  { keys: ['Ctrl+A'], description: 'Select every visible shape', group: 'Edit', action: 'select.all' },
   {
     keys: ['Tab', 'Shift+Tab'],
     description:
@@ -63,7 +71,9 @@ export const SHORTCUTS: readonly Shortcut[] = [
   },
   {
     keys: ['Arrow keys', 'Shift+arrow'],
-    description: 'Move the selected box or polygon 1 px (Shift: 10 px); with nothing selected, ← and → change items',
+    description:
+      'Move the selected box or polygon 1 px (Shift: 10 px; with several selected, the last picked only); with nothing ' +
+      'selected, ← and → change items',
     group: 'Edit',
   },
   { keys: ['Ctrl+arrow', 'Ctrl+Shift+arrow'], description: 'Resize the selected box from its right and bottom edges', group: 'Edit' },
@@ -134,6 +144,7 @@ const KEY_OWNERS: Readonly<Record<Action, string>> = {
   'zoom.fit': "the editor's key for fitting the image",
   'zoom.actual': "the editor's key for actual pixels",
   'shapes.toggle': "the editor's key for hiding shapes",
+  'select.all': "the editor's key for selecting every shape",
   'shape.next': "the editor's key for the next shape",
   'shape.prev': "the editor's key for the previous shape",
   enter: "the editor's key for closing a polygon",
@@ -178,6 +189,8 @@ export function nudgeFor(e: KeyLike): { dx: number; dy: number; resize: boolean 
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function actionFor(e: KeyLike): Action | null {
+  // Ctrl+A (Cmd+A) is the image editor's own: the shared table knows Ctrl only for undo, redo and save.
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'a') return 'select.all';
   return IMAGE_KEYS.actionFor(e);
 }
 

@@ -7,7 +7,7 @@ import { attributeSummary } from './attribute-panel';
 import type { EditorCore } from './core';
 import { annBounds, handlePoints } from './geometry';
 import { isProposal } from './proposals';
-import { tracePath } from './render-shapes';
+import { fillShape, strokeShape, tracePath } from './render-shapes';
 import { type Ann, HANDLES, type Point, type Rect } from './types';
 import { toScreen, type View } from './viewport';
 
@@ -25,6 +25,8 @@ export interface Overlay {
   keyCursor: Point | null;
   /** The polygon would close if clicked now (the pointer is on its first point). */
   closing: boolean;
+  /** The rubber band being dragged (Shift+drag on empty canvas with the Select tool; image coordinates). */
+  band: Rect | null;
 }
 
 export const LABEL_FONT = '600 11px Inter, ui-sans-serif, system-ui, sans-serif';
@@ -135,6 +137,40 @@ export function drawSelected(ctx: CanvasRenderingContext2D, core: EditorCore, vi
   ctx.stroke();
 }
 
+/**
+ * The selected shapes other than the primary: a dark-edged outline in their colour (tinted too when `fill`, as
+ * the shapes are below 300 in view), no handles (those are the primary's). Two stroke calls per shape: with all
+ * 1,000 boxes selected (Ctrl+A) the frame stays inside its budget (`benchmarks/README.md`, bench_editor).
+ */
+export function drawSelectedOutlines(
+  ctx: CanvasRenderingContext2D,
+  core: EditorCore,
+  view: View,
+  anns: readonly Ann[],
+  dpr: number,
+  fill: boolean,
+): void {
+  const k = view.scale;
+  ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * view.tx, dpr * view.ty);
+  if (fill) {
+    ctx.globalAlpha = 0.15;
+    for (const a of anns) {
+      ctx.fillStyle = core.colorOf(a.label);
+      fillShape(ctx, a);
+    }
+    ctx.globalAlpha = 1;
+  }
+  ctx.lineWidth = 4 / k;
+  ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+  for (const a of anns) strokeShape(ctx, a);
+  ctx.lineWidth = 2 / k;
+  for (const a of anns) {
+    ctx.strokeStyle = core.colorOf(a.label);
+    strokeShape(ctx, a);
+  }
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+}
+
 export function drawDrafts(
   ctx: CanvasRenderingContext2D,
   core: EditorCore,
@@ -174,6 +210,17 @@ export function drawDrafts(
     ctx.fillStyle = '#fff';
     ctx.textBaseline = 'middle';
     ctx.fillText(text, b.x + 11, b.y + 14.5);
+  }
+  if (o.band) {
+    const a = toScreen(view, { x: o.band.x1, y: o.band.y1 });
+    const b = toScreen(view, { x: o.band.x2, y: o.band.y2 });
+    ctx.fillStyle = 'rgba(255,255,255,0.08)';
+    ctx.fillRect(a.x, a.y, b.x - a.x, b.y - a.y);
+    ctx.lineWidth = 1;
+    ctx.setLineDash([4, 3]);
+    ctx.strokeStyle = '#fff';
+    ctx.strokeRect(Math.round(a.x) + 0.5, Math.round(a.y) + 0.5, Math.round(b.x - a.x), Math.round(b.y - a.y));
+    ctx.setLineDash([]);
   }
   const pts = o.draftPolygon;
   if (pts && pts.length >= 2) {

@@ -62,7 +62,7 @@ export function drawShapes(ctx: CanvasRenderingContext2D, groups: Map<string, Gr
   }
 }
 
-function fillShape(ctx: CanvasRenderingContext2D, a: Ann): void {
+export function fillShape(ctx: CanvasRenderingContext2D, a: Ann): void {
   const b = a.geometry.bbox;
   if (a.kind !== 'polygon' && b && b.length === 4) {
     ctx.fillRect(b[0]!, b[1]!, b[2]! - b[0]!, b[3]! - b[1]!);
@@ -73,7 +73,7 @@ function fillShape(ctx: CanvasRenderingContext2D, a: Ann): void {
   ctx.fill();
 }
 
-function strokeShape(ctx: CanvasRenderingContext2D, a: Ann): void {
+export function strokeShape(ctx: CanvasRenderingContext2D, a: Ann): void {
   const b = a.geometry.bbox;
   if (a.kind !== 'polygon' && b && b.length === 4) {
     ctx.strokeRect(b[0]!, b[1]!, b[2]! - b[0]!, b[3]! - b[1]!);

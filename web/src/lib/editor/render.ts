@@ -1,7 +1,8 @@
 /**
  * Drawing one frame on a 2D canvas: the image, then the annotations inside the visible part of it (culled with
  * the spatial index and batched into one path per colour and style, so 1,000 boxes cost a few dozen canvas
- * calls), then the selection, the shape being drawn, and the crosshair.
+ * calls), then the selection (the rest of a multiple selection outlined, the primary with its handles), the shape
+ * being drawn or the rubber band, and the crosshair.
  *
  * The pieces are in `render-image.ts` (the image and its scaled copies), `render-shapes.ts` (the shapes, batched
  * by colour and style) and `render-overlay.ts` (labels, the selection with its handles, the shape being drawn).
@@ -10,7 +11,7 @@
 import type { EditorCore } from './core';
 import { isProposal } from './proposals';
 import { drawImageScaled, type ImageSource } from './render-image';
-import { drawDrafts, drawLabel, drawSelected, LABEL_FONT, type Overlay } from './render-overlay';
+import { drawDrafts, drawLabel, drawSelected, drawSelectedOutlines, LABEL_FONT, type Overlay } from './render-overlay';
 import { drawShapes, type Group, tracePath } from './render-shapes';
 import type { Ann } from './types';
 import { type View, visibleRect } from './viewport';
@@ -63,6 +64,9 @@ export function drawFrame(
   const entries = core.index.query({ x1: vis.x1 - pad, y1: vis.y1 - pad, x2: vis.x2 + pad, y2: vis.y2 + pad });
   const groups = new Map<string, Group>();
   const selKey = core.selectedKey;
+  // The rest of a selection of several: outlined as selected, without handles (a Set: one lookup per shape).
+  const selKeys = core.selectedKeys;
+  const others: Ann[] = [];
   const preview = overlay.preview;
   let selected: Ann | null = null;
   let hovered: Ann | null = null;
@@ -76,6 +80,7 @@ export function drawFrame(
       continue;
     }
     if (a.key === overlay.hoverKey) hovered = a;
+    if (selKeys.size > 1 && selKeys.has(a.key)) others.push(a);
     shown.push(a);
     const color = core.colorOf(a.label);
     let g = groups.get(color);
@@ -113,6 +118,7 @@ export function drawFrame(
     drawLabel(ctx, core, view, hovered, false);
   }
 
+  if (others.length > 0) drawSelectedOutlines(ctx, core, view, others, dpr, shown.length <= FILL_MAX);
   if (selected) drawSelected(ctx, core, view, selected, dpr);
   drawDrafts(ctx, core, view, overlay, width, height);
   return shown.length + (selected ? 1 : 0);

@@ -11,9 +11,25 @@ export function labelRowName(name: string, n: number, hotkey: string | null, uni
   return `${name}, ${count(n, unit)}${hotkey ? `, key ${hotkey}` : ''}`;
 }
 
-/** Said when a label is chosen in the list: the selected shape took it, or new shapes will get it. */
-export function labelChosen(name: string, relabelled: boolean): string {
+/** Said when a label is chosen in the list: the selected shape took it, or new shapes will get it. With a number,
+ * that many selected shapes took it ("3 shapes relabelled car"). */
+export function labelChosen(name: string, relabelled: boolean | number): string {
+  if (typeof relabelled === 'number' && relabelled > 1) return `${count(relabelled, 'shape')} relabelled ${name}`;
   return relabelled ? `Selection relabelled ${name}` : `New shapes get ${name}`;
+}
+
+/** A selection of several in words, from its counts per label (`selectionCounts`): "3 shapes selected: car 2,
+ * dog 1"; one shape: "car selected"; none: "Nothing selected". */
+export function selectionSaid(byLabel: readonly (readonly [string, number])[]): string {
+  const total = byLabel.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return 'Nothing selected';
+  if (total === 1) return `${byLabel[0]![0]} selected`;
+  return `${count(total, 'shape')} selected: ${byLabel.map(([name, c]) => `${name} ${c}`).join(', ')}`;
+}
+
+/** Said after Delete: "3 shapes deleted", "Box deleted". */
+export function deletedSaid(n: number, kind: string): string {
+  return n === 1 ? `${kind.charAt(0).toUpperCase()}${kind.slice(1)} deleted` : `${count(n, 'shape')} deleted`;
 }
 
 /** Said when an attribute is set on the selection (`target`: "car", "3 shapes"): "colour blue on car", "occluded

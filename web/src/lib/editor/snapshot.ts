@@ -7,6 +7,7 @@ import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
 import { attributePanel, type AttributePanelModel } from './attribute-panel';
 import { annBounds } from './geometry';
 import { isProposal, proposalCounts, proposalsAbove } from './proposals';
+import { selectionSaid } from './say';
 import type { Ann, LabelClass, Tool } from './types';
 
 export interface ClassRow extends LabelClass {
@@ -44,7 +45,14 @@ export interface EditorUi {
   currentLabel: string | null;
   classes: ClassRow[];
   tags: TagChip[];
+  /** The primary selected shape (the last picked). */
   selection: SelectionInfo | null;
+  /** How many shapes are selected (the primary among them). */
+  selectedCount: number;
+  /** The selection of several in words ("3 shapes selected: car 2, dog 1"); "" with one or none. */
+  selectedSummary: string;
+  /** Per label, how many selected shapes have it, most first. */
+  selectedByLabel: [string, number][];
   /** The "Attributes" section for the selection; null when the project declares no attributes. */
   attributes: AttributePanelModel | null;
   shapes: number;
@@ -107,6 +115,8 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
   let shapes = 0;
   for (const a of core.anns) if (a.kind !== 'class' && a.state !== 'rejected') shapes += 1;
   const sel = core.selected;
+  const many = core.selectedKeys.size > 1;
+  const byLabel = many ? core.selectionCounts() : [];
   return {
     tool: core.tool,
     currentLabel: core.currentLabel,
@@ -127,7 +137,10 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
       };
     }),
     selection: sel ? describe(core, sel) : null,
-    attributes: core.specs.length > 0 ? attributePanel(core.specs, sel ? [sel] : []) : null,
+    selectedCount: core.selectedKeys.size,
+    selectedSummary: many ? selectionSaid(byLabel) : '',
+    selectedByLabel: byLabel,
+    attributes: core.specs.length > 0 ? attributePanel(core.specs, core.selectedAnns) : null,
     shapes,
     proposals: proposalCounts(core.anns),
     threshold: core.threshold,

@@ -79,13 +79,19 @@ export class FakeServer {
   }
 }
 
-/** An editor on a 640x480 item holding `list`, saving to a fresh FakeServer, with hand-run timers. */
-export function editorOn(list: ApiAnnotation[], standing: Standing = 'annotator', delays: { autosaveDelay?: number; retryDelay?: number } = {}) {
+/** An editor on a 640x480 item holding `list`, saving to a fresh FakeServer, with hand-run timers (`options`:
+ * autosave and retry delays, and another schema than `schema`). */
+export function editorOn(
+  list: ApiAnnotation[],
+  standing: Standing = 'annotator',
+  options: { autosaveDelay?: number; retryDelay?: number; schema?: LabelSchema } = {},
+) {
   const server = new FakeServer(list);
   const timers = new FakeTimers();
+  const { schema: own, ...delays } = options;
   const core = new EditorCore({
     item: { id: 7, projectId: 1, width: 640, height: 480, mediaUrl: '/m', version: server.version },
-    schema,
+    schema: own ?? schema,
     annotations: list,
     standing,
     save: server.save,

@@ -15,6 +15,7 @@ import { constrainView, fitView, minScale, panBy, toImage, type View, zoomAt } f
 export type Drag =
   | { type: 'pan'; last: Point }
   | { type: 'draw-box'; start: Point }
+  | { type: 'band'; start: Point }
   | { type: 'move'; key: string; start: Point; startScreen: Point; orig: Ann; bounds: Rect; moved: boolean; cycle: boolean }
   | { type: 'resize'; key: string; handle: Handle; orig: Ann }
   | { type: 'vertex'; key: string; index: number; orig: Ann };
@@ -70,6 +71,7 @@ export abstract class CanvasFrame {
     cursor: null,
     keyCursor: null,
     closing: false,
+    band: null,
   };
   protected pendingSelect: { key: string; at: number } | null = null;
   private readonly listeners = new Set<() => void>();

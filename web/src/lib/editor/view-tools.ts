@@ -174,6 +174,7 @@ export abstract class CanvasTools extends CanvasFrame {
     this.drag = null;
     this.overlay.preview = null;
     this.overlay.draftBox = null;
+    this.overlay.band = null;
     this.updateCursor(null);
     this.invalidate();
   }
@@ -227,6 +228,7 @@ export abstract class CanvasTools extends CanvasFrame {
     else if (d?.type === 'resize') c = HANDLE_CURSOR[d.handle];
     else if (d?.type === 'move') c = 'move';
     else if (d?.type === 'vertex') c = 'grabbing';
+    else if (d?.type === 'band') c = 'crosshair';
     else if (!this.core.readonly && this.core.tool !== 'select' && !(hit && hit.part.type !== 'body')) c = 'crosshair';
     else if (hit?.part.type === 'handle') c = HANDLE_CURSOR[hit.part.handle];
     else if (hit?.part.type === 'vertex') c = 'grab';

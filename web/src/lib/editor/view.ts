@@ -22,7 +22,8 @@ import {
   translatePoints,
 } from './geometry';
 import { clickTarget, covers, hitTest } from './hittest';
-import type { Ann } from './types';
+import { selectionSaid } from './say';
+import type { Ann, Point } from './types';
 import type { Drag } from './view-frame';
 import { CanvasTools } from './view-tools';
 import { ZOOM_STEP } from './viewport';
@@ -62,7 +63,7 @@ export class CanvasView extends CanvasTools {
    * so this saves up to a frame of delay before the selection shows.
    */
   private selectFromInput(key: string | null, e: PointerEvent): void {
-    if (key === this.core.selectedKey) return;
+    if (key === this.core.selectedKey && this.core.selectedKeys.size <= 1) return;
     if (key !== null) this.pendingSelect = { key, at: e.timeStamp };
     this.core.select(key);
     this.render();
@@ -106,6 +107,10 @@ export class CanvasView extends CanvasTools {
     }
 
     const hit = hitTest(core.index, p, this.hitOptions());
+    if (core.tool === 'select' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
+      this.pickMany(e, hit?.key ?? null, p);
+      return;
+    }
     const sel = core.selected;
     if (editable && sel && hit && hit.key === sel.key) {
       if (hit.part.type === 'handle') {
@@ -150,6 +155,23 @@ export class CanvasView extends CanvasTools {
     this.startDrag(e, { type: 'pan', last: s });
   }
 
+  /**
+   * Shift, Ctrl or Cmd with the Select tool: a click on a shape adds it to the selection or takes it out; Shift+drag
+   * on empty canvas draws the rubber band, which adds every shape lying wholly inside it.
+   */
+  private pickMany(e: PointerEvent, key: string | null, p: Point): void {
+    const core = this.core;
+    if (key !== null) {
+      core.toggleSelect(key);
+      this.render();
+      this.onAnnounce(selectionSaid(core.selectionCounts()));
+      return;
+    }
+    if (!e.shiftKey) return;
+    this.overlay.band = null;
+    this.startDrag(e, { type: 'band', start: p });
+  }
+
   private startVertexDrag(e: PointerEvent, a: Ann, index: number): void {
     this.startDrag(e, { type: 'vertex', key: a.key, index, orig: a });
   }
@@ -190,6 +212,9 @@ export class CanvasView extends CanvasTools {
         return;
       case 'draw-box':
         this.overlay.draftBox = rectFromPoints(d.start, p);
+        break;
+      case 'band':
+        this.overlay.band = rectFromPoints(d.start, p);
         break;
       case 'move': {
         if (!d.moved && Math.hypot(s.x - d.startScreen.x, s.y - d.startScreen.y) < 3) return;
@@ -254,6 +279,12 @@ export class CanvasView extends CanvasTools {
       case 'vertex':
         if (preview) core.setGeometry(d.key, preview.geometry, 'move point');
         break;
+      case 'band': {
+        const r = this.overlay.band;
+        this.overlay.band = null;
+        if (r && core.selectInside(r) > 0) this.onAnnounce(selectionSaid(core.selectionCounts()));
+        break;
+      }
       case 'pan':
         break;
     }
