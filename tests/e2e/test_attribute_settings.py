@@ -49,6 +49,13 @@ def test_declare_attributes_reload_duplicate_name_and_removed_class(page: Any, s
     expect(second.get_by_label("Type")).to_have_value("bool")
     expect(second.get_by_text("A checkbox: yes or no, such as “occluded”.")).to_be_visible()
     expect(page.get_by_test_id("attribute-problem")).to_have_count(0)
+    # Up takes "negated" to the top, where its Up is off: the focus stays with it (its Down), and back down.
+    second.get_by_role("button", name="Move attribute negated up").click()
+    expect(page.get_by_test_id("attribute").nth(0).get_by_label("Name")).to_have_value("negated")
+    expect(page.get_by_role("button", name="Move attribute negated down")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("attribute").nth(1).get_by_label("Name")).to_have_value("negated")
+    expect(page.get_by_role("button", name="Move attribute negated up")).to_be_focused()
     shots(page, "two-attributes")
     save.click()
     expect(page.get_by_text("Project saved")).to_be_visible()

@@ -107,7 +107,7 @@ export function attributeSummary(specs: readonly AttributeSpec[], a: Ann): strin
   const parts: string[] = [];
   for (const s of specs) {
     const v = a.attributes[s.name];
-    if (v === null || v === undefined || v === false || !appliesTo(s, a.label)) continue;
+    if (v === null || v === undefined || v === false || v === '' || !appliesTo(s, a.label)) continue;
     parts.push(v === true ? s.name : `${s.name} ${String(v)}`);
   }
   const text = parts.join(' · ');

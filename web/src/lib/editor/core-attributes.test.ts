@@ -151,8 +151,11 @@ describe('a save refused for an attribute', () => {
     await settle();
     expect(core.saveStatus).toBe('error');
     expect(core.selectedKey).toBe('s2');
-    expect(core.saveReason).toBe("dog box: attribute 'colour' 'red' does not apply to label 'dog'");
-    expect(core.notice).toMatchObject({ tone: 'error', text: "Not saved: dog box: attribute 'colour' 'red' does not apply to label 'dog'" });
+    const told =
+      "dog box: attribute 'colour' 'red' does not apply to label 'dog' (the project's attributes may have changed" +
+      ' since this page was opened: reload it to see them)';
+    expect(core.saveReason).toBe(told);
+    expect(core.notice).toMatchObject({ tone: 'error', text: `Not saved: ${told}` });
   });
 
   it('reads the annotation a refusal names', () => {
@@ -234,8 +237,10 @@ describe('attributeSummary', () => {
       ann(1, { attributes: { occluded: true, colour: 'blue', speed: 2, coco_id: 3 } }),
       ann(2, { attributes: { occluded: false, note: 'x'.repeat(80) } }),
       ann(3, { label: 'dog', attributes: { colour: 'red' } }),
+      ann(4, { attributes: { note: '', speed: 0 } }),
     ]);
-    const [a1, a2, a3] = core.anns;
+    const [a1, a2, a3, a4] = core.anns;
+    expect(attributeSummary(specs, a4!)).toBe('speed 0'); // an empty text is no value to show
     expect(attributeSummary(specs, a1!)).toBe('occluded · colour blue · speed 2');
     expect(attributeSummary(specs, a2!)).toBe(`note ${'x'.repeat(54)}…`);
     expect(attributeSummary(specs, a3!)).toBe('');

@@ -163,10 +163,12 @@ export function inArrowGroup(t: ElementLike | null, key: string): boolean {
 /** Keys that belong to the focused control (a text field, a button's Enter, a slider's arrows, the arrows of a
  * list of rows or of a radio group, Tab on any control so that a keyboard user reaches the toolbar and the
  * panels), not the editor. */
-export function ownedByControl(t: EventTarget | null, key: string): boolean {
+export function ownedByControl(t: EventTarget | null, key: string, withCtrl = false): boolean {
   if (!(t instanceof HTMLElement)) return false;
   if (key === 'Tab') return tabMovesFocus(t, document.body);
-  if (t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return true;
+  if (t.isContentEditable || t.tagName === 'TEXTAREA') return true;
+  // A drop-down has no use for Ctrl/Cmd combinations: undo, redo and save reach the editor from it.
+  if (t.tagName === 'SELECT') return !withCtrl;
   if ((key === 'Enter' || key === ' ') && (t.tagName === 'BUTTON' || t.tagName === 'A')) return true;
   if (inArrowGroup(t, key)) return true;
   if (t.tagName !== 'INPUT') return false;

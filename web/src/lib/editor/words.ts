@@ -41,5 +41,10 @@ export function refusedIndex(err: unknown): number | null {
 /** A refusal's words with the list position the server names ("annotations[2]: …") told as the shape it is
  * ("car box: …"), which a person can find. */
 export function refusalAbout(reason: string, shape: { label: string | null; kind: string }): string {
-  return reason.replace(/^annotations\[\d+\]:\s*/, `${shape.label ?? 'unlabelled'} ${shape.kind}: `);
+  const told = reason.replace(/^annotations\[\d+\]:\s*/, `${shape.label ?? 'unlabelled'} ${shape.kind}: `);
+  // A value the editor offered and the server refuses: the project's attribute settings changed since the page
+  // was opened (an option taken out, a type changed), and only a reload shows the new ones.
+  return /: attribute '.*' (is not one of|must be|does not apply)/.test(told)
+    ? `${told} (the project's attributes may have changed since this page was opened: reload it to see them)`
+    : told;
 }
