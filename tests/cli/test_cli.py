@@ -255,6 +255,10 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
         assert set(projects) == {"Demo: shapes", "Demo: support requests", "Demo: moving shapes (video)"}
         counts = {name: project_stats(s, Actor.system(), p.id)["items"]["total"] for name, p in projects.items()}
     assert all(n > 0 for n in counts.values()), counts
+    # The image and video projects declare attributes for their editors' Attributes sections to show.
+    declared = {name: [a["name"] for a in p.label_schema.get("attributes", [])] for name, p in projects.items()}
+    assert declared == {"Demo: shapes": ["occluded", "fill"], "Demo: support requests": [],
+                        "Demo: moving shapes (video)": ["occluded", "fill"]}  # fmt: skip
     with TestClient(create_app(hub, run_worker=False)) as client:
         login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "labelhub-demo"})
         assert login.status_code == 200, login.text

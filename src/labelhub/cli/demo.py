@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from labelhub.cli._common import console, err_console, opened_hub, progress_bar
 from labelhub.cli.serve import Host, Port, serve
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConfigurationError, NotFoundError
@@ -26,6 +28,13 @@ DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for 
 IMAGE_PROJECT = "Demo: shapes"
 TEXT_PROJECT = "Demo: support requests"
 VIDEO_PROJECT = "Demo: moving shapes (video)"
+
+
+# A yes/no for every class and a choice for one, so the Attributes sections have something to show.
+DEMO_ATTRIBUTES = (
+    AttributeSpec("occluded", "bool", default=False),
+    AttributeSpec("fill", "select", options=("solid", "striped", "empty"), labels=("square",), default="solid"),
+)
 
 
 def _ensure_demo(hub: Hub) -> bool:
@@ -56,13 +65,11 @@ def _ensure_demo(hub: Hub) -> bool:
             (VIDEO_PROJECT, ItemKind.VIDEO, DEMO_LABELS),
         ):
             if name not in existing:
+                schema = LabelSchema.from_names(labels)
+                if kind is not ItemKind.TEXT:  # attributes to try in the image and video editors
+                    schema = replace(schema, attributes=DEMO_ATTRIBUTES)
                 p = projects.create_project(
-                    s,
-                    actor,
-                    name,
-                    item_kind=kind,
-                    schema=LabelSchema.from_names(labels),
-                    description="Generated demo data",
+                    s, actor, name, item_kind=kind, schema=schema, description="Generated demo data"
                 )
                 todo.append((p.id, kind, labels))
     media_dir = hub.settings.home / "demo-media"
