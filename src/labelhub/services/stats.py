@@ -8,6 +8,12 @@ Every annotation count comes from one grouped query over ``(kind, label, state, 
 project's annotations instead of five, and tracks are counted only when the project has track boxes (a million
 boxes on SQLite, side by side at load 3: 2.5-3.1 s, where the six queries took 6.2 s). An index in that group
 order answered it in 0.15 s, but it cost the 1M-box import 20-30 % in a trial, so there is none.
+
+With ``attributes=True`` it also says, per declared attribute, how many annotations hold a non-null value and, for
+a choice, how many hold each option: what the settings page tells a person before they remove an attribute or an
+option in use. It is one more pass (a conditional sum per attribute and option, one query), so it is asked for
+only by that page: at 100k items / 300k boxes with two attributes (a choice of 4), the stats took 395 -> 637 ms on
+SQLite and 99 -> 284 ms on PostgreSQL (medians of 7, a 2-core machine), where every other caller would pay for it.
 """
 
 from __future__ import annotations
@@ -15,19 +21,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.permissions import Action
-from labelhub.services.access import Actor, require
+from labelhub.services.access import Actor, project_schema, require
+from labelhub.storage.attribute_values import attribute_is
 from labelhub.storage.models import Annotation, Item
 
 _STATES = ("accepted", "proposed", "rejected")
 
 
-def project_stats(session: Session, actor: Actor, project_id: int) -> dict[str, Any]:
-    """Return item counts (total, by status) and annotation counts (total, by kind, label, source, state)."""
+def project_stats(session: Session, actor: Actor, project_id: int, *, attributes: bool = False) -> dict[str, Any]:
+    """Return item counts (total, by status) and annotation counts (total, by kind, label, source, state); with
+    ``attributes``, also the use of each declared attribute (``attribute_usage``)."""
     project = require(session, actor, project_id, Action.READ)
     by_status = Counter({str(k): int(n) for k, n in session.execute(
         select(Item.status, func.count()).where(Item.project_id == project_id).group_by(Item.status))})  # fmt: skip
@@ -52,7 +61,7 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> dict[str, 
     if by_kind[AnnotationKind.TRACK_BOX.value]:
         for label, n in _tracks(session, project_id):
             labels.setdefault(str(label), {**dict.fromkeys(_STATES, 0), "tracks": 0})["tracks"] = n
-    return {
+    out: dict[str, Any] = {
         "project": project.name,
         "items": {"total": by_status.total(), "by_status": _ordered(by_status)},
         "annotations": {
@@ -64,6 +73,34 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> dict[str, 
         },
         "labels": labels,
     }
+    if attributes:
+        out["attributes"] = attribute_usage(session, project_id, project_schema(session, project).attributes)
+    return out
+
+
+def attribute_usage(session: Session, project_id: int, specs: tuple[AttributeSpec, ...]) -> dict[str, Any]:
+    """Per attribute, ``{"used": annotations holding a non-null value, "options": {option: annotations holding
+    it}}`` (``options`` for a choice only), in declaration order, counted in one pass over the annotations."""
+    if not specs:
+        return {}
+    columns: list[ColumnElement[Any]] = []
+    for spec in specs:
+        columns.append(_count_where(attribute_is(spec.name, "any")))
+        columns.extend(_count_where(attribute_is(spec.name, "text", o)) for o in spec.options)
+    row = iter(session.execute(select(*columns).where(Annotation.project_id == project_id)).one())
+    usage: dict[str, Any] = {}
+    for spec in specs:
+        entry: dict[str, Any] = {"used": int(next(row) or 0)}
+        if spec.type == "select":
+            entry["options"] = {o: int(next(row) or 0) for o in spec.options}
+        usage[spec.name] = entry
+    return usage
+
+
+def _count_where(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+    """How many rows meet ``cond`` (a sum of 1s: ``COUNT ... FILTER`` reads the same on both databases, but this
+    needs no SQLite version check)."""
+    return func.sum(case((cond, 1), else_=0))
 
 
 def _ordered(counts: Counter[str]) -> dict[str, int]:

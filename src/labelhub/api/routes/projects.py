@@ -126,10 +126,11 @@ def delete_project(project_id: int, actor: ActorDep, hub: HubDep) -> None:
 
 
 @router.get("/{project_id}/stats")
-def get_project_stats(project_id: int, actor: ActorDep, hub: HubDep) -> dict[str, Any]:
-    """Item counts by status, annotation counts by kind, label, source and state."""
+def get_project_stats(project_id: int, actor: ActorDep, hub: HubDep, attributes: bool = False) -> dict[str, Any]:
+    """Item counts by status, annotation counts by kind, label, source and state; with ``attributes=true``, also
+    per declared attribute how many annotations hold a value and, for a choice, how many hold each option."""
     with hub.db.session() as s:
-        return project_stats(s, actor, project_id)
+        return project_stats(s, actor, project_id, attributes=attributes)
 
 
 @router.get("/{project_id}/members", response_model=list[MemberPublic])

@@ -260,7 +260,8 @@ export interface paths {
         };
         /**
          * Get Project Stats
-         * @description Item counts by status, annotation counts by kind, label, source and state.
+         * @description Item counts by status, annotation counts by kind, label, source and state; with ``attributes=true``, also
+         *     per declared attribute how many annotations hold a value and, for a choice, how many hold each option.
          */
         get: operations["get_project_stats"];
         put?: never;
@@ -3445,7 +3446,9 @@ export interface operations {
     };
     get_project_stats: {
         parameters: {
-            query?: never;
+            query?: {
+                attributes?: boolean;
+            };
             header?: never;
             path: {
                 project_id: number;

@@ -161,3 +161,86 @@ export function moved<T>(list: readonly T[], i: number, by: number): T[] {
   out.splice(j, 0, row as T);
   return out;
 }
+
+/**
+ * The drafts after class `from` is renamed to `to` in the label editor: an attribute that names `from` names `to`
+ * instead (once, in the same place), so a rename does not leave it naming a class that is gone. The page maps from
+ * the drafts as they were when the rename began, on every keystroke, so a name typed on the way that is another
+ * class's (renaming "cart" through "car" to "cars") merges nothing for good. A blank name is no rename (the class
+ * is being retyped): the drafts come back as they were.
+ */
+export function followRename(drafts: readonly AttributeDraft[], from: string, to: string): AttributeDraft[] {
+  const [a, b] = [from.trim(), to.trim()];
+  if (!a || !b || a === b) return [...drafts];
+  return drafts.map((d) =>
+    d.labels.includes(a) ? { ...d, labels: [...new Set(d.labels.map((n) => (n === a ? b : n)))] } : d,
+  );
+}
+
+/** An attribute's use as GET /projects/{id}/stats?attributes=true gives it: annotations holding a value, per option. */
+export interface AttributeUsage {
+  used: number;
+  options?: Record<string, number>;
+}
+export type UsageByName = Record<string, AttributeUsage>;
+
+/** The `attributes` of a stats response (an empty record when it has none). */
+export function readUsage(stats: unknown): UsageByName {
+  const raw = (stats as { attributes?: unknown } | null)?.attributes;
+  return raw && typeof raw === "object" ? (raw as UsageByName) : {};
+}
+
+const shapes = (n: number): string => `${n} ${n === 1 ? "shape" : "shapes"}`;
+
+/** "used on 12 shapes", "used on 1 shape", "not used yet". */
+export function usageText(n: number | undefined): string {
+  return n ? `used on ${shapes(n)}` : "not used yet";
+}
+
+/** Per option a saved choice has, how many shapes hold it, marking those the draft no longer lists. */
+export function optionUsage(d: AttributeDraft, usage: UsageByName): { option: string; n: number; removed: boolean }[] {
+  const counts = usage[d.name.trim()]?.options;
+  if (!counts || d.type !== "select") return [];
+  const kept = optionsOf(d);
+  return Object.entries(counts).map(([option, n]) => ({ option, n, removed: !kept.includes(option) }));
+}
+
+const TYPE_NOUN: Record<AttributeType, string> = {
+  text: "text",
+  number: "a number",
+  bool: "yes or no",
+  select: "one of its options",
+};
+
+/**
+ * What a save would change about attributes annotations use, as the sentences the person confirms before it: an
+ * attribute in use that is removed (or renamed: its values stay under the old name), one whose type changes, an
+ * option in use that is removed. Values are never rewritten; the sentences say what happens to them. Empty when
+ * the save touches nothing in use.
+ */
+export function changesToConfirm(
+  saved: readonly AttributeSpec[],
+  drafts: readonly AttributeDraft[],
+  usage: UsageByName,
+): string[] {
+  const out: string[] = [];
+  for (const spec of saved) {
+    const use = usage[spec.name];
+    if (!use?.used) continue;
+    const d = drafts.find((x) => x.name.trim() === spec.name);
+    const hold = `${shapes(use.used)} ${use.used === 1 ? "holds" : "hold"} a value for “${spec.name}”`;
+    if (!d) {
+      out.push(`${hold}: they keep it, but no editor offers or checks “${spec.name}” once it is removed.`);
+    } else if (d.type !== spec.type) {
+      out.push(`${hold}: they keep it, and the editor flags any that is not ${TYPE_NOUN[d.type]} until someone changes it.`);
+    } else if (spec.type === "select") {
+      const kept = optionsOf(d);
+      for (const [option, n] of Object.entries(use.options ?? {})) {
+        if (n && !kept.includes(option)) {
+          out.push(`${shapes(n)} ${n === 1 ? "holds" : "hold"} “${option}”: they keep the value, and the editor flags it until someone changes it.`);
+        }
+      }
+    }
+  }
+  return out;
+}
