@@ -113,6 +113,14 @@ class ProjectCreate(StrictIn):
     attributes: list[AttributeIn] = []
 
 
+class ClassRenameIn(StrictIn):
+    """One class renamed: every annotation carrying ``from`` takes ``to``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str = Field(alias="from", min_length=1, max_length=200, description="The class's stored name")
+    to: str = Field(min_length=1, max_length=200, description="Its new name, listed under labels (when sent)")
+
+
 class ProjectUpdate(StrictIn):
     version: int = Field(description="The version you read; a stale one gets 409")
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -120,6 +128,12 @@ class ProjectUpdate(StrictIn):
     labels: list[LabelClassIn] | None = None
     kinds: list[AnnotationKind] | None = None
     attributes: list[AttributeIn] | None = None
+    renames: list[ClassRenameIn] = Field(
+        default_factory=list,
+        description="Classes renamed, in one transaction with the schema: their annotations (and the items' "
+        "versions), the attributes' class lists and registered models' label mappings follow. Two renames may "
+        "swap names. Without labels, the stored classes are kept under their new names",
+    )
 
 
 class ProjectPublic(_Out):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require, require_project_creator
+from labelhub.services.class_renames import Rename, apply_renames, check_renames, follow_in_format_meta
 from labelhub.storage.models import Annotation, Membership, Project, User, utcnow
 
 
@@ -125,9 +126,16 @@ def update_project(
     name: str | None = None,
     description: str | None = None,
     schema: LabelSchema | None = None,
+    renames: Sequence[Rename] = (),
 ) -> Project:
-    """Change a project's name, description or schema; 409 when ``expected_version`` is stale."""
+    """Change a project's name, description or schema; 409 when ``expected_version`` is stale.
+
+    ``renames`` (old name, new name) rename classes of the schema, which ``schema`` lists under their new names:
+    the annotations that carry one follow in this transaction (see :mod:`labelhub.services.class_renames`).
+    """
     project = require(session, actor, project_id, Action.EDIT_PROJECT)
+    if renames and schema is None:
+        raise ValidationError("renames need the schema's classes under their new names", field="renames")
     values: dict[str, Any] = {"version": Project.version + 1, "updated_at": utcnow()}
     if name is not None:
         name = _valid_name(name)
@@ -138,8 +146,11 @@ def update_project(
     if description is not None:
         values["description"] = description
     if schema is not None:
-        _refuse_removing_used_classes(session, project, schema)
+        renames = check_renames(LabelSchema.from_json(project.label_schema), schema.names, renames)
+        _refuse_removing_used_classes(session, project, schema, renamed={a for a, _ in renames})
         values["label_schema"] = {**project.label_schema, **schema.to_json()}
+        if renames and isinstance(project.label_schema.get("format_meta"), dict):
+            values["label_schema"]["format_meta"] = follow_in_format_meta(project.label_schema["format_meta"], renames)
     res = session.execute(
         update(Project).where(Project.id == project_id, Project.version == expected_version).values(**values)
     )
@@ -149,23 +160,22 @@ def update_project(
             field="version",
             current_version=project.version,
         )
+    detail: dict[str, Any] = {"fields": sorted(k for k in values if k not in ("version", "updated_at"))}
+    if renames:
+        detail["renames"] = [{"from": a, "to": b} for a, b in renames]
+        detail["annotations"] = apply_renames(session, project_id, renames)
     session.refresh(project)
-    audit.record(
-        session,
-        actor,
-        "project.update",
-        "project",
-        project_id,
-        project_id=project_id,
-        detail={"fields": sorted(k for k in values if k not in ("version", "updated_at"))},
-    )
+    audit.record(session, actor, "project.update", "project", project_id, project_id=project_id, detail=detail)
     return project
 
 
-def _refuse_removing_used_classes(session: Session, project: Project, schema: LabelSchema) -> None:
+def _refuse_removing_used_classes(
+    session: Session, project: Project, schema: LabelSchema, *, renamed: Iterable[str] = ()
+) -> None:
     """A class that annotations still carry cannot leave the schema: every save of an item holding one would be
-    refused from then on (its label is no class of the project). 422 on ``labels`` naming the classes and counts."""
-    kept = {c.name for c in schema.classes}
+    refused from then on (its label is no class of the project). 422 on ``labels`` naming the classes and counts.
+    A ``renamed`` class stays: its annotations take its new name."""
+    kept = {c.name for c in schema.classes} | set(renamed)
     removed = [c.name for c in LabelSchema.from_json(project.label_schema).classes if c.name not in kept]
     if not removed:
         return
@@ -179,7 +189,8 @@ def _refuse_removing_used_classes(session: Session, project: Project, schema: La
         counts = "; ".join(f"{label!r} by {n:,} annotations on {items:,} items" for label, n, items in used)
         raise ValidationError(
             f"classes still in use cannot be removed: {counts}. Relabel or delete those annotations first "
-            f"(the grid's label filter finds their items), then remove the class",
+            f"(the grid's label filter finds their items), then remove the class; to rename a class, send "
+            f"renames [{{'from': old, 'to': new}}]",
             field="labels",
         )
 

@@ -22,6 +22,7 @@ from labelhub.domain.permissions import Action
 from labelhub.domain.schema import PALETTE, LabelClass, LabelSchema
 from labelhub.services import projects
 from labelhub.services.access import require, role_in
+from labelhub.services.class_renames import check_renames, follow_in_attributes
 from labelhub.services.stats import project_stats
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -91,19 +92,27 @@ def get_project(project_id: int, actor: ActorDep, hub: HubDep) -> ProjectPublic:
 
 @router.patch("/{project_id}", response_model=ProjectPublic)
 def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: HubDep) -> ProjectPublic:
-    """Rename, describe or change the label schema; send the version you read (409 when stale)."""
+    """Rename, describe or change the label schema; send the version you read (409 when stale). ``renames``
+    rename classes with the annotations that carry them."""
+    renames = [(r.from_, r.to) for r in body.renames]
     with hub.db.session(write=True) as s:
         current = require(s, actor, project_id, Action.EDIT_PROJECT)
         schema = None
-        if body.labels is not None or body.kinds is not None or body.attributes is not None:
+        if body.labels is not None or body.kinds is not None or body.attributes is not None or renames:
             old = LabelSchema.from_json(current.label_schema)
+            named = dict(renames)
             labels = (
                 body.labels
                 if body.labels is not None
-                else [LabelClassIn(name=c.name, color=c.color, hotkey=c.hotkey) for c in old.classes]
+                else [LabelClassIn(name=named.get(c.name, c.name), color=c.color, hotkey=c.hotkey) for c in old.classes]
             )
-            attrs: list[AttributeIn] | list[AttributeSpec] = (
-                body.attributes if body.attributes is not None else list(old.attributes)
+            new_names = [c.name for c in labels]
+            attrs = follow_in_attributes(
+                [AttributeSpec.from_json(a.model_dump()) for a in body.attributes]
+                if body.attributes is not None
+                else old.attributes,
+                check_renames(old, new_names, renames),
+                new_names,
             )
             schema = _schema(labels, body.kinds or list(old.kinds), attrs)
         p = projects.update_project(
@@ -114,6 +123,7 @@ def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: H
             name=body.name,
             description=body.description,
             schema=schema,
+            renames=renames,
         )
         return _public(p, role_in(s, actor, project_id))
 

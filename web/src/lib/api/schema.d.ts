@@ -246,7 +246,8 @@ export interface paths {
         head?: never;
         /**
          * Update Project
-         * @description Rename, describe or change the label schema; send the version you read (409 when stale).
+         * @description Rename, describe or change the label schema; send the version you read (409 when stale). ``renames``
+         *     rename classes with the annotations that carry them.
          */
         patch: operations["update_project"];
         trace?: never;
@@ -1630,6 +1631,22 @@ export interface components {
             queued?: number | null;
         };
         /**
+         * ClassRenameIn
+         * @description One class renamed: every annotation carrying ``from`` takes ``to``.
+         */
+        ClassRenameIn: {
+            /**
+             * From
+             * @description The class's stored name
+             */
+            from: string;
+            /**
+             * To
+             * @description Its new name, listed under labels (when sent)
+             */
+            to: string;
+        };
+        /**
          * CurrentUserPublic
          * @description The logged-in user, with what the server lets them do beyond their project roles.
          */
@@ -2474,6 +2491,11 @@ export interface components {
             kinds?: components["schemas"]["AnnotationKind"][] | null;
             /** Attributes */
             attributes?: components["schemas"]["AttributeIn"][] | null;
+            /**
+             * Renames
+             * @description Classes renamed, in one transaction with the schema: their annotations (and the items' versions), the attributes' class lists and registered models' label mappings follow. Two renames may swap names. Without labels, the stored classes are kept under their new names
+             */
+            renames?: components["schemas"]["ClassRenameIn"][];
         };
         /** PropagateIn */
         PropagateIn: {
