@@ -152,6 +152,9 @@ def test_pages_counts_and_positions_agree_under_an_attribute_filter(
         ({"attribute": "speed", "attribute_value": "fast"}, "attribute_value", "must be a finite number, not 'fast'"),
         ({"attribute": "speed", "attribute_value": "nan"}, "attribute_value", "must be a finite number"),
         ({"attribute": "speed", "attribute_value": "1e999"}, "attribute_value", "must be a finite number"),
+        ({"attribute": "speed", "attribute_value": "3_0"}, "attribute_value", "not '3_0'"),
+        ({"attribute": "speed", "attribute_value": " 3 "}, "attribute_value", "must be a finite number"),
+        ({"attribute": "speed", "attribute_value": "\uff11"}, "attribute_value", "must be a finite number"),
     ],
 )
 def test_a_filter_that_cannot_match_is_a_422_naming_the_parameter(

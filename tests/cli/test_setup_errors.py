@@ -96,6 +96,13 @@ def test_a_bad_host_is_blamed_on_the_host(tmp_path: Path) -> None:
     assert "--port" not in result.stderr
 
 
+@pytest.mark.parametrize("value", ["abc", "10.0.0.0/33", "10.0.0.5,nope"])
+def test_a_forwarded_allow_ips_entry_that_is_no_address_is_refused_naming_it(tmp_path: Path, value: str) -> None:
+    result = run(_env(tmp_path / "home"), "serve", "--forwarded-allow-ips", value, "--port", "8715")
+    bad = value.split(",")[-1]
+    assert_clean_failure(result, f"--forwarded-allow-ips: '{bad}' is no IP address or network", "field:")
+
+
 def test_an_automatic_import_follows_its_options(cli_env: Env, tmp_path: Path) -> None:
     """QA docs finding 2: `-o text_column=...` without `-f text` failed with "could not tell the format"."""
     ok(cli_env, "project", "create", "p", "--kind", "text")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import errno
+import ipaddress
 import logging
 import os
 import signal
@@ -163,6 +164,20 @@ def _check_port(host: str, port: int) -> None:
                                     field="host"))  # fmt: skip
 
 
+def _check_forwarded(value: str | None) -> None:
+    """Refuse a ``--forwarded-allow-ips`` entry that is no address or network (a typo would trust no proxy, and
+    every client would share the proxy's address in the login throttle), naming it."""
+    for entry in (e.strip() for e in (value or "").split(",")):
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            fail(ConfigurationError(f"--forwarded-allow-ips: {entry!r} is no IP address or network (such as "
+                                    "10.0.0.5 or 10.0.0.0/24); separate several with commas",
+                                    field="forwarded_allow_ips"))  # fmt: skip
+
+
 def uvicorn_options(host: str, port: int, access_log: bool, forwarded_allow_ips: str | None) -> dict[str, Any]:
     """Return the settings ``serve`` gives ``uvicorn.run`` (and so uvicorn's ``Config``), one process or several.
 
@@ -190,6 +205,7 @@ def serve(
 
     configure_logging()
     _check_port(host, port)
+    _check_forwarded(forwarded_allow_ips)
     with opened_hub() as hub:  # migrates the schema, once, before any server or worker process starts
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:

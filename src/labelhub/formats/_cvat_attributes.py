@@ -70,7 +70,9 @@ def specs_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[AttributeSpec
         spec_from_cvat(str(label["name"]), a)
         for label in labels
         for a in label.get("attributes") or []
-        if isinstance(a, Mapping) and a.get("name")
+        # ``needs_review`` is the flag labelhub's own video export writes on propagated boxes (its values come
+        # back as they are): no attribute for a person to declare, nor a warning on every re-import.
+        if isinstance(a, Mapping) and a.get("name") and a.get("name") != "needs_review"
     ]
     # An attribute every label of the file declares with one type (as labelhub writes one that applies to every
     # class) applies to every class of the project, also those added later.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from labelhub.storage.models import Annotation, Item, Project, utcnow
 from labelhub.storage.tags import has_tag
 
 MAX_PAGE = 1000
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def to_label(project_id: int) -> list[ColumnElement[bool]]:
@@ -95,10 +97,9 @@ def attribute_condition(specs: Sequence[AttributeSpec], f: ItemFilter) -> Column
             raise ValidationError(f"{bad} must be true or false, not {raw!r}", field="attribute_value")
         return attribute_is(spec.name, "true" if raw == "true" else "false")
     if spec.type == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            number = math.nan
+        # A plain decimal, as the grid's number field writes one: float() alone would also take "3_0", " 3 " or a
+        # full-width digit, which the web app's note calls no number.
+        number = float(raw) if _DECIMAL.fullmatch(raw) else math.nan
         if not math.isfinite(number):
             raise ValidationError(f"{bad} must be a finite number, not {raw!r}", field="attribute_value")
         return attribute_is(spec.name, "number", number)
