@@ -97,7 +97,12 @@ def test_an_address_value_that_is_no_value_says_so_and_no_declarations_no_filter
     pid, _ = _project(server, "Attribute filter from a link")
     login(page, ADMIN_USER, ADMIN_PASSWORD)
     page.goto(f"/#/projects/{pid}?attribute=colour&attribute_value=green")
-    expect(page.get_by_test_id("filter-notes")).to_have_text("“green” is not one of colour's options (red, blue).")
+    expect(page.get_by_test_id("filter-notes")).to_have_text(
+        "“green” is not one of colour's options (red, blue); ignored."
+    )
+    # The grid shows every item instead of a failed load (the filter is left out of its requests).
+    expect(page.get_by_text("Loading more items failed")).to_have_count(0)
+    expect(page.get_by_test_id("thumb")).not_to_have_count(0)
 
     # A number is typed: what is no number is said and not applied; a number is.
     page.goto(f"/#/projects/{pid}")

@@ -167,7 +167,9 @@ def _check_port(host: str, port: int) -> None:
 def _check_forwarded(value: str | None) -> None:
     """Refuse a ``--forwarded-allow-ips`` entry that is no address or network (a typo would trust no proxy, and
     every client would share the proxy's address in the login throttle), naming it."""
-    for entry in (e.strip() for e in (value or "").split(",")):
+    if value is None:  # not given: uvicorn's default
+        return
+    for entry in (e.strip() for e in value.split(",")):
         if entry == "*":
             continue
         try:

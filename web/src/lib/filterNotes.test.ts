@@ -46,11 +46,11 @@ describe("the attribute filter's notes and summary", () => {
     expect(notes("attribute=occluded&attribute_value=true&label=car")).toEqual([]);
     expect(notes("attribute=speed&attribute_value=2.5")).toEqual([]);
     expect(notes("attribute=note&attribute_value=anything at all")).toEqual([]);
-    expect(notes("attribute=size")).toEqual(["attribute “size” is not declared in this project (see its settings)"]);
+    expect(notes("attribute=size")).toEqual(["attribute “size” is not declared in this project (see its settings); ignored"]);
     expect(notes("attribute=size", null)).toEqual([]);
-    expect(notes("attribute=colour&attribute_value=green")).toEqual(["“green” is not one of colour's options (red, blue)"]);
-    expect(notes("attribute=occluded&attribute_value=yes")).toEqual(["occluded is yes or no (true or false), not “yes”"]);
-    expect(notes("attribute=speed&attribute_value=fast")).toEqual(["speed is a number, not “fast”"]);
+    expect(notes("attribute=colour&attribute_value=green")).toEqual(["“green” is not one of colour's options (red, blue); ignored"]);
+    expect(notes("attribute=occluded&attribute_value=yes")).toEqual(["occluded is yes or no (true or false), not “yes”; ignored"]);
+    expect(notes("attribute=speed&attribute_value=fast")).toEqual(["speed is a number, not “fast”; ignored"]);
     expect(notes("attribute_value=red", null)).toEqual(["attribute value “red” names no attribute; ignored"]);
   });
 

@@ -33,12 +33,28 @@ export function attributeValueProblem(spec: AttributeSpec, raw: string): string 
     case "bool":
       return raw === "true" || raw === "false" ? null : `${spec.name} is yes or no (true or false), not “${raw}”`;
     case "number":
-      return raw.trim() !== "" && Number.isFinite(Number(raw)) ? null : `${spec.name} is a number, not “${raw}”`;
+      // A plain decimal, as the API reads one (not " 3 ", "3_0" or "0x10", which Number() would take).
+      return DECIMAL.test(raw) && Number.isFinite(Number(raw)) ? null : `${spec.name} is a number, not “${raw}”`;
     case "select":
       return spec.options.includes(raw) ? null : `“${raw}” is not one of ${spec.name}'s options (${spec.options.join(", ")})`;
     default:
       return null;
   }
+}
+
+const DECIMAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/** Why the attribute filter `name` = `value` can match nothing in a project declaring `attributes`, or null when
+ * it can (or names no attribute). The grid leaves such a filter out of its requests, as the note says. */
+export function attributeFilterProblem(
+  name: string | null | undefined,
+  value: string | null | undefined,
+  attributes: readonly AttributeSpec[],
+): string | null {
+  if (!name) return null;
+  const spec = attributes.find((a) => a.name === name);
+  if (!spec) return `attribute “${name}” is not declared in this project (see its settings)`;
+  return value === null || value === undefined ? null : attributeValueProblem(spec, value);
 }
 
 /** Notes on the address's attribute filter; `attributes` null until the project has loaded. */
@@ -47,10 +63,8 @@ function attributeNotes(query: URLSearchParams, attributes: readonly AttributeSp
   const value = query.get("attribute_value");
   if (!name) return value ? [`attribute value “${value}” names no attribute; ignored`] : [];
   if (attributes === null) return [];
-  const spec = attributes.find((a) => a.name === name);
-  if (!spec) return [`attribute “${name}” is not declared in this project (see its settings)`];
-  const why = value === null ? null : attributeValueProblem(spec, value);
-  return why ? [why] : [];
+  const why = attributeFilterProblem(name, value, attributes);
+  return why ? [`${why}; ignored`] : [];
 }
 
 /**

@@ -67,7 +67,7 @@ export abstract class SelectionCore extends ProposalCore {
     for (const e of this.index.query(r)) {
       const a = e.value;
       const b = annBounds(a);
-      if (!b || this.selection.has(a.key) || !this.visible(a)) continue;
+      if (!b || this.selection.has(a.key) || !this.inGroups(a)) continue;
       if (b.x1 >= r.x1 && b.y1 >= r.y1 && b.x2 <= r.x2 && b.y2 <= r.y2) found.push(a.key);
     }
     if (found.length === 0) return 0;
@@ -79,9 +79,17 @@ export abstract class SelectionCore extends ProposalCore {
     return found.length;
   }
 
-  /** Ctrl+A: every visible shape (boxes and polygons; not image tags, hidden classes or hidden rejected ones). */
+  /** Whether the band and Ctrl+A take `a`: a visible shape, not a model's open proposal (a key pressed on a
+   * selection of many would turn every proposal in it into the person's label, unreviewed; Shift+click still
+   * adds one on purpose, and A / X accept or reject proposals). */
+  private inGroups(a: Ann): boolean {
+    return this.visible(a) && !(a.source === 'model' && a.state === 'proposed');
+  }
+
+  /** Ctrl+A: every visible shape (boxes and polygons; not image tags, hidden classes, hidden rejected ones or open
+   * model proposals). */
   selectAll(): number {
-    const keys = this.anns.filter((a) => isDrawable(a) && this.visible(a)).map((a) => a.key);
+    const keys = this.anns.filter((a) => isDrawable(a) && this.inGroups(a)).map((a) => a.key);
     const primary = this.selectedKey !== null && keys.includes(this.selectedKey) ? this.selectedKey : null;
     this.selection.replace(keys, primary);
     this.emit();

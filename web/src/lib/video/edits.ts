@@ -13,7 +13,7 @@ import type { TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
 import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
-import { newTrackValues, relabelChanges, withAttributes } from './track-attributes';
+import { mixedWarning, newTrackValues, relabelChanges, withAttributes } from './track-attributes';
 import type { AttributeChanges, Box, Method, Track } from './types';
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
@@ -208,6 +208,8 @@ export function setTrackAttributes(s: VideoSession, id: number, values: Attribut
   const mixed = new Set(t.attributes_mixed ?? []);
   const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => mixed.has(k) || (now[k] ?? null) !== v));
   if (Object.keys(changes).length === 0) return null;
+  const warning = mixedWarning(t, changes);
+  if (warning !== null && typeof confirm === 'function' && !confirm(warning)) return null;
   const words = Object.entries(changes)
     .map(([k, v]) => (v === null ? `clear ${k}` : `set ${k} to ${String(v)}`))
     .join(', ');

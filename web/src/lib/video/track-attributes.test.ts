@@ -3,7 +3,7 @@ import type { AttributeSpec } from '../attributes';
 import { createTrack, redo, relabel, setTrackAttributes, undo } from './edits';
 import { inverseOf } from './inverse';
 import { session, track } from './testing';
-import { relabelChanges, trackAttributePanel, undoChanges, withAttributes } from './track-attributes';
+import { mixedWarning, relabelChanges, trackAttributePanel, undoChanges, withAttributes } from './track-attributes';
 
 const SPECS: AttributeSpec[] = [
   { name: 'kind', type: 'select', options: ['sedan', 'van'], labels: ['car'], default: null },
@@ -48,7 +48,10 @@ describe('track values', () => {
     const next = withAttributes(t, { kind: null, occluded: true });
     expect(next.attributes).toEqual({ occluded: true });
     expect(next.attributes_mixed).toEqual([]);
-    expect(undoChanges(t, { kind: null, occluded: true, helmet: true })).toEqual({ kind: 'van', occluded: false, helmet: null });
+    // occluded differed between the boxes: undo leaves it (null would wipe every box's own value), after asking.
+    expect(undoChanges(t, { kind: null, occluded: true, helmet: true })).toEqual({ kind: 'van', helmet: null });
+    expect(mixedWarning(t, { occluded: true })).toContain("'occluded' differs between the boxes of track");
+    expect(mixedWarning(t, { kind: 'car' })).toBeNull();
   });
 
   it('relabelling drops the values the new label does not take and fills its defaults', () => {

@@ -37,10 +37,24 @@ export function withAttributes(t: Track, changes: AttributeChanges): Track {
   return { ...t, attributes: next, attributes_mixed: mixed };
 }
 
-/** The values that undo `changes` on `t` (as `t` is before them): each name's value now, or null when unset. */
+/** The values that undo `changes` on `t` (as `t` is before them): each name's value now, or null when unset. A
+ * name whose boxes held different values (mixed) is left out: one value for the track cannot bring them back, and
+ * null would wipe them (the person was asked before setting it, `mixedWarning`). */
 export function undoChanges(t: Track, changes: AttributeChanges): AttributeChanges {
   const now = valuesOf(t);
-  return Object.fromEntries(Object.keys(changes).map((k) => [k, now[k] ?? null]));
+  const mixed = new Set(t.attributes_mixed ?? []);
+  return Object.fromEntries(Object.keys(changes).filter((k) => !mixed.has(k)).map((k) => [k, now[k] ?? null]));
+}
+
+/** What to ask before `changes` replace values that differ between `t`'s boxes, or null when none do. */
+export function mixedWarning(t: Track, changes: AttributeChanges): string | null {
+  const mixed = Object.keys(changes).filter((k) => (t.attributes_mixed ?? []).includes(k));
+  if (mixed.length === 0) return null;
+  const names = mixed.map((k) => `'${k}'`).join(', ');
+  return (
+    `${names} ${mixed.length === 1 ? 'differs' : 'differ'} between the boxes of track ${t.track_id}. Setting it gives ` +
+    'every box the same value, and undo cannot bring the per-box values back. Set it anyway?'
+  );
 }
 
 /** What relabelling `t` as `label` does to its values (the web's `relabelled` rule): the values the new label does
