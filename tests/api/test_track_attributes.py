@@ -141,6 +141,15 @@ def test_bad_values_name_the_field_and_a_stale_version_is_a_409(
     body = _tracks(client, admin_headers, pid, iid)
     assert body["version"] == version and body["tracks"][0]["attributes"] == {"kind": "sedan"}  # nothing changed
 
+    # A change to what the track already has is no change: no new version (another tab keeps working), and a stale
+    # version still gets its 409.
+    for same in ({"attributes": {"kind": "sedan"}}, {"attributes": {}}, {"label": "car"}):
+        r = client.patch(url, json={"version": version, **same}, headers=admin_headers)
+        assert r.status_code == 200 and r.json()["version"] == version, (same, r.text)
+    r = client.patch(url, json={"version": version - 1, "attributes": {}}, headers=admin_headers)
+    assert_problem(r, 409, field="version")
+    assert _tracks(client, admin_headers, pid, iid)["version"] == version
+
 
 def test_a_relabel_drops_the_values_the_new_label_does_not_take(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], video: tuple[int, int]

@@ -360,17 +360,20 @@ def edit_track(
     after = current if label is None else label
     changes = ta.checked_changes(schema.attributes, after, attributes or {}, track_id)
     drop = dict.fromkeys(ta.relabel_drops(schema.attributes, after) if after != current else ())
-    new_version = _bump(session, actor, v, version)
     now = utcnow()
     updates = []
     for r in rows:
         new = ta.applied(r.attributes, {**drop, **changes})
         if new != (r.attributes or {}) or after != r.label:
             updates.append({"row_id": r.id, "new_label": after, "new_attributes": new, "now": now})
-    if updates:
-        stmt = update(_TABLE).where(_A.id == bindparam("row_id"))
-        stmt = stmt.values(label=bindparam("new_label"), attributes=bindparam("new_attributes"))
-        session.execute(stmt.values(updated_at=bindparam("now"), version=_A.version + 1), updates)
+    if not updates:  # nothing changes: no new version (another tab would get a 409 for nothing), no audit event
+        if version != v.version:
+            _bump(session, actor, v, version)  # raises the 409 a stale version gets
+        return version
+    new_version = _bump(session, actor, v, version)
+    stmt = update(_TABLE).where(_A.id == bindparam("row_id"))
+    stmt = stmt.values(label=bindparam("new_label"), attributes=bindparam("new_attributes"))
+    session.execute(stmt.values(updated_at=bindparam("now"), version=_A.version + 1), updates)
     if label is not None:
         audit.record(session, actor, "track.rename", "item", item_id, project_id=project_id,
                      detail={"track_id": track_id, "label": label})  # fmt: skip
