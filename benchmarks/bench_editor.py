@@ -21,6 +21,9 @@ is measured inside the page with ``performance.now()``:
    ("on screen"). Target: p95 under 50 ms.
 5. Hit testing alone: the mean cost of one hit test at a random point (information).
 
+``--masks N`` adds N masks (the harness's blobs 60-300 px across, COCO RLE at image resolution, every other one
+a compressed string, one in five a model's proposal) under the boxes: the masks case, e.g. ``--masks 50``.
+
 Headless Chromium has no GPU here: the canvas is rasterised in software, a harder case than a desktop browser.
 The harness is rebuilt with ``npm run build:harness`` (``--no-build`` to skip). Prints a table with PASS/MISS
 and writes everything to ``--json``; exits 0 unless the run fails, or ``--fail-on-miss`` and a target missed.
@@ -138,9 +141,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sys.exit(f"bench_editor: {HARNESS} has no editor-harness.html (drop --no-build)")
     w, h = (int(x) for x in args.viewport.split("x"))
     viewport = {"width": w, "height": h}
-    query = f"?boxes={args.boxes}&w={args.width}&h={args.height}&seed={args.seed}"
+    query = f"?boxes={args.boxes}&masks={args.masks}&w={args.width}&h={args.height}&seed={args.seed}"
     out: dict[str, Any] = {"machine": machine_info(), "load_before": machine_load(), "viewport": viewport,
-                           "image": [args.width, args.height], "boxes": args.boxes}  # fmt: skip
+                           "image": [args.width, args.height], "boxes": args.boxes, "masks": args.masks}  # fmt: skip
     with serve(HARNESS) as base, sync_playwright() as pw:
         url = base + query
         launch = {"executable_path": args.chromium, "headless": True}
@@ -174,7 +177,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(r: dict[str, Any]) -> Table:
     m = r["machine"]
-    t = Table(f"bench_editor: {r['shapes']} shapes on a {r['image'][0]}x{r['image'][1]} image, viewport "
+    t = Table(f"bench_editor: {r['shapes']} shapes ({r.get('masks', 0)} masks) on a {r['image'][0]}x{r['image'][1]} "
+              f"image, viewport "
               f"{r['viewport']['width']}x{r['viewport']['height']}, Chromium {r['chromium']} headless (software "
               f"raster), {m['cpus']} CPUs, load {r['load_before'].get('load1', '?')}")  # fmt: skip
 
@@ -201,6 +205,7 @@ def table(r: dict[str, Any]) -> Table:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--boxes", type=int, default=1000, help="boxes on the image (default 1000)")
+    p.add_argument("--masks", type=int, default=0, help="masks under the boxes (default 0; the masks case: 50)")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
     p.add_argument("--seed", type=int, default=1)

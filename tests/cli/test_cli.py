@@ -259,6 +259,11 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
     declared = {name: [a["name"] for a in p.label_schema.get("attributes", [])] for name, p in projects.items()}
     assert declared == {"Demo: shapes": ["occluded", "fill"], "Demo: support requests": [],
                         "Demo: moving shapes (video)": ["occluded", "fill"]}  # fmt: skip
+    # The image project's triangles declare their corners, for the keypoints tool.
+    classes = {c["name"]: c for c in projects["Demo: shapes"].label_schema["classes"]}
+    assert classes["triangle"]["keypoints"] == ["corner 1", "corner 2", "corner 3"]
+    assert classes["triangle"]["skeleton"] == [[0, 1], [1, 2], [2, 0]]
+    assert "keypoints" not in classes["square"] or classes["square"]["keypoints"] == []
     with TestClient(create_app(hub, run_worker=False)) as client:
         login = client.post("/api/v1/auth/login", json={"username": "admin", "password": "labelhub-demo"})
         assert login.status_code == 200, login.text

@@ -44,7 +44,7 @@ def test_an_import_declares_the_files_attributes_and_an_export_declares_them_aga
     schema, _ = project_schema(hub, pid)
     assert [a.to_json() for a in schema.attributes] == [
         {"name": "parked", "type": "bool", "options": [], "labels": ["car"], "default": False},
-        {"name": "speed", "type": "number", "options": [], "labels": ["car"], "default": 0},
+        {"name": "speed", "type": "number", "options": [], "labels": ["car"], "default": 0, "mutable": True},
         {"name": "colour", "type": "select", "options": ["red", "blue"], "labels": ["car"], "default": "red"},
     ]
     box = next(a for _, label, _, a in annotation_values(hub, pid) if label == "car")

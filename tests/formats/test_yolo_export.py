@@ -177,8 +177,8 @@ def test_detect_task_keeps_a_polygon_without_a_box_as_its_bounding_box(tmp_path:
 
 
 def test_unknown_task_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="task must be one of auto, detect, segment") as err:
-        YoloExporter(tmp_path / "out", [], ExportOptions(extra={"task": "pose"}))
+    with pytest.raises(ValidationError, match="task must be one of auto, detect, segment, pose, got 'obb'") as err:
+        YoloExporter(tmp_path / "out", [], ExportOptions(extra={"task": "obb"}))
     assert err.value.context["field"] == "task"
 
 

@@ -1,4 +1,5 @@
-"""The generated demo data: real JPEGs, boxes inside them, deterministic for a seed."""
+"""The generated demo data: real JPEGs, boxes (and circles' masks, triangles' corners) inside them, deterministic
+for a seed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
 from labelhub.domain.geometry import validate_geometry
@@ -15,6 +17,7 @@ from labelhub.media.demo import (
     DEMO_LABELS,
     DEMO_MODEL_VERSION,
     DEMO_TEXT_LABELS,
+    TRIANGLE_KEYPOINTS,
     generate_demo_images,
     generate_demo_texts,
 )
@@ -39,9 +42,9 @@ def test_images_exist_as_640x480_jpegs(demo_items: list[ItemRecord]) -> None:
 
 def test_every_image_has_one_to_six_valid_boxes_inside_it(demo_items: list[ItemRecord]) -> None:
     for item in demo_items:
-        assert 1 <= len(item.annotations) <= 6
-        for ann in item.annotations:
-            assert ann.kind is AnnotationKind.BOX
+        boxes = [ann for ann in item.annotations if ann.kind is AnnotationKind.BOX]
+        assert 1 <= len(boxes) <= 6
+        for ann in boxes:
             assert ann.label in DEMO_LABELS
             # Raises when the box is empty, inverted or leaves the image.
             validate_geometry(ann.kind, ann.geometry, width=item.width, height=item.height)
@@ -71,9 +74,44 @@ def test_boxes_surround_drawn_shapes(demo_items: list[ItemRecord]) -> None:
         background = [hsv.getpixel((x, y))[1] for x in range(0, 640, 40) for y in range(0, 480, 40)]  # type: ignore[index]
         assert sorted(background)[len(background) // 2] < 100
         for ann in item.annotations:
+            if ann.kind is not AnnotationKind.BOX:
+                continue
             x1, y1, x2, y2 = ann.geometry["bbox"]
             centre = (round((x1 + x2) / 2), round((y1 + y2) / 2))
             assert hsv.getpixel(centre)[1] > 120, (item.name, ann.label)  # type: ignore[index]
+
+
+def test_human_circles_have_masks_and_triangles_their_corners(demo_items: list[ItemRecord]) -> None:
+    human, proposed = demo_items[:8], demo_items[8:]
+    masks = keypoints = 0
+    for item in human:
+        boxes: dict[str | None, list[list[float]]] = {ann.label: [] for ann in item.annotations}
+        for ann in item.annotations:
+            if ann.kind is AnnotationKind.BOX:
+                boxes[ann.label].append(ann.geometry["bbox"])
+        for ann in item.annotations:
+            validate_geometry(ann.kind, ann.geometry, width=item.width, height=item.height)
+            if ann.kind is AnnotationKind.MASK:
+                masks += 1
+                assert ann.label == "circle"
+                # The disc fills its box as a circle does its square (pi / 4 of it), decoded by pycocotools.
+                x, y, w, h = mask_utils.toBbox(ann.geometry)
+                assert any(
+                    max(abs(x - b[0]), abs(y - b[1]), abs(x + w - b[2]), abs(y + h - b[3])) <= 1.5
+                    for b in boxes["circle"]
+                )
+                assert mask_utils.area(ann.geometry) == pytest.approx(w * h * 3.14159 / 4, rel=0.08)
+            elif ann.kind is AnnotationKind.KEYPOINTS:
+                keypoints += 1
+                assert ann.label == "triangle"
+                points = ann.geometry["points"]
+                assert len(points) == 3 * len(TRIANGLE_KEYPOINTS) and points[2::3] == [2.0, 2.0, 2.0]
+                xs, ys = points[0::3], points[1::3]
+                # The corners span the triangle's box.
+                assert any(abs(min(xs) - b[0]) < 0.02 and abs(max(ys) - b[3]) < 0.02 for b in boxes["triangle"])
+    assert masks > 0 and keypoints > 0
+    for item in proposed:
+        assert {ann.kind for ann in item.annotations} == {AnnotationKind.BOX}
 
 
 def test_zero_images_is_an_empty_demo(tmp_path: Path) -> None:

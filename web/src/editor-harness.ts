@@ -4,7 +4,7 @@
  * `tests/e2e/test_editor_harness.py` open it; `window.__editor` and `window.__harness` are their handles.
  *
  * Query parameters: boxes (1000), proposals (share of boxes proposed by a model, 0.15), polygons (6),
- * w (1920), h (1080), seed (1), role (reviewer), delay (save latency in ms, 60), autosave (ms, 800).
+ * masks (0: blobs of 60-300 px as COCO RLE, every other one a compressed string, one in five proposed), w (1920), h (1080), seed (1), role (reviewer), delay (save latency in ms, 60), autosave (ms, 800).
  */
 
 import { mount, unmount } from 'svelte';
@@ -12,6 +12,7 @@ import './app.css';
 import type { EditorApi } from './lib/editor/api';
 import Editor from './lib/editor/Editor.svelte';
 import { candidatesAt } from './lib/editor/hittest';
+import { encodeMask, encodeString } from './lib/editor/rle';
 import { ConflictError, type AnnotationInput, type ApiAnnotation, type LabelSchema, type SavedState, type Standing } from './lib/editor/types';
 import { toScreen } from './lib/editor/viewport';
 
@@ -25,6 +26,7 @@ const H = num('h', 1080);
 const BOXES = num('boxes', 1000);
 const PROPOSED = num('proposals', 0.15);
 const POLYGONS = num('polygons', BOXES > 0 ? 6 : 0);
+const MASKS = num('masks', 0);
 const SEED = num('seed', 1);
 const DELAY = num('delay', 60);
 const AUTOSAVE = num('autosave', 800);
@@ -41,7 +43,7 @@ const SCHEMA: LabelSchema = {
     { name: 'dog', color: '#46f0f0', hotkey: '7' },
     { name: 'sign', color: '#f032e6', hotkey: '8' },
   ],
-  kinds: ['box', 'polygon', 'class'],
+  kinds: ['box', 'polygon', 'class', 'mask'],
 };
 
 /** mulberry32: a small seeded generator, so every run draws the same scene. */
@@ -143,10 +145,40 @@ function makeAnnotations(seed: number, firstId: number): ApiAnnotation[] {
     }
     out.push({ ...base, id: id++, kind: 'polygon', label: 'person', geometry: { points }, source: 'human', model_version: null, score: null, state: 'accepted' });
   }
+  for (let i = 0; i < MASKS; i++) {
+    const m = model(r, i);
+    out.push({ ...base, id: id++, kind: 'mask', label: m.label, geometry: blob(r, i % 2 === 0), ...m.origin });
+  }
   if (BOXES > 0) {
     out.push({ ...base, id: id++, kind: 'class', label: 'car', geometry: {}, source: 'model', model_version: 'clip-l@2024-03', score: 0.91, state: 'proposed' });
   }
   return out;
+}
+
+/** A blob-like mask (a wobbly ellipse 60-300 px across) as COCO RLE: `compressed` as COCO's string, else counts. */
+function blob(r: () => number, compressed: boolean): { size: number[]; counts: number[] | string } {
+  const rx = 30 + r() * 120;
+  const ry = 30 + r() * 120;
+  const cx = rx + r() * (W - 2 * rx);
+  const cy = ry + r() * (H - 2 * ry);
+  const wob = [r(), r(), r()].map((v) => v * 0.25);
+  const bm = { h: H, w: W, data: new Uint8Array(W * H) };
+  for (let x = Math.floor(cx - rx); x <= Math.ceil(cx + rx); x++) {
+    for (let y = Math.floor(cy - ry); y <= Math.ceil(cy + ry); y++) {
+      const a = Math.atan2(y - cy, x - cx);
+      const k = 1 + wob[0]! * Math.sin(3 * a) + wob[1]! * Math.cos(5 * a) - wob[2]!;
+      if (x >= 0 && y >= 0 && x < W && y < H && ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= k * k) bm.data[x * H + y] = 1;
+    }
+  }
+  const counts = encodeMask(bm);
+  return { size: [H, W], counts: compressed ? encodeString(counts) : counts };
+}
+
+/** The class of a generated mask, and one in five a model's proposal. */
+function model(r: () => number, i: number): { label: string; origin: Pick<ApiAnnotation, 'source' | 'model_version' | 'score' | 'state'> } {
+  const label = SCHEMA.classes[Math.floor(r() * SCHEMA.classes.length)]!.name;
+  if (i % 5 !== 4) return { label, origin: { source: 'human', model_version: null, score: null, state: 'accepted' } };
+  return { label, origin: { source: 'model', model_version: 'sam-b@2024-06', score: Math.round((0.5 + r() * 0.49) * 1000) / 1000, state: 'proposed' } };
 }
 
 /** An in-memory stand-in for `PUT /items/{id}/annotations`: same version rule, ids assigned in order. */

@@ -90,6 +90,15 @@ class LabelClassIn(StrictIn):
     name: str = Field(min_length=1, max_length=200)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
     hotkey: str | None = Field(default=None, min_length=1, max_length=1)
+    keypoints: list[str] = Field(
+        default=[],
+        max_length=100,
+        description="The named points a keypoints annotation of this class holds, in its x,y,v triples' order; "
+        "empty: keypoints annotations of any length",
+    )
+    skeleton: list[tuple[int, int]] = Field(
+        default=[], description="Edges drawn between the keypoints, as 0-based index pairs into keypoints"
+    )
 
 
 class AttributeIn(StrictIn):
@@ -101,6 +110,11 @@ class AttributeIn(StrictIn):
     labels: list[str] = Field(default=[], description="The classes it applies to; empty: every class")
     default: bool | int | float | str | None = Field(
         default=None, description="The value a new shape starts with in the editor; null: unset"
+    )
+    mutable: bool = Field(
+        default=False,
+        description="Video tracks: the value changes over the frames (set from a frame on); false: one value for "
+        "the whole track",
     )
 
 

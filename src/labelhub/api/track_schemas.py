@@ -44,6 +44,11 @@ class TrackPublic(BaseModel):
         description="Declared attributes whose boxes hold different values (imported per-frame values); no value "
         "is reported for them until one is set on the whole track",
     )
+    frame_attributes: dict[str, list[Value | None]] = Field(
+        default_factory=dict,
+        description="Per-frame (mutable) attributes that apply to the track's label: the value on each frame "
+        "(null: unset, or no box on that frame). A value holds from the frame it was set on up to the next change",
+    )
     job: JobPublic | None = Field(default=None, description="The track's latest propagation job")
 
 
@@ -74,12 +79,30 @@ class KeyframePut(StrictIn):
     box: Bbox | None = Field(description="The box on this frame, or null: the object is not visible (outside)")
 
 
+class FrameAttributesIn(StrictIn):
+    from_frame: int = Field(ge=0, description="The first frame the values hold on")
+    to_frame: int | None = Field(
+        default=None,
+        ge=0,
+        description="The last frame they hold on (undo sends it to put back exactly what changed); null: up to the "
+        "next frame where the value changes",
+    )
+    values: dict[str, Value | None] = Field(
+        min_length=1,
+        description="Per-frame (mutable) attributes' values; each holds from from_frame up to the next frame where "
+        "the value changes. null unsets it over the same frames",
+    )
+
+
 class TrackPatch(StrictIn):
     version: int
     label: str | None = Field(default=None, min_length=1, max_length=200)
     attributes: dict[str, Value | None] | None = Field(
         default=None,
         description="Values to set on every box of the track; null removes that attribute's value",
+    )
+    frame_attributes: FrameAttributesIn | None = Field(
+        default=None, description="Per-frame values to set from a frame on (applied after label and attributes)"
     )
 
 

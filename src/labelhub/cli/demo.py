@@ -12,11 +12,18 @@ from labelhub.cli._common import console, err_console, opened_hub, progress_bar
 from labelhub.cli.serve import Host, Port, serve
 from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
-from labelhub.domain.schema import LabelSchema
+from labelhub.domain.schema import LabelClass, LabelSchema
 from labelhub.errors import ConfigurationError, NotFoundError
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
-from labelhub.media.demo import DEMO_LABELS, DEMO_TEXT_LABELS, generate_demo_images, generate_demo_texts
+from labelhub.media.demo import (
+    DEMO_LABELS,
+    DEMO_TEXT_LABELS,
+    TRIANGLE_KEYPOINTS,
+    TRIANGLE_SKELETON,
+    generate_demo_images,
+    generate_demo_texts,
+)
 from labelhub.media.demo_video import generate_demo_video
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
@@ -68,6 +75,8 @@ def _ensure_demo(hub: Hub) -> bool:
                 schema = LabelSchema.from_names(labels)
                 if kind is not ItemKind.TEXT:  # attributes to try in the image and video editors
                     schema = replace(schema, attributes=DEMO_ATTRIBUTES)
+                if kind is ItemKind.IMAGE:  # the triangles' corners, for the keypoints tool
+                    schema = replace(schema, classes=tuple(_with_corners(c) for c in schema.classes))
                 p = projects.create_project(
                     s, actor, name, item_kind=kind, schema=schema, description="Generated demo data"
                 )
@@ -102,6 +111,10 @@ def _ensure_demo(hub: Hub) -> bool:
                 embed_project(hub, actor, pid, None, progress=progress)
             _queue_text_assist(hub, actor, pid)
     return created
+
+
+def _with_corners(c: LabelClass) -> LabelClass:
+    return replace(c, keypoints=TRIANGLE_KEYPOINTS, skeleton=TRIANGLE_SKELETON) if c.name == "triangle" else c
 
 
 def _queue_video_track(hub: Hub, actor: Actor, project_id: int) -> None:

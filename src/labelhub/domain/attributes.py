@@ -40,7 +40,9 @@ class AttributeSpec:
     """An attribute annotations may carry.
 
     ``labels`` names the classes it applies to (empty: all); ``default`` is what a new shape starts with
-    (``None``: unset).
+    (``None``: unset). ``mutable`` (CVAT's word) marks a value that changes over a video track's frames: a
+    person sets it from a frame on (:mod:`labelhub.services.track_frame_values`); an immutable one has one value
+    for the whole track. Images and texts do not use it.
     """
 
     name: str
@@ -48,6 +50,7 @@ class AttributeSpec:
     options: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     default: AttributeValue | None = None
+    mutable: bool = False
 
     def applies_to(self, label: str | None) -> bool:
         """True when an annotation labelled ``label`` may carry this attribute."""
@@ -74,13 +77,17 @@ class AttributeSpec:
         return None if len(value) <= MAX_TEXT_VALUE else f"is longer than {MAX_TEXT_VALUE} characters"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """Return the stored form; ``mutable`` only when true (schemas stored before it existed read the same)."""
+        out: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
             "options": list(self.options),
             "labels": list(self.labels),
             "default": self.default,
         }
+        if self.mutable:
+            out["mutable"] = True
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AttributeSpec:
@@ -90,6 +97,7 @@ class AttributeSpec:
             options=tuple(str(o) for o in data.get("options") or ()),
             labels=tuple(str(n) for n in data.get("labels") or ()),
             default=data.get("default"),
+            mutable=data.get("mutable") is True,
         )
 
 

@@ -2,8 +2,9 @@
 
 Convention, everywhere inside labelhub: absolute pixel coordinates with the origin at the top-left corner,
 boxes as ``x1, y1, x2, y2`` floats (``x2 > x1``, ``y2 > y1``), polygons as flat ``[x, y, x, y, ...]`` lists,
-keypoints as ``[x, y, v, ...]`` with COCO visibility ``v`` in {0, 1, 2}, masks as COCO-style uncompressed
-run-length encodings in column-major order, text spans as ``[start, end)`` character offsets, and frames
+keypoints as ``[x, y, v, ...]`` with COCO visibility ``v`` in {0, 1, 2}, masks as COCO-style run-length
+encodings in column-major order (uncompressed counts, or COCO's compressed string kept as it came once it reads
+and covers the mask), text spans as ``[start, end)`` character offsets, and frames
 counted from 0. Formats convert to this at their boundary and nowhere else.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.rle import MAX_COUNT, decode_counts
 from labelhub.errors import ValidationError
 
 Geometry = dict[str, Any]
@@ -142,15 +144,28 @@ def _validate_rle(g: Mapping[str, Any], width: int | None, height: int | None) -
     if (height is not None and h != height) or (width is not None and w != width):
         raise ValidationError(f"mask size {h}x{w} does not match the image {height}x{width}", field="geometry.size")
     if isinstance(counts, str):
-        # Compressed COCO RLE string: kept as is; decoding needs pycocotools, which formats bring in.
+        # Compressed COCO RLE string: stored as it came (short), once its runs are read and cover the mask.
+        runs = decode_counts(counts)
+        if runs is None:
+            raise ValidationError("geometry.counts is not a valid compressed COCO RLE string", field="geometry.counts")
+        _check_total(runs, h, w)
         return {"size": [h, w], "counts": counts}
     if not isinstance(counts, Sequence) or not all(isinstance(c, int) and c >= 0 for c in counts):
         raise ValidationError("geometry.counts must be non-negative integers", field="geometry.counts")
+    _check_total(counts, h, w)
+    return {"size": [h, w], "counts": [int(c) for c in counts]}
+
+
+def _check_total(counts: Sequence[int], h: int, w: int) -> None:
+    if counts and max(counts) > MAX_COUNT:
+        raise ValidationError(
+            f"geometry.counts has a run of {max(counts)} pixels, more than COCO RLE holds ({MAX_COUNT})",
+            field="geometry.counts",
+        )
     if sum(counts) != h * w:
         raise ValidationError(
             f"geometry.counts sums to {sum(counts)}, expected height*width = {h * w}", field="geometry.counts"
         )
-    return {"size": [h, w], "counts": [int(c) for c in counts]}
 
 
 def _validate_span(g: Mapping[str, Any], text_length: int | None) -> Geometry:

@@ -10,6 +10,7 @@ from typing import Any
 
 from labelhub.domain.attributes import ATTRIBUTE_TYPES, AttributeSpec, check_specs
 from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.keypoints import Edge, Skeleton, check_skeleton, edges_from_json
 from labelhub.errors import ValidationError
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -36,11 +37,21 @@ PALETTE = (
 
 @dataclass(frozen=True, slots=True)
 class LabelClass:
-    """One class of the schema; ``hotkey`` is a single key the editor binds to it."""
+    """One class of the schema; ``hotkey`` is a single key the editor binds to it.
+
+    ``keypoints`` names the points a ``keypoints`` annotation of the class holds, in its triples' order, and
+    ``skeleton`` joins them by 0-based index pairs (see :mod:`labelhub.domain.keypoints`).
+    """
 
     name: str
     color: str
     hotkey: str | None = None
+    keypoints: tuple[str, ...] = ()
+    skeleton: tuple[Edge, ...] = ()
+
+    @property
+    def skeleton_decl(self) -> Skeleton:
+        return Skeleton(self.keypoints, self.skeleton)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,8 @@ class LabelSchema:
                 raise ValidationError(f"colour {c.color!r} is not #rrggbb", field=f"labels[{i}].color")
             if c.hotkey is not None and len(c.hotkey) != 1:
                 raise ValidationError(f"hotkey {c.hotkey!r} must be one key", field=f"labels[{i}].hotkey")
+            if c.keypoints or c.skeleton:
+                check_skeleton(c.keypoints, c.skeleton, f"labels[{i}]")
         for i, a in enumerate(self.attributes):
             if a.type not in ATTRIBUTE_TYPES:
                 raise ValidationError(
@@ -97,6 +110,13 @@ class LabelSchema:
         """
         check_specs(self.attributes, self.names)
 
+    def keypoint_names(self, name: str | None) -> tuple[str, ...]:
+        """The point names class ``name`` declares (none for an unknown class)."""
+        for c in self.classes:
+            if c.name == name:
+                return c.keypoints
+        return ()
+
     def has_class(self, name: str) -> bool:
         """True when ``name`` is one of the classes (a set lookup)."""
         return name in self._name_set
@@ -120,7 +140,7 @@ class LabelSchema:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "classes": [{"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in self.classes],
+            "classes": [_class_json(c) for c in self.classes],
             "kinds": [k.value for k in self.kinds],
             "attributes": [a.to_json() for a in self.attributes],
         }
@@ -131,7 +151,13 @@ class LabelSchema:
         try:
             return cls(
                 classes=tuple(
-                    LabelClass(name=str(c["name"]), color=str(c["color"]), hotkey=c.get("hotkey"))
+                    LabelClass(
+                        name=str(c["name"]),
+                        color=str(c["color"]),
+                        hotkey=c.get("hotkey"),
+                        keypoints=tuple(str(k) for k in c.get("keypoints") or ()),
+                        skeleton=edges_from_json(c.get("skeleton")),
+                    )
                     for c in data.get("classes", [])
                 ),
                 kinds=tuple(AnnotationKind(k) for k in data.get("kinds", [k.value for k in AnnotationKind])),
@@ -139,3 +165,11 @@ class LabelSchema:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"label schema is malformed: {exc}", field="labels") from exc
+
+
+def _class_json(c: LabelClass) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": c.name, "color": c.color, "hotkey": c.hotkey}
+    if c.keypoints or c.skeleton:  # classes without points store as they always did
+        out["keypoints"] = list(c.keypoints)
+        out["skeleton"] = [list(e) for e in c.skeleton]
+    return out

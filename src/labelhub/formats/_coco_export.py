@@ -29,6 +29,7 @@ from typing import IO, Any
 import orjson
 
 from labelhub.domain.enums import ItemKind
+from labelhub.domain.keypoints import to_coco
 from labelhub.domain.records import ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._attributes import schema_attributes
@@ -36,6 +37,7 @@ from labelhub.formats._coco_objects import OWN_ATTRIBUTES, WRITTEN, Ids, as_int,
 from labelhub.formats._coco_video import MediaFolder, check_frames_written, frame_annotations, on_a_frame, video_frames
 from labelhub.formats._common import AtomicDir, AtomicFile
 from labelhub.formats._export_base import AtomicExporter, Spool, frame_total
+from labelhub.formats._keypoint_schema import schema_keypoints
 from labelhub.formats.base import ExportItem, ExportOptions
 
 _IMAGE_OWN_KEYS = frozenset({"id", "file_name", "width", "height"})
@@ -50,7 +52,9 @@ class CocoExporter(AtomicExporter[AtomicFile | AtomicDir]):
 
     Category ids come from ``options.extra["format_meta"]["coco"]["categories"]`` (as given by
     ``CocoImporter.schema_meta``) for the names found there; other labels get new ids above the largest.
-    Without that metadata the ids are 1..N in ``labels`` order.
+    Without that metadata the ids are 1..N in ``labels`` order. A category's ``keypoints`` and (1-based)
+    ``skeleton`` are the class's declaration in the schema (``options.extra["schema_keypoints"]``), else the
+    ones the metadata kept.
     """
 
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
@@ -88,11 +92,14 @@ class CocoExporter(AtomicExporter[AtomicFile | AtomicDir]):
                 planned[label] = {"id": cid, "name": label, "supercategory": cat.get("supercategory", "")}
                 planned[label].update((k, cat[k]) for k in ("keypoints", "skeleton") if isinstance(cat.get(k), list))
         next_id = max(taken, default=0) + 1
+        declared = schema_keypoints(self.options.extra)
         for label in dict.fromkeys(self.labels):
             entry = planned.get(label)
             if entry is None:
                 entry = {"id": next_id, "name": label, "supercategory": ""}
                 next_id += 1
+            if label in declared:  # the schema's declaration wins over what an import once kept
+                entry.update(to_coco(declared[label]))
             self._add_category(entry)
 
     def _add_category(self, entry: dict[str, Any]) -> None:

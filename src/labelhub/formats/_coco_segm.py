@@ -7,9 +7,10 @@ and a mask is an uncompressed RLE (:mod:`labelhub.domain.geometry`); this module
 
 pycocotools does the mask work (compressing, area, bounding box), but only on RLEs checked here first: its C
 reader of compressed strings has no bounds checks and gives no access to the counts, so
-:func:`decode_counts` is a hand-written reader of that string (the inverse of ``rleToString`` in
-pycocotools' ``maskApi.c``) that refuses malformed input. Polygon areas use the shoelace formula, which is
-what COCO's own ``area`` values are for polygons (pycocotools would rasterise, and differ by a few pixels).
+:func:`~labelhub.domain.rle.decode_counts` is a hand-written reader of that string (the inverse of
+``rleToString`` in pycocotools' ``maskApi.c``) that refuses malformed input. Polygon areas use the shoelace
+formula, which is what COCO's own ``area`` values are for polygons (pycocotools would rasterise, and differ
+by a few pixels).
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
 from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.geometry import EDGE_TOLERANCE
 from labelhub.domain.records import AnnotationRecord
+from labelhub.domain.rle import decode_counts as decode_counts  # _coco_objects reads it from here
 
 # type() not isinstance: booleans are ints but not coordinates.
 _NUMBER_TYPES = frozenset({int, float})
 _POLYGON, _MASK, _KEYPOINTS = AnnotationKind.POLYGON, AnnotationKind.MASK, AnnotationKind.KEYPOINTS
-# A count needs at most 7 groups of 5 bits (35 bits); more is a malformed or hostile string.
-_MAX_GROUPS = 7
 # pycocotools keeps run lengths as uint32.
 _MAX_COUNT = 2**32 - 1
 
@@ -41,36 +41,6 @@ class SegmentationError(Exception):
         super().__init__(message)
         self.message = message
         self.where = where
-
-
-def decode_counts(text: str) -> list[int] | None:
-    """Return the run lengths of a compressed COCO RLE string, or None when the string is malformed.
-
-    Each count is a little-endian group of 5-bit digits (char - 48; bit 0x20 = more digits follow, bit 0x10
-    of the last digit = negative), stored from the third count on as a difference to the count two before.
-    """
-    counts: list[int] = []
-    value = shift = groups = 0
-    for ch in text:
-        c = ord(ch) - 48
-        if c < 0 or c > 63:
-            return None
-        value |= (c & 0x1F) << shift
-        shift += 5
-        groups += 1
-        if c & 0x20:
-            if groups >= _MAX_GROUPS:
-                return None
-            continue
-        if c & 0x10:
-            value -= 1 << shift  # sign-extend the last digit
-        if len(counts) > 2:
-            value += counts[-2]
-        if value < 0:
-            return None
-        counts.append(value)
-        value = shift = groups = 0
-    return counts if groups == 0 else None  # a string that ends inside a number is cut short
 
 
 def compress(counts: list[int], height: int, width: int) -> str:

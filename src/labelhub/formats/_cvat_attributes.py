@@ -11,8 +11,10 @@ An export declares the project's attributes on every label they apply to (:func:
 one per line (as ``radio`` when the imported file had it so), a ``bool`` as a checkbox, a ``number`` with the range
 of the imported file's declaration widened to the values written and the default, or else that range alone (whole
 numbers: step 1, else 0.01; one value: up to a step above it; nothing known: 0 to 100 in steps of 1), and the
-project's default (else the first option, ``false``, the range's low end or empty). ``mutable`` is the imported
-file's, else ``True``. Attributes the project does not declare but shapes carry are declared from their values.
+project's default (else the first option, ``false``, the range's low end or empty). ``mutable`` is the project's
+(``AttributeSpec.mutable``: a per-frame value of video tracks, whose values every shape of a track carries frame by
+frame); an import reads it back (``True``, ``true`` or ``1``). Attributes the project does not declare but shapes
+carry are declared from their values, as mutable (they may differ from shape to shape).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ _INPUT_TYPES = {"select": "select", "radio": "select", "checkbox": "bool", "numb
 #: The CVAT input type an export gives each labelhub type, and an import's fallback when the file declares none.
 INPUT_TYPE = {"select": "select", "bool": "checkbox", "number": "number", "text": "text"}
 _KEYS = ("name", "mutable", "input_type", "default_value", "values")
+#: What labelhub keeps on shapes for itself and its CVAT export writes: the flag of propagated boxes, and the
+#: COCO/YOLO importers' link of a box to its keypoints or polygon (a later COCO or YOLO export pairs them by it).
+_OWN = frozenset({"needs_review", "coco_id", "coco_group"})
 
 
 def _number(text: str | None) -> int | float | None:
@@ -60,7 +65,10 @@ def spec_from_cvat(label: str, entry: Mapping[str, Any]) -> AttributeSpec:
         default = _number(raw_default)
     elif kind == "select" and default is not None and default not in options:
         default = options[0] if options else None
-    return AttributeSpec(name=str(entry["name"]), type=kind, options=options, labels=(label,), default=default)
+    mutable = str(entry.get("mutable", "")).strip() in _TRUE
+    return AttributeSpec(
+        name=str(entry["name"]), type=kind, options=options, labels=(label,), default=default, mutable=mutable
+    )
 
 
 def specs_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[AttributeSpec]:
@@ -70,9 +78,9 @@ def specs_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[AttributeSpec
         spec_from_cvat(str(label["name"]), a)
         for label in labels
         for a in label.get("attributes") or []
-        # ``needs_review`` is the flag labelhub's own video export writes on propagated boxes (its values come
-        # back as they are): no attribute for a person to declare, nor a warning on every re-import.
-        if isinstance(a, Mapping) and a.get("name") and a.get("name") != "needs_review"
+        # Data labelhub's own exports write on shapes (its values come back as they are): no attribute for a
+        # person to declare, nor a warning per label on every re-import.
+        if isinstance(a, Mapping) and a.get("name") and a.get("name") not in _OWN
     ]
     # An attribute every label of the file declares with one type (as labelhub writes one that applies to every
     # class) applies to every class of the project, also those added later.
@@ -158,7 +166,7 @@ def _fields(spec: AttributeSpec, hint: Mapping[str, Any] | None, seen: Seen | No
         default, values = _text(number), f"{_text(low)}\n{_text(high)}\n{_text(step)}"
     else:
         default = values = spec.default if isinstance(spec.default, str) else ""
-    mutable = str(hint.get("mutable")) if hint and hint.get("mutable") else "True"
+    mutable = "True" if spec.mutable else "False"
     return {"name": spec.name, "mutable": mutable, "input_type": input_type, "default_value": str(default),
             "values": values}  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""What CVAT for images 1.1 and CVAT for video 1.1 share: a safe streaming XML reader, ``<meta>`` and shapes.
+"""What CVAT for images 1.1 and CVAT for video 1.1 share: a safe streaming XML reader and ``<meta>``.
 
 Both formats are one XML file: ``<annotations><version>1.1</version><meta>...</meta>`` followed by ``<image>``
 elements (images) or ``<track>`` elements (video). The file is read with defusedxml's ``iterparse``, which
@@ -7,15 +7,14 @@ element is handed over when it is complete and then dropped, so a large file is 
 
 expat knows the line of each start tag only while it reads it, and ElementTree does not keep it: the small
 parser subclass below stores it in the element under an attribute name no XML document can contain, so every
-Problem names its line. At this boundary CVAT's ``xtl, ytl, xbr, ybr`` pixel boxes and ``"x,y;x,y"`` point
-lists become labelhub's ``[x1, y1, x2, y2]`` and flat ``[x, y, ...]`` lists.
+Problem names its line. Shapes are read by :mod:`labelhub.formats._cvat_shapes`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, iterparse
 
-from labelhub.domain.enums import AnnotationKind, Source
-from labelhub.domain.records import AnnotationRecord, Problem
 from labelhub.errors import FormatError
+from labelhub.formats._cvat_skeleton import read_skeleton, sublabels
 from labelhub.formats._guards import MAX_INT, bad_label
 from labelhub.formats._nesting import MAX_XML_DEPTH, XmlTooDeep
 
@@ -36,8 +34,8 @@ LINE = " line"  # XML names cannot contain a space, so no document can set this 
 LABELHUB_ELEMENT = "labelhub"
 # Internal attributes written as XML attributes of the shape, never as <attribute> children.
 RESERVED = frozenset({"occluded", "z_order", "group_id", "keyframe", "outside", "rotation"})
-_TRUE = frozenset({"1", "true", "True", "TRUE", "yes"})
-_FALSE = frozenset({"0", "false", "no", ""})  # compared lower-cased
+TRUE_WORDS = frozenset({"1", "true", "True", "TRUE", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "no", ""})  # compared lower-cased
 UNDEFINED = "__undefined__"  # CVAT's value and default for "nothing chosen" in a select
 _HEAD_BYTES = 1 << 20
 # A size, frame number or id in ASCII digits; int() alone would take "²" for a digit and fail on it, and
@@ -183,7 +181,7 @@ def whole(text: str | None) -> int | None:
     return int(text) if text is not None and _WHOLE.fullmatch(text) else None
 
 
-def _int(text: str | None) -> int | None:
+def optional_int(text: str | None) -> int | None:
     """Return ``text`` as an integer from 0 to what labelhub stores, else None (the value is then ignored)."""
     number = whole(text)
     return number if number is not None and number <= MAX_INT else None
@@ -212,19 +210,20 @@ def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
         task = meta.find("project")
     out = CvatMeta(
         name=_text(task, "name"),
-        size=_int(_text(task, "size")),
+        size=optional_int(_text(task, "size")),
         mode=_text(task, "mode"),
-        width=_int(_text(task, "original_size/width")),
-        height=_int(_text(task, "original_size/height")),
+        width=optional_int(_text(task, "original_size/width")),
+        height=optional_int(_text(task, "original_size/height")),
         source=_text(task, "source"),
         fps=_rate(_text(task, f"{LABELHUB_ELEMENT}/fps")),
     )
     seen: set[str] = set()
+    points = sublabels(meta)
     for labels in meta.iter("labels"):
         for label in labels.findall("label"):
             name = _text(label, "name")
             if name is None or name in seen or _text(label, "parent") is not None:
-                continue  # skeleton sub-labels (with a parent) are not classes of their own
+                continue  # skeleton sub-labels (with a parent) are the points of their skeleton, not classes
             why = bad_label(name)
             if why is not None:
                 msg = f"<label> name {name[:80]!r} {why}"
@@ -241,160 +240,7 @@ def parse_meta(meta: Element, path: Path | None = None) -> CvatMeta:
                 value = _text(label, key)
                 if value is not None:
                     entry[key] = value
+            if entry.get("type") == "skeleton":
+                entry.update(read_skeleton(label, name, points.get(name, []), path, line_of(label)))
             out.labels.append(entry)
-    return out
-
-
-def convert_value(text: str, input_type: str | None) -> Any:
-    """Return an attribute's text as the type its spec declares: checkbox -> bool, number -> int or float; text
-    that is no value of its type (a checkbox's ``maybe``) stays text, for the editor to flag."""
-    if input_type == "checkbox":
-        word = text.strip()
-        return True if word in _TRUE else False if word.lower() in _FALSE else text
-    if input_type == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        if math.isfinite(number):
-            return int(number) if number.is_integer() and "." not in text else number
-    return text
-
-
-class ShapeReader:
-    """Turns shape elements of one file into annotation records, or Problems naming the file and line."""
-
-    def __init__(self, path: Path, meta: CvatMeta, fallback: Mapping[str, str] | None = None) -> None:
-        """``fallback``: attribute name -> CVAT input type, for values the label's ``<meta>`` does not declare
-        (the project's declarations: a declared bool's ``true`` becomes True)."""
-        self.file = str(path)
-        self.fname = path.name
-        self.meta = meta
-        self.known = set(meta.names)
-        self.types = meta.input_types()
-        self.fallback = fallback or {}
-
-    def problem(self, message: str, elem: Element, field: str | None = None) -> Problem:
-        return Problem(message, file=self.file, line=line_of(elem), field=field)
-
-    def check_label(self, label: str | None, elem: Element) -> Problem | None:
-        if not label:
-            return self.problem(f"<{elem.tag}> has no label", elem, "label")
-        if self.known and label not in self.known:
-            return self.problem(f"label {label!r} is not declared in <meta> labels", elem, "label")
-        return None
-
-    def number(self, elem: Element, name: str) -> float | Problem:
-        raw = elem.get(name)
-        try:
-            value = float(raw) if raw is not None else math.nan
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            return self.problem(f"<{elem.tag}> {name} must be a finite number, got {raw!r}", elem, name)
-        return value
-
-    def points(self, elem: Element) -> list[float] | Problem:
-        raw = elem.get("points") or ""
-        out: list[float] = []
-        for pair in raw.split(";"):
-            xy = pair.split(",")
-            try:
-                x, y = (float(xy[0]), float(xy[1])) if len(xy) == 2 else (math.nan, math.nan)
-            except ValueError:
-                x = y = math.nan
-            if not (math.isfinite(x) and math.isfinite(y)):
-                return self.problem(f"<{elem.tag}> points must be 'x,y;x,y;...' finite numbers", elem, "points")
-            out += (x, y)
-        return out
-
-    def attributes(self, elem: Element, label: str, into: dict[str, Any]) -> None:
-        """Add the shape's flags and its ``<attribute>`` children to ``into``."""
-        into["occluded"] = elem.get("occluded", "0") in _TRUE
-        for key in ("z_order", "group_id"):
-            value = _int(elem.get(key))
-            if value:
-                into[key] = value
-        self.values(elem, label, into)
-
-    def values(self, elem: Element, label: str, into: dict[str, Any]) -> None:
-        """Add the ``<attribute>`` children of ``elem`` to ``into``, typed as declared (file, else project)."""
-        types = self.types.get(label, {})
-        for attr in elem.findall("attribute"):
-            name = attr.get("name")
-            if name and (attr.text or "").strip() != UNDEFINED:  # CVAT's "no value chosen"
-                into[name] = convert_value(attr.text or "", types.get(name) or self.fallback.get(name))
-
-    def shape(
-        self, elem: Element, track_label: str | None = None, track_source: str = "manual"
-    ) -> AnnotationRecord | Problem:
-        """Return the annotation of one shape (``box``, ``polygon``, ``points``) or ``tag`` element.
-
-        Inside a ``<track>`` the label and source are the track's, and a box is a ``track_box``.
-        """
-        in_track = track_label is not None
-        label = track_label if in_track else elem.get("label")
-        bad = self.check_label(label, elem)
-        if bad is not None or label is None:
-            return bad or self.problem("no label", elem)
-        tag = elem.tag
-        geometry: dict[str, Any]
-        attributes: dict[str, Any] = {}
-        if tag == "box":
-            nums = [self.number(elem, k) for k in ("xtl", "ytl", "xbr", "ybr")]
-            fails = [n for n in nums if isinstance(n, Problem)]
-            if fails:
-                return fails[0]
-            x1, y1, x2, y2 = (float(n) for n in nums if not isinstance(n, Problem))
-            if x2 <= x1 or y2 <= y1:
-                return self.problem(f"<box> is empty or inverted: xtl={x1} ytl={y1} xbr={x2} ybr={y2}", elem, "xbr")
-            rotation = self.number(elem, "rotation") if elem.get("rotation") is not None else 0.0
-            if isinstance(rotation, Problem):
-                return rotation
-            if rotation % 360:
-                if in_track:
-                    return self.problem("rotated boxes in tracks are not supported", elem, "rotation")
-                kind, geometry = AnnotationKind.POLYGON, {"points": _rotated(x1, y1, x2, y2, rotation)}
-                attributes["rotation"] = rotation
-            else:
-                kind = AnnotationKind.TRACK_BOX if in_track else AnnotationKind.BOX
-                geometry = {"bbox": [x1, y1, x2, y2]}
-        elif tag in ("polygon", "points"):
-            pts = self.points(elem)
-            if isinstance(pts, Problem):
-                return pts
-            if tag == "polygon":
-                if len(pts) < 6:
-                    return self.problem("<polygon> needs at least 3 points", elem, "points")
-                kind, geometry = AnnotationKind.POLYGON, {"points": pts}
-            else:
-                kind = AnnotationKind.KEYPOINTS
-                geometry = {"points": [v for i in range(0, len(pts), 2) for v in (pts[i], pts[i + 1], 2.0)]}
-        elif tag == "tag" and not in_track:
-            kind, geometry = AnnotationKind.CLASS, {}
-        else:
-            return self.problem(f"<{tag}> shapes are not supported (boxes, polygons, points and tags are)", elem)
-        self.attributes(elem, label, attributes)
-        if tag == "tag":
-            attributes.pop("occluded", None)  # a tag has no occluded flag
-        source = elem.get("source", track_source)
-        return AnnotationRecord(
-            kind=kind,
-            label=label,
-            geometry=geometry,
-            source=Source.MODEL if source in ("auto", "semi-auto") else Source.HUMAN,
-            attributes=attributes,
-            origin=f"{self.fname}: line {line_of(elem)}",
-        )
-
-
-def _rotated(x1: float, y1: float, x2: float, y2: float, degrees: float) -> list[float]:
-    """Return the corners of a box turned ``degrees`` clockwise about its centre (CVAT's rotation)."""
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    a = math.radians(degrees)
-    cos, sin = math.cos(a), math.sin(a)
-    out: list[float] = []
-    for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2)):
-        dx, dy = x - cx, y - cy
-        out += (cx + dx * cos - dy * sin, cy + dx * sin + dy * cos)
     return out

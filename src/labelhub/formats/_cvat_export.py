@@ -3,7 +3,9 @@
 Elements are built with ElementTree and serialised one item at a time; nothing is written by hand but the
 XML declaration and the root's open and close tags. Boxes leave as ``xtl ytl xbr ybr`` (two decimals, as CVAT
 writes them), polygons and keypoints as ``"x,y;x,y"``, class annotations as ``<tag>``; a polygon imported
-from a rotated box goes back as that box. Masks and spans have no CVAT shape here and are left out.
+from a rotated box goes back as that box. Keypoints of a class that declares its points go as a ``<skeleton>``
+of a skeleton label (see :mod:`labelhub.formats._cvat_skeleton`). Masks and spans have no CVAT shape here and
+are left out.
 Scalar attributes become ``<attribute>`` children. ``<meta>`` declares on each label the project's attributes
 that apply to it, those the imported file declared on it (``format_meta["cvat"]["labels"]``) and those its
 shapes carry (see :mod:`labelhub.formats._cvat_attributes`).
@@ -20,6 +22,7 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, ItemKind, Source
+from labelhub.domain.keypoints import Skeleton
 from labelhub.domain.records import AnnotationRecord
 from labelhub.domain.schema import PALETTE
 from labelhub.errors import FormatError
@@ -27,7 +30,9 @@ from labelhub.formats._attributes import schema_attributes
 from labelhub.formats._common import AtomicDir, AtomicFile, copy_media, is_safe_relative
 from labelhub.formats._cvat_attributes import Seen, declare, seen_from
 from labelhub.formats._cvat_common import RESERVED
+from labelhub.formats._cvat_skeleton import point_elements, sublabel_elements, svg_text
 from labelhub.formats._export_base import FileOrFolderExporter, Spool
+from labelhub.formats._keypoint_schema import schema_keypoints
 from labelhub.formats.base import ExportItem, ExportOptions
 
 XML_HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
@@ -63,6 +68,7 @@ class LabelCatalog:
     specs: dict[str, dict[str, Any]]
     attributes: list[AttributeSpec] = field(default_factory=list)
     seen: dict[str, dict[str, Seen]] = field(default_factory=dict)
+    skeletons: dict[str, Skeleton] = field(default_factory=dict)  # declared as CVAT skeletons (images only)
 
     @classmethod
     def build(cls, labels: list[str], options: ExportOptions) -> LabelCatalog:
@@ -95,10 +101,15 @@ class LabelCatalog:
             label = SubElement(labels, "label")
             SubElement(label, "name").text = name
             SubElement(label, "color").text = spec.get("color") or PALETTE[i % len(PALETTE)]
-            SubElement(label, "type").text = spec.get("type") or "any"
+            sk = self.skeletons.get(name)
+            kept = spec.get("type") or "any"
+            SubElement(label, "type").text = "skeleton" if sk else "points" if kept == "skeleton" else kept
             hints = spec.get("attributes")
             declare(SubElement(label, "attributes"), name, hints if isinstance(hints, list) else [],
                     self.attributes, self.seen.get(name, {}))  # fmt: skip
+            if sk is not None:
+                SubElement(label, "svg").text = svg_text(sk, spec.get("layout"))
+                labels.extend(sublabel_elements(sk, name, PALETTE[i + 1 :] + PALETTE[: i + 1]))
         return labels
 
 
@@ -204,6 +215,7 @@ class CvatImagesExporter(FileOrFolderExporter):
     def __init__(self, dest: Path, labels: list[str], options: ExportOptions) -> None:
         super().__init__(dest, labels, options)
         self._catalog = LabelCatalog.build(labels, options)
+        self._catalog.skeletons = schema_keypoints(options.extra)
         self._body = Spool(dest, ".body")
         self._count = 0
         self._names: set[str] = set()
@@ -230,7 +242,7 @@ class CvatImagesExporter(FileOrFolderExporter):
             image.set("subset", rec.split)
         for ann in rec.annotations:
             # Frames belong to videos, and a shape without a label cannot be written.
-            elem = None if ann.frame is not None or ann.label is None else shape_element(ann, self._catalog, ann.label)
+            elem = None if ann.frame is not None or ann.label is None else self._shape(ann, ann.label)
             if elem is None:
                 self.tally.skip(ann)
                 continue
@@ -242,6 +254,24 @@ class CvatImagesExporter(FileOrFolderExporter):
             if not is_safe_relative(rec.name):
                 raise FormatError(f"item name {rec.name!r} cannot be used as a file path", item=rec.name)
             copy_media(item.media_file, out.path(f"images/{rec.name}"))
+
+    def _shape(self, ann: AnnotationRecord, label: str) -> Element | None:
+        """Return the element of one annotation: a ``<skeleton>`` for keypoints of a class declaring its points."""
+        sk = self._catalog.skeletons.get(label) if ann.kind is AnnotationKind.KEYPOINTS else None
+        if sk is None:
+            return shape_element(ann, self._catalog, label)
+        points = point_elements(
+            sk, ann.geometry.get("points") or [], "auto" if ann.source is Source.MODEL else "manual", num
+        )
+        if not points:
+            return None  # not one triple per declared point (stored before the class declared them)
+        elem = shape_element(ann, self._catalog, label)
+        if elem is not None:
+            elem.tag = "skeleton"
+            elem.attrib.pop("points", None)
+            for j, point in enumerate(points):
+                elem.insert(j, point)
+        return elem
 
     def _complete(self, out: AtomicFile | AtomicDir) -> None:
         """Write ``<meta>``, then the buffered images."""

@@ -2,7 +2,7 @@
 
 Boxes leave as ``class cx cy w h`` and polygons as segmentation lines ``class x1 y1 ... xn yn``, normalised by
 the image size with six decimals and clipped to 0..1 (the domain lets geometry overhang the image by up to a
-pixel; Ultralytics rejects values above 1). Masks, keypoints, tags, spans and track boxes are not written. Items
+pixel; Ultralytics rejects values above 1). Masks, tags, spans and track boxes are not written. Items
 without annotations get an empty label file, which YOLO reads as a background image. The tally counts one
 written annotation per line; every other annotation, also the polygon or box that another line already stands
 for (below), is counted as left out, by kind.
@@ -16,9 +16,15 @@ holds one kind, chosen by ``extra["task"]``:
 - ``segment``: every polygon as a polygon line, plus each box whose object has no polygon, as a four-corner
   polygon;
 - ``auto`` (default): per item, ``segment`` when it has polygons and no boxes, ``detect`` otherwise; so a box
-  project gives box lines, a polygon project polygon lines, and a project with both the detection labels.
+  project gives box lines, a polygon project polygon lines, and a project with both the detection labels;
+- ``pose``: the ``detect`` lines, each followed by its object's keypoints (an Ultralytics pose dataset, with
+  ``kpt_shape`` in data.yaml; :mod:`labelhub.formats._yolo_pose_export`). ``auto`` chooses it for the whole
+  dataset when the classes that declare keypoints all declare the same number of them.
 
-A box and a polygon are one object when they share ``attributes["coco_id"]`` (the COCO importer's link);
+Keypoints are written in pose datasets only.
+
+A box and a polygon are one object when they share ``attributes["coco_id"]`` or ``coco_group`` (the importers'
+link);
 shapes without it are one object when they have the same label and the polygon lies inside the box.
 
 ``data.yaml`` has ``path: ''`` (Ultralytics then takes the folder of the YAML file as the root, wherever the
@@ -39,10 +45,11 @@ from labelhub.domain.records import ItemRecord
 from labelhub.errors import FormatError, ValidationError
 from labelhub.formats._common import AtomicDir, copy_media, is_safe_relative, safe_component
 from labelhub.formats._export_base import FolderExporter
+from labelhub.formats._yolo_pose_export import flip_idx, pose_lines, pose_points
 from labelhub.formats.base import ExportItem, ExportOptions
 
 _DEFAULT_SPLIT = "train"
-_TASKS = ("auto", "detect", "segment")
+_TASKS = ("auto", "detect", "segment", "pose")
 _YAML_KEYS = (("train", "train"), ("val", "val"), ("valid", "val"), ("dev", "val"), ("test", "test"))
 # Keys Ultralytics reads for something else: a split of that name cannot be its own key.
 _RESERVED_KEYS = frozenset({"path", "names", "nc", "download", "channels", "yaml_file", "kpt_shape", "flip_idx"})
@@ -105,6 +112,15 @@ def _alone(shapes: list[_Shape], partners: list[_Shape], *, shape_inside: bool) 
     return out
 
 
+def _object_id(attributes: dict[str, object]) -> object:
+    """The id the importers give all shapes of one object: COCO's annotation id, else ``coco_group``."""
+    for key in ("coco_id", "coco_group"):
+        value = attributes.get(key)
+        if value is not None:
+            return (key, value)
+    return None
+
+
 class YoloExporter(FolderExporter):
     """Writes a YOLO dataset folder; class ids follow ``labels`` order, and labels met later are appended."""
 
@@ -114,6 +130,7 @@ class YoloExporter(FolderExporter):
         if task not in _TASKS:
             raise ValidationError(f"task must be one of {', '.join(_TASKS)}, got {task!r}", field="task")
         self.task: str = task
+        self.pose_k = pose_points(options.extra, task)  # K of kpt_shape [K, 3]; None: no pose dataset
         self._names: list[str] = list(dict.fromkeys(labels))
         self._ids = {name: i for i, name in enumerate(self._names)}
         self._splits: dict[str, None] = {}  # an ordered set: splits in the order items used them
@@ -130,24 +147,32 @@ class YoloExporter(FolderExporter):
         """Return the item's label lines, counting in the tally what they hold and what they leave out."""
         boxes: list[_Shape] = []
         polygons: list[_Shape] = []
+        keypoints: list[_Shape] = []
+        kinds = (AnnotationKind.BOX, AnnotationKind.POLYGON, AnnotationKind.KEYPOINTS)
         for at, ann in enumerate(rec.annotations):
-            if ann.kind not in (AnnotationKind.BOX, AnnotationKind.POLYGON):
+            if ann.kind not in kinds or (ann.kind is AnnotationKind.KEYPOINTS and self.pose_k is None):
                 continue
             if ann.label is None:
                 msg = f"a {ann.kind.value} of item {rec.name!r} has no label, which YOLO requires"
                 raise FormatError(msg, item=rec.name)
-            oid = ann.attributes.get("coco_id")
+            oid = _object_id(ann.attributes)
             if ann.kind is AnnotationKind.BOX:
                 boxes.append((ann.label, oid, [float(v) for v in ann.geometry["bbox"]], at))
-            else:
+            elif ann.kind is AnnotationKind.POLYGON:
                 polygons.append((ann.label, oid, [float(v) for v in ann.geometry["points"]], at))
+            else:
+                keypoints.append((ann.label, oid, [float(v) for v in ann.geometry["points"]], at))
         task = self.task
         if task == "auto":
             task = "segment" if polygons and not boxes else "detect"
         lines: list[str] = []
         written: set[int] = set()
         outlines = [(label, oid, _bounds(pts), at) for label, oid, pts, at in polygons]
-        if task == "detect":
+        if self.pose_k is not None:
+            objects = boxes + _alone(outlines, boxes, shape_inside=True)
+            size = (width, height)
+            lines, written = pose_lines(objects, keypoints, size, self.pose_k, self._class_id, rec.name)
+        elif task == "detect":
             for label, _oid, (x1, y1, x2, y2), at in boxes + _alone(outlines, boxes, shape_inside=True):
                 x1, x2 = _clip(x1 / width), _clip(x2 / width)
                 y1, y2 = _clip(y1 / height), _clip(y2 / height)
@@ -207,6 +232,11 @@ class YoloExporter(FolderExporter):
         written = [f"images/{split}" for split in self._splits or {_DEFAULT_SPLIT: None}]
         data.setdefault("train", written[0] if len(written) == 1 else written)
         data.setdefault("val", data["train"])
+        if self.pose_k is not None:
+            data["kpt_shape"] = [self.pose_k, 3]
+            flip = flip_idx(self.options.extra, self.pose_k)
+            if flip is not None:
+                data["flip_idx"] = flip
         data["names"] = dict(enumerate(self._names))
         return data
 

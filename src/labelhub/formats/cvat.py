@@ -2,14 +2,16 @@
 
 The source is the XML file, or a folder holding ``annotations.xml`` (CVAT's export zip, unpacked) with the
 images under ``images/``. ``<box xtl ytl xbr ybr>`` becomes a box ``[x1, y1, x2, y2]``, ``<polygon>`` a polygon,
-``<points>`` keypoints (each point visible), ``<tag>`` a class annotation; a rotated box becomes the polygon
-of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero ``z_order`` and ``group_id``
-and every ``<attribute>`` are kept as annotation attributes, typed by the label's attribute spec (checkbox ->
-bool, number -> number; an attribute the file does not declare, by the project's declaration). The attributes
-``<meta>`` declares are declared in the project (see :mod:`labelhub.formats._cvat_attributes`). The labels of
-``<meta>`` keep their order, and their colours, types and attribute specs are kept in the project's format
-metadata (``schema_meta``) so an export declares them again.
-Polylines, ellipses, cuboids, skeletons and masks are reported as not supported.
+``<points>`` keypoints (each point visible), ``<skeleton>`` keypoints of its label's declared points (see
+:mod:`labelhub.formats._cvat_skeleton`; ``schema_meta`` carries each skeleton label's ``keypoints`` and
+``skeleton``, which the import declares on classes without their own), ``<tag>`` a class annotation; a rotated
+box becomes the polygon of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero
+``z_order`` and ``group_id`` and every ``<attribute>`` are kept as annotation attributes, typed by the label's
+attribute spec (checkbox -> bool, number -> number; an attribute the file does not declare, by the project's
+declaration). The attributes ``<meta>`` declares are declared in the project (see
+:mod:`labelhub.formats._cvat_attributes`). The labels of ``<meta>`` keep their order, and their colours, types
+and attribute specs are kept in the project's format metadata (``schema_meta``) so an export declares them again.
+Polylines, ellipses, cuboids and masks are reported as not supported.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from labelhub.formats._common import MediaResolver, checked_size, is_safe_relati
 from labelhub.formats._cvat_attributes import input_types, specs_from_labels
 from labelhub.formats._cvat_common import (
     CvatMeta,
-    ShapeReader,
     find_xml,
     line_of,
     parse_meta,
@@ -36,6 +37,7 @@ from labelhub.formats._cvat_common import (
     whole,
 )
 from labelhub.formats._cvat_export import CvatImagesExporter
+from labelhub.formats._cvat_shapes import ShapeReader
 from labelhub.formats._guards import MAX_INT, find_media, storable
 from labelhub.formats._mismatch import not_this_format
 from labelhub.formats.base import FormatImporter, ImportOptions
@@ -132,7 +134,7 @@ class CvatImagesImporter(FormatImporter):
         seen[name] = line
         annotations: list[AnnotationRecord] = []
         for child in elem:
-            rec = reader.shape(child, None)
+            rec = reader.shape(child, None, image=name)
             if isinstance(rec, Problem):
                 yield rec
             else:

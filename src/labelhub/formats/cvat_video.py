@@ -31,7 +31,8 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._cvat_attributes import input_types, specs_from_labels
-from labelhub.formats._cvat_common import CvatMeta, ShapeReader, line_of, sniff_mode, top_level, whole
+from labelhub.formats._cvat_common import CvatMeta, line_of, sniff_mode, top_level, whole
+from labelhub.formats._cvat_shapes import ShapeReader
 from labelhub.formats._cvat_video_export import CvatVideoExporter
 from labelhub.formats._guards import MAX_INT, storable
 from labelhub.formats._video_media import find_video, first_frame_size, frame_folder, probe_checked

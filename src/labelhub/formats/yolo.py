@@ -13,6 +13,9 @@ against the import roots like any ``_file`` option) give the class names instead
 The folders a ``data.yaml`` names must lie inside the dataset: relative, without ``..``. A ``path`` that is
 absolute or climbs out is not followed (the folder of ``data.yaml`` is the root then), so an uploaded dataset
 cannot pull other files of the server into the media store.
+
+A ``data.yaml`` with ``kpt_shape`` is an Ultralytics pose dataset: every line is a box followed by keypoints,
+read into a ``box`` and a ``keypoints`` record as :mod:`labelhub.formats._yolo_pose` describes.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from labelhub.formats._guards import check_labels, is_dir, read_names, storable
 from labelhub.formats._mismatch import not_this_format
 from labelhub.formats._yolo_export import YoloExporter
 from labelhub.formats._yolo_lines import LineError, parse_line
+from labelhub.formats._yolo_pose import PoseShape, parse_pose_line, pose_meta, pose_shape
 from labelhub.formats.base import FormatImporter, ImportOptions
 
 __all__ = ["YoloExporter", "YoloImporter", "detect"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _SPLIT_KEYS = ("train", "val", "test")
-_NOT_SPLITS = frozenset({"path", "download", "names", "nc", "yaml_file"})
+_NOT_SPLITS = frozenset({"path", "download", "names", "nc", "yaml_file", "kpt_shape", "flip_idx"})
 _SPLIT_NAME = re.compile(r"^(train|val|valid|validation|test)\w*$", re.IGNORECASE)
 
 
@@ -57,6 +61,7 @@ class _Split:
 class _Layout:
     names: list[str]
     splits: list[_Split]
+    pose: PoseShape | None = None  # the data.yaml's kpt_shape: every line is a pose line
 
 
 def detect(path: Path) -> bool:
@@ -192,7 +197,7 @@ def _from_data_yaml(path: Path) -> _Layout:
         seen.add(images.resolve())
         split = images.name if images.name != "images" else key
         splits.append(_Split(split, images, _labels_for(images)))
-    return _Layout(names, splits)
+    return _Layout(names, splits, pose_shape(data, path))
 
 
 def _given_names(options: ImportOptions) -> list[str] | None:
@@ -229,7 +234,7 @@ def resolve_layout(source: Path, options: ImportOptions) -> _Layout:
     options' names (:func:`_given_names`) take the place of any the dataset has."""
     given = _given_names(options)
     layout = _found_layout(source, options, given)
-    return _Layout(given, layout.splits) if given else layout
+    return _Layout(given, layout.splits, layout.pose) if given else layout
 
 
 def _found_layout(source: Path, options: ImportOptions, given: list[str] | None) -> _Layout:
@@ -290,6 +295,11 @@ class YoloImporter(FormatImporter):
         """Return the class names, index i naming class id i."""
         return list(self.layout.names)
 
+    def schema_meta(self) -> dict[str, Any]:
+        """Return a pose dataset's ``{"yolo": {"kpt_shape": ..., "classes": ...}}`` (see ``_yolo_pose``), else {}."""
+        pose = self.layout.pose
+        return pose_meta(pose, self.layout.names) if pose is not None else {}
+
     def total(self) -> int | None:
         """Return the number of image files found."""
         return sum(len(files) for _, files in self._listing())
@@ -333,7 +343,7 @@ class YoloImporter(FormatImporter):
         problems: list[Problem] = []
         origin = label_file.relative_to(split.labels.parent).as_posix()
         if label_file.is_file():
-            names, file = self.layout.names, str(label_file)
+            names, file, pose = self.layout.names, str(label_file), self.layout.pose
             try:
                 with label_file.open(encoding="utf-8") as fh:
                     for n, line in enumerate(fh, start=1):
@@ -341,12 +351,16 @@ class YoloImporter(FormatImporter):
                         if not tokens:
                             continue
                         try:
-                            rec = parse_line(tokens, names, width, height)
+                            if pose is None:
+                                recs = [parse_line(tokens, names, width, height)]
+                            else:
+                                recs = parse_pose_line(tokens, names, width, height, pose, n)
                         except LineError as exc:
                             problems.append(Problem(str(exc), file=file, line=n))
                             continue
-                        rec.origin = f"{origin}: line {n}"
-                        annotations.append(rec)
+                        for rec in recs:
+                            rec.origin = f"{origin}: line {n}"
+                        annotations.extend(recs)
             except UnicodeDecodeError:
                 bad = bad_byte_in_file(label_file)
                 if bad is None:

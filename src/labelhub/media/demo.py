@@ -2,7 +2,10 @@
 
 labelhub ships no third-party media (several public datasets are research-only), so the demo makes its
 own. Everything is drawn from one seeded random generator: the same seed gives byte-identical files.
-Boxes follow the convention in :mod:`labelhub.domain.geometry` (absolute pixel ``x1, y1, x2, y2``).
+Boxes follow the convention in :mod:`labelhub.domain.geometry` (absolute pixel ``x1, y1, x2, y2``). On the
+human-labelled images each circle also has its mask (COCO RLE, encoded by pycocotools) and each triangle its
+three corners as keypoints (:data:`TRIANGLE_KEYPOINTS`), so the editor's brush and keypoint tools have
+something to show.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
 from labelhub.domain.records import AnnotationRecord, ItemRecord
@@ -23,6 +28,8 @@ __all__ = [
     "DEMO_LABELS",
     "DEMO_MODEL_VERSION",
     "DEMO_TEXT_LABELS",
+    "TRIANGLE_KEYPOINTS",
+    "TRIANGLE_SKELETON",
     "generate_demo_images",
     "generate_demo_texts",
 ]
@@ -30,6 +37,9 @@ __all__ = [
 DEMO_LABELS = ["square", "circle", "triangle", "star"]
 DEMO_TEXT_LABELS = ["billing", "login", "shipping", "refund"]
 DEMO_MODEL_VERSION = "demo-0"
+# The triangle class's declared keypoints (its corners, in drawing order) and the edges that join them.
+TRIANGLE_KEYPOINTS = ("corner 1", "corner 2", "corner 3")
+TRIANGLE_SKELETON = ((0, 1), (1, 2), (2, 0))
 WIDTH, HEIGHT = 640, 480
 JPEG_QUALITY = 90
 _MIN_RADIUS, _MAX_RADIUS = 22, 80
@@ -148,6 +158,11 @@ def _annotations(shapes: list[Shape], human: bool, rng: random.Random) -> list[A
     for shape in shapes:
         if human:
             out.append(AnnotationRecord(AnnotationKind.BOX, shape.label, {"bbox": _round_box(shape.box())}))
+            if shape.label == "circle":
+                out.append(AnnotationRecord(AnnotationKind.MASK, shape.label, _disc(shape)))
+            elif shape.label == "triangle":
+                points = [v for x, y in shape.vertices() for v in (round(x, 2), round(y, 2), 2.0)]
+                out.append(AnnotationRecord(AnnotationKind.KEYPOINTS, shape.label, {"points": points}))
             continue
         out.append(
             AnnotationRecord(
@@ -161,6 +176,14 @@ def _annotations(shapes: list[Shape], human: bool, rng: random.Random) -> list[A
             )
         )
     return out
+
+
+def _disc(shape: Shape) -> dict[str, object]:
+    """Return the circle's pixels as a compressed COCO RLE mask of the whole image."""
+    ys, xs = np.ogrid[:HEIGHT, :WIDTH]
+    inside = (xs + 0.5 - shape.cx) ** 2 + (ys + 0.5 - shape.cy) ** 2 <= shape.r**2
+    rle = mask_utils.encode(np.asfortranarray(inside.astype(np.uint8)))
+    return {"size": [HEIGHT, WIDTH], "counts": rle["counts"].decode("ascii")}
 
 
 def _check_count(count: int) -> None:

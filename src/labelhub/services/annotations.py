@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from labelhub.domain.attributes import check_values
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_geometry
+from labelhub.domain.keypoints import check_instance
 from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
@@ -142,6 +143,8 @@ def _validated_row(
         raise ValidationError(
             f"{where}: {exc.detail}", field=f"{where}.{exc.context.get('field', 'geometry')}"
         ) from exc
+    if a.kind is AnnotationKind.KEYPOINTS and (old is None or old.label != a.label or old.geometry != geometry):
+        check_instance(schema.keypoint_names(a.label), a.label or "", geometry["points"], where)
     if a.score is not None and not 0.0 <= a.score <= 1.0:
         raise ValidationError(f"{where}: score must be within 0..1", field=f"{where}.score")
     source = a.source or (Source(old.source) if old is not None else Source.HUMAN)

@@ -41,6 +41,7 @@ from labelhub.hub import Hub
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
 from labelhub.services.projects import extend_attributes
+from labelhub.services.schema_keypoints import adopt_file_skeletons
 from labelhub.services.uploads import MediaGuard, import_roots_for
 from labelhub.storage.json_text import json_text
 from labelhub.storage.models import utcnow
@@ -350,6 +351,7 @@ def _finish(
 ) -> None:
     sink.take(st)
     report.labels = sink.finish(st.labels, meta or {}, report.format, len(report.skipped))
+    report.warnings.extend(adopt_file_skeletons(require(sink.s, sink.actor, sink.project_id, Action.IMPORT), meta))
     if attributes:
         project = require(sink.s, sink.actor, sink.project_id, Action.IMPORT)
         report.warnings.extend(extend_attributes(sink.s, project, attributes))

@@ -19,6 +19,7 @@ from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require, require_project_creator
 from labelhub.services.class_renames import Rename, apply_renames, check_renames, follow_in_format_meta
+from labelhub.services.keypoint_remap import follow_keypoints
 from labelhub.storage.models import Annotation, Membership, Project, User, utcnow
 
 
@@ -146,7 +147,8 @@ def update_project(
     if description is not None:
         values["description"] = description
     if schema is not None:
-        renames = check_renames(LabelSchema.from_json(project.label_schema), schema.names, renames)
+        before = LabelSchema.from_json(project.label_schema)
+        renames = check_renames(before, schema.names, renames)
         _refuse_removing_used_classes(session, project, schema, renamed={a for a, _ in renames})
         values["label_schema"] = {**project.label_schema, **schema.to_json()}
         if renames and isinstance(project.label_schema.get("format_meta"), dict):
@@ -161,6 +163,10 @@ def update_project(
             current_version=project.version,
         )
     detail: dict[str, Any] = {"fields": sorted(k for k in values if k not in ("version", "updated_at"))}
+    if schema is not None:
+        followed = follow_keypoints(session, project_id, before, schema, dict(renames))
+        if followed:
+            detail["keypoints_moved"] = followed
     if renames:
         detail["renames"] = [{"from": a, "to": b} for a, b in renames]
         detail["annotations"] = apply_renames(session, project_id, renames)

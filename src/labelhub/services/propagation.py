@@ -6,7 +6,8 @@
 segments next to it; a restart or a first run propagates the whole video), and then, in one write
 transaction that holds the item's row, checks that the keyframes are still the ones it used and replaces the
 propagated boxes of the frames it recomputed, each carrying the track's attribute values (those of the
-keyframe before it, read in that transaction). When a newer edit changed the keyframes meanwhile, it writes
+keyframe before it, read in that transaction; per-frame values those the replaced boxes held on the frame,
+:mod:`labelhub.services.track_frame_values`). When a newer edit changed the keyframes meanwhile, it writes
 nothing and says ``superseded``: that edit queued its own job.
 """
 
@@ -26,6 +27,7 @@ from labelhub.domain.enums import AnnotationState, Source
 from labelhub.domain.permissions import Action
 from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import jobs
+from labelhub.services import track_frame_values as tfv
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
 from labelhub.services.track_attributes import project_specs, values_at
@@ -166,16 +168,20 @@ def run_propagation(
             current_label, current = label, []
         superseded = current != keyframes
         if not superseded:
+            specs = project_specs(s, project_id)
+            # Read before the boxes holding them are replaced: per-frame values survive a re-propagation.
+            held = tfv.steps(((f, a) for _id, f, a in tfv.track_rows(s, item_id, track_id)), tfv.mutable_names(specs))
             stale = propagated_ids(s, item_id, track_id, lo, hi)
             for at in range(0, len(stale), _DELETE_CHUNK):  # within every database's limit of bound values
                 s.execute(delete(_TABLE).where(_A.id.in_(stale[at : at + _DELETE_CHUNK])))
             if rows:
                 # Read here, under the item's lock: a relabel or new values while tracking are what the boxes get.
                 keyed = keyframe_attributes(s, item_id, track_id)
-                names = [spec.name for spec in project_specs(s, project_id)]
+                names = [spec.name for spec in specs if not spec.mutable]
                 for r in rows:
                     r["label"] = current_label  # renamed while tracking: the boxes follow the track's label
-                    r["attributes"] = {**values_at(keyed, r["frame"], names), **r["attributes"]}
+                    per_frame = {n: x for n, runs in held.items() if (x := tfv.value_at(runs, r["frame"])) is not None}
+                    r["attributes"] = {**values_at(keyed, r["frame"], names), **per_frame, **r["attributes"]}
                 s.execute(insert(_TABLE), rows)
     track = result.track
     return {

@@ -5,7 +5,8 @@ to the keys the tracks keep there themselves (:data:`SYSTEM_KEYS`). Every edit k
 box keeps that box's values, a new keyframe row and every propagated box take the values of the keyframe at or
 before their frame (the first keyframe before it), and a relabel drops the values the new label does not take.
 The track's values as the API reports them are the declared attributes' values all its boxes share; an attribute
-whose boxes differ (imported per-frame values) is reported as mixed, without a value.
+whose boxes differ (imported per-frame values) is reported as mixed, without a value. Per-frame (``mutable``)
+attributes are left out of both: their values per frame are :mod:`labelhub.services.track_frame_values`'.
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ def shared_values(
 ) -> tuple[Values, list[str]]:
     """Return the declared values every box shares, and the names whose boxes differ (mixed, left out).
 
-    A box without a value counts as unset: an attribute set on some boxes and not on others is mixed.
+    A box without a value counts as unset: an attribute set on some boxes and not on others is mixed. Per-frame
+    (mutable) attributes are left out: they are read frame by frame.
     """
+    specs = [s for s in specs if not s.mutable]
     seen: dict[str, Any] = {}
     mixed: set[str] = set()
     for attrs in boxes:

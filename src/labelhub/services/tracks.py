@@ -201,7 +201,7 @@ def _check_frame(v: VideoItem, frame: int) -> None:
         raise ValidationError(f"frame must be in [0, {v.frame_count}), got {frame!r}", field="frame")
 
 
-def _bump(session: Session, actor: Actor, v: VideoItem, expected: int) -> int:
+def bump_version(session: Session, actor: Actor, v: VideoItem, expected: int) -> int:
     """Raise the item's version (409 when ``expected`` is stale) and mark it labelled by ``actor``.
 
     As with the image editor's saves, a reviewer's fix does not take the item over from the person who
@@ -241,7 +241,7 @@ def _keyframe_values(actor: Actor, box: list[float], outside: bool, kept: Mappin
     }
 
 
-def _editable(session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int) -> VideoItem:
+def editable_video(session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int) -> VideoItem:
     return load_video_item(session, hub, actor, project_id, item_id, Action.ANNOTATE)
 
 
@@ -251,7 +251,7 @@ def create_track(
 ) -> tuple[int, int]:  # fmt: skip
     """Start a track with one keyframe carrying ``attributes`` (checked against ``label``); return (the item's new
     version, the new track's id)."""
-    v = _editable(session, hub, actor, project_id, item_id)
+    v = editable_video(session, hub, actor, project_id, item_id)
     schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
     if AnnotationKind.TRACK_BOX not in schema.kinds:
         raise ValidationError("this project does not allow tracks (kind track_box)", field="kind")
@@ -262,7 +262,7 @@ def create_track(
     top = session.scalar(select(func.max(_A.track_id)).where(_A.item_id == item_id, _A.kind == TRACK_BOX))
     track_id = (top or 0) + 1
     values = ta.checked_changes(schema.attributes, label, attributes or {}, track_id)
-    new_version = _bump(session, actor, v, version)
+    new_version = bump_version(session, actor, v, version)
     session.execute(
         insert(_TABLE),
         {"item_id": item_id, "project_id": project_id, "kind": TRACK_BOX, "label": label, "frame": frame,
@@ -279,7 +279,7 @@ def set_keyframe(
     version: int, box: Sequence[float] | None,
 ) -> int:  # fmt: skip
     """Make ``frame`` a keyframe of the track: ``box``, or outside when ``box`` is None; return the new version."""
-    v = _editable(session, hub, actor, project_id, item_id)
+    v = editable_video(session, hub, actor, project_id, item_id)
     _check_frame(v, frame)
     rows = _rows(session, item_id, track_id)
     if not rows:
@@ -296,7 +296,7 @@ def set_keyframe(
         if not others:
             raise ValidationError("a track needs at least one keyframe with a box; delete the track instead",
                                   field="box")  # fmt: skip
-    new_version = _bump(session, actor, v, version)
+    new_version = bump_version(session, actor, v, version)
     if here is not None:  # the box keeps its own values; a new keyframe takes the track's
         kept = ta.carried(here.attributes)
     else:
@@ -321,7 +321,7 @@ def remove_keyframe(
     version: int,
 ) -> int:  # fmt: skip
     """Remove the keyframe on ``frame`` (the propagation fills the frame in again); return the new version."""
-    v = _editable(session, hub, actor, project_id, item_id)
+    v = editable_video(session, hub, actor, project_id, item_id)
     rows = _rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
@@ -331,7 +331,7 @@ def remove_keyframe(
     boxed = [r for r in rows if _is_keyframe(r.source, r.attributes) and not (r.attributes or {}).get("outside")]
     if all(r.frame == frame for r in boxed):
         raise ValidationError("this is the track's last keyframe with a box; delete the track instead", field="frame")
-    new_version = _bump(session, actor, v, version)
+    new_version = bump_version(session, actor, v, version)
     session.execute(delete(_TABLE).where(_A.id == here.id))
     audit.record(session, actor, "track.keyframe_remove", "item", item_id, project_id=project_id,
                  detail={"track_id": track_id, "frame": frame})  # fmt: skip
@@ -347,7 +347,7 @@ def edit_track(
     ``attributes`` maps declared names to a value (set on every box) or None (removed from every box), checked
     against the track's label after the change. A new label also drops the values it does not take.
     """
-    v = _editable(session, hub, actor, project_id, item_id)
+    v = editable_video(session, hub, actor, project_id, item_id)
     schema = project_schema(session, require(session, actor, project_id, Action.ANNOTATE))
     if label is None and attributes is None:
         raise ValidationError("send a new label or attribute values", field="label")
@@ -368,9 +368,9 @@ def edit_track(
             updates.append({"row_id": r.id, "new_label": after, "new_attributes": new, "now": now})
     if not updates:  # nothing changes: no new version (another tab would get a 409 for nothing), no audit event
         if version != v.version:
-            _bump(session, actor, v, version)  # raises the 409 a stale version gets
+            bump_version(session, actor, v, version)  # raises the 409 a stale version gets
         return version
-    new_version = _bump(session, actor, v, version)
+    new_version = bump_version(session, actor, v, version)
     stmt = update(_TABLE).where(_A.id == bindparam("row_id"))
     stmt = stmt.values(label=bindparam("new_label"), attributes=bindparam("new_attributes"))
     session.execute(stmt.values(updated_at=bindparam("now"), version=_A.version + 1), updates)
@@ -387,10 +387,10 @@ def delete_track(
     session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, *, version: int
 ) -> int:
     """Delete every box of the track; return the item's new version."""
-    v = _editable(session, hub, actor, project_id, item_id)
+    v = editable_video(session, hub, actor, project_id, item_id)
     if not _rows(session, item_id, track_id):
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
-    new_version = _bump(session, actor, v, version)
+    new_version = bump_version(session, actor, v, version)
     session.execute(delete(_TABLE).where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id))
     audit.record(session, actor, "track.delete", "item", item_id, project_id=project_id,
                  detail={"track_id": track_id})  # fmt: skip

@@ -17,6 +17,8 @@ export interface AttributeSpec {
   labels: string[];
   /** What a new shape starts with; null: unset. */
   default: AttributeValue | null;
+  /** Video tracks: the value changes over the frames (set from a frame on); absent or false: one per track. */
+  mutable?: boolean;
 }
 
 export const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'bool', 'select'];
@@ -45,6 +47,7 @@ export function readSpecs(raw: readonly Record<string, unknown>[] | undefined | 
     options: Array.isArray(a.options) ? a.options.map(String) : [],
     labels: Array.isArray(a.labels) ? a.labels.map(String) : [],
     default: (a.default ?? null) as AttributeValue | null,
+    ...(a.mutable === true ? { mutable: true } : {}),
   }));
 }
 

@@ -3,6 +3,8 @@ import type { Format } from "./api/client";
 import {
   exportFilename,
   exportFilesFor,
+  exportOptions,
+  exportTasksFor,
   formatsFor,
   hasMediaFiles,
   importOptions,
@@ -83,6 +85,14 @@ describe("the export dialog's choices", () => {
     expect(exportFilename("text", "jsonl")).toBeUndefined();
     expect(exportFilesFor("coco")).toEqual([]);
     expect(exportFilename("coco", "csv")).toBeUndefined();
+  });
+  it("offers YOLO's tasks, auto first, and sends the one chosen as the task option", () => {
+    expect(exportTasksFor("yolo").map((t) => t.value)).toEqual(["", "detect", "segment", "pose"]);
+    expect(exportOptions("yolo", "pose")).toEqual({ task: "pose" });
+    expect(exportOptions("yolo", "")).toEqual({});
+    // A task left chosen from YOLO is not sent with another format.
+    expect(exportTasksFor("coco")).toEqual([]);
+    expect(exportOptions("coco", "detect")).toEqual({});
   });
   it("copies media files for every kind but text", () => {
     expect([hasMediaFiles("image"), hasMediaFiles("video"), hasMediaFiles("volume"), hasMediaFiles("text")]).toEqual([

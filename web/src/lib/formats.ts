@@ -111,6 +111,32 @@ export function exportFilename(format: string, file: string): string | undefined
   return exportFilesFor(format).find((f) => f.value === file)?.filename;
 }
 
+/** One choice of a format's export option (YOLO's `task`); `value` "" sends no option (the server's default). */
+export interface ExportChoice {
+  value: string;
+  label: string;
+}
+
+// YOLO writes one kind of line per dataset: the server's `task` option (docs/formats.md, "YOLO ... pose").
+const EXPORT_TASKS: Record<string, ExportChoice[]> = {
+  yolo: [
+    { value: "", label: "Auto (pose when the classes declare keypoints, else boxes or polygons per image)" },
+    { value: "detect", label: "Detection (boxes)" },
+    { value: "segment", label: "Segmentation (polygons)" },
+    { value: "pose", label: "Pose (boxes with their keypoints)" },
+  ],
+};
+
+/** The tasks the export dialog offers for `format` (empty: the format has no such option). */
+export function exportTasksFor(format: string): ExportChoice[] {
+  return EXPORT_TASKS[format] ?? [];
+}
+
+/** The export request's `options` for `format` with the task `task` chosen (a value of `exportTasksFor`). */
+export function exportOptions(format: string, task: string): Record<string, string> {
+  return task && exportTasksFor(format).some((t) => t.value === task) ? { task } : {};
+}
+
 /** Whether an export of a project of `kind` can copy media files: a text project has none. */
 export function hasMediaFiles(kind: ItemKind): boolean {
   return kind !== "text";

@@ -4,6 +4,10 @@
 // looks up its own neighbours.
 
 import { ApiError } from "./api/problem";
+import type { AttributeSpec } from "./attributes";
+import { attributeFilterProblem } from "./filterNotes";
+import { itemList, type ItemList, type ListSources } from "./itemList";
+import { filterToQuery } from "./itemFilter";
 import { apiIds } from "./review/api";
 import { itemPath, trailFor, type Neighbours, type QueueTrail } from "./review/queue";
 import { navigate } from "./router.svelte";
@@ -66,6 +70,24 @@ export class ItemNav {
   get gone(): boolean {
     return this.closed;
   }
+}
+
+/**
+ * The list previous / next ask the server about: `list`, or, when its attribute filter can match nothing in a
+ * project declaring `attributes` (the grid notes it "; ignored" and leaves it out of its requests, filterNotes), the
+ * same list without it, as the grid walks it. The address keeps the filter, as the grid's does, so its note shows
+ * on the way back.
+ */
+export function walkedList(
+  list: ItemList,
+  projectId: number,
+  attributes: readonly AttributeSpec[],
+  sources?: ListSources,
+): ItemList {
+  const f = list.filter;
+  if (attributeFilterProblem(f.attribute, f.attribute_value, attributes) === null) return list;
+  const query = new URLSearchParams(filterToQuery({ ...f, attribute: undefined, attribute_value: undefined }));
+  return sources ? itemList(projectId, query, sources) : itemList(projectId, query);
 }
 
 /**

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ItemNav, type Direction } from "./itemNav.svelte";
+import type { AttributeSpec } from "./attributes";
+import type { ItemFilter } from "./itemFilter";
+import { itemList, type ListSources } from "./itemList";
+import { ItemNav, walkedList, type Direction } from "./itemNav.svelte";
 
 function setup() {
   const went: number[] = [];
@@ -56,5 +59,47 @@ describe("ItemNav", () => {
     left.nav.settle(found);
     left.nav.move("next");
     expect(left.went).toEqual([]);
+  });
+});
+
+describe("walkedList: previous / next under an attribute filter", () => {
+  const SPECS: AttributeSpec[] = [
+    { name: "occluded", type: "bool", options: [], labels: [], default: null },
+    { name: "colour", type: "select", options: ["red", "blue"], labels: [], default: null },
+  ];
+  function sources() {
+    const asked: ItemFilter[] = [];
+    const ids = [1, 2, 3];
+    const s: ListSources = {
+      queueIds: async () => ids,
+      queueTotal: async () => ids.length,
+      filteredIds: async (filter, cursor, limit) => {
+        asked.push(filter);
+        const page = "before" in cursor ? ids.filter((i) => i < cursor.before).slice(-limit) : ids.filter((i) => i > (cursor.after ?? 0)).slice(0, limit);
+        return page.map((id) => ({ id, name: `${id}.jpg` }));
+      },
+      filteredTotal: async (filter) => (asked.push(filter), ids.length),
+    };
+    return { s, asked };
+  }
+
+  it("asks the server without an attribute filter the grid refused, keeping the rest of the filter", async () => {
+    for (const q of ["status=new&attribute=size", "status=new&attribute=colour&attribute_value=green", "status=new&attribute=occluded&attribute_value=maybe"]) {
+      const { s, asked } = sources();
+      const list = itemList(201, new URLSearchParams(q), s);
+      const walked = walkedList(list, 201, SPECS, s);
+      expect(walked).not.toBe(list);
+      expect(await walked.neighbours(2, true)).toMatchObject({ prev: 1, next: 3 });
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.every((f) => f.attribute === undefined && f.attribute_value === undefined && f.status === "new")).toBe(true);
+      // The address keeps the filter (as the grid's does): its note shows on the way back.
+      expect(list.path(3)).toContain("attribute=");
+    }
+  });
+
+  it("keeps a filter the grid uses", () => {
+    const { s } = sources();
+    const list = itemList(202, new URLSearchParams("attribute=colour&attribute_value=red"), s);
+    expect(walkedList(list, 202, SPECS, s)).toBe(list);
   });
 });

@@ -3,11 +3,16 @@
 import type { AnnotationKind, ItemKind, Project } from "./api/client";
 import { readSpecs, type AttributeSpec } from "./attributes";
 import { keyOwner } from "./editor/keymap";
+import { keypointProblem, readDecl } from "./keypointSchema";
 
 export interface LabelClass {
   name: string;
   color: string;
   hotkey: string | null;
+  /** The named points of the class's keypoints annotations, in order (see keypointSchema.ts). */
+  keypoints?: string[];
+  /** Edges between those points, as 0-based index pairs. */
+  skeleton?: [number, number][];
 }
 
 export interface LabelSchema {
@@ -67,10 +72,11 @@ export const APPLICABLE_KINDS: Record<ItemKind, AnnotationKind[]> = {
 export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
   const raw = project.label_schema as { classes?: unknown; kinds?: unknown; attributes?: unknown };
   const classes = Array.isArray(raw.classes)
-    ? raw.classes.map((c: { name?: unknown; color?: unknown; hotkey?: unknown }, i: number) => ({
+    ? raw.classes.map((c: { name?: unknown; color?: unknown; hotkey?: unknown; keypoints?: unknown; skeleton?: unknown }, i: number) => ({
         name: String(c.name ?? ""),
         color: typeof c.color === "string" ? c.color : (PALETTE[i % PALETTE.length] ?? "#888888"),
         hotkey: typeof c.hotkey === "string" ? c.hotkey : null,
+        ...declared(c),
       }))
     : [];
   const kinds = Array.isArray(raw.kinds) ? (raw.kinds as AnnotationKind[]) : [...ANNOTATION_KINDS];
@@ -78,8 +84,14 @@ export function schemaOf(project: Pick<Project, "label_schema">): LabelSchema {
   return { classes, kinds, attributes };
 }
 
+/** A stored class's keypoints and skeleton, when it declares any (a class without them reads as before). */
+function declared(c: { keypoints?: unknown; skeleton?: unknown }): Pick<LabelClass, "keypoints" | "skeleton"> {
+  const d = readDecl(c);
+  return d.keypoints.length ? d : {};
+}
+
 /** Which field of a class row a problem is about (the one to outline), or null when the row is fine. */
-export type ClassField = "name" | "color" | "hotkey";
+export type ClassField = "name" | "color" | "hotkey" | "keypoints";
 
 /** Problems with a list of classes a person is editing, one per row: the message and the field it is about. */
 function classIssues(classes: LabelClass[]): { text: string; field: ClassField | null }[] {
@@ -101,6 +113,8 @@ function classIssues(classes: LabelClass[]): { text: string; field: ClassField |
     const owner = key ? keyOwner(key) : null;
     if (owner) return { text: `${key} is ${owner}; choose another.`, field: "hotkey" };
     if (key && (keys.get(key) ?? 0) > 1) return { text: `Hotkey ${c.hotkey} is used twice.`, field: "hotkey" };
+    const kp = keypointProblem(c);
+    if (kp) return { text: kp, field: "keypoints" };
     return { text: "", field: null };
   });
 }

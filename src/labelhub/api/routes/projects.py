@@ -39,6 +39,8 @@ def _schema(
             name=c.name,
             color=c.color or PALETTE[i % len(PALETTE)],
             hotkey=c.hotkey if c.hotkey is not None else next(free, None),
+            keypoints=tuple(c.keypoints),
+            skeleton=tuple(c.skeleton),
         )
         for i, c in enumerate(labels)
     )
@@ -104,7 +106,16 @@ def update_project(project_id: int, body: ProjectUpdate, actor: ActorDep, hub: H
             labels = (
                 body.labels
                 if body.labels is not None
-                else [LabelClassIn(name=named.get(c.name, c.name), color=c.color, hotkey=c.hotkey) for c in old.classes]
+                else [
+                    LabelClassIn(
+                        name=named.get(c.name, c.name),
+                        color=c.color,
+                        hotkey=c.hotkey,
+                        keypoints=list(c.keypoints),
+                        skeleton=list(c.skeleton),
+                    )
+                    for c in old.classes
+                ]
             )
             new_names = [c.name for c in labels]
             attrs = follow_in_attributes(

@@ -19,16 +19,19 @@ from labelhub.api.track_schemas import (
     TrackPatch,
     TrackPublic,
     TracksPublic,
+    Value,
     VersionPublic,
 )
 from labelhub.domain.permissions import Action
 from labelhub.hub import Hub
 from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import frames as frame_service
+from labelhub.services import track_frame_values as frame_values
 from labelhub.services import tracks as track_service
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem
 from labelhub.services.propagation import latest_jobs, queue_propagation
+from labelhub.services.track_attributes import project_specs
 from labelhub.storage.models import Job
 
 router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["video"])
@@ -70,12 +73,20 @@ def get_frame_range(
     return FrameRangePublic(item_id=item_id, frame_count=v.frame_count, start=start, count=len(urls), urls=urls)
 
 
-def _public(view: track_service.TrackView, job: Job | None) -> TrackPublic:
+def _per_frame(s: Session, v: VideoItem, view: track_service.TrackView) -> dict[str, list[Value | None]]:
+    names = frame_values.mutable_names(project_specs(s, v.project_id), view.label)
+    if not names:
+        return {}
+    rows = frame_values.track_rows(s, v.item_id, view.track_id)
+    return frame_values.frame_values(((f, a) for _id, f, a in rows), v.frame_count, names)
+
+
+def _public(view: track_service.TrackView, job: Job | None, per_frame: dict[str, list[Value | None]]) -> TrackPublic:
     return TrackPublic(
         track_id=view.track_id, label=view.label, frame_count=view.frame_count, keyframes=view.keyframes,
         states=view.states, boxes=view.boxes, confidence=view.confidence, review=view.review,
         suggested=view.suggested, attributes=view.attributes, attributes_mixed=view.attributes_mixed,
-        job=JobPublic.model_validate(job) if job is not None else None,
+        frame_attributes=per_frame, job=JobPublic.model_validate(job) if job is not None else None,
     )  # fmt: skip
 
 
@@ -85,7 +96,7 @@ def list_tracks(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> 
     with hub.db.session() as s:
         v, views = track_service.read_tracks(s, hub, actor, project_id, item_id)
         jobs = latest_jobs(s, project_id, item_id)
-        tracks = [_public(view, jobs.get(view.track_id)) for view in views]
+        tracks = [_public(view, jobs.get(view.track_id), _per_frame(s, v, view)) for view in views]
     return TracksPublic(item_id=item_id, version=v.version, frame_count=v.frame_count, width=v.width,
                         height=v.height, fps=v.fps, tracks=tracks)  # fmt: skip
 
@@ -98,7 +109,8 @@ def _changed(
     view = track_service.read_track(s, v, track_id)
     if job is None:
         job = latest_jobs(s, v.project_id, v.item_id).get(track_id)
-    return TrackChange(version=version, track=_public(view, job), job=JobPublic.model_validate(job) if job else None)
+    track = _public(view, job, _per_frame(s, v, view))
+    return TrackChange(version=version, track=track, job=JobPublic.model_validate(job) if job else None)
 
 
 @router.post("/tracks", response_model=TrackChange, status_code=201)
@@ -175,10 +187,17 @@ def propagate_track(
 def patch_track(
     project_id: int, item_id: int, track_id: int, body: TrackPatch, actor: ActorDep, hub: HubDep
 ) -> TrackChange:
-    """Change a track's label and/or its attribute values (on every box of the track)."""
+    """Change a track's label, its attribute values (on every box) and/or per-frame values from a frame on."""
+    fa = body.frame_attributes
     with hub.db.session(write=True) as s:
-        version = track_service.edit_track(s, hub, actor, project_id, item_id, track_id, version=body.version,
-                                           label=body.label, attributes=body.attributes)  # fmt: skip
+        version = body.version
+        if fa is None or body.label is not None or body.attributes is not None:
+            version = track_service.edit_track(s, hub, actor, project_id, item_id, track_id, version=version,
+                                               label=body.label, attributes=body.attributes)  # fmt: skip
+        if fa is not None:
+            version = frame_values.set_from_frame(s, hub, actor, project_id, item_id, track_id, version=version,
+                                                  from_frame=fa.from_frame, to_frame=fa.to_frame,
+                                                  values=fa.values)  # fmt: skip
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         return _changed(s, hub, actor, v, version, track_id, None)
 

@@ -600,7 +600,7 @@ export interface paths {
         head?: never;
         /**
          * Patch Track
-         * @description Change a track's label and/or its attribute values (on every box of the track).
+         * @description Change a track's label, its attribute values (on every box) and/or per-frame values from a frame on.
          */
         patch: operations["patch_track"];
         trace?: never;
@@ -1509,6 +1509,12 @@ export interface components {
              * @description The value a new shape starts with in the editor; null: unset
              */
             default?: boolean | number | string | null;
+            /**
+             * Mutable
+             * @description Video tracks: the value changes over the frames (set from a frame on); false: one value for the whole track
+             * @default false
+             */
+            mutable?: boolean;
         };
         /**
          * AuditEventPublic
@@ -1901,6 +1907,26 @@ export interface components {
             /** Can Export */
             can_export: boolean;
         };
+        /** FrameAttributesIn */
+        FrameAttributesIn: {
+            /**
+             * From Frame
+             * @description The first frame the values hold on
+             */
+            from_frame: number;
+            /**
+             * To Frame
+             * @description The last frame they hold on (undo sends it to put back exactly what changed); null: up to the next frame where the value changes
+             */
+            to_frame?: number | null;
+            /**
+             * Values
+             * @description Per-frame (mutable) attributes' values; each holds from from_frame up to the next frame where the value changes. null unsets it over the same frames
+             */
+            values: {
+                [key: string]: string | number | boolean | null;
+            };
+        };
         /** FrameRangePublic */
         FrameRangePublic: {
             /** Item Id */
@@ -2173,6 +2199,21 @@ export interface components {
             color?: string | null;
             /** Hotkey */
             hotkey?: string | null;
+            /**
+             * Keypoints
+             * @description The named points a keypoints annotation of this class holds, in its x,y,v triples' order; empty: keypoints annotations of any length
+             * @default []
+             */
+            keypoints?: string[];
+            /**
+             * Skeleton
+             * @description Edges drawn between the keypoints, as 0-based index pairs into keypoints
+             * @default []
+             */
+            skeleton?: [
+                number,
+                number
+            ][];
         };
         /** LoginIn */
         LoginIn: {
@@ -2828,6 +2869,8 @@ export interface components {
             attributes?: {
                 [key: string]: string | number | boolean | null;
             } | null;
+            /** @description Per-frame values to set from a frame on (applied after label and attributes) */
+            frame_attributes?: components["schemas"]["FrameAttributesIn"] | null;
         };
         /** TrackPublic */
         TrackPublic: {
@@ -2879,6 +2922,13 @@ export interface components {
              * @description Declared attributes whose boxes hold different values (imported per-frame values); no value is reported for them until one is set on the whole track
              */
             attributes_mixed?: string[];
+            /**
+             * Frame Attributes
+             * @description Per-frame (mutable) attributes that apply to the track's label: the value on each frame (null: unset, or no box on that frame). A value holds from the frame it was set on up to the next change
+             */
+            frame_attributes?: {
+                [key: string]: (string | number | boolean | null)[];
+            };
             /** @description The track's latest propagation job */
             job?: components["schemas"]["JobPublic"] | null;
         };

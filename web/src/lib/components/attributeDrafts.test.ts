@@ -22,6 +22,7 @@ const sentiment: AttributeDraft = {
   scope: "some",
   labels: ["opinion"],
   default: "neg",
+  mutable: false,
 };
 
 describe("attribute drafts", () => {
@@ -33,9 +34,16 @@ describe("attribute drafts", () => {
         { name: "sentiment", type: "select", options: ["pos", "neg"], labels: ["opinion"], default: "neg" },
       ],
     });
-    expect(drafts[0]).toEqual({ name: "negated", type: "bool", optionsText: "", scope: "all", labels: [], default: false });
+    expect(drafts[0]).toEqual({ name: "negated", type: "bool", optionsText: "", scope: "all", labels: [], default: false, mutable: false });
     expect(drafts[1]).toMatchObject({ optionsText: "pos\nneg", scope: "some", labels: ["opinion"] });
     expect(draftsOf({ classes: [] })).toEqual([]);
+  });
+
+  it("keeps 'changes per frame (video)' from the declaration to the body", () => {
+    const [occluded] = draftsOf({ attributes: [{ name: "occluded", type: "bool", mutable: true }] });
+    expect(occluded?.mutable).toBe(true);
+    expect(toBody(occluded!).mutable).toBe(true);
+    expect(newDraft().mutable).toBe(false);
   });
 
   it("sends trimmed names, one option per non-blank line, and no classes for every class", () => {
@@ -45,6 +53,7 @@ describe("attribute drafts", () => {
       options: ["pos", "neg"],
       labels: ["opinion"],
       default: "neg",
+      mutable: false,
     });
     expect(toBody({ ...sentiment, scope: "all" }).labels).toEqual([]);
     expect(optionsOf({ type: "text", optionsText: "left over" })).toEqual([]);

@@ -17,6 +17,8 @@ export interface AttributeDraft {
   scope: "all" | "some";
   labels: string[];
   default: AttributeValue | null;
+  /** Video tracks: the value changes per frame ("changes per frame (video)"). */
+  mutable: boolean;
 }
 
 /** The field of a draft a problem is about (the one to outline and to put the message under). */
@@ -52,6 +54,7 @@ export function toDraft(spec: AttributeSpec): AttributeDraft {
     scope: spec.labels.length ? "some" : "all",
     labels: [...spec.labels],
     default: spec.default,
+    mutable: spec.mutable === true,
   };
 }
 
@@ -62,7 +65,7 @@ export function draftsOf(labelSchema: unknown): AttributeDraft[] {
 }
 
 export function newDraft(): AttributeDraft {
-  return { name: "", type: "bool", optionsText: "", scope: "all", labels: [], default: null };
+  return { name: "", type: "bool", optionsText: "", scope: "all", labels: [], default: null, mutable: false };
 }
 
 /** The options a draft's text lists: one per line, trimmed, blank lines left out. */
@@ -82,6 +85,7 @@ export function toBody(d: AttributeDraft): AttributeSpec {
     options: optionsOf(d),
     labels: d.scope === "some" ? [...d.labels] : [],
     default: d.default,
+    mutable: d.mutable,
   };
 }
 

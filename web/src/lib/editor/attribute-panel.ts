@@ -94,6 +94,55 @@ export function typedValue(
   return problem === null ? { value: raw } : { problem };
 }
 
+/** Keys that change a closed drop-down's choice where they are pressed (each fires `change` in Chromium and Firefox):
+ * the arrows, Home, End, the page keys and type-ahead letters. Space and Alt+arrows open the list instead. */
+export function movesChoice(key: string): boolean {
+  return ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(key) || (key.length === 1 && key !== ' ');
+}
+
+/**
+ * A drop-down's choice made with the keys on the closed control, held until the person is done: stepping through
+ * five options with the arrows is one change (one undo step), taken on Enter or on leaving the control; Esc takes
+ * it back. A choice picked in the open list (a click, or Enter there) is taken at once. Pure: the panel feeds it the
+ * control's events.
+ */
+export class HeldChoice {
+  private moving = false;
+  private held: string | null = null;
+
+  /** A key pressed on the control (before its `change`). */
+  keydown(key: string): void {
+    this.moving = movesChoice(key);
+  }
+
+  /** The control's `change`: the value to take now, or null when it is held (a key moved it). */
+  change(value: string): string | null {
+    if (!this.moving) {
+      this.held = null; // picked in the open list: that choice wins over one held before
+      return value;
+    }
+    this.moving = false;
+    this.held = value;
+    return null;
+  }
+
+  /** Enter or leaving the control: the held value to take (once), or null when none is held. */
+  take(): string | null {
+    const v = this.held;
+    this.held = null;
+    this.moving = false;
+    return v;
+  }
+
+  /** Esc: true when a held value was dropped (the control is to show the stored value again). */
+  drop(): boolean {
+    const had = this.held !== null;
+    this.held = null;
+    this.moving = false;
+    return had;
+  }
+}
+
 /** A value as a field shows it ("" when unset). */
 export function fieldText(value: AttributeValue | null): string {
   return value === null ? '' : String(value);

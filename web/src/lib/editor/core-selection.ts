@@ -6,7 +6,7 @@
  */
 
 import { ProposalCore } from './core-proposals';
-import { annBounds, isDrawable } from './geometry';
+import { isSelectable, shapeBounds } from './keypoint-shapes';
 import type { Ann, Rect } from './types';
 
 export abstract class SelectionCore extends ProposalCore {
@@ -44,7 +44,7 @@ export abstract class SelectionCore extends ProposalCore {
 
   /** Select the next (or previous) visible shape in list order, wrapping around. */
   selectStep(step: 1 | -1): void {
-    const shapes = this.anns.filter((a) => isDrawable(a) && this.visible(a));
+    const shapes = this.anns.filter((a) => isSelectable(a) && this.visible(a));
     if (shapes.length === 0) return;
     const at = shapes.findIndex((a) => a.key === this.selectedKey);
     const next = at < 0 ? (step === 1 ? 0 : shapes.length - 1) : (at + step + shapes.length) % shapes.length;
@@ -55,7 +55,7 @@ export abstract class SelectionCore extends ProposalCore {
    * selected now. */
   toggleSelect(key: string): boolean {
     const a = this.get(key);
-    if (!a || !isDrawable(a) || !this.visible(a)) return false;
+    if (!a || !isSelectable(a) || !this.visible(a)) return false;
     const on = this.selection.toggle(key);
     this.emit();
     return on;
@@ -64,9 +64,10 @@ export abstract class SelectionCore extends ProposalCore {
   /** The rubber band: add every visible shape whose box lies inside `r` (image pixels). Returns how many it added. */
   selectInside(r: Rect): number {
     const found: string[] = [];
-    for (const e of this.index.query(r)) {
-      const a = e.value;
-      const b = annBounds(a);
+    // Keypoints instances are not in the spatial index (no area to hit): they are looked at one by one.
+    const candidates = [...this.index.query(r).map((e) => e.value), ...this.anns.filter((a) => a.kind === 'keypoints')];
+    for (const a of candidates) {
+      const b = shapeBounds(a);
       if (!b || this.selection.has(a.key) || !this.inGroups(a)) continue;
       if (b.x1 >= r.x1 && b.y1 >= r.y1 && b.x2 <= r.x2 && b.y2 <= r.y2) found.push(a.key);
     }
@@ -86,10 +87,10 @@ export abstract class SelectionCore extends ProposalCore {
     return this.visible(a) && !(a.source === 'model' && a.state === 'proposed');
   }
 
-  /** Ctrl+A: every visible shape (boxes and polygons; not image tags, hidden classes, hidden rejected ones or open
+  /** Ctrl+A: every visible shape (boxes, polygons, masks, keypoints with a placed point; not image tags, hidden classes, hidden rejected ones or open
    * model proposals). */
   selectAll(): number {
-    const keys = this.anns.filter((a) => isDrawable(a) && this.inGroups(a)).map((a) => a.key);
+    const keys = this.anns.filter((a) => isSelectable(a) && this.inGroups(a)).map((a) => a.key);
     const primary = this.selectedKey !== null && keys.includes(this.selectedKey) ? this.selectedKey : null;
     this.selection.replace(keys, primary);
     this.emit();

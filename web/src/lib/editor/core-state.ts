@@ -9,6 +9,7 @@ import type { AttributeSpec } from '../attributes';
 import { diffByKey, fromApi, keyedApi, serverKey, toInput, type Keyed, type ListDiff } from './annotations';
 import { annBounds } from './geometry';
 import { History } from './history';
+import { misfitEdit } from './keypoints';
 import type { MergeStats } from './merge';
 import type { ConflictRow } from './merge-describe';
 import { Selection } from './selection';
@@ -314,6 +315,8 @@ export abstract class CoreState {
       return false;
     }
     if (next === this.anns) return false;
+    const misfit = misfitEdit(this.anns, next, this.classes); // the server refuses such an edit
+    if (misfit) return (this.notify(misfit, 'warn'), false);
     this.history.push(this.anns, label);
     this.anns = next;
     if (select !== undefined) this.selectedKey = select;

@@ -12,9 +12,13 @@ import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue }
 import { count } from '../plural';
 import { newAnnotation } from './annotations';
 import { SelectionCore } from './core-selection';
-import { isDrawable, nudged, rectToBox, round2, segmentTooSmall } from './geometry';
+import { nudged, rectToBox, round2, segmentTooSmall } from './geometry';
+import { isSelectable, nudgedKeypoints } from './keypoint-shapes';
+import { BRUSH_DEFAULT, clampBrush, isMaskTool, modeOf, strokeEdit, strokeTarget } from './mask-tool';
+import { rememberBitmap } from './masks';
 import { TOO_FEW_POINTS } from './polygonKeys';
 import { isProposal } from './proposals';
+import type { Bitmap } from './rle';
 import { SegmentRefusal, type Ann, type Geometry, type Rect, type Tool } from './types';
 
 export type { ConflictInfo, CoreOptions, MergeView, Notice, SaveStatus, Timers } from './core-state';
@@ -27,14 +31,19 @@ export class EditorCore extends SelectionCore {
   setTool(tool: Tool): void {
     if (tool !== 'select' && this.readonly) return this.notify('This item is read-only for you', 'warn');
     if (tool === 'grabcut' && !this.canSegment) return this.notify('Box → polygon is not available here', 'warn');
-    const kind = tool === 'box' ? 'box' : 'polygon';
+    const kind = tool === 'box' ? 'box' : isMaskTool(tool) ? 'mask' : tool === 'keypoints' ? 'keypoints' : 'polygon';
     if (tool !== 'select' && !this.allows(kind)) {
-      return this.notify(`This project does not allow ${kind === 'box' ? 'boxes' : 'polygons'}`, 'warn');
+      return this.notify(`This project does not allow ${kind === 'box' ? 'boxes' : kind === 'mask' ? 'masks' : kind === 'keypoints' ? 'keypoints' : 'polygons'}`, 'warn');
     }
     this.tool = tool;
     // A drawing tool starts a new shape: drop the selection, so that a class key picks the new shape's class
-    // instead of relabelling whatever was selected (after a reject, the next proposal is).
-    if (tool !== 'select') this.selectedKey = null;
+    // instead of relabelling whatever was selected (after a reject, the next proposal is). The brush and the
+    // eraser keep a lone selected mask: it is the one they edit, so the brush takes its class; the Keypoints tool
+    // keeps a lone keypoints instance, whose missing points it places (`keypoint-fill.ts`).
+    const lone = this.selectedKeys.size === 1 ? this.selected : undefined;
+    const kept = lone && ((isMaskTool(tool) && lone.kind === 'mask') || (tool === 'keypoints' && lone.kind === 'keypoints')) ? lone : null;
+    if (kept?.label) this.currentLabel = kept.label;
+    else if (tool !== 'select' && !kept) this.selectedKey = null;
     this.emit();
   }
 
@@ -164,14 +173,15 @@ export class EditorCore extends SelectionCore {
    */
   nudgeSelected(dx: number, dy: number, resize = false): boolean {
     const a = this.selected;
-    if (!a || this.readonly || !isDrawable(a)) return false;
-    const g = nudged(a, dx, dy, resize, this.item.width, this.item.height);
+    if (!a || this.readonly || !isSelectable(a)) return false;
+    const { width, height } = this.item;
+    const g = a.kind === 'keypoints' ? (resize ? null : nudgedKeypoints(a.geometry, dx, dy, width, height)) : nudged(a, dx, dy, resize, width, height);
     return g !== null && this.setGeometry(a.key, g, resize ? 'resize box (keys)' : 'move (keys)');
   }
 
   setGeometry(key: string, geometry: Geometry, label: string): boolean {
     const a = this.get(key);
-    if (!a) return false;
+    if (!a || a.geometry === geometry) return false;
     if (JSON.stringify(a.geometry) === JSON.stringify(geometry)) return false;
     return this.replace(key, this.edited(a, { geometry }), label);
   }
@@ -200,6 +210,41 @@ export class EditorCore extends SelectionCore {
       return this.edited(a, { attributes });
     });
     return changed > 0 && this.commit(next, `${value === null ? 'clear' : 'set'} ${name}`);
+  }
+
+  // ---- masks: the brush and the eraser (`mask-tool.ts`, `mask-stroke.ts`) ----------------------------------
+
+  /** The brush's diameter in image pixels (the eraser's too). */
+  brushSize = BRUSH_DEFAULT;
+
+  setBrushSize(px: number): void {
+    this.brushSize = clampBrush(px);
+    this.emit();
+  }
+
+  /** The mask a stroke of the tool in use starting over the masks `under` (topmost first) edits: null for a new
+   * mask, false (after saying why) when no stroke can start. */
+  maskTarget(under: readonly Ann[]): Ann | null | false {
+    const mode = modeOf(this.tool);
+    if (!mode || this.readonly) return false;
+    const t = strokeTarget(mode, this.selected, this.currentLabel, under);
+    if (t === 'nothing') return (this.notify('Nothing to erase here: select a mask, or start on one', 'warn'), false);
+    return t === null && this.labelForNew() === false ? false : t;
+  }
+
+  /** Store a finished stroke (its whole bitmap) as one undo step; returns whether anything changed. */
+  paintMask(target: Ann | null, bitmap: Bitmap): boolean {
+    const mode = modeOf(this.tool);
+    const label = target?.label ?? this.labelForNew();
+    if (!mode || label === false) return false;
+    const fresh = (g: Geometry): Ann => newAnnotation('mask', g, label, defaultsFor(this.specs, label));
+    const out = strokeEdit(this.anns, target, bitmap, mode, fresh, (a, g) => this.edited(a, { geometry: g }));
+    if (out && !out.geometry && target && isProposal(target) && !this.mayReview) {
+      return (this.notify('Erasing a proposal away rejects it, which needs the reviewer role: keep some of it, or delete it as a reviewer', 'warn'), false);
+    }
+    if (!out || !this.commit(out.next, out.label, out.select)) return false;
+    if (out.geometry) rememberBitmap(out.geometry, bitmap);
+    return true;
   }
 
   /**

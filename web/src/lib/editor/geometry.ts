@@ -1,5 +1,6 @@
 /** Pure geometry in image pixels: rectangles, the eight resize handles, polygons, clamping and hit distances. */
 
+import { maskBounds } from './masks';
 import type { Ann, Geometry, Handle, Point, Rect } from './types';
 
 /** The smallest box side (image pixels) a drawn or resized box may have; smaller drags count as clicks. */
@@ -83,13 +84,14 @@ export function pointsBounds(points: readonly number[]): Rect {
   return { x1, y1, x2, y2 };
 }
 
-/** The image-space bounds of a drawable annotation (box or polygon), or null for tags and unsupported kinds. */
+/** The image-space bounds of a drawable annotation (box, polygon, mask), or null for tags, empty masks and unsupported kinds. */
 export function annBounds(a: Pick<Ann, 'kind' | 'geometry'>): Rect | null {
   const g = a.geometry;
   if ((a.kind === 'box' || a.kind === 'track_box') && Array.isArray(g.bbox) && g.bbox.length === 4) {
     return boxToRect(g.bbox);
   }
   if (a.kind === 'polygon' && Array.isArray(g.points) && g.points.length >= 6) return pointsBounds(g.points);
+  if (a.kind === 'mask') return maskBounds(g);
   return null;
 }
 

@@ -14,6 +14,7 @@ import {
   rectArea,
   rectContains,
 } from './geometry';
+import { maskHas, maskInfo } from './masks';
 import type { GridIndex } from './spatial';
 import { type Ann, HANDLES, type Handle, type Point } from './types';
 
@@ -75,6 +76,7 @@ export function hitSelectedParts(a: Ann, p: Point, tol: number): Hit | null {
 export function covers(a: Ann, p: Point, tol: number): boolean {
   const r = annBounds(a);
   if (!r || !rectContains(r, p, tol)) return false;
+  if (a.kind === 'mask') return maskHas(a.geometry, p.x, p.y);
   if (a.kind === 'polygon') {
     const pts = a.geometry.points ?? [];
     return pointInPolygon(pts, p) || nearestPolygonEdge(pts, p).dist <= tol;
@@ -84,24 +86,25 @@ export function covers(a: Ann, p: Point, tol: number): boolean {
 
 export function annArea(a: Ann): number {
   if (a.kind === 'polygon') return polygonArea(a.geometry.points ?? []);
+  if (a.kind === 'mask') return maskInfo(a.geometry).area;
   const r = annBounds(a);
   return r ? rectArea(r) : 0;
 }
 
 /**
- * Every annotation under `p`, best first: the smallest area first (so a small box inside a large one can be
- * picked), and among equal areas the one drawn last (on top).
+ * Every annotation under `p`, best first: boxes and polygons before masks (drawn over them), then the smallest
+ * area first (so a small box inside a large one can be picked), and among equal areas the one drawn last (on top).
  */
 export function candidatesAt(index: GridIndex<Ann>, p: Point, opts: HitOptions): Ann[] {
   const { tol, visible } = opts;
   const found = index.query({ x1: p.x - tol, y1: p.y - tol, x2: p.x + tol, y2: p.y + tol });
-  const hits: { a: Ann; area: number; order: number }[] = [];
+  const hits: { a: Ann; mask: number; area: number; order: number }[] = [];
   for (const e of found) {
     const a = e.value;
     if (visible && !visible(a)) continue;
-    if (covers(a, p, tol)) hits.push({ a, area: annArea(a), order: e.order });
+    if (covers(a, p, tol)) hits.push({ a, mask: a.kind === 'mask' ? 1 : 0, area: annArea(a), order: e.order });
   }
-  hits.sort((x, y) => x.area - y.area || y.order - x.order);
+  hits.sort((x, y) => x.mask - y.mask || x.area - y.area || y.order - x.order);
   return hits.map((h) => h.a);
 }
 

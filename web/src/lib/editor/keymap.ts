@@ -11,6 +11,11 @@ export type Action =
   | 'tool.box'
   | 'tool.polygon'
   | 'tool.grabcut'
+  | 'tool.brush'
+  | 'tool.eraser'
+  | 'tool.keypoints'
+  | 'keypoint.skip'
+  | 'keypoint.visibility'
   | 'zoom.in'
   | 'zoom.out'
   | 'zoom.fit'
@@ -36,6 +41,18 @@ export const SHORTCUTS: readonly Shortcut[] = [
     group: 'Tools',
     action: 'tool.grabcut',
   },
+  { keys: ['M'], description: 'Mask brush: paint the selected mask of the current class, or a new one (drag)', group: 'Tools', action: 'tool.brush' },
+  { keys: ['E'], description: 'Mask eraser: remove pixels from the selected mask (or the one the stroke starts on)', group: 'Tools', action: 'tool.eraser' },
+  { keys: ['[', ']'], description: 'Smaller / larger brush (with the brush or eraser; else previous / next proposal)', group: 'Tools' },
+  {
+    keys: ['K'],
+    description: "Keypoints: click the class's named points in order (the status line names the next); with one instance selected, click its missing points",
+    group: 'Tools',
+    action: 'tool.keypoints',
+  },
+  { keys: ['U (Keypoints tool)'], description: 'Skip the next point (not labelled); Enter finishes the instance, Esc cancels it', group: 'Tools', action: 'keypoint.skip' },
+  { keys: ['O'], description: 'Step the selected keypoint: visible → occluded → not labelled (click a point to select it; drag to move it)', group: 'Edit', action: 'keypoint.visibility' },
+  { keys: ['Drag an edge (keypoints)'], description: 'Move the whole keypoints instance (arrow keys too); drag a point to move only that point', group: 'Edit' },
   {
     keys: ['Enter (Polygon tool)'],
     description: 'Draw a polygon with the keys: a crosshair shows in the middle of the view',
@@ -72,7 +89,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   {
     keys: ['Arrow keys', 'Shift+arrow'],
     description:
-      'Move the selected box or polygon 1 px (Shift: 10 px; with several selected, the last picked only); with nothing ' +
+      'Move the selected box, polygon or keypoints instance 1 px (Shift: 10 px; with several selected, the last picked only); with nothing ' +
       'selected, ← and → change items',
     group: 'Edit',
   },
@@ -118,6 +135,11 @@ const IMAGE_KEYS = keymap<Action>({
     b: 'tool.box',
     g: 'tool.polygon',
     s: 'tool.grabcut',
+    m: 'tool.brush',
+    e: 'tool.eraser',
+    k: 'tool.keypoints',
+    u: 'keypoint.skip',
+    o: 'keypoint.visibility',
     '+': 'zoom.in',
     '=': 'zoom.in',
     '-': 'zoom.out',
@@ -139,6 +161,11 @@ const KEY_OWNERS: Readonly<Record<Action, string>> = {
   'tool.box': "the Box tool's key",
   'tool.polygon': "the Polygon tool's key",
   'tool.grabcut': "the Box → polygon tool's key",
+  'tool.brush': "the mask brush's key",
+  'tool.eraser': "the mask eraser's key",
+  'tool.keypoints': "the Keypoints tool's key",
+  'keypoint.skip': "the editor's key for skipping a keypoint",
+  'keypoint.visibility': "the editor's key for a keypoint's visibility",
   'zoom.in': "the editor's key for zooming in",
   'zoom.out': "the editor's key for zooming out",
   'zoom.fit': "the editor's key for fitting the image",

@@ -5,7 +5,9 @@
 
 import { attributeSummary } from './attribute-panel';
 import type { EditorCore } from './core';
+import type { KeypointOverlay } from './keypoint-tool';
 import { annBounds, handlePoints } from './geometry';
+import type { LiveStroke } from './mask-stroke';
 import { isProposal } from './proposals';
 import { fillShape, strokeShape, tracePath } from './render-shapes';
 import { type Ann, HANDLES, type Point, type Rect } from './types';
@@ -27,6 +29,10 @@ export interface Overlay {
   closing: boolean;
   /** The rubber band being dragged (Shift+drag on empty canvas with the Select tool; image coordinates). */
   band: Rect | null;
+  /** A brush or eraser stroke being drawn (`mask-stroke.ts`). */
+  stroke: LiveStroke | null;
+  /** The keypoints tool's state (`keypoint-tool.ts`): the instance being placed, the picked and hovered point. */
+  keypoints?: KeypointOverlay;
 }
 
 export const LABEL_FONT = '600 11px Inter, ui-sans-serif, system-ui, sans-serif';
@@ -107,6 +113,7 @@ export function drawSelected(ctx: CanvasRenderingContext2D, core: EditorCore, vi
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.font = LABEL_FONT;
   drawLabel(ctx, core, view, a, true);
+  if (a.kind === 'mask') return; // drawn by drawMasks; the brush and eraser edit it, no handles
   // Handles or vertices, a constant size on screen.
   const hs = 4;
   ctx.lineWidth = 1.5;

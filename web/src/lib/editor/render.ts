@@ -10,7 +10,9 @@
 
 import type { EditorCore } from './core';
 import { isProposal } from './proposals';
+import { drawBrush, drawMasks } from './render-masks';
 import { drawImageScaled, type ImageSource } from './render-image';
+import { drawKeypoints } from './render-keypoints';
 import { drawDrafts, drawLabel, drawSelected, drawSelectedOutlines, LABEL_FONT, type Overlay } from './render-overlay';
 import { drawShapes, type Group, tracePath } from './render-shapes';
 import type { Ann } from './types';
@@ -71,10 +73,12 @@ export function drawFrame(
   let selected: Ann | null = null;
   let hovered: Ann | null = null;
   const shown: Ann[] = [];
+  const masks: Ann[] = [];
   for (const e of entries) {
     let a = e.value;
     if (preview && a.key === preview.key) a = preview;
     if (!core.visible(a)) continue;
+    if (a.kind === 'mask') masks.push(a);
     if (a.key === selKey) {
       selected = a;
       continue;
@@ -82,6 +86,7 @@ export function drawFrame(
     if (a.key === overlay.hoverKey) hovered = a;
     if (selKeys.size > 1 && selKeys.has(a.key)) others.push(a);
     shown.push(a);
+    if (a.kind === 'mask') continue; // drawn by drawMasks, under the boxes and polygons
     const color = core.colorOf(a.label);
     let g = groups.get(color);
     if (!g) {
@@ -97,6 +102,7 @@ export function drawFrame(
     if (a && core.visible(a)) selected = preview && preview.key === selKey ? preview : a;
   }
 
+  drawMasks(ctx, core, masks, (key) => selKeys.has(key) || key === overlay.hoverKey, overlay.stroke, k);
   drawShapes(ctx, groups, k, dpr, shown.length <= FILL_MAX);
   if (hovered) {
     ctx.beginPath();
@@ -120,6 +126,8 @@ export function drawFrame(
 
   if (others.length > 0) drawSelectedOutlines(ctx, core, view, others, dpr, shown.length <= FILL_MAX);
   if (selected) drawSelected(ctx, core, view, selected, dpr);
+  drawKeypoints(ctx, core, view, preview, overlay.keypoints);
   drawDrafts(ctx, core, view, overlay, width, height);
+  drawBrush(ctx, core, view, overlay.cursor);
   return shown.length + (selected ? 1 : 0);
 }

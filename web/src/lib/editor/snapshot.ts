@@ -5,7 +5,7 @@
 
 import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
 import { attributePanel, type AttributePanelModel } from './attribute-panel';
-import { annBounds } from './geometry';
+import { sizeWords } from './keypoint-shapes';
 import { isProposal, proposalCounts, proposalsAbove } from './proposals';
 import { selectionSaid } from './say';
 import type { Ann, LabelClass, Tool } from './types';
@@ -79,14 +79,16 @@ export interface EditorUi {
   mayReview: boolean;
   allowsBox: boolean;
   allowsPolygon: boolean;
+  allowsMask: boolean;
+  /** The brush's (and eraser's) diameter in image pixels. */
+  brushSize: number;
   allowsTags: boolean;
   /** A box waits for the server's polygon ("Box → polygon"). */
   segmenting: boolean;
 }
 
 function describe(core: EditorCore, a: Ann): SelectionInfo {
-  const r = annBounds(a);
-  const size = r ? `${Math.round(r.x2 - r.x1)} × ${Math.round(r.y2 - r.y1)} px` : 'whole image';
+  const size = sizeWords(a, core.classes);
   return {
     key: a.key,
     kind: a.kind,
@@ -163,6 +165,8 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     mayReview: core.mayReview,
     allowsBox: core.allows('box'),
     allowsPolygon: core.allows('polygon'),
+    allowsMask: core.allows('mask'),
+    brushSize: core.brushSize,
     allowsTags: core.allows('class'),
     segmenting: core.segmenting,
   };

@@ -3,7 +3,8 @@
  * schema) but are declared here so the editor compiles and tests without the generated client.
  *
  * Geometry is in absolute image pixels, origin top-left: boxes `{bbox: [x1, y1, x2, y2]}` with x2 > x1 and
- * y2 > y1, polygons `{points: [x, y, x, y, ...]}` (see src/labelhub/domain/geometry.py).
+ * y2 > y1, polygons `{points: [x, y, x, y, ...]}`, masks COCO RLE `{size: [h, w], counts}` (`rle.ts`; see
+ * src/labelhub/domain/geometry.py).
  */
 
 import type { AttributeSpec } from '../attributes';
@@ -82,6 +83,9 @@ export interface LabelClass {
   name: string;
   color: string;
   hotkey?: string | null;
+  /** The named points of its keypoints annotations, in order, and the edges between them (0-based). */
+  keypoints?: string[];
+  skeleton?: [number, number][];
 }
 
 /** The project's label schema as the API returns it in ProjectPublic.label_schema. */
@@ -128,7 +132,8 @@ export function isConflict(err: unknown): err is ConflictError {
   return err instanceof ConflictError || (err instanceof Error && err.name === 'ConflictError');
 }
 
-export type Tool = 'select' | 'box' | 'polygon' | 'grabcut';
+/** `brush` and `eraser` paint masks (`mask-tool.ts`). */
+export type Tool = 'select' | 'box' | 'polygon' | 'grabcut' | 'brush' | 'eraser' | 'keypoints';
 
 /**
  * Box to polygon: the outline of the object inside `box` ([x1, y1, x2, y2] image pixels), as flat polygon points

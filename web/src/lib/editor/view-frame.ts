@@ -8,6 +8,7 @@
 import { fitCanvas } from './canvas';
 import type { EditorCore } from './core';
 import { annBounds, clampPoint } from './geometry';
+import type { LiveStroke } from './mask-stroke';
 import { buildLevels, drawFrame, type ImageSource, type Overlay } from './render';
 import type { Ann, Handle, Point, Rect } from './types';
 import { constrainView, fitView, minScale, panBy, toImage, type View, zoomAt } from './viewport';
@@ -18,7 +19,8 @@ export type Drag =
   | { type: 'band'; start: Point }
   | { type: 'move'; key: string; start: Point; startScreen: Point; orig: Ann; bounds: Rect; moved: boolean; cycle: boolean }
   | { type: 'resize'; key: string; handle: Handle; orig: Ann }
-  | { type: 'vertex'; key: string; index: number; orig: Ann };
+  | { type: 'vertex'; key: string; index: number; orig: Ann }
+  | { type: 'stroke'; stroke: LiveStroke };
 
 /** Timings kept for the benchmark and the optional on-screen meter (milliseconds, newest last). */
 export interface Probe {
@@ -72,6 +74,7 @@ export abstract class CanvasFrame {
     keyCursor: null,
     closing: false,
     band: null,
+    stroke: null,
   };
   protected pendingSelect: { key: string; at: number } | null = null;
   private readonly listeners = new Set<() => void>();

@@ -7,6 +7,7 @@
 
 import { clampPoint, insertVertex, MIN_BOX } from './geometry';
 import { hitTest, type Hit } from './hittest';
+import { KeypointTool } from './keypoint-tool';
 import { keepInView, moveCursor, type PolygonKey, SAY, startPoint, TOO_FEW_POINTS, withVertex } from './polygonKeys';
 import type { Handle, Point, Rect } from './types';
 import { CanvasFrame } from './view-frame';
@@ -32,6 +33,20 @@ export abstract class CanvasTools extends CanvasFrame {
   /** Says what a key did out of sight (the app's live region, `announce`). */
   onAnnounce: (text: string) => void = () => {};
   private lastKeyCursor: Point | null = null;
+  /** Keypoints: placing an instance, picking, dragging and stepping its points (`keypoint-tool.ts`). */
+  readonly kp: KeypointTool = this.keypointTool();
+
+  private keypointTool(): KeypointTool {
+    const kp = new KeypointTool({
+      core: this.core,
+      tol: () => this.tol(),
+      setPreview: (a) => (this.overlay.preview = a),
+      redraw: () => (this.invalidate(), this.emit()),
+      announce: (text) => this.onAnnounce(text),
+    });
+    this.overlay.keypoints = kp.state;
+    return kp;
+  }
 
   /** Box to polygon: the box stays drawn while the server finds the outline, then the polygon replaces it. */
   protected segment(r: Rect): void {
@@ -47,7 +62,7 @@ export abstract class CanvasTools extends CanvasFrame {
   }
 
   get drawing(): boolean {
-    return this.overlay.draftPolygon !== null || this.drag?.type === 'draw-box';
+    return this.overlay.draftPolygon !== null || this.drag?.type === 'draw-box' || this.drag?.type === 'stroke';
   }
 
   setSpace(down: boolean): void {
@@ -58,6 +73,7 @@ export abstract class CanvasTools extends CanvasFrame {
 
   /** Keys that act on the canvas state; returns true when the key was used. */
   handleKey(action: 'escape' | 'enter' | 'backspace'): boolean {
+    if (this.kp.key(action)) return true;
     const draft = this.overlay.draftPolygon;
     if (action === 'enter' && draft) {
       this.closePolygon();
@@ -172,9 +188,11 @@ export abstract class CanvasTools extends CanvasFrame {
 
   protected cancelDrag(): void {
     this.drag = null;
+    this.kp.cancelDrag();
     this.overlay.preview = null;
     this.overlay.draftBox = null;
     this.overlay.band = null;
+    this.overlay.stroke = null;
     this.updateCursor(null);
     this.invalidate();
   }
@@ -229,11 +247,13 @@ export abstract class CanvasTools extends CanvasFrame {
     else if (d?.type === 'move') c = 'move';
     else if (d?.type === 'vertex') c = 'grabbing';
     else if (d?.type === 'band') c = 'crosshair';
+    else if (this.kp.dragging) c = 'grabbing';
+    else if (this.core.tool === 'select' && this.kp.overEdge && !this.core.readonly) c = 'move';
     else if (!this.core.readonly && this.core.tool !== 'select' && !(hit && hit.part.type !== 'body')) c = 'crosshair';
     else if (hit?.part.type === 'handle') c = HANDLE_CURSOR[hit.part.handle];
     else if (hit?.part.type === 'vertex') c = 'grab';
     else if (hit?.part.type === 'edge') c = 'copy';
-    else if (hit) c = this.core.readonly ? 'pointer' : 'move';
+    else if (hit) c = this.core.readonly || this.core.get(hit.key)?.kind === 'mask' ? 'pointer' : 'move';
     if (this.canvas.style.cursor !== c) this.canvas.style.cursor = c;
   }
 }

@@ -22,6 +22,8 @@ import {
   translatePoints,
 } from './geometry';
 import { clickTarget, covers, hitTest } from './hittest';
+import { beginStroke, extendStroke, finishStroke } from './mask-stroke';
+import { isMaskTool } from './mask-tool';
 import { selectionSaid } from './say';
 import type { Ann, Point } from './types';
 import type { Drag } from './view-frame';
@@ -106,6 +108,18 @@ export class CanvasView extends CanvasTools {
       return;
     }
 
+    if (editable && isMaskTool(core.tool)) {
+      const stroke = beginStroke(core, this.imagePoint(s), this.hitOptions());
+      if (stroke) this.startDrag(e, { type: 'stroke', stroke });
+      this.overlay.stroke = stroke;
+      this.invalidate();
+      return;
+    }
+    // Keypoints first: the Keypoints tool places points, and a point or edge of an instance is picked by itself.
+    if (!(e.shiftKey || e.ctrlKey || e.metaKey) && this.kp.down(p, this.imagePoint(s))) {
+      if (this.kp.dragging) capturePointer(this.canvas, e);
+      return;
+    }
     const hit = hitTest(core.index, p, this.hitOptions());
     if (core.tool === 'select' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
       this.pickMany(e, hit?.key ?? null, p);
@@ -190,6 +204,7 @@ export class CanvasView extends CanvasTools {
     const core = this.core;
     const W = core.item.width;
     const H = core.item.height;
+    if (this.kp.move(raw, clampPoint(raw, W, H))) return;
     if (!d) {
       if (this.overlay.draftPolygon) {
         const pts = this.overlay.draftPolygon;
@@ -215,6 +230,9 @@ export class CanvasView extends CanvasTools {
         break;
       case 'band':
         this.overlay.band = rectFromPoints(d.start, p);
+        break;
+      case 'stroke':
+        extendStroke(d.stroke, p);
         break;
       case 'move': {
         if (!d.moved && Math.hypot(s.x - d.startScreen.x, s.y - d.startScreen.y) < 3) return;
@@ -246,6 +264,7 @@ export class CanvasView extends CanvasTools {
     } catch {
       // Not captured.
     }
+    if (this.kp.up()) return this.updateCursor(null);
     const core = this.core;
     const preview = this.overlay.preview;
     this.overlay.preview = null;
@@ -285,6 +304,10 @@ export class CanvasView extends CanvasTools {
         if (r && core.selectInside(r) > 0) this.onAnnounce(selectionSaid(core.selectionCounts()));
         break;
       }
+      case 'stroke':
+        this.overlay.stroke = null;
+        finishStroke(core, d.stroke);
+        break;
       case 'pan':
         break;
     }
@@ -306,6 +329,7 @@ export class CanvasView extends CanvasTools {
 }
 
 function moved(a: Ann, dx: number, dy: number): Ann {
+  if (a.kind === 'mask') return a; // masks are not dragged: the brush and eraser edit them
   if (a.kind === 'polygon') return { ...a, geometry: { ...a.geometry, points: translatePoints(a.geometry.points ?? [], dx, dy) } };
   const r = annBounds(a);
   if (!r) return a;

@@ -9,10 +9,12 @@
  * `VideoSession.edit` like the first change, so they get the same versions, conflict panel and re-propagation.
  */
 
+import type { AttributeValue } from '../attributes';
 import type { TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
 import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
+import { frameOpWords, setFromOp, withFrameValue } from './frame-attributes';
 import { mixedWarning, newTrackValues, relabelChanges, withAttributes } from './track-attributes';
 import type { AttributeChanges, Box, Method, Track } from './types';
 
@@ -64,6 +66,18 @@ function opEdit(s: VideoSession, ref: TrackRef, op: TrackOp, what: string, saved
         },
         send: (version) => s.server.relabel(ref.id, version, null, op.values),
       };
+    case 'frame': {
+      const c = op.change;
+      return {
+        what,
+        saved,
+        local: () => {
+          const cur = s.track(ref.id);
+          if (cur) s.putTrack(withFrameValue(cur, c));
+        },
+        send: (version) => s.server.setFrameValues(ref.id, version, c.from, c.to, { [c.name]: c.value }),
+      };
+    }
   }
 }
 
@@ -214,6 +228,23 @@ export function setTrackAttributes(s: VideoSession, id: number, values: Attribut
     .map(([k, v]) => (v === null ? `clear ${k}` : `set ${k} to ${String(v)}`))
     .join(', ');
   return recorded(s, t, { op: 'attributes', values: changes }, `${words} on track ${id}`);
+}
+
+/**
+ * Set a per-frame value of track `id` from frame `frame` on, up to the next frame where it changes (null unsets
+ * it): one undoable step, saved at once. Returns null (nothing sent) when the frame holds that value already.
+ */
+export function setFrameValue(
+  s: VideoSession,
+  id: number,
+  frame: number,
+  name: string,
+  value: AttributeValue | null,
+): Promise<Answer | null> | null {
+  const t = s.track(id);
+  const change = t ? setFromOp(t, name, frame, value) : null;
+  if (!t || !change) return null;
+  return recorded(s, t, { op: 'frame', change }, frameOpWords(change, id));
 }
 
 /** What `relabelSelected` says once the server took the new label. */

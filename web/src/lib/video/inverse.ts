@@ -5,6 +5,7 @@
  * server then propagates the frame again), a label, or attribute values. Pure, tested without a browser.
  */
 
+import { undoFrameOp, type FrameValueOp } from './frame-attributes';
 import { stateAt } from './states';
 import { undoChanges } from './track-attributes';
 import type { AttributeChanges, Track } from './types';
@@ -17,7 +18,9 @@ export type TrackOp =
   /** `PATCH .../tracks/{id}` with a label, and the attribute values the new label changes (dropped: null). */
   | { op: 'relabel'; label: string; attributes?: AttributeChanges }
   /** `PATCH .../tracks/{id}` with attribute values for the whole track (null: unset). */
-  | { op: 'attributes'; values: AttributeChanges };
+  | { op: 'attributes'; values: AttributeChanges }
+  /** `PATCH .../tracks/{id}` with `frame_attributes`: one per-frame value on frames `from`..`to`. */
+  | { op: 'frame'; change: FrameValueOp };
 
 /** The op that makes frame `f` of `t` what it is now. */
 export function frameAsIs(t: Track, f: number): TrackOp {
@@ -41,5 +44,7 @@ export function inverseOf(t: Track, op: TrackOp): TrackOp {
         : { op: 'relabel', label: t.label };
     case 'attributes':
       return { op: 'attributes', values: undoChanges(t, op.values) };
+    case 'frame':
+      return { op: 'frame', change: undoFrameOp(t, op.change) };
   }
 }

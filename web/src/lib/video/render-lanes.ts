@@ -3,10 +3,12 @@
  * ruler with frame numbers, and one lane per track, only the lanes scrolled into view. A lane shows its
  * track's frames reduced to cells (`lanes.ts`): propagated frames in the track's colour, paler where the
  * confidence is lower; outside frames grey; needs-review frames with a red bar under them; suggested frames as
- * small ticks above; keyframes as diamonds (hollow for an outside keyframe).
+ * small ticks above; frames where a per-frame attribute value changes as short cyan ticks below (value keyframes,
+ * apart from the box keyframes); keyframes as diamonds (hollow for an outside keyframe).
  */
 
 import { trackColor, withAlpha } from './colors';
+import { valueChanges } from './frame-attributes';
 import { cellCount, laneSegments, markedCells } from './lanes';
 import { frameEdge, frameToX, type FrameScale, tickStep } from './scale';
 import type { Track } from './types';
@@ -21,6 +23,7 @@ export const PAD_R = 14;
 
 const REVIEW = '#f04438';
 const SUGGESTED = '#fde047';
+const VALUE_CHANGE = '#22d3ee';
 const OUTSIDE = 'rgba(152, 162, 179, 0.42)';
 const EMPTY = '#2a2f3a';
 const TEXT = '#d0d5dd';
@@ -138,6 +141,9 @@ function drawLane(s: Surface, scale: FrameScale, t: Track, y: number, selected: 
   for (const c of markedCells(t.review, n, cols)) ctx.fillRect(scale.x0 + c * cellW, top + h - 3, Math.max(1, cellW), 3);
   ctx.fillStyle = SUGGESTED;
   for (const c of markedCells(t.suggested, n, cols)) ctx.fillRect(scale.x0 + (c + 0.5) * cellW - 1, y + 1, 2, 5);
+  ctx.fillStyle = VALUE_CHANGE;
+  // At the frame's left edge: the value holds from there on.
+  for (const c of markedCells(valueChanges(t), n, cols)) ctx.fillRect(scale.x0 + c * cellW, y + LANE_H - 5, 2, 5);
 
   // Keyframes.
   const r = Math.min(5, Math.max(3.5, (scale.width / n) * 0.45));

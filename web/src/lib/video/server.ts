@@ -78,6 +78,17 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
       );
       return asResult(r);
     },
+    async setFrameValues(trackId, version, from, to, values) {
+      const r = await checked(
+        unwrap(
+          api.PATCH('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}', {
+            params: { path: onTrack(trackId) },
+            body: { version, frame_attributes: { from_frame: from, to_frame: to, values } },
+          }),
+        ),
+      );
+      return asResult(r);
+    },
     deleteTrack: (trackId, version) =>
       checked(
         unwrap(

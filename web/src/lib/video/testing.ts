@@ -6,6 +6,7 @@
 import { ConflictError } from '../editor/types';
 import type { AttributeSpec } from '../attributes';
 import { VideoSession } from './session.svelte';
+import { withFrameValue } from './frame-attributes';
 import { withAttributes } from './track-attributes';
 import type { Job, Track, TrackResult, TrackServer } from './types';
 
@@ -106,6 +107,12 @@ export function fakeServer(initial: Track[]) {
         const t = find(id);
         const relabelled = label === null ? t : { ...t, label };
         return attributes ? withAttributes(relabelled, attributes) : relabelled;
+      }),
+    setFrameValues: async (id, version, from, to, values) =>
+      change('frame', version, () => {
+        let t = find(id);
+        for (const [name, value] of Object.entries(values)) t = withFrameValue(t, { name, from, to, value });
+        return t;
       }),
     deleteTrack: async (id, version) => {
       check('delete', version);

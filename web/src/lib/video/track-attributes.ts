@@ -18,7 +18,9 @@ export function valuesOf(t: Track): Record<string, AttributeValue> {
  * shown as mixed; setting it sets one value on the whole track. */
 export function trackAttributePanel(specs: readonly AttributeSpec[], t: Track | null): AttributePanelModel {
   if (!t) return { keys: [], target: '', rows: [], empty: 'Select a track to see and set its attributes.' };
-  const model = attributePanel(specs, [{ key: String(t.track_id), label: t.label, attributes: valuesOf(t) }]);
+  // Per-frame attributes have their own section (`frame-attributes.ts`): here the whole-track ones.
+  const whole = specs.filter((s) => s.mutable !== true);
+  const model = attributePanel(whole, [{ key: String(t.track_id), label: t.label, attributes: valuesOf(t) }]);
   const mixed = new Set(t.attributes_mixed ?? []);
   const rows = model.rows.map((r) => (mixed.has(r.spec.name) ? { ...r, value: null, mixed: true } : r));
   const target = `track ${t.track_id}`;
@@ -57,11 +59,17 @@ export function mixedWarning(t: Track, changes: AttributeChanges): string | null
   );
 }
 
-/** What relabelling `t` as `label` does to its values (the web's `relabelled` rule): the values the new label does
- * not take go (null), its defaults fill what is unset. Empty when nothing changes. */
+/** What relabelling `t` as `label` does to its whole-track values (the web's `relabelled` rule): the values the new
+ * label does not take go (null), its defaults fill what is unset. Empty when nothing changes. */
 export function relabelChanges(specs: readonly AttributeSpec[], t: Track, label: string): AttributeChanges {
   const before = valuesOf(t);
-  const after = relabelled(specs, before, label);
+  // Whole-track attributes only: a per-frame one's default sent here would replace its values on every frame (the
+  // server drops the per-frame values the new label does not take).
+  const after = relabelled(
+    specs.filter((s) => s.mutable !== true),
+    before,
+    label,
+  );
   const out: AttributeChanges = {};
   for (const k of Object.keys(before)) if (!(k in after)) out[k] = null;
   for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v as AttributeValue;

@@ -43,6 +43,8 @@ export interface Track {
   attributes?: Record<string, AttributeValue>;
   /** Declared attributes whose boxes hold different values (imported per-frame values). */
   attributes_mixed?: string[];
+  /** Per-frame (mutable) attributes that apply to the label: the value on each frame (null: unset, or no box). */
+  frame_attributes?: Record<string, (AttributeValue | null)[]>;
   /** The track's latest propagation job. */
   job: Job | null;
 }
@@ -112,6 +114,14 @@ export interface TrackServer {
   removeKeyframe: (trackId: number, frame: number, version: number) => Promise<TrackResult>;
   /** A new label and/or attribute values, set on every box of the track (`PATCH .../tracks/{id}`). */
   relabel: (trackId: number, version: number, label: string | null, attributes?: AttributeChanges) => Promise<TrackResult>;
+  /** Per-frame values on frames `from`..`to` of the track (`PATCH .../tracks/{id}` with `frame_attributes`). */
+  setFrameValues: (
+    trackId: number,
+    version: number,
+    from: number,
+    to: number,
+    values: AttributeChanges,
+  ) => Promise<TrackResult>;
   deleteTrack: (trackId: number, version: number) => Promise<{ version: number }>;
   propagate: (trackId: number, method: Method) => Promise<Job>;
   /** Calls `onUpdate` with each state of the job; resolves with the finished job, rejects on abort. */
