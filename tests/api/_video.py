@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.api._support import create_project
 from tests.conftest import DATA, data_path
 
 from labelhub.domain.enums import ItemKind
@@ -65,3 +68,13 @@ def video_file_item(hub: Hub, pid: int, path: Path) -> int:
     """Import one video file through the ``video`` importer (copied into the store) and return its item id."""
     import_source(hub, Actor.system(), pid, path, fmt="video", options=ImportOptions(media="copy"))
     return _only_item(hub, pid)
+
+
+def car_and_person_video(
+    client: TestClient, hub: Hub, headers: dict[str, str], tmp_path: Path, name: str, attributes: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Create a video project (classes car and person, ``attributes`` declared) with one 40-frame item from the
+    Crossing sequence; return the project's and the item's ids."""
+    labels = [{"name": "car"}, {"name": "person"}]
+    pid = create_project(client, headers, name, item_kind="video", labels=labels, attributes=attributes)["id"]
+    return pid, video_of_frames(hub, pid, otb_frames(40), tmp_path)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.api._support import API, assert_problem, create_project, quick_user, run_jobs
-from tests.api._video import otb_frames, video_of_frames
+from tests.api._support import API, assert_problem, quick_user, run_jobs
+from tests.api._video import car_and_person_video
 
 from labelhub.hub import Hub
 from labelhub.storage.models import Annotation
@@ -25,9 +25,7 @@ BOX = [100.0, 50.0, 120.0, 100.0]
 @pytest.fixture
 def video(client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path) -> tuple[int, int]:
     """A video project (classes car and person, three attributes) with one 40-frame item."""
-    pid = create_project(client, admin_headers, "street", item_kind="video", labels=[{"name": "car"},
-                         {"name": "person"}], attributes=ATTRS)["id"]  # fmt: skip
-    return pid, video_of_frames(hub, pid, otb_frames(40), tmp_path)
+    return car_and_person_video(client, hub, admin_headers, tmp_path, "street", ATTRS)
 
 
 def _tracks(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from xml.sax.saxutils import escape
 
 import pytest
 from sqlalchemy import select
+from tests.formats._keypoint_support import classes_of, image_project
 from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
-from labelhub.domain.schema import PALETTE, LabelClass, LabelSchema
+from labelhub.domain.schema import PALETTE, LabelClass
 from labelhub.errors import FormatError
 from labelhub.formats import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats._keypoint_schema import with_schema_keypoints
@@ -24,8 +25,7 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
-from labelhub.services.projects import create_project
-from labelhub.storage.models import Annotation, Item, Project
+from labelhub.storage.models import Annotation, Item
 
 NO_MEDIA = ImportOptions(media="none")
 NAMES = ["nose", "left_eye", "right_eye"]
@@ -116,23 +116,12 @@ def _points_by_image(hub: Hub, pid: int) -> dict[str, list[tuple[str, list[float
     return {name: [(label, geometry["points"], attrs)] for name, label, geometry, attrs in rows}
 
 
-def _classes(hub: Hub, pid: int) -> dict[str, LabelClass]:
-    with hub.db.session() as s:
-        return {c.name: c for c in LabelSchema.from_json(s.get_one(Project, pid).label_schema).classes}
-
-
-def _project(hub: Hub, name: str, *classes: LabelClass) -> int:
-    with hub.db.session(write=True) as s:
-        schema = LabelSchema(classes=classes) if classes else LabelSchema.from_names([])
-        return create_project(s, Actor.system(), name, item_kind=ItemKind.IMAGE, schema=schema).id
-
-
 def test_skeletons_round_trip_through_labelhub(hub: Hub, tmp_path: Path) -> None:
     system = Actor.system()
-    first = _project(hub, "cvat-poses")
+    first = image_project(hub, "cvat-poses")
     report = import_source(hub, system, first, skeleton_xml(tmp_path / "in.xml"), fmt="cvat_images", options=NO_MEDIA)
     assert report.warnings == [] and report.annotations_added == 3
-    person = _classes(hub, first)["person"]
+    person = classes_of(hub, first)["person"]
     assert (person.keypoints, person.skeleton) == (tuple(NAMES), ((0, 1), (2, 0)))
     got = _points_by_image(hub, first)
     assert got["a.jpg"] == [("person", WANT_A, {"occluded": False, "z_order": 1, "pose": "standing"})]
@@ -154,24 +143,24 @@ def test_skeletons_round_trip_through_labelhub(hub: Hub, tmp_path: Path) -> None
                       ("right_eye", "0", "1", "14.00,11.25")]  # fmt: skip
     assert shape.find("attribute[@name='pose']") is not None
 
-    second = _project(hub, "cvat-poses-again")
+    second = image_project(hub, "cvat-poses-again")
     again = import_source(hub, system, second, dest, fmt="cvat_images", options=NO_MEDIA)
     assert again.warnings == [] and again.annotations_added == 3
-    mine = _classes(hub, second)["person"]
+    mine = classes_of(hub, second)["person"]
     assert (mine.keypoints, mine.skeleton) == (person.keypoints, person.skeleton)
     assert _points_by_image(hub, second) == got
 
 
 def test_a_project_keeps_its_own_declaration_and_is_warned(hub: Hub, tmp_path: Path) -> None:
     own = LabelClass("person", PALETTE[0], keypoints=("head", "tail"), skeleton=((0, 1),))
-    pid = _project(hub, "cvat-own-skeleton", own, LabelClass("car", PALETTE[1]))
+    pid = image_project(hub, "cvat-own-skeleton", own, LabelClass("car", PALETTE[1]))
     report = import_source(
         hub, Actor.system(), pid, skeleton_xml(tmp_path / "in.xml"), fmt="cvat_images", options=NO_MEDIA
     )
     assert len(report.warnings) == 1
     assert "'person' keeps its own keypoints (head, tail)" in report.warnings[0]
     assert "the CVAT file declares nose, left_eye, right_eye" in report.warnings[0]
-    assert _classes(hub, pid)["person"].keypoints == ("head", "tail")
+    assert classes_of(hub, pid)["person"].keypoints == ("head", "tail")
 
 
 def _keypoints(label: str, points: list[float]) -> AnnotationRecord:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.formats.test_yolo_pose import _pose_dataset, _project, _shapes
+from tests.formats._keypoint_support import image_project, pose_dataset, shapes
 
 from labelhub.formats import ExportOptions
 from labelhub.hub import Hub
@@ -24,18 +24,18 @@ def test_a_pose_dataset_through_cvat_comes_back_without_warnings(
     hub: Hub, tmp_path: Path, make_image: Callable[..., Path]
 ) -> None:
     system = Actor.system()
-    first = _project(hub, "pose-to-cvat")
-    import_source(hub, system, first, _pose_dataset(tmp_path / "ds", make_image), fmt="yolo")
+    first = image_project(hub, "pose-to-cvat")
+    import_source(hub, system, first, pose_dataset(tmp_path / "ds", make_image), fmt="yolo")
     out = tmp_path / "cvat"
     export_project(hub, system, first, out, fmt="cvat_images", options=ExportOptions(copy_media=True))
     assert "coco_group" in (out / "annotations.xml").read_text()
 
-    second = _project(hub, "pose-from-cvat")
+    second = image_project(hub, "pose-from-cvat")
     report = import_source(hub, system, second, out, fmt="cvat_images")
     assert report.warnings == []
     assert report.annotations_added == 3
-    want = [(kind, label, pytest.approx(values)) for kind, label, values in _shapes(hub, first)]
-    assert _shapes(hub, second) == want
+    want = [(kind, label, pytest.approx(values)) for kind, label, values in shapes(hub, first)]
+    assert shapes(hub, second) == want
 
     # The pairs survive: a YOLO pose export of the re-imported project writes one line per object.
     again = tmp_path / "yolo"

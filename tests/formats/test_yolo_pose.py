@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from tests.formats._keypoint_support import A_LINES, classes_of, image_project, pose_dataset, shapes
 from tests.formats._support import split_records
 
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
-from labelhub.domain.schema import PALETTE, LabelClass, LabelSchema
+from labelhub.domain.schema import PALETTE, LabelClass
 from labelhub.errors import FormatError, ImportValidationError, ValidationError
 from labelhub.formats import ExportItem, ExportOptions, ImportOptions
 from labelhub.formats._keypoint_schema import with_schema_keypoints
@@ -23,28 +23,10 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
 from labelhub.services.imports import import_source
-from labelhub.services.projects import create_project
-from labelhub.storage.models import Annotation, Item, Project
 
-# a.png is 100x50: a person with a visible, an occluded and an absent point, and a dog whose points are all absent.
-A_LINES = "0 0.5 0.5 0.4 0.6 0.5 0.3 2 0.4 0.4 1 0 0 0\n1 0.2 0.2 0.2 0.2 0 0 0 0 0 0 0 0 0\n"
 PERSON_BOX = [30.0, 10.0, 70.0, 40.0]
 PERSON_POINTS = [50.0, 15.0, 2, 40.0, 20.0, 1, 0.0, 0.0, 0]
 DOG_BOX = [10.0, 5.0, 30.0, 15.0]
-
-
-def _pose_dataset(
-    root: Path, make_image: Callable[..., Path], lines: str = A_LINES, kpt_shape: Any = (3, 3), **more: Any
-) -> Path:
-    """Write images/train/a.png (100x50) with labels/train/a.txt holding ``lines``, and data.yaml."""
-    make_image(root / "images" / "train" / "a.png", 100, 50)
-    (root / "labels" / "train").mkdir(parents=True)
-    (root / "labels" / "train" / "a.txt").write_text(lines)
-    data = {"path": "", "train": "images/train", "val": "images/train", "names": {0: "person", 1: "dog"}}
-    if kpt_shape is not None:
-        data["kpt_shape"] = list(kpt_shape)
-    (root / "data.yaml").write_text(yaml.safe_dump({**data, **more}, sort_keys=False))
-    return root
 
 
 def _read(source: Path) -> tuple[list[ItemRecord], list[Any]]:
@@ -52,31 +34,8 @@ def _read(source: Path) -> tuple[list[ItemRecord], list[Any]]:
         return split_records(importer)
 
 
-def _shapes(hub: Hub, pid: int) -> list[tuple[str, str, list[float]]]:
-    """(kind, label, bbox or points) of the project's annotations, by item, kind and label."""
-    with hub.db.session() as s:
-        rows = s.execute(
-            select(Item.name, Annotation.kind, Annotation.label, Annotation.geometry)
-            .join(Annotation, Annotation.item_id == Item.id)
-            .where(Item.project_id == pid)
-        ).all()
-    out = [(kind, label, geometry.get("bbox") or geometry["points"]) for _n, kind, label, geometry in rows]
-    return sorted(out, key=lambda r: (r[0], r[1]))
-
-
-def _classes(hub: Hub, pid: int) -> dict[str, LabelClass]:
-    with hub.db.session() as s:
-        return {c.name: c for c in LabelSchema.from_json(s.get_one(Project, pid).label_schema).classes}
-
-
-def _project(hub: Hub, name: str, *classes: LabelClass) -> int:
-    with hub.db.session(write=True) as s:
-        schema = LabelSchema(classes=classes) if classes else LabelSchema.from_names([])
-        return create_project(s, Actor.system(), name, item_kind=ItemKind.IMAGE, schema=schema).id
-
-
 def test_a_pose_line_is_a_box_and_keypoints_of_one_object(tmp_path: Path, make_image: Callable[..., Path]) -> None:
-    items, problems = _read(_pose_dataset(tmp_path / "ds", make_image))
+    items, problems = _read(pose_dataset(tmp_path / "ds", make_image))
     assert problems == []
     (item,) = items
     box, kps, dog = item.annotations
@@ -90,7 +49,7 @@ def test_a_pose_line_is_a_box_and_keypoints_of_one_object(tmp_path: Path, make_i
 
 
 def test_two_dims_have_no_visibility_and_0_0_is_absent(tmp_path: Path, make_image: Callable[..., Path]) -> None:
-    source = _pose_dataset(tmp_path / "ds", make_image, "0 0.5 0.5 0.4 0.6 0.5 0.3 0 0 0.4 0.4\n", kpt_shape=(3, 2))
+    source = pose_dataset(tmp_path / "ds", make_image, "0 0.5 0.5 0.4 0.6 0.5 0.3 0 0 0.4 0.4\n", kpt_shape=(3, 2))
     (item,), problems = _read(source)
     assert problems == []
     assert item.annotations[1].geometry["points"] == pytest.approx([50.0, 15.0, 2, 0.0, 0.0, 0, 40.0, 20.0, 2])
@@ -113,7 +72,7 @@ def test_two_dims_have_no_visibility_and_0_0_is_absent(tmp_path: Path, make_imag
 def test_a_broken_pose_line_is_a_problem_on_its_file_and_line(
     tmp_path: Path, make_image: Callable[..., Path], line: str, words: str
 ) -> None:
-    source = _pose_dataset(tmp_path / "ds", make_image, A_LINES + line + "\n")
+    source = pose_dataset(tmp_path / "ds", make_image, A_LINES + line + "\n")
     (item,), (problem,) = _read(source)
     assert words in problem.message
     assert (Path(problem.file or "").name, problem.line) == ("a.txt", 3)
@@ -123,12 +82,12 @@ def test_a_broken_pose_line_is_a_problem_on_its_file_and_line(
 def test_one_pixel_past_the_edge_is_tolerated(tmp_path: Path, make_image: Callable[..., Path]) -> None:
     # 1.005 * 100 px is half a pixel past the right edge: the domain's edge tolerance, as for boxes.
     line = "0 0.5 0.5 0.4 0.6 1.005 0.3 2 0 0 0 0 0 0\n"
-    (item,), problems = _read(_pose_dataset(tmp_path / "ds", make_image, line))
+    (item,), problems = _read(pose_dataset(tmp_path / "ds", make_image, line))
     assert problems == [] and item.annotations[1].geometry["points"][0] == pytest.approx(100.5)
 
 
 def test_without_kpt_shape_a_pose_line_stays_an_error(tmp_path: Path, make_image: Callable[..., Path]) -> None:
-    _items, problems = _read(_pose_dataset(tmp_path / "ds", make_image, kpt_shape=None))
+    _items, problems = _read(pose_dataset(tmp_path / "ds", make_image, kpt_shape=None))
     assert [p.line for p in problems] == [1, 2]
     assert all("got 14 values; expected a box" in p.message for p in problems)
 
@@ -142,7 +101,7 @@ def test_without_kpt_shape_a_pose_line_stays_an_error(tmp_path: Path, make_image
 def test_a_malformed_kpt_shape_or_flip_idx_refuses_the_dataset(
     tmp_path: Path, make_image: Callable[..., Path], more: dict[str, Any], field: str
 ) -> None:
-    source = _pose_dataset(tmp_path / "ds", make_image, **more)
+    source = pose_dataset(tmp_path / "ds", make_image, **more)
     with pytest.raises(FormatError, match=field) as info:
         YoloImporter(source, ImportOptions())
     assert info.value.context["field"] == field and Path(info.value.context["file"]).name == "data.yaml"
@@ -150,17 +109,17 @@ def test_a_malformed_kpt_shape_or_flip_idx_refuses_the_dataset(
 
 def test_pose_dataset_round_trips_through_labelhub(hub: Hub, tmp_path: Path, make_image: Callable[..., Path]) -> None:
     system = Actor.system()
-    source = _pose_dataset(tmp_path / "ds", make_image, flip_idx=[0, 2, 1])
-    first = _project(hub, "yolo-pose-in")
+    source = pose_dataset(tmp_path / "ds", make_image, flip_idx=[0, 2, 1])
+    first = image_project(hub, "yolo-pose-in")
     report = import_source(hub, system, first, source, fmt="yolo")
     assert report.warnings == [] and report.annotations_added == 3
-    classes = _classes(hub, first)
+    classes = classes_of(hub, first)
     # YOLO names no points: every class of the dataset is declared kp1..kp3, without edges.
     assert {n: (c.keypoints, c.skeleton) for n, c in classes.items()} == {
         "person": (("kp1", "kp2", "kp3"), ()),
         "dog": (("kp1", "kp2", "kp3"), ()),
     }
-    got = _shapes(hub, first)
+    got = shapes(hub, first)
     assert got == [
         ("box", "dog", pytest.approx(DOG_BOX)),
         ("box", "person", pytest.approx(PERSON_BOX)),
@@ -177,10 +136,10 @@ def test_pose_dataset_round_trips_through_labelhub(hub: Hub, tmp_path: Path, mak
         "1 0.200000 0.200000 0.200000 0.200000 0 0 0 0 0 0 0 0 0",
     ]
 
-    second = _project(hub, "yolo-pose-again")
+    second = image_project(hub, "yolo-pose-again")
     again = import_source(hub, system, second, out, fmt="yolo")
     assert again.warnings == [] and again.annotations_added == 3
-    assert _shapes(hub, second) == got
+    assert shapes(hub, second) == got
 
     # COCO puts the box and the keypoints of a line back into one annotation.
     coco = tmp_path / "coco.json"
@@ -193,9 +152,9 @@ def test_pose_dataset_round_trips_through_labelhub(hub: Hub, tmp_path: Path, mak
 def test_a_class_that_names_its_points_keeps_them(hub: Hub, tmp_path: Path, make_image: Callable[..., Path]) -> None:
     named = LabelClass("person", PALETTE[0], keypoints=("nose", "left_eye", "right_eye"), skeleton=((0, 1), (0, 2)))
     other = LabelClass("dog", PALETTE[1], keypoints=("head", "tail"))
-    pid = _project(hub, "yolo-pose-named", named, other)
-    report = import_source(hub, Actor.system(), pid, _pose_dataset(tmp_path / "ds", make_image), fmt="yolo")
-    classes = _classes(hub, pid)
+    pid = image_project(hub, "yolo-pose-named", named, other)
+    report = import_source(hub, Actor.system(), pid, pose_dataset(tmp_path / "ds", make_image), fmt="yolo")
+    classes = classes_of(hub, pid)
     assert (classes["person"].keypoints, classes["person"].skeleton) == (named.keypoints, named.skeleton)
     assert classes["dog"].keypoints == ("head", "tail")
     (warning,) = report.warnings  # the same count is no news; another count is
@@ -203,8 +162,8 @@ def test_a_class_that_names_its_points_keeps_them(hub: Hub, tmp_path: Path, make
 
 
 def test_a_refused_import_names_the_file_and_line(hub: Hub, tmp_path: Path, make_image: Callable[..., Path]) -> None:
-    source = _pose_dataset(tmp_path / "ds", make_image, "0 0.5 0.5 0.4 0.6 0.5 0.3 7 0 0 0 0 0 0\n")
-    pid = _project(hub, "yolo-pose-refused")
+    source = pose_dataset(tmp_path / "ds", make_image, "0 0.5 0.5 0.4 0.6 0.5 0.3 7 0 0 0 0 0 0\n")
+    pid = image_project(hub, "yolo-pose-refused")
     with pytest.raises(ImportValidationError) as info:
         import_source(hub, Actor.system(), pid, source, fmt="yolo")
     assert "a.txt" in str(info.value) and "line 1" in str(info.value) and "visibility 7" in str(info.value)

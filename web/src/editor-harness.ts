@@ -4,7 +4,8 @@
  * `tests/e2e/test_editor_harness.py` open it; `window.__editor` and `window.__harness` are their handles.
  *
  * Query parameters: boxes (1000), proposals (share of boxes proposed by a model, 0.15), polygons (6),
- * masks (0: blobs of 60-300 px as COCO RLE, every other one a compressed string, one in five proposed), w (1920), h (1080), seed (1), role (reviewer), delay (save latency in ms, 60), autosave (ms, 800).
+ * masks (0: blobs of 60-300 px as COCO RLE, every other one a compressed string, one in five proposed),
+ * w (1920), h (1080), seed (1), role (reviewer), delay (save latency in ms, 60), autosave (ms, 800).
  */
 
 import { mount, unmount } from 'svelte';
