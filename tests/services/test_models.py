@@ -278,7 +278,7 @@ def test_versions_registered_at_the_same_moment_get_different_numbers(hub: Hub, 
     """The second registration waits for the first one's transaction instead of taking the same number."""
     pid = banking_project(hub, tmp_path, n_classes=2, per_class=2)
     first_holds = threading.Event()
-    numbers: list[int] = []
+    numbers: dict[str, int] = {}
 
     def register(release: threading.Event | None) -> None:
         with hub.db.session(write=True) as s:
@@ -288,7 +288,8 @@ def test_versions_registered_at_the_same_moment_get_different_numbers(hub: Hub, 
             if release is not None:
                 first_holds.set()
                 release.wait(timeout=10)
-        numbers.append(version)
+        # Keyed by the thread: after both commits, the two appends could land in either order under load.
+        numbers["first" if release is not None else "second"] = version
 
     release = threading.Event()
     first = threading.Thread(target=register, args=(release,))
@@ -301,7 +302,7 @@ def test_versions_registered_at_the_same_moment_get_different_numbers(hub: Hub, 
     release.set()
     first.join(timeout=10)
     second.join(timeout=10)
-    assert numbers == [1, 2]
+    assert numbers == {"first": 1, "second": 2}
 
 
 def test_deleting_a_version_removes_its_open_proposals_and_keeps_decided_ones(hub: Hub) -> None:

@@ -32,3 +32,14 @@ export function cellArrow(e: KeyboardEvent, id: number, items: readonly { id: nu
   const to = arrowTarget(e.key, at, columns, items.length);
   return to === null ? null : (items[to]?.id ?? null);
 }
+
+/** The project page's key for the grid's "Labels" toggle: L (either case), without modifiers, not typed in a text
+ * field or while a dialog is open (then the key belongs to the field or the dialog). */
+export function isLabelsKey(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'defaultPrevented' | 'target'>): boolean {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.key.toLowerCase() !== 'l') return false;
+  const t = e.target as { tagName?: string; type?: string; isContentEditable?: boolean; closest?: (s: string) => unknown } | null;
+  if (!t || typeof t.tagName !== 'string') return true;
+  if (t.tagName === 'INPUT') return t.type === 'checkbox';
+  if (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable) return false;
+  return !t.closest?.('dialog, [role="dialog"]');
+}

@@ -21,9 +21,10 @@ from labelhub.api.schemas import (
     ItemsDeleteIn,
     ReviewIn,
 )
+from labelhub.api.shape_schemas import ItemShapesPagePublic
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.services import annotations as annotation_service
-from labelhub.services import item_delete, items, proposal_accept
+from labelhub.services import item_delete, item_shapes, items, proposal_accept
 from labelhub.services.annotations import AnnotationInput
 from labelhub.services.item_order import ItemOrder
 from labelhub.storage.models import Item
@@ -136,6 +137,21 @@ def list_items(
         total = items.count_items(s, actor, project_id, f) if with_total else None
         position = None if position_of is None else items.item_position(s, actor, project_id, f, position_of, order)
     return ItemPagePublic(items=out, next_after=page.next_after, total=total, position=position)
+
+
+@router.get("/shapes", response_model=ItemShapesPagePublic)
+def list_item_shapes(
+    project_id: int,
+    actor: ActorDep,
+    hub: HubDep,
+    ids: Annotated[str, Query(max_length=2000, description="Up to 100 item ids, comma-separated: `ids=4,5,9`")],
+) -> Response:
+    """The labels of a page of image items reduced for their thumbnails: see services/item_shapes.py."""
+    wanted = item_shapes.parse_ids(ids)
+    with hub.db.session() as s:
+        found = item_shapes.item_shapes(s, actor, project_id, wanted)
+    # orjson writes the dataclasses (the ItemShapesPagePublic shape) directly: a page can hold 30,000 shapes.
+    return Response(orjson.dumps({"items": found}), media_type="application/json")
 
 
 @router.post("/delete", response_model=ItemsDeletedPublic)

@@ -331,6 +331,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/shapes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Item Shapes
+         * @description The labels of a page of image items reduced for their thumbnails: see services/item_shapes.py.
+         */
+        get: operations["list_item_shapes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/delete": {
         parameters: {
             query?: never;
@@ -2115,6 +2135,36 @@ export interface components {
              */
             annotation_count?: number;
         };
+        /** ItemShapesPagePublic */
+        ItemShapesPagePublic: {
+            /**
+             * Items
+             * @description The image items of the project among `ids`, in that order; other ids are left out
+             */
+            items: components["schemas"]["ItemShapesPublic"][];
+        };
+        /** ItemShapesPublic */
+        ItemShapesPublic: {
+            /** Item Id */
+            item_id: number;
+            /**
+             * Width
+             * @description The image's width in pixels (the shapes' coordinate space)
+             */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /**
+             * Shapes
+             * @description In annotation order; at most 300
+             */
+            shapes: components["schemas"]["ShapePublic"][];
+            /**
+             * More
+             * @description Shapes past the first 300, not sent
+             */
+            more: number;
+        };
         /**
          * ItemStatus
          * @description Where an item stands in the labelling workflow.
@@ -2755,6 +2805,32 @@ export interface components {
          */
         SessionPublic: {
             user: components["schemas"]["CurrentUserPublic"] | null;
+        };
+        /** ShapePublic */
+        ShapePublic: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "box" | "polygon" | "keypoints" | "mask";
+            /** Label */
+            label: string | null;
+            source: components["schemas"]["Source"];
+            /**
+             * Proposed
+             * @description A proposal waiting for a decision (state `proposed`): drawn dashed
+             */
+            proposed: boolean;
+            /**
+             * Points
+             * @description Image pixels: a box's x1, y1, x2, y2; a polygon's x, y pairs (at most 32 points); keypoints' x, y, v triples; a mask's bounding box x1, y1, x2, y2
+             */
+            points: number[];
+            /**
+             * Parts
+             * @description A mask's outline: its largest outer contours (at most 4), x, y pairs of at most 32 points each
+             */
+            parts?: number[][];
         };
         /**
          * Source
@@ -3701,6 +3777,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ItemPagePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_item_shapes: {
+        parameters: {
+            query: {
+                /** @description Up to 100 item ids, comma-separated: `ids=4,5,9` */
+                ids: string;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemShapesPagePublic"];
                 };
             };
             /** @description Validation Error */

@@ -11,6 +11,7 @@
 import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue } from '../attributes';
 import { count } from '../plural';
 import { newAnnotation } from './annotations';
+import { currentClip, keepClip, notePaste, planPaste } from './clipboard';
 import { SelectionCore } from './core-selection';
 import { nudged, rectToBox, round2, segmentTooSmall } from './geometry';
 import { isSelectable, nudgedKeypoints } from './keypoint-shapes';
@@ -259,8 +260,9 @@ export class EditorCore extends SelectionCore {
   /**
    * Delete every selected annotation, as one undo step. Without the reviewer role a model's open proposal is kept
    * (removing it would reject it) and the rest go; with only proposals selected nothing does. Returns whether any went.
+   * `verb` names the undo step ("cut 2 shapes").
    */
-  deleteSelected(): boolean {
+  deleteSelected(verb: 'delete' | 'cut' = 'delete'): boolean {
     const chosen = this.selectedAnns;
     if (chosen.length === 0) return false;
     const kept = this.mayReview ? [] : chosen.filter((a) => isProposal(a));
@@ -271,12 +273,58 @@ export class EditorCore extends SelectionCore {
     const gone = new Set(chosen.filter((a) => !kept.includes(a)).map((a) => a.key));
     const next = this.anns.filter((x) => !gone.has(x.key));
     const what = gone.size === 1 ? (chosen.find((a) => gone.has(a.key))?.kind ?? 'annotation') : count(gone.size, 'shape');
-    if (!this.commit(next, `delete ${what}`, null)) return false;
+    if (!this.commit(next, `${verb} ${what}`, null)) return false;
     if (kept.length > 0) {
       this.selection.replace(kept.map((a) => a.key));
       this.notify(`${count(kept.length, 'proposal')} kept: removing a proposal rejects it, which needs the reviewer role`, 'warn');
     }
     return true;
+  }
+
+  // ---- the clipboard (`clipboard.ts`): Ctrl+C, Ctrl+X, Ctrl+V ---------------------------------------------
+
+  /** Ctrl+C: keep the selected shapes on the clipboard (a viewer may copy too). Returns how many. */
+  copySelected(): number {
+    const shapes = this.selectedAnns.filter(isSelectable);
+    if (shapes.length === 0) return (this.notify('Nothing selected to copy', 'warn'), 0);
+    keepClip(this.item, shapes, false);
+    this.notify(`Copied ${count(shapes.length, 'shape')}`);
+    return shapes.length;
+  }
+
+  /** Ctrl+X: copy the selected shapes and delete them, one undo step. Without the reviewer role a model's open
+   * proposal stays (as with Delete) and is not copied. Returns how many went. */
+  cutSelected(): number {
+    if (this.readonly) return (this.notify('This item is read-only for you', 'warn'), 0);
+    const chosen = this.selectedAnns.filter(isSelectable);
+    if (chosen.length === 0) return (this.notify('Nothing selected to cut', 'warn'), 0);
+    const going = chosen.filter((a) => this.mayReview || !isProposal(a));
+    if (!this.deleteSelected('cut')) return 0;
+    keepClip(this.item, going, true);
+    if (going.length === chosen.length) this.notify(`Cut ${count(going.length, 'shape')}`);
+    return going.length;
+  }
+
+  /**
+   * Ctrl+V: add the clipboard's shapes as the person's own, one undo step, and select them. Shapes this project
+   * cannot take (a kind it does not allow, a label it does not have, nothing left inside the image) are left out
+   * and said. Returns the new keys.
+   */
+  paste(): string[] {
+    if (this.readonly) return (this.notify('This item is read-only for you', 'warn'), []);
+    const clip = currentClip();
+    if (!clip) return (this.notify('Nothing to paste: select shapes and copy them (Ctrl+C) first', 'warn'), []);
+    const { width, height } = this.item;
+    const plan = planPaste(clip, { itemId: this.item.id, width, height, classes: this.classes, specs: this.specs, allows: (k) => this.allows(k) });
+    const left = plan.leftCount > 0 ? ` (${count(plan.leftCount, 'shape')} left out: ${plan.left.join('; ')})` : '';
+    const keys = plan.anns.map((a) => a.key);
+    if (keys.length === 0) return (this.notify(`Nothing pasted${left}`, 'warn'), []);
+    const what = count(keys.length, 'shape');
+    if (!this.commit([...this.anns, ...plan.anns], `paste ${what}`, null)) return [];
+    notePaste(clip, this.item.id);
+    this.selection.replace(keys);
+    this.notify(`Pasted ${what}${left}`, left ? 'warn' : 'info');
+    return keys;
   }
 
   /** Reject the open proposal of the class `label` (the × beside a proposed chip). */

@@ -24,7 +24,10 @@ export type Action =
   | 'shape.prev'
   | 'enter'
   | 'shapes.toggle'
-  | 'select.all';
+  | 'select.all'
+  | 'clip.copy'
+  | 'clip.cut'
+  | 'clip.paste';
 
 export interface Shortcut extends HelpEntry {
   group: 'Tools' | 'Labels' | 'Edit' | 'Proposals' | 'View' | 'Items';
@@ -73,11 +76,21 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Delete', 'Backspace'], description: 'Delete the selected shapes', group: 'Edit', action: 'delete' },
   {
     keys: ['Shift+click', 'Ctrl+click'],
-    description: 'Add a shape to the selection, or take it out (Select tool); the last picked shows its handles',
+    description: 'Add a shape (a keypoints instance by a point or an edge) to the selection, or take it out (Select tool); the last picked shows its handles',
     group: 'Edit',
   },
-  { keys: ['Shift+drag'], description: 'Select the shapes lying wholly inside the band (Select tool, from empty canvas)', group: 'Edit' },
+  { keys: ['Shift+drag'], description: 'Select the shapes lying wholly inside the band (Select tool; it may start on a shape)', group: 'Edit' },
   { keys: ['Ctrl+A'], description: 'Select every visible shape', group: 'Edit', action: 'select.all' },
+  { keys: ['Ctrl+C'], description: 'Copy the selected shapes (they stay copied on the next item)', group: 'Edit', action: 'clip.copy' },
+  { keys: ['Ctrl+X'], description: 'Cut the selected shapes (copy and delete, one undo step)', group: 'Edit', action: 'clip.cut' },
+  {
+    keys: ['Ctrl+V'],
+    description:
+      'Paste the copied shapes as your own, selected: at the same pixels on another item, 10 px further on each ' +
+      'paste where they are already; moved inside an image of another size',
+    group: 'Edit',
+    action: 'clip.paste',
+  },
   {
     keys: ['Tab', 'Shift+Tab'],
     description:
@@ -172,6 +185,9 @@ const KEY_OWNERS: Readonly<Record<Action, string>> = {
   'zoom.actual': "the editor's key for actual pixels",
   'shapes.toggle': "the editor's key for hiding shapes",
   'select.all': "the editor's key for selecting every shape",
+  'clip.copy': "the editor's key for copying shapes",
+  'clip.cut': "the editor's key for cutting shapes",
+  'clip.paste': "the editor's key for pasting shapes",
   'shape.next': "the editor's key for the next shape",
   'shape.prev': "the editor's key for the previous shape",
   enter: "the editor's key for closing a polygon",
@@ -214,10 +230,15 @@ export function nudgeFor(e: KeyLike): { dx: number; dy: number; resize: boolean 
   return { dx: dir[0] * step, dy: dir[1] * step, resize: e.ctrlKey || e.metaKey };
 }
 
+/** The image editor's own Ctrl (Cmd) keys: the shared table knows Ctrl only for undo, redo and save. */
+const CTRL_KEYS: Readonly<Record<string, Action>> = { a: 'select.all', c: 'clip.copy', x: 'clip.cut', v: 'clip.paste' };
+
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function actionFor(e: KeyLike): Action | null {
-  // Ctrl+A (Cmd+A) is the image editor's own: the shared table knows Ctrl only for undo, redo and save.
-  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'a') return 'select.all';
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey) {
+    const own = CTRL_KEYS[e.key.toLowerCase()];
+    if (own) return own;
+  }
   return IMAGE_KEYS.actionFor(e);
 }
 

@@ -87,6 +87,13 @@ export class KeypointTool {
     return `Click the ${sk.names.length} points of ${label} in order, starting with “${sk.names[0]}”`;
   }
 
+  /** The key of the visible keypoints instance whose point or edge is under `p` (image pixels), else null: what
+   * Shift/Ctrl+click adds to the selection or takes out. */
+  instanceAt(p: Point): string | null {
+    const core = this.core;
+    return hitKeypoints(core.anns, p, this.host.tol(), core.classes, (a) => core.visible(a), core.selectedKey)?.key ?? null;
+  }
+
   /** A press on the canvas at `p` (image pixels); returns true when it was the tool's. */
   down(p: Point, clamped: Point): boolean {
     const core = this.core;

@@ -27,7 +27,7 @@ export interface Overlay {
   keyCursor: Point | null;
   /** The polygon would close if clicked now (the pointer is on its first point). */
   closing: boolean;
-  /** The rubber band being dragged (Shift+drag on empty canvas with the Select tool; image coordinates). */
+  /** The rubber band being dragged (Shift+drag with the Select tool, from anywhere; image coordinates). */
   band: Rect | null;
   /** A brush or eraser stroke being drawn (`mask-stroke.ts`). */
   stroke: LiveStroke | null;

@@ -16,7 +16,8 @@ import { constrainView, fitView, minScale, panBy, toImage, type View, zoomAt } f
 export type Drag =
   | { type: 'pan'; last: Point }
   | { type: 'draw-box'; start: Point }
-  | { type: 'band'; start: Point }
+  /** `toggle`: the shape a Shift+press started on, toggled when the press ends without a drag (a Shift+click). */
+  | { type: 'band'; start: Point; startScreen: Point; toggle: string | null }
   | { type: 'move'; key: string; start: Point; startScreen: Point; orig: Ann; bounds: Rect; moved: boolean; cycle: boolean }
   | { type: 'resize'; key: string; handle: Handle; orig: Ann }
   | { type: 'vertex'; key: string; index: number; orig: Ann }

@@ -122,7 +122,8 @@ export class CanvasView extends CanvasTools {
     }
     const hit = hitTest(core.index, p, this.hitOptions());
     if (core.tool === 'select' && (e.shiftKey || e.ctrlKey || e.metaKey)) {
-      this.pickMany(e, hit?.key ?? null, p);
+      // A keypoints instance is hit by a point or an edge (it is not in the index), before the shapes, as without Shift.
+      this.pickMany(e, this.kp.instanceAt(p) ?? hit?.key ?? null, p, s);
       return;
     }
     const sel = core.selected;
@@ -171,19 +172,23 @@ export class CanvasView extends CanvasTools {
 
   /**
    * Shift, Ctrl or Cmd with the Select tool: a click on a shape adds it to the selection or takes it out; Shift+drag
-   * on empty canvas draws the rubber band, which adds every shape lying wholly inside it.
+   * draws the rubber band, which adds every shape lying wholly inside it, wherever it starts (on a shape too: that
+   * shape is toggled only when the press ends without moving).
    */
-  private pickMany(e: PointerEvent, key: string | null, p: Point): void {
-    const core = this.core;
-    if (key !== null) {
-      core.toggleSelect(key);
-      this.render();
-      this.onAnnounce(selectionSaid(core.selectionCounts()));
+  private pickMany(e: PointerEvent, key: string | null, p: Point, s: Point): void {
+    if (e.shiftKey) {
+      this.overlay.band = null;
+      this.startDrag(e, { type: 'band', start: p, startScreen: s, toggle: key });
       return;
     }
-    if (!e.shiftKey) return;
-    this.overlay.band = null;
-    this.startDrag(e, { type: 'band', start: p });
+    if (key !== null) this.toggleFromInput(key);
+  }
+
+  private toggleFromInput(key: string): void {
+    const core = this.core;
+    core.toggleSelect(key);
+    this.render();
+    this.onAnnounce(selectionSaid(core.selectionCounts()));
   }
 
   private startVertexDrag(e: PointerEvent, a: Ann, index: number): void {
@@ -229,6 +234,8 @@ export class CanvasView extends CanvasTools {
         this.overlay.draftBox = rectFromPoints(d.start, p);
         break;
       case 'band':
+        // Under the same 3 screen pixels as a move, the press is still a Shift+click.
+        if (!this.overlay.band && Math.hypot(s.x - d.startScreen.x, s.y - d.startScreen.y) < 3) return;
         this.overlay.band = rectFromPoints(d.start, p);
         break;
       case 'stroke':
@@ -301,7 +308,8 @@ export class CanvasView extends CanvasTools {
       case 'band': {
         const r = this.overlay.band;
         this.overlay.band = null;
-        if (r && core.selectInside(r) > 0) this.onAnnounce(selectionSaid(core.selectionCounts()));
+        if (!r && d.toggle !== null) this.toggleFromInput(d.toggle);
+        else if (r && core.selectInside(r) > 0) this.onAnnounce(selectionSaid(core.selectionCounts()));
         break;
       }
       case 'stroke':
