@@ -10,15 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import select
 from tests.builders import new_project
-from tests.formats._support import split_records
+from tests.formats._label_studio_support import read, write
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
-from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats import _label_studio_json as ls_json
 from labelhub.formats import detect_format
@@ -31,20 +28,6 @@ from labelhub.storage.models import Annotation, Item
 
 SYSTEM = Actor.system()
 Boxes = dict[str, list[tuple[str, list[float]]]]
-
-
-def _write(path: Path, tasks: Any, indent: int | None = 2) -> Path:
-    # Python's json module, as Label Studio uses it: NaN is written as a bare NaN.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tasks, indent=indent))
-    return path
-
-
-def _read(src: Path, **options: Any) -> tuple[list[ItemRecord], list[Problem], list[str]]:
-    with LabelStudioImporter(src, ImportOptions(**options)) as importer:
-        labels = importer.labels()
-        items, problems = split_records(importer)
-    return items, problems, labels
 
 
 def _rect(x: float, y: float, w: float, h: float, label: str, **extra: Any) -> dict[str, Any]:
@@ -92,7 +75,7 @@ def _coco128_as_label_studio(coco128: Path, dest: Path) -> tuple[Path, Boxes]:
             )
             for a in by_image[img["id"]]
         )
-    return _write(dest, tasks, indent=None), want
+    return write(dest, tasks, indent=None), want
 
 
 def _within_a_pixel(got: Boxes, want: Boxes) -> None:
@@ -105,7 +88,7 @@ def _within_a_pixel(got: Boxes, want: Boxes) -> None:
 
 def test_coco128_export_reads_every_box(coco128: Path, tmp_path: Path) -> None:
     src, want = _coco128_as_label_studio(coco128, tmp_path / "export.json")
-    items, problems, labels = _read(src, images_dir=coco128 / "images" / "train2017")
+    items, problems, labels = read(src, images_dir=coco128 / "images" / "train2017")
     assert problems == []
     assert len(items) == 128 and sum(len(i.annotations) for i in items) == 939
     assert len(labels) == 71 == len({lb for boxes in want.values() for lb, _ in boxes})
@@ -154,8 +137,8 @@ def test_polygons_choices_rotated_boxes_and_predictions(tmp_path: Path, make_ima
     rotated = _rect(10, 10, 20, 10, "car", rotation=90)
     predictions = [{"id": 7, "model_version": "yolo-v8", "score": 0.5,
                     "result": [_rect(0, 0, 50, 50, "car", score=0.9), _rect(50, 50, 25, 25, "bus")]}]  # fmt: skip
-    src = _write(tmp_path / "ls.json", [_image_task(1, [polygon, choices, rotated], predictions)])
-    (item,), problems, labels = _read(src)
+    src = write(tmp_path / "ls.json", [_image_task(1, [polygon, choices, rotated], predictions)])
+    (item,), problems, labels = read(src)
     assert problems == []
     assert labels == ["roof", "outdoor", "day", "car", "bus"]
     assert (item.kind, item.name, item.width, item.height) == (ItemKind.IMAGE, "a.png", 200, 100)
@@ -196,7 +179,7 @@ def test_text_spans_and_choices(tmp_path: Path) -> None:
             {"type": "labels", "value": {"start": 0, "end": 2, "text": "xy", "labels": ["city"]}},
         ]}]},
     ]  # fmt: skip
-    items, problems, labels = _read(_write(tmp_path / "ls.json", tasks))
+    items, problems, labels = read(write(tmp_path / "ls.json", tasks))
     assert labels == ["restaurant", "time", "book", "city"]
     first, second, third = items
     assert (first.kind, first.name, first.text, first.meta) == (
@@ -216,61 +199,12 @@ def test_text_spans_and_choices(tmp_path: Path) -> None:
     assert "task 7" in problems[0].message and "'ab'" in problems[0].message
 
 
-def _video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48)) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, size)
-    for n in range(frames):
-        writer.write(np.full((size[1], size[0], 3), n * 20, np.uint8))
-    writer.release()
-    return path
-
-
-def _video_task() -> dict[str, Any]:
-    def kf(frame: int, x: float, enabled: bool = True) -> dict[str, Any]:
-        return {"frame": frame, "x": x, "y": 25, "width": 25, "height": 50, "rotation": 0, "enabled": enabled,
-                "time": (frame - 1) / 10}  # fmt: skip
-
-    sequence = [kf(1, 0), kf(4, 25, enabled=False), kf(8, 50)]
-    result = {"id": "t1", "type": "videorectangle", "from_name": "box", "to_name": "video",
-              "value": {"framesCount": 12, "duration": 1.2, "sequence": sequence, "labels": ["person"]}}  # fmt: skip
-    return {"id": 1, "data": {"video": "/data/upload/3/0a1b2c3d-clip.avi"}, "annotations": [{"result": [result]}]}
-
-
-def test_video_track_keyframes_and_disappearance(tmp_path: Path) -> None:
-    _video(tmp_path / "clip.avi")
-    (item,), problems, labels = _read(_write(tmp_path / "ls.json", [_video_task()]))
-    assert problems == [] and labels == ["person"]
-    assert (item.kind, item.name, item.width, item.height, item.frame_count) == (ItemKind.VIDEO, "clip.avi", 64, 48, 12)
-    assert item.fps == pytest.approx(10.0)
-    boxes = [(a.kind, a.frame, a.track_id, a.attributes["keyframe"], a.attributes["outside"], a.geometry["bbox"])
-             for a in item.annotations]  # fmt: skip
-    assert boxes == [
-        (AnnotationKind.TRACK_BOX, 0, 1, True, False, [0.0, 12.0, 16.0, 36.0]),
-        (AnnotationKind.TRACK_BOX, 3, 1, True, False, [16.0, 12.0, 32.0, 36.0]),
-        # enabled: false on frame 4 (1-based): from frame index 4 on the object is gone, at its last place.
-        (AnnotationKind.TRACK_BOX, 4, 1, True, True, [16.0, 12.0, 32.0, 36.0]),
-        (AnnotationKind.TRACK_BOX, 7, 1, True, False, [32.0, 12.0, 48.0, 36.0]),
-    ]
-
-
-def test_video_track_imports_into_a_video_project(hub: Hub, tmp_path: Path) -> None:
-    _video(tmp_path / "clip.avi")
-    pid = new_project(hub, "videos", ItemKind.VIDEO)
-    src = _write(tmp_path / "ls.json", [_video_task()])
-    report = import_source(hub, SYSTEM, pid, src, fmt="label_studio")
-    assert (report.items_added, report.annotations_added) == (1, 4)
-    with hub.db.session() as s:
-        rows = s.execute(
-            select(Annotation.frame, Annotation.track_id, Annotation.attributes).order_by(Annotation.frame)
-        )
-        assert [(f, t, a["outside"]) for f, t, a in rows] == [(0, 1, False), (3, 1, False), (4, 1, True), (7, 1, False)]
-
-
 def test_metadata_only_reads_no_media(tmp_path: Path) -> None:
     tasks = [_image_task(1, [_rect(0, 0, 50, 50, "car")], url="/data/upload/1/deadbeef-x.jpg"),
              _image_task(2, [_rect(0, 0, 50, 50, "car")], url="/data/upload/1/0badcafe-x.jpg"),
              _image_task(3, [], url="/data/local-files/?d=photos/y%20z.jpg"),
              _image_task(4, [], url="https://example.com/bucket/w.png?sig=1")]  # fmt: skip
-    items, problems, _ = _read(_write(tmp_path / "ls.json", tasks), media="none")
+    items, problems, _ = read(write(tmp_path / "ls.json", tasks), media="none")
     assert problems == []
     # Two uploads of one original name keep their hashed names apart.
     assert [(i.name, i.media_path, i.width) for i in items] == [
@@ -311,8 +245,8 @@ def test_bad_results_are_problems_and_the_rest_imports(tmp_path: Path, make_imag
         _rect(10, 10, 10, 10, "car"),
     ]
     predictions = [{"score": float("inf"), "result": [_rect(10, 10, 10, 10, "car", score=float("nan"))]}]
-    src = _write(tmp_path / "ls.json", [_image_task(1, results, predictions)])
-    (item,), problems, _ = _read(src)
+    src = write(tmp_path / "ls.json", [_image_task(1, results, predictions)])
+    (item,), problems, _ = read(src)
     assert [a.geometry["bbox"] for a in item.annotations] == [pytest.approx([20, 10, 40, 20])]
     fields = [p.field for p in problems]
     assert fields == [
@@ -344,8 +278,8 @@ def test_bad_tasks_and_media_are_problems(tmp_path: Path, make_image: Callable[.
         [1, 2],
         {"id": 8, "data": {"text": "hi"}, "annotations": {"result": []}, "predictions": [3]},
     ]
-    src = _write(tmp_path / "ls.json", tasks)
-    items, problems, _ = _read(src, images_dir=tmp_path / "imgs")
+    src = write(tmp_path / "ls.json", tasks)
+    items, problems, _ = read(src, images_dir=tmp_path / "imgs")
     assert [i.name for i in items] == ["ok.png", "8"]
     assert [p.field for p in problems] == [
         "tasks[1].data.image",
