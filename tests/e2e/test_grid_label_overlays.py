@@ -91,3 +91,32 @@ def test_labels_draw_each_items_shapes_over_its_thumbnail_and_stay_on(page: Any,
     page.keyboard.press("l")
     expect(page.get_by_test_id("labels-toggle")).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_test_id("thumb-shapes")).to_have_count(0)
+
+
+def test_a_tall_pictures_thumbnail_is_fitted_whole_and_its_labels_land_on_it(page: Any, server: Server) -> None:
+    # The cell's grid row grew to the picture's height at full width: the picture was cropped to its top, the
+    # labels (drawn for the fitted picture) landed beside it.
+    body = {"name": "Overlay portraits", "item_kind": "image", "kinds": ["box"],
+            "labels": [{"name": "lamp", "color": "#e6194b"}]}  # fmt: skip
+    r = server.api.post(f"{API}/projects", json=body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    (tall,) = import_images(server, pid, "overlay-tall", 1, (300, 900))
+    _put(server, pid, tall, [{"kind": "box", "label": "lamp", "geometry": {"bbox": [0, 600, 300, 900]}}])
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.evaluate("localStorage.setItem('labelhub.grid.labels', 'on')")
+    page.goto(f"/#/projects/{pid}")
+    cell = page.locator(f'[data-testid="thumb"][data-item-id="{tall}"]')
+    lamp = cell.locator('rect[data-label="lamp"]')
+    expect(lamp).to_have_count(1)
+    inner = "el => ({x: el.getBoundingClientRect().x + el.clientLeft, y: el.getBoundingClientRect().y + el.clientTop," \
+            " width: el.clientWidth, height: el.clientHeight})"  # fmt: skip
+    box = cell.locator(".img").evaluate(inner)
+    img = cell.locator("img").bounding_box()
+    assert abs(img["height"] - box["height"]) <= 1, f"the picture's box {img} is not the thumbnail's {box}"
+    left, top, scale = _fit(300, 900, box)
+    got = lamp.bounding_box()
+    for name, want, have in (("x", left, got["x"]), ("y", top + 600 * scale, got["y"]),
+                             ("width", 300 * scale, got["width"]), ("height", 300 * scale, got["height"])):  # fmt: skip
+        assert abs(want - have) <= 2, f"lamp box {name}: {have:.1f}, expected {want:.1f} (thumb box {box})"

@@ -1,7 +1,7 @@
 """Copy and paste in the image editor, on a real server: two of three boxes copied on item 1 (Ctrl+C) are pasted on
 item 2 (Ctrl+V) at the same pixels, selected, as the person's shapes, and saved; Ctrl+Z takes the paste back and
 the server follows. Then Shift+drag that starts on a shape draws the rubber band (it no longer toggles that shape),
-and a Shift+click without moving still toggles it.
+and a Shift+click without moving still toggles it. Ctrl+C on the image copies its shapes though text is selected.
 """
 
 from __future__ import annotations
@@ -181,3 +181,12 @@ def test_shift_click_takes_a_keypoints_instance_and_a_text_field_keeps_its_own_c
     page.keyboard.press("Control+v")
     expect(announcer).to_have_text(re.compile("^Pasted 1 shape"))
     expect(page.get_by_test_id("status-count")).to_have_text("3 shapes")
+
+    # Text selected on the page earlier (a double-click on the status line) stays selected when the image is
+    # clicked; back on the image, Ctrl+C copies its shapes, not that text.
+    page.get_by_test_id("status-count").dblclick()
+    assert page.evaluate("getSelection().toString()").strip() != ""
+    _press_at(page, 500, 350)
+    expect(status).to_have_count(0)
+    page.keyboard.press("Control+c")
+    expect(announcer).to_have_text(re.compile("^Copied 1 shape"))

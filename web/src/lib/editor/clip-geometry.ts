@@ -1,9 +1,9 @@
 /**
  * Where a pasted shape lands (`clipboard.ts`), pure functions. The rule: a shape keeps its pixel positions, moved
  * by the paste's offset; one that would then stick out of the image is moved back inside whole (it keeps its
- * size), and one larger than the image is cut at the image's edges. Masks follow the same rule pixel for pixel
- * (no scaling: a mask pasted on an image of another size is re-laid on that image's pixel grid). A shape left
- * with nothing inside the image lands nowhere (null).
+ * size), and one larger than the image is cut at the image's edges (moved onto it first if it would miss it).
+ * Masks follow the same rule pixel for pixel (no scaling: a mask pasted on an image of another size is re-laid on
+ * that image's pixel grid). A shape left with nothing inside the image lands nowhere (null).
  */
 
 import { boxToRect, clamp, pointsBounds, round2 } from './geometry';
@@ -16,10 +16,16 @@ import type { AnnotationKind, Geometry, Point, Rect } from './types';
 /** The smallest side (image pixels) a pasted box or polygon may keep after being cut at the image's edges. */
 const MIN_SIDE = 1;
 
-/** The offset (dx, dy) corrected so that `r` lies inside a `width` x `height` image, on each axis where it fits. */
+/** The offset (dx, dy) corrected so that `r` lies inside a `width` x `height` image, on each axis where it fits;
+ * on an axis where it is larger than the image it keeps its place (the edges cut it) unless it would then miss
+ * the image (less than `MIN_SIDE` px inside): then it is moved onto the image, which it covers. */
 export function fitOffset(r: Rect, dx: number, dy: number, width: number, height: number): Point {
   const axis = (lo: number, hi: number, d: number, size: number): number => {
-    if (hi - lo > size) return d; // larger than the image: keep its place, the edges cut it
+    if (hi - lo > size) {
+      if (lo + d > size - MIN_SIDE) return size - hi; // past the far edge: its far edge on the image's
+      if (hi + d < MIN_SIDE) return -lo;
+      return d;
+    }
     if (hi + d > size) return size - hi;
     if (lo + d < 0) return -lo;
     return d;

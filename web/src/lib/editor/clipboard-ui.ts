@@ -14,9 +14,11 @@ export function isClipAction(a: Action): a is ClipAction {
   return a === 'clip.copy' || a === 'clip.cut' || a === 'clip.paste';
 }
 
-/** Whether Ctrl+C / Ctrl+X belong to the page: text is selected on it (a name, a message), which the browser copies. */
-export function leftToPage(a: ClipAction, doc: Pick<Document, 'getSelection'> = document): boolean {
-  if (a === 'clip.paste') return false;
+/** Whether Ctrl+C / Ctrl+X belong to the page: text is selected on it (a name, a message), which the browser copies.
+ * Not while the image has the keyboard: clicking it leaves a selection of text made before in place (the canvas
+ * keeps its pointer presses), and the person, back on the image, means its shapes. */
+export function leftToPage(a: ClipAction, doc: Pick<Document, 'getSelection'> & { activeElement?: Element | null } = document): boolean {
+  if (a === 'clip.paste' || doc.activeElement?.tagName === 'CANVAS') return false;
   const s = doc.getSelection();
   return s !== null && !s.isCollapsed && s.toString().trim() !== '';
 }

@@ -103,6 +103,27 @@ describe('copy and paste', () => {
     ]);
   });
 
+  it('offsets from the copies the item holds now: after a cut and its undo, or an undone paste', () => {
+    const one = editor(1, [box(1, [10, 10, 50, 50]), box(2, [100, 10, 140, 50])]).core;
+    one.selectAll();
+    one.cutSelected();
+    one.undo();
+    one.paste();
+    // The originals are back: the copies land 10 px on, not hidden exactly on top of them.
+    expect(one.toInputs().map((a) => a.geometry.bbox)).toEqual([
+      [10, 10, 50, 50],
+      [100, 10, 140, 50],
+      [20, 20, 60, 60],
+      [110, 20, 150, 60],
+    ]);
+    one.undo();
+    one.paste();
+    expect(one.toInputs().map((a) => a.geometry.bbox).slice(2)).toEqual([
+      [20, 20, 60, 60],
+      [110, 20, 150, 60],
+    ]);
+  });
+
   it('the clip survives the editor (moving to the next item builds a new one) and is JSON for the system clipboard', () => {
     const one = editor(1, [box(1, [10, 10, 50, 50])]).core;
     one.select('s1');
@@ -180,6 +201,21 @@ describe('pasting on an image of another size', () => {
   it('fitOffset keeps a shape inside where it fits and in place where it does not', () => {
     expect(fitOffset({ x1: 600, y1: 10, x2: 640, y2: 20 }, 10, 10, 320, 240)).toEqual({ x: -320, y: 10 });
     expect(fitOffset({ x1: 0, y1: 0, x2: 400, y2: 20 }, 10, 0, 320, 240)).toEqual({ x: 10, y: 0 });
+  });
+
+  it('lays a shape larger than the image that would land wholly outside it over the image, cut at its edges', () => {
+    const one = editor(1, [box(1, [500, 100, 600, 200]), ann(2, { kind: 'mask', geometry: square() })]).core;
+    one.selectAll();
+    one.copySelected();
+    const tiny = editor(2, [], { w: 40, h: 30 }).core;
+    expect(tiny.paste()).toHaveLength(2);
+    expect(tiny.toInputs()[0]!.geometry.bbox).toEqual([0, 0, 40, 30]);
+    const m = decodeMask(tiny.toInputs()[1]!.geometry);
+    expect([m.h, m.w, pixelCount(m)]).toEqual([30, 40, 100]);
+    const far = editor(3, [], { w: 8, h: 6 }).core;
+    far.paste();
+    expect(far.toInputs()[0]!.geometry.bbox).toEqual([0, 0, 8, 6]);
+    expect(pixelCount(decodeMask(far.toInputs()[1]!.geometry))).toBe(48);
   });
 
   it('moves keypoints inside with their labelled points; unlabelled ones stay unlabelled', () => {
@@ -263,6 +299,18 @@ describe('the keys', () => {
     expect(leftToPage('clip.copy', doc('item-7.jpg'))).toBe(true);
     expect(leftToPage('clip.copy', doc(''))).toBe(false);
     expect(leftToPage('clip.paste', doc('item-7.jpg'))).toBe(false);
+  });
+
+  it('gives Ctrl+C and Ctrl+X to the editor when the image has the keyboard, though text is still selected', () => {
+    // Clicking the image does not clear a selection of text made before (the canvas keeps its pointer presses),
+    // so the text would be copied instead of the selected shapes.
+    const doc = (focused: string) => ({
+      getSelection: () => ({ isCollapsed: false, toString: () => '5 shapes' }) as Selection,
+      activeElement: { tagName: focused } as Element,
+    });
+    expect(leftToPage('clip.copy', doc('CANVAS'))).toBe(false);
+    expect(leftToPage('clip.cut', doc('CANVAS'))).toBe(false);
+    expect(leftToPage('clip.copy', doc('BODY'))).toBe(true);
   });
 });
 

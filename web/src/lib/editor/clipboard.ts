@@ -6,18 +6,22 @@
  *
  * A paste re-creates each shape as the person's own (human, accepted, no score or model version: a copied model
  * proposal is pasted as the person's shape), with its label and only the attributes the project declares for that
- * label (as a relabel keeps them, defaults filled in). Positions: `clip-geometry.ts`. Pasting on the item copied from, or
- * pasting again on the same item, offsets each further paste by `PASTE_STEP` px so that the copies show.
+ * label (as a relabel keeps them, defaults filled in). Positions: `clip-geometry.ts`. Where a copy already lies on
+ * the item (the originals on the item copied from, an earlier paste), the paste moves on by `PASTE_STEP` px, as
+ * often as needed, so that the copies show; an undone paste or a cut frees its place again.
  */
 
 import { appliesTo, relabelled, type AttributeSpec } from '../attributes';
 import { newAnnotation } from './annotations';
 import { placedGeometry } from './clip-geometry';
 import { misfit } from './keypoints';
+import { maskBounds } from './masks';
 import type { Ann, AnnotationKind, Geometry, LabelClass } from './types';
 
 /** How far (image pixels, right and down) each further paste on the same item lands from the one before. */
 export const PASTE_STEP = 10;
+/** The most steps a paste moves on looking for a free place (then it lands on the last). */
+const MAX_STEPS = 100;
 
 /** One copied shape: what a paste re-creates. */
 export interface ClipShape {
@@ -33,8 +37,6 @@ export interface Clip {
   readonly width: number;
   readonly height: number;
   readonly shapes: readonly ClipShape[];
-  /** Per item: how many copies of the shapes it holds already (the originals count on the item copied from). */
-  readonly pasted: Map<number, number>;
 }
 
 let current: Clip | null = null;
@@ -49,15 +51,13 @@ export function clearClip(): void {
   current = null;
 }
 
-/** Keep `anns` (copied from the `width` x `height` item `itemId`) as the clip; `cut`: the originals are gone, so
- * the first paste back lands where they were. Returns the clip. */
-export function keepClip(item: { id: number; width: number; height: number }, anns: readonly Ann[], cut: boolean): Clip {
+/** Keep `anns` (copied from the `width` x `height` item `itemId`) as the clip. Returns the clip. */
+export function keepClip(item: { id: number; width: number; height: number }, anns: readonly Ann[]): Clip {
   current = {
     itemId: item.id,
     width: item.width,
     height: item.height,
     shapes: anns.map((a) => ({ kind: a.kind, label: a.label, geometry: a.geometry, attributes: a.attributes })),
-    pasted: new Map(cut ? [] : [[item.id, 1]]),
   };
   return current;
 }
@@ -75,6 +75,8 @@ export interface PasteTarget {
   classes: readonly LabelClass[];
   specs: readonly AttributeSpec[];
   allows: (kind: AnnotationKind) => boolean;
+  /** The item's shapes now (where copies may already lie). */
+  existing: readonly Ann[];
 }
 
 export interface PastePlan {
@@ -85,9 +87,9 @@ export interface PastePlan {
   leftCount: number;
 }
 
-/** What pasting `c` on `t` adds (nothing is stored yet: `notePaste` once it is). */
+/** What pasting `c` on `t` adds (nothing is stored yet). */
 export function planPaste(c: Clip, t: PasteTarget): PastePlan {
-  const d = (c.pasted.get(t.itemId) ?? 0) * PASTE_STEP;
+  const d = freeStep(c, t) * PASTE_STEP;
   const names = new Set(t.classes.map((x) => x.name));
   const anns: Ann[] = [];
   const left = new Set<string>();
@@ -112,9 +114,27 @@ export function planPaste(c: Clip, t: PasteTarget): PastePlan {
   return { anns, left: [...left], leftCount };
 }
 
-/** Count a paste of `c` on `itemId`: the next one there lands `PASTE_STEP` px further. */
-export function notePaste(c: Clip, itemId: number): void {
-  c.pasted.set(itemId, (c.pasted.get(itemId) ?? 0) + 1);
+/** The fewest `PASTE_STEP`s that put the clip's first shape where no shape of its kind and label lies on `t`
+ * (same place: same bounds to 0.01 px). */
+function freeStep(c: Clip, t: PasteTarget): number {
+  const s = c.shapes.find((x) => x.kind !== 'mask') ?? c.shapes[0];
+  if (!s) return 0;
+  const here = t.existing
+    .filter((a) => a.kind === s.kind && a.label === s.label && a.state !== 'rejected')
+    .map((a) => placeKey(a.kind, a.geometry));
+  for (let n = 0; n < MAX_STEPS; n++) {
+    const g = placedGeometry(s.kind, s.geometry, n * PASTE_STEP, n * PASTE_STEP, t.width, t.height);
+    const key = g && placeKey(s.kind, g);
+    if (key === null || !here.includes(key)) return n;
+  }
+  return MAX_STEPS;
+}
+
+/** Where a shape lies, as text: a mask by its bounds (its counts may be written two ways), others by geometry. */
+function placeKey(kind: AnnotationKind, g: Geometry): string | null {
+  if (kind !== 'mask') return JSON.stringify(g.bbox ?? g.points ?? null);
+  const r = maskBounds(g);
+  return r && [r.x1, r.y1, r.x2, r.y2].join(',');
 }
 
 /** The values of `attributes` the project declares for `label`, its defaults filled in (what a relabel keeps,

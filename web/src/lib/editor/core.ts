@@ -11,7 +11,7 @@
 import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue } from '../attributes';
 import { count } from '../plural';
 import { newAnnotation } from './annotations';
-import { currentClip, keepClip, notePaste, planPaste } from './clipboard';
+import { currentClip, keepClip, planPaste } from './clipboard';
 import { SelectionCore } from './core-selection';
 import { nudged, rectToBox, round2, segmentTooSmall } from './geometry';
 import { isSelectable, nudgedKeypoints } from './keypoint-shapes';
@@ -287,7 +287,7 @@ export class EditorCore extends SelectionCore {
   copySelected(): number {
     const shapes = this.selectedAnns.filter(isSelectable);
     if (shapes.length === 0) return (this.notify('Nothing selected to copy', 'warn'), 0);
-    keepClip(this.item, shapes, false);
+    keepClip(this.item, shapes);
     this.notify(`Copied ${count(shapes.length, 'shape')}`);
     return shapes.length;
   }
@@ -300,7 +300,7 @@ export class EditorCore extends SelectionCore {
     if (chosen.length === 0) return (this.notify('Nothing selected to cut', 'warn'), 0);
     const going = chosen.filter((a) => this.mayReview || !isProposal(a));
     if (!this.deleteSelected('cut')) return 0;
-    keepClip(this.item, going, true);
+    keepClip(this.item, going);
     if (going.length === chosen.length) this.notify(`Cut ${count(going.length, 'shape')}`);
     return going.length;
   }
@@ -315,13 +315,12 @@ export class EditorCore extends SelectionCore {
     const clip = currentClip();
     if (!clip) return (this.notify('Nothing to paste: select shapes and copy them (Ctrl+C) first', 'warn'), []);
     const { width, height } = this.item;
-    const plan = planPaste(clip, { itemId: this.item.id, width, height, classes: this.classes, specs: this.specs, allows: (k) => this.allows(k) });
+    const plan = planPaste(clip, { itemId: this.item.id, width, height, classes: this.classes, specs: this.specs, allows: (k) => this.allows(k), existing: this.anns });
     const left = plan.leftCount > 0 ? ` (${count(plan.leftCount, 'shape')} left out: ${plan.left.join('; ')})` : '';
     const keys = plan.anns.map((a) => a.key);
     if (keys.length === 0) return (this.notify(`Nothing pasted${left}`, 'warn'), []);
     const what = count(keys.length, 'shape');
     if (!this.commit([...this.anns, ...plan.anns], `paste ${what}`, null)) return [];
-    notePaste(clip, this.item.id);
     this.selection.replace(keys);
     this.notify(`Pasted ${what}${left}`, left ? 'warn' : 'info');
     return keys;
