@@ -46,6 +46,7 @@ def test_an_import_declares_the_files_attributes_and_an_export_declares_them_aga
         {"name": "parked", "type": "bool", "options": [], "labels": ["car"], "default": False},
         {"name": "speed", "type": "number", "options": [], "labels": ["car"], "default": 0, "mutable": True},
         {"name": "colour", "type": "select", "options": ["red", "blue"], "labels": ["car"], "default": "red"},
+        {"name": "occluded", "type": "bool", "options": [], "labels": [], "default": False},  # CVAT's own flag
     ]
     box = next(a for _, label, _, a in annotation_values(hub, pid) if label == "car")
     assert (box["parked"], box["speed"], box["colour"]) == (True, 42, "blue")  # typed as declared
@@ -86,7 +87,7 @@ def test_video_tracks_keep_every_per_box_value_and_the_declarations(hub: Hub, tm
         (1, True, 12.5, "blue"),
         (2, True, 12.5, "blue"),
     ]  # fmt: skip  (the track's own <attribute> holds on each of its boxes)
-    assert [a.name for a in project_schema(hub, pid)[0].attributes] == ["parked", "speed", "colour"]
+    assert [a.name for a in project_schema(hub, pid)[0].attributes] == ["parked", "speed", "colour", "occluded"]
 
     out = tmp_path / "out.xml"
     export_project(hub, SYSTEM, pid, out, fmt="cvat_video")
@@ -133,12 +134,13 @@ def test_the_same_name_on_several_labels_merges_and_a_type_conflict_keeps_the_fi
     src.write_text(MERGE_META.format(body=body), encoding="utf-8")
     pid = new_project(hub, "merge")
     report = import_source(hub, SYSTEM, pid, src, fmt="cvat_images", options=NONE)
-    colour, speed = project_schema(hub, pid)[0].attributes
+    colour, speed, occluded = project_schema(hub, pid)[0].attributes
     # Every label of the file declares colour: it applies to every class.
     assert (colour.type, colour.options, colour.labels, colour.default) == (
         "select", ("red", "blue", "green"), (), "red"
     )  # fmt: skip
     assert (speed.type, speed.labels) == ("number", ("car",))
+    assert (occluded.name, occluded.type) == ("occluded", "bool")  # the shapes carry CVAT's flag
     assert report.warnings == [
         "the file's attribute 'keyframe' was not declared in the project: the name is reserved: tracks or formats"
         " keep their own data under it (choose another name). Its values come in as they are",
@@ -162,8 +164,9 @@ def test_a_project_declaration_of_another_type_is_kept_and_the_import_says_so(hu
 
     report = import_source(hub, SYSTEM, pid, src, fmt="cvat_images", options=NONE)
     schema, after = project_schema(hub, pid)
-    speed, parked, colour = schema.attributes
+    speed, parked, colour, occluded = schema.attributes
     assert (speed.type, speed.labels, parked.type, colour.type) == ("text", (), "bool", "select")
+    assert occluded.name == "occluded"
     assert after > version
     assert len(report.warnings) == 1
     assert "attribute 'speed' is number for car in the file, but the project declares it as text" in report.warnings[0]
@@ -244,7 +247,7 @@ def test_cvat_s_undefined_is_no_value_a_checkbox_s_odd_word_stays_text_and_every
     src.write_text(UNDEFINED_META, encoding="utf-8")
     pid = new_project(hub, "undefined")
     import_source(hub, SYSTEM, pid, src, fmt="cvat_images", options=NONE)
-    colour, parked = project_schema(hub, pid)[0].attributes
+    colour, parked, _occluded = project_schema(hub, pid)[0].attributes
     assert (colour.options, colour.default, colour.labels) == (("red", "blue"), None, ("car",))
     assert (parked.type, parked.labels) == ("bool", ())  # declared on every label of the file: every class
     values = {label: a for _, label, _, a in annotation_values(hub, pid)}

@@ -95,13 +95,13 @@ def test_a_project_declares_what_the_file_marks_mutable_and_exports_it_so(hub: H
     pid = new_project(hub, "cvat-mutable", ItemKind.VIDEO)
     import_source(hub, SYSTEM, pid, src, fmt="cvat_video", options=NONE)
     declared = {s.name: s.mutable for s in project_schema(hub, pid)[0].attributes}
-    assert declared == {"parked": False, "speed": True, "colour": False}
+    assert declared == {"parked": False, "speed": True, "colour": False, "occluded": True}  # CVAT's per-box flag
     speeds = [(f, a["speed"]) for _, _, f, a in annotation_values(hub, pid)]
     assert speeds == [(0, 10), (1, 10), (2, 35), (3, 35), (4, 0)]
 
     out = tmp_path / "out.xml"
     export_project(hub, SYSTEM, pid, out, fmt="cvat_video")
-    assert _declared_mutable(ElementTree.parse(out).getroot()) == {
+    assert _declared_mutable(ElementTree.parse(out).getroot()) == {  # occluded stays the shapes' own flag
         "parked": "False",
         "speed": "True",
         "colour": "False",

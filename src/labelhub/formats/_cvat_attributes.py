@@ -14,7 +14,9 @@ numbers: step 1, else 0.01; one value: up to a step above it; nothing known: 0 t
 project's default (else the first option, ``false``, the range's low end or empty). ``mutable`` is the project's
 (``AttributeSpec.mutable``: a per-frame value of video tracks, whose values every shape of a track carries frame by
 frame); an import reads it back (``True``, ``true`` or ``1``). Attributes the project does not declare but shapes
-carry are declared from their values, as mutable (they may differ from shape to shape).
+carry are declared from their values, as mutable (they may differ from shape to shape). CVAT's built-in
+``occluded`` flag is declared by an import whose shapes carry it (:func:`occluded_spec`) and never by an export
+(it stays the shape's XML attribute: ``RESERVED``).
 """
 
 from __future__ import annotations
@@ -89,6 +91,26 @@ def specs_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[AttributeSpec
     for s in specs:
         declaring.setdefault((s.name, s.type), set()).update(s.labels)
     return [replace(s, labels=()) if len(everyone) > 1 and declaring[s.name, s.type] == everyone else s for s in specs]
+
+
+def occluded_spec(extra: Mapping[str, Any], from_file: Iterable[AttributeSpec], *, video: bool) -> list[AttributeSpec]:
+    """Return the declaration of CVAT's built-in ``occluded`` flag, for an import whose shapes carried it.
+
+    CVAT writes ``occluded="0|1"`` on every shape (not on tags) and shows its toggle on every shape, whatever
+    the labels declare; ``<meta>`` never lists it. So the import declares it whenever a shape carries the flag,
+    set or not, rather than only when some shape is occluded: a CVAT user expects the toggle on every shape, the
+    values are stored on every shape anyway (an undeclared value no editor shows), and a project whose shapes are
+    all unoccluded keeps its declaration through an export and a re-import. A file without the flag (hand-written,
+    or tags only) declares nothing. The declaration is a yes/no for every class, default false, and per frame
+    (``mutable``) for video, as CVAT's flag is per box. Nothing is declared when the project declares
+    ``occluded`` as a yes/no already (its classes and default stay), or the file's ``<meta>`` does itself; a
+    project's ``occluded`` of another type is kept, and the import warns (see ``services.projects``).
+    """
+    if any(s.name == "occluded" for s in from_file):
+        return []
+    if any(s.name == "occluded" and s.type == "bool" for s in schema_attributes(extra)):
+        return []
+    return [AttributeSpec(name="occluded", type="bool", default=False, mutable=video)]
 
 
 def input_types(extra: Mapping[str, Any]) -> dict[str, str]:

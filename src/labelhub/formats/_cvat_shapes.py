@@ -48,6 +48,8 @@ class ShapeReader:
         self.types = meta.input_types()
         self.fallback = fallback or {}
         self.skeletons = skeletons_of(meta.labels)
+        #: Whether a shape (not a tag) carried CVAT's built-in ``occluded`` flag: the import then declares it.
+        self.occluded = False
 
     def problem(self, message: str, elem: Element, field: str | None = None) -> Problem:
         return Problem(message, file=self.file, line=line_of(elem), field=field)
@@ -86,6 +88,7 @@ class ShapeReader:
     def attributes(self, elem: Element, label: str, into: dict[str, Any]) -> None:
         """Add the shape's flags and its ``<attribute>`` children to ``into``."""
         into["occluded"] = elem.get("occluded", "0") in TRUE_WORDS
+        self.occluded = self.occluded or (elem.tag != "tag" and elem.get("occluded") is not None)
         for key in ("z_order", "group_id"):
             value = optional_int(elem.get(key))
             if value:

@@ -1,17 +1,17 @@
 """CVAT for images 1.1: one XML file, an ``<image>`` per item with its boxes, polygons, points and tags.
 
-The source is the XML file, or a folder holding ``annotations.xml`` (CVAT's export zip, unpacked) with the
-images under ``images/``. ``<box xtl ytl xbr ybr>`` becomes a box ``[x1, y1, x2, y2]``, ``<polygon>`` a polygon,
+The source is the XML file, or a folder holding ``annotations.xml`` (CVAT's export zip, unpacked) with the images
+under ``images/``. ``<box xtl ytl xbr ybr>`` becomes a box ``[x1, y1, x2, y2]``, ``<polygon>`` a polygon,
 ``<points>`` keypoints (each point visible), ``<skeleton>`` keypoints of its label's declared points (see
 :mod:`labelhub.formats._cvat_skeleton`; ``schema_meta`` carries each skeleton label's ``keypoints`` and
-``skeleton``, which the import declares on classes without their own), ``<tag>`` a class annotation; a rotated
-box becomes the polygon of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero
-``z_order`` and ``group_id`` and every ``<attribute>`` are kept as annotation attributes, typed by the label's
-attribute spec (checkbox -> bool, number -> number; an attribute the file does not declare, by the project's
-declaration). The attributes ``<meta>`` declares are declared in the project (see
-:mod:`labelhub.formats._cvat_attributes`). The labels of ``<meta>`` keep their order, and their colours, types
-and attribute specs are kept in the project's format metadata (``schema_meta``) so an export declares them again.
-Polylines, ellipses, cuboids and masks are reported as not supported.
+``skeleton``, which the import declares on classes without their own), ``<tag>`` a class annotation; a rotated box
+becomes the polygon of its corners (its ``rotation`` kept as an attribute). ``occluded``, a non-zero ``z_order`` and
+``group_id`` and every ``<attribute>`` are kept as annotation attributes, typed by the label's attribute spec
+(checkbox -> bool, number -> number; an attribute the file does not declare, by the project's declaration). The
+attributes ``<meta>`` declares are declared in the project, and ``occluded`` when the shapes carry it (see
+:mod:`labelhub.formats._cvat_attributes`, ``occluded_spec``). The labels of ``<meta>`` keep their order, and their
+colours, types and attribute specs are kept in the project's format metadata (``schema_meta``) so an export declares
+them again. Polylines, ellipses, cuboids and masks are reported as not supported.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord, Problem
 from labelhub.errors import FormatError
 from labelhub.formats._common import MediaResolver, checked_size, is_safe_relative
-from labelhub.formats._cvat_attributes import input_types, specs_from_labels
+from labelhub.formats._cvat_attributes import input_types, occluded_spec, specs_from_labels
 from labelhub.formats._cvat_common import (
     CvatMeta,
     find_xml,
@@ -79,6 +79,7 @@ class CvatImagesImporter(FormatImporter):
             raise not_this_format(source, "cvat_images", exc.detail) from None
         self._file = str(self.xml_path)
         self._meta: CvatMeta | None = None
+        self._occluded = False  # whether a shape read so far carried CVAT's occluded flag
 
     def meta(self) -> CvatMeta:
         """Return the file's ``<meta>`` (read once)."""
@@ -100,8 +101,10 @@ class CvatImagesImporter(FormatImporter):
         return {"cvat": {"labels": labels}} if labels else {}
 
     def attribute_specs(self) -> list[AttributeSpec]:
-        """Return the attributes ``<meta>`` declares, one per label and attribute (see ``_cvat_attributes``)."""
-        return specs_from_labels(self.meta().labels)
+        """Return the attributes ``<meta>`` declares, one per label and attribute (see ``_cvat_attributes``), and
+        once the records were read, ``occluded`` when a shape carried it (see ``occluded_spec``)."""
+        specs = specs_from_labels(self.meta().labels)
+        return specs + occluded_spec(self.options.extra, specs, video=False) if self._occluded else specs
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per ``<image>`` its problems and then the item, reading the file once, element by element."""
@@ -115,6 +118,7 @@ class CvatImagesImporter(FormatImporter):
         for elem in top_level(self.xml_path):
             if elem.tag == "image":
                 yield from self._image(elem, reader, resolver, seen)
+                self._occluded = self._occluded or reader.occluded
             elif elem.tag == "track":
                 msg = "<track> elements belong to CVAT for video: import this file with the cvat_video format"
                 yield Problem(msg, file=self._file, line=line_of(elem), field="track")

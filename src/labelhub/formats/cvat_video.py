@@ -4,11 +4,11 @@ One task is one video item. Every ``<box>`` of a ``<track id label source>`` bec
 with its 0-based ``frame``, the track's ``id`` as ``track_id``, the track's label and source, and the attributes
 ``keyframe``, ``outside`` and ``occluded`` (plus ``z_order``, ``group_id`` of the shape or the track, and every
 ``<attribute>`` of the shape, or of the track for one the shape lacks). The attributes the tasks' ``<meta>`` declare
-are declared in the project, as for CVAT for images. Nothing is interpolated: each box in the file is one
-annotation, so CVAT's closing ``outside="1"`` box after a track's last frame comes in as a box with ``outside`` set,
-and a hand-written file that lists only keyframes imports only those. Polygons and points in tracks keep their kind
-with ``frame`` and ``track_id``; shapes on ``<image id=frame>`` elements are per-frame annotations outside any
-track.
+are declared in the project, as for CVAT for images (``occluded`` per frame). Nothing is interpolated: each box in
+the file is one annotation, so CVAT's closing ``outside="1"`` box after a track's last frame comes in as a box with
+``outside`` set, and a hand-written file that lists only keyframes imports only those. Polygons and points in tracks
+keep their kind with ``frame`` and ``track_id``; shapes on ``<image id=frame>`` elements are per-frame annotations
+outside any track.
 
 Media: the task's frames come from ``images_dir``, or ``images/`` next to the XML (CVAT's export layout), as an
 image sequence in name order; or from a video file, ``extra["video"]`` or the only video next to the XML. The
@@ -30,7 +30,7 @@ from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.errors import FormatError
-from labelhub.formats._cvat_attributes import input_types, specs_from_labels
+from labelhub.formats._cvat_attributes import input_types, occluded_spec, specs_from_labels
 from labelhub.formats._cvat_common import CvatMeta, line_of, sniff_mode, top_level, whole
 from labelhub.formats._cvat_shapes import ShapeReader
 from labelhub.formats._cvat_video_export import CvatVideoExporter
@@ -99,6 +99,7 @@ class CvatVideoImporter(FormatImporter):
         super().__init__(source, options)
         self.tasks = find_tasks(source)
         self._metas: dict[Path, CvatMeta] = {}
+        self._occluded = False  # whether a shape read so far carried CVAT's occluded flag
 
     def meta(self, xml_path: Path) -> CvatMeta:
         """Return the ``<meta>`` of one task file (read once)."""
@@ -123,8 +124,10 @@ class CvatVideoImporter(FormatImporter):
         return {"cvat": {"labels": list(labels.values())}} if labels else {}
 
     def attribute_specs(self) -> list[AttributeSpec]:
-        """Return the attributes the tasks' ``<meta>`` declare, one per label and attribute, tasks in order."""
-        return [spec for xml in self.tasks for spec in specs_from_labels(self.meta(xml).labels)]
+        """Return the attributes the tasks' ``<meta>`` declare, one per label and attribute, tasks in order, and
+        once the records were read, ``occluded`` per frame when a shape carried it (see ``occluded_spec``)."""
+        specs = [spec for xml in self.tasks for spec in specs_from_labels(self.meta(xml).labels)]
+        return specs + occluded_spec(self.options.extra, specs, video=True) if self._occluded else specs
 
     def __iter__(self) -> Iterator[ItemRecord | Problem]:
         """Yield per task its problems and then its video item."""
@@ -162,6 +165,7 @@ class CvatVideoImporter(FormatImporter):
                 yield from self._track(elem, reader, item, track_lines)
             elif elem.tag == "image":
                 yield from self._image(elem, reader, item)
+            self._occluded = self._occluded or reader.occluded
         yield item
 
     def _media(self, xml: Path, meta: CvatMeta, item: ItemRecord) -> Problem | None:

@@ -24,7 +24,7 @@ from labelhub.domain.geometry import outside_box_in_image, validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import ConfigurationError, ImportValidationError, LabelhubError, ValidationError
+from labelhub.errors import LabelhubError, ValidationError
 from labelhub.formats import (
     ImportOptions,
     annotation_files,
@@ -38,6 +38,7 @@ from labelhub.formats import (
 from labelhub.formats._attributes import with_schema_attributes
 from labelhub.formats._common import media_checked
 from labelhub.hub import Hub
+from labelhub.services._import_refusals import refusal, refuse_if_the_store_failed
 from labelhub.services._import_rows import CHUNK_ITEMS, BackgroundSink, RowSink, Staged
 from labelhub.services.access import Actor, require
 from labelhub.services.projects import extend_attributes
@@ -47,6 +48,8 @@ from labelhub.storage.json_text import json_text
 from labelhub.storage.models import utcnow
 
 Progress = Callable[[float, str], None]
+#: A source's attribute declarations, or a function asked for them once its records were read.
+Declared = list[AttributeSpec] | Callable[[], list[AttributeSpec]]
 MAX_LISTED_PROBLEMS = 200
 
 log = logging.getLogger(__name__)
@@ -117,7 +120,7 @@ def _stage_record(
             try:
                 stored = hub.media.put_file(path, link=options.media == "link")
             except OSError as exc:
-                _refuse_if_the_store_failed(hub, exc)
+                refuse_if_the_store_failed(hub, exc)
                 st.problems.append(Problem(f"cannot store media {path}: {exc}", file=str(path)))
                 return
             except LabelhubError as exc:
@@ -225,7 +228,7 @@ def import_source(
             importer,
             labels=importer.labels(),
             meta=importer.schema_meta(),
-            attributes=importer.attribute_specs(),
+            attributes=importer.attribute_specs,  # asked after reading: CVAT declares what its shapes carry
             total=importer.total(),
             format_name=spec.name,
             description=f"reading {source.name} as {spec.title}",
@@ -276,13 +279,14 @@ def import_records(
     description: str = "reading",
     progress: Progress | None = None,
     media_guard: MediaGuard | None = None,
-    attributes: list[AttributeSpec] | None = None,
+    attributes: Declared | None = None,
 ) -> ImportReport:
     """Validate and write ``records`` into the project in one transaction; the core of every import.
 
     ``media_guard``: where the records' media files may lie (see :func:`import_source`); None reads any file.
-    ``attributes``: what the source declares (one per label and attribute), declared in the project's schema in
-    the same transaction (see :func:`labelhub.services.projects.merge_attributes`)."""
+    ``attributes``: what the source declares (one per label and attribute), or a function asked for it once the
+    records were read; declared in the project's schema in the same transaction (see
+    :func:`labelhub.services.projects.merge_attributes`)."""
     report_progress = progress or (lambda _f, _m: None)
     with hub.db.session() as s:
         project = require(s, actor, project_id, Action.IMPORT)
@@ -304,7 +308,7 @@ def import_records(
             _read(hub, records, kind, options, st, total, report_progress, None, media_guard)
         report.skipped = [p.to_json() for p in st.problems]
         if st.problems and not options.skip_invalid:
-            raise _refusal(st.problems, report.skipped)  # rolls back whatever the sink wrote
+            raise refusal(st.problems, report.skipped[:MAX_LISTED_PROBLEMS])  # rolls back whatever the sink wrote
         # The last chance to cancel: after this the write cannot be half-done.
         n_anns = len(st.annotations) + (sink.counts.annotations_added if sink is not None else 0)
         report_progress(0.8, f"writing {st.base + len(st.items):,} items and {n_anns:,} annotations")
@@ -347,48 +351,20 @@ def _read(
 
 
 def _finish(
-    sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport, attributes: list[AttributeSpec] | None
+    sink: RowSink, st: Staged, meta: dict[str, Any] | None, report: ImportReport, attributes: Declared | None
 ) -> None:
+    declared = attributes() if callable(attributes) else attributes
     sink.take(st)
     report.labels = sink.finish(st.labels, meta or {}, report.format, len(report.skipped))
-    report.warnings.extend(adopt_file_skeletons(require(sink.s, sink.actor, sink.project_id, Action.IMPORT), meta))
-    if attributes:
-        project = require(sink.s, sink.actor, sink.project_id, Action.IMPORT)
-        report.warnings.extend(extend_attributes(sink.s, project, attributes))
+    project = require(sink.s, sink.actor, sink.project_id, Action.IMPORT)
+    report.warnings.extend(adopt_file_skeletons(project, meta))
+    if declared:
+        report.warnings.extend(extend_attributes(sink.s, project, declared))
     report.items_added = sink.counts.items_added
     report.items_matched = sink.counts.items_matched
     report.annotations_added = sink.counts.annotations_added
     report.annotations_present = sink.counts.annotations_present
     report.labels_added = sink.labels_added
-
-
-def _refusal(problems: list[Problem], listed: list[dict[str, Any]]) -> ImportValidationError:
-    first = problems[0]
-    file = first.file if first.file and first.file not in first.message else None  # said once is enough
-    where = ", ".join(x for x in (file, f"line {first.line}" if first.line else None, first.field) if x)
-    return ImportValidationError(
-        f"import refused, nothing was imported: {len(problems)} problem(s); first: {first.message}"
-        + (f" ({where})" if where else "")
-        + ". Fix the source, or import the rest with invalid items skipped (the import dialog's"
-        + " 'Skip invalid items', or --skip-invalid).",
-        problems=listed[:MAX_LISTED_PROBLEMS],
-        file=first.file,
-        line=first.line,
-        field=first.field,
-    )
-
-
-def _refuse_if_the_store_failed(hub: Hub, exc: OSError) -> None:
-    """An error writing into labelhub's own media folder is the server's, not the item's: stop the import with a
-    message an administrator can act on, instead of calling every item bad (and suggesting to skip them)."""
-    failed = Path(exc.filename) if isinstance(exc.filename, str) else None
-    media = hub.settings.media_dir.resolve()
-    if failed is not None and (failed == media or media in failed.resolve().parents):
-        raise ConfigurationError(
-            f"the server cannot write its media folder {media} ({exc.strerror or exc}); nothing was imported. "
-            "An administrator should check that folder's owner, permissions and free space (LABELHUB_HOME/media)",
-            field="LABELHUB_HOME",
-        ) from None
 
 
 def _write_report(hub: Hub, options: ImportOptions, report: ImportReport) -> str:

@@ -332,16 +332,32 @@ export class EditorCore extends SelectionCore {
     return p ? this.decide(p.key, 'rejected') : false;
   }
 
-  /** Add the whole-image tag `label`, or remove it when present (a proposed tag is accepted instead). */
+  /** The whole-item class whose attributes the "Tag attributes" section shows (`tag-attributes.ts`): the one last
+   * added or moved onto with the keyboard. */
+  focusedTag: string | null = null;
+
+  /** Show the attributes of the tag `label` (a chip reached with the keyboard). */
+  focusTag(label: string | null): void {
+    if (this.focusedTag === label) return;
+    this.focusedTag = label;
+    this.emit();
+  }
+
+  /** Add the whole-image tag `label` (with its attributes' defaults; its attributes then show), or remove it when
+   * present (a proposed tag is accepted instead). */
   toggleTag(label: string): boolean {
     if (!this.allows('class')) return (this.notify('This project does not allow image tags', 'warn'), false);
     const existing = this.anns.find((a) => a.kind === 'class' && a.label === label && a.state !== 'rejected');
     if (!existing) {
       const rejected = this.anns.find((a) => a.kind === 'class' && a.label === label);
       const next = this.anns.filter((a) => a !== rejected);
-      return this.commit([...next, newAnnotation('class', {}, label)], `tag ${label}`);
+      this.focusedTag = label;
+      return this.commit([...next, newAnnotation('class', {}, label, defaultsFor(this.specs, label))], `tag ${label}`);
     }
-    if (isProposal(existing)) return this.decide(existing.key, 'accepted');
+    if (isProposal(existing)) {
+      this.focusedTag = label;
+      return this.decide(existing.key, 'accepted');
+    }
     return this.commit(
       this.anns.filter((a) => a !== existing),
       `untag ${label}`,

@@ -5,6 +5,7 @@
 
 import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
 import { attributePanel, type AttributePanelModel } from './attribute-panel';
+import { tagAttributePanel } from './tag-attributes';
 import { sizeWords } from './keypoint-shapes';
 import { isProposal, proposalCounts, proposalsAbove } from './proposals';
 import { selectionSaid } from './say';
@@ -55,6 +56,8 @@ export interface EditorUi {
   selectedByLabel: [string, number][];
   /** The "Attributes" section for the selection; null when the project declares no attributes. */
   attributes: AttributePanelModel | null;
+  /** The "Tag attributes" section for the whole-item class in focus; null when none standing takes attributes. */
+  tagAttributes: AttributePanelModel | null;
   shapes: number;
   proposals: { proposed: number; accepted: number; rejected: number };
   threshold: number;
@@ -143,6 +146,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     selectedSummary: many ? selectionSaid(byLabel) : '',
     selectedByLabel: byLabel,
     attributes: core.specs.length > 0 ? attributePanel(core.specs, core.selectedAnns) : null,
+    tagAttributes: core.specs.length > 0 ? tagAttributePanel(core.specs, core.anns, core.focusedTag) : null,
     shapes,
     proposals: proposalCounts(core.anns),
     threshold: core.threshold,
