@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from tests.builders import new_project
 from tests.conftest import data_path
+from tests.formats._label_studio_support import video_task, write, write_video
 from tests.formats.test_text_table import _snips_jsonl
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
@@ -166,12 +167,10 @@ def _track_rows(hub: Hub, pid: int) -> list[tuple[Any, ...]]:
 
 
 def test_a_video_track_round_trips_as_a_videorectangle(hub: Hub, tmp_path: Path) -> None:
-    from tests.formats.test_label_studio import _video, _video_task, _write
-
     (tmp_path / "in").mkdir()
-    _video(tmp_path / "in" / "clip.avi")
+    write_video(tmp_path / "in" / "clip.avi")
     first = new_project(hub, "clips", ItemKind.VIDEO)
-    import_source(hub, SYSTEM, first, _write(tmp_path / "in" / "ls.json", [_video_task()]), fmt="label_studio")
+    import_source(hub, SYSTEM, first, write(tmp_path / "in" / "ls.json", [video_task()]), fmt="label_studio")
     out = tmp_path / "out"
     report = export_project(hub, SYSTEM, first, out, fmt="label_studio", options=ExportOptions(copy_media=True))
     assert (report.annotations, report.annotations_skipped) == (4, {})
