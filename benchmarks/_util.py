@@ -336,3 +336,21 @@ def run_record(args: argparse.Namespace) -> dict[str, Any]:
         "load": {"start": machine_load()},
         "code": code_version(),
     }
+
+
+PG_SERVER_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
+
+
+def store_arguments(p: argparse.ArgumentParser, tries_help: str = "timed calls per case") -> None:
+    """Add the options of a benchmark on bench_store's generated COCO project: the database, the data's size
+    and seed, the timed tries, the JSON output, the PostgreSQL server and whether to keep its database."""
+    p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite", help="the backend to measure")
+    p.add_argument("--items", type=int, default=100_000, help="images in the generated COCO file")
+    p.add_argument("--boxes-per-item", type=int, default=3, help="boxes per image, on average")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    p.add_argument("--tries", type=int, default=20, help=tries_help)
+    p.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT),
+                   help=f"PostgreSQL server URL without a database name (default: $LABELHUB_BENCH_PG, or "
+                        f"{PG_SERVER_DEFAULT})")  # fmt: skip
+    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")

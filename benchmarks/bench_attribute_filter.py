@@ -17,7 +17,6 @@ Steps:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -26,9 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from _store_setup import drop_database, fresh_database, generate_in_child, item_ids, setup_hub
-from _util import Table, log, machine_load, report, run_record, stopwatch, summarize_ms
+from _util import (
+    Table,
+    log,
+    machine_load,
+    report,
+    run_record,
+    stopwatch,
+    store_arguments,
+    summarize_ms,
+)
 
-PG_SERVER_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
 DEEP_POSITION = 90_000
 TARGET_MS = 50.0
 ATTRIBUTES = [
@@ -139,14 +146,7 @@ def verdicts(out: dict[str, Any]) -> Table:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite", help="the backend to measure")
-    p.add_argument("--items", type=int, default=100_000, help="images in the generated COCO file")
-    p.add_argument("--boxes-per-item", type=int, default=3, help="boxes per image, on average")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
-    p.add_argument("--tries", type=int, default=20, help="timed calls per case")
-    p.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT))
-    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    store_arguments(p, "timed calls per case")
     return p.parse_args(argv)
 
 
