@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from _util import free_port, random_coco_boxes
+from _util import free_port, log, random_coco_boxes
 
 API = "/api/v1"
 N_CATEGORIES = 80
@@ -158,6 +158,23 @@ def setup_hub(home: Path, db_url: str) -> Setup:
         project = create_project(s, actor, "bench", item_kind=ItemKind.IMAGE, schema=LabelSchema.from_names([]))
         pid = project.id
     return Setup(hub=hub, actor=actor, project_id=pid, token=token)
+
+
+def imported_store(args: Any, work: Path, out: dict[str, Any]) -> Setup:
+    """Generate bench_store's COCO file (``args.items``, ``args.boxes_per_item``, ``args.seed``; its figures go to
+    ``out["dataset"]``), open a hub on a fresh ``args.db`` database and import the file, metadata only, into its
+    project: the common start of the benchmarks on a big project (``store_arguments`` gives their options)."""
+    from labelhub.formats import ImportOptions
+    from labelhub.services.imports import import_source
+
+    coco = work / "annotations" / "instances_bench.json"
+    coco.parent.mkdir(parents=True)
+    log(f"generating {args.items:,} images and {args.items * args.boxes_per_item:,} boxes")
+    out["dataset"] = generate_in_child(coco, args.items, args.boxes_per_item, args.seed)
+    st = setup_hub(work / "home", fresh_database(args.db, work, args.pg_server))
+    log("importing")
+    import_source(st.hub, st.actor, st.project_id, coco, fmt="coco", options=ImportOptions(media="none"))
+    return st
 
 
 def item_ids(hub: Any, project_id: int) -> list[int]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from _store_setup import drop_database, fresh_database, generate_in_child, item_ids, setup_hub
+from _store_setup import drop_database, imported_store, item_ids
 from _util import (
     Table,
     log,
@@ -73,22 +73,13 @@ def timed(call: Callable[[], Any], tries: int) -> dict[str, float]:
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from labelhub.formats import ImportOptions
-    from labelhub.services.imports import import_source
     from labelhub.services.items import ItemFilter, count_items, list_items
     from labelhub.storage.models import Project
 
     out = run_record(args)
-    coco = work / "annotations" / "instances_bench.json"
-    coco.parent.mkdir(parents=True)
-    log(f"generating {args.items:,} images and {args.items * args.boxes_per_item:,} boxes")
-    out["dataset"] = generate_in_child(coco, args.items, args.boxes_per_item, args.seed)
-    db_url = fresh_database(args.db, work, args.pg_server)
-    st = setup_hub(work / "home", db_url)
+    st = imported_store(args, work, out)
     hub, pid, actor = st.hub, st.project_id, st.actor
     try:
-        log("importing")
-        import_source(hub, actor, pid, coco, fmt="coco", options=ImportOptions(media="none"))
         dialect = hub.db.dialect
         with stopwatch() as t, hub.db.session(write=True) as s:
             s.execute(text(VALUES_SQL[dialect]))

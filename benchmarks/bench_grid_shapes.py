@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from _store_clients import StdlibClient, time_listing
-from _store_setup import drop_database, fresh_database, generate_in_child, item_ids, setup_hub, start_server
+from _store_setup import drop_database, imported_store, item_ids, start_server
 from _util import Table, log, machine_load, report, run_record, store_arguments, summarize_ms
 
 API = "/api/v1"
@@ -86,22 +86,13 @@ def _timed(call: Callable[[], Any], tries: int) -> dict[str, float]:
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from labelhub.formats import ImportOptions
     from labelhub.services import item_shapes
-    from labelhub.services.imports import import_source
 
     out = run_record(args)
-    coco = work / "annotations" / "instances_bench.json"
-    coco.parent.mkdir(parents=True)
-    log(f"generating {args.items:,} images and {args.items * args.boxes_per_item:,} boxes")
-    out["dataset"] = generate_in_child(coco, args.items, args.boxes_per_item, args.seed)
-    db_url = fresh_database(args.db, work, args.pg_server)
-    st = setup_hub(work / "home", db_url)
+    st = imported_store(args, work, out)
     hub, pid, actor = st.hub, st.project_id, st.actor
     server = None
     try:
-        log("importing")
-        import_source(hub, actor, pid, coco, fmt="coco", options=ImportOptions(media="none"))
         ids = item_ids(hub, pid)
         at = min(DEEP_POSITION, len(ids) - 300)
         deep, dense, masked = ids[at : at + 100], ids[at + 100 : at + 200], ids[at + 200 : at + 300]
@@ -121,7 +112,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "shapes, page with 200 masks (outlines cached)": shapes_path(masked),
         }
         log("starting the server")
-        server = start_server(work / "home", db_url, work / "server.log")
+        server = start_server(work / "home", hub.settings.database_url, work / "server.log")
         client = StdlibClient(server.port, st.token)
         results: dict[str, Any] = {}
         for name, path in cases.items():

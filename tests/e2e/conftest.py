@@ -360,6 +360,13 @@ def close_to(got: list[float], want: list[float], tol: float = 2.0) -> bool:
     return len(got) == len(want) and all(abs(g - w) <= tol for g, w in zip(got, want, strict=True))
 
 
+def annotations_left_to_right(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
+    """The item's annotations as the API gives them, sorted by their box's left edge."""
+    body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
+    anns: list[dict[str, Any]] = body["annotations"]
+    return sorted(anns, key=lambda a: a["geometry"]["bbox"][0])
+
+
 def open_item_as(
     page: Any,
     server: Server,

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     API,
     Server,
     Shots,
+    annotations_left_to_right,
     close_to,
     drag_in_image,
     eventually,
@@ -25,12 +26,6 @@ from tests.e2e.conftest import (
 
 SIZE = (800, 600)
 BOXES = {"A": ((60, 60), (200, 200)), "B": ((300, 60), (440, 200)), "C": ((560, 340), (720, 520))}
-
-
-def _boxes(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
-    body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
-    anns: list[dict[str, Any]] = body["annotations"]
-    return sorted(anns, key=lambda a: a["geometry"]["bbox"][0])
 
 
 def _press_at(page: Any, x: float, y: float, shift: bool = False) -> None:
@@ -86,7 +81,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     _saved(page)
 
     def pasted() -> list[dict[str, Any]]:
-        got = _boxes(server, pid, second)
+        got = annotations_left_to_right(server, pid, second)
         assert len(got) == 2, got
         return got
 
@@ -95,7 +90,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
         (x1, y1), (x2, y2) = BOXES[name]
         assert close_to(ann["geometry"]["bbox"], [x1, y1, x2, y2]), ann
         assert (ann["label"], ann["source"], ann["state"]) == ("car", "human", "accepted"), ann
-    assert len(_boxes(server, pid, first)) == 3
+    assert len(annotations_left_to_right(server, pid, first)) == 3
 
     # One undo takes both back; the server follows. Redo brings them back for the band below.
     page.keyboard.press("Control+z")
@@ -103,7 +98,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     _saved(page)
 
     def gone() -> None:
-        got = _boxes(server, pid, second)
+        got = annotations_left_to_right(server, pid, second)
         assert got == [], got
 
     eventually(gone)

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     API,
     Server,
     Shots,
+    annotations_left_to_right,
     drag_in_image,
     eventually,
     image_to_screen,
@@ -28,15 +29,9 @@ SIZE = (800, 600)
 BOXES = {"A": ((60, 60), (200, 200)), "B": ((300, 60), (440, 200)), "C": ((560, 340), (720, 520))}
 
 
-def _annotations(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
-    body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
-    anns: list[dict[str, Any]] = body["annotations"]
-    return sorted(anns, key=lambda a: a["geometry"]["bbox"][0])
-
-
 def _server_has(server: Server, pid: int, iid: int, want: list[tuple[str, dict[str, Any]]]) -> None:
     """The server holds boxes with these (label, attributes), left to right; an AssertionError until it does."""
-    got = [(a["label"], a["attributes"]) for a in _annotations(server, pid, iid)]
+    got = [(a["label"], a["attributes"]) for a in annotations_left_to_right(server, pid, iid)]
     assert got == want, got
 
 
@@ -138,7 +133,7 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     page.keyboard.up("Shift")
     expect(status).to_have_text("2 shapes selected: car 2")
     keys = page.evaluate("() => window.__editor.state().selectedIds")
-    assert sorted(keys) == sorted(a["id"] for a in _annotations(server, pid, iid)[:2]), keys
+    assert sorted(keys) == sorted(a["id"] for a in annotations_left_to_right(server, pid, iid)[:2]), keys
 
     # Delete removes both in one step and says so; the server keeps C alone.
     page.keyboard.press("Delete")
@@ -153,6 +148,6 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     wait_for_editor(page, SIZE)
     expect(page.get_by_test_id("status-count")).to_have_text("1 shape")
     assert _labels(page) == ["car"]
-    [c] = _annotations(server, pid, iid)
+    [c] = annotations_left_to_right(server, pid, iid)
     (x1, y1), (x2, y2) = BOXES["C"]
     assert all(abs(g - w) <= 2 for g, w in zip(c["geometry"]["bbox"], [x1, y1, x2, y2], strict=True)), c
