@@ -356,6 +356,24 @@ def drag_in_image(page: Any, size: tuple[int, int], a: tuple[float, float], b: t
     page.mouse.up()
 
 
+def click_in_image(page: Any, size: tuple[int, int], x: float, y: float, modifiers: tuple[str, ...] = ()) -> None:
+    """Press and release the mouse at image point (x, y), holding ``modifiers`` (e.g. ``("Shift",)``)."""
+    page.mouse.move(*image_to_screen(page, size, x, y))
+    for m in modifiers:
+        page.keyboard.down(m)
+    page.mouse.down()
+    page.mouse.up()
+    for m in reversed(modifiers):
+        page.keyboard.up(m)
+
+
+def editor_saved(page: Any) -> None:
+    """Wait for the image or text editor to say that everything is saved."""
+    from playwright.sync_api import expect  # imported here, as the browser fixtures do: playwright may be absent
+
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+
+
 def close_to(got: list[float], want: list[float], tol: float = 2.0) -> bool:
     return len(got) == len(want) and all(abs(g - w) <= tol for g, w in zip(got, want, strict=True))
 
@@ -363,8 +381,7 @@ def close_to(got: list[float], want: list[float], tol: float = 2.0) -> bool:
 def annotations_left_to_right(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
     """The item's annotations as the API gives them, sorted by their box's left edge."""
     body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
-    anns: list[dict[str, Any]] = body["annotations"]
-    return sorted(anns, key=lambda a: a["geometry"]["bbox"][0])
+    return sorted(body["annotations"], key=lambda a: a["geometry"]["bbox"][0])
 
 
 def open_item_as(

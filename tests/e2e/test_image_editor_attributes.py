@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     Shots,
     add_member,
     drag_in_image,
+    editor_saved,
     eventually,
     focused,
     import_images,
@@ -45,10 +46,6 @@ def _annotations(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
     body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
     anns: list[dict[str, Any]] = body["annotations"]
     return anns
-
-
-def _saved(page: Any) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
 
 
 def _selection(page: Any) -> Any:
@@ -89,7 +86,7 @@ def test_attributes_are_set_saved_reloaded_dropped_by_a_relabel_and_undone(
     expect(announcer).to_have_text(re.compile("^colour blue on car"))
     occluded.check()
     expect(announcer).to_have_text(re.compile("^occluded checked on car"))
-    _saved(page)
+    editor_saved(page)
     shots(page, "set-and-saved")
     [box] = eventually(lambda: _only_with(_annotations(server, pid, iid), {"occluded": True, "colour": "blue"}))
     assert box["label"] == "car" and box["attributes"] == {"occluded": True, "colour": "blue"}, box
@@ -122,7 +119,7 @@ def test_attributes_are_set_saved_reloaded_dropped_by_a_relabel_and_undone(
     selection = _selection(page)
     expect(selection).to_contain_text("car")
     expect(speed).to_have_value("2")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _only_with(_annotations(server, pid, iid), {"speed": 2}))
     assert _annotations(server, pid, iid)[0]["label"] == "car"
 
@@ -138,7 +135,7 @@ def test_attributes_are_set_saved_reloaded_dropped_by_a_relabel_and_undone(
     expect(selection).to_contain_text("person")
     expect(panel.get_by_role("combobox", name="colour")).to_have_count(0)
     expect(panel.get_by_role("checkbox", name="occluded")).to_be_checked()
-    _saved(page)
+    editor_saved(page)
     shots(page, "relabelled")
     [person] = eventually(lambda: _only_with(_annotations(server, pid, iid), {"speed": 2}, label="person"))
     assert person["attributes"] == {"occluded": True, "speed": 2}, person
@@ -147,7 +144,7 @@ def test_attributes_are_set_saved_reloaded_dropped_by_a_relabel_and_undone(
     page.keyboard.press("Control+z")
     expect(selection).to_contain_text("car")
     expect(panel.get_by_role("combobox", name="colour")).to_have_value("blue")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _only_with(_annotations(server, pid, iid), {"colour": "blue", "speed": 2}, label="car"))
     shots(page, "undone")
 
@@ -197,7 +194,7 @@ def test_a_stored_value_that_is_no_value_is_flagged_refused_by_the_server_and_fi
     colour = panel.get_by_role("combobox", name="colour")
     expect(colour).to_have_accessible_description("'green' is not one of red, blue")
     page.keyboard.press("2")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _only_with(_annotations(server, pid, iid), {"colour": "green"}, label="person"))
 
     # A manager takes "blue" out while the editor is open; the annotator picks it: the server refuses the save,
@@ -217,6 +214,6 @@ def test_a_stored_value_that_is_no_value_is_flagged_refused_by_the_server_and_fi
     # Picking a value the attribute has clears the warning, and the next save goes through.
     colour.select_option("red")
     expect(panel).not_to_contain_text("is not one of")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _only_with(_annotations(server, pid, iid), {"colour": "red"}, label="person"))
     shots(page, "fixed")

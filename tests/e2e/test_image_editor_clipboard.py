@@ -15,8 +15,10 @@ from tests.e2e.conftest import (
     Server,
     Shots,
     annotations_left_to_right,
+    click_in_image,
     close_to,
     drag_in_image,
+    editor_saved,
     eventually,
     image_to_screen,
     import_images,
@@ -26,20 +28,6 @@ from tests.e2e.conftest import (
 
 SIZE = (800, 600)
 BOXES = {"A": ((60, 60), (200, 200)), "B": ((300, 60), (440, 200)), "C": ((560, 340), (720, 520))}
-
-
-def _press_at(page: Any, x: float, y: float, shift: bool = False) -> None:
-    page.mouse.move(*image_to_screen(page, SIZE, x, y))
-    if shift:
-        page.keyboard.down("Shift")
-    page.mouse.down()
-    page.mouse.up()
-    if shift:
-        page.keyboard.up("Shift")
-
-
-def _saved(page: Any) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
 
 
 def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
@@ -60,9 +48,9 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     for a, b in BOXES.values():
         drag_in_image(page, SIZE, a, b)
     page.keyboard.press("v")
-    _saved(page)
-    _press_at(page, 130, 130)
-    _press_at(page, 370, 130, shift=True)
+    editor_saved(page)
+    click_in_image(page, SIZE, 130, 130)
+    click_in_image(page, SIZE, 370, 130, ("Shift",))
     expect(status).to_have_text("2 shapes selected: car 2")
     page.keyboard.press("Control+c")
     expect(announcer).to_have_text(re.compile("^Copied 2 shapes"))
@@ -78,7 +66,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     expect(page.get_by_test_id("status-count")).to_have_text("2 shapes")
     expect(status).to_have_text("2 shapes selected: car 2")
     shots(page, "pasted")
-    _saved(page)
+    editor_saved(page)
 
     def pasted() -> list[dict[str, Any]]:
         got = annotations_left_to_right(server, pid, second)
@@ -95,7 +83,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     # One undo takes both back; the server follows. Redo brings them back for the band below.
     page.keyboard.press("Control+z")
     expect(page.get_by_test_id("status-count")).to_have_text("0 shapes")
-    _saved(page)
+    editor_saved(page)
 
     def gone() -> None:
         got = annotations_left_to_right(server, pid, second)
@@ -124,7 +112,7 @@ def test_copy_on_one_item_paste_on_the_next_undo_and_shift_drag_from_a_shape(
     picked = page.evaluate("() => window.__editor.core.selectedAnns.map((a) => a.geometry.bbox)")
     assert len(picked) == 1 and close_to(picked[0], [560, 340, 720, 520]), picked
     # A Shift+click on B without moving still adds it.
-    _press_at(page, 370, 130, shift=True)
+    click_in_image(page, SIZE, 370, 130, ("Shift",))
     expect(status).to_have_text("2 shapes selected: car 2")
 
 
@@ -154,10 +142,10 @@ def test_shift_click_takes_a_keypoints_instance_and_a_text_field_keeps_its_own_c
     announcer = page.get_by_test_id("announcer")
 
     # The box, then Shift+click on a point of the instance, then on its edge: in, then out again.
-    _press_at(page, 500, 350)
-    _press_at(page, 240, 150, shift=True)
+    click_in_image(page, SIZE, 500, 350)
+    click_in_image(page, SIZE, 240, 150, ("Shift",))
     expect(status).to_have_text(re.compile("^2 shapes selected"))
-    _press_at(page, 180, 150, shift=True)
+    click_in_image(page, SIZE, 180, 150, ("Shift",))
     expect(status).to_have_count(0)
     kinds = page.evaluate("() => window.__editor.core.selectedAnns.map((a) => a.kind)")
     assert kinds == ["box"], kinds
@@ -181,7 +169,7 @@ def test_shift_click_takes_a_keypoints_instance_and_a_text_field_keeps_its_own_c
     # clicked; back on the image, Ctrl+C copies its shapes, not that text.
     page.get_by_test_id("status-count").dblclick()
     assert page.evaluate("getSelection().toString()").strip() != ""
-    _press_at(page, 500, 350)
+    click_in_image(page, SIZE, 500, 350)
     expect(status).to_have_count(0)
     page.keyboard.press("Control+c")
     expect(announcer).to_have_text(re.compile("^Copied 1 shape"))

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     Shots,
     add_member,
     drag_in_image,
+    editor_saved,
     eventually,
     image_to_screen,
     import_images,
@@ -85,10 +86,6 @@ def _pixel(page: Any, x: float, y: float) -> list[int]:
     return rgb
 
 
-def _saved(page: Any) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
-
-
 def test_a_mask_is_shown_painted_erased_undone_saved_and_reloaded(page: Any, server: Server, shots: Shots) -> None:
     project = server.create_project("Masks in the editor e2e", ["car", "person"])
     pid = project["id"]
@@ -126,7 +123,7 @@ def test_a_mask_is_shown_painted_erased_undone_saved_and_reloaded(page: Any, ser
     expect(page.get_by_test_id("brush-size")).to_have_value("25")
     drag_in_image(page, SIZE, (300, 225), (550, 225))
     shots(page, "painted")
-    _saved(page)
+    editor_saved(page)
     painted = _editor_area(page)
     assert painted > MASK_AREA + 150 * 20, painted
     [mask] = eventually(lambda: [a for a in _annotations(server, pid, iid) if _area(a["geometry"]) == painted])
@@ -140,7 +137,7 @@ def test_a_mask_is_shown_painted_erased_undone_saved_and_reloaded(page: Any, ser
     shots(page, "erased")
     page.keyboard.press("Control+z")
     assert _editor_area(page) == painted
-    _saved(page)
+    editor_saved(page)
 
     # After a reload the editor shows what was saved.
     page.reload()

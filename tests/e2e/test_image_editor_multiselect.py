@@ -16,7 +16,9 @@ from tests.e2e.conftest import (
     Server,
     Shots,
     annotations_left_to_right,
+    click_in_image,
     drag_in_image,
+    editor_saved,
     eventually,
     image_to_screen,
     import_images,
@@ -43,17 +45,7 @@ def _labels(page: Any) -> list[str]:
 
 def _click(page: Any, name: str, modifiers: list[str] | None = None) -> None:
     (x1, y1), (x2, y2) = BOXES[name]
-    page.mouse.move(*image_to_screen(page, SIZE, (x1 + x2) / 2, (y1 + y2) / 2))
-    for m in modifiers or []:
-        page.keyboard.down(m)
-    page.mouse.down()
-    page.mouse.up()
-    for m in reversed(modifiers or []):
-        page.keyboard.up(m)
-
-
-def _saved(page: Any) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    click_in_image(page, SIZE, (x1 + x2) / 2, (y1 + y2) / 2, tuple(modifiers or ()))
 
 
 def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
@@ -73,7 +65,7 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     for a, b in BOXES.values():
         drag_in_image(page, SIZE, a, b)
     page.keyboard.press("v")
-    _saved(page)
+    editor_saved(page)
     car = {"occluded": False}
     eventually(lambda: _server_has(server, pid, iid, [("car", car)] * 3))
 
@@ -97,13 +89,13 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     page.keyboard.press("2")
     expect(announcer).to_have_text(re.compile("^2 shapes relabelled person"))
     assert _labels(page) == ["person", "person", "car"]
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _server_has(server, pid, iid, [("person", car), ("person", car), ("car", car)]))
     shots(page, "relabelled")
     page.keyboard.press("Control+z")
     assert _labels(page) == ["car", "car", "car"]
     expect(status).to_have_text("2 shapes selected: car 2")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _server_has(server, pid, iid, [("car", car)] * 3))
 
     # An attribute set in the panel goes on both selected boxes, and the third keeps its value.
@@ -111,7 +103,7 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     expect(occluded).not_to_be_checked()
     occluded.check()
     expect(announcer).to_have_text(re.compile("^occluded checked on 2 shapes"))
-    _saved(page)
+    editor_saved(page)
     hidden = {"occluded": True}
     eventually(lambda: _server_has(server, pid, iid, [("car", hidden), ("car", hidden), ("car", car)]))
 
@@ -139,7 +131,7 @@ def test_select_several_relabel_set_an_attribute_band_delete_and_reload(
     page.keyboard.press("Delete")
     expect(announcer).to_have_text(re.compile("^2 shapes deleted"))
     expect(page.get_by_test_id("status-count")).to_have_text("1 shape")
-    _saved(page)
+    editor_saved(page)
     eventually(lambda: _server_has(server, pid, iid, [("car", car)]))
     shots(page, "deleted")
 

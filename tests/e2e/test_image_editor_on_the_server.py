@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     add_member,
     close_to,
     drag_in_image,
+    editor_saved,
     eventually,
     image_to_screen,
     import_images,
@@ -37,11 +38,6 @@ def _annotations(server: Server, pid: int, iid: int) -> dict[str, Any]:
 
 def _boxes(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
     return [a for a in _annotations(server, pid, iid)["annotations"] if a["kind"] == "box"]
-
-
-def _saved(page: Any) -> None:
-    """Wait for the editor to say that everything is saved (after at least one save)."""
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
 
 
 def _size(w: int, h: int) -> re.Pattern[str]:
@@ -83,7 +79,7 @@ def test_a_box_drawn_with_the_mouse_is_saved_resized_undone_and_redone(page: Any
     expect(sel).to_contain_text("person")
     expect(sel).to_contain_text(_size(300, 250))
     shots(page, "box-drawn")
-    _saved(page)
+    editor_saved(page)
     shots(page, "box-saved")
     [box] = _boxes(server, pid, ids[0])
     assert box["label"] == "person" and box["source"] == "human" and box["state"] == "accepted", box
@@ -111,7 +107,7 @@ def test_a_box_drawn_with_the_mouse_is_saved_resized_undone_and_redone(page: Any
     page.keyboard.press("Control+Shift+z")
     expect(sel).to_contain_text(_size(420, 320))
     shots(page, "redone")
-    _saved(page)
+    editor_saved(page)
 
     def redone_size_stored() -> dict[str, Any]:
         [stored] = _boxes(server, pid, ids[0])
@@ -127,7 +123,7 @@ def test_a_box_drawn_with_the_mouse_is_saved_resized_undone_and_redone(page: Any
     expect(sel).to_contain_text(_size(300, 250))
     page.keyboard.press("Control+y")
     expect(sel).to_contain_text(_size(420, 320))
-    _saved(page)
+    editor_saved(page)
     eventually(redone_size_stored)
 
 
@@ -182,7 +178,7 @@ def test_a_reviewer_accepts_and_rejects_model_proposals(page: Any, server: Serve
     page.keyboard.press("x")
     expect(sel.get_by_text("1 accepted")).to_be_visible()
     expect(sel.get_by_text("1 rejected")).to_be_visible()
-    _saved(page)
+    editor_saved(page)
     shots(page, "decided-and-saved")
 
     def decided() -> dict[int, dict[str, Any]]:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import API, Server, add_member, import_images, login, wait_for_editor
+from tests.e2e.conftest import API, Server, add_member, editor_saved, import_images, login, wait_for_editor
 
 SIZE = (640, 480)
 WEATHER = {"name": "weather", "type": "select", "options": ["sun", "rain"], "labels": ["street"]}
@@ -18,10 +18,6 @@ BLURRY = {"name": "blurry", "type": "bool", "default": False}
 def _stored(server: Server, pid: int, iid: int) -> list[tuple[str, str | None, dict[str, Any]]]:
     anns = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").json()["annotations"]
     return [(a["kind"], a["label"], a["attributes"]) for a in anns]
-
-
-def _saved(page: Any) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
 
 
 def test_an_image_tag_takes_a_choice_that_is_saved_and_shown_after_a_reload(page: Any, server: Server) -> None:
@@ -44,7 +40,7 @@ def test_an_image_tag_takes_a_choice_that_is_saved_and_shown_after_a_reload(page
     expect(weather).to_have_value("")
     expect(panel.get_by_role("checkbox", name="blurry")).not_to_be_checked()
     weather.select_option("rain")
-    _saved(page)
+    editor_saved(page)
     assert _stored(server, pid, iid) == [("class", "street", {"blurry": False, "weather": "rain"})]
 
     page.reload()
@@ -59,7 +55,7 @@ def test_an_image_tag_takes_a_choice_that_is_saved_and_shown_after_a_reload(page
     page.get_by_test_id("class-tag-indoor").focus()
     page.keyboard.press("ArrowLeft")
     expect(panel.get_by_role("combobox", name="weather")).to_have_value("rain")
-    _saved(page)
+    editor_saved(page)
 
 
 def test_a_whole_text_class_takes_a_choice_that_is_saved_and_shown_after_a_reload(page: Any, server: Server) -> None:
@@ -84,7 +80,7 @@ def test_a_whole_text_class_takes_a_choice_that_is_saved_and_shown_after_a_reloa
     weather = panel.get_by_role("combobox", name="weather")
     expect(weather).to_have_value("")
     weather.select_option("rain")
-    _saved(page)
+    editor_saved(page)
     assert _stored(server, pid, iid) == [("class", "street", {"blurry": False, "weather": "rain"})]
 
     page.reload()
