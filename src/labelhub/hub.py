@@ -13,6 +13,7 @@ from labelhub.errors import ConfigurationError
 from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
+from labelhub.media.volume import VolumeCache
 from labelhub.services.queue_cache import QueueCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
@@ -32,6 +33,7 @@ class Hub:
     frames: FrameCache
     propagations: PropagationCache = field(default_factory=PropagationCache)
     queue: QueueCache = field(default_factory=QueueCache)
+    volumes: VolumeCache = field(default_factory=VolumeCache)  # decoded volumes, bounded by bytes
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:

@@ -247,18 +247,20 @@ def test_a_bad_video_is_explained_once_without_ffmpegs_own_lines(cli_env: Env, t
     assert flat(done.stderr).count(str(cut)) == 2  # in the summary and in the problem's line, not again after each
 
 
-def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:
+def test_demo_creates_four_projects_and_prints_the_login(cli_env: Env, hub: Hub) -> None:
     out = ok(cli_env, "demo", "--no-serve")
     assert "admin / labelhub-demo" in flat(out.stdout)
     with hub.db.session() as s:
         projects = {p.name: p for p in s.scalars(select(Project))}
-        assert set(projects) == {"Demo: shapes", "Demo: support requests", "Demo: moving shapes (video)"}
+        assert set(projects) == {"Demo: shapes", "Demo: support requests", "Demo: moving shapes (video)",
+                                 "Demo: CT phantom (volume)"}  # fmt: skip
         counts = {name: project_stats(s, Actor.system(), p.id)["items"]["total"] for name, p in projects.items()}
     assert all(n > 0 for n in counts.values()), counts
     # The image and video projects declare attributes for their editors' Attributes sections to show.
     declared = {name: [a["name"] for a in p.label_schema.get("attributes", [])] for name, p in projects.items()}
     assert declared == {"Demo: shapes": ["occluded", "fill"], "Demo: support requests": [],
-                        "Demo: moving shapes (video)": ["occluded", "fill"]}  # fmt: skip
+                        "Demo: moving shapes (video)": ["occluded", "fill"],
+                        "Demo: CT phantom (volume)": []}  # fmt: skip
     # The image project's triangles declare their corners, for the keypoints tool.
     classes = {c["name"]: c for c in projects["Demo: shapes"].label_schema["classes"]}
     assert classes["triangle"]["keypoints"] == ["corner 1", "corner 2", "corner 3"]
@@ -301,7 +303,7 @@ def test_demo_creates_three_projects_and_prints_the_login(cli_env: Env, hub: Hub
     again = ok(cli_env, "demo", "--no-serve")  # a second run reuses what is there
     assert "demo ready" in again.stdout
     with hub.db.session() as s:
-        assert len(s.scalars(select(Project)).all()) == 3
+        assert len(s.scalars(select(Project)).all()) == 4
 
 
 def test_serve_with_two_processes_answers(tmp_path: Path) -> None:

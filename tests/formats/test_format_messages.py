@@ -60,12 +60,11 @@ def test_a_text_csv_in_an_image_project_is_called_a_text_table(tmp_path: Path) -
     assert "text items" in detail
 
 
-def test_a_volume_project_is_told_no_format_imports_volumes_yet() -> None:
-    """Not "choose one of" an empty list: a person should learn that volumes cannot be imported at all yet."""
+def test_a_volume_project_detects_nifti_and_is_told_which_formats_fit() -> None:
+    """The MSD folder is NIfTI; a format of another kind names the formats a volume project takes."""
     src = data_path("medical_msd_hippocampus_subset40")
-    with pytest.raises(FormatError, match="no format imports volume items yet, so medical_msd_hippocampus_subset40"):
-        detect_format(src, ItemKind.VOLUME)
-    with pytest.raises(LabelhubError, match="a volume project; no format imports volume items yet"):
+    assert detect_format(src, ItemKind.VOLUME).name == "nifti"
+    with pytest.raises(LabelhubError, match=r"a volume project; choose one of: .*nifti"):
         check_format_for(get_format("coco"), ItemKind.VOLUME)
 
 

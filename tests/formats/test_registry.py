@@ -21,7 +21,7 @@ from labelhub.formats import (
     kind_with_article,
 )
 
-IMPORT_ONLY = {"coco_captions"}
+IMPORT_ONLY = {"coco_captions", "dicom"}
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -37,7 +37,8 @@ def test_every_format_loads_its_classes(name: str) -> None:
 
 def test_the_formats_of_the_issue_are_all_there() -> None:
     assert set(FORMATS) == {"coco", "coco_captions", "yolo", "voc", "cvat_images", "cvat_video", "mot",
-                            "label_studio", "text", "image_folder", "video", "webdataset"}  # fmt: skip
+                            "label_studio", "text", "image_folder", "video", "webdataset", "nifti",
+                            "dicom"}  # fmt: skip
 
 
 def test_unknown_format_lists_the_known_ones() -> None:

@@ -34,6 +34,8 @@ from labelhub.api.routes import (
     tracks,
     transfers,
     users,
+    volume_fill,
+    volumes,
 )
 from labelhub.api.strict import refuse_unknown_query
 from labelhub.config import Settings
@@ -62,6 +64,8 @@ ROUTERS = tuple(
         search,
         embedders,
         audit,
+        volume_fill,
+        volumes,
     )
 )
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"

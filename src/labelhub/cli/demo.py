@@ -25,6 +25,7 @@ from labelhub.media.demo import (
     generate_demo_texts,
 )
 from labelhub.media.demo_video import generate_demo_video
+from labelhub.media.demo_volume import DEMO_VOLUME_LABELS, demo_volume_records
 from labelhub.services import projects, users
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
@@ -35,6 +36,7 @@ DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - a local demo login, printed for 
 IMAGE_PROJECT = "Demo: shapes"
 TEXT_PROJECT = "Demo: support requests"
 VIDEO_PROJECT = "Demo: moving shapes (video)"
+VOLUME_PROJECT = "Demo: CT phantom (volume)"
 
 
 # A yes/no for every class and a choice for one, so the Attributes sections have something to show.
@@ -70,10 +72,11 @@ def _ensure_demo(hub: Hub) -> bool:
             (IMAGE_PROJECT, ItemKind.IMAGE, DEMO_LABELS),
             (TEXT_PROJECT, ItemKind.TEXT, DEMO_TEXT_LABELS),
             (VIDEO_PROJECT, ItemKind.VIDEO, DEMO_LABELS),
+            (VOLUME_PROJECT, ItemKind.VOLUME, DEMO_VOLUME_LABELS),
         ):
             if name not in existing:
                 schema = LabelSchema.from_names(labels)
-                if kind is not ItemKind.TEXT:  # attributes to try in the image and video editors
+                if kind in (ItemKind.IMAGE, ItemKind.VIDEO):  # attributes to try in the image and video editors
                     schema = replace(schema, attributes=DEMO_ATTRIBUTES)
                 if kind is ItemKind.IMAGE:  # the triangles' corners, for the keypoints tool
                     schema = replace(schema, classes=tuple(_with_corners(c) for c in schema.classes))
@@ -87,6 +90,8 @@ def _ensure_demo(hub: Hub) -> bool:
             records = generate_demo_images(media_dir, count=48)
         elif kind is ItemKind.VIDEO:
             records = [generate_demo_video(media_dir / "video")]
+        elif kind is ItemKind.VOLUME:  # written as NIfTI files and read back through the nifti format
+            records = demo_volume_records(media_dir / "volume")
         else:
             records = generate_demo_texts(count=60)
         with progress_bar(f"demo {kind.value}s") as progress:
@@ -149,7 +154,8 @@ def demo(
     port: Port = 8080,
     run_server: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")] = True,
 ) -> None:
-    """Create demo projects (generated images with boxes and model proposals, text, and a video), then serve them."""
+    """Create demo projects (generated images with boxes and model proposals, text, a video and a CT volume), then
+    serve them."""
     with opened_hub() as hub:
         created = _ensure_demo(hub)
         dev = hub.settings.dev

@@ -157,6 +157,23 @@ FORMATS: dict[str, FormatSpec] = {
             import_options=("fps", "max_count_frames"),
         ),
         FormatSpec(
+            "nifti",
+            "NIfTI volumes (.nii, .nii.gz; MSD layout) with label maps",
+            (ItemKind.VOLUME,),
+            "nifti",
+            "NiftiImporter",
+            "NiftiExporter",
+            import_options=("labels",),
+        ),
+        FormatSpec(
+            "dicom",
+            "DICOM series (import only; DICOM-SEG and NRRD label maps as masks)",
+            (ItemKind.VOLUME,),
+            "dicom",
+            "DicomImporter",
+            import_options=("labels_dir",),
+        ),
+        FormatSpec(
             "image_folder",
             "Folder of images (class per sub-folder)",
             (ItemKind.IMAGE,),

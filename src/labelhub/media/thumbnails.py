@@ -123,11 +123,14 @@ class ThumbnailCache:
             raise ValidationError(f"thumbnail size must be one of {allowed}, got {size}", field="size")
         return self.root / key[:2] / f"{key}_{size}.webp"
 
-    def get(self, key: str, size: int, linked_path: str | None = None, *, source: Path | None = None) -> Path:
+    def get(
+        self, key: str, size: int, linked_path: str | None = None, *, source: Path | BinaryIO | None = None
+    ) -> Path:
         """Return the cached thumbnail file of ``key`` at ``size``, generating it on a miss.
 
-        ``source`` is the image to draw it from when that is not the stored file of ``key`` itself (a video
-        file's thumbnail comes from its first decoded frame). Generation writes a temporary file in the same
+        ``source`` is the image (a file, or an image file's bytes) to draw it from when that is not the stored file
+        of ``key`` itself (a video file's thumbnail comes from its first decoded frame, a volume's from its middle
+        slice rendered as a PNG). Generation writes a temporary file in the same
         folder and renames it into place, so a reader never sees half a thumbnail; two callers racing on a miss
         both generate, and either result wins.
         """

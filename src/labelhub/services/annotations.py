@@ -14,10 +14,12 @@ from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.keypoints import check_instance
 from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from labelhub.errors import NotFoundError, PermissionDenied, ValidationError
 from labelhub.services import audit
 from labelhub.services._proposal_rules import edited_proposal, open_proposal, restores_proposal
+from labelhub.services._stale import stale_item
 from labelhub.services.access import Actor, check_item_access, project_schema
+from labelhub.services.frame_annotations import check_frame, scope_inputs
 from labelhub.services.retrain import maybe_retrain
 from labelhub.storage.json_text import json_text
 from labelhub.storage.models import Annotation, Item, utcnow
@@ -27,18 +29,9 @@ _ANNOTATIONS_TABLE = cast(Table, Annotation.__table__)
 _ITEMS_TABLE = cast(Table, Item.__table__)
 
 _ACCEPTED = AnnotationState.ACCEPTED.value
-_COMPARED = (
-    "kind",
-    "label",
-    "geometry",
-    "frame",
-    "track_id",
-    "source",
-    "model_version",
-    "score",
-    "state",
-    "attributes",
-)
+# What a save compares to tell whether an annotation changed.
+_COMPARED = ("kind", "label", "geometry", "frame", "track_id", "source", "model_version", "score", "state",
+             "attributes")  # fmt: skip
 
 
 @dataclass(slots=True, kw_only=True)
@@ -76,9 +69,11 @@ class SaveResult:
     deleted: int
 
 
-def list_annotations(session: Session, item_id: int, *, tracks: bool = True) -> list[Row[Any]]:
+def list_annotations(
+    session: Session, item_id: int, *, tracks: bool = True, frame: int | None = None
+) -> list[Row[Any]]:
     """Return the item's annotations as plain rows of ANNOTATION_FIELDS, in id order (``tracks=False``: without
-    the ``track_box`` rows, which the video editor reads through its own route).
+    the ``track_box`` rows, which the video editor reads through its own route; ``frame``: those of that frame).
 
     Rows, not ORM objects: the editor reads and saves one item at a time, many times a second, and building
     ORM instances was a large share of a request's CPU.
@@ -86,15 +81,20 @@ def list_annotations(session: Session, item_id: int, *, tracks: bool = True) -> 
     q = select(*ANNOTATION_FIELDS).where(Annotation.item_id == item_id)
     if not tracks:
         q = q.where(Annotation.kind != AnnotationKind.TRACK_BOX.value)
+    if frame is not None:
+        q = q.where(Annotation.frame == frame)
     return list(session.execute(q.order_by(Annotation.id)))
 
 
 def read_annotations(
-    session: Session, actor: Actor, project_id: int, item_id: int, *, tracks: bool = True
+    session: Session, actor: Actor, project_id: int, item_id: int, *, tracks: bool = True, frame: int | None = None
 ) -> tuple[int, list[Row[Any]]]:
-    """Return the item's version and its annotations, for a reader of the project."""
-    _, _, (version,) = check_item_access(session, actor, project_id, item_id, Action.READ, [_I.version])
-    return version, list_annotations(session, item_id, tracks=tracks)
+    """Return the item's version and its annotations (``frame``: of that frame only), for a reader of the project."""
+    cols = [_I.version, _I.kind, _I.frame_count]
+    _, _, (version, kind, frame_count) = check_item_access(session, actor, project_id, item_id, Action.READ, cols)
+    if frame is not None:
+        check_frame(kind, frame_count, frame, item_id)
+    return version, list_annotations(session, item_id, tracks=tracks, frame=frame)
 
 
 class _ItemFacts(NamedTuple):
@@ -104,9 +104,11 @@ class _ItemFacts(NamedTuple):
     status: str
     version: int
     annotator_id: int | None
+    kind: str
+    frame_count: int | None
 
 
-_FACTS = [_I.width, _I.height, _I.text, _I.status, _I.version, _I.annotator_id]
+_FACTS = [_I.width, _I.height, _I.text, _I.status, _I.version, _I.annotator_id, _I.kind, _I.frame_count]
 
 
 def _validated_row(
@@ -205,8 +207,10 @@ def plan_save(
     expected_version: int,
     annotations: list[AnnotationInput],
     status: ItemStatus | None = None,
+    frame: int | None = None,
 ) -> SavePlan:
-    """Check a save and work out its rows, reading only; :func:`apply_save` writes them.
+    """Check a save and work out its rows, reading only; :func:`apply_save` writes them. With ``frame``, only
+    that frame's annotations are replaced (services/frame_annotations.py has the rules).
 
     Everything that can refuse a save (roles, labels, geometry, ids, a stale version) is decided here, in a
     read transaction, so the write transaction, which holds SQLite's single write lock, does only the writes.
@@ -216,14 +220,18 @@ def plan_save(
     project, role, facts = check_item_access(session, actor, project_id, item_id, Action.ANNOTATE, _FACTS)
     item = _ItemFacts(*facts)
     if item.version != expected_version:
-        raise _conflict(item_id, expected_version, item.version)
+        raise stale_item(item_id, expected_version, item.version)
     schema = project_schema(session, project)
-    existing = {a.id: a for a in list_annotations(session, item_id)}
+    annotations = scope_inputs(annotations, frame, item, item_id)
+    stored = list_annotations(session, item_id)
+    existing = {a.id: a for a in stored if frame is None or a.frame == frame}
     olds: list[Row[Any] | None] = []
     for i, a in enumerate(annotations):
         if a.id is not None and a.id not in existing:
             raise ValidationError(
-                f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}", field=f"annotations[{i}].id"
+                f"annotations[{i}]: annotation {a.id} does not belong to item {item_id}"
+                + (f", frame {frame}" if frame is not None else ""),
+                field=f"annotations[{i}].id",
             )
         olds.append(existing[a.id] if a.id is not None else None)
     rows = [_validated_row(a, i, schema, item, old) for i, (a, old) in enumerate(zip(annotations, olds, strict=True))]
@@ -287,7 +295,8 @@ def plan_save(
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
     if status is None:
-        plan.status = _status_after(ItemStatus(item.status), plan, rows)
+        others = any(a.state == _ACCEPTED for a in stored if a.id not in existing)  # other frames' labels
+        plan.status = _status_after(ItemStatus(item.status), plan, rows, others)
     plan.unchanged = not (plan.inserts or plan.updates or plan.deletes) and (status is None or status == item.status)
     return plan
 
@@ -295,11 +304,12 @@ def plan_save(
 _REVIEW_STATUSES = frozenset({ItemStatus.REVIEWED, ItemStatus.REJECTED})
 
 
-def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]]) -> str:
+def _status_after(current: ItemStatus, plan: SavePlan, rows: list[dict[str, Any]], others: bool = False) -> str:
     """The item's status after a save that does not set one: labelled when an accepted annotation remains (a
     proposal or a rejected one labels nothing), back to new when a labelled item keeps none; else as it was."""
     # Every annotation the item keeps is one of ``rows``; an update may only turn a proposal into an accepted label.
-    if any(row["state"] == _ACCEPTED for row in rows) or any(new["state"] == _ACCEPTED for _, new in plan.updates):
+    # ``others``: the save replaced one frame, and another frame keeps an accepted label.
+    if others or any(row["state"] == _ACCEPTED for row in rows + [new for _, new in plan.updates]):
         return ItemStatus.LABELED.value
     return (ItemStatus.NEW if current is ItemStatus.LABELED else current).value
 
@@ -330,7 +340,7 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
         current = session.scalar(select(_I.version).where(_I.id == item_id))
         if current is None:
             raise NotFoundError(f"item {item_id} not found in project {plan.project_id}", field="item_id")
-        raise _conflict(item_id, plan.expected_version, current)
+        raise stale_item(item_id, plan.expected_version, current)
     for aid, values in plan.updates:
         session.execute(
             update(_ANNOTATIONS_TABLE).where(_A.id == aid).values(version=_A.version + 1, updated_at=now, **values)
@@ -362,15 +372,6 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
         },
     )
     return version
-
-
-def _conflict(item_id: int, expected: int, current: int | None) -> ConflictError:
-    return ConflictError(
-        f"item {item_id} was changed by someone else (you had version {expected}, it is now {current}); "
-        "reload it, your edits are kept in the editor",
-        field="version",
-        current_version=current,
-    )
 
 
 def replace_annotations(

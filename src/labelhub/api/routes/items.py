@@ -30,6 +30,10 @@ from labelhub.services.item_order import ItemOrder
 from labelhub.storage.models import Item
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
+FrameQuery = Annotated[
+    int | None,
+    Query(ge=0, description="Only this frame's annotations (a volume's slice, a video's frame); 422 on other items"),
+]
 
 
 @router.get("", response_model=ItemPagePublic)
@@ -212,25 +216,29 @@ def get_annotations(
     tracks: Annotated[
         bool, Query(description="Include track boxes (false: a video's tracks come from `.../tracks`)")
     ] = True,
+    frame: FrameQuery = None,
 ) -> Response:
     with hub.db.session() as s:
-        version, rows = annotation_service.read_annotations(s, actor, project_id, item_id, tracks=tracks)
+        version, rows = annotation_service.read_annotations(s, actor, project_id, item_id, tracks=tracks, frame=frame)
     return _annotations_response(item_id, version, rows)
 
 
 @router.put("/{item_id}/annotations", response_model=AnnotationsPublic)
-def replace_annotations(project_id: int, item_id: int, body: AnnotationsPut, actor: ActorDep, hub: HubDep) -> Response:
-    """Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale."""
+def replace_annotations(
+    project_id: int, item_id: int, body: AnnotationsPut, actor: ActorDep, hub: HubDep, frame: FrameQuery = None
+) -> Response:
+    """Replace all of the item's annotations (``?frame=k``: only frame k's); 409 (and nothing written) when
+    ``version`` is stale."""
     inputs = [AnnotationInput(**a.model_dump()) for a in body.annotations]
     # Checked in a read transaction, then written and read back in a short write transaction (SQLite has one
     # writer at a time): see plan_save.
     with hub.db.session() as s:
         plan = annotation_service.plan_save(s, actor, project_id, item_id, expected_version=body.version,
-                                            annotations=inputs, status=body.status)  # fmt: skip
+                                            annotations=inputs, status=body.status, frame=frame)  # fmt: skip
     with hub.db.session(write=True) as s:
         version = annotation_service.apply_save(s, actor, plan)
         # Read back in the same transaction: a few rows by index cost less than opening another one.
-        rows = annotation_service.list_annotations(s, item_id)
+        rows = annotation_service.list_annotations(s, item_id, frame=frame)
     return _annotations_response(item_id, version, rows)
 
 

@@ -14,6 +14,7 @@ from labelhub.domain.enums import ItemKind
 from labelhub.errors import NotFoundError
 from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import items
+from labelhub.services import volumes as volume_service
 from labelhub.services.frames import frame_file, load_video_item
 from labelhub.storage.models import Media
 
@@ -62,7 +63,7 @@ def get_item_thumbnail(
     hub: HubDep,
     size: Annotated[int, Query(description="Longest side in pixels: 128, 256 or 512")] = 256,
 ) -> Response:
-    """A cached WebP thumbnail of the item's image (a video's: its first frame)."""
+    """A cached WebP thumbnail of the item's image (a video's: its first frame; a volume's: its middle slice)."""
     with hub.db.session() as s:
         it = items.get_item(s, actor, project_id, item_id)
         if not it.media_key:
@@ -73,9 +74,12 @@ def get_item_thumbnail(
         video_file = it.kind == ItemKind.VIDEO.value and not (it.meta or {}).get("frames")
         missing = not hub.thumbnails.path_for(it.media_key, size).exists()
         video = load_video_item(s, hub, actor, project_id, item_id) if video_file and missing else None
+        is_volume = it.kind == ItemKind.VOLUME.value and missing
+        volume = volume_service.load_volume_item(s, actor, project_id, item_id) if is_volume else None
     etag = f'"{it.media_key}-{size}"'
     if (cached := _not_modified(request, etag)) is not None:
         return cached
     first = frame_file(hub, video, 0)[0] if video is not None else None
-    path = hub.thumbnails.get(it.media_key, size, linked, source=first)
+    middle = volume_service.middle_slice_png(hub, volume) if volume is not None else None
+    path = hub.thumbnails.get(it.media_key, size, linked, source=first or middle)
     return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": _CACHE, **FILE_HEADERS})

@@ -443,7 +443,8 @@ export interface paths {
         get: operations["get_annotations"];
         /**
          * Replace Annotations
-         * @description Replace all of the item's annotations; 409 (and nothing written) when ``version`` is stale.
+         * @description Replace all of the item's annotations (``?frame=k``: only frame k's); 409 (and nothing written) when
+         *     ``version`` is stale.
          */
         put: operations["replace_annotations"];
         post?: never;
@@ -482,7 +483,7 @@ export interface paths {
         };
         /**
          * Get Item Thumbnail
-         * @description A cached WebP thumbnail of the item's image (a video's: its first frame).
+         * @description A cached WebP thumbnail of the item's image (a video's: its first frame; a volume's: its middle slice).
          */
         get: operations["get_item_thumbnail"];
         put?: never;
@@ -1270,6 +1271,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume/fill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill Between Slices
+         * @description Interpolate the class's masks on the slices between two drawn ones and store them as proposals (ANNOTATE).
+         *
+         *     Slices between that already hold a mask or polygon of the class are left alone.
+         */
+        post: operations["fill_between_slices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Volume
+         * @description The volume's size, spacing, value type and range, display windows and annotated slices (read access).
+         */
+        get: operations["get_volume"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume/slices/{k}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Volume Slice
+         * @description Axial slice ``k`` as shown (row 0 at the top): width x height little-endian int16 or float32 values.
+         */
+        get: operations["get_volume_slice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1331,6 +1394,16 @@ export interface components {
              * @description accepted_unchanged / reviewed: the work the model saved
              */
             share: number | null;
+        };
+        /** AnnotatedSlicePublic */
+        AnnotatedSlicePublic: {
+            /** Slice */
+            slice: number;
+            /**
+             * Count
+             * @description How many annotations the slice has
+             */
+            count: number;
         };
         /** AnnotationIn */
         AnnotationIn: {
@@ -3132,6 +3205,100 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** VolumeFillIn */
+        VolumeFillIn: {
+            /**
+             * Label
+             * @description The class whose masks are interpolated
+             */
+            label: string;
+            /**
+             * From Slice
+             * @description A slice with a mask of the class
+             */
+            from_slice: number;
+            /**
+             * To Slice
+             * @description Another slice with a mask of the class, at least 2 slices away
+             */
+            to_slice: number;
+            /**
+             * Version
+             * @description The item's version the editor holds (409 when it is stale)
+             */
+            version: number;
+        };
+        /** VolumeFillPublic */
+        VolumeFillPublic: {
+            /**
+             * Version
+             * @description The item's version after the fill
+             */
+            version: number;
+            /**
+             * Filled
+             * @description The slices that got a proposed mask, ascending
+             */
+            filled: number[];
+        };
+        /**
+         * VolumePublic
+         * @description A volume item as the viewer needs it before the first slice; sizes of the RAS+ array.
+         */
+        VolumePublic: {
+            /**
+             * Width
+             * @description X: columns of a shown axial slice (the patient's right on the left)
+             */
+            width: number;
+            /**
+             * Height
+             * @description Y: rows of a shown axial slice (anterior at the top)
+             */
+            height: number;
+            /**
+             * Slices
+             * @description Z: axial slices, inferior (0) to superior
+             */
+            slices: number;
+            /**
+             * Spacing
+             * @description Voxel size in mm along X, Y, Z
+             */
+            spacing: number[];
+            /**
+             * Dtype
+             * @description The type of the values GET .../slices/{k} sends
+             * @enum {string}
+             */
+            dtype: "int16" | "float32";
+            /**
+             * Range
+             * @description The smallest and largest voxel value
+             */
+            range: number[];
+            /**
+             * Windows
+             * @description Display windows to offer, the default first
+             */
+            windows: components["schemas"]["WindowPublic"][];
+            /** Modality */
+            modality: string | null;
+            /**
+             * Annotated
+             * @description Slices with annotations, ascending
+             */
+            annotated: components["schemas"]["AnnotatedSlicePublic"][];
+        };
+        /** WindowPublic */
+        WindowPublic: {
+            /** Name */
+            name: string;
+            /** Center */
+            center: number;
+            /** Width */
+            width: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -3997,6 +4164,8 @@ export interface operations {
             query?: {
                 /** @description Include track boxes (false: a video's tracks come from `.../tracks`) */
                 tracks?: boolean;
+                /** @description Only this frame's annotations (a volume's slice, a video's frame); 422 on other items */
+                frame?: number | null;
             };
             header?: never;
             path: {
@@ -4029,7 +4198,10 @@ export interface operations {
     };
     replace_annotations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this frame's annotations (a volume's slice, a video's frame); 422 on other items */
+                frame?: number | null;
+            };
             header?: never;
             path: {
                 project_id: number;
@@ -5695,6 +5867,114 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AuditPagePublic"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    fill_between_slices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VolumeFillIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeFillPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_volume_slice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                k: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -127,6 +127,27 @@ export abstract class ConflictCore extends SavingCore {
     return true;
   }
 
+  /**
+   * Start again from the server's copy `saved` of another part of the item (a volume's next slice): its list,
+   * version and ids; no undo history, selection or conflict is carried over. The tool, the label, the brush and
+   * what is hidden stay. The caller saves first (`flush`): anything unsaved is dropped.
+   */
+  startOver(saved: SavedState): void {
+    this.stopTimer();
+    this.conflict = null;
+    this.choices = new Map();
+    this.history.clear();
+    this.selectedKey = null;
+    const list = this.adoptTheirs(saved);
+    this.anns = list;
+    this.syncedAnns = list;
+    this.saveError = null;
+    this.saveReason = null;
+    this.retries = 0;
+    this.saveStatus = this.readonly ? 'readonly' : 'saved';
+    this.emit();
+  }
+
   // ---- internals -------------------------------------------------------------------------------------------
 
   private theirList(theirs: SavedState): Ann[] {

@@ -134,6 +134,16 @@ export abstract class CanvasFrame {
     this.emit();
   }
 
+  /** Shows `image` (drawn by the caller, e.g. a volume's slice under its window) instead of a loaded file; call it
+   * again after drawing into the same canvas. The view (zoom, pan) stays. */
+  showImage(image: CanvasImageSource): void {
+    this.img.image = image;
+    this.img.state = 'ready';
+    buildLevels(this.img, this.core.item.width, this.core.item.height);
+    this.invalidate();
+    this.emit();
+  }
+
   fit(): void {
     this.fitted = true;
     this.view = fitView(this.core.item.width, this.core.item.height, this.width, this.height);
