@@ -14,6 +14,7 @@ from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
 from labelhub.media.volume import VolumeCache
+from labelhub.services.label_map_cache import LabelMapCache
 from labelhub.services.queue_cache import QueueCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
@@ -34,6 +35,7 @@ class Hub:
     propagations: PropagationCache = field(default_factory=PropagationCache)
     queue: QueueCache = field(default_factory=QueueCache)
     volumes: VolumeCache = field(default_factory=VolumeCache)  # decoded volumes, bounded by bytes
+    label_maps: LabelMapCache = field(default_factory=LabelMapCache)  # painted for the plane views
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:

@@ -64,7 +64,8 @@ def test_the_viewer_gets_the_volume_then_slices_that_match_the_shown_orientation
     assert (body["width"], body["height"], body["slices"]) == SHAPE
     assert body["spacing"] == [0.5, 0.75, 2.0] and body["dtype"] == "int16" and body["modality"] is None
     assert body["range"] == [-50.0, -50.0 + 7 * (np.prod(SHAPE) - 1)]
-    assert body["windows"][0]["name"] == "Auto" and body["annotated"] == [{"slice": 2, "count": 1}]
+    assert body["windows"][0]["name"] == "Auto"
+    assert body["annotated"] == [{"slice": 2, "count": 1, "regions": ["liver"]}]
 
     canonical = np.asarray(nib.as_closest_canonical(nib.load(str(tmp_path / "ct" / "head.nii.gz"))).dataobj)
     for k in range(SHAPE[2]):
@@ -153,7 +154,11 @@ def test_a_slice_is_saved_alone_and_the_other_slices_keep_their_annotations(
     everything = client.get(f"{url}/annotations", headers=admin_headers).json()["annotations"]
     assert imported in everything and len(everything) == 3  # slice 2 untouched
     info = client.get(f"{url}/volume", headers=admin_headers).json()
-    assert info["annotated"] == [{"slice": 1, "count": 2}, {"slice": 2, "count": 1}]
+    # The slider's ticks, with the classes each slice has a mask of (what "fill between slices" offers).
+    assert info["annotated"] == [
+        {"slice": 1, "count": 2, "regions": ["liver", "tumour"]},
+        {"slice": 2, "count": 1, "regions": ["liver"]},
+    ]
 
     # Emptying slice 1 leaves slice 2 alone; a stale version is refused and writes nothing.
     stale = client.put(f"{url}/annotations", params={"frame": 1}, json={"version": whole["version"], "annotations": []},

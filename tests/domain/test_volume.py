@@ -76,5 +76,7 @@ def test_windows_put_the_files_first_then_auto_then_ct_presets() -> None:
     auto = wins[1]
     assert -300 < auto.center - auto.width / 2 < -200 and 200 < auto.center + auto.width / 2 < 300
     assert [w.name for w in default_windows(data, "MR")] == ["Auto"]
+    no_file_window = [w.name for w in default_windows(data, "CT")]
+    assert no_file_window == ["Soft tissue", "Auto", "Lung", "Bone", "Brain"]
     flat = default_windows(np.zeros((2, 2, 2)), None)[0]
     assert flat.width == 1.0

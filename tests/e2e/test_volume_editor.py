@@ -119,14 +119,17 @@ def test_page_window_and_paint_a_slice_of_a_ct_volume(page: Any, server: Server,
         expect(counter).to_have_text(f"Slice {want} / {Z}")
     assert page.evaluate("window.__volumeEditor.state().slice") == 6
 
-    # The window: the first preset is the default; "Brain" (40 / 80) shows soft tissue mid-grey.
+    # The window: a CT naming no window opens on "Soft tissue" (40 / 400: the 40 HU body mid-grey); "Lung"
+    # (-600 / 1500) shows it almost white, (40 + 600) / 1500 + 0.5 = 0.93 of the way up.
     preset = page.get_by_test_id("window-preset")
+    expect(preset).to_have_value("Soft tissue")
     before = _grey(page, *BODY)
-    preset.select_option("Brain")
-    expect(page.get_by_test_id("window-width")).to_have_value("80")
-    page.wait_for_function("window.__volumeEditor.state().preset === 'Brain'")
-    eventually(lambda: _check(_grey(page, *BODY) != before and abs(_grey(page, *BODY) - 128) <= 2))
-    shots(page, "brain-window")
+    assert abs(before - 128) <= 2
+    preset.select_option("Lung")
+    expect(page.get_by_test_id("window-width")).to_have_value("1500")
+    page.wait_for_function("window.__volumeEditor.state().preset === 'Lung'")
+    eventually(lambda: _check(abs(_grey(page, *BODY) - 236) <= 3))
+    shots(page, "lung-window")
     page.get_by_test_id("window-reset").click()
     eventually(lambda: _check(_grey(page, *BODY) == before))
     # A right drag to the right widens the window (the preset turns "Custom"); Reset goes back to the first.

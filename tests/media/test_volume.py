@@ -52,10 +52,10 @@ def test_slices_are_sent_as_int16_only_when_every_voxel_fits(data: np.ndarray, s
     assert np.allclose(values, float(np.asarray(nib.Nifti1Image(data, LAS).dataobj).flat[0]) * (slope or 1.0))
 
 
-def test_windows_are_the_auto_percentiles_then_ct_presets() -> None:
+def test_a_ct_without_a_window_opens_on_soft_tissue_then_auto() -> None:
     vol = decode_volume(nifti_bytes(np.linspace(-1000, 1000, 1000).reshape(10, 10, 10).astype(np.int16)), "ct")
     names = [w.name for w in vol.windows("CT", None)]
-    assert names[:2] == ["Auto", "Soft tissue"] and "Lung" in names
+    assert names[:2] == ["Soft tissue", "Auto"] and "Lung" in names
     assert [w.name for w in vol.windows("MR", None)] == ["Auto"]
 
 
@@ -95,8 +95,12 @@ def test_the_cache_is_bounded_by_bytes_and_decodes_each_volume_once() -> None:
     assert len(cache) == 2 and cache.held_bytes == 4_000
     cache.get("a", lambda: reader("a"), "a")  # "a" was the least recently used: it went
     assert reads == ["a", "b", "c", "a"]
-    huge = VolumeCache(max_bytes=100)
-    assert huge.get("a", lambda: blobs["a"], "a").shape == (10, 10, 10) and len(huge) == 0
+    # A volume over the bound is kept alone (the newest always is): its slices are not decoded one file each.
+    small = VolumeCache(max_bytes=100)
+    assert small.get("a", lambda: blobs["a"], "a").shape == (10, 10, 10) and len(small) == 1
+    small.get("a", lambda: pytest.fail("decoded twice"), "a")
+    small.get("b", lambda: blobs["b"], "b")
+    assert len(small) == 1 and small.held_bytes == 2_000
 
 
 def test_threads_share_one_cache() -> None:

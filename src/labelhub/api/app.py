@@ -35,6 +35,7 @@ from labelhub.api.routes import (
     transfers,
     users,
     volume_fill,
+    volume_planes,
     volumes,
 )
 from labelhub.api.strict import refuse_unknown_query
@@ -65,6 +66,7 @@ ROUTERS = tuple(
         embedders,
         audit,
         volume_fill,
+        volume_planes,
         volumes,
     )
 )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from labelhub.api.strict import StrictIn
 
-TrainableKind = Literal["text_classifier", "image_classifier"]
+TrainableKind = Literal["text_classifier", "image_classifier", "volume_segmenter"]
 Mode = Literal["sgd", "swa", "swag"]
 
 

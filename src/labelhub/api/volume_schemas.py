@@ -16,6 +16,11 @@ class WindowPublic(BaseModel):
 class AnnotatedSlicePublic(BaseModel):
     slice: int
     count: int = Field(description="How many annotations the slice has")
+    regions: list[str] = Field(
+        default_factory=list,
+        description="The classes with a mask or polygon (not rejected) on the slice, sorted: fill between slices "
+        "starts from them",
+    )
 
 
 class VolumePublic(BaseModel):

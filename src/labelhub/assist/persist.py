@@ -202,17 +202,24 @@ def save_classifier(clf: Classifier, folder: Path) -> dict[str, str]:
     return {"state": MODEL_FILE, "onnx": ONNX_FILE}
 
 
-def load_classifier(path: Path) -> Classifier:
-    """Return the classifier saved at ``path`` (a ``model.pt``, or the folder holding one)."""
-    file = path / MODEL_FILE if path.is_dir() else path
+def read_state(path: Path, file_name: str, version: int, what: str = "labelhub model") -> dict[str, Any]:
+    """Return the saved state at ``path`` (the file, or the folder holding ``file_name``), read without pickled
+    code (``weights_only``); a FormatError names the file when it is missing, unreadable or not of ``version``."""
+    file = path / file_name if path.is_dir() else path
     if not file.is_file():
         raise FormatError(f"no saved model at {file}", file=str(file))
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise FormatError(f"{file} is not a saved labelhub model: {exc}", file=str(file)) from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-        raise FormatError(f"{file} is not a labelhub model of format {FORMAT_VERSION}", file=str(file))
+    if not isinstance(state, dict) or state.get("format") != version:
+        raise FormatError(f"{file} is not a {what} of format {version}", file=str(file))
+    return state
+
+
+def load_classifier(path: Path) -> Classifier:
+    """Return the classifier saved at ``path`` (a ``model.pt``, or the folder holding one)."""
+    state = read_state(path, MODEL_FILE, FORMAT_VERSION)
     model = load_model(state["model"])
     held = HeldOutReport(**state["held_out"]) if state.get("held_out") else None
     classes = tuple(str(c) for c in state["classes"])

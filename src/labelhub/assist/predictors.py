@@ -40,12 +40,14 @@ class ItemInput:
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """One proposed annotation: kind and label as the project spells them, geometry in hub coordinates,
-    and the model's (calibrated, where the model calibrates) score in [0, 1]."""
+    and the model's (calibrated, where the model calibrates) score in [0, 1]; ``frame`` is the slice of a
+    volume (or the frame of a video) it lies on, None for whole-item proposals."""
 
     kind: str
     label: str
     score: float
     geometry: dict[str, Any] = field(default_factory=dict)
+    frame: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,12 @@ Loader = Callable[[ModelRef], Predictor]
 _LOADERS: dict[str, Loader] = {}
 # The modules of the kinds labelhub ships; each registers its loaders when imported. They load PyTorch,
 # scikit-learn or onnxruntime, so they are imported when a model is first loaded or listed, not at start.
-BUILTIN_LOADERS = ("labelhub.assist.kinds", "labelhub.assist.detector", "labelhub.assist.remote")
+BUILTIN_LOADERS = (
+    "labelhub.assist.kinds",
+    "labelhub.assist.detector",
+    "labelhub.assist.remote",
+    "labelhub.assist.volume_seg",
+)
 
 
 def _import_builtin_loaders() -> None:

@@ -34,6 +34,7 @@ Project = Annotated[str, typer.Argument(help="Project name or id")]
 class TrainKind(StrEnum):
     TEXT_CLASSIFIER = "text_classifier"
     IMAGE_CLASSIFIER = "image_classifier"
+    VOLUME_SEGMENTER = "volume_segmenter"
 
 
 class TrainMode(StrEnum):
@@ -88,7 +89,8 @@ def train(
         with hub.db.session() as s:
             p = get_project_by_name(s, actor, project)
             pid, item_kind = p.id, p.item_kind
-        chosen = kind.value if kind else ("text_classifier" if item_kind == "text" else "image_classifier")
+        default = {"text": "text_classifier", "volume": "volume_segmenter"}.get(item_kind, "image_classifier")
+        chosen = kind.value if kind else default
         spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode.value, seed=seed, epochs=epochs,
                                        activate=activate)  # fmt: skip
         if not wait:
@@ -102,11 +104,15 @@ def train(
         with hub.db.session() as s:
             mv = model_service.get_version(s, actor, pid, mv_id)
             m = mv.metrics
+            figures = (
+                "Dice " + ", ".join(f"{c} {_fmt(d)}" for c, d in (m.get("dice") or {}).items())
+                if mv.kind == "volume_segmenter"
+                else f"accuracy {_fmt(m.get('accuracy'))}, ECE {_fmt(m.get('ece'))}, "
+                f"temperature {_fmt(m.get('temperature'))}"
+            )
             console.print(
                 f"trained [bold]{mv.name} v{mv.version}[/] (id {mv.id}) on {mv.data.get('count')} labels: "
-                f"accuracy {_fmt(m.get('accuracy'))}, ECE {_fmt(m.get('ece'))}, "
-                f"temperature {_fmt(m.get('temperature'))} on {m.get('evaluated_on')}"
-                + (", now the active model" if mv.active else "")
+                f"{figures} on {m.get('evaluated_on')}" + (", now the active model" if mv.active else "")
             )
         if prelabel:
             job_id = queue_prelabel_after(hub, actor, pid, mv_id)

@@ -102,7 +102,7 @@ def default_windows(data: np.ndarray, modality: str | None, stored: Window | Non
 
     The window the file names (DICOM's Window Center / Width) comes first when there is one; then "Auto", the
     0.5-99.5 percentile range of the voxels (what ITK-SNAP and 3D Slicer start from on MR); then, for CT, the
-    usual presets in Hounsfield units.
+    usual presets in Hounsfield units, "Soft tissue" first when the file names no window.
     """
     finite = data[np.isfinite(data)] if np.issubdtype(data.dtype, np.floating) else data
     if finite.size == 0:
@@ -112,8 +112,10 @@ def default_windows(data: np.ndarray, modality: str | None, stored: Window | Non
         lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
     if hi <= lo:
         hi = lo + 1.0
-    out = [stored] if stored is not None else []
-    out.append(Window("Auto", (lo + hi) / 2.0, hi - lo))
-    if (modality or "").upper() == "CT":
-        out.extend(Window(n, c, w) for n, c, w in CT_WINDOWS)
-    return out
+    auto = Window("Auto", (lo + hi) / 2.0, hi - lo)
+    if (modality or "").upper() != "CT":
+        return [stored, auto] if stored is not None else [auto]
+    presets = [Window(n, c, w) for n, c, w in CT_WINDOWS]
+    # A CT without a window of its own opens on soft tissue: its "Auto" spans air to bone (about 1,700 HU), where
+    # organs differ by a few grey levels.
+    return [stored, auto, *presets] if stored is not None else [presets[0], auto, *presets[1:]]

@@ -93,6 +93,10 @@ def scan_source(source: Path, labels_dir: Path | None) -> Scan:
         if refused is not None:
             scan.problems.append(Problem(refused, file=str(path)))
             continue
+        if not path.is_file():  # a FIFO or a device: a read would block or never end (a dangling link: named)
+            what = "a link to nothing" if not path.exists() else "not a regular file (a FIFO or a device)"
+            scan.problems.append(Problem(f"{path.name} is {what}", file=str(path)))
+            continue
         if path.name.lower().endswith(NRRD_SUFFIXES):
             try:
                 scan.nrrds.append(nrrd_header(path))

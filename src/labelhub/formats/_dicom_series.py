@@ -30,6 +30,8 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 
+from labelhub.media.volume import MAX_VOXELS  # a header cannot make the importer allocate more
+
 #: What pydicom raises on a damaged file (it parses values lazily, so also on reading an attribute).
 READ_ERRORS: tuple[type[Exception], ...] = (
     InvalidDicomError,
@@ -58,8 +60,7 @@ OTHER_SUFFIXES = frozenset(
     | {".log", ".ini", ".cfg", ".sh", ".bat", ".exe", ".db", ".sqlite", ".mat", ".npy", ".npz", ".h5", ".vtk"}
     | {".stl", ".obj", ".mrb", ".mrml", ".fcsv"}
 )
-#: The most voxels a series may have (2 GiB as int16): a header cannot make the importer allocate more.
-MAX_VOXELS = 1 << 30
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: Largest relative spread of the gaps between slices taken as regular.
 GAP_TOLERANCE = 0.10
 
@@ -149,6 +150,10 @@ def as_slice(path: Path, ds: Dataset) -> Slice:
         size = (int(ds.Rows), int(ds.Columns))
     except (TypeError, ValueError, AttributeError, IndexError) as exc:
         raise SeriesProblem(f"{path.name}: unreadable geometry ({exc})", path) from None
+    finite = bool(np.all(np.isfinite(position)) and np.all(np.isfinite(cosines)) and np.all(np.isfinite(spacing)))
+    if not finite:
+        what = "ImagePositionPatient, ImageOrientationPatient or PixelSpacing"
+        raise SeriesProblem(f"{path.name}: {what} is not a finite number", path)
     if position.shape != (3,) or len(cosines) != 6 or min(spacing) <= 0 or min(size) <= 0:
         raise SeriesProblem(f"{path.name}: malformed position, orientation, pixel spacing or size", path)
     return Slice(path, ds, position, cosines, size, spacing)
@@ -256,6 +261,12 @@ def read_volume(series: Series) -> np.ndarray:
         slope = float(ds.get("RescaleSlope") or 1.0)
         intercept = float(ds.get("RescaleIntercept") or 0.0)
         values = pixels.T.astype(np.float64) * slope + intercept
+        if values.size and not np.all(np.abs(values) <= _FLOAT32_MAX):
+            raise SeriesProblem(
+                f"{s.path.name}: RescaleSlope {slope:g} and RescaleIntercept {intercept:g} give values beyond what "
+                "a volume holds (not finite, or past float32)",
+                s.path,
+            )
         if out.dtype == np.int16 and narrowest(values).dtype != np.int16:
             out = out.astype(np.float32)
         out[:, :, k] = values

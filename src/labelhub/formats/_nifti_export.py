@@ -19,14 +19,15 @@ import numpy as np
 import orjson
 
 from labelhub.domain.enums import ItemKind
-from labelhub.domain.volume import canonical_order, to_source_order
+from labelhub.domain.volume import to_source_order
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir, copy_media
+from labelhub.formats._dicom_series import canonical_geometry
 from labelhub.formats._export_base import FolderExporter
 from labelhub.formats._nifti_read import DATASET_JSON, nifti_stem
 from labelhub.formats._volume_masks import paint_label_map
 from labelhub.formats.base import ExportItem, ExportOptions
-from labelhub.media.volume import read_nifti, volume_array
+from labelhub.media.volume import check_header, read_nifti_header
 
 
 class NiftiExporter(FolderExporter):
@@ -60,14 +61,12 @@ class NiftiExporter(FolderExporter):
         self._modality = self._modality or (volume or {}).get("modality")
         src = self._source(item)
         if src is not None:
-            img, data = src
-            affine = np.asarray(img.affine, dtype=np.float64)
-            shape = canonical_order(data, affine)[0].shape
+            affine = np.asarray(src.affine, dtype=np.float64)
+            (x, y, z), _ = canonical_geometry(check_header(src, rec.name), affine)
         else:
             spacing = (volume or {}).get("spacing") or [1.0, 1.0, 1.0]
             affine = np.diag([*(float(v) for v in spacing[:3]), 1.0])
-            shape = (rec.width or 0, rec.height or 0, rec.frame_count or 0)
-        x, y, z = (int(v) for v in shape)
+            x, y, z = (int(v) for v in (rec.width or 0, rec.height or 0, rec.frame_count or 0))
         painted = paint_label_map(rec.annotations, (x, y, z), self._values)
         self.overlapping_voxels += painted.overlapping_voxels
         self.tally.count_at(rec.annotations, set(painted.written))
@@ -80,28 +79,23 @@ class NiftiExporter(FolderExporter):
             entry = {"image": f"./images/{stem}{ext}", **entry}
         self._training.append(entry)
 
-    def _source(self, item: ExportItem) -> tuple[Any, np.ndarray] | None:
-        """Return the stored image and its voxels (None without stored media)."""
+    def _source(self, item: ExportItem) -> Any | None:
+        """Return the stored image with its voxels unread (None without stored media): its header, shape and
+        affine are all the label map needs."""
         if item.media_file is None:
             return None
-        try:
-            data = item.media_file.read_bytes()
-        except OSError as exc:
-            raise FormatError(
-                f"cannot read the volume of item {item.record.name!r}: {exc}", item=item.record.name
-            ) from exc
-        img = read_nifti(data, item.record.name)
-        return img, volume_array(img, item.record.name)
+        return read_nifti_header(item.media_file, item.record.name)
 
-    def _save(self, path: Path, labels: np.ndarray, affine: np.ndarray, src: tuple[Any, np.ndarray] | None) -> None:
+    def _save(self, path: Path, labels: np.ndarray, affine: np.ndarray, src: Any | None) -> None:
         import nibabel as nib
 
         if src is not None:
-            img = src[0]
+            img = src
             header = img.header.copy()
             cls = type(img)
-            if labels.shape != src[1].shape:  # a 4-D file holding one volume: the label map is written 3-D
-                labels = labels.reshape(src[1].shape)
+            shape = check_header(img, path.name)
+            if labels.shape != shape:  # a 4-D file holding one volume: the label map is written 3-D
+                labels = labels.reshape(shape)
         else:
             header, cls = None, nib.Nifti1Image
         out = cls(labels, affine, header=header)

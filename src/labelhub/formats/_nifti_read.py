@@ -19,10 +19,13 @@ import orjson
 
 from labelhub.errors import FormatError
 from labelhub.formats._common import media_refusal
+from labelhub.formats._guards import bad_label
 from labelhub.media.video import natural_key
-from labelhub.media.volume import READ_ERRORS, nibabel_errors, volume_array
+from labelhub.media.volume import READ_ERRORS, check_header, gzip_length, nibabel_errors, volume_array
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
+#: Above this many declared bytes a gzipped file's length is counted before its voxels are allocated.
+_COUNT_GZIP_ABOVE = 256 << 20
 DATASET_JSON = "dataset.json"
 _LABEL_DIRS = frozenset({"labels", "labelstr", "labelsts", "labelsva"})
 
@@ -104,6 +107,12 @@ def dataset_names(doc: dict[str, Any], file: str) -> dict[int, str]:
         raise FormatError(f"{file}: labels must be an object of value -> name", file=file, field="labels")
     out: dict[int, str] = {}
     for k, v in labels.items():
+        if isinstance(v, list):  # nnU-Net v2 region-based training: a region is a list of values
+            raise FormatError(
+                f"{file}: label {k!r} is a region of several values {v!r:.60}; labelhub reads one value per class",
+                file=file,
+                field=f"labels.{k}",
+            )
         value, name = (v, k) if isinstance(v, int) and not isinstance(v, bool) else (k, v)
         try:
             number = int(value)
@@ -113,9 +122,25 @@ def dataset_names(doc: dict[str, Any], file: str) -> dict[int, str]:
             ) from None
         if not isinstance(name, str) or not name.strip():
             raise FormatError(f"{file}: label {number} has no name", file=file, field=f"labels.{number}")
+        why = bad_label(name.strip())
+        if why is not None:
+            raise FormatError(f"{file}: the name of label {number} {why}", file=file, field=f"labels.{number}")
         if number != 0:
-            out[number] = name.strip()
+            _add_name(out, number, name.strip(), file, f"labels.{number}")
     return out
+
+
+def _add_name(names: dict[int, str], value: int, name: str, file: str | None, field: str) -> None:
+    """Add ``value -> name``, refusing a name another value has (the two would merge into one class)."""
+    other = next((v for v, n in names.items() if n == name), None)
+    if other is not None:
+        where = f"{file}: " if file else ""
+        raise FormatError(
+            f"{where}labels {other} and {value} are both named {name!r}; each value needs its own class name",
+            file=file,
+            field=field,
+        )
+    names[value] = name
 
 
 def option_names(value: object) -> dict[int, str]:
@@ -125,7 +150,13 @@ def option_names(value: object) -> dict[int, str]:
     names = [n.strip() for n in (value if isinstance(value, list) else str(value).split(","))]
     if not names or any(not n for n in names):
         raise FormatError(f"option labels must be class names separated by commas, got {value!r}", field="labels")
-    return {i + 1: n for i, n in enumerate(names)}
+    out: dict[int, str] = {}
+    for i, name in enumerate(names):
+        why = bad_label(name)
+        if why is not None:
+            raise FormatError(f"option labels: class name {name!r:.60} {why}", field=f"labels[{i}]")
+        _add_name(out, i + 1, name, None, f"labels[{i}]")
+    return out
 
 
 def modality_of(doc: dict[str, Any]) -> str | None:
@@ -145,6 +176,8 @@ def load(path: Path, name: str) -> tuple[Any, np.ndarray]:
     refused = media_refusal(path)
     if refused is not None:
         raise FormatError(refused, file=str(path))
+    if path.exists() and not path.is_file():  # a read of a FIFO blocks, of a device never ends
+        raise FormatError(f"{name} is not a regular file (a folder, a FIFO or a device)", file=str(path))
     refusals: tuple[type[Exception], ...] = (*READ_ERRORS, *nibabel_errors())
     try:
         img = nib.load(str(path))
@@ -152,7 +185,22 @@ def load(path: Path, name: str) -> tuple[Any, np.ndarray]:
         raise FormatError(f"{name} is not a readable NIfTI file: {exc}", file=str(path)) from exc
     if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):
         raise FormatError(f"{name} is not a NIfTI file ({type(img).__name__})", file=str(path))
-    return img, volume_array(img, str(path))
+    available = _available(path, img)
+    return img, volume_array(img, str(path), available)
+
+
+def _available(path: Path, img: Any) -> int | None:
+    """Return how many bytes the file's voxels may come from (its size, or its inflated size when gzipped and
+    large), so a header cannot declare more than the file holds; the header is checked first."""
+    check_header(img, str(path))
+    try:
+        if not path.name.lower().endswith(".gz"):
+            return path.stat().st_size
+        dims = int(np.prod([int(v) for v in img.shape], dtype=np.int64))
+        declared = int(img.header.get("vox_offset", 0) or 0) + dims * np.dtype(img.get_data_dtype()).itemsize
+        return gzip_length(path, declared) if declared > _COUNT_GZIP_ABOVE else None
+    except READ_ERRORS as exc:
+        raise FormatError(f"{path.name} is not a readable NIfTI file: {exc}", file=str(path)) from exc
 
 
 def ras_spacing(img: Any) -> list[float]:

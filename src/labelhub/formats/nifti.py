@@ -27,6 +27,7 @@ from labelhub.domain.records import ItemRecord, Problem
 from labelhub.domain.volume import canonical_order
 from labelhub.errors import FormatError
 from labelhub.formats._common import absolute
+from labelhub.formats._dicom_series import canonical_geometry
 from labelhub.formats._guards import storable
 from labelhub.formats._nifti_export import NiftiExporter
 from labelhub.formats._nifti_read import (
@@ -113,9 +114,7 @@ class NiftiImporter(FormatImporter):
     def _entry(self, entry: VolumeEntry, modality: str | None) -> Iterator[ItemRecord | Problem]:
         img, data = load(entry.image, entry.name)
         affine = np.asarray(img.affine, dtype=np.float64)
-        canonical, _ = canonical_order(data, affine)
-        x, y, z = (int(v) for v in canonical.shape)
-        del canonical
+        (x, y, z), _ = canonical_geometry(data.shape, affine)  # the RAS+ shape, without a copy of the voxels
         meta: dict[str, Any] = {"modality": modality, "spacing": ras_spacing(img), "source": "nifti"}
         item = ItemRecord(
             kind=ItemKind.VOLUME,

@@ -15,7 +15,8 @@ Metrics come from the held-out slice (the labels the temperature was fitted on, 
 accuracy, NLL, ECE, the temperature and per-class precision, recall and F1. With under 20 held-out labels
 there is no slice, and the figures are those on the training labels (``metrics.evaluated_on`` says which).
 
-The evaluation is in :mod:`labelhub.services.model_eval`.
+The evaluation is in :mod:`labelhub.services.model_eval`. A ``volume_segmenter`` learns from masks instead, with
+its own data, files and metrics (:mod:`labelhub.services._volume_seg_train`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from labelhub.errors import JobCancelled, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.services import audit
+from labelhub.services._volume_seg_train import VOLUME_SEGMENTER, train_volume_version
 from labelhub.services.access import Actor, require
 from labelhub.services.model_retention import PruneResult, human_size, prune_versions
 from labelhub.services.models import (
@@ -80,7 +82,7 @@ def train_version(
             version=next_version(s, project_id, spec.line),
             status="training",
             active=False,
-            mode=spec.mode,
+            mode=None if spec.kind == VOLUME_SEGMENTER else spec.mode,  # a U-Net keeps its last weights
             seed=spec.seed,
             params=spec.to_params(),
             job_id=job_id,
@@ -92,16 +94,22 @@ def train_version(
     rel = _relative_folder(project_id, spec.line, version, mv_id)
     try:
         with hub.db.session() as s:
-            data = select_training_data(s, hub, project_id, item_kind)
             labels_now = count_human_labels(s, project_id)
-        progress(0.02, f"{len(data.labels)} labels of {len(set(data.labels))} classes")
-        ssl = _ssl_encoder(hub, project_id) if not data.texts else None
-        with threads(TRAIN_THREADS):
-            clf = _train(data, spec, lambda f, m: progress(0.02 + 0.88 * f, m), ssl)
-        progress(0.92, "saving")
-        files = save_classifier(clf, models_dir(hub) / rel)
+        if spec.kind == VOLUME_SEGMENTER:  # trained from masks: its own data, files and metrics
+            summary, held_ids, files, metrics = train_volume_version(hub, project_id, spec, models_dir(hub) / rel,
+                                                                     progress)  # fmt: skip
+        else:
+            with hub.db.session() as s:
+                data = select_training_data(s, hub, project_id, item_kind)
+            progress(0.02, f"{len(data.labels)} labels of {len(set(data.labels))} classes")
+            ssl = _ssl_encoder(hub, project_id) if not data.texts else None
+            with threads(TRAIN_THREADS):
+                clf = _train(data, spec, lambda f, m: progress(0.02 + 0.88 * f, m), ssl)
+            progress(0.92, "saving")
+            files = save_classifier(clf, models_dir(hub) / rel)
+            metrics = _metrics(clf, data, spec)
+            summary, held_ids = data.summary(), [data.annotation_ids[i] for i in _held(data, spec)]
         artifacts: dict[str, Any] = {"folder": rel.as_posix(), **{k: (rel / v).as_posix() for k, v in files.items()}}
-        metrics = _metrics(clf, data, spec)
     except BaseException as exc:
         shutil.rmtree(models_dir(hub) / rel, ignore_errors=True)
         with hub.db.session(write=True) as s:
@@ -120,7 +128,7 @@ def train_version(
             shutil.rmtree(models_dir(hub) / rel, ignore_errors=True)
             return mv_id
         row.status, row.metrics, row.artifacts = "ready", metrics, artifacts
-        row.data = {**data.summary(), "held_out_ids": [data.annotation_ids[i] for i in _held(data, spec)]}
+        row.data = {**summary, "held_out_ids": held_ids}
         # The new version takes over when asked to (``spec.activate``), or by default when nothing is active or
         # the active model is an older version of the same line (a retraining): pre-labelling and the queue then
         # follow the newest labels. A model of another line that a person made active stays active, and a
@@ -140,7 +148,7 @@ def train_version(
             "model_version",
             mv_id,
             project_id=project_id,
-            detail={"name": spec.line, "version": version, "labels": len(data.labels)},
+            detail={"name": spec.line, "version": version, "labels": summary["count"]},
         )
     pruned = _prune_after_training(hub, actor, project_id)
     progress(1.0, f"{spec.line} v{version} ready" + _pruned_note(pruned))

@@ -112,12 +112,12 @@ class PrelabelResult:
 
 
 def _eligible(project_id: int, tag: str, only_unlabelled: bool) -> Any:
-    """The WHERE clause of items to pre-label: image or text items without a proposal from this model version
-    (and, by default, without an accepted label)."""
+    """The WHERE clause of items to pre-label: image, text or volume items without a proposal from this model
+    version (and, by default, without an accepted label)."""
     a = Annotation
     conds = [
         Item.project_id == project_id,
-        Item.kind.in_([ItemKind.IMAGE.value, ItemKind.TEXT.value]),
+        Item.kind.in_([ItemKind.IMAGE.value, ItemKind.TEXT.value, ItemKind.VOLUME.value]),
         ~exists().where(a.item_id == Item.id, a.project_id == project_id, a.model_version == tag),
     ]
     if only_unlabelled:
@@ -156,7 +156,7 @@ def _rows_for(p: Prediction, item: ItemInput, bands: Bands, schema: LabelSchema,
             continue
         state = AnnotationState.ACCEPTED if route is Route.ACCEPTED else AnnotationState.PROPOSED
         rows.append({"item_id": item.item_id, "kind": kind.value, "label": prop.label, "geometry": geometry,
-                     "frame": None, "track_id": None, "source": Source.MODEL.value, "model_version": tag,
+                     "frame": prop.frame, "track_id": None, "source": Source.MODEL.value, "model_version": tag,
                      "score": round(float(prop.score), 6) if scored else None, "state": state.value,
                      "attributes": {}, "author_id": None, "reviewed_by": None, "version": 1})  # fmt: skip
     return rows

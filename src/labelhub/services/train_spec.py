@@ -11,8 +11,16 @@ from labelhub.errors import ValidationError
 
 __all__ = ["DEFAULT_NAMES", "TRAINABLE", "TrainSpec"]
 
-TRAINABLE = {"text_classifier": ItemKind.TEXT, "image_classifier": ItemKind.IMAGE}
-DEFAULT_NAMES = {"text_classifier": "text-classifier", "image_classifier": "image-classifier"}
+TRAINABLE = {
+    "text_classifier": ItemKind.TEXT,
+    "image_classifier": ItemKind.IMAGE,
+    "volume_segmenter": ItemKind.VOLUME,
+}
+DEFAULT_NAMES = {
+    "text_classifier": "text-classifier",
+    "image_classifier": "image-classifier",
+    "volume_segmenter": "volume-segmenter",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from labelhub.domain.enums import ItemKind
+from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind
 from labelhub.domain.permissions import Action
 from labelhub.domain.volume import Window
 from labelhub.errors import NotFoundError, ValidationError
@@ -32,6 +32,7 @@ __all__ = ["VolumeItem", "load_volume_item", "middle_slice_png", "slice_data", "
 SLICE_ENCODING = "ras1"
 
 _I = Item.__table__.c
+_REGIONS = (AnnotationKind.MASK.value, AnnotationKind.POLYGON.value)
 _COLUMNS = [_I.kind, _I.media_key, _I.width, _I.height, _I.frame_count, _I.meta]
 
 
@@ -84,15 +85,28 @@ def decoded(hub: Hub, v: VolumeItem) -> DecodedVolume:
     )
 
 
-def annotated_slices(session: Session, item_id: int) -> list[dict[str, int]]:
-    """Return ``[{"slice": k, "count": n}]`` for the item's slices that have annotations, ascending."""
+def annotated_slices(session: Session, item_id: int) -> list[dict[str, Any]]:
+    """Return ``[{"slice": k, "count": n, "regions": [label, ...]}]`` for the item's slices that have annotations,
+    ascending; ``regions`` names the classes with a mask or polygon on the slice that is not rejected (the slices
+    "fill between slices" can start from)."""
     rows = session.execute(
-        select(Annotation.frame, func.count())
+        select(Annotation.frame, Annotation.kind, Annotation.label, Annotation.state, func.count())
         .where(Annotation.item_id == item_id, Annotation.frame.is_not(None))
-        .group_by(Annotation.frame)
+        .group_by(Annotation.frame, Annotation.kind, Annotation.label, Annotation.state)
         .order_by(Annotation.frame)
     ).all()
-    return [{"slice": int(k), "count": int(n)} for k, n in rows if k is not None]
+    out: dict[int, dict[str, Any]] = {}
+    for k, kind, label, state, n in rows:
+        if k is None:
+            continue
+        entry = out.setdefault(int(k), {"slice": int(k), "count": 0, "regions": []})
+        entry["count"] += int(n)
+        region = kind in _REGIONS and state != AnnotationState.REJECTED.value and label is not None
+        if region and label not in entry["regions"]:
+            entry["regions"].append(label)
+    for entry in out.values():
+        entry["regions"].sort()
+    return list(out.values())
 
 
 def volume_info(hub: Hub, actor: Actor, project_id: int, item_id: int) -> dict[str, Any]:

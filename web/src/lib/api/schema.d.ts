@@ -1293,6 +1293,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume/planes/{axis}/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Volume Plane
+         * @description The sagittal plane through shown column ``index`` or the coronal plane through shown row ``index``.
+         *
+         *     Little-endian int16 or float32 values, row-major, superior at the top; sagittal: anterior on the left
+         *     (``slices`` rows x ``height`` columns); coronal: the patient's right on the left (``slices`` x ``width``).
+         */
+        get: operations["get_volume_plane"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume/planes/{axis}/{index}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Volume Plane Labels
+         * @description The same plane of the item's label map: uint8 or uint16 values, the 1-based class index, 0 for none.
+         *
+         *     Painted from the accepted masks and polygons (proposals are left out); the ETag changes with every save.
+         */
+        get: operations["get_volume_plane_labels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}/volume": {
         parameters: {
             query?: never;
@@ -1404,6 +1449,11 @@ export interface components {
              * @description How many annotations the slice has
              */
             count: number;
+            /**
+             * Regions
+             * @description The classes with a mask or polygon (not rejected) on the slice, sorted: fill between slices starts from them
+             */
+            regions?: string[];
         };
         /** AnnotationIn */
         AnnotationIn: {
@@ -3104,7 +3154,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "text_classifier" | "image_classifier";
+            kind: "text_classifier" | "image_classifier" | "volume_segmenter";
             /**
              * Name
              * @description Model line; default per kind
@@ -5903,6 +5953,88 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["VolumeFillPublic"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_volume_plane: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                axis: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_volume_plane_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                axis: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -19,12 +19,18 @@
  */
 
 import { count } from '../plural';
-import { contentKey, contentOf, diffLists, keyedAnns, keyedApi, sameList } from './annotations';
+import { contentKey, contentOf, diffLists, keyedAnns, keyedApi, sameList, type ListDiff } from './annotations';
 import { SavingCore } from './core-save';
 import type { ConflictInfo } from './core-state';
+import type { HistoryStacks } from './history';
 import { applyMerge, byId, planMerge, type MergeInput, type MergePlan, type Side, type Version } from './merge';
 import { conflictRow } from './merge-describe';
 import type { Ann, SavedState } from './types';
+
+/** A diff with nothing added, removed or changed. */
+function untouched(d: ListDiff | null): boolean {
+  return !!d && d.added === 0 && d.removed === 0 && d.changed === 0;
+}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -35,6 +41,8 @@ export abstract class ConflictCore extends SavingCore {
   private choices = new Map<number, Side>();
   /** Their copy as editor annotations (keys of the ids this editor knows), per fetched copy. */
   private theirAnns: { of: SavedState; list: Ann[] } | null = null;
+  /** The first fetch of their copy after a 409, while it runs. */
+  private fetching: Promise<void> | null = null;
 
   /** An edit while the conflict is open: the panel's comparisons and the merge follow it. */
   protected override changed(): void {
@@ -56,7 +64,17 @@ export abstract class ConflictCore extends SavingCore {
       mineOverTheirs: null,
       merge: null,
     };
-    if (this.loadFn) void this.fetchTheirs();
+    if (this.loadFn) this.fetching = this.fetchTheirs();
+  }
+
+  /** Also waits for a conflict that settles itself (their copy is the base, see `fetchTheirs`), then saves. */
+  override async flush(): Promise<void> {
+    await super.flush();
+    const fetching = this.fetching;
+    if (!fetching) return;
+    this.fetching = null;
+    await fetching;
+    if (this.saveStatus !== 'conflict') await super.flush();
   }
 
   /** Fetch the server's copy for the conflict panel (again, after it failed). */
@@ -71,6 +89,9 @@ export abstract class ConflictCore extends SavingCore {
       if (this.conflict !== c) return;
       c.theirs = theirs;
       this.analyse(c);
+      // Their copy is the base: only the version moved (another slice of a volume, or another frame, was saved).
+      // Mine on top of it loses nothing of theirs, so it is saved without asking.
+      if (untouched(c.theirChanges) && c.merge?.conflicts.length === 0 && this.mergeTheirs(theirs, true)) return;
     } catch (err) {
       if (this.conflict === c) c.error = message(err);
     } finally {
@@ -129,14 +150,16 @@ export abstract class ConflictCore extends SavingCore {
 
   /**
    * Start again from the server's copy `saved` of another part of the item (a volume's next slice): its list,
-   * version and ids; no undo history, selection or conflict is carried over. The tool, the label, the brush and
-   * what is hidden stay. The caller saves first (`flush`): anything unsaved is dropped.
+   * version and ids; no selection or conflict is carried over, and no undo history but `history` (the steps
+   * kept from when this part was last shown, given only when it is unchanged since). The tool, the label, the
+   * brush and what is hidden stay. The caller saves first (`flush`): anything unsaved is dropped.
    */
-  startOver(saved: SavedState): void {
+  startOver(saved: SavedState, history?: HistoryStacks<readonly Ann[]>): void {
     this.stopTimer();
     this.conflict = null;
     this.choices = new Map();
     this.history.clear();
+    if (history) this.history.restore(history);
     this.selectedKey = null;
     const list = this.adoptTheirs(saved);
     this.anns = list;
@@ -207,7 +230,7 @@ export abstract class ConflictCore extends SavingCore {
     c.merge = { stats: plan.stats, conflicts, open: conflicts.filter((r) => r.choice === null).length };
   }
 
-  private mergeTheirs(theirs: SavedState): boolean {
+  private mergeTheirs(theirs: SavedState, quiet = false): boolean {
     const inputs = this.mergeInputs(theirs);
     const plan = planMerge({ ...inputs, mine: this.mine(this.anns) });
     const out = applyMerge(plan, byId(this.choices));
@@ -230,7 +253,7 @@ export abstract class ConflictCore extends SavingCore {
     this.saveStatus = this.anns === this.syncedAnns ? 'saved' : 'pending';
     const s = plan.stats;
     const kept = s.mine + plan.conflicts.filter((x) => choose(x) === 'mine').length;
-    this.notice = {
+    if (!quiet) this.notice = {
       text: `Merged: ${count(kept, 'change')} of yours kept on top of their version`,
       tone: 'info',
       at: Date.now(),

@@ -75,4 +75,22 @@ export class History<T> {
     this.past = [];
     this.future = [];
   }
+
+  /** The undo and redo stacks, leaving this history empty (a volume keeps a slice's steps while another slice
+   * is shown, and `restore`s them on its return). */
+  detach(): HistoryStacks<T> {
+    const stacks = { past: this.past, future: this.future };
+    this.clear();
+    return stacks;
+  }
+
+  restore(stacks: HistoryStacks<T>): void {
+    this.past = stacks.past;
+    this.future = stacks.future;
+  }
+}
+
+export interface HistoryStacks<T> {
+  readonly past: Snapshot<T>[];
+  readonly future: Snapshot<T>[];
 }

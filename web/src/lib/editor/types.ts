@@ -195,3 +195,12 @@ export interface EditorProps {
   /** More entries for the shortcut sheet (the item page's review keys). */
   extraShortcuts?: readonly HelpEntry[];
 }
+
+/** What an image's tags apply to, as the tag panel names it. */
+export interface TagScope {
+  title: string;
+  meta: string;
+}
+
+/** Tags of an image: the whole image. */
+export const IMAGE_TAGS: TagScope = { title: 'Image tags', meta: 'whole image' };

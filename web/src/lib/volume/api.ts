@@ -22,8 +22,9 @@ export interface VolumeMeta {
   /** Presets, the first the default. */
   windows: NamedWindow[];
   modality: string | null;
-  /** Slices with annotations, ascending. */
-  annotated: { slice: number; count: number }[];
+  /** Slices with annotations, ascending; `regions`: the classes with a mask or polygon there, not rejected (the
+   * slices fill between slices starts from). */
+  annotated: { slice: number; count: number; regions?: string[] }[];
 }
 
 type Path = { project_id: number; item_id: number };

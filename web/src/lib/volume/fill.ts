@@ -25,6 +25,19 @@ export function fillRange(annotated: readonly number[], k: number): [number, num
   return null;
 }
 
+/** The classes with a region in `list` (one slice's annotations): a mask or polygon that is not rejected (what
+ * the server fills from, `GET .../volume`'s `regions`), sorted, each once. */
+export function regionLabels(list: readonly { kind: string; label: string | null; state?: string }[]): string[] {
+  const regions = list.filter((a) => (a.kind === 'mask' || a.kind === 'polygon') && a.state !== 'rejected' && a.label !== null);
+  return [...new Set(regions.map((a) => a.label!))].sort();
+}
+
+/** The slices whose classes (`regions`: slice -> classes with a region) include `label`, ascending. */
+export function slicesWith(regions: ReadonlyMap<number, readonly string[]>, label: string | null): number[] {
+  if (label === null) return [];
+  return [...regions].filter(([, labels]) => labels.includes(label)).map(([k]) => k).sort((a, b) => a - b);
+}
+
 export interface FillResult {
   version: number;
   filled: number[];

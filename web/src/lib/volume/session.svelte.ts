@@ -3,13 +3,15 @@
  * the neighbours fetched ahead) and the slices with annotations (the slider's ticks). The image editor edits the
  * slice on screen: moving to another slice saves it first, then loads the other slice's annotations into the same
  * editor (`EditorCore.startOver`) and draws its image into the same canvas (`CanvasView.showImage`), so zoom, pan,
- * the tool and the brush stay as they were.
+ * the tool and the brush stay as they were. Each slice keeps its own undo steps (`undo.ts`).
  */
 
 import type { EditorApi } from '../editor/api';
 import type { SavedState } from '../editor/types';
 import { fetchSlice, loadSlice, type VolumeMeta } from './api';
 import { neighbours, SliceCache } from './cache';
+import { regionLabels, slicesWith } from './fill';
+import { editorSignature, savedSignature, SliceHistories } from './undo';
 import { applyMove, type SliceMove } from './keys';
 import { valueAt, type SliceData } from './slice';
 import { renderSlice, validWindow, type NamedWindow, type WindowLevel } from './window';
@@ -26,6 +28,9 @@ export interface SliceStart {
   saved: SavedState;
 }
 
+/** Project -> the window preset last chosen in it (for this page's life). */
+const chosenPresets = new Map<number, string>();
+
 export class VolumeSession {
   /** The slice on screen (0-based) and the one asked for (they differ while it loads). */
   slice = $state(0);
@@ -35,6 +40,8 @@ export class VolumeSession {
   preset: string | null = $state(null);
   /** Slice -> how many annotations it has. */
   annotated: ReadonlyMap<number, number> = $state.raw(new Map());
+  /** Slice -> the classes with a region (a mask or polygon, not rejected) on it: what fill between slices starts from. */
+  regions: ReadonlyMap<number, readonly string[]> = $state.raw(new Map());
   cursor: Cursor | null = $state(null);
   /** Why the last slice could not be shown, or null. */
   failure: string | null = $state(null);
@@ -45,6 +52,7 @@ export class VolumeSession {
   private readonly pixels: ImageData;
   private readonly cache = new SliceCache();
   private readonly inflight = new Map<number, Promise<SliceData>>();
+  private readonly histories = new SliceHistories();
   private shown: SliceData;
   private editor: EditorApi | null = null;
   private switching = false;
@@ -62,8 +70,10 @@ export class VolumeSession {
     this.target = start.slice;
     this.shown = start.data;
     this.cache.put(start.slice, start.data);
-    this.annotated = new Map(meta.annotated.map((a) => [a.slice, a.count]));
-    const first = meta.windows[0];
+    this.setTicks(meta.annotated);
+    // The preset last chosen in this project, when this volume has it (a CT series read in "Lung" stays in it).
+    const chosen = meta.windows.find((w) => w.name === chosenPresets.get(projectId));
+    const first = chosen ?? meta.windows[0];
     this.window = first ? validWindow(first) : rangeWindow(meta.range);
     this.preset = first?.name ?? null;
     this.canvas = document.createElement('canvas');
@@ -109,13 +119,18 @@ export class VolumeSession {
     this.queueDraw();
   }
 
+  /** Show the preset `name`; the next volumes opened in this project start with it too (when they have it). */
   choosePreset(name: string): void {
     const p = this.meta.windows.find((w) => w.name === name);
-    if (p) this.setWindow(p, p.name);
+    if (!p) return;
+    this.setWindow(p, p.name);
+    chosenPresets.set(this.projectId, p.name);
   }
 
+  /** Back to the volume's default, the first preset (also for the volumes opened next). */
   resetWindow(): void {
     const first: NamedWindow | undefined = this.meta.windows[0];
+    chosenPresets.delete(this.projectId);
     if (first) this.setWindow(first, first.name);
     else this.setWindow(rangeWindow(this.meta.range));
   }
@@ -128,9 +143,15 @@ export class VolumeSession {
 
   /**
    * Show slice `k`: save the slice on screen, fetch `k`'s values and annotations, then swap both in. Asked again
-   * while one loads, the latest wins. A conflict or a failed save keeps the slice on screen (and says why).
+   * while one loads, the latest wins. A conflict or a failed save keeps the slice on screen (and says why), and so
+   * does a shape being drawn.
    */
   async goTo(k: number): Promise<void> {
+    // A shape being drawn (a brush stroke, a box being dragged, a polygon's points) belongs to its slice.
+    if (this.editor?.view.drawing) {
+      this.editor.core.notify('Finish the shape first (or Esc to cancel it), then change slice', 'warn');
+      return;
+    }
     const to = Math.max(0, Math.min(this.count - 1, Math.round(k)));
     this.target = to;
     if (this.switching) return;
@@ -162,9 +183,11 @@ export class VolumeSession {
         // Painted while it loaded: that belongs to the slice on screen, saved first (next turn of the loop).
         if (this.disposed || core?.hasUnsaved) continue;
         this.failure = null;
+        // The slice left keeps its undo steps; the one shown gets back its own, if it is as it was left.
+        if (core) this.histories.keep(this.slice, core.history.detach(), editorSignature(core.anns, (key) => core.idOf(key)));
         this.slice = next;
         this.shown = data;
-        core?.startOver(saved);
+        core?.startOver(saved, this.histories.take(next, savedSignature(saved.annotations)));
         this.noteSaved(next, saved);
         this.draw();
         this.follow();
@@ -177,6 +200,14 @@ export class VolumeSession {
 
   /** Slice `k` as the server stored it (after a save or a reload): the ticks follow. */
   noteSaved(k: number, saved: SavedState): void {
+    const labels = regionLabels(saved.annotations);
+    const had = this.regions.get(k) ?? [];
+    if (labels.length !== had.length || labels.some((l, i) => l !== had[i])) {
+      const next = new Map(this.regions);
+      if (labels.length > 0) next.set(k, labels);
+      else next.delete(k);
+      this.regions = next;
+    }
     const n = saved.annotations.length;
     if ((this.annotated.get(k) ?? 0) === n) return;
     const next = new Map(this.annotated);
@@ -185,10 +216,20 @@ export class VolumeSession {
     this.annotated = new Map([...next].sort((a, b) => a[0] - b[0]));
   }
 
+  /** The slices with a region of `label`, ascending (the ends fill between slices may use). */
+  regionSlices(label: string | null): number[] {
+    return slicesWith(this.regions, label);
+  }
+
+  private setTicks(ticks: VolumeMeta['annotated']): void {
+    this.annotated = new Map(ticks.map((a) => [a.slice, a.count]));
+    this.regions = new Map(ticks.filter((a) => a.regions?.length).map((a) => [a.slice, a.regions!]));
+  }
+
   /** Read the slice on screen again (after a fill added proposals to it) and the ticks of every slice. Edits made
    * meanwhile stay: their save meets the fill's new version, and the conflict panel merges them. */
   async reload(ticks: VolumeMeta['annotated']): Promise<void> {
-    this.annotated = new Map(ticks.map((a) => [a.slice, a.count]));
+    this.setTicks(ticks);
     const saved = await loadSlice(this.projectId, this.itemId, this.slice);
     const core = this.editor?.core;
     if (core && !core.hasUnsaved) core.startOver(saved);
