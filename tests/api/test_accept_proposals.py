@@ -61,13 +61,14 @@ def test_a_reviewer_accepts_the_selected_items_proposals_above_a_score(
     assert_problem(_accept(client, annotator, pid, [a, b]), 403)
     r = _accept(client, reviewer, pid, [a, b, c], min_score=0.5)
     assert r.status_code == 200, r.text
-    assert r.json() == {"items": 2, "accepted": 2, "skipped": 0}
+    assert r.json() == {"items": 2, "accepted": 2, "skipped": 0, "rejected": 0}
     assert _states(hub, [sure, unsure, other]) == {sure: ("accepted", rid), unsure: ("proposed", None),
                                                    other: ("accepted", rid)}  # fmt: skip
     after = {i["id"]: i for i in client.get(f"{API}/projects/{pid}/items", headers=admin_headers).json()["items"]}
     assert after[b]["status"] == "labeled" and after[b]["version"] == versions[b] + 1
     assert after[a]["version"] == versions[a] + 1 and after[c]["version"] == versions[c]  # c had none
-    assert _accept(client, reviewer, pid, [a, b]).json() == {"items": 1, "accepted": 1, "skipped": 0}  # the 0.4 one
+    again = _accept(client, reviewer, pid, [a, b]).json()
+    assert again == {"items": 1, "accepted": 1, "skipped": 0, "rejected": 0}  # the 0.4 one
     events = client.get(f"{API}/projects/{pid}/audit", params={"action": "item.accept_proposals"},
                         headers=admin_headers).json()["events"]  # fmt: skip
     assert [e["detail"]["accepted"] for e in events] == [1, 2] and events[0]["username"] == "rita"
@@ -99,7 +100,7 @@ def test_one_class_per_item_and_another_project_s_item_changes_nothing(
     assert _states(hub, [first, second])[first][0] == "proposed"
 
     r = _accept(client, admin_headers, pid, [labelled, open_])
-    assert r.json() == {"items": 1, "accepted": 1, "skipped": 2}
+    assert r.json() == {"items": 1, "accepted": 1, "skipped": 2, "rejected": 0}
     states = _states(hub, [on_labelled, first, second])
     assert [states[i][0] for i in (on_labelled, first, second)] == ["proposed", "accepted", "proposed"]
     with hub.db.session() as s:

@@ -91,6 +91,23 @@ def test_labelled_items_count_every_slice_the_others_only_their_masked_slices(hu
     assert data.volumes[1].labels.shape == SHAPE and set(np.unique(data.volumes[1].labels)) == {0, 1, 2}
 
 
+def test_a_labelled_volume_someone_saved_counts_only_its_masked_slices_until_reviewed(hub: Hub, tmp_path: Path) -> None:
+    # The first accepted mask a person saves marks a volume labeled: the slices nobody reached are not background.
+    pid, _ = volume_project(hub, tmp_path / "ds", labelled=1, unlabelled=0)
+    with hub.db.session(write=True) as s:
+        (only,) = s.scalars(select(Item.id).where(Item.project_id == pid)).all()
+        s.execute(update(Item).where(Item.id == only).values(version=2))
+    with hub.db.session() as s:
+        data = select_volume_data(s, hub, pid)
+        masked = set(s.scalars(select(Annotation.frame).where(Annotation.item_id == only)))
+    assert data.whole_items == [] and data.volumes[0].slices == sorted(masked) and len(masked) < SHAPE[2]
+    with hub.db.session(write=True) as s:
+        s.execute(update(Item).where(Item.id == only).values(status=ItemStatus.REVIEWED.value))
+    with hub.db.session() as s:
+        data = select_volume_data(s, hub, pid)
+    assert data.whole_items == [only] and data.volumes[0].slices == list(range(SHAPE[2]))
+
+
 def test_a_volume_segmenter_needs_a_volume_project(hub: Hub) -> None:
     pid = new_project(hub, "pictures", ItemKind.IMAGE)
     with hub.db.session(write=True) as s, pytest.raises(ValidationError, match="needs a project of volume items"):

@@ -197,7 +197,7 @@ def test_a_reviewer_accepts_the_proposals_of_selected_items(page: Any, server: S
         _check(page, ids[i]).click()
     with page.expect_response(lambda r: r.url.endswith(f"/projects/{pid}/items/accept-proposals")) as answer:
         page.get_by_test_id("accept-proposals").click()
-    assert answer.value.json() == {"items": 2, "accepted": 2, "skipped": 0}
+    assert answer.value.json() == {"items": 2, "accepted": 2, "skipped": 0, "rejected": 0}
     expect(page.get_by_text("Accepted 2 proposals on 2 items")).to_be_visible()
     shots(page, "accepted")
     states = {}

@@ -35,6 +35,7 @@ from labelhub.api.routes import (
     transfers,
     users,
     volume_fill,
+    volume_measures,
     volume_planes,
     volumes,
 )
@@ -66,6 +67,7 @@ ROUTERS = tuple(
         embedders,
         audit,
         volume_fill,
+        volume_measures,
         volume_planes,
         volumes,
     )

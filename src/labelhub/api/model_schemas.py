@@ -127,6 +127,47 @@ class DetectionPublic(BaseModel):
     not_scored: NotScoredPublic
 
 
+class SegmentationClassPublic(BaseModel):
+    label: str
+    volumes: int = Field(description="Volumes whose labelled slices hold this class (the per-volume figures' count)")
+    dice_mean: float | None = Field(description="3-D Dice on the labelled slices, mean over those volumes")
+    dice_std: float | None = Field(description="Its population standard deviation over those volumes")
+    iou_mean: float | None
+    iou_std: float | None
+    dice_pooled: float | None = Field(description="Dice of the voxels of every volume counted together")
+    iou_pooled: float | None
+    true_voxels: int
+    predicted_voxels: int
+
+
+class SegmentationVolumePublic(BaseModel):
+    item_id: int
+    name: str
+    slices: int = Field(description="Labelled slices compared")
+    dice: list[float | None] = Field(description="Per class, in `classes` order; null where it has no human mask")
+    iou: list[float | None]
+    mean_dice: float | None
+
+
+class SegmentationExamplePublic(BaseModel):
+    which: Literal["worst", "best"]
+    item_id: int
+    name: str
+    slice: int = Field(description="The middle labelled slice holding a human mask")
+    mean_dice: float | None
+    truth: dict[str, dict[str, Any]] = Field(description="Human mask per class (compressed COCO RLE)")
+    predicted: dict[str, dict[str, Any]] = Field(description="The model's mask per class")
+
+
+class SegmentationPublic(BaseModel):
+    volumes: int
+    slices: int = Field(description="Labelled slices compared, in all")
+    classes: list[str]
+    per_class: list[SegmentationClassPublic]
+    per_volume: list[SegmentationVolumePublic] = Field(description="Worst mean Dice first")
+    examples: list[SegmentationExamplePublic]
+
+
 class ReportPublic(BaseModel):
     kind: str
     n: int
@@ -141,3 +182,7 @@ class ReportPublic(BaseModel):
     map50: float | None = None
     map50_95: float | None = None
     detection: DetectionPublic | None = Field(None, description="Boxes: what mAP was computed on, AP per class")
+    mean_dice: float | None = Field(None, description="Masks: the mean over classes of each class's mean Dice")
+    segmentation: SegmentationPublic | None = Field(None, description="Masks: Dice and IoU per class and volume")
+    excluded_volumes: int | None = Field(None, description="Masks: volumes left out, the version trained on them")
+    not_scored: list[str] | None = Field(None, description="Masks: classes with human masks the model does not output")

@@ -343,9 +343,16 @@ class ItemsDeletedPublic(BaseModel):
 class AcceptProposalsIn(StrictIn):
     item_ids: list[int] = Field(min_length=1, max_length=10_000)
     min_score: float | None = Field(default=None, ge=0, le=1, description="Only proposals scoring at least this")
+    label: str | None = Field(default=None, min_length=1, max_length=200, description="Only proposals of this class")
+    model_version: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Only this version's proposals (`name@version`)"
+    )
+    reject: bool = Field(default=False, description="Reject the proposals instead; the items keep their status")
+    dry_run: bool = Field(default=False, description="Count what would change; write nothing")
 
 
 class AcceptedProposalsPublic(BaseModel):
     items: int = Field(description="Items with at least one proposal accepted")
     accepted: int = Field(description="Proposals accepted")
     skipped: int = Field(description="Class proposals left open: their item already has an accepted class label")
+    rejected: int = Field(0, description="Proposals rejected (with `reject`)")

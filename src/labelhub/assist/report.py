@@ -21,7 +21,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -241,8 +241,13 @@ def report_filename(project: str, name: str, version: int) -> str:
     return f"{safe(project, 'project')}-{safe(name, 'model')}@{version}-report.html"
 
 
-def render_html(report: dict[str, Any], *, title: str) -> str:
-    """Return the report as one self-contained HTML page (inline PNG plots, no external resources)."""
+def render_html(
+    report: dict[str, Any], *, title: str, slices: Mapping[tuple[int, int], np.ndarray] | None = None
+) -> str:
+    """Return the report as one self-contained HTML page (inline PNG plots, no external resources).
+
+    ``slices``: a volume segmenter's example slices, shown slice images by (item id, slice) (drawn black without).
+    """
     esc = html.escape
     rows = "".join(_per_class_row(c) for c in report.get("per_class") or [])
     summary: list[tuple[str, Any]] = []
@@ -262,6 +267,16 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
                     f"{other['true_boxes']} human boxes of {other['classes']} class(es) the model does not propose",
                 )
             )
+    seg = report.get("segmentation")
+    if seg:
+        left_out = report.get("excluded_volumes") or 0
+        scope = (
+            "volumes it trained on: the figures are optimistic"
+            if report.get("on_training_data")
+            else "the volumes it did not train on" + (f"; {left_out} it trained on left out" if left_out else "")
+        )
+        summary += [("volumes", f"{seg['volumes']} ({scope}), {seg['slices']} labelled slices"),
+                    ("mean Dice", report.get("mean_dice"))]  # fmt: skip
     saved = report.get("accepted_unchanged") or {}
     if saved:
         summary.append(
@@ -303,8 +318,15 @@ def render_html(report: dict[str, Any], *, title: str) -> str:
             else ""
         )
         + _detection_table(det)
+        + (_segmentation(seg, slices or {}) if seg else "")
         + "</body></html>"
     )
+
+
+def _segmentation(seg: dict[str, Any], slices: Mapping[tuple[int, int], np.ndarray]) -> str:
+    from labelhub.assist.report_volume import segmentation_html
+
+    return segmentation_html(seg, slices, _png)
 
 
 def _detection_table(det: dict[str, Any] | None) -> str:

@@ -6,7 +6,8 @@ slice (``frame``), painted into one RAS+ label map per volume with
 The classes are the project's classes that have such masks, in the project's order (then any other label, by
 name). Which slices count as labelled:
 
-- in an item whose status is ``labeled`` or ``reviewed``, every slice: a slice without a mask is background;
+- in an item a reviewer approved (``reviewed``), or one whose label map came whole from an import and that
+  nobody has saved since (``labeled`` at version 1), every slice: a slice without a mask is background;
 - in any other item, only the slices that hold an accepted mask or polygon (a person labelled those; the
   others may simply not have been reached yet).
 
@@ -43,7 +44,17 @@ from labelhub.storage.models import Annotation, Item, Media, Project
 __all__ = ["VOLUME_SEGMENTER", "VolumeTrainingData", "select_volume_data", "train_volume_version"]
 
 VOLUME_SEGMENTER = "volume_segmenter"
-_WHOLE = (ItemStatus.LABELED.value, ItemStatus.REVIEWED.value)
+_REVIEWED = ItemStatus.REVIEWED.value
+_LABELED = ItemStatus.LABELED.value
+
+
+def counts_whole(status: str, version: int) -> bool:
+    """True when every slice of a volume counts: a reviewer approved it, or its label map came whole from an
+    import and nobody has saved it since (version 1). The first accepted mask a person saves marks a volume
+    ``labeled`` as it does an image, so ``labeled`` alone says nothing about the slices not reached yet."""
+    return status == _REVIEWED or (status == _LABELED and version == 1)
+
+
 _SHAPES = (AnnotationKind.MASK.value, AnnotationKind.POLYGON.value)
 
 
@@ -55,7 +66,7 @@ class VolumeTrainingData:
     rows: TrainingData
     volumes: list[LabelledVolume]
     classes: list[str]
-    whole_items: list[int]  # items whose every slice counts (status labeled or reviewed)
+    whole_items: list[int]  # items whose every slice counts (see counts_whole)
 
     @property
     def hash(self) -> str:
@@ -84,15 +95,16 @@ def select_volume_data(session: Session, hub: Hub, project_id: int) -> VolumeTra
     seen = {str(r[2]) for r in anns}
     classes = [n for n in schema_names if n in seen] + sorted(seen - set(schema_names))
     items = session.execute(
-        select(Item.id, Item.status, Item.media_key, Media.path, Item.frame_count, Item.meta)
+        select(Item.id, Item.status, Item.version, Item.media_key, Media.path, Item.frame_count, Item.meta)
         .outerjoin(Media, Media.key == Item.media_key)
         .where(Item.project_id == project_id, Item.kind == ItemKind.VOLUME.value,
-               Item.id.in_(list(by_item)) | Item.status.in_(_WHOLE))
+               Item.id.in_(list(by_item)) | (Item.status == _REVIEWED)
+               | ((Item.status == _LABELED) & (Item.version == 1)))
         .order_by(Item.id)
     ).all()  # fmt: skip
     values = {name: i + 1 for i, name in enumerate(classes)}
     out = VolumeTrainingData(TrainingData(), [], classes, [])
-    for item_id, status, key, linked, frames, meta in items:
+    for item_id, status, version, key, linked, frames, meta in items:
         if not key:
             out.rows.skipped += 1
             continue
@@ -103,7 +115,7 @@ def select_volume_data(session: Session, hub: Hub, project_id: int) -> VolumeTra
         records = [AnnotationRecord(kind=AnnotationKind(r[3]), label=r[2], geometry=r[4] or {}, frame=r[5])
                    for r in rows]  # fmt: skip
         painted = paint_label_map(records, vol.shape, values)
-        whole = status in _WHOLE
+        whole = counts_whole(status, version)
         z = vol.shape[2]
         slices = list(range(z)) if whole else sorted({records[i].frame or 0 for i in painted.written})
         if not slices:

@@ -6,6 +6,7 @@ points, keypoints stay ``x, y, v`` triples, and a mask becomes its outline, a fe
 :data:`MAX_POINTS` points each (plus its bounding box). Coordinates stay in the image's pixels (the convention of
 :mod:`labelhub.domain.geometry`), rounded to 0.1 px; the browser maps them onto the thumbnail.
 
+A volume item's thumbnail is its middle axial slice, so its shapes are that slice's (in the slice's pixels).
 Left out: track boxes (a video keeps its plain thumbnail), text spans and whole-item classes (nothing to draw),
 rejected annotations (the count badge leaves them out too), and items of other kinds or other projects.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from labelhub._lru import Lru
@@ -41,6 +42,7 @@ _OUTLINES: Lru[tuple[list[float], list[list[float]]]] = Lru(20_000)
 # Drawn from their stored geometry (masks from their cached outline, see _annotation_rows).
 _OUTLINED = (AnnotationKind.BOX.value, AnnotationKind.POLYGON.value, AnnotationKind.KEYPOINTS.value)
 _A = Annotation
+_DRAWN_ITEMS = (ItemKind.IMAGE.value, ItemKind.VOLUME.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,8 @@ class Shape:
 
 @dataclass(frozen=True, slots=True)
 class ItemShapes:
-    """An image item's shapes, in annotation order; ``more`` counts those past :data:`MAX_SHAPES`."""
+    """An image's (or a volume's middle slice's) shapes, in annotation order; ``more`` counts those past
+    :data:`MAX_SHAPES`."""
 
     item_id: int
     width: int | None
@@ -83,7 +86,7 @@ def parse_ids(text: str) -> list[int]:
 
 
 def item_shapes(session: Session, actor: Actor, project_id: int, item_ids: Sequence[int]) -> list[ItemShapes]:
-    """Return the shapes of the project's image items among ``item_ids`` (others are left out), in that order.
+    """Return the shapes of the project's image and volume items among ``item_ids`` (others are left out), in order.
 
     The access check is the item list's (a non-member gets the same 404). Two indexed queries: the items, then
     their annotations (``ix_ann_item``).
@@ -91,17 +94,20 @@ def item_shapes(session: Session, actor: Actor, project_id: int, item_ids: Seque
     check_access(session, actor, project_id, Action.READ)
     if not item_ids:
         return []
-    items = session.execute(
-        select(Item.id, Item.width, Item.height).where(
-            Item.id.in_(item_ids), Item.project_id == project_id, Item.kind == ItemKind.IMAGE.value
+    rows = session.execute(
+        select(Item.id, Item.width, Item.height, Item.kind, Item.frame_count).where(
+            Item.id.in_(item_ids), Item.project_id == project_id, Item.kind.in_(_DRAWN_ITEMS)
         )
     ).all()
-    if not items:
+    if not rows:
         return []
+    items = [(i, w, h) for i, w, h, _, _ in rows]
+    # A volume's thumbnail is its middle slice (services.volumes.middle_slice_png: Z // 2): its shapes are drawn.
+    slices = {i: (z or 0) // 2 for i, _, _, kind, z in rows if kind == ItemKind.VOLUME.value}
     found = [i for i, _, _ in items]
     shapes: dict[int, list[Shape]] = {i: [] for i in found}
     more: dict[int, int] = {}
-    for aid, iid, kind, label, geometry, source, state, version in _annotation_rows(session, found):
+    for aid, iid, kind, label, geometry, source, state, version in _annotation_rows(session, found, slices):
         drawn = shapes[iid]
         if len(drawn) >= MAX_SHAPES:
             more[iid] = more.get(iid, 0) + 1
@@ -114,10 +120,13 @@ def item_shapes(session: Session, actor: Actor, project_id: int, item_ids: Seque
     return [ItemShapes(i, sizes[i][0], sizes[i][1], shapes[i], more.get(i, 0)) for i in order]
 
 
-def _annotation_rows(session: Session, item_ids: list[int]) -> list[tuple[Any, ...]]:
+def _annotation_rows(session: Session, item_ids: list[int], slices: dict[int, int]) -> list[tuple[Any, ...]]:
     """Return the items' drawn annotations in (item, id) order; a mask's geometry only when its outline is not
-    cached (a 1080p mask's RLE is a few kB of JSON to read, its cached outline a few numbers)."""
-    base = (_A.item_id.in_(item_ids), _A.state != AnnotationState.REJECTED.value)
+    cached (a 1080p mask's RLE is a few kB of JSON to read, its cached outline a few numbers). For a volume
+    (``slices``: item id -> the slice its thumbnail shows), only that slice's annotations."""
+    images = [i for i in item_ids if i not in slices]
+    where = or_(_A.item_id.in_(images), *(and_(_A.item_id == i, _A.frame == k) for i, k in slices.items()))
+    base = (where, _A.state != AnnotationState.REJECTED.value)
     head = (_A.id, _A.item_id, _A.kind, _A.label)
     tail = (_A.source, _A.state, _A.version)
     rows: list[tuple[Any, ...]] = [

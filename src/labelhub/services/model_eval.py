@@ -5,6 +5,8 @@
 - Boxes: mAP and per-class AP against the accepted human boxes
   (:func:`labelhub.assist.report_detection.detection_report`), averaged over the classes the model proposes.
   A detector is judged on its boxes only: its top box's label is no whole-item class prediction.
+- Masks (``volume_segmenter``): per class Dice and IoU on the volumes' labelled slices, per volume, mean ± std and
+  pooled (:mod:`labelhub.services._volume_eval`), leaving out the volumes the version trained on.
 - The share of the version's proposals accepted unchanged (:mod:`labelhub.services.proposal_review`).
 
 The report is stored in the version's ``metrics.report``; the ``evaluate_model`` job runs it.
@@ -43,6 +45,7 @@ __all__ = ["evaluate_version", "run_evaluate_model"]
 # Model kinds that predict whole-item classes only, and those that predict boxes only.
 _CLASSIFIERS = frozenset({"text_classifier", "image_classifier"})
 _DETECTORS = frozenset({"onnx_detector"})
+_SEGMENTER = "volume_segmenter"  # judged on masks: labelhub.services._volume_eval
 
 
 def _predict_all(predictor: Predictor, inputs: list[Any], progress: Report) -> dict[int, Any]:
@@ -63,8 +66,14 @@ def evaluate_version(
         reason = unusable_reason(mv)  # pruned (or failed) after the job was queued
         if reason is not None:
             raise ConflictError(reason, field="status")
-        ref, trained = model_ref(hub, mv), dict(mv.data or {})
+        ref, trained, metrics = model_ref(hub, mv), dict(mv.data or {}), dict(mv.metrics or {})
         item_kind = require(s, actor, project_id, Action.READ).item_kind
+    if ref.kind == _SEGMENTER:
+        from labelhub.services._volume_eval import volume_report  # MONAI's side of the assist engine
+
+        report = volume_report(hub, project_id, ref, trained, metrics, progress)
+        return _store(hub, actor, project_id, model_id, ref.tag, report, None, progress)
+    with hub.db.session() as s:
         data = select_training_data(s, hub, project_id, item_kind)
         boxes = _human_boxes(s, project_id) if ref.kind not in _CLASSIFIERS else {}
     fit = set(trained.get("annotation_ids") or []) - set(trained.get("held_out_ids") or [])
@@ -111,8 +120,14 @@ def evaluate_version(
         ]  # fmt: skip
         report |= detection_report(list(boxes.values()), found, classes or None)
     labels = {iid: p.proposals[0].label for iid, p in predictions.items() if p.proposals and p.probs is not None}
+    return _store(hub, actor, project_id, model_id, ref.tag, report, labels or None, progress)
+
+
+def _store(hub: Hub, actor: Actor, project_id: int, model_id: int, tag: str, report: dict[str, Any],
+           labels: dict[int, str] | None, progress: Report) -> dict[str, Any]:  # fmt: skip
+    """Add the share of the proposals accepted unchanged, store the report on the version and return it."""
     with hub.db.session(write=True) as s:
-        report["accepted_unchanged"] = accepted_unchanged(s, project_id, ref.tag, labels if labels else None)
+        report["accepted_unchanged"] = accepted_unchanged(s, project_id, tag, labels)
         row = s.get(ModelVersion, model_id)
         if row is not None:
             row.metrics = {**(row.metrics or {}), "report": report}

@@ -44,6 +44,7 @@ __all__ = [
     "activate_version",
     "check_kind_fits",
     "count_human_labels",
+    "count_labelled_slices",
     "data_hash",
     "delete_version",
     "get_version",
@@ -289,11 +290,31 @@ def _human_labels(project_id: int) -> Any:
 
 
 def count_human_labels(session: Session, project_id: int) -> int:
-    """Return the project's accepted class labels a person gave or reviewed (what training learns from).
+    """Return the project's accepted class labels a person gave or reviewed (what training learns from); in a
+    volume project, plus its labelled slices (:func:`count_labelled_slices`, what a segmenter learns from).
 
     ``ProjectAssist.labels_at_last_train`` holds this count at the last training; the retrain trigger compares.
     """
-    return int(session.scalar(select(func.count()).select_from(Annotation).where(_human_labels(project_id))) or 0)
+    labels = int(session.scalar(select(func.count()).select_from(Annotation).where(_human_labels(project_id))) or 0)
+    if session.scalar(select(Project.item_kind).where(Project.id == project_id)) == ItemKind.VOLUME.value:
+        labels += count_labelled_slices(session, project_id)
+    return labels
+
+
+def count_labelled_slices(session: Session, project_id: int) -> int:
+    """Return the slices of the project's volumes holding an accepted mask or polygon that a person drew or
+    reviewed: a slice counts once, whatever its number of masks (the unit "new labels" has for a segmenter)."""
+    reviewed = (Annotation.source == Source.HUMAN.value) | Annotation.reviewed_by.is_not(None)
+    pairs = (
+        select(Annotation.item_id, Annotation.frame)
+        .join(Item, Item.id == Annotation.item_id)
+        .where(Annotation.project_id == project_id, Item.kind == ItemKind.VOLUME.value,
+               Annotation.kind.in_((AnnotationKind.MASK.value, AnnotationKind.POLYGON.value)),
+               Annotation.state == AnnotationState.ACCEPTED.value, Annotation.frame.is_not(None), reviewed)
+        .distinct()
+        .subquery()
+    )  # fmt: skip
+    return int(session.scalar(select(func.count()).select_from(pairs)) or 0)
 
 
 def select_training_data(session: Session, hub: Hub, project_id: int, item_kind: str) -> TrainingData:

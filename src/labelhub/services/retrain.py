@@ -3,6 +3,11 @@
 :func:`maybe_retrain` is called in the transaction of every annotation save, so it answers from two indexed
 reads when nothing is due (no active model, one labelhub cannot train such as a registered detector, or
 retraining off) and counts labels only then. Only the kinds labelhub trains itself are retrained.
+
+What counts as a new label (:func:`labelhub.services.models.count_human_labels`): an accepted class label a person
+gave or reviewed; in a volume project also a newly labelled slice, one that holds an accepted mask or polygon a
+person drew or reviewed (a slice counts once, whatever its number of masks; "every N new labels" for a
+``volume_segmenter`` is every N newly labelled slices).
 """
 
 from __future__ import annotations

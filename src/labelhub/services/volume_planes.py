@@ -39,7 +39,16 @@ from labelhub.storage.models import Annotation, Item, Project
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["AXES", "PlaneData", "display_plane", "label_plane", "plane_data", "plane_etag", "planes_item"]
+__all__ = [
+    "AXES",
+    "PlaneData",
+    "display_plane",
+    "label_map",
+    "label_plane",
+    "plane_data",
+    "plane_etag",
+    "planes_item",
+]
 
 Axis = Literal["sagittal", "coronal"]
 AXES: tuple[Axis, ...] = ("sagittal", "coronal")
@@ -134,6 +143,11 @@ def label_plane(hub: Hub, p: PlanesItem, axis: Axis, index: int) -> PlaneData:
     dtype = "uint8" if labels.dtype == np.uint8 else "uint16"
     raw = plane.astype("<u1" if dtype == "uint8" else "<u2", copy=False).tobytes()
     return PlaneData(raw, int(plane.shape[1]), int(plane.shape[0]), dtype, plane_etag(p, axis, index, labels=True))
+
+
+def label_map(hub: Hub, p: PlanesItem) -> np.ndarray:
+    """Return the item's whole label map (accepted masks and polygons; RAS+), painted or from the hub's cache."""
+    return _label_map(hub, p, decoded(hub, p.volume).shape)
 
 
 def _label_map(hub: Hub, p: PlanesItem, shape: tuple[int, int, int]) -> np.ndarray:

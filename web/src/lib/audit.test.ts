@@ -25,6 +25,9 @@ describe('sentence', () => {
     expect(sentence(ev('item.accept_proposals', { items: 12, accepted: 30, skipped: 2 }, bulk))).toBe(
       'reviewer1 accepted 30 proposals on 12 items at once (2 left open)',
     );
+    expect(sentence(ev('item.reject_proposals', { items: 1, rejected: 9, label: 'anterior' }, bulk))).toBe(
+      'reviewer1 rejected 9 anterior proposals on 1 item at once',
+    );
     expect(sentence(ev('item.reject', { comment: 'box too loose' }, reviewer))).toBe(
       'reviewer1 rejected item 114: “box too loose”',
     );

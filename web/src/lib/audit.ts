@@ -72,7 +72,9 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
     case "item.delete":
       return `deleted ${item}${d.name ? ` (${str(d.name)}${d.reason === "duplicate" ? ", a duplicate" : ""})` : ""}`;
     case "item.accept_proposals":
-      return `accepted ${count(num(d.accepted), "proposal")} on ${count(num(d.items), "item")} at once${num(d.skipped) > 0 ? ` (${num(d.skipped)} left open)` : ""}`;
+      return `accepted ${count(num(d.accepted), d.label ? `${str(d.label)} proposal` : "proposal")} on ${count(num(d.items), "item")} at once${num(d.skipped) > 0 ? ` (${num(d.skipped)} left open)` : ""}`;
+    case "item.reject_proposals":
+      return `rejected ${count(num(d.rejected), d.label ? `${str(d.label)} proposal` : "proposal")} on ${count(num(d.items), "item")} at once`;
     case "item.bulk_update":
       return `updated ${count(num(d.items), "item")} at once${d.send_to_labelling ? " and sent them to labelling" : ""}`;
     case "track.create":

@@ -169,10 +169,13 @@ def delete_items(project_id: int, body: ItemsDeleteIn, actor: ActorDep, hub: Hub
 
 @router.post("/accept-proposals", response_model=AcceptedProposalsPublic)
 def accept_proposals(project_id: int, body: AcceptProposalsIn, actor: ActorDep, hub: HubDep) -> AcceptedProposalsPublic:
-    """Accept the open model proposals of many items at once (reviewers): see services/proposal_accept.py."""
-    with hub.db.session(write=True) as s:
-        r = proposal_accept.accept_proposals(s, actor, project_id, body.item_ids, min_score=body.min_score)
-    return AcceptedProposalsPublic(items=r.items, accepted=r.accepted, skipped=r.skipped)
+    """Accept (or reject) the open model proposals of many items at once (reviewers), optionally of one class or
+    model version only: see services/proposal_accept.py."""
+    with hub.db.session(write=not body.dry_run) as s:
+        r = proposal_accept.accept_proposals(s, actor, project_id, body.item_ids, min_score=body.min_score,
+                                             label=body.label, model_version=body.model_version, reject=body.reject,
+                                             dry_run=body.dry_run)  # fmt: skip
+    return AcceptedProposalsPublic(items=r.items, accepted=r.accepted, skipped=r.skipped, rejected=r.rejected)
 
 
 @router.delete("/{item_id}", status_code=204)

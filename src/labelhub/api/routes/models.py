@@ -111,9 +111,12 @@ def get_model_report_html(project_id: int, model_id: int, actor: ActorDep, hub: 
     """The validation report as one self-contained HTML page with its plots inline."""
     # The report module loads PyTorch: only for this page.
     from labelhub.assist.report import render_html, report_filename
+    from labelhub.services._volume_eval import example_images
 
     title, report, naming = _report(project_id, model_id, actor, hub)
+    with hub.db.session() as s:  # a segmenter's example slices, drawn under their outlines
+        slices = example_images(hub, s, project_id, report)
     # Shown in the browser; saved under the project's and the version's name, not "report.html".
     disposition = f'inline; filename="{report_filename(*naming)}"'
-    return HTMLResponse(render_html(report, title=f"Validation report: {title}"),
+    return HTMLResponse(render_html(report, title=f"Validation report: {title}", slices=slices),
                         headers={"Content-Disposition": disposition})  # fmt: skip

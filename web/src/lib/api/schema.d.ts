@@ -382,7 +382,8 @@ export interface paths {
         put?: never;
         /**
          * Accept Proposals
-         * @description Accept the open model proposals of many items at once (reviewers): see services/proposal_accept.py.
+         * @description Accept (or reject) the open model proposals of many items at once (reviewers), optionally of one class or
+         *     model version only: see services/proposal_accept.py.
          */
         post: operations["accept_proposals"];
         delete?: never;
@@ -1293,6 +1294,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/volume/measures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Volume Measures
+         * @description Per class: voxel count, volume in mL, slices spanned, centroid and intensity statistics (read access).
+         *
+         *     Measured on the label map the plane views show (a voxel two classes claim counts for the later class in the
+         *     project's list); proposals are measured apart. A non-volume item: 422 on ``kind``.
+         */
+        get: operations["get_volume_measures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}/volume/planes/{axis}/{index}": {
         parameters: {
             query?: never;
@@ -1391,6 +1415,28 @@ export interface components {
              * @description Only proposals scoring at least this
              */
             min_score?: number | null;
+            /**
+             * Label
+             * @description Only proposals of this class
+             */
+            label?: string | null;
+            /**
+             * Model Version
+             * @description Only this version's proposals (`name@version`)
+             */
+            model_version?: string | null;
+            /**
+             * Reject
+             * @description Reject the proposals instead; the items keep their status
+             * @default false
+             */
+            reject?: boolean;
+            /**
+             * Dry Run
+             * @description Count what would change; write nothing
+             * @default false
+             */
+            dry_run?: boolean;
         };
         /** AcceptedProposalsPublic */
         AcceptedProposalsPublic: {
@@ -1409,6 +1455,12 @@ export interface components {
              * @description Class proposals left open: their item already has an accepted class label
              */
             skipped: number;
+            /**
+             * Rejected
+             * @description Proposals rejected (with `reject`)
+             * @default 0
+             */
+            rejected?: number;
         };
         /** AcceptedUnchangedPublic */
         AcceptedUnchangedPublic: {
@@ -1778,6 +1830,24 @@ export interface components {
              * @description With send_to_labelling: how many of the items the labelling queue offers (no label yet)
              */
             queued?: number | null;
+        };
+        /** CentroidPublic */
+        CentroidPublic: {
+            /**
+             * Column
+             * @description Column of the shown axial slice (0 = its left edge's pixel)
+             */
+            column: number;
+            /**
+             * Row
+             * @description Row of the shown axial slice (0 = the top)
+             */
+            row: number;
+            /**
+             * Slice
+             * @description Axial slice, 0 = inferior
+             */
+            slice: number;
         };
         /**
          * ClassRenameIn
@@ -2159,6 +2229,20 @@ export interface components {
             options?: {
                 [key: string]: string;
             };
+        };
+        /** IntensityPublic */
+        IntensityPublic: {
+            /** Mean */
+            mean: number;
+            /**
+             * Std
+             * @description Population standard deviation
+             */
+            std: number;
+            /** Min */
+            min: number;
+            /** Max */
+            max: number;
         };
         /**
          * ItemKind
@@ -2843,6 +2927,23 @@ export interface components {
             map50_95?: number | null;
             /** @description Boxes: what mAP was computed on, AP per class */
             detection?: components["schemas"]["DetectionPublic"] | null;
+            /**
+             * Mean Dice
+             * @description Masks: the mean over classes of each class's mean Dice
+             */
+            mean_dice?: number | null;
+            /** @description Masks: Dice and IoU per class and volume */
+            segmentation?: components["schemas"]["SegmentationPublic"] | null;
+            /**
+             * Excluded Volumes
+             * @description Masks: volumes left out, the version trained on them
+             */
+            excluded_volumes?: number | null;
+            /**
+             * Not Scored
+             * @description Masks: classes with human masks the model does not output
+             */
+            not_scored?: string[] | null;
         };
         /** ResolveIn */
         ResolveIn: {
@@ -2922,6 +3023,120 @@ export interface components {
             /** Hits */
             hits: components["schemas"]["SearchHitPublic"][];
         };
+        /** SegmentationClassPublic */
+        SegmentationClassPublic: {
+            /** Label */
+            label: string;
+            /**
+             * Volumes
+             * @description Volumes whose labelled slices hold this class (the per-volume figures' count)
+             */
+            volumes: number;
+            /**
+             * Dice Mean
+             * @description 3-D Dice on the labelled slices, mean over those volumes
+             */
+            dice_mean: number | null;
+            /**
+             * Dice Std
+             * @description Its population standard deviation over those volumes
+             */
+            dice_std: number | null;
+            /** Iou Mean */
+            iou_mean: number | null;
+            /** Iou Std */
+            iou_std: number | null;
+            /**
+             * Dice Pooled
+             * @description Dice of the voxels of every volume counted together
+             */
+            dice_pooled: number | null;
+            /** Iou Pooled */
+            iou_pooled: number | null;
+            /** True Voxels */
+            true_voxels: number;
+            /** Predicted Voxels */
+            predicted_voxels: number;
+        };
+        /** SegmentationExamplePublic */
+        SegmentationExamplePublic: {
+            /**
+             * Which
+             * @enum {string}
+             */
+            which: "worst" | "best";
+            /** Item Id */
+            item_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Slice
+             * @description The middle labelled slice holding a human mask
+             */
+            slice: number;
+            /** Mean Dice */
+            mean_dice: number | null;
+            /**
+             * Truth
+             * @description Human mask per class (compressed COCO RLE)
+             */
+            truth: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Predicted
+             * @description The model's mask per class
+             */
+            predicted: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** SegmentationPublic */
+        SegmentationPublic: {
+            /** Volumes */
+            volumes: number;
+            /**
+             * Slices
+             * @description Labelled slices compared, in all
+             */
+            slices: number;
+            /** Classes */
+            classes: string[];
+            /** Per Class */
+            per_class: components["schemas"]["SegmentationClassPublic"][];
+            /**
+             * Per Volume
+             * @description Worst mean Dice first
+             */
+            per_volume: components["schemas"]["SegmentationVolumePublic"][];
+            /** Examples */
+            examples: components["schemas"]["SegmentationExamplePublic"][];
+        };
+        /** SegmentationVolumePublic */
+        SegmentationVolumePublic: {
+            /** Item Id */
+            item_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Slices
+             * @description Labelled slices compared
+             */
+            slices: number;
+            /**
+             * Dice
+             * @description Per class, in `classes` order; null where it has no human mask
+             */
+            dice: (number | null)[];
+            /** Iou */
+            iou: (number | null)[];
+            /** Mean Dice */
+            mean_dice: number | null;
+        };
         /**
          * SessionPublic
          * @description Who the request's session cookie or token belongs to; ``user`` is None when nobody is logged in.
@@ -2960,6 +3175,35 @@ export interface components {
          * @enum {string}
          */
         Source: "human" | "model";
+        /** StructurePublic */
+        StructurePublic: {
+            /** Label */
+            label: string;
+            /** Voxels */
+            voxels: number;
+            /**
+             * Volume Ml
+             * @description voxels x the voxel's size in mm³ / 1000
+             */
+            volume_ml: number;
+            /** First Slice */
+            first_slice: number;
+            /** Last Slice */
+            last_slice: number;
+            /**
+             * Slice Count
+             * @description Slices holding at least one of its voxels
+             */
+            slice_count: number;
+            centroid: components["schemas"]["CentroidPublic"];
+            /**
+             * Center Slice
+             * @description The slice holding it nearest to the centroid (where the editor jumps)
+             */
+            center_slice: number;
+            /** @description The volume's values over its voxels (HU for CT) */
+            intensity: components["schemas"]["IntensityPublic"];
+        };
         /** SuggestedBands */
         SuggestedBands: {
             /** Lower */
@@ -3290,6 +3534,41 @@ export interface components {
              * @description The slices that got a proposed mask, ascending
              */
             filled: number[];
+        };
+        /** VolumeMeasuresPublic */
+        VolumeMeasuresPublic: {
+            /** Item Id */
+            item_id: number;
+            /**
+             * Version
+             * @description The item's version the measurements were taken at
+             */
+            version: number;
+            /**
+             * Spacing
+             * @description Voxel size in mm along X, Y, Z
+             */
+            spacing: number[];
+            /**
+             * Voxel Ml
+             * @description One voxel's volume in mL
+             */
+            voxel_ml: number;
+            /**
+             * Unit
+             * @description Unit of the intensities: "HU" for CT, null when unknown
+             */
+            unit: string | null;
+            /**
+             * Structures
+             * @description Per class of the accepted masks and polygons, in the project's label order
+             */
+            structures: components["schemas"]["StructurePublic"][];
+            /**
+             * Proposals
+             * @description The same for the proposed masks and polygons, apart
+             */
+            proposals: components["schemas"]["StructurePublic"][];
         };
         /**
          * VolumePublic
@@ -5952,6 +6231,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VolumeFillPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_volume_measures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeMeasuresPublic"];
                 };
             };
             /** @description Validation Error */

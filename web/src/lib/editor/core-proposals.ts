@@ -1,8 +1,9 @@
-/** Model proposal decisions, on top of the state core and saving: accept or reject one, accept all above a score. */
+/** Model proposal decisions, on top of the state core and saving: accept or reject one, accept all above a score,
+ * accept all without one. */
 
 import { count as countOf } from '../plural';
 import { ConflictCore } from './core-conflict';
-import { acceptAllAbove, isProposal, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
+import { acceptAllAbove, acceptAllUnscored, isProposal, nextProposal, ownLabel, setState, topClassProposal } from './proposals';
 
 export abstract class ProposalCore extends ConflictCore {
   // ---- proposals -----------------------------------------------------------------------------------------
@@ -42,6 +43,18 @@ export abstract class ProposalCore extends ConflictCore {
     this.notify(
       count ? `Accepted ${countOf(count, 'proposal')} scoring ${threshold.toFixed(2)} or more` : 'No proposals above that score',
     );
+    return count;
+  }
+
+  /** Accept every open proposal without a score (fill between slices gives none; so may a model). */
+  acceptUnscored(): number {
+    if (!this.mayReview) {
+      this.notify('Accepting proposals needs the reviewer role', 'warn');
+      return 0;
+    }
+    const { list, count } = acceptAllUnscored(this.anns);
+    if (count) this.commit(list, `accept ${countOf(count, 'proposal')}`);
+    this.notify(count ? `Accepted ${countOf(count, 'unscored proposal')}` : 'No unscored proposals');
     return count;
   }
 }

@@ -40,17 +40,43 @@ export function proposalsAbove(list: readonly Ann[], threshold: number): Ann[] {
   return list.filter((a) => isProposal(a) && a.score !== null && a.score >= threshold);
 }
 
-/** Accept every open proposal scoring at least `threshold`; returns the new list and how many were accepted. */
-export function acceptAllAbove(list: readonly Ann[], threshold: number): { list: readonly Ann[]; count: number } {
+/**
+ * Open proposals without a score: the masks "fill between slices" interpolates, or any model that gives none. A
+ * score threshold says nothing about them, so the panel offers to accept them all instead.
+ */
+export function unscoredProposals(list: readonly Ann[]): Ann[] {
+  return list.filter((a) => isProposal(a) && a.score === null);
+}
+
+/** How many open proposals have a score (the threshold applies) and how many have none. */
+export function scoredCounts(list: readonly Ann[]): { scored: number; unscored: number } {
+  let scored = 0;
+  let unscored = 0;
+  for (const a of list) if (isProposal(a)) a.score === null ? (unscored += 1) : (scored += 1);
+  return { scored, unscored };
+}
+
+/** Accept every open proposal that `pick` chooses; returns the new list and how many were accepted. */
+function acceptWhere(list: readonly Ann[], pick: (a: Ann) => boolean): { list: readonly Ann[]; count: number } {
   let count = 0;
   const out = list.map((a) => {
-    if (isProposal(a) && a.score !== null && a.score >= threshold) {
+    if (isProposal(a) && pick(a)) {
       count += 1;
       return { ...a, state: 'accepted' as const };
     }
     return a;
   });
   return { list: count ? out : list, count };
+}
+
+/** Accept every open proposal scoring at least `threshold`; returns the new list and how many were accepted. */
+export function acceptAllAbove(list: readonly Ann[], threshold: number): { list: readonly Ann[]; count: number } {
+  return acceptWhere(list, (a) => a.score !== null && a.score >= threshold);
+}
+
+/** Accept every open proposal without a score; returns the new list and how many were accepted. */
+export function acceptAllUnscored(list: readonly Ann[]): { list: readonly Ann[]; count: number } {
+  return acceptWhere(list, (a) => a.score === null);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
 import { attributePanel, type AttributePanelModel } from './attribute-panel';
 import { tagAttributePanel } from './tag-attributes';
 import { sizeWords } from './keypoint-shapes';
-import { isProposal, proposalCounts, proposalsAbove } from './proposals';
+import { isProposal, proposalCounts, proposalsAbove, scoredCounts } from './proposals';
 import { selectionSaid } from './say';
 import type { Ann, LabelClass, Tool } from './types';
 
@@ -62,6 +62,9 @@ export interface EditorUi {
   proposals: { proposed: number; accepted: number; rejected: number };
   threshold: number;
   aboveThreshold: number;
+  /** Open proposals with a score (the threshold applies to them) and without one (fill between slices). */
+  scored: number;
+  unscored: number;
   showRejected: boolean;
   shapesHidden: boolean;
   saveStatus: SaveStatus;
@@ -151,6 +154,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     proposals: proposalCounts(core.anns),
     threshold: core.threshold,
     aboveThreshold: proposalsAbove(core.anns, core.threshold).length,
+    ...scoredCounts(core.anns),
     showRejected: core.showRejected,
     shapesHidden: core.shapesHidden,
     saveStatus: core.saveStatus,
