@@ -106,7 +106,7 @@ def paint_label_map(
     overlapping = 0
     for v in sorted(per_value):
         for i, k, ann in per_value[v]:
-            plane = _plane(ann, y, x)
+            plane = shape_plane(ann.kind, ann.geometry, y, x)
             if plane is None:
                 continue
             before = display_slice(out, k)
@@ -116,11 +116,16 @@ def paint_label_map(
     return PaintedLabels(out, sorted(written), overlapping)
 
 
-def _plane(ann: AnnotationRecord, height: int, width: int) -> np.ndarray | None:
-    if ann.kind is AnnotationKind.MASK:
-        plane = mask_array(ann.geometry)
+def shape_plane(kind: str, geometry: Mapping[str, Any], height: int, width: int) -> np.ndarray | None:
+    """Return a mask's or a polygon's pixels on a (height, width) slice as uint8 0/1; None for other kinds, a mask
+    of another size or a polygon of fewer than 3 points. Polygon vertices are in pixel-edge coordinates (a
+    pixel's centre at +0.5), as the editor draws them."""
+    if kind == AnnotationKind.MASK:
+        plane = mask_array(geometry)
         return plane if plane.shape == (height, width) else None
-    pts = ann.geometry.get("points") or []
+    if kind != AnnotationKind.POLYGON:
+        return None
+    pts = geometry.get("points") or []
     if len(pts) < 6:
         return None
     plane = np.zeros((height, width), dtype=np.uint8)

@@ -16,20 +16,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-import cv2
 import numpy as np
 from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
+from labelhub.domain.enums import AnnotationKind, AnnotationState, Source
 from labelhub.domain.permissions import Action
 from labelhub.domain.volume_fill import fill_between
-from labelhub.errors import ConflictError, NotFoundError, ValidationError
-from labelhub.formats._volume_masks import mask_array, mask_geometry
+from labelhub.errors import NotFoundError, ValidationError
+from labelhub.formats._volume_masks import mask_geometry, shape_plane
 from labelhub.hub import Hub
 from labelhub.services import audit
+from labelhub.services._stale import stale_item
 from labelhub.services.access import Actor, check_item_access, project_schema
 from labelhub.services.annotations import list_annotations
+from labelhub.services.volumes import require_volume
 from labelhub.storage.models import Annotation, Item, utcnow
 
 __all__ = ["MODEL_VERSION", "FillResult", "fill_slices"]
@@ -39,6 +40,7 @@ MODEL_VERSION = "interpolation"
 
 _ANNOTATIONS_TABLE = cast(Table, Annotation.__table__)
 _ITEMS_TABLE = cast(Table, Item.__table__)
+_REFILL = "reload it and fill again"
 _I = _ITEMS_TABLE.c
 _SHAPES = (AnnotationKind.MASK.value, AnnotationKind.POLYGON.value)
 
@@ -99,8 +101,7 @@ def _plan(
         s, actor, project_id, item_id, Action.ANNOTATE, [_I.kind, _I.width, _I.height, _I.frame_count, _I.version]
     )
     kind, width, height, slices, version = facts
-    if kind != ItemKind.VOLUME.value:
-        raise ValidationError(f"item {item_id} is {_article(kind)} {kind}, not a volume", field="kind")
+    require_volume(kind, item_id)
     if not (width and height and slices):
         raise ValidationError(f"volume item {item_id} has no size recorded", field="kind")
     for name, k in (("from_slice", from_slice), ("to_slice", to_slice)):
@@ -112,7 +113,7 @@ def _plan(
             field="to_slice",
         )
     if version != expected_version:
-        raise _conflict(item_id, expected_version, version)
+        raise stale_item(item_id, expected_version, version, _REFILL)
     schema = project_schema(s, project)
     if AnnotationKind.MASK not in schema.kinds:
         raise ValidationError("this project does not allow masks", field="label")
@@ -155,7 +156,7 @@ def _apply(s: Session, actor: Actor, plan: _Plan, label: str, slices: tuple[int,
         current = s.scalar(select(_I.version).where(_I.id == plan.item_id))
         if current is None:
             raise NotFoundError(f"item {plan.item_id} not found in project {plan.project_id}", field="item_id")
-        raise _conflict(plan.item_id, plan.expected_version, current)
+        raise stale_item(plan.item_id, plan.expected_version, current, _REFILL)
     s.execute(insert(_ANNOTATIONS_TABLE), [{**r, "created_at": now, "updated_at": now} for r in plan.rows])
     version = plan.expected_version + 1
     audit.record(
@@ -175,35 +176,8 @@ def _union(annotations: Iterable[Row[Any]], height: int, width: int) -> np.ndarr
     """Return the union of the masks and polygons as one (height, width) uint8 mask, None when there are none."""
     out: np.ndarray | None = None
     for a in annotations:
-        plane = _plane(a.kind, a.geometry, height, width)
+        plane = shape_plane(a.kind, a.geometry, height, width)
         if plane is None:
             continue
         out = plane if out is None else out | plane
     return out if out is not None and out.any() else None
-
-
-def _plane(kind: str, geometry: dict[str, Any], height: int, width: int) -> np.ndarray | None:
-    if kind == AnnotationKind.MASK.value:
-        plane = mask_array(geometry)
-        return plane if plane.shape == (height, width) else None
-    points = geometry.get("points") or []
-    if len(points) < 6:
-        return None
-    plane = np.zeros((height, width), dtype=np.uint8)
-    # Pixel centres at +0.5, as paint_label_map rasterises polygons for the exports.
-    poly = np.round(np.asarray(points, dtype=np.float64).reshape(-1, 2) - 0.5).astype(np.int32)
-    cv2.fillPoly(plane, [poly], 1)
-    return plane
-
-
-def _article(kind: str) -> str:
-    return "an" if kind[:1] in "aeiou" else "a"
-
-
-def _conflict(item_id: int, expected: int, current: int | None) -> ConflictError:
-    return ConflictError(
-        f"item {item_id} was changed by someone else (you had version {expected}, it is now {current}); "
-        "reload it and fill again",
-        field="version",
-        current_version=current,
-    )

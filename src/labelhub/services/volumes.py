@@ -19,6 +19,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind
 from labelhub.domain.permissions import Action
 from labelhub.domain.volume import Window
 from labelhub.errors import NotFoundError, ValidationError
+from labelhub.formats.registry import kind_with_article
 from labelhub.media.volume import DecodedVolume, read_all
 from labelhub.services.access import Actor, check_item_access
 from labelhub.storage.models import Annotation, Item, Media
@@ -26,7 +27,7 @@ from labelhub.storage.models import Annotation, Item, Media
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["VolumeItem", "load_volume_item", "middle_slice_png", "slice_data", "volume_info"]
+__all__ = ["VolumeItem", "load_volume_item", "middle_slice_png", "require_volume", "slice_data", "volume_info"]
 
 # Part of every slice's ETag: bump it when the orientation or the encoding of slices changes.
 SLICE_ENCODING = "ras1"
@@ -63,14 +64,18 @@ class VolumeItem:
         return Window(str(win.get("name") or "File"), center, width) if width > 0 else None
 
 
+def require_volume(kind: str, item_id: int) -> None:
+    """Raise a ValidationError on the field ``kind`` unless the item is a volume."""
+    if kind != ItemKind.VOLUME.value:
+        raise ValidationError(f"item {item_id} is {kind_with_article(ItemKind(kind))}, not a volume", field="kind")
+
+
 def load_volume_item(session: Session, actor: Actor, project_id: int, item_id: int) -> VolumeItem:
     """Check that ``actor`` may read the item and that it is a volume with stored media; return where it is."""
     _, _, (kind, key, _w, _h, slices, meta) = check_item_access(
         session, actor, project_id, item_id, Action.READ, _COLUMNS
     )
-    if kind != ItemKind.VOLUME.value:
-        article = "an" if str(kind)[:1] in "aeiou" else "a"
-        raise ValidationError(f"item {item_id} is {article} {kind}, not a volume", field="kind")
+    require_volume(kind, item_id)
     if not key:
         raise NotFoundError(f"item {item_id} has no stored volume (imported as metadata only)", field="media")
     linked = session.scalar(select(Media.path).where(Media.key == key))

@@ -39,14 +39,19 @@ export function itemSaver(projectId: number, itemId: number): { save: SaveFn; lo
       );
       return asSaved(body);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) {
-        const current = err.problem.current_version;
-        throw new ConflictError(err.message, typeof current === 'number' ? current : null);
-      }
-      throw err;
+      throw asConflict(err);
     }
   };
   return { save, load };
+}
+
+/** The API's 409 as the editor's ConflictError (with the server's version); any other error as it is. */
+export function asConflict(err: unknown): unknown {
+  if (err instanceof ApiError && err.status === 409) {
+    const current = err.problem.current_version;
+    return new ConflictError(err.message, typeof current === 'number' ? current : null);
+  }
+  return err;
 }
 
 /** The "Box → polygon" tool's segmenter for the real API: GrabCut on the server, `[[x, y], ...]` flattened. */

@@ -6,7 +6,8 @@
 
 import { API, api, unwrap } from '../api/client';
 import { ApiError, toProblem } from '../api/problem';
-import { ConflictError, type AnnotationInput, type ApiAnnotation, type LoadFn, type SavedState, type SaveFn } from '../editor/types';
+import { asConflict } from '../editor/server';
+import { type AnnotationInput, type ApiAnnotation, type LoadFn, type SavedState, type SaveFn } from '../editor/types';
 import { decodeSlice, isSliceDtype, type SliceData, type SliceDtype } from './slice';
 import type { NamedWindow } from './window';
 
@@ -93,11 +94,7 @@ export function sliceSaver(
       onsaved(k, saved);
       return saved;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) {
-        const current = err.problem.current_version;
-        throw new ConflictError(err.message, typeof current === 'number' ? current : null);
-      }
-      throw err;
+      throw asConflict(err);
     }
   };
   return { save, load };
