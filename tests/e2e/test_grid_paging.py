@@ -45,7 +45,9 @@ def test_the_grid_loads_pages_as_it_scrolls_and_keeps_the_dom_small(page: Any, s
           let most = 0;
           for (let i = 0; i < 2000 && el.dataset.done !== 'true'; i++) {
             el.scrollTop += el.clientHeight;
-            await new Promise(r => requestAnimationFrame(r));
+            // A frame, or 100 ms when the browser paints none (a page it thinks hidden): a bare
+            // requestAnimationFrame then never resolves and the evaluate waited forever (seen once in CI).
+            await new Promise(r => { requestAnimationFrame(r); setTimeout(r, 100); });
             most = Math.max(most, el.querySelectorAll('[data-testid=thumb]').length);
           }
           return most;
