@@ -161,6 +161,7 @@ class Item(Base):
         # The name orders' keyset (labelhub.services.item_order). On PostgreSQL migration 0006 builds it with
         # ``name COLLATE "C"``, the tie-break's comparison there.
         Index("ix_items_project_sort_key_name", "project_id", "sort_key", "name"),
+        Index("ix_items_project_assignee_id", "project_id", "assignee_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -182,6 +183,8 @@ class Item(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Review: who labelled the item (a rejected item goes back to them), and the last review decision.
     annotator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    # Who should label it next (migration 0007; no foreign key there, see its note).
+    assignee_id: Mapped[int | None] = mapped_column(Integer, default=None)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     review_comment: Mapped[str | None] = mapped_column(Text, default=None)
@@ -339,3 +342,7 @@ class Embedding(Base):
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The tables of migration 0007 live in their own module; importing it here registers them on Base.metadata.
+from labelhub.storage import team_models as team_models  # noqa: E402
