@@ -185,6 +185,8 @@ class Item(Base):
     annotator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     # Who should label it next (migration 0007; no foreign key there, see its note).
     assignee_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Consensus: how many people label it independently before their labels are merged (0: an ordinary item).
+    overlap: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     review_comment: Mapped[str | None] = mapped_column(Text, default=None)

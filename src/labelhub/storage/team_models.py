@@ -1,4 +1,4 @@
-"""Tables for teams and real time (migration 0007): project webhooks and their delivery log, alert rules and the
+"""Tables for teams and real time (migration 0007): consensus replicas, project webhooks and their delivery log, alert rules and the
 alerts they raise, and the cursors of the background consumers of the audit log.
 
 The audit log (:class:`~labelhub.storage.models.AuditEvent`) is the outbox: each consumer remembers the last
@@ -12,10 +12,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelhub.storage.models import Base, BigId, JsonType, utcnow
+
+
+class ConsensusReplica(Base):
+    """One person's own labels of an item under consensus (``Item.overlap`` people label it independently).
+    ``annotations`` are in the API's annotation input shape; ``submitted`` is set when they mark it done."""
+
+    __tablename__ = "consensus_replicas"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id", name="uq_consensus_replicas_item_user"),
+        Index("ix_consensus_replicas_project_item", "project_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    submitted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Webhook(Base):

@@ -1,4 +1,4 @@
-"""teams and real time: item assignment, project webhooks and their deliveries, alert rules and alerts
+"""teams and real time: item assignment, consensus replicas, project webhooks and their deliveries, alert rules and alerts
 
 Revision ID: 0007
 Revises: 0006
@@ -30,6 +30,23 @@ def upgrade() -> None:
     # (see 0006). Users are never deleted (only deactivated), and removing a member clears their assignments.
     op.add_column("items", sa.Column("assignee_id", sa.Integer(), nullable=True))
     op.create_index("ix_items_project_assignee_id", "items", ["project_id", "assignee_id", "id"], unique=False)
+    # Consensus: how many people label the item independently (0: an ordinary item).
+    op.add_column("items", sa.Column("overlap", sa.Integer(), nullable=False, server_default="0"))
+    op.create_table(
+        "consensus_replicas",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("item_id", BIG_ID, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("annotations", JSON, nullable=False),
+        sa.Column("submitted", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("item_id", "user_id", name="uq_consensus_replicas_item_user"),
+    )
+    op.create_index("ix_consensus_replicas_project_item", "consensus_replicas", ["project_id", "item_id"])
 
     op.create_table(
         "webhooks",
@@ -125,8 +142,11 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_index("ix_webhooks_project_id", table_name="webhooks")
     op.drop_table("webhooks")
+    op.drop_index("ix_consensus_replicas_project_item", table_name="consensus_replicas")
+    op.drop_table("consensus_replicas")
     op.drop_index("ix_items_project_assignee_id", table_name="items")
-    if op.get_bind().dialect.name == "sqlite":  # its native DROP COLUMN (3.35+): no table copy, no cascade
-        op.execute("ALTER TABLE items DROP COLUMN assignee_id")
-    else:
-        op.drop_column("items", "assignee_id")
+    for column in ("overlap", "assignee_id"):
+        if op.get_bind().dialect.name == "sqlite":  # its native DROP COLUMN (3.35+): no table copy, no cascade
+            op.execute(f"ALTER TABLE items DROP COLUMN {column}")
+        else:
+            op.drop_column("items", column)
