@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = (REPO / ".." / "shared" / "data").resolve()
 PG_SERVER = os.environ.get("LABELHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 TABLES = ("audit_events", "annotations", "items", "jobs", "memberships", "api_tokens", "media", "projects", "users",
-          "login_failures")  # fmt: skip
+          "login_failures", "event_cursors")  # fmt: skip
 
 
 def data_path(*parts: str) -> Path:

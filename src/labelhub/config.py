@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     project_creators: ProjectCreators = Field(
         default=ProjectCreators.EVERYONE, description="Who may create projects: everyone (any user) or admins"
     )
+    webhook_hosts: str = Field(
+        default="external",
+        description='Where project webhooks may send: "external" (public addresses only), "*" (anywhere), or a comma '
+        "list adding loopback, private, host names (*.example.org) or CIDRs to the public addresses; "
+        "see docs/teams.md, Webhooks",
+    )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
 

@@ -200,6 +200,7 @@ def test_every_write_is_in_the_audit_log(client: TestClient, hub: Hub, tmp_path:
         ("member.set", alice, pid, str(bob)),
         ("job.create", alice, pid, str(job_id)),
         ("project.import", alice, pid, str(pid)),  # the job acts as the user who queued it
+        ("job.finished", alice, pid, str(job_id)),
         ("annotations.replace", bob, pid, str(iid)),
         ("item.reject", bob, pid, str(iid)),
         ("project.update", alice, pid, str(pid)),

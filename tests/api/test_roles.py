@@ -19,6 +19,7 @@ from tests.api._support import API, assert_problem, create_project, import_coco,
 
 from labelhub.domain.enums import Role
 from labelhub.hub import Hub
+from labelhub.services.live_events import LiveStreams, StreamLimits
 
 ROLES = ("viewer", "annotator", "reviewer", "manager", "owner", "outsider", "admin")
 PROJECT = "secret-roles-project"
@@ -152,6 +153,31 @@ ROUTES = [
     Route("upload_and_import", "manager", 202, _upload),
     Route("start_export", "manager", 202, _call("POST", P + "/exports", lambda w: {"format": "coco"})),
     Route("list_project_audit", "manager", 200, _call("GET", P + "/audit")),
+    Route("list_alert_rules", "manager", 200, _call("GET", P + "/alert-rules")),
+    Route("create_alert_rule", "manager", 201, _call("POST", P + "/alert-rules", lambda w: {"kind": "job_failed"})),
+    Route("list_alerts", "reviewer", 200, _call("GET", P + "/alerts")),
+    Route("ack_all_alerts", "reviewer", 200, _call("POST", P + "/alerts/ack-all")),
+    Route(
+        "assign_items",
+        "manager",
+        200,
+        _call("POST", P + "/items/assign", lambda w: {"item_ids": [w.item], "user_ids": [w.users["annotator"]]}),
+    ),
+    Route("get_workload", "manager", 200, _call("GET", P + "/workload")),
+    Route("list_webhooks", "manager", 200, _call("GET", P + "/webhooks")),
+    Route(
+        "create_webhook",
+        "manager",
+        201,
+        _call("POST", P + "/webhooks", lambda w: {"url": "https://93.184.216.34/hook", "events": ["item.*"]}),
+    ),
+    Route("stream_project_events", "viewer", 200, _call("GET", P + "/events")),
+    Route(
+        "set_consensus", "manager", 200, _call("POST", P + "/consensus", lambda w: {"item_ids": [w.item], "overlap": 2})
+    ),
+    Route("get_agreement", "reviewer", 200, _call("GET", P + "/agreement")),
+    Route("get_item_consensus", "reviewer", 200, _call("GET", ITEM + "/consensus")),
+    Route("merge_consensus_of_an_ordinary_item", "manager", 422, _call("POST", ITEM + "/consensus/merge")),
     Route("set_member", "manager", 200, _call("PUT", SPARE, lambda w: {"role": "annotator"})),
     Route("remove_member", "manager", 204, _call("DELETE", SPARE)),
     Route(
@@ -184,6 +210,12 @@ def expected_status(route: Route, role: str) -> int:
     if role == "outsider":
         return 404
     return route.ok if Role(role).at_least(Role(route.least)) else 403
+
+
+@pytest.fixture(autouse=True)
+def _short_event_streams(client: TestClient) -> None:
+    # The live event stream runs for minutes; here it ends at once, after its opening lines.
+    client.app.state.live_streams = LiveStreams(limits=StreamLimits(max_seconds=0))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("role", ROLES)

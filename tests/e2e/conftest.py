@@ -97,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "LABELHUB_DEV": "1",
         "LABELHUB_IMPORT_ROOTS": json.dumps([str(DATA), str(files)]),
         "LABELHUB_AUTH_CACHE_SECONDS": "0",
+        "LABELHUB_WEBHOOK_HOSTS": "loopback",  # webhook tests deliver to a receiver on 127.0.0.1
     }
     _cli(env, "user", "add", ADMIN_USER, "--role", "admin", "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
     port = _free_port()

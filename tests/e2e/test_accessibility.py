@@ -291,6 +291,7 @@ def test_every_page_has_one_h1_and_no_skipped_heading_levels(page: Any, server: 
         (f"/#/projects/{empty}", "A11y outline empty", "role=heading[name='This project is empty']"),
         (f"/#/projects/{pid}/settings", "Project settings", None),
         (f"/#/projects/{pid}/activity", "Activity", None),
+        (f"/#/projects/{pid}/workload", "Workload", "[data-testid=workload]"),
         (f"/#/projects/{pid}/review", "Review queue", None),
         (f"/#/projects/{pid}/search", "Search", None),
         (f"/#/projects/{tid}/search?q=card", "Search", "[data-testid=hit-more-like-this]"),
@@ -298,6 +299,7 @@ def test_every_page_has_one_h1_and_no_skipped_heading_levels(page: Any, server: 
         (f"/#/projects/{pid}/map", "Embedding map", "[data-testid=map-needs-embeddings]"),
         (f"/#/projects/{tid}/map", "Embedding map", "[data-testid=legend-entry]"),  # the legend: an h2
         (f"/#/projects/{pid}/models", "Models", None),
+        (f"/#/projects/{pid}/webhooks", "Webhooks", "role=heading[name='No webhooks yet']"),
         ("/#/jobs", "Jobs", None),
         ("/#/no-such-page", "Nothing here", None),
     ]:

@@ -35,6 +35,7 @@ def test_a_manager_reads_the_activity_and_a_viewer_has_no_link(page: Any, server
     login(page, "act-manager", manager_pw)
     page.get_by_test_id("project-card").filter(has_text="Activity watched").click()
     expect(page.get_by_test_id("project-name")).to_have_text("Activity watched")
+    page.get_by_test_id("team-menu").click()
     page.get_by_test_id("activity-link").click()
     expect(page).to_have_url(re.compile(rf"#/projects/{pid}/activity$"))
     rows = page.get_by_test_id("activity-row")
@@ -47,10 +48,11 @@ def test_a_manager_reads_the_activity_and_a_viewer_has_no_link(page: Any, server
 
     # Older events come a page at a time, down to the project's creation.
     page.get_by_test_id("activity-more").click()
-    expect(rows).to_have_count(62)  # 56 saves, 3 members, the import's job and its import, the creation
+    expect(rows).to_have_count(63)  # 56 saves, 3 members, the import's job, its import and its end, the creation
     expect(page.get_by_test_id("activity-more")).to_have_count(0)
     expect(rows.last).to_contain_text("admin created the project “Activity watched”")
     expect(page.get_by_text("admin imported 2 items and 0 annotations (image_folder)")).to_be_visible()
+    expect(rows.filter(has_text=re.compile(r"admin ran job #\d+ \(Import\) to completion"))).to_have_count(1)
 
     # The item named in a sentence is a link to it.
     newest.get_by_role("link", name=f"item {first}").click()
@@ -62,7 +64,7 @@ def test_a_manager_reads_the_activity_and_a_viewer_has_no_link(page: Any, server
     expect(rows.first).to_contain_text("admin made act-viewer viewer")
     page.get_by_test_id("activity-action").select_option(label="Every change")
     page.get_by_test_id("activity-user").select_option(label="admin")
-    expect(rows).to_have_count(6)
+    expect(rows).to_have_count(7)  # the creation, 3 members, the import's job, its import and its end
     page.get_by_test_id("activity-action").select_option(label="Reviews and items")
     expect(page.get_by_role("heading", name="No changes match")).to_be_visible()
     shots(page, "filtered-to-nothing")

@@ -19,10 +19,14 @@ from labelhub import __version__
 from labelhub.api import problems
 from labelhub.api.limits import BodyTooLarge, RequestLimits, body_too_large_handler
 from labelhub.api.routes import (
+    alerts,
+    assignment,
     assist,
     audit,
     auth,
+    consensus,
     embedders,
+    events,
     grabcut,
     health,
     items,
@@ -38,12 +42,14 @@ from labelhub.api.routes import (
     volume_measures,
     volume_planes,
     volumes,
+    webhooks,
 )
 from labelhub.api.strict import refuse_unknown_query
 from labelhub.config import Settings
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
 from labelhub.services.login_throttle import LoginLimits, LoginThrottle, TooManyAttempts
+from labelhub.services.notifier import Notifier, default_tasks
 from labelhub.services.security import HASH_SLOTS
 
 API_PREFIX = "/api/v1"
@@ -56,6 +62,8 @@ ROUTERS = tuple(
         users,
         projects,
         items,
+        assignment,
+        consensus,
         media,
         tracks,
         jobs,
@@ -66,10 +74,13 @@ ROUTERS = tuple(
         search,
         embedders,
         audit,
+        events,
         volume_fill,
         volume_measures,
         volume_planes,
         volumes,
+        alerts,
+        webhooks,
     )
 )
 EMBEDDED_WORKER_ENV = "LABELHUB_EMBEDDED_WORKER"
@@ -126,7 +137,8 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) -> FastAPI:
-    """Build the app around ``hub``; with ``run_worker`` a local job worker runs while the app runs.
+    """Build the app around ``hub``; with ``run_worker`` a local job worker and the notifier (webhook deliveries,
+    alert rules) run while the app runs.
 
     ``web_dist`` is the built browser UI: ``/`` serves its ``index.html`` and ``/assets/...`` its files.
     """
@@ -134,12 +146,18 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         executor = LocalExecutor(hub, threads=hub.settings.worker_threads) if run_worker else None
+        # Webhooks and alert rules run where jobs run: in this process, or in `labelhub worker`.
+        notifier = Notifier(hub, default_tasks()) if run_worker else None
         app.state.executor = executor
         if executor is not None:
             executor.start()
+        if notifier is not None:
+            notifier.start()
         try:
             yield
         finally:
+            if notifier is not None:
+                notifier.stop()
             if executor is not None:
                 executor.stop()
 

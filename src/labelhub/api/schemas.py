@@ -192,11 +192,17 @@ class ItemPublic(_Out):
         default=None, description="Who labelled the item; a rejected item goes back to them"
     )
     reviewer_id: int | None = Field(default=None, description="Who made the last review decision")
+    assignee_id: int | None = Field(default=None, description="Who should label it (null: nobody assigned)")
+    assignee_username: str | None = Field(default=None, description="The assignee's username")
     reviewed_at: datetime | None = None
     review_comment: str | None = Field(default=None, description="The reviewer's comment, e.g. why it was rejected")
     created_at: datetime
     updated_at: datetime
     annotation_count: int = Field(default=0, description="Annotations not rejected, a track counted once")
+    overlap: int = Field(default=0, description="How many people label it independently (0: an ordinary item)")
+    consensus_submitted: int | None = Field(
+        default=None, description="Under consensus (item lists): how many people submitted their labels so far"
+    )
 
 
 class ItemPagePublic(BaseModel):
@@ -266,10 +272,21 @@ class AnnotationsPut(StrictIn):
     status: ItemStatus | None = None
 
 
+class ConsensusStatePublic(BaseModel):
+    """Set while the item is labelled by several people: the annotations are the caller's own (``version`` is
+    theirs), nobody else's are shown, and saving with status labeled submits them."""
+
+    overlap: int = Field(description="How many people label the item independently")
+    submitted_count: int = Field(description="How many of them submitted their labels")
+    you_submitted: bool
+    merged: bool = Field(default=False, description="This save was the last one: the item is merged now")
+
+
 class AnnotationsPublic(BaseModel):
     item_id: int
     version: int
     annotations: list[AnnotationPublic]
+    consensus: ConsensusStatePublic | None = None
 
 
 # --- jobs, import, export -----------------------------------------------------------------------------------

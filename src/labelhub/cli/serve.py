@@ -20,6 +20,7 @@ import typer
 from labelhub.cli._common import console, fail, opened_hub
 from labelhub.errors import ConfigurationError
 from labelhub.jobs.executor import LocalExecutor
+from labelhub.services.notifier import Notifier, default_tasks
 
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")]
 Host = Annotated[str, typer.Option(help="Address to bind")]
@@ -238,13 +239,16 @@ def worker(threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once
     configure_logging()  # the executor logs each job's start and end (labelhub.jobs, INFO)
     with opened_hub() as hub:
         executor = LocalExecutor(hub, threads=threads)
+        notifier = Notifier(hub, default_tasks())  # webhook deliveries and alert rules run beside the jobs
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         executor.start()
+        notifier.start()
         console.print(f"worker {executor.worker_id} waiting for jobs (Ctrl-C to stop)")
         try:
             stop.wait()
         except KeyboardInterrupt:
             pass
         finally:
+            notifier.stop()
             executor.stop()

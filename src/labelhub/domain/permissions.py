@@ -23,6 +23,10 @@ class Action(StrEnum):
     EMBED = "embed"
     # Reading the project's audit log (who changed what): managers and owners; the whole log is for admins.
     AUDIT = "audit"
+    # Who labels what (item assignment) and the team's workload: a manager's.
+    ASSIGN = "assign"
+    # Putting items under consensus (k people label each independently) and forcing a merge: a manager's.
+    CONSENSUS = "consensus"
 
 
 MINIMUM_ROLE: dict[Action, Role] = {
@@ -38,6 +42,8 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.PRELABEL: Role.MANAGER,
     Action.EMBED: Role.MANAGER,
     Action.AUDIT: Role.MANAGER,
+    Action.ASSIGN: Role.MANAGER,
+    Action.CONSENSUS: Role.MANAGER,
 }
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import JobStatus
 from labelhub.errors import JobCancelled
 from labelhub.hub import Hub
+from labelhub.services import audit
 from labelhub.services.access import Actor
 from labelhub.storage.models import Job, User, utcnow
 
@@ -127,4 +129,20 @@ def finish(
                 progress=1.0 if status is JobStatus.SUCCEEDED else Job.progress,
             )
         )
+        if res.rowcount:  # type: ignore[attr-defined]
+            _record_finished(s, job_id, status, error)
     return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def _record_finished(s: Session, job_id: int, status: JobStatus, error: dict[str, Any] | None) -> None:
+    """Record ``job.finished`` for a project's job (what alert rules and webhooks watch), as the job's creator."""
+    row = s.execute(
+        select(Job.kind, Job.project_id, User.id, User.username, User.is_admin)
+        .outerjoin(User, User.id == Job.created_by)
+        .where(Job.id == job_id)
+    ).first()
+    if row is None or row.project_id is None:
+        return
+    actor = Actor(row.id, row.username, row.is_admin) if row.id is not None else Actor.system()
+    detail = {"kind": row.kind, "status": status.value, "error": (error or {}).get("title")}
+    audit.record(s, actor, "job.finished", "job", job_id, project_id=row.project_id, detail=detail)

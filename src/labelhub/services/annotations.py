@@ -9,6 +9,7 @@ from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.attributes import check_values
+from labelhub.domain.consensus import under_consensus
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.keypoints import check_instance
@@ -217,10 +218,13 @@ def plan_save(
     ``apply_save`` guards the gap with the item's version: every change to an item's annotations moves it, so
     if the version is still ``expected_version`` then, the annotations read here are still the stored ones.
     """
-    project, role, facts = check_item_access(session, actor, project_id, item_id, Action.ANNOTATE, _FACTS)
-    item = _ItemFacts(*facts)
+    cols = [*_FACTS, _I.overlap]
+    project, role, facts = check_item_access(session, actor, project_id, item_id, Action.ANNOTATE, cols)
+    item = _ItemFacts(*facts[:-1])
     if item.version != expected_version:
         raise stale_item(item_id, expected_version, item.version)
+    if under_consensus(facts[-1], item.status):  # each person's labels are their replica: services/consensus.py
+        raise stale_item(item_id, expected_version, item.version, "it is labelled by several people now; reload it")
     schema = project_schema(session, project)
     annotations = scope_inputs(annotations, frame, item, item_id)
     stored = list_annotations(session, item_id)

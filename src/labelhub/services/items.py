@@ -58,6 +58,9 @@ class ItemFilter:
     annotator_id: int | None = None
     attribute: str | None = None
     attribute_value: str | None = None
+    # Who should label it (labelhub.services.assignment): this user id, or (``unassigned``) nobody.
+    assignee_id: int | None = None
+    unassigned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,10 @@ def filtered_items(
         stmt = stmt.where(Item.split == f.split)
     if f.annotator_id is not None:
         stmt = stmt.where(Item.annotator_id == f.annotator_id)
+    if f.assignee_id is not None:
+        stmt = stmt.where(Item.assignee_id == f.assignee_id)
+    if f.unassigned:
+        stmt = stmt.where(Item.assignee_id.is_(None))
     if f.q:
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -343,6 +350,6 @@ def review_item(
         "item",
         item.id,
         project_id=project_id,
-        detail={"comment": comment} if comment else None,
+        detail={"version": item.version, "status": item.status, **({"comment": comment} if comment else {})},
     )
     return item

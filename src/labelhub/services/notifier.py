@@ -31,6 +31,15 @@ class NotifierTask(Protocol):
         ...
 
 
+def default_tasks() -> list[NotifierTask]:
+    """The consumers every worker runs: alert rules first, so the alerts a round raises go out to the webhooks
+    in the same round."""
+    from labelhub.services.alert_evaluator import AlertEvaluator
+    from labelhub.services.webhook_dispatch import WebhookDispatcher
+
+    return [AlertEvaluator(), WebhookDispatcher()]
+
+
 def owner_name() -> str:
     """This process's name on the leases it takes: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"

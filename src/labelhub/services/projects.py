@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.attributes import AttributeSpec, check_specs
 from labelhub.domain.enums import ItemKind, ProjectCreators, Role
-from labelhub.domain.permissions import Action
+from labelhub.domain.permissions import Action, allows
 from labelhub.domain.schema import LabelSchema
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, require, require_project_creator
+from labelhub.services.assignment import clear_open_assignments
 from labelhub.services.class_renames import Rename, apply_renames, check_renames, follow_in_format_meta
 from labelhub.services.keypoint_remap import follow_keypoints
 from labelhub.storage.models import Annotation, Membership, Project, User, utcnow
@@ -336,6 +337,8 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
         session.add(Membership(project_id=project_id, user_id=user_id, role=role.value))
     else:
         current.role = role.value
+    # A viewer labels nothing: the items assigned to them and not labelled yet go back to the pool.
+    cleared = 0 if allows(role, Action.ANNOTATE) else clear_open_assignments(session, project_id, user_id)
     audit.record(
         session,
         actor,
@@ -343,7 +346,7 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
         "membership",
         user_id,
         project_id=project_id,
-        detail={"username": user.username, "role": role.value},
+        detail={"username": user.username, "role": role.value, **({"unassigned": cleared} if cleared else {})},
     )
     return MemberView(user.id, user.username, role)
 
@@ -357,7 +360,9 @@ def remove_member(session: Session, actor: Actor, project_id: int, user_id: int)
         require(session, actor, project_id, Action.DELETE_PROJECT, doing="removing an owner")
         _keep_one_owner(session, project_id, user_id)
     session.execute(delete(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id))
-    audit.record(session, actor, "member.remove", "membership", user_id, project_id=project_id)
+    cleared = clear_open_assignments(session, project_id, user_id)
+    audit.record(session, actor, "member.remove", "membership", user_id, project_id=project_id,
+                 detail={"unassigned": cleared} if cleared else None)  # fmt: skip
 
 
 def _keep_one_owner(session: Session, project_id: int, leaving_user: int) -> None:

@@ -15,16 +15,25 @@ and the ranking is kept in the hub's :class:`~labelhub.services.queue_cache.Queu
 version, label count, pool): a save that labels an item changes the pool, so the next call ranks again, from
 the model's predictions of the pool kept there too (a label does not change the model: only the strategy runs
 again, not the model).
+
+Assignment (:mod:`labelhub.services.assignment`): a member gets the items assigned to them first, then the
+unassigned ones, each group ranked as above on its own; an item assigned to someone else is never offered (but
+one under consensus, which needs several people, is: its assignee just gets it first). A
+group's ranking is cached by its pool's ids (hashed), so an assignment that swaps items between groups ranks
+again; the unassigned group's ranking is shared by every member.
+
+Consensus (:mod:`labelhub.services.consensus`): an item that several people label independently stays in the
+queue until its last person submits (it is merged then), but is never offered again to someone who submitted it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from labelhub.assist.predictors import Prediction, Predictor
@@ -33,6 +42,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ValidationError
 from labelhub.services.access import Actor, require
 from labelhub.services.assist_settings import active_model, effective_settings
+from labelhub.services.consensus import not_submitted_by
 from labelhub.services.items import to_label
 from labelhub.services.models import count_human_labels, item_inputs, model_ref
 from labelhub.services.prelabel import load_model
@@ -236,7 +246,8 @@ def _labelled_embeddings(session: Session, project_id: int, dim: int) -> npt.NDA
 
 def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy: str | None = None,
           limit: int = 50) -> QueueView:  # fmt: skip
-    """Return the next items to label in the project, best first."""
+    """Return the next items to label in the project, best first: the actor's assigned items, then unassigned
+    ones (never an item assigned to someone else), each group in the active-learning order."""
     require(session, actor, project_id, Action.READ)
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit must be 1..{MAX_LIMIT}, got {limit}", field="limit")
@@ -245,19 +256,44 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
     from labelhub.assist.strategies import get_strategy
 
     get_strategy(strategy)  # 422 naming the known strategies
+    mv = active_model(session, project_id, settings)
+    groups: list[ColumnElement[bool]] = [Item.assignee_id.is_(None)]
+    if actor.user_id is not None:  # the system actor has no assignments: it gets the unassigned pool only
+        # An item under consensus needs several people: its assignee gets it first, the others still may.
+        shared = and_(Item.overlap >= 2, Item.assignee_id != actor.user_id)
+        groups = [Item.assignee_id == actor.user_id, or_(Item.assignee_id.is_(None), shared)]
+        # Consensus: an item goes to ``overlap`` different people, never back to one who submitted their labels.
+        groups = [and_(g, not_submitted_by(actor.user_id)) for g in groups]
+    entries: list[QueueEntry] = []
+    pool, capped = 0, False
+    for n, whose in enumerate(groups):
+        if len(entries) >= limit:
+            break
+        got, size, cut = _group(session, hub, project_id, mv, strategy, whose, limit - len(entries))
+        if n == 0 and len(groups) == 2:
+            got = [replace(e, reason=f"assigned to you; {e.reason}") for e in got]
+        entries += got
+        pool, capped = pool + size, capped or cut
+    return QueueView(strategy=strategy, model_version=f"{mv.name}@{mv.version}" if mv is not None else None,
+                     items=entries, pool=pool, capped=capped)  # fmt: skip
+
+
+def _group(session: Session, hub: Hub, project_id: int, mv: ModelVersion | None, strategy: str,
+           whose: ColumnElement[bool], limit: int) -> tuple[list[QueueEntry], int, bool]:  # fmt: skip
+    """The first ``limit`` entries of one assignment group (``whose``), the pool it ranked, and whether it was
+    capped: items sent to labelling first, then the strategy's ranking of the rest (cached by the pool's ids)."""
     prio = _priority()
     start = func.substr(Item.text, 1, SNIPPET).label("start")
     first = session.execute(
-        select(Item.id, Item.name, Item.kind, start, prio.label("p")).where(*to_label(project_id), prio > 0)
+        select(Item.id, Item.name, Item.kind, start, prio.label("p")).where(*to_label(project_id), whose, prio > 0)
         .order_by(prio.desc(), Item.id).limit(limit)
     ).all()  # fmt: skip
     entries = [QueueEntry(r.id, r.name, r.kind, float(r.p), "sent to labelling (priority)", r.start) for r in first]
     ids = list(session.scalars(
-        select(Item.id).where(*to_label(project_id), prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
+        select(Item.id).where(*to_label(project_id), whose, prio <= 0).order_by(Item.id).limit(POOL_CAP + 1)
     ))  # fmt: skip
     capped = len(ids) > POOL_CAP
     ids = ids[:POOL_CAP]
-    mv = active_model(session, project_id, settings)
     room = limit - len(entries)
     ranked: list[tuple[int, float | None, str]] = []
     if room > 0 and ids:
@@ -265,19 +301,21 @@ def queue(session: Session, hub: Hub, actor: Actor, project_id: int, *, strategy
             order = np.random.default_rng(project_id).permutation(len(ids))[:room]
             ranked = [(ids[int(i)], None, "random: the project has no model yet") for i in order]
         else:
+            # The pool's ids themselves (hashed) are in the key: an assignment may swap items in and out of a
+            # group and leave its size and ends as they were.
             key = (project_id, mv.id, mv.created_at, count_human_labels(session, project_id), strategy,
-                   len(ids), ids[0], ids[-1])  # fmt: skip
+                   len(ids), ids[0], ids[-1], hash(tuple(ids)))  # fmt: skip
             cached = hub.queue.ranks.get(key)
             if cached is None:
                 cached = _rank(session, hub, project_id, mv, strategy, ids)
                 hub.queue.ranks.put(key, cached)
-            ranked = cached[:room]
+            pooled = set(ids)
+            ranked = [r for r in cached if r[0] in pooled][:room]
     names = {r.id: r for r in session.execute(
         select(Item.id, Item.name, Item.kind, start).where(Item.id.in_([i for i, _, _ in ranked])))}  # fmt: skip
     entries += [QueueEntry(i, names[i].name, names[i].kind, score, reason, names[i].start)
                 for i, score, reason in ranked if i in names]  # fmt: skip
-    return QueueView(strategy=strategy, model_version=f"{mv.name}@{mv.version}" if mv is not None else None,
-                     items=entries, pool=len(ids), capped=capped)  # fmt: skip
+    return entries, len(ids), capped
 
 
 def next_item(session: Session, hub: Hub, actor: Actor, project_id: int, after: int | None = None) -> int | None:

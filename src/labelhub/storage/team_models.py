@@ -1,5 +1,5 @@
-"""Tables for teams and real time (migration 0007): consensus replicas, project webhooks and their delivery log, alert rules and the
-alerts they raise, and the cursors of the background consumers of the audit log.
+"""Tables for teams and real time (migration 0007): consensus replicas, project webhooks and their delivery log,
+alert rules and the alerts they raise, and the cursors of the background consumers of the audit log.
 
 The audit log (:class:`~labelhub.storage.models.AuditEvent`) is the outbox: each consumer remembers the last
 audit event id it handled (a webhook in its own row, the alert evaluator in :class:`EventCursor`), so it sees

@@ -47,6 +47,35 @@ describe('sentence', () => {
   });
 });
 
+describe('team sentences', () => {
+  it('words jobs ending, consensus, alerts and webhooks', () => {
+    const job = { object_type: 'job', object_id: '3', username: 'admin' };
+    expect(sentence(ev('job.finished', { kind: 'import', status: 'failed', error: 'bad file' }, job))).toBe(
+      "admin ran job #3 (Import), which failed: bad file",
+    );
+    expect(sentence(ev('job.finished', { kind: 'import', status: 'succeeded' }, job))).toBe("admin ran job #3 (Import) to completion");
+    const mgr = { username: 'boss', object_type: 'project', object_id: '4' };
+    expect(sentence(ev('consensus.set', { overlap: 3, changed: 12 }, mgr))).toBe(
+      'boss asked for 3 people to label 12 items independently',
+    );
+    expect(sentence(ev('consensus.set', { overlap: 0, changed: 1 }, mgr))).toBe('boss took 1 item out of consensus');
+    expect(sentence(ev('consensus.submit', { submitted: true, submitted_count: 2, overlap: 3 }))).toBe(
+      'annotator1 submitted their labels of item 114 (2 of 3)',
+    );
+    expect(sentence(ev('consensus.merge', { replicas: 3, agreement: 0.874, forced: false }))).toBe(
+      'annotator1 merged the labels of 3 people on item 114 (agreement 87%)',
+    );
+    const system = { username: null, user_id: null, object_type: 'alert', object_id: '9' };
+    expect(sentence(ev('alert.raised', { actor: 'system', title: 'item 7 was rejected 2 times' }, system))).toBe(
+      'system raised an alert: item 7 was rejected 2 times',
+    );
+    expect(sentence(ev('alert.ack', { alert_id: 9, count: 1 }, { object_type: 'alert' }))).toBe('annotator1 acknowledged alert 9');
+    expect(sentence(ev('webhook.disable', { url: 'https://ci.example/hook', reason: 'no 2xx answer' }, mgr))).toBe(
+      'boss turned off the webhook to https://ci.example/hook: no 2xx answer',
+    );
+  });
+});
+
 describe('actorName', () => {
   it('names the system and a deleted user', () => {
     expect(actorName(ev('x', { actor: 'system' }, { username: null, user_id: null }))).toBe('system');

@@ -4,6 +4,7 @@
 import { api, unwrap, type Schemas } from "./api/client";
 import { jobKindLabel } from "./jobs";
 import { count } from "./plural";
+import { assignSentence } from "./assign/assign";
 
 export type AuditEvent = Schemas["AuditEventPublic"];
 export type AuditPage = Schemas["AuditPagePublic"];
@@ -20,6 +21,10 @@ export const ACTION_KINDS: readonly { prefix: string; label: string }[] = [
   { prefix: "prelabel.", label: "Pre-labelling" },
   { prefix: "embeddings.", label: "Embeddings" },
   { prefix: "assist.", label: "Assist settings" },
+  { prefix: "consensus.", label: "Consensus" },
+  { prefix: "alert.", label: "Alerts" },
+  { prefix: "alert_rule.", label: "Alert rules" },
+  { prefix: "webhook.", label: "Webhooks" },
 ];
 
 export interface AuditQuery {
@@ -75,6 +80,8 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
       return `accepted ${count(num(d.accepted), d.label ? `${str(d.label)} proposal` : "proposal")} on ${count(num(d.items), "item")} at once${num(d.skipped) > 0 ? ` (${num(d.skipped)} left open)` : ""}`;
     case "item.reject_proposals":
       return `rejected ${count(num(d.rejected), d.label ? `${str(d.label)} proposal` : "proposal")} on ${count(num(d.items), "item")} at once`;
+    case "item.assign":
+      return assignSentence(d);
     case "item.bulk_update":
       return `updated ${count(num(d.items), "item")} at once${d.send_to_labelling ? " and sent them to labelling" : ""}`;
     case "track.create":
@@ -109,6 +116,39 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
       return `started job #${e.object_id ?? "?"} (${jobKindLabel(str(d.kind))})`;
     case "job.cancel":
       return `cancelled job #${e.object_id ?? "?"}`;
+    case "job.finished": {
+      const job = `job #${e.object_id ?? "?"} (${jobKindLabel(str(d.kind))})`;
+      if (d.status === "succeeded") return `ran ${job} to completion`;
+      return `ran ${job}, which ${d.status === "cancelled" ? "was cancelled" : "failed"}${d.error ? `: ${str(d.error)}` : ""}`;
+    }
+    case "consensus.set":
+      return num(d.overlap) >= 2
+        ? `asked for ${count(num(d.overlap), "person", "people")} to label ${count(num(d.changed), "item")} independently`
+        : `took ${count(num(d.changed), "item")} out of consensus`;
+    case "consensus.submit":
+      return d.submitted
+        ? `submitted their labels of ${item} (${num(d.submitted_count)} of ${num(d.overlap)})`
+        : `took back their labels of ${item}`;
+    case "consensus.merge":
+      return `${d.forced ? "merged early" : "merged"} the labels of ${count(num(d.replicas), "person", "people")} on ${item}${typeof d.agreement === "number" ? ` (agreement ${Math.round(d.agreement * 100)}%)` : ""}`;
+    case "alert.raised":
+      return `raised an alert: ${str(d.title)}`;
+    case "alert.ack":
+      return num(d.count) > 1 ? `acknowledged ${count(num(d.count), "alert")}` : `acknowledged alert ${str(d.alert_id)}`;
+    case "alert_rule.create":
+      return `added a ${str(d.kind).replaceAll("_", " ")} alert rule`;
+    case "alert_rule.update":
+      return `changed alert rule ${e.object_id ?? "?"}`;
+    case "alert_rule.delete":
+      return `deleted alert rule ${e.object_id ?? "?"}`;
+    case "webhook.create":
+      return `added a webhook to ${str(d.url)}`;
+    case "webhook.update":
+      return `changed the webhook to ${str(d.url) || `#${e.object_id ?? "?"}`}`;
+    case "webhook.delete":
+      return `deleted the webhook to ${str(d.url)}`;
+    case "webhook.disable":
+      return `turned off the webhook to ${str(d.url)}: ${str(d.reason)}`;
     case "model.train":
       return `trained ${str(d.name)} v${str(d.version)} on ${count(num(d.labels), "label")}`;
     case "model.register":

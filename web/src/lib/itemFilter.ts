@@ -2,6 +2,7 @@
 
 import type { AnnotationState, ItemStatus, Schemas, Source } from "./api/client";
 import { ITEM_STATUSES } from "./status";
+import { assigneeParam } from "./assign/assign";
 
 /** The grid's sort: by id (the order items came in, the default) or by name, either way. */
 export type ItemOrder = Schemas["ItemOrder"];
@@ -31,6 +32,8 @@ export interface ItemFilter {
   /** With `attribute`: the value, as the API reads it by the attribute's type (`true`/`false`, a number, an option,
    * a text); undefined is any value. */
   attribute_value?: string | undefined;
+  /** Items assigned to `me`, to nobody (`none`) or to a user id (as text, as the address and the API spell it). */
+  assignee?: string | undefined;
   /** The list's sort (it narrows nothing); undefined is the id order, so an address without it means that. */
   order?: ItemOrder | undefined;
 }
@@ -47,6 +50,7 @@ const FILTER_KEYS = [
   "tag",
   "attribute",
   "attribute_value",
+  "assignee",
   "order",
 ] as const;
 const STATUSES: readonly string[] = ITEM_STATUSES;
@@ -82,6 +86,7 @@ export function filterFromQuery(query: URLSearchParams): ItemFilter {
     attribute: query.get("attribute") || undefined,
     // A value names nothing without its attribute (the API refuses it alone): dropped, as filterNotes says.
     attribute_value: query.get("attribute") ? query.get("attribute_value") || undefined : undefined,
+    assignee: assigneeParam(query.get("assignee")),
     order: query.get("order") === "id" ? undefined : (oneOf("order", ORDERS) as ItemOrder | undefined),
   };
   for (const k of FILTER_KEYS) if (found[k] !== undefined) (out as Record<string, unknown>)[k] = found[k];

@@ -16,6 +16,10 @@ export interface GridItem {
   annotations: number;
   hasMedia: boolean;
   text: string | null;
+  /** Who should label it (their username), when someone is assigned. */
+  assignee?: string | null;
+  /** Under consensus: how many people submitted their labels, of how many. */
+  consensus?: { submitted: number; of: number };
 }
 
 export interface ItemPage {
@@ -69,6 +73,8 @@ export function gridItem(it: Item): GridItem {
     annotations: it.annotation_count ?? 0,
     hasMedia: it.media_key != null,
     text: it.text ? it.text.slice(0, 240) : null,
+    assignee: it.assignee_username ?? null,
+    consensus: it.consensus_submitted != null ? { submitted: it.consensus_submitted, of: it.overlap ?? 0 } : undefined,
   };
 }
 

@@ -15,7 +15,9 @@ export type Action =
   | "train_model"
   | "prelabel"
   | "embed"
-  | "audit";
+  | "audit"
+  | "assign"
+  | "consensus";
 
 const RANK: Record<Role, number> = { viewer: 0, annotator: 1, reviewer: 2, manager: 3, owner: 4 };
 
@@ -32,6 +34,8 @@ const MINIMUM: Record<Action, Role> = {
   prelabel: "manager",
   embed: "manager",
   audit: "manager",
+  assign: "manager",
+  consensus: "manager",
 };
 
 export const ROLES: Role[] = ["viewer", "annotator", "reviewer", "manager", "owner"];

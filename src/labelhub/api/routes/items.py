@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import orjson
@@ -23,8 +24,11 @@ from labelhub.api.schemas import (
 )
 from labelhub.api.shape_schemas import ItemShapesPagePublic
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
+from labelhub.hub import Hub
 from labelhub.services import annotations as annotation_service
-from labelhub.services import item_delete, item_shapes, items, proposal_accept
+from labelhub.services import assignment, consensus, item_delete, item_shapes, items, proposal_accept
+from labelhub.services._stale import stale_item
+from labelhub.services.access import Actor
 from labelhub.services.annotations import AnnotationInput
 from labelhub.services.item_order import ItemOrder
 from labelhub.storage.models import Item
@@ -95,6 +99,10 @@ def list_items(
         str | None,
         Query(pattern=r"^(me|[0-9]{1,9})$", description="Items labelled by this user id, or by `me`"),
     ] = None,
+    assignee: Annotated[
+        str | None,
+        Query(max_length=40, description="Items assigned to this user id, to `me`, or to nobody (`none`)"),
+    ] = None,
     with_total: Annotated[
         bool, Query(description="Also count every item matching the filters (`total`), for an item's position")
     ] = False,
@@ -104,6 +112,7 @@ def list_items(
     ] = None,
 ) -> ItemPagePublic:
     """One page of items in ``order``; pass ``next_after`` back as ``after`` (with the same order) for the next page."""
+    assignee_id, unassigned = assignment.parse_assignee(assignee, actor)
     f = items.ItemFilter(
         status=status,
         kind=kind,
@@ -119,6 +128,8 @@ def list_items(
         attribute=attribute,
         attribute_value=attribute_value,
         annotator_id=(actor.user_id or 0) if annotator == "me" else (int(annotator) if annotator else None),
+        assignee_id=assignee_id,
+        unassigned=unassigned,
     )
     with hub.db.session() as s:
         page = items.list_items(
@@ -134,9 +145,13 @@ def list_items(
             order=order,
         )
         out = []
+        names = assignment.usernames(s, (it.assignee_id for it in page.items))
+        replicas = consensus.submitted_counts(s, [it.id for it in page.items if it.overlap >= 2])
         for it in page.items:
             pub = ItemPublic.model_validate(it)
             pub.annotation_count = page.annotation_counts.get(it.id, 0)
+            pub.assignee_username = names.get(it.assignee_id) if it.assignee_id is not None else None
+            pub.consensus_submitted = replicas.get(it.id, 0) if it.overlap >= 2 else None
             out.append(pub)
         total = items.count_items(s, actor, project_id, f) if with_total else None
         position = None if position_of is None else items.item_position(s, actor, project_id, f, position_of, order)
@@ -207,6 +222,7 @@ def _counted(s: Session, it: Item) -> ItemPublic:
     """The item as the API shows it, with the same annotation count as its row in the list."""
     pub = ItemPublic.model_validate(it)
     pub.annotation_count = items.annotation_counts(s, [it.id]).get(it.id, 0)
+    pub.assignee_username = assignment.usernames(s, [it.assignee_id]).get(it.assignee_id or 0)
     return pub
 
 
@@ -222,7 +238,13 @@ def get_annotations(
     frame: FrameQuery = None,
 ) -> Response:
     with hub.db.session() as s:
-        version, rows = annotation_service.read_annotations(s, actor, project_id, item_id, tracks=tracks, frame=frame)
+        # Under consensus: the caller's own labels only (services/consensus.py).
+        own = consensus.read_own(s, actor, project_id, item_id) if consensus.routed(s, project_id, item_id) else None
+        if own is None:
+            version, rows = annotation_service.read_annotations(s, actor, project_id, item_id, tracks=tracks,
+                                                                frame=frame)  # fmt: skip
+    if own is not None:
+        return _replica_response(own)
     return _annotations_response(item_id, version, rows)
 
 
@@ -236,13 +258,34 @@ def replace_annotations(
     # Checked in a read transaction, then written and read back in a short write transaction (SQLite has one
     # writer at a time): see plan_save.
     with hub.db.session() as s:
-        plan = annotation_service.plan_save(s, actor, project_id, item_id, expected_version=body.version,
-                                            annotations=inputs, status=body.status, frame=frame)  # fmt: skip
+        routed = consensus.routed(s, project_id, item_id)
+        if not routed:
+            plan = annotation_service.plan_save(s, actor, project_id, item_id, expected_version=body.version,
+                                                annotations=inputs, status=body.status, frame=frame)  # fmt: skip
+    if routed:  # under consensus: the caller's own labels (services/consensus.py)
+        return _save_replica(project_id, item_id, body, inputs, actor, hub)
     with hub.db.session(write=True) as s:
         version = annotation_service.apply_save(s, actor, plan)
         # Read back in the same transaction: a few rows by index cost less than opening another one.
         rows = annotation_service.list_annotations(s, item_id, frame=frame)
     return _annotations_response(item_id, version, rows)
+
+
+def _save_replica(project_id: int, item_id: int, body: AnnotationsPut, inputs: list[AnnotationInput], actor: Actor,
+                  hub: Hub) -> Response:  # fmt: skip
+    with hub.db.session(write=True) as s:
+        own = consensus.save_own(s, actor, project_id, item_id, expected_version=body.version, annotations=inputs,
+                                 status=body.status)  # fmt: skip
+    if own is None:  # merged (or taken out of consensus) since the check: what the editor holds is stale
+        raise stale_item(item_id, body.version, None, "its labels were merged meanwhile; reload it")
+    return _replica_response(own)
+
+
+def _replica_response(own: consensus.ReplicaView) -> Response:
+    """The caller's replica in the AnnotationsPublic shape, with its ``consensus`` block."""
+    body = {"item_id": own.item_id, "version": own.version, "annotations": own.annotations,
+            "consensus": asdict(own.consensus)}  # fmt: skip
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC), media_type="application/json")
 
 
 def _annotations_response(item_id: int, version: int, rows: list[Row[Any]]) -> Response:

@@ -455,6 +455,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign Items
+         * @description Assign items to one member, split them evenly among several, or take their assignments off (managers).
+         */
+        post: operations["assign_items"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/workload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Workload
+         * @description Per member: items assigned and open, labelled, approved and returned; and the unassigned open items.
+         */
+        get: operations["get_workload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/consensus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set Consensus
+         * @description Have items labelled by ``overlap`` people each (managers); items already labelled are skipped.
+         */
+        post: operations["set_consensus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/consensus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Item Consensus
+         * @description Every person's labels of the item and their pairwise agreement (reviewers).
+         */
+        get: operations["get_item_consensus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/consensus/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Consensus
+         * @description Merge the replicas submitted so far (managers; at least two) without waiting for the others.
+         */
+        post: operations["merge_consensus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Agreement
+         * @description The project's inter-annotator agreement (reviewers): Krippendorff's alpha, per annotator, lowest items.
+         */
+        get: operations["get_agreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}/media": {
         parameters: {
             query?: never;
@@ -1272,6 +1392,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Project Events
+         * @description The project's events from now on (or after ``Last-Event-ID`` / ``after``), as ``text/event-stream``
+         *     (READ on the project). Each message: ``id`` (the audit event id), ``event`` (the action) and ``data`` (the
+         *     event as JSON; managers see its whole ``detail``, other members a reduced one). The stream ends when the
+         *     user loses access to the project, and after a few minutes (browsers reconnect and resume by themselves).
+         */
+        get: operations["stream_project_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}/volume/fill": {
         parameters: {
             query?: never;
@@ -1402,6 +1545,301 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alert-rule-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Alert Rule Kinds
+         * @description The kinds of alert rule, with their parameters, defaults and bounds, in plain words.
+         */
+        get: operations["list_alert_rule_kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Alert Rules */
+        get: operations["list_alert_rules"];
+        put?: never;
+        /**
+         * Create Alert Rule
+         * @description Add a rule; parameters left out take the kind's defaults (422 names a bad one, e.g. ``params.threshold``).
+         */
+        post: operations["create_alert_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/alert-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Alert Rule
+         * @description Remove a rule; the alerts it raised stay.
+         */
+        delete: operations["delete_alert_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Alert Rule
+         * @description Change a rule's parameters or switch it on or off; a stale ``version`` gets 409.
+         */
+        patch: operations["update_alert_rule"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Alerts
+         * @description The project's alerts, newest first (reviewers and above).
+         */
+        get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/alerts/ack-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ack All Alerts
+         * @description Acknowledge every open alert of the project.
+         */
+        post: operations["ack_all_alerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/alerts/{alert_id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ack Alert
+         * @description Acknowledge one alert (one acknowledged already is returned unchanged).
+         */
+        post: operations["ack_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert Summary
+         * @description Open alert counts of the projects where you are reviewer or above (administrators: those with open alerts).
+         */
+        get: operations["alert_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The project's webhooks with their state and latest delivery.
+         */
+        get: operations["list_webhooks"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Add a webhook; the answer holds its secret, shown this once. It sends events from now on.
+         */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Webhook */
+        get: operations["get_webhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Delete the webhook and its delivery log.
+         */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change the URL, events, description or on/off state; send the version you read (409 when stale).
+         */
+        patch: operations["update_webhook"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Webhook Test
+         * @description Send a ``ping`` now and answer with the delivery: status, duration, error and the receiver's answer.
+         */
+        post: operations["send_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Webhook
+         * @description Turn a disabled hook on again (or make a failing one retry now); ``skip_backlog`` starts at the newest
+         *     event instead of the first one not delivered.
+         */
+        post: operations["resume_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Secret
+         * @description Give the hook a new secret, shown this once in the answer; deliveries from now on are signed with it.
+         */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhook Deliveries
+         * @description The hook's deliveries, newest first (the last 1000 are kept).
+         */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver Webhook Delivery
+         * @description Send a past delivery's event again now and answer with the new delivery.
+         */
+        post: operations["redeliver_webhook_delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1491,6 +1929,228 @@ export interface components {
              * @description accepted_unchanged / reviewed: the work the model saved
              */
             share: number | null;
+        };
+        /** AckAllPublic */
+        AckAllPublic: {
+            /**
+             * Acknowledged
+             * @description How many open alerts were acknowledged
+             */
+            acknowledged: number;
+        };
+        /** AgreementPublic */
+        AgreementPublic: {
+            /**
+             * Alpha
+             * @description Krippendorff's alpha (nominal) of the class tags; null when undefined (no variation, no pairs)
+             */
+            alpha: number | null;
+            /** Mean Agreement */
+            mean_agreement: number | null;
+            /**
+             * Items Open
+             * @description Items under consensus, not merged yet
+             */
+            items_open: number;
+            /** Items Merged */
+            items_merged: number;
+            /**
+             * Items Scored
+             * @description Items with two or more submitted replicas
+             */
+            items_scored: number;
+            /**
+             * Capped
+             * @description True when only the most recent 5,000 consensus items were read
+             */
+            capped: boolean;
+            /** Annotators */
+            annotators: components["schemas"]["AnnotatorAgreementPublic"][];
+            /**
+             * Lowest
+             * @description The items people agreed least on, lowest first
+             */
+            lowest: components["schemas"]["ItemAgreementPublic"][];
+        };
+        /**
+         * AlertKindPublic
+         * @description A kind of alert rule: what it watches, who or what its alerts are about, and its parameters.
+         */
+        AlertKindPublic: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "rejection_rate" | "rejected_again" | "job_failed" | "review_backlog" | "model_disagreement";
+            /** Label */
+            label: string;
+            /** Description */
+            description: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /**
+             * Subject
+             * @enum {string}
+             */
+            subject: "annotator" | "item" | "job" | "project";
+            /** Params */
+            params: components["schemas"]["ParamSpecPublic"][];
+        };
+        /**
+         * AlertPagePublic
+         * @description A page of a project's alerts, newest first.
+         */
+        AlertPagePublic: {
+            /** Alerts */
+            alerts: components["schemas"]["AlertPublic"][];
+            /**
+             * Next After
+             * @description Pass as ?after= for the next (older) page; null on the last page
+             */
+            next_after: number | null;
+            /**
+             * Open Count
+             * @description The project's alerts not yet acknowledged, in all
+             */
+            open_count: number;
+        };
+        /**
+         * AlertPublic
+         * @description One alert: what a rule saw, about whom or what, and who acknowledged it.
+         */
+        AlertPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /**
+             * Rule Id
+             * @description The rule that raised it; null once the rule is deleted
+             */
+            rule_id: number | null;
+            /** Kind */
+            kind: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /** Title */
+            title: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Object Type
+             * @description user, item, job or project: what the alert is about
+             */
+            object_type: string | null;
+            /** Object Id */
+            object_id: string | null;
+            /**
+             * Subject User Id
+             * @description The person it is about (an annotator, a job's creator)
+             */
+            subject_user_id: number | null;
+            /** Subject Username */
+            subject_username?: string | null;
+            /**
+             * Event Id
+             * @description The audit event that set it off
+             */
+            event_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Acknowledged By */
+            acknowledged_by: number | null;
+            /** Acknowledged By Username */
+            acknowledged_by_username?: string | null;
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+        };
+        /** AlertRuleCreate */
+        AlertRuleCreate: {
+            /**
+             * Kind
+             * @description One of the kinds GET /alert-rule-kinds lists
+             */
+            kind: string;
+            /**
+             * Params
+             * @description The kind's parameters; left out: defaults
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Active
+             * @default true
+             */
+            active?: boolean;
+        };
+        /** AlertRulePublic */
+        AlertRulePublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Params
+             * @description Every parameter of the kind, defaults filled in
+             */
+            params: {
+                [key: string]: number;
+            };
+            /** Active */
+            active: boolean;
+            /** Version */
+            version: number;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** AlertRuleUpdate */
+        AlertRuleUpdate: {
+            /**
+             * Version
+             * @description The rule's version you read; a stale one gets 409
+             */
+            version: number;
+            /**
+             * Params
+             * @description Parameters to change; the others stay
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Active */
+            active?: boolean | null;
+        };
+        /**
+         * AlertSummaryPublic
+         * @description Open alerts of the projects whose alerts the user reads, for the sidebar's bell.
+         */
+        AlertSummaryPublic: {
+            /** Total */
+            total: number;
+            /**
+             * Projects
+             * @description By name: a member's projects where they are reviewer or above (open 0 too); for an administrator, who reads every project's alerts, the projects with open alerts
+             */
+            projects: components["schemas"]["ProjectAlertsPublic"][];
         };
         /** AnnotatedSlicePublic */
         AnnotatedSlicePublic: {
@@ -1606,6 +2266,7 @@ export interface components {
             version: number;
             /** Annotations */
             annotations: components["schemas"]["AnnotationPublic"][];
+            consensus?: components["schemas"]["ConsensusStatePublic"] | null;
         };
         /** AnnotationsPut */
         AnnotationsPut: {
@@ -1617,6 +2278,100 @@ export interface components {
             /** Annotations */
             annotations: components["schemas"]["AnnotationIn"][];
             status?: components["schemas"]["ItemStatus"] | null;
+        };
+        /** AnnotatorAgreementPublic */
+        AnnotatorAgreementPublic: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /**
+             * Agreement
+             * @description Mean agreement with the others on the items they share, 0..1
+             */
+            agreement: number | null;
+            /**
+             * Items
+             * @description Items they and someone else submitted
+             */
+            items: number;
+            /**
+             * Submitted
+             * @description Replicas they submitted
+             */
+            submitted: number;
+        };
+        /**
+         * AssignIn
+         * @description Which items (``item_ids`` or ``filter``, one of them) go to whom (``user_ids``; empty or null: nobody).
+         */
+        AssignIn: {
+            /**
+             * Item Ids
+             * @description Items of the project (a selection); all or none are assigned
+             */
+            item_ids?: number[] | null;
+            /** @description Instead of item_ids: every item the item list shows with these filters */
+            filter?: components["schemas"]["ItemFilterIn"] | null;
+            /**
+             * User Ids
+             * @description Active members who may label (annotators and above); empty or null takes the assignments off
+             */
+            user_ids?: number[] | null;
+            /**
+             * @description `one`: every item to the one member; `even`: split among the members, levelling their open load (items assigned and not labelled yet), each getting one run of the items in id order
+             * @default one
+             */
+            mode?: components["schemas"]["AssignMode"];
+            /**
+             * Open Only
+             * @description Only items not labelled yet (status new or in_progress), as the workload counts
+             * @default false
+             */
+            open_only?: boolean;
+        };
+        /**
+         * AssignMode
+         * @description ``one``: every item to one member; ``even``: split across several, balanced by their open load.
+         * @enum {string}
+         */
+        AssignMode: "one" | "even";
+        /** AssignedPublic */
+        AssignedPublic: {
+            /**
+             * Items
+             * @description Items the call changed the assignment of (selected)
+             */
+            items: number;
+            /**
+             * Changed
+             * @description Of them, items whose assignee is another than before
+             */
+            changed: number;
+            /**
+             * Mode
+             * @description one, even or unassign
+             */
+            mode: string;
+            /** Assignees */
+            assignees: components["schemas"]["AssigneeCountPublic"][];
+            /**
+             * Unassigned
+             * @description Items left with nobody assigned (unassign)
+             */
+            unassigned: number;
+        };
+        /** AssigneeCountPublic */
+        AssigneeCountPublic: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /**
+             * Count
+             * @description Items this call assigned to them
+             */
+            count: number;
         };
         /** AssistPublic */
         AssistPublic: {
@@ -1866,6 +2621,67 @@ export interface components {
             to: string;
         };
         /**
+         * ConsensusIn
+         * @description Which items (``item_ids`` or ``filter``, one of them) are labelled by how many people (``overlap``).
+         */
+        ConsensusIn: {
+            /**
+             * Item Ids
+             * @description Items of the project
+             */
+            item_ids?: number[] | null;
+            /** @description Instead of item_ids: every item the item list shows with these filters */
+            filter?: components["schemas"]["ItemFilterIn"] | null;
+            /**
+             * Overlap
+             * @description How many people label each item independently, 2..10; 0 or 1 takes items out of consensus (only while none of their replicas is submitted)
+             */
+            overlap: number;
+        };
+        /** ConsensusSetPublic */
+        ConsensusSetPublic: {
+            /**
+             * Overlap
+             * @description The overlap the changed items have now (0: ordinary items)
+             */
+            overlap: number;
+            /**
+             * Changed
+             * @description Items whose overlap this call changed
+             */
+            changed: number;
+            /**
+             * Skipped
+             * @description Items left as they were, by reason
+             */
+            skipped: components["schemas"]["SkippedPublic"][];
+        };
+        /**
+         * ConsensusStatePublic
+         * @description Set while the item is labelled by several people: the annotations are the caller's own (``version`` is
+         *     theirs), nobody else's are shown, and saving with status labeled submits them.
+         */
+        ConsensusStatePublic: {
+            /**
+             * Overlap
+             * @description How many people label the item independently
+             */
+            overlap: number;
+            /**
+             * Submitted Count
+             * @description How many of them submitted their labels
+             */
+            submitted_count: number;
+            /** You Submitted */
+            you_submitted: boolean;
+            /**
+             * Merged
+             * @description This save was the last one: the item is merged now
+             * @default false
+             */
+            merged?: boolean;
+        };
+        /**
          * CurrentUserPublic
          * @description The logged-in user, with what the server lets them do beyond their project roles.
          */
@@ -1885,6 +2701,71 @@ export interface components {
             created_at: string;
             /** Can Create Projects */
             can_create_projects: boolean;
+        };
+        /** DeliveryPagePublic */
+        DeliveryPagePublic: {
+            /** Deliveries */
+            deliveries: components["schemas"]["DeliveryPublic"][];
+            /**
+             * Next After
+             * @description Pass as ?after= for the next (older) page; null on the last page
+             */
+            next_after: number | null;
+        };
+        /**
+         * DeliveryPublic
+         * @description One attempt to deliver an event (event_id null: a test ping) and what the receiver answered.
+         */
+        DeliveryPublic: {
+            /**
+             * Id
+             * @description Sent as X-Labelhub-Delivery and as the body's id
+             */
+            id: number;
+            /** Webhook Id */
+            webhook_id: number;
+            /**
+             * Event Id
+             * @description The audit event sent; null for a ping
+             */
+            event_id: number | null;
+            /**
+             * Action
+             * @description The event, e.g. item.approve, or ping
+             */
+            action: string;
+            /**
+             * Attempt
+             * @description 1 for the first try of this event, 2 for the first retry, ...
+             */
+            attempt: number;
+            /**
+             * Ok
+             * @description True when the receiver answered 2xx
+             */
+            ok: boolean;
+            /**
+             * Status Code
+             * @description The receiver's HTTP status; null when it did not answer
+             */
+            status_code: number | null;
+            /**
+             * Error
+             * @description Why it failed, in words
+             */
+            error: string | null;
+            /**
+             * Response
+             * @description The start of the receiver's answer (2 KB at most)
+             */
+            response: string | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
         };
         /** DetectionClassPublic */
         DetectionClassPublic: {
@@ -2244,6 +3125,93 @@ export interface components {
             /** Max */
             max: number;
         };
+        /** ItemAgreementPublic */
+        ItemAgreementPublic: {
+            /** Item Id */
+            item_id: number;
+            /** Name */
+            name: string;
+            status: components["schemas"]["ItemStatus"];
+            /** Agreement */
+            agreement: number;
+            /** Replicas */
+            replicas: number;
+        };
+        /**
+         * ItemConsensusPublic
+         * @description Every replica of an item, and how much each pair agrees (``matrix``, in the order of ``replicas``).
+         */
+        ItemConsensusPublic: {
+            /** Item Id */
+            item_id: number;
+            /** Overlap */
+            overlap: number;
+            status: components["schemas"]["ItemStatus"];
+            /** Merged */
+            merged: boolean;
+            /**
+             * Agreement
+             * @description Mean pairwise agreement of the submitted replicas, 0..1
+             */
+            agreement: number | null;
+            /**
+             * Flags
+             * @description What the merge could not decide, e.g. a class tie
+             */
+            flags: {
+                [key: string]: unknown;
+            }[];
+            /** Replicas */
+            replicas: components["schemas"]["ReplicaPublic"][];
+            /** Matrix */
+            matrix: number[][];
+        };
+        /**
+         * ItemFilterIn
+         * @description The item list's filters (``GET .../items``' query), as a body: the same names, the same meaning.
+         */
+        ItemFilterIn: {
+            status?: components["schemas"]["ItemStatus"] | null;
+            kind?: components["schemas"]["ItemKind"] | null;
+            /** Split */
+            split?: string | null;
+            /** Label */
+            label?: string | null;
+            source?: components["schemas"]["Source"] | null;
+            state?: components["schemas"]["AnnotationState"] | null;
+            /** Min Score */
+            min_score?: number | null;
+            /** Max Score */
+            max_score?: number | null;
+            /** Q */
+            q?: string | null;
+            /** Tag */
+            tag?: string | null;
+            /**
+             * Unlabeled
+             * @default false
+             */
+            unlabeled?: boolean;
+            /** Attribute */
+            attribute?: string | null;
+            /** Attribute Value */
+            attribute_value?: string | null;
+            /**
+             * Annotator
+             * @description A user id, or `me`
+             */
+            annotator?: string | null;
+            /**
+             * Assignee
+             * @description A user id, `me`, or `none`
+             */
+            assignee?: string | null;
+            /**
+             * Order
+             * @description Ignored (the list's sort narrows nothing)
+             */
+            order?: string | null;
+        };
         /**
          * ItemKind
          * @enum {string}
@@ -2318,6 +3286,16 @@ export interface components {
              * @description Who made the last review decision
              */
             reviewer_id?: number | null;
+            /**
+             * Assignee Id
+             * @description Who should label it (null: nobody assigned)
+             */
+            assignee_id?: number | null;
+            /**
+             * Assignee Username
+             * @description The assignee's username
+             */
+            assignee_username?: string | null;
             /** Reviewed At */
             reviewed_at?: string | null;
             /**
@@ -2341,6 +3319,17 @@ export interface components {
              * @default 0
              */
             annotation_count?: number;
+            /**
+             * Overlap
+             * @description How many people label it independently (0: an ordinary item)
+             * @default 0
+             */
+            overlap?: number;
+            /**
+             * Consensus Submitted
+             * @description Under consensus (item lists): how many people submitted their labels so far
+             */
+            consensus_submitted?: number | null;
         };
         /** ItemShapesPagePublic */
         ItemShapesPagePublic: {
@@ -2526,6 +3515,37 @@ export interface components {
         MemberIn: {
             role: components["schemas"]["Role"];
         };
+        /** MemberLoadPublic */
+        MemberLoadPublic: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** @description Their role; null when no longer a member (their labels stay theirs) */
+            role: components["schemas"]["Role"] | null;
+            /** Active */
+            active: boolean;
+            /**
+             * Open
+             * @description Assigned to them and not labelled yet (status new or in_progress)
+             */
+            open: number;
+            /**
+             * Labelled
+             * @description Labelled by them, waiting for review
+             */
+            labelled: number;
+            /**
+             * Reviewed
+             * @description Labelled by them and approved
+             */
+            reviewed: number;
+            /**
+             * Returned
+             * @description Labelled by them, rejected and sent back to them
+             */
+            returned: number;
+        };
         /** MemberPublic */
         MemberPublic: {
             /** User Id */
@@ -2688,6 +3708,27 @@ export interface components {
             /** Text Model Dir */
             text_model_dir?: string | null;
         };
+        /**
+         * ParamSpecPublic
+         * @description One parameter of a rule kind.
+         */
+        ParamSpecPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "int" | "float";
+            /** Default */
+            default: number;
+            /** Minimum */
+            minimum: number;
+            /** Maximum */
+            maximum: number;
+            /** Description */
+            description: string;
+        };
         /** PerClassPublic */
         PerClassPublic: {
             /** Label */
@@ -2719,6 +3760,18 @@ export interface components {
              * @default 64
              */
             batch_size?: number;
+        };
+        /** ProjectAlertsPublic */
+        ProjectAlertsPublic: {
+            /** Project Id */
+            project_id: number;
+            /** Project Name */
+            project_name: string;
+            /**
+             * Open
+             * @description Alerts not yet acknowledged
+             */
+            open: number;
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -2893,6 +3946,29 @@ export interface components {
             /** Confidence */
             confidence: number | null;
         };
+        /** ReplicaPublic */
+        ReplicaPublic: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Submitted */
+            submitted: boolean;
+            /** Version */
+            version: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Annotations
+             * @description Their labels, in the annotation input shape
+             */
+            annotations: {
+                [key: string]: unknown;
+            }[];
+        };
         /** ReportPublic */
         ReportPublic: {
             /** Kind */
@@ -3022,6 +4098,14 @@ export interface components {
             indexed: number;
             /** Hits */
             hits: components["schemas"]["SearchHitPublic"][];
+        };
+        /** SecretRotate */
+        SecretRotate: {
+            /**
+             * Secret
+             * @description The new secret; empty or left out: a generated one
+             */
+            secret?: string | null;
         };
         /** SegmentationClassPublic */
         SegmentationClassPublic: {
@@ -3169,6 +4253,18 @@ export interface components {
              * @description A mask's outline: its largest outer contours (at most 4), x, y pairs of at most 32 points each
              */
             parts?: number[][];
+        };
+        /** SkippedPublic */
+        SkippedPublic: {
+            /** Reason */
+            reason: string;
+            /** Count */
+            count: number;
+            /**
+             * Item Ids
+             * @description The first 100 of them
+             */
+            item_ids: number[];
         };
         /**
          * Source
@@ -3619,6 +4715,196 @@ export interface components {
              */
             annotated: components["schemas"]["AnnotatedSlicePublic"][];
         };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Url
+             * @description Where to POST: an http(s) URL
+             */
+            url: string;
+            /**
+             * Events
+             * @description Patterns of the events to send: "*" (every event), "item.*" (a kind of object) or an exact action
+             */
+            events?: string[];
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Secret
+             * @description The signing secret (16-128 characters); empty or left out: a generated one
+             */
+            secret?: string | null;
+            /**
+             * Active
+             * @default true
+             */
+            active?: boolean;
+        };
+        /**
+         * WebhookPublic
+         * @description A webhook; its secret only as its last four characters (it is shown whole once, when made).
+         */
+        WebhookPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Url */
+            url: string;
+            /** Events */
+            events: string[];
+            /** Description */
+            description: string;
+            /** Active */
+            active: boolean;
+            /**
+             * State
+             * @description active, failing (retrying with back-off) or disabled
+             */
+            state: string;
+            /**
+             * Failures
+             * @description Failed deliveries in a row
+             */
+            failures: number;
+            /**
+             * Next Attempt At
+             * @description When a failing hook tries again
+             */
+            next_attempt_at: string | null;
+            /**
+             * Disabled Reason
+             * @description Why a disabled hook was turned off
+             */
+            disabled_reason: string | null;
+            /**
+             * Last Event Id
+             * @description The last audit event handled (delivered, or not subscribed to)
+             */
+            last_event_id: number;
+            /**
+             * Secret Hint
+             * @description The secret's last four characters
+             */
+            secret_hint: string;
+            /** Version */
+            version: number;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            last_delivery?: components["schemas"]["DeliveryPublic"] | null;
+        };
+        /** WebhookResume */
+        WebhookResume: {
+            /**
+             * Skip Backlog
+             * @description Skip the events not delivered yet and start at the newest one
+             * @default false
+             */
+            skip_backlog?: boolean;
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /**
+             * Version
+             * @description The version you read; a stale one gets 409
+             */
+            version: number;
+            /** Url */
+            url?: string | null;
+            /**
+             * Events
+             * @description Patterns of the events to send: "*" (every event), "item.*" (a kind of object) or an exact action
+             */
+            events?: string[] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Active
+             * @description false turns the hook off; true turns it on again
+             */
+            active?: boolean | null;
+        };
+        /**
+         * WebhookWithSecret
+         * @description A webhook just made, or given a new secret: ``secret`` is shown this once.
+         */
+        WebhookWithSecret: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Url */
+            url: string;
+            /** Events */
+            events: string[];
+            /** Description */
+            description: string;
+            /** Active */
+            active: boolean;
+            /**
+             * State
+             * @description active, failing (retrying with back-off) or disabled
+             */
+            state: string;
+            /**
+             * Failures
+             * @description Failed deliveries in a row
+             */
+            failures: number;
+            /**
+             * Next Attempt At
+             * @description When a failing hook tries again
+             */
+            next_attempt_at: string | null;
+            /**
+             * Disabled Reason
+             * @description Why a disabled hook was turned off
+             */
+            disabled_reason: string | null;
+            /**
+             * Last Event Id
+             * @description The last audit event handled (delivered, or not subscribed to)
+             */
+            last_event_id: number;
+            /**
+             * Secret Hint
+             * @description The secret's last four characters
+             */
+            secret_hint: string;
+            /** Version */
+            version: number;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            last_delivery?: components["schemas"]["DeliveryPublic"] | null;
+            /**
+             * Secret
+             * @description The signing secret; keep it now, it is not shown again
+             */
+            secret: string;
+        };
         /** WindowPublic */
         WindowPublic: {
             /** Name */
@@ -3627,6 +4913,16 @@ export interface components {
             center: number;
             /** Width */
             width: number;
+        };
+        /** WorkloadPublic */
+        WorkloadPublic: {
+            /** Members */
+            members: components["schemas"]["MemberLoadPublic"][];
+            /**
+             * Unassigned Open
+             * @description Items nobody is assigned to and not labelled yet
+             */
+            unassigned_open: number;
         };
     };
     responses: never;
@@ -4253,6 +5549,8 @@ export interface operations {
                 attribute_value?: string | null;
                 /** @description Items labelled by this user id, or by `me` */
                 annotator?: string | null;
+                /** @description Items assigned to this user id, to `me`, or to nobody (`none`) */
+                assignee?: string | null;
                 /** @description Also count every item matching the filters (`total`), for an item's position */
                 with_total?: boolean;
                 /** @description Also tell this item's 0-based position in the order under the filters (`position`) */
@@ -4551,6 +5849,205 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnnotationsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    assign_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_workload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkloadPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_consensus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsensusIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsensusSetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_item_consensus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemConsensusPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    merge_consensus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemConsensusPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_agreement: {
+        parameters: {
+            query?: {
+                /** @description How many of the lowest-agreement items to list */
+                lowest?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementPublic"];
                 };
             };
             /** @description Validation Error */
@@ -6208,6 +7705,51 @@ export interface operations {
             };
         };
     };
+    stream_project_events: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event id (Last-Event-ID wins) */
+                after?: number | null;
+                /** @description Name each message by its action (`event: item.approve`); false: default type */
+                names?: boolean;
+            };
+            header?: {
+                "Last-Event-ID"?: number | null;
+            };
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's events as they happen */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many open streams (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     fill_between_slices: {
         parameters: {
             query?: never;
@@ -6418,6 +7960,615 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_alert_rule_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertKindPublic"][];
+                };
+            };
+        };
+    };
+    list_alert_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: {
+                /** @description Only the alerts nobody has acknowledged yet */
+                open?: boolean;
+                /** @description Alerts older than this alert id (the previous next_after) */
+                after?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPagePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ack_all_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckAllPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ack_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    alert_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSummaryPublic"];
+                };
+            };
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    send_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WebhookResume"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SecretRotate"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries older than this id (the previous page's next_after) */
+                after?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPagePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    redeliver_webhook_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                webhook_id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPublic"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -1,4 +1,4 @@
-"""teams and real time: item assignment, consensus replicas, project webhooks and their deliveries, alert rules and alerts
+"""teams and real time: item assignment, consensus replicas, webhooks and their deliveries, alert rules and alerts
 
 Revision ID: 0007
 Revises: 0006
