@@ -104,3 +104,18 @@ def test_after_a_quiet_spell_the_copy_starts_again_at_the_newest_event(hub: Hub)
         assert [e.id for e in events] == missed
 
     anyio.run(main)
+
+
+def test_streams_sleep_until_the_copy_is_due_so_an_event_waits_one_interval_at_most(hub: Hub) -> None:
+    p = new_project(hub, "p")
+    feed, clock = SharedFeed(poll_seconds=0.5), Clock()
+
+    async def main() -> None:
+        await feed.read(hub, 0, p, anyio.CapacityLimiter(2), clock)  # read at 1000.0
+        assert feed.wait(clock) == 0.5
+        clock.now += 0.3
+        assert abs(feed.wait(clock) - 0.2) < 1e-9  # due at 1000.5: not a whole interval more
+        clock.now += 0.4
+        assert feed.wait(clock) == 0.01  # overdue: read at once
+
+    anyio.run(main)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,13 +230,15 @@ async def event_stream(
     release: Callable[[], None] = lambda: None,
     named: bool = True,
     clock: Callable[[], float] = time.monotonic,
+    gone: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[bytes]:
     """The stream's bytes: a ``retry`` hint and the starting id, then every event of the project after
-    ``cursor`` as it commits, until ``max_seconds`` pass or the viewer loses access (then an ``end`` message
-    comes last); ``release`` runs when it ends (the client went away, too)."""
+        ``cursor`` as it commits, until ``max_seconds`` pass or the viewer loses access (then an ``end`` message
+        comes last); ``release`` runs when it ends (the client went away, too: ``gone`` tells, between two reads, so a
+    closed tab gives its place back at once rather than at the next message the server fails to send)."""
     try:
-        async for chunk in _stream(hub, secret, project_id, viewer, cursor, streams, named=named,
-                                   clock=clock):  # fmt: skip
+        async for chunk in _stream(hub, secret, project_id, viewer, cursor, streams, named=named, clock=clock,
+                                   gone=gone):  # fmt: skip
             yield chunk
     finally:
         release()
@@ -252,11 +254,14 @@ async def _stream(
     *,
     named: bool,
     clock: Callable[[], float],
+    gone: Callable[[], Awaitable[bool]] | None,
 ) -> AsyncIterator[bytes]:
     limits, limiter, feed = streams.limits, streams.limiter(), streams.feed()
     yield f"retry: {limits.retry_ms}\nid: {cursor}\n\n".encode()
     started = last_check = quiet_since = clock()
     while clock() - started < limits.max_seconds and not server_stopping():
+        if gone is not None and await gone():
+            return
         if clock() - last_check >= limits.recheck_seconds:
             checked = await anyio.to_thread.run_sync(_recheck, hub, secret, project_id, limiter=limiter)
             if checked is None:
@@ -271,7 +276,7 @@ async def _stream(
         elif clock() - quiet_since >= limits.keepalive_seconds:
             yield b": keep-alive\n\n"
             quiet_since = clock()
-        await anyio.sleep(limits.poll_seconds)
+        await anyio.sleep(feed.wait(clock))
 
 
 def server_stopping() -> bool:

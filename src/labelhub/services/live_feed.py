@@ -69,6 +69,12 @@ class SharedFeed:
             return [], self.top
         return kept.events[bisect.bisect_right(kept.ids, after) :], self.top
 
+    def wait(self, clock: Callable[[], float]) -> float:
+        """Seconds a stream should sleep before its next read: until the copy is due to be read again, so every
+        stream's next read comes right after the refresh (the first to wake makes it, the others take the same
+        copy), and an event waits at most one poll interval, as when each stream read the feed itself."""
+        return min(self.poll_seconds, max(0.01, self._fresh_at + self.poll_seconds - clock()))
+
     async def _refresh(self, hub: Hub, limiter: anyio.CapacityLimiter, clock: Callable[[], float]) -> None:
         if clock() - self._fresh_at < self.poll_seconds:
             return

@@ -65,7 +65,7 @@ async def stream_project_events(
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     body = live_events.event_stream(hub, secret, project_id, viewer, cursor, streams=streams, release=release,
-                                    named=names)  # fmt: skip
+                                    named=names, gone=request.is_disconnected)  # fmt: skip
     # The stream releases its place when it ends; the background task too, for a client gone before it began.
     return StreamingResponse(
         body, media_type="text/event-stream", headers=_STREAM_HEADERS, background=BackgroundTask(release)
