@@ -194,8 +194,7 @@ class SavePlan:
     deletes: list[int]
     annotator_id: int | None = None  # set on the item when not None
     status_before: str | None = None  # the item's status when the plan was made (the audit records a change)
-    # Nothing to write: the same annotations and no new status. Such a save keeps the item's version and status
-    # (sending back what one read must not move a reviewed item back to review).
+    # Nothing to write (same annotations, no new status): version and status stay, so a reviewed item stays so.
     unchanged: bool = False
 
 
@@ -283,8 +282,7 @@ def plan_save(
         if any(getattr(old, k) != row[k] for k in _COMPARED):
             marks = {"reviewed_by": reviewed} if reviewed is not None or reopened else {}
             plan.updates.append((old.id, {**row, **marks}))
-    # Track boxes are edited through the tracks routes (a read with ``tracks=false`` leaves them out): one left
-    # out of a save is kept, never deleted.
+    # Track boxes are edited through the tracks routes (``tracks=false`` reads leave them out): kept, not deleted.
     plan.deletes = [aid for aid, a in existing.items() if aid not in keep and a.kind != AnnotationKind.TRACK_BOX.value]
     if not can_review:
         dropped = [aid for aid in plan.deletes if open_proposal(existing[aid])]
