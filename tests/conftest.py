@@ -7,6 +7,7 @@ tests are skipped, unless ``LABELHUB_REQUIRE_PG=1`` (set by CI), which turns tha
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,10 +26,13 @@ os.environ.setdefault("COLUMNS", "200")
 from labelhub.api.app import create_app
 from labelhub.config import Settings
 from labelhub.hub import Hub
+from labelhub.services import audit
 from labelhub.services.access import Actor
-from labelhub.services.users import create_user, issue_token
+from labelhub.services.security import hash_password
+from labelhub.services.users import issue_token
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import upgrade
+from labelhub.storage.models import User
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -115,10 +119,22 @@ def client(hub: Hub) -> Iterator[TestClient]:
         yield c
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    """A real Argon2 hash of ``password``, made once per test process: the same few names ("admin", "alice")
+    are made in hundreds of tests, and each hash costs ~0.1 s of CPU (64 MB)."""
+    return hash_password(password)
+
+
 def make_user(hub: Hub, name: str, *, admin: bool = False) -> dict[str, str]:
-    """Create a user and return Authorization headers with a fresh token for them."""
+    """Create a user who can log in with the password ``{name}-password``, recorded in the audit log as
+    ``create_user`` does, and return Authorization headers with a fresh token for them. (services.users'
+    ``create_user`` itself, with its checks and its hashing, is tested in tests/services and tests/api.)"""
     with hub.db.session(write=True) as s:
-        user = create_user(s, Actor.system(), name, f"{name}-password", is_admin=admin)
+        user = User(username=name, password_hash=_password_hash(f"{name}-password"), is_admin=admin, is_active=True)
+        s.add(user)
+        s.flush()
+        audit.record(s, Actor.system(), "user.create", "user", user.id, detail={"username": name, "admin": admin})
         token = issue_token(s, user, "test").token
     return {"Authorization": f"Bearer {token}"}
 

@@ -329,11 +329,14 @@ def image_to_screen(
     return pt["x"], pt["y"]
 
 
-def pointer_readout(page: Any) -> tuple[int, int]:
-    """The pointer position in image pixels as the editor's status line shows it."""
+def pointer_readout(page: Any) -> tuple[int, int] | None:
+    """The pointer position in image pixels as the editor's status line shows it; None while it shows none
+    (the pointer is off the image)."""
     text = page.get_by_test_id("editor").locator("footer .mono").first.inner_text()
-    x, y = (int(v) for v in text.split(","))
-    return x, y
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
 
 
 def wait_for_editor(page: Any, size: tuple[int, int]) -> None:
@@ -344,9 +347,16 @@ def wait_for_editor(page: Any, size: tuple[int, int]) -> None:
     editor.get_by_text("Loading image…").wait_for(state="detached")
     w, h = size
     for x, y in ((w * 0.1, h * 0.1), (w * 0.9, h * 0.8)):
-        page.mouse.move(*image_to_screen(page, size, x, y))
-        got = pointer_readout(page)
-        assert abs(got[0] - x) <= 1.5 and abs(got[1] - y) <= 1.5, f"pointer at image ({x}, {y}) reads {got}"
+        # Measured again until it holds: the page header may still change its height (a status or an assignee
+        # read again after someone's save), which moves the editor under a pointer placed a moment before.
+        deadline = time.monotonic() + 5
+        while True:
+            page.mouse.move(*image_to_screen(page, size, x, y))
+            got = pointer_readout(page)
+            if got is not None and abs(got[0] - x) <= 1.5 and abs(got[1] - y) <= 1.5:
+                break
+            assert time.monotonic() < deadline, f"pointer at image ({x}, {y}) reads {got}"
+            page.wait_for_timeout(100)
 
 
 def drag_in_image(page: Any, size: tuple[int, int], a: tuple[float, float], b: tuple[float, float]) -> None:

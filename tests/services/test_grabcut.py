@@ -152,11 +152,11 @@ def test_the_same_box_gives_the_same_polygon_every_time_and_in_every_thread() ->
     # OpenCV's random numbers move on between calls: other work in the thread (here, k-means) must not matter.
     cv2.kmeans(np.random.default_rng(1).random((200, 3), np.float32), 4, None,
                (cv2.TERM_CRITERIA_MAX_ITER, 5, 1.0), 1, cv2.KMEANS_PP_CENTERS)  # fmt: skip
-    assert [segment(image, box) for _ in range(3)] == [first] * 3
+    assert [segment(image, box) for _ in range(2)] == [first] * 2
     with ThreadPoolExecutor(max_workers=4) as pool:
-        assert list(pool.map(lambda _: segment(image, box), range(8))) == [first] * 8
+        assert list(pool.map(lambda _: segment(image, box), range(4))) == [first] * 4
     plane, _ = coco_object(*AIRPLANE)
     inside = [39.0, 40.0, 623.0, 358.0]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        outs = list(pool.map(lambda b: segment(plane if b == inside else image, b), [inside, box] * 3))
-    assert outs[1::2] == [first] * 3 and outs[0::2] == [outs[0]] * 3
+        outs = list(pool.map(lambda b: segment(plane if b == inside else image, b), [inside, box] * 2))
+    assert outs[1::2] == [first] * 2 and outs[0::2] == [outs[0]] * 2
