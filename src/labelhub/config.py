@@ -62,6 +62,18 @@ class Settings(BaseSettings):
         "list adding loopback, private, host names (*.example.org) or CIDRs to the public addresses; "
         "see docs/teams.md, Webhooks",
     )
+    media_url: str | None = Field(
+        default=None,
+        description="Where media bytes live: unset keeps them in HOME/media; s3://BUCKET[/PREFIX] puts them in an "
+        "S3-compatible bucket (docs/operations.md, Media on S3-compatible storage)",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 endpoint of MinIO, Ceph, R2...; unset: AWS S3 itself"
+    )
+    s3_region: str | None = Field(default=None, description="The bucket's region; unset: boto3's default")
+    media_cache_mb: int = Field(
+        default=4096, ge=1, description="Bound (MB) of HOME/media-cache, the local copies of media read from S3"
+    )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
 
@@ -99,6 +111,11 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.home / "media"
+
+    @property
+    def media_cache_dir(self) -> Path:
+        """Local copies of media kept in an S3 bucket, a cache bounded by ``media_cache_mb``."""
+        return self.home / "media-cache"
 
     @property
     def thumbs_dir(self) -> Path:

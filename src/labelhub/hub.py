@@ -45,6 +45,7 @@ class Hub:
         ConfigurationError naming both revisions, and the database is left untouched.
         """
         settings.ensure_dirs()
+        media = open_media_store(settings)  # before the database: a wrong bucket is reported with nothing to undo
         db = Database(settings.db_url)
         if migrate:
             try:
@@ -60,7 +61,6 @@ class Hub:
                 raise ConfigurationError(
                     f"cannot bring the database schema up to date: {exc}", field=_url_field(settings)
                 ) from None
-        media = LocalMediaStore(settings.media_dir)
         return cls(
             settings=settings,
             db=db,
@@ -73,6 +73,18 @@ class Hub:
     def close(self) -> None:
         self.frames.close()
         self.db.dispose()
+
+
+def open_media_store(settings: Settings) -> MediaStore:
+    """Return the media store the settings choose: the HOME/media folder, or the bucket of LABELHUB_MEDIA_URL.
+
+    The bucket is checked with one request; a bad URL, a missing bucket or refused credentials raise
+    ConfigurationError naming the setting, the bucket and the endpoint."""
+    if not settings.media_url:
+        return LocalMediaStore(settings.media_dir)
+    from labelhub.media.s3 import S3MediaStore  # boto3 is loaded only when media live in a bucket
+
+    return S3MediaStore.from_settings(settings)
 
 
 def _url_field(settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""Content-addressed media storage: a small protocol and the folder-backed store (in-memory: ``memory.py``).
+"""Content-addressed media storage: a small protocol and the folder store (in-memory: ``memory.py``; S3: ``s3.py``).
 
 A file's key is the SHA-256 of its bytes (64 lowercase hex characters), so identical files are stored once.
 A file may also be *linked*: hashed where it lies and never copied. Keys are checked against a strict pattern
@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -27,8 +27,10 @@ __all__ = [
     "LocalMediaStore",
     "MediaStore",
     "StoredMedia",
+    "copy_hashing",
     "guess_mime",
     "hash_file",
+    "link_record",
     "validate_key",
 ]
 
@@ -150,6 +152,29 @@ def _read_head(path: Path) -> bytes:
         return f.read(_SNIFF_BYTES)
 
 
+def link_record(path: Path) -> StoredMedia:
+    """Return the record of the file at ``path`` linked where it lies: hashed in place, never copied."""
+    resolved = path.resolve()
+    key = hash_file(resolved)
+    size = resolved.stat().st_size
+    mime = guess_mime(path.name, _read_head(resolved))
+    return StoredMedia(key=key, size=size, mime=mime, linked_path=str(resolved))
+
+
+def copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int, bytes]:
+    """Return the key, size and leading bytes of ``stream``, copied to ``out`` in 1 MiB chunks as it is hashed."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    while chunk := stream.read(CHUNK_SIZE):
+        if len(head) < _SNIFF_BYTES:
+            head += chunk[: _SNIFF_BYTES - len(head)]
+        digest.update(chunk)
+        out.write(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size, head
+
+
 class LocalMediaStore:
     """Media in a folder: ``root/ab/cd/<key>`` for copies, plus ``<key>.link`` notes for linked files.
 
@@ -175,7 +200,8 @@ class LocalMediaStore:
     def _link_note(self, key: str) -> Path:
         return self.path_for(key).with_name(f"{key}.link")
 
-    def _read_note(self, key: str) -> tuple[str, int] | None:
+    def read_link_note(self, key: str) -> tuple[str, int] | None:
+        """Return the path and size ``key`` was linked with, or None when it has no link note."""
         try:
             note = json.loads(self._link_note(key).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -207,16 +233,7 @@ class LocalMediaStore:
         done = False
         try:
             with out:
-                digest = hashlib.sha256()
-                size = 0
-                head = b""
-                while chunk := stream.read(CHUNK_SIZE):
-                    if len(head) < _SNIFF_BYTES:
-                        head += chunk[: _SNIFF_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                key = digest.hexdigest()
+                key, size, head = copy_hashing(stream, out)
                 if not self.path_for(key).exists():  # no fsync for a duplicate that is about to be dropped
                     self._finish(out)
             self._commit(tmp, key)
@@ -235,16 +252,14 @@ class LocalMediaStore:
         if not link:
             with _open_source(path) as f:
                 return self.put_stream(f, name=path.name)
-        resolved = path.resolve()
-        key = hash_file(resolved)
-        size = resolved.stat().st_size
-        mime = guess_mime(path.name, _read_head(resolved))
-        if self.path_for(key).exists():
-            return StoredMedia(key=key, size=size, mime=mime)
-        self._write_note(key, str(resolved), size)
-        return StoredMedia(key=key, size=size, mime=mime, linked_path=str(resolved))
+        record = link_record(path)
+        if self.path_for(record.key).exists():
+            return replace(record, linked_path=None)
+        self.write_link_note(record.key, str(record.linked_path), record.size)
+        return record
 
-    def _write_note(self, key: str, linked_path: str, size: int) -> None:
+    def write_link_note(self, key: str, linked_path: str, size: int) -> None:
+        """Remember that ``key`` is the file at ``linked_path`` of ``size`` bytes (used by the S3 store too)."""
         out, tmp = self._temp_file()
         done = False
         try:
@@ -273,7 +288,7 @@ class LocalMediaStore:
         copy = self.path_for(key)
         if copy.exists():
             return copy, False, None
-        note = self._read_note(key)
+        note = self.read_link_note(key)
         if linked_path is None and note is not None:
             linked_path = note[0]
         if linked_path is None:
@@ -310,6 +325,13 @@ class LocalMediaStore:
         """Remove the copy and the link note of ``key``; linked originals are left alone."""
         self.path_for(key).unlink(missing_ok=True)
         self._link_note(key).unlink(missing_ok=True)
+
+    def linked_keys(self) -> Iterator[str]:
+        """Yield every key that has a link note."""
+        for path in self.root.glob("??/??/*.link"):
+            key = path.name.removesuffix(".link")
+            if KEY_PATTERN.fullmatch(key):
+                yield key
 
     def iter_keys(self) -> Iterator[str]:
         """Yield every key with a copy or a link note, each once."""
