@@ -19,6 +19,12 @@ def _data(rel: str) -> Path:
 
 
 @pytest.fixture
+def case() -> Path:
+    """The dcmqi CT case: ct_dicom/ (3 slices of 512x512), seg_nrrd/ label maps and seg_dicom/ (a DICOM-SEG)."""
+    return _data("medical_dcmqi_ct3slice_seg")
+
+
+@pytest.fixture
 def coco128() -> Path:
     """The COCO128 folder: annotations/, images/train2017/, labels_yolo/."""
     return _data("detection_coco128")

@@ -142,7 +142,7 @@ def test_detection_registry_and_refusals(tmp_path: Path) -> None:
     assert not detect(tmp_path / "ct" / "missing") and not detect(Path(__file__))
     assert detect_format(tmp_path, ItemKind.VOLUME).name == "dicom"
     spec = get_format("dicom")
-    assert spec.item_kinds == (ItemKind.VOLUME,) and spec.exporter is None
+    assert spec.item_kinds == (ItemKind.VOLUME,) and spec.exporter == "DicomSegExporter"
     assert [i.name for i in read_dicom(tmp_path).items] == ["ct"]
     with pytest.raises(FormatError, match="cannot be linked in place"):
         DicomImporter(tmp_path, ImportOptions(media="link"))

@@ -34,13 +34,6 @@ CASE = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "medica
 SYSTEM = Actor.system()
 
 
-@pytest.fixture
-def case() -> Path:
-    if not CASE.is_dir():
-        pytest.skip(f"real data {CASE} is not here")
-    return CASE
-
-
 def masks(item: ItemRecord, label: str) -> dict[int, np.ndarray]:
     """The masks of ``label`` by slice."""
     out = {}

@@ -21,7 +21,7 @@ from labelhub.formats import (
     kind_with_article,
 )
 
-IMPORT_ONLY = {"coco_captions", "dicom"}
+IMPORT_ONLY = {"coco_captions"}
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

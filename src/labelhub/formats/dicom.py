@@ -21,6 +21,7 @@ transfer syntax without its decoder, a SEG whose series is missing and a label m
 Problems naming the file.
 
 Import with media copied (or metadata only: then no pixel is read): a converted file cannot be linked in place.
+The exporter (one DICOM-SEG per volume, referencing the original series) is in ``_dicom_seg_export.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from labelhub.formats._dicom_labels import (
     seg_label_maps,
 )
 from labelhub.formats._dicom_scan import Scan, has_preamble, maybe_dicom, scan_source
+from labelhub.formats._dicom_seg_export import DicomSegExporter
 from labelhub.formats._dicom_series import (
     DICOM_SUFFIXES,
     Series,
@@ -57,7 +59,7 @@ from labelhub.formats._guards import check_labels, storable
 from labelhub.formats._volume_masks import slice_masks
 from labelhub.formats.base import FormatImporter, ImportOptions
 
-__all__ = ["DicomImporter", "detect"]
+__all__ = ["DicomImporter", "DicomSegExporter", "detect"]
 
 _DETECT_FILES = 200  # how many files detection looks at before giving up
 

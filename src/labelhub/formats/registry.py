@@ -167,11 +167,13 @@ FORMATS: dict[str, FormatSpec] = {
         ),
         FormatSpec(
             "dicom",
-            "DICOM series (import only; DICOM-SEG and NRRD label maps as masks)",
+            "DICOM series and DICOM-SEG (NRRD label maps read too)",
             (ItemKind.VOLUME,),
             "dicom",
             "DicomImporter",
+            "DicomSegExporter",
             import_options=("labels_dir",),
+            export_options=("source_dir",),
         ),
         FormatSpec(
             "image_folder",

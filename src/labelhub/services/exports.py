@@ -24,6 +24,7 @@ from labelhub.domain.schema import LabelSchema
 from labelhub.errors import FormatError, NotFoundError, ValidationError
 from labelhub.formats import FORMATS, ExportItem, ExportOptions, FormatSpec, check_options, get_format
 from labelhub.formats._attributes import with_schema_attributes
+from labelhub.formats._class_colours import with_schema_colours
 from labelhub.formats._keypoint_schema import with_schema_keypoints
 from labelhub.hub import Hub
 from labelhub.services import audit
@@ -194,6 +195,7 @@ def export_project(
         opts = ExportOptions(copy_media=opts.copy_media, extra={**internal, **opts.extra}, split=opts.split)
         opts = with_schema_attributes(opts, schema.attributes)  # formats that declare or write them
         opts = with_schema_keypoints(opts, schema.classes)  # COCO declares them on its categories
+        opts = with_schema_colours(opts, schema.classes)  # DICOM-SEG gives each segment its class's colour
         rule = opts.split
         step = max(1, min(BATCH, total // PROGRESS_STEPS))
         report_progress(0.0, f"exporting to {spec.title}")

@@ -4,6 +4,7 @@ import {
   exportFilename,
   exportFilesFor,
   exportOptions,
+  exportOptionsFor,
   exportTasksFor,
   formatsFor,
   hasMediaFiles,
@@ -93,6 +94,13 @@ describe("the export dialog's choices", () => {
     // A task left chosen from YOLO is not sent with another format.
     expect(exportTasksFor("coco")).toEqual([]);
     expect(exportOptions("coco", "detect")).toEqual({});
+  });
+  it("asks DICOM-SEG for the original series folder and sends it only with that format", () => {
+    expect(exportOptionsFor("dicom").map((o) => o.key)).toEqual(["source_dir"]);
+    expect(exportOptions("dicom", "", { source_dir: "  /data/ct  " })).toEqual({ source_dir: "/data/ct" });
+    expect(exportOptions("dicom", "", { source_dir: " " })).toEqual({});
+    expect(exportOptions("coco", "", { source_dir: "/data/ct" })).toEqual({});
+    expect(exportOptionsFor("coco")).toEqual([]);
   });
   it("copies media files for every kind but text", () => {
     expect([hasMediaFiles("image"), hasMediaFiles("video"), hasMediaFiles("volume"), hasMediaFiles("text")]).toEqual([

@@ -132,9 +132,36 @@ export function exportTasksFor(format: string): ExportChoice[] {
   return EXPORT_TASKS[format] ?? [];
 }
 
-/** The export request's `options` for `format` with the task `task` chosen (a value of `exportTasksFor`). */
-export function exportOptions(format: string, task: string): Record<string, string> {
-  return task && exportTasksFor(format).some((t) => t.value === task) ? { task } : {};
+/** The text options each format's exporter takes beside the task (same shape as the import dialog's). */
+const EXPORT_OPTIONS: Record<string, ImportOption[]> = {
+  dicom: [
+    {
+      key: "source_dir",
+      label: "Original DICOM series folder",
+      placeholder: "/data/ct_dicom",
+      hint: "A folder on the server (under an import root) holding the series the volumes came from: a DICOM-SEG points at its images.",
+    },
+  ],
+};
+
+/** The text options the export dialog shows for a format. */
+export function exportOptionsFor(format: string): ImportOption[] {
+  return EXPORT_OPTIONS[format] ?? [];
+}
+
+/** The export request's `options` for `format`: the task chosen (a value of `exportTasksFor`) and the format's own
+ * text options that were filled in, trimmed; an option of another format is never sent. */
+export function exportOptions(
+  format: string,
+  task: string,
+  values: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const out: Record<string, string> = task && exportTasksFor(format).some((t) => t.value === task) ? { task } : {};
+  for (const o of exportOptionsFor(format)) {
+    const v = values[o.key]?.trim();
+    if (v) out[o.key] = v;
+  }
+  return out;
 }
 
 /** Whether an export of a project of `kind` can copy media files: a text project has none. */
