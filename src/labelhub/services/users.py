@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import Role
 from labelhub.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
-from labelhub.services import audit
+from labelhub.services import assignment, audit
 from labelhub.services.access import Actor
 from labelhub.services.security import hash_password, new_token, token_digest, verify_password
 from labelhub.storage.models import ApiToken, Membership, User, utcnow
@@ -63,7 +63,8 @@ def update_user(
     """Change a user's password, admin flag or active flag.
 
     A new password ends the user's browser sessions (a reset is what one does about a leaked password; their API
-    tokens stay, as they are revoked one by one); deactivating ends sessions and tokens alike."""
+    tokens stay, as they are revoked one by one); deactivating ends sessions and tokens alike, and takes the user's
+    assignments off the items they have not labelled yet, in every project (``detail.unassigned``: how many)."""
     user = get_user(session, user_id)
     changed: list[str] = []
     if password is not None:
@@ -75,12 +76,16 @@ def update_user(
     if is_admin is not None:
         user.is_admin = is_admin
         changed.append("is_admin")
+    unassigned = 0
     if is_active is not None:
         user.is_active = is_active
         changed.append("is_active")
         if not is_active:
             session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-    audit.record(session, actor, "user.update", "user", user.id, detail={"changed": changed})
+            # Someone who can no longer log in labels nothing: their open items go back to each project's pool.
+            unassigned = assignment.clear_user_assignments(session, actor, user.id, user.username)
+    detail: dict[str, object] = {"changed": changed, **({"unassigned": unassigned} if unassigned else {})}
+    audit.record(session, actor, "user.update", "user", user.id, detail=detail)
     return user
 
 

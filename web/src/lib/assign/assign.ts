@@ -95,10 +95,14 @@ export function filterBody(f: ItemFilter): FilterBody {
 }
 
 /** The activity log's words for an `item.assign` event: "assigned 12 items to rita", "split 30 items among rita
- * (10) and bob (20)", "unassigned 3 items". */
+ * (10) and bob (20)", "unassigned 3 items", "unassigned 2 items of bob, deactivated" (labelhub.services.users). */
 export function assignSentence(d: Record<string, unknown>): string {
   const n = typeof d.count === "number" ? d.count : 0;
   const who = Array.isArray(d.assignees) ? (d.assignees as { name?: unknown; count?: unknown }[]) : [];
+  if (d.by === "deactivation") {
+    const user = (d.user ?? {}) as { name?: unknown };
+    return `unassigned ${count(n, "item")} of ${typeof user.name === "string" ? user.name : "a user"}, deactivated`;
+  }
   if (d.mode === "unassign" || who.length === 0) return `unassigned ${count(n, "item")}`;
   if (who.length === 1) return `assigned ${count(n, "item")} to ${String(who[0]!.name)}`;
   const parts = who.map((a) => `${String(a.name)} (${Number(a.count).toLocaleString("en-US")})`);
