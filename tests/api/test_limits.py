@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
+from tests._async import run_async
 from tests.api._support import API, assert_problem, create_project
 
 from labelhub.api.app import create_app
@@ -165,12 +165,12 @@ def test_the_middleware_stops_reading_at_the_limit() -> None:
 
     limits = RequestLimits(app, max_request_mb=1, max_upload_mb=5)
     chunks = [b"x" * (100 * 1024)] * 100  # 10 MB, chunked
-    pulled, sent = asyncio.run(_run(limits, _scope([]), chunks))
+    pulled, sent = run_async(lambda: _run(limits, _scope([]), chunks))
     assert (called, pulled) == (1, 11)  # the 11th chunk passed 1 MB: nothing more was read
     assert sent[0]["status"] == 413 and (b"x-content-type-options", b"nosniff") in sent[0]["headers"]
 
     called = 0
-    pulled, sent = asyncio.run(_run(limits, _scope([(b"content-length", str(10 * MB).encode())]), chunks))
+    pulled, sent = run_async(lambda: _run(limits, _scope([(b"content-length", str(10 * MB).encode())]), chunks))
     assert (called, pulled, sent[0]["status"]) == (0, 0, 413)  # Content-Length says it: the app never runs
 
 
@@ -201,7 +201,7 @@ def test_an_upload_is_refused_before_its_file_is_read_when_the_caller_may_not_im
     def post(headers: dict[str, str], project: object = pid) -> tuple[int, int]:
         scope = {**_scope(form + [(k.lower().encode(), v.encode()) for k, v in headers.items()]),
                  "path": f"{API}/projects/{project}/uploads"}  # fmt: skip
-        pulled, sent = asyncio.run(_run(app, scope, [b"--xyz\r\n" + b"x" * 1000] * 3))  # type: ignore[arg-type]
+        pulled, sent = run_async(lambda: _run(app, scope, [b"--xyz\r\n" + b"x" * 1000] * 3))  # type: ignore[arg-type]
         return pulled, sent[0]["status"]
 
     assert post({}) == (0, 401)

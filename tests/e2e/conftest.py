@@ -333,10 +333,8 @@ def pointer_readout(page: Any) -> tuple[int, int] | None:
     """The pointer position in image pixels as the editor's status line shows it; None while it shows none
     (the pointer is off the image)."""
     text = page.get_by_test_id("editor").locator("footer .mono").first.inner_text()
-    parts = text.split(",")
-    if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
-        return None
-    return int(parts[0]), int(parts[1])
+    found = re.fullmatch(r"\s*(-?\d+),\s*(-?\d+)\s*", text)
+    return (int(found[1]), int(found[2])) if found else None
 
 
 def wait_for_editor(page: Any, size: tuple[int, int]) -> None:
@@ -347,8 +345,7 @@ def wait_for_editor(page: Any, size: tuple[int, int]) -> None:
     editor.get_by_text("Loading image…").wait_for(state="detached")
     w, h = size
     for x, y in ((w * 0.1, h * 0.1), (w * 0.9, h * 0.8)):
-        # Measured again until it holds: the page header may still change its height (a status or an assignee
-        # read again after someone's save), which moves the editor under a pointer placed a moment before.
+        # Until it holds: the header may still change height (a status read again), moving the editor under it.
         deadline = time.monotonic() + 5
         while True:
             page.mouse.move(*image_to_screen(page, size, x, y))

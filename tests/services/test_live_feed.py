@@ -4,6 +4,7 @@ process, each stream still getting exactly its project's events, in order, from 
 from __future__ import annotations
 
 import anyio
+from tests._async import run_async
 from tests.builders import new_project
 
 from labelhub.hub import Hub
@@ -61,7 +62,7 @@ def test_streams_of_many_projects_share_one_read_per_interval(hub: Hub) -> None:
         for n, ids in got.items():
             assert ids == written[p if n % 2 else q]
 
-    anyio.run(main)
+    run_async(main)
 
 
 def test_a_stream_from_before_the_copy_reads_its_own_and_the_copy_keeps_its_last_events(hub: Hub) -> None:
@@ -86,7 +87,7 @@ def test_a_stream_from_before_the_copy_reads_its_own_and_the_copy_keeps_its_last
         assert (await read(qs[0], q))[0] == qs[1:]
         assert (await read(cursor, p)) == ([], cursor)
 
-    anyio.run(main)
+    run_async(main)
 
 
 def test_after_a_quiet_spell_the_copy_starts_again_at_the_newest_event(hub: Hub) -> None:
@@ -103,7 +104,7 @@ def test_after_a_quiet_spell_the_copy_starts_again_at_the_newest_event(hub: Hub)
         events, _ = await feed.read(hub, missed[0] - 1, p, limiter, clock)  # what a resuming stream missed
         assert [e.id for e in events] == missed
 
-    anyio.run(main)
+    run_async(main)
 
 
 def test_streams_sleep_until_the_copy_is_due_so_an_event_waits_one_interval_at_most(hub: Hub) -> None:
@@ -118,4 +119,4 @@ def test_streams_sleep_until_the_copy_is_due_so_an_event_waits_one_interval_at_m
         clock.now += 0.4
         assert feed.wait(clock) == 0.01  # overdue: read at once
 
-    anyio.run(main)
+    run_async(main)
