@@ -308,17 +308,18 @@ def test_a_folder_of_images_detected_in_a_video_project_is_one_image_sequence(hu
         assert s.execute(select(Item.name, Item.frame_count).where(Item.project_id == pid)).one() == ("img", 120)
 
 
+@pytest.mark.parametrize("folder", ["media_dir", "media_cache_dir"])
 def test_a_media_folder_the_server_cannot_write_stops_the_import_as_the_server_s_fault(
-    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
 ) -> None:
     """QA ops finding 4: an unwritable media folder failed every item as "bad" and advised skipping them; the
-    skipping retry then changed the project and still failed."""
+    skipping retry then changed the project and still failed. The S3 store writes HOME/media-cache instead."""
     pid = new_project(hub, "target")
     before = snapshot(hub, pid)
     source = write_dataset(tmp_path / "ds", coco_dict(["a.png", "b.png"]))
 
     def unwritable(path: Path, *, link: bool = False) -> Any:
-        raise PermissionError(13, "Permission denied", str(hub.settings.media_dir / ".tmp"))
+        raise PermissionError(13, "Permission denied", str(getattr(hub.settings, folder) / ".tmp"))
 
     monkeypatch.setattr(hub.media, "put_file", unwritable)
     for skip_invalid in (False, True):

@@ -31,10 +31,14 @@ def refuse_if_the_store_failed(hub: Hub, exc: OSError) -> None:
     """An error writing into labelhub's own media folder is the server's, not the item's: stop the import with a
     message an administrator can act on, instead of calling every item bad (and suggesting to skip them)."""
     failed = Path(exc.filename) if isinstance(exc.filename, str) else None
-    media = hub.settings.media_dir.resolve()
-    if failed is not None and (failed == media or media in failed.resolve().parents):
-        raise ConfigurationError(
-            f"the server cannot write its media folder {media} ({exc.strerror or exc}); nothing was imported. "
-            "An administrator should check that folder's owner, permissions and free space (LABELHUB_HOME/media)",
-            field="LABELHUB_HOME",
-        ) from None
+    if failed is None:
+        return
+    # HOME/media, or HOME/media-cache, where media kept in an S3 bucket are spooled and cached (media/s3.py).
+    for folder, name in ((hub.settings.media_dir, "media"), (hub.settings.media_cache_dir, "media-cache")):
+        media = folder.resolve()
+        if failed == media or media in failed.resolve().parents:
+            raise ConfigurationError(
+                f"the server cannot write its media folder {media} ({exc.strerror or exc}); nothing was imported. "
+                f"An administrator should check that folder's owner, permissions and free space (LABELHUB_HOME/{name})",
+                field="LABELHUB_HOME",
+            ) from None
