@@ -24,7 +24,7 @@ bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import cast
 
@@ -83,11 +83,14 @@ def train_head(
     config: TrainConfig | None = None,
     *,
     progress: Progress | None = None,
+    initial: Mapping[str, torch.Tensor] | None = None,
 ) -> AssistModel:
     """Return a head trained on ``features`` (dense or SciPy sparse, ``items x dim``) and class ``labels``.
 
     ``labels`` are class indices in ``[0, n_classes)``; classes without a label are allowed (the head
-    still has an output for them, which training pushes down). Raises ValidationError naming the field.
+    still has an output for them, which training pushes down). ``initial``, a head's ``state_dict``, is where
+    training starts instead of the seeded random weights (a federated round starts from the global weights);
+    the seed still draws the same batch order. Raises ValidationError naming the field.
     """
     cfg = config or TrainConfig()
     check_int(n_classes, "n_classes", low=2)
@@ -96,7 +99,22 @@ def train_head(
     if cfg.batch_norm and len(feats) < 2:
         raise ValidationError("batch norm needs at least two labelled items", field="features")
     with deterministic(cfg.seed):
-        return _train(feats, y, n_classes, cfg, progress)
+        return _train(feats, y, n_classes, cfg, progress, initial)
+
+
+def _load_initial(head: Head, initial: Mapping[str, torch.Tensor]) -> None:
+    """Copy ``initial`` into ``head``; a missing, extra or differently shaped tensor raises ValidationError."""
+    own = head.state_dict()
+    missing, extra = sorted(set(own) - set(initial)), sorted(set(initial) - set(own))
+    if missing or extra:
+        raise ValidationError(f"initial weights: missing {missing}, unexpected {extra}", field="initial")
+    for name, value in initial.items():
+        if tuple(value.shape) != tuple(own[name].shape):
+            raise ValidationError(
+                f"initial weights: {name} has shape {tuple(value.shape)}, the head needs {tuple(own[name].shape)}",
+                field=f"initial.{name}",
+            )
+    head.load_state_dict({k: v.detach().to(own[k].dtype).clone() for k, v in initial.items()})
 
 
 def _schedule(cfg: TrainConfig, n: int) -> tuple[int, int, int, list[int]]:
@@ -122,11 +140,18 @@ def _begin_averaging(head: Head, optimizer: torch.optim.SGD, cfg: TrainConfig) -
 
 
 def _train(
-    feats: Features, y: torch.Tensor, n_classes: int, cfg: TrainConfig, progress: Progress | None
+    feats: Features,
+    y: torch.Tensor,
+    n_classes: int,
+    cfg: TrainConfig,
+    progress: Progress | None,
+    initial: Mapping[str, torch.Tensor] | None = None,
 ) -> AssistModel:
     generator = torch.Generator().manual_seed(cfg.seed)
     head = Head(feats.dim, n_classes, sparse=feats.sparse, hidden=cfg.hidden, dropout=cfg.dropout,
                 batch_norm=cfg.batch_norm, generator=generator)  # fmt: skip
+    if initial is not None:
+        _load_initial(head, initial)
     n = len(feats)
     per_pass, passes, start, snap_steps = _schedule(cfg, n)
     total = passes * per_pass

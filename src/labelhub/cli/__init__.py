@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from labelhub.cli import audit, demo, jobs, media, models, openapi, prelabel, projects, search, serve, transfer, users
+from labelhub.cli import (
+    audit,
+    demo,
+    federated,
+    jobs,
+    media,
+    models,
+    openapi,
+    prelabel,
+    projects,
+    search,
+    serve,
+    transfer,
+    users,
+)
 
 app = typer.Typer(
     name="labelhub",
@@ -20,6 +34,7 @@ app.add_typer(projects.project_app, name="project")
 app.add_typer(models.model_app, name="model")
 app.add_typer(jobs.jobs_app, name="jobs")
 app.add_typer(media.media_app, name="media")
+app.add_typer(federated.federated_app, name="federated")
 app.command("stats")(projects.stats)
 app.command("audit")(audit.audit)
 app.command("import")(transfer.import_)
