@@ -2,6 +2,8 @@
 evaluator and the consensus merge.
 
     python benchmarks/bench_teams.py --db sqlite|postgres [--items 100000 --events 1000000] [--json OUT]
+    python benchmarks/bench_teams.py --db sqlite --only webhooks    # steps 3-4 alone (live latency, burst)
+    python benchmarks/bench_teams.py --db sqlite --only consensus   # step 6 alone (merge, agreement report)
 
 Steps (a fresh database each run; fixed seeds; every step prints what it measured, a table closes the run):
 
@@ -24,7 +26,8 @@ Steps (a fresh database each run; fixed seeds; every step prints what it measure
    job every 1,000; then ``AlertEvaluator().step`` rounds until its cursor passes the newest event.
 6. Consensus: ``merge_replicas`` of 3 replicas x 50 boxes (shared truth jittered ~3%, ~8% missing, 0-3 extra
    per person) over 200 items, per item; then ``project_agreement`` over 2,000 merged items (3 submitted
-   replicas each, Core insert).
+   replicas each, Core insert): first as items merged before the pair scores were kept (the report compares
+   the replicas), then with each item's merge record written as ``merge_item`` writes it (the report reads it).
 3. Live latency (the real server: ``labelhub serve --worker``, with the job worker and the notifier): the
    event stream of a project open with httpx, a webhook on ``*`` to a receiver in this process; 50 saves
    (GET the version, PUT boxes), ~100 ms apart; per save, the time from the PUT's answer to the SSE message
@@ -58,13 +61,21 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     st = setup_hub(home, db_url)
     hub, actor = st.hub, st.actor
     out["database"] = hub.db.dialect
+    every = args.only is None
     try:
-        out["assignment"] = bench_assignment(hub, actor, args.items, args.tries)
+        if every:
+            out["assignment"] = bench_assignment(hub, actor, args.items, args.tries)
         members = make_members(hub, actor, [])
         users = [(actor.user_id, actor.username)] + [(u, f"annotator{k + 1}") for k, u in enumerate(members)]
-        out["feed"] = bench_feed(hub, actor, args.events, users, args.feed_tries, args.seed, st.token)
-        out["alerts"] = bench_alerts(hub, actor, members, args.reviews, args.seed)
-        out["consensus"] = bench_consensus(hub, actor, members, args.merge_items, args.report_items, 50, args.seed)
+        if every:
+            out["feed"] = bench_feed(hub, actor, args.events, users, args.feed_tries, args.seed, st.token)
+            out["alerts"] = bench_alerts(hub, actor, members, args.reviews, args.seed)
+        if every or args.only == "consensus":
+            out["consensus"] = bench_consensus(hub, actor, members, args.merge_items, args.report_items, 50,
+                                               args.seed)  # fmt: skip
+        if not (every or args.only == "webhooks"):
+            out["load"]["end"] = machine_load()
+            return out
 
         live_pid = st.project_id
         live_items = insert_items(hub, live_pid, 200, "live")
@@ -87,7 +98,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def verdicts(out: dict[str, Any]) -> Table:
-    m, a, f = out["machine"], out["assignment"], out["feed"]
+    m = out["machine"]
+    if "assignment" not in out:  # --only
+        table = Table(f"labelhub teams benchmark (part): {out['database']}, {m['cpus']} CPUs ({m['cpu_model']}), "
+                      f"{m['date']}")  # fmt: skip
+        _webhooks_and_consensus(table, out)
+        table.add_load(out)
+        return table
+    a, f = out["assignment"], out["feed"]
     table = Table(f"labelhub teams benchmark: {out['database']}, {a['items']:,} items, {f['events']:,} events, "
                   f"{m['cpus']} CPUs ({m['cpu_model']}), {m['date']}")  # fmt: skip
     table.add("assign evenly to 5, by filter", f"{a['assign_even']['seconds']:.2f} s",
@@ -111,24 +129,33 @@ def verdicts(out: dict[str, Any]) -> Table:
               f"= {f['load_100_streams_ms_per_s'] / 1000:.2f} core")  # fmt: skip
     table.add("100 open streams, shared copy (now)", f"{f['load_100_shared_ms_per_s']:.0f} ms/s",
               f"{f['load_100_streams_ms_per_s'] / max(f['load_100_shared_ms_per_s'], 1e-9):.0f}x less")  # fmt: skip
-    live, burst = out["live"], out["burst"]
-    for name, what in (("sse", "save -> SSE message"), ("webhook", "save -> webhook delivery")):
-        r = live[name]
-        table.add(f"{what}, p50 / p95 / max", f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['max_ms']:.0f} ms",
-                  f"{r['n']} of {live['saves']} matched")  # fmt: skip
-    ok = burst["in_order"] and not burst["missing"] and not burst["repeated"]
-    table.add(f"webhook burst of {burst['events']:,} events", f"{burst['seconds']:.2f} s",
-              f"{burst['events_per_s']:,}/s; in order, none lost or repeated", ok)  # fmt: skip
     al = out["alerts"]
     table.add(f"alert evaluator, {al['events']:,} events, 4 rules", f"{al['seconds']:.2f} s",
               f"{al['events_per_s']:,} events/s, {al['rounds']} rounds, {al['alerts']} alerts")  # fmt: skip
-    c = out["consensus"]
-    mg = c["merge"]
-    what = f"merge 3 x {mg['boxes_per_replica']} boxes, per item p50 / p95"
-    table.add(what, f"{mg['p50_ms']:.1f} / {mg['p95_ms']:.1f} ms", f"first call {mg['first_call_s']:.1f} s")
-    table.add(f"agreement report, {c['report']['items']:,} items", f"{c['report']['seconds']:.2f} s")
+    _webhooks_and_consensus(table, out)
     table.add_load(out)
     return table
+
+
+def _webhooks_and_consensus(table: Table, out: dict[str, Any]) -> None:
+    if "live" in out:
+        live, burst = out["live"], out["burst"]
+        for name, what in (("sse", "save -> SSE message"), ("webhook", "save -> webhook delivery")):
+            r = live[name]
+            table.add(f"{what}, p50 / p95 / max", f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['max_ms']:.0f} ms",
+                      f"{r['n']} of {live['saves']} matched")  # fmt: skip
+        ok = burst["in_order"] and not burst["missing"] and not burst["repeated"]
+        table.add(f"webhook burst of {burst['events']:,} events", f"{burst['seconds']:.2f} s",
+                  f"{burst['events_per_s']:,}/s; in order, none lost or repeated", ok)  # fmt: skip
+    if "consensus" in out:
+        c = out["consensus"]
+        mg = c["merge"]
+        what = f"merge 3 x {mg['boxes_per_replica']} boxes, per item p50 / p95"
+        table.add(what, f"{mg['p50_ms']:.1f} / {mg['p95_ms']:.1f} ms", f"first call {mg['first_call_s']:.1f} s")
+        rp = c["report"]
+        table.add(f"agreement report, {rp['items']:,} items, scores kept at the merge", f"{rp['seconds']:.2f} s")
+        if "report_recomputed" in c:
+            table.add("... the same items merged before scores were kept", f"{c['report_recomputed']['seconds']:.2f} s")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -145,6 +172,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--gap", type=float, default=0.1, help="seconds between the starts of two saves")
     p.add_argument("--burst", type=int, default=2_000, help="events inserted at once for the webhook")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    p.add_argument("--only", choices=("webhooks", "consensus"),
+                   help="run one part: webhooks (steps 3-4: live latency, burst) or consensus (step 6)")  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT),
                    help=f"PostgreSQL server URL without a database name (default: $LABELHUB_BENCH_PG, or "

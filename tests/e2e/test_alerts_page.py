@@ -102,3 +102,18 @@ def test_a_rejection_raises_an_alert_that_the_reviewer_acknowledges(
     shots(page, "acknowledged")
     acks = server.api.get(f"{API}/projects/{pid}/audit", params={"action": "alert.ack"}).raise_for_status().json()
     assert [e["username"] for e in acks["events"]] == ["alerts-rev"]
+
+    # Off the project's pages, the bell still follows its stream: the next alert shows within a second or two (it
+    # polled every 30 s before).
+    page.goto("/#/")
+    expect(page.get_by_test_id("alert-bell-count")).to_have_text("0")
+    with _as(server, "alerts-ann", ann_pw) as ann:
+        url = f"{API}/projects/{pid}/items/{iid}/annotations"
+        body = {"version": ann.get(url).raise_for_status().json()["version"], "annotations": [box]}
+        ann.put(url, json=body).raise_for_status()
+    with _as(server, "alerts-rev", rev_pw) as rev:
+        rev.post(
+            f"{API}/projects/{pid}/items/{iid}/review", json={"approve": False, "comment": "Still"}
+        ).raise_for_status()
+    evaluator.step(server_hub, "e2e")
+    expect(page.get_by_test_id("alert-bell-count")).to_have_text("1", timeout=5000)

@@ -18,12 +18,13 @@ from labelhub.errors import ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
 from labelhub.jobs.executor import LocalExecutor
+from labelhub.jobs.recovery import recover
 from labelhub.services import alert_rules, alerts, audit, event_feed
 from labelhub.services.access import Actor
 from labelhub.services.alert_evaluator import CURSOR, AlertEvaluator
 from labelhub.services.items import review_item
-from labelhub.services.jobs import enqueue
-from labelhub.storage.models import Annotation, AuditEvent, Item, Membership, User
+from labelhub.services.jobs import MAX_ATTEMPTS, claim_next, enqueue
+from labelhub.storage.models import Annotation, AuditEvent, Item, Job, Membership, User, utcnow
 from labelhub.storage.team_models import Alert, EventCursor
 
 SYSTEM = Actor.system()
@@ -172,6 +173,31 @@ def test_job_failed_fires_when_a_real_job_of_the_project_fails(team: Team) -> No
     assert (alert.kind, alert.severity, alert.object_type, alert.object_id) == ("job_failed", "critical", "job",
                                                                                  str(failing))  # fmt: skip
     assert alert.title == f"Boom job {failing} failed: Invalid input"
+
+
+def test_job_failed_fires_for_a_job_the_stale_job_recovery_fails(team: Team) -> None:
+    """A job whose worker died on each of its tries is failed by a live worker's recovery, which records the
+    ``job.finished`` its worker never could; one requeued for another try records nothing yet."""
+    team.rule("job_failed")
+    with team.hub.db.session(write=True) as s:
+        doomed = enqueue(s, team.reviewer, "doomed", {}, project_id=team.pid).id
+        retried = enqueue(s, team.reviewer, "retried", {}, project_id=team.pid).id
+        for job_id, attempts in ((doomed, MAX_ATTEMPTS), (retried, 1)):
+            assert claim_next(s, "dead-host:1") is not None
+            s.execute(update(Job).where(Job.id == job_id)
+                      .values(attempts=attempts, heartbeat_at=utcnow() - timedelta(hours=1)))  # fmt: skip
+    assert [(r.id, r.status) for r in recover(team.hub, timedelta(minutes=1))] == [(doomed, "failed"),
+                                                                                   (retried, "queued")]  # fmt: skip
+    with team.hub.db.session() as s:
+        finished = s.scalars(select(AuditEvent).where(AuditEvent.action == "job.finished"))
+        expected = {"actor": "rev", "kind": "doomed", "status": "failed", "error": "Worker lost"}
+        assert [(e.object_id, e.user_id, e.detail) for e in finished] == [
+            (str(doomed), team.reviewer.user_id, expected)
+        ]
+    team.run()
+    [alert] = team.alerts()
+    assert (alert.kind, alert.object_id, alert.title) == ("job_failed", str(doomed),
+                                                          f"Doomed job {doomed} failed: Worker lost")  # fmt: skip
 
 
 def test_review_backlog_fires_at_count_and_waits_out_its_cooldown_after_an_ack(team: Team) -> None:

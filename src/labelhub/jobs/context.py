@@ -130,19 +130,21 @@ def finish(
             )
         )
         if res.rowcount:  # type: ignore[attr-defined]
-            _record_finished(s, job_id, status, error)
+            record_finished(s, job_id, status, error)
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
-def _record_finished(s: Session, job_id: int, status: JobStatus, error: dict[str, Any] | None) -> None:
-    """Record ``job.finished`` for a project's job (what alert rules and webhooks watch), as the job's creator."""
+def record_finished(s: Session, job_id: int, status: JobStatus, error: dict[str, Any] | None = None) -> None:
+    """Record ``job.finished`` for a project's job (what alert rules and webhooks watch), as the job's creator,
+    in the transaction that ended it: here when its worker ends it, in :mod:`.recovery` when a live worker ends
+    a job whose worker died. ``error`` None takes the job's stored error."""
     row = s.execute(
-        select(Job.kind, Job.project_id, User.id, User.username, User.is_admin)
+        select(Job.kind, Job.project_id, Job.error, User.id, User.username, User.is_admin)
         .outerjoin(User, User.id == Job.created_by)
         .where(Job.id == job_id)
     ).first()
     if row is None or row.project_id is None:
         return
     actor = Actor(row.id, row.username, row.is_admin) if row.id is not None else Actor.system()
-    detail = {"kind": row.kind, "status": status.value, "error": (error or {}).get("title")}
+    detail = {"kind": row.kind, "status": status.value, "error": (error or row.error or {}).get("title")}
     audit.record(s, actor, "job.finished", "job", job_id, project_id=row.project_id, detail=detail)

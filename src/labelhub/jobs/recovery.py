@@ -7,7 +7,9 @@ was killed, restarted or lost its database. Such a job goes back to the queue, o
 ``MAX_ATTEMPTS`` tries, or ``cancelled`` when cancel was asked (its worker can no longer honour it). What it
 left behind goes in the same transaction: a training's version becomes ``failed`` and its half-written folder
 is removed, a killed export's ``.part`` files are removed (its whole folder when it will not run again), and an
-import that will not run again loses its upload. One WARNING line per job says what happened.
+import that will not run again loses its upload. A project's job that ends here (failed or cancelled) records
+``job.finished`` in that transaction too, as its worker would have (so a ``job_failed`` alert rule sees it). One
+WARNING line per job says what happened.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from labelhub.domain.enums import JobStatus
 from labelhub.hub import Hub
+from labelhub.jobs.context import record_finished
 from labelhub.jobs.handlers import COMMITS_AS_IT_GOES
 from labelhub.services.jobs import MAX_ATTEMPTS, Recovered, has_stale, recover_stale
 from labelhub.services.uploads import remove_upload
@@ -40,6 +43,8 @@ def recover(hub: Hub, stale_after: timedelta, *, now: datetime | None = None) ->
         recovered = recover_stale(s, stale_after, now=now, keeps_work=COMMITS_AS_IT_GOES)
         folders: list[Path] = []
         for r in recovered:
+            if r.status != JobStatus.QUEUED.value:  # ended: failed, or cancelled as was asked
+                record_finished(s, r.id, JobStatus(r.status))
             if r.kind == TRAIN_KIND:
                 from labelhub.services.model_jobs import abandon_training  # loads PyTorch: only when needed
 

@@ -10,7 +10,8 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from labelhub.domain.agreement import agreement_table, class_alpha, item_agreement, pairwise_matrix
+from labelhub.domain.agreement import class_alpha, item_agreement, pairwise_matrix
+from labelhub.domain.agreement_pairs import class_replica, pair_scores, pair_table
 from labelhub.domain.permissions import Action
 from labelhub.services.access import Actor, check_item_access, require
 from labelhub.services.consensus import OPEN
@@ -105,8 +106,20 @@ class AgreementReport:
     lowest: list[ItemScore]
 
 
+def _stored(meta: Any, status: str) -> dict[str, Any] | None:
+    """The pair scores kept with a merged item (None: not merged, or merged before they were kept)."""
+    record = (meta or {}).get("consensus") if status not in OPEN and isinstance(meta, dict) else None
+    if isinstance(record, dict) and isinstance(record.get("pairs"), list) and isinstance(record.get("users"), list):
+        return record
+    return None
+
+
 def project_agreement(session: Session, actor: Actor, project_id: int, *, lowest: int = 20) -> AgreementReport:
-    """Return the project's agreement report (reviewers): see :class:`AgreementReport`."""
+    """Return the project's agreement report (reviewers): see :class:`AgreementReport`.
+
+    A merged item's pair scores and class tags are read from its merge record (``meta["consensus"]``, kept by
+    ``consensus_apply.merge_item``); only items not merged yet, and items merged before the record kept them,
+    have their submitted replicas read and compared here."""
     require(session, actor, project_id, Action.REVIEW, doing="reading the project's agreement")
     consensus = (Item.project_id == project_id, Item.overlap >= 2)
     by_status = session.execute(select(Item.status, func.count()).where(*consensus).group_by(Item.status)).all()
@@ -114,22 +127,36 @@ def project_agreement(session: Session, actor: Actor, project_id: int, *, lowest
     for status, n in by_status:
         counts[status in OPEN] += int(n)
     items = session.execute(
-        select(Item.id, Item.name, Item.status).where(*consensus).order_by(Item.id.desc()).limit(MAX_ITEMS + 1)
-    ).all()
+        select(Item.id, Item.name, Item.status, Item.meta).where(*consensus).order_by(Item.id.desc())
+        .limit(MAX_ITEMS + 1)
+    ).all()  # fmt: skip
     capped = len(items) > MAX_ITEMS
     facts = {r.id: r for r in items[:MAX_ITEMS]}
-    by_item: dict[int, dict[int, list[dict[str, Any]]]] = defaultdict(dict)
+    pairs: dict[int, list[Any]] = {}  # item -> [user, user, score]
+    units: dict[int, dict[int, Any]] = {}  # item -> user -> replica (class tags only, for a stored one)
     submitted: dict[int, int] = defaultdict(int)
-    ids = sorted(facts)
+    for iid, row in facts.items():
+        if (record := _stored(row.meta, row.status)) is None:
+            continue
+        tags = record.get("classes") or {}
+        units[iid] = {int(u): class_replica(tags.get(str(u)) or []) for u in record["users"]}
+        pairs[iid] = list(record["pairs"])
+        for u in units[iid]:
+            submitted[u] += 1
+    by_item: dict[int, dict[int, list[dict[str, Any]]]] = defaultdict(dict)
+    ids = sorted(set(facts) - set(units))
     for start in range(0, len(ids), 5000):
         q = select(_R.item_id, _R.user_id, _R.annotations).where(
             _R.item_id.in_(ids[start : start + 5000]), _R.submitted.is_(True)
-        )
+        ).order_by(_R.id)  # fmt: skip
         for r in session.execute(q):
             by_item[r.item_id][r.user_id] = list(r.annotations or [])
             submitted[r.user_id] += 1
-    scored = {i: reps for i, reps in by_item.items() if len(reps) >= 2}
-    scores, per_user = agreement_table(scored)  # one comparison per pair of people per item
+    for iid, reps in by_item.items():
+        if len(reps) >= 2:
+            units[iid] = reps
+            pairs[iid] = pair_scores(list(reps.items()))  # one comparison per pair of people
+    scores, per_user = pair_table(pairs)
     names = _names(session, set(submitted))
     annotators = sorted(
         (AnnotatorRow(u, names.get(u, f"user {u}"), round(per_user[u][0], 4) if u in per_user else None,
@@ -137,7 +164,7 @@ def project_agreement(session: Session, actor: Actor, project_id: int, *, lowest
         key=lambda a: (a.agreement is None, a.agreement if a.agreement is not None else 0.0, a.username),
     )  # fmt: skip
     worst = sorted(scores, key=lambda i: (scores[i], i))[:lowest]
-    alpha = class_alpha(scored.values())
+    alpha = class_alpha(units.values())
     return AgreementReport(
         alpha=round(alpha, 4) if alpha is not None else None,
         mean_agreement=round(sum(scores.values()) / len(scores), 4) if scores else None,
@@ -146,5 +173,5 @@ def project_agreement(session: Session, actor: Actor, project_id: int, *, lowest
         items_scored=len(scores),
         capped=capped,
         annotators=annotators,
-        lowest=[ItemScore(i, facts[i].name, facts[i].status, round(scores[i], 4), len(scored[i])) for i in worst],
+        lowest=[ItemScore(i, facts[i].name, facts[i].status, round(scores[i], 4), len(units[i])) for i in worst],
     )

@@ -20,6 +20,7 @@ from labelhub.services import audit
 from labelhub.services._proposal_rules import edited_proposal, open_proposal, restores_proposal
 from labelhub.services._stale import stale_item
 from labelhub.services.access import Actor, check_item_access, project_schema
+from labelhub.services.consensus_reset import restart_if_reopened
 from labelhub.services.frame_annotations import check_frame, scope_inputs
 from labelhub.services.retrain import maybe_retrain
 from labelhub.storage.json_text import json_text
@@ -258,10 +259,9 @@ def plan_save(
         if old is not None and (
             edited_proposal(old, row) or (decided and not can_review and row["state"] == _ACCEPTED)
         ):
-            # Whoever relabels, reshapes or sets an attribute of a model's proposal, or (without the reviewer role)
-            # confirms it, makes it their own label: source human, no score, accepted, remembering the proposing
-            # model version. Only a reviewer's accept keeps it the model's (counted in the model's report as
-            # accepted unchanged).
+            # Relabelling, reshaping or setting an attribute of a model's proposal, or confirming it without the
+            # reviewer role, makes it one's own label (human, no score, accepted, its model version kept). Only a
+            # reviewer's accept keeps it the model's (counted in the model's report as accepted unchanged).
             keep.add(old.id)
             plan.updates.append((old.id, {**row, "source": Source.HUMAN.value, "score": None, "state": _ACCEPTED,
                                           "author_id": actor.user_id, "model_version": old.model_version}))  # fmt: skip
@@ -292,8 +292,7 @@ def plan_save(
                 "item yourself and leave the proposal for a reviewer",
                 field="annotations",
             )
-    # The item's annotator (to whom a rejected item goes back): whoever labels it, but a reviewer's fix does not
-    # take the item over from the person who labelled it.
+    # The item's annotator (to whom a rejected item goes back): whoever labels it, unless a reviewer fixes it.
     if actor.user_id is not None and (not can_review or item.annotator_id is None):
         plan.annotator_id = actor.user_id
     if status is None:
@@ -343,6 +342,7 @@ def apply_save(session: Session, actor: Actor, plan: SavePlan) -> int:
         if current is None:
             raise NotFoundError(f"item {item_id} not found in project {plan.project_id}", field="item_id")
         raise stale_item(item_id, plan.expected_version, current)
+    restart_if_reopened(session, actor, plan.project_id, item_id, plan.status_before, plan.status)  # a new round
     for aid, values in plan.updates:
         session.execute(
             update(_ANNOTATIONS_TABLE).where(_A.id == aid).values(version=_A.version + 1, updated_at=now, **values)

@@ -7,7 +7,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from labelhub.domain.agreement import item_agreement
+from labelhub.domain.agreement_pairs import class_tags, pair_scores, pair_table
+from labelhub.domain.consensus import TIE_TAG
 from labelhub.domain.enums import AnnotationState, ItemStatus, Source
 from labelhub.errors import NotFoundError
 from labelhub.services import audit
@@ -21,7 +22,6 @@ from labelhub.storage.team_models import ConsensusReplica
 
 __all__ = ["TIE_TAG", "merge_item"]
 
-TIE_TAG = "consensus-tie"  # put on an item whose merge had a tie, so reviewers can filter for them
 _ANNOTATIONS = cast(Table, Annotation.__table__)
 _ITEMS = cast(Table, Item.__table__)
 
@@ -49,12 +49,16 @@ def merge_item(session: Session, actor: Actor, project_id: int, item_id: int, *,
     ).all()  # fmt: skip
     labels = [list(r.annotations or []) for r in replicas]
     merged = merge_replicas(labels, width=row.width, height=row.height)
-    agreement = item_agreement(labels)
+    pairs = pair_scores([(r.user_id, lab) for r, lab in zip(replicas, labels, strict=True)])
+    agreement = pair_table({item_id: pairs})[0].get(item_id)
     score = round(agreement, 4) if agreement is not None else None
     meta = dict(row.meta or {})
     meta["agreement"] = score
+    # The pair scores and class tags stay with the merge: the agreement report reads them (domain.agreement_pairs).
     meta["consensus"] = {"of": len(labels), "overlap": row.overlap, "forced": forced, "flags": merged.flags,
-                         "users": [r.user_id for r in replicas]}  # fmt: skip
+                         "users": [r.user_id for r in replicas], "pairs": [list(p) for p in pairs],
+                         "classes": {str(r.user_id): t for r, lab in zip(replicas, labels, strict=True)
+                                     if (t := class_tags(lab))}}  # fmt: skip
     if merged.flags:
         tags = [t for t in meta.get("tags") or [] if isinstance(t, str)]
         meta["tags"] = [*tags, TIE_TAG] if TIE_TAG not in tags else tags

@@ -9,6 +9,17 @@ connection, a URL the server's policy now refuses) keeps the place: the same eve
 :data:`BACKOFF` (10 s, 30 s, 1 min, 5 min, 15 min, then hourly), so delivery is ordered and at least once.
 After :data:`DISABLE_AFTER` failures in a row, which by that schedule span more than 24 hours, the hook is
 turned off with its reason and a ``webhook.disable`` audit event; resuming it carries on from the same event.
+
+An event sent costs two write transactions: the delivery row (written before the request, so its id is the
+``X-Labelhub-Delivery`` header), then the request's outcome together with the hook's new place, failure count and
+lease (one transaction, :meth:`WebhookDispatcher._save`; they were two until 2026-12-06). What a crash leaves:
+
+* before the request: the delivery row says "no answer was recorded" and the place has not moved; whoever takes
+  the hook next (this process after a restart, or another once the 60 s lease lapses) sends the same event again;
+* between the request and the commit of its outcome (the receiver may have it): the same, so the receiver can get
+  the event twice, with two delivery ids and the same ``data.id``: delivery is at least once, never lost;
+* after the commit: the outcome and the place moved together, so an event the log shows as delivered is never
+  sent again, and the next one follows it: order holds.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor
 from labelhub.services.event_feed import last_id, matches, read_after
-from labelhub.services.webhook_send import Attempt, Clock, HookSnapshot, Sender, prune, snapshot, utc_now
+from labelhub.services.webhook_send import Attempt, Clock, HookSnapshot, Sender, prune, record, snapshot, utc_now
 from labelhub.services.webhook_urls import Resolver, default_resolver, shown_url
 from labelhub.services.webhooks import DeliveryView, delivery_view, find_hook
 from labelhub.storage.models import Project
@@ -143,14 +154,14 @@ class WebhookDispatcher:
                     run.cursor = event.id
                     continue
                 sent = True
-                _, outcome = self.sender(hub).deliver(
-                    hub, run.hook, event.action, event.body(), event_id=event.id, attempt=run.failures + 1
-                )
+                sender = self.sender(hub)
+                delivery = sender.begin(hub, run.hook, event.action, event_id=event.id, attempt=run.failures + 1)
+                outcome = sender.post(run.hook, delivery, event.action, event.body())
                 if not outcome.ok:
-                    self._failed(hub, run, outcome)
+                    self._failed(hub, run, delivery, outcome)
                     return False
                 run.cursor, run.failures = event.id, 0
-                if not self._save(hub, run, renew=True):
+                if not self._save(hub, run, renew=True, outcome=(delivery, outcome)):
                     return False
                 if time.monotonic() > deadline:
                     return True  # the rest next round, after the notifier's other tasks had their turn
@@ -184,10 +195,23 @@ class WebhookDispatcher:
                 .values(lease_owner=None, lease_until=None)
             )
 
-    def _save(self, hub: Hub, run: _Run, *, renew: bool, **extra: Any) -> bool:
+    def _save(
+        self,
+        hub: Hub,
+        run: _Run,
+        *,
+        renew: bool,
+        outcome: tuple[int, Attempt] | None = None,
+        disabled: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> bool:
         """Write the hook's place and failures while this process still holds its lease (False when it lost it,
         or the hook was turned off or deleted meanwhile). The place never moves back: a manager's "skip the
-        backlog" during a delivery wins."""
+        backlog" during a delivery wins.
+
+        In the same transaction: ``outcome`` (delivery id, what the request gave) is stored whether or not the
+        lease still holds (the request went out), and ``disabled`` (the detail of a ``webhook.disable`` event)
+        is recorded when the hook was turned off here."""
         values: dict[str, Any] = {
             "last_event_id": case((Webhook.last_event_id < run.cursor, run.cursor), else_=Webhook.last_event_id),
             "failures": run.failures,
@@ -196,33 +220,32 @@ class WebhookDispatcher:
         if renew:
             values["lease_until"] = self.clock() + timedelta(seconds=LEASE_SECONDS)
         with hub.db.session(write=True) as s:
+            if outcome is not None:
+                record(s, *outcome)
             res = s.execute(
                 update(Webhook)
                 .where(Webhook.id == run.hook.id, Webhook.lease_owner == run.owner, Webhook.active)
                 .values(**values)
             )
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            saved = bool(res.rowcount)  # type: ignore[attr-defined]
+            if saved and disabled is not None:
+                audit.record(s, Actor.system(), "webhook.disable", "webhook", run.hook.id,
+                             project_id=run.hook.project_id, detail=disabled)  # fmt: skip
+            return saved
 
-    def _failed(self, hub: Hub, run: _Run, outcome: Attempt) -> None:
+    def _failed(self, hub: Hub, run: _Run, delivery: int, outcome: Attempt) -> None:
         run.failures += 1
         now = self.clock()
         if run.failures < DISABLE_AFTER:
-            self._save(hub, run, renew=False, next_attempt_at=now + timedelta(seconds=retry_delay(run.failures)))
+            retry_at = now + timedelta(seconds=retry_delay(run.failures))
+            self._save(hub, run, renew=False, outcome=(delivery, outcome), next_attempt_at=retry_at)
             return
         reason = f"turned off after {run.failures} failed deliveries in a row over more than a day; the last: " + (
             outcome.error or "no 2xx answer"
         )
-        if self._save(hub, run, renew=False, active=False, disabled_reason=reason, next_attempt_at=None):
-            with hub.db.session(write=True) as s:
-                audit.record(
-                    s,
-                    Actor.system(),
-                    "webhook.disable",
-                    "webhook",
-                    run.hook.id,
-                    project_id=run.hook.project_id,
-                    detail={"reason": reason, "failures": run.failures, "url": shown_url(run.hook.url)},
-                )
+        detail = {"reason": reason, "failures": run.failures, "url": shown_url(run.hook.url)}
+        self._save(hub, run, renew=False, outcome=(delivery, outcome), disabled=detail, active=False,
+                   disabled_reason=reason, next_attempt_at=None)  # fmt: skip
 
 
 def send_test(hub: Hub, actor: Actor, project_id: int, hook_id: int, *, sender: Sender) -> DeliveryView:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from labelhub import __version__
 from labelhub.config import Settings
@@ -29,7 +30,7 @@ from labelhub.jobs.backoff import first_line
 from labelhub.services.webhook_urls import HostPolicy, Resolver, check_url, default_resolver
 from labelhub.storage.team_models import Webhook, WebhookDelivery
 
-__all__ = ["TIMEOUT", "Attempt", "HookSnapshot", "Sender", "sign"]
+__all__ = ["TIMEOUT", "Attempt", "HookSnapshot", "Sender", "record", "sign"]
 
 TIMEOUT = 10.0  # seconds for the whole request: connect, send, first byte
 RESPONSE_KEEP = 2048  # bytes of the receiver's answer kept in the delivery log
@@ -107,9 +108,18 @@ class Sender:
     ) -> tuple[int, Attempt]:
         """Record a delivery, send it, and record what came back; returns the delivery id and the outcome.
 
-        The row is written first, so its id is the ``X-Labelhub-Delivery`` a receiver logs, and a server that
-        stops mid-request leaves a row that says so.
+        The row is written first (:meth:`begin`), so its id is the ``X-Labelhub-Delivery`` a receiver logs, and a
+        server that stops mid-request leaves a row that says so. (The dispatcher calls :meth:`begin` and
+        :meth:`post` itself and writes the outcome together with the hook's place: see ``webhook_dispatch``.)
         """
+        delivery_id = self.begin(hub, hook, action, event_id=event_id, attempt=attempt)
+        outcome = self.post(hook, delivery_id, action, data)
+        with hub.db.session(write=True) as s:
+            record(s, delivery_id, outcome)
+        return delivery_id, outcome
+
+    def begin(self, hub: Hub, hook: HookSnapshot, action: str, *, event_id: int | None, attempt: int) -> int:
+        """Write a delivery row that says "no answer recorded" (its own transaction) and return its id."""
         with hub.db.session(write=True) as s:
             row = WebhookDelivery(
                 webhook_id=hook.id,
@@ -122,24 +132,10 @@ class Sender:
             )
             s.add(row)
             s.flush()
-            delivery_id = row.id
-        outcome = self.post(hook, delivery_id, action, data)
-        with hub.db.session(write=True) as s:
-            self.record(s, delivery_id, outcome)
-        return delivery_id, outcome
+            return row.id
 
-    def record(self, session: Any, delivery_id: int, outcome: Attempt) -> None:
-        session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id)
-            .values(
-                ok=outcome.ok,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                response=outcome.response,
-                duration_ms=outcome.duration_ms,
-            )
-        )
+    def record(self, session: Session, delivery_id: int, outcome: Attempt) -> None:
+        record(session, delivery_id, outcome)
 
     def post(self, hook: HookSnapshot, delivery_id: int, action: str, data: dict[str, Any]) -> Attempt:
         """POST one event to the hook's URL, checked again against the server's policy first."""
@@ -188,6 +184,21 @@ class Sender:
         if 300 <= code < 400:
             error += "; redirects are not followed: set the hook's URL to the address it redirects to"
         return Attempt(False, code, error, kept, _ms(started))
+
+
+def record(session: Session, delivery_id: int, outcome: Attempt) -> None:
+    """Store what a delivery's request gave, in the caller's write transaction."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(
+            ok=outcome.ok,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response=outcome.response,
+            duration_ms=outcome.duration_ms,
+        )
+    )
 
 
 def prune(hub: Hub, hook_id: int, keep: int = KEEP_DELIVERIES) -> None:

@@ -131,6 +131,8 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
         : `took back their labels of ${item}`;
     case "consensus.merge":
       return `${d.forced ? "merged early" : "merged"} the labels of ${count(num(d.replicas), "person", "people")} on ${item}${typeof d.agreement === "number" ? ` (agreement ${Math.round(d.agreement * 100)}%)` : ""}`;
+    case "consensus.reset":
+      return `sent ${item} back to consensus labelling afresh (${count(num(d.replicas), "replica")} of the last round removed)`;
     case "alert.raised":
       return `raised an alert: ${str(d.title)}`;
     case "alert.ack":
@@ -161,6 +163,10 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
       return `deleted model ${str(d.name)} v${str(d.version)}`;
     case "model.prune":
       return `removed the files of model ${str(d.name)} v${str(d.version)} (keeping ${str(d.keep_versions)} versions)`;
+    case "federated.round":
+      return `trained federated round ${str(d.round)} on ${count(num(d.examples), "label")} (weights sent back)`;
+    case "federated.train":
+      return `trained ${str(d.name)} v${str(d.version)} by federated averaging over ${count(num(d.sites), "site")}, ${count(num(d.rounds), "round")}`;
     case "prelabel.run":
       return `pre-labelled ${count(num(d.items), "item")} (${num(d.accepted)} accepted, ${num(d.proposed)} proposed)`;
     case "embeddings.compute":
