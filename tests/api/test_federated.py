@@ -137,6 +137,10 @@ def test_federated_model_beats_each_sites_own_and_only_weights_cross(
         assert len(mv.data["federated"]["rounds"]) == ROUNDS
         federated = mv.metrics["accuracy"]
         assert mv.metrics["evaluated_on"] == "coordinator labels" and mv.metrics["n"] == len(test)
+        # Calibrated at the coordinator on its labels (none trained on), as an ordinary training is.
+        m = mv.metrics
+        assert m["temperature"] != 1.0 and m["calibration"].startswith("temperature fitted on the 160")
+        assert m["ece_after_temperature"] <= m["ece_before_temperature"] and m["ece"] == m["ece_after_temperature"]
         assert s.query(AuditEvent).filter_by(action="federated.round").count() == 2 * ROUNDS
         labels = [count_human_labels(s, pid) for pid in site_pids]
     assert [r.round for r in reports] == list(range(1, ROUNDS + 1))

@@ -67,3 +67,23 @@ def test_nothing_is_queued_when_retraining_is_off_or_there_is_no_model(hub: Hub)
         update_assist(s, SYSTEM, pid, {"retrain_every": None}, version=2)
     _label(hub, pid, ids[1])
     assert _train_jobs(hub) == []
+
+
+def test_a_federated_active_version_is_not_retrained_centrally(hub: Hub) -> None:
+    """A coordinator's federated model (params carry ``federated``) is never replaced by a central retraining;
+    an ordinary active version of another project still is."""
+    fed, fed_ids = text_project(hub, "federated", ["a", "b", "c"])
+    plain, plain_ids = text_project(hub, "plain", ["a", "b", "c"])
+    with hub.db.session(write=True) as s:
+        s.add(ModelVersion(project_id=fed, name="federated-text-classifier", kind="text_classifier", version=1,
+                           status="ready", active=True, mode="sgd",
+                           params={"federated": {"rounds": 2, "sites": ["https://a/api/v1/projects/1"]}}))  # fmt: skip
+        s.add(ModelVersion(project_id=plain, name="t", kind="text_classifier", version=1, status="ready",
+                           active=True, mode="sgd"))  # fmt: skip
+        update_assist(s, SYSTEM, fed, {"retrain_every": 1}, version=1)
+        update_assist(s, SYSTEM, plain, {"retrain_every": 1}, version=1)
+    for item_id in fed_ids:
+        _label(hub, fed, item_id)
+    assert _train_jobs(hub) == []
+    _label(hub, plain, plain_ids[0])
+    assert [j.project_id for j in _train_jobs(hub)] == [plain]

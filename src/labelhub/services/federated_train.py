@@ -15,10 +15,15 @@ result as a ``text_classifier`` version of that project (line ``federated-text-c
 pre-labelling, the reports and the labelling queue use it like any other. Its ``params.federated`` holds the
 settings and the sites (URLs, never tokens); its ``data.federated`` each round's counts and accuracy.
 No SWA or SWAG: the sites run plain SGD and the coordinator keeps the last global weights.
+
+After the last round the temperature is fitted (``fit_temperature``, as an ordinary training does) on the
+coordinator's labels, all held out (none was trained on): at least ``MIN_HELD_OUT`` = 20, else it stays 1 and
+``metrics.calibration`` says why. ``metrics`` holds the ECE and NLL before and after (on those same labels).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -32,7 +37,7 @@ import numpy as np
 import torch
 from sqlalchemy import select
 
-from labelhub.assist.calibration import nll
+from labelhub.assist.calibration import ece, fit_temperature, nll
 from labelhub.assist.config import TrainConfig, TrainMode
 from labelhub.assist.federated import (
     FeatureSettings,
@@ -51,7 +56,7 @@ from labelhub.assist.heads import Head
 from labelhub.assist.model import AssistModel, TrainingHistory
 from labelhub.assist.persist import save_classifier
 from labelhub.assist.report import classification_report
-from labelhub.assist.text import TextClassifier
+from labelhub.assist.text import MIN_HELD_OUT, HeldOutReport, TextClassifier
 from labelhub.domain.enums import ItemKind
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
@@ -60,6 +65,7 @@ from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
 from labelhub.services.federated_site import ROUND_METADATA
+from labelhub.services.model_jobs import take_over
 from labelhub.services.models import models_dir, next_version, select_training_data
 from labelhub.storage.models import Item, ModelVersion
 
@@ -274,7 +280,7 @@ def train_federated(
     finally:
         if http is None:
             client.close()
-    clf = _classifier(state, classes, feats, spec, reports)
+    clf = _calibrated(_classifier(state, classes, feats, spec, reports), x, y)
     return _register(hub, actor, project_id, clf, spec, sites, reports, texts, labels)
 
 
@@ -292,13 +298,31 @@ def _classifier(state: State, classes: Sequence[str], feats: Any, spec: Federate
     return TextClassifier(classes=tuple(classes), featurizer=feats, model=model, held_out=None)
 
 
+def _calibrated(clf: TextClassifier, x: Any, y: np.ndarray) -> TextClassifier:
+    """Fit the temperature on the coordinator's labels (all held out: none was trained on), as
+    ``train_text_classifier`` does on its held-out slice; under ``MIN_HELD_OUT`` labels it stays 1."""
+    if x is None or len(y) < MIN_HELD_OUT:
+        return clf
+    logits = clf.model.logit_samples(x)
+    before = clf.model.proba_from_logits(logits)
+    model = clf.model.with_temperature(fit_temperature(logits, y))
+    after = model.proba_from_logits(logits)
+    report = HeldOutReport(n=len(y), temperature=model.temperature, nll_before=nll(before, y),
+                           nll_after=nll(after, y), ece_before=ece(before, y), ece_after=ece(after, y))  # fmt: skip
+    return dataclasses.replace(clf, model=model, held_out=report)
+
+
 def _metrics(clf: TextClassifier, texts: list[str], labels: list[str]) -> dict[str, Any]:
     if not labels:
-        return {"evaluated_on": "no coordinator labels", "n": 0, "classes": list(clf.classes), "temperature": 1.0}
+        return {"evaluated_on": "no coordinator labels", "n": 0, "classes": list(clf.classes), "temperature": 1.0,
+                "calibration": f"temperature 1: no coordinator labels (it needs {MIN_HELD_OUT})"}  # fmt: skip
     probs = clf.predict_proba(texts)
     rep = classification_report(labels, probs, clf.classes)
     index = {c: i for i, c in enumerate(clf.classes)}
     best = probs.argmax(axis=1)
+    h = clf.held_out
+    note = (f"temperature fitted on the {h.n} coordinator labels (none was trained on)" if h is not None else
+            f"temperature 1: {len(labels)} coordinator labels, under the {MIN_HELD_OUT} needed to fit one")  # fmt: skip
     return {
         "held_out": {"scores": [float(probs[i, b]) for i, b in enumerate(best)],
                      "correct": [clf.classes[b] == t for b, t in zip(best, labels, strict=True)]},
@@ -307,7 +331,11 @@ def _metrics(clf: TextClassifier, texts: list[str], labels: list[str]) -> dict[s
         "accuracy": rep["accuracy"],
         "ece": rep["ece"],
         "nll": nll(probs, [index[t] for t in labels]),
-        "temperature": 1.0,
+        "temperature": clf.model.temperature,
+        "calibration": note,
+        "ece_before_temperature": h.ece_before if h is not None else rep["ece"],
+        "ece_after_temperature": h.ece_after if h is not None else rep["ece"],
+        "nll_before_temperature": h.nll_before if h is not None else None,
         "per_class": rep["per_class"],
         "classes": list(clf.classes),
         "steps": clf.model.history.steps,
@@ -360,13 +388,7 @@ def _register(
         row.artifacts = {"folder": rel.as_posix(), **{k: (rel / v).as_posix() for k, v in files.items()}}
         row.data = {"count": sum(x.examples or 0 for x in last), "annotation_ids": [], "held_out_ids": [],
                     "classes": list(clf.classes), "skipped": 0, "federated": {"rounds": rounds}}  # fmt: skip
-        current = s.scalars(
-            select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.active.is_(True))
-        ).all()
-        if spec.activate or (spec.activate is None and all(m.name == row.name for m in current)):
-            for m in current:
-                m.active = False
-            row.active = True
+        take_over(s, project_id, row, spec.activate)  # as an ordinary training does
         audit.record(s, actor, "federated.train", "model_version", mv_id, project_id=project_id,
                      detail={"name": spec.name, "version": version, "sites": len(sites),
                              "rounds": len(reports)})  # fmt: skip

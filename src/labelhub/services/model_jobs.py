@@ -60,7 +60,7 @@ from labelhub.services.models import (
 )
 from labelhub.storage.models import ModelVersion, ProjectAssist
 
-__all__ = ["abandon_training", "run_train_model", "train_version"]
+__all__ = ["abandon_training", "run_train_model", "take_over", "train_version"]
 
 
 TRAIN_THREADS = 1  # see labelhub.assist.train.threads: reproducible, and kind to a busy 2-core machine
@@ -129,17 +129,7 @@ def train_version(
             return mv_id
         row.status, row.metrics, row.artifacts = "ready", metrics, artifacts
         row.data = {**summary, "held_out_ids": held_ids}
-        # The new version takes over when asked to (``spec.activate``), or by default when nothing is active or
-        # the active model is an older version of the same line (a retraining): pre-labelling and the queue then
-        # follow the newest labels. A model of another line that a person made active stays active, and a
-        # training asked not to activate (to try a variant beside the live model) never does.
-        current = s.scalars(
-            select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.active.is_(True))
-        ).all()
-        if spec.activate or (spec.activate is None and all(mv.name == row.name for mv in current)):
-            for mv in current:
-                mv.active = False
-            row.active = True
+        take_over(s, project_id, row, spec.activate)
         record_training(s, project_id, labels_now)
         audit.record(
             s,
@@ -208,6 +198,20 @@ def _ssl_encoder(hub: Hub, project_id: int) -> dict[str, str] | None:
     if not isinstance(path, str) or not (hub.settings.home / path / "encoder.json").is_file():
         return None
     return {"path": str(hub.settings.home / path)}
+
+
+def take_over(s: Session, project_id: int, row: ModelVersion, activate: bool | None) -> None:
+    """Make the newly trained ``row`` the project's active model when asked to (``activate``), or by default when
+    nothing is active or the active model is an older version of the same line (a retraining): pre-labelling and
+    the queue then follow the newest labels. A model of another line that a person made active stays active, and
+    a training asked not to activate (to try a variant beside the live model) never does."""
+    current = s.scalars(
+        select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.active.is_(True))
+    ).all()
+    if activate or (activate is None and all(mv.name == row.name for mv in current)):
+        for mv in current:
+            mv.active = False
+        row.active = True
 
 
 def _train(data: TrainingData, spec: TrainSpec, progress: Report, ssl: dict[str, str] | None = None) -> Classifier:

@@ -1,8 +1,11 @@
 """Retraining on its own: after enough new human labels, queue a training job for the project's model.
 
 :func:`maybe_retrain` is called in the transaction of every annotation save, so it answers from two indexed
-reads when nothing is due (no active model, one labelhub cannot train such as a registered detector, or
-retraining off) and counts labels only then. Only the kinds labelhub trains itself are retrained.
+reads when nothing is due (no active model, one labelhub cannot train such as a registered detector, a
+federated version, or retraining off) and counts labels only then. Only the kinds labelhub trains itself are
+retrained. A version made by ``labelhub federated train`` (its params carry ``federated``) is never retrained:
+a retraining would train it centrally on the coordinator's own labels and replace the federated model (logged at
+debug level, as a save reaches it every time).
 
 What counts as a new label (:func:`labelhub.services.models.count_human_labels`): an accepted class label a person
 gave or reviewed; in a volume project also a newly labelled slice, one that holds an accepted mask or polygon a
@@ -12,6 +15,8 @@ person drew or reviewed (a slice counts once, whatever its number of masks; "eve
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +24,8 @@ from labelhub.domain.enums import JobStatus
 from labelhub.services import jobs
 from labelhub.services.access import Actor
 from labelhub.storage.models import Job, ModelVersion, ProjectAssist
+
+log = logging.getLogger("labelhub.models")
 
 
 def _has_active_model(session: Session, project_id: int) -> bool:
@@ -51,6 +58,10 @@ def maybe_retrain(session: Session, project_id: int) -> Job | None:
         return None
     mv = active_model(session, project_id, settings)
     if mv is None or mv.kind not in TRAINABLE:
+        return None
+    if (mv.params or {}).get("federated"):  # a central retraining would replace the federated model
+        log.debug("project %s: no retraining: model %s@%s is federated (labelhub federated train retrains it)",
+                  project_id, mv.name, mv.version)  # fmt: skip
         return None
     last = session.execute(
         select(Job.status, Job.params)
