@@ -1,4 +1,4 @@
-"""First-run safety: the demo login, all-digit project names, worker and settings bounds (QA #4, #5, #6, #10)."""
+"""First-run safety: the demo login, all-digit project names, worker and settings bounds (QA #4, #5, #6, #10), a Ray address that does not answer."""
 
 from __future__ import annotations
 
@@ -51,6 +51,18 @@ def test_renaming_a_project_to_a_number_is_refused(cli_env: Env, hub: Hub) -> No
 def test_worker_threads_must_be_at_least_one(cli_env: Env, threads: str) -> None:
     result = run(cli_env, "worker", "--threads", threads)
     assert result.exit_code == 2, result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1"),
+        ("ray://127.0.0.1:1", "cannot reach the Ray cluster at ray://127.0.0.1:1"),
+        ("head-node", "Ray address 'head-node' is not HOST:PORT"),
+    ],
+)
+def test_worker_on_a_ray_cluster_nobody_answers_for_stops_at_once(cli_env: Env, address: str, said: str) -> None:
+    assert_clean_failure(run(cli_env, "worker", "--ray", address), said, "field: ray")
 
 
 @pytest.mark.parametrize(

@@ -234,15 +234,34 @@ def serve(
             job_worker.stop()
 
 
-def worker(threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once")] = 1) -> None:
+_RAY_HELP = (
+    "Run the jobs on a Ray cluster: its address (auto, HOST:6379, ray://HOST:10001), or local to start one on this "
+    "machine; nodes need the same database and media (docs/operations.md, Jobs on Ray)"
+)
+
+
+def worker(
+    threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once (without --ray)")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help=_RAY_HELP)] = None,
+    ray_jobs: Annotated[
+        int, typer.Option(min=0, help="With --ray: jobs in flight at once (0: the cluster's CPUs / --ray-cpus)")
+    ] = 0,
+    ray_cpus: Annotated[float, typer.Option(min=0.1, help="With --ray: CPUs each job asks Ray for")] = 1.0,
+) -> None:
     """Run jobs from the queue until interrupted (use with `serve --no-worker`, or several per machine)."""
     configure_logging()  # the executor logs each job's start and end (labelhub.jobs, INFO)
     with opened_hub() as hub:
-        executor = LocalExecutor(hub, threads=threads)
+        executor: LocalExecutor
+        if ray is None:
+            executor = LocalExecutor(hub, threads=threads)
+        else:
+            from labelhub.jobs.ray_executor import RayExecutor  # Ray loads only when asked for
+
+            executor = RayExecutor(hub, address=ray, max_jobs=ray_jobs, cpus_per_job=ray_cpus)
         notifier = Notifier(hub, default_tasks())  # webhook deliveries and alert rules run beside the jobs
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         executor.start()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after start: connecting to Ray sets its own
         notifier.start()
         console.print(f"worker {executor.worker_id} waiting for jobs (Ctrl-C to stop)")
         try:

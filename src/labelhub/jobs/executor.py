@@ -1,4 +1,5 @@
-"""Executors run queued jobs. The local one uses threads in this process; Ray will be a second one."""
+"""Executors run queued jobs. The local one uses threads in this process; :mod:`.ray_executor` runs them on a Ray
+cluster."""
 
 from __future__ import annotations
 
@@ -8,21 +9,19 @@ import os
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import Update, update
 
 from labelhub.domain.enums import JobStatus
-from labelhub.errors import JobCancelled, LabelhubError
 from labelhub.hub import Hub
 from labelhub.jobs.backoff import Backoff, first_line
-from labelhub.jobs.context import JobContext, JobInterrupted, JobTakenOver, finish
-from labelhub.jobs.handlers import COMMITS_AS_IT_GOES, Handler, default_handlers
+from labelhub.jobs.handlers import Handler, default_handlers
 from labelhub.jobs.recovery import recover
-from labelhub.services.jobs import claim_next, hand_back
+from labelhub.jobs.runner import run_claimed
+from labelhub.services.jobs import claim_next
 from labelhub.storage.models import Job, utcnow
 
 log = logging.getLogger("labelhub.jobs")
@@ -97,12 +96,7 @@ class LocalExecutor:
         """Stop the threads. A running job stops at its next progress report and goes back to the queue; one still
         running after ``timeout`` (a long step without reports) is handed back by clearing its heartbeat, so the
         next live worker requeues it at once instead of after the stale window."""
-        self._stop.set()
-        self._wake.set()
-        for t in self._threads:
-            t.join(timeout)
-        self._threads.clear()
-        self._started = False
+        self._stop_threads(timeout)
         with self._lock:
             running = sorted(self._running)
         if not running:
@@ -113,6 +107,14 @@ class LocalExecutor:
                 s.execute(self._own(running).values(heartbeat_at=None))
         except Exception as exc:  # noqa: BLE001 - they go stale anyway, only later
             log.warning("could not hand back job(s) %s: %s", running, first_line(exc))
+
+    def _stop_threads(self, timeout: float) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+        self._started = False
 
     def notify(self) -> None:
         self._wake.set()
@@ -191,68 +193,4 @@ class LocalExecutor:
                 wait = max(tick, self.backoff.failed(exc, "worker: heartbeat or stale-job check"))
 
     def _run(self, job: Job, *, stopping: threading.Event | None) -> None:
-        handler = self.handlers[job.kind]
-        ctx = JobContext.load(self.hub, job)
-        ctx.stopping = stopping
-        start = time.monotonic()
-        where = f"project {job.project_id}" if job.project_id is not None else "no project"
-        log.info("job %s %s started (%s, try %d)", job.id, job.kind, where, job.attempts)
-
-        def done(status: JobStatus, **values: Any) -> None:
-            took = time.monotonic() - start
-            if finish(self.hub, job.id, status, worker_id=self.worker_id, **values):
-                line = str(values.get("message") or "").removeprefix("failed: ") if status is JobStatus.FAILED else ""
-                line = (line.strip().splitlines() or [""])[0]
-                log.info("job %s %s %s in %.0f s%s", job.id, job.kind, status.value, took, f": {line}" if line else "")
-            else:
-                log.warning("job %s %s ended (%s) after another worker had taken it over; not recorded",
-                            job.id, job.kind, status.value)  # fmt: skip
-
-        try:
-            result = handler(ctx)
-        except JobInterrupted:
-            with self.hub.db.session(write=True) as s:
-                back = hand_back(s, job.id, self.worker_id)
-            if back:
-                log.warning("job %s %s handed back to the queue: its worker is stopping", job.id, job.kind)
-        except JobTakenOver:
-            log.warning("job %s %s stopped: a live worker took it over after its heartbeat lapsed", job.id, job.kind)
-        except JobCancelled:
-            done(JobStatus.CANCELLED, message=_cancelled_message(self.hub, job))
-        except LabelhubError as exc:
-            done(
-                JobStatus.FAILED,
-                message=f"failed: {exc.detail}"[:500],
-                error={
-                    "title": exc.title,
-                    "status": exc.status,
-                    "detail": exc.detail,
-                    **_jsonable(exc.context),
-                },
-            )
-        except Exception as exc:  # report any crash on the job instead of losing it in a log
-            log.exception("job %s %s (%s) crashed after %.0f s", job.id, job.kind, where, time.monotonic() - start)
-            done(
-                JobStatus.FAILED,
-                message=f"failed: {type(exc).__name__}: {exc}"[:500],
-                error={"title": type(exc).__name__, "detail": str(exc), "traceback": traceback.format_exc()},
-            )
-        else:
-            done(JobStatus.SUCCEEDED, message="done", result=result)
-
-
-def _jsonable(ctx: dict[str, object]) -> dict[str, object]:
-    return {
-        k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in ctx.items()
-    }
-
-
-def _cancelled_message(hub: Hub, job: Job) -> str:
-    """What a cancelled job left: nothing, or (for kinds that commit batch by batch) what its last progress
-    message says was done."""
-    if job.kind not in COMMITS_AS_IT_GOES:
-        return "cancelled; nothing was changed"
-    with hub.db.session() as s:
-        last = s.scalar(select(Job.message).where(Job.id == job.id)) or ""
-    kept = "cancelled; the work done before it is kept"
-    return f"{kept} ({last})" if last else kept
+        run_claimed(self.hub, self.handlers[job.kind], job, worker_id=self.worker_id, stopping=stopping)
