@@ -49,6 +49,16 @@ class ConfigurationError(LabelhubError):
     slug = "configuration"
 
 
+class ServiceUnavailable(LabelhubError):
+    """A service labelhub relies on (the media bucket) failed while it ran: a request may succeed again shortly.
+    The API answers 503 with ``Retry-After``."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "unavailable"
+    retry_after_seconds = 10
+
+
 class ValidationError(LabelhubError):
     """Input that breaks a rule of the data model: bad geometry, an unknown label, a bad field."""
 

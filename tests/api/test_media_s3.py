@@ -68,3 +68,34 @@ def test_imported_images_go_to_the_bucket_and_thumbnails_are_served(
                 assert original.content == (src / item["name"]).read_bytes()
     finally:
         hub.close()
+
+
+def test_a_bucket_that_stops_answering_gives_503_with_retry_after(settings: Settings, tmp_path: Path) -> None:
+    photo = data_path("detection_coco128", "images", "train2017", NAMES[0])
+    (tmp_path / "ds" / "images").mkdir(parents=True)
+    shutil.copyfile(photo, tmp_path / "ds" / "images" / NAMES[0])
+    with Image.open(photo) as im:
+        ann = write_coco(tmp_path / "ds" / "ann.json", [(NAMES[0], im.width, im.height, [("cat", (1, 1, 9, 9))])])
+    with s3_server() as url:  # a server of its own, stopped halfway through the test
+        bucket = new_bucket(url, "goes-away")
+        hub = Hub.open(settings.model_copy(update={"media_url": f"s3://{bucket}", "s3_endpoint_url": url}))
+        headers = make_user(hub, "admin", admin=True)
+        client = TestClient(create_app(hub, run_worker=False))
+        pid = create_project(client, headers, "photos")["id"]
+        r = client.post(f"{API}/projects/{pid}/imports", headers=headers, json={"source": str(ann), "media": "copy"})
+        assert r.status_code == 202, r.text
+        run_jobs(hub)
+        item = client.get(f"{API}/projects/{pid}/items", headers=headers).json()["items"][0]
+        hub.media.cache.discard(item["media_key"])
+    try:
+        r = client.get(f"{API}/projects/{pid}/items/{item['id']}/media", headers=headers)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "10"
+        problem = r.json()
+        assert problem["title"] == "Service unavailable"
+        assert f"bucket '{bucket}' at {url} did not answer the download" in problem["detail"]
+        assert "try again shortly" in problem["detail"]
+        assert problem["field"] == "LABELHUB_MEDIA_URL"
+    finally:
+        client.close()
+        hub.close()

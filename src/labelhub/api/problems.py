@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelhub.api.strict import unknown_field_message
-from labelhub.errors import LabelhubError
+from labelhub.errors import LabelhubError, ServiceUnavailable
 
 PROBLEM_TYPE = "https://labelhub.dev/problems/"
 log = logging.getLogger("labelhub.api")
@@ -28,6 +28,8 @@ def problem(status: int, title: str, detail: str, *, slug: str, instance: str, *
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": 'Bearer realm="labelhub"'} if status == 401 else None
+    if status == 503:  # a dependency's outage (ServiceUnavailable): clients and proxies may retry after this
+        headers = {"Retry-After": str(ServiceUnavailable.retry_after_seconds)}
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 

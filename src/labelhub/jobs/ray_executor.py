@@ -166,7 +166,12 @@ class RayExecutor(LocalExecutor):
             job_id = job.id if job is not None else None
         if job_id is None:
             return False
-        ref = self._task.remote(self._settings, job_id, self.worker_id)
+        try:
+            ref = self._task.remote(self._settings, job_id, self.worker_id)
+        except BaseException:  # the cluster refused the task: the job goes back for the next try, not counted
+            with self.hub.db.session(write=True) as s:
+                hand_back(s, job_id, self.worker_id)
+            raise
         with self._lock:
             self._refs[ref] = job_id
             self._running.add(job_id)

@@ -25,10 +25,19 @@ import boto3.session
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
 
 from labelhub.config import Settings
-from labelhub.errors import ConfigurationError, NotFoundError
+from labelhub.errors import ConfigurationError, NotFoundError, ServiceUnavailable
 from labelhub.media.disk_cache import DiskCache
 from labelhub.media.store import (
     _SNIFF_BYTES,
@@ -54,6 +63,23 @@ _REFUSED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"
 # boto3's managed transfer: files over 8 MiB go up in 8 MiB parts, several at once.
 _MULTIPART_BYTES = 8 * 1024 * 1024
 _TRANSFER = TransferConfig(multipart_threshold=_MULTIPART_BYTES, multipart_chunksize=_MULTIPART_BYTES)
+
+
+# Answers of a service that is overloaded or down for now (S3 asks clients to slow down or retry on these).
+_TRANSIENT = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+
+
+def _outage(exc: ClientError | BotoCoreError) -> bool:
+    """Whether ``exc`` says the bucket's service is unreachable or failing, rather than that the request is wrong:
+    a refused or timed-out connection, or a 5xx / SlowDown answer (after boto3's own retries)."""
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return _code(exc) in _TRANSIENT or status >= 500
+    return isinstance(exc, BotoConnectionError | ReadTimeoutError)  # refused, reset, DNS, timeouts
+
+
+def _reason(exc: ClientError | BotoCoreError) -> str:
+    return _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +181,13 @@ class S3MediaStore:
             raise ConfigurationError(
                 f"no S3 credentials for {loc.where} ({URL_SETTING}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                 "or AWS_PROFILE",
+                field=URL_SETTING,
+                **context,
+            ) from None
+        if action != "check" and _outage(exc):  # it answered at start: the bucket's service is down, not the setup
+            raise ServiceUnavailable(
+                f"{loc.where} did not answer the {action} ({_reason(exc)}); the media store is unavailable, "
+                "try again shortly",
                 field=URL_SETTING,
                 **context,
             ) from None
