@@ -1,5 +1,6 @@
 """A real HTTP receiver for webhook tests: a local server in a thread that records each request and answers
-with the status the test sets (and, when asked, waits for the test to let it answer)."""
+with the status the test sets (and, when asked, waits for the test to let it answer); and the webhook tests'
+small helpers: a hook on a project, an event in its audit log, a clock the test moves."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
+
+from labelhub.hub import Hub
+from labelhub.services import audit, webhooks
+from labelhub.services.access import Actor
+from labelhub.services.webhook_urls import HostPolicy
+
+SYSTEM = Actor.system()
+LOOPBACK = HostPolicy.parse("loopback")
 
 
 @dataclass
@@ -79,3 +89,29 @@ def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Clock:
+    """A clock for the dispatcher that moves only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def add_hook(hub: Hub, pid: int, url: str, events: list[str] | None = None) -> tuple[int, str]:
+    """A webhook on project ``pid`` for ``events`` (default every event), loopback allowed; its id and secret."""
+    with hub.db.session(write=True) as s:
+        view, secret = webhooks.create_hook(s, SYSTEM, pid, url=url, events=events or ["*"], policy=LOOPBACK)
+    return view.id, secret
+
+
+def record_event(hub: Hub, pid: int, action: str, item_id: int = 7, **detail: object) -> None:
+    """Record ``action`` on an item of project ``pid`` in the audit log, as a service does."""
+    with hub.db.session(write=True) as s:
+        audit.record(s, SYSTEM, action, "item", item_id, project_id=pid, detail=dict(detail))

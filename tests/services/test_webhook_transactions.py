@@ -7,36 +7,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from tests.builders import new_project
-from tests.services._webhook_receiver import Receiver, receiver
+from tests.services._webhook_receiver import SYSTEM, Clock, Receiver, add_hook
 
 from labelhub.config import Settings
 from labelhub.hub import Hub
-from labelhub.services import audit, webhooks
-from labelhub.services.access import Actor
+from labelhub.services import audit
 from labelhub.services.webhook_dispatch import WebhookDispatcher
-from labelhub.services.webhook_urls import HostPolicy
 from labelhub.storage.team_models import Webhook, WebhookDelivery
 
-SYSTEM = Actor.system()
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"webhook_hosts": "loopback"})
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with receiver() as r:
-        yield r
 
 
 @contextmanager
@@ -63,12 +54,6 @@ def write_transactions() -> Iterator[list[int]]:
         event.remove(Engine, "commit", on_commit)
 
 
-def _hook(hub: Hub, pid: int, url: str) -> int:
-    with hub.db.session(write=True) as s:
-        view, _ = webhooks.create_hook(s, SYSTEM, pid, url=url, events=["*"], policy=HostPolicy.parse("loopback"))
-    return view.id
-
-
 def _events(hub: Hub, pid: int, n: int) -> None:
     with hub.db.session(write=True) as s:
         for k in range(n):
@@ -77,7 +62,7 @@ def _events(hub: Hub, pid: int, n: int) -> None:
 
 def test_each_event_costs_two_write_transactions(hub: Hub, rx: Receiver) -> None:
     pid = new_project(hub, "counted")
-    hook_id = _hook(hub, pid, rx.url)
+    hook_id, _ = add_hook(hub, pid, rx.url)
     n = 8
     _events(hub, pid, n)
     dispatcher = WebhookDispatcher()
@@ -91,19 +76,11 @@ def test_each_event_costs_two_write_transactions(hub: Hub, rx: Receiver) -> None
         assert s.scalars(select(WebhookDelivery.ok).where(WebhookDelivery.webhook_id == hook_id)).all() == [True] * n
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_a_delivery_cut_off_before_its_outcome_is_sent_again_by_the_next_owner(hub: Hub, rx: Receiver) -> None:
     """Process a sends event 1 and hangs before it can write the outcome (as if it died); once its lease lapses,
     b sends event 1 again (same ``data.id``, a new delivery id), then event 2. a's late answer changes nothing."""
     pid = new_project(hub, "cut off")
-    hook_id = _hook(hub, pid, rx.url)
+    hook_id, _ = add_hook(hub, pid, rx.url)
     _events(hub, pid, 2)
     clock = Clock()
     rx.hold = threading.Event()
