@@ -7,9 +7,10 @@ folder is read back in modification-time order, and a hit touches the file's tim
 
 Safe without locks between processes because a key's bytes never change: a file is written to ``.tmp`` and
 renamed into place, so a reader sees the whole file or none, and two processes fetching the same key write the
-same bytes. Each process counts the files it has seen (those found at start, and those it wrote or read), so
-with several server processes the folder may hold up to that many times the bound until a restart reads it
-again.
+same bytes. Each process counts the files it has seen (those found at start, and those it wrote or read); so
+that several processes sharing the folder (``serve --workers N`` and its job worker) keep one bound between them,
+a process reads the folder back whenever it has written an eighth of the bound since it last did, and evicts
+from what it found there. The folder may so exceed the bound by at most an eighth per process, briefly.
 """
 
 from __future__ import annotations
@@ -41,21 +42,27 @@ class DiskCache:
                     tmp.unlink()
         self._sizes: OrderedDict[str, int] = OrderedDict()  # least recently used first
         self._total = 0
+        self._written = 0  # bytes committed since the folder was last read
         self._lock = threading.Lock()
+        self._rescan()
+
+    def _rescan(self) -> None:
+        """Read the folder back (every process's files, in modification-time order), then evict to the bound."""
         found = []
-        for path in root.glob("??/*"):
+        for path in self.root.glob("??/*"):
             if KEY_PATTERN.fullmatch(path.name):
                 with contextlib.suppress(FileNotFoundError):  # evicted by another process meanwhile
                     st = path.stat()
                     found.append((st.st_mtime, path.name, st.st_size))
-        for _, key, size in sorted(found):
-            self._sizes[key] = size
-            self._total += size
+        with self._lock:
+            self._sizes = OrderedDict((key, size) for _, key, size in sorted(found))
+            self._total = sum(self._sizes.values())
+            self._written = 0
         self._evict()
 
     @property
     def total_bytes(self) -> int:
-        """The bytes of the files this process knows to be in the folder."""
+        """The bytes of the files this process knows to be in the folder (all of them, as of its last read)."""
         return self._total
 
     def path_for(self, key: str) -> Path:
@@ -85,7 +92,14 @@ class DiskCache:
         path = self.path_for(key)
         path.parent.mkdir(exist_ok=True)
         os.replace(tmp, path)  # atomic: a reader never sees part of a file under a key
-        self._note(key, path.stat().st_size)
+        size = path.stat().st_size
+        with self._lock:
+            self._written += size
+            shared = self._written > self.max_bytes // 8  # others may have filled the folder meanwhile
+        if shared:
+            self._rescan()
+        else:
+            self._note(key, size)
         return path
 
     def discard(self, key: str) -> None:
