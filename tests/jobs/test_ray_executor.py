@@ -1,10 +1,10 @@
-"""Jobs on a Ray cluster (a local one here, 2 CPUs): run in Ray's worker processes with their outcome stored,
-handed back when the executor stops, and run again when the process running one dies."""
+"""Jobs on a Ray cluster (here two nodes of 1 CPU on this machine, beside a head that runs nothing, as
+``ray.cluster_utils.Cluster`` starts them): run in the nodes' worker processes with their outcome stored, handed
+back when the executor stops, and run again on another node when the one running a job dies."""
 
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import psutil
 import pytest
 import ray
 from fastapi.testclient import TestClient
+from ray.cluster_utils import Cluster
 from tests.builders import new_project, synthetic_coco
 from tests.conftest import make_user
 from tests.jobs.test_executor import FINISHED, wait_for
@@ -29,12 +30,21 @@ from labelhub.services.stats import project_stats
 SYSTEM = Actor.system()
 
 
+NODE = {"num_cpus": 1, "object_store_memory": 80 * 1024**2}
+
+
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    """One local Ray for the module: its 2 worker processes import labelhub once and serve every test."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024**2)
-    yield
+def ray_cluster() -> Iterator[Cluster]:
+    """One cluster for the module: a head without CPUs (so every job goes to a node) and two nodes of 1 CPU,
+    whose worker processes import labelhub once and serve every test."""
+    cluster = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": 0, "include_dashboard": False})
+    for _ in range(2):
+        cluster.add_node(**NODE)
+    ray.init(address=cluster.address, log_to_driver=False)
+    cluster.wait_for_nodes()
+    yield cluster
     ray.shutdown()
+    cluster.shutdown()
 
 
 def queue_import(hub: Hub, pid: int, source: Path | str, fmt: str = "coco") -> int:
@@ -49,16 +59,17 @@ def counts(hub: Hub, pid: int) -> tuple[int, int]:
     return stats["items"]["total"], stats["annotations"]["total"]
 
 
-def task_processes() -> list[psutil.Process]:
-    """Ray's worker processes running a labelhub job (Ray titles them after the task)."""
-    found = []
-    for p in psutil.process_iter(["cmdline"]):
-        if any("_run_on_node" in part for part in p.info["cmdline"] or []):
-            found.append(p)
-    return found
+def node_running_a_job(cluster: Cluster) -> Any:
+    """The cluster node whose worker process runs a labelhub job (Ray titles the process after the task; the
+    node's raylet started it), or None while none does."""
+    raylets = {node.all_processes["raylet"][0].process.pid: node for node in cluster.worker_nodes}
+    for p in psutil.process_iter(["cmdline", "ppid"]):
+        if any("_run_on_node" in part for part in p.info["cmdline"] or []) and p.info["ppid"] in raylets:
+            return raylets[p.info["ppid"]]
+    return None
 
 
-def test_jobs_run_in_ray_worker_processes_and_store_their_outcome(hub: Hub, ray_cluster: None, tmp_path: Path) -> None:
+def test_jobs_run_on_the_nodes_and_store_their_outcome(hub: Hub, ray_cluster: Cluster, tmp_path: Path) -> None:
     headers = make_user(hub, "admin", admin=True)
     pid = new_project(hub, "p")
     good = queue_import(hub, pid, synthetic_coco(tmp_path / "s.json", images=40, boxes_per_image=2))
@@ -100,7 +111,7 @@ def start_big_import(hub: Hub, tmp_path: Path) -> tuple[int, int, RayExecutor]:
     return pid, job_id, executor
 
 
-def test_stopping_hands_a_running_job_back_untouched(hub: Hub, ray_cluster: None, tmp_path: Path) -> None:
+def test_stopping_hands_a_running_job_back_untouched(hub: Hub, ray_cluster: Cluster, tmp_path: Path) -> None:
     pid, job_id, executor = start_big_import(hub, tmp_path)
     try:
         wait_for(lambda: (job(hub, job_id).progress or 0) > 0, "the import to report progress")
@@ -115,16 +126,19 @@ def test_stopping_hands_a_running_job_back_untouched(hub: Hub, ray_cluster: None
     assert counts(hub, pid) == (20_000, 40_000)
 
 
-def test_a_job_whose_ray_worker_dies_runs_again(hub: Hub, ray_cluster: None, tmp_path: Path) -> None:
+def test_a_job_on_a_node_that_dies_runs_again_on_another(hub: Hub, ray_cluster: Cluster, tmp_path: Path) -> None:
     pid, job_id, executor = start_big_import(hub, tmp_path)
     try:
-        wait_for(lambda: (job(hub, job_id).progress or 0) > 0 and bool(task_processes()), "the import to run")
-        for p in task_processes():
-            os.kill(p.pid, signal.SIGKILL)
+        wait_for(lambda: (job(hub, job_id).progress or 0) > 0, "the import to run")
+        doomed = node_running_a_job(ray_cluster)
+        assert doomed is not None
+        ray_cluster.remove_node(doomed, allow_graceful=False)  # the machine is gone: its processes with it
+        ray_cluster.add_node(**NODE)  # a fresh one, for the tests after this one
         wait_for(lambda: job(hub, job_id).status in FINISHED, "the import's second try to end")
     finally:
         executor.stop()
     done = job(hub, job_id)
     assert (done.status, done.attempts) == ("succeeded", 2)
     assert counts(hub, pid) == (20_000, 40_000)
-    assert [run.job_id for run in executor.finished] == [job_id]  # the first try left no outcome
+    [run] = executor.finished  # the first try left no outcome
+    assert run.job_id == job_id and run.node_id != doomed.node_id

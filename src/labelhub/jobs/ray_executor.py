@@ -54,6 +54,7 @@ class NodeRun:
     status: str | None  # the stored outcome; None when nothing was recorded (handed back or taken over)
     host: str
     pid: int
+    node_id: str  # Ray's id of the node (several may share a host name)
 
 
 class RayExecutor(LocalExecutor):
@@ -192,7 +193,8 @@ class RayExecutor(LocalExecutor):
             try:
                 run: NodeRun = ray.get(ref)
                 self.finished.append(run)
-                log.info("job %s ran on %s (process %d): %s", job_id, run.host, run.pid, run.status or "not recorded")
+                log.info("job %s ran on %s (node %s, process %d): %s",
+                         job_id, run.host, run.node_id[:8], run.pid, run.status or "not recorded")  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - the worker or node died: the job is a dead worker's
                 self._lost(job_id, exc)
             finally:
@@ -260,4 +262,5 @@ def _run_on_node(settings: dict[str, Any], job_id: int, worker_id: str) -> NodeR
     status: JobStatus | None = None
     if job is not None and job.worker_id == worker_id and job.status == JobStatus.RUNNING.value:
         status = run_claimed(hub, default_handlers()[job.kind], job, worker_id=worker_id)
-    return NodeRun(job_id, status.value if status else None, socket.gethostname(), os.getpid())
+    node_id = str(_ray().get_runtime_context().get_node_id())
+    return NodeRun(job_id, status.value if status else None, socket.gethostname(), os.getpid(), node_id)
