@@ -10,8 +10,9 @@ threads replaced by one dispatch thread:
 - The task runs on whichever node Ray picks: it opens a :class:`Hub` with the dispatcher's settings (once per Ray
   worker process, :func:`_node_hub`) and runs the job through :func:`labelhub.jobs.runner.run_claimed`, the
   function the local threads use; progress, cancel, the outcome and ``job.finished`` go to the database from
-  there. So a node needs the same database (PostgreSQL across machines) and the same media (an S3 bucket, or a
-  shared folder mounted at the same path), and labelhub installed (``pip install 'labelhub[ray]'``).
+  there. So a node needs the same database (PostgreSQL across machines), the same ``LABELHUB_HOME`` at the same
+  path (models, exports, indexes and uploads are written there), and labelhub installed
+  (``pip install 'labelhub[ray]'``).
 - The dispatcher beats the heartbeats of its jobs and recovers other workers' stale jobs, as a local worker
   does. A task whose Ray worker or node dies (killed, out of memory) counts as a dead worker: its heartbeat is
   cleared and recovery requeues the job or, after its last try, fails it, and removes its leftovers.
