@@ -1,4 +1,5 @@
-"""First-run safety: the demo login, all-digit project names, worker and settings bounds (QA #4, #5, #6, #10), a Ray address that does not answer."""
+"""First-run safety: the demo login, all-digit project names, worker and settings bounds (QA #4, #5, #6, #10), a
+Ray address that does not answer."""
 
 from __future__ import annotations
 
