@@ -43,6 +43,7 @@ from labelhub.api.routes import (
     volume_measures,
     volume_planes,
     volumes,
+    webdataset_stream,
     webhooks,
 )
 from labelhub.api.strict import refuse_unknown_query
@@ -69,6 +70,7 @@ ROUTERS = tuple(
         tracks,
         jobs,
         transfers,
+        webdataset_stream,
         grabcut,
         models,
         federated,

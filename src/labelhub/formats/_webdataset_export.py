@@ -22,17 +22,15 @@ Shards are ``<name>-000000.tar``, ``<name>-000001.tar``, ...; a new one starts w
 shard of its own). ``<name>-index.json`` lists the shards, their sample counts and sizes, the brace pattern
 (``<name>-{000000..000003}.tar``), the label order and the project's format metadata.
 
-Written with :mod:`tarfile` rather than ``webdataset.ShardWriter`` so every header field is fixed (mtime 0,
-uid/gid 0, no user names, mode 0644, members in sample order): the same project exports byte-identical shards.
+Written with :mod:`labelhub.formats._webdataset_sample` (tar headers by :mod:`tarfile`) rather than
+``webdataset.ShardWriter`` so every header field is fixed (mtime 0, uid/gid 0, no user names, mode 0644, members
+in sample order): the same project exports byte-identical shards, and the server streams the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import re
-import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,8 +41,17 @@ from labelhub.domain.records import AnnotationRecord
 from labelhub.errors import FormatError
 from labelhub.formats._common import AtomicDir
 from labelhub.formats._export_base import FolderExporter
-from labelhub.formats._media_names import media_extension
 from labelhub.formats._webdataset_clips import clip_length, clip_samples, clip_workdir
+from labelhub.formats._webdataset_sample import (
+    JSON_OPTIONS,
+    Member,
+    annotation_doc,
+    end_of_archive,
+    item_doc,
+    measure,
+    member_bytes,
+    sample_members,
+)
 from labelhub.formats.base import ExportItem, ExportOptions
 
 INDEX_SUFFIX = "-index.json"
@@ -53,18 +60,11 @@ DEFAULT_SHARD_SIZE = 10_000
 DEFAULT_SHARD_BYTES = 1 << 30
 SHARD_DIGITS = 6
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_BLOCK = tarfile.BLOCKSIZE
-_JSON_OPTIONS = orjson.OPT_SORT_KEYS
 
 
 def shard_name(name: str, number: int) -> str:
     """Return the file name of shard ``number``: ``name-000003.tar``."""
     return f"{name}-{number:0{SHARD_DIGITS}d}.tar"
-
-
-def _member_cost(size: int) -> int:
-    """Return the bytes a member of ``size`` bytes takes in a tar: one header block plus padded data."""
-    return _BLOCK + -(-size // _BLOCK) * _BLOCK
 
 
 def _positive_int(extra: dict[str, Any], key: str, default: int) -> int:
@@ -77,16 +77,6 @@ def _positive_int(extra: dict[str, Any], key: str, default: int) -> int:
     if not ok:
         raise FormatError(f"option {key} must be a positive whole number, got {value!r}", field=key)
     return number
-
-
-@dataclass(slots=True)
-class _Member:
-    """One file of a sample: its name in the tar and its bytes, or the file holding them."""
-
-    name: str
-    data: bytes | None = None
-    path: Path | None = None
-    size: int = 0
 
 
 class WebDatasetExporter(FolderExporter):
@@ -111,7 +101,7 @@ class WebDatasetExporter(FolderExporter):
         self.clip_length = clip_length(extra)
         self._label_ids = {label: i for i, label in enumerate(dict.fromkeys(labels))}
         self._fh: IO[bytes] | None = None
-        self._tar: tarfile.TarFile | None = None
+        self._offset = 0  # bytes written to the open shard
         self._shards: list[dict[str, Any]] = []
         self._in_shard = 0
         self._shard_cost = 0
@@ -125,59 +115,7 @@ class WebDatasetExporter(FolderExporter):
         return self._label_ids.setdefault(label, len(self._label_ids))
 
     def _annotation(self, ann: AnnotationRecord) -> dict[str, Any]:
-        return {
-            "kind": ann.kind.value,
-            "label": ann.label,
-            "label_id": self._label_id(ann.label),
-            "geometry": ann.geometry,
-            "source": ann.source.value,
-            "state": ann.state.value,
-            "score": ann.score,
-            "model_version": ann.model_version,
-            "frame": ann.frame,
-            "track_id": ann.track_id,
-            "attributes": ann.attributes,
-        }
-
-    @staticmethod
-    def _item_doc(item: ExportItem) -> dict[str, Any]:
-        """Return the item's own fields of its sample JSON (annotations and media come on top)."""
-        rec = item.record
-        return {
-            "name": rec.name,
-            "kind": rec.kind.value,
-            "width": rec.width,
-            "height": rec.height,
-            "frame_count": rec.frame_count,
-            "fps": rec.fps,
-            "split": rec.split,
-            "external_id": rec.external_id,
-            # Media keys of the frames mean nothing outside this hub; the frames travel as files.
-            "meta": {k: v for k, v in rec.meta.items() if k != "frames"},
-            "media": None,
-            "frames": len(item.frame_files),
-        }
-
-    def _members(self, item: ExportItem, key: str) -> tuple[list[_Member], dict[str, Any]]:
-        rec = item.record
-        members: list[_Member] = []
-        doc = self._item_doc(item)
-        if item.frame_files:
-            for i, frame in enumerate(item.frame_files):
-                members.append(_Member(f"{key}.{i:06d}.{media_extension('', frame)}", path=frame))
-        elif isinstance(rec.meta.get("frames"), list):
-            raise FormatError(f"some stored frames of sequence {rec.name!r} are missing", item=rec.name)
-        elif item.media_file is not None:
-            ext = media_extension(rec.name, item.media_file)
-            if ext in ("json", "txt"):
-                ext = "bin"  # never collide with the sample's own JSON or text
-            doc["media"] = ext
-            members.append(_Member(f"{key}.{ext}", path=item.media_file))
-        if rec.kind is ItemKind.TEXT and rec.text is not None:
-            members.append(_Member(f"{key}.txt", data=rec.text.encode("utf-8")))
-        doc["annotations"] = [self._annotation(a) for a in rec.annotations]
-        members.append(_Member(f"{key}.json", data=orjson.dumps(doc, option=_JSON_OPTIONS)))
-        return members, doc
+        return annotation_doc(ann, self._label_id)
 
     def write(self, item: ExportItem) -> None:
         """Add the item as one sample (a video as one per clip with ``clip_length``), starting shards as they fill."""
@@ -189,7 +127,7 @@ class WebDatasetExporter(FolderExporter):
         # Media are written whenever stored; copy_media also requires them (an item without fails the export).
         self.note_missing_media(item)
         if self.clip_length is not None and rec.kind is ItemKind.VIDEO:
-            base = self._item_doc(item)
+            base = item_doc(item)
             with (
                 clip_workdir(self.dest.parent) as tmp,
                 contextlib.closing(
@@ -197,62 +135,34 @@ class WebDatasetExporter(FolderExporter):
                 ) as clips,
             ):
                 for clip in clips:
-                    members = [_Member(name, path=path) for name, path in clip.frames]
-                    members.append(_Member(f"{clip.key}.json", data=orjson.dumps(clip.doc, option=_JSON_OPTIONS)))
+                    members = [Member(name, path=path) for name, path in clip.frames]
+                    members.append(Member(f"{clip.key}.json", data=orjson.dumps(clip.doc, option=JSON_OPTIONS)))
                     self._add_sample(out, members, rec.name)
             return
-        members, _ = self._members(item, key)
-        self._add_sample(out, members, rec.name)
+        self._add_sample(out, sample_members(item, key, self._label_id), rec.name)
 
-    def _add_sample(self, out: AtomicDir, members: list[_Member], item: str) -> None:
+    def _add_sample(self, out: AtomicDir, members: list[Member], item: str) -> None:
         """Write one sample's members, starting a new shard when the current one is full."""
-        for m in members:
-            if m.data is not None:
-                m.size = len(m.data)
-            elif m.path is not None:
-                try:
-                    m.size = m.path.stat().st_size
-                except OSError as exc:
-                    raise FormatError(f"cannot read media file {m.path}: {exc}", file=str(m.path)) from None
-        cost = sum(_member_cost(m.size) for m in members)
+        cost = measure(members)
         full = self._in_shard >= self.shard_size or self._shard_cost + cost > self.shard_bytes
-        if self._tar is None or (self._in_shard and full):
+        if self._fh is None or (self._in_shard and full):
             self._next_shard(out)
-        tar = self._tar
-        assert tar is not None
+        fh = self._fh
+        assert fh is not None
         for m in members:
-            self._add(tar, m, item)
+            for chunk in member_bytes(m, item):
+                fh.write(chunk)
+                self._offset += len(chunk)
         self._in_shard += 1
         self._shard_cost += cost
         self._samples += 1
 
-    @staticmethod
-    def _add(tar: tarfile.TarFile, member: _Member, item: str) -> None:
-        info = tarfile.TarInfo(member.name)
-        info.size = member.size
-        info.mtime = 0
-        info.mode = 0o644
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        if member.data is not None:
-            tar.addfile(info, io.BytesIO(member.data))
-            return
-        assert member.path is not None
-        try:
-            with member.path.open("rb") as fh:
-                tar.addfile(info, fh)
-        except OSError as exc:
-            # Also raised by tarfile when the file is shorter than its size: it changed while exporting.
-            raise FormatError(
-                f"cannot read media file {member.path} of item {item!r}: {exc}", file=str(member.path)
-            ) from None
-
     def _close_shard(self, out: AtomicDir) -> None:
-        if self._tar is None or self._fh is None:
+        if self._fh is None:
             return
-        self._tar.close()  # writes the end-of-archive blocks; the file object stays ours to close
+        self._fh.write(end_of_archive(self._offset))
         self._fh.close()
-        self._tar = self._fh = None
+        self._fh = None
         entry = self._shards[-1]
         entry["samples"] = self._in_shard
         entry["bytes"] = out.path(entry["name"]).stat().st_size
@@ -260,9 +170,9 @@ class WebDatasetExporter(FolderExporter):
     def _next_shard(self, out: AtomicDir) -> None:
         self._close_shard(out)
         name = shard_name(self.name, len(self._shards))
-        self._fh = out.path(name).open("wb")
         # Kept open across write() calls and closed in _close_shard()/_release(), so no with-block fits.
-        self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        self._fh = out.path(name).open("wb")
+        self._offset = 0
         self._shards.append({"name": name, "samples": 0, "bytes": 0})
         self._in_shard = 0
         self._shard_cost = 0
@@ -293,7 +203,6 @@ class WebDatasetExporter(FolderExporter):
 
     def _release(self) -> None:
         """Close the open shard (before the folder is deleted)."""
-        # The tar object owns no file of its own; closing ours is enough.
         if self._fh is not None:
             self._fh.close()
-        self._tar = self._fh = None
+        self._fh = None

@@ -7,14 +7,14 @@ kind that was. With ``copy_media`` an item whose media is not stored makes the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import ColumnElement, Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Source
@@ -71,13 +71,22 @@ class ExportReport:
         }
 
 
-def _records(s: Session, hub: Hub, project_id: int, f: ItemFilter, states: tuple[str, ...]) -> Iterator[ExportItem]:
-    """Yield each item with its annotations (in the given states), in id order."""
-    after = 0
+def export_records(
+    s: Session,
+    hub: Hub,
+    project_id: int,
+    f: ItemFilter,
+    states: tuple[str, ...],
+    *,
+    after: int = 0,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Iterator[ExportItem]:
+    """Yield each item (with an id above ``after``, meeting ``where`` too) with its annotations in the given
+    states, in id order. The WebDataset stream (services/webdataset_stream.py) reads its shards' ranges with it."""
     while True:
         # Plain rows, not ORM objects: building 100k Item instances was a large share of an export's time.
         items = s.execute(
-            filtered_items(project_id, f).with_only_columns(*_ITEM_COLUMNS).where(Item.id > after).limit(BATCH)
+            filtered_items(project_id, f).with_only_columns(*_ITEM_COLUMNS).where(Item.id > after, *where).limit(BATCH)
         ).all()
         if not items:
             return
@@ -200,7 +209,7 @@ def export_project(
         step = max(1, min(BATCH, total // PROGRESS_STEPS))
         report_progress(0.0, f"exporting to {spec.title}")
         with spec.exporter_class()(dest, labels, opts) as exporter:
-            for export_item in _records(s, hub, project_id, f, tuple(st.value for st in states)):
+            for export_item in export_records(s, hub, project_id, f, tuple(st.value for st in states)):
                 if rule is not None:
                     rec = export_item.record
                     rec.split = rule.assign(rec.name, rec.meta, rec.split)

@@ -898,6 +898,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/webdataset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webdataset Shards
+         * @description The project's items under the filter as WebDataset shards of ``shard_size`` items, for a training script
+         *     (``webdataset.WebDataset(urls)``); each shard's content stays the same while the project is not edited.
+         */
+        get: operations["list_webdataset_shards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webdataset/{shard}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Webdataset Shard
+         * @description One shard as a tar streamed item by item, laid out as the WebDataset export writes it (same bytes).
+         */
+        get: operations["stream_webdataset_shard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/{item_id}/grabcut": {
         parameters: {
             query?: never;
@@ -4276,6 +4317,57 @@ export interface components {
              */
             parts?: number[][];
         };
+        /** ShardListPublic */
+        ShardListPublic: {
+            /** Project Id */
+            project_id: number;
+            /** Shard Size */
+            shard_size: number;
+            /**
+             * Samples
+             * @description Samples in all shards
+             */
+            samples: number;
+            /**
+             * Labels
+             * @description The label order: an annotation's label_id is its label's place here
+             */
+            labels: string[];
+            /**
+             * Filter
+             * @description The filter the shards were listed under
+             */
+            filter: {
+                [key: string]: unknown;
+            };
+            /** Shards */
+            shards: components["schemas"]["ShardPublic"][];
+        };
+        /** ShardPublic */
+        ShardPublic: {
+            /**
+             * Name
+             * @description shard-000003.tar: the number gives the keys' start, number * shard_size
+             */
+            name: string;
+            /**
+             * Url
+             * @description The shard's path on this server, with its range and the filter in the query
+             */
+            url: string;
+            /**
+             * Samples
+             * @description Samples the shard held when listed
+             */
+            samples: number;
+            /**
+             * After
+             * @description The shard holds the items with after < id <= upto (under the filter)
+             */
+            after: number;
+            /** Upto */
+            upto: number;
+        };
         /** SkippedPublic */
         SkippedPublic: {
             /** Reason */
@@ -6735,6 +6827,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webdataset_shards: {
+        parameters: {
+            query?: {
+                /** @description Items per shard (the last shard holds the rest) */
+                shard_size?: number;
+                /** @description Items in any of these statuses (repeat it); none: every status */
+                status?: components["schemas"]["ItemStatus"][] | null;
+                /** @description Items of this split (train, val, test) */
+                split?: string | null;
+                /** @description Items of this kind */
+                kind?: components["schemas"]["ItemKind"] | null;
+                /** @description States of the annotations written (repeat it); default accepted, as an export */
+                states?: components["schemas"]["AnnotationState"][] | null;
+                /** @description Only items with at least one annotation in those states */
+                annotated?: boolean;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShardListPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_webdataset_shard: {
+        parameters: {
+            query: {
+                /** @description The shard holds the items with after < id <= upto */
+                after: number;
+                /** @description The last item id of the shard's range */
+                upto: number;
+                /** @description Items per shard (the last shard holds the rest) */
+                shard_size?: number;
+                /** @description Items in any of these statuses (repeat it); none: every status */
+                status?: components["schemas"]["ItemStatus"][] | null;
+                /** @description Items of this split (train, val, test) */
+                split?: string | null;
+                /** @description Items of this kind */
+                kind?: components["schemas"]["ItemKind"] | null;
+                /** @description States of the annotations written (repeat it); default accepted, as an export */
+                states?: components["schemas"]["AnnotationState"][] | null;
+                /** @description Only items with at least one annotation in those states */
+                annotated?: boolean;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                shard: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shard's tar, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": unknown;
                 };
             };
             /** @description Validation Error */
