@@ -9,14 +9,18 @@ offsets and values that :class:`torch.nn.EmbeddingBag` takes as a sparse linear 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
-import torch
 
 from labelhub.errors import ValidationError
+
+if TYPE_CHECKING:
+    # Imported where a batch is made (Features.batch): the labelling queue's strategies use Features without
+    # training anything, and importing torch cost the first queue request of each server process 3-10 s.
+    import torch
 
 __all__ = ["Batch", "Features", "SparseRows"]
 
@@ -37,7 +41,7 @@ class SparseRows:
         return int(self.offsets.shape[0])
 
 
-Batch: TypeAlias = torch.Tensor | SparseRows
+Batch: TypeAlias = "torch.Tensor | SparseRows"
 
 
 class Features:
@@ -97,6 +101,8 @@ class Features:
 
     def batch(self, rows: npt.ArrayLike | None = None) -> Batch:
         """Return the given rows (all when None) as the model's input: a float tensor or :class:`SparseRows`."""
+        import torch
+
         m = self._matrix if rows is None else self._matrix[np.asarray(rows, dtype=np.int64)]
         if isinstance(m, np.ndarray):
             return torch.from_numpy(np.ascontiguousarray(m))
