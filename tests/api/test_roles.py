@@ -179,7 +179,10 @@ ROUTES = [
     Route("stream_project_events", "viewer", 200, _call("GET", P + "/events")),
     Route("list_webdataset_shards", "manager", 200, _call("GET", P + "/webdataset")),
     Route(
-        "stream_webdataset_shard", "manager", 200, _call("GET", P + "/webdataset/shard-000000.tar?after=0&upto={w.item}")
+        "stream_webdataset_shard",
+        "manager",
+        200,
+        _call("GET", P + "/webdataset/shard-000000.tar?after=0&upto={w.item}"),
     ),
     Route(
         "set_consensus", "manager", 200, _call("POST", P + "/consensus", lambda w: {"item_ids": [w.item], "overlap": 2})
