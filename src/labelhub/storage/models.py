@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -149,6 +150,14 @@ def _sort_key_default(ctx: DefaultExecutionContext) -> str:
     return natural_key(params["name"])
 
 
+# "The item has a priority": the partial index's condition, per database. A query reaches the index only when its
+# WHERE holds this very condition (SQLite matches it term by term), so the queue writes it from here.
+PRIORITY_SET = {
+    "sqlite": "json_extract(meta, '$.\"priority\"') IS NOT NULL",
+    "postgresql": "(meta ->> 'priority') IS NOT NULL",
+}
+
+
 class Item(Base):
     """One image, video, text or volume. ``version`` guards the item's annotation set (409 when stale)."""
 
@@ -162,6 +171,15 @@ class Item(Base):
         # ``name COLLATE "C"``, the tie-break's comparison there.
         Index("ix_items_project_sort_key_name", "project_id", "sort_key", "name"),
         Index("ix_items_project_assignee_id", "project_id", "assignee_id", "id"),
+        # The few items sent to labelling (``meta.priority``), which the labelling queue offers first: found without
+        # reading the project's other items (migration 0008; labelhub.services.queue).
+        Index(
+            "ix_items_project_priority",
+            "project_id",
+            "id",
+            sqlite_where=text(PRIORITY_SET["sqlite"]),
+            postgresql_where=text(PRIORITY_SET["postgresql"]),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
