@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     media_cache_mb: int = Field(
         default=4096, ge=1, description="Bound (MB) of HOME/media-cache, the local copies of media read from S3"
     )
+    queue_claim_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description='How long the item the queue\'s "next" hands a person is kept from the others\' "next" (0: never)',
+    )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
 

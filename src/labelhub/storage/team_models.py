@@ -135,3 +135,17 @@ class EventCursor(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ItemClaim(Base):
+    """An item the labelling queue's "next" handed to one person: the others' "next" passes over it until
+    ``expires_at`` (see :mod:`labelhub.services.queue_claims`). One row per item; a person holds at most one per
+    project."""
+
+    __tablename__ = "item_claims"
+    __table_args__ = (Index("ix_item_claims_project_user", "project_id", "user_id"),)
+
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column()
