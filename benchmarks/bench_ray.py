@@ -14,7 +14,8 @@ Steps (one process; the database, the project and the Ray cluster are made here)
 3. Batch: ``--jobs`` COCO exports of the whole project queued at once and run to the end by each executor in
    turn: ``LocalExecutor`` with 1 thread (the baseline), with 2 threads, and ``RayExecutor`` on a local Ray
    cluster started here with ``--ray-cpus`` CPUs (one job per CPU). Wall seconds from the first queued job to
-   the last finished one, jobs per minute, and the ratio against the baseline in the same run. An export is
+   the last finished one, jobs per minute, and the ratio against the baseline in the same run; beside it the
+   machine's ceiling, the speed-up ``--ray-cpus`` processes of pure Python get over one. An export is
    mostly Python (reading rows, building JSON), so threads share one core through the GIL while Ray's worker
    processes use one core each.
 4. Small jobs: ``--small`` exports of a 10-item project, queued and run one after another (each queued when the
@@ -65,6 +66,30 @@ def wait_done(hub: Any, ids: list[int], timeout: float = 3600.0) -> list[str]:
         time.sleep(0.02)
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def cpu_ceiling(processes: int, n: int = 10_000_000) -> float:
+    """The speed-up ``processes`` processes of pure Python get over one on this machine (a 2-vCPU VM may give
+    far less than 2x): the most any executor can reach here."""
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    for _ in range(processes):
+        _spin(n)
+    serial = time.perf_counter() - t0
+    with mp.get_context("spawn").Pool(processes) as pool:
+        pool.map(_spin, [n] * processes)  # start-up first: the pool's processes exist before the timed run
+        t1 = time.perf_counter()
+        pool.map(_spin, [n] * processes)
+        parallel = time.perf_counter() - t1
+    return serial / parallel
+
+
 def executors(hub: Any, ray_cpus: int) -> list[tuple[str, Any]]:
     from labelhub.jobs.executor import LocalExecutor
     from labelhub.jobs.ray_executor import RayExecutor
@@ -96,6 +121,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         small_pid = create_project(s, st.actor, "small", item_kind=ItemKind.IMAGE, schema=LabelSchema.from_names([])).id
     import_source(st.hub, st.actor, small_pid, small, fmt="coco", options=ImportOptions(media="none"))
 
+    out["cpu_ceiling"] = cpu_ceiling(args.ray_cpus)
+    log(f"{args.ray_cpus} processes of pure Python run {out['cpu_ceiling']:.2f}x as fast as one here")
     out["batch"], out["small"] = {}, {}
     for name, executor in executors(st.hub, args.ray_cpus):
         t0 = time.perf_counter()
@@ -135,6 +162,7 @@ def table(out: dict[str, Any], args: argparse.Namespace) -> Table:
         ok = all(s == "succeeded" for s in b["statuses"])
         t.add(f"{name}: batch wall", f"{b['seconds']:.1f} s ({b['jobs_per_min']:.1f} jobs/min, "
               f"{base / b['seconds']:.2f}x the 1-thread rate)", "every job succeeded", ok)  # fmt: skip
+    t.add(f"ceiling: {args.ray_cpus} processes of pure Python against 1", f"{out['cpu_ceiling']:.2f}x")
     for name, sm in out["small"].items():
         t.add(f"{name}: small job, queued -> finished", f"p50 {sm['p50_s'] * 1000:.0f} ms, p95 "
               f"{sm['p95_s'] * 1000:.0f} ms")  # fmt: skip
