@@ -15,6 +15,7 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.projects import set_member
 from labelhub.services.queue import next_item, queue
+from labelhub.services.queue_claims import claim
 from labelhub.storage.models import Item, User, utcnow
 from labelhub.storage.team_models import ItemClaim
 
@@ -87,3 +88,19 @@ def test_claims_off_sends_everyone_the_same_first_item(hub: Hub, team: Team) -> 
         assert next_for(off, alice, pid) == next_for(off, bob, pid) is not None
     finally:
         off.close()
+
+
+def test_next_skips_items_claimed_since_its_view_of_the_queue(hub: Hub, team: Team) -> None:
+    """Five others claim the queue's first five items after alice's request began reading the queue (its
+    snapshot): her "next" reads the queue again and gets the sixth, instead of someone else's item."""
+    pid, alice, _ = team
+    others = [member(hub, pid, f"other{k}") for k in range(5)]
+    with hub.db.session() as s:
+        order = [e.id for e in queue(s, hub, alice, pid, limit=10).items]  # the snapshot starts here on SQLite
+        for actor, item in zip(others, order, strict=False):
+            with hub.db.session(write=True) as w:
+                assert claim(w, actor, pid, item, minutes=10)
+        got = next_item(s, hub, alice, pid)
+    assert got == order[5]
+    with hub.db.session() as s:
+        assert s.scalars(select(ItemClaim.user_id).where(ItemClaim.item_id == got)).all() == [alice.user_id]

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from labelhub.hub import Hub
 
 __all__ = ["POOL_CAP", "QueueEntry", "QueueView", "next_item", "queue"]
-_CLAIM_TRIES = 3  # "next" racing others for the same items gives up claiming after this many
+_CLAIM_TRIES = 5  # "next" racing others for the same items gives up claiming after this many
 
 POOL_CAP = 5_000
 MAX_LIMIT = 200
@@ -352,4 +352,7 @@ def next_item(session: Session, hub: Hub, actor: Actor, project_id: int, after: 
             if claim(s, actor, project_id, found, minutes=hub.settings.queue_claim_minutes):
                 return found
         taken.add(found)
+        # Someone claimed it since this session's snapshot: read the queue again in a new one, which sees the
+        # claims made meanwhile (the same snapshot would offer the items the others just took, one by one).
+        session.rollback()
     return found
