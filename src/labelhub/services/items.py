@@ -143,11 +143,9 @@ def filtered_items(
 
     ``specs`` are the project's declared attributes, needed only by an attribute filter (:func:`specs_for`).
     ``ids_bound`` restates a page's keyset on ``Annotation.item_id`` (:func:`_ids_bound`) for the annotation filters.
-    ``counting``: the SELECT is for a COUNT of the whole list (or of the items before one), not for a page; the
-    annotation filters are then ``items.id IN (matching annotations' items)``, the same items. A page reads the
-    first matches in item order, and the EXISTS per item finds them soonest; a count needs every match, and SQLite
-    runs the EXISTS once per item of the project while it reads the IN list from the (project, label, item) index
-    once: a label's count in a 1M-item project went from 1.2 s to 16 ms. PostgreSQL plans both as a semi-join.
+    ``counting``: for a COUNT (of the list, or of the items before one), the annotation filters become ``items.id
+    IN (matching annotations' items)``: SQLite runs a page's EXISTS once per item of the project, but reads the IN
+    list from the (project, label, item) index once (a label's count at 1M items: 1.2 s -> 16 ms).
     """
     stmt = select(Item).where(Item.project_id == project_id)
     if f.status is not None:
@@ -194,13 +192,11 @@ def _ids_bound(session: Session | None, order: ItemOrder, key: object, *, before
     """In the id orders, the keyset's bound (the items after, or ``before``, the anchor ``key``) restated on
     ``Annotation.item_id``; None in the name orders, and on SQLite when a page's ``session`` is given.
 
-    It changes no result (the annotation's item is the item). PostgreSQL merges the annotation EXISTS with the
-    item-id index of annotations, and does not carry ``items.id > n`` over to it: without the bound a deep page
-    walked the project's annotations from its first item (an attribute filter's page after item 90,000 of 100k:
-    170 ms for the query, 0.8 ms with the bound). SQLite runs the EXISTS once per item, and with the bound it
-    probes the (project, label, item) index by the range ``item_id > n`` instead of ``item_id = items.id``: every
-    item without the label read all of the label's annotations past the anchor (a label-filtered page at half of
-    a 1M-item project: seconds; the item's position: minutes). Without it each probe is one index lookup.
+    It changes no result (the annotation's item is the item). PostgreSQL does not carry ``items.id > n`` over to
+    the annotation EXISTS: without the bound a deep page walked the project's annotations from its first item (an
+    attribute filter's page after item 90,000 of 100k: 170 ms, 0.8 ms with it). SQLite, given the bound, probes
+    the (project, label, item) index by the range ``item_id > n`` once per item (a label-filtered page at half of
+    1M items: seconds; the item's position: minutes); without it each probe is one index lookup.
     """
     if order.by_name or not isinstance(key, int) or (session is not None and not _postgresql(session)):
         return None
@@ -291,9 +287,8 @@ def item_position(
     if bound is not None and _annotations_only(f, specs):
         return _count_annotated(session, project_id, f, specs, bound)
     listed = filtered_items(project_id, f, specs, ids_bound=bound, counting=True).order_by(None)
-    # With an annotation filter the IN list's ``item_id < n`` already says "before": SQLite given ``items.id < n``
-    # as well walks those items and probes the list for each (a label filter's position at half of 1M items:
-    # 140 ms), where alone it reads the list and looks up its items (9 ms). PostgreSQL gets both, as before.
+    # With an annotation filter the IN list's ``item_id < n`` already says "before"; given ``items.id < n`` too,
+    # SQLite walks those items probing the list (a label's position at half of 1M items: 140 ms, alone 9 ms).
     if bound is None or _postgresql(session) or not _annotation_conditions(f, specs):
         listed = listed.where(before_count_condition(order, key))
     return int(session.scalar(listed.with_only_columns(func.count(Item.id), maintain_column_froms=True)) or 0)
