@@ -152,7 +152,8 @@ def _labels(s: Session, project: Any) -> list[str]:
 def list_shards(
     hub: Hub, actor: Actor, project_id: int, f: StreamFilter, *, shard_size: int = DEFAULT_SHARD_SIZE
 ) -> ShardList:
-    """Return the project's shards under ``f`` (READ), each ``shard_size`` items but the last."""
+    """Return the project's shards under ``f`` (EXPORT: the role an export takes), each ``shard_size`` items but
+    the last."""
     with hub.db.session() as s:
         if s.get_bind().dialect.name == "postgresql":  # the boundaries and the tail from one snapshot
             s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -251,7 +252,7 @@ def open_shard(
     upto: int,
     shard_size: int = DEFAULT_SHARD_SIZE,
 ) -> ShardStream:
-    """Check the reader (READ) and the shard's name and range, and return the shard ready to stream.
+    """Check the reader (EXPORT) and the shard's name and range, and return the shard ready to stream.
 
     The shard holds the first ``shard_size`` items with ``after < id <= upto`` under ``f``; its keys start at
     ``number * shard_size``, as in an export of the same items in shards of ``shard_size``.
