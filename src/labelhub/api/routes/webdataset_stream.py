@@ -1,4 +1,4 @@
-"""WebDataset shards streamed to training: the shard list of a project, and each shard as a tar (READ)."""
+"""WebDataset shards streamed to training: the shard list of a project, and each shard as a tar (the export role)."""
 
 from __future__ import annotations
 
