@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from _store_setup import IMAGE_SIZES, N_CATEGORIES, setup_hub
+from _store_setup import IMAGE_SIZES, N_CATEGORIES, fresh_database, setup_hub
 from _util import log, machine_load, self_peak_rss_mb
 
 PG_SCALE_DB = "labelhub_scale"  # not bench_store's database: a bench_store run elsewhere drops that one
@@ -48,25 +48,6 @@ def generate_chunk(path: str, offset: int, n_items: int, seed: int) -> dict[str,
 
 def chunk_in_child(pool: ProcessPoolExecutor, path: Path, offset: int, n_items: int, seed: int) -> Any:
     return pool.submit(generate_chunk, str(path), offset, n_items, seed)
-
-
-def fresh_database(kind: str, work: Path, pg_server: str, pg_db: str) -> str:
-    """The SQLAlchemy URL of a new, empty database (SQLite file in ``work``, or PostgreSQL ``pg_db``)."""
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'labelhub.db'}"
-    import psycopg
-
-    with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{pg_db}"')
-    return f"{pg_server.replace('postgresql://', 'postgresql+psycopg://')}/{pg_db}"
-
-
-def drop_database(pg_server: str, pg_db: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
 
 
 def database_mb(hub: Any, work: Path) -> float:

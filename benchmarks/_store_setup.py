@@ -54,23 +54,24 @@ def generate_in_child(path: Path, n_items: int, boxes_per_item: int, seed: int) 
 
 
 # --- 2. database ------------------------------------------------------------------------------------------
-def fresh_database(kind: str, work: Path, pg_server: str) -> str:
-    """Return the SQLAlchemy URL of a new, empty database of ``kind``."""
+def fresh_database(kind: str, work: Path, pg_server: str, pg_db: str = PG_BENCH_DB) -> str:
+    """Return the SQLAlchemy URL of a new, empty database of ``kind`` (PostgreSQL: ``pg_db``, dropped first; give
+    two benchmarks that run at the same time different names)."""
     if kind == "sqlite":
         return f"sqlite:///{work / 'labelhub.db'}"
     import psycopg
 
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{pg_server.replace('postgresql://', 'postgresql+psycopg://')}/{PG_BENCH_DB}"
+        admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{pg_db}"')
+    return f"{pg_server.replace('postgresql://', 'postgresql+psycopg://')}/{pg_db}"
 
 
-def drop_database(pg_server: str) -> None:
+def drop_database(pg_server: str, pg_db: str = PG_BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
 
 
 # --- 4. the server ----------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
@@ -339,6 +340,24 @@ def run_record(args: argparse.Namespace) -> dict[str, Any]:
 
 
 PG_SERVER_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
+
+
+def pg_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``--pg-server`` (the PostgreSQL server, without a database name) and ``--keep`` (keep the work folder
+    and the PostgreSQL database)."""
+    p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT),
+                   help=f"PostgreSQL server URL without a database name (default: $LABELHUB_BENCH_PG, or "
+                        f"{PG_SERVER_DEFAULT})")  # fmt: skip
+    p.add_argument("--keep", action="store_true", help="keep the work folder and the PostgreSQL database")
+
+
+def in_work_folder(run: Callable[[argparse.Namespace, Path], dict[str, Any]], args: argparse.Namespace,
+                   prefix: str) -> dict[str, Any]:  # fmt: skip
+    """Return ``run(args, folder)`` in a new temporary folder, removed afterwards unless ``args.keep``."""
+    if args.keep:
+        return run(args, Path(tempfile.mkdtemp(prefix=prefix)))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return run(args, Path(tmp))
 
 
 def store_arguments(p: argparse.ArgumentParser, tries_help: str = "timed calls per case") -> None:

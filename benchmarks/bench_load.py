@@ -34,10 +34,8 @@ must happen before anything else loads (this process has labelhub, SQLAlchemy an
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +44,7 @@ import orjson
 
 from _load_data import Team, seed_project
 from _store_setup import drop_database, fresh_database, setup_hub, start_server
-from _util import PG_SERVER_DEFAULT, Table, log, machine_load, report, run_record
+from _util import Table, in_work_folder, log, machine_load, pg_arguments, report, run_record
 
 HERE = Path(__file__).resolve().parent
 
@@ -160,20 +158,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--labelled", type=float, default=0.3, help="share of the items labelled at the start")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT),
-                   help=f"PostgreSQL server URL without a database name (default: $LABELHUB_BENCH_PG, or "
-                        f"{PG_SERVER_DEFAULT})")  # fmt: skip
-    p.add_argument("--keep", action="store_true", help="keep the work folder and the PostgreSQL database")
+    pg_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep:
-        out = run(args, Path(tempfile.mkdtemp(prefix="labelhub-load-")))
-    else:
-        with tempfile.TemporaryDirectory(prefix="labelhub-load-") as tmp:
-            out = run(args, Path(tmp))
+    out = in_work_folder(run, args, "labelhub-load-")
     out["saturation"] = saturation(out["steps"])
     print(per_kind(out["steps"]))
     print()

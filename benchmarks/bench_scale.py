@@ -37,9 +37,9 @@ from urllib.parse import urlencode
 
 import orjson
 
-from _scale_build import PG_SCALE_DB, build, database_mb, drop_database
+from _scale_build import PG_SCALE_DB, build, database_mb
 from _store_clients import StdlibClient, _boxes
-from _store_setup import N_CATEGORIES, start_server
+from _store_setup import N_CATEGORIES, drop_database, start_server
 from _util import (
     Table,
     log,

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from typing import Any
 from _store_setup import drop_database, fresh_database, setup_hub, start_server
 from _teams_data import bench_alerts, bench_assignment, bench_consensus, bench_feed, insert_items, make_members
 from _teams_live import bench_hook_burst, bench_saves
-from _util import PG_SERVER_DEFAULT, Table, log, machine_load, report, run_record
+from _util import Table, in_work_folder, log, machine_load, pg_arguments, report, run_record
 
 TARGET_PAGE_MS = 20.0  # ROADMAP: a page of 100 in under 20 ms at any depth
 
@@ -175,20 +174,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--only", choices=("webhooks", "consensus"),
                    help="run one part: webhooks (steps 3-4: live latency, burst) or consensus (step 6)")  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    p.add_argument("--pg-server", default=os.environ.get("LABELHUB_BENCH_PG", PG_SERVER_DEFAULT),
-                   help=f"PostgreSQL server URL without a database name (default: $LABELHUB_BENCH_PG, or "
-                        f"{PG_SERVER_DEFAULT})")  # fmt: skip
-    p.add_argument("--keep", action="store_true", help="keep the work folder and the PostgreSQL database")
+    pg_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep:
-        out = run(args, Path(tempfile.mkdtemp(prefix="labelhub-bench-")))
-    else:
-        with tempfile.TemporaryDirectory(prefix="labelhub-bench-") as tmp:
-            out = run(args, Path(tmp))
+    out = in_work_folder(run, args, "labelhub-bench-")
     return report(out, verdicts(out), args.json, fail_on_miss=False)
 
 
