@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+import uvicorn
 from fastapi.testclient import TestClient
 
 from labelhub.formats import ImportOptions
@@ -98,3 +102,21 @@ def assert_problem(r: httpx.Response, status: int, *, field: str | None = None) 
     if status == 401:
         assert r.headers["www-authenticate"].startswith("Bearer"), r.headers
     return body
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free local port, in a thread, for the block; yield its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           timeout_graceful_shutdown=1))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
-from tests.api._support import API, assert_problem, import_coco, quick_user, write_coco
+from tests.api._support import API, assert_problem, import_coco, quick_user, served, write_coco
 from tests.conftest import make_user
 
 from labelhub.api.app import create_app
@@ -45,20 +44,8 @@ class Live:
 def live(hub: Hub) -> Iterator[Live]:
     app = create_app(hub, run_worker=False)
     streams = app.state.live_streams = LiveStreams(limits=FAST)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=1))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with served(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         yield Live(url, http, hub, streams)
-    server.should_exit = True
-    thread.join(10)
 
 
 class Stream:

@@ -8,8 +8,6 @@ import dataclasses
 import json
 import pickle
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +15,8 @@ import httpx
 import numpy as np
 import pytest
 import torch
-import uvicorn
 from fastapi.testclient import TestClient
-from tests.api._support import API, assert_problem, quick_user
+from tests.api._support import API, assert_problem, quick_user, served
 from tests.assist._rows import banking_rows
 from typer.testing import CliRunner
 
@@ -85,23 +82,8 @@ def _skewed(rows: Rows, classes: list[str]) -> tuple[Rows, Rows]:
 @pytest.fixture
 def servers(hub: Hub) -> Iterator[list[str]]:
     """Two uvicorn servers, each its own API app (the sites), on free ports."""
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
-    urls = []
-    for _ in range(2):
-        server = uvicorn.Server(uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=0,
-                                               log_level="warning", timeout_graceful_shutdown=1))  # fmt: skip
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        urls.append(f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}")
-    yield urls
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=5)
+    with served(create_app(hub, run_worker=False)) as a, served(create_app(hub, run_worker=False)) as b:
+        yield [a, b]
 
 
 def test_federated_model_beats_each_sites_own_and_only_weights_cross(

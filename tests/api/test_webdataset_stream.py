@@ -5,27 +5,32 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 import webdataset as wds
 from fastapi.testclient import TestClient
-from tests.api import test_events
-from tests.api._support import API, assert_problem, create_project, user_id
-from tests.api.test_events import Live
+from tests.api._support import API, assert_problem, create_project, served, user_id
 from tests.conftest import make_user
 from tests.formats.test_webdataset import LABELS, make_items
 from torch.utils.data import DataLoader
 
+from labelhub.api.app import create_app
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.imports import import_records
 from labelhub.training.webdataset import fetch_shards, image_dataset, project_shards
 
-# A real uvicorn server on a free port, in a thread: the live event stream's fixture.
-live = test_events.live
+
+@pytest.fixture
+def server(hub: Hub) -> Iterator[str]:
+    """The API on a real uvicorn server (a training script's curl reads it over HTTP); its base URL."""
+    with served(create_app(hub, run_worker=False)) as url:
+        yield url
 
 
 def photos(client: TestClient, hub: Hub, headers: dict[str, str], tmp_path: Path, n: int = 7) -> int:
@@ -41,9 +46,8 @@ def keyed(sample: dict[str, Any]) -> tuple[str, str, list[int]]:
 
 
 def test_a_dataloader_with_two_workers_reads_every_sample_once_from_the_server(
-    client: TestClient, hub: Hub, live: Live, tmp_path: Path
+    client: TestClient, hub: Hub, server: str, tmp_path: Path
 ) -> None:
-    server = live.url
     owner = make_user(hub, "owner")
     pid = photos(client, hub, owner, tmp_path)
     token = owner["Authorization"].removeprefix("Bearer ")
