@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellKey, clear, emptySelection, forFilter, gridKey, pick, selectAll, selectedIds, selectRange, toggle, type Selecting } from "./gridSelection";
+import { cellKey, clear, emptySelection, forFilter, gridKey, pick, selectAll, selectedIds, selectingOf, selectRange, toggle, type Selecting } from "./gridSelection";
 
 const ORDER = [3, 5, 8, 13, 21, 34];
 
@@ -57,6 +57,23 @@ describe("gridSelection", () => {
     const other = forFilter(s, "status=new&tag=night");
     expect(selectedIds(other)).toEqual([]);
     expect(other.filter).toBe("status=new&tag=night");
+  });
+});
+
+describe("selectingOf", () => {
+  it("replaces the selection it reads on each click, key and clear", () => {
+    let s = emptySelection("q=dog");
+    const selecting = () => selectingOf(() => s, (next) => (s = next), () => ORDER);
+    const held = selecting();
+    held.onpick(5, false);
+    held.onpick(13, true); // the same object: it reads the selection the first click made
+    expect(selectedIds(s)).toEqual([5, 8, 13]);
+    expect(selecting().ids).toBe(s.ids);
+    held.onall();
+    expect(selectedIds(s)).toEqual(ORDER);
+    held.onclear();
+    expect(selectedIds(s)).toEqual([]);
+    expect(s.filter).toBe("q=dog");
   });
 });
 

@@ -70,6 +70,23 @@ export interface Selecting {
   onclear: () => void;
 }
 
+/**
+ * The `Selecting` of a page's selection (the project grid's, the search results'): its ids, and a click or key that
+ * replaces it through ``set``. ``get`` and ``order`` (the ids in the grid's order) are read when the click comes.
+ */
+export function selectingOf(
+  get: () => GridSelection,
+  set: (next: GridSelection) => void,
+  order: () => readonly number[],
+): Selecting {
+  return {
+    ids: get().ids,
+    onpick: (id, shift) => set(pick(get(), id, shift, order())),
+    onall: () => set(selectAll(get(), order())),
+    onclear: () => set(clear(get())),
+  };
+}
+
 /** A key typed in a text field (a checkbox is not one): the grid's keys leave it alone. */
 function inField(t: EventTarget | null): boolean {
   if (typeof HTMLElement === "undefined" || !(t instanceof HTMLElement)) return false;
