@@ -71,6 +71,7 @@ class Shared:
     events: Counter[int] = field(default_factory=Counter)  # step -> messages received by all listeners
     sse: Counter[str] = field(default_factory=Counter)  # opens, ends, errors
     conflicts: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # step -> whose
+    live: Counter[str] = field(default_factory=Counter)  # token -> simulated users holding it now
 
     @property
     def project(self) -> str:
@@ -119,6 +120,10 @@ class LoadUser(FastHttpUser):
     def on_start(self) -> None:
         self.headers = {"Authorization": f"Bearer {SHARED.token(self.role)}"}
         self.p = SHARED.project
+        SHARED.live[self.headers["Authorization"]] += 1
+
+    def on_stop(self) -> None:
+        SHARED.live[self.headers["Authorization"]] -= 1
 
     def get(self, path: str, name: str) -> Any:
         r = self.client.get(self.p + path, name=name, headers=self.headers)
@@ -162,6 +167,8 @@ class Annotator(LoadUser):
                 if r.status_code == 409:
                     if SHARED.step is not None:
                         SHARED.conflicts[SHARED.step]["assigned" if self.assigned else "pool"] += 1
+                        if SHARED.live[self.headers["Authorization"]] > 1:  # one account in two simulated users
+                            SHARED.conflicts[SHARED.step]["shared account"] += 1
                     self.get(f"/items/{iid}/annotations", "annotations_get")
                 return
             version = int(r.json()["version"])

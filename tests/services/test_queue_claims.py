@@ -3,6 +3,8 @@ until they move on or the claim expires; claims never stop anyone opening or sav
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -104,3 +106,32 @@ def test_next_skips_items_claimed_since_its_view_of_the_queue(hub: Hub, team: Te
     assert got == order[5]
     with hub.db.session() as s:
         assert s.scalars(select(ItemClaim.user_id).where(ItemClaim.item_id == got)).all() == [alice.user_id]
+
+
+def test_many_annotators_pressing_next_at_once_each_get_their_own_item(hub: Hub) -> None:
+    """Eight people press "next" at the same instant on a pool of ten: each is sent an item nobody else was sent
+    (before, a "next" that lost its item five reads in a row handed out one someone else held: 409s on save)."""
+    pid, _ = text_project(hub, "busy pool", [f"text {i}" for i in range(10)])
+    people = [member(hub, pid, f"annotator{k}") for k in range(8)]
+    start = threading.Barrier(len(people))
+
+    def press(actor: Actor) -> int | None:
+        start.wait()
+        return next_for(hub, actor, pid)
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        got = list(pool.map(press, people))
+    assert None not in got and len(set(got)) == len(people)
+    with hub.db.session() as s:
+        holders = {r[0]: r[1] for r in s.execute(select(ItemClaim.item_id, ItemClaim.user_id))}
+    assert holders == {item: actor.user_id for item, actor in zip(got, people, strict=True)}
+
+
+def test_next_says_nothing_is_left_when_others_hold_every_item(hub: Hub, team: Team) -> None:
+    pid, alice, _ = team
+    others = [member(hub, pid, f"other{k}") for k in range(6)]
+    taken = [next_for(hub, actor, pid) for actor in others]
+    assert None not in taken and len(set(taken)) == 6
+    assert next_for(hub, alice, pid) is None  # not an item someone else is labelling
+    with hub.db.session() as s:
+        assert s.scalars(select(ItemClaim.item_id).where(ItemClaim.user_id == alice.user_id)).all() == []

@@ -47,14 +47,14 @@ from labelhub.services.items import to_label
 from labelhub.services.models import count_human_labels, item_inputs, model_ref
 from labelhub.services.prelabel import load_model
 from labelhub.services.queue_cache import Scored
-from labelhub.services.queue_claims import claim, held_by_others
+from labelhub.services.queue_claims import claim_first, held_by_others
 from labelhub.storage.models import PRIORITY_SET, Annotation, Embedding, Item, ModelVersion, ProjectAssist
 
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
 __all__ = ["POOL_CAP", "QueueEntry", "QueueView", "next_item", "queue"]
-_CLAIM_TRIES = 5  # "next" racing others for the same items gives up claiming after this many
+_CLAIM_TRIES = 3  # "next" reads the queue again at most this often when others took every item it offered
 
 POOL_CAP = 5_000
 MAX_LIMIT = 200
@@ -336,23 +336,23 @@ def next_item(session: Session, hub: Hub, actor: Actor, project_id: int, after: 
     is still in the queue, else the queue's first item that is not ``after``; None when nothing is left.
 
     The item is claimed for the actor (:mod:`~labelhub.services.queue_claims`), so the others' "next" passes over
-    it for a while; when someone claimed it meanwhile, the next one in the queue is taken instead."""
+    it for a while; the claim steps past the items someone claimed since this session's view of the queue, in
+    queue order, and when others took all of them the queue is read again."""
     taken: set[int] = set()
     for _ in range(_CLAIM_TRIES):
         ids = [e.id for e in queue(session, hub, actor, project_id, limit=MAX_LIMIT).items if e.id not in taken]
         if after is not None and after in ids:
             pos = ids.index(after)
-            rest = ids[pos + 1 :] or [i for i in ids if i != after]
-            found = rest[0] if rest else None
+            order = ids[pos + 1 :] + ids[:pos]
         else:
-            found = next((i for i in ids if i != after), None)
-        if found is None:
+            order = [i for i in ids if i != after]
+        if not order:
             return None
         with hub.db.session(write=True) as s:
-            if claim(s, actor, project_id, found, minutes=hub.settings.queue_claim_minutes):
-                return found
-        taken.add(found)
-        # Someone claimed it since this session's snapshot: read the queue again in a new one, which sees the
-        # claims made meanwhile (the same snapshot would offer the items the others just took, one by one).
+            found = claim_first(s, actor, project_id, order, minutes=hub.settings.queue_claim_minutes)
+        if found is not None:
+            return found
+        taken.update(order)
+        # Others claimed all of them since this session's snapshot: read the queue again in a new one.
         session.rollback()
-    return found
+    return None
