@@ -153,3 +153,17 @@ def test_an_anchor_name_is_for_the_name_orders_only(hub: Hub, project: tuple[int
         page = list_items(s, SYSTEM, pid, ItemFilter(), after_name="dog", limit=2, order=ItemOrder.NAME)
         a_to_z = _expected(ids, ItemOrder.NAME)
         assert [it.name for it in page.items] == a_to_z[a_to_z.index("dog") + 1 :][:2]
+
+
+def test_id_pages_of_a_project_between_two_others_hold_only_its_items(hub: Hub) -> None:
+    """Another project's items before and after this one's ids (PostgreSQL bounds such pages by the project's id
+    span, ``item_order.project_span``): every page in both id orders, first to last, holds this project's items."""
+    shuffled_texts(hub, "older", [f"o{i}" for i in range(30)], seed=1)
+    pid = shuffled_texts(hub, "middle", NAMES, seed=7)
+    shuffled_texts(hub, "newer", [f"n{i}" for i in range(30)], seed=2)
+    for order in (ItemOrder.ID, ItemOrder.ID_DESC):
+        walked = _walk(hub, pid, ItemFilter(), order, limit=5)
+        assert sorted(walked) == sorted(NAMES)
+        with hub.db.session() as s:
+            first = list_items(s, SYSTEM, pid, ItemFilter(), limit=5, order=order)
+        assert [it.name for it in first.items] == walked[:5] and all(it.project_id == pid for it in first.items)
