@@ -30,6 +30,7 @@ from labelhub.hub import Hub
 from labelhub.services import audit
 from labelhub.services.access import Actor, require
 from labelhub.services.items import ItemFilter, filtered_items
+from labelhub.services.webdataset_shard_state import label_order
 from labelhub.storage.models import Annotation, Item, Media
 
 Progress = Callable[[float, str], None]
@@ -198,6 +199,8 @@ def export_project(
         total = s.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id)) or 0
         schema = LabelSchema.from_json(schema_json)
         labels = schema.names
+        if spec.name == "webdataset":  # a label outside the list gets the id a streamed shard gives it
+            labels = label_order(s, project_id, labels, tuple(st.value for st in states))
         opts = options or ExportOptions()
         internal = {"format_meta": schema_json.get("format_meta", {}), "project_name": project.name,
                     "changed_at": _newest_change(s, project_id, project.updated_at)}  # fmt: skip

@@ -15,6 +15,10 @@ The token: webdataset 1.0 opens ``http(s)`` URLs with ``curl`` and has no way to
 removed when the Python process exits) holding the ``Authorization`` header: the machine's process list shows
 the file's path, never the token. ``pipe:`` URLs run through a shell (quoted here); ``WDS_SECURE=1`` turns them
 off, and then these URLs cannot be read. Pass ``header_file`` to keep the file somewhere of your own.
+
+Failures are loud: a shard the server refuses (409: media missing, or the label order changed since the
+listing) makes ``curl -f`` exit 22, and a stream the server breaks off (media lost after it started) exit 18;
+webdataset raises on either, so a training job never takes a cut tar for a shorter shard.
 """
 
 from __future__ import annotations
@@ -119,8 +123,8 @@ def image_and_labels(sample: Mapping[str, Any], num_labels: int, size: tuple[int
     """Return a sample decoded with ``torchrgb`` as (image resized to ``size``, multi-hot label vector).
 
     The sample's JSON names its media member (``"media": "jpg"``); each annotation's ``label_id`` is its label's
-    place in the listing's ``labels``. Annotations without a label (or a label not in the project's list) count
-    for nothing.
+    place in the listing's ``labels`` (which also numbers labels outside the project's list). Annotations without
+    a label count for nothing.
     """
     doc = sample["json"]
     media = doc.get("media")
