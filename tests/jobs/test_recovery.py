@@ -132,16 +132,18 @@ def test_a_long_job_whose_worker_lives_is_never_requeued(hub: Hub, settings: Set
     assert runs == [job_id]
 
 
-def test_a_recovered_training_leaves_no_training_version_nor_its_half_folder(hub: Hub) -> None:
+@pytest.mark.parametrize(("kind", "line"), [("train_model", "text-classifier"),
+                                            ("federated_train", "federated-text-classifier")])  # fmt: skip
+def test_a_recovered_training_leaves_no_training_version_nor_its_half_folder(hub: Hub, kind: str, line: str) -> None:
     pid = new_project(hub, "p")
-    job_id = queue(hub, "train_model", {"kind": "text_classifier"}, pid)
+    job_id = queue(hub, kind, {"kind": "text_classifier"}, pid)
     orphan(hub, job_id)
-    with hub.db.session(write=True) as s:  # what train_version had registered when its worker was killed
-        mv = ModelVersion(project_id=pid, name="text-classifier", kind="text_classifier", version=2, job_id=job_id)
+    with hub.db.session(write=True) as s:  # what the training had registered when its worker was killed
+        mv = ModelVersion(project_id=pid, name=line, kind="text_classifier", version=2, job_id=job_id)
         s.add(mv)
         s.flush()
         mv_id = mv.id
-    half = models_dir(hub) / f"project-{pid}" / f"text-classifier-v2-{mv_id}"
+    half = models_dir(hub) / f"project-{pid}" / f"{line}-v2-{mv_id}"
     half.mkdir(parents=True)
     (half / "model.pt").write_bytes(b"half a model")
     keep = models_dir(hub) / f"project-{pid}" / "other-v1-1"

@@ -169,4 +169,5 @@ def default_handlers() -> dict[str, Handler]:
             "evaluate_model": imported("labelhub.services.model_eval", "run_evaluate_model"),
             "embed": imported("labelhub.services.embeddings", "run_embed_job"),
             "embedding_map": imported("labelhub.services.embedding_map", "run_map_job"),
-            "train_embedder": imported("labelhub.services.embedder_training", "run_train_embedder")}  # fmt: skip
+            "train_embedder": imported("labelhub.services.embedder_training", "run_train_embedder"),
+            "federated_train": imported("labelhub.services.federated_jobs", "run_federated_train")}  # fmt: skip

@@ -27,7 +27,7 @@ from labelhub.services.jobs import MAX_ATTEMPTS, Recovered, has_stale, recover_s
 from labelhub.services.uploads import remove_upload
 
 log = logging.getLogger("labelhub.jobs")
-TRAIN_KIND = "train_model"
+TRAIN_KINDS = ("train_model", "federated_train")  # jobs that leave a version "training" while they run
 
 
 def recover(hub: Hub, stale_after: timedelta, *, now: datetime | None = None) -> list[Recovered]:
@@ -45,7 +45,7 @@ def recover(hub: Hub, stale_after: timedelta, *, now: datetime | None = None) ->
         for r in recovered:
             if r.status != JobStatus.QUEUED.value:  # ended: failed, or cancelled as was asked
                 record_finished(s, r.id, JobStatus(r.status))
-            if r.kind == TRAIN_KIND:
+            if r.kind in TRAIN_KINDS:
                 from labelhub.services.model_jobs import abandon_training  # loads PyTorch: only when needed
 
                 folders += abandon_training(s, hub, r.id, _training_reason(r))

@@ -260,8 +260,10 @@ def train_federated(
     http: httpx.Client | None = None,
     on_round: Callable[[RoundReport], None] = lambda report: None,
     warn: Callable[[str], None] = lambda message: None,
+    job_id: int | None = None,
 ) -> int:
-    """Train by FedAvg over ``sites`` and register the result in the coordinator project; return the version id."""
+    """Train by FedAvg over ``sites`` and register the result in the coordinator project; return the version id.
+    ``on_round`` may raise (a job's cancel): the rounds stop and nothing is registered."""
     classes, texts, labels, pool = _coordinator_data(hub, actor, project_id)
     feats = federated_featurizer(FeatureSettings(dim=spec.dim), pool)
     x = feats.transform(texts) if texts else None
@@ -281,7 +283,7 @@ def train_federated(
         if http is None:
             client.close()
     clf = _calibrated(_classifier(state, classes, feats, spec, reports), x, y)
-    return _register(hub, actor, project_id, clf, spec, sites, reports, texts, labels)
+    return _register(hub, actor, project_id, clf, spec, sites, reports, texts, labels, job_id)
 
 
 def _classifier(state: State, classes: Sequence[str], feats: Any, spec: FederatedSpec,
@@ -352,6 +354,7 @@ def _register(
     reports: list[RoundReport],
     texts: list[str],
     labels: list[str],
+    job_id: int | None = None,
 ) -> int:
     """Save the classifier and record it as a ready version of the coordinator project (see train_version)."""
     params = {"kind": "text_classifier", "name": spec.name, "mode": "sgd", "seed": spec.seed,
@@ -361,7 +364,8 @@ def _register(
         require(s, actor, project_id, Action.TRAIN_MODEL, doing="federated training")
         mv = ModelVersion(project_id=project_id, name=spec.name, kind="text_classifier",
                           version=next_version(s, project_id, spec.name), status="training", active=False,
-                          mode="sgd", seed=spec.seed, params=params, created_by=actor.user_id)  # fmt: skip
+                          mode="sgd", seed=spec.seed, params=params, created_by=actor.user_id,
+                          job_id=job_id)  # fmt: skip
         s.add(mv)
         s.flush()
         mv_id, version = mv.id, mv.version

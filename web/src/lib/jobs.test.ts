@@ -17,6 +17,8 @@ describe('resultSummary', () => {
     expect(resultSummary(job('train_model', { version: 3, metrics: { accuracy: 0.9123 } }))).toBe(
       'version 3 ready, accuracy 91.2 %',
     );
+    const federated = { version: 2, metrics: { accuracy: 0.877 }, rounds: [{ round: 1 }, { round: 2 }] };
+    expect(resultSummary(job('federated_train', federated))).toBe('version 2 ready after 2 rounds, accuracy 87.7 %');
   });
 
   it('counts embedded and mapped items', () => {
@@ -65,6 +67,7 @@ describe('resultSummary', () => {
 describe('jobKindLabel', () => {
   it('names the known kinds for people and spaces out the others', () => {
     expect(jobKindLabel('train_model')).toBe('Model training');
+    expect(jobKindLabel('federated_train')).toBe('Federated training');
     expect(jobKindLabel('propagate')).toBe('Tracking');
     expect(jobKindLabel('embedding_map')).toBe('Embedding map');
     expect(jobKindLabel('some_new_kind')).toBe('Some new kind');

@@ -36,6 +36,7 @@ const KIND_LABELS: Readonly<Record<string, string>> = {
   propagate: "Tracking",
   prelabel: "Pre-labelling",
   train_model: "Model training",
+  federated_train: "Federated training",
   evaluate_model: "Model evaluation",
   embed: "Embeddings",
   embedding_map: "Embedding map",
@@ -79,10 +80,11 @@ export function resultSummary(job: Job): string {
     if (n("errors_total") > 0) parts.push(count(n("errors_total"), "error"));
     return parts.join(", ");
   }
-  if (job.kind === "train_model") {
+  if (job.kind === "train_model" || job.kind === "federated_train") {
     const m = (r.metrics ?? {}) as Record<string, unknown>;
     const acc = typeof m.accuracy === "number" ? `, accuracy ${(m.accuracy * 100).toFixed(1)} %` : "";
-    return `version ${String(r.version ?? "?")} ready${acc}`;
+    const rounds = job.kind === "federated_train" && Array.isArray(r.rounds) ? ` after ${count(r.rounds.length, "round")}` : "";
+    return `version ${String(r.version ?? "?")} ready${rounds}${acc}`;
   }
   if (job.kind === "embed") {
     const parts = [`${count(n("embedded"), "item")} embedded`, `${n("unchanged").toLocaleString()} unchanged`];

@@ -909,6 +909,7 @@ export interface paths {
          * List Webdataset Shards
          * @description The project's items under the filter as WebDataset shards of ``shard_size`` items, for a training script
          *     (``webdataset.WebDataset(urls)``); each shard's content stays the same while the project is not edited.
+         *     The ETag is the listing's own (its bytes); each shard has its own.
          */
         get: operations["list_webdataset_shards"];
         put?: never;
@@ -929,6 +930,9 @@ export interface paths {
         /**
          * Stream Webdataset Shard
          * @description One shard as a tar streamed item by item, laid out as the WebDataset export writes it (same bytes).
+         *
+         *     Every item's media is checked before the 200 (409 naming those that cannot be read); a file lost after that
+         *     breaks the connection, so a reader never takes a shorter tar for the whole shard.
          */
         get: operations["stream_webdataset_shard"];
         put?: never;
@@ -1137,6 +1141,110 @@ export interface paths {
          *     metadata is ``examples``, the number of labels trained on. Runs synchronously (at most 2,000 steps).
          */
         post: operations["federated_round"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/federated/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sites
+         * @description The coordinator project's sites (manager role); tokens only as their last four characters.
+         */
+        get: operations["list_sites"];
+        put?: never;
+        /**
+         * Add Site
+         * @description Add a site: its project URL (allowed by LABELHUB_WEBHOOK_HOSTS) and a manager's token there.
+         */
+        post: operations["add_site"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/federated/sites/{site_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Site
+         * @description Remove a site and its token.
+         */
+        delete: operations["delete_site"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/federated/sites/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Sites
+         * @description Ask each site for its project (one GET): reachable, token refused, no access, classes differ...
+         */
+        post: operations["check_sites"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/federated/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train
+         * @description Queue a ``federated_train`` job over the project's sites; the job registers the new version.
+         */
+        post: operations["train"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/federated/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Federated Versions
+         * @description The project's federated versions, newest first, each with its rounds (anyone who may read the project).
+         */
+        get: operations["list_federated_versions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3043,6 +3151,71 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** FederatedTrainIn */
+        FederatedTrainIn: {
+            /**
+             * Rounds
+             * @description FedAvg rounds
+             * @default 10
+             */
+            rounds?: number;
+            /**
+             * Steps
+             * @description Local SGD steps per round (whole passes)
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Lr
+             * @description The sites' learning rate
+             * @default 0.5
+             */
+            lr?: number;
+            /**
+             * Seed
+             * @description Initial weights and batch order
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * On Failure
+             * @description A site that fails a round twice: skip it for that round, or stop the training
+             * @default skip
+             * @enum {string}
+             */
+            on_failure?: "skip" | "stop";
+            /**
+             * Name
+             * @description Model line
+             * @default federated-text-classifier
+             */
+            name?: string;
+        };
+        /**
+         * FederatedVersionPublic
+         * @description A federated version and its rounds: per round ``round``, ``accuracy`` (on the coordinator's labels, or
+         *     null), ``bytes_sent`` and ``sites`` (each: site URL, examples or null, error, seconds, attempts).
+         */
+        FederatedVersionPublic: {
+            /** Model Id */
+            model_id: number;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+            /** Status */
+            status: string;
+            /** Active */
+            active: boolean;
+            /** Accuracy */
+            accuracy: number | null;
+            /** Sites */
+            sites: string[];
+            /** Rounds */
+            rounds: {
+                [key: string]: unknown;
+            }[];
+        };
         /** FormatPublic */
         FormatPublic: {
             /** Name */
@@ -4330,7 +4503,7 @@ export interface components {
             samples: number;
             /**
              * Labels
-             * @description The label order: an annotation's label_id is its label's place here
+             * @description The label order: an annotation's label_id is its label's place here (the project's labels, then the other labels its annotations in these states use, sorted)
              */
             labels: string[];
             /**
@@ -4367,6 +4540,79 @@ export interface components {
             after: number;
             /** Upto */
             upto: number;
+        };
+        /** SiteCheckPublic */
+        SiteCheckPublic: {
+            /** Site Id */
+            site_id: number;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            /**
+             * Status
+             * @description ok: a round would be accepted; the others say why not
+             * @enum {string}
+             */
+            status: "ok" | "refused" | "unreachable" | "token_refused" | "no_access" | "not_text" | "classes_differ" | "role" | "error";
+            /** Detail */
+            detail: string;
+            /**
+             * Missing
+             * @description The coordinator's classes the site lacks
+             */
+            missing: string[];
+            /**
+             * Extra
+             * @description The site's classes the coordinator lacks
+             */
+            extra: string[];
+            /** Ms */
+            ms: number;
+        };
+        /** SiteCreate */
+        SiteCreate: {
+            /**
+             * Name
+             * @description What to call the site: a hospital, a business unit
+             */
+            name: string;
+            /**
+             * Url
+             * @description The site's project URL, like https://host/api/v1/projects/3
+             */
+            url: string;
+            /**
+             * Token
+             * @description A manager's API token on the site; never shown again
+             */
+            token: string;
+        };
+        /**
+         * SitePublic
+         * @description A site of the coordinator project; the token only as its last four characters.
+         */
+        SitePublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            /**
+             * Token Hint
+             * @description The token's last four characters
+             */
+            token_hint: string;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** SkippedPublic */
         SkippedPublic: {
@@ -6856,7 +7102,10 @@ export interface operations {
                 /** @description Only items with at least one annotation in those states */
                 annotated?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this route gave before: 304 with no body while it still holds */
+                "if-none-match"?: string | null;
+            };
             path: {
                 project_id: number;
             };
@@ -6872,6 +7121,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ShardListPublic"];
                 };
+            };
+            /** @description If-None-Match names the listing's ETag: it is unchanged */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -6893,6 +7149,8 @@ export interface operations {
                 upto: number;
                 /** @description Items per shard (the last shard holds the rest) */
                 shard_size?: number;
+                /** @description The listing's fingerprint of its labels: 409 when the order changed since */
+                label_order?: string | null;
                 /** @description Items in any of these statuses (repeat it); none: every status */
                 status?: components["schemas"]["ItemStatus"][] | null;
                 /** @description Items of this split (train, val, test) */
@@ -6904,7 +7162,10 @@ export interface operations {
                 /** @description Only items with at least one annotation in those states */
                 annotated?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this route gave before: 304 with no body while it still holds */
+                "if-none-match"?: string | null;
+            };
             path: {
                 project_id: number;
                 shard: string;
@@ -6921,6 +7182,20 @@ export interface operations {
                 content: {
                     "application/x-tar": unknown;
                 };
+            };
+            /** @description If-None-Match names the shard's ETag: its content is unchanged */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Media of some items cannot be read (named), or the label order changed since listing */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -7278,6 +7553,199 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitePublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_site: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_site: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                site_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_sites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteCheckPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    train: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederatedTrainIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_federated_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederatedVersionPublic"][];
                 };
             };
             /** @description Validation Error */
