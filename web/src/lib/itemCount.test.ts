@@ -52,11 +52,11 @@ describe("Latest", () => {
 
 /** A page fetcher whose answers the test releases one by one, in any order. */
 function held() {
-  const calls: { filter: ItemFilter; after: number | null; withTotal: boolean; signal?: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
-  const fetch: CountedPageFetcher = (filter, after, _limit, withTotal, signal) =>
+  const calls: { filter: ItemFilter; after: number | null; limit: number; withTotal: boolean; signal?: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
+  const fetch: CountedPageFetcher = (filter, after, limit, withTotal, signal) =>
     new Promise<CountedPage>((resolve, reject) => {
       calls.push({
-        filter, after, withTotal, signal,
+        filter, after, limit, withTotal, signal,
         answer: (total) => resolve({ items: [], nextAfter: null, total }),
         fail: () => reject(new Error("offline")),
       });
@@ -65,56 +65,67 @@ function held() {
 }
 
 describe("countedPages", () => {
-  it("asks for the count with the first page of a filter only", async () => {
+  it("counts beside the first page of a filter only, and paints the page without waiting for the count", async () => {
     const { calls, fetch } = held();
     const seen: [Count, ItemFilter][] = [];
     const pages = countedPages(fetch, (c, f) => seen.push([c, f]));
     const signal = new AbortController().signal;
     const first = pages({ status: "labeled" }, null, 200, signal);
     expect(seen).toEqual([[LOADING, { status: "labeled" }]]);
-    calls[0]!.answer(66982);
+    expect(calls.map((c) => [c.withTotal, c.limit])).toEqual([[false, 200], [true, 1]]);
+    calls[0]!.answer(null); // the page comes back first: it is shown while the count is still on its way
     await first;
+    expect(seen).toEqual([[LOADING, { status: "labeled" }]]);
+    calls[1]!.answer(66982);
+    await flush();
     expect(seen.at(-1)).toEqual([{ state: "known", n: 66982 }, { status: "labeled" }]);
     const second = pages({ status: "labeled" }, 500, 1000, signal);
-    expect(calls.map((c) => c.withTotal)).toEqual([true, false]);
-    calls[1]!.answer(null);
+    expect(calls.map((c) => c.withTotal)).toEqual([false, true, false]);
+    calls[2]!.answer(null);
     await second;
     expect(seen).toHaveLength(2);
   });
 
-  it("does not let an older filter's late answer overwrite the newer one's", async () => {
+  it("does not let an older filter's late count overwrite the newer one's", async () => {
     const { calls, fetch } = held();
     let shown: Count = LOADING;
     const pages = countedPages(fetch, (c) => (shown = c));
-    const old = pages({ label: "car" }, null, 200, new AbortController().signal);
-    const now = pages({ label: "dog" }, null, 200, new AbortController().signal);
-    calls[1]!.answer(12);
-    await now;
+    void pages({ label: "car" }, null, 200, new AbortController().signal);
+    void pages({ label: "dog" }, null, 200, new AbortController().signal);
+    calls[3]!.answer(12);
+    await flush();
     expect(shown).toEqual({ state: "known", n: 12 });
-    calls[0]!.answer(66982); // the first filter's count arrives last
-    await old;
+    calls[1]!.answer(66982); // the first filter's count arrives last
+    await flush();
     expect(shown).toEqual({ state: "known", n: 12 });
   });
 
-  it("drops the answer of an aborted page, even the newest", async () => {
+  it("drops the count of an aborted page, even the newest", async () => {
     const { calls, fetch } = held();
     const seen: Count[] = [];
     const pages = countedPages(fetch, (c) => seen.push(c));
     const controller = new AbortController();
-    const p = pages({}, null, 200, controller.signal);
+    void pages({}, null, 200, controller.signal);
     controller.abort();
-    calls[0]!.answer(100128);
-    await p;
+    calls[1]!.answer(100128);
+    await flush();
     expect(seen).toEqual([LOADING]);
   });
 
-  it("says the count failed when the first page failed", async () => {
+  it("says the count failed when counting failed, and the page's error is the page's", async () => {
     const { calls, fetch } = held();
     const seen: Count[] = [];
     const pages = countedPages(fetch, (c) => seen.push(c));
     const p = pages({ q: "night" }, null, 200, new AbortController().signal);
     calls[0]!.fail();
     await expect(p).rejects.toThrow("offline");
+    calls[1]!.fail();
+    await flush();
     expect(seen).toEqual([LOADING, { state: "failed" }]);
   });
 });
+
+/** Lets the promise callbacks already due run. */
+function flush(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
