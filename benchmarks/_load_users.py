@@ -176,17 +176,26 @@ class Annotator(LoadUser):
 
 
 class Reviewer(LoadUser):
+    """Works through the review queue as the web app does: the queue page (its list and the items other reviewers
+    hold) when nothing is on screen, then "next" from the server, which claims a labelled item no other reviewer
+    holds (``GET .../review/next``), a look at it, and a decision; the next "next" starts from that item."""
+
     weight = 2
     role = "reviewer"
+    on_screen: int | None = None
 
     @locust.task
-    def review_one(self) -> None:
-        cfg = SHARED.cfg
-        after = "" if random.random() < 0.5 else f"&after={random.randint(cfg['first_id'], cfg['labelled_last_id'])}"
-        page = self.get(f"/items?status=labeled&limit=50{after}", "review_page")
-        if not page or not page["items"]:
+    def review_next(self) -> None:
+        if self.on_screen is None:  # the queue page, then "Start reviewing"
+            if self.get("/items?status=labeled&limit=100&with_total=true", "review_page") is None:
+                return
+            self.get("/review/held", "review_held")
+        nxt = self.get(f"/review/next?after={self.on_screen}" if self.on_screen else "/review/next", "review_next")
+        iid = (nxt or {}).get("item_id")
+        if iid is None:  # nothing free to review: back to the queue page next time
+            self.on_screen = None
             return
-        iid = random.choice(page["items"])["id"]
+        self.on_screen = iid
         item = self.get(f"/items/{iid}", "item")
         if item is None or self.get(f"/items/{iid}/annotations", "annotations_get") is None:
             return

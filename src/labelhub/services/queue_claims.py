@@ -5,7 +5,8 @@ unassigned pool were all sent its first item, and all but the first to save met 
 at 50 users in ``benchmarks/bench_load.py``). A claim is a row of :class:`ItemClaim` (item, person, expiry),
 written when "next" hands the item out (:func:`claim`), replaced by the person's next one (a person holds one
 claim per project), and ignored once expired (``LABELHUB_QUEUE_CLAIM_MINUTES``, 10 by default; 0 turns claims
-off). The queue (:mod:`labelhub.services.queue`) passes over items others hold (:func:`held_by_others`).
+off). The queue (:mod:`labelhub.services.queue`) passes over items others hold (:func:`held_by_others`). The review
+queue's "next" (:mod:`labelhub.services.review_queue`) claims labelled items in the same table.
 
 Claims only order the work: opening an item from the grid, or saving it, is never refused because someone holds
 it (the item's version still catches a concurrent edit). An item under consensus, which several people label
@@ -44,20 +45,24 @@ def claim(session: Session, actor: Actor, project_id: int, item_id: int, *, minu
 
 
 def claim_first(session: Session, actor: Actor, project_id: int, item_ids: Sequence[int], *, minutes: float,
-                now: datetime | None = None) -> int | None:  # fmt: skip
+                now: datetime | None = None, action: Action = Action.ANNOTATE) -> int | None:  # fmt: skip
     """Claim for ``actor`` the first of ``item_ids`` that nobody else holds a live claim on, for ``minutes``
     (dropping their claim on another item of the project, and the project's expired claims), and return it;
     None when others hold every one. An actor without a user, or who may not annotate, or an item under
     consensus gets no claim, and the item is returned all the same (nothing stands in the way). In a write
     transaction, so the claims it checks are the latest: the "next" of many people at once then costs one
     transaction each that steps past the items the others took, instead of one read of the queue per item lost
-    (``benchmarks/bench_load.py``: at 100 users, five lost reads in a row handed out items others held)."""
+    (``benchmarks/bench_load.py``: at 100 users, five lost reads in a row handed out items others held).
+
+    ``action`` is what the claim is for: labelling (the default) or, for the review queue's "next"
+    (:mod:`labelhub.services.review_queue`), reviewing, which needs the reviewer role and claims an item under
+    consensus too (its labels are merged by then, and one reviewer decides it)."""
     if not item_ids:
         return None
     now = now or utcnow()
     if minutes <= 0 or actor.user_id is None:
         return item_ids[0]
-    if not allows(role_in(session, actor, project_id), Action.ANNOTATE, is_admin=actor.is_admin):
+    if not allows(role_in(session, actor, project_id), action, is_admin=actor.is_admin):
         return item_ids[0]
     mine_or_expired = or_(ItemClaim.user_id == actor.user_id, ItemClaim.expires_at <= now)
     session.execute(delete(ItemClaim).where(ItemClaim.project_id == project_id, mine_or_expired))
@@ -67,7 +72,7 @@ def claim_first(session: Session, actor: Actor, project_id: int, item_ids: Seque
     for item_id in item_ids:
         if item_id not in overlap:
             continue  # deleted meanwhile
-        if overlap[item_id] >= 2:
+        if overlap[item_id] >= 2 and action is Action.ANNOTATE:
             return item_id
         if item_id in held:
             continue  # another person's live claim

@@ -8,10 +8,8 @@ import type { AttributeSpec } from "./attributes";
 import { attributeFilterProblem } from "./filterNotes";
 import { itemList, type ItemList, type ListSources } from "./itemList";
 import { filterToQuery } from "./itemFilter";
-import { apiIds } from "./review/api";
-import { itemPath, trailFor, type Neighbours, type QueueTrail } from "./review/queue";
-import { navigate } from "./router.svelte";
-import { notify, reportError } from "./toasts.svelte";
+import type { Neighbours, QueueTrail } from "./review/queue";
+import { notify } from "./toasts.svelte";
 
 export type Direction = "next" | "prev";
 
@@ -88,26 +86,6 @@ export function walkedList(
   if (attributeFilterProblem(f.attribute, f.attribute_value, attributes) === null) return list;
   const query = new URLSearchParams(filterToQuery({ ...f, attribute: undefined, attribute_value: undefined }));
   return sources ? itemList(projectId, query, sources) : itemList(projectId, query);
-}
-
-/**
- * After a decision in the review queue: the next labelled item, or back to the queue when none is left. Nothing
- * happens when the user left the page meanwhile (pressed N, say): that would skip an item.
- */
-export async function nextInReview(projectId: number, itemId: number, page: { readonly gone: boolean }): Promise<void> {
-  let next: number | null = null;
-  try {
-    next = await trailFor(projectId, "review", apiIds(projectId)).next(itemId);
-  } catch (err) {
-    if (!page.gone) reportError(err, "Could not find the next labelled item");
-    return;
-  }
-  if (page.gone) return;
-  if (next !== null) navigate(itemPath(projectId, next, "review"));
-  else {
-    notify("info", "No labelled items after this one", "The review queue lists any left before it.");
-    navigate(`/projects/${projectId}/review`);
-  }
 }
 
 /**

@@ -455,6 +455,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/review/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Review Next
+         * @description The item the review queue's "next" opens, claimed for you so other reviewers' "next" passes over it
+         *     (reviewers); null when no labelled item is left that others do not hold.
+         */
+        get: operations["get_review_next"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/review/held": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Review Held
+         * @description The labelled items other reviewers are deciding now (they hold a live claim on them; reviewers).
+         */
+        get: operations["get_review_held"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/assign": {
         parameters: {
             query?: never;
@@ -4269,6 +4310,14 @@ export interface components {
             /** Deleted */
             deleted: number;
         };
+        /** ReviewHeldPublic */
+        ReviewHeldPublic: {
+            /**
+             * Item Ids
+             * @description Labelled items other reviewers hold a live claim on, in id order
+             */
+            item_ids: number[];
+        };
         /** ReviewIn */
         ReviewIn: {
             /** Approve */
@@ -4283,6 +4332,14 @@ export interface components {
              * @description The item version the reviewer looked at: 409 when someone saved since
              */
             version?: number | null;
+        };
+        /** ReviewNextPublic */
+        ReviewNextPublic: {
+            /**
+             * Item Id
+             * @description The labelled item to decide next, now claimed for you; null: none left
+             */
+            item_id: number | null;
         };
         /**
          * Role
@@ -6209,6 +6266,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnnotationsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_review_next: {
+        parameters: {
+            query?: {
+                /** @description The item on screen; the next labelled item after it (wrapping) is returned */
+                after?: number | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewNextPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_review_held: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewHeldPublic"];
                 };
             };
             /** @description Validation Error */

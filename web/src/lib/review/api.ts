@@ -1,5 +1,6 @@
 // The review calls of the API, through the generated client: a decision on an item, the ids of a list for
-// navigation, the members (for names), and a list's size (counted by the list API: `with_total`).
+// navigation, the members (for names), a list's size (counted by the list API: `with_total`), and the review
+// queue's "next" with what other reviewers hold (claims: two reviewers are sent different items).
 
 import { api, unwrap, type Item, type Member } from "../api/client";
 import { queueQuery, type IdFetcher, type QueueKind } from "./queue";
@@ -57,4 +58,23 @@ export async function fetchQueuePage(
     api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query } }),
   );
   return { items: page.items, nextAfter: page.next_after, total: withTotal ? (page.total ?? null) : null };
+}
+
+/** The review queue's "next" (`GET .../review/next`): the labelled item after `after` (wrapping to the start) that
+ * no other reviewer holds, claimed for me so their "next" passes over it; null when none is left. */
+export async function reviewNext(projectId: number, after: number | null): Promise<number | null> {
+  const page = await unwrap(
+    api.GET("/api/v1/projects/{project_id}/review/next", {
+      params: { path: { project_id: projectId }, query: { after: after ?? undefined } },
+    }),
+  );
+  return page.item_id ?? null;
+}
+
+/** The labelled items other reviewers are deciding now (they hold a claim on them), for the queue page. */
+export async function reviewHeld(projectId: number): Promise<number[]> {
+  const held = await unwrap(
+    api.GET("/api/v1/projects/{project_id}/review/held", { params: { path: { project_id: projectId } } }),
+  );
+  return held.item_ids;
 }
