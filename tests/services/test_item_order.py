@@ -156,8 +156,8 @@ def test_an_anchor_name_is_for_the_name_orders_only(hub: Hub, project: tuple[int
 
 
 def test_id_pages_of_a_project_between_two_others_hold_only_its_items(hub: Hub) -> None:
-    """Another project's items before and after this one's ids (PostgreSQL bounds such pages by the project's id
-    span, ``item_order.project_span``): every page in both id orders, first to last, holds this project's items."""
+    """Another project's items before and after this one's ids: every page in both id orders, first to last, holds
+    this project's items, and the first page is the list's start."""
     shuffled_texts(hub, "older", [f"o{i}" for i in range(30)], seed=1)
     pid = shuffled_texts(hub, "middle", NAMES, seed=7)
     shuffled_texts(hub, "newer", [f"n{i}" for i in range(30)], seed=2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, String, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
@@ -144,14 +144,3 @@ def ordered_before(stmt: Select[Item], order: ItemOrder, before: Key) -> Select[
 def before_count_condition(order: ItemOrder, key: Key) -> ColumnElement[bool]:
     """Return the condition that holds for the items before the one whose sort key is ``key`` in ``order``."""
     return _beyond(order, key, later=False)
-
-
-def project_span(project_id: int) -> ColumnElement[bool]:
-    """``items.id`` between the project's first and last ids (two reads of the (project, id) index), for the pages
-    of the id orders on PostgreSQL. Its planner walks the primary key for ``ORDER BY id LIMIT n`` and filters on the
-    project, supposing the project's rows spread evenly over it; where another project's rows lie before the first
-    page (or after the last) it read them all: the first page of a 1M-item project after another's 1.1M rows took
-    132 ms, 1 ms with the bound (2026-12-06). It changes no result."""
-    lo = select(func.min(Item.id)).where(Item.project_id == project_id).scalar_subquery()
-    hi = select(func.max(Item.id)).where(Item.project_id == project_id).scalar_subquery()
-    return Item.id.between(lo, hi)

@@ -14,7 +14,7 @@ from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationState, ItemKind, ItemStatus, Source
 from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
-from labelhub.services import audit, item_order
+from labelhub.services import audit
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.item_order import ItemOrder, anchor_key, before_count_condition, ordered, ordered_before
 from labelhub.storage.attribute_values import attribute_is
@@ -245,12 +245,13 @@ def list_items(
         stmt = filtered_items(project_id, f, specs, ids_bound=_ids_bound(session, order, end, before=True))
         stmt = ordered_before(stmt, order, end)
     else:
-        named = after is not None or after_name is not None
-        start = anchor_key(session, project_id, order, after, name=after_name, field="after") if named else None
+        start = (
+            None
+            if after is None and after_name is None
+            else anchor_key(session, project_id, order, after, name=after_name, field="after")
+        )
         bound = None if start is None else _ids_bound(session, order, start, before=False)
         stmt = ordered(filtered_items(project_id, f, specs, ids_bound=bound), order, after=start)
-    if not order.by_name and _postgresql(session):
-        stmt = stmt.where(item_order.project_span(project_id))
     items = list(session.scalars(stmt.limit(limit)))
     if backwards:
         items.reverse()
