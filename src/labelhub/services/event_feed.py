@@ -14,7 +14,7 @@ libraries that tail a table (Debezium, pg logical decoding) need a server-side s
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,18 +90,25 @@ def read_after(
     after: int,
     *,
     project_id: int | None = None,
+    projects: Collection[int] | None = None,
+    actions: Collection[str] | None = None,
     limit: int = 500,
     now: datetime | None = None,
 ) -> tuple[list[FeedEvent], int]:
     """Events after ``after`` up to the :func:`horizon`, oldest first (at most ``limit``), and the cursor to pass
     next time: the last id returned, or the horizon when nothing in ``project_id`` lay before it (so a quiet
-    project's cursor still moves on past other projects' events)."""
+    project's cursor still moves on past other projects' events). ``projects`` and ``actions`` narrow it further:
+    events of any of these projects, with one of these exact actions."""
     top = horizon(session, after, now=now)
     if top <= after:
         return [], after
     query = select(AuditEvent).where(AuditEvent.id > after, AuditEvent.id <= top)
     if project_id is not None:
         query = query.where(AuditEvent.project_id == project_id)
+    if projects is not None:
+        query = query.where(AuditEvent.project_id.in_(list(projects)))
+    if actions is not None:
+        query = query.where(AuditEvent.action.in_(list(actions)))
     rows = session.scalars(query.order_by(AuditEvent.id).limit(limit)).all()
     events = [_feed_event(row) for row in rows]
     cursor = events[-1].id if len(events) == limit else top

@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -50,7 +50,9 @@ __all__ = [
     "END_OF_ACCESS",
     "PUBLIC_DETAIL",
     "LiveStreams",
+    "ProjectSource",
     "StreamLimits",
+    "StreamSource",
     "TooManyStreams",
     "Viewer",
     "event_stream",
@@ -58,6 +60,7 @@ __all__ = [
     "open_viewer",
     "public_body",
     "server_stopping",
+    "source_stream",
     "start_cursor",
 ]
 
@@ -219,6 +222,49 @@ def message(body: dict[str, Any], *, named: bool = True) -> bytes:
     return head.encode() + b"data: " + orjson.dumps(body) + b"\n\n"
 
 
+class StreamSource(Protocol):
+    """What a stream carries and who may read it: a project's events (:class:`ProjectSource`), or a user's alerts
+    across projects (:mod:`.alert_stream`). :func:`source_stream` runs either."""
+
+    def recheck(self) -> bool:
+        """In a worker thread: whether the stream's reader may still read it (taking what changed: role, projects)."""
+        ...
+
+    async def read(
+        self, feed: SharedFeed, cursor: int, limiter: anyio.CapacityLimiter, clock: Callable[[], float]
+    ) -> tuple[list[FeedEvent], int]:
+        """The stream's events after ``cursor`` and the cursor to pass next time."""
+        ...
+
+    def body(self, event: FeedEvent) -> dict[str, Any]:
+        """The event as this reader may see it."""
+        ...
+
+
+@dataclass(slots=True)
+class ProjectSource:
+    """A project's events, for a viewer who may read the project (:func:`open_viewer`)."""
+
+    hub: Hub
+    secret: str
+    project_id: int
+    viewer: Viewer
+
+    def recheck(self) -> bool:
+        checked = _recheck(self.hub, self.secret, self.project_id)
+        if checked is not None:
+            self.viewer = checked
+        return checked is not None
+
+    async def read(
+        self, feed: SharedFeed, cursor: int, limiter: anyio.CapacityLimiter, clock: Callable[[], float]
+    ) -> tuple[list[FeedEvent], int]:
+        return await feed.read(self.hub, cursor, self.project_id, limiter, clock)
+
+    def body(self, event: FeedEvent) -> dict[str, Any]:
+        return public_body(event, full=self.viewer.full)
+
+
 async def event_stream(
     hub: Hub,
     secret: str,
@@ -232,23 +278,36 @@ async def event_stream(
     clock: Callable[[], float] = time.monotonic,
     gone: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The stream's bytes: a ``retry`` hint and the starting id, then every event of the project after
-        ``cursor`` as it commits, until ``max_seconds`` pass or the viewer loses access (then an ``end`` message
+    """The project stream's bytes (:func:`source_stream` of a :class:`ProjectSource`)."""
+    source = ProjectSource(hub, secret, project_id, viewer)
+    async for chunk in source_stream(source, cursor, streams=streams, release=release, named=named, clock=clock,
+                                     gone=gone):  # fmt: skip
+        yield chunk
+
+
+async def source_stream(
+    source: StreamSource,
+    cursor: int,
+    *,
+    streams: LiveStreams,
+    release: Callable[[], None] = lambda: None,
+    named: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    gone: Callable[[], Awaitable[bool]] | None = None,
+) -> AsyncIterator[bytes]:
+    """The stream's bytes: a ``retry`` hint and the starting id, then every event of the source after
+        ``cursor`` as it commits, until ``max_seconds`` pass or the reader loses access (then an ``end`` message
         comes last); ``release`` runs when it ends (the client went away, too: ``gone`` tells, between two reads, so a
     closed tab gives its place back at once rather than at the next message the server fails to send)."""
     try:
-        async for chunk in _stream(hub, secret, project_id, viewer, cursor, streams, named=named, clock=clock,
-                                   gone=gone):  # fmt: skip
+        async for chunk in _stream(source, cursor, streams, named=named, clock=clock, gone=gone):
             yield chunk
     finally:
         release()
 
 
 async def _stream(
-    hub: Hub,
-    secret: str,
-    project_id: int,
-    viewer: Viewer,
+    source: StreamSource,
     cursor: int,
     streams: LiveStreams,
     *,
@@ -263,14 +322,13 @@ async def _stream(
         if gone is not None and await gone():
             return
         if clock() - last_check >= limits.recheck_seconds:
-            checked = await anyio.to_thread.run_sync(_recheck, hub, secret, project_id, limiter=limiter)
-            if checked is None:
-                yield END_OF_ACCESS  # the viewer may no longer read the project: the stream ends
+            if not await anyio.to_thread.run_sync(source.recheck, limiter=limiter):
+                yield END_OF_ACCESS  # the reader may no longer read the stream: it ends
                 return
-            viewer, last_check = checked, clock()
-        events, cursor = await feed.read(hub, cursor, project_id, limiter, clock)
+            last_check = clock()
+        events, cursor = await source.read(feed, cursor, limiter, clock)
         for event in events:
-            yield message(public_body(event, full=viewer.full), named=named)
+            yield message(source.body(event), named=named)
         if events:
             quiet_since = clock()
         elif clock() - quiet_since >= limits.keepalive_seconds:

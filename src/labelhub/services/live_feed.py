@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,10 +29,19 @@ from labelhub.hub import Hub
 from labelhub.services import event_feed
 from labelhub.services.event_feed import FeedEvent
 
-__all__ = ["IDLE_SECONDS", "SharedFeed"]
+__all__ = ["IDLE_SECONDS", "Scope", "SharedFeed"]
 
 IDLE_SECONDS = 30.0  # unread this long, the copy restarts at the newest event
 _BATCH = 5_000  # events read at most per refresh
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The events a stream takes: of these ``projects`` (None: of every project) and, unless None, with one of
+    these exact ``actions``."""
+
+    projects: frozenset[int] | None
+    actions: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -58,16 +68,27 @@ class SharedFeed:
         self, hub: Hub, after: int, project_id: int, limiter: anyio.CapacityLimiter, clock: Callable[[], float]
     ) -> tuple[list[FeedEvent], int]:
         """The project's events after ``after`` (oldest first) and the cursor to pass next time."""
+        return await self.read_scope(hub, after, Scope(frozenset({project_id})), limiter, clock)
+
+    async def read_scope(
+        self, hub: Hub, after: int, scope: Scope, limiter: anyio.CapacityLimiter, clock: Callable[[], float]
+    ) -> tuple[list[FeedEvent], int]:
+        """The events of ``scope`` after ``after`` (oldest first) and the cursor to pass next time."""
         await self._refresh(hub, limiter, clock)
         if self.start is None or after < self.start:  # from before the copy: read them straight from the feed
             self.reads += 1
-            return await anyio.to_thread.run_sync(_own_read, hub, after, project_id, limiter=limiter)
+            return await anyio.to_thread.run_sync(_own_read, hub, after, scope, limiter=limiter)
         if after >= self.top:
             return [], after
-        kept = self._projects.get(project_id)
-        if kept is None:
-            return [], self.top
-        return kept.events[bisect.bisect_right(kept.ids, after) :], self.top
+        if scope.projects is None:
+            kept = [k for p, k in self._projects.items() if p is not None]
+        else:
+            kept = [k for p in scope.projects if (k := self._projects.get(p)) is not None]
+        parts = [k.events[bisect.bisect_right(k.ids, after) :] for k in kept]
+        events = parts[0] if len(parts) == 1 else list(heapq.merge(*parts, key=lambda e: e.id))
+        if scope.actions is not None:
+            events = [e for e in events if e.action in scope.actions]
+        return events, self.top
 
     def wait(self, clock: Callable[[], float]) -> float:
         """Seconds a stream should sleep before its next read: until the copy is due to be read again, so every
@@ -126,6 +147,9 @@ def _all_after(hub: Hub, after: int) -> tuple[list[FeedEvent], int]:
         return event_feed.read_after(s, after, limit=_BATCH)
 
 
-def _own_read(hub: Hub, after: int, project_id: int) -> tuple[list[FeedEvent], int]:
+def _own_read(hub: Hub, after: int, scope: Scope) -> tuple[list[FeedEvent], int]:
     with hub.db.session() as s:
-        return event_feed.read_after(s, after, project_id=project_id)
+        if scope.projects is not None and not scope.projects:
+            return [], event_feed.horizon(s, after)
+        events, cursor = event_feed.read_after(s, after, projects=scope.projects, actions=scope.actions)
+    return [e for e in events if e.project_id is not None], cursor  # "every project": as the copy, none without one

@@ -10,6 +10,9 @@
 // The stream is asked for `?names=0`: every message then comes as the default "message" type with the action in
 // its data, because an EventSource only hands named events to a listener registered for that exact name, and the
 // actions are an open list (every part of the app adds its own).
+//
+// Besides the projects' streams there is one of the user's alerts across projects (GET /api/v1/alerts/events,
+// key ALERTS, for the sidebar's bell): the same channel, reconnection and resume, by another URL.
 
 import { API } from "./api/client";
 
@@ -44,12 +47,16 @@ interface Channel {
   linger: ReturnType<typeof setTimeout> | null;
 }
 
-const channels = new Map<number, Channel>();
-const states: Record<number, LiveState> = $state({});
+/** The key of the user's alert stream (every project whose alerts they read); a project's stream is keyed by its id. */
+export const ALERTS = "alerts";
+export type StreamKey = number | typeof ALERTS;
 
-/** The URL of a project's stream, resuming after event `after` (null: from now on). */
-export function streamUrl(projectId: number, after: number | null): string {
-  const base = `${API}/projects/${projectId}/events?names=0`;
+const channels = new Map<StreamKey, Channel>();
+const states: Partial<Record<StreamKey, LiveState>> = $state({});
+
+/** The URL of a project's stream (or the alert stream), resuming after event `after` (null: from now on). */
+export function streamUrl(projectId: StreamKey, after: number | null): string {
+  const base = projectId === ALERTS ? `${API}/alerts/events?names=0` : `${API}/projects/${projectId}/events?names=0`;
   return after === null ? base : `${base}&after=${after}`;
 }
 
@@ -62,7 +69,7 @@ export function retryDelay(failures: number): number {
  * Calls `onEvent` with every event of project `projectId` from now on, until the returned function is called.
  * Subscribers of the same project share one connection.
  */
-export function subscribe(projectId: number, onEvent: (e: LiveEvent) => void): () => void {
+export function subscribe(projectId: StreamKey, onEvent: (e: LiveEvent) => void): () => void {
   let channel = channels.get(projectId);
   if (channel === undefined) {
     channel = { listeners: new Set(), source: null, lastId: null, failures: 0, timer: null, linger: null };
@@ -89,11 +96,11 @@ export function subscribe(projectId: number, onEvent: (e: LiveEvent) => void): (
 }
 
 /** Whether the project's stream is connected (reactive); "offline" when nobody subscribed to it. */
-export function liveState(projectId: number): LiveState {
+export function liveState(projectId: StreamKey): LiveState {
   return states[projectId] ?? "offline";
 }
 
-function open(projectId: number, ch: Channel): void {
+function open(projectId: StreamKey, ch: Channel): void {
   ch.timer = null;
   states[projectId] = "connecting";
   const source = new EventSource(streamUrl(projectId, ch.lastId));
@@ -158,7 +165,7 @@ function parse(data: unknown): LiveEvent | null {
  * events within `delay` make one call): a page that shows counts reads them again as others work. Returns the
  * function that stops it (and drops a call still waiting).
  */
-export function reloadOn(projectId: number, wanted: (e: LiveEvent) => boolean, reload: () => void, delay: number): () => void {
+export function reloadOn(projectId: StreamKey, wanted: (e: LiveEvent) => boolean, reload: () => void, delay: number): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stop = subscribe(projectId, (e) => {
     if (timer !== undefined || !wanted(e)) return;

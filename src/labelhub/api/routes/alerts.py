@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from labelhub.api.alert_schemas import (
     AckAllPublic,
@@ -22,8 +24,18 @@ from labelhub.api.alert_schemas import (
     ProjectAlertsPublic,
 )
 from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.live_stream import (
+    STREAM_RESPONSES,
+    AfterQuery,
+    LastEventId,
+    NamesQuery,
+    stream_response,
+    stream_secret,
+)
 from labelhub.domain.alert_kinds import KINDS
-from labelhub.services import alert_rules, alerts
+from labelhub.hub import Hub
+from labelhub.services import alert_rules, alerts, live_events
+from labelhub.services.alert_stream import AlertSource, open_alert_source
 from labelhub.storage.team_models import Alert
 
 router = APIRouter(tags=["alerts"])
@@ -127,6 +139,44 @@ def alert_summary(actor: ActorDep, hub: HubDep) -> AlertSummaryPublic:
         rows = alerts.summary(s, actor)
     projects = [ProjectAlertsPublic(project_id=r.project_id, project_name=r.project_name, open=r.open) for r in rows]
     return AlertSummaryPublic(total=sum(p.open for p in projects), projects=projects)
+
+
+@router.get(
+    "/alerts/events",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Your projects' alerts as they are raised"},
+        **STREAM_RESPONSES,
+    },
+)
+async def stream_alert_events(
+    request: Request,
+    actor: ActorDep,
+    hub: HubDep,
+    after: AfterQuery = None,
+    names: NamesQuery = True,
+    last_event_id: LastEventId = None,
+) -> StreamingResponse | JSONResponse:
+    """``alert.raised`` and ``alert.ack`` of every project where you are reviewer or above (administrators: every
+    project) from now on (or after ``Last-Event-ID`` / ``after``), as ``text/event-stream``: one stream for the
+    bell, counted as one of your live streams. Messages as on the project stream, with the whole ``detail``; a
+    project you leave (or where you become a viewer) sends nothing more."""
+    secret = stream_secret(request)
+    source, cursor = await run_in_threadpool(_open_alerts, hub, secret, last_event_id if last_event_id is not None
+                                             else after)  # fmt: skip
+    return stream_response(
+        request,
+        actor.user_id,
+        lambda streams, release: live_events.source_stream(
+            source, cursor, streams=streams, release=release, named=names, gone=request.is_disconnected
+        ),
+    )
+
+
+def _open_alerts(hub: Hub, secret: str, after: int | None) -> tuple[AlertSource, int]:
+    with hub.db.session() as s:
+        return open_alert_source(s, hub, secret), live_events.start_cursor(s, after)
 
 
 def _public(s: Session, rows: Sequence[Alert]) -> list[AlertPublic]:

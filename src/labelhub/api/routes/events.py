@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from labelhub.api import problems
-from labelhub.api.deps import SESSION_COOKIE, ActorDep, HubDep
+from labelhub.api.deps import ActorDep, HubDep
+from labelhub.api.live_stream import (
+    STREAM_RESPONSES,
+    AfterQuery,
+    LastEventId,
+    NamesQuery,
+    stream_response,
+    stream_secret,
+)
 from labelhub.hub import Hub
 from labelhub.services import live_events
-from labelhub.services.live_events import LiveStreams, TooManyStreams, Viewer
+from labelhub.services.live_events import Viewer
 
 router = APIRouter(tags=["events"])
-
-_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def live_streams(request: Request) -> LiveStreams:
-    """The process's stream registry, made on first use (a test may set ``app.state.live_streams`` first)."""
-    streams: LiveStreams | None = getattr(request.app.state, "live_streams", None)
-    if streams is None:
-        streams = request.app.state.live_streams = LiveStreams()
-    return streams
 
 
 @router.get(
@@ -34,7 +28,7 @@ def live_streams(request: Request) -> LiveStreams:
     response_model=None,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The project's events as they happen"},
-        503: {"description": "Too many open streams (see Retry-After)"},
+        **STREAM_RESPONSES,
     },
 )
 async def stream_project_events(
@@ -42,46 +36,27 @@ async def stream_project_events(
     request: Request,
     actor: ActorDep,
     hub: HubDep,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this event id (Last-Event-ID wins)")] = None,
-    names: Annotated[
-        bool, Query(description="Name each message by its action (`event: item.approve`); false: default type")
-    ] = True,
-    last_event_id: Annotated[int | None, Header(ge=0, alias="Last-Event-ID")] = None,
+    after: AfterQuery = None,
+    names: NamesQuery = True,
+    last_event_id: LastEventId = None,
 ) -> StreamingResponse | JSONResponse:
     """The project's events from now on (or after ``Last-Event-ID`` / ``after``), as ``text/event-stream``
     (READ on the project). Each message: ``id`` (the audit event id), ``event`` (the action) and ``data`` (the
     event as JSON; managers see its whole ``detail``, other members a reduced one). The stream ends when the
     user loses access to the project, and after a few minutes (browsers reconnect and resume by themselves)."""
-    secret = _secret(request)
+    secret = stream_secret(request)
     viewer, cursor = await run_in_threadpool(_open, hub, secret, project_id, last_event_id, after)
-    streams = live_streams(request)
-    user_key = viewer.actor.user_id or 0
-    try:
-        release = streams.acquire(user_key)
-    except TooManyStreams as exc:
-        response = problems.problem(
-            503, "Too many live streams", exc.detail, slug="too-many-streams", instance=request.url.path
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    body = live_events.event_stream(hub, secret, project_id, viewer, cursor, streams=streams, release=release,
-                                    named=names, gone=request.is_disconnected)  # fmt: skip
-    # The stream releases its place when it ends; the background task too, for a client gone before it began.
-    return StreamingResponse(
-        body, media_type="text/event-stream", headers=_STREAM_HEADERS, background=BackgroundTask(release)
-    )
+    return stream_response(
+        request,
+        viewer.actor.user_id,
+        lambda streams, release: live_events.event_stream(
+            hub, secret, project_id, viewer, cursor, streams=streams, release=release, named=names,
+            gone=request.is_disconnected,
+        ),
+    )  # fmt: skip
 
 
 def _open(hub: Hub, secret: str, project_id: int, last_event_id: int | None, after: int | None) -> tuple[Viewer, int]:
     with hub.db.session() as s:
         viewer = live_events.open_viewer(s, secret, project_id)
         return viewer, live_events.start_cursor(s, last_event_id if last_event_id is not None else after)
-
-
-def _secret(request: Request) -> str:
-    """The session or token secret the request authenticated with (``current_actor`` checked it already); the
-    stream checks it again while it runs."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return request.cookies.get(SESSION_COOKIE, "")

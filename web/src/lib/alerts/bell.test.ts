@@ -1,33 +1,21 @@
 import { describe, expect, it } from "vitest";
-import type { AlertSummary } from "./alerts";
-import { BELL_STREAMS, followedProjects, isAlertEvent, needsPoll } from "./bell";
+import { ALERTS, streamUrl } from "../live.svelte";
+import { alertToast, isAlertEvent, needsPoll } from "./bell";
 
-function summary(...open: [number, number][]): AlertSummary {
-  return {
-    total: open.reduce((n, [, k]) => n + k, 0),
-    projects: open.map(([id, k]) => ({ project_id: id, project_name: `p${id}`, open: k })),
-  } as AlertSummary;
-}
+const raised = (project_id: number, title?: string) => ({ action: "alert.raised", project_id, detail: title === undefined ? {} : { title } });
 
-describe("the bell's streams", () => {
-  it("follows the project on screen first, then those with open alerts, at most BELL_STREAMS", () => {
-    const s = summary([1, 0], [2, 4], [3, 0], [4, 9], [5, 1]);
-    expect(followedProjects(s, 3, true)).toEqual([3, 4, 2]);
-    expect(followedProjects(s, null, false)).toEqual([4, 2, 5]);
-    expect(followedProjects(s, 99, false)).toEqual([4, 2, 5]); // a project whose alerts the user does not read
-    expect(followedProjects(s, 99, true)).toEqual([99, 4, 2]); // an administrator's, not in the summary
-    expect(followedProjects(summary([7, 0]), null, false)).toEqual([7]);
-    expect(followedProjects(null, 3, false)).toEqual([]);
-    expect(BELL_STREAMS).toBe(3);
+describe("the bell's stream", () => {
+  it("is the user's one alert stream, resumed like a project's", () => {
+    expect(streamUrl(ALERTS, null)).toBe("/api/v1/alerts/events?names=0");
+    expect(streamUrl(ALERTS, 41)).toBe("/api/v1/alerts/events?names=0&after=41");
+    expect(streamUrl(3, null)).toBe("/api/v1/projects/3/events?names=0");
   });
 
-  it("polls only while a followed stream is down or a project is not followed", () => {
-    expect(needsPoll(["live", "live"], 2)).toBe(false);
-    expect(needsPoll(["live", "offline"], 2)).toBe(true);
-    expect(needsPoll(["live", "connecting"], 2)).toBe(true);
-    expect(needsPoll(["live", "live", "live"], 5)).toBe(true);
-    expect(needsPoll([], 0)).toBe(false);
-    expect(needsPoll(["live"], Infinity)).toBe(true); // an administrator reads every project
+  it("polls only before the first counts or while the stream is down", () => {
+    expect(needsPoll("live", true)).toBe(false);
+    expect(needsPoll("live", false)).toBe(true);
+    expect(needsPoll("connecting", true)).toBe(true);
+    expect(needsPoll("offline", true)).toBe(true);
   });
 
   it("reads the counts again on a raised or acknowledged alert only", () => {
@@ -35,5 +23,14 @@ describe("the bell's streams", () => {
     expect(isAlertEvent({ action: "alert.ack" })).toBe(true);
     expect(isAlertEvent({ action: "alert_rule.create" })).toBe(false);
     expect(isAlertEvent({ action: "item.approve" })).toBe(false);
+  });
+
+  it("shows a message for an alert raised in the project on screen, off its Alerts page", () => {
+    expect(alertToast(raised(4, "Job 9 failed"), 4, false)).toBe("Job 9 failed");
+    expect(alertToast(raised(4), 4, false)).toBe("An alert was raised");
+    expect(alertToast(raised(4, "Job 9 failed"), 5, false)).toBeNull(); // another project's: the bell counts it
+    expect(alertToast(raised(4, "Job 9 failed"), null, false)).toBeNull();
+    expect(alertToast(raised(4, "Job 9 failed"), 4, true)).toBeNull(); // the list shows it
+    expect(alertToast({ action: "alert.ack", project_id: 4, detail: {} }, 4, false)).toBeNull();
   });
 });

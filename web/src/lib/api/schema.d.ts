@@ -1902,6 +1902,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Alert Events
+         * @description ``alert.raised`` and ``alert.ack`` of every project where you are reviewer or above (administrators: every
+         *     project) from now on (or after ``Last-Event-ID`` / ``after``), as ``text/event-stream``: one stream for the
+         *     bell, counted as one of your live streams. Messages as on the project stream, with the whole ``detail``; a
+         *     project you leave (or where you become a viewer) sends nothing more.
+         */
+        get: operations["stream_alert_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/webhooks": {
         parameters: {
             query?: never;
@@ -9073,6 +9096,49 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AlertSummaryPublic"];
                 };
+            };
+        };
+    };
+    stream_alert_events: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event id (Last-Event-ID wins) */
+                after?: number | null;
+                /** @description Name each message by its action (`event: item.approve`); false: default type */
+                names?: boolean;
+            };
+            header?: {
+                "Last-Event-ID"?: number | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your projects' alerts as they are raised */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many open streams (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
