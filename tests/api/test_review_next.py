@@ -47,3 +47,9 @@ def test_review_next_claims_an_item_per_reviewer_and_refuses_viewers_and_annotat
     # Nothing else is free for rita: null.
     assert client.get(url, params={"after": ids[2]}, headers=people["rita"]).json() == {"item_id": None}
     assert_problem(client.get(url, params={"after": "x"}, headers=people["rita"]), 422)
+
+    # An item opened from the list is claimed too (the item page asks): rob's "next" then passes over it.
+    claim = f"{API}/projects/{pid}/review/claim"
+    assert_problem(client.post(claim, json={"item_id": ids[1]}, headers=people["ann"]), 403)
+    assert client.post(claim, json={"item_id": ids[1]}, headers=people["rob"]).json() == {"claimed": True}
+    assert client.post(claim, json={"item_id": ids[2]}, headers=people["rob"]).json() == {"claimed": False}

@@ -80,3 +80,28 @@ def test_two_reviewers_get_different_items_and_approving_moves_on_to_a_third(
     item = server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()
     assert item["status"] == "reviewed", item
     shots(page, "rita-on-the-third-item")
+
+
+def test_an_item_opened_from_the_review_list_is_claimed_for_its_reviewer(page: Any, server: Server) -> None:
+    """Opened from the queue's list (not through Next), the item is claimed too: others' Next passes over it."""
+    pid = server.create_project("Opened from the list", ["car"])["id"]
+    ids = import_images(server, pid, "review-claim-open", 2, SIZE)
+    box = {"kind": "box", "label": "car", "geometry": {"bbox": [100, 100, 300, 250]}}
+    for iid in ids:
+        url = f"{API}/projects/{pid}/items/{iid}/annotations"
+        version = server.api.get(url).json()["version"]
+        assert server.api.put(url, json={"version": version, "annotations": [box]}).status_code == 200
+    _, password = add_member(server, pid, "claims-rhea", "reviewer")
+    login(page, "claims-rhea", password)
+    page.goto(f"/#/projects/{pid}/review")
+    page.locator(f'[data-testid="queue-row"][data-item-id="{ids[1]}"]').get_by_role("link").first.click()
+    expect(page).to_have_url(_item_url(pid, ids[1]))
+    wait_for_editor(page, SIZE)
+    held: list[int] = []
+    for _ in range(50):  # the claim is sent once the item is shown
+        held = server.api.get(f"{API}/projects/{pid}/review/held").json()["item_ids"]
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held == [ids[1]]
+    assert server.api.get(f"{API}/projects/{pid}/review/next").json() == {"item_id": ids[0]}  # the admin's Next

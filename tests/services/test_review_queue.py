@@ -18,7 +18,7 @@ from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.items import review_item
 from labelhub.services.queue import next_item
-from labelhub.services.review_queue import held_for_review, next_to_review
+from labelhub.services.review_queue import claim_for_review, held_for_review, next_to_review
 from labelhub.storage.models import Item, utcnow
 from labelhub.storage.team_models import ItemClaim
 
@@ -140,3 +140,18 @@ def test_claims_off_sends_every_reviewer_the_first_item(hub: Hub, team: Team) ->
     finally:
         off.close()
     assert claims(hub) == {}
+
+
+def test_an_item_opened_from_the_list_is_claimed_and_skipped_by_the_others_next(hub: Hub, team: Team) -> None:
+    pid, ids, rita, rob = team
+    minutes = hub.settings.queue_claim_minutes
+    with hub.db.session(write=True) as s:
+        assert claim_for_review(s, rita, pid, ids[0], minutes=minutes)  # rita opens the first item from the list
+    assert next_for(hub, rob, pid) == ids[1]  # rob's "next" passes over it
+    with hub.db.session(write=True) as s:
+        # Rob's: she may still decide it, and she left the first one, which is free again.
+        assert not claim_for_review(s, rita, pid, ids[1], minutes=minutes)
+        s.execute(update(Item).where(Item.id == ids[5]).values(status=ItemStatus.REVIEWED.value))
+    with hub.db.session(write=True) as s:
+        assert not claim_for_review(s, rita, pid, ids[5], minutes=minutes)  # reviewed already: nothing to claim
+    assert claims(hub) == {ids[1]: rob.user_id}

@@ -33,7 +33,7 @@ from labelhub.services.queue_claims import claim_first
 from labelhub.storage.models import Item, Membership, utcnow
 from labelhub.storage.team_models import ItemClaim
 
-__all__ = ["held_for_review", "next_to_review"]
+__all__ = ["claim_for_review", "held_for_review", "next_to_review"]
 
 _BATCH = 64  # labelled items offered to one claim at a time
 _TRIES = 3  # reads of the queue when concurrent reviewers took every item offered (PostgreSQL)
@@ -123,3 +123,18 @@ def held_for_review(session: Session, actor: Actor, project_id: int, now: dateti
     if actor.user_id is not None:
         stmt = stmt.where(ItemClaim.user_id != actor.user_id)
     return list(session.scalars(stmt))
+
+
+def claim_for_review(session: Session, actor: Actor, project_id: int, item_id: int, *, minutes: float) -> bool:
+    """Claim a labelled item a reviewer opened from the queue's list (not through "next"), so the others' "next"
+    passes over it; False when someone else holds it, or it is not a labelled item of the project (nothing to
+    claim). A claim the reviewer held on another item is let go either way (they left it). Reviewers; in a write
+    transaction."""
+    require(session, actor, project_id, Action.REVIEW)
+    labelled = select(Item.id).where(Item.id == item_id, Item.project_id == project_id,
+                                     Item.status == ItemStatus.LABELED.value)  # fmt: skip
+    if session.scalar(labelled) is None:
+        return False
+    if minutes > 0:
+        _drop_left_over_claims(session, project_id)
+    return claim_first(session, actor, project_id, [item_id], minutes=minutes, action=Action.REVIEW) is not None

@@ -18,6 +18,17 @@ class ReviewNextPublic(BaseModel):
     item_id: int | None = Field(description="The labelled item to decide next, now claimed for you; null: none left")
 
 
+class ReviewClaimIn(BaseModel):
+    item_id: int = Field(description="A labelled item of the project, opened from the review queue's list")
+
+
+class ReviewClaimPublic(BaseModel):
+    claimed: bool = Field(
+        description="True: the item is yours to decide; false: another reviewer holds it, or it is "
+        "not a labelled item of the project"
+    )
+
+
 class ReviewHeldPublic(BaseModel):
     item_ids: list[int] = Field(description="Labelled items other reviewers hold a live claim on, in id order")
 
@@ -43,3 +54,13 @@ def get_review_held(project_id: int, actor: ActorDep, hub: HubDep) -> ReviewHeld
     """The labelled items other reviewers are deciding now (they hold a live claim on them; reviewers)."""
     with hub.db.session() as s:
         return ReviewHeldPublic(item_ids=review_queue.held_for_review(s, actor, project_id))
+
+
+@router.post("/claim", response_model=ReviewClaimPublic)
+def post_review_claim(project_id: int, body: ReviewClaimIn, actor: ActorDep, hub: HubDep) -> ReviewClaimPublic:
+    """Claim a labelled item you opened from the review queue's list, so other reviewers' "next" passes over it
+    (reviewers). A claim never refuses a decision: this only orders the work."""
+    with hub.db.session(write=True) as s:
+        claimed = review_queue.claim_for_review(s, actor, project_id, body.item_id,
+                                                minutes=hub.settings.queue_claim_minutes)  # fmt: skip
+    return ReviewClaimPublic(claimed=claimed)

@@ -496,6 +496,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/review/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Review Claim
+         * @description Claim a labelled item you opened from the review queue's list, so other reviewers' "next" passes over it
+         *     (reviewers). A claim never refuses a decision: this only orders the work.
+         */
+        post: operations["post_review_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/items/assign": {
         parameters: {
             query?: never;
@@ -4333,6 +4354,22 @@ export interface components {
             /** Deleted */
             deleted: number;
         };
+        /** ReviewClaimIn */
+        ReviewClaimIn: {
+            /**
+             * Item Id
+             * @description A labelled item of the project, opened from the review queue's list
+             */
+            item_id: number;
+        };
+        /** ReviewClaimPublic */
+        ReviewClaimPublic: {
+            /**
+             * Claimed
+             * @description True: the item is yours to decide; false: another reviewer holds it, or it is not a labelled item of the project
+             */
+            claimed: boolean;
+        };
         /** ReviewHeldPublic */
         ReviewHeldPublic: {
             /**
@@ -6354,6 +6391,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewHeldPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_review_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewClaimIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewClaimPublic"];
                 };
             };
             /** @description Validation Error */

@@ -71,6 +71,18 @@ export async function reviewNext(projectId: number, after: number | null): Promi
   return page.item_id ?? null;
 }
 
+/** Claims a labelled item opened from the review queue's list (`POST .../review/claim`), so the other reviewers'
+ * "next" passes over it; false when another reviewer holds it (the decision is still mine to make). */
+export async function reviewClaim(projectId: number, itemId: number): Promise<boolean> {
+  const r = await unwrap(
+    api.POST("/api/v1/projects/{project_id}/review/claim", {
+      params: { path: { project_id: projectId } },
+      body: { item_id: itemId },
+    }),
+  );
+  return r.claimed;
+}
+
 /** The labelled items other reviewers are deciding now (they hold a claim on them), for the queue page. */
 export async function reviewHeld(projectId: number): Promise<number[]> {
   const held = await unwrap(
