@@ -55,7 +55,6 @@ __all__ = [
     "StreamSource",
     "TooManyStreams",
     "Viewer",
-    "event_stream",
     "message",
     "open_viewer",
     "public_body",
@@ -263,26 +262,6 @@ class ProjectSource:
 
     def body(self, event: FeedEvent) -> dict[str, Any]:
         return public_body(event, full=self.viewer.full)
-
-
-async def event_stream(
-    hub: Hub,
-    secret: str,
-    project_id: int,
-    viewer: Viewer,
-    cursor: int,
-    *,
-    streams: LiveStreams,
-    release: Callable[[], None] = lambda: None,
-    named: bool = True,
-    clock: Callable[[], float] = time.monotonic,
-    gone: Callable[[], Awaitable[bool]] | None = None,
-) -> AsyncIterator[bytes]:
-    """The project stream's bytes (:func:`source_stream` of a :class:`ProjectSource`)."""
-    source = ProjectSource(hub, secret, project_id, viewer)
-    async for chunk in source_stream(source, cursor, streams=streams, release=release, named=named, clock=clock,
-                                     gone=gone):  # fmt: skip
-        yield chunk
 
 
 async def source_stream(

@@ -49,9 +49,9 @@ async def stream_project_events(
     return stream_response(
         request,
         viewer.actor.user_id,
-        lambda streams, release: live_events.event_stream(
-            hub, secret, project_id, viewer, cursor, streams=streams, release=release, named=names,
-            gone=request.is_disconnected,
+        lambda streams, release: live_events.source_stream(
+            live_events.ProjectSource(hub, secret, project_id, viewer), cursor, streams=streams, release=release,
+            named=names, gone=request.is_disconnected,
         ),
     )  # fmt: skip
 
