@@ -209,14 +209,14 @@ def test_class_proposals_are_decided_by_key_and_chip(page: Any, server: Server, 
     shots(page, "two-proposals")
     # Proposals alone label nothing: the item is still to label (and in the labelling queue).
     assert server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"] == "new"
+    # Approve pressed right after the accept, before its save is back: Approve waits for the save and the item's
+    # new status (labelled), then asks first, as the other proposal is still open.
     page.keyboard.press("a")
-    expect(page.get_by_test_id("class-tag-lost_or_stolen")).to_have_attribute("aria-pressed", "true")
-    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
-    eventually(lambda: _expect_equal(server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"],
-                                     "labeled"))  # fmt: skip
-    # Approving the item over an open proposal asks first.
     page.keyboard.press("Shift+A")
     expect(page.get_by_test_id("toast-info")).to_contain_text("1 model proposal is still open")
+    expect(page.get_by_test_id("class-tag-lost_or_stolen")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
+    assert server.api.get(f"{API}/projects/{pid}/items/{ids[0]}").json()["status"] == "labeled"
     page.get_by_test_id("reject-tag-refund").click()
     expect(page.get_by_test_id("class-tag-refund")).to_have_attribute("data-state", "off")
     expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
