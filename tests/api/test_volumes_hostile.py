@@ -3,7 +3,6 @@ access on every volume route, ETags, media gone from disk, imports of broken fil
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests._concurrency import at_once
 from tests.api._support import API, assert_problem, create_project, quick_user, run_jobs
 
 from labelhub.formats import ExportOptions, ImportOptions
@@ -95,20 +95,13 @@ def test_two_slices_saved_at_once_on_one_version_lose_nothing(
 ) -> None:
     _, _, url = _volume_project(client, hub, admin_headers, tmp_path / "ct")
     version = client.get(f"{url}/annotations", headers=admin_headers).json()["version"]
-    results: dict[int, int] = {}
-    start = threading.Barrier(2)
 
-    def save(k: int) -> None:
+    def save(k: int) -> int:
         drawn = {"kind": "mask", "label": "tumour", "geometry": _mask(slice(k, k + 1), slice(0, 3))}
         body = {"version": version, "annotations": [drawn]}
-        start.wait()
-        results[k] = client.put(f"{url}/annotations", params={"frame": k}, json=body, headers=admin_headers).status_code
+        return client.put(f"{url}/annotations", params={"frame": k}, json=body, headers=admin_headers).status_code
 
-    threads = [threading.Thread(target=save, args=(k,)) for k in (0, 3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = dict(zip((0, 3), at_once(save, (0, 3)), strict=True))
     assert sorted(results.values()) == [200, 409], results
     won = next(k for k, code in results.items() if code == 200)
     after = client.get(f"{url}/annotations", headers=admin_headers).json()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests._concurrency import at_once
 
 from labelhub.domain.enums import AnnotationKind, ItemKind, ItemStatus, Role
 from labelhub.domain.schema import LabelSchema
@@ -261,25 +262,8 @@ def test_video_and_volume_projects_are_refused_naming_the_field(hub: Hub, kind: 
 
 
 def test_two_last_submissions_at_the_same_moment_still_merge(hub: Hub, world: World) -> None:
-    import threading
-
     _set(hub, world, 2)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def submit(who: str) -> None:
-        try:
-            start.wait()
-            _save(hub, world, who, [tag("cat")], 0, done=True)
-        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=submit, args=(who,)) for who in ("ann1", "ann2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
+    at_once(lambda who: _save(hub, world, who, [tag("cat")], 0, done=True), ["ann1", "ann2"])  # raises what they raise
     with hub.db.session() as s:
         item = s.get(Item, world.items[0])
         assert item is not None and item.status == "labeled" and item.meta["consensus"]["of"] == 2

@@ -3,12 +3,11 @@ until they move on or the claim expires; claims never stop anyone opening or sav
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from tests._concurrency import at_once
 from tests.conftest import make_user
 from tests.model_servers import text_project
 
@@ -113,14 +112,7 @@ def test_many_annotators_pressing_next_at_once_each_get_their_own_item(hub: Hub)
     (before, a "next" that lost its item five reads in a row handed out one someone else held: 409s on save)."""
     pid, _ = text_project(hub, "busy pool", [f"text {i}" for i in range(10)])
     people = [member(hub, pid, f"annotator{k}") for k in range(8)]
-    start = threading.Barrier(len(people))
-
-    def press(actor: Actor) -> int | None:
-        start.wait()
-        return next_for(hub, actor, pid)
-
-    with ThreadPoolExecutor(len(people)) as pool:
-        got = list(pool.map(press, people))
+    got = at_once(lambda actor: next_for(hub, actor, pid), people)
     assert None not in got and len(set(got)) == len(people)
     with hub.db.session() as s:
         holders = {r[0]: r[1] for r in s.execute(select(ItemClaim.item_id, ItemClaim.user_id))}

@@ -3,12 +3,11 @@ others' "next" passes over until they move on or the claim expires; deciding mov
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from tests._concurrency import at_once
 from tests.model_servers import text_project
 from tests.services.test_queue_claims import member
 
@@ -120,14 +119,7 @@ def test_labelling_and_review_claims_share_one_table_without_getting_in_each_oth
 def test_many_reviewers_pressing_next_at_once_each_get_their_own_item(hub: Hub) -> None:
     pid, ids = labelled(hub, "busy review", 10)
     people = [member(hub, pid, f"reviewer{k}", Role.REVIEWER) for k in range(8)]
-    start = threading.Barrier(len(people))
-
-    def press(actor: Actor) -> int | None:
-        start.wait()
-        return next_for(hub, actor, pid)
-
-    with ThreadPoolExecutor(len(people)) as pool:
-        got = list(pool.map(press, people))
+    got = at_once(lambda actor: next_for(hub, actor, pid), people)
     assert None not in got and len(set(got)) == len(people) and set(got) <= set(ids)
     assert claims(hub) == {item: actor.user_id for item, actor in zip(got, people, strict=True)}
 

@@ -7,13 +7,13 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tests._concurrency import at_once
 from tests.cli._support import run
 from tests.conftest import PG_SERVER, pg_admin
 
@@ -129,26 +129,12 @@ def test_a_read_only_command_still_upgrades_and_prints_one_line(tmp_path: Path) 
 
 def test_threads_migrating_one_fresh_postgresql_database_all_succeed(scratch_pg: str) -> None:
     """Under the advisory lock the first migrates and the others wait, then find nothing to do."""
-    barrier = threading.Barrier(3)
-    results: list[Upgraded] = []
-    errors: list[BaseException] = []
-
-    def migrate() -> None:
-        db = Database(scratch_pg)
-        try:
-            barrier.wait()
-            results.append(upgrade(db))
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-        finally:
+    dbs = [Database(scratch_pg) for _ in range(3)]
+    try:
+        results = at_once(upgrade, dbs)  # raises what a migration raised
+    finally:
+        for db in dbs:
             db.dispose()
-
-    threads = [threading.Thread(target=migrate) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
     assert sorted(results, key=lambda r: r.changed) == [Upgraded(HEAD, HEAD)] * 2 + [Upgraded(None, HEAD)]
 
 
