@@ -16,6 +16,7 @@ from labelhub.media.thumbnails import ThumbnailCache
 from labelhub.media.volume import VolumeCache
 from labelhub.services.label_map_cache import LabelMapCache
 from labelhub.services.queue_cache import QueueCache
+from labelhub.services.stats_cache import StatsCache
 from labelhub.services.users import ActorCache
 from labelhub.storage.db import Database
 from labelhub.storage.migrate import SchemaTooNew, upgrade
@@ -36,6 +37,7 @@ class Hub:
     queue: QueueCache = field(default_factory=QueueCache)
     volumes: VolumeCache = field(default_factory=VolumeCache)  # decoded volumes, bounded by bytes
     label_maps: LabelMapCache = field(default_factory=LabelMapCache)  # painted for the plane views
+    stats: StatsCache = field(default_factory=StatsCache)  # big projects' counts, until their next audit event
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:

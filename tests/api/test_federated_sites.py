@@ -91,6 +91,63 @@ def test_sites_never_show_their_token_and_only_managers_see_them(hub: Hub, clien
                    field="rounds")  # fmt: skip
 
 
+def test_a_manager_edits_a_site_in_place(hub: Hub, client: TestClient, tmp_path: Path) -> None:
+    hub.settings.webhook_hosts = "external,private"
+    pid, manager = _coordinator(hub, tmp_path)
+    old_token, new_token = "lh_the-first-token-0123-aaaa", "lh_a-rotated-token-4567-bbbb"
+    site = _add(client, pid, manager, "Hospitl A", "http://10.1.2.3:8000/api/v1/projects/3", old_token)
+    other = _add(client, pid, manager, "Hospital B", "http://10.1.2.4:8000/api/v1/projects/5", "lh_b-token-0123")
+    url = f"{API}/projects/{pid}/federated/sites/{site['id']}"
+
+    renamed = client.patch(url, json={"name": " Hospital A "}, headers=manager)
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["name"], renamed.json()["url"], renamed.json()["token_hint"]) == (
+        "Hospital A", site["url"], "aaaa")  # fmt: skip
+
+    moved = client.patch(url, json={"url": "http://10.1.2.3:8001/api/v1/projects/4/", "token": None},
+                         headers=manager)  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["url"], moved.json()["token_hint"]) == ("http://10.1.2.3:8001/api/v1/projects/4", "aaaa")
+    # A URL that is no site project, an address the server may not call, another site's URL: refused on ``url``.
+    assert_problem(client.patch(url, json={"url": "http://10.1.2.3/api/v1/items"}, headers=manager), 422,
+                   field="url")  # fmt: skip
+    hub.settings.webhook_hosts = "external"
+    refused = assert_problem(client.patch(url, json={"url": "http://10.9.9.9/api/v1/projects/1"}, headers=manager),
+                             422, field="url")  # fmt: skip
+    assert "LABELHUB_WEBHOOK_HOSTS" in refused["detail"]
+    hub.settings.webhook_hosts = "external,private"
+    taken = assert_problem(client.patch(url, json={"url": other["url"]}, headers=manager), 409, field="url")
+    assert "lists that site already" in taken["detail"]
+    assert_problem(client.patch(url, json={"name": "  "}, headers=manager), 422, field="name")
+    assert_problem(client.patch(url, json={"token": "short"}, headers=manager), 422, field="token")
+
+    rotated = client.patch(url, json={"token": f" {new_token} "}, headers=manager)
+    assert rotated.status_code == 200 and new_token not in rotated.text and old_token not in rotated.text
+    assert rotated.json()["token_hint"] == "bbbb"
+    listed = client.get(f"{API}/projects/{pid}/federated/sites", headers=manager)
+    assert [(s["name"], s["token_hint"]) for s in listed.json()] == [("Hospital A", "bbbb"), ("Hospital B", "0123")]
+    with hub.db.session() as s:
+        assert s.get_one(FederatedSite, site["id"]).token == new_token
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "federated.site.update")
+                           .order_by(AuditEvent.id)).all()  # fmt: skip
+        assert [e.detail["changed"] for e in events] == [["name"], ["url"], ["token"]]
+        assert events[0].detail["before"] == {"name": "Hospitl A"} and events[2].detail["before"] == {}
+        assert all(t not in json.dumps(e.detail) for e in events for t in (old_token, new_token))
+
+    empty = assert_problem(client.patch(url, json={}, headers=manager), 422)
+    assert "nothing to change" in empty["detail"]
+    assert_problem(client.patch(url, json={"token": None}, headers=manager), 422)
+    assert_problem(client.patch(url, json={"nme": "x"}, headers=manager), 422)
+    # A site is found through its own project only: another project's manager gets 404, not the site.
+    elsewhere = _project(hub, tmp_path, "elsewhere", banking_rows(2, 2), sorted({c for _, c in banking_rows(2, 2)}))
+    elsewhere_manager = _member(hub, elsewhere, "elsewhere-manager", Role.MANAGER)
+    assert_problem(client.patch(f"{API}/projects/{elsewhere}/federated/sites/{site['id']}", json={"name": "x"},
+                                headers=elsewhere_manager), 404, field="site_id")  # fmt: skip
+    for role in (Role.VIEWER, Role.ANNOTATOR):
+        assert_problem(client.patch(url, json={"name": "x"}, headers=_member(hub, pid, role.value, role)), 403)
+    assert client.get(f"{API}/projects/{pid}/federated/sites", headers=manager).json()[0]["name"] == "Hospital A"
+
+
 def test_a_job_trains_over_the_sites_and_a_refused_token_is_checked_and_skipped(
     hub: Hub, client: TestClient, tmp_path: Path, sites: tuple[list[str], list[int], list[str]],
     one_torch_thread: None,

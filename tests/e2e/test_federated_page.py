@@ -69,3 +69,44 @@ def test_add_a_site_check_it_and_train_federated(page: Any, server: Server, shot
     expect(page.get_by_test_id("model-row").filter(has_text="federated-text-classifier@1")).to_have_count(1)
     card.get_by_test_id("federated-chart").scroll_into_view_if_needed()
     shots(page, "trained")
+
+
+def test_edit_a_site_in_place(page: Any, server: Server, shots: Shots) -> None:
+    classes = sorted({c for _, c in banking_rows(3, 2)})
+    site = _text_project(server, "federated-edit-site", banking_rows(3, 2), classes)
+    coordinator = _text_project(server, "federated-edit-coordinator", banking_rows(3, 2, file="test.csv"), classes)
+    token = server.api.post(f"{API}/auth/tokens", json={"name": "federated-edit"}).raise_for_status().json()["token"]
+    body = {"name": "Sit A", "url": f"{server.url}{API}/projects/{site}", "token": token}
+    server.api.post(f"{API}/projects/{coordinator}/federated/sites", json=body).raise_for_status()
+
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{coordinator}/models")
+    card = page.get_by_test_id("federated-card")
+    row = card.get_by_test_id("federated-site")
+    expect(row).to_contain_text("Sit A")
+
+    # Esc leaves the row as it was.
+    row.get_by_role("button", name="Edit").click()
+    form = card.get_by_test_id("federated-site-edit")
+    expect(form.get_by_label("New token")).to_have_attribute("placeholder", f"Empty: keep ••••{token[-4:]}")
+    form.get_by_label("Name").fill("Something else")
+    form.get_by_label("Name").press("Escape")
+    expect(form).to_have_count(0)
+    expect(row).to_contain_text("Sit A")
+
+    # A URL the server refuses is told under the URL field; fixed, the new name is saved (the token kept).
+    row.get_by_role("button", name="Edit").click()
+    form.get_by_label("Name").fill("Site A")
+    form.get_by_label("Project URL").fill(f"{server.url}{API}/items")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_test_id("federated-edit-url-error")).to_contain_text("project URL")
+    shots(page, "edit-url-refused")
+    form.get_by_label("Project URL").fill(body["url"])
+    form.get_by_role("button", name="Save").click()
+    expect(form).to_have_count(0)
+    expect(row).to_contain_text("Site A")
+
+    page.reload()
+    expect(card.get_by_test_id("federated-site")).to_contain_text("Site A")
+    expect(card.get_by_test_id("federated-site")).to_contain_text(f"••••{token[-4:]}")
+    assert token not in page.content()

@@ -16,6 +16,16 @@ class SiteCreate(StrictIn):
     token: str = Field(max_length=1000, description="A manager's API token on the site; never shown again")
 
 
+class SiteUpdate(StrictIn):
+    """The fields to change; each left out (or null) keeps its value. An empty body is refused (422)."""
+
+    name: str | None = Field(default=None, max_length=200, description="A new name")
+    url: str | None = Field(default=None, max_length=2000, description="A new project URL on the site")
+    token: str | None = Field(
+        default=None, max_length=1000, description="A new manager's token there (replaces the old one); null keeps it"
+    )
+
+
 class SitePublic(BaseModel):
     """A site of the coordinator project; the token only as its last four characters."""
 

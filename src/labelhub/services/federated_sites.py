@@ -1,11 +1,12 @@
-"""The sites of a federated-training coordinator project: add, list, delete, and check them.
+"""The sites of a federated-training coordinator project: add, list, change, delete, and check them.
 
 A site is another labelhub server's project (``https://host/api/v1/projects/3``) and a manager's bearer token
 there. Every operation needs the ``train_model`` permission on the coordinator project (managers, owners,
 administrators), as training it does, and records an audit event (``federated.site.add``,
-``federated.site.delete``) without the token. The token is stored as a webhook's secret is (the coordinator
-sends it with every round, so it cannot be hashed) and is never returned after the site is added: lists show
-its last four characters (``token_hint``).
+``federated.site.update`` naming the fields changed, ``federated.site.delete``) without the token. The token is
+stored as a webhook's secret is (the coordinator sends it with every round, so it cannot be hashed) and is never
+returned after the site is added: lists show its last four characters (``token_hint``). A manager may change a
+site's name, URL or token later (a mistyped URL, a token rotated on the site) without removing it.
 
 **Where the server may call.** A site's URL passes the rules of a webhook's (:mod:`.webhook_urls`): http or
 https, a host, no user name or password, and addresses allowed by ``LABELHUB_WEBHOOK_HOSTS``. By default that
@@ -42,7 +43,9 @@ from labelhub.services.access import Actor, require
 from labelhub.services.webhook_urls import HostPolicy, check_url
 from labelhub.storage.federated_models import FederatedSite
 
-__all__ = ["SiteCheck", "SiteView", "add_site", "check_sites", "delete_site", "list_sites", "site_rows"]
+__all__ = [
+    "SiteCheck", "SiteView", "add_site", "check_sites", "delete_site", "list_sites", "site_rows", "update_site",
+]  # fmt: skip
 
 MAX_SITES = 50  # per coordinator project
 MAX_NAME = 100
@@ -113,29 +116,85 @@ def check_site_url(url: str, policy: HostPolicy) -> str:
     return url
 
 
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise ValidationError(f"name must be 1 to {MAX_NAME} characters", field="name")
+    return name
+
+
+def _check_token(token: str) -> str:
+    token = token.strip()
+    if not TOKEN_MIN <= len(token) <= TOKEN_MAX or any(c.isspace() for c in token):
+        raise ValidationError(f"token must be {TOKEN_MIN} to {TOKEN_MAX} characters without spaces: a manager's "
+                              "API token on the site", field="token")  # fmt: skip
+    return token
+
+
+def _refuse_listed_url(session: Session, project_id: int, url: str, *, other_than: int | None = None) -> None:
+    """409 (``url``) when another site of the project has that URL (the table's unique rule, said in words)."""
+    stmt = select(FederatedSite.id).where(FederatedSite.project_id == project_id, FederatedSite.url == url)
+    if other_than is not None:
+        stmt = stmt.where(FederatedSite.id != other_than)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise ConflictError("this project lists that site already", field="url")
+
+
 def add_site(
     session: Session, actor: Actor, project_id: int, *, name: str, url: str, token: str, policy: HostPolicy
 ) -> SiteView:
     """Add a site; 409 (``url``) when the project lists that URL already."""
     require(session, actor, project_id, Action.TRAIN_MODEL, doing="adding a federated site")
-    name, token = name.strip(), token.strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise ValidationError(f"name must be 1 to {MAX_NAME} characters", field="name")
-    if not TOKEN_MIN <= len(token) <= TOKEN_MAX or any(c.isspace() for c in token):
-        raise ValidationError(f"token must be {TOKEN_MIN} to {TOKEN_MAX} characters without spaces: a manager's "
-                              "API token on the site", field="token")  # fmt: skip
+    name, token = _check_name(name), _check_token(token)
     url = check_site_url(url, policy)
     count = session.scalar(select(func.count()).where(FederatedSite.project_id == project_id)) or 0
     if count >= MAX_SITES:
         raise ConflictError(f"a project has at most {MAX_SITES} federated sites", field="sites")
-    if session.scalar(select(FederatedSite.id).where(FederatedSite.project_id == project_id,
-                                                    FederatedSite.url == url)) is not None:  # fmt: skip
-        raise ConflictError("this project lists that site already", field="url")
+    _refuse_listed_url(session, project_id, url)
     row = FederatedSite(project_id=project_id, name=name, url=url, token=token, created_by=actor.user_id)
     session.add(row)
     session.flush()
     audit.record(session, actor, "federated.site.add", "federated_site", row.id, project_id=project_id,
                  detail={"name": name, "url": url})  # fmt: skip
+    return _view(row)
+
+
+def update_site(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    site_id: int,
+    *,
+    name: str | None = None,
+    url: str | None = None,
+    token: str | None = None,
+    policy: HostPolicy,
+) -> SiteView:
+    """Change a site's name, URL or token (None: keep it), checked as :func:`add_site` checks them; a new token
+    replaces the old one and is never returned (``token_hint`` follows it). 404 for a site of another project,
+    409 (``url``) when another site of the project has the new URL. The audit event
+    (``federated.site.update``) names the fields that changed, never the token."""
+    require(session, actor, project_id, Action.TRAIN_MODEL, doing="changing a federated site")
+    if name is None and url is None and token is None:
+        raise ValidationError("nothing to change: give the site's new name, url or token")
+    row = session.get(FederatedSite, site_id)
+    if row is None or row.project_id != project_id:
+        raise NotFoundError(f"federated site {site_id} not found", field="site_id")
+    new = {
+        "name": _check_name(name) if name is not None else row.name,
+        "url": check_site_url(url, policy) if url is not None else row.url,
+        "token": _check_token(token) if token is not None else row.token,
+    }
+    changed = [f for f in ("name", "url", "token") if new[f] != getattr(row, f)]
+    if "url" in changed:
+        _refuse_listed_url(session, project_id, new["url"], other_than=row.id)
+    if not changed:
+        return _view(row)
+    before = {f: getattr(row, f) for f in changed if f != "token"}
+    row.name, row.url, row.token = new["name"], new["url"], new["token"]
+    session.flush()
+    audit.record(session, actor, "federated.site.update", "federated_site", row.id, project_id=project_id,
+                 detail={"changed": changed, "name": row.name, "url": row.url, "before": before})  # fmt: skip
     return _view(row)
 
 

@@ -29,15 +29,21 @@ from labelhub.domain.enums import AnnotationKind
 from labelhub.domain.permissions import Action
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.storage.attribute_values import attribute_is
-from labelhub.storage.models import Annotation, Item
+from labelhub.storage.models import Annotation, Item, Project
 
 _STATES = ("accepted", "proposed", "rejected")
 
 
 def project_stats(session: Session, actor: Actor, project_id: int, *, attributes: bool = False) -> dict[str, Any]:
     """Return item counts (total, by status) and annotation counts (total, by kind, label, source, state); with
-    ``attributes``, also the use of each declared attribute (``attribute_usage``)."""
-    project = require(session, actor, project_id, Action.READ)
+    ``attributes``, also the use of each declared attribute (``attribute_usage``). Counts every time; the route
+    serves big projects' counts through :mod:`.stats_cache`."""
+    return count_project(session, require(session, actor, project_id, Action.READ), attributes=attributes)
+
+
+def count_project(session: Session, project: Project, *, attributes: bool = False) -> dict[str, Any]:
+    """The counts of :func:`project_stats` for a project the caller may read (no access check here)."""
+    project_id = project.id
     by_status = Counter({str(k): int(n) for k, n in session.execute(
         select(Item.status, func.count()).where(Item.project_id == project_id).group_by(Item.status))})  # fmt: skip
     a = Annotation

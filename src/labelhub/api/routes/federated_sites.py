@@ -1,4 +1,4 @@
-"""Federated training, coordinator side: the project's sites (list, add, remove, check), a training job over
+"""Federated training, coordinator side: the project's sites (list, add, change, remove, check), a training job over
 them, and the rounds of its federated versions (see docs/assist.md, "Federated training")."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from labelhub.api.federated_schemas import (
     SiteCheckPublic,
     SiteCreate,
     SitePublic,
+    SiteUpdate,
 )
 from labelhub.api.schemas import JobPublic
 from labelhub.services import federated_sites
@@ -35,6 +36,16 @@ def add_site(project_id: int, body: SiteCreate, actor: ActorDep, hub: HubDep) ->
     with hub.db.session(write=True) as s:
         view = federated_sites.add_site(s, actor, project_id, name=body.name, url=body.url, token=body.token,
                                         policy=policy)  # fmt: skip
+        return SitePublic.model_validate(view)
+
+
+@router.patch("/sites/{site_id}", response_model=SitePublic)
+def update_site(project_id: int, site_id: int, body: SiteUpdate, actor: ActorDep, hub: HubDep) -> SitePublic:
+    """Change a site's name, URL or token (the fields given; null or left out keeps one); never returns the token."""
+    policy = federated_sites.policy_of(hub)
+    with hub.db.session(write=True) as s:
+        view = federated_sites.update_site(s, actor, project_id, site_id, name=body.name, url=body.url,
+                                           token=body.token, policy=policy)  # fmt: skip
         return SitePublic.model_validate(view)
 
 

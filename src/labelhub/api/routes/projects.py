@@ -23,7 +23,6 @@ from labelhub.domain.schema import PALETTE, LabelClass, LabelSchema
 from labelhub.services import projects
 from labelhub.services.access import require, role_in
 from labelhub.services.class_renames import check_renames, follow_in_attributes
-from labelhub.services.stats import project_stats
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -147,11 +146,17 @@ def delete_project(project_id: int, actor: ActorDep, hub: HubDep) -> None:
 
 
 @router.get("/{project_id}/stats")
-def get_project_stats(project_id: int, actor: ActorDep, hub: HubDep, attributes: bool = False) -> dict[str, Any]:
+def get_project_stats(
+    project_id: int, actor: ActorDep, hub: HubDep, attributes: bool = False, fresh: bool = False
+) -> dict[str, Any]:
     """Item counts by status, annotation counts by kind, label, source and state; with ``attributes=true``, also
-    per declared attribute how many annotations hold a value and, for a choice, how many hold each option."""
+    per declared attribute how many annotations hold a value and, for a choice, how many hold each option.
+
+    ``counted_at`` says when they were counted and ``cached`` whether an earlier call did: the counts of a big
+    project (over 0.2 s to count) are kept until the project's next write, and at most 60 s while it has a job
+    running; ``fresh=true`` counts again."""
     with hub.db.session() as s:
-        return project_stats(s, actor, project_id, attributes=attributes)
+        return hub.stats.stats(s, actor, project_id, attributes=attributes, fresh=fresh)
 
 
 @router.get("/{project_id}/members", response_model=list[MemberPublic])

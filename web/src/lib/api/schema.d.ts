@@ -263,6 +263,10 @@ export interface paths {
          * Get Project Stats
          * @description Item counts by status, annotation counts by kind, label, source and state; with ``attributes=true``, also
          *     per declared attribute how many annotations hold a value and, for a choice, how many hold each option.
+         *
+         *     ``counted_at`` says when they were counted and ``cached`` whether an earlier call did: the counts of a big
+         *     project (over 0.2 s to count) are kept until the project's next write, and at most 60 s while it has a job
+         *     running; ``fresh=true`` counts again.
          */
         get: operations["get_project_stats"];
         put?: never;
@@ -1250,7 +1254,11 @@ export interface paths {
         delete: operations["delete_site"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Site
+         * @description Change a site's name, URL or token (the fields given; null or left out keeps one); never returns the token.
+         */
+        patch: operations["update_site"];
         trace?: never;
     };
     "/api/v1/projects/{project_id}/federated/sites/check": {
@@ -4731,6 +4739,27 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * SiteUpdate
+         * @description The fields to change; each left out (or null) keeps its value. An empty body is refused (422).
+         */
+        SiteUpdate: {
+            /**
+             * Name
+             * @description A new name
+             */
+            name?: string | null;
+            /**
+             * Url
+             * @description A new project URL on the site
+             */
+            url?: string | null;
+            /**
+             * Token
+             * @description A new manager's token there (replaces the old one); null keeps it
+             */
+            token?: string | null;
+        };
         /** SkippedPublic */
         SkippedPublic: {
             /** Reason */
@@ -5865,6 +5894,7 @@ export interface operations {
         parameters: {
             query?: {
                 attributes?: boolean;
+                fresh?: boolean;
             };
             header?: never;
             path: {
@@ -7867,6 +7897,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_site: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                site_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitePublic"];
+                };
             };
             /** @description Validation Error */
             422: {
