@@ -318,6 +318,21 @@ def eventually(check: Callable[[], T], timeout: float = 10.0) -> T:
             time.sleep(0.1)
 
 
+def expect_item_ids(locator: Any, want: list[int] | set[int], timeout: float = 10.0) -> None:
+    """Wait until the elements of ``locator`` carry exactly these ``data-item-id`` values (a list: in this order; a
+    set: in any order). A count shown on the page may be in before the list it counts is drawn, and a list left by
+    the previous filter may have as many rows: only the ids themselves say the page shows the new list."""
+
+    def check() -> None:
+        got = [int(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.itemId)")]
+        if isinstance(want, set):
+            assert len(got) == len(want) and set(got) == want, (got, want)
+        else:
+            assert got == want, (got, want)
+
+    eventually(check, timeout)
+
+
 def annotations_left_to_right(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
     """The item's annotations as the API gives them, sorted by their box's left edge."""
     body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import API, Server, Shots, add_member, import_images, login, logout
+from tests.e2e.conftest import API, Server, Shots, add_member, expect_item_ids, import_images, login, logout
 
 N_ITEMS = 8
 
@@ -74,8 +74,7 @@ def test_a_manager_assigns_and_the_annotator_labels_their_items_first(page: Any,
     page.get_by_label("Assignee").select_option(label="Me")
     expect(page).to_have_url(re.compile(r"assignee=me"))
     expect(page.get_by_test_id("shown-count")).to_have_text("4 items match")
-    shown = {int(v) for v in page.get_by_test_id("thumb").evaluate_all("els => els.map(e => e.dataset.itemId)")}
-    assert shown == rita
+    expect_item_ids(page.get_by_test_id("thumb"), rita)
     page.goto(f"/#/projects/{pid}/models")
     page.get_by_test_id("start-labelling").click()
     # The queue's first call loads the ranking strategies (PyTorch) on the server: a cold server takes seconds.

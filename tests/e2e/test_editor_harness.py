@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from tests.conftest import REPO
 
 WEB = REPO / "web"
@@ -148,15 +149,15 @@ def test_draw_resize_undo_redo_and_autosave(tab: Any, harness_url: str, shots: A
     assert len(stored) == 1 and _close(stored[0]["geometry"]["bbox"], [400, 300, 820, 560]), stored
     [box] = _boxes(page)
     assert box["id"] == stored[0]["id"], "the editor did not adopt the id the save returned"
-    assert page.get_by_test_id("save-status").inner_text().strip() == "All changes saved"
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved")
     shots(page, "saved")
 
     page.keyboard.press("?")
     page.get_by_role("dialog", name="Keyboard shortcuts").wait_for()
-    assert page.get_by_text("Accept the selected proposal").is_visible()
+    expect(page.get_by_text("Accept the selected proposal")).to_be_visible()
     shots(page, "help")
     page.keyboard.press("Escape")
-    assert page.get_by_role("dialog", name="Keyboard shortcuts").count() == 0
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_have_count(0)
 
 
 def test_proposals_and_conflict(tab: Any, harness_url: str, shots: Any) -> None:
@@ -183,7 +184,7 @@ def test_proposals_and_conflict(tab: Any, harness_url: str, shots: Any) -> None:
     count = len(page.evaluate("window.__editor.annotations()"))
     page.get_by_role("alertdialog", name="Someone else changed this item").wait_for()
     page.get_by_test_id("their-changes").filter(has_text="1 added").wait_for()
-    assert page.get_by_test_id("your-changes").inner_text() == "1 removed"
+    expect(page.get_by_test_id("your-changes")).to_have_text("1 removed")
     shots(page, "conflict")
     assert len(page.evaluate("window.__editor.annotations()")) == count
 

@@ -322,7 +322,7 @@ def test_label_rows_read_well_and_keyboard_steps_are_said_once(page: Any, server
     for key in ["Shift+ArrowDown"] * 5 + ["Space", "Enter"]:
         page.keyboard.press(key)
     said("Polygon closed with 3 points")
-    assert warning.count() == 0, "the warning stayed after the polygon closed"
+    expect(warning).to_have_count(0)  # the warning goes once the polygon is closed
     expect(options.nth(1)).to_have_accessible_name("person, 2 shapes, key 2")
 
     # A held arrow key (20 key-downs, each in a task of its own) moves the polygon 20 px and says so once.
@@ -350,4 +350,4 @@ def test_label_rows_read_well_and_keyboard_steps_are_said_once(page: Any, server
     expect(warning).to_be_visible()
     page.keyboard.press("Escape")
     said("Polygon cancelled")
-    assert warning.count() == 0, "the warning stayed after the polygon was cancelled"
+    expect(warning).to_have_count(0)  # the warning goes once the polygon is cancelled

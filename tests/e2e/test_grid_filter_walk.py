@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, login
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, expect_item_ids, login
 
 TEXTS = [f"request {i}: {t}" for i, t in enumerate([
     "card never arrived", "refund my double payment", "exchange rate to yen", "charged twice at the shop",
@@ -50,7 +50,7 @@ def test_next_and_previous_walk_the_filtered_grid_and_back_keeps_the_filter(
     expect(page.get_by_test_id("shown-count")).to_have_text("4 items match")
     thumbs = page.get_by_test_id("thumb")
     expect(thumbs).to_have_count(4)
-    assert [int(t) for t in thumbs.evaluate_all("els => els.map(e => e.dataset.itemId)")] == [ids[i] for i in LABELLED]
+    expect_item_ids(thumbs, [ids[i] for i in LABELLED])
     expect(page).to_have_url(re.compile(rf"#/projects/{pid}\?status=labeled$"))
     shots(page, "filtered-grid")
 

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     Server,
     Shots,
     add_member,
+    expect_item_ids,
     import_images,
     login,
     logout,
@@ -71,8 +72,7 @@ def test_select_many_in_the_grid_then_tag_untag_and_send_to_labelling(page: Any,
     page.goto(f"/#/projects/{pid}?tag=night")
     expect(page.get_by_test_id("shown-count")).to_have_text("7 items match")
     expect(page.get_by_test_id("thumb")).to_have_count(7)
-    shown = {int(v) for v in page.get_by_test_id("thumb").evaluate_all("els => els.map(e => e.dataset.itemId)")}
-    assert shown == chosen
+    expect_item_ids(page.get_by_test_id("thumb"), chosen)
     expect(bar).to_have_count(0)  # a new filter drops the selection
     shots(page, "tag-filter")
 

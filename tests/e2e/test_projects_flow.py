@@ -4,6 +4,7 @@ job, scroll the virtualized grid, read the label counts, filter by a label, expo
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -283,6 +284,9 @@ def test_the_project_header_and_the_jobs_table_fit_a_laptop_window(page: Any, se
     assert name is not None and name["height"] < 40, f"the project's name wraps: {name}"
     shots(page, "project-at-1024")
 
+    # The jobs as they look days later (started on a date, not "just now"): the table still fits, whatever else the
+    # list holds (the longest date, duration or button of every row sets its columns' widths).
+    page.clock.set_fixed_time(time.time() + 3 * 86400)
     page.get_by_role("link", name="Jobs").click()
     table = page.get_by_test_id("jobs-table")
     expect(table.locator(f'[data-testid="job-row"][data-job-id="{r.json()["id"]}"]')).to_be_visible()
@@ -290,6 +294,8 @@ def test_the_project_header_and_the_jobs_table_fit_a_laptop_window(page: Any, se
         inside(table.get_by_role("columnheader", name=column))
     inside(table.get_by_role("link", name="Download").first)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    # Nor does its card scroll sideways (which would clip the buttons at its edge).
+    assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"), "the jobs table scrolls"
     shots(page, "jobs-at-1024")
 
 

@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     close_to,
     drag_in_image,
     eventually,
+    expect_item_ids,
     import_images,
     login,
     logout,
@@ -49,8 +50,7 @@ def _queue(page: Any, kind: str, ids: list[int]) -> None:
     queue = page.get_by_test_id("review-queue")
     expect(queue).to_have_attribute("data-list", kind)
     rows = queue.get_by_test_id("queue-row")
-    expect(rows).to_have_count(len(ids))
-    assert [int(r.get_attribute("data-item-id") or 0) for r in rows.all()] == ids
+    expect_item_ids(rows, ids)
 
 
 def _item_url(pid: int, iid: int, queue: str) -> re.Pattern[str]:

@@ -231,7 +231,8 @@ def test_the_map_keeps_its_zoom_and_isolates_a_label(page: Any, server: Server, 
     for _ in range(6):
         page.mouse.wheel(0, -300)
     expect(canvas).not_to_have_attribute("data-drawn", str(len(texts)))
-    page.wait_for_timeout(400)  # the view is kept once it rests
+    # The last wheel's view is painted in the next frame (the page keeps the view when it is reloaded).
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     drawn = canvas.get_attribute("data-drawn")
     page.reload()
     expect(canvas).to_have_attribute("data-drawn", drawn or "")

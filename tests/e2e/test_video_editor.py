@@ -80,8 +80,8 @@ def test_a_drawn_box_is_tracked_and_a_corrected_frame_becomes_a_keyframe(
     color = vp.track_rgb(page, track_id)
     before20 = track["boxes"][20]
     assert track["states"][20] == "p", track["states"]
-    page.wait_for_timeout(100)  # the redraw after the frame decoded
-    assert vp.box_edge_drawn(page, before20, color), "no box drawn on frame 20"
+    # The redraw after the frame decoded: the next frame, later on a busy machine.
+    eventually(lambda: vp.box_edge_drawn(page, before20, color) or vp.fail("no box drawn on frame 20"), timeout=5)
     expect(page.get_by_test_id("status-track")).to_contain_text("propagated")
     expect(page.get_by_test_id("status-track")).to_contain_text("confidence")
     lane_before = vp.canvas_rgb(page, "timeline-lanes", *vp.lane_point(page, 20))

@@ -138,7 +138,7 @@ def test_page_window_and_paint_a_slice_of_a_ct_volume(page: Any, server: Server,
     page.mouse.down(button="right")
     page.mouse.move(*image_to_screen(page, SIZE, 30, 15), steps=5)
     page.mouse.up(button="right")
-    assert float(page.get_by_test_id("window-width").input_value()) > width
+    eventually(lambda: _check(float(page.get_by_test_id("window-width").input_value()) > width))
     expect(preset).to_have_value("")
     page.get_by_test_id("window-reset").click()
     expect(page.get_by_test_id("window-width")).to_have_value(str(round(width)))
