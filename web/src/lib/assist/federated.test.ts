@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/problem";
-import { checkBadge, parseRoundLine, roundChart, siteFieldErrors, tokenShown, versionPoints, withRound } from "./federated";
+import { checkBadge, parseRoundLine, roundChart, siteChange, siteFieldErrors, tokenShown, versionPoints, withRound } from "./federated";
 
 describe("federated panel helpers", () => {
   it("shows a token by its last four characters only", () => {
@@ -53,5 +53,14 @@ describe("federated panel helpers", () => {
       { round: 1, accuracy: 0.5 },
       { round: 2, accuracy: null },
     ]);
+  });
+
+  it("sends only what an edit changed, and a token only when one is typed", () => {
+    const site = { id: 4, name: "Hospital A", url: "https://a.example/api/v1/projects/3", token_hint: "abcd" } as Parameters<typeof siteChange>[0];
+    const form = { name: " Hospital A ", url: site.url, token: "" };
+    expect(siteChange(site, form)).toBeNull();
+    expect(siteChange(site, { ...form, name: "Hospital B " })).toEqual({ name: "Hospital B" });
+    expect(siteChange(site, { ...form, url: "https://b.example/api/v1/projects/9", token: " new-token-1 " }))
+      .toEqual({ url: "https://b.example/api/v1/projects/9", token: "new-token-1" });
   });
 });

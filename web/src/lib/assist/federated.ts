@@ -23,6 +23,21 @@ export const addSite = (pid: number, body: { name: string; url: string; token: s
 export const removeSite = (pid: number, siteId: number): Promise<unknown> =>
   unwrap(api.DELETE("/api/v1/projects/{project_id}/federated/sites/{site_id}", { params: { path: { project_id: pid, site_id: siteId } } }));
 
+export type SiteChange = Schemas["SiteUpdate"];
+
+/** What an edit form sends: only the fields that differ from the site (trimmed); a token only when one is typed
+ * (empty keeps the current one). Null when nothing changed. */
+export function siteChange(site: Site, form: { name: string; url: string; token: string }): SiteChange | null {
+  const body: SiteChange = {};
+  if (form.name.trim() !== site.name) body.name = form.name.trim();
+  if (form.url.trim() !== site.url) body.url = form.url.trim();
+  if (form.token.trim() !== "") body.token = form.token.trim();
+  return Object.keys(body).length > 0 ? body : null;
+}
+
+export const updateSite = (pid: number, siteId: number, body: SiteChange): Promise<Site> =>
+  unwrap(api.PATCH("/api/v1/projects/{project_id}/federated/sites/{site_id}", { params: { path: { project_id: pid, site_id: siteId } }, body }));
+
 export const checkSites = (pid: number): Promise<SiteCheck[]> =>
   unwrap(api.POST("/api/v1/projects/{project_id}/federated/sites/check", project(pid)));
 
