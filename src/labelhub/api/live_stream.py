@@ -4,7 +4,6 @@ its user's limit (503 with ``Retry-After`` beyond it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Header, Query, Request
@@ -13,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from labelhub.api import problems
 from labelhub.api.deps import SESSION_COOKIE
-from labelhub.services.live_events import LiveStreams, TooManyStreams
+from labelhub.services.live_events import LiveStreams, StreamSource, TooManyStreams, source_stream
 
 __all__ = ["STREAM_RESPONSES", "AfterQuery", "LastEventId", "NamesQuery", "live_streams", "stream_response",
            "stream_secret"]  # fmt: skip
@@ -49,10 +48,10 @@ def stream_secret(request: Request) -> str:
 
 
 def stream_response(
-    request: Request, user_id: int | None, body: Callable[[LiveStreams, Callable[[], None]], AsyncIterator[bytes]]
+    request: Request, user_id: int | None, source: StreamSource, cursor: int, *, named: bool
 ) -> StreamingResponse | JSONResponse:
-    """One more stream of ``user_id`` (503 when they or the process have as many as allowed): ``body(streams,
-    release)`` makes its bytes, and calls ``release`` when it ends."""
+    """One more stream of ``user_id`` (503 when they or the process have as many as allowed): the events of
+    ``source`` after ``cursor`` (:func:`~labelhub.services.live_events.source_stream`), until the client goes."""
     streams = live_streams(request)
     try:
         release = streams.acquire(user_id or 0)
@@ -63,7 +62,8 @@ def stream_response(
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     # The stream releases its place when it ends; the background task too, for a client gone before it began.
+    body = source_stream(source, cursor, streams=streams, release=release, named=named, gone=request.is_disconnected)
     return StreamingResponse(
-        body(streams, release), media_type="text/event-stream", headers=STREAM_HEADERS,
+        body, media_type="text/event-stream", headers=STREAM_HEADERS,
         background=BackgroundTask(release),
     )  # fmt: skip

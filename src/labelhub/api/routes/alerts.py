@@ -165,13 +165,7 @@ async def stream_alert_events(
     secret = stream_secret(request)
     source, cursor = await run_in_threadpool(_open_alerts, hub, secret, last_event_id if last_event_id is not None
                                              else after)  # fmt: skip
-    return stream_response(
-        request,
-        actor.user_id,
-        lambda streams, release: live_events.source_stream(
-            source, cursor, streams=streams, release=release, named=names, gone=request.is_disconnected
-        ),
-    )
+    return stream_response(request, actor.user_id, source, cursor, named=names)
 
 
 def _open_alerts(hub: Hub, secret: str, after: int | None) -> tuple[AlertSource, int]:

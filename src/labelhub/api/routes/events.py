@@ -46,14 +46,8 @@ async def stream_project_events(
     user loses access to the project, and after a few minutes (browsers reconnect and resume by themselves)."""
     secret = stream_secret(request)
     viewer, cursor = await run_in_threadpool(_open, hub, secret, project_id, last_event_id, after)
-    return stream_response(
-        request,
-        viewer.actor.user_id,
-        lambda streams, release: live_events.source_stream(
-            live_events.ProjectSource(hub, secret, project_id, viewer), cursor, streams=streams, release=release,
-            named=names, gone=request.is_disconnected,
-        ),
-    )  # fmt: skip
+    source = live_events.ProjectSource(hub, secret, project_id, viewer)
+    return stream_response(request, viewer.actor.user_id, source, cursor, named=names)
 
 
 def _open(hub: Hub, secret: str, project_id: int, last_event_id: int | None, after: int | None) -> tuple[Viewer, int]:
