@@ -58,7 +58,10 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest -q -n $(JOBS)
 
-test: lint typecheck web-check pytest
+# The checks run side by side (mypy and svelte-check use one core each), then the tests.
+test: install
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck web-check
+	$(MAKE) --no-print-directory pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_store.py --db sqlite

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelhub._jit_cache import CANNOT_CACHE, cache_compiled
 from labelhub.domain.enums import AnnotationKind, AnnotationState
 from labelhub.domain.permissions import Action
 from labelhub.errors import FormatError, NotFoundError, ValidationError
@@ -92,6 +93,7 @@ def layout(vectors: npt.NDArray[np.float32], *, seed: int = SEED) -> tuple[npt.N
     else:
         # A few seconds to import (numba), so only when a map is computed; imported by name (no type stubs).
         umap = importlib.import_module("umap")
+        cache_compiled("umap", "pynndescent")  # compiled once per install, not on every server start
         method = "umap"
         neighbours = min(15, n - 1)
         reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, metric="cosine", random_state=seed,
@@ -99,6 +101,7 @@ def layout(vectors: npt.NDArray[np.float32], *, seed: int = SEED) -> tuple[npt.N
         with warnings.catch_warnings():
             # "n_jobs overridden by random_state": the fixed seed is the point here.
             warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
+            warnings.filterwarnings("ignore", message=CANNOT_CACHE)
             coords = np.asarray(reducer.fit_transform(vectors), dtype=np.float64)
     lo = coords.min(axis=0)
     span = float((coords.max(axis=0) - lo).max())
@@ -155,7 +158,7 @@ def compute_map(
         vectors = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows])
         labels = item_labels(s, project_id)
     if progress is not None:
-        how = "UMAP; the first map after a server start compiles it, up to a minute" if len(ids) >= MIN_UMAP else "PCA"
+        how = "UMAP; the first map after an install compiles it, up to a minute" if len(ids) >= MIN_UMAP else "PCA"
         progress(0.2, f"laying out {len(ids):,} items ({how})")
     coords, method, neighbours = layout(vectors)
     now = datetime.now(UTC).isoformat()
