@@ -4,6 +4,7 @@ proxy's ``X-Forwarded-For``, so the login throttle and the audit log see each cl
 from __future__ import annotations
 
 import http.client
+import time
 from pathlib import Path
 
 import orjson
@@ -59,9 +60,20 @@ def test_a_real_server_audits_the_forwarded_client_of_a_throttled_login(tmp_path
                        env={"FORWARDED_ALLOW_IPS": "10.9.9.9"})  # fmt: skip
     try:
         statuses = [_fail_login(port, "203.0.113.7") for _ in range(11)]
+        # A connection left idle longer than httpx keeps one (5 s, uvicorn's old default) is still open: a
+        # client that reuses it gets an answer, not "connection reset".
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/api/v1/health")
+        first = conn.getresponse()
+        first.read()
+        time.sleep(6)
+        conn.request("GET", "/api/v1/health")
+        again = conn.getresponse().status
+        conn.close()
     finally:
         stop(proc)
     assert statuses == [401] * 10 + [429], statuses
+    assert (first.status, again) == (200, 200)
     hub = Hub.open(Settings(home=home, dev=True), migrate=False)
     try:
         with hub.db.session() as s:

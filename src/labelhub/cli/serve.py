@@ -28,6 +28,8 @@ Host = Annotated[str, typer.Option(help="Address to bind")]
 # and replaces it. Its default, 5 s, is shorter than a server process's start-up (it imports the whole CLI) on a
 # busy machine: one process was killed at every start.
 HEALTHCHECK_TIMEOUT_S = 30
+# Seconds an idle keep-alive connection stays open (uvicorn_options says why it is longer than the clients').
+KEEP_ALIVE_S = 65
 # How long a stopping job worker may take to hand back its jobs before it is killed: its executor waits up to
 # 10 s for each of its threads.
 WORKER_STOP_TIMEOUT_S = 30.0
@@ -185,9 +187,15 @@ def uvicorn_options(host: str, port: int, access_log: bool, forwarded_allow_ips:
     """Return the settings ``serve`` gives ``uvicorn.run`` (and so uvicorn's ``Config``), one process or several.
 
     ``forwarded_allow_ips`` None leaves uvicorn's default: the ``FORWARDED_ALLOW_IPS`` environment variable, or
-    127.0.0.1 and ::1 (a proxy on this machine)."""
+    127.0.0.1 and ::1 (a proxy on this machine).
+
+    An idle keep-alive connection stays open ``KEEP_ALIVE_S`` (65 s; uvicorn's default is 5). A client that sends
+    on a connection in the instant the server closes it gets "connection reset" and no answer: httpx keeps idle
+    connections 5 s, as uvicorn did, and met that race (seen in a browser test's API client); nginx keeps them 60
+    s towards its upstream, a cloud load balancer 60 s. The server has to be the side that waits longest."""
     return {"host": host, "port": port, "log_level": "info", "access_log": access_log, "log_config": log_config(),
-            "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}  # fmt: skip
+            "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips,
+            "timeout_keep_alive": KEEP_ALIVE_S}  # fmt: skip
 
 
 def serve(
