@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from labelhub.domain.natural import natural_key
 from labelhub.errors import ValidationError
-from labelhub.storage.models import Item
+from labelhub.storage.models import Annotation, Item
 
 # Where a name-order page starts: the anchor's (sort key, name); an id in the id orders.
 NameKey = tuple[str, str]
@@ -118,10 +118,11 @@ def _beyond(order: ItemOrder, key: Key, *, later: bool) -> ColumnElement[bool]:
     return pair > anchor if up else pair < anchor
 
 
-def _sorted(stmt: Select[Item], order: ItemOrder, *, reverse: bool) -> Select[Item]:
+def _sorted(stmt: Select[Item], order: ItemOrder, *, reverse: bool, by_project: bool = False) -> Select[Item]:
     down = order.descending != reverse
     if not order.by_name:
-        return stmt.order_by(None).order_by(Item.id.desc() if down else Item.id.asc())
+        lead = [Item.project_id.desc() if down else Item.project_id.asc()] if by_project else []
+        return stmt.order_by(None).order_by(*lead, Item.id.desc() if down else Item.id.asc())
     exact = _ExactName()
     if down:
         return stmt.order_by(None).order_by(Item.sort_key.desc(), exact.desc())
@@ -144,3 +145,45 @@ def ordered_before(stmt: Select[Item], order: ItemOrder, before: Key) -> Select[
 def before_count_condition(order: ItemOrder, key: Key) -> ColumnElement[bool]:
     """Return the condition that holds for the items before the one whose sort key is ``key`` in ``order``."""
     return _beyond(order, key, later=False)
+
+
+def whole_project_page(project_id: int, order: ItemOrder, *, after: Key | None = None,
+                       before: Key | None = None) -> Select[Item]:  # fmt: skip
+    """Return an unfiltered page of the project in an id order, for PostgreSQL: ``project_id BETWEEN p AND p``,
+    ordered by (project_id, id), instead of ``project_id = p`` ordered by id.
+
+    The same rows in the same order, but a plan that cannot walk the wrong index. Given ``project_id = p``,
+    PostgreSQL drops the constant from the sort, and two indexes give id order: the primary key (filtering on
+    the project as it goes) and (project_id, id). It assumes a project's rows are spread evenly over the ids and
+    often takes the primary key, which first skips every row of the projects created before: 19 ms behind another
+    project's 100k rows, 0.09 ms through (project_id, id) (EXPLAIN ANALYZE, 1.1M rows). A range is no constant,
+    so only (project_id, id) gives the order asked for; its row estimate is the same as the equality's. Only for
+    the unfiltered list: with a filter the range would stop PostgreSQL from seeking on the index's next column
+    ((project_id, status, id): 6.8 ms instead of 0.03 ms for a status no item has), and those plans stay as
+    they are. SQLite takes (project_id, id) by itself.
+    """
+    stmt = select(Item).where(Item.project_id.between(project_id, project_id))
+    if before is not None:
+        return _sorted(stmt.where(_beyond(order, before, later=False)), order, reverse=True, by_project=True)
+    if after is not None:
+        stmt = stmt.where(_beyond(order, after, later=True))
+    return _sorted(stmt, order, reverse=False, by_project=True)
+
+
+def ids_bound(session: Session | None, order: ItemOrder, key: object, *, before: bool) -> ColumnElement[bool] | None:
+    """In the id orders, the keyset's bound (the items after, or ``before``, the anchor ``key``) restated on
+    ``Annotation.item_id``; None in the name orders, and on SQLite when a page's ``session`` is given.
+
+    It changes no result (the annotation's item is the item). PostgreSQL does not carry ``items.id > n`` over to
+    the annotation EXISTS: without the bound a deep page walked the project's annotations from its first item (an
+    attribute filter's page after item 90,000 of 100k: 170 ms, 0.8 ms with it). SQLite, given the bound, probes
+    the (project, label, item) index by the range ``item_id > n`` once per item (a label-filtered page at half of
+    1M items: seconds; the item's position: minutes); without it each probe is one index lookup.
+    """
+    if order.by_name or not isinstance(key, int) or (session is not None and not on_postgresql(session)):
+        return None
+    return Annotation.item_id > key if before == order.descending else Annotation.item_id < key
+
+
+def on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

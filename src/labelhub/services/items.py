@@ -16,7 +16,16 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import ConflictError, NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, project_schema, require
-from labelhub.services.item_order import ItemOrder, anchor_key, before_count_condition, ordered, ordered_before
+from labelhub.services.item_order import (
+    ItemOrder,
+    anchor_key,
+    before_count_condition,
+    ids_bound,
+    on_postgresql,
+    ordered,
+    ordered_before,
+    whole_project_page,
+)
 from labelhub.storage.attribute_values import attribute_is
 from labelhub.storage.models import Annotation, Item, Project, utcnow
 from labelhub.storage.tags import has_tag
@@ -142,7 +151,7 @@ def filtered_items(
     """Return the SELECT for a project's items under ``f``, ordered by id (the keyset).
 
     ``specs`` are the project's declared attributes, needed only by an attribute filter (:func:`specs_for`).
-    ``ids_bound`` restates a page's keyset on ``Annotation.item_id`` (:func:`_ids_bound`) for the annotation filters.
+    ``ids_bound`` restates a page's keyset on ``Annotation.item_id`` (:func:`ids_bound`) for the annotation filters.
     ``counting``: for a COUNT (of the list, or of the items before one), the annotation filters become ``items.id
     IN (matching annotations' items)``: SQLite runs a page's EXISTS once per item of the project, but reads the IN
     list from the (project, label, item) index once (a label's count at 1M items: 1.2 s -> 16 ms).
@@ -186,25 +195,6 @@ def filtered_items(
     return stmt.order_by(Item.id)
 
 
-def _ids_bound(session: Session | None, order: ItemOrder, key: object, *, before: bool) -> ColumnElement[bool] | None:
-    """In the id orders, the keyset's bound (the items after, or ``before``, the anchor ``key``) restated on
-    ``Annotation.item_id``; None in the name orders, and on SQLite when a page's ``session`` is given.
-
-    It changes no result (the annotation's item is the item). PostgreSQL does not carry ``items.id > n`` over to
-    the annotation EXISTS: without the bound a deep page walked the project's annotations from its first item (an
-    attribute filter's page after item 90,000 of 100k: 170 ms, 0.8 ms with it). SQLite, given the bound, probes
-    the (project, label, item) index by the range ``item_id > n`` once per item (a label-filtered page at half of
-    1M items: seconds; the item's position: minutes); without it each probe is one index lookup.
-    """
-    if order.by_name or not isinstance(key, int) or (session is not None and not _postgresql(session)):
-        return None
-    return Annotation.item_id > key if before == order.descending else Annotation.item_id < key
-
-
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def specs_for(session: Session, project: Project, f: ItemFilter) -> tuple[AttributeSpec, ...]:
     """The project's declared attributes when ``f`` filters by one (the schema is read only then)."""
     if f.attribute is None and f.attribute_value is None:
@@ -240,17 +230,19 @@ def list_items(
     if backwards and (after is not None or after_name is not None):
         raise ValidationError("pass after or before, not both", field="before")
     specs = specs_for(session, project, f)
-    if backwards:
-        end = anchor_key(session, project_id, order, before, name=before_name, field="before")
-        stmt = filtered_items(project_id, f, specs, ids_bound=_ids_bound(session, order, end, before=True))
+    end = anchor_key(session, project_id, order, before, name=before_name, field="before") if backwards else None
+    start = (
+        None
+        if backwards or (after is None and after_name is None)
+        else anchor_key(session, project_id, order, after, name=after_name, field="after")
+    )
+    if not order.by_name and f == ItemFilter() and on_postgresql(session):
+        stmt = whole_project_page(project_id, order, after=start, before=end)
+    elif end is not None:
+        stmt = filtered_items(project_id, f, specs, ids_bound=ids_bound(session, order, end, before=True))
         stmt = ordered_before(stmt, order, end)
     else:
-        start = (
-            None
-            if after is None and after_name is None
-            else anchor_key(session, project_id, order, after, name=after_name, field="after")
-        )
-        bound = None if start is None else _ids_bound(session, order, start, before=False)
+        bound = None if start is None else ids_bound(session, order, start, before=False)
         stmt = ordered(filtered_items(project_id, f, specs, ids_bound=bound), order, after=start)
     items = list(session.scalars(stmt.limit(limit)))
     if backwards:
@@ -281,13 +273,13 @@ def item_position(
     project = require(session, actor, project_id, Action.READ)
     key = anchor_key(session, project_id, order, item_id, field="position_of")
     specs = specs_for(session, project, f)
-    bound = _ids_bound(None, order, key, before=True)
+    bound = ids_bound(None, order, key, before=True)
     if bound is not None and _annotations_only(f, specs):
         return _count_annotated(session, project_id, f, specs, bound)
     listed = filtered_items(project_id, f, specs, ids_bound=bound, counting=True).order_by(None)
     # With an annotation filter the IN list's ``item_id < n`` already says "before"; given ``items.id < n`` too,
     # SQLite walks those items probing the list (a label's position at half of 1M items: 140 ms, alone 9 ms).
-    if bound is None or _postgresql(session) or not _annotation_conditions(f, specs):
+    if bound is None or on_postgresql(session) or not _annotation_conditions(f, specs):
         listed = listed.where(before_count_condition(order, key))
     return int(session.scalar(listed.with_only_columns(func.count(Item.id), maintain_column_froms=True)) or 0)
 
@@ -303,7 +295,7 @@ def _count_annotated(
     session: Session, project_id: int, f: ItemFilter, specs: Sequence[AttributeSpec], bound: ColumnElement[bool] | None
 ) -> int:
     """How many items hold an annotation matching ``f``'s annotation filters (within ``bound``, an
-    :func:`_ids_bound`), counted from the annotations alone: their ``project_id`` is their item's, so the items
+    :func:`ids_bound`), counted from the annotations alone: their ``project_id`` is their item's, so the items
     table is not read. A semi-join with the items reads every item of the project on PostgreSQL (a hash join over
     a sequential scan: a label's count in a 1M-item project took 230 ms at load 10, ten times that at 10M); this
     reads only the label's entries of the (project, label, item) index.
