@@ -91,7 +91,7 @@ def test_prelabel_accept_and_the_queue_reorders_after_retraining(page: Any, serv
     first = page.get_by_test_id("model-row")
     expect(first).to_have_count(1)
     expect(first.get_by_test_id("active-badge")).to_be_visible()
-    # (A version's first queue read loads it and scores every unlabelled item: seconds on a busy machine; then cached.)
+    # (The training ranked the queue before it finished; the page may still be reading it on a busy machine.)
     expect(page.get_by_test_id("queue-model")).to_have_text("text-classifier@1", timeout=60_000)
 
     # Pre-label from the page: live progress, then the counts.
@@ -158,7 +158,7 @@ def test_prelabel_accept_and_the_queue_reorders_after_retraining(page: Any, serv
     page.reload()
     expect(page.get_by_test_id("model-row")).to_have_count(2)
     expect(page.locator('[data-testid="model-row"][data-active="true"] .mono')).to_have_text("text-classifier@2")
-    # (The new version's first queue read loads it and scores every unlabelled item: seconds on a busy machine.)
+    # (The training ranked the queue with the new version; the pre-labelling it queued changes the pool again.)
     expect(page.get_by_test_id("queue-model")).to_have_text("text-classifier@2", timeout=60_000)
     after = _queue_ids(page)
     assert after != before, f"the queue did not change after retraining: {before}"

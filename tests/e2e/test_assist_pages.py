@@ -119,7 +119,7 @@ def test_the_models_page_follows_trainings_started_anywhere(page: Any, server: S
 
     # The queue shows each item's text, scores that tell items apart, and says a hybrid pick is not score order.
     queue = page.get_by_test_id("queue-list")
-    # (A version's first queue read loads it and scores every unlabelled item: seconds on a busy machine; then cached.)
+    # (The training ranked the queue before it finished; the page may still be reading it on a busy machine.)
     expect(queue.get_by_test_id("queue-text")).to_have_count(10, timeout=60_000)
     first = int(queue.get_by_test_id("queue-row").first.get_attribute("data-item-id"))
     text = server.api.get(f"{API}/projects/{pid}/items/{first}").json()["text"]

@@ -70,6 +70,9 @@ class QueueCache:
     predictors: Lru[Predictor] = field(default_factory=_predictors)
     predictions: Lru[dict[int, Scored]] = field(default_factory=_per_model)
     features: Lru[dict[int, npt.NDArray[np.float32]]] = field(default_factory=_per_model)
+    # True where this process serves the API and runs jobs too (``create_app(run_worker=True)``): a training then
+    # ranks the queue with its model before it finishes, so the first person to open the queue does not wait.
+    warm_after_training: bool = False
 
     def prediction_bytes(self) -> int:
         """Return the bytes of the arrays the kept predictions hold (each counted once, with what it is a view of)."""
