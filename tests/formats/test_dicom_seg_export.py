@@ -142,7 +142,9 @@ def test_series_in_other_orientations_map_shown_pixels_to_dicom_pixels_and_model
     [item] = read_dicom(tmp_path / "ct", media="none").items
     assert (item.width, item.height, item.frame_count) == (5, 6, 4)
     item.annotations = [
-        AnnotationRecord(kind=AnnotationKind.MASK, label="tumour", geometry=shown_mask(6, 5, (0, 0), (1, 3)), frame=1),
+        AnnotationRecord(
+            kind=AnnotationKind.MASK, label="tumour", geometry=shown_mask(6, 5, (0, 0), (1, 3)), frame=1, author="zoe"
+        ),
         AnnotationRecord(
             kind=AnnotationKind.POLYGON,
             label="cyst",
@@ -152,14 +154,24 @@ def test_series_in_other_orientations_map_shown_pixels_to_dicom_pixels_and_model
             model_version="unet-7",
         ),
         # The tumour again two slices up: a segment with a gap between its frames.
-        AnnotationRecord(kind=AnnotationKind.MASK, label="tumour", geometry=shown_mask(6, 5, (5, 4)), frame=3),
         AnnotationRecord(
-            kind=AnnotationKind.BOX, label="tumour", geometry={"x1": 0, "y1": 0, "x2": 2, "y2": 2}, frame=0
+            kind=AnnotationKind.MASK, label="tumour", geometry=shown_mask(6, 5, (5, 4)), frame=3, author="amy"
+        ),
+        AnnotationRecord(
+            kind=AnnotationKind.BOX,
+            label="tumour",
+            geometry={"x1": 0, "y1": 0, "x2": 2, "y2": 2},
+            frame=0,
+            author="zoe",  # not painted: does not count
         ),
     ]
     exporter = export(tmp_path / "out", [item], ["cyst", "tumour", "unused"], source_dir=str(tmp_path / "ct"))
     assert exporter.tally.annotations == 3 and exporter.tally.skipped == {"box": 1}
     seg = dcmread(next((tmp_path / "out" / "segmentations").glob("*.dcm")))
+    # One mask each (the model's has no author): a tie, settled by name; the box is not in the SEG.
+    assert str(seg.ContentCreatorName) == "amy"
+    manifest = orjson.loads((tmp_path / "out" / "segmentations.json").read_bytes())
+    assert manifest["segmentations"][0]["content_creator"] == "amy"
     cyst, tumour = seg.SegmentSequence
     assert (cyst.SegmentLabel, cyst.SegmentAlgorithmType, cyst.SegmentAlgorithmName) == (
         "cyst",
@@ -258,7 +270,8 @@ def test_an_export_job_through_the_api_writes_the_class_colours_and_refuses_a_so
     client: TestClient, hub: Hub, admin_headers: dict[str, str], case: Path
 ) -> None:
     pid = create_project(client, admin_headers, "ct3", item_kind="volume")["id"]
-    import_source(hub, SYSTEM, pid, case, fmt="dicom")
+    me = client.get(f"{API}/auth/me", headers=admin_headers).json()
+    import_source(hub, Actor(user_id=me["id"], username=me["username"], is_admin=True), pid, case, fmt="dicom")
     project = client.get(f"{API}/projects/{pid}", headers=admin_headers).json()
     classes = project["label_schema"]["classes"]
     labels = [{"name": c["name"], "color": "#123456" if c["name"] == "heart" else c["color"]} for c in classes]
@@ -281,6 +294,8 @@ def test_an_export_job_through_the_api_writes_the_class_colours_and_refuses_a_so
     shown = {s.SegmentLabel: hd.color.CIELabColor.from_dicom_value(s.RecommendedDisplayCIELabValue).to_rgb()
              for s in seg.SegmentSequence}  # fmt: skip
     assert shown["heart"] == pytest.approx((0x12, 0x34, 0x56), abs=1)
+    # The masks were imported by the administrator: the export names them as the SEG's content creator.
+    assert str(seg.ContentCreatorName) == me["username"] == manifest["segmentations"][0]["content_creator"]
     assert [s["color"] for s in manifest["segmentations"][0]["segments"]] == [c["color"] for c in labels]
     # The source folder is a path on the server: it must lie inside LABELHUB_IMPORT_ROOTS, as an import's does.
     body = {"format": "dicom", "options": {"source_dir": "/etc"}}

@@ -43,6 +43,9 @@ class AnnotationRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     # Where the record came from, for error messages: e.g. "annotations[12]" or "line 40".
     origin: str | None = None
+    # On export: the username of who last saved it (the importer for imported labels); None for what a model or a
+    # propagation made and nobody changed since, and for a deleted user.
+    author: str | None = None
 
 
 @dataclass(slots=True)

@@ -14,7 +14,8 @@ project's order (numbered from 1), each painted from the class's masks and polyg
 (:func:`labelhub.formats._volume_masks.paint_label_map`; segments may overlap, as DICOM-SEG allows). Segment
 label = the class name, display colour = the class colour, category and type = SNOMED "Tissue" (labelhub knows no
 anatomy codes), algorithm MANUAL, or SEMIAUTOMATIC with the model versions named when a model proposed some of
-its masks. Frames without voxels are left out (highdicom's default). ``segmentations.json`` lists each file with
+its masks. Content creator = the user who saved most of the painted masks (none when a model made them all).
+Frames without voxels are left out (highdicom's default). ``segmentations.json`` lists each file with
 its series and segments, and the items left out because they had no masks (a SEG holds at least one segment).
 
 An item that did not come from DICOM, a series missing from ``source_dir`` or on another grid stops the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,8 @@ class DicomSegExporter(FolderExporter):
         if not segments:
             self._empty.append(rec.name)  # no mask, or only empty ones: no SEG without a segment
             return
-        seg = self._build(rec, series, segments)
+        creator = _creator(rec, written)
+        seg = self._build(rec, series, segments, creator)
         seg.save_as(out.path(f"segmentations/{uid}.dcm"))
         self._series_done[uid] = rec.name
         self._files.append(
@@ -116,6 +119,7 @@ class DicomSegExporter(FolderExporter):
                 "study_uid": str(series.first.get("StudyInstanceUID") or ""),
                 "sop_instance_uid": str(seg.SOPInstanceUID),
                 "frames": int(seg.NumberOfFrames),
+                "content_creator": creator,
                 "segments": [
                     {"number": n, "label": s.label, "color": _hex(self._colours[s.label])}
                     for n, s in enumerate(segments, start=1)
@@ -201,8 +205,8 @@ class DicomSegExporter(FolderExporter):
             segments.append(_Segment(label, planes, models))
         return segments, written
 
-    def _build(self, rec: ItemRecord, series: Series, segments: list[_Segment]) -> Any:
-        """Return the highdicom Segmentation of ``segments`` on the files of ``series``."""
+    def _build(self, rec: ItemRecord, series: Series, segments: list[_Segment], creator: str | None) -> Any:
+        """Return the highdicom Segmentation of ``segments`` on the files of ``series``, made by ``creator``."""
         import highdicom as hd
         from pydicom.sr.codedict import codes
         from pydicom.uid import generate_uid
@@ -266,6 +270,7 @@ class DicomSegExporter(FolderExporter):
                     device_serial_number="0",
                     content_label="LABELHUB",
                     content_description=str(self.options.extra.get("project_name") or "labelhub export")[:64],
+                    content_creator_name=creator,
                     series_description="labelhub segmentation",
                     specific_character_set="ISO_IR 192",  # UTF-8: class names are not only ASCII
                 )
@@ -284,6 +289,13 @@ class DicomSegExporter(FolderExporter):
             "empty": self._empty,
         }
         out.path(MANIFEST).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+
+
+def _creator(rec: ItemRecord, written: set[int]) -> str | None:
+    """The username that saved most of the annotations painted into the SEG (a tie: the first by name), for
+    ContentCreatorName, which holds one person; None when a model or a propagation made all of them."""
+    counts = Counter(a.author for a in (rec.annotations[i] for i in written) if a.author)
+    return min(counts, key=lambda name: (-counts[name], name)) if counts else None
 
 
 def _series_uid(rec: ItemRecord) -> str:

@@ -31,7 +31,7 @@ from labelhub.services import audit
 from labelhub.services.access import Actor, require
 from labelhub.services.items import ItemFilter, filtered_items
 from labelhub.services.webdataset_shard_state import label_order
-from labelhub.storage.models import Annotation, Item, Media
+from labelhub.storage.models import Annotation, Item, Media, User
 
 Progress = Callable[[float, str], None]
 BATCH = 2000
@@ -84,6 +84,7 @@ def export_records(
 ) -> Iterator[ExportItem]:
     """Yield each item (with an id above ``after``, meeting ``where`` too) with its annotations in the given
     states, in id order. The WebDataset stream (services/webdataset_stream.py) reads its shards' ranges with it."""
+    authors: dict[int, str] | None = None  # user id -> username, read once when an annotation has an author
     while True:
         # Plain rows, not ORM objects: building 100k Item instances was a large share of an export's time.
         items = s.execute(
@@ -107,11 +108,14 @@ def export_records(
                 Annotation.frame,
                 Annotation.track_id,
                 Annotation.attributes,
+                Annotation.author_id,
             )
             .where(Annotation.item_id.in_(ids), Annotation.state.in_(states))
             .order_by(Annotation.item_id, Annotation.id)
         )
-        for item_id, kind, label, geom, source, state, score, mv, frame, track, attrs in rows:
+        for item_id, kind, label, geom, source, state, score, mv, frame, track, attrs, author in rows:
+            if author is not None and authors is None:
+                authors = {int(i): str(n) for i, n in s.execute(select(User.id, User.username))}
             anns.setdefault(item_id, []).append(
                 AnnotationRecord(
                     kind=_KINDS[kind],
@@ -124,6 +128,7 @@ def export_records(
                     frame=frame,
                     track_id=track,
                     attributes=attrs or {},
+                    author=None if author is None or authors is None else authors.get(author),
                 )
             )
         keys = {i.media_key for i in items if i.media_key}
