@@ -14,6 +14,7 @@ import orjson
 import uvicorn
 from fastapi.testclient import TestClient
 
+from labelhub.cli.serve import KEEP_ALIVE_S
 from labelhub.formats import ImportOptions
 from labelhub.hub import Hub
 from labelhub.jobs.executor import LocalExecutor
@@ -106,9 +107,10 @@ def assert_problem(r: httpx.Response, status: int, *, field: str | None = None) 
 
 @contextmanager
 def served(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free local port, in a thread, for the block; yield its base URL."""
+    """Serve ``app`` with uvicorn on a free local port, in a thread, for the block; yield its base URL. Idle
+    connections are kept as ``labelhub serve`` keeps them (longer than httpx's 5 s: no "connection reset")."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=1))  # fmt: skip
+                                           timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
