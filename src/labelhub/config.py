@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         description="Server folders the API may import from by path (JSON list); uploads are always allowed",
     )
     worker_threads: int = Field(default=1, ge=1)
+    worker_interactive_threads: int = Field(
+        default=1, ge=0, description="Worker threads beside worker_threads that run only interactive jobs (propagation)"
+    )
     embedders: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='Embedder settings by name (JSON), e.g. {"open_clip": {"model": ..., "pretrained": ...}}; '

@@ -339,3 +339,38 @@ def test_a_new_phase_shows_at_once_while_small_steps_are_throttled(hub: Hub) -> 
     job_id = queue(hub, "phases", {}, None)
     assert LocalExecutor(hub, handlers={"phases": phases}).run_once()
     assert seen == [(0.05, "reading vectors"), (0.05, "reading vectors"), (0.2, "laying out 60 items")]
+
+
+def held_until(release: threading.Event) -> Handler:
+    """A handler standing for a long job (a training): it runs until ``release`` is set."""
+
+    def long_job(ctx: JobContext) -> dict[str, Any]:
+        release.wait(30)
+        return {"released": release.is_set()}
+
+    return long_job
+
+
+@pytest.mark.parametrize("lane", [1, 0], ids=["interactive lane", "no lane"])
+def test_a_propagation_does_not_wait_behind_a_long_job(hub: Hub, lane: int) -> None:
+    release = threading.Event()
+    handlers: dict[str, Handler] = {"train_model": held_until(release), "propagate": lambda ctx: {"track": 7}}
+    training, second_training = queue(hub, "train_model", {}), queue(hub, "train_model", {})
+    track = queue(hub, "propagate", {"track": 7})
+    executor = LocalExecutor(hub, threads=1, interactive_threads=lane, handlers=handlers, poll_seconds=0.05)
+    executor.start()
+    try:
+        wait_for(lambda: job_row(hub, training).status == "running", "the training to start")
+        if lane:
+            wait_for(lambda: job_row(hub, track).status == "succeeded", "the propagation beside the training")
+        time.sleep(0.3)  # several polls of the idle threads
+        assert job_row(hub, training).status == "running"
+        assert job_row(hub, second_training).status == "queued"  # the lane takes no other kind
+        assert job_row(hub, track).status == ("succeeded" if lane else "queued")  # without it: in turn
+        release.set()
+        wait_for(lambda: job_row(hub, track).status == "succeeded", "every job to finish")
+        wait_for(lambda: job_row(hub, second_training).status == "succeeded", "every job to finish")
+    finally:
+        release.set()
+        executor.stop()
+    assert job_row(hub, track).result == {"track": 7}

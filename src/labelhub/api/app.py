@@ -153,7 +153,13 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        executor = LocalExecutor(hub, threads=hub.settings.worker_threads) if run_worker else None
+        executor = (
+            LocalExecutor(
+                hub, threads=hub.settings.worker_threads, interactive_threads=hub.settings.worker_interactive_threads
+            )
+            if run_worker
+            else None
+        )
         hub.queue.warm_after_training = run_worker  # the trainings run beside the queue they rank
         # Webhooks and alert rules run where jobs run: in this process, or in `labelhub worker`.
         notifier = Notifier(hub, default_tasks()) if run_worker else None

@@ -250,6 +250,14 @@ _RAY_HELP = (
 
 def worker(
     threads: Annotated[int, typer.Option(min=1, help="Jobs to run at once (without --ray)")] = 1,
+    interactive_threads: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="More threads that run only jobs a person waits for (propagation), so they never queue behind a "
+            "training (without --ray; default LABELHUB_WORKER_INTERACTIVE_THREADS, 1)",
+        ),
+    ] = None,
     ray: Annotated[str | None, typer.Option("--ray", help=_RAY_HELP)] = None,
     ray_jobs: Annotated[
         int, typer.Option(min=0, help="With --ray: jobs in flight at once (0: the cluster's CPUs / --ray-cpus)")
@@ -261,7 +269,8 @@ def worker(
     with opened_hub() as hub:
         executor: LocalExecutor
         if ray is None:
-            executor = LocalExecutor(hub, threads=threads)
+            lane = hub.settings.worker_interactive_threads if interactive_threads is None else interactive_threads
+            executor = LocalExecutor(hub, threads=threads, interactive_threads=lane)
         else:
             from labelhub.jobs.ray_executor import RayExecutor  # Ray loads only when asked for
 

@@ -18,7 +18,7 @@ from sqlalchemy import Update, update
 from labelhub.domain.enums import JobStatus
 from labelhub.hub import Hub
 from labelhub.jobs.backoff import Backoff, first_line
-from labelhub.jobs.handlers import Handler, default_handlers
+from labelhub.jobs.handlers import INTERACTIVE, Handler, default_handlers
 from labelhub.jobs.recovery import recover
 from labelhub.jobs.runner import run_claimed
 from labelhub.services.jobs import claim_next
@@ -42,6 +42,11 @@ class LocalExecutor:
     and, every ``recover_seconds`` (15 s by default), recovers the jobs of workers that died
     (:mod:`labelhub.jobs.recovery`). ``stale_seconds`` (default ``job_stale_seconds``) and ``clock`` (the
     database time of "now") are there for tests.
+
+    ``threads`` take the oldest queued job of any kind. ``interactive_threads`` more (the *interactive lane*) take
+    only the kinds in :data:`~labelhub.jobs.handlers.INTERACTIVE`, the oldest first: a track's propagation, which
+    a person in the video editor waits for, starts at once even while the other threads run a training of
+    several minutes. Idle, a lane thread costs one cheap claim query per ``poll_seconds``.
     """
 
     def __init__(
@@ -49,6 +54,7 @@ class LocalExecutor:
         hub: Hub,
         *,
         threads: int = 1,
+        interactive_threads: int = 0,
         handlers: dict[str, Handler] | None = None,
         poll_seconds: float = 1.0,
         recover_seconds: float | None = None,
@@ -66,6 +72,7 @@ class LocalExecutor:
         self.clock = clock
         self.backoff = Backoff(log)
         self._threads_n = threads
+        self._interactive_n = interactive_threads
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -86,6 +93,11 @@ class LocalExecutor:
         self._started = True
         for i in range(self._threads_n):
             t = threading.Thread(target=self._loop, name=f"labelhub-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        lane = sorted(INTERACTIVE & set(self.handlers))
+        for i in range(self._interactive_n if lane else 0):
+            t = threading.Thread(target=self._claim_loop, args=(lane,), name=f"labelhub-interactive-{i}", daemon=True)
             t.start()
             self._threads.append(t)
         watch = threading.Thread(target=self._watch, name="labelhub-heartbeat", daemon=True)
@@ -128,8 +140,12 @@ class LocalExecutor:
 
         Without :meth:`start` (a ``--wait`` command) a thread beats the job's heartbeat while it runs, so a live
         worker elsewhere never takes it for the job of a dead one."""
+        return self._run_next(list(self.handlers))
+
+    def _run_next(self, kinds: list[str]) -> bool:
+        """Claim the oldest queued job of one of ``kinds`` and run it in this thread; True when there was one."""
         with self.hub.db.session(write=True) as s:
-            job = claim_next(s, self.worker_id, list(self.handlers))
+            job = claim_next(s, self.worker_id, kinds)
         if job is None:
             return False
         with self._lock:
@@ -160,10 +176,14 @@ class LocalExecutor:
                 s.execute(self._own(running).values(heartbeat_at=self.clock()))
 
     def _loop(self) -> None:
+        self._claim_loop(None)
+
+    def _claim_loop(self, kinds: list[str] | None) -> None:
+        """Run jobs (of ``kinds``; None: of any kind this worker handles) until stopped."""
         while not self._stop.is_set():
             wait = self.poll_seconds
             try:
-                ran = self.run_once()
+                ran = self.run_once() if kinds is None else self._run_next(kinds)
                 self.backoff.succeeded()
                 if ran:
                     continue

@@ -23,6 +23,9 @@ Handler = Callable[[JobContext], dict[str, Any]]
 # Kinds that commit as they go (batch by batch): a cancel keeps the batches already written. Every other kind
 # writes all at once at its end, so a cancel leaves nothing behind.
 COMMITS_AS_IT_GOES = frozenset({"prelabel", "embed"})
+# Kinds a person waits for in the editor (a track's propagation takes seconds): a worker's interactive lane runs
+# only these, so they never queue behind a training or an export (see LocalExecutor).
+INTERACTIVE = frozenset({"propagate"})
 
 
 def run_import(ctx: JobContext) -> dict[str, Any]:
