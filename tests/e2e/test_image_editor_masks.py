@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from playwright.sync_api import expect
 from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
+from tests.e2e._masks import editor_mask_area, item_annotations, mask_area
 from tests.e2e.conftest import (
     API,
     Server,
@@ -38,37 +39,6 @@ def _coco_mask() -> dict[str, Any]:
     return {"size": [SIZE[1], SIZE[0]], "counts": rle["counts"].decode("ascii")}
 
 
-def _annotations(server: Server, pid: int, iid: int) -> list[dict[str, Any]]:
-    body = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()
-    anns: list[dict[str, Any]] = body["annotations"]
-    return anns
-
-
-def _area(geometry: dict[str, Any]) -> int:
-    """The mask's pixel count, decoded by pycocotools (either form of counts)."""
-    h, w = geometry["size"]
-    counts = geometry["counts"]
-    rle = (
-        {"size": [h, w], "counts": counts.encode()}
-        if isinstance(counts, str)
-        else mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
-    )
-    return int(mask_utils.decode(rle).sum())
-
-
-def _editor_area(page: Any) -> int:
-    """The mask's pixel count as the editor holds it (uncompressed counts once edited)."""
-    area: int = page.evaluate(
-        """() => {
-             const m = window.__editor.annotations().find((a) => a.kind === 'mask');
-             if (!m) return 0;
-             const c = m.geometry.counts;
-             return typeof c === 'string' ? -1 : c.reduce((s, v, i) => s + (i % 2 ? v : 0), 0);
-           }"""
-    )
-    return area
-
-
 def _pixel(page: Any, x: float, y: float) -> list[int]:
     """The canvas pixel (RGB) over image point (x, y) at the fitted view."""
     px, py = image_to_screen(page, SIZE, x, y)
@@ -93,8 +63,8 @@ def test_a_mask_is_shown_painted_erased_undone_saved_and_reloaded(page: Any, ser
     version = server.api.get(f"{API}/projects/{pid}/items/{iid}/annotations").raise_for_status().json()["version"]
     body = {"version": version, "annotations": [{"kind": "mask", "label": "car", "geometry": _coco_mask()}]}
     server.api.put(f"{API}/projects/{pid}/items/{iid}/annotations", json=body).raise_for_status()
-    [stored] = _annotations(server, pid, iid)
-    assert isinstance(stored["geometry"]["counts"], str) and _area(stored["geometry"]) == MASK_AREA
+    [stored] = item_annotations(server, pid, iid)
+    assert isinstance(stored["geometry"]["counts"], str) and mask_area(stored["geometry"]) == MASK_AREA
 
     _, password = add_member(server, pid, "mask-annotator", "annotator")
     login(page, "mask-annotator", password)
@@ -127,27 +97,27 @@ def test_a_mask_is_shown_painted_erased_undone_saved_and_reloaded(page: Any, ser
     drag_in_image(page, SIZE, (300, 225), (550, 225))
     shots(page, "painted")
     editor_saved(page)
-    painted = _editor_area(page)
+    painted = editor_mask_area(page)
     assert painted > MASK_AREA + 150 * 20, painted
-    [mask] = eventually(lambda: [a for a in _annotations(server, pid, iid) if _area(a["geometry"]) == painted])
+    [mask] = eventually(lambda: [a for a in item_annotations(server, pid, iid) if mask_area(a["geometry"]) == painted])
     assert (mask["kind"], mask["label"]) == ("mask", "car")
 
     # The eraser takes pixels away; undo brings them back (one step for the stroke).
     page.keyboard.press("e")
     drag_in_image(page, SIZE, (250, 160), (250, 290))
-    erased = _editor_area(page)
+    erased = editor_mask_area(page)
     assert 0 < erased < painted, erased
     shots(page, "erased")
     page.keyboard.press("Control+z")
-    assert _editor_area(page) == painted
+    assert editor_mask_area(page) == painted
     editor_saved(page)
 
     # After a reload the editor shows what was saved.
     page.reload()
     wait_for_editor(page, SIZE)
-    assert _editor_area(page) == painted
-    [again] = _annotations(server, pid, iid)
-    assert _area(again["geometry"]) == painted
+    assert editor_mask_area(page) == painted
+    [again] = item_annotations(server, pid, iid)
+    assert mask_area(again["geometry"]) == painted
     shots(page, "reloaded")
 
 
@@ -168,6 +138,6 @@ def test_a_viewer_sees_a_mask_but_cannot_paint(page: Any, server: Server, shots:
     page.keyboard.press("m")
     assert page.evaluate("window.__editor.state().tool") == "select"
     drag_in_image(page, SIZE, (300, 225), (550, 225))
-    assert _area(_annotations(server, pid, iid)[0]["geometry"]) == MASK_AREA
+    assert mask_area(item_annotations(server, pid, iid)[0]["geometry"]) == MASK_AREA
     shots(page, "viewer")
     logout(page)

@@ -4,29 +4,28 @@
  * tests drive it directly with a fake `save` and fake timers.
  *
  * `EditorCore` is built in layers, one concept per module: `core-state.ts` (the list, reading it, events,
- * undo and redo), `core-save.ts` (autosave and conflicts), `core-proposals.ts` (proposal decisions), and here
- * the selection and editing commands.
+ * undo and redo), `core-save.ts` (autosave and conflicts), `core-proposals.ts` (proposal decisions),
+ * `core-selection.ts` (selecting), `core-masks.ts` (the brush and eraser, converting shapes to masks and back), and
+ * here the editing commands.
  */
 
 import { appliesTo, defaultsFor, relabelled, valueProblem, type AttributeValue } from '../attributes';
 import { count } from '../plural';
 import { newAnnotation } from './annotations';
 import { currentClip, keepClip, planPaste } from './clipboard';
-import { SelectionCore } from './core-selection';
+import { MaskCore } from './core-masks';
 import { nudged, rectToBox, round2, segmentTooSmall } from './geometry';
 import { isSelectable, nudgedKeypoints } from './keypoint-shapes';
-import { BRUSH_DEFAULT, clampBrush, isMaskTool, modeOf, strokeEdit, strokeTarget } from './mask-tool';
-import { rememberBitmap } from './masks';
+import { isMaskTool } from './mask-tool';
 import { TOO_FEW_POINTS } from './polygonKeys';
 import { isProposal } from './proposals';
-import type { Bitmap } from './rle';
 import { SegmentRefusal, type Ann, type Geometry, type Rect, type Tool } from './types';
 
 export type { ConflictInfo, CoreOptions, MergeView, Notice, SaveStatus, Timers } from './core-state';
 export type { ConflictRow } from './merge-describe';
 export type { Side } from './merge';
 
-export class EditorCore extends SelectionCore {
+export class EditorCore extends MaskCore {
   // ---- view state ------------------------------------------------------------------------------------------
 
   setTool(tool: Tool): void {
@@ -100,15 +99,6 @@ export class EditorCore extends SelectionCore {
     const next = this.anns.slice();
     next[i] = ann;
     return this.commit(next, label);
-  }
-
-  private labelForNew(): string | null | false {
-    if (this.classes.length === 0) return null;
-    if (this.currentLabel === null) {
-      this.notify('Pick a label first (1-9)', 'warn');
-      return false;
-    }
-    return this.currentLabel;
   }
 
   addBox(r: Rect): string | null {
@@ -211,50 +201,6 @@ export class EditorCore extends SelectionCore {
       return this.edited(a, { attributes });
     });
     return changed > 0 && this.commit(next, `${value === null ? 'clear' : 'set'} ${name}`);
-  }
-
-  // ---- masks: the brush and the eraser (`mask-tool.ts`, `mask-stroke.ts`) ----------------------------------
-
-  /** The brush's diameter in image pixels (the eraser's too). */
-  brushSize = BRUSH_DEFAULT;
-
-  setBrushSize(px: number): void {
-    this.brushSize = clampBrush(px);
-    this.emit();
-  }
-
-  /** The mask a stroke of the tool in use starting over the masks `under` (topmost first) edits: null for a new
-   * mask, false (after saying why) when no stroke can start. */
-  maskTarget(under: readonly Ann[]): Ann | null | false {
-    const mode = modeOf(this.tool);
-    if (!mode || this.readonly) return false;
-    const t = strokeTarget(mode, this.selected, this.currentLabel, under);
-    if (t === 'nothing') return (this.notify('Nothing to erase here: select a mask, or start on one', 'warn'), false);
-    return t === null && this.labelForNew() === false ? false : t;
-  }
-
-  /** Store a finished stroke (its whole bitmap) as one undo step; returns whether anything changed. */
-  paintMask(target: Ann | null, bitmap: Bitmap): boolean {
-    const mode = modeOf(this.tool);
-    const label = target?.label ?? this.labelForNew();
-    if (!mode || label === false) return false;
-    const fresh = (g: Geometry): Ann => newAnnotation('mask', g, label, defaultsFor(this.specs, label));
-    const out = strokeEdit(this.anns, target, bitmap, mode, fresh, (a, g) => this.edited(a, { geometry: g }));
-    if (out && !out.geometry && target && isProposal(target) && !this.mayReview) {
-      return (this.notify('Erasing a proposal away rejects it, which needs the reviewer role: keep some of it, or delete it as a reviewer', 'warn'), false);
-    }
-    if (!out || !this.commit(out.next, out.label, out.select)) return false;
-    if (out.geometry) rememberBitmap(out.geometry, bitmap);
-    return true;
-  }
-
-  /**
-   * `a` with `changes`. Whoever relabels, reshapes or sets an attribute of a model's proposal makes it their own label (human,
-   * accepted, no score; the model version stays as its origin), as the server records it.
-   */
-  private edited(a: Ann, changes: Partial<Pick<Ann, 'label' | 'geometry' | 'attributes'>>): Ann {
-    if (a.source !== 'model' || a.state === 'rejected') return { ...a, ...changes };
-    return { ...a, ...changes, source: 'human', score: null, state: 'accepted' };
   }
 
   /**

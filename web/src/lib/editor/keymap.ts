@@ -27,7 +27,9 @@ export type Action =
   | 'select.all'
   | 'clip.copy'
   | 'clip.cut'
-  | 'clip.paste';
+  | 'clip.paste'
+  | 'convert.mask'
+  | 'convert.polygon';
 
 export interface Shortcut extends HelpEntry {
   group: 'Tools' | 'Labels' | 'Edit' | 'Proposals' | 'View' | 'Items';
@@ -47,6 +49,11 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['M'], description: 'Mask brush: paint the selected mask of the current class, or a new one (drag)', group: 'Tools', action: 'tool.brush' },
   { keys: ['E'], description: 'Mask eraser: remove pixels from the selected mask (or the one the stroke starts on)', group: 'Tools', action: 'tool.eraser' },
   { keys: ['[', ']'], description: 'Smaller / larger brush (with the brush or eraser; else previous / next proposal)', group: 'Tools' },
+  {
+    keys: ['Shift+click (Brush, Eraser)'],
+    description: 'Outline a polygon to fill (brush) or clear (eraser): click its points, then the first point or Enter; Backspace removes a point, Esc cancels',
+    group: 'Tools',
+  },
   {
     keys: ['K'],
     description: "Keypoints: click the class's named points in order (the status line names the next); with one instance selected, click its missing points",
@@ -112,6 +119,18 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Alt+click point'], description: 'Remove a polygon point', group: 'Edit' },
   { keys: ['Double-click edge'], description: 'Add a point to the selected polygon', group: 'Edit' },
   { keys: ['Click again'], description: 'Select the next shape stacked under the pointer', group: 'Edit' },
+  {
+    keys: ['Shift+M'],
+    description: 'Convert the selected box or polygon to a mask of its pixels (same class, attributes and place)',
+    group: 'Edit',
+    action: 'convert.mask',
+  },
+  {
+    keys: ['Shift+G'],
+    description: 'Convert the selected mask to polygons, one per region (holes filled in, regions under 5 px left out)',
+    group: 'Edit',
+    action: 'convert.polygon',
+  },
   { keys: ['Ctrl+S'], description: 'Save now (autosave runs after every change)', group: 'Edit', action: 'save' },
   { keys: ['A'], description: 'Accept the selected proposal', group: 'Proposals', action: 'accept' },
   { keys: ['X'], description: 'Reject the selected proposal', group: 'Proposals', action: 'reject' },
@@ -188,6 +207,8 @@ const KEY_OWNERS: Readonly<Record<Action, string>> = {
   'clip.copy': "the editor's key for copying shapes",
   'clip.cut': "the editor's key for cutting shapes",
   'clip.paste': "the editor's key for pasting shapes",
+  'convert.mask': "the editor's key for converting a shape to a mask",
+  'convert.polygon': "the editor's key for converting a mask to polygons",
   'shape.next': "the editor's key for the next shape",
   'shape.prev': "the editor's key for the previous shape",
   enter: "the editor's key for closing a polygon",
@@ -233,10 +254,18 @@ export function nudgeFor(e: KeyLike): { dx: number; dy: number; resize: boolean 
 /** The image editor's own Ctrl (Cmd) keys: the shared table knows Ctrl only for undo, redo and save. */
 const CTRL_KEYS: Readonly<Record<string, Action>> = { a: 'select.all', c: 'clip.copy', x: 'clip.cut', v: 'clip.paste' };
 
+/** The image editor's Shift+letter keys: the plain letter is a tool's (M the brush, G the polygon), Shift with it
+ * converts the selected shape to that tool's kind. No class hotkey can take them (the plain letters are reserved). */
+const SHIFT_KEYS: Readonly<Record<string, Action>> = { m: 'convert.mask', g: 'convert.polygon' };
+
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function actionFor(e: KeyLike): Action | null {
   if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey) {
     const own = CTRL_KEYS[e.key.toLowerCase()];
+    if (own) return own;
+  }
+  if (e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    const own = SHIFT_KEYS[e.key.toLowerCase()];
     if (own) return own;
   }
   return IMAGE_KEYS.actionFor(e);

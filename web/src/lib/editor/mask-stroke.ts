@@ -1,7 +1,8 @@
 /**
  * A brush or eraser stroke while it is drawn: the bitmap it paints (`mask-tool.ts`) and a canvas of the image's
  * size showing the mask as it will be, which the frame draws instead of the stored mask (so a pointer move
- * paints a few pixels and redraws, and no mask is encoded before the pointer is released).
+ * paints a few pixels and redraws, and no mask is encoded before the pointer is released). Also the brush's and
+ * eraser's polygon fill once its outline is closed (`fillOutlineAt`).
  */
 
 import type { EditorCore } from './core';
@@ -69,4 +70,12 @@ export function extendStroke(s: LiveStroke, p: Point): void {
 /** Stores the finished stroke (one undo step) when it changed a pixel. */
 export function finishStroke(core: EditorCore, s: LiveStroke): boolean {
   return s.changed && core.paintMask(s.target, s.bitmap);
+}
+
+/** The polygon fill (Shift+click points, then Enter or a click on the first point): fills (brush) or clears
+ * (eraser) the outline `points` in the mask a stroke starting at its first point would edit; one undo step. */
+export function fillOutlineAt(core: EditorCore, points: readonly number[], hit: HitOptions): boolean {
+  const p = { x: points[0] ?? 0, y: points[1] ?? 0 };
+  const under = candidatesAt(core.index, p, { ...hit, tol: 0 }).filter((a) => a.kind === 'mask');
+  return core.fillMaskOutline(points, under);
 }

@@ -125,7 +125,8 @@ export interface StrokeEdit {
 /**
  * What a finished stroke does to `anns`: the brush makes `fresh()` (a new mask) when there is no target, or
  * changes the target's geometry through `edited` (which makes a model's proposal the person's); the eraser
- * changes the target, or deletes it when nothing is left. Null when the stroke changed no pixel.
+ * changes the target, or deletes it when nothing is left. Null when the stroke changed no pixel. `word` names
+ * the undo step (default "paint mask", "erase mask"; the polygon fill's "fill polygon", "clear polygon").
  */
 export function strokeEdit(
   anns: readonly Ann[],
@@ -134,19 +135,19 @@ export function strokeEdit(
   mode: StrokeMode,
   fresh: (g: Geometry) => Ann,
   edited: (a: Ann, g: Geometry) => Ann,
+  word: string = mode === 'brush' ? 'paint mask' : 'erase mask',
 ): StrokeEdit | null {
   const empty = isEmpty(bitmap);
   if (!target) {
     if (mode === 'eraser' || empty) return null;
     const g = maskGeometry(bitmap);
     const a = fresh(g);
-    return { next: [...anns, a], label: 'paint mask', select: a.key, geometry: g };
+    return { next: [...anns, a], label: word, select: a.key, geometry: g };
   }
   const i = anns.findIndex((a) => a.key === target.key);
   if (i < 0) return null;
   const before = maskBitmap(target.geometry);
   if (before && before.h === bitmap.h && before.w === bitmap.w && sameBits(before, bitmap)) return null;
-  const word = mode === 'brush' ? 'paint mask' : 'erase mask';
   if (empty) {
     return { next: anns.filter((a) => a.key !== target.key), label: `${word} (deleted)`, select: null, geometry: null };
   }

@@ -231,7 +231,9 @@ export function drawDrafts(
   }
   const pts = o.draftPolygon;
   if (pts && pts.length >= 2) {
-    ctx.strokeStyle = color;
+    // With the eraser it is the outline of pixels to clear (white, as the eraser's circle), not a shape of a class.
+    const ink = core.tool === 'eraser' ? '#ffffff' : color;
+    ctx.strokeStyle = ink;
     ctx.lineWidth = 2;
     ctx.beginPath();
     const first = toScreen(view, { x: pts[0]!, y: pts[1]! });
@@ -246,7 +248,7 @@ export function drawDrafts(
     }
     ctx.stroke();
     if (pts.length >= 6) {
-      ctx.fillStyle = color;
+      ctx.fillStyle = ink;
       ctx.globalAlpha = 0.12;
       ctx.fill();
       ctx.globalAlpha = 1;

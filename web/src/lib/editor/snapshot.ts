@@ -7,6 +7,7 @@ import type { ConflictInfo, EditorCore, Notice, SaveStatus } from './core';
 import { attributePanel, type AttributePanelModel } from './attribute-panel';
 import { tagAttributePanel } from './tag-attributes';
 import { sizeWords } from './keypoint-shapes';
+import type { Conversion } from './mask-convert';
 import { isProposal, proposalCounts, proposalsAbove, scoredCounts } from './proposals';
 import { selectionSaid } from './say';
 import type { Ann, LabelClass, Tool } from './types';
@@ -88,6 +89,8 @@ export interface EditorUi {
   allowsMask: boolean;
   /** The brush's (and eraser's) diameter in image pixels. */
   brushSize: number;
+  /** What the one selected shape converts to ("Convert to mask", "Convert to polygon"), or null. */
+  conversion: Conversion | null;
   allowsTags: boolean;
   /** A box waits for the server's polygon ("Box → polygon"). */
   segmenting: boolean;
@@ -175,6 +178,7 @@ export function snapshot(core: EditorCore, hotkeys: ReadonlyMap<string, string>)
     allowsPolygon: core.allows('polygon'),
     allowsMask: core.allows('mask'),
     brushSize: core.brushSize,
+    conversion: core.conversion,
     allowsTags: core.allows('class'),
     segmenting: core.segmenting,
   };

@@ -1,6 +1,7 @@
 /**
  * The tools on the canvas, between the base (`view-frame.ts`) and the pointer input (`view.ts`): the polygon
- * being drawn (Enter, Backspace, Esc, closing it, a double-click), the same by keyboard (a crosshair moved by the
+ * being drawn (Enter, Backspace, Esc, closing it, a double-click; with the brush or eraser the outline of a
+ * polygon fill, Shift+click), the same by keyboard (a crosshair moved by the
  * arrow keys, `polygonKeys.ts`), adding a point on an edge, cancelling a drag, and the cursor each tool and hit
  * shows.
  */
@@ -8,6 +9,8 @@
 import { clampPoint, insertVertex, MIN_BOX } from './geometry';
 import { hitTest, type Hit } from './hittest';
 import { KeypointTool } from './keypoint-tool';
+import { fillOutlineAt } from './mask-stroke';
+import { isMaskTool } from './mask-tool';
 import { keepInView, moveCursor, type PolygonKey, SAY, startPoint, TOO_FEW_POINTS, withVertex } from './polygonKeys';
 import type { Handle, Point, Rect } from './types';
 import { CanvasFrame } from './view-frame';
@@ -197,10 +200,23 @@ export abstract class CanvasTools extends CanvasFrame {
     this.invalidate();
   }
 
+  /** The brush's or eraser's polygon fill: a Shift+click starts an outline, and while one is open every click adds
+   * a point to it; a click on its first point (with 3 points or more) fills it. */
+  protected outlineClick(s: Point): void {
+    const draft = this.overlay.draftPolygon;
+    if (draft && this.overlay.closing) this.closePolygon();
+    else {
+      const q = this.imagePoint(s);
+      if (draft) draft.push(q.x, q.y);
+      else this.overlay.draftPolygon = [q.x, q.y];
+    }
+    this.invalidate();
+  }
+
   protected onDoubleClick(e: MouseEvent): void {
     const core = this.core;
     if (core.readonly) return;
-    if (core.tool === 'polygon' && this.overlay.draftPolygon) {
+    if ((core.tool === 'polygon' || isMaskTool(core.tool)) && this.overlay.draftPolygon) {
       const pts = this.overlay.draftPolygon;
       // The double-click's two clicks each added a point: drop points that repeat the one before.
       const tol = this.tol();
@@ -234,7 +250,9 @@ export abstract class CanvasTools extends CanvasFrame {
       return;
     }
     this.core.dismissNotice(TOO_FEW_POINTS);
-    this.core.addPolygon(pts);
+    // With the brush or the eraser the outline is a polygon fill, not a new polygon.
+    if (isMaskTool(this.core.tool)) fillOutlineAt(this.core, pts, this.hitOptions());
+    else this.core.addPolygon(pts);
     this.invalidate();
   }
 

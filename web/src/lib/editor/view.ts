@@ -109,6 +109,7 @@ export class CanvasView extends CanvasTools {
     }
 
     if (editable && isMaskTool(core.tool)) {
+      if (e.shiftKey || this.overlay.draftPolygon) return this.outlineClick(s);
       const stroke = beginStroke(core, this.imagePoint(s), this.hitOptions());
       if (stroke) this.startDrag(e, { type: 'stroke', stroke });
       this.overlay.stroke = stroke;
