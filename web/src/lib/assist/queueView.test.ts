@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { orderNote, reasonText, scoreText, snippet, usedStrategy } from "./queueView";
+import { orderNote, queueScore, reasonText, scoreText, snippet, usedMeasure, usedStrategy } from "./queueView";
 
 describe("the labelling queue panel", () => {
   it("shows a score with the digits that tell it from zero", () => {
@@ -20,6 +20,15 @@ describe("the labelling queue panel", () => {
     expect(reasonText("random: the project has no model yet")).toBe("random: the project has no model yet");
     expect(usedStrategy("kcenter; margin -0.100")).toBe("kcenter");
     expect(usedStrategy("sent to labelling (priority)")).toBeNull();
+  });
+
+  it("shows a margin as the gap between the two likeliest classes, other scores as they are", () => {
+    expect(usedMeasure("hybrid; margin -0.998")).toBe("margin");
+    expect(queueScore(-0.998, "hybrid; margin -0.998").text).toBe("0.998");
+    expect(queueScore(-0.998, "hybrid; margin -0.998").title).toMatch(/^margin 0.998: .*0: a toss-up, 1: sure/);
+    expect(queueScore(-0.00004, "margin; margin -0.000").text).toBe("0.000040");
+    expect(queueScore(1.234, "entropy; entropy 1.234")).toEqual({ text: "1.234", title: "score 1.234" });
+    expect(queueScore(null, "random: the project has no model yet")).toEqual({ text: "", title: undefined });
   });
 
   it("says when the list is not in score order", () => {

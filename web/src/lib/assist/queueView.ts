@@ -18,6 +18,29 @@ export function scoreText(score: number | null | undefined): string {
   return score.toPrecision(2);
 }
 
+/** The measure behind an item's score, from its reason ("hybrid; margin -0.000" -> "margin"); null when not said. */
+export function usedMeasure(reason: string): string | null {
+  const m = /^[a-z_]+; ([a-z_]+)/.exec(reason);
+  return m ? m[1]! : null;
+}
+
+/**
+ * The score as a person reads it. The server ranks by "higher first", so a margin comes as its negative (-0.998:
+ * the two likeliest classes 0.998 apart, i.e. the model is sure); the list shows the margin itself, 0.998, with
+ * `title` saying what it is. Other measures (entropy, least confidence, BALD) are shown as they are.
+ */
+export function queueScore(score: number | null | undefined, reason: string): { text: string; title: string | undefined } {
+  if (score === null || score === undefined || !Number.isFinite(score)) return { text: "", title: undefined };
+  if (usedMeasure(reason) === "margin") {
+    const margin = Math.abs(score);
+    return {
+      text: scoreText(margin),
+      title: `margin ${margin}: how far apart the model's two likeliest classes are (0: a toss-up, 1: sure)`,
+    };
+  }
+  return { text: scoreText(score), title: `score ${score}` };
+}
+
 /** The strategy that ranked the item, from its reason ("hybrid; margin -0.000" -> "hybrid"); null when not said. */
 export function usedStrategy(reason: string): string | null {
   const m = /^([a-z_]+);/.exec(reason);
