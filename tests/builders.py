@@ -109,3 +109,13 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+class Seconds:
+    """A monotonic clock (seconds) a test moves by hand: set ``now``; call it for the time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

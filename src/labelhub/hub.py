@@ -14,6 +14,7 @@ from labelhub.media.frames import FrameCache
 from labelhub.media.store import LocalMediaStore, MediaStore
 from labelhub.media.thumbnails import ThumbnailCache
 from labelhub.media.volume import VolumeCache
+from labelhub.services.item_totals import ItemTotals
 from labelhub.services.label_map_cache import LabelMapCache
 from labelhub.services.queue_cache import QueueCache
 from labelhub.services.stats_cache import StatsCache
@@ -38,6 +39,7 @@ class Hub:
     volumes: VolumeCache = field(default_factory=VolumeCache)  # decoded volumes, bounded by bytes
     label_maps: LabelMapCache = field(default_factory=LabelMapCache)  # painted for the plane views
     stats: StatsCache = field(default_factory=StatsCache)  # big projects' counts, until their next audit event
+    totals: ItemTotals = field(default_factory=ItemTotals)  # big item lists' totals (with_total), the same way
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Hub:

@@ -3,6 +3,7 @@ walks the grid's filtered list."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,10 @@ def test_with_total_counts_every_item_matching_the_filters_whatever_the_page(
                         ({"q": "img1"}, 2), ({"label": "dog", "status": "labeled"}, 4)):  # fmt: skip
         page = _page(client, admin_headers, pid, limit=1, with_total=True, **query)
         assert page["total"] == want == len(item_ids(client, admin_headers, pid, **query)), (query, page)
-    assert _page(client, admin_headers, pid, limit=1, tag="nope", with_total=True) == {
-        "items": [], "next_after": None, "total": 0, "position": None}  # fmt: skip
+    nothing = _page(client, admin_headers, pid, limit=1, tag="nope", with_total=True)
+    assert nothing == {"items": [], "next_after": None, "total": 0, "position": None, "total_cached": False,
+                       "total_counted_at": nothing["total_counted_at"]}  # fmt: skip
+    assert datetime.fromisoformat(nothing["total_counted_at"]).utcoffset() == timedelta(0)
 
 
 def test_with_total_needs_read_access_like_the_list(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.api._support import API, create_project, import_coco, item_ids, quick_user, write_coco
-from tests.builders import ManualClock
+from tests.builders import ManualClock, Seconds
 
 from labelhub.hub import Hub
 from labelhub.services import jobs
@@ -24,16 +24,6 @@ from labelhub.services.stats import count_project
 from labelhub.services.stats_cache import StatsCache
 
 BOX = {"kind": "box", "label": "dog", "geometry": {"bbox": [1, 1, 9, 9]}}
-
-
-class Seconds:
-    """A monotonic clock a test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Kept counts say how old they are and offer a recount; counts just taken say nothing.
+"""Kept counts (the project's, the grid's total) say how old they are and offer a recount; counts just taken say
+nothing.
 
 A big project's counts are kept by the server until the project changes (``cached`` in ``GET .../stats``). A
 project big enough for that takes minutes to import, so the test's project is small and the first answer is
@@ -16,12 +17,13 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, login
 
 
-def _project(server: Server) -> int:
-    source = server.files / "stats-age.jsonl"
+def _project(server: Server, name: str, n: int, labels: list[str]) -> int:
+    """A text project of ``n`` notes, all labelled ``card``, imported through the API."""
+    source = server.files / f"{name.lower().replace(' ', '-')}.jsonl"
     source.write_text(
-        "".join(json.dumps({"id": f"s{i}", "text": f"note {i}", "label": "card"}) + "\n" for i in range(3))
+        "".join(json.dumps({"id": f"t{i:03d}", "text": f"note {i}", "label": "card"}) + "\n" for i in range(n))
     )
-    pid = int(server.create_project("Stats age", ["card", "other"], item_kind="text")["id"])
+    pid = int(server.create_project(name, labels, item_kind="text")["id"])
     r = server.api.post(f"{API}/projects/{pid}/imports", json={"source": str(source), "format": "text"})
     assert r.status_code == 202, r.text
     assert server.wait_for_job(r.json()["id"])["status"] == "succeeded"
@@ -29,7 +31,7 @@ def _project(server: Server) -> int:
 
 
 def test_kept_counts_show_their_age_and_a_recount(page: Any, server: Server, shots: Shots) -> None:
-    pid = _project(server)
+    pid = _project(server, "Stats age", 3, ["card", "other"])
     asked: list[str] = []
 
     def as_kept(route: Any) -> None:
@@ -59,3 +61,36 @@ def test_kept_counts_show_their_age_and_a_recount(page: Any, server: Server, sho
     expect(counts.locator('button[data-label="card"] [data-testid="label-count"]')).to_have_text("3")
     shots(page, "recounted")
     page.unroute(re.compile(r"/stats(\?|$)"))
+
+
+def test_a_kept_grid_total_shows_its_age_and_a_recount(page: Any, server: Server, shots: Shots) -> None:
+    """The same for the grid's total (``with_total``, kept by the server for a big list): more items than the
+    first page, so the total is the server's count and not the rows loaded."""
+    pid = _project(server, "Total age", 250, ["card"])
+    asked: list[str] = []
+    items = re.compile(rf"/projects/{pid}/items\?.*with_total=true")
+
+    def as_kept(route: Any) -> None:
+        asked.append(route.request.url)
+        if "fresh_total=true" in route.request.url:
+            route.continue_()
+            return
+        body = route.fetch().json()
+        assert body["total_cached"] is False  # a small list: counted on every call
+        at = datetime.now(UTC) - timedelta(minutes=2)
+        route.fulfill(json={**body, "total_cached": True, "total_counted_at": at.isoformat()})
+
+    page.route(items, as_kept)
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}")
+    expect(page.get_by_test_id("shown-count")).to_have_text("250 items")
+    age = page.get_by_test_id("total-age")
+    expect(age).to_contain_text("counted 2 min ago")
+    shots(page, "kept-total")
+
+    page.get_by_test_id("total-recount").click()
+    expect(age).to_have_count(0)  # counted just now: no age, no button
+    assert any("fresh_total=true" in url for url in asked), asked
+    expect(page.get_by_test_id("shown-count")).to_have_text("250 items")
+    shots(page, "recounted-total")
+    page.unroute(items)

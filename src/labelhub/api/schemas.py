@@ -214,6 +214,14 @@ class ItemPagePublic(BaseModel):
         " page, and always null on a page read with before / before_name"
     )
     total: int | None = Field(default=None, description="Items matching the filters (null unless with_total)")
+    total_counted_at: datetime | None = Field(
+        default=None, description="When `total` was counted (ISO, UTC); null unless with_total"
+    )
+    total_cached: bool = Field(
+        default=False,
+        description="Whether `total` was counted by an earlier call: a big list's total is kept until the project's"
+        " next write (as /stats keeps a project's counts); `fresh_total=true` counts again",
+    )
     position: int | None = Field(
         default=None,
         description="How many items matching the filters come before `position_of` in the order (null unless asked)",

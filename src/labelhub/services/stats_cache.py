@@ -4,106 +4,28 @@ The counts are one pass over the project's annotations: 2.6 s at 10M annotations
 SQLite, paid on every visit of the project page. A count that took less than :attr:`StatsCache.min_seconds`
 (0.2 s) is never kept: small projects are counted on every call, as before.
 
-What says a project changed: the audit log. Every write records its event in its own transaction
-(:mod:`.audit`, the outbox of :mod:`.event_feed`), with the project's id, and ``ix_audit_project_id``
-(project_id, id) gives the project's newest event id in one index lookup. It lives in the database, so it is the
-same for every server process (the live feed's :class:`~.live_feed.SharedFeed` is a copy per process, and
-forgets). Audited in the transaction that moves the counts: annotation saves, reviews and status changes, bulk
-updates, item deletes, imports (one transaction), accepting and rejecting proposals, a model's deletion (its open
-proposals go), consensus, track edits, class renames and keypoint remaps (``project.update``), per-frame values and
-volume fills. A kept count is served while the project's newest event is the one it was counted at, however old.
-
-Where that is not exact, and what is done about it:
-
-- Jobs that commit as they go: pre-labelling writes each batch in its own transaction and records
-  ``prelabel.run`` only at its end, and propagation writes a track's boxes before its job records
-  ``job.finished``. So while the project has a queued or running job (of any kind: one lookup, and a future
-  kind may do the same), a kept count is served only while younger than its age bound,
-  ``max(5 s, 10 x what it cost)`` capped at 60 s.
-- PostgreSQL commits ids out of order (see :mod:`.event_feed`): a write whose event id is below the newest may
-  commit after the count and not move the newest id. As the feed does, such a write is taken to commit within
-  :data:`~.event_feed.GAP_WAIT` of the events after it; a count taken sooner than that after the project's
-  newest event is held to the age bound too. SQLite commits its ids in order.
-- Anything that writes the tables behind the server's back (SQL by hand) is not seen: ``?fresh=true`` (the
-  page's "Recount") counts again.
-
-Access is checked on every call before anything kept is served. Two calls for the same project and options at
-once count once: the second waits for the first's count (a lock per key), unless the last count was small.
-
-Hand-written: a TTL cache (cachetools' ``TTLCache``) would serve counts that are stale from the first write on,
-and recount unchanged ones; no library keys an entry on our own change signal and per-key locks.
+The keeping is :class:`~.kept_counts.KeptCounts`, shared with the item lists' totals (:mod:`.item_totals`): its
+docstring says what tells that a project changed (its newest audit event), where that is not exact (an open job,
+a PostgreSQL write still committing: an age bound of 5-60 s), that access is checked on every call before
+anything kept is served, and that two calls for the same project and options at once count once. Here the key is
+the ``attributes`` option; ``?fresh=true`` (the page's "Recount") counts again.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelhub._lru import Lru
-from labelhub.domain.enums import JobStatus
-from labelhub.domain.permissions import Action
-from labelhub.services.access import Actor, require
-from labelhub.services.event_feed import GAP_WAIT
+from labelhub.services.access import Actor
+from labelhub.services.kept_counts import KeptCounts, Signal, age_bound, read_signal
 from labelhub.services.stats import count_project
-from labelhub.storage.models import AuditEvent, Job, Project
+from labelhub.storage.models import Project
 
 __all__ = ["Signal", "StatsCache", "age_bound", "read_signal"]
-
-_OPEN_JOBS = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """What is read of a project before its counts: its newest audit event (id 0 and no time when it has none)
-    and whether it has a queued or running job."""
-
-    event_id: int
-    event_at: datetime | None
-    jobs_open: bool
-
-
-def read_signal(session: Session, project_id: int) -> Signal:
-    """Read the project's :class:`Signal`: two index lookups (``ix_audit_project_id``, the jobs' indexes)."""
-    newest = session.execute(
-        select(AuditEvent.id, AuditEvent.at)
-        .where(AuditEvent.project_id == project_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    job = session.scalar(select(Job.id).where(Job.project_id == project_id, Job.status.in_(_OPEN_JOBS)).limit(1))
-    if newest is None:
-        return Signal(0, None, job is not None)
-    at = newest.at if newest.at.tzinfo is not None else newest.at.replace(tzinfo=UTC)
-    return Signal(int(newest.id), at, job is not None)
-
-
-def age_bound(seconds: float) -> float:
-    """How old a count that took ``seconds`` may be when it is served without an exact signal."""
-    return min(60.0, max(5.0, 10.0 * seconds))
-
-
-@dataclass(frozen=True, slots=True)
-class _Count:
-    value: dict[str, Any]
-    event_id: int  # the project's newest event, read before counting
-    counted_at: datetime  # when the count started (UTC)
-    started: float  # the same on the cache's clock
-    seconds: float  # what it cost
-    exact: bool  # nothing could have been missed: no open job, and no write of the project still committing
-
-
-@dataclass(slots=True)
-class _Slot:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    count: _Count | None = None
-    small: bool = False  # the last count took less than min_seconds: count again, without waiting on the lock
 
 
 class StatsCache:
@@ -121,53 +43,31 @@ class StatsCache:
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         counter: Callable[[Session, Project, bool], dict[str, Any]] = lambda s, p, a: count_project(s, p, attributes=a),
     ) -> None:
-        self.min_seconds = min_seconds
-        self.counts = 0  # counts made (kept or not), for tests and figures
-        self._slots: Lru[_Slot] = Lru(max_entries, field="max_entries")
-        self._clock = clock
-        self._wall = wall
+        self._kept: KeptCounts[bool, dict[str, Any]] = KeptCounts(
+            min_seconds=min_seconds, max_entries=max_entries, clock=clock, wall=wall
+        )
         self._counter = counter
-        self._tally = threading.Lock()
+
+    @property
+    def min_seconds(self) -> float:
+        return self._kept.min_seconds
+
+    @min_seconds.setter
+    def min_seconds(self, seconds: float) -> None:
+        self._kept.min_seconds = seconds
+
+    @property
+    def counts(self) -> int:
+        """Counts made (kept or not), for tests and figures."""
+        return self._kept.counts
 
     def stats(
         self, session: Session, actor: Actor, project_id: int, *, attributes: bool = False, fresh: bool = False
     ) -> dict[str, Any]:
         """The project's counts (:func:`.stats.project_stats`) with ``counted_at`` (ISO UTC) and ``cached``
         (True when they were counted by an earlier call); ``fresh`` counts again whatever is kept."""
-        project = require(session, actor, project_id, Action.READ)
-        signal = read_signal(session, project_id)  # before the count: a write after it only makes it newer
-        slot = self._slots.get_or_put((project_id, attributes), _Slot)
-        if slot.small and not fresh:
-            return self._count(session, project, attributes, slot, signal)
-        with slot.lock:
-            kept = slot.count
-            if not fresh and kept is not None and self._serves(kept, signal):
-                return {**kept.value, "counted_at": kept.counted_at.isoformat(), "cached": True}
-            return self._count(session, project, attributes, slot, signal)
-
-    def _serves(self, kept: _Count, signal: Signal) -> bool:
-        if kept.event_id < signal.event_id:
-            return False  # the project changed since
-        if kept.exact and not signal.jobs_open:
-            return True
-        return self._clock() - kept.started <= age_bound(kept.seconds)
-
-    def _count(
-        self, session: Session, project: Project, attributes: bool, slot: _Slot, signal: Signal
-    ) -> dict[str, Any]:
-        started, counted_at = self._clock(), self._wall()
-        value = self._counter(session, project, attributes)
-        seconds = self._clock() - started
-        with self._tally:
-            self.counts += 1
-        if seconds < self.min_seconds:
-            slot.small, slot.count = True, None
-        else:
-            exact = not signal.jobs_open and (
-                session.get_bind().dialect.name == "sqlite"
-                or signal.event_at is None
-                or (counted_at - signal.event_at).total_seconds() >= GAP_WAIT
-            )
-            slot.small = False
-            slot.count = _Count(value, signal.event_id, counted_at, started, seconds, exact)
-        return {**value, "counted_at": counted_at.isoformat(), "cached": False}
+        counter = self._counter
+        kept = self._kept.get(
+            session, actor, project_id, attributes, lambda s, p: counter(s, p, attributes), fresh=fresh
+        )
+        return {**kept.value, "counted_at": kept.counted_at.isoformat(), "cached": kept.cached}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ItemFilter } from "./items.svelte";
-import { countedPages, countText, known, Latest, LOADING, type Count, type CountedPage, type CountedPageFetcher } from "./itemCount";
+import { countedPages, countText, keptAt, known, Latest, LOADING, pageCount, recount, type Count, type CountedPage, type CountedPageFetcher, type TotalWanted } from "./itemCount";
 
 describe("countText", () => {
   const text = (count: Count, loaded: number, done: boolean, filtered: boolean) => countText({ count, loaded, done, filtered });
@@ -52,12 +52,12 @@ describe("Latest", () => {
 
 /** A page fetcher whose answers the test releases one by one, in any order. */
 function held() {
-  const calls: { filter: ItemFilter; after: number | null; limit: number; withTotal: boolean; signal?: AbortSignal; answer: (total: number | null) => void; fail: () => void }[] = [];
+  const calls: { filter: ItemFilter; after: number | null; limit: number; withTotal: TotalWanted; signal?: AbortSignal; answer: (total: number | null, countedAt?: string) => void; fail: () => void }[] = [];
   const fetch: CountedPageFetcher = (filter, after, limit, withTotal, signal) =>
     new Promise<CountedPage>((resolve, reject) => {
       calls.push({
         filter, after, limit, withTotal, signal,
-        answer: (total) => resolve({ items: [], nextAfter: null, total }),
+        answer: (total, countedAt?: string) => resolve({ items: [], nextAfter: null, total, countedAt, cached: countedAt !== undefined }),
         fail: () => reject(new Error("offline")),
       });
     });
@@ -122,6 +122,44 @@ describe("countedPages", () => {
     calls[1]!.fail();
     await flush();
     expect(seen).toEqual([LOADING, { state: "failed" }]);
+  });
+});
+
+describe("a total the server kept", () => {
+  const at = "2026-12-07T03:40:00Z";
+
+  it("tells when it was counted only when an earlier call counted it", () => {
+    expect(pageCount({ items: [], nextAfter: null, total: 66982, countedAt: at, cached: true })).toEqual({ state: "known", n: 66982, countedAt: at });
+    const fresh = pageCount({ items: [], nextAfter: null, total: 66982, countedAt: at, cached: false });
+    expect(fresh).toEqual({ state: "known", n: 66982 });
+    expect(keptAt(fresh)).toBeNull();
+    expect(pageCount({ items: [], nextAfter: null, total: null })).toEqual({ state: "failed" });
+    expect(keptAt({ state: "known", n: 3, countedAt: at })).toBe(at);
+    expect(keptAt(LOADING)).toBeNull();
+    expect(keptAt({ state: "failed" })).toBeNull();
+  });
+
+  it("shows the same words as a total counted now", () => {
+    const kept: Count = { state: "known", n: 66982, countedAt: at };
+    expect(countText({ count: kept, loaded: 200, done: false, filtered: true })).toBe("66,982 items match");
+    expect(known(kept)).toBe(66982);
+  });
+
+  it("comes in beside the first page, with its age", async () => {
+    const { calls, fetch } = held();
+    const seen: Count[] = [];
+    void countedPages(fetch, (c) => seen.push(c))({}, null, 200, new AbortController().signal);
+    calls[1]!.answer(100128, at);
+    await flush();
+    expect(seen.at(-1)).toEqual({ state: "known", n: 100128, countedAt: at });
+  });
+
+  it("is counted again on Recount: one item, a fresh total, whose answer has no age", async () => {
+    const { calls, fetch } = held();
+    const again = recount(fetch, { status: "new" });
+    expect(calls.map((c) => [c.filter, c.after, c.limit, c.withTotal])).toEqual([[{ status: "new" }, null, 1, "fresh"]]);
+    calls[0]!.answer(41);
+    expect(await again).toEqual({ state: "known", n: 41 });
   });
 });
 

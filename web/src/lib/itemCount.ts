@@ -8,8 +8,11 @@ import { api, unwrap } from "./api/client";
 import { gridItem, pageCursor, type GridItem, type ItemFilter, type ItemPage, type PageFetcher } from "./items.svelte";
 import { count } from "./plural";
 
-/** What is known of a list's size. */
-export type Count = { state: "loading" } | { state: "known"; n: number } | { state: "failed" };
+/**
+ * What is known of a list's size. A known size the server kept from an earlier count (a big list's total is kept
+ * until the project's next write, as the project's counts are) says when it was counted: `countedAt` (ISO, UTC).
+ */
+export type Count = { state: "loading" } | { state: "known"; n: number; countedAt?: string } | { state: "failed" };
 
 export const LOADING: Count = { state: "loading" };
 
@@ -56,13 +59,19 @@ export function countText({ count: c, loaded, done, filtered }: CountShown): str
 /** One page of a list with, when asked, the count of all its items. */
 export interface CountedPage extends ItemPage {
   total: number | null;
+  /** When the total was counted (ISO, UTC), and whether the server kept it from an earlier call. */
+  countedAt?: string | null;
+  cached?: boolean;
 }
+
+/** Whether a page brings the list's total: `"fresh"` has it counted again whatever the server kept. */
+export type TotalWanted = boolean | "fresh";
 
 export type CountedPageFetcher = (
   filter: ItemFilter,
   after: number | null,
   limit: number,
-  withTotal: boolean,
+  withTotal: TotalWanted,
   signal?: AbortSignal,
   afterName?: string,
 ) => Promise<CountedPage>;
@@ -88,20 +97,39 @@ export function countedPages(
     tell(LOADING);
     const page = fetchPage(filter, null, limit, false, signal);
     void fetchPage(filter, null, 1, true, signal).then(
-      (counted) => tell(counted.total === null ? { state: "failed" } : { state: "known", n: counted.total }),
+      (counted) => tell(pageCount(counted)),
       () => tell({ state: "failed" }),
     );
     return page;
   };
 }
 
+/** The size a counted page tells: known (with when, if the server kept it from an earlier count), or failed. */
+export function pageCount(page: CountedPage): Count {
+  if (page.total === null) return { state: "failed" };
+  return page.cached && page.countedAt ? { state: "known", n: page.total, countedAt: page.countedAt } : { state: "known", n: page.total };
+}
+
+/** When a kept size was counted (ISO), or null: a size counted just now, or not known, says nothing of its age. */
+export function keptAt(c: Count): string | null {
+  return c.state === "known" ? (c.countedAt ?? null) : null;
+}
+
+/** Counts a filter's items again whatever the server kept (`fresh_total`): the "Recount" under a kept size. */
+export async function recount(fetchPage: CountedPageFetcher, filter: ItemFilter, signal?: AbortSignal): Promise<Count> {
+  return pageCount(await fetchPage(filter, null, 1, "fresh", signal));
+}
+
 /** Pages of a project's items from the API, counted on request. */
 export function apiCountedPages(projectId: number): CountedPageFetcher {
   return async (filter, after, limit, withTotal, signal, afterName) => {
-    const query = { ...filter, ...pageCursor(filter, { after }, afterName), limit, with_total: withTotal || undefined };
+    const totals = withTotal === "fresh" ? { with_total: true, fresh_total: true } : { with_total: withTotal || undefined };
+    const query = { ...filter, ...pageCursor(filter, { after }, afterName), limit, ...totals };
     const page = await unwrap(
       api.GET("/api/v1/projects/{project_id}/items", { params: { path: { project_id: projectId }, query }, signal }),
     );
-    return { items: page.items.map(gridItem), nextAfter: page.next_after, total: withTotal ? (page.total ?? null) : null };
+    const items = page.items.map(gridItem);
+    if (!withTotal) return { items, nextAfter: page.next_after, total: null };
+    return { items, nextAfter: page.next_after, total: page.total ?? null, countedAt: page.total_counted_at ?? null, cached: page.total_cached ?? false };
   };
 }

@@ -106,6 +106,10 @@ def list_items(
     with_total: Annotated[
         bool, Query(description="Also count every item matching the filters (`total`), for an item's position")
     ] = False,
+    fresh_total: Annotated[
+        bool,
+        Query(description="Count the total again whatever the server kept (implies with_total; the grid's Recount)"),
+    ] = False,
     position_of: Annotated[
         int | None,
         Query(description="Also tell this item's 0-based position in the order under the filters (`position`)"),
@@ -153,9 +157,17 @@ def list_items(
             pub.assignee_username = names.get(it.assignee_id) if it.assignee_id is not None else None
             pub.consensus_submitted = replicas.get(it.id, 0) if it.overlap >= 2 else None
             out.append(pub)
-        total = items.count_items(s, actor, project_id, f) if with_total else None
+        # A big list's total is kept until the project's next write (services/item_totals.py).
+        kept = hub.totals.total(s, actor, project_id, f, fresh=fresh_total) if with_total or fresh_total else None
         position = None if position_of is None else items.item_position(s, actor, project_id, f, position_of, order)
-    return ItemPagePublic(items=out, next_after=page.next_after, total=total, position=position)
+    return ItemPagePublic(
+        items=out,
+        next_after=page.next_after,
+        total=None if kept is None else kept.value,
+        total_counted_at=None if kept is None else kept.counted_at,
+        total_cached=kept is not None and kept.cached,
+        position=position,
+    )
 
 
 @router.get("/shapes", response_model=ItemShapesPagePublic)

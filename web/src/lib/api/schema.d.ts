@@ -3570,6 +3570,17 @@ export interface components {
              */
             total?: number | null;
             /**
+             * Total Counted At
+             * @description When `total` was counted (ISO, UTC); null unless with_total
+             */
+            total_counted_at?: string | null;
+            /**
+             * Total Cached
+             * @description Whether `total` was counted by an earlier call: a big list's total is kept until the project's next write (as /stats keeps a project's counts); `fresh_total=true` counts again
+             * @default false
+             */
+            total_cached?: boolean;
+            /**
              * Position
              * @description How many items matching the filters come before `position_of` in the order (null unless asked)
              */
@@ -6060,6 +6071,8 @@ export interface operations {
                 assignee?: string | null;
                 /** @description Also count every item matching the filters (`total`), for an item's position */
                 with_total?: boolean;
+                /** @description Count the total again whatever the server kept (implies with_total; the grid's Recount) */
+                fresh_total?: boolean;
                 /** @description Also tell this item's 0-based position in the order under the filters (`position`) */
                 position_of?: number | null;
             };
