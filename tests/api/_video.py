@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.api._support import create_project
+from tests.api._support import API, create_project
 from tests.conftest import DATA, data_path
 
 from labelhub.domain.enums import ItemKind
@@ -78,3 +78,11 @@ def car_and_person_video(
     labels = [{"name": "car"}, {"name": "person"}]
     pid = create_project(client, headers, name, item_kind="video", labels=labels, attributes=attributes)["id"]
     return pid, video_of_frames(hub, pid, otb_frames(40), tmp_path)
+
+
+def item_tracks(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> dict[str, Any]:
+    """``GET .../tracks`` of an item (200 asserted): its tracks frame by frame, suggestions, latest job, version."""
+    r = client.get(f"{API}/projects/{pid}/items/{iid}/tracks", headers=headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from tests.api._support import API, assert_problem, quick_user, run_jobs
-from tests.api._video import car_and_person_video
+from tests.api._video import car_and_person_video, item_tracks
 
 from labelhub.hub import Hub
 from labelhub.storage.models import Annotation
@@ -28,13 +28,6 @@ def video(client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path:
     return car_and_person_video(client, hub, admin_headers, tmp_path, "street", ATTRS)
 
 
-def _tracks(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> dict[str, Any]:
-    r = client.get(f"{API}/projects/{pid}/items/{iid}/tracks", headers=headers)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
 def _boxes(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> list[dict[str, Any]]:
     r = client.get(f"{API}/projects/{pid}/items/{iid}/annotations", headers=headers)
     assert r.status_code == 200, r.text
@@ -43,7 +36,7 @@ def _boxes(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> l
 
 def _start(client: TestClient, headers: dict[str, str], pid: int, iid: int, **extra: Any) -> tuple[str, int]:
     """Start a car track on frame 0 (interpolated); return its URL and the item's new version."""
-    version = _tracks(client, headers, pid, iid)["version"]
+    version = item_tracks(client, headers, pid, iid)["version"]
     body = {"version": version, "label": "car", "frame": 0, "box": BOX, "method": "interpolate", **extra}
     r = client.post(f"{API}/projects/{pid}/items/{iid}/tracks", json=body, headers=headers)
     assert r.status_code == 201, r.text
@@ -93,7 +86,7 @@ def test_values_reach_every_box_and_survive_keyframe_edits_and_propagation(
     r = client.patch(url, json={"version": version, "attributes": {"note": None}}, headers=admin_headers)
     assert r.status_code == 200, r.text
     assert all("note" not in b["attributes"] for b in _boxes(client, admin_headers, pid, iid))
-    (track,) = _tracks(client, admin_headers, pid, iid)["tracks"]
+    (track,) = item_tracks(client, admin_headers, pid, iid)["tracks"]
     assert track["attributes"] == {"kind": "sedan", "occluded": True} and track["attributes_mixed"] == []
 
 
@@ -136,7 +129,7 @@ def test_bad_values_name_the_field_and_a_stale_version_is_a_409(
     client.put(f"{API}/projects/{pid}/members/{viewer_id}", json={"role": "viewer"}, headers=admin_headers)
     r = client.patch(url, json={"version": version, "attributes": {"kind": "van"}}, headers=viewer)
     assert_problem(r, 403, field="role")
-    body = _tracks(client, admin_headers, pid, iid)
+    body = item_tracks(client, admin_headers, pid, iid)
     assert body["version"] == version and body["tracks"][0]["attributes"] == {"kind": "sedan"}  # nothing changed
 
     # A change to what the track already has is no change: no new version (another tab keeps working), and a stale
@@ -146,7 +139,7 @@ def test_bad_values_name_the_field_and_a_stale_version_is_a_409(
         assert r.status_code == 200 and r.json()["version"] == version, (same, r.text)
     r = client.patch(url, json={"version": version - 1, "attributes": {}}, headers=admin_headers)
     assert_problem(r, 409, field="version")
-    assert _tracks(client, admin_headers, pid, iid)["version"] == version
+    assert item_tracks(client, admin_headers, pid, iid)["version"] == version
 
 
 def test_a_relabel_drops_the_values_the_new_label_does_not_take(
@@ -182,7 +175,7 @@ def test_boxes_with_different_values_report_the_attribute_as_mixed(
         assert row is not None
         s.execute(update(Annotation).where(Annotation.id == row.id).values(
             attributes={**row.attributes, "kind": "van"}))  # fmt: skip
-    (track,) = _tracks(client, admin_headers, pid, iid)["tracks"]
+    (track,) = item_tracks(client, admin_headers, pid, iid)["tracks"]
     assert track["attributes"] == {"occluded": False} and track["attributes_mixed"] == ["kind"]
     r = client.patch(url, json={"version": version, "attributes": {"kind": "van"}}, headers=admin_headers)
     assert r.json()["track"]["attributes"] == {"kind": "van", "occluded": False}

@@ -8,19 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.api._support import API, assert_problem, create_project, import_coco, quick_user, run_jobs, write_coco
-from tests.api._video import otb_frames, otb_truth, video_of_frames
+from tests.api._video import item_tracks, otb_frames, otb_truth, video_of_frames
 
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.propagation import run_propagation
 from labelhub.tracking._boxes import iou
-
-
-def _tracks(client: TestClient, headers: dict[str, str], pid: int, iid: int) -> dict[str, Any]:
-    r = client.get(f"{API}/projects/{pid}/items/{iid}/tracks", headers=headers)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def video(client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path:
 
 
 def _start(client: TestClient, headers: dict[str, str], pid: int, iid: int, box: list[float], **extra: Any) -> Any:
-    version = _tracks(client, headers, pid, iid)["version"]
+    version = item_tracks(client, headers, pid, iid)["version"]
     body = {"version": version, "label": "person", "frame": 0, "box": box, **extra}
     r = client.post(f"{API}/projects/{pid}/items/{iid}/tracks", json=body, headers=headers)
     assert r.status_code == 201, r.text
@@ -48,7 +41,7 @@ def test_one_box_becomes_a_track_that_follows_the_pedestrian(
     assert made["job"]["kind"] == "propagate" and made["job"]["status"] == "queued"
     run_jobs(hub)
 
-    body = _tracks(client, admin_headers, pid, iid)
+    body = item_tracks(client, admin_headers, pid, iid)
     assert (body["frame_count"], body["width"], body["height"]) == (40, 360, 240)
     (track,) = body["tracks"]
     assert track["label"] == "person" and track["keyframes"] == [0]
@@ -80,14 +73,14 @@ def test_an_edit_rewrites_only_the_frames_between_its_neighbours(
         assert r.status_code == 200, r.text
         version = r.json()["version"]
         run_jobs(hub)
-    before = _tracks(client, admin_headers, pid, iid)["tracks"][0]
+    before = item_tracks(client, admin_headers, pid, iid)["tracks"][0]
 
     moved = [truth[30][0] + 3, truth[30][1], truth[30][2] + 3, truth[30][3]]
     r = client.put(f"{url}/30", json={"version": version, "box": moved}, headers=admin_headers)
     assert r.status_code == 200, r.text
     assert r.json()["track"]["states"][30] == "k" and r.json()["track"]["boxes"][30] == moved
     run_jobs(hub)
-    after = _tracks(client, admin_headers, pid, iid)["tracks"][0]
+    after = item_tracks(client, admin_headers, pid, iid)["tracks"][0]
 
     assert after["keyframes"] == [0, 20, 30, 39]
     assert after["job"]["result"]["frames"] == [21, 38]
@@ -112,7 +105,7 @@ def test_outside_interpolation_and_removing_keyframes(
     assert r.status_code == 200, r.text
     version = r.json()["version"]
     run_jobs(hub)
-    track = _tracks(client, admin_headers, pid, iid)["tracks"][0]
+    track = item_tracks(client, admin_headers, pid, iid)["tracks"][0]
     assert track["job"]["params"]["method"] == "interpolate"  # an edit keeps the track's method
     assert track["states"][30] == "x" and track["keyframes"] == [0, 10, 30]
     assert track["boxes"][5] == [105.0, 50.0, 125.0, 100.0]  # halfway between the two keyframes, linearly
@@ -123,7 +116,7 @@ def test_outside_interpolation_and_removing_keyframes(
     version = r.json()["version"]
     assert r.json()["track"]["states"][10] == "-"
     run_jobs(hub)
-    assert _tracks(client, admin_headers, pid, iid)["tracks"][0]["states"][10] == "p"
+    assert item_tracks(client, admin_headers, pid, iid)["tracks"][0]["states"][10] == "p"
     r = client.delete(f"{url}/keyframes/0", params={"version": version}, headers=admin_headers)
     assert_problem(r, 422, field="frame")  # the last keyframe with a box: delete the track instead
     r = client.put(f"{url}/keyframes/0", json={"version": version, "box": None}, headers=admin_headers)
@@ -138,7 +131,7 @@ def test_outside_interpolation_and_removing_keyframes(
     assert_problem(r, 422, field="label")
     r = client.delete(url, params={"version": version}, headers=admin_headers)
     assert r.status_code == 200 and r.json()["version"] == version + 1
-    assert _tracks(client, admin_headers, pid, iid)["tracks"] == []
+    assert item_tracks(client, admin_headers, pid, iid)["tracks"] == []
 
 
 def test_stale_versions_bad_boxes_and_roles(
@@ -160,14 +153,14 @@ def test_stale_versions_bad_boxes_and_roles(
     r = client.put(f"{API}/projects/{pid}/items/{iid}/tracks/99/keyframes/5", json={"version": version,
                    "box": [1.0, 1.0, 9.0, 9.0]}, headers=admin_headers)  # fmt: skip
     assert_problem(r, 404, field="track_id")
-    assert _tracks(client, admin_headers, pid, iid)["tracks"][0]["states"] == "k" + "-" * 39  # nothing written
+    assert item_tracks(client, admin_headers, pid, iid)["tracks"][0]["states"] == "k" + "-" * 39  # nothing written
 
     viewer_id, viewer = quick_user(hub, "viewer")
     annotator_id, annotator = quick_user(hub, "annotator")
     for uid, role in ((viewer_id, "viewer"), (annotator_id, "annotator")):
         r = client.put(f"{API}/projects/{pid}/members/{uid}", json={"role": role}, headers=admin_headers)
         assert r.status_code == 200, r.text
-    assert len(_tracks(client, viewer, pid, iid)["tracks"]) == 1  # a viewer reads
+    assert len(item_tracks(client, viewer, pid, iid)["tracks"]) == 1  # a viewer reads
     r = client.put(f"{url}/5", json={"version": version, "box": [1.0, 1.0, 9.0, 9.0]}, headers=viewer)
     assert_problem(r, 403, field="role")
     r = client.post(f"{API}/projects/{pid}/items/{iid}/tracks/{tid}/propagate", json={}, headers=viewer)
@@ -193,9 +186,9 @@ def test_a_propagation_outdated_by_an_edit_writes_nothing(
 
     result = run_propagation(hub, Actor.system(), pid, iid, tid, "track", edit_while_saving)
     assert result["superseded"] and result["boxes_written"] == 0
-    assert _tracks(client, admin_headers, pid, iid)["tracks"][0]["states"] == "k" + "-" * 19 + "k" + "-" * 19
+    assert item_tracks(client, admin_headers, pid, iid)["tracks"][0]["states"] == "k" + "-" * 19 + "k" + "-" * 19
     run_jobs(hub)  # the edit's own job
-    track = _tracks(client, admin_headers, pid, iid)["tracks"][0]
+    track = item_tracks(client, admin_headers, pid, iid)["tracks"][0]
     assert track["job"]["result"]["superseded"] is False and "-" not in track["states"]
 
 
@@ -221,7 +214,7 @@ def test_a_track_deleted_while_it_is_tracked_stays_deleted(
 
     result = run_propagation(hub, Actor.system(), pid, iid, tid, "track", delete_while_saving)
     assert result["superseded"] and result["boxes_written"] == 0
-    assert _tracks(client, admin_headers, pid, iid)["tracks"] == []
+    assert item_tracks(client, admin_headers, pid, iid)["tracks"] == []
 
 
 def test_the_annotator_stays_when_a_reviewer_fixes_a_track(
@@ -252,14 +245,14 @@ def test_saving_a_read_without_tracks_keeps_every_track(
     pid, iid = video
     _start(client, admin_headers, pid, iid, otb_truth()[0])
     run_jobs(hub)
-    before = _tracks(client, admin_headers, pid, iid)["tracks"][0]["boxes"]
+    before = item_tracks(client, admin_headers, pid, iid)["tracks"][0]["boxes"]
     url = f"{API}/projects/{pid}/items/{iid}/annotations"
     read = client.get(f"{url}?tracks=false", headers=admin_headers).json()
     assert read["annotations"] == []
     tag = {"kind": "class", "label": "person", "geometry": {}}
     r = client.put(url, json={"version": read["version"], "annotations": [tag]}, headers=admin_headers)
     assert r.status_code == 200, r.text
-    (track,) = _tracks(client, admin_headers, pid, iid)["tracks"]
+    (track,) = item_tracks(client, admin_headers, pid, iid)["tracks"]
     assert track["boxes"] == before and len([b for b in before if b is not None]) >= 30
     assert [a["kind"] for a in client.get(f"{url}?tracks=false", headers=admin_headers).json()["annotations"]] == [
         "class"

@@ -116,5 +116,26 @@ class TrackChange(BaseModel):
     job: JobPublic | None = Field(description="The propagation job this change queued")
 
 
+class TrackSplit(StrictIn):
+    version: int
+    frame: int = Field(description="The new track's first frame: the track keeps the frames before it")
+
+
+class TrackMerge(StrictIn):
+    version: int
+    track_ids: list[int] = Field(
+        min_length=2, max_length=2, description="The two tracks; the one with the lower id is kept"
+    )
+    label: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The merged track's label (needed when theirs differ)"
+    )
+
+
+class TracksChange(BaseModel):
+    version: int = Field(description="The item's new version")
+    tracks: list[TrackPublic] = Field(description="The tracks the change made or changed, in id order")
+    removed: list[int] = Field(default_factory=list, description="The tracks that are gone (merged into another)")
+
+
 class VersionPublic(BaseModel):
     version: int

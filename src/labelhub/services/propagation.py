@@ -106,6 +106,9 @@ def _update(
         return dataclasses.replace(previous, changed=(0, n - 1), tracked_frames=0)  # rewrite all, track nothing
     if len(to_set) + len(to_remove) > _MAX_EDITS:
         return propagate(frames, keyframes, label=label, config=previous.config, progress=progress)
+    # Outside keyframes first: they start no pass and cut the others short, so the boxes set after them need only
+    # the passes a person's keyframes start (a split's ends: tracked back from the new last frame, not on past it).
+    to_set.sort(key=lambda kf: kf.box is not None)
     result, lo, hi, tracked = previous, n, -1, 0
     for kf in to_set:  # additions first: removals then never leave the track without a box keyframe
         result = engine_set(result, frames, kf, progress)

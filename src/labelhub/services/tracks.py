@@ -39,12 +39,15 @@ __all__ = [
     "create_track",
     "delete_track",
     "edit_track",
+    "is_keyframe",
     "keyframe_attributes",
+    "keyframe_values",
     "propagated_ids",
     "read_keyframes",
     "read_tracks",
     "remove_keyframe",
     "set_keyframe",
+    "track_rows",
 ]
 
 TRACK_BOX = AnnotationKind.TRACK_BOX.value
@@ -77,12 +80,12 @@ class TrackView:
     attributes_mixed: list[str]
 
 
-def _is_keyframe(source: str, attributes: dict[str, Any] | None) -> bool:
+def is_keyframe(source: str, attributes: dict[str, Any] | None) -> bool:
     value = (attributes or {}).get("keyframe")
     return bool(value) if isinstance(value, bool) else source == Source.HUMAN.value
 
 
-def _rows(session: Session, item_id: int, track_id: int | None = None) -> list[Row[Any]]:
+def track_rows(session: Session, item_id: int, track_id: int | None = None) -> list[Row[Any]]:
     q = select(*_ROW).where(_A.item_id == item_id, _A.kind == TRACK_BOX)
     if track_id is not None:
         q = q.where(_A.track_id == track_id)
@@ -100,7 +103,7 @@ def _view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[Attri
         if f is None or not 0 <= f < n:
             continue  # a box on a frame the video does not have (a damaged import): not drawable
         attrs = r.attributes or {}
-        key, outside = _is_keyframe(r.source, attrs), bool(attrs.get("outside"))
+        key, outside = is_keyframe(r.source, attrs), bool(attrs.get("outside"))
         bbox = (r.geometry or {}).get("bbox")
         boxes[f] = [float(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else None
         states[f] = ("x" if outside else "k") if key else ("o" if outside else "p")
@@ -135,7 +138,7 @@ def read_tracks(
     v = load_video_item(session, hub, actor, project_id, item_id)
     specs = ta.project_specs(session, project_id)
     by_track: dict[int, list[Row[Any]]] = {}
-    for r in _rows(session, item_id):
+    for r in track_rows(session, item_id):
         if r.track_id is not None:
             by_track.setdefault(r.track_id, []).append(r)
     return v, [_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]
@@ -143,7 +146,7 @@ def read_tracks(
 
 def read_track(session: Session, v: VideoItem, track_id: int) -> TrackView:
     """Return one track of ``v``; NotFoundError when the item has no such track."""
-    rows = _rows(session, v.item_id, track_id)
+    rows = track_rows(session, v.item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
     return _view(track_id, rows, v.frame_count, ta.project_specs(session, v.project_id))
@@ -154,12 +157,12 @@ def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, 
 
     A keyframe whose box lies wholly outside the image (possible in imported files) counts as outside.
     """
-    rows = _rows(session, v.item_id, track_id)
+    rows = track_rows(session, v.item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
     kfs: list[Keyframe] = []
     for r in rows:
-        if r.frame is None or not 0 <= r.frame < v.frame_count or not _is_keyframe(r.source, r.attributes):
+        if r.frame is None or not 0 <= r.frame < v.frame_count or not is_keyframe(r.source, r.attributes):
             continue
         bbox = (r.geometry or {}).get("bbox")
         box = None
@@ -175,8 +178,8 @@ def keyframe_attributes(session: Session, item_id: int, track_id: int) -> list[t
     """Return the track's keyframes as (frame, attributes) in frame order: where its boxes take their values."""
     return [
         (r.frame, dict(r.attributes or {}))
-        for r in _rows(session, item_id, track_id)
-        if r.frame is not None and _is_keyframe(r.source, r.attributes)
+        for r in track_rows(session, item_id, track_id)
+        if r.frame is not None and is_keyframe(r.source, r.attributes)
     ]
 
 
@@ -189,7 +192,7 @@ def propagated_ids(session: Session, item_id: int, track_id: int, first: int, la
     q = select(_A.id, _A.source, _A.attributes).where(
         _A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id, _A.frame.between(first, last)
     )
-    return [r.id for r in session.execute(q) if not _is_keyframe(r.source, r.attributes)]
+    return [r.id for r in session.execute(q) if not is_keyframe(r.source, r.attributes)]
 
 
 def _checked_box(v: VideoItem, box: Sequence[float], field: str = "box") -> list[float]:
@@ -227,7 +230,7 @@ def bump_version(session: Session, actor: Actor, v: VideoItem, expected: int) ->
     return expected + 1
 
 
-def _keyframe_values(actor: Actor, box: list[float], outside: bool, kept: Mapping[str, Any]) -> dict[str, Any]:
+def keyframe_values(actor: Actor, box: list[float], outside: bool, kept: Mapping[str, Any]) -> dict[str, Any]:
     """Return a keyframe row's columns; ``kept``: the attribute values it carries (the track's, or the row's own)."""
     return {
         "geometry": {"bbox": box},
@@ -267,7 +270,7 @@ def create_track(
         insert(_TABLE),
         {"item_id": item_id, "project_id": project_id, "kind": TRACK_BOX, "label": label, "frame": frame,
          "track_id": track_id, "version": 1, "created_at": utcnow(),
-         **_keyframe_values(actor, bbox, False, {k: x for k, x in values.items() if x is not None})},
+         **keyframe_values(actor, bbox, False, {k: x for k, x in values.items() if x is not None})},
     )  # fmt: skip
     audit.record(session, actor, "track.create", "item", item_id, project_id=project_id,
                  detail={"track_id": track_id, "frame": frame, "label": label})  # fmt: skip
@@ -281,7 +284,7 @@ def set_keyframe(
     """Make ``frame`` a keyframe of the track: ``box``, or outside when ``box`` is None; return the new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
     _check_frame(v, frame)
-    rows = _rows(session, item_id, track_id)
+    rows = track_rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     here = next((r for r in rows if r.frame == frame), None)
@@ -289,7 +292,7 @@ def set_keyframe(
         bbox, outside = _checked_box(v, box), False
     else:
         # Outside keeps a place (the video convention): the box shown here, or the nearest keyframe's.
-        boxed = [r for r in rows if (r.geometry or {}).get("bbox") and _is_keyframe(r.source, r.attributes)]
+        boxed = [r for r in rows if (r.geometry or {}).get("bbox") and is_keyframe(r.source, r.attributes)]
         source = here if here is not None else min(boxed or rows, key=lambda r: abs((r.frame or 0) - frame))
         bbox, outside = list(source.geometry["bbox"]), True
         others = [r for r in boxed if r.frame != frame and not (r.attributes or {}).get("outside")]
@@ -300,9 +303,9 @@ def set_keyframe(
     if here is not None:  # the box keeps its own values; a new keyframe takes the track's
         kept = ta.carried(here.attributes)
     else:
-        keyed = [(r.frame, r.attributes) for r in rows if r.frame is not None and _is_keyframe(r.source, r.attributes)]
+        keyed = [(r.frame, r.attributes) for r in rows if r.frame is not None and is_keyframe(r.source, r.attributes)]
         kept = ta.values_at(keyed, frame, (s.name for s in ta.project_specs(session, project_id)))
-    values = _keyframe_values(actor, bbox, outside, kept)
+    values = keyframe_values(actor, bbox, outside, kept)
     if here is not None:
         session.execute(update(_TABLE).where(_A.id == here.id).values(version=_A.version + 1, **values))
     else:
@@ -322,13 +325,13 @@ def remove_keyframe(
 ) -> int:  # fmt: skip
     """Remove the keyframe on ``frame`` (the propagation fills the frame in again); return the new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
-    rows = _rows(session, item_id, track_id)
+    rows = track_rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
-    here = next((r for r in rows if r.frame == frame and _is_keyframe(r.source, r.attributes)), None)
+    here = next((r for r in rows if r.frame == frame and is_keyframe(r.source, r.attributes)), None)
     if here is None:
         raise NotFoundError(f"frame {frame} is not a keyframe of track {track_id}", field="frame")
-    boxed = [r for r in rows if _is_keyframe(r.source, r.attributes) and not (r.attributes or {}).get("outside")]
+    boxed = [r for r in rows if is_keyframe(r.source, r.attributes) and not (r.attributes or {}).get("outside")]
     if all(r.frame == frame for r in boxed):
         raise ValidationError("this is the track's last keyframe with a box; delete the track instead", field="frame")
     new_version = bump_version(session, actor, v, version)
@@ -353,7 +356,7 @@ def edit_track(
         raise ValidationError("send a new label or attribute values", field="label")
     if label is not None and schema.classes and not schema.has_class(label):
         raise ValidationError(f"label {label!r} is not in the project's classes", field="label")
-    rows = _rows(session, item_id, track_id)
+    rows = track_rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     current = rows[0].label or ""
@@ -388,7 +391,7 @@ def delete_track(
 ) -> int:
     """Delete every box of the track; return the item's new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
-    if not _rows(session, item_id, track_id):
+    if not track_rows(session, item_id, track_id):
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     new_version = bump_version(session, actor, v, version)
     session.execute(delete(_TABLE).where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id))

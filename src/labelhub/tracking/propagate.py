@@ -144,16 +144,19 @@ def _build(
         bwd = passes.get((seg.after.frame, -1)) if seg.after is not None else None
         boxes[seg.first : seg.last + 1] = segment_boxes(seg, fwd, bwd, frames.size, config)
         raw[seg.first : seg.last + 1] = [fb.confidence for fb in boxes[seg.first : seg.last + 1] if fb is not None]
+    # Before the object is first seen (a first keyframe that is outside: a track split off another one), an
+    # outside frame keeps the first place a person drew it, so that it is stored as outside rather than left empty.
+    first_place = next((kf.box for kf in keyframes if kf.box is not None), None)
     last_place: Box | None = None
     for f in range(n):
         fb = boxes[f]
         if f in by_frame and lo <= f <= hi:
-            fb = keyframe_box(by_frame[f], last_place)
+            fb = keyframe_box(by_frame[f], last_place or first_place)
             boxes[f] = fb
             raw[f] = 1.0
-        elif fb is not None and fb.box is None and lo <= f <= hi and last_place is not None:
+        elif fb is not None and fb.box is None and lo <= f <= hi and (last_place or first_place) is not None:
             # Outside after an outside keyframe: the box keeps the last place seen, so the frame can be stored.
-            fb = FrameBox(f, fb.state, last_place, fb.confidence, fb.needs_review, fb.source)
+            fb = FrameBox(f, fb.state, last_place or first_place, fb.confidence, fb.needs_review, fb.source)
             boxes[f] = fb
         if fb is not None and fb.box is not None and fb.visible:
             last_place = fb.box

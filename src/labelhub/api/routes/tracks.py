@@ -1,4 +1,4 @@
-"""Video items: frames for scrubbing, and tracks (read, start, keyframe edits, propagation jobs)."""
+"""Video items: frames for scrubbing, and tracks (read, start, keyframe edits, split and merge, propagation jobs)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from labelhub.api.track_schemas import (
     PropagateIn,
     TrackChange,
     TrackCreate,
+    TrackMerge,
     TrackPatch,
     TrackPublic,
+    TracksChange,
+    TrackSplit,
     TracksPublic,
     Value,
     VersionPublic,
@@ -26,6 +29,7 @@ from labelhub.domain.permissions import Action
 from labelhub.hub import Hub
 from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import frames as frame_service
+from labelhub.services import track_edits
 from labelhub.services import track_frame_values as frame_values
 from labelhub.services import tracks as track_service
 from labelhub.services.access import Actor
@@ -211,6 +215,36 @@ def delete_track(
         return VersionPublic(
             version=track_service.delete_track(s, hub, actor, project_id, item_id, track_id, version=version)
         )
+
+
+@router.post("/tracks/{track_id}/split", response_model=TracksChange)
+def split_track(
+    project_id: int, item_id: int, track_id: int, body: TrackSplit, request: Request, actor: ActorDep, hub: HubDep
+) -> TracksChange:
+    """Split a track at a frame: it keeps the frames before, a new track (same label and values) the rest; a job
+    per track re-propagates the frames next to the split."""
+    with hub.db.session(write=True) as s:
+        version, new_id = track_edits.split_track(s, hub, actor, project_id, item_id, track_id,
+                                                  version=body.version, frame=body.frame)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        method = _method_of(s, v, track_id)
+        out = [_changed(s, hub, actor, v, version, tid, method).track for tid in (track_id, new_id)]
+    wake_worker(request)
+    return TracksChange(version=version, tracks=out, removed=[])
+
+
+@router.post("/tracks/merge", response_model=TracksChange)
+def merge_tracks(
+    project_id: int, item_id: int, body: TrackMerge, request: Request, actor: ActorDep, hub: HubDep
+) -> TracksChange:
+    """Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet."""
+    with hub.db.session(write=True) as s:
+        version, keep, gone = track_edits.merge_tracks(s, hub, actor, project_id, item_id, body.track_ids,
+                                                       version=body.version, label=body.label)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        out = _changed(s, hub, actor, v, version, keep, _method_of(s, v, keep)).track
+    wake_worker(request)
+    return TracksChange(version=version, tracks=[out], removed=[gone])
 
 
 def _method_of(s: Session, v: VideoItem, track_id: int) -> str:

@@ -813,6 +813,47 @@ export interface paths {
         patch: operations["patch_track"];
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Split Track
+         * @description Split a track at a frame: it keeps the frames before, a new track (same label and values) the rest; a job
+         *     per track re-propagates the frames next to the split.
+         */
+        post: operations["split_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Tracks
+         * @description Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet.
+         */
+        post: operations["merge_tracks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -4912,6 +4953,21 @@ export interface components {
                 [key: string]: string | number | boolean;
             } | null;
         };
+        /** TrackMerge */
+        TrackMerge: {
+            /** Version */
+            version: number;
+            /**
+             * Track Ids
+             * @description The two tracks; the one with the lower id is kept
+             */
+            track_ids: number[];
+            /**
+             * Label
+             * @description The merged track's label (needed when theirs differ)
+             */
+            label?: string | null;
+        };
         /** TrackPatch */
         TrackPatch: {
             /** Version */
@@ -4987,6 +5043,34 @@ export interface components {
             };
             /** @description The track's latest propagation job */
             job?: components["schemas"]["JobPublic"] | null;
+        };
+        /** TrackSplit */
+        TrackSplit: {
+            /** Version */
+            version: number;
+            /**
+             * Frame
+             * @description The new track's first frame: the track keeps the frames before it
+             */
+            frame: number;
+        };
+        /** TracksChange */
+        TracksChange: {
+            /**
+             * Version
+             * @description The item's new version
+             */
+            version: number;
+            /**
+             * Tracks
+             * @description The tracks the change made or changed, in id order
+             */
+            tracks: components["schemas"]["TrackPublic"][];
+            /**
+             * Removed
+             * @description The tracks that are gone (merged into another)
+             */
+            removed?: number[];
         };
         /** TracksPublic */
         TracksPublic: {
@@ -7083,6 +7167,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TrackChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    split_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+                track_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackSplit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracksChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    merge_tracks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackMerge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracksChange"];
                 };
             };
             /** @description Validation Error */

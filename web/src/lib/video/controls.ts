@@ -1,7 +1,8 @@
 /**
  * What the video editor's keys and timeline buttons do, on top of the session, the player and the stage:
  * stepping and seeking frames (with the frames ahead prefetched), suggested frames and keyframes of the
- * selected track, keyframe and outside edits, undo and redo, selecting tracks, zoom, moving to another item.
+ * selected track, keyframe and outside edits, splitting a track, undo and redo, selecting tracks, zoom, moving to
+ * another item.
  * The Svelte component only turns key presses into `VideoAction`s (`keymap.ts`) and calls `run`.
  */
 
@@ -13,6 +14,7 @@ import type { Player } from './player.svelte';
 import type { VideoSession } from './session.svelte';
 import type { VideoStage } from './stage';
 import { stepKeyframe, stepSuggested, topSuggested } from './states';
+import { splitTrack } from './track-ops';
 import type { Track } from './types';
 
 export interface ControlsHost {
@@ -186,6 +188,8 @@ export class VideoControls {
         return this.withTrack((t) => void makeKeyframe(s, t, s.frame));
       case 'outside':
         return this.withTrack((t) => void toggleOutside(s, t, s.frame));
+      case 'track.split':
+        return this.withTrack((t) => void splitTrack(s, t, s.frame));
       case 'delete':
         return this.withTrack((t) => {
           if (removeKeyframe(s, t, s.frame) === 'last') this.h.confirmDelete(t.track_id);

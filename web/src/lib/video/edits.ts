@@ -272,7 +272,7 @@ export async function undo(s: VideoSession): Promise<void> {
   if (s.refusesChanges()) return;
   const step = s.history.undo();
   if (!step) s.notify('Nothing to undo');
-  else if (!step.undo) s.notify(`Cannot undo: ${step.what} (a deleted track cannot be brought back)`, 'warn');
+  else if (!step.undo) s.notify(`Cannot undo: ${step.what} (${step.refusal ?? 'a deleted track cannot be brought back'})`, 'warn');
   else s.notify(`Undid: ${step.what}`);
 }
 

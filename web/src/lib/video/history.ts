@@ -23,6 +23,8 @@ export interface Step {
   track: TrackRef | null;
   /** Send the inverse edit; `done` once the server took it. Null: this step cannot be undone. */
   undo: ((done: () => void) => Promise<unknown>) | null;
+  /** Why a step cannot be undone, in words (default: a deleted track cannot be brought back). */
+  refusal?: string;
   /** Send the edit again; `done` once the server took it. */
   redo: (done: () => void) => Promise<unknown>;
 }

@@ -1,7 +1,7 @@
 /**
  * The video editor's keyboard shortcuts in one place: the key handler reads the tables, the help sheet (`?`)
- * the list. The frame keys follow CVAT (`f`/`d` next/previous frame, `k` keyframe, `o` outside, Space plays),
- * so people who come from it keep their hands where they were. Class hotkeys (1-9) are the project's, minus
+ * the list. The frame keys follow CVAT (`f`/`d` next/previous frame, `k` keyframe, `o` outside, Space plays,
+ * Alt+M splits a track), so people who come from it keep their hands where they were. Class hotkeys (1-9) are the project's, minus
  * any that clash with these keys. Pure functions, tested without a browser.
  */
 
@@ -23,6 +23,7 @@ export type VideoAction =
   | 'keyframe.prev'
   | 'keyframe'
   | 'outside'
+  | 'track.split'
   | 'delete'
   | 'track.next'
   | 'track.prev'
@@ -79,7 +80,11 @@ const SHIFTED: Readonly<Record<string, VideoAction>> = {
 export const VIDEO_RESERVED: ReadonlySet<string> = new Set(Object.keys(PLAIN).filter((k) => k.length === 1));
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
-export function videoActionFor(e: KeyLike): VideoAction | null {
+export function videoActionFor(e: KeyLike & { code?: string }): VideoAction | null {
+  if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && (e.code === 'KeyM' || e.key.toLowerCase() === 'm')) {
+    // Alt+M splits, as in CVAT (by the key's place: on a Mac, Option+M types "µ").
+    return 'track.split';
+  }
   if ((e.ctrlKey || e.metaKey) && !e.altKey) {
     // The image and text editors' keys (`../editor/keys.ts`), so that a person's hands do the same everywhere.
     const k = e.key.toLowerCase();
@@ -121,6 +126,8 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['K'], description: 'Make the shown propagated box a keyframe as it is', group: 'Tracks' },
   { keys: ['O'], description: 'Outside on this frame (again: visible, where it was)', group: 'Tracks' },
   { keys: ['Delete', 'Backspace'], description: 'Remove the keyframe on this frame (the last one: delete the track)', group: 'Tracks' },
+  { keys: ['Alt+M'], description: 'Split the selected track here: from this frame on, a new track', group: 'Tracks' },
+  { keys: ['Merge with…'], description: 'In the selected track’s card: merge another track into it (the lower id stays)', group: 'Tracks' },
   { keys: ['Ctrl+Z'], description: 'Undo the last change (a deleted track stays deleted)', group: 'Tracks' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Tracks' },
   { keys: ['Tab', 'Shift+Tab'], description: 'Select the next / previous track', group: 'Tracks' },

@@ -8,7 +8,7 @@ import { API, api, unwrap } from '../api/client';
 import { ApiError } from '../api/problem';
 import { ConflictError } from '../editor/types';
 import { followJob } from '../jobs';
-import type { Job, Method, Track, TrackResult, TrackServer, TrackSet } from './types';
+import type { Job, Method, Track, TrackResult, TrackServer, TrackSet, TracksResult } from './types';
 
 async function checked<T>(call: Promise<T>): Promise<T> {
   try {
@@ -28,6 +28,12 @@ const asResult = (r: { version: number; track: unknown; job?: Job | null }): Tra
   version: r.version,
   track: asTrack(r.track),
   job: r.job ?? null,
+});
+
+const asTracks = (r: { version: number; tracks: unknown[]; removed?: number[] }): TracksResult => ({
+  version: r.version,
+  tracks: r.tracks.map(asTrack),
+  removed: r.removed ?? [],
 });
 
 export function frameUrl(projectId: number, itemId: number, frame: number): string {
@@ -97,6 +103,28 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
           }),
         ),
       ),
+    async split(trackId, frame, version) {
+      const r = await checked(
+        unwrap(
+          api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/split', {
+            params: { path: onTrack(trackId) },
+            body: { version, frame },
+          }),
+        ),
+      );
+      return asTracks(r);
+    },
+    async merge(trackIds, version, label) {
+      const r = await checked(
+        unwrap(
+          api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks/merge', {
+            params: { path },
+            body: { version, track_ids: [...trackIds], ...(label !== null ? { label } : {}) },
+          }),
+        ),
+      );
+      return asTracks(r);
+    },
     propagate: (trackId: number, method: Method) =>
       unwrap(
         api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks/{track_id}/propagate', {

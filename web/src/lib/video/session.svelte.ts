@@ -12,7 +12,7 @@
 import type { AttributeSpec } from '../attributes';
 import { isConflict } from '../editor/types';
 import { UndoHistory } from './history';
-import type { Job, Track, TrackResult, TrackServer } from './types';
+import type { Job, Track, TrackResult, TrackServer, TracksResult } from './types';
 
 export type SaveState = 'saved' | 'saving' | 'error' | 'conflict' | 'readonly';
 
@@ -31,7 +31,7 @@ export interface Notice {
   at: number;
 }
 
-export type Answer = TrackResult | { version: number };
+export type Answer = TrackResult | TracksResult | { version: number };
 
 /** A change to send: its words, the request (with the version to send), and how it shows before the answer. */
 export interface Edit {
@@ -218,6 +218,18 @@ export class VideoSession {
     if (this.selected === id) this.selected = null;
   }
 
+  /** A track another change removed (merged into another): stop following its job, drop it. */
+  private forget(id: number): void {
+    this.followers.get(id)?.abort();
+    this.followers.delete(id);
+    if (this.jobs.has(id)) {
+      const m = new Map(this.jobs);
+      m.delete(id);
+      this.jobs = m;
+    }
+    this.dropTrack(id);
+  }
+
   /** True (and the person is told why) when no change can be sent now. */
   refusesChanges(): boolean {
     if (this.readonly) this.notify('You can look but not edit this item', 'warn');
@@ -249,6 +261,14 @@ export class VideoSession {
       if ('track' in r) {
         this.putTrack(r.track);
         if (r.job) this.follow(r.track.track_id, r.job);
+      }
+      if ('tracks' in r) {
+        // A split or a merge: the tracks it made or changed, each with its job, and the tracks it removed.
+        for (const id of r.removed) this.forget(id);
+        for (const t of r.tracks) {
+          this.putTrack(t);
+          if (t.job) this.follow(t.track_id, t.job);
+        }
       }
       this.lastSavedAt = Date.now();
       this.saveError = null;

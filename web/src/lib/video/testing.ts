@@ -1,6 +1,7 @@
 /**
  * For the video editor's unit tests only: tracks from a state string, jobs, and an in-memory `TrackServer` that
- * keeps versions, keyframes, labels and attribute values like the real one (a removed keyframe is propagated again at once).
+ * keeps versions, keyframes, labels and attribute values like the real one (a removed keyframe is propagated again at once;
+ * split and merge on the state strings).
  */
 
 import { ConflictError } from '../editor/types';
@@ -49,6 +50,7 @@ export function job(id: number, status: Job['status'], extra: Partial<Job> = {})
 }
 
 const setChar = (s: string, f: number, c: string): string => s.slice(0, f) + c + s.slice(f + 1);
+const keyframesOf = (states: string): number[] => [...states].flatMap((c, i) => (c === 'k' || c === 'x' ? [i] : []));
 
 /** An in-memory server keeping versions like the real one; `failNext` makes the next change answer with an error. */
 export function fakeServer(initial: Track[]) {
@@ -119,6 +121,26 @@ export function fakeServer(initial: Track[]) {
       find(id);
       state.tracks = state.tracks.filter((t) => t.track_id !== id);
       return { version: ++state.version };
+    },
+    // Split and merge as the server does them, on state strings: the seams become keyframes (`x` outside).
+    split: async (id, f, version) => {
+      check('split', version);
+      const t = find(id);
+      const n = t.states.length;
+      const head = t.states.slice(0, f - 1) + (t.states[f - 1] === 'p' ? 'k' : t.states[f - 1]) + 'x' + '-'.repeat(n - f - 1);
+      const tail = '-'.repeat(f - 1) + 'x' + (t.states[f] === 'p' ? 'k' : t.states[f]) + t.states.slice(f + 1);
+      const old = { ...t, states: head, keyframes: keyframesOf(head), job: job(++jobs, 'queued') };
+      const made = { ...t, track_id: nextId++, states: tail, keyframes: keyframesOf(tail), job: job(++jobs, 'queued') };
+      state.tracks = [...state.tracks.filter((x) => x.track_id !== id), old, made].sort((a, b) => a.track_id - b.track_id);
+      return { version: ++state.version, tracks: [old, made], removed: [] };
+    },
+    merge: async ([a, b], version, label) => {
+      check('merge', version);
+      const [keep, gone] = [find(Math.min(a, b)), find(Math.max(a, b))];
+      const states = [...keep.states].map((c, i) => (c === 'k' || c === 'p' ? c : gone.states[i] === 'x' ? c : gone.states[i]!)).join('');
+      const merged = { ...keep, label: label ?? keep.label, states, keyframes: keyframesOf(states), job: job(++jobs, 'queued') };
+      state.tracks = state.tracks.filter((x) => x.track_id !== gone.track_id).map((x) => (x.track_id === keep.track_id ? merged : x));
+      return { version: ++state.version, tracks: [merged], removed: [gone.track_id] };
     },
     propagate: async () => job(++jobs, 'queued'),
     follow: (_id, onUpdate, signal) =>

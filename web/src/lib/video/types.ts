@@ -69,6 +69,13 @@ export interface TrackResult {
   job: Job | null;
 }
 
+/** What a split or a merge answers: the item's new version, the tracks made or changed, the tracks gone. */
+export interface TracksResult {
+  version: number;
+  tracks: Track[];
+  removed: number[];
+}
+
 /** The video item the editor is mounted with (a subset of the API's `ItemPublic`). */
 export interface VideoItem {
   id: number;
@@ -123,6 +130,10 @@ export interface TrackServer {
     values: AttributeChanges,
   ) => Promise<TrackResult>;
   deleteTrack: (trackId: number, version: number) => Promise<{ version: number }>;
+  /** `POST .../tracks/{id}/split`: the track keeps the frames before `frame`, a new track the rest. */
+  split: (trackId: number, frame: number, version: number) => Promise<TracksResult>;
+  /** `POST .../tracks/merge`: one track (the lower id) from two; `label` when theirs differ. */
+  merge: (trackIds: readonly [number, number], version: number, label: string | null) => Promise<TracksResult>;
   propagate: (trackId: number, method: Method) => Promise<Job>;
   /** Calls `onUpdate` with each state of the job; resolves with the finished job, rejects on abort. */
   follow: (jobId: number, onUpdate: (job: Job) => void, signal: AbortSignal) => Promise<Job>;
