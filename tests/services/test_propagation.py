@@ -144,3 +144,45 @@ def test_an_outside_box_past_the_edge_is_clipped_on_import_and_a_visible_one_ref
         import_records(hub, SYSTEM, pid, [record("visible", False)], labels=["person"], format_name="test",
                        options=ImportOptions(media="none"))  # fmt: skip
     assert "visible: geometry.bbox has negative coordinates" in str(err.value)
+
+
+def _stored_boxes(hub: Hub, iid: int) -> dict[int, list[float]]:
+    with hub.db.session() as s:
+        rows = s.execute(select(Annotation.frame, Annotation.geometry).where(Annotation.item_id == iid)).all()
+    return {int(f): list(g["bbox"]) for f, g in rows}
+
+
+def test_a_superseded_propagation_leaves_no_frame_stale(hub: Hub, tmp_path: Path) -> None:
+    """A keyframe set while a propagation runs supersedes it (nothing written); the next propagation must then
+    store what a propagation from scratch stores, including the frames only the superseded one had changed."""
+    from labelhub.services.propagation import run_propagation
+
+    pid = new_project(hub, "walk", ItemKind.VIDEO)
+    iid = video_of_frames(hub, pid, otb_frames(40), tmp_path)
+    truth = otb_truth()
+    tid = _start_track(hub, pid, iid, truth[0])
+
+    def set_key(frame: int) -> None:
+        with hub.db.session(write=True) as s:
+            v = load_video_item(s, hub, SYSTEM, pid, iid)
+            tracks.set_keyframe(s, hub, SYSTEM, pid, iid, tid, frame, version=v.version, box=truth[frame])
+
+    set_key(20)
+    edits: list[int] = []
+
+    def report(share: float, message: str) -> None:
+        if message == "reading frames" and not edits:  # the keyframes are read: a person saves another one
+            edits.append(30)
+            set_key(30)
+
+    first = run_propagation(hub, SYSTEM, pid, iid, tid, "track", report)
+    assert first["superseded"] is True and first["boxes_written"] == 0
+    run_propagation(hub, SYSTEM, pid, iid, tid, "track", lambda share, message: None)
+    stored = _stored_boxes(hub, iid)
+
+    hub.propagations.drop((iid, tid))  # from scratch: every frame tracked and written again
+    run_propagation(hub, SYSTEM, pid, iid, tid, "track", lambda share, message: None)
+    fresh = _stored_boxes(hub, iid)
+    assert sorted(stored) == list(range(40))
+    moved = [f for f in range(40) if not np.allclose(stored[f], fresh[f], atol=0.01)]
+    assert moved == [], moved

@@ -156,7 +156,6 @@ def run_propagation(
     else:
         with open_frames(v) as frames:
             result = _update(hub.propagations.get(key), frames, keyframes, label, _Throttled(report, 0.05, 0.95))
-        hub.propagations.put(key, result)
     report(0.96, "saving boxes")
     model_version = INTERPOLATION_VERSION if method == "interpolate" else TRACKER_VERSION
     rows = _rows(result, v, track_id, label, model_version)
@@ -186,6 +185,12 @@ def run_propagation(
                     per_frame = {n: x for n, runs in held.items() if (x := tfv.value_at(runs, r["frame"])) is not None}
                     r["attributes"] = {**values_at(keyed, r["frame"], names), **per_frame, **r["attributes"]}
                 s.execute(insert(_TABLE), rows)
+    if method != "interpolate" and not superseded:
+        # Cached only once its boxes are stored: the next job re-tracks what changed since the cached keyframes and
+        # writes only those frames, so a superseded result (not written) cached here would leave the frames it
+        # changed stale in the database; and two jobs of one track on two worker threads must not let the
+        # superseded one, finishing last, overwrite the newer result.
+        hub.propagations.put(key, result)
     track = result.track
     return {
         "item_id": item_id,
