@@ -12,6 +12,7 @@ from tests.api._support import run_jobs
 from tests.api._video import otb_frames, otb_truth, video_file_item, video_of_frames
 from tests.builders import new_project
 
+from labelhub.config import Settings
 from labelhub.domain.enums import AnnotationKind, ItemKind
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import ImportValidationError
@@ -152,6 +153,16 @@ def _stored_boxes(hub: Hub, iid: int) -> dict[int, list[float]]:
     return {int(f): list(g["bbox"]) for f, g in rows}
 
 
+def _set_key(hub: Hub, pid: int, iid: int, tid: int, frame: int, box: list[float] | None) -> None:
+    with hub.db.session(write=True) as s:
+        v = load_video_item(s, hub, SYSTEM, pid, iid)
+        tracks.set_keyframe(s, hub, SYSTEM, pid, iid, tid, frame, version=v.version, box=box)
+
+
+def _quiet(share: float, message: str) -> None:
+    """A job report nobody reads."""
+
+
 def test_a_superseded_propagation_leaves_no_frame_stale(hub: Hub, tmp_path: Path) -> None:
     """A keyframe set while a propagation runs supersedes it (nothing written); the next propagation must then
     store what a propagation from scratch stores, including the frames only the superseded one had changed."""
@@ -162,27 +173,62 @@ def test_a_superseded_propagation_leaves_no_frame_stale(hub: Hub, tmp_path: Path
     truth = otb_truth()
     tid = _start_track(hub, pid, iid, truth[0])
 
-    def set_key(frame: int) -> None:
-        with hub.db.session(write=True) as s:
-            v = load_video_item(s, hub, SYSTEM, pid, iid)
-            tracks.set_keyframe(s, hub, SYSTEM, pid, iid, tid, frame, version=v.version, box=truth[frame])
-
-    set_key(20)
+    _set_key(hub, pid, iid, tid, 20, truth[20])
     edits: list[int] = []
 
     def report(share: float, message: str) -> None:
         if message == "reading frames" and not edits:  # the keyframes are read: a person saves another one
             edits.append(30)
-            set_key(30)
+            _set_key(hub, pid, iid, tid, 30, truth[30])
 
     first = run_propagation(hub, SYSTEM, pid, iid, tid, "track", report)
     assert first["superseded"] is True and first["boxes_written"] == 0
-    run_propagation(hub, SYSTEM, pid, iid, tid, "track", lambda share, message: None)
+    run_propagation(hub, SYSTEM, pid, iid, tid, "track", _quiet)
     stored = _stored_boxes(hub, iid)
 
     hub.propagations.drop((iid, tid))  # from scratch: every frame tracked and written again
-    run_propagation(hub, SYSTEM, pid, iid, tid, "track", lambda share, message: None)
+    run_propagation(hub, SYSTEM, pid, iid, tid, "track", _quiet)
     fresh = _stored_boxes(hub, iid)
     assert sorted(stored) == list(range(40))
     moved = [f for f in range(40) if not np.allclose(stored[f], fresh[f], atol=0.01)]
+    assert moved == [], moved
+
+
+def test_a_worker_whose_cache_is_behind_the_database_rewrites_the_track(hub: Hub, settings: Settings,
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    """Two worker processes, each with its own cached propagations (two hubs on one database): worker B stores a
+    keyframe worker A never saw; when that keyframe goes again and another comes, A's cache (without it) would
+    re-track only the new keyframe's segments and leave B's boxes on the others. A reads the track's stored rows
+    first and rewrites every frame when they are not what its cache says."""
+    from labelhub.services.propagation import run_propagation
+
+    pid = new_project(hub, "walk", ItemKind.VIDEO)
+    iid = video_of_frames(hub, pid, otb_frames(60), tmp_path)
+    truth = otb_truth()
+    other = Hub.open(settings, migrate=False)  # worker B
+    try:
+        with hub.db.session(write=True) as s:
+            v = load_video_item(s, hub, SYSTEM, pid, iid)
+            _, tid = tracks.create_track(s, hub, SYSTEM, pid, iid, version=v.version, label="person", frame=0,
+                                         box=truth[0])  # fmt: skip
+        for f in (30, 59):
+            _set_key(hub, pid, iid, tid, f, truth[f])
+        run_propagation(hub, SYSTEM, pid, iid, tid, "track", _quiet)  # A caches keyframes 0, 30, 59
+        _set_key(other, pid, iid, tid, 10, truth[10])
+        run_propagation(other, SYSTEM, pid, iid, tid, "track", _quiet)  # B stores 0, 10, 30, 59
+        with hub.db.session(write=True) as s:
+            v = load_video_item(s, hub, SYSTEM, pid, iid)
+            tracks.remove_keyframe(s, hub, SYSTEM, pid, iid, tid, 10, version=v.version)
+        _set_key(hub, pid, iid, tid, 45, truth[45])
+        result = run_propagation(hub, SYSTEM, pid, iid, tid, "track", _quiet)  # A: keyframes 0, 30, 45, 59
+    finally:
+        other.close()
+    assert result["rewrote_all"] is True and result["frames"] == [0, 59]
+    stored = _stored_boxes(hub, iid)
+    hub.propagations.drop((iid, tid))
+    again = run_propagation(hub, SYSTEM, pid, iid, tid, "track", _quiet)  # from scratch
+    assert again["rewrote_all"] is False
+    fresh = _stored_boxes(hub, iid)
+    assert sorted(stored) == list(range(60))
+    moved = [f for f in range(60) if not np.allclose(stored[f], fresh[f], atol=0.01)]
     assert moved == [], moved

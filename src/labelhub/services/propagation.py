@@ -31,7 +31,7 @@ from labelhub.services import track_frame_values as tfv
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
 from labelhub.services.track_attributes import project_specs, values_at
-from labelhub.services.tracks import TRACK_BOX, keyframe_attributes, propagated_ids, read_keyframes
+from labelhub.services.tracks import TRACK_BOX, is_keyframe, keyframe_attributes, propagated_ids, read_keyframes
 from labelhub.storage.models import Annotation, Item, Job, utcnow
 from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
 from labelhub.tracking import remove_keyframe as engine_remove
@@ -138,6 +138,27 @@ def _rows(p: Propagation, v: VideoItem, track_id: int, label: str, model_version
     return out
 
 
+def _stale_elsewhere(
+    session: Session, v: VideoItem, track_id: int, full: list[dict[str, Any]], lo: int, hi: int
+) -> bool:
+    """Whether the track's stored propagated boxes outside frames ``lo .. hi`` differ from ``full`` (every frame's
+    row of the new result). They should not: the cached propagation the job started from is what the last job of
+    this process stored. But another worker process, with its own cache, may have stored a later state since
+    (``labelhub worker`` twice, or a split, merge or delete of the API process), and then the frames the cached
+    state shares with the new one are not what the database holds. One read of the track's rows decides."""
+    want = {r["frame"]: (r["geometry"]["bbox"], r["attributes"]["outside"]) for r in full if not lo <= r["frame"] <= hi}
+    q = select(_A.frame, _A.geometry, _A.source, _A.attributes).where(
+        _A.item_id == v.item_id, _A.kind == TRACK_BOX, _A.track_id == track_id,
+        _A.frame.between(0, v.frame_count - 1), ~_A.frame.between(lo, hi),
+    )  # fmt: skip
+    have = {
+        r.frame: ((r.geometry or {}).get("bbox"), bool((r.attributes or {}).get("outside")))
+        for r in session.execute(q)
+        if not is_keyframe(r.source, r.attributes)
+    }
+    return have != want
+
+
 def run_propagation(
     hub: Hub, actor: Actor, project_id: int, item_id: int, track_id: int, method: str, report: Report
 ) -> dict[str, Any]:
@@ -160,6 +181,7 @@ def run_propagation(
     model_version = INTERPOLATION_VERSION if method == "interpolate" else TRACKER_VERSION
     rows = _rows(result, v, track_id, label, model_version)
     lo, hi = result.changed
+    rewrote = False  # every frame written because the database held another state than the cache (below)
     with hub.db.session(write=True) as s:
         # Hold the item's row (PostgreSQL; SQLite has one writer anyway) so no edit lands between the check
         # and the write.
@@ -169,6 +191,10 @@ def run_propagation(
         except NotFoundError:  # the track was deleted while it was being tracked: nothing to write
             current_label, current = label, []
         superseded = current != keyframes
+        if not superseded and (lo, hi) != (0, v.frame_count - 1):
+            full = _rows(dataclasses.replace(result, changed=(0, v.frame_count - 1)), v, track_id, label, model_version)
+            if _stale_elsewhere(s, v, track_id, full, lo, hi):
+                rows, lo, hi, rewrote = full, 0, v.frame_count - 1, True
         if not superseded:
             specs = project_specs(s, project_id)
             # Read before the boxes holding them are replaced: per-frame values survive a re-propagation.
@@ -198,6 +224,7 @@ def run_propagation(
         "method": method,
         "superseded": superseded,
         "frames": [lo, hi],
+        "rewrote_all": rewrote,
         "boxes_written": 0 if superseded else len(rows),
         "tracked_frames": result.tracked_frames,
         "needs_review": len(track.review_frames()),
