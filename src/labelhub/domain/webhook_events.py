@@ -31,7 +31,17 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "model": ("activate", "delete", "evaluate", "prune", "register", "train"),
     "prelabel": ("run",),
     "project": ("create", "delete", "export", "import", "update"),
-    "track": ("attributes", "create", "delete", "frame_attributes", "keyframe", "keyframe_remove", "rename"),
+    "track": (
+        "attributes",
+        "create",
+        "delete",
+        "frame_attributes",
+        "keyframe",
+        "keyframe_remove",
+        "merge",
+        "rename",
+        "split",
+    ),
     "webhook": ("create", "delete", "disable", "update"),
 }
 # Actions about no project (logins, users, tokens): a project's webhook never sees them.

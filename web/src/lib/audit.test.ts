@@ -19,6 +19,15 @@ describe('sentence', () => {
     );
   });
 
+  it('words a track split and merge', () => {
+    expect(sentence(ev('track.split', { track_id: 1, frame: 20, new_track_id: 3 }))).toBe(
+      'annotator1 split track 1 of item 114 at frame 20 into track 1 and track 3',
+    );
+    expect(sentence(ev('track.merge', { track_id: 1, merged_track_id: 3, label: 'car', gap_outside_from: null }))).toBe(
+      'annotator1 merged track 3 into track 1 (car) on item 114',
+    );
+  });
+
   it('words reviews, members and imports', () => {
     const reviewer = { username: 'reviewer1', user_id: 4 };
     const bulk = { ...reviewer, object_type: 'project', object_id: '4' };

@@ -94,6 +94,10 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
       return `renamed ${track} on ${item} to ${str(d.label)}`;
     case "track.delete":
       return `deleted ${track} of ${item}`;
+    case "track.split":
+      return `split ${track} of ${item} at frame ${str(d.frame)} into track ${str(d.track_id)} and track ${str(d.new_track_id)}`;
+    case "track.merge":
+      return `merged track ${str(d.merged_track_id)} into ${track} (${str(d.label)}) on ${item}`;
     case "member.set":
       return `made ${str(d.username)} ${str(d.role)}`;
     case "member.remove": {
