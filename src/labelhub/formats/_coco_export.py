@@ -202,18 +202,23 @@ class CocoExporter(AtomicExporter[AtomicFile | AtomicDir]):
         self._n_images += 1
 
     def _write_objects(self, rec: ItemRecord, image_id: int) -> None:
-        for obj in group_objects(rec):
-            ann = coco_annotation(
-                obj,
-                rec,
-                image_id,
-                ann_id=self._ann_ids.take(obj.coco_id),
-                category_id=self._category_id(obj.label),
-                n_points=self._keypoint_counts.get(obj.label),
-                attributes=self._attributes,
+        lines = [
+            orjson.dumps(
+                coco_annotation(
+                    obj,
+                    rec,
+                    image_id,
+                    ann_id=self._ann_ids.take(obj.coco_id),
+                    category_id=self._category_id(obj.label),
+                    n_points=self._keypoint_counts.get(obj.label),
+                    attributes=self._attributes,
+                )
             )
-            self._anns.write((b",\n" if self._n_anns else b"") + orjson.dumps(ann))
-            self._n_anns += 1
+            for obj in group_objects(rec)
+        ]
+        if lines:  # one write per image, not one per annotation
+            self._anns.write((b",\n" if self._n_anns else b"") + b",\n".join(lines))
+            self._n_anns += len(lines)
 
     def _complete(self, out: AtomicFile | AtomicDir) -> None:
         """Append the buffered annotations and the categories, and move the media folder into place."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelhub.domain.enums import AnnotationKind
+from labelhub.domain.enums import AnnotationKind, AnnotationState
 from labelhub.domain.records import AnnotationRecord, ItemRecord
 from labelhub.errors import FormatError
 from labelhub.formats._coco_segm import compress, decode_counts, mask_area_bbox, polygons_area, polygons_bbox, same_area
@@ -23,6 +23,7 @@ _BOX, _POLYGON, _MASK, _KEYPOINTS = (
     AnnotationKind.MASK,
     AnnotationKind.KEYPOINTS,
 )
+_ACCEPTED = AnnotationState.ACCEPTED
 #: The kinds a COCO annotation holds (as its bbox, segmentation or keypoints).
 WRITTEN = frozenset({_BOX, _POLYGON, _MASK, _KEYPOINTS})
 
@@ -99,6 +100,9 @@ class CocoObject:
             self.keypoints = ann
 
     def members(self) -> list[AnnotationRecord]:
+        """The records in the order their values count: box, polygons, mask, keypoints."""
+        if self.mask is None and self.keypoints is None and not self.polygons:
+            return [self.box] if self.box is not None else []  # a box alone: the common object
         found = [self.box, *self.polygons, self.mask, self.keypoints]
         return [a for a in found if a is not None]
 
@@ -108,22 +112,27 @@ def group_objects(rec: ItemRecord) -> list[CocoObject]:
     objects: list[CocoObject] = []
     by_key: dict[tuple[str, int, str], CocoObject] = {}
     for ann in rec.annotations:
-        if ann.kind not in WRITTEN:
+        kind, label = ann.kind, ann.label
+        if kind not in WRITTEN:
             continue
-        if ann.label is None:
-            msg = f"a {ann.kind.value} of item {rec.name!r} has no label, which COCO requires"
+        if label is None:
+            msg = f"a {kind.value} of item {rec.name!r} has no label, which COCO requires"
             raise FormatError(msg, item=rec.name)
-        cid, group, tid = ann.attributes.get("coco_id"), ann.attributes.get("coco_group"), ann.track_id
+        attrs, tid = ann.attributes, ann.track_id
+        cid = attrs.get("coco_id")
         key: tuple[str, int, str] | None = None
         if type(cid) is int:
-            key = ("id", cid, ann.label)
-        elif type(group) is int:
-            key = ("group", group, ann.label)
-        elif tid is not None:  # on a video frame: the records of one track are one object
-            key = ("track", tid, ann.label)
+            key = ("id", cid, label)
+        else:
+            cid = None
+            group = attrs.get("coco_group")
+            if type(group) is int:
+                key = ("group", group, label)
+            elif tid is not None:  # on a video frame: the records of one track are one object
+                key = ("track", tid, label)
         obj = by_key.get(key) if key is not None else None
-        if obj is None or not obj.accepts(ann.kind):
-            obj = CocoObject(ann.label, cid if type(cid) is int else None, tid)
+        if obj is None or not obj.accepts(kind):
+            obj = CocoObject(label, cid, tid)
             objects.append(obj)
             if key is not None:
                 by_key.setdefault(key, obj)
@@ -170,7 +179,7 @@ def coco_annotation(
     """
     bbox: list[float] | None = None
     if obj.box is not None:
-        x1, y1, x2, y2 = (float(v) for v in obj.box.geometry["bbox"])
+        x1, y1, x2, y2 = map(float, obj.box.geometry["bbox"])
         bbox = [x1, y1, _tidy(x2 - x1), _tidy(y2 - y1)]
     segmentation: Any = []
     if obj.polygons:
@@ -194,13 +203,15 @@ def coco_annotation(
     if isinstance(kept, dict) and isinstance(kept.get("computed"), int | float) and same_area(kept["computed"], area):
         area = kept["area"]  # the file's own area, for geometry that has not changed since the import
     members = obj.members()
+    first = members[0]
+    crowd = first.attributes.get("iscrowd") or (len(members) > 1 and any(a.attributes.get("iscrowd") for a in members))
     out: dict[str, Any] = {
         "id": ann_id,
         "image_id": image_id,
         "category_id": category_id,
         "bbox": bbox,
         "area": area,
-        "iscrowd": 1 if any(a.attributes.get("iscrowd") for a in members) else 0,
+        "iscrowd": 1 if crowd else 0,
         "segmentation": segmentation,
     }
     if obj.keypoints is not None:
@@ -209,8 +220,11 @@ def coco_annotation(
         out["num_keypoints"] = sum(1 for v in pts[2::3] if v > 0)
     elif n_points:
         out["keypoints"], out["num_keypoints"] = [0] * (3 * n_points), 0
-    out.update(state_keys(members))  # "score", and "state" when not a plain accepted label
-    values = _values(members, attributes) if attributes else None
+    if len(members) > 1 or first.score is not None or first.state is not _ACCEPTED:  # else it adds nothing
+        out.update(state_keys(members))  # "score", and "state" when not a plain accepted label
+    values = None
+    if attributes and (len(members) > 1 or not first.attributes.keys().isdisjoint(attributes)):  # else none found
+        values = _values(members, attributes)
     if obj.track_id is not None:
         # CVAT's COCO layout; "keyframe" as the video convention has it (a box without the flag was set by hand).
         flag = next((a.attributes["keyframe"] for a in members if "keyframe" in a.attributes), True)
