@@ -39,15 +39,12 @@ __all__ = [
     "create_track",
     "delete_track",
     "edit_track",
-    "is_keyframe",
     "keyframe_attributes",
-    "keyframe_values",
     "propagated_ids",
     "read_keyframes",
     "read_tracks",
     "remove_keyframe",
     "set_keyframe",
-    "track_rows",
 ]
 
 TRACK_BOX = AnnotationKind.TRACK_BOX.value
