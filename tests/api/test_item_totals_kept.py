@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests._concurrency import at_once
 from tests.api._support import API, create_project, import_coco, item_ids, quick_user, write_coco
 from tests.builders import ManualClock, Seconds
 
@@ -241,25 +242,14 @@ def test_calls_at_once_count_once(client: TestClient, hub: Hub, admin_headers: d
     totals = ItemTotals(
         min_seconds=0.0, counter=slow, wall=ManualClock(datetime.now(UTC) + timedelta(seconds=GAP_WAIT + 5))
     )
-    barrier = threading.Barrier(4)
-    results: list[tuple[int, bool, datetime]] = []
-    errors: list[BaseException] = []
 
-    def call() -> None:
-        try:
-            barrier.wait()
-            with hub.db.session() as s:
-                kept = totals.total(s, Actor.system(), pid, ItemFilter(status=ItemStatus.NEW))
-                results.append((kept.value, kept.cached, kept.counted_at))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
+    def call(_: int) -> tuple[int, bool, datetime]:
+        with hub.db.session() as s:
+            kept = totals.total(s, Actor.system(), pid, ItemFilter(status=ItemStatus.NEW))
+            return kept.value, kept.cached, kept.counted_at
 
-    threads = [threading.Thread(target=call) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors and entered.is_set()
+    results = at_once(call, range(4), timeout=30)
+    assert entered.is_set()
     assert totals.kept.counts == 1
     assert sorted((n, cached) for n, cached, _ in results) == [(2, False), (2, True), (2, True), (2, True)]
     assert len({at for _, _, at in results}) == 1

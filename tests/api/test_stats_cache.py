@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests._concurrency import at_once
 from tests.api._support import API, create_project, import_coco, item_ids, quick_user, write_coco
 from tests.builders import ManualClock, Seconds
 
@@ -144,24 +145,13 @@ def test_calls_at_once_count_once(client: TestClient, hub: Hub, admin_headers: d
     cache = StatsCache(
         min_seconds=0.0, counter=slow, wall=ManualClock(datetime.now(UTC) + timedelta(seconds=GAP_WAIT + 5))
     )
-    barrier = threading.Barrier(4)
-    results: list[dict[str, Any]] = []
-    errors: list[BaseException] = []
 
-    def call() -> None:
-        try:
-            barrier.wait()
-            with hub.db.session() as s:
-                results.append(cache.stats(s, Actor.system(), pid))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
+    def call(_: int) -> dict[str, Any]:
+        with hub.db.session() as s:
+            return cache.stats(s, Actor.system(), pid)
 
-    threads = [threading.Thread(target=call) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors and entered.is_set()
+    results = at_once(call, range(4), timeout=30)
+    assert entered.is_set()
     assert cache.counts == 1
     assert sorted(r["cached"] for r in results) == [False, True, True, True]
     assert len({r["counted_at"] for r in results}) == 1
