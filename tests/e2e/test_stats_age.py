@@ -30,19 +30,27 @@ def _project(server: Server, name: str, n: int, labels: list[str]) -> int:
     return pid
 
 
+def _as_kept(asked: list[str], fresh: str, cached: str, counted_at: str, age: timedelta) -> Any:
+    """A route handler that rewrites the server's first answer as a kept one (``cached`` true, counted ``age``
+    ago) and lets a recount (``fresh`` in the URL) through; every URL asked is added to ``asked``."""
+
+    def handle(route: Any) -> None:
+        asked.append(route.request.url)
+        if fresh in route.request.url:
+            route.continue_()
+            return
+        body = route.fetch().json()
+        assert body[cached] is False  # a small project: counted on every call
+        route.fulfill(json={**body, cached: True, counted_at: (datetime.now(UTC) - age).isoformat()})
+
+    return handle
+
+
 def test_kept_counts_show_their_age_and_a_recount(page: Any, server: Server, shots: Shots) -> None:
     pid = _project(server, "Stats age", 3, ["card", "other"])
     asked: list[str] = []
 
-    def as_kept(route: Any) -> None:
-        asked.append(route.request.url)
-        if "fresh=true" in route.request.url:
-            route.continue_()
-            return
-        body = route.fetch().json()
-        assert body["cached"] is False  # a small project: counted on every call
-        at = datetime.now(UTC) - timedelta(seconds=40)
-        route.fulfill(json={**body, "cached": True, "counted_at": at.isoformat()})
+    as_kept = _as_kept(asked, "fresh=true", "cached", "counted_at", timedelta(seconds=40))
 
     page.route(re.compile(r"/stats(\?|$)"), as_kept)
     login(page, ADMIN_USER, ADMIN_PASSWORD)
@@ -70,15 +78,7 @@ def test_a_kept_grid_total_shows_its_age_and_a_recount(page: Any, server: Server
     asked: list[str] = []
     items = re.compile(rf"/projects/{pid}/items\?.*with_total=true")
 
-    def as_kept(route: Any) -> None:
-        asked.append(route.request.url)
-        if "fresh_total=true" in route.request.url:
-            route.continue_()
-            return
-        body = route.fetch().json()
-        assert body["total_cached"] is False  # a small list: counted on every call
-        at = datetime.now(UTC) - timedelta(minutes=2)
-        route.fulfill(json={**body, "total_cached": True, "total_counted_at": at.isoformat()})
+    as_kept = _as_kept(asked, "fresh_total=true", "total_cached", "total_counted_at", timedelta(minutes=2))
 
     page.route(items, as_kept)
     login(page, ADMIN_USER, ADMIN_PASSWORD)
