@@ -131,11 +131,23 @@ class TrackMerge(StrictIn):
     )
 
 
+_UNDO = "Send it to POST .../tracks/undo to put the tracks back as they were before this change"
+
+
 class TracksChange(BaseModel):
     version: int = Field(description="The item's new version")
-    tracks: list[TrackPublic] = Field(description="The tracks the change made or changed, in id order")
-    removed: list[int] = Field(default_factory=list, description="The tracks that are gone (merged into another)")
+    tracks: list[TrackPublic] = Field(description="The tracks the change made, changed or brought back, in id order")
+    removed: list[int] = Field(
+        default_factory=list, description="The tracks that are gone (merged into another, or split off and undone)"
+    )
+    undo_token: int | None = Field(default=None, description=_UNDO + " (null: the change is an undo itself)")
 
 
-class VersionPublic(BaseModel):
+class TrackUndo(StrictIn):
     version: int
+    undo_token: int = Field(description="The token of the delete, split or merge to undo (each undoes once)")
+
+
+class TrackDeleted(BaseModel):
+    version: int = Field(description="The item's new version")
+    undo_token: int = Field(description=_UNDO)

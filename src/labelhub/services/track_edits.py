@@ -45,6 +45,7 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require
+from labelhub.services.track_undo import hold_item
 from labelhub.services.tracks import (
     TRACK_BOX,
     bump_version,
@@ -92,12 +93,6 @@ def _frames_text(frames: Sequence[int]) -> str:
     return shown + (f" and {len(frames) - _LISTED} more" if len(frames) > _LISTED else "")
 
 
-def _hold(session: Session, item_id: int) -> None:
-    """Lock the item's row before reading its boxes (PostgreSQL; SQLite has one writer anyway): a propagation job
-    writing the track meanwhile then finishes first, or waits, as the job itself holds the row while it writes."""
-    session.execute(select(_ITEMS.c.id).where(_ITEMS.c.id == item_id).with_for_update())
-
-
 def _track_rows(session: Session, item_id: int, track_id: int, n: int, field: str) -> list[Row[Any]]:
     """The track's rows on frames of the video, in frame order; 404 naming ``field`` for an unknown track."""
     rows = track_rows(session, item_id, track_id)
@@ -130,7 +125,7 @@ def split_track(
     """Split the track at ``frame``: it keeps the frames before, a new track holds ``frame`` on (see the module
     docstring); return (the item's new version, the new track's id)."""
     v = editable_video(session, hub, actor, project_id, item_id)
-    _hold(session, item_id)
+    hold_item(session, item_id)
     rows = _track_rows(session, item_id, track_id, v.frame_count, "track_id")
     if not rows:
         raise ValidationError(f"track {track_id} has no box on a frame of this video", field="track_id")
@@ -231,7 +226,7 @@ def merge_tracks(
     if len(track_ids) != 2 or len(set(track_ids)) != 2:
         raise ValidationError(f"send two different track ids to merge, got {list(track_ids)}", field="track_ids")
     keep, gone = sorted(track_ids)
-    _hold(session, item_id)
+    hold_item(session, item_id)
     rows = {t: _track_rows(session, item_id, t, v.frame_count, "track_ids") for t in (keep, gone)}
     labels = {t: (rs[0].label if rs else "") or "" for t, rs in rows.items()}
     if label is None and labels[keep] != labels[gone]:

@@ -364,7 +364,8 @@ class Embedding(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# The tables of migrations 0007 and 0010 live in their own modules; importing them here registers them on
+# The tables of migrations 0007, 0010 and 0011 live in their own modules; importing them here registers them on
 # Base.metadata.
 from labelhub.storage import federated_models as federated_models  # noqa: E402
 from labelhub.storage import team_models as team_models  # noqa: E402
+from labelhub.storage import undo_models as undo_models  # noqa: E402

@@ -28,6 +28,18 @@ describe('sentence', () => {
     );
   });
 
+  it('words the undo of a track deletion, split and merge', () => {
+    expect(sentence(ev('track.undo', { undid: 'split', track_ids: [1], removed: [3] }))).toBe(
+      'annotator1 undid the split of track 1 on item 114 (track 3 removed)',
+    );
+    expect(sentence(ev('track.undo', { undid: 'merge', track_ids: [1, 3], removed: [] }))).toBe(
+      'annotator1 undid the merge of tracks 1 and 3 on item 114',
+    );
+    expect(sentence(ev('track.undo', { undid: 'delete', track_ids: [3], removed: [] }))).toBe(
+      'annotator1 undid the deletion of track 3 on item 114',
+    );
+  });
+
   it('words reviews, members and imports', () => {
     const reviewer = { username: 'reviewer1', user_id: 4 };
     const bulk = { ...reviewer, object_type: 'project', object_id: '4' };

@@ -98,6 +98,13 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
       return `split ${track} of ${item} at frame ${str(d.frame)} into track ${str(d.track_id)} and track ${str(d.new_track_id)}`;
     case "track.merge":
       return `merged track ${str(d.merged_track_id)} into ${track} (${str(d.label)}) on ${item}`;
+    case "track.undo": {
+      const back = Array.isArray(d.track_ids) ? d.track_ids.map(str) : [];
+      const gone = Array.isArray(d.removed) ? d.removed.map(str) : [];
+      const noun = { delete: "deletion", split: "split", merge: "merge" }[str(d.undid)] ?? str(d.undid);
+      const tracks = back.length === 1 ? `track ${back[0]}` : `tracks ${back.join(" and ")}`;
+      return `undid the ${noun} of ${tracks} on ${item}${gone.length > 0 ? ` (track ${gone.join(", ")} removed)` : ""}`;
+    }
     case "member.set":
       return `made ${str(d.username)} ${str(d.role)}`;
     case "member.remove": {

@@ -1,4 +1,5 @@
-"""Video items: frames for scrubbing, and tracks (read, start, keyframe edits, split and merge, propagation jobs)."""
+"""Video items: frames for scrubbing, and tracks (read, start, keyframe edits, split and merge and their undo,
+propagation jobs)."""
 
 from __future__ import annotations
 
@@ -16,20 +17,21 @@ from labelhub.api.track_schemas import (
     PropagateIn,
     TrackChange,
     TrackCreate,
+    TrackDeleted,
     TrackMerge,
     TrackPatch,
     TrackPublic,
     TracksChange,
     TrackSplit,
     TracksPublic,
+    TrackUndo,
     Value,
-    VersionPublic,
 )
 from labelhub.domain.permissions import Action
 from labelhub.hub import Hub
 from labelhub.media.serving import FILE_HEADERS, served_type
 from labelhub.services import frames as frame_service
-from labelhub.services import track_edits
+from labelhub.services import track_edits, track_undo
 from labelhub.services import track_frame_values as frame_values
 from labelhub.services import tracks as track_service
 from labelhub.services.access import Actor
@@ -206,15 +208,16 @@ def patch_track(
         return _changed(s, hub, actor, v, version, track_id, None)
 
 
-@router.delete("/tracks/{track_id}", response_model=VersionPublic)
+@router.delete("/tracks/{track_id}", response_model=TrackDeleted)
 def delete_track(
     project_id: int, item_id: int, track_id: int, version: int, actor: ActorDep, hub: HubDep
-) -> VersionPublic:
-    """Delete a track and all its boxes."""
+) -> TrackDeleted:
+    """Delete a track and all its boxes (undoable with the answer's token)."""
     with hub.db.session(write=True) as s:
-        return VersionPublic(
-            version=track_service.delete_track(s, hub, actor, project_id, item_id, track_id, version=version)
-        )
+        before = track_undo.capture(s, hub, actor, project_id, item_id, [track_id])
+        new = track_service.delete_track(s, hub, actor, project_id, item_id, track_id, version=version)
+        token = track_undo.keep(s, actor, project_id, item_id, "delete", before, after=[])
+    return TrackDeleted(version=new, undo_token=token)
 
 
 @router.post("/tracks/{track_id}/split", response_model=TracksChange)
@@ -222,29 +225,46 @@ def split_track(
     project_id: int, item_id: int, track_id: int, body: TrackSplit, request: Request, actor: ActorDep, hub: HubDep
 ) -> TracksChange:
     """Split a track at a frame: it keeps the frames before, a new track (same label and values) the rest; a job
-    per track re-propagates the frames next to the split."""
+    per track re-propagates the frames next to the split. Undoable with the answer's token."""
     with hub.db.session(write=True) as s:
+        before = track_undo.capture(s, hub, actor, project_id, item_id, [track_id])
         version, new_id = track_edits.split_track(s, hub, actor, project_id, item_id, track_id,
                                                   version=body.version, frame=body.frame)  # fmt: skip
+        token = track_undo.keep(s, actor, project_id, item_id, "split", before, after=[track_id, new_id])
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         method = _method_of(s, v, track_id)
         out = [_changed(s, hub, actor, v, version, tid, method).track for tid in (track_id, new_id)]
     wake_worker(request)
-    return TracksChange(version=version, tracks=out, removed=[])
+    return TracksChange(version=version, tracks=out, removed=[], undo_token=token)
 
 
 @router.post("/tracks/merge", response_model=TracksChange)
 def merge_tracks(
     project_id: int, item_id: int, body: TrackMerge, request: Request, actor: ActorDep, hub: HubDep
 ) -> TracksChange:
-    """Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet."""
+    """Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet. Undoable
+    with the answer's token."""
     with hub.db.session(write=True) as s:
+        before = track_undo.capture(s, hub, actor, project_id, item_id, body.track_ids)
         version, keep, gone = track_edits.merge_tracks(s, hub, actor, project_id, item_id, body.track_ids,
                                                        version=body.version, label=body.label)  # fmt: skip
+        token = track_undo.keep(s, actor, project_id, item_id, "merge", before, after=[keep])
         v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
         out = _changed(s, hub, actor, v, version, keep, _method_of(s, v, keep)).track
     wake_worker(request)
-    return TracksChange(version=version, tracks=[out], removed=[gone])
+    return TracksChange(version=version, tracks=[out], removed=[gone], undo_token=token)
+
+
+@router.post("/tracks/undo", response_model=TracksChange)
+def undo_track_change(project_id: int, item_id: int, body: TrackUndo, actor: ActorDep, hub: HubDep) -> TracksChange:
+    """Put back the tracks of a delete, split or merge as they were before it (same ids, every box; nothing is
+    propagated again). 409 when the version is stale or a person changed those tracks since."""
+    with hub.db.session(write=True) as s:
+        version, back, removed = track_undo.undo(s, hub, actor, project_id, item_id, body.undo_token,
+                                                 version=body.version)  # fmt: skip
+        v = frame_service.load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        out = [_changed(s, hub, actor, v, version, tid, None).track for tid in back]
+    return TracksChange(version=version, tracks=out, removed=removed)
 
 
 def _method_of(s: Session, v: VideoItem, track_id: int) -> str:

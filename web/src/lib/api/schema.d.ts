@@ -801,7 +801,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Track
-         * @description Delete a track and all its boxes.
+         * @description Delete a track and all its boxes (undoable with the answer's token).
          */
         delete: operations["delete_track"];
         options?: never;
@@ -825,7 +825,7 @@ export interface paths {
         /**
          * Split Track
          * @description Split a track at a frame: it keeps the frames before, a new track (same label and values) the rest; a job
-         *     per track re-propagates the frames next to the split.
+         *     per track re-propagates the frames next to the split. Undoable with the answer's token.
          */
         post: operations["split_track"];
         delete?: never;
@@ -845,9 +845,31 @@ export interface paths {
         put?: never;
         /**
          * Merge Tracks
-         * @description Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet.
+         * @description Merge two tracks into the one with the lower id; a job re-propagates the frames where they meet. Undoable
+         *     with the answer's token.
          */
         post: operations["merge_tracks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/{item_id}/tracks/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Track Change
+         * @description Put back the tracks of a delete, split or merge as they were before it (same ids, every box; nothing is
+         *     propagated again). 409 when the version is stale or a person changed those tracks since.
+         */
+        post: operations["undo_track_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4953,6 +4975,19 @@ export interface components {
                 [key: string]: string | number | boolean;
             } | null;
         };
+        /** TrackDeleted */
+        TrackDeleted: {
+            /**
+             * Version
+             * @description The item's new version
+             */
+            version: number;
+            /**
+             * Undo Token
+             * @description Send it to POST .../tracks/undo to put the tracks back as they were before this change
+             */
+            undo_token: number;
+        };
         /** TrackMerge */
         TrackMerge: {
             /** Version */
@@ -5054,6 +5089,16 @@ export interface components {
              */
             frame: number;
         };
+        /** TrackUndo */
+        TrackUndo: {
+            /** Version */
+            version: number;
+            /**
+             * Undo Token
+             * @description The token of the delete, split or merge to undo (each undoes once)
+             */
+            undo_token: number;
+        };
         /** TracksChange */
         TracksChange: {
             /**
@@ -5063,14 +5108,19 @@ export interface components {
             version: number;
             /**
              * Tracks
-             * @description The tracks the change made or changed, in id order
+             * @description The tracks the change made, changed or brought back, in id order
              */
             tracks: components["schemas"]["TrackPublic"][];
             /**
              * Removed
-             * @description The tracks that are gone (merged into another)
+             * @description The tracks that are gone (merged into another, or split off and undone)
              */
             removed?: number[];
+            /**
+             * Undo Token
+             * @description Send it to POST .../tracks/undo to put the tracks back as they were before this change (null: the change is an undo itself)
+             */
+            undo_token?: number | null;
         };
         /** TracksPublic */
         TracksPublic: {
@@ -5190,11 +5240,6 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
-        };
-        /** VersionPublic */
-        VersionPublic: {
-            /** Version */
-            version: number;
         };
         /** VolumeFillIn */
         VolumeFillIn: {
@@ -7129,7 +7174,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionPublic"];
+                    "application/json": components["schemas"]["TrackDeleted"];
                 };
             };
             /** @description Validation Error */
@@ -7230,6 +7275,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TrackMerge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracksChange"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undo_track_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackUndo"];
             };
         };
         responses: {
