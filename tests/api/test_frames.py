@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from fastapi.testclient import TestClient
-from tests.api._support import API, assert_problem, create_project, quick_user
+from tests.api._support import API, assert_problem, create_project, quick_user, run_jobs
 from tests.api._video import grey_video, otb_frames, video_file_item, video_of_frames
 
 from labelhub.hub import Hub
@@ -70,3 +70,27 @@ def test_an_image_sequence_serves_its_stored_frames(
     r = client.get(f"{API}/projects/{pid}/items/{iid}/frames", params={"start": 2, "count": 10}, headers=admin_headers)
     assert r.json()["count"] == 3
     assert not any(hub.settings.frames_dir.rglob("*.jpg"))  # nothing to decode for a sequence
+
+
+def test_a_missing_frame_file_is_named_where_that_frame_is_needed_and_nowhere_else(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """A sequence's frame files are looked up one at a time (a 10,000-frame sequence's every request checked them
+    all): frame 3's file gone, frame 3 and the tracker name it, other frames and the track edits carry on."""
+    pid = create_project(client, admin_headers, "walk", item_kind="video", labels=[{"name": "person"}])["id"]
+    frames = [tmp_path / "seq" / f.name for f in otb_frames(6)]
+    frames[0].parent.mkdir()
+    for src, dst in zip(otb_frames(6), frames, strict=True):
+        dst.write_bytes(src.read_bytes())
+    iid = video_of_frames(hub, pid, frames, tmp_path)
+    frames[3].unlink()
+    base = f"{API}/projects/{pid}/items/{iid}"
+    body = assert_problem(client.get(f"{base}/frames/3", headers=admin_headers), 404)
+    assert (body["detail"], body["file"]) == (f"media file not found: {frames[3]}", str(frames[3]))  # to put back
+    assert client.get(f"{base}/frames/4", headers=admin_headers).content == frames[4].read_bytes()
+    r = client.post(f"{base}/tracks", json={"version": 1, "label": "person", "frame": 0, "box": [100, 50, 120, 100]},
+                    headers=admin_headers)  # fmt: skip
+    assert r.status_code == 201, r.text
+    run_jobs(hub)
+    [job] = client.get(f"{API}/jobs", params={"project_id": pid}, headers=admin_headers).json()
+    assert job["status"] == "failed" and job["error"]["file"] == str(frames[3])

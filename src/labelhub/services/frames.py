@@ -33,7 +33,11 @@ MAX_RANGE = 120  # frames one range request may decode: about four seconds of vi
 
 @dataclass(frozen=True, slots=True)
 class VideoItem:
-    """What the frame routes and the tracker need of a video item; ``video`` or ``frame_files`` is set."""
+    """What the frame routes, the track edits and the tracker need of a video item.
+
+    A video file has ``video``; an image sequence has ``frame_keys`` (one stored image per frame) and, when loaded
+    with ``files=True`` (the tracker reads them all), ``frame_files`` and ``frame_types`` resolved and checked.
+    """
 
     item_id: int
     project_id: int
@@ -44,18 +48,41 @@ class VideoItem:
     fps: float | None
     version: int
     video: Path | None
-    frame_files: tuple[Path, ...]
+    frame_files: tuple[Path, ...] = ()
     frame_types: tuple[str, ...] = ()  # the stored frames' MIME types (their files have no extension)
+    frame_keys: tuple[str, ...] = ()
 
 
 _I = Item.__table__.c
 _COLUMNS = [_I.kind, _I.media_key, _I.frame_count, _I.width, _I.height, _I.fps, _I.meta, _I.version]
 
 
+def _stored(
+    session: Session, hub: Hub, item_id: int, keys: list[str], first: int, sequence: bool
+) -> list[tuple[Path, str]]:
+    """The files (and MIME types) of ``keys``, the frames from ``first`` on; 404 naming the first one missing."""
+    found = session.execute(select(Media.key, Media.path, Media.mime).where(Media.key.in_(set(keys)))).all()
+    links = {k: p for k, p, _ in found}
+    types = {k: m or "" for k, _, m in found}
+    out = []
+    for i, k in enumerate(keys, first):
+        path = hub.media.local_path(k, links.get(k))
+        if path is None or not path.is_file():
+            what = f"frame {i}" if sequence else "the video file"
+            raise NotFoundError(f"{what} of item {item_id} is missing from the media store", field="media")
+        out.append((path, types.get(k, "")))
+    return out
+
+
 def load_video_item(
-    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, action: Action = Action.READ
-) -> VideoItem:
-    """Check that ``actor`` may do ``action`` on the item, that it is a video with stored media, and find it."""
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, action: Action = Action.READ, *,
+    files: bool = False,
+) -> VideoItem:  # fmt: skip
+    """Check that ``actor`` may do ``action`` on the item, that it is a video with stored media, and find it.
+
+    An image sequence's frame files are looked up only with ``files`` (what the tracker reads) or one at a time by
+    :func:`frame_file`: a track edit or a frame request on a 10,000-frame sequence checked every file before.
+    """
     _, _, row = check_item_access(session, actor, project_id, item_id, action, _COLUMNS)
     kind, key, frame_count, width, height, fps, meta, version = row
     if kind != ItemKind.VIDEO.value:
@@ -65,23 +92,18 @@ def load_video_item(
     if not key or not width or not height:
         raise NotFoundError(f"item {item_id} has no stored video (imported as metadata only)", field="media")
     keys = (meta or {}).get("frames")
-    wanted = list(keys) if isinstance(keys, list) else [key]
-    found = session.execute(select(Media.key, Media.path, Media.mime).where(Media.key.in_(set(wanted)))).all()
-    links = {k: p for k, p, _ in found}
-    types = {k: m for k, _, m in found}
-    paths: list[Path] = []
-    for i, k in enumerate(wanted):
-        path = hub.media.local_path(k, links.get(k))
-        if path is None or not path.is_file():
-            what = f"frame {i}" if isinstance(keys, list) else "the video file"
-            raise NotFoundError(f"{what} of item {item_id} is missing from the media store", field="media")
-        paths.append(path)
     if isinstance(keys, list):
-        mimes = tuple(types.get(k) or "" for k in wanted)
-        return VideoItem(item_id, project_id, key, len(paths), width, height, fps, version, None, tuple(paths), mimes)
+        frame_keys = tuple(str(k) for k in keys)
+        n = len(frame_keys)
+        if not files:
+            return VideoItem(item_id, project_id, key, n, width, height, fps, version, None, frame_keys=frame_keys)
+        stored = _stored(session, hub, item_id, list(frame_keys), 0, True)
+        paths, mimes = tuple(p for p, _ in stored), tuple(m for _, m in stored)
+        return VideoItem(item_id, project_id, key, n, width, height, fps, version, None, paths, mimes, frame_keys)
+    [(video, _)] = _stored(session, hub, item_id, [key], 0, False)
     if not frame_count or frame_count <= 0:
         raise ValidationError(f"item {item_id} has no frame count; import the video again", field="frame_count")
-    return VideoItem(item_id, project_id, key, frame_count, width, height, fps, version, paths[0], ())
+    return VideoItem(item_id, project_id, key, frame_count, width, height, fps, version, video)
 
 
 def _check_frame(v: VideoItem, index: int) -> None:
@@ -95,8 +117,11 @@ def frame_file(hub: Hub, v: VideoItem, index: int) -> tuple[Path, str]:
     """Return the image file of frame ``index`` and its MIME type, decoding it into the cache if needed."""
     _check_frame(v, index)
     if v.video is None:
-        path = v.frame_files[index]
-        stored = v.frame_types[index] if index < len(v.frame_types) else None
+        if v.frame_files:
+            path, stored = v.frame_files[index], v.frame_types[index] if index < len(v.frame_types) else ""
+        else:
+            with hub.db.session() as s:
+                [(path, stored)] = _stored(s, hub, v.item_id, [v.frame_keys[index]], index, True)
         return path, stored or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return hub.frames.get(v.media_key, v.video, v.frame_count, index), "image/jpeg"
 
@@ -120,6 +145,8 @@ def open_frames(v: VideoItem) -> Iterator[FrameSource]:
     would cost more than the tracking.
     """
     if v.video is None:
+        if len(v.frame_files) != v.frame_count:  # pragma: no cover - a caller's mistake, not a user's
+            raise RuntimeError(f"item {v.item_id}: load it with files=True to read its frames")
         yield ImageFileFrames(list(v.frame_files))
         return
     with VideoFileFrames(v.video, n_frames=v.frame_count) as frames:

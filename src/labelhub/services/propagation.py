@@ -166,7 +166,7 @@ def run_propagation(
     started = time.monotonic()
     cv2.setNumThreads(1)  # the passes run in their own threads; OpenCV's pool would compete with them
     with hub.db.session() as s:
-        v = load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE)
+        v = load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE, files=method != "interpolate")
         label, keyframes = read_keyframes(s, v, track_id)
     report(0.02, "reading frames")
     key = (item_id, track_id)
