@@ -388,7 +388,8 @@ def delete_track(
 ) -> int:
     """Delete every box of the track; return the item's new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
-    if not track_rows(session, item_id, track_id):
+    one = select(_A.id).where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id).limit(1)
+    if session.scalar(one) is None:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     new_version = bump_version(session, actor, v, version)
     session.execute(delete(_TABLE).where(_A.item_id == item_id, _A.kind == TRACK_BOX, _A.track_id == track_id))
