@@ -18,7 +18,7 @@ import { drawShapes, type Group, tracePath } from './render-shapes';
 import type { Ann } from './types';
 import { type View, visibleRect } from './viewport';
 
-export { buildLevels, type ImageSource } from './render-image';
+export { buildLevels, FILTER_SETTLE_MS, type ImageSource } from './render-image';
 export { labelText, readableOn, type Overlay } from './render-overlay';
 
 export interface Surface {

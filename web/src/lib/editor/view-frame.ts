@@ -5,11 +5,12 @@
  * input (`view.ts`) build on it.
  */
 
+import { imageAdjust } from './adjust';
 import { fitCanvas } from './canvas';
 import type { EditorCore } from './core';
 import { annBounds, clampPoint } from './geometry';
 import type { LiveStroke } from './mask-stroke';
-import { buildLevels, drawFrame, type ImageSource, type Overlay } from './render';
+import { buildLevels, drawFrame, FILTER_SETTLE_MS, type ImageSource, type Overlay } from './render';
 import type { Ann, Handle, Point, Rect } from './types';
 import { constrainView, fitView, minScale, panBy, toImage, type View, zoomAt } from './viewport';
 
@@ -89,6 +90,24 @@ export abstract class CanvasFrame {
     const ctx = canvas.getContext('2d', { alpha: false });
     if (!ctx) throw new Error('This browser cannot draw on a canvas');
     this.ctx = ctx;
+    // The image adjustments (display only, `adjust.ts`): the picture is drawn with them, redrawn when they change;
+    // their filtered copies of the image are made once they hold still (`render-image.ts`).
+    this.img.filter = imageAdjust.filter;
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    const baked = (): void => {
+      this.img.bake = true;
+      this.invalidate();
+    };
+    this.cleanup.push(
+      imageAdjust.subscribe(() => {
+        this.img.filter = imageAdjust.filter;
+        this.img.bake = false;
+        clearTimeout(settle);
+        settle = setTimeout(baked, FILTER_SETTLE_MS);
+        this.invalidate();
+      }),
+      () => clearTimeout(settle),
+    );
   }
 
   // ---- public API ----------------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
 /**
  * What the video editor's keys and drags do to tracks, as requests through the session (`session.svelte.ts`):
  * a new track from a drawn box, a keyframe from a moved box or from `k`, outside from `o`, removing a keyframe,
- * relabelling and deleting a track, and undoing and redoing them. Each says in words what it does (the conflict
- * panel, the error toasts and "Undid: …" repeat it), and shows at once where it can.
+ * relabelling and deleting a track, and undoing and redoing them (split and merge: `track-ops.ts`). Each says in
+ * words what it does (the conflict panel, the error toasts and "Undid: …" repeat it), and shows at once where it
+ * can.
  *
  * Each change that the server takes becomes a step of the session's undo history (`history.ts`), whose undo is
- * the inverse change (`inverse.ts`) read from the track just before this one showed. Undo and redo go through
- * `VideoSession.edit` like the first change, so they get the same versions, conflict panel and re-propagation.
+ * the inverse change (`inverse.ts`) read from the track just before this one showed; a deleted track is brought
+ * back by the server from the copy it kept (`restore.ts`). Undo and redo go through `VideoSession.edit` like the
+ * first change, so they get the same versions, conflict panel and re-propagation.
  */
 
 import type { AttributeValue } from '../attributes';
 import type { TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
+import { sendRestorable } from './restore';
 import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
 import { frameOpWords, setFromOp, withFrameValue } from './frame-attributes';
@@ -187,18 +190,20 @@ export function removeKeyframe(s: VideoSession, t: Track, frame: number): Remove
 }
 
 /**
- * Delete a whole track (every keyframe and propagated box). A refused delete reloads the tracks. It cannot be
- * undone (it asked first, and the server keeps no copy): its steps go, and Ctrl+Z says so when it gets there.
+ * Delete a whole track (every keyframe and propagated box), one undo step: its undo has the server bring the track
+ * back as it was, with its id (`restore.ts`). A refused delete reloads the tracks.
  */
-export function deleteTrack(s: VideoSession, id: number): Promise<unknown> {
-  const what = `delete track ${id}`;
-  return s.edit({
-    what,
-    local: () => s.dropTrack(id),
-    send: (version) => s.server.deleteTrack(id, version),
-    saved: () => {
-      s.history.forgetTrack(id);
-      s.history.push({ what, track: null, undo: null, redo: async () => null });
+export function deleteTrack(s: VideoSession, id: number): Promise<Answer | null> {
+  const ref = s.history.ref(id);
+  return sendRestorable(s, {
+    what: `delete track ${id}`,
+    refs: [ref],
+    local: () => s.dropTrack(ref.id),
+    send: (version) => s.server.deleteTrack(ref.id, version),
+    applied: () => s.history.release(ref.id),
+    restored: () => {
+      s.select(ref.id);
+      s.notify(`Track ${ref.id} is back`);
     },
   });
 }
@@ -271,9 +276,7 @@ export async function undo(s: VideoSession): Promise<void> {
   await s.settled();
   if (s.refusesChanges()) return;
   const step = s.history.undo();
-  if (!step) s.notify('Nothing to undo');
-  else if (!step.undo) s.notify(`Cannot undo: ${step.what} (${step.refusal ?? 'a deleted track cannot be brought back'})`, 'warn');
-  else s.notify(`Undid: ${step.what}`);
+  s.notify(step ? `Undid: ${step.what}` : 'Nothing to undo');
 }
 
 /** Ctrl+Shift+Z / Ctrl+Y: send the last undone change again. */

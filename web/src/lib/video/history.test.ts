@@ -69,13 +69,6 @@ describe('UndoHistory', () => {
     expect([h.undoWhat, h.redoWhat]).toEqual([null, null]);
   });
 
-  it('takes off a step that cannot be undone without sending anything', () => {
-    const h = new UndoHistory();
-    h.push({ what: 'delete track 2', track: null, undo: null, redo: async () => null });
-    expect(h.undo()?.undo).toBeNull();
-    expect([h.undoWhat, h.redoWhat]).toEqual([null, null]);
-  });
-
   it('keeps at most `limit` steps, the newest', () => {
     const log: string[] = [];
     const h = new UndoHistory(() => {}, 3);
@@ -95,7 +88,7 @@ describe('UndoHistory', () => {
     expect(changes).toBe(5);
   });
 
-  it('forgets the steps of a deleted track, both ways', async () => {
+  it('forgets the steps still to undo of a track the server could not put back, not what can be redone', async () => {
     const log: string[] = [];
     const h = new UndoHistory();
     const one = h.ref(1);
@@ -106,9 +99,18 @@ describe('UndoHistory', () => {
     h.push(step('c1', log, undefined, one));
     h.undo();
     await tick();
-    h.forgetTrack(1);
-    expect([h.undoWhat, h.redoWhat, h.depth]).toEqual(['b2', null, 1]);
-    expect(h.ref(1)).not.toBe(one);
+    h.forgetTrack(one);
+    expect([h.undoWhat, h.redoWhat, h.depth]).toEqual(['b2', 'c1', 1]);
+  });
+
+  it('lets go of a gone track’s ref: a new track given its id gets its own, and the old one can come back', () => {
+    const h = new UndoHistory();
+    const ref = h.ref(3);
+    h.release(3);
+    const other = h.ref(3);
+    expect(other).not.toBe(ref);
+    h.moveRef(ref, 3);
+    expect(h.ref(3)).toBe(ref);
   });
 
   it('moves a ref to the id a track came back with, for the steps that hold it', () => {

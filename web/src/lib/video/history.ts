@@ -9,8 +9,8 @@
  */
 
 /**
- * A track as the steps know it. A redone "add a track" makes a new track with a new id: the steps after it hold
- * the same ref, so they follow the new track.
+ * A track as the steps know it. A redone "add a track" or split makes a new track with a new id: the steps after
+ * it hold the same ref, so they follow the new track.
  */
 export interface TrackRef {
   id: number;
@@ -19,12 +19,10 @@ export interface TrackRef {
 export interface Step {
   /** In words, as the change said it ("move the box of track 3 on frame 20"). */
   what: string;
-  /** The track the step changes (null: none, or a step that is only a message). */
+  /** The track the step changes (a split: the track split; a merge: the one kept). */
   track: TrackRef | null;
-  /** Send the inverse edit; `done` once the server took it. Null: this step cannot be undone. */
-  undo: ((done: () => void) => Promise<unknown>) | null;
-  /** Why a step cannot be undone, in words (default: a deleted track cannot be brought back). */
-  refusal?: string;
+  /** Send the inverse edit; `done` once the server took it. */
+  undo: (done: () => void) => Promise<unknown>;
   /** Send the edit again; `done` once the server took it. */
   redo: (done: () => void) => Promise<unknown>;
 }
@@ -51,11 +49,22 @@ export class UndoHistory {
     return r;
   }
 
-  /** The track of `ref` came back as track `id` (a redone "add a track"). */
+  /**
+   * The track of `ref` came back as track `id`: a redone "add a track" or split (a new id), an undone delete or
+   * merge (the same id, its ref again).
+   */
   moveRef(ref: TrackRef, id: number): void {
     if (this.refs.get(ref.id) === ref) this.refs.delete(ref.id);
     ref.id = id;
     this.refs.set(id, ref);
+  }
+
+  /**
+   * Track `id` is gone (deleted, merged away, a split undone): its steps keep its ref for when it comes back, and a
+   * new track the server gives the id gets a ref of its own.
+   */
+  release(id: number): void {
+    this.refs.delete(id);
   }
 
   /** A new change was saved: it can be undone, and what was undone before can no longer be redone. */
@@ -65,15 +74,12 @@ export class UndoHistory {
     this.onchange();
   }
 
-  /**
-   * Take the last step and send its inverse; it moves to the redo stack once saved. A step that cannot be undone
-   * is only taken off (the caller says why). Null when there is nothing to undo.
-   */
+  /** Take the last step and send its inverse; it moves to the redo stack once saved. Null when nothing to undo. */
   undo(): Step | null {
     const s = this.past.pop();
     if (!s) return null;
     this.onchange();
-    void s.undo?.(() => {
+    void s.undo(() => {
       this.future.push(s);
       this.onchange();
     });
@@ -92,12 +98,13 @@ export class UndoHistory {
     return s;
   }
 
-  /** A deleted track: its steps would only fail now (404), and its id may be given to a new track. */
-  forgetTrack(id: number): void {
-    const other = (s: Step): boolean => s.track?.id !== id;
-    this.past = this.past.filter(other);
-    this.future = this.future.filter(other);
-    this.refs.delete(id);
+  /**
+   * The server could not put track `ref` back as it was before a split, merge or delete: its older steps would act
+   * on frames that moved to another track, or on a track that is gone (or on another one given its id), so they
+   * go. What was undone after that change can still be redone: it was made on the tracks as they are now.
+   */
+  forgetTrack(ref: TrackRef): void {
+    this.past = this.past.filter((s) => s.track !== ref);
     this.onchange();
   }
 

@@ -128,7 +128,7 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['Delete', 'Backspace'], description: 'Remove the keyframe on this frame (the last one: delete the track)', group: 'Tracks' },
   { keys: ['Alt+M'], description: 'Split the selected track here: from this frame on, a new track', group: 'Tracks' },
   { keys: ['Merge with…'], description: 'In the selected track’s card: merge another track into it (the lower id stays)', group: 'Tracks' },
-  { keys: ['Ctrl+Z'], description: 'Undo the last change (a deleted track stays deleted)', group: 'Tracks' },
+  { keys: ['Ctrl+Z'], description: 'Undo the last change (also a delete, split or merge)', group: 'Tracks' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Tracks' },
   { keys: ['Tab', 'Shift+Tab'], description: 'Select the next / previous track', group: 'Tracks' },
   { keys: ['Esc'], description: 'Cancel the drag, or clear the selection', group: 'Tracks' },

@@ -131,15 +131,27 @@ function drawHandles(ctx: CanvasRenderingContext2D, view: View, s: FrameShape, r
   ctx.stroke();
 }
 
-/** Draw the stage on a canvas of `width` x `height` CSS pixels at `dpr`. */
-export function drawStage(ctx: CanvasRenderingContext2D, width: number, height: number, dpr: number, view: View, sc: StageScene, o: StageOverlay): void {
+/** Draw the stage on a canvas of `width` x `height` CSS pixels at `dpr`; `filter` (the image adjustments,
+ * `../editor/adjust.ts`) applies to the frame's picture only, not to the boxes. */
+export function drawStage(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+  dpr: number,
+  view: View,
+  sc: StageScene,
+  o: StageOverlay,
+  filter = 'none',
+): void {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = BG;
   ctx.fillRect(0, 0, width, height);
   ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.tx, dpr * view.ty);
   if (sc.image) {
     ctx.imageSmoothingEnabled = view.scale * dpr < 1.5;
+    if (filter !== 'none') ctx.filter = filter;
     ctx.drawImage(sc.image, 0, 0, sc.width, sc.height);
+    if (filter !== 'none') ctx.filter = 'none';
     ctx.imageSmoothingEnabled = true;
   } else {
     ctx.fillStyle = '#22262e';

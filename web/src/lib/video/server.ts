@@ -10,13 +10,18 @@ import { ConflictError } from '../editor/types';
 import { followJob } from '../jobs';
 import type { Job, Method, Track, TrackResult, TrackServer, TrackSet, TracksResult } from './types';
 
-async function checked<T>(call: Promise<T>): Promise<T> {
+/**
+ * A 409 becomes `ConflictError`. With `refusals` only a stale version's does (it names the version the server
+ * has): any other 409 stays an `ApiError`, the server refusing the change itself (an undo it cannot do).
+ */
+async function checked<T>(call: Promise<T>, refusals = false): Promise<T> {
   try {
     return await call;
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) {
       const current = err.problem.current_version;
-      throw new ConflictError(err.message, typeof current === 'number' ? current : null);
+      const stale = typeof current === 'number';
+      if (stale || !refusals) throw new ConflictError(err.message, stale ? current : null);
     }
     throw err;
   }
@@ -30,10 +35,11 @@ const asResult = (r: { version: number; track: unknown; job?: Job | null }): Tra
   job: r.job ?? null,
 });
 
-const asTracks = (r: { version: number; tracks: unknown[]; removed?: number[] }): TracksResult => ({
+const asTracks = (r: { version: number; tracks: unknown[]; removed?: number[]; undo_token?: number | null }): TracksResult => ({
   version: r.version,
   tracks: r.tracks.map(asTrack),
   removed: r.removed ?? [],
+  undo_token: r.undo_token ?? null,
 });
 
 export function frameUrl(projectId: number, itemId: number, frame: number): string {
@@ -122,6 +128,18 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
             body: { version, track_ids: [...trackIds], ...(label !== null ? { label } : {}) },
           }),
         ),
+      );
+      return asTracks(r);
+    },
+    async undoChange(token, version) {
+      const r = await checked(
+        unwrap(
+          api.POST('/api/v1/projects/{project_id}/items/{item_id}/tracks/undo', {
+            params: { path },
+            body: { version, undo_token: token },
+          }),
+        ),
+        true,
       );
       return asTracks(r);
     },

@@ -263,11 +263,12 @@ export class VideoSession {
         if (r.job) this.follow(r.track.track_id, r.job);
       }
       if ('tracks' in r) {
-        // A split or a merge: the tracks it made or changed, each with its job, and the tracks it removed.
+        // A split, a merge or an undo of one: the tracks made, changed or brought back, the tracks removed. An
+        // undo queues no job: a track back carries its latest, followed only while it runs.
         for (const id of r.removed) this.forget(id);
         for (const t of r.tracks) {
           this.putTrack(t);
-          if (t.job) this.follow(t.track_id, t.job);
+          if (t.job && !FINISHED.has(t.job.status)) this.follow(t.track_id, t.job);
         }
       }
       this.lastSavedAt = Date.now();

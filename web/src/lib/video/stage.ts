@@ -6,6 +6,7 @@
  * selection) comes from the host each frame, so the stage holds no tracks of its own.
  */
 
+import { imageAdjust } from '../editor/adjust';
 import { capturePointer, fitCanvas, listener } from '../editor/canvas';
 import { clamp, clampMove, clampPoint, MIN_BOX, rectFromPoints, resizeRect } from '../editor/geometry';
 import type { Handle, Point, Rect } from '../editor/types';
@@ -56,6 +57,8 @@ export class VideoStage {
   spacePanned = false;
   private readonly overlay: StageOverlay = { draft: null, preview: null, hover: null, cursor: null };
   private pointer: Point | null = null;
+  /** The canvas filter of the image adjustments (`none` at their defaults). */
+  private filter = imageAdjust.filter;
   private readonly cleanup: (() => void)[] = [];
   private disposed = false;
 
@@ -83,6 +86,13 @@ export class VideoStage {
     const ro = new ResizeObserver(() => this.resize());
     ro.observe(canvas.parentElement ?? canvas);
     this.cleanup.push(() => ro.disconnect());
+    // The image adjustments (display only): every frame's picture is drawn with them, played or scrubbed.
+    this.cleanup.push(
+      imageAdjust.subscribe(() => {
+        this.filter = imageAdjust.filter;
+        this.invalidate();
+      }),
+    );
     this.resize();
   }
 
@@ -106,7 +116,7 @@ export class VideoStage {
   }
 
   render(): void {
-    drawStage(this.ctx, this.width, this.height, this.dpr, this.view, this.host.scene(), this.overlay);
+    drawStage(this.ctx, this.width, this.height, this.dpr, this.view, this.host.scene(), this.overlay, this.filter);
   }
 
   private changed(): void {

@@ -1,9 +1,10 @@
 /**
  * For the video editor's unit tests only: tracks from a state string, jobs, and an in-memory `TrackServer` that
  * keeps versions, keyframes, labels and attribute values like the real one (a removed keyframe is propagated again at once;
- * split and merge on the state strings).
+ * split and merge on the state strings; a delete, split or merge undone from the copy kept under its token).
  */
 
+import { ApiError } from '../api/problem';
 import { ConflictError } from '../editor/types';
 import type { AttributeSpec } from '../attributes';
 import { VideoSession } from './session.svelte';
@@ -51,6 +52,42 @@ export function job(id: number, status: Job['status'], extra: Partial<Job> = {})
 
 const setChar = (s: string, f: number, c: string): string => s.slice(0, f) + c + s.slice(f + 1);
 const keyframesOf = (states: string): number[] => [...states].flatMap((c, i) => (c === 'k' || c === 'x' ? [i] : []));
+const byId = (a: Track, b: Track): number => a.track_id - b.track_id;
+
+/** What a person set on a track, as the server compares it before an undo: label, keyframes and values. */
+const personal = (t: Track): string =>
+  JSON.stringify([t.label, t.keyframes.map((f) => [f, t.states[f], t.boxes[f]]), t.attributes ?? {}, t.frame_attributes ?? {}]);
+
+/** The server's undo of a delete, split or merge: the tracks before it under a token, and those it left. */
+function undoCopies(tracks: () => Track[]) {
+  const kept = new Map<number, { before: Track[]; after: Map<number, string> }>();
+  let tokens = 0;
+  const refuse = (detail: string): ApiError => new ApiError(409, { status: 409, detail, field: 'undo_token' });
+  return {
+    keep(before: Track[], after: number[]): number {
+      const left = new Map(after.map((id) => [id, personal(tracks().find((t) => t.track_id === id)!)]));
+      kept.set(++tokens, { before: structuredClone(before), after: left });
+      if (kept.size > 50) kept.delete(Math.min(...kept.keys()));
+      return tokens;
+    },
+    /** The tracks to put back and the ids to remove; refused as the server refuses it. */
+    take(token: number): { back: Track[]; removed: number[] } {
+      const k = kept.get(token);
+      if (!k) throw new ApiError(404, { status: 404, detail: `item 1 has no track change ${token} to undo`, field: 'undo_token' });
+      const now = new Map(tracks().map((t) => [t.track_id, t]));
+      for (const [id, was] of k.after) {
+        const t = now.get(id);
+        if (!t || personal(t) !== was) throw refuse(`track ${id} was changed after this change: undo cannot put it back`);
+      }
+      for (const t of k.before) {
+        if (!k.after.has(t.track_id) && now.has(t.track_id)) throw refuse(`track ${t.track_id}'s id is another track's now`);
+      }
+      kept.delete(token);
+      const back = new Set(k.before.map((t) => t.track_id));
+      return { back: k.before, removed: [...k.after.keys()].filter((id) => !back.has(id)) };
+    },
+  };
+}
 
 /** An in-memory server keeping versions like the real one; `failNext` makes the next change answer with an error. */
 export function fakeServer(initial: Track[]) {
@@ -60,6 +97,7 @@ export function fakeServer(initial: Track[]) {
   // Ids are never given twice here, so that a test sees a track made again under another id.
   let nextId = Math.max(0, ...initial.map((t) => t.track_id)) + 1;
   const finishJob: ((j: Job) => void)[] = [];
+  const copies = undoCopies(() => state.tracks);
   const check = (op: string, version: number): void => {
     state.sent.push({ op, version });
     if (fail) {
@@ -78,7 +116,7 @@ export function fakeServer(initial: Track[]) {
     check(op, version);
     const next = t();
     state.version++;
-    state.tracks = [...state.tracks.filter((x) => x.track_id !== next.track_id), next].sort((a, b) => a.track_id - b.track_id);
+    state.tracks = [...state.tracks.filter((x) => x.track_id !== next.track_id), next].sort(byId);
     return { version: state.version, track: next, job: job(++jobs, 'queued') };
   };
   const server: TrackServer = {
@@ -118,9 +156,9 @@ export function fakeServer(initial: Track[]) {
       }),
     deleteTrack: async (id, version) => {
       check('delete', version);
-      find(id);
+      const before = [find(id)];
       state.tracks = state.tracks.filter((t) => t.track_id !== id);
-      return { version: ++state.version };
+      return { version: ++state.version, undo_token: copies.keep(before, []) };
     },
     // Split and merge as the server does them, on state strings: the seams become keyframes (`x` outside).
     split: async (id, f, version) => {
@@ -131,8 +169,8 @@ export function fakeServer(initial: Track[]) {
       const tail = '-'.repeat(f - 1) + 'x' + (t.states[f] === 'p' ? 'k' : t.states[f]) + t.states.slice(f + 1);
       const old = { ...t, states: head, keyframes: keyframesOf(head), job: job(++jobs, 'queued') };
       const made = { ...t, track_id: nextId++, states: tail, keyframes: keyframesOf(tail), job: job(++jobs, 'queued') };
-      state.tracks = [...state.tracks.filter((x) => x.track_id !== id), old, made].sort((a, b) => a.track_id - b.track_id);
-      return { version: ++state.version, tracks: [old, made], removed: [] };
+      state.tracks = [...state.tracks.filter((x) => x.track_id !== id), old, made].sort(byId);
+      return { version: ++state.version, tracks: [old, made], removed: [], undo_token: copies.keep([t], [id, made.track_id]) };
     },
     merge: async ([a, b], version, label) => {
       check('merge', version);
@@ -140,7 +178,14 @@ export function fakeServer(initial: Track[]) {
       const states = [...keep.states].map((c, i) => (c === 'k' || c === 'p' ? c : gone.states[i] === 'x' ? c : gone.states[i]!)).join('');
       const merged = { ...keep, label: label ?? keep.label, states, keyframes: keyframesOf(states), job: job(++jobs, 'queued') };
       state.tracks = state.tracks.filter((x) => x.track_id !== gone.track_id).map((x) => (x.track_id === keep.track_id ? merged : x));
-      return { version: ++state.version, tracks: [merged], removed: [gone.track_id] };
+      return { version: ++state.version, tracks: [merged], removed: [gone.track_id], undo_token: copies.keep([keep, gone], [keep.track_id]) };
+    },
+    undoChange: async (token, version) => {
+      check('undo', version);
+      const { back, removed } = copies.take(token);
+      const gone = new Set([...removed, ...back.map((t) => t.track_id)]);
+      state.tracks = [...state.tracks.filter((t) => !gone.has(t.track_id)), ...back].sort(byId);
+      return { version: ++state.version, tracks: back, removed, undo_token: null };
     },
     propagate: async () => job(++jobs, 'queued'),
     follow: (_id, onUpdate, signal) =>

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { setBox, undo } from './edits';
 import { VIDEO_SHORTCUTS, videoActionFor } from './keymap';
 import { session, track } from './testing';
 import { framesText, mergeConflicts, mergeRefusal, mergeTracks, splitRefusal, splitTrack } from './track-ops';
@@ -88,19 +87,5 @@ describe('split and merge in the editor', () => {
     await mergeTracks(s, 1, 2);
     expect(s.track(1)?.label).toBe('person');
     expect(fake.state.tracks.map((t) => t.track_id)).toEqual([1]);
-  });
-
-  it('cannot be undone: Ctrl+Z says what to do instead, and the split track’s earlier steps are gone', async () => {
-    const { s } = await session([track(1, 'kppppppppk'), track(3, 'kppppppppp')]);
-    await setBox(s, s.track(3)!, 2, [1, 1, 20, 20]);
-    await setBox(s, s.track(1)!, 2, [1, 1, 20, 20]);
-    await splitTrack(s, s.track(1)!, 5);
-    expect(s.undoWhat).toBe('split track 1 at frame 5');
-    await undo(s);
-    expect(s.notice).toMatchObject({ text: 'Cannot undo: split track 1 at frame 5 (merge the two tracks to join them again)', tone: 'warn' });
-    expect(s.undoWhat).toBe('move the box of track 3 on frame 2'); // another track's step is still there
-    await mergeTracks(s, 1, 4);
-    await undo(s);
-    expect(s.notice?.text).toBe('Cannot undo: merge track 4 into track 1 (split the track again to separate them)');
   });
 });

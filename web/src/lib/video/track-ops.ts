@@ -5,13 +5,14 @@
  * the seams become keyframes, a gap between merged tracks is outside. Here: what is checked before anything is
  * sent (said in words, as the server would refuse it), and the requests through the session.
  *
- * Neither can be undone: a split's undo would be a merge, which keeps the keyframes the split made, and a merged
- * track's id cannot be given back. Once the server took one, the undo steps of the tracks it changed are dropped
- * (they would act on frames that moved to another track) and `Ctrl+Z` says what to do instead when it gets there.
- * The checks are pure, tested without a browser.
+ * Each is one undo step (`restore.ts`): `Ctrl+Z` has the server put the tracks back as they were before it, with
+ * their ids (a split track whole again, a merged-away track back), and a redo makes the change again. The checks
+ * are pure, tested without a browser.
  */
 
-import type { VideoSession } from './session.svelte';
+import type { TrackRef } from './history';
+import { sendRestorable } from './restore';
+import type { Answer, VideoSession } from './session.svelte';
 import type { Track } from './types';
 
 const LISTED = 8;
@@ -63,12 +64,6 @@ export function mergeRefusal(a: Track, b: Track): string | null {
   return `Tracks ${keep.track_id} and ${gone.track_id} both have a keyframe on ${where}: remove one of them first`;
 }
 
-/** After a split or a merge: the steps of the tracks it changed go, and one that says why it cannot be undone. */
-function cannotUndo(s: VideoSession, what: string, ids: readonly number[], instead: string): void {
-  for (const id of ids) s.history.forgetTrack(id);
-  s.history.push({ what, track: null, undo: null, refusal: instead, redo: async () => null });
-}
-
 /** Split `t` at `frame`: it keeps the frames before, a new track (then selected) the rest. */
 export async function splitTrack(s: VideoSession, t: Track, frame: number): Promise<Track | null> {
   const why = splitRefusal(t, frame);
@@ -76,20 +71,28 @@ export async function splitTrack(s: VideoSession, t: Track, frame: number): Prom
     s.notify(why, 'warn');
     return null;
   }
-  const id = t.track_id;
-  const what = `split track ${id} at frame ${frame}`;
-  const r = await s.edit({
-    what,
-    send: (version) => s.server.split(id, frame, version),
-    saved: () => cannotUndo(s, what, [id], 'merge the two tracks to join them again'),
+  const ref = s.history.ref(t.track_id);
+  const partOf = (a: Answer): Track | undefined => ('tracks' in a ? a.tracks.find((x) => x.track_id !== ref.id) : undefined);
+  // The new track; made again by a redo, it may get another id, and the steps that hold its ref follow it there.
+  let made: TrackRef | null = null;
+  const r = await sendRestorable(s, {
+    what: `split track ${ref.id} at frame ${frame}`,
+    refs: [ref],
+    send: (version) => s.server.split(ref.id, frame, version),
+    applied: (a) => {
+      const part = partOf(a);
+      if (!part) return;
+      if (made) s.history.moveRef(made, part.track_id);
+      else made = s.history.ref(part.track_id);
+      s.select(part.track_id);
+      s.notify(`Track ${ref.id} now ends before frame ${frame}; from there on it is track ${part.track_id}`);
+    },
+    restored: (a) => {
+      s.select(ref.id);
+      s.notify(`Track ${a.removed.join(' and ')} is part of track ${ref.id} again`);
+    },
   });
-  if (!r || !('tracks' in r)) return null;
-  const made = r.tracks.find((x) => x.track_id !== id) ?? null;
-  if (made) {
-    s.select(made.track_id);
-    s.notify(`Track ${id} now ends before frame ${frame}; from there on it is track ${made.track_id}`);
-  }
-  return made;
+  return (r && partOf(r)) ?? null;
 }
 
 /**
@@ -112,15 +115,21 @@ export async function mergeTracks(s: VideoSession, a: number, b: number): Promis
     const ask = `Track ${keep.track_id} is ‘${keep.label}’ and track ${gone.track_id} is ‘${gone.label}’: the merged track will be ‘${keep.label}’.`;
     if (typeof confirm === 'function' && !confirm(`${ask} Merge them?`)) return null;
   }
-  const what = `merge track ${gone.track_id} into track ${keep.track_id}`;
-  const r = await s.edit({
-    what,
-    local: () => s.dropTrack(gone.track_id),
-    send: (version) => s.server.merge([keep.track_id, gone.track_id], version, label),
-    saved: () => cannotUndo(s, what, [keep.track_id, gone.track_id], 'split the track again to separate them'),
+  const [k, g] = [s.history.ref(keep.track_id), s.history.ref(gone.track_id)];
+  const r = await sendRestorable(s, {
+    what: `merge track ${g.id} into track ${k.id}`,
+    refs: [k, g],
+    local: () => s.dropTrack(g.id),
+    send: (version) => s.server.merge([k.id, g.id], version, label),
+    applied: () => {
+      s.history.release(g.id);
+      s.select(k.id);
+      s.notify(`Track ${g.id} is now part of track ${k.id}`);
+    },
+    restored: () => {
+      s.select(g.id);
+      s.notify(`Tracks ${k.id} and ${g.id} are apart again`);
+    },
   });
-  if (!r || !('tracks' in r)) return null;
-  s.select(keep.track_id);
-  s.notify(`Track ${gone.track_id} is now part of track ${keep.track_id}`);
-  return r.tracks[0] ?? null;
+  return r && 'tracks' in r ? (r.tracks[0] ?? null) : null;
 }

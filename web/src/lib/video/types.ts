@@ -69,11 +69,21 @@ export interface TrackResult {
   job: Job | null;
 }
 
-/** What a split or a merge answers: the item's new version, the tracks made or changed, the tracks gone. */
+/**
+ * What a split, a merge or an undo of one answers: the item's new version, the tracks made, changed or brought
+ * back, the tracks gone, and the token that undoes the change (`undoChange`; null for an undo).
+ */
 export interface TracksResult {
   version: number;
   tracks: Track[];
   removed: number[];
+  undo_token: number | null;
+}
+
+/** What deleting a track answers: the item's new version and the token that brings the track back. */
+export interface TrackDeleted {
+  version: number;
+  undo_token: number;
 }
 
 /** The video item the editor is mounted with (a subset of the API's `ItemPublic`). */
@@ -129,11 +139,17 @@ export interface TrackServer {
     to: number,
     values: AttributeChanges,
   ) => Promise<TrackResult>;
-  deleteTrack: (trackId: number, version: number) => Promise<{ version: number }>;
+  deleteTrack: (trackId: number, version: number) => Promise<TrackDeleted>;
   /** `POST .../tracks/{id}/split`: the track keeps the frames before `frame`, a new track the rest. */
   split: (trackId: number, frame: number, version: number) => Promise<TracksResult>;
   /** `POST .../tracks/merge`: one track (the lower id) from two; `label` when theirs differ. */
   merge: (trackIds: readonly [number, number], version: number, label: string | null) => Promise<TracksResult>;
+  /**
+   * `POST .../tracks/undo`: the tracks as they were before the delete, split or merge that answered `token` (same
+   * ids, every box). A stale version throws `ConflictError`; a refusal (a person changed those tracks since, the
+   * id is taken, the token is unknown) an `ApiError` saying why.
+   */
+  undoChange: (token: number, version: number) => Promise<TracksResult>;
   propagate: (trackId: number, method: Method) => Promise<Job>;
   /** Calls `onUpdate` with each state of the job; resolves with the finished job, rejects on abort. */
   follow: (jobId: number, onUpdate: (job: Job) => void, signal: AbortSignal) => Promise<Job>;

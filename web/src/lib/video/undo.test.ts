@@ -94,19 +94,37 @@ describe('undo and redo in the video editor', () => {
     expect([s.undoWhat, s.redoWhat]).toEqual([null, null]);
   });
 
-  it('cannot bring a deleted track back: says so, and forgets its steps', async () => {
+  it('brings a deleted track back with its id and boxes; its older steps then undo, and redo deletes it again', async () => {
     const { s, fake } = await session([track(1, 'kppppppppp'), track(2, 'kppppppppp')]);
     await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
     await setBox(s, s.track(2)!, 4, [20, 20, 60, 90]);
+    const before = s.track(2);
     await deleteTrack(s, 2);
+    expect(s.tracks.map((x) => x.track_id)).toEqual([1]);
+    expect(s.undoWhat).toBe('delete track 2');
     await undo(s);
-    expect(s.notice).toMatchObject({ text: 'Cannot undo: delete track 2 (a deleted track cannot be brought back)', tone: 'warn' });
-    expect(fake.state.tracks.map((x) => x.track_id)).toEqual([1]);
+    expect(s.notice?.text).toBe('Undid: delete track 2');
+    await s.settled();
+    expect(s.notice?.text).toBe('Track 2 is back');
+    expect(s.track(2)).toEqual(before);
+    expect(s.selected).toBe(2);
+    expect(fake.state.tracks.map((x) => x.track_id)).toEqual([1, 2]);
     await undo(s);
     await s.settled();
-    expect(fake.state.tracks[0]!.keyframes).toEqual([0]);
+    expect(fake.state.tracks[1]!.keyframes).toEqual([0]); // track 2's own step, on the track brought back
+    await undo(s);
     await undo(s);
     expect(s.notice?.text).toBe('Nothing to undo');
+    for (let i = 0; i < 3; i++) await redo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe('Redid: delete track 2');
+    expect(s.tracks.map((x) => [x.track_id, x.keyframes])).toEqual([[1, [0, 3]]]);
+    await undo(s); // with the token the redone delete answered
+    await s.settled();
+    expect(s.tracks.map((x) => [x.track_id, x.keyframes])).toEqual([[1, [0, 3]], [2, [0, 4]]]);
+    expect(fake.state.sent.map((x) => x.op)).toEqual(
+      ['keyframe', 'keyframe', 'delete', 'undo', 'remove', 'remove', 'keyframe', 'keyframe', 'delete', 'undo'],
+    );
   });
 
   it('waits for the change in flight, so Ctrl+Z right after a drag undoes that drag', async () => {

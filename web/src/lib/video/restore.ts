@@ -1,0 +1,72 @@
+/**
+ * Split, merge and delete as undo steps. Each moves or removes every box of a track at once, and what the person
+ * saw (propagated boxes, confidences, outside frames, per-frame values) is more than an inverse request could
+ * rebuild. So the server keeps a copy of the tracks such a change touched and answers with a token
+ * (`undo_token`); `undoChange` with it puts them back exactly as they were, with their ids, and answers like a
+ * split (the tracks back, the tracks gone). A redo sends the change again, which answers with a new token.
+ *
+ * A track brought back keeps its id, so once the change is undone the older steps of its tracks act on the same
+ * tracks again (undo goes newest first), and their refs come back with them. A track a change removes lets go of
+ * its ref (a new track the server gives that id gets one of its own), and a track a redone split makes may get
+ * another id: the later steps follow it (`moveRef`). When the server refuses the undo (a person changed those
+ * tracks since, the id is taken now, the token is no longer kept), the notice says why and the step goes, as any
+ * refused one; so do the older steps of those tracks, which no longer match what the server has.
+ */
+
+import { isConflict } from '../editor/types';
+import type { Step, TrackRef } from './history';
+import type { Answer, VideoSession } from './session.svelte';
+import type { TracksResult } from './types';
+
+export interface Restorable {
+  /** In words ("split track 1 at frame 20"). */
+  what: string;
+  /** The tracks an undo brings back, the step's own first (the track split, the one kept, the one deleted). */
+  refs: readonly [TrackRef, ...TrackRef[]];
+  /** The change, sent the first time and again on redo; `local` shows it at once. */
+  send: (version: number) => Promise<Answer>;
+  local?: () => void;
+  /** Once the server took the change, the first time and on each redo: refs, selection, words. */
+  applied: (answer: Answer) => void;
+  /** Once the server put the tracks back: selection and words. */
+  restored: (answer: TracksResult) => void;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+const tokenOf = (a: Answer): number | null => ('undo_token' in a && typeof a.undo_token === 'number' ? a.undo_token : null);
+
+/** Send change `c`; once the server took it, it is one undo step. Resolves with the answer (null: not saved). */
+export function sendRestorable(s: VideoSession, c: Restorable): Promise<Answer | null> {
+  let token: number | null = null;
+  const applied = (a: Answer): void => {
+    token = tokenOf(a);
+    c.applied(a);
+  };
+  const sendUndo = async (version: number): Promise<Answer> => {
+    try {
+      if (token === null) throw new Error('the server kept no copy of the tracks before it');
+      return await s.server.undoChange(token, version);
+    } catch (err) {
+      // A stale version goes to the conflict panel (it clears the history); anything else is a refusal.
+      if (!isConflict(err)) {
+        s.notify(`Cannot undo: ${c.what}: ${errorText(err)}`, 'warn');
+        for (const r of c.refs) s.history.forgetTrack(r);
+      }
+      throw err;
+    }
+  };
+  const restored = (a: Answer): void => {
+    if (!('tracks' in a)) return;
+    for (const id of a.removed) s.history.release(id);
+    for (const r of c.refs) s.history.moveRef(r, r.id);
+    c.restored(a);
+  };
+  const step: Step = {
+    what: c.what,
+    track: c.refs[0],
+    undo: (done) => s.edit({ what: `undo: ${c.what}`, send: sendUndo, saved: (a) => (restored(a), done()) }),
+    redo: (done) => s.edit({ what: `redo: ${c.what}`, local: c.local, send: c.send, saved: (a) => (applied(a), done()) }),
+  };
+  return s.edit({ what: c.what, local: c.local, send: c.send, saved: (a) => (applied(a), s.history.push(step)) });
+}
