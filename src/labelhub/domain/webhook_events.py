@@ -41,6 +41,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "merge",
         "rename",
         "split",
+        "undo",
     ),
     "webhook": ("create", "delete", "disable", "update"),
 }
