@@ -98,6 +98,10 @@ def test_a_split_undone_is_the_track_it_was_with_its_rows_and_the_token_undoes_o
     _ok(_undo(client, h, pid, iid, again["undo_token"]))
     run_jobs(hub)  # the split's queued jobs find their track put back: nothing moves, the split-off one is gone
     assert _shown(client, h, pid, iid) == before
+    jobs = client.get(f"{API}/jobs", params={"project_id": pid}, headers=h).json()
+    assert {j["status"] for j in jobs} == {"succeeded"}  # none failed over a track that went
+    [gone] = [j["result"] for j in jobs if j["params"]["track_id"] == tid + 1 and j["result"].get("gone")]
+    assert gone["boxes_written"] == 0
 
 
 def test_a_merge_undone_brings_both_tracks_back_with_their_ids(

@@ -167,7 +167,12 @@ def run_propagation(
     cv2.setNumThreads(1)  # the passes run in their own threads; OpenCV's pool would compete with them
     with hub.db.session() as s:
         v = load_video_item(s, hub, actor, project_id, item_id, Action.ANNOTATE, files=method != "interpolate")
-        label, keyframes = read_keyframes(s, v, track_id)
+        try:
+            label, keyframes = read_keyframes(s, v, track_id)
+        except NotFoundError:  # deleted, merged into another or its split undone since the job was queued
+            hub.propagations.drop((item_id, track_id))
+            return {"item_id": item_id, "track_id": track_id, "method": method, "superseded": True, "gone": True,
+                    "frames": None, "boxes_written": 0, "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
     report(0.02, "reading frames")
     key = (item_id, track_id)
     if method == "interpolate":
