@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from labelhub.errors import ConflictError, NotFoundError
 from labelhub.services import audit
 from labelhub.services.access import Actor
-from labelhub.services.tracks import TRACK_BOX, bump_version, editable_video, is_keyframe, track_rows
+from labelhub.services.track_rows import TRACK_BOX, is_keyframe, keyframe_rows, track_rows
+from labelhub.services.tracks import bump_version, editable_video
 from labelhub.storage.models import Annotation, Item
 from labelhub.storage.undo_models import TrackSnapshot
 
@@ -75,7 +76,7 @@ def _keyframes(session: Session, item_id: int, track_id: int) -> list[list[Any]]
     """What a person set on the track: frame, label, box and values of each keyframe, in frame order."""
     return [
         [r.frame, r.label, (r.geometry or {}).get("bbox"), r.attributes or {}]
-        for r in track_rows(session, item_id, track_id)
+        for r in keyframe_rows(session, item_id, track_id)
         if is_keyframe(r.source, r.attributes)
     ]
 

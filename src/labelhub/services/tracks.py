@@ -27,6 +27,7 @@ from labelhub.services import audit
 from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require, role_in
 from labelhub.services.frames import VideoItem, load_video_item
+from labelhub.services.track_rows import TRACK_BOX, is_keyframe, keyframe_rows, track_rows
 from labelhub.storage.models import Annotation, Item, utcnow
 from labelhub.tracking import BoxState, FrameBox, Keyframe, Track, suggest_frames
 from labelhub.tracking._boxes import as_box, clip
@@ -47,12 +48,10 @@ __all__ = [
     "set_keyframe",
 ]
 
-TRACK_BOX = AnnotationKind.TRACK_BOX.value
 SUGGESTIONS = 10
 _TABLE = cast(Table, Annotation.__table__)
 _A = _TABLE.c
 _ITEMS = cast(Table, Item.__table__)
-_ROW = (_A.id, _A.track_id, _A.frame, _A.label, _A.geometry, _A.source, _A.score, _A.attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +74,6 @@ class TrackView:
     suggested: list[int]
     attributes: dict[str, Any]
     attributes_mixed: list[str]
-
-
-def is_keyframe(source: str, attributes: dict[str, Any] | None) -> bool:
-    value = (attributes or {}).get("keyframe")
-    return bool(value) if isinstance(value, bool) else source == Source.HUMAN.value
-
-
-def track_rows(session: Session, item_id: int, track_id: int | None = None) -> list[Row[Any]]:
-    q = select(*_ROW).where(_A.item_id == item_id, _A.kind == TRACK_BOX)
-    if track_id is not None:
-        q = q.where(_A.track_id == track_id)
-    return list(session.execute(q.order_by(_A.track_id, _A.frame, _A.id)))
 
 
 def _view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
@@ -154,7 +141,7 @@ def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, 
 
     A keyframe whose box lies wholly outside the image (possible in imported files) counts as outside.
     """
-    rows = track_rows(session, v.item_id, track_id)
+    rows = keyframe_rows(session, v.item_id, track_id) or track_rows(session, v.item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
     kfs: list[Keyframe] = []
@@ -175,7 +162,7 @@ def keyframe_attributes(session: Session, item_id: int, track_id: int) -> list[t
     """Return the track's keyframes as (frame, attributes) in frame order: where its boxes take their values."""
     return [
         (r.frame, dict(r.attributes or {}))
-        for r in track_rows(session, item_id, track_id)
+        for r in keyframe_rows(session, item_id, track_id)
         if r.frame is not None and is_keyframe(r.source, r.attributes)
     ]
 
@@ -281,7 +268,7 @@ def set_keyframe(
     """Make ``frame`` a keyframe of the track: ``box``, or outside when ``box`` is None; return the new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
     _check_frame(v, frame)
-    rows = track_rows(session, item_id, track_id)
+    rows = keyframe_rows(session, item_id, track_id, frame) or track_rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     here = next((r for r in rows if r.frame == frame), None)
@@ -322,7 +309,7 @@ def remove_keyframe(
 ) -> int:  # fmt: skip
     """Remove the keyframe on ``frame`` (the propagation fills the frame in again); return the new version."""
     v = editable_video(session, hub, actor, project_id, item_id)
-    rows = track_rows(session, item_id, track_id)
+    rows = keyframe_rows(session, item_id, track_id) or track_rows(session, item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {item_id} has no track {track_id}", field="track_id")
     here = next((r for r in rows if r.frame == frame and is_keyframe(r.source, r.attributes)), None)
