@@ -4,31 +4,11 @@ leaves the page as your new role sees it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import API, Server, Shots, add_member, eventually, login, logout
-
-
-def _answer(messages: list[str], accept: bool) -> Callable[[Any], None]:
-    """A handler for the next confirm(): records its text, then clicks OK (accept) or Cancel."""
-
-    def handle(dialog: Any) -> None:
-        messages.append(dialog.message)
-        if accept:
-            dialog.accept()
-        else:
-            dialog.dismiss()
-
-    return handle
-
-
-def _asked(messages: list[str], n: int) -> Callable[[], None]:
-    def check() -> None:
-        assert len(messages) == n, f"{len(messages)} confirmation(s) asked, expected {n}"
-
-    return check
+from tests.e2e._confirm import answer_confirm
+from tests.e2e.conftest import API, Server, Shots, add_member, login, logout
 
 
 def _roles(server: Server, pid: int) -> dict[str, str]:
@@ -76,16 +56,15 @@ def test_a_manager_cannot_touch_owners_sees_refusals_as_the_server_has_them_and_
     # Demoting yourself asks first; Cancel leaves the role as it was, on the page and on the server.
     messages: list[str] = []
     own_role = members.get_by_label("Role of mm-manager")
-    page.once("dialog", _answer(messages, accept=False))
     own_role.select_option("viewer")
-    eventually(_asked(messages, 1))
+    messages.append(answer_confirm(page, accept=False))
     assert "You will lose manager rights in this project" in messages[0], messages
     expect(own_role).to_have_value("manager")
     assert _roles(server, pid)["mm-manager"] == "manager"
 
     # OK demotes: the page is then what a viewer sees (no role choices, no Remove, no Add member, no Save).
-    page.once("dialog", _answer(messages, accept=True))
     own_role.select_option("viewer")
+    messages.append(answer_confirm(page, accept=True))
     expect(members.get_by_role("combobox")).to_have_count(0)
     expect(members.get_by_role("button", name="Remove")).to_have_count(0)
     expect(page.get_by_role("button", name="Add member")).to_have_count(0)
@@ -114,8 +93,8 @@ def test_a_refused_change_of_your_own_role_is_undone_on_the_page_and_leaving_ask
 
     # The last owner cannot step down: after confirming, the server refuses and the select shows owner again.
     messages: list[str] = []
-    page.once("dialog", _answer(messages, accept=True))
     own_role.select_option("manager")
+    messages.append(answer_confirm(page, accept=True))
     expect(members.get_by_test_id("problem")).to_contain_text("at least one owner")
     expect(own_role).to_have_value("owner")
     expect(own_role).to_be_enabled()
@@ -129,8 +108,8 @@ def test_a_refused_change_of_your_own_role_is_undone_on_the_page_and_leaving_ask
     expect(page.get_by_test_id("project-card").filter(has_text="Members with one owner")).to_have_count(1)
     page.goto(f"/#/projects/{pid}/settings")
     own_row = members.get_by_test_id("member-row").filter(has_text="mo-manager")
-    page.once("dialog", _answer(messages, accept=True))
     own_row.get_by_role("button", name="Leave").click()
+    messages.append(answer_confirm(page, accept=True))
     expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
     expect(page.get_by_test_id("project-card").filter(has_text="Members with one owner")).to_have_count(0)
     assert "You will lose manager rights in this project" in messages[1], messages

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 from tests.assist._volume_seg_support import CLASSES, SHAPE, write_msd
+from tests.e2e._confirm import answer_confirm
 from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, eventually, login
 
 from labelhub.formats._volume_masks import mask_geometry
@@ -85,8 +86,8 @@ def test_a_segmenter_report_and_accepting_a_whole_fill(page: Any, server: Server
     expect(panel.get_by_test_id("accept-unscored")).to_have_text("Accept all 1")  # the box is left
     labels = page.get_by_role("listbox", name="Label for new shapes").get_by_role("option")
     labels.filter(has_text="box").click()  # the current class: box
-    page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("volume-reject-all").click()
+    assert answer_confirm(page) == "Reject all 2 open box proposals on every slice of this volume?"
     eventually(lambda: _assert_equal(_states(server, pid, iid, "box"), ["rejected"] * 2))
 
 

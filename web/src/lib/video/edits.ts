@@ -12,6 +12,7 @@
  */
 
 import type { AttributeValue } from '../attributes';
+import { ask, type Asker } from '../confirm.svelte';
 import type { TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
 import { sendRestorable } from './restore';
@@ -217,10 +218,16 @@ export function relabel(s: VideoSession, id: number, label: string): Promise<Ans
 }
 
 /**
- * Set attribute values on the whole track `id` (null unsets one): one undoable step, saved at once. Returns null
- * (nothing sent) when the values are what the track has already.
+ * Set attribute values on the whole track `id` (null unsets one): one undoable step, saved at once. Resolves null
+ * (nothing sent) when the values are what the track has already, or when a value differs between the track's
+ * boxes and the person, asked (`asker`: the app's dialog; a stand-in in unit tests), keeps them.
  */
-export function setTrackAttributes(s: VideoSession, id: number, values: AttributeChanges): Promise<Answer | null> | null {
+export async function setTrackAttributes(
+  s: VideoSession,
+  id: number,
+  values: AttributeChanges,
+  asker: Asker = ask,
+): Promise<Answer | null> {
   const t = s.track(id);
   if (!t) return null;
   const now = t.attributes ?? {};
@@ -228,7 +235,10 @@ export function setTrackAttributes(s: VideoSession, id: number, values: Attribut
   const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => mixed.has(k) || (now[k] ?? null) !== v));
   if (Object.keys(changes).length === 0) return null;
   const warning = mixedWarning(t, changes);
-  if (warning !== null && typeof confirm === 'function' && !confirm(warning)) return null;
+  if (warning !== null) {
+    const ok = await asker({ title: 'Give every box the same value?', message: warning, confirm: 'Set on every box', danger: true });
+    if (!ok) return null;
+  }
   const words = Object.entries(changes)
     .map(([k, v]) => (v === null ? `clear ${k}` : `set ${k} to ${String(v)}`))
     .join(', ');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeSpec } from '../attributes';
+import type { Question } from '../confirm.svelte';
 import { createTrack, redo, relabel, setTrackAttributes, undo } from './edits';
 import { inverseOf } from './inverse';
 import { session, track } from './testing';
@@ -68,7 +69,7 @@ describe('changing a track’s values in the editor', () => {
     await setTrackAttributes(s, 3, { kind: 'van' });
     expect(fake.state.tracks[0]!.attributes).toEqual({ kind: 'van' });
     expect(s.undoWhat).toBe('set kind to van on track 3');
-    expect(setTrackAttributes(s, 3, { kind: 'van' })).toBeNull(); // already so: nothing sent
+    expect(await setTrackAttributes(s, 3, { kind: 'van' })).toBeNull(); // already so: nothing sent
     await undo(s);
     await s.settled();
     expect(fake.state.tracks[0]!.attributes).toEqual({ kind: 'sedan' });
@@ -76,6 +77,26 @@ describe('changing a track’s values in the editor', () => {
     await s.settled();
     expect(fake.state.tracks[0]!.attributes).toEqual({ kind: 'van' });
     expect(fake.state.sent.map((x) => x.op)).toEqual(['attributes', 'attributes', 'attributes']);
+  });
+
+  it('asks before one value replaces values that differ between the boxes, and sends nothing when declined', async () => {
+    const { s, fake } = await session([car({ kind: 'van' }, ['occluded'])], SPECS);
+    const asked: Question[] = [];
+    expect(await setTrackAttributes(s, 3, { occluded: true }, async (q) => (asked.push(q), false))).toBeNull();
+    expect(asked).toEqual([
+      {
+        title: 'Give every box the same value?',
+        message: mixedWarning(s.track(3)!, { occluded: true }),
+        confirm: 'Set on every box',
+        danger: true,
+      },
+    ]);
+    expect(fake.state.sent).toEqual([]);
+    await setTrackAttributes(s, 3, { occluded: true }, async () => true);
+    expect(fake.state.tracks[0]!.attributes).toEqual({ kind: 'van', occluded: true });
+    // Nothing mixed: not asked.
+    await setTrackAttributes(s, 3, { kind: 'sedan' }, async () => Promise.reject(new Error('asked')));
+    expect(fake.state.sent.map((x) => x.op)).toEqual(['attributes', 'attributes']);
   });
 
   it('a relabel drops the values the new label does not take, and its undo brings them back', async () => {

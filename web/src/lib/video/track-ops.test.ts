@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Question } from '../confirm.svelte';
 import { VIDEO_SHORTCUTS, videoActionFor } from './keymap';
 import { session, track } from './testing';
 import { framesText, mergeConflicts, mergeRefusal, mergeTracks, splitRefusal, splitTrack } from './track-ops';
@@ -82,10 +83,33 @@ describe('split and merge in the editor', () => {
     expect(fake.state.sent).toEqual([]);
   });
 
-  it('merges tracks of different classes under the kept track’s class', async () => {
+  it('merges tracks of different classes under the kept track’s class, once the person agreed', async () => {
     const { s, fake } = await session([track(1, 'kpppxooooo'), { ...track(2, 'xoooookppp'), label: 'car' }]);
-    await mergeTracks(s, 1, 2);
+    const asked: Question[] = [];
+    await mergeTracks(s, 2, 1, async (q) => (asked.push(q), true));
+    expect(asked).toEqual([
+      {
+        title: 'Merge tracks of different classes?',
+        message: 'Track 1 is ‘person’ and track 2 is ‘car’: the merged track will be ‘person’. Merge them?',
+        confirm: 'Merge tracks',
+      },
+    ]);
     expect(s.track(1)?.label).toBe('person');
     expect(fake.state.tracks.map((t) => t.track_id)).toEqual([1]);
+  });
+
+  it('sends nothing when the person declines to merge tracks of different classes', async () => {
+    const { s, fake } = await session([track(1, 'kpppxooooo'), { ...track(2, 'xoooookppp'), label: 'car' }]);
+    expect(await mergeTracks(s, 1, 2, async () => false)).toBeNull();
+    expect(s.tracks.map((t) => [t.track_id, t.label])).toEqual([[1, 'person'], [2, 'car']]);
+    expect(fake.state.sent).toEqual([]);
+  });
+
+  it('does not ask when both tracks have the same class', async () => {
+    const { s } = await session([track(1, 'kpppxooooo'), track(2, 'xoooookppp')]);
+    const asker = async (): Promise<boolean> => {
+      throw new Error('asked');
+    };
+    expect((await mergeTracks(s, 1, 2, asker))?.track_id).toBe(1);
   });
 });

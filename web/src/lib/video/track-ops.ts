@@ -10,6 +10,7 @@
  * are pure, tested without a browser.
  */
 
+import { ask, type Asker } from '../confirm.svelte';
 import type { TrackRef } from './history';
 import { sendRestorable } from './restore';
 import type { Answer, VideoSession } from './session.svelte';
@@ -97,9 +98,9 @@ export async function splitTrack(s: VideoSession, t: Track, frame: number): Prom
 
 /**
  * Merge tracks `a` and `b` into the one with the lower id (then selected). Tracks of different classes take the
- * kept track's class, once the person agreed.
+ * kept track's class, once the person agreed (`asker`: the app's dialog; a stand-in in unit tests).
  */
-export async function mergeTracks(s: VideoSession, a: number, b: number): Promise<Track | null> {
+export async function mergeTracks(s: VideoSession, a: number, b: number, asker: Asker = ask): Promise<Track | null> {
   const ta = s.track(a);
   const tb = s.track(b);
   if (!ta || !tb) return null;
@@ -112,8 +113,9 @@ export async function mergeTracks(s: VideoSession, a: number, b: number): Promis
   let label: string | null = null;
   if (keep.label !== gone.label) {
     label = keep.label;
-    const ask = `Track ${keep.track_id} is ‘${keep.label}’ and track ${gone.track_id} is ‘${gone.label}’: the merged track will be ‘${keep.label}’.`;
-    if (typeof confirm === 'function' && !confirm(`${ask} Merge them?`)) return null;
+    const said = `Track ${keep.track_id} is ‘${keep.label}’ and track ${gone.track_id} is ‘${gone.label}’: the merged track will be ‘${keep.label}’.`;
+    const message = `${said} Merge them?`;
+    if (!(await asker({ title: 'Merge tracks of different classes?', message, confirm: 'Merge tracks' }))) return null;
   }
   const [k, g] = [s.history.ref(keep.track_id), s.history.ref(gone.track_id)];
   const r = await sendRestorable(s, {
