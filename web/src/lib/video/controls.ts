@@ -166,6 +166,9 @@ export class VideoControls {
     switch (a) {
       case 'play':
         return player.toggle();
+      case 'speed.down':
+      case 'speed.up':
+        return player.stepRate(a === 'speed.up' ? 1 : -1);
       case 'frame.next':
       case 'frame.prev':
         return this.step(a === 'frame.next' ? 1 : -1);

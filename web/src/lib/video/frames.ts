@@ -31,7 +31,8 @@ export class FrameCache {
     private readonly prefetch: (start: number, count: number) => Promise<string[]>,
     /** Called when a frame has decoded (the stage redraws when it is the current one). */
     private readonly onready: (f: number) => void,
-    private readonly limit = 360,
+    /** Decoded frames kept (`cacheLimit`). */
+    readonly limit = 360,
   ) {}
 
   /** The decoded image of frame `f`, or null while it loads (or failed). */

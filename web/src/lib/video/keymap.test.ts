@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { videoActionFor, videoHotkeys } from './keymap';
+import { VIDEO_SHORTCUTS, videoActionFor, videoHotkeys } from './keymap';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({
   key: k,
@@ -26,6 +26,18 @@ describe('video keys', () => {
     expect(videoActionFor(key('F', { shiftKey: true }))).toBe('zoom.fit');
   });
 
+  it('plays slower and faster with < and > (Shift+, and Shift+.), as on YouTube, listed in the help sheet', () => {
+    expect(videoActionFor(key('<', { shiftKey: true }))).toBe('speed.down');
+    expect(videoActionFor(key('>', { shiftKey: true }))).toBe('speed.up');
+    // A layout with its own < key types it without Shift.
+    expect(videoActionFor(key('<'))).toBe('speed.down');
+    // The unshifted keys stay free, and Ctrl+Shift+. is the browser's.
+    expect(videoActionFor(key(','))).toBeNull();
+    expect(videoActionFor(key('.'))).toBeNull();
+    expect(videoActionFor(key('>', { ctrlKey: true, shiftKey: true }))).toBeNull();
+    expect(VIDEO_SHORTCUTS.find((s) => s.keys.includes('>'))?.description).toMatch(/slower \/ faster/);
+  });
+
   it('leaves unknown Shift+letters and browser shortcuts alone', () => {
     expect(videoActionFor(key('A', { shiftKey: true }))).toBeNull();
     expect(videoActionFor(key('f', { ctrlKey: true }))).toBeNull();
@@ -47,6 +59,7 @@ describe('video keys', () => {
       { name: 'person', color: '#f00', hotkey: '1' },
       { name: 'car', color: '#0f0', hotkey: 'f' },
       { name: 'bike', color: '#00f', hotkey: '2' },
+      { name: 'bus', color: '#ff0', hotkey: '>' },
     ];
     expect([...videoHotkeys(classes)]).toEqual([
       ['1', 'person'],

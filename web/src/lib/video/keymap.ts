@@ -1,8 +1,9 @@
 /**
  * The video editor's keyboard shortcuts in one place: the key handler reads the tables, the help sheet (`?`)
  * the list. The frame keys follow CVAT (`f`/`d` next/previous frame, `k` keyframe, `o` outside, Space plays,
- * Alt+M splits a track), so people who come from it keep their hands where they were. Class hotkeys (1-9) are the project's, minus
- * any that clash with these keys. Pure functions, tested without a browser.
+ * Alt+M splits a track), so people who come from it keep their hands where they were; `<` / `>` change the
+ * playback speed, as on YouTube. Class hotkeys (1-9) are the project's, minus any that clash with these keys.
+ * Pure functions, tested without a browser.
  */
 
 import type { HelpEntry, KeyLike } from '../editor/keys';
@@ -10,6 +11,8 @@ import type { LabelClass } from '../editor/types';
 
 export type VideoAction =
   | 'play'
+  | 'speed.down'
+  | 'speed.up'
   | 'frame.next'
   | 'frame.prev'
   | 'frame.forward'
@@ -44,6 +47,9 @@ export const FRAME_STEP = 10;
 
 const PLAIN: Readonly<Record<string, VideoAction>> = {
   ' ': 'play',
+  // YouTube's: Shift+, and Shift+. on a US keyboard (by the character, so `<` and `>` wherever a layout has them).
+  '<': 'speed.down',
+  '>': 'speed.up',
   f: 'frame.next',
   ArrowRight: 'frame.next',
   d: 'frame.prev',
@@ -110,7 +116,8 @@ export function videoHotkeys(classes: readonly LabelClass[]): Map<string, string
 }
 
 export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
-  { keys: ['Space'], description: 'Play or pause (at the video’s frame rate)', group: 'Frames' },
+  { keys: ['Space'], description: 'Play or pause (at the video’s frame rate times the speed)', group: 'Frames' },
+  { keys: ['<', '>'], description: 'Play slower / faster: 0.25× to 4× (kept in this browser)', group: 'Frames' },
   { keys: ['F', '→'], description: 'Next frame', group: 'Frames' },
   { keys: ['D', '←'], description: 'Previous frame', group: 'Frames' },
   { keys: ['V', 'C'], description: `${FRAME_STEP} frames forward / back`, group: 'Frames' },
