@@ -11,15 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelhub.storage.models import Base, BigId, utcnow
 
 
 class TrackSnapshot(Base):
-    """One undoable track change of a video item: ``rows`` (the touched tracks' annotation rows before it, every
-    column), ``after`` (track id -> its keyframes right after it; a track absent there is one the change removed)."""
+    """One undoable track change of a video item: the touched tracks' annotation rows before it, every column
+    (``packed``: their JSON, zlib-compressed, ``size_bytes`` long; snapshots from before migration 0012 hold them
+    in ``rows`` instead), and ``after`` (track id -> its keyframes right after it; a track absent there is one the
+    change removed)."""
 
     __tablename__ = "track_snapshots"
     # A token is never given again (SQLite would reuse the id of the newest row once it is undone and deleted).
@@ -31,5 +33,7 @@ class TrackSnapshot(Base):
     action: Mapped[str] = mapped_column(String(16))
     rows: Mapped[dict[str, Any]] = mapped_column()
     after: Mapped[dict[str, Any]] = mapped_column()
+    packed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
