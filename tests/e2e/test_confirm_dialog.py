@@ -2,7 +2,8 @@
 settings page). It is an alertdialog named by its title and described by its message; a dangerous action starts
 on Cancel, so Enter does not do it; Tab stays inside; Escape and a click beside it cancel; the focus goes back to
 the button that asked; the red button does it. In the video editor, merging tracks of two classes asks (an
-undoable change: the focus starts on "Merge tracks"), and the dialog's keys do not reach the editor behind it."""
+undoable change: the focus starts on "Merge tracks"), and the dialog's keys do not reach the editor behind it.
+Deleting a project asks for its name: the red button stays disabled until the field holds it exactly."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from tests.e2e._confirm import answer_confirm, confirm_dialog
 from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, add_member, eventually, focused, login
 
 INSIDE = "() => !!document.activeElement?.closest('[role=alertdialog]')"
+
+
+def _project_status(server: Server, pid: int) -> int:
+    return server.api.get(f"{API}/projects/{pid}").status_code
 
 
 def _members(server: Server, pid: int) -> set[str]:
@@ -134,3 +139,73 @@ def _q(text: str) -> str:
 def _one(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     assert len(found) == 1, [t["track_id"] for t in found]
     return found
+
+
+def test_deleting_a_project_waits_for_its_name_typed_exactly(page: Any, server: Server, shots: Shots) -> None:
+    name = "Street scenes 7"
+    pid = server.create_project(name, ["car"])["id"]
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    page.goto(f"/#/projects/{pid}/settings")
+    delete = page.get_by_test_id("delete-project")
+    dialog = confirm_dialog(page)
+
+    # Asked with the name to type, set apart in <code>; the focus in the field, the red button disabled.
+    delete.click()
+    expect(dialog).to_have_accessible_name("Delete project?")
+    expect(dialog).to_have_accessible_description(
+        f"This deletes \u201c{name}\u201d with all its items, annotations and jobs. It cannot be undone. "
+        f"To confirm, type {name} below."
+    )
+    expect(dialog.locator("code")).to_have_text(name)
+    field = dialog.get_by_role("textbox", name="Project name")
+    cancel = dialog.get_by_role("button", name="Cancel")
+    action = dialog.get_by_role("button", name="Delete project")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("autocomplete", "off")
+    expect(action).to_be_disabled()
+
+    # A wrong name (another case, a space more): still disabled, and Enter in the field does nothing.
+    for wrong in [name.lower(), name + " ", "Street scenes"]:
+        field.fill(wrong)
+        expect(action).to_be_disabled()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_visible()
+    shots(page, "wrong-name")
+    # Tab goes round the field and Cancel (the disabled button is left out), never out of the dialog.
+    page.keyboard.press("Tab")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(field).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(cancel).to_be_focused()
+
+    # Escape cancels: the project is still there, and the focus is back on the page's button.
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(delete).to_be_focused()
+    assert _project_status(server, pid) == 200
+
+    # Asked again, the field starts empty; the name typed exactly enables the button, which Tab then reaches.
+    delete.click()
+    expect(field).to_have_value("")
+    expect(field).to_be_focused()
+    page.keyboard.type(name)
+    expect(action).to_be_enabled()
+    for key, there in [("Tab", cancel), ("Tab", action), ("Tab", field), ("Shift+Tab", action)]:
+        page.keyboard.press(key)
+        expect(there).to_be_focused()
+        assert page.evaluate(INSIDE), f"{key} left the dialog for {focused(page)}"
+    shots(page, "name-typed")
+
+    # Enter in the field deletes it, and the app goes to the projects.
+    field.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
+    assert page.url.endswith("#/projects"), page.url
+    eventually(lambda: _check(_project_status(server, pid) == 404))
+    expect(page.get_by_test_id("project-card").filter(has_text=name)).to_have_count(0)
+
+
+def _check(ok: bool) -> None:
+    assert ok

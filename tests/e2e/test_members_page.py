@@ -53,13 +53,15 @@ def test_a_manager_cannot_touch_owners_sees_refusals_as_the_server_has_them_and_
     assert _roles(server, pid)["mm-annotator"] == "owner"
     shots(page, "refused-shows-the-server-s-role")
 
-    # Demoting yourself asks first; Cancel leaves the role as it was, on the page and on the server.
+    # Demoting yourself asks first; Cancel leaves the role as it was, on the page and on the server, and the focus
+    # back on the select (drawn anew).
     messages: list[str] = []
     own_role = members.get_by_label("Role of mm-manager")
     own_role.select_option("viewer")
     messages.append(answer_confirm(page, accept=False))
     assert "You will lose manager rights in this project" in messages[0], messages
     expect(own_role).to_have_value("manager")
+    expect(own_role).to_be_focused()
     assert _roles(server, pid)["mm-manager"] == "manager"
 
     # OK demotes: the page is then what a viewer sees (no role choices, no Remove, no Add member, no Save).
@@ -91,13 +93,15 @@ def test_a_refused_change_of_your_own_role_is_undone_on_the_page_and_leaving_ask
     own_role = members.get_by_label("Role of mo-owner")
     expect(own_role).to_have_value("owner")
 
-    # The last owner cannot step down: after confirming, the server refuses and the select shows owner again.
+    # The last owner cannot step down: after confirming, the server refuses and the select shows owner again, with
+    # the focus.
     messages: list[str] = []
     own_role.select_option("manager")
     messages.append(answer_confirm(page, accept=True))
     expect(members.get_by_test_id("problem")).to_contain_text("at least one owner")
     expect(own_role).to_have_value("owner")
     expect(own_role).to_be_enabled()
+    expect(own_role).to_be_focused()
     assert messages and "You will lose owner rights in this project" in messages[0], messages
     assert _roles(server, pid)["mo-owner"] == "owner"
     shots(page, "last-owner-refused")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Confirmations, dialogKey, startsOn, type Question } from './confirm.svelte';
+import { Confirmations, dialogKey, startsOn, typedMatches, type Question } from './confirm.svelte';
 
 const q = (title: string, extra: Partial<Question> = {}): Question => ({ title, message: `${title}, really?`, confirm: 'Do it', ...extra });
 
@@ -54,9 +54,10 @@ describe('the questions asked', () => {
 });
 
 describe('the dialog’s keys and focus', () => {
-  it('starts on Cancel for a dangerous action, on the action otherwise', () => {
+  it('starts on Cancel for a dangerous action, on the action otherwise, in the field when a name is to be typed', () => {
     expect(startsOn(q('Delete?', { danger: true }))).toBe('cancel');
     expect(startsOn(q('Merge?'))).toBe('confirm');
+    expect(startsOn(q('Delete project?', { danger: true, typed: { expect: 'Cats', label: 'Project name' } }))).toBe('field');
   });
 
   it('cancels on Escape, which then answers false', async () => {
@@ -77,5 +78,37 @@ describe('the dialog’s keys and focus', () => {
     expect(dialogKey('Enter', false, 0, 2)).toBeNull();
     expect(dialogKey(' ', false, 1, 2)).toBeNull();
     expect(dialogKey('Tab', false, -1, 0)).toBeNull();
+  });
+
+  it('goes round the field, Cancel and the action with Tab, the action left out while it is disabled', () => {
+    // field, Cancel (the action disabled): Tab and Shift+Tab go between the two
+    expect(dialogKey('Tab', false, 0, 2)).toBe(1);
+    expect(dialogKey('Tab', false, 1, 2)).toBe(0);
+    expect(dialogKey('Tab', true, 0, 2)).toBe(1);
+    // field, Cancel, action
+    expect(dialogKey('Tab', false, 0, 3)).toBe(1);
+    expect(dialogKey('Tab', false, 1, 3)).toBe(2);
+    expect(dialogKey('Tab', false, 2, 3)).toBe(0);
+    expect(dialogKey('Tab', true, 0, 3)).toBe(2);
+    expect(dialogKey('Tab', true, 2, 3)).toBe(1);
+  });
+
+  it('takes Enter in the field only when it holds the name, and Escape there cancels', () => {
+    expect(dialogKey('Enter', false, 0, 3, { inField: true, matches: true })).toBe('confirm');
+    expect(dialogKey('Enter', false, 0, 2, { inField: true, matches: false })).toBe('nothing');
+    expect(dialogKey('Escape', false, 0, 2, { inField: true, matches: false })).toBe('cancel');
+    expect(dialogKey('Escape', false, 0, 3, { inField: true, matches: true })).toBe('cancel');
+    expect(dialogKey('a', false, 0, 2, { inField: true, matches: false })).toBeNull();
+    expect(dialogKey(' ', false, 0, 2, { inField: true, matches: false })).toBeNull();
+    // Enter on a button presses it, whatever the field holds
+    expect(dialogKey('Enter', false, 1, 3, { inField: false, matches: true })).toBeNull();
+  });
+
+  it('enables the action only when the name is typed exactly', () => {
+    const typed = q('Delete project?', { danger: true, typed: { expect: 'Street scenes', label: 'Project name' } });
+    expect(typedMatches(typed, 'Street scenes')).toBe(true);
+    for (const text of ['', 'Street', 'street scenes', ' Street scenes', 'Street scenes ', 'Street  scenes'])
+      expect(typedMatches(typed, text)).toBe(false);
+    expect(typedMatches(q('Merge?'), '')).toBe(true);
   });
 });

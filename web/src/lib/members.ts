@@ -1,6 +1,7 @@
 // What the members section offers on each row, and the question asked before you change your own rights. The
 // server decides (an owner's row needs the owner role); the page only leaves out what would be refused anyway.
 
+import { tick } from "svelte";
 import type { Role } from "./api/client";
 import { can } from "./roles";
 
@@ -31,4 +32,14 @@ export function selfChangeQuestion(me: Viewer, projectName: string, next: Role |
   if (RANK[next] >= RANK[me.role]) return null;
   const after = can(next, "manage_members") ? "" : ", and will no longer manage its members";
   return `Make yourself ${next} in ${projectName}? ${lose}${after}.`;
+}
+
+/** After the member rows are drawn anew (a change declined or refused), put the focus back on `userId`'s role
+ * select (marked `data-role-of="<user id>"`): the one that had it went with the old rows, and the focus fell to
+ * the page. Left alone when the focus is somewhere else by then, or the select is gone or disabled. */
+export async function focusRoleOf(userId: number): Promise<void> {
+  await tick();
+  const lost = document.activeElement === null || document.activeElement === document.body;
+  const select = document.querySelector<HTMLSelectElement>(`select[data-role-of="${userId}"]`);
+  if (lost && select && !select.disabled) select.focus();
 }
