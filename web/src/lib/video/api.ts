@@ -2,6 +2,7 @@
 
 import type { SaveState, VideoSession } from './session.svelte';
 import type { VideoStage } from './stage';
+import type { TrackFlags } from './track-flags.svelte';
 
 export interface VideoEditorState {
   frame: number;
@@ -19,6 +20,8 @@ export interface VideoEditorState {
 
 export interface VideoEditorApi {
   session: VideoSession;
+  /** Hidden and locked tracks (`hidden`, `locked`, `allHidden`). */
+  flags: TrackFlags;
   stage: () => VideoStage | null;
   state: () => VideoEditorState;
   /** Wait for the changes in flight. */

@@ -1,8 +1,8 @@
 /**
  * What the video editor's keys and timeline buttons do, on top of the session, the player and the stage:
  * stepping and seeking frames (with the frames ahead prefetched), suggested frames and keyframes of the
- * selected track, keyframe and outside edits, splitting a track, undo and redo, selecting tracks, zoom, moving to
- * another item.
+ * selected track, keyframe and outside edits, splitting a track, undo and redo, selecting tracks, hiding and
+ * locking them (`TrackFlags`), the track filter, zoom, moving to another item.
  * The Svelte component only turns key presses into `VideoAction`s (`keymap.ts`) and calls `run`.
  */
 
@@ -14,6 +14,8 @@ import type { Player } from './player.svelte';
 import type { VideoSession } from './session.svelte';
 import type { VideoStage } from './stage';
 import { stepKeyframe, stepSuggested, topSuggested } from './states';
+import type { TrackFlags } from './track-flags.svelte';
+import { FILTER_FROM } from './track-filter';
 import { splitTrack } from './track-ops';
 import type { Track } from './types';
 
@@ -28,6 +30,10 @@ export interface ControlsHost {
   /** Ask before deleting a whole track. */
   confirmDelete: (id: number) => void;
   toggleHelp: () => void;
+  /** Hidden and locked tracks (`H`, `Shift+H`, `L`). */
+  flags?: TrackFlags;
+  /** The track list's filter field, when it is shown (`/`). */
+  filterField?: () => HTMLInputElement | null;
   onnext?: () => void;
   onprev?: () => void;
 }
@@ -149,6 +155,25 @@ export class VideoControls {
     fn(t);
   }
 
+  /** `/`: the keyboard to the track filter, or why there is none. */
+  private findTrack(): void {
+    const el = this.h.filterField?.() ?? null;
+    if (!el) return this.h.session.notify(`With more than ${FILTER_FROM} tracks, a filter over the track list finds one`);
+    el.focus();
+    el.select();
+  }
+
+  /** Shift+H and L: hide or lock the selected track (locking is for those who can edit). */
+  private flagSelected(what: 'hide' | 'lock'): void {
+    const { session: s, flags } = this.h;
+    const t = s.selectedTrack;
+    if (!flags) return;
+    if (what === 'lock' && !this.h.editable) return s.notify('You can look but not edit this item', 'warn');
+    if (!t) return s.notify(`Select a track to ${what} first (click its box or its card, or Tab)`, 'warn');
+    if (what === 'hide') flags.toggleHidden(t.track_id, true);
+    else flags.toggleLocked(t.track_id, true);
+  }
+
   /** Next or previous item, once the changes in flight are saved; stays while a conflict is open. */
   leave(to: (() => void) | undefined): void {
     if (!to) return;
@@ -221,6 +246,14 @@ export class VideoControls {
       case 'item.next':
       case 'item.prev':
         return this.leave(a === 'item.next' ? this.h.onnext : this.h.onprev);
+      case 'track.hide':
+        return this.flagSelected('hide');
+      case 'track.lock':
+        return this.flagSelected('lock');
+      case 'tracks.hide':
+        return this.h.flags?.toggleAll(s.selected);
+      case 'tracks.find':
+        return this.findTrack();
     }
   }
 }

@@ -13,7 +13,7 @@
 
 import type { AttributeValue } from '../attributes';
 import { ask, type Asker } from '../confirm.svelte';
-import type { TrackRef } from './history';
+import { stepTracks, type TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
 import { sendRestorable } from './restore';
 import type { Answer, Edit, VideoSession } from './session.svelte';
@@ -85,8 +85,12 @@ function opEdit(s: VideoSession, ref: TrackRef, op: TrackOp, what: string, saved
   }
 }
 
-/** Send `op` on `t`; once saved, it can be undone. The inverse is read now, before the change shows. */
+/**
+ * Send `op` on `t`; once saved, it can be undone. The inverse is read now, before the change shows. A locked track
+ * (`flags.ts`) refuses it here with a notice, as every change below does before it asks or sends anything.
+ */
 function recorded(s: VideoSession, t: Track, op: TrackOp, what: string): Promise<Answer | null> {
+  if (s.refusesChanges([t.track_id])) return Promise.resolve(null);
   const ref = s.history.ref(t.track_id);
   const back = inverseOf(s.track(t.track_id) ?? t, op);
   const step = {
@@ -145,6 +149,7 @@ export function setBox(s: VideoSession, t: Track, frame: number, box: Box, verb 
 
 /** `k`: the shown propagated box becomes a keyframe as it is (an outside frame becomes an outside keyframe). */
 export function makeKeyframe(s: VideoSession, t: Track, frame: number): Promise<unknown> | null {
+  if (s.refusesChanges([t.track_id])) return null;
   const st = stateAt(t.states, frame);
   if (isKeyframeState(st)) {
     s.notify(`Frame ${frame} is a keyframe of track ${t.track_id} already`);
@@ -161,6 +166,7 @@ export function makeKeyframe(s: VideoSession, t: Track, frame: number): Promise<
 
 /** `o`: outside on this frame; on an outside frame, visible again where the object was last seen. */
 export function toggleOutside(s: VideoSession, t: Track, frame: number): Promise<unknown> | null {
+  if (s.refusesChanges([t.track_id])) return null;
   const shown = boxAt(t, frame);
   if (!shown) {
     s.notify(`Track ${t.track_id} has nothing on frame ${frame} yet`, 'warn');
@@ -174,13 +180,14 @@ export function toggleOutside(s: VideoSession, t: Track, frame: number): Promise
   return setKeyframe(s, t, frame, null, `mark track ${t.track_id} outside on frame ${frame}`);
 }
 
-export type RemoveOutcome = 'removed' | 'not-keyframe' | 'last';
+export type RemoveOutcome = 'removed' | 'not-keyframe' | 'last' | 'refused';
 
 /**
  * Delete/Backspace: remove the keyframe on this frame. The last keyframe with a box cannot go (the server
  * refuses it): the caller asks whether to delete the whole track instead.
  */
 export function removeKeyframe(s: VideoSession, t: Track, frame: number): RemoveOutcome {
+  if (s.refusesChanges([t.track_id])) return 'refused';
   if (!t.keyframes.includes(frame)) {
     s.notify(`Frame ${frame} is not a keyframe of track ${t.track_id}; the nearest are listed in the panel`, 'warn');
     return 'not-keyframe';
@@ -195,6 +202,7 @@ export function removeKeyframe(s: VideoSession, t: Track, frame: number): Remove
  * back as it was, with its id (`restore.ts`). A refused delete reloads the tracks.
  */
 export function deleteTrack(s: VideoSession, id: number): Promise<Answer | null> {
+  if (s.refusesChanges([id])) return Promise.resolve(null);
   const ref = s.history.ref(id);
   return sendRestorable(s, {
     what: `delete track ${id}`,
@@ -233,7 +241,7 @@ export async function setTrackAttributes(
   const now = t.attributes ?? {};
   const mixed = new Set(t.attributes_mixed ?? []);
   const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => mixed.has(k) || (now[k] ?? null) !== v));
-  if (Object.keys(changes).length === 0) return null;
+  if (Object.keys(changes).length === 0 || s.refusesChanges([id])) return null;
   const warning = mixedWarning(t, changes);
   if (warning !== null) {
     const ok = await asker({ title: 'Give every box the same value?', message: warning, confirm: 'Set on every box', danger: true });
@@ -284,7 +292,9 @@ export async function relabelSelected(s: VideoSession, label: string, tell: (tex
 export async function undo(s: VideoSession): Promise<void> {
   if (s.refusesChanges()) return;
   await s.settled();
-  if (s.refusesChanges()) return;
+  const next = s.history.nextUndo;
+  // A step of a locked track stays where it is: unlocked, the track undoes it then.
+  if (s.refusesChanges(next ? stepTracks(next) : [], `undo: ${next?.what ?? ''}`)) return;
   const step = s.history.undo();
   s.notify(step ? `Undid: ${step.what}` : 'Nothing to undo');
 }
@@ -293,7 +303,8 @@ export async function undo(s: VideoSession): Promise<void> {
 export async function redo(s: VideoSession): Promise<void> {
   if (s.refusesChanges()) return;
   await s.settled();
-  if (s.refusesChanges()) return;
+  const next = s.history.nextRedo;
+  if (s.refusesChanges(next ? stepTracks(next) : [], `redo: ${next?.what ?? ''}`)) return;
   const step = s.history.redo();
   s.notify(step ? `Redid: ${step.what}` : 'Nothing to redo');
 }

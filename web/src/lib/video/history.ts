@@ -21,6 +21,8 @@ export interface Step {
   what: string;
   /** The track the step changes (a split: the track split; a merge: the one kept). */
   track: TrackRef | null;
+  /** The ids of the other tracks its undo or redo changes (a merge: the one merged away; a split: the new part). */
+  also?: () => readonly number[];
   /** Send the inverse edit; `done` once the server took it. */
   undo: (done: () => void) => Promise<unknown>;
   /** Send the edit again; `done` once the server took it. */
@@ -28,6 +30,11 @@ export interface Step {
 }
 
 export const HISTORY_LIMIT = 100;
+
+/** The ids of the tracks a step's undo or redo changes (a locked one refuses it: `edits.ts`). */
+export function stepTracks(step: Step): number[] {
+  return [...(step.track ? [step.track.id] : []), ...(step.also?.() ?? [])];
+}
 
 export class UndoHistory {
   private past: Step[] = [];
@@ -113,6 +120,15 @@ export class UndoHistory {
     this.future = [];
     this.refs.clear();
     this.onchange();
+  }
+
+  /** The step Ctrl+Z would undo, and the one Ctrl+Shift+Z would redo (left where they are). */
+  get nextUndo(): Step | null {
+    return this.past.at(-1) ?? null;
+  }
+
+  get nextRedo(): Step | null {
+    return this.future.at(-1) ?? null;
   }
 
   get undoWhat(): string | null {

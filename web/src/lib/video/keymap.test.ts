@@ -54,6 +54,26 @@ describe('video keys', () => {
     expect(videoActionFor(key('z'))).toBeNull();
   });
 
+  it('hides every track with h, the selected one with Shift+H, locks it with l, finds one with /', () => {
+    expect(videoActionFor(key('h'))).toBe('tracks.hide');
+    expect(videoActionFor(key('H', { shiftKey: true }))).toBe('track.hide');
+    expect(videoActionFor(key('l'))).toBe('track.lock');
+    expect(videoActionFor(key('/'))).toBe('tracks.find');
+    // Ctrl+F stays the browser's find.
+    expect(videoActionFor(key('f', { ctrlKey: true }))).toBeNull();
+    const help = (k: string): string | undefined => VIDEO_SHORTCUTS.find((s) => s.keys.includes(k))?.description;
+    expect(help('Shift+H')).toMatch(/^Hide or show the selected track/);
+    expect(help('H')).toMatch(/^Hide every track but the selected one/);
+    expect(help('L')).toMatch(/^Lock or unlock the selected track/);
+    expect(help('/')).toMatch(/^Find a track by id or class/);
+    const classes = [
+      { name: 'person', color: '#f00', hotkey: 'h' },
+      { name: 'car', color: '#0f0', hotkey: 'l' },
+      { name: 'bus', color: '#00f', hotkey: '/' },
+    ];
+    expect([...videoHotkeys(classes)]).toEqual([]);
+  });
+
   it('ignores class hotkeys that clash with editor keys', () => {
     const classes = [
       { name: 'person', color: '#f00', hotkey: '1' },

@@ -2,7 +2,8 @@
  * The video editor's keyboard shortcuts in one place: the key handler reads the tables, the help sheet (`?`)
  * the list. The frame keys follow CVAT (`f`/`d` next/previous frame, `k` keyframe, `o` outside, Space plays,
  * Alt+M splits a track), so people who come from it keep their hands where they were; `<` / `>` change the
- * playback speed, as on YouTube. Class hotkeys (1-9) are the project's, minus any that clash with these keys.
+ * playback speed, as on YouTube. `H` hides every track as the image editor's `H` hides every shape, `Shift+H` the
+ * selected one, `L` locks it; `/` finds a track (Ctrl+F stays the browser's find). Class hotkeys (1-9) are the project's, minus any that clash with these keys.
  * Pure functions, tested without a browser.
  */
 
@@ -40,7 +41,11 @@ export type VideoAction =
   | 'save'
   | 'help'
   | 'item.next'
-  | 'item.prev';
+  | 'item.prev'
+  | 'track.hide'
+  | 'tracks.hide'
+  | 'track.lock'
+  | 'tracks.find';
 
 /** Frames `v` and `c` jump (CVAT's "step"). */
 export const FRAME_STEP = 10;
@@ -72,6 +77,9 @@ const PLAIN: Readonly<Record<string, VideoAction>> = {
   '-': 'zoom.out',
   _: 'zoom.out',
   '0': 'zoom.actual',
+  h: 'tracks.hide',
+  l: 'track.lock',
+  '/': 'tracks.find',
   PageDown: 'item.next',
   PageUp: 'item.prev',
 };
@@ -80,6 +88,7 @@ const PLAIN: Readonly<Record<string, VideoAction>> = {
 const SHIFTED: Readonly<Record<string, VideoAction>> = {
   n: 'suggest.prev',
   f: 'zoom.fit',
+  h: 'track.hide',
 };
 
 /** Single-character keys the editor uses: a class hotkey on one of these is ignored. */
@@ -138,10 +147,14 @@ export const VIDEO_SHORTCUTS: readonly HelpEntry[] = [
   { keys: ['Ctrl+Z'], description: 'Undo the last change (also a delete, split or merge)', group: 'Tracks' },
   { keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], description: 'Redo', group: 'Tracks' },
   { keys: ['Tab', 'Shift+Tab'], description: 'Select the next / previous track', group: 'Tracks' },
+  { keys: ['Shift+H'], description: 'Hide or show the selected track (the eye in its card): not drawn, not hit', group: 'Tracks' },
+  { keys: ['L'], description: 'Lock or unlock the selected track (the padlock in its card): no move, edit or delete', group: 'Tracks' },
+  { keys: ['/'], description: 'Find a track by id or class (the filter over a list of more than 8; Esc clears it)', group: 'Tracks' },
   { keys: ['Esc'], description: 'Cancel the drag, or clear the selection', group: 'Tracks' },
   { keys: ['Wheel', '+', '−'], description: 'Zoom in / out', group: 'View' },
   { keys: ['Shift+F'], description: 'Fit the frame', group: 'View' },
   { keys: ['0'], description: 'Actual pixels (100 %)', group: 'View' },
+  { keys: ['H'], description: 'Hide every track but the selected one, to see the frame bare (again: as before)', group: 'View' },
   { keys: ['Space+drag', 'Middle drag'], description: 'Pan', group: 'View' },
   { keys: ['?'], description: 'This help', group: 'View' },
   {

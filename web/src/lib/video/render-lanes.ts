@@ -4,7 +4,8 @@
  * track's frames reduced to cells (`lanes.ts`): propagated frames in the track's colour, paler where the
  * confidence is lower; outside frames grey; needs-review frames with a red bar under them; suggested frames as
  * small ticks above; frames where a per-frame attribute value changes as short cyan ticks below (value keyframes,
- * apart from the box keyframes); keyframes as diamonds (hollow for an outside keyframe).
+ * apart from the box keyframes); keyframes as diamonds (hollow for an outside keyframe). A hidden track's lane is
+ * drawn faint (it can still be clicked), a locked one has a padlock by its name (`flags.ts`).
  */
 
 import { trackColor, withAlpha } from './colors';
@@ -95,11 +96,35 @@ function fitText(ctx: CanvasRenderingContext2D, text: string, max: number): stri
   return `${t}…`;
 }
 
-function drawLane(s: Surface, scale: FrameScale, t: Track, y: number, selected: boolean): void {
+/** Which lanes are faint (hidden tracks) and which carry a padlock (locked ones). */
+export interface LaneFlags {
+  shown: (id: number) => boolean;
+  locked: (id: number) => boolean;
+}
+
+function drawPadlock(ctx: CanvasRenderingContext2D, x: number, y: number): void {
+  ctx.strokeStyle = MUTED;
+  ctx.fillStyle = MUTED;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x + 4, y - 1.5, 2.5, Math.PI, 0);
+  ctx.moveTo(x + 1.5, y - 1.5);
+  ctx.lineTo(x + 1.5, y);
+  ctx.moveTo(x + 6.5, y - 1.5);
+  ctx.lineTo(x + 6.5, y);
+  ctx.stroke();
+  ctx.fillRect(x, y - 0.5, 8, 5.5);
+}
+
+function drawLane(s: Surface, scale: FrameScale, t: Track, y: number, selected: boolean, flags?: LaneFlags): void {
   const { ctx } = s;
   const color = trackColor(t.track_id);
   ctx.fillStyle = selected ? '#2b3140' : '#1e222b';
   ctx.fillRect(0, y, s.width, LANE_H);
+  const locked = flags?.locked(t.track_id) ?? false;
+  if (locked) drawPadlock(ctx, GUTTER - 18, y + LANE_H / 2 - 2);
+  // A hidden track: everything after the background at a third of its strength.
+  ctx.globalAlpha = flags && !flags.shown(t.track_id) ? 0.35 : 1;
   if (selected) {
     ctx.fillStyle = color;
     ctx.fillRect(0, y, 3, LANE_H);
@@ -110,7 +135,7 @@ function drawLane(s: Surface, scale: FrameScale, t: Track, y: number, selected: 
   ctx.font = selected ? `600 11px Inter, ui-sans-serif, system-ui, sans-serif` : FONT;
   ctx.fillStyle = selected ? '#fff' : TEXT;
   ctx.textBaseline = 'middle';
-  ctx.fillText(fitText(ctx, `#${t.track_id} ${t.label}`, GUTTER - 38), 28, y + LANE_H / 2 + 0.5);
+  ctx.fillText(fitText(ctx, `#${t.track_id} ${t.label}`, GUTTER - (locked ? 52 : 38)), 28, y + LANE_H / 2 + 0.5);
 
   // Frames, as merged cells.
   const n = scale.n;
@@ -158,16 +183,24 @@ function drawLane(s: Surface, scale: FrameScale, t: Track, y: number, selected: 
   for (const f of t.keyframes) if (t.states[f] === 'x') diamond(ctx, frameToX(scale, f), y + LANE_H / 2, r);
   ctx.strokeStyle = '#c0c6d0';
   ctx.stroke();
+  ctx.globalAlpha = 1;
 }
 
 /** The lanes from `scrollTop`, on a canvas as tall as the visible part of the list. */
-export function drawLanes(s: Surface, scale: FrameScale, tracks: readonly Track[], selected: number | null, scrollTop: number): void {
+export function drawLanes(
+  s: Surface,
+  scale: FrameScale,
+  tracks: readonly Track[],
+  selected: number | null,
+  scrollTop: number,
+  flags?: LaneFlags,
+): void {
   clear(s, '#171a21');
   const first = Math.max(0, Math.floor(scrollTop / LANE_H));
   const last = Math.min(tracks.length - 1, Math.ceil((scrollTop + s.height) / LANE_H));
   for (let i = first; i <= last; i++) {
     const t = tracks[i];
-    if (t) drawLane(s, scale, t, i * LANE_H - scrollTop, t.track_id === selected);
+    if (t) drawLane(s, scale, t, i * LANE_H - scrollTop, t.track_id === selected, flags);
   }
   if (tracks.length === 0) {
     s.ctx.font = FONT;

@@ -1,8 +1,9 @@
 /**
  * Drawing the stage: the frame's image, then each track's box on it in the track's colour. Keyframe boxes
  * carry corner marks, propagated boxes are plain, boxes that need review get an amber dashed halo and a
- * "check" tag, outside boxes (with "Show outside") are faint and dashed. The selected track is thicker, with
- * its handles; then the box being drawn, and the crosshair over empty image.
+ * "check" tag, outside boxes (with "Show outside") are faint and dashed, a locked track's tag ends in a padlock.
+ * The selected track is thicker, with its handles (none when it is locked); then the box being drawn, and the
+ * crosshair over empty image. Hidden tracks are not in the scene at all (`frameShapes`).
  */
 
 import { handlePoints } from '../editor/geometry';
@@ -49,9 +50,22 @@ function tagText(s: FrameShape): string {
   return `${s.label} #${s.id}${mark}${conf}`;
 }
 
+/** A padlock 8 px wide whose left edge is at `x`, in a tag whose top is at `y`. */
+function drawLock(ctx: CanvasRenderingContext2D, x: number, y: number): void {
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x + 4, y + 6.5, 2.5, Math.PI, 0);
+  ctx.moveTo(x + 1.5, y + 6.5);
+  ctx.lineTo(x + 1.5, y + 8);
+  ctx.moveTo(x + 6.5, y + 6.5);
+  ctx.lineTo(x + 6.5, y + 8);
+  ctx.stroke();
+  ctx.fillRect(x, y + 7.5, 8, 5.5);
+}
+
 function drawTag(ctx: CanvasRenderingContext2D, s: FrameShape, r: Rect, strong: boolean, width: number): void {
   const text = tagText(s);
-  const tw = ctx.measureText(text).width;
+  const tw = ctx.measureText(text).width + (s.locked ? 12 : 0);
   const h = 16;
   const y = Math.max(0, r.y1 - h >= 0 ? r.y1 - h : r.y1);
   // A box reaching past the stage's left or right edge (an outside box keeps its last place) keeps its tag in view.
@@ -62,6 +76,10 @@ function drawTag(ctx: CanvasRenderingContext2D, s: FrameShape, r: Rect, strong: 
   ctx.fillRect(x, y, tw + 10, h);
   ctx.fillStyle = readableOn(bg);
   ctx.fillText(text, x + 5, y + h / 2 + 0.5);
+  if (s.locked) {
+    ctx.strokeStyle = readableOn(bg);
+    drawLock(ctx, x + tw - 3, y);
+  }
   ctx.globalAlpha = 1;
 }
 
@@ -184,7 +202,7 @@ export function drawStage(
     const r = screenRect(view, rect);
     drawBox(ctx, selected, r, true);
     drawTag(ctx, selected, r, true, width);
-    if (sc.editable) drawHandles(ctx, view, selected, rect);
+    if (sc.editable && !selected.locked) drawHandles(ctx, view, selected, rect);
   }
   if (sc.pending) {
     const r = screenRect(view, sc.pending.rect);

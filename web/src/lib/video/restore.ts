@@ -30,6 +30,8 @@ export interface Restorable {
   applied: (answer: Answer) => void;
   /** Once the server put the tracks back: selection and words. */
   restored: (answer: TracksResult) => void;
+  /** Ids of tracks the change makes, which its undo removes (a split's new part), besides `refs`. */
+  also?: () => readonly number[];
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -65,6 +67,7 @@ export function sendRestorable(s: VideoSession, c: Restorable): Promise<Answer |
   const step: Step = {
     what: c.what,
     track: c.refs[0],
+    also: () => [...c.refs.slice(1).map((r) => r.id), ...(c.also?.() ?? [])],
     undo: (done) => s.edit({ what: `undo: ${c.what}`, send: sendUndo, saved: (a) => (restored(a), done()) }),
     redo: (done) => s.edit({ what: `redo: ${c.what}`, local: c.local, send: c.send, saved: (a) => (applied(a), done()) }),
   };

@@ -11,6 +11,7 @@
 
 import type { AttributeSpec } from '../attributes';
 import { isConflict } from '../editor/types';
+import { lockedText } from './flags';
 import { UndoHistory } from './history';
 import type { Job, Track, TrackResult, TrackServer, TracksResult } from './types';
 
@@ -230,10 +231,15 @@ export class VideoSession {
     this.dropTrack(id);
   }
 
-  /** True (and the person is told why) when no change can be sent now. */
-  refusesChanges(): boolean {
+  /** Whether track `id` is locked (the editor's `TrackFlags`): changes to it are refused here, nothing is sent. */
+  locked: (id: number) => boolean = () => false;
+
+  /** True (and the person is told why) when no change can be sent now, or none to tracks `ids` (one is locked). */
+  refusesChanges(ids: readonly number[] = [], what?: string): boolean {
+    const locked = ids.find((id) => this.locked(id));
     if (this.readonly) this.notify('You can look but not edit this item', 'warn');
     else if (this.conflict) this.notify('Settle the conflict first: apply your change again or keep theirs', 'warn');
+    else if (locked !== undefined) this.notify(lockedText(locked, locked === this.selected, what), 'warn');
     else return false;
     return true;
   }
@@ -373,7 +379,7 @@ export class VideoSession {
   }
 
   async propagate(id: number, method: 'track' | 'interpolate'): Promise<void> {
-    if (this.readonly) return this.notify('You can look but not edit this item', 'warn');
+    if (this.readonly || this.locked(id)) return void this.refusesChanges([id]);
     try {
       const job = await this.server.propagate(id, method);
       this.follow(id, job);

@@ -1,8 +1,8 @@
 /**
  * The boxes on the current frame, as the stage draws them and the pointer finds them: one per track that has
- * a box there (outside ones only when "Show outside" is on), each with its track's colour and how it is drawn.
- * Hit testing: the selected box's handles first, then the box under the point (the selected one, else the
- * smallest). Pure functions in image pixels.
+ * a box there (outside ones only when "Show outside" is on) and is not hidden (`flags.ts`), each with its track's
+ * colour and how it is drawn. Hit testing: the selected box's handles first (none on a locked track), then the box
+ * under the point (the selected one, else the smallest). Pure functions in image pixels.
  */
 
 import { handlePoints } from '../editor/geometry';
@@ -20,6 +20,14 @@ export interface FrameShape {
   /** Confidence of a propagated box. */
   confidence: number | null;
   review: boolean;
+  /** The track is locked: drawn with a lock mark, selectable, not moved or resized. */
+  locked: boolean;
+}
+
+/** Which tracks are drawn and which are locked (`TrackFlags`); without it, every track is drawn and unlocked. */
+export interface ShapeFlags {
+  shown: (id: number) => boolean;
+  locked: (id: number) => boolean;
 }
 
 export function boxRect(b: Box): Rect {
@@ -31,11 +39,17 @@ export function rectBox(r: Rect): Box {
 }
 
 /** The shapes of frame `f`, in track order (the selected one is drawn last by the renderer). */
-export function frameShapes(tracks: readonly Track[], f: number, showOutside: boolean, colorOf: (id: number) => string): FrameShape[] {
+export function frameShapes(
+  tracks: readonly Track[],
+  f: number,
+  showOutside: boolean,
+  colorOf: (id: number) => string,
+  flags?: ShapeFlags,
+): FrameShape[] {
   const out: FrameShape[] = [];
   for (const t of tracks) {
     const at = boxAt(t, f);
-    if (!at || (at.outside && !showOutside)) continue;
+    if (!at || (at.outside && !showOutside) || (flags && !flags.shown(t.track_id))) continue;
     const conf = t.confidence[f];
     out.push({
       id: t.track_id,
@@ -46,6 +60,7 @@ export function frameShapes(tracks: readonly Track[], f: number, showOutside: bo
       outside: at.outside,
       confidence: typeof conf === 'number' ? conf : null,
       review: t.review.includes(f),
+      locked: flags?.locked(t.track_id) ?? false,
     });
   }
   return out;
@@ -63,7 +78,7 @@ export function smallOnScreen(r: Rect, scale: number): boolean {
 /** What lies under `p` (image pixels; `tol` the pointer's reach in image pixels, `scale` the zoom). */
 export function hitShape(shapes: readonly FrameShape[], p: Point, tol: number, scale: number, selected: number | null): StageHit | null {
   const sel = shapes.find((s) => s.id === selected);
-  if (sel) {
+  if (sel && !sel.locked) {
     const hp = handlePoints(sel.rect);
     const small = smallOnScreen(sel.rect, scale);
     let best: Handle | null = null;

@@ -2,7 +2,7 @@
  * The stage canvas: the current frame fitted to the view, zoom (wheel, keys) and pan (Space+drag, middle
  * drag, or any drag when read-only), and the pointer turned into the editor's requests: a drag on empty image
  * draws a box (a new track), a drag on a box moves it, a drag on a handle of the selected box resizes it, a
- * click selects. It redraws in requestAnimationFrame only when something changed. The scene (image, shapes,
+ * click selects. A locked track's box is selected but not moved: a drag on it is refused (`StageHost.refused`). It redraws in requestAnimationFrame only when something changed. The scene (image, shapes,
  * selection) comes from the host each frame, so the stage holds no tracks of its own.
  */
 
@@ -21,6 +21,8 @@ export interface StageHost {
   draw: (r: Rect) => void;
   /** The selected track's box moved or resized on the current frame. */
   change: (id: number, r: Rect, verb: 'move' | 'resize') => void;
+  /** A drag on a locked track's box: nothing moves, and the person is told why. */
+  refused: (id: number) => void;
   /** The pointer in image pixels (null: off the canvas), and the zoom, for the status line. */
   changed: (pointer: Point | null, zoom: number) => void;
 }
@@ -29,7 +31,8 @@ type Drag =
   | { type: 'pan'; last: Point }
   | { type: 'draw'; start: Point }
   | { type: 'move'; id: number; start: Point; startScreen: Point; orig: Rect; moved: boolean }
-  | { type: 'resize'; id: number; handle: Handle; orig: Rect };
+  | { type: 'resize'; id: number; handle: Handle; orig: Rect }
+  | { type: 'held'; id: number; startScreen: Point; told: boolean };
 
 const TOL = 6;
 const CURSORS: Record<Handle, string> = {
@@ -211,7 +214,8 @@ export class VideoStage {
     if (hit) {
       if (hit.id !== sc.selected) this.host.select(hit.id);
       const shape = sc.shapes.find((x) => x.id === hit.id);
-      if (sc.editable && shape) this.startDrag(e, { type: 'move', id: hit.id, start: p, startScreen: s, orig: shape.rect, moved: false });
+      if (sc.editable && shape?.locked) this.startDrag(e, { type: 'held', id: hit.id, startScreen: s, told: false });
+      else if (sc.editable && shape) this.startDrag(e, { type: 'move', id: hit.id, start: p, startScreen: s, orig: shape.rect, moved: false });
       this.render();
       return;
     }
@@ -256,6 +260,12 @@ export class VideoStage {
       case 'resize':
         this.overlay.preview = resizeRect(d.orig, d.handle, p, sc.width, sc.height);
         break;
+      case 'held':
+        if (!d.told && Math.hypot(s.x - d.startScreen.x, s.y - d.startScreen.y) >= 3) {
+          d.told = true;
+          this.host.refused(d.id);
+        }
+        return;
     }
     this.changed();
   }
@@ -318,9 +328,10 @@ export class VideoStage {
     else if (this.space) c = 'grab';
     else if (d?.type === 'resize') c = CURSORS[d.handle];
     else if (d?.type === 'move') c = 'move';
+    else if (d?.type === 'held') c = 'not-allowed';
     else if (d?.type === 'draw') c = 'crosshair';
     else if (hit?.part === 'handle' && editable) c = CURSORS[hit.handle];
-    else if (hit) c = editable ? 'move' : 'pointer';
+    else if (hit) c = editable && !this.host.scene().shapes.find((x) => x.id === hit.id)?.locked ? 'move' : 'pointer';
     else if (editable) c = 'crosshair';
     else c = 'grab';
     if (this.canvas.style.cursor !== c) this.canvas.style.cursor = c;

@@ -67,6 +67,7 @@ export function mergeRefusal(a: Track, b: Track): string | null {
 
 /** Split `t` at `frame`: it keeps the frames before, a new track (then selected) the rest. */
 export async function splitTrack(s: VideoSession, t: Track, frame: number): Promise<Track | null> {
+  if (s.refusesChanges([t.track_id])) return null;
   const why = splitRefusal(t, frame);
   if (why) {
     s.notify(why, 'warn');
@@ -79,6 +80,7 @@ export async function splitTrack(s: VideoSession, t: Track, frame: number): Prom
   const r = await sendRestorable(s, {
     what: `split track ${ref.id} at frame ${frame}`,
     refs: [ref],
+    also: () => (made ? [made.id] : []),
     send: (version) => s.server.split(ref.id, frame, version),
     applied: (a) => {
       const part = partOf(a);
@@ -103,7 +105,7 @@ export async function splitTrack(s: VideoSession, t: Track, frame: number): Prom
 export async function mergeTracks(s: VideoSession, a: number, b: number, asker: Asker = ask): Promise<Track | null> {
   const ta = s.track(a);
   const tb = s.track(b);
-  if (!ta || !tb) return null;
+  if (!ta || !tb || s.refusesChanges([a, b])) return null;
   const why = mergeRefusal(ta, tb);
   if (why) {
     s.notify(why, 'warn');
