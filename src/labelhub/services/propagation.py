@@ -31,7 +31,8 @@ from labelhub.services import track_frame_values as tfv
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem, load_video_item, open_frames
 from labelhub.services.track_attributes import project_specs, values_at
-from labelhub.services.tracks import TRACK_BOX, is_keyframe, keyframe_attributes, propagated_ids, read_keyframes
+from labelhub.services.track_rows import TRACK_BOX, is_keyframe
+from labelhub.services.tracks import keyframe_attributes, propagated_ids, read_keyframes
 from labelhub.storage.models import Annotation, Item, Job, utcnow
 from labelhub.tracking import Keyframe, Propagation, PropagationConfig, interpolate, propagate
 from labelhub.tracking import remove_keyframe as engine_remove

@@ -45,15 +45,9 @@ from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require
+from labelhub.services.track_rows import TRACK_BOX, is_keyframe, track_rows
 from labelhub.services.track_undo import hold_item
-from labelhub.services.tracks import (
-    TRACK_BOX,
-    bump_version,
-    editable_video,
-    is_keyframe,
-    keyframe_values,
-    track_rows,
-)
+from labelhub.services.tracks import bump_version, editable_video, keyframe_values
 from labelhub.storage.models import Annotation, Item, utcnow
 
 if TYPE_CHECKING:
