@@ -1,7 +1,8 @@
 """The video editor's details on a real server: keys and their buttons follow the same track and land on the same
 frame, a relabel by a digit says so, the time shows the video's length, an error toast keeps clear of the timeline,
-the tracks and the editor's own notice; the import dialog of a video project takes a video file as it is, and a
-video without a frame rate says what it plays at. The clip is the first 40 frames of
+the tracks and the editor's own notice; an undo of a track someone else deleted says why and leaves the history;
+the import dialog of a video project takes a video file as it is, and a video without a frame rate says what it
+plays at. The clip is the first 40 frames of
 ``../shared/data/tracking_otb_crossing`` (see ``test_video_editor.py``).
 """
 
@@ -78,6 +79,33 @@ def test_keys_and_buttons_agree_say_what_they_did_and_toasts_keep_clear_of_the_t
     )
     shots(page, "notice-and-toast-1280")
     assert not overlap, "the editor's notice runs under the error toast"
+
+
+def test_an_undo_on_a_track_someone_else_deleted_says_why_and_leaves_the_history(
+    page: Any, server: Server, tmp_path: Path
+) -> None:
+    pid = server.create_project("Video refused undo", ["person", "car"], item_kind="video")["id"]
+    iid = vp.import_clip(server, pid, tmp_path)
+    tid = vp.add_track(server, pid, iid)["track_id"]
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    vp.open_item(page, pid, iid)
+    page.locator(f'[data-testid="track-row"][data-track-id="{tid}"]').get_by_title(f"Select track {tid}").click()
+    page.keyboard.press("2")
+    eventually(lambda: vp.tracks(server.api, pid, iid)["tracks"][0]["label"] == "car" or vp.fail("not relabelled"))
+    expect(page.get_by_test_id("undo")).to_have_attribute("title", f"Undo: relabel track {tid} as car (Ctrl+Z)")
+
+    # Someone else deletes the track; a reload of the tracks (as after a propagation) gives this tab their version.
+    version = vp.tracks(server.api, pid, iid)["version"]
+    server.api.delete(f"{API}/projects/{pid}/items/{iid}/tracks/{tid}", params={"version": version}).raise_for_status()
+    page.evaluate("() => window.__videoEditor.session.refresh()")
+    expect(page.get_by_test_id("track-row")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".video-toast")).to_have_text(
+        f"Cannot undo: relabel track {tid} as car: track {tid} is no longer on this item "
+        "(deleted or merged away since, in another tab or by someone else)"
+    )
+    expect(page.get_by_test_id("undo")).to_be_disabled()
+    expect(page.get_by_test_id("redo")).to_be_disabled()
 
 
 def test_a_video_file_uploads_as_it_is_and_a_video_without_a_frame_rate_says_what_it_plays_at(

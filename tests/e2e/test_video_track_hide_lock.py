@@ -2,7 +2,8 @@
 the eye in a card takes a track's box off the frame (a click there no longer selects it), `h` hides every track and a
 second `h` shows exactly what was shown before, a locked track refuses a drag, Delete, its card's delete button and a
 relabel with a notice and without a request, a reload keeps both, and with ten tracks the filter over the list finds
-them by class and by id (`/` focuses it, Esc clears it and gives the keyboard back to the frame).
+them by class and by id (`/` focuses it, Esc clears it and gives the keyboard back to the frame). A hidden track
+deleted and brought back with Ctrl+Z comes back hidden.
 """
 
 from __future__ import annotations
@@ -161,3 +162,33 @@ def test_hidden_and_locked_tracks_and_the_track_filter(page: Any, server: Server
     expect(meta).to_have_text("5 of 10 tracks")
     shots(page, "filtered")
     assert sent == [], sent
+
+
+def test_a_deleted_hidden_track_comes_back_hidden_on_ctrl_z(page: Any, server: Server, tmp_path: Path) -> None:
+    pid: int = server.create_project("Video hidden undo", ["person", "car"], item_kind="video")["id"]
+    iid = vp.import_clip(server, pid, tmp_path)
+    _, password = add_member(server, pid, "hidden-undo-annotator", "annotator")
+    _add(server, pid, iid, "person", vp.truth()[0])
+    car = _add(server, pid, iid, "car", CAR_BOX)
+    login(page, "hidden-undo-annotator", password)
+    vp.open_item(page, pid, iid)
+    rows = page.get_by_test_id("track-row")
+    car_row = page.locator(f'[data-testid="track-row"][data-track-id="{car}"]')
+    color = vp.track_rgb(page, car)
+    eventually(lambda: _drawn(page, CAR_BOX, color) or vp.fail("the car's box is not drawn"))
+
+    car_row.get_by_test_id("hide-track").click()
+    expect(car_row).to_have_attribute("data-hidden", "own")
+    car_row.get_by_test_id("delete-track").click()
+    page.get_by_test_id("confirm-delete").click()
+    expect(rows).to_have_count(1)
+    assert _flags(page)["hidden"] == []
+
+    # Ctrl+Z: the server gives the car back with its id, and it is hidden as it was (selected, it says so).
+    page.keyboard.press("Control+z")
+    expect(rows).to_have_count(2)
+    expect(car_row).to_have_attribute("data-hidden", "own")
+    expect(page.locator(".video-toast")).to_have_text(f"Track {car} is hidden (Shift+H shows it)")
+    assert _flags(page) == {"hidden": [car], "locked": [], "all": False}
+    page.wait_for_function("() => window.__videoEditor.state().frameShown")
+    assert not _drawn(page, CAR_BOX, color)

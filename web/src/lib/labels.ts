@@ -2,7 +2,7 @@
 
 import type { AnnotationKind, ItemKind, Project } from "./api/client";
 import { readSpecs, type AttributeSpec } from "./attributes";
-import { keyOwner } from "./editor/keymap";
+import { hotkeyClash } from "./classHotkeys";
 import { keypointProblem, readDecl } from "./keypointSchema";
 
 export interface LabelClass {
@@ -93,8 +93,11 @@ function declared(c: { keypoints?: unknown; skeleton?: unknown }): Pick<LabelCla
 /** Which field of a class row a problem is about (the one to outline), or null when the row is fine. */
 export type ClassField = "name" | "color" | "hotkey" | "keypoints";
 
-/** Problems with a list of classes a person is editing, one per row: the message and the field it is about. */
-function classIssues(classes: LabelClass[]): { text: string; field: ClassField | null }[] {
+/**
+ * Problems with a list of classes a person is editing, one per row: the message and the field it is about. `kind`
+ * is the project's item kind: a hotkey is checked against the keys of the editor its items open in.
+ */
+function classIssues(classes: LabelClass[], kind: ItemKind): { text: string; field: ClassField | null }[] {
   const names = new Map<string, number>();
   const keys = new Map<string, number>();
   for (const c of classes) {
@@ -109,9 +112,9 @@ function classIssues(classes: LabelClass[]): { text: string; field: ClassField |
     if ((names.get(n.toLowerCase()) ?? 0) > 1) return { text: `Two classes are called “${n}”.`, field: "name" };
     if (!/^#[0-9a-fA-F]{6}$/.test(c.color)) return { text: "The colour must look like #RRGGBB.", field: "color" };
     if (key && key.length !== 1) return { text: "A hotkey is a single key.", field: "hotkey" };
-    // The image editor ignores a class hotkey that is one of its own keys: say so here, not silently there.
-    const owner = key ? keyOwner(key) : null;
-    if (owner) return { text: `${key} is ${owner}; choose another.`, field: "hotkey" };
+    // An editor ignores a class hotkey that is one of its own keys: say so here, not silently there.
+    const clash = key ? hotkeyClash(key, kind, keys.keys()) : null;
+    if (clash) return { text: clash, field: "hotkey" };
     if (key && (keys.get(key) ?? 0) > 1) return { text: `Hotkey ${c.hotkey} is used twice.`, field: "hotkey" };
     const kp = keypointProblem(c);
     if (kp) return { text: kp, field: "keypoints" };
@@ -119,14 +122,17 @@ function classIssues(classes: LabelClass[]): { text: string; field: ClassField |
   });
 }
 
-/** Problems with a list of classes a person is editing, keyed by row index ("" when the row is fine). */
-export function classProblems(classes: LabelClass[]): string[] {
-  return classIssues(classes).map((p) => p.text);
+/**
+ * Problems with a list of classes a person is editing, keyed by row index ("" when the row is fine), for a project
+ * whose items are `kind` (which editor's keys a hotkey must not be).
+ */
+export function classProblems(classes: LabelClass[], kind: ItemKind = "image"): string[] {
+  return classIssues(classes, kind).map((p) => p.text);
 }
 
 /** The field to outline in each row (`classProblems` says why): the hotkey of every row sharing a hotkey, say. */
-export function classProblemFields(classes: LabelClass[]): (ClassField | null)[] {
-  return classIssues(classes).map((p) => p.field);
+export function classProblemFields(classes: LabelClass[], kind: ItemKind = "image"): (ClassField | null)[] {
+  return classIssues(classes, kind).map((p) => p.field);
 }
 
 /** The next unused palette colour and digit hotkey, for a class added to ``classes``. */

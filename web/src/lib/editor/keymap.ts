@@ -184,56 +184,8 @@ const IMAGE_KEYS = keymap<Action>({
   tab: ['shape.next', 'shape.prev'],
 });
 
-/** Keys the editor itself uses: a class hotkey on one of these is ignored (the label list says so). */
+/** Keys the editor itself uses: a class hotkey on one of these is ignored (`../classHotkeys.ts` says so in the settings). */
 export const RESERVED_KEYS: ReadonlySet<string> = IMAGE_KEYS.reserved;
-
-/** What each action a single key can trigger is, as the wizard names a class hotkey that clashes with it. */
-const KEY_OWNERS: Readonly<Record<Action, string>> = {
-  'tool.select': "the Select tool's key",
-  'tool.box': "the Box tool's key",
-  'tool.polygon': "the Polygon tool's key",
-  'tool.grabcut': "the Box → polygon tool's key",
-  'tool.brush': "the mask brush's key",
-  'tool.eraser': "the mask eraser's key",
-  'tool.keypoints': "the Keypoints tool's key",
-  'keypoint.skip': "the editor's key for skipping a keypoint",
-  'keypoint.visibility': "the editor's key for a keypoint's visibility",
-  'zoom.in': "the editor's key for zooming in",
-  'zoom.out': "the editor's key for zooming out",
-  'zoom.fit': "the editor's key for fitting the image",
-  'zoom.actual': "the editor's key for actual pixels",
-  'shapes.toggle': "the editor's key for hiding shapes",
-  'select.all': "the editor's key for selecting every shape",
-  'clip.copy': "the editor's key for copying shapes",
-  'clip.cut': "the editor's key for cutting shapes",
-  'clip.paste': "the editor's key for pasting shapes",
-  'convert.mask': "the editor's key for converting a shape to a mask",
-  'convert.polygon': "the editor's key for converting a mask to polygons",
-  'shape.next': "the editor's key for the next shape",
-  'shape.prev': "the editor's key for the previous shape",
-  enter: "the editor's key for closing a polygon",
-  undo: "the editor's key for undo",
-  redo: "the editor's key for redo",
-  save: "the editor's key for saving",
-  delete: "the editor's key for deleting",
-  accept: "the editor's key for accepting a proposal",
-  reject: "the editor's key for rejecting a proposal",
-  'proposal.next': "the editor's key for the next proposal",
-  'proposal.prev': "the editor's key for the previous proposal",
-  escape: "the editor's key for cancelling",
-  'item.next': "the editor's key for the next item",
-  'item.prev': "the editor's key for the previous item",
-  help: "the editor's key for the shortcut sheet",
-  'rejected.toggle': "the editor's key for showing rejected proposals",
-};
-
-/** "the Box tool's key" for a single key the image editor uses itself (`b`), else null. */
-export function keyOwner(key: string): string | null {
-  const k = key.toLowerCase();
-  if (k.length !== 1 || !RESERVED_KEYS.has(k)) return null;
-  const action = actionFor({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false });
-  return action ? KEY_OWNERS[action] : "one of the editor's keys";
-}
 
 const ARROWS: Readonly<Record<string, readonly [number, number]>> = {
   ArrowLeft: [-1, 0],

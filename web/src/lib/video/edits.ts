@@ -8,13 +8,16 @@
  * Each change that the server takes becomes a step of the session's undo history (`history.ts`), whose undo is
  * the inverse change (`inverse.ts`) read from the track just before this one showed; a deleted track is brought
  * back by the server from the copy it kept (`restore.ts`). Undo and redo go through `VideoSession.edit` like the
- * first change, so they get the same versions, conflict panel and re-propagation.
+ * first change, so they get the same versions, conflict panel and re-propagation; one the server refuses is said
+ * in the notice and drops the steps of its track that no longer match (`refusal.ts`). A step's words are made
+ * from its track's ref when shown, so they name the id a track made again has now.
  */
 
 import type { AttributeValue } from '../attributes';
 import { ask, type Asker } from '../confirm.svelte';
-import { stepTracks, type TrackRef } from './history';
+import { stepTracks, type Step, type TrackRef } from './history';
 import { inverseOf, type TrackOp } from './inverse';
+import { refusable } from './refusal';
 import { sendRestorable } from './restore';
 import type { Answer, Edit, VideoSession } from './session.svelte';
 import { boxAt, isKeyframeState, isLastBoxKeyframe, stateAt, withKeyframe } from './states';
@@ -88,18 +91,22 @@ function opEdit(s: VideoSession, ref: TrackRef, op: TrackOp, what: string, saved
 /**
  * Send `op` on `t`; once saved, it can be undone. The inverse is read now, before the change shows. A locked track
  * (`flags.ts`) refuses it here with a notice, as every change below does before it asks or sends anything.
+ * `words` says the change for the track's id (then, and whenever the step is shown).
  */
-function recorded(s: VideoSession, t: Track, op: TrackOp, what: string): Promise<Answer | null> {
+function recorded(s: VideoSession, t: Track, op: TrackOp, words: (id: number) => string): Promise<Answer | null> {
   if (s.refusesChanges([t.track_id])) return Promise.resolve(null);
   const ref = s.history.ref(t.track_id);
   const back = inverseOf(s.track(t.track_id) ?? t, op);
-  const step = {
-    what,
+  const what = (): string => words(ref.id);
+  const step: Step = {
+    get what() {
+      return what();
+    },
     track: ref,
-    undo: (done: () => void) => s.edit(opEdit(s, ref, back, `undo: ${what}`, done)),
-    redo: (done: () => void) => s.edit(opEdit(s, ref, op, `redo: ${what}`, done)),
+    undo: (done) => s.edit(refusable(s, 'undo', what, [ref], opEdit(s, ref, back, `undo: ${what()}`, done))),
+    redo: (done) => s.edit(refusable(s, 'redo', what, [ref], opEdit(s, ref, op, `redo: ${what()}`, done))),
   };
-  return s.edit(opEdit(s, ref, op, what, () => s.history.push(step)));
+  return s.edit(opEdit(s, ref, op, what(), () => s.history.push(step)));
 }
 
 /** A new track from a box drawn on frame `frame`; propagation starts on the server. */
@@ -110,24 +117,33 @@ export async function createTrack(s: VideoSession, label: string, frame: number,
   const attributes = Object.keys(values).length > 0 ? values : undefined;
   const send = (version: number): Promise<Answer> =>
     s.server.create({ version, label, frame, box: b, propagate: true, method, ...(attributes ? { attributes } : {}) });
-  const step = (ref: TrackRef) => ({
+  const step = (ref: TrackRef): Step => ({
     what,
     track: ref,
-    undo: (done: () => void) =>
-      s.edit({ what: `undo: ${what}`, local: () => s.dropTrack(ref.id), send: (v) => s.server.deleteTrack(ref.id, v), saved: done }),
+    undo: (done) =>
+      s.edit(
+        refusable(s, 'undo', () => what, [ref], {
+          what: `undo: ${what}`,
+          local: () => s.dropTrack(ref.id),
+          send: (v) => s.server.deleteTrack(ref.id, v),
+          saved: done,
+        }),
+      ),
     // Made again, the track gets a new id: the steps after this one hold `ref` and follow it there.
-    redo: (done: () => void) =>
-      s.edit({
-        what: `redo: ${what}`,
-        send,
-        saved: (r) => {
-          if ('track' in r) {
-            s.history.moveRef(ref, r.track.track_id);
-            s.select(r.track.track_id);
-          }
-          done();
-        },
-      }),
+    redo: (done) =>
+      s.edit(
+        refusable(s, 'redo', () => what, [ref], {
+          what: `redo: ${what}`,
+          send,
+          saved: (r) => {
+            if ('track' in r) {
+              s.history.moveRef(ref, r.track.track_id);
+              s.select(r.track.track_id);
+            }
+            done();
+          },
+        }),
+      ),
   });
   const saved = (a: Answer): void => {
     if ('track' in a) s.history.push(step(s.history.ref(a.track.track_id)));
@@ -138,13 +154,13 @@ export async function createTrack(s: VideoSession, label: string, frame: number,
   return r.track;
 }
 
-function setKeyframe(s: VideoSession, t: Track, frame: number, box: Box | null, what: string): Promise<Answer | null> {
-  return recorded(s, t, { op: 'keyframe', frame, box: box ? apiBox(box, s.width, s.height) : null }, what);
+function setKeyframe(s: VideoSession, t: Track, frame: number, box: Box | null, words: (id: number) => string): Promise<Answer | null> {
+  return recorded(s, t, { op: 'keyframe', frame, box: box ? apiBox(box, s.width, s.height) : null }, words);
 }
 
 /** A moved or resized box: a keyframe on this frame (the frames around it are propagated again). */
 export function setBox(s: VideoSession, t: Track, frame: number, box: Box, verb = 'move'): Promise<unknown> {
-  return setKeyframe(s, t, frame, box, `${verb} the box of track ${t.track_id} on frame ${frame}`);
+  return setKeyframe(s, t, frame, box, (id) => `${verb} the box of track ${id} on frame ${frame}`);
 }
 
 /** `k`: the shown propagated box becomes a keyframe as it is (an outside frame becomes an outside keyframe). */
@@ -160,8 +176,8 @@ export function makeKeyframe(s: VideoSession, t: Track, frame: number): Promise<
     s.notify(`Track ${t.track_id} has no box on frame ${frame} yet: draw one, or wait for propagation`, 'warn');
     return null;
   }
-  const what = `make frame ${frame} a keyframe of track ${t.track_id}`;
-  return setKeyframe(s, t, frame, shown.outside ? null : shown.box, what);
+  const words = (id: number): string => `make frame ${frame} a keyframe of track ${id}`;
+  return setKeyframe(s, t, frame, shown.outside ? null : shown.box, words);
 }
 
 /** `o`: outside on this frame; on an outside frame, visible again where the object was last seen. */
@@ -172,12 +188,12 @@ export function toggleOutside(s: VideoSession, t: Track, frame: number): Promise
     s.notify(`Track ${t.track_id} has nothing on frame ${frame} yet`, 'warn');
     return null;
   }
-  if (shown.outside) return setKeyframe(s, t, frame, shown.box, `show track ${t.track_id} again on frame ${frame}`);
+  if (shown.outside) return setKeyframe(s, t, frame, shown.box, (id) => `show track ${id} again on frame ${frame}`);
   if (isLastBoxKeyframe(t, frame)) {
     s.notify('This is the track’s only keyframe with a box: draw the box on another frame first', 'warn');
     return null;
   }
-  return setKeyframe(s, t, frame, null, `mark track ${t.track_id} outside on frame ${frame}`);
+  return setKeyframe(s, t, frame, null, (id) => `mark track ${id} outside on frame ${frame}`);
 }
 
 export type RemoveOutcome = 'removed' | 'not-keyframe' | 'last' | 'refused';
@@ -193,7 +209,7 @@ export function removeKeyframe(s: VideoSession, t: Track, frame: number): Remove
     return 'not-keyframe';
   }
   if (isLastBoxKeyframe(t, frame)) return 'last';
-  void recorded(s, t, { op: 'unkeyframe', frame }, `remove the keyframe of track ${t.track_id} on frame ${frame}`);
+  void recorded(s, t, { op: 'unkeyframe', frame }, (id) => `remove the keyframe of track ${id} on frame ${frame}`);
   return 'removed';
 }
 
@@ -205,7 +221,7 @@ export function deleteTrack(s: VideoSession, id: number): Promise<Answer | null>
   if (s.refusesChanges([id])) return Promise.resolve(null);
   const ref = s.history.ref(id);
   return sendRestorable(s, {
-    what: `delete track ${id}`,
+    what: () => `delete track ${ref.id}`,
     refs: [ref],
     local: () => s.dropTrack(ref.id),
     send: (version) => s.server.deleteTrack(ref.id, version),
@@ -222,7 +238,7 @@ export function relabel(s: VideoSession, id: number, label: string): Promise<Ans
   if (!t || t.label === label) return null;
   const attributes = relabelChanges(s.attributes, t, label);
   const op = Object.keys(attributes).length > 0 ? { op: 'relabel' as const, label, attributes } : { op: 'relabel' as const, label };
-  return recorded(s, t, op, `relabel track ${id} as ${label}`);
+  return recorded(s, t, op, (now) => `relabel track ${now} as ${label}`);
 }
 
 /**
@@ -250,7 +266,7 @@ export async function setTrackAttributes(
   const words = Object.entries(changes)
     .map(([k, v]) => (v === null ? `clear ${k}` : `set ${k} to ${String(v)}`))
     .join(', ');
-  return recorded(s, t, { op: 'attributes', values: changes }, `${words} on track ${id}`);
+  return recorded(s, t, { op: 'attributes', values: changes }, (now) => `${words} on track ${now}`);
 }
 
 /**
@@ -267,7 +283,7 @@ export function setFrameValue(
   const t = s.track(id);
   const change = t ? setFromOp(t, name, frame, value) : null;
   if (!t || !change) return null;
-  return recorded(s, t, { op: 'frame', change }, frameOpWords(change, id));
+  return recorded(s, t, { op: 'frame', change }, (now) => frameOpWords(change, now));
 }
 
 /** What `relabelSelected` says once the server took the new label. */

@@ -121,4 +121,42 @@ describe('UndoHistory', () => {
     expect(h.ref(7)).toBe(ref);
     expect(h.ref(3)).not.toBe(ref);
   });
+
+  it('forgets every step of a track whose redo the server refused, to undo and to redo', async () => {
+    const log: string[] = [];
+    const h = new UndoHistory();
+    const [one, two] = [h.ref(1), h.ref(2)];
+    for (const [w, r] of [['a1', one], ['b2', two], ['c1', one], ['d1', one]] as const) h.push(step(w, log, undefined, r));
+    h.undo();
+    h.undo();
+    await tick();
+    expect([h.undoWhat, h.redoWhat]).toEqual(['b2', 'c1']);
+    h.forgetTrack(one, true);
+    expect([h.undoWhat, h.redoWhat, h.depth]).toEqual(['b2', null, 1]);
+  });
+
+  it('shows a step’s words as its track’s ref names it now', () => {
+    let changes = 0;
+    const h = new UndoHistory(() => changes++);
+    const ref = h.ref(4);
+    h.push({ get what() { return `move the box of track ${ref.id}`; }, track: ref, undo: async () => {}, redo: async () => {} });
+    expect(h.undoWhat).toBe('move the box of track 4');
+    const before = changes;
+    h.moveRef(ref, 9);
+    expect(changes).toBe(before + 1);
+    expect(h.undoWhat).toBe('move the box of track 9');
+  });
+
+  it('tells when a track comes back as itself, with its id', () => {
+    const h = new UndoHistory();
+    const back: number[] = [];
+    h.onback = (id) => back.push(id);
+    const ref = h.ref(3);
+    h.release(3);
+    h.moveRef(ref, 3);
+    expect(back).toEqual([]);
+    h.back(ref);
+    expect(back).toEqual([3]);
+    expect(h.ref(3)).toBe(ref);
+  });
 });

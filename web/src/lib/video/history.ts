@@ -3,22 +3,26 @@
  * again. Unlike the image editor's snapshots (`../editor/history.ts`), the video editor's state lives on the
  * server, so a step is a pair of requests that go through the session like any other change (versions,
  * conflicts, re-propagation). A step moves to the other stack only once the server took its request (`done`):
- * one that failed is dropped, since the tracks were reloaded and no longer match it.
+ * one that failed is dropped, since the tracks were reloaded and no longer match it (`refusal.ts` says why, and
+ * drops the steps of its tracks that no longer match either).
  *
  * Pure: the session gives the steps their requests; tested without a browser.
  */
 
 /**
  * A track as the steps know it. A redone "add a track" or split makes a new track with a new id: the steps after
- * it hold the same ref, so they follow the new track.
+ * it hold the same ref, so they follow the new track, and their words name its id now.
  */
 export interface TrackRef {
   id: number;
 }
 
 export interface Step {
-  /** In words, as the change said it ("move the box of track 3 on frame 20"). */
-  what: string;
+  /**
+   * In words, as the change said it ("move the box of track 3 on frame 20"); read when shown, from the refs (a
+   * getter), so that it names the track's id now.
+   */
+  readonly what: string;
   /** The track the step changes (a split: the track split; a merge: the one kept). */
   track: TrackRef | null;
   /** The ids of the other tracks its undo or redo changes (a merge: the one merged away; a split: the new part). */
@@ -58,12 +62,22 @@ export class UndoHistory {
 
   /**
    * The track of `ref` came back as track `id`: a redone "add a track" or split (a new id), an undone delete or
-   * merge (the same id, its ref again).
+   * merge (the same id, its ref again: `back`). The words of its steps name the new id.
    */
   moveRef(ref: TrackRef, id: number): void {
     if (this.refs.get(ref.id) === ref) this.refs.delete(ref.id);
     ref.id = id;
     this.refs.set(id, ref);
+    this.onchange();
+  }
+
+  /** Told when a track comes back as itself, with its id (the editor gives it back its hidden and locked flags). */
+  onback: (id: number) => void = () => {};
+
+  /** The track of `ref` is back with its own id (an undone delete, split or merge): its steps act on it again. */
+  back(ref: TrackRef): void {
+    this.moveRef(ref, ref.id);
+    this.onback(ref.id);
   }
 
   /**
@@ -106,12 +120,15 @@ export class UndoHistory {
   }
 
   /**
-   * The server could not put track `ref` back as it was before a split, merge or delete: its older steps would act
-   * on frames that moved to another track, or on a track that is gone (or on another one given its id), so they
-   * go. What was undone after that change can still be redone: it was made on the tracks as they are now.
+   * The server refused to undo a step of track `ref` (`refusal.ts`), say to put it back as it was before a split,
+   * merge or delete: its older steps would act on frames that moved to another track, or on a track that is gone
+   * (or on another one given its id), so they go. What was undone after that change can still be redone: it was
+   * made on the tracks as they are now. A refused redo (`redo`) drops the track's steps to redo as well, which
+   * build on the one refused.
    */
-  forgetTrack(ref: TrackRef): void {
+  forgetTrack(ref: TrackRef, redo = false): void {
     this.past = this.past.filter((s) => s.track !== ref);
+    if (redo) this.future = this.future.filter((s) => s.track !== ref);
     this.onchange();
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/problem';
-import { redo, setBox, undo } from './edits';
+import { createTrack, redo, setBox, undo } from './edits';
 import { session, track } from './testing';
 import { mergeTracks, splitTrack } from './track-ops';
 
@@ -49,9 +49,14 @@ describe('undoing a split or a merge', () => {
     await undo(s);
     await s.settled();
     expect(ids(s.tracks)).toEqual([1]);
-    await redo(s);
+    expect(s.redoWhat).toBe('split track 1 at frame 5');
     await redo(s);
     await s.settled();
+    // The split made track 3 this time: the step still to redo says so.
+    expect(s.redoWhat).toBe('move the box of track 3 on frame 7');
+    await redo(s);
+    await s.settled();
+    expect(s.undoWhat).toBe('move the box of track 3 on frame 7');
     expect(ids(s.tracks)).toEqual([1, 3]);
     const again = fake.state.tracks[1]!;
     expect([again.track_id, again.keyframes, again.boxes[7]]).toEqual([3, [4, 5, 7, 9], [5, 5, 30, 30]]);
@@ -60,10 +65,28 @@ describe('undoing a split or a merge', () => {
       { op: 'keyframe', version: 10 },
     ]);
     await undo(s);
+    expect(s.notice?.text).toBe('Undid: move the box of track 3 on frame 7');
     await undo(s);
     await s.settled();
     expect(s.notice?.text).toBe('Track 3 is part of track 1 again');
     expect(s.tracks.map((t) => [t.track_id, t.states])).toEqual([[1, 'kppppppppk']]);
+  });
+
+  it('names a merge by the ids its tracks have now', async () => {
+    const { s } = await session([track(1, 'xoooookppp')]);
+    const made = await createTrack(s, 'car', 0, [5, 5, 50, 50]);
+    expect(made?.track_id).toBe(2);
+    await mergeTracks(s, 1, 2, async () => true);
+    await undo(s);
+    await undo(s);
+    await s.settled();
+    await redo(s);
+    await s.settled();
+    // Made again, the new track is track 3: the merge still to redo merges that one.
+    expect(s.redoWhat).toBe('merge track 3 into track 1');
+    await redo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe('Track 3 is now part of track 1');
   });
 
   it('brings a merged-away track back beside the kept one, both with their ids and boxes; redo merges again', async () => {
@@ -146,5 +169,23 @@ describe('an undo the server refuses', () => {
     await undo(s);
     await s.settled();
     expect(fake.state.tracks[1]!.keyframes).toEqual([0]);
+  });
+
+  it('says why a redone split was refused, and drops the track’s steps still to undo or redo', async () => {
+    const { s, fake, reports } = await session([track(1, 'kppppppppk'), track(3, 'kppppppppp')]);
+    await setBox(s, s.track(3)!, 2, [1, 1, 20, 20]);
+    await setBox(s, s.track(1)!, 2, [1, 1, 20, 20]);
+    await splitTrack(s, s.track(1)!, 5);
+    await undo(s);
+    await s.settled();
+    fake.failNext(new ApiError(404, { status: 404, detail: 'item 1 has no track 1', field: 'track_id' }));
+    await redo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe(
+      'Cannot redo: split track 1 at frame 5: track 1 is no longer on this item ' +
+        '(deleted or merged away since, in another tab or by someone else)',
+    );
+    expect(reports).toEqual(['Could not redo: split track 1 at frame 5']);
+    expect([s.undoWhat, s.redoWhat]).toEqual(['move the box of track 3 on frame 2', null]);
   });
 });

@@ -7,20 +7,21 @@
  *
  * A track brought back keeps its id, so once the change is undone the older steps of its tracks act on the same
  * tracks again (undo goes newest first), and their refs come back with them. A track a change removes lets go of
- * its ref (a new track the server gives that id gets one of its own), and a track a redone split makes may get
- * another id: the later steps follow it (`moveRef`). When the server refuses the undo (a person changed those
+ * its ref (a new track the server gives that id gets one of its own; a track brought back gets its hidden and
+ * locked flags back: `UndoHistory.back`), and a track a redone split makes may get another id: the later steps
+ * follow it (`moveRef`), their words too. When the server refuses the undo or the redo (a person changed those
  * tracks since, the id is taken now, the token is no longer kept), the notice says why and the step goes, as any
- * refused one; so do the older steps of those tracks, which no longer match what the server has.
+ * refused one; so do the older steps of those tracks, which no longer match what the server has (`refusal.ts`).
  */
 
-import { isConflict } from '../editor/types';
 import type { Step, TrackRef } from './history';
+import { refusable } from './refusal';
 import type { Answer, VideoSession } from './session.svelte';
 import type { TracksResult } from './types';
 
 export interface Restorable {
-  /** In words ("split track 1 at frame 20"). */
-  what: string;
+  /** In words ("split track 1 at frame 20"), from the refs' ids now. */
+  what: () => string;
   /** The tracks an undo brings back, the step's own first (the track split, the one kept, the one deleted). */
   refs: readonly [TrackRef, ...TrackRef[]];
   /** The change, sent the first time and again on redo; `local` shows it at once. */
@@ -34,8 +35,6 @@ export interface Restorable {
   also?: () => readonly number[];
 }
 
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 const tokenOf = (a: Answer): number | null => ('undo_token' in a && typeof a.undo_token === 'number' ? a.undo_token : null);
 
 /** Send change `c`; once the server took it, it is one undo step. Resolves with the answer (null: not saved). */
@@ -45,31 +44,25 @@ export function sendRestorable(s: VideoSession, c: Restorable): Promise<Answer |
     token = tokenOf(a);
     c.applied(a);
   };
-  const sendUndo = async (version: number): Promise<Answer> => {
-    try {
-      if (token === null) throw new Error('the server kept no copy of the tracks before it');
-      return await s.server.undoChange(token, version);
-    } catch (err) {
-      // A stale version goes to the conflict panel (it clears the history); anything else is a refusal.
-      if (!isConflict(err)) {
-        s.notify(`Cannot undo: ${c.what}: ${errorText(err)}`, 'warn');
-        for (const r of c.refs) s.history.forgetTrack(r);
-      }
-      throw err;
-    }
-  };
+  // A stale version goes to the conflict panel (it clears the history); anything else is a refusal (`refusal.ts`).
+  const sendUndo = (version: number): Promise<Answer> =>
+    token === null ? Promise.reject(new Error('the server kept no copy of the tracks before it')) : s.server.undoChange(token, version);
   const restored = (a: Answer): void => {
     if (!('tracks' in a)) return;
     for (const id of a.removed) s.history.release(id);
-    for (const r of c.refs) s.history.moveRef(r, r.id);
+    for (const r of c.refs) s.history.back(r);
     c.restored(a);
   };
   const step: Step = {
-    what: c.what,
+    get what() {
+      return c.what();
+    },
     track: c.refs[0],
     also: () => [...c.refs.slice(1).map((r) => r.id), ...(c.also?.() ?? [])],
-    undo: (done) => s.edit({ what: `undo: ${c.what}`, send: sendUndo, saved: (a) => (restored(a), done()) }),
-    redo: (done) => s.edit({ what: `redo: ${c.what}`, local: c.local, send: c.send, saved: (a) => (applied(a), done()) }),
+    undo: (done) =>
+      s.edit(refusable(s, 'undo', c.what, c.refs, { what: `undo: ${c.what()}`, send: sendUndo, saved: (a) => (restored(a), done()) })),
+    redo: (done) =>
+      s.edit(refusable(s, 'redo', c.what, c.refs, { what: `redo: ${c.what()}`, local: c.local, send: c.send, saved: (a) => (applied(a), done()) })),
   };
-  return s.edit({ what: c.what, local: c.local, send: c.send, saved: (a) => (applied(a), s.history.push(step)) });
+  return s.edit({ what: c.what(), local: c.local, send: c.send, saved: (a) => (applied(a), s.history.push(step)) });
 }

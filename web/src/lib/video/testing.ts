@@ -107,9 +107,11 @@ export function fakeServer(initial: Track[]) {
     }
     if (version !== state.version) throw new ConflictError('stale', state.version);
   };
+  // A track or a keyframe that is not there: 404, in the real server's words.
+  const missing = (detail: string, field: string): ApiError => new ApiError(404, { status: 404, detail, field });
   const find = (id: number): Track => {
     const t = state.tracks.find((x) => x.track_id === id);
-    if (!t) throw new Error(`no track ${id}`);
+    if (!t) throw missing(`item 1 has no track ${id}`, 'track_id');
     return t;
   };
   const change = (op: string, version: number, t: () => Track): TrackResult => {
@@ -139,7 +141,7 @@ export function fakeServer(initial: Track[]) {
     removeKeyframe: async (id, f, version) =>
       change('remove', version, () => {
         const t = find(id);
-        if (!t.keyframes.includes(f)) throw new Error(`frame ${f} is not a keyframe`);
+        if (!t.keyframes.includes(f)) throw missing(`frame ${f} is not a keyframe of track ${id}`, 'frame');
         return { ...t, states: setChar(t.states, f, 'p'), keyframes: t.keyframes.filter((k) => k !== f) };
       }),
     relabel: async (id, version, label, attributes) =>
@@ -203,6 +205,11 @@ export function fakeServer(initial: Track[]) {
     failNext: (e: Error) => (fail = e),
     finish: (j: Job) => finishJob.shift()?.(j),
     otherUserEdits: () => state.version++,
+    /** Another person deletes track `id` (in another tab); the item's version moves on. */
+    otherUserDeletes: (id: number) => {
+      state.tracks = state.tracks.filter((t) => t.track_id !== id);
+      state.version++;
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * The video editor's hidden and locked tracks for one item, as Svelte state that the stage, the timeline, the
  * track list and the session read (`flags.ts` has the rules, the stored form and the words). Each change is kept
  * at once in the tab's sessionStorage under the item's key, so a reload shows the same; another item has its own.
- * Nothing goes to the server.
+ * Nothing goes to the server. A track that goes (deleted, merged away) loses its flags, so that a new track given
+ * its id starts plain; an undo that brings that same track back (`UndoHistory.back`) gives them back.
  */
 
 import { allNotice, flagsKey, flagsText, hideNotice, isShown, kept, lockNotice, parseFlags, toggled } from './flags';
@@ -27,6 +28,8 @@ export class TrackFlags {
   locked: ReadonlySet<number> = $state.raw(new Set());
   /** `H`: every track hidden but the selected one, over the per-track choices. */
   allHidden = $state(false);
+  /** The flags of tracks that went while the item was open, for an undo that brings one back. */
+  private readonly gone = new Map<number, { hidden: boolean; locked: boolean }>();
 
   constructor(
     private readonly key: string,
@@ -45,10 +48,14 @@ export class TrackFlags {
     this.locked = new Set(k.locked);
   }
 
-  /** The flags of item `itemId`, kept in this tab; they speak through the session's notice, and lock its tracks. */
+  /**
+   * The flags of item `itemId`, kept in this tab; they speak through the session's notice, lock its tracks, and
+   * come back with a track its undo history brings back.
+   */
   static forSession(session: VideoSession, projectId: number, itemId: number): TrackFlags {
     const flags = new TrackFlags(flagsKey(projectId, itemId), tabStore(), (text) => session.notify(text));
     session.locked = (id) => flags.isLocked(id);
+    session.history.onback = (id) => flags.bringBack(id);
     return flags;
   }
 
@@ -87,16 +94,31 @@ export class TrackFlags {
   }
 
   /**
-   * The item's tracks now: the flags of tracks that are gone are dropped, so that a new track the server gives a
-   * freed id starts shown and unlocked.
+   * The item's tracks now: the flags of tracks that are gone are dropped (and set aside for an undo that brings one
+   * back), so that a new track the server gives a freed id starts shown and unlocked.
    */
   keepTracks(ids: Iterable<number>): void {
     const now = new Set(ids);
+    // A track here again that no undo brought back is a new one given the id: what the old one had is forgotten.
+    for (const id of this.gone.keys()) if (now.has(id)) this.gone.delete(id);
     const hidden = kept(this.hidden, now);
     const locked = kept(this.locked, now);
     if (hidden === this.hidden && locked === this.locked) return;
+    for (const id of new Set([...this.hidden, ...this.locked])) {
+      if (!now.has(id)) this.gone.set(id, { hidden: this.hidden.has(id), locked: this.locked.has(id) });
+    }
     this.hidden = hidden;
     this.locked = locked;
+    this.save();
+  }
+
+  /** Track `id` is back as itself (an undone delete or merge): hidden and locked again as it was when it went. */
+  bringBack(id: number): void {
+    const was = this.gone.get(id);
+    if (!was) return;
+    this.gone.delete(id);
+    if (was.hidden) this.hidden = new Set([...this.hidden, id]);
+    if (was.locked) this.locked = new Set([...this.locked, id]);
     this.save();
   }
 

@@ -88,6 +88,50 @@ describe('hidden and locked tracks kept for the tab', () => {
     expect([...flags.hidden, ...flags.locked]).toEqual([4]);
     expect(store.map.get(flagsKey(1, 12))).toBe('{"hidden":[],"locked":[4]}');
   });
+
+  it('gives a track an undo brings back its flags, but a new track given a freed id starts plain', () => {
+    const store = new MapStore();
+    const { flags } = flagsOn(store);
+    flags.toggleHidden(3, false);
+    flags.toggleLocked(3, false);
+    flags.toggleHidden(5, false);
+    flags.keepTracks([1]);
+    expect([flags.hidden.size, flags.locked.size]).toEqual([0, 0]);
+    flags.bringBack(3);
+    flags.keepTracks([1, 3, 5]); // 5 is a new track the server gave the id
+    expect([[...flags.hidden], [...flags.locked]]).toEqual([[3], [3]]);
+    expect(store.map.get(flagsKey(1, 12))).toBe('{"hidden":[3],"locked":[3]}');
+    flags.bringBack(5);
+    expect(flags.hidden.has(5)).toBe(false);
+  });
+});
+
+describe('undoing the delete of a hidden track', () => {
+  it('brings the track back hidden, as it was before the delete', async () => {
+    const { s } = await session([track(1, 'kppp'), track(2, 'kppp')]);
+    const flags = TrackFlags.forSession(s, 1, 12);
+    // The track list keeps the flags to the item's tracks whenever they change.
+    const listed = (): void => flags.keepTracks(s.tracks.map((t) => t.track_id));
+    flags.toggleHidden(2, false);
+    await deleteTrack(s, 2);
+    listed();
+    expect(flags.hidden.has(2)).toBe(false);
+    await undo(s);
+    await s.settled();
+    listed();
+    expect(s.track(2)).not.toBeNull();
+    expect(flags.hidden.has(2)).toBe(true);
+    expect(flags.shown(2, null)).toBe(false);
+    // Deleted again by a redo, and brought back again.
+    await redo(s);
+    await s.settled();
+    listed();
+    expect(flags.hidden.size).toBe(0);
+    await undo(s);
+    await s.settled();
+    listed();
+    expect([...flags.hidden]).toEqual([2]);
+  });
 });
 
 describe('the stage with hidden and locked tracks', () => {

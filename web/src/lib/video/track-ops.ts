@@ -78,7 +78,7 @@ export async function splitTrack(s: VideoSession, t: Track, frame: number): Prom
   // The new track; made again by a redo, it may get another id, and the steps that hold its ref follow it there.
   let made: TrackRef | null = null;
   const r = await sendRestorable(s, {
-    what: `split track ${ref.id} at frame ${frame}`,
+    what: () => `split track ${ref.id} at frame ${frame}`,
     refs: [ref],
     also: () => (made ? [made.id] : []),
     send: (version) => s.server.split(ref.id, frame, version),
@@ -121,7 +121,7 @@ export async function mergeTracks(s: VideoSession, a: number, b: number, asker: 
   }
   const [k, g] = [s.history.ref(keep.track_id), s.history.ref(gone.track_id)];
   const r = await sendRestorable(s, {
-    what: `merge track ${g.id} into track ${k.id}`,
+    what: () => `merge track ${g.id} into track ${k.id}`,
     refs: [k, g],
     local: () => s.dropTrack(g.id),
     send: (version) => s.server.merge([k.id, g.id], version, label),

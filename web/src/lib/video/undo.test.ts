@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/problem';
 import { createTrack, deleteTrack, redo, relabel, removeKeyframe, setBox, toggleOutside, undo } from './edits';
+import { refusalText } from './refusal';
 import { session, track } from './testing';
 
 describe('undo and redo in the video editor', () => {
@@ -80,6 +82,10 @@ describe('undo and redo in the video editor', () => {
     expect(again.track_id).not.toBe(t!.track_id);
     expect([again.label, again.keyframes, again.boxes[4]]).toEqual(['car', [0, 4], [6, 6, 60, 60]]);
     expect(s.selected).toBe(again.track_id);
+    // The step's words name the track's id now, in the toolbar and in the notice.
+    expect(s.undoWhat).toBe(`move the box of track ${again.track_id} on frame 4`);
+    await undo(s);
+    expect(s.notice?.text).toBe(`Undid: move the box of track ${again.track_id} on frame 4`);
   });
 
   it('drops a step whose undo the server refused, and says so', async () => {
@@ -168,5 +174,88 @@ describe('undo and redo in the video editor', () => {
     fake.failNext(new Error('box: x2 must be greater than x1'));
     await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
     expect(s.undoWhat).toBeNull();
+  });
+});
+
+describe('an undo or a redo of a box, a keyframe or a relabel that the server refuses', () => {
+  it('says the track is gone, and drops its older steps; another track’s steps still undo', async () => {
+    const { s, fake, reports } = await session([track(1, 'kppppppppp'), track(2, 'kppppppppp')]);
+    await setBox(s, s.track(2)!, 4, [20, 20, 60, 90]);
+    await relabel(s, 1, 'car');
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    // Someone deletes track 1 in another tab. The real server says 404 before it compares versions; this fake
+    // compares first, so a reload (a propagation that ended, say) gives this tab their version.
+    fake.otherUserDeletes(1);
+    await s.refresh();
+    await undo(s);
+    await s.settled();
+    expect(s.notice).toEqual(
+      expect.objectContaining({
+        text:
+          'Cannot undo: move the box of track 1 on frame 3: track 1 is no longer on this item ' +
+          '(deleted or merged away since, in another tab or by someone else)',
+        tone: 'warn',
+      }),
+    );
+    expect(reports).toEqual(['Could not undo: move the box of track 1 on frame 3']);
+    // The relabel of track 1 would be refused too: it goes with it.
+    expect([s.undoWhat, s.redoWhat]).toEqual(['move the box of track 2 on frame 4', null]);
+    await undo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe('Undid: move the box of track 2 on frame 4');
+    expect(fake.state.tracks.map((t) => [t.track_id, t.keyframes])).toEqual([[2, [0]]]);
+  });
+
+  it('says a keyframe is no longer there when someone removed it since', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 3, [20, 20, 60, 90]);
+    await fake.server.removeKeyframe(1, 3, fake.state.version); // in another tab
+    await s.refresh();
+    await undo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe(
+      'Cannot undo: move the box of track 1 on frame 3: frame 3 is not a keyframe of track 1 now ' +
+        '(the track was changed since, in another tab or by someone else)',
+    );
+    expect([s.undoWhat, s.redoWhat]).toEqual([null, null]);
+  });
+
+  it('says why a redo was refused, and drops the track’s steps to undo and to redo', async () => {
+    const { s, fake, reports } = await session([track(1, 'kppppppppp'), track(2, 'kppppppppp')]);
+    await setBox(s, s.track(1)!, 2, [20, 20, 60, 90]);
+    await setBox(s, s.track(2)!, 4, [20, 20, 60, 90]);
+    await relabel(s, 2, 'car');
+    await setBox(s, s.track(2)!, 6, [20, 20, 60, 90]);
+    await undo(s);
+    await undo(s);
+    await s.settled();
+    expect(s.redoWhat).toBe('relabel track 2 as car');
+    fake.failNext(new ApiError(422, { status: 422, detail: "label 'car' is not a class of this project", field: 'label' }));
+    await redo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe("Cannot redo: relabel track 2 as car: label 'car' is not a class of this project");
+    expect(reports).toEqual(['Could not redo: relabel track 2 as car']);
+    expect([s.undoWhat, s.redoWhat]).toEqual(['move the box of track 1 on frame 2', null]);
+  });
+
+  it('says why an undone new track could not be deleted', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp')]);
+    const t = await createTrack(s, 'car', 0, [5, 5, 50, 50]);
+    fake.otherUserDeletes(t!.track_id);
+    await s.refresh();
+    await undo(s);
+    await s.settled();
+    expect(s.notice?.text).toBe(
+      `Cannot undo: add a car track on frame 0: track ${t!.track_id} is no longer on this item ` +
+        '(deleted or merged away since, in another tab or by someone else)',
+    );
+    expect([s.undoWhat, s.redoWhat]).toEqual([null, null]);
+  });
+
+  it('passes the server’s own words on for any other refusal', () => {
+    const plain = new Error('box: x2 must be greater than x1');
+    expect(refusalText('redo', 'move the box of track 3 on frame 1', plain)).toBe(
+      'Cannot redo: move the box of track 3 on frame 1: box: x2 must be greater than x1',
+    );
   });
 });
