@@ -80,6 +80,7 @@ describe('video keys', () => {
       { name: 'car', color: '#0f0', hotkey: 'f' },
       { name: 'bike', color: '#00f', hotkey: '2' },
       { name: 'bus', color: '#ff0', hotkey: '>' },
+      { name: 'van', color: '#0ff', hotkey: '?' }, // the help sheet's key, pressed with or without Shift
     ];
     expect([...videoHotkeys(classes)]).toEqual([
       ['1', 'person'],

@@ -91,8 +91,9 @@ const SHIFTED: Readonly<Record<string, VideoAction>> = {
   h: 'track.hide',
 };
 
-/** Single-character keys the editor uses: a class hotkey on one of these is ignored. */
-export const VIDEO_RESERVED: ReadonlySet<string> = new Set(Object.keys(PLAIN).filter((k) => k.length === 1));
+/** Single-character keys the editor uses (`?` opens the help whatever the Shift): a class hotkey on one of these is
+ * ignored. */
+export const VIDEO_RESERVED: ReadonlySet<string> = new Set([...Object.keys(PLAIN).filter((k) => k.length === 1), '?']);
 
 /** The action for a key press, or null. Class hotkeys are looked up separately (`labelForKey`). */
 export function videoActionFor(e: KeyLike & { code?: string }): VideoAction | null {
