@@ -107,7 +107,9 @@ def _view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[Attri
     propagated = any(s in "po" for s in states)
     suggested: list[int] = []
     if propagated:
-        full = tuple(fb or FrameBox(i, BoxState.OUTSIDE, None, 0.0, True) for i, fb in enumerate(engine))
+        # A frame without a box of the track (outside an imported track's span, or not propagated yet) holds nothing
+        # of the system's to check: settled (confidence 1), so it is never suggested.
+        full = tuple(fb or FrameBox(i, BoxState.OUTSIDE, None, 1.0, False) for i, fb in enumerate(engine))
         suggested = [s.frame for s in suggest_frames(Track(rows[0].label or "", full), SUGGESTIONS)]
     keyframes = [i for i, s in enumerate(states) if s in "kx"]
     values, mixed = ta.shared_values(specs, (r.attributes for r in rows))
