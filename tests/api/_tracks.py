@@ -73,3 +73,19 @@ def leaves_and_another_comes(
     put_keyframe(client, h, pid, iid, second, 20, None)  # and is not there before 21
     run_jobs(hub)
     return first, second
+
+
+# What the editor draws of a track (its job left out: a change queues new ones).
+SHOWN = ("track_id", "label", "keyframes", "states", "boxes", "confidence", "review", "attributes", "frame_attributes")
+
+
+def shown(client: TestClient, h: dict[str, str], pid: int, iid: int) -> list[dict[str, Any]]:
+    """Every track of the item as the editor draws it."""
+    return [{k: t[k] for k in SHOWN} for t in item_tracks(client, h, pid, iid)["tracks"]]
+
+
+def undo(client: TestClient, h: dict[str, str], pid: int, iid: int, token: Any, version: int | None = None) -> Any:
+    """``POST .../tracks/undo`` with ``token``, at the item's current version unless ``version`` is given."""
+    v = item_tracks(client, h, pid, iid)["version"] if version is None else version
+    return client.post(f"{API}/projects/{pid}/items/{iid}/tracks/undo", json={"version": v, "undo_token": token},
+                       headers=h)  # fmt: skip

@@ -12,22 +12,23 @@ from sqlalchemy import select
 from tests.api._support import API, assert_problem, quick_user, run_jobs
 from tests.api._tracks import (
     ATTRS,
+    SHOWN,
     A,
     B,
     audit_events,
     leaves_and_another_comes,
     merge,
     put_keyframe,
+    shown,
     split,
     start_track,
+    undo,
 )
 from tests.api._video import car_and_person_video, item_tracks
 
 from labelhub.hub import Hub
 from labelhub.services import track_undo
 from labelhub.storage.models import Annotation
-
-SHOWN = ("track_id", "label", "keyframes", "states", "boxes", "confidence", "review", "attributes", "frame_attributes")
 
 
 @pytest.fixture
@@ -36,21 +37,10 @@ def video(client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path:
     return car_and_person_video(client, hub, admin_headers, tmp_path, "street", ATTRS)
 
 
-def _shown(client: TestClient, h: dict[str, str], pid: int, iid: int) -> list[dict[str, Any]]:
-    """Every track as the editor draws it (its job left out: a change queues new ones)."""
-    return [{k: t[k] for k in SHOWN} for t in item_tracks(client, h, pid, iid)["tracks"]]
-
-
 def _row_ids(hub: Hub, iid: int) -> dict[int, int | None]:
     with hub.db.session() as s:
         rows = s.execute(select(Annotation.id, Annotation.track_id).where(Annotation.item_id == iid))
         return {row_id: track_id for row_id, track_id in rows}
-
-
-def _undo(client: TestClient, h: dict[str, str], pid: int, iid: int, token: Any, version: int | None = None) -> Any:
-    v = item_tracks(client, h, pid, iid)["version"] if version is None else version
-    return client.post(f"{API}/projects/{pid}/items/{iid}/tracks/undo", json={"version": v, "undo_token": token},
-                       headers=h)  # fmt: skip
 
 
 def _ok(r: Any) -> dict[str, Any]:
@@ -76,28 +66,28 @@ def test_a_split_undone_is_the_track_it_was_with_its_rows_and_the_token_undoes_o
     pid, iid = video
     h = admin_headers
     tid = _two_keyframe_track(client, hub, h, pid, iid)
-    before, rows = _shown(client, h, pid, iid), _row_ids(hub, iid)
+    before, rows = shown(client, h, pid, iid), _row_ids(hub, iid)
 
     cut = _ok(split(client, h, pid, iid, tid, 20))
     run_jobs(hub)  # the seams are propagated again
     assert [t["track_id"] for t in item_tracks(client, h, pid, iid)["tracks"]] == [tid, tid + 1]
     version = item_tracks(client, h, pid, iid)["version"]
-    answer = _ok(_undo(client, h, pid, iid, cut["undo_token"]))
+    answer = _ok(undo(client, h, pid, iid, cut["undo_token"]))
     assert answer["version"] == version + 1 and answer["removed"] == [tid + 1] and answer["undo_token"] is None
     assert [{k: t[k] for k in SHOWN} for t in answer["tracks"]] == before
-    assert _shown(client, h, pid, iid) == before and _row_ids(hub, iid) == rows  # the same rows, ids and all
+    assert shown(client, h, pid, iid) == before and _row_ids(hub, iid) == rows  # the same rows, ids and all
     assert item_tracks(client, h, pid, iid)["tracks"][0]["job"]["status"] == "succeeded"  # nothing queued
     [event] = audit_events(client, h, pid, "track.undo")
     assert {k: event["detail"][k] for k in ("undid", "track_ids", "removed")} == {
         "undid": "split", "track_ids": [tid], "removed": [tid + 1]}  # fmt: skip
 
-    body = assert_problem(_undo(client, h, pid, iid, cut["undo_token"]), 404, field="undo_token")
+    body = assert_problem(undo(client, h, pid, iid, cut["undo_token"]), 404, field="undo_token")
     assert "undone once" in body["detail"]
     again = _ok(split(client, h, pid, iid, tid, 20))  # a redo is the split made again, with a new token
     assert again["undo_token"] != cut["undo_token"] and [t["track_id"] for t in again["tracks"]] == [tid, tid + 1]
-    _ok(_undo(client, h, pid, iid, again["undo_token"]))
+    _ok(undo(client, h, pid, iid, again["undo_token"]))
     run_jobs(hub)  # the split's queued jobs find their track put back: nothing moves, the split-off one is gone
-    assert _shown(client, h, pid, iid) == before
+    assert shown(client, h, pid, iid) == before
     jobs = client.get(f"{API}/jobs", params={"project_id": pid}, headers=h).json()
     assert {j["status"] for j in jobs} == {"succeeded"}  # none failed over a track that went
     [gone] = [j["result"] for j in jobs if j["params"]["track_id"] == tid + 1 and j["result"].get("gone")]
@@ -110,14 +100,14 @@ def test_a_merge_undone_brings_both_tracks_back_with_their_ids(
     pid, iid = video
     h = admin_headers
     first, second = leaves_and_another_comes(client, hub, h, pid, iid, "person")
-    before = _shown(client, h, pid, iid)
+    before = shown(client, h, pid, iid)
 
     joined = _ok(merge(client, h, pid, iid, [second, first], label="car"))
     assert joined["removed"] == [second]
     run_jobs(hub)
-    answer = _ok(_undo(client, h, pid, iid, joined["undo_token"]))
+    answer = _ok(undo(client, h, pid, iid, joined["undo_token"]))
     assert [t["track_id"] for t in answer["tracks"]] == [first, second] and answer["removed"] == []
-    assert _shown(client, h, pid, iid) == before
+    assert shown(client, h, pid, iid) == before
     assert [t["label"] for t in before] == ["car", "person"]
 
 
@@ -128,7 +118,7 @@ def test_a_deleted_track_comes_back_unless_its_id_was_given_to_another(
     h = admin_headers
     one = start_track(client, h, pid, iid, 0, A)
     two = _two_keyframe_track(client, hub, h, pid, iid)
-    before = _shown(client, h, pid, iid)
+    before = shown(client, h, pid, iid)
 
     def delete(tid: int) -> dict[str, Any]:
         version = item_tracks(client, h, pid, iid)["version"]
@@ -137,13 +127,13 @@ def test_a_deleted_track_comes_back_unless_its_id_was_given_to_another(
 
     gone = delete(two)
     assert [t["track_id"] for t in item_tracks(client, h, pid, iid)["tracks"]] == [one]
-    answer = _ok(_undo(client, h, pid, iid, gone["undo_token"]))
-    assert [t["track_id"] for t in answer["tracks"]] == [two] and _shown(client, h, pid, iid) == before
+    answer = _ok(undo(client, h, pid, iid, gone["undo_token"]))
+    assert [t["track_id"] for t in answer["tracks"]] == [two] and shown(client, h, pid, iid) == before
 
     gone = delete(two)
     taken = start_track(client, h, pid, iid, 5, B)  # the next free id is the deleted track's
     assert taken == two
-    body = assert_problem(_undo(client, h, pid, iid, gone["undo_token"]), 409, field="undo_token")
+    body = assert_problem(undo(client, h, pid, iid, gone["undo_token"]), 409, field="undo_token")
     assert f"track {two}" in body["detail"] and "another track's" in body["detail"]
     assert [t["boxes"][5] for t in item_tracks(client, h, pid, iid)["tracks"]][1] == B  # the new one untouched
 
@@ -156,11 +146,11 @@ def test_undo_waits_for_the_persons_own_later_steps_to_be_undone_first(
     pid, iid = video
     h = admin_headers
     tid = _two_keyframe_track(client, hub, h, pid, iid)
-    before = _shown(client, h, pid, iid)
+    before = shown(client, h, pid, iid)
     cut = _ok(split(client, h, pid, iid, tid, 20))
     put_keyframe(client, h, pid, iid, tid + 1, 35, [140.0, 52.0, 160.0, 102.0])
     run_jobs(hub)
-    body = assert_problem(_undo(client, h, pid, iid, cut["undo_token"]), 409, field="undo_token")
+    body = assert_problem(undo(client, h, pid, iid, cut["undo_token"]), 409, field="undo_token")
     assert body["detail"].startswith(f"track {tid + 1} was changed after it was split")
     assert len(item_tracks(client, h, pid, iid)["tracks"]) == 2  # nothing changed
 
@@ -168,8 +158,8 @@ def test_undo_waits_for_the_persons_own_later_steps_to_be_undone_first(
     url = f"{API}/projects/{pid}/items/{iid}/tracks/{tid + 1}/keyframes/35"
     _ok(client.delete(url, params={"version": version}, headers=h))  # the editor's undo of that keyframe
     run_jobs(hub)
-    _ok(_undo(client, h, pid, iid, cut["undo_token"]))
-    assert _shown(client, h, pid, iid) == before
+    _ok(undo(client, h, pid, iid, cut["undo_token"]))
+    assert shown(client, h, pid, iid) == before
 
 
 def test_refusals_roles_and_what_is_kept(
@@ -182,23 +172,23 @@ def test_refusals_roles_and_what_is_kept(
     pid, iid = video
     h = admin_headers
     tid = _two_keyframe_track(client, hub, h, pid, iid)
-    before = _shown(client, h, pid, iid)
+    before = shown(client, h, pid, iid)
     monkeypatch.setattr(track_undo, "KEPT", 2)
     tokens = [_ok(split(client, h, pid, iid, tid, f))["undo_token"] for f in (28, 16, 8)]
     stale = item_tracks(client, h, pid, iid)["version"] - 1
-    assert_problem(_undo(client, h, pid, iid, tokens[2], version=stale), 409, field="version")
-    assert_problem(_undo(client, h, pid, iid, "x"), 422)
+    assert_problem(undo(client, h, pid, iid, tokens[2], version=stale), 409, field="version")
+    assert_problem(undo(client, h, pid, iid, "x"), 422)
     viewer_id, viewer = quick_user(hub, f"viewer-{pid}")
     r = client.put(f"{API}/projects/{pid}/members/{viewer_id}", json={"role": "viewer"}, headers=h)
     assert r.status_code == 200, r.text
-    assert_problem(_undo(client, viewer, pid, iid, tokens[2]), 403, field="role")
+    assert_problem(undo(client, viewer, pid, iid, tokens[2]), 403, field="role")
     _, stranger = quick_user(hub, f"stranger-{pid}")
-    assert_problem(_undo(client, stranger, pid, iid, tokens[2], version=stale + 1), 404)
+    assert_problem(undo(client, stranger, pid, iid, tokens[2], version=stale + 1), 404)
     assert len(item_tracks(client, h, pid, iid)["tracks"]) == 4  # none of those changed anything
 
-    _ok(_undo(client, h, pid, iid, tokens[2]))
-    _ok(_undo(client, h, pid, iid, tokens[1]))
-    body = assert_problem(_undo(client, h, pid, iid, tokens[0]), 404, field="undo_token")
+    _ok(undo(client, h, pid, iid, tokens[2]))
+    _ok(undo(client, h, pid, iid, tokens[1]))
+    body = assert_problem(undo(client, h, pid, iid, tokens[0]), 404, field="undo_token")
     assert "the last 2" in body["detail"]  # the oldest of three went when the third was kept
-    assert [t["keyframes"] for t in _shown(client, h, pid, iid)] == [[0, 27, 28], [27, 28, 30]]
+    assert [t["keyframes"] for t in shown(client, h, pid, iid)] == [[0, 27, 28], [27, 28, 30]]
     assert before[0]["keyframes"] == [0, 30]

@@ -6,20 +6,17 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from tests.api._support import API, assert_problem, run_jobs
-from tests.api._tracks import ATTRS, A, put_keyframe, split, start_track
+from tests.api._tracks import ATTRS, A, put_keyframe, shown, split, start_track, undo
 from tests.api._video import car_and_person_video, item_tracks
 
 from labelhub.hub import Hub
 from labelhub.services import track_undo
 from labelhub.storage.undo_models import TrackSnapshot
-
-SHOWN = ("track_id", "label", "keyframes", "states", "boxes", "confidence", "attributes", "frame_attributes")
 
 
 @pytest.fixture
@@ -32,16 +29,6 @@ def _track(client: TestClient, hub: Hub, h: dict[str, str], pid: int, iid: int) 
     put_keyframe(client, h, pid, iid, tid, 30, [130.0, 50.0, 150.0, 100.0])
     run_jobs(hub)
     return tid
-
-
-def _shown(client: TestClient, h: dict[str, str], pid: int, iid: int) -> list[dict[str, Any]]:
-    return [{k: t[k] for k in SHOWN} for t in item_tracks(client, h, pid, iid)["tracks"]]
-
-
-def _undo(client: TestClient, h: dict[str, str], pid: int, iid: int, token: int) -> Any:
-    version = item_tracks(client, h, pid, iid)["version"]
-    return client.post(f"{API}/projects/{pid}/items/{iid}/tracks/undo", json={"version": version, "undo_token": token},
-                       headers=h)  # fmt: skip
 
 
 def _snapshots(hub: Hub) -> list[TrackSnapshot]:
@@ -70,11 +57,11 @@ def test_a_snapshot_is_stored_compressed_and_the_oldest_go_past_the_byte_budget(
     monkeypatch.setattr(track_undo, "KEPT_BYTES", int(snap.size_bytes * 1.5))
     second = split(client, h, pid, iid, tid, 16).json()["undo_token"]
     assert [s.id for s in _snapshots(hub)] == [second]
-    assert_problem(_undo(client, h, pid, iid, first), 404, field="undo_token")
+    assert_problem(undo(client, h, pid, iid, first), 404, field="undo_token")
     monkeypatch.setattr(track_undo, "KEPT_BYTES", 10)  # smaller than any: the newest still stays
     third = split(client, h, pid, iid, tid, 8).json()["undo_token"]
     assert [s.id for s in _snapshots(hub)] == [third]
-    assert _undo(client, h, pid, iid, third).status_code == 200
+    assert undo(client, h, pid, iid, third).status_code == 200
 
 
 def test_a_snapshot_stored_as_plain_rows_before_migration_0012_still_undoes(
@@ -83,7 +70,7 @@ def test_a_snapshot_stored_as_plain_rows_before_migration_0012_still_undoes(
     pid, iid = video
     h = admin_headers
     tid = _track(client, hub, h, pid, iid)
-    before = _shown(client, h, pid, iid)
+    before = shown(client, h, pid, iid)
     version = item_tracks(client, h, pid, iid)["version"]
     r = client.delete(f"{API}/projects/{pid}/items/{iid}/tracks/{tid}", params={"version": version}, headers=h)
     assert r.status_code == 200, r.text
@@ -95,5 +82,5 @@ def test_a_snapshot_stored_as_plain_rows_before_migration_0012_still_undoes(
         s.execute(update(TrackSnapshot).where(TrackSnapshot.id == token).values(rows=old_form, packed=None,
                                                                                 size_bytes=0))  # fmt: skip
     assert item_tracks(client, h, pid, iid)["tracks"] == []
-    assert _undo(client, h, pid, iid, token).status_code == 200
-    assert _shown(client, h, pid, iid) == before
+    assert undo(client, h, pid, iid, token).status_code == 200
+    assert shown(client, h, pid, iid) == before
