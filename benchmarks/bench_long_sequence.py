@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _util import Table, code_version, log, machine_info, machine_load, report, summarize_ms
+from _util import Table, code_version, machine_info, machine_load, report, summarize_ms
+from _video_hub import video_hub
 
 API = "/api/v1"
 
@@ -43,40 +44,13 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sqlalchemy import insert, text
 
     from labelhub.api.app import create_app
-    from labelhub.config import Settings
-    from labelhub.domain.enums import AnnotationKind, ItemKind
-    from labelhub.domain.records import ItemRecord
-    from labelhub.domain.schema import LabelSchema
-    from labelhub.formats import ImportOptions
-    from labelhub.hub import Hub
-    from labelhub.services.access import Actor
     from labelhub.services.frames import frame_file, load_video_item
-    from labelhub.services.imports import import_records
-    from labelhub.services.projects import create_project
     from labelhub.services.track_rows import keyframe_rows, track_rows
-    from labelhub.services.users import actor_for, create_user, issue_token
     from labelhub.storage.models import Annotation
 
-    images = sorted((args.sequence / "img").glob("*.jpg"))
-    if not images:
-        raise SystemExit(f"{args.sequence}/img holds no .jpg frames")
     n = args.frames
-    files = [images[i % len(images)].resolve() for i in range(n)]
-    hub = Hub.open(Settings(home=work / "home", database_url=f"sqlite:///{work}/hub.db", dev=True,
-                            import_roots=[args.sequence.resolve().parent, work]))  # fmt: skip
-    schema = LabelSchema.from_names(["car"], kinds=[AnnotationKind.TRACK_BOX])
-    with hub.db.session(write=True) as s:
-        user = create_user(s, Actor.system(), "bench-admin", "bench-admin-password", is_admin=True)
-        token, actor = issue_token(s, user, "bench").token, actor_for(user)
-        pid = create_project(s, actor, "long", item_kind=ItemKind.VIDEO, schema=schema).id
-    import cv2
-
-    h, w = cv2.imread(str(files[0])).shape[:2]
-    log(f"importing a {n}-frame image sequence (linked)")
-    record = ItemRecord(kind=ItemKind.VIDEO, name="long", media_path=files[0], frame_files=files, frame_count=n,
-                        width=w, height=h, fps=25.0)  # fmt: skip
-    import_records(hub, actor, pid, [record], labels=[], format_name="bench", options=ImportOptions(media="link"))
-    iid = 1
+    vh = video_hub(work, args.sequence, n, "car", "long")
+    hub, token, actor, pid, iid = vh.hub, vh.token, vh.actor, vh.project_id, vh.item_id
 
     def box(f: int) -> list[float]:  # a box wandering about as a tracked one does, with a tracker's decimals
         x, y = 80 + 60 * math.sin(f / 97) + rng.random(), 60 + 40 * math.cos(f / 53) + rng.random()

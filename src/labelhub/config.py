@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         ge=0,
         description='How long the item the queue\'s "next" hands a person is kept from the others\' "next" (0: never)',
     )
+    gzip_level: int = Field(
+        default=5,
+        ge=0,
+        le=9,
+        description="gzip level of the answers to clients that accept it (JSON, HTML, scripts; not images, video, "
+        "tar or zip files); 0 turns it off, as behind a reverse proxy that compresses",
+    )
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
 

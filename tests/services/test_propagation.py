@@ -24,6 +24,7 @@ from labelhub.services.exports import export_project
 from labelhub.services.frames import load_video_item
 from labelhub.services.imports import import_records, import_source
 from labelhub.services.propagation import queue_propagation
+from labelhub.services.track_view import TrackView
 from labelhub.storage.models import Annotation, Item
 from labelhub.tracking._boxes import iou
 
@@ -39,7 +40,7 @@ def _start_track(hub: Hub, pid: int, iid: int, box: list[float], label: str = "p
     return tid
 
 
-def _only_track(hub: Hub, pid: int, iid: int) -> tracks.TrackView:
+def _only_track(hub: Hub, pid: int, iid: int) -> TrackView:
     with hub.db.session() as s:
         _, views = tracks.read_tracks(s, hub, SYSTEM, pid, iid)
     (view,) = views

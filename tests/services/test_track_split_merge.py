@@ -17,11 +17,12 @@ from labelhub.services.access import Actor
 from labelhub.services.exports import export_project
 from labelhub.services.frames import load_video_item
 from labelhub.services.propagation import latest_jobs, queue_propagation
+from labelhub.services.track_view import TrackView
 
 SYSTEM = Actor.system()
 
 
-def _views(hub: Hub, pid: int, iid: int) -> list[tracks.TrackView]:
+def _views(hub: Hub, pid: int, iid: int) -> list[TrackView]:
     with hub.db.session() as s:
         return tracks.read_tracks(s, hub, SYSTEM, pid, iid)[1]
 

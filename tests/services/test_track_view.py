@@ -35,3 +35,30 @@ def test_suggestions_stay_inside_the_frames_an_imported_track_has(hub: Hub, tmp_
     assert view.suggested, "the interpolated frames have something to check"
     assert all(11 <= f <= 19 for f in view.suggested), view.suggested
     assert view.suggested[0] == 11  # the least confident of them
+
+
+def test_the_editor_is_sent_boxes_to_a_hundredth_of_a_pixel_and_confidences_to_a_thousandth(
+    hub: Hub, tmp_path: Path
+) -> None:
+    pid = new_project(hub, "decimals", ItemKind.VIDEO)
+    iid = video_of_frames(hub, pid, otb_frames(5), tmp_path)
+    person = [10.0, 20.0, 40.0, 60.0]
+    tracker = [10.123456789012345, 20.987654321098765, 40.004999999, 60.5]  # as the propagation job stores them
+    rows = [
+        {"item_id": iid, "project_id": pid, "kind": "track_box", "label": "car", "frame": f, "track_id": 1,
+         "geometry": {"bbox": person if f == 0 else tracker}, "source": "human" if f == 0 else "model",
+         "score": None if f == 0 else 0.123456789,
+         "attributes": {"keyframe": f == 0, "outside": False, "needs_review": f == 3}}
+        for f in range(4)
+    ]  # fmt: skip
+    with hub.db.session(write=True) as s:
+        s.execute(insert(Annotation), rows)
+    with hub.db.session() as s:
+        _, (view,) = read_tracks(s, hub, Actor.system(), pid, iid)
+    assert view.states == "kppp-"
+    assert view.boxes[0] == person
+    assert view.boxes[1] == view.boxes[3] == [10.12, 20.99, 40.0, 60.5]
+    assert view.boxes[4] is None
+    assert view.confidence == [None, 0.123, 0.123, 0.123, None]
+    assert view.review == [3]
+    assert view.suggested[0] == 3  # equal confidences: the frame farthest from the keyframe

@@ -7,6 +7,7 @@ import pytest
 from labelhub.domain.enums import Source
 from labelhub.errors import ValidationError
 from labelhub.tracking import BoxState, FrameBox, Track, suggest_frames
+from labelhub.tracking.suggest import suggest_among
 
 BOX = (0.0, 0.0, 10.0, 10.0)
 
@@ -73,3 +74,20 @@ def test_frames_the_keyframes_settle_are_not_suggested() -> None:
     conf = [0.6] * 10 + [1.0] * 10  # after an "outside" keyframe: nothing to check
     picks = [s.frame for s in suggest_frames(_track(conf, keyframes=(0,)), 5, min_gap=1)]
     assert picks and all(f < 10 for f in picks)
+
+
+def test_a_track_given_by_its_own_boxes_gets_the_suggestions_of_the_whole_track() -> None:
+    """A track with boxes on frames 100-179 of a 400-frame video (a crowd's pedestrian): ranking its 80 boxes gives
+    what ranking all 400 frames, the others settled, gives; ties (frames 120-139 at 0.4) by distance as before."""
+    conf = [1.0] * 400
+    for f in range(100, 180):
+        conf[f] = 0.9 - 0.005 * (f - 100)
+    for f in range(120, 140):
+        conf[f] = 0.4
+    keyframes = (100, 150)
+    whole = _track(conf, keyframes=keyframes)
+    own = [fb for fb in whole.boxes if 100 <= fb.frame < 180]
+    for k, gap in ((10, None), (5, 3), (30, 0)):
+        expected = suggest_frames(whole, k, min_gap=gap)
+        assert suggest_among(own, 400, k, min_gap=gap) == expected
+    assert [s.frame for s in suggest_frames(whole, 3, min_gap=0)] == [125, 124, 126]  # the tie: farthest first

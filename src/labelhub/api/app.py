@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.staticfiles import PathLike
 from starlette.types import ASGIApp, Scope
 
@@ -105,6 +106,13 @@ _INDEX_HEADERS = {
     ),
 }
 
+# Answers smaller than this are sent as they are: gzip's header and the work would cost more than they save.
+GZIP_MIN_BYTES = 1024
+# Starlette's list (images, audio, video, zip and gzip files, fonts, server-sent events: compressed already, or a
+# stream that must not wait for a buffer to fill) and what labelhub streams besides: WebDataset tars of images and
+# the raw bytes of volumes and uploads.
+GZIP_EXCLUDED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "image/*", "application/x-tar", "application/octet-stream")
+
 
 class _HashedAssets(StaticFiles):
     """Static files whose names carry a content hash (Vite's output), so browsers may keep them for a year."""
@@ -188,6 +196,9 @@ def create_app(hub: Hub, *, run_worker: bool = True, web_dist: Path = WEB_DIST) 
     # The counts are in the database: every process of `serve --workers N` sees the same ones.
     app.state.login_throttle = LoginThrottle(LoginLimits.from_settings(hub.settings))
     app.state.password_checks = anyio.Semaphore(HASH_SLOTS)  # bound to the server's event loop at first use
+    if hub.settings.gzip_level > 0:
+        app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=hub.settings.gzip_level,
+                           exclude_content_types=GZIP_EXCLUDED)  # fmt: skip
     problems.install(app)
     app.add_exception_handler(BodyTooLarge, body_too_large_handler)
     app.add_exception_handler(TooManyAttempts, _too_many_attempts)

@@ -26,13 +26,22 @@ class TrackPublic(BaseModel):
     track_id: int
     label: str
     frame_count: int
+    start: int = Field(
+        default=0,
+        description="The frame that the per-frame lists (states, boxes, confidence, frame_attributes) begin on: 0, "
+        "and one entry per frame of the video, unless `span=true` was asked for (then the track's first box)",
+    )
     keyframes: list[int] = Field(description="Frames a person set (a box, or outside), ascending")
     states: str = Field(
-        description="One character per frame: k keyframe box, x keyframe outside, p propagated, "
+        description="One character per frame from `start`: k keyframe box, x keyframe outside, p propagated, "
         "o outside (the object left), - nothing yet"
     )
-    boxes: list[list[float] | None] = Field(description="One box per frame; outside frames keep the last place")
-    confidence: list[float | None] = Field(description="One per frame in [0, 1]; null on keyframes and '-'")
+    boxes: list[list[float] | None] = Field(
+        description="One box per frame from `start` (to 0.01 px); outside frames keep the last place"
+    )
+    confidence: list[float | None] = Field(
+        description="One per frame from `start`, in [0, 1] (to 0.001); null on keyframes and '-'"
+    )
     review: list[int] = Field(description="Frames whose confidence fell below the review threshold")
     suggested: list[int] = Field(description="Up to 10 frames to check next, best first")
     attributes: dict[str, Value] = Field(
@@ -46,8 +55,9 @@ class TrackPublic(BaseModel):
     )
     frame_attributes: dict[str, list[Value | None]] = Field(
         default_factory=dict,
-        description="Per-frame (mutable) attributes that apply to the track's label: the value on each frame "
-        "(null: unset, or no box on that frame). A value holds from the frame it was set on up to the next change",
+        description="Per-frame (mutable) attributes that apply to the track's label: the value on each frame from "
+        "`start` (null: unset, or no box on that frame). A value holds from the frame it was set on up to the next "
+        "change",
     )
     job: JobPublic | None = Field(default=None, description="The track's latest propagation job")
 

@@ -12,13 +12,11 @@ derived data: the job rewrites them without touching the version.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
 from labelhub.domain.geometry import validate_box
 from labelhub.domain.permissions import Action, allows
@@ -28,15 +26,15 @@ from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require, role_in
 from labelhub.services.frames import VideoItem, load_video_item
 from labelhub.services.track_rows import TRACK_BOX, is_keyframe, keyframe_rows, track_rows
+from labelhub.services.track_view import TrackView, track_view
 from labelhub.storage.models import Annotation, Item, utcnow
-from labelhub.tracking import BoxState, FrameBox, Keyframe, Track, suggest_frames
+from labelhub.tracking import Keyframe
 from labelhub.tracking._boxes import as_box, clip
 
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
 __all__ = [
-    "TrackView",
     "create_track",
     "delete_track",
     "edit_track",
@@ -48,94 +46,33 @@ __all__ = [
     "set_keyframe",
 ]
 
-SUGGESTIONS = 10
 _TABLE = cast(Table, Annotation.__table__)
 _A = _TABLE.c
 _ITEMS = cast(Table, Item.__table__)
 
 
-@dataclass(frozen=True, slots=True)
-class TrackView:
-    """One track as the editor draws it: a state character, a box and a confidence per frame.
-
-    ``states``: ``k`` keyframe with a box, ``x`` keyframe marked outside, ``p`` propagated, ``o`` outside
-    (the system saw the object leave), ``-`` nothing yet. ``attributes``: the declared values all its boxes share;
-    ``attributes_mixed``: the declared names whose boxes differ (see :mod:`labelhub.services.track_attributes`).
-    """
-
-    track_id: int
-    label: str
-    frame_count: int
-    keyframes: list[int]
-    states: str
-    boxes: list[list[float] | None]
-    confidence: list[float | None]
-    review: list[int]
-    suggested: list[int]
-    attributes: dict[str, Any]
-    attributes_mixed: list[str]
-
-
-def _view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
-    states = ["-"] * n
-    boxes: list[list[float] | None] = [None] * n
-    conf: list[float | None] = [None] * n
-    review: list[int] = []
-    engine: list[FrameBox | None] = [None] * n
-    for r in rows:
-        f = r.frame
-        if f is None or not 0 <= f < n:
-            continue  # a box on a frame the video does not have (a damaged import): not drawable
-        attrs = r.attributes or {}
-        key, outside = is_keyframe(r.source, attrs), bool(attrs.get("outside"))
-        bbox = (r.geometry or {}).get("bbox")
-        boxes[f] = [float(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else None
-        states[f] = ("x" if outside else "k") if key else ("o" if outside else "p")
-        score = 1.0 if key else float(r.score) if r.score is not None else 0.0
-        conf[f] = None if key else score
-        flagged = bool(attrs.get("needs_review"))
-        if flagged and not key:
-            review.append(f)
-        engine[f] = FrameBox(
-            f,
-            BoxState.OUTSIDE if outside else (BoxState.KEYFRAME if key else BoxState.PROPAGATED),
-            as_box(boxes[f]) if boxes[f] is not None else None,
-            score,
-            flagged,
-            Source.HUMAN if key else Source.MODEL,
-        )
-    propagated = any(s in "po" for s in states)
-    suggested: list[int] = []
-    if propagated:
-        # A frame without a box of the track (outside an imported track's span, or not propagated yet) holds nothing
-        # of the system's to check: settled (confidence 1), so it is never suggested.
-        full = tuple(fb or FrameBox(i, BoxState.OUTSIDE, None, 1.0, False) for i, fb in enumerate(engine))
-        suggested = [s.frame for s in suggest_frames(Track(rows[0].label or "", full), SUGGESTIONS)]
-    keyframes = [i for i, s in enumerate(states) if s in "kx"]
-    values, mixed = ta.shared_values(specs, (r.attributes for r in rows))
-    return TrackView(track_id, rows[0].label or "", n, keyframes, "".join(states), boxes, conf, review, suggested,
-                     values, mixed)  # fmt: skip
-
-
 def read_tracks(
-    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int
+    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, *, span: bool = False
 ) -> tuple[VideoItem, list[TrackView]]:
-    """Return the video item (its version and size) and its tracks in ``track_id`` order, for a reader."""
+    """Return the video item (its version and size) and its tracks in ``track_id`` order, for a reader; each over
+    its own frames with ``span``, else over the whole video."""
     v = load_video_item(session, hub, actor, project_id, item_id)
     specs = ta.project_specs(session, project_id)
     by_track: dict[int, list[Row[Any]]] = {}
     for r in track_rows(session, item_id):
         if r.track_id is not None:
             by_track.setdefault(r.track_id, []).append(r)
-    return v, [_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]
+    views = [track_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]
+    return v, views if span else [view.whole() for view in views]
 
 
-def read_track(session: Session, v: VideoItem, track_id: int) -> TrackView:
-    """Return one track of ``v``; NotFoundError when the item has no such track."""
+def read_track(session: Session, v: VideoItem, track_id: int, *, span: bool = False) -> TrackView:
+    """Return one track of ``v`` (over its own frames with ``span``); NotFoundError when there is no such track."""
     rows = track_rows(session, v.item_id, track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
-    return _view(track_id, rows, v.frame_count, ta.project_specs(session, v.project_id))
+    view = track_view(track_id, rows, v.frame_count, ta.project_specs(session, v.project_id))
+    return view if span else view.whole()
 
 
 def read_keyframes(session: Session, v: VideoItem, track_id: int) -> tuple[str, list[Keyframe]]:

@@ -38,6 +38,7 @@ from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem
 from labelhub.services.propagation import latest_jobs, queue_propagation
 from labelhub.services.track_attributes import project_specs
+from labelhub.services.track_view import TrackView
 from labelhub.storage.models import Job
 
 router = APIRouter(prefix="/projects/{project_id}/items/{item_id}", tags=["video"])
@@ -79,28 +80,45 @@ def get_frame_range(
     return FrameRangePublic(item_id=item_id, frame_count=v.frame_count, start=start, count=len(urls), urls=urls)
 
 
-def _per_frame(s: Session, v: VideoItem, view: track_service.TrackView) -> dict[str, list[Value | None]]:
+def _per_frame(s: Session, v: VideoItem, view: TrackView) -> dict[str, list[Value | None]]:
+    """The per-frame attribute values of the view's frames (from its ``start``, as many as its ``states``)."""
     names = frame_values.mutable_names(project_specs(s, v.project_id), view.label)
     if not names:
         return {}
     rows = frame_values.track_rows(s, v.item_id, view.track_id)
-    return frame_values.frame_values(((f, a) for _id, f, a in rows), v.frame_count, names)
+    values = frame_values.frame_values(((f, a) for _id, f, a in rows), v.frame_count, names)
+    end = view.start + len(view.states)
+    return {name: per_frame[view.start : end] for name, per_frame in values.items()}
 
 
-def _public(view: track_service.TrackView, job: Job | None, per_frame: dict[str, list[Value | None]]) -> TrackPublic:
+def _public(view: TrackView, job: Job | None, per_frame: dict[str, list[Value | None]]) -> TrackPublic:
     return TrackPublic(
-        track_id=view.track_id, label=view.label, frame_count=view.frame_count, keyframes=view.keyframes,
-        states=view.states, boxes=view.boxes, confidence=view.confidence, review=view.review,
-        suggested=view.suggested, attributes=view.attributes, attributes_mixed=view.attributes_mixed,
-        frame_attributes=per_frame, job=JobPublic.model_validate(job) if job is not None else None,
+        track_id=view.track_id, label=view.label, frame_count=view.frame_count, start=view.start,
+        keyframes=view.keyframes, states=view.states, boxes=view.boxes, confidence=view.confidence,
+        review=view.review, suggested=view.suggested, attributes=view.attributes,
+        attributes_mixed=view.attributes_mixed, frame_attributes=per_frame,
+        job=JobPublic.model_validate(job) if job is not None else None,
     )  # fmt: skip
 
 
+SPAN = (
+    "Each track's per-frame lists (states, boxes, confidence, frame_attributes) cover only its own frames, from its "
+    "first box (`start`) to its last, instead of every frame of the video: a crowded video's answer shrinks to its "
+    "boxes"
+)
+
+
 @router.get("/tracks", response_model=TracksPublic)
-def list_tracks(project_id: int, item_id: int, actor: ActorDep, hub: HubDep) -> TracksPublic:
+def list_tracks(
+    project_id: int,
+    item_id: int,
+    actor: ActorDep,
+    hub: HubDep,
+    span: Annotated[bool, Query(description=SPAN)] = False,
+) -> TracksPublic:
     """Every track of a video item, frame by frame, with suggested frames and each track's latest job."""
     with hub.db.session() as s:
-        v, views = track_service.read_tracks(s, hub, actor, project_id, item_id)
+        v, views = track_service.read_tracks(s, hub, actor, project_id, item_id, span=span)
         jobs = latest_jobs(s, project_id, item_id)
         tracks = [_public(view, jobs.get(view.track_id), _per_frame(s, v, view)) for view in views]
     return TracksPublic(item_id=item_id, version=v.version, frame_count=v.frame_count, width=v.width,

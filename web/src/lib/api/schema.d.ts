@@ -5028,23 +5028,29 @@ export interface components {
             /** Frame Count */
             frame_count: number;
             /**
+             * Start
+             * @description The frame that the per-frame lists (states, boxes, confidence, frame_attributes) begin on: 0, and one entry per frame of the video, unless `span=true` was asked for (then the track's first box)
+             * @default 0
+             */
+            start?: number;
+            /**
              * Keyframes
              * @description Frames a person set (a box, or outside), ascending
              */
             keyframes: number[];
             /**
              * States
-             * @description One character per frame: k keyframe box, x keyframe outside, p propagated, o outside (the object left), - nothing yet
+             * @description One character per frame from `start`: k keyframe box, x keyframe outside, p propagated, o outside (the object left), - nothing yet
              */
             states: string;
             /**
              * Boxes
-             * @description One box per frame; outside frames keep the last place
+             * @description One box per frame from `start` (to 0.01 px); outside frames keep the last place
              */
             boxes: (number[] | null)[];
             /**
              * Confidence
-             * @description One per frame in [0, 1]; null on keyframes and '-'
+             * @description One per frame from `start`, in [0, 1] (to 0.001); null on keyframes and '-'
              */
             confidence: (number | null)[];
             /**
@@ -5071,7 +5077,7 @@ export interface components {
             attributes_mixed?: string[];
             /**
              * Frame Attributes
-             * @description Per-frame (mutable) attributes that apply to the track's label: the value on each frame (null: unset, or no box on that frame). A value holds from the frame it was set on up to the next change
+             * @description Per-frame (mutable) attributes that apply to the track's label: the value on each frame from `start` (null: unset, or no box on that frame). A value holds from the frame it was set on up to the next change
              */
             frame_attributes?: {
                 [key: string]: (string | number | boolean | null)[];
@@ -6976,7 +6982,10 @@ export interface operations {
     };
     list_tracks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Each track's per-frame lists (states, boxes, confidence, frame_attributes) cover only its own frames, from its first box (`start`) to its last, instead of every frame of the video: a crowded video's answer shrinks to its boxes */
+                span?: boolean;
+            };
             header?: never;
             path: {
                 project_id: number;

@@ -8,6 +8,7 @@ import { API, api, unwrap } from '../api/client';
 import { ApiError } from '../api/problem';
 import { ConflictError } from '../editor/types';
 import { followJob } from '../jobs';
+import { type SentTrack, wholeTrack } from './span';
 import type { Job, Method, Track, TrackResult, TrackServer, TrackSet, TracksResult } from './types';
 
 /**
@@ -28,7 +29,7 @@ async function checked<T>(call: Promise<T>, refusals = false): Promise<T> {
 }
 
 // The generated types spell a box as number[] and a job's fields as the API's JobPublic, as `types.ts` does.
-const asTrack = (t: unknown): Track => t as Track;
+const asTrack = (t: unknown): Track => wholeTrack(t as SentTrack);
 const asResult = (r: { version: number; track: unknown; job?: Job | null }): TrackResult => ({
   version: r.version,
   track: asTrack(r.track),
@@ -51,7 +52,8 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
   const onTrack = (trackId: number) => ({ ...path, track_id: trackId });
   return {
     async list(): Promise<TrackSet> {
-      const r = await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path } }));
+      // Each track over its own frames (`span`): a crowded video's answer is its boxes, not nulls.
+      const r = await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path, query: { span: true } } }));
       return { ...r, tracks: r.tracks.map(asTrack) };
     },
     async create(body) {
