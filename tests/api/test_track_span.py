@@ -65,3 +65,24 @@ def test_span_sends_a_track_over_its_own_frames_and_the_default_over_the_whole_v
     assert (made["start"], made["states"], made["keyframes"]) == (0, "k", [0])
 
     assert_problem(client.get(url, params={"span": "maybe"}, headers=admin_headers), 422, field="query.span")
+
+
+def test_one_track_is_read_with_the_items_version(
+    client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """What the editor reads again after a track's propagation: that track, and the version to compare with."""
+    pid, iid = car_and_person_video(client, hub, admin_headers, tmp_path, "one", ATTRS)
+    _imported_track(hub, pid, iid)
+    url = f"{API}/projects/{pid}/items/{iid}/tracks"
+    version = client.get(url, headers=admin_headers).json()["version"]
+    body = {"version": version, "label": "car", "frame": 30, "box": [1.0, 2.0, 30.0, 40.0], "propagate": False}
+    made = client.post(url, json=body, headers=admin_headers).json()
+    tid, version = made["track"]["track_id"], made["version"]
+
+    one = client.get(url, params={"track_id": tid, "span": "true"}, headers=admin_headers).json()
+    assert one["version"] == version and [t["track_id"] for t in one["tracks"]] == [tid]
+    assert (one["tracks"][0]["start"], one["tracks"][0]["states"]) == (30, "k")
+    (first,) = client.get(url, params={"track_id": 1}, headers=admin_headers).json()["tracks"]
+    assert first["label"] == "person" and len(first["states"]) == 40
+    none = client.get(url, params={"track_id": 999}, headers=admin_headers).json()
+    assert none["tracks"] == [] and none["version"] == version

@@ -52,14 +52,21 @@ _ITEMS = cast(Table, Item.__table__)
 
 
 def read_tracks(
-    session: Session, hub: Hub, actor: Actor, project_id: int, item_id: int, *, span: bool = False
+    session: Session,
+    hub: Hub,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    span: bool = False,
+    track_id: int | None = None,
 ) -> tuple[VideoItem, list[TrackView]]:
-    """Return the video item (its version and size) and its tracks in ``track_id`` order, for a reader; each over
-    its own frames with ``span``, else over the whole video."""
+    """Return the video item (its version and size) and its tracks in ``track_id`` order (only ``track_id``'s when
+    given: none when it has none), for a reader; each over its own frames with ``span``, else over the video."""
     v = load_video_item(session, hub, actor, project_id, item_id)
     specs = ta.project_specs(session, project_id)
     by_track: dict[int, list[Row[Any]]] = {}
-    for r in track_rows(session, item_id):
+    for r in track_rows(session, item_id, track_id):
         if r.track_id is not None:
             by_track.setdefault(r.track_id, []).append(r)
     views = [track_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]

@@ -107,6 +107,11 @@ SPAN = (
     "boxes"
 )
 
+ONE_TRACK = (
+    "Only this track (none when the item has no such track), with the item's version: what the editor reads again "
+    "after a track's propagation, instead of every track"
+)
+
 
 @router.get("/tracks", response_model=TracksPublic)
 def list_tracks(
@@ -115,10 +120,11 @@ def list_tracks(
     actor: ActorDep,
     hub: HubDep,
     span: Annotated[bool, Query(description=SPAN)] = False,
+    track_id: Annotated[int | None, Query(description=ONE_TRACK)] = None,
 ) -> TracksPublic:
     """Every track of a video item, frame by frame, with suggested frames and each track's latest job."""
     with hub.db.session() as s:
-        v, views = track_service.read_tracks(s, hub, actor, project_id, item_id, span=span)
+        v, views = track_service.read_tracks(s, hub, actor, project_id, item_id, span=span, track_id=track_id)
         jobs = latest_jobs(s, project_id, item_id)
         tracks = [_public(view, jobs.get(view.track_id), _per_frame(s, v, view)) for view in views]
     return TracksPublic(item_id=item_id, version=v.version, frame_count=v.frame_count, width=v.width,

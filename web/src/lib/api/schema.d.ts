@@ -6985,6 +6985,8 @@ export interface operations {
             query?: {
                 /** @description Each track's per-frame lists (states, boxes, confidence, frame_attributes) cover only its own frames, from its first box (`start`) to its last, instead of every frame of the video: a crowded video's answer shrinks to its boxes */
                 span?: boolean;
+                /** @description Only this track (none when the item has no such track), with the item's version: what the editor reads again after a track's propagation, instead of every track */
+                track_id?: number | null;
             };
             header?: never;
             path: {

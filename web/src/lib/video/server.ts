@@ -51,9 +51,10 @@ export function trackServer(projectId: number, itemId: number): TrackServer {
   const path = { project_id: projectId, item_id: itemId };
   const onTrack = (trackId: number) => ({ ...path, track_id: trackId });
   return {
-    async list(): Promise<TrackSet> {
+    async list(trackId?: number): Promise<TrackSet> {
       // Each track over its own frames (`span`): a crowded video's answer is its boxes, not nulls.
-      const r = await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path, query: { span: true } } }));
+      const query = { span: true, ...(trackId === undefined ? {} : { track_id: trackId }) };
+      const r = await unwrap(api.GET('/api/v1/projects/{project_id}/items/{item_id}/tracks', { params: { path, query } }));
       return { ...r, tracks: r.tracks.map(asTrack) };
     },
     async create(body) {

@@ -182,6 +182,27 @@ export class VideoSession {
     return this.chain;
   }
 
+  /**
+   * Reload one track after the changes in flight: what its finished propagation wrote. Only when the item's
+   * version is still ours; otherwise someone else changed the video meanwhile, and every track is read again.
+   */
+  refreshTrack(id: number): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      try {
+        const set = await this.server.list(id);
+        if (this.disposed) return;
+        if (set.version !== this.version) return await this.fetchTracks();
+        const t = set.tracks.find((x) => x.track_id === id);
+        if (t) this.putTrack(t);
+        else this.tracks = this.tracks.filter((x) => x.track_id !== id);
+        if (this.selected !== null && !this.track(this.selected)) this.selected = null;
+      } catch (err) {
+        this.report(err, `Could not reload track ${id}`);
+      }
+    });
+    return this.chain;
+  }
+
   /** After a refused change: reload the tracks and stop saying "Not saved" (the reason was shown). */
   async clearError(): Promise<void> {
     await this.refresh();
@@ -370,7 +391,7 @@ export class VideoSession {
   private finished(id: number, job: Job): void {
     if (job.status === 'succeeded') {
       // A superseded job's result was replaced by a newer edit, whose own job is followed.
-      if (!job.result?.superseded) void this.refresh();
+      if (!job.result?.superseded) void this.refreshTrack(id);
     } else if (job.status === 'failed') {
       const e = job.error as { title?: string; detail?: string } | null;
       this.notify(`Propagation of track ${id} failed: ${e?.detail ?? e?.title ?? job.message}`, 'error');

@@ -66,7 +66,7 @@ describe('VideoSession', () => {
     expect(s.track(1)!.states[5]).toBe('p');
   });
 
-  it('follows each track’s job and reloads the tracks when one succeeds', async () => {
+  it('follows each track’s job and reloads that track when it succeeds', async () => {
     const { s, fake } = await session([track(1, 'kppppppppp')]);
     const created = await createTrack(s, 'car', 0, [5, 5, 50, 50]);
     expect(created?.label).toBe('car');
@@ -75,10 +75,15 @@ describe('VideoSession', () => {
     expect(s.propagating).toBe(2);
     expect(s.jobOf(1)?.status).toBe('running');
     const lists = fake.state.lists;
+    const made = created!.track_id; // its job is 101, track 1's 102
+    fake.state.tracks = fake.state.tracks.map((t) => (t.track_id === made ? { ...t, states: 'kpppppppoo' } : t));
     fake.finish(job(101, 'succeeded', { result: { superseded: false } }));
     await tick();
     await s.settled();
     expect(fake.state.lists).toBe(lists + 1);
+    expect(fake.state.listed.at(-1)).toBe(made); // only the track whose job it was
+    expect(s.track(made)!.states).toBe('kpppppppoo');
+    expect(s.tracks.map((t) => t.track_id)).toEqual([1, created!.track_id]);
     expect(s.propagating).toBe(1);
     // A superseded job's result is not worth a reload: the newer edit has its own job.
     fake.finish(job(102, 'succeeded', { result: { superseded: true } }));
@@ -86,6 +91,20 @@ describe('VideoSession', () => {
     await s.settled();
     expect(fake.state.lists).toBe(lists + 1);
     expect(s.propagating).toBe(0);
+  });
+
+  it('reads every track again after a job when someone else changed the video meanwhile', async () => {
+    const { s, fake } = await session([track(1, 'kppppppppp'), track(2, 'kppppppppp')]);
+    await s.propagate(1, 'track');
+    // Another person deletes track 2 (the item's version moves on) while track 1 propagates.
+    fake.state.tracks = fake.state.tracks.filter((t) => t.track_id !== 2);
+    fake.state.version++;
+    fake.finish(job(101, 'succeeded', { result: { superseded: false } }));
+    await tick();
+    await s.settled();
+    expect(fake.state.listed.slice(-2)).toEqual([1, null]); // the one track, then all of them
+    expect(s.tracks.map((t) => t.track_id)).toEqual([1]);
+    expect(s.version).toBe(fake.state.version);
   });
 
   it('asks before removing the last keyframe with a box', async () => {

@@ -91,7 +91,14 @@ function undoCopies(tracks: () => Track[]) {
 
 /** An in-memory server keeping versions like the real one; `failNext` makes the next change answer with an error. */
 export function fakeServer(initial: Track[]) {
-  const state = { version: 5, tracks: initial.map((t) => ({ ...t })), lists: 0, sent: [] as { op: string; version: number }[] };
+  const state = {
+    version: 5,
+    tracks: initial.map((t) => ({ ...t })),
+    lists: 0,
+    /** The tracks each `list` call asked for: null for all of them. */
+    listed: [] as (number | null)[],
+    sent: [] as { op: string; version: number }[],
+  };
   let fail: Error | null = null;
   let jobs = 100;
   // Ids are never given twice here, so that a test sees a track made again under another id.
@@ -122,9 +129,11 @@ export function fakeServer(initial: Track[]) {
     return { version: state.version, track: next, job: job(++jobs, 'queued') };
   };
   const server: TrackServer = {
-    list: async () => {
+    list: async (trackId) => {
       state.lists++;
-      return { version: state.version, frame_count: 10, width: 320, height: 240, fps: 25, tracks: state.tracks };
+      state.listed.push(trackId ?? null);
+      const tracks = trackId === undefined ? state.tracks : state.tracks.filter((t) => t.track_id === trackId);
+      return { version: state.version, frame_count: 10, width: 320, height: 240, fps: 25, tracks };
     },
     create: async (b) =>
       change('create', b.version, () => {

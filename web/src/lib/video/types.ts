@@ -124,7 +124,8 @@ export interface NewTrack {
  * the item version it has; a stale one throws `ConflictError` (409), other refusals an `ApiError`.
  */
 export interface TrackServer {
-  list: () => Promise<TrackSet>;
+  /** Every track, or only `trackId`'s (none when there is no such track), with the item's version. */
+  list: (trackId?: number) => Promise<TrackSet>;
   create: (body: NewTrack) => Promise<TrackResult>;
   /** Box null: the object is outside (not visible) on that frame. */
   setKeyframe: (trackId: number, frame: number, version: number, box: number[] | null) => Promise<TrackResult>;
