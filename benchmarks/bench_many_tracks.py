@@ -13,7 +13,9 @@ this process (FastAPI's test client, a bearer token, no network), best and media
    before 2026-12-07, and still the default): its time and size;
 2. ``?span=true``, each track over its own frames (what the editor asks for now): time and size;
 3. the same from a client that accepts gzip, as every browser does (``LABELHUB_GZIP_LEVEL``, default 5): the
-   bytes on the wire and the time.
+   bytes on the wire and the time;
+4. one track (``?track_id``), what the editor reads again when a track's propagation ends (before 2026-12-07 it
+   read every track again).
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     url = f"{API}/projects/{pid}/items/{iid}/tracks"
     with TestClient(create_app(hub, run_worker=False), headers={"Authorization": f"Bearer {token}"}) as c:
         c.get(url).raise_for_status()  # warm: the first request opens connections and fills caches
-        asks = (("whole", "identity", {}), ("span", "identity", {"span": "true"}), ("gzip", "gzip", {"span": "true"}))
+        one = {"span": "true", "track_id": str(args.tracks // 2)}
+        asks = (("whole", "identity", {}), ("span", "identity", {"span": "true"}), ("gzip", "gzip", {"span": "true"}),
+                ("one", "gzip", one))  # fmt: skip
         for name, encoding, query in asks:
             if query and c.get(url, params=query).status_code == 422:
                 log(f"{name}: this labelhub has no ?span (older than 2026-12-07); left out")
@@ -84,8 +88,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 r = c.get(url, params=query, headers={"Accept-Encoding": encoding}).raise_for_status()
                 seconds.append(time.perf_counter() - t0)
                 wire, size = r.num_bytes_downloaded, len(r.content)
-                if len(r.json()["tracks"]) != args.tracks:
-                    raise RuntimeError(f"the answer holds {len(r.json()['tracks'])} tracks, not {args.tracks}")
+                want = 1 if "track_id" in query else args.tracks
+                if len(r.json()["tracks"]) != want:
+                    raise RuntimeError(f"the answer holds {len(r.json()['tracks'])} tracks, not {want}")
             out[name] = {"best_ms": round(1000 * min(seconds), 1),
                          "median_ms": round(1000 * statistics.median(seconds), 1), "wire_bytes": wire,
                          "json_bytes": size, "encoding": r.headers.get("content-encoding", "identity")}  # fmt: skip
@@ -114,6 +119,12 @@ def verdicts(out: dict[str, Any]) -> Table:
     t.add("GET .../tracks?span=true, gzip accepted: best / median ms", f"{gz['best_ms']:.0f} / {gz['median_ms']:.0f}")
     t.add(f"  on the wire ({gz['encoding']}), KB", f"{gz['wire_bytes'] / 1024:,.0f}")
     t.add("    whole uncompressed / span gzip, bytes on the wire", f"{whole['wire_bytes'] / gz['wire_bytes']:.1f}x")
+    one = out["one"]
+    t.add("one track (?track_id, span, gzip; after its propagation): best / median ms",
+          f"{one['best_ms']:.0f} / {one['median_ms']:.0f}")  # fmt: skip
+    t.add("  on the wire, KB", f"{one['wire_bytes'] / 1024:,.1f}")
+    t.add("    every track / one track (what the editor read again after a propagation before), median",
+          f"{gz['median_ms'] / one['median_ms']:.0f}x")  # fmt: skip
     t.add_load(out)
     return t
 
