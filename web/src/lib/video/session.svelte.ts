@@ -13,6 +13,7 @@ import type { AttributeSpec } from '../attributes';
 import { isConflict } from '../editor/types';
 import { lockedText } from './flags';
 import { UndoHistory } from './history';
+import { JobFollowers } from './job-followers';
 import type { Job, Track, TrackResult, TrackServer, TracksResult } from './types';
 
 export type SaveState = 'saved' | 'saving' | 'error' | 'conflict' | 'readonly';
@@ -98,11 +99,12 @@ export class VideoSession {
   private inFlight = 0;
   private refreshQueued = false;
   private waiting: Edit | null = null;
-  private readonly followers = new Map<number, AbortController>();
+  private readonly followers: JobFollowers;
   private disposed = false;
 
   constructor(server: TrackServer, o: SessionOptions) {
     this.server = server;
+    this.followers = new JobFollowers((jobId, onUpdate, signal) => server.follow(jobId, onUpdate, signal));
     this.readonly = o.readonly;
     this.attributes = o.attributes ?? [];
     this.report = o.report;
@@ -167,37 +169,25 @@ export class VideoSession {
     }
   }
 
-  /** Reload the tracks after the changes in flight (several requests for one reload collapse into one). */
-  refresh(): Promise<void> {
-    if (this.refreshQueued) return this.chain;
-    this.refreshQueued = true;
-    this.chain = this.chain.then(async () => {
-      this.refreshQueued = false;
-      try {
-        await this.fetchTracks();
-      } catch (err) {
-        this.report(err, 'Could not reload the tracks');
-      }
-    });
-    return this.chain;
-  }
-
   /**
-   * Reload one track after the changes in flight: what its finished propagation wrote. Only when the item's
-   * version is still ours; otherwise someone else changed the video meanwhile, and every track is read again.
+   * Reload the tracks after the changes in flight (several requests for all of them collapse into one). With `id`,
+   * only that track (what its finished propagation wrote) while the item's version is still ours; when it moved,
+   * someone else changed the video meanwhile, and every track is read again.
    */
-  refreshTrack(id: number): Promise<void> {
+  refresh(id?: number): Promise<void> {
+    if (id === undefined && this.refreshQueued) return this.chain;
+    if (id === undefined) this.refreshQueued = true;
     this.chain = this.chain.then(async () => {
+      if (id === undefined) this.refreshQueued = false;
       try {
-        const set = await this.server.list(id);
+        const one = id === undefined ? null : await this.server.list(id);
         if (this.disposed) return;
-        if (set.version !== this.version) return await this.fetchTracks();
-        const t = set.tracks.find((x) => x.track_id === id);
+        if (id === undefined || one === null || one.version !== this.version) return await this.fetchTracks();
+        const t = one.tracks.find((x) => x.track_id === id);
         if (t) this.putTrack(t);
-        else this.tracks = this.tracks.filter((x) => x.track_id !== id);
-        if (this.selected !== null && !this.track(this.selected)) this.selected = null;
+        else this.dropTrack(id);
       } catch (err) {
-        this.report(err, `Could not reload track ${id}`);
+        this.report(err, id === undefined ? 'Could not reload the tracks' : `Could not reload track ${id}`);
       }
     });
     return this.chain;
@@ -242,8 +232,7 @@ export class VideoSession {
 
   /** A track another change removed (merged into another): stop following its job, drop it. */
   private forget(id: number): void {
-    this.followers.get(id)?.abort();
-    this.followers.delete(id);
+    this.followers.stop(id);
     if (this.jobs.has(id)) {
       const m = new Map(this.jobs);
       m.delete(id);
@@ -363,35 +352,26 @@ export class VideoSession {
     this.jobs = m;
   }
 
-  /** Follow a track's propagation job (a newer one replaces it); reload the tracks when it has succeeded. */
+  /** Follow a track's propagation job (a newer one replaces it); reload the track when it has succeeded. */
   follow(id: number, job: Job): void {
-    this.followers.get(id)?.abort();
+    this.followers.stop(id);
     this.setJob(id, job);
-    if (FINISHED.has(job.status)) {
-      this.finished(id, job);
-      return;
-    }
-    const ac = new AbortController();
-    this.followers.set(id, ac);
-    this.server
-      .follow(job.id, (j) => !ac.signal.aborted && !this.disposed && this.setJob(id, j), ac.signal)
-      .then((done) => {
-        if (ac.signal.aborted || this.disposed) return;
-        this.followers.delete(id);
-        this.setJob(id, done);
-        this.finished(id, done);
-      })
-      .catch((err: unknown) => {
-        if (ac.signal.aborted || this.disposed) return;
-        this.followers.delete(id);
-        this.report(err, `Could not follow the propagation of track ${id}`);
-      });
+    if (FINISHED.has(job.status)) return this.finished(id, job);
+    this.followers.start(id, job.id, {
+      update: (j) => !this.disposed && this.setJob(id, j),
+      done: (j) => {
+        if (this.disposed) return;
+        this.setJob(id, j);
+        this.finished(id, j);
+      },
+      failed: (err) => !this.disposed && this.report(err, `Could not follow the propagation of track ${id}`),
+    });
   }
 
   private finished(id: number, job: Job): void {
     if (job.status === 'succeeded') {
       // A superseded job's result was replaced by a newer edit, whose own job is followed.
-      if (!job.result?.superseded) void this.refreshTrack(id);
+      if (!job.result?.superseded) void this.refresh(id);
     } else if (job.status === 'failed') {
       const e = job.error as { title?: string; detail?: string } | null;
       this.notify(`Propagation of track ${id} failed: ${e?.detail ?? e?.title ?? job.message}`, 'error');
@@ -414,7 +394,6 @@ export class VideoSession {
 
   dispose(): void {
     this.disposed = true;
-    for (const ac of this.followers.values()) ac.abort();
-    this.followers.clear();
+    this.followers.stopAll();
   }
 }
