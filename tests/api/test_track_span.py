@@ -17,6 +17,13 @@ from labelhub.storage.models import Annotation
 ATTRS: list[dict[str, Any]] = [{"name": "occluded", "type": "bool", "mutable": True}]
 
 
+def _tracks_url(client: TestClient, hub: Hub, headers: dict[str, str], tmp_path: Path, name: str) -> str:
+    """A 40-frame video with track 1 imported on frames 10-20 (:func:`_imported_track`); its tracks' URL."""
+    pid, iid = car_and_person_video(client, hub, headers, tmp_path, name, ATTRS)
+    _imported_track(hub, pid, iid)
+    return f"{API}/projects/{pid}/items/{iid}/tracks"
+
+
 def _imported_track(hub: Hub, pid: int, iid: int) -> None:
     """Track 1 as a MOT import leaves it: keyframes on 10 and 20, propagated boxes between, occluded from 15 on."""
     rows = [
@@ -33,9 +40,7 @@ def _imported_track(hub: Hub, pid: int, iid: int) -> None:
 def test_span_sends_a_track_over_its_own_frames_and_the_default_over_the_whole_video(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
-    pid, iid = car_and_person_video(client, hub, admin_headers, tmp_path, "crowd", ATTRS)
-    _imported_track(hub, pid, iid)
-    url = f"{API}/projects/{pid}/items/{iid}/tracks"
+    url = _tracks_url(client, hub, admin_headers, tmp_path, "crowd")
 
     (span,) = client.get(url, params={"span": "true"}, headers=admin_headers).json()["tracks"]
     (whole,) = client.get(url, headers=admin_headers).json()["tracks"]
@@ -71,9 +76,7 @@ def test_one_track_is_read_with_the_items_version(
     client: TestClient, hub: Hub, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     """What the editor reads again after a track's propagation: that track, and the version to compare with."""
-    pid, iid = car_and_person_video(client, hub, admin_headers, tmp_path, "one", ATTRS)
-    _imported_track(hub, pid, iid)
-    url = f"{API}/projects/{pid}/items/{iid}/tracks"
+    url = _tracks_url(client, hub, admin_headers, tmp_path, "one")
     version = client.get(url, headers=admin_headers).json()["version"]
     body = {"version": version, "label": "car", "frame": 30, "box": [1.0, 2.0, 30.0, 40.0], "propagate": False}
     made = client.post(url, json=body, headers=admin_headers).json()
