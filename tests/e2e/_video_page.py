@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 from tests.conftest import data_path
-from tests.e2e.conftest import API, Server, eventually, image_to_screen
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, eventually, image_to_screen, login
 
 FRAMES = 40
 SIZE = (360, 240)
@@ -203,6 +203,17 @@ def add_track(server: Server, pid: int, iid: int, label: str = "person") -> dict
     track: dict[str, Any] = tracks(server.api, pid, iid)["tracks"][-1]
     assert track["suggested"], track
     return track
+
+
+def open_with_a_track(page: Any, server: Server, tmp_path: Path, name: str) -> tuple[int, int, int]:
+    """A video project ``name`` (person, car) with the clip and one track (:func:`add_track`), open in the editor
+    for the administrator; return the project, item and track ids."""
+    pid: int = server.create_project(name, ["person", "car"], item_kind="video")["id"]
+    iid = import_clip(server, pid, tmp_path)
+    tid: int = add_track(server, pid, iid)["track_id"]
+    login(page, ADMIN_USER, ADMIN_PASSWORD)
+    open_item(page, pid, iid)
+    return pid, iid, tid
 
 
 def import_mot_without_fps(server: Server, pid: int, name: str) -> int:

@@ -20,11 +20,7 @@ from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USER, API, Server, Shots, e
 def test_keys_and_buttons_agree_say_what_they_did_and_toasts_keep_clear_of_the_timeline(
     page: Any, server: Server, shots: Shots, tmp_path: Path
 ) -> None:
-    pid = server.create_project("Video keys", ["person", "car"], item_kind="video")["id"]
-    iid = vp.import_clip(server, pid, tmp_path)
-    tid = vp.add_track(server, pid, iid)["track_id"]
-    login(page, ADMIN_USER, ADMIN_PASSWORD)
-    vp.open_item(page, pid, iid)
+    pid, iid, tid = vp.open_with_a_track(page, server, tmp_path, "Video keys")
 
     # The time of the frame shown, then the video's length: 40 frames at 30 fps last 1.33 s (the last starts at 1.30).
     time = page.get_by_test_id("frame-time")
@@ -84,11 +80,7 @@ def test_keys_and_buttons_agree_say_what_they_did_and_toasts_keep_clear_of_the_t
 def test_an_undo_on_a_track_someone_else_deleted_says_why_and_leaves_the_history(
     page: Any, server: Server, tmp_path: Path
 ) -> None:
-    pid = server.create_project("Video refused undo", ["person", "car"], item_kind="video")["id"]
-    iid = vp.import_clip(server, pid, tmp_path)
-    tid = vp.add_track(server, pid, iid)["track_id"]
-    login(page, ADMIN_USER, ADMIN_PASSWORD)
-    vp.open_item(page, pid, iid)
+    pid, iid, tid = vp.open_with_a_track(page, server, tmp_path, "Video refused undo")
     page.locator(f'[data-testid="track-row"][data-track-id="{tid}"]').get_by_title(f"Select track {tid}").click()
     page.keyboard.press("2")
     eventually(lambda: vp.tracks(server.api, pid, iid)["tracks"][0]["label"] == "car" or vp.fail("not relabelled"))
