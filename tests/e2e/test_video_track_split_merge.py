@@ -89,6 +89,8 @@ def test_a_track_split_with_alt_m_shows_twice_and_merges_back_into_one(
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-track-id", str(tid))
     page.wait_for_function(f"{LANES_HEIGHT} === 24")
+    # The page drops the merged-away track before the server answers: wait for the merge to land there.
+    eventually(lambda: _server_tracks(server, pid, iid, 1), timeout=30)
     vp.wait_propagated(page, server, pid, iid)
     (merged,) = _server_tracks(server, pid, iid, 1)
     assert merged["keyframes"] == [0, 19, 20] and set(merged["states"]) <= {"k", "p"}, merged["states"]
@@ -149,6 +151,7 @@ def test_ctrl_z_undoes_a_split_a_merge_and_a_delete_and_ctrl_shift_z_redoes(
     assert [t["track_id"] for t in apart] == [tid, new]
     row(new).get_by_test_id("merge-with").select_option(str(tid))
     expect(rows).to_have_count(1)
+    eventually(lambda: _server_tracks(server, pid, iid, 1), timeout=30)
     vp.wait_propagated(page, server, pid, iid)
     _undo(page, server, pid, iid, f"Tracks {tid} and {new} are apart again", apart)
     shots(page, "merge-undone")
