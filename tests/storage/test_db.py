@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from labelhub.config import Settings
 from labelhub.errors import ConfigurationError
 from labelhub.hub import Hub
-from labelhub.storage.db import Database
+from labelhub.storage.db import Database, json_loads
 from labelhub.storage.migrate import is_current
 from labelhub.storage.models import Base, User
 
@@ -120,3 +120,22 @@ def test_a_sub_folder_labelhub_cannot_write_is_named_at_start(tmp_path: Path, mo
     with pytest.raises(ConfigurationError, match=r"LABELHUB_HOME's media folder .*/h/media cannot be written") as err:
         settings.ensure_dirs()
     assert err.value.context == {"field": "LABELHUB_HOME"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ('{"n": 123456789012345678901}', {"n": 123456789012345678901}),  # beyond 64 bits: an int, not a float
+        ('{"n": -12345678901234567890}', {"n": -12345678901234567890}),
+        (b'{"n": 99999999999999999999}', {"n": 99999999999999999999}),
+        ('{"s": 0.00012345678901234568}', {"s": float("0.00012345678901234568")}),  # a long fraction
+        ('{"s": 0.50468685581739030}', {"s": 0.5046868558173903}),
+        ('{"x": NaN}', None),  # what Python's json writes; orjson refuses it
+    ],
+)
+def test_json_columns_read_back_what_was_stored(stored: str | bytes, read: dict[str, float] | None) -> None:
+    got = json_loads(stored)
+    if read is None:
+        assert got["x"] != got["x"]  # NaN
+    else:
+        assert got == read and [type(v) for v in got.values()] == [type(v) for v in read.values()]

@@ -1,6 +1,6 @@
 """A track as the editor reads it: per frame a state, a box and a confidence, over the track's own frames.
 
-Built from the track's annotation rows (:func:`labelhub.services.track_rows.track_rows`), with the frames to
+Built from the track's boxes (:func:`labelhub.services.track_boxes.track_boxes`), with the frames to
 check next (:func:`labelhub.tracking.suggest.suggest_among`, ranked from the track's own boxes only).
 """
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row
 
 from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import Source
 from labelhub.services import track_attributes as ta
+from labelhub.services.track_boxes import TrackBox
 from labelhub.services.track_rows import is_keyframe
 from labelhub.tracking import BoxState, FrameBox
 from labelhub.tracking._boxes import as_box
@@ -65,7 +65,7 @@ class TrackView:
                        confidence=[None] * before + self.confidence + [None] * after)  # fmt: skip
 
 
-def track_view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
+def track_view(track_id: int, rows: Sequence[TrackBox], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
     """The track's view over its own frames (``start`` = its first box's frame)."""
     kept: list[tuple[int, bool, bool, bool, float, list[Any] | None]] = []
     for r in rows:
@@ -75,8 +75,7 @@ def track_view(track_id: int, rows: Sequence[Row[Any]], n: int, specs: Sequence[
         attrs = r.attributes or {}
         key = is_keyframe(r.source, attrs)
         score = 1.0 if key else float(r.score) if r.score is not None else 0.0
-        bbox = (r.geometry or {}).get("bbox")
-        bbox = bbox if isinstance(bbox, list) and len(bbox) == 4 else None
+        bbox = r.bbox if isinstance(r.bbox, list) and len(r.bbox) == 4 else None
         kept.append((f, key, bool(attrs.get("outside")), bool(attrs.get("needs_review")), score, bbox))
     start = min((k[0] for k in kept), default=0)
     size = max((k[0] for k in kept), default=-1) - start + 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemStatus, Source
@@ -25,6 +25,7 @@ from labelhub.services import audit
 from labelhub.services import track_attributes as ta
 from labelhub.services.access import Actor, project_schema, require, role_in
 from labelhub.services.frames import VideoItem, load_video_item
+from labelhub.services.track_boxes import track_boxes
 from labelhub.services.track_rows import TRACK_BOX, is_keyframe, keyframe_rows, track_rows
 from labelhub.services.track_view import TrackView, track_view
 from labelhub.storage.models import Annotation, Item, utcnow
@@ -65,17 +66,14 @@ def read_tracks(
     given: none when it has none), for a reader; each over its own frames with ``span``, else over the video."""
     v = load_video_item(session, hub, actor, project_id, item_id)
     specs = ta.project_specs(session, project_id)
-    by_track: dict[int, list[Row[Any]]] = {}
-    for r in track_rows(session, item_id, track_id):
-        if r.track_id is not None:
-            by_track.setdefault(r.track_id, []).append(r)
-    views = [track_view(tid, rows, v.frame_count, specs) for tid, rows in sorted(by_track.items())]
+    by_track = track_boxes(session, item_id, track_id)
+    views = [track_view(tid, rows, v.frame_count, specs) for tid, rows in by_track.items()]
     return v, views if span else [view.whole() for view in views]
 
 
 def read_track(session: Session, v: VideoItem, track_id: int, *, span: bool = False) -> TrackView:
     """Return one track of ``v`` (over its own frames with ``span``); NotFoundError when there is no such track."""
-    rows = track_rows(session, v.item_id, track_id)
+    rows = track_boxes(session, v.item_id, track_id).get(track_id)
     if not rows:
         raise NotFoundError(f"item {v.item_id} has no track {track_id}", field="track_id")
     view = track_view(track_id, rows, v.frame_count, ta.project_specs(session, v.project_id))

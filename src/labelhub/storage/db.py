@@ -21,9 +21,19 @@ WRITE_LOCK_TIMEOUT_S = 30.0  # the same as SQLite's busy timeout below
 
 
 # 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float. ASCII digits only (a
-# JSON number has no others): `[0-9]` scans a str twice as fast as `\d`, which checks every Unicode digit.
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
-_LONG_DIGITS_B = re.compile(rb"[0-9]{19}")
+# JSON number has no others): `[0-9]` scans a str twice as fast as `\d`, which checks every Unicode digit. A run
+# after a decimal point is a fraction, which both parsers read as the same float however long it is (a score of
+# 0.00012345678901234568 has 20 digits in a row), so only the runs' first characters' neighbours are looked at
+# (a lookbehind in the pattern would make every scan 4x slower).
+_RUNS, _RUNS_B = re.compile(r"[0-9]{19}"), re.compile(rb"[0-9]{19}")
+_IN_A_NUMBER = "0123456789."
+
+
+def _long_integer(data: str | bytes) -> bool:
+    """Whether ``data`` holds 19 digits in a row that do not follow a digit or a decimal point."""
+    if isinstance(data, bytes):
+        return any(m.start() == 0 or chr(data[m.start() - 1]) not in _IN_A_NUMBER for m in _RUNS_B.finditer(data))
+    return any(m.start() == 0 or data[m.start() - 1] not in _IN_A_NUMBER for m in _RUNS.finditer(data))
 
 
 def json_loads(data: str | bytes) -> Any:
@@ -31,8 +41,7 @@ def json_loads(data: str | bytes) -> Any:
     in an export of 300k boxes), falling back to ``json`` for what orjson refuses or reads differently (NaN and
     Infinity, which ``json.dumps`` writes, lone surrogates, integers beyond 64 bits): values read back as before.
     """
-    long_digits = _LONG_DIGITS_B.search(data) if isinstance(data, bytes) else _LONG_DIGITS.search(data)
-    if long_digits is None:
+    if not _long_integer(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
