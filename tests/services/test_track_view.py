@@ -9,9 +9,12 @@ from sqlalchemy import insert
 from tests.api._video import otb_frames, video_of_frames
 from tests.builders import new_project
 
+from labelhub.domain.attributes import AttributeSpec
 from labelhub.domain.enums import ItemKind
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
+from labelhub.services.track_boxes import TrackBox
+from labelhub.services.track_view import track_view
 from labelhub.services.tracks import read_tracks
 from labelhub.storage.models import Annotation
 
@@ -62,3 +65,19 @@ def test_the_editor_is_sent_boxes_to_a_hundredth_of_a_pixel_and_confidences_to_a
     assert view.confidence == [None, 0.123, 0.123, 0.123, None]
     assert view.review == [3]
     assert view.suggested[0] == 3  # equal confidences: the frame farthest from the keyframe
+
+
+def test_per_frame_values_cover_the_tracks_own_frames_and_the_whole_view_pads_them() -> None:
+    specs = (
+        AttributeSpec("occluded", "bool", mutable=True),
+        AttributeSpec("colour", "text"),  # one value for the whole track: not per frame
+        AttributeSpec("speaking", "bool", labels=("person",), mutable=True),  # not of this class
+    )
+    rows = [TrackBox(i, f, "car", "human" if f == 2 else "model", None if f == 2 else 0.9, [1, 2, 3, 4],
+                     {"keyframe": f == 2, "occluded": f >= 3, "colour": "red"})
+            for i, f in enumerate((2, 3, 4), 1)]  # fmt: skip
+    rows.insert(2, TrackBox(9, 3, "car", "model", 0.8, [1, 2, 3, 4], {"keyframe": False}))  # frame 3's later box
+    view = track_view(1, rows, 8, specs)
+    assert (view.start, view.states) == (2, "kpp")
+    assert view.frame_attributes == {"occluded": [False, None, True]}
+    assert view.whole().frame_attributes == {"occluded": [None, None, False, None, True, None, None, None]}

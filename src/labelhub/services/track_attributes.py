@@ -27,6 +27,7 @@ __all__ = [
     "applied",
     "carried",
     "checked_changes",
+    "mutable_names",
     "project_specs",
     "relabel_drops",
     "shared_values",
@@ -45,6 +46,11 @@ def project_specs(session: Session, project_id: int) -> tuple[AttributeSpec, ...
         )
     ).one()
     return project_schema(session, ProjectRef(*row)).attributes
+
+
+def mutable_names(specs: Iterable[AttributeSpec], label: str | None = None) -> list[str]:
+    """Return the declared per-frame attributes (those that apply to ``label``, when given)."""
+    return [s.name for s in specs if s.mutable and (label is None or s.applies_to(label))]
 
 
 def carried(attributes: Mapping[str, Any] | None) -> dict[str, Any]:

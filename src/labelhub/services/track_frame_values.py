@@ -33,6 +33,7 @@ from labelhub.domain.permissions import Action
 from labelhub.errors import NotFoundError, ValidationError
 from labelhub.services import audit
 from labelhub.services.access import Actor, project_schema, require
+from labelhub.services.track_attributes import mutable_names
 from labelhub.services.tracks import bump_version, editable_video
 from labelhub.storage.models import Annotation, utcnow
 
@@ -52,11 +53,6 @@ Steps = dict[str, list[tuple[int, AttributeValue | None]]]
 def _same(a: object, b: object) -> bool:
     # Python compares True == 1; a yes/no and a number are different values here.
     return a == b and type(a) is type(b)
-
-
-def mutable_names(specs: Iterable[AttributeSpec], label: str | None = None) -> list[str]:
-    """Return the declared per-frame attributes (those that apply to ``label``, when given)."""
-    return [s.name for s in specs if s.mutable and (label is None or s.applies_to(label))]
 
 
 def track_rows(session: Session, item_id: int, track_id: int) -> list[tuple[int, int, dict[str, Any]]]:

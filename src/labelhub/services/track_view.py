@@ -7,7 +7,7 @@ check next (:func:`labelhub.tracking.suggest.suggest_among`, ranked from the tra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,9 @@ class TrackView:
     frames ``start`` to ``start + len(states) - 1``, from the track's first box to its last (:meth:`whole`: every
     frame of the video); ``keyframes``, ``review`` and ``suggested`` are frame numbers of the video.
     ``attributes``: the declared values all its boxes share; ``attributes_mixed``: the declared names whose boxes
-    differ (see :mod:`labelhub.services.track_attributes`).
+    differ (see :mod:`labelhub.services.track_attributes`). ``frame_attributes``: per declared per-frame attribute
+    of its class, its value on each frame from ``start`` (None: unset, or no box there; see
+    :mod:`labelhub.services.track_frame_values`).
     """
 
     track_id: int
@@ -54,6 +56,7 @@ class TrackView:
     attributes: dict[str, Any]
     attributes_mixed: list[str]
     start: int = 0
+    frame_attributes: dict[str, list[Any]] = field(default_factory=dict)
 
     def whole(self) -> TrackView:
         """Return this view with one entry per frame of the video (``start`` 0)."""
@@ -62,7 +65,9 @@ class TrackView:
             return self
         return replace(self, states="-" * before + self.states + "-" * after, start=0,
                        boxes=[None] * before + self.boxes + [None] * after,
-                       confidence=[None] * before + self.confidence + [None] * after)  # fmt: skip
+                       confidence=[None] * before + self.confidence + [None] * after,
+                       frame_attributes={k: [None] * before + v + [None] * after
+                                         for k, v in self.frame_attributes.items()})  # fmt: skip
 
 
 def track_view(track_id: int, rows: Sequence[TrackBox], n: int, specs: Sequence[AttributeSpec]) -> TrackView:
@@ -111,5 +116,12 @@ def track_view(track_id: int, rows: Sequence[TrackBox], n: int, specs: Sequence[
         suggested = [s.frame for s in suggest_among(list(engine.values()), n, SUGGESTIONS)]
     keyframes = [start + i for i, s in enumerate(states) if s in "kx"]
     values, mixed = ta.shared_values(specs, (r.attributes for r in rows))
-    return TrackView(track_id, rows[0].label or "", n, keyframes, "".join(states), boxes, conf, review, suggested,
-                     values, mixed, start)  # fmt: skip
+    label = rows[0].label or ""
+    per_frame: dict[str, list[Any]] = {name: [None] * size for name in ta.mutable_names(specs, label)}
+    if per_frame:
+        for r in rows:  # a later box on a frame wins, as above
+            if r.frame is not None and 0 <= r.frame < n:
+                for name, on in per_frame.items():
+                    on[r.frame - start] = (r.attributes or {}).get(name)
+    return TrackView(track_id, label, n, keyframes, "".join(states), boxes, conf, review, suggested, values, mixed,
+                     start, per_frame)  # fmt: skip

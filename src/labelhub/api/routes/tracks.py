@@ -25,7 +25,6 @@ from labelhub.api.track_schemas import (
     TrackSplit,
     TracksPublic,
     TrackUndo,
-    Value,
 )
 from labelhub.domain.permissions import Action
 from labelhub.hub import Hub
@@ -37,7 +36,6 @@ from labelhub.services import tracks as track_service
 from labelhub.services.access import Actor
 from labelhub.services.frames import VideoItem
 from labelhub.services.propagation import latest_jobs, queue_propagation
-from labelhub.services.track_attributes import project_specs
 from labelhub.services.track_view import TrackView
 from labelhub.storage.models import Job
 
@@ -80,23 +78,12 @@ def get_frame_range(
     return FrameRangePublic(item_id=item_id, frame_count=v.frame_count, start=start, count=len(urls), urls=urls)
 
 
-def _per_frame(s: Session, v: VideoItem, view: TrackView) -> dict[str, list[Value | None]]:
-    """The per-frame attribute values of the view's frames (from its ``start``, as many as its ``states``)."""
-    names = frame_values.mutable_names(project_specs(s, v.project_id), view.label)
-    if not names:
-        return {}
-    rows = frame_values.track_rows(s, v.item_id, view.track_id)
-    values = frame_values.frame_values(((f, a) for _id, f, a in rows), v.frame_count, names)
-    end = view.start + len(view.states)
-    return {name: per_frame[view.start : end] for name, per_frame in values.items()}
-
-
-def _public(view: TrackView, job: Job | None, per_frame: dict[str, list[Value | None]]) -> TrackPublic:
+def _public(view: TrackView, job: Job | None) -> TrackPublic:
     return TrackPublic(
         track_id=view.track_id, label=view.label, frame_count=view.frame_count, start=view.start,
         keyframes=view.keyframes, states=view.states, boxes=view.boxes, confidence=view.confidence,
         review=view.review, suggested=view.suggested, attributes=view.attributes,
-        attributes_mixed=view.attributes_mixed, frame_attributes=per_frame,
+        attributes_mixed=view.attributes_mixed, frame_attributes=view.frame_attributes,
         job=JobPublic.model_validate(job) if job is not None else None,
     )  # fmt: skip
 
@@ -126,7 +113,7 @@ def list_tracks(
     with hub.db.session() as s:
         v, views = track_service.read_tracks(s, hub, actor, project_id, item_id, span=span, track_id=track_id)
         jobs = latest_jobs(s, project_id, item_id)
-        tracks = [_public(view, jobs.get(view.track_id), _per_frame(s, v, view)) for view in views]
+        tracks = [_public(view, jobs.get(view.track_id)) for view in views]
     return TracksPublic(item_id=item_id, version=v.version, frame_count=v.frame_count, width=v.width,
                         height=v.height, fps=v.fps, tracks=tracks)  # fmt: skip
 
@@ -139,7 +126,7 @@ def _changed(
     view = track_service.read_track(s, v, track_id)
     if job is None:
         job = latest_jobs(s, v.project_id, v.item_id).get(track_id)
-    track = _public(view, job, _per_frame(s, v, view))
+    track = _public(view, job)
     return TrackChange(version=version, track=track, job=JobPublic.model_validate(job) if job else None)
 
 
