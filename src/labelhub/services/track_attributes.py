@@ -27,6 +27,7 @@ __all__ = [
     "applied",
     "carried",
     "checked_changes",
+    "frame_values",
     "mutable_names",
     "project_specs",
     "relabel_drops",
@@ -51,6 +52,19 @@ def project_specs(session: Session, project_id: int) -> tuple[AttributeSpec, ...
 def mutable_names(specs: Iterable[AttributeSpec], label: str | None = None) -> list[str]:
     """Return the declared per-frame attributes (those that apply to ``label``, when given)."""
     return [s.name for s in specs if s.mutable and (label is None or s.applies_to(label))]
+
+
+def frame_values(
+    boxes: Iterable[tuple[int, Mapping[str, Any] | None]], frame_count: int, names: Sequence[str]
+) -> dict[str, list[AttributeValue | None]]:
+    """Return each of ``names``' value on frames 0 to ``frame_count`` - 1 (None: unset, or no box on that frame;
+    a later box on a frame wins), for a reader."""
+    out: dict[str, list[AttributeValue | None]] = {n: [None] * frame_count for n in names}
+    for frame, attrs in boxes:
+        if 0 <= frame < frame_count:
+            for n in names:
+                out[n][frame] = (attrs or {}).get(n)
+    return out
 
 
 def carried(attributes: Mapping[str, Any] | None) -> dict[str, Any]:

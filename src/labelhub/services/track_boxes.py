@@ -18,7 +18,6 @@ functions are named here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Table, Text, case, func, literal, null, select
@@ -26,7 +25,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from labelhub.services.track_rows import TRACK_BOX
+from labelhub.services.track_rows import TRACK_BOX, track_rows
 from labelhub.storage.db import is_sqlite, json_loads
 from labelhub.storage.models import Annotation
 
@@ -59,7 +58,7 @@ def track_boxes(session: Session, item_id: int, track_id: int | None = None) -> 
     except OperationalError:  # SQLite's JSON functions refused a stored value: the statement changed nothing
         if not sqlite:
             raise
-        return _row_by_row(session, where)
+        return _row_by_row(session, item_id, track_id)
     out: dict[int, list[TrackBox]] = {}
     for tid, text in sorted(found):
         boxes = [TrackBox(*b) for b in json_loads(text)]
@@ -85,10 +84,11 @@ def _packed(sqlite: bool) -> ColumnElement[Any]:
     return func.json_agg(box)
 
 
-def _row_by_row(session: Session, where: Iterable[ColumnElement[bool]]) -> dict[int, list[TrackBox]]:
-    q = select(_A.id, _A.track_id, _A.frame, _A.label, _A.source, _A.score, _A.geometry, _A.attributes)
+def _row_by_row(session: Session, item_id: int, track_id: int | None) -> dict[int, list[TrackBox]]:
     out: dict[int, list[TrackBox]] = {}
-    for r in session.execute(q.where(*where).order_by(_A.track_id, _A.frame, _A.id)):
-        bbox = r.geometry.get("bbox") if isinstance(r.geometry, dict) else None
-        out.setdefault(r.track_id, []).append(TrackBox(r.id, r.frame, r.label, r.source, r.score, bbox, r.attributes))
+    for r in track_rows(session, item_id, track_id):
+        if r.track_id is not None:
+            bbox = r.geometry.get("bbox") if isinstance(r.geometry, dict) else None
+            box = TrackBox(r.id, r.frame, r.label, r.source, r.score, bbox, r.attributes)
+            out.setdefault(r.track_id, []).append(box)
     return out

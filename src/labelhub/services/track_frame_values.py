@@ -40,7 +40,7 @@ from labelhub.storage.models import Annotation, utcnow
 if TYPE_CHECKING:
     from labelhub.hub import Hub
 
-__all__ = ["Steps", "frame_values", "mutable_names", "set_from_frame", "steps", "track_rows", "value_at"]
+__all__ = ["Steps", "mutable_names", "set_from_frame", "steps", "track_rows", "value_at"]
 
 TRACK_BOX = AnnotationKind.TRACK_BOX.value
 FIELD = "frame_attributes"
@@ -93,18 +93,6 @@ def value_at(runs: Sequence[tuple[int, AttributeValue | None]], frame: int) -> A
             break
         value = v
     return value
-
-
-def frame_values(
-    boxes: Iterable[tuple[int, Mapping[str, Any] | None]], frame_count: int, names: Sequence[str]
-) -> dict[str, list[AttributeValue | None]]:
-    """Return each of ``names``' value on every frame (None: unset, or no box on that frame), for a reader."""
-    out: dict[str, list[AttributeValue | None]] = {n: [None] * frame_count for n in names}
-    for frame, attrs in boxes:
-        if 0 <= frame < frame_count:
-            for n in names:
-                out[n][frame] = (attrs or {}).get(n)
-    return out
 
 
 def _checked(specs: Sequence[AttributeSpec], label: str, values: Mapping[str, Any], track_id: int) -> None:

@@ -117,11 +117,7 @@ def track_view(track_id: int, rows: Sequence[TrackBox], n: int, specs: Sequence[
     keyframes = [start + i for i, s in enumerate(states) if s in "kx"]
     values, mixed = ta.shared_values(specs, (r.attributes for r in rows))
     label = rows[0].label or ""
-    per_frame: dict[str, list[Any]] = {name: [None] * size for name in ta.mutable_names(specs, label)}
-    if per_frame:
-        for r in rows:  # a later box on a frame wins, as above
-            if r.frame is not None and 0 <= r.frame < n:
-                for name, on in per_frame.items():
-                    on[r.frame - start] = (r.attributes or {}).get(name)
+    on_frames = ((r.frame - start, r.attributes) for r in rows if r.frame is not None and 0 <= r.frame < n)
+    per_frame: dict[str, list[Any]] = ta.frame_values(on_frames, size, ta.mutable_names(specs, label))
     return TrackView(track_id, label, n, keyframes, "".join(states), boxes, conf, review, suggested, values, mixed,
                      start, per_frame)  # fmt: skip
