@@ -15,12 +15,17 @@ this process (FastAPI's test client, a bearer token, no network), best and media
 3. the same from a client that accepts gzip, as every browser does (``LABELHUB_GZIP_LEVEL``, default 5): the
    bytes on the wire and the time;
 4. one track (``?track_id``), what the editor reads again when a track's propagation ends (before 2026-12-07 it
-   read every track again).
+   read every track again);
+5. the garbage collector: rows 1-4 run with Python's defaults (as a test process has them); then ``?span=true``
+   (gzip accepted) again, alternating request by request between the defaults and the settings ``labelhub serve``
+   and ``labelhub worker`` give their process (``labelhub._gc.tune_for_long_run``: start-up frozen, young
+   threshold 10,000): best and median of each, and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import random
 import statistics
@@ -94,9 +99,31 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             out[name] = {"best_ms": round(1000 * min(seconds), 1),
                          "median_ms": round(1000 * statistics.median(seconds), 1), "wire_bytes": wire,
                          "json_bytes": size, "encoding": r.headers.get("content-encoding", "identity")}  # fmt: skip
+        out["gc"] = _gc_rows(c, url, args.repeats)
     hub.close()
     out["load"]["end"] = machine_load()
     return out
+
+
+def _gc_rows(c: Any, url: str, repeats: int) -> dict[str, Any]:
+    """``?span=true`` with gzip, alternating between the collector's defaults and a long-running process' settings."""
+    from labelhub._gc import tune_for_long_run
+
+    defaults = gc.get_threshold()
+    seconds: dict[str, list[float]] = {"default": [], "long_run": []}
+    for _ in range(repeats):
+        for name in seconds:
+            gc.unfreeze()
+            gc.set_threshold(*defaults)
+            if name == "long_run":
+                tune_for_long_run()
+            t0 = time.perf_counter()
+            c.get(url, params={"span": "true"}, headers={"Accept-Encoding": "gzip"}).raise_for_status()
+            seconds[name].append(time.perf_counter() - t0)
+    gc.unfreeze()
+    gc.set_threshold(*defaults)
+    return {name: {"best_ms": round(1000 * min(v), 1), "median_ms": round(1000 * statistics.median(v), 1)}
+            for name, v in seconds.items()}  # fmt: skip
 
 
 def verdicts(out: dict[str, Any]) -> Table:
@@ -125,6 +152,13 @@ def verdicts(out: dict[str, Any]) -> Table:
     t.add("  on the wire, KB", f"{one['wire_bytes'] / 1024:,.1f}")
     t.add("    every track / one track (what the editor read again after a propagation before), median",
           f"{gz['median_ms'] / one['median_ms']:.0f}x")  # fmt: skip
+    if "gc" in out:
+        base, tuned = out["gc"]["default"], out["gc"]["long_run"]
+        t.add("baseline, same run: span, gzip, Python's collector defaults: best / median ms",
+              f"{base['best_ms']:.0f} / {base['median_ms']:.0f}")  # fmt: skip
+        t.add("span, gzip, the collector as `labelhub serve` sets it: best / median ms",
+              f"{tuned['best_ms']:.0f} / {tuned['median_ms']:.0f}")  # fmt: skip
+        t.add("    defaults / as serve sets it, median", f"{base['median_ms'] / tuned['median_ms']:.2f}x")
     t.add_load(out)
     return t
 

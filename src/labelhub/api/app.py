@@ -17,6 +17,7 @@ from starlette.staticfiles import PathLike
 from starlette.types import ASGIApp, Scope
 
 from labelhub import __version__
+from labelhub._gc import tune_for_long_run
 from labelhub.api import problems
 from labelhub.api.limits import BodyTooLarge, RequestLimits, body_too_large_handler
 from labelhub.api.routes import (
@@ -235,4 +236,6 @@ def app_from_env() -> FastAPI:
     The parent has migrated the database already, so the processes do not race to do it.
     """
     hub = Hub.open(Settings.from_env(), migrate=False)
-    return create_app(hub, run_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") == "1")
+    app = create_app(hub, run_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") == "1")
+    tune_for_long_run()
+    return app

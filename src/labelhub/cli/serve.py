@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from labelhub._gc import tune_for_long_run
 from labelhub.cli._common import console, fail, opened_hub
 from labelhub.errors import ConfigurationError
 from labelhub.jobs.executor import LocalExecutor
@@ -221,9 +222,9 @@ def serve(
         console.print(f"labelhub at [bold]http://{host}:{port}[/]  (API docs: /docs, data: {hub.settings.home})")
         if workers == 1:
             # One process, no supervisor: the job worker runs in a thread of the server, as a single user wants.
-            uvicorn.run(
-                create_app(hub, run_worker=worker), **uvicorn_options(host, port, access_log, forwarded_allow_ips)
-            )
+            app = create_app(hub, run_worker=worker)
+            tune_for_long_run()
+            uvicorn.run(app, **uvicorn_options(host, port, access_log, forwarded_allow_ips))
             return
         threads = hub.settings.worker_threads
     # Several processes: uvicorn's supervisor kills a server process that does not answer its ping in time, and a
@@ -277,6 +278,7 @@ def worker(
             executor = RayExecutor(hub, address=ray, max_jobs=ray_jobs, cpus_per_job=ray_cpus)
         notifier = Notifier(hub, default_tasks())  # webhook deliveries and alert rules run beside the jobs
         stop = threading.Event()
+        tune_for_long_run()
         executor.start()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # after start: connecting to Ray sets its own
         notifier.start()
