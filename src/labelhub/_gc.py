@@ -12,8 +12,9 @@ collector never walks again (modules, classes, the app: they live as long as the
 :data:`YOUNG_THRESHOLD` collects every 10,000 new containers instead of every 700. Reference counting still frees
 everything that is not in a cycle at once; cycles wait a little longer.
 
-Only the commands that serve or run jobs call it: a test process builds and drops hundreds of apps, and freezing
-there would keep every one of them.
+``serve``, each process of ``serve --workers N`` and ``worker`` call it once their start-up is done, and the test
+suite once its imports are done. Call it only there: frozen objects are never collected, so freezing again later, in
+a process that has built and dropped apps since, would keep those for good.
 """
 
 from __future__ import annotations
