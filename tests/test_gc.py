@@ -1,6 +1,6 @@
 """A server or job worker process freezes what start-up made and collects its young generation less often; cycles
-made afterwards are still collected. Each case runs in its own process: a frozen test process would keep every app
-the other tests build."""
+made afterwards are still collected. Each case runs in a fresh process: this one set its own collector when
+tests/conftest.py was imported, so it cannot show what a call changes."""
 
 from __future__ import annotations
 
