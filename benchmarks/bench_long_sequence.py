@@ -17,6 +17,10 @@ token, no network):
    in SQL, since 2026-12-07) against every box (**baseline, same run**: what it read before).
 3. **Deleting the track and undoing it** (``DELETE .../tracks/{id}`` keeps the track's rows for the undo;
    ``POST .../tracks/undo`` puts them back): ms each, 3 times, and the size of the stored (compressed) snapshot.
+
+``--gc serving`` sets this process' garbage collector as ``labelhub serve`` sets its own
+(``labelhub._gc.tune_for_long_run``, after the web stack is imported) before anything is measured; the default,
+``--gc default``, keeps Python's settings, as a test process has them. Run both to compare.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             for f in range(n)]  # fmt: skip
     with hub.db.session(write=True) as s:
         s.execute(insert(Annotation), rows)
-    out: dict[str, Any] = {"frames": n, "machine": machine_info(), "code": code_version(), "load": {}}
+    out: dict[str, Any] = {"frames": n, "machine": machine_info(), "code": code_version(), "load": {}, "gc": args.gc}
     out["load"]["start"] = machine_load()
     base = f"{API}/projects/{pid}/items/{iid}"
     with TestClient(create_app(hub, run_worker=False), headers={"Authorization": f"Bearer {token}"}) as c:
@@ -116,7 +120,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def verdicts(out: dict[str, Any]) -> Table:
-    t = Table(f"bench_long_sequence: one image-sequence video of {out['frames']} frames, SQLite, API in process")
+    t = Table(f"bench_long_sequence: one image-sequence video of {out['frames']} frames, SQLite, API in process, "
+              f"garbage collector: {out['gc']}")  # fmt: skip
     fr, bl = out["frame"], out["baseline"]
     t.add("frame request, p50 / p95 ms", f"{fr['p50_ms']:.1f} / {fr['p95_ms']:.1f}")
     t.add("baseline: every frame's file looked up first, p50 / p95 ms", f"{bl['p50_ms']:.1f} / {bl['p95_ms']:.1f}")
@@ -143,12 +148,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--frames", type=int, default=10_000)
     p.add_argument("--sequence", type=Path, default=here.parent.parent / "shared/data/tracking_otb_crossing")
     p.add_argument("--jumps", type=int, default=40, help="random frames fetched")
+    p.add_argument("--gc", choices=("default", "serving"), default="default",
+                   help="the garbage collector: Python's defaults, or as `labelhub serve` sets it")  # fmt: skip
     p.add_argument("--json", type=Path, default=None)
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.gc == "serving":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        import labelhub.api.app  # noqa: F401  (what a server has imported when it sets its collector)
+        from labelhub._gc import tune_for_long_run
+
+        tune_for_long_run()
     with tempfile.TemporaryDirectory(prefix="bench-long-") as tmp:
         out = run(args, Path(tmp))
     return report(out, verdicts(out), args.json, fail_on_miss=False)
