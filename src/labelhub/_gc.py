@@ -13,8 +13,9 @@ collector never walks again (modules, classes, the app: they live as long as the
 everything that is not in a cycle at once; cycles wait a little longer.
 
 ``serve``, each process of ``serve --workers N`` and ``worker`` call it once their start-up is done, and the test
-suite once its imports are done. Call it only there: frozen objects are never collected, so freezing again later, in
-a process that has built and dropped apps since, would keep those for good.
+suite once its imports are done. Call it only there: the cycle collector never looks at frozen objects again (their
+reference counts still free them), so freezing later, in a process that has built and dropped apps since, would keep
+every reference cycle among those for good.
 """
 
 from __future__ import annotations
