@@ -157,7 +157,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.gc == "serving":
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         import labelhub.api.app  # noqa: F401  (what a server has imported when it sets its collector)
         from labelhub._gc import tune_for_long_run
 

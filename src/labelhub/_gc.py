@@ -10,7 +10,9 @@ is built. Measured on ``GET .../tracks`` for 300 tracks of 300 boxes (2 vCPUs, t
 Two standard levers, nothing hand-made: :func:`gc.freeze` moves what start-up made to a permanent generation the
 collector never walks again (modules, classes, the app: they live as long as the process), and a young threshold of
 :data:`YOUNG_THRESHOLD` collects every 10,000 new containers instead of every 700. Reference counting still frees
-everything that is not in a cycle at once; cycles wait a little longer.
+everything that is not in a cycle at once; cycles wait a little longer. (Reading a big JSON file pauses the
+collector outright, ``labelhub.formats._common.gc_paused``: that suits one call that makes no cycles; this suits a
+whole process.)
 
 ``serve``, each process of ``serve --workers N`` and ``worker`` call it once their start-up is done, and the test
 suite once its imports are done. Call it only there: the cycle collector never looks at frozen objects again (their
