@@ -80,7 +80,7 @@ def _packed(sqlite: bool) -> ColumnElement[Any]:
                               func.json_extract(_A.geometry, literal("$.bbox")), func.json(_A.attributes))  # fmt: skip
         return func.json_group_array(box)
     box = func.json_build_array(_A.id, _A.frame, _A.label, _A.source, _A.score, _A.geometry.op("->")(literal("bbox")),
-                                 _A.attributes)  # fmt: skip
+                                _A.attributes)  # fmt: skip
     return func.json_agg(box)
 
 
