@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from _util import Table, log, machine_info, machine_load, report, text_data_args
-from bench_swa import load
+from bench_swa import load, text_encoder
 
 TARGET_RATIO = 0.5
 
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = load(args)
     out["data"] = {"pool": len(data["train_y"]), "test": len(data["test_y"]), "classes": len(data["classes"])}
     t0 = time.perf_counter()
-    featurizer = TextFeaturizer().fit(data["train_texts"])
+    featurizer = TextFeaturizer(encoder=text_encoder(args)).fit(data["train_texts"])
     x_pool = featurizer.transform(data["train_texts"])
     ctx = {**data, "x_pool": x_pool, "x_test": featurizer.transform(data["test_texts"]),
            "emb_pool": featurizer.embed(rows=x_pool)}  # fmt: skip
@@ -193,6 +193,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--first-seed", type=int, default=0, help="first seed (to add seeds to an earlier run)")
     p.add_argument("--threads", type=int, default=1, help="PyTorch threads per process")
     p.add_argument("--jobs", type=int, default=1, help="loops run side by side in forked processes (same figures)")
+    p.add_argument(
+        "--text-encoder",
+        help="folder of a pretrained sentence-transformers model whose vectors join "
+        "the n-gram features (default: n-grams alone)",
+    )
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when a target is missed")
     args = p.parse_args(argv)

@@ -139,6 +139,17 @@ def run_seed(data: dict[str, Any], x_train: Any, x_test: Any, seed: int, held_ou
     return out
 
 
+def text_encoder(args: argparse.Namespace) -> Any:
+    """The pretrained sentence encoder of ``--text-encoder`` (its vectors join the n-gram features), or None."""
+    if not args.text_encoder:
+        return None
+    from labelhub.search.sentence import load_encoder
+
+    enc = load_encoder(args.text_encoder)
+    log(f"text encoder {enc.path} ({enc.dim}-d, fingerprint {enc.version})")
+    return enc
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
@@ -155,7 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    "test_unknown_class": data["test_unknown_class"]}  # fmt: skip
     log(f"{out['data']}")
     t0 = time.perf_counter()
-    featurizer = TextFeaturizer().fit(data["train_texts"])
+    featurizer = TextFeaturizer(encoder=text_encoder(args)).fit(data["train_texts"])
     x_train, x_test = featurizer.transform(data["train_texts"]), featurizer.transform(data["test_texts"])
     out["features_s"] = round(time.perf_counter() - t0, 2)
     runs = [run_seed(data, x_train, x_test, seed, args.held_out) for seed in range(args.seeds)]
@@ -209,6 +220,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="PyTorch threads (1: steady figures on a shared machine; small batches gain little from more)",
+    )
+    p.add_argument(
+        "--text-encoder",
+        help="folder of a pretrained sentence-transformers model whose vectors join "
+        "the n-gram features (default: n-grams alone)",
     )
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when a target is missed")

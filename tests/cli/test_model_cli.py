@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.assist._encoders import random_word_encoder
+from tests.assist._rows import banking_rows
 from tests.cli._support import Env, run
 from tests.services._banking_project import banking_project
 from tests.services.test_model_eval import box_project, square_detector
@@ -99,6 +101,20 @@ def test_a_bad_seed_or_epoch_count_is_refused_before_a_job_is_queued(hub: Hub, c
         assert result.exit_code == 2 and f"Invalid value for '{args[0]}'" in result.output, result.output
     with hub.db.session() as s:
         assert s.scalars(select(Job)).all() == [] and s.scalars(select(ModelVersion)).all() == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_train_with_a_sentence_encoder_from_the_command_line(hub: Hub, cli_env: Env, tmp_path: Path) -> None:
+    banking_project(hub, tmp_path, n_classes=3, per_class=10)
+    missing = run(cli_env, "model", "train", "banking", "--text-encoder", str(tmp_path / "no-model"), "--wait")
+    said = " ".join(missing.output.split())
+    assert missing.exit_code == 1 and "no-model" in said and "no such folder on the server" in said, said
+    with hub.db.session() as s:
+        assert s.scalars(select(ModelVersion)).all() == [] and s.scalars(select(Job)).all() == []
+    folder = random_word_encoder(tmp_path / "minilm", (text for text, _ in banking_rows(3, 10)))
+    out = ok(cli_env, "model", "train", "banking", "--mode", "sgd", "--epochs", "2", "--text-encoder", str(folder),
+             "--wait")  # fmt: skip
+    assert "trained text-classifier v1" in out and "(n-grams and the sentence encoder encoder (16-d))" in out, out
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

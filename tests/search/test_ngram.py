@@ -11,7 +11,7 @@ from labelhub.search import NgramConfig, create_embedder, embedder_names, get_em
 
 
 def test_registry_names_the_embedders() -> None:
-    assert embedder_names() == ["dual", "ngram", "open_clip", "ssl"]
+    assert embedder_names() == ["dual", "ngram", "open_clip", "sentence", "ssl"]
     assert get_embedder("ngram").modalities == frozenset({"text"})
     with pytest.raises(ValidationError) as info:
         get_embedder("word2vec")

@@ -22,6 +22,7 @@ def test_public_names() -> None:
         "IndexSpec",
         "NgramConfig",
         "OpenClipConfig",
+        "SentenceConfig",
         "VectorIndex",
         "backend_names",
         "create_embedder",

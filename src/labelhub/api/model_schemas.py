@@ -70,6 +70,13 @@ class TrainIn(StrictIn):
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     held_out: float = Field(default=0.1, ge=0.0, le=0.5, description="Share of labels kept out to fit the temperature")
     open_clip: OpenClipBackbone | None = Field(default=None, description="Image backbone; default: ssl, else a CNN")
+    text_encoder: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Text classifier only: the folder on the server of a pretrained sentence-transformers (or "
+        "Hugging Face) encoder whose vectors join the n-gram features; default: n-grams alone",
+    )
     prelabel: bool = Field(
         default=False, description="When the version is ready, queue pre-labelling of the unlabelled items with it"
     )

@@ -45,6 +45,7 @@ from labelhub.assist.model import AssistModel, TrainingHistory
 from labelhub.assist.swag import SwagPosterior
 from labelhub.assist.text import HeldOutReport, TextClassifier, TextFeaturizer
 from labelhub.errors import FormatError
+from labelhub.search.sentence import load_encoder
 
 __all__ = [
     "FORMAT_VERSION",
@@ -165,11 +166,16 @@ def _featurizer_state(f: TextFeaturizer) -> dict[str, Any]:
         "seed": f.seed,
         "idf": torch.from_numpy(np.asarray(tfidf.idf_, dtype=np.float64)),
         "components": torch.from_numpy(np.asarray(svd.components_, dtype=np.float64)),
+        # the encoder is referred to, not copied: its folder on the server and the fingerprint it had
+        "encoder": None if f.encoder is None else f.encoder.settings | {"share": f.encoder_share},
     }
 
 
 def _featurizer_load(state: dict[str, Any]) -> TextFeaturizer:
-    f = TextFeaturizer(dim=int(state["dim"]), embedding_dim=int(state["embedding_dim"]), seed=int(state["seed"]))
+    enc = state.get("encoder")
+    encoder = None if not enc else load_encoder(str(enc["path"]), version=str(enc["version"]))
+    f = TextFeaturizer(dim=int(state["dim"]), embedding_dim=int(state["embedding_dim"]), seed=int(state["seed"]),
+                       encoder=encoder, encoder_share=float(enc["share"]) if enc else 0.5)  # fmt: skip
     tfidf = TfidfTransformer(sublinear_tf=True)
     tfidf.idf_ = state["idf"].numpy()
     components = state["components"].numpy()

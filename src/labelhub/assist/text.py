@@ -8,7 +8,11 @@ Features (:class:`TextFeaturizer`):
 - TF-IDF weighting with sublinear term frequency, rows scaled to unit length; the IDF is the one thing
   fitted, on whatever texts are given to :meth:`TextFeaturizer.fit` (labelled or not: a project's whole pool);
 - for diversity sampling, :meth:`TextFeaturizer.embed` gives a 100-dimensional LSA (truncated SVD) of
-  the same features: cosine distances in the raw 16k columns are all close to 1 and say little.
+  the same features: cosine distances in the raw 16k columns are all close to 1 and say little;
+- optionally, a pretrained sentence encoder from a local folder (:mod:`labelhub.search.sentence`): its unit
+  vectors are appended to the n-gram rows, the two parts weighted so that a row stays of unit length
+  (``encoder_share`` of the squared length to the encoder, 1/2 by default: neither part drowns the other),
+  and :meth:`TextFeaturizer.embed` gives the encoder's vectors instead of the LSA.
 
 :func:`train_text_classifier` holds out a slice of the labels, trains the head on the rest with
 :func:`labelhub.assist.train.train_head` and fits the temperature on the slice.
@@ -32,9 +36,11 @@ from labelhub.assist.config import TrainConfig
 from labelhub.assist.model import AssistModel
 from labelhub.assist.train import Progress, train_head
 from labelhub.errors import ValidationError
+from labelhub.search.sentence import SentenceEncoder
 
-__all__ = ["HeldOutReport", "TextClassifier", "TextFeaturizer", "train_text_classifier"]
+__all__ = ["NGRAM_DIM", "HeldOutReport", "TextClassifier", "TextFeaturizer", "train_text_classifier"]
 
+NGRAM_DIM = 2**13  # hashed columns per n-gram kind (words, characters)
 MIN_HELD_OUT = 20  # fewer held-out labels than this fit a temperature to noise; T stays 1
 
 
@@ -51,10 +57,13 @@ def _texts(texts: Sequence[str], name: str = "texts") -> list[str]:
 class TextFeaturizer:
     """Texts to sparse TF-IDF n-gram rows (:meth:`transform`) and to dense LSA embeddings (:meth:`embed`)."""
 
-    def __init__(self, *, dim: int = 2**13, embedding_dim: int = 100, seed: int = 0) -> None:
+    def __init__(self, *, dim: int = NGRAM_DIM, embedding_dim: int = 100, seed: int = 0,
+                 encoder: SentenceEncoder | None = None, encoder_share: float = 0.5) -> None:  # fmt: skip
         self.dim = check_int(dim, "dim", low=16, high=2**22)
         self.embedding_dim = check_int(embedding_dim, "embedding_dim", low=2, high=2048)
         self.seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+        self.encoder = encoder
+        self.encoder_share = check_number(encoder_share, "encoder_share", low=0.0, high=1.0)
         self._word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=self.dim,
                                        alternate_sign=False, norm=None)  # fmt: skip
         self._char = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=self.dim,
@@ -64,8 +73,8 @@ class TextFeaturizer:
 
     @property
     def n_features(self) -> int:
-        """Columns of :meth:`transform`'s rows (word plus character hashes)."""
-        return 2 * self.dim
+        """Columns of :meth:`transform`'s rows (word plus character hashes, then the encoder's vector if any)."""
+        return 2 * self.dim + (self.encoder.dim if self.encoder is not None else 0)
 
     def _counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         items = _texts(texts)
@@ -86,14 +95,26 @@ class TextFeaturizer:
         """Return the TF-IDF rows of ``texts``, ``(items, n_features)`` float32, each of unit length (or 0)."""
         if self._tfidf is None:
             raise ValidationError("the featurizer must be fitted before use", field="featurizer")
-        return sp.csr_matrix(self._tfidf.transform(self._counts(texts)), dtype=np.float32)
+        ngrams = sp.csr_matrix(self._tfidf.transform(self._counts(texts)), dtype=np.float32)
+        if self.encoder is None:
+            return ngrams
+        vectors = self.encoder.encode(_texts(texts))
+        ngrams *= np.float32(np.sqrt(1.0 - self.encoder_share))
+        vectors *= np.float32(np.sqrt(self.encoder_share))
+        return sp.hstack([ngrams, sp.csr_matrix(vectors)], format="csr", dtype=np.float32)
 
     def embed(self, texts: Sequence[str] | None = None, *, rows: Any = None) -> npt.NDArray[np.float32]:
-        """Return unit-length LSA embeddings of ``texts`` (or of rows already transformed)."""
+        """Return unit-length embeddings of ``texts`` (or of rows already transformed): the encoder's vectors
+        when there is one, else the LSA of the n-gram rows."""
         if self._svd is None:
             raise ValidationError("the featurizer must be fitted before use", field="featurizer")
-        x = rows if rows is not None else self.transform(texts if texts is not None else [])
-        z = np.asarray(self._svd.transform(x), dtype=np.float32)
+        if self.encoder is not None:
+            if rows is None:
+                return self.encoder.encode(_texts(texts if texts is not None else []))
+            z = np.asarray(sp.csr_matrix(rows)[:, 2 * self.dim :].toarray(), dtype=np.float32)
+        else:
+            x = rows if rows is not None else self.transform(texts if texts is not None else [])
+            z = np.asarray(self._svd.transform(x), dtype=np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return (z / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 

@@ -78,6 +78,13 @@ def train(
             "model is of its line)",
         ),
     ] = None,
+    text_encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="Text projects: the folder of a pretrained sentence-transformers model whose vectors join the "
+            "n-gram features (save one with SentenceTransformer(name).save(folder); nothing is downloaded)",
+        ),
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """Train a model version from the project's accepted class labels (queued as a job unless --wait)."""
@@ -92,7 +99,7 @@ def train(
         default = {"text": "text_classifier", "volume": "volume_segmenter"}.get(item_kind, "image_classifier")
         chosen = kind.value if kind else default
         spec = model_service.TrainSpec(kind=chosen, name=name, mode=mode.value, seed=seed, epochs=epochs,
-                                       activate=activate)  # fmt: skip
+                                       activate=activate, text_encoder=text_encoder)  # fmt: skip
         if not wait:
             with hub.db.session(write=True) as s:
                 job = model_service.queue_training(s, actor, pid, spec, prelabel=prelabel)
@@ -110,6 +117,8 @@ def train(
                 else f"accuracy {_fmt(m.get('accuracy'))}, ECE {_fmt(m.get('ece'))}, "
                 f"temperature {_fmt(m.get('temperature'))}"
             )
+            if mv.kind == "text_classifier" and m.get("backbone"):
+                figures += f" (n-grams and the {m['backbone']})"
             console.print(
                 f"trained [bold]{mv.name} v{mv.version}[/] (id {mv.id}) on {mv.data.get('count')} labels: "
                 f"{figures} on {m.get('evaluated_on')}" + (", now the active model" if mv.active else "")

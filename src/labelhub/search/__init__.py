@@ -14,7 +14,7 @@ from labelhub.search.backends import (
     get_backend,
     open_index,
 )
-from labelhub.search.config import NgramConfig, OpenClipConfig
+from labelhub.search.config import NgramConfig, OpenClipConfig, SentenceConfig
 from labelhub.search.duplicates import DuplicateGroup, exact_duplicates, near_duplicates
 from labelhub.search.embedders import EMBEDDERS, Embedder, EmbedderSpec, create_embedder, embedder_names, get_embedder
 from labelhub.search.exact import ExactIndex
@@ -34,6 +34,7 @@ __all__ = [
     "IndexSpec",
     "NgramConfig",
     "OpenClipConfig",
+    "SentenceConfig",
     "VectorIndex",
     "backend_names",
     "create_embedder",

@@ -8,7 +8,7 @@ from pathlib import Path
 from labelhub.domain.checks import check_int, check_span
 from labelhub.errors import ValidationError
 
-__all__ = ["NgramConfig", "OpenClipConfig"]
+__all__ = ["NgramConfig", "OpenClipConfig", "SentenceConfig"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,3 +71,24 @@ class OpenClipConfig:
         check_int(self.batch_size, "batch_size", low=1, high=4096)
         if not isinstance(self.device, str) or not self.device:
             raise ValidationError("device must be a torch device name such as 'cpu'", field="device")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentenceConfig:
+    """A sentence-transformers model from a folder on this machine (nothing is downloaded).
+
+    - ``path``: the folder, as ``SentenceTransformer(name).save(folder)`` writes it (``modules.json``), or a
+      Hugging Face encoder's folder (``config.json``, weights and tokenizer), which is mean-pooled; for search in
+      any language, a multilingual model such as ``paraphrase-multilingual-MiniLM-L12-v2``.
+    - ``batch_size``: texts encoded at once.
+    """
+
+    path: Path
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, Path):
+            object.__setattr__(self, "path", Path(str(self.path)).expanduser())
+        if not self.path.is_dir():
+            raise ValidationError(f"{self.path} is not a folder", field="path")
+        check_int(self.batch_size, "batch_size", low=1, high=4096)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labelhub.errors import ValidationError
-from labelhub.search.config import NgramConfig, OpenClipConfig
+from labelhub.search.config import NgramConfig, OpenClipConfig, SentenceConfig
 from labelhub.search.dual.config import EncoderCheckpoint
 
 __all__ = ["EMBEDDERS", "Embedder", "EmbedderSpec", "create_embedder", "embedder_names", "get_embedder"]
@@ -105,6 +105,15 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             modalities=frozenset({"image", "text"}),
             needs_config=True,
             description="an open_clip model (multilingual ones included) from a local checkpoint",
+        ),
+        "sentence": EmbedderSpec(
+            name="sentence",
+            module="labelhub.search.sentence",
+            cls="SentenceEmbedder",
+            config_type=SentenceConfig,
+            modalities=frozenset({"text"}),
+            needs_config=True,
+            description="a pretrained sentence-transformers model (multilingual ones included) from a local folder",
         ),
         "dual": EmbedderSpec(
             name="dual",

@@ -16,9 +16,10 @@ index was filled with.
    file ``HOME/embedders.json``, name by name;
 3. the embedder's defaults, for embedders that need no settings (``ngram``).
 
-**The project's default space**: text projects ``ngram``; image and video projects ``open_clip`` when it is
-configured, else ``ssl`` when it is registered and trained on the project, else the first other image embedder
-that can be made, else none (the embedding job then says what to configure).
+**The project's default space**: text projects ``sentence`` when it is configured, else ``ngram``; image and
+video projects ``open_clip`` when it is configured, else ``ssl`` when it is registered and trained on the
+project, else the first other image embedder that can be made, else none (the embedding job then says what to
+configure).
 
 **What an item is embedded from** (its ``source_hash`` in the ``embeddings`` table): an image's media key (the
 file's SHA-256); a video's media key too, as its middle frame is embedded and the same file has the same middle
@@ -270,7 +271,8 @@ def default_space(hub: Hub, project_id: int, item_kind: str) -> str | None:
     """Return the project's default space (see the module docstring), or None when no embedder fits."""
     modality = modality_of(item_kind)
     if modality == "text":
-        return "ngram"
+        configured = "sentence" in hub.settings.embedders or "sentence" in _from_file(hub.settings)
+        return "sentence" if configured and _usable(hub, project_id, "sentence") else "ngram"
     if modality != "image":
         return None
     configured = "open_clip" in hub.settings.embedders or "open_clip" in _from_file(hub.settings)

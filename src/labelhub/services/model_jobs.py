@@ -36,12 +36,13 @@ from labelhub.assist import TextFeaturizer, TrainConfig, TrainMode, nll, train_t
 from labelhub.assist.image import EmbedderBackbone, held_out_rows, resolve_backbone, train_image_classifier
 from labelhub.assist.persist import Classifier, save_classifier
 from labelhub.assist.report import classification_report
-from labelhub.assist.text import TextClassifier
+from labelhub.assist.text import NGRAM_DIM, TextClassifier
 from labelhub.assist.train import threads
 from labelhub.domain.permissions import Action
 from labelhub.errors import JobCancelled, ValidationError
 from labelhub.hub import Hub
 from labelhub.jobs.context import JobContext
+from labelhub.search.sentence import load_encoder
 from labelhub.services import audit
 from labelhub.services._volume_seg_train import VOLUME_SEGMENTER, train_volume_version
 from labelhub.services.access import Actor, require
@@ -230,8 +231,13 @@ def _train(data: TrainingData, spec: TrainSpec, progress: Report, ssl: dict[str,
     if spec.min_steps is not None:
         cfg = dataclasses.replace(cfg, min_steps=spec.min_steps)
     if data.texts:
-        feats = TextFeaturizer(dim=spec.features, seed=spec.seed) if spec.features else None
-        if feats is not None:
+        feats = None
+        if spec.features or spec.text_encoder:
+            encoder = None
+            if spec.text_encoder:
+                progress(0.0, f"loading the text encoder in {spec.text_encoder}")
+                encoder = load_encoder(spec.text_encoder)
+            feats = TextFeaturizer(dim=spec.features or NGRAM_DIM, seed=spec.seed, encoder=encoder)
             feats.fit(data.texts)
         return train_text_classifier(
             data.texts, data.labels, config=cfg, featurizer=feats, held_out=spec.held_out, progress=progress
@@ -265,7 +271,11 @@ def _metrics(clf: Classifier, data: TrainingData, spec: TrainSpec) -> dict[str, 
             "scores": [float(probs[i, b]) for i, b in enumerate(best)],
             "correct": [clf.classes[b] == t for b, t in zip(best, truth, strict=True)],
         }
-    backbone = None if isinstance(clf, TextClassifier) else clf.backbone.name
+    if isinstance(clf, TextClassifier):
+        encoder = clf.featurizer.encoder
+        backbone = None if encoder is None else f"sentence encoder {encoder.path.name} ({encoder.dim}-d)"
+    else:
+        backbone = clf.backbone.name
     return {
         "held_out": held,
         "backbone": backbone,

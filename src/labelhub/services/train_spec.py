@@ -4,6 +4,7 @@ build one), and the kinds labelhub trains."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from labelhub.domain.enums import ItemKind
@@ -36,6 +37,7 @@ class TrainSpec:
     min_steps: int | None = None  # at least this many optimiser steps; None: the engine's default (500)
     features: int | None = None  # hashed columns per n-gram kind (text); None: the engine's default
     open_clip: dict[str, str] | None = None  # {"model", "pretrained"[, "text_model_dir"]}: the image backbone
+    text_encoder: str | None = None  # a sentence-transformers model's folder on the server: text features
     # True: the new version becomes the active one; False: it does not, even as the project's first; None: it
     # does when nothing is active or the active one is of its line (a retraining).
     activate: bool | None = None
@@ -52,6 +54,13 @@ class TrainSpec:
             raise ValidationError(f"seed must be a whole number in 0..{2**31 - 1}, got {self.seed!r}", field="seed")
         if self.epochs is not None and (isinstance(self.epochs, bool) or not 1 <= self.epochs <= 10_000):
             raise ValidationError(f"epochs must be in 1..10000, got {self.epochs!r}", field="epochs")
+        if self.text_encoder is not None:
+            if self.kind != "text_classifier":
+                raise ValidationError(f"text_encoder is for a text_classifier, not a {self.kind}", field="text_encoder")
+            if not isinstance(self.text_encoder, str) or not Path(self.text_encoder).expanduser().is_dir():
+                raise ValidationError(
+                    f"text_encoder {self.text_encoder!r:.200}: no such folder on the server", field="text_encoder"
+                )
 
     @property
     def line(self) -> str:
@@ -69,11 +78,12 @@ class TrainSpec:
             "min_steps": self.min_steps,
             "features": self.features,
             "open_clip": self.open_clip,
+            "text_encoder": self.text_encoder,
             "activate": self.activate,
         }
 
     @classmethod
     def from_params(cls, p: dict[str, Any]) -> TrainSpec:
         keys = ("kind", "name", "mode", "seed", "epochs", "held_out", "min_steps", "features", "open_clip",
-                "activate")  # fmt: skip
+                "text_encoder", "activate")  # fmt: skip
         return cls(**{k: p[k] for k in keys if k in p and p[k] is not None})

@@ -41,6 +41,7 @@ def train_model(project_id: int, body: TrainIn, request: Request, actor: ActorDe
         epochs=body.epochs,
         held_out=body.held_out,
         open_clip=body.open_clip.model_dump(exclude_none=True) if body.open_clip else None,
+        text_encoder=body.text_encoder,
         activate=body.activate,
     )
     return queued_job(request, hub, actor, lambda s: model_service.queue_training(s, actor, project_id, spec,

@@ -5179,6 +5179,11 @@ export interface components {
             /** @description Image backbone; default: ssl, else a CNN */
             open_clip?: components["schemas"]["OpenClipBackbone"] | null;
             /**
+             * Text Encoder
+             * @description Text classifier only: the folder on the server of a pretrained sentence-transformers (or Hugging Face) encoder whose vectors join the n-gram features; default: n-grams alone
+             */
+            text_encoder?: string | null;
+            /**
              * Prelabel
              * @description When the version is ready, queue pre-labelling of the unlabelled items with it
              * @default false

@@ -30,7 +30,7 @@ function memoryStore(): Storage {
 
 describe("embedding spaces", () => {
   it("knows which spaces read text, from the server or else from the name", () => {
-    expect(["ssl", "ngram", "dual", "open_clip"].map((n) => searchesText({ space: n }))).toEqual([false, true, true, true]);
+    expect(["ssl", "ngram", "sentence", "dual", "open_clip"].map((n) => searchesText({ space: n }))).toEqual([false, true, true, true, true]);
     expect(searchesText({ space: "ssl", searches_text: true })).toBe(true);
     expect(searchesText({ space: "dual", searches_text: false })).toBe(false);
   });

@@ -8,7 +8,7 @@ import type { EmbeddingSpace } from "./api";
 export type Space = EmbeddingSpace & { searches_text?: boolean | undefined; unlisted?: boolean };
 
 /** Spaces whose embedder has a text tower, by registry name: the fallback when the server does not say. */
-const TEXT_SPACES = new Set(["ngram", "dual", "open_clip"]);
+const TEXT_SPACES = new Set(["ngram", "sentence", "dual", "open_clip"]);
 /** Spaces whose embedder reads images. */
 const IMAGE_SPACES = new Set(["ssl", "dual", "open_clip"]);
 
