@@ -20,7 +20,9 @@ Defaults read ``../shared/data/captions_coco_mini_en_plus_xtd10`` and ``../share
    - XTD10 text -> text: each language's 1,000 captions -> their English line (no training on XTD10);
    - Multi30K ``--bitext-test``: de/fr/cs caption <-> its English caption.
    The ``ngram`` embedder (hashed word and character n-grams) is the bag-of-words baseline where a task is
-   text to text; chance is computed exactly (a query with r right answers among N: 1 - C(N-r, K)/C(N, K)).
+   text to text, and ``--sentence FOLDER`` adds a pretrained sentence-transformers model there (the
+   ``sentence`` embedder: what a user with a multilingual model on disk gets); chance is computed exactly (a
+   query with r right answers among N: 1 - C(N-r, K)/C(N, K)).
 """
 
 from __future__ import annotations
@@ -141,11 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--min-steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--sentence",
+        type=Path,
+        default=None,
+        help="a pretrained sentence-transformers model's folder: also measured on the text-to-text tasks",
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "src"))
-    from labelhub.search import create_embedder
+    from labelhub.search import SentenceConfig, create_embedder
     from labelhub.search.dual import DualConfig
     from labelhub.search.dual.bitext import read_bitext
     from labelhub.search.dual.model import threads
@@ -205,6 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return images, texts
 
     ngram = create_embedder("ngram")
+    # Text-to-text baselines: the bag of words, and a pretrained sentence model where the user has one on disk.
+    baselines: dict[str, Callable[[list[str]], np.ndarray]] = {"ngram (bag of words)": ngram.embed_texts}
+    if args.sentence is not None:
+        sentence = create_embedder("sentence", SentenceConfig(path=args.sentence))
+        baselines[f"sentence ({args.sentence.name})"] = sentence.embed_texts
     results: dict[str, Any] = {"coco_test": {}, "xtd10_image": {}, "xtd10_text": {}, "multi30k": {}}
     n_caps = sum(len(coco[i][1]) for i in test)
     results["coco_test"]["chance"] = both_ways(
@@ -230,14 +243,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                        [p.english for p in pairs])  # fmt: skip
     for lang, lines in xtd.items():
         if lang != "en":
-            results["xtd10_text"][lang]["ngram (bag of words)"] = text_text(ngram.embed_texts, lines, xtd["en"])
+            for name, embed in baselines.items():
+                results["xtd10_text"][lang][name] = text_text(embed, lines, xtd["en"])
             results["xtd10_text"][lang]["chance"] = one_right(len(lines))
         if covered:
             results["xtd10_image"][lang]["chance"] = chance(len(test), [1] * len(covered))
     for lang in sorted({p.lang for p in bitext_test}):
         pairs = [p for p in bitext_test if p.lang == lang]
-        results["multi30k"][lang]["ngram (bag of words)"] = text_text(ngram.embed_texts, [p.source for p in pairs],
-                                                                      [p.english for p in pairs])  # fmt: skip
+        for name, embed in baselines.items():
+            results["multi30k"][lang][name] = text_text(embed, [p.source for p in pairs], [p.english for p in pairs])
         results["multi30k"][lang]["chance"] = one_right(len(pairs))
     out["results"] = results
     out["load"]["end"] = machine_load()

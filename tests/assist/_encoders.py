@@ -32,7 +32,9 @@ def save_word_encoder(folder: Path, vectors: Mapping[str, Sequence[float]]) -> P
     width = len(next(iter(vectors.values())))
     hf = folder / "hf"
     hf.mkdir(parents=True, exist_ok=True)
-    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate([*SPECIALS, *words])})
+    # words as given: accents kept, and a run of CJK characters one word (BERT's defaults split and strip them)
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate([*SPECIALS, *words])}, strip_accents=False,
+                                  tokenize_chinese_chars=False)  # fmt: skip
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=width, num_hidden_layers=0, num_attention_heads=1,
                         intermediate_size=width, max_position_embeddings=64, hidden_dropout_prob=0.0)  # fmt: skip
     model = BertModel(config, add_pooling_layer=False)

@@ -127,7 +127,7 @@ class SentenceEncoder:
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             vecs = vecs / np.where(norms > 0, norms, 1.0)
             for text, vec in zip(fresh, vecs, strict=True):
-                self._vectors.put(text, vec)
+                self._vectors.put(text, vec.copy())  # a row of its own: a view would keep the whole batch alive
                 out[todo[text]] = vec
         return out
 
