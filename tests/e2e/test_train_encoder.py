@@ -1,5 +1,6 @@
 """Training a text model with a pretrained sentence encoder from the models page: a folder that is not there is
-refused with the reason, a real one trains, and the version says which encoder its features came from."""
+refused with the reason, a real one trains, the version says which encoder its features came from, and the form
+then starts with that encoder."""
 
 from __future__ import annotations
 
@@ -35,3 +36,10 @@ def test_train_with_a_sentence_encoder_from_the_models_page(page: Any, server: S
     expect(row).to_have_count(1)
     expect(row).to_contain_text("sentence encoder encoder (16-d)")
     shots(page, "trained-with-encoder")
+
+    # Back on the page later, the form offers the encoder of the model in use: training again keeps it.
+    page.reload()
+    expect(form.get_by_test_id("train-encoder")).to_have_value(str(folder))
+    expect(form.get_by_test_id("train-encoder-kept")).to_be_visible()
+    form.get_by_test_id("train-encoder").fill("")
+    expect(form.get_by_test_id("train-encoder-kept")).to_have_count(0)
