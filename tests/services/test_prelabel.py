@@ -3,17 +3,19 @@ per-item errors are reported without stopping the job, and a second run skips wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import select, update
 from tests.api._support import run_jobs
 from tests.model_servers import http_contract, register_http, serve, text_project
 
-from labelhub.errors import ValidationError
+from labelhub.errors import JobCancelled, ValidationError
 from labelhub.hub import Hub
 from labelhub.services.access import Actor
 from labelhub.services.assist_settings import update_assist
-from labelhub.services.prelabel import start_prelabel
-from labelhub.storage.models import Annotation, Item, Job, ModelVersion
+from labelhub.services.prelabel import run_prelabel, start_prelabel
+from labelhub.storage.models import Annotation, AuditEvent, Item, Job, ModelVersion
 
 SYSTEM = Actor.system()
 TEXTS = ["a p=0.97", "b p=0.8", "c p=0.45", "d p=0.05", "e fail", "f p=0.75"]
@@ -169,3 +171,34 @@ def test_a_model_trained_without_held_out_labels_accepts_nothing_by_itself(hub: 
     r = job.result
     assert r is not None and (r["accepted"], r["proposed"], r["upper"]) == (0, 4, 1.0)
     assert r["upper_note"].startswith("accepted nothing: remote@1 was trained on too few labels to keep any out")
+
+
+@pytest.mark.parametrize(("stop", "ended"), [(JobCancelled("cancelled by a person"), "cancelled"),
+                                             (RuntimeError("the disk is full"), "failed")])  # fmt: skip
+def test_a_run_stopped_after_a_batch_records_what_it_wrote(hub: Hub, stop: Exception, ended: str) -> None:
+    """Each batch commits on its own: a run cancelled (or failed) after one leaves its proposals, and the audit log
+    says how many and how the run ended; a run stopped before writing anything records nothing."""
+    pid, _ = text_project(hub, f"stopped-{ended}", TEXTS)
+    _bands(hub, pid, lower=0.0, upper=0.999)  # every answer a proposal
+
+    def stop_after(batches: int) -> Callable[[float, str], None]:
+        def report(fraction: float, message: str) -> None:
+            if message.startswith("pre-labelled") and fraction >= batches * 2 / len(TEXTS):
+                raise stop
+
+        return report
+
+    with serve(http_contract) as srv:
+        register_http(hub, pid, srv.url)
+        with pytest.raises(type(stop)):
+            run_prelabel(hub, SYSTEM, pid, {"batch_size": 2}, stop_after(0))
+        with hub.db.session() as s:
+            assert s.scalars(select(AuditEvent).where(AuditEvent.action == "prelabel.run")).all() == []
+        with pytest.raises(type(stop)):
+            run_prelabel(hub, SYSTEM, pid, {"batch_size": 2}, stop_after(1))
+    with hub.db.session() as s:
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "prelabel.run")).all()
+        written = s.scalars(select(Annotation.label).where(Annotation.project_id == pid)).all()
+    assert sorted(written) == ["pos", "pos"]  # the first batch: a (0.97) and b (0.8)
+    assert (event.detail["ended"], event.detail["proposed"], event.detail["accepted"]) == (ended, 2, 0)
+    assert event.project_id == pid and event.detail["items"] == len(TEXTS)

@@ -19,10 +19,10 @@ served while the project's newest event is the one it was counted at, however ol
 Where that is not exact, and what is done about it:
 
 - Jobs that commit as they go: pre-labelling writes each batch in its own transaction and records
-  ``prelabel.run`` only at its end, and propagation writes a track's boxes before its job records
-  ``job.finished``. So while the project has a queued or running job (of any kind: one lookup, and a future
-  kind may do the same), a kept count is served only while younger than its age bound,
-  ``max(5 s, 10 x what it cost)`` capped at 60 s.
+  ``prelabel.run`` only at its end (a normal one, or a cancel or failure after a batch), and propagation
+  writes a track's boxes before its job records ``job.finished``. So while the project has a queued or running
+  job (of any kind: one lookup, and a future kind may do the same), a kept count is served only while younger
+  than its age bound, ``max(5 s, 10 x what it cost)`` capped at 60 s.
 - PostgreSQL commits ids out of order (see :mod:`.event_feed`): a write whose event id is below the newest may
   commit after the count and not move the newest id. As the feed does, such a write is taken to commit within
   :data:`~.event_feed.GAP_WAIT` of the events after it; a count taken sooner than that after the project's

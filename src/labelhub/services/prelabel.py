@@ -15,6 +15,7 @@ cancelled job keeps the batches it has written.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from labelhub.domain.enums import AnnotationKind, AnnotationState, ItemKind, Ite
 from labelhub.domain.geometry import validate_geometry
 from labelhub.domain.permissions import Action
 from labelhub.domain.schema import LabelSchema
-from labelhub.errors import NotFoundError, PrelabelFailed, ValidationError
+from labelhub.errors import JobCancelled, NotFoundError, PrelabelFailed, ValidationError
 from labelhub.services import audit, jobs
 from labelhub.services.access import Actor, project_schema, require
 from labelhub.services.assist_settings import active_model, effective_settings, suggested_bands
@@ -38,6 +39,8 @@ from labelhub.storage.models import Annotation, Item, Job, ModelVersion, Project
 
 if TYPE_CHECKING:
     from labelhub.hub import Hub
+
+log = logging.getLogger("labelhub.prelabel")
 
 __all__ = ["KIND", "PrelabelResult", "load_model", "run_prelabel", "start_prelabel"]
 
@@ -243,17 +246,33 @@ def run_prelabel(hub: Hub, actor: Actor, project_id: int, params: dict[str, Any]
                 if rows is not None:  # [] when all were dropped: earlier proposals are still replaced
                     rows_by_item[item.item_id] = rows
             _write_batch(hub, project_id, ref.tag, only_unlabelled, rows_by_item, result)
+    except BaseException as exc:
+        # The batches written so far stay (each committed on its own): the audit log says so, and how it ended.
+        if result.accepted or result.proposed or result.replaced:
+            try:
+                _audit_run(hub, actor, project_id, result,
+                           ended="cancelled" if isinstance(exc, JobCancelled) else "failed")  # fmt: skip
+            except Exception:  # the database that failed the run may fail this too: the run's own error goes up
+                log.exception("project %s: the audit event of a pre-labelling that stopped early was not written",
+                              project_id)  # fmt: skip
+        raise
     finally:
         close = getattr(predictor, "close", None)
         if callable(close):
             close()
     report(1.0, f"pre-labelled {total} of {total} items")
-    with hub.db.session(write=True) as s:
-        audit.record(s, actor, "prelabel.run", "project", project_id, project_id=project_id,
-                     detail={k: v for k, v in result.to_json().items() if k != "errors"})  # fmt: skip
+    _audit_run(hub, actor, project_id, result)
     if total and result.errors_total >= total:
         raise _all_failed(result)
     return result.to_json()
+
+
+def _audit_run(hub: Hub, actor: Actor, project_id: int, result: PrelabelResult, ended: str | None = None) -> None:
+    """Record the run's ``prelabel.run`` event with its counts; ``ended`` says why a run stopped early."""
+    detail = {k: v for k, v in result.to_json().items() if k != "errors"}
+    with hub.db.session(write=True) as s:
+        audit.record(s, actor, "prelabel.run", "project", project_id, project_id=project_id,
+                     detail=detail if ended is None else detail | {"ended": ended})  # fmt: skip
 
 
 def _all_failed(result: PrelabelResult) -> PrelabelFailed:
