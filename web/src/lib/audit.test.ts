@@ -63,6 +63,19 @@ describe('sentence', () => {
     );
   });
 
+  it('words a pre-labelling run, and one that stopped early', () => {
+    const run = { items: 6, accepted: 0, proposed: 2 };
+    expect(sentence(ev('prelabel.run', run, { object_type: 'project', object_id: '4' }))).toBe(
+      'annotator1 pre-labelled 6 items (0 accepted, 2 proposed)',
+    );
+    expect(sentence(ev('prelabel.run', { ...run, ended: 'cancelled' }, { object_type: 'project', object_id: '4' }))).toBe(
+      'annotator1 pre-labelled part of 6 items (0 accepted, 2 proposed), then was cancelled',
+    );
+    expect(sentence(ev('prelabel.run', { ...run, ended: 'failed' }, { object_type: 'project', object_id: '4' }))).toBe(
+      'annotator1 pre-labelled part of 6 items (0 accepted, 2 proposed), then failed',
+    );
+  });
+
   it('falls back to the raw action for one it does not know', () => {
     expect(sentence(ev('something.new', {}, { object_type: 'thing', object_id: null }))).toBe('annotator1 something.new thing');
   });

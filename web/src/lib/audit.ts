@@ -179,6 +179,9 @@ export function describe(e: AuditEvent, names: ReadonlyMap<number, string> = new
     case "federated.train":
       return `trained ${str(d.name)} v${str(d.version)} by federated averaging over ${count(num(d.sites), "site")}, ${count(num(d.rounds), "round")}`;
     case "prelabel.run":
+      // A run cancelled or failed after some batches says so: what it wrote stays, the rest was not reached.
+      if (typeof d.ended === "string")
+        return `pre-labelled part of ${count(num(d.items), "item")} (${num(d.accepted)} accepted, ${num(d.proposed)} proposed), then ${d.ended === "cancelled" ? "was cancelled" : "failed"}`;
       return `pre-labelled ${count(num(d.items), "item")} (${num(d.accepted)} accepted, ${num(d.proposed)} proposed)`;
     case "embeddings.compute":
       return `computed ${str(d.space)} embeddings of ${count(num(d.embedded), "item")}`;
