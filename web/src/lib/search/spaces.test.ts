@@ -64,6 +64,7 @@ describe("embedding spaces", () => {
     expect(spaceText(space("ssl", 101))).toBe("ssl · 101 of 101 · images only");
     expect(spaceText(space("dual", 0))).toBe("dual · not computed · text and images");
     expect(spaceText(space("ngram", 5, { items_total: 5, stale: 0 }))).toBe("ngram · 5 of 5 · words");
+    expect(spaceText(space("sentence", 5, { items_total: 5, stale: 0 }))).toBe("sentence · 5 of 5 · meaning");
   });
 });
 

@@ -67,6 +67,7 @@ export function offeredSpaces(spaces: readonly Space[], itemKind: string | undef
 export function spaceUse(s: Pick<Space, "space" | "searches_text">): string {
   if (!searchesText(s)) return "images only";
   if (s.space === "ngram") return "words";
+  if (s.space === "sentence") return "meaning";
   return readsImages(s.space) ? "text and images" : "text";
 }
 
