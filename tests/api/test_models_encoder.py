@@ -28,12 +28,19 @@ def test_train_a_text_model_with_a_sentence_encoder(client: TestClient, hub: Hub
     assert "nowhere" in body["detail"] and "no such folder" in body["detail"]
     empty = tmp_path / "empty"
     empty.mkdir()
-    r = client.post(f"{base}/train", json={"kind": "text_classifier", "text_encoder": str(empty)}, headers=admin)
-    assert r.status_code == 202  # a folder: the job finds out it holds no model, and says so
+    body = assert_problem(client.post(f"{base}/train", json={"kind": "text_classifier", "text_encoder": str(empty)},
+                                      headers=admin), 422, field="text_encoder")  # fmt: skip
+    assert "neither modules.json" in body["detail"]
+    assert client.get(f"{API}/jobs", params={"project_id": pid}, headers=admin).json() == []
+    broken = tmp_path / "broken"  # looks like a model, cannot load: the job finds out, and says why
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "bert"')
+    r = client.post(f"{base}/train", json={"kind": "text_classifier", "text_encoder": str(broken)}, headers=admin)
+    assert r.status_code == 202, r.text
     run_jobs(hub)
     failed = client.get(f"{API}/jobs/{r.json()['id']}", headers=admin).json()
     assert failed["status"] == "failed", failed
-    assert failed["error"]["field"] == "text_encoder" and "neither modules.json" in failed["error"]["detail"]
+    assert failed["error"]["field"] == "text_encoder" and "could not be loaded" in failed["error"]["detail"]
     (gone,) = client.get(base, headers=admin).json()
     assert (gone["status"], gone["active"]) == ("failed", False)
 

@@ -31,7 +31,7 @@ from labelhub._lru import Lru
 from labelhub.errors import ConfigurationError, FormatError, ValidationError
 from labelhub.search.config import SentenceConfig
 
-__all__ = ["CACHED_TEXTS", "SentenceEmbedder", "SentenceEncoder", "encoder_version", "load_encoder"]
+__all__ = ["CACHED_TEXTS", "SentenceEmbedder", "SentenceEncoder", "check_folder", "encoder_version", "load_encoder"]
 
 CACHED_TEXTS = 50_000  # vectors kept per encoder (384 floats each for a MiniLM: ~75 MB)
 FIELD = "text_encoder"  # the field errors name by default: the training setting
@@ -52,7 +52,9 @@ def encoder_version(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _check_folder(folder: str | Path, field: str) -> Path:
+def check_folder(folder: str | Path, field: str = FIELD) -> Path:
+    """Return ``folder`` resolved when it holds a model to load (``modules.json`` or ``config.json``), without
+    loading it: a ValidationError naming ``field`` when it is not there, a FormatError when it holds no model."""
     if not isinstance(folder, (str, Path)) or not str(folder).strip():
         raise ValidationError(f"{field} must be the path of a folder on the server", field=field)
     path = Path(folder).expanduser()
@@ -89,7 +91,7 @@ class SentenceEncoder:
     """Texts to unit vectors with a sentence-transformers model loaded from a local folder."""
 
     def __init__(self, folder: str | Path, *, field: str = FIELD) -> None:
-        self.path = _check_folder(folder, field)
+        self.path = check_folder(folder, field)
         self.version = encoder_version(self.path)
         self._model = _sentence_transformer(self.path, field)
         # renamed in sentence-transformers 6 (the old name warns)
@@ -142,7 +144,7 @@ def load_encoder(folder: str | Path, *, version: str | None = None, field: str =
     With ``version`` (a saved model's record of the encoder it was trained with), a folder whose model has
     changed since is refused: the model's weights were fitted to the old encoder's vectors.
     """
-    path = _check_folder(folder, field)
+    path = check_folder(folder, field)
     with _load_lock:
         enc = _loaded.get(path)
         if enc is None or enc.version != encoder_version(path):

@@ -4,11 +4,11 @@ build one), and the kinds labelhub trains."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from labelhub.domain.enums import ItemKind
 from labelhub.errors import ValidationError
+from labelhub.search.sentence import check_folder
 
 __all__ = ["DEFAULT_NAMES", "TRAINABLE", "TrainSpec"]
 
@@ -57,10 +57,8 @@ class TrainSpec:
         if self.text_encoder is not None:
             if self.kind != "text_classifier":
                 raise ValidationError(f"text_encoder is for a text_classifier, not a {self.kind}", field="text_encoder")
-            if not isinstance(self.text_encoder, str) or not Path(self.text_encoder).expanduser().is_dir():
-                raise ValidationError(
-                    f"text_encoder {self.text_encoder!r:.200}: no such folder on the server", field="text_encoder"
-                )
+            # that it holds a model, not that the model loads: the job loads it (seconds) and says why it cannot
+            check_folder(self.text_encoder, "text_encoder")
 
     @property
     def line(self) -> str:
